@@ -1,0 +1,393 @@
+//! Certificate facts: what a user (and the rest of the core) needs to know about
+//! one X.509 certificate. RFC 5280 (profile), RFC 8550 (S/MIME certificates).
+//!
+//! # Security
+//! Parsing is strict DER through `x509-cert`; nothing here decides trust.
+
+use crate::error::{Code, Error, Result};
+use crate::time::UnixTime;
+use const_oid::ObjectIdentifier;
+use der::{Decode, Encode};
+use serde::Serialize;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
+use x509_cert::Certificate;
+
+/// PKCS#9 emailAddress attribute in a subject name (legacy S/MIME binding).
+pub const OID_EMAIL_ADDRESS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1");
+pub const OID_COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+pub const OID_EKU_EMAIL_PROTECTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.4");
+pub const OID_EKU_ANY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
+pub const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+pub const OID_RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+pub const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+pub const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+pub const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+pub const OID_P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
+pub const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+
+/// Largest certificate file we look at (a PEM bundle of a long chain is far below this).
+pub const MAX_CERT_FILE: usize = 1024 * 1024;
+
+/// Everything shown about a certificate (SPEC section 5, `cachet cert`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CertFacts {
+    pub subject: String,
+    pub common_name: Option<String>,
+    pub emails: Vec<String>,
+    pub issuer: String,
+    /// Serial number in upper-case hex, as OpenSSL and Outlook show it.
+    pub serial: String,
+    pub not_before: UnixTime,
+    pub not_after: UnixTime,
+    pub key: KeyInfo,
+    pub key_usage: Option<Vec<String>>,
+    pub extended_key_usage: Option<Vec<String>>,
+    pub is_ca: bool,
+    pub self_signed: bool,
+    pub signature_algorithm: String,
+    /// SHA-256 fingerprint, upper-case hex pairs separated by colons.
+    pub sha256: String,
+    pub sha1: String,
+    /// What Cachet may use this certificate for.
+    pub usable_for: Usability,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// "RSA", "RSASSA-PSS", "EC", "Ed25519" or the OID.
+    pub algorithm: String,
+    /// Modulus bits for RSA, field bits for EC.
+    pub bits: Option<u32>,
+    /// Curve name for EC keys ("P-256", "P-384", "P-521").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub curve: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Usability {
+    pub sign: bool,
+    pub encrypt: bool,
+    /// "sign", "encrypt", "both" or "neither".
+    pub summary: String,
+    /// Why a use is not possible, in words; empty when both are.
+    pub reasons: Vec<String>,
+}
+
+/// Read one or more certificates from PEM (any number of CERTIFICATE blocks) or DER.
+pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<Certificate>> {
+    if bytes.len() > MAX_CERT_FILE {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            "This file is too large to be a certificate.",
+            "Choose a certificate file (.cer, .crt or .pem) of at most 1 MB.",
+        ));
+    }
+    let not_a_cert = |detail: String| {
+        Error::new(
+            Code::BadCertificate,
+            "This file is not a certificate Cachet can read.",
+            "Choose an X.509 certificate in PEM or DER form (.cer, .crt, .pem); for a key file use Import identity (.p12/.pfx).",
+        )
+        .with_detail(detail)
+    };
+    let text_start = b"-----BEGIN ";
+    if bytes.windows(text_start.len()).any(|w| w == text_start) {
+        let text = std::str::from_utf8(bytes).map_err(|e| not_a_cert(e.to_string()))?;
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("-----BEGIN ") {
+            let block = rest.get(start..).unwrap_or("");
+            let end_marker = "-----END ";
+            let Some(end) = block.find(end_marker) else {
+                return Err(not_a_cert("unterminated PEM block".into()));
+            };
+            let after = block.get(end + end_marker.len()..).unwrap_or("");
+            let close = after.find("-----").map(|i| i + 5).unwrap_or(after.len());
+            let whole = block.get(..end + end_marker.len() + close).unwrap_or(block);
+            rest = after.get(close..).unwrap_or("");
+            let label = block.get(11..).and_then(|l| l.split("-----").next()).unwrap_or("");
+            if label == "CERTIFICATE" || label == "X509 CERTIFICATE" {
+                let (_, der_bytes) = der::pem::decode_vec(whole.as_bytes()).map_err(|e| not_a_cert(format!("PEM: {e}")))?;
+                out.push(Certificate::from_der(&der_bytes).map_err(|e| not_a_cert(format!("DER: {e}")))?);
+            }
+        }
+        if out.is_empty() {
+            return Err(not_a_cert("no CERTIFICATE block in the PEM file".into()));
+        }
+        return Ok(out);
+    }
+    Certificate::from_der(bytes).map(|c| vec![c]).map_err(|e| not_a_cert(format!("DER: {e}")))
+}
+
+/// Upper-case hex pairs separated by colons.
+pub fn colon_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        s.push_str(&format!("{b:02X}"));
+    }
+    s
+}
+
+/// Plain upper-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+pub fn sha256_fingerprint(cert: &Certificate) -> String {
+    colon_hex(&Sha256::digest(cert.to_der().unwrap_or_default()))
+}
+
+/// The value of the first attribute of type `oid` in a name, as text.
+fn name_attribute(name: &x509_cert::name::Name, oid: ObjectIdentifier) -> Vec<String> {
+    let mut out = Vec::new();
+    for atv in name.iter() {
+        if atv.oid == oid {
+            if let Some(s) = any_to_string(&atv.value) {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+fn any_to_string(any: &der::Any) -> Option<String> {
+    use der::asn1::{BmpString, Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
+    if let Ok(s) = any.decode_as::<Utf8StringRef<'_>>() {
+        return Some(s.to_string());
+    }
+    if let Ok(s) = any.decode_as::<PrintableStringRef<'_>>() {
+        return Some(s.to_string());
+    }
+    if let Ok(s) = any.decode_as::<Ia5StringRef<'_>>() {
+        return Some(s.to_string());
+    }
+    if let Ok(s) = any.decode_as::<TeletexStringRef<'_>>() {
+        return Some(s.to_string());
+    }
+    if let Ok(s) = any.decode_as::<BmpString>() {
+        return Some(s.to_string());
+    }
+    None
+}
+
+/// E-mail addresses bound to the certificate: SAN rfc822Name, then the legacy
+/// emailAddress attribute of the subject (RFC 8550 section 3).
+pub fn email_addresses(cert: &Certificate) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if let Ok(Some((_, san))) = cert.tbs_certificate().get_extension::<SubjectAltName>() {
+        for gn in san.0.iter() {
+            if let GeneralName::Rfc822Name(s) = gn {
+                out.push(s.to_string());
+            }
+        }
+    }
+    for e in name_attribute(cert.tbs_certificate().subject(), OID_EMAIL_ADDRESS) {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(&e)) {
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// Does `address` belong to the certificate? Local part compared exactly except
+/// for ASCII case (as every deployed client does), domain case-insensitively.
+pub fn matches_address(cert: &Certificate, address: &str) -> bool {
+    let want = address.trim();
+    email_addresses(cert).iter().any(|have| addresses_equal(have, want))
+}
+
+pub fn addresses_equal(a: &str, b: &str) -> bool {
+    let a = a.trim();
+    let b = b.trim();
+    match (a.rsplit_once('@'), b.rsplit_once('@')) {
+        (Some((la, da)), Some((lb, db))) => la.eq_ignore_ascii_case(lb) && da.eq_ignore_ascii_case(db),
+        _ => false,
+    }
+}
+
+pub fn key_info(spki: &spki::SubjectPublicKeyInfoOwned) -> KeyInfo {
+    let oid = spki.algorithm.oid;
+    if oid == OID_RSA_ENCRYPTION || oid == OID_RSASSA_PSS {
+        let bits = spki
+            .subject_public_key
+            .as_bytes()
+            .and_then(|b| pkcs1::RsaPublicKey::<der::asn1::UintRef<'_>>::from_der(b).ok())
+            .map(|k| {
+                let m = k.modulus.as_bytes();
+                let lead = m.iter().take_while(|b| **b == 0).count();
+                let m = m.get(lead..).unwrap_or(&[]);
+                m.first().map(|f| (m.len() as u32 - 1) * 8 + (8 - f.leading_zeros())).unwrap_or(0)
+            });
+        let algorithm = if oid == OID_RSA_ENCRYPTION { "RSA" } else { "RSASSA-PSS" };
+        return KeyInfo { algorithm: algorithm.into(), bits, curve: None };
+    }
+    if oid == OID_EC_PUBLIC_KEY {
+        let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+        let (name, bits) = match curve {
+            Some(c) if c == OID_P256 => ("P-256".to_string(), Some(256)),
+            Some(c) if c == OID_P384 => ("P-384".to_string(), Some(384)),
+            Some(c) if c == OID_P521 => ("P-521".to_string(), Some(521)),
+            Some(c) => (c.to_string(), None),
+            None => ("unknown".to_string(), None),
+        };
+        return KeyInfo { algorithm: "EC".into(), bits, curve: Some(name) };
+    }
+    if oid == OID_ED25519 {
+        return KeyInfo { algorithm: "Ed25519".into(), bits: Some(256), curve: None };
+    }
+    KeyInfo { algorithm: oid.to_string(), bits: None, curve: None }
+}
+
+/// Key usage bits present, or None when the extension is absent.
+pub fn key_usage(cert: &Certificate) -> Option<KeyUsage> {
+    cert.tbs_certificate().get_extension::<KeyUsage>().ok().flatten().map(|(_, ku)| ku)
+}
+
+pub fn extended_key_usage(cert: &Certificate) -> Option<Vec<ObjectIdentifier>> {
+    cert.tbs_certificate().get_extension::<ExtendedKeyUsage>().ok().flatten().map(|(_, e)| e.0)
+}
+
+pub fn basic_constraints(cert: &Certificate) -> Option<BasicConstraints> {
+    cert.tbs_certificate().get_extension::<BasicConstraints>().ok().flatten().map(|(_, b)| b)
+}
+
+/// EKU absent, or containing emailProtection or anyExtendedKeyUsage (RFC 8550 4.4.4).
+pub fn eku_allows_email(cert: &Certificate) -> bool {
+    match extended_key_usage(cert) {
+        None => true,
+        Some(ekus) => ekus.iter().any(|o| *o == OID_EKU_EMAIL_PROTECTION || *o == OID_EKU_ANY),
+    }
+}
+
+/// keyUsage absent or with digitalSignature or nonRepudiation.
+pub fn ku_allows_signing(cert: &Certificate) -> bool {
+    match key_usage(cert) {
+        None => true,
+        Some(ku) => ku.0.contains(KeyUsages::DigitalSignature) || ku.0.contains(KeyUsages::NonRepudiation),
+    }
+}
+
+/// keyUsage absent or with keyEncipherment (RSA) / keyAgreement (EC).
+pub fn ku_allows_encryption(cert: &Certificate) -> bool {
+    let ec = cert.tbs_certificate().subject_public_key_info().algorithm.oid == OID_EC_PUBLIC_KEY;
+    match key_usage(cert) {
+        None => true,
+        Some(ku) if ec => ku.0.contains(KeyUsages::KeyAgreement),
+        Some(ku) => ku.0.contains(KeyUsages::KeyEncipherment),
+    }
+}
+
+fn key_usage_names(ku: &KeyUsage) -> Vec<String> {
+    let all = [
+        (KeyUsages::DigitalSignature, "digitalSignature"),
+        (KeyUsages::NonRepudiation, "nonRepudiation"),
+        (KeyUsages::KeyEncipherment, "keyEncipherment"),
+        (KeyUsages::DataEncipherment, "dataEncipherment"),
+        (KeyUsages::KeyAgreement, "keyAgreement"),
+        (KeyUsages::KeyCertSign, "keyCertSign"),
+        (KeyUsages::CRLSign, "cRLSign"),
+        (KeyUsages::EncipherOnly, "encipherOnly"),
+        (KeyUsages::DecipherOnly, "decipherOnly"),
+    ];
+    all.iter().filter(|(f, _)| ku.0.contains(*f)).map(|(_, n)| n.to_string()).collect()
+}
+
+fn eku_name(oid: &ObjectIdentifier) -> String {
+    match oid.to_string().as_str() {
+        "1.3.6.1.5.5.7.3.1" => "serverAuth".into(),
+        "1.3.6.1.5.5.7.3.2" => "clientAuth".into(),
+        "1.3.6.1.5.5.7.3.3" => "codeSigning".into(),
+        "1.3.6.1.5.5.7.3.4" => "emailProtection".into(),
+        "1.3.6.1.5.5.7.3.8" => "timeStamping".into(),
+        "1.3.6.1.5.5.7.3.9" => "OCSPSigning".into(),
+        "2.5.29.37.0" => "anyExtendedKeyUsage".into(),
+        other => other.to_string(),
+    }
+}
+
+fn algorithm_name(oid: &ObjectIdentifier) -> String {
+    const_oid::db::DB.by_oid(oid).map(|s| s.to_string()).unwrap_or_else(|| oid.to_string())
+}
+
+/// Is the certificate usable by Cachet for signing and for encryption, and if not, why.
+pub fn usability(cert: &Certificate) -> Usability {
+    let mut reasons = Vec::new();
+    let key = key_info(cert.tbs_certificate().subject_public_key_info());
+    let supported_key = match key.algorithm.as_str() {
+        "RSA" => true,
+        "EC" => matches!(key.curve.as_deref(), Some("P-256") | Some("P-384")),
+        _ => false,
+    };
+    if !supported_key {
+        reasons.push(format!(
+            "its key type ({}{}) is not supported by Cachet",
+            key.algorithm,
+            key.curve.as_deref().map(|c| format!(" {c}")).unwrap_or_default()
+        ));
+    }
+    let is_ca = basic_constraints(cert).map(|b| b.ca).unwrap_or(false);
+    if is_ca {
+        reasons.push("it is a certificate authority's certificate, not a personal one".into());
+    }
+    let eku_ok = eku_allows_email(cert);
+    if !eku_ok {
+        reasons.push("its extended key usage does not include e-mail protection".into());
+    }
+    let base = supported_key && !is_ca && eku_ok;
+    let sign = base && ku_allows_signing(cert);
+    if base && !sign {
+        reasons.push("its key usage does not allow digital signatures".into());
+    }
+    let encrypt = base && ku_allows_encryption(cert);
+    if base && !encrypt {
+        reasons.push(if key.algorithm == "EC" {
+            "its key usage does not allow key agreement, so no one can encrypt to it".into()
+        } else {
+            "its key usage does not allow key encipherment, so no one can encrypt to it".into()
+        });
+    }
+    let summary = match (sign, encrypt) {
+        (true, true) => "both",
+        (true, false) => "sign",
+        (false, true) => "encrypt",
+        (false, false) => "neither",
+    };
+    Usability { sign, encrypt, summary: summary.into(), reasons }
+}
+
+/// Summarise a certificate.
+pub fn facts(cert: &Certificate) -> CertFacts {
+    let tbs = cert.tbs_certificate();
+    let der_bytes = cert.to_der().unwrap_or_default();
+    let ku = key_usage(cert);
+    CertFacts {
+        subject: tbs.subject().to_string(),
+        common_name: name_attribute(tbs.subject(), OID_COMMON_NAME).into_iter().next(),
+        emails: email_addresses(cert),
+        issuer: tbs.issuer().to_string(),
+        serial: hex(tbs.serial_number().as_bytes()),
+        not_before: UnixTime::from_der_time(&tbs.validity().not_before),
+        not_after: UnixTime::from_der_time(&tbs.validity().not_after),
+        key: key_info(tbs.subject_public_key_info()),
+        key_usage: ku.as_ref().map(key_usage_names),
+        extended_key_usage: extended_key_usage(cert).map(|v| v.iter().map(eku_name).collect()),
+        is_ca: basic_constraints(cert).map(|b| b.ca).unwrap_or(false),
+        self_signed: tbs.subject() == tbs.issuer(),
+        signature_algorithm: algorithm_name(&cert.signature_algorithm().oid),
+        sha256: colon_hex(&Sha256::digest(&der_bytes)),
+        sha1: colon_hex(&Sha1::digest(&der_bytes)),
+        usable_for: usability(cert),
+    }
+}
+
+/// Parse a certificate file and summarise every certificate in it.
+pub fn summarize(bytes: &[u8]) -> Result<Vec<CertFacts>> {
+    Ok(parse_certificates(bytes)?.iter().map(facts).collect())
+}
+

@@ -1,0 +1,2 @@
+//! Certificates: facts (names, e-mails, usages, fingerprints).
+pub mod facts;

@@ -1,0 +1,116 @@
+//! Time is an input: the core has no clock (a clock traps on wasm32-unknown-unknown).
+//! `UnixTime` is seconds since 1970-01-01T00:00:00Z.
+
+use crate::error::{Error, Result};
+use serde::{Serialize, Serializer};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnixTime(pub u64);
+
+impl UnixTime {
+    /// Parse RFC 3339 (`2026-11-29T12:00:00Z`, fractional seconds and offsets accepted).
+    pub fn parse_rfc3339(s: &str) -> Result<UnixTime> {
+        let bad = || {
+            Error::usage(format!("'{s}' is not an RFC 3339 time"))
+                .with_detail("expected e.g. 2026-11-29T12:00:00Z")
+        };
+        let s = s.trim();
+        let b = s.as_bytes();
+        if b.len() < 20 {
+            return Err(bad());
+        }
+        let num = |from: usize, to: usize| -> Result<u64> {
+            s.get(from..to).and_then(|t| t.parse::<u64>().ok()).ok_or_else(bad)
+        };
+        let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+        let (hour, min, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+        if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+            return Err(bad());
+        }
+        let mut rest = s.get(19..).ok_or_else(bad)?;
+        if let Some(r) = rest.strip_prefix('.') {
+            rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
+        }
+        let offset: i64 = if rest == "Z" || rest == "z" {
+            0
+        } else if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) {
+            let h: i64 = rest.get(1..3).and_then(|t| t.parse().ok()).ok_or_else(bad)?;
+            let m: i64 = rest.get(4..6).and_then(|t| t.parse().ok()).ok_or_else(bad)?;
+            let v = h * 3600 + m * 60;
+            if rest.starts_with('-') { -v } else { v }
+        } else {
+            return Err(bad());
+        };
+        if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+            return Err(bad());
+        }
+        let days = days_from_civil(year as i64, month as i64, day as i64);
+        let t = days * 86400 + (hour * 3600 + min * 60 + sec) as i64 - offset;
+        u64::try_from(t).map(UnixTime).map_err(|_| bad())
+    }
+
+    pub fn from_der_time(t: &x509_cert::time::Time) -> UnixTime {
+        UnixTime(t.to_unix_duration().as_secs())
+    }
+
+    pub fn to_der_datetime(self) -> Option<der::DateTime> {
+        der::DateTime::from_unix_duration(Duration::from_secs(self.0)).ok()
+    }
+
+    /// RFC 3339 in UTC, e.g. `2026-11-29T12:00:00Z`.
+    pub fn to_rfc3339(self) -> String {
+        let days = (self.0 / 86400) as i64;
+        let secs = self.0 % 86400;
+        let (y, m, d) = civil_from_days(days);
+        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, (secs / 60) % 60, secs % 60)
+    }
+}
+
+impl Serialize for UnixTime {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+// Howard Hinnant's civil calendar algorithms (public domain description).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trip() {
+        let t = UnixTime::parse_rfc3339("2026-11-29T12:34:56Z").unwrap();
+        assert_eq!(t.0, 1_795_955_696);
+        assert_eq!(t.to_rfc3339(), "2026-11-29T12:34:56Z");
+        assert_eq!(UnixTime::parse_rfc3339("2026-11-29T13:34:56+01:00").unwrap(), t);
+        assert_eq!(UnixTime::parse_rfc3339("2026-11-29T12:34:56.250Z").unwrap(), t);
+        assert_eq!(UnixTime::parse_rfc3339("1970-01-01T00:00:00Z").unwrap().0, 0);
+        assert!(UnixTime::parse_rfc3339("2026-13-01T00:00:00Z").is_err());
+        assert!(UnixTime::parse_rfc3339("yesterday").is_err());
+        assert!(UnixTime::parse_rfc3339("2026-11-29T12:34:56").is_err());
+    }
+}
