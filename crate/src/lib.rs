@@ -9,9 +9,15 @@
 //! RFC 5083/5084 (AuthEnvelopedData, AES-GCM), RFC 8017 (RSA), RFC 7292 (PKCS#12),
 //! RFC 5280 (X.509 paths).
 #![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 pub mod cert;
+pub mod cms;
+pub mod crypto;
 pub mod error;
+pub mod mime;
+pub mod pkcs12;
+pub mod policy;
 pub mod time;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

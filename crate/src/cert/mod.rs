@@ -1,2 +1,3 @@
-//! Certificates: facts (names, e-mails, usages, fingerprints).
+//! Certificates: facts (names, e-mails, usages, fingerprints) and path validation (RFC 5280).
+pub mod chain;
 pub mod facts;

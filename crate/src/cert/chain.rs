@@ -1,0 +1,1 @@
+//! Certificate path validation (RFC 5280) for S/MIME (RFC 8550).

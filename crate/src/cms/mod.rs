@@ -1,0 +1,1 @@
+//! CMS (RFC 5652): sign, verify, encrypt, decrypt.

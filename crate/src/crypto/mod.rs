@@ -1,0 +1,1 @@
+//! Cryptographic primitives behind small interfaces: signature verification.

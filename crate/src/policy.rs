@@ -1,0 +1,1 @@
+//! Algorithm policy (SPEC section 4): accepted, flagged or refused.
