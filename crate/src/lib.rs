@@ -18,6 +18,8 @@ pub mod error;
 pub mod mime;
 pub mod pkcs12;
 pub mod policy;
+pub mod report;
+pub mod smime;
 pub mod time;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

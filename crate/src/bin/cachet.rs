@@ -3,12 +3,55 @@
 //! Exit status: 0 good, 3 report printed but a verdict is not good, 2 usage or file error.
 
 use cachet::error::Error;
-use std::io::Write;
+use cachet::time::UnixTime;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cachet <command> [options]
-  cert    FILE [--password-file F]          certificate facts as JSON
-  version                                   print the version";
+  sign    --identity ID.p12 --password-file F [--opaque] [--at TIME]     < message > signed
+  open    [--identity ID.p12 --password-file F]... [--trust CERT]... [--at TIME] [--content FILE]
+                                                                          < message > report.json
+  cert    FILE [--password-file F]                                        > info.json
+  version";
+
+/// Parsed flags: repeated flags keep every value in order.
+struct Args {
+    positional: Vec<String>,
+    flags: Vec<(String, Option<String>)>,
+}
+
+const VALUE_FLAGS: [&str; 8] = ["--identity", "--password-file", "--at", "--trust", "--content", "--recipient", "--cipher", "--new-password-file"];
+const BOOL_FLAGS: [&str; 3] = ["--opaque", "--sign", "--oaep"];
+
+impl Args {
+    fn parse(args: &[String]) -> Result<Args, Error> {
+        let mut positional = Vec::new();
+        let mut flags = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            if VALUE_FLAGS.contains(&a.as_str()) {
+                let v = it.next().ok_or_else(|| Error::usage(format!("{a} needs a value.\n{USAGE}")))?;
+                flags.push((a.clone(), Some(v.clone())));
+            } else if BOOL_FLAGS.contains(&a.as_str()) {
+                flags.push((a.clone(), None));
+            } else if a.starts_with("--") {
+                return Err(Error::usage(format!("Unknown option {a}.\n{USAGE}")));
+            } else {
+                positional.push(a.clone());
+            }
+        }
+        Ok(Args { positional, flags })
+    }
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.flags.iter().filter(|(n, _)| n == name).filter_map(|(_, v)| v.as_deref()).collect()
+    }
+    fn one(&self, name: &str) -> Option<&str> {
+        self.all(name).into_iter().next()
+    }
+    fn has(&self, name: &str) -> bool {
+        self.flags.iter().any(|(n, _)| n == name)
+    }
+}
 
 fn fail(e: &Error) -> ExitCode {
     eprintln!("cachet: {}", e.message);
@@ -23,26 +66,113 @@ fn read_file(path: &str) -> Result<Vec<u8>, Error> {
     std::fs::read(path).map_err(|e| Error::usage(format!("Cannot read '{path}'.")).with_detail(e))
 }
 
-fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Error> {
-    let s = serde_json::to_string_pretty(v).map_err(|e| Error::usage("Cannot write JSON").with_detail(e))?;
+fn read_password(path: &str) -> Result<String, Error> {
+    let bytes = read_file(path)?;
+    let s = String::from_utf8(bytes).map_err(|_| Error::usage(format!("The password file '{path}' is not UTF-8 text.")))?;
+    Ok(s.strip_suffix("\r\n").or_else(|| s.strip_suffix('\n')).unwrap_or(&s).to_string())
+}
+
+fn read_stdin() -> Result<Vec<u8>, Error> {
+    let mut v = Vec::new();
+    std::io::stdin().read_to_end(&mut v).map_err(|e| Error::usage("Cannot read standard input.").with_detail(e))?;
+    Ok(v)
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{s}").map_err(|e| Error::usage("Cannot write to standard output").with_detail(e))
+    out.write_all(bytes).and_then(|_| out.flush()).map_err(|e| Error::usage("Cannot write to standard output.").with_detail(e))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, Error> {
+    let mut s = serde_json::to_vec_pretty(v).map_err(|e| Error::usage("Cannot write JSON.").with_detail(e))?;
+    s.push(b'\n');
+    Ok(s)
+}
+
+fn at(args: &Args) -> Result<UnixTime, Error> {
+    match args.one("--at") {
+        Some(t) => UnixTime::parse_rfc3339(t),
+        None => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|e| Error::usage("The system clock is before 1970.").with_detail(e))?
+                .as_secs();
+            Ok(UnixTime(secs))
+        }
+    }
+}
+
+/// Identities from `--identity` / `--password-file` pairs (one password file may serve all).
+fn identities(args: &Args) -> Result<Vec<cachet::pkcs12::Identity>, Error> {
+    let ids = args.all("--identity");
+    let pws = args.all("--password-file");
+    let mut out = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let pw = match pws.get(i).or(pws.last()) {
+            Some(p) => read_password(p)?,
+            None => String::new(),
+        };
+        out.push(cachet::pkcs12::import(&read_file(id)?, &pw)?);
+    }
+    Ok(out)
+}
+
+fn certificates(paths: &[&str]) -> Result<Vec<x509_cert::Certificate>, Error> {
+    let mut out = Vec::new();
+    for p in paths {
+        out.extend(cachet::cert::facts::parse_certificates(&read_file(p)?)?);
+    }
+    Ok(out)
 }
 
 fn run(args: &[String]) -> Result<ExitCode, Error> {
     let Some(cmd) = args.first() else {
         return Err(Error::usage(USAGE));
     };
+    let a = Args::parse(args.get(1..).unwrap_or(&[]))?;
     match cmd.as_str() {
         "version" | "--version" => {
-            println!("cachet {}", cachet::VERSION);
+            write_stdout(format!("cachet {}\n", cachet::VERSION).as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
         "cert" => {
-            let file = args.get(1).ok_or_else(|| Error::usage(USAGE))?;
-            let facts = cachet::cert::facts::summarize(&read_file(file)?)?;
-            print_json(&facts)?;
+            let file = a.positional.first().ok_or_else(|| Error::usage(USAGE))?;
+            let bytes = read_file(file)?;
+            let facts = match a.one("--password-file") {
+                Some(pw) => {
+                    let id = cachet::pkcs12::import(&bytes, &read_password(pw)?)?;
+                    std::iter::once(&id.certificate).chain(id.chain.iter()).map(cachet::cert::facts::facts).collect()
+                }
+                None => cachet::cert::facts::summarize(&bytes)?,
+            };
+            write_stdout(&to_json(&facts)?)?;
             Ok(ExitCode::SUCCESS)
+        }
+        "sign" => {
+            let ids = identities(&a)?;
+            let id = ids.first().ok_or_else(|| Error::usage(format!("sign needs --identity.\n{USAGE}")))?;
+            let message = read_stdin()?;
+            let out = cachet::smime::sign_message(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default())?;
+            write_stdout(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        "open" => {
+            let ids = identities(&a)?;
+            let anchors = certificates(&a.all("--trust"))?;
+            let message = read_stdin()?;
+            let policy = cachet::policy::Policy::standard();
+            let limits = cachet::mime::Limits::default();
+            let input = cachet::smime::OpenInput { anchors: &anchors, known: &[], identities: &ids, at: at(&a)?, policy: &policy, limits: &limits };
+            let opened = cachet::smime::open(&message, &input);
+            if let (Some(path), Some(content)) = (a.one("--content"), opened.content.as_ref()) {
+                std::fs::write(path, content).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;
+            }
+            write_stdout(&to_json(&opened.report)?)?;
+            Ok(if opened.report.status.is_good() || opened.report.status == cachet::report::Status::Unsigned && !opened.report.layers.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            })
         }
         _ => Err(Error::usage(USAGE)),
     }

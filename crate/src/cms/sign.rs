@@ -1,0 +1,249 @@
+//! Making SignedData (RFC 5652 section 5; RFC 8551 sections 2.5 and 3.5).
+//!
+//! The signer info is assembled here from `cms` types rather than through the
+//! `cms` builder: the builder cannot take a caller-supplied signing time on wasm
+//! (its clock traps there) and drops signing errors (RUST-CRATES pitfalls P4, P7).
+//! Signed attributes: contentType, signingTime, messageDigest, SMIMECapabilities
+//! (what Cachet decrypts, strongest first) and SMIMEEncryptionKeyPreference.
+
+use super::signed::{OID_DATA, OID_SIGNED_DATA};
+use super::verify::{OID_CONTENT_TYPE, OID_ENCRYPTION_KEY_PREFERENCE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, OID_SMIME_CAPABILITIES};
+use crate::cert::facts::OID_RSASSA_PSS;
+use crate::crypto::{self, DigestAlg};
+use crate::error::{Code, Error, Result};
+use crate::pkcs12::{Identity, PrivateKey};
+use crate::time::UnixTime;
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos};
+use const_oid::ObjectIdentifier;
+use der::asn1::{OctetString, SetOfVec};
+use der::{Any, Decode, Encode, Tag};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::attr::Attribute;
+use x509_cert::time::Time;
+
+pub const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+pub const OID_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+pub const OID_ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+pub const OID_ECDSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
+const OID_MGF1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.8");
+
+/// Content encryption algorithms Cachet decrypts, strongest first (SPEC section 4),
+/// advertised in SMIMECapabilities.
+pub const CAPABILITIES: [&str; 5] = [
+    "2.16.840.1.101.3.4.1.46", // aes256-GCM
+    "2.16.840.1.101.3.4.1.6",  // aes128-GCM
+    "2.16.840.1.101.3.4.1.42", // aes256-CBC
+    "2.16.840.1.101.3.4.1.22", // aes192-CBC
+    "2.16.840.1.101.3.4.1.2",  // aes128-CBC
+];
+
+fn crypto_err(what: impl std::fmt::Display) -> Error {
+    Error::new(Code::Crypto, "The message could not be signed.", "Try again; if it keeps failing, re-import your identity.").with_detail(what)
+}
+
+fn der_err(e: der::Error) -> Error {
+    crypto_err(format!("encoding: {e}"))
+}
+
+/// The digest Cachet signs with for this key (SHA-256; larger keys get a matching stronger hash).
+pub fn digest_for(key: &PrivateKey) -> DigestAlg {
+    match key {
+        PrivateKey::Rsa(k) => {
+            use rsa::traits::PublicKeyParts;
+            let bits = k.n().bits();
+            if bits >= 7680 {
+                DigestAlg::Sha512
+            } else if bits >= 3072 {
+                DigestAlg::Sha384
+            } else {
+                DigestAlg::Sha256
+            }
+        }
+        PrivateKey::P256(_) => DigestAlg::Sha256,
+        PrivateKey::P384(_) => DigestAlg::Sha384,
+    }
+}
+
+fn alg(oid: ObjectIdentifier, parameters: Option<Any>) -> AlgorithmIdentifierOwned {
+    AlgorithmIdentifierOwned { oid, parameters }
+}
+
+fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute> {
+    let mut values = SetOfVec::new();
+    values.insert(value).map_err(der_err)?;
+    Ok(Attribute { oid, values })
+}
+
+fn capabilities_value() -> Result<Any> {
+    // SMIMECapabilities ::= SEQUENCE OF SEQUENCE { capabilityID OID, parameters ANY OPTIONAL }
+    let mut inner = Vec::new();
+    for oid in CAPABILITIES {
+        let oid = ObjectIdentifier::new(oid).map_err(|e| crypto_err(format!("capability OID: {e}")))?;
+        let cap = oid.to_der().map_err(der_err)?;
+        let mut seq = vec![0x30];
+        push_len(&mut seq, cap.len());
+        seq.extend_from_slice(&cap);
+        inner.extend_from_slice(&seq);
+    }
+    let mut out = vec![0x30];
+    push_len(&mut out, inner.len());
+    out.extend_from_slice(&inner);
+    Any::from_der(&out).map_err(der_err)
+}
+
+fn push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        let rest = bytes.get(skip..).unwrap_or(&[]);
+        out.push(0x80 | rest.len() as u8);
+        out.extend_from_slice(rest);
+    }
+}
+
+fn issuer_and_serial(cert: &x509_cert::Certificate) -> IssuerAndSerialNumber {
+    IssuerAndSerialNumber { issuer: cert.tbs_certificate().issuer().clone(), serial_number: cert.tbs_certificate().serial_number().clone() }
+}
+
+fn key_preference_value(cert: &x509_cert::Certificate) -> Result<Any> {
+    // [0] IMPLICIT IssuerAndSerialNumber
+    let mut bytes = issuer_and_serial(cert).to_der().map_err(der_err)?;
+    if let Some(first) = bytes.first_mut() {
+        *first = 0xa0;
+    }
+    Any::from_der(&bytes).map_err(der_err)
+}
+
+fn signing_time_value(at: UnixTime) -> Result<Any> {
+    let dt = at.to_der_datetime().ok_or_else(|| crypto_err("signing time out of range"))?;
+    // RFC 5652 11.3: UTCTime for 1950..2049, GeneralizedTime otherwise.
+    let t = if dt.year() < 2050 {
+        Time::UtcTime(der::asn1::UtcTime::from_date_time(dt).map_err(der_err)?)
+    } else {
+        Time::GeneralTime(der::asn1::GeneralizedTime::from_date_time(dt))
+    };
+    Any::encode_from(&t).map_err(der_err)
+}
+
+/// Sign `content` (already canonical) with the identity. Detached unless `opaque`.
+/// Returns the DER ContentInfo and the digest algorithm used (for `micalg`).
+pub fn sign(identity: &Identity, content: &[u8], opaque: bool, at: UnixTime) -> Result<(Vec<u8>, DigestAlg)> {
+    let cert = &identity.certificate;
+    let usable = crate::cert::facts::usability(cert);
+    if !usable.sign {
+        return Err(Error::new(
+            Code::UnusableIdentity,
+            "This certificate cannot be used to sign e-mail.",
+            "Import a certificate meant for e-mail signing (key usage digitalSignature, e-mail protection).",
+        )
+        .with_detail(usable.reasons.join("; ")));
+    }
+    let digest = digest_for(&identity.key);
+    let md = crypto::digest(digest, content)?;
+
+    let mut attrs = vec![
+        attribute(OID_CONTENT_TYPE, Any::encode_from(&OID_DATA).map_err(der_err)?)?,
+        attribute(OID_SIGNING_TIME, signing_time_value(at)?)?,
+        attribute(OID_MESSAGE_DIGEST, Any::new(Tag::OctetString, md).map_err(der_err)?)?,
+        attribute(OID_SMIME_CAPABILITIES, capabilities_value()?)?,
+    ];
+    let enc_cert = identity.encryption_certificate.as_ref().unwrap_or(cert);
+    attrs.push(attribute(OID_ENCRYPTION_KEY_PREFERENCE, key_preference_value(enc_cert)?)?);
+    let signed_attrs: SetOfVec<Attribute> = SetOfVec::try_from(attrs).map_err(der_err)?;
+    let to_sign = signed_attrs.to_der().map_err(der_err)?;
+
+    let pss = cert.tbs_certificate().subject_public_key_info().algorithm.oid == OID_RSASSA_PSS;
+    let (signature_algorithm, signature) = sign_bytes(&identity.key, digest, pss, &to_sign)?;
+
+    let signer = SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(issuer_and_serial(cert)),
+        digest_alg: alg(digest.oid(), None),
+        signed_attrs: Some(signed_attrs),
+        signature_algorithm,
+        signature: OctetString::new(signature).map_err(der_err)?,
+        unsigned_attrs: None,
+    };
+    let mut certs = SetOfVec::new();
+    for c in std::iter::once(cert).chain(identity.encryption_certificate.iter()).chain(identity.chain.iter()) {
+        let choice = CertificateChoices::Certificate(c.clone());
+        if !certs.iter().any(|x| x == &choice) {
+            certs.insert(choice).map_err(der_err)?;
+        }
+    }
+    let mut digests = SetOfVec::new();
+    digests.insert(alg(digest.oid(), None)).map_err(der_err)?;
+    let mut signers = SetOfVec::new();
+    signers.insert(signer).map_err(der_err)?;
+    let econtent = if opaque { Some(Any::new(Tag::OctetString, content.to_vec()).map_err(der_err)?) } else { None };
+    let sd = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms: digests,
+        encap_content_info: EncapsulatedContentInfo { econtent_type: OID_DATA, econtent },
+        certificates: Some(CertificateSet(certs)),
+        crls: None,
+        signer_infos: SignerInfos(signers),
+    };
+    let ci = ContentInfo { content_type: OID_SIGNED_DATA, content: Any::encode_from(&sd).map_err(der_err)? };
+    Ok((ci.to_der().map_err(der_err)?, digest))
+}
+
+/// Sign `message` (the DER signed attributes); returns signatureAlgorithm and the value.
+fn sign_bytes(key: &PrivateKey, digest: DigestAlg, pss: bool, message: &[u8]) -> Result<(AlgorithmIdentifierOwned, Vec<u8>)> {
+    use signature::{RandomizedSigner, SignatureEncoding, Signer};
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    match key {
+        PrivateKey::Rsa(k) if pss => {
+            let (sig, params) = match digest {
+                DigestAlg::Sha384 => (
+                    rsa::pss::SigningKey::<sha2::Sha384>::new_with_salt_len(k.clone(), 48).try_sign_with_rng(&mut rng, message).map(|s| s.to_vec()),
+                    pss_params(digest, 48)?,
+                ),
+                DigestAlg::Sha512 => (
+                    rsa::pss::SigningKey::<sha2::Sha512>::new_with_salt_len(k.clone(), 64).try_sign_with_rng(&mut rng, message).map(|s| s.to_vec()),
+                    pss_params(digest, 64)?,
+                ),
+                _ => (
+                    rsa::pss::SigningKey::<sha2::Sha256>::new_with_salt_len(k.clone(), 32).try_sign_with_rng(&mut rng, message).map(|s| s.to_vec()),
+                    pss_params(DigestAlg::Sha256, 32)?,
+                ),
+            };
+            Ok((alg(OID_RSASSA_PSS, Some(params)), sig.map_err(crypto_err)?))
+        }
+        PrivateKey::Rsa(k) => {
+            let sig = match digest {
+                DigestAlg::Sha384 => rsa::pkcs1v15::SigningKey::<sha2::Sha384>::new(k.clone()).try_sign(message).map(|s| s.to_vec()),
+                DigestAlg::Sha512 => rsa::pkcs1v15::SigningKey::<sha2::Sha512>::new(k.clone()).try_sign(message).map(|s| s.to_vec()),
+                _ => rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(k.clone()).try_sign(message).map(|s| s.to_vec()),
+            };
+            Ok((alg(OID_RSA_ENCRYPTION, Some(Any::null())), sig.map_err(crypto_err)?))
+        }
+        PrivateKey::P256(k) => {
+            let sk = p256::ecdsa::SigningKey::from(k.clone());
+            let sig: p256::ecdsa::DerSignature = sk.try_sign(message).map_err(crypto_err)?;
+            Ok((alg(OID_ECDSA_SHA256, None), sig.to_vec()))
+        }
+        PrivateKey::P384(k) => {
+            let sk = p384::ecdsa::SigningKey::from(k.clone());
+            let sig: p384::ecdsa::DerSignature = sk.try_sign(message).map_err(crypto_err)?;
+            Ok((alg(OID_ECDSA_SHA384, None), sig.to_vec()))
+        }
+    }
+}
+
+/// RSASSA-PSS-params with the hash for both the digest and MGF1 (RFC 4055 3.1).
+fn pss_params(digest: DigestAlg, salt_len: u8) -> Result<Any> {
+    let hash = alg(digest.oid(), Some(Any::null()));
+    let mgf = AlgorithmIdentifierOwned { oid: OID_MGF1, parameters: Some(Any::encode_from(&hash).map_err(der_err)?) };
+    let params = pkcs1::RsaPssParams { hash, mask_gen: alg_of_alg(mgf)?, salt_len, trailer_field: pkcs1::TrailerField::BC };
+    Any::encode_from(&params).map_err(der_err)
+}
+
+fn alg_of_alg(a: AlgorithmIdentifierOwned) -> Result<spki::AlgorithmIdentifier<AlgorithmIdentifierOwned>> {
+    let inner = a.parameters.as_ref().ok_or_else(|| crypto_err("MGF1 without hash"))?.decode_as::<AlgorithmIdentifierOwned>().map_err(der_err)?;
+    Ok(spki::AlgorithmIdentifier { oid: a.oid, parameters: Some(inner) })
+}

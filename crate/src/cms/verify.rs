@@ -1,0 +1,352 @@
+//! Verifying SignedData signers (RFC 5652 5.4, 5.6; RFC 8551 section 2; RFC 8550).
+//!
+//! Each signer gets three separate answers: is the signature good (digest and value),
+//! is the certificate path trusted, does the certificate's address match the sender.
+//! The signer's status is the worst of the three; the policy flags weak algorithms.
+
+use super::signed::{ParsedSignedData, ParsedSigner};
+use crate::cert::chain::{self, PathStatus, Purpose, ValidationInput};
+use crate::cert::facts::{self, hex};
+use crate::crypto::{self, DigestAlg, SigFailure, SigInfo};
+use crate::policy::{Policy, Verdict};
+use crate::report::{AddressCheck, ChainCheck, SignatureCheck, SignerId, SignerReport, Status};
+use crate::time::UnixTime;
+use cms::signed_data::SignerIdentifier;
+use const_oid::ObjectIdentifier;
+use der::{Decode, Encode};
+use x509_cert::ext::pkix::SubjectKeyIdentifier;
+use x509_cert::Certificate;
+
+pub const OID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+pub const OID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+pub const OID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+pub const OID_SMIME_CAPABILITIES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.15");
+pub const OID_ENCRYPTION_KEY_PREFERENCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.11");
+
+/// What the verifier is given besides the message.
+pub struct VerifyContext<'a> {
+    /// The From address shown to the user.
+    pub from: Option<&'a str>,
+    /// Trusted roots and pinned certificates.
+    pub anchors: &'a [Certificate],
+    /// Other known certificates (stored contacts, intermediates): never trusted by themselves.
+    pub known: &'a [Certificate],
+    /// Validation time.
+    pub at: UnixTime,
+    pub policy: &'a Policy,
+}
+
+/// The single value of a signed attribute, when exactly one attribute with one value exists.
+fn single_attr<'a>(signer: &'a ParsedSigner, oid: ObjectIdentifier) -> std::result::Result<Option<&'a der::Any>, String> {
+    let Some(attrs) = signer.info.signed_attrs.as_ref() else { return Ok(None) };
+    let mut found = attrs.iter().filter(|a| a.oid == oid);
+    let Some(a) = found.next() else { return Ok(None) };
+    if found.next().is_some() {
+        return Err(format!("attribute {oid} appears more than once"));
+    }
+    if a.values.len() != 1 {
+        return Err(format!("attribute {oid} must have exactly one value"));
+    }
+    Ok(a.values.iter().next())
+}
+
+pub fn signer_id(sid: &SignerIdentifier) -> SignerId {
+    match sid {
+        SignerIdentifier::IssuerAndSerialNumber(ias) => SignerId::IssuerAndSerial {
+            issuer: ias.issuer.to_string(),
+            serial: hex(ias.serial_number.as_bytes()),
+        },
+        SignerIdentifier::SubjectKeyIdentifier(ski) => SignerId::SubjectKeyIdentifier { key_id: hex(ski.0.as_bytes()) },
+    }
+}
+
+/// Does `cert` carry this subject key identifier?
+pub fn has_ski(cert: &Certificate, key_id: &[u8]) -> bool {
+    matches!(cert.tbs_certificate().get_extension::<SubjectKeyIdentifier>(), Ok(Some((_, ski))) if ski.0.as_bytes() == key_id)
+}
+
+/// Find the certificate named by a SignerIdentifier.
+pub fn find_certificate<'c>(sid: &SignerIdentifier, pools: &[&'c [Certificate]]) -> Option<&'c Certificate> {
+    pools.iter().flat_map(|p| p.iter()).find(|c| match sid {
+        SignerIdentifier::IssuerAndSerialNumber(ias) => {
+            c.tbs_certificate().issuer() == &ias.issuer && c.tbs_certificate().serial_number() == &ias.serial_number
+        }
+        SignerIdentifier::SubjectKeyIdentifier(ski) => has_ski(c, ski.0.as_bytes()),
+    })
+}
+
+/// The messageDigest a signer claims, and its digest algorithm, when it has signed attributes.
+pub fn claimed_digest(signer: &ParsedSigner) -> Option<(DigestAlg, Vec<u8>)> {
+    let alg = DigestAlg::from_oid(&signer.info.digest_alg.oid)?;
+    let md = single_attr(signer, OID_MESSAGE_DIGEST).ok()??;
+    let os = md.decode_as::<der::asn1::OctetString>().ok()?;
+    Some((alg, os.as_bytes().to_vec()))
+}
+
+/// Does `content` match the messageDigest of every signer that has one?
+/// Used to test candidate originals when diagnosing a tampered message.
+pub fn content_matches(sd: &ParsedSignedData, content: &[u8]) -> bool {
+    let claims: Vec<_> = sd.signers.iter().filter_map(claimed_digest).collect();
+    !claims.is_empty()
+        && claims.iter().all(|(alg, want)| crypto::digest(*alg, content).map(|d| &d == want).unwrap_or(false))
+}
+
+fn capability_name(oid: &ObjectIdentifier) -> String {
+    match oid.to_string().as_str() {
+        "2.16.840.1.101.3.4.1.46" => "aes256-gcm".into(),
+        "2.16.840.1.101.3.4.1.26" => "aes192-gcm".into(),
+        "2.16.840.1.101.3.4.1.6" => "aes128-gcm".into(),
+        "2.16.840.1.101.3.4.1.42" => "aes256-cbc".into(),
+        "2.16.840.1.101.3.4.1.22" => "aes192-cbc".into(),
+        "2.16.840.1.101.3.4.1.2" => "aes128-cbc".into(),
+        "1.2.840.113549.3.7" => "des-ede3-cbc".into(),
+        "1.2.840.113549.3.2" => "rc2-cbc".into(),
+        "1.3.14.3.2.7" => "des-cbc".into(),
+        "1.2.840.113549.1.1.7" => "rsaes-oaep".into(),
+        "1.2.840.113549.1.1.1" => "rsa-encryption".into(),
+        "1.2.840.113549.1.9.16.3.18" => "chacha20-poly1305".into(),
+        "2.16.840.1.101.3.4.2.1" => "sha-256".into(),
+        "2.16.840.1.101.3.4.2.2" => "sha-384".into(),
+        "2.16.840.1.101.3.4.2.3" => "sha-512".into(),
+        "1.3.14.3.2.26" => "sha-1".into(),
+        "1.2.840.113549.1.9.15.1" => "prefer-signed-data".into(),
+        "1.2.840.113549.1.9.15.2" => "cannot-decrypt-any".into(),
+        "1.2.840.113549.1.9.15.3" => "sig-type".into(),
+        other => other.to_string(),
+    }
+}
+
+/// SMIMECapabilities (RFC 8551 2.5.2): the OIDs in the order the sender listed them.
+fn capabilities(signer: &ParsedSigner) -> Vec<String> {
+    let Ok(Some(v)) = single_attr(signer, OID_SMIME_CAPABILITIES) else { return Vec::new() };
+    let Ok(bytes) = v.to_der() else { return Vec::new() };
+    let Ok(seq) = super::ber::read_all(&bytes) else { return Vec::new() };
+    let Ok(caps) = seq.children() else { return Vec::new() };
+    caps.iter()
+        .filter_map(|c| c.children().ok())
+        .filter_map(|k| k.first().and_then(|o| ObjectIdentifier::from_der(o.raw).ok()))
+        .map(|o| capability_name(&o))
+        .collect()
+}
+
+/// SMIMEEncryptionKeyPreference (RFC 8551 2.5.3).
+fn key_preference(signer: &ParsedSigner) -> Option<SignerId> {
+    let v = single_attr(signer, OID_ENCRYPTION_KEY_PREFERENCE).ok()??;
+    let bytes = v.to_der().ok()?;
+    let t = super::ber::read_all(&bytes).ok()?;
+    match t.tag {
+        0xa0 => {
+            let mut seq = t.raw.to_vec();
+            *seq.first_mut()? = 0x30;
+            let ias = cms::cert::IssuerAndSerialNumber::from_der(&seq).ok()?;
+            Some(SignerId::IssuerAndSerial { issuer: ias.issuer.to_string(), serial: hex(ias.serial_number.as_bytes()) })
+        }
+        0x82 => Some(SignerId::SubjectKeyIdentifier { key_id: hex(t.content) }),
+        _ => None,
+    }
+}
+
+fn signing_time(signer: &ParsedSigner) -> Option<UnixTime> {
+    let v = single_attr(signer, OID_SIGNING_TIME).ok()??;
+    let t = v.decode_as::<x509_cert::time::Time>().ok()?;
+    Some(UnixTime::from_der_time(&t))
+}
+
+fn verdict_status(v: &Verdict, details: &mut Vec<String>) -> Option<Status> {
+    match v {
+        Verdict::Accept => None,
+        Verdict::Flag(why) | Verdict::Refuse(why) => {
+            details.push(why.clone());
+            Some(Status::WeakAlgorithm)
+        }
+    }
+}
+
+/// Verify one signer over `content` (the canonical detached part, or eContent).
+pub fn verify_signer(
+    sd: &ParsedSignedData,
+    signer: &ParsedSigner,
+    content: &[u8],
+    ctx: &VerifyContext<'_>,
+) -> SignerReport {
+    let info = &signer.info;
+    let mut details = Vec::new();
+    let mut status = Status::Valid;
+    let digest_name = DigestAlg::from_oid(&info.digest_alg.oid)
+        .map(|d| d.name().to_string())
+        .unwrap_or_else(|| info.digest_alg.oid.to_string());
+    let mut report = SignerReport {
+        status: Status::Valid,
+        signer_id: signer_id(&info.sid),
+        signature: SignatureCheck::Good,
+        chain: None,
+        address: None,
+        certificate: None,
+        signing_time: signing_time(signer),
+        valid_at_signing_time: None,
+        digest_algorithm: digest_name,
+        signature_algorithm: const_oid::db::DB
+            .by_oid(&info.signature_algorithm.oid)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| info.signature_algorithm.oid.to_string()),
+        smime_capabilities: capabilities(signer),
+        encryption_key_preference: key_preference(signer),
+        details: Vec::new(),
+    };
+
+    let cert = find_certificate(&info.sid, &[&sd.certificates, ctx.known, ctx.anchors]);
+    let Some(cert) = cert else {
+        details.push("The signer's certificate is neither in the message nor among the known certificates, so the signature cannot be checked.".into());
+        report.signature = SignatureCheck::NoCertificate;
+        report.status = Status::NoSigner;
+        report.details = details;
+        return report;
+    };
+    report.certificate = Some(facts::facts(cert));
+    if let Some(t) = report.signing_time {
+        let v = cert.tbs_certificate().validity();
+        let ok = UnixTime::from_der_time(&v.not_before) <= t && t <= UnixTime::from_der_time(&v.not_after);
+        report.valid_at_signing_time = Some(ok);
+    }
+
+    // 1. The signature: digest algorithm policy, messageDigest, signature value.
+    let digest = DigestAlg::from_oid(&info.digest_alg.oid);
+    let digest = match digest {
+        Some(d) => d,
+        None => {
+            details.push(format!("Unknown digest algorithm {}.", info.digest_alg.oid));
+            report.signature = SignatureCheck::Unsupported;
+            report.status = Status::WeakAlgorithm;
+            report.details = details;
+            return report;
+        }
+    };
+    if let Verdict::Refuse(why) = ctx.policy.check_digest(digest) {
+        details.push(why);
+        report.signature = SignatureCheck::Unsupported;
+        report.status = Status::WeakAlgorithm;
+        report.details = details;
+        return report;
+    }
+    let signed_bytes: Vec<u8> = match &signer.signed_attrs_der {
+        Some(attrs) => {
+            // RFC 5652 5.4: contentType and messageDigest are required and must match.
+            let ct = single_attr(signer, OID_CONTENT_TYPE);
+            let md = single_attr(signer, OID_MESSAGE_DIGEST);
+            let (ct, md) = match (ct, md) {
+                (Ok(Some(ct)), Ok(Some(md))) => (ct, md),
+                (Err(e), _) | (_, Err(e)) => {
+                    details.push(format!("Signed attributes break RFC 5652: {e}."));
+                    report.signature = SignatureCheck::Malformed;
+                    report.status = Status::BadSignature;
+                    report.details = details;
+                    return report;
+                }
+                _ => {
+                    details.push("Signed attributes lack contentType or messageDigest (RFC 5652 5.3).".into());
+                    report.signature = SignatureCheck::Malformed;
+                    report.status = Status::BadSignature;
+                    report.details = details;
+                    return report;
+                }
+            };
+            if ct.decode_as::<ObjectIdentifier>().ok() != Some(sd.econtent_type) {
+                details.push("The contentType attribute does not match the signed content's type.".into());
+                report.signature = SignatureCheck::Malformed;
+                status = status.worst(Status::BadSignature);
+            }
+            let want = md.decode_as::<der::asn1::OctetString>().map(|o| o.as_bytes().to_vec()).unwrap_or_default();
+            let have = crypto::digest(digest, content).unwrap_or_default();
+            if want != have {
+                details.push("The content's digest does not match the one that was signed: the message was changed after signing.".into());
+                report.signature = SignatureCheck::DigestMismatch;
+                status = status.worst(Status::Tampered);
+            }
+            attrs.clone()
+        }
+        None => content.to_vec(),
+    };
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    match crypto::verify_signature(spki, Some(digest), &info.signature_algorithm, &signed_bytes, info.signature.as_bytes()) {
+        Ok(sig) => {
+            note_policy(ctx.policy, &sig, &mut details, &mut status);
+        }
+        Err(SigFailure::Invalid) => {
+            if report.signature == SignatureCheck::Good {
+                report.signature = SignatureCheck::Bad;
+            }
+            details.push("The signature value does not verify with the signer's certificate.".into());
+            status = status.worst(Status::BadSignature);
+        }
+        Err(other) => {
+            report.signature = SignatureCheck::Unsupported;
+            details.push(format!("The signature could not be checked: {other}."));
+            status = status.worst(if matches!(other, SigFailure::Unsupported(_)) { Status::WeakAlgorithm } else { Status::BadSignature });
+        }
+    }
+
+    // 2. The certificate path. Intermediates come from the message and the known store.
+    let mut intermediates: Vec<Certificate> = sd.certificates.clone();
+    intermediates.extend(ctx.known.iter().cloned());
+    let path = chain::validate(&ValidationInput {
+        leaf: cert,
+        intermediates: &intermediates,
+        anchors: ctx.anchors,
+        at: ctx.at,
+        purpose: Purpose::Sign,
+        policy: ctx.policy,
+        max_depth: chain::DEFAULT_MAX_DEPTH,
+    });
+    let chain_status = match &path.status {
+        PathStatus::Trusted => None,
+        PathStatus::UnknownCa => Some(Status::ValidUnknownCa),
+        PathStatus::Expired { .. } => Some(Status::Expired),
+        PathStatus::NotYetValid { .. } => Some(Status::NotYetValid),
+        PathStatus::WrongUsage(_) => Some(Status::WrongUsage),
+        PathStatus::BadSignature(_) => Some(Status::BadSignature),
+        PathStatus::WeakAlgorithm(_) => Some(Status::WeakAlgorithm),
+        PathStatus::Invalid(_) => Some(Status::WrongUsage),
+    };
+    if let Some(s) = chain_status {
+        status = status.worst(s);
+    }
+    if matches!(path.status, PathStatus::Expired { .. }) && report.valid_at_signing_time == Some(true) {
+        details.push("The certificate has expired since the signer's claimed signing time (the claim is not proof).".into());
+    }
+    report.chain = Some(ChainCheck {
+        status: path.status.id().to_string(),
+        path: path.path.iter().map(|c| c.subject.clone()).collect(),
+        details: path.details.clone(),
+    });
+
+    // 3. The address.
+    let emails = facts::email_addresses(cert);
+    let matches = ctx.from.map(|f| facts::matches_address(cert, f)).unwrap_or(false);
+    if !matches {
+        details.push(match ctx.from {
+            Some(f) => format!("The message is from {f}, but the certificate is for {}.", if emails.is_empty() { "no e-mail address".to_string() } else { emails.join(", ") }),
+            None => "The message has no From address to compare with the certificate.".into(),
+        });
+        status = status.worst(Status::AddressMismatch);
+    }
+    report.address = Some(AddressCheck { from: ctx.from.map(str::to_string), matches, certificate_emails: emails });
+    report.status = status;
+    report.details = details;
+    report
+}
+
+fn note_policy(policy: &Policy, sig: &SigInfo, details: &mut Vec<String>, status: &mut Status) {
+    if let Some(s) = verdict_status(&policy.check_signature(sig), details) {
+        *status = status.worst(s);
+    }
+}
+
+/// Verify every signer; the layer status is the worst, `no-signer` without any.
+pub fn verify_all(sd: &ParsedSignedData, content: &[u8], ctx: &VerifyContext<'_>) -> (Status, Vec<SignerReport>) {
+    if sd.signers.is_empty() {
+        return (Status::NoSigner, Vec::new());
+    }
+    let reports: Vec<SignerReport> = sd.signers.iter().map(|s| verify_signer(sd, s, content, ctx)).collect();
+    let status = reports.iter().fold(Status::Valid, |acc, r| acc.worst(r.status));
+    (status, reports)
+}

@@ -1,0 +1,458 @@
+//! The S/MIME operations over MIME and CMS: `sign` a message and `open` one
+//! (peel every layer, verify each signature, diagnose). SPEC sections 1, 3 and 8.
+
+use crate::cert::facts::{self, matches_address};
+use crate::cms::signed::{self, ParsedSignedData, OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA, OID_SIGNED_DATA};
+use crate::cms::verify::{self, VerifyContext};
+use crate::error::{Code, Error, Result};
+use crate::mime::{self, Entity, Limits, SmimeKind};
+use crate::pkcs12::Identity;
+use crate::policy::Policy;
+use crate::report::{Diagnosis, FoundCertificate, Layer, LayerKind, OpenReport, SignatureCheck, Status};
+use crate::time::UnixTime;
+use base64::Engine;
+use der::Encode;
+use x509_cert::Certificate;
+
+/// Most S/MIME layers peeled from one message (triple wrapping needs three).
+pub const MAX_LAYERS: usize = 8;
+/// Largest suffix (bytes) searched for text a server appended after signing.
+pub const MAX_APPENDED: usize = 256 * 1024;
+
+/// Everything `open` needs besides the message.
+pub struct OpenInput<'a> {
+    /// Trusted roots and pinned certificates.
+    pub anchors: &'a [Certificate],
+    /// Other known certificates (contacts, intermediates): untrusted.
+    pub known: &'a [Certificate],
+    /// The user's identities, current and old, for decryption.
+    pub identities: &'a [Identity],
+    pub at: UnixTime,
+    pub policy: &'a Policy,
+    pub limits: &'a Limits,
+}
+
+/// The report and the innermost content (the MIME entity to display).
+pub struct Opened {
+    pub report: OpenReport,
+    pub content: Option<Vec<u8>>,
+}
+
+fn malformed_report(e: Error) -> Opened {
+    Opened {
+        report: OpenReport { status: Status::Malformed, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), error: Some(e) },
+        content: None,
+    }
+}
+
+/// Depth-first search for the first S/MIME entity; returns it and whether it is the root.
+fn locate<'e, 'a>(e: &'e Entity<'a>) -> Option<&'e Entity<'a>> {
+    if matches!(e.smime_kind(), Some(SmimeKind::MultipartSigned { .. } | SmimeKind::Pkcs7Mime { .. })) {
+        return Some(e);
+    }
+    e.children().iter().find_map(locate)
+}
+
+fn path_string(p: &[usize]) -> String {
+    p.iter().map(|i| (i + 1).to_string()).collect::<Vec<_>>().join(".")
+}
+
+/// Open a message: peel every layer, verify every signature, explain what went wrong.
+/// Never fails: unreadable input is a `malformed` report with an `error`.
+pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
+    if message.len() > input.limits.max_message_size {
+        return malformed_report(Error::new(
+            Code::LimitExceeded,
+            format!("The message is larger than {} MB, the most Cachet opens.", input.limits.max_message_size / (1024 * 1024)),
+            "Save the message and open it with a desktop mail program.",
+        ).with_detail("limit: message size"));
+    }
+    // A transport delivers CRLF; stores and git checkouts may hold LF. Canonicalise once
+    // so every byte range below is in the form that was signed (RFC 8551 3.1.1).
+    let canonical = mime::canonicalize_crlf(message).into_owned();
+    let top = match mime::parse(&canonical, input.limits) {
+        Ok(t) => t,
+        Err(e) => return malformed_report(e),
+    };
+    let from = top.from_address();
+    let mut report = OpenReport { status: Status::Unsigned, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), error: None };
+    let mut found: Vec<Certificate> = Vec::new();
+
+    let Some(located) = locate(&top) else {
+        return Opened { report, content: Some(canonical.clone()) };
+    };
+    let partial = !located.path().is_empty();
+    if partial {
+        let covered = path_string(located.path());
+        let others: Vec<String> = collect_other_texts(&top, located.path());
+        report.diagnosis.push(Diagnosis {
+            id: "appended-part".into(),
+            message: format!(
+                "Only part {covered} of this message is signed. The other parts were added outside the signature (often a disclaimer added by a mail server) and are not covered by it."
+            ),
+            appended_text: if others.is_empty() { None } else { Some(others.join("\n")) },
+            original_verifies: None,
+        });
+    }
+
+    let ctx = VerifyContext { from: from.as_deref(), anchors: input.anchors, known: input.known, at: input.at, policy: input.policy };
+    let mut current: Vec<u8> = located.raw().to_vec();
+    let mut covers = path_string(located.path());
+    let mut content = None;
+    for _ in 0..MAX_LAYERS {
+        let entity = match mime::parse(&current, input.limits) {
+            Ok(e) => e,
+            Err(e) => {
+                report.error = Some(e);
+                report.layers.push(Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "mime".into(), covers: covers.clone(), signers: Vec::new(), encryption: None, details: Vec::new() });
+                break;
+            }
+        };
+        let next = match entity.smime_kind() {
+            Some(SmimeKind::MultipartSigned { micalg, .. }) => open_multipart_signed(&entity, micalg, &ctx, &covers, &mut report, &mut found),
+            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, &covers, &mut report, &mut found),
+            _ => None,
+        };
+        match next {
+            Some(inner) => {
+                current = inner;
+                covers = if covers.is_empty() { "1".into() } else { format!("{covers}.1") };
+                content = Some(current.clone());
+            }
+            None => {
+                if content.is_none() && report.layers.is_empty() {
+                    content = Some(current.clone());
+                }
+                break;
+            }
+        }
+    }
+
+    let mut status = report.layers.iter().fold(Status::Valid, |acc, l| acc.worst(l.status));
+    let any_signed = report.layers.iter().any(|l| l.kind == LayerKind::Signed);
+    if !any_signed && status.severity() <= Status::Unsigned.severity() {
+        status = Status::Unsigned;
+    }
+    if partial && any_signed {
+        status = status.worst(Status::PartiallySigned);
+    }
+    report.status = status;
+    for c in found {
+        if let Ok(der) = c.to_der() {
+            if !report.certificates.iter().any(|f| f.facts.sha256 == facts::sha256_fingerprint(&c)) {
+                report.certificates.push(FoundCertificate { facts: facts::facts(&c), der_base64: base64::engine::general_purpose::STANDARD.encode(der) });
+            }
+        }
+    }
+    Opened { report, content }
+}
+
+/// Texts of the leaves outside the covered subtree, for the appended-part diagnosis.
+fn collect_other_texts(e: &Entity<'_>, covered: &[usize]) -> Vec<String> {
+    let mut out = Vec::new();
+    if e.path() == covered {
+        return out;
+    }
+    if e.children().is_empty() {
+        if let Some(t) = e.text() {
+            out.push(t.trim().to_string());
+        } else if let Some(name) = e.filename() {
+            out.push(format!("[attachment {name}]"));
+        }
+        return out;
+    }
+    for c in e.children() {
+        out.extend(collect_other_texts(c, covered));
+    }
+    out
+}
+
+fn parse_cms_body(entity: &Entity<'_>) -> std::result::Result<Vec<u8>, Error> {
+    entity.body_decoded()
+}
+
+fn open_multipart_signed(
+    entity: &Entity<'_>,
+    micalg: Option<String>,
+    ctx: &VerifyContext<'_>,
+    covers: &str,
+    report: &mut OpenReport,
+    found: &mut Vec<Certificate>,
+) -> Option<Vec<u8>> {
+    let mut layer = Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "multipart/signed".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: Vec::new() };
+    let (Some(part1), Some(part2)) = (entity.children().first(), entity.children().get(1)) else {
+        layer.details.push("multipart/signed needs exactly two parts: the content and the signature.".into());
+        report.layers.push(layer);
+        return None;
+    };
+    let content = mime::canonicalize_crlf(part1.raw()).into_owned();
+    let sd = match parse_cms_body(part2).and_then(|der| signed::parse_signed_data(&der)) {
+        Ok(sd) => sd,
+        Err(e) => {
+            layer.details.push(e.message.clone());
+            report.error.get_or_insert(e);
+            report.layers.push(layer);
+            return Some(content);
+        }
+    };
+    found.extend(sd.certificates.iter().cloned());
+    layer.details.extend(sd.notes.iter().cloned());
+    if let Some(e) = &sd.econtent {
+        if e != &content {
+            layer.details.push("The signature also carries embedded content that differs from the signed part; only the displayed part was checked.".into());
+        }
+    }
+    let (status, signers) = verify::verify_all(&sd, &content, ctx);
+    if let (Some(m), Some(first)) = (micalg, signers.first()) {
+        if !first.digest_algorithm.eq_ignore_ascii_case(&m) && crate::crypto::DigestAlg::from_name(&m).map(|d| d.name()) != Some(first.digest_algorithm.as_str()) {
+            layer.details.push(format!("The micalg parameter ({m}) does not match the digest used ({}).", first.digest_algorithm));
+        }
+    }
+    if status == Status::Tampered {
+        diagnose_tampered(&sd, part1, &content, &signers, &mut report.diagnosis);
+    }
+    layer.status = status;
+    layer.signers = signers;
+    report.layers.push(layer);
+    Some(content)
+}
+
+fn open_pkcs7_mime(
+    entity: &Entity<'_>,
+    smime_type: Option<&str>,
+    ctx: &VerifyContext<'_>,
+    covers: &str,
+    report: &mut OpenReport,
+    found: &mut Vec<Certificate>,
+) -> Option<Vec<u8>> {
+    let der = match parse_cms_body(entity) {
+        Ok(d) => d,
+        Err(e) => {
+            report.layers.push(Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
+            report.error.get_or_insert(e);
+            return None;
+        }
+    };
+    let oid = match signed::content_info(&der) {
+        Ok((oid, _)) => oid,
+        Err(e) => {
+            report.layers.push(Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
+            report.error.get_or_insert(e);
+            return None;
+        }
+    };
+    if oid == OID_SIGNED_DATA {
+        let mut layer = Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: Vec::new() };
+        let sd = match signed::parse_signed_data(&der) {
+            Ok(sd) => sd,
+            Err(e) => {
+                layer.details.push(e.message.clone());
+                report.error.get_or_insert(e);
+                report.layers.push(layer);
+                return None;
+            }
+        };
+        found.extend(sd.certificates.iter().cloned());
+        layer.details.extend(sd.notes.iter().cloned());
+        let Some(content) = sd.econtent.clone() else {
+            if smime_type == Some("certs-only") || sd.signers.is_empty() {
+                // A certificate bundle: nothing signed, certificates to import.
+                return None;
+            }
+            layer.details.push("Opaque signed data without its content.".into());
+            report.layers.push(layer);
+            return None;
+        };
+        let (status, signers) = verify::verify_all(&sd, &content, ctx);
+        layer.status = status;
+        layer.signers = signers;
+        report.layers.push(layer);
+        return Some(content);
+    }
+    if oid == OID_ENVELOPED_DATA || oid == OID_AUTH_ENVELOPED_DATA {
+        let e = Error::new(
+            Code::UnsupportedAlgorithm,
+            "This message is encrypted; this version of Cachet cannot decrypt messages yet.",
+            "Open it in a mail program that holds your key, or update Cachet.",
+        );
+        report.layers.push(Layer { kind: LayerKind::Encrypted, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
+        report.error.get_or_insert(e);
+        return None;
+    }
+    let e = Error::new(Code::Malformed, format!("This S/MIME part holds an unsupported CMS content type ({oid})."), "Ask the sender to use a standard S/MIME mail program.");
+    report.layers.push(Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
+    report.error.get_or_insert(e);
+    None
+}
+
+/// The digest failed: find whether text was appended to the signed part, or a part
+/// added inside it, after signing; report the addition and whether the original verifies.
+fn diagnose_tampered(sd: &ParsedSignedData, part1: &Entity<'_>, content: &[u8], signers: &[crate::report::SignerReport], out: &mut Vec<Diagnosis>) {
+    let signature_ok = signers.iter().all(|s| matches!(s.signature, SignatureCheck::DigestMismatch | SignatureCheck::Good));
+    // (a) A part appended inside a signed multipart.
+    if let Some(boundary) = part1.content_type().param("boundary").map(str::to_string) {
+        let base = part1.range().start;
+        let delim = format!("\r\n--{boundary}");
+        for child in part1.children().iter().rev() {
+            let r = child.range();
+            let (Some(start), Some(end)) = (r.start.checked_sub(base), r.end.checked_sub(base)) else { continue };
+            let Some(head) = content.get(..start) else { continue };
+            let Some(cut) = find_last(head, delim.as_bytes()) else { continue };
+            let mut candidate = content.get(..cut).unwrap_or(&[]).to_vec();
+            candidate.extend_from_slice(content.get(end..).unwrap_or(&[]));
+            if verify::content_matches(sd, &candidate) {
+                out.push(Diagnosis {
+                    id: "appended-part".into(),
+                    message: "A part was added to the signed content after signing, probably by a mail server (a disclaimer or footer). Without it, the original content matches the signature.".into(),
+                    appended_text: child.text().map(|t| t.trim().to_string()).or_else(|| child.filename().map(|n| format!("[attachment {n}]"))),
+                    original_verifies: Some(signature_ok),
+                });
+                return;
+            }
+        }
+    }
+    // (b) Text appended at the end of the signed part: try every line boundary in the tail.
+    let tail_start = content.len().saturating_sub(MAX_APPENDED);
+    let Some((alg, _)) = sd.signers.iter().find_map(verify::claimed_digest) else { return };
+    let Ok(mut hasher) = crate::crypto::Hasher::new(alg) else { return };
+    let mut cuts: Vec<usize> = Vec::new();
+    for i in tail_start..content.len() {
+        if content.get(i) == Some(&b'\r') && content.get(i + 1) == Some(&b'\n') {
+            cuts.push(i); // drop from this CRLF on
+            cuts.push(i + 2); // keep this CRLF
+        }
+    }
+    let mut done = 0usize;
+    for cut in cuts {
+        hasher.update(content.get(done..cut).unwrap_or(&[]));
+        done = cut;
+        let candidate_digest = hasher.clone().finalize();
+        if sd.signers.iter().filter_map(verify::claimed_digest).any(|(_, want)| want == candidate_digest) {
+            let appended = String::from_utf8_lossy(content.get(cut..).unwrap_or(&[])).trim().to_string();
+            out.push(Diagnosis {
+                id: "appended-text".into(),
+                message: "Text was added to the end of the signed content after signing, probably by a mail server (a disclaimer or footer). Without it, the original content matches the signature.".into(),
+                appended_text: Some(appended),
+                original_verifies: Some(signature_ok),
+            });
+            return;
+        }
+    }
+    out.push(Diagnosis {
+        id: "changed".into(),
+        message: "The content was changed after signing, and the change is not a simple addition at the end.".into(),
+        appended_text: None,
+        original_verifies: Some(false),
+    });
+}
+
+fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    (0..=hay.len() - needle.len()).rev().find(|&i| hay.get(i..i + needle.len()) == Some(needle))
+}
+
+/// Header fields that stay outside the signed entity (RFC 5322 transport headers).
+fn is_content_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.starts_with("content-")
+}
+
+/// Sign a message (RFC 5322 headers + MIME body). The body and its Content-* fields
+/// become the signed entity in canonical 7-bit form; the other header fields stay on
+/// the outside. Clear-signed multipart/signed by default, opaque with `opaque`.
+pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
+    let canonical = mime::canonicalize_crlf(message).into_owned();
+    let top = mime::parse(&canonical, limits)?;
+    if let Some(from) = top.from_address() {
+        if !matches_address(&identity.certificate, &from) {
+            let emails = facts::email_addresses(&identity.certificate);
+            return Err(Error::new(
+                Code::UnusableIdentity,
+                format!("The message is from {from}, but your certificate is for {}.", if emails.is_empty() { "no e-mail address".into() } else { emails.join(", ") }),
+                "Send from the address of your certificate, or import the certificate for this address.",
+            ));
+        }
+    }
+    let inner = seven_bit_entity(&top, true)?;
+    let outer: Vec<(String, String)> = top
+        .headers()
+        .filter(|(name, _)| !is_content_header(name) && !name.eq_ignore_ascii_case("mime-version"))
+        .map(|(name, value)| (name.to_string(), String::from_utf8_lossy(value).trim().to_string()))
+        .collect();
+    let (der, digest) = crate::cms::sign::sign(identity, &inner, opaque, at)?;
+    Ok(if opaque {
+        mime::build_pkcs7_mime(&outer, "signed-data", &der)
+    } else {
+        mime::build_multipart_signed(&outer, &inner, digest.micalg(), &der)
+    })
+}
+
+/// The entity (Content-* fields and body) in 7-bit form: kept byte for byte when it
+/// already is, otherwise leaves re-encoded (text quoted-printable, the rest base64).
+fn seven_bit_entity(e: &Entity<'_>, top: bool) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let ct = e.content_type();
+    let mut header_lines: Vec<(String, Vec<u8>)> = e
+        .headers()
+        .filter(|(n, _)| !top || is_content_header(n))
+        .map(|(n, v)| (n.to_string(), v.to_vec()))
+        .collect();
+    if top && !header_lines.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+        header_lines.insert(0, ("Content-Type".into(), b" text/plain; charset=us-ascii".to_vec()));
+    }
+    let body = e.body_raw();
+    let clean = body.iter().all(|b| *b < 0x80 && *b != 0) && body.split(|b| *b == b'\n').all(|l| l.len() <= 998);
+    if !e.children().is_empty() {
+        let boundary = ct.param("boundary").unwrap_or("").to_string();
+        write_headers(&mut out, &header_lines);
+        out.extend_from_slice(b"\r\n");
+        for c in e.children() {
+            out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            out.extend_from_slice(&seven_bit_entity(c, false)?);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        return Ok(out);
+    }
+    if clean {
+        write_headers(&mut out, &header_lines);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(body);
+        return Ok(out);
+    }
+    let decoded = e.body_decoded()?;
+    header_lines.retain(|(n, _)| !n.eq_ignore_ascii_case("content-transfer-encoding"));
+    let encoded = if ct.mime_type == "text" {
+        header_lines.push(("Content-Transfer-Encoding".into(), b" quoted-printable".to_vec()));
+        let text = e.text().unwrap_or_else(|| String::from_utf8_lossy(&decoded).into_owned());
+        if ct.param("charset").map(|c| !c.eq_ignore_ascii_case("utf-8")).unwrap_or(true) {
+            // The text is re-encoded as UTF-8: say so in the Content-Type.
+            for (n, v) in header_lines.iter_mut() {
+                if n.eq_ignore_ascii_case("content-type") {
+                    *v = format!(" {}; charset=utf-8", ct.essence()).into_bytes();
+                }
+            }
+        }
+        mime::quoted_printable(&text)
+    } else {
+        header_lines.push(("Content-Transfer-Encoding".into(), b" base64".to_vec()));
+        mime::base64_lines(&decoded)
+    };
+    write_headers(&mut out, &header_lines);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(encoded.as_bytes());
+    Ok(out)
+}
+
+fn write_headers(out: &mut Vec<u8>, lines: &[(String, Vec<u8>)]) {
+    for (n, v) in lines {
+        out.extend_from_slice(n.as_bytes());
+        out.push(b':');
+        out.extend_from_slice(v);
+        if !v.ends_with(b"\r\n") {
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}

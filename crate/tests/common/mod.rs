@@ -1,0 +1,231 @@
+//! Shared test harness: temporary folders, running real peers, a test PKI made with
+//! `openssl` at test time, and the corpus location. Peers are required, not optional:
+//! a missing tool fails the test with the package to install (the project's setup
+//! script installs them all).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh temporary folder, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("cachet-test-{}-{}-{}", name, std::process::id(), n));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    pub fn path(&self, f: &str) -> PathBuf {
+        self.0.join(f)
+    }
+    pub fn write(&self, f: &str, data: &[u8]) -> PathBuf {
+        let p = self.path(f);
+        std::fs::write(&p, data).unwrap();
+        p
+    }
+    pub fn read(&self, f: &str) -> Vec<u8> {
+        std::fs::read(self.path(f)).unwrap_or_else(|e| panic!("read {f}: {e}"))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The package that provides each peer tool.
+fn package_of(tool: &str) -> &'static str {
+    match tool {
+        "cmsutil" | "pk12util" | "certutil" => "libnss3-tools",
+        "gpgsm" => "gpgsm",
+        "python3" => "python3 with the cryptography package",
+        _ => "openssl",
+    }
+}
+
+/// A peer tool; panics (failing the test) when it is missing.
+pub fn tool(name: &str) -> Command {
+    let found = Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().map(|o| o.status.success()).unwrap_or(false);
+    assert!(found, "{name} is not installed; install {} (the project's setup script does this)", package_of(name));
+    Command::new(name)
+}
+
+/// Run a command, require success, return its output.
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?} failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    out
+}
+
+/// Run a command with input on stdin; return the output whatever the status.
+pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let mut stdin = child.stdin.take().unwrap();
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+pub fn cachet() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cachet"))
+}
+
+/// `cachet open` a message; returns the JSON report and the exit code.
+pub fn open(msg: &[u8], args: &[&str]) -> (serde_json::Value, i32) {
+    let out = run_with_input(cachet().arg("open").args(args), msg);
+    let code = out.status.code().unwrap_or(-1);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("cachet open printed no JSON ({e}); exit {code}; stderr: {}", String::from_utf8_lossy(&out.stderr)));
+    (v, code)
+}
+
+/// `cachet sign`; panics on failure.
+pub fn sign(msg: &[u8], p12: &Path, pw: &Path, extra: &[&str]) -> Vec<u8> {
+    let out = run_with_input(cachet().arg("sign").arg("--identity").arg(p12).arg("--password-file").arg(pw).args(extra), msg);
+    assert!(out.status.success(), "cachet sign failed: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// The shared data folder beside the checkout (env CACHET_SHARED overrides), if present.
+pub fn shared() -> Option<PathBuf> {
+    let p = match std::env::var_os("CACHET_SHARED") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+    };
+    p.join("corpus").is_dir().then_some(p)
+}
+
+/// The corpus folder, or None after saying plainly that the test is skipped and why.
+pub fn corpus(test: &str) -> Option<PathBuf> {
+    match shared() {
+        Some(p) => Some(p.join("corpus")),
+        None => {
+            eprintln!("SKIPPED {test}: the shared corpus folder is not beside the checkout (set CACHET_SHARED to its location)");
+            None
+        }
+    }
+}
+
+/// Key types for test identities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    Rsa2048,
+    Rsa1024,
+    Rsa3072,
+    RsaPss,
+    P256,
+    P384,
+}
+
+impl Key {
+    fn newkey_args(self) -> Vec<&'static str> {
+        match self {
+            Key::Rsa2048 => vec!["-newkey", "rsa:2048"],
+            Key::Rsa1024 => vec!["-newkey", "rsa:1024"],
+            Key::Rsa3072 => vec!["-newkey", "rsa:3072"],
+            Key::RsaPss => vec!["-newkey", "rsa-pss", "-pkeyopt", "rsa_keygen_bits:2048"],
+            Key::P256 => vec!["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+            Key::P384 => vec!["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+        }
+    }
+}
+
+/// A test PKI: a root CA and leaves issued by it, all made by openssl.
+pub struct Pki {
+    pub dir: TempDir,
+    serial: AtomicUsize,
+}
+
+/// Files of one leaf identity.
+pub struct Leaf {
+    pub key: PathBuf,
+    pub cert: PathBuf,
+    pub p12: PathBuf,
+    pub password: PathBuf,
+    pub email: String,
+}
+
+impl Pki {
+    pub fn new(name: &str) -> Pki {
+        let dir = TempDir::new(name);
+        run(tool("openssl").args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "3650"]).arg("-keyout").arg(dir.path("ca.key")).arg("-out").arg(dir.path("ca.pem")).args([
+            "-subj",
+            "/CN=Cachet Test Root/O=Cachet Tests",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]));
+        dir.write("pw", b"test-password\n");
+        Pki { dir, serial: AtomicUsize::new(100) }
+    }
+
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path("ca.pem")
+    }
+
+    /// A leaf for `email`. `ext` replaces the default extensions when given.
+    pub fn leaf(&self, name: &str, email: &str, key: Key, ext: Option<&str>, days: u32) -> Leaf {
+        let d = &self.dir;
+        let default_ext = format!(
+            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation,{}\nextendedKeyUsage=emailProtection\nsubjectAltName=email:{email}\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
+            if matches!(key, Key::P256 | Key::P384) { "keyAgreement" } else { "keyEncipherment" }
+        );
+        d.write(&format!("{name}.ext"), ext.unwrap_or(&default_ext).as_bytes());
+        run(tool("openssl").args(["req", "-new", "-nodes"]).args(key.newkey_args()).arg("-keyout").arg(d.path(&format!("{name}.key"))).arg("-out").arg(d.path(&format!("{name}.csr"))).args(["-subj", &format!("/CN={name}/O=Cachet Tests")]));
+        let serial = self.serial.fetch_add(1, Ordering::SeqCst).to_string();
+        run(tool("openssl")
+            .args(["x509", "-req", "-sha256", "-days", &days.to_string(), "-set_serial", &serial])
+            .arg("-in")
+            .arg(d.path(&format!("{name}.csr")))
+            .arg("-CA")
+            .arg(self.ca())
+            .arg("-CAkey")
+            .arg(d.path("ca.key"))
+            .arg("-extfile")
+            .arg(d.path(&format!("{name}.ext")))
+            .arg("-out")
+            .arg(d.path(&format!("{name}.pem"))));
+        run(tool("openssl")
+            .args(["pkcs12", "-export", "-name", name, "-passout", "pass:test-password"])
+            .arg("-inkey")
+            .arg(d.path(&format!("{name}.key")))
+            .arg("-in")
+            .arg(d.path(&format!("{name}.pem")))
+            .arg("-certfile")
+            .arg(self.ca())
+            .arg("-out")
+            .arg(d.path(&format!("{name}.p12"))));
+        Leaf {
+            key: d.path(&format!("{name}.key")),
+            cert: d.path(&format!("{name}.pem")),
+            p12: d.path(&format!("{name}.p12")),
+            password: d.path("pw"),
+            email: email.to_string(),
+        }
+    }
+}
+
+/// A small RFC 5322 message with non-ASCII text.
+pub fn message(from: &str, to: &str) -> Vec<u8> {
+    format!(
+        "From: Test Sender <{from}>\r\nTo: <{to}>\r\nSubject: =?UTF-8?B?w4ljaGFuZ2UgZGUgY2zDqXM=?=\r\nDate: Sun, 29 Nov 2026 12:00:00 +0000\r\nMessage-ID: <test-1@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nBonjour, voilà mon certificat.\r\nLine two.\r\n"
+    )
+    .into_bytes()
+}
+
+pub fn status(v: &serde_json::Value) -> &str {
+    v["status"].as_str().unwrap_or("?")
+}

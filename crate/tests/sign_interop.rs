@@ -1,0 +1,247 @@
+//! Signing interoperability, both directions, with real peers:
+//! Cachet signs → `openssl cms -verify`, NSS `cmsutil -D`, `gpgsm --verify`, Python
+//! `cryptography` (loads the certificates; it has no verifier); and each peer signs →
+//! `cachet open` reports `valid`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+mod common;
+use common::*;
+use std::path::Path;
+
+/// Extract the CMS blob and the signed content of a multipart/signed or opaque message
+/// with OpenSSL (the peer parses the MIME itself).
+fn split(dir: &TempDir, signed: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let der = dir.path("sig.der");
+    let content = dir.path("content.bin");
+    run(tool("openssl").args(["cms", "-cmsout", "-outform", "DER"]).arg("-in").arg(signed).arg("-out").arg(&der));
+    run(tool("openssl").args(["cms", "-verify", "-noverify", "-binary"]).arg("-in").arg(signed).arg("-out").arg(&content));
+    (der, content)
+}
+
+fn openssl_verifies(signed: &Path, ca: &Path) {
+    run(tool("openssl").args(["cms", "-verify", "-purpose", "smimesign"]).arg("-in").arg(signed).arg("-CAfile").arg(ca).arg("-out").arg("/dev/null"));
+}
+
+fn nss_db(dir: &TempDir, ca: &Path) -> std::path::PathBuf {
+    let db = dir.path("nssdb");
+    std::fs::create_dir_all(&db).unwrap();
+    run(tool("certutil").arg("-N").arg("-d").arg(&db).arg("--empty-password"));
+    run(tool("certutil").args(["-A", "-n", "ca", "-t", "C,C,C"]).arg("-d").arg(&db).arg("-i").arg(ca));
+    db
+}
+
+fn gpgsm_home(dir: &TempDir, ca: &Path) -> std::path::PathBuf {
+    let home = dir.path("gnupg");
+    std::fs::create_dir_all(&home).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    std::fs::write(home.join("gpgsm.conf"), "disable-crl-checks\ndisable-dirmngr\n").unwrap();
+    std::fs::write(home.join("gpg-agent.conf"), "allow-loopback-pinentry\n").unwrap();
+    run(tool("gpgsm").arg("--homedir").arg(&home).arg("--batch").arg("--import").arg(ca));
+    let fp = run(tool("openssl").args(["x509", "-noout", "-fingerprint", "-sha1"]).arg("-in").arg(ca));
+    let fp = String::from_utf8_lossy(&fp.stdout).trim().split('=').nth(1).unwrap().to_string();
+    std::fs::write(home.join("trustlist.txt"), format!("{fp} S relax\n")).unwrap();
+    home
+}
+
+fn gpgsm_cleanup(home: &Path) {
+    let _ = std::process::Command::new("gpgconf").arg("--homedir").arg(home).args(["--kill", "gpg-agent"]).output();
+}
+
+#[test]
+fn cachet_rsa_signatures_verify_in_every_peer() {
+    let pki = Pki::new("sign-rsa");
+    let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+    let msg = message(&alice.email, "bob@example.net");
+    for opaque in [false, true] {
+        let dir = TempDir::new("sign-rsa-peers");
+        let signed = sign(&msg, &alice.p12, &alice.password, if opaque { &["--opaque"] } else { &[] });
+        let text = String::from_utf8_lossy(&signed);
+        if opaque {
+            assert!(text.contains("application/pkcs7-mime; smime-type=signed-data"), "{text}");
+        } else {
+            assert!(text.contains("multipart/signed") && text.contains("protocol=\"application/pkcs7-signature\"") && text.contains("micalg=sha-256"), "{text}");
+        }
+        assert!(signed.iter().all(|b| *b < 0x80), "the signed message must be 7-bit");
+        let path = dir.write("signed.eml", &signed);
+        openssl_verifies(&path, &pki.ca());
+
+        let (der, content) = split(&dir, &path);
+        assert!(String::from_utf8_lossy(&std::fs::read(&content).unwrap()).contains("Bonjour, voil=C3=A0"), "text is quoted-printable inside the signature");
+
+        // NSS (Thunderbird's engine).
+        let db = nss_db(&dir, &pki.ca());
+        let mut nss = tool("cmsutil");
+        nss.arg("-D").arg("-v").arg("-i").arg(&der).arg("-d").arg(&db);
+        if !opaque {
+            nss.arg("-c").arg(&content);
+        }
+        let out = run(&mut nss);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("GoodSignature") || String::from_utf8_lossy(&out.stdout).contains("GoodSignature") || out.status.success());
+
+        // GnuPG.
+        let home = gpgsm_home(&dir, &pki.ca());
+        let mut g = tool("gpgsm");
+        g.arg("--homedir").arg(&home).args(["--batch", "--disable-crl-checks", "--disable-dirmngr", "--verify"]).arg(&der);
+        if !opaque {
+            g.arg(&content);
+        }
+        let out = run(&mut g);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("Good signature"), "{}", String::from_utf8_lossy(&out.stderr));
+        gpgsm_cleanup(&home);
+
+        // Python cryptography reads the structure and finds Alice's certificate.
+        let py = run(tool("python3").arg("-c").arg(
+            "import sys\nfrom cryptography.hazmat.primitives.serialization import pkcs7\ncerts = pkcs7.load_der_pkcs7_certificates(open(sys.argv[1],'rb').read())\nprint('\\n'.join(c.subject.rfc4514_string() for c in certs))",
+        ).arg(&der));
+        assert!(String::from_utf8_lossy(&py.stdout).contains("CN=alice"));
+
+        // And Cachet itself.
+        let (report, code) = open(&signed, &["--trust", pki.ca().to_str().unwrap()]);
+        assert_eq!(status(&report), "valid", "{report:#}");
+        assert_eq!(code, 0);
+    }
+}
+
+#[test]
+fn cachet_ec_pss_and_large_rsa_signatures_verify_in_openssl() {
+    let pki = Pki::new("sign-algs");
+    for (name, key, micalg) in [("ec256", Key::P256, "sha-256"), ("ec384", Key::P384, "sha-384"), ("pss", Key::RsaPss, "sha-256"), ("rsa3072", Key::Rsa3072, "sha-384")] {
+        let leaf = pki.leaf(name, &format!("{name}@example.org"), key, None, 365);
+        let msg = message(&leaf.email, "bob@example.net");
+        let signed = sign(&msg, &leaf.p12, &leaf.password, &[]);
+        assert!(String::from_utf8_lossy(&signed).contains(&format!("micalg={micalg}")), "{name}");
+        let dir = TempDir::new("sign-algs-one");
+        let path = dir.write("signed.eml", &signed);
+        openssl_verifies(&path, &pki.ca());
+        let (der, content) = split(&dir, &path);
+        let db = nss_db(&dir, &pki.ca());
+        if key != Key::RsaPss {
+            // NSS 3.87 verifies RSA and ECDSA; PSS signer certificates are checked by OpenSSL.
+            run(tool("cmsutil").arg("-D").arg("-i").arg(&der).arg("-c").arg(&content).arg("-d").arg(&db));
+        }
+        let (report, _) = open(&signed, &["--trust", pki.ca().to_str().unwrap()]);
+        assert_eq!(status(&report), "valid", "{name}: {report:#}");
+    }
+}
+
+/// Wrap a detached CMS signature and its content into multipart/signed.
+fn multipart_signed(from: &str, content: &[u8], der: &[u8], micalg: &str) -> Vec<u8> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    let mut m = format!("From: <{from}>\r\nTo: <bob@example.net>\r\nSubject: peer\r\nMIME-Version: 1.0\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg={micalg}; boundary=\"b0\"\r\n\r\n--b0\r\n").into_bytes();
+    m.extend_from_slice(content);
+    m.extend_from_slice(b"\r\n--b0\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+    m.extend_from_slice(lines.join("\r\n").as_bytes());
+    m.extend_from_slice(b"\r\n--b0--\r\n");
+    m
+}
+
+fn opaque_message(from: &str, der: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    format!("From: <{from}>\r\nTo: <bob@example.net>\r\nSubject: peer\r\nMIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=signed-data; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n", lines.join("\r\n")).into_bytes()
+}
+
+const CONTENT: &[u8] = b"Content-Type: text/plain; charset=us-ascii\r\n\r\nSigned by a peer.\r\n";
+
+#[test]
+fn openssl_signatures_are_valid_in_cachet() {
+    let pki = Pki::new("peer-openssl");
+    let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+    let carol = pki.leaf("carol", "carol@example.org", Key::P256, None, 365);
+    let dir = TempDir::new("peer-openssl-files");
+    let content = dir.write("content.txt", CONTENT);
+    let ca = pki.ca();
+    let variants: Vec<(&str, Vec<&str>, &Leaf)> = vec![
+        ("default", vec![], &alice),
+        ("stream", vec!["-stream"], &alice),
+        ("pss", vec!["-keyopt", "rsa_padding_mode:pss"], &alice),
+        ("ecdsa", vec![], &carol),
+        ("certfile", vec!["-certfile", ca.to_str().unwrap()], &alice),
+        ("nodetach", vec!["-nodetach"], &alice),
+        ("nodetach-stream", vec!["-nodetach", "-stream"], &alice),
+        ("sha512", vec!["-md", "sha512"], &alice),
+    ];
+    for (name, extra, who) in variants {
+        let out = dir.path(&format!("{name}.eml"));
+        run(tool("openssl").args(["cms", "-sign", "-md", "sha256"]).args(&extra).arg("-in").arg(&content).arg("-signer").arg(&who.cert).arg("-inkey").arg(&who.key).arg("-out").arg(&out));
+        let mut msg = format!("From: <{}>\r\nTo: <bob@example.net>\r\nSubject: {name}\r\n", who.email).into_bytes();
+        msg.extend_from_slice(&std::fs::read(&out).unwrap());
+        let (report, code) = open(&msg, &["--trust", ca.to_str().unwrap()]);
+        assert_eq!(status(&report), "valid", "openssl {name}: {report:#}");
+        assert_eq!(code, 0);
+    }
+    // -outform DER opaque, wrapped by hand.
+    let der = dir.path("opaque.der");
+    run(tool("openssl").args(["cms", "-sign", "-nodetach", "-outform", "DER", "-binary"]).arg("-in").arg(&content).arg("-signer").arg(&alice.cert).arg("-inkey").arg(&alice.key).arg("-out").arg(&der));
+    let (report, _) = open(&opaque_message(&alice.email, &std::fs::read(&der).unwrap()), &["--trust", ca.to_str().unwrap()]);
+    assert_eq!(status(&report), "valid", "{report:#}");
+}
+
+#[test]
+fn nss_gpgsm_and_python_signatures_are_valid_in_cachet() {
+    let pki = Pki::new("peer-others");
+    let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+    let dir = TempDir::new("peer-others-files");
+    let content = dir.write("content.txt", CONTENT);
+    let ca = pki.ca();
+    let trust = ["--trust", ca.to_str().unwrap()];
+
+    // NSS: import the identity, sign detached and opaque (BER, indefinite lengths).
+    let db = nss_db(&dir, &ca);
+    run(tool("pk12util").arg("-i").arg(&alice.p12).arg("-d").arg(&db).args(["-W", "test-password"]));
+    let ns = dir.path("nss.der");
+    run(tool("cmsutil").args(["-S", "-N", "alice", "-H", "SHA256", "-T"]).arg("-i").arg(&content).arg("-d").arg(&db).arg("-o").arg(&ns));
+    let (report, _) = open(&multipart_signed(&alice.email, CONTENT, &std::fs::read(&ns).unwrap(), "sha-256"), &trust);
+    assert_eq!(status(&report), "valid", "NSS detached: {report:#}");
+    let nso = dir.path("nss-opaque.der");
+    run(tool("cmsutil").args(["-S", "-N", "alice", "-H", "SHA256"]).arg("-i").arg(&content).arg("-d").arg(&db).arg("-o").arg(&nso));
+    let nso = std::fs::read(&nso).unwrap();
+    assert_eq!(&nso[..2], &[0x30, 0x80], "NSS writes BER with indefinite lengths");
+    let (report, _) = open(&opaque_message(&alice.email, &nso), &trust);
+    assert_eq!(status(&report), "valid", "NSS opaque: {report:#}");
+
+    // gpgsm: import a legacy-format PKCS#12 (gpgsm 2.2 reads only those), sign detached.
+    let home = gpgsm_home(&dir, &ca);
+    let legacy = dir.path("alice-legacy.p12");
+    run(tool("openssl").args(["pkcs12", "-export", "-legacy", "-name", "alice", "-passout", "pass:pw"]).arg("-inkey").arg(&alice.key).arg("-in").arg(&alice.cert).arg("-out").arg(&legacy));
+    let out = run_with_input(tool("gpgsm").arg("--homedir").arg(&home).args(["--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import"]).arg(&legacy), b"pw\n");
+    assert!(out.status.success(), "gpgsm import: {}", String::from_utf8_lossy(&out.stderr));
+    let gs = dir.path("gpgsm.der");
+    let out = run_with_input(
+        tool("gpgsm").arg("--homedir").arg(&home).args(["--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--disable-crl-checks", "--disable-dirmngr", "-u", "alice@example.org", "--include-certs", "-1", "--detach-sign", "-o"]).arg(&gs).arg(&content),
+        b"pw\n",
+    );
+    assert!(out.status.success(), "gpgsm sign: {}", String::from_utf8_lossy(&out.stderr));
+    gpgsm_cleanup(&home);
+    let (report, _) = open(&multipart_signed(&alice.email, CONTENT, &std::fs::read(&gs).unwrap(), "sha-256"), &trust);
+    assert_eq!(status(&report), "valid", "gpgsm: {report:#}");
+
+    // Python cryptography: S/MIME detached and opaque DER.
+    let script = r#"
+import sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
+cert = x509.load_pem_x509_certificate(open(sys.argv[1],'rb').read())
+key = serialization.load_pem_private_key(open(sys.argv[2],'rb').read(), None)
+data = open(sys.argv[3],'rb').read()
+b = pkcs7.PKCS7SignatureBuilder().set_data(data).add_signer(cert, key, hashes.SHA256())
+open(sys.argv[4],'wb').write(b.sign(serialization.Encoding.SMIME, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]))
+open(sys.argv[5],'wb').write(b.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
+"#;
+    let smime = dir.path("py.eml");
+    let pder = dir.path("py.der");
+    run(tool("python3").arg("-c").arg(script).arg(&alice.cert).arg(&alice.key).arg(&content).arg(&smime).arg(&pder));
+    let mut msg = format!("From: <{}>\r\nTo: <bob@example.net>\r\nSubject: python\r\n", alice.email).into_bytes();
+    msg.extend_from_slice(&std::fs::read(&smime).unwrap());
+    let (report, _) = open(&msg, &trust);
+    assert_eq!(status(&report), "valid", "python detached: {report:#}");
+    let (report, _) = open(&opaque_message(&alice.email, &std::fs::read(&pder).unwrap()), &trust);
+    assert_eq!(status(&report), "valid", "python opaque: {report:#}");
+}
