@@ -23,6 +23,7 @@ pub struct HeaderField<'a> {
 pub struct Entity<'a> {
     pub(crate) src: &'a [u8],
     pub(crate) start: usize,
+    pub(crate) header_end: usize,
     pub(crate) body_start: usize,
     pub(crate) end: usize,
     pub(crate) depth: usize,
@@ -107,9 +108,21 @@ pub(crate) fn parse_content_type(value: &[u8]) -> Option<ContentType> {
     Some(ContentType { mime_type, subtype, params })
 }
 
+/// Removes line breaks followed by white space (RFC 5322 2.2.3); other CR / LF
+/// become spaces.
+pub(crate) fn unfold(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    for &c in value {
+        if c != b'\r' && c != b'\n' {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Unstructured header text: unfolded, RFC 2047 decoded, trimmed.
 pub(crate) fn decode_unstructured(value: &[u8]) -> String {
-    let buf = with_newline(value);
+    let buf = with_newline(&unfold(value));
     match MessageStream::new(&buf).parse_unstructured() {
         HeaderValue::Text(t) => t.trim().to_string(),
         _ => String::new(),
@@ -129,10 +142,10 @@ impl<'a> Entity<'a> {
     pub fn body_raw(&self) -> &'a [u8] {
         self.src.get(self.body_start..self.end).unwrap_or_default()
     }
-    /// Header block bytes as received (without the blank separator line).
+    /// Header block bytes as received, the last field's line break included and
+    /// the blank separator line excluded.
     pub fn header_block(&self) -> &'a [u8] {
-        let end = self.headers.last().map(|h| h.value.1).unwrap_or(self.start);
-        self.src.get(self.start..end).unwrap_or_default()
+        self.src.get(self.start..self.header_end).unwrap_or_default()
     }
     /// Number of multipart ancestors (0 for the top-level entity).
     pub fn depth(&self) -> usize {

@@ -48,7 +48,8 @@ fn parse_entity<'a>(
         return Err(exceeded("max_parts", limits.max_parts, format!("{} entities", count)));
     }
     let region = src.get(start..end).unwrap_or_default();
-    let (headers, body_rel) = split_headers(region, limits)?;
+    let (headers, header_rel, body_rel) = split_headers(region, limits)?;
+    let header_end = start.saturating_add(header_rel).min(end);
     let body_start = start.saturating_add(body_rel).min(end);
     let headers = headers
         .into_iter()
@@ -57,6 +58,7 @@ fn parse_entity<'a>(
     let mut entity = Entity {
         src,
         start,
+        header_end,
         body_start,
         end,
         depth,
@@ -131,11 +133,12 @@ fn field_name(line: &[u8]) -> Option<(&str, usize)> {
     }
 }
 
-/// Splits a header block from the body. Returns the fields and the body offset.
+/// Splits a header block from the body. Returns the fields, the end of the header
+/// block (after the last field's line break) and the body offset.
 /// A first line that is not a field means "no headers": the body starts at 0.
 /// Any later line that is neither a field nor a continuation ends the headers
 /// and starts the body (lenient, as common MUAs do).
-pub(crate) fn split_headers<'a>(data: &'a [u8], limits: &Limits) -> Result<(Vec<RawField<'a>>, usize)> {
+pub(crate) fn split_headers<'a>(data: &'a [u8], limits: &Limits) -> Result<(Vec<RawField<'a>>, usize, usize)> {
     let mut fields: Vec<RawField<'a>> = Vec::new();
     let mut pos = 0usize;
     while pos < data.len() {
@@ -143,14 +146,14 @@ pub(crate) fn split_headers<'a>(data: &'a [u8], limits: &Limits) -> Result<(Vec<
         let line = data.get(pos..content_end).unwrap_or_default();
         if line.is_empty() {
             // Blank line: end of the header block.
-            return Ok((fields, next));
+            return Ok((fields, pos, next));
         }
         let first = line.first().copied().unwrap_or(0);
         let continuation = first == b' ' || first == b'\t';
         let field = if continuation { None } else { field_name(line) };
         if (continuation && fields.is_empty()) || (!continuation && field.is_none()) {
             // Not a header line: the body starts here.
-            return Ok((fields, pos));
+            return Ok((fields, pos, pos));
         }
         if line.len() > limits.max_header_line {
             return Err(exceeded("max_header_line", limits.max_header_line, format!("{} bytes", line.len())));
@@ -161,11 +164,11 @@ pub(crate) fn split_headers<'a>(data: &'a [u8], limits: &Limits) -> Result<(Vec<
         match (field, fields.last_mut()) {
             (Some((name, value_off)), _) => fields.push(RawField { name, value: (pos + value_off, content_end) }),
             (None, Some(last)) => last.value.1 = content_end,
-            (None, None) => return Ok((fields, pos)),
+            (None, None) => return Ok((fields, pos, pos)),
         }
         pos = next;
     }
-    Ok((fields, data.len()))
+    Ok((fields, data.len(), data.len()))
 }
 
 /// Splits a multipart body on `--boundary` delimiter lines (RFC 2046 5.1.1).
