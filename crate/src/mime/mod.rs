@@ -1,1 +1,26 @@
-//! MIME: parse (byte ranges, limits), canonical form (RFC 8551 3.1), build.
+//! MIME: parse (exact byte ranges, named limits), canonical form (RFC 8551 3.1),
+//! build outgoing S/MIME messages.
+//!
+//! - `parse.rs`: structure and byte ranges (RFC 5322 2.2, RFC 2045 3, RFC 2046 5.1.1).
+//! - `entity.rs`: reading an entity (RFC 2047, RFC 2231, RFC 2045 6, RFC 8551 3.2).
+//! - `canon.rs`: CRLF canonicalisation (RFC 8551 3.1.1).
+//! - `build.rs` / `headers.rs`: canonical 7-bit output (RFC 8551 3.1, 3.4, 3.5;
+//!   RFC 2047 / RFC 2231 encoding; RFC 5322 folding).
+//! - `limits.rs`: the named resource limits.
+
+mod build;
+mod canon;
+mod entity;
+mod headers;
+mod limits;
+mod parse;
+
+#[cfg(test)]
+mod tests;
+
+pub use build::{build_body, build_multipart_signed, build_pkcs7_mime, Attachment};
+pub use canon::{canonicalize_crlf, is_canonical};
+pub use entity::{ContentType, Entity, HeaderField, SmimeKind};
+pub use headers::encode_headers;
+pub use limits::Limits;
+pub use parse::parse;

@@ -1,0 +1,257 @@
+//! Outgoing MIME in canonical, 7-bit-safe form (RFC 8551 section 3.1): CRLF line
+//! endings, text as quoted-printable (RFC 2045 6.7), binary as base64 (RFC 2045 6.8),
+//! lines of at most 76 characters, boundaries that cannot collide with content
+//! (RFC 2046 5.1.1). Shapes: body (text, alternative, mixed), multipart/signed
+//! (RFC 8551 3.5, RFC 1847) and application/pkcs7-mime (RFC 8551 3.2).
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use super::headers::{encode_headers, push_param, Folder};
+
+/// A file to attach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    /// `type/subtype`; parameters are dropped; invalid values give `application/octet-stream`.
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// A text body (and optional HTML alternative and attachments) as one MIME entity
+/// with only Content-* header fields, ready to be signed: CRLF, 7-bit, lines of at
+/// most 76 characters. Text and HTML are UTF-8 quoted-printable; attachments base64.
+/// Shapes: text/plain; multipart/alternative (text, html); multipart/mixed (body, attachments...).
+pub fn build_body(text: &str, html: Option<&str>, attachments: &[Attachment]) -> Vec<u8> {
+    let text_part = text_entity("plain", text);
+    let body = match html {
+        Some(h) => multipart("alternative", &[text_part, text_entity("html", h)]),
+        None => text_part,
+    };
+    if attachments.is_empty() {
+        return body;
+    }
+    let mut parts = vec![body];
+    parts.extend(attachments.iter().map(attachment_entity));
+    multipart("mixed", &parts)
+}
+
+/// A `multipart/signed` message (RFC 8551 3.5): `headers` (RFC 5322 fields; any
+/// Content-* or MIME-Version among them are dropped), then `MIME-Version: 1.0` if
+/// `headers` is not empty, the multipart/signed Content-Type with
+/// `protocol="application/pkcs7-signature"` and `micalg`, part 1 = `signed_entity`
+/// byte for byte, part 2 = the base64 `smime.p7s` signature.
+pub fn build_multipart_signed(headers: &[(String, String)], signed_entity: &[u8], micalg: &str, p7s_der: &[u8]) -> Vec<u8> {
+    let sig = leaf(
+        &[
+            "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"",
+            "Content-Transfer-Encoding: base64",
+            "Content-Disposition: attachment; filename=\"smime.p7s\"",
+            "Content-Description: S/MIME Cryptographic Signature",
+        ],
+        base64_lines(p7s_der).as_bytes(),
+    );
+    let boundary = make_boundary(&[signed_entity, &sig]);
+    let micalg: String = micalg
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == ',')
+        .collect();
+    let micalg = if micalg.is_empty() { "sha-256".to_string() } else { micalg };
+    let mut out = top_headers(headers);
+    let mut ct = Folder::new("Content-Type");
+    ct.push(" ", "multipart/signed;");
+    ct.push(" ", "protocol=\"application/pkcs7-signature\";");
+    ct.push(" ", &format!("micalg={micalg};"));
+    ct.push(" ", &format!("boundary=\"{boundary}\""));
+    out.extend_from_slice(ct.finish().as_bytes());
+    out.extend_from_slice(b"\r\nThis is an S/MIME signed message\r\n\r\n--");
+    out.extend_from_slice(boundary.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(signed_entity);
+    out.extend_from_slice(b"\r\n--");
+    out.extend_from_slice(boundary.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&sig);
+    out.extend_from_slice(b"\r\n--");
+    out.extend_from_slice(boundary.as_bytes());
+    out.extend_from_slice(b"--\r\n");
+    out
+}
+
+/// An `application/pkcs7-mime` entity (RFC 8551 3.2): `headers` as in
+/// [`build_multipart_signed`], `smime-type` (e.g. `enveloped-data`,
+/// `authEnveloped-data`, `signed-data`), `name="smime.p7m"`, Content-Disposition
+/// attachment, and `der` in base64.
+pub fn build_pkcs7_mime(headers: &[(String, String)], smime_type: &str, der: &[u8]) -> Vec<u8> {
+    let smime_type: String = smime_type.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    let mut out = top_headers(headers);
+    let mut ct = Folder::new("Content-Type");
+    ct.push(" ", "application/pkcs7-mime;");
+    ct.push(" ", &format!("smime-type={smime_type};"));
+    ct.push(" ", "name=\"smime.p7m\"");
+    out.extend_from_slice(ct.finish().as_bytes());
+    out.extend_from_slice(b"Content-Transfer-Encoding: base64\r\n");
+    out.extend_from_slice(b"Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\r\n");
+    out.extend_from_slice(base64_lines(der).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+fn top_headers(headers: &[(String, String)]) -> Vec<u8> {
+    let kept: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(n, _)| {
+            let n = n.to_ascii_lowercase();
+            !n.starts_with("content-") && n != "mime-version"
+        })
+        .cloned()
+        .collect();
+    let mut out = encode_headers(&kept);
+    if !headers.is_empty() {
+        out.extend_from_slice(b"MIME-Version: 1.0\r\n");
+    }
+    out
+}
+
+fn leaf(header_lines: &[&str], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for h in header_lines {
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
+fn text_entity(subtype: &str, text: &str) -> Vec<u8> {
+    let ct = format!("Content-Type: text/{subtype}; charset=utf-8");
+    leaf(&[&ct, "Content-Transfer-Encoding: quoted-printable"], quoted_printable(text).as_bytes())
+}
+
+fn attachment_entity(a: &Attachment) -> Vec<u8> {
+    let essence = a.content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let token_ok = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&c));
+    let essence = match essence.split_once('/') {
+        Some((t, s)) if token_ok(t) && token_ok(s) && t != "multipart" && t != "message" => essence.clone(),
+        _ => "application/octet-stream".to_string(),
+    };
+    let mut ct = Folder::new("Content-Type");
+    ct.push(" ", &essence);
+    let mut cd = Folder::new("Content-Disposition");
+    cd.push(" ", "attachment");
+    if !a.filename.is_empty() {
+        push_param(&mut ct, "name", &a.filename, false);
+        push_param(&mut cd, "filename", &a.filename, true);
+    }
+    let mut out = ct.finish().into_bytes();
+    out.extend_from_slice(b"Content-Transfer-Encoding: base64\r\n");
+    out.extend_from_slice(cd.finish().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(base64_lines(&a.data).as_bytes());
+    out
+}
+
+fn multipart(subtype: &str, parts: &[Vec<u8>]) -> Vec<u8> {
+    let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
+    let boundary = make_boundary(&refs);
+    let mut out = format!("Content-Type: multipart/{subtype};\r\n boundary=\"{boundary}\"\r\n\r\n").into_bytes();
+    for p in parts {
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(boundary.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(p);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"--");
+    out.extend_from_slice(boundary.as_bytes());
+    out.extend_from_slice(b"--\r\n");
+    out
+}
+
+/// A boundary of random hex that does not occur in any of `contents`. The `=_`
+/// cannot occur in base64 or quoted-printable output; the check covers the rest.
+pub(crate) fn make_boundary(contents: &[&[u8]]) -> String {
+    for attempt in 0u32..16 {
+        let mut rnd = [0u8; 16];
+        if getrandom::fill(&mut rnd).is_err() {
+            // No system randomness: derive from the content; the check below still holds.
+            let mut h = Sha256::new();
+            for c in contents {
+                h.update(c);
+            }
+            h.update(attempt.to_be_bytes());
+            let d = h.finalize();
+            for (r, b) in rnd.iter_mut().zip(d.iter()) {
+                *r = *b;
+            }
+        }
+        let hex: String = rnd.iter().map(|b| format!("{b:02x}")).collect();
+        let candidate = format!("----=_cachet_{hex}");
+        if !contents.iter().any(|c| contains(c, candidate.as_bytes())) {
+            return candidate;
+        }
+    }
+    // Practically unreachable; make it unique against the content deterministically.
+    let mut candidate = String::from("----=_cachet_");
+    while contents.iter().any(|c| contains(c, candidate.as_bytes())) {
+        candidate.push('x');
+    }
+    candidate
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Base64 in lines of 76 characters joined by CRLF (no final line break).
+pub(crate) fn base64_lines(data: &[u8]) -> String {
+    let b64 = STANDARD.encode(data);
+    let mut out = String::with_capacity(b64.len() + b64.len() / 38 + 2);
+    for (i, chunk) in b64.as_bytes().chunks(76).enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+    }
+    out
+}
+
+/// Quoted-printable (RFC 2045 6.7) of UTF-8 text: every line break becomes CRLF;
+/// output is 7-bit with lines of at most 76 characters; trailing white space, `=`,
+/// a leading `From ` and a lone `.` are encoded, so the text survives transport.
+pub(crate) fn quoted_printable(text: &str) -> String {
+    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out = String::with_capacity(normalized.len() + normalized.len() / 8);
+    for (li, line) in normalized.split('\n').enumerate() {
+        if li > 0 {
+            out.push_str("\r\n");
+        }
+        let bytes = line.as_bytes();
+        let mut col = 0usize;
+        for (i, &b) in bytes.iter().enumerate() {
+            let last = i + 1 == bytes.len();
+            let encode = match b {
+                b'=' => true,
+                b' ' | b'\t' => last,
+                b'F' => i == 0 && line.starts_with("From "),
+                b'.' => i == 0 && bytes.len() == 1,
+                33..=126 => false,
+                _ => true,
+            };
+            let token = if encode { format!("={b:02X}") } else { char::from(b).to_string() };
+            // Keep room for the soft break '=' (76 max per line).
+            let room = if last { 76 } else { 75 };
+            if col + token.len() > room {
+                out.push_str("=\r\n");
+                col = 0;
+            }
+            out.push_str(&token);
+            col += token.len();
+        }
+    }
+    out
+}

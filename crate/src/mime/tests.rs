@@ -1,0 +1,503 @@
+//! Tests of the MIME module: parsing (line endings, headers, RFC 2047/2231,
+//! nesting, exact signed ranges against OpenSSL on corpus messages), limits,
+//! builders (round trip, 7-bit, line length) and robustness on garbage.
+
+use super::*;
+use crate::error::Code;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn p(bytes: &[u8]) -> Entity<'_> {
+    parse(bytes, &Limits::default()).expect("parse")
+}
+
+fn nested_message(eol: &str) -> String {
+    let m = "From: =?UTF-8?B?SsO8cmdlbg==?= <jurgen@example.org>\n\
+To: bob@example.com\n\
+subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?= and\n\
+\x20=?ISO-8859-1?Q?caf=E9?=\n\
+MIME-Version: 1.0\n\
+Content-Type: multipart/signed; protocol=\"application/x-pkcs7-signature\";\n\
+\tmicalg=SHA-256; boundary=\"outer\"\n\
+\n\
+preamble --outer is not a delimiter\n\
+--outer\n\
+Content-Type: multipart/mixed; boundary=\"outer-mixed\"\n\
+\n\
+--outer-mixed\n\
+Content-Type: multipart/alternative; boundary=alt\n\
+\n\
+--alt\n\
+Content-Type: text/plain; charset=iso-8859-1\n\
+Content-Transfer-Encoding: quoted-printable\n\
+\n\
+Caf=E9 soft=\n\
+break\n\
+--alt\n\
+Content-Type: text/html; charset=utf-8\n\
+Content-Transfer-Encoding: base64\n\
+\n\
+PHA+SMOpbGxvPC9wPg==\n\
+--alt--\n\
+--outer-mixed\n\
+Content-Type: application/octet-stream\n\
+Content-Disposition: attachment;\n\
+\x20filename*0*=utf-8''r%C3%A9sum;\n\
+\x20filename*1*=%C3%A9.pdf\n\
+Content-Transfer-Encoding: base64\n\
+\n\
+AAECAwT/\n\
+--outer-mixed--\n\
+epilogue\n\
+--outer \t\n\
+Content-Type: application/pkcs7-signature; name=smime.p7s\n\
+Content-Transfer-Encoding: base64\n\
+\n\
+MIIB\n\
+--outer--\n\
+trailing epilogue\n";
+    m.replace('\n', eol)
+}
+
+fn check_nested(msg: &str, eol: &str) {
+    let e = p(msg.as_bytes());
+    assert_eq!(e.header("Subject").as_deref(), Some("Grüße and café"));
+    assert_eq!(e.from_address().as_deref(), Some("jurgen@example.org"));
+    assert_eq!(e.header("from").as_deref().map(|f| f.starts_with("Jürgen")), Some(true));
+    assert_eq!(
+        e.smime_kind(),
+        Some(SmimeKind::MultipartSigned { protocol: Some("application/x-pkcs7-signature".into()), micalg: Some("sha-256".into()) })
+    );
+    assert_eq!(e.children().len(), 2);
+    assert!(e.is_complete());
+    let signed = e.signed_content().unwrap();
+    let expected_start = msg.find("Content-Type: multipart/mixed").unwrap();
+    let _ = eol;
+    let mut expected_end = msg.find("--outer \t").unwrap() - 1;
+    if msg.as_bytes()[expected_end - 1] == b'\r' {
+        expected_end -= 1;
+    }
+    assert_eq!(signed, &msg.as_bytes()[expected_start..expected_end]);
+    assert_eq!(e.children()[0].range(), expected_start..expected_end);
+    assert_eq!(e.children()[1].smime_kind(), Some(SmimeKind::Pkcs7Signature));
+    assert_eq!(e.children()[1].body_decoded().unwrap(), vec![0x30, 0x82, 0x01]);
+    let mixed = &e.children()[0];
+    assert!(mixed.content_type().is("multipart/mixed"));
+    assert_eq!(mixed.path(), &[0]);
+    assert_eq!(mixed.children().len(), 2);
+    let alt = &mixed.children()[0];
+    assert_eq!(alt.depth(), 2);
+    assert_eq!(alt.children()[0].text().as_deref(), Some("Café softbreak"));
+    assert_eq!(alt.children()[1].text().as_deref(), Some("<p>Héllo</p>"));
+    let att = &mixed.children()[1];
+    assert_eq!(att.filename().as_deref(), Some("résumé.pdf"));
+    assert_eq!(att.body_decoded().unwrap(), vec![0, 1, 2, 3, 4, 255]);
+    assert_eq!(att.smime_kind(), None);
+    assert_eq!(att.path(), &[0, 1]);
+}
+
+#[test]
+fn nested_lf_crlf_and_mixed_line_endings() {
+    check_nested(&nested_message("\n"), "\n");
+    check_nested(&nested_message("\r\n"), "\r\n");
+    let crlf = nested_message("\r\n");
+    // Mixed: every other line break bare LF.
+    let mut mixed = String::new();
+    for (i, piece) in crlf.split("\r\n").enumerate() {
+        if i > 0 {
+            mixed.push_str(if i % 2 == 0 { "\r\n" } else { "\n" });
+        }
+        mixed.push_str(piece);
+    }
+    assert!(mixed.contains("\r\n") && mixed.contains("org>\nTo"));
+    check_nested(&mixed, "\r\n");
+}
+
+#[test]
+fn folded_lowercase_headers_and_raw_values() {
+    let m = b"content-type: text/plain;\r\n\tcharset=\"ISO-8859-1\"\r\nX-Long: a\r\n b\r\n  c\r\n\r\nabc\xe9\r\n";
+    let e = p(m);
+    assert_eq!(e.content_type().param("charset"), Some("ISO-8859-1"));
+    assert_eq!(e.raw_header("x-long"), Some(&b" a\r\n b\r\n  c"[..]));
+    assert_eq!(e.header("X-LONG").as_deref(), Some("a b  c"));
+    assert_eq!(e.text().as_deref(), Some("abcé\r\n"));
+    assert_eq!(e.body_raw(), b"abc\xe9\r\n");
+    assert_eq!(e.header_block(), &m[..m.len() - 8]);
+    assert_eq!(e.headers().count(), 2);
+}
+
+#[test]
+fn rfc2047_subjects() {
+    for (raw, want) in [
+        ("=?UTF-8?B?w6lkaXTDqQ==?=", "édité"),
+        ("=?utf-8?q?=C3=A9dit=C3=A9_ok?=", "édité ok"),
+        ("=?ISO-8859-1?Q?Andr=E9?= Pirard", "André Pirard"),
+        ("=?iso-8859-1?b?QW5kcuk=?=", "André"),
+        ("plain text", "plain text"),
+    ] {
+        let m = format!("Subject: {raw}\n\nbody");
+        assert_eq!(p(m.as_bytes()).header("subject").as_deref(), Some(want), "{raw}");
+    }
+}
+
+#[test]
+fn rfc2231_and_smime_names() {
+    let m = b"Content-Type: application/octet-stream; name*=iso-8859-1'fr'caf%E9.p7m\n\n";
+    let e = p(m);
+    assert_eq!(e.filename().as_deref(), Some("café.p7m"));
+    assert_eq!(e.smime_kind(), Some(SmimeKind::Pkcs7Mime { smime_type: None, name: Some("café.p7m".into()) }));
+    let m = b"Content-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"SMIME.P7S\"\n\n";
+    assert_eq!(p(m).smime_kind(), Some(SmimeKind::Pkcs7Signature));
+    let m = b"Content-Type: application/x-pkcs7-mime; smime-type=Enveloped-Data; name=smime.p7m\n\n";
+    assert_eq!(
+        p(m).smime_kind(),
+        Some(SmimeKind::Pkcs7Mime { smime_type: Some("enveloped-data".into()), name: Some("smime.p7m".into()) })
+    );
+    let m = b"Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=b\n\n--b\n\nx\n--b--\n";
+    assert_eq!(p(m).smime_kind(), None);
+    // Bare entity without headers (as in a part of some signed messages).
+    let e = p(b"This is the content.\n");
+    assert_eq!(e.body_raw(), b"This is the content.\n");
+    assert!(e.content_type().is("text/plain"));
+}
+
+#[test]
+fn canonicalization() {
+    assert_eq!(&*canonicalize_crlf(b"a\nb\r\nc\rd\r"), b"a\r\nb\r\nc\r\nd\r\n");
+    assert!(matches!(canonicalize_crlf(b"a\r\nb"), std::borrow::Cow::Borrowed(_)));
+    assert!(!is_canonical(b"a\n") && !is_canonical(b"a\r") && is_canonical(b"a\r\n"));
+}
+
+// ---------- limits ----------
+
+fn limit_code(r: crate::error::Result<Entity<'_>>, name: &str) {
+    let err = r.expect_err("limit must be exceeded");
+    assert_eq!(err.code, Code::LimitExceeded);
+    assert!(err.detail.unwrap_or_default().contains(name));
+}
+
+#[test]
+fn limit_message_size() {
+    let l = Limits { max_message_size: 100, ..Limits::default() };
+    let m = vec![b'a'; 100];
+    assert!(parse(&m, &l).is_ok());
+    limit_code(parse(&[b'a'; 101], &l), "max_message_size");
+    assert_eq!(Limits::default().max_message_size, 64 << 20);
+}
+
+fn nested(levels: usize) -> String {
+    let mut m = String::from("Content-Type: text/plain\n\nleaf\n");
+    for i in 0..levels {
+        m = format!("Content-Type: multipart/mixed; boundary=b{i}\n\n--b{i}\n{m}--b{i}--\n");
+    }
+    m
+}
+
+#[test]
+fn limit_depth() {
+    let l = Limits { max_depth: 5, ..Limits::default() };
+    let ok = nested(5);
+    let e = parse(ok.as_bytes(), &l).unwrap();
+    let mut leaf = &e;
+    while let Some(c) = leaf.children().first() {
+        leaf = c;
+    }
+    assert_eq!(leaf.depth(), 5);
+    assert_eq!(leaf.text().as_deref(), Some("leaf"));
+    limit_code(parse(nested(6).as_bytes(), &l), "max_depth");
+    assert!(parse(nested(32).as_bytes(), &Limits::default()).is_ok());
+    limit_code(parse(nested(33).as_bytes(), &Limits::default()), "max_depth");
+}
+
+fn many_parts(n: usize) -> String {
+    let mut m = String::from("Content-Type: multipart/mixed; boundary=b\n\n");
+    for _ in 0..n {
+        m.push_str("--b\n\nx\n");
+    }
+    m.push_str("--b--\n");
+    m
+}
+
+#[test]
+fn limit_parts() {
+    let l = Limits { max_parts: 10, ..Limits::default() };
+    let nine = many_parts(9);
+    let e = parse(nine.as_bytes(), &l).unwrap(); // 9 parts + the multipart = 10
+    assert_eq!(e.children().len(), 9);
+    limit_code(parse(many_parts(10).as_bytes(), &l), "max_parts");
+}
+
+#[test]
+fn limit_header_size_and_line() {
+    let l = Limits { max_header_size: 100, max_header_line: 60, ..Limits::default() };
+    // Header block of exactly 100 bytes: two lines of 48 + LF and one "X: a" line... built exactly.
+    let line = |n: usize| format!("X: {}\n", "a".repeat(n - 4)); // n bytes including LF
+    let block = format!("{}{}", line(50), line(50));
+    assert_eq!(block.len(), 100);
+    let m = format!("{block}\nbody");
+    assert_eq!(parse(m.as_bytes(), &l).unwrap().body_raw(), b"body");
+    let m = format!("{}{}\nbody", line(50), line(51));
+    limit_code(parse(m.as_bytes(), &l), "max_header_size");
+    // Single line exactly 60 bytes (without LF), then 61.
+    let m = format!("{}\nbody", line(61));
+    assert!(parse(m.as_bytes(), &l).is_ok());
+    let m = format!("{}\nbody", line(62));
+    limit_code(parse(m.as_bytes(), &l), "max_header_line");
+    // The limit also applies to part headers.
+    let m = format!("Content-Type: multipart/mixed; boundary=b\n\n--b\n{}\nx\n--b--\n", line(62));
+    limit_code(parse(m.as_bytes(), &l), "max_header_line");
+}
+
+// ---------- robustness ----------
+
+struct XorShift(u64);
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn exercise(e: &Entity<'_>) {
+    let _ = (e.raw(), e.body_raw(), e.content_type(), e.smime_kind(), e.filename(), e.from_address());
+    let _ = (e.body_decoded(), e.text(), e.header("subject"), e.signed_content(), e.is_complete());
+    for c in e.children() {
+        exercise(c);
+    }
+}
+
+#[test]
+fn garbage_never_panics() {
+    let l = Limits { max_header_size: 4096, max_header_line: 1024, ..Limits::default() };
+    let base = nested_message("\r\n");
+    // Every truncation of a valid nested message.
+    for cut in 0..=base.len() {
+        if let Ok(e) = parse(&base.as_bytes()[..cut], &l) {
+            exercise(&e);
+        }
+    }
+    // Random bytes, and random mutations of the message, from a fixed seed.
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let alphabet = b"-\r\n:;=?\"' \tabcB=Q%*boundary";
+    for round in 0..3000 {
+        let mut data: Vec<u8> = if round % 2 == 0 {
+            (0..(rng.next() % 400)).map(|_| alphabet[(rng.next() % alphabet.len() as u64) as usize]).collect()
+        } else {
+            base.as_bytes().to_vec()
+        };
+        for _ in 0..(rng.next() % 8) {
+            if data.is_empty() {
+                break;
+            }
+            let i = (rng.next() % data.len() as u64) as usize;
+            data[i] = rng.next() as u8;
+        }
+        if let Ok(e) = parse(&data, &l) {
+            exercise(&e);
+        }
+    }
+    // Specific shapes.
+    let shapes: Vec<Vec<u8>> = vec![
+        b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nunterminated".to_vec(),
+        b"Content-Type: multipart/signed\n\n--b\n\nx\n--b--\n".to_vec(),
+        b"Content-Type: multipart/mixed; boundary=\"\"\n\n----\n".to_vec(),
+        b"Content-Type: multipart/mixed; boundary=b\n\n--b--\n--b\n".to_vec(),
+        b"Content-Type: multipart/mixed; boundary=b\n\n--b\n--b\n--b\n".to_vec(),
+        b"Content-Transfer-Encoding: base64\n\n!!!!".to_vec(),
+        b"Content-Transfer-Encoding: quoted-printable\n\n=ZZ=".to_vec(),
+        b"Content-Transfer-Encoding: x-uuencode\n\nbegin".to_vec(),
+        b"Subject: =?UTF-8?B?@@@?= =?x?Q?\n\n".to_vec(),
+        b"From: <<<@>>>, \"unterminated\n\n".to_vec(),
+        b"\n\n\n".to_vec(),
+        b":\n \n\t\n".to_vec(),
+        vec![0xff; 2000],
+        format!("X: {}\n\n", "a".repeat(100_000)).into_bytes(),
+        format!("{}\n\n", "X: a\n".repeat(10_000)).into_bytes(),
+    ];
+    for s in &shapes {
+        if let Ok(e) = parse(s, &l) {
+            exercise(&e);
+        }
+    }
+    let unterminated = parse(&shapes[0], &l).unwrap();
+    assert!(!unterminated.is_complete());
+    assert_eq!(unterminated.children()[0].text().as_deref(), Some("unterminated"));
+    assert!(parse(&shapes[5], &l).unwrap().body_decoded().is_err());
+    assert_eq!(parse(&shapes[3], &l).unwrap().children().len(), 0);
+    assert_eq!(parse(&shapes[4], &l).unwrap().children().len(), 3);
+    limit_code(parse(&shapes[13], &l), "max_header_line");
+    limit_code(parse(&shapes[14], &l), "max_header_size");
+}
+
+// ---------- builders ----------
+
+fn assert_7bit_short_lines(m: &[u8]) {
+    assert!(m.iter().all(|&c| c < 0x80), "8-bit byte");
+    assert!(is_canonical(m), "not CRLF");
+    for line in m.split(|&c| c == b'\n') {
+        assert!(line.len() <= 999, "line too long: {}", line.len());
+    }
+}
+
+#[test]
+fn build_round_trip() {
+    let text = "Grüße aus Köln — ✓\nFrom here.\n.\ntrailing space \nequals = sign and a very long line that goes on and on beyond seventy-six characters without end, really\n";
+    let html = "<p>Grüße ✓</p>";
+    let blob: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    let atts = vec![
+        Attachment { filename: "données très longues à encoder avec RFC 2231 — fichier.bin".into(), content_type: "application/octet-stream".into(), data: blob.clone() },
+        Attachment { filename: "a\"b.txt".into(), content_type: "text/plain; charset=utf-8".into(), data: b"hi\n".to_vec() },
+        Attachment { filename: "x".into(), content_type: "bad type\r\nX: y".into(), data: vec![] },
+    ];
+    let body = build_body(text, Some(html), &atts);
+    assert_7bit_short_lines(&body);
+    let headers: Vec<(String, String)> = vec![
+        ("From".into(), "Jürgen Müller <jurgen@example.org>".into()),
+        ("To".into(), "bob@example.com, \"Smith, Ann\" <ann@example.com>, Zoë <zoe@example.net>".into()),
+        ("Subject".into(), "Réunion — ordre du jour très long qui dépasse largement la longueur d'une ligne normale".into()),
+        ("Date".into(), "Mon, 26 Jan 2026 14:38:03 +0000".into()),
+        ("Message-ID".into(), "<abc@example.org>".into()),
+        ("Content-Type".into(), "text/evil".into()),
+        ("X-Injected".into(), "a\r\nBcc: evil@example.com".into()),
+    ];
+    let p7s = vec![0x30u8, 0x80, 0x00, 0x00, 0xff, 0xfe];
+    let msg = build_multipart_signed(&headers, &body, "SHA-256", &p7s);
+    assert_7bit_short_lines(&msg);
+    let e = p(&msg);
+    assert_eq!(e.header("subject").as_deref(), Some(headers[2].1.as_str()));
+    assert_eq!(e.from_address().as_deref(), Some("jurgen@example.org"));
+    assert_eq!(e.header("from").as_deref(), Some("Jürgen Müller <jurgen@example.org>"));
+    let to = e.header("to").unwrap();
+    assert!(to.contains("Zoë <zoe@example.net>") && to.contains("Smith, Ann"), "{to}");
+    assert!(e.raw_header("bcc").is_none());
+    assert_eq!(e.header("mime-version").as_deref(), Some("1.0"));
+    assert_eq!(e.header("date").as_deref(), Some("Mon, 26 Jan 2026 14:38:03 +0000"));
+    assert_eq!(
+        e.smime_kind(),
+        Some(SmimeKind::MultipartSigned { protocol: Some("application/pkcs7-signature".into()), micalg: Some("sha-256".into()) })
+    );
+    assert_eq!(e.signed_content().unwrap(), body.as_slice());
+    assert_eq!(e.children()[1].smime_kind(), Some(SmimeKind::Pkcs7Signature));
+    assert_eq!(e.children()[1].body_decoded().unwrap(), p7s);
+    assert!(e.is_complete());
+    let mixed = &e.children()[0];
+    assert!(mixed.content_type().is("multipart/mixed"));
+    let alt = &mixed.children()[0];
+    assert!(alt.content_type().is("multipart/alternative"));
+    assert_eq!(alt.children()[0].text().unwrap(), text.replace('\n', "\r\n"));
+    assert_eq!(alt.children()[1].text().as_deref(), Some(html));
+    assert_eq!(mixed.children()[1].filename().as_deref(), Some(atts[0].filename.as_str()));
+    assert_eq!(mixed.children()[1].body_decoded().unwrap(), blob);
+    assert_eq!(mixed.children()[2].filename().as_deref(), Some("a\"b.txt"));
+    assert!(mixed.children()[2].content_type().is("text/plain"));
+    assert!(mixed.children()[3].content_type().is("application/octet-stream"));
+    assert_eq!(mixed.children()[3].body_decoded().unwrap(), Vec::<u8>::new());
+
+    // Plain text body only; and application/pkcs7-mime without outer headers.
+    let plain = build_body("hello", None, &[]);
+    assert!(p(&plain).content_type().is("text/plain"));
+    let der = vec![1u8; 500];
+    let env = build_pkcs7_mime(&[], "enveloped-data", &der);
+    assert_7bit_short_lines(&env);
+    let pe = p(&env);
+    assert!(pe.raw_header("mime-version").is_none());
+    assert_eq!(
+        pe.smime_kind(),
+        Some(SmimeKind::Pkcs7Mime { smime_type: Some("enveloped-data".into()), name: Some("smime.p7m".into()) })
+    );
+    assert_eq!(pe.body_decoded().unwrap(), der);
+}
+
+#[test]
+fn boundary_avoids_content() {
+    let b = build::make_boundary(&[b"abc"]);
+    assert!(b.starts_with("----=_cachet_"));
+    // A signed entity that contains a delimiter-like line cannot break the structure.
+    let evil = format!("Content-Type: text/plain\r\n\r\n--{b}\r\n--{b}--\r\n").into_bytes();
+    let msg = build_multipart_signed(&[], &evil, "sha-256", b"sig");
+    assert_eq!(p(&msg).signed_content().unwrap(), evil.as_slice());
+}
+
+#[test]
+fn encode_headers_ascii_and_folding() {
+    let h = encode_headers(&[
+        ("Subject".into(), "short ascii".into()),
+        ("Subject".into(), "word ".repeat(40)),
+        ("Bad Name".into(), "x".into()),
+    ]);
+    let s = String::from_utf8(h).unwrap();
+    assert!(s.starts_with("Subject: short ascii\r\n"));
+    assert!(!s.contains("Bad Name"));
+    assert!(s.lines().all(|l| l.len() <= 78), "{s}");
+    let e = p(s.as_bytes());
+    assert_eq!(e.headers().count(), 2);
+}
+
+// ---------- corpus: signed range against OpenSSL ----------
+
+fn shared_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("CACHET_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")));
+    dir.join("corpus").is_dir().then_some(dir)
+}
+
+#[test]
+fn corpus_signed_part_matches_openssl() {
+    let Some(shared) = shared_dir() else {
+        eprintln!("SKIPPED corpus_signed_part_matches_openssl: shared corpus folder not found (set CACHET_SHARED)");
+        return;
+    };
+    if Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("SKIPPED corpus_signed_part_matches_openssl: openssl not installed");
+        return;
+    }
+    let files = [
+        "thunderbird-comm-central/smime/alice.dsig.SHA256.multipart.eml",
+        "thunderbird-comm-central/smime/alice.dsig.SHA512.multipart.eml",
+        "thunderbird-comm-central/smime/alice.plain.dsig.SHA256.multipart.dave.dsig.SHA256.multipart.eml",
+        "openssl/smime-eml/SignedInvalidMappingFromanyPolicyTest7.eml",
+        "bouncycastle-mail/qp-soft-break.eml",
+        "bouncycastle-mail/extra-nl.eml",
+        "bouncycastle-mail/3nnn_smime.eml",
+        "bouncycastle-mail/multi-alternative.eml",
+        "bouncycastle-mail/quotable.message",
+        "bouncycastle-mail/embeddedmulti.message",
+        "bouncycastle-mail/openssl-signed-sha256-non-default-salt-length.eml",
+        "mimekit/thunderbird-signed.eml.txt",
+        "nist-pkits-smime/smime/SignedValidSignaturesTest1.eml",
+    ];
+    let tmp = std::env::temp_dir().join(format!("cachet-mime-test-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut checked = 0;
+    for (i, f) in files.iter().enumerate() {
+        let path = shared.join("corpus").join(f);
+        let Ok(bytes) = std::fs::read(&path) else {
+            eprintln!("corpus file missing, skipped: {f}");
+            continue;
+        };
+        let e = p(&bytes);
+        assert!(matches!(e.smime_kind(), Some(SmimeKind::MultipartSigned { .. })), "{f}");
+        assert_eq!(e.children().len(), 2, "{f}");
+        assert_eq!(e.children()[1].smime_kind(), Some(SmimeKind::Pkcs7Signature), "{f}");
+        let sig = e.children()[1].body_decoded().unwrap();
+        assert_eq!(sig.first(), Some(&0x30), "{f}: signature is not DER");
+        let ours = canonicalize_crlf(e.signed_content().unwrap()).into_owned();
+        let out = tmp.join(format!("out{i}.bin"));
+        let status = Command::new("openssl")
+            .args(["cms", "-verify", "-noverify", "-in"])
+            .arg(&path)
+            .arg("-out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{f}: openssl failed: {}", String::from_utf8_lossy(&status.stderr));
+        let theirs = std::fs::read(&out).unwrap();
+        assert_eq!(ours, canonicalize_crlf(&theirs).into_owned(), "{f}: signed part differs from OpenSSL's");
+        checked += 1;
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(checked >= 8, "only {checked} corpus files checked");
+}
