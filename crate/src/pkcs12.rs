@@ -1,1 +1,0 @@
-//! PKCS#12 (RFC 7292): import and encrypted backup export.

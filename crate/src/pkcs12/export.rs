@@ -1,0 +1,125 @@
+//! Writing an encrypted backup PKCS#12 (RFC 7292 sections 4 and 5): the key in a
+//! pkcs8ShroudedKeyBag and the certificates in an encryptedData, both PBES2
+//! (PBKDF2-HMAC-SHA256 + AES-256-CBC, RFC 8018), with a SHA-256 MAC (appendix B key).
+//! The layout matches what `openssl pkcs12 -export` writes, so OpenSSL, NSS (Thunderbird),
+//! Windows and Python `cryptography` read it.
+
+use super::asn1::{
+    self, Attribute, BagValue, CertBag, Content, ContentInfo, DigestInfo, EncryptedContentInfo, EncryptedData,
+    EncryptedPrivateKeyInfo, MacData, Pfx, SafeBag,
+};
+use super::kdf::{self, MacHash};
+use super::{pbe, Identity, MAX_ITERATIONS};
+use crate::error::{Code, Error, Result};
+use der::asn1::{Any, BmpString, OctetString, SetOfVec};
+use der::Encode;
+use sha1::{Digest, Sha1};
+use spki::AlgorithmIdentifierOwned;
+use zeroize::Zeroizing;
+
+fn failed(e: impl std::fmt::Display) -> Error {
+    Error::new(Code::Crypto, "The backup could not be written.", "Try again.").with_detail(e)
+}
+
+fn attribute(oid: der::asn1::ObjectIdentifier, value: Any) -> Result<Attribute> {
+    let values = SetOfVec::try_from(vec![value]).map_err(failed)?;
+    Ok(Attribute { oid, values })
+}
+
+fn octets(bytes: Vec<u8>) -> Result<OctetString> {
+    OctetString::new(bytes).map_err(failed)
+}
+
+/// The name shown by importers: the identity's friendly name, else the certificate's CN.
+fn display_name(identity: &Identity) -> String {
+    if let Some(n) = identity.friendly_name.as_ref().filter(|n| !n.is_empty()) {
+        return n.clone();
+    }
+    let cn = crate::cert::facts::OID_COMMON_NAME;
+    for rdn in identity.certificate.tbs_certificate().subject().iter_rdn() {
+        for atv in rdn.iter() {
+            if atv.oid == cn {
+                if let Ok(s) = atv.value.decode_as::<String>() {
+                    return s;
+                }
+                if let Ok(s) = atv.value.decode_as::<der::asn1::PrintableString>() {
+                    return s.to_string();
+                }
+            }
+        }
+    }
+    "Cachet identity".to_owned()
+}
+
+/// Build the backup. `fill` supplies random bytes (salts and IVs).
+pub fn build(
+    identity: &Identity,
+    password: &str,
+    iterations: u32,
+    fill: &mut dyn FnMut(&mut [u8]) -> Result<()>,
+) -> Result<Vec<u8>> {
+    if password.is_empty() {
+        return Err(Error::usage("A backup needs a password."));
+    }
+    if iterations == 0 || iterations > MAX_ITERATIONS {
+        return Err(Error::usage(format!("The iteration count must be between 1 and {MAX_ITERATIONS}.")));
+    }
+    let leaf_der = identity.certificate.to_der().map_err(failed)?;
+    let local_key_id = Any::encode_from(&octets(Sha1::digest(&leaf_der).to_vec())?).map_err(failed)?;
+    let name = Any::encode_from(&BmpString::from_utf8(&display_name(identity)).map_err(failed)?).map_err(failed)?;
+    let attrs = vec![attribute(asn1::FRIENDLY_NAME, name)?, attribute(asn1::LOCAL_KEY_ID, local_key_id)?];
+
+    let mut random = |n: usize| -> Result<Vec<u8>> {
+        let mut b = vec![0u8; n];
+        fill(&mut b)?;
+        Ok(b)
+    };
+    let mut salt_iv = || -> Result<([u8; 16], [u8; 16])> {
+        let s = random(32)?;
+        let half = |r: std::ops::Range<usize>| -> Result<[u8; 16]> {
+            s.get(r).and_then(|x| <[u8; 16]>::try_from(x).ok()).ok_or_else(|| failed("random bytes"))
+        };
+        Ok((half(0..16)?, half(16..32)?))
+    };
+
+    // Certificates: the leaf with the attributes, then the chain, in one encryptedData.
+    let mut cert_bags = vec![SafeBag { value: BagValue::Cert(CertBag::X509(octets(leaf_der)?)), attributes: attrs.clone() }];
+    for c in &identity.chain {
+        cert_bags.push(SafeBag { value: BagValue::Cert(CertBag::X509(octets(c.to_der().map_err(failed)?)?)), attributes: Vec::new() });
+    }
+    let certs_plain = cert_bags.to_der().map_err(failed)?;
+    let (salt, iv) = salt_iv()?;
+    let (alg, ct) = pbe::encrypt_pbes2(password, &certs_plain, iterations, &salt, iv)?;
+    let certs_info = ContentInfo {
+        content: Content::Encrypted(EncryptedData {
+            version: 0,
+            info: EncryptedContentInfo { content_type: asn1::ID_DATA, algorithm: alg, encrypted_content: Some(octets(ct)?) },
+        }),
+    };
+
+    // The key: PKCS#8 encrypted into a pkcs8ShroudedKeyBag, in a plain data ContentInfo.
+    let key_plain = identity.key.to_pkcs8_der()?;
+    let (salt, iv) = salt_iv()?;
+    let (alg, ct) = pbe::encrypt_pbes2(password, &key_plain, iterations, &salt, iv)?;
+    drop(key_plain);
+    let key_bag = SafeBag { value: BagValue::Shrouded(EncryptedPrivateKeyInfo { algorithm: alg, data: octets(ct)? }), attributes: attrs };
+    let key_info = ContentInfo { content: Content::Data(octets(vec![key_bag].to_der().map_err(failed)?)?) };
+
+    let auth_safe = vec![certs_info, key_info].to_der().map_err(failed)?;
+    let mac_salt = random(16)?;
+    let bmp = Zeroizing::new(kdf::bmp_password(password).to_vec());
+    let mac = kdf::mac(MacHash::Sha256, &bmp, &mac_salt, iterations, &auth_safe)?;
+    let pfx = Pfx {
+        version: 3,
+        auth_safe: ContentInfo { content: Content::Data(octets(auth_safe)?) },
+        mac_data: Some(MacData {
+            mac: DigestInfo {
+                algorithm: AlgorithmIdentifierOwned { oid: MacHash::Sha256.oid(), parameters: Some(Any::null()) },
+                digest: octets(mac)?,
+            },
+            mac_salt: octets(mac_salt)?,
+            iterations,
+        }),
+    };
+    pfx.to_der().map_err(failed)
+}

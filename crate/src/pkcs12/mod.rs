@@ -1,0 +1,105 @@
+//! PKCS#12 (RFC 7292): import of `.p12`/`.pfx` identities and encrypted backup export.
+//!
+//! Implements RFC 7292 sections 4 (PFX, AuthenticatedSafe, SafeBag types keyBag,
+//! pkcs8ShroudedKeyBag, certBag/x509Certificate, safeContentsBag; attributes friendlyName
+//! and localKeyId), 5.1 (password integrity MAC, HMAC-SHA-1/SHA-224/SHA-256/SHA-384/SHA-512),
+//! appendix B (key derivation) and appendix C (legacy PBE: 3DES, 2-key 3DES, RC2-128, RC2-40),
+//! plus PBES2 (RFC 8018) for modern files. Input may be DER or BER (Windows and NSS write BER).
+//! Not supported: public-key privacy/integrity modes, PBMAC1 (RFC 9579), RC4, scrypt.
+//!
+//! No function returns an unencrypted private key: the key stays inside [`Identity`].
+
+mod asn1;
+mod export;
+mod import;
+mod kdf;
+mod key;
+mod pbe;
+#[cfg(test)]
+mod tests;
+
+pub use key::PrivateKey;
+
+use crate::error::{Code, Error, Result};
+use x509_cert::Certificate;
+
+/// Largest PKCS#12 file accepted (identities with long chains are far below this).
+pub const MAX_PKCS12_SIZE: usize = 4 * 1024 * 1024;
+/// Most iterations accepted for any password hashing in a file (about 2-3 s in Wasm).
+pub const MAX_ITERATIONS: u32 = 10_000_000;
+/// Most bags in one file.
+pub const MAX_BAGS: usize = 1000;
+/// Most levels of nested safeContentsBag.
+pub const MAX_NESTING: usize = 8;
+/// PBKDF2-HMAC-SHA256 rounds for backups (see `export_backup`).
+pub const DEFAULT_BACKUP_ITERATIONS: u32 = 600_000;
+
+/// A private key with its certificate and the other certificates of its file.
+#[derive(Debug)]
+pub struct Identity {
+    /// The certificate whose public key matches `key`.
+    pub certificate: Certificate,
+    /// The other certificates: the leaf's issuer first, then its issuer, and so on; then the rest.
+    pub chain: Vec<Certificate>,
+    pub key: PrivateKey,
+    pub friendly_name: Option<String>,
+}
+
+impl Identity {
+    pub fn key(&self) -> &PrivateKey {
+        &self.key
+    }
+}
+
+/// Import the first identity (private key + matching certificate) of a PKCS#12 file.
+///
+/// Errors: `WrongPassword` (MAC mismatch or decryption failed), `BadPkcs12` (not PKCS#12 or
+/// damaged; the detail says where), `UnsupportedAlgorithm` (named), `NoPrivateKey`,
+/// `LimitExceeded` (size, iteration count).
+///
+/// # Security
+/// `bytes` is untrusted: at most [`MAX_PKCS12_SIZE`] bytes, [`MAX_BAGS`] bags, [`MAX_NESTING`]
+/// nesting levels and [`MAX_ITERATIONS`] hashing rounds; never panics on bad input.
+pub fn import(bytes: &[u8], password: &str) -> Result<Identity> {
+    import_all(bytes, password)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::new(Code::NoPrivateKey, "The PKCS#12 file has no private key.", "Export the certificate with its private key."))
+}
+
+/// Import every identity of a PKCS#12 file (one per private key with a matching certificate).
+///
+/// # Security
+/// As [`import`].
+pub fn import_all(bytes: &[u8], password: &str) -> Result<Vec<Identity>> {
+    import::identities(import::read(bytes, password)?)
+}
+
+/// All certificates of a PKCS#12 file (keys are decrypted and dropped; files without a key work).
+///
+/// # Security
+/// As [`import`].
+pub fn certificates_in(bytes: &[u8], password: &str) -> Result<Vec<Certificate>> {
+    Ok(import::read(bytes, password)?.certs.into_iter().map(|(c, _)| c).collect())
+}
+
+/// Write an encrypted backup of `identity`: PBES2 (PBKDF2-HMAC-SHA256 with `iterations`,
+/// AES-256-CBC) for the key bag and the certificate bags, SHA-256 MAC with the same
+/// iteration count (a weaker MAC would be a cheap password oracle), friendlyName and
+/// localKeyId (SHA-1 of the certificate) set. Salts and IVs come from the system's RNG.
+///
+/// Use [`DEFAULT_BACKUP_ITERATIONS`] unless there is a reason not to. Errors: `Usage` for an
+/// empty password or an iteration count outside 1..=[`MAX_ITERATIONS`].
+pub fn export_backup(identity: &Identity, password: &str, iterations: u32) -> Result<Vec<u8>> {
+    export::build(identity, password, iterations, &mut |buf| {
+        getrandom::fill(buf).map_err(|e| Error::new(Code::Crypto, "No random numbers are available.", "Try again.").with_detail(e))
+    })
+}
+
+/// As [`export_backup`], with random bytes from `rng`.
+pub fn export_backup_with_rng<R: rand_core::TryCryptoRng + ?Sized>(identity: &Identity, password: &str, iterations: u32, rng: &mut R) -> Result<Vec<u8>> {
+    export::build(identity, password, iterations, &mut |buf| {
+        rng.try_fill_bytes(buf)
+            .map_err(|_| Error::new(Code::Crypto, "No random numbers are available.", "Try again."))
+    })
+}
