@@ -6,7 +6,7 @@
 use crate::error::{Code, Error, Result};
 use const_oid::ObjectIdentifier;
 use digest::{Digest, DynDigest};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub const OID_MD5: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.2.5");
 pub const OID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
@@ -16,7 +16,7 @@ pub const OID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.
 pub const OID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
 
 /// A digest algorithm as named in CMS `digestAlgorithm` or a `micalg` parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DigestAlg {
     Md5,
