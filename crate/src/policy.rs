@@ -1,1 +1,456 @@
-//! Algorithm policy (SPEC section 4): accepted, flagged or refused.
+//! Algorithm policy: SPEC section 4 as data. One `Policy` value, passed to every
+//! operation, decides whether a digest, signature key, content cipher or key transport
+//! is accepted, flagged as weak, or refused, and which algorithms we produce.
+//! RFC 8551 section 2 (S/MIME 4.0 algorithm requirements), RFC 8550 section 4.2 (key sizes).
+//!
+//! Admins tighten the standard policy by editing the public tables (e.g. refuse SHA-1:
+//! [`Policy::with_digest`]); the value serialises to and from JSON for configuration.
+
+use crate::crypto::{DigestAlg, SigInfo, SigScheme};
+use const_oid::ObjectIdentifier;
+use serde::{Deserialize, Serialize};
+
+/// A policy decision. The strings name the algorithm (e.g. "SHA-1", "RSA 1024 bits").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", content = "algorithm", rename_all = "kebab-case")]
+pub enum Verdict {
+    Accept,
+    /// Usable, but reported as weak (status `weak-algorithm` / `weak-cipher`).
+    Flag(String),
+    Refuse(String),
+}
+
+impl Verdict {
+    fn rank(&self) -> u8 {
+        match self {
+            Verdict::Accept => 0,
+            Verdict::Flag(_) => 1,
+            Verdict::Refuse(_) => 2,
+        }
+    }
+
+    /// The worse of two verdicts (the first on a tie).
+    pub fn worst(self, other: Verdict) -> Verdict {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
+    }
+
+    pub fn is_accept(&self) -> bool {
+        matches!(self, Verdict::Accept)
+    }
+
+    pub fn is_refused(&self) -> bool {
+        matches!(self, Verdict::Refuse(_))
+    }
+}
+
+/// What to do with one digest algorithm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestRule {
+    pub alg: DigestAlg,
+    /// Verdict when verifying (consuming) a signature that uses it.
+    pub consume: Verdict,
+    /// May we sign with it?
+    pub produce: bool,
+}
+
+/// Content-encryption algorithms of RFC 8551 section 2.7 and older ones found in mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContentCipher {
+    Aes128Cbc,
+    Aes192Cbc,
+    Aes256Cbc,
+    Aes128Gcm,
+    Aes192Gcm,
+    Aes256Gcm,
+    DesEde3Cbc,
+    Rc2Cbc,
+    DesCbc,
+}
+
+impl ContentCipher {
+    pub const ALL: [ContentCipher; 9] = [
+        ContentCipher::Aes128Cbc,
+        ContentCipher::Aes192Cbc,
+        ContentCipher::Aes256Cbc,
+        ContentCipher::Aes128Gcm,
+        ContentCipher::Aes192Gcm,
+        ContentCipher::Aes256Gcm,
+        ContentCipher::DesEde3Cbc,
+        ContentCipher::Rc2Cbc,
+        ContentCipher::DesCbc,
+    ];
+
+    pub fn oid(self) -> ObjectIdentifier {
+        let s = match self {
+            ContentCipher::Aes128Cbc => "2.16.840.1.101.3.4.1.2",
+            ContentCipher::Aes192Cbc => "2.16.840.1.101.3.4.1.22",
+            ContentCipher::Aes256Cbc => "2.16.840.1.101.3.4.1.42",
+            ContentCipher::Aes128Gcm => "2.16.840.1.101.3.4.1.6",
+            ContentCipher::Aes192Gcm => "2.16.840.1.101.3.4.1.26",
+            ContentCipher::Aes256Gcm => "2.16.840.1.101.3.4.1.46",
+            ContentCipher::DesEde3Cbc => "1.2.840.113549.3.7",
+            ContentCipher::Rc2Cbc => "1.2.840.113549.3.2",
+            ContentCipher::DesCbc => "1.3.14.3.2.7",
+        };
+        // The strings above are valid OIDs; a failure would only give the null OID.
+        ObjectIdentifier::new(s).unwrap_or(ObjectIdentifier::new_unwrap("0.0"))
+    }
+
+    pub fn from_oid(oid: &ObjectIdentifier) -> Option<ContentCipher> {
+        ContentCipher::ALL.into_iter().find(|c| c.oid() == *oid)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ContentCipher::Aes128Cbc => "AES-128-CBC",
+            ContentCipher::Aes192Cbc => "AES-192-CBC",
+            ContentCipher::Aes256Cbc => "AES-256-CBC",
+            ContentCipher::Aes128Gcm => "AES-128-GCM",
+            ContentCipher::Aes192Gcm => "AES-192-GCM",
+            ContentCipher::Aes256Gcm => "AES-256-GCM",
+            ContentCipher::DesEde3Cbc => "3DES-CBC",
+            ContentCipher::Rc2Cbc => "RC2-CBC",
+            ContentCipher::DesCbc => "DES-CBC",
+        }
+    }
+
+    /// Authenticated (AuthEnvelopedData) or not.
+    pub fn is_aead(self) -> bool {
+        matches!(self, ContentCipher::Aes128Gcm | ContentCipher::Aes192Gcm | ContentCipher::Aes256Gcm)
+    }
+}
+
+/// One content cipher's treatment when decrypting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CipherRule {
+    pub cipher: ContentCipher,
+    pub verdict: Verdict,
+    /// Refused unless `Policy::legacy_allowed`, then flagged.
+    pub legacy: bool,
+}
+
+/// RSA key transport schemes (RFC 8551 section 2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyTransport {
+    RsaPkcs1v15,
+    RsaOaep,
+}
+
+impl KeyTransport {
+    pub fn oid(self) -> ObjectIdentifier {
+        match self {
+            KeyTransport::RsaPkcs1v15 => ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1"),
+            KeyTransport::RsaOaep => ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.7"),
+        }
+    }
+
+    pub fn from_oid(oid: &ObjectIdentifier) -> Option<KeyTransport> {
+        [KeyTransport::RsaPkcs1v15, KeyTransport::RsaOaep].into_iter().find(|k| k.oid() == *oid)
+    }
+}
+
+/// The algorithm policy. `Policy::standard()` is SPEC section 4.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// RSA keys below this many bits are flagged (2048).
+    pub min_rsa_bits: u32,
+    /// RSA keys below this many bits are refused (1024).
+    pub refuse_rsa_below: u32,
+    /// Digest table; a digest not listed is refused.
+    pub digests: Vec<DigestRule>,
+    /// The digest we sign with.
+    pub signing_digest: DigestAlg,
+    /// Content ciphers accepted for decryption; a cipher not listed is refused.
+    pub ciphers: Vec<CipherRule>,
+    /// Key transports accepted for decryption; one not listed is refused.
+    pub key_transports: Vec<(KeyTransport, Verdict)>,
+    /// The user explicitly opens legacy mail: RC2 and DES are then decrypted with a warning.
+    pub legacy_allowed: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy::standard()
+    }
+}
+
+impl Policy {
+    /// SPEC section 4.
+    pub fn standard() -> Policy {
+        let d = |alg: DigestAlg, consume: Verdict, produce: bool| DigestRule { alg, consume, produce };
+        let c = |cipher: ContentCipher, verdict: Verdict, legacy: bool| CipherRule { cipher, verdict, legacy };
+        Policy {
+            min_rsa_bits: 2048,
+            refuse_rsa_below: 1024,
+            digests: vec![
+                d(DigestAlg::Sha256, Verdict::Accept, true),
+                d(DigestAlg::Sha384, Verdict::Accept, true),
+                d(DigestAlg::Sha512, Verdict::Accept, true),
+                d(DigestAlg::Sha224, Verdict::Accept, false),
+                d(DigestAlg::Sha1, Verdict::Flag("SHA-1".into()), false),
+                d(DigestAlg::Md5, Verdict::Refuse("MD5".into()), false),
+            ],
+            signing_digest: DigestAlg::Sha256,
+            ciphers: vec![
+                c(ContentCipher::Aes128Cbc, Verdict::Accept, false),
+                c(ContentCipher::Aes192Cbc, Verdict::Accept, false),
+                c(ContentCipher::Aes256Cbc, Verdict::Accept, false),
+                c(ContentCipher::Aes128Gcm, Verdict::Accept, false),
+                c(ContentCipher::Aes192Gcm, Verdict::Accept, false),
+                c(ContentCipher::Aes256Gcm, Verdict::Accept, false),
+                c(ContentCipher::DesEde3Cbc, Verdict::Flag("3DES-CBC".into()), false),
+                c(ContentCipher::Rc2Cbc, Verdict::Refuse("RC2-CBC".into()), true),
+                c(ContentCipher::DesCbc, Verdict::Refuse("DES-CBC".into()), true),
+            ],
+            key_transports: vec![(KeyTransport::RsaPkcs1v15, Verdict::Accept), (KeyTransport::RsaOaep, Verdict::Accept)],
+            legacy_allowed: false,
+        }
+    }
+
+    /// The same policy with `alg`'s verdict for verification replaced (admins tightening it).
+    pub fn with_digest(mut self, alg: DigestAlg, consume: Verdict, produce: bool) -> Policy {
+        self.digests.retain(|r| r.alg != alg);
+        self.digests.push(DigestRule { alg, consume, produce });
+        self
+    }
+
+    /// Verdict on a digest used in something we verify.
+    pub fn check_digest(&self, alg: DigestAlg) -> Verdict {
+        self.digests
+            .iter()
+            .find(|r| r.alg == alg)
+            .map(|r| r.consume.clone())
+            .unwrap_or_else(|| Verdict::Refuse(alg.name().to_string()))
+    }
+
+    /// May we sign with `alg`?
+    pub fn may_produce_digest(&self, alg: DigestAlg) -> bool {
+        self.digests.iter().any(|r| r.alg == alg && r.produce)
+    }
+
+    /// Verdict on an RSA modulus size.
+    pub fn check_rsa_bits(&self, bits: u32) -> Verdict {
+        if bits < self.refuse_rsa_below {
+            Verdict::Refuse(format!("RSA {bits} bits"))
+        } else if bits < self.min_rsa_bits {
+            Verdict::Flag(format!("RSA {bits} bits"))
+        } else {
+            Verdict::Accept
+        }
+    }
+
+    /// Verdict on a verified signature: the worst of its digest and key size.
+    /// ECDSA on P-256/P-384 and RSA PKCS#1 v1.5/PSS are accepted schemes (SPEC 4).
+    pub fn check_signature(&self, sig: &SigInfo) -> Verdict {
+        let digest = self.check_digest(sig.digest);
+        match sig.scheme {
+            SigScheme::RsaPkcs1v15 | SigScheme::RsaPss { .. } => digest.worst(self.check_rsa_bits(sig.key_bits)),
+            SigScheme::Ecdsa { .. } => digest,
+        }
+    }
+
+    /// Verdict on a content-encryption algorithm (by OID) when decrypting.
+    pub fn check_content_cipher(&self, oid: &ObjectIdentifier) -> Verdict {
+        let Some(cipher) = ContentCipher::from_oid(oid) else {
+            return Verdict::Refuse(format!("content cipher {oid}"));
+        };
+        match self.ciphers.iter().find(|r| r.cipher == cipher) {
+            None => Verdict::Refuse(cipher.name().to_string()),
+            Some(r) if r.legacy && self.legacy_allowed => Verdict::Flag(cipher.name().to_string()),
+            Some(r) => r.verdict.clone(),
+        }
+    }
+
+    /// Verdict on a key-transport algorithm (by OID) when decrypting.
+    pub fn check_key_transport(&self, oid: &ObjectIdentifier) -> Verdict {
+        let Some(kt) = KeyTransport::from_oid(oid) else {
+            return Verdict::Refuse(format!("key transport {oid}"));
+        };
+        self.key_transports
+            .iter()
+            .find(|(k, _)| *k == kt)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| Verdict::Refuse(format!("{kt:?}")))
+    }
+
+    /// The content cipher for a new message: AES-256-GCM when every recipient
+    /// advertised GCM in SMIMECapabilities, otherwise AES-256-CBC.
+    pub fn choose_content_cipher(&self, every_recipient_advertises_gcm: bool) -> ContentCipher {
+        if every_recipient_advertises_gcm {
+            ContentCipher::Aes256Gcm
+        } else {
+            ContentCipher::Aes256Cbc
+        }
+    }
+
+    /// Key transport for one recipient: OAEP only when the certificate or capabilities ask for it.
+    pub fn choose_key_transport(&self, recipient_asks_oaep: bool) -> KeyTransport {
+        if recipient_asks_oaep {
+            KeyTransport::RsaOaep
+        } else {
+            KeyTransport::RsaPkcs1v15
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Curve;
+
+    fn sig(digest: DigestAlg, scheme: SigScheme, key_bits: u32) -> SigInfo {
+        SigInfo { digest, scheme, key_bits }
+    }
+
+    // SPEC 4 "Digest: SHA-256 default"
+    #[test]
+    fn digest_sha256_is_default_and_accepted() {
+        let p = Policy::standard();
+        assert_eq!(p.signing_digest, DigestAlg::Sha256);
+        assert!(p.may_produce_digest(DigestAlg::Sha256));
+        assert_eq!(p.check_digest(DigestAlg::Sha256), Verdict::Accept);
+    }
+
+    // "SHA-384/512 accepted"
+    #[test]
+    fn digest_sha384_sha512_accepted() {
+        let p = Policy::standard();
+        assert_eq!(p.check_digest(DigestAlg::Sha384), Verdict::Accept);
+        assert_eq!(p.check_digest(DigestAlg::Sha512), Verdict::Accept);
+    }
+
+    // "SHA-1 accepted for verification with weak-algorithm"
+    #[test]
+    fn digest_sha1_flagged_and_never_produced() {
+        let p = Policy::standard();
+        assert_eq!(p.check_digest(DigestAlg::Sha1), Verdict::Flag("SHA-1".into()));
+        assert!(!p.may_produce_digest(DigestAlg::Sha1));
+        let v = p.check_signature(&sig(DigestAlg::Sha1, SigScheme::RsaPkcs1v15, 2048));
+        assert_eq!(v, Verdict::Flag("SHA-1".into()));
+    }
+
+    // "MD5 refused"
+    #[test]
+    fn digest_md5_refused() {
+        let p = Policy::standard();
+        assert_eq!(p.check_digest(DigestAlg::Md5), Verdict::Refuse("MD5".into()));
+        assert!(!p.may_produce_digest(DigestAlg::Md5));
+        assert!(p.check_signature(&sig(DigestAlg::Md5, SigScheme::RsaPkcs1v15, 4096)).is_refused());
+    }
+
+    // "Signature: RSA PKCS#1 v1.5 (default) and RSASSA-PSS; ECDSA P-256/P-384 verified"
+    #[test]
+    fn signature_schemes_accepted() {
+        let p = Policy::standard();
+        for s in [
+            sig(DigestAlg::Sha256, SigScheme::RsaPkcs1v15, 2048),
+            sig(DigestAlg::Sha256, SigScheme::RsaPss { salt_len: 222 }, 3072),
+            sig(DigestAlg::Sha256, SigScheme::Ecdsa { curve: Curve::P256 }, 256),
+            sig(DigestAlg::Sha384, SigScheme::Ecdsa { curve: Curve::P384 }, 384),
+        ] {
+            assert_eq!(p.check_signature(&s), Verdict::Accept, "{s:?}");
+        }
+    }
+
+    // "RSA below 2048 bits flagged" (and below 1024 refused: the rsa crate cannot even load them)
+    #[test]
+    fn rsa_below_2048_flagged_below_1024_refused() {
+        let p = Policy::standard();
+        assert_eq!(p.check_rsa_bits(2048), Verdict::Accept);
+        assert_eq!(p.check_rsa_bits(4096), Verdict::Accept);
+        assert_eq!(p.check_rsa_bits(2047), Verdict::Flag("RSA 2047 bits".into()));
+        assert_eq!(p.check_rsa_bits(1024), Verdict::Flag("RSA 1024 bits".into()));
+        assert!(p.check_rsa_bits(512).is_refused());
+        assert_eq!(p.check_signature(&sig(DigestAlg::Sha256, SigScheme::RsaPss { salt_len: 32 }, 1024)), Verdict::Flag("RSA 1024 bits".into()));
+        // The worse problem wins: MD5 refusal over a small key flag.
+        assert!(p.check_signature(&sig(DigestAlg::Md5, SigScheme::RsaPkcs1v15, 1024)).is_refused());
+        // EC key sizes are not subject to the RSA rule.
+        assert_eq!(p.check_signature(&sig(DigestAlg::Sha256, SigScheme::Ecdsa { curve: Curve::P256 }, 256)), Verdict::Accept);
+    }
+
+    // "AES-256-GCM when every recipient has advertised GCM, otherwise AES-256-CBC"
+    #[test]
+    fn content_cipher_choice() {
+        let p = Policy::standard();
+        assert_eq!(p.choose_content_cipher(true), ContentCipher::Aes256Gcm);
+        assert_eq!(p.choose_content_cipher(false), ContentCipher::Aes256Cbc);
+        assert!(p.choose_content_cipher(true).is_aead());
+        assert!(!p.choose_content_cipher(false).is_aead());
+    }
+
+    // "Decrypt AES-128/192/256 in CBC and GCM"
+    #[test]
+    fn aes_cbc_and_gcm_accepted() {
+        let p = Policy::standard();
+        for oid in ["2.16.840.1.101.3.4.1.2", "2.16.840.1.101.3.4.1.22", "2.16.840.1.101.3.4.1.42", "2.16.840.1.101.3.4.1.6", "2.16.840.1.101.3.4.1.26", "2.16.840.1.101.3.4.1.46"] {
+            assert_eq!(p.check_content_cipher(&ObjectIdentifier::new_unwrap(oid)), Verdict::Accept, "{oid}");
+        }
+    }
+
+    // "3DES with a warning; RC2 and DES refused unless the user explicitly opens legacy mail"
+    #[test]
+    fn legacy_ciphers() {
+        let mut p = Policy::standard();
+        let des3 = ObjectIdentifier::new_unwrap("1.2.840.113549.3.7");
+        let rc2 = ObjectIdentifier::new_unwrap("1.2.840.113549.3.2");
+        let des = ObjectIdentifier::new_unwrap("1.3.14.3.2.7");
+        assert_eq!(p.check_content_cipher(&des3), Verdict::Flag("3DES-CBC".into()));
+        assert_eq!(p.check_content_cipher(&rc2), Verdict::Refuse("RC2-CBC".into()));
+        assert_eq!(p.check_content_cipher(&des), Verdict::Refuse("DES-CBC".into()));
+        p.legacy_allowed = true;
+        assert_eq!(p.check_content_cipher(&des3), Verdict::Flag("3DES-CBC".into()));
+        assert_eq!(p.check_content_cipher(&rc2), Verdict::Flag("RC2-CBC".into()));
+        assert_eq!(p.check_content_cipher(&des), Verdict::Flag("DES-CBC".into()));
+        // Unknown ciphers are refused, named by OID.
+        assert_eq!(p.check_content_cipher(&ObjectIdentifier::new_unwrap("1.2.3.4")), Verdict::Refuse("content cipher 1.2.3.4".into()));
+    }
+
+    // "Key transport: RSA PKCS#1 v1.5 by default; RSAES-OAEP when asked; decrypt both"
+    #[test]
+    fn key_transport() {
+        let p = Policy::standard();
+        assert_eq!(p.choose_key_transport(false), KeyTransport::RsaPkcs1v15);
+        assert_eq!(p.choose_key_transport(true), KeyTransport::RsaOaep);
+        assert_eq!(p.check_key_transport(&KeyTransport::RsaPkcs1v15.oid()), Verdict::Accept);
+        assert_eq!(p.check_key_transport(&KeyTransport::RsaOaep.oid()), Verdict::Accept);
+        assert!(p.check_key_transport(&ObjectIdentifier::new_unwrap("1.2.840.10045.2.1")).is_refused());
+    }
+
+    // Admins tighten: refuse SHA-1, raise the RSA minimum, drop 3DES.
+    #[test]
+    fn admin_can_tighten() {
+        let mut p = Policy::standard().with_digest(DigestAlg::Sha1, Verdict::Refuse("SHA-1".into()), false);
+        assert_eq!(p.check_digest(DigestAlg::Sha1), Verdict::Refuse("SHA-1".into()));
+        assert!(p.check_signature(&sig(DigestAlg::Sha1, SigScheme::Ecdsa { curve: Curve::P256 }, 256)).is_refused());
+        assert_eq!(p.check_digest(DigestAlg::Sha256), Verdict::Accept);
+        p.min_rsa_bits = 3072;
+        assert_eq!(p.check_rsa_bits(2048), Verdict::Flag("RSA 2048 bits".into()));
+        p.ciphers.retain(|c| c.cipher != ContentCipher::DesEde3Cbc);
+        assert!(p.check_content_cipher(&ContentCipher::DesEde3Cbc.oid()).is_refused());
+        // A digest missing from the table is refused.
+        p.digests.retain(|d| d.alg != DigestAlg::Sha224);
+        assert_eq!(p.check_digest(DigestAlg::Sha224), Verdict::Refuse("SHA-224".into()));
+    }
+
+    #[test]
+    fn policy_json_round_trip() {
+        let p = Policy::standard().with_digest(DigestAlg::Sha1, Verdict::Refuse("SHA-1".into()), false);
+        let json = serde_json::to_string(&p).unwrap();
+        let back: Policy = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p);
+        assert!(json.contains("\"refuse\""));
+    }
+
+    #[test]
+    fn oids_round_trip() {
+        for c in ContentCipher::ALL {
+            assert_eq!(ContentCipher::from_oid(&c.oid()), Some(c));
+        }
+    }
+}

@@ -1,1 +1,10 @@
-//! Cryptographic primitives behind small interfaces: signature verification.
+//! Cryptographic primitives behind small interfaces: message digests and signature
+//! verification (RFC 5754, RFC 8017, RFC 4055, RFC 5480). Policy decisions live in `policy`.
+pub mod digest;
+pub mod sig;
+
+pub use self::digest::{digest, DigestAlg, Hasher};
+pub use self::sig::{verify_certificate_signature, verify_certificate_signature_der, verify_signature, Curve, SigFailure, SigInfo, SigScheme};
+
+#[cfg(test)]
+pub(crate) mod test_openssl;
