@@ -42,7 +42,12 @@ pub fn build_body(text: &str, html: Option<&str>, attachments: &[Attachment]) ->
 /// `headers` is not empty, the multipart/signed Content-Type with
 /// `protocol="application/pkcs7-signature"` and `micalg`, part 1 = `signed_entity`
 /// byte for byte, part 2 = the base64 `smime.p7s` signature.
-pub fn build_multipart_signed(headers: &[(String, String)], signed_entity: &[u8], micalg: &str, p7s_der: &[u8]) -> Vec<u8> {
+pub fn build_multipart_signed(
+    headers: &[(String, String)],
+    signed_entity: &[u8],
+    micalg: &str,
+    p7s_der: &[u8],
+) -> Vec<u8> {
     let sig = leaf(
         &[
             "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"",
@@ -59,7 +64,11 @@ pub fn build_multipart_signed(headers: &[(String, String)], signed_entity: &[u8]
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == ',')
         .collect();
-    let micalg = if micalg.is_empty() { "sha-256".to_string() } else { micalg };
+    let micalg = if micalg.is_empty() {
+        "sha-256".to_string()
+    } else {
+        micalg
+    };
     let mut out = top_headers(headers);
     let mut ct = Folder::new("Content-Type");
     ct.push(" ", "multipart/signed;");
@@ -86,7 +95,10 @@ pub fn build_multipart_signed(headers: &[(String, String)], signed_entity: &[u8]
 /// `authEnveloped-data`, `signed-data`), `name="smime.p7m"`, Content-Disposition
 /// attachment, and `der` in base64.
 pub fn build_pkcs7_mime(headers: &[(String, String)], smime_type: &str, der: &[u8]) -> Vec<u8> {
-    let smime_type: String = smime_type.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    let smime_type: String = smime_type
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
     let mut out = top_headers(headers);
     let mut ct = Folder::new("Content-Type");
     ct.push(" ", "application/pkcs7-mime;");
@@ -129,14 +141,29 @@ fn leaf(header_lines: &[&str], body: &[u8]) -> Vec<u8> {
 
 fn text_entity(subtype: &str, text: &str) -> Vec<u8> {
     let ct = format!("Content-Type: text/{subtype}; charset=utf-8");
-    leaf(&[&ct, "Content-Transfer-Encoding: quoted-printable"], quoted_printable(text).as_bytes())
+    leaf(
+        &[&ct, "Content-Transfer-Encoding: quoted-printable"],
+        quoted_printable(text).as_bytes(),
+    )
 }
 
 fn attachment_entity(a: &Attachment) -> Vec<u8> {
-    let essence = a.content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let token_ok = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&c));
+    let essence = a
+        .content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let token_ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&c))
+    };
     let essence = match essence.split_once('/') {
-        Some((t, s)) if token_ok(t) && token_ok(s) && t != "multipart" && t != "message" => essence.clone(),
+        Some((t, s)) if token_ok(t) && token_ok(s) && t != "multipart" && t != "message" => {
+            essence.clone()
+        }
         _ => "application/octet-stream".to_string(),
     };
     let mut ct = Folder::new("Content-Type");
@@ -158,7 +185,8 @@ fn attachment_entity(a: &Attachment) -> Vec<u8> {
 fn multipart(subtype: &str, parts: &[Vec<u8>]) -> Vec<u8> {
     let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
     let boundary = make_boundary(&refs);
-    let mut out = format!("Content-Type: multipart/{subtype};\r\n boundary=\"{boundary}\"\r\n\r\n").into_bytes();
+    let mut out = format!("Content-Type: multipart/{subtype};\r\n boundary=\"{boundary}\"\r\n\r\n")
+        .into_bytes();
     for p in parts {
         out.extend_from_slice(b"--");
         out.extend_from_slice(boundary.as_bytes());
@@ -242,7 +270,11 @@ pub(crate) fn quoted_printable(text: &str) -> String {
                 33..=126 => false,
                 _ => true,
             };
-            let token = if encode { format!("={b:02X}") } else { char::from(b).to_string() };
+            let token = if encode {
+                format!("={b:02X}")
+            } else {
+                char::from(b).to_string()
+            };
             // Keep room for the soft break '=' (76 max per line).
             let room = if last { 76 } else { 75 };
             if col + token.len() > room {

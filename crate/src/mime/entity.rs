@@ -53,7 +53,10 @@ impl ContentType {
     }
     /// A parameter value by case-insensitive name.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     fn default_text() -> Self {
         ContentType {
@@ -69,17 +72,27 @@ impl ContentType {
 pub enum SmimeKind {
     /// `multipart/signed` whose protocol is (x-)pkcs7-signature, or has no protocol but
     /// a pkcs7-signature second part. Values lower-cased.
-    MultipartSigned { protocol: Option<String>, micalg: Option<String> },
+    MultipartSigned {
+        protocol: Option<String>,
+        micalg: Option<String>,
+    },
     /// `application/(x-)pkcs7-mime`, or `application/octet-stream` named `*.p7m` / `*.p7c`.
     /// `smime_type` lower-cased (`*.p7c` gives `certs-only`).
-    Pkcs7Mime { smime_type: Option<String>, name: Option<String> },
+    Pkcs7Mime {
+        smime_type: Option<String>,
+        name: Option<String>,
+    },
     /// `application/(x-)pkcs7-signature`, or `application/octet-stream` named `*.p7s`.
     Pkcs7Signature,
 }
 
 fn malformed(msg: &str) -> Error {
-    Error::new(Code::Malformed, "The message is damaged and cannot be read.", "Ask the sender to send it again.")
-        .with_detail(msg)
+    Error::new(
+        Code::Malformed,
+        "The message is damaged and cannot be read.",
+        "Ask the sender to send it again.",
+    )
+    .with_detail(msg)
 }
 
 /// Value bytes with a final line break, as mail-parser's field parsers expect.
@@ -93,19 +106,30 @@ fn with_newline(value: &[u8]) -> Vec<u8> {
 /// Parses a Content-Type / Content-Disposition value. `None` if unparseable.
 pub(crate) fn parse_content_type(value: &[u8]) -> Option<ContentType> {
     let buf = with_newline(value);
-    let ct = MessageStream::new(&buf).parse_content_type().into_content_type()?;
+    let ct = MessageStream::new(&buf)
+        .parse_content_type()
+        .into_content_type()?;
     let mime_type = ct.c_type.trim().to_ascii_lowercase();
     if mime_type.is_empty() {
         return None;
     }
-    let subtype = ct.c_subtype.as_deref().unwrap_or("").trim().to_ascii_lowercase();
+    let subtype = ct
+        .c_subtype
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let params = ct
         .attributes
         .unwrap_or_default()
         .into_iter()
         .map(|a| (a.name.to_ascii_lowercase(), a.value.into_owned()))
         .collect();
-    Some(ContentType { mime_type, subtype, params })
+    Some(ContentType {
+        mime_type,
+        subtype,
+        params,
+    })
 }
 
 /// Removes line breaks followed by white space (RFC 5322 2.2.3); other CR / LF
@@ -145,7 +169,9 @@ impl<'a> Entity<'a> {
     /// Header block bytes as received, the last field's line break included and
     /// the blank separator line excluded.
     pub fn header_block(&self) -> &'a [u8] {
-        self.src.get(self.start..self.header_end).unwrap_or_default()
+        self.src
+            .get(self.start..self.header_end)
+            .unwrap_or_default()
     }
     /// Number of multipart ancestors (0 for the top-level entity).
     pub fn depth(&self) -> usize {
@@ -165,7 +191,12 @@ impl<'a> Entity<'a> {
     }
     /// All header fields in order: name and raw value bytes.
     pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + '_ {
-        self.headers.iter().map(|h| (h.name, self.src.get(h.value.0..h.value.1).unwrap_or_default()))
+        self.headers.iter().map(|h| {
+            (
+                h.name,
+                self.src.get(h.value.0..h.value.1).unwrap_or_default(),
+            )
+        })
     }
     /// The raw value of the first field called `name` (case-insensitive): bytes after
     /// the colon, folding kept, final line break excluded.
@@ -181,11 +212,14 @@ impl<'a> Entity<'a> {
     }
     /// Content-Type; `text/plain; charset=us-ascii` if absent or unparseable (RFC 2045 5.2).
     pub fn content_type(&self) -> ContentType {
-        self.raw_header("content-type").and_then(parse_content_type).unwrap_or_else(ContentType::default_text)
+        self.raw_header("content-type")
+            .and_then(parse_content_type)
+            .unwrap_or_else(ContentType::default_text)
     }
     /// Content-Disposition, if present and parseable.
     pub fn content_disposition(&self) -> Option<ContentType> {
-        self.raw_header("content-disposition").and_then(parse_content_type)
+        self.raw_header("content-disposition")
+            .and_then(parse_content_type)
     }
     /// Content-Transfer-Encoding, lower-cased; `7bit` if absent.
     pub fn transfer_encoding(&self) -> String {
@@ -208,7 +242,9 @@ impl<'a> Entity<'a> {
         }
         let buf = with_newline(self.raw_header("from")?);
         let addr = match MessageStream::new(&buf).parse_address() {
-            HeaderValue::Address(Address::List(list)) => list.into_iter().find_map(|a| a.address.map(|s| s.into_owned())),
+            HeaderValue::Address(Address::List(list)) => list
+                .into_iter()
+                .find_map(|a| a.address.map(|s| s.into_owned())),
             HeaderValue::Address(Address::Group(groups)) => groups
                 .into_iter()
                 .flat_map(|g| g.addresses.into_iter())
@@ -222,7 +258,8 @@ impl<'a> Entity<'a> {
     pub fn smime_kind(&self) -> Option<SmimeKind> {
         let ct = self.content_type();
         let lower = |s: Option<&str>| s.map(|v| v.trim().to_ascii_lowercase());
-        let is_sig = |e: &str| e == "application/pkcs7-signature" || e == "application/x-pkcs7-signature";
+        let is_sig =
+            |e: &str| e == "application/pkcs7-signature" || e == "application/x-pkcs7-signature";
         let essence = ct.essence();
         match essence.as_str() {
             "multipart/signed" => {
@@ -230,7 +267,10 @@ impl<'a> Entity<'a> {
                 let micalg = lower(ct.param("micalg"));
                 let ok = match protocol.as_deref() {
                     Some(p) => is_sig(p),
-                    None => matches!(self.children.get(1).and_then(|c| c.smime_kind()), Some(SmimeKind::Pkcs7Signature)),
+                    None => matches!(
+                        self.children.get(1).and_then(|c| c.smime_kind()),
+                        Some(SmimeKind::Pkcs7Signature)
+                    ),
                 };
                 ok.then_some(SmimeKind::MultipartSigned { protocol, micalg })
             }
@@ -245,9 +285,15 @@ impl<'a> Entity<'a> {
                 if lname.ends_with(".p7s") {
                     Some(SmimeKind::Pkcs7Signature)
                 } else if lname.ends_with(".p7m") {
-                    Some(SmimeKind::Pkcs7Mime { smime_type: lower(ct.param("smime-type")), name: Some(name) })
+                    Some(SmimeKind::Pkcs7Mime {
+                        smime_type: lower(ct.param("smime-type")),
+                        name: Some(name),
+                    })
                 } else if lname.ends_with(".p7c") {
-                    Some(SmimeKind::Pkcs7Mime { smime_type: Some("certs-only".into()), name: Some(name) })
+                    Some(SmimeKind::Pkcs7Mime {
+                        smime_type: Some("certs-only".into()),
+                        name: Some(name),
+                    })
                 } else {
                     None
                 }
@@ -279,7 +325,11 @@ impl<'a> Entity<'a> {
             return None;
         }
         let bytes = self.body_decoded().ok()?;
-        let charset = ct.param("charset").unwrap_or("us-ascii").trim().to_ascii_lowercase();
+        let charset = ct
+            .param("charset")
+            .unwrap_or("us-ascii")
+            .trim()
+            .to_ascii_lowercase();
         Some(decode_charset(&charset, &bytes))
     }
 }
@@ -300,15 +350,63 @@ pub(crate) fn decode_transfer(encoding: &str, body: &[u8]) -> Result<Vec<u8>> {
     match encoding {
         "7bit" | "8bit" | "binary" => Ok(body.to_vec()),
         "base64" => decode_base64(body),
-        "quoted-printable" => mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
-            .ok_or_else(|| malformed("invalid quoted-printable body")),
-        other => Err(malformed(&format!("unknown Content-Transfer-Encoding {other:?}"))),
+        "quoted-printable" => Ok(decode_qp(body)),
+        other => Err(malformed(&format!(
+            "unknown Content-Transfer-Encoding {other:?}"
+        ))),
     }
+}
+
+/// Quoted-printable (RFC 2045 6.7): trailing white space on each line is dropped,
+/// `=` at the end of a line is a soft break, `=XY` is a byte, and any other `=` is
+/// kept literally (note (2) of 6.7). Line endings are kept as received.
+/// (`mail-parser`'s decoder silently drops an `=` with one hex digit before a line end.)
+fn decode_qp(body: &[u8]) -> Vec<u8> {
+    let hex = |c: Option<&u8>| c.and_then(|&c| char::from(c).to_digit(16));
+    let mut out = Vec::with_capacity(body.len());
+    for line in body.split_inclusive(|&c| c == b'\n') {
+        let (content, ending): (&[u8], &[u8]) = match line.strip_suffix(b"\r\n") {
+            Some(c) => (c, b"\r\n"),
+            None => match line.strip_suffix(b"\n") {
+                Some(c) => (c, b"\n"),
+                None => (line, b""),
+            },
+        };
+        let keep = content
+            .iter()
+            .rposition(|&c| c != b' ' && c != b'\t')
+            .map_or(0, |i| i + 1);
+        let content = content.get(..keep).unwrap_or_default();
+        let (content, soft) = match content.strip_suffix(b"=") {
+            Some(c) => (c, true),
+            None => (content, false),
+        };
+        let mut i = 0usize;
+        while let Some(&c) = content.get(i) {
+            if c == b'=' {
+                if let (Some(h), Some(l)) = (hex(content.get(i + 1)), hex(content.get(i + 2))) {
+                    out.push(((h << 4) | l) as u8);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(c);
+            i += 1;
+        }
+        if !soft {
+            out.extend_from_slice(ending);
+        }
+    }
+    out
 }
 
 /// Lenient base64: whitespace ignored, padding optional, trailing bits allowed.
 pub(crate) fn decode_base64(body: &[u8]) -> Result<Vec<u8>> {
-    let clean: Vec<u8> = body.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
+    let clean: Vec<u8> = body
+        .iter()
+        .copied()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
     let config = GeneralPurposeConfig::new()
         .with_decode_padding_mode(DecodePaddingMode::Indifferent)
         .with_decode_allow_trailing_bits(true);
@@ -316,4 +414,3 @@ pub(crate) fn decode_base64(body: &[u8]) -> Result<Vec<u8>> {
         .decode(&clean)
         .map_err(|e| malformed("invalid base64 body").with_detail(e))
 }
-

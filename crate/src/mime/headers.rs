@@ -12,7 +12,17 @@ const FOLD_AT: usize = 78;
 /// Longest encoded word (RFC 2047 section 2).
 const MAX_WORD_BYTES: usize = 45; // 45 bytes -> 60 base64 chars -> 72-char word
 
-const ADDRESS_FIELDS: &[&str] = &["from", "to", "cc", "bcc", "reply-to", "sender", "resent-from", "resent-to", "resent-cc"];
+const ADDRESS_FIELDS: &[&str] = &[
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "reply-to",
+    "sender",
+    "resent-from",
+    "resent-to",
+    "resent-cc",
+];
 
 /// Encodes RFC 5322 header fields from (name, value) pairs: 7-bit, CRLF, folded
 /// near 78 characters. Non-ASCII text becomes RFC 2047 encoded words; in address
@@ -25,7 +35,10 @@ pub fn encode_headers(headers: &[(String, String)]) -> Vec<u8> {
         if name.is_empty() || !name.bytes().all(|c| (33..=126).contains(&c) && c != b':') {
             continue;
         }
-        let value: String = value.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
+        let value: String = value
+            .chars()
+            .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+            .collect();
         let value = value.trim();
         let mut line = Folder::new(name);
         let lname = name.to_ascii_lowercase();
@@ -50,13 +63,18 @@ impl Folder {
     pub(crate) fn new(name: &str) -> Self {
         let out = format!("{name}:");
         let line_len = out.len();
-        Folder { out, line_len, tokens: 0 }
+        Folder {
+            out,
+            line_len,
+            tokens: 0,
+        }
     }
     /// Appends `sep` + `token`, folding before the token if the line would get long.
     /// `sep` is " " or ", " / "; " (its trailing space is replaced by the fold).
     pub(crate) fn push(&mut self, sep: &str, token: &str) {
         let sep = if self.tokens == 0 { " " } else { sep };
-        if self.tokens > 0 && !token.is_empty() && self.line_len + sep.len() + token.len() > FOLD_AT {
+        if self.tokens > 0 && !token.is_empty() && self.line_len + sep.len() + token.len() > FOLD_AT
+        {
             self.out.push_str(sep.trim_end());
             self.out.push_str("\r\n ");
             self.line_len = 1;
@@ -119,22 +137,45 @@ fn encode_addresses(line: &mut Folder, value: &str) -> bool {
     };
     let mut items = Vec::new();
     for addr in &list {
-        let Some(spec) = addr.address.as_deref().map(str::trim).filter(|a| !a.is_empty()) else {
+        let Some(spec) = addr
+            .address
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        else {
             return false;
         };
         if !spec.bytes().all(|c| (33..=126).contains(&c)) || spec.contains(['<', '>', ',', '"']) {
             return false;
         }
         let mut tokens = Vec::new();
-        if let Some(name) = addr.name.as_deref().map(str::trim).filter(|n| !n.is_empty() && *n != spec) {
+        if let Some(name) = addr
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty() && *n != spec)
+        {
             if name.is_ascii() && !name.contains("=?") {
-                if name.bytes().all(|c| c.is_ascii_alphanumeric() || b" !#$%&'*+-/=?^_`{|}~".contains(&c)) {
-                    tokens.extend(name.split(' ').filter(|w| !w.is_empty()).map(str::to_string));
+                if name
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || b" !#$%&'*+-/=?^_`{|}~".contains(&c))
+                {
+                    tokens.extend(
+                        name.split(' ')
+                            .filter(|w| !w.is_empty())
+                            .map(str::to_string),
+                    );
                 } else {
                     let escaped: String = name
                         .chars()
                         .filter(|c| !c.is_ascii_control())
-                        .flat_map(|c| if c == '"' || c == '\\' { vec!['\\', c] } else { vec![c] })
+                        .flat_map(|c| {
+                            if c == '"' || c == '\\' {
+                                vec!['\\', c]
+                            } else {
+                                vec![c]
+                            }
+                        })
                         .collect();
                     tokens.push(format!("\"{escaped}\""));
                 }

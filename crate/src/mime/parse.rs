@@ -25,7 +25,11 @@ use crate::error::Result;
 /// bounded by `limits.max_depth`. Never panics.
 pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Entity<'a>> {
     if bytes.len() > limits.max_message_size {
-        return Err(exceeded("max_message_size", limits.max_message_size, format!("{} bytes", bytes.len())));
+        return Err(exceeded(
+            "max_message_size",
+            limits.max_message_size,
+            format!("{} bytes", bytes.len()),
+        ));
     }
     let mut count = 0usize;
     parse_entity(bytes, 0, bytes.len(), 0, Vec::new(), limits, &mut count)
@@ -41,11 +45,19 @@ fn parse_entity<'a>(
     count: &mut usize,
 ) -> Result<Entity<'a>> {
     if depth > limits.max_depth {
-        return Err(exceeded("max_depth", limits.max_depth, format!("depth {depth}")));
+        return Err(exceeded(
+            "max_depth",
+            limits.max_depth,
+            format!("depth {depth}"),
+        ));
     }
     *count = count.saturating_add(1);
     if *count > limits.max_parts {
-        return Err(exceeded("max_parts", limits.max_parts, format!("{} entities", count)));
+        return Err(exceeded(
+            "max_parts",
+            limits.max_parts,
+            format!("{} entities", count),
+        ));
     }
     let region = src.get(start..end).unwrap_or_default();
     let (headers, header_rel, body_rel) = split_headers(region, limits)?;
@@ -53,7 +65,10 @@ fn parse_entity<'a>(
     let body_start = start.saturating_add(body_rel).min(end);
     let headers = headers
         .into_iter()
-        .map(|h| HeaderField { name: h.name, value: (h.value.0 + start, h.value.1 + start) })
+        .map(|h| HeaderField {
+            name: h.name,
+            value: (h.value.0 + start, h.value.1 + start),
+        })
         .collect();
     let mut entity = Entity {
         src,
@@ -95,7 +110,10 @@ fn parse_entity<'a>(
 /// RFC 2046 boundary: 1 to 70 characters (we accept up to 200 and any printable
 /// ASCII, as some senders exceed the grammar), not ending in a space.
 fn valid_boundary(b: &str) -> bool {
-    !b.is_empty() && b.len() <= 200 && b.bytes().all(|c| (0x20..0x7f).contains(&c)) && !b.ends_with(' ')
+    !b.is_empty()
+        && b.len() <= 200
+        && b.bytes().all(|c| (0x20..0x7f).contains(&c))
+        && !b.ends_with(' ')
 }
 
 pub(crate) struct RawField<'a> {
@@ -112,7 +130,11 @@ fn line_at(data: &[u8], pos: usize) -> (usize, usize) {
     match rest.iter().position(|&c| c == b'\n') {
         Some(i) => {
             let lf = pos + i;
-            let content_end = if i > 0 && data.get(lf - 1) == Some(&b'\r') { lf - 1 } else { lf };
+            let content_end = if i > 0 && data.get(lf - 1) == Some(&b'\r') {
+                lf - 1
+            } else {
+                lf
+            };
             (content_end, lf + 1)
         }
         None => (data.len(), data.len()),
@@ -124,7 +146,10 @@ fn field_name(line: &[u8]) -> Option<(&str, usize)> {
     let colon = line.iter().position(|&c| c == b':')?;
     let name = line.get(..colon)?;
     // Tolerate whitespace between name and colon (obsolete syntax, RFC 5322 4.5).
-    let trimmed_len = name.iter().rposition(|&c| c != b' ' && c != b'\t').map(|i| i + 1)?;
+    let trimmed_len = name
+        .iter()
+        .rposition(|&c| c != b' ' && c != b'\t')
+        .map(|i| i + 1)?;
     let name = name.get(..trimmed_len)?;
     if name.iter().all(|&c| (33..=126).contains(&c)) {
         std::str::from_utf8(name).ok().map(|n| (n, colon + 1))
@@ -138,7 +163,10 @@ fn field_name(line: &[u8]) -> Option<(&str, usize)> {
 /// A first line that is not a field means "no headers": the body starts at 0.
 /// Any later line that is neither a field nor a continuation ends the headers
 /// and starts the body (lenient, as common MUAs do).
-pub(crate) fn split_headers<'a>(data: &'a [u8], limits: &Limits) -> Result<(Vec<RawField<'a>>, usize, usize)> {
+pub(crate) fn split_headers<'a>(
+    data: &'a [u8],
+    limits: &Limits,
+) -> Result<(Vec<RawField<'a>>, usize, usize)> {
     let mut fields: Vec<RawField<'a>> = Vec::new();
     let mut pos = 0usize;
     while pos < data.len() {
@@ -156,13 +184,24 @@ pub(crate) fn split_headers<'a>(data: &'a [u8], limits: &Limits) -> Result<(Vec<
             return Ok((fields, pos, pos));
         }
         if line.len() > limits.max_header_line {
-            return Err(exceeded("max_header_line", limits.max_header_line, format!("{} bytes", line.len())));
+            return Err(exceeded(
+                "max_header_line",
+                limits.max_header_line,
+                format!("{} bytes", line.len()),
+            ));
         }
         if next > limits.max_header_size {
-            return Err(exceeded("max_header_size", limits.max_header_size, format!("more than {} bytes", limits.max_header_size)));
+            return Err(exceeded(
+                "max_header_size",
+                limits.max_header_size,
+                format!("more than {} bytes", limits.max_header_size),
+            ));
         }
         match (field, fields.last_mut()) {
-            (Some((name, value_off)), _) => fields.push(RawField { name, value: (pos + value_off, content_end) }),
+            (Some((name, value_off)), _) => fields.push(RawField {
+                name,
+                value: (pos + value_off, content_end),
+            }),
             (None, Some(last)) => last.value.1 = content_end,
             (None, None) => return Ok((fields, pos, pos)),
         }

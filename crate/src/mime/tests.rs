@@ -63,10 +63,16 @@ fn check_nested(msg: &str, eol: &str) {
     let e = p(msg.as_bytes());
     assert_eq!(e.header("Subject").as_deref(), Some("Grüße and café"));
     assert_eq!(e.from_address().as_deref(), Some("jurgen@example.org"));
-    assert_eq!(e.header("from").as_deref().map(|f| f.starts_with("Jürgen")), Some(true));
+    assert_eq!(
+        e.header("from").as_deref().map(|f| f.starts_with("Jürgen")),
+        Some(true)
+    );
     assert_eq!(
         e.smime_kind(),
-        Some(SmimeKind::MultipartSigned { protocol: Some("application/x-pkcs7-signature".into()), micalg: Some("sha-256".into()) })
+        Some(SmimeKind::MultipartSigned {
+            protocol: Some("application/x-pkcs7-signature".into()),
+            micalg: Some("sha-256".into())
+        })
     );
     assert_eq!(e.children().len(), 2);
     assert!(e.is_complete());
@@ -79,8 +85,14 @@ fn check_nested(msg: &str, eol: &str) {
     }
     assert_eq!(signed, &msg.as_bytes()[expected_start..expected_end]);
     assert_eq!(e.children()[0].range(), expected_start..expected_end);
-    assert_eq!(e.children()[1].smime_kind(), Some(SmimeKind::Pkcs7Signature));
-    assert_eq!(e.children()[1].body_decoded().unwrap(), vec![0x30, 0x82, 0x01]);
+    assert_eq!(
+        e.children()[1].smime_kind(),
+        Some(SmimeKind::Pkcs7Signature)
+    );
+    assert_eq!(
+        e.children()[1].body_decoded().unwrap(),
+        vec![0x30, 0x82, 0x01]
+    );
     let mixed = &e.children()[0];
     assert!(mixed.content_type().is("multipart/mixed"));
     assert_eq!(mixed.path(), &[0]);
@@ -136,7 +148,11 @@ fn rfc2047_subjects() {
         ("plain text", "plain text"),
     ] {
         let m = format!("Subject: {raw}\n\nbody");
-        assert_eq!(p(m.as_bytes()).header("subject").as_deref(), Some(want), "{raw}");
+        assert_eq!(
+            p(m.as_bytes()).header("subject").as_deref(),
+            Some(want),
+            "{raw}"
+        );
     }
 }
 
@@ -145,13 +161,23 @@ fn rfc2231_and_smime_names() {
     let m = b"Content-Type: application/octet-stream; name*=iso-8859-1'fr'caf%E9.p7m\n\n";
     let e = p(m);
     assert_eq!(e.filename().as_deref(), Some("café.p7m"));
-    assert_eq!(e.smime_kind(), Some(SmimeKind::Pkcs7Mime { smime_type: None, name: Some("café.p7m".into()) }));
+    assert_eq!(
+        e.smime_kind(),
+        Some(SmimeKind::Pkcs7Mime {
+            smime_type: None,
+            name: Some("café.p7m".into())
+        })
+    );
     let m = b"Content-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"SMIME.P7S\"\n\n";
     assert_eq!(p(m).smime_kind(), Some(SmimeKind::Pkcs7Signature));
-    let m = b"Content-Type: application/x-pkcs7-mime; smime-type=Enveloped-Data; name=smime.p7m\n\n";
+    let m =
+        b"Content-Type: application/x-pkcs7-mime; smime-type=Enveloped-Data; name=smime.p7m\n\n";
     assert_eq!(
         p(m).smime_kind(),
-        Some(SmimeKind::Pkcs7Mime { smime_type: Some("enveloped-data".into()), name: Some("smime.p7m".into()) })
+        Some(SmimeKind::Pkcs7Mime {
+            smime_type: Some("enveloped-data".into()),
+            name: Some("smime.p7m".into())
+        })
     );
     let m = b"Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=b\n\n--b\n\nx\n--b--\n";
     assert_eq!(p(m).smime_kind(), None);
@@ -163,8 +189,14 @@ fn rfc2231_and_smime_names() {
 
 #[test]
 fn canonicalization() {
-    assert_eq!(&*canonicalize_crlf(b"a\nb\r\nc\rd\r"), b"a\r\nb\r\nc\r\nd\r\n");
-    assert!(matches!(canonicalize_crlf(b"a\r\nb"), std::borrow::Cow::Borrowed(_)));
+    assert_eq!(
+        &*canonicalize_crlf(b"a\nb\r\nc\rd\r"),
+        b"a\r\nb\r\nc\r\nd\r\n"
+    );
+    assert!(matches!(
+        canonicalize_crlf(b"a\r\nb"),
+        std::borrow::Cow::Borrowed(_)
+    ));
     assert!(!is_canonical(b"a\n") && !is_canonical(b"a\r") && is_canonical(b"a\r\n"));
 }
 
@@ -178,7 +210,10 @@ fn limit_code(r: crate::error::Result<Entity<'_>>, name: &str) {
 
 #[test]
 fn limit_message_size() {
-    let l = Limits { max_message_size: 100, ..Limits::default() };
+    let l = Limits {
+        max_message_size: 100,
+        ..Limits::default()
+    };
     let m = vec![b'a'; 100];
     assert!(parse(&m, &l).is_ok());
     limit_code(parse(&[b'a'; 101], &l), "max_message_size");
@@ -195,7 +230,10 @@ fn nested(levels: usize) -> String {
 
 #[test]
 fn limit_depth() {
-    let l = Limits { max_depth: 5, ..Limits::default() };
+    let l = Limits {
+        max_depth: 5,
+        ..Limits::default()
+    };
     let ok = nested(5);
     let e = parse(ok.as_bytes(), &l).unwrap();
     let mut leaf = &e;
@@ -206,7 +244,10 @@ fn limit_depth() {
     assert_eq!(leaf.text().as_deref(), Some("leaf"));
     limit_code(parse(nested(6).as_bytes(), &l), "max_depth");
     assert!(parse(nested(32).as_bytes(), &Limits::default()).is_ok());
-    limit_code(parse(nested(33).as_bytes(), &Limits::default()), "max_depth");
+    limit_code(
+        parse(nested(33).as_bytes(), &Limits::default()),
+        "max_depth",
+    );
 }
 
 fn many_parts(n: usize) -> String {
@@ -220,7 +261,10 @@ fn many_parts(n: usize) -> String {
 
 #[test]
 fn limit_parts() {
-    let l = Limits { max_parts: 10, ..Limits::default() };
+    let l = Limits {
+        max_parts: 10,
+        ..Limits::default()
+    };
     let nine = many_parts(9);
     let e = parse(nine.as_bytes(), &l).unwrap(); // 9 parts + the multipart = 10
     assert_eq!(e.children().len(), 9);
@@ -229,7 +273,11 @@ fn limit_parts() {
 
 #[test]
 fn limit_header_size_and_line() {
-    let l = Limits { max_header_size: 100, max_header_line: 60, ..Limits::default() };
+    let l = Limits {
+        max_header_size: 100,
+        max_header_line: 60,
+        ..Limits::default()
+    };
     // Header block of exactly 100 bytes: two lines of 48 + LF and one "X: a" line... built exactly.
     let line = |n: usize| format!("X: {}\n", "a".repeat(n - 4)); // n bytes including LF
     let block = format!("{}{}", line(50), line(50));
@@ -244,7 +292,10 @@ fn limit_header_size_and_line() {
     let m = format!("{}\nbody", line(62));
     limit_code(parse(m.as_bytes(), &l), "max_header_line");
     // The limit also applies to part headers.
-    let m = format!("Content-Type: multipart/mixed; boundary=b\n\n--b\n{}\nx\n--b--\n", line(62));
+    let m = format!(
+        "Content-Type: multipart/mixed; boundary=b\n\n--b\n{}\nx\n--b--\n",
+        line(62)
+    );
     limit_code(parse(m.as_bytes(), &l), "max_header_line");
 }
 
@@ -261,8 +312,21 @@ impl XorShift {
 }
 
 fn exercise(e: &Entity<'_>) {
-    let _ = (e.raw(), e.body_raw(), e.content_type(), e.smime_kind(), e.filename(), e.from_address());
-    let _ = (e.body_decoded(), e.text(), e.header("subject"), e.signed_content(), e.is_complete());
+    let _ = (
+        e.raw(),
+        e.body_raw(),
+        e.content_type(),
+        e.smime_kind(),
+        e.filename(),
+        e.from_address(),
+    );
+    let _ = (
+        e.body_decoded(),
+        e.text(),
+        e.header("subject"),
+        e.signed_content(),
+        e.is_complete(),
+    );
     for c in e.children() {
         exercise(c);
     }
@@ -270,7 +334,11 @@ fn exercise(e: &Entity<'_>) {
 
 #[test]
 fn garbage_never_panics() {
-    let l = Limits { max_header_size: 4096, max_header_line: 1024, ..Limits::default() };
+    let l = Limits {
+        max_header_size: 4096,
+        max_header_line: 1024,
+        ..Limits::default()
+    };
     let base = nested_message("\r\n");
     // Every truncation of a valid nested message.
     for cut in 0..=base.len() {
@@ -283,7 +351,9 @@ fn garbage_never_panics() {
     let alphabet = b"-\r\n:;=?\"' \tabcB=Q%*boundary";
     for round in 0..3000 {
         let mut data: Vec<u8> = if round % 2 == 0 {
-            (0..(rng.next() % 400)).map(|_| alphabet[(rng.next() % alphabet.len() as u64) as usize]).collect()
+            (0..(rng.next() % 400))
+                .map(|_| alphabet[(rng.next() % alphabet.len() as u64) as usize])
+                .collect()
         } else {
             base.as_bytes().to_vec()
         };
@@ -323,8 +393,22 @@ fn garbage_never_panics() {
     }
     let unterminated = parse(&shapes[0], &l).unwrap();
     assert!(!unterminated.is_complete());
-    assert_eq!(unterminated.children()[0].text().as_deref(), Some("unterminated"));
+    assert_eq!(
+        unterminated.children()[0].text().as_deref(),
+        Some("unterminated")
+    );
     assert!(parse(&shapes[5], &l).unwrap().body_decoded().is_err());
+    assert_eq!(
+        parse(&shapes[6], &l).unwrap().body_decoded().unwrap(),
+        b"=ZZ"
+    ); // final "=" is a soft break
+    assert!(parse(&shapes[7], &l).unwrap().body_decoded().is_err());
+    let qp = parse(
+        b"Content-Transfer-Encoding: quoted-printable\n\na=3Db =\nc 1=2 \t\r\nd=\r\n",
+        &l,
+    )
+    .unwrap();
+    assert_eq!(qp.body_decoded().unwrap(), b"a=b c 1=2\r\nd");
     assert_eq!(parse(&shapes[3], &l).unwrap().children().len(), 0);
     assert_eq!(parse(&shapes[4], &l).unwrap().children().len(), 3);
     limit_code(parse(&shapes[13], &l), "max_header_line");
@@ -347,9 +431,21 @@ fn build_round_trip() {
     let html = "<p>Grüße ✓</p>";
     let blob: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
     let atts = vec![
-        Attachment { filename: "données très longues à encoder avec RFC 2231 — fichier.bin".into(), content_type: "application/octet-stream".into(), data: blob.clone() },
-        Attachment { filename: "a\"b.txt".into(), content_type: "text/plain; charset=utf-8".into(), data: b"hi\n".to_vec() },
-        Attachment { filename: "x".into(), content_type: "bad type\r\nX: y".into(), data: vec![] },
+        Attachment {
+            filename: "données très longues à encoder avec RFC 2231 — fichier.bin".into(),
+            content_type: "application/octet-stream".into(),
+            data: blob.clone(),
+        },
+        Attachment {
+            filename: "a\"b.txt".into(),
+            content_type: "text/plain; charset=utf-8".into(),
+            data: b"hi\n".to_vec(),
+        },
+        Attachment {
+            filename: "x".into(),
+            content_type: "bad type\r\nX: y".into(),
+            data: vec![],
+        },
     ];
     let body = build_body(text, Some(html), &atts);
     assert_7bit_short_lines(&body);
@@ -368,32 +464,58 @@ fn build_round_trip() {
     let e = p(&msg);
     assert_eq!(e.header("subject").as_deref(), Some(headers[2].1.as_str()));
     assert_eq!(e.from_address().as_deref(), Some("jurgen@example.org"));
-    assert_eq!(e.header("from").as_deref(), Some("Jürgen Müller <jurgen@example.org>"));
+    assert_eq!(
+        e.header("from").as_deref(),
+        Some("Jürgen Müller <jurgen@example.org>")
+    );
     let to = e.header("to").unwrap();
-    assert!(to.contains("Zoë <zoe@example.net>") && to.contains("Smith, Ann"), "{to}");
+    assert!(
+        to.contains("Zoë <zoe@example.net>") && to.contains("Smith, Ann"),
+        "{to}"
+    );
     assert!(e.raw_header("bcc").is_none());
     assert_eq!(e.header("mime-version").as_deref(), Some("1.0"));
-    assert_eq!(e.header("date").as_deref(), Some("Mon, 26 Jan 2026 14:38:03 +0000"));
+    assert_eq!(
+        e.header("date").as_deref(),
+        Some("Mon, 26 Jan 2026 14:38:03 +0000")
+    );
     assert_eq!(
         e.smime_kind(),
-        Some(SmimeKind::MultipartSigned { protocol: Some("application/pkcs7-signature".into()), micalg: Some("sha-256".into()) })
+        Some(SmimeKind::MultipartSigned {
+            protocol: Some("application/pkcs7-signature".into()),
+            micalg: Some("sha-256".into())
+        })
     );
     assert_eq!(e.signed_content().unwrap(), body.as_slice());
-    assert_eq!(e.children()[1].smime_kind(), Some(SmimeKind::Pkcs7Signature));
+    assert_eq!(
+        e.children()[1].smime_kind(),
+        Some(SmimeKind::Pkcs7Signature)
+    );
     assert_eq!(e.children()[1].body_decoded().unwrap(), p7s);
     assert!(e.is_complete());
     let mixed = &e.children()[0];
     assert!(mixed.content_type().is("multipart/mixed"));
     let alt = &mixed.children()[0];
     assert!(alt.content_type().is("multipart/alternative"));
-    assert_eq!(alt.children()[0].text().unwrap(), text.replace('\n', "\r\n"));
+    assert_eq!(
+        alt.children()[0].text().unwrap(),
+        text.replace('\n', "\r\n")
+    );
     assert_eq!(alt.children()[1].text().as_deref(), Some(html));
-    assert_eq!(mixed.children()[1].filename().as_deref(), Some(atts[0].filename.as_str()));
+    assert_eq!(
+        mixed.children()[1].filename().as_deref(),
+        Some(atts[0].filename.as_str())
+    );
     assert_eq!(mixed.children()[1].body_decoded().unwrap(), blob);
     assert_eq!(mixed.children()[2].filename().as_deref(), Some("a\"b.txt"));
     assert!(mixed.children()[2].content_type().is("text/plain"));
-    assert!(mixed.children()[3].content_type().is("application/octet-stream"));
-    assert_eq!(mixed.children()[3].body_decoded().unwrap(), Vec::<u8>::new());
+    assert!(mixed.children()[3]
+        .content_type()
+        .is("application/octet-stream"));
+    assert_eq!(
+        mixed.children()[3].body_decoded().unwrap(),
+        Vec::<u8>::new()
+    );
 
     // Plain text body only; and application/pkcs7-mime without outer headers.
     let plain = build_body("hello", None, &[]);
@@ -405,7 +527,10 @@ fn build_round_trip() {
     assert!(pe.raw_header("mime-version").is_none());
     assert_eq!(
         pe.smime_kind(),
-        Some(SmimeKind::Pkcs7Mime { smime_type: Some("enveloped-data".into()), name: Some("smime.p7m".into()) })
+        Some(SmimeKind::Pkcs7Mime {
+            smime_type: Some("enveloped-data".into()),
+            name: Some("smime.p7m".into())
+        })
     );
     assert_eq!(pe.body_decoded().unwrap(), der);
 }
@@ -479,9 +604,16 @@ fn corpus_signed_part_matches_openssl() {
             continue;
         };
         let e = p(&bytes);
-        assert!(matches!(e.smime_kind(), Some(SmimeKind::MultipartSigned { .. })), "{f}");
+        assert!(
+            matches!(e.smime_kind(), Some(SmimeKind::MultipartSigned { .. })),
+            "{f}"
+        );
         assert_eq!(e.children().len(), 2, "{f}");
-        assert_eq!(e.children()[1].smime_kind(), Some(SmimeKind::Pkcs7Signature), "{f}");
+        assert_eq!(
+            e.children()[1].smime_kind(),
+            Some(SmimeKind::Pkcs7Signature),
+            "{f}"
+        );
         let sig = e.children()[1].body_decoded().unwrap();
         assert_eq!(sig.first(), Some(&0x30), "{f}: signature is not DER");
         let ours = canonicalize_crlf(e.signed_content().unwrap()).into_owned();
@@ -493,9 +625,17 @@ fn corpus_signed_part_matches_openssl() {
             .arg(&out)
             .output()
             .unwrap();
-        assert!(status.status.success(), "{f}: openssl failed: {}", String::from_utf8_lossy(&status.stderr));
+        assert!(
+            status.status.success(),
+            "{f}: openssl failed: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
         let theirs = std::fs::read(&out).unwrap();
-        assert_eq!(ours, canonicalize_crlf(&theirs).into_owned(), "{f}: signed part differs from OpenSSL's");
+        assert_eq!(
+            ours,
+            canonicalize_crlf(&theirs).into_owned(),
+            "{f}: signed part differs from OpenSSL's"
+        );
         checked += 1;
     }
     let _ = std::fs::remove_dir_all(&tmp);
