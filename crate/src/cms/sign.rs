@@ -52,7 +52,7 @@ pub fn digest_for(key: &PrivateKey) -> DigestAlg {
     match key {
         PrivateKey::Rsa(k) => {
             use rsa::traits::PublicKeyParts;
-            let bits = k.n().bits();
+            let bits = k.n().bit_width();
             if bits >= 7680 {
                 DigestAlg::Sha512
             } else if bits >= 3072 {
@@ -151,8 +151,7 @@ pub fn sign(identity: &Identity, content: &[u8], opaque: bool, at: UnixTime) -> 
         attribute(OID_MESSAGE_DIGEST, Any::new(Tag::OctetString, md).map_err(der_err)?)?,
         attribute(OID_SMIME_CAPABILITIES, capabilities_value()?)?,
     ];
-    let enc_cert = identity.encryption_certificate.as_ref().unwrap_or(cert);
-    attrs.push(attribute(OID_ENCRYPTION_KEY_PREFERENCE, key_preference_value(enc_cert)?)?);
+    attrs.push(attribute(OID_ENCRYPTION_KEY_PREFERENCE, key_preference_value(cert)?)?);
     let signed_attrs: SetOfVec<Attribute> = SetOfVec::try_from(attrs).map_err(der_err)?;
     let to_sign = signed_attrs.to_der().map_err(der_err)?;
 
@@ -169,7 +168,7 @@ pub fn sign(identity: &Identity, content: &[u8], opaque: bool, at: UnixTime) -> 
         unsigned_attrs: None,
     };
     let mut certs = SetOfVec::new();
-    for c in std::iter::once(cert).chain(identity.encryption_certificate.iter()).chain(identity.chain.iter()) {
+    for c in std::iter::once(cert).chain(identity.chain.iter()) {
         let choice = CertificateChoices::Certificate(c.clone());
         if !certs.iter().any(|x| x == &choice) {
             certs.insert(choice).map_err(der_err)?;

@@ -145,6 +145,12 @@ impl Hasher {
     }
 }
 
+impl Clone for Hasher {
+    fn clone(&self) -> Hasher {
+        Hasher { alg: self.alg, inner: self.inner.box_clone() }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -236,7 +236,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Base64 in lines of 76 characters joined by CRLF (no final line break).
-pub(crate) fn base64_lines(data: &[u8]) -> String {
+pub fn base64_lines(data: &[u8]) -> String {
     let b64 = STANDARD.encode(data);
     let mut out = String::with_capacity(b64.len() + b64.len() / 38 + 2);
     for (i, chunk) in b64.as_bytes().chunks(76).enumerate() {
@@ -251,7 +251,7 @@ pub(crate) fn base64_lines(data: &[u8]) -> String {
 /// Quoted-printable (RFC 2045 6.7) of UTF-8 text: every line break becomes CRLF;
 /// output is 7-bit with lines of at most 76 characters; trailing white space, `=`,
 /// a leading `From ` and a lone `.` are encoded, so the text survives transport.
-pub(crate) fn quoted_printable(text: &str) -> String {
+pub fn quoted_printable(text: &str) -> String {
     let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
     let mut out = String::with_capacity(normalized.len() + normalized.len() / 8);
     for (li, line) in normalized.split('\n').enumerate() {
