@@ -118,15 +118,8 @@ pub enum SignatureCheck {
     Malformed,
 }
 
-/// Answer 2: the certificate path.
-#[derive(Debug, Clone, Serialize)]
-pub struct ChainCheck {
-    /// "trusted", "unknown-ca", "expired", "not-yet-valid", "wrong-usage", "bad-signature", "weak-algorithm", "invalid".
-    pub status: String,
-    /// Subjects from the signer up to the anchor (or as far as the path was built).
-    pub path: Vec<String>,
-    pub details: Vec<String>,
-}
+/// Answer 2: the certificate path (leaf first, anchor last when trusted).
+pub use crate::cert::chain::PathReport as ChainCheck;
 
 /// Answer 3: the sender address.
 #[derive(Debug, Clone, Serialize)]

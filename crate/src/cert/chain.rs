@@ -1,13 +1,481 @@
-//! TEMPORARY interface stub until path validation lands.
-use crate::policy::Policy;
+//! Certificate path validation for S/MIME: builds a path from a leaf to a trust anchor
+//! and checks it. RFC 5280 section 6.1 (basic path validation: names, signatures,
+//! validity, basicConstraints and pathLenConstraint, keyUsage keyCertSign, unknown
+//! critical extensions), RFC 8550 section 4.4 (S/MIME key usage and EKU), RFC 4518 (name
+//! comparison, simplified: case-insensitive, whitespace-collapsed strings).
+//!
+//! A pure function: certificates, anchors, time and policy in; a report out.
+//!
+//! Rules:
+//! * Anchors come only from `anchors`. A self-signed root inside `intermediates` (e.g.
+//!   shipped in the message) is never trusted. A leaf that is byte-identical to an anchor is
+//!   pinned: trusted directly, but its dates and usage are still checked.
+//! * Every certificate of the path, the anchor included, must be valid at `at`.
+//! * Every issuer (anchors included) must have basicConstraints cA=TRUE (a version 1 anchor
+//!   without extensions is accepted), keyCertSign when keyUsage is present, and its
+//!   pathLenConstraint must hold. The anchor's own self-signature is not checked.
+//! * Weak algorithms below the anchor (a signature on a certificate, or an RSA key, judged
+//!   by the `Policy`) are reported: flagged ones give `WeakAlgorithm` only when nothing
+//!   else is wrong; refused ones (MD5, RSA < 1024) rank above usage and date problems.
+//! * Not done: revocation (CRL/OCSP), certificate policies (behaves as initial-policy-set
+//!   anyPolicy with no explicit policy required), name constraints (a critical
+//!   nameConstraints extension, like any unknown critical extension, makes the path invalid).
+//!
+//! Precedence when several problems exist, worst first (the report's `status`):
+//! `BadSignature` > `Invalid` > `WeakAlgorithm` (refused) > `WrongUsage` >
+//! `Expired`/`NotYetValid` > `UnknownCa` > `WeakAlgorithm` (flagged) > `Trusted`;
+//! within one level the certificate nearest the leaf wins. When several paths can be
+//! built, the one with the best status is reported (then fewer problems, then shorter).
+//! `details` lists every problem of the reported path.
+
+use crate::cert::facts::{
+    any_to_string, basic_constraints, eku_allows_email, key_info, key_usage, ku_allows_encryption, ku_allows_signing,
+    sha256_fingerprint, hex,
+};
+use crate::crypto::{verify_certificate_signature, SigFailure};
+use crate::policy::{Policy, Verdict};
 use crate::time::UnixTime;
+use const_oid::ObjectIdentifier;
+use der::Encode;
+use serde::Serialize;
+use x509_cert::ext::pkix::{AuthorityKeyIdentifier, KeyUsages, SubjectKeyIdentifier};
+use x509_cert::name::Name;
 use x509_cert::Certificate;
+
+/// Default limit on certificates in a path (leaf and anchor included).
 pub const DEFAULT_MAX_DEPTH: usize = 8;
-#[derive(Debug, Clone, Copy)]
-pub enum Purpose { Sign, Encrypt }
-pub struct ValidationInput<'a> { pub leaf: &'a Certificate, pub intermediates: &'a [Certificate], pub anchors: &'a [Certificate], pub at: UnixTime, pub purpose: Purpose, pub policy: &'a Policy, pub max_depth: usize }
-pub struct CertRef { pub subject: String }
-pub enum PathStatus { Trusted, UnknownCa, Expired { subject: String }, NotYetValid { subject: String }, WrongUsage(String), BadSignature(String), WeakAlgorithm(String), Invalid(String) }
-impl PathStatus { pub fn id(&self) -> &'static str { "unknown-ca" } }
-pub struct PathReport { pub status: PathStatus, pub path: Vec<CertRef>, pub details: Vec<String> }
-pub fn validate(_input: &ValidationInput<'_>) -> PathReport { PathReport { status: PathStatus::UnknownCa, path: Vec::new(), details: Vec::new() } }
+/// Limit on candidate paths examined (bounds the work on hostile certificate sets).
+const MAX_PATHS: usize = 64;
+
+/// What the leaf certificate is to be used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Purpose {
+    Sign,
+    Encrypt,
+}
+
+pub struct ValidationInput<'a> {
+    pub leaf: &'a Certificate,
+    /// Certificates from the message and stores: untrusted, only used to build the path.
+    pub intermediates: &'a [Certificate],
+    /// Trusted roots and pinned certificates.
+    pub anchors: &'a [Certificate],
+    /// The validation time (never the message's signingTime).
+    pub at: UnixTime,
+    pub purpose: Purpose,
+    pub policy: &'a Policy,
+    /// Most certificates in a path, leaf and anchor included (e.g. [`DEFAULT_MAX_DEPTH`]).
+    pub max_depth: usize,
+}
+
+/// One certificate of the reported path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertRef {
+    pub subject: String,
+    pub issuer: String,
+    /// Upper-case hex.
+    pub serial: String,
+    /// SHA-256 fingerprint, colon-separated upper-case hex.
+    pub sha256: String,
+    pub not_before: UnixTime,
+    pub not_after: UnixTime,
+    /// This certificate is a trust anchor from `anchors`.
+    pub anchor: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum PathStatus {
+    Trusted,
+    /// The path does not end at an anchor (or no issuer was found).
+    UnknownCa,
+    Expired { subject: String, not_after: UnixTime },
+    NotYetValid { subject: String, not_before: UnixTime },
+    WrongUsage { reason: String },
+    /// A signature on a certificate of the path does not verify.
+    BadSignature { reason: String },
+    WeakAlgorithm { algorithm: String },
+    /// Structural problem: CA without cA=TRUE, pathLen exceeded, loop, too long, unknown
+    /// critical extension, unsupported algorithm.
+    Invalid { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PathReport {
+    #[serde(flatten)]
+    pub status: PathStatus,
+    /// Leaf first; the last one is the anchor when `status` is not `UnknownCa`.
+    pub path: Vec<CertRef>,
+    /// Every problem found on the reported path, in words, worst first.
+    pub details: Vec<String>,
+}
+
+/// A problem with its rank (lower is worse) and position (0 = leaf).
+struct Problem {
+    rank: u8,
+    at: usize,
+    status: PathStatus,
+    text: String,
+}
+
+const RANK_BAD_SIGNATURE: u8 = 0;
+const RANK_INVALID: u8 = 1;
+const RANK_WEAK_REFUSED: u8 = 2;
+const RANK_WRONG_USAGE: u8 = 3;
+const RANK_DATES: u8 = 4;
+const RANK_UNKNOWN_CA: u8 = 5;
+const RANK_WEAK_FLAGGED: u8 = 6;
+const RANK_TRUSTED: u8 = 7;
+
+const KNOWN_EXTENSIONS: [&str; 8] = [
+    "2.5.29.15", // keyUsage
+    "2.5.29.19", // basicConstraints
+    "2.5.29.37", // extKeyUsage
+    "2.5.29.17", // subjectAltName
+    "2.5.29.14", // subjectKeyIdentifier
+    "2.5.29.35", // authorityKeyIdentifier
+    "2.5.29.32", // certificatePolicies (any policy accepted)
+    "2.5.29.54", // inhibitAnyPolicy (no policy processing, so nothing to inhibit)
+];
+
+/// A candidate path: indexes into `all`, leaf first, and how it ends.
+struct Candidate {
+    certs: Vec<usize>,
+    anchored: bool,
+    loop_seen: bool,
+    too_long: bool,
+}
+
+/// Validate `input.leaf` for `input.purpose` at `input.at`. Never panics.
+///
+/// # Security
+/// All certificates except `anchors` are untrusted. Path building is bounded by
+/// `max_depth` (certificates per path, at most 32) and by 64 candidate paths; each
+/// certificate appears at most once per path, so loops end.
+pub fn validate(input: &ValidationInput) -> PathReport {
+    let max_depth = input.max_depth.clamp(1, 32);
+    // Certificate pool: leaf, anchors, intermediates (anchors first so they are preferred).
+    let mut all: Vec<(&Certificate, bool, Vec<u8>)> = Vec::new();
+    let leaf_der = input.leaf.to_der().unwrap_or_default();
+    all.push((input.leaf, false, leaf_der.clone()));
+    for a in input.anchors {
+        all.push((a, true, a.to_der().unwrap_or_default()));
+    }
+    for c in input.intermediates {
+        all.push((c, false, c.to_der().unwrap_or_default()));
+    }
+    let pinned = input.anchors.iter().any(|a| a.to_der().map(|d| d == leaf_der).unwrap_or(false));
+
+    let mut candidates = Vec::new();
+    if pinned {
+        candidates.push(Candidate { certs: vec![0], anchored: true, loop_seen: false, too_long: false });
+    } else {
+        let mut stack = vec![0usize];
+        build(&all, &mut stack, max_depth, false, &mut candidates);
+    }
+
+    let mut best: Option<(Vec<Problem>, &Candidate)> = None;
+    for cand in &candidates {
+        let problems = evaluate(input, &all, cand);
+        let better = match &best {
+            None => true,
+            Some((bp, bc)) => score(&problems, cand) < score(bp, bc),
+        };
+        if better {
+            best = Some((problems, cand));
+        }
+    }
+    let Some((mut problems, cand)) = best else {
+        // Not reachable (the leaf alone is always a candidate); report without panicking.
+        return PathReport { status: PathStatus::UnknownCa, path: Vec::new(), details: vec!["no path".into()] };
+    };
+    problems.sort_by_key(|p| (p.rank, p.at));
+    let status = problems.first().map(|p| p.status.clone()).unwrap_or(PathStatus::Trusted);
+    let path = cand
+        .certs
+        .iter()
+        .filter_map(|i| all.get(*i))
+        .map(|(c, is_anchor, _)| cert_ref(c, *is_anchor))
+        .collect();
+    PathReport { status, path, details: problems.into_iter().map(|p| p.text).collect() }
+}
+
+fn score(problems: &[Problem], cand: &Candidate) -> (u8, usize, usize) {
+    let worst = problems.iter().map(|p| p.rank).min().unwrap_or(RANK_TRUSTED);
+    // Higher rank is better, so invert it for a minimum comparison.
+    (RANK_TRUSTED - worst, problems.len(), cand.certs.len())
+}
+
+/// Depth-first enumeration of issuer chains from the last certificate of `stack`.
+fn build(all: &[(&Certificate, bool, Vec<u8>)], stack: &mut Vec<usize>, max_depth: usize, loop_seen: bool, out: &mut Vec<Candidate>) {
+    if out.len() >= MAX_PATHS {
+        return;
+    }
+    let Some(&last) = stack.last() else { return };
+    let Some((child, child_is_anchor, _)) = all.get(last) else { return };
+    if *child_is_anchor && stack.len() > 1 {
+        out.push(Candidate { certs: stack.clone(), anchored: true, loop_seen, too_long: false });
+        return;
+    }
+    if stack.len() >= max_depth {
+        out.push(Candidate { certs: stack.clone(), anchored: false, loop_seen, too_long: true });
+        return;
+    }
+    let mut issuers: Vec<(u8, usize)> = Vec::new();
+    let mut saw_loop = loop_seen;
+    for (i, (cand, _, der_bytes)) in all.iter().enumerate() {
+        if !names_equal(cand.tbs_certificate().subject(), child.tbs_certificate().issuer()) {
+            continue;
+        }
+        let repeated = stack.iter().any(|s| all.get(*s).map(|(_, _, d)| d == der_bytes).unwrap_or(false));
+        if repeated {
+            // A self-signed certificate naming itself is not a loop, just the top.
+            if i != last {
+                saw_loop = true;
+            }
+            continue;
+        }
+        issuers.push((key_id_order(child, cand), i));
+    }
+    issuers.sort();
+    if issuers.is_empty() {
+        out.push(Candidate { certs: stack.clone(), anchored: false, loop_seen: saw_loop, too_long: false });
+        return;
+    }
+    for (_, i) in issuers {
+        stack.push(i);
+        build(all, stack, max_depth, saw_loop, out);
+        stack.pop();
+    }
+}
+
+/// 0: AKI keyIdentifier equals the candidate's SKI; 1: no key ids to compare; 2: they differ.
+fn key_id_order(child: &Certificate, issuer: &Certificate) -> u8 {
+    let aki = child
+        .tbs_certificate()
+        .get_extension::<AuthorityKeyIdentifier>()
+        .ok()
+        .flatten()
+        .and_then(|(_, a)| a.key_identifier);
+    let ski = issuer.tbs_certificate().get_extension::<SubjectKeyIdentifier>().ok().flatten().map(|(_, s)| s.0);
+    match (aki, ski) {
+        (Some(a), Some(s)) if a == s => 0,
+        (Some(_), Some(_)) => 2,
+        _ => 1,
+    }
+}
+
+fn evaluate(input: &ValidationInput, all: &[(&Certificate, bool, Vec<u8>)], cand: &Candidate) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let certs: Vec<(&Certificate, bool)> = cand.certs.iter().filter_map(|i| all.get(*i)).map(|(c, a, _)| (*c, *a)).collect();
+    let subj = |c: &Certificate| c.tbs_certificate().subject().to_string();
+    let mut push = |rank: u8, at: usize, status: PathStatus, text: String| out.push(Problem { rank, at, status, text });
+
+    if !cand.anchored {
+        let text = match certs.last() {
+            Some((top, _)) if names_equal(top.tbs_certificate().subject(), top.tbs_certificate().issuer()) && certs.len() > 1 => {
+                format!("the path ends at '{}', which is not a trusted root here", subj(top))
+            }
+            Some((top, _)) => format!("no trusted issuer found for '{}' (issuer '{}')", subj(top), top.tbs_certificate().issuer()),
+            None => "no path".into(),
+        };
+        push(RANK_UNKNOWN_CA, certs.len(), PathStatus::UnknownCa, text);
+    }
+    if cand.loop_seen && !cand.anchored {
+        let reason = "the issuers form a loop".to_string();
+        push(RANK_INVALID, certs.len(), PathStatus::Invalid { reason: reason.clone() }, reason);
+    }
+    if cand.too_long {
+        let reason = format!("the path is longer than {} certificates", input.max_depth.clamp(1, 32));
+        push(RANK_INVALID, certs.len(), PathStatus::Invalid { reason: reason.clone() }, reason);
+    }
+
+    for (i, (cert, is_anchor)) in certs.iter().enumerate() {
+        let tbs = cert.tbs_certificate();
+        // Dates, for every certificate (anchor included).
+        let nb = UnixTime::from_der_time(&tbs.validity().not_before);
+        let na = UnixTime::from_der_time(&tbs.validity().not_after);
+        if input.at > na {
+            let text = format!("'{}' expired on {}", subj(cert), na.to_rfc3339());
+            push(RANK_DATES, i, PathStatus::Expired { subject: subj(cert), not_after: na }, text);
+        }
+        if input.at < nb {
+            let text = format!("'{}' is not valid before {}", subj(cert), nb.to_rfc3339());
+            push(RANK_DATES, i, PathStatus::NotYetValid { subject: subj(cert), not_before: nb }, text);
+        }
+        // Unknown critical extensions, below the anchor.
+        if !is_anchor {
+            for ext in tbs.extensions().map(|e| e.as_slice()).unwrap_or(&[]) {
+                if ext.critical && !KNOWN_EXTENSIONS.iter().any(|k| ObjectIdentifier::new(k).map(|o| o == ext.extn_id).unwrap_or(false)) {
+                    let reason = format!("'{}' has a critical extension Cachet does not process ({})", subj(cert), ext.extn_id);
+                    push(RANK_INVALID, i, PathStatus::Invalid { reason: reason.clone() }, reason);
+                }
+            }
+        }
+        // The certificate's own RSA key size, below the anchor.
+        if !is_anchor {
+            let key = key_info(tbs.subject_public_key_info());
+            if let (true, Some(bits)) = (key.algorithm.starts_with("RSA"), key.bits) {
+                weak(&mut push, i, input.policy.check_rsa_bits(bits), &subj(cert));
+            }
+        }
+        if i == 0 {
+            leaf_usage(input.purpose, cert, &mut push);
+        } else {
+            issuer_checks(cert, *is_anchor, &certs, i, &mut push);
+        }
+        // The signature on this certificate by the next one.
+        if let Some((issuer, _)) = certs.get(i + 1) {
+            match verify_certificate_signature(issuer, cert) {
+                Ok(info) => {
+                    let v = input.policy.check_signature(&info);
+                    weak(&mut push, i, v, &format!("the signature on '{}' ({})", subj(cert), info.describe()));
+                }
+                Err(SigFailure::Invalid) => {
+                    let reason = format!("the signature on '{}' by '{}' does not verify", subj(cert), subj(issuer));
+                    push(RANK_BAD_SIGNATURE, i, PathStatus::BadSignature { reason: reason.clone() }, reason);
+                }
+                Err(SigFailure::Mismatch(d)) => {
+                    let reason = format!("the signature on '{}' cannot be checked: {d}", subj(cert));
+                    push(RANK_BAD_SIGNATURE, i, PathStatus::BadSignature { reason: reason.clone() }, reason);
+                }
+                Err(SigFailure::Unsupported(alg)) if alg.contains("MD5") => {
+                    let text = format!("the signature on '{}' uses {alg}, which is refused", subj(cert));
+                    push(RANK_WEAK_REFUSED, i, PathStatus::WeakAlgorithm { algorithm: alg }, text);
+                }
+                Err(e @ (SigFailure::Unsupported(_) | SigFailure::BadKey(_))) => {
+                    let issuer_key = key_info(issuer.tbs_certificate().subject_public_key_info());
+                    match issuer_key.bits.map(|b| (b, input.policy.check_rsa_bits(b))) {
+                        Some((b, Verdict::Refuse(_))) if issuer_key.algorithm.starts_with("RSA") => {
+                            let alg = format!("RSA {b} bits");
+                            let text = format!("'{}' is signed with a {alg} key, which is refused", subj(cert));
+                            push(RANK_WEAK_REFUSED, i, PathStatus::WeakAlgorithm { algorithm: alg }, text);
+                        }
+                        _ => {
+                            let reason = format!("the signature on '{}' cannot be checked: {e}", subj(cert));
+                            push(RANK_INVALID, i, PathStatus::Invalid { reason: reason.clone() }, reason);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn weak(push: &mut impl FnMut(u8, usize, PathStatus, String), at: usize, v: Verdict, what: &str) {
+    match v {
+        Verdict::Accept => {}
+        Verdict::Flag(alg) => {
+            let text = format!("{what}: {alg} is a weak algorithm");
+            push(RANK_WEAK_FLAGGED, at, PathStatus::WeakAlgorithm { algorithm: alg }, text);
+        }
+        Verdict::Refuse(alg) => {
+            let text = format!("{what}: {alg} is refused");
+            push(RANK_WEAK_REFUSED, at, PathStatus::WeakAlgorithm { algorithm: alg }, text);
+        }
+    }
+}
+
+fn leaf_usage(purpose: Purpose, leaf: &Certificate, push: &mut impl FnMut(u8, usize, PathStatus, String)) {
+    let subject = leaf.tbs_certificate().subject().to_string();
+    let mut wrong = |reason: String| push(RANK_WRONG_USAGE, 0, PathStatus::WrongUsage { reason: reason.clone() }, reason);
+    match purpose {
+        Purpose::Sign if !ku_allows_signing(leaf) => {
+            wrong(format!("the key usage of '{subject}' does not allow digital signatures"))
+        }
+        Purpose::Encrypt if !ku_allows_encryption(leaf) => {
+            wrong(format!("the key usage of '{subject}' does not allow key encipherment or agreement"))
+        }
+        _ => {}
+    }
+    if !eku_allows_email(leaf) {
+        wrong(format!("the extended key usage of '{subject}' does not include e-mail protection"));
+    }
+}
+
+/// basicConstraints, keyCertSign and pathLenConstraint of the issuer at `i` (>= 1).
+fn issuer_checks(
+    cert: &Certificate,
+    is_anchor: bool,
+    certs: &[(&Certificate, bool)],
+    i: usize,
+    push: &mut impl FnMut(u8, usize, PathStatus, String),
+) {
+    let subject = cert.tbs_certificate().subject().to_string();
+    let mut invalid = |reason: String| push(RANK_INVALID, i, PathStatus::Invalid { reason: reason.clone() }, reason);
+    let v1_anchor = is_anchor && cert.tbs_certificate().extensions().is_none();
+    match basic_constraints(cert) {
+        Some(bc) if bc.ca => {
+            // Non-self-issued intermediates between this issuer and the leaf.
+            let below = certs
+                .get(1..i)
+                .unwrap_or(&[])
+                .iter()
+                .filter(|(c, _)| !names_equal(c.tbs_certificate().subject(), c.tbs_certificate().issuer()))
+                .count();
+            if let Some(max) = bc.path_len_constraint {
+                if below > usize::from(max) {
+                    invalid(format!("'{subject}' allows {max} intermediate certificates below it, the path has {below}"));
+                }
+            }
+        }
+        _ if v1_anchor => {}
+        _ => invalid(format!("'{subject}' issues a certificate but is not a certificate authority (basicConstraints cA is not set)")),
+    }
+    if let Some(ku) = key_usage(cert) {
+        if !ku.0.contains(KeyUsages::KeyCertSign) {
+            invalid(format!("the key usage of '{subject}' does not allow signing certificates"));
+        }
+    }
+}
+
+fn cert_ref(c: &Certificate, anchor: bool) -> CertRef {
+    let tbs = c.tbs_certificate();
+    CertRef {
+        subject: tbs.subject().to_string(),
+        issuer: tbs.issuer().to_string(),
+        serial: hex(tbs.serial_number().as_bytes()),
+        sha256: sha256_fingerprint(c),
+        not_before: UnixTime::from_der_time(&tbs.validity().not_before),
+        not_after: UnixTime::from_der_time(&tbs.validity().not_after),
+        anchor,
+    }
+}
+
+/// Name equality after a simplified RFC 4518 preparation: string values compared
+/// case-insensitively with whitespace collapsed; other values byte for byte.
+pub fn names_equal(a: &Name, b: &Name) -> bool {
+    if a == b {
+        return true;
+    }
+    let ra: Vec<_> = a.iter_rdn().collect();
+    let rb: Vec<_> = b.iter_rdn().collect();
+    if ra.len() != rb.len() {
+        return false;
+    }
+    ra.iter().zip(rb.iter()).all(|(x, y)| {
+        x.len() == y.len()
+            && x.iter().all(|ax| {
+                y.iter().any(|by| {
+                    ax.oid == by.oid
+                        && match (any_to_string(&ax.value), any_to_string(&by.value)) {
+                            (Some(s), Some(t)) => prep(&s) == prep(&t),
+                            _ => ax.value == by.value,
+                        }
+                })
+            })
+    })
+}
+
+fn prep(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+#[cfg(test)]
+#[path = "chain_tests.rs"]
+mod tests;
+#[cfg(test)]
+#[path = "chain_corpus_tests.rs"]
+mod corpus_tests;

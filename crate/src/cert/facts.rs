@@ -156,7 +156,7 @@ fn name_attribute(name: &x509_cert::name::Name, oid: ObjectIdentifier) -> Vec<St
     out
 }
 
-fn any_to_string(any: &der::Any) -> Option<String> {
+pub(crate) fn any_to_string(any: &der::Any) -> Option<String> {
     use der::asn1::{BmpString, Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
     if let Ok(s) = any.decode_as::<Utf8StringRef<'_>>() {
         return Some(s.to_string());

@@ -9,7 +9,7 @@ use crate::cert::chain::{self, PathStatus, Purpose, ValidationInput};
 use crate::cert::facts::{self, hex};
 use crate::crypto::{self, DigestAlg, SigFailure, SigInfo};
 use crate::policy::{Policy, Verdict};
-use crate::report::{AddressCheck, ChainCheck, SignatureCheck, SignerId, SignerReport, Status};
+use crate::report::{AddressCheck, SignatureCheck, SignerId, SignerReport, Status};
 use crate::time::UnixTime;
 use cms::signed_data::SignerIdentifier;
 use const_oid::ObjectIdentifier;
@@ -302,10 +302,12 @@ pub fn verify_signer(
         PathStatus::UnknownCa => Some(Status::ValidUnknownCa),
         PathStatus::Expired { .. } => Some(Status::Expired),
         PathStatus::NotYetValid { .. } => Some(Status::NotYetValid),
-        PathStatus::WrongUsage(_) => Some(Status::WrongUsage),
-        PathStatus::BadSignature(_) => Some(Status::BadSignature),
-        PathStatus::WeakAlgorithm(_) => Some(Status::WeakAlgorithm),
-        PathStatus::Invalid(_) => Some(Status::WrongUsage),
+        PathStatus::WrongUsage { .. } => Some(Status::WrongUsage),
+        PathStatus::BadSignature { .. } => Some(Status::BadSignature),
+        PathStatus::WeakAlgorithm { .. } => Some(Status::WeakAlgorithm),
+        // A CA without cA=TRUE, a leaf used as an issuer, a loop: the certificate
+        // must not be used for this, whatever its signature says.
+        PathStatus::Invalid { .. } => Some(Status::WrongUsage),
     };
     if let Some(s) = chain_status {
         status = status.worst(s);
@@ -313,11 +315,7 @@ pub fn verify_signer(
     if matches!(path.status, PathStatus::Expired { .. }) && report.valid_at_signing_time == Some(true) {
         details.push("The certificate has expired since the signer's claimed signing time (the claim is not proof).".into());
     }
-    report.chain = Some(ChainCheck {
-        status: path.status.id().to_string(),
-        path: path.path.iter().map(|c| c.subject.clone()).collect(),
-        details: path.details.clone(),
-    });
+    report.chain = Some(path);
 
     // 3. The address.
     let emails = facts::email_addresses(cert);

@@ -10,7 +10,7 @@ use super::digest::{digest, DigestAlg};
 use crate::cert::facts::{key_info, OID_EC_PUBLIC_KEY, OID_ED25519, OID_P256, OID_P384, OID_P521, OID_RSASSA_PSS, OID_RSA_ENCRYPTION};
 use const_oid::{AssociatedOid, ObjectIdentifier};
 use der::asn1::AnyRef;
-use der::{Decode, Encode, Reader, SliceReader};
+use der::{Decode, Encode, Reader, SliceReader, Tag};
 use digest::{Digest, FixedOutputReset};
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::{Pkcs1v15Sign, PublicKey as RsaPublicKey, Pss};
@@ -339,9 +339,11 @@ pub fn verify_signature(
     }
 }
 
-/// Verify `cert`'s signature with `issuer`'s public key, over the TBS bytes as
-/// re-encoded by `x509-cert`. For certificates parsed from strict DER this equals the
-/// received bytes, except a multi-valued RDN whose SET OF was not in DER order (der 0.8
+/// Verify `cert`'s signature with `issuer`'s public key, over the TBS bytes as received.
+/// `x509-cert` re-encodes validity dates up to 2049 as UTCTime when serialising; a
+/// certificate that used GeneralizedTime for them (allowed by X.509, seen in the wild and
+/// in NIST PKITS) is therefore rebuilt with its dates in their original form. The one
+/// remaining difference: a multi-valued RDN whose SET OF was not in DER order (der 0.8
 /// re-sorts it silently); use [`verify_certificate_signature_der`] with the original
 /// bytes when they are at hand.
 ///
@@ -349,8 +351,37 @@ pub fn verify_signature(
 /// As [`verify_signature`]. Also checks that the inner and outer signature algorithm
 /// identifiers are equal (RFC 5280 section 4.1.1.2), otherwise `Mismatch`.
 pub fn verify_certificate_signature(issuer: &Certificate, cert: &Certificate) -> std::result::Result<SigInfo, SigFailure> {
-    let tbs = cert.tbs_certificate().to_der().map_err(|e| SigFailure::Mismatch(format!("TBS re-encoding: {e}")))?;
+    let tbs = tbs_as_received(cert).map_err(|e| SigFailure::Mismatch(format!("TBS re-encoding: {e}")))?;
     verify_cert_over(issuer, cert, &tbs)
+}
+
+/// The TBS encoding with the validity times in the form (UTCTime or GeneralizedTime) they
+/// were decoded from, undoing the RFC 5280 normalisation x509-cert applies on encoding.
+fn tbs_as_received(cert: &Certificate) -> der::Result<Vec<u8>> {
+    let tbs = cert.tbs_certificate().to_der()?;
+    let validity = cert.tbs_certificate().validity();
+    let normalised = validity.to_der()?;
+    let mut times = validity.not_before.to_der()?;
+    times.extend_from_slice(&validity.not_after.to_der()?);
+    let original = AnyRef::new(Tag::Sequence, &times)?.to_der()?;
+    if original == normalised {
+        return Ok(tbs);
+    }
+    let outer = AnyRef::from_der(&tbs)?;
+    let value = outer.value();
+    let mut r = SliceReader::new(value)?;
+    while !r.is_finished() {
+        let start = usize::try_from(r.position())?;
+        let element: AnyRef<'_> = r.decode()?;
+        let end = usize::try_from(r.position())?;
+        if element.to_der()? == normalised {
+            let mut rebuilt = value.get(..start).unwrap_or(&[]).to_vec();
+            rebuilt.extend_from_slice(&original);
+            rebuilt.extend_from_slice(value.get(end..).unwrap_or(&[]));
+            return AnyRef::new(Tag::Sequence, &rebuilt)?.to_der();
+        }
+    }
+    Ok(tbs)
 }
 
 /// As [`verify_certificate_signature`], but over the TBS bytes taken from `cert_der`,

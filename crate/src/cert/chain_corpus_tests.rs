@@ -1,0 +1,149 @@
+//! Path validation over corpus data from other implementations: NIST PKITS signed
+//! messages and Bouncy Castle's certificate-path and SignedMailValidator material.
+
+use super::*;
+use crate::cert::facts::parse_certificates;
+use crate::crypto::test_openssl::corpus;
+use cms::content_info::ContentInfo;
+use cms::signed_data::{SignedData, SignerIdentifier};
+use der::Decode;
+use mail_parser::MimeHeaders;
+use std::path::Path;
+
+/// Certificates, the signer's certificate and the signing time of a multipart/signed file.
+struct Signed {
+    certs: Vec<Certificate>,
+    leaf: Certificate,
+    signing_time: Option<UnixTime>,
+}
+
+fn read_signed(path: &Path) -> Result<Signed, der::Error> {
+    let raw = std::fs::read(path).unwrap();
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let p7s = msg
+        .parts
+        .iter()
+        .find(|p| {
+            p.content_type()
+                .and_then(|c| c.subtype())
+                .map(|s| s.eq_ignore_ascii_case("pkcs7-signature") || s.eq_ignore_ascii_case("x-pkcs7-signature"))
+                .unwrap_or(false)
+        })
+        .unwrap_or_else(|| panic!("{}: no signature part", path.display()));
+    let ci = ContentInfo::from_der(p7s.contents()).or_else(|_| ContentInfo::from_ber(p7s.contents())).unwrap();
+    let inner = ci.content.to_der().unwrap();
+    let sd = SignedData::from_der(&inner).or_else(|_| SignedData::from_ber(&inner))?;
+    let certs: Vec<Certificate> = sd
+        .certificates
+        .iter()
+        .flat_map(|s| s.0.iter())
+        .filter_map(|c| match c {
+            cms::cert::CertificateChoices::Certificate(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect();
+    let si = sd.signer_infos.0.iter().next().unwrap();
+    let leaf = certs
+        .iter()
+        .find(|c| match &si.sid {
+            SignerIdentifier::IssuerAndSerialNumber(ias) => {
+                c.tbs_certificate().issuer() == &ias.issuer && c.tbs_certificate().serial_number() == &ias.serial_number
+            }
+            SignerIdentifier::SubjectKeyIdentifier(ski) => c
+                .tbs_certificate()
+                .get_extension::<SubjectKeyIdentifier>()
+                .ok()
+                .flatten()
+                .map(|(_, s)| s.0 == ski.0)
+                .unwrap_or(false),
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("{}: signer certificate not included", path.display()));
+    let signing_time = si.signed_attrs.as_ref().and_then(|attrs| {
+        attrs
+            .iter()
+            .find(|a| a.oid == ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5"))
+            .and_then(|a| a.values.iter().next())
+            .and_then(|v| v.decode_as::<x509_cert::time::Time>().ok())
+            .map(|t| UnixTime::from_der_time(&t))
+    });
+    Ok(Signed { certs, leaf, signing_time })
+}
+
+fn check(leaf: &Certificate, inters: &[Certificate], anchors: &[Certificate], at: UnixTime) -> PathReport {
+    validate(&ValidationInput {
+        leaf,
+        intermediates: inters,
+        anchors,
+        at,
+        purpose: Purpose::Sign,
+        policy: &Policy::standard(),
+        max_depth: DEFAULT_MAX_DEPTH,
+    })
+}
+
+/// PKITS tests whose expected result depends on what we do not implement, with the reason.
+/// Their outcome is printed, not asserted.
+fn pkits_limitation(name: &str) -> Option<&'static str> {
+    const REVOCATION: [&str; 11] = [
+        "CRL", "Revoked", "distributionPoint", "onlySomeReasons", "onlyContains", "cRLIssuer",
+        "SeparateCertificateandCRLKeys", "InvalidBasicSelfIssued", "InvalidLongSerialNumber",
+        "InvalidNegativeSerialNumber", "cRLSignFalse",
+    ];
+    const UNPROCESSED_CRITICAL: [&str; 5] =
+        ["nameConstraints", "ValidPolicyMapping", "RequireExplicitPolicy", "requireExplicitPolicy", "inhibitPolicyMapping"];
+    let invalid = name.contains("Invalid");
+    if invalid && REVOCATION.iter().any(|k| name.contains(k)) {
+        return Some("revocation (CRLs) is not checked");
+    }
+    if invalid && name.contains("inhibitAnyPolicy") {
+        return Some("certificate policies are not processed");
+    }
+    if !invalid && UNPROCESSED_CRITICAL.iter().any(|k| name.contains(k)) {
+        return Some("a critical extension we do not process (name constraints, policy mapping/constraints) makes the path invalid");
+    }
+    if name.contains("DSA") {
+        return Some("DSA is not supported");
+    }
+    None
+}
+
+#[test]
+fn nist_pkits() {
+    let Some(c) = corpus("nist_pkits") else { return };
+    let dir = c.join("nist-pkits-smime");
+    let anchor = parse_certificates(&std::fs::read(dir.join("certs/TrustAnchorRootCertificate.crt")).unwrap()).unwrap();
+    let at = UnixTime::parse_rfc3339("2026-06-01T00:00:00Z").unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(dir.join("smime")).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    let (mut asserted, mut skipped, mut wrong) = (0, 0, Vec::new());
+    for path in &names {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let s = match read_signed(path) {
+            Ok(s) => s,
+            Err(e) => {
+                // x509-cert cannot represent UTCTime years before 1970 (1950..1969 are legal).
+                eprintln!("skip {name}: certificates not parseable by x509-cert: {e}");
+                assert!(name.contains("pre2000UTCnotBefore"), "{name}: {e}");
+                skipped += 1;
+                continue;
+            }
+        };
+        let r = check(&s.leaf, &s.certs, &anchor, at);
+        let expect_valid = !name.contains("Invalid");
+        let covered = pkits_limitation(&name).is_none();
+        let ok = (r.status == PathStatus::Trusted) == expect_valid;
+        eprintln!("{} {name}: {:?} {:?}", if ok { "ok  " } else if covered { "FAIL" } else { "skip" }, r.status, r.details.first());
+        if !covered {
+            skipped += 1;
+        } else {
+            asserted += 1;
+            if !ok {
+                wrong.push(format!("{name}: {:?}", r.status));
+            }
+        }
+    }
+    eprintln!("PKITS: {asserted} asserted, {skipped} not covered");
+    assert!(asserted >= 130, "too few PKITS tests asserted: {asserted}");
+    assert!(wrong.is_empty(), "PKITS mismatches:\n{}", wrong.join("\n"));
+}

@@ -1,0 +1,291 @@
+//! Path validation against test PKIs generated with `openssl ca` at test time.
+
+use super::*;
+use crate::crypto::test_openssl::{have_openssl, TempDir};
+use der::Decode;
+
+const CA_CNF: &str = "[ca]\ndefault_ca = d\n[d]\ndir = .\ndatabase = index.txt\nnew_certs_dir = newcerts\nserial = serial\n\
+default_md = sha256\npolicy = any\nunique_subject = no\ncopy_extensions = none\n[any]\ncommonName = supplied\n";
+const CA_EXT: &str = "basicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n\
+subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n";
+const LEAF_EXT: &str = "basicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature,keyEncipherment\n\
+extendedKeyUsage = emailProtection\nsubjectAltName = email:alice@example.org\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n";
+const EC_LEAF_EXT: &str = "basicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature,keyAgreement\n\
+extendedKeyUsage = emailProtection\nsubjectAltName = email:carol@example.org\n";
+const FROM: &str = "20250101000000Z";
+const TO: &str = "20350101000000Z";
+
+fn at() -> UnixTime {
+    UnixTime::parse_rfc3339("2026-06-01T00:00:00Z").unwrap()
+}
+
+struct Pki {
+    d: TempDir,
+}
+
+impl Pki {
+    fn new(tag: &str) -> Pki {
+        let d = TempDir::new(tag);
+        d.write("ca.cnf", CA_CNF.as_bytes());
+        d.write("index.txt", b"");
+        d.write("index.txt.attr", b"unique_subject = no\n");
+        d.write("serial", b"1000\n");
+        std::fs::create_dir_all(d.path("newcerts")).unwrap();
+        Pki { d }
+    }
+
+    /// A key: "rsa:BITS" or "ec:CURVE". Generated once per name.
+    fn key(&self, name: &str, spec: &str) {
+        let file = format!("{name}.key");
+        if self.d.path(&file).exists() {
+            return;
+        }
+        let (alg, opt) = match spec.split_once(':') {
+            Some(("rsa", bits)) => ("RSA", format!("rsa_keygen_bits:{bits}")),
+            Some(("ec", curve)) => ("EC", format!("ec_paramgen_curve:{curve}")),
+            _ => panic!("bad key spec {spec}"),
+        };
+        self.d.openssl(&["genpkey", "-algorithm", alg, "-pkeyopt", &opt, "-out", &file]);
+    }
+
+    /// Issue certificate `name` (key `key`, subject CN=`cn`) by `issuer` (None: self-signed).
+    #[allow(clippy::too_many_arguments)]
+    fn issue(&self, name: &str, cn: &str, key: &str, issuer: Option<(&str, &str)>, ext: &str, dates: (&str, &str), extra: &[&str]) -> Certificate {
+        let (kf, csr, pem, extf) = (format!("{key}.key"), format!("{name}.csr"), format!("{name}.pem"), format!("{name}.ext"));
+        self.d.write(&extf, ext.as_bytes());
+        let subj = format!("/CN={cn}");
+        self.d.openssl(&["req", "-new", "-key", &kf, "-subj", &subj, "-out", &csr]);
+        let mut args: Vec<String> = ["ca", "-batch", "-config", "ca.cnf", "-notext", "-preserveDN", "-in", &csr, "-out", &pem, "-extfile", &extf, "-startdate", dates.0, "-enddate", dates.1]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        match issuer {
+            None => args.extend(["-selfsign".into(), "-keyfile".into(), kf.clone()]),
+            Some((icert, ikey)) => args.extend(["-cert".into(), format!("{icert}.pem"), "-keyfile".into(), format!("{ikey}.key")]),
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        self.d.openssl(&refs);
+        let pem_bytes = self.d.read(&pem);
+        let (_, der_bytes) = der::pem::decode_vec(&pem_bytes).unwrap();
+        Certificate::from_der(&der_bytes).unwrap()
+    }
+
+    /// root (RSA) → inter (RSA) → leaf (RSA), the standard case.
+    fn standard(&self) -> (Certificate, Certificate, Certificate) {
+        self.key("root", "rsa:2048");
+        self.key("inter", "rsa:2048");
+        self.key("leaf", "rsa:2048");
+        let root = self.issue("root", "Test Root", "root", None, CA_EXT, (FROM, TO), &[]);
+        let inter = self.issue("inter", "Test Intermediate", "inter", Some(("root", "root")), CA_EXT, (FROM, TO), &[]);
+        let leaf = self.issue("leaf", "Alice", "leaf", Some(("inter", "inter")), LEAF_EXT, (FROM, TO), &[]);
+        (root, inter, leaf)
+    }
+}
+
+fn run(leaf: &Certificate, inters: &[Certificate], anchors: &[Certificate], purpose: Purpose, policy: &Policy) -> PathReport {
+    validate(&ValidationInput { leaf, intermediates: inters, anchors, at: at(), purpose, policy, max_depth: DEFAULT_MAX_DEPTH })
+}
+
+fn std_run(leaf: &Certificate, inters: &[Certificate], anchors: &[Certificate]) -> PathReport {
+    run(leaf, inters, anchors, Purpose::Sign, &Policy::standard())
+}
+
+#[test]
+fn standard_chain_trust_and_anchor_rules() {
+    if !have_openssl("standard_chain_trust_and_anchor_rules") {
+        return;
+    }
+    let p = Pki::new("chain-std");
+    let (root, inter, leaf) = p.standard();
+    let r = std_run(&leaf, &[inter.clone()], &[root.clone()]);
+    assert_eq!(r.status, PathStatus::Trusted, "{:?}", r.details);
+    assert!(r.details.is_empty());
+    assert_eq!(r.path.len(), 3);
+    assert_eq!(r.path[0].subject, "CN=Alice");
+    assert!(r.path[2].anchor && !r.path[1].anchor);
+    assert_eq!(r.path[0].sha256, crate::cert::facts::sha256_fingerprint(&leaf));
+    assert_eq!(run(&leaf, &[inter.clone()], &[root.clone()], Purpose::Encrypt, &Policy::standard()).status, PathStatus::Trusted);
+    // Extra, unrelated and duplicate certificates do not disturb path building.
+    let r = std_run(&leaf, &[leaf.clone(), root.clone(), inter.clone(), inter.clone()], &[root.clone()]);
+    assert_eq!(r.status, PathStatus::Trusted);
+    // The intermediate as anchor gives a shorter trusted path.
+    let r = std_run(&leaf, &[], &[inter.clone()]);
+    assert_eq!((r.status, r.path.len()), (PathStatus::Trusted, 2));
+    // No anchors, or the root only among the untrusted certificates: unknown CA.
+    assert_eq!(std_run(&leaf, &[inter.clone()], &[]).status, PathStatus::UnknownCa);
+    let r = std_run(&leaf, &[inter.clone(), root.clone()], &[]);
+    assert_eq!(r.status, PathStatus::UnknownCa);
+    assert_eq!(r.path.len(), 3);
+    assert!(r.details[0].contains("not a trusted root"), "{:?}", r.details);
+    // Missing intermediate.
+    assert_eq!(std_run(&leaf, &[], &[root.clone()]).status, PathStatus::UnknownCa);
+    // Pinned leaf: trusted directly, alone.
+    let r = std_run(&leaf, &[], &[leaf.clone()]);
+    assert_eq!((r.status, r.path.len()), (PathStatus::Trusted, 1));
+    // Depth limit.
+    let r = validate(&ValidationInput {
+        leaf: &leaf,
+        intermediates: &[inter.clone()],
+        anchors: &[root.clone()],
+        at: at(),
+        purpose: Purpose::Sign,
+        policy: &Policy::standard(),
+        max_depth: 2,
+    });
+    assert!(matches!(r.status, PathStatus::Invalid { ref reason } if reason.contains("longer")), "{r:?}");
+    // The whole chain is dated: before the root's notBefore nothing is valid.
+    let early = UnixTime::parse_rfc3339("2024-06-01T00:00:00Z").unwrap();
+    let r = validate(&ValidationInput { leaf: &leaf, intermediates: &[inter.clone()], anchors: &[root.clone()], at: early, purpose: Purpose::Sign, policy: &Policy::standard(), max_depth: 8 });
+    assert!(matches!(r.status, PathStatus::NotYetValid { ref subject, .. } if subject == "CN=Alice"));
+    assert_eq!(r.details.len(), 3, "{:?}", r.details);
+}
+
+#[test]
+fn dates_usage_and_constraints() {
+    if !have_openssl("dates_usage_and_constraints") {
+        return;
+    }
+    let p = Pki::new("chain-var");
+    let (root, inter, _) = p.standard();
+    let i = Some(("inter", "inter"));
+    let anchors = [root.clone()];
+    let inters = [inter.clone()];
+
+    let expired = p.issue("expired", "Expired", "leaf", i, LEAF_EXT, ("20250101000000Z", "20260101000000Z"), &[]);
+    let r = std_run(&expired, &inters, &anchors);
+    assert_eq!(r.status, PathStatus::Expired { subject: "CN=Expired".into(), not_after: UnixTime::parse_rfc3339("2026-01-01T00:00:00Z").unwrap() });
+    // A pinned expired certificate is still expired.
+    assert!(matches!(std_run(&expired, &[], &[expired.clone()]).status, PathStatus::Expired { .. }));
+
+    let future = p.issue("future", "Future", "leaf", i, LEAF_EXT, ("20270101000000Z", TO), &[]);
+    assert!(matches!(std_run(&future, &inters, &anchors).status, PathStatus::NotYetValid { ref subject, .. } if subject == "CN=Future"));
+
+    let enc_only = LEAF_EXT.replace("digitalSignature,keyEncipherment", "keyEncipherment");
+    let enc = p.issue("enc", "Encryption Only", "leaf", i, &enc_only, (FROM, TO), &[]);
+    assert!(matches!(std_run(&enc, &inters, &anchors).status, PathStatus::WrongUsage { .. }));
+    assert_eq!(run(&enc, &inters, &anchors, Purpose::Encrypt, &Policy::standard()).status, PathStatus::Trusted);
+    let sign_only = LEAF_EXT.replace("digitalSignature,keyEncipherment", "nonRepudiation");
+    let sig = p.issue("sig", "Signing Only", "leaf", i, &sign_only, (FROM, TO), &[]);
+    assert_eq!(std_run(&sig, &inters, &anchors).status, PathStatus::Trusted);
+    assert!(matches!(run(&sig, &inters, &anchors, Purpose::Encrypt, &Policy::standard()).status, PathStatus::WrongUsage { .. }));
+
+    let server = p.issue("server", "Server", "leaf", i, &LEAF_EXT.replace("emailProtection", "serverAuth"), (FROM, TO), &[]);
+    assert!(matches!(std_run(&server, &inters, &anchors).status, PathStatus::WrongUsage { ref reason } if reason.contains("extended")));
+    let any = p.issue("anyeku", "Any EKU", "leaf", i, &LEAF_EXT.replace("emailProtection", "serverAuth,anyExtendedKeyUsage"), (FROM, TO), &[]);
+    assert_eq!(std_run(&any, &inters, &anchors).status, PathStatus::Trusted);
+
+    // An intermediate that is not a CA, one without keyCertSign.
+    p.key("nonca", "rsa:2048");
+    let nonca = p.issue("nonca", "Not A CA", "nonca", Some(("root", "root")), &LEAF_EXT.replace("alice@", "ca@"), (FROM, TO), &[]);
+    let leaf2 = p.issue("leaf2", "Bob", "leaf", Some(("nonca", "nonca")), LEAF_EXT, (FROM, TO), &[]);
+    let r = std_run(&leaf2, &[nonca.clone()], &anchors);
+    assert!(matches!(r.status, PathStatus::Invalid { ref reason } if reason.contains("not a certificate authority")), "{r:?}");
+    let noksign = p.issue("noksign", "No Cert Sign", "nonca", Some(("root", "root")), &CA_EXT.replace("keyCertSign,cRLSign", "digitalSignature"), (FROM, TO), &[]);
+    let leaf3 = p.issue("leaf3", "Carol", "leaf", Some(("noksign", "nonca")), LEAF_EXT, (FROM, TO), &[]);
+    assert!(matches!(std_run(&leaf3, &[noksign], &anchors).status, PathStatus::Invalid { ref reason } if reason.contains("signing certificates")));
+
+    // pathLenConstraint 0 on inter1, then inter2 below it.
+    p.key("i1", "rsa:2048");
+    p.key("i2", "rsa:2048");
+    let i1 = p.issue("i1", "Inter One", "i1", Some(("root", "root")), &CA_EXT.replace("CA:TRUE", "CA:TRUE,pathlen:0"), (FROM, TO), &[]);
+    let i2 = p.issue("i2", "Inter Two", "i2", Some(("i1", "i1")), CA_EXT, (FROM, TO), &[]);
+    let deep = p.issue("deep", "Deep", "leaf", Some(("i2", "i2")), LEAF_EXT, (FROM, TO), &[]);
+    assert!(matches!(std_run(&deep, &[i1.clone(), i2.clone()], &anchors).status, PathStatus::Invalid { ref reason } if reason.contains("allows 0")));
+    let shallow = p.issue("shallow", "Shallow", "leaf", Some(("i1", "i1")), LEAF_EXT, (FROM, TO), &[]);
+    assert_eq!(std_run(&shallow, &[i1.clone(), i2], &anchors).status, PathStatus::Trusted);
+
+    // An unknown critical extension.
+    let crit = p.issue("crit", "Critical", "leaf", i, &format!("{LEAF_EXT}1.2.3.4.5 = critical,ASN1:NULL\n"), (FROM, TO), &[]);
+    assert!(matches!(std_run(&crit, &inters, &anchors).status, PathStatus::Invalid { ref reason } if reason.contains("1.2.3.4.5")));
+}
+
+#[test]
+fn signatures_algorithms_and_precedence() {
+    if !have_openssl("signatures_algorithms_and_precedence") {
+        return;
+    }
+    let p = Pki::new("chain-sig");
+    let (root, inter, _) = p.standard();
+    let anchors = [root.clone()];
+    // Leaf signed by a different key under the intermediate's name.
+    p.key("impostor", "rsa:2048");
+    let _fake = p.issue("fakeinter", "Test Intermediate", "impostor", Some(("root", "root")), CA_EXT, (FROM, TO), &[]);
+    let forged = p.issue("forged", "Mallory", "leaf", Some(("fakeinter", "impostor")), LEAF_EXT.replace("authorityKeyIdentifier = keyid\n", "").as_str(), (FROM, TO), &[]);
+    let r = std_run(&forged, &[inter.clone()], &anchors);
+    assert!(matches!(r.status, PathStatus::BadSignature { ref reason } if reason.contains("Mallory")), "{r:?}");
+    // Bad signature outranks an expired certificate; both are listed.
+    let forged_old = p.issue("forgedold", "Mallory Old", "leaf", Some(("fakeinter", "impostor")), LEAF_EXT.replace("authorityKeyIdentifier = keyid\n", "").as_str(), (FROM, "20260101000000Z"), &[]);
+    let r = std_run(&forged_old, &[inter.clone()], &anchors);
+    assert!(matches!(r.status, PathStatus::BadSignature { .. }));
+    assert!(r.details.iter().any(|d| d.contains("expired")), "{:?}", r.details);
+
+    // PSS-signed intermediate and leaf.
+    p.key("pssi", "rsa:2048");
+    let pss_opts = ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"];
+    let pssi = p.issue("pssi", "PSS Intermediate", "pssi", Some(("root", "root")), CA_EXT, (FROM, TO), &pss_opts);
+    let pssl = p.issue("pssl", "PSS Leaf", "leaf", Some(("pssi", "pssi")), LEAF_EXT, (FROM, TO), &pss_opts);
+    assert_eq!(std_run(&pssl, &[pssi], &anchors).status, PathStatus::Trusted);
+
+    // EC: P-256 root, P-384 intermediate (signed with SHA-384), P-256 leaf.
+    p.key("ecroot", "ec:P-256");
+    p.key("ecinter", "ec:P-384");
+    p.key("ecleaf", "ec:P-256");
+    let ecroot = p.issue("ecroot", "EC Root", "ecroot", None, CA_EXT, (FROM, TO), &[]);
+    let ecinter = p.issue("ecinter", "EC Intermediate", "ecinter", Some(("ecroot", "ecroot")), CA_EXT, (FROM, TO), &["-md", "sha384"]);
+    let ecleaf = p.issue("ecleaf", "Carol", "ecleaf", Some(("ecinter", "ecinter")), EC_LEAF_EXT, (FROM, TO), &["-md", "sha384"]);
+    for purpose in [Purpose::Sign, Purpose::Encrypt] {
+        let r = run(&ecleaf, &[ecinter.clone()], &[ecroot.clone()], purpose, &Policy::standard());
+        assert_eq!(r.status, PathStatus::Trusted, "{:?}", r.details);
+    }
+    // The EC leaf does not chain to the RSA root.
+    assert_eq!(std_run(&ecleaf, &[ecinter.clone()], &anchors).status, PathStatus::UnknownCa);
+
+    // SHA-1 signed leaf: flagged; refused when the admin tightens the policy.
+    let sha1 = p.issue("sha1", "Old Hash", "leaf", Some(("inter", "inter")), LEAF_EXT, (FROM, TO), &["-md", "sha1"]);
+    let r = std_run(&sha1, &[inter.clone()], &anchors);
+    assert_eq!(r.status, PathStatus::WeakAlgorithm { algorithm: "SHA-1".into() }, "{:?}", r.details);
+    let strict = Policy::standard().with_digest(crate::crypto::DigestAlg::Sha1, Verdict::Refuse("SHA-1".into()), false);
+    let r = run(&sha1, &[inter.clone()], &anchors, Purpose::Sign, &strict);
+    assert_eq!(r.status, PathStatus::WeakAlgorithm { algorithm: "SHA-1".into() });
+    assert!(r.details[0].contains("refused"));
+    // A flagged weakness ranks below an unknown CA, but is still listed.
+    let r = std_run(&sha1, &[inter.clone()], &[]);
+    assert_eq!(r.status, PathStatus::UnknownCa);
+    assert!(r.details.iter().any(|d| d.contains("SHA-1")), "{:?}", r.details);
+
+    // RSA-1024 leaf key: flagged.
+    p.key("small", "rsa:1024");
+    let small = p.issue("small", "Small Key", "small", Some(("inter", "inter")), LEAF_EXT, (FROM, TO), &[]);
+    assert_eq!(std_run(&small, &[inter.clone()], &anchors).status, PathStatus::WeakAlgorithm { algorithm: "RSA 1024 bits".into() });
+}
+
+#[test]
+fn issuer_loop_is_invalid() {
+    if !have_openssl("issuer_loop_is_invalid") {
+        return;
+    }
+    let p = Pki::new("chain-loop");
+    p.key("a", "rsa:2048");
+    p.key("b", "rsa:2048");
+    p.key("leaf", "rsa:2048");
+    // A (self-signed) exists only to issue B; then A' issued by B closes the loop A' -> B -> A'.
+    let _a_self = p.issue("aself", "CA A", "a", None, CA_EXT, (FROM, TO), &[]);
+    let b = p.issue("b", "CA B", "b", Some(("aself", "a")), CA_EXT, (FROM, TO), &[]);
+    let a = p.issue("a", "CA A", "a", Some(("b", "b")), CA_EXT, (FROM, TO), &[]);
+    let leaf = p.issue("leaf", "Looped", "leaf", Some(("a", "a")), LEAF_EXT, (FROM, TO), &[]);
+    let r = std_run(&leaf, &[a, b], &[]);
+    assert!(matches!(r.status, PathStatus::Invalid { ref reason } if reason.contains("loop")), "{r:?}");
+}
+
+#[test]
+fn name_comparison_is_case_and_space_insensitive() {
+    use std::str::FromStr;
+    let a = Name::from_str("CN=Test  Root,O=Example").unwrap();
+    let b = Name::from_str("CN=test root,O=EXAMPLE").unwrap();
+    let c = Name::from_str("CN=Test Root,O=Other").unwrap();
+    let d = Name::from_str("CN=Test Root").unwrap();
+    assert!(names_equal(&a, &b));
+    assert!(!names_equal(&a, &c));
+    assert!(!names_equal(&a, &d));
+}
