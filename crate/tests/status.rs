@@ -111,7 +111,7 @@ fn bad_signature() {
     let signed = String::from_utf8(sign(&message(&s.alice.email, "bob@example.net"), &s.alice.p12, &s.alice.password, &[])).unwrap();
     // Decode the smime.p7s part, flip the last byte (inside the signature value), re-encode.
     let start = signed.find("S/MIME Cryptographic Signature\r\n\r\n").unwrap() + "S/MIME Cryptographic Signature\r\n\r\n".len();
-    let end = start + signed[start..].find("\r\n\r\n--").unwrap();
+    let end = start + signed[start..].find("\r\n--").unwrap();
     let b64: String = signed[start..end].split("\r\n").collect();
     let mut der = B64.decode(&b64).unwrap();
     let last = der.len() - 1;
