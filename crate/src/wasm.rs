@@ -1,11 +1,22 @@
 //! The only module that knows about `wasm_bindgen`: thin exports over the core.
-//! Every export returns the same JSON the CLI prints; errors are thrown as a
-//! JSON string `{code, message, hint, detail?}` that the worker turns into an object.
+//! Every export returns the same JSON the CLI prints; errors are thrown as a JSON
+//! string `{code, message, hint, detail?}` that the worker turns into an object.
+//! Unlocked identities stay inside this Wasm instance (in the add-in's worker) as
+//! [`UnlockedIdentity`] handles; their key bytes never cross to JavaScript.
 
+use crate::error::{Error, Result};
+use crate::time::UnixTime;
+use base64::Engine;
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
+use x509_cert::Certificate;
 
-fn js_err(e: crate::error::Error) -> JsValue {
+fn js_err(e: Error) -> JsValue {
     JsValue::from_str(&e.to_json())
+}
+
+fn json<T: serde::Serialize>(v: &T) -> std::result::Result<String, JsValue> {
+    serde_json::to_string(v).map_err(|e| js_err(Error::usage("Cannot encode the result.").with_detail(e)))
 }
 
 /// The core's version.
@@ -16,7 +27,103 @@ pub fn version() -> String {
 
 /// Summarise a certificate file (PEM or DER): a JSON array of certificate facts.
 #[wasm_bindgen(js_name = certSummary)]
-pub fn cert_summary(bytes: &[u8]) -> Result<String, JsValue> {
-    let facts = crate::cert::facts::summarize(bytes).map_err(js_err)?;
-    serde_json::to_string(&facts).map_err(|e| JsValue::from_str(&e.to_string()))
+pub fn cert_summary(bytes: &[u8]) -> std::result::Result<String, JsValue> {
+    json(&crate::cert::facts::summarize(bytes).map_err(js_err)?)
+}
+
+/// Options of `openMessage`, as JSON.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct OpenOptions {
+    /// Validation time, seconds since 1970 (JavaScript passes `Date.now() / 1000`).
+    at: u64,
+    /// Trust anchors (roots and pinned certificates), base64 DER.
+    trust: Vec<String>,
+    /// Other known certificates (contacts, intermediates), base64 DER.
+    known: Vec<String>,
+}
+
+fn certs_from_base64(list: &[String]) -> Result<Vec<Certificate>> {
+    let mut out = Vec::new();
+    for b in list {
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b.trim())
+            .map_err(|e| Error::usage("A stored certificate is not valid base64.").with_detail(e))?;
+        out.extend(crate::cert::facts::parse_certificates(&der)?);
+    }
+    Ok(out)
+}
+
+/// The result of opening a message: the JSON report and the innermost content.
+#[wasm_bindgen]
+pub struct OpenResult {
+    report: String,
+    content: Option<Vec<u8>>,
+}
+
+#[wasm_bindgen]
+impl OpenResult {
+    /// The report (SPEC section 8) as JSON.
+    #[wasm_bindgen(getter)]
+    pub fn report(&self) -> String {
+        self.report.clone()
+    }
+    /// The innermost MIME entity (what was signed), when there is one.
+    #[wasm_bindgen(getter)]
+    pub fn content(&self) -> Option<Vec<u8>> {
+        self.content.clone()
+    }
+}
+
+/// Open a message: peel its layers and verify every signature (SPEC sections 1, 8).
+/// `identities` are unlocked identities for decryption (may be empty).
+#[wasm_bindgen(js_name = openMessage)]
+pub fn open_message(message: &[u8], options_json: &str, identities: Vec<UnlockedIdentity>) -> std::result::Result<OpenResult, JsValue> {
+    let opts: OpenOptions = if options_json.trim().is_empty() {
+        OpenOptions::default()
+    } else {
+        serde_json::from_str(options_json).map_err(|e| js_err(Error::usage("Bad options for openMessage.").with_detail(e)))?
+    };
+    let anchors = certs_from_base64(&opts.trust).map_err(js_err)?;
+    let known = certs_from_base64(&opts.known).map_err(js_err)?;
+    let ids: Vec<crate::pkcs12::Identity> = identities.into_iter().map(|u| u.0).collect();
+    let policy = crate::policy::Policy::standard();
+    let limits = crate::mime::Limits::default();
+    let input = crate::smime::OpenInput { anchors: &anchors, known: &known, identities: &ids, at: UnixTime(opts.at), policy: &policy, limits: &limits };
+    let opened = crate::smime::open(message, &input);
+    Ok(OpenResult { report: json(&opened.report)?, content: opened.content })
+}
+
+/// An identity (certificate, chain and private key) unlocked from PKCS#12 and held
+/// inside this Wasm instance. Dropping it (`free()` in JavaScript) zeroizes the key.
+#[wasm_bindgen]
+pub struct UnlockedIdentity(crate::pkcs12::Identity);
+
+#[wasm_bindgen]
+impl UnlockedIdentity {
+    /// Unlock a PKCS#12 file with its password.
+    #[wasm_bindgen(constructor)]
+    pub fn new(p12: &[u8], password: &str) -> std::result::Result<UnlockedIdentity, JsValue> {
+        crate::pkcs12::import(p12, password).map(UnlockedIdentity).map_err(js_err)
+    }
+
+    /// Facts of the identity's certificate and chain, as a JSON array (leaf first).
+    #[wasm_bindgen(js_name = certificates)]
+    pub fn certificates(&self) -> std::result::Result<String, JsValue> {
+        let facts: Vec<_> = std::iter::once(&self.0.certificate).chain(self.0.chain.iter()).map(crate::cert::facts::facts).collect();
+        json(&facts)
+    }
+
+    /// Sign a message (RFC 5322 + MIME): multipart/signed, or opaque signed-data.
+    /// `at` is the signing time in seconds since 1970.
+    pub fn sign(&self, message: &[u8], opaque: bool, at: f64) -> std::result::Result<Vec<u8>, JsValue> {
+        let at = if at.is_finite() && at > 0.0 { UnixTime(at as u64) } else { UnixTime(0) };
+        crate::smime::sign_message(message, &self.0, opaque, at, &crate::mime::Limits::default()).map_err(js_err)
+    }
+
+    /// An encrypted PKCS#12 backup of this identity under a new password.
+    #[wasm_bindgen(js_name = exportBackup)]
+    pub fn export_backup(&self, new_password: &str) -> std::result::Result<Vec<u8>, JsValue> {
+        crate::pkcs12::export_backup(&self.0, new_password, crate::pkcs12::DEFAULT_BACKUP_ITERATIONS).map_err(js_err)
+    }
 }
