@@ -16,6 +16,8 @@ use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
 /// A private key Cachet can sign and decrypt with.
+// Not boxed: the RSA variant is larger, but identities are few and long-lived.
+#[allow(clippy::large_enum_variant)]
 pub enum PrivateKey {
     Rsa(rsa::PrivateKey),
     P256(p256::SecretKey),

@@ -93,14 +93,10 @@ fn backup_read_by_nss_pk12util() {
         assert!(keys.contains("Test Name"), "{keys}");
         run(&dir.0, "certutil", &["-L", "-d", &db, "-n", "Test Name", "-a", "-o", "nss-leaf.pem"]);
         assert_eq!(der_of(&pem_cert(&dir.path("nss-leaf.pem"))), der_of(&id.certificate));
-        let db2 = {
-            let d = TempDir::new("backup-nss-wrong");
-            let db = nss_db(&d);
-            let bad = try_run(&d.0, "pk12util", &["-i", dir.path("backup.p12").to_str().unwrap(), "-d", &db, "-W", "wrong", "-K", ""]);
-            assert!(bad.is_none(), "pk12util accepted a wrong password");
-            db
-        };
-        let _ = db2;
+        let other = TempDir::new("backup-nss-wrong");
+        let db = nss_db(&other);
+        let bad = try_run(&other.0, "pk12util", &["-i", dir.path("backup.p12").to_str().unwrap(), "-d", &db, "-W", "wrong", "-K", ""]);
+        assert!(bad.is_none(), "pk12util accepted a wrong password");
     }
 }
 
@@ -133,4 +129,16 @@ fn backup_read_by_python_cryptography() {
         assert_eq!(parts.next(), Some("1"));
         assert_eq!(parts.next(), Some("Test Name"));
     }
+}
+
+/// Timing of the password hashing behind `DEFAULT_BACKUP_ITERATIONS` (run with --ignored).
+#[test]
+#[ignore]
+fn measure_backup_iterations() {
+    let t = std::time::Instant::now();
+    let _ = crate::pkcs12::pbe::encrypt_pbes2("pw", b"x", DEFAULT_BACKUP_ITERATIONS, &[1; 16], [2; 16]).unwrap();
+    println!("one PBKDF2-HMAC-SHA256 chain of {DEFAULT_BACKUP_ITERATIONS}: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let _ = crate::pkcs12::kdf::mac(crate::pkcs12::kdf::MacHash::Sha256, &[0, 0x61, 0, 0], b"salt", DEFAULT_BACKUP_ITERATIONS, b"data").unwrap();
+    println!("one appendix B MAC key of {DEFAULT_BACKUP_ITERATIONS}: {:?}", t.elapsed());
 }

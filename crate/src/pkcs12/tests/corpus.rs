@@ -34,6 +34,8 @@ fn corpus_files() -> Option<Vec<PathBuf>> {
     find_p12(&shared.join("corpus"), &mut files);
     files.sort();
     assert!(files.len() >= 8, "expected the 8 corpus PKCS#12 files, found {files:?}");
+    // NSS writes BER (indefinite lengths): make sure that reading path is exercised.
+    assert!(files.iter().any(|f| read(f).starts_with(&[0x30, 0x80])), "no BER-encoded PKCS#12 in the corpus");
     Some(files)
 }
 
