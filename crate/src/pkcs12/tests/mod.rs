@@ -133,7 +133,9 @@ pub fn assert_key_matches_cert(id: &Identity) {
     match &id.key {
         PrivateKey::Rsa(k) => {
             let sig = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(k.clone()).sign(msg);
-            let public = rsa::PublicKey::from_public_key_der(&spki).unwrap();
+            use pkcs1::DecodeRsaPublicKey;
+            let bits = id.certificate.tbs_certificate().subject_public_key_info().subject_public_key.as_bytes().unwrap();
+            let public = rsa::PublicKey::from_pkcs1_der(bits).unwrap();
             rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(public).verify(msg, &sig).unwrap();
         }
         PrivateKey::P256(k) => {

@@ -113,3 +113,23 @@ fn openssl_rc4_is_named_as_unsupported() {
     assert_eq!(e.code, Code::UnsupportedAlgorithm, "{e}");
     assert!(e.message.contains("pbeWithSHAAnd128BitRC4"), "{e}");
 }
+
+#[test]
+fn openssl_rsa_pss_keys() {
+    let Some(f) = fixture() else { return };
+    let d = &f.dir.0;
+    for (name, opts) in [("pss", &[][..]), ("pss-sha256", &["-pkeyopt", "rsa_pss_keygen_md:sha256"][..])] {
+        let key = format!("{name}.key");
+        let mut args = vec!["genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048", "-out", &key];
+        args.extend(opts);
+        run(d, "openssl", &args);
+        let cert = format!("{name}.pem");
+        run(d, "openssl", &["req", "-x509", "-key", &key, "-out", &cert, "-subj", "/CN=pss test", "-days", "30"]);
+        let out = format!("{name}.p12");
+        run(d, "openssl", &["pkcs12", "-export", "-inkey", &key, "-in", &cert, "-passout", "pass:secret", "-out", &out]);
+        let id = import(&read(&f.dir.path(&out)), "secret").unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(matches!(id.key, PrivateKey::Rsa(_)));
+        assert_eq!(der_of(&id.certificate), der_of(&f.cert(name)));
+        assert_key_matches_cert(&id);
+    }
+}
