@@ -6,7 +6,7 @@
 //! `ZeroizeOnDrop`); `Debug` shows only the algorithm and size. No public function returns
 //! the plain key bytes: PKCS#8 encoding is private to the PKCS#12 module (backup export).
 
-use crate::cert::facts::{OID_EC_PUBLIC_KEY, OID_P256, OID_P384, OID_RSA_ENCRYPTION};
+use crate::cert::facts::{OID_EC_PUBLIC_KEY, OID_P256, OID_P384, OID_RSASSA_PSS, OID_RSA_ENCRYPTION};
 use crate::error::{Code, Error, Result};
 use const_oid::ObjectIdentifier;
 use der::Encode;
@@ -16,6 +16,8 @@ use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
 /// A private key Cachet can sign and decrypt with.
+// Not boxed: the RSA variant is larger, but identities are few and long-lived.
+#[allow(clippy::large_enum_variant)]
 pub enum PrivateKey {
     Rsa(rsa::PrivateKey),
     P256(p256::SecretKey),
@@ -59,6 +61,12 @@ impl PrivateKey {
         if alg == OID_RSA_ENCRYPTION {
             return rsa::PrivateKey::from_pkcs8_der(der).map(PrivateKey::Rsa).map_err(bad_key);
         }
+        if alg == OID_RSASSA_PSS {
+            // RSASSA-PSS keys (RFC 4055): the same RSAPrivateKey, perhaps with PSS parameters in
+            // the AlgorithmIdentifier. The signer sees the restriction in the certificate's SPKI.
+            use pkcs1::DecodeRsaPrivateKey;
+            return rsa::PrivateKey::from_pkcs1_der(info.private_key.as_bytes()).map(PrivateKey::Rsa).map_err(bad_key);
+        }
         if alg != OID_EC_PUBLIC_KEY {
             return Err(unsupported_key(oid_name(alg)));
         }
@@ -99,9 +107,18 @@ impl PrivateKey {
             return false;
         };
         match self {
-            PrivateKey::Rsa(k) => rsa::PublicKey::from_public_key_der(&spki)
-                .map(|p| p.n() == k.n() && p.e() == k.e())
-                .unwrap_or(false),
+            PrivateKey::Rsa(k) => {
+                // rsaEncryption or RSASSA-PSS: both carry a PKCS#1 RSAPublicKey.
+                use pkcs1::DecodeRsaPublicKey;
+                let info = cert.tbs_certificate().subject_public_key_info();
+                if info.algorithm.oid != OID_RSA_ENCRYPTION && info.algorithm.oid != OID_RSASSA_PSS {
+                    return false;
+                }
+                let Some(bits) = info.subject_public_key.as_bytes() else {
+                    return false;
+                };
+                rsa::PublicKey::from_pkcs1_der(bits).map(|p| p.n() == k.n() && p.e() == k.e()).unwrap_or(false)
+            }
             PrivateKey::P256(k) => p256::PublicKey::from_public_key_der(&spki).map(|p| p == k.public_key()).unwrap_or(false),
             PrivateKey::P384(k) => p384::PublicKey::from_public_key_der(&spki).map(|p| p == k.public_key()).unwrap_or(false),
         }

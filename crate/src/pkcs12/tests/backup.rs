@@ -1,0 +1,144 @@
+//! `export_backup` output re-imports in Cachet and is read by OpenSSL, NSS and Python
+//! `cryptography`; OpenSSL reports the algorithms we promise (PBES2/PBKDF2/SHA-256/AES-256).
+
+use super::nss_python::{have_python_cryptography, nss_db};
+use super::openssl_in::openssl_p12;
+use super::*;
+use crate::error::Code;
+use crate::pkcs12::{export_backup, import, DEFAULT_BACKUP_ITERATIONS};
+
+const PW: &str = "backup pass ü";
+const ITER: u32 = 4096;
+
+fn identity(f: &Fixture, who: &str) -> Identity {
+    let p12 = openssl_p12(f, who, "secret", &["-certfile", &f.file("ca.pem")]).unwrap();
+    import(&p12, "secret").unwrap()
+}
+
+fn write_backup(dir: &TempDir, id: &Identity, iterations: u32) -> (PathBuf, Vec<u8>) {
+    let bytes = export_backup(id, PW, iterations).unwrap();
+    let p = dir.path("backup.p12");
+    std::fs::write(&p, &bytes).unwrap();
+    (p, bytes)
+}
+
+#[test]
+fn backup_reimports_in_cachet() {
+    let Some(f) = fixture() else { return };
+    for who in ["alice", "carol", "dan"] {
+        let id = identity(f, who);
+        let bytes = export_backup(&id, PW, ITER).unwrap();
+        let back = import(&bytes, PW).unwrap();
+        assert_eq!(der_of(&back.certificate), der_of(&id.certificate));
+        assert_eq!(back.chain.iter().map(der_of).collect::<Vec<_>>(), id.chain.iter().map(der_of).collect::<Vec<_>>());
+        assert_eq!(back.friendly_name.as_deref(), Some("Test Name"));
+        assert_key_matches_cert(&back);
+        assert_eq!(import(&bytes, "backup pass u").unwrap_err().code, Code::WrongPassword);
+        // Fresh salts and IVs every time.
+        assert_ne!(bytes, export_backup(&id, PW, ITER).unwrap());
+    }
+}
+
+#[test]
+fn backup_rejects_bad_arguments() {
+    let Some(f) = fixture() else { return };
+    let id = identity(f, "alice");
+    assert_eq!(export_backup(&id, "", ITER).unwrap_err().code, Code::Usage);
+    assert_eq!(export_backup(&id, PW, 0).unwrap_err().code, Code::Usage);
+    assert_eq!(export_backup(&id, PW, u32::MAX).unwrap_err().code, Code::Usage);
+}
+
+#[test]
+fn backup_default_iterations_read_by_openssl() {
+    let Some(f) = fixture() else { return };
+    let id = identity(f, "alice");
+    let dir = TempDir::new("backup-openssl");
+    let start = std::time::Instant::now();
+    let (p, _) = write_backup(&dir, &id, DEFAULT_BACKUP_ITERATIONS);
+    println!("export with {DEFAULT_BACKUP_ITERATIONS} iterations took {:?} (native test build)", start.elapsed());
+    let path = p.to_str().unwrap();
+    let pass = format!("pass:{PW}");
+    let info = run(&dir.0, "openssl", &["pkcs12", "-info", "-in", path, "-passin", &pass, "-noout"]);
+    assert!(info.contains("MAC: sha256"), "{info}");
+    assert!(info.contains(&format!("Iteration {DEFAULT_BACKUP_ITERATIONS}")), "{info}");
+    assert_eq!(info.matches("PBES2, PBKDF2, AES-256-CBC").count(), 2, "{info}");
+    assert_eq!(info.matches("PRF hmacWithSHA256").count(), 2, "{info}");
+    // The full dump (-nodes) works, and OpenSSL extracts the same certificate and a key whose
+    // public half is the certificate's.
+    run(&dir.0, "openssl", &["pkcs12", "-in", path, "-passin", &pass, "-nodes", "-out", "all.pem"]);
+    run(&dir.0, "openssl", &["pkcs12", "-in", path, "-passin", &pass, "-nokeys", "-clcerts", "-out", "leaf.pem"]);
+    assert_eq!(der_of(&pem_cert(&dir.path("leaf.pem"))), der_of(&id.certificate));
+    run(&dir.0, "openssl", &["pkcs12", "-in", path, "-passin", &pass, "-nocerts", "-nodes", "-out", "key.pem"]);
+    let from_key = run(&dir.0, "openssl", &["pkey", "-in", "key.pem", "-pubout"]);
+    let from_cert = run(&dir.0, "openssl", &["x509", "-in", "leaf.pem", "-pubkey", "-noout"]);
+    assert_eq!(from_key, from_cert);
+    let bad = try_run(&dir.0, "openssl", &["pkcs12", "-in", path, "-passin", "pass:wrong", "-nodes"]);
+    assert!(bad.is_none(), "OpenSSL accepted a wrong password");
+}
+
+#[test]
+fn backup_read_by_nss_pk12util() {
+    let Some(f) = fixture() else { return };
+    if !have("pk12util") || !have("certutil") {
+        println!("SKIPPED: NSS tools missing (Debian package libnss3-tools)");
+        return;
+    }
+    for who in ["alice", "carol"] {
+        let id = identity(f, who);
+        let dir = TempDir::new("backup-nss");
+        write_backup(&dir, &id, ITER);
+        let db = nss_db(&dir);
+        run(&dir.0, "pk12util", &["-i", "backup.p12", "-d", &db, "-W", PW, "-K", ""]);
+        let keys = run(&dir.0, "certutil", &["-K", "-d", &db]);
+        assert!(keys.contains("Test Name"), "{keys}");
+        run(&dir.0, "certutil", &["-L", "-d", &db, "-n", "Test Name", "-a", "-o", "nss-leaf.pem"]);
+        assert_eq!(der_of(&pem_cert(&dir.path("nss-leaf.pem"))), der_of(&id.certificate));
+        let other = TempDir::new("backup-nss-wrong");
+        let db = nss_db(&other);
+        let bad = try_run(&other.0, "pk12util", &["-i", dir.path("backup.p12").to_str().unwrap(), "-d", &db, "-W", "wrong", "-K", ""]);
+        assert!(bad.is_none(), "pk12util accepted a wrong password");
+    }
+}
+
+const PY_LOAD: &str = r#"
+import sys
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+key, cert, extra = pkcs12.load_key_and_certificates(open(sys.argv[1], "rb").read(), sys.argv[2].encode())
+pub = serialization.PublicFormat.SubjectPublicKeyInfo
+assert key.public_key().public_bytes(serialization.Encoding.DER, pub) == cert.public_key().public_bytes(serialization.Encoding.DER, pub)
+p = pkcs12.load_pkcs12(open(sys.argv[1], "rb").read(), sys.argv[2].encode())
+sys.stdout.write(cert.public_bytes(serialization.Encoding.DER).hex() + " " + str(len(extra)) + " " + p.cert.friendly_name.decode())
+"#;
+
+#[test]
+fn backup_read_by_python_cryptography() {
+    let Some(f) = fixture() else { return };
+    if !have_python_cryptography() {
+        return;
+    }
+    for who in ["alice", "carol", "dan"] {
+        let id = identity(f, who);
+        let dir = TempDir::new("backup-py");
+        let (p, _) = write_backup(&dir, &id, ITER);
+        let out = run(&dir.0, "python3", &["-c", PY_LOAD, p.to_str().unwrap(), PW]);
+        let mut parts = out.trim().splitn(3, ' ');
+        let hex: String = der_of(&id.certificate).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(parts.next(), Some(hex.as_str()));
+        assert_eq!(parts.next(), Some("1"));
+        assert_eq!(parts.next(), Some("Test Name"));
+    }
+}
+
+/// Timing of the password hashing behind `DEFAULT_BACKUP_ITERATIONS` (run with --ignored).
+#[test]
+#[ignore]
+fn measure_backup_iterations() {
+    let t = std::time::Instant::now();
+    let _ = crate::pkcs12::pbe::encrypt_pbes2("pw", b"x", DEFAULT_BACKUP_ITERATIONS, &[1; 16], [2; 16]).unwrap();
+    println!("one PBKDF2-HMAC-SHA256 chain of {DEFAULT_BACKUP_ITERATIONS}: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let _ = crate::pkcs12::kdf::mac(crate::pkcs12::kdf::MacHash::Sha256, &[0, 0x61, 0, 0], b"salt", DEFAULT_BACKUP_ITERATIONS, b"data").unwrap();
+    println!("one appendix B MAC key of {DEFAULT_BACKUP_ITERATIONS}: {:?}", t.elapsed());
+}

@@ -1,0 +1,161 @@
+//! Tests of PKCS#12 import and export against the shared corpus and real peers (OpenSSL,
+//! NSS pk12util, Python `cryptography`), which the tests run on keys they generate.
+//! A missing peer or corpus makes the affected test print why it was skipped and return.
+
+mod backup;
+mod corpus;
+mod malformed;
+mod nss_python;
+mod openssl_in;
+
+use super::{Identity, PrivateKey};
+use der::Encode;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use x509_cert::Certificate;
+
+/// The shared folder beside the checkout (corpus), or `CACHET_SHARED`.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("CACHET_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")));
+    dir.join("corpus").is_dir().then_some(dir)
+}
+
+/// A fresh temporary directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("cachet-p12-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Whether a peer program can be started.
+pub fn have(program: &str) -> bool {
+    let ok = Command::new(program).arg("--version").output().is_ok()
+        || Command::new(program).arg("-h").output().is_ok();
+    if !ok {
+        println!("SKIPPED: `{program}` is not installed");
+    }
+    ok
+}
+
+/// Run a program in `dir`; panic with its output when it fails.
+pub fn run(dir: &Path, program: &str, args: &[&str]) -> String {
+    let out = Command::new(program).args(args).current_dir(dir).output().unwrap_or_else(|e| panic!("{program}: {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{program} {args:?} failed:\n{text}");
+    text
+}
+
+/// Like `run` but returns None on failure (for optional variants a peer may lack).
+pub fn try_run(dir: &Path, program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).current_dir(dir).output().ok()?;
+    out.status.success().then(|| format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+pub fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+pub fn pem_cert(p: &Path) -> Certificate {
+    use der::DecodePem;
+    Certificate::from_pem(read(p)).unwrap()
+}
+
+/// Keys and certificates made by OpenSSL once per test run: a CA, RSA, P-256 and P-384 leaves.
+pub struct Fixture {
+    pub dir: TempDir,
+}
+
+impl Fixture {
+    pub fn file(&self, name: &str) -> String {
+        self.dir.path(name).to_string_lossy().into_owned()
+    }
+    pub fn cert(&self, who: &str) -> Certificate {
+        pem_cert(&self.dir.path(&format!("{who}.pem")))
+    }
+}
+
+pub fn fixture() -> Option<&'static Fixture> {
+    static F: OnceLock<Option<Fixture>> = OnceLock::new();
+    F.get_or_init(|| {
+        if !have("openssl") {
+            return None;
+        }
+        let dir = TempDir::new("fixture");
+        let d = dir.0.clone();
+        run(&d, "openssl", &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+            "-subj", "/CN=Cachet Test CA", "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE"]);
+        for (who, alg) in [("alice", "rsa:2048"), ("carol", "ec"), ("dan", "ec")] {
+            let mut args = vec!["req", "-newkey", alg, "-nodes", "-keyout", "k.tmp", "-out", "csr.tmp"];
+            let subj = format!("/CN={who} test/emailAddress={who}@example.com");
+            args.extend(["-subj", subj.as_str()]);
+            match who {
+                "carol" => args.extend(["-pkeyopt", "ec_paramgen_curve:P-256"]),
+                "dan" => args.extend(["-pkeyopt", "ec_paramgen_curve:P-384"]),
+                _ => {}
+            }
+            run(&d, "openssl", &args);
+            // PKCS#8 key file, as every peer reads it.
+            run(&d, "openssl", &["pkcs8", "-topk8", "-nocrypt", "-in", "k.tmp", "-out", &format!("{who}.key")]);
+            run(&d, "openssl", &["x509", "-req", "-in", "csr.tmp", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-days", "30", "-out", &format!("{who}.pem")]);
+        }
+        Some(Fixture { dir })
+    })
+    .as_ref()
+}
+
+/// The identity's key signs, and the certificate's public key verifies.
+pub fn assert_key_matches_cert(id: &Identity) {
+    use signature::{Signer, Verifier};
+    use spki::DecodePublicKey;
+    let msg = b"Cachet PKCS#12 test message";
+    let spki = id.certificate.tbs_certificate().subject_public_key_info().to_der().unwrap();
+    match &id.key {
+        PrivateKey::Rsa(k) => {
+            let sig = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(k.clone()).sign(msg);
+            use pkcs1::DecodeRsaPublicKey;
+            let bits = id.certificate.tbs_certificate().subject_public_key_info().subject_public_key.as_bytes().unwrap();
+            let public = rsa::PublicKey::from_pkcs1_der(bits).unwrap();
+            rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(public).verify(msg, &sig).unwrap();
+        }
+        PrivateKey::P256(k) => {
+            let sig: p256::ecdsa::Signature = p256::ecdsa::SigningKey::from(k).sign(msg);
+            let vk = p256::ecdsa::VerifyingKey::from_public_key_der(&spki).unwrap();
+            vk.verify(msg, &sig).unwrap();
+        }
+        PrivateKey::P384(k) => {
+            let sig: p384::ecdsa::Signature = p384::ecdsa::SigningKey::from(k).sign(msg);
+            let vk = p384::ecdsa::VerifyingKey::from_public_key_der(&spki).unwrap();
+            vk.verify(msg, &sig).unwrap();
+        }
+    }
+    assert!(id.key.matches(&id.certificate));
+}
+
+pub fn der_of(c: &Certificate) -> Vec<u8> {
+    c.to_der().unwrap()
+}
+
+pub fn subject(c: &Certificate) -> String {
+    c.tbs_certificate().subject().to_string()
+}

@@ -1,0 +1,103 @@
+//! Files made by NSS `pk12util -o` (the PKCS#12 code of Thunderbird/Firefox) and by Python
+//! `cryptography` import.
+
+use super::openssl_in::openssl_p12;
+use super::*;
+use crate::error::Code;
+use crate::pkcs12::import;
+
+/// A fresh NSS database (empty password) in `dir`, as `sql:` path.
+pub fn nss_db(dir: &TempDir) -> String {
+    let db = dir.path("nssdb");
+    std::fs::create_dir_all(&db).unwrap();
+    let db = format!("sql:{}", db.display());
+    run(&dir.0, "certutil", &["-N", "-d", &db, "--empty-password"]);
+    db
+}
+
+fn nss_export(f: &Fixture, who: &str, cipher: Option<(&str, &str)>) -> Vec<u8> {
+    let dir = TempDir::new("nss");
+    let db = nss_db(&dir);
+    let p12 = openssl_p12(f, who, "in-pass", &["-certfile", &f.file("ca.pem")]).unwrap();
+    std::fs::write(dir.path("in.p12"), p12).unwrap();
+    run(&dir.0, "pk12util", &["-i", "in.p12", "-d", &db, "-W", "in-pass", "-K", ""]);
+    let mut args = vec!["-o", "out.p12", "-n", "Test Name", "-d", &db, "-W", "nss-pass", "-K", ""];
+    if let Some((key, cert)) = cipher {
+        args.extend(["-c", key, "-C", cert]);
+    }
+    run(&dir.0, "pk12util", &args);
+    read(&dir.path("out.p12"))
+}
+
+#[test]
+fn nss_pk12util_exports_import() {
+    let Some(f) = fixture() else { return };
+    if !have("pk12util") || !have("certutil") {
+        println!("SKIPPED: NSS tools missing (Debian package libnss3-tools)");
+        return;
+    }
+    let variants = [
+        None,
+        Some(("PKCS #12 V2 PBE With SHA-1 And 3KEY Triple DES-CBC", "PKCS #12 V2 PBE With SHA-1 And 40 Bit RC2 CBC")),
+        Some(("AES-256-CBC", "AES-128-CBC")),
+    ];
+    for who in ["alice", "carol"] {
+        for v in variants {
+            let bytes = nss_export(f, who, v);
+            let id = import(&bytes, "nss-pass").unwrap_or_else(|e| panic!("{who} {v:?}: {e}"));
+            assert_eq!(der_of(&id.certificate), der_of(&f.cert(who)), "{who} {v:?}");
+            assert_key_matches_cert(&id);
+            assert_eq!(id.friendly_name.as_deref(), Some("Test Name"), "{who} {v:?}");
+            assert_eq!(id.chain.len(), 1, "{who} {v:?}");
+            assert_eq!(import(&bytes, "wrong").unwrap_err().code, Code::WrongPassword);
+        }
+    }
+}
+
+const PY_EXPORT: &str = r#"
+import sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+key_path, cert_path, ca_path, out, mode = sys.argv[1:6]
+key = serialization.load_pem_private_key(open(key_path, "rb").read(), None)
+cert = x509.load_pem_x509_certificate(open(cert_path, "rb").read())
+ca = x509.load_pem_x509_certificate(open(ca_path, "rb").read())
+if mode == "best":
+    enc = serialization.BestAvailableEncryption(b"py-pass")
+else:
+    enc = (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(50000)
+           .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(hashes.SHA1()).build(b"py-pass"))
+open(out, "wb").write(pkcs12.serialize_key_and_certificates(b"Test Name", key, cert, [ca], enc))
+"#;
+
+pub fn have_python_cryptography() -> bool {
+    let ok = Command::new("python3").args(["-c", "import cryptography"]).output().map(|o| o.status.success()).unwrap_or(false);
+    if !ok {
+        println!("SKIPPED: python3 with the `cryptography` package is missing (pip install cryptography)");
+    }
+    ok
+}
+
+#[test]
+fn python_cryptography_exports_import() {
+    let Some(f) = fixture() else { return };
+    if !have_python_cryptography() {
+        return;
+    }
+    for who in ["alice", "carol", "dan"] {
+        for mode in ["best", "legacy"] {
+            let dir = TempDir::new("py");
+            let out = dir.path("py.p12");
+            run(&dir.0, "python3", &["-c", PY_EXPORT, &f.file(&format!("{who}.key")), &f.file(&format!("{who}.pem")),
+                &f.file("ca.pem"), out.to_str().unwrap(), mode]);
+            let bytes = read(&out);
+            let id = import(&bytes, "py-pass").unwrap_or_else(|e| panic!("{who} {mode}: {e}"));
+            assert_eq!(der_of(&id.certificate), der_of(&f.cert(who)), "{who} {mode}");
+            assert_key_matches_cert(&id);
+            assert_eq!(id.friendly_name.as_deref(), Some("Test Name"), "{who} {mode}");
+            assert_eq!(id.chain.len(), 1, "{who} {mode}");
+            assert_eq!(import(&bytes, "py-pas").unwrap_err().code, Code::WrongPassword);
+        }
+    }
+}
