@@ -1,5 +1,6 @@
 //! Path validation over corpus data from other implementations: NIST PKITS signed
 //! messages and Bouncy Castle's certificate-path and SignedMailValidator material.
+#![allow(clippy::cloned_ref_to_slice_refs)] // owned arrays read better in tests
 
 use super::*;
 use crate::cert::facts::parse_certificates;
