@@ -1,5 +1,6 @@
 //! Path validation over corpus data from other implementations: NIST PKITS signed
 //! messages and Bouncy Castle's certificate-path and SignedMailValidator material.
+#![allow(clippy::cloned_ref_to_slice_refs)] // owned arrays read better in tests
 
 use super::*;
 use crate::cert::facts::parse_certificates;
@@ -146,4 +147,76 @@ fn nist_pkits() {
     eprintln!("PKITS: {asserted} asserted, {skipped} not covered");
     assert!(asserted >= 130, "too few PKITS tests asserted: {asserted}");
     assert!(wrong.is_empty(), "PKITS mismatches:\n{}", wrong.join("\n"));
+}
+
+fn bc_cert(dir: &Path, name: &str) -> Certificate {
+    parse_certificates(&std::fs::read(dir.join(name)).unwrap()).unwrap().remove(0)
+}
+
+#[test]
+fn bouncycastle_certpath_chooses_the_right_intermediate() {
+    let Some(c) = corpus("bouncycastle_certpath") else { return };
+    let dir = c.join("bouncycastle-mail");
+    let root = bc_cert(&dir, "certpath_root.crt");
+    let inter1 = bc_cert(&dir, "certpath_inter1.crt");
+    let inter2 = bc_cert(&dir, "certpath_inter2.crt");
+    let at = UnixTime::parse_rfc3339("2023-11-14T00:00:00Z").unwrap();
+    // inter1 and inter2 share their subject name; only one signed each end certificate
+    // (checked with `openssl verify`: end1 by inter1, end2 by inter2).
+    for (end, right, wrong) in [("certpath_end1.crt", &inter1, &inter2), ("certpath_end2.crt", &inter2, &inter1)] {
+        let leaf = bc_cert(&dir, end);
+        for inters in [vec![inter1.clone(), inter2.clone()], vec![inter2.clone(), inter1.clone()]] {
+            // 2007 certificates: RSA-1024 keys and SHA-1 signatures, flagged, nothing else wrong.
+            let r = check(&leaf, &inters, &[root.clone()], at);
+            assert_eq!(r.status, PathStatus::WeakAlgorithm { algorithm: "RSA 1024 bits".into() }, "{end}: {:?}", r.details);
+            assert!(r.details.iter().all(|d| d.contains("weak algorithm")), "{:?}", r.details);
+            assert!(r.details.iter().any(|d| d.contains("SHA-1")));
+            assert_eq!(r.path.len(), 3);
+            assert_eq!(r.path[1].sha256, crate::cert::facts::sha256_fingerprint(right));
+        }
+        let r = check(&leaf, &[wrong.clone()], &[root.clone()], at);
+        assert!(matches!(r.status, PathStatus::BadSignature { .. }), "{end}: {r:?}");
+        let later = UnixTime::parse_rfc3339("2027-06-01T00:00:00Z").unwrap();
+        assert!(matches!(check(&leaf, &[right.clone()], &[root.clone()], later).status, PathStatus::Expired { .. }));
+    }
+}
+
+#[test]
+fn bouncycastle_signed_mail_validator() {
+    let Some(c) = corpus("bouncycastle_signed_mail_validator") else { return };
+    let dir = c.join("bouncycastle-mail");
+    let root = bc_cert(&dir, "validator.root.crt");
+    let fake = bc_cert(&dir, "validator.fakeRoot.crt");
+    // 2006 certificates signed with MD5 (refused by the policy), validated at the signing
+    // time; the problem each test is about is still listed in the details.
+    for (name, weak, detail) in [
+        ("validMail", "MD5 with RSA", None),
+        ("noEmail", "MD5 with RSA", None),
+        ("revoked", "MD5 with RSA", None),
+        ("longValidity", "MD5 with RSA", None),
+        ("keyUsage", "MD5 with RSA", Some("does not allow digital signatures")),
+        ("extKeyUsage", "MD5 with RSA", Some("extended key usage")),
+        ("notYetValid", "MD5 with RSA", Some("is not valid before")),
+        ("expired", "MD5 with RSA", Some("expired on")),
+        ("shortKey", "RSA 512 bits", None),
+    ] {
+        let s = read_signed(&dir.join(format!("validator.{name}.eml"))).unwrap();
+        let at = s.signing_time.expect("signingTime");
+        let r = check(&s.leaf, &s.certs, &[root.clone()], at);
+        assert_eq!(r.status, PathStatus::WeakAlgorithm { algorithm: weak.into() }, "{name}: {:?}", r.details);
+        assert_eq!(r.path.len(), 2, "{name}: the path reaches the root");
+        assert!(r.path[1].anchor);
+        let others: Vec<_> = r.details.iter().filter(|d| !d.contains("weak algorithm") && !d.contains("refused")).collect();
+        match detail {
+            Some(want) => assert!(others.len() == 1 && others[0].contains(want), "{name}: {:?}", r.details),
+            None => assert!(others.is_empty(), "{name}: {:?}", r.details),
+        }
+        // Without the anchor, the path is not trusted either way.
+        assert_ne!(check(&s.leaf, &s.certs, &[], at).status, PathStatus::Trusted);
+        // Ten years later the root itself has expired (its 2016 notAfter).
+        let later = UnixTime::parse_rfc3339("2020-01-01T00:00:00Z").unwrap();
+        assert!(check(&s.leaf, &s.certs, &[root.clone()], later).details.iter().any(|d| d.contains("Root") && d.contains("expired")));
+        // A root with the same name but another key never validates the path.
+        assert_ne!(check(&s.leaf, &s.certs, &[fake.clone()], at).status, PathStatus::Trusted);
+    }
 }

@@ -1,4 +1,5 @@
 //! Path validation against test PKIs generated with `openssl ca` at test time.
+#![allow(clippy::cloned_ref_to_slice_refs)] // owned arrays read better in tests
 
 use super::*;
 use crate::crypto::test_openssl::{have_openssl, TempDir};
