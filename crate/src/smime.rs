@@ -26,7 +26,7 @@ pub struct OpenInput<'a> {
     /// Other known certificates (contacts, intermediates): untrusted.
     pub known: &'a [Certificate],
     /// The user's identities, current and old, for decryption.
-    pub identities: &'a [Identity],
+    pub identities: &'a [&'a Identity],
     pub at: UnixTime,
     pub policy: &'a Policy,
     pub limits: &'a Limits,

@@ -75,10 +75,7 @@ impl OpenResult {
     }
 }
 
-/// Open a message: peel its layers and verify every signature (SPEC sections 1, 8).
-/// `identities` are unlocked identities for decryption (may be empty).
-#[wasm_bindgen(js_name = openMessage)]
-pub fn open_message(message: &[u8], options_json: &str, identities: Vec<UnlockedIdentity>) -> std::result::Result<OpenResult, JsValue> {
+fn open_with(message: &[u8], options_json: &str, ids: &[&crate::pkcs12::Identity]) -> std::result::Result<OpenResult, JsValue> {
     let opts: OpenOptions = if options_json.trim().is_empty() {
         OpenOptions::default()
     } else {
@@ -86,44 +83,86 @@ pub fn open_message(message: &[u8], options_json: &str, identities: Vec<Unlocked
     };
     let anchors = certs_from_base64(&opts.trust).map_err(js_err)?;
     let known = certs_from_base64(&opts.known).map_err(js_err)?;
-    let ids: Vec<crate::pkcs12::Identity> = identities.into_iter().map(|u| u.0).collect();
     let policy = crate::policy::Policy::standard();
     let limits = crate::mime::Limits::default();
-    let input = crate::smime::OpenInput { anchors: &anchors, known: &known, identities: &ids, at: UnixTime(opts.at), policy: &policy, limits: &limits };
+    let input = crate::smime::OpenInput { anchors: &anchors, known: &known, identities: ids, at: UnixTime(opts.at), policy: &policy, limits: &limits };
     let opened = crate::smime::open(message, &input);
     Ok(OpenResult { report: json(&opened.report)?, content: opened.content })
 }
 
-/// An identity (certificate, chain and private key) unlocked from PKCS#12 and held
-/// inside this Wasm instance. Dropping it (`free()` in JavaScript) zeroizes the key.
+/// Open a message without any private key: verify signatures (SPEC sections 1, 8).
+/// `options_json`: `{"at": seconds, "trust": [base64 DER], "known": [base64 DER]}`.
+#[wasm_bindgen(js_name = openMessage)]
+pub fn open_message(message: &[u8], options_json: &str) -> std::result::Result<OpenResult, JsValue> {
+    open_with(message, options_json, &[])
+}
+
+/// The unlocked identities of one session, held inside this Wasm instance (in the
+/// add-in's worker). JavaScript only ever sees numeric handles; `lock` and dropping
+/// the keyring (`free()`) zeroize the keys.
 #[wasm_bindgen]
-pub struct UnlockedIdentity(crate::pkcs12::Identity);
+#[derive(Default)]
+pub struct Keyring {
+    next: u32,
+    ids: Vec<(u32, crate::pkcs12::Identity)>,
+}
 
 #[wasm_bindgen]
-impl UnlockedIdentity {
-    /// Unlock a PKCS#12 file with its password.
+impl Keyring {
     #[wasm_bindgen(constructor)]
-    pub fn new(p12: &[u8], password: &str) -> std::result::Result<UnlockedIdentity, JsValue> {
-        crate::pkcs12::import(p12, password).map(UnlockedIdentity).map_err(js_err)
+    pub fn new() -> Keyring {
+        Keyring::default()
     }
 
-    /// Facts of the identity's certificate and chain, as a JSON array (leaf first).
-    #[wasm_bindgen(js_name = certificates)]
-    pub fn certificates(&self) -> std::result::Result<String, JsValue> {
-        let facts: Vec<_> = std::iter::once(&self.0.certificate).chain(self.0.chain.iter()).map(crate::cert::facts::facts).collect();
+    fn get(&self, handle: u32) -> std::result::Result<&crate::pkcs12::Identity, JsValue> {
+        self.ids.iter().find(|(h, _)| *h == handle).map(|(_, i)| i).ok_or_else(|| {
+            js_err(Error::new(crate::error::Code::Usage, "This identity is locked.", "Unlock it again with its passphrase."))
+        })
+    }
+
+    /// Unlock a PKCS#12 file with its password; returns a handle.
+    pub fn unlock(&mut self, p12: &[u8], password: &str) -> std::result::Result<u32, JsValue> {
+        let id = crate::pkcs12::import(p12, password).map_err(js_err)?;
+        self.next = self.next.wrapping_add(1);
+        self.ids.push((self.next, id));
+        Ok(self.next)
+    }
+
+    /// Forget (and zeroize) an unlocked identity.
+    pub fn lock(&mut self, handle: u32) {
+        self.ids.retain(|(h, _)| *h != handle);
+    }
+
+    /// Forget every unlocked identity (idle timeout).
+    #[wasm_bindgen(js_name = lockAll)]
+    pub fn lock_all(&mut self) {
+        self.ids.clear();
+    }
+
+    /// Facts of an identity's certificate and chain, as a JSON array (leaf first).
+    pub fn certificates(&self, handle: u32) -> std::result::Result<String, JsValue> {
+        let id = self.get(handle)?;
+        let facts: Vec<_> = std::iter::once(&id.certificate).chain(id.chain.iter()).map(crate::cert::facts::facts).collect();
         json(&facts)
     }
 
     /// Sign a message (RFC 5322 + MIME): multipart/signed, or opaque signed-data.
     /// `at` is the signing time in seconds since 1970.
-    pub fn sign(&self, message: &[u8], opaque: bool, at: f64) -> std::result::Result<Vec<u8>, JsValue> {
+    pub fn sign(&self, handle: u32, message: &[u8], opaque: bool, at: f64) -> std::result::Result<Vec<u8>, JsValue> {
+        let id = self.get(handle)?;
         let at = if at.is_finite() && at > 0.0 { UnixTime(at as u64) } else { UnixTime(0) };
-        crate::smime::sign_message(message, &self.0, opaque, at, &crate::mime::Limits::default()).map_err(js_err)
+        crate::smime::sign_message(message, id, opaque, at, &crate::mime::Limits::default()).map_err(js_err)
     }
 
-    /// An encrypted PKCS#12 backup of this identity under a new password.
+    /// Open a message with every unlocked identity available for decryption.
+    pub fn open(&self, message: &[u8], options_json: &str) -> std::result::Result<OpenResult, JsValue> {
+        let all: Vec<&crate::pkcs12::Identity> = self.ids.iter().map(|(_, i)| i).collect();
+        open_with(message, options_json, &all)
+    }
+
+    /// An encrypted PKCS#12 backup of an identity under a new password.
     #[wasm_bindgen(js_name = exportBackup)]
-    pub fn export_backup(&self, new_password: &str) -> std::result::Result<Vec<u8>, JsValue> {
-        crate::pkcs12::export_backup(&self.0, new_password, crate::pkcs12::DEFAULT_BACKUP_ITERATIONS).map_err(js_err)
+    pub fn export_backup(&self, handle: u32, new_password: &str) -> std::result::Result<Vec<u8>, JsValue> {
+        crate::pkcs12::export_backup(self.get(handle)?, new_password, crate::pkcs12::DEFAULT_BACKUP_ITERATIONS).map_err(js_err)
     }
 }

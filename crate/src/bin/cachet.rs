@@ -162,7 +162,8 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let message = read_stdin()?;
             let policy = cachet::policy::Policy::standard();
             let limits = cachet::mime::Limits::default();
-            let input = cachet::smime::OpenInput { anchors: &anchors, known: &[], identities: &ids, at: at(&a)?, policy: &policy, limits: &limits };
+            let id_refs: Vec<&cachet::pkcs12::Identity> = ids.iter().collect();
+            let input = cachet::smime::OpenInput { anchors: &anchors, known: &[], identities: &id_refs, at: at(&a)?, policy: &policy, limits: &limits };
             let opened = cachet::smime::open(&message, &input);
             if let (Some(path), Some(content)) = (a.one("--content"), opened.content.as_ref()) {
                 std::fs::write(path, content).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;
