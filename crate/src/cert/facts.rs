@@ -320,7 +320,7 @@ pub fn usability(cert: &Certificate) -> Usability {
     let mut reasons = Vec::new();
     let key = key_info(cert.tbs_certificate().subject_public_key_info());
     let supported_key = match key.algorithm.as_str() {
-        "RSA" => true,
+        "RSA" | "RSASSA-PSS" => true,
         "EC" => matches!(key.curve.as_deref(), Some("P-256") | Some("P-384")),
         _ => false,
     };
@@ -344,8 +344,12 @@ pub fn usability(cert: &Certificate) -> Usability {
     if base && !sign {
         reasons.push("its key usage does not allow digital signatures".into());
     }
-    let encrypt = base && ku_allows_encryption(cert);
-    if base && !encrypt {
+    let pss_only = key.algorithm == "RSASSA-PSS";
+    if base && pss_only {
+        reasons.push("its key is restricted to RSASSA-PSS signatures (RFC 4055), so no one can encrypt to it".into());
+    }
+    let encrypt = base && !pss_only && ku_allows_encryption(cert);
+    if base && !pss_only && !encrypt {
         reasons.push(if key.algorithm == "EC" {
             "its key usage does not allow key agreement, so no one can encrypt to it".into()
         } else {
