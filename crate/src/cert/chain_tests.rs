@@ -2,7 +2,7 @@
 #![allow(clippy::cloned_ref_to_slice_refs)] // owned arrays read better in tests
 
 use super::*;
-use crate::crypto::test_openssl::{have_openssl, TempDir};
+use crate::crypto::test_openssl::{require_openssl, TempDir};
 use der::Decode;
 
 const CA_CNF: &str = "[ca]\ndefault_ca = d\n[d]\ndir = .\ndatabase = index.txt\nnew_certs_dir = newcerts\nserial = serial\n\
@@ -94,9 +94,7 @@ fn std_run(leaf: &Certificate, inters: &[Certificate], anchors: &[Certificate]) 
 
 #[test]
 fn standard_chain_trust_and_anchor_rules() {
-    if !have_openssl("standard_chain_trust_and_anchor_rules") {
-        return;
-    }
+    require_openssl();
     let p = Pki::new("chain-std");
     let (root, inter, leaf) = p.standard();
     let r = std_run(&leaf, &[inter.clone()], &[root.clone()]);
@@ -144,9 +142,7 @@ fn standard_chain_trust_and_anchor_rules() {
 
 #[test]
 fn dates_usage_and_constraints() {
-    if !have_openssl("dates_usage_and_constraints") {
-        return;
-    }
+    require_openssl();
     let p = Pki::new("chain-var");
     let (root, inter, _) = p.standard();
     let i = Some(("inter", "inter"));
@@ -203,9 +199,7 @@ fn dates_usage_and_constraints() {
 
 #[test]
 fn signatures_algorithms_and_precedence() {
-    if !have_openssl("signatures_algorithms_and_precedence") {
-        return;
-    }
+    require_openssl();
     let p = Pki::new("chain-sig");
     let (root, inter, _) = p.standard();
     let anchors = [root.clone()];
@@ -263,9 +257,7 @@ fn signatures_algorithms_and_precedence() {
 
 #[test]
 fn issuer_loop_is_invalid() {
-    if !have_openssl("issuer_loop_is_invalid") {
-        return;
-    }
+    require_openssl();
     let p = Pki::new("chain-loop");
     p.key("a", "rsa:2048");
     p.key("b", "rsa:2048");

@@ -1,7 +1,7 @@
 //! Signatures made by OpenSSL at test time, verified here.
 
 use super::*;
-use crate::crypto::test_openssl::{have_openssl, TempDir};
+use crate::crypto::test_openssl::{require_openssl, TempDir};
 use der::Any;
 
 const MSG: &[u8] = b"Content-Type: text/plain\r\n\r\nHello, signed world.\r\n";
@@ -59,9 +59,7 @@ fn flip(mut v: Vec<u8>, at: usize) -> Vec<u8> {
 
 #[test]
 fn rsa_pkcs1v15_combined_and_plain_oids() {
-    if !have_openssl("rsa_pkcs1v15_combined_and_plain_oids") {
-        return;
-    }
+    require_openssl();
     let k = Keys::new("sig-rsa");
     let spki = k.key("rsa", &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]);
     for (md, d, oid) in [
@@ -111,9 +109,7 @@ fn rsa_pkcs1v15_combined_and_plain_oids() {
 
 #[test]
 fn rsa_pss_any_salt_length() {
-    if !have_openssl("rsa_pss_any_salt_length") {
-        return;
-    }
+    require_openssl();
     let k = Keys::new("sig-pss");
     let spki = k.key("rsa", &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]);
     for (md, d, salt) in [("sha256", DigestAlg::Sha256, 222u8), ("sha256", DigestAlg::Sha256, 32), ("sha384", DigestAlg::Sha384, 0)] {
@@ -145,9 +141,7 @@ fn rsa_pss_any_salt_length() {
 
 #[test]
 fn ecdsa_p256_p384_with_any_digest() {
-    if !have_openssl("ecdsa_p256_p384_with_any_digest") {
-        return;
-    }
+    require_openssl();
     let k = Keys::new("sig-ec");
     let p256 = k.key("p256", &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]);
     let p384 = k.key("p384", &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"]);
@@ -176,9 +170,7 @@ fn ecdsa_p256_p384_with_any_digest() {
 
 #[test]
 fn unsupported_keys_are_named() {
-    if !have_openssl("unsupported_keys_are_named") {
-        return;
-    }
+    require_openssl();
     let k = Keys::new("sig-unsup");
     let p521 = k.key("p521", &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"]);
     let sig = k.sign("p521", "sha512", &[]);
@@ -202,9 +194,7 @@ fn unsupported_keys_are_named() {
 
 #[test]
 fn certificate_signatures_rsa_pss_ec() {
-    if !have_openssl("certificate_signatures_rsa_pss_ec") {
-        return;
-    }
+    require_openssl();
     let d = TempDir::new("sig-cert");
     let cases: [(&str, &[&str], &[&str]); 4] = [
         ("rsa", &["-newkey", "rsa:2048"], &["-sha256"]),

@@ -47,13 +47,14 @@ impl Drop for TempDir {
     }
 }
 
-/// Whether a peer program can be started.
+/// Require a peer program: a peer test never skips its work, it fails and names the package.
 pub fn have(program: &str) -> bool {
-    let ok = Command::new(program).arg("--version").output().is_ok()
-        || Command::new(program).arg("-h").output().is_ok();
-    if !ok {
-        println!("SKIPPED: `{program}` is not installed");
-    }
+    let ok = Command::new(program).arg("--version").output().is_ok() || Command::new(program).arg("-h").output().is_ok();
+    let package = match program {
+        "pk12util" | "certutil" | "cmsutil" => "libnss3-tools",
+        other => other,
+    };
+    assert!(ok, "`{program}` is not installed: install the Debian package {package} (the project's setup script does)");
     ok
 }
 
