@@ -16,8 +16,9 @@ const handlers: Handlers = {
 let ready: Promise<unknown> | null = null;
 
 function load(): Promise<unknown> {
-  ready ??= init({ module_or_path: wasmUrl });
-  return ready;
+  const loading = ready ?? init({ module_or_path: wasmUrl });
+  ready = loading;
+  return loading;
 }
 
 function post(reply: Reply): void {
