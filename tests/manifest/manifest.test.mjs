@@ -23,11 +23,17 @@ test('validates against OfficeAppManifestV1_1.xsd (office-schemas in the shared 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /validates/);
 
-  // The same schema rejects a manifest with a required element removed: the check has teeth.
+  // The same schema rejects an unknown permission level and a missing Id: the check has teeth.
   const broken = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-manifest-')), 'manifest.xml');
   t.after(() => fs.rmSync(path.dirname(broken), { recursive: true, force: true }));
-  fs.writeFileSync(broken, xml.replace(/<Permissions>[^<]*<\/Permissions>/, ''));
-  assert.notEqual(xmllint(['--noout', '--nonet', '--schema', xsd, broken]).status, 0);
+  for (const mutated of [
+    xml.replace('<Permissions>ReadWriteItem</Permissions>', '<Permissions>ReadEverything</Permissions>'),
+    xml.replace(/<Id>[^<]*<\/Id>/, ''),
+  ]) {
+    assert.notEqual(mutated, xml);
+    fs.writeFileSync(broken, mutated);
+    assert.notEqual(xmllint(['--noout', '--nonet', '--schema', xsd, broken]).status, 0);
+  }
 });
 
 test('every resid names a resource of the same VersionOverrides', () => {
