@@ -12,7 +12,7 @@ import { ROOT, have, must, output, run, step } from './run.mjs';
 import { aptInstall } from './system.mjs';
 
 const TARGET = 'wasm32-unknown-unknown';
-const DEBIAN_PACKAGES = ['rustc-web', 'cargo-web', 'rust-web-src', 'lld-19'];
+export const DEBIAN_PACKAGES = ['rustc-web', 'cargo-web', 'rust-web-src', 'lld-19'];
 
 /** The wasm-bindgen version pinned in Cargo.lock (the CLI must match it exactly). */
 export function lockedWasmBindgenVersion() {
@@ -27,22 +27,41 @@ function rustupHasTarget() {
   return installed !== null && installed.split('\n').includes(TARGET);
 }
 
+/** The real system; tests pass a fake with the same shape. */
+export const systemProbe = {
+  forced: () => process.env.CACHET_WASM_TOOLCHAIN,
+  hasRustup: () => have('rustup'),
+  targetInstalled: rustupHasTarget,
+  async addTarget() {
+    step(`Adding the ${TARGET} target with rustup`);
+    return (await run('rustup', ['target', 'add', TARGET])).code === 0;
+  },
+  missingDebianPackages: () => DEBIAN_PACKAGES.filter((p) => output('dpkg-query', ['-W', '-f=${Status}', p]) !== 'install ok installed'),
+  async installDebianPackages(missing) {
+    step(`Installing Debian's wasm-capable Rust: ${missing.join(' ')}`);
+    await aptInstall(missing);
+  },
+};
+
 /**
  * Make sure a wasm32 toolchain exists; returns how to call cargo for the wasm build:
  * `{ route, cargo, env, extraArgs }`.
  */
-export async function ensureWasmToolchain() {
-  const forced = process.env.CACHET_WASM_TOOLCHAIN;
-  if (forced !== 'debian' && have('rustup')) {
-    if (rustupHasTarget()) return rustupRoute();
-    step(`Adding the ${TARGET} target with rustup`);
-    const r = await run('rustup', ['target', 'add', TARGET]);
-    if (r.code === 0 && rustupHasTarget()) return rustupRoute();
+export async function ensureWasmToolchain(probe = systemProbe) {
+  const forced = probe.forced();
+  if (forced !== undefined && forced !== 'rustup' && forced !== 'debian') {
+    throw new Error(`CACHET_WASM_TOOLCHAIN must be "rustup" or "debian", not "${forced}"`);
+  }
+  if (forced !== 'debian' && probe.hasRustup()) {
+    if (probe.targetInstalled()) return rustupRoute();
+    if ((await probe.addTarget()) && probe.targetInstalled()) return rustupRoute();
     if (forced === 'rustup') throw new Error(`rustup target add ${TARGET} failed`);
     console.log(`rustup could not add ${TARGET}; falling back to Debian's rustc-web packages.`);
   } else if (forced === 'rustup') {
     throw new Error('CACHET_WASM_TOOLCHAIN=rustup but rustup is not installed');
   }
+  const missing = probe.missingDebianPackages();
+  if (missing.length > 0) await probe.installDebianPackages(missing);
   return debianRoute();
 }
 
@@ -50,12 +69,8 @@ function rustupRoute() {
   return { route: 'rustup', cargo: 'cargo', env: { ...process.env }, extraArgs: [] };
 }
 
-async function debianRoute() {
-  const missing = DEBIAN_PACKAGES.filter((p) => output('dpkg-query', ['-W', '-f=${Status}', p]) !== 'install ok installed');
-  if (missing.length > 0) {
-    step(`Installing Debian's wasm-capable Rust: ${missing.join(' ')}`);
-    await aptInstall(missing);
-  }
+/** Debian bookworm's rustc-web can build wasm32 only with std built from source and lld-19. */
+function debianRoute() {
   const env = {
     ...process.env,
     PATH: `/usr/bin:${process.env.PATH ?? ''}`,
