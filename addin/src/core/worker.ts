@@ -1,0 +1,63 @@
+// The Web Worker that owns the core's Wasm instance. Keys and message contents handed to the
+// core stay in this worker; the UI thread only sees results. One request at a time, in order.
+/// <reference lib="webworker" />
+import init, * as wasm from '../../pkg/cachet.js';
+import wasmUrl from '../../pkg/cachet_bg.wasm?url';
+import { type CoreApi, type Method, type Reply, type Request, WORKER_ERRORS, toCoreError } from './protocol';
+
+type Handlers = { [M in Method]: (params: CoreApi[M]['params']) => CoreApi[M]['result'] };
+
+/** One line per core export. */
+const handlers: Handlers = {
+  version: () => wasm.version(),
+  certSummary: ({ bytes }) => JSON.parse(wasm.certSummary(bytes)) as CoreApi['certSummary']['result'],
+};
+
+let ready: Promise<unknown> | null = null;
+
+function load(): Promise<unknown> {
+  const loading = ready ?? init({ module_or_path: wasmUrl });
+  ready = loading;
+  return loading;
+}
+
+function post(reply: Reply): void {
+  (self as unknown as DedicatedWorkerGlobalScope).postMessage(reply);
+}
+
+async function handle(req: Request): Promise<void> {
+  try {
+    await load();
+  } catch (e) {
+    ready = null;
+    post({
+      id: req.id,
+      ok: false,
+      error: {
+        code: WORKER_ERRORS.unavailable,
+        message: 'The S/MIME engine could not be loaded.',
+        hint: 'Reload the page. If it keeps failing, your browser may block WebAssembly.',
+        detail: String(e),
+      },
+    });
+    return;
+  }
+  const fn = handlers[req.method] as ((p: unknown) => unknown) | undefined;
+  if (!fn) {
+    post({ id: req.id, ok: false, error: { code: WORKER_ERRORS.unknownMethod, message: 'This page and its engine are out of date with each other.', hint: 'Reload the page.', detail: String(req.method) } });
+    return;
+  }
+  try {
+    post({ id: req.id, ok: true, result: fn(req.params) });
+  } catch (thrown) {
+    const error = toCoreError(thrown);
+    // A trap leaves the instance unusable: load a fresh one for the next request.
+    if (error.code === WORKER_ERRORS.crashed) ready = null;
+    post({ id: req.id, ok: false, error });
+  }
+}
+
+let queue: Promise<void> = Promise.resolve();
+self.addEventListener('message', (ev: MessageEvent<Request>) => {
+  queue = queue.then(() => handle(ev.data));
+});

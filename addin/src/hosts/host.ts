@@ -1,0 +1,32 @@
+// What the UI may ask of the environment it runs in. The UI checks capabilities, never the
+// host's identity: Outlook, Thunderbird and the standalone page each implement this interface.
+
+export interface HostCapabilities {
+  /** The user can drop or pick local files (certificates, .p12, .eml). */
+  localFiles: boolean;
+  /** There is a current message whose raw MIME can be read. */
+  readMessage: boolean;
+  /** There is a message being composed whose body can be replaced. */
+  composeMessage: boolean;
+}
+
+export interface Host {
+  /** Shown in diagnostics only; the UI never branches on it. */
+  readonly label: string;
+  readonly capabilities: HostCapabilities;
+  /** Resolves when the host environment is ready (e.g. Office.onReady). */
+  ready(): Promise<void>;
+  /** The raw MIME of the current message (capabilities.readMessage). */
+  currentMessage?(): Promise<Uint8Array>;
+}
+
+/** A local file chosen or dropped by the user. */
+export interface LocalFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** Read a browser File into bytes. */
+export async function readLocalFile(file: File): Promise<LocalFile> {
+  return { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
+}

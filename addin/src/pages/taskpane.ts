@@ -1,0 +1,20 @@
+// Entry of the Outlook task pane (taskpane.html), read and compose mode.
+import '../ui/style.css';
+import { CoreClient } from '../core/client';
+import { OfficeHost } from '../hosts/office';
+import { certInspector } from '../ui/cert-inspector';
+import { el, replace } from '../ui/dom';
+import { versionLine } from '../ui/version';
+
+const host = new OfficeHost();
+await host.ready();
+const core = new CoreClient();
+const main = document.getElementById('app');
+if (main) {
+  replace(
+    main,
+    host.capabilities.readMessage ? null : el('p', { class: 'notice' }, 'Checking signatures, decrypting, signing and encrypting are not available yet in this version.'),
+    certInspector(core, host.capabilities),
+    versionLine(core),
+  );
+}

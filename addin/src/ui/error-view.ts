@@ -1,0 +1,20 @@
+// Shows a core failure as the user should read it: the message, then what to do.
+import type { CoreError } from '../core/protocol';
+import { CoreFailure } from '../core/client';
+import { el } from './dom';
+
+export function asCoreError(e: unknown): CoreError {
+  if (e instanceof CoreFailure) return e;
+  return { code: 'internal', message: 'Something went wrong.', hint: 'Reload the page and try again.', detail: String(e) };
+}
+
+export function errorView(e: unknown): HTMLElement {
+  const err = asCoreError(e);
+  return el(
+    'div',
+    { class: 'error', role: 'alert', 'data-code': err.code },
+    el('p', { class: 'error-message' }, err.message),
+    err.hint ? el('p', { class: 'error-hint' }, err.hint) : null,
+    err.detail ? el('details', {}, el('summary', {}, 'Technical detail'), el('code', {}, `${err.code}: ${err.detail}`)) : null,
+  );
+}

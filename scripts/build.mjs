@@ -1,0 +1,61 @@
+// The build: core crate -> wasm32 (cargo) -> JS bindings (wasm-bindgen, addin/pkg) -> bundled
+// add-in pages (Vite, dist/). Each step is skipped when its outputs are newer than its inputs.
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { writeIcons } from './icons.mjs';
+import { upToDate } from './lib/fresh.mjs';
+import { ROOT, must, output, step } from './lib/run.mjs';
+import { setup } from './setup.mjs';
+
+const PKG = path.join(ROOT, 'addin', 'pkg');
+const DIST = path.join(ROOT, 'dist');
+
+function targetDir() {
+  const meta = output('cargo', ['metadata', '--format-version', '1', '--no-deps']);
+  if (meta === null) return path.join(ROOT, 'target');
+  return JSON.parse(meta).target_directory;
+}
+
+/** Build everything; `toolchain` comes from setup(). */
+export async function build(toolchain) {
+  const wasm = path.join(targetDir(), 'wasm32-unknown-unknown', 'release', 'cachet.wasm');
+  const rustInputs = ['crate', 'Cargo.toml', 'Cargo.lock'].map((p) => path.join(ROOT, p));
+  if (upToDate([wasm], rustInputs)) {
+    console.log('core wasm: up to date');
+  } else {
+    step(`Building the core for wasm32 (${toolchain.route} toolchain)`);
+    await must(toolchain.cargo, ['build', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'cachet', '--lib', ...toolchain.extraArgs], {
+      env: toolchain.env,
+    });
+  }
+
+  const glue = [path.join(PKG, 'cachet_bg.wasm'), path.join(PKG, 'cachet.js')];
+  if (upToDate(glue, [wasm])) {
+    console.log('wasm-bindgen: up to date');
+  } else {
+    step('Generating JS bindings (wasm-bindgen)');
+    await must('wasm-bindgen', ['--target', 'web', '--remove-name-section', '--remove-producers-section', '--out-dir', PKG, wasm]);
+  }
+
+  writeIcons(path.join(ROOT, 'addin', 'public', 'assets'));
+  const webInputs = ['addin', 'manifest.xml', 'vite.config.ts', 'tsconfig.json', 'package-lock.json'].map((p) => path.join(ROOT, p));
+  if (upToDate([path.join(DIST, 'index.html'), path.join(DIST, 'manifest.xml')], webInputs)) {
+    console.log('add-in bundle: up to date');
+  } else {
+    step('Type-checking and bundling the add-in (tsc, Vite)');
+    const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
+    await must(bin('tsc'), ['--noEmit', '-p', ROOT]);
+    await must(bin('vite'), ['build', '--logLevel', 'warn']);
+    fs.copyFileSync(path.join(ROOT, 'manifest.xml'), path.join(DIST, 'manifest.xml'));
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    await build(await setup());
+  } catch (e) {
+    console.error(`\nBuild failed: ${e.message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,187 @@
+// Dev server: serves the built add-in (dist/) on loopback with the headers the add-in needs
+// (application/wasm, a CSP allowing WebAssembly). Plain node:http(s), no dependencies.
+// Routes (e.g. the future dev mailbox API) are added as { method, path, handle } entries.
+//
+//   node scripts/serve.mjs [--port 3000] [--host 127.0.0.1] [--https]
+//   (CACHET_HTTPS=1 is the same as --https; PORT sets the port)
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { ROOT } from './lib/run.mjs';
+
+export const DIST = path.join(ROOT, 'dist');
+const CERT_DIR = path.join(ROOT, '.cache', 'dev-cert');
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.xml': 'application/xml; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+const OFFICE_JS = 'https://appsforoffice.microsoft.com';
+/** Pages that run inside Outlook and load Office.js from Microsoft's CDN. */
+const OFFICE_PAGES = new Set(['/taskpane.html', '/commands.html', '/dialog.html']);
+
+/** The Content-Security-Policy for a path: WebAssembly allowed, nothing inline, nothing remote. */
+export function csp(urlPath) {
+  const office = OFFICE_PAGES.has(urlPath);
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'wasm-unsafe-eval'${office ? ` ${OFFICE_JS}` : ''}`,
+    "worker-src 'self'",
+    "connect-src 'self'",
+    "img-src 'self'",
+    // Office.js injects style attributes into its own UI.
+    `style-src 'self'${office ? " 'unsafe-inline'" : ''}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+function send(res, status, type, body, extra = {}) {
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', ...extra });
+  res.end(body);
+}
+
+function serveStatic(root, req, res) {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n', { Allow: 'GET, HEAD' });
+    return;
+  }
+  let urlPath;
+  try {
+    urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  } catch {
+    send(res, 400, 'text/plain; charset=utf-8', 'Bad request\n');
+    return;
+  }
+  if (urlPath === '/') urlPath = '/index.html';
+  const file = path.resolve(root, `.${urlPath}`);
+  if (!file.startsWith(root + path.sep) || urlPath.includes('\0')) {
+    send(res, 403, 'text/plain; charset=utf-8', 'Forbidden\n');
+    return;
+  }
+  fs.readFile(file, (err, data) => {
+    if (err) {
+      send(res, 404, 'text/plain; charset=utf-8', `Not found: ${urlPath}\n`);
+      return;
+    }
+    const type = MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+    const headers = { 'Referrer-Policy': 'no-referrer' };
+    if (type.startsWith('text/html')) headers['Content-Security-Policy'] = csp(urlPath);
+    send(res, 200, type, req.method === 'HEAD' ? undefined : data, headers);
+  });
+}
+
+/**
+ * A request handler: `routes` first ({ method, path: string | RegExp, handle(req, res, match) }),
+ * then static files from `root`.
+ */
+export function handler({ root = DIST, routes = [] } = {}) {
+  const absRoot = path.resolve(root);
+  return (req, res) => {
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    for (const route of routes) {
+      if (route.method && route.method !== req.method) continue;
+      const match = typeof route.path === 'string' ? (route.path === pathname ? [pathname] : null) : route.path.exec(pathname);
+      if (match) {
+        Promise.resolve(route.handle(req, res, match)).catch((e) => {
+          if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `Internal error: ${e.message}\n`);
+          else res.end();
+        });
+        return;
+      }
+    }
+    serveStatic(absRoot, req, res);
+  };
+}
+
+/** A self-signed certificate for localhost (created once, kept in a git-ignored folder). */
+export function devCertificate() {
+  const key = path.join(CERT_DIR, 'localhost-key.pem');
+  const cert = path.join(CERT_DIR, 'localhost.pem');
+  if (!fs.existsSync(key) || !fs.existsSync(cert)) {
+    fs.mkdirSync(CERT_DIR, { recursive: true });
+    const r = spawnSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '397',
+      '-keyout', key, '-out', cert, '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+      '-addext', 'extendedKeyUsage=serverAuth',
+    ], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl could not create the localhost certificate: ${r.stderr}`);
+  }
+  return { key: fs.readFileSync(key), cert: fs.readFileSync(cert), certPath: cert };
+}
+
+/** Create (not start) the server. */
+export function createDevServer({ root = DIST, routes = [], tls = null } = {}) {
+  const h = handler({ root, routes });
+  return tls ? https.createServer({ key: tls.key, cert: tls.cert }, h) : http.createServer(h);
+}
+
+/** Start listening; resolves to the server's base URL. */
+export function listen(server, { host = '127.0.0.1', port = 3000 } = {}) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const addr = server.address();
+      const scheme = server instanceof https.Server ? 'https' : 'http';
+      const name = scheme === 'https' && host === '127.0.0.1' ? 'localhost' : host;
+      resolve(`${scheme}://${name}:${addr.port}`);
+    });
+  });
+}
+
+function parseArgs(argv) {
+  const opts = { host: '127.0.0.1', port: Number(process.env.PORT ?? 3000), https: process.env.CACHET_HTTPS === '1' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--https') opts.https = true;
+    else if (a === '--port') opts.port = Number(argv[++i]);
+    else if (a === '--host') opts.host = argv[++i];
+    else throw new Error(`unknown option ${a} (use --port N, --host H, --https)`);
+  }
+  return opts;
+}
+
+export async function serve(argv = []) {
+  const opts = parseArgs(argv);
+  if (!fs.existsSync(path.join(DIST, 'index.html'))) {
+    throw new Error('dist/ is empty: run "npm start" (or "npm run build") first');
+  }
+  const tls = opts.https ? devCertificate() : null;
+  const url = await listen(createDevServer({ tls }), opts);
+  console.log(`\nCachet is served at ${url}/`);
+  console.log(`  standalone page:   ${url}/index.html`);
+  console.log(`  Outlook task pane: ${url}/taskpane.html`);
+  console.log(`  manifest:          ${url}/manifest.xml`);
+  if (tls) {
+    console.log(`\nThe certificate is self-signed (${path.relative(ROOT, tls.certPath)}). Trust it in your OS or browser`);
+    console.log('once, or Outlook will refuse to load the add-in.');
+  }
+  console.log('\nSideload into Outlook (needs --https; the manifest points at https://localhost:3000):');
+  console.log('  Outlook on the web or new Outlook: Settings > Get add-ins > My add-ins >');
+  console.log('  Custom add-ins > Add a custom add-in > Add from file... > choose manifest.xml.');
+  console.log('  Classic Outlook for Windows/Mac: Get Add-ins > My add-ins > Add a custom add-in > Add from file.');
+  console.log('\nPress Ctrl+C to stop.');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  serve(process.argv.slice(2)).catch((e) => {
+    console.error(`Cannot start the dev server: ${e.message}`);
+    process.exit(1);
+  });
+}

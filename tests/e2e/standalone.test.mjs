@@ -1,0 +1,113 @@
+// End to end: the built standalone page in the system chromium (headless), served by our dev
+// server on a free loopback port, with every non-loopback request blocked and recorded.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { createDevServer, listen } from '../../scripts/serve.mjs';
+import { ROOT, openssl, opensslFacts, sharedFile } from '../shared.mjs';
+
+const CHROMIUM = process.env.CACHET_CHROMIUM ?? '/usr/bin/chromium';
+/** Exactly these flags; Playwright itself adds only --user-data-dir and the pipe it talks over. */
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const RESULTS = path.join(ROOT, 'test-results');
+
+let server, baseUrl, context, page, userDataDir;
+const blocked = [];
+const consoleErrors = [];
+
+function isLoopback(url) {
+  const u = new URL(url);
+  if (u.protocol === 'data:' || u.protocol === 'blob:') return true;
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'index.html')), 'dist/ is built (npm test builds it first)');
+  server = createDevServer();
+  baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
+  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    ignoreAllDefaultArgs: true,
+    args: FLAGS,
+    viewport: { width: 900, height: 1000 },
+    timeout: 60_000,
+  });
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (isLoopback(url)) return route.continue();
+    blocked.push(url);
+    return route.abort('blockedbyclient');
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  fs.mkdirSync(RESULTS, { recursive: true });
+});
+
+after(async () => {
+  await context?.close();
+  await new Promise((r) => (server ? server.close(r) : r()));
+  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+});
+
+test('the standalone page loads the core in its worker and shows the version', async () => {
+  const res = await page.goto(`${baseUrl}/`);
+  assert.equal(res.status(), 200);
+  assert.match(res.headers()['content-security-policy'] ?? '', /script-src 'self' 'wasm-unsafe-eval'/);
+  const version = page.locator('#core-version');
+  await version.filter({ hasText: 'S/MIME engine version' }).waitFor({ timeout: 30_000 });
+  const cargo = fs.readFileSync(path.join(ROOT, 'crate', 'Cargo.toml'), 'utf8');
+  assert.equal(await version.textContent(), `S/MIME engine version ${cargo.match(/^version = "([^"]+)"/m)[1]}`);
+});
+
+test('a certificate chosen with the file input is summarised by the core', async (t) => {
+  const p12 = sharedFile(t, 'corpus/thunderbird-comm-central/smime/Alice.p12');
+  if (!p12) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-e2e-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const pem = path.join(dir, 'alice.pem');
+  openssl(['pkcs12', '-in', p12, '-passin', 'pass:nss', '-nokeys', '-clcerts', '-out', pem]);
+  const ref = opensslFacts(pem, 'PEM');
+
+  await page.getByLabel('Choose a certificate file (PEM or DER)').setInputFiles(pem);
+  const card = page.locator('article.cert');
+  await card.waitFor({ timeout: 30_000 });
+  assert.equal(await card.locator('h3').textContent(), ref.commonName);
+  assert.match(await card.locator('[data-field="subject"]').textContent(), new RegExp(ref.commonName));
+  const emails = (await card.locator('[data-field="emails"] li').allTextContents()).map((s) => s.toLowerCase());
+  assert.ok(emails.includes('alice@example.com'), `e-mails shown: ${emails}`);
+  assert.equal(await card.locator('[data-field="sha256"]').textContent(), ref.sha256);
+  assert.match(await card.locator('[data-field="key"]').textContent(), new RegExp(`RSA, ${ref.bits} bits`));
+  await page.screenshot({ path: path.join(RESULTS, 'standalone-certificate.png'), fullPage: true });
+});
+
+test('a bad file shows the error message and hint, and the page keeps working', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-e2e-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const bad = path.join(dir, 'notes.pem');
+  fs.writeFileSync(bad, 'Meeting notes, not a certificate.\n');
+  await page.getByLabel('Choose a certificate file (PEM or DER)').setInputFiles(bad);
+  const alert = page.getByRole('alert');
+  await alert.waitFor({ timeout: 30_000 });
+  assert.equal(await alert.getAttribute('data-code'), 'bad-certificate');
+  assert.equal(await alert.locator('.error-message').textContent(), 'This file is not a certificate Cachet can read.');
+  assert.match(await alert.locator('.error-hint').textContent(), /PEM or DER/);
+  assert.equal(await page.locator('article.cert').count(), 0, 'the previous summary is gone');
+  await page.screenshot({ path: path.join(RESULTS, 'standalone-error.png'), fullPage: true });
+
+  // The worker survived: a good certificate right after works.
+  const ca = sharedFile(t, 'corpus/thunderbird-comm-central/smime/TestCA.pem');
+  if (!ca) return;
+  await page.getByLabel('Choose a certificate file (PEM or DER)').setInputFiles(ca);
+  await page.locator('article.cert h3', { hasText: 'NSS Test CA (RSA)' }).waitFor({ timeout: 30_000 });
+});
+
+test('no request left the machine and the page logged no errors', () => {
+  assert.deepEqual(blocked, [], `blocked non-loopback requests: ${blocked.join(', ')}`);
+  assert.deepEqual(consoleErrors, []);
+});

@@ -1,0 +1,106 @@
+// The dev server: content types (application/wasm), the CSP that allows WebAssembly, no path
+// traversal, added routes, and HTTPS with the generated localhost certificate.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { createDevServer, csp, devCertificate, listen } from '../../scripts/serve.mjs';
+
+let root, server, base;
+
+before(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-serve-'));
+  fs.mkdirSync(path.join(root, 'assets'));
+  fs.writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>t</title>');
+  fs.writeFileSync(path.join(root, 'taskpane.html'), '<!doctype html><title>t</title>');
+  fs.writeFileSync(path.join(root, 'assets', 'core.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+  fs.writeFileSync(path.join(root, 'assets', 'app.js'), 'export {};\n');
+  fs.writeFileSync(path.join(path.dirname(root), 'cachet-serve-secret.txt'), 'TOP-SECRET-CONTENT');
+  const routes = [{ method: 'GET', path: /^\/api\/echo\/(\w+)$/, handle: (req, res, m) => res.end(m[1]) }];
+  server = createDevServer({ root, routes });
+  base = await listen(server, { port: 0 });
+});
+
+after(() => {
+  server.close();
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(path.join(path.dirname(root), 'cachet-serve-secret.txt'), { force: true });
+});
+
+test('serves pages with a CSP that allows WebAssembly and nothing remote', async () => {
+  assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const r = await fetch(`${base}/`);
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get('content-type'), 'text/html; charset=utf-8');
+  const policy = r.headers.get('content-security-policy');
+  assert.match(policy, /script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+  assert.doesNotMatch(policy, /https:|'unsafe-inline'|'unsafe-eval'/);
+  assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+});
+
+test('Office pages may load Office.js from Microsoft, and only those pages', async () => {
+  const r = await fetch(`${base}/taskpane.html`);
+  assert.match(r.headers.get('content-security-policy'), /script-src 'self' 'wasm-unsafe-eval' https:\/\/appsforoffice\.microsoft\.com/);
+  assert.doesNotMatch(csp('/index.html'), /appsforoffice/);
+});
+
+test('content types: application/wasm for .wasm, JavaScript for .js', async () => {
+  const w = await fetch(`${base}/assets/core.wasm`);
+  assert.equal(w.headers.get('content-type'), 'application/wasm');
+  assert.deepEqual([...new Uint8Array(await w.arrayBuffer())].slice(0, 4), [0, 0x61, 0x73, 0x6d]);
+  const j = await fetch(`${base}/assets/app.js`);
+  assert.equal(j.headers.get('content-type'), 'text/javascript; charset=utf-8');
+});
+
+/** GET with the path sent exactly as given (fetch would normalise ".."). */
+function rawGet(p) {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    http.get({ hostname, port, path: p }, (res) => {
+      let b = '';
+      res.on('data', (d) => (b += d));
+      res.on('end', () => resolve({ status: res.statusCode, body: b }));
+    }).on('error', reject);
+  });
+}
+
+test('no file outside the served folder, 404 for missing files, 405 for POST', async () => {
+  for (const p of ['/../cachet-serve-secret.txt', '/assets/../../cachet-serve-secret.txt', '/%2e%2e/cachet-serve-secret.txt', '/..%2fcachet-serve-secret.txt']) {
+    const r = await rawGet(p);
+    assert.ok([403, 404].includes(r.status), `raw ${p} gave ${r.status}`);
+    assert.doesNotMatch(r.body, /TOP-SECRET-CONTENT/);
+  }
+  for (const p of ['/../cachet-serve-secret.txt', '/%2e%2e/cachet-serve-secret.txt', '/assets/%2e%2e/%2e%2e/cachet-serve-secret.txt']) {
+    const r = await fetch(`${base}${p}`);
+    assert.ok([403, 404].includes(r.status), `${p} gave ${r.status}`);
+    assert.doesNotMatch(await r.text(), /TOP-SECRET-CONTENT/);
+  }
+  assert.equal((await fetch(`${base}/nope.html`)).status, 404);
+  assert.equal((await fetch(`${base}/index.html`, { method: 'POST' })).status, 405);
+});
+
+test('added routes answer before static files', async () => {
+  assert.equal(await (await fetch(`${base}/api/echo/hello`)).text(), 'hello');
+});
+
+test('HTTPS with a generated localhost certificate', async (t) => {
+  const tls = devCertificate();
+  const s = createDevServer({ root, tls });
+  const url = await listen(s, { port: 0 });
+  t.after(() => s.close());
+  assert.match(url, /^https:\/\/localhost:\d+$/);
+  const port = new URL(url).port;
+  const body = await new Promise((resolve, reject) => {
+    https.get({ host: '127.0.0.1', servername: 'localhost', port, path: '/', ca: tls.cert }, (res) => {
+      const cert = res.socket.getPeerCertificate();
+      let b = '';
+      res.on('data', (d) => (b += d));
+      res.on('end', () => resolve({ status: res.statusCode, b, cert }));
+    }).on('error', reject);
+  });
+  assert.equal(body.status, 200);
+  assert.match(body.cert.subjectaltname, /DNS:localhost/);
+});
