@@ -172,7 +172,10 @@ export async function serve(argv = []) {
     console.log(`\nThe certificate is self-signed (${path.relative(ROOT, tls.certPath)}). Trust it in your OS or browser`);
     console.log('once, or Outlook will refuse to load the add-in.');
   }
-  console.log('\nSideload into Outlook (needs --https; the manifest points at https://localhost:3000):');
+  if (!tls || opts.port !== 3000) {
+    console.log('\nNote: manifest.xml points at https://localhost:3000; sideloading needs --https on port 3000.');
+  }
+  console.log('\nSideload into Outlook:');
   console.log('  Outlook on the web or new Outlook: Settings > Get add-ins > My add-ins >');
   console.log('  Custom add-ins > Add a custom add-in > Add from file... > choose manifest.xml.');
   console.log('  Classic Outlook for Windows/Mac: Get Add-ins > My add-ins > Add a custom add-in > Add from file.');

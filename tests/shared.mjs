@@ -1,4 +1,4 @@
-// Test helpers: where the shared corpus lives, and running openssl as the reference peer.
+// Shared test code: where the shared corpus lives, and running openssl as the reference peer.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
