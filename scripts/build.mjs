@@ -17,6 +17,19 @@ function targetDir() {
   return JSON.parse(meta).target_directory;
 }
 
+/**
+ * dist/launchevent.js: the OnMessageSend and command handlers as one classic script (IIFE, no
+ * imports), at a stable name, for classic Outlook's JavaScript-only event runtime.
+ */
+export async function buildLaunchEvent(outDir = DIST) {
+  const { build: esbuild } = await import('esbuild');
+  await esbuild({
+    entryPoints: [path.join(ROOT, 'addin', 'src', 'pages', 'launchevent.ts')],
+    bundle: true, format: 'iife', target: 'es2017', minify: true, logLevel: 'warn',
+    outfile: path.join(outDir, 'launchevent.js'),
+  });
+}
+
 /** Build everything; `toolchain` comes from setup(). */
 export async function build(toolchain) {
   const wasm = path.join(targetDir(), 'wasm32-unknown-unknown', 'release', 'cachet.wasm');
@@ -47,6 +60,7 @@ export async function build(toolchain) {
     const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
     await must(bin('tsc'), ['--noEmit', '-p', ROOT]);
     await must(bin('vite'), ['build', '--logLevel', 'warn']);
+    await buildLaunchEvent();
     fs.copyFileSync(path.join(ROOT, 'manifest.xml'), path.join(DIST, 'manifest.xml'));
   }
 }

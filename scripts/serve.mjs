@@ -33,6 +33,9 @@ const MIME = {
 };
 
 const OFFICE_JS = 'https://appsforoffice.microsoft.com';
+/** Microsoft Graph and the Entra sign-in endpoint (Office pages only: sending and reading mail). */
+const GRAPH = 'https://graph.microsoft.com';
+const LOGIN = 'https://login.microsoftonline.com';
 /** Pages that run inside Outlook and load Office.js from Microsoft's CDN. */
 const OFFICE_PAGES = new Set(['/taskpane.html', '/commands.html', '/dialog.html']);
 
@@ -43,7 +46,7 @@ export function csp(urlPath) {
     "default-src 'self'",
     `script-src 'self' 'wasm-unsafe-eval'${office ? ` ${OFFICE_JS}` : ''}`,
     "worker-src 'self'",
-    "connect-src 'self'",
+    `connect-src 'self'${office ? ` ${GRAPH} ${LOGIN}` : ''}`,
     "img-src 'self'",
     // Office.js injects style attributes into its own UI.
     `style-src 'self'${office ? " 'unsafe-inline'" : ''}`,
