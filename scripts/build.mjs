@@ -25,7 +25,7 @@ export async function buildLaunchEvent(outDir = DIST) {
   const { build: esbuild } = await import('esbuild');
   await esbuild({
     entryPoints: [path.join(ROOT, 'addin', 'src', 'pages', 'launchevent.ts')],
-    bundle: true, format: 'iife', target: 'es2017', minify: true, logLevel: 'warn',
+    bundle: true, format: 'iife', target: 'es2017', minify: true, logLevel: 'warning',
     outfile: path.join(outDir, 'launchevent.js'),
   });
 }
