@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeIcons } from './icons.mjs';
+import { productionManifest } from './manifest.mjs';
 import { upToDate } from './lib/fresh.mjs';
 import { ROOT, must, output, step } from './lib/run.mjs';
 import { setup } from './setup.mjs';
@@ -61,7 +62,8 @@ export async function build(toolchain) {
     await must(bin('tsc'), ['--noEmit', '-p', ROOT]);
     await must(bin('vite'), ['build', '--logLevel', 'warn']);
     await buildLaunchEvent();
-    fs.copyFileSync(path.join(ROOT, 'manifest.xml'), path.join(DIST, 'manifest.xml'));
+    const xml = fs.readFileSync(path.join(ROOT, 'manifest.xml'), 'utf8');
+    fs.writeFileSync(path.join(DIST, 'manifest.xml'), productionManifest(xml, process.env.CACHET_ORIGIN || undefined));
   }
 }
 
