@@ -140,7 +140,7 @@ test('POST /me/messages with MIME creates a draft (201 with id)', async () => {
   assert.equal((await folder('bob@example.org', 'inbox')).filter((m) => m.subject === 'draft').length, 0);
 });
 
-test('GraphClient against the dev mailbox: sendMime, list, getMime, createDraft, delete, errors', async () => {
+test('GraphClient against the dev mailbox: sendMime, list, getMime, createDraft, delete, permanentDelete, errors', async () => {
   const client = (a) => new graph.GraphClient({ baseUrl: `${base}/`, token: async () => `dev:${a}` });
   const kim = client('kim@example.org');
   const bytes = new Uint8Array(Buffer.from(message({ from: 'Kim <kim@example.org>', to: 'lee@example.org', subject: 'via client' }) + 'é'.repeat(40000)));
@@ -154,6 +154,10 @@ test('GraphClient against the dev mailbox: sendMime, list, getMime, createDraft,
   assert.deepEqual((await kim.list('drafts')).map((m) => m.id), [draft]);
   await kim.delete(draft);
   assert.equal((await kim.list('drafts')).length, 0);
+  const second = await kim.createDraft(bytes);
+  await kim.permanentDelete(second);
+  assert.equal((await kim.list('drafts')).length, 0);
+  await assert.rejects(kim.permanentDelete(second), (e) => e.status === 404);
   await assert.rejects(kim.delete(draft), (e) => e instanceof graph.GraphError && e.status === 404 && e.code === 'ErrorItemNotFound');
   const nobody = new graph.GraphClient({ baseUrl: base, token: async () => 'not-dev' });
   await assert.rejects(nobody.list('inbox'), (e) => e.status === 401 && e.code === 'InvalidAuthenticationToken');

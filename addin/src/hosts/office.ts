@@ -4,7 +4,7 @@
 // Sign/Encrypt choice (sessionData), sending the finished MIME through Graph sendMail, then
 // deleting the autosaved plaintext draft and closing the compose window.
 import { envelopes, type ComposeAttachment, type ComposeChoice, type ComposeFields, type Host, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
-import type { GraphClient } from './graph';
+import { GraphError, type GraphClient } from './graph';
 import { call, field, fromBase64, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
 import { readChoice, writeChoice } from './office-choice';
 
@@ -188,7 +188,11 @@ export class OfficeHost implements Host {
     let draftDeleted = false;
     try {
       const id = this.restId(await this.draftId(item));
-      await graph.delete(id);
+      // Permanently: a plain DELETE would leave the plaintext in Deleted Items.
+      await graph.permanentDelete(id).catch(async (e: unknown) => {
+        if (e instanceof GraphError && (e.status === 400 || e.status === 404 || e.status === 405)) await graph.delete(id);
+        else throw e;
+      });
       draftDeleted = true;
     } catch {
       // The draft stays in Drafts; the UI tells the user to delete it.
