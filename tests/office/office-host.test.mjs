@@ -132,7 +132,7 @@ test('compose → send through Graph: recipients decrypt and verify (openssl, Ca
   });
   const host = new officeMod.OfficeHost({ office, graph: graphFor('alice') });
   await host.ready();
-  assert.deepEqual(host.capabilities, { localFiles: true, readMessage: false, composeMessage: true, sendMime: true });
+  assert.deepEqual(host.capabilities, { localFiles: true, readMessage: false, composeMessage: true, sendMessage: true });
 
   // The fields as the user typed them, with In-Reply-To read from the saved draft through Graph.
   const fields = await host.composeFields();
@@ -203,8 +203,10 @@ test('read: getAsFileAsync, else Graph $value with the REST id, else a ReadUnava
   const a = readOffice({ user: people.alice, itemId: `ews:${id}`, file: eml.toString('base64') });
   const hostA = new officeMod.OfficeHost({ office: a.office, graph: null });
   await hostA.ready();
-  assert.deepEqual(hostA.capabilities, { localFiles: true, readMessage: true, composeMessage: false, sendMime: false });
+  assert.deepEqual(hostA.capabilities, { localFiles: true, readMessage: true, composeMessage: false, sendMessage: false });
   assert.deepEqual(Buffer.from(await hostA.currentMessage()), eml);
+  assert.equal(hostA.userAddress(), 'alice@example.org');
+  assert.match(hostA.notices().join(' '), /export a backup in the certificate panel/);
 
   // getAsFileAsync fails (as reported for some protected items) or gives nothing: Graph answers.
   for (const file of [new Error('Internal error'), '']) {

@@ -8,8 +8,8 @@ export interface HostCapabilities {
   readMessage: boolean;
   /** There is a message being composed whose body can be replaced. */
   composeMessage: boolean;
-  /** The host can send a finished (signed/encrypted) MIME message itself (`sendComposed`). */
-  sendMime?: boolean;
+  /** Complete MIME messages built by the core can be sent (e.g. Graph sendMail): `sendMime`, `sendComposed`. */
+  sendMessage: boolean;
 }
 
 /** A mailbox: display name (may be empty) and address. */
@@ -61,13 +61,16 @@ export interface ComposeChoice {
  */
 export type SecureBuilder = (fields: ComposeFields) => Promise<Uint8Array>;
 
-export interface SendOutcome {
-  /** How many messages were sent (1 + one per Bcc recipient). */
-  sent: number;
+export interface ComposeFinish {
   /** The autosaved plaintext draft was deleted. */
   draftDeleted: boolean;
   /** The compose window was closed (false when the host could not close it: the user should). */
   closed: boolean;
+}
+
+export interface SendOutcome extends ComposeFinish {
+  /** How many messages were sent (1 + one per Bcc recipient). */
+  sent: number;
 }
 
 export interface Host {
@@ -78,14 +81,22 @@ export interface Host {
   ready(): Promise<void>;
   /** The raw MIME of the current message (capabilities.readMessage). */
   currentMessage?(): Promise<Uint8Array>;
+  /** Facts about this host that the UI shows the user (e.g. where identities are kept). */
+  notices?(): string[];
+  /** The address the user sends from, when the host knows it. */
+  userAddress?(): string | null;
+  /** Send a complete MIME message; the host keeps a copy in Sent Items (capabilities.sendMessage). */
+  sendMime?(mime: Uint8Array): Promise<void>;
+  /** After sending: discard the plaintext draft of the compose window and close it. */
+  finishCompose?(): Promise<ComposeFinish>;
   /** The fields of the message being composed (capabilities.composeMessage). */
   composeFields?(): Promise<ComposeFields>;
   /** The Sign/Encrypt choice of the message being composed (shared with the ribbon commands). */
   composeChoice?(): Promise<ComposeChoice>;
   setComposeChoice?(choice: ComposeChoice): Promise<void>;
   /**
-   * Send the message being composed as built by `secure` (capabilities.sendMime), then
-   * discard the plaintext draft and close the compose window.
+   * Send the message being composed as built by `secure` (capabilities.sendMessage), one
+   * message per envelope, then discard the plaintext draft and close the compose window.
    */
   sendComposed?(secure: SecureBuilder): Promise<SendOutcome>;
 }

@@ -3,7 +3,7 @@
 // ($value), else the user drops the .eml. Compose: the fields the user typed (Office.js), the
 // Sign/Encrypt choice (sessionData), sending the finished MIME through Graph sendMail, then
 // deleting the autosaved plaintext draft and closing the compose window.
-import { envelopes, type ComposeAttachment, type ComposeChoice, type ComposeFields, type Host, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
+import { envelopes, type ComposeAttachment, type ComposeFinish, type ComposeChoice, type ComposeFields, type Host, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
 import { GraphError, type GraphClient } from './graph';
 import { call, field, fromBase64, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
 import { readChoice, writeChoice } from './office-choice';
@@ -32,7 +32,7 @@ const address = (d: EmailAddressDetails | undefined): MailAddress => ({ name: d?
 
 export class OfficeHost implements Host {
   readonly label = 'Outlook';
-  readonly capabilities = { localFiles: true, readMessage: false, composeMessage: false, sendMime: false };
+  readonly capabilities = { localFiles: true, readMessage: false, composeMessage: false, sendMessage: false };
   private office: OfficeLike | undefined;
   private readonly graph: GraphClient | null;
 
@@ -53,7 +53,7 @@ export class OfficeHost implements Host {
     const composing = typeof item.saveAsync === 'function' && item.body !== undefined;
     this.capabilities.readMessage = !composing && reading;
     this.capabilities.composeMessage = composing;
-    this.capabilities.sendMime = composing && this.graph !== null && typeof item.closeAsync === 'function';
+    this.capabilities.sendMessage = composing && this.graph !== null && typeof item.closeAsync === 'function';
   }
 
   private item(): OfficeItem {
@@ -177,7 +177,6 @@ export class OfficeHost implements Host {
   async sendComposed(secure: SecureBuilder): Promise<SendOutcome> {
     const graph = this.graph;
     if (!graph) throw new Error('Sending needs Microsoft Graph, which is not configured.');
-    const item = this.item();
     const fields = await this.composeFields();
     const plan = envelopes(fields);
     if (plan.length === 0) throw new Error('The message has no recipient.');
@@ -185,8 +184,36 @@ export class OfficeHost implements Host {
     const messages: Uint8Array[] = [];
     for (const env of plan) messages.push(await secure(env));
     for (const m of messages) await graph.sendMime(m);
+    return { sent: messages.length, ...(await this.finishCompose()) };
+  }
+
+  /**
+   * Each Outlook client (Outlook on the web in each browser profile, the new Outlook, Outlook
+   * on Mac) gives the add-in its own partitioned storage: identities unlocked in one are not
+   * in the others. The certificate panel's backup export and import moves them.
+   */
+  notices(): string[] {
+    return [
+      'Each Outlook (on the web in each browser, the new Outlook, Outlook on Mac) keeps its own copy of your identities. ' +
+        'To use an identity in another Outlook, export a backup in the certificate panel here and import it there.',
+    ];
+  }
+
+  userAddress(): string | null {
+    return this.office?.context.mailbox.userProfile?.emailAddress || null;
+  }
+
+  async sendMime(mime: Uint8Array): Promise<void> {
+    if (!this.graph) throw new Error('Sending needs Microsoft Graph, which is not configured.');
+    await this.graph.sendMime(mime);
+  }
+
+  async finishCompose(): Promise<ComposeFinish> {
+    const graph = this.graph;
+    const item = this.item();
     let draftDeleted = false;
     try {
+      if (!graph) throw new Error('Microsoft Graph is not configured');
       const id = this.restId(await this.draftId(item));
       // Permanently: a plain DELETE would leave the plaintext in Deleted Items.
       await graph.permanentDelete(id).catch(async (e: unknown) => {
@@ -197,6 +224,8 @@ export class OfficeHost implements Host {
     } catch {
       // The draft stays in Drafts; the UI tells the user to delete it.
     }
+    // Undocumented: how Outlook treats a compose window whose draft was deleted; closeAsync may
+    // prompt the user to save again. The outcome says whether it closed.
     let closed = false;
     if (item.closeAsync) {
       try {
@@ -206,7 +235,7 @@ export class OfficeHost implements Host {
         closed = false;
       }
     }
-    return { sent: messages.length, draftDeleted, closed };
+    return { draftDeleted, closed };
   }
 }
 
