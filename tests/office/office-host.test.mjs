@@ -143,6 +143,7 @@ test('compose → send through Graph: recipients decrypt and verify (openssl, Ca
   assert.equal(fields.html, '<p>The figures are attached.</p>');
   assert.equal(fields.inReplyTo, '<orig-1@example.org>');
   assert.deepEqual(Buffer.from(fields.attachments[0].bytes), attachment);
+  assert.equal(fields.attachments[0].contentType, 'application/pdf', 'compose-mode attachments get a type from their name');
 
   // The Sign/Encrypt choice lives in the item's sessionData, shared with the ribbon commands.
   await host.setComposeChoice({ sign: true, encrypt: true });
@@ -180,6 +181,14 @@ test('compose → send through Graph: recipients decrypt and verify (openssl, Ca
   // Sent Items has both messages; the plaintext draft is gone.
   assert.equal((await graphFor('alice').list('sentitems')).length, 2);
   assert.deepEqual(await graphFor('alice').list('drafts'), []);
+});
+
+test('a cloud attachment (a link) is refused: it could not be signed or encrypted', async () => {
+  const { office } = composeOffice({ user: people.alice, to: [['', people.bob.address]], attachments: [{ name: 'plan.docx', content: 'https://files.example.org/plan.docx', format: 'url' }] });
+  const host = new officeMod.OfficeHost({ office, graph: null });
+  await host.ready();
+  assert.equal(host.capabilities.sendMessage, false, 'no Graph, no sending');
+  await assert.rejects(host.composeFields(), /plan\.docx.*cloud/);
 });
 
 test('nothing is sent when building one envelope fails', async () => {

@@ -17,7 +17,10 @@ export interface EmailAddressDetails {
 export interface AttachmentDetails {
   id: string;
   name: string;
+  /** Read mode only (and deprecated there); compose mode has none. */
   contentType?: string;
+  /** The Content-ID of an inline attachment (Outlook on the web and the new Outlook). */
+  contentId?: string;
   isInline: boolean;
   attachmentType?: string;
   size?: number;

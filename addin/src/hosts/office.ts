@@ -140,7 +140,7 @@ export class OfficeHost implements Host {
     for (const a of list) {
       const c = await call<AttachmentContent>('getAttachmentContentAsync', (cb) => item.getAttachmentContentAsync?.(a.id, cb));
       let bytes: Uint8Array;
-      let contentType = a.contentType || 'application/octet-stream';
+      let contentType = a.contentType || typeByExtension(a.name);
       if (c.format === 'base64') bytes = fromBase64(c.content);
       else if (c.format === 'eml') {
         bytes = new TextEncoder().encode(c.content);
@@ -152,7 +152,7 @@ export class OfficeHost implements Host {
         // A cloud attachment (a link): it cannot be signed or encrypted with the message.
         throw new Error(`The attachment "${a.name}" is a link to a file in the cloud; attach a copy of the file instead.`);
       }
-      out.push({ name: a.name, contentType, bytes, inline: a.isInline, contentId: a.isInline ? a.name : null });
+      out.push({ name: a.name, contentType, bytes, inline: a.isInline, contentId: a.isInline ? (a.contentId || a.name) : null });
     }
     return out;
   }
@@ -237,6 +237,20 @@ export class OfficeHost implements Host {
     }
     return { draftDeleted, closed };
   }
+}
+
+const TYPES: Record<string, string> = {
+  pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', txt: 'text/plain',
+  htm: 'text/html', html: 'text/html', csv: 'text/csv', zip: 'application/zip', xml: 'application/xml', eml: 'message/rfc822',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+};
+
+/** A content type from a file name (compose-mode attachments come without one). */
+export function typeByExtension(name: string): string {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase() ?? '';
+  return TYPES[ext] ?? 'application/octet-stream';
 }
 
 /** True when the bytes start with a header field (name ":"), as a MIME message does. */
