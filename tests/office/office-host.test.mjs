@@ -269,3 +269,21 @@ test('launchevent.js builds as one classic script with the handlers', async () =
   new Function('Office', js)({ actions: { associate: (n) => associated.push(n) } });
   assert.deepEqual(associated.sort(), ['cachetToggleEncrypt', 'cachetToggleSign', 'onMessageSendHandler']);
 });
+
+test('Graph selection: dev mailbox on the page origin with dev:<user>, NAA with a client id, none otherwise', async () => {
+  const { officeGraph, GRAPH_ORIGIN, GRAPH_SCOPES } = await importTs('addin/src/hosts/office-graph.ts');
+  const { office } = readOffice({ user: people.bob, itemId: 'ews:x', file: '' });
+  assert.equal(officeGraph(office, {}, ''), null);
+  assert.equal(officeGraph(office, {}, '?graph=dev', 'https://cachet.example.org'), null, '?graph=dev is ignored off loopback');
+  assert.equal(officeGraph(office, { graph: 'dev' }, '?graph=other', base), null, 'on loopback the URL switch wins over the build setting');
+  // ?graph=dev on the URL or VITE_CACHET_GRAPH=dev: the dev mailbox, as the Outlook user.
+  for (const [env, search] of [[{ graph: 'dev' }, ''], [{}, '?graph=dev']]) {
+    const g = officeGraph(office, env, search, base);
+    await graphFor('alice').sendMime(new Uint8Array(Buffer.from('From: alice@example.org\r\nTo: bob@example.org\r\nSubject: sel\r\n\r\nx')));
+    assert.ok((await g.list('inbox')).some((m) => m.subject === 'sel'));
+  }
+  const naa = officeGraph(office, { clientId: '00000000-0000-0000-0000-000000000001' }, '', base);
+  assert.ok(naa !== null);
+  assert.equal(naa.baseUrl, GRAPH_ORIGIN);
+  assert.deepEqual(GRAPH_SCOPES, ['Mail.Send', 'Mail.ReadWrite']);
+});

@@ -2,7 +2,7 @@
 //  - Production: https://graph.microsoft.com with a token from MSAL nested app authentication
 //    (NAA: Outlook brokers the sign-in; scopes Mail.Send and Mail.ReadWrite), for the Entra app
 //    registration whose client id is built in as VITE_CACHET_CLIENT_ID.
-//  - Development and tests: VITE_CACHET_GRAPH=dev (or ?graph=dev on the task pane URL) uses the
+//  - Development and tests: VITE_CACHET_GRAPH=dev (or ?graph=dev on a loopback task pane URL) uses the
 //    dev mailbox of the dev server on the page's own origin, as `Bearer dev:<user's address>`.
 import { GraphClient, type TokenProvider } from './graph';
 import type { OfficeLike } from './office-api';
@@ -28,11 +28,18 @@ export function naaTokenProvider(clientId: string): TokenProvider {
 }
 
 /** The Graph client for the Outlook task pane, or null when none is configured. */
-export function officeGraph(office: OfficeLike | undefined, env: { graph?: string | undefined; clientId?: string | undefined }, search = ''): GraphClient | null {
-  const mode = new URLSearchParams(search).get('graph') ?? env.graph ?? '';
+export function officeGraph(
+  office: OfficeLike | undefined,
+  env: { graph?: string | undefined; clientId?: string | undefined },
+  search = '',
+  origin: string = globalThis.location?.origin ?? '',
+): GraphClient | null {
+  // The URL switch is honoured on a loopback origin only (development); builds use env.graph.
+  const local = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(origin);
+  const mode = (local ? new URLSearchParams(search).get('graph') : null) ?? env.graph ?? '';
   if (mode === 'dev') {
     return new GraphClient({
-      baseUrl: globalThis.location?.origin ?? '',
+      baseUrl: origin,
       token: async () => `dev:${office?.context.mailbox.userProfile.emailAddress ?? ''}`,
     });
   }
