@@ -1,4 +1,4 @@
-// Test helper: import a TypeScript module of the add-in under Node by bundling it with esbuild
+// For tests: import a TypeScript module of the add-in under Node by bundling it with esbuild
 // (a dependency of vite) into a temporary ES module. No type checking here: `npm run typecheck`.
 import fs from 'node:fs';
 import os from 'node:os';
