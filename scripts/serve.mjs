@@ -1,6 +1,7 @@
 // Dev server: serves the built add-in (dist/) on loopback with the headers the add-in needs
 // (application/wasm, a CSP allowing WebAssembly). Plain node:http(s), no dependencies.
-// Routes (e.g. the future dev mailbox API) are added as { method, path, handle } entries.
+// Routes are added as { method, path, handle } entries; `serve` mounts the dev mailbox
+// (scripts/devmail.mjs, a local subset of Microsoft Graph) under /v1.0/me/.
 //
 //   node scripts/serve.mjs [--port 3000] [--host 127.0.0.1] [--https]
 //   (CACHET_HTTPS=1 is the same as --https; PORT sets the port)
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { ROOT } from './lib/run.mjs';
+import { devMailRoutes, mailboxRoot } from './devmail.mjs';
 
 export const DIST = path.join(ROOT, 'dist');
 const CERT_DIR = path.join(ROOT, '.cache', 'dev-cert');
@@ -31,6 +33,9 @@ const MIME = {
 };
 
 const OFFICE_JS = 'https://appsforoffice.microsoft.com';
+/** Microsoft Graph and the Entra sign-in endpoint (Office pages only: sending and reading mail). */
+const GRAPH = 'https://graph.microsoft.com';
+const LOGIN = 'https://login.microsoftonline.com';
 /** Pages that run inside Outlook and load Office.js from Microsoft's CDN. */
 const OFFICE_PAGES = new Set(['/taskpane.html', '/commands.html', '/dialog.html']);
 
@@ -41,7 +46,7 @@ export function csp(urlPath) {
     "default-src 'self'",
     `script-src 'self' 'wasm-unsafe-eval'${office ? ` ${OFFICE_JS}` : ''}`,
     "worker-src 'self'",
-    "connect-src 'self'",
+    `connect-src 'self'${office ? ` ${GRAPH} ${LOGIN}` : ''}`,
     "img-src 'self'",
     // Office.js injects style attributes into its own UI.
     `style-src 'self'${office ? " 'unsafe-inline'" : ''}`,
@@ -163,11 +168,12 @@ export async function serve(argv = []) {
     throw new Error('dist/ is empty: run "npm start" (or "npm run build") first');
   }
   const tls = opts.https ? devCertificate() : null;
-  const url = await listen(createDevServer({ tls }), opts);
+  const url = await listen(createDevServer({ tls, routes: devMailRoutes() }), opts);
   console.log(`\nCachet is served at ${url}/`);
   console.log(`  standalone page:   ${url}/index.html`);
   console.log(`  Outlook task pane: ${url}/taskpane.html`);
   console.log(`  manifest:          ${url}/manifest.xml`);
+  console.log(`  dev mailbox:       ${url}/v1.0/me/... (Authorization: Bearer dev:<address>), stored in ${path.relative(ROOT, mailboxRoot()) || mailboxRoot()}`);
   if (tls) {
     console.log(`\nThe certificate is self-signed (${path.relative(ROOT, tls.certPath)}). Trust it in your OS or browser`);
     console.log('once, or Outlook will refuse to load the add-in.');

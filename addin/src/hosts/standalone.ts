@@ -4,7 +4,7 @@ import type { Host } from './host';
 
 export class StandaloneHost implements Host {
   readonly label = 'standalone page';
-  readonly capabilities = { localFiles: true, readMessage: false, composeMessage: false };
+  readonly capabilities = { localFiles: true, readMessage: false, composeMessage: false, sendMessage: false };
 
   ready(): Promise<void> {
     return Promise.resolve();
