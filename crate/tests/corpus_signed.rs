@@ -143,6 +143,176 @@ const THUNDERBIRD: &[Case] = &[
     tb("thunderbird-comm-central/browser-smime-data/nested-sigs.eml", Some("tampered"), &[l("tampered", "kaie@kuix.de", "SHA-512")], ""),
 ];
 
+// ---------------------------------------------------------------------------------------
+// 1b. Stale 2019 NSS outputs: raw signed data without mail headers, Alice's 2019
+//     certificate (2019-07-03..2024-07-03) whose CA is not in the corpus. Expected: the
+//     signatures verify, the chain does not (valid-unknown-ca, weak-algorithm for SHA-1).
+
+const STALE_AT: &str = "2020-01-01T00:00:00Z";
+const A19: &str = "Alice@example.com";
+
+const fn stale(file: &'static str, input: Input, status: &'static str, layers: &'static [L]) -> Case {
+    Case { file, input, trust: TB_TRUST, at: STALE_AT, status: Some(status), layers, why: "" }
+}
+
+const STALE: &[Case] = &[
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.dsig.SHA1.multipart", Input::Headerless(A19), "weak-algorithm", &[ls("weak-algorithm", A19, "SHA-1", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.dsig.SHA256.multipart", Input::Headerless(A19), "valid-unknown-ca", &[ls("valid-unknown-ca", A19, "SHA-256", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.dsig.SHA384.multipart", Input::Headerless(A19), "valid-unknown-ca", &[ls("valid-unknown-ca", A19, "SHA-384", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.dsig.SHA512.multipart", Input::Headerless(A19), "valid-unknown-ca", &[ls("valid-unknown-ca", A19, "SHA-512", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.dsig.SHA1.multipart.mismatch-econtent", Input::Headerless(A19), "tampered", &[ls("tampered", A19, "SHA-1", "digest-mismatch")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.dsig.SHA256.multipart.mismatch-econtent", Input::Headerless(A19), "tampered", &[ls("tampered", A19, "SHA-256", "digest-mismatch")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.dsig.SHA384.multipart.mismatch-econtent", Input::Headerless(A19), "tampered", &[ls("tampered", A19, "SHA-384", "digest-mismatch")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.dsig.SHA512.multipart.mismatch-econtent", Input::Headerless(A19), "tampered", &[ls("tampered", A19, "SHA-512", "digest-mismatch")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.sig.SHA1.opaque", Input::Headerless(A19), "weak-algorithm", &[ls("weak-algorithm", A19, "SHA-1", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.sig.SHA256.opaque", Input::Headerless(A19), "valid-unknown-ca", &[ls("valid-unknown-ca", A19, "SHA-256", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.sig.SHA384.opaque", Input::Headerless(A19), "valid-unknown-ca", &[ls("valid-unknown-ca", A19, "SHA-384", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.sig.SHA512.opaque", Input::Headerless(A19), "valid-unknown-ca", &[ls("valid-unknown-ca", A19, "SHA-512", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.mime.dsig.SHA1", Input::DetachedFile("thunderbird-comm-central/smime/stale-2019-intermediates/alice.mime", A19), "weak-algorithm", &[ls("weak-algorithm", A19, "SHA-1", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.mime.dsig.SHA256", Input::DetachedFile("thunderbird-comm-central/smime/stale-2019-intermediates/alice.mime", A19), "valid-unknown-ca", &[ls("valid-unknown-ca", A19, "SHA-256", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.mime.dsig.SHA384", Input::DetachedFile("thunderbird-comm-central/smime/stale-2019-intermediates/alice.mime", A19), "valid-unknown-ca", &[ls("valid-unknown-ca", A19, "SHA-384", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.mime.dsig.SHA512", Input::DetachedFile("thunderbird-comm-central/smime/stale-2019-intermediates/alice.mime", A19), "valid-unknown-ca", &[ls("valid-unknown-ca", A19, "SHA-512", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.textplain.sig.SHA1", Input::Opaque(A19), "weak-algorithm", &[ls("weak-algorithm", A19, "SHA-1", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.textplain.sig.SHA256", Input::Opaque(A19), "valid-unknown-ca", &[ls("valid-unknown-ca", A19, "SHA-256", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.textplain.sig.SHA384", Input::Opaque(A19), "valid-unknown-ca", &[ls("valid-unknown-ca", A19, "SHA-384", "good")]),
+    stale("thunderbird-comm-central/smime/stale-2019-intermediates/alice.textplain.sig.SHA512", Input::Opaque(A19), "valid-unknown-ca", &[ls("valid-unknown-ca", A19, "SHA-512", "good")]),
+];
+
+// ---------------------------------------------------------------------------------------
+// 3/2. draft-ireland-examples-cms objects on the RFC 9216 keys (rfc9216-lamps-samples).
+//      Certificates valid 2019/2020..2052.
+
+const LAMPS_TRUST: &[&str] = &[
+    "rfc9216-lamps-samples/certs/Sample_LAMPS_RSA_Certification_Authority.selfsigned.pem",
+    "rfc9216-lamps-samples/certs/Sample_LAMPS_Ed25519_Certification_Authority.selfsigned.pem",
+];
+const LAMPS_AT: &str = "2026-06-01T00:00:00Z";
+const ED25519_WHY: &str = "Ed25519 (RFC 8419) is valid upstream; Cachet does not implement Ed25519 (SPEC 4 lists RSA and ECDSA P-256/P-384): the signature check is 'unsupported' and the CA's Ed25519 signature on Carlos' certificate cannot be checked, an invalid path shown as wrong-usage (see the NOTE at DSA_WHY). Never green.";
+
+const fn lamps(file: &'static str, input: Input, status: &'static str, layers: &'static [L], why: &'static str) -> Case {
+    Case { file, input, trust: LAMPS_TRUST, at: LAMPS_AT, status: Some(status), layers, why }
+}
+
+const IRELAND: &[Case] = &[
+    lamps("ireland-examples-cms/signedByAliceRSA.p7m", Input::Opaque("alice@smime.example"), "valid", &[ls("valid", "alice@smime.example", "SHA-256", "good")], ""),
+    lamps("ireland-examples-cms/signedByAliceRSAPSS.p7m", Input::Opaque("alice@smime.example"), "valid", &[ls("valid", "alice@smime.example", "SHA-256", "good")], ""),
+    lamps("ireland-examples-cms/signedByCarlosEd25519.p7m", Input::Opaque("carlos@smime.example"), "wrong-usage", &[ls("wrong-usage", "carlos@smime.example", "SHA-512", "unsupported")], ED25519_WHY),
+    lamps("ireland-examples-cms/signedByCarlosDetached.p7m", Input::DetachedText("This is some sample content.", "carlos@smime.example"), "wrong-usage", &[ls("wrong-usage", "carlos@smime.example", "SHA-512", "unsupported")], ED25519_WHY),
+];
+
+// ---------------------------------------------------------------------------------------
+// 4. RFC 4134 examples: Carl's RSA and DSA roots, certificates 1999..2039, RSA-1024 and
+//    DSA-1024 keys, SHA-1 everywhere.
+
+const RFC4134_TRUST: &[&str] = &["rfc4134-examples/CarlRSASelf.cer", "rfc4134-examples/CarlDSSSelf.cer"];
+const RFC4134_AT: &str = "2026-06-01T00:00:00Z";
+const DSA_WHY: &str = "Valid upstream; Cachet does not implement DSA (SPEC 4 lists RSA and ECDSA): the signer's signature check is 'unsupported' (weak-algorithm) and Carl's DSA signature on Alice's certificate cannot be checked either, which path validation reports as an invalid path, shown as wrong-usage.";
+// NOTE: an invalid path (PathStatus::Invalid) is mapped to wrong-usage by cms::verify; for a
+// certificate signed with an algorithm Cachet does not implement (DSA, Ed25519) the user
+// reads "certificate not meant for e-mail signing", which is not the reason. Left as is
+// (never green either way); the lead should decide whether these become weak-algorithm.
+const RSA1024_WHY: &str = "Valid upstream; RSA-1024 keys and SHA-1 are weak-algorithm in Cachet (SPEC 4): verified but never green.";
+const ALICE_DSS: &str = "AliceDSS@example.com";
+const ALICE_RSA: &str = "AliceRSA@example.com";
+
+const fn rfc4134(file: &'static str, input: Input, status: &'static str, layers: &'static [L], why: &'static str) -> Case {
+    Case { file, input, trust: RFC4134_TRUST, at: RFC4134_AT, status: Some(status), layers, why }
+}
+
+const RFC4134: &[Case] = &[
+    rfc4134("rfc4134-examples/4.1.bin", Input::Opaque(ALICE_DSS), "wrong-usage", &[ls("wrong-usage", ALICE_DSS, "SHA-1", "unsupported")], DSA_WHY),
+    rfc4134("rfc4134-examples/4.2.bin", Input::Opaque(ALICE_RSA), "weak-algorithm", &[ls("weak-algorithm", ALICE_RSA, "SHA-1", "good")], RSA1024_WHY),
+    rfc4134("rfc4134-examples/4.3.bin", Input::DetachedFile("rfc4134-examples/ExContent.bin", ALICE_DSS), "wrong-usage", &[ls("wrong-usage", ALICE_DSS, "SHA-1", "unsupported")], DSA_WHY),
+    rfc4134("rfc4134-examples/4.4.bin", Input::Opaque(ALICE_DSS), "wrong-usage", &[ls("wrong-usage", ALICE_DSS, "SHA-1", "unsupported")], DSA_WHY),
+    rfc4134("rfc4134-examples/4.5.bin", Input::Opaque(ALICE_RSA), "weak-algorithm", &[ls("weak-algorithm", ALICE_RSA, "SHA-1", "good")], RSA1024_WHY),
+    rfc4134("rfc4134-examples/4.6.bin", Input::Opaque(ALICE_DSS), "address-mismatch", &[ls("address-mismatch", ALICE_DSS, "SHA-1", "unsupported")], "Two DSA signers, Alice and Diane (whose certificate inherits its DSA parameters): each is reported; Diane's certificate does not match the From (Alice), so the headline, the worst signer, is address-mismatch. DSA itself is not implemented (see DSA_WHY)."),
+    rfc4134("rfc4134-examples/4.7.bin", Input::Opaque(ALICE_DSS), "wrong-usage", &[ls("wrong-usage", ALICE_DSS, "SHA-1", "unsupported")], "Signer found by subjectKeyIdentifier (Alice's DSA certificate); DSA is not implemented (see DSA_WHY)."),
+    rfc4134("rfc4134-examples/4.8.eml", Input::Eml, "address-mismatch", &[ls("address-mismatch", ALICE_DSS, "SHA-1", "unsupported")], "From is aliceDss@examples.com (sic) while the certificate says AliceDSS@example.com; and DSA is not implemented."),
+    rfc4134("rfc4134-examples/4.9.eml", Input::Eml, "address-mismatch", &[ls("address-mismatch", ALICE_DSS, "SHA-1", "unsupported")], "From is aliceDss@examples.com (sic) while the certificate says AliceDSS@example.com; and DSA is not implemented."),
+    rfc4134("rfc4134-examples/4.10.bin", Input::Opaque(ALICE_DSS), "wrong-usage", &[ls("wrong-usage", ALICE_DSS, "SHA-1", "unsupported")], DSA_WHY),
+    rfc4134("rfc4134-examples/4.11.bin", Input::CertsOnly, "unsigned", &[], ""),
+];
+
+// ---------------------------------------------------------------------------------------
+// 5. Bouncy Castle mail tests (LF line endings, canonicalised by `open`). No trust anchor
+//    is published for most; each is validated at its signingTime.
+
+const fn bc(file: &'static str, input: Input, trust: &'static [&'static str], at: &'static str, status: &'static str, layers: &'static [L], why: &'static str) -> Case {
+    Case { file, input, trust, at, status: Some(status), layers, why }
+}
+
+const BC_ROOT: &[&str] = &["bouncycastle-mail/validator.root.crt"];
+const ARMIN: &str = "arminha@student.ethz.ch";
+const MD5_WHY: &str = "SignedMailValidator: the 2006 certificates are signed with MD5, which Cachet refuses (SPEC 4), so the path is weak-algorithm whatever else the test is about; the specific problem is still in the path details (see the cert::chain corpus tests).";
+
+const AS2_WHY: &str = "AS2 over HTTP, signature part in binary transfer: the signature verifies, as Bouncy Castle says; the trading-partner certificate has no e-mail address, so against the From it is address-mismatch (and SHA-1 is weak).";
+// NOTE: brokenEnv.message is a lone application/pkcs7-signature (a detached signature with no
+// content) as the whole message. Upstream expects it rejected as malformed; Cachet does not
+// treat a top-level pkcs7-signature as S/MIME and reports the message unsigned (nothing green).
+// Left as is; whether to call it malformed instead is for the lead.
+const BROKEN_ENV_WHY: &str = "Upstream: rejected as malformed. Cachet: a lone signature part is not an S/MIME layer, so the message is unsigned; never green either way.";
+
+const BOUNCYCASTLE: &[Case] = &[
+    bc("bouncycastle-mail/3nnn_smime.eml", Input::Eml, &[], "2015-03-11T13:36:43Z", "valid-unknown-ca", &[ls("valid-unknown-ca", "bruce_hoff@hotmail.com", "SHA-256", "good")], "Disputed upstream: Bouncy Castle's test says the signature does not verify, OpenSSL says valid over the CRLF-canonical bytes; Cachet agrees with OpenSSL."),
+    bc("bouncycastle-mail/circular.eml", Input::Eml, &[], "2007-04-03T06:56:26Z", "wrong-usage", &[ls("wrong-usage", "armin@privasphere.com", "SHA-1", "good")], "Signature valid, path invalid (the issuers form a loop): Cachet's invalid path is wrong-usage."),
+    bc("bouncycastle-mail/extra-nl.eml", Input::Eml, &[], "2009-09-08T06:45:17Z", "address-mismatch", &[ls("address-mismatch", "test@example.com", "SHA-1", "good")], "Signature valid upstream; the From (martijn@djigzo.com) is not the certificate's address (test@example.com)."),
+    bc("bouncycastle-mail/multi-alternative.eml", Input::Eml, &[], "2008-04-09T08:28:28Z", "weak-algorithm", &[ls("weak-algorithm", "edifact@landenergie.de", "SHA-1", "good")], "Signature valid upstream; SHA-1 is weak-algorithm in Cachet and no trust anchor is published."),
+    bc("bouncycastle-mail/openssl-signed-sha256-non-default-salt-length.eml", Input::Eml, &[], "2017-05-04T09:17:35Z", "valid-unknown-ca", &[ls("valid-unknown-ca", "test@example.com", "SHA-256", "good")], ""),
+    bc("bouncycastle-mail/qp-soft-break.eml", Input::Eml, &[], "2007-07-06T10:35:25Z", "weak-algorithm", &[ls("weak-algorithm", "martijn@izecom.com", "SHA-1", "good")], "Signature valid upstream; SHA-1 is weak-algorithm in Cachet."),
+    bc("bouncycastle-mail/quotable.message", Input::Eml, &[], "2006-08-15T14:12:31Z", "weak-algorithm", &[ls("weak-algorithm", ARMIN, "SHA-1", "good")], "Signature valid upstream (self-signed signer, no root); SHA-1 and RSA-1024 are weak-algorithm in Cachet."),
+    bc("bouncycastle-mail/embeddedmulti.message", Input::Eml, &[], "2007-01-17T12:18:12Z", "weak-algorithm", &[ls("weak-algorithm", "hauser@acm.org", "SHA-1", "good")], "Signature valid upstream; SHA-1 is weak-algorithm in Cachet."),
+    bc("bouncycastle-mail/basicAS2.message", Input::Http, &[], "2003-02-17T21:01:00Z", "address-mismatch", &[ls("address-mismatch", "", "SHA-1", "good")], AS2_WHY),
+    bc("bouncycastle-mail/rawAS2.message", Input::Http, &[], "2003-02-17T21:01:00Z", "address-mismatch", &[ls("address-mismatch", "", "SHA-1", "good")], AS2_WHY),
+    bc("bouncycastle-mail/brokenEnv.message", Input::Eml, &[], "2026-06-01T00:00:00Z", "unsigned", &[], BROKEN_ENV_WHY),
+    bc("bouncycastle-mail/attachonly.eml", Input::Eml, &[], "2026-06-01T00:00:00Z", "unsigned", &[], ""),
+    bc("bouncycastle-mail/validator.validMail.eml", Input::Eml, BC_ROOT, "2006-09-04T09:36:14Z", "weak-algorithm", &[ls("weak-algorithm", ARMIN, "SHA-1", "good")], MD5_WHY),
+    bc("bouncycastle-mail/validator.keyUsage.eml", Input::Eml, BC_ROOT, "2006-08-28T12:52:38Z", "weak-algorithm", &[ls("weak-algorithm", ARMIN, "SHA-1", "good")], MD5_WHY),
+    bc("bouncycastle-mail/validator.extKeyUsage.eml", Input::Eml, BC_ROOT, "2006-08-28T15:01:37Z", "weak-algorithm", &[ls("weak-algorithm", ARMIN, "SHA-1", "good")], MD5_WHY),
+    bc("bouncycastle-mail/validator.noEmail.eml", Input::Eml, BC_ROOT, "2006-08-28T15:02:56Z", "address-mismatch", &[ls("address-mismatch", "", "SHA-1", "good")], ""),
+    bc("bouncycastle-mail/validator.notYetValid.eml", Input::Eml, BC_ROOT, "2006-08-28T15:04:01Z", "weak-algorithm", &[ls("weak-algorithm", ARMIN, "SHA-1", "good")], MD5_WHY),
+    bc("bouncycastle-mail/validator.expired.eml", Input::Eml, BC_ROOT, "2006-09-01T09:08:35Z", "weak-algorithm", &[ls("weak-algorithm", ARMIN, "SHA-1", "good")], MD5_WHY),
+    bc("bouncycastle-mail/validator.revoked.eml", Input::Eml, BC_ROOT, "2006-09-01T10:49:05Z", "weak-algorithm", &[ls("weak-algorithm", ARMIN, "SHA-1", "good")], "Revoked upstream with validator.revoked.crl; Cachet does not check CRLs, and the MD5-signed path is weak-algorithm anyway."),
+    bc("bouncycastle-mail/validator.shortKey.eml", Input::Eml, BC_ROOT, "2006-08-28T15:05:26Z", "weak-algorithm", &[ls("weak-algorithm", ARMIN, "SHA-1", "unsupported")], "Valid with a warning upstream; a 512-bit RSA key is refused by Cachet's policy (weak-algorithm, the signature is not checked)."),
+    bc("bouncycastle-mail/validator.longValidity.eml", Input::Eml, BC_ROOT, "2006-09-01T12:01:23Z", "weak-algorithm", &[ls("weak-algorithm", ARMIN, "SHA-1", "good")], MD5_WHY),
+];
+
+// ---------------------------------------------------------------------------------------
+// 6. MimeKit: a real Thunderbird 24 message (2013), StartCom chain (expired, distrusted).
+
+const MIMEKIT: &[Case] = &[Case {
+    file: "mimekit/thunderbird-signed.eml.txt",
+    input: Input::Eml,
+    trust: &["mimekit/StartComCertificationAuthority.crt"],
+    at: "2013-11-02T20:28:04Z",
+    status: Some("weak-algorithm"),
+    layers: &[ls("weak-algorithm", "fejj@gnome.org", "SHA-1", "good")],
+    why: "Validated at its signing time with StartCom as anchor: the signature and the chain hold, SHA-1 makes it weak-algorithm (today the chain is expired and StartCom distrusted).",
+}];
+
+// ---------------------------------------------------------------------------------------
+// 7. OpenSSL test messages.
+
+const OPENSSL: &[Case] = &[
+    Case {
+        file: "openssl/smime-eml/SignedInvalidMappingFromanyPolicyTest7.eml",
+        input: Input::Eml,
+        trust: &["nist-pkits-smime/certs/TrustAnchorRootCertificate.crt"],
+        at: "2026-06-01T00:00:00Z",
+        status: Some("address-mismatch"),
+        layers: &[ls("address-mismatch", "", "SHA-256", "good")],
+        why: "",
+    },
+    Case {
+        file: "openssl/smime-eml-upstream/pkcs7-empty-digest-set.eml",
+        input: Input::Eml,
+        trust: &[],
+        at: "2026-06-01T00:00:00Z",
+        status: Some("address-mismatch"),
+        layers: &[ls("address-mismatch", "", "SHA-256", "good")],
+        why: "",
+    },
+];
+
 /// Files in no table here because their signature, if any, is inside an encryption layer,
 /// or they are enveloped only: covered by the decryption tests.
 const DECRYPTION: &[&str] = &[
@@ -315,4 +485,34 @@ fn run_table(test: &str, cases: &[Case]) {
 #[test]
 fn thunderbird_nss_messages() {
     run_table("thunderbird_nss_messages", THUNDERBIRD);
+}
+
+#[test]
+fn nss_2019_raw_outputs() {
+    run_table("nss_2019_raw_outputs", STALE);
+}
+
+#[test]
+fn ireland_examples_on_rfc9216_keys() {
+    run_table("ireland_examples_on_rfc9216_keys", IRELAND);
+}
+
+#[test]
+fn rfc4134_examples() {
+    run_table("rfc4134_examples", RFC4134);
+}
+
+#[test]
+fn bouncycastle_mail() {
+    run_table("bouncycastle_mail", BOUNCYCASTLE);
+}
+
+#[test]
+fn mimekit_thunderbird_24() {
+    run_table("mimekit_thunderbird_24", MIMEKIT);
+}
+
+#[test]
+fn openssl_messages() {
+    run_table("openssl_messages", OPENSSL);
 }
