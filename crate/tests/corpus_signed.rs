@@ -457,7 +457,8 @@ fn check(corpus: &Path, case: &Case) -> Result<serde_json::Value, String> {
     if wrong.is_empty() {
         Ok(r)
     } else {
-        Err(format!("{}: {}\n{}", case.file, wrong.join("; "), summary(&r)))
+        let why = if case.why.is_empty() { String::new() } else { format!("\n  (expected verdict and why: {})", case.why) };
+        Err(format!("{}: {}\n{}{why}", case.file, wrong.join("; "), summary(&r)))
     }
 }
 
@@ -606,4 +607,80 @@ fn openssl_pkits_policy_mapping_message_fails_path_validation() {
     let chain = r["layers"][0]["signers"][0]["chain"]["status"].as_str().unwrap_or("none");
     assert_ne!(chain, "trusted", "{}", summary(&r));
     assert_eq!(chain, "invalid", "{}", summary(&r));
+}
+
+/// signedByAliceAndCarlosNoCerts.p7m: two signers (RSA and Ed25519) and no certificates
+/// inside; valid upstream "if certs supplied externally". Through the library, with the
+/// signers' certificates as known (untrusted) certificates, as the add-in's contact store.
+#[test]
+fn ireland_two_signers_without_certificates() {
+    use cachet::cert::facts::parse_certificates;
+    let Some(corpus) = corpus("ireland_two_signers_without_certificates") else { return };
+    let cert = |rel: &str| parse_certificates(&read(&corpus, rel)).unwrap();
+    let anchors: Vec<_> = LAMPS_TRUST.iter().flat_map(|t| cert(t)).collect();
+    let known: Vec<_> = ["rfc9216-lamps-samples/certs/alice@smime.example.sig.pem", "rfc9216-lamps-samples/certs/carlos@smime.example.sig.pem"].iter().flat_map(|t| cert(t)).collect();
+    let msg = wrap_opaque("alice@smime.example", &read(&corpus, "ireland-examples-cms/signedByAliceAndCarlosNoCerts.p7m"), "signed-data");
+    let (policy, limits) = (cachet::policy::Policy::standard(), cachet::mime::Limits::default());
+    let at = cachet::time::UnixTime::parse_rfc3339(LAMPS_AT).unwrap();
+    let open_with = |known: &[x509_cert::Certificate]| {
+        let input = cachet::smime::OpenInput { anchors: &anchors, known, identities: &[], at, policy: &policy, limits: &limits };
+        serde_json::to_value(cachet::smime::open(&msg, &input).report).unwrap()
+    };
+    // Without the certificates: neither signature can be checked.
+    let r = open_with(&[]);
+    assert_eq!(status(&r), "no-signer", "{}", summary(&r));
+    let signers = r["layers"][0]["signers"].as_array().unwrap();
+    assert_eq!(signers.len(), 2);
+    assert!(signers.iter().all(|s| s["signature"] == "no-certificate"), "{}", summary(&r));
+    // With them: Alice (RSA) is valid; Carlos (Ed25519, not implemented) cannot be checked
+    // and is not the From address, so the headline, the worst signer, is address-mismatch.
+    let r = open_with(&known);
+    let signers = r["layers"][0]["signers"].as_array().unwrap();
+    let by = |email: &str| signers.iter().find(|s| s["certificate"]["emails"][0] == email).unwrap_or_else(|| panic!("no signer {email}: {}", summary(&r)));
+    let (alice, carlos) = (by("alice@smime.example"), by("carlos@smime.example"));
+    assert_eq!((alice["status"].as_str(), alice["signature"].as_str(), alice["digest_algorithm"].as_str()), (Some("valid"), Some("good"), Some("SHA-256")), "{}", summary(&r));
+    assert_eq!(alice["chain"]["status"], "trusted");
+    assert_eq!((carlos["signature"].as_str(), carlos["digest_algorithm"].as_str()), (Some("unsupported"), Some("SHA-512")), "{}", summary(&r));
+    assert_eq!(status(&r), "address-mismatch", "{}", summary(&r));
+}
+
+/// Every corpus file is in a table, in the PKITS folder, in the decryption or not-signed
+/// lists, or is key/certificate material: a file added to the corpus fails here until it
+/// gets an expected verdict.
+#[test]
+fn every_corpus_file_is_covered() {
+    let Some(corpus) = corpus("every_corpus_file_is_covered") else { return };
+    let tables: [&[Case]; 7] = [THUNDERBIRD, STALE, IRELAND, RFC4134, BOUNCYCASTLE, MIMEKIT, OPENSSL];
+    let mut covered: Vec<&str> = tables.iter().flat_map(|t| t.iter().map(|c| c.file)).collect();
+    covered.push("ireland-examples-cms/signedByAliceAndCarlosNoCerts.p7m"); // ireland_two_signers_without_certificates
+    let mut files = Vec::new();
+    let mut dirs = vec![corpus.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                files.push(p.strip_prefix(&corpus).unwrap().to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    files.sort();
+    let mut missing = Vec::new();
+    for f in &files {
+        let known = covered.contains(&f.as_str())
+            || DECRYPTION.contains(&f.as_str())
+            || NOT_SIGNED.iter().any(|(n, _)| n == f)
+            || f.starts_with("nist-pkits-smime/smime/Signed")
+            || is_material(f);
+        if !known {
+            missing.push(f.clone());
+        }
+    }
+    // Each listed file exists (the lists do not rot silently).
+    for f in covered.iter().chain(DECRYPTION).chain(NOT_SIGNED.iter().map(|(n, _)| n)) {
+        assert!(files.iter().any(|x| x == f), "{f} is listed but not in the corpus");
+    }
+    assert!(missing.is_empty(), "corpus files without an expected verdict:\n{}", missing.join("\n"));
+    assert!(files.len() >= 600, "the README lists about 652 files, found {}", files.len());
 }
