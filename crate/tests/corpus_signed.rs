@@ -55,7 +55,7 @@ struct Case {
     at: &'static str,
     /// Headline status; None when a later (encrypted) layer decides it: only the layers are checked.
     status: Option<&'static str>,
-    /// The first layers, outer first.
+    /// The layers, outer first: all of them when `status` is given, else the first ones.
     layers: &'static [L],
     /// Why Cachet's verdict differs from the upstream expectation ("" when it agrees).
     why: &'static str,
@@ -302,6 +302,11 @@ const OPENSSL: &[Case] = &[
         layers: &[ls("address-mismatch", "", "SHA-256", "good")],
         why: "",
     },
+    // NOTE: SignedData.digestAlgorithms is an empty SET. Upstream (OpenSSL) expects a graceful
+    // rejection ("Verification failure"); RFC 5652 5.1 allows zero elements ("There MAY be any
+    // number of elements in the collection, including zero"), and the SignerInfo names its own
+    // digest, so Cachet reads it and checks the signature, which is good. The self-signed
+    // "PoC Signer" is untrusted and the message has no From, so it is never green. Left as is.
     Case {
         file: "openssl/smime-eml-upstream/pkcs7-empty-digest-set.eml",
         input: Input::Eml,
@@ -309,7 +314,7 @@ const OPENSSL: &[Case] = &[
         at: "2026-06-01T00:00:00Z",
         status: Some("address-mismatch"),
         layers: &[ls("address-mismatch", "", "SHA-256", "good")],
-        why: "",
+        why: "Upstream rejects it (empty digestAlgorithms); RFC 5652 allows an empty set, so Cachet checks the signature (good) and reports the untrusted signer without a From address: address-mismatch, never green, no crash.",
     },
 ];
 
@@ -429,6 +434,11 @@ fn check(corpus: &Path, case: &Case) -> Result<serde_json::Value, String> {
     if let Some(want) = case.status {
         if status(&r) != want {
             wrong.push(format!("status {} (want {want})", status(&r)));
+        }
+        // With a headline, the layer list is complete (no more, no fewer layers).
+        let n = r["layers"].as_array().map(Vec::len).unwrap_or(0);
+        if n != case.layers.len() {
+            wrong.push(format!("{n} layers (want {})", case.layers.len()));
         }
         let want_code = if want == "valid" { 0 } else { 3 };
         if code != want_code {
@@ -683,4 +693,37 @@ fn every_corpus_file_is_covered() {
     }
     assert!(missing.is_empty(), "corpus files without an expected verdict:\n{}", missing.join("\n"));
     assert!(files.len() >= 600, "the README lists about 652 files, found {}", files.len());
+}
+
+/// `--at` decides validity: the same corpus messages are expired after their certificates'
+/// notAfter and not yet valid before their notBefore; the signing time is reported, and
+/// whether the certificate was valid then (RFC 8550: a claim, never a rescue).
+#[test]
+fn validation_time_decides_expiry() {
+    let Some(corpus) = corpus("validation_time_decides_expiry") else { return };
+    let tb_ca = corpus.join(TB_TRUST[0]).to_string_lossy().into_owned();
+    let msg = read(&corpus, "thunderbird-comm-central/smime/alice.sig.SHA256.opaque.eml");
+    for (at, want) in [("2026-06-01T00:00:00Z", "valid"), ("2031-06-01T00:00:00Z", "expired"), ("2025-06-01T00:00:00Z", "not-yet-valid")] {
+        let (r, code) = open(&msg, &["--trust", &tb_ca, "--at", at]);
+        assert_eq!(status(&r), want, "at {at}: {}", summary(&r));
+        assert_eq!(code, if want == "valid" { 0 } else { 3 });
+        let signer = &r["layers"][0]["signers"][0];
+        assert_eq!(signer["signature"], "good");
+        assert_eq!(signer["signing_time"], "2026-01-26T14:40:10Z", "{signer:#}");
+        assert_eq!(signer["valid_at_signing_time"], true);
+    }
+    // The "future" message: its Date header is 6 hours after the signingTime; both are reported
+    // facts, the verdict is the validation at --at (see FUTURE_WHY).
+    let future = read(&corpus, "thunderbird-comm-central/smime/alice.future.dsig.SHA256.multipart.eml");
+    assert!(String::from_utf8_lossy(&future).contains("Date: Mon, 26 Jan 2026 20:38:03 +0000"));
+    let (r, _) = open(&future, &["--trust", &tb_ca, "--at", TB_AT]);
+    assert_eq!(status(&r), "valid", "{}", summary(&r));
+    let st = r["layers"][0]["signers"][0]["signing_time"].as_str().unwrap().to_string();
+    assert!(st.starts_with("2026-01-26T14:"), "{st}");
+    // MimeKit's 2013 message today: expired, with the certificate valid at its signing time.
+    let mk = read(&corpus, "mimekit/thunderbird-signed.eml.txt");
+    let startcom = corpus.join("mimekit/StartComCertificationAuthority.crt").to_string_lossy().into_owned();
+    let (r, _) = open(&mk, &["--trust", &startcom, "--at", "2026-06-01T00:00:00Z"]);
+    assert_eq!(status(&r), "expired", "{}", summary(&r));
+    assert_eq!(r["layers"][0]["signers"][0]["valid_at_signing_time"], true);
 }
