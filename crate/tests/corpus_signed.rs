@@ -620,7 +620,7 @@ fn openssl_pkits_policy_mapping_message_fails_path_validation() {
 }
 
 /// signedByAliceAndCarlosNoCerts.p7m: two signers (RSA and Ed25519) and no certificates
-/// inside; valid upstream "if certs supplied externally". Through the library, with the
+/// inside; valid upstream "if certs supplied externally". Through `cachet::smime::open`, with the
 /// signers' certificates as known (untrusted) certificates, as the add-in's contact store.
 #[test]
 fn ireland_two_signers_without_certificates() {
