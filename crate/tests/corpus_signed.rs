@@ -727,3 +727,38 @@ fn validation_time_decides_expiry() {
     assert_eq!(status(&r), "expired", "{}", summary(&r));
     assert_eq!(r["layers"][0]["signers"][0]["valid_at_signing_time"], true);
 }
+
+/// No corpus file makes `open` fail: each one (as a message, and DER ones also wrapped as
+/// application/pkcs7-mime) gives a JSON report with a status and exit 0 or 3, never a
+/// crash (a panic would kill the Wasm instance).
+#[test]
+fn every_corpus_file_opens_without_crashing() {
+    let Some(corpus) = corpus("every_corpus_file_opens_without_crashing") else { return };
+    let mut dirs = vec![corpus.clone()];
+    let mut n = 0;
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+                continue;
+            }
+            let rel = p.strip_prefix(&corpus).unwrap().to_string_lossy().into_owned();
+            if rel.ends_with(".crl") || rel.ends_with(".crt") || rel.ends_with("SHA256SUMS") || rel.ends_with(".md") {
+                continue;
+            }
+            let bytes = std::fs::read(&p).unwrap();
+            let mut inputs = vec![bytes.clone()];
+            if bytes.first() == Some(&0x30) {
+                inputs.push(wrap_opaque("nobody@example.net", &bytes, "signed-data"));
+            }
+            for msg in inputs {
+                let (r, code) = open(&msg, &["--at", "2026-06-01T00:00:00Z"]);
+                assert!(code == 0 || code == 3, "{rel}: exit {code}");
+                assert!(r["status"].is_string(), "{rel}: {r}");
+                n += 1;
+            }
+        }
+    }
+    assert!(n > 300, "only {n} inputs opened");
+}
