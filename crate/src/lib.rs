@@ -15,6 +15,7 @@ pub mod cert;
 pub mod cms;
 pub mod crypto;
 pub mod error;
+pub mod identity;
 pub mod mime;
 pub mod pkcs12;
 pub mod policy;
