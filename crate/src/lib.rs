@@ -20,6 +20,7 @@ pub mod mime;
 pub mod pkcs12;
 pub mod policy;
 pub mod report;
+pub mod request;
 pub mod smime;
 pub mod time;
 #[cfg(target_arch = "wasm32")]
