@@ -7,6 +7,7 @@
 //! Certificates are stored by the shell as base64 DER strings; fingerprints are over
 //! those exact bytes (RFC 5280 4.1: the certificate as received).
 
+pub mod calls;
 mod contact;
 mod recipient;
 #[cfg(test)]

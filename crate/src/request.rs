@@ -150,3 +150,19 @@ pub fn rfc5322_date(at: UnixTime) -> String {
     let day = part(8, 10).trim_start_matches('0');
     format!("{weekday}, {day} {month} {} {} +0000", part(0, 4), part(11, 19))
 }
+
+/// `options_json`: [`RequestOptions`] (camelCase) plus `"at"` (signing time, seconds
+/// since 1970 or RFC 3339) → the signed message. The Wasm `Keyring.request` call.
+pub fn request_mail_json(identity: &Identity, options_json: &str) -> Result<Vec<u8>> {
+    #[derive(Deserialize)]
+    struct Call {
+        at: UnixTime,
+        #[serde(flatten)]
+        options: RequestOptions,
+    }
+    if options_json.len() > 1024 * 1024 {
+        return Err(Error::new(Code::LimitExceeded, "The request text is too long.", "Write a shorter text."));
+    }
+    let call: Call = serde_json::from_str(options_json).map_err(|e| Error::usage("Bad options for the request mail.").with_detail(e))?;
+    request_mail(identity, &call.options, call.at)
+}
