@@ -166,3 +166,30 @@ pub fn request_mail_json(identity: &Identity, options_json: &str) -> Result<Vec<
     let call: Call = serde_json::from_str(options_json).map_err(|e| Error::usage("Bad options for the request mail.").with_detail(e))?;
     request_mail(identity, &call.options, call.at)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc5322_dates() {
+        assert_eq!(rfc5322_date(UnixTime(0)), "Thu, 1 Jan 1970 00:00:00 +0000");
+        let t = UnixTime::parse_rfc3339("2026-11-29T12:34:56Z").unwrap();
+        assert_eq!(rfc5322_date(t), "Sun, 29 Nov 2026 12:34:56 +0000");
+        let t = UnixTime::parse_rfc3339("2028-02-29T23:59:59Z").unwrap();
+        assert_eq!(rfc5322_date(t), "Tue, 29 Feb 2028 23:59:59 +0000");
+    }
+
+    #[test]
+    fn default_texts() {
+        let at = UnixTime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap();
+        let fpr = "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99";
+        let ask = default_text(RequestKind::KeyExchange, "Alice", at, fpr);
+        assert!(ask.contains("reply with a signed message") && ask.ends_with("Alice\n"), "{ask}");
+        let renew = default_text(RequestKind::Renewal, "", at, fpr);
+        assert!(renew.contains("valid until 2027-01-01") && renew.contains("Thank you!"), "{renew}");
+        assert!(renew.contains("AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\nAA:BB"), "{renew}");
+        assert!(renew.lines().chain(ask.lines()).all(|l| l.len() <= 76 && l.is_ascii()));
+        assert_ne!(default_subject(RequestKind::KeyExchange), default_subject(RequestKind::Renewal));
+    }
+}
