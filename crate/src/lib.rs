@@ -15,10 +15,12 @@ pub mod cert;
 pub mod cms;
 pub mod crypto;
 pub mod error;
+pub mod identity;
 pub mod mime;
 pub mod pkcs12;
 pub mod policy;
 pub mod report;
+pub mod request;
 pub mod smime;
 pub mod time;
 #[cfg(target_arch = "wasm32")]

@@ -166,3 +166,58 @@ impl Keyring {
         crate::pkcs12::export_backup(self.get(handle)?, new_password, crate::pkcs12::DEFAULT_BACKUP_ITERATIONS).map_err(js_err)
     }
 }
+
+// ---- Identities, contacts, recipients (SPEC sections 3, 5, 6) ----
+
+/// A JavaScript time (seconds since 1970, `Date.now() / 1000`) as `UnixTime`.
+fn unix(at: f64) -> UnixTime {
+    if at.is_finite() && at > 0.0 { UnixTime(at as u64) } else { UnixTime(0) }
+}
+
+/// `[IdentityRecord]` → `[IdentityView]`: facts, expiry (`valid`, `expiring-soon`,
+/// `expired`, `not-yet-valid`) and role (`active`, `decrypt-only`) of each identity.
+#[wasm_bindgen(js_name = describeIdentities)]
+pub fn describe_identities(records_json: &str, at: f64) -> std::result::Result<String, JsValue> {
+    crate::identity::calls::describe_identities(records_json, unix(at)).map_err(js_err)
+}
+
+/// `[IdentityRecord]` → the record to sign mail from `address` with, or `null`.
+#[wasm_bindgen(js_name = activeIdentity)]
+pub fn active_identity(records_json: &str, address: &str, at: f64) -> std::result::Result<String, JsValue> {
+    crate::identity::calls::active_identity(records_json, address, unix(at)).map_err(js_err)
+}
+
+/// `[base64 DER]` → the best certificate for `address` (`{index, facts, state}`) or `null`.
+#[wasm_bindgen(js_name = bestCertificate)]
+pub fn best_certificate(certificates_json: &str, address: &str, at: f64) -> std::result::Result<String, JsValue> {
+    crate::identity::calls::best_certificate(certificates_json, address, unix(at)).map_err(js_err)
+}
+
+/// `Contact` + a new certificate (base64 DER) → `CertificateChange` or `null`.
+#[wasm_bindgen(js_name = certificateChange)]
+pub fn certificate_change(contact_json: &str, candidate_base64: &str, at: f64) -> std::result::Result<String, JsValue> {
+    crate::identity::calls::certificate_change(contact_json, candidate_base64, unix(at)).map_err(js_err)
+}
+
+/// Stored `LearnedCapabilities` (or `null`) + newly learned ones → the ones to keep.
+#[wasm_bindgen(js_name = learnCapabilities)]
+pub fn learn_capabilities(current_json: &str, learned_json: &str) -> std::result::Result<String, JsValue> {
+    crate::identity::calls::learn_capabilities(current_json, learned_json).map_err(js_err)
+}
+
+/// `{recipients, contacts, trust, known, at}` → `[RecipientStatus]` (`ready`, `missing`,
+/// `expired`, `address-mismatch`, `untrusted`).
+#[wasm_bindgen(js_name = recipientStatus)]
+pub fn recipient_status(options_json: &str) -> std::result::Result<String, JsValue> {
+    crate::identity::calls::recipient_statuses(options_json).map_err(js_err)
+}
+
+#[wasm_bindgen]
+impl Keyring {
+    /// The signed key-exchange request mail (or, with `"kind": "renewal"`, the renewal
+    /// announcement). `options_json`: `{"to", "at", "kind"?, "from"?, "senderName"?,
+    /// "subject"?, "text"?, "date"?, "messageId"?}`.
+    pub fn request(&self, handle: u32, options_json: &str) -> std::result::Result<Vec<u8>, JsValue> {
+        crate::request::request_mail_json(self.get(handle)?, options_json).map_err(js_err)
+    }
+}

@@ -91,7 +91,8 @@ pub fn content_matches(sd: &ParsedSignedData, content: &[u8]) -> bool {
         && claims.iter().all(|(alg, want)| crypto::digest(*alg, content).map(|d| &d == want).unwrap_or(false))
 }
 
-fn capability_name(oid: &ObjectIdentifier) -> String {
+/// Short name of an SMIMECapabilities algorithm (the OID when unknown).
+pub(crate) fn capability_name(oid: &ObjectIdentifier) -> String {
     match oid.to_string().as_str() {
         "2.16.840.1.101.3.4.1.46" => "aes256-gcm".into(),
         "2.16.840.1.101.3.4.1.26" => "aes192-gcm".into(),
