@@ -12,6 +12,13 @@ export function sharedDir() {
   return fs.existsSync(dir) ? dir : null;
 }
 
+/** The path of a file in the shared folder, or null when it is not there (no skip). */
+export function sharedPath(rel) {
+  const dir = sharedDir();
+  const file = dir === null ? null : path.join(dir, rel);
+  return file !== null && fs.existsSync(file) ? file : null;
+}
+
 /**
  * The path of a file in the shared folder, or null after marking the test skipped with the reason.
  * `t` is the node:test context.

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
-import { ROOT, openssl, opensslFacts, sharedFile } from '../shared.mjs';
+import { ROOT, openssl, opensslFacts, sharedFile, sharedPath } from '../shared.mjs';
 
 const CHROMIUM = process.env.CACHET_CHROMIUM ?? '/usr/bin/chromium';
 /** Exactly these flags; Playwright itself adds only --user-data-dir and the pipe it talks over. */
@@ -101,7 +101,7 @@ test('a bad file shows the error message and hint, and the page keeps working', 
   await page.screenshot({ path: path.join(RESULTS, 'standalone-error.png'), fullPage: true });
 
   // The worker survived: a good certificate right after works.
-  const ca = sharedFile(t, 'corpus/thunderbird-comm-central/smime/TestCA.pem');
+  const ca = sharedPath('corpus/thunderbird-comm-central/smime/TestCA.pem');
   if (!ca) return;
   await page.getByLabel('Choose a certificate file (PEM or DER)').setInputFiles(ca);
   await page.locator('article.cert h3', { hasText: 'NSS Test CA (RSA)' }).waitFor({ timeout: 30_000 });
