@@ -372,7 +372,7 @@ pub fn verify_all(sd: &ParsedSignedData, content: &[u8], ctx: &VerifyContext<'_>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::test_openssl::{have_openssl, TempDir};
+    use crate::crypto::test_openssl::{require_openssl, TempDir};
 
     /// A self-signed RSA certificate of `bits` and an opaque SignedData made with it by OpenSSL.
     fn openssl_signed(d: &TempDir, bits: u32) -> (Certificate, ParsedSignedData) {
@@ -386,7 +386,7 @@ mod tests {
 
     #[test]
     fn rsa_key_below_the_refused_size_is_weak_algorithm_not_bad_signature() {
-        assert!(have_openssl("rsa_key_below_the_refused_size"), "install openssl (the project's setup script does this)");
+        require_openssl();
         let policy = Policy::standard();
         for (bits, want, check) in [(512, Status::WeakAlgorithm, SignatureCheck::Unsupported), (2048, Status::Valid, SignatureCheck::Good)] {
             let d = TempDir::new("verify-rsa-size");
