@@ -20,6 +20,7 @@ pub mod pkcs12;
 pub mod policy;
 pub mod report;
 pub mod smime;
+pub mod smime_enc;
 pub mod time;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -1,0 +1,147 @@
+//! The encrypted side of the S/MIME operations (SPEC sections 2, 3 and 8; RFC 8551
+//! sections 3.3 and 3.4): open an `application/pkcs7-mime` enveloped layer with the
+//! user's identities and report it, and encrypt a message (signing it first when asked).
+
+use crate::cms::decrypt::{self, Outcome};
+use crate::cms::recipients::KeyTransport;
+use crate::cms::signed::OID_AUTH_ENVELOPED_DATA;
+use crate::crypto::cipher::{ContentCipher, RustCrypto};
+use crate::error::{Code, Error, Result};
+use crate::mime::{self, Limits};
+use crate::pkcs12::Identity;
+use crate::report::{Diagnosis, EncryptionInfo, Layer, LayerKind, OpenReport, SignerId, Status};
+use crate::time::UnixTime;
+use x509_cert::Certificate;
+
+/// Options of [`encrypt_message`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EncryptOptions {
+    /// Content cipher; default AES-256-CBC EnvelopedData (what Outlook reads).
+    pub cipher: Option<ContentCipher>,
+    /// RSAES-OAEP (SHA-256) for every recipient instead of PKCS#1 v1.5.
+    pub oaep: bool,
+    /// Sign (clear-signed multipart/signed) with the sender identity before encrypting.
+    pub sign: bool,
+}
+
+fn describe(id: &SignerId) -> String {
+    match id {
+        SignerId::IssuerAndSerial { issuer, serial } => format!("certificate {serial} issued by {issuer}"),
+        SignerId::SubjectKeyIdentifier { key_id } => format!("key id {key_id}"),
+    }
+}
+
+/// Decrypt one enveloped layer (`der` is its CMS ContentInfo), push its report layer and
+/// return the decrypted MIME entity to keep peeling, or None when it did not open.
+pub fn open_enveloped(der: &[u8], identities: &[&Identity], covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
+    let format = match crate::cms::signed::content_info(der) {
+        Ok((oid, _)) if oid == OID_AUTH_ENVELOPED_DATA => "authEnveloped-data",
+        _ => "enveloped-data",
+    };
+    let mut layer = Layer { kind: LayerKind::Encrypted, status: Status::Malformed, format: format.into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: Vec::new() };
+    let d = match decrypt::decrypt(der, identities, &RustCrypto) {
+        Ok(d) => d,
+        Err(e) => {
+            layer.details.push(e.message.clone());
+            report.error.get_or_insert(e);
+            report.layers.push(layer);
+            return None;
+        }
+    };
+    layer.encryption = Some(EncryptionInfo { content_cipher: d.info.cipher.clone(), integrity_protected: d.info.integrity_protected, recipients: d.info.recipients.clone() });
+    let result = match d.outcome {
+        Outcome::Decrypted(pt) => {
+            layer.status = if d.info.weak { Status::WeakCipher } else { Status::Decrypted };
+            if d.info.weak {
+                layer.details.push(format!("This message was encrypted with {}, an old cipher; treat its secrecy as weak.", d.info.cipher));
+            }
+            if !d.info.integrity_protected {
+                layer.details.push("The encryption (CBC) does not protect the content against changes; only a signature inside does.".into());
+            }
+            Some(mime::canonicalize_crlf(&pt).into_owned())
+        }
+        Outcome::NoKey => {
+            layer.status = Status::NoKey;
+            let list: Vec<String> = d.info.recipients.iter().map(describe).collect();
+            let message = format!(
+                "This message was encrypted for {}; none of your {} identities holds that key.",
+                if list.is_empty() { "no recipient".into() } else { list.join("; ") },
+                identities.len()
+            );
+            layer.details.push(message.clone());
+            report.diagnosis.push(Diagnosis {
+                id: "no-key".into(),
+                message: format!("{message} If it was for an older certificate of yours, restore that key from its backup and open the message again."),
+                appended_text: None,
+                original_verifies: None,
+            });
+            None
+        }
+        Outcome::IntegrityFailure => {
+            layer.status = Status::IntegrityFailure;
+            layer.details.push("The message names your key, but its encrypted content could not be decrypted intact: it was damaged or altered. Nothing of it is shown.".into());
+            None
+        }
+        Outcome::Refused(e) => {
+            layer.status = if d.info.weak { Status::WeakCipher } else { Status::Malformed };
+            layer.details.push(e.message.clone());
+            report.error.get_or_insert(e);
+            None
+        }
+    };
+    report.layers.push(layer);
+    result
+}
+
+/// The Content-* header fields and body of a parsed message, as one MIME entity.
+fn entity_of(message: &[u8], limits: &Limits) -> Result<(Vec<(String, String)>, Vec<u8>)> {
+    let top = mime::parse(message, limits)?;
+    let mut outer = Vec::new();
+    let mut inner = Vec::new();
+    for (name, value) in top.headers() {
+        let lower = name.to_ascii_lowercase();
+        if lower.starts_with("content-") {
+            inner.extend_from_slice(name.as_bytes());
+            inner.push(b':');
+            inner.extend_from_slice(value);
+            if !value.ends_with(b"\r\n") {
+                inner.extend_from_slice(b"\r\n");
+            }
+        } else if lower != "mime-version" {
+            outer.push((name.to_string(), String::from_utf8_lossy(value).trim().to_string()));
+        }
+    }
+    if inner.is_empty() {
+        inner.extend_from_slice(b"Content-Type: text/plain; charset=us-ascii\r\n");
+    }
+    inner.extend_from_slice(b"\r\n");
+    inner.extend_from_slice(top.body_raw());
+    Ok((outer, inner))
+}
+
+/// Encrypt a message (RFC 5322 headers + MIME body) for `recipients` and, when `sender`
+/// is given, for the sender's own certificate too (Sent Items stay readable). With
+/// `options.sign` the message is first signed by `sender` exactly as `sign_message` does.
+/// Returns `application/pkcs7-mime; smime-type=enveloped-data` (or `authEnveloped-data`).
+pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
+    let canonical = mime::canonicalize_crlf(message).into_owned();
+    let to_wrap = if options.sign {
+        let id = sender.ok_or_else(|| Error::new(Code::Usage, "Signing needs your identity.", "Unlock your identity, or turn Sign off."))?;
+        crate::smime::sign_message(&canonical, id, false, at, limits)?
+    } else {
+        canonical
+    };
+    let (outer, inner) = entity_of(&to_wrap, limits)?;
+    let transport = |c: &Certificate| {
+        let oaep_key = c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::cms::recipients::OID_RSAES_OAEP;
+        if options.oaep || oaep_key { KeyTransport::OaepSha256 } else { KeyTransport::Pkcs1v15 }
+    };
+    let mut list: Vec<(&Certificate, KeyTransport)> = recipients.iter().map(|c| (c, transport(c))).collect();
+    if let Some(id) = sender {
+        list.push((&id.certificate, transport(&id.certificate)));
+    }
+    let cipher = options.cipher.unwrap_or(ContentCipher::Aes256Cbc);
+    let der = crate::cms::envelope::encrypt(&inner, &list, cipher, &RustCrypto)?;
+    let smime_type = if cipher.is_aead() { "authEnveloped-data" } else { "enveloped-data" };
+    Ok(mime::build_pkcs7_mime(&outer, smime_type, &der))
+}
