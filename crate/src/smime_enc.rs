@@ -38,6 +38,13 @@ pub fn open_enveloped(der: &[u8], identities: &[&Identity], covers: &str, report
         Ok((oid, _)) if oid == OID_AUTH_ENVELOPED_DATA => "authEnveloped-data",
         _ => "enveloped-data",
     };
+    if report.layers.is_empty() && !covers.is_empty() {
+        // Only a part of the message is encrypted: the other parts anyone could have added.
+        for d in report.diagnosis.iter_mut().filter(|d| d.id == "appended-part" && d.original_verifies.is_none()) {
+            d.id = "partially-encrypted".into();
+            d.message = format!("Only part {covers} of this message is encrypted. The other parts were sent unencrypted, and anyone could have added them.");
+        }
+    }
     let mut layer = Layer { kind: LayerKind::Encrypted, status: Status::Malformed, format: format.into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: Vec::new() };
     let d = match decrypt::decrypt(der, identities, &RustCrypto) {
         Ok(d) => d,
