@@ -239,7 +239,7 @@ fn open_pkcs7_mime(
     let oid = match signed::content_info(&der) {
         Ok((oid, _)) => oid,
         Err(e) => {
-            report.layers.push(Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
+            report.layers.push(Layer { kind: crate::smime_enc::layer_kind(smime_type), status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
             report.error.get_or_insert(e);
             return None;
         }

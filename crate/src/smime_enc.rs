@@ -31,6 +31,14 @@ fn describe(id: &SignerId) -> String {
     }
 }
 
+/// The layer kind an `smime-type` parameter announces (for reporting unreadable CMS).
+pub fn layer_kind(smime_type: Option<&str>) -> LayerKind {
+    match smime_type {
+        Some(t) if t.eq_ignore_ascii_case("enveloped-data") || t.eq_ignore_ascii_case("authenveloped-data") => LayerKind::Encrypted,
+        _ => LayerKind::Signed,
+    }
+}
+
 /// Decrypt one enveloped layer (`der` is its CMS ContentInfo), push its report layer and
 /// return the decrypted MIME entity to keep peeling, or None when it did not open.
 pub fn open_enveloped(der: &[u8], identities: &[&Identity], covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {

@@ -43,9 +43,6 @@ fn pkcs7_message(der: &[u8], smime_type: &str) -> Vec<u8> {
     m
 }
 
-fn layer_statuses(v: &serde_json::Value) -> Vec<(String, String)> {
-    v["layers"].as_array().unwrap().iter().map(|l| (l["kind"].as_str().unwrap().to_string(), l["status"].as_str().unwrap().to_string())).collect()
-}
 
 fn layers(v: &serde_json::Value) -> Vec<(&str, &str)> {
     v["layers"].as_array().unwrap().iter().map(|l| (l["kind"].as_str().unwrap(), l["status"].as_str().unwrap())).collect()
@@ -223,4 +220,227 @@ for alg, out in ((algorithms.AES128, sys.argv[3]), (algorithms.AES256, sys.argv[
     run(tool("python3").arg("-c").arg(script).arg(&bob.cert).arg(&content).arg(&p1).arg(&p2));
     open_der(&std::fs::read(&p1).unwrap(), "python-aes128", "unsigned");
     open_der(&std::fs::read(&p2).unwrap(), "python-aes256", "unsigned");
+}
+
+fn openssl_encrypt(dir: &TempDir, name: &str, content: &Path, cert: &Path, extra: &[&str]) -> Vec<u8> {
+    let out = dir.path(&format!("{name}.der"));
+    run(tool("openssl").args(["cms", "-encrypt", "-binary", "-outform", "DER"]).args(extra).arg("-in").arg(content).arg("-out").arg(&out).arg(cert));
+    std::fs::read(&out).unwrap()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).position(|w| w == needle).expect("pattern in DER")
+}
+
+/// SPEC section 2, one real message per outcome.
+#[test]
+fn every_decryption_outcome_from_a_real_message() {
+    let pki = Pki::new("enc-outcomes");
+    let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
+    let bob_old = pki.leaf("bob-old", "bob@example.net", Key::Rsa2048, None, 365);
+    let carol = pki.leaf("carol", "carol@example.com", Key::Rsa2048, None, 365);
+    let dir = TempDir::new("enc-outcomes-files");
+    let content = dir.write("content.txt", b"Content-Type: text/plain\r\n\r\nThe launch code is 0000, and this line makes it longer than two blocks.\r\n");
+    let cfile = dir.path("content.out");
+    let with = |ids: &[&Leaf]| {
+        let mut a: Vec<String> = Vec::new();
+        for l in ids {
+            a.extend(ident(l).iter().map(|s| s.to_string()));
+        }
+        a.extend(["--content".to_string(), p(&cfile).to_string()]);
+        a
+    };
+    let open_as = |der: &[u8], ids: &[&Leaf], smime_type: &str| {
+        let _ = std::fs::remove_file(&cfile);
+        let args = with(ids);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        open(&pkcs7_message(der, smime_type), &refs)
+    };
+
+    // decrypted: headline `unsigned`, exit 0; an older key kept after renewal opens old mail.
+    let cbc = openssl_encrypt(&dir, "cbc", &content, &bob_old.cert, &["-aes256"]);
+    let (r, code) = open_as(&cbc, &[&bob, &bob_old], "enveloped-data");
+    assert_eq!((status(&r), code), ("unsigned", 0), "{r:#}");
+    assert_eq!(layers(&r), vec![("encrypted", "decrypted")]);
+    assert_eq!(r["layers"][0]["encryption"]["content_cipher"], "aes256-cbc");
+    assert!(std::fs::read_to_string(&cfile).unwrap().contains("launch code"));
+
+    // no-key: the recipient is listed (issuer + serial) so the user knows which certificate.
+    let (r, code) = open_as(&cbc, &[&carol], "enveloped-data");
+    assert_eq!((status(&r), code), ("no-key", 3), "{r:#}");
+    let rec = &r["layers"][0]["encryption"]["recipients"][0]["issuer_and_serial"];
+    assert!(rec["issuer"].as_str().unwrap().contains("Cachet Test Root"), "{r:#}");
+    let serial = String::from_utf8_lossy(&run(tool("openssl").args(["x509", "-noout", "-serial"]).arg("-in").arg(&bob_old.cert)).stdout).trim().trim_start_matches("serial=").to_string();
+    assert_eq!(rec["serial"].as_str().unwrap().trim_start_matches('0'), serial.trim_start_matches('0'));
+    assert!(r["diagnosis"].as_array().unwrap().iter().any(|d| d["id"] == "no-key" && d["message"].as_str().unwrap().contains("backup")), "{r:#}");
+    assert!(!cfile.exists(), "no content for no-key");
+
+    // integrity-failure: CBC padding broken (the penultimate block's last byte flips every pad byte value).
+    let mut bad = cbc.clone();
+    let at = bad.len() - 17;
+    bad[at] ^= 0xff;
+    let (r, code) = open_as(&bad, &[&bob_old], "enveloped-data");
+    assert_eq!((status(&r), code), ("integrity-failure", 3), "{r:#}");
+    assert!(!cfile.exists(), "never any partial plaintext");
+
+    // integrity-failure: GCM tag mismatch after one ciphertext bit flips.
+    let gcm = openssl_encrypt(&dir, "gcm", &content, &bob.cert, &["-aes-256-gcm"]);
+    let mut bad = gcm.clone();
+    let at = bad.len() - 30;
+    bad[at] ^= 0x01;
+    let (r, _) = open_as(&bad, &[&bob], "authEnveloped-data");
+    assert_eq!(status(&r), "integrity-failure", "{r:#}");
+    assert_eq!(r["layers"][0]["encryption"]["integrity_protected"], true);
+    assert!(!cfile.exists());
+    let (r, _) = open_as(&gcm, &[&bob], "authEnveloped-data");
+    assert_eq!(status(&r), "unsigned", "{r:#}");
+
+    // integrity-failure, not a distinct error, when the PKCS#1 v1.5 key block is damaged
+    // (implicit rejection gives a synthetic key: same answer as a content failure, RFC 3218).
+    let mut bad = cbc.clone();
+    let at = find(&bad, &[0x04, 0x82, 0x01, 0x00]) + 40;
+    bad[at] ^= 0x01;
+    let (r, _) = open_as(&bad, &[&bob_old], "enveloped-data");
+    assert_eq!(status(&r), "integrity-failure", "{r:#}");
+    assert!(r.get("error").is_none(), "no error object that could tell padding from content: {r:#}");
+
+    // weak-cipher: 3DES decrypts with a warning; DES and RC2 are refused with a clear message.
+    let des3 = openssl_encrypt(&dir, "des3", &content, &bob.cert, &["-des3"]);
+    let (r, code) = open_as(&des3, &[&bob], "enveloped-data");
+    assert_eq!((status(&r), code), ("weak-cipher", 3), "{r:#}");
+    assert!(std::fs::read_to_string(&cfile).unwrap().contains("launch code"));
+    for (name, flag, word) in [("des", "-des", "DES"), ("rc2", "-rc2-40", "RC2")] {
+        let der = openssl_encrypt(&dir, name, &content, &bob.cert, &["-provider", "legacy", "-provider", "default", flag]);
+        let (r, code) = open_as(&der, &[&bob], "enveloped-data");
+        assert_eq!((status(&r), code), ("weak-cipher", 3), "{name}: {r:#}");
+        assert!(r["error"]["message"].as_str().unwrap().contains(word), "{r:#}");
+        assert!(!cfile.exists(), "{name} is refused, not opened");
+    }
+
+    // malformed: a truncated envelope.
+    let (r, code) = open_as(&cbc[..cbc.len() - 40], &[&bob_old], "enveloped-data");
+    assert_eq!((status(&r), code), ("malformed", 3), "{r:#}");
+    assert_eq!(layers(&r), vec![("encrypted", "malformed")]);
+}
+
+#[test]
+fn sign_then_encrypt_and_triple_wrapping() {
+    let pki = Pki::new("enc-nested");
+    let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+    let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
+    let msg = message(&alice.email, &bob.email);
+    let ca = pki.ca();
+    let mut args = vec!["--recipient", p(&bob.cert), "--sign"];
+    args.extend(ident(&alice));
+    let enc = encrypt(&msg, &args);
+    let dir = TempDir::new("enc-nested-files");
+    // OpenSSL: decrypt, then verify the signed entity inside.
+    let eml = dir.write("enc.eml", &enc);
+    let inner = dir.path("inner.eml");
+    run(tool("openssl").args(["cms", "-decrypt"]).arg("-in").arg(&eml).arg("-recip").arg(&bob.cert).arg("-inkey").arg(&bob.key).arg("-out").arg(&inner));
+    run(tool("openssl").args(["cms", "-verify", "-purpose", "smimesign"]).arg("-in").arg(&inner).arg("-CAfile").arg(&ca).arg("-out").arg(dir.path("plain.txt")));
+    assert!(String::from_utf8_lossy(&dir.read("plain.txt")).contains("Bonjour"));
+    // Cachet: each layer in order.
+    let mut open_args = ident(&bob).to_vec();
+    open_args.extend(["--trust", p(&ca)]);
+    let (r, code) = open(&enc, &open_args);
+    assert_eq!((status(&r), code), ("valid", 0), "{r:#}");
+    assert_eq!(layers(&r), vec![("encrypted", "decrypted"), ("signed", "valid")]);
+    // Triple wrapping: signed, encrypted, signed.
+    let triple = sign(&enc, &alice.p12, &alice.password, &[]);
+    let (r, _) = open(&triple, &open_args);
+    assert_eq!(layers(&r), vec![("signed", "valid"), ("encrypted", "decrypted"), ("signed", "valid")], "{r:#}");
+    assert_eq!(status(&r), "valid");
+    // Without Bob's key: the outer signature is still checked, the inner layer is no-key.
+    let (r, _) = open(&triple, &["--trust", p(&ca)]);
+    assert_eq!(layers(&r), vec![("signed", "valid"), ("encrypted", "no-key")], "{r:#}");
+}
+
+#[test]
+fn sizes_round_trip() {
+    let pki = Pki::new("enc-sizes");
+    let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
+    for (size, cipher) in [(2 * 1024, "aes256-cbc"), (1024 * 1024, "aes256-gcm"), (25 * 1024 * 1024, "aes256-cbc")] {
+        let mut msg = b"From: <alice@example.org>\r\nTo: <bob@example.net>\r\nSubject: big\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n".to_vec();
+        let line = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz\r\n";
+        while msg.len() < size {
+            msg.extend_from_slice(line);
+        }
+        let enc = encrypt(&msg, &["--recipient", p(&bob.cert), "--cipher", cipher]);
+        let dir = TempDir::new("enc-size");
+        let out = dir.path("content.out");
+        let mut args = ident(&bob).to_vec();
+        args.extend(["--content", p(&out)]);
+        let (r, code) = open(&enc, &args);
+        assert_eq!((status(&r), code), ("unsigned", 0), "{size}: {r:#}");
+        let got = std::fs::read(&out).unwrap();
+        let body = &msg[msg.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
+        assert!(got.ends_with(body), "{size} bytes come back intact");
+    }
+}
+
+/// Every encrypted message of the shared corpus opens (or fails) as its README says.
+#[test]
+fn corpus_encrypted_messages() {
+    let Some(corpus) = corpus("corpus_encrypted_messages") else { return };
+    let tb = corpus.join("thunderbird-comm-central");
+    let dir = TempDir::new("enc-corpus");
+    let pw = dir.write("pw", b"nss");
+    let (bob_p12, test_ca, alice_p12) = (tb.join("smime/Bob.p12"), tb.join("smime/TestCA.pem"), tb.join("smime/Alice.p12"));
+    let bob_args = ["--identity", p(&bob_p12), "--password-file", p(&pw), "--trust", p(&test_ca), "--at", "2026-11-29T12:00:00Z"];
+    let mut count = 0;
+    for entry in std::fs::read_dir(tb.join("smime")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".eml") || !name.contains(".env") {
+            continue;
+        }
+        count += 1;
+        let (r, _) = open(&std::fs::read(&path).unwrap(), &bob_args);
+        let l = layers(&r);
+        assert!(l.contains(&("encrypted", "decrypted")), "{name}: {r:#}");
+        // Layers read left to right from the inside out in the file name; the report lists them outside in.
+        let enc_pos = l.iter().position(|x| x.0 == "encrypted").unwrap();
+        let inside_env = name.split(".env").next().unwrap().contains("sig");
+        assert_eq!(l.len() > enc_pos + 1, inside_env, "{name}: {l:?}");
+        // Signatures made before encryption verify (SHA-1 is flagged, never accepted as valid).
+        if inside_env && !name.contains(".env.") {
+            let want = if name.contains("SHA1") { "weak-algorithm" } else { "valid" };
+            assert_eq!(status(&r), want, "{name}: {r:#}");
+        }
+        if name == "alice.env.eml" {
+            assert_eq!(status(&r), "unsigned");
+        }
+    }
+    assert!(count >= 20, "expected the Thunderbird enveloped messages, found {count}");
+    // A message encrypted to Bob does not open with Alice's key.
+    let alice_args = ["--identity", p(&alice_p12), "--password-file", p(&pw)];
+    let (r, _) = open(&std::fs::read(tb.join("smime/alice.env.eml")).unwrap(), &alice_args);
+    assert_eq!(status(&r), "no-key", "{r:#}");
+    // smime-interop: OpenSSL's OAEP variants (label, SHA-256, MGF1-SHA-256) and ECDH KARI.
+    for entry in std::fs::read_dir(tb.join("smime-interop")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".env") {
+            continue;
+        }
+        let p12 = tb.join(if name.contains("-ec_") { "smime-interop/Fran-ec.p12" } else { "smime-interop/Fran.p12" });
+        let out = dir.path("fran.out");
+        let (r, _) = open(&std::fs::read(&path).unwrap(), &["--identity", p(&p12), "--password-file", p(&pw), "--content", p(&out)]);
+        let cipher = r["layers"][0]["encryption"]["content_cipher"].as_str().unwrap_or("").to_string();
+        let want = if cipher == "des-ede3-cbc" { "weak-cipher" } else { "unsigned" };
+        assert_eq!(status(&r), want, "{name}: {r:#}");
+        assert!(std::fs::read_to_string(&out).unwrap().contains("This is a test message to Fran."), "{name}");
+        // Only Fran's key opens it: Bob's gives no-key.
+        let (r, _) = open(&std::fs::read(&path).unwrap(), &bob_args);
+        assert_eq!(status(&r), "no-key", "{name}: {r:#}");
+    }
+    // smime-manual: encrypted parts inside signatures.
+    for (name, want) in [
+        ("alice.dsig.SHA256.multipart.env.dsig.eml", vec![("signed", "tampered"), ("encrypted", "decrypted"), ("signed", "valid")]),
+        ("outer-smime-bad-sig-inner-smime-enc.eml", vec![("signed", "tampered"), ("encrypted", "decrypted")]),
+    ] {
+        let (r, _) = open(&std::fs::read(tb.join("smime-manual").join(name)).unwrap(), &bob_args);
+        assert_eq!(layers(&r), want, "{name}: {r:#}");
+    }
 }
