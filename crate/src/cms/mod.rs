@@ -6,3 +6,6 @@ pub mod recipients;
 pub mod sign;
 pub mod signed;
 pub mod verify;
+
+#[cfg(test)]
+mod decrypt_tests;
