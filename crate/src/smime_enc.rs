@@ -108,8 +108,11 @@ pub fn open_enveloped(der: &[u8], identities: &[&Identity], covers: &str, report
     result
 }
 
+/// Header fields outside the encrypted entity (From, To, Subject, ...).
+type OuterHeaders = Vec<(String, String)>;
+
 /// The Content-* header fields and body of a parsed message, as one MIME entity.
-fn entity_of(message: &[u8], limits: &Limits) -> Result<(Vec<(String, String)>, Vec<u8>)> {
+fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)> {
     let top = mime::parse(message, limits)?;
     let mut outer = Vec::new();
     let mut inner = Vec::new();

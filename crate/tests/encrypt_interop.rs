@@ -19,7 +19,7 @@ fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-fn ident<'a>(l: &'a Leaf) -> [&'a str; 4] {
+fn ident(l: &Leaf) -> [&str; 4] {
     ["--identity", p(&l.p12), "--password-file", p(&l.password)]
 }
 
