@@ -70,6 +70,9 @@ pub fn open_enveloped(der: &[u8], identities: &[&Identity], covers: &str, report
             if d.info.weak {
                 layer.details.push(format!("This message was encrypted with {}, an old cipher; treat its secrecy as weak.", d.info.cipher));
             }
+            if d.info.opened_by_trial {
+                layer.details.push("The message did not name your certificate; it opened with one of your keys by trial.".into());
+            }
             if !d.info.integrity_protected {
                 layer.details.push("The encryption (CBC) does not protect the content against changes; only a signature inside does.".into());
             }

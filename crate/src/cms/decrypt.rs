@@ -11,6 +11,9 @@
 //! CBC padding or the GCM tag was wrong, and the content cipher always runs (with a
 //! placeholder key when the unwrapped key has the wrong length), so neither the answer nor
 //! the work we control tells a padding failure from a content failure (RFC 3218).
+//! When no RecipientInfo names the user's certificates, every RSA key is tried on every
+//! key-transport RecipientInfo identified by a subject key identifier; with CBC a wrong key passes the padding check about once
+//! in 256 tries after PKCS#1 v1.5 implicit rejection, so such a result is flagged.
 //! CBC (EnvelopedData) is not integrity-protected: a decrypted CBC message may still have
 //! been altered; the report says so.
 
@@ -35,6 +38,8 @@ pub struct EnvelopeInfo {
     pub recipients: Vec<SignerId>,
     /// 3DES, DES or RC2.
     pub weak: bool,
+    /// No RecipientInfo named the user's certificate; a key of the user's opened it by trial.
+    pub opened_by_trial: bool,
 }
 
 /// How decryption ended.
@@ -113,6 +118,7 @@ pub fn decrypt(der: &[u8], identities: &[&Identity], backend: &dyn Symmetric) ->
         integrity_protected: tag.is_some() && cipher.map(|c| c.is_aead()).unwrap_or(false),
         recipients,
         weak: cipher.map(|c| c.is_weak()).unwrap_or(false),
+        opened_by_trial: false,
     };
     let Some(c) = cipher else {
         let e = Error::new(Code::UnsupportedAlgorithm, format!("This message is encrypted with an algorithm Cachet does not know ({}).", info.cipher), "Ask the sender to encrypt with AES.");
@@ -140,7 +146,7 @@ pub fn decrypt(der: &[u8], identities: &[&Identity], backend: &dyn Symmetric) ->
     let ciphertext = eci.encrypted_content.as_ref().ok_or_else(|| malformed("encryptedContent is missing (detached content is not supported)"))?;
     let refs: Vec<&RecipientInfo> = infos.iter().collect();
     let unwrapped = unwrap_keys(&refs, identities);
-    if !unwrapped.matched {
+    if !unwrapped.matched && unwrapped.keys.is_empty() {
         return Ok(Decryption { info, outcome: Outcome::NoKey });
     }
     let placeholder = Zeroizing::new(vec![0u8; c.key_len()]);
@@ -154,7 +160,12 @@ pub fn decrypt(der: &[u8], identities: &[&Identity], backend: &dyn Symmetric) ->
         }
     }
     let outcome = match found {
-        Some(pt) => Outcome::Decrypted(pt),
+        Some(pt) => {
+            info.opened_by_trial = !unwrapped.matched;
+            Outcome::Decrypted(pt)
+        }
+        // Keys tried on RecipientInfos that named someone else: the message was not for us.
+        None if !unwrapped.matched => Outcome::NoKey,
         None => Outcome::IntegrityFailure,
     };
     Ok(Decryption { info, outcome })

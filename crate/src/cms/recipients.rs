@@ -96,11 +96,15 @@ pub struct Unwrapped {
     pub matched: bool,
     /// Candidate content-encryption keys (PKCS#1 v1.5 may give a synthetic one).
     pub keys: Vec<Zeroizing<Vec<u8>>>,
+    /// No RecipientInfo named an identity: the keys come from trying every RSA key on
+    /// every key-transport RecipientInfo that names a subject key identifier (senders
+    /// that compute the key id another way, as RFC 4134 5.1 does).
+    pub by_trial: bool,
 }
 
 /// Recover candidate content-encryption keys with every identity a RecipientInfo names.
 pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrapped {
-    let mut out = Unwrapped { matched: false, keys: Vec::new() };
+    let mut out = Unwrapped { matched: false, keys: Vec::new(), by_trial: false };
     for ri in infos.iter().take(MAX_RECIPIENTS) {
         for id in identities {
             match ri {
@@ -125,6 +129,20 @@ pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrap
                     }
                 }
                 _ => {}
+            }
+        }
+    }
+    if !out.matched {
+        for ri in infos.iter().take(MAX_RECIPIENTS) {
+            // Only subjectKeyIdentifier RecipientInfos: a sender may compute the key id by
+            // another method than the certificate's extension (RFC 5280 4.2.1.2).
+            if let RecipientInfo::Ktri(k @ KeyTransRecipientInfo { rid: RecipientIdentifier::SubjectKeyIdentifier(_), .. }) = ri {
+                for id in identities.iter().filter(|i| matches!(i.key, PrivateKey::Rsa(_))) {
+                    if let Some(cek) = ktri_decrypt(k, &id.key) {
+                        out.by_trial = true;
+                        out.keys.push(cek);
+                    }
+                }
             }
         }
     }
