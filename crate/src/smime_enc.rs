@@ -16,8 +16,11 @@ use x509_cert::Certificate;
 /// Options of [`encrypt_message`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EncryptOptions {
-    /// Content cipher; default AES-256-CBC EnvelopedData (what Outlook reads).
+    /// Content cipher; default AES-256-GCM AuthEnvelopedData when
+    /// `all_recipients_advertise_gcm`, otherwise AES-256-CBC EnvelopedData (what Outlook reads).
     pub cipher: Option<ContentCipher>,
+    /// Every recipient advertised AES-GCM in SMIMECapabilities (SPEC section 4).
+    pub all_recipients_advertise_gcm: bool,
     /// RSAES-OAEP (SHA-256) for every recipient instead of PKCS#1 v1.5.
     pub oaep: bool,
     /// Sign (clear-signed multipart/signed) with the sender identity before encrypting.
@@ -161,7 +164,7 @@ pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Optio
     if let Some(id) = sender {
         list.push((&id.certificate, transport(&id.certificate)));
     }
-    let cipher = options.cipher.unwrap_or(ContentCipher::Aes256Cbc);
+    let cipher = options.cipher.unwrap_or(if options.all_recipients_advertise_gcm { ContentCipher::Aes256Gcm } else { ContentCipher::Aes256Cbc });
     let der = crate::cms::envelope::encrypt(&inner, &list, cipher, &RustCrypto)?;
     let smime_type = if cipher.is_aead() { "authEnveloped-data" } else { "enveloped-data" };
     Ok(mime::build_pkcs7_mime(&outer, smime_type, &der))

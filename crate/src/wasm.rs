@@ -63,6 +63,8 @@ struct EncryptOptionsJson {
     sign: bool,
     cipher: Option<String>,
     oaep: bool,
+    /// Every recipient advertised AES-GCM in SMIMECapabilities: AES-256-GCM by default.
+    all_recipients_gcm: bool,
     /// Signing time, seconds since 1970.
     at: f64,
 }
@@ -176,7 +178,8 @@ impl Keyring {
     /// Encrypt a message (SPEC sections 3 and 8, like `cachet encrypt`). `handle`, when given,
     /// is the sender's identity: the message is also encrypted to its certificate, and signed
     /// first with `"sign": true`. `options_json`: `{"recipients": [base64 DER], "sign": bool,
-    /// "cipher": "aes256-cbc" | "aes128-gcm" | "aes256-gcm", "oaep": bool, "at": seconds}`.
+    /// "cipher": "aes256-cbc" | "aes128-gcm" | "aes256-gcm", "oaep": bool, "allRecipientsGcm": bool,
+    /// "at": seconds}`.
     pub fn encrypt(&self, handle: Option<u32>, message: &[u8], options_json: &str) -> std::result::Result<Vec<u8>, JsValue> {
         let opts: EncryptOptionsJson = serde_json::from_str(options_json).map_err(|e| js_err(Error::usage("Bad options for encrypt.").with_detail(e)))?;
         let recipients = certs_from_base64(&opts.recipients).map_err(js_err)?;
@@ -192,7 +195,7 @@ impl Keyring {
             ),
             None => None,
         };
-        let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign };
+        let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, all_recipients_advertise_gcm: opts.all_recipients_gcm };
         let at = if opts.at.is_finite() && opts.at > 0.0 { UnixTime(opts.at as u64) } else { UnixTime(0) };
         crate::smime::encrypt_message(message, &recipients, sender, options, at, &crate::mime::Limits::default()).map_err(js_err)
     }

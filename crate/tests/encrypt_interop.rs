@@ -317,6 +317,17 @@ fn every_decryption_outcome_from_a_real_message() {
         assert!(!cfile.exists(), "{name} is refused, not opened");
     }
 
+    // Only part of the message encrypted, next to a part anyone could have added.
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&gcm);
+    let mixed = format!("From: <alice@example.org>\r\nTo: <bob@example.net>\r\nSubject: mixed\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: application/pkcs7-mime; smime-type=authEnveloped-data; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--b\r\nContent-Type: text/plain\r\n\r\nClick here to confirm.\r\n--b--\r\n");
+    let args = with(&[&bob]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (r, _) = open(mixed.as_bytes(), &refs);
+    assert_eq!(layers(&r), vec![("encrypted", "decrypted")], "{r:#}");
+    let d = r["diagnosis"].as_array().unwrap().iter().find(|d| d["id"] == "partially-encrypted").unwrap_or_else(|| panic!("{r:#}"));
+    assert!(d["appended_text"].as_str().unwrap().contains("Click here"), "{r:#}");
+
     // malformed: a truncated envelope.
     let (r, code) = open_as(&cbc[..cbc.len() - 40], &[&bob_old], "enveloped-data");
     assert_eq!((status(&r), code), ("malformed", 3), "{r:#}");

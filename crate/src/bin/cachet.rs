@@ -172,7 +172,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
                 ),
                 None => None,
             };
-            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign") };
+            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), all_recipients_advertise_gcm: false };
             let message = read_stdin()?;
             let out = cachet::smime::encrypt_message(&message, &recipients, ids.first(), options, at(&a)?, &cachet::mime::Limits::default())?;
             write_stdout(&out)?;

@@ -88,3 +88,26 @@ fn ecdh_key_agreement_opens_only_for_the_recipient_key() {
         }
     }
 }
+
+#[test]
+fn encrypt_message_chooses_gcm_when_every_recipient_advertises_it_and_includes_the_sender() {
+    use crate::smime::{encrypt_message, open, EncryptOptions, OpenInput};
+    let dir = TempDir::new("encrypt-message-unit");
+    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
+    let alice = identity(&dir, "alice", &["-newkey", "rsa:2048"]);
+    let msg = b"From: <alice@example.org>\r\nTo: <bob@example.net>\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\nhi\r\n";
+    let limits = crate::mime::Limits::default();
+    let policy = crate::policy::Policy::standard();
+    for (gcm, want) in [(true, "authEnveloped-data"), (false, "enveloped-data")] {
+        let options = EncryptOptions { all_recipients_advertise_gcm: gcm, ..EncryptOptions::default() };
+        let out = encrypt_message(msg, std::slice::from_ref(&bob.certificate), Some(&alice), options, crate::time::UnixTime(0), &limits).unwrap();
+        assert!(String::from_utf8_lossy(&out).contains(&format!("smime-type={want}")));
+        for reader in [&bob, &alice] {
+            let ids = [reader];
+            let input = OpenInput { anchors: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+            let opened = open(&out, &input);
+            assert_eq!(opened.report.status, crate::report::Status::Unsigned, "{:?}", opened.report);
+            assert!(opened.content.unwrap().ends_with(b"\r\n\r\nhi\r\n"));
+        }
+    }
+}
