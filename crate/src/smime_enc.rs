@@ -44,6 +44,10 @@ pub fn layer_kind(smime_type: Option<&str>) -> LayerKind {
 
 /// Decrypt one enveloped layer (`der` is its CMS ContentInfo), push its report layer and
 /// return the decrypted MIME entity to keep peeling, or None when it did not open.
+///
+/// # Security
+/// `der` is untrusted; see [`decrypt::decrypt`] for its limits. Nothing of a layer that
+/// failed is returned, and the report never says why beyond the SPEC section 2 status.
 pub fn open_enveloped(der: &[u8], identities: &[&Identity], covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
     let format = match crate::cms::signed::content_info(der) {
         Ok((oid, _)) if oid == OID_AUTH_ENVELOPED_DATA => "authEnveloped-data",

@@ -95,6 +95,12 @@ fn cipher_params(c: ContentCipher, params: Option<&der::Any>) -> Result<(Vec<u8>
 
 /// Decrypt a CMS ContentInfo holding EnvelopedData or AuthEnvelopedData with any of the
 /// identities. `Err` only for input that cannot be read (the layer is `malformed`).
+///
+/// # Security
+/// `der` is untrusted (DER or BER, nesting bounded by `der` and [`super::ber::MAX_DEPTH`]);
+/// at most [`super::recipients::MAX_RECIPIENTS`] RecipientInfos are tried with each identity;
+/// the size is bounded by the caller's message limit. Never panics; failures after a
+/// RecipientInfo matched are all [`Outcome::IntegrityFailure`], with no partial plaintext.
 pub fn decrypt(der: &[u8], identities: &[&Identity], backend: &dyn Symmetric) -> Result<Decryption> {
     let (oid, inner) = content_info(der)?;
     let (infos, eci, aad, tag): (Vec<RecipientInfo>, EncryptedContentInfo, Vec<u8>, Option<Vec<u8>>) = if oid == OID_ENVELOPED_DATA {
@@ -150,11 +156,16 @@ pub fn decrypt(der: &[u8], identities: &[&Identity], backend: &dyn Symmetric) ->
         return Ok(Decryption { info, outcome: Outcome::NoKey });
     }
     let placeholder = Zeroizing::new(vec![0u8; c.key_len()]);
+    let mut candidates: Vec<&Zeroizing<Vec<u8>>> = unwrapped.keys.iter().collect();
+    if candidates.is_empty() {
+        // Key transport failed outright (OAEP, key agreement): still run the content cipher.
+        candidates.push(&placeholder);
+    }
     let mut found = None;
-    for k in &unwrapped.keys {
+    for k in candidates {
         let key: &[u8] = if k.len() == c.key_len() { k } else { &placeholder };
         if let Ok(pt) = backend.decrypt(c, key, &iv, &aad, ciphertext.as_bytes(), tag.as_deref()) {
-            if k.len() == c.key_len() && found.is_none() {
+            if k.len() == c.key_len() && !std::ptr::eq(k, &placeholder) && found.is_none() {
                 found = Some(pt);
             }
         }
