@@ -164,8 +164,23 @@ pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Optio
         let oaep_key = c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::cms::recipients::OID_RSAES_OAEP;
         if options.oaep || oaep_key { KeyTransport::OaepSha256 } else { KeyTransport::Pkcs1v15 }
     };
+    let encryptable = |c: &Certificate| {
+        c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::cms::recipients::OID_RSAES_OAEP || crate::cert::facts::usability(c).encrypt
+    };
+    for c in recipients {
+        if !encryptable(c) {
+            let f = crate::cert::facts::facts(c);
+            let who = if f.emails.is_empty() { f.subject.clone() } else { f.emails.join(", ") };
+            return Err(Error::new(
+                Code::NoRecipientCertificate,
+                format!("You cannot encrypt to {who} with this certificate: {}.", f.usable_for.reasons.join("; ")),
+                "Ask the recipient for their e-mail encryption certificate.",
+            ));
+        }
+    }
     let mut list: Vec<(&Certificate, KeyTransport)> = recipients.iter().map(|c| (c, transport(c))).collect();
-    if let Some(id) = sender {
+    // The sender's own copy (Sent Items); a signing-only certificate cannot receive one.
+    if let Some(id) = sender.filter(|id| encryptable(&id.certificate)) {
         list.push((&id.certificate, transport(&id.certificate)));
     }
     let cipher = options.cipher.unwrap_or(if options.all_recipients_advertise_gcm { ContentCipher::Aes256Gcm } else { ContentCipher::Aes256Cbc });

@@ -368,6 +368,20 @@ fn sign_then_encrypt_and_triple_wrapping() {
 }
 
 #[test]
+fn refuses_certificates_that_cannot_receive_encrypted_mail() {
+    let pki = Pki::new("enc-refuse");
+    let ext = "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=emailProtection\nsubjectAltName=email:sign-only@example.net\n";
+    let signer = pki.leaf("signonly", "sign-only@example.net", Key::Rsa2048, Some(ext), 365);
+    let out = run_with_input(cachet().arg("encrypt").arg("--recipient").arg(&signer.cert), &message("a@example.org", "sign-only@example.net"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sign-only@example.net") && err.contains("key encipherment"), "{err}");
+    let pss = pki.leaf("pss", "pss@example.net", Key::RsaPss, None, 365);
+    let out = run_with_input(cachet().arg("encrypt").arg("--recipient").arg(&pss.cert), &message("a@example.org", "pss@example.net"));
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn sizes_round_trip() {
     let pki = Pki::new("enc-sizes");
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
