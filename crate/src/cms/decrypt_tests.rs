@@ -93,8 +93,10 @@ fn ecdh_key_agreement_opens_only_for_the_recipient_key() {
 fn encrypt_message_chooses_gcm_when_every_recipient_advertises_it_and_includes_the_sender() {
     use crate::smime::{encrypt_message, open, EncryptOptions, OpenInput};
     let dir = TempDir::new("encrypt-message-unit");
-    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
-    let alice = identity(&dir, "alice", &["-newkey", "rsa:2048"]);
+    // End-entity certificates that allow key encipherment (openssl's -x509 default is a CA).
+    let ee = ["-newkey", "rsa:2048", "-addext", "basicConstraints=CA:FALSE", "-addext", "keyUsage=digitalSignature,keyEncipherment"];
+    let bob = identity(&dir, "bob", &ee);
+    let alice = identity(&dir, "alice", &ee);
     let msg = b"From: <alice@example.org>\r\nTo: <bob@example.net>\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\nhi\r\n";
     let limits = crate::mime::Limits::default();
     let policy = crate::policy::Policy::standard();
