@@ -22,6 +22,7 @@ pub mod policy;
 pub mod report;
 pub mod request;
 pub mod smime;
+pub mod smime_enc;
 pub mod time;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -14,6 +14,8 @@ use base64::Engine;
 use der::Encode;
 use x509_cert::Certificate;
 
+pub use crate::smime_enc::{encrypt_message, EncryptOptions};
+
 /// Most S/MIME layers peeled from one message (triple wrapping needs three).
 pub const MAX_LAYERS: usize = 8;
 /// Largest suffix (bytes) searched for text a server appended after signing.
@@ -112,7 +114,7 @@ pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
         };
         let next = match entity.smime_kind() {
             Some(SmimeKind::MultipartSigned { micalg, .. }) => open_multipart_signed(&entity, micalg, &ctx, &covers, &mut report, &mut found),
-            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, &covers, &mut report, &mut found),
+            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &covers, &mut report, &mut found),
             _ => None,
         };
         match next {
@@ -232,6 +234,7 @@ fn open_pkcs7_mime(
     entity: &Entity<'_>,
     smime_type: Option<&str>,
     ctx: &VerifyContext<'_>,
+    identities: &[&Identity],
     covers: &str,
     report: &mut OpenReport,
     found: &mut Vec<Certificate>,
@@ -247,7 +250,7 @@ fn open_pkcs7_mime(
     let oid = match signed::content_info(&der) {
         Ok((oid, _)) => oid,
         Err(e) => {
-            report.layers.push(Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
+            report.layers.push(Layer { kind: crate::smime_enc::layer_kind(smime_type), status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
             report.error.get_or_insert(e);
             return None;
         }
@@ -281,14 +284,7 @@ fn open_pkcs7_mime(
         return Some(content);
     }
     if oid == OID_ENVELOPED_DATA || oid == OID_AUTH_ENVELOPED_DATA {
-        let e = Error::new(
-            Code::UnsupportedAlgorithm,
-            "This message is encrypted; this version of Cachet cannot decrypt messages yet.",
-            "Open it in a mail program that holds your key, or update Cachet.",
-        );
-        report.layers.push(Layer { kind: LayerKind::Encrypted, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
-        report.error.get_or_insert(e);
-        return None;
+        return crate::smime_enc::open_enveloped(&der, identities, covers, report);
     }
     let e = Error::new(Code::Malformed, format!("This S/MIME part holds an unsupported CMS content type ({oid})."), "Ask the sender to use a standard S/MIME mail program.");
     report.layers.push(Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });

@@ -54,6 +54,21 @@ fn certs_from_base64(list: &[String]) -> Result<Vec<Certificate>> {
     Ok(out)
 }
 
+/// Options of `Keyring.encrypt`, as JSON.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct EncryptOptionsJson {
+    /// Recipient certificates, base64 DER.
+    recipients: Vec<String>,
+    sign: bool,
+    cipher: Option<String>,
+    oaep: bool,
+    /// Every recipient advertised AES-GCM in SMIMECapabilities: AES-256-GCM by default.
+    all_recipients_gcm: bool,
+    /// Signing time, seconds since 1970.
+    at: f64,
+}
+
 /// The result of opening a message: the JSON report and the innermost content.
 #[wasm_bindgen]
 pub struct OpenResult {
@@ -158,6 +173,31 @@ impl Keyring {
     pub fn open(&self, message: &[u8], options_json: &str) -> std::result::Result<OpenResult, JsValue> {
         let all: Vec<&crate::pkcs12::Identity> = self.ids.iter().map(|(_, i)| i).collect();
         open_with(message, options_json, &all)
+    }
+
+    /// Encrypt a message (SPEC sections 3 and 8, like `cachet encrypt`). `handle`, when given,
+    /// is the sender's identity: the message is also encrypted to its certificate, and signed
+    /// first with `"sign": true`. `options_json`: `{"recipients": [base64 DER], "sign": bool,
+    /// "cipher": "aes256-cbc" | "aes128-gcm" | "aes256-gcm", "oaep": bool, "allRecipientsGcm": bool,
+    /// "at": seconds}`.
+    pub fn encrypt(&self, handle: Option<u32>, message: &[u8], options_json: &str) -> std::result::Result<Vec<u8>, JsValue> {
+        let opts: EncryptOptionsJson = serde_json::from_str(options_json).map_err(|e| js_err(Error::usage("Bad options for encrypt.").with_detail(e)))?;
+        let recipients = certs_from_base64(&opts.recipients).map_err(js_err)?;
+        let sender = match handle {
+            Some(h) => Some(self.get(h)?),
+            None => None,
+        };
+        let cipher = match opts.cipher.as_deref() {
+            Some(name) => Some(
+                crate::crypto::ContentCipher::from_name(name)
+                    .filter(|c| matches!(c.name(), "aes256-cbc" | "aes128-gcm" | "aes256-gcm"))
+                    .ok_or_else(|| js_err(Error::usage(format!("Unknown cipher {name}: use aes256-cbc, aes128-gcm or aes256-gcm."))))?,
+            ),
+            None => None,
+        };
+        let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, all_recipients_advertise_gcm: opts.all_recipients_gcm };
+        let at = if opts.at.is_finite() && opts.at > 0.0 { UnixTime(opts.at as u64) } else { UnixTime(0) };
+        crate::smime::encrypt_message(message, &recipients, sender, options, at, &crate::mime::Limits::default()).map_err(js_err)
     }
 
     /// An encrypted PKCS#12 backup of an identity under a new password.

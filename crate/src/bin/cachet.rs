@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: cachet <command> [options]
   sign    --identity ID.p12 --password-file F [--opaque] [--at TIME]     < message > signed
+  encrypt --recipient CERT [--recipient CERT]... [--identity ID.p12 --password-file F]
+          [--sign] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep] [--at TIME] < message > encrypted
   open    [--identity ID.p12 --password-file F]... [--trust CERT]... [--at TIME] [--content FILE]
                                                                           < message > report.json
   cert    FILE [--password-file F]                                        > info.json
@@ -156,6 +158,26 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let id = ids.first().ok_or_else(|| Error::usage(format!("sign needs --identity.\n{USAGE}")))?;
             let message = read_stdin()?;
             let out = cachet::smime::sign_message(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default())?;
+            write_stdout(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        "encrypt" => {
+            let ids = identities(&a)?;
+            let recipients = certificates(&a.all("--recipient"))?;
+            if recipients.is_empty() && ids.is_empty() {
+                return Err(Error::usage(format!("encrypt needs --recipient.\n{USAGE}")));
+            }
+            let cipher = match a.one("--cipher") {
+                Some(name) => Some(
+                    cachet::crypto::ContentCipher::from_name(name)
+                        .filter(|c| matches!(c.name(), "aes256-cbc" | "aes128-gcm" | "aes256-gcm"))
+                        .ok_or_else(|| Error::usage(format!("Unknown --cipher {name}: use aes256-cbc, aes128-gcm or aes256-gcm.")))?,
+                ),
+                None => None,
+            };
+            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), all_recipients_advertise_gcm: false };
+            let message = read_stdin()?;
+            let out = cachet::smime::encrypt_message(&message, &recipients, ids.first(), options, at(&a)?, &cachet::mime::Limits::default())?;
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
