@@ -126,15 +126,3 @@ fn backup_read_by_python_cryptography() {
         assert_eq!(parts.next(), Some("Test Name"));
     }
 }
-
-/// Timing of the password hashing behind `DEFAULT_BACKUP_ITERATIONS` (run with --ignored).
-#[test]
-#[ignore]
-fn measure_backup_iterations() {
-    let t = std::time::Instant::now();
-    let _ = crate::pkcs12::pbe::encrypt_pbes2("pw", b"x", DEFAULT_BACKUP_ITERATIONS, &[1; 16], [2; 16]).unwrap();
-    println!("one PBKDF2-HMAC-SHA256 chain of {DEFAULT_BACKUP_ITERATIONS}: {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let _ = crate::pkcs12::kdf::mac(crate::pkcs12::kdf::MacHash::Sha256, &[0, 0x61, 0, 0], b"salt", DEFAULT_BACKUP_ITERATIONS, b"data").unwrap();
-    println!("one appendix B MAC key of {DEFAULT_BACKUP_ITERATIONS}: {:?}", t.elapsed());
-}
