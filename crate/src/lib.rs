@@ -13,6 +13,7 @@
 
 pub mod cert;
 pub mod cms;
+pub mod compose;
 pub mod crypto;
 pub mod error;
 pub mod mime;
@@ -21,6 +22,7 @@ pub mod policy;
 pub mod report;
 pub mod smime;
 pub mod time;
+pub mod view;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

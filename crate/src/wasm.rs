@@ -166,3 +166,17 @@ impl Keyring {
         crate::pkcs12::export_backup(self.get(handle)?, new_password, crate::pkcs12::DEFAULT_BACKUP_ITERATIONS).map_err(js_err)
     }
 }
+
+/// Build an unsigned message from draft fields (JSON, see `compose::Draft`).
+#[wasm_bindgen(js_name = composeMessage)]
+pub fn compose_message(draft_json: &str) -> std::result::Result<Vec<u8>, JsValue> {
+    let draft: crate::compose::Draft =
+        serde_json::from_str(draft_json).map_err(|e| js_err(Error::usage("Bad draft fields.").with_detail(e)))?;
+    crate::compose::compose(&draft).map_err(js_err)
+}
+
+/// What a reader sees of a message or entity: decoded headers and parts (JSON, see `view`).
+#[wasm_bindgen(js_name = viewMessage)]
+pub fn view_message(bytes: &[u8]) -> std::result::Result<String, JsValue> {
+    json(&crate::view::view(bytes, &crate::mime::Limits::default()).map_err(js_err)?)
+}
