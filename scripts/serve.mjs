@@ -1,6 +1,7 @@
 // Dev server: serves the built add-in (dist/) on loopback with the headers the add-in needs
 // (application/wasm, a CSP allowing WebAssembly). Plain node:http(s), no dependencies.
-// Routes (e.g. the future dev mailbox API) are added as { method, path, handle } entries.
+// Routes are added as { method, path, handle } entries; `serve` mounts the dev mailbox
+// (scripts/devmail.mjs, a local subset of Microsoft Graph) under /v1.0/me/.
 //
 //   node scripts/serve.mjs [--port 3000] [--host 127.0.0.1] [--https]
 //   (CACHET_HTTPS=1 is the same as --https; PORT sets the port)
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { ROOT } from './lib/run.mjs';
+import { devMailRoutes, mailboxRoot } from './devmail.mjs';
 
 export const DIST = path.join(ROOT, 'dist');
 const CERT_DIR = path.join(ROOT, '.cache', 'dev-cert');
@@ -163,11 +165,12 @@ export async function serve(argv = []) {
     throw new Error('dist/ is empty: run "npm start" (or "npm run build") first');
   }
   const tls = opts.https ? devCertificate() : null;
-  const url = await listen(createDevServer({ tls }), opts);
+  const url = await listen(createDevServer({ tls, routes: devMailRoutes() }), opts);
   console.log(`\nCachet is served at ${url}/`);
   console.log(`  standalone page:   ${url}/index.html`);
   console.log(`  Outlook task pane: ${url}/taskpane.html`);
   console.log(`  manifest:          ${url}/manifest.xml`);
+  console.log(`  dev mailbox:       ${url}/v1.0/me/... (Authorization: Bearer dev:<address>), stored in ${path.relative(ROOT, mailboxRoot()) || mailboxRoot()}`);
   if (tls) {
     console.log(`\nThe certificate is self-signed (${path.relative(ROOT, tls.certPath)}). Trust it in your OS or browser`);
     console.log('once, or Outlook will refuse to load the add-in.');

@@ -1,0 +1,132 @@
+// Microsoft Graph v1.0 mail client: the subset Cachet uses (send mail in MIME format, list a
+// folder, read a message's raw MIME, delete, create a draft from MIME). The base URL is
+// configurable: https://graph.microsoft.com in Outlook, the dev server's own origin (the dev
+// mailbox of scripts/devmail.mjs) in development and tests.
+
+/** Returns the bearer token for the next request (e.g. from MSAL nested app authentication). */
+export interface TokenProvider {
+  (): Promise<string>;
+}
+
+export interface MessageSummary {
+  id: string;
+  subject: string;
+  from: { name: string; address: string };
+  to: string[];
+  received: string;
+  hasAttachments: boolean;
+}
+
+/** A Graph request that failed: Graph's error code (or a local one) and the HTTP status (0: no answer). */
+export class GraphError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, status: number, message: string) {
+    super(message);
+    this.name = 'GraphError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export type MailFolder = 'inbox' | 'sentitems' | 'drafts';
+
+interface GraphAddress {
+  emailAddress?: { name?: string; address?: string };
+}
+
+interface GraphMessage {
+  id?: string;
+  subject?: string | null;
+  from?: GraphAddress | null;
+  toRecipients?: GraphAddress[];
+  receivedDateTime?: string;
+  hasAttachments?: boolean;
+}
+
+/** Base64 of bytes (chunked so large messages do not overflow the argument list). */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  const chunk = 0x8000;
+  for (let i = 0; i < bytes.length; i += chunk) binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
+  return btoa(binary);
+}
+
+function summaryOf(m: GraphMessage): MessageSummary {
+  return {
+    id: m.id ?? '',
+    subject: m.subject ?? '',
+    from: { name: m.from?.emailAddress?.name ?? '', address: m.from?.emailAddress?.address ?? '' },
+    to: (m.toRecipients ?? []).map((r) => r.emailAddress?.address ?? '').filter((a) => a !== ''),
+    received: m.receivedDateTime ?? '',
+    hasAttachments: m.hasAttachments === true,
+  };
+}
+
+export class GraphClient {
+  private readonly baseUrl: string;
+  private readonly token: TokenProvider;
+
+  constructor(opts: { baseUrl: string; token: TokenProvider }) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.token = opts.token;
+  }
+
+  private async request(method: string, path: string, body?: string): Promise<Response> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${await this.token()}` };
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'text/plain';
+      init.body = body;
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/v1.0${path}`, init);
+    } catch (e) {
+      throw new GraphError('NetworkError', 0, `Microsoft Graph could not be reached: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (!res.ok) {
+      let code = `Http${res.status}`;
+      let message = `Microsoft Graph answered ${res.status} ${res.statusText}`.trim();
+      try {
+        const j = (await res.json()) as { error?: { code?: string; message?: string } };
+        if (j.error?.code) code = j.error.code;
+        if (j.error?.message) message = j.error.message;
+      } catch {
+        // Not JSON: keep the status line.
+      }
+      throw new GraphError(code, res.status, message);
+    }
+    return res;
+  }
+
+  /** Send a complete MIME message (POST /me/sendMail, base64 body); Graph saves it to Sent Items. */
+  async sendMime(mime: Uint8Array): Promise<void> {
+    await this.request('POST', '/me/sendMail', toBase64(mime));
+  }
+
+  /** Create a draft from a MIME message (POST /me/messages); resolves to its id. */
+  async createDraft(mime: Uint8Array): Promise<string> {
+    const res = await this.request('POST', '/me/messages', toBase64(mime));
+    const m = (await res.json()) as GraphMessage;
+    if (!m.id) throw new GraphError('InvalidResponse', res.status, 'Microsoft Graph created a draft but returned no id.');
+    return m.id;
+  }
+
+  /** The messages of a well-known folder, newest first. */
+  async list(folder: MailFolder): Promise<MessageSummary[]> {
+    const res = await this.request('GET', `/me/mailFolders/${folder}/messages`);
+    const j = (await res.json()) as { value?: GraphMessage[] };
+    return (j.value ?? []).map(summaryOf);
+  }
+
+  /** The raw MIME of a message (GET /me/messages/{id}/$value). */
+  async getMime(id: string): Promise<Uint8Array> {
+    const res = await this.request('GET', `/me/messages/${encodeURIComponent(id)}/$value`);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.request('DELETE', `/me/messages/${encodeURIComponent(id)}`);
+  }
+}
