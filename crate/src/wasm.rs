@@ -180,3 +180,15 @@ pub fn compose_message(draft_json: &str) -> std::result::Result<Vec<u8>, JsValue
 pub fn view_message(bytes: &[u8]) -> std::result::Result<String, JsValue> {
     json(&crate::view::view(bytes, &crate::mime::Limits::default()).map_err(js_err)?)
 }
+
+/// The certificates of a file (PEM or DER) as a JSON array of `{facts, der_base64}`, ready to store.
+#[wasm_bindgen(js_name = certImport)]
+pub fn cert_import(bytes: &[u8]) -> std::result::Result<String, JsValue> {
+    use der::Encode;
+    let mut out = Vec::new();
+    for c in crate::cert::facts::parse_certificates(bytes).map_err(js_err)? {
+        let der = c.to_der().map_err(|e| js_err(Error::usage("Cannot encode a certificate.").with_detail(e)))?;
+        out.push(crate::report::FoundCertificate { facts: crate::cert::facts::facts(&c), der_base64: base64::engine::general_purpose::STANDARD.encode(der) });
+    }
+    json(&out)
+}

@@ -46,10 +46,102 @@ export interface CertFacts {
   usable_for: { sign: boolean; encrypt: boolean; summary: string; reasons: string[] };
 }
 
+/** Options of opening a message: validation time and the certificates the user stores. */
+export interface OpenOptions {
+  /** Validation time, seconds since 1970. */
+  at: number;
+  /** Trust anchors: trusted roots and pinned certificates, base64 DER. */
+  trust: string[];
+  /** Other known certificates (contacts, intermediates), base64 DER. */
+  known: string[];
+}
+
+/** The result of opening a message: the core's report (crate/src/report.rs) and the innermost content. */
+export interface Opened {
+  report: OpenReport;
+  content: Uint8Array | null;
+}
+
+export type SignerId = { issuer_and_serial: { issuer: string; serial: string } } | { subject_key_identifier: { key_id: string } };
+
+export interface SignerReport {
+  status: string;
+  signer_id: SignerId;
+  signature: string;
+  chain: { status: string; path: { subject: string; sha256?: string }[]; details: string[]; [k: string]: unknown } | null;
+  address: { from: string | null; matches: boolean; certificate_emails: string[] } | null;
+  certificate: CertFacts | null;
+  signing_time: number | null;
+  valid_at_signing_time?: boolean;
+  digest_algorithm: string;
+  signature_algorithm: string;
+  smime_capabilities: string[];
+  details: string[];
+}
+
+export interface Layer {
+  kind: 'signed' | 'encrypted';
+  status: string;
+  format: string;
+  /** "" for the whole message, "1.2" for the second child of the first child. */
+  covers: string;
+  signers?: SignerReport[];
+  encryption?: { content_cipher: string; integrity_protected: boolean; recipients: SignerId[] };
+  details: string[];
+}
+
+export interface OpenReport {
+  status: string;
+  layers: Layer[];
+  certificates: { facts: CertFacts; der_base64: string }[];
+  diagnosis: { id: string; message: string; appended_text?: string; original_verifies?: boolean }[];
+  error?: CoreError;
+}
+
+/** Fields of a message being composed (crate/src/compose.rs). */
+export interface Draft {
+  from: string;
+  to: string[];
+  cc?: string[];
+  subject: string;
+  text: string;
+  date: string;
+  messageId?: string;
+  inReplyTo?: string;
+}
+
+/** What a reader sees of a message (crate/src/view.rs). */
+export interface MessageView {
+  headers: { from: string | null; to: string | null; cc: string | null; subject: string | null; date: string | null; message_id: string | null };
+  parts: { path: string; content_type: string; text?: string; truncated: boolean; filename?: string; size: number }[];
+}
+
+/** What this build of the core can do (operations that land later are detected, not assumed). */
+export interface Features {
+  encrypt: boolean;
+}
+
 /** Every operation of the core: its parameters and its result. */
 export interface CoreApi {
   version: { params: Record<string, never>; result: string };
+  features: { params: Record<string, never>; result: Features };
   certSummary: { params: { bytes: Uint8Array }; result: CertFacts[] };
+  /** The certificates of a file with their DER (base64), ready to store. */
+  certImport: { params: { bytes: Uint8Array }; result: { facts: CertFacts; der_base64: string }[] };
+  /** Unlock a PKCS#12 (the user's file, or a stored encrypted backup) into the worker's keyring. */
+  unlock: { params: { p12: Uint8Array; password: string }; result: number };
+  lock: { params: { handle: number }; result: void };
+  lockAll: { params: Record<string, never>; result: void };
+  /** Facts of an unlocked identity's certificate and chain, leaf first. */
+  certificates: { params: { handle: number }; result: CertFacts[] };
+  sign: { params: { handle: number; mime: Uint8Array; opaque: boolean; at: number }; result: Uint8Array };
+  /** Sign (optional) then encrypt to the recipients' certificates and the sender's own (when the core supports it). */
+  encrypt: { params: { handle: number; mime: Uint8Array; recipients: string[]; sign: boolean; at: number }; result: Uint8Array };
+  /** Open with every unlocked identity available for decryption. */
+  open: { params: { mime: Uint8Array; options: OpenOptions }; result: Opened };
+  exportBackup: { params: { handle: number; password: string }; result: Uint8Array };
+  composeMessage: { params: { draft: Draft }; result: Uint8Array };
+  viewMessage: { params: { bytes: Uint8Array }; result: MessageView };
 }
 
 export type Method = keyof CoreApi;

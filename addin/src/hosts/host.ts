@@ -8,6 +8,8 @@ export interface HostCapabilities {
   readMessage: boolean;
   /** There is a message being composed whose body can be replaced. */
   composeMessage: boolean;
+  /** Complete MIME messages built by the core can be sent (e.g. Graph sendMail). */
+  sendMessage: boolean;
 }
 
 export interface Host {
@@ -18,6 +20,10 @@ export interface Host {
   ready(): Promise<void>;
   /** The raw MIME of the current message (capabilities.readMessage). */
   currentMessage?(): Promise<Uint8Array>;
+  /** The address the user sends from, when the host knows it. */
+  userAddress?(): string | null;
+  /** Send a complete MIME message; the host keeps a copy in Sent Items (capabilities.sendMessage). */
+  sendMime?(mime: Uint8Array): Promise<void>;
 }
 
 /** A local file chosen or dropped by the user. */

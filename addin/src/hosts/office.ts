@@ -13,7 +13,7 @@ declare global {
 
 export class OfficeHost implements Host {
   readonly label = 'Outlook';
-  readonly capabilities = { localFiles: true, readMessage: false, composeMessage: false };
+  readonly capabilities = { localFiles: true, readMessage: false, composeMessage: false, sendMessage: false };
 
   async ready(): Promise<void> {
     // Outside Outlook (page opened directly) there is no Office.js: carry on as a plain page.
