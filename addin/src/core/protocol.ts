@@ -71,7 +71,8 @@ export interface SignerReport {
   chain: { status: string; path: { subject: string; sha256?: string }[]; details: string[]; [k: string]: unknown } | null;
   address: { from: string | null; matches: boolean; certificate_emails: string[] } | null;
   certificate: CertFacts | null;
-  signing_time: number | null;
+  /** RFC 3339. */
+  signing_time: string | null;
   valid_at_signing_time?: boolean;
   digest_algorithm: string;
   signature_algorithm: string;

@@ -83,7 +83,7 @@ export class ComposePane {
       field('To', this.to),
       this.recipients,
       field('Subject', this.subject),
-      field('Message', this.text),
+      field('Message text', this.text),
       el(
         'fieldset',
         { class: 'toggles' },

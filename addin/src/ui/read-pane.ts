@@ -41,7 +41,7 @@ function signerDetails(s: SignerReport, covers: string): HTMLElement {
     ...row('Signature', s.signature, 'signature'),
     ...row('Certificate path', s.chain ? `${s.chain.status}: ${s.chain.path.map((p) => p.subject).join(' → ')}` : 'not checked', 'chain'),
     ...row('Covers', covers === '' ? 'the whole message' : `part ${covers}`, 'covers'),
-    ...row('Claimed signing time', s.signing_time ? new Date(s.signing_time * 1000).toISOString() : 'none', 'signing-time'),
+    ...row('Claimed signing time', s.signing_time ?? 'none', 'signing-time'),
     ...row('SHA-256 fingerprint', c?.sha256 ?? 'unknown', 'signer-sha256'),
     ...(s.details.length ? row('Notes', s.details.join(' '), 'signer-notes') : []),
   );
