@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeIcons } from './icons.mjs';
+import { productionManifest } from './manifest.mjs';
 import { upToDate } from './lib/fresh.mjs';
 import { ROOT, must, output, step } from './lib/run.mjs';
 import { setup } from './setup.mjs';
@@ -15,6 +16,19 @@ function targetDir() {
   const meta = output('cargo', ['metadata', '--format-version', '1', '--no-deps']);
   if (meta === null) return path.join(ROOT, 'target');
   return JSON.parse(meta).target_directory;
+}
+
+/**
+ * dist/launchevent.js: the OnMessageSend and command handlers as one classic script (IIFE, no
+ * imports), at a stable name, for classic Outlook's JavaScript-only event runtime.
+ */
+export async function buildLaunchEvent(outDir = DIST) {
+  const { build: esbuild } = await import('esbuild');
+  await esbuild({
+    entryPoints: [path.join(ROOT, 'addin', 'src', 'pages', 'launchevent.ts')],
+    bundle: true, format: 'iife', target: 'es2017', minify: true, logLevel: 'warning',
+    outfile: path.join(outDir, 'launchevent.js'),
+  });
 }
 
 /** Build everything; `toolchain` comes from setup(). */
@@ -47,7 +61,9 @@ export async function build(toolchain) {
     const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
     await must(bin('tsc'), ['--noEmit', '-p', ROOT]);
     await must(bin('vite'), ['build', '--logLevel', 'warn']);
-    fs.copyFileSync(path.join(ROOT, 'manifest.xml'), path.join(DIST, 'manifest.xml'));
+    await buildLaunchEvent();
+    const xml = fs.readFileSync(path.join(ROOT, 'manifest.xml'), 'utf8');
+    fs.writeFileSync(path.join(DIST, 'manifest.xml'), productionManifest(xml, process.env.CACHET_ORIGIN || undefined));
   }
 }
 

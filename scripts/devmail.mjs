@@ -1,5 +1,6 @@
 // The dev mailbox: a local stand-in for the part of Microsoft Graph v1.0 that Cachet uses
-// (send mail in MIME format, list folders, read raw MIME, delete, create a draft from MIME),
+// (send mail in MIME format, list folders, read raw MIME, delete and permanentDelete, create a
+// draft from MIME),
 // mounted by scripts/serve.mjs as routes. Development and tests only: no real authentication.
 //
 // Storage: one .eml per message under <root>/<address>/<folder>/<id>.eml, folders inbox,
@@ -299,6 +300,17 @@ export function devMailRoutes({ root = mailboxRoot() } = {}) {
         const file = find(root, address, m[1]);
         if (file === null) return graphError(res, 404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
         json(res, 200, summary(m[1], fs.readFileSync(file)));
+      }),
+    },
+    {
+      // Graph's DELETE moves a message to Deleted Items; permanentDelete removes it. The dev
+      // mailbox has no Deleted Items: both remove the file.
+      method: 'POST', path: /^\/v1\.0\/me\/messages\/([^/]+)\/permanentDelete$/,
+      handle: authed((req, res, m, address) => {
+        const file = find(root, address, m[1]);
+        if (file === null) return graphError(res, 404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+        fs.rmSync(file);
+        json(res, 204);
       }),
     },
     {

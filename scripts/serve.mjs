@@ -33,6 +33,9 @@ const MIME = {
 };
 
 const OFFICE_JS = 'https://appsforoffice.microsoft.com';
+/** Microsoft Graph and the Entra sign-in endpoint (Office pages only: sending and reading mail). */
+const GRAPH = 'https://graph.microsoft.com';
+const LOGIN = 'https://login.microsoftonline.com';
 /** Pages that run inside Outlook and load Office.js from Microsoft's CDN. */
 const OFFICE_PAGES = new Set(['/taskpane.html', '/commands.html', '/dialog.html']);
 
@@ -43,7 +46,7 @@ export function csp(urlPath) {
     "default-src 'self'",
     `script-src 'self' 'wasm-unsafe-eval'${office ? ` ${OFFICE_JS}` : ''}`,
     "worker-src 'self'",
-    "connect-src 'self'",
+    `connect-src 'self'${office ? ` ${GRAPH} ${LOGIN}` : ''}`,
     "img-src 'self'",
     // Office.js injects style attributes into its own UI.
     `style-src 'self'${office ? " 'unsafe-inline'" : ''}`,
@@ -175,7 +178,10 @@ export async function serve(argv = []) {
     console.log(`\nThe certificate is self-signed (${path.relative(ROOT, tls.certPath)}). Trust it in your OS or browser`);
     console.log('once, or Outlook will refuse to load the add-in.');
   }
-  console.log('\nSideload into Outlook (needs --https; the manifest points at https://localhost:3000):');
+  if (!tls || opts.port !== 3000) {
+    console.log('\nNote: manifest.xml points at https://localhost:3000; sideloading needs --https on port 3000.');
+  }
+  console.log('\nSideload into Outlook:');
   console.log('  Outlook on the web or new Outlook: Settings > Get add-ins > My add-ins >');
   console.log('  Custom add-ins > Add a custom add-in > Add from file... > choose manifest.xml.');
   console.log('  Classic Outlook for Windows/Mac: Get Add-ins > My add-ins > Add a custom add-in > Add from file.');

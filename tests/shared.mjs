@@ -1,4 +1,4 @@
-// Test helpers: where the shared corpus lives, and running openssl as the reference peer.
+// Shared test code: where the shared corpus lives, and running openssl as the reference peer.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +10,13 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export function sharedDir() {
   const dir = process.env.CACHET_SHARED ? path.resolve(process.env.CACHET_SHARED) : path.resolve(ROOT, '..', 'shared');
   return fs.existsSync(dir) ? dir : null;
+}
+
+/** The path of a file in the shared folder, or null when it is not there (no skip). */
+export function sharedPath(rel) {
+  const dir = sharedDir();
+  const file = dir === null ? null : path.join(dir, rel);
+  return file !== null && fs.existsSync(file) ? file : null;
 }
 
 /**

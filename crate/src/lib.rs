@@ -16,11 +16,14 @@ pub mod cms;
 pub mod compose;
 pub mod crypto;
 pub mod error;
+pub mod identity;
 pub mod mime;
 pub mod pkcs12;
 pub mod policy;
 pub mod report;
+pub mod request;
 pub mod smime;
+pub mod smime_enc;
 pub mod time;
 pub mod view;
 #[cfg(target_arch = "wasm32")]

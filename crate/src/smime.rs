@@ -14,6 +14,8 @@ use base64::Engine;
 use der::Encode;
 use x509_cert::Certificate;
 
+pub use crate::smime_enc::{encrypt_message, EncryptOptions};
+
 /// Most S/MIME layers peeled from one message (triple wrapping needs three).
 pub const MAX_LAYERS: usize = 8;
 /// Largest suffix (bytes) searched for text a server appended after signing.
@@ -68,8 +70,10 @@ pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
         ).with_detail("limit: message size"));
     }
     // A transport delivers CRLF; stores and git checkouts may hold LF. Canonicalise once
-    // so every byte range below is in the form that was signed (RFC 8551 3.1.1).
-    let canonical = mime::canonicalize_crlf(message).into_owned();
+    // so every byte range below is in the form that was signed (RFC 8551 3.1.1). A
+    // message already in CRLF form is kept byte for byte: binary parts (a DER signature
+    // sent with binary transfer, as AS2 does) contain bytes 0x0A that are not line breaks.
+    let canonical = if stored_with_bare_line_breaks(message) { mime::canonicalize_crlf(message).into_owned() } else { message.to_vec() };
     let top = match mime::parse(&canonical, input.limits) {
         Ok(t) => t,
         Err(e) => return malformed_report(e),
@@ -110,7 +114,7 @@ pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
         };
         let next = match entity.smime_kind() {
             Some(SmimeKind::MultipartSigned { micalg, .. }) => open_multipart_signed(&entity, micalg, &ctx, &covers, &mut report, &mut found),
-            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, &covers, &mut report, &mut found),
+            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &covers, &mut report, &mut found),
             _ => None,
         };
         match next {
@@ -145,6 +149,15 @@ pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
         }
     }
     Opened { report, content }
+}
+
+/// Is the message stored with LF (or CR) line breaks rather than in transport (CRLF)
+/// form? Decided by its first line break, which ends a header line.
+fn stored_with_bare_line_breaks(message: &[u8]) -> bool {
+    match message.iter().position(|b| *b == b'\r' || *b == b'\n') {
+        Some(i) => !(message.get(i) == Some(&b'\r') && message.get(i + 1) == Some(&b'\n')),
+        None => false,
+    }
 }
 
 /// Texts of the leaves outside the covered subtree, for the appended-part diagnosis.
@@ -221,6 +234,7 @@ fn open_pkcs7_mime(
     entity: &Entity<'_>,
     smime_type: Option<&str>,
     ctx: &VerifyContext<'_>,
+    identities: &[&Identity],
     covers: &str,
     report: &mut OpenReport,
     found: &mut Vec<Certificate>,
@@ -236,7 +250,7 @@ fn open_pkcs7_mime(
     let oid = match signed::content_info(&der) {
         Ok((oid, _)) => oid,
         Err(e) => {
-            report.layers.push(Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
+            report.layers.push(Layer { kind: crate::smime_enc::layer_kind(smime_type), status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
             report.error.get_or_insert(e);
             return None;
         }
@@ -270,14 +284,7 @@ fn open_pkcs7_mime(
         return Some(content);
     }
     if oid == OID_ENVELOPED_DATA || oid == OID_AUTH_ENVELOPED_DATA {
-        let e = Error::new(
-            Code::UnsupportedAlgorithm,
-            "This message is encrypted; this version of Cachet cannot decrypt messages yet.",
-            "Open it in a mail program that holds your key, or update Cachet.",
-        );
-        report.layers.push(Layer { kind: LayerKind::Encrypted, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
-        report.error.get_or_insert(e);
-        return None;
+        return crate::smime_enc::open_enveloped(&der, identities, covers, report);
     }
     let e = Error::new(Code::Malformed, format!("This S/MIME part holds an unsupported CMS content type ({oid})."), "Ask the sender to use a standard S/MIME mail program.");
     report.layers.push(Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
@@ -454,5 +461,52 @@ fn write_headers(out: &mut Vec<u8>, lines: &[(String, Vec<u8>)]) {
         if !v.ends_with(b"\r\n") {
             out.extend_from_slice(b"\r\n");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::test_openssl::{require_openssl, TempDir};
+
+    fn has_bare_lf(b: &[u8]) -> bool {
+        b.iter().enumerate().any(|(i, c)| *c == b'\n' && (i == 0 || b.get(i - 1) != Some(&b'\r')))
+    }
+
+    /// A detached OpenSSL signature (DER) whose bytes include a bare 0x0A, its certificate.
+    fn der_signature_with_lf(d: &TempDir, content: &[u8]) -> (Vec<u8>, Certificate) {
+        d.write("content.txt", content);
+        for _ in 0..20 {
+            d.openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-subj", "/CN=Binary", "-days", "3650", "-sha256", "-addext", "subjectAltName=email:binary@example.org", "-addext", "keyUsage=digitalSignature", "-out", "c.pem"]);
+            d.openssl(&["cms", "-sign", "-binary", "-md", "sha256", "-outform", "DER", "-in", "content.txt", "-signer", "c.pem", "-inkey", "k.pem", "-out", "s.der"]);
+            let der = d.read("s.der");
+            if has_bare_lf(&der) {
+                return (der, crate::cert::facts::parse_certificates(&d.read("c.pem")).unwrap().remove(0));
+            }
+        }
+        panic!("no signature with a 0x0A byte in 20 tries");
+    }
+
+    #[test]
+    fn binary_signature_part_in_a_crlf_message_is_not_rewritten() {
+        require_openssl();
+        let d = TempDir::new("smime-binary");
+        let content = b"Content-Type: text/plain\r\n\r\nBinary transfer.\r\n";
+        let (der, cert) = der_signature_with_lf(&d, content);
+        let mut msg = b"From: <binary@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\"b\"\r\n\r\n--b\r\n".to_vec();
+        msg.extend_from_slice(content);
+        msg.extend_from_slice(b"\r\n--b\r\nContent-Type: application/pkcs7-signature\r\nContent-Transfer-Encoding: binary\r\n\r\n");
+        msg.extend_from_slice(&der);
+        msg.extend_from_slice(b"\r\n--b--\r\n");
+        let anchors = [cert];
+        let (policy, limits) = (Policy::standard(), Limits::default());
+        let input = OpenInput { anchors: &anchors, known: &[], identities: &[], at: UnixTime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap(), policy: &policy, limits: &limits };
+        let r = open(&msg, &input).report;
+        assert_eq!(r.status, Status::Valid, "{:?} {:?}", r.error, r.layers.first().map(|l| (&l.details, l.signers.first().map(|s| &s.details))));
+        // The same message stored with LF line breaks (a text-only copy, signature in base64) still verifies.
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+        let lf = String::from_utf8(msg[..msg.len() - der.len() - b"\r\n--b--\r\n".len()].to_vec()).unwrap().replace("Encoding: binary", "Encoding: base64").replace("\r\n", "\n") + &b64 + "\n--b--\n";
+        assert_eq!(open(lf.as_bytes(), &input).report.status, Status::Valid);
+        assert!(stored_with_bare_line_breaks(b"From: a\nTo: b\r\n") && stored_with_bare_line_breaks(b"From: a\rTo: b") && !stored_with_bare_line_breaks(b"From: a\r\nX: \n"));
     }
 }

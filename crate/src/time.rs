@@ -73,6 +73,36 @@ impl Serialize for UnixTime {
     }
 }
 
+/// Accepts what [`Serialize`] writes (RFC 3339 text) and plain seconds since 1970.
+impl<'de> serde::Deserialize<'de> for UnixTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = UnixTime;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an RFC 3339 time or seconds since 1970")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<UnixTime, E> {
+                UnixTime::parse_rfc3339(v).map_err(|e| E::custom(e.message))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<UnixTime, E> {
+                Ok(UnixTime(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<UnixTime, E> {
+                u64::try_from(v).map(UnixTime).map_err(|_| E::custom("a time before 1970"))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<UnixTime, E> {
+                if v.is_finite() && v >= 0.0 {
+                    Ok(UnixTime(v as u64))
+                } else {
+                    Err(E::custom("not a time"))
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 // Howard Hinnant's civil calendar algorithms (public domain description).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };

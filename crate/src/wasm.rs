@@ -54,6 +54,21 @@ fn certs_from_base64(list: &[String]) -> Result<Vec<Certificate>> {
     Ok(out)
 }
 
+/// Options of `Keyring.encrypt`, as JSON.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct EncryptOptionsJson {
+    /// Recipient certificates, base64 DER.
+    recipients: Vec<String>,
+    sign: bool,
+    cipher: Option<String>,
+    oaep: bool,
+    /// Every recipient advertised AES-GCM in SMIMECapabilities: AES-256-GCM by default.
+    all_recipients_gcm: bool,
+    /// Signing time, seconds since 1970.
+    at: f64,
+}
+
 /// The result of opening a message: the JSON report and the innermost content.
 #[wasm_bindgen]
 pub struct OpenResult {
@@ -160,6 +175,31 @@ impl Keyring {
         open_with(message, options_json, &all)
     }
 
+    /// Encrypt a message (SPEC sections 3 and 8, like `cachet encrypt`). `handle`, when given,
+    /// is the sender's identity: the message is also encrypted to its certificate, and signed
+    /// first with `"sign": true`. `options_json`: `{"recipients": [base64 DER], "sign": bool,
+    /// "cipher": "aes256-cbc" | "aes128-gcm" | "aes256-gcm", "oaep": bool, "allRecipientsGcm": bool,
+    /// "at": seconds}`.
+    pub fn encrypt(&self, handle: Option<u32>, message: &[u8], options_json: &str) -> std::result::Result<Vec<u8>, JsValue> {
+        let opts: EncryptOptionsJson = serde_json::from_str(options_json).map_err(|e| js_err(Error::usage("Bad options for encrypt.").with_detail(e)))?;
+        let recipients = certs_from_base64(&opts.recipients).map_err(js_err)?;
+        let sender = match handle {
+            Some(h) => Some(self.get(h)?),
+            None => None,
+        };
+        let cipher = match opts.cipher.as_deref() {
+            Some(name) => Some(
+                crate::crypto::ContentCipher::from_name(name)
+                    .filter(|c| matches!(c.name(), "aes256-cbc" | "aes128-gcm" | "aes256-gcm"))
+                    .ok_or_else(|| js_err(Error::usage(format!("Unknown cipher {name}: use aes256-cbc, aes128-gcm or aes256-gcm."))))?,
+            ),
+            None => None,
+        };
+        let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, all_recipients_advertise_gcm: opts.all_recipients_gcm };
+        let at = if opts.at.is_finite() && opts.at > 0.0 { UnixTime(opts.at as u64) } else { UnixTime(0) };
+        crate::smime::encrypt_message(message, &recipients, sender, options, at, &crate::mime::Limits::default()).map_err(js_err)
+    }
+
     /// An encrypted PKCS#12 backup of an identity under a new password.
     #[wasm_bindgen(js_name = exportBackup)]
     pub fn export_backup(&self, handle: u32, new_password: &str) -> std::result::Result<Vec<u8>, JsValue> {
@@ -191,4 +231,59 @@ pub fn cert_import(bytes: &[u8]) -> std::result::Result<String, JsValue> {
         out.push(crate::report::FoundCertificate { facts: crate::cert::facts::facts(&c), der_base64: base64::engine::general_purpose::STANDARD.encode(der) });
     }
     json(&out)
+}
+
+// ---- Identities, contacts, recipients (SPEC sections 3, 5, 6) ----
+
+/// A JavaScript time (seconds since 1970, `Date.now() / 1000`) as `UnixTime`.
+fn unix(at: f64) -> UnixTime {
+    if at.is_finite() && at > 0.0 { UnixTime(at as u64) } else { UnixTime(0) }
+}
+
+/// `[IdentityRecord]` → `[IdentityView]`: facts, expiry (`valid`, `expiring-soon`,
+/// `expired`, `not-yet-valid`) and role (`active`, `decrypt-only`) of each identity.
+#[wasm_bindgen(js_name = describeIdentities)]
+pub fn describe_identities(records_json: &str, at: f64) -> std::result::Result<String, JsValue> {
+    crate::identity::calls::describe_identities(records_json, unix(at)).map_err(js_err)
+}
+
+/// `[IdentityRecord]` → the record to sign mail from `address` with, or `null`.
+#[wasm_bindgen(js_name = activeIdentity)]
+pub fn active_identity(records_json: &str, address: &str, at: f64) -> std::result::Result<String, JsValue> {
+    crate::identity::calls::active_identity(records_json, address, unix(at)).map_err(js_err)
+}
+
+/// `[base64 DER]` → the best certificate for `address` (`{index, facts, state}`) or `null`.
+#[wasm_bindgen(js_name = bestCertificate)]
+pub fn best_certificate(certificates_json: &str, address: &str, at: f64) -> std::result::Result<String, JsValue> {
+    crate::identity::calls::best_certificate(certificates_json, address, unix(at)).map_err(js_err)
+}
+
+/// `Contact` + a new certificate (base64 DER) → `CertificateChange` or `null`.
+#[wasm_bindgen(js_name = certificateChange)]
+pub fn certificate_change(contact_json: &str, candidate_base64: &str, at: f64) -> std::result::Result<String, JsValue> {
+    crate::identity::calls::certificate_change(contact_json, candidate_base64, unix(at)).map_err(js_err)
+}
+
+/// Stored `LearnedCapabilities` (or `null`) + newly learned ones → the ones to keep.
+#[wasm_bindgen(js_name = learnCapabilities)]
+pub fn learn_capabilities(current_json: &str, learned_json: &str) -> std::result::Result<String, JsValue> {
+    crate::identity::calls::learn_capabilities(current_json, learned_json).map_err(js_err)
+}
+
+/// `{recipients, contacts, trust, known, at}` → `[RecipientStatus]` (`ready`, `missing`,
+/// `expired`, `address-mismatch`, `untrusted`).
+#[wasm_bindgen(js_name = recipientStatus)]
+pub fn recipient_status(options_json: &str) -> std::result::Result<String, JsValue> {
+    crate::identity::calls::recipient_statuses(options_json).map_err(js_err)
+}
+
+#[wasm_bindgen]
+impl Keyring {
+    /// The signed key-exchange request mail (or, with `"kind": "renewal"`, the renewal
+    /// announcement). `options_json`: `{"to", "at", "kind"?, "from"?, "senderName"?,
+    /// "subject"?, "text"?, "date"?, "messageId"?}`.
+    pub fn request(&self, handle: u32, options_json: &str) -> std::result::Result<Vec<u8>, JsValue> {
+        crate::request::request_mail_json(self.get(handle)?, options_json).map_err(js_err)
+    }
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
-import { ROOT, openssl, opensslFacts, sharedFile } from '../shared.mjs';
+import { ROOT, openssl, opensslFacts, sharedFile, sharedPath } from '../shared.mjs';
 
 const CHROMIUM = process.env.CACHET_CHROMIUM ?? '/usr/bin/chromium';
 /** Exactly these flags; Playwright itself adds only --user-data-dir and the pipe it talks over. */
@@ -101,10 +101,26 @@ test('a bad file shows the error message and hint, and the page keeps working', 
   await page.screenshot({ path: path.join(RESULTS, 'standalone-error.png'), fullPage: true });
 
   // The worker survived: a good certificate right after works.
-  const ca = sharedFile(t, 'corpus/thunderbird-comm-central/smime/TestCA.pem');
+  const ca = sharedPath('corpus/thunderbird-comm-central/smime/TestCA.pem');
   if (!ca) return;
   await page.getByLabel('Choose a certificate file (PEM or DER)').setInputFiles(ca);
   await page.locator('article.cert h3', { hasText: 'NSS Test CA (RSA)' }).waitFor({ timeout: 30_000 });
+});
+
+test('a DER certificate dropped on the page is summarised', async (t) => {
+  const file = sharedFile(t, 'corpus/rfc4134-examples/AliceRSASignByCarl.cer');
+  if (!file) return;
+  const ref = opensslFacts(file, 'DER');
+  const dataTransfer = await page.evaluateHandle(({ name, b64 }) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name));
+    return dt;
+  }, { name: path.basename(file), b64: fs.readFileSync(file).toString('base64') });
+  await page.dispatchEvent('header', 'drop', { dataTransfer });
+  const card = page.locator('article.cert', { hasText: ref.commonName });
+  await card.waitFor({ timeout: 30_000 });
+  assert.equal(await card.locator('[data-field="sha256"]').textContent(), ref.sha256);
+  assert.deepEqual(await card.locator('[data-field="emails"] li').allTextContents(), ref.emails);
 });
 
 test('no request left the machine and the page logged no errors', () => {

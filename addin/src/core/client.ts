@@ -29,9 +29,9 @@ export class CoreClient {
   /** Call a core operation. Byte arrays are transferred, not copied: do not reuse them afterwards. */
   call<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
     const id = this.nextId++;
-    const transfer = Object.values(params as object)
+    const transfer = [...new Set(Object.values(params as object)
       .filter((v): v is Uint8Array => v instanceof Uint8Array)
-      .map((v) => v.buffer as ArrayBuffer);
+      .map((v) => v.buffer as ArrayBuffer))];
     return new Promise<Result<M>>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.worker.postMessage({ id, method, params }, transfer);

@@ -126,6 +126,12 @@ export class GraphClient {
     return new Uint8Array(await res.arrayBuffer());
   }
 
+  /** Delete a message permanently (POST /me/messages/{id}/permanentDelete), not into Deleted Items. */
+  async permanentDelete(id: string): Promise<void> {
+    await this.request('POST', `/me/messages/${encodeURIComponent(id)}/permanentDelete`);
+  }
+
+  /** Delete a message (Graph moves it to Deleted Items). */
   async delete(id: string): Promise<void> {
     await this.request('DELETE', `/me/messages/${encodeURIComponent(id)}`);
   }

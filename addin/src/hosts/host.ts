@@ -8,8 +8,69 @@ export interface HostCapabilities {
   readMessage: boolean;
   /** There is a message being composed whose body can be replaced. */
   composeMessage: boolean;
-  /** Complete MIME messages built by the core can be sent (e.g. Graph sendMail). */
+  /** Complete MIME messages built by the core can be sent (e.g. Graph sendMail): `sendMime`, `sendComposed`. */
   sendMessage: boolean;
+}
+
+/** A mailbox: display name (may be empty) and address. */
+export interface MailAddress {
+  name: string;
+  address: string;
+}
+
+/** An attachment of the message being composed, with its bytes. */
+export interface ComposeAttachment {
+  name: string;
+  contentType: string;
+  bytes: Uint8Array;
+  /** Shown in the body (an image referenced by `cid:`), not listed as an attachment. */
+  inline: boolean;
+  /** For inline attachments: the Content-ID the HTML body refers to, without <>. */
+  contentId: string | null;
+}
+
+/** The fields of the message being composed, as the user typed them. */
+export interface ComposeFields {
+  from: MailAddress;
+  to: MailAddress[];
+  cc: MailAddress[];
+  bcc: MailAddress[];
+  subject: string;
+  /** The body as plain text (always present). */
+  text: string;
+  /** The body as HTML when the user writes HTML mail, else null. */
+  html: string | null;
+  attachments: ComposeAttachment[];
+  /** `<id@domain>` of the message answered (RFC 5322 3.6.4), or null. */
+  inReplyTo: string | null;
+  /** The References field of a reply, or null. */
+  references: string | null;
+}
+
+/** What the user chose for the message being composed. */
+export interface ComposeChoice {
+  sign: boolean;
+  encrypt: boolean;
+}
+
+/**
+ * Builds the final MIME message (signed and/or encrypted by the core) for one envelope.
+ * `fields` is the envelope: for a message with Bcc recipients the host calls it once without
+ * Bcc and once per Bcc recipient (see `envelopes`), so no Bcc recipient is visible to others,
+ * not even in the RecipientInfos of an encrypted message.
+ */
+export type SecureBuilder = (fields: ComposeFields) => Promise<Uint8Array>;
+
+export interface ComposeFinish {
+  /** The autosaved plaintext draft was deleted. */
+  draftDeleted: boolean;
+  /** The compose window was closed (false when the host could not close it: the user should). */
+  closed: boolean;
+}
+
+export interface SendOutcome extends ComposeFinish {
+  /** How many messages were sent (1 + one per Bcc recipient). */
+  sent: number;
 }
 
 export interface Host {
@@ -20,10 +81,36 @@ export interface Host {
   ready(): Promise<void>;
   /** The raw MIME of the current message (capabilities.readMessage). */
   currentMessage?(): Promise<Uint8Array>;
+  /** Facts about this host that the UI shows the user (e.g. where identities are kept). */
+  notices?(): string[];
   /** The address the user sends from, when the host knows it. */
   userAddress?(): string | null;
   /** Send a complete MIME message; the host keeps a copy in Sent Items (capabilities.sendMessage). */
   sendMime?(mime: Uint8Array): Promise<void>;
+  /** After sending: discard the plaintext draft of the compose window and close it. */
+  finishCompose?(): Promise<ComposeFinish>;
+  /** The fields of the message being composed (capabilities.composeMessage). */
+  composeFields?(): Promise<ComposeFields>;
+  /** The Sign/Encrypt choice of the message being composed (shared with the ribbon commands). */
+  composeChoice?(): Promise<ComposeChoice>;
+  setComposeChoice?(choice: ComposeChoice): Promise<void>;
+  /**
+   * Send the message being composed as built by `secure` (capabilities.sendMessage), one
+   * message per envelope, then discard the plaintext draft and close the compose window.
+   */
+  sendComposed?(secure: SecureBuilder): Promise<SendOutcome>;
+}
+
+/**
+ * The envelopes to send for `fields`: one for To and Cc (Bcc removed), then one per Bcc
+ * recipient addressed to that recipient alone (Bcc field naming only them, To and Cc empty),
+ * as Outlook on the web does by default, so Bcc recipients stay private.
+ */
+export function envelopes(fields: ComposeFields): ComposeFields[] {
+  const out: ComposeFields[] = [];
+  if (fields.to.length + fields.cc.length > 0) out.push({ ...fields, bcc: [] });
+  for (const b of fields.bcc) out.push({ ...fields, to: [], cc: [], bcc: [b] });
+  return out;
 }
 
 /** A local file chosen or dropped by the user. */

@@ -1,22 +1,272 @@
-// The Outlook host (Office.js loaded by the page from Microsoft's CDN). Reading and composing
-// messages are not wired yet, so those capabilities are off and the UI does not offer them.
-import type { Host } from './host';
-
-interface OfficeGlobal {
-  onReady(callback?: () => void): Promise<unknown>;
-}
+// The Outlook host (Office.js, Mailbox requirement set 1.14; loaded by the page from
+// Microsoft's CDN). Read: the raw message from item.getAsFileAsync, else from Microsoft Graph
+// ($value), else the user drops the .eml. Compose: the fields the user typed (Office.js), the
+// Sign/Encrypt choice (sessionData), sending the finished MIME through Graph sendMail, then
+// deleting the autosaved plaintext draft and closing the compose window.
+import { envelopes, type ComposeAttachment, type ComposeFinish, type ComposeChoice, type ComposeFields, type Host, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
+import { GraphError, type GraphClient } from './graph';
+import { call, field, fromBase64, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
+import { readChoice, writeChoice } from './office-choice';
 
 declare global {
   // Provided by office.js when the page runs inside Outlook.
-  var Office: OfficeGlobal | undefined;
+  var Office: OfficeLike | undefined;
 }
+
+/** Why the current message could not be read; the UI then offers to drop the .eml file. */
+export class ReadUnavailable extends Error {
+  constructor(readonly reasons: string[]) {
+    super(`Outlook did not give the message's raw content (${reasons.join('; ')}). Save the message as a file (.eml) and drop it here.`);
+    this.name = 'ReadUnavailable';
+  }
+}
+
+export interface OfficeHostOptions {
+  /** The Office global (tests pass a fake); default: globalThis.Office once ready. */
+  office?: OfficeLike;
+  /** Microsoft Graph (or the dev mailbox) for the $value fallback, sendMail and draft deletion. */
+  graph?: GraphClient | null;
+}
+
+const address = (d: EmailAddressDetails | undefined): MailAddress => ({ name: d?.displayName ?? '', address: d?.emailAddress ?? '' });
 
 export class OfficeHost implements Host {
   readonly label = 'Outlook';
   readonly capabilities = { localFiles: true, readMessage: false, composeMessage: false, sendMessage: false };
+  private office: OfficeLike | undefined;
+  private readonly graph: GraphClient | null;
+
+  constructor(opts: OfficeHostOptions = {}) {
+    this.office = opts.office;
+    this.graph = opts.graph ?? null;
+  }
 
   async ready(): Promise<void> {
+    const office = this.office ?? globalThis.Office;
     // Outside Outlook (page opened directly) there is no Office.js: carry on as a plain page.
-    if (globalThis.Office) await globalThis.Office.onReady();
+    if (!office) return;
+    await office.onReady();
+    this.office = office;
+    const item = office.context.mailbox?.item;
+    if (!item) return;
+    const reading = typeof item.getAsFileAsync === 'function' || (item.itemId !== undefined && this.graph !== null);
+    const composing = typeof item.saveAsync === 'function' && item.body !== undefined;
+    this.capabilities.readMessage = !composing && reading;
+    this.capabilities.composeMessage = composing;
+    this.capabilities.sendMessage = composing && this.graph !== null && typeof item.closeAsync === 'function';
   }
+
+  private item(): OfficeItem {
+    const item = this.office?.context.mailbox.item;
+    if (!item) throw new Error('No message is open in Outlook.');
+    return item;
+  }
+
+  /** The Graph (REST v2.0) id of an Outlook item id. */
+  private restId(itemId: string): string {
+    const mailbox = this.office?.context.mailbox;
+    return mailbox?.convertToRestId ? mailbox.convertToRestId(itemId, 'v2.0') : itemId;
+  }
+
+  async currentMessage(): Promise<Uint8Array> {
+    const item = this.item();
+    const reasons: string[] = [];
+    if (typeof item.getAsFileAsync === 'function') {
+      try {
+        const b64 = await call<string>('getAsFileAsync', (cb) => item.getAsFileAsync?.(cb));
+        const bytes = fromBase64(b64);
+        // Undocumented for S/MIME items: an empty or header-less answer is treated as a failure.
+        if (bytes.length > 0 && looksLikeMime(bytes)) return bytes;
+        reasons.push('getAsFileAsync returned no MIME message');
+      } catch (e) {
+        reasons.push(e instanceof Error ? e.message : String(e));
+      }
+    } else {
+      reasons.push('getAsFileAsync is not available (Mailbox 1.14 needed)');
+    }
+    if (this.graph && item.itemId) {
+      try {
+        const bytes = await this.graph.getMime(this.restId(item.itemId));
+        if (looksLikeMime(bytes)) return bytes;
+        reasons.push('Microsoft Graph returned no MIME message');
+      } catch (e) {
+        reasons.push(`Microsoft Graph: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    } else {
+      reasons.push('Microsoft Graph is not configured');
+    }
+    throw new ReadUnavailable(reasons);
+  }
+
+  async composeFields(): Promise<ComposeFields> {
+    const item = this.item();
+    const profile = this.office?.context.mailbox.userProfile;
+    const list = async (what: string, f: OfficeItem['to']) => (await field<EmailAddressDetails[]>(what, f, [])).map(address).filter((a) => a.address !== '');
+    const from = item.from ? address(await field<EmailAddressDetails>('from.getAsync', item.from, {})) : { name: profile?.displayName ?? '', address: profile?.emailAddress ?? '' };
+    const body = item.body;
+    if (!body) throw new Error('Outlook did not give the message body.');
+    const type = body.getTypeAsync ? await call<string>('body.getTypeAsync', (cb) => body.getTypeAsync?.(cb)) : 'text';
+    const text = await call<string>('body.getAsync(text)', (cb) => body.getAsync('text', cb));
+    const html = type === 'html' ? await call<string>('body.getAsync(html)', (cb) => body.getAsync('html', cb)) : null;
+    const fields: ComposeFields = {
+      from: from.address ? from : { name: profile?.displayName ?? '', address: profile?.emailAddress ?? '' },
+      to: await list('to.getAsync', item.to),
+      cc: await list('cc.getAsync', item.cc),
+      bcc: await list('bcc.getAsync', item.bcc),
+      subject: await field<string>('subject.getAsync', item.subject, ''),
+      text,
+      html,
+      attachments: await this.attachments(item),
+      inReplyTo: null,
+      references: null,
+    };
+    // Office.js has no In-Reply-To in compose mode: read it from the saved draft through Graph.
+    if (this.graph) {
+      try {
+        const draft = await this.graph.getMime(this.restId(await this.draftId(item)));
+        fields.inReplyTo = headerValue(draft, 'in-reply-to');
+        fields.references = headerValue(draft, 'references');
+      } catch {
+        // A new message or no Graph access: not a reply as far as we can tell.
+      }
+    }
+    return fields;
+  }
+
+  private async attachments(item: OfficeItem): Promise<ComposeAttachment[]> {
+    if (!item.getAttachmentsAsync) return [];
+    const list = await call<AttachmentDetails[]>('getAttachmentsAsync', (cb) => item.getAttachmentsAsync?.(cb));
+    const out: ComposeAttachment[] = [];
+    for (const a of list) {
+      const c = await call<AttachmentContent>('getAttachmentContentAsync', (cb) => item.getAttachmentContentAsync?.(a.id, cb));
+      let bytes: Uint8Array;
+      let contentType = a.contentType || typeByExtension(a.name);
+      if (c.format === 'base64') bytes = fromBase64(c.content);
+      else if (c.format === 'eml') {
+        bytes = new TextEncoder().encode(c.content);
+        contentType = 'message/rfc822';
+      } else if (c.format === 'iCalendar') {
+        bytes = new TextEncoder().encode(c.content);
+        contentType = 'text/calendar';
+      } else {
+        // A cloud attachment (a link): it cannot be signed or encrypted with the message.
+        throw new Error(`The attachment "${a.name}" is a link to a file in the cloud; attach a copy of the file instead.`);
+      }
+      out.push({ name: a.name, contentType, bytes, inline: a.isInline, contentId: a.isInline ? (a.contentId || a.name) : null });
+    }
+    return out;
+  }
+
+  private async draftId(item: OfficeItem): Promise<string> {
+    if (item.saveAsync) {
+      const id = await call<string>('saveAsync', (cb) => item.saveAsync?.(cb));
+      if (id) return id;
+    }
+    if (item.getItemIdAsync) return call<string>('getItemIdAsync', (cb) => item.getItemIdAsync?.(cb));
+    throw new Error('Outlook did not save the draft.');
+  }
+
+  async composeChoice(): Promise<ComposeChoice> {
+    return readChoice(this.item());
+  }
+
+  async setComposeChoice(choice: ComposeChoice): Promise<void> {
+    await writeChoice(this.item(), choice);
+  }
+
+  async sendComposed(secure: SecureBuilder): Promise<SendOutcome> {
+    const graph = this.graph;
+    if (!graph) throw new Error('Sending needs Microsoft Graph, which is not configured.');
+    const fields = await this.composeFields();
+    const plan = envelopes(fields);
+    if (plan.length === 0) throw new Error('The message has no recipient.');
+    // Build every message first: nothing is sent unless all of them could be built.
+    const messages: Uint8Array[] = [];
+    for (const env of plan) messages.push(await secure(env));
+    for (const m of messages) await graph.sendMime(m);
+    return { sent: messages.length, ...(await this.finishCompose()) };
+  }
+
+  /**
+   * Each Outlook client (Outlook on the web in each browser profile, the new Outlook, Outlook
+   * on Mac) gives the add-in its own partitioned storage: identities unlocked in one are not
+   * in the others. The certificate panel's backup export and import moves them.
+   */
+  notices(): string[] {
+    return [
+      'Each Outlook (on the web in each browser, the new Outlook, Outlook on Mac) keeps its own copy of your identities. ' +
+        'To use an identity in another Outlook, export a backup in the certificate panel here and import it there.',
+    ];
+  }
+
+  userAddress(): string | null {
+    return this.office?.context.mailbox.userProfile?.emailAddress || null;
+  }
+
+  async sendMime(mime: Uint8Array): Promise<void> {
+    if (!this.graph) throw new Error('Sending needs Microsoft Graph, which is not configured.');
+    await this.graph.sendMime(mime);
+  }
+
+  async finishCompose(): Promise<ComposeFinish> {
+    const graph = this.graph;
+    const item = this.item();
+    let draftDeleted = false;
+    try {
+      if (!graph) throw new Error('Microsoft Graph is not configured');
+      const id = this.restId(await this.draftId(item));
+      // Permanently: a plain DELETE would leave the plaintext in Deleted Items.
+      await graph.permanentDelete(id).catch(async (e: unknown) => {
+        if (e instanceof GraphError && (e.status === 400 || e.status === 404 || e.status === 405)) await graph.delete(id);
+        else throw e;
+      });
+      draftDeleted = true;
+    } catch {
+      // The draft stays in Drafts; the UI tells the user to delete it.
+    }
+    // Undocumented: how Outlook treats a compose window whose draft was deleted; closeAsync may
+    // prompt the user to save again. The outcome says whether it closed.
+    let closed = false;
+    if (item.closeAsync) {
+      try {
+        await call<void>('closeAsync', (cb) => item.closeAsync?.(cb));
+        closed = true;
+      } catch {
+        closed = false;
+      }
+    }
+    return { draftDeleted, closed };
+  }
+}
+
+const TYPES: Record<string, string> = {
+  pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', txt: 'text/plain',
+  htm: 'text/html', html: 'text/html', csv: 'text/csv', zip: 'application/zip', xml: 'application/xml', eml: 'message/rfc822',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+};
+
+/** A content type from a file name (compose-mode attachments come without one). */
+export function typeByExtension(name: string): string {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase() ?? '';
+  return TYPES[ext] ?? 'application/octet-stream';
+}
+
+/** True when the bytes start with a header field (name ":"), as a MIME message does. */
+function looksLikeMime(bytes: Uint8Array): boolean {
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 1024));
+  return /^[\x21-\x39\x3b-\x7e]+:/.test(head);
+}
+
+/** An unfolded header field value of a MIME message, or null. */
+export function headerValue(mime: Uint8Array, name: string): string | null {
+  const text = new TextDecoder('latin1').decode(mime.subarray(0, 256 * 1024));
+  const end = text.search(/\r?\n\r?\n/);
+  const head = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  for (const line of head.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === name) return line.slice(colon + 1).trim() || null;
+  }
+  return null;
 }

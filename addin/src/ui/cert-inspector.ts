@@ -14,7 +14,7 @@ export function certInspector(core: CoreClient, caps: HostCapabilities): HTMLEle
     { class: 'drop-zone', id: 'drop-zone' },
     el('label', { for: 'cert-file' }, 'Choose a certificate file (PEM or DER)'),
     input,
-    caps.localFiles ? el('p', { class: 'muted' }, 'or drop it here.') : null,
+    caps.localFiles ? el('p', { class: 'muted' }, 'or drop it anywhere on this page.') : null,
   );
 
   async function inspect(file: File): Promise<void> {
@@ -36,17 +36,22 @@ export function certInspector(core: CoreClient, caps: HostCapabilities): HTMLEle
     const f = input.files?.[0];
     if (f) void inspect(f);
   });
-  zone.addEventListener('dragover', (ev) => {
-    ev.preventDefault();
-    zone.classList.add('over');
-  });
-  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-  zone.addEventListener('drop', (ev) => {
-    ev.preventDefault();
-    zone.classList.remove('over');
-    const f = ev.dataTransfer?.files[0];
-    if (f) void inspect(f);
-  });
+  // A file dropped anywhere on the page is inspected (and never opened by the browser instead).
+  if (caps.localFiles) {
+    document.addEventListener('dragover', (ev) => {
+      ev.preventDefault();
+      zone.classList.add('over');
+    });
+    document.addEventListener('dragleave', (ev) => {
+      if (ev.relatedTarget === null) zone.classList.remove('over');
+    });
+    document.addEventListener('drop', (ev) => {
+      ev.preventDefault();
+      zone.classList.remove('over');
+      const f = ev.dataTransfer?.files[0];
+      if (f) void inspect(f);
+    });
+  }
 
   return el('section', { 'aria-labelledby': 'cert-heading' }, el('h2', { id: 'cert-heading' }, 'Inspect a certificate'), zone, result);
 }

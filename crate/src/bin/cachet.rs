@@ -9,9 +9,14 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: cachet <command> [options]
   sign    --identity ID.p12 --password-file F [--opaque] [--at TIME]     < message > signed
+  encrypt --recipient CERT [--recipient CERT]... [--identity ID.p12 --password-file F]
+          [--sign] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep] [--at TIME] < message > encrypted
   open    [--identity ID.p12 --password-file F]... [--trust CERT]... [--at TIME] [--content FILE]
                                                                           < message > report.json
   cert    FILE [--password-file F]                                        > info.json
+  backup  --identity ID.p12 --password-file F --new-password-file G       > backup.p12
+  request --identity ID.p12 --password-file F --to ADDRESS [--renewal] [--at TIME]
+                                                                          > key-exchange.eml
   version";
 
 /// Parsed flags: repeated flags keep every value in order.
@@ -20,8 +25,8 @@ struct Args {
     flags: Vec<(String, Option<String>)>,
 }
 
-const VALUE_FLAGS: [&str; 8] = ["--identity", "--password-file", "--at", "--trust", "--content", "--recipient", "--cipher", "--new-password-file"];
-const BOOL_FLAGS: [&str; 3] = ["--opaque", "--sign", "--oaep"];
+const VALUE_FLAGS: [&str; 9] = ["--identity", "--password-file", "--at", "--trust", "--content", "--recipient", "--cipher", "--new-password-file", "--to"];
+const BOOL_FLAGS: [&str; 4] = ["--opaque", "--sign", "--oaep", "--renewal"];
 
 impl Args {
     fn parse(args: &[String]) -> Result<Args, Error> {
@@ -156,6 +161,26 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
+        "encrypt" => {
+            let ids = identities(&a)?;
+            let recipients = certificates(&a.all("--recipient"))?;
+            if recipients.is_empty() && ids.is_empty() {
+                return Err(Error::usage(format!("encrypt needs --recipient.\n{USAGE}")));
+            }
+            let cipher = match a.one("--cipher") {
+                Some(name) => Some(
+                    cachet::crypto::ContentCipher::from_name(name)
+                        .filter(|c| matches!(c.name(), "aes256-cbc" | "aes128-gcm" | "aes256-gcm"))
+                        .ok_or_else(|| Error::usage(format!("Unknown --cipher {name}: use aes256-cbc, aes128-gcm or aes256-gcm.")))?,
+                ),
+                None => None,
+            };
+            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), all_recipients_advertise_gcm: false };
+            let message = read_stdin()?;
+            let out = cachet::smime::encrypt_message(&message, &recipients, ids.first(), options, at(&a)?, &cachet::mime::Limits::default())?;
+            write_stdout(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
         "open" => {
             let ids = identities(&a)?;
             let anchors = certificates(&a.all("--trust"))?;
@@ -175,8 +200,40 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
                 ExitCode::from(3)
             })
         }
+        "backup" => {
+            let ids = identities(&a)?;
+            let id = ids.first().ok_or_else(|| Error::usage(format!("backup needs --identity.\n{USAGE}")))?;
+            let new_pw = a.one("--new-password-file").ok_or_else(|| Error::usage(format!("backup needs --new-password-file.\n{USAGE}")))?;
+            let out = cachet::pkcs12::export_backup(id, &read_password(new_pw)?, cachet::pkcs12::DEFAULT_BACKUP_ITERATIONS)?;
+            write_stdout(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        "request" => {
+            let ids = identities(&a)?;
+            let id = ids.first().ok_or_else(|| Error::usage(format!("request needs --identity.\n{USAGE}")))?;
+            let to = a.one("--to").ok_or_else(|| Error::usage(format!("request needs --to.\n{USAGE}")))?;
+            let when = at(&a)?;
+            let options = cachet::request::RequestOptions {
+                to: to.to_string(),
+                kind: if a.has("--renewal") { cachet::request::RequestKind::Renewal } else { cachet::request::RequestKind::KeyExchange },
+                date: Some(cachet::request::rfc5322_date(when)),
+                message_id: Some(message_id(&cachet::cert::facts::email_addresses(&id.certificate))?),
+                ..Default::default()
+            };
+            write_stdout(&cachet::request::request_mail(id, &options, when)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         _ => Err(Error::usage(USAGE)),
     }
+}
+
+/// A fresh Message-ID (RFC 5322 3.6.4): 16 random bytes at the domain of the sender's
+/// first address.
+fn message_id(addresses: &[String]) -> Result<String, Error> {
+    let mut r = [0u8; 16];
+    getrandom::fill(&mut r).map_err(|e| Error::usage("No random numbers are available.").with_detail(e))?;
+    let domain = addresses.first().and_then(|a| a.rsplit_once('@')).map(|(_, d)| d.to_string()).unwrap_or_else(|| "localhost".into());
+    Ok(format!("<{}@{domain}>", cachet::cert::facts::hex(&r).to_ascii_lowercase()))
 }
 
 fn main() -> ExitCode {

@@ -213,7 +213,7 @@ fn build(all: &[(&Certificate, bool, Vec<u8>)], stack: &mut Vec<usize>, max_dept
         return;
     }
     let Some(&last) = stack.last() else { return };
-    let Some((child, child_is_anchor, _)) = all.get(last) else { return };
+    let Some((child, child_is_anchor, child_der)) = all.get(last) else { return };
     if *child_is_anchor && stack.len() > 1 {
         out.push(Candidate { certs: stack.clone(), anchored: true, loop_seen, too_long: false });
         return;
@@ -230,8 +230,10 @@ fn build(all: &[(&Certificate, bool, Vec<u8>)], stack: &mut Vec<usize>, max_dept
         }
         let repeated = stack.iter().any(|s| all.get(*s).map(|(_, _, d)| d == der_bytes).unwrap_or(false));
         if repeated {
-            // A self-signed certificate naming itself is not a loop, just the top.
-            if i != last {
+            // A self-signed certificate naming itself is not a loop, just the top, also
+            // when a copy of it is in the pool (a signer's own certificate is usually
+            // among the message's certificates too).
+            if der_bytes != child_der {
                 saw_loop = true;
             }
             continue;

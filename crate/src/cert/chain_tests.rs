@@ -272,6 +272,23 @@ fn issuer_loop_is_invalid() {
 }
 
 #[test]
+fn self_signed_leaf_also_among_intermediates_is_unknown_ca_not_a_loop() {
+    require_openssl();
+    let p = Pki::new("chain-selfleaf");
+    p.key("me", "rsa:2048");
+    let me = p.issue("me", "Self Signer", "me", None, LEAF_EXT, (FROM, TO), &[]);
+    // A signed message carries the signer's own certificate: the pool holds a copy of the leaf.
+    for inters in [vec![], vec![me.clone()], vec![me.clone(), me.clone()]] {
+        let r = std_run(&me, &inters, &[]);
+        assert_eq!(r.status, PathStatus::UnknownCa, "{} copies: {:?}", inters.len(), r.details);
+        assert_eq!(r.path.len(), 1);
+        assert!(!r.details.iter().any(|d| d.contains("loop")), "{:?}", r.details);
+    }
+    // Pinned, it is trusted.
+    assert_eq!(std_run(&me, &[me.clone()], &[me.clone()]).status, PathStatus::Trusted);
+}
+
+#[test]
 fn name_comparison_is_case_and_space_insensitive() {
     use std::str::FromStr;
     let a = Name::from_str("CN=Test  Root,O=Example").unwrap();

@@ -53,6 +53,47 @@ pub struct CertFacts {
     pub sha1: String,
     /// What Cachet may use this certificate for.
     pub usable_for: Usability,
+    /// Algorithms from the certificate's smimeCapabilities extension (RFC 4262), in the
+    /// issuer's order; None when the certificate has no such extension.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smime_capabilities: Option<Vec<String>>,
+}
+
+/// A certificate together with the exact DER bytes it was read from. Fingerprints
+/// and stored copies use `der`: re-encoding a parsed certificate can change it
+/// (x509-cert writes a GeneralizedTime before 2050 back as UTCTime).
+#[derive(Debug, Clone)]
+pub struct ParsedCertificate {
+    pub certificate: Certificate,
+    pub der: Vec<u8>,
+}
+
+impl ParsedCertificate {
+    /// Parse one DER certificate, keeping its bytes.
+    ///
+    /// # Security
+    /// `der` is untrusted; strict DER parsing, never panics.
+    pub fn from_der(der: &[u8]) -> Result<ParsedCertificate> {
+        let certificate = Certificate::from_der(der).map_err(|e| {
+            Error::new(
+                Code::BadCertificate,
+                "This is not a certificate Cachet can read.",
+                "Use an X.509 certificate in PEM or DER form (.cer, .crt, .pem).",
+            )
+            .with_detail(format!("DER: {e}"))
+        })?;
+        Ok(ParsedCertificate { certificate, der: der.to_vec() })
+    }
+
+    /// SHA-256 fingerprint of the original bytes.
+    pub fn sha256(&self) -> String {
+        colon_hex(&Sha256::digest(&self.der))
+    }
+
+    /// Facts, with fingerprints over the original bytes.
+    pub fn facts(&self) -> CertFacts {
+        facts_der(&self.certificate, &self.der)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -77,7 +118,18 @@ pub struct Usability {
 }
 
 /// Read one or more certificates from PEM (any number of CERTIFICATE blocks) or DER.
+///
+/// # Security
+/// `bytes` is untrusted: at most [`MAX_CERT_FILE`] bytes, strict DER; never panics.
 pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<Certificate>> {
+    Ok(parse_certificates_der(bytes)?.into_iter().map(|p| p.certificate).collect())
+}
+
+/// As [`parse_certificates`], keeping each certificate's original DER bytes.
+///
+/// # Security
+/// As [`parse_certificates`].
+pub fn parse_certificates_der(bytes: &[u8]) -> Result<Vec<ParsedCertificate>> {
     if bytes.len() > MAX_CERT_FILE {
         return Err(Error::new(
             Code::LimitExceeded,
@@ -111,7 +163,8 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<Certificate>> {
             let label = block.get(11..).and_then(|l| l.split("-----").next()).unwrap_or("");
             if label == "CERTIFICATE" || label == "X509 CERTIFICATE" {
                 let (_, der_bytes) = der::pem::decode_vec(whole.as_bytes()).map_err(|e| not_a_cert(format!("PEM: {e}")))?;
-                out.push(Certificate::from_der(&der_bytes).map_err(|e| not_a_cert(format!("DER: {e}")))?);
+                let certificate = Certificate::from_der(&der_bytes).map_err(|e| not_a_cert(format!("DER: {e}")))?;
+                out.push(ParsedCertificate { certificate, der: der_bytes });
             }
         }
         if out.is_empty() {
@@ -119,7 +172,9 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<Certificate>> {
         }
         return Ok(out);
     }
-    Certificate::from_der(bytes).map(|c| vec![c]).map_err(|e| not_a_cert(format!("DER: {e}")))
+    Certificate::from_der(bytes)
+        .map(|certificate| vec![ParsedCertificate { certificate, der: bytes.to_vec() }])
+        .map_err(|e| not_a_cert(format!("DER: {e}")))
 }
 
 /// Upper-case hex pairs separated by colons.
@@ -365,10 +420,15 @@ pub fn usability(cert: &Certificate) -> Usability {
     Usability { sign, encrypt, summary: summary.into(), reasons }
 }
 
-/// Summarise a certificate.
+/// Summarise a certificate. Fingerprints are over its re-encoding; prefer [`facts_der`]
+/// (or [`ParsedCertificate::facts`]) when the original bytes are at hand.
 pub fn facts(cert: &Certificate) -> CertFacts {
+    facts_der(cert, &cert.to_der().unwrap_or_default())
+}
+
+/// Summarise a certificate whose original DER bytes are `der_bytes` (fingerprints over them).
+pub fn facts_der(cert: &Certificate, der_bytes: &[u8]) -> CertFacts {
     let tbs = cert.tbs_certificate();
-    let der_bytes = cert.to_der().unwrap_or_default();
     let ku = key_usage(cert);
     CertFacts {
         subject: tbs.subject().to_string(),
@@ -384,14 +444,39 @@ pub fn facts(cert: &Certificate) -> CertFacts {
         is_ca: basic_constraints(cert).map(|b| b.ca).unwrap_or(false),
         self_signed: tbs.subject() == tbs.issuer(),
         signature_algorithm: algorithm_name(&cert.signature_algorithm().oid),
-        sha256: colon_hex(&Sha256::digest(&der_bytes)),
-        sha1: colon_hex(&Sha1::digest(&der_bytes)),
+        sha256: colon_hex(&Sha256::digest(der_bytes)),
+        sha1: colon_hex(&Sha1::digest(der_bytes)),
         usable_for: usability(cert),
+        smime_capabilities: smime_capabilities(cert),
     }
 }
 
-/// Parse a certificate file and summarise every certificate in it.
+/// PKCS#9 smimeCapabilities, as a certificate extension (RFC 4262) or signed attribute.
+pub const OID_SMIME_CAPABILITIES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.15");
+
+/// The algorithms of the certificate's smimeCapabilities extension (RFC 4262:
+/// `SEQUENCE OF SEQUENCE { capabilityID OID, parameters ANY OPTIONAL }`), named as in
+/// the open report; None when the extension is absent, empty list when it is unreadable.
+pub fn smime_capabilities(cert: &Certificate) -> Option<Vec<String>> {
+    let ext = cert.tbs_certificate().extensions()?.iter().find(|e| e.extn_id == OID_SMIME_CAPABILITIES)?;
+    let bytes = ext.extn_value.as_bytes();
+    let Ok(seq) = crate::cms::ber::read_all(bytes) else { return Some(Vec::new()) };
+    let Ok(caps) = seq.children() else { return Some(Vec::new()) };
+    Some(
+        caps.iter()
+            .filter_map(|c| c.children().ok())
+            .filter_map(|k| k.first().and_then(|o| ObjectIdentifier::from_der(o.raw).ok()))
+            .map(|o| crate::cms::verify::capability_name(&o))
+            .collect(),
+    )
+}
+
+/// Parse a certificate file and summarise every certificate in it (fingerprints over
+/// the bytes of the file).
+///
+/// # Security
+/// As [`parse_certificates`].
 pub fn summarize(bytes: &[u8]) -> Result<Vec<CertFacts>> {
-    Ok(parse_certificates(bytes)?.iter().map(facts).collect())
+    Ok(parse_certificates_der(bytes)?.iter().map(ParsedCertificate::facts).collect())
 }
 

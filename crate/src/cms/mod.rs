@@ -1,5 +1,11 @@
 //! CMS (RFC 5652): sign, verify, encrypt, decrypt.
 pub mod ber;
+pub mod decrypt;
+pub mod envelope;
+pub mod recipients;
 pub mod sign;
 pub mod signed;
 pub mod verify;
+
+#[cfg(test)]
+mod decrypt_tests;

@@ -91,7 +91,8 @@ pub fn content_matches(sd: &ParsedSignedData, content: &[u8]) -> bool {
         && claims.iter().all(|(alg, want)| crypto::digest(*alg, content).map(|d| &d == want).unwrap_or(false))
 }
 
-fn capability_name(oid: &ObjectIdentifier) -> String {
+/// Short name of an SMIMECapabilities algorithm (the OID when unknown).
+pub(crate) fn capability_name(oid: &ObjectIdentifier) -> String {
     match oid.to_string().as_str() {
         "2.16.840.1.101.3.4.1.46" => "aes256-gcm".into(),
         "2.16.840.1.101.3.4.1.26" => "aes192-gcm".into(),
@@ -280,8 +281,15 @@ pub fn verify_signer(
         }
         Err(other) => {
             report.signature = SignatureCheck::Unsupported;
-            details.push(format!("The signature could not be checked: {other}."));
-            status = status.worst(if matches!(other, SigFailure::Unsupported(_)) { Status::WeakAlgorithm } else { Status::BadSignature });
+            // An RSA key the policy refuses for its size (the `rsa` crate cannot even load
+            // keys below 1024 bits) is a weak algorithm, as MD5 is, not a broken signature.
+            let refused_key = refused_rsa_key(ctx.policy, spki);
+            match &refused_key {
+                Some(why) => details.push(format!("The signature could not be checked: {why} is refused.")),
+                None => details.push(format!("The signature could not be checked: {other}.")),
+            }
+            let weak = matches!(other, SigFailure::Unsupported(_)) || (matches!(other, SigFailure::BadKey(_)) && refused_key.is_some());
+            status = status.worst(if weak { Status::WeakAlgorithm } else { Status::BadSignature });
         }
     }
 
@@ -333,6 +341,18 @@ pub fn verify_signer(
     report
 }
 
+/// "RSA N bits" when `spki` is an RSA key whose size the policy refuses.
+fn refused_rsa_key(policy: &Policy, spki: &spki::SubjectPublicKeyInfoOwned) -> Option<String> {
+    let key = facts::key_info(spki);
+    match (key.algorithm.starts_with("RSA"), key.bits) {
+        (true, Some(bits)) => match policy.check_rsa_bits(bits) {
+            Verdict::Refuse(why) => Some(why),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn note_policy(policy: &Policy, sig: &SigInfo, details: &mut Vec<String>, status: &mut Status) {
     if let Some(s) = verdict_status(&policy.check_signature(sig), details) {
         *status = status.worst(s);
@@ -347,4 +367,41 @@ pub fn verify_all(sd: &ParsedSignedData, content: &[u8], ctx: &VerifyContext<'_>
     let reports: Vec<SignerReport> = sd.signers.iter().map(|s| verify_signer(sd, s, content, ctx)).collect();
     let status = reports.iter().fold(Status::Valid, |acc, r| acc.worst(r.status));
     (status, reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::test_openssl::{require_openssl, TempDir};
+
+    /// A self-signed RSA certificate of `bits` and an opaque SignedData made with it by OpenSSL.
+    fn openssl_signed(d: &TempDir, bits: u32) -> (Certificate, ParsedSignedData) {
+        d.write("content.txt", b"hello\r\n");
+        d.openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", &format!("rsa_keygen_bits:{bits}"), "-out", "k.pem"]);
+        d.openssl(&["req", "-new", "-x509", "-key", "k.pem", "-subj", "/CN=Small", "-days", "3650", "-sha256", "-addext", "subjectAltName=email:small@example.org", "-out", "c.pem"]);
+        d.openssl(&["cms", "-sign", "-nodetach", "-binary", "-md", "sha256", "-outform", "DER", "-in", "content.txt", "-signer", "c.pem", "-inkey", "k.pem", "-out", "s.der"]);
+        let cert = crate::cert::facts::parse_certificates(&d.read("c.pem")).unwrap().remove(0);
+        (cert, super::super::signed::parse_signed_data(&d.read("s.der")).unwrap())
+    }
+
+    #[test]
+    fn rsa_key_below_the_refused_size_is_weak_algorithm_not_bad_signature() {
+        require_openssl();
+        let policy = Policy::standard();
+        for (bits, want, check) in [(512, Status::WeakAlgorithm, SignatureCheck::Unsupported), (2048, Status::Valid, SignatureCheck::Good)] {
+            let d = TempDir::new("verify-rsa-size");
+            let (cert, sd) = openssl_signed(&d, bits);
+            let anchors = [cert];
+            let ctx = VerifyContext { from: Some("small@example.org"), anchors: &anchors, known: &[], at: UnixTime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap(), policy: &policy };
+            let content = sd.econtent.clone().unwrap();
+            let (status, signers) = verify_all(&sd, &content, &ctx);
+            assert_eq!((status, signers[0].signature), (want, check), "{bits} bits: {:?}", signers[0].details);
+            if bits == 512 {
+                assert!(signers[0].details.iter().any(|d| d.contains("RSA 512 bits")), "{:?}", signers[0].details);
+            }
+            // A changed content is still tampered whatever the key size.
+            let (status, _) = verify_all(&sd, b"changed", &ctx);
+            assert_eq!(status, Status::Tampered, "{bits} bits");
+        }
+    }
 }

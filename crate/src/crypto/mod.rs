@@ -1,8 +1,11 @@
-//! Cryptographic primitives behind small interfaces: message digests and signature
-//! verification (RFC 5754, RFC 8017, RFC 4055, RFC 5480). Policy decisions live in `policy`.
+//! Cryptographic primitives behind small interfaces: message digests, signature
+//! verification and bulk content encryption (RFC 5754, RFC 8017, RFC 4055, RFC 5480,
+//! RFC 3565, RFC 5084). Policy decisions live in `policy`.
+pub mod cipher;
 pub mod digest;
 pub mod sig;
 
+pub use self::cipher::{ContentCipher, RustCrypto, Symmetric};
 pub use self::digest::{digest, DigestAlg, Hasher};
 pub use self::sig::{verify_certificate_signature, verify_certificate_signature_der, verify_signature, Curve, SigFailure, SigInfo, SigScheme};
 

@@ -229,3 +229,28 @@ pub fn message(from: &str, to: &str) -> Vec<u8> {
 pub fn status(v: &serde_json::Value) -> &str {
     v["status"].as_str().unwrap_or("?")
 }
+
+/// Base64 in 76-character lines joined by CRLF.
+fn base64_lines(der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    b64.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\r\n")
+}
+
+/// A bare detached CMS signature and the bytes it signs, wrapped into a minimal
+/// multipart/signed message from `from`. The content is the first part verbatim
+/// (headers included when it has any).
+pub fn wrap_detached(from: &str, content: &[u8], der: &[u8], micalg: &str) -> Vec<u8> {
+    let mut m = format!("From: <{from}>\r\nTo: <bob@example.net>\r\nSubject: corpus\r\nMIME-Version: 1.0\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg={micalg}; boundary=\"b0\"\r\n\r\n--b0\r\n").into_bytes();
+    m.extend_from_slice(content);
+    m.extend_from_slice(b"\r\n--b0\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+    m.extend_from_slice(base64_lines(der).as_bytes());
+    m.extend_from_slice(b"\r\n--b0--\r\n");
+    m
+}
+
+/// A bare CMS blob (DER or BER ContentInfo) wrapped into a minimal
+/// application/pkcs7-mime message from `from`.
+pub fn wrap_opaque(from: &str, der: &[u8], smime_type: &str) -> Vec<u8> {
+    format!("From: <{from}>\r\nTo: <bob@example.net>\r\nSubject: corpus\r\nMIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type={smime_type}; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n", base64_lines(der)).into_bytes()
+}

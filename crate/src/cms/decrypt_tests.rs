@@ -1,0 +1,115 @@
+//! Unit tests of the envelope code with keys made by `openssl` at test time: round trips,
+//! damaged input at every length, and the ECDH key agreement opening only for the
+//! recipient's key.
+use super::decrypt::{decrypt, Outcome};
+use super::envelope::encrypt;
+use super::recipients::KeyTransport;
+use crate::crypto::cipher::{ContentCipher, RustCrypto};
+use crate::crypto::test_openssl::TempDir;
+use crate::pkcs12::Identity;
+
+/// A key and self-signed certificate made by openssl (`newkey` like "rsa:2048" or "ec").
+fn identity(dir: &TempDir, name: &str, newkey: &[&str]) -> Identity {
+    let key = format!("{name}.key");
+    let pem = format!("{name}.pem");
+    let p12 = format!("{name}.p12");
+    let mut args = vec!["req", "-x509", "-nodes", "-days", "30", "-subj"];
+    let subj = format!("/CN={name}");
+    args.push(&subj);
+    args.extend_from_slice(newkey);
+    args.extend_from_slice(&["-keyout", &key, "-out", &pem]);
+    dir.openssl(&args);
+    dir.openssl(&["pkcs12", "-export", "-inkey", &key, "-in", &pem, "-passout", "pass:pw", "-out", &p12]);
+    crate::pkcs12::import(&dir.read(&p12), "pw").unwrap()
+}
+
+fn plaintext(d: &super::decrypt::Decryption) -> Option<Vec<u8>> {
+    match &d.outcome {
+        Outcome::Decrypted(p) => Some(p.to_vec()),
+        _ => None,
+    }
+}
+
+#[test]
+fn round_trip_and_damage_never_panics() {
+    let dir = TempDir::new("envelope-unit");
+    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
+    let eve = identity(&dir, "eve", &["-newkey", "rsa:2048"]);
+    let content = b"Content-Type: text/plain\r\n\r\nsecret text that spans a few AES blocks.\r\n";
+    for (cipher, transport) in [
+        (ContentCipher::Aes256Cbc, KeyTransport::Pkcs1v15),
+        (ContentCipher::Aes128Gcm, KeyTransport::OaepSha256),
+        (ContentCipher::Aes256Gcm, KeyTransport::Pkcs1v15),
+    ] {
+        let der = encrypt(content, &[(&bob.certificate, transport)], cipher, &RustCrypto).unwrap();
+        let d = decrypt(&der, &[&eve, &bob], &RustCrypto).unwrap();
+        assert_eq!(plaintext(&d).as_deref(), Some(&content[..]), "{cipher:?}");
+        assert_eq!(d.info.integrity_protected, cipher.is_aead());
+        assert!(matches!(decrypt(&der, &[&eve], &RustCrypto).unwrap().outcome, Outcome::NoKey));
+        // Eve holding Bob's certificate but her own key: the envelope never opens.
+        let mut fake = crate::pkcs12::import(&dir.read("eve.p12"), "pw").unwrap();
+        fake.certificate = bob.certificate.clone();
+        assert!(matches!(decrypt(&der, &[&fake], &RustCrypto).unwrap().outcome, Outcome::IntegrityFailure), "{cipher:?}");
+        // Every truncation and many single-byte changes: an error or a failure outcome, never a panic,
+        // and never wrong plaintext from GCM.
+        for n in 0..der.len() {
+            let _ = decrypt(&der[..n], &[&bob], &RustCrypto);
+        }
+        for i in (0..der.len()).step_by(3) {
+            let mut bad = der.clone();
+            bad[i] ^= 0x5a;
+            if let Ok(d) = decrypt(&bad, &[&bob], &RustCrypto) {
+                if let Some(p) = plaintext(&d) {
+                    assert!(!cipher.is_aead() || p == content, "GCM never yields altered plaintext");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn ecdh_key_agreement_opens_only_for_the_recipient_key() {
+    let dir = TempDir::new("kari-unit");
+    for curve in ["P-256", "P-384"] {
+        let curve_arg = format!("ec_paramgen_curve:{curve}");
+        let fran = identity(&dir, "fran", &["-newkey", "ec", "-pkeyopt", &curve_arg]);
+        let mallory = identity(&dir, "mallory", &["-newkey", "ec", "-pkeyopt", &curve_arg]);
+        dir.write("msg.txt", b"Content-Type: text/plain\r\n\r\nfor Fran only\r\n");
+        for (wrap, kdf) in [("-aes128-wrap", "sha256"), ("-aes256-wrap", "sha384")] {
+            dir.openssl(&["cms", "-encrypt", "-binary", "-aes256", "-outform", "DER", "-in", "msg.txt", "-out", "kari.der", "-recip", "fran.pem", "-keyopt", &format!("ecdh_kdf_md:{kdf}"), "-wrap", wrap.trim_start_matches('-')]);
+            let der = dir.read("kari.der");
+            let d = decrypt(&der, &[&fran], &RustCrypto).unwrap();
+            assert_eq!(plaintext(&d).as_deref(), Some(&b"Content-Type: text/plain\r\n\r\nfor Fran only\r\n"[..]), "{curve} {wrap}");
+            // Mallory's key presented with Fran's certificate does not open it.
+            let mut fake = crate::pkcs12::import(&dir.read("mallory.p12"), "pw").unwrap();
+            fake.certificate = fran.certificate.clone();
+            assert!(matches!(decrypt(&der, &[&fake], &RustCrypto).unwrap().outcome, Outcome::IntegrityFailure), "{curve} {wrap}");
+            assert!(matches!(decrypt(&der, &[&mallory], &RustCrypto).unwrap().outcome, Outcome::NoKey));
+        }
+    }
+}
+
+#[test]
+fn encrypt_message_chooses_gcm_when_every_recipient_advertises_it_and_includes_the_sender() {
+    use crate::smime::{encrypt_message, open, EncryptOptions, OpenInput};
+    let dir = TempDir::new("encrypt-message-unit");
+    // End-entity certificates that allow key encipherment (openssl's -x509 default is a CA).
+    let ee = ["-newkey", "rsa:2048", "-addext", "basicConstraints=CA:FALSE", "-addext", "keyUsage=digitalSignature,keyEncipherment"];
+    let bob = identity(&dir, "bob", &ee);
+    let alice = identity(&dir, "alice", &ee);
+    let msg = b"From: <alice@example.org>\r\nTo: <bob@example.net>\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\nhi\r\n";
+    let limits = crate::mime::Limits::default();
+    let policy = crate::policy::Policy::standard();
+    for (gcm, want) in [(true, "authEnveloped-data"), (false, "enveloped-data")] {
+        let options = EncryptOptions { all_recipients_advertise_gcm: gcm, ..EncryptOptions::default() };
+        let out = encrypt_message(msg, std::slice::from_ref(&bob.certificate), Some(&alice), options, crate::time::UnixTime(0), &limits).unwrap();
+        assert!(String::from_utf8_lossy(&out).contains(&format!("smime-type={want}")));
+        for reader in [&bob, &alice] {
+            let ids = [reader];
+            let input = OpenInput { anchors: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+            let opened = open(&out, &input);
+            assert_eq!(opened.report.status, crate::report::Status::Unsigned, "{:?}", opened.report);
+            assert!(opened.content.unwrap().ends_with(b"\r\n\r\nhi\r\n"));
+        }
+    }
+}

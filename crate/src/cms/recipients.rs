@@ -1,0 +1,382 @@
+//! RecipientInfos (RFC 5652 section 6.2): who a message was encrypted for, and recovering
+//! the content-encryption key with one of the user's identities. Key transport with RSA
+//! PKCS#1 v1.5 (RFC 3370 4.2.1) and RSAES-OAEP (RFC 3560, RFC 8017 7.1); key agreement with
+//! ECDH P-256/P-384 (RFC 5753 3.1: dhSinglePass-stdDH with the X9.63 KDF and AES key wrap,
+//! RFC 3394). Building a KeyTransRecipientInfo for an RSA certificate.
+//!
+//! # Security
+//! PKCS#1 v1.5 decryption uses `rsa` 0.10 implicit rejection: a wrong key or bad padding
+//! yields a synthetic key, never an error. The caller treats every later failure the same
+//! way (`integrity-failure`), so no answer distinguishes padding from content failures
+//! (RFC 3218). Timing of the RSA operation itself is the `rsa` crate's (RUSTSEC-2023-0071).
+
+use crate::cms::verify::has_ski;
+use crate::cert::facts::hex;
+use crate::crypto::{DigestAlg, Hasher};
+use crate::error::{Code, Error, Result};
+use crate::pkcs12::{Identity, PrivateKey};
+use crate::report::SignerId;
+use cms::cert::IssuerAndSerialNumber;
+use cms::enveloped_data::{
+    KeyAgreeRecipientIdentifier, KeyAgreeRecipientInfo, KeyTransRecipientInfo, OriginatorIdentifierOrKey, RecipientIdentifier, RecipientInfo,
+};
+use const_oid::ObjectIdentifier;
+use der::{Any, Encode};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::Certificate;
+use zeroize::Zeroizing;
+
+pub const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+pub const OID_RSAES_OAEP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.7");
+const OID_MGF1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.8");
+const OID_PSPECIFIED: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.9");
+const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_AES128_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.5");
+const OID_AES192_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.25");
+const OID_AES256_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.45");
+
+/// Most RecipientInfos looked at in one message.
+pub const MAX_RECIPIENTS: usize = 256;
+
+/// dhSinglePass-stdDH-*kdf-scheme OIDs (RFC 5753 7.1.4) and their KDF hash.
+fn std_dh_kdf(oid: &ObjectIdentifier) -> Option<DigestAlg> {
+    match oid.to_string().as_str() {
+        "1.3.133.16.840.63.0.2" => Some(DigestAlg::Sha1),
+        "1.3.132.1.11.0" => Some(DigestAlg::Sha224),
+        "1.3.132.1.11.1" => Some(DigestAlg::Sha256),
+        "1.3.132.1.11.2" => Some(DigestAlg::Sha384),
+        "1.3.132.1.11.3" => Some(DigestAlg::Sha512),
+        _ => None,
+    }
+}
+
+fn ias_id(ias: &IssuerAndSerialNumber) -> SignerId {
+    SignerId::IssuerAndSerial { issuer: ias.issuer.to_string(), serial: hex(ias.serial_number.as_bytes()) }
+}
+
+fn ias_matches(ias: &IssuerAndSerialNumber, cert: &Certificate) -> bool {
+    crate::cert::chain::names_equal(&ias.issuer, cert.tbs_certificate().issuer()) && ias.serial_number == *cert.tbs_certificate().serial_number()
+}
+
+/// Every recipient named by one RecipientInfo (a KARI may name several).
+pub fn recipient_ids(ri: &RecipientInfo) -> Vec<SignerId> {
+    match ri {
+        RecipientInfo::Ktri(k) => vec![rid_id(&k.rid)],
+        RecipientInfo::Kari(k) => k
+            .recipient_enc_keys
+            .iter()
+            .map(|rek| match &rek.rid {
+                KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => ias_id(ias),
+                KeyAgreeRecipientIdentifier::RKeyId(r) => SignerId::SubjectKeyIdentifier { key_id: hex(r.subject_key_identifier.0.as_bytes()) },
+            })
+            .collect(),
+        RecipientInfo::Kekri(k) => vec![SignerId::SubjectKeyIdentifier { key_id: format!("KEK {}", hex(k.kek_id.kek_identifier.as_bytes())) }],
+        RecipientInfo::Pwri(_) => vec![SignerId::SubjectKeyIdentifier { key_id: "password".into() }],
+        RecipientInfo::Ori(o) => vec![SignerId::SubjectKeyIdentifier { key_id: format!("other {}", o.ori_type) }],
+    }
+}
+
+fn rid_id(rid: &RecipientIdentifier) -> SignerId {
+    match rid {
+        RecipientIdentifier::IssuerAndSerialNumber(ias) => ias_id(ias),
+        RecipientIdentifier::SubjectKeyIdentifier(ski) => SignerId::SubjectKeyIdentifier { key_id: hex(ski.0.as_bytes()) },
+    }
+}
+
+fn rid_matches(rid: &RecipientIdentifier, cert: &Certificate) -> bool {
+    match rid {
+        RecipientIdentifier::IssuerAndSerialNumber(ias) => ias_matches(ias, cert),
+        RecipientIdentifier::SubjectKeyIdentifier(ski) => has_ski(cert, ski.0.as_bytes()),
+    }
+}
+
+/// What the user's identities can do with the RecipientInfos.
+pub struct Unwrapped {
+    /// A RecipientInfo names one of the identities' certificates.
+    pub matched: bool,
+    /// Candidate content-encryption keys (PKCS#1 v1.5 may give a synthetic one).
+    pub keys: Vec<Zeroizing<Vec<u8>>>,
+    /// No RecipientInfo named an identity: the keys come from trying every RSA key on
+    /// every key-transport RecipientInfo that names a subject key identifier (senders
+    /// that compute the key id another way, as RFC 4134 5.1 does).
+    pub by_trial: bool,
+}
+
+/// Recover candidate content-encryption keys with every identity a RecipientInfo names.
+pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrapped {
+    let mut out = Unwrapped { matched: false, keys: Vec::new(), by_trial: false };
+    for ri in infos.iter().take(MAX_RECIPIENTS) {
+        for id in identities {
+            match ri {
+                RecipientInfo::Ktri(k) if rid_matches(&k.rid, &id.certificate) => {
+                    out.matched = true;
+                    if let Some(cek) = ktri_decrypt(k, &id.key) {
+                        out.keys.push(cek);
+                    }
+                }
+                RecipientInfo::Kari(k) => {
+                    for rek in k.recipient_enc_keys.iter() {
+                        let hit = match &rek.rid {
+                            KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => ias_matches(ias, &id.certificate),
+                            KeyAgreeRecipientIdentifier::RKeyId(r) => has_ski(&id.certificate, r.subject_key_identifier.0.as_bytes()),
+                        };
+                        if hit {
+                            out.matched = true;
+                            if let Some(cek) = kari_decrypt(k, rek.enc_key.as_bytes(), &id.key) {
+                                out.keys.push(cek);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if !out.matched {
+        for ri in infos.iter().take(MAX_RECIPIENTS) {
+            // Only subjectKeyIdentifier RecipientInfos: a sender may compute the key id by
+            // another method than the certificate's extension (RFC 5280 4.2.1.2).
+            if let RecipientInfo::Ktri(k @ KeyTransRecipientInfo { rid: RecipientIdentifier::SubjectKeyIdentifier(_), .. }) = ri {
+                for id in identities.iter().filter(|i| matches!(i.key, PrivateKey::Rsa(_))) {
+                    if let Some(cek) = ktri_decrypt(k, &id.key) {
+                        out.by_trial = true;
+                        out.keys.push(cek);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn ktri_decrypt(k: &KeyTransRecipientInfo, key: &PrivateKey) -> Option<Zeroizing<Vec<u8>>> {
+    let PrivateKey::Rsa(sk) = key else { return None };
+    let ct = k.enc_key.as_bytes();
+    let alg = &k.key_enc_alg;
+    if alg.oid == OID_RSA_ENCRYPTION {
+        return sk.decrypt(rsa::Pkcs1v15Encrypt, ct).ok().map(Zeroizing::new);
+    }
+    if alg.oid != OID_RSAES_OAEP {
+        return None;
+    }
+    let (hash, mgf, label) = oaep_params(alg.parameters.as_ref())?;
+    let pt = match hash {
+        DigestAlg::Sha1 => oaep_mgf::<sha1::Sha1>(sk, mgf, label, ct),
+        DigestAlg::Sha224 => oaep_mgf::<sha2::Sha224>(sk, mgf, label, ct),
+        DigestAlg::Sha256 => oaep_mgf::<sha2::Sha256>(sk, mgf, label, ct),
+        DigestAlg::Sha384 => oaep_mgf::<sha2::Sha384>(sk, mgf, label, ct),
+        DigestAlg::Sha512 => oaep_mgf::<sha2::Sha512>(sk, mgf, label, ct),
+        DigestAlg::Md5 => None,
+    };
+    pt.map(Zeroizing::new)
+}
+
+fn oaep_mgf<D>(sk: &rsa::PrivateKey, mgf: DigestAlg, label: Vec<u8>, ct: &[u8]) -> Option<Vec<u8>>
+where
+    D: digest::Digest + digest::FixedOutputReset + 'static,
+{
+    use rsa::Oaep;
+    let r = match mgf {
+        DigestAlg::Sha1 => sk.decrypt(Oaep::<D, sha1::Sha1>::new_with_mgf_hash_and_label(label), ct),
+        DigestAlg::Sha224 => sk.decrypt(Oaep::<D, sha2::Sha224>::new_with_mgf_hash_and_label(label), ct),
+        DigestAlg::Sha256 => sk.decrypt(Oaep::<D, sha2::Sha256>::new_with_mgf_hash_and_label(label), ct),
+        DigestAlg::Sha384 => sk.decrypt(Oaep::<D, sha2::Sha384>::new_with_mgf_hash_and_label(label), ct),
+        DigestAlg::Sha512 => sk.decrypt(Oaep::<D, sha2::Sha512>::new_with_mgf_hash_and_label(label), ct),
+        DigestAlg::Md5 => return None,
+    };
+    r.ok()
+}
+
+/// RSAES-OAEP-params (RFC 4055 4.1): hash, MGF1 hash, label. Absent means SHA-1, MGF1-SHA-1, empty.
+fn oaep_params(params: Option<&Any>) -> Option<(DigestAlg, DigestAlg, Vec<u8>)> {
+    let Some(p) = params else { return Some((DigestAlg::Sha1, DigestAlg::Sha1, Vec::new())) };
+    if p.is_null() {
+        return Some((DigestAlg::Sha1, DigestAlg::Sha1, Vec::new()));
+    }
+    let parsed: pkcs1::RsaOaepParams<Any> = p.decode_as().ok()?;
+    let hash = DigestAlg::from_oid(&parsed.hash.oid)?;
+    if parsed.mask_gen.oid != OID_MGF1 {
+        return None;
+    }
+    let mgf = DigestAlg::from_oid(&parsed.mask_gen.parameters.as_ref()?.oid)?;
+    if parsed.p_source.oid != OID_PSPECIFIED {
+        return None;
+    }
+    let label = match &parsed.p_source.parameters {
+        Some(a) => a.decode_as::<der::asn1::OctetString>().ok()?.as_bytes().to_vec(),
+        None => Vec::new(),
+    };
+    Some((hash, mgf, label))
+}
+
+/// X9.63 KDF (SEC 1 3.6.1): Hash(Z || counter || SharedInfo) blocks.
+fn x963_kdf(hash: DigestAlg, z: &[u8], shared_info: &[u8], len: usize) -> Option<Zeroizing<Vec<u8>>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(len + 64));
+    let mut counter: u32 = 1;
+    while out.len() < len {
+        let mut h = Hasher::new(hash).ok()?;
+        h.update(z);
+        h.update(&counter.to_be_bytes());
+        h.update(shared_info);
+        out.extend_from_slice(&h.finalize());
+        counter = counter.checked_add(1)?;
+    }
+    out.truncate(len);
+    Some(out)
+}
+
+fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else if len < 0x100 {
+        out.extend_from_slice(&[0x81, len as u8]);
+    } else {
+        out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// ECC-CMS-SharedInfo (RFC 5753 7.2) for the key wrap algorithm and the optional ukm.
+fn shared_info(wrap: &AlgorithmIdentifierOwned, ukm: Option<&[u8]>, kek_bits: u32) -> Option<Vec<u8>> {
+    let mut body = wrap.to_der().ok()?;
+    if let Some(u) = ukm {
+        body.extend_from_slice(&der_tlv(0xa0, &der_tlv(0x04, u)));
+    }
+    body.extend_from_slice(&der_tlv(0xa2, &der_tlv(0x04, &kek_bits.to_be_bytes())));
+    Some(der_tlv(0x30, &body))
+}
+
+fn ecdh_p256(sk: &p256::SecretKey, public: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    use p256::elliptic_curve::point::AffineCoordinates;
+    let pk = p256::PublicKey::from_sec1_bytes(public).ok()?;
+    let shared = (pk.to_projective() * *sk.to_nonzero_scalar()).to_affine();
+    Some(Zeroizing::new(shared.x().to_vec()))
+}
+
+fn ecdh_p384(sk: &p384::SecretKey, public: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    use p384::elliptic_curve::point::AffineCoordinates;
+    let pk = p384::PublicKey::from_sec1_bytes(public).ok()?;
+    let shared = (pk.to_projective() * *sk.to_nonzero_scalar()).to_affine();
+    Some(Zeroizing::new(shared.x().to_vec()))
+}
+
+fn kari_decrypt(k: &KeyAgreeRecipientInfo, wrapped: &[u8], key: &PrivateKey) -> Option<Zeroizing<Vec<u8>>> {
+    let OriginatorIdentifierOrKey::OriginatorKey(orig) = &k.originator else { return None };
+    if orig.algorithm.oid != OID_EC_PUBLIC_KEY {
+        return None;
+    }
+    let hash = std_dh_kdf(&k.key_enc_alg.oid)?;
+    let wrap: AlgorithmIdentifierOwned = k.key_enc_alg.parameters.as_ref()?.decode_as().ok()?;
+    let kek_len = match wrap.oid {
+        OID_AES128_WRAP => 16,
+        OID_AES192_WRAP => 24,
+        OID_AES256_WRAP => 32,
+        _ => return None,
+    };
+    let public = orig.public_key.as_bytes()?;
+    let z = match key {
+        PrivateKey::P256(sk) => ecdh_p256(sk, public)?,
+        PrivateKey::P384(sk) => ecdh_p384(sk, public)?,
+        PrivateKey::Rsa(_) => return None,
+    };
+    let info = shared_info(&wrap, k.ukm.as_ref().map(|u| u.as_bytes()), (kek_len as u32).checked_mul(8)?)?;
+    let kek = x963_kdf(hash, &z, &info, kek_len)?;
+    aes_unwrap(&kek, wrapped)
+}
+
+fn aes_unwrap(kek: &[u8], wrapped: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    use cipher::KeyInit;
+    let n = wrapped.len().checked_sub(8)?;
+    if n == 0 || n > 64 {
+        return None;
+    }
+    let mut buf = Zeroizing::new(vec![0u8; n]);
+    let ok = match kek.len() {
+        16 => aes_kw::KwAes128::new_from_slice(kek).ok()?.unwrap_key(wrapped, &mut buf).is_ok(),
+        24 => aes_kw::KwAes192::new_from_slice(kek).ok()?.unwrap_key(wrapped, &mut buf).is_ok(),
+        32 => aes_kw::KwAes256::new_from_slice(kek).ok()?.unwrap_key(wrapped, &mut buf).is_ok(),
+        _ => false,
+    };
+    ok.then_some(buf)
+}
+
+fn encrypt_err(what: impl std::fmt::Display) -> Error {
+    Error::new(Code::Crypto, "The message could not be encrypted.", "Try again; if it keeps failing, check the recipient's certificate.").with_detail(what)
+}
+
+/// How the content-encryption key is sent to an RSA recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyTransport {
+    /// RSAES-PKCS1-v1_5 (widest compatibility; Outlook's default).
+    Pkcs1v15,
+    /// RSAES-OAEP with SHA-256 and MGF1-SHA-256.
+    OaepSha256,
+}
+
+/// A KeyTransRecipientInfo (version 0, issuerAndSerialNumber) for an RSA certificate.
+pub fn build_ktri(cert: &Certificate, cek: &[u8], transport: KeyTransport) -> Result<RecipientInfo> {
+    use pkcs1::DecodeRsaPublicKey;
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    if spki.algorithm.oid != OID_RSA_ENCRYPTION && spki.algorithm.oid != OID_RSAES_OAEP {
+        return Err(Error::new(
+            Code::NoRecipientCertificate,
+            format!("Cachet cannot encrypt to this certificate's key ({}).", crate::cert::facts::facts(cert).key.algorithm),
+            "Ask the recipient for an RSA encryption certificate.",
+        ));
+    }
+    let bits = spki.subject_public_key.as_bytes().ok_or_else(|| encrypt_err("public key bits"))?;
+    let pk = rsa::PublicKey::from_pkcs1_der(bits).map_err(encrypt_err)?;
+    let mut rng = getrandom::SysRng;
+    let transport = if spki.algorithm.oid == OID_RSAES_OAEP { KeyTransport::OaepSha256 } else { transport };
+    let (alg, ct) = match transport {
+        KeyTransport::Pkcs1v15 => (
+            AlgorithmIdentifierOwned { oid: OID_RSA_ENCRYPTION, parameters: Some(Any::null()) },
+            pk.encrypt(&mut rng, rsa::Pkcs1v15Encrypt, cek).map_err(encrypt_err)?,
+        ),
+        KeyTransport::OaepSha256 => {
+            let params = Any::encode_from(&pkcs1::RsaOaepParamsRef::new::<sha2::Sha256>()).map_err(encrypt_err)?;
+            (
+                AlgorithmIdentifierOwned { oid: OID_RSAES_OAEP, parameters: Some(params) },
+                pk.encrypt(&mut rng, rsa::Oaep::<sha2::Sha256>::new(), cek).map_err(encrypt_err)?,
+            )
+        }
+    };
+    Ok(RecipientInfo::Ktri(KeyTransRecipientInfo {
+        version: cms::content_info::CmsVersion::V0,
+        rid: RecipientIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: cert.tbs_certificate().issuer().clone(),
+            serial_number: cert.tbs_certificate().serial_number().clone(),
+        }),
+        key_enc_alg: alg,
+        enc_key: der::asn1::OctetString::new(ct).map_err(encrypt_err)?,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kdf_matches_sec1_vector_shape() {
+        // Two blocks of SHA-256 for 40 bytes; the first block is Hash(Z || 00000001 || info).
+        let k = x963_kdf(DigestAlg::Sha256, b"zz", b"info", 40).unwrap();
+        assert_eq!(k.len(), 40);
+        let mut h = Hasher::new(DigestAlg::Sha256).unwrap();
+        h.update(b"zz\x00\x00\x00\x01info");
+        assert_eq!(&k[..32], &h.finalize()[..]);
+    }
+
+    #[test]
+    fn oaep_params_default_and_bad() {
+        assert_eq!(oaep_params(None).unwrap().0, DigestAlg::Sha1);
+        let p = Any::encode_from(&pkcs1::RsaOaepParamsRef::new::<sha2::Sha256>()).unwrap();
+        let (h, m, l) = oaep_params(Some(&p)).unwrap();
+        assert_eq!((h, m, l.len()), (DigestAlg::Sha256, DigestAlg::Sha256, 0));
+        assert!(oaep_params(Some(&Any::new(der::Tag::Sequence, vec![0x01]).unwrap())).is_none());
+        assert!(aes_unwrap(&[0; 16], &[1, 2, 3]).is_none());
+        assert!(aes_unwrap(&[0; 16], &[0; 24]).is_none());
+    }
+}

@@ -1,0 +1,265 @@
+//! Bulk content encryption behind one small interface (RFC 5652 section 6.3, RFC 3565,
+//! RFC 5084): AES-128/192/256 in CBC and GCM, DES-EDE3-CBC, and the names of the legacy
+//! ciphers we refuse (DES, RC2). [`RustCrypto`] is the portable backend the CLI and tests
+//! use; a browser backend (WebCrypto) can implement [`Symmetric`] later.
+//!
+//! # Security
+//! Decryption failures (bad CBC padding, GCM tag mismatch, wrong key or IV length) all
+//! come back as the same [`Failed`] value, never partial plaintext, so callers cannot
+//! become a padding oracle (RFC 3218).
+
+use crate::error::{Code, Error, Result};
+use cipher::block_padding::Pkcs7;
+use cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use const_oid::ObjectIdentifier;
+use zeroize::Zeroizing;
+
+pub const OID_AES128_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.2");
+pub const OID_AES192_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.22");
+pub const OID_AES256_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.42");
+pub const OID_AES128_GCM: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.6");
+pub const OID_AES192_GCM: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.26");
+pub const OID_AES256_GCM: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.46");
+pub const OID_DES_EDE3_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.3.7");
+pub const OID_DES_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.7");
+pub const OID_RC2_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.3.2");
+
+/// A content-encryption algorithm Cachet knows by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentCipher {
+    Aes128Cbc,
+    Aes192Cbc,
+    Aes256Cbc,
+    Aes128Gcm,
+    Aes192Gcm,
+    Aes256Gcm,
+    DesEde3Cbc,
+    /// Refused: 56-bit key.
+    DesCbc,
+    /// Refused: weak, export-grade key lengths.
+    Rc2Cbc,
+}
+
+impl ContentCipher {
+    pub const ALL: [ContentCipher; 9] = [
+        ContentCipher::Aes128Cbc,
+        ContentCipher::Aes192Cbc,
+        ContentCipher::Aes256Cbc,
+        ContentCipher::Aes128Gcm,
+        ContentCipher::Aes192Gcm,
+        ContentCipher::Aes256Gcm,
+        ContentCipher::DesEde3Cbc,
+        ContentCipher::DesCbc,
+        ContentCipher::Rc2Cbc,
+    ];
+
+    pub fn from_oid(oid: &ObjectIdentifier) -> Option<ContentCipher> {
+        ContentCipher::ALL.into_iter().find(|c| c.oid() == *oid)
+    }
+
+    /// `aes256-cbc`, `aes128-gcm` or `aes256-gcm` (the CLI's `--cipher` values).
+    pub fn from_name(name: &str) -> Option<ContentCipher> {
+        ContentCipher::ALL.into_iter().find(|c| c.name().eq_ignore_ascii_case(name))
+    }
+
+    pub fn oid(self) -> ObjectIdentifier {
+        match self {
+            ContentCipher::Aes128Cbc => OID_AES128_CBC,
+            ContentCipher::Aes192Cbc => OID_AES192_CBC,
+            ContentCipher::Aes256Cbc => OID_AES256_CBC,
+            ContentCipher::Aes128Gcm => OID_AES128_GCM,
+            ContentCipher::Aes192Gcm => OID_AES192_GCM,
+            ContentCipher::Aes256Gcm => OID_AES256_GCM,
+            ContentCipher::DesEde3Cbc => OID_DES_EDE3_CBC,
+            ContentCipher::DesCbc => OID_DES_CBC,
+            ContentCipher::Rc2Cbc => OID_RC2_CBC,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ContentCipher::Aes128Cbc => "aes128-cbc",
+            ContentCipher::Aes192Cbc => "aes192-cbc",
+            ContentCipher::Aes256Cbc => "aes256-cbc",
+            ContentCipher::Aes128Gcm => "aes128-gcm",
+            ContentCipher::Aes192Gcm => "aes192-gcm",
+            ContentCipher::Aes256Gcm => "aes256-gcm",
+            ContentCipher::DesEde3Cbc => "des-ede3-cbc",
+            ContentCipher::DesCbc => "des-cbc",
+            ContentCipher::Rc2Cbc => "rc2-cbc",
+        }
+    }
+
+    /// Content-encryption key length in bytes.
+    pub fn key_len(self) -> usize {
+        match self {
+            ContentCipher::Aes128Cbc | ContentCipher::Aes128Gcm => 16,
+            ContentCipher::Aes192Cbc | ContentCipher::Aes192Gcm | ContentCipher::DesEde3Cbc => 24,
+            ContentCipher::Aes256Cbc | ContentCipher::Aes256Gcm => 32,
+            ContentCipher::DesCbc => 8,
+            ContentCipher::Rc2Cbc => 16,
+        }
+    }
+
+    /// IV (CBC) or nonce (GCM) length in bytes.
+    pub fn iv_len(self) -> usize {
+        match self {
+            ContentCipher::Aes128Gcm | ContentCipher::Aes192Gcm | ContentCipher::Aes256Gcm => 12,
+            ContentCipher::DesEde3Cbc | ContentCipher::DesCbc | ContentCipher::Rc2Cbc => 8,
+            _ => 16,
+        }
+    }
+
+    /// Authenticated encryption (AuthEnvelopedData).
+    pub fn is_aead(self) -> bool {
+        matches!(self, ContentCipher::Aes128Gcm | ContentCipher::Aes192Gcm | ContentCipher::Aes256Gcm)
+    }
+
+    /// Decrypted, but the layer is flagged `weak-cipher` (SPEC section 4).
+    pub fn is_weak(self) -> bool {
+        matches!(self, ContentCipher::DesEde3Cbc | ContentCipher::DesCbc | ContentCipher::Rc2Cbc)
+    }
+
+    /// Refused outright (SPEC section 4: RC2 and DES).
+    pub fn is_refused(self) -> bool {
+        matches!(self, ContentCipher::DesCbc | ContentCipher::Rc2Cbc)
+    }
+}
+
+/// Decryption failed. Deliberately carries no reason: padding, tag and key failures look alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failed;
+
+/// Ciphertext and, for GCM, the 16-byte tag.
+pub struct Sealed {
+    pub ciphertext: Vec<u8>,
+    pub tag: Option<Vec<u8>>,
+}
+
+/// Bulk symmetric encryption. `iv` is the CBC IV or the GCM nonce; `aad` is used by GCM only.
+pub trait Symmetric {
+    fn encrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Sealed>;
+    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], ciphertext: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>;
+}
+
+/// The portable RustCrypto backend.
+pub struct RustCrypto;
+
+fn unsupported(c: ContentCipher) -> Error {
+    Error::new(Code::UnsupportedAlgorithm, format!("Cachet does not encrypt with {}.", c.name()), "Choose aes256-cbc, aes128-gcm or aes256-gcm.")
+}
+
+fn crypto_err(what: impl std::fmt::Display) -> Error {
+    Error::new(Code::Crypto, "The message could not be encrypted.", "Try again.").with_detail(what)
+}
+
+fn cbc_enc<C>(key: &[u8], iv: &[u8], pt: &[u8]) -> Result<Vec<u8>>
+where
+    C: cipher::BlockCipherEncrypt + cipher::KeyInit,
+{
+    let enc = cbc::Encryptor::<C>::new_from_slices(key, iv).map_err(crypto_err)?;
+    Ok(enc.encrypt_padded_vec::<Pkcs7>(pt))
+}
+
+fn cbc_dec<C>(key: &[u8], iv: &[u8], ct: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>
+where
+    C: cipher::BlockCipherDecrypt + cipher::KeyInit,
+{
+    let dec = cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| Failed)?;
+    dec.decrypt_padded_vec::<Pkcs7>(ct).map(Zeroizing::new).map_err(|_| Failed)
+}
+
+fn gcm_enc<C>(key: &[u8], nonce: &[u8], aad: &[u8], pt: &[u8]) -> Result<Sealed>
+where
+    C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = cipher::consts::U16> + cipher::KeyInit,
+{
+    use aes_gcm::aead::{AeadInOut, KeyInit};
+    let g = aes_gcm::AesGcm::<C, cipher::consts::U12>::new_from_slice(key).map_err(crypto_err)?;
+    let n = aes_gcm::Nonce::<cipher::consts::U12>::try_from(nonce).map_err(crypto_err)?;
+    let mut buf = pt.to_vec();
+    let tag = g.encrypt_inout_detached(&n, aad, buf.as_mut_slice().into()).map_err(crypto_err)?;
+    Ok(Sealed { ciphertext: buf, tag: Some(tag.to_vec()) })
+}
+
+fn gcm_dec<C>(key: &[u8], nonce: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>
+where
+    C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = cipher::consts::U16> + cipher::KeyInit,
+{
+    use aes_gcm::aead::{AeadInOut, KeyInit};
+    let g = aes_gcm::AesGcm::<C, cipher::consts::U12>::new_from_slice(key).map_err(|_| Failed)?;
+    let n = aes_gcm::Nonce::<cipher::consts::U12>::try_from(nonce).map_err(|_| Failed)?;
+    let t = aes_gcm::Tag::<cipher::consts::U16>::try_from(tag).map_err(|_| Failed)?;
+    let mut buf = Zeroizing::new(ct.to_vec());
+    g.decrypt_inout_detached(&n, aad, buf.as_mut_slice().into(), &t).map_err(|_| Failed)?;
+    Ok(buf)
+}
+
+impl Symmetric for RustCrypto {
+    fn encrypt(&self, c: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], pt: &[u8]) -> Result<Sealed> {
+        let cbc = |ct: Vec<u8>| Sealed { ciphertext: ct, tag: None };
+        match c {
+            ContentCipher::Aes128Cbc => cbc_enc::<aes::Aes128>(key, iv, pt).map(cbc),
+            ContentCipher::Aes192Cbc => cbc_enc::<aes::Aes192>(key, iv, pt).map(cbc),
+            ContentCipher::Aes256Cbc => cbc_enc::<aes::Aes256>(key, iv, pt).map(cbc),
+            ContentCipher::Aes128Gcm => gcm_enc::<aes::Aes128>(key, iv, aad, pt),
+            ContentCipher::Aes192Gcm => gcm_enc::<aes::Aes192>(key, iv, aad, pt),
+            ContentCipher::Aes256Gcm => gcm_enc::<aes::Aes256>(key, iv, aad, pt),
+            ContentCipher::DesEde3Cbc | ContentCipher::DesCbc | ContentCipher::Rc2Cbc => Err(unsupported(c)),
+        }
+    }
+
+    fn decrypt(&self, c: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], ct: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed> {
+        match (c, tag) {
+            (ContentCipher::Aes128Cbc, None) => cbc_dec::<aes::Aes128>(key, iv, ct),
+            (ContentCipher::Aes192Cbc, None) => cbc_dec::<aes::Aes192>(key, iv, ct),
+            (ContentCipher::Aes256Cbc, None) => cbc_dec::<aes::Aes256>(key, iv, ct),
+            (ContentCipher::DesEde3Cbc, None) => cbc_dec::<des::TdesEde3>(key, iv, ct),
+            (ContentCipher::Aes128Gcm, Some(t)) => gcm_dec::<aes::Aes128>(key, iv, aad, ct, t),
+            (ContentCipher::Aes192Gcm, Some(t)) => gcm_dec::<aes::Aes192>(key, iv, aad, ct, t),
+            (ContentCipher::Aes256Gcm, Some(t)) => gcm_dec::<aes::Aes256>(key, iv, aad, ct, t),
+            _ => Err(Failed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_tamper_fails() {
+        for c in [ContentCipher::Aes128Cbc, ContentCipher::Aes192Cbc, ContentCipher::Aes256Cbc, ContentCipher::Aes128Gcm, ContentCipher::Aes192Gcm, ContentCipher::Aes256Gcm] {
+            let key = vec![7u8; c.key_len()];
+            let iv = vec![9u8; c.iv_len()];
+            let pt = b"attack at dawn, and bring sandwiches".to_vec();
+            let s = RustCrypto.encrypt(c, &key, &iv, b"", &pt).unwrap();
+            assert_ne!(s.ciphertext, pt);
+            let back = RustCrypto.decrypt(c, &key, &iv, b"", &s.ciphertext, s.tag.as_deref()).unwrap();
+            assert_eq!(*back, pt, "{c:?}");
+            let mut bad = s.ciphertext.clone();
+            let last = bad.len() - 1;
+            bad[last] ^= 1;
+            let r = RustCrypto.decrypt(c, &key, &iv, b"", &bad, s.tag.as_deref());
+            if c.is_aead() {
+                assert_eq!(r, Err(Failed), "{c:?}");
+            } else {
+                // A flipped last byte breaks the padding in all but ~1/256 cases; never panics.
+                assert!(r.map(|p| *p != pt).unwrap_or(true));
+            }
+            let wrong = vec![8u8; c.key_len()];
+            assert!(RustCrypto.decrypt(c, &wrong, &iv, b"", &s.ciphertext, s.tag.as_deref()).map(|p| *p != pt).unwrap_or(true));
+        }
+    }
+
+    #[test]
+    fn bad_lengths_fail_without_panic() {
+        assert_eq!(RustCrypto.decrypt(ContentCipher::Aes256Cbc, &[0; 3], &[0; 16], b"", &[0; 16], None), Err(Failed));
+        assert_eq!(RustCrypto.decrypt(ContentCipher::Aes256Cbc, &[0; 32], &[0; 5], b"", &[0; 16], None), Err(Failed));
+        assert_eq!(RustCrypto.decrypt(ContentCipher::Aes256Cbc, &[0; 32], &[0; 16], b"", &[0; 15], None), Err(Failed));
+        assert_eq!(RustCrypto.decrypt(ContentCipher::Aes256Gcm, &[0; 32], &[0; 12], b"", &[0; 15], Some(&[0; 3])), Err(Failed));
+        assert_eq!(RustCrypto.decrypt(ContentCipher::Aes256Gcm, &[0; 32], &[0; 7], b"", &[0; 15], Some(&[0; 16])), Err(Failed));
+        assert_eq!(RustCrypto.decrypt(ContentCipher::Rc2Cbc, &[0; 16], &[0; 8], b"", &[0; 16], None), Err(Failed));
+        assert_eq!(ContentCipher::from_name("AES256-GCM"), Some(ContentCipher::Aes256Gcm));
+        assert_eq!(ContentCipher::from_oid(&OID_DES_EDE3_CBC), Some(ContentCipher::DesEde3Cbc));
+    }
+}

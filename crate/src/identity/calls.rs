@@ -1,0 +1,95 @@
+//! JSON in, JSON out: the identity, contact and recipient functions as the Wasm exports
+//! call them (so the whole call is tested natively; `wasm.rs` only maps errors).
+//! Times are seconds since 1970 (number) or RFC 3339 text.
+
+use super::{Contact, IdentityRecord, LearnedCapabilities, Trust};
+use crate::error::{Error, Result};
+use crate::time::UnixTime;
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use x509_cert::Certificate;
+
+/// Largest JSON document accepted by these calls (a store of hundreds of certificates).
+pub const MAX_JSON: usize = 8 * 1024 * 1024;
+
+fn parse<T: DeserializeOwned>(what: &str, json: &str) -> Result<T> {
+    if json.len() > MAX_JSON {
+        return Err(Error::new(crate::error::Code::LimitExceeded, format!("The {what} are too large."), "Remove old entries."));
+    }
+    serde_json::from_str(json).map_err(|e| Error::usage(format!("Bad {what}.")).with_detail(e))
+}
+
+fn out<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::usage("Cannot encode the result.").with_detail(e))
+}
+
+/// `records_json`: `[IdentityRecord]` → `[IdentityView]`.
+pub fn describe_identities(records_json: &str, at: UnixTime) -> Result<String> {
+    let records: Vec<IdentityRecord> = parse("identities", records_json)?;
+    out(&super::describe_identities(&records, at)?)
+}
+
+/// `records_json`: `[IdentityRecord]` → the record to sign with, or `null`.
+pub fn active_identity(records_json: &str, address: &str, at: UnixTime) -> Result<String> {
+    let records: Vec<IdentityRecord> = parse("identities", records_json)?;
+    out(&super::active_identity(&records, address, at))
+}
+
+/// `certificates_json`: `[base64 DER]` → `CertificateChoice` or `null`.
+pub fn best_certificate(certificates_json: &str, address: &str, at: UnixTime) -> Result<String> {
+    let certs: Vec<String> = parse("certificates", certificates_json)?;
+    out(&super::best_certificate(&certs, address, at))
+}
+
+/// `contact_json`: `Contact`; `candidate`: base64 DER → `CertificateChange` or `null`.
+pub fn certificate_change(contact_json: &str, candidate: &str, at: UnixTime) -> Result<String> {
+    let contact: Contact = parse("contact", contact_json)?;
+    out(&super::certificate_change(&contact, candidate, at)?)
+}
+
+/// `current_json`: `LearnedCapabilities` or `null`; `learned_json`: `LearnedCapabilities`
+/// → the capabilities to keep.
+pub fn learn_capabilities(current_json: &str, learned_json: &str) -> Result<String> {
+    let current: Option<LearnedCapabilities> = parse("capabilities", current_json)?;
+    let learned: LearnedCapabilities = parse("capabilities", learned_json)?;
+    out(&super::learn_capabilities(current.as_ref(), learned))
+}
+
+/// Options of [`recipient_statuses`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RecipientCall {
+    recipients: Vec<String>,
+    #[serde(default)]
+    contacts: Vec<Contact>,
+    /// Trust anchors, base64 DER.
+    #[serde(default)]
+    trust: Vec<String>,
+    /// Other known certificates (intermediates), base64 DER.
+    #[serde(default)]
+    known: Vec<String>,
+    at: UnixTime,
+}
+
+fn certs(list: &[String]) -> Result<Vec<Certificate>> {
+    let mut v = Vec::new();
+    for b in list.iter().take(super::MAX_STORED_CERTIFICATES) {
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b.trim())
+            .map_err(|e| Error::usage("A trusted certificate is not valid base64.").with_detail(e))?;
+        v.extend(crate::cert::facts::parse_certificates(&der)?);
+    }
+    Ok(v)
+}
+
+/// `{"recipients": [address], "contacts": [Contact], "trust": [base64 DER],
+/// "known": [base64 DER], "at": seconds}` → `[RecipientStatus]` (standard policy).
+pub fn recipient_statuses(options_json: &str) -> Result<String> {
+    let call: RecipientCall = parse("recipient options", options_json)?;
+    let anchors = certs(&call.trust)?;
+    let known = certs(&call.known)?;
+    let policy = crate::policy::Policy::standard();
+    let trust = Trust { anchors: &anchors, intermediates: &known, policy: &policy, at: call.at };
+    out(&super::recipient_statuses(&call.recipients, &call.contacts, &trust))
+}

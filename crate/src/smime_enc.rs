@@ -1,0 +1,190 @@
+//! The encrypted side of the S/MIME operations (SPEC sections 2, 3 and 8; RFC 8551
+//! sections 3.3 and 3.4): open an `application/pkcs7-mime` enveloped layer with the
+//! user's identities and report it, and encrypt a message (signing it first when asked).
+
+use crate::cms::decrypt::{self, Outcome};
+use crate::cms::recipients::KeyTransport;
+use crate::cms::signed::OID_AUTH_ENVELOPED_DATA;
+use crate::crypto::cipher::{ContentCipher, RustCrypto};
+use crate::error::{Code, Error, Result};
+use crate::mime::{self, Limits};
+use crate::pkcs12::Identity;
+use crate::report::{Diagnosis, EncryptionInfo, Layer, LayerKind, OpenReport, SignerId, Status};
+use crate::time::UnixTime;
+use x509_cert::Certificate;
+
+/// Options of [`encrypt_message`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EncryptOptions {
+    /// Content cipher; default AES-256-GCM AuthEnvelopedData when
+    /// `all_recipients_advertise_gcm`, otherwise AES-256-CBC EnvelopedData (what Outlook reads).
+    pub cipher: Option<ContentCipher>,
+    /// Every recipient advertised AES-GCM in SMIMECapabilities (SPEC section 4).
+    pub all_recipients_advertise_gcm: bool,
+    /// RSAES-OAEP (SHA-256) for every recipient instead of PKCS#1 v1.5.
+    pub oaep: bool,
+    /// Sign (clear-signed multipart/signed) with the sender identity before encrypting.
+    pub sign: bool,
+}
+
+fn describe(id: &SignerId) -> String {
+    match id {
+        SignerId::IssuerAndSerial { issuer, serial } => format!("certificate {serial} issued by {issuer}"),
+        SignerId::SubjectKeyIdentifier { key_id } => format!("key id {key_id}"),
+    }
+}
+
+/// The layer kind an `smime-type` parameter announces (for reporting unreadable CMS).
+pub fn layer_kind(smime_type: Option<&str>) -> LayerKind {
+    match smime_type {
+        Some(t) if t.eq_ignore_ascii_case("enveloped-data") || t.eq_ignore_ascii_case("authenveloped-data") => LayerKind::Encrypted,
+        _ => LayerKind::Signed,
+    }
+}
+
+/// Decrypt one enveloped layer (`der` is its CMS ContentInfo), push its report layer and
+/// return the decrypted MIME entity to keep peeling, or None when it did not open.
+///
+/// # Security
+/// `der` is untrusted; see [`decrypt::decrypt`] for its limits. Nothing of a layer that
+/// failed is returned, and the report never says why beyond the SPEC section 2 status.
+pub fn open_enveloped(der: &[u8], identities: &[&Identity], covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
+    let format = match crate::cms::signed::content_info(der) {
+        Ok((oid, _)) if oid == OID_AUTH_ENVELOPED_DATA => "authEnveloped-data",
+        _ => "enveloped-data",
+    };
+    if report.layers.is_empty() && !covers.is_empty() {
+        // Only a part of the message is encrypted: the other parts anyone could have added.
+        for d in report.diagnosis.iter_mut().filter(|d| d.id == "appended-part" && d.original_verifies.is_none()) {
+            d.id = "partially-encrypted".into();
+            d.message = format!("Only part {covers} of this message is encrypted. The other parts were sent unencrypted, and anyone could have added them.");
+        }
+    }
+    let mut layer = Layer { kind: LayerKind::Encrypted, status: Status::Malformed, format: format.into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: Vec::new() };
+    let d = match decrypt::decrypt(der, identities, &RustCrypto) {
+        Ok(d) => d,
+        Err(e) => {
+            layer.details.push(e.message.clone());
+            report.error.get_or_insert(e);
+            report.layers.push(layer);
+            return None;
+        }
+    };
+    layer.encryption = Some(EncryptionInfo { content_cipher: d.info.cipher.clone(), integrity_protected: d.info.integrity_protected, recipients: d.info.recipients.clone() });
+    let result = match d.outcome {
+        Outcome::Decrypted(pt) => {
+            layer.status = if d.info.weak { Status::WeakCipher } else { Status::Decrypted };
+            if d.info.weak {
+                layer.details.push(format!("This message was encrypted with {}, an old cipher; treat its secrecy as weak.", d.info.cipher));
+            }
+            if d.info.opened_by_trial {
+                layer.details.push("The message did not name your certificate; it opened with one of your keys by trial.".into());
+            }
+            if !d.info.integrity_protected {
+                layer.details.push("The encryption (CBC) does not protect the content against changes; only a signature inside does.".into());
+            }
+            Some(mime::canonicalize_crlf(&pt).into_owned())
+        }
+        Outcome::NoKey => {
+            layer.status = Status::NoKey;
+            let list: Vec<String> = d.info.recipients.iter().map(describe).collect();
+            let message = format!(
+                "This message was encrypted for {}; none of your {} identities holds that key.",
+                if list.is_empty() { "no recipient".into() } else { list.join("; ") },
+                identities.len()
+            );
+            layer.details.push(message.clone());
+            report.diagnosis.push(Diagnosis {
+                id: "no-key".into(),
+                message: format!("{message} If it was for an older certificate of yours, restore that key from its backup and open the message again."),
+                appended_text: None,
+                original_verifies: None,
+            });
+            None
+        }
+        Outcome::IntegrityFailure => {
+            layer.status = Status::IntegrityFailure;
+            layer.details.push("The message names your key, but its encrypted content could not be decrypted intact: it was damaged or altered. Nothing of it is shown.".into());
+            None
+        }
+        Outcome::Refused(e) => {
+            layer.status = if d.info.weak { Status::WeakCipher } else { Status::Malformed };
+            layer.details.push(e.message.clone());
+            report.error.get_or_insert(e);
+            None
+        }
+    };
+    report.layers.push(layer);
+    result
+}
+
+/// Header fields outside the encrypted entity (From, To, Subject, ...).
+type OuterHeaders = Vec<(String, String)>;
+
+/// The Content-* header fields and body of a parsed message, as one MIME entity.
+fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)> {
+    let top = mime::parse(message, limits)?;
+    let mut outer = Vec::new();
+    let mut inner = Vec::new();
+    for (name, value) in top.headers() {
+        let lower = name.to_ascii_lowercase();
+        if lower.starts_with("content-") {
+            inner.extend_from_slice(name.as_bytes());
+            inner.push(b':');
+            inner.extend_from_slice(value);
+            if !value.ends_with(b"\r\n") {
+                inner.extend_from_slice(b"\r\n");
+            }
+        } else if lower != "mime-version" {
+            outer.push((name.to_string(), String::from_utf8_lossy(value).trim().to_string()));
+        }
+    }
+    if inner.is_empty() {
+        inner.extend_from_slice(b"Content-Type: text/plain; charset=us-ascii\r\n");
+    }
+    inner.extend_from_slice(b"\r\n");
+    inner.extend_from_slice(top.body_raw());
+    Ok((outer, inner))
+}
+
+/// Encrypt a message (RFC 5322 headers + MIME body) for `recipients` and, when `sender`
+/// is given, for the sender's own certificate too (Sent Items stay readable). With
+/// `options.sign` the message is first signed by `sender` exactly as `sign_message` does.
+/// Returns `application/pkcs7-mime; smime-type=enveloped-data` (or `authEnveloped-data`).
+pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
+    let canonical = mime::canonicalize_crlf(message).into_owned();
+    let to_wrap = if options.sign {
+        let id = sender.ok_or_else(|| Error::new(Code::Usage, "Signing needs your identity.", "Unlock your identity, or turn Sign off."))?;
+        crate::smime::sign_message(&canonical, id, false, at, limits)?
+    } else {
+        canonical
+    };
+    let (outer, inner) = entity_of(&to_wrap, limits)?;
+    let transport = |c: &Certificate| {
+        let oaep_key = c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::cms::recipients::OID_RSAES_OAEP;
+        if options.oaep || oaep_key { KeyTransport::OaepSha256 } else { KeyTransport::Pkcs1v15 }
+    };
+    let encryptable = |c: &Certificate| {
+        c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::cms::recipients::OID_RSAES_OAEP || crate::cert::facts::usability(c).encrypt
+    };
+    for c in recipients {
+        if !encryptable(c) {
+            let f = crate::cert::facts::facts(c);
+            let who = if f.emails.is_empty() { f.subject.clone() } else { f.emails.join(", ") };
+            return Err(Error::new(
+                Code::NoRecipientCertificate,
+                format!("You cannot encrypt to {who} with this certificate: {}.", f.usable_for.reasons.join("; ")),
+                "Ask the recipient for their e-mail encryption certificate.",
+            ));
+        }
+    }
+    let mut list: Vec<(&Certificate, KeyTransport)> = recipients.iter().map(|c| (c, transport(c))).collect();
+    // The sender's own copy (Sent Items); a signing-only certificate cannot receive one.
+    if let Some(id) = sender.filter(|id| encryptable(&id.certificate)) {
+        list.push((&id.certificate, transport(&id.certificate)));
+    }
+    let cipher = options.cipher.unwrap_or(if options.all_recipients_advertise_gcm { ContentCipher::Aes256Gcm } else { ContentCipher::Aes256Cbc });
+    let der = crate::cms::envelope::encrypt(&inner, &list, cipher, &RustCrypto)?;
+    let smime_type = if cipher.is_aead() { "authEnveloped-data" } else { "enveloped-data" };
+    Ok(mime::build_pkcs7_mime(&outer, smime_type, &der))
+}
