@@ -253,6 +253,63 @@ test('Alice’s Sent copy opens as valid for her', async () => {
   await screenshot(a, 'read-sent');
 });
 
+test('Alice sends signed+encrypted; Bob decrypts and sees valid; openssl cms decrypts it; Alice’s Sent copy decrypts for her', async () => {
+  const a = people.alice;
+  const b = people.bob;
+  await tab(a, 'Compose');
+  await a.page.getByLabel('To', { exact: true }).fill('bob@example.net');
+  await a.page.locator('[data-recipient="bob@example.net"][data-status="ready"]').waitFor();
+  await a.page.getByLabel('Encrypt').check();
+  await screenshot(a, 'compose-encrypted');
+  await send(a, { subject: 'Encrypted hello', text: 'Hello Bob,\nthis one is secret.\n' });
+  await a.page.locator('[data-field="sent"]', { hasText: 'signed and encrypted' }).waitFor();
+
+  const onDisk = newestWith('bob@example.net', 'inbox', 'Encrypted hello');
+  const raw = fs.readFileSync(onDisk, 'latin1');
+  assert.match(raw, /Content-Type: application\/pkcs7-mime;[^\r\n]*(enveloped-data|authEnveloped-data)/i);
+  assert.ok(!raw.includes('this one is secret'), 'the text is not readable on disk');
+  // OpenSSL decrypts it with Bob's key, and the content inside verifies with the demo CA.
+  const key = path.join(tmp, 'bob-key.pem');
+  openssl(['pkcs12', '-in', id('bob@example.net').p12, '-passin', `pass:${id('bob@example.net').password}`, '-nocerts', '-nodes', '-out', key]);
+  const inner = path.join(tmp, 'inner.eml');
+  openssl(['cms', '-decrypt', '-in', onDisk, '-inkey', key, '-out', inner]);
+  assert.match(qp(openssl(['smime', '-verify', '-in', inner, '-CAfile', demo.ca])), /this one is secret\./);
+
+  assert.equal(await open(b, 'inbox', 'Encrypted hello'), 'valid');
+  assert.match(await b.page.locator('iframe.content-frame').contentFrame().locator('body').textContent(), /this one is secret\./);
+  await b.page.locator('#status-banner summary').click();
+  assert.match(await b.page.locator('[data-field="cipher"]').textContent(), /aes/i);
+  await screenshot(b, 'read-encrypted');
+
+  assert.equal(await open(a, 'sentitems', 'Encrypted hello'), 'valid');
+  assert.match(await a.page.locator('iframe.content-frame').contentFrame().locator('body').textContent(), /this one is secret\./);
+  await screenshot(a, 'read-sent-encrypted');
+});
+
+test('encrypting to an address without a certificate is refused with the request-mail offer; the draft is kept', async () => {
+  const a = people.alice;
+  await tab(a, 'Compose');
+  await a.page.getByLabel('To', { exact: true }).fill('bob@example.net, carol@example.com');
+  await a.page.locator('[data-recipient="carol@example.com"][data-status="missing"]').waitFor();
+  await a.page.getByLabel('Encrypt').check();
+  await send(a, { subject: 'For Bob and Carol', text: 'Draft text that must survive.\n' });
+  const refusal = a.page.locator('[data-code="send-refused"]');
+  await refusal.waitFor();
+  const blockers = await refusal.locator('[data-field="blockers"] li').allTextContents();
+  assert.equal(blockers.length, 1, `exactly one blocker: ${blockers}`);
+  assert.match(blockers[0], /carol@example\.com: missing/);
+  assert.equal(await a.page.getByLabel('Message text').inputValue(), 'Draft text that must survive.\n');
+  await screenshot(a, 'refused');
+  await refusal.getByRole('button', { name: 'Send carol@example.com a request for their certificate' }).click();
+  await a.page.locator('[data-field="request-sent"]').waitFor();
+  assert.equal(await a.page.getByLabel('Message text').inputValue(), 'Draft text that must survive.\n');
+  const req = newestWith('carol@example.com', 'inbox', 'exchange certificates');
+  assert.match(qp(openssl(['smime', '-verify', '-in', req, '-CAfile', demo.ca])), /Please reply with a signed message/);
+  await a.page.getByLabel('Encrypt').uncheck();
+  await a.page.getByLabel('To', { exact: true }).fill('');
+  await a.page.getByLabel('Message text').fill('');
+});
+
 test('a message tampered on disk shows tampered', async () => {
   const b = people.bob;
   const mime = fs.readFileSync(newestWith('bob@example.net', 'inbox', 'Signed hello'), 'latin1');
@@ -276,20 +333,6 @@ test('a disclaimer appended by a server shows the diagnosis with its text', asyn
   await screenshot(b, 'read-disclaimer');
 });
 
-test('a recipient without a certificate is shown as missing, with a one-click request mail', async () => {
-  const a = people.alice;
-  await tab(a, 'Compose');
-  await a.page.getByLabel('To', { exact: true }).fill('carol@example.com');
-  const row = a.page.locator('[data-recipient="carol@example.com"][data-status="missing"]');
-  await row.waitFor();
-  await row.getByRole('button', { name: 'Ask for their certificate' }).click();
-  await a.page.locator('[data-field="request-sent"]').waitFor();
-  assert.equal(await a.page.getByLabel('To', { exact: true }).inputValue(), 'carol@example.com', 'the draft is kept');
-  const req = newestWith('carol@example.com', 'inbox', 'Please send me a signed e-mail');
-  assert.match(qp(openssl(['smime', '-verify', '-in', req, '-CAfile', demo.ca])), /reply to this message with a signed e-mail/);
-  await screenshot(a, 'request-mail');
-});
-
 test('a renewed certificate: Bob imports it, the old one is kept, Alice is asked to accept the change', async () => {
   const a = people.alice;
   const b = people.bob;
@@ -301,7 +344,7 @@ test('a renewed certificate: Bob imports it, the old one is kept, Alice is asked
   await b.page.getByRole('button', { name: 'Send the announcement mail to my contacts' }).click();
   await b.page.getByText('Announcement sent to 1 contact.').waitFor();
 
-  assert.equal(await open(a, 'inbox', 'My new certificate'), 'valid');
+  assert.equal(await open(a, 'inbox', 'My e-mail certificate has been renewed'), 'valid');
   const changed = a.page.locator('[data-field="cert-changed"]');
   await changed.waitFor();
   assert.match(await changed.locator('[data-field="new-cert"]').textContent(), /Cachet DEMO CA/);
@@ -325,10 +368,15 @@ test('a backup exported by Alice re-imports in a fresh profile and opens her old
 
   people.alice2 = await person('alice-fresh', 'alice@example.org');
   const f = people.alice2;
+  assert.equal(await open(f, 'sentitems', 'Encrypted hello'), 'no-key');
+  assert.ok((await f.page.locator('[data-field="recipients"] li').count()) >= 2, 'the certificates it was encrypted for are listed');
+  await screenshot(f, 'no-key');
   await importP12(f, file, 'backup-password');
   await trustDemoCa(f);
   await screenshot(f, 'restored');
   assert.equal(await open(f, 'sentitems', 'Signed hello'), 'valid');
+  assert.equal(await open(f, 'sentitems', 'Encrypted hello'), 'valid', 'her old encrypted mail decrypts with the restored key');
+  assert.match(await f.page.locator('iframe.content-frame').contentFrame().locator('body').textContent(), /this one is secret\./);
   await send(f, { to: 'bob@example.net', subject: 'From the restored backup', text: 'Still me.\n' });
   await f.page.locator('[data-field="sent"]').waitFor();
   assert.match(openssl(['smime', '-verify', '-in', newestWith('bob@example.net', 'inbox', 'From the restored backup'), '-CAfile', demo.ca]), /Still me\./);

@@ -117,6 +117,33 @@ export interface MessageView {
   parts: { path: string; content_type: string; text?: string; truncated: boolean; filename?: string; size: number }[];
 }
 
+export interface RecipientOptions {
+  recipients: string[];
+  /** Stored certificates per address, base64 DER. */
+  contacts: { address: string; certificates: string[] }[];
+  trust: string[];
+  known: string[];
+  at: number;
+}
+
+export interface RecipientStatus {
+  address: string;
+  status: 'ready' | 'missing' | 'expired' | 'address-mismatch' | 'untrusted';
+  certificate?: { sha256: string; subject: string; issuer: string; serial: string; not_before: string; not_after: string };
+  /** Position of that certificate in the stored list given for the address. */
+  index?: number;
+  reason: string;
+}
+
+export interface RequestOptions {
+  to: string;
+  at: number;
+  kind?: 'key-exchange' | 'renewal';
+  from?: string;
+  date?: string;
+  messageId?: string;
+}
+
 /** What this build of the core can do (operations that land later are detected, not assumed). */
 export interface Features {
   encrypt: boolean;
@@ -136,8 +163,12 @@ export interface CoreApi {
   /** Facts of an unlocked identity's certificate and chain, leaf first. */
   certificates: { params: { handle: number }; result: CertFacts[] };
   sign: { params: { handle: number; mime: Uint8Array; opaque: boolean; at: number }; result: Uint8Array };
-  /** Sign (optional) then encrypt to the recipients' certificates and the sender's own (when the core supports it). */
-  encrypt: { params: { handle: number; mime: Uint8Array; recipients: string[]; sign: boolean; at: number }; result: Uint8Array };
+  /** Sign (optional, with the sender's identity) then encrypt to the recipients' certificates (base64 DER) and the sender's own. */
+  encrypt: { params: { handle: number | null; mime: Uint8Array; recipients: string[]; sign: boolean; at: number }; result: Uint8Array };
+  /** The status of each recipient (SPEC section 3) from the stored contacts and anchors. */
+  recipientStatus: { params: { options: RecipientOptions }; result: RecipientStatus[] };
+  /** The signed key-exchange request mail, or the renewal announcement (SPEC section 6). */
+  requestMail: { params: { handle: number; options: RequestOptions }; result: Uint8Array };
   /** Open with every unlocked identity available for decryption. */
   open: { params: { mime: Uint8Array; options: OpenOptions }; result: Opened };
   exportBackup: { params: { handle: number; password: string }; result: Uint8Array };

@@ -14,9 +14,6 @@ function ring(): wasm.Keyring {
   return keyring;
 }
 
-/** Encryption lands in the core later: detected here, never assumed. */
-type Encrypting = { encrypt?: (handle: number, mime: Uint8Array, recipients: string, sign: boolean, at: number) => Uint8Array };
-
 function opened(r: wasm.OpenResult): CoreApi['open']['result'] {
   try {
     const content = r.content;
@@ -29,7 +26,7 @@ function opened(r: wasm.OpenResult): CoreApi['open']['result'] {
 /** One line per core export. */
 const handlers: Handlers = {
   version: () => wasm.version(),
-  features: () => ({ encrypt: typeof (ring() as unknown as Encrypting).encrypt === 'function' }),
+  features: () => ({ encrypt: typeof (ring() as { encrypt?: unknown }).encrypt === 'function' }),
   certSummary: ({ bytes }) => JSON.parse(wasm.certSummary(bytes)) as CoreApi['certSummary']['result'],
   certImport: ({ bytes }) => JSON.parse(wasm.certImport(bytes)) as CoreApi['certImport']['result'],
   unlock: ({ p12, password }) => ring().unlock(p12, password),
@@ -37,13 +34,9 @@ const handlers: Handlers = {
   lockAll: () => ring().lockAll(),
   certificates: ({ handle }) => JSON.parse(ring().certificates(handle)) as CoreApi['certificates']['result'],
   sign: ({ handle, mime, opaque, at }) => ring().sign(handle, mime, opaque, at),
-  encrypt: ({ handle, mime, recipients, sign, at }) => {
-    const r = ring() as unknown as Encrypting;
-    if (typeof r.encrypt !== 'function') {
-      throw JSON.stringify({ code: 'unsupported', message: 'This version of Cachet cannot encrypt yet.', hint: 'Send the message signed only, or update Cachet.' });
-    }
-    return r.encrypt(handle, mime, JSON.stringify(recipients), sign, at);
-  },
+  encrypt: ({ handle, mime, recipients, sign, at }) => ring().encrypt(handle ?? undefined, mime, JSON.stringify({ recipients, sign, at })),
+  recipientStatus: ({ options }) => JSON.parse(wasm.recipientStatus(JSON.stringify(options))) as CoreApi['recipientStatus']['result'],
+  requestMail: ({ handle, options }) => ring().request(handle, JSON.stringify(options)),
   open: ({ mime, options }) => opened(ring().open(mime, JSON.stringify(options))),
   exportBackup: ({ handle, password }) => ring().exportBackup(handle, password),
   composeMessage: ({ draft }) => wasm.composeMessage(JSON.stringify(draft)),

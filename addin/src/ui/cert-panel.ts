@@ -172,9 +172,11 @@ export class CertPanel {
       const signer = await this.session.signer(from);
       if (!signer) throw new Error('Unlock your certificate first.');
       const date = new Date().toUTCString().replace('GMT', '+0000');
-      const plain = await this.core.call('composeMessage', { draft: { from, to, subject: 'My new certificate', text: 'Hello,\n\nI have renewed my e-mail certificate. This message is signed with the new one, so your mail program can store it. Please use it from now on.\n', date } });
-      const signed = await this.core.call('sign', { handle: signer.handle, mime: plain, opaque: false, at: Math.floor(Date.now() / 1000) });
-      await this.host.sendMime?.(signed);
+      // One signed announcement per contact (the core writes it), so no contact sees the others.
+      for (const address of to) {
+        const signed = await this.core.call('requestMail', { handle: signer.handle, options: { to: address, from, kind: 'renewal', at: Math.floor(Date.now() / 1000), date } });
+        await this.host.sendMime?.(signed);
+      }
       this.say(el('p', { class: 'note good', role: 'status' }, `Announcement sent to ${to.length} contact${to.length === 1 ? '' : 's'}.`));
     } catch (e) {
       this.say(errorView(e));

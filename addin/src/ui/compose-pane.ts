@@ -4,10 +4,10 @@
 // exactly what blocks sending, and the key-exchange request mail for `missing` recipients.
 // The fields are never cleared on error: the draft is not lost.
 import type { CoreClient } from '../core/client';
-import type { Draft, Features } from '../core/protocol';
+import type { Draft, Features, RecipientStatus as CoreRecipientStatus } from '../core/protocol';
 import type { Host } from '../hosts/host';
 import type { Session } from '../keyring/session';
-import { currentCert, daysLeft, store } from '../keyring/store';
+import { store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
 import type { ReplySeed } from './read-pane';
@@ -22,10 +22,6 @@ const STATUS_WORDS: Record<RecipientStatus, string> = {
   untrusted: 'untrusted: the certificate’s issuer is not trusted',
 };
 
-export const REQUEST_SUBJECT = 'Please send me a signed e-mail';
-export const REQUEST_TEXT =
-  'Hello,\n\nI would like to exchange encrypted e-mail with you. Please reply to this message with a signed e-mail (S/MIME), so that our mail programs store each other’s certificates.\n\nThis message is signed with my certificate.\n';
-
 /** Addresses in a comma- or semicolon-separated field (the part in <> when there is one). */
 export function addresses(field: string): string[] {
   return field
@@ -34,11 +30,19 @@ export function addresses(field: string): string[] {
     .filter((a) => a.includes('@'));
 }
 
-export async function recipientStatus(address: string): Promise<RecipientStatus> {
-  const c = currentCert(await store.contact(address));
-  if (!c) return 'missing';
-  if (daysLeft(c.notAfter) < 0) return 'expired';
-  return 'ready';
+/** Each recipient's status, decided by the core from the stored certificates and anchors. */
+async function recipientStatuses(core: CoreClient, recipients: string[]): Promise<{ statuses: CoreRecipientStatus[]; ders: Map<string, string[]> }> {
+  const contacts = await store.contacts();
+  const ders = new Map(contacts.map((c) => [c.address, [...c.certs].sort((a, b) => Number(b.current) - Number(a.current)).map((x) => x.der)]));
+  const anchors = await store.anchors();
+  const options = {
+    recipients,
+    contacts: [...ders].map(([address, certificates]) => ({ address, certificates })),
+    trust: anchors.map((a) => a.der),
+    known: [...ders.values()].flat(),
+    at: Math.floor(Date.now() / 1000),
+  };
+  return { statuses: recipients.length ? await core.call('recipientStatus', { options }) : [], ders };
 }
 
 function rfc5322Date(d: Date): string {
@@ -70,6 +74,8 @@ export class ComposePane {
   private readonly result = el('div', { class: 'compose-result', 'aria-live': 'polite' });
   private readonly send = el('button', { type: 'submit' }, 'Send securely');
   private inReplyTo = '';
+  /** The certificates (base64 DER) of the `ready` recipients, from the last refresh. */
+  private encryptTo: string[] = [];
   private features: Features = { encrypt: false };
   private signTouched = false;
 
@@ -140,7 +146,13 @@ export class ComposePane {
 
   async refreshRecipients(): Promise<Map<string, RecipientStatus>> {
     const out = new Map<string, RecipientStatus>();
-    for (const a of addresses(this.to.value)) out.set(a, await recipientStatus(a));
+    const { statuses, ders } = await recipientStatuses(this.core, addresses(this.to.value));
+    this.encryptTo = [];
+    for (const r of statuses) {
+      out.set(r.address, r.status);
+      const der = r.index !== undefined ? ders.get(r.address)?.[r.index] : undefined;
+      if (r.status === 'ready' && der) this.encryptTo.push(der);
+    }
     replace(
       this.recipients,
       ...[...out].map(([a, s]) => {
@@ -173,12 +185,8 @@ export class ComposePane {
     const signer = await this.session.signer(draft.from);
     if ((sign || encrypt) && !signer) throw new Error('unreachable: checked before');
     if (encrypt && signer) {
-      const recipients: string[] = [];
-      for (const a of draft.to) {
-        const c = currentCert(await store.contact(a));
-        if (c) recipients.push(c.der);
-      }
-      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients, sign, at });
+      // Sign then encrypt, always also to the sender's own certificate (the core adds it).
+      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: [...this.encryptTo], sign, at });
     }
     if (sign && signer) return this.core.call('sign', { handle: signer.handle, mime: plain, opaque: false, at });
     return plain;
@@ -223,8 +231,7 @@ export class ComposePane {
     try {
       const signer = await this.session.signer(from);
       if (!signer) throw new Error('Unlock your certificate first.');
-      const plain = await this.core.call('composeMessage', { draft: { from, to: [address], subject: REQUEST_SUBJECT, text: REQUEST_TEXT, date: rfc5322Date(new Date()), messageId: messageId(from) } });
-      const signed = await this.core.call('sign', { handle: signer.handle, mime: plain, opaque: false, at: Math.floor(Date.now() / 1000) });
+      const signed = await this.core.call('requestMail', { handle: signer.handle, options: { to: address, from, at: Math.floor(Date.now() / 1000), date: rfc5322Date(new Date()), messageId: messageId(from) } });
       await this.host.sendMime?.(signed);
       replace(this.result, el('p', { class: 'note good', role: 'status', 'data-field': 'request-sent' }, `A signed request for a certificate was sent to ${address}. Your draft is kept.`));
     } catch (e) {

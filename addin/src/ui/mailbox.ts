@@ -65,6 +65,7 @@ export class MailboxView {
       for (const other of this.list.querySelectorAll('button.message')) other.removeAttribute('aria-current');
       b.setAttribute('aria-current', 'true');
       this.host.select(m.id);
+      this.reader.clear('Opening the message…');
       void this.host.currentMessage().then(
         (mime) => this.reader.show(mime),
         (e) => replace(this.reader.element, errorView(e)),

@@ -99,11 +99,11 @@ function noKey(r: OpenReport): HTMLElement | null {
 }
 
 /** Which parts to show and which of them the signature covers. */
-function coveredPaths(r: OpenReport): { whole: boolean; covers: string | null; good: boolean } {
+function coveredPaths(r: OpenReport): { covers: string | null; good: boolean } {
   const signed = r.layers.find((l) => l.kind === 'signed');
-  if (!signed) return { whole: false, covers: null, good: false };
+  if (!signed) return { covers: null, good: false };
   const good = (signed.signers ?? []).some((s) => s.signature === 'good');
-  return { whole: signed.covers === '', covers: signed.covers, good };
+  return { covers: signed.covers, good };
 }
 
 function partsView(view: MessageView, isSigned: (path: string) => boolean, note: string): HTMLElement {
@@ -137,8 +137,9 @@ export class ReadPane {
     this.element.append(this.body);
   }
 
-  clear(): void {
-    replace(this.body, el('p', { class: 'muted' }, 'Choose a message to read it.'));
+  /** Forget the message shown (at once, so nothing of it stays while the next one loads). */
+  clear(text = 'Choose a message to read it.'): void {
+    replace(this.body, el('p', { class: 'muted' }, text));
   }
 
   async show(mime: Uint8Array): Promise<void> {
@@ -149,17 +150,21 @@ export class ReadPane {
       const opened = await this.core.call('open', { mime: mime.slice(), options });
       const r = opened.report;
       const cov = coveredPaths(r);
+      const encrypted = r.layers.some((l) => l.kind === 'encrypted');
       let view: MessageView;
       let isSigned: (path: string) => boolean;
-      if (opened.content && (cov.whole || cov.covers === null)) {
-        view = await this.core.call('viewMessage', { bytes: opened.content });
-        isSigned = () => cov.good && cov.whole;
-      } else if (cov.covers !== null && r.status !== 'no-key' && r.status !== 'integrity-failure') {
+      if (r.status === 'partially-signed' && !encrypted && cov.covers !== null) {
+        // Only a part is signed: show the whole message, mark the covered subtree only.
         const c = cov.covers;
         view = outer;
         isSigned = (p) => cov.good && (p === c || p.startsWith(`${c}.`));
+      } else if (opened.content) {
+        // The innermost content (decrypted, and what the signature covers when signed).
+        view = await this.core.call('viewMessage', { bytes: opened.content });
+        isSigned = () => cov.good;
       } else {
-        view = r.layers.some((l) => l.kind === 'encrypted') ? { headers: outer.headers, parts: [] } : outer;
+        // Nothing decrypted (no key, damaged): show nothing of an encrypted message.
+        view = encrypted ? { headers: outer.headers, parts: [] } : outer;
         isSigned = () => false;
       }
       done();
