@@ -99,6 +99,9 @@ async function open(p, folder, subject) {
   const failed = p.page.locator('#read-body > [role="alert"]');
   await banner.or(failed).waitFor();
   if (await failed.count()) assert.fail(`the read pane shows an error: ${await failed.textContent()}`);
+  // Let the content frames render before anyone looks (or takes a screenshot).
+  const frames = p.page.locator('iframe.content-frame');
+  for (let i = 0; i < (await frames.count()); i++) await frames.nth(i).contentFrame().locator('body > *').first().waitFor();
   return banner.getAttribute('data-status');
 }
 

@@ -148,8 +148,10 @@ export class ComposePane {
     const out = new Map<string, RecipientStatus>();
     const { statuses, ders } = await recipientStatuses(this.core, addresses(this.to.value));
     this.encryptTo = [];
+    const reasons = new Map<string, string>();
     for (const r of statuses) {
       out.set(r.address, r.status);
+      if (r.reason) reasons.set(r.address, r.reason);
       const der = r.index !== undefined ? ders.get(r.address)?.[r.index] : undefined;
       if (r.status === 'ready' && der) this.encryptTo.push(der);
     }
@@ -158,7 +160,7 @@ export class ComposePane {
       ...[...out].map(([a, s]) => {
         const ask = s === 'missing' ? el('button', { type: 'button', class: 'link' }, 'Ask for their certificate') : null;
         ask?.addEventListener('click', () => void this.sendRequest(a));
-        return el('li', { 'data-recipient': a, 'data-status': s }, el('span', { class: `badge ${s === 'ready' ? 'good' : 'warn'}` }, s), ` ${a} — ${STATUS_WORDS[s]} `, ask);
+        return el('li', { 'data-recipient': a, 'data-status': s }, el('span', { class: `badge ${s === 'ready' ? 'good' : 'warn'}` }, s), ` ${a} — ${STATUS_WORDS[s]} `, reasons.has(a) && s !== 'missing' ? el('span', { class: 'muted' }, `(${reasons.get(a)}) `) : null, ask);
       }),
     );
     return out;
