@@ -130,7 +130,7 @@ export class CertPanel {
         try {
           const { bytes } = await readLocalFile(f);
           const certs = await this.core.call('certImport', { bytes });
-          replace(found, ...certs.map((c) => this.offer(c.facts, c.der_base64)));
+          replace(found, el('ul', { class: 'cards plain', 'aria-label': 'Certificates in the file' }, ...certs.map((c) => this.offer(c.facts, c.der_base64))));
         } catch (e) {
           replace(found, errorView(e));
         }
