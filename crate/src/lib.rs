@@ -13,6 +13,7 @@
 
 pub mod cert;
 pub mod cms;
+pub mod compose;
 pub mod crypto;
 pub mod error;
 pub mod identity;
@@ -24,6 +25,7 @@ pub mod request;
 pub mod smime;
 pub mod smime_enc;
 pub mod time;
+pub mod view;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -207,6 +207,32 @@ impl Keyring {
     }
 }
 
+/// Build an unsigned message from draft fields (JSON, see `compose::Draft`).
+#[wasm_bindgen(js_name = composeMessage)]
+pub fn compose_message(draft_json: &str) -> std::result::Result<Vec<u8>, JsValue> {
+    let draft: crate::compose::Draft =
+        serde_json::from_str(draft_json).map_err(|e| js_err(Error::usage("Bad draft fields.").with_detail(e)))?;
+    crate::compose::compose(&draft).map_err(js_err)
+}
+
+/// What a reader sees of a message or entity: decoded headers and parts (JSON, see `view`).
+#[wasm_bindgen(js_name = viewMessage)]
+pub fn view_message(bytes: &[u8]) -> std::result::Result<String, JsValue> {
+    json(&crate::view::view(bytes, &crate::mime::Limits::default()).map_err(js_err)?)
+}
+
+/// The certificates of a file (PEM or DER) as a JSON array of `{facts, der_base64}`, ready to store.
+#[wasm_bindgen(js_name = certImport)]
+pub fn cert_import(bytes: &[u8]) -> std::result::Result<String, JsValue> {
+    use der::Encode;
+    let mut out = Vec::new();
+    for c in crate::cert::facts::parse_certificates(bytes).map_err(js_err)? {
+        let der = c.to_der().map_err(|e| js_err(Error::usage("Cannot encode a certificate.").with_detail(e)))?;
+        out.push(crate::report::FoundCertificate { facts: crate::cert::facts::facts(&c), der_base64: base64::engine::general_purpose::STANDARD.encode(der) });
+    }
+    json(&out)
+}
+
 // ---- Identities, contacts, recipients (SPEC sections 3, 5, 6) ----
 
 /// A JavaScript time (seconds since 1970, `Date.now() / 1000`) as `UnixTime`.

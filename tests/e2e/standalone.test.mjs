@@ -74,6 +74,7 @@ test('a certificate chosen with the file input is summarised by the core', async
   openssl(['pkcs12', '-in', p12, '-passin', 'pass:nss', '-nokeys', '-clcerts', '-out', pem]);
   const ref = opensslFacts(pem, 'PEM');
 
+  await page.getByRole('tab', { name: 'Inspect' }).click();
   await page.getByLabel('Choose a certificate file (PEM or DER)').setInputFiles(pem);
   const card = page.locator('article.cert');
   await card.waitFor({ timeout: 30_000 });

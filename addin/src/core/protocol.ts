@@ -46,10 +46,134 @@ export interface CertFacts {
   usable_for: { sign: boolean; encrypt: boolean; summary: string; reasons: string[] };
 }
 
+/** Options of opening a message: validation time and the certificates the user stores. */
+export interface OpenOptions {
+  /** Validation time, seconds since 1970. */
+  at: number;
+  /** Trust anchors: trusted roots and pinned certificates, base64 DER. */
+  trust: string[];
+  /** Other known certificates (contacts, intermediates), base64 DER. */
+  known: string[];
+}
+
+/** The result of opening a message: the core's report (crate/src/report.rs) and the innermost content. */
+export interface Opened {
+  report: OpenReport;
+  content: Uint8Array | null;
+}
+
+export type SignerId = { issuer_and_serial: { issuer: string; serial: string } } | { subject_key_identifier: { key_id: string } };
+
+export interface SignerReport {
+  status: string;
+  signer_id: SignerId;
+  signature: string;
+  chain: { status: string; path: { subject: string; sha256?: string }[]; details: string[]; [k: string]: unknown } | null;
+  address: { from: string | null; matches: boolean; certificate_emails: string[] } | null;
+  certificate: CertFacts | null;
+  /** RFC 3339. */
+  signing_time: string | null;
+  valid_at_signing_time?: boolean;
+  digest_algorithm: string;
+  signature_algorithm: string;
+  smime_capabilities: string[];
+  details: string[];
+}
+
+export interface Layer {
+  kind: 'signed' | 'encrypted';
+  status: string;
+  format: string;
+  /** "" for the whole message, "1.2" for the second child of the first child. */
+  covers: string;
+  signers?: SignerReport[];
+  encryption?: { content_cipher: string; integrity_protected: boolean; recipients: SignerId[] };
+  details: string[];
+}
+
+export interface OpenReport {
+  status: string;
+  layers: Layer[];
+  certificates: { facts: CertFacts; der_base64: string }[];
+  diagnosis: { id: string; message: string; appended_text?: string; original_verifies?: boolean }[];
+  error?: CoreError;
+}
+
+/** Fields of a message being composed (crate/src/compose.rs). */
+export interface Draft {
+  from: string;
+  to: string[];
+  cc?: string[];
+  subject: string;
+  text: string;
+  date: string;
+  messageId?: string;
+  inReplyTo?: string;
+}
+
+/** What a reader sees of a message (crate/src/view.rs). */
+export interface MessageView {
+  headers: { from: string | null; to: string | null; cc: string | null; subject: string | null; date: string | null; message_id: string | null };
+  parts: { path: string; content_type: string; text?: string; truncated: boolean; filename?: string; size: number }[];
+}
+
+export interface RecipientOptions {
+  recipients: string[];
+  /** Stored certificates per address, base64 DER. */
+  contacts: { address: string; certificates: string[] }[];
+  trust: string[];
+  known: string[];
+  at: number;
+}
+
+export interface RecipientStatus {
+  address: string;
+  status: 'ready' | 'missing' | 'expired' | 'address-mismatch' | 'untrusted';
+  certificate?: { sha256: string; subject: string; issuer: string; serial: string; not_before: string; not_after: string };
+  /** Position of that certificate in the stored list given for the address. */
+  index?: number;
+  reason: string;
+}
+
+export interface RequestOptions {
+  to: string;
+  at: number;
+  kind?: 'key-exchange' | 'renewal';
+  from?: string;
+  date?: string;
+  messageId?: string;
+}
+
+/** What this build of the core can do (operations that land later are detected, not assumed). */
+export interface Features {
+  encrypt: boolean;
+}
+
 /** Every operation of the core: its parameters and its result. */
 export interface CoreApi {
   version: { params: Record<string, never>; result: string };
+  features: { params: Record<string, never>; result: Features };
   certSummary: { params: { bytes: Uint8Array }; result: CertFacts[] };
+  /** The certificates of a file with their DER (base64), ready to store. */
+  certImport: { params: { bytes: Uint8Array }; result: { facts: CertFacts; der_base64: string }[] };
+  /** Unlock a PKCS#12 (the user's file, or a stored encrypted backup) into the worker's keyring. */
+  unlock: { params: { p12: Uint8Array; password: string }; result: number };
+  lock: { params: { handle: number }; result: void };
+  lockAll: { params: Record<string, never>; result: void };
+  /** Facts of an unlocked identity's certificate and chain, leaf first. */
+  certificates: { params: { handle: number }; result: CertFacts[] };
+  sign: { params: { handle: number; mime: Uint8Array; opaque: boolean; at: number }; result: Uint8Array };
+  /** Sign (optional, with the sender's identity) then encrypt to the recipients' certificates (base64 DER) and the sender's own. */
+  encrypt: { params: { handle: number | null; mime: Uint8Array; recipients: string[]; sign: boolean; at: number }; result: Uint8Array };
+  /** The status of each recipient (SPEC section 3) from the stored contacts and anchors. */
+  recipientStatus: { params: { options: RecipientOptions }; result: RecipientStatus[] };
+  /** The signed key-exchange request mail, or the renewal announcement (SPEC section 6). */
+  requestMail: { params: { handle: number; options: RequestOptions }; result: Uint8Array };
+  /** Open with every unlocked identity available for decryption. */
+  open: { params: { mime: Uint8Array; options: OpenOptions }; result: Opened };
+  exportBackup: { params: { handle: number; password: string }; result: Uint8Array };
+  composeMessage: { params: { draft: Draft }; result: Uint8Array };
+  viewMessage: { params: { bytes: Uint8Array }; result: MessageView };
 }
 
 export type Method = keyof CoreApi;

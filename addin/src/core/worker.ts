@@ -7,16 +7,47 @@ import { type CoreApi, type Method, type Reply, type Request, WORKER_ERRORS, toC
 
 type Handlers = { [M in Method]: (params: CoreApi[M]['params']) => CoreApi[M]['result'] };
 
+/** The unlocked identities of this session; lost (locked) when the instance is reloaded. */
+let keyring: wasm.Keyring | null = null;
+function ring(): wasm.Keyring {
+  keyring ??= new wasm.Keyring();
+  return keyring;
+}
+
+function opened(r: wasm.OpenResult): CoreApi['open']['result'] {
+  try {
+    const content = r.content;
+    return { report: JSON.parse(r.report) as CoreApi['open']['result']['report'], content: content ?? null };
+  } finally {
+    r.free();
+  }
+}
+
 /** One line per core export. */
 const handlers: Handlers = {
   version: () => wasm.version(),
+  features: () => ({ encrypt: typeof (ring() as { encrypt?: unknown }).encrypt === 'function' }),
   certSummary: ({ bytes }) => JSON.parse(wasm.certSummary(bytes)) as CoreApi['certSummary']['result'],
+  certImport: ({ bytes }) => JSON.parse(wasm.certImport(bytes)) as CoreApi['certImport']['result'],
+  unlock: ({ p12, password }) => ring().unlock(p12, password),
+  lock: ({ handle }) => ring().lock(handle),
+  lockAll: () => ring().lockAll(),
+  certificates: ({ handle }) => JSON.parse(ring().certificates(handle)) as CoreApi['certificates']['result'],
+  sign: ({ handle, mime, opaque, at }) => ring().sign(handle, mime, opaque, at),
+  encrypt: ({ handle, mime, recipients, sign, at }) => ring().encrypt(handle ?? undefined, mime, JSON.stringify({ recipients, sign, at })),
+  recipientStatus: ({ options }) => JSON.parse(wasm.recipientStatus(JSON.stringify(options))) as CoreApi['recipientStatus']['result'],
+  requestMail: ({ handle, options }) => ring().request(handle, JSON.stringify(options)),
+  open: ({ mime, options }) => opened(ring().open(mime, JSON.stringify(options))),
+  exportBackup: ({ handle, password }) => ring().exportBackup(handle, password),
+  composeMessage: ({ draft }) => wasm.composeMessage(JSON.stringify(draft)),
+  viewMessage: ({ bytes }) => JSON.parse(wasm.viewMessage(bytes)) as CoreApi['viewMessage']['result'],
 };
 
 let ready: Promise<unknown> | null = null;
 
 function load(): Promise<unknown> {
   const loading = ready ?? init({ module_or_path: wasmUrl });
+  if (ready === null) keyring = null;
   ready = loading;
   return loading;
 }

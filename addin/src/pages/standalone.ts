@@ -1,13 +1,42 @@
-// Entry of the standalone host page (index.html).
+// Entry of the standalone host page (index.html): the dev mailbox with the read pane, the
+// compose pane, the certificate panel and the certificate inspector, as tabs.
 import '../ui/style.css';
 import { CoreClient } from '../core/client';
 import { StandaloneHost } from '../hosts/standalone';
+import { Session } from '../keyring/session';
 import { certInspector } from '../ui/cert-inspector';
-import { replace } from '../ui/dom';
+import { CertPanel } from '../ui/cert-panel';
+import { ComposePane } from '../ui/compose-pane';
+import { el, replace } from '../ui/dom';
+import { MailboxView } from '../ui/mailbox';
+import { ReadPane } from '../ui/read-pane';
+import { tabs } from '../ui/tabs';
 import { versionLine } from '../ui/version';
 
 const host = new StandaloneHost();
 await host.ready();
 const core = new CoreClient();
+const session = new Session(core);
+await session.loadSettings();
+for (const ev of ['keydown', 'pointerdown']) document.addEventListener(ev, () => session.touch(), { passive: true });
+
+const reader = new ReadPane(core, session);
+const compose = new ComposePane(core, session, host);
+const certs = new CertPanel(core, session, host);
+const who = el('p', { class: 'muted', id: 'who' }, 'No mailbox chosen.');
+const mailbox = new MailboxView(host, reader, (address) => {
+  who.textContent = `Signed in to the dev mailbox as ${address}.`;
+  void compose.refreshIdentities();
+});
+const ui = tabs([
+  { id: 'mail', label: 'Mail', content: el('div', { class: 'mail-layout' }, mailbox.element, reader.element) },
+  { id: 'compose', label: 'Compose', content: compose.element },
+  { id: 'certs', label: 'Certificates', content: certs.element },
+  { id: 'inspect', label: 'Inspect', content: certInspector(core, host.capabilities) },
+]);
+reader.onReply = (seed) => {
+  compose.reply(seed);
+  ui.select('compose');
+};
 const main = document.getElementById('app');
-if (main) replace(main, certInspector(core, host.capabilities), versionLine(core));
+if (main) replace(main, who, ui.element, versionLine(core));

@@ -5,6 +5,10 @@ import { el } from './dom';
 
 export function asCoreError(e: unknown): CoreError {
   if (e instanceof CoreFailure) return e;
+  // Host failures (e.g. the mail server refused the message) carry a readable message and a code.
+  if (e instanceof Error && e.name === 'GraphError') {
+    return { code: (e as Error & { code?: string }).code ?? 'host-error', message: e.message, hint: 'Check the connection and try again; your draft is kept.' };
+  }
   return { code: 'internal', message: 'Something went wrong.', hint: 'Reload the page and try again.', detail: String(e) };
 }
 

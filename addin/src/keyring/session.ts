@@ -1,0 +1,210 @@
+// The unlocked session: which stored identities are unlocked in the core worker (by handle),
+// the idle timeout that locks them again, and the rate limit on wrong passphrases. Also the
+// operations that join the store and the core: importing a .p12, exporting a backup, learning
+// a sender's certificate, and the options every `open` needs (time, anchors, known certs).
+import type { CoreClient } from '../core/client';
+import { CoreFailure } from '../core/client';
+import type { CertFacts, OpenOptions, OpenReport } from '../core/protocol';
+import { type ContactCert, type IdentityRecord, currentCert, store } from './store';
+
+/** Wrong passphrases allowed before unlocking is slowed down. */
+export const FREE_ATTEMPTS = 3;
+/** The longest wait imposed after repeated wrong passphrases. */
+export const MAX_BLOCK_MS = 15 * 60_000;
+
+export function blockFor(failures: number): number {
+  if (failures < FREE_ATTEMPTS) return 0;
+  return Math.min(MAX_BLOCK_MS, 10_000 * 2 ** (failures - FREE_ATTEMPTS));
+}
+
+function failure(code: string, message: string, hint: string): CoreFailure {
+  return new CoreFailure({ code, message, hint });
+}
+
+function copy(b: Uint8Array): Uint8Array {
+  return b.slice();
+}
+
+export interface LearnedCert {
+  address: string;
+  der: string;
+  facts: CertFacts;
+}
+
+export type LearnOutcome =
+  | { kind: 'stored' | 'same'; address: string }
+  | { kind: 'changed'; address: string; old: ContactCert; next: LearnedCert };
+
+export class Session extends EventTarget {
+  private readonly handles = new Map<string, number>();
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private idleMs = 15 * 60_000;
+
+  constructor(private readonly core: CoreClient) {
+    super();
+  }
+
+  get unlockedCount(): number {
+    return this.handles.size;
+  }
+
+  isUnlocked(id: string): boolean {
+    return this.handles.has(id);
+  }
+
+  private changed(): void {
+    this.dispatchEvent(new Event('change'));
+  }
+
+  /** Activity: restart the idle timer while anything is unlocked. */
+  touch(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (this.handles.size > 0) this.idleTimer = setTimeout(() => void this.lock('idle'), this.idleMs);
+  }
+
+  async loadSettings(): Promise<void> {
+    const s = await store.settings();
+    this.idleMs = Math.max(1, s.idleMinutes) * 60_000;
+  }
+
+  /** Lock every identity (zeroized in the core). */
+  async lock(reason: 'user' | 'idle' = 'user'): Promise<void> {
+    this.handles.clear();
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    await this.core.call('lockAll', {});
+    this.dispatchEvent(new CustomEvent('locked', { detail: reason }));
+    this.changed();
+  }
+
+  /**
+   * Unlock the stored identities protected by `passphrase`. Wrong passphrases are counted
+   * in the store; from the FREE_ATTEMPTS-th on, unlocking is refused for a growing time.
+   */
+  async unlock(passphrase: string): Promise<number> {
+    const settings = await store.settings();
+    const wait = settings.unlockBlockedUntil - Date.now();
+    if (wait > 0) {
+      throw failure('rate-limited', `Too many wrong passphrases. Try again in ${Math.ceil(wait / 1000)} seconds.`, 'Wait, then type the passphrase you chose when importing your certificate.');
+    }
+    const ids = await store.identities();
+    let opened = 0;
+    for (const r of ids) {
+      if (this.handles.has(r.id)) {
+        opened++;
+        continue;
+      }
+      try {
+        this.handles.set(r.id, await this.core.call('unlock', { p12: copy(r.backup), password: passphrase }));
+        opened++;
+      } catch (e) {
+        if (!(e instanceof CoreFailure) || e.code !== 'wrong-password') throw e;
+      }
+    }
+    if (ids.length > 0 && opened === 0) {
+      const failedUnlocks = settings.failedUnlocks + 1;
+      await store.putSettings({ ...settings, failedUnlocks, unlockBlockedUntil: Date.now() + blockFor(failedUnlocks) });
+      throw failure('wrong-password', 'This passphrase does not unlock your certificates.', failedUnlocks >= FREE_ATTEMPTS ? 'Check the passphrase; further attempts are slowed down.' : 'Check the passphrase and try again.');
+    }
+    await store.putSettings({ ...settings, failedUnlocks: 0, unlockBlockedUntil: 0 });
+    this.touch();
+    this.changed();
+    return opened;
+  }
+
+  /**
+   * Import a PKCS#12 file: unlock it with its password, store it re-encrypted by the core
+   * under `passphrase` (the core's encrypted backup), keep it unlocked. An older identity
+   * for the same address is retired (kept for decrypting old mail).
+   */
+  async importP12(p12: Uint8Array, password: string, passphrase: string): Promise<{ record: IdentityRecord; retired: IdentityRecord[] }> {
+    if (passphrase.length < 8) throw failure('weak-passphrase', 'The passphrase must have at least 8 characters.', 'Choose a longer passphrase; it protects your private key on this device.');
+    const handle = await this.core.call('unlock', { p12: copy(p12), password });
+    const facts = await this.core.call('certificates', { handle });
+    const backup = await this.core.call('exportBackup', { handle, password: passphrase });
+    const leaf = facts[0];
+    if (!leaf) throw failure('no-certificate', 'This file has no certificate.', 'Export the certificate together with its private key.');
+    const record: IdentityRecord = { id: leaf.sha256, facts, backup, added: new Date().toISOString(), retired: false };
+    const retired: IdentityRecord[] = [];
+    for (const other of await store.identities()) {
+      const sameAddress = other.facts[0]?.emails.some((m) => leaf.emails.includes(m)) ?? false;
+      if (other.id !== record.id && sameAddress && !other.retired && (other.facts[0]?.not_after ?? '') < leaf.not_after) {
+        other.retired = true;
+        await store.putIdentity(other);
+        retired.push(other);
+      }
+    }
+    await store.putIdentity(record);
+    this.handles.set(record.id, handle);
+    this.touch();
+    this.changed();
+    return { record, retired };
+  }
+
+  /** An encrypted PKCS#12 of a stored identity under a new password (the identity must be unlocked). */
+  async exportBackup(id: string, password: string): Promise<Uint8Array> {
+    const handle = this.handles.get(id);
+    if (handle === undefined) throw failure('locked', 'Unlock your certificates first.', 'Type your passphrase to unlock them.');
+    if (password.length < 8) throw failure('weak-passphrase', 'The backup password must have at least 8 characters.', 'Choose a longer password; it protects the backup file.');
+    this.touch();
+    return this.core.call('exportBackup', { handle, password });
+  }
+
+  async deleteIdentity(id: string): Promise<void> {
+    const handle = this.handles.get(id);
+    if (handle !== undefined) await this.core.call('lock', { handle });
+    this.handles.delete(id);
+    await store.deleteIdentity(id);
+    this.changed();
+  }
+
+  /** The identity that signs for `address` (newest, not retired, unlocked), or the first unlocked one. */
+  async signer(address?: string): Promise<{ record: IdentityRecord; handle: number } | null> {
+    const ids = (await store.identities()).filter((r) => !r.retired && this.handles.has(r.id));
+    ids.sort((a, b) => ((b.facts[0]?.not_after ?? '') > (a.facts[0]?.not_after ?? '') ? 1 : -1));
+    const pick = ids.find((r) => address === undefined || (r.facts[0]?.emails ?? []).includes(address.toLowerCase())) ?? (address === undefined ? ids[0] : undefined);
+    const handle = pick ? this.handles.get(pick.id) : undefined;
+    this.touch();
+    return pick && handle !== undefined ? { record: pick, handle } : null;
+  }
+
+  /** What every `open` needs: now, the trust anchors, the contacts' certificates. */
+  async openOptions(): Promise<OpenOptions> {
+    const anchors = await store.anchors();
+    const contacts = await store.contacts();
+    return {
+      at: Math.floor(Date.now() / 1000),
+      trust: anchors.map((a) => a.der),
+      known: contacts.flatMap((c) => c.certs.map((x) => x.der)),
+    };
+  }
+
+  /** The signer certificates of a report, with the From address they were checked against. */
+  static signerCerts(report: OpenReport, onlyValid: boolean): LearnedCert[] {
+    const out: LearnedCert[] = [];
+    for (const layer of report.layers) {
+      for (const s of layer.signers ?? []) {
+        if (onlyValid && s.status !== 'valid') continue;
+        const found = report.certificates.find((c) => c.facts.sha256 === s.certificate?.sha256);
+        const address = s.address?.from ?? found?.facts.emails[0];
+        if (found && address) out.push({ address: address.toLowerCase(), der: found.der_base64, facts: found.facts });
+      }
+    }
+    return out;
+  }
+
+  /** Store a sender's certificate: new contacts directly; a different certificate for a known address is returned as `changed`. */
+  async learn(cert: LearnedCert, capabilities: string[] = [], acceptChange = false): Promise<LearnOutcome> {
+    const existing = await store.contact(cert.address);
+    const cur = currentCert(existing);
+    if (cur?.sha256 === cert.facts.sha256) return { kind: 'same', address: cert.address };
+    if (cur && !acceptChange) return { kind: 'changed', address: cert.address, old: cur, next: cert };
+    const now = new Date().toISOString();
+    const entry: ContactCert = { sha256: cert.facts.sha256, der: cert.der, subject: cert.facts.subject, issuer: cert.facts.issuer, notAfter: cert.facts.not_after, firstSeen: now, current: true };
+    const history = (existing?.certs ?? []).filter((c) => c.sha256 !== entry.sha256).map((c) => ({ ...c, current: false }));
+    await store.putContact({ address: cert.address, certs: [entry, ...history], capabilities: capabilities.length ? capabilities : existing?.capabilities ?? [], updated: now });
+    this.changed();
+    return { kind: 'stored', address: cert.address };
+  }
+}

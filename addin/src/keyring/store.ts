@@ -1,0 +1,94 @@
+// The records Cachet keeps in IndexedDB, and the only code that reads or writes them:
+// - identities: the user's certificate facts (public) and the private key ONLY as the core's
+//   encrypted PKCS#12 backup (exportBackup: AES-256-CBC, PBKDF2-SHA-256 with 600 000
+//   iterations, HMAC-SHA-256 MAC) under the user's passphrase. Neither the passphrase nor an
+//   unencrypted key is ever stored; unlocking hands the backup and passphrase to the core.
+// - contacts: their certificates by address, with history (previous certificates are kept
+//   and marked) and the capabilities they advertised.
+// - anchors: trusted roots and pinned certificates.
+// - settings: idle timeout, the wrong-passphrase counter.
+// Nothing here goes to localStorage, logs or URLs.
+import type { CertFacts } from '../core/protocol';
+import { db } from './db';
+
+export interface IdentityRecord {
+  /** SHA-256 fingerprint of the certificate. */
+  id: string;
+  /** The certificate and its chain, leaf first (public facts). */
+  facts: CertFacts[];
+  /** The core's encrypted PKCS#12 backup under the user's passphrase. */
+  backup: Uint8Array;
+  added: string;
+  /** Replaced by a newer identity; kept to decrypt old mail, not used to sign. */
+  retired: boolean;
+}
+
+export interface ContactCert {
+  sha256: string;
+  der: string;
+  subject: string;
+  issuer: string;
+  notAfter: string;
+  firstSeen: string;
+  /** The certificate in use for this address; older ones stay as history. */
+  current: boolean;
+}
+
+export interface ContactRecord {
+  address: string;
+  certs: ContactCert[];
+  capabilities: string[];
+  updated: string;
+}
+
+export interface AnchorRecord {
+  sha256: string;
+  der: string;
+  label: string;
+  /** A trusted root (any certificate it issues) or one pinned certificate. */
+  kind: 'root' | 'pin';
+  notAfter: string;
+  added: string;
+}
+
+export interface Settings {
+  idleMinutes: number;
+  failedUnlocks: number;
+  /** Epoch milliseconds before which unlocking is refused (rate limit). */
+  unlockBlockedUntil: number;
+}
+
+const DEFAULT_SETTINGS: Settings = { idleMinutes: 15, failedUnlocks: 0, unlockBlockedUntil: 0 };
+
+export const store = {
+  identities: () => db.all<IdentityRecord>('identities'),
+  putIdentity: (r: IdentityRecord) => db.put('identities', r),
+  deleteIdentity: (id: string) => db.delete('identities', id),
+
+  contacts: () => db.all<ContactRecord>('contacts'),
+  contact: (address: string) => db.get<ContactRecord>('contacts', address.toLowerCase()),
+  putContact: (r: ContactRecord) => db.put('contacts', { ...r, address: r.address.toLowerCase() }),
+  deleteContact: (address: string) => db.delete('contacts', address.toLowerCase()),
+
+  anchors: () => db.all<AnchorRecord>('anchors'),
+  putAnchor: (r: AnchorRecord) => db.put('anchors', r),
+  deleteAnchor: (sha256: string) => db.delete('anchors', sha256),
+
+  async settings(): Promise<Settings> {
+    const s = await db.get<Settings & { key: string }>('settings', 'settings');
+    return { ...DEFAULT_SETTINGS, ...(s ?? {}) };
+  },
+  async putSettings(s: Settings): Promise<void> {
+    await db.put('settings', { key: 'settings', ...s });
+  },
+};
+
+/** The current certificate of a contact, if any. */
+export function currentCert(c: ContactRecord | undefined): ContactCert | undefined {
+  return c?.certs.find((x) => x.current);
+}
+
+/** Days from `now` until an RFC 3339 date (negative when past). */
+export function daysLeft(notAfter: string, now = Date.now()): number {
+  return Math.floor((new Date(notAfter).getTime() - now) / 86_400_000);
+}

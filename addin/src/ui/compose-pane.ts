@@ -1,0 +1,243 @@
+// The compose pane (SPEC sections 3 and 6): Sign and Encrypt toggles (Sign on once an
+// identity exists), a status per recipient that follows the To field, "Send securely"
+// (the core builds, signs and encrypts; the host sends the raw MIME), a refusal that lists
+// exactly what blocks sending, and the key-exchange request mail for `missing` recipients.
+// The fields are never cleared on error: the draft is not lost.
+import type { CoreClient } from '../core/client';
+import type { Draft, Features, RecipientStatus as CoreRecipientStatus } from '../core/protocol';
+import type { Host } from '../hosts/host';
+import type { Session } from '../keyring/session';
+import { store } from '../keyring/store';
+import { el, replace } from './dom';
+import { errorView } from './error-view';
+import type { ReplySeed } from './read-pane';
+
+export type RecipientStatus = 'ready' | 'missing' | 'expired' | 'address-mismatch' | 'untrusted';
+
+const STATUS_WORDS: Record<RecipientStatus, string> = {
+  ready: 'ready: certificate stored',
+  missing: 'missing: no certificate yet',
+  expired: 'expired: the stored certificate has expired',
+  'address-mismatch': 'address mismatch: the certificate is for another address',
+  untrusted: 'untrusted: the certificate’s issuer is not trusted',
+};
+
+/** Addresses in a comma- or semicolon-separated field (the part in <> when there is one). */
+export function addresses(field: string): string[] {
+  return field
+    .split(/[,;]/)
+    .map((a) => (/<([^>]+)>/.exec(a)?.[1] ?? a).trim().toLowerCase())
+    .filter((a) => a.includes('@'));
+}
+
+/** Each recipient's status, decided by the core from the stored certificates and anchors. */
+async function recipientStatuses(core: CoreClient, recipients: string[]): Promise<{ statuses: CoreRecipientStatus[]; ders: Map<string, string[]> }> {
+  const contacts = await store.contacts();
+  const ders = new Map(contacts.map((c) => [c.address, [...c.certs].sort((a, b) => Number(b.current) - Number(a.current)).map((x) => x.der)]));
+  const anchors = await store.anchors();
+  const options = {
+    recipients,
+    contacts: [...ders].map(([address, certificates]) => ({ address, certificates })),
+    trust: anchors.map((a) => a.der),
+    known: [...ders.values()].flat(),
+    at: Math.floor(Date.now() / 1000),
+  };
+  return { statuses: recipients.length ? await core.call('recipientStatus', { options }) : [], ders };
+}
+
+function rfc5322Date(d: Date): string {
+  return d.toUTCString().replace('GMT', '+0000');
+}
+
+function messageId(from: string): string {
+  const domain = from.split('@')[1] ?? 'localhost';
+  const rand = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `<${rand}@${domain}>`;
+}
+
+let uid = 0;
+function field(label: string, control: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement): HTMLElement {
+  const id = `compose-${++uid}`;
+  control.id = id;
+  return el('div', { class: 'field' }, el('label', { for: id }, label), control);
+}
+
+export class ComposePane {
+  readonly element: HTMLElement;
+  private readonly from = el('select', {});
+  private readonly to = el('input', { type: 'text', autocomplete: 'off', placeholder: 'name@example.org, …' });
+  private readonly subject = el('input', { type: 'text' });
+  private readonly text = el('textarea', { rows: '8' });
+  private readonly sign = el('input', { type: 'checkbox' });
+  private readonly encrypt = el('input', { type: 'checkbox' });
+  private readonly recipients = el('ul', { class: 'recipients plain', 'aria-label': 'Recipients', 'aria-live': 'polite' });
+  private readonly result = el('div', { class: 'compose-result', 'aria-live': 'polite' });
+  private readonly send = el('button', { type: 'submit' }, 'Send securely');
+  private inReplyTo = '';
+  /** The certificates (base64 DER) of the `ready` recipients, from the last refresh. */
+  private encryptTo: string[] = [];
+  private features: Features = { encrypt: false };
+  private signTouched = false;
+
+  constructor(private readonly core: CoreClient, private readonly session: Session, private readonly host: Host) {
+    const encryptNote = el('span', { class: 'muted', id: 'encrypt-note' });
+    const form = el(
+      'form',
+      { class: 'compose', 'aria-labelledby': 'compose-heading' },
+      el('h2', { id: 'compose-heading' }, 'New secure message'),
+      field('From', this.from),
+      field('To', this.to),
+      this.recipients,
+      field('Subject', this.subject),
+      field('Message text', this.text),
+      el(
+        'fieldset',
+        { class: 'toggles' },
+        el('legend', {}, 'Protection'),
+        el('label', {}, this.sign, ' Sign'),
+        el('label', {}, this.encrypt, ' Encrypt'),
+        encryptNote,
+      ),
+      el('div', { class: 'actions' }, this.send),
+      this.result,
+    );
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      void this.sendSecurely();
+    });
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    this.to.addEventListener('input', () => {
+      if (timer !== null) clearTimeout(timer);
+      timer = setTimeout(() => void this.refreshRecipients(), 200);
+    });
+    this.sign.addEventListener('change', () => (this.signTouched = true));
+    this.encrypt.addEventListener('change', () => void this.refreshRecipients());
+    this.element = form;
+    void this.core.call('features', {}).then((f) => {
+      this.features = f;
+      this.encrypt.disabled = !f.encrypt;
+      encryptNote.textContent = f.encrypt ? '' : ' Encryption is not available in this version yet.';
+    });
+    session.addEventListener('change', () => void this.refreshIdentities());
+    void this.refreshIdentities();
+  }
+
+  /** Fill the pane to reply to a message. */
+  reply(seed: ReplySeed): void {
+    this.to.value = seed.to;
+    this.subject.value = seed.subject;
+    this.text.value = seed.text;
+    this.inReplyTo = seed.inReplyTo;
+    replace(this.result);
+    void this.refreshRecipients();
+  }
+
+  async refreshIdentities(): Promise<void> {
+    const ids = (await store.identities()).filter((r) => !r.retired);
+    const mine = new Set(ids.flatMap((r) => r.facts[0]?.emails ?? []));
+    const hostAddress = this.host.userAddress?.() ?? null;
+    if (hostAddress) mine.add(hostAddress);
+    const previous = this.from.value;
+    replace(this.from, ...[...mine].map((a) => el('option', { value: a }, a)));
+    const preferred = [previous, hostAddress].find((a) => a && mine.has(a));
+    if (preferred) this.from.value = preferred;
+    if (!this.signTouched) this.sign.checked = ids.length > 0;
+  }
+
+  async refreshRecipients(): Promise<Map<string, RecipientStatus>> {
+    const out = new Map<string, RecipientStatus>();
+    const { statuses, ders } = await recipientStatuses(this.core, addresses(this.to.value));
+    this.encryptTo = [];
+    const reasons = new Map<string, string>();
+    for (const r of statuses) {
+      out.set(r.address, r.status);
+      if (r.reason) reasons.set(r.address, r.reason);
+      const der = r.index !== undefined ? ders.get(r.address)?.[r.index] : undefined;
+      if (r.status === 'ready' && der) this.encryptTo.push(der);
+    }
+    replace(
+      this.recipients,
+      ...[...out].map(([a, s]) => {
+        const ask = s === 'missing' ? el('button', { type: 'button', class: 'link' }, 'Ask for their certificate') : null;
+        ask?.addEventListener('click', () => void this.sendRequest(a));
+        return el('li', { 'data-recipient': a, 'data-status': s }, el('span', { class: `badge ${s === 'ready' ? 'good' : 'warn'}` }, s), ` ${a} — ${STATUS_WORDS[s]} `, reasons.has(a) && s !== 'missing' ? el('span', { class: 'muted' }, `(${reasons.get(a)}) `) : null, ask);
+      }),
+    );
+    return out;
+  }
+
+  private draft(): Draft {
+    const from = this.from.value;
+    return { from, to: addresses(this.to.value), subject: this.subject.value, text: this.text.value, date: rfc5322Date(new Date()), messageId: messageId(from), inReplyTo: this.inReplyTo };
+  }
+
+  private refuse(reasons: string[], offerRequest: string[] = []): void {
+    const list = el('ul', { 'data-field': 'blockers' }, ...reasons.map((r) => el('li', {}, r)));
+    const buttons = offerRequest.map((a) => {
+      const b = el('button', { type: 'button' }, `Send ${a} a request for their certificate`);
+      b.addEventListener('click', () => void this.sendRequest(a));
+      return b;
+    });
+    replace(this.result, el('div', { class: 'error', role: 'alert', 'data-code': 'send-refused' }, el('p', { class: 'error-message' }, 'The message was not sent:'), list, buttons.length ? el('div', { class: 'actions' }, ...buttons) : null, el('p', { class: 'error-hint' }, 'Your draft is kept.')));
+  }
+
+  private async build(draft: Draft, sign: boolean, encrypt: boolean): Promise<Uint8Array> {
+    const plain = await this.core.call('composeMessage', { draft });
+    const at = Math.floor(Date.now() / 1000);
+    const signer = await this.session.signer(draft.from);
+    if ((sign || encrypt) && !signer) throw new Error('unreachable: checked before');
+    if (encrypt && signer) {
+      // Sign then encrypt, always also to the sender's own certificate (the core adds it).
+      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: [...this.encryptTo], sign, at });
+    }
+    if (sign && signer) return this.core.call('sign', { handle: signer.handle, mime: plain, opaque: false, at });
+    return plain;
+  }
+
+  async sendSecurely(): Promise<void> {
+    const draft = this.draft();
+    const sign = this.sign.checked;
+    const encrypt = this.encrypt.checked && this.features.encrypt;
+    const reasons: string[] = [];
+    const statuses = await this.refreshRecipients();
+    if (draft.to.length === 0) reasons.push('There is no recipient.');
+    if (!this.host.capabilities.sendMessage) reasons.push('This mail program cannot send messages built by Cachet.');
+    if ((sign || encrypt) && !(await this.session.signer(draft.from))) reasons.push(`Your certificate for ${draft.from || 'this address'} is locked or missing: unlock it or import it under Certificates.`);
+    const notReady = [...statuses].filter(([, s]) => s !== 'ready');
+    if (encrypt) for (const [a, s] of notReady) reasons.push(`${a}: ${STATUS_WORDS[s]}.`);
+    if (reasons.length) {
+      this.refuse(reasons, encrypt ? notReady.filter(([, s]) => s === 'missing').map(([a]) => a) : []);
+      return;
+    }
+    this.send.disabled = true;
+    replace(this.result, el('p', { class: 'progress', role: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Sending…'));
+    try {
+      const mime = await this.build(draft, sign, encrypt);
+      await this.host.sendMime?.(mime);
+      replace(this.result, el('p', { class: 'note good', role: 'status', 'data-field': 'sent' }, `Sent${sign ? ', signed' : ''}${encrypt ? ' and encrypted' : ''}, to ${draft.to.join(', ')}.`));
+      this.to.value = '';
+      this.subject.value = '';
+      this.text.value = '';
+      this.inReplyTo = '';
+      replace(this.recipients);
+    } catch (e) {
+      replace(this.result, errorView(e), el('p', { class: 'muted' }, 'Your draft is kept.'));
+    } finally {
+      this.send.disabled = false;
+    }
+  }
+
+  /** The key-exchange request mail (SPEC section 6): signed, asking for a signed reply. */
+  async sendRequest(address: string): Promise<void> {
+    const from = this.from.value;
+    try {
+      const signer = await this.session.signer(from);
+      if (!signer) throw new Error('Unlock your certificate first.');
+      const signed = await this.core.call('requestMail', { handle: signer.handle, options: { to: address, from, at: Math.floor(Date.now() / 1000), date: rfc5322Date(new Date()), messageId: messageId(from) } });
+      await this.host.sendMime?.(signed);
+      replace(this.result, el('p', { class: 'note good', role: 'status', 'data-field': 'request-sent' }, `A signed request for a certificate was sent to ${address}. Your draft is kept.`));
+    } catch (e) {
+      replace(this.result, errorView(e));
+    }
+  }
+}

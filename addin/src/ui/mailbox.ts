@@ -1,0 +1,76 @@
+// The dev mailbox view of the standalone host: choose whose mailbox this page is (the demo
+// addresses or any other), list Inbox or Sent Items, open a message in the read pane.
+import type { MailFolder, MessageSummary } from '../hosts/graph';
+import { DEMO_MAILBOXES, type StandaloneHost } from '../hosts/standalone';
+import { el, replace } from './dom';
+import { errorView } from './error-view';
+import type { ReadPane } from './read-pane';
+
+export class MailboxView {
+  readonly element: HTMLElement;
+  private readonly who = el('input', { type: 'email', id: 'mailbox-address', list: 'mailbox-demo', autocomplete: 'off' });
+  private readonly folder = el('select', { id: 'mailbox-folder' }, el('option', { value: 'inbox' }, 'Inbox'), el('option', { value: 'sentitems' }, 'Sent Items'));
+  private readonly list = el('ul', { class: 'messages plain', 'aria-label': 'Messages', 'aria-live': 'polite' });
+
+  constructor(private readonly host: StandaloneHost, private readonly reader: ReadPane, private readonly onMailbox: (address: string) => void) {
+    const form = el(
+      'form',
+      { class: 'mailbox-choice' },
+      el('div', { class: 'field' }, el('label', { for: 'mailbox-address' }, 'Mailbox (dev mailbox on this server)'), this.who),
+      el('datalist', { id: 'mailbox-demo' }, ...DEMO_MAILBOXES.map((a) => el('option', { value: a }))),
+      el('button', { type: 'submit' }, 'Open mailbox'),
+    );
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      if (!this.who.value.includes('@')) return;
+      this.host.useMailbox(this.who.value);
+      this.onMailbox(this.who.value.trim().toLowerCase());
+      this.reader.clear();
+      void this.refresh();
+    });
+    const refresh = el('button', { type: 'button', class: 'secondary' }, 'Refresh');
+    refresh.addEventListener('click', () => void this.refresh());
+    this.folder.addEventListener('change', () => void this.refresh());
+    this.element = el(
+      'section',
+      { class: 'mailbox', 'aria-labelledby': 'mailbox-heading' },
+      el('h2', { id: 'mailbox-heading' }, 'Mailbox'),
+      form,
+      el('div', { class: 'folder-bar' }, el('label', { for: 'mailbox-folder' }, 'Folder'), this.folder, refresh),
+      this.list,
+    );
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.host.userAddress()) {
+      replace(this.list, el('li', { class: 'muted' }, 'Choose a mailbox first.'));
+      return;
+    }
+    try {
+      const msgs = await this.host.list(this.folder.value as MailFolder);
+      replace(this.list, ...(msgs.length ? msgs.map((m) => this.item(m)) : [el('li', { class: 'muted' }, 'No messages.')]));
+    } catch (e) {
+      replace(this.list, el('li', {}, errorView(e)));
+    }
+  }
+
+  private item(m: MessageSummary): HTMLElement {
+    const b = el(
+      'button',
+      { type: 'button', class: 'message', 'data-id': m.id },
+      el('span', { class: 'subject' }, m.subject || '(no subject)'),
+      el('span', { class: 'muted' }, `${this.folder.value === 'sentitems' ? `to ${m.to.join(', ')}` : m.from.address} · ${m.received.replace('T', ' ').slice(0, 16)}`),
+    );
+    b.addEventListener('click', () => {
+      for (const other of this.list.querySelectorAll('button.message')) other.removeAttribute('aria-current');
+      b.setAttribute('aria-current', 'true');
+      this.host.select(m.id);
+      this.reader.clear('Opening the message…');
+      void this.host.currentMessage().then(
+        (mime) => this.reader.show(mime),
+        (e) => replace(this.reader.element, errorView(e)),
+      );
+    });
+    return el('li', {}, b);
+  }
+}

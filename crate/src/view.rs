@@ -1,0 +1,128 @@
+//! What a reader sees of a MIME entity: its main header fields decoded (RFC 5322
+//! section 3.6, RFC 2047) and its leaves in order (RFC 2046 section 5.1), text
+//! decoded to UTF-8 (RFC 2045 section 6, charsets), other parts as attachments by
+//! name, type and size. The shell renders this data; it never parses MIME itself.
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::mime::{canonicalize_crlf, parse, Entity, Limits};
+
+/// Longest text shown per part; the rest is cut (and said to be cut).
+pub const MAX_TEXT_SHOWN: usize = 2 * 1024 * 1024;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Headers {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub cc: Option<String>,
+    pub subject: Option<String>,
+    pub date: Option<String>,
+    pub message_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ViewPart {
+    /// Position as in the open report's `covers`: "" for the top, "1.2" for the second child of the first child.
+    pub path: String,
+    /// `type/subtype`.
+    pub content_type: String,
+    /// Decoded text for text/plain and text/html leaves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The text was longer than [`MAX_TEXT_SHOWN`] and is cut.
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// Size of the body as received, in bytes.
+    pub size: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    pub headers: Headers,
+    pub parts: Vec<ViewPart>,
+}
+
+fn path_text(p: &[usize]) -> String {
+    p.iter().map(|i| i.saturating_add(1).to_string()).collect::<Vec<_>>().join(".")
+}
+
+fn leaves<'a, 'b>(e: &'b Entity<'a>, out: &mut Vec<&'b Entity<'a>>) {
+    if e.children().is_empty() {
+        out.push(e);
+    } else {
+        for c in e.children() {
+            leaves(c, out);
+        }
+    }
+}
+
+/// Read an entity (a whole message, or the content an `open` returned) for display.
+/// S/MIME signatures (`application/pkcs7-signature`) are not listed as parts.
+///
+/// # Security
+/// Parsing follows `limits` (size, depth, part count); errors are `Code::Malformed`
+/// or `Code::LimitExceeded`. Each text is cut at [`MAX_TEXT_SHOWN`] bytes. HTML text is
+/// returned as data: the caller must render it only in an isolated, script-less frame.
+pub fn view(bytes: &[u8], limits: &Limits) -> Result<MessageView> {
+    let canonical = canonicalize_crlf(bytes);
+    let top = parse(&canonical, limits)?;
+    let h = |name: &str| top.header(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let headers = Headers { from: h("From"), to: h("To"), cc: h("Cc"), subject: h("Subject"), date: h("Date"), message_id: h("Message-ID") };
+    let mut all = Vec::new();
+    leaves(&top, &mut all);
+    let mut parts = Vec::new();
+    for e in all {
+        let ct = e.content_type();
+        let essence = ct.essence();
+        if matches!(essence.as_str(), "application/pkcs7-signature" | "application/x-pkcs7-signature") {
+            continue;
+        }
+        let is_attachment = e.content_disposition().map(|d| d.mime_type.eq_ignore_ascii_case("attachment")).unwrap_or(false);
+        let shown_text = (essence == "text/plain" || essence == "text/html") && !is_attachment;
+        let (text, truncated) = match if shown_text { e.text() } else { None } {
+            Some(mut t) => {
+                let cut = t.len() > MAX_TEXT_SHOWN;
+                if cut {
+                    let mut end = MAX_TEXT_SHOWN;
+                    while !t.is_char_boundary(end) {
+                        end = end.saturating_sub(1);
+                    }
+                    t.truncate(end);
+                }
+                (Some(t), cut)
+            }
+            None => (None, false),
+        };
+        parts.push(ViewPart { path: path_text(e.path()), content_type: essence, text, truncated, filename: e.filename(), size: e.body_raw().len() });
+    }
+    Ok(MessageView { headers, parts })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSG: &[u8] = b"From: =?utf-8?q?J=C3=BCrgen?= <j@example.org>\nTo: bob@example.net\nSubject: Hi\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nGr=FC=DFe\n--b\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=\"a.pdf\"\nContent-Transfer-Encoding: base64\n\nJVBERg==\n--b\nContent-Type: application/pkcs7-signature\n\nAAAA\n--b--\n";
+
+    #[test]
+    fn lists_text_and_attachments_with_paths() {
+        let v = view(MSG, &Limits::default()).unwrap();
+        assert_eq!(v.headers.from.as_deref(), Some("Jürgen <j@example.org>"));
+        assert_eq!(v.headers.subject.as_deref(), Some("Hi"));
+        assert_eq!(v.parts.len(), 2, "the signature part is not listed");
+        assert_eq!(v.parts[0].path, "1");
+        assert_eq!(v.parts[0].text.as_deref().map(str::trim_end), Some("Grüße"));
+        assert_eq!(v.parts[1].path, "2");
+        assert_eq!(v.parts[1].filename.as_deref(), Some("a.pdf"));
+        assert!(v.parts[1].text.is_none());
+    }
+
+    #[test]
+    fn garbage_is_an_error_or_a_plain_part_never_a_panic() {
+        for input in [&b""[..], b"\xff\xfe\x00", b"Content-Type: multipart/mixed; boundary=x\n\n--x\n"] {
+            let _ = view(input, &Limits::default());
+        }
+    }
+}
