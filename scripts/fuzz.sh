@@ -148,10 +148,10 @@ seed decrypt "$WORK/env-cachet.eml"
 
 # PKCS#12: the fuzz identity re-exported without MAC (so mutations reach the bags),
 # unencrypted, legacy 3DES/RC2 and PBES2.
-openssl pkcs12 -export -nomac -iter 1 -passout "pass:$PW" -inkey "$WORK/key.pem" -in "$WORK/cert.pem" -certfile "$WORK/ca.pem" -out "$WORK/nomac.p12"
+openssl pkcs12 -export -iter 1 -nomac -passout "pass:$PW" -inkey "$WORK/key.pem" -in "$WORK/cert.pem" -certfile "$WORK/ca.pem" -out "$WORK/nomac.p12"
 openssl pkcs12 -export -nomac -keypbe NONE -certpbe NONE -passout "pass:$PW" -inkey "$WORK/key.pem" -in "$WORK/cert.pem" -out "$WORK/plain.p12"
 openssl pkcs12 -export -legacy -iter 1 -passout "pass:$PW" -inkey "$WORK/key.pem" -in "$WORK/cert.pem" -out "$WORK/legacy.p12" 2>/dev/null || true
-openssl pkcs12 -export -nomac -keypbe des-ede3-cbc -certpbe des-ede3-cbc -iter 1 -passout "pass:$PW" -inkey "$WORK/key.pem" -in "$WORK/cert.pem" -out "$WORK/pbes2-3des.p12" 2>/dev/null || true
+openssl pkcs12 -export -keypbe des-ede3-cbc -certpbe des-ede3-cbc -iter 1 -nomac -passout "pass:$PW" -inkey "$WORK/key.pem" -in "$WORK/cert.pem" -out "$WORK/pbes2-3des.p12" 2>/dev/null || true
 openssl pkcs12 -export -iter 1 -passout "pass:$PW" -inkey "$WORK/key.pem" -in "$WORK/cert.pem" -out "$WORK/mac.p12"
 seed pkcs12 "$WORK"/*.p12 "$P12"
 
