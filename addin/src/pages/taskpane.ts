@@ -45,14 +45,24 @@ if (caps.composeMessage) {
   reopen = () => {
     if (current) show(current);
   };
-  const offerFile = (why: Node | null): void => {
+  const offerFile = (why: HTMLElement | null): void => {
     if (!caps.localFiles) return replace(fallback, why);
     const file = el('input', { type: 'file', id: 'eml-file', accept: '.eml,message/rfc822' });
-    file.addEventListener('change', () => {
-      const f = file.files?.[0];
-      if (f) void readLocalFile(f).then((l) => show(l.bytes), (e) => replace(fallback, errorView(e)));
+    const picker = el('div', { class: 'field' }, el('label', { for: 'eml-file' }, 'Open a saved message (.eml)'), file);
+    const open = (f: File | undefined): void => {
+      if (f) void readLocalFile(f).then((l) => {
+        why?.remove();
+        show(l.bytes);
+      }, (e) => replace(fallback, errorView(e), picker));
+    };
+    file.addEventListener('change', () => open(file.files?.[0]));
+    // The file may also be dropped anywhere on the pane.
+    document.addEventListener('dragover', (ev) => ev.preventDefault());
+    document.addEventListener('drop', (ev) => {
+      ev.preventDefault();
+      open(ev.dataTransfer?.files[0]);
     });
-    replace(fallback, why, el('div', { class: 'field' }, el('label', { for: 'eml-file' }, 'Open a saved message (.eml)'), file));
+    replace(fallback, why, picker);
   };
   if (caps.readMessage && host.currentMessage) {
     reader.clear('Opening the message…');
