@@ -252,6 +252,13 @@ test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob o
   openssl(['cms', '-decrypt', '-in', delivered, '-inkey', bobKey, '-out', inner]);
   assert.match(qp(openssl(['smime', '-verify', '-in', inner, '-CAfile', demo.ca])), /the figures are secret\./);
   assert.match(fs.readFileSync(inner, 'latin1'), /Content-Type: multipart\/signed/, 'signed, then encrypted');
+  // Always also encrypted to the sender: Alice's key opens her Sent Items copy.
+  const aliceKey = path.join(mailRoot, 'alice-key.pem');
+  openssl(['pkcs12', '-in', alice.p12, '-passin', `pass:${alice.password}`, '-nocerts', '-nodes', '-out', aliceKey]);
+  const [sentCopy] = files('alice@example.org', 'sentitems');
+  const own = path.join(mailRoot, 'own.eml');
+  openssl(['cms', '-decrypt', '-in', sentCopy, '-inkey', aliceKey, '-out', own]);
+  assert.match(qp(fs.readFileSync(own, 'latin1')), /the figures are secret\./);
 
   // Bob's Outlook (another profile: its own identities) gives the delivered MIME to the read task pane.
   const bobProfile = await profile();
