@@ -280,3 +280,21 @@ test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob o
   assert.deepEqual(b.errors, []);
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
+
+test('task pane: an Outlook message with an attachment is refused with the reason, and nothing is sent', async () => {
+  const before = files('bob@example.net', 'inbox').length;
+  const { page, errors } = await taskpane({ mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'With a file', text: 'See attached.\n', attachments: [{ name: 'figures.pdf', content: Buffer.from('%PDF-1.4 demo').toString('base64') }] });
+  const limits = page.locator('[data-field="unsupported"]');
+  await limits.waitFor();
+  assert.match(await limits.textContent(), /figures\.pdf/);
+  await page.getByRole('button', { name: 'Send securely' }).click();
+  const refusal = page.locator('[data-code="send-refused"]');
+  await refusal.waitFor();
+  const blockers = await refusal.locator('[data-field="blockers"] li').allTextContents();
+  assert.ok(blockers.some((b) => /figures\.pdf/.test(b)), `the attachment is named: ${blockers}`);
+  await shot(page, 'compose-refused');
+  assert.equal(files('bob@example.net', 'inbox').length, before, 'nothing was sent');
+  assert.ok(!(await page.evaluate(() => window.__fake.calls)).includes('closeAsync'), 'the compose window stays open');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
