@@ -3,6 +3,10 @@
 // tests/office/fake-office.mjs (bundled as a classic script): nothing is loaded from outside,
 // every other non-loopback request is blocked and recorded. The function file's Sign/Encrypt
 // commands and its OnMessageSend handler run in the real bundle under the real CSP.
+// The task pane runs Cachet's panes over the dev mailbox as Graph (?graph=dev): Alice sends
+// signed and encrypted from a fake compose item, Bob opens the delivered message from a fake
+// read item, each in their own chromium profile; openssl checks what was delivered.
+// Screenshots of each task-pane screen go to test-results/outlook-*.png.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,20 +16,41 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
-import { ROOT } from '../shared.mjs';
+import { ensureDemo } from '../../scripts/demo.mjs';
+import { ROOT, openssl } from '../shared.mjs';
 
 const CHROMIUM = process.env.CACHET_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const RESULTS = path.join(ROOT, 'test-results');
 const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
+const TIMEOUT = 30_000;
+const PASSPHRASE = 'correct horse battery';
 
-let server, baseUrl, context, userDataDir, mailRoot, fakeOfficeJs;
+let server, baseUrl, context, mailRoot, fakeOfficeJs, demo;
 const blocked = [];
+const profiles = [];
+
+/** A chromium profile (its own IndexedDB: one Outlook client) with Office.js faked and no outside requests. */
+async function profile() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-chromium-'));
+  const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, ignoreAllDefaultArgs: true, args: FLAGS, viewport: { width: 420, height: 800 }, timeout: 60_000, acceptDownloads: true });
+  await ctx.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url === OFFICE_JS) return route.fulfill({ status: 200, contentType: 'text/javascript', body: fakeOfficeJs });
+    const u = new URL(url);
+    if (['127.0.0.1', 'localhost'].includes(u.hostname) || u.protocol === 'data:' || u.protocol === 'blob:') return route.continue();
+    blocked.push(url);
+    return route.abort('blockedbyclient');
+  });
+  profiles.push({ dir, ctx });
+  return ctx;
+}
 
 before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'commands.html')), 'dist/ is built (npm test builds it first)');
   mailRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-e2e-mail-'));
+  demo = ensureDemo(mailRoot);
   server = createDevServer({ routes: devMailRoutes({ root: mailRoot }) });
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   const bundled = await build({ entryPoints: [path.join(ROOT, 'tests', 'office', 'fake-office.mjs')], bundle: true, format: 'iife', globalName: 'FakeOffice', write: false, logLevel: 'error' });
@@ -37,32 +62,72 @@ before(async () => {
       window.Office = made.office;
       window.__fake = made;
     })();`;
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, ignoreAllDefaultArgs: true, args: FLAGS, viewport: { width: 420, height: 800 }, timeout: 60_000 });
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url === OFFICE_JS) return route.fulfill({ status: 200, contentType: 'text/javascript', body: fakeOfficeJs });
-    const u = new URL(url);
-    if (['127.0.0.1', 'localhost'].includes(u.hostname) || u.protocol === 'data:' || u.protocol === 'blob:') return route.continue();
-    blocked.push(url);
-    return route.abort('blockedbyclient');
-  });
+  context = await profile();
   fs.mkdirSync(RESULTS, { recursive: true });
 });
 
 after(async () => {
-  await context?.close();
+  for (const p of profiles) {
+    await p.ctx.close();
+    fs.rmSync(p.dir, { recursive: true, force: true });
+  }
   await new Promise((r) => (server ? server.close(r) : r()));
-  for (const d of [userDataDir, mailRoot]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  if (mailRoot) fs.rmSync(mailRoot, { recursive: true, force: true });
 });
 
-async function pageWith(config) {
-  const page = await context.newPage();
+async function pageWith(config, ctx = context) {
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(TIMEOUT);
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  // A 404 from the dev mailbox is an answer the adapter handles (no draft yet, no such item);
+  // chromium logs it anyway. Every other console error counts.
+  page.on('console', (m) => { if (m.type() === 'error' && !/^Failed to load resource: .* 404 \(Not Found\)$/.test(m.text())) errors.push(m.text()); });
   await page.addInitScript((c) => { window.__fakeOffice = c; }, config);
   return { page, errors };
 }
+
+/** Open the task pane (dev mailbox as Graph) and wait for the engine. */
+async function taskpane(config, ctx) {
+  const p = await pageWith(config, ctx);
+  await p.page.goto(`${baseUrl}/taskpane.html?graph=dev`);
+  await p.page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
+  return p;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(RESULTS, `outlook-${name}.png`), fullPage: true });
+}
+
+async function tab(page, label) {
+  await page.getByRole('tab', { name: label }).click();
+}
+
+/** Import a .p12 in the task pane's certificate panel (it is then unlocked). */
+async function importP12(page, file, password) {
+  await tab(page, 'Certificates');
+  await page.getByLabel('Certificate file with private key').setInputFiles(file);
+  await page.getByLabel('File password').fill(password);
+  await page.getByLabel('Passphrase for this device (at least 8 characters)').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.locator('[data-field="imported"]').waitFor();
+}
+
+/** Import a certificate file and press `action` on its card ("Trust as root", "Store as contact"). */
+async function importCert(page, file, action) {
+  await tab(page, 'Certificates');
+  await page.getByLabel('Certificate file', { exact: true }).setInputFiles(file);
+  await page.getByRole('button', { name: action }).click();
+}
+
+/** Files (.eml) of a dev mailbox folder, oldest first. */
+function files(address, folder) {
+  const dir = path.join(mailRoot, address, folder);
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().map((f) => path.join(dir, f)) : [];
+}
+
+/** Undo quoted-printable soft line breaks (enough to search the text). */
+const qp = (text) => text.replace(/=\r?\n/g, '');
 
 test('function file: Sign/Encrypt toggles and the OnMessageSend handler in the built bundle', async () => {
   const { page, errors } = await pageWith({ mode: 'compose', user: { name: 'Alice', address: 'alice@example.org' }, to: [['Bob', 'bob@example.org']] });
@@ -84,19 +149,152 @@ test('function file: Sign/Encrypt toggles and the OnMessageSend handler in the b
   await page.close();
 });
 
-test('task pane loads with the fake Office in compose and read mode, using the dev mailbox', async () => {
+test('task pane: read mode shows the read pane for the item, compose mode the bound compose pane; both tell where identities live', async () => {
   for (const mode of ['compose', 'read']) {
-    const { page, errors } = await pageWith({ mode, user: { name: 'Alice', address: 'alice@example.org' }, itemId: 'ews:none', file: 'RnJvbTogYUBiLmMNCg0KaGk=' });
+    const { page, errors } = await pageWith({ mode, user: { name: 'Alice', address: 'alice@example.org' }, itemId: 'ews:none', file: Buffer.from('From: a@example.com\r\nSubject: Plain note\r\n\r\nhi there\r\n').toString('base64'), to: [['Bob', 'bob@example.net']], subject: 'Draft subject', text: 'Draft text' });
     const res = await page.goto(`${baseUrl}/taskpane.html?graph=dev`);
     assert.equal(res.status(), 200);
     assert.match(res.headers()['content-security-policy'], /connect-src 'self' https:\/\/graph\.microsoft\.com/);
-    await page.locator('#app').locator(':scope > *').first().waitFor({ timeout: 30_000 });
-    // The adapter saw the item: in read mode it offers the message (the foundation pane then
-    // drops its "not available" notice); in compose mode reading is off.
-    assert.equal(await page.locator('#app .notice').count(), mode === 'read' ? 0 : 1, mode);
-    await page.screenshot({ path: path.join(RESULTS, `outlook-taskpane-${mode}.png`), fullPage: true });
+    await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
+    if (mode === 'read') {
+      // The message Outlook gave (getAsFileAsync) is opened by the core: an unsigned message.
+      const banner = page.locator('#status-banner');
+      await banner.waitFor();
+      assert.equal(await banner.getAttribute('data-status'), 'unsigned');
+      assert.match(await page.locator('[data-field="subject"]').textContent(), /Plain note/);
+      assert.equal(await page.getByRole('button', { name: 'Reply' }).count(), 0, 'replying is Outlook’s job in the task pane');
+      assert.deepEqual(await page.evaluate(() => window.__fake.calls), ['getAsFileAsync']);
+    } else {
+      // The compose pane shows what is typed in Outlook's compose window, read-only.
+      await page.locator('[data-recipient="bob@example.net"][data-status="missing"]').waitFor();
+      assert.equal(await page.getByLabel('Subject', { exact: true }).inputValue(), 'Draft subject');
+      assert.equal(await page.getByLabel('Subject', { exact: true }).getAttribute('readonly'), '');
+      assert.equal(await page.getByLabel('Message text').inputValue(), 'Draft text');
+    }
+    await shot(page, `taskpane-${mode}`);
+    await tab(page, 'Certificates');
+    assert.match(await page.locator('[data-field="host-notice"]').textContent(), /keeps its own copy of your identities[\s\S]*export a backup/);
+    await shot(page, `taskpane-${mode}-certificates`);
     assert.deepEqual(errors, [], `${mode}: no page errors`);
     await page.close();
   }
   assert.deepEqual(blocked, [], 'no request left the machine');
+});
+
+test('task pane: a message Outlook cannot give is offered as a saved .eml instead', async () => {
+  const { page, errors } = await pageWith({ mode: 'read', user: { name: 'Bob', address: 'bob@example.net' }, itemId: 'ews:missing', file: '' });
+  await page.goto(`${baseUrl}/taskpane.html?graph=dev`);
+  const alert = page.locator('#app [role="alert"]');
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /getAsFileAsync returned no MIME message[\s\S]*Microsoft Graph/);
+  const eml = path.join(mailRoot, 'saved.eml');
+  fs.writeFileSync(eml, 'From: carol@example.com\r\nSubject: Saved by hand\r\n\r\nfrom a file\r\n');
+  await page.getByLabel('Open a saved message (.eml)').setInputFiles(eml);
+  await page.locator('#status-banner[data-status="unsigned"]').waitFor();
+  assert.match(await page.locator('[data-field="subject"]').textContent(), /Saved by hand/);
+  assert.equal(await page.locator('#app [role="alert"]').count(), 0, 'the reading failure is gone once the file is open');
+  await shot(page, 'taskpane-read-fallback');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob opens it as valid in his task pane; openssl decrypts it', async () => {
+  const alice = demo.identities.find((i) => i.address === 'alice@example.org');
+  const bob = demo.identities.find((i) => i.address === 'bob@example.net');
+  const bobKey = path.join(mailRoot, 'bob-key.pem');
+  const bobCert = path.join(mailRoot, 'bob-cert.pem');
+  openssl(['pkcs12', '-in', bob.p12, '-passin', `pass:${bob.password}`, '-nocerts', '-nodes', '-out', bobKey]);
+  openssl(['pkcs12', '-in', bob.p12, '-passin', `pass:${bob.password}`, '-nokeys', '-clcerts', '-out', bobCert]);
+
+  // Outlook autosaves the plaintext draft: it is in Alice's Drafts (the fake saveAsync gives its id).
+  const draftMime = 'From: alice@example.org\r\nTo: bob@example.net\r\nSubject: Quarterly figures\r\n\r\nHello Bob,\r\nthe figures are secret.\r\n';
+  const created = await fetch(`${baseUrl}/v1.0/me/messages`, { method: 'POST', headers: { Authorization: 'Bearer dev:alice@example.org', 'Content-Type': 'text/plain' }, body: Buffer.from(draftMime).toString('base64') });
+  assert.equal(created.status, 201);
+  const draftId = (await created.json()).id;
+  assert.equal(files('alice@example.org', 'drafts').length, 1);
+
+  const a = await taskpane({ mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'Quarterly figures', text: 'Hello Bob,\nthe figures are secret.\n', draftId: `ews:${draftId}` });
+  await importCert(a.page, demo.ca, 'Trust as root');
+  await a.page.locator('[data-anchor^="Cachet DEMO CA"]').waitFor();
+  await importP12(a.page, alice.p12, alice.password);
+  await importCert(a.page, bobCert, 'Store as contact');
+  await a.page.getByText('Stored for bob@example.net.').waitFor();
+  await a.page.locator('[data-contact="bob@example.net"]').waitFor();
+  await shot(a.page, 'compose-certificates');
+
+  await tab(a.page, 'Send securely');
+  await a.page.getByRole('button', { name: 'Read the message again' }).click();
+  await a.page.locator('[data-recipient="bob@example.net"][data-status="ready"]').waitFor();
+  await a.page.getByLabel('Sign').check();
+  await a.page.getByLabel('Encrypt').check();
+  // The choice is kept with the Outlook draft (sessionData), where the ribbon and OnMessageSend see it.
+  await a.page.waitForFunction(() => window.__fake.session.get('cachet.choice') === JSON.stringify({ sign: true, encrypt: true }));
+  await shot(a.page, 'compose-ready');
+  await a.page.getByRole('button', { name: 'Send securely' }).click();
+  const sent = a.page.locator('[data-field="sent"]');
+  await sent.waitFor();
+  assert.match(await sent.textContent(), /signed and encrypted, to bob@example\.net/);
+  assert.equal(await a.page.locator('[data-field="draft-kept"], [data-field="not-closed"]').count(), 0);
+  await shot(a.page, 'compose-sent');
+  const calls = await a.page.evaluate(() => window.__fake.calls);
+  assert.ok(calls.includes('closeAsync'), 'the compose window was closed');
+  assert.deepEqual(a.errors, []);
+
+  // Delivered to Bob, kept in Alice's Sent Items, and the plaintext draft is gone.
+  assert.equal(files('alice@example.org', 'drafts').length, 0, 'the plaintext draft was deleted');
+  const [delivered] = files('bob@example.net', 'inbox');
+  assert.ok(delivered, 'the message is in Bob’s inbox');
+  assert.equal(files('alice@example.org', 'sentitems').length, 1, 'a copy is in Alice’s Sent Items');
+  const raw = fs.readFileSync(delivered, 'latin1');
+  assert.match(raw, /Content-Type: application\/pkcs7-mime;[^\r\n]*(enveloped-data|authEnveloped-data)/i);
+  assert.ok(!raw.includes('figures are secret'), 'the text is not readable in the delivered message');
+  const inner = path.join(mailRoot, 'inner.eml');
+  openssl(['cms', '-decrypt', '-in', delivered, '-inkey', bobKey, '-out', inner]);
+  assert.match(qp(openssl(['smime', '-verify', '-in', inner, '-CAfile', demo.ca])), /the figures are secret\./);
+  assert.match(fs.readFileSync(inner, 'latin1'), /Content-Type: multipart\/signed/, 'signed, then encrypted');
+  // Always also encrypted to the sender: Alice's key opens her Sent Items copy.
+  const aliceKey = path.join(mailRoot, 'alice-key.pem');
+  openssl(['pkcs12', '-in', alice.p12, '-passin', `pass:${alice.password}`, '-nocerts', '-nodes', '-out', aliceKey]);
+  const [sentCopy] = files('alice@example.org', 'sentitems');
+  const own = path.join(mailRoot, 'own.eml');
+  openssl(['cms', '-decrypt', '-in', sentCopy, '-inkey', aliceKey, '-out', own]);
+  assert.match(qp(fs.readFileSync(own, 'latin1')), /the figures are secret\./);
+
+  // Bob's Outlook (another profile: its own identities) gives the delivered MIME to the read task pane.
+  const bobProfile = await profile();
+  const b = await taskpane({ mode: 'read', user: { name: 'Bob DEMO', address: 'bob@example.net' }, itemId: 'ews:none', file: fs.readFileSync(delivered).toString('base64') }, bobProfile);
+  await b.page.locator('#status-banner[data-status="no-key"]').waitFor();
+  await shot(b.page, 'read-no-key');
+  await importCert(b.page, demo.ca, 'Trust as root');
+  await b.page.locator('[data-anchor^="Cachet DEMO CA"]').waitFor();
+  await importP12(b.page, bob.p12, bob.password);
+  await shot(b.page, 'read-certificates');
+  // Unlocking opens the message again: now it decrypts and the signature is valid.
+  await tab(b.page, 'Message');
+  await b.page.locator('#status-banner[data-status="valid"]').waitFor();
+  assert.match(await b.page.locator('.banner-title').textContent(), /Alice DEMO <alice@example\.org>/);
+  const frame = b.page.locator('iframe.content-frame');
+  assert.match(await frame.contentFrame().locator('body').textContent(), /the figures are secret\./);
+  await b.page.locator('[data-field="cert-stored"]').waitFor();
+  await shot(b.page, 'read-valid');
+  assert.deepEqual(b.errors, []);
+  assert.deepEqual(blocked, [], 'no request left the machine');
+});
+
+test('task pane: an Outlook message with an attachment is refused with the reason, and nothing is sent', async () => {
+  const before = files('bob@example.net', 'inbox').length;
+  const { page, errors } = await taskpane({ mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'With a file', text: 'See attached.\n', attachments: [{ name: 'figures.pdf', content: Buffer.from('%PDF-1.4 demo').toString('base64') }] });
+  const limits = page.locator('[data-field="unsupported"]');
+  await limits.waitFor();
+  assert.match(await limits.textContent(), /figures\.pdf/);
+  await page.getByRole('button', { name: 'Send securely' }).click();
+  const refusal = page.locator('[data-code="send-refused"]');
+  await refusal.waitFor();
+  const blockers = await refusal.locator('[data-field="blockers"] li').allTextContents();
+  assert.ok(blockers.some((b) => /figures\.pdf/.test(b)), `the attachment is named: ${blockers}`);
+  await shot(page, 'compose-refused');
+  assert.equal(files('bob@example.net', 'inbox').length, before, 'nothing was sent');
+  assert.ok(!(await page.evaluate(() => window.__fake.calls)).includes('closeAsync'), 'the compose window stays open');
+  assert.deepEqual(errors, []);
+  await page.close();
 });

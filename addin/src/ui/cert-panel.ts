@@ -54,6 +54,7 @@ export class CertPanel {
       'section',
       { class: 'cert-panel', 'aria-labelledby': 'certs-heading' },
       el('h2', { id: 'certs-heading' }, 'Certificates'),
+      ...(host.notices?.() ?? []).map((n) => el('p', { class: 'notice', 'data-field': 'host-notice' }, n)),
       this.lockArea,
       this.message,
       this.p12Form(),

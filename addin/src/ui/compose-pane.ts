@@ -2,14 +2,17 @@
 // identity exists), a status per recipient that follows the To field, "Send securely"
 // (the core builds, signs and encrypts; the host sends the raw MIME), a refusal that lists
 // exactly what blocks sending, and the key-exchange request mail for `missing` recipients.
-// The fields are never cleared on error: the draft is not lost.
+// The fields are never cleared on error: the draft is not lost. When the host has its own
+// compose window (capabilities.composeMessage), the pane is bound to it: the fields are read
+// from the host, the Sign/Encrypt choice is the host's, and the host sends (sendComposed).
 import type { CoreClient } from '../core/client';
 import type { Draft, Features, RecipientStatus as CoreRecipientStatus } from '../core/protocol';
-import type { Host } from '../hosts/host';
+import type { ComposeFields, Host, SendOutcome } from '../hosts/host';
 import type { Session } from '../keyring/session';
 import { store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
+import { draftOf, envelopeAddresses, unsupported } from './host-compose';
 import type { ReplySeed } from './read-pane';
 
 export type RecipientStatus = 'ready' | 'missing' | 'expired' | 'address-mismatch' | 'untrusted';
@@ -76,6 +79,11 @@ export class ComposePane {
   private inReplyTo = '';
   /** The certificates (base64 DER) of the `ready` recipients, from the last refresh. */
   private encryptTo: string[] = [];
+  /** The same certificates by address (for one envelope of a bound message). */
+  private certOf = new Map<string, string>();
+  /** The host's fields when bound to the host's compose window, else null. */
+  private bound: ComposeFields | null = null;
+  private readonly hostArea = el('div', { class: 'host-compose', 'aria-live': 'polite' });
   private features: Features = { encrypt: false };
   private signTouched = false;
 
@@ -85,6 +93,7 @@ export class ComposePane {
       'form',
       { class: 'compose', 'aria-labelledby': 'compose-heading' },
       el('h2', { id: 'compose-heading' }, 'New secure message'),
+      this.hostArea,
       field('From', this.from),
       field('To', this.to),
       this.recipients,
@@ -110,8 +119,14 @@ export class ComposePane {
       if (timer !== null) clearTimeout(timer);
       timer = setTimeout(() => void this.refreshRecipients(), 200);
     });
-    this.sign.addEventListener('change', () => (this.signTouched = true));
-    this.encrypt.addEventListener('change', () => void this.refreshRecipients());
+    this.sign.addEventListener('change', () => {
+      this.signTouched = true;
+      void this.saveChoice();
+    });
+    this.encrypt.addEventListener('change', () => {
+      void this.saveChoice();
+      void this.refreshRecipients();
+    });
     this.element = form;
     void this.core.call('features', {}).then((f) => {
       this.features = f;
@@ -120,6 +135,52 @@ export class ComposePane {
     });
     session.addEventListener('change', () => void this.refreshIdentities());
     void this.refreshIdentities();
+    if (host.capabilities.composeMessage && host.composeFields) void this.bindToHost();
+  }
+
+  /** Read the message being written in the host's compose window into the (read-only) fields. */
+  async bindToHost(): Promise<ComposeFields | null> {
+    const again = el('button', { type: 'button', class: 'secondary' }, 'Read the message again');
+    again.addEventListener('click', () => void this.bindToHost());
+    const note = el('p', { class: 'muted' }, 'Write the message in the mail program’s window; Cachet reads it from there when you send.');
+    try {
+      const f = await this.host.composeFields?.();
+      if (!f) return null;
+      const first = !this.bound;
+      this.bound = f;
+      for (const c of [this.to, this.subject, this.text]) c.readOnly = true;
+      this.from.disabled = true;
+      if (![...this.from.options].some((o) => o.value === f.from.address)) this.from.append(el('option', { value: f.from.address }, f.from.address));
+      this.from.value = f.from.address;
+      const label = this.to.labels?.[0];
+      if (label) label.textContent = 'Recipients (To, Cc and Bcc)';
+      this.to.value = [...f.to, ...f.cc, ...f.bcc].map((a) => a.address).join(', ');
+      this.subject.value = f.subject;
+      this.text.value = f.text;
+      if (first && this.host.composeChoice) {
+        const choice = await this.host.composeChoice();
+        this.sign.checked = choice.sign;
+        this.encrypt.checked = choice.encrypt && this.features.encrypt;
+        this.signTouched = true;
+      }
+      const limits = unsupported(f);
+      replace(this.hostArea, note, f.html !== null ? el('p', { class: 'muted', 'data-field': 'as-text' }, 'The message is written as formatted (HTML) text: this version sends its plain-text version.') : null, limits.length ? el('ul', { class: 'notice', 'data-field': 'unsupported' }, ...limits.map((l) => el('li', {}, l))) : null, el('div', { class: 'actions' }, again));
+      await this.refreshRecipients();
+      return f;
+    } catch (e) {
+      replace(this.hostArea, errorView(e), el('div', { class: 'actions' }, again));
+      return null;
+    }
+  }
+
+  /** Keep the Sign/Encrypt choice with the host's draft (shared with the host's own commands). */
+  private async saveChoice(): Promise<void> {
+    if (!this.bound || !this.host.setComposeChoice) return;
+    try {
+      await this.host.setComposeChoice({ sign: this.sign.checked, encrypt: this.encrypt.checked });
+    } catch (e) {
+      replace(this.result, errorView(e));
+    }
   }
 
   /** Fill the pane to reply to a message. */
@@ -148,12 +209,16 @@ export class ComposePane {
     const out = new Map<string, RecipientStatus>();
     const { statuses, ders } = await recipientStatuses(this.core, addresses(this.to.value));
     this.encryptTo = [];
+    this.certOf = new Map();
     const reasons = new Map<string, string>();
     for (const r of statuses) {
       out.set(r.address, r.status);
       if (r.reason) reasons.set(r.address, r.reason);
       const der = r.index !== undefined ? ders.get(r.address)?.[r.index] : undefined;
-      if (r.status === 'ready' && der) this.encryptTo.push(der);
+      if (r.status === 'ready' && der) {
+        this.encryptTo.push(der);
+        this.certOf.set(r.address, der);
+      }
     }
     replace(
       this.recipients,
@@ -181,20 +246,21 @@ export class ComposePane {
     replace(this.result, el('div', { class: 'error', role: 'alert', 'data-code': 'send-refused' }, el('p', { class: 'error-message' }, 'The message was not sent:'), list, buttons.length ? el('div', { class: 'actions' }, ...buttons) : null, el('p', { class: 'error-hint' }, 'Your draft is kept.')));
   }
 
-  private async build(draft: Draft, sign: boolean, encrypt: boolean): Promise<Uint8Array> {
+  private async build(draft: Draft, sign: boolean, encrypt: boolean, recipients: string[] = this.encryptTo, sender: string = draft.from): Promise<Uint8Array> {
     const plain = await this.core.call('composeMessage', { draft });
     const at = Math.floor(Date.now() / 1000);
-    const signer = await this.session.signer(draft.from);
+    const signer = await this.session.signer(sender);
     if ((sign || encrypt) && !signer) throw new Error('unreachable: checked before');
     if (encrypt && signer) {
       // Sign then encrypt, always also to the sender's own certificate (the core adds it).
-      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: [...this.encryptTo], sign, at });
+      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: [...recipients], sign, at });
     }
     if (sign && signer) return this.core.call('sign', { handle: signer.handle, mime: plain, opaque: false, at });
     return plain;
   }
 
   async sendSecurely(): Promise<void> {
+    if (this.bound) return this.sendBound();
     const draft = this.draft();
     const sign = this.sign.checked;
     const encrypt = this.encrypt.checked && this.features.encrypt;
@@ -220,6 +286,49 @@ export class ComposePane {
       this.text.value = '';
       this.inReplyTo = '';
       replace(this.recipients);
+    } catch (e) {
+      replace(this.result, errorView(e), el('p', { class: 'muted' }, 'Your draft is kept.'));
+    } finally {
+      this.send.disabled = false;
+    }
+  }
+
+  /** Send the host's message: checked like the pane's own, built per envelope, sent by the host. */
+  private async sendBound(): Promise<void> {
+    const fields = await this.bindToHost();
+    if (!fields) return;
+    const sign = this.sign.checked;
+    const encrypt = this.encrypt.checked && this.features.encrypt;
+    const from = fields.from.address.trim().toLowerCase();
+    const statuses = await this.refreshRecipients();
+    const reasons = [...unsupported(fields)];
+    if (statuses.size === 0) reasons.push('There is no recipient.');
+    if (!sign && !encrypt) reasons.push('Choose Sign or Encrypt (a message with neither is sent with the mail program’s own Send button).');
+    if (!this.host.capabilities.sendMessage || !this.host.sendComposed) reasons.push('This mail program cannot send messages built by Cachet.');
+    if (!(await this.session.signer(from))) reasons.push(`Your certificate for ${from || 'this address'} is locked or missing: unlock it or import it under Certificates.`);
+    const notReady = [...statuses].filter(([, s]) => s !== 'ready');
+    if (encrypt) for (const [a, s] of notReady) reasons.push(`${a}: ${STATUS_WORDS[s]}.`);
+    if (reasons.length) {
+      this.refuse(reasons, encrypt ? notReady.filter(([, s]) => s === 'missing').map(([a]) => a) : []);
+      return;
+    }
+    this.send.disabled = true;
+    replace(this.result, el('p', { class: 'progress', role: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Sending…'));
+    try {
+      const certOf = this.certOf;
+      const out: SendOutcome | undefined = await this.host.sendComposed?.(async (env) => {
+        const certs = envelopeAddresses(env).map((a) => certOf.get(a));
+        if (encrypt && certs.some((c) => c === undefined)) throw new Error('A recipient changed while sending; read the message again.');
+        const draft = draftOf(env, rfc5322Date(new Date()), messageId(from));
+        return this.build(draft, sign, encrypt, certs.filter((c): c is string => c !== undefined), from);
+      });
+      const rcpt = [...statuses.keys()].join(', ');
+      replace(
+        this.result,
+        el('p', { class: 'note good', role: 'status', 'data-field': 'sent' }, `Sent${sign ? ', signed' : ''}${encrypt ? ' and encrypted' : ''}, to ${rcpt}.`),
+        out && !out.draftDeleted ? el('p', { class: 'notice', 'data-field': 'draft-kept' }, 'The unprotected draft could not be deleted: delete it from your Drafts folder.') : null,
+        out && !out.closed ? el('p', { class: 'muted', 'data-field': 'not-closed' }, 'Close the message window (it was sent; do not send it again).') : null,
+      );
     } catch (e) {
       replace(this.result, errorView(e), el('p', { class: 'muted' }, 'Your draft is kept.'));
     } finally {

@@ -189,7 +189,7 @@ export class ReadPane {
           inReplyTo: h.message_id ?? '',
         });
       });
-      replace(this.body, banner(r), diagnosis(r), noKey(r), certArea, head, el('div', { class: 'actions' }, reply), partsView(view, isSigned, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature'));
+      replace(this.body, banner(r), diagnosis(r), noKey(r), certArea, head, this.onReply ? el('div', { class: 'actions' }, reply) : null, partsView(view, isSigned, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature'));
       await this.senderCertificate(r, certArea);
     } catch (e) {
       done();
