@@ -116,10 +116,10 @@ test('signed+encrypted with an attachment and a Bcc: each gets their own copy; B
   const carol = pemsOf(carolP12, 'carol-password', 'carol');
   const bob = pemsOf(w.id('bob@example.net').p12, w.id('bob@example.net').password, 'bob');
   await w.storeContact(a, carol.cert);
-  // Alice needs Bob's certificate: he sends her a signed note first.
-  await w.send(b, { to: 'alice@example.org', subject: 'Certificate of Bob', text: 'Here is my certificate.\n' });
+  // Alice needs Bob's certificate: he sends her a signed note first (a non-ASCII subject: encoded once).
+  await w.send(b, { to: 'alice@example.org', subject: 'Bob’s certificate', text: 'Here is my certificate.\n' });
   await b.page.locator('[data-field="sent"]').waitFor();
-  assert.equal(await w.open(a, 'inbox', 'Certificate of Bob'), 'valid');
+  assert.equal(await w.open(a, 'inbox', 'Bob’s certificate'), 'valid');
   await a.page.locator('[data-field="cert-stored"]').waitFor();
 
   const payload = bytes(300_000, 'attachment');
