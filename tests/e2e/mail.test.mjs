@@ -269,5 +269,5 @@ test('the pages are usable at 320 px', async () => {
 
 test('no request left the machine and the pages logged no errors', () => {
   assert.deepEqual(w.blocked, [], `w.blocked non-loopback requests: ${w.blocked.join(', ')}`);
-  for (const p of Object.values(people)) assert.deepEqual(p.errors, [], `${p.name}: console errors`);
+  for (const p of Object.values(w.people)) assert.deepEqual(p.errors, [], `${p.name}: console errors`);
 });
