@@ -67,7 +67,7 @@ if (setupError === null) {
   suites.cargo = { ...cargoCounts(cargo.output), code: cargo.code };
 
   step('Core through WebAssembly, the manifest, the dev server (node --test)');
-  suites.node = await nodeSuite('node', ['wasm', 'manifest', 'server', 'scripts', 'office']);
+  suites.node = await nodeSuite('node', ['wasm', 'manifest', 'server', 'scripts', 'office', 'keyring']);
 
   step('End-to-end in chromium (node --test + playwright-core)');
   suites.e2e = await nodeSuite('e2e', ['e2e']);

@@ -1,15 +1,34 @@
 //! Composing a plain outgoing message (RFC 5322 section 3.6 header fields, RFC 2045
 //! MIME-Version) from the fields the user typed, ready to be signed or encrypted by
 //! [`crate::smime`]. The add-in shell never writes MIME itself: it hands these fields
-//! to the core. The body is built by [`crate::mime::build_body`] (RFC 8551 3.1 form).
+//! to the core. The body is built by [`crate::mime::build_body`] (RFC 8551 3.1 form):
+//! text alone, or multipart/mixed with attachments (RFC 2046 5.1.3, RFC 2183).
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
-use crate::mime::{build_body, encode_headers};
+use crate::error::{Code, Error, Result};
+use crate::mime::{build_body, encode_headers, Attachment};
 
 /// The longest body text accepted (the limit of one message the add-in handles).
 pub const MAX_TEXT: usize = 25 * 1024 * 1024;
+
+/// The most bytes of text and decoded attachments together in one draft.
+pub const MAX_TOTAL: usize = 25 * 1024 * 1024;
+
+/// The most attachments in one draft.
+pub const MAX_ATTACHMENTS: usize = 100;
+
+/// A file attached to a draft, its bytes in standard base64 (the form JSON can carry).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct DraftAttachment {
+    pub filename: String,
+    /// `type/subtype`; anything else becomes `application/octet-stream`.
+    pub content_type: String,
+    pub data_base64: String,
+}
 
 /// The fields of a draft. Addresses are `addr@example.org` or `Name <addr@example.org>`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -18,6 +37,10 @@ pub struct Draft {
     pub from: String,
     pub to: Vec<String>,
     pub cc: Vec<String>,
+    /// Blind copies. The add-in sends one message per Bcc recipient (each naming only
+    /// that recipient), so this is empty or one address; it becomes a `Bcc` field
+    /// (RFC 5322 3.6.3, the copy for the blind recipient names them).
+    pub bcc: Vec<String>,
     pub subject: String,
     pub text: String,
     /// RFC 5322 date-time, as the caller's clock says (the core has none).
@@ -26,25 +49,30 @@ pub struct Draft {
     pub message_id: String,
     /// `<id@domain>` of the message this replies to; optional (RFC 5322 3.6.4).
     pub in_reply_to: String,
+    pub attachments: Vec<DraftAttachment>,
 }
 
-/// Build the unsigned message: header fields (From, To, Cc, Subject, Date,
-/// Message-ID, In-Reply-To when given), `MIME-Version: 1.0`, then a UTF-8 text body.
+/// Build the unsigned message: header fields (From, To, Cc, Bcc, Subject, Date,
+/// Message-ID, In-Reply-To when given), `MIME-Version: 1.0`, then a UTF-8 text body,
+/// in multipart/mixed with the attachments when there are any.
 ///
 /// # Security
 /// Values are untrusted user text: CR and LF in them become spaces (no header
-/// injection, see [`encode_headers`]). The text is limited to [`MAX_TEXT`] bytes and
-/// there must be a sender and at least one recipient (`Code::Usage` otherwise).
+/// injection, see [`encode_headers`]; file names are quoted by the builder). The text
+/// is limited to [`MAX_TEXT`] bytes, text and decoded attachments together to
+/// [`MAX_TOTAL`] bytes, attachments to [`MAX_ATTACHMENTS`] (`Code::LimitExceeded`);
+/// invalid base64 and a draft without sender or recipient give `Code::Usage`.
 pub fn compose(d: &Draft) -> Result<Vec<u8>> {
     if d.from.trim().is_empty() {
         return Err(Error::usage("The message has no sender.").with_detail("from is empty"));
     }
-    if d.to.iter().chain(d.cc.iter()).all(|a| a.trim().is_empty()) {
-        return Err(Error::usage("The message has no recipient.").with_detail("to and cc are empty"));
+    if d.to.iter().chain(d.cc.iter()).chain(d.bcc.iter()).all(|a| a.trim().is_empty()) {
+        return Err(Error::usage("The message has no recipient.").with_detail("to, cc and bcc are empty"));
     }
     if d.text.len() > MAX_TEXT {
         return Err(Error::usage("The message text is too long.").with_detail(format!("{} bytes, limit {MAX_TEXT}", d.text.len())));
     }
+    let attachments = decode_attachments(d)?;
     let list = |v: &[String]| v.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).collect::<Vec<_>>().join(", ");
     let mut headers: Vec<(String, String)> = vec![("From".into(), d.from.clone())];
     let to = list(&d.to);
@@ -55,6 +83,10 @@ pub fn compose(d: &Draft) -> Result<Vec<u8>> {
     if !cc.is_empty() {
         headers.push(("Cc".into(), cc));
     }
+    let bcc = list(&d.bcc);
+    if !bcc.is_empty() {
+        headers.push(("Bcc".into(), bcc));
+    }
     headers.push(("Subject".into(), d.subject.clone()));
     for (name, value) in [("Date", &d.date), ("Message-ID", &d.message_id), ("In-Reply-To", &d.in_reply_to)] {
         if !value.trim().is_empty() {
@@ -64,7 +96,41 @@ pub fn compose(d: &Draft) -> Result<Vec<u8>> {
     headers.push(("MIME-Version".into(), "1.0".into()));
     let mut out = encode_headers(&headers);
     // The body entity starts with its Content-* fields: it continues the header block.
-    out.extend_from_slice(&build_body(&d.text, None, &[]));
+    out.extend_from_slice(&build_body(&d.text, None, &attachments));
+    Ok(out)
+}
+
+/// Decode the draft's attachments within the limits of [`compose`].
+fn decode_attachments(d: &Draft) -> Result<Vec<Attachment>> {
+    let too_big = |total: usize| {
+        Error::new(
+            Code::LimitExceeded,
+            "The message with its attachments is too large.",
+            "Send large files another way, or split them over several messages.",
+        )
+        .with_detail(format!("{total} bytes or more, limit {MAX_TOTAL}"))
+    };
+    if d.attachments.len() > MAX_ATTACHMENTS {
+        return Err(Error::new(Code::LimitExceeded, "The message has too many attachments.", "Attach fewer files, or put them in one archive.")
+            .with_detail(format!("{} attachments, limit {MAX_ATTACHMENTS}", d.attachments.len())));
+    }
+    let mut total = d.text.len();
+    let mut out = Vec::with_capacity(d.attachments.len());
+    for a in &d.attachments {
+        // Three bytes per four characters: refuse before decoding what cannot fit.
+        let estimate = total.checked_add(a.data_base64.len() / 4 * 3).ok_or_else(|| too_big(usize::MAX))?;
+        if estimate > MAX_TOTAL.saturating_add(3) {
+            return Err(too_big(estimate));
+        }
+        let data = STANDARD.decode(a.data_base64.trim()).map_err(|e| {
+            Error::usage("An attachment could not be read.").with_detail(format!("{}: invalid base64: {e}", a.filename))
+        })?;
+        total = total.checked_add(data.len()).ok_or_else(|| too_big(usize::MAX))?;
+        if total > MAX_TOTAL {
+            return Err(too_big(total));
+        }
+        out.push(Attachment { filename: a.filename.clone(), content_type: a.content_type.clone(), data });
+    }
     Ok(out)
 }
 
@@ -107,5 +173,45 @@ mod tests {
         let mut d = draft();
         d.from = " ".into();
         assert_eq!(compose(&d).unwrap_err().code, crate::error::Code::Usage);
+    }
+
+    #[test]
+    fn attachments_come_back_byte_for_byte_and_bcc_names_only_the_blind_recipient() {
+        let bytes_in: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+        let mut d = draft();
+        d.bcc = vec!["carol@example.com".into()];
+        d.attachments = vec![DraftAttachment {
+            filename: "data \"1\".bin".into(),
+            content_type: "application/octet-stream; x=1".into(),
+            data_base64: STANDARD.encode(&bytes_in),
+        }];
+        let bytes = compose(&d).unwrap();
+        let top = parse(&bytes, &Limits::default()).unwrap();
+        assert!(top.content_type().is("multipart/mixed"));
+        assert_eq!(top.header("Bcc").as_deref().map(str::trim), Some("carol@example.com"));
+        let kids = top.children();
+        assert_eq!(kids.len(), 2);
+        assert_eq!(kids[0].text().unwrap().replace("\r\n", "\n"), "Hello Bob,\nline two é\n");
+        assert_eq!(kids[1].filename().as_deref(), Some("data \"1\".bin"));
+        assert_eq!(kids[1].body_decoded().unwrap(), bytes_in);
+        // Without Bcc there is no Bcc field at all; Bcc alone is a recipient.
+        d.bcc.clear();
+        assert!(parse(&compose(&d).unwrap(), &Limits::default()).unwrap().header("Bcc").is_none());
+        d.to.clear();
+        d.bcc = vec!["carol@example.com".into()];
+        assert!(compose(&d).is_ok());
+    }
+
+    #[test]
+    fn refuses_bad_base64_and_oversized_attachments() {
+        let mut d = draft();
+        d.attachments = vec![DraftAttachment { filename: "x".into(), content_type: "text/plain".into(), data_base64: "not base64!".into() }];
+        assert_eq!(compose(&d).unwrap_err().code, Code::Usage);
+        let big = STANDARD.encode(vec![0u8; MAX_TOTAL / 2 + 1]);
+        let a = DraftAttachment { filename: "big".into(), content_type: "application/zip".into(), data_base64: big };
+        d.attachments = vec![a.clone(), a];
+        assert_eq!(compose(&d).unwrap_err().code, Code::LimitExceeded);
+        d.attachments = vec![DraftAttachment::default(); MAX_ATTACHMENTS + 1];
+        assert_eq!(compose(&d).unwrap_err().code, Code::LimitExceeded);
     }
 }

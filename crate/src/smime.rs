@@ -386,7 +386,7 @@ pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixT
     let outer: Vec<(String, String)> = top
         .headers()
         .filter(|(name, _)| !is_content_header(name) && !name.eq_ignore_ascii_case("mime-version"))
-        .map(|(name, value)| (name.to_string(), String::from_utf8_lossy(value).trim().to_string()))
+        .map(|(name, value)| (name.to_string(), mime::received_value(name, value)))
         .collect();
     let (der, digest) = crate::cms::sign::sign(identity, &inner, opaque, at)?;
     Ok(if opaque {

@@ -136,7 +136,7 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
                 inner.extend_from_slice(b"\r\n");
             }
         } else if lower != "mime-version" {
-            outer.push((name.to_string(), String::from_utf8_lossy(value).trim().to_string()));
+            outer.push((name.to_string(), mime::received_value(name, value)));
         }
     }
     if inner.is_empty() {

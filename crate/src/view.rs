@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::mime::{canonicalize_crlf, parse, Entity, Limits};
 
 /// Longest text shown per part; the rest is cut (and said to be cut).
@@ -100,6 +100,25 @@ pub fn view(bytes: &[u8], limits: &Limits) -> Result<MessageView> {
     Ok(MessageView { headers, parts })
 }
 
+/// The decoded bytes (RFC 2045 section 6: base64, quoted-printable, or as is) of the
+/// leaf at `path` (as in [`ViewPart::path`]), for saving an attachment.
+///
+/// # Security
+/// Parsing follows `limits`; an unknown path or a part with children is `Code::Usage`,
+/// a body that cannot be decoded `Code::Malformed`. The result is at most the size of
+/// the input.
+pub fn part_bytes(bytes: &[u8], path: &str, limits: &Limits) -> Result<Vec<u8>> {
+    let canonical = canonicalize_crlf(bytes);
+    let top = parse(&canonical, limits)?;
+    let mut all = Vec::new();
+    leaves(&top, &mut all);
+    let leaf = all
+        .into_iter()
+        .find(|e| path_text(e.path()) == path)
+        .ok_or_else(|| Error::usage("This part of the message does not exist.").with_detail(format!("no leaf at path {path:?}")))?;
+    leaf.body_decoded()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +143,13 @@ mod tests {
         for input in [&b""[..], b"\xff\xfe\x00", b"Content-Type: multipart/mixed; boundary=x\n\n--x\n"] {
             let _ = view(input, &Limits::default());
         }
+    }
+
+    #[test]
+    fn part_bytes_decodes_the_leaf_at_a_path() {
+        assert_eq!(part_bytes(MSG, "2", &Limits::default()).unwrap(), b"%PDF");
+        assert_eq!(part_bytes(MSG, "1", &Limits::default()).unwrap(), b"Gr\xfc\xdfe");
+        assert_eq!(part_bytes(MSG, "4", &Limits::default()).unwrap_err().code, crate::error::Code::Usage);
+        assert_eq!(part_bytes(MSG, "", &Limits::default()).unwrap_err().code, crate::error::Code::Usage, "the top has children");
     }
 }

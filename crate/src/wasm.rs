@@ -221,6 +221,12 @@ pub fn view_message(bytes: &[u8]) -> std::result::Result<String, JsValue> {
     json(&crate::view::view(bytes, &crate::mime::Limits::default()).map_err(js_err)?)
 }
 
+/// The decoded bytes of the leaf at `path` of a message (see `view::part_bytes`), to save an attachment.
+#[wasm_bindgen(js_name = partBytes)]
+pub fn part_bytes(bytes: &[u8], path: &str) -> std::result::Result<Vec<u8>, JsValue> {
+    crate::view::part_bytes(bytes, path, &crate::mime::Limits::default()).map_err(js_err)
+}
+
 /// The certificates of a file (PEM or DER) as a JSON array of `{facts, der_base64}`, ready to store.
 #[wasm_bindgen(js_name = certImport)]
 pub fn cert_import(bytes: &[u8]) -> std::result::Result<String, JsValue> {

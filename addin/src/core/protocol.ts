@@ -104,11 +104,21 @@ export interface Draft {
   from: string;
   to: string[];
   cc?: string[];
+  /** Empty, or the one blind recipient this copy is for (one message per Bcc recipient). */
+  bcc?: string[];
   subject: string;
   text: string;
   date: string;
   messageId?: string;
   inReplyTo?: string;
+  attachments?: DraftAttachment[];
+}
+
+/** A file attached to a draft (crate/src/compose.rs). */
+export interface DraftAttachment {
+  filename: string;
+  contentType: string;
+  dataBase64: string;
 }
 
 /** What a reader sees of a message (crate/src/view.rs). */
@@ -174,6 +184,8 @@ export interface CoreApi {
   exportBackup: { params: { handle: number; password: string }; result: Uint8Array };
   composeMessage: { params: { draft: Draft }; result: Uint8Array };
   viewMessage: { params: { bytes: Uint8Array }; result: MessageView };
+  /** The decoded bytes of the leaf at `path` (a MessageView part path), to save an attachment. */
+  partBytes: { params: { bytes: Uint8Array; path: string }; result: Uint8Array };
 }
 
 export type Method = keyof CoreApi;

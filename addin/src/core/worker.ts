@@ -41,6 +41,7 @@ const handlers: Handlers = {
   exportBackup: ({ handle, password }) => ring().exportBackup(handle, password),
   composeMessage: ({ draft }) => wasm.composeMessage(JSON.stringify(draft)),
   viewMessage: ({ bytes }) => JSON.parse(wasm.viewMessage(bytes)) as CoreApi['viewMessage']['result'],
+  partBytes: ({ bytes, path }) => wasm.partBytes(bytes, path),
 };
 
 let ready: Promise<unknown> | null = null;
@@ -52,8 +53,14 @@ function load(): Promise<unknown> {
   return loading;
 }
 
+/** The byte arrays of a result, to transfer rather than copy (a message may be 25 MB). */
+function buffers(result: unknown): ArrayBuffer[] {
+  const found = result instanceof Uint8Array ? [result] : result && typeof result === 'object' ? Object.values(result).filter((v): v is Uint8Array => v instanceof Uint8Array) : [];
+  return [...new Set(found.map((b) => b.buffer as ArrayBuffer))];
+}
+
 function post(reply: Reply): void {
-  (self as unknown as DedicatedWorkerGlobalScope).postMessage(reply);
+  (self as unknown as DedicatedWorkerGlobalScope).postMessage(reply, reply.ok ? buffers(reply.result) : []);
 }
 
 async function handle(req: Request): Promise<void> {

@@ -12,9 +12,26 @@ export const FREE_ATTEMPTS = 3;
 /** The longest wait imposed after repeated wrong passphrases. */
 export const MAX_BLOCK_MS = 15 * 60_000;
 
+/** The shortest and longest idle timeout the setting accepts, in minutes. */
+export const MIN_IDLE_MINUTES = 0.1;
+export const MAX_IDLE_MINUTES = 24 * 60;
+
 export function blockFor(failures: number): number {
   if (failures < FREE_ATTEMPTS) return 0;
   return Math.min(MAX_BLOCK_MS, 10_000 * 2 ** (failures - FREE_ATTEMPTS));
+}
+
+/** "10 seconds", "1 minute 20 seconds", "15 minutes": how long a wait is, for the user. */
+export function waitText(ms: number): string {
+  const total = Math.max(1, Math.ceil(ms / 1000));
+  const m = Math.floor(total / 60);
+  const s = total % 60;
+  const unit = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  return [m ? unit(m, 'minute') : '', s || !m ? unit(s, 'second') : ''].filter(Boolean).join(' ');
+}
+
+function clampIdle(minutes: number): number {
+  return Number.isFinite(minutes) ? Math.min(MAX_IDLE_MINUTES, Math.max(MIN_IDLE_MINUTES, minutes)) : 15;
 }
 
 function failure(code: string, message: string, hint: string): CoreFailure {
@@ -65,7 +82,22 @@ export class Session extends EventTarget {
 
   async loadSettings(): Promise<void> {
     const s = await store.settings();
-    this.idleMs = Math.max(1, s.idleMinutes) * 60_000;
+    this.idleMs = clampIdle(s.idleMinutes) * 60_000;
+  }
+
+  /** The idle timeout in minutes (the setting). */
+  get idleMinutes(): number {
+    return this.idleMs / 60_000;
+  }
+
+  /** Change the idle timeout (kept in the store); the running timer restarts with it. Returns the value used. */
+  async setIdleMinutes(minutes: number): Promise<number> {
+    const m = clampIdle(minutes);
+    const s = await store.settings();
+    await store.putSettings({ ...s, idleMinutes: m });
+    this.idleMs = m * 60_000;
+    this.touch();
+    return m;
   }
 
   /** Lock every identity (zeroized in the core). */
@@ -86,7 +118,7 @@ export class Session extends EventTarget {
     const settings = await store.settings();
     const wait = settings.unlockBlockedUntil - Date.now();
     if (wait > 0) {
-      throw failure('rate-limited', `Too many wrong passphrases. Try again in ${Math.ceil(wait / 1000)} seconds.`, 'Wait, then type the passphrase you chose when importing your certificate.');
+      throw failure('rate-limited', `Too many wrong passphrases. Try again in ${waitText(wait)}.`, 'Wait, then type the passphrase you chose when importing your certificate.');
     }
     const ids = await store.identities();
     let opened = 0;
@@ -104,8 +136,12 @@ export class Session extends EventTarget {
     }
     if (ids.length > 0 && opened === 0) {
       const failedUnlocks = settings.failedUnlocks + 1;
-      await store.putSettings({ ...settings, failedUnlocks, unlockBlockedUntil: Date.now() + blockFor(failedUnlocks) });
-      throw failure('wrong-password', 'This passphrase does not unlock your certificates.', failedUnlocks >= FREE_ATTEMPTS ? 'Check the passphrase; further attempts are slowed down.' : 'Check the passphrase and try again.');
+      const block = blockFor(failedUnlocks);
+      await store.putSettings({ ...settings, failedUnlocks, unlockBlockedUntil: Date.now() + block });
+      if (block > 0) {
+        throw failure('rate-limited', `This passphrase does not unlock your certificates. Too many wrong passphrases: try again in ${waitText(block)}.`, 'Wait, then type the passphrase you chose when importing your certificate. Each further wrong passphrase doubles the wait.');
+      }
+      throw failure('wrong-password', 'This passphrase does not unlock your certificates.', 'Check the passphrase and try again.');
     }
     await store.putSettings({ ...settings, failedUnlocks: 0, unlockBlockedUntil: 0 });
     this.touch();

@@ -6,7 +6,7 @@ import type { CoreClient } from '../core/client';
 import type { CertFacts } from '../core/protocol';
 import type { Host } from '../hosts/host';
 import { readLocalFile } from '../hosts/host';
-import type { Session } from '../keyring/session';
+import { MAX_IDLE_MINUTES, MIN_IDLE_MINUTES, type Session } from '../keyring/session';
 import { type AnchorRecord, type ContactRecord, type IdentityRecord, currentCert, daysLeft, store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
@@ -57,6 +57,7 @@ export class CertPanel {
       ...(host.notices?.() ?? []).map((n) => el('p', { class: 'notice', 'data-field': 'host-notice' }, n)),
       this.lockArea,
       this.message,
+      this.idleForm(),
       this.p12Form(),
       this.certForm(),
       el('h3', {}, 'My certificates'),
@@ -75,6 +76,22 @@ export class CertPanel {
 
   private say(node: Node): void {
     replace(this.message, node);
+  }
+
+  /** The idle timeout setting: minutes without activity before the identities lock again. */
+  private idleForm(): HTMLElement {
+    const minutes = el('input', { type: 'number', min: String(MIN_IDLE_MINUTES), max: String(MAX_IDLE_MINUTES), step: 'any', inputmode: 'decimal' });
+    minutes.value = String(this.session.idleMinutes);
+    const status = el('span', { class: 'muted', 'aria-live': 'polite' });
+    const form = el('form', { class: 'idle-setting' }, labelled('Lock my certificates after this many minutes without activity', minutes), el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'secondary' }, 'Save'), status));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      void this.session.setIdleMinutes(Number(minutes.value)).then((m) => {
+        minutes.value = String(m);
+        replace(status, el('span', { 'data-field': 'idle-saved' }, `Saved: they lock after ${m} minute${m === 1 ? '' : 's'} without activity.`));
+      });
+    });
+    return form;
   }
 
   private p12Form(): HTMLElement {

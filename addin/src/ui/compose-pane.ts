@@ -2,11 +2,14 @@
 // identity exists), a status per recipient that follows the To field, "Send securely"
 // (the core builds, signs and encrypts; the host sends the raw MIME), a refusal that lists
 // exactly what blocks sending, and the key-exchange request mail for `missing` recipients.
-// The fields are never cleared on error: the draft is not lost. When the host has its own
-// compose window (capabilities.composeMessage), the pane is bound to it: the fields are read
-// from the host, the Sign/Encrypt choice is the host's, and the host sends (sendComposed).
+// The fields are never cleared on error: the draft is not lost. Bcc recipients each get their
+// own message (see `envelopes` in hosts/host.ts), encrypted to them alone, so no Bcc address
+// shows in the others' headers or RecipientInfos. Attachments go to the core as files; the
+// core writes the MIME. When the host has its own compose window (capabilities.composeMessage),
+// the pane is bound to it: the fields are read from the host, the Sign/Encrypt choice is the
+// host's, and the host sends (sendComposed).
 import type { CoreClient } from '../core/client';
-import type { Draft, Features, RecipientStatus as CoreRecipientStatus } from '../core/protocol';
+import type { Draft, DraftAttachment, Features, RecipientStatus as CoreRecipientStatus } from '../core/protocol';
 import type { ComposeFields, Host, SendOutcome } from '../hosts/host';
 import type { Session } from '../keyring/session';
 import { store } from '../keyring/store';
@@ -48,6 +51,16 @@ async function recipientStatuses(core: CoreClient, recipients: string[]): Promis
   return { statuses: recipients.length ? await core.call('recipientStatus', { options }) : [], ders };
 }
 
+/** A file as standard base64 (the browser encodes it natively). */
+function base64Of(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result).replace(/^data:[^,]*,/, ''));
+    r.onerror = () => reject(r.error ?? new Error(`cannot read ${file.name}`));
+    r.readAsDataURL(file);
+  });
+}
+
 function rfc5322Date(d: Date): string {
   return d.toUTCString().replace('GMT', '+0000');
 }
@@ -69,7 +82,9 @@ export class ComposePane {
   readonly element: HTMLElement;
   private readonly from = el('select', {});
   private readonly to = el('input', { type: 'text', autocomplete: 'off', placeholder: 'name@example.org, …' });
+  private readonly bcc = el('input', { type: 'text', autocomplete: 'off', placeholder: 'each gets their own copy' });
   private readonly subject = el('input', { type: 'text' });
+  private readonly files = el('input', { type: 'file', multiple: '' });
   private readonly text = el('textarea', { rows: '8' });
   private readonly sign = el('input', { type: 'checkbox' });
   private readonly encrypt = el('input', { type: 'checkbox' });
@@ -77,10 +92,8 @@ export class ComposePane {
   private readonly result = el('div', { class: 'compose-result', 'aria-live': 'polite' });
   private readonly send = el('button', { type: 'submit' }, 'Send securely');
   private inReplyTo = '';
-  /** The certificates (base64 DER) of the `ready` recipients, from the last refresh. */
-  private encryptTo: string[] = [];
-  /** The same certificates by address (for one envelope of a bound message). */
-  private certOf = new Map<string, string>();
+  /** The certificate (base64 DER) of each `ready` recipient, from the last refresh. */
+  private encryptTo = new Map<string, string>();
   /** The host's fields when bound to the host's compose window, else null. */
   private bound: ComposeFields | null = null;
   private readonly hostArea = el('div', { class: 'host-compose', 'aria-live': 'polite' });
@@ -96,9 +109,11 @@ export class ComposePane {
       this.hostArea,
       field('From', this.from),
       field('To', this.to),
+      field('Bcc', this.bcc),
       this.recipients,
       field('Subject', this.subject),
       field('Message text', this.text),
+      field('Attachments', this.files),
       el(
         'fieldset',
         { class: 'toggles' },
@@ -115,10 +130,12 @@ export class ComposePane {
       void this.sendSecurely();
     });
     let timer: ReturnType<typeof setTimeout> | null = null;
-    this.to.addEventListener('input', () => {
-      if (timer !== null) clearTimeout(timer);
-      timer = setTimeout(() => void this.refreshRecipients(), 200);
-    });
+    for (const input of [this.to, this.bcc]) {
+      input.addEventListener('input', () => {
+        if (timer !== null) clearTimeout(timer);
+        timer = setTimeout(() => void this.refreshRecipients(), 200);
+      });
+    }
     this.sign.addEventListener('change', () => {
       this.signTouched = true;
       void this.saveChoice();
@@ -207,18 +224,15 @@ export class ComposePane {
 
   async refreshRecipients(): Promise<Map<string, RecipientStatus>> {
     const out = new Map<string, RecipientStatus>();
-    const { statuses, ders } = await recipientStatuses(this.core, addresses(this.to.value));
-    this.encryptTo = [];
-    this.certOf = new Map();
+    const all = [...new Set([...addresses(this.to.value), ...addresses(this.bcc.value)])];
+    const { statuses, ders } = await recipientStatuses(this.core, all);
+    this.encryptTo = new Map();
     const reasons = new Map<string, string>();
     for (const r of statuses) {
       out.set(r.address, r.status);
       if (r.reason) reasons.set(r.address, r.reason);
       const der = r.index !== undefined ? ders.get(r.address)?.[r.index] : undefined;
-      if (r.status === 'ready' && der) {
-        this.encryptTo.push(der);
-        this.certOf.set(r.address, der);
-      }
+      if (r.status === 'ready' && der) this.encryptTo.set(r.address, der);
     }
     replace(
       this.recipients,
@@ -231,9 +245,21 @@ export class ComposePane {
     return out;
   }
 
-  private draft(): Draft {
+  private async draft(): Promise<Draft> {
     const from = this.from.value;
-    return { from, to: addresses(this.to.value), subject: this.subject.value, text: this.text.value, date: rfc5322Date(new Date()), messageId: messageId(from), inReplyTo: this.inReplyTo };
+    const attachments: DraftAttachment[] = await Promise.all(
+      [...(this.files.files ?? [])].map(async (f) => ({ filename: f.name, contentType: f.type || 'application/octet-stream', dataBase64: await base64Of(f) })),
+    );
+    const bcc = addresses(this.bcc.value).filter((b) => !addresses(this.to.value).includes(b));
+    return { from, to: addresses(this.to.value), bcc, subject: this.subject.value, text: this.text.value, date: rfc5322Date(new Date()), messageId: messageId(from), inReplyTo: this.inReplyTo, attachments };
+  }
+
+  /** The messages to send: one to To (no Bcc), then one per Bcc recipient naming only them, each with its own Message-ID. */
+  private static envelopes(d: Draft): Draft[] {
+    const out: Draft[] = [];
+    if (d.to.length > 0) out.push({ ...d, bcc: [] });
+    for (const b of d.bcc ?? []) out.push({ ...d, to: [], bcc: [b], messageId: messageId(d.from) });
+    return out;
   }
 
   private refuse(reasons: string[], offerRequest: string[] = []): void {
@@ -246,14 +272,15 @@ export class ComposePane {
     replace(this.result, el('div', { class: 'error', role: 'alert', 'data-code': 'send-refused' }, el('p', { class: 'error-message' }, 'The message was not sent:'), list, buttons.length ? el('div', { class: 'actions' }, ...buttons) : null, el('p', { class: 'error-hint' }, 'Your draft is kept.')));
   }
 
-  private async build(draft: Draft, sign: boolean, encrypt: boolean, recipients: string[] = this.encryptTo, sender: string = draft.from): Promise<Uint8Array> {
+  private async build(draft: Draft, sign: boolean, encrypt: boolean, recipients?: string[], sender: string = draft.from): Promise<Uint8Array> {
     const plain = await this.core.call('composeMessage', { draft });
     const at = Math.floor(Date.now() / 1000);
     const signer = await this.session.signer(sender);
     if ((sign || encrypt) && !signer) throw new Error('unreachable: checked before');
     if (encrypt && signer) {
       // Sign then encrypt, always also to the sender's own certificate (the core adds it).
-      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: [...recipients], sign, at });
+      const to = recipients ?? [...draft.to, ...(draft.bcc ?? [])].map((a) => this.encryptTo.get(a)).filter((x): x is string => x !== undefined);
+      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: to, sign, at });
     }
     if (sign && signer) return this.core.call('sign', { handle: signer.handle, mime: plain, opaque: false, at });
     return plain;
@@ -261,12 +288,19 @@ export class ComposePane {
 
   async sendSecurely(): Promise<void> {
     if (this.bound) return this.sendBound();
-    const draft = this.draft();
+    let draft: Draft;
+    try {
+      draft = await this.draft();
+    } catch (e) {
+      replace(this.result, errorView(e), el('p', { class: 'muted' }, 'Your draft is kept.'));
+      return;
+    }
+    const bcc = draft.bcc ?? [];
     const sign = this.sign.checked;
     const encrypt = this.encrypt.checked && this.features.encrypt;
     const reasons: string[] = [];
     const statuses = await this.refreshRecipients();
-    if (draft.to.length === 0) reasons.push('There is no recipient.');
+    if (draft.to.length + bcc.length === 0) reasons.push('There is no recipient.');
     if (!this.host.capabilities.sendMessage) reasons.push('This mail program cannot send messages built by Cachet.');
     if ((sign || encrypt) && !(await this.session.signer(draft.from))) reasons.push(`Your certificate for ${draft.from || 'this address'} is locked or missing: unlock it or import it under Certificates.`);
     const notReady = [...statuses].filter(([, s]) => s !== 'ready');
@@ -278,10 +312,16 @@ export class ComposePane {
     this.send.disabled = true;
     replace(this.result, el('p', { class: 'progress', role: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Sending…'));
     try {
-      const mime = await this.build(draft, sign, encrypt);
-      await this.host.sendMime?.(mime);
-      replace(this.result, el('p', { class: 'note good', role: 'status', 'data-field': 'sent' }, `Sent${sign ? ', signed' : ''}${encrypt ? ' and encrypted' : ''}, to ${draft.to.join(', ')}.`));
+      // Build every envelope first: nothing goes out unless all of them could be built.
+      const messages: Uint8Array[] = [];
+      for (const envelope of ComposePane.envelopes(draft)) messages.push(await this.build(envelope, sign, encrypt));
+      for (const mime of messages) await this.host.sendMime?.(mime);
+      const names = [...draft.to, ...bcc.map((b) => `${b} (Bcc, own copy)`)];
+      const files = draft.attachments?.length ? ` with ${draft.attachments.length} attachment${draft.attachments.length === 1 ? '' : 's'}` : '';
+      replace(this.result, el('p', { class: 'note good', role: 'status', 'data-field': 'sent' }, `Sent${sign ? ', signed' : ''}${encrypt ? ' and encrypted' : ''}${files}, to ${names.join(', ')}.`));
       this.to.value = '';
+      this.bcc.value = '';
+      this.files.value = '';
       this.subject.value = '';
       this.text.value = '';
       this.inReplyTo = '';
@@ -315,7 +355,7 @@ export class ComposePane {
     this.send.disabled = true;
     replace(this.result, el('p', { class: 'progress', role: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Sending…'));
     try {
-      const certOf = this.certOf;
+      const certOf = this.encryptTo;
       const out: SendOutcome | undefined = await this.host.sendComposed?.(async (env) => {
         const certs = envelopeAddresses(env).map((a) => certOf.get(a));
         if (encrypt && certs.some((c) => c === undefined)) throw new Error('A recipient changed while sending; read the message again.');

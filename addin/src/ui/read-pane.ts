@@ -106,7 +106,17 @@ function coveredPaths(r: OpenReport): { covers: string | null; good: boolean } {
   return { covers: signed.covers, good };
 }
 
-function partsView(view: MessageView, isSigned: (path: string) => boolean, note: string): HTMLElement {
+/** Save bytes as a file through the browser's download (a blob URL, never a server). */
+function download(bytes: Uint8Array, filename: string, contentType: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: contentType || 'application/octet-stream' }));
+  const a = el('a', { href: url, download: filename || 'attachment' });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function partsView(view: MessageView, isSigned: (path: string) => boolean, note: string, save: (path: string, filename: string, contentType: string) => void): HTMLElement {
   return el(
     'div',
     { class: 'parts' },
@@ -116,7 +126,7 @@ function partsView(view: MessageView, isSigned: (path: string) => boolean, note:
       const body =
         p.text !== undefined
           ? contentFrame(p.text, p.content_type === 'text/html', `Message content${p.path ? ` (part ${p.path})` : ''}`)
-          : el('p', { class: 'attachment' }, `Attachment: ${p.filename ?? 'unnamed'} (${p.content_type}, ${p.size} bytes)`);
+          : el('p', { class: 'attachment' }, `Attachment: ${p.filename ?? 'unnamed'} (${p.content_type}, ${p.size} bytes) `, saveButton(p, save));
       return el(
         'section',
         { class: `part ${signed ? 'signed' : 'unsigned'}`, 'data-part': p.path },
@@ -126,6 +136,12 @@ function partsView(view: MessageView, isSigned: (path: string) => boolean, note:
       );
     }),
   );
+}
+
+function saveButton(p: MessageView['parts'][number], save: (path: string, filename: string, contentType: string) => void): HTMLElement {
+  const b = el('button', { type: 'button', class: 'secondary', 'data-save': p.path }, `Save ${p.filename ?? 'attachment'}`);
+  b.addEventListener('click', () => save(p.path, p.filename ?? 'attachment', p.content_type));
+  return b;
 }
 
 export class ReadPane {
@@ -152,6 +168,8 @@ export class ReadPane {
       const cov = coveredPaths(r);
       const encrypted = r.layers.some((l) => l.kind === 'encrypted');
       let view: MessageView;
+      /** The bytes `view` was made from (attachments are decoded from them on demand). */
+      let source: Uint8Array = mime;
       let isSigned: (path: string) => boolean;
       if (r.status === 'partially-signed' && !encrypted && cov.covers !== null) {
         // Only a part is signed: show the whole message, mark the covered subtree only.
@@ -160,7 +178,8 @@ export class ReadPane {
         isSigned = (p) => cov.good && (p === c || p.startsWith(`${c}.`));
       } else if (opened.content) {
         // The innermost content (decrypted, and what the signature covers when signed).
-        view = await this.core.call('viewMessage', { bytes: opened.content });
+        source = opened.content;
+        view = await this.core.call('viewMessage', { bytes: opened.content.slice() });
         isSigned = () => cov.good;
       } else {
         // Nothing decrypted (no key, damaged): show nothing of an encrypted message.
@@ -189,11 +208,19 @@ export class ReadPane {
           inReplyTo: h.message_id ?? '',
         });
       });
-      replace(this.body, banner(r), diagnosis(r), noKey(r), certArea, head, this.onReply ? el('div', { class: 'actions' }, reply) : null, partsView(view, isSigned, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature'));
+      replace(this.body, banner(r), diagnosis(r), noKey(r), certArea, head, this.onReply ? el('div', { class: 'actions' }, reply) : null, partsView(view, isSigned, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename, type) => void this.save(source, path, filename, type, certArea)));
       await this.senderCertificate(r, certArea);
     } catch (e) {
       done();
       replace(this.body, errorView(e));
+    }
+  }
+
+  private async save(source: Uint8Array, path: string, filename: string, contentType: string, area: HTMLElement): Promise<void> {
+    try {
+      download(await this.core.call('partBytes', { bytes: source.slice(), path }), filename, contentType);
+    } catch (e) {
+      area.append(errorView(e));
     }
   }
 

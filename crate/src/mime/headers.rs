@@ -52,6 +52,22 @@ pub fn encode_headers(headers: &[(String, String)]) -> Vec<u8> {
     out
 }
 
+/// The text of a received header field as [`encode_headers`] expects it, for copying
+/// fields of a parsed message into a new one (signing, encrypting): unstructured and
+/// other non-address fields are RFC 2047 decoded, so they are encoded once, not twice;
+/// address fields stay as received (their encoded display names are decoded by the
+/// address parser, and decoding first could turn a quoted comma into a separator).
+///
+/// # Security
+/// `raw` is untrusted; decoding never fails (undecodable words stay as they are) and
+/// the result is at most a few times the input.
+pub fn received_value(name: &str, raw: &[u8]) -> String {
+    if ADDRESS_FIELDS.contains(&name.to_ascii_lowercase().as_str()) || !raw.windows(2).any(|w| w == b"=?") {
+        return String::from_utf8_lossy(raw).trim().to_string();
+    }
+    super::entity::decode_unstructured(raw)
+}
+
 /// Builds one folded field.
 pub(crate) struct Folder {
     out: String,

@@ -21,6 +21,6 @@ mod tests;
 pub use build::{base64_lines, quoted_printable, build_body, build_multipart_signed, build_pkcs7_mime, Attachment};
 pub use canon::{canonicalize_crlf, is_canonical};
 pub use entity::{ContentType, Entity, HeaderField, SmimeKind};
-pub use headers::encode_headers;
+pub use headers::{encode_headers, received_value};
 pub use limits::Limits;
 pub use parse::parse;

@@ -638,3 +638,17 @@ fn corpus_signed_part_matches_openssl() {
     let _ = std::fs::remove_dir_all(&tmp);
     assert!(checked >= 8, "only {checked} corpus files checked");
 }
+
+#[test]
+fn received_fields_are_encoded_once_when_copied() {
+    let m = "From: =?UTF-8?Q?Doe,_J=C3=BCrgen?= <j@example.org>\r\nSubject: =?UTF-8?B?Qm9i4oCZcyBjZXJ0aWZpY2F0ZQ==?= and\r\n =?ISO-8859-1?Q?caf=E9?=\r\n\r\nbody";
+    let top = p(m.as_bytes());
+    let copied: Vec<(String, String)> = top.headers().map(|(n, v)| (n.to_string(), received_value(n, v))).collect();
+    let again = encode_headers(&copied);
+    let mut whole = again.clone();
+    whole.extend_from_slice(b"\r\nbody");
+    let back = p(&whole);
+    assert_eq!(back.header("subject").as_deref(), Some("Bob’s certificate and café"));
+    assert_eq!(back.header("subject"), top.header("subject"));
+    assert_eq!(back.from_address().as_deref(), Some("j@example.org"), "one address, the comma stays in the name");
+}

@@ -1,0 +1,169 @@
+// The world of an end-to-end test: the dev server over a fresh dev mailbox in a temp dir, the
+// demo CA and identities (openssl, at test time), and people, each in their own chromium
+// profile (own IndexedDB) on the standalone page, with the UI steps they take. No request
+// may leave the machine; screenshots go to test-results/<prefix>-NN-<person>-<what>.png.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { devMailRoutes } from '../../scripts/devmail.mjs';
+import { ensureDemo } from '../../scripts/demo.mjs';
+import { createDevServer, listen } from '../../scripts/serve.mjs';
+import { ROOT } from '../shared.mjs';
+
+const CHROMIUM = process.env.CACHET_CHROMIUM ?? '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const RESULTS = path.join(ROOT, 'test-results');
+export const TIMEOUT = 20_000;
+export const PASSPHRASE = 'correct horse battery';
+
+function isLoopback(url) {
+  const u = new URL(url);
+  if (['data:', 'blob:', 'about:'].includes(u.protocol)) return true;
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+}
+
+/** Undo quoted-printable soft line breaks (enough to search the text). */
+export function qp(text) {
+  return text.replace(/=\r?\n/g, '');
+}
+
+export async function createWorld(prefix) {
+  assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'index.html')), 'dist/ is built (npm test builds it first)');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cachet-${prefix}-e2e-`));
+  const mailRoot = path.join(tmp, 'mailbox');
+  const demo = ensureDemo(mailRoot);
+  const server = createDevServer({ routes: devMailRoutes({ root: mailRoot }) });
+  const baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const people = {};
+  const blocked = [];
+  let shot = 0;
+
+  const w = {
+    tmp, mailRoot, demo, baseUrl, people, blocked,
+    id: (address) => demo.identities.find((i) => i.address === address),
+
+    async person(name, address) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cachet-${name}-`));
+      const context = await chromium.launchPersistentContext(dir, {
+        executablePath: CHROMIUM, ignoreAllDefaultArgs: true, args: FLAGS, viewport: { width: 1000, height: 1000 }, timeout: TIMEOUT, acceptDownloads: true,
+      });
+      await context.route('**/*', (route) => {
+        const url = route.request().url();
+        if (isLoopback(url)) return route.continue();
+        blocked.push(url);
+        return route.abort('blockedbyclient');
+      });
+      const page = context.pages()[0] ?? (await context.newPage());
+      page.setDefaultTimeout(TIMEOUT);
+      const errors = [];
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${baseUrl}/`);
+      await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
+      await page.getByLabel('Mailbox (dev mailbox on this server)').fill(address);
+      await page.getByRole('button', { name: 'Open mailbox' }).click();
+      await page.locator('#who', { hasText: address }).waitFor();
+      people[name] = { name, address, dir, context, page, errors };
+      return people[name];
+    },
+
+    async screenshot(p, what) {
+      shot += 1;
+      await p.page.screenshot({ path: path.join(RESULTS, `${prefix}-${String(shot).padStart(2, '0')}-${p.name}-${what}.png`), fullPage: true });
+    },
+
+    async tab(p, label) {
+      await p.page.getByRole('tab', { name: label }).click();
+    },
+
+    async importP12(p, file, password) {
+      await w.tab(p, 'Certificates');
+      await p.page.getByLabel('Certificate file with private key').setInputFiles(file);
+      await p.page.getByLabel('File password').fill(password);
+      await p.page.getByLabel('Passphrase for this device (at least 8 characters)').fill(PASSPHRASE);
+      await p.page.getByRole('button', { name: 'Import', exact: true }).click();
+      await p.page.locator('[data-field="imported"]').waitFor();
+    },
+
+    async trustDemoCa(p) {
+      await w.tab(p, 'Certificates');
+      await p.page.getByLabel('Certificate file', { exact: true }).setInputFiles(demo.ca);
+      await p.page.getByRole('button', { name: 'Trust as root' }).click();
+      await p.page.locator('[data-anchor^="Cachet DEMO CA"]').waitFor();
+    },
+
+    /** Import a certificate file (.pem) and store it as a contact through the Certificates tab. */
+    async storeContact(p, pem) {
+      await w.tab(p, 'Certificates');
+      await p.page.getByLabel('Certificate file', { exact: true }).setInputFiles(pem);
+      await p.page.getByRole('button', { name: 'Store as contact' }).click();
+      await p.page.getByText(/^Stored for /).waitFor();
+    },
+
+    async send(p, { to, subject, text }) {
+      await w.tab(p, 'Compose');
+      if (to !== undefined) await p.page.getByLabel('To', { exact: true }).fill(to);
+      if (subject !== undefined) await p.page.getByLabel('Subject', { exact: true }).fill(subject);
+      if (text !== undefined) await p.page.getByLabel('Message text').fill(text);
+      await p.page.getByRole('button', { name: 'Send securely' }).click();
+    },
+
+    /** Click the newest message of a folder whose subject is `subject` (the read pane starts working). */
+    async click(p, folder, subject) {
+      await w.tab(p, 'Mail');
+      await p.page.getByLabel('Folder').selectOption(folder);
+      await p.page.getByRole('button', { name: 'Refresh' }).click();
+      await p.page.locator('button.message', { hasText: subject }).first().click();
+    },
+
+    /** Wait for the read pane's result; returns the banner's status. */
+    async opened(p) {
+      const banner = p.page.locator('#status-banner');
+      const failed = p.page.locator('#read-body > [role="alert"]');
+      await banner.or(failed).waitFor();
+      if (await failed.count()) assert.fail(`the read pane shows an error: ${await failed.textContent()}`);
+      const frames = p.page.locator('iframe.content-frame');
+      for (let i = 0; i < (await frames.count()); i++) await frames.nth(i).contentFrame().locator('body > *').first().waitFor();
+      return banner.getAttribute('data-status');
+    },
+
+    /** Open the newest message of a folder whose subject is `subject`; returns the banner's status. */
+    async open(p, folder, subject) {
+      await w.click(p, folder, subject);
+      return w.opened(p);
+    },
+
+    files(address, folder) {
+      const dir = path.join(mailRoot, address, folder);
+      return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().map((f) => path.join(dir, f)) : [];
+    },
+
+    newestWith(address, folder, needle) {
+      const f = w.files(address, folder).reverse().find((x) => fs.readFileSync(x, 'latin1').includes(needle));
+      assert.ok(f, `a message containing ${needle} in ${address}/${folder}`);
+      return f;
+    },
+
+    /** Put a message into a mailbox folder under a fresh id (as a server would store it). */
+    deliver(address, folder, mime) {
+      const id = `${String(Date.now()).padStart(15, '0')}-${crypto.randomBytes(6).toString('hex')}`;
+      fs.mkdirSync(path.join(mailRoot, address, folder), { recursive: true });
+      fs.writeFileSync(path.join(mailRoot, address, folder, `${id}.eml`), mime);
+    },
+
+    async close() {
+      for (const p of Object.values(people)) {
+        await p.context?.close();
+        fs.rmSync(p.dir, { recursive: true, force: true });
+      }
+      await new Promise((r) => server.close(r));
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+  return w;
+}
