@@ -57,73 +57,9 @@ pub struct DigestRule {
     pub produce: bool,
 }
 
-/// Content-encryption algorithms of RFC 8551 section 2.7 and older ones found in mail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ContentCipher {
-    Aes128Cbc,
-    Aes192Cbc,
-    Aes256Cbc,
-    Aes128Gcm,
-    Aes192Gcm,
-    Aes256Gcm,
-    DesEde3Cbc,
-    Rc2Cbc,
-    DesCbc,
-}
-
-impl ContentCipher {
-    pub const ALL: [ContentCipher; 9] = [
-        ContentCipher::Aes128Cbc,
-        ContentCipher::Aes192Cbc,
-        ContentCipher::Aes256Cbc,
-        ContentCipher::Aes128Gcm,
-        ContentCipher::Aes192Gcm,
-        ContentCipher::Aes256Gcm,
-        ContentCipher::DesEde3Cbc,
-        ContentCipher::Rc2Cbc,
-        ContentCipher::DesCbc,
-    ];
-
-    pub fn oid(self) -> ObjectIdentifier {
-        let s = match self {
-            ContentCipher::Aes128Cbc => "2.16.840.1.101.3.4.1.2",
-            ContentCipher::Aes192Cbc => "2.16.840.1.101.3.4.1.22",
-            ContentCipher::Aes256Cbc => "2.16.840.1.101.3.4.1.42",
-            ContentCipher::Aes128Gcm => "2.16.840.1.101.3.4.1.6",
-            ContentCipher::Aes192Gcm => "2.16.840.1.101.3.4.1.26",
-            ContentCipher::Aes256Gcm => "2.16.840.1.101.3.4.1.46",
-            ContentCipher::DesEde3Cbc => "1.2.840.113549.3.7",
-            ContentCipher::Rc2Cbc => "1.2.840.113549.3.2",
-            ContentCipher::DesCbc => "1.3.14.3.2.7",
-        };
-        // The strings above are valid OIDs; a failure would only give the null OID.
-        ObjectIdentifier::new(s).unwrap_or(ObjectIdentifier::new_unwrap("0.0"))
-    }
-
-    pub fn from_oid(oid: &ObjectIdentifier) -> Option<ContentCipher> {
-        ContentCipher::ALL.into_iter().find(|c| c.oid() == *oid)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ContentCipher::Aes128Cbc => "AES-128-CBC",
-            ContentCipher::Aes192Cbc => "AES-192-CBC",
-            ContentCipher::Aes256Cbc => "AES-256-CBC",
-            ContentCipher::Aes128Gcm => "AES-128-GCM",
-            ContentCipher::Aes192Gcm => "AES-192-GCM",
-            ContentCipher::Aes256Gcm => "AES-256-GCM",
-            ContentCipher::DesEde3Cbc => "3DES-CBC",
-            ContentCipher::Rc2Cbc => "RC2-CBC",
-            ContentCipher::DesCbc => "DES-CBC",
-        }
-    }
-
-    /// Authenticated (AuthEnvelopedData) or not.
-    pub fn is_aead(self) -> bool {
-        matches!(self, ContentCipher::Aes128Gcm | ContentCipher::Aes192Gcm | ContentCipher::Aes256Gcm)
-    }
-}
+/// Content-encryption algorithms (RFC 8551 section 2.7 and older ones found in mail): the
+/// same type the symmetric backend uses, so the policy and the ciphers never disagree.
+pub use crate::crypto::cipher::ContentCipher;
 
 /// One content cipher's treatment when decrypting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,7 +198,11 @@ impl Policy {
         };
         match self.ciphers.iter().find(|r| r.cipher == cipher) {
             None => Verdict::Refuse(cipher.name().to_string()),
-            Some(r) if r.legacy && self.legacy_allowed => Verdict::Flag(cipher.name().to_string()),
+            // A legacy cipher the user chose to open: flagged under the name its rule gives.
+            Some(r) if r.legacy && self.legacy_allowed => Verdict::Flag(match &r.verdict {
+                Verdict::Flag(n) | Verdict::Refuse(n) => n.clone(),
+                Verdict::Accept => cipher.name().to_string(),
+            }),
             Some(r) => r.verdict.clone(),
         }
     }

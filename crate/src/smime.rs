@@ -284,7 +284,7 @@ fn open_pkcs7_mime(
         return Some(content);
     }
     if oid == OID_ENVELOPED_DATA || oid == OID_AUTH_ENVELOPED_DATA {
-        return crate::smime_enc::open_enveloped(&der, identities, covers, report);
+        return crate::smime_enc::open_enveloped(&der, identities, ctx.policy, covers, report);
     }
     let e = Error::new(Code::Malformed, format!("This S/MIME part holds an unsupported CMS content type ({oid})."), "Ask the sender to use a standard S/MIME mail program.");
     report.layers.push(Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });

@@ -48,7 +48,7 @@ pub fn layer_kind(smime_type: Option<&str>) -> LayerKind {
 /// # Security
 /// `der` is untrusted; see [`decrypt::decrypt`] for its limits. Nothing of a layer that
 /// failed is returned, and the report never says why beyond the SPEC section 2 status.
-pub fn open_enveloped(der: &[u8], identities: &[&Identity], covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
+pub fn open_enveloped(der: &[u8], identities: &[&Identity], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
     let format = match crate::cms::signed::content_info(der) {
         Ok((oid, _)) if oid == OID_AUTH_ENVELOPED_DATA => "authEnveloped-data",
         _ => "enveloped-data",
@@ -61,7 +61,7 @@ pub fn open_enveloped(der: &[u8], identities: &[&Identity], covers: &str, report
         }
     }
     let mut layer = Layer { kind: LayerKind::Encrypted, status: Status::Malformed, format: format.into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: Vec::new() };
-    let d = match decrypt::decrypt(der, identities, &RustCrypto) {
+    let d = match decrypt::decrypt(der, identities, policy, &RustCrypto) {
         Ok(d) => d,
         Err(e) => {
             layer.details.push(e.message.clone());
@@ -183,7 +183,7 @@ pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Optio
     if let Some(id) = sender.filter(|id| encryptable(&id.certificate)) {
         list.push((&id.certificate, transport(&id.certificate)));
     }
-    let cipher = options.cipher.unwrap_or(if options.all_recipients_advertise_gcm { ContentCipher::Aes256Gcm } else { ContentCipher::Aes256Cbc });
+    let cipher = options.cipher.unwrap_or_else(|| crate::policy::Policy::standard().choose_content_cipher(options.all_recipients_advertise_gcm));
     let der = crate::cms::envelope::encrypt(&inner, &list, cipher, &RustCrypto)?;
     let smime_type = if cipher.is_aead() { "authEnveloped-data" } else { "enveloped-data" };
     Ok(mime::build_pkcs7_mime(&outer, smime_type, &der))

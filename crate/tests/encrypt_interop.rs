@@ -56,20 +56,8 @@ fn nss_db(dir: &TempDir, p12: &Path) -> PathBuf {
     db
 }
 
-fn gpgsm_home(dir: &TempDir, leaf: &Leaf, ca: &Path) -> PathBuf {
-    let home = dir.path("gnupg");
-    std::fs::create_dir_all(&home).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
-    std::fs::write(home.join("gpgsm.conf"), "disable-crl-checks\ndisable-dirmngr\n").unwrap();
-    std::fs::write(home.join("gpg-agent.conf"), "allow-loopback-pinentry\n").unwrap();
-    run(tool("gpgsm").arg("--homedir").arg(&home).arg("--batch").arg("--import").arg(ca));
-    let fp = run(tool("openssl").args(["x509", "-noout", "-fingerprint", "-sha1"]).arg("-in").arg(ca));
-    let fp = String::from_utf8_lossy(&fp.stdout).trim().split('=').nth(1).unwrap().to_string();
-    std::fs::write(home.join("trustlist.txt"), format!("{fp} S relax\n")).unwrap();
+fn gpgsm_home_with_key(dir: &TempDir, leaf: &Leaf, ca: &Path) -> PathBuf {
+    let home = gpgsm_home(dir, ca);
     // gpgsm 2.2 imports only legacy-format PKCS#12.
     let legacy = dir.path("legacy.p12");
     run(tool("openssl").args(["pkcs12", "-export", "-legacy", "-passout", "pass:pw"]).arg("-inkey").arg(&leaf.key).arg("-in").arg(&leaf.cert).arg("-out").arg(&legacy));
@@ -78,9 +66,6 @@ fn gpgsm_home(dir: &TempDir, leaf: &Leaf, ca: &Path) -> PathBuf {
     home
 }
 
-fn gpgsm_cleanup(home: &Path) {
-    let _ = std::process::Command::new("gpgconf").arg("--homedir").arg(home).args(["--kill", "gpg-agent"]).output();
-}
 
 const PY_DECRYPT: &str = r#"
 import sys
@@ -100,7 +85,7 @@ fn cachet_encryption_decrypts_in_every_peer() {
     let msg = message(&alice.email, &bob.email);
     let dir = TempDir::new("enc-out-peers");
     let db = nss_db(&dir, &bob.p12);
-    let home = gpgsm_home(&dir, &bob, &pki.ca());
+    let home = gpgsm_home_with_key(&dir, &bob, &pki.ca());
     // (cipher, OAEP, NSS and Python read it, gpgsm 2.2 reads it)
     let matrix: [(&str, bool, bool, bool); 5] = [
         ("aes256-cbc", false, true, true),
@@ -197,7 +182,7 @@ fn every_peers_encryption_opens_in_cachet() {
     run(tool("cmsutil").args(["-E", "-r", "bob@example.net"]).arg("-i").arg(&content).arg("-d").arg(&db).arg("-o").arg(&nss));
     open_der(&std::fs::read(&nss).unwrap(), "nss", "unsigned");
     // gpgsm --encrypt.
-    let home = gpgsm_home(&dir, &bob, &pki.ca());
+    let home = gpgsm_home_with_key(&dir, &bob, &pki.ca());
     let gs = dir.path("gpgsm.der");
     let g = run_with_input(tool("gpgsm").arg("--homedir").arg(&home).args(["--batch", "-r", "bob@example.net", "--encrypt", "-o"]).arg(&gs).arg(&content), b"");
     assert!(g.status.success(), "gpgsm encrypt: {}", String::from_utf8_lossy(&g.stderr));

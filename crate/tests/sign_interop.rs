@@ -29,26 +29,7 @@ fn nss_db(dir: &TempDir, ca: &Path) -> std::path::PathBuf {
     db
 }
 
-fn gpgsm_home(dir: &TempDir, ca: &Path) -> std::path::PathBuf {
-    let home = dir.path("gnupg");
-    std::fs::create_dir_all(&home).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
-    std::fs::write(home.join("gpgsm.conf"), "disable-crl-checks\ndisable-dirmngr\n").unwrap();
-    std::fs::write(home.join("gpg-agent.conf"), "allow-loopback-pinentry\n").unwrap();
-    run(tool("gpgsm").arg("--homedir").arg(&home).arg("--batch").arg("--import").arg(ca));
-    let fp = run(tool("openssl").args(["x509", "-noout", "-fingerprint", "-sha1"]).arg("-in").arg(ca));
-    let fp = String::from_utf8_lossy(&fp.stdout).trim().split('=').nth(1).unwrap().to_string();
-    std::fs::write(home.join("trustlist.txt"), format!("{fp} S relax\n")).unwrap();
-    home
-}
 
-fn gpgsm_cleanup(home: &Path) {
-    let _ = std::process::Command::new("gpgconf").arg("--homedir").arg(home).args(["--kill", "gpg-agent"]).output();
-}
 
 #[test]
 fn cachet_rsa_signatures_verify_in_every_peer() {

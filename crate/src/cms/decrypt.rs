@@ -20,6 +20,7 @@
 use super::recipients::{recipient_ids, unwrap_keys};
 use super::signed::{content_info, OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA};
 use crate::crypto::cipher::{ContentCipher, Symmetric};
+use crate::policy::{Policy, Verdict};
 use crate::error::{Code, Error, Result};
 use crate::pkcs12::Identity;
 use crate::report::SignerId;
@@ -101,7 +102,7 @@ fn cipher_params(c: ContentCipher, params: Option<&der::Any>) -> Result<(Vec<u8>
 /// at most [`super::recipients::MAX_RECIPIENTS`] RecipientInfos are tried with each identity;
 /// the size is bounded by the caller's message limit. Never panics; failures after a
 /// RecipientInfo matched are all [`Outcome::IntegrityFailure`], with no partial plaintext.
-pub fn decrypt(der: &[u8], identities: &[&Identity], backend: &dyn Symmetric) -> Result<Decryption> {
+pub fn decrypt(der: &[u8], identities: &[&Identity], policy: &Policy, backend: &dyn Symmetric) -> Result<Decryption> {
     let (oid, inner) = content_info(der)?;
     let (infos, eci, aad, tag): (Vec<RecipientInfo>, EncryptedContentInfo, Vec<u8>, Option<Vec<u8>>) = if oid == OID_ENVELOPED_DATA {
         let ed: EnvelopedData = decode(inner.raw)?;
@@ -123,14 +124,14 @@ pub fn decrypt(der: &[u8], identities: &[&Identity], backend: &dyn Symmetric) ->
         cipher: cipher.map(|c| c.name().to_string()).unwrap_or_else(|| eci.content_enc_alg.oid.to_string()),
         integrity_protected: tag.is_some() && cipher.map(|c| c.is_aead()).unwrap_or(false),
         recipients,
-        weak: cipher.map(|c| c.is_weak()).unwrap_or(false),
+        weak: cipher.map(|c| !matches!(policy.check_content_cipher(&c.oid()), Verdict::Accept)).unwrap_or(false),
         opened_by_trial: false,
     };
     let Some(c) = cipher else {
         let e = Error::new(Code::UnsupportedAlgorithm, format!("This message is encrypted with an algorithm Cachet does not know ({}).", info.cipher), "Ask the sender to encrypt with AES.");
         return Ok(Decryption { info, outcome: Outcome::Refused(e) });
     };
-    if c.is_refused() {
+    if policy.check_content_cipher(&c.oid()).is_refused() {
         let e = Error::new(
             Code::UnsupportedAlgorithm,
             format!("This message is encrypted with {}, an obsolete cipher anyone can break; Cachet does not open it.", if c == ContentCipher::Rc2Cbc { "RC2" } else { "single DES" }),

@@ -42,23 +42,23 @@ fn round_trip_and_damage_never_panics() {
         (ContentCipher::Aes256Gcm, KeyTransport::Pkcs1v15),
     ] {
         let der = encrypt(content, &[(&bob.certificate, transport)], cipher, &RustCrypto).unwrap();
-        let d = decrypt(&der, &[&eve, &bob], &RustCrypto).unwrap();
+        let d = decrypt(&der, &[&eve, &bob], &crate::policy::Policy::standard(), &RustCrypto).unwrap();
         assert_eq!(plaintext(&d).as_deref(), Some(&content[..]), "{cipher:?}");
         assert_eq!(d.info.integrity_protected, cipher.is_aead());
-        assert!(matches!(decrypt(&der, &[&eve], &RustCrypto).unwrap().outcome, Outcome::NoKey));
+        assert!(matches!(decrypt(&der, &[&eve], &crate::policy::Policy::standard(), &RustCrypto).unwrap().outcome, Outcome::NoKey));
         // Eve holding Bob's certificate but her own key: the envelope never opens.
         let mut fake = crate::pkcs12::import(&dir.read("eve.p12"), "pw").unwrap();
         fake.certificate = bob.certificate.clone();
-        assert!(matches!(decrypt(&der, &[&fake], &RustCrypto).unwrap().outcome, Outcome::IntegrityFailure), "{cipher:?}");
+        assert!(matches!(decrypt(&der, &[&fake], &crate::policy::Policy::standard(), &RustCrypto).unwrap().outcome, Outcome::IntegrityFailure), "{cipher:?}");
         // Every truncation and many single-byte changes: an error or a failure outcome, never a panic,
         // and never wrong plaintext from GCM.
         for n in 0..der.len() {
-            let _ = decrypt(&der[..n], &[&bob], &RustCrypto);
+            let _ = decrypt(&der[..n], &[&bob], &crate::policy::Policy::standard(), &RustCrypto);
         }
         for i in (0..der.len()).step_by(3) {
             let mut bad = der.clone();
             bad[i] ^= 0x5a;
-            if let Ok(d) = decrypt(&bad, &[&bob], &RustCrypto) {
+            if let Ok(d) = decrypt(&bad, &[&bob], &crate::policy::Policy::standard(), &RustCrypto) {
                 if let Some(p) = plaintext(&d) {
                     assert!(!cipher.is_aead() || p == content, "GCM never yields altered plaintext");
                 }
@@ -78,13 +78,13 @@ fn ecdh_key_agreement_opens_only_for_the_recipient_key() {
         for (wrap, kdf) in [("-aes128-wrap", "sha256"), ("-aes256-wrap", "sha384")] {
             dir.openssl(&["cms", "-encrypt", "-binary", "-aes256", "-outform", "DER", "-in", "msg.txt", "-out", "kari.der", "-recip", "fran.pem", "-keyopt", &format!("ecdh_kdf_md:{kdf}"), "-wrap", wrap.trim_start_matches('-')]);
             let der = dir.read("kari.der");
-            let d = decrypt(&der, &[&fran], &RustCrypto).unwrap();
+            let d = decrypt(&der, &[&fran], &crate::policy::Policy::standard(), &RustCrypto).unwrap();
             assert_eq!(plaintext(&d).as_deref(), Some(&b"Content-Type: text/plain\r\n\r\nfor Fran only\r\n"[..]), "{curve} {wrap}");
             // Mallory's key presented with Fran's certificate does not open it.
             let mut fake = crate::pkcs12::import(&dir.read("mallory.p12"), "pw").unwrap();
             fake.certificate = fran.certificate.clone();
-            assert!(matches!(decrypt(&der, &[&fake], &RustCrypto).unwrap().outcome, Outcome::IntegrityFailure), "{curve} {wrap}");
-            assert!(matches!(decrypt(&der, &[&mallory], &RustCrypto).unwrap().outcome, Outcome::NoKey));
+            assert!(matches!(decrypt(&der, &[&fake], &crate::policy::Policy::standard(), &RustCrypto).unwrap().outcome, Outcome::IntegrityFailure), "{curve} {wrap}");
+            assert!(matches!(decrypt(&der, &[&mallory], &crate::policy::Policy::standard(), &RustCrypto).unwrap().outcome, Outcome::NoKey));
         }
     }
 }

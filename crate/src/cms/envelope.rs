@@ -32,7 +32,7 @@ pub fn encrypt(content: &[u8], recipients: &[(&Certificate, KeyTransport)], ciph
     if recipients.is_empty() {
         return Err(Error::new(Code::NoRecipientCertificate, "There is no recipient to encrypt for.", "Add a recipient certificate."));
     }
-    if cipher.is_weak() || cipher == ContentCipher::Aes192Gcm {
+    if matches!(cipher, ContentCipher::DesEde3Cbc | ContentCipher::DesCbc | ContentCipher::Rc2Cbc | ContentCipher::Aes192Gcm) {
         return Err(Error::new(Code::UnsupportedAlgorithm, format!("Cachet does not encrypt with {}.", cipher.name()), "Choose aes256-cbc, aes128-gcm or aes256-gcm."));
     }
     let cek = random(cipher.key_len())?;

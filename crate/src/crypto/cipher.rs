@@ -24,8 +24,10 @@ pub const OID_DES_EDE3_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2
 pub const OID_DES_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.7");
 pub const OID_RC2_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.3.2");
 
-/// A content-encryption algorithm Cachet knows by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A content-encryption algorithm Cachet knows by name. Whether one is accepted, flagged
+/// or refused is the policy's decision (`crate::policy`), not this type's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ContentCipher {
     Aes128Cbc,
     Aes192Cbc,
@@ -115,15 +117,7 @@ impl ContentCipher {
         matches!(self, ContentCipher::Aes128Gcm | ContentCipher::Aes192Gcm | ContentCipher::Aes256Gcm)
     }
 
-    /// Decrypted, but the layer is flagged `weak-cipher` (SPEC section 4).
-    pub fn is_weak(self) -> bool {
-        matches!(self, ContentCipher::DesEde3Cbc | ContentCipher::DesCbc | ContentCipher::Rc2Cbc)
-    }
 
-    /// Refused outright (SPEC section 4: RC2 and DES).
-    pub fn is_refused(self) -> bool {
-        matches!(self, ContentCipher::DesCbc | ContentCipher::Rc2Cbc)
-    }
 }
 
 /// Decryption failed. Deliberately carries no reason: padding, tag and key failures look alike.

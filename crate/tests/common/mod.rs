@@ -254,3 +254,26 @@ pub fn wrap_detached(from: &str, content: &[u8], der: &[u8], micalg: &str) -> Ve
 pub fn wrap_opaque(from: &str, der: &[u8], smime_type: &str) -> Vec<u8> {
     format!("From: <{from}>\r\nTo: <bob@example.net>\r\nSubject: corpus\r\nMIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type={smime_type}; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n", base64_lines(der)).into_bytes()
 }
+
+/// A GnuPG home for gpgsm that trusts `ca` (no CRL checks, no dirmngr, loopback pinentry).
+pub fn gpgsm_home(dir: &TempDir, ca: &Path) -> PathBuf {
+    let home = dir.path("gnupg");
+    std::fs::create_dir_all(&home).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    std::fs::write(home.join("gpgsm.conf"), "disable-crl-checks\ndisable-dirmngr\n").unwrap();
+    std::fs::write(home.join("gpg-agent.conf"), "allow-loopback-pinentry\n").unwrap();
+    run(tool("gpgsm").arg("--homedir").arg(&home).arg("--batch").arg("--import").arg(ca));
+    let fp = run(tool("openssl").args(["x509", "-noout", "-fingerprint", "-sha1"]).arg("-in").arg(ca));
+    let fp = String::from_utf8_lossy(&fp.stdout).trim().split('=').nth(1).unwrap().to_string();
+    std::fs::write(home.join("trustlist.txt"), format!("{fp} S relax\n")).unwrap();
+    home
+}
+
+/// Stop the gpg-agent a gpgsm home started.
+pub fn gpgsm_cleanup(home: &Path) {
+    let _ = Command::new("gpgconf").arg("--homedir").arg(home).args(["--kill", "gpg-agent"]).output();
+}
