@@ -179,6 +179,8 @@ test('the idle timeout is a setting: after it the identity is locked and signing
   await a.page.getByText('Your certificates were locked after a while without activity.').waitFor();
   await w.screenshot(a, 'idle-locked');
   await w.send(a, { to: 'bob@example.net', subject: 'After the timeout', text: 'Signed?\n' });
+  // The result area may still show an earlier refusal: wait for this send's answer.
+  await a.page.locator('[data-code="send-refused"] [data-field="blockers"] li', { hasText: 'locked or missing' }).first().waitFor();
   const blockers = await a.page.locator('[data-code="send-refused"] [data-field="blockers"] li').allTextContents();
   assert.ok(blockers.some((x) => /locked or missing: unlock it/.test(x)), `signing asks to unlock: ${blockers}`);
   await w.screenshot(a, 'idle-sign-refused');
