@@ -303,14 +303,7 @@ export class ComposePane {
     if (draft.to.length + bcc.length === 0) reasons.push('There is no recipient.');
     if (!this.host.capabilities.sendMessage) reasons.push('This mail program cannot send messages built by Cachet.');
     if ((sign || encrypt) && !(await this.session.signer(draft.from))) reasons.push(`Your certificate for ${draft.from || 'this address'} is locked or missing: unlock it or import it under Certificates.`);
-    const notReady = [...statuses].filter(([, s]) => s !== 'ready');
-    if (encrypt) for (const [a, s] of notReady) reasons.push(`${a}: ${STATUS_WORDS[s]}.`);
-    if (reasons.length) {
-      this.refuse(reasons, encrypt ? notReady.filter(([, s]) => s === 'missing').map(([a]) => a) : []);
-      return;
-    }
-    this.send.disabled = true;
-    replace(this.result, el('p', { class: 'progress', role: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Sending…'));
+    if (this.refusedOrSending(reasons, statuses, encrypt)) return;
     try {
       // Build every envelope first: nothing goes out unless all of them could be built.
       const messages: Uint8Array[] = [];
@@ -333,6 +326,23 @@ export class ComposePane {
     }
   }
 
+  /**
+   * With Encrypt, every recipient that is not `ready` blocks too. Refuses (offering the
+   * request mail to `missing` recipients) and returns true when anything blocks; otherwise
+   * shows the progress and returns false.
+   */
+  private refusedOrSending(reasons: string[], statuses: Map<string, RecipientStatus>, encrypt: boolean): boolean {
+    const notReady = [...statuses].filter(([, s]) => s !== 'ready');
+    if (encrypt) for (const [a, s] of notReady) reasons.push(`${a}: ${STATUS_WORDS[s]}.`);
+    if (reasons.length) {
+      this.refuse(reasons, encrypt ? notReady.filter(([, s]) => s === 'missing').map(([a]) => a) : []);
+      return true;
+    }
+    this.send.disabled = true;
+    replace(this.result, el('p', { class: 'progress', role: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Sending…'));
+    return false;
+  }
+
   /** Send the host's message: checked like the pane's own, built per envelope, sent by the host. */
   private async sendBound(): Promise<void> {
     const fields = await this.bindToHost();
@@ -346,14 +356,7 @@ export class ComposePane {
     if (!sign && !encrypt) reasons.push('Choose Sign or Encrypt (a message with neither is sent with the mail program’s own Send button).');
     if (!this.host.capabilities.sendMessage || !this.host.sendComposed) reasons.push('This mail program cannot send messages built by Cachet.');
     if (!(await this.session.signer(from))) reasons.push(`Your certificate for ${from || 'this address'} is locked or missing: unlock it or import it under Certificates.`);
-    const notReady = [...statuses].filter(([, s]) => s !== 'ready');
-    if (encrypt) for (const [a, s] of notReady) reasons.push(`${a}: ${STATUS_WORDS[s]}.`);
-    if (reasons.length) {
-      this.refuse(reasons, encrypt ? notReady.filter(([, s]) => s === 'missing').map(([a]) => a) : []);
-      return;
-    }
-    this.send.disabled = true;
-    replace(this.result, el('p', { class: 'progress', role: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Sending…'));
+    if (this.refusedOrSending(reasons, statuses, encrypt)) return;
     try {
       const certOf = this.encryptTo;
       const out: SendOutcome | undefined = await this.host.sendComposed?.(async (env) => {
