@@ -33,13 +33,13 @@ export async function buildLaunchEvent(outDir = DIST) {
 
 /** Build everything; `toolchain` comes from setup(). */
 export async function build(toolchain) {
-  const wasm = path.join(targetDir(), 'wasm32-unknown-unknown', 'release', 'cachet.wasm');
+  const wasm = path.join(targetDir(), 'wasm32-unknown-unknown', 'wasm', 'cachet.wasm');
   const rustInputs = ['crate', 'Cargo.toml', 'Cargo.lock'].map((p) => path.join(ROOT, p));
   if (upToDate([wasm], rustInputs)) {
     console.log('core wasm: up to date');
   } else {
     step(`Building the core for wasm32 (${toolchain.route} toolchain)`);
-    await must(toolchain.cargo, ['build', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'cachet', '--lib', ...toolchain.extraArgs], {
+    await must(toolchain.cargo, ['build', '--profile', 'wasm', '--target', 'wasm32-unknown-unknown', '-p', 'cachet', '--lib', ...toolchain.extraArgs], {
       env: toolchain.env,
     });
   }
