@@ -13,15 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
 
-const CHROMIUM = process.env.CACHET_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const RESULTS = path.join(ROOT, 'test-results');
 const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
 const TIMEOUT = 30_000;
@@ -34,7 +31,7 @@ const profiles = [];
 /** A chromium profile (its own IndexedDB: one Outlook client) with Office.js faked and no outside requests. */
 async function profile() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-chromium-'));
-  const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, ignoreAllDefaultArgs: true, args: FLAGS, viewport: { width: 420, height: 800 }, timeout: 60_000, acceptDownloads: true });
+  const ctx = await launchChromium(dir, { viewport: { width: 420, height: 800 }, timeout: 60_000, acceptDownloads: true });
   await ctx.route('**/*', (route) => {
     const url = route.request().url();
     if (url === OFFICE_JS) return route.fulfill({ status: 200, contentType: 'text/javascript', body: fakeOfficeJs });

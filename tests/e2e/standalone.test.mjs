@@ -5,14 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { ROOT, openssl, opensslFacts, sharedFile, sharedPath } from '../shared.mjs';
 
-const CHROMIUM = process.env.CACHET_CHROMIUM ?? '/usr/bin/chromium';
-/** Exactly these flags; Playwright itself adds only --user-data-dir and the pipe it talks over. */
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const RESULTS = path.join(ROOT, 'test-results');
 
 let server, baseUrl, context, page, userDataDir;
@@ -30,10 +26,7 @@ before(async () => {
   server = createDevServer();
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    ignoreAllDefaultArgs: true,
-    args: FLAGS,
+  context = await launchChromium(userDataDir, {
     viewport: { width: 900, height: 1000 },
     timeout: 60_000,
   });

@@ -7,15 +7,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo } from '../../scripts/demo.mjs';
+import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { ROOT } from '../shared.mjs';
 
-const CHROMIUM = process.env.CACHET_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 export const RESULTS = path.join(ROOT, 'test-results');
 export const TIMEOUT = 20_000;
 export const PASSPHRASE = 'correct horse battery';
@@ -49,9 +46,7 @@ export async function createWorld(prefix) {
 
     async person(name, address) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cachet-${name}-`));
-      const context = await chromium.launchPersistentContext(dir, {
-        executablePath: CHROMIUM, ignoreAllDefaultArgs: true, args: FLAGS, viewport: { width: 1000, height: 1000 }, timeout: TIMEOUT, acceptDownloads: true,
-      });
+      const context = await launchChromium(dir, { viewport: { width: 1000, height: 1000 }, timeout: TIMEOUT, acceptDownloads: true });
       await context.route('**/*', (route) => {
         const url = route.request().url();
         if (isLoopback(url)) return route.continue();
