@@ -1,0 +1,207 @@
+// Native cells: the `cachet` CLI against `openssl cms`, whole process (start, read the files,
+// work, write the output), same inputs from files, outputs to files. Interleaved rounds (Cachet
+// and openssl alternate who goes first), a discarded warm-up round, medians. Process start is
+// measured on its own (`cachet version`, `openssl version`), peak RSS of the 25 MB cases with
+// /usr/bin/time. Every Cachet output is cross-checked with openssl; every openssl-made input
+// Cachet opens must be reported valid / decrypted.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { MAKES_MESSAGE, OPS, crossCheck, inputOf, median, roundsFor } from './common.mjs';
+
+/**
+ * The processes of one cell: [{ cmd, args, stdin?, stdout? }], run one after the other.
+ * Cachet reads stdin and writes stdout (its CLI); openssl reads -in and writes -out.
+ */
+export function commands(impl, op, size, fixtures, outDir, cachetBin) {
+  const fx = fixtures.sizes[size];
+  const s = fixtures.signer;
+  const r0 = fixtures.recipients[0];
+  const input = inputOf(op, fx);
+  const out = path.join(outDir, `${impl}-${op}-${size}.${MAKES_MESSAGE.has(op) ? 'eml' : 'content'}`);
+  const mid = path.join(outDir, `${impl}-${op}-${size}.mid`);
+  const report = path.join(outDir, `${impl}-${op}-${size}.report.json`);
+  if (impl === 'cachet') {
+    const c = (args, extra = {}) => ({ cmd: cachetBin, args, stdin: input, ...extra });
+    const id = (p) => ['--identity', p.p12, '--password-file', p.pass];
+    const open = (args) => c(['open', ...args, '--content', out], { stdout: report, report: true });
+    const steps = {
+      sign: [c(['sign', ...id(s)], { stdout: out })],
+      verify: [open(['--trust', fixtures.ca.cert])],
+      'encrypt-1': [c(['encrypt', '--recipient', r0.cert], { stdout: out })],
+      'encrypt-10': [c(['encrypt', ...fixtures.recipients.flatMap((r) => ['--recipient', r.cert])], { stdout: out })],
+      decrypt: [open(id(r0))],
+      'sign+encrypt': [c(['encrypt', '--sign', ...id(s), '--recipient', r0.cert], { stdout: out })],
+      'decrypt+verify': [open([...id(r0), '--trust', fixtures.ca.cert])],
+      'gcm-encrypt': [c(['encrypt', '--cipher', 'aes256-gcm', '--recipient', r0.cert], { stdout: out })],
+      'gcm-decrypt': [open(id(r0))],
+    };
+    return { out, report: steps[op].some((x) => x.report) ? report : null, steps: steps[op] };
+  }
+  const o = (args) => ({ cmd: 'openssl', args: ['cms', ...args] });
+  // The key is read from the same PKCS#12 file Cachet unlocks (openssl cms takes it as -inkey).
+  const signArgs = (from, to) => ['-sign', '-binary', '-md', 'sha256', '-signer', s.cert, '-inkey', s.p12, '-passin', `file:${s.pass}`, '-in', from, '-out', to];
+  const decArgs = (from, to) => ['-decrypt', '-binary', '-recip', r0.cert, '-inkey', r0.p12, '-passin', `file:${r0.pass}`, '-in', from, '-out', to];
+  const verArgs = (from, to) => ['-verify', '-CAfile', fixtures.ca.cert, '-in', from, '-out', to];
+  const steps = {
+    sign: [o(signArgs(input, out))],
+    verify: [o(verArgs(input, out))],
+    'encrypt-1': [o(['-encrypt', '-binary', '-aes256', '-in', input, '-out', out, r0.cert])],
+    'encrypt-10': [o(['-encrypt', '-binary', '-aes256', '-in', input, '-out', out, ...fixtures.recipients.map((r) => r.cert)])],
+    decrypt: [o(decArgs(input, out))],
+    // Two processes, summed: sign, then encrypt to bob0 and to the sender (as Cachet does).
+    'sign+encrypt': [o(signArgs(input, mid)), o(['-encrypt', '-binary', '-aes256', '-in', mid, '-out', out, r0.cert, s.cert])],
+    // Two processes, summed: decrypt, then verify.
+    'decrypt+verify': [o(decArgs(input, mid)), o(verArgs(mid, out))],
+    'gcm-encrypt': [o(['-encrypt', '-binary', '-aes-256-gcm', '-in', input, '-out', out, r0.cert])],
+    'gcm-decrypt': [o(decArgs(input, out))],
+  };
+  return { out, report: null, steps: steps[op] };
+}
+
+function runStep(step, { wrap = null } = {}) {
+  const fds = [];
+  try {
+    const stdin = step.stdin ? fs.openSync(step.stdin, 'r') : 'ignore';
+    if (typeof stdin === 'number') fds.push(stdin);
+    const stdout = step.stdout ? fs.openSync(step.stdout, 'w') : 'ignore';
+    if (typeof stdout === 'number') fds.push(stdout);
+    const [cmd, args] = wrap ? wrap(step) : [step.cmd, step.args];
+    const t0 = performance.now();
+    const r = spawnSync(cmd, args, { stdio: [stdin, stdout, 'pipe'], maxBuffer: 1 << 26 });
+    const ms = performance.now() - t0;
+    if (r.error) throw new Error(`cannot run ${step.cmd}: ${r.error.message}`);
+    if (r.status !== 0) throw new Error(`${step.cmd} ${step.args.join(' ')} exited with ${r.status}: ${String(r.stderr).trim()}`);
+    return ms;
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
+}
+
+/** Run a cell's processes once; returns the summed wall time in ms. */
+function runCell(cell) {
+  let ms = 0;
+  for (const step of cell.steps) ms += runStep(step);
+  return ms;
+}
+
+/** Peak RSS (bytes) over a cell's processes, from /usr/bin/time -f %M (KiB). */
+function peakRss(cell, tmp) {
+  let peak = 0;
+  for (const step of cell.steps) {
+    runStep(step, { wrap: (s) => ['/usr/bin/time', ['-f', '%M', '-o', tmp, s.cmd, ...s.args]] });
+    const kib = Number(fs.readFileSync(tmp, 'utf8').trim().split('\n').pop());
+    if (!Number.isFinite(kib) || kib <= 0) throw new Error(`/usr/bin/time gave no peak RSS for ${step.cmd}`);
+    peak = Math.max(peak, kib * 1024);
+  }
+  fs.rmSync(tmp, { force: true });
+  return peak;
+}
+
+/** What Cachet must have said about an openssl-made input. */
+function checkReport(op, size, reportFile) {
+  const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+  const want = { verify: 'valid', 'decrypt+verify': 'valid' }[op];
+  if (want && report.status !== want) throw new Error(`CROSS-CHECK FAILED: cachet ${op} ${size}: status ${report.status}, not ${want}`);
+  if (op.includes('decrypt')) {
+    const layer = report.layers?.[0];
+    if (layer?.kind !== 'encrypted' || layer?.status !== 'decrypted') {
+      throw new Error(`CROSS-CHECK FAILED: cachet ${op} ${size}: the outer layer is ${layer?.kind}/${layer?.status}, not encrypted/decrypted`);
+    }
+  }
+  return report.status;
+}
+
+/**
+ * Run the native cells. Returns { env, cells, start, memory, checks, notes }.
+ * `memorySizes`: sizes whose peak RSS is measured (default the 25 MB one).
+ */
+export async function runNative({ fixtures, rounds = 5, quick = false, sizes, outDir, cachetBin, log = console.log, memorySizes = ['25MB'], startRounds = 20 }) {
+  fs.mkdirSync(outDir, { recursive: true });
+  const version = (cmd, args) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const env = { cachet: version(cachetBin, ['version']), openssl: version('openssl', ['version']) };
+
+  // Process start alone, interleaved, after one warm-up each.
+  const startSamples = { cachet: [], openssl: [] };
+  for (let i = 0; i <= startRounds; i++) {
+    const pair = [['cachet', { cmd: cachetBin, args: ['version'] }], ['openssl', { cmd: 'openssl', args: ['version'] }]];
+    if (i % 2) pair.reverse();
+    for (const [impl, step] of pair) {
+      const ms = runStep(step);
+      if (i > 0) startSamples[impl].push(ms);
+    }
+  }
+  const start = { cachet: median(startSamples.cachet), openssl: median(startSamples.openssl), rounds: startRounds };
+  log(`native: process start ${start.cachet.toFixed(2)} ms (cachet version), ${start.openssl.toFixed(2)} ms (openssl version)`);
+
+  const cells = [];
+  const checks = [];
+  const samples = new Map();
+  const key = (impl, op, size) => `${impl}|${op}|${size}`;
+  const plan = sizes.map((size) => ({ size, rounds: roundsFor(size, rounds, quick) }));
+  const maxRounds = Math.max(...plan.map((p) => p.rounds));
+
+  const verifyCachet = (op, size, cell) => {
+    const status = cell.report ? checkReport(op, size, cell.report) : null;
+    const how = crossCheck({ op, size, output: cell.out, fixtures, label: 'native cachet' });
+    return status ? `cachet says ${status}; ${how}` : how;
+  };
+
+  for (let r = 0; r <= maxRounds; r++) {
+    log(`native: round ${r === 0 ? 'warm-up' : `${r}/${maxRounds}`}`);
+    for (const { size, rounds: n } of plan) {
+      if (r > n) continue;
+      for (const op of OPS) {
+        const pair = ['cachet', 'openssl'].map((impl) => [impl, commands(impl, op, size, fixtures, outDir, cachetBin)]);
+        if (r % 2) pair.reverse();
+        for (const [impl, cell] of pair) {
+          const ms = runCell(cell);
+          if (r === 0) {
+            // Fail fast: check the warm-up outputs before timing anything else.
+            if (impl === 'cachet') verifyCachet(op, size, cell);
+            continue;
+          }
+          const k = key(impl, op, size);
+          if (!samples.has(k)) samples.set(k, []);
+          samples.get(k).push(ms);
+        }
+      }
+    }
+  }
+
+  for (const { size } of plan) {
+    for (const op of OPS) {
+      for (const impl of ['cachet', 'openssl']) {
+        const cell = commands(impl, op, size, fixtures, outDir, cachetBin);
+        const s = samples.get(key(impl, op, size));
+        cells.push({ runtime: 'native', impl, op, size, ms: median(s), samples: s, output: cell.out, processes: cell.steps.length });
+        // The outputs of the last timed round are the ones checked and kept.
+        if (impl === 'cachet') checks.push({ runtime: 'native', impl, op, size, ok: true, how: verifyCachet(op, size, cell) });
+      }
+    }
+  }
+
+  const memory = [];
+  for (const size of memorySizes.filter((s) => sizes.includes(s))) {
+    log(`native: peak RSS, ${size}`);
+    for (const op of OPS) {
+      for (const impl of ['cachet', 'openssl']) {
+        const cell = commands(impl, op, size, fixtures, outDir, cachetBin);
+        memory.push({ runtime: 'native', impl, op, size, peakBytes: peakRss(cell, path.join(outDir, 'time.txt')) });
+      }
+    }
+  }
+
+  const notes = [
+    'Whole process: start, read the input file, work, write the output file; medians of interleaved rounds (Cachet and openssl alternate going first), warm-up round discarded.',
+    'Both sides read the private key from the same PKCS#12 file (Cachet unlocks it; openssl cms takes it as -inkey with -passin), so both pay its PBKDF2 unlock in every process.',
+    'sign+encrypt for openssl is two processes summed (cms -sign, then cms -encrypt to bob0 and the sender, as Cachet encrypts to the sender too); decrypt+verify likewise (cms -decrypt, then cms -verify).',
+    'Cachet verify/decrypt runs write the report (stdout) and the recovered content (--content); openssl writes the content.',
+  ];
+  return { env, cells, start, memory, checks, notes };
+}

@@ -1,0 +1,197 @@
+// Node cells: Cachet's Wasm build (addin/pkg, made by scripts/build.mjs) loaded in Node with
+// initSync, timed in-process (performance.now) after a warm-up round, medians. The identities are
+// unlocked once before timing (as in the add-in, where a session unlocks once). Outputs are
+// written to files and cross-checked with openssl like the native ones. Peak memory of the 25 MB
+// cases: each runs alone in a child process (Wasm memory size after the op, process maxRSS).
+// When the core offers async exports (e.g. Keyring.signAsync), they are used instead.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MAKES_MESSAGE, OPS, certBase64, crossCheck, inputOf, median, roundsFor } from './common.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const PKG = path.join(ROOT, 'addin', 'pkg');
+
+/** Load the Wasm build; returns { core, wasm } (wasm: the instance exports, with its memory). */
+export async function loadCore(pkg = PKG) {
+  const js = path.join(pkg, 'cachet.js');
+  const bin = path.join(pkg, 'cachet_bg.wasm');
+  if (!fs.existsSync(js) || !fs.existsSync(bin)) throw new Error(`the Wasm build is missing (${path.relative(ROOT, pkg)}): run npm run build`);
+  const core = await import(pathToFileURL(js).href);
+  const wasm = core.initSync({ module: fs.readFileSync(bin) });
+  return { core, wasm };
+}
+
+/** The async variant of a method when the core has one, else the plain one (both awaited). */
+function method(obj, name, used) {
+  if (typeof obj[`${name}Async`] === 'function') {
+    used.add(`${name}Async`);
+    return (...args) => obj[`${name}Async`](...args);
+  }
+  if (typeof obj[name] !== 'function') throw new Error(`the Wasm build has no ${name} export`);
+  used.add(name);
+  return (...args) => obj[name](...args);
+}
+
+/** One function per op: bytes in -> { output: bytes, report?: object }. */
+export function makeOps(core, fixtures, used = new Set()) {
+  const password = fs.readFileSync(fixtures.signer.pass, 'utf8').replace(/\r?\n$/, '');
+  const signerRing = new core.Keyring();
+  const signer = signerRing.unlock(fs.readFileSync(fixtures.signer.p12), password);
+  const rcptRing = new core.Keyring();
+  rcptRing.unlock(fs.readFileSync(fixtures.recipients[0].p12), password);
+  const at = Math.floor(Date.now() / 1000);
+  const trust = [certBase64(fixtures.ca.cert)];
+  const rcpt0 = [certBase64(fixtures.recipients[0].cert)];
+  const all = fixtures.recipients.map((r) => certBase64(r.cert));
+
+  const sign = method(signerRing, 'sign', used);
+  const encryptS = method(signerRing, 'encrypt', used);
+  const openR = method(rcptRing, 'open', used);
+  const openM = method(core, 'openMessage', used);
+  const enc = (handle, recipients, extra = {}) => async (msg) => ({
+    output: await encryptS(handle, msg, JSON.stringify({ recipients, sign: false, cipher: 'aes256-cbc', oaep: false, allRecipientsGcm: false, at, ...extra })),
+  });
+  const open = (fn, options) => async (msg) => {
+    const res = await fn(msg, JSON.stringify({ at, ...options }));
+    try {
+      const report = JSON.parse(res.report);
+      const content = res.content;
+      if (!content) throw new Error(`no content came back (status ${report.status})`);
+      return { output: content, report };
+    } finally {
+      res.free?.();
+    }
+  };
+  const ops = {
+    sign: async (msg) => ({ output: await sign(signer, msg, false, at) }),
+    verify: open(openM, { trust }),
+    'encrypt-1': enc(undefined, rcpt0),
+    'encrypt-10': enc(undefined, all),
+    decrypt: open(openR, {}),
+    'sign+encrypt': enc(signer, rcpt0, { sign: true }),
+    'decrypt+verify': open(openR, { trust }),
+    'gcm-encrypt': enc(undefined, rcpt0, { cipher: 'aes256-gcm' }),
+    'gcm-decrypt': open(openR, {}),
+  };
+  const free = () => {
+    signerRing.free();
+    rcptRing.free();
+  };
+  return { ops, free, used };
+}
+
+/** What Cachet must have said about an openssl-made input. */
+export function checkOpenReport(op, size, report, label) {
+  const want = { verify: 'valid', 'decrypt+verify': 'valid' }[op];
+  if (want && report.status !== want) throw new Error(`CROSS-CHECK FAILED: ${label} ${op} ${size}: status ${report.status}, not ${want}`);
+  if (op.includes('decrypt')) {
+    const layer = report.layers?.[0];
+    if (layer?.kind !== 'encrypted' || layer?.status !== 'decrypted') {
+      throw new Error(`CROSS-CHECK FAILED: ${label} ${op} ${size}: the outer layer is ${layer?.kind}/${layer?.status}, not encrypted/decrypted`);
+    }
+  }
+  return report.status;
+}
+
+function outFile(outDir, op, size) {
+  return path.join(outDir, `node-cachet-${op}-${size}.${MAKES_MESSAGE.has(op) ? 'eml' : 'content'}`);
+}
+
+/** Peak memory of one op on one size, alone in a child process. */
+function childMemory(fixtures, op, size, pkg) {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, [self, '--child', JSON.stringify({ fixtures, op, size, pkg })], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`node memory run ${op} ${size} failed: ${r.stderr}`);
+  const line = r.stdout.trim().split('\n').pop();
+  return JSON.parse(line);
+}
+
+/**
+ * Run the Node cells. Returns { env, cells, memory, checks, notes }.
+ * `memorySizes`: sizes whose peak memory is measured in child processes (default the 25 MB one).
+ */
+export async function runNode({ fixtures, rounds = 5, quick = false, sizes, outDir, log = console.log, memorySizes = ['25MB'], pkg = PKG }) {
+  fs.mkdirSync(outDir, { recursive: true });
+  const { core } = await loadCore(pkg);
+  const { ops, free, used } = makeOps(core, fixtures);
+  const inputs = {};
+  for (const size of sizes) for (const op of OPS) inputs[`${op}|${size}`] = fs.readFileSync(inputOf(op, fixtures.sizes[size]));
+
+  const samples = new Map();
+  const last = new Map();
+  const checks = [];
+  const plan = sizes.map((size) => ({ size, rounds: roundsFor(size, rounds, quick) }));
+  const maxRounds = Math.max(...plan.map((p) => p.rounds));
+  const check = (op, size, result) => {
+    const output = outFile(outDir, op, size);
+    fs.writeFileSync(output, result.output);
+    const status = result.report ? checkOpenReport(op, size, result.report, 'node cachet') : null;
+    const how = crossCheck({ op, size, output, fixtures, label: 'node cachet' });
+    return { output, how: status ? `cachet says ${status}; ${how}` : how };
+  };
+  try {
+    for (let r = 0; r <= maxRounds; r++) {
+      log(`node: round ${r === 0 ? 'warm-up' : `${r}/${maxRounds}`}`);
+      for (const { size, rounds: n } of plan) {
+        if (r > n) continue;
+        for (const op of OPS) {
+          const input = inputs[`${op}|${size}`];
+          const t0 = performance.now();
+          const result = await ops[op](input);
+          const ms = performance.now() - t0;
+          if (r === 0) {
+            check(op, size, result);
+            continue;
+          }
+          const k = `${op}|${size}`;
+          if (!samples.has(k)) samples.set(k, []);
+          samples.get(k).push(ms);
+          last.set(k, result);
+        }
+      }
+    }
+  } finally {
+    free();
+  }
+
+  const cells = [];
+  for (const { size } of plan) {
+    for (const op of OPS) {
+      const k = `${op}|${size}`;
+      const { output, how } = check(op, size, last.get(k));
+      const s = samples.get(k);
+      cells.push({ runtime: 'node', impl: 'cachet', op, size, ms: median(s), samples: s, output });
+      checks.push({ runtime: 'node', impl: 'cachet', op, size, ok: true, how });
+    }
+  }
+  last.clear();
+
+  const memory = [];
+  for (const size of memorySizes.filter((s) => sizes.includes(s))) {
+    log(`node: peak memory, ${size} (one child process per op)`);
+    for (const op of OPS) {
+      const m = childMemory(fixtures, op, size, pkg);
+      memory.push({ runtime: 'node', impl: 'cachet', op, size, peakBytes: m.maxRssBytes, wasmBytes: m.wasmBytes });
+    }
+  }
+  const notes = [
+    `In-process time of the export call (bytes in, bytes out), identities unlocked once before timing; exports used: ${[...used].sort().join(', ')}.`,
+  ];
+  return { env: { node: process.version, cachetWasm: core.version() }, cells, memory, checks, notes };
+}
+
+// Child mode: one op on one size, then report the peak memory on the last line of stdout.
+if (process.argv[2] === '--child' && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { fixtures, op, size, pkg } = JSON.parse(process.argv[3]);
+  const { core, wasm } = await loadCore(pkg);
+  const { ops } = makeOps(core, fixtures);
+  const input = fs.readFileSync(inputOf(op, fixtures.sizes[size]));
+  const result = await ops[op](input);
+  if (!result.output || result.output.length === 0) throw new Error(`${op} ${size} gave no output`);
+  const wasmBytes = wasm.memory.buffer.byteLength;
+  const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  console.log(JSON.stringify({ wasmBytes, maxRssBytes }));
+}
