@@ -1,0 +1,352 @@
+// The Chromium cells of the benchmark: Cachet's Wasm build against PKI.js in the same headless
+// Chromium (Debian's, launched like the end-to-end tests), each in its own dedicated worker, on a
+// bench page served over http on 127.0.0.1 by a small server here (cross-origin isolated, so the
+// workers' performance.now() is fine-grained). Timing is in the worker around the operation
+// alone (inputs already in the worker), after a warm-up round, medians of rounds in which Cachet
+// and PKI.js alternate. Also: Wasm size (raw, gzip -9), fetch + instantiate time of the module in
+// fresh workers, peak memory and main-thread responsiveness for the largest size.
+//
+//   const r = await runBrowser({ fixtures, rounds, sizes, outDir, log })
+//   -> { env, cells, wasm, memory, responsiveness, notes }   (see scripts/bench.mjs)
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { build } from 'esbuild';
+import { launchChromium } from '../scripts/lib/chromium.mjs';
+import { ROOT } from '../scripts/lib/run.mjs';
+import { outerHeaders, toCrlf } from './fixtures.mjs';
+
+export const OPS = ['sign', 'verify', 'encrypt-1', 'encrypt-10', 'decrypt', 'sign+encrypt', 'decrypt+verify', 'gcm-encrypt', 'gcm-decrypt'];
+const IMPLS = ['cachet', 'pkijs'];
+const PKG = path.join(ROOT, 'addin', 'pkg');
+const WASM = path.join(PKG, 'cachet_bg.wasm');
+const PAGE = path.join(ROOT, 'bench', 'page');
+/** Fresh workers started to time fetch + instantiate of the Wasm module. */
+const INSTANTIATE_RUNS = 7;
+
+/**
+ * Why OpenSSL cannot check PKI.js's gcm-encrypt output (set as `uncheckable` on that cell: the
+ * orchestrator skips the openssl cross-check there). The round trip is still checked: PKI.js's
+ * gcm-decrypt opens this very kind of message and its output must equal the input entity.
+ */
+export const PKIJS_GCM_UNCHECKABLE = 'PKI.js has no AuthEnvelopedData: its AES-GCM output is EnvelopedData with a bare 16-byte IV as the '
+  + 'algorithm parameter and the tag appended to the ciphertext (not RFC 5084 GCMParameters), which openssl cms cannot decrypt '
+  + '("ossl_asn1_type_get_octetstring_int: data is wrong"); checked instead by PKI.js decrypting it back to the input entity (the gcm-decrypt cell).';
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function openssl(args) {
+  const r = spawnSync('openssl', args, { maxBuffer: 1 << 30 });
+  if (r.error) throw new Error(`cannot run openssl: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * PKI.js cannot decrypt RSAES-PKCS1-v1_5 key transport (WebCrypto has no such decryption), so its
+ * decrypt and decrypt+verify inputs are the fixtures' messages encrypted again by openssl with
+ * RSA-OAEP (SHA-256) key transport, otherwise made the same way. Cached beside the fixtures.
+ */
+function oaepInputs(fixtures, size) {
+  const d = fixtures.sizes[size];
+  const f = (n) => path.join(fixtures.dir, n);
+  const out = { encOaep: f(`in/enc-oaep-${size}.eml`), signencOaep: f(`in/signenc-oaep-${size}.eml`) };
+  const fresh = (file, from) => fs.existsSync(file) && fs.statSync(file).mtimeMs >= fs.statSync(from).mtimeMs;
+  if (fresh(out.encOaep, d.enc) && fresh(out.signencOaep, d.signenc)) return out;
+  const head = Buffer.from(outerHeaders(size).replace(/^MIME-Version:.*\r\n/m, ''), 'latin1');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-bench-oaep-'));
+  try {
+    const signed = fs.readFileSync(d.signed);
+    if (Buffer.compare(signed.subarray(0, head.length), head) !== 0) throw new Error(`${d.signed} does not start with the outer headers`);
+    fs.writeFileSync(path.join(tmp, 'signed-entity'), signed.subarray(head.length));
+    const make = (input, file) => {
+      openssl(['cms', '-encrypt', '-binary', '-crlfeol', '-aes256', '-in', input, '-out', path.join(tmp, 'out'),
+        '-recip', fixtures.recipients[0].cert, '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256']);
+      fs.writeFileSync(file, Buffer.concat([head, toCrlf(fs.readFileSync(path.join(tmp, 'out')))]));
+      const back = openssl(['cms', '-decrypt', '-binary', '-recip', fixtures.recipients[0].cert, '-inkey', fixtures.recipients[0].key, '-in', file]);
+      if (Buffer.compare(back, fs.readFileSync(input)) !== 0) throw new Error(`openssl does not decrypt ${file} back to its input`);
+    };
+    make(d.entity, out.encOaep);
+    make(path.join(tmp, 'signed-entity'), out.signencOaep);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** The page and the two workers, bundled by esbuild (minified, as a site would ship them). */
+async function bundle() {
+  const result = await build({
+    entryPoints: { main: path.join(PAGE, 'main.js'), 'cachet-worker': path.join(PAGE, 'cachet-worker.js'), 'pkijs-worker': path.join(PAGE, 'pkijs-worker.js') },
+    bundle: true, format: 'esm', target: 'es2022', minify: true, write: false, outdir: path.join(PAGE, 'out'), logLevel: 'warning',
+  });
+  return Object.fromEntries(result.outputFiles.map((o) => [path.basename(o.path), Buffer.from(o.contents)]));
+}
+
+const HTML = '<!doctype html>\n<meta charset="utf-8">\n<title>cachet bench</title>\n<script type="module" src="/js/main.js"></script>\n';
+
+/**
+ * The bench server: the page, the bundles, addin/pkg's Wasm (read on each request), the fixture
+ * files under /fx/, and POST /out/<name> writing a worker's output into `outDir`. Every response
+ * is cross-origin isolated (COOP/COEP) and not cacheable.
+ */
+function server({ bundles, fixturesDir, outDir }) {
+  const root = path.resolve(fixturesDir);
+  const srv = http.createServer((req, res) => {
+    const headers = {
+      'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
+      'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-store',
+    };
+    const reply = (status, type, body) => {
+      res.writeHead(status, { ...headers, 'Content-Type': type });
+      res.end(body);
+    };
+    const url = new URL(req.url ?? '/', 'http://x');
+    const p = decodeURIComponent(url.pathname);
+    if (req.method === 'POST' && p.startsWith('/out/')) {
+      const name = p.slice(5);
+      if (!/^[\w.+-]+$/.test(name)) return reply(400, 'text/plain', 'bad name\n');
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        fs.writeFileSync(path.join(outDir, name), Buffer.concat(chunks));
+        reply(204, 'text/plain', '');
+      });
+      return undefined;
+    }
+    if (req.method !== 'GET') return reply(405, 'text/plain', 'method not allowed\n');
+    if (p === '/') return reply(200, 'text/html; charset=utf-8', HTML);
+    if (p.startsWith('/js/') && bundles[p.slice(4)]) return reply(200, 'text/javascript; charset=utf-8', bundles[p.slice(4)]);
+    if (p === '/pkg/cachet_bg.wasm') {
+      return fs.readFile(WASM, (err, data) => (err ? reply(404, 'text/plain', 'no wasm\n') : reply(200, 'application/wasm', data)));
+    }
+    if (p.startsWith('/fx/')) {
+      const file = path.resolve(root, `.${p.slice(3)}`);
+      if (!file.startsWith(root + path.sep)) return reply(403, 'text/plain', 'forbidden\n');
+      return fs.readFile(file, (err, data) => (err ? reply(404, 'text/plain', `not found: ${p}\n`) : reply(200, 'application/octet-stream', data)));
+    }
+    return reply(404, 'text/plain', `not found: ${p}\n`);
+  });
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve({ srv, base: `http://127.0.0.1:${srv.address().port}` }));
+  });
+}
+
+/** The URL of a fixture file for the bench server. */
+function fx(fixtures, file) {
+  const rel = path.relative(fixtures.dir, file);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${file} is not in the fixture directory`);
+  return `/fx/${rel.split(path.sep).map(encodeURIComponent).join('/')}`;
+}
+
+function loadArgs(fixtures) {
+  const u = (file) => fx(fixtures, file);
+  const rcpts = Object.fromEntries(fixtures.recipients.map((r, i) => [`rcpt${i}`, u(r.cert)]));
+  return {
+    cachet: { wasmUrl: '/pkg/cachet_bg.wasm', files: { pass: u(fixtures.signer.pass), signerP12: u(fixtures.signer.p12), rcpt0P12: u(fixtures.recipients[0].p12), ca: u(fixtures.ca.cert), ...rcpts } },
+    pkijs: { files: { signer: u(fixtures.signer.cert), signerKey: u(fixtures.signer.key), rcpt0Key: u(fixtures.recipients[0].key), ca: u(fixtures.ca.cert), ...rcpts } },
+  };
+}
+
+function inputArgs(fixtures, size) {
+  const d = fixtures.sizes[size];
+  const o = oaepInputs(fixtures, size);
+  const u = (file) => fx(fixtures, file);
+  return {
+    cachet: { files: { msg: u(d.msg), signed: u(d.signed), enc: u(d.enc), signenc: u(d.signenc), gcm: u(d.gcm) } },
+    pkijs: { files: { msg: u(d.msg), signed: u(d.signed), encOaep: u(o.encOaep), signencOaep: u(o.signencOaep) } },
+  };
+}
+
+/**
+ * The renderer processes of the Chromium whose profile is `userDataDir` (from /proc; the zygote
+ * rewrites its children's argv into one string), with VmHWM and VmRSS in bytes.
+ */
+function renderers(userDataDir) {
+  const out = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = `${fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ')} `;
+      if (!cmd.includes(`--user-data-dir=${userDataDir} `) || !/(^| )--type=renderer( |$)/.test(cmd)) continue;
+      const status = fs.readFileSync(`/proc/${d}/status`, 'utf8');
+      const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+      out.push({ pid: Number(d), hwm: kb('VmHWM'), rss: kb('VmRSS') });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  if (!out.length) throw new Error('cannot find a Chromium renderer process in /proc');
+  return out;
+}
+
+/** Reset the peak RSS (VmHWM) of a process to its current RSS; false when the kernel refuses. */
+function resetPeak(pid) {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A fresh Chromium (own temp profile) on the bench page. */
+async function openBrowser(base) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-bench-chromium-'));
+  const context = await launchChromium(dir, { timeout: 60_000 });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${base}/`);
+    await page.waitForFunction(() => 'bench' in window, null, { timeout: 30_000 });
+    const isolated = await page.evaluate(() => self.crossOriginIsolated);
+    const close = async () => {
+      await context.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+    return { dir, context, page, errors, isolated, close };
+  } catch (e) {
+    await context.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+const outName = (impl, op, size) => `chromium-${impl}-${op}-${size}.eml`;
+
+/** Run the Chromium cells; see the file comment. */
+export async function runBrowser({ fixtures, rounds = 5, sizes = Object.keys(fixtures.sizes), outDir, log = () => {}, memorySizes = ['25MB'] }) {
+  // Peak memory and responsiveness at these sizes; at the largest one run when none of them is.
+  const memSizes = memorySizes.filter((s) => sizes.includes(s));
+  if (memSizes.length === 0) memSizes.push(sizes[sizes.length - 1]);
+  if (!fs.existsSync(WASM)) throw new Error('addin/pkg/cachet_bg.wasm is missing: run "npm run build" first');
+  fs.mkdirSync(outDir, { recursive: true });
+  const notes = [];
+  const bundles = await bundle();
+  const { srv, base } = await server({ bundles, fixturesDir: fixtures.dir, outDir });
+  const load = loadArgs(fixtures);
+  const pkijsVersion = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'pkijs', 'package.json'), 'utf8')).version;
+  let b = null;
+  try {
+    b = await openBrowser(base);
+    const { page } = b;
+    if (!b.isolated) notes.push('The bench page is not cross-origin isolated: worker timers are coarse (100 µs).');
+    const cdp = await b.context.newCDPSession(page);
+    const product = (await cdp.send('Browser.getVersion')).product;
+    await cdp.detach();
+    const chromium = /\/([\d.]+)/.exec(product)?.[1] ?? product;
+    const call = (impl, cmd, args) => page.evaluate(([i, c, a]) => window.bench.call(i, c, a), [impl, cmd, args]);
+    for (const impl of IMPLS) await page.evaluate(([i, a]) => window.bench.start(i, a), [impl, load[impl]]);
+
+    const samples = new Map();
+    for (const size of sizes) {
+      const inputs = inputArgs(fixtures, size);
+      for (const impl of IMPLS) await call(impl, 'inputs', inputs[impl]);
+      // Small messages are cheap: more rounds there for steadier medians.
+      const n = size === '2KB' ? rounds * 4 : rounds;
+      for (let r = 0; r <= n; r++) {
+        log(`chromium ${size}: ${r === 0 ? 'warm-up' : `round ${r}/${n}`}`);
+        for (const [k, op] of OPS.entries()) {
+          const order = (r + k) % 2 ? [...IMPLS].reverse() : IMPLS;
+          for (const impl of order) {
+            const upload = r === n ? `/out/${encodeURIComponent(outName(impl, op, size))}` : null;
+            const res = await call(impl, 'run', { op, upload });
+            if (r === 0) continue;
+            const key = `${impl}|${op}|${size}`;
+            if (!samples.has(key)) samples.set(key, []);
+            samples.get(key).push(res.ms);
+          }
+        }
+      }
+    }
+    const cells = [];
+    for (const impl of IMPLS) {
+      for (const op of OPS) {
+        for (const size of sizes) {
+          const s = samples.get(`${impl}|${op}|${size}`);
+          const cell = { runtime: 'chromium', impl, op, size, ms: median(s), samples: s, output: path.join(outDir, outName(impl, op, size)) };
+          if (impl === 'pkijs' && op === 'gcm-encrypt') cell.uncheckable = PKIJS_GCM_UNCHECKABLE;
+          cells.push(cell);
+        }
+      }
+    }
+    const { paths } = await call('cachet', 'info', {});
+    const asyncUsed = Object.entries(paths).filter(([, fn]) => fn.endsWith('Async')).map(([, fn]) => `Keyring.${fn}`);
+    notes.push(asyncUsed.length
+      ? `Cachet in Chromium ran the async (WebCrypto-backed) Keyring methods where present: ${asyncUsed.join(', ')}; the rest synchronous.`
+      : 'Cachet in Chromium ran the synchronous Keyring methods (sign, encrypt, open): the build has no async (WebCrypto-backed) ones.');
+
+    log('chromium: Wasm fetch + instantiate in fresh workers');
+    const inst = await page.evaluate(([u, n]) => window.bench.instantiate(u, n), ['/pkg/cachet_bg.wasm', INSTANTIATE_RUNS]);
+    const raw = fs.readFileSync(WASM);
+    const wasm = { rawBytes: raw.length, gzipBytes: zlib.gzipSync(raw, { level: 9 }).length, instantiateMs: median(inst), instantiateSamples: inst };
+    if (b.errors.length) throw new Error(`the bench page reported errors: ${b.errors.join('; ')}`);
+    await b.close();
+    b = null;
+
+    // Peak memory and responsiveness: each operation once, in a fresh worker, in a second fresh
+    // browser; the renderer's peak RSS (VmHWM) is reset to its current RSS just before the operation
+    // (clear_refs 5). Where that is refused, every case gets its own fresh browser instead.
+    const memory = [];
+    const responsiveness = [];
+    let resets = 0;
+    let cases = 0;
+    for (const memSize of memSizes) {
+      const inputs = inputArgs(fixtures, memSize);
+      for (const op of OPS) {
+        for (const impl of IMPLS) {
+          log(`chromium memory and responsiveness ${memSize}: ${impl} ${op}`);
+          b ??= await openBrowser(base);
+          await b.page.evaluate(() => window.bench.stop());
+          await b.page.evaluate(([i, a]) => window.bench.start(i, a), [impl, load[impl]]);
+          await b.page.evaluate(([i, a]) => window.bench.call(i, 'inputs', a), [impl, inputs[impl]]);
+          const renderer = renderers(b.dir).reduce((x, y) => (y.rss > x.rss ? y : x));
+          const reset = resetPeak(renderer.pid);
+          const before = reset ? renderer.rss : renderer.hwm;
+          const res = await b.page.evaluate(([i, a]) => window.bench.watch(i, 'run', a), [impl, { op, upload: null }]);
+          const peak = renderers(b.dir).find((r) => r.pid === renderer.pid)?.hwm;
+          if (!peak) throw new Error('the renderer process went away during the operation');
+          memory.push({ runtime: 'chromium', impl, op, size: memSize, peakBytes: peak, beforeOpBytes: before, wasmMemoryBytes: impl === 'cachet' ? res.memoryBytes : null });
+          responsiveness.push({ impl, op, size: memSize, maxGapMs: res.maxGapMs, maxFrameGapMs: res.maxFrameGapMs });
+          if (b.errors.length) throw new Error(`the bench page reported errors: ${b.errors.join('; ')}`);
+          cases += 1;
+          if (reset) {
+            resets += 1;
+          } else {
+            await b.close();
+            b = null;
+          }
+        }
+      }
+    }
+
+    const memoryMethod = resets === cases
+      ? 'one fresh Chromium for all cases, a fresh worker per case, and the renderer\'s peak reset (clear_refs) to its current RSS after the keys and inputs are loaded'
+      : 'a fresh Chromium (own profile) and fresh worker per case (the kernel refused to reset the peak RSS)';
+
+    notes.push(
+      `Chromium: Cachet's Wasm and PKI.js ${pkijsVersion} each in a dedicated module worker of one page (bundled by esbuild, minified), served over http on 127.0.0.1, cross-origin isolated; time = performance.now() in the worker around the call (inputs already in the worker, output bytes made), one warm-up round, then the median of ${rounds} rounds (${rounds * 4} at 2KB), Cachet and PKI.js alternating first.`,
+      'PKI.js signs with signed attributes (contentType, signingTime, messageDigest), RSASSA-PKCS1-v1_5 SHA-256 through WebCrypto, detached, in multipart/signed; it verifies with SignedData.verify against the trusted CA (chain checked). The MIME glue (split headers, multipart/signed, base64 in 76-character lines with the native Uint8Array.toBase64/fromBase64) is bench/page/mime.js.',
+      'PKI.js encrypts with RSA-OAEP (SHA-256) key transport: WebCrypto has no RSAES-PKCS1-v1_5 encryption, so PKI.js cannot make or open PKCS#1 v1.5 key transport. Cachet encrypts and decrypts with RSAES-PKCS1-v1_5 (the S/MIME default). PKI.js decrypts (decrypt, decrypt+verify) copies of the openssl-made inputs encrypted by openssl with RSA-OAEP SHA-256 (in/enc-oaep-<size>.eml, in/signenc-oaep-<size>.eml); Cachet decrypts the standard ones.',
+      'sign+encrypt: both sign and then encrypt to the recipient and to the sender\'s own certificate (2 key transports), as the add-in sends mail.',
+      'AES-256-GCM: Cachet makes and opens AuthEnvelopedData (RFC 5083/5084). PKI.js has no AuthEnvelopedData: it makes EnvelopedData with AES-256-GCM content encryption (a 16-byte IV as a bare OCTET STRING parameter and the tag appended to the ciphertext, not RFC 5084 GCMParameters), which OpenSSL cannot decrypt; PKI.js gcm-decrypt opens its own such message (made untimed before the rounds), since it cannot read the openssl-made AuthEnvelopedData.',
+      `Fetch + instantiate: median of ${INSTANTIATE_RUNS} fresh workers, each fetching addin/pkg/cachet_bg.wasm with cache: 'no-store' and a cache-busting query (no compiled-code cache) and instantiating it (streaming), from before fetch to instantiated.`,
+      `Peak memory (${memSizes.join(', ')}): each operation once, ${memoryMethod}; peakBytes = peak RSS (VmHWM) of the renderer process, which hosts the page and its workers, read from /proc after the operation, the same way for both; beforeOpBytes = its RSS just before the operation (page, worker, keys and inputs loaded), so peakBytes - beforeOpBytes is what the operation added; wasmMemoryBytes = Cachet's Wasm linear memory after the operation (it only grows).`,
+      `Responsiveness (${memSizes.join(', ')}): while each operation runs in its worker, the page's main thread runs a setTimeout(0) ticker (maxGapMs) and a requestAnimationFrame ticker (maxFrameGapMs); the longest gap is reported.`,
+    );
+    return { env: { chromium, pkijs: pkijsVersion }, cells, wasm, memory, responsiveness, notes };
+  } finally {
+    if (b) await b.close().catch(() => {});
+    srv.closeAllConnections();
+    await new Promise((r) => srv.close(r));
+  }
+}
