@@ -26,6 +26,8 @@ const WASM = path.join(PKG, 'cachet_bg.wasm');
 const PAGE = path.join(ROOT, 'bench', 'page');
 /** Fresh workers started to time fetch + instantiate of the Wasm module. */
 const INSTANTIATE_RUNS = 7;
+/** How long the UI-thread tickers run with no work before each operation (the machine's own noise). */
+const IDLE_MS = 250;
 
 /**
  * Why OpenSSL cannot check PKI.js's gcm-encrypt output (set as `uncheckable` on that cell: the
@@ -231,6 +233,7 @@ export async function runBrowser({ fixtures, rounds = 5, sizes = Object.keys(fix
   if (!fs.existsSync(WASM)) throw new Error('addin/pkg/cachet_bg.wasm is missing: run "npm run build" first');
   fs.mkdirSync(outDir, { recursive: true });
   const notes = [];
+  const load0 = os.loadavg()[0].toFixed(2);
   const bundles = await bundle();
   const { srv, base } = await server({ bundles, fixturesDir: fixtures.dir, outDir });
   const load = loadArgs(fixtures);
@@ -312,11 +315,12 @@ export async function runBrowser({ fixtures, rounds = 5, sizes = Object.keys(fix
           const renderer = renderers(b.dir).reduce((x, y) => (y.rss > x.rss ? y : x));
           const reset = resetPeak(renderer.pid);
           const before = reset ? renderer.rss : renderer.hwm;
+          const idle = await b.page.evaluate((ms) => window.bench.idle(ms), IDLE_MS);
           const res = await b.page.evaluate(([i, a]) => window.bench.watch(i, 'run', a), [impl, { op, upload: null }]);
           const peak = renderers(b.dir).find((r) => r.pid === renderer.pid)?.hwm;
           if (!peak) throw new Error('the renderer process went away during the operation');
           memory.push({ runtime: 'chromium', impl, op, size: memSize, peakBytes: peak, beforeOpBytes: before, wasmMemoryBytes: impl === 'cachet' ? res.memoryBytes : null });
-          responsiveness.push({ impl, op, size: memSize, maxGapMs: res.maxGapMs, maxFrameGapMs: res.maxFrameGapMs });
+          responsiveness.push({ impl, op, size: memSize, maxGapMs: res.maxGapMs, maxFrameGapMs: res.maxFrameGapMs, idleMaxGapMs: idle.maxGapMs });
           if (b.errors.length) throw new Error(`the bench page reported errors: ${b.errors.join('; ')}`);
           cases += 1;
           if (reset) {
@@ -341,7 +345,7 @@ export async function runBrowser({ fixtures, rounds = 5, sizes = Object.keys(fix
       'AES-256-GCM: Cachet makes and opens AuthEnvelopedData (RFC 5083/5084). PKI.js has no AuthEnvelopedData: it makes EnvelopedData with AES-256-GCM content encryption (a 16-byte IV as a bare OCTET STRING parameter and the tag appended to the ciphertext, not RFC 5084 GCMParameters), which OpenSSL cannot decrypt; PKI.js gcm-decrypt opens its own such message (made untimed before the rounds), since it cannot read the openssl-made AuthEnvelopedData.',
       `Fetch + instantiate: median of ${INSTANTIATE_RUNS} fresh workers, each fetching addin/pkg/cachet_bg.wasm with cache: 'no-store' and a cache-busting query (no compiled-code cache) and instantiating it (streaming), from before fetch to instantiated.`,
       `Peak memory (${memSizes.join(', ')}): each operation once, ${memoryMethod}; peakBytes = peak RSS (VmHWM) of the renderer process, which hosts the page and its workers, read from /proc after the operation, the same way for both; beforeOpBytes = its RSS just before the operation (page, worker, keys and inputs loaded), so peakBytes - beforeOpBytes is what the operation added; wasmMemoryBytes = Cachet's Wasm linear memory after the operation (it only grows).`,
-      `Responsiveness (${memSizes.join(', ')}): while each operation runs in its worker, the page's main thread runs a setTimeout(0) ticker (maxGapMs) and a requestAnimationFrame ticker (maxFrameGapMs); the longest gap is reported.`,
+      `Responsiveness (${memSizes.join(', ')}): while each operation runs in its worker, the page's main thread runs a setTimeout(0) ticker (maxGapMs) and a requestAnimationFrame ticker (maxFrameGapMs); the longest gap is reported, and idleMaxGapMs is the setTimeout ticker's longest gap over ${IDLE_MS} ms with no work just before, the machine's own noise. The main thread itself does no crypto work. Load average ${load0} at the start of the Chromium part, ${os.loadavg()[0].toFixed(2)} at the end (${os.cpus().length} CPUs).`,
     );
     return { env: { chromium, pkijs: pkijsVersion }, cells, wasm, memory, responsiveness, notes };
   } finally {

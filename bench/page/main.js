@@ -70,6 +70,10 @@ window.bench = {
   watch(impl, cmd, args) {
     return watched(() => rpc(workers[impl], cmd, args));
   },
+  /** The tickers' longest gaps over `ms` of doing nothing: the machine's own noise, for comparison. */
+  idle(ms) {
+    return watched(() => new Promise((resolve) => setTimeout(() => resolve({}), ms)));
+  },
   /** Fetch + instantiate times of the Wasm module, each in a fresh worker, HTTP cache bypassed. */
   async instantiate(wasmUrl, n) {
     const times = [];
