@@ -8,7 +8,6 @@
 //
 //   const r = await runBrowser({ fixtures, rounds, sizes, outDir, log })
 //   -> { env, cells, wasm, memory, responsiveness, notes }   (see scripts/bench.mjs)
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -17,9 +16,9 @@ import zlib from 'node:zlib';
 import { build } from 'esbuild';
 import { launchChromium } from '../scripts/lib/chromium.mjs';
 import { ROOT } from '../scripts/lib/run.mjs';
+import { OPS, median, openssl, roundsFor } from './common.mjs';
 import { outerHeaders, toCrlf } from './fixtures.mjs';
 
-export const OPS = ['sign', 'verify', 'encrypt-1', 'encrypt-10', 'decrypt', 'sign+encrypt', 'decrypt+verify', 'gcm-encrypt', 'gcm-decrypt'];
 const IMPLS = ['cachet', 'pkijs'];
 const PKG = path.join(ROOT, 'addin', 'pkg');
 const WASM = path.join(PKG, 'cachet_bg.wasm');
@@ -37,19 +36,6 @@ const IDLE_MS = 250;
 export const PKIJS_GCM_UNCHECKABLE = 'PKI.js has no AuthEnvelopedData: its AES-GCM output is EnvelopedData with a bare 16-byte IV as the '
   + 'algorithm parameter and the tag appended to the ciphertext (not RFC 5084 GCMParameters), which openssl cms cannot decrypt '
   + '("ossl_asn1_type_get_octetstring_int: data is wrong"); checked instead by PKI.js decrypting it back to the input entity (the gcm-decrypt cell).';
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-function openssl(args) {
-  const r = spawnSync('openssl', args, { maxBuffer: 1 << 30 });
-  if (r.error) throw new Error(`cannot run openssl: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
 
 /**
  * PKI.js cannot decrypt RSAES-PKCS1-v1_5 key transport (WebCrypto has no such decryption), so its
@@ -226,7 +212,7 @@ async function openBrowser(base) {
 const outName = (impl, op, size) => `chromium-${impl}-${op}-${size}.eml`;
 
 /** Run the Chromium cells; see the file comment. */
-export async function runBrowser({ fixtures, rounds = 5, sizes = Object.keys(fixtures.sizes), outDir, log = () => {}, memorySizes = ['25MB'] }) {
+export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = Object.keys(fixtures.sizes), outDir, log = () => {}, memorySizes = ['25MB'] }) {
   // Peak memory and responsiveness at these sizes; at the largest one run when none of them is.
   const memSizes = memorySizes.filter((s) => sizes.includes(s));
   if (memSizes.length === 0) memSizes.push(sizes[sizes.length - 1]);
@@ -254,8 +240,7 @@ export async function runBrowser({ fixtures, rounds = 5, sizes = Object.keys(fix
     for (const size of sizes) {
       const inputs = inputArgs(fixtures, size);
       for (const impl of IMPLS) await call(impl, 'inputs', inputs[impl]);
-      // Small messages are cheap: more rounds there for steadier medians.
-      const n = size === '2KB' ? rounds * 4 : rounds;
+      const n = roundsFor(size, rounds, quick);
       for (let r = 0; r <= n; r++) {
         log(`chromium ${size}: ${r === 0 ? 'warm-up' : `round ${r}/${n}`}`);
         for (const [k, op] of OPS.entries()) {
@@ -338,7 +323,7 @@ export async function runBrowser({ fixtures, rounds = 5, sizes = Object.keys(fix
       : 'a fresh Chromium (own profile) and fresh worker per case (the kernel refused to reset the peak RSS)';
 
     notes.push(
-      `Chromium: Cachet's Wasm and PKI.js ${pkijsVersion} each in a dedicated module worker of one page (bundled by esbuild, minified), served over http on 127.0.0.1, cross-origin isolated; time = performance.now() in the worker around the call (inputs already in the worker, output bytes made), one warm-up round, then the median of ${rounds} rounds (${rounds * 4} at 2KB), Cachet and PKI.js alternating first.`,
+      `Chromium: Cachet's Wasm and PKI.js ${pkijsVersion} each in a dedicated module worker of one page (bundled by esbuild, minified), served over http on 127.0.0.1, cross-origin isolated; time = performance.now() in the worker around the call (inputs already in the worker, output bytes made), one warm-up round, then the median of ${sizes.map((z) => `${roundsFor(z, rounds, quick)} rounds at ${z}`).join(', ')}, Cachet and PKI.js alternating which goes first.`,
       'PKI.js signs with signed attributes (contentType, signingTime, messageDigest), RSASSA-PKCS1-v1_5 SHA-256 through WebCrypto, detached, in multipart/signed; it verifies with SignedData.verify against the trusted CA (chain checked). The MIME glue (split headers, multipart/signed, base64 in 76-character lines with the native Uint8Array.toBase64/fromBase64) is bench/page/mime.js.',
       'PKI.js encrypts with RSA-OAEP (SHA-256) key transport: WebCrypto has no RSAES-PKCS1-v1_5 encryption, so PKI.js cannot make or open PKCS#1 v1.5 key transport. Cachet encrypts and decrypts with RSAES-PKCS1-v1_5 (the S/MIME default). PKI.js decrypts (decrypt, decrypt+verify) copies of the openssl-made inputs encrypted by openssl with RSA-OAEP SHA-256 (in/enc-oaep-<size>.eml, in/signenc-oaep-<size>.eml); Cachet decrypts the standard ones.',
       'sign+encrypt: both sign and then encrypt to the recipient and to the sender\'s own certificate (2 key transports), as the add-in sends mail.',
