@@ -62,7 +62,7 @@ export function parseArgs(argv) {
   return o;
 }
 
-function cargoTargetDir() {
+export function cargoTargetDir() {
   const meta = output('cargo', ['metadata', '--format-version', '1', '--no-deps']);
   return meta === null ? path.join(ROOT, 'target') : JSON.parse(meta).target_directory;
 }
@@ -195,7 +195,7 @@ export async function bench(o, log = console.log) {
   log(`${results.checks.length} outputs cross-checked by openssl, all good`);
   log(`wrote ${path.relative(ROOT, file) || file}; ${misses.length === 0 ? 'every target met' : `${misses.length} target(s) missed:`}`);
   for (const m of misses) log(`  ✗ ${m}`);
-  return { results, file, misses };
+  return { results, file, misses, fixtures };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
