@@ -143,6 +143,26 @@ export function crossCheck({ op, size, output, fixtures, label }) {
   }
 }
 
+/**
+ * What Cachet must have said about an openssl-made input (its open report): valid for the
+ * signed ones, the outer layer decrypted for the encrypted ones. Returns a short description.
+ */
+export function checkOpenReport(op, size, report, label) {
+  const said = [];
+  if (op.includes('decrypt')) {
+    const layer = report.layers?.[0];
+    if (layer?.kind !== 'encrypted' || layer?.status !== 'decrypted') {
+      throw new Error(`CROSS-CHECK FAILED: ${label} ${op} ${size}: the outer layer is ${layer?.kind}/${layer?.status}, not encrypted/decrypted`);
+    }
+    said.push('decrypted');
+  }
+  if (op.includes('verify')) {
+    if (report.status !== 'valid') throw new Error(`CROSS-CHECK FAILED: ${label} ${op} ${size}: status ${report.status}, not valid`);
+    said.push('valid');
+  }
+  return `Cachet reports ${said.join(' and ')}`;
+}
+
 export function mkdirFor(file) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   return file;

@@ -3,7 +3,7 @@
 // signer alice and ten recipients bob0..bob9, RSA-2048, SHA-256), and the inputs of the receiving
 // operations made by openssl (signed, encrypted, signed-then-encrypted, AES-256-GCM). Everything
 // is cached in the fixture directory: a second run with the same fixture version only checks.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -153,18 +153,29 @@ const LEAF_EXT = (email) => [
   'authorityKeyIdentifier=keyid',
 ].join('\n') + '\n';
 
-function makePki(dir) {
+/** openssl as a child process, awaited (the RSA key generations run side by side). */
+function opensslAsync(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('error', (e) => reject(new Error(`cannot run openssl: ${e.message}`)));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`openssl ${args.join(' ')} failed: ${err}`))));
+  });
+}
+
+async function makePki(dir) {
   const f = (n) => path.join(dir, n);
-  openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', f('ca.key.pem')]);
+  const people = [{ name: 'signer', cn: 'Alice Example', email: 'alice@example.com' }];
+  for (let i = 0; i < RECIPIENTS; i++) people.push({ name: `rcpt${i}`, cn: `Bob ${i}`, email: `bob${i}@example.com` });
+  const keygen = (name) => opensslAsync(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', f(`${name}.key.pem`)]);
+  await Promise.all(['ca', ...people.map((p) => p.name)].map(keygen));
   openssl(['req', '-x509', '-new', '-key', f('ca.key.pem'), '-sha256', '-days', '3650', '-out', f('ca.pem'),
     '-subj', '/O=Cachet Benchmark/CN=Cachet Benchmark CA',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
   fs.writeFileSync(f('signer.pass'), `${PASSWORD}\n`);
-  const people = [{ name: 'signer', cn: 'Alice Example', email: 'alice@example.com' }];
-  for (let i = 0; i < RECIPIENTS; i++) people.push({ name: `rcpt${i}`, cn: `Bob ${i}`, email: `bob${i}@example.com` });
   let serial = 100;
   for (const p of people) {
-    openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', f(`${p.name}.key.pem`)]);
     openssl(['req', '-new', '-key', f(`${p.name}.key.pem`), '-out', f(`${p.name}.csr`), '-subj', `/O=Cachet Benchmark/CN=${p.cn}/emailAddress=${p.email}`]);
     fs.writeFileSync(f(`${p.name}.ext`), LEAF_EXT(p.email));
     openssl(['x509', '-req', '-in', f(`${p.name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key.pem'), '-sha256',
@@ -271,7 +282,7 @@ export async function makeFixtures(dir, { sizes = Object.keys(SIZES), log = () =
   const pkiOk = stamp?.version === FIXTURE_VERSION && pkiFiles.every((p) => fs.existsSync(p));
   if (!pkiOk) {
     log('fixtures: making the test PKI (openssl, RSA-2048)');
-    makePki(dir);
+    await makePki(dir);
     stamp = { version: FIXTURE_VERSION, sizes: [] };
     fs.writeFileSync(stampFile, `${JSON.stringify(stamp)}\n`);
   }

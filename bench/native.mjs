@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { MAKES_MESSAGE, OPS, crossCheck, inputOf, median, roundsFor } from './common.mjs';
+import { MAKES_MESSAGE, OPS, checkOpenReport, crossCheck, inputOf, median, roundsFor } from './common.mjs';
 
 /**
  * The processes of one cell: [{ cmd, args, stdin?, stdout? }], run one after the other.
@@ -99,20 +99,6 @@ function peakRss(cell, tmp) {
   return peak;
 }
 
-/** What Cachet must have said about an openssl-made input. */
-function checkReport(op, size, reportFile) {
-  const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
-  const want = { verify: 'valid', 'decrypt+verify': 'valid' }[op];
-  if (want && report.status !== want) throw new Error(`CROSS-CHECK FAILED: cachet ${op} ${size}: status ${report.status}, not ${want}`);
-  if (op.includes('decrypt')) {
-    const layer = report.layers?.[0];
-    if (layer?.kind !== 'encrypted' || layer?.status !== 'decrypted') {
-      throw new Error(`CROSS-CHECK FAILED: cachet ${op} ${size}: the outer layer is ${layer?.kind}/${layer?.status}, not encrypted/decrypted`);
-    }
-  }
-  return report.status;
-}
-
 /**
  * Run the native cells. Returns { env, cells, start, memory, checks, notes }.
  * `memorySizes`: sizes whose peak RSS is measured (default the 25 MB one).
@@ -147,9 +133,9 @@ export async function runNative({ fixtures, rounds = 5, quick = false, sizes, ou
   const maxRounds = Math.max(...plan.map((p) => p.rounds));
 
   const verifyCachet = (op, size, cell) => {
-    const status = cell.report ? checkReport(op, size, cell.report) : null;
+    const said = cell.report ? checkOpenReport(op, size, JSON.parse(fs.readFileSync(cell.report, 'utf8')), 'native cachet') : null;
     const how = crossCheck({ op, size, output: cell.out, fixtures, label: 'native cachet' });
-    return status ? `cachet says ${status}; ${how}` : how;
+    return said ? `${said}; ${how}` : how;
   };
 
   for (let r = 0; r <= maxRounds; r++) {

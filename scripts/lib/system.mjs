@@ -36,7 +36,18 @@ export async function aptInstall(packages) {
 }
 
 /** Debian packages the tests use: the browser and the interop peers of the Rust tests. */
-export const TEST_PACKAGES = ['chromium', 'openssl', 'libnss3-tools', 'gpgsm', 'libxml2-utils'];
+export const TEST_PACKAGES = ['chromium', 'openssl', 'libnss3-tools', 'gpgsm', 'libxml2-utils', 'time'];
+
+/** Debian packages `npm run bench` uses: the peers, the browser, and /usr/bin/time for peak memory. */
+export const BENCH_PACKAGES = ['openssl', 'time', 'chromium'];
+
+/** Install the missing benchmark packages (`packages`: a subset of BENCH_PACKAGES). */
+export async function ensureBenchTools(packages = BENCH_PACKAGES) {
+  const missing = packages.filter((p) => !installed(p));
+  if (missing.length === 0) return;
+  step(`Installing benchmark tools: ${missing.join(' ')}`);
+  await aptInstall(missing);
+}
 
 /** Install the missing test packages and Python `cryptography`. */
 export async function ensureTestPeers() {

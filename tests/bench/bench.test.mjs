@@ -1,0 +1,111 @@
+// The benchmark harness (npm run bench) at 2 KB with one round: fixtures, the native cells (the
+// cachet CLI against openssl cms) and the Node cells (the Wasm build), every output cross-checked
+// by openssl, and RESULTS.md written with every cell filled. Structure only: no timing assertion.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { OPS, crossCheck } from '../../bench/common.mjs';
+import { makeMessage } from '../../bench/fixtures.mjs';
+import { HAND_BEGIN, HAND_END, renderReport, writeReport } from '../../bench/report.mjs';
+import { bench, cargoTargetDir, parseArgs } from '../../scripts/bench.mjs';
+import { ROOT } from '../shared.mjs';
+
+let work;
+let run;
+
+before(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-bench-'));
+  // The CLI as cargo test builds it (debug); the benchmark proper builds the release one.
+  const cargo = spawnSync('cargo', ['build', '-p', 'cachet', '--bin', 'cachet'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(cargo.status, 0, cargo.stderr);
+  const argv = ['--quick', '--sizes', '2KB', '--rounds', '1', '--only', 'native,node', '--no-build', '--speed-seconds', '1',
+    '--work', work, '--out', path.join(work, 'RESULTS.md')];
+  const o = { ...parseArgs(argv), argv, cachetBin: path.join(cargoTargetDir(), 'debug', 'cachet'), memorySizes: ['2KB'] };
+  run = await bench(o, () => {});
+});
+
+after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+test('options: --quick is 2 KB and 1 MB in 2 rounds, a partial run does not overwrite bench/RESULTS.md', () => {
+  const q = parseArgs(['--quick']);
+  assert.deepEqual(q.sizes, ['2KB', '1MB']);
+  assert.equal(q.rounds, 2);
+  assert.notEqual(q.out, path.join(ROOT, 'bench', 'RESULTS.md'));
+  const all = parseArgs([]);
+  assert.deepEqual(all.sizes, ['2KB', '1MB', '10MB', '25MB']);
+  assert.deepEqual(all.only, ['chromium', 'node', 'native']);
+  assert.equal(all.out, path.join(ROOT, 'bench', 'RESULTS.md'));
+  assert.throws(() => parseArgs(['--only', 'firefox']), /--only takes/);
+  assert.throws(() => parseArgs(['--sizes', '3MB']), /--sizes takes/);
+});
+
+test('fixture messages are deterministic, exactly sized, CRLF only', () => {
+  for (const [size, n] of [['2KB', 2048], ['1MB', 1 << 20]]) {
+    const a = makeMessage(size);
+    assert.equal(a.message.length, n);
+    assert.deepEqual(a.message, makeMessage(size).message, 'the same bytes every time');
+    const text = a.message.toString('latin1');
+    assert.equal(/[^\r]\n/.test(text), false, 'no bare LF');
+    assert.match(text, /^From: .*\r\nTo: .*bob0@example\.com>\r\n/);
+    assert.match(text, /Content-Type: application\/octet-stream/);
+    assert.ok(text.split('\r\n').every((l) => l.length <= 998), 'RFC 5322 line length');
+  }
+});
+
+test('every native and Node cell has a number, and every Cachet output was cross-checked', () => {
+  const { results } = run;
+  const want = [['native', 'cachet'], ['native', 'openssl'], ['node', 'cachet']];
+  assert.equal(results.cells.length, want.length * OPS.length);
+  for (const [runtime, impl] of want) {
+    for (const op of OPS) {
+      const c = results.cells.find((x) => x.runtime === runtime && x.impl === impl && x.op === op && x.size === '2KB');
+      assert.ok(c, `${runtime} ${impl} ${op}`);
+      assert.ok(Number.isFinite(c.ms) && c.ms > 0, `${runtime} ${impl} ${op}: ${c.ms}`);
+      assert.equal(c.samples.length, 1);
+      assert.ok(fs.existsSync(c.output), `${c.output} kept`);
+      const m = results.memory.find((x) => x.runtime === runtime && x.impl === impl && x.op === op);
+      assert.ok(m && m.peakBytes > 1 << 20, `${runtime} ${impl} ${op} peak memory`);
+      if (impl === 'cachet') {
+        const k = results.checks.find((x) => x.runtime === runtime && x.op === op && x.size === '2KB');
+        assert.ok(k?.ok && /openssl|content/.test(k.how), `${runtime} ${op} cross-checked: ${k?.how}`);
+      }
+    }
+  }
+  assert.ok(results.start.cachet > 0 && results.start.openssl > 0);
+  assert.ok(results.memory.filter((m) => m.runtime === 'node').every((m) => m.wasmBytes > 0));
+  assert.ok(results.speed.sha256 > 0 && results.speed.rsaSignMs > 0);
+});
+
+test('RESULTS.md has every table filled and keeps the hand-written section when regenerated', () => {
+  const file = run.file;
+  const text = fs.readFileSync(file, 'utf8');
+  for (const h of ['## Machine and versions', '## Node: Cachet (Wasm)', '## Native: `cachet` CLI vs `openssl cms`', '## Wasm module', '## Peak memory', '## Crypto cost', '## Targets', HAND_BEGIN, HAND_END]) {
+    assert.ok(text.includes(h), h);
+  }
+  for (const op of OPS) assert.match(text, new RegExp(`\\| ${op.replace('+', '\\+')} \\| [0-9.]+ / [0-9.]+ \\([0-9.]+\\)`), `native row ${op}`);
+  assert.doesNotMatch(text, /undefined|NaN|null/);
+  fs.writeFileSync(file, text.replace(/(<!-- hand-written: begin[^\n]*\n)[\s\S]*?(\n<!-- hand-written: end -->)/, '$1\nThe profile says: the hash.\n$2'));
+  writeReport(run.results, file);
+  assert.match(fs.readFileSync(file, 'utf8'), /The profile says: the hash\./);
+});
+
+test('a missing number is an error, not an empty cell', () => {
+  const broken = { ...run.results, cells: run.results.cells.filter((c) => !(c.runtime === 'native' && c.impl === 'openssl' && c.op === 'verify')) };
+  assert.throws(() => renderReport(broken, path.join(work, 'none.md')), /missing:[\s\S]*native openssl verify 2KB: time/);
+});
+
+test('a wrong output fails its cross-check loudly', () => {
+  const fixtures = JSON.parse(fs.readFileSync(path.join(work, 'fixtures', 'fixtures.json'), 'utf8'));
+  assert.ok(fixtures.sizes.includes('2KB'));
+  const c = run.results.cells.find((x) => x.runtime === 'native' && x.impl === 'cachet' && x.op === 'sign');
+  const bad = path.join(work, 'tampered.eml');
+  fs.writeFileSync(bad, fs.readFileSync(c.output, 'latin1').replace('please', 'pleaze'), 'latin1');
+  const fx = run.fixtures;
+  assert.throws(() => crossCheck({ op: 'sign', size: '2KB', output: bad, fixtures: fx, label: 'test' }), /CROSS-CHECK FAILED/);
+  const content = run.results.cells.find((x) => x.runtime === 'node' && x.op === 'decrypt').output;
+  fs.writeFileSync(bad, Buffer.concat([fs.readFileSync(content), Buffer.from('x')]));
+  assert.throws(() => crossCheck({ op: 'decrypt', size: '2KB', output: bad, fixtures: fx, label: 'test' }), /CROSS-CHECK FAILED/);
+});
