@@ -268,10 +268,10 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       }
     }
     const { paths } = await call('cachet', 'info', {});
-    const asyncUsed = Object.entries(paths).filter(([, fn]) => fn.endsWith('Async')).map(([, fn]) => `Keyring.${fn}`);
-    notes.push(asyncUsed.length
-      ? `Cachet in Chromium ran the async (WebCrypto-backed) Keyring methods where present: ${asyncUsed.join(', ')}; the rest synchronous.`
-      : 'Cachet in Chromium ran the synchronous Keyring methods (sign, encrypt, open): the build has no async (WebCrypto-backed) ones.');
+    const ran = Object.entries(paths).map(([name, fn]) => `${name}: Keyring.${fn}`).join(', ');
+    notes.push(Object.values(paths).some((fn) => fn.endsWith('Async'))
+      ? `Cachet in Chromium used the async (WebCrypto-backed) Keyring methods where the build has them (${ran}).`
+      : `Cachet in Chromium ran the synchronous Keyring methods (${ran}): the build has no async (WebCrypto-backed) ones.`);
 
     log('chromium: Wasm fetch + instantiate in fresh workers');
     const inst = await page.evaluate(([u, n]) => window.bench.instantiate(u, n), ['/pkg/cachet_bg.wasm', INSTANTIATE_RUNS]);
@@ -323,7 +323,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       : 'a fresh Chromium (own profile) and fresh worker per case (the kernel refused to reset the peak RSS)';
 
     notes.push(
-      `Chromium: Cachet's Wasm and PKI.js ${pkijsVersion} each in a dedicated module worker of one page (bundled by esbuild, minified), served over http on 127.0.0.1, cross-origin isolated; time = performance.now() in the worker around the call (inputs already in the worker, output bytes made), one warm-up round, then the median of ${sizes.map((z) => `${roundsFor(z, rounds, quick)} rounds at ${z}`).join(', ')}, Cachet and PKI.js alternating which goes first.`,
+      `Cachet's Wasm and PKI.js ${pkijsVersion} each in a dedicated module worker of one page (bundled by esbuild, minified), served over http on 127.0.0.1, cross-origin isolated; time = performance.now() in the worker around the call (inputs already in the worker, output bytes made), one warm-up round, then the median of ${sizes.map((z) => `${roundsFor(z, rounds, quick)} rounds at ${z}`).join(', ')}, Cachet and PKI.js alternating which goes first.`,
       'PKI.js signs with signed attributes (contentType, signingTime, messageDigest), RSASSA-PKCS1-v1_5 SHA-256 through WebCrypto, detached, in multipart/signed; it verifies with SignedData.verify against the trusted CA (chain checked). The MIME glue (split headers, multipart/signed, base64 in 76-character lines with the native Uint8Array.toBase64/fromBase64) is bench/page/mime.js.',
       'PKI.js encrypts with RSA-OAEP (SHA-256) key transport: WebCrypto has no RSAES-PKCS1-v1_5 encryption, so PKI.js cannot make or open PKCS#1 v1.5 key transport. Cachet encrypts and decrypts with RSAES-PKCS1-v1_5 (the S/MIME default). PKI.js decrypts (decrypt, decrypt+verify) copies of the openssl-made inputs encrypted by openssl with RSA-OAEP SHA-256 (in/enc-oaep-<size>.eml, in/signenc-oaep-<size>.eml); Cachet decrypts the standard ones.',
       'sign+encrypt: both sign and then encrypt to the recipient and to the sender\'s own certificate (2 key transports), as the add-in sends mail.',
