@@ -4,10 +4,10 @@
 // workers' performance.now() is fine-grained). Timing is in the worker around the operation
 // alone (inputs already in the worker), after a warm-up round, medians of rounds in which Cachet
 // and PKI.js alternate. Also: Wasm size (raw, gzip -9), fetch + instantiate time of the module in
-// fresh workers, peak memory and main-thread responsiveness for the largest size.
+// fresh workers, peak memory and main-thread responsiveness at 25 MB (or the largest size run).
 //
-//   const r = await runBrowser({ fixtures, rounds, sizes, outDir, log })
-//   -> { env, cells, wasm, memory, responsiveness, notes }   (see scripts/bench.mjs)
+//   const r = await runBrowser({ fixtures, rounds, quick, sizes, outDir, log, memorySizes })
+//   -> { env, cells, wasm, memory, responsiveness, notes }   (called by scripts/bench.mjs)
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -96,17 +96,18 @@ function server({ bundles, fixturesDir, outDir }) {
       res.writeHead(status, { ...headers, 'Content-Type': type });
       res.end(body);
     };
-    const url = new URL(req.url ?? '/', 'http://x');
-    const p = decodeURIComponent(url.pathname);
+    let p;
+    try {
+      p = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return reply(400, 'text/plain', 'bad request\n');
+    }
     if (req.method === 'POST' && p.startsWith('/out/')) {
       const name = p.slice(5);
       if (!/^[\w.+-]+$/.test(name)) return reply(400, 'text/plain', 'bad name\n');
       const chunks = [];
       req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        fs.writeFileSync(path.join(outDir, name), Buffer.concat(chunks));
-        reply(204, 'text/plain', '');
-      });
+      req.on('end', () => fs.writeFile(path.join(outDir, name), Buffer.concat(chunks), (err) => (err ? reply(500, 'text/plain', `${err.message}\n`) : reply(204, 'text/plain', ''))));
       return undefined;
     }
     if (req.method !== 'GET') return reply(405, 'text/plain', 'method not allowed\n');
@@ -222,7 +223,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
   const load0 = os.loadavg()[0].toFixed(2);
   const bundles = await bundle();
   const { srv, base } = await server({ bundles, fixturesDir: fixtures.dir, outDir });
-  const load = loadArgs(fixtures);
+  const keys = loadArgs(fixtures);
   const pkijsVersion = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'pkijs', 'package.json'), 'utf8')).version;
   let b = null;
   try {
@@ -234,7 +235,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
     await cdp.detach();
     const chromium = /\/([\d.]+)/.exec(product)?.[1] ?? product;
     const call = (impl, cmd, args) => page.evaluate(([i, c, a]) => window.bench.call(i, c, a), [impl, cmd, args]);
-    for (const impl of IMPLS) await page.evaluate(([i, a]) => window.bench.start(i, a), [impl, load[impl]]);
+    for (const impl of IMPLS) await page.evaluate(([i, a]) => window.bench.start(i, a), [impl, keys[impl]]);
 
     const samples = new Map();
     for (const size of sizes) {
@@ -295,7 +296,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
           log(`chromium memory and responsiveness ${memSize}: ${impl} ${op}`);
           b ??= await openBrowser(base);
           await b.page.evaluate(() => window.bench.stop());
-          await b.page.evaluate(([i, a]) => window.bench.start(i, a), [impl, load[impl]]);
+          await b.page.evaluate(([i, a]) => window.bench.start(i, a), [impl, keys[impl]]);
           await b.page.evaluate(([i, a]) => window.bench.call(i, 'inputs', a), [impl, inputs[impl]]);
           const renderer = renderers(b.dir).reduce((x, y) => (y.rss > x.rss ? y : x));
           const reset = resetPeak(renderer.pid);
