@@ -177,6 +177,18 @@ function renderers(userDataDir) {
   return out;
 }
 
+/** The machine's load: load average and, where the kernel has it, CPU pressure (share of time tasks waited for a CPU). */
+function machineLoad() {
+  let pressure = '';
+  try {
+    const m = /^some avg10=([\d.]+) avg60=([\d.]+)/m.exec(fs.readFileSync('/proc/pressure/cpu', 'utf8'));
+    if (m) pressure = `, CPU pressure ${m[2]}% over the last minute`;
+  } catch {
+    // no PSI on this kernel
+  }
+  return `load average ${os.loadavg()[0].toFixed(2)}${pressure}`;
+}
+
 /** Reset the peak RSS (VmHWM) of a process to its current RSS; false when the kernel refuses. */
 function resetPeak(pid) {
   try {
@@ -188,9 +200,9 @@ function resetPeak(pid) {
 }
 
 /** A fresh Chromium (own temp profile) on the bench page. */
-async function openBrowser(base) {
+async function openBrowser(base, args = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-bench-chromium-'));
-  const context = await launchChromium(dir, { timeout: 60_000 });
+  const context = await launchChromium(dir, { timeout: 60_000, args });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     const errors = [];
@@ -220,7 +232,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
   if (!fs.existsSync(WASM)) throw new Error('addin/pkg/cachet_bg.wasm is missing: run "npm run build" first');
   fs.mkdirSync(outDir, { recursive: true });
   const notes = [];
-  const load0 = os.loadavg()[0].toFixed(2);
+  const load0 = machineLoad();
   const bundles = await bundle();
   const { srv, base } = await server({ bundles, fixturesDir: fixtures.dir, outDir });
   const keys = loadArgs(fixtures);
@@ -294,17 +306,21 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       for (const op of OPS) {
         for (const impl of IMPLS) {
           log(`chromium memory and responsiveness ${memSize}: ${impl} ${op}`);
-          b ??= await openBrowser(base);
+          b ??= await openBrowser(base, ['--js-flags=--expose-gc']);
           await b.page.evaluate(() => window.bench.stop());
           await b.page.evaluate(([i, a]) => window.bench.start(i, a), [impl, keys[impl]]);
           await b.page.evaluate(([i, a]) => window.bench.call(i, 'inputs', a), [impl, inputs[impl]]);
+          // The idle ticker also gives the previous worker time to go; then collect garbage
+          // (setting up the inputs makes some) so that both start from their live data only.
+          const idle = await b.page.evaluate((ms) => window.bench.idle(ms), IDLE_MS);
+          const collected = (await b.page.evaluate((i) => window.bench.call(i, 'gc', {}), impl)).gc && (await b.page.evaluate(() => window.bench.gc()));
+          if (!collected) throw new Error('gc() is not exposed in the memory browser (--js-flags=--expose-gc)');
           const renderer = renderers(b.dir).reduce((x, y) => (y.rss > x.rss ? y : x));
           const reset = resetPeak(renderer.pid);
-          const before = reset ? renderer.rss : renderer.hwm;
-          const idle = await b.page.evaluate((ms) => window.bench.idle(ms), IDLE_MS);
+          const before = reset ? renderers(b.dir).find((r) => r.pid === renderer.pid)?.hwm : renderer.hwm;
           const res = await b.page.evaluate(([i, a]) => window.bench.watch(i, 'run', a), [impl, { op, upload: null }]);
           const peak = renderers(b.dir).find((r) => r.pid === renderer.pid)?.hwm;
-          if (!peak) throw new Error('the renderer process went away during the operation');
+          if (!peak || !before) throw new Error('the renderer process went away during the operation');
           memory.push({ runtime: 'chromium', impl, op, size: memSize, peakBytes: peak, beforeOpBytes: before, wasmMemoryBytes: impl === 'cachet' ? res.memoryBytes : null });
           responsiveness.push({ impl, op, size: memSize, maxGapMs: res.maxGapMs, maxFrameGapMs: res.maxFrameGapMs, idleMaxGapMs: idle.maxGapMs });
           if (b.errors.length) throw new Error(`the bench page reported errors: ${b.errors.join('; ')}`);
@@ -320,8 +336,8 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
     }
 
     const memoryMethod = resets === cases
-      ? 'one fresh Chromium for all cases, a fresh worker per case, and the renderer\'s peak reset (clear_refs) to its current RSS after the keys and inputs are loaded'
-      : 'a fresh Chromium (own profile) and fresh worker per case (the kernel refused to reset the peak RSS)';
+      ? 'all cases in one fresh Chromium; just before the operation a full garbage collection of the worker and the page (that browser runs with --js-flags=--expose-gc; the timing one does not) and the renderer\'s peak RSS reset to its current RSS (clear_refs)'
+      : 'each case in its own fresh Chromium (the kernel refused to reset the peak RSS), after a full garbage collection of the worker and the page (that browser runs with --js-flags=--expose-gc; the timing one does not)';
 
     notes.push(
       `Cachet's Wasm and PKI.js ${pkijsVersion} each in a dedicated module worker of one page (bundled by esbuild, minified), served over http on 127.0.0.1, cross-origin isolated; time = performance.now() in the worker around the call (inputs already in the worker, output bytes made), one warm-up round, then the median of ${sizes.map((z) => `${roundsFor(z, rounds, quick)} rounds at ${z}`).join(', ')}, Cachet and PKI.js alternating which goes first.`,
@@ -330,8 +346,8 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       'sign+encrypt: both sign and then encrypt to the recipient and to the sender\'s own certificate (2 key transports), as the add-in sends mail.',
       'AES-256-GCM: Cachet makes and opens AuthEnvelopedData (RFC 5083/5084). PKI.js has no AuthEnvelopedData: it makes EnvelopedData with AES-256-GCM content encryption (a 16-byte IV as a bare OCTET STRING parameter and the tag appended to the ciphertext, not RFC 5084 GCMParameters), which OpenSSL cannot decrypt; PKI.js gcm-decrypt opens its own such message (made untimed before the rounds), since it cannot read the openssl-made AuthEnvelopedData.',
       `Fetch + instantiate: median of ${INSTANTIATE_RUNS} fresh workers, each fetching addin/pkg/cachet_bg.wasm with cache: 'no-store' and a cache-busting query (no compiled-code cache) and instantiating it (streaming), from before fetch to instantiated.`,
-      `Peak memory (${memSizes.join(', ')}): each operation once, ${memoryMethod}; peakBytes = peak RSS (VmHWM) of the renderer process, which hosts the page and its workers, read from /proc after the operation, the same way for both; beforeOpBytes = its RSS just before the operation (page, worker, keys and inputs loaded), so peakBytes - beforeOpBytes is what the operation added; wasmMemoryBytes = Cachet's Wasm linear memory after the operation (it only grows).`,
-      `Responsiveness (${memSizes.join(', ')}): while each operation runs in its worker, the page's main thread runs a setTimeout(0) ticker (maxGapMs) and a requestAnimationFrame ticker (maxFrameGapMs); the longest gap is reported, and idleMaxGapMs is the setTimeout ticker's longest gap over ${IDLE_MS} ms with no work just before, the machine's own noise. The main thread itself does no crypto work. Load average ${load0} at the start of the Chromium part, ${os.loadavg()[0].toFixed(2)} at the end (${os.cpus().length} CPUs).`,
+      `Peak memory (${memSizes.join(', ')}): each operation once, in a fresh worker with its keys and inputs loaded, ${memoryMethod}. peakBytes = peak RSS (VmHWM) of the renderer process, which hosts the page and its workers, read from /proc after the operation, the same way for both; beforeOpBytes = its RSS just before the operation (page, worker, keys and inputs loaded), so peakBytes - beforeOpBytes is what the operation added; wasmMemoryBytes = Cachet's Wasm linear memory after the operation (it only grows).`,
+      `Responsiveness (${memSizes.join(', ')}): while each operation runs in its worker, the page's main thread runs a setTimeout(0) ticker (maxGapMs) and a requestAnimationFrame ticker (maxFrameGapMs); the longest gap is reported, and idleMaxGapMs is the setTimeout ticker's longest gap over ${IDLE_MS} ms with no work just before, the machine's own noise. The main thread itself does no crypto work. The machine: ${load0} at the start of the Chromium part, ${machineLoad()} at the end (${os.cpus().length} CPUs).`,
     );
     return { env: { chromium, pkijs: pkijsVersion }, cells, wasm, memory, responsiveness, notes };
   } finally {

@@ -53,6 +53,12 @@ export function serve(impl) {
       }
       return { ms, bytes: out.byteLength, memoryBytes: impl.memoryBytes ? impl.memoryBytes() : null };
     },
+    /** A full garbage collection when the browser exposes gc() (--js-flags=--expose-gc). */
+    async gc() {
+      if (typeof globalThis.gc !== 'function') return { gc: false };
+      globalThis.gc();
+      return { gc: true };
+    },
     async info() {
       return impl.info ? impl.info() : {};
     },

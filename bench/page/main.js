@@ -88,6 +88,12 @@ window.bench = {
     }
     return times;
   },
+  /** A full garbage collection of this page when the browser exposes gc(). */
+  gc() {
+    if (typeof globalThis.gc !== 'function') return false;
+    globalThis.gc();
+    return true;
+  },
   /** Terminate every worker. */
   stop() {
     for (const [impl, w] of Object.entries(workers)) {
