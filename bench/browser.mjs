@@ -247,6 +247,14 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
     await cdp.detach();
     const chromium = /\/([\d.]+)/.exec(product)?.[1] ?? product;
     const call = (impl, cmd, args) => page.evaluate(([i, c, a]) => window.bench.call(i, c, a), [impl, cmd, args]);
+
+    // First, while no module compiled from these bytes is alive in the renderer (V8 shares
+    // compiled Wasm modules between the isolates of a process), so every start compiles anew.
+    log('chromium: Wasm fetch + instantiate in fresh workers');
+    const inst = await page.evaluate(([u, n]) => window.bench.instantiate(u, n), ['/pkg/cachet_bg.wasm', INSTANTIATE_RUNS]);
+    const raw = fs.readFileSync(WASM);
+    const wasm = { rawBytes: raw.length, gzipBytes: zlib.gzipSync(raw, { level: 9 }).length, instantiateMs: median(inst), instantiateSamples: inst };
+
     for (const impl of IMPLS) await page.evaluate(([i, a]) => window.bench.start(i, a), [impl, keys[impl]]);
 
     const samples = new Map();
@@ -286,10 +294,6 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       ? `Cachet in Chromium used the async (WebCrypto-backed) Keyring methods where the build has them (${ran}).`
       : `Cachet in Chromium ran the synchronous Keyring methods (${ran}): the build has no async (WebCrypto-backed) ones.`);
 
-    log('chromium: Wasm fetch + instantiate in fresh workers');
-    const inst = await page.evaluate(([u, n]) => window.bench.instantiate(u, n), ['/pkg/cachet_bg.wasm', INSTANTIATE_RUNS]);
-    const raw = fs.readFileSync(WASM);
-    const wasm = { rawBytes: raw.length, gzipBytes: zlib.gzipSync(raw, { level: 9 }).length, instantiateMs: median(inst), instantiateSamples: inst };
     if (b.errors.length) throw new Error(`the bench page reported errors: ${b.errors.join('; ')}`);
     await b.close();
     b = null;
@@ -345,7 +349,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       'PKI.js encrypts with RSA-OAEP (SHA-256) key transport: WebCrypto has no RSAES-PKCS1-v1_5 encryption, so PKI.js cannot make or open PKCS#1 v1.5 key transport. Cachet encrypts and decrypts with RSAES-PKCS1-v1_5 (the S/MIME default). PKI.js decrypts (decrypt, decrypt+verify) copies of the openssl-made inputs encrypted by openssl with RSA-OAEP SHA-256 (in/enc-oaep-<size>.eml, in/signenc-oaep-<size>.eml); Cachet decrypts the standard ones.',
       'sign+encrypt: both sign and then encrypt to the recipient and to the sender\'s own certificate (2 key transports), as the add-in sends mail.',
       'AES-256-GCM: Cachet makes and opens AuthEnvelopedData (RFC 5083/5084). PKI.js has no AuthEnvelopedData: it makes EnvelopedData with AES-256-GCM content encryption (a 16-byte IV as a bare OCTET STRING parameter and the tag appended to the ciphertext, not RFC 5084 GCMParameters), which OpenSSL cannot decrypt; PKI.js gcm-decrypt opens its own such message (made untimed before the rounds), since it cannot read the openssl-made AuthEnvelopedData.',
-      `Fetch + instantiate: median of ${INSTANTIATE_RUNS} fresh workers, each fetching addin/pkg/cachet_bg.wasm with cache: 'no-store' and a cache-busting query (no compiled-code cache) and instantiating it (streaming), from before fetch to instantiated.`,
+      `Fetch + instantiate: median of ${INSTANTIATE_RUNS} fresh workers, one after another (250 ms apart) before any other worker starts, each fetching addin/pkg/cachet_bg.wasm with cache: 'no-store' and a cache-busting query (so no code cache) and instantiating it (streaming), from before fetch to instantiated.`,
       `Peak memory (${memSizes.join(', ')}): each operation once, in a fresh worker with its keys and inputs loaded, ${memoryMethod}. peakBytes = peak RSS (VmHWM) of the renderer process, which hosts the page and its workers, read from /proc after the operation, the same way for both; beforeOpBytes = its RSS just before the operation (page, worker, keys and inputs loaded), so peakBytes - beforeOpBytes is what the operation added; wasmMemoryBytes = Cachet's Wasm linear memory after the operation (it only grows).`,
       `Responsiveness (${memSizes.join(', ')}): while each operation runs in its worker, the page's main thread runs a setTimeout(0) ticker (maxGapMs) and a requestAnimationFrame ticker (maxFrameGapMs); the longest gap is reported, and idleMaxGapMs is the setTimeout ticker's longest gap over ${IDLE_MS} ms with no work just before, the machine's own noise. The main thread itself does no crypto work. The machine: ${load0} at the start of the Chromium part, ${machineLoad()} at the end (${os.cpus().length} CPUs).`,
     );

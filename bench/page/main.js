@@ -85,6 +85,8 @@ window.bench = {
       } finally {
         w.terminate();
       }
+      // Time for the terminated worker (and its compiled module) to go before the next start.
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
     return times;
   },
