@@ -98,7 +98,7 @@ function pairTable(results, runtime, peer, misses, targetName) {
   return table(['op', ...results.sizes], rows);
 }
 
-function cryptoTable(results, misses) {
+function cryptoTable(results, misses, context) {
   const big = results.sizes.filter((s) => s === '10MB' || s === '25MB');
   if (big.length === 0) return '_No 10 MB or 25 MB cells in this run._';
   const runtimes = ['chromium', 'node', 'native'].filter((r) => results.parts.includes(r));
@@ -110,7 +110,8 @@ function cryptoTable(results, misses) {
       const ms = cell(results, r, 'cachet', op, size).ms;
       const ratio = ms / costs[i];
       const missed = ratio > CRYPTO_TARGET;
-      if (missed) misses.push(`within ${CRYPTO_TARGET}x of the crypto cost (${label[r]}): ${op} ${size}: ${fmtMs(ms)} ms is ${fmtRatio(ratio)}x the ${fmtMs(costs[i])} ms crypto cost (${fmtRatio(ratio / CRYPTO_TARGET)}x over the target)`);
+      if (missed && r !== 'chromium') context.push(`${label[r]} ${op} ${size}`);
+      if (missed && r === 'chromium') misses.push(`within ${CRYPTO_TARGET}x of the crypto cost (${label[r]}): ${op} ${size}: ${fmtMs(ms)} ms is ${fmtRatio(ratio)}x the ${fmtMs(costs[i])} ms crypto cost (${fmtRatio(ratio / CRYPTO_TARGET)}x over the target)`);
       return `${fmtMs(ms)} (${fmtRatio(ratio)}x)${missed ? MISS : ''}`;
     }))];
   });
@@ -187,7 +188,7 @@ export function renderReport(results, previousFile) {
   L.push(table(['', ''], wasmRows), '');
 
   L.push('## Peak memory', '');
-  L.push('Chromium: as measured by the browser part; Node: process maxRSS of a child running that one operation (Wasm linear memory after it in brackets); native: maximum resident set size from /usr/bin/time (the larger of the two processes for openssl\'s two-step cells).', '');
+  L.push('Chromium: as measured by the browser part; Node: peak RSS (VmHWM) of a child process running that one operation (Wasm linear memory after it in brackets); native: maximum resident set size from /usr/bin/time (the larger of the two processes for openssl\'s two-step cells).', '');
   L.push(memoryTable(results), '');
 
   if (results.parts.includes('chromium')) {
@@ -201,8 +202,10 @@ export function renderReport(results, previousFile) {
 
   L.push('## Crypto cost (openssl speed)', '');
   const s = results.speed;
-  L.push(`Rates on this machine (\`openssl speed -elapsed -seconds ${s.seconds} -bytes ${s.block}\`): SHA-256 ${mib(s.sha256)}/s, AES-256-CBC ${mib(s.cbcEnc)}/s encrypt and ${mib(s.cbcDec)}/s decrypt, AES-256-GCM ${mib(s.gcm)}/s, RSA-2048 private operation ${fmtMs(s.rsaSignMs)} ms, public ${fmtMs(s.rsaVerifyMs)} ms. The pure crypto cost of a cell is bytes hashed ÷ SHA-256 rate + bytes ciphered ÷ AES rate + RSA operations × their time (verification counts the signature and the signer's certificate; key transport one public operation per recipient, one private to decrypt; sign+encrypt encrypts to the recipient and the sender). Target: Cachet within ${CRYPTO_TARGET}x at 10 and 25 MB. Cells: \`ms (÷ crypto cost)\`.`, '');
-  L.push(cryptoTable(results, misses), '');
+  L.push(`Rates on this machine (\`openssl speed -elapsed -seconds ${s.seconds} -bytes ${s.block}\`): SHA-256 ${mib(s.sha256)}/s, AES-256-CBC ${mib(s.cbcEnc)}/s encrypt and ${mib(s.cbcDec)}/s decrypt, AES-256-GCM ${mib(s.gcm)}/s, RSA-2048 private operation ${fmtMs(s.rsaSignMs)} ms, public ${fmtMs(s.rsaVerifyMs)} ms. The pure crypto cost of a cell is bytes hashed ÷ SHA-256 rate + bytes ciphered ÷ AES rate + RSA operations × their time (verification counts the signature and the signer's certificate; key transport one public operation per recipient, one private to decrypt; sign+encrypt encrypts to the recipient and the sender). Target: Cachet in Chromium within ${CRYPTO_TARGET}x at 10 and 25 MB. Cells: \`ms (÷ crypto cost)\`.`, '');
+  const context = [];
+  L.push(cryptoTable(results, misses, context), '');
+  if (context.length > 0) L.push(`The target is for Cachet in Chromium; the Node and native columns are for context (${context.length} of their cells are over ${CRYPTO_TARGET}x, marked ✗ but not listed under Targets).`, '');
 
   L.push('## Cross-checks', '');
   const byRuntime = {};
