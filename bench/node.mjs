@@ -2,7 +2,7 @@
 // initSync, timed in-process (performance.now) after a warm-up round, medians. The identities are
 // unlocked once before timing (as in the add-in, where a session unlocks once). Outputs are
 // written to files and cross-checked with openssl like the native ones. Peak memory of the 25 MB
-// cases: each runs alone in a child process (Wasm memory size after the op, process maxRSS).
+// cases: each runs alone in a child process (Wasm memory size after the op, the process's peak RSS).
 // When the core offers async exports (e.g. Keyring.signAsync), they are used instead.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -179,6 +179,14 @@ if (process.argv[2] === '--child' && import.meta.url === pathToFileURL(process.a
   const result = await ops[op](input);
   if (!result.output || result.output.length === 0) throw new Error(`${op} ${size} gave no output`);
   const wasmBytes = wasm.memory.buffer.byteLength;
-  const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  // The peak of this process's own memory: VmHWM (Linux) starts afresh at exec, whereas maxRSS
+  // (getrusage) carries over the peak of the parent it was forked from.
+  let maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  try {
+    const hwm = fs.readFileSync('/proc/self/status', 'utf8').match(/^VmHWM:\s+(\d+) kB$/m);
+    if (hwm) maxRssBytes = Number(hwm[1]) * 1024;
+  } catch {
+    // not Linux: getrusage it is
+  }
   console.log(JSON.stringify({ wasmBytes, maxRssBytes }));
 }

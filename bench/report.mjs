@@ -98,7 +98,7 @@ function pairTable(results, runtime, peer, misses, targetName) {
   return table(['op', ...results.sizes], rows);
 }
 
-function cryptoTable(results, misses) {
+function cryptoTable(results, misses, context) {
   const big = results.sizes.filter((s) => s === '10MB' || s === '25MB');
   if (big.length === 0) return '_No 10 MB or 25 MB cells in this run._';
   const runtimes = ['chromium', 'node', 'native'].filter((r) => results.parts.includes(r));
@@ -110,7 +110,8 @@ function cryptoTable(results, misses) {
       const ms = cell(results, r, 'cachet', op, size).ms;
       const ratio = ms / costs[i];
       const missed = ratio > CRYPTO_TARGET;
-      if (missed) misses.push(`within ${CRYPTO_TARGET}x of the crypto cost (${label[r]}): ${op} ${size}: ${fmtMs(ms)} ms is ${fmtRatio(ratio)}x the ${fmtMs(costs[i])} ms crypto cost (${fmtRatio(ratio / CRYPTO_TARGET)}x over the target)`);
+      if (missed && r !== 'chromium') context.push(`${label[r]} ${op} ${size}`);
+      if (missed && r === 'chromium') misses.push(`within ${CRYPTO_TARGET}x of the crypto cost (${label[r]}): ${op} ${size}: ${fmtMs(ms)} ms is ${fmtRatio(ratio)}x the ${fmtMs(costs[i])} ms crypto cost (${fmtRatio(ratio / CRYPTO_TARGET)}x over the target)`);
       return `${fmtMs(ms)} (${fmtRatio(ratio)}x)${missed ? MISS : ''}`;
     }))];
   });
@@ -120,7 +121,7 @@ function cryptoTable(results, misses) {
 function memoryTable(results) {
   if (results.memorySizes.length === 0) return '_No peak-memory sizes in this run._';
   const cols = [];
-  if (results.parts.includes('chromium')) cols.push(['chromium', 'cachet', 'Chromium Cachet'], ['chromium', 'pkijs', 'Chromium PKI.js']);
+  if (results.parts.includes('chromium')) cols.push(['chromium', 'cachet', 'Chromium Cachet (Wasm memory)'], ['chromium', 'pkijs', 'Chromium PKI.js']);
   if (results.parts.includes('node')) cols.push(['node', 'cachet', 'Node Cachet RSS (Wasm memory)']);
   if (results.parts.includes('native')) cols.push(['native', 'cachet', 'cachet CLI'], ['native', 'openssl', 'openssl cms']);
   const out = [];
@@ -128,7 +129,8 @@ function memoryTable(results) {
     out.push(`**${size}**\n`);
     out.push(table(['op', ...cols.map((c) => c[2])], OPS.map((op) => [op, ...cols.map(([runtime, impl]) => {
       const m = results.memory.find((x) => x.runtime === runtime && x.impl === impl && x.op === op && x.size === size);
-      return m.wasmBytes ? `${mib(m.peakBytes)} (${mib(m.wasmBytes)})` : mib(m.peakBytes);
+      const wasm = m.wasmBytes ?? m.wasmMemoryBytes;
+      return wasm ? `${mib(m.peakBytes)} (${mib(wasm)})` : mib(m.peakBytes);
     })])));
     out.push('');
   }
@@ -187,13 +189,19 @@ export function renderReport(results, previousFile) {
   L.push(table(['', ''], wasmRows), '');
 
   L.push('## Peak memory', '');
-  L.push('Chromium: as measured by the browser part; Node: process maxRSS of a child running that one operation (Wasm linear memory after it in brackets); native: maximum resident set size from /usr/bin/time (the larger of the two processes for openssl\'s two-step cells).', '');
+  L.push('Chromium: as measured by the browser part (see its note above; Cachet\'s Wasm linear memory in brackets); Node: peak RSS (VmHWM) of a child process running that one operation (Wasm linear memory after it in brackets); native: maximum resident set size from /usr/bin/time (the larger of the two processes for openssl\'s two-step cells).', '');
   L.push(memoryTable(results), '');
 
   if (results.parts.includes('chromium')) {
     L.push('## UI thread responsiveness (Chromium)', '');
-    L.push(`Longest gap between ticks of a timer on the page's UI thread while the operation ran; responsive when under ${RESPONSIVE_GAP_MS} ms.`, '');
-    L.push(table(['impl', 'op', 'size', 'longest gap', 'responsive'], results.responsiveness.map((r) => [r.impl, r.op, r.size, `${fmtMs(r.maxGapMs)} ms`, r.maxGapMs < RESPONSIVE_GAP_MS ? 'yes' : 'no'])), '');
+    L.push(`Longest gap between ticks of a timer on the page's UI thread while the operation ran in its worker; responsive when under ${RESPONSIVE_GAP_MS} ms. Where the browser part measures them: the longest gap between animation frames, and the timer's longest gap with the page idle just before (the machine's own noise).`, '');
+    const rs = results.responsiveness;
+    const frame = rs.some((r) => Number.isFinite(r.maxFrameGapMs));
+    const idle = rs.some((r) => Number.isFinite(r.idleMaxGapMs));
+    const opt = (v) => (Number.isFinite(v) ? `${fmtMs(v)} ms` : 'n/a');
+    L.push(table(['impl', 'op', 'size', 'longest gap', ...(frame ? ['frame gap'] : []), ...(idle ? ['idle gap'] : []), 'responsive'], rs.map((r) => [
+      r.impl, r.op, r.size, `${fmtMs(r.maxGapMs)} ms`, ...(frame ? [opt(r.maxFrameGapMs)] : []), ...(idle ? [opt(r.idleMaxGapMs)] : []), r.maxGapMs < RESPONSIVE_GAP_MS ? 'yes' : 'no',
+    ])), '');
     for (const r of results.responsiveness) {
       if (r.impl === 'cachet' && r.maxGapMs >= RESPONSIVE_GAP_MS) misses.push(`UI thread responsive while Cachet works: ${r.op} ${r.size}: a ${fmtMs(r.maxGapMs)} ms gap (limit ${RESPONSIVE_GAP_MS} ms)`);
     }
@@ -201,8 +209,10 @@ export function renderReport(results, previousFile) {
 
   L.push('## Crypto cost (openssl speed)', '');
   const s = results.speed;
-  L.push(`Rates on this machine (\`openssl speed -elapsed -seconds ${s.seconds} -bytes ${s.block}\`): SHA-256 ${mib(s.sha256)}/s, AES-256-CBC ${mib(s.cbcEnc)}/s encrypt and ${mib(s.cbcDec)}/s decrypt, AES-256-GCM ${mib(s.gcm)}/s, RSA-2048 private operation ${fmtMs(s.rsaSignMs)} ms, public ${fmtMs(s.rsaVerifyMs)} ms. The pure crypto cost of a cell is bytes hashed ÷ SHA-256 rate + bytes ciphered ÷ AES rate + RSA operations × their time (verification counts the signature and the signer's certificate; key transport one public operation per recipient, one private to decrypt; sign+encrypt encrypts to the recipient and the sender). Target: Cachet within ${CRYPTO_TARGET}x at 10 and 25 MB. Cells: \`ms (÷ crypto cost)\`.`, '');
-  L.push(cryptoTable(results, misses), '');
+  L.push(`Rates on this machine (\`openssl speed -elapsed -seconds ${s.seconds} -bytes ${s.block}\`): SHA-256 ${mib(s.sha256)}/s, AES-256-CBC ${mib(s.cbcEnc)}/s encrypt and ${mib(s.cbcDec)}/s decrypt, AES-256-GCM ${mib(s.gcm)}/s, RSA-2048 private operation ${fmtMs(s.rsaSignMs)} ms, public ${fmtMs(s.rsaVerifyMs)} ms. The pure crypto cost of a cell is bytes hashed ÷ SHA-256 rate + bytes ciphered ÷ AES rate + RSA operations × their time (verification counts the signature and the signer's certificate; key transport one public operation per recipient, one private to decrypt; sign+encrypt encrypts to the recipient and the sender). Target: Cachet in Chromium within ${CRYPTO_TARGET}x at 10 and 25 MB. Cells: \`ms (÷ crypto cost)\`.`, '');
+  const context = [];
+  L.push(cryptoTable(results, misses, context), '');
+  if (context.length > 0) L.push(`The target is for Cachet in Chromium; the Node and native columns are for context (${context.length} of their cells are over ${CRYPTO_TARGET}x, marked ✗ but not listed under Targets).`, '');
 
   L.push('## Cross-checks', '');
   const byRuntime = {};

@@ -7,6 +7,7 @@
 //   npm run bench -- --quick           smoke run: 2 KB and 1 MB, 2 rounds
 //   npm run bench -- --only native,node
 //   npm run bench -- --rounds 7 --sizes 2KB,10MB --out results.md
+//   npm run bench -- --from-json .cache/bench/results.json   the report again, from a run's raw results
 //
 // A partial run (--quick, --only, --sizes) writes .cache/bench/RESULTS.partial.md unless --out
 // says otherwise: bench/RESULTS.md always holds a complete run.
@@ -48,7 +49,8 @@ export function parseArgs(argv) {
     else if (a === '--fixtures') o.fixtures = path.resolve(value());
     else if (a === '--work') o.work = path.resolve(value());
     else if (a === '--no-build') o.build = false;
-    else throw new Error(`unknown option ${a}; options: --quick, --rounds N, --only ${PARTS.join(',')}, --sizes ${Object.keys(SIZES).join(',')}, --out FILE, --speed-seconds N, --fixtures DIR, --work DIR, --no-build`);
+    else if (a === '--from-json') o.fromJson = path.resolve(value());
+    else throw new Error(`unknown option ${a}; options: --quick, --rounds N, --only ${PARTS.join(',')}, --sizes ${Object.keys(SIZES).join(',')}, --out FILE, --speed-seconds N, --fixtures DIR, --work DIR, --no-build, --from-json FILE`);
   }
   for (const p of o.only) if (!PARTS.includes(p)) throw new Error(`--only takes ${PARTS.join(', ')}; not ${p}`);
   o.sizes ??= o.quick ? ['2KB', '1MB'] : Object.keys(SIZES);
@@ -167,11 +169,11 @@ export async function bench(o, log = console.log) {
   if (wantBrowser) {
     step('Chromium: Cachet Wasm vs PKI.js');
     const { runBrowser } = await import(pathToFileURL(BROWSER).href);
-    const r = await runBrowser({ fixtures, rounds: o.rounds, quick: o.quick, sizes: o.sizes, outDir: path.join(outDir, 'chromium'), log });
+    const r = await runBrowser({ fixtures, rounds: o.rounds, quick: o.quick, sizes: o.sizes, outDir: path.join(outDir, 'chromium'), log, memorySizes: results.memorySizes });
     results.cells.push(...r.cells);
     results.memory.push(...(r.memory ?? []));
     results.responsiveness = r.responsiveness ?? [];
-    results.notes.push(...(r.notes ?? []).map((n) => `Chromium: ${n}`));
+    results.notes.push(...(r.notes ?? []).map((n) => (n.startsWith('Chromium') ? n : `Chromium: ${n}`)));
     results.wasm.instantiateMs = r.wasm?.instantiateMs;
     results.versions.chromium = r.env?.chromium;
     results.versions.pkijs = r.env?.pkijs;
@@ -200,6 +202,11 @@ export async function bench(o, log = console.log) {
   results.versions['git commit'] = gitCommit();
 
   step('Report');
+  // The raw results first, so a report that cannot be written (a missing number) loses no run:
+  // fix the cause, then `npm run bench -- --from-json FILE` writes the report again.
+  const json = path.join(work, 'results.json');
+  fs.writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+  log(`raw results: ${path.relative(ROOT, json) || json}`);
   fs.mkdirSync(path.dirname(o.out), { recursive: true });
   const { file, misses } = writeReport(results, o.out);
   log(`${results.checks.length} outputs cross-checked by openssl, all good`);
@@ -211,7 +218,17 @@ export async function bench(o, log = console.log) {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     const argv = process.argv.slice(2);
-    await bench({ ...parseArgs(argv), argv });
+    const o = parseArgs(argv);
+    if (o.fromJson) {
+      // Only the report, from the raw results of an earlier run (written to its work directory).
+      const results = JSON.parse(fs.readFileSync(o.fromJson, 'utf8'));
+      const complete = results.parts.length === PARTS.length && !results.quick && results.sizes.length === Object.keys(SIZES).length;
+      const out = argv.includes('--out') ? o.out : path.join(ROOT, complete ? 'bench' : '.cache/bench', complete ? 'RESULTS.md' : 'RESULTS.partial.md');
+      const { misses } = writeReport(results, out);
+      console.log(`wrote ${path.relative(ROOT, out) || out}; ${misses.length} target(s) missed`);
+    } else {
+      await bench({ ...o, argv });
+    }
   } catch (e) {
     console.error(`\nBenchmark failed: ${e.message}`);
     process.exit(1);
