@@ -145,7 +145,7 @@ fn open_async(message: Vec<u8>, options_json: String, ids: Vec<Rc<crate::pkcs12:
 
 /// Open a message without any private key, as `openMessage`, with WebCrypto for the
 /// digests: a Promise of an `OpenResult`.
-#[wasm_bindgen(js_name = openMessageAsync)]
+#[wasm_bindgen(js_name = openMessageAsync, unchecked_return_type = "Promise<OpenResult>")]
 pub fn open_message_async(message: &[u8], options_json: &str) -> js_sys::Promise {
     open_async(message.to_vec(), options_json.to_string(), Vec::new())
 }
@@ -235,13 +235,13 @@ impl Keyring {
 
     /// `open` with WebCrypto for digests and AES (RSA key transport stays in the core):
     /// a Promise of an `OpenResult`, the same report as `open`.
-    #[wasm_bindgen(js_name = openAsync)]
+    #[wasm_bindgen(js_name = openAsync, unchecked_return_type = "Promise<OpenResult>")]
     pub fn open_async(&self, message: &[u8], options_json: &str) -> js_sys::Promise {
         open_async(message.to_vec(), options_json.to_string(), self.ids.iter().map(|u| u.identity.clone()).collect())
     }
 
     /// `sign` with WebCrypto for the digest and the RSA signature: a Promise of the message bytes.
-    #[wasm_bindgen(js_name = signAsync)]
+    #[wasm_bindgen(js_name = signAsync, unchecked_return_type = "Promise<Uint8Array>")]
     pub fn sign_async(&self, handle: u32, message: &[u8], opaque: bool, at: f64) -> std::result::Result<js_sys::Promise, JsValue> {
         let u = self.unlocked(handle)?;
         let (id, key, message) = (u.identity.clone(), u.signing_key.clone(), message.to_vec());
@@ -253,7 +253,7 @@ impl Keyring {
 
     /// `encrypt` with WebCrypto for the AES content encryption (and, with `"sign": true`,
     /// the signing digest and RSA signature): a Promise of the message bytes.
-    #[wasm_bindgen(js_name = encryptAsync)]
+    #[wasm_bindgen(js_name = encryptAsync, unchecked_return_type = "Promise<Uint8Array>")]
     pub fn encrypt_async(&self, handle: Option<u32>, message: &[u8], options_json: &str) -> std::result::Result<js_sys::Promise, JsValue> {
         let (recipients, options, at) = encrypt_options(options_json)?;
         let sender = match handle {
