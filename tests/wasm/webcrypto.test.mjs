@@ -125,12 +125,12 @@ test('openAsync reports what open does on OpenSSL-made signed, encrypted, signed
   try {
     const options = { at: now(), trust: [b64(f('ca.pem'))] };
     fs.writeFileSync(f('plain.eml'), MESSAGE);
-    openssl(['cms', '-sign', '-in', f('plain.eml'), '-signer', f('alice.pem'), '-inkey', f('alice.key'), '-md', 'sha256', '-out', f('os-clear.eml')]);
-    openssl(['cms', '-sign', '-nodetach', '-in', f('plain.eml'), '-signer', f('alice.pem'), '-inkey', f('alice.key'), '-md', 'sha384', '-out', f('os-opaque.eml')]);
-    openssl(['cms', '-encrypt', '-aes256', '-in', f('plain.eml'), '-out', f('os-cbc.eml'), f('alice.pem')]);
-    openssl(['cms', '-encrypt', '-aes-256-gcm', '-in', f('plain.eml'), '-out', f('os-gcm.eml'), f('alice.pem')]);
-    openssl(['cms', '-encrypt', '-aes128', '-in', f('os-clear.eml'), '-out', f('os-signed-cbc.eml'), f('alice.pem')]);
-    openssl(['cms', '-encrypt', '-aes-128-gcm', '-in', f('os-opaque.eml'), '-out', f('os-signed-gcm.eml'), f('alice.pem')]);
+    openssl(['cms', '-sign', '-from', 'alice@example.org', '-in', f('plain.eml'), '-signer', f('alice.pem'), '-inkey', f('alice.key'), '-md', 'sha256', '-out', f('os-clear.eml')]);
+    openssl(['cms', '-sign', '-from', 'alice@example.org', '-nodetach', '-in', f('plain.eml'), '-signer', f('alice.pem'), '-inkey', f('alice.key'), '-md', 'sha384', '-out', f('os-opaque.eml')]);
+    openssl(['cms', '-encrypt', '-from', 'alice@example.org', '-aes256', '-in', f('plain.eml'), '-out', f('os-cbc.eml'), f('alice.pem')]);
+    openssl(['cms', '-encrypt', '-from', 'alice@example.org', '-aes-256-gcm', '-in', f('plain.eml'), '-out', f('os-gcm.eml'), f('alice.pem')]);
+    openssl(['cms', '-encrypt', '-from', 'alice@example.org', '-aes128', '-in', f('os-clear.eml'), '-out', f('os-signed-cbc.eml'), f('alice.pem')]);
+    openssl(['cms', '-encrypt', '-from', 'alice@example.org', '-aes-128-gcm', '-in', f('os-opaque.eml'), '-out', f('os-signed-gcm.eml'), f('alice.pem')]);
     const want = {
       'os-clear.eml': 'valid', 'os-opaque.eml': 'valid', 'os-cbc.eml': 'unsigned', 'os-gcm.eml': 'unsigned',
       'os-signed-cbc.eml': 'valid', 'os-signed-gcm.eml': 'valid',
