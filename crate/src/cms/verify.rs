@@ -263,8 +263,7 @@ pub fn verify_signer_with(
                 status = status.worst(Status::BadSignature);
             }
             let want = md.decode_as::<der::asn1::OctetString>().map(|o| o.as_bytes().to_vec()).unwrap_or_default();
-            let have = bulk.digest(digest, content).unwrap_or_default();
-            if want != have {
+            if !bulk.digest_matches(digest, content, &want).unwrap_or(false) {
                 details.push("The content's digest does not match the one that was signed: the message was changed after signing.".into());
                 report.signature = SignatureCheck::DigestMismatch;
                 status = status.worst(Status::Tampered);

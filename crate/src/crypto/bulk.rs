@@ -8,11 +8,16 @@
 //!
 //! One run with a [`Deferred`]: each digest or decryption is numbered in the order `open`
 //! asks for it; a supplied answer is used when its number, kind, algorithm and input length
-//! match the request, otherwise the request is recorded and a placeholder returned (a digest
-//! that matches nothing, a failed decryption). The caller computes the recorded requests and
-//! runs `open` again; the result of a run with placeholders ([`Deferred::incomplete`]) is
-//! discarded. Unwrapped content-encryption keys (RSA private key operations) are kept for
-//! the next run, so they are computed once.
+//! match the request, otherwise the request is recorded and a placeholder returned (a failed
+//! decryption). A signer's digest check is optimistic: without an answer the run goes on as
+//! if the content matched the signed messageDigest, and records the assumption. The caller
+//! computes the recorded requests; it shows the run's result only when the run used no
+//! placeholder ([`Deferred::incomplete`]) and every assumption is confirmed by its answer
+//! ([`Deferred::answer`]), and otherwise runs `open` again with the answers (a tampered
+//! message thus costs one more run and is reported exactly as the portable run reports it).
+//! A clear-signed message opens in one run, an encrypted one in two (decrypt+verify too).
+//! Unwrapped content-encryption keys (RSA private key operations) are kept for the next
+//! run, so they are computed once.
 //!
 //! # Security
 //! The answers come from the host's own crypto, not from the message. A wrong digest answer
@@ -34,13 +39,18 @@ use zeroize::Zeroizing;
 pub trait Bulk {
     /// The digest of `data`.
     fn digest(&self, alg: DigestAlg, data: &[u8]) -> Result<Vec<u8>>;
+    /// Is the digest of `data` equal to `want` (a signer's messageDigest)?
+    fn digest_matches(&self, alg: DigestAlg, data: &[u8], want: &[u8]) -> Result<bool> {
+        Ok(self.digest(alg, data)? == want)
+    }
     /// Decrypt content; `tag` for GCM. See [`Symmetric::decrypt`].
     fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>;
     /// The content-encryption keys the identities unwrap from these RecipientInfos.
     fn unwrap_keys(&self, infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrapped {
         unwrap_keys(infos, identities)
     }
-    /// A placeholder was returned in this run: its result must not be shown.
+    /// A placeholder was returned in this run: its result must not be shown. (Assumed
+    /// digest matches are not placeholders; the caller confirms them, see [`Deferred`].)
     fn incomplete(&self) -> bool {
         false
     }
@@ -72,7 +82,9 @@ impl Bulk for WithSymmetric<'_> {
 
 /// A bulk step `open` asked for and the host has to compute.
 pub enum Request {
-    Digest { alg: DigestAlg, data: Vec<u8> },
+    /// With `assumed`, the run went on as if the digest were this value (a signer's
+    /// messageDigest): [`Deferred::answer`] says whether it was.
+    Digest { alg: DigestAlg, data: Vec<u8>, assumed: Option<Vec<u8>> },
     Decrypt { cipher: ContentCipher, key: Zeroizing<Vec<u8>>, iv: Vec<u8>, aad: Vec<u8>, data: Vec<u8>, tag: Option<Vec<u8>> },
 }
 
@@ -117,11 +129,14 @@ impl Deferred {
         std::mem::take(&mut *self.requests.borrow_mut())
     }
 
-    /// Supply the answer to request number `seq`.
-    pub fn answer(&self, seq: usize, request: &Request, answer: Answer) {
-        let shape = match request {
-            Request::Digest { alg, data } => Shape::Digest(*alg, data.len()),
-            Request::Decrypt { cipher, data, .. } => Shape::Decrypt(*cipher, data.len()),
+    /// Supply the answer to request number `seq`. Returns true when the run that made the
+    /// request assumed exactly this answer (a digest that matched), so it needs no new run
+    /// for it.
+    pub fn answer(&self, seq: usize, request: &Request, answer: Answer) -> bool {
+        let (shape, confirmed) = match (request, &answer) {
+            (Request::Digest { alg, data, assumed }, Answer::Digest(d)) => (Shape::Digest(*alg, data.len()), assumed.as_deref() == Some(d.as_slice())),
+            (Request::Digest { alg, data, .. }, _) => (Shape::Digest(*alg, data.len()), false),
+            (Request::Decrypt { cipher, data, .. }, _) => (Shape::Decrypt(*cipher, data.len()), false),
         };
         let mut answers = self.answers.borrow_mut();
         if answers.len() <= seq {
@@ -130,6 +145,7 @@ impl Deferred {
         if let Some(slot) = answers.get_mut(seq) {
             *slot = Some((shape, answer));
         }
+        confirmed
     }
 
     fn take_seq(&self) -> usize {
@@ -139,8 +155,17 @@ impl Deferred {
     }
 
     fn record(&self, seq: usize, request: Request) {
-        self.missing.set(true);
+        if !matches!(request, Request::Digest { assumed: Some(_), .. }) {
+            self.missing.set(true);
+        }
         self.requests.borrow_mut().push((seq, request));
+    }
+
+    fn answered_digest(&self, seq: usize, alg: DigestAlg, len: usize) -> Option<Vec<u8>> {
+        match self.answers.borrow().get(seq) {
+            Some(Some((s, Answer::Digest(d)))) if *s == Shape::Digest(alg, len) && d.len() == alg.output_len() => Some(d.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -152,16 +177,31 @@ fn placeholder_digest(alg: DigestAlg) -> Vec<u8> {
 impl Bulk for Deferred {
     fn digest(&self, alg: DigestAlg, data: &[u8]) -> Result<Vec<u8>> {
         let seq = self.take_seq();
-        let shape = Shape::Digest(alg, data.len());
-        if let Some(Some((s, Answer::Digest(d)))) = self.answers.borrow().get(seq) {
-            if *s == shape && d.len() == alg.output_len() {
-                return Ok(d.clone());
-            }
+        if let Some(d) = self.answered_digest(seq, alg, data.len()) {
+            return Ok(d);
         }
         // MD5 and the like are refused by the portable digest; ask for nothing.
         digest(alg, &[])?;
-        self.record(seq, Request::Digest { alg, data: data.to_vec() });
+        self.record(seq, Request::Digest { alg, data: data.to_vec(), assumed: None });
         Ok(placeholder_digest(alg))
+    }
+
+    /// Optimistic: without an answer, the run goes on as if the digest matched, and the
+    /// request carries that assumption. The caller shows the run's result only when every
+    /// assumption is confirmed ([`Deferred::answer`]); otherwise it runs again with the
+    /// answers, and the mismatch is reported as the portable run reports it.
+    fn digest_matches(&self, alg: DigestAlg, data: &[u8], want: &[u8]) -> Result<bool> {
+        let seq = self.take_seq();
+        if let Some(d) = self.answered_digest(seq, alg, data.len()) {
+            return Ok(d == want);
+        }
+        digest(alg, &[])?;
+        if want.len() != alg.output_len() {
+            // Cannot match; no need to compute anything.
+            return Ok(false);
+        }
+        self.record(seq, Request::Digest { alg, data: data.to_vec(), assumed: Some(want.to_vec()) });
+        Ok(true)
     }
 
     fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed> {
@@ -203,7 +243,7 @@ impl Bulk for Deferred {
 /// Compute a request with RustCrypto (what a host does for algorithms it lacks).
 pub fn compute_portable(request: &Request) -> Result<Answer> {
     Ok(match request {
-        Request::Digest { alg, data } => Answer::Digest(digest(*alg, data)?),
+        Request::Digest { alg, data, .. } => Answer::Digest(digest(*alg, data)?),
         Request::Decrypt { cipher, key, iv, aad, data, tag } => match RustCrypto.decrypt(*cipher, key, iv, aad, data, tag.as_deref()) {
             Ok(pt) => Answer::Decrypted(pt),
             Err(Failed) => Answer::Failed,
@@ -226,7 +266,7 @@ mod tests {
         let reqs = d.take_requests();
         assert_eq!(reqs.len(), 2);
         for (seq, r) in &reqs {
-            d.answer(*seq, r, compute_portable(r).unwrap());
+            assert!(!d.answer(*seq, r, compute_portable(r).unwrap()), "placeholders are never confirmed");
         }
         d.begin_run();
         assert_eq!(d.digest(DigestAlg::Sha256, b"abc").unwrap(), digest(DigestAlg::Sha256, b"abc").unwrap());
@@ -241,5 +281,22 @@ mod tests {
         d.digest(DigestAlg::Sha256, b"abcd").unwrap();
         assert!(d.incomplete(), "another input length is another request");
         assert!(d.digest(DigestAlg::Md5, b"x").is_err());
+
+        // Optimistic matches: assumed true, confirmed or contradicted by the answer.
+        let d = Deferred::new();
+        let good = digest(DigestAlg::Sha256, b"abc").unwrap();
+        d.begin_run();
+        assert!(d.digest_matches(DigestAlg::Sha256, b"abc", &good).unwrap());
+        assert!(d.digest_matches(DigestAlg::Sha256, b"abd", &good).unwrap());
+        assert!(!d.digest_matches(DigestAlg::Sha256, b"abd", &good[1..]).unwrap());
+        assert!(!d.incomplete());
+        let reqs = d.take_requests();
+        assert_eq!(reqs.len(), 2);
+        let confirmed: Vec<bool> = reqs.iter().map(|(seq, r)| d.answer(*seq, r, compute_portable(r).unwrap())).collect();
+        assert_eq!(confirmed, vec![true, false]);
+        d.begin_run();
+        assert!(d.digest_matches(DigestAlg::Sha256, b"abc", &good).unwrap());
+        assert!(!d.digest_matches(DigestAlg::Sha256, b"abd", &good).unwrap(), "the rerun sees the mismatch");
+        assert!(d.take_requests().is_empty() && !d.incomplete());
     }
 }

@@ -21,7 +21,7 @@ use web_sys::{CryptoKey, SubtleCrypto};
 use zeroize::Zeroizing;
 
 /// Most runs of `open` against the deferred seam (each run answers at least one more
-/// bulk step; a triple-wrapped message needs four). Past it, `open` runs portably.
+/// bulk step; an encrypted layer costs a run). Past it, `open` runs portably.
 const MAX_RUNS: usize = 2 * crate::smime::MAX_LAYERS + 2;
 
 /// `crypto.subtle` of the global object, when there is one.
@@ -114,7 +114,7 @@ async fn seal(subtle: Option<&SubtleCrypto>, plan: &crate::smime_enc::EncryptPla
 /// Answer one request of the deferred seam.
 async fn compute(subtle: Option<&SubtleCrypto>, request: &Request) -> Result<Answer> {
     match (subtle, request) {
-        (_, Request::Digest { alg, data }) => Ok(Answer::Digest(digest(subtle, *alg, data).await?)),
+        (_, Request::Digest { alg, data, .. }) => Ok(Answer::Digest(digest(subtle, *alg, data).await?)),
         (Some(s), Request::Decrypt { cipher, key, iv, aad, data, tag }) => {
             let joined;
             let input: &[u8] = match tag {
@@ -135,22 +135,24 @@ async fn compute(subtle: Option<&SubtleCrypto>, request: &Request) -> Result<Ans
     }
 }
 
-/// `open` with WebCrypto for the bulk steps: run, compute what the run asked for, run again.
+/// `open` with WebCrypto for the bulk steps: run, compute what the run asked for, and run
+/// again until a run used no placeholder and its assumed digest matches all hold.
 pub(crate) async fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
     let subtle = subtle();
     let deferred = Deferred::new();
     for _ in 0..MAX_RUNS {
         deferred.begin_run();
         let opened = crate::smime::open_with(message, input, &deferred);
-        if !deferred.incomplete() {
-            return opened;
-        }
-        drop(opened);
+        // Shown only when no placeholder was used and every assumed digest match holds.
+        let mut again = deferred.incomplete();
         for (seq, request) in deferred.take_requests() {
             match compute(subtle.as_ref(), &request).await {
-                Ok(answer) => deferred.answer(seq, &request, answer),
+                Ok(answer) => again |= !deferred.answer(seq, &request, answer),
                 Err(_) => return crate::smime::open(message, input),
             }
+        }
+        if !again {
+            return opened;
         }
     }
     crate::smime::open(message, input)
