@@ -251,7 +251,7 @@ fn open_pkcs7_mime(
     found: &mut Vec<Certificate>,
     bulk: &dyn Bulk,
 ) -> Option<Vec<u8>> {
-    let der = match parse_cms_body(entity) {
+    let der = match bulk.decoded_body(entity.raw(), &|| parse_cms_body(entity)) {
         Ok(d) => d,
         Err(e) => {
             report.layers.push(Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });

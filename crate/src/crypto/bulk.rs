@@ -49,6 +49,13 @@ pub trait Bulk {
     fn unwrap_keys(&self, infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrapped {
         unwrap_keys(infos, identities)
     }
+    /// The decoded body of an `application/pkcs7-mime` entity (`raw`, headers and body),
+    /// computed by `decode`. [`Deferred`] keeps it for the next run (a 25 MB message is
+    /// 34 MB of base64 to decode again otherwise).
+    fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+        let _ = raw;
+        decode()
+    }
     /// A placeholder was returned in this run: its result must not be shown. (Assumed
     /// digest matches are not placeholders; the caller confirms them, see [`Deferred`].)
     fn incomplete(&self) -> bool {
@@ -110,7 +117,11 @@ pub struct Deferred {
     next: Cell<usize>,
     missing: Cell<bool>,
     unwrapped: RefCell<Vec<(Vec<u8>, Unwrapped)>>,
+    bodies: RefCell<Vec<(Vec<u8>, Vec<u8>)>>,
 }
+
+/// Most decoded bodies a [`Deferred`] keeps (one per encrypted or opaque layer).
+const MAX_KEPT_BODIES: usize = 4;
 
 impl Deferred {
     pub fn new() -> Deferred {
@@ -237,6 +248,18 @@ impl Bulk for Deferred {
 
     fn incomplete(&self) -> bool {
         self.missing.get()
+    }
+
+    fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+        if let Some((_, body)) = self.bodies.borrow().iter().find(|(r, _)| r.as_slice() == raw) {
+            return Ok(body.clone());
+        }
+        let body = decode()?;
+        let mut bodies = self.bodies.borrow_mut();
+        if bodies.len() < MAX_KEPT_BODIES {
+            bodies.push((raw.to_vec(), body.clone()));
+        }
+        Ok(body)
     }
 }
 
