@@ -89,8 +89,15 @@ async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &
         }
     }
     let params = object(&params);
-    let p = if encrypt { subtle.encrypt_with_object_and_u8_array(&params, &key, data) } else { subtle.decrypt_with_object_and_u8_array(&params, &key, data) };
-    bytes_of(p).await.ok()
+    if encrypt {
+        return bytes_of(subtle.encrypt_with_object_and_u8_array(&params, &key, data)).await.ok();
+    }
+    let out = JsFuture::from(subtle.decrypt_with_object_and_u8_array(&params, &key, data).ok()?).await.ok()?;
+    let view = Uint8Array::new(&out);
+    let plaintext = view.to_vec();
+    // Clear the JavaScript copy of the plaintext (the Wasm copy is zeroized by its owner).
+    view.fill(0, 0, view.length());
+    Some(plaintext)
 }
 
 /// Encrypt a plan's content: WebCrypto, else the core. GCM output is split into
