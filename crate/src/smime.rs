@@ -4,6 +4,7 @@
 use crate::cert::facts::{self, matches_address};
 use crate::cms::signed::{self, ParsedSignedData, OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA, OID_SIGNED_DATA};
 use crate::cms::verify::{self, VerifyContext};
+use crate::crypto::bulk::Bulk;
 use crate::error::{Code, Error, Result};
 use crate::mime::{self, Entity, Limits, SmimeKind};
 use crate::pkcs12::Identity;
@@ -62,6 +63,13 @@ fn path_string(p: &[usize]) -> String {
 /// Open a message: peel every layer, verify every signature, explain what went wrong.
 /// Never fails: unreadable input is a `malformed` report with an `error`.
 pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
+    open_with(message, input, &crate::crypto::bulk::Portable)
+}
+
+/// [`open`] with the content digests, key unwrapping and content decryption done by
+/// `bulk`. With a [`crate::crypto::bulk::Deferred`], a run whose `bulk.incomplete()` is
+/// true used placeholders: its result must be discarded (see `crypto::bulk`).
+pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Opened {
     if message.len() > input.limits.max_message_size {
         return malformed_report(Error::new(
             Code::LimitExceeded,
@@ -113,8 +121,8 @@ pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
             }
         };
         let next = match entity.smime_kind() {
-            Some(SmimeKind::MultipartSigned { micalg, .. }) => open_multipart_signed(&entity, micalg, &ctx, &covers, &mut report, &mut found),
-            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &covers, &mut report, &mut found),
+            Some(SmimeKind::MultipartSigned { micalg, .. }) => open_multipart_signed(&entity, micalg, &ctx, &covers, &mut report, &mut found, bulk),
+            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &covers, &mut report, &mut found, bulk),
             _ => None,
         };
         match next {
@@ -191,6 +199,7 @@ fn open_multipart_signed(
     covers: &str,
     report: &mut OpenReport,
     found: &mut Vec<Certificate>,
+    bulk: &dyn Bulk,
 ) -> Option<Vec<u8>> {
     let mut layer = Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "multipart/signed".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: Vec::new() };
     let (Some(part1), Some(part2)) = (entity.children().first(), entity.children().get(1)) else {
@@ -215,13 +224,14 @@ fn open_multipart_signed(
             layer.details.push("The signature also carries embedded content that differs from the signed part; only the displayed part was checked.".into());
         }
     }
-    let (status, signers) = verify::verify_all(&sd, &content, ctx);
+    let (status, signers) = verify::verify_all_with(&sd, &content, ctx, bulk);
     if let (Some(m), Some(first)) = (micalg, signers.first()) {
         if !first.digest_algorithm.eq_ignore_ascii_case(&m) && crate::crypto::DigestAlg::from_name(&m).map(|d| d.name()) != Some(first.digest_algorithm.as_str()) {
             layer.details.push(format!("The micalg parameter ({m}) does not match the digest used ({}).", first.digest_algorithm));
         }
     }
-    if status == Status::Tampered {
+    // (A run with placeholder digests is discarded: no diagnosis work for it.)
+    if status == Status::Tampered && !bulk.incomplete() {
         diagnose_tampered(&sd, part1, &content, &signers, &mut report.diagnosis);
     }
     layer.status = status;
@@ -230,6 +240,7 @@ fn open_multipart_signed(
     Some(content)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn open_pkcs7_mime(
     entity: &Entity<'_>,
     smime_type: Option<&str>,
@@ -238,8 +249,9 @@ fn open_pkcs7_mime(
     covers: &str,
     report: &mut OpenReport,
     found: &mut Vec<Certificate>,
+    bulk: &dyn Bulk,
 ) -> Option<Vec<u8>> {
-    let der = match parse_cms_body(entity) {
+    let der = match bulk.decoded_body(entity.raw(), &|| parse_cms_body(entity)) {
         Ok(d) => d,
         Err(e) => {
             report.layers.push(Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
@@ -277,14 +289,14 @@ fn open_pkcs7_mime(
             report.layers.push(layer);
             return None;
         };
-        let (status, signers) = verify::verify_all(&sd, &content, ctx);
+        let (status, signers) = verify::verify_all_with(&sd, &content, ctx, bulk);
         layer.status = status;
         layer.signers = signers;
         report.layers.push(layer);
         return Some(content);
     }
     if oid == OID_ENVELOPED_DATA || oid == OID_AUTH_ENVELOPED_DATA {
-        return crate::smime_enc::open_enveloped(&der, identities, ctx.policy, covers, report);
+        return crate::smime_enc::open_enveloped_with(&der, identities, ctx.policy, covers, report, bulk);
     }
     let e = Error::new(Code::Malformed, format!("This S/MIME part holds an unsupported CMS content type ({oid})."), "Ask the sender to use a standard S/MIME mail program.");
     report.layers.push(Layer { kind: LayerKind::Signed, status: Status::Malformed, format: "application/pkcs7-mime".into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: vec![e.message.clone()] });
@@ -369,7 +381,30 @@ fn is_content_header(name: &str) -> bool {
 /// Sign a message (RFC 5322 headers + MIME body). The body and its Content-* fields
 /// become the signed entity in canonical 7-bit form; the other header fields stay on
 /// the outside. Clear-signed multipart/signed by default, opaque with `opaque`.
+/// The composition of the phases [`prepare_signing`], [`SignPlan::signed_attributes`]
+/// and [`SignPlan::finish`], every step computed in the core.
 pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
+    let plan = prepare_signing(message, identity, opaque, at, limits)?;
+    let md = crate::crypto::digest(plan.digest_algorithm(), plan.content())?;
+    let attrs = plan.signed_attributes(&md)?;
+    plan.finish(attrs, None)
+}
+
+/// A message ready to be signed: the entity to hash and the headers to put outside.
+/// A host with faster primitives (WebCrypto) computes the digest of [`SignPlan::content`]
+/// and, when it holds the RSA key, the signature of the signed attributes.
+pub struct SignPlan<'a> {
+    identity: &'a Identity,
+    outer: Vec<(String, String)>,
+    inner: Vec<u8>,
+    opaque: bool,
+    digest: crate::crypto::DigestAlg,
+    at: UnixTime,
+}
+
+/// Phase 1 of signing: parse and canonicalise the message, check the identity and the
+/// From address, build the entity to sign.
+pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<SignPlan<'a>> {
     let canonical = mime::canonicalize_crlf(message).into_owned();
     let top = mime::parse(&canonical, limits)?;
     if let Some(from) = top.from_address() {
@@ -382,18 +417,66 @@ pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixT
             ));
         }
     }
+    let digest = crate::cms::sign::check_signer(identity)?;
     let inner = seven_bit_entity(&top, true)?;
     let outer: Vec<(String, String)> = top
         .headers()
         .filter(|(name, _)| !is_content_header(name) && !name.eq_ignore_ascii_case("mime-version"))
         .map(|(name, value)| (name.to_string(), mime::received_value(name, value)))
         .collect();
-    let (der, digest) = crate::cms::sign::sign(identity, &inner, opaque, at)?;
-    Ok(if opaque {
-        mime::build_pkcs7_mime(&outer, "signed-data", &der)
-    } else {
-        mime::build_multipart_signed(&outer, &inner, digest.micalg(), &der)
-    })
+    Ok(SignPlan { identity, outer, inner, opaque, digest, at })
+}
+
+impl SignPlan<'_> {
+    /// The digest algorithm to hash [`SignPlan::content`] with.
+    pub fn digest_algorithm(&self) -> crate::crypto::DigestAlg {
+        self.digest
+    }
+
+    /// The bytes to hash: the signed entity.
+    pub fn content(&self) -> &[u8] {
+        &self.inner
+    }
+
+    /// Phase 2: the signed attributes over the content's digest (the small DER to sign).
+    pub fn signed_attributes(&self, digest: &[u8]) -> Result<crate::cms::sign::SignedAttributes> {
+        crate::cms::sign::signed_attributes(self.identity, self.digest, digest, self.at)
+    }
+
+    /// The signatureAlgorithm for an RSA signature made outside the core over
+    /// `SignedAttributes::der` (PKCS#1 v1.5, or PSS with salt = hash length when the
+    /// certificate is RSASSA-PSS); None when the key is not RSA.
+    pub fn external_signature_algorithm(&self) -> Result<Option<spki::AlgorithmIdentifierOwned>> {
+        crate::cms::sign::rsa_signature_algorithm(self.identity, self.digest)
+    }
+
+    /// Whether the signature must use RSASSA-PSS.
+    pub fn uses_pss(&self) -> bool {
+        crate::cms::sign::uses_pss(self.identity)
+    }
+
+    /// Does a signature made outside the core verify with the identity's certificate?
+    pub fn accepts(&self, attrs: &crate::cms::sign::SignedAttributes, algorithm: &spki::AlgorithmIdentifierOwned, signature: &[u8]) -> bool {
+        crate::cms::sign::check_signature(self.identity, attrs, algorithm, signature).is_ok()
+    }
+
+    /// Phase 3: the message. `signature`: a signature made outside the core with its
+    /// algorithm (checked here against the certificate), or None to sign in the core.
+    pub fn finish(self, attrs: crate::cms::sign::SignedAttributes, signature: Option<(spki::AlgorithmIdentifierOwned, Vec<u8>)>) -> Result<Vec<u8>> {
+        let (algorithm, value) = match signature {
+            Some((algorithm, value)) => {
+                crate::cms::sign::check_signature(self.identity, &attrs, &algorithm, &value)?;
+                (algorithm, value)
+            }
+            None => crate::cms::sign::sign_attributes(self.identity, &attrs)?,
+        };
+        let der = crate::cms::sign::assemble(self.identity, &self.inner, self.opaque, attrs, algorithm, value)?;
+        Ok(if self.opaque {
+            mime::build_pkcs7_mime(&self.outer, "signed-data", &der)
+        } else {
+            mime::build_multipart_signed(&self.outer, &self.inner, self.digest.micalg(), &der)
+        })
+    }
 }
 
 /// The entity (Content-* fields and body) in 7-bit form: kept byte for byte when it

@@ -5,7 +5,7 @@
 use crate::cms::decrypt::{self, Outcome};
 use crate::cms::recipients::KeyTransport;
 use crate::cms::signed::OID_AUTH_ENVELOPED_DATA;
-use crate::crypto::cipher::{ContentCipher, RustCrypto};
+use crate::crypto::cipher::{ContentCipher, RustCrypto, Symmetric};
 use crate::error::{Code, Error, Result};
 use crate::mime::{self, Limits};
 use crate::pkcs12::Identity;
@@ -49,6 +49,11 @@ pub fn layer_kind(smime_type: Option<&str>) -> LayerKind {
 /// `der` is untrusted; see [`decrypt::decrypt`] for its limits. Nothing of a layer that
 /// failed is returned, and the report never says why beyond the SPEC section 2 status.
 pub fn open_enveloped(der: &[u8], identities: &[&Identity], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
+    open_enveloped_with(der, identities, policy, covers, report, &crate::crypto::bulk::Portable)
+}
+
+/// [`open_enveloped`] with key unwrapping and content decryption done by `bulk`.
+pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport, bulk: &dyn crate::crypto::bulk::Bulk) -> Option<Vec<u8>> {
     let format = match crate::cms::signed::content_info(der) {
         Ok((oid, _)) if oid == OID_AUTH_ENVELOPED_DATA => "authEnveloped-data",
         _ => "enveloped-data",
@@ -61,7 +66,7 @@ pub fn open_enveloped(der: &[u8], identities: &[&Identity], policy: &crate::poli
         }
     }
     let mut layer = Layer { kind: LayerKind::Encrypted, status: Status::Malformed, format: format.into(), covers: covers.to_string(), signers: Vec::new(), encryption: None, details: Vec::new() };
-    let d = match decrypt::decrypt(der, identities, policy, &RustCrypto) {
+    let d = match decrypt::decrypt_with(der, identities, policy, bulk) {
         Ok(d) => d,
         Err(e) => {
             layer.details.push(e.message.clone());
@@ -151,15 +156,41 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
 /// is given, for the sender's own certificate too (Sent Items stay readable). With
 /// `options.sign` the message is first signed by `sender` exactly as `sign_message` does.
 /// Returns `application/pkcs7-mime; smime-type=enveloped-data` (or `authEnveloped-data`).
+/// The composition of [`prepare_encryption`] and [`EncryptPlan::finish`] with the
+/// content encrypted in the core.
 pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
     let canonical = mime::canonicalize_crlf(message).into_owned();
     let to_wrap = if options.sign {
-        let id = sender.ok_or_else(|| Error::new(Code::Usage, "Signing needs your identity.", "Unlock your identity, or turn Sign off."))?;
+        let id = sender.ok_or_else(signing_needs_identity)?;
         crate::smime::sign_message(&canonical, id, false, at, limits)?
     } else {
         canonical
     };
-    let (outer, inner) = entity_of(&to_wrap, limits)?;
+    let plan = prepare_encryption(&to_wrap, recipients, sender, options, limits)?;
+    let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content())?;
+    plan.finish(sealed)
+}
+
+/// The error when `sign` is asked without an identity.
+pub fn signing_needs_identity() -> Error {
+    Error::new(Code::Usage, "Signing needs your identity.", "Unlock your identity, or turn Sign off.")
+}
+
+/// A message ready to be encrypted: the entity to encrypt, the key, IV or nonce, and the
+/// RecipientInfos already made. A host with faster AES (WebCrypto) encrypts
+/// [`EncryptPlan::content`]: AES-CBC with PKCS#7 padding, or AES-GCM with a 16-byte tag
+/// and no additional data.
+pub struct EncryptPlan {
+    outer: OuterHeaders,
+    inner: Vec<u8>,
+    envelope: crate::cms::envelope::EnvelopePlan,
+}
+
+/// Phase 1 of encrypting: `to_wrap` is the canonical (CRLF) message, already signed when
+/// signing was asked (`options.sign` is not looked at here); checks the recipients,
+/// generates the key and wraps it for each of them and for `sender`'s own copy.
+pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, limits: &Limits) -> Result<EncryptPlan> {
+    let (outer, inner) = entity_of(to_wrap, limits)?;
     let transport = |c: &Certificate| {
         let oaep_key = c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::cms::recipients::OID_RSAES_OAEP;
         if options.oaep || oaep_key { KeyTransport::OaepSha256 } else { KeyTransport::Pkcs1v15 }
@@ -184,7 +215,32 @@ pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Optio
         list.push((&id.certificate, transport(&id.certificate)));
     }
     let cipher = options.cipher.unwrap_or_else(|| crate::policy::Policy::standard().choose_content_cipher(options.all_recipients_advertise_gcm));
-    let der = crate::cms::envelope::encrypt(&inner, &list, cipher, &RustCrypto)?;
-    let smime_type = if cipher.is_aead() { "authEnveloped-data" } else { "enveloped-data" };
-    Ok(mime::build_pkcs7_mime(&outer, smime_type, &der))
+    let envelope = crate::cms::envelope::prepare(inner.len(), &list, cipher)?;
+    Ok(EncryptPlan { outer, inner, envelope })
+}
+
+impl EncryptPlan {
+    pub fn cipher(&self) -> ContentCipher {
+        self.envelope.cipher()
+    }
+    /// The content-encryption key (for the host's AES only; never stored).
+    pub fn key(&self) -> &[u8] {
+        self.envelope.key()
+    }
+    /// The CBC IV or the GCM nonce.
+    pub fn iv(&self) -> &[u8] {
+        self.envelope.iv()
+    }
+    /// The MIME entity to encrypt.
+    pub fn content(&self) -> &[u8] {
+        &self.inner
+    }
+
+    /// Phase 2: the message around the encrypted content (ciphertext and, for GCM, the tag).
+    pub fn finish(self, sealed: crate::crypto::cipher::Sealed) -> Result<Vec<u8>> {
+        let aead = self.envelope.cipher().is_aead();
+        let der = self.envelope.assemble(sealed)?;
+        let smime_type = if aead { "authEnveloped-data" } else { "enveloped-data" };
+        Ok(mime::build_pkcs7_mime(&self.outer, smime_type, &der))
+    }
 }

@@ -4,10 +4,13 @@
 //! Unlocked identities stay inside this Wasm instance (in the add-in's worker) as
 //! [`UnlockedIdentity`] handles; their key bytes never cross to JavaScript.
 
+mod webcrypto;
+
 use crate::error::{Error, Result};
 use crate::time::UnixTime;
 use base64::Engine;
 use serde::Deserialize;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use x509_cert::Certificate;
 
@@ -69,6 +72,22 @@ struct EncryptOptionsJson {
     at: f64,
 }
 
+/// Recipients, options and signing time of `Keyring.encrypt` options.
+fn encrypt_options(options_json: &str) -> std::result::Result<(Vec<Certificate>, crate::smime::EncryptOptions, UnixTime), JsValue> {
+    let opts: EncryptOptionsJson = serde_json::from_str(options_json).map_err(|e| js_err(Error::usage("Bad options for encrypt.").with_detail(e)))?;
+    let recipients = certs_from_base64(&opts.recipients).map_err(js_err)?;
+    let cipher = match opts.cipher.as_deref() {
+        Some(name) => Some(
+            crate::crypto::ContentCipher::from_name(name)
+                .filter(|c| matches!(c.name(), "aes256-cbc" | "aes128-gcm" | "aes256-gcm"))
+                .ok_or_else(|| js_err(Error::usage(format!("Unknown cipher {name}: use aes256-cbc, aes128-gcm or aes256-gcm."))))?,
+        ),
+        None => None,
+    };
+    let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, all_recipients_advertise_gcm: opts.all_recipients_gcm };
+    Ok((recipients, options, unix(opts.at)))
+}
+
 /// The result of opening a message: the JSON report and the innermost content.
 #[wasm_bindgen]
 pub struct OpenResult {
@@ -90,7 +109,8 @@ impl OpenResult {
     }
 }
 
-fn open_with(message: &[u8], options_json: &str, ids: &[&crate::pkcs12::Identity]) -> std::result::Result<OpenResult, JsValue> {
+/// Anchors, known certificates and time of `openMessage` options.
+fn open_options(options_json: &str) -> std::result::Result<(Vec<Certificate>, Vec<Certificate>, UnixTime), JsValue> {
     let opts: OpenOptions = if options_json.trim().is_empty() {
         OpenOptions::default()
     } else {
@@ -98,11 +118,36 @@ fn open_with(message: &[u8], options_json: &str, ids: &[&crate::pkcs12::Identity
     };
     let anchors = certs_from_base64(&opts.trust).map_err(js_err)?;
     let known = certs_from_base64(&opts.known).map_err(js_err)?;
+    Ok((anchors, known, UnixTime(opts.at)))
+}
+
+fn open_with(message: &[u8], options_json: &str, ids: &[&crate::pkcs12::Identity]) -> std::result::Result<OpenResult, JsValue> {
+    let (anchors, known, at) = open_options(options_json)?;
     let policy = crate::policy::Policy::standard();
     let limits = crate::mime::Limits::default();
-    let input = crate::smime::OpenInput { anchors: &anchors, known: &known, identities: ids, at: UnixTime(opts.at), policy: &policy, limits: &limits };
+    let input = crate::smime::OpenInput { anchors: &anchors, known: &known, identities: ids, at, policy: &policy, limits: &limits };
     let opened = crate::smime::open(message, &input);
     Ok(OpenResult { report: json(&opened.report)?, content: opened.content })
+}
+
+/// `open_with` as a Promise of an `OpenResult`, with WebCrypto for digests and AES.
+fn open_async(message: Vec<u8>, options_json: String, ids: Vec<Rc<crate::pkcs12::Identity>>) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        let (anchors, known, at) = open_options(&options_json)?;
+        let refs: Vec<&crate::pkcs12::Identity> = ids.iter().map(|i| &**i).collect();
+        let policy = crate::policy::Policy::standard();
+        let limits = crate::mime::Limits::default();
+        let input = crate::smime::OpenInput { anchors: &anchors, known: &known, identities: &refs, at, policy: &policy, limits: &limits };
+        let opened = webcrypto::open(&message, &input).await;
+        Ok(OpenResult { report: json(&opened.report)?, content: opened.content }.into())
+    })
+}
+
+/// Open a message without any private key, as `openMessage`, with WebCrypto for the
+/// digests: a Promise of an `OpenResult`.
+#[wasm_bindgen(js_name = openMessageAsync, unchecked_return_type = "Promise<OpenResult>")]
+pub fn open_message_async(message: &[u8], options_json: &str) -> js_sys::Promise {
+    open_async(message.to_vec(), options_json.to_string(), Vec::new())
 }
 
 /// Open a message without any private key: verify signatures (SPEC sections 1, 8).
@@ -119,7 +164,15 @@ pub fn open_message(message: &[u8], options_json: &str) -> std::result::Result<O
 #[derive(Default)]
 pub struct Keyring {
     next: u32,
-    ids: Vec<(u32, crate::pkcs12::Identity)>,
+    ids: Vec<Unlocked>,
+}
+
+/// One unlocked identity: its handle, the identity (shared with running async calls) and,
+/// for RSA, a Promise of its key imported into WebCrypto (non-extractable) or `null`.
+struct Unlocked {
+    handle: u32,
+    identity: Rc<crate::pkcs12::Identity>,
+    signing_key: Option<js_sys::Promise>,
 }
 
 #[wasm_bindgen]
@@ -130,7 +183,11 @@ impl Keyring {
     }
 
     fn get(&self, handle: u32) -> std::result::Result<&crate::pkcs12::Identity, JsValue> {
-        self.ids.iter().find(|(h, _)| *h == handle).map(|(_, i)| i).ok_or_else(|| {
+        self.unlocked(handle).map(|u| &*u.identity)
+    }
+
+    fn unlocked(&self, handle: u32) -> std::result::Result<&Unlocked, JsValue> {
+        self.ids.iter().find(|u| u.handle == handle).ok_or_else(|| {
             js_err(Error::new(crate::error::Code::Usage, "This identity is locked.", "Unlock it again with its passphrase."))
         })
     }
@@ -139,13 +196,14 @@ impl Keyring {
     pub fn unlock(&mut self, p12: &[u8], password: &str) -> std::result::Result<u32, JsValue> {
         let id = crate::pkcs12::import(p12, password).map_err(js_err)?;
         self.next = self.next.wrapping_add(1);
-        self.ids.push((self.next, id));
+        let signing_key = webcrypto::import_signing_key(&id);
+        self.ids.push(Unlocked { handle: self.next, identity: Rc::new(id), signing_key });
         Ok(self.next)
     }
 
     /// Forget (and zeroize) an unlocked identity.
     pub fn lock(&mut self, handle: u32) {
-        self.ids.retain(|(h, _)| *h != handle);
+        self.ids.retain(|u| u.handle != handle);
     }
 
     /// Forget every unlocked identity (idle timeout).
@@ -171,8 +229,46 @@ impl Keyring {
 
     /// Open a message with every unlocked identity available for decryption.
     pub fn open(&self, message: &[u8], options_json: &str) -> std::result::Result<OpenResult, JsValue> {
-        let all: Vec<&crate::pkcs12::Identity> = self.ids.iter().map(|(_, i)| i).collect();
+        let all: Vec<&crate::pkcs12::Identity> = self.ids.iter().map(|u| &*u.identity).collect();
         open_with(message, options_json, &all)
+    }
+
+    /// `open` with WebCrypto for digests and AES (RSA key transport stays in the core):
+    /// a Promise of an `OpenResult`, the same report as `open`.
+    #[wasm_bindgen(js_name = openAsync, unchecked_return_type = "Promise<OpenResult>")]
+    pub fn open_async(&self, message: &[u8], options_json: &str) -> js_sys::Promise {
+        open_async(message.to_vec(), options_json.to_string(), self.ids.iter().map(|u| u.identity.clone()).collect())
+    }
+
+    /// `sign` with WebCrypto for the digest and the RSA signature: a Promise of the message bytes.
+    #[wasm_bindgen(js_name = signAsync, unchecked_return_type = "Promise<Uint8Array>")]
+    pub fn sign_async(&self, handle: u32, message: &[u8], opaque: bool, at: f64) -> std::result::Result<js_sys::Promise, JsValue> {
+        let u = self.unlocked(handle)?;
+        let (id, key, message) = (u.identity.clone(), u.signing_key.clone(), message.to_vec());
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let signed = webcrypto::sign(&id, key, &message, opaque, unix(at)).await.map_err(js_err)?;
+            Ok(js_sys::Uint8Array::from(signed.as_slice()).into())
+        }))
+    }
+
+    /// `encrypt` with WebCrypto for the AES content encryption (and, with `"sign": true`,
+    /// the signing digest and RSA signature): a Promise of the message bytes.
+    #[wasm_bindgen(js_name = encryptAsync, unchecked_return_type = "Promise<Uint8Array>")]
+    pub fn encrypt_async(&self, handle: Option<u32>, message: &[u8], options_json: &str) -> std::result::Result<js_sys::Promise, JsValue> {
+        let (recipients, options, at) = encrypt_options(options_json)?;
+        let sender = match handle {
+            Some(h) => {
+                let u = self.unlocked(h)?;
+                Some((u.identity.clone(), u.signing_key.clone()))
+            }
+            None => None,
+        };
+        let message = message.to_vec();
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let sender = sender.as_ref().map(|(id, key)| (&**id, key.clone()));
+            let out = webcrypto::encrypt(&message, &recipients, sender, options, at).await.map_err(js_err)?;
+            Ok(js_sys::Uint8Array::from(out.as_slice()).into())
+        }))
     }
 
     /// Encrypt a message (SPEC sections 3 and 8, like `cachet encrypt`). `handle`, when given,
@@ -181,22 +277,11 @@ impl Keyring {
     /// "cipher": "aes256-cbc" | "aes128-gcm" | "aes256-gcm", "oaep": bool, "allRecipientsGcm": bool,
     /// "at": seconds}`.
     pub fn encrypt(&self, handle: Option<u32>, message: &[u8], options_json: &str) -> std::result::Result<Vec<u8>, JsValue> {
-        let opts: EncryptOptionsJson = serde_json::from_str(options_json).map_err(|e| js_err(Error::usage("Bad options for encrypt.").with_detail(e)))?;
-        let recipients = certs_from_base64(&opts.recipients).map_err(js_err)?;
+        let (recipients, options, at) = encrypt_options(options_json)?;
         let sender = match handle {
             Some(h) => Some(self.get(h)?),
             None => None,
         };
-        let cipher = match opts.cipher.as_deref() {
-            Some(name) => Some(
-                crate::crypto::ContentCipher::from_name(name)
-                    .filter(|c| matches!(c.name(), "aes256-cbc" | "aes128-gcm" | "aes256-gcm"))
-                    .ok_or_else(|| js_err(Error::usage(format!("Unknown cipher {name}: use aes256-cbc, aes128-gcm or aes256-gcm."))))?,
-            ),
-            None => None,
-        };
-        let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, all_recipients_advertise_gcm: opts.all_recipients_gcm };
-        let at = if opts.at.is_finite() && opts.at > 0.0 { UnixTime(opts.at as u64) } else { UnixTime(0) };
         crate::smime::encrypt_message(message, &recipients, sender, options, at, &crate::mime::Limits::default()).map_err(js_err)
     }
 

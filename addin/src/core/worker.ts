@@ -5,7 +5,7 @@ import init, * as wasm from '../../pkg/cachet.js';
 import wasmUrl from '../../pkg/cachet_bg.wasm?url';
 import { type CoreApi, type Method, type Reply, type Request, WORKER_ERRORS, toCoreError } from './protocol';
 
-type Handlers = { [M in Method]: (params: CoreApi[M]['params']) => CoreApi[M]['result'] };
+type Handlers = { [M in Method]: (params: CoreApi[M]['params']) => CoreApi[M]['result'] | Promise<CoreApi[M]['result']> };
 
 /** The unlocked identities of this session; lost (locked) when the instance is reloaded. */
 let keyring: wasm.Keyring | null = null;
@@ -33,11 +33,13 @@ const handlers: Handlers = {
   lock: ({ handle }) => ring().lock(handle),
   lockAll: () => ring().lockAll(),
   certificates: ({ handle }) => JSON.parse(ring().certificates(handle)) as CoreApi['certificates']['result'],
-  sign: ({ handle, mime, opaque, at }) => ring().sign(handle, mime, opaque, at),
-  encrypt: ({ handle, mime, recipients, sign, at }) => ring().encrypt(handle ?? undefined, mime, JSON.stringify({ recipients, sign, at })),
+  // Signing, encryption and opening use WebCrypto for digests, AES and RSA signatures
+  // (the core falls back to its own code where WebCrypto is missing or lacks an algorithm).
+  sign: async ({ handle, mime, opaque, at }) => await ring().signAsync(handle, mime, opaque, at),
+  encrypt: async ({ handle, mime, recipients, sign, at }) => await ring().encryptAsync(handle ?? undefined, mime, JSON.stringify({ recipients, sign, at })),
   recipientStatus: ({ options }) => JSON.parse(wasm.recipientStatus(JSON.stringify(options))) as CoreApi['recipientStatus']['result'],
   requestMail: ({ handle, options }) => ring().request(handle, JSON.stringify(options)),
-  open: ({ mime, options }) => opened(ring().open(mime, JSON.stringify(options))),
+  open: async ({ mime, options }) => opened(await ring().openAsync(mime, JSON.stringify(options))),
   exportBackup: ({ handle, password }) => ring().exportBackup(handle, password),
   composeMessage: ({ draft }) => wasm.composeMessage(JSON.stringify(draft)),
   viewMessage: ({ bytes }) => JSON.parse(wasm.viewMessage(bytes)) as CoreApi['viewMessage']['result'],
@@ -86,7 +88,7 @@ async function handle(req: Request): Promise<void> {
     return;
   }
   try {
-    post({ id: req.id, ok: true, result: fn(req.params) });
+    post({ id: req.id, ok: true, result: await fn(req.params) });
   } catch (thrown) {
     const error = toCoreError(thrown);
     // A trap leaves the instance unusable: load a fresh one for the next request.

@@ -17,7 +17,8 @@
 //! CBC (EnvelopedData) is not integrity-protected: a decrypted CBC message may still have
 //! been altered; the report says so.
 
-use super::recipients::{recipient_ids, unwrap_keys};
+use super::recipients::recipient_ids;
+use crate::crypto::bulk::Bulk;
 use super::signed::{content_info, OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA};
 use crate::crypto::cipher::{ContentCipher, Symmetric};
 use crate::policy::{Policy, Verdict};
@@ -103,6 +104,11 @@ fn cipher_params(c: ContentCipher, params: Option<&der::Any>) -> Result<(Vec<u8>
 /// the size is bounded by the caller's message limit. Never panics; failures after a
 /// RecipientInfo matched are all [`Outcome::IntegrityFailure`], with no partial plaintext.
 pub fn decrypt(der: &[u8], identities: &[&Identity], policy: &Policy, backend: &dyn Symmetric) -> Result<Decryption> {
+    decrypt_with(der, identities, policy, &crate::crypto::bulk::WithSymmetric(backend))
+}
+
+/// [`decrypt`] with the key unwrapping and the content decryption done by `bulk`.
+pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backend: &dyn Bulk) -> Result<Decryption> {
     let (oid, inner) = content_info(der)?;
     let (infos, eci, aad, tag): (Vec<RecipientInfo>, EncryptedContentInfo, Vec<u8>, Option<Vec<u8>>) = if oid == OID_ENVELOPED_DATA {
         let ed: EnvelopedData = decode(inner.raw)?;
@@ -152,7 +158,7 @@ pub fn decrypt(der: &[u8], identities: &[&Identity], policy: &Policy, backend: &
     }
     let ciphertext = eci.encrypted_content.as_ref().ok_or_else(|| malformed("encryptedContent is missing (detached content is not supported)"))?;
     let refs: Vec<&RecipientInfo> = infos.iter().collect();
-    let unwrapped = unwrap_keys(&refs, identities);
+    let unwrapped = backend.unwrap_keys(&refs, identities);
     if !unwrapped.matched && unwrapped.keys.is_empty() {
         return Ok(Decryption { info, outcome: Outcome::NoKey });
     }

@@ -113,3 +113,95 @@ fn encrypt_message_chooses_gcm_when_every_recipient_advertises_it_and_includes_t
         }
     }
 }
+
+/// Open with the deferred bulk seam, answering every request with `answer`; returns the
+/// result of the first complete run and the number of runs.
+fn open_deferred(msg: &[u8], input: &crate::smime::OpenInput<'_>, answer: impl Fn(&crate::crypto::bulk::Request) -> crate::crypto::bulk::Answer) -> (crate::smime::Opened, usize) {
+    use crate::crypto::bulk::{Bulk, Deferred};
+    let d = Deferred::new();
+    for run in 1..20 {
+        d.begin_run();
+        let opened = crate::smime::open_with(msg, input, &d);
+        let mut again = d.incomplete();
+        for (seq, r) in d.take_requests() {
+            let a = answer(&r);
+            again |= !d.answer(seq, &r, a);
+        }
+        if !again {
+            return (opened, run);
+        }
+    }
+    panic!("the deferred open did not converge");
+}
+
+#[test]
+fn deferred_bulk_open_gives_the_portable_report_and_wrong_answers_are_caught() {
+    use crate::crypto::bulk::{compute_portable, Answer, Request};
+    use crate::report::Status;
+    use crate::smime::{encrypt_message, open, EncryptOptions, OpenInput};
+    let dir = TempDir::new("deferred-open");
+    let ee = ["-newkey", "rsa:2048", "-addext", "basicConstraints=CA:FALSE", "-addext", "keyUsage=digitalSignature,keyEncipherment", "-addext", "subjectAltName=email:alice@example.org"];
+    let alice = identity(&dir, "alice", &ee);
+    let msg = b"From: <alice@example.org>\r\nTo: <alice@example.org>\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\nhello deferred\r\n";
+    let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
+    let anchors = [alice.certificate.clone()];
+    let ids = [&alice];
+    let input = OpenInput { anchors: &anchors, known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    let json = |o: &crate::smime::Opened| serde_json::to_string(&o.report).unwrap();
+    for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm] {
+        let options = EncryptOptions { cipher: Some(cipher), sign: true, ..EncryptOptions::default() };
+        let out = encrypt_message(msg, &[], Some(&alice), options, crate::time::UnixTime(0), &limits).unwrap();
+        let portable = open(&out, &input);
+        assert_eq!(portable.report.layers.len(), 2, "{}", json(&portable));
+        let (deferred, runs) = open_deferred(&out, &input, |r| compute_portable(r).unwrap());
+        // Decrypt; then the signed layer's digest match, assumed and confirmed.
+        assert_eq!(runs, 2);
+        assert_eq!(json(&deferred), json(&portable));
+        assert_eq!(deferred.content, portable.content);
+        // Wrong digests (of other data) leave the signed layer tampered.
+        let (wrong, wrong_runs) = open_deferred(&out, &input, |r| match r {
+            Request::Digest { alg, .. } => Answer::Digest(crate::crypto::digest(*alg, b"other content").unwrap()),
+            other => compute_portable(other).unwrap(),
+        });
+        assert_eq!(wrong.report.layers.get(1).map(|l| l.status), Some(Status::Tampered), "{}", json(&wrong));
+        assert_eq!(wrong_runs, 3, "the contradicted assumption costs a run");
+        // A refused decryption is an integrity failure, with nothing shown.
+        let (failed, _) = open_deferred(&out, &input, |_| Answer::Failed);
+        assert_eq!(failed.report.layers.first().map(|l| l.status), Some(Status::IntegrityFailure));
+        assert!(failed.content.is_none());
+    }
+}
+
+#[test]
+fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
+    use crate::crypto::cipher::Symmetric;
+    use crate::report::Status;
+    use crate::smime::{open, prepare_signing, EncryptOptions, OpenInput};
+    let dir = TempDir::new("phases");
+    let ee = ["-newkey", "rsa:2048", "-addext", "basicConstraints=CA:FALSE", "-addext", "keyUsage=digitalSignature,keyEncipherment", "-addext", "subjectAltName=email:alice@example.org"];
+    let alice = identity(&dir, "alice", &ee);
+    let msg = b"From: <alice@example.org>\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\nphases\r\n";
+    let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
+    let at = crate::time::UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs());
+    let plan = prepare_signing(msg, &alice, false, at, &limits).unwrap();
+    let md = crate::crypto::digest(plan.digest_algorithm(), plan.content()).unwrap();
+    assert!(plan.signed_attributes(&md[1..]).is_err(), "a digest of the wrong length is refused");
+    let attrs = plan.signed_attributes(&md).unwrap();
+    let (algorithm, value) = crate::cms::sign::sign_attributes(&alice, &attrs).unwrap();
+    assert_eq!(Some(&algorithm), plan.external_signature_algorithm().unwrap().as_ref());
+    let mut bad = value.clone();
+    bad[0] ^= 1;
+    assert!(plan.accepts(&attrs, &algorithm, &value) && !plan.accepts(&attrs, &algorithm, &bad));
+    let signed = plan.finish(attrs, Some((algorithm, value))).unwrap();
+    let plan = crate::smime_enc::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions { cipher: Some(ContentCipher::Aes256Gcm), ..EncryptOptions::default() }, &limits).unwrap();
+    let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content()).unwrap();
+    let short = crate::crypto::cipher::Sealed { ciphertext: sealed.ciphertext[1..].to_vec(), tag: sealed.tag.clone() };
+    let plan2 = crate::smime_enc::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions::default(), &limits).unwrap();
+    assert!(plan2.finish(short).is_err(), "a ciphertext of the wrong length is refused");
+    let out = plan.finish(sealed).unwrap();
+    let anchors = [alice.certificate.clone()];
+    let ids = [&alice];
+    let input = OpenInput { anchors: &anchors, known: &[], identities: &ids, at, policy: &policy, limits: &limits };
+    let r = open(&out, &input).report;
+    assert_eq!(r.layers.iter().map(|l| l.status).collect::<Vec<_>>(), vec![Status::Decrypted, Status::Valid], "{:?}", r);
+}

@@ -91,6 +91,7 @@ fn rid_matches(rid: &RecipientIdentifier, cert: &Certificate) -> bool {
 }
 
 /// What the user's identities can do with the RecipientInfos.
+#[derive(Clone)]
 pub struct Unwrapped {
     /// A RecipientInfo names one of the identities' certificates.
     pub matched: bool,

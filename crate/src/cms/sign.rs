@@ -132,8 +132,17 @@ fn signing_time_value(at: UnixTime) -> Result<Any> {
 /// Sign `content` (already canonical) with the identity. Detached unless `opaque`.
 /// Returns the DER ContentInfo and the digest algorithm used (for `micalg`).
 pub fn sign(identity: &Identity, content: &[u8], opaque: bool, at: UnixTime) -> Result<(Vec<u8>, DigestAlg)> {
-    let cert = &identity.certificate;
-    let usable = crate::cert::facts::usability(cert);
+    let digest = check_signer(identity)?;
+    let md = crypto::digest(digest, content)?;
+    let attrs = signed_attributes(identity, digest, &md, at)?;
+    let pss = uses_pss(identity);
+    let (signature_algorithm, signature) = sign_bytes(&identity.key, digest, pss, attrs.der())?;
+    Ok((assemble(identity, content, opaque, attrs, signature_algorithm, signature)?, digest))
+}
+
+/// Can this identity sign? Returns the digest algorithm it signs with.
+pub fn check_signer(identity: &Identity) -> Result<DigestAlg> {
+    let usable = crate::cert::facts::usability(&identity.certificate);
     if !usable.sign {
         return Err(Error::new(
             Code::UnusableIdentity,
@@ -142,27 +151,84 @@ pub fn sign(identity: &Identity, content: &[u8], opaque: bool, at: UnixTime) -> 
         )
         .with_detail(usable.reasons.join("; ")));
     }
-    let digest = digest_for(&identity.key);
-    let md = crypto::digest(digest, content)?;
+    Ok(digest_for(&identity.key))
+}
 
+/// The certificate's key is RSASSA-PSS: signatures use PSS (salt length = hash length).
+pub fn uses_pss(identity: &Identity) -> bool {
+    identity.certificate.tbs_certificate().subject_public_key_info().algorithm.oid == OID_RSASSA_PSS
+}
+
+/// The signed attributes of one signer: what the private key signs (RFC 5652 5.4).
+pub struct SignedAttributes {
+    digest: DigestAlg,
+    set: SetOfVec<Attribute>,
+    der: Vec<u8>,
+}
+
+impl SignedAttributes {
+    /// The DER (SET OF tag) the signature is computed over.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+}
+
+/// The signed attributes over a content whose `digest` (of algorithm `alg`) was computed
+/// elsewhere: contentType, signingTime, messageDigest, SMIMECapabilities, key preference.
+pub fn signed_attributes(identity: &Identity, alg: DigestAlg, md: &[u8], at: UnixTime) -> Result<SignedAttributes> {
+    if md.len() != alg.output_len() {
+        return Err(crypto_err(format!("a {}-byte digest for {}", md.len(), alg.name())));
+    }
+    let cert = &identity.certificate;
     let mut attrs = vec![
         attribute(OID_CONTENT_TYPE, Any::encode_from(&OID_DATA).map_err(der_err)?)?,
         attribute(OID_SIGNING_TIME, signing_time_value(at)?)?,
-        attribute(OID_MESSAGE_DIGEST, Any::new(Tag::OctetString, md).map_err(der_err)?)?,
+        attribute(OID_MESSAGE_DIGEST, Any::new(Tag::OctetString, md.to_vec()).map_err(der_err)?)?,
         attribute(OID_SMIME_CAPABILITIES, capabilities_value()?)?,
     ];
     attrs.push(attribute(OID_ENCRYPTION_KEY_PREFERENCE, key_preference_value(cert)?)?);
-    let signed_attrs: SetOfVec<Attribute> = SetOfVec::try_from(attrs).map_err(der_err)?;
-    let to_sign = signed_attrs.to_der().map_err(der_err)?;
+    let set: SetOfVec<Attribute> = SetOfVec::try_from(attrs).map_err(der_err)?;
+    let der = set.to_der().map_err(der_err)?;
+    Ok(SignedAttributes { digest: alg, set, der })
+}
 
-    let pss = cert.tbs_certificate().subject_public_key_info().algorithm.oid == OID_RSASSA_PSS;
-    let (signature_algorithm, signature) = sign_bytes(&identity.key, digest, pss, &to_sign)?;
+/// The signatureAlgorithm of a signature made elsewhere (WebCrypto) with the identity's
+/// RSA key: exactly what [`sign_bytes`] writes. None for other keys.
+pub fn rsa_signature_algorithm(identity: &Identity, digest: DigestAlg) -> Result<Option<AlgorithmIdentifierOwned>> {
+    Ok(match &identity.key {
+        PrivateKey::Rsa(_) if uses_pss(identity) => {
+            let (hash, salt) = match digest {
+                DigestAlg::Sha384 => (DigestAlg::Sha384, 48),
+                DigestAlg::Sha512 => (DigestAlg::Sha512, 64),
+                _ => (DigestAlg::Sha256, 32),
+            };
+            Some(alg(OID_RSASSA_PSS, Some(pss_params(hash, salt)?)))
+        }
+        PrivateKey::Rsa(_) => Some(alg(OID_RSA_ENCRYPTION, Some(Any::null()))),
+        _ => None,
+    })
+}
 
+/// Sign the attributes with the identity's key in the core (RustCrypto).
+pub fn sign_attributes(identity: &Identity, attrs: &SignedAttributes) -> Result<(AlgorithmIdentifierOwned, Vec<u8>)> {
+    sign_bytes(&identity.key, attrs.digest, uses_pss(identity), attrs.der())
+}
+
+/// Check a signature made elsewhere against the identity's certificate before it is sent.
+pub fn check_signature(identity: &Identity, attrs: &SignedAttributes, signature_algorithm: &AlgorithmIdentifierOwned, signature: &[u8]) -> Result<()> {
+    let spki = identity.certificate.tbs_certificate().subject_public_key_info();
+    crypto::verify_signature(spki, Some(attrs.digest), signature_algorithm, attrs.der(), signature).map(|_| ()).map_err(|e| crypto_err(format!("signature check: {e}")))
+}
+
+/// The SignedData ContentInfo (DER) from the signed attributes and their signature.
+pub fn assemble(identity: &Identity, content: &[u8], opaque: bool, attrs: SignedAttributes, signature_algorithm: AlgorithmIdentifierOwned, signature: Vec<u8>) -> Result<Vec<u8>> {
+    let cert = &identity.certificate;
+    let digest = attrs.digest;
     let signer = SignerInfo {
         version: CmsVersion::V1,
         sid: SignerIdentifier::IssuerAndSerialNumber(issuer_and_serial(cert)),
         digest_alg: alg(digest.oid(), None),
-        signed_attrs: Some(signed_attrs),
+        signed_attrs: Some(attrs.set),
         signature_algorithm,
         signature: OctetString::new(signature).map_err(der_err)?,
         unsigned_attrs: None,
@@ -188,7 +254,7 @@ pub fn sign(identity: &Identity, content: &[u8], opaque: bool, at: UnixTime) -> 
         signer_infos: SignerInfos(signers),
     };
     let ci = ContentInfo { content_type: OID_SIGNED_DATA, content: Any::encode_from(&sd).map_err(der_err)? };
-    Ok((ci.to_der().map_err(der_err)?, digest))
+    ci.to_der().map_err(der_err)
 }
 
 /// Sign `message` (the DER signed attributes); returns signatureAlgorithm and the value.

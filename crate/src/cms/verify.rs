@@ -164,11 +164,17 @@ fn verdict_status(v: &Verdict, details: &mut Vec<String>) -> Option<Status> {
 }
 
 /// Verify one signer over `content` (the canonical detached part, or eContent).
-pub fn verify_signer(
+pub fn verify_signer(sd: &ParsedSignedData, signer: &ParsedSigner, content: &[u8], ctx: &VerifyContext<'_>) -> SignerReport {
+    verify_signer_with(sd, signer, content, ctx, &crypto::bulk::Portable)
+}
+
+/// [`verify_signer`] with the content digest computed by `bulk`.
+pub fn verify_signer_with(
     sd: &ParsedSignedData,
     signer: &ParsedSigner,
     content: &[u8],
     ctx: &VerifyContext<'_>,
+    bulk: &dyn crypto::bulk::Bulk,
 ) -> SignerReport {
     let info = &signer.info;
     let mut details = Vec::new();
@@ -257,8 +263,7 @@ pub fn verify_signer(
                 status = status.worst(Status::BadSignature);
             }
             let want = md.decode_as::<der::asn1::OctetString>().map(|o| o.as_bytes().to_vec()).unwrap_or_default();
-            let have = crypto::digest(digest, content).unwrap_or_default();
-            if want != have {
+            if !bulk.digest_matches(digest, content, &want).unwrap_or(false) {
                 details.push("The content's digest does not match the one that was signed: the message was changed after signing.".into());
                 report.signature = SignatureCheck::DigestMismatch;
                 status = status.worst(Status::Tampered);
@@ -361,10 +366,15 @@ fn note_policy(policy: &Policy, sig: &SigInfo, details: &mut Vec<String>, status
 
 /// Verify every signer; the layer status is the worst, `no-signer` without any.
 pub fn verify_all(sd: &ParsedSignedData, content: &[u8], ctx: &VerifyContext<'_>) -> (Status, Vec<SignerReport>) {
+    verify_all_with(sd, content, ctx, &crypto::bulk::Portable)
+}
+
+/// [`verify_all`] with the content digests computed by `bulk`.
+pub fn verify_all_with(sd: &ParsedSignedData, content: &[u8], ctx: &VerifyContext<'_>, bulk: &dyn crypto::bulk::Bulk) -> (Status, Vec<SignerReport>) {
     if sd.signers.is_empty() {
         return (Status::NoSigner, Vec::new());
     }
-    let reports: Vec<SignerReport> = sd.signers.iter().map(|s| verify_signer(sd, s, content, ctx)).collect();
+    let reports: Vec<SignerReport> = sd.signers.iter().map(|s| verify_signer_with(sd, s, content, ctx, bulk)).collect();
     let status = reports.iter().fold(Status::Valid, |acc, r| acc.worst(r.status));
     (status, reports)
 }

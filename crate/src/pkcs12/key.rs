@@ -4,7 +4,8 @@
 //! # Security
 //! The key types zeroize themselves on drop (`rsa` and `elliptic-curve` implement
 //! `ZeroizeOnDrop`); `Debug` shows only the algorithm and size. No public function returns
-//! the plain key bytes: PKCS#8 encoding is private to the PKCS#12 module (backup export).
+//! the plain key bytes: PKCS#8 encoding is private to the crate, for the backup export and,
+//! in the Wasm build, the import of the key into WebCrypto as a non-extractable key.
 
 use crate::cert::facts::{OID_EC_PUBLIC_KEY, OID_P256, OID_P384, OID_RSASSA_PSS, OID_RSA_ENCRYPTION};
 use crate::error::{Code, Error, Result};
@@ -79,8 +80,9 @@ impl PrivateKey {
         }
     }
 
-    /// PKCS#8 DER of the key, only for encrypting it into a backup.
-    pub(super) fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>> {
+    /// PKCS#8 DER of the key, only for encrypting it into a backup and for importing it
+    /// into WebCrypto (non-extractable) in the Wasm build. Zeroized on drop.
+    pub(crate) fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>> {
         use pkcs8::EncodePrivateKey;
         let doc = match self {
             PrivateKey::Rsa(k) => k.to_pkcs8_der(),

@@ -1,0 +1,325 @@
+//! The bulk work of opening a message behind one seam: content digests, content
+//! decryption and the (costly) unwrapping of content-encryption keys.
+//!
+//! [`Portable`] computes everything with RustCrypto (CLI, tests, the synchronous Wasm
+//! exports). [`Deferred`] lets a host with faster primitives (WebCrypto in a browser)
+//! compute the bulk steps while `open` stays synchronous: `open` is deterministic, so it is
+//! run again until every bulk result it asks for has been supplied.
+//!
+//! One run with a [`Deferred`]: each digest or decryption is numbered in the order `open`
+//! asks for it; a supplied answer is used when its number, kind, algorithm and input length
+//! match the request, otherwise the request is recorded and a placeholder returned (a failed
+//! decryption). A signer's digest check is optimistic: without an answer the run goes on as
+//! if the content matched the signed messageDigest, and records the assumption. The caller
+//! computes the recorded requests; it shows the run's result only when the run used no
+//! placeholder ([`Deferred::incomplete`]) and every assumption is confirmed by its answer
+//! ([`Deferred::answer`]), and otherwise runs `open` again with the answers (a tampered
+//! message thus costs one more run and is reported exactly as the portable run reports it).
+//! A clear-signed message opens in one run, an encrypted one in two (decrypt+verify too).
+//! Unwrapped content-encryption keys (RSA private key operations) are kept for the next
+//! run, so they are computed once.
+//!
+//! # Security
+//! The answers come from the host's own crypto, not from the message. A wrong digest answer
+//! can only make a signature fail (the signature value itself is verified in the core over
+//! the signed attributes); a wrong decryption answer is refused by the layer parser like any
+//! damaged content. Decryption failures stay a single [`Failed`] value.
+
+use super::cipher::{ContentCipher, Failed, RustCrypto, Symmetric};
+use super::digest::{digest, DigestAlg};
+use crate::cms::recipients::{unwrap_keys, Unwrapped};
+use crate::error::Result;
+use crate::pkcs12::Identity;
+use cms::enveloped_data::RecipientInfo;
+use der::Encode;
+use std::cell::{Cell, RefCell};
+use zeroize::Zeroizing;
+
+/// The bulk steps of `open`.
+pub trait Bulk {
+    /// The digest of `data`.
+    fn digest(&self, alg: DigestAlg, data: &[u8]) -> Result<Vec<u8>>;
+    /// Is the digest of `data` equal to `want` (a signer's messageDigest)?
+    fn digest_matches(&self, alg: DigestAlg, data: &[u8], want: &[u8]) -> Result<bool> {
+        Ok(self.digest(alg, data)? == want)
+    }
+    /// Decrypt content; `tag` for GCM. See [`Symmetric::decrypt`].
+    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>;
+    /// The content-encryption keys the identities unwrap from these RecipientInfos.
+    fn unwrap_keys(&self, infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrapped {
+        unwrap_keys(infos, identities)
+    }
+    /// The decoded body of an `application/pkcs7-mime` entity (`raw`, headers and body),
+    /// computed by `decode`. [`Deferred`] keeps it for the next run (a 25 MB message is
+    /// 34 MB of base64 to decode again otherwise).
+    fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+        let _ = raw;
+        decode()
+    }
+    /// A placeholder was returned in this run: its result must not be shown. (Assumed
+    /// digest matches are not placeholders; the caller confirms them, see [`Deferred`].)
+    fn incomplete(&self) -> bool {
+        false
+    }
+}
+
+/// Everything computed in the core with RustCrypto.
+pub struct Portable;
+
+impl Bulk for Portable {
+    fn digest(&self, alg: DigestAlg, data: &[u8]) -> Result<Vec<u8>> {
+        digest(alg, data)
+    }
+    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed> {
+        RustCrypto.decrypt(cipher, key, iv, aad, data, tag)
+    }
+}
+
+/// Digests in RustCrypto, decryption with any [`Symmetric`] backend.
+pub struct WithSymmetric<'a>(pub &'a dyn Symmetric);
+
+impl Bulk for WithSymmetric<'_> {
+    fn digest(&self, alg: DigestAlg, data: &[u8]) -> Result<Vec<u8>> {
+        digest(alg, data)
+    }
+    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed> {
+        self.0.decrypt(cipher, key, iv, aad, data, tag)
+    }
+}
+
+/// A bulk step `open` asked for and the host has to compute.
+pub enum Request {
+    /// With `assumed`, the run went on as if the digest were this value (a signer's
+    /// messageDigest): [`Deferred::answer`] says whether it was.
+    Digest { alg: DigestAlg, data: Vec<u8>, assumed: Option<Vec<u8>> },
+    Decrypt { cipher: ContentCipher, key: Zeroizing<Vec<u8>>, iv: Vec<u8>, aad: Vec<u8>, data: Vec<u8>, tag: Option<Vec<u8>> },
+}
+
+/// The host's answer to a [`Request`].
+pub enum Answer {
+    Digest(Vec<u8>),
+    Decrypted(Zeroizing<Vec<u8>>),
+    Failed,
+}
+
+/// What an answer was computed for, to check it against the request of a later run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Digest(DigestAlg, usize),
+    Decrypt(ContentCipher, usize),
+}
+
+/// Answers supplied by the host; requests recorded when an answer is missing.
+#[derive(Default)]
+pub struct Deferred {
+    answers: RefCell<Vec<Option<(Shape, Answer)>>>,
+    requests: RefCell<Vec<(usize, Request)>>,
+    next: Cell<usize>,
+    missing: Cell<bool>,
+    unwrapped: RefCell<Vec<(Vec<u8>, Unwrapped)>>,
+    bodies: RefCell<Vec<(Vec<u8>, Vec<u8>)>>,
+}
+
+/// Most decoded bodies a [`Deferred`] keeps (one per encrypted or opaque layer).
+const MAX_KEPT_BODIES: usize = 4;
+
+impl Deferred {
+    pub fn new() -> Deferred {
+        Deferred::default()
+    }
+
+    /// Start a run: numbering from zero, no requests.
+    pub fn begin_run(&self) {
+        self.next.set(0);
+        self.missing.set(false);
+        self.requests.borrow_mut().clear();
+    }
+
+    /// The requests of this run, with their numbers, to compute and [`Deferred::answer`].
+    pub fn take_requests(&self) -> Vec<(usize, Request)> {
+        std::mem::take(&mut *self.requests.borrow_mut())
+    }
+
+    /// Supply the answer to request number `seq`. Returns true when the run that made the
+    /// request assumed exactly this answer (a digest that matched), so it needs no new run
+    /// for it.
+    pub fn answer(&self, seq: usize, request: &Request, answer: Answer) -> bool {
+        let (shape, confirmed) = match (request, &answer) {
+            (Request::Digest { alg, data, assumed }, Answer::Digest(d)) => (Shape::Digest(*alg, data.len()), assumed.as_deref() == Some(d.as_slice())),
+            (Request::Digest { alg, data, .. }, _) => (Shape::Digest(*alg, data.len()), false),
+            (Request::Decrypt { cipher, data, .. }, _) => (Shape::Decrypt(*cipher, data.len()), false),
+        };
+        let mut answers = self.answers.borrow_mut();
+        if answers.len() <= seq {
+            answers.resize_with(seq + 1, || None);
+        }
+        if let Some(slot) = answers.get_mut(seq) {
+            *slot = Some((shape, answer));
+        }
+        confirmed
+    }
+
+    fn take_seq(&self) -> usize {
+        let seq = self.next.get();
+        self.next.set(seq.saturating_add(1));
+        seq
+    }
+
+    fn record(&self, seq: usize, request: Request) {
+        if !matches!(request, Request::Digest { assumed: Some(_), .. }) {
+            self.missing.set(true);
+        }
+        self.requests.borrow_mut().push((seq, request));
+    }
+
+    fn answered_digest(&self, seq: usize, alg: DigestAlg, len: usize) -> Option<Vec<u8>> {
+        match self.answers.borrow().get(seq) {
+            Some(Some((s, Answer::Digest(d)))) if *s == Shape::Digest(alg, len) && d.len() == alg.output_len() => Some(d.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// A digest no real content has: all bytes 0xA5 would need a preimage of SHA-2.
+fn placeholder_digest(alg: DigestAlg) -> Vec<u8> {
+    vec![0xa5; alg.output_len()]
+}
+
+impl Bulk for Deferred {
+    fn digest(&self, alg: DigestAlg, data: &[u8]) -> Result<Vec<u8>> {
+        let seq = self.take_seq();
+        if let Some(d) = self.answered_digest(seq, alg, data.len()) {
+            return Ok(d);
+        }
+        // MD5 and the like are refused by the portable digest; ask for nothing.
+        digest(alg, &[])?;
+        self.record(seq, Request::Digest { alg, data: data.to_vec(), assumed: None });
+        Ok(placeholder_digest(alg))
+    }
+
+    /// Optimistic: without an answer, the run goes on as if the digest matched, and the
+    /// request carries that assumption. The caller shows the run's result only when every
+    /// assumption is confirmed ([`Deferred::answer`]); otherwise it runs again with the
+    /// answers, and the mismatch is reported as the portable run reports it.
+    fn digest_matches(&self, alg: DigestAlg, data: &[u8], want: &[u8]) -> Result<bool> {
+        let seq = self.take_seq();
+        if let Some(d) = self.answered_digest(seq, alg, data.len()) {
+            return Ok(d == want);
+        }
+        digest(alg, &[])?;
+        if want.len() != alg.output_len() {
+            // Cannot match; no need to compute anything.
+            return Ok(false);
+        }
+        self.record(seq, Request::Digest { alg, data: data.to_vec(), assumed: Some(want.to_vec()) });
+        Ok(true)
+    }
+
+    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed> {
+        let seq = self.take_seq();
+        let shape = Shape::Decrypt(cipher, data.len());
+        match self.answers.borrow().get(seq) {
+            Some(Some((s, Answer::Decrypted(pt)))) if *s == shape => return Ok(pt.clone()),
+            Some(Some((s, Answer::Failed))) if *s == shape => return Err(Failed),
+            _ => {}
+        }
+        self.record(
+            seq,
+            Request::Decrypt { cipher, key: Zeroizing::new(key.to_vec()), iv: iv.to_vec(), aad: aad.to_vec(), data: data.to_vec(), tag: tag.map(<[u8]>::to_vec) },
+        );
+        Err(Failed)
+    }
+
+    fn unwrap_keys(&self, infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrapped {
+        // Keyed by the DER of the RecipientInfos: the same envelope in a later run.
+        let mut id = Vec::new();
+        for ri in infos {
+            if let Ok(der) = ri.to_der() {
+                id.extend_from_slice(&der);
+            }
+        }
+        if let Some((_, u)) = self.unwrapped.borrow().iter().find(|(k, _)| *k == id) {
+            return u.clone();
+        }
+        let u = unwrap_keys(infos, identities);
+        self.unwrapped.borrow_mut().push((id, u.clone()));
+        u
+    }
+
+    fn incomplete(&self) -> bool {
+        self.missing.get()
+    }
+
+    fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+        if let Some((_, body)) = self.bodies.borrow().iter().find(|(r, _)| r.as_slice() == raw) {
+            return Ok(body.clone());
+        }
+        let body = decode()?;
+        let mut bodies = self.bodies.borrow_mut();
+        if bodies.len() < MAX_KEPT_BODIES {
+            bodies.push((raw.to_vec(), body.clone()));
+        }
+        Ok(body)
+    }
+}
+
+/// Compute a request with RustCrypto (what a host does for algorithms it lacks).
+pub fn compute_portable(request: &Request) -> Result<Answer> {
+    Ok(match request {
+        Request::Digest { alg, data, .. } => Answer::Digest(digest(*alg, data)?),
+        Request::Decrypt { cipher, key, iv, aad, data, tag } => match RustCrypto.decrypt(*cipher, key, iv, aad, data, tag.as_deref()) {
+            Ok(pt) => Answer::Decrypted(pt),
+            Err(Failed) => Answer::Failed,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deferred_records_then_answers_by_sequence_and_shape() {
+        let d = Deferred::new();
+        d.begin_run();
+        let x = d.digest(DigestAlg::Sha256, b"abc").unwrap();
+        assert_ne!(x, digest(DigestAlg::Sha256, b"abc").unwrap());
+        assert!(d.decrypt(ContentCipher::Aes256Cbc, &[1; 32], &[2; 16], b"", &[0; 32], None).is_err());
+        assert!(d.incomplete());
+        let reqs = d.take_requests();
+        assert_eq!(reqs.len(), 2);
+        for (seq, r) in &reqs {
+            assert!(!d.answer(*seq, r, compute_portable(r).unwrap()), "placeholders are never confirmed");
+        }
+        d.begin_run();
+        assert_eq!(d.digest(DigestAlg::Sha256, b"abc").unwrap(), digest(DigestAlg::Sha256, b"abc").unwrap());
+        assert!(d.decrypt(ContentCipher::Aes256Cbc, &[1; 32], &[2; 16], b"", &[0; 32], None).is_err());
+        assert!(!d.incomplete());
+        // A request of another shape at the same number is not answered by the old answer.
+        d.begin_run();
+        let y = d.digest(DigestAlg::Sha384, b"abc").unwrap();
+        assert_eq!(y, placeholder_digest(DigestAlg::Sha384));
+        assert!(d.incomplete());
+        d.begin_run();
+        d.digest(DigestAlg::Sha256, b"abcd").unwrap();
+        assert!(d.incomplete(), "another input length is another request");
+        assert!(d.digest(DigestAlg::Md5, b"x").is_err());
+
+        // Optimistic matches: assumed true, confirmed or contradicted by the answer.
+        let d = Deferred::new();
+        let good = digest(DigestAlg::Sha256, b"abc").unwrap();
+        d.begin_run();
+        assert!(d.digest_matches(DigestAlg::Sha256, b"abc", &good).unwrap());
+        assert!(d.digest_matches(DigestAlg::Sha256, b"abd", &good).unwrap());
+        assert!(!d.digest_matches(DigestAlg::Sha256, b"abd", &good[1..]).unwrap());
+        assert!(!d.incomplete());
+        let reqs = d.take_requests();
+        assert_eq!(reqs.len(), 2);
+        let confirmed: Vec<bool> = reqs.iter().map(|(seq, r)| d.answer(*seq, r, compute_portable(r).unwrap())).collect();
+        assert_eq!(confirmed, vec![true, false]);
+        d.begin_run();
+        assert!(d.digest_matches(DigestAlg::Sha256, b"abc", &good).unwrap());
+        assert!(!d.digest_matches(DigestAlg::Sha256, b"abd", &good).unwrap(), "the rerun sees the mismatch");
+        assert!(d.take_requests().is_empty() && !d.incomplete());
+    }
+}

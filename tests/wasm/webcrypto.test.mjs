@@ -1,0 +1,165 @@
+// The asynchronous exports (WebCrypto for digests, AES and RSA signing) under Node 20,
+// checked by OpenSSL and against the synchronous exports: signAsync and encryptAsync
+// (AES-256-CBC and AES-256-GCM, 1 and 10 recipients, signed first) are verified and
+// decrypted by `openssl cms`; openAsync on OpenSSL-made signed, encrypted,
+// signed+encrypted, GCM and tampered messages reports exactly what the synchronous open does.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { before, after, test } from 'node:test';
+import { ROOT, openssl } from '../shared.mjs';
+
+const PKG = path.join(ROOT, 'addin', 'pkg');
+let core;
+let dir;
+const f = (n) => path.join(dir, n);
+const RECIPIENTS = 10;
+
+before(async () => {
+  assert.ok(globalThis.crypto?.subtle, 'Node has WebCrypto (globalThis.crypto.subtle)');
+  core = await import(path.join(PKG, 'cachet.js'));
+  core.initSync({ module: fs.readFileSync(path.join(PKG, 'cachet_bg.wasm')) });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-wasm-webcrypto-'));
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '3650', '-keyout', f('ca.key'), '-out', f('ca.pem'),
+    '-subj', '/CN=WebCrypto Test Root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  const leaf = (name, email, serial) => {
+    fs.writeFileSync(f(`${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=emailProtection\nsubjectAltName=email:${email}\n`);
+    openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${name}`]);
+    openssl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-set_serial', String(serial), '-days', '365', '-extfile', f(`${name}.ext`), '-out', f(`${name}.pem`)]);
+  };
+  leaf('alice', 'alice@example.org', 7);
+  openssl(['pkcs12', '-export', '-inkey', f('alice.key'), '-in', f('alice.pem'), '-certfile', f('ca.pem'), '-name', 'Alice', '-passout', 'pass:pw', '-out', f('alice.p12')]);
+  for (let i = 0; i < RECIPIENTS; i++) leaf(`r${i}`, `r${i}@example.net`, 100 + i);
+});
+
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const MESSAGE = new TextEncoder().encode(
+  'From: Alice <alice@example.org>\r\nTo: r0@example.net\r\nSubject: WebCrypto\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße über WebCrypto.\r\n',
+);
+const b64 = (file) => fs.readFileSync(file, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+const now = () => Math.floor(Date.now() / 1000);
+
+function unlocked() {
+  const ring = new core.Keyring();
+  return { ring, handle: ring.unlock(fs.readFileSync(f('alice.p12')), 'pw') };
+}
+
+function report(result) {
+  try {
+    return { report: JSON.parse(result.report), content: result.content };
+  } finally {
+    result.free();
+  }
+}
+
+/** The async open gives the sync open's report and content. */
+async function sameAsSync(ring, bytes, options) {
+  const json = JSON.stringify(options);
+  const sync = report(ring ? ring.open(bytes, json) : core.openMessage(bytes, json));
+  const asyncOpened = report(await (ring ? ring.openAsync(bytes, json) : core.openMessageAsync(bytes, json)));
+  assert.deepEqual(asyncOpened.report, sync.report);
+  assert.deepEqual(asyncOpened.content, sync.content);
+  return asyncOpened;
+}
+
+test('signAsync: OpenSSL verifies clear and opaque signatures; the async open says valid, then tampered', async () => {
+  const { ring, handle } = unlocked();
+  try {
+    for (const opaque of [false, true]) {
+      const signed = await ring.signAsync(handle, MESSAGE, opaque, now());
+      assert.ok(signed instanceof Uint8Array);
+      fs.writeFileSync(f('signed.eml'), signed);
+      openssl(['cms', '-verify', '-in', f('signed.eml'), '-CAfile', f('ca.pem'), '-out', f('out.txt')]);
+      assert.match(fs.readFileSync(f('out.txt'), 'utf8'), /Gr=C3=BC=C3=9Fe =C3=BCber WebCrypto/);
+      const opened = await sameAsSync(null, signed, { at: now(), trust: [b64(f('ca.pem'))] });
+      assert.equal(opened.report.status, 'valid', JSON.stringify(opened.report));
+    }
+    const signed = new TextDecoder().decode(await ring.signAsync(handle, MESSAGE, false, now()));
+    const tampered = new TextEncoder().encode(signed.replace('WebCrypto.', 'WebKrypto.'));
+    const opened = await sameAsSync(ring, tampered, { at: now(), trust: [b64(f('ca.pem'))] });
+    assert.equal(opened.report.status, 'tampered');
+  } finally {
+    ring.free();
+  }
+});
+
+test('encryptAsync: CBC and GCM, 1 and 10 recipients, signed first: OpenSSL decrypts (and verifies)', async () => {
+  const { ring, handle } = unlocked();
+  try {
+    for (const cipher of ['aes256-cbc', 'aes256-gcm']) {
+      for (const count of [1, RECIPIENTS]) {
+        for (const sign of [false, true]) {
+          const recipients = Array.from({ length: count }, (_, i) => b64(f(`r${i}.pem`)));
+          const out = await ring.encryptAsync(sign ? handle : undefined, MESSAGE, JSON.stringify({ recipients, cipher, sign, at: now() }));
+          fs.writeFileSync(f('enc.eml'), out);
+          const text = new TextDecoder().decode(out);
+          assert.match(text, cipher === 'aes256-gcm' ? /smime-type=authEnveloped-data/ : /smime-type=enveloped-data/);
+          for (const who of new Set([0, count - 1])) {
+            openssl(['cms', '-decrypt', '-in', f('enc.eml'), '-recip', f(`r${who}.pem`), '-inkey', f(`r${who}.key`), '-out', f('dec.eml')]);
+            const dec = fs.readFileSync(f('dec.eml'), 'utf8');
+            if (sign) {
+              assert.match(dec, /multipart\/signed/);
+              openssl(['cms', '-verify', '-in', f('dec.eml'), '-CAfile', f('ca.pem'), '-out', f('out.txt')]);
+              assert.match(fs.readFileSync(f('out.txt'), 'utf8'), /WebCrypto/);
+            } else {
+              assert.match(dec, /Grüße über WebCrypto/);
+            }
+          }
+          if (sign) {
+            // The sender's own copy opens in the async open exactly as in the sync one.
+            const opened = await sameAsSync(ring, out, { at: now(), trust: [b64(f('ca.pem'))] });
+            assert.deepEqual(opened.report.layers.map((l) => l.status), ['decrypted', 'valid'], `${cipher} ${count}`);
+          }
+        }
+      }
+    }
+  } finally {
+    ring.free();
+  }
+});
+
+test('openAsync reports what open does on OpenSSL-made signed, encrypted, signed+encrypted, GCM and tampered messages', async () => {
+  const { ring } = unlocked();
+  try {
+    const options = { at: now(), trust: [b64(f('ca.pem'))] };
+    fs.writeFileSync(f('plain.eml'), MESSAGE);
+    openssl(['cms', '-sign', '-from', 'alice@example.org', '-in', f('plain.eml'), '-signer', f('alice.pem'), '-inkey', f('alice.key'), '-md', 'sha256', '-out', f('os-clear.eml')]);
+    openssl(['cms', '-sign', '-from', 'alice@example.org', '-nodetach', '-in', f('plain.eml'), '-signer', f('alice.pem'), '-inkey', f('alice.key'), '-md', 'sha384', '-out', f('os-opaque.eml')]);
+    openssl(['cms', '-encrypt', '-from', 'alice@example.org', '-aes256', '-in', f('plain.eml'), '-out', f('os-cbc.eml'), f('alice.pem')]);
+    openssl(['cms', '-encrypt', '-from', 'alice@example.org', '-aes-256-gcm', '-in', f('plain.eml'), '-out', f('os-gcm.eml'), f('alice.pem')]);
+    openssl(['cms', '-encrypt', '-from', 'alice@example.org', '-aes128', '-in', f('os-clear.eml'), '-out', f('os-signed-cbc.eml'), f('alice.pem')]);
+    openssl(['cms', '-encrypt', '-from', 'alice@example.org', '-aes-128-gcm', '-in', f('os-opaque.eml'), '-out', f('os-signed-gcm.eml'), f('alice.pem')]);
+    const want = {
+      'os-clear.eml': 'valid', 'os-opaque.eml': 'valid', 'os-cbc.eml': 'unsigned', 'os-gcm.eml': 'unsigned',
+      'os-signed-cbc.eml': 'valid', 'os-signed-gcm.eml': 'valid',
+    };
+    for (const [name, status] of Object.entries(want)) {
+      const opened = await sameAsSync(ring, fs.readFileSync(f(name)), options);
+      assert.equal(opened.report.status, status, `${name}: ${JSON.stringify(opened.report)}`);
+    }
+    // Tampered: a changed signed text, a changed GCM ciphertext, a changed CBC ciphertext.
+    const clear = fs.readFileSync(f('os-clear.eml'), 'utf8');
+    const changedText = await sameAsSync(ring, new TextEncoder().encode(clear.replace('WebCrypto.', 'WebKrypto.')), options);
+    assert.equal(changedText.report.status, 'tampered');
+    for (const [name, status] of [['os-gcm.eml', 'integrity-failure'], ['os-signed-gcm.eml', 'integrity-failure']]) {
+      const der = Buffer.from(fs.readFileSync(f(name), 'utf8').split(/\r?\n\r?\n/).slice(1).join('').replace(/\s+/g, ''), 'base64');
+      der[der.length - 40] ^= 1;
+      const mail = `From: <alice@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=authEnveloped-data; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\n${der.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`;
+      const opened = await sameAsSync(ring, new TextEncoder().encode(mail), options);
+      assert.equal(opened.report.status, status, `${name}: ${JSON.stringify(opened.report)}`);
+      assert.equal(opened.content, undefined);
+    }
+    // Without the key: no-key, the same in both.
+    const stranger = new core.Keyring();
+    try {
+      const noKey = report(await stranger.openAsync(fs.readFileSync(f('os-cbc.eml')), JSON.stringify(options)));
+      assert.equal(noKey.report.status, 'no-key');
+    } finally {
+      stranger.free();
+    }
+  } finally {
+    ring.free();
+  }
+});
