@@ -10,6 +10,18 @@ import { ROOT, must, output, step } from './lib/run.mjs';
 import { setup } from './setup.mjs';
 
 const PKG = path.join(ROOT, 'addin', 'pkg');
+
+/**
+ * wasm-opt passes that make the Wasm smaller both raw and gzipped: identical functions merged,
+ * the zero-filled parts of the data segments dropped, branches and instructions simplified
+ * (1,598,670 -> 1,463,129 bytes raw, 438,886 -> 434,854 gzip -9). Not `-Oz`: its whole
+ * pipeline gives fewer raw bytes but about 55 KB more gzipped (function reordering and local
+ * CSE alone cost 26 KB and 7 KB).
+ */
+const WASM_OPT_PASSES = [
+  '--duplicate-function-elimination', '--memory-packing', '--remove-unused-brs',
+  '--optimize-instructions', '--code-folding', '--vacuum',
+];
 const DIST = path.join(ROOT, 'dist');
 
 function targetDir() {
@@ -50,6 +62,9 @@ export async function build(toolchain) {
   } else {
     step('Generating JS bindings (wasm-bindgen)');
     await must('wasm-bindgen', ['--target', 'web', '--remove-name-section', '--remove-producers-section', '--out-dir', PKG, wasm]);
+    step('Shrinking the Wasm (wasm-opt)');
+    const out = path.join(PKG, 'cachet_bg.wasm');
+    await must(path.join(ROOT, 'node_modules', '.bin', 'wasm-opt'), [...WASM_OPT_PASSES, out, '-o', out]);
   }
 
   writeIcons(path.join(ROOT, 'addin', 'public', 'assets'));

@@ -271,7 +271,7 @@ fn key_id_order(child: &Certificate, issuer: &Certificate) -> u8 {
 fn evaluate(input: &ValidationInput, all: &[(&Certificate, bool, Vec<u8>)], cand: &Candidate) -> Vec<Problem> {
     let mut out = Vec::new();
     let certs: Vec<(&Certificate, bool)> = cand.certs.iter().filter_map(|i| all.get(*i)).map(|(c, a, _)| (*c, *a)).collect();
-    let subj = |c: &Certificate| c.tbs_certificate().subject().to_string();
+    let subj = |c: &Certificate| crate::cert::names::name_string(c.tbs_certificate().subject());
     let mut push = |rank: u8, at: usize, status: PathStatus, text: String| out.push(Problem { rank, at, status, text });
 
     if !cand.anchored {
@@ -279,7 +279,7 @@ fn evaluate(input: &ValidationInput, all: &[(&Certificate, bool, Vec<u8>)], cand
             Some((top, _)) if names_equal(top.tbs_certificate().subject(), top.tbs_certificate().issuer()) && certs.len() > 1 => {
                 format!("the path ends at '{}', which is not a trusted root here", subj(top))
             }
-            Some((top, _)) => format!("no trusted issuer found for '{}' (issuer '{}')", subj(top), top.tbs_certificate().issuer()),
+            Some((top, _)) => format!("no trusted issuer found for '{}' (issuer '{}')", subj(top), crate::cert::names::name_string(top.tbs_certificate().issuer())),
             None => "no path".into(),
         };
         push(RANK_UNKNOWN_CA, certs.len(), PathStatus::UnknownCa, text);
@@ -381,7 +381,7 @@ fn weak(push: &mut impl FnMut(u8, usize, PathStatus, String), at: usize, v: Verd
 }
 
 fn leaf_usage(purpose: Purpose, leaf: &Certificate, push: &mut impl FnMut(u8, usize, PathStatus, String)) {
-    let subject = leaf.tbs_certificate().subject().to_string();
+    let subject = crate::cert::names::name_string(leaf.tbs_certificate().subject());
     let mut wrong = |reason: String| push(RANK_WRONG_USAGE, 0, PathStatus::WrongUsage { reason: reason.clone() }, reason);
     match purpose {
         Purpose::Sign if !ku_allows_signing(leaf) => {
@@ -405,7 +405,7 @@ fn issuer_checks(
     i: usize,
     push: &mut impl FnMut(u8, usize, PathStatus, String),
 ) {
-    let subject = cert.tbs_certificate().subject().to_string();
+    let subject = crate::cert::names::name_string(cert.tbs_certificate().subject());
     let mut invalid = |reason: String| push(RANK_INVALID, i, PathStatus::Invalid { reason: reason.clone() }, reason);
     let v1_anchor = is_anchor && cert.tbs_certificate().extensions().is_none();
     match basic_constraints(cert) {
@@ -436,8 +436,8 @@ fn issuer_checks(
 fn cert_ref(c: &Certificate, anchor: bool) -> CertRef {
     let tbs = c.tbs_certificate();
     CertRef {
-        subject: tbs.subject().to_string(),
-        issuer: tbs.issuer().to_string(),
+        subject: crate::cert::names::name_string(tbs.subject()),
+        issuer: crate::cert::names::name_string(tbs.issuer()),
         serial: hex(tbs.serial_number().as_bytes()),
         sha256: sha256_fingerprint(c),
         not_before: UnixTime::from_der_time(&tbs.validity().not_before),

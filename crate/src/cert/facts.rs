@@ -367,7 +367,7 @@ fn eku_name(oid: &ObjectIdentifier) -> String {
 }
 
 fn algorithm_name(oid: &ObjectIdentifier) -> String {
-    const_oid::db::DB.by_oid(oid).map(|s| s.to_string()).unwrap_or_else(|| oid.to_string())
+    crate::cert::names::algorithm_name(oid)
 }
 
 /// Is the certificate usable by Cachet for signing and for encryption, and if not, why.
@@ -431,10 +431,10 @@ pub fn facts_der(cert: &Certificate, der_bytes: &[u8]) -> CertFacts {
     let tbs = cert.tbs_certificate();
     let ku = key_usage(cert);
     CertFacts {
-        subject: tbs.subject().to_string(),
+        subject: crate::cert::names::name_string(tbs.subject()),
         common_name: name_attribute(tbs.subject(), OID_COMMON_NAME).into_iter().next(),
         emails: email_addresses(cert),
-        issuer: tbs.issuer().to_string(),
+        issuer: crate::cert::names::name_string(tbs.issuer()),
         serial: hex(tbs.serial_number().as_bytes()),
         not_before: UnixTime::from_der_time(&tbs.validity().not_before),
         not_after: UnixTime::from_der_time(&tbs.validity().not_after),

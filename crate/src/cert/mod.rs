@@ -1,3 +1,4 @@
 //! Certificates: facts (names, e-mails, usages, fingerprints) and path validation (RFC 5280).
 pub mod chain;
 pub mod facts;
+pub mod names;

@@ -51,7 +51,7 @@ fn std_dh_kdf(oid: &ObjectIdentifier) -> Option<DigestAlg> {
 }
 
 fn ias_id(ias: &IssuerAndSerialNumber) -> SignerId {
-    SignerId::IssuerAndSerial { issuer: ias.issuer.to_string(), serial: hex(ias.serial_number.as_bytes()) }
+    SignerId::IssuerAndSerial { issuer: crate::cert::names::name_string(&ias.issuer), serial: hex(ias.serial_number.as_bytes()) }
 }
 
 fn ias_matches(ias: &IssuerAndSerialNumber, cert: &Certificate) -> bool {

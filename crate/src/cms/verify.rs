@@ -53,7 +53,7 @@ fn single_attr<'a>(signer: &'a ParsedSigner, oid: ObjectIdentifier) -> std::resu
 pub fn signer_id(sid: &SignerIdentifier) -> SignerId {
     match sid {
         SignerIdentifier::IssuerAndSerialNumber(ias) => SignerId::IssuerAndSerial {
-            issuer: ias.issuer.to_string(),
+            issuer: crate::cert::names::name_string(&ias.issuer),
             serial: hex(ias.serial_number.as_bytes()),
         },
         SignerIdentifier::SubjectKeyIdentifier(ski) => SignerId::SubjectKeyIdentifier { key_id: hex(ski.0.as_bytes()) },
@@ -140,7 +140,7 @@ fn key_preference(signer: &ParsedSigner) -> Option<SignerId> {
             let mut seq = t.raw.to_vec();
             *seq.first_mut()? = 0x30;
             let ias = cms::cert::IssuerAndSerialNumber::from_der(&seq).ok()?;
-            Some(SignerId::IssuerAndSerial { issuer: ias.issuer.to_string(), serial: hex(ias.serial_number.as_bytes()) })
+            Some(SignerId::IssuerAndSerial { issuer: crate::cert::names::name_string(&ias.issuer), serial: hex(ias.serial_number.as_bytes()) })
         }
         0x82 => Some(SignerId::SubjectKeyIdentifier { key_id: hex(t.content) }),
         _ => None,
@@ -192,10 +192,7 @@ pub fn verify_signer_with(
         signing_time: signing_time(signer),
         valid_at_signing_time: None,
         digest_algorithm: digest_name,
-        signature_algorithm: const_oid::db::DB
-            .by_oid(&info.signature_algorithm.oid)
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| info.signature_algorithm.oid.to_string()),
+        signature_algorithm: crate::cert::names::algorithm_name(&info.signature_algorithm.oid),
         smime_capabilities: capabilities(signer),
         encryption_key_preference: key_preference(signer),
         details: Vec::new(),

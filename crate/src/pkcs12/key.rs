@@ -50,7 +50,7 @@ fn unsupported_key(what: String) -> Error {
 }
 
 fn oid_name(oid: ObjectIdentifier) -> String {
-    const_oid::db::DB.by_oid(&oid).map(str::to_owned).unwrap_or_else(|| oid.to_string())
+    crate::cert::names::algorithm_name(&oid)
 }
 
 impl PrivateKey {

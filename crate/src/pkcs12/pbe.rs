@@ -74,7 +74,7 @@ pub fn name(oid: ObjectIdentifier) -> String {
         PBE_SHA_RC2_128 => "pbeWithSHAAnd128BitRC2-CBC".into(),
         PBE_SHA_RC2_40 => "pbeWithSHAAnd40BitRC2-CBC".into(),
         PBES2 => "PBES2".into(),
-        other => const_oid::db::DB.by_oid(&other).map(str::to_owned).unwrap_or_else(|| other.to_string()),
+        other => crate::cert::names::algorithm_name(&other),
     }
 }
 
