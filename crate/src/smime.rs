@@ -399,7 +399,31 @@ pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixT
 /// The entity (Content-* fields and body) in 7-bit form: kept byte for byte when it
 /// already is, otherwise leaves re-encoded (text quoted-printable, the rest base64).
 fn seven_bit_entity(e: &Entity<'_>, top: bool) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
+    // Re-encoding grows a body by at most a third plus line breaks; most entities are kept.
+    let mut out = Vec::with_capacity(e.raw().len().saturating_add(e.raw().len() / 32).saturating_add(256));
+    seven_bit_entity_into(e, top, &mut out)?;
+    Ok(out)
+}
+
+/// Already 7-bit and fit for transport: no byte 0 or above 0x7F, no line above 998 bytes
+/// (RFC 5322 2.1.1).
+fn is_seven_bit(body: &[u8]) -> bool {
+    // In blocks without early exit, so the byte test is vectorised.
+    let bytes_ok = body.chunks(512).all(|chunk| chunk.iter().fold(true, |ok, &b| ok & (b.wrapping_sub(1) < 0x7f)));
+    if !bytes_ok {
+        return false;
+    }
+    let mut line_start = 0usize;
+    for lf in memchr::memchr_iter(b'\n', body) {
+        if lf - line_start > 998 {
+            return false;
+        }
+        line_start = lf + 1;
+    }
+    body.len() - line_start <= 998
+}
+
+fn seven_bit_entity_into(e: &Entity<'_>, top: bool, out: &mut Vec<u8>) -> Result<()> {
     let ct = e.content_type();
     let mut header_lines: Vec<(String, Vec<u8>)> = e
         .headers()
@@ -409,29 +433,32 @@ fn seven_bit_entity(e: &Entity<'_>, top: bool) -> Result<Vec<u8>> {
     if top && !header_lines.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
         header_lines.insert(0, ("Content-Type".into(), b" text/plain; charset=us-ascii".to_vec()));
     }
-    let body = e.body_raw();
-    let clean = body.iter().all(|b| *b < 0x80 && *b != 0) && body.split(|b| *b == b'\n').all(|l| l.len() <= 998);
     if !e.children().is_empty() {
-        let boundary = ct.param("boundary").unwrap_or("").to_string();
-        write_headers(&mut out, &header_lines);
+        let boundary = ct.param("boundary").unwrap_or("");
+        write_headers(out, &header_lines);
         out.extend_from_slice(b"\r\n");
         for c in e.children() {
-            out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-            out.extend_from_slice(&seven_bit_entity(c, false)?);
+            out.extend_from_slice(b"--");
+            out.extend_from_slice(boundary.as_bytes());
+            out.extend_from_slice(b"\r\n");
+            seven_bit_entity_into(c, false, out)?;
             out.extend_from_slice(b"\r\n");
         }
-        out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        return Ok(out);
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(boundary.as_bytes());
+        out.extend_from_slice(b"--\r\n");
+        return Ok(());
     }
-    if clean {
-        write_headers(&mut out, &header_lines);
+    let body = e.body_raw();
+    if is_seven_bit(body) {
+        write_headers(out, &header_lines);
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(body);
-        return Ok(out);
+        return Ok(());
     }
     let decoded = e.body_decoded()?;
     header_lines.retain(|(n, _)| !n.eq_ignore_ascii_case("content-transfer-encoding"));
-    let encoded = if ct.mime_type == "text" {
+    if ct.mime_type == "text" {
         header_lines.push(("Content-Transfer-Encoding".into(), b" quoted-printable".to_vec()));
         let text = e.text().unwrap_or_else(|| String::from_utf8_lossy(&decoded).into_owned());
         if ct.param("charset").map(|c| !c.eq_ignore_ascii_case("utf-8")).unwrap_or(true) {
@@ -442,15 +469,16 @@ fn seven_bit_entity(e: &Entity<'_>, top: bool) -> Result<Vec<u8>> {
                 }
             }
         }
-        mime::quoted_printable(&text)
+        write_headers(out, &header_lines);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(mime::quoted_printable(&text).as_bytes());
     } else {
         header_lines.push(("Content-Transfer-Encoding".into(), b" base64".to_vec()));
-        mime::base64_lines(&decoded)
-    };
-    write_headers(&mut out, &header_lines);
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(encoded.as_bytes());
-    Ok(out)
+        write_headers(out, &header_lines);
+        out.extend_from_slice(b"\r\n");
+        mime::push_base64_lines(out, &decoded);
+    }
+    Ok(())
 }
 
 fn write_headers(out: &mut Vec<u8>, lines: &[(String, Vec<u8>)]) {

@@ -72,7 +72,7 @@ pub fn open_enveloped(der: &[u8], identities: &[&Identity], policy: &crate::poli
     };
     layer.encryption = Some(EncryptionInfo { content_cipher: d.info.cipher.clone(), integrity_protected: d.info.integrity_protected, recipients: d.info.recipients.clone() });
     let result = match d.outcome {
-        Outcome::Decrypted(pt) => {
+        Outcome::Decrypted(mut pt) => {
             layer.status = if d.info.weak { Status::WeakCipher } else { Status::Decrypted };
             if d.info.weak {
                 layer.details.push(format!("This message was encrypted with {}, an old cipher; treat its secrecy as weak.", d.info.cipher));
@@ -83,7 +83,13 @@ pub fn open_enveloped(der: &[u8], identities: &[&Identity], policy: &crate::poli
             if !d.info.integrity_protected {
                 layer.details.push("The encryption (CBC) does not protect the content against changes; only a signature inside does.".into());
             }
-            Some(mime::canonicalize_crlf(&pt).into_owned())
+            // The plaintext goes on to the caller either way: move it out rather than copy
+            // it when it is already canonical.
+            if mime::is_canonical(&pt) {
+                Some(std::mem::take(&mut *pt))
+            } else {
+                Some(mime::canonicalize_crlf(&pt).into_owned())
+            }
         }
         Outcome::NoKey => {
             layer.status = Status::NoKey;

@@ -19,6 +19,7 @@ mod parse;
 mod tests;
 
 pub use build::{base64_lines, quoted_printable, build_body, build_multipart_signed, build_pkcs7_mime, Attachment};
+pub(crate) use build::push_base64_lines;
 pub use canon::{canonicalize_crlf, is_canonical};
 pub use entity::{ContentType, Entity, HeaderField, SmimeKind};
 pub use headers::{encode_headers, received_value};
