@@ -73,7 +73,7 @@ pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
     // so every byte range below is in the form that was signed (RFC 8551 3.1.1). A
     // message already in CRLF form is kept byte for byte: binary parts (a DER signature
     // sent with binary transfer, as AS2 does) contain bytes 0x0A that are not line breaks.
-    let canonical = if stored_with_bare_line_breaks(message) { mime::canonicalize_crlf(message).into_owned() } else { message.to_vec() };
+    let canonical: std::borrow::Cow<'_, [u8]> = if stored_with_bare_line_breaks(message) { mime::canonicalize_crlf(message) } else { std::borrow::Cow::Borrowed(message) };
     let top = match mime::parse(&canonical, input.limits) {
         Ok(t) => t,
         Err(e) => return malformed_report(e),
@@ -83,7 +83,7 @@ pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
     let mut found: Vec<Certificate> = Vec::new();
 
     let Some(located) = locate(&top) else {
-        return Opened { report, content: Some(canonical.clone()) };
+        return Opened { report, content: Some(canonical.to_vec()) };
     };
     let partial = !located.path().is_empty();
     if partial {
@@ -100,9 +100,10 @@ pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
     }
 
     let ctx = VerifyContext { from: from.as_deref(), anchors: input.anchors, known: input.known, at: input.at, policy: input.policy };
-    let mut current: Vec<u8> = located.raw().to_vec();
+    // Borrowed until a layer is peeled; the innermost content is handed out once at the end.
+    let mut current: std::borrow::Cow<'_, [u8]> = std::borrow::Cow::Borrowed(located.raw());
     let mut covers = path_string(located.path());
-    let mut content = None;
+    let mut peeled = false;
     for _ in 0..MAX_LAYERS {
         let entity = match mime::parse(&current, input.limits) {
             Ok(e) => e,
@@ -119,18 +120,19 @@ pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
         };
         match next {
             Some(inner) => {
-                current = inner;
+                current = std::borrow::Cow::Owned(inner);
                 covers = if covers.is_empty() { "1".into() } else { format!("{covers}.1") };
-                content = Some(current.clone());
+                peeled = true;
             }
             None => {
-                if content.is_none() && report.layers.is_empty() {
-                    content = Some(current.clone());
+                if !peeled && report.layers.is_empty() {
+                    peeled = true;
                 }
                 break;
             }
         }
     }
+    let content = peeled.then(|| current.into_owned());
 
     let mut status = report.layers.iter().fold(Status::Valid, |acc, l| acc.worst(l.status));
     let any_signed = report.layers.iter().any(|l| l.kind == LayerKind::Signed);
@@ -370,7 +372,7 @@ fn is_content_header(name: &str) -> bool {
 /// become the signed entity in canonical 7-bit form; the other header fields stay on
 /// the outside. Clear-signed multipart/signed by default, opaque with `opaque`.
 pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
-    let canonical = mime::canonicalize_crlf(message).into_owned();
+    let canonical = mime::canonicalize_crlf(message);
     let top = mime::parse(&canonical, limits)?;
     if let Some(from) = top.from_address() {
         if !matches_address(&identity.certificate, &from) {
@@ -392,7 +394,7 @@ pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixT
     Ok(if opaque {
         mime::build_pkcs7_mime(&outer, "signed-data", &der)
     } else {
-        mime::build_multipart_signed(&outer, &inner, digest.micalg(), &der)
+        mime::build_multipart_signed_owned(&outer, inner, digest.micalg(), &der)
     })
 }
 
@@ -400,7 +402,8 @@ pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixT
 /// already is, otherwise leaves re-encoded (text quoted-printable, the rest base64).
 fn seven_bit_entity(e: &Entity<'_>, top: bool) -> Result<Vec<u8>> {
     // Re-encoding grows a body by at most a third plus line breaks; most entities are kept.
-    let mut out = Vec::with_capacity(e.raw().len().saturating_add(e.raw().len() / 32).saturating_add(256));
+    // Room for the signature part too: the signed message is built in this buffer.
+    let mut out = Vec::with_capacity(e.raw().len().saturating_add(e.raw().len() / 32).saturating_add(16 * 1024));
     seven_bit_entity_into(e, top, &mut out)?;
     Ok(out)
 }

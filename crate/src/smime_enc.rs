@@ -131,7 +131,7 @@ type OuterHeaders = Vec<(String, String)>;
 fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)> {
     let top = mime::parse(message, limits)?;
     let mut outer = Vec::new();
-    let mut inner = Vec::new();
+    let mut inner = Vec::with_capacity(top.raw().len().saturating_add(64));
     for (name, value) in top.headers() {
         let lower = name.to_ascii_lowercase();
         if lower.starts_with("content-") {
@@ -158,14 +158,16 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
 /// `options.sign` the message is first signed by `sender` exactly as `sign_message` does.
 /// Returns `application/pkcs7-mime; smime-type=enveloped-data` (or `authEnveloped-data`).
 pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
-    let canonical = mime::canonicalize_crlf(message).into_owned();
-    let to_wrap = if options.sign {
+    let canonical = mime::canonicalize_crlf(message);
+    let signed;
+    let to_wrap: &[u8] = if options.sign {
         let id = sender.ok_or_else(|| Error::new(Code::Usage, "Signing needs your identity.", "Unlock your identity, or turn Sign off."))?;
-        crate::smime::sign_message(&canonical, id, false, at, limits)?
+        signed = crate::smime::sign_message(&canonical, id, false, at, limits)?;
+        &signed
     } else {
-        canonical
+        &canonical
     };
-    let (outer, inner) = entity_of(&to_wrap, limits)?;
+    let (outer, inner) = entity_of(to_wrap, limits)?;
     let transport = |c: &Certificate| {
         let oaep_key = c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::cms::recipients::OID_RSAES_OAEP;
         if options.oaep || oaep_key { KeyTransport::OaepSha256 } else { KeyTransport::Pkcs1v15 }

@@ -69,9 +69,9 @@ pub fn encrypt(content: &[u8], recipients: &[(&Certificate, KeyTransport)], ciph
     let recipients = RecipientInfos(infos).to_der().map_err(err)?;
     let eci_head = eci.to_der().map_err(err)?;
     let eci_fields = der_content(&eci_head)?;
-    let ciphertext = sealed.ciphertext.as_slice();
+    let ct_size = sealed.ciphertext.len();
     // encryptedContent [0] IMPLICIT OCTET STRING (primitive).
-    let ct_len = tlv_len(ciphertext.len());
+    let ct_len = tlv_len(ct_size);
     let eci_len = tlv_len(eci_fields.len() + ct_len);
     let (oid, mac) = match &sealed.tag {
         Some(tag) => (OID_AUTH_ENVELOPED_DATA, Some(OctetString::new(tag.clone()).map_err(err)?.to_der().map_err(err)?)),
@@ -80,18 +80,21 @@ pub fn encrypt(content: &[u8], recipients: &[(&Certificate, KeyTransport)], ciph
     let body_len = version.len() + recipients.len() + eci_len + mac.as_ref().map_or(0, Vec::len);
     let oid_der = oid.to_der().map_err(err)?;
     let explicit_len = tlv_len(tlv_len(body_len));
-    let total = tlv_len(oid_der.len() + explicit_len);
-    let mut out = Vec::with_capacity(total);
-    push_header(&mut out, 0x30, oid_der.len() + explicit_len);
-    out.extend_from_slice(&oid_der);
-    push_header(&mut out, 0xa0, tlv_len(body_len));
-    push_header(&mut out, 0x30, body_len);
-    out.extend_from_slice(&version);
-    out.extend_from_slice(&recipients);
-    push_header(&mut out, 0x30, eci_fields.len() + ct_len);
-    out.extend_from_slice(eci_fields);
-    push_header(&mut out, 0x80, ciphertext.len());
-    out.extend_from_slice(ciphertext);
+    let mut head = Vec::with_capacity(64 + oid_der.len() + version.len() + recipients.len() + eci_fields.len());
+    push_header(&mut head, 0x30, oid_der.len() + explicit_len);
+    head.extend_from_slice(&oid_der);
+    push_header(&mut head, 0xa0, tlv_len(body_len));
+    push_header(&mut head, 0x30, body_len);
+    head.extend_from_slice(&version);
+    head.extend_from_slice(&recipients);
+    push_header(&mut head, 0x30, eci_fields.len() + ct_len);
+    head.extend_from_slice(eci_fields);
+    push_header(&mut head, 0x80, ct_size);
+    // The ciphertext's own buffer becomes the output: the head is put in front of it
+    // (one move within memory already in use) rather than everything copied anew.
+    let mut out = sealed.ciphertext;
+    out.reserve_exact(head.len() + mac.as_ref().map_or(0, Vec::len));
+    out.splice(0..0, head);
     if let Some(mac) = &mac {
         out.extend_from_slice(mac);
     }

@@ -48,6 +48,18 @@ pub fn build_multipart_signed(
     micalg: &str,
     p7s_der: &[u8],
 ) -> Vec<u8> {
+    build_multipart_signed_owned(headers, signed_entity.to_vec(), micalg, p7s_der)
+}
+
+/// [`build_multipart_signed`] built in the signed entity's own buffer: the headers
+/// are put in front of it and the signature part after it, so a large entity is moved
+/// once within memory already in use instead of copied into a new buffer.
+pub fn build_multipart_signed_owned(
+    headers: &[(String, String)],
+    signed_entity: Vec<u8>,
+    micalg: &str,
+    p7s_der: &[u8],
+) -> Vec<u8> {
     let mut sig_b64 = Vec::new();
     push_base64_lines(&mut sig_b64, p7s_der);
     let sig = leaf(
@@ -59,7 +71,7 @@ pub fn build_multipart_signed(
         ],
         &sig_b64,
     );
-    let boundary = make_boundary(&[signed_entity, &sig]);
+    let boundary = make_boundary(&[&signed_entity, &sig]);
     let micalg: String = micalg
         .trim()
         .to_ascii_lowercase()
@@ -71,18 +83,18 @@ pub fn build_multipart_signed(
     } else {
         micalg
     };
-    let mut out = top_headers(headers);
-    out.reserve(signed_entity.len() + sig.len() + 3 * boundary.len() + 256);
+    let mut head = top_headers(headers);
     let mut ct = Folder::new("Content-Type");
     ct.push(" ", "multipart/signed;");
     ct.push(" ", "protocol=\"application/pkcs7-signature\";");
     ct.push(" ", &format!("micalg={micalg};"));
     ct.push(" ", &format!("boundary=\"{boundary}\""));
-    out.extend_from_slice(ct.finish().as_bytes());
-    out.extend_from_slice(b"\r\nThis is an S/MIME signed message\r\n\r\n--");
-    out.extend_from_slice(boundary.as_bytes());
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(signed_entity);
+    head.extend_from_slice(ct.finish().as_bytes());
+    head.extend_from_slice(b"\r\nThis is an S/MIME signed message\r\n\r\n--");
+    head.extend_from_slice(boundary.as_bytes());
+    head.extend_from_slice(b"\r\n");
+    let mut out = signed_entity;
+    out.reserve_exact(head.len() + sig.len() + 2 * boundary.len() + 16);
     out.extend_from_slice(b"\r\n--");
     out.extend_from_slice(boundary.as_bytes());
     out.extend_from_slice(b"\r\n");
@@ -90,6 +102,7 @@ pub fn build_multipart_signed(
     out.extend_from_slice(b"\r\n--");
     out.extend_from_slice(boundary.as_bytes());
     out.extend_from_slice(b"--\r\n");
+    out.splice(0..0, head);
     out
 }
 
