@@ -34,7 +34,7 @@ export async function buildLaunchEvent(outDir = DIST) {
 /** Build everything; `toolchain` comes from setup(). */
 export async function build(toolchain) {
   const wasm = path.join(targetDir(), 'wasm32-unknown-unknown', 'wasm', 'cachet.wasm');
-  const rustInputs = ['crate', 'Cargo.toml', 'Cargo.lock'].map((p) => path.join(ROOT, p));
+  const rustInputs = ['crate', 'Cargo.toml', 'Cargo.lock', '.cargo'].map((p) => path.join(ROOT, p));
   if (upToDate([wasm], rustInputs)) {
     console.log('core wasm: up to date');
   } else {
