@@ -416,14 +416,17 @@ fn is_seven_bit(body: &[u8]) -> bool {
     if !bytes_ok {
         return false;
     }
+    // Every line is at most 998 bytes when each window of 999 bytes from a line start holds
+    // a LF: jump to the last LF of the window rather than visiting every line.
     let mut line_start = 0usize;
-    for lf in memchr::memchr_iter(b'\n', body) {
-        if lf - line_start > 998 {
-            return false;
+    while body.len() - line_start > 998 {
+        let window = body.get(line_start..line_start + 999).unwrap_or_default();
+        match memchr::memrchr(b'\n', window) {
+            Some(i) => line_start += i + 1,
+            None => return false,
         }
-        line_start = lf + 1;
     }
-    body.len() - line_start <= 998
+    true
 }
 
 fn seven_bit_entity_into(e: &Entity<'_>, top: bool, out: &mut Vec<u8>) -> Result<()> {
@@ -516,6 +519,23 @@ mod tests {
             }
         }
         panic!("no signature with a 0x0A byte in 20 tries");
+    }
+
+    #[test]
+    fn seven_bit_check_counts_lines_and_bytes() {
+        let line = |n: usize| vec![b'a'; n];
+        let join = |lines: &[Vec<u8>]| lines.join(&b"\r\n"[..]);
+        // A line's length counts its CR (RFC 5322 2.1.1 allows 998 before CRLF; the check is on LF).
+        assert!(is_seven_bit(&join(&[line(10), line(997), line(3)])));
+        assert!(is_seven_bit(&join(&[line(997), line(997), line(997), line(998)])));
+        assert!(!is_seven_bit(&join(&[line(10), line(998), line(3)])));
+        assert!(!is_seven_bit(&join(&[line(997), line(999)])));
+        assert!(is_seven_bit(&line(998)) && !is_seven_bit(&line(999)) && is_seven_bit(b""));
+        let mut long = join(&vec![line(76); 5000]);
+        assert!(is_seven_bit(&long));
+        long.extend_from_slice(&line(1200));
+        assert!(!is_seven_bit(&long));
+        assert!(!is_seven_bit(b"abc\x00") && !is_seven_bit(b"caf\xc3\xa9") && is_seven_bit(b"\x7f\x01"));
     }
 
     #[test]
