@@ -46,13 +46,15 @@ export async function buildLaunchEvent(outDir = DIST) {
 /** Build everything; `toolchain` comes from setup(). */
 export async function build(toolchain) {
   const wasm = path.join(targetDir(), 'wasm32-unknown-unknown', 'wasm', 'cachet.wasm');
-  const rustInputs = ['crate', 'Cargo.toml', 'Cargo.lock'].map((p) => path.join(ROOT, p));
+  const wrapper = path.join(ROOT, 'scripts', 'lib', 'rustc-wasm.sh');
+  const rustInputs = [...['crate', 'Cargo.toml', 'Cargo.lock'].map((p) => path.join(ROOT, p)), wrapper];
   if (upToDate([wasm], rustInputs)) {
     console.log('core wasm: up to date');
   } else {
     step(`Building the core for wasm32 (${toolchain.route} toolchain)`);
+    // The wrapper gives crypto-bigint (RSA) 32-bit limbs on wasm32: see the script.
     await must(toolchain.cargo, ['build', '--profile', 'wasm', '--target', 'wasm32-unknown-unknown', '-p', 'cachet', '--lib', ...toolchain.extraArgs], {
-      env: toolchain.env,
+      env: { ...toolchain.env, RUSTC_WRAPPER: wrapper },
     });
   }
 

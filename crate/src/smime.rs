@@ -81,7 +81,7 @@ pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Open
     // so every byte range below is in the form that was signed (RFC 8551 3.1.1). A
     // message already in CRLF form is kept byte for byte: binary parts (a DER signature
     // sent with binary transfer, as AS2 does) contain bytes 0x0A that are not line breaks.
-    let canonical = if stored_with_bare_line_breaks(message) { mime::canonicalize_crlf(message).into_owned() } else { message.to_vec() };
+    let canonical: std::borrow::Cow<'_, [u8]> = if stored_with_bare_line_breaks(message) { mime::canonicalize_crlf(message) } else { std::borrow::Cow::Borrowed(message) };
     let top = match mime::parse(&canonical, input.limits) {
         Ok(t) => t,
         Err(e) => return malformed_report(e),
@@ -91,7 +91,7 @@ pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Open
     let mut found: Vec<Certificate> = Vec::new();
 
     let Some(located) = locate(&top) else {
-        return Opened { report, content: Some(canonical.clone()) };
+        return Opened { report, content: Some(canonical.to_vec()) };
     };
     let partial = !located.path().is_empty();
     if partial {
@@ -108,9 +108,10 @@ pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Open
     }
 
     let ctx = VerifyContext { from: from.as_deref(), anchors: input.anchors, known: input.known, at: input.at, policy: input.policy };
-    let mut current: Vec<u8> = located.raw().to_vec();
+    // Borrowed until a layer is peeled; the innermost content is handed out once at the end.
+    let mut current: std::borrow::Cow<'_, [u8]> = std::borrow::Cow::Borrowed(located.raw());
     let mut covers = path_string(located.path());
-    let mut content = None;
+    let mut peeled = false;
     for _ in 0..MAX_LAYERS {
         let entity = match mime::parse(&current, input.limits) {
             Ok(e) => e,
@@ -127,18 +128,19 @@ pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Open
         };
         match next {
             Some(inner) => {
-                current = inner;
+                current = std::borrow::Cow::Owned(inner);
                 covers = if covers.is_empty() { "1".into() } else { format!("{covers}.1") };
-                content = Some(current.clone());
+                peeled = true;
             }
             None => {
-                if content.is_none() && report.layers.is_empty() {
-                    content = Some(current.clone());
+                if !peeled && report.layers.is_empty() {
+                    peeled = true;
                 }
                 break;
             }
         }
     }
+    let content = peeled.then(|| current.into_owned());
 
     let mut status = report.layers.iter().fold(Status::Valid, |acc, l| acc.worst(l.status));
     let any_signed = report.layers.iter().any(|l| l.kind == LayerKind::Signed);
@@ -405,7 +407,7 @@ pub struct SignPlan<'a> {
 /// Phase 1 of signing: parse and canonicalise the message, check the identity and the
 /// From address, build the entity to sign.
 pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<SignPlan<'a>> {
-    let canonical = mime::canonicalize_crlf(message).into_owned();
+    let canonical = mime::canonicalize_crlf(message);
     let top = mime::parse(&canonical, limits)?;
     if let Some(from) = top.from_address() {
         if !matches_address(&identity.certificate, &from) {
@@ -474,7 +476,7 @@ impl SignPlan<'_> {
         Ok(if self.opaque {
             mime::build_pkcs7_mime(&self.outer, "signed-data", &der)
         } else {
-            mime::build_multipart_signed(&self.outer, &self.inner, self.digest.micalg(), &der)
+            mime::build_multipart_signed_owned(&self.outer, self.inner, self.digest.micalg(), &der)
         })
     }
 }
@@ -482,7 +484,35 @@ impl SignPlan<'_> {
 /// The entity (Content-* fields and body) in 7-bit form: kept byte for byte when it
 /// already is, otherwise leaves re-encoded (text quoted-printable, the rest base64).
 fn seven_bit_entity(e: &Entity<'_>, top: bool) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
+    // Re-encoding grows a body by at most a third plus line breaks; most entities are kept.
+    // Room for the signature part too: the signed message is built in this buffer.
+    let mut out = Vec::with_capacity(e.raw().len().saturating_add(e.raw().len() / 32).saturating_add(16 * 1024));
+    seven_bit_entity_into(e, top, &mut out)?;
+    Ok(out)
+}
+
+/// Already 7-bit and fit for transport: no byte 0 or above 0x7F, no line above 998 bytes
+/// (RFC 5322 2.1.1).
+fn is_seven_bit(body: &[u8]) -> bool {
+    // In blocks without early exit, so the byte test is vectorised.
+    let bytes_ok = body.chunks(512).all(|chunk| chunk.iter().fold(true, |ok, &b| ok & (b.wrapping_sub(1) < 0x7f)));
+    if !bytes_ok {
+        return false;
+    }
+    // Every line is at most 998 bytes when each window of 999 bytes from a line start holds
+    // a LF: jump to the last LF of the window rather than visiting every line.
+    let mut line_start = 0usize;
+    while body.len() - line_start > 998 {
+        let window = body.get(line_start..line_start + 999).unwrap_or_default();
+        match memchr::memrchr(b'\n', window) {
+            Some(i) => line_start += i + 1,
+            None => return false,
+        }
+    }
+    true
+}
+
+fn seven_bit_entity_into(e: &Entity<'_>, top: bool, out: &mut Vec<u8>) -> Result<()> {
     let ct = e.content_type();
     let mut header_lines: Vec<(String, Vec<u8>)> = e
         .headers()
@@ -492,29 +522,32 @@ fn seven_bit_entity(e: &Entity<'_>, top: bool) -> Result<Vec<u8>> {
     if top && !header_lines.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
         header_lines.insert(0, ("Content-Type".into(), b" text/plain; charset=us-ascii".to_vec()));
     }
-    let body = e.body_raw();
-    let clean = body.iter().all(|b| *b < 0x80 && *b != 0) && body.split(|b| *b == b'\n').all(|l| l.len() <= 998);
     if !e.children().is_empty() {
-        let boundary = ct.param("boundary").unwrap_or("").to_string();
-        write_headers(&mut out, &header_lines);
+        let boundary = ct.param("boundary").unwrap_or("");
+        write_headers(out, &header_lines);
         out.extend_from_slice(b"\r\n");
         for c in e.children() {
-            out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-            out.extend_from_slice(&seven_bit_entity(c, false)?);
+            out.extend_from_slice(b"--");
+            out.extend_from_slice(boundary.as_bytes());
+            out.extend_from_slice(b"\r\n");
+            seven_bit_entity_into(c, false, out)?;
             out.extend_from_slice(b"\r\n");
         }
-        out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        return Ok(out);
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(boundary.as_bytes());
+        out.extend_from_slice(b"--\r\n");
+        return Ok(());
     }
-    if clean {
-        write_headers(&mut out, &header_lines);
+    let body = e.body_raw();
+    if is_seven_bit(body) {
+        write_headers(out, &header_lines);
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(body);
-        return Ok(out);
+        return Ok(());
     }
     let decoded = e.body_decoded()?;
     header_lines.retain(|(n, _)| !n.eq_ignore_ascii_case("content-transfer-encoding"));
-    let encoded = if ct.mime_type == "text" {
+    if ct.mime_type == "text" {
         header_lines.push(("Content-Transfer-Encoding".into(), b" quoted-printable".to_vec()));
         let text = e.text().unwrap_or_else(|| String::from_utf8_lossy(&decoded).into_owned());
         if ct.param("charset").map(|c| !c.eq_ignore_ascii_case("utf-8")).unwrap_or(true) {
@@ -525,15 +558,16 @@ fn seven_bit_entity(e: &Entity<'_>, top: bool) -> Result<Vec<u8>> {
                 }
             }
         }
-        mime::quoted_printable(&text)
+        write_headers(out, &header_lines);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(mime::quoted_printable(&text).as_bytes());
     } else {
         header_lines.push(("Content-Transfer-Encoding".into(), b" base64".to_vec()));
-        mime::base64_lines(&decoded)
-    };
-    write_headers(&mut out, &header_lines);
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(encoded.as_bytes());
-    Ok(out)
+        write_headers(out, &header_lines);
+        out.extend_from_slice(b"\r\n");
+        mime::push_base64_lines(out, &decoded);
+    }
+    Ok(())
 }
 
 fn write_headers(out: &mut Vec<u8>, lines: &[(String, Vec<u8>)]) {
@@ -568,6 +602,23 @@ mod tests {
             }
         }
         panic!("no signature with a 0x0A byte in 20 tries");
+    }
+
+    #[test]
+    fn seven_bit_check_counts_lines_and_bytes() {
+        let line = |n: usize| vec![b'a'; n];
+        let join = |lines: &[Vec<u8>]| lines.join(&b"\r\n"[..]);
+        // A line's length counts its CR (RFC 5322 2.1.1 allows 998 before CRLF; the check is on LF).
+        assert!(is_seven_bit(&join(&[line(10), line(997), line(3)])));
+        assert!(is_seven_bit(&join(&[line(997), line(997), line(997), line(998)])));
+        assert!(!is_seven_bit(&join(&[line(10), line(998), line(3)])));
+        assert!(!is_seven_bit(&join(&[line(997), line(999)])));
+        assert!(is_seven_bit(&line(998)) && !is_seven_bit(&line(999)) && is_seven_bit(b""));
+        let mut long = join(&vec![line(76); 5000]);
+        assert!(is_seven_bit(&long));
+        long.extend_from_slice(&line(1200));
+        assert!(!is_seven_bit(&long));
+        assert!(!is_seven_bit(b"abc\x00") && !is_seven_bit(b"caf\xc3\xa9") && is_seven_bit(b"\x7f\x01"));
     }
 
     #[test]

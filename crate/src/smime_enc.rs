@@ -77,7 +77,7 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate:
     };
     layer.encryption = Some(EncryptionInfo { content_cipher: d.info.cipher.clone(), integrity_protected: d.info.integrity_protected, recipients: d.info.recipients.clone() });
     let result = match d.outcome {
-        Outcome::Decrypted(pt) => {
+        Outcome::Decrypted(mut pt) => {
             layer.status = if d.info.weak { Status::WeakCipher } else { Status::Decrypted };
             if d.info.weak {
                 layer.details.push(format!("This message was encrypted with {}, an old cipher; treat its secrecy as weak.", d.info.cipher));
@@ -88,7 +88,13 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate:
             if !d.info.integrity_protected {
                 layer.details.push("The encryption (CBC) does not protect the content against changes; only a signature inside does.".into());
             }
-            Some(mime::canonicalize_crlf(&pt).into_owned())
+            // The plaintext goes on to the caller either way: move it out rather than copy
+            // it when it is already canonical.
+            if mime::is_canonical(&pt) {
+                Some(std::mem::take(&mut *pt))
+            } else {
+                Some(mime::canonicalize_crlf(&pt).into_owned())
+            }
         }
         Outcome::NoKey => {
             layer.status = Status::NoKey;
@@ -130,7 +136,7 @@ type OuterHeaders = Vec<(String, String)>;
 fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)> {
     let top = mime::parse(message, limits)?;
     let mut outer = Vec::new();
-    let mut inner = Vec::new();
+    let mut inner = Vec::with_capacity(top.raw().len().saturating_add(64));
     for (name, value) in top.headers() {
         let lower = name.to_ascii_lowercase();
         if lower.starts_with("content-") {
@@ -159,14 +165,16 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
 /// The composition of [`prepare_encryption`] and [`EncryptPlan::finish`] with the
 /// content encrypted in the core.
 pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
-    let canonical = mime::canonicalize_crlf(message).into_owned();
-    let to_wrap = if options.sign {
+    let canonical = mime::canonicalize_crlf(message);
+    let signed;
+    let to_wrap: &[u8] = if options.sign {
         let id = sender.ok_or_else(signing_needs_identity)?;
-        crate::smime::sign_message(&canonical, id, false, at, limits)?
+        signed = crate::smime::sign_message(&canonical, id, false, at, limits)?;
+        &signed
     } else {
-        canonical
+        &canonical
     };
-    let plan = prepare_encryption(&to_wrap, recipients, sender, options, limits)?;
+    let plan = prepare_encryption(to_wrap, recipients, sender, options, limits)?;
     let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content())?;
     plan.finish(sealed)
 }

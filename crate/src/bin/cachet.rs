@@ -77,9 +77,25 @@ fn read_password(path: &str) -> Result<String, Error> {
     Ok(s.strip_suffix("\r\n").or_else(|| s.strip_suffix('\n')).unwrap_or(&s).to_string())
 }
 
+/// Standard input in one read when it is a file (its size known up front), else in chunks.
 fn read_stdin() -> Result<Vec<u8>, Error> {
+    let fail = |e: std::io::Error| Error::usage("Cannot read standard input.").with_detail(e);
     let mut v = Vec::new();
-    std::io::stdin().read_to_end(&mut v).map_err(|e| Error::usage("Cannot read standard input.").with_detail(e))?;
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let stdin = std::io::stdin();
+        if let Ok(fd) = stdin.as_fd().try_clone_to_owned() {
+            let mut file = std::fs::File::from(fd);
+            if file.metadata().map(|m| m.is_file()).unwrap_or(false) {
+                // A file's read_to_end sizes the buffer from the remaining length.
+                file.read_to_end(&mut v).map_err(fail)?;
+                return Ok(v);
+            }
+        }
+    }
+    v.reserve(1 << 16);
+    std::io::stdin().lock().read_to_end(&mut v).map_err(fail)?;
     Ok(v)
 }
 

@@ -7,9 +7,8 @@ use super::recipients::{build_ktri, KeyTransport};
 use super::signed::{OID_AUTH_ENVELOPED_DATA, OID_DATA, OID_ENVELOPED_DATA};
 use crate::crypto::cipher::{ContentCipher, Sealed, Symmetric};
 use crate::error::{Code, Error, Result};
-use cms::authenveloped_data::AuthEnvelopedData;
-use cms::content_info::{CmsVersion, ContentInfo};
-use cms::enveloped_data::{EncryptedContentInfo, EnvelopedData, RecipientInfo, RecipientInfos};
+use cms::content_info::CmsVersion;
+use cms::enveloped_data::{EncryptedContentInfo, RecipientInfo, RecipientInfos};
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Encode};
 use spki::AlgorithmIdentifierOwned;
@@ -101,28 +100,74 @@ impl EnvelopePlan {
         } else {
             Any::encode_from(&OctetString::new(iv.to_vec()).map_err(err)?).map_err(err)?
         };
+        // The ContentInfo is assembled around the ciphertext instead of through the `der`
+        // encoder, which would copy the whole content twice more (the inner value, then the
+        // ContentInfo). The small fields still come from the `cms` types' own encoders.
         let eci = EncryptedContentInfo {
             content_type: OID_DATA,
             content_enc_alg: AlgorithmIdentifierOwned { oid: cipher.oid(), parameters: Some(params) },
-            encrypted_content: Some(OctetString::new(sealed.ciphertext).map_err(err)?),
+            encrypted_content: None,
         };
-        let ci = if let Some(tag) = sealed.tag {
-            let ad = AuthEnvelopedData {
-                version: CmsVersion::V0,
-                originator_info: None,
-                recip_infos: RecipientInfos(infos),
-                auth_encrypted_content_info: eci,
-                auth_attrs: None,
-                mac: OctetString::new(tag).map_err(err)?,
-                unauth_attrs: None,
-            };
-            ContentInfo { content_type: OID_AUTH_ENVELOPED_DATA, content: Any::encode_from(&ad).map_err(err)? }
-        } else {
-            let ed = EnvelopedData { version: CmsVersion::V0, originator_info: None, recip_infos: RecipientInfos(infos), encrypted_content: eci, unprotected_attrs: None };
-            ContentInfo { content_type: OID_ENVELOPED_DATA, content: Any::encode_from(&ed).map_err(err)? }
+        let version = CmsVersion::V0.to_der().map_err(err)?;
+        let recipients = RecipientInfos(infos).to_der().map_err(err)?;
+        let eci_head = eci.to_der().map_err(err)?;
+        let eci_fields = der_content(&eci_head)?;
+        let ct_size = sealed.ciphertext.len();
+        // encryptedContent [0] IMPLICIT OCTET STRING (primitive).
+        let ct_len = tlv_len(ct_size);
+        let eci_len = tlv_len(eci_fields.len() + ct_len);
+        let (oid, mac) = match &sealed.tag {
+            Some(tag) => (OID_AUTH_ENVELOPED_DATA, Some(OctetString::new(tag.clone()).map_err(err)?.to_der().map_err(err)?)),
+            None => (OID_ENVELOPED_DATA, None),
         };
-        ci.to_der().map_err(err)
+        let body_len = version.len() + recipients.len() + eci_len + mac.as_ref().map_or(0, Vec::len);
+        let oid_der = oid.to_der().map_err(err)?;
+        let explicit_len = tlv_len(tlv_len(body_len));
+        let mut head = Vec::with_capacity(64 + oid_der.len() + version.len() + recipients.len() + eci_fields.len());
+        push_header(&mut head, 0x30, oid_der.len() + explicit_len);
+        head.extend_from_slice(&oid_der);
+        push_header(&mut head, 0xa0, tlv_len(body_len));
+        push_header(&mut head, 0x30, body_len);
+        head.extend_from_slice(&version);
+        head.extend_from_slice(&recipients);
+        push_header(&mut head, 0x30, eci_fields.len() + ct_len);
+        head.extend_from_slice(eci_fields);
+        push_header(&mut head, 0x80, ct_size);
+        // The ciphertext's own buffer becomes the output: the head is put in front of it
+        // (one move within memory already in use) rather than everything copied anew.
+        let mut out = sealed.ciphertext;
+        out.reserve_exact(head.len() + mac.as_ref().map_or(0, Vec::len));
+        out.splice(0..0, head);
+        if let Some(mac) = &mac {
+            out.extend_from_slice(mac);
+        }
+        Ok(out)
     }
+}
+
+/// Size of a DER element with `len` content bytes (one identifier octet).
+fn tlv_len(len: usize) -> usize {
+    let len_octets = if len < 0x80 { 1 } else { 1 + (usize::BITS - len.leading_zeros()).div_ceil(8) as usize };
+    1 + len_octets + len
+}
+
+/// DER identifier and definite length (X.690 8.1.3).
+fn push_header(out: &mut Vec<u8>, tag: u8, len: usize) {
+    out.push(tag);
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        let rest = bytes.get(skip..).unwrap_or(&[]);
+        out.push(0x80 | rest.len() as u8);
+        out.extend_from_slice(rest);
+    }
+}
+
+/// The content octets of one DER element.
+fn der_content(element: &[u8]) -> Result<&[u8]> {
+    super::ber::read_all(element).map(|t| t.content).map_err(|e| err(format!("encoding: {e}")))
 }
 
 trait FromDerBytes: Sized {
@@ -133,5 +178,39 @@ impl FromDerBytes for Any {
     fn from_der_bytes(b: &[u8]) -> Result<Any> {
         use der::Decode;
         Any::from_der(b).map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cms::authenveloped_data::AuthEnvelopedData;
+    use cms::content_info::ContentInfo;
+    use cms::enveloped_data::EnvelopedData;
+    use der::Decode;
+
+    /// The hand-assembled ContentInfo is exactly what the `der` encoder writes for it.
+    #[test]
+    fn assembled_der_matches_the_encoder() {
+        let pem = crate::crypto::test_openssl::TempDir::new("envelope-der");
+        pem.openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-subj", "/CN=Env", "-days", "30", "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=keyEncipherment", "-out", "c.pem"]);
+        let cert = crate::cert::facts::parse_certificates(&pem.read("c.pem")).unwrap().remove(0);
+        for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes128Gcm, ContentCipher::Aes256Gcm] {
+            for size in [0usize, 5, 100, 200, 70_000, 300_000] {
+                let content = vec![b'x'; size];
+                let der = encrypt(&content, &[(&cert, KeyTransport::Pkcs1v15)], cipher, &crate::crypto::cipher::RustCrypto).unwrap();
+                let ci = ContentInfo::from_der(&der).unwrap();
+                let again = if cipher.is_aead() {
+                    let ad: AuthEnvelopedData = ci.content.decode_as().unwrap();
+                    assert_eq!(ad.mac.as_bytes().len(), 16);
+                    ContentInfo { content_type: OID_AUTH_ENVELOPED_DATA, content: Any::encode_from(&ad).unwrap() }
+                } else {
+                    let ed: EnvelopedData = ci.content.decode_as().unwrap();
+                    assert!(ed.encrypted_content.encrypted_content.is_some());
+                    ContentInfo { content_type: OID_ENVELOPED_DATA, content: Any::encode_from(&ed).unwrap() }
+                };
+                assert_eq!(again.to_der().unwrap(), der, "{cipher:?} {size}");
+            }
+        }
     }
 }

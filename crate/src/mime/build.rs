@@ -48,6 +48,20 @@ pub fn build_multipart_signed(
     micalg: &str,
     p7s_der: &[u8],
 ) -> Vec<u8> {
+    build_multipart_signed_owned(headers, signed_entity.to_vec(), micalg, p7s_der)
+}
+
+/// [`build_multipart_signed`] built in the signed entity's own buffer: the headers
+/// are put in front of it and the signature part after it, so a large entity is moved
+/// once within memory already in use instead of copied into a new buffer.
+pub fn build_multipart_signed_owned(
+    headers: &[(String, String)],
+    signed_entity: Vec<u8>,
+    micalg: &str,
+    p7s_der: &[u8],
+) -> Vec<u8> {
+    let mut sig_b64 = Vec::new();
+    push_base64_lines(&mut sig_b64, p7s_der);
     let sig = leaf(
         &[
             "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"",
@@ -55,9 +69,9 @@ pub fn build_multipart_signed(
             "Content-Disposition: attachment; filename=\"smime.p7s\"",
             "Content-Description: S/MIME Cryptographic Signature",
         ],
-        base64_lines(p7s_der).as_bytes(),
+        &sig_b64,
     );
-    let boundary = make_boundary(&[signed_entity, &sig]);
+    let boundary = make_boundary(&[&signed_entity, &sig]);
     let micalg: String = micalg
         .trim()
         .to_ascii_lowercase()
@@ -69,17 +83,18 @@ pub fn build_multipart_signed(
     } else {
         micalg
     };
-    let mut out = top_headers(headers);
+    let mut head = top_headers(headers);
     let mut ct = Folder::new("Content-Type");
     ct.push(" ", "multipart/signed;");
     ct.push(" ", "protocol=\"application/pkcs7-signature\";");
     ct.push(" ", &format!("micalg={micalg};"));
     ct.push(" ", &format!("boundary=\"{boundary}\""));
-    out.extend_from_slice(ct.finish().as_bytes());
-    out.extend_from_slice(b"\r\nThis is an S/MIME signed message\r\n\r\n--");
-    out.extend_from_slice(boundary.as_bytes());
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(signed_entity);
+    head.extend_from_slice(ct.finish().as_bytes());
+    head.extend_from_slice(b"\r\nThis is an S/MIME signed message\r\n\r\n--");
+    head.extend_from_slice(boundary.as_bytes());
+    head.extend_from_slice(b"\r\n");
+    let mut out = signed_entity;
+    out.reserve_exact(head.len() + sig.len() + 2 * boundary.len() + 16);
     out.extend_from_slice(b"\r\n--");
     out.extend_from_slice(boundary.as_bytes());
     out.extend_from_slice(b"\r\n");
@@ -87,6 +102,7 @@ pub fn build_multipart_signed(
     out.extend_from_slice(b"\r\n--");
     out.extend_from_slice(boundary.as_bytes());
     out.extend_from_slice(b"--\r\n");
+    out.splice(0..0, head);
     out
 }
 
@@ -100,6 +116,7 @@ pub fn build_pkcs7_mime(headers: &[(String, String)], smime_type: &str, der: &[u
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
     let mut out = top_headers(headers);
+    out.reserve(base64_lines_len(der.len()) + 256);
     let mut ct = Folder::new("Content-Type");
     ct.push(" ", "application/pkcs7-mime;");
     ct.push(" ", &format!("smime-type={smime_type};"));
@@ -107,7 +124,7 @@ pub fn build_pkcs7_mime(headers: &[(String, String)], smime_type: &str, der: &[u
     out.extend_from_slice(ct.finish().as_bytes());
     out.extend_from_slice(b"Content-Transfer-Encoding: base64\r\n");
     out.extend_from_slice(b"Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\r\n");
-    out.extend_from_slice(base64_lines(der).as_bytes());
+    push_base64_lines(&mut out, der);
     out.extend_from_slice(b"\r\n");
     out
 }
@@ -129,7 +146,7 @@ fn top_headers(headers: &[(String, String)]) -> Vec<u8> {
 }
 
 fn leaf(header_lines: &[&str], body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(header_lines.iter().map(|h| h.len() + 2).sum::<usize>() + 2 + body.len());
     for h in header_lines {
         out.extend_from_slice(h.as_bytes());
         out.extend_from_slice(b"\r\n");
@@ -178,7 +195,7 @@ fn attachment_entity(a: &Attachment) -> Vec<u8> {
     out.extend_from_slice(b"Content-Transfer-Encoding: base64\r\n");
     out.extend_from_slice(cd.finish().as_bytes());
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(base64_lines(&a.data).as_bytes());
+    push_base64_lines(&mut out, &a.data);
     out
 }
 
@@ -187,6 +204,7 @@ fn multipart(subtype: &str, parts: &[Vec<u8>]) -> Vec<u8> {
     let boundary = make_boundary(&refs);
     let mut out = format!("Content-Type: multipart/{subtype};\r\n boundary=\"{boundary}\"\r\n\r\n")
         .into_bytes();
+    out.reserve(parts.iter().map(|p| p.len() + boundary.len() + 6).sum::<usize>() + boundary.len() + 6);
     for p in parts {
         out.extend_from_slice(b"--");
         out.extend_from_slice(boundary.as_bytes());
@@ -232,20 +250,41 @@ pub(crate) fn make_boundary(contents: &[&[u8]]) -> String {
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
+}
+
+/// Length of [`base64_lines`] output for `n` input bytes.
+pub(crate) fn base64_lines_len(n: usize) -> usize {
+    let chars = n.div_ceil(3).saturating_mul(4);
+    chars.saturating_add(chars.div_ceil(76).saturating_sub(1).saturating_mul(2))
 }
 
 /// Base64 in lines of 76 characters joined by CRLF (no final line break).
 pub fn base64_lines(data: &[u8]) -> String {
-    let b64 = STANDARD.encode(data);
-    let mut out = String::with_capacity(b64.len() + b64.len() / 38 + 2);
-    for (i, chunk) in b64.as_bytes().chunks(76).enumerate() {
-        if i > 0 {
-            out.push_str("\r\n");
+    let mut out = Vec::with_capacity(base64_lines_len(data.len()));
+    push_base64_lines(&mut out, data);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends [`base64_lines`] of `data` to `out`, encoding in one pass.
+pub(crate) fn push_base64_lines(out: &mut Vec<u8>, data: &[u8]) {
+    // 57 input bytes make one line of 76 characters; encode 64 lines at a time into a
+    // small buffer and copy them out with their line breaks.
+    const LINE_IN: usize = 57;
+    const LINES: usize = 64;
+    out.reserve(base64_lines_len(data.len()));
+    let mut buf = [0u8; LINES * 76];
+    let mut first = true;
+    for block in data.chunks(LINE_IN * LINES) {
+        let n = STANDARD.encode_slice(block, &mut buf).unwrap_or(0);
+        for line in buf.get(..n).unwrap_or_default().chunks(76) {
+            if !first {
+                out.extend_from_slice(b"\r\n");
+            }
+            first = false;
+            out.extend_from_slice(line);
         }
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
     }
-    out
 }
 
 /// Quoted-printable (RFC 2045 6.7) of UTF-8 text: every line break becomes CRLF;

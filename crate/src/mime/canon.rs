@@ -13,32 +13,41 @@ pub fn canonicalize_crlf(bytes: &[u8]) -> Cow<'_, [u8]> {
         return Cow::Borrowed(bytes);
     }
     let mut out = Vec::with_capacity(bytes.len().saturating_add(bytes.len() / 16));
-    let mut iter = bytes.iter().copied().peekable();
-    while let Some(c) = iter.next() {
-        match c {
-            b'\r' => {
-                out.extend_from_slice(b"\r\n");
-                if iter.peek() == Some(&b'\n') {
-                    iter.next();
-                }
-            }
-            b'\n' => out.extend_from_slice(b"\r\n"),
-            other => out.push(other),
+    // Copy the runs between line-break bytes whole; `done` is the first byte not yet copied.
+    let mut done = 0usize;
+    for i in memchr::memchr2_iter(b'\r', b'\n', bytes) {
+        if i < done {
+            // The LF of a CRLF already written.
+            continue;
         }
+        out.extend_from_slice(bytes.get(done..i).unwrap_or_default());
+        out.extend_from_slice(b"\r\n");
+        done = if bytes.get(i) == Some(&b'\r') && bytes.get(i + 1) == Some(&b'\n') { i + 2 } else { i + 1 };
     }
+    out.extend_from_slice(bytes.get(done..).unwrap_or_default());
     Cow::Owned(out)
 }
 
 /// True if every CR is followed by LF and every LF preceded by CR.
 pub fn is_canonical(bytes: &[u8]) -> bool {
-    let mut prev_cr = false;
-    for (i, &c) in bytes.iter().enumerate() {
-        match c {
-            b'\n' if !prev_cr => return false,
-            b'\r' if bytes.get(i + 1) != Some(&b'\n') => return false,
-            _ => {}
+    // Equivalently: a byte is LF exactly when the byte before it is CR (a CR at the very end
+    // has no LF after it). Checked in blocks without early exit so the compare vectorises;
+    // the blocks overlap by one byte to see every adjacent pair.
+    if bytes.first() == Some(&b'\n') || bytes.last() == Some(&b'\r') {
+        return false;
+    }
+    const BLOCK: usize = 4096;
+    let mut start = 0usize;
+    while start + 1 < bytes.len() {
+        let end = (start + BLOCK + 1).min(bytes.len());
+        let block = bytes.get(start..end).unwrap_or_default();
+        let prev = block.iter();
+        let next = block.iter().skip(1);
+        let ok = prev.zip(next).fold(true, |ok, (&a, &b)| ok & ((a == b'\r') == (b == b'\n')));
+        if !ok {
+            return false;
         }
-        prev_cr = c == b'\r';
+        start = end - 1;
     }
     true
 }

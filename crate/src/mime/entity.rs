@@ -402,15 +402,61 @@ fn decode_qp(body: &[u8]) -> Vec<u8> {
 
 /// Lenient base64: whitespace ignored, padding optional, trailing bits allowed.
 pub(crate) fn decode_base64(body: &[u8]) -> Result<Vec<u8>> {
+    let engine = lenient_base64();
+    if let Some(out) = decode_base64_lines(&engine, body) {
+        return Ok(out);
+    }
     let clean: Vec<u8> = body
         .iter()
         .copied()
         .filter(|c| !c.is_ascii_whitespace())
         .collect();
+    engine
+        .decode(&clean)
+        .map_err(|e| malformed("invalid base64 body").with_detail(e))
+}
+
+fn lenient_base64() -> GeneralPurpose {
     let config = GeneralPurposeConfig::new()
         .with_decode_padding_mode(DecodePaddingMode::Indifferent)
         .with_decode_allow_trailing_bits(true);
     GeneralPurpose::new(&base64::alphabet::STANDARD, config)
-        .decode(&clean)
-        .map_err(|e| malformed("invalid base64 body").with_detail(e))
+}
+
+/// The common shape in one pass: lines of whole 4-character groups ended by CRLF or
+/// LF, padding only at the very end. Lines are gathered into blocks and each block
+/// decoded directly into the output. `None` for anything else (white space inside a
+/// line, a short line before the last, an error): the caller then decodes the general
+/// way, which gives the same result or error the whole-body decoder gives.
+fn decode_base64_lines(engine: &GeneralPurpose, body: &[u8]) -> Option<Vec<u8>> {
+    const BLOCK: usize = 64 * 1024;
+    let mut out = Vec::with_capacity(body.len() / 4 * 3 + 3);
+    let mut block: Vec<u8> = Vec::with_capacity(BLOCK + 80);
+    // Only the last non-empty line may be shorter than whole groups or carry padding.
+    let mut ended = false;
+    let mut start = 0usize;
+    while start < body.len() {
+        let (line, next) = match memchr::memchr(b'\n', body.get(start..)?) {
+            Some(i) => (body.get(start..start + i)?, start + i + 1),
+            None => (body.get(start..)?, body.len()),
+        };
+        start = next;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        if ended {
+            return None;
+        }
+        if line.len() % 4 != 0 || line.last() == Some(&b'=') {
+            ended = true;
+        }
+        block.extend_from_slice(line);
+        if block.len() >= BLOCK && !ended {
+            engine.decode_vec(&block, &mut out).ok()?;
+            block.clear();
+        }
+    }
+    engine.decode_vec(&block, &mut out).ok()?;
+    Some(out)
 }

@@ -127,7 +127,7 @@ pub(crate) struct RawField<'a> {
 /// The content excludes the line ending (LF or CRLF).
 fn line_at(data: &[u8], pos: usize) -> (usize, usize) {
     let rest = data.get(pos..).unwrap_or_default();
-    match rest.iter().position(|&c| c == b'\n') {
+    match memchr::memchr(b'\n', rest) {
         Some(i) => {
             let lf = pos + i;
             let content_end = if i > 0 && data.get(lf - 1) == Some(&b'\r') {
@@ -216,8 +216,21 @@ pub(crate) fn split_headers<'a>(
 pub(crate) fn split_multipart(body: &[u8], boundary: &[u8]) -> (Vec<(usize, usize)>, bool) {
     let mut parts = Vec::new();
     let mut part_start: Option<usize> = None;
-    let mut pos = 0usize;
-    while pos < body.len() {
+    // Only lines that start with `--boundary` can be delimiters: jump from one
+    // occurrence at a line start to the next instead of reading every line.
+    let mut needle = Vec::with_capacity(boundary.len() + 2);
+    needle.extend_from_slice(b"--");
+    needle.extend_from_slice(boundary);
+    let finder = memchr::memmem::Finder::new(&needle);
+    let mut from = 0usize;
+    while from < body.len() {
+        let Some(found) = body.get(from..).and_then(|rest| finder.find(rest)) else { break };
+        let pos = from + found;
+        if pos > 0 && body.get(pos - 1) != Some(&b'\n') {
+            // Not at the start of a line.
+            from = pos + 1;
+            continue;
+        }
         let (content_end, next) = line_at(body, pos);
         let line = body.get(pos..content_end).unwrap_or_default();
         if let Some(close) = delimiter_kind(line, boundary) {
@@ -237,7 +250,7 @@ pub(crate) fn split_multipart(body: &[u8], boundary: &[u8]) -> (Vec<(usize, usiz
             }
             part_start = Some(next);
         }
-        pos = next;
+        from = next.max(pos + 1);
     }
     if let Some(s) = part_start {
         parts.push((s.min(body.len()), body.len()));

@@ -652,3 +652,114 @@ fn received_fields_are_encoded_once_when_copied() {
     assert_eq!(back.header("subject"), top.header("subject"));
     assert_eq!(back.from_address().as_deref(), Some("j@example.org"), "one address, the comma stays in the name");
 }
+
+/// The straightforward definitions the fast paths must agree with.
+mod reference {
+    pub fn canonicalize(bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while let Some(&c) = bytes.get(i) {
+            match c {
+                b'\r' => {
+                    out.extend_from_slice(b"\r\n");
+                    if bytes.get(i + 1) == Some(&b'\n') {
+                        i += 1;
+                    }
+                }
+                b'\n' => out.extend_from_slice(b"\r\n"),
+                other => out.push(other),
+            }
+            i += 1;
+        }
+        out
+    }
+
+    pub fn base64(body: &[u8]) -> Option<Vec<u8>> {
+        use base64::Engine;
+        let clean: Vec<u8> = body.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
+        let config = base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true);
+        base64::engine::GeneralPurpose::new(&base64::alphabet::STANDARD, config).decode(&clean).ok()
+    }
+}
+
+/// Deterministic pseudo-random bytes drawn from `alphabet`.
+fn noise(seed: u64, len: usize, alphabet: &[u8]) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            alphabet[(x % alphabet.len() as u64) as usize]
+        })
+        .collect()
+}
+
+#[test]
+fn canonical_form_matches_the_reference() {
+    for seed in 0..300u64 {
+        let bytes = noise(seed, (seed as usize * 7) % 200, b"ab\r\n\r\n \x00\xff");
+        let fast = canonicalize_crlf(&bytes);
+        assert_eq!(fast.as_ref(), reference::canonicalize(&bytes).as_slice(), "{bytes:?}");
+        assert_eq!(is_canonical(&bytes), reference::canonicalize(&bytes) == bytes, "{bytes:?}");
+    }
+}
+
+#[test]
+fn base64_bodies_decode_as_the_whole_body_decoder_does() {
+    use base64::Engine;
+    let data = noise(1, 200_000, &(0..=255).collect::<Vec<u8>>());
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&data);
+    let mut samples: Vec<Vec<u8>> = Vec::new();
+    for width in [76usize, 64, 72, 4, 1000] {
+        for eol in ["\r\n", "\n"] {
+            let lines: Vec<&str> = b64.as_bytes().chunks(width).map(|c| std::str::from_utf8(c).unwrap()).collect();
+            samples.push(lines.join(eol).into_bytes());
+            samples.push((lines.join(eol) + eol + eol).into_bytes());
+        }
+    }
+    let odd: [&[u8]; 14] = [
+        b"", b"\r\n", b"QUJD", b"QUI=", b"QUI", b"QQ==\r\nQUJD", b"QQ==QUJD", b"QUJ\r\nD", b"QU JD\r\n",
+        b"QUJD\t\r\nQUJD", b"QUJD\rQUJD", b"Q", b"QUJD\r\n=", b"QUJD\x0cQUJD",
+    ];
+    samples.extend(odd.iter().map(|s| s.to_vec()));
+    for seed in 0..200u64 {
+        samples.push(noise(seed, (seed as usize * 13) % 120, b"QUJDabc+/=\r\n \t"));
+    }
+    for s in samples {
+        let fast = super::entity::decode_transfer("base64", &s).ok();
+        assert_eq!(fast, reference::base64(&s), "{:?}", String::from_utf8_lossy(&s[..s.len().min(80)]));
+    }
+    // 200 000 bytes in lines of 76: the blocks of the one-pass decoder are crossed.
+    let lines: Vec<&[u8]> = b64.as_bytes().chunks(76).collect();
+    assert_eq!(super::entity::decode_transfer("base64", &lines.join(&b"\r\n"[..])).unwrap(), data);
+}
+
+#[test]
+fn base64_lines_are_76_characters_and_round_trip() {
+    for len in [0usize, 1, 2, 3, 56, 57, 58, 114, 3647, 3648, 3649, 100_000] {
+        let data = noise(len as u64, len, &(0..=255).collect::<Vec<u8>>());
+        let text = base64_lines(&data);
+        assert_eq!(text.len(), super::build::base64_lines_len(len));
+        assert!(text.split("\r\n").all(|l| l.len() <= 76));
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert!(lines[..lines.len() - 1].iter().all(|l| l.len() == 76));
+        assert!(!text.ends_with("\r\n"));
+        use base64::Engine;
+        assert_eq!(base64::engine::general_purpose::STANDARD.decode(text.replace("\r\n", "")).unwrap(), data);
+    }
+}
+
+#[test]
+fn delimiters_are_found_only_at_line_starts() {
+    let body = b"preamble --b\r\n--b\r\nA: 1\r\n\r\none --b\r\n--bx\r\n--b  \r\ntwo\r\n--b--\r\nepilogue";
+    let (parts, closed) = super::parse::split_multipart(body, b"b");
+    assert!(closed);
+    let texts: Vec<&[u8]> = parts.iter().map(|(s, e)| &body[*s..*e]).collect();
+    assert_eq!(texts, vec![&b"A: 1\r\n\r\none --b\r\n--bx"[..], &b"two"[..]]);
+    let (parts, closed) = super::parse::split_multipart(b"--b\nx\n--b-", b"b");
+    assert!(!closed);
+    assert_eq!(parts, vec![(4, 10)]);
+}
