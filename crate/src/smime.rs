@@ -457,11 +457,6 @@ impl SignPlan<'_> {
         crate::cms::sign::uses_pss(self.identity)
     }
 
-    /// Does a signature made outside the core verify with the identity's certificate?
-    pub fn accepts(&self, attrs: &crate::cms::sign::SignedAttributes, algorithm: &spki::AlgorithmIdentifierOwned, signature: &[u8]) -> bool {
-        crate::cms::sign::check_signature(self.identity, attrs, algorithm, signature).is_ok()
-    }
-
     /// Phase 3: the message. `signature`: a signature made outside the core with its
     /// algorithm (checked here against the certificate), or None to sign in the core.
     pub fn finish(self, attrs: crate::cms::sign::SignedAttributes, signature: Option<(spki::AlgorithmIdentifierOwned, Vec<u8>)>) -> Result<Vec<u8>> {

@@ -165,16 +165,14 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
 /// The composition of [`prepare_encryption`] and [`EncryptPlan::finish`] with the
 /// content encrypted in the core.
 pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
-    let canonical = mime::canonicalize_crlf(message);
-    let signed;
-    let to_wrap: &[u8] = if options.sign {
+    // Signing canonicalises the message itself.
+    let to_wrap = if options.sign {
         let id = sender.ok_or_else(signing_needs_identity)?;
-        signed = crate::smime::sign_message(&canonical, id, false, at, limits)?;
-        &signed
+        std::borrow::Cow::Owned(crate::smime::sign_message(message, id, false, at, limits)?)
     } else {
-        &canonical
+        mime::canonicalize_crlf(message)
     };
-    let plan = prepare_encryption(to_wrap, recipients, sender, options, limits)?;
+    let plan = prepare_encryption(&to_wrap, recipients, sender, options, limits)?;
     let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content())?;
     plan.finish(sealed)
 }

@@ -191,7 +191,9 @@ fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
     assert_eq!(Some(&algorithm), plan.external_signature_algorithm().unwrap().as_ref());
     let mut bad = value.clone();
     bad[0] ^= 1;
-    assert!(plan.accepts(&attrs, &algorithm, &value) && !plan.accepts(&attrs, &algorithm, &bad));
+    let refused = prepare_signing(msg, &alice, false, at, &limits).unwrap();
+    let refused_attrs = refused.signed_attributes(&md).unwrap();
+    assert!(refused.finish(refused_attrs, Some((algorithm.clone(), bad))).is_err(), "a signature that does not verify is refused");
     let signed = plan.finish(attrs, Some((algorithm, value))).unwrap();
     let plan = crate::smime_enc::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions { cipher: Some(ContentCipher::Aes256Gcm), ..EncryptOptions::default() }, &limits).unwrap();
     let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content()).unwrap();

@@ -204,15 +204,18 @@ pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u
                     object(&[("name", JsValue::from_str("RSASSA-PKCS1-v1_5"))])
                 };
                 if let Ok(value) = bytes_of(s.sign_with_object_and_u8_array(&params, k, attrs.der())).await {
-                    // Checked against the certificate; a bad one is made again in the core.
-                    if plan.accepts(&attrs, &algorithm, &value) {
-                        signature = Some((algorithm, value));
-                    }
+                    signature = Some((algorithm, value));
                 }
             }
         }
     }
-    plan.finish(attrs, signature)
+    let external = signature.is_some();
+    match plan.finish(attrs, signature) {
+        // `finish` checks WebCrypto's signature against the certificate; if it refused
+        // it, the message is signed again entirely in the core.
+        Err(_) if external => crate::smime::sign_message(message, identity, opaque, at, &Limits::default()),
+        done => done,
+    }
 }
 
 /// Encrypt a message (signing it first when asked) with WebCrypto for the bulk steps.
@@ -224,12 +227,12 @@ pub(crate) async fn encrypt(
     at: UnixTime,
 ) -> Result<Vec<u8>> {
     let limits = Limits::default();
-    let canonical = crate::mime::canonicalize_crlf(message).into_owned();
+    // Signing canonicalises the message itself.
     let to_wrap = if options.sign {
         let (id, key) = sender.as_ref().ok_or_else(crate::smime_enc::signing_needs_identity)?;
-        sign(id, key.clone(), &canonical, false, at).await?
+        std::borrow::Cow::Owned(sign(id, key.clone(), message, false, at).await?)
     } else {
-        canonical
+        crate::mime::canonicalize_crlf(message)
     };
     let plan = crate::smime_enc::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits)?;
     drop(to_wrap);
