@@ -39,7 +39,7 @@ export function roundsFor(size, rounds, quick) {
 /** Run openssl; returns stdout as a Buffer, throws with stderr on failure. */
 export function openssl(args, opts = {}) {
   const r = spawnSync('openssl', args, { maxBuffer: 1 << 30, ...opts });
-  if (r.error) throw new Error(`cannot run openssl: ${r.error.message}`);
+  if (r.error) throw new Error(`cannot run openssl: ${r.error.message} (npm test installs it; or apt-get install openssl)`);
   if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${String(r.stderr).trim()}`);
   return r.stdout;
 }

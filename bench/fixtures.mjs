@@ -3,9 +3,10 @@
 // signer alice and ten recipients bob0..bob9, RSA-2048, SHA-256), and the inputs of the receiving
 // operations made by openssl (signed, encrypted, signed-then-encrypted, AES-256-GCM). Everything
 // is cached in the fixture directory: a second run with the same fixture version only checks.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { openssl } from './common.mjs';
 
 /** Bump when anything below changes what is generated: old fixture directories are rebuilt. */
 export const FIXTURE_VERSION = 4;
@@ -123,13 +124,6 @@ export function makeMessage(size, total = SIZES[size]) {
   const message = head + entity;
   if (message.length !== total) throw new Error(`internal: ${size} message is ${message.length} bytes, not ${total}`);
   return { head: Buffer.from(head), entity: Buffer.from(entity), message: Buffer.from(message) };
-}
-
-function openssl(args, opts = {}) {
-  const r = spawnSync('openssl', args, { maxBuffer: 1 << 30, ...opts });
-  if (r.error) throw new Error(`cannot run openssl: ${r.error.message} (npm test installs it; or apt-get install openssl)`);
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
 }
 
 /** Every bare LF becomes CRLF (openssl writes LF; a real mail has CRLF). */
