@@ -12,13 +12,6 @@ export function sharedDir() {
   return fs.existsSync(dir) ? dir : null;
 }
 
-/** The path of a file in the shared folder, or null when it is not there (no skip). */
-export function sharedPath(rel) {
-  const dir = sharedDir();
-  const file = dir === null ? null : path.join(dir, rel);
-  return file !== null && fs.existsSync(file) ? file : null;
-}
-
 /**
  * The path of a file in the shared folder, or null after marking the test skipped with the reason.
  * `t` is the node:test context.
@@ -26,15 +19,24 @@ export function sharedPath(rel) {
 export function sharedFile(t, rel) {
   const dir = sharedDir();
   if (dir === null) {
-    t.skip(`skipped: the shared folder (env CACHET_SHARED or ../shared beside the repository) is missing, so ${rel} is not available`);
+    skipOrFail(t, `the shared folder (env CACHET_SHARED or ../shared beside the repository) is missing, so ${rel} is not available`);
     return null;
   }
   const file = path.join(dir, rel);
   if (!fs.existsSync(file)) {
-    t.skip(`skipped: ${rel} is not in the shared folder ${dir}`);
+    skipOrFail(t, `${rel} is not in the shared folder ${dir}`);
     return null;
   }
   return file;
+}
+
+/** Under CI=true missing test data is an error: CI runs everything. */
+export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
+
+/** Mark the test skipped with the reason, or fail it under CI=true. */
+export function skipOrFail(t, reason) {
+  if (IN_CI) throw new Error(`cannot run under CI=true: ${reason}`);
+  t.skip(`skipped: ${reason}`);
 }
 
 /** Run openssl with the given arguments; returns stdout (throws with stderr on failure). */

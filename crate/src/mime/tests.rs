@@ -4,7 +4,6 @@
 
 use super::*;
 use crate::error::Code;
-use std::path::PathBuf;
 use std::process::Command;
 
 fn p(bytes: &[u8]) -> Entity<'_> {
@@ -562,19 +561,9 @@ fn encode_headers_ascii_and_folding() {
 
 // ---------- corpus: signed range against OpenSSL ----------
 
-fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("CACHET_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")));
-    dir.join("corpus").is_dir().then_some(dir)
-}
-
 #[test]
 fn corpus_signed_part_matches_openssl() {
-    let Some(shared) = shared_dir() else {
-        eprintln!("SKIPPED corpus_signed_part_matches_openssl: shared corpus folder not found (set CACHET_SHARED)");
-        return;
-    };
+    let Some(corpus) = cachet_testkit::corpus("corpus_signed_part_matches_openssl") else { return };
     assert!(Command::new("openssl").arg("version").output().is_ok(), "openssl is not installed: install the Debian package openssl");
     let files = [
         "thunderbird-comm-central/smime/alice.dsig.SHA256.multipart.eml",
@@ -595,7 +584,7 @@ fn corpus_signed_part_matches_openssl() {
     std::fs::create_dir_all(&tmp).unwrap();
     let mut checked = 0;
     for (i, f) in files.iter().enumerate() {
-        let path = shared.join("corpus").join(f);
+        let path = corpus.join(f);
         let Ok(bytes) = std::fs::read(&path) else {
             eprintln!("corpus file missing, skipped: {f}");
             continue;

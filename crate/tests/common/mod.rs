@@ -2,81 +2,13 @@
 //! `openssl` at test time, and the corpus location. Peers are required, not optional:
 //! a missing tool fails the test with the package to install (the project's setup
 //! script installs them all).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// A fresh temporary folder, removed when dropped.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(name: &str) -> TempDir {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let p = std::env::temp_dir().join(format!("cachet-test-{}-{}-{}", name, std::process::id(), n));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    pub fn path(&self, f: &str) -> PathBuf {
-        self.0.join(f)
-    }
-    pub fn write(&self, f: &str, data: &[u8]) -> PathBuf {
-        let p = self.path(f);
-        std::fs::write(&p, data).unwrap();
-        p
-    }
-    pub fn read(&self, f: &str) -> Vec<u8> {
-        std::fs::read(self.path(f)).unwrap_or_else(|e| panic!("read {f}: {e}"))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The package that provides each peer tool.
-fn package_of(tool: &str) -> &'static str {
-    match tool {
-        "cmsutil" | "pk12util" | "certutil" => "libnss3-tools",
-        "gpgsm" => "gpgsm",
-        "python3" => "python3 with the cryptography package",
-        _ => "openssl",
-    }
-}
-
-/// A peer tool; panics (failing the test) when it is missing.
-pub fn tool(name: &str) -> Command {
-    let found = Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().map(|o| o.status.success()).unwrap_or(false);
-    assert!(found, "{name} is not installed; install {} (the project's setup script does this)", package_of(name));
-    Command::new(name)
-}
-
-/// Run a command, require success, return its output.
-pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
-    out
-}
-
-/// Run a command with input on stdin; return the output whatever the status.
-pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Output {
-    use std::io::Write;
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let data = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
+pub use cachet_testkit::{corpus, run, run_with_input, tool, TempDir};
 
 pub fn cachet() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cachet"))
@@ -96,26 +28,6 @@ pub fn sign(msg: &[u8], p12: &Path, pw: &Path, extra: &[&str]) -> Vec<u8> {
     let out = run_with_input(cachet().arg("sign").arg("--identity").arg(p12).arg("--password-file").arg(pw).args(extra), msg);
     assert!(out.status.success(), "cachet sign failed: {}", String::from_utf8_lossy(&out.stderr));
     out.stdout
-}
-
-/// The shared data folder beside the checkout (env CACHET_SHARED overrides), if present.
-pub fn shared() -> Option<PathBuf> {
-    let p = match std::env::var_os("CACHET_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-    };
-    p.join("corpus").is_dir().then_some(p)
-}
-
-/// The corpus folder, or None after saying plainly that the test is skipped and why.
-pub fn corpus(test: &str) -> Option<PathBuf> {
-    match shared() {
-        Some(p) => Some(p.join("corpus")),
-        None => {
-            eprintln!("SKIPPED {test}: the shared corpus folder is not beside the checkout (set CACHET_SHARED to its location)");
-            None
-        }
-    }
 }
 
 /// Key types for test identities.

@@ -26,12 +26,9 @@ fn find_p12(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn corpus_files() -> Option<Vec<PathBuf>> {
-    let Some(shared) = shared_dir() else {
-        println!("SKIPPED: the shared corpus folder is missing (set CACHET_SHARED)");
-        return None;
-    };
+    let corpus = cachet_testkit::corpus("pkcs12 corpus")?;
     let mut files = Vec::new();
-    find_p12(&shared.join("corpus"), &mut files);
+    find_p12(&corpus, &mut files);
     files.sort();
     assert!(files.len() >= 8, "expected the 8 corpus PKCS#12 files, found {files:?}");
     // NSS writes BER (indefinite lengths): make sure that reading path is exercised.

@@ -12,40 +12,10 @@ use super::{Identity, PrivateKey};
 use der::Encode;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use x509_cert::Certificate;
 
-/// The shared folder beside the checkout (corpus), or `CACHET_SHARED`.
-pub fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("CACHET_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")));
-    dir.join("corpus").is_dir().then_some(dir)
-}
-
-/// A fresh temporary directory, removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::SeqCst);
-        let p = std::env::temp_dir().join(format!("cachet-p12-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub use cachet_testkit::TempDir;
 
 /// Require a peer program: a peer test never skips its work, it fails and names the package.
 pub fn have(program: &str) -> bool {

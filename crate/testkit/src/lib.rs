@@ -1,0 +1,140 @@
+//! Test support for the Cachet core, shared by its unit tests (`crate/src/**`) and its
+//! integration tests (`crate/tests/`): one temporary folder type, running real peers
+//! (openssl, NSS, gpgsm, Python), the location of the shared corpus, and honest skips.
+//!
+//! Skips: Rust's test harness has no runtime skip, so a test that cannot run calls
+//! [`skip`], which prints the reason and appends it to the file named by
+//! `CACHET_SKIP_LOG` (set by `npm test`); the summary then counts that test as skipped,
+//! not passed. Under `CI=true` missing test data is an error: [`skip`] fails the test.
+//!
+//! Peers are required, not optional: a missing tool fails the test and names the Debian
+//! package to install (the project's setup script installs them all).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh temporary folder, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("cachet-test-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap_or_else(|e| panic!("create {}: {e}", p.display()));
+        TempDir(p)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    pub fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.path(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
+    }
+
+    /// Write a file in the folder; returns its path.
+    pub fn write(&self, name: &str, data: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, data).unwrap_or_else(|e| panic!("write {name}: {e}"));
+        p
+    }
+
+    /// Run `openssl ARGS` with this folder as working directory; panics with stderr on failure.
+    pub fn openssl(&self, args: &[&str]) {
+        run(tool("openssl").args(args).current_dir(&self.0));
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The Debian package that provides each peer tool.
+pub fn package_of(tool: &str) -> &'static str {
+    match tool {
+        "cmsutil" | "pk12util" | "certutil" => "libnss3-tools",
+        "gpgsm" => "gpgsm",
+        "python3" => "python3 with the cryptography package",
+        _ => "openssl",
+    }
+}
+
+/// Is `name` on the PATH?
+pub fn installed(name: &str) -> bool {
+    std::env::var_os("PATH").map(|paths| std::env::split_paths(&paths).any(|d| d.join(name).is_file())).unwrap_or(false)
+}
+
+/// A peer tool; panics (failing the test) when it is missing.
+pub fn tool(name: &str) -> Command {
+    assert!(installed(name), "{name} is not installed; install {} (the project's setup script does this)", package_of(name));
+    Command::new(name)
+}
+
+/// Require the `openssl` command: a peer test never skips its work, it fails and names the package.
+pub fn require_openssl() {
+    assert!(installed("openssl"), "the openssl command is not installed: install the Debian package openssl (the project's setup script does)");
+}
+
+/// Run a command, require success, return its output.
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?} failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    out
+}
+
+/// Run a command with input on stdin; return the output whatever the status.
+pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait for the child");
+    writer.join().expect("stdin writer");
+    out
+}
+
+/// The shared folder beside the checkout (env `CACHET_SHARED` overrides), if its corpus is there.
+pub fn shared() -> Option<PathBuf> {
+    let p = match std::env::var_os("CACHET_SHARED") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+    };
+    p.join("corpus").is_dir().then_some(p)
+}
+
+/// The shared corpus folder, or None after recording that `test` is skipped and why
+/// (an error under `CI=true`).
+pub fn corpus(test: &str) -> Option<PathBuf> {
+    match shared() {
+        Some(p) => Some(p.join("corpus")),
+        None => {
+            skip(test, "the shared corpus folder is not beside the checkout (set CACHET_SHARED to its location)");
+            None
+        }
+    }
+}
+
+/// Record that `test` could not run, and why. The caller returns right after.
+///
+/// Under `CI=true` this fails the test instead: CI must run everything.
+pub fn skip(test: &str, reason: &str) {
+    if std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false) {
+        panic!("{test} cannot run under CI=true: {reason}");
+    }
+    eprintln!("SKIPPED {test}: {reason}");
+    if let Some(log) = std::env::var_os("CACHET_SKIP_LOG") {
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
+            let _ = writeln!(f, "{test}\t{reason}");
+        }
+    }
+}
