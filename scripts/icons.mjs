@@ -2,28 +2,7 @@
 // entries) so no binary files live in git. A wax-seal style mark: a filled circle with a check.
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
+import { PNG } from 'pngjs';
 
 /** Distance from point p to the segment a-b. */
 function segDist(px, py, ax, ay, bx, by) {
@@ -59,21 +38,11 @@ function pixels(size) {
   return out;
 }
 
+/** The icon at `size` px as a PNG file (encoded by pngjs). */
 export function png(size) {
-  const px = pixels(size);
-  const raw = Buffer.alloc((size * 4 + 1) * size);
-  for (let y = 0; y < size; y++) px.copy(raw, y * (size * 4 + 1) + 1, y * size * 4, (y + 1) * size * 4);
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(size, 0);
-  ihdr.writeUInt32BE(size, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 6; // RGBA
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw, { level: 9 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  const image = new PNG({ width: size, height: size });
+  pixels(size).copy(image.data);
+  return PNG.sync.write(image, { colorType: 6, deflateLevel: 9 });
 }
 
 export const ICON_SIZES = [16, 32, 64, 80, 128];

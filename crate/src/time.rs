@@ -42,11 +42,11 @@ impl UnixTime {
         } else {
             return Err(bad());
         };
-        if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
-            return Err(bad());
-        }
-        let days = days_from_civil(year as i64, month as i64, day as i64);
-        let t = days * 86400 + (hour * 3600 + min * 60 + sec) as i64 - offset;
+        // The calendar (month lengths, leap years) is der's; a leap second (60) counts as 59.
+        let field = |v: u64| u8::try_from(v).map_err(|_| bad());
+        let date = der::DateTime::new(u16::try_from(year).map_err(|_| bad())?, field(month)?, field(day)?, field(hour)?, field(min)?, field(sec.min(59))?)
+            .map_err(|_| bad())?;
+        let t = i64::try_from(date.unix_duration().as_secs()).map_err(|_| bad())? - offset;
         u64::try_from(t).map(UnixTime).map_err(|_| bad())
     }
 
@@ -58,12 +58,13 @@ impl UnixTime {
         der::DateTime::from_unix_duration(Duration::from_secs(self.0)).ok()
     }
 
-    /// RFC 3339 in UTC, e.g. `2026-11-29T12:00:00Z`.
+    /// RFC 3339 in UTC, e.g. `2026-11-29T12:00:00Z` (der's calendar; times past 9999 are
+    /// written as 9999-12-31T23:59:59Z, the last time a certificate can carry).
     pub fn to_rfc3339(self) -> String {
-        let days = (self.0 / 86400) as i64;
-        let secs = self.0 % 86400;
-        let (y, m, d) = civil_from_days(days);
-        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, (secs / 60) % 60, secs % 60)
+        match self.to_der_datetime() {
+            Some(d) => d.to_string(),
+            None => "9999-12-31T23:59:59Z".to_string(),
+        }
     }
 }
 
@@ -103,30 +104,6 @@ impl<'de> serde::Deserialize<'de> for UnixTime {
     }
 }
 
-// Howard Hinnant's civil calendar algorithms (public domain description).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719468;
-    let era = if z >= 0 { z } else { z - 146096 } / 146097;
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +119,13 @@ mod tests {
         assert!(UnixTime::parse_rfc3339("2026-13-01T00:00:00Z").is_err());
         assert!(UnixTime::parse_rfc3339("yesterday").is_err());
         assert!(UnixTime::parse_rfc3339("2026-11-29T12:34:56").is_err());
+        // The calendar: leap years, month lengths, the end of the range.
+        assert_eq!(UnixTime::parse_rfc3339("2024-02-29T00:00:00Z").unwrap().to_rfc3339(), "2024-02-29T00:00:00Z");
+        assert!(UnixTime::parse_rfc3339("2025-02-29T00:00:00Z").is_err());
+        assert!(UnixTime::parse_rfc3339("2026-04-31T00:00:00Z").is_err());
+        assert_eq!(UnixTime::parse_rfc3339("2016-12-31T23:59:60Z").unwrap().to_rfc3339(), "2016-12-31T23:59:59Z");
+        assert_eq!(UnixTime::parse_rfc3339("9999-12-31T23:59:59Z").unwrap().to_rfc3339(), "9999-12-31T23:59:59Z");
+        assert!(UnixTime::parse_rfc3339("1970-01-01T00:00:00+01:00").is_err(), "before 1970");
+        assert_eq!(UnixTime(u64::MAX).to_rfc3339(), "9999-12-31T23:59:59Z");
     }
 }

@@ -179,19 +179,14 @@ pub fn parse_certificates_der(bytes: &[u8]) -> Result<Vec<ParsedCertificate>> {
 
 /// Upper-case hex pairs separated by colons.
 pub fn colon_hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 3);
-    for (i, b) in bytes.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
-        }
-        s.push_str(&format!("{b:02X}"));
-    }
-    s
+    let hex = hex(bytes);
+    let pairs: Vec<&str> = hex.as_bytes().chunks(2).filter_map(|p| std::str::from_utf8(p).ok()).collect();
+    pairs.join(":")
 }
 
-/// Plain upper-case hex.
+/// Upper-case hex, no separators.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
+    base16ct::upper::encode_string(bytes)
 }
 
 pub fn sha256_fingerprint(cert: &Certificate) -> String {
