@@ -3,13 +3,13 @@
 // signer alice and ten recipients bob0..bob9, RSA-2048, SHA-256), and the inputs of the receiving
 // operations made by openssl (signed, encrypted, signed-then-encrypted, AES-256-GCM). Everything
 // is cached in the fixture directory: a second run with the same fixture version only checks.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { makePki } from '../scripts/lib/pki.mjs';
 import { openssl } from './common.mjs';
 
 /** Bump when anything below changes what is generated: old fixture directories are rebuilt. */
-export const FIXTURE_VERSION = 4;
+export const FIXTURE_VERSION = 5;
 
 /** The workload sizes of the benchmark and their exact byte lengths. */
 export const SIZES = { '2KB': 2048, '1MB': 1 << 20, '10MB': 10 << 20, '25MB': 25 << 20 };
@@ -138,47 +138,12 @@ export function toCrlf(buf) {
   return out.subarray(0, j);
 }
 
-const LEAF_EXT = (email) => [
-  'basicConstraints=critical,CA:FALSE',
-  'keyUsage=critical,digitalSignature,keyEncipherment',
-  'extendedKeyUsage=emailProtection',
-  `subjectAltName=email:${email}`,
-  'subjectKeyIdentifier=hash',
-  'authorityKeyIdentifier=keyid',
-].join('\n') + '\n';
-
-/** openssl as a child process, awaited (the RSA key generations run side by side). */
-function opensslAsync(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('error', (e) => reject(new Error(`cannot run openssl: ${e.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`openssl ${args.join(' ')} failed: ${err}`))));
-  });
-}
-
-async function makePki(dir) {
-  const f = (n) => path.join(dir, n);
+async function makeBenchPki(dir) {
   const people = [{ name: 'signer', cn: 'Alice Example', email: 'alice@example.com' }];
   for (let i = 0; i < RECIPIENTS; i++) people.push({ name: `rcpt${i}`, cn: `Bob ${i}`, email: `bob${i}@example.com` });
-  const keygen = (name) => opensslAsync(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', f(`${name}.key.pem`)]);
-  await Promise.all(['ca', ...people.map((p) => p.name)].map(keygen));
-  openssl(['req', '-x509', '-new', '-key', f('ca.key.pem'), '-sha256', '-days', '3650', '-out', f('ca.pem'),
-    '-subj', '/O=Cachet Benchmark/CN=Cachet Benchmark CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  fs.writeFileSync(f('signer.pass'), `${PASSWORD}\n`);
-  let serial = 100;
-  for (const p of people) {
-    openssl(['req', '-new', '-key', f(`${p.name}.key.pem`), '-out', f(`${p.name}.csr`), '-subj', `/O=Cachet Benchmark/CN=${p.cn}/emailAddress=${p.email}`]);
-    fs.writeFileSync(f(`${p.name}.ext`), LEAF_EXT(p.email));
-    openssl(['x509', '-req', '-in', f(`${p.name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key.pem'), '-sha256',
-      '-set_serial', String(serial++), '-days', '1825', '-extfile', f(`${p.name}.ext`), '-out', f(`${p.name}.pem`)]);
-    openssl(['pkcs12', '-export', '-inkey', f(`${p.name}.key.pem`), '-in', f(`${p.name}.pem`), '-certfile', f('ca.pem'),
-      '-name', p.cn, '-passout', `pass:${PASSWORD}`, '-out', f(`${p.name}.p12`)]);
-    fs.rmSync(f(`${p.name}.csr`));
-    fs.rmSync(f(`${p.name}.ext`));
-  }
+  for (const p of people) p.subject = `/O=Cachet Benchmark/CN=${p.cn}/emailAddress=${p.email}`;
+  await makePki(dir, { ca: { o: 'Cachet Benchmark', cn: 'Cachet Benchmark CA' }, people, password: PASSWORD, days: 1825 });
+  fs.writeFileSync(path.join(dir, 'signer.pass'), `${PASSWORD}\n`);
 }
 
 /** The receiving inputs for one size, made by openssl from the message's MIME entity. */
@@ -189,7 +154,7 @@ function makeInputs(dir, size, msg) {
   const t = (n) => path.join(tmp, n);
   fs.writeFileSync(t('entity'), msg.entity);
   const sign = (input, out) => openssl(['cms', '-sign', '-binary', '-crlfeol', '-md', 'sha256', '-in', input,
-    '-signer', f('signer.pem'), '-inkey', f('signer.key.pem'), '-certfile', f('ca.pem'), '-out', out]);
+    '-signer', f('signer.pem'), '-inkey', f('signer.key'), '-certfile', f('ca.pem'), '-out', out]);
   const encrypt = (input, out, cipher) => openssl(['cms', '-encrypt', '-binary', '-crlfeol', cipher, '-in', input,
     '-out', out, f('rcpt0.pem')]);
   // The outer RFC 5322 headers without MIME-Version (openssl writes its own).
@@ -217,9 +182,9 @@ function makeInputs(dir, size, msg) {
     if (Buffer.compare(out, msg.entity) !== 0) throw new Error(`openssl did not get the ${size} entity back from ${what}`);
   };
   check(['-verify', '-CAfile', ca, '-in', f(`in/signed-${size}.eml`)], `in/signed-${size}.eml`);
-  check(['-decrypt', '-binary', '-recip', f('rcpt0.pem'), '-inkey', f('rcpt0.key.pem'), '-in', f(`in/enc-${size}.eml`)], `in/enc-${size}.eml`);
-  check(['-decrypt', '-binary', '-recip', f('rcpt0.pem'), '-inkey', f('rcpt0.key.pem'), '-in', f(`in/gcm-${size}.eml`)], `in/gcm-${size}.eml`);
-  const inner = openssl(['cms', '-decrypt', '-binary', '-recip', f('rcpt0.pem'), '-inkey', f('rcpt0.key.pem'), '-in', f(`in/signenc-${size}.eml`)]);
+  check(['-decrypt', '-binary', '-recip', f('rcpt0.pem'), '-inkey', f('rcpt0.key'), '-in', f(`in/enc-${size}.eml`)], `in/enc-${size}.eml`);
+  check(['-decrypt', '-binary', '-recip', f('rcpt0.pem'), '-inkey', f('rcpt0.key'), '-in', f(`in/gcm-${size}.eml`)], `in/gcm-${size}.eml`);
+  const inner = openssl(['cms', '-decrypt', '-binary', '-recip', f('rcpt0.pem'), '-inkey', f('rcpt0.key'), '-in', f(`in/signenc-${size}.eml`)]);
   const innerFile = t('inner');
   fs.mkdirSync(tmp, { recursive: true });
   fs.writeFileSync(innerFile, inner);
@@ -233,13 +198,13 @@ function describe(dir, sizes) {
     dir,
     version: FIXTURE_VERSION,
     password: PASSWORD,
-    ca: { cert: f('ca.pem'), key: f('ca.key.pem') },
-    signer: { email: 'alice@example.com', cert: f('signer.pem'), key: f('signer.key.pem'), p12: f('signer.p12'), pass: f('signer.pass') },
+    ca: { cert: f('ca.pem'), key: f('ca.key') },
+    signer: { email: 'alice@example.com', cert: f('signer.pem'), key: f('signer.key'), p12: f('signer.p12'), pass: f('signer.pass') },
     recipients: [],
     sizes: {},
   };
   for (let i = 0; i < RECIPIENTS; i++) {
-    out.recipients.push({ email: `bob${i}@example.com`, cert: f(`rcpt${i}.pem`), key: f(`rcpt${i}.key.pem`), p12: f(`rcpt${i}.p12`), pass: f('signer.pass') });
+    out.recipients.push({ email: `bob${i}@example.com`, cert: f(`rcpt${i}.pem`), key: f(`rcpt${i}.key`), p12: f(`rcpt${i}.p12`), pass: f('signer.pass') });
   }
   for (const size of sizes) {
     out.sizes[size] = {
@@ -276,7 +241,7 @@ export async function makeFixtures(dir, { sizes = Object.keys(SIZES), log = () =
   const pkiOk = stamp?.version === FIXTURE_VERSION && pkiFiles.every((p) => fs.existsSync(p));
   if (!pkiOk) {
     log('fixtures: making the test PKI (openssl, RSA-2048)');
-    await makePki(dir);
+    await makeBenchPki(dir);
     stamp = { version: FIXTURE_VERSION, sizes: [] };
     fs.writeFileSync(stampFile, `${JSON.stringify(stamp)}\n`);
   }

@@ -4,37 +4,23 @@
 // CA is trusted only where a user imports it into the demo page; never use it for real mail.
 //
 //   node scripts/demo.mjs        (prints where the files are and their passwords)
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { mailboxRoot } from './devmail.mjs';
+import { leafExtensions, openssl } from './lib/pki.mjs';
 
 export const DEMO_PEOPLE = [
   { address: 'alice@example.org', name: 'Alice DEMO' },
   { address: 'bob@example.net', name: 'Bob DEMO' },
 ];
 
-function openssl(args, cwd) {
-  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
-  if (r.error) throw new Error(`cannot run openssl (install the Debian package "openssl"): ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
 /** Issue a demo identity signed by the demo CA in `dir`; returns its .p12 path. */
 export function issueIdentity(dir, { address, name, password, days = 365, file = `${address}.p12` }) {
   const base = path.join(dir, `tmp-${crypto.randomBytes(4).toString('hex')}`);
   const ext = `${base}.ext`;
-  fs.writeFileSync(ext, [
-    'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=emailProtection',
-    `subjectAltName=email:${address}`,
-    'subjectKeyIdentifier=hash',
-    'authorityKeyIdentifier=keyid',
-  ].join('\n'));
+  fs.writeFileSync(ext, leafExtensions(address));
   try {
     openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/O=Cachet DEMO/CN=${name}/emailAddress=${address}`]);
     openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', path.join(dir, 'demo-ca.pem'), '-CAkey', path.join(dir, 'demo-ca.key'),

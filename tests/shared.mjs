@@ -1,8 +1,12 @@
-// Shared test code: where the shared corpus lives, and running openssl as the reference peer.
-import { spawnSync } from 'node:child_process';
+// The JavaScript test kit: where the shared corpus lives (and honest skips), running openssl as the
+// reference peer, and the one test PKI builder.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openssl as runOpenssl } from '../scripts/lib/pki.mjs';
+
+// One test PKI builder for every suite (and the benchmark and demo identities).
+export { leafExtensions, makePki, pemBase64 } from '../scripts/lib/pki.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -41,10 +45,7 @@ export function skipOrFail(t, reason) {
 
 /** Run openssl with the given arguments; returns stdout (throws with stderr on failure). */
 export function openssl(args, input) {
-  const r = spawnSync('openssl', args, { input, encoding: input === undefined ? 'utf8' : undefined, maxBuffer: 1 << 24 });
-  if (r.error) throw new Error(`cannot run openssl: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
+  return runOpenssl(args, { input });
 }
 
 /** What openssl says about a certificate file (the reference the core is compared with). */

@@ -533,36 +533,7 @@ fn openssl_messages() {
 //    Expected: names with "Invalid" fail path validation, the others pass (initial policy
 //    set any-policy). The anchor is valid 2010..2030.
 
-/// PKITS cases whose expected path result depends on what Cachet does not implement, with
-/// the reason; their outcome is printed, not asserted. Same list as the cert::chain corpus test.
-fn pkits_limitation(name: &str) -> Option<&'static str> {
-    const REVOCATION: [&str; 11] = [
-        "CRL", "Revoked", "distributionPoint", "onlySomeReasons", "onlyContains", "cRLIssuer",
-        "SeparateCertificateandCRLKeys", "InvalidBasicSelfIssued", "InvalidLongSerialNumber",
-        "InvalidNegativeSerialNumber", "cRLSignFalse",
-    ];
-    const UNPROCESSED_CRITICAL: [&str; 5] =
-        ["nameConstraints", "ValidPolicyMapping", "RequireExplicitPolicy", "requireExplicitPolicy", "inhibitPolicyMapping"];
-    let invalid = name.contains("Invalid");
-    if invalid && REVOCATION.iter().any(|k| name.contains(k)) {
-        return Some("revocation (CRLs) is not checked");
-    }
-    if invalid && name.contains("inhibitAnyPolicy") {
-        return Some("certificate policies are not processed");
-    }
-    if !invalid && UNPROCESSED_CRITICAL.iter().any(|k| name.contains(k)) {
-        return Some("a critical extension Cachet does not process (name constraints, policy mapping/constraints) makes the path invalid");
-    }
-    if name.contains("DSA") {
-        return Some("DSA is not implemented");
-    }
-    if name.contains("pre2000UTCnotBefore") {
-        // NOTE: x509-cert cannot represent UTCTime years 1950..1969 (legal per RFC 5280),
-        // so the signer's certificate is skipped and the signer reported as no-signer.
-        return Some("the certificate's 1950 notBefore cannot be read (x509-cert); the signer is no-signer");
-    }
-    None
-}
+use cachet_testkit::pkits_limitation;
 
 const PKITS_TRUST: &str = "nist-pkits-smime/certs/TrustAnchorRootCertificate.crt";
 const PKITS_AT: &str = "2026-06-01T00:00:00Z";

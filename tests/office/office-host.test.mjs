@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
-import { ROOT, openssl } from '../shared.mjs';
+import { ROOT, makePki, openssl } from '../shared.mjs';
 import { importTs } from '../ts.mjs';
 import { composeOffice, readOffice } from './fake-office.mjs';
 
@@ -34,23 +34,18 @@ function run(cmd, args, input, what) {
 }
 
 /** A CA and an S/MIME certificate + PKCS#12 for each person, made by openssl. */
-function makePki() {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '3650', '-keyout', p('ca.key'), '-out', p('ca.pem'),
-    '-subj', '/CN=Cachet Office Test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+async function makeOfficePki() {
+  await makePki(dir, {
+    ca: { cn: 'Cachet Office Test CA' },
+    people: Object.entries(people).map(([who, { address }]) => ({ name: who, email: address, subject: `/CN=${who}/O=Cachet Tests` })),
+  });
   fs.writeFileSync(p('pw'), 'test-password');
-  let serial = 100;
-  for (const [who, { address }] of Object.entries(people)) {
-    fs.writeFileSync(p(`${who}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=emailProtection\nsubjectAltName=email:${address}\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n`);
-    openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', p(`${who}.key`), '-out', p(`${who}.csr`), '-subj', `/CN=${who}/O=Cachet Tests`]);
-    openssl(['x509', '-req', '-sha256', '-days', '365', '-set_serial', String(serial++), '-in', p(`${who}.csr`), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-extfile', p(`${who}.ext`), '-out', p(`${who}.pem`)]);
-    openssl(['pkcs12', '-export', '-name', who, '-passout', 'pass:test-password', '-inkey', p(`${who}.key`), '-in', p(`${who}.pem`), '-certfile', p('ca.pem'), '-out', p(`${who}.p12`)]);
-  }
 }
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-office-'));
   mail = path.join(dir, 'mailbox');
-  makePki();
+  await makeOfficePki();
   const cargo = run('cargo', ['build', '-q', '-p', 'cachet', '--bin', 'cachet'], undefined, 'the cachet CLI; install Rust (rustup)');
   assert.equal(cargo.status, 0, `cargo build of the cachet CLI failed: ${cargo.stderr}`);
   const meta = JSON.parse(run('cargo', ['metadata', '--format-version', '1', '--no-deps'], undefined, 'cargo metadata').stdout.toString());

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, after, test } from 'node:test';
-import { ROOT, openssl } from '../shared.mjs';
+import { ROOT, makePki, openssl, pemBase64 } from '../shared.mjs';
 
 const PKG = path.join(ROOT, 'addin', 'pkg');
 let core;
@@ -17,13 +17,7 @@ before(async () => {
   core = await import(path.join(PKG, 'cachet.js'));
   core.initSync({ module: fs.readFileSync(path.join(PKG, 'cachet_bg.wasm')) });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-wasm-sign-'));
-  const f = (n) => path.join(dir, n);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '3650', '-keyout', f('ca.key'), '-out', f('ca.pem'),
-    '-subj', '/CN=Wasm Test Root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  fs.writeFileSync(f('leaf.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=emailProtection\nsubjectAltName=email:alice@example.org\n');
-  openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('alice.key'), '-out', f('alice.csr'), '-subj', '/CN=Alice Wasm']);
-  openssl(['x509', '-req', '-in', f('alice.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-set_serial', '7', '-days', '365', '-extfile', f('leaf.ext'), '-out', f('alice.pem')]);
-  openssl(['pkcs12', '-export', '-inkey', f('alice.key'), '-in', f('alice.pem'), '-certfile', f('ca.pem'), '-name', 'Alice', '-passout', 'pass:pw', '-out', f('alice.p12')]);
+  await makePki(dir, { ca: { cn: 'Wasm Test Root' }, people: [{ name: 'alice', cn: 'Alice Wasm', email: 'alice@example.org', serial: 7 }], password: 'pw' });
 });
 
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -33,8 +27,7 @@ const MESSAGE = new TextEncoder().encode(
 );
 
 function caBase64() {
-  const pem = fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8');
-  return pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  return pemBase64(path.join(dir, 'ca.pem'));
 }
 
 function openReport(bytes, options) {

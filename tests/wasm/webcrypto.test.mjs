@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, after, test } from 'node:test';
-import { ROOT, openssl } from '../shared.mjs';
+import { ROOT, makePki, openssl, pemBase64 } from '../shared.mjs';
 
 const PKG = path.join(ROOT, 'addin', 'pkg');
 let core;
@@ -21,16 +21,10 @@ before(async () => {
   core = await import(path.join(PKG, 'cachet.js'));
   core.initSync({ module: fs.readFileSync(path.join(PKG, 'cachet_bg.wasm')) });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-wasm-webcrypto-'));
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '3650', '-keyout', f('ca.key'), '-out', f('ca.pem'),
-    '-subj', '/CN=WebCrypto Test Root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  const leaf = (name, email, serial) => {
-    fs.writeFileSync(f(`${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=emailProtection\nsubjectAltName=email:${email}\n`);
-    openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${name}`]);
-    openssl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-set_serial', String(serial), '-days', '365', '-extfile', f(`${name}.ext`), '-out', f(`${name}.pem`)]);
-  };
-  leaf('alice', 'alice@example.org', 7);
-  openssl(['pkcs12', '-export', '-inkey', f('alice.key'), '-in', f('alice.pem'), '-certfile', f('ca.pem'), '-name', 'Alice', '-passout', 'pass:pw', '-out', f('alice.p12')]);
-  for (let i = 0; i < RECIPIENTS; i++) leaf(`r${i}`, `r${i}@example.net`, 100 + i);
+  const people = [{ name: 'alice', cn: 'alice', email: 'alice@example.org', serial: 7 }];
+  for (let i = 0; i < RECIPIENTS; i++) people.push({ name: `r${i}`, email: `r${i}@example.net`, serial: 100 + i });
+  // Only Alice needs a PKCS#12; the recipients' .p12 files are made too (cheap next to the keys).
+  await makePki(dir, { ca: { cn: 'WebCrypto Test Root' }, people, password: 'pw' });
 });
 
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -38,7 +32,7 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const MESSAGE = new TextEncoder().encode(
   'From: Alice <alice@example.org>\r\nTo: r0@example.net\r\nSubject: WebCrypto\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße über WebCrypto.\r\n',
 );
-const b64 = (file) => fs.readFileSync(file, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+const b64 = pemBase64;
 const now = () => Math.floor(Date.now() / 1000);
 
 function unlocked() {

@@ -83,31 +83,7 @@ fn check(leaf: &Certificate, inters: &[Certificate], anchors: &[Certificate], at
     })
 }
 
-/// PKITS tests whose expected result depends on what we do not implement, with the reason.
-/// Their outcome is printed, not asserted.
-fn pkits_limitation(name: &str) -> Option<&'static str> {
-    const REVOCATION: [&str; 11] = [
-        "CRL", "Revoked", "distributionPoint", "onlySomeReasons", "onlyContains", "cRLIssuer",
-        "SeparateCertificateandCRLKeys", "InvalidBasicSelfIssued", "InvalidLongSerialNumber",
-        "InvalidNegativeSerialNumber", "cRLSignFalse",
-    ];
-    const UNPROCESSED_CRITICAL: [&str; 5] =
-        ["nameConstraints", "ValidPolicyMapping", "RequireExplicitPolicy", "requireExplicitPolicy", "inhibitPolicyMapping"];
-    let invalid = name.contains("Invalid");
-    if invalid && REVOCATION.iter().any(|k| name.contains(k)) {
-        return Some("revocation (CRLs) is not checked");
-    }
-    if invalid && name.contains("inhibitAnyPolicy") {
-        return Some("certificate policies are not processed");
-    }
-    if !invalid && UNPROCESSED_CRITICAL.iter().any(|k| name.contains(k)) {
-        return Some("a critical extension we do not process (name constraints, policy mapping/constraints) makes the path invalid");
-    }
-    if name.contains("DSA") {
-        return Some("DSA is not supported");
-    }
-    None
-}
+use cachet_testkit::pkits_limitation;
 
 #[test]
 fn nist_pkits() {
