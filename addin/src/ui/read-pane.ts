@@ -105,9 +105,9 @@ function noKey(r: OpenReport): HTMLElement | null {
 }
 
 /**
- * How the covered parts are labelled: `valid` only when a signer's status is `valid` (green),
- * `unverified` when the signature math is good but the status is not (address mismatch,
- * untrusted or expired certificate, ...: never green), `none` otherwise.
+ * How the covered parts are labelled: `valid` only when the signed layer's status is `valid`
+ * (every signer valid: green), `unverified` when a signature's math is good but the status is
+ * not (address mismatch, untrusted or expired certificate, ...: never green), `none` otherwise.
  */
 export type Coverage = 'valid' | 'unverified' | 'none';
 
@@ -116,7 +116,7 @@ function coveredPaths(r: OpenReport): { covers: string | null; label: Coverage }
   const signed = r.layers.find((l) => l.kind === 'signed');
   if (!signed) return { covers: null, label: 'none' };
   const signers = signed.signers ?? [];
-  const label: Coverage = signers.some((s) => s.status === 'valid') ? 'valid' : signers.some((s) => s.signature === 'good') ? 'unverified' : 'none';
+  const label: Coverage = signed.status === 'valid' ? 'valid' : signers.some((s) => s.signature === 'good') ? 'unverified' : 'none';
   return { covers: signed.covers, label };
 }
 
