@@ -1,5 +1,5 @@
 // Dev server: serves the built add-in (dist/) on loopback with the headers the add-in needs
-// (application/wasm, a CSP allowing WebAssembly). Plain node:http(s), no dependencies.
+// (application/wasm, the CSP of scripts/csp.mjs with frame-ancestors). Plain node:http(s), no dependencies.
 // Routes are added as { method, path, handle } entries; `serve` mounts the dev mailbox
 // (scripts/devmail.mjs, a local subset of Microsoft Graph) under /v1.0/me/.
 //
@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { ROOT } from './lib/run.mjs';
 import { devMailRoutes, mailboxRoot } from './devmail.mjs';
+import { headerCsp } from './csp.mjs';
 
 export const DIST = path.join(ROOT, 'dist');
 const CERT_DIR = path.join(ROOT, '.cache', 'dev-cert');
@@ -32,28 +33,9 @@ const MIME = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-const OFFICE_JS = 'https://appsforoffice.microsoft.com';
-/** Microsoft Graph and the Entra sign-in endpoint (Office pages only: sending and reading mail). */
-const GRAPH = 'https://graph.microsoft.com';
-const LOGIN = 'https://login.microsoftonline.com';
-/** Pages that run inside Outlook and load Office.js from Microsoft's CDN. */
-const OFFICE_PAGES = new Set(['/taskpane.html', '/commands.html', '/dialog.html']);
-
-/** The Content-Security-Policy for a path: WebAssembly allowed, nothing inline, nothing remote. */
+/** The Content-Security-Policy header for a path (scripts/csp.mjs): the built page's meta policy plus frame-ancestors. */
 export function csp(urlPath) {
-  const office = OFFICE_PAGES.has(urlPath);
-  return [
-    "default-src 'self'",
-    `script-src 'self' 'wasm-unsafe-eval'${office ? ` ${OFFICE_JS}` : ''}`,
-    "worker-src 'self'",
-    `connect-src 'self'${office ? ` ${GRAPH} ${LOGIN}` : ''}`,
-    "img-src 'self'",
-    // Office.js injects style attributes into its own UI.
-    `style-src 'self'${office ? " 'unsafe-inline'" : ''}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
+  return headerCsp(urlPath);
 }
 
 function send(res, status, type, body, extra = {}) {

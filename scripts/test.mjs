@@ -1,6 +1,6 @@
 // `npm test`: install what is missing, build, then run every suite and print one summary line:
 //   1. cargo test --workspace (the Rust core, natively, with its interop peers)
-//   2. node --test tests/{wasm,manifest,server,scripts,office,keyring,bench} (the core through Wasm under Node; the
+//   2. node --test tests/{wasm,manifest,server,scripts,office,keyring,shell,bench} (the core through Wasm under Node; the
 //      manifest; the dev server and dev mailbox; the set-up logic; the Outlook adapter)
 //   3. node --test tests/e2e (the standalone page in headless chromium)
 // The counts are also written to test-results/summary.json (read by .ci/run).
@@ -54,7 +54,7 @@ if (setupError === null) {
   suites.cargo = { ...withSkips(cargoCounts(cargo.output), skipLog), code: cargo.code };
 
   step('Core through WebAssembly, the manifest, the dev server (node --test)');
-  suites.node = await nodeSuite('node', ['wasm', 'manifest', 'server', 'scripts', 'office', 'keyring', 'bench']);
+  suites.node = await nodeSuite('node', ['wasm', 'manifest', 'server', 'scripts', 'office', 'keyring', 'shell', 'bench']);
 
   step('End-to-end in chromium (node --test + playwright-core)');
   suites.e2e = await nodeSuite('e2e', ['e2e']);

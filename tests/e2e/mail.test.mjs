@@ -233,6 +233,7 @@ test('a renewed certificate: Bob imports it, the old one is kept, Alice is asked
 test('a backup exported by Alice re-imports in a fresh profile and opens her old mail', async () => {
   const a = w.people.alice;
   await w.tab(a, 'Certificates');
+  await a.page.getByLabel('Your passphrase (asked again for every backup)').fill(PASSPHRASE);
   await a.page.getByLabel('Password for the backup file (at least 8 characters)').fill('backup-password');
   const [download] = await Promise.all([a.page.waitForEvent('download'), a.page.getByRole('button', { name: 'Export backup' }).click()]);
   const file = path.join(w.tmp, 'alice-backup.p12');

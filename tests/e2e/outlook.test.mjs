@@ -25,6 +25,8 @@ const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
 
 let server, baseUrl, context, mailRoot, fakeOfficeJs, demo;
+/** Bob's Outlook profile and the encrypted message he decrypted there (set by the send/read test). */
+let bobProfile, bobDelivered;
 const blocked = [];
 const profiles = [];
 
@@ -258,7 +260,8 @@ test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob o
   assert.match(qp(fs.readFileSync(own, 'latin1')), /the figures are secret\./);
 
   // Bob's Outlook (another profile: its own identities) gives the delivered MIME to the read task pane.
-  const bobProfile = await profile();
+  bobProfile = await profile();
+  bobDelivered = delivered;
   const b = await taskpane({ mode: 'read', user: { name: 'Bob DEMO', address: 'bob@example.net' }, itemId: 'ews:none', file: fs.readFileSync(delivered).toString('base64') }, bobProfile);
   await b.page.locator('#status-banner[data-status="no-key"]').waitFor();
   await shot(b.page, 'read-no-key');
@@ -276,6 +279,39 @@ test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob o
   await shot(b.page, 'read-valid');
   assert.deepEqual(b.errors, []);
   assert.deepEqual(blocked, [], 'no request left the machine');
+});
+
+test('Bob replies in Outlook to the message he decrypted: Encrypt is on and kept with the draft; turning it off asks first', async (t) => {
+  if (!bobProfile) return t.skip('skipped: needs the message Bob decrypted in the test before');
+  const raw = fs.readFileSync(bobDelivered, 'latin1');
+  const messageId = /^Message-ID:\s*(<[^>]+>)/im.exec(raw)?.[1];
+  assert.ok(messageId, 'the delivered message has a Message-ID');
+  // Outlook autosaved Bob's reply draft: it names the message answered.
+  const draftMime = `From: bob@example.net\r\nTo: alice@example.org\r\nSubject: Re: Quarterly figures\r\nIn-Reply-To: ${messageId}\r\nReferences: ${messageId}\r\n\r\nThanks.\r\n`;
+  const created = await fetch(`${baseUrl}/v1.0/me/messages`, { method: 'POST', headers: { Authorization: 'Bearer dev:bob@example.net', 'Content-Type': 'text/plain' }, body: Buffer.from(draftMime).toString('base64') });
+  assert.equal(created.status, 201);
+  const draftId = (await created.json()).id;
+  const r = await taskpane({ mode: 'compose', user: { name: 'Bob DEMO', address: 'bob@example.net' }, to: [['Alice DEMO', 'alice@example.org']], subject: 'Re: Quarterly figures', text: 'Thanks.\n> the figures are secret.\n', draftId: `ews:${draftId}` }, bobProfile);
+  const encrypt = r.page.getByLabel('Encrypt');
+  await r.page.waitForFunction(() => document.querySelector('#compose-heading') && window.__fake.session.get('cachet.choice') === JSON.stringify({ sign: true, encrypt: true }));
+  assert.equal(await encrypt.isChecked(), true, 'a reply to mail decrypted here is encrypted by default');
+  // Outlook's own Send button is blocked for it (the choice is with the draft).
+  await encrypt.click();
+  const ask = r.page.locator('[data-field="reply-confirm"]');
+  await ask.waitFor();
+  assert.equal(await encrypt.isChecked(), true, 'still on until the user answers');
+  assert.equal(await r.page.evaluate(() => window.__fake.session.get('cachet.choice')), JSON.stringify({ sign: true, encrypt: true }));
+  await shot(r.page, 'reply-confirm');
+  await ask.getByRole('button', { name: 'Send without encryption' }).click();
+  await r.page.waitForFunction(() => window.__fake.session.get('cachet.choice') === JSON.stringify({ sign: true, encrypt: false }));
+  assert.deepEqual(r.errors, []);
+  await r.page.close();
+
+  // A new message (no In-Reply-To) in the same Outlook keeps the plain default.
+  const n = await taskpane({ mode: 'compose', user: { name: 'Bob DEMO', address: 'bob@example.net' }, to: [['Alice DEMO', 'alice@example.org']], subject: 'Lunch?', text: 'Lunch?\n' }, bobProfile);
+  await n.page.locator('[data-recipient="alice@example.org"]').waitFor();
+  assert.equal(await n.page.getByLabel('Encrypt').isChecked(), false);
+  await n.page.close();
 });
 
 test('task pane: an Outlook message with an attachment is refused with the reason, and nothing is sent', async () => {

@@ -44,9 +44,19 @@ export async function createWorld(prefix) {
     tmp, mailRoot, demo, baseUrl, people, blocked,
     id: (address) => demo.identities.find((i) => i.address === address),
 
-    async person(name, address) {
+    /**
+     * A person on the standalone page. `testHooks`: the page gets `__cachetTestHooks` before it
+     * loads (the core client's test-only methods, see protocol.ts). Every page records CSP
+     * violations in `window.__cspViolations`.
+     */
+    async person(name, address, { testHooks = false } = {}) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cachet-${name}-`));
       const context = await launchChromium(dir, { viewport: { width: 1000, height: 1000 }, timeout: TIMEOUT, acceptDownloads: true });
+      await context.addInitScript((hooks) => {
+        window.__cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+        if (hooks) window.__cachetTestHooks = true;
+      }, testHooks);
       await context.route('**/*', (route) => {
         const url = route.request().url();
         if (isLoopback(url)) return route.continue();

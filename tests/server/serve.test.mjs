@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createDevServer, csp, devCertificate, listen } from '../../scripts/serve.mjs';
+import { metaCsp } from '../../scripts/csp.mjs';
 
 let root, server, base;
 
@@ -39,6 +40,20 @@ test('serves pages with a CSP that allows WebAssembly and nothing remote', async
   assert.match(policy, /script-src 'self' 'wasm-unsafe-eval'(;|$)/);
   assert.doesNotMatch(policy, /https:|'unsafe-inline'|'unsafe-eval'/);
   assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+  // The header adds what a meta tag cannot carry: the standalone page may not be framed at all.
+  assert.match(policy, /(^|; )frame-ancestors 'none'(;|$)/);
+  for (const d of ["object-src 'none'", "base-uri 'none'", "frame-src 'none'", "form-action 'none'"]) assert.ok(policy.split('; ').includes(d), d);
+});
+
+test('the header policy is the built pages\' meta policy plus frame-ancestors', async () => {
+  for (const page of ['/index.html', '/taskpane.html', '/commands.html', '/dialog.html']) {
+    const header = csp(page);
+    assert.equal(header.replace(/; frame-ancestors [^;]+$/, ''), metaCsp(page), page);
+    assert.match(header, /; frame-ancestors [^;]+$/, page);
+  }
+  // Outlook frames the Office pages; nothing else may.
+  assert.match(csp('/taskpane.html'), /frame-ancestors 'self' https:\/\/outlook\.office\.com/);
+  assert.doesNotMatch(csp('/taskpane.html'), /frame-ancestors[^;]*\*/);
 });
 
 test('Office pages may load Office.js from Microsoft, and only those pages', async () => {

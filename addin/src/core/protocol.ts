@@ -17,8 +17,13 @@ export interface CoreError {
 export const WORKER_ERRORS = {
   /** The Wasm module could not be loaded. */
   unavailable: 'core-unavailable',
-  /** The Wasm instance trapped (a bug in the core); it is reloaded for the next request. */
+  /**
+   * The Wasm instance trapped (a bug in the core), or the worker failed: the client ends that
+   * worker and the next request runs in a fresh one (unlocked identities are locked).
+   */
   crashed: 'core-crashed',
+  /** A call ran past its time budget (client.ts): the worker was ended as for a crash. */
+  timeout: 'core-timeout',
   /** A method name the worker does not know (UI and worker from different builds). */
   unknownMethod: 'unknown-method',
 } as const;
@@ -186,6 +191,21 @@ export interface CoreApi {
   viewMessage: { params: { bytes: Uint8Array }; result: MessageView };
   /** The decoded bytes of the leaf at `path` (a MessageView part path), to save an attachment. */
   partBytes: { params: { bytes: Uint8Array; path: string }; result: Uint8Array };
+  /**
+   * Test hooks (tests/e2e): handled only by a worker whose page set `__cachetTestHooks`
+   * before loading (a test's init script); never called by the UI, unreachable from mail.
+   * debugTrap throws as a Wasm trap does, debugHang never settles, debugInstance names the
+   * worker instance.
+   */
+  debugTrap: { params: { budgetMs?: number }; result: void };
+  debugHang: { params: { budgetMs?: number }; result: void };
+  debugInstance: { params: Record<string, never>; result: string };
+}
+
+/** The test-only methods (see CoreApi). */
+export const TEST_METHODS: readonly Method[] = ['debugTrap', 'debugHang', 'debugInstance'];
+export function isTestMethod(m: string): boolean {
+  return (TEST_METHODS as readonly string[]).includes(m);
 }
 
 export type Method = keyof CoreApi;

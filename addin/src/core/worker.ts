@@ -1,11 +1,21 @@
 // The Web Worker that owns the core's Wasm instance. Keys and message contents handed to the
 // core stay in this worker; the UI thread only sees results. One request at a time, in order.
+// A trap (or any error that is not the core's own JSON error) is reported as `core-crashed`
+// and this worker answers nothing more: the client terminates it and starts a fresh one, so a
+// broken instance, and the keys in its memory, are never reused (client.ts).
 /// <reference lib="webworker" />
 import init, * as wasm from '../../pkg/cachet.js';
 import wasmUrl from '../../pkg/cachet_bg.wasm?url';
-import { type CoreApi, type Method, type Reply, type Request, WORKER_ERRORS, toCoreError } from './protocol';
+import { type CoreApi, type Method, type Reply, type Request, WORKER_ERRORS, isTestMethod, toCoreError } from './protocol';
 
 type Handlers = { [M in Method]: (params: CoreApi[M]['params']) => CoreApi[M]['result'] | Promise<CoreApi[M]['result']> };
+
+/** Set by the client's first message when the page enabled test hooks (protocol.ts TEST_METHODS). */
+let testHooks = false;
+/** After a crash this worker refuses everything: it is about to be terminated. */
+let dead = false;
+/** Names this worker instance (debugInstance). */
+const instance = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** The unlocked identities of this session; lost (locked) when the instance is reloaded. */
 let keyring: wasm.Keyring | null = null;
@@ -44,13 +54,19 @@ const handlers: Handlers = {
   composeMessage: ({ draft }) => wasm.composeMessage(JSON.stringify(draft)),
   viewMessage: ({ bytes }) => JSON.parse(wasm.viewMessage(bytes)) as CoreApi['viewMessage']['result'],
   partBytes: ({ bytes, path }) => wasm.partBytes(bytes, path),
+  debugTrap: () => {
+    // What a trap looks like to JavaScript (a panic in the core aborts to `unreachable`).
+    throw new WebAssembly.RuntimeError('unreachable (test hook)');
+  },
+  debugHang: () => new Promise<void>(() => undefined),
+  debugInstance: () => instance,
 };
 
 let ready: Promise<unknown> | null = null;
 
+/** Load the Wasm once per worker (a failed load may be tried again; a crashed instance never is). */
 function load(): Promise<unknown> {
   const loading = ready ?? init({ module_or_path: wasmUrl });
-  if (ready === null) keyring = null;
   ready = loading;
   return loading;
 }
@@ -65,7 +81,14 @@ function post(reply: Reply): void {
   (self as unknown as DedicatedWorkerGlobalScope).postMessage(reply, reply.ok ? buffers(reply.result) : []);
 }
 
+function crashed(id: number, detail: string): void {
+  dead = true;
+  keyring = null;
+  post({ id, ok: false, error: { code: WORKER_ERRORS.crashed, message: 'The S/MIME engine stopped unexpectedly.', hint: 'It is being restarted.', detail } });
+}
+
 async function handle(req: Request): Promise<void> {
+  if (dead) return;
   try {
     await load();
   } catch (e) {
@@ -82,8 +105,8 @@ async function handle(req: Request): Promise<void> {
     });
     return;
   }
-  const fn = handlers[req.method] as ((p: unknown) => unknown) | undefined;
-  if (!fn) {
+  const fn = Object.hasOwn(handlers, req.method) ? (handlers[req.method] as (p: unknown) => unknown) : undefined;
+  if (!fn || (isTestMethod(req.method) && !testHooks)) {
     post({ id: req.id, ok: false, error: { code: WORKER_ERRORS.unknownMethod, message: 'This page and its engine are out of date with each other.', hint: 'Reload the page.', detail: String(req.method) } });
     return;
   }
@@ -91,13 +114,29 @@ async function handle(req: Request): Promise<void> {
     post({ id: req.id, ok: true, result: await fn(req.params) });
   } catch (thrown) {
     const error = toCoreError(thrown);
-    // A trap leaves the instance unusable: load a fresh one for the next request.
-    if (error.code === WORKER_ERRORS.crashed) ready = null;
-    post({ id: req.id, ok: false, error });
+    // A trap leaves the instance unusable (and its memory holds the keys): the client ends this worker.
+    if (error.code === WORKER_ERRORS.crashed) crashed(req.id, error.detail ?? '');
+    else post({ id: req.id, ok: false, error });
   }
 }
 
+// Errors outside any request (a rejected promise nobody awaited, an exception in a callback)
+// may also come from a broken instance: report a crash so the client replaces this worker.
+self.addEventListener('unhandledrejection', (ev: PromiseRejectionEvent) => {
+  ev.preventDefault();
+  crashed(0, `unhandled rejection: ${String(ev.reason)}`);
+});
+self.addEventListener('error', (ev: ErrorEvent) => {
+  ev.preventDefault();
+  crashed(0, `uncaught error: ${ev.message}`);
+});
+
 let queue: Promise<void> = Promise.resolve();
-self.addEventListener('message', (ev: MessageEvent<Request>) => {
-  queue = queue.then(() => handle(ev.data));
+self.addEventListener('message', (ev: MessageEvent<Request | { testHooks: true }>) => {
+  const data = ev.data;
+  if ('testHooks' in data) {
+    testHooks = data.testHooks === true;
+    return;
+  }
+  queue = queue.then(() => handle(data));
 });

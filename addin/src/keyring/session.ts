@@ -5,7 +5,7 @@
 import type { CoreClient } from '../core/client';
 import { CoreFailure } from '../core/client';
 import type { CertFacts, OpenOptions, OpenReport } from '../core/protocol';
-import { type ContactCert, type IdentityRecord, currentCert, store } from './store';
+import { type ContactCert, type IdentityRecord, type Settings, currentCert, store } from './store';
 
 /** Wrong passphrases allowed before unlocking is slowed down. */
 export const FREE_ATTEMPTS = 3;
@@ -42,6 +42,9 @@ function copy(b: Uint8Array): Uint8Array {
   return b.slice();
 }
 
+/** Why the identities were locked: the user, the idle timeout, or an engine restart (crash or time budget). */
+export type LockReason = 'user' | 'idle' | 'restart';
+
 export interface LearnedCert {
   address: string;
   der: string;
@@ -59,6 +62,17 @@ export class Session extends EventTarget {
 
   constructor(private readonly core: CoreClient) {
     super();
+    // A restarted engine has none of the keys that were unlocked: the session is locked.
+    core.addEventListener('restarted', () => this.forget('restart'));
+  }
+
+  /** Drop every handle without asking the core (its worker is gone), and tell the UI. */
+  private forget(reason: LockReason): void {
+    this.handles.clear();
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.dispatchEvent(new CustomEvent('locked', { detail: reason }));
+    this.changed();
   }
 
   get unlockedCount(): number {
@@ -105,9 +119,10 @@ export class Session extends EventTarget {
     this.handles.clear();
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    await this.core.call('lockAll', {});
+    // Tell the UI first (it clears decrypted content at once), then zeroize in the core.
     this.dispatchEvent(new CustomEvent('locked', { detail: reason }));
     this.changed();
+    await this.core.call('lockAll', {});
   }
 
   /**
@@ -134,15 +149,7 @@ export class Session extends EventTarget {
         if (!(e instanceof CoreFailure) || e.code !== 'wrong-password') throw e;
       }
     }
-    if (ids.length > 0 && opened === 0) {
-      const failedUnlocks = settings.failedUnlocks + 1;
-      const block = blockFor(failedUnlocks);
-      await store.putSettings({ ...settings, failedUnlocks, unlockBlockedUntil: Date.now() + block });
-      if (block > 0) {
-        throw failure('rate-limited', `This passphrase does not unlock your certificates. Too many wrong passphrases: try again in ${waitText(block)}.`, 'Wait, then type the passphrase you chose when importing your certificate. Each further wrong passphrase doubles the wait.');
-      }
-      throw failure('wrong-password', 'This passphrase does not unlock your certificates.', 'Check the passphrase and try again.');
-    }
+    if (ids.length > 0 && opened === 0) await this.wrongPassphrase(settings);
     await store.putSettings({ ...settings, failedUnlocks: 0, unlockBlockedUntil: 0 });
     this.touch();
     this.changed();
@@ -178,13 +185,43 @@ export class Session extends EventTarget {
     return { record, retired };
   }
 
-  /** An encrypted PKCS#12 of a stored identity under a new password (the identity must be unlocked). */
-  async exportBackup(id: string, password: string): Promise<Uint8Array> {
-    const handle = this.handles.get(id);
-    if (handle === undefined) throw failure('locked', 'Unlock your certificates first.', 'Type your passphrase to unlock them.');
+  /**
+   * An encrypted PKCS#12 of a stored identity under a new password. The user's passphrase is
+   * asked again every time, unlocked or not: the stored backup is opened with it in a handle of
+   * its own, exported, and locked again. Wrong passphrases count as for unlocking.
+   */
+  async exportBackup(id: string, passphrase: string, password: string): Promise<Uint8Array> {
     if (password.length < 8) throw failure('weak-passphrase', 'The backup password must have at least 8 characters.', 'Choose a longer password; it protects the backup file.');
-    this.touch();
-    return this.core.call('exportBackup', { handle, password });
+    const record = (await store.identities()).find((r) => r.id === id);
+    if (!record) throw failure('not-found', 'This certificate is no longer stored.', 'Reload the page.');
+    const settings = await store.settings();
+    const wait = settings.unlockBlockedUntil - Date.now();
+    if (wait > 0) throw failure('rate-limited', `Too many wrong passphrases. Try again in ${waitText(wait)}.`, 'Wait, then type the passphrase you chose when importing your certificate.');
+    let handle: number;
+    try {
+      handle = await this.core.call('unlock', { p12: copy(record.backup), password: passphrase });
+    } catch (e) {
+      if (e instanceof CoreFailure && e.code === 'wrong-password') await this.wrongPassphrase(settings);
+      throw e;
+    }
+    try {
+      await store.putSettings({ ...settings, failedUnlocks: 0, unlockBlockedUntil: 0 });
+      this.touch();
+      return await this.core.call('exportBackup', { handle, password });
+    } finally {
+      await this.core.call('lock', { handle }).catch(() => undefined);
+    }
+  }
+
+  /** Count a wrong passphrase and throw the refusal (with the wait from the FREE_ATTEMPTS-th on). */
+  private async wrongPassphrase(settings: Settings): Promise<never> {
+    const failedUnlocks = settings.failedUnlocks + 1;
+    const block = blockFor(failedUnlocks);
+    await store.putSettings({ ...settings, failedUnlocks, unlockBlockedUntil: Date.now() + block });
+    if (block > 0) {
+      throw failure('rate-limited', `This passphrase does not unlock your certificates. Too many wrong passphrases: try again in ${waitText(block)}.`, 'Wait, then type the passphrase you chose when importing your certificate. Each further wrong passphrase doubles the wait.');
+    }
+    throw failure('wrong-password', 'This passphrase does not unlock your certificates.', 'Check the passphrase and try again.');
   }
 
   async deleteIdentity(id: string): Promise<void> {

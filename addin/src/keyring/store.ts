@@ -6,7 +6,9 @@
 // - contacts: their certificates by address, with history (previous certificates are kept
 //   and marked) and the capabilities they advertised.
 // - anchors: trusted roots and pinned certificates.
-// - settings: idle timeout, the wrong-passphrase counter.
+// - settings: idle timeout, the wrong-passphrase counter; and (record "decrypted") the SHA-256
+//   of the Message-IDs of the last MAX_DECRYPTED_IDS messages decrypted here, so that a reply
+//   written in the host's own compose window is known to answer encrypted mail.
 // Nothing here goes to localStorage, logs or URLs.
 import type { CertFacts } from '../core/protocol';
 import { db } from './db';
@@ -58,6 +60,21 @@ export interface Settings {
   unlockBlockedUntil: number;
 }
 
+/** How many Message-IDs of decrypted messages are remembered (as SHA-256, oldest dropped first). */
+export const MAX_DECRYPTED_IDS = 500;
+
+/** A Message-ID as remembered: SHA-256 hex of the id without its angle brackets and spaces. */
+async function idHash(messageId: string): Promise<string> {
+  const bare = messageId.trim().replace(/^<|>$/g, '').trim();
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(bare));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The Message-IDs in an In-Reply-To or References field. */
+export function messageIds(field: string | null | undefined): string[] {
+  return field ? [...field.matchAll(/<[^<>\s]+>/g)].map((m) => m[0]) : [];
+}
+
 const DEFAULT_SETTINGS: Settings = { idleMinutes: 15, failedUnlocks: 0, unlockBlockedUntil: 0 };
 
 export const store = {
@@ -80,6 +97,23 @@ export const store = {
   },
   async putSettings(s: Settings): Promise<void> {
     await db.put('settings', { key: 'settings', ...s });
+  },
+
+  /** Remember that the message with this Message-ID was decrypted here. */
+  async markDecrypted(messageId: string): Promise<void> {
+    if (messageId.trim() === '') return;
+    const h = await idHash(messageId);
+    const r = await db.get<{ key: string; ids: string[] }>('settings', 'decrypted');
+    const ids = [...(r?.ids ?? []).filter((x) => x !== h), h].slice(-MAX_DECRYPTED_IDS);
+    await db.put('settings', { key: 'decrypted', ids });
+  },
+  /** Whether any of these Message-IDs names a message decrypted here. */
+  async anyDecrypted(messageIdList: string[]): Promise<boolean> {
+    if (messageIdList.length === 0) return false;
+    const r = await db.get<{ key: string; ids: string[] }>('settings', 'decrypted');
+    const known = new Set(r?.ids ?? []);
+    for (const id of messageIdList) if (known.has(await idHash(id))) return true;
+    return false;
   },
 };
 

@@ -69,7 +69,9 @@ export class CertPanel {
     );
     session.addEventListener('change', () => void this.refresh());
     session.addEventListener('locked', (ev) => {
-      if ((ev as CustomEvent).detail === 'idle') replace(this.message, el('p', { class: 'notice', role: 'status' }, 'Your certificates were locked after a while without activity.'));
+      const reason = (ev as CustomEvent).detail;
+      if (reason === 'idle') replace(this.message, el('p', { class: 'notice', role: 'status' }, 'Your certificates were locked after a while without activity.'));
+      if (reason === 'restart') replace(this.message, el('p', { class: 'notice', role: 'alert', 'data-field': 'engine-restarted' }, 'The S/MIME engine stopped and was restarted: your certificates were locked. Unlock them again with your passphrase.'));
     });
     void this.refresh();
   }
@@ -98,6 +100,14 @@ export class CertPanel {
     const file = el('input', { type: 'file', accept: '.p12,.pfx,application/x-pkcs12' });
     const password = el('input', { type: 'password', autocomplete: 'off' });
     const passphrase = el('input', { type: 'password', autocomplete: 'new-password' });
+    // Reusing the file's password is an explicit choice, off by default: that password has
+    // travelled with the file (mail, chat), the device passphrase should not have.
+    const same = el('input', { type: 'checkbox' });
+    const passphraseField = labelled('Passphrase for this device (at least 8 characters)', passphrase);
+    same.addEventListener('change', () => {
+      passphrase.disabled = same.checked;
+      passphraseField.hidden = same.checked;
+    });
     const go = el('button', { type: 'submit' }, 'Import');
     const form = el(
       'form',
@@ -105,7 +115,8 @@ export class CertPanel {
       el('h3', { id: 'p12-heading' }, 'Import my certificate (.p12, .pfx)'),
       labelled('Certificate file with private key', file),
       labelled('File password', password),
-      labelled('Passphrase for this device (at least 8 characters)', passphrase),
+      passphraseField,
+      el('div', { class: 'field' }, el('label', {}, same, ' Reuse the .p12 password as this device’s passphrase')),
       el('p', { class: 'muted' }, 'Cachet keeps your key only encrypted under this passphrase and asks for it once per session.'),
       go,
     );
@@ -113,14 +124,22 @@ export class CertPanel {
       ev.preventDefault();
       const f = file.files?.[0];
       if (!f) return this.say(el('p', { class: 'error', role: 'alert' }, 'Choose a .p12 or .pfx file first.'));
+      const device = same.checked ? password.value : passphrase.value;
+      if (device === '') {
+        passphrase.focus();
+        return this.say(el('p', { class: 'error', role: 'alert', 'data-code': 'no-passphrase' }, 'Choose a passphrase for this device (at least 8 characters), or tick “Reuse the .p12 password”.'));
+      }
       go.disabled = true;
       this.say(el('p', { class: 'progress', role: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), `Importing ${f.name}…`));
       void (async () => {
         try {
           const { bytes } = await readLocalFile(f);
-          const { record, retired } = await this.session.importP12(bytes, password.value, passphrase.value || password.value);
+          const { record, retired } = await this.session.importP12(bytes, password.value, device);
           password.value = '';
           passphrase.value = '';
+          same.checked = false;
+          passphrase.disabled = false;
+          passphraseField.hidden = false;
           file.value = '';
           const leaf = record.facts[0];
           const done = el('p', { class: 'note good', role: 'status', 'data-field': 'imported' }, `Imported ${leaf?.common_name ?? leaf?.subject ?? 'the certificate'} (${leaf?.emails.join(', ') ?? ''}).`);
@@ -234,13 +253,18 @@ export class CertPanel {
   private identityCard(r: IdentityRecord): HTMLElement {
     const leaf = r.facts[0];
     const actions = el('div', { class: 'actions' });
+    // The passphrase is asked again for every backup, even while unlocked: a backup takes the
+    // private key off this device, so whoever happens to sit at an unlocked session must not.
+    const current = el('input', { type: 'password', autocomplete: 'current-password' });
     const backupPass = el('input', { type: 'password', autocomplete: 'new-password' });
-    const backupForm = el('form', { class: 'backup' }, labelled('Password for the backup file (at least 8 characters)', backupPass), el('button', { type: 'submit' }, 'Export backup'));
+    const backupForm = el('form', { class: 'backup' }, labelled('Your passphrase (asked again for every backup)', current), labelled('Password for the backup file (at least 8 characters)', backupPass), el('button', { type: 'submit' }, 'Export backup'));
     backupForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
       void (async () => {
         try {
-          const bytes = await this.session.exportBackup(r.id, backupPass.value);
+          const passphrase = current.value;
+          current.value = '';
+          const bytes = await this.session.exportBackup(r.id, passphrase, backupPass.value);
           backupPass.value = '';
           const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/x-pkcs12' }));
           const a = el('a', { href: url, download: `${leaf?.emails[0] ?? 'certificate'}-backup.p12` }, 'download');
@@ -265,7 +289,7 @@ export class CertPanel {
       r.retired ? el('span', { class: 'badge' }, 'kept for decryption') : null,
       this.session.isUnlocked(r.id) ? null : el('span', { class: 'badge' }, 'locked'),
       el('p', { class: 'muted' }, `${leaf?.emails.join(', ') ?? ''} · issued by ${leaf?.issuer ?? 'unknown'}`),
-      this.session.isUnlocked(r.id) ? backupForm : null,
+      backupForm,
       actions,
     );
   }

@@ -8,11 +8,15 @@
 // core writes the MIME. When the host has its own compose window (capabilities.composeMessage),
 // the pane is bound to it: the fields are read from the host, the Sign/Encrypt choice is the
 // host's, and the host sends (sendComposed).
+// Replies and forwards of encrypted mail (the standalone read pane's Reply/Forward, or a reply
+// in the host's window to a message decrypted here) are encrypted by default: turning Encrypt
+// off, or a recipient without a usable certificate, asks first in the pane (`reply-confirm`),
+// and nothing quoting decrypted text is sent unencrypted without that answer (SPEC section 3).
 import type { CoreClient } from '../core/client';
 import type { Draft, DraftAttachment, Features, RecipientStatus as CoreRecipientStatus } from '../core/protocol';
 import type { ComposeFields, Host, SendOutcome } from '../hosts/host';
 import type { Session } from '../keyring/session';
-import { store } from '../keyring/store';
+import { messageIds, store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
 import { draftOf, envelopeAddresses, unsupported } from './host-compose';
@@ -98,7 +102,15 @@ export class ComposePane {
   private bound: ComposeFields | null = null;
   private readonly hostArea = el('div', { class: 'host-compose', 'aria-live': 'polite' });
   private features: Features = { encrypt: false };
+  private readonly featuresReady: Promise<void>;
   private signTouched = false;
+  /** The draft answers or forwards an encrypted message (its decrypted text may be quoted). */
+  private protectedReply = false;
+  /** The user answered "Send without encryption" for this reply. */
+  private plainConfirmed = false;
+  /** The recipients without a usable certificate the user was last asked about. */
+  private askedFor = '';
+  private readonly confirmArea = el('div', { class: 'reply-confirm', 'aria-live': 'polite' });
 
   constructor(private readonly core: CoreClient, private readonly session: Session, private readonly host: Host) {
     const encryptNote = el('span', { class: 'muted', id: 'encrypt-note' });
@@ -122,6 +134,7 @@ export class ComposePane {
         el('label', {}, this.encrypt, ' Encrypt'),
         encryptNote,
       ),
+      this.confirmArea,
       el('div', { class: 'actions' }, this.send),
       this.result,
     );
@@ -141,15 +154,21 @@ export class ComposePane {
       void this.saveChoice();
     });
     this.encrypt.addEventListener('change', () => {
+      if (!this.encrypt.checked && this.protectedReply && !this.plainConfirmed) {
+        // Not without asking: keep it on until the user confirms.
+        this.encrypt.checked = true;
+        this.askPlain('This replies to (or forwards) an encrypted message and may quote its decrypted text. Send it without encryption?');
+        return;
+      }
       void this.saveChoice();
       void this.refreshRecipients();
     });
     this.element = form;
-    void this.core.call('features', {}).then((f) => {
+    this.featuresReady = this.core.call('features', {}).then((f) => {
       this.features = f;
       this.encrypt.disabled = !f.encrypt;
       encryptNote.textContent = f.encrypt ? '' : ' Encryption is not available in this version yet.';
-    });
+    }, () => undefined);
     session.addEventListener('change', () => void this.refreshIdentities());
     void this.refreshIdentities();
     if (host.capabilities.composeMessage && host.composeFields) void this.bindToHost();
@@ -175,10 +194,22 @@ export class ComposePane {
       this.subject.value = f.subject;
       this.text.value = f.text;
       if (first && this.host.composeChoice) {
+        await this.featuresReady;
         const choice = await this.host.composeChoice();
         this.sign.checked = choice.sign;
         this.encrypt.checked = choice.encrypt && this.features.encrypt;
         this.signTouched = true;
+        // A reply to (or forward of) a message decrypted here: encrypted unless the user says otherwise.
+        if (await store.anyDecrypted([...messageIds(f.inReplyTo), ...messageIds(f.references)])) {
+          this.protectedReply = true;
+          this.plainConfirmed = false;
+          if (!this.encrypt.checked && this.features.encrypt) {
+            this.encrypt.checked = true;
+            this.sign.checked = this.sign.checked || (await store.identities()).some((r) => !r.retired);
+            // Stored with the draft, so Outlook's own Send button is blocked too (OnMessageSend).
+            await this.saveChoice();
+          }
+        }
       }
       const limits = unsupported(f);
       replace(this.hostArea, note, f.html !== null ? el('p', { class: 'muted', 'data-field': 'as-text' }, 'The message is written as formatted (HTML) text: this version sends its plain-text version.') : null, limits.length ? el('ul', { class: 'notice', 'data-field': 'unsupported' }, ...limits.map((l) => el('li', {}, l))) : null, el('div', { class: 'actions' }, again));
@@ -206,8 +237,34 @@ export class ComposePane {
     this.subject.value = seed.subject;
     this.text.value = seed.text;
     this.inReplyTo = seed.inReplyTo;
+    this.protectedReply = seed.encrypted;
+    this.plainConfirmed = false;
+    this.askedFor = '';
+    replace(this.confirmArea);
+    // Encrypted mail is answered encrypted (SPEC sections 2 and 3: no decryption oracle).
+    if (seed.encrypted) this.encrypt.checked = true;
     replace(this.result);
     void this.refreshRecipients();
+  }
+
+  /**
+   * The confirm step before anything that quotes decrypted text leaves unencrypted: "Send
+   * without encryption" turns Encrypt off for this reply (the user then sends), "Keep it
+   * encrypted" leaves it on.
+   */
+  private askPlain(question: string, field = 'reply-confirm', focus = true): void {
+    const plain = el('button', { type: 'button', class: 'danger' }, 'Send without encryption');
+    const keep = el('button', { type: 'button', class: 'secondary' }, 'Keep it encrypted');
+    plain.addEventListener('click', () => {
+      this.plainConfirmed = true;
+      this.encrypt.checked = false;
+      void this.saveChoice();
+      replace(this.confirmArea, el('p', { class: 'notice', role: 'status', 'data-field': 'plain-confirmed' }, 'This reply will be sent without encryption, as you chose.'));
+      void this.refreshRecipients();
+    });
+    keep.addEventListener('click', () => replace(this.confirmArea));
+    replace(this.confirmArea, el('div', { class: 'notice', role: 'alert', 'data-field': field }, el('p', {}, question), el('div', { class: 'actions' }, keep, plain)));
+    if (focus) keep.focus();
   }
 
   async refreshIdentities(): Promise<void> {
@@ -233,6 +290,17 @@ export class ComposePane {
       if (r.reason) reasons.set(r.address, r.reason);
       const der = r.index !== undefined ? ders.get(r.address)?.[r.index] : undefined;
       if (r.status === 'ready' && der) this.encryptTo.set(r.address, der);
+    }
+    const unusable = [...out].filter(([, s]) => s !== 'ready').map(([a]) => a);
+    const asking = this.confirmArea.querySelector('[data-field="reply-recipient"]');
+    const key = unusable.join(',');
+    if (this.protectedReply && !this.plainConfirmed && this.encrypt.checked && unusable.length > 0) {
+      // Asked once per set of such recipients (typing in To must not bring it back at each key).
+      if (this.askedFor !== key) this.askPlain(`${unusable.join(', ')} ${unusable.length === 1 ? 'has' : 'have'} no usable certificate, and this replies to (or forwards) an encrypted message. Keep it encrypted (remove ${unusable.length === 1 ? 'that recipient' : 'them'} or ask for a certificate), or send it without encryption?`, 'reply-recipient', false);
+      this.askedFor = key;
+    } else {
+      this.askedFor = '';
+      if (asking) replace(this.confirmArea);
     }
     replace(
       this.recipients,
@@ -298,6 +366,7 @@ export class ComposePane {
     const bcc = draft.bcc ?? [];
     const sign = this.sign.checked;
     const encrypt = this.encrypt.checked && this.features.encrypt;
+    if (this.needsPlainConfirm(encrypt)) return;
     const reasons: string[] = [];
     const statuses = await this.refreshRecipients();
     if (draft.to.length + bcc.length === 0) reasons.push('There is no recipient.');
@@ -318,12 +387,22 @@ export class ComposePane {
       this.subject.value = '';
       this.text.value = '';
       this.inReplyTo = '';
+      this.protectedReply = false;
+      this.plainConfirmed = false;
+      replace(this.confirmArea);
       replace(this.recipients);
     } catch (e) {
       replace(this.result, errorView(e), el('p', { class: 'muted' }, 'Your draft is kept.'));
     } finally {
       this.send.disabled = false;
     }
+  }
+
+  /** A reply to encrypted mail about to go out unencrypted without the user's answer: ask, and do not send. */
+  private needsPlainConfirm(encrypt: boolean): boolean {
+    if (!this.protectedReply || encrypt || this.plainConfirmed) return false;
+    this.askPlain('This replies to (or forwards) an encrypted message and may quote its decrypted text, but it would be sent without encryption. Send it without encryption?');
+    return true;
   }
 
   /**
@@ -349,6 +428,7 @@ export class ComposePane {
     if (!fields) return;
     const sign = this.sign.checked;
     const encrypt = this.encrypt.checked && this.features.encrypt;
+    if (this.needsPlainConfirm(encrypt)) return;
     const from = fields.from.address.trim().toLowerCase();
     const statuses = await this.refreshRecipients();
     const reasons = [...unsupported(fields)];

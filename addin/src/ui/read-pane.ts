@@ -9,6 +9,7 @@ import { store } from '../keyring/store';
 import { contentFrame } from './content-frame';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
+import { safeFileName } from './file-name';
 import { progress } from './progress';
 import { statusText } from './status-text';
 
@@ -17,6 +18,11 @@ export interface ReplySeed {
   subject: string;
   text: string;
   inReplyTo: string;
+  /**
+   * The message answered or forwarded was encrypted (its text, quoted here, was decrypted):
+   * the compose pane encrypts by default and asks before sending it any other way (SPEC 3).
+   */
+  encrypted: boolean;
 }
 
 function row(label: string, value: string, field: string): Node[] {
@@ -98,38 +104,55 @@ function noKey(r: OpenReport): HTMLElement | null {
   );
 }
 
-/** Which parts to show and which of them the signature covers. */
-function coveredPaths(r: OpenReport): { covers: string | null; good: boolean } {
+/**
+ * How the covered parts are labelled: `valid` only when the signed layer's status is `valid`
+ * (every signer valid: green), `unverified` when a signature's math is good but the status is
+ * not (address mismatch, untrusted or expired certificate, ...: never green), `none` otherwise.
+ */
+export type Coverage = 'valid' | 'unverified' | 'none';
+
+/** Which parts to show and which of them the signature covers, and how they are labelled. */
+function coveredPaths(r: OpenReport): { covers: string | null; label: Coverage } {
   const signed = r.layers.find((l) => l.kind === 'signed');
-  if (!signed) return { covers: null, good: false };
-  const good = (signed.signers ?? []).some((s) => s.signature === 'good');
-  return { covers: signed.covers, good };
+  if (!signed) return { covers: null, label: 'none' };
+  const signers = signed.signers ?? [];
+  const label: Coverage = signed.status === 'valid' ? 'valid' : signers.some((s) => s.signature === 'good') ? 'unverified' : 'none';
+  return { covers: signed.covers, label };
 }
 
-/** Save bytes as a file through the browser's download (a blob URL, never a server). */
-function download(bytes: Uint8Array, filename: string, contentType: string): void {
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: contentType || 'application/octet-stream' }));
-  const a = el('a', { href: url, download: filename || 'attachment' });
+/**
+ * Save bytes as a file through the browser's download (a blob URL, never a server). Always as
+ * application/octet-stream, whatever the message says: a web view might otherwise render an
+ * HTML or SVG attachment in the add-in's own origin.
+ */
+function download(bytes: Uint8Array, filename: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
+  const a = el('a', { href: url, download: safeFileName(filename) });
   document.body.append(a);
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-function partsView(view: MessageView, isSigned: (path: string) => boolean, note: string, save: (path: string, filename: string, contentType: string) => void): HTMLElement {
+const COVERAGE_LABEL: Record<Exclude<Coverage, 'none'>, string> = {
+  valid: 'Signed part',
+  unverified: 'Signed, but the signature is not valid for this sender (see above)',
+};
+
+function partsView(view: MessageView, coverage: (path: string) => Coverage, note: string, save: (path: string, filename: string) => void): HTMLElement {
   return el(
     'div',
     { class: 'parts' },
     ...view.parts.map((p) => {
-      const signed = isSigned(p.path);
-      const label = signed ? 'Signed part' : note;
+      const c = coverage(p.path);
+      const label = c === 'none' ? note : COVERAGE_LABEL[c];
       const body =
         p.text !== undefined
           ? contentFrame(p.text, p.content_type === 'text/html', `Message content${p.path ? ` (part ${p.path})` : ''}`)
-          : el('p', { class: 'attachment' }, `Attachment: ${p.filename ?? 'unnamed'} (${p.content_type}, ${p.size} bytes) `, saveButton(p, save));
+          : el('p', { class: 'attachment' }, `Attachment: ${p.filename === undefined ? 'unnamed' : safeFileName(p.filename)} (${p.content_type}, ${p.size} bytes) `, saveButton(p, save));
       return el(
         'section',
-        { class: `part ${signed ? 'signed' : 'unsigned'}`, 'data-part': p.path },
+        { class: `part ${c === 'valid' ? 'signed' : c === 'unverified' ? 'signed-unverified' : 'unsigned'}`, 'data-part': p.path, 'data-coverage': c },
         el('p', { class: 'part-label' }, label),
         body,
         p.truncated ? el('p', { class: 'muted' }, 'This text is long; only its beginning is shown.') : null,
@@ -138,9 +161,9 @@ function partsView(view: MessageView, isSigned: (path: string) => boolean, note:
   );
 }
 
-function saveButton(p: MessageView['parts'][number], save: (path: string, filename: string, contentType: string) => void): HTMLElement {
-  const b = el('button', { type: 'button', class: 'secondary', 'data-save': p.path }, `Save ${p.filename ?? 'attachment'}`);
-  b.addEventListener('click', () => save(p.path, p.filename ?? 'attachment', p.content_type));
+function saveButton(p: MessageView['parts'][number], save: (path: string, filename: string) => void): HTMLElement {
+  const b = el('button', { type: 'button', class: 'secondary', 'data-save': p.path }, `Save ${safeFileName(p.filename ?? '')}`);
+  b.addEventListener('click', () => save(p.path, p.filename ?? 'attachment'));
   return b;
 }
 
@@ -148,17 +171,29 @@ export class ReadPane {
   readonly element = el('section', { class: 'read-pane', 'aria-labelledby': 'read-heading' }, el('h2', { id: 'read-heading' }, 'Message'));
   private readonly body = el('div', { id: 'read-body' }, el('p', { class: 'muted' }, 'Choose a message to read it.'));
   onReply: ((seed: ReplySeed) => void) | null = null;
+  /** Decrypted content is on screen (cleared when the identities lock). */
+  private showingDecrypted = false;
+  /** Counts locks: a `show` that started before a lock does not put decrypted content up after it. */
+  private locks = 0;
 
   constructor(private readonly core: CoreClient, private readonly session: Session) {
     this.element.append(this.body);
+    // Locking (by hand, after the idle timeout, or an engine restart) takes decrypted content off the screen.
+    session.addEventListener('locked', () => {
+      this.locks++;
+      if (this.showingDecrypted) this.clear('Your certificates were locked: the decrypted message is no longer shown. Unlock them and open it again.', 'locked-cleared');
+    });
   }
 
   /** Forget the message shown (at once, so nothing of it stays while the next one loads). */
-  clear(text = 'Choose a message to read it.'): void {
-    replace(this.body, el('p', { class: 'muted' }, text));
+  clear(text = 'Choose a message to read it.', field?: string): void {
+    this.showingDecrypted = false;
+    replace(this.body, el('p', { class: 'muted', ...(field ? { 'data-field': field } : {}) }, text));
   }
 
   async show(mime: Uint8Array): Promise<void> {
+    this.showingDecrypted = false;
+    const locksBefore = this.locks;
     const done = progress(this.body, 'Checking the message…');
     try {
       const options = await this.session.openOptions();
@@ -170,23 +205,28 @@ export class ReadPane {
       let view: MessageView;
       /** The bytes `view` was made from (attachments are decoded from them on demand). */
       let source: Uint8Array = mime;
-      let isSigned: (path: string) => boolean;
+      let coverage: (path: string) => Coverage;
       if (r.status === 'partially-signed' && !encrypted && cov.covers !== null) {
         // Only a part is signed: show the whole message, mark the covered subtree only.
         const c = cov.covers;
         view = outer;
-        isSigned = (p) => cov.good && (p === c || p.startsWith(`${c}.`));
+        coverage = (p) => (p === c || p.startsWith(`${c}.`) ? cov.label : 'none');
       } else if (opened.content) {
         // The innermost content (decrypted, and what the signature covers when signed).
         source = opened.content;
         view = await this.core.call('viewMessage', { bytes: opened.content.slice() });
-        isSigned = () => cov.good;
+        coverage = () => cov.label;
       } else {
         // Nothing decrypted (no key, damaged): show nothing of an encrypted message.
         view = encrypted ? { headers: outer.headers, parts: [] } : outer;
-        isSigned = () => false;
+        coverage = () => 'none';
       }
       done();
+      const decrypted = encrypted && opened.content !== null;
+      if (decrypted && this.locks !== locksBefore) {
+        this.clear('Your certificates were locked while the message was opening: unlock them and open it again.', 'locked-cleared');
+        return;
+      }
       const h = outer.headers;
       const head = el(
         'dl',
@@ -197,18 +237,33 @@ export class ReadPane {
         ...row('Date', h.date ?? '', 'date'),
       );
       const certArea = el('div', { class: 'sender-cert', 'aria-live': 'polite' });
+      const text = (): string => view.parts.find((p) => p.text !== undefined && p.content_type === 'text/plain')?.text ?? '';
+      const subject = h.subject ?? '';
       const reply = el('button', { type: 'button', class: 'secondary' }, 'Reply');
       reply.addEventListener('click', () => {
-        const text = view.parts.find((p) => p.text !== undefined && p.content_type === 'text/plain')?.text ?? '';
-        const subject = h.subject ?? '';
         this.onReply?.({
           to: h.from ?? '',
           subject: /^re:/i.test(subject) ? subject : `Re: ${subject}`,
-          text: `\n\n${text.split(/\r?\n/).map((l) => `> ${l}`).join('\n')}`,
+          text: `\n\n${text().split(/\r?\n/).map((l) => `> ${l}`).join('\n')}`,
           inReplyTo: h.message_id ?? '',
+          encrypted,
         });
       });
-      replace(this.body, banner(r), diagnosis(r), noKey(r), certArea, head, this.onReply ? el('div', { class: 'actions' }, reply) : null, partsView(view, isSigned, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename, type) => void this.save(source, path, filename, type, certArea)));
+      const forward = el('button', { type: 'button', class: 'secondary' }, 'Forward');
+      forward.addEventListener('click', () => {
+        const lines = [`From: ${h.from ?? ''}`, `Date: ${h.date ?? ''}`, `Subject: ${subject}`, `To: ${h.to ?? ''}`];
+        this.onReply?.({
+          to: '',
+          subject: /^fwd?:/i.test(subject) ? subject : `Fwd: ${subject}`,
+          text: `\n\n-------- Forwarded message --------\n${lines.join('\n')}\n\n${text()}`,
+          inReplyTo: '',
+          encrypted,
+        });
+      });
+      replace(this.body, banner(r), diagnosis(r), noKey(r), certArea, head, this.onReply ? el('div', { class: 'actions' }, reply, forward) : null, partsView(view, coverage, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename) => void this.save(source, path, filename, certArea)));
+      this.showingDecrypted = decrypted;
+      // A reply to it from the host's own compose window is then known to answer encrypted mail.
+      if (decrypted && h.message_id) void store.markDecrypted(h.message_id).catch(() => undefined);
       await this.senderCertificate(r, certArea);
     } catch (e) {
       done();
@@ -216,9 +271,9 @@ export class ReadPane {
     }
   }
 
-  private async save(source: Uint8Array, path: string, filename: string, contentType: string, area: HTMLElement): Promise<void> {
+  private async save(source: Uint8Array, path: string, filename: string, area: HTMLElement): Promise<void> {
     try {
-      download(await this.core.call('partBytes', { bytes: source.slice(), path }), filename, contentType);
+      download(await this.core.call('partBytes', { bytes: source.slice(), path }), filename);
     } catch (e) {
       area.append(errorView(e));
     }
