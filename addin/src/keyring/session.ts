@@ -1,7 +1,7 @@
 // The unlocked session: which stored identities are unlocked in the core worker (by handle),
 // the idle timeout that locks them again, and the rate limit on wrong passphrases. Also the
 // operations that join the store and the core: importing a .p12, exporting a backup, learning
-// a sender's certificate, and the options every `open` needs (time, anchors, known certs).
+// a sender's certificate, and the options every `open` needs (time, roots, pins, known certs).
 import type { CoreClient } from '../core/client';
 import { CoreFailure } from '../core/client';
 import type { CertFacts, OpenOptions, OpenReport } from '../core/protocol';
@@ -205,13 +205,14 @@ export class Session extends EventTarget {
     return pick && handle !== undefined ? { record: pick, handle } : null;
   }
 
-  /** What every `open` needs: now, the trust anchors, the contacts' certificates. */
+  /** What every `open` needs: now, the trusted roots, the pinned certificates, the contacts' certificates. */
   async openOptions(): Promise<OpenOptions> {
     const anchors = await store.anchors();
     const contacts = await store.contacts();
     return {
       at: Math.floor(Date.now() / 1000),
-      trust: anchors.map((a) => a.der),
+      trust: anchors.filter((a) => a.kind === 'root').map((a) => a.der),
+      pins: anchors.filter((a) => a.kind === 'pin').map((a) => a.der),
       known: contacts.flatMap((c) => c.certs.map((x) => x.der)),
     };
   }

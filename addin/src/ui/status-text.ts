@@ -35,9 +35,12 @@ export function statusText(r: OpenReport): StatusText {
   const issuer = c?.issuer ?? 'an unknown issuer';
   switch (r.status) {
     case 'valid':
-      return { tone: 'good', title: `Signed by ${who(s)}`, advice: `Certificate by ${issuer}, valid until ${date(c?.not_after)}.` };
+      // Where the trust comes from (cert/chain.rs `trusted_by`): a pin the user made, or a root the user trusts.
+      return s?.chain?.trusted_by === 'pin'
+        ? { tone: 'good', title: `Signed by ${who(s)}`, advice: `Certificate pinned by you (trusted as itself, for this address), valid until ${date(c?.not_after)}.` }
+        : { tone: 'good', title: `Signed by ${who(s)}`, advice: `Certificate by ${issuer}, issued by a root you trust, valid until ${date(c?.not_after)}.` };
     case 'valid-unknown-ca':
-      return { tone: 'warn', title: 'Signature intact, but the certificate’s issuer is not trusted here', advice: `Signed by ${who(s)}; certificate by ${issuer}. If you know this sender, trust this certificate.` };
+      return { tone: 'warn', title: 'Signature intact, but the certificate’s issuer is not trusted here', advice: `Signed by ${who(s)}; certificate by ${issuer}. If you know this sender, you can pin this certificate: only it, only for this address.` };
     case 'tampered':
       return { tone: 'bad', title: 'Changed after signing', advice: 'The content is not what the sender signed. See below whether a server appended text.' };
     case 'bad-signature':
