@@ -319,6 +319,8 @@ impl<'a> Entity<'a> {
         } else if addresses.len() > 1 {
             let list: Vec<&str> = addresses.iter().map(|(_, a)| a.as_str()).collect();
             Some(format!("the From header names {} addresses ({}); only a single address can be checked against a signature", addresses.len(), list.join(", ")))
+        } else if let Some((_, odd)) = addresses.first().filter(|(_, a)| a.matches('@').count() != 1) {
+            Some(format!("the From address ({odd}) is not one well-formed address"))
         } else {
             addresses.first().and_then(|(name, addr)| hidden_address(name.as_deref(), addr)).map(|shown| {
                 format!("the From header's display name shows the address {shown}, but the actual sender address is {}", out.from.as_deref().unwrap_or_default())
@@ -327,7 +329,7 @@ impl<'a> Entity<'a> {
         let senders: Vec<&[u8]> = self.header_values("sender").collect();
         if let [one] = senders.as_slice() {
             if let [(name, addr)] = mailboxes(one).as_slice() {
-                if hidden_address(name.as_deref(), addr).is_none() {
+                if hidden_address(name.as_deref(), addr).is_none() && addr.matches('@').count() == 1 {
                     out.sender = Some(addr.clone());
                 }
             }
