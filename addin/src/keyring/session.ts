@@ -217,15 +217,19 @@ export class Session extends EventTarget {
     };
   }
 
-  /** The signer certificates of a report, with the From address they were checked against. */
+  /** The signer certificates of a report, each with the address to keep it for (the From address, when the certificate names it). */
   static signerCerts(report: OpenReport, onlyValid: boolean): LearnedCert[] {
     const out: LearnedCert[] = [];
     for (const layer of report.layers) {
       for (const s of layer.signers ?? []) {
         if (onlyValid && s.status !== 'valid') continue;
         const found = report.certificates.find((c) => c.facts.sha256 === s.certificate?.sha256);
-        const address = s.address?.from ?? found?.facts.emails[0];
-        if (found && address) out.push({ address: address.toLowerCase(), der: found.der_base64, facts: found.facts });
+        // The certificate is kept for one of its own addresses: the From address when it names it,
+        // else its first (a Sender signing on behalf of the From address, or a mismatch).
+        const from = s.address?.from?.toLowerCase();
+        const emails = (found?.facts.emails ?? []).map((e) => e.toLowerCase());
+        const address = from !== undefined && emails.includes(from) ? from : emails[0];
+        if (found && address) out.push({ address, der: found.der_base64, facts: found.facts });
       }
     }
     return out;
