@@ -225,6 +225,7 @@ fn from_binding_is_strict() {
         assert_eq!(status(&r), "address-mismatch", "{headers}: {r:#}");
         assert!(details(&r).contains(why), "{headers}: {}", details(&r));
         assert_eq!(first_signer(&r)["address"]["matches"], false);
+        assert!(first_signer(&r)["address"]["problem"].as_str().unwrap_or("").contains(why), "{headers}: {r:#}");
     }
     // Several From addresses are not rescued by a Sender header.
     let r = with("From: <alice@example.org>, <carol@example.org>\nSender: <alice@example.org>\nTo: <bob@example.net>\n");
@@ -235,6 +236,10 @@ fn from_binding_is_strict() {
     let r = with("From: <boss@example.org>\nSender: Alice <alice@example.org>\nTo: <bob@example.net>\n");
     assert_eq!(status(&r), "valid", "{r:#}");
     assert!(details(&r).contains("on behalf of"), "{}", details(&r));
+    assert_eq!((&first_signer(&r)["address"]["sender"], &first_signer(&r)["address"]["from"]), (&serde_json::json!("alice@example.org"), &serde_json::json!("boss@example.org")));
+    // The plain case names no problem and no sender.
+    let r = with("From: Alice <alice@example.org>\nTo: <bob@example.net>\n");
+    assert!(first_signer(&r)["address"].get("problem").is_none() && first_signer(&r)["address"].get("sender").is_none(), "{r:#}");
     // A Sender that is not the signer does not help.
     let r = with("From: <boss@example.org>\nSender: <carol@example.org>\nTo: <bob@example.net>\n");
     assert_eq!(status(&r), "address-mismatch", "{r:#}");

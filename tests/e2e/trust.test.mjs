@@ -23,21 +23,25 @@ after(async () => {
   await w?.close();
 });
 
-/** A self-signed certificate for `email` (cA as given) and a clear-signed mail from it to Bob. */
-function strangerMail(name, email, ca, subject) {
+/** A self-signed certificate for `email` (cA as given) and a clear-signed mail from it to Bob;
+ * `from` replaces the From header's value. Returns the certificate file and a re-deliverer. */
+function strangerMail(name, email, ca, subject, from = `${name} <${email}>`) {
   const f = (n) => path.join(w.tmp, `${name}-${n}`);
   openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '365', '-keyout', f('key.pem'), '-out', f('cert.pem'),
     '-subj', `/CN=${name}`, '-addext', `subjectAltName=email:${email}`, '-addext', ca ? 'basicConstraints=critical,CA:TRUE' : 'basicConstraints=CA:FALSE']);
   fs.writeFileSync(f('content.txt'), `Content-Type: text/plain; charset=us-ascii\r\n\r\n${subject}: hello Bob.\r\n`);
   openssl(['cms', '-sign', '-md', 'sha256', '-in', f('content.txt'), '-signer', f('cert.pem'), '-inkey', f('key.pem'), '-out', f('signed.eml')]);
   const body = fs.readFileSync(f('signed.eml'), 'latin1').replace(/\r?\n/g, '\r\n');
-  const head = `From: ${name} <${email}>\r\nTo: <bob@example.net>\r\nSubject: ${subject}\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <${name}-${Date.now()}@example.com>\r\n`;
-  w.deliver('bob@example.net', 'inbox', Buffer.from(head + body, 'latin1'));
-  return f('cert.pem');
+  const deliver = (fromValue, subjectValue) => {
+    const head = `From: ${fromValue}\r\nTo: <bob@example.net>\r\nSubject: ${subjectValue}\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <${Date.now()}-${Math.random()}@example.com>\r\n`;
+    w.deliver('bob@example.net', 'inbox', Buffer.from(head + body, 'latin1'));
+  };
+  deliver(from, subject);
+  return { cert: f('cert.pem'), deliver };
 }
 
 test('pinning a sender’s certificate says what it trusts, and then the mail is valid as a pin', async () => {
-  strangerMail('Plain Stranger', 'plain@stranger.example', false, 'Pin me');
+  const plain = strangerMail('Plain Stranger', 'plain@stranger.example', false, 'Pin me');
   assert.equal(await w.open(bob, 'inbox', 'Pin me'), 'valid-unknown-ca');
   const scope = bob.page.locator('[data-field="pin-scope"]');
   await scope.waitFor();
@@ -54,10 +58,16 @@ test('pinning a sender’s certificate says what it trusts, and then the mail is
   await card.waitFor();
   assert.match(await card.textContent(), /pinned: this certificate only/);
   await w.screenshot(bob, 'pinned');
+
+  // The same signed mail with another address in the display name: never green, and the banner says why.
+  plain.deliver('"ceo@bank.example" <plain@stranger.example>', 'Display name');
+  assert.equal(await w.open(bob, 'inbox', 'Display name'), 'address-mismatch');
+  assert.match(await bob.page.locator('#status-banner .banner-title').textContent(), /cannot be checked against the signature/);
+  assert.match(await bob.page.locator('#status-banner .banner-advice').textContent(), /display name shows the address ceo@bank\.example/);
 });
 
 test('a CA-flagged self-signed certificate is not a signer, and is offered only as a root after a warning', async () => {
-  const caPem = strangerMail('CA Stranger', 'ca@stranger.example', true, 'CA signs');
+  const caPem = strangerMail('CA Stranger', 'ca@stranger.example', true, 'CA signs').cert;
   assert.equal(await w.open(bob, 'inbox', 'CA signs'), 'wrong-usage');
   assert.equal(await bob.page.locator('[data-action="pin"]').count(), 0, 'nothing to pin');
 

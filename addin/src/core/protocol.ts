@@ -79,7 +79,9 @@ export interface SignerReport {
     details: string[];
     [k: string]: unknown;
   } | null;
-  address: { from: string | null; matches: boolean; certificate_emails: string[] } | null;
+  /** `problem`: why the From header cannot bind the signer (several From headers or addresses, an address
+   * hidden in the display name); `sender`: the Sender address that matched, signing on behalf of `from`. */
+  address: { from: string | null; matches: boolean; certificate_emails: string[]; problem?: string; sender?: string } | null;
   certificate: CertFacts | null;
   /** RFC 3339. */
   signing_time: string | null;

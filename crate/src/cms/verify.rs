@@ -367,7 +367,13 @@ pub fn verify_signer_with(
     if !matches {
         status = status.worst(Status::AddressMismatch);
     }
-    report.address = Some(AddressCheck { from: ctx.from.map(str::to_string), matches, certificate_emails: emails });
+    report.address = Some(AddressCheck {
+        from: ctx.from.map(str::to_string),
+        matches,
+        certificate_emails: emails,
+        problem: ctx.from_problem.map(str::to_string),
+        sender: if matches && sender_matches { ctx.sender.map(str::to_string) } else { None },
+    });
     report.status = status;
     report.details = details;
     report
