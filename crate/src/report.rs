@@ -124,10 +124,18 @@ pub use crate::cert::chain::PathReport as ChainCheck;
 /// Answer 3: the sender address.
 #[derive(Debug, Clone, Serialize)]
 pub struct AddressCheck {
-    /// The From address of the message, when there is one.
+    /// The From address of the message, when there is one (the first, when there are several).
     pub from: Option<String>,
     pub matches: bool,
     pub certificate_emails: Vec<String>,
+    /// Why the From header cannot bind the signer at all (several From headers or
+    /// addresses, an address hidden in the display name), in words; then `matches` is false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    /// The Sender address that matched the certificate, when it was the Sender (signing on
+    /// behalf of the From address, RFC 8550 section 3) rather than the From address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -24,8 +24,11 @@ pub const MAX_APPENDED: usize = 256 * 1024;
 
 /// Everything `open` needs besides the message.
 pub struct OpenInput<'a> {
-    /// Trusted roots and pinned certificates.
-    pub anchors: &'a [Certificate],
+    /// Trusted roots: the only certificates that issue (SPEC section 5).
+    pub roots: &'a [Certificate],
+    /// Pinned certificates: each trusted only as itself, for the addresses it names,
+    /// never as an issuer.
+    pub pins: &'a [Certificate],
     /// Other known certificates (contacts, intermediates): untrusted.
     pub known: &'a [Certificate],
     /// The user's identities, current and old, for decryption.
@@ -86,7 +89,7 @@ pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Open
         Ok(t) => t,
         Err(e) => return malformed_report(e),
     };
-    let from = top.from_address();
+    let originator = top.originator();
     let mut report = OpenReport { status: Status::Unsigned, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), error: None };
     let mut found: Vec<Certificate> = Vec::new();
 
@@ -107,7 +110,16 @@ pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Open
         });
     }
 
-    let ctx = VerifyContext { from: from.as_deref(), anchors: input.anchors, known: input.known, at: input.at, policy: input.policy };
+    let ctx = VerifyContext {
+        from: originator.from.as_deref(),
+        from_problem: originator.problem.as_deref(),
+        sender: originator.sender.as_deref(),
+        roots: input.roots,
+        pins: input.pins,
+        known: input.known,
+        at: input.at,
+        policy: input.policy,
+    };
     // Borrowed until a layer is peeled; the innermost content is handed out once at the end.
     let mut current: std::borrow::Cow<'_, [u8]> = std::borrow::Cow::Borrowed(located.raw());
     let mut covers = path_string(located.path());
@@ -122,7 +134,7 @@ pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Open
             }
         };
         let next = match entity.smime_kind() {
-            Some(SmimeKind::MultipartSigned { micalg, .. }) => open_multipart_signed(&entity, micalg, &ctx, &covers, &mut report, &mut found, bulk),
+            Some(SmimeKind::MultipartSigned { protocol, micalg }) => open_multipart_signed(&entity, protocol, micalg, &ctx, &covers, &mut report, &mut found, bulk),
             Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &covers, &mut report, &mut found, bulk),
             _ => None,
         };
@@ -194,8 +206,37 @@ fn parse_cms_body(entity: &Entity<'_>) -> std::result::Result<Vec<u8>, Error> {
     entity.body_decoded()
 }
 
+/// What breaks the multipart/signed structure of RFC 1847 section 2.1 and RFC 8551
+/// section 3.5.3, in words: exactly two body parts, the second an
+/// application/(x-)pkcs7-signature, a protocol parameter that names that type.
+/// (The x- and plain forms of the type are the same type, RFC 8551 section 3.1.)
+fn multipart_signed_problems(entity: &Entity<'_>, protocol: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    let parts = entity.children().len();
+    if parts != 2 {
+        out.push(format!("This multipart/signed has {parts} body parts; it must have exactly two, the signed content and the signature (RFC 1847). Nothing outside that pair is covered by the signature."));
+    }
+    let plain = |t: &str| t.trim().to_ascii_lowercase().replacen("application/x-", "application/", 1);
+    let second = entity.children().get(1).map(|p| p.content_type().essence());
+    if let Some(t) = &second {
+        if plain(t) != "application/pkcs7-signature" {
+            out.push(format!("The second part of this multipart/signed is {t}, not application/pkcs7-signature (RFC 8551 section 3.5.3)."));
+        }
+    }
+    match (protocol, &second) {
+        (None, _) => out.push("This multipart/signed has no protocol parameter, which RFC 1847 requires.".into()),
+        (Some(p), Some(t)) if plain(p) != plain(t) => {
+            out.push(format!("The protocol parameter ({p}) does not name the type of the signature part ({t}), as RFC 1847 requires."))
+        }
+        _ => {}
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
 fn open_multipart_signed(
     entity: &Entity<'_>,
+    protocol: Option<String>,
     micalg: Option<String>,
     ctx: &VerifyContext<'_>,
     covers: &str,
@@ -209,11 +250,15 @@ fn open_multipart_signed(
         report.layers.push(layer);
         return None;
     };
+    // Structure problems make the layer malformed whatever the signature says; the
+    // signature is still checked so that the details say what it covers.
+    let structure = multipart_signed_problems(entity, protocol.as_deref());
     let content = mime::canonicalize_crlf(part1.raw()).into_owned();
     let sd = match parse_cms_body(part2).and_then(|der| signed::parse_signed_data(&der)) {
         Ok(sd) => sd,
         Err(e) => {
             layer.details.push(e.message.clone());
+            layer.details.extend(structure);
             report.error.get_or_insert(e);
             report.layers.push(layer);
             return Some(content);
@@ -227,6 +272,9 @@ fn open_multipart_signed(
         }
     }
     let (status, signers) = verify::verify_all_with(&sd, &content, ctx, bulk);
+    if micalg.is_none() {
+        layer.details.push("The multipart/signed has no micalg parameter (RFC 1847 requires one).".into());
+    }
     if let (Some(m), Some(first)) = (micalg, signers.first()) {
         if !first.digest_algorithm.eq_ignore_ascii_case(&m) && crate::crypto::DigestAlg::from_name(&m).map(|d| d.name()) != Some(first.digest_algorithm.as_str()) {
             layer.details.push(format!("The micalg parameter ({m}) does not match the digest used ({}).", first.digest_algorithm));
@@ -236,7 +284,8 @@ fn open_multipart_signed(
     if status == Status::Tampered && !bulk.incomplete() {
         diagnose_tampered(&sd, part1, &content, &signers, &mut report.diagnosis);
     }
-    layer.status = status;
+    layer.status = if structure.is_empty() { status } else { Status::Malformed };
+    layer.details.extend(structure);
     layer.signers = signers;
     report.layers.push(layer);
     Some(content)
@@ -589,7 +638,7 @@ mod tests {
     fn der_signature_with_lf(d: &TempDir, content: &[u8]) -> (Vec<u8>, Certificate) {
         d.write("content.txt", content);
         for _ in 0..20 {
-            d.openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-subj", "/CN=Binary", "-days", "3650", "-sha256", "-addext", "subjectAltName=email:binary@example.org", "-addext", "keyUsage=digitalSignature", "-out", "c.pem"]);
+            d.openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-subj", "/CN=Binary", "-days", "3650", "-sha256", "-addext", "subjectAltName=email:binary@example.org", "-addext", "keyUsage=digitalSignature", "-addext", "basicConstraints=CA:FALSE", "-out", "c.pem"]);
             d.openssl(&["cms", "-sign", "-binary", "-md", "sha256", "-outform", "DER", "-in", "content.txt", "-signer", "c.pem", "-inkey", "k.pem", "-out", "s.der"]);
             let der = d.read("s.der");
             if has_bare_lf(&der) {
@@ -629,7 +678,7 @@ mod tests {
         msg.extend_from_slice(b"\r\n--b--\r\n");
         let anchors = [cert];
         let (policy, limits) = (Policy::standard(), Limits::default());
-        let input = OpenInput { anchors: &anchors, known: &[], identities: &[], at: UnixTime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap(), policy: &policy, limits: &limits };
+        let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &[], at: UnixTime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap(), policy: &policy, limits: &limits };
         let r = open(&msg, &input).report;
         assert_eq!(r.status, Status::Valid, "{:?} {:?}", r.error, r.layers.first().map(|l| (&l.details, l.signers.first().map(|s| &s.details))));
         // The same message stored with LF line breaks (a text-only copy, signature in base64) still verifies.

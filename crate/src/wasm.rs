@@ -40,8 +40,11 @@ pub fn cert_summary(bytes: &[u8]) -> std::result::Result<String, JsValue> {
 struct OpenOptions {
     /// Validation time, seconds since 1970 (JavaScript passes `Date.now() / 1000`).
     at: u64,
-    /// Trust anchors (roots and pinned certificates), base64 DER.
+    /// Trusted roots (they issue), base64 DER.
     trust: Vec<String>,
+    /// Pinned certificates (each trusted only as itself, for its own addresses; never an
+    /// issuer), base64 DER.
+    pins: Vec<String>,
     /// Other known certificates (contacts, intermediates), base64 DER.
     known: Vec<String>,
 }
@@ -109,23 +112,34 @@ impl OpenResult {
     }
 }
 
-/// Anchors, known certificates and time of `openMessage` options.
-fn open_options(options_json: &str) -> std::result::Result<(Vec<Certificate>, Vec<Certificate>, UnixTime), JsValue> {
+/// The certificates and time of `openMessage` options.
+struct OpenCerts {
+    roots: Vec<Certificate>,
+    pins: Vec<Certificate>,
+    known: Vec<Certificate>,
+    at: UnixTime,
+}
+
+/// Roots, pins, known certificates and time of `openMessage` options.
+fn open_options(options_json: &str) -> std::result::Result<OpenCerts, JsValue> {
     let opts: OpenOptions = if options_json.trim().is_empty() {
         OpenOptions::default()
     } else {
         serde_json::from_str(options_json).map_err(|e| js_err(Error::usage("Bad options for openMessage.").with_detail(e)))?
     };
-    let anchors = certs_from_base64(&opts.trust).map_err(js_err)?;
-    let known = certs_from_base64(&opts.known).map_err(js_err)?;
-    Ok((anchors, known, UnixTime(opts.at)))
+    Ok(OpenCerts {
+        roots: certs_from_base64(&opts.trust).map_err(js_err)?,
+        pins: certs_from_base64(&opts.pins).map_err(js_err)?,
+        known: certs_from_base64(&opts.known).map_err(js_err)?,
+        at: UnixTime(opts.at),
+    })
 }
 
 fn open_with(message: &[u8], options_json: &str, ids: &[&crate::pkcs12::Identity]) -> std::result::Result<OpenResult, JsValue> {
-    let (anchors, known, at) = open_options(options_json)?;
+    let c = open_options(options_json)?;
     let policy = crate::policy::Policy::standard();
     let limits = crate::mime::Limits::default();
-    let input = crate::smime::OpenInput { anchors: &anchors, known: &known, identities: ids, at, policy: &policy, limits: &limits };
+    let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: ids, at: c.at, policy: &policy, limits: &limits };
     let opened = crate::smime::open(message, &input);
     Ok(OpenResult { report: json(&opened.report)?, content: opened.content })
 }
@@ -133,11 +147,11 @@ fn open_with(message: &[u8], options_json: &str, ids: &[&crate::pkcs12::Identity
 /// `open_with` as a Promise of an `OpenResult`, with WebCrypto for digests and AES.
 fn open_async(message: Vec<u8>, options_json: String, ids: Vec<Rc<crate::pkcs12::Identity>>) -> js_sys::Promise {
     wasm_bindgen_futures::future_to_promise(async move {
-        let (anchors, known, at) = open_options(&options_json)?;
+        let c = open_options(&options_json)?;
         let refs: Vec<&crate::pkcs12::Identity> = ids.iter().map(|i| &**i).collect();
         let policy = crate::policy::Policy::standard();
         let limits = crate::mime::Limits::default();
-        let input = crate::smime::OpenInput { anchors: &anchors, known: &known, identities: &refs, at, policy: &policy, limits: &limits };
+        let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, at: c.at, policy: &policy, limits: &limits };
         let opened = webcrypto::open(&message, &input).await;
         Ok(OpenResult { report: json(&opened.report)?, content: opened.content }.into())
     })
@@ -151,7 +165,8 @@ pub fn open_message_async(message: &[u8], options_json: &str) -> js_sys::Promise
 }
 
 /// Open a message without any private key: verify signatures (SPEC sections 1, 8).
-/// `options_json`: `{"at": seconds, "trust": [base64 DER], "known": [base64 DER]}`.
+/// `options_json`: `{"at": seconds, "trust": [base64 DER], "pins": [base64 DER],
+/// "known": [base64 DER]}`: `trust` are roots (they issue), `pins` pinned certificates.
 #[wasm_bindgen(js_name = openMessage)]
 pub fn open_message(message: &[u8], options_json: &str) -> std::result::Result<OpenResult, JsValue> {
     open_with(message, options_json, &[])
@@ -362,8 +377,9 @@ pub fn learn_capabilities(current_json: &str, learned_json: &str) -> std::result
     crate::identity::calls::learn_capabilities(current_json, learned_json).map_err(js_err)
 }
 
-/// `{recipients, contacts, trust, known, at}` → `[RecipientStatus]` (`ready`, `missing`,
-/// `expired`, `address-mismatch`, `untrusted`).
+/// `{recipients, contacts, trust, pins, known, at}` → `[RecipientStatus]` (`ready`,
+/// `missing`, `expired`, `address-mismatch`, `untrusted`); `trust` are roots, `pins`
+/// pinned certificates (base64 DER).
 #[wasm_bindgen(js_name = recipientStatus)]
 pub fn recipient_status(options_json: &str) -> std::result::Result<String, JsValue> {
     crate::identity::calls::recipient_statuses(options_json).map_err(js_err)

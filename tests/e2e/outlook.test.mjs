@@ -112,11 +112,13 @@ async function importP12(page, file, password) {
   await page.locator('[data-field="imported"]').waitFor();
 }
 
-/** Import a certificate file and press `action` on its card ("Trust as root", "Store as contact"). */
+/** Import a certificate file and press `action` on its card ("Trust as root…", "Store as contact"). */
 async function importCert(page, file, action) {
   await tab(page, 'Certificates');
   await page.getByLabel('Certificate file', { exact: true }).setInputFiles(file);
   await page.getByRole('button', { name: action }).click();
+  // A root makes everything it issues trusted: the panel asks first.
+  if (action === 'Trust as root…') await page.getByRole('button', { name: 'Yes, trust as root' }).click();
 }
 
 /** Files (.eml) of a dev mailbox folder, oldest first. */
@@ -213,7 +215,7 @@ test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob o
   assert.equal(files('alice@example.org', 'drafts').length, 1);
 
   const a = await taskpane({ mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'Quarterly figures', text: 'Hello Bob,\nthe figures are secret.\n', draftId: `ews:${draftId}` });
-  await importCert(a.page, demo.ca, 'Trust as root');
+  await importCert(a.page, demo.ca, 'Trust as root…');
   await a.page.locator('[data-anchor^="Cachet DEMO CA"]').waitFor();
   await importP12(a.page, alice.p12, alice.password);
   await importCert(a.page, bobCert, 'Store as contact');
@@ -265,7 +267,7 @@ test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob o
   const b = await taskpane({ mode: 'read', user: { name: 'Bob DEMO', address: 'bob@example.net' }, itemId: 'ews:none', file: fs.readFileSync(delivered).toString('base64') }, bobProfile);
   await b.page.locator('#status-banner[data-status="no-key"]').waitFor();
   await shot(b.page, 'read-no-key');
-  await importCert(b.page, demo.ca, 'Trust as root');
+  await importCert(b.page, demo.ca, 'Trust as root…');
   await b.page.locator('[data-anchor^="Cachet DEMO CA"]').waitFor();
   await importP12(b.page, bob.p12, bob.password);
   await shot(b.page, 'read-certificates');

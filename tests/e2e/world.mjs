@@ -98,7 +98,9 @@ export async function createWorld(prefix) {
     async trustDemoCa(p) {
       await w.tab(p, 'Certificates');
       await p.page.getByLabel('Certificate file', { exact: true }).setInputFiles(demo.ca);
-      await p.page.getByRole('button', { name: 'Trust as root' }).click();
+      await p.page.getByRole('button', { name: 'Trust as root…' }).click();
+      // A root makes everything it issues trusted: the panel asks first.
+      await p.page.getByRole('button', { name: 'Yes, trust as root' }).click();
       await p.page.locator('[data-anchor^="Cachet DEMO CA"]').waitFor();
     },
 

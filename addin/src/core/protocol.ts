@@ -55,8 +55,10 @@ export interface CertFacts {
 export interface OpenOptions {
   /** Validation time, seconds since 1970. */
   at: number;
-  /** Trust anchors: trusted roots and pinned certificates, base64 DER. */
+  /** Trusted roots (they issue certificates), base64 DER. */
   trust: string[];
+  /** Pinned certificates (each trusted only as itself, for the addresses it names; never an issuer), base64 DER. */
+  pins: string[];
   /** Other known certificates (contacts, intermediates), base64 DER. */
   known: string[];
 }
@@ -73,8 +75,18 @@ export interface SignerReport {
   status: string;
   signer_id: SignerId;
   signature: string;
-  chain: { status: string; path: { subject: string; sha256?: string }[]; details: string[]; [k: string]: unknown } | null;
-  address: { from: string | null; matches: boolean; certificate_emails: string[] } | null;
+  /** The certificate path (cert/chain.rs). `trusted_by`: where the trust comes from when the path reaches one:
+   * "root" (issued by a root the user trusts) or "pin" (the certificate itself, pinned by the user). */
+  chain: {
+    status: string;
+    path: { subject: string; sha256?: string; anchor?: boolean; trusted_as?: 'root' | 'pin' }[];
+    trusted_by?: 'root' | 'pin';
+    details: string[];
+    [k: string]: unknown;
+  } | null;
+  /** `problem`: why the From header cannot bind the signer (several From headers or addresses, an address
+   * hidden in the display name); `sender`: the Sender address that matched, signing on behalf of `from`. */
+  address: { from: string | null; matches: boolean; certificate_emails: string[]; problem?: string; sender?: string } | null;
   certificate: CertFacts | null;
   /** RFC 3339. */
   signing_time: string | null;
@@ -136,7 +148,10 @@ export interface RecipientOptions {
   recipients: string[];
   /** Stored certificates per address, base64 DER. */
   contacts: { address: string; certificates: string[] }[];
+  /** Trusted roots, base64 DER. */
   trust: string[];
+  /** Pinned certificates, base64 DER (a pin never issues). */
+  pins: string[];
   known: string[];
   at: number;
 }

@@ -1,7 +1,7 @@
 // The unlocked session: which stored identities are unlocked in the core worker (by handle),
 // the idle timeout that locks them again, and the rate limit on wrong passphrases. Also the
 // operations that join the store and the core: importing a .p12, exporting a backup, learning
-// a sender's certificate, and the options every `open` needs (time, anchors, known certs).
+// a sender's certificate, and the options every `open` needs (time, roots, pins, known certs).
 import type { CoreClient } from '../core/client';
 import { CoreFailure } from '../core/client';
 import type { CertFacts, OpenOptions, OpenReport } from '../core/protocol';
@@ -242,26 +242,31 @@ export class Session extends EventTarget {
     return pick && handle !== undefined ? { record: pick, handle } : null;
   }
 
-  /** What every `open` needs: now, the trust anchors, the contacts' certificates. */
+  /** What every `open` needs: now, the trusted roots, the pinned certificates, the contacts' certificates. */
   async openOptions(): Promise<OpenOptions> {
     const anchors = await store.anchors();
     const contacts = await store.contacts();
     return {
       at: Math.floor(Date.now() / 1000),
-      trust: anchors.map((a) => a.der),
+      trust: anchors.filter((a) => a.kind === 'root').map((a) => a.der),
+      pins: anchors.filter((a) => a.kind === 'pin').map((a) => a.der),
       known: contacts.flatMap((c) => c.certs.map((x) => x.der)),
     };
   }
 
-  /** The signer certificates of a report, with the From address they were checked against. */
+  /** The signer certificates of a report, each with the address to keep it for (the From address, when the certificate names it). */
   static signerCerts(report: OpenReport, onlyValid: boolean): LearnedCert[] {
     const out: LearnedCert[] = [];
     for (const layer of report.layers) {
       for (const s of layer.signers ?? []) {
         if (onlyValid && s.status !== 'valid') continue;
         const found = report.certificates.find((c) => c.facts.sha256 === s.certificate?.sha256);
-        const address = s.address?.from ?? found?.facts.emails[0];
-        if (found && address) out.push({ address: address.toLowerCase(), der: found.der_base64, facts: found.facts });
+        // The certificate is kept for one of its own addresses: the From address when it names it,
+        // else its first (a Sender signing on behalf of the From address, or a mismatch).
+        const from = s.address?.from?.toLowerCase();
+        const emails = (found?.facts.emails ?? []).map((e) => e.toLowerCase());
+        const address = from !== undefined && emails.includes(from) ? from : emails[0];
+        if (found && address) out.push({ address, der: found.der_base64, facts: found.facts });
       }
     }
     return out;

@@ -5,7 +5,9 @@
 //   unencrypted key is ever stored; unlocking hands the backup and passphrase to the core.
 // - contacts: their certificates by address, with history (previous certificates are kept
 //   and marked) and the capabilities they advertised.
-// - anchors: trusted roots and pinned certificates.
+// - anchors: trusted roots (kind 'root': every certificate they issue is trusted) and pinned
+//   certificates (kind 'pin': only that certificate, for the addresses it names; never an issuer).
+//   The core gets them apart: roots as `trust`, pins as `pins`.
 // - settings: idle timeout, the wrong-passphrase counter; and (record "decrypted") the SHA-256
 //   of the Message-IDs of the last MAX_DECRYPTED_IDS messages decrypted here, so that a reply
 //   written in the host's own compose window is known to answer encrypted mail.

@@ -1,7 +1,9 @@
 // The certificate panel (SPEC section 5): unlock and lock, import .p12/.pfx (with its
 // password and a passphrase for this device) and .cer/.crt/.pem, my identities and contacts
-// with expiry badges (30-day warning), encrypted backup export, trust or untrust a root, pin
-// a certificate, delete with confirmation, and after a renewal the announcement mail.
+// with expiry badges (30-day warning), encrypted backup export, trust or untrust a root (with a
+// confirmation: a root makes everything it issues trusted), pin a certificate (only that
+// certificate, only for its addresses), delete with confirmation, and after a renewal the
+// announcement mail.
 import type { CoreClient } from '../core/client';
 import type { CertFacts } from '../core/protocol';
 import type { Host } from '../hosts/host';
@@ -180,20 +182,35 @@ export class CertPanel {
     const actions = el('div', { class: 'actions' });
     const card = el('li', { class: 'card', 'data-sha256': c.sha256 }, el('strong', {}, c.common_name ?? c.subject), ' ', expiryBadge(c.not_after), el('p', { class: 'muted' }, `Issued by ${c.issuer}`), actions);
     if (c.is_ca) {
-      actions.append(button('Trust as root', () => void this.trust(c, der, 'root', actions)));
+      actions.append(button('Trust as root…', () => this.confirmRoot(c, der, actions)));
     } else {
+      const names = c.emails.length ? c.emails.join(', ') : 'no address';
       actions.append(
         button('Store as contact', () => void this.storeContact(c, der, actions)),
-        button('Pin this certificate', () => void this.trust(c, der, 'pin', actions), 'secondary'),
+        button(`Pin this certificate (only it, only for ${names})`, () => void this.trust(c, der, 'pin', actions), 'secondary'),
       );
     }
     return card;
   }
 
+  /** A root makes every certificate it issues trusted: say so and ask before storing it. */
+  private confirmRoot(c: CertFacts, der: string, actions: HTMLElement): void {
+    const before = [...actions.childNodes];
+    const yes = button('Yes, trust as root', () => void this.trust(c, der, 'root', actions), 'danger');
+    const no = button('Cancel', () => actions.replaceChildren(...before), 'secondary');
+    replace(
+      actions,
+      el('span', { role: 'alert', 'data-field': 'root-warning' }, `Trust ${c.common_name ?? c.subject} as a root? Every certificate it issues, for any address, becomes trusted. Only do this for your organisation’s or a CA’s root you have checked.`),
+      yes,
+      no,
+    );
+    yes.focus();
+  }
+
   private async trust(c: CertFacts, der: string, kind: 'root' | 'pin', actions: HTMLElement): Promise<void> {
     if (!der) return replace(actions, el('p', { class: 'error' }, 'This file could not be stored.'));
     await store.putAnchor({ sha256: c.sha256, der, label: c.common_name ?? c.subject, kind, notAfter: c.not_after, added: new Date().toISOString() });
-    replace(actions, el('p', { class: 'note good', role: 'status' }, kind === 'root' ? 'Trusted as a root.' : 'Pinned.'));
+    replace(actions, el('p', { class: 'note good', role: 'status' }, kind === 'root' ? 'Trusted as a root: certificates it issues are trusted.' : `Pinned: only this certificate is trusted, only for ${c.emails.join(', ') || 'no address'}.`));
     await this.refresh();
   }
 
@@ -298,7 +315,7 @@ export class CertPanel {
     const cur = currentCert(c);
     const actions = el('div', { class: 'actions' });
     if (cur) {
-      actions.append(button('Pin', () => void store.putAnchor({ sha256: cur.sha256, der: cur.der, label: `${c.address} (pinned)`, kind: 'pin', notAfter: cur.notAfter, added: new Date().toISOString() }).then(() => this.refresh()), 'secondary'));
+      actions.append(button(`Pin (only this certificate, only for ${c.address})`, () => void store.putAnchor({ sha256: cur.sha256, der: cur.der, label: `${c.address} (pinned)`, kind: 'pin', notAfter: cur.notAfter, added: new Date().toISOString() }).then(() => this.refresh()), 'secondary'));
     }
     actions.append(button('Delete', () => confirmInline(actions, `Delete the certificates of ${c.address}?`, async () => {
       await store.deleteContact(c.address);
@@ -317,7 +334,7 @@ export class CertPanel {
 
   private anchorCard(a: AnchorRecord): HTMLElement {
     const actions = el('div', { class: 'actions' }, button(a.kind === 'root' ? 'Untrust' : 'Unpin', () => void store.deleteAnchor(a.sha256).then(() => this.refresh()), 'secondary'));
-    return el('li', { class: 'card', 'data-anchor': a.label }, el('strong', {}, a.label), ' ', el('span', { class: 'badge' }, a.kind === 'root' ? 'trusted root' : 'pinned'), ' ', expiryBadge(a.notAfter), actions);
+    return el('li', { class: 'card', 'data-anchor': a.label }, el('strong', {}, a.label), ' ', el('span', { class: 'badge', title: a.kind === 'root' ? 'Every certificate it issues is trusted' : 'Only this certificate, only for its own addresses; it issues nothing' }, a.kind === 'root' ? 'trusted root: issues certificates' : 'pinned: this certificate only'), ' ', expiryBadge(a.notAfter), actions);
   }
 
   async refresh(): Promise<void> {

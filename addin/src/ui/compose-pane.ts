@@ -40,7 +40,7 @@ export function addresses(field: string): string[] {
     .filter((a) => a.includes('@'));
 }
 
-/** Each recipient's status, decided by the core from the stored certificates and anchors. */
+/** Each recipient's status, decided by the core from the stored certificates, roots (they issue) and pins (only themselves). */
 async function recipientStatuses(core: CoreClient, recipients: string[]): Promise<{ statuses: CoreRecipientStatus[]; ders: Map<string, string[]> }> {
   const contacts = await store.contacts();
   const ders = new Map(contacts.map((c) => [c.address, [...c.certs].sort((a, b) => Number(b.current) - Number(a.current)).map((x) => x.der)]));
@@ -48,7 +48,8 @@ async function recipientStatuses(core: CoreClient, recipients: string[]): Promis
   const options = {
     recipients,
     contacts: [...ders].map(([address, certificates]) => ({ address, certificates })),
-    trust: anchors.map((a) => a.der),
+    trust: anchors.filter((a) => a.kind === 'root').map((a) => a.der),
+    pins: anchors.filter((a) => a.kind === 'pin').map((a) => a.der),
     known: [...ders.values()].flat(),
     at: Math.floor(Date.now() / 1000),
   };

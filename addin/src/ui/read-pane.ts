@@ -294,17 +294,21 @@ export class ReadPane {
     const importBtn = el('button', { type: 'button' }, 'Import the sender’s certificate');
     importBtn.addEventListener('click', () => void this.learn(first, [], area));
     const children: Node[] = [importBtn];
+    let pinNote: HTMLElement | null = null;
     if (r.status === 'valid-unknown-ca') {
-      const pin = el('button', { type: 'button', class: 'secondary' }, 'Trust this certificate');
+      // A pin (SPEC section 5): exactly this certificate, for the addresses it names; never an issuer.
+      const names = first.facts.emails.length ? first.facts.emails.join(', ') : first.address;
+      const pin = el('button', { type: 'button', class: 'secondary', 'data-action': 'pin' }, 'Trust this sender’s certificate (pin)');
+      pinNote = el('p', { class: 'muted', 'data-field': 'pin-scope' }, `Pinning trusts only this certificate, only for ${names}. Certificates it issues stay untrusted.`);
       pin.addEventListener('click', () => {
         void (async () => {
-          await store.putAnchor({ sha256: first.facts.sha256, der: first.der, label: `${first.facts.common_name ?? first.address} (pinned for ${first.address})`, kind: 'pin', notAfter: first.facts.not_after, added: new Date().toISOString() });
+          await store.putAnchor({ sha256: first.facts.sha256, der: first.der, label: `${first.facts.common_name ?? first.address} (pinned for ${names})`, kind: 'pin', notAfter: first.facts.not_after, added: new Date().toISOString() });
           await this.learn(first, [], area);
         })();
       });
       children.push(pin);
     }
-    replace(area, el('div', { class: 'actions' }, ...children));
+    replace(area, el('div', { class: 'actions' }, ...children), pinNote);
   }
 
   private async learn(cert: LearnedCert, caps: string[], area: HTMLElement, accept = false): Promise<void> {

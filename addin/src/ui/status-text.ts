@@ -19,8 +19,15 @@ function date(rfc3339: string | undefined): string {
 function who(s: SignerReport | undefined): string {
   const c = s?.certificate;
   if (!c) return 'an unknown signer';
-  const address = s?.address?.from ?? c.emails[0];
+  // The From address only when the certificate names it (a Sender may sign on behalf of the From address).
+  const from = s?.address?.from ?? undefined;
+  const address = from !== undefined && c.emails.some((e) => e.toLowerCase() === from.toLowerCase()) ? from : c.emails[0] ?? from;
   return c.common_name ? `${c.common_name}${address ? ` <${address}>` : ''}` : address ?? c.subject;
+}
+
+/** " on behalf of FROM" when the Sender, not the From address, is the signer (RFC 8550 section 3). */
+function onBehalf(s: SignerReport | undefined): string {
+  return s?.address?.sender && s.address.from ? ` on behalf of ${s.address.from}` : '';
 }
 
 /** The first signer of the report whose status is the headline (the worst one). */
@@ -35,15 +42,20 @@ export function statusText(r: OpenReport): StatusText {
   const issuer = c?.issuer ?? 'an unknown issuer';
   switch (r.status) {
     case 'valid':
-      return { tone: 'good', title: `Signed by ${who(s)}`, advice: `Certificate by ${issuer}, valid until ${date(c?.not_after)}.` };
+      // Where the trust comes from (cert/chain.rs `trusted_by`): a pin the user made, or a root the user trusts.
+      return s?.chain?.trusted_by === 'pin'
+        ? { tone: 'good', title: `Signed by ${who(s)}${onBehalf(s)}`, advice: `Certificate pinned by you (trusted as itself, for this address), valid until ${date(c?.not_after)}.` }
+        : { tone: 'good', title: `Signed by ${who(s)}${onBehalf(s)}`, advice: `Certificate by ${issuer}, issued by a root you trust, valid until ${date(c?.not_after)}.` };
     case 'valid-unknown-ca':
-      return { tone: 'warn', title: 'Signature intact, but the certificate’s issuer is not trusted here', advice: `Signed by ${who(s)}; certificate by ${issuer}. If you know this sender, trust this certificate.` };
+      return { tone: 'warn', title: 'Signature intact, but the certificate’s issuer is not trusted here', advice: `Signed by ${who(s)}; certificate by ${issuer}. If you know this sender, you can pin this certificate: only it, only for this address.` };
     case 'tampered':
       return { tone: 'bad', title: 'Changed after signing', advice: 'The content is not what the sender signed. See below whether a server appended text.' };
     case 'bad-signature':
       return { tone: 'bad', title: 'Signature invalid', advice: 'Do not trust the content or the sender shown.' };
     case 'address-mismatch':
-      return { tone: 'bad', title: 'Signed by a different address than the sender shown', advice: `The certificate is for ${s?.address?.certificate_emails.join(', ') || 'no address'}, the message is from ${s?.address?.from ?? 'nobody'}.` };
+      return s?.address?.problem
+        ? { tone: 'bad', title: 'The sender shown cannot be checked against the signature', advice: `${s.address.problem[0]?.toUpperCase() ?? ''}${s.address.problem.slice(1)}. The certificate is for ${s.address.certificate_emails.join(', ') || 'no address'}.` }
+        : { tone: 'bad', title: 'Signed by a different address than the sender shown', advice: `The certificate is for ${s?.address?.certificate_emails.join(', ') || 'no address'}, the message is from ${s?.address?.from ?? 'nobody'}.` };
     case 'expired':
       return { tone: 'warn', title: `The signer’s certificate expired on ${date(c?.not_after)}`, advice: s?.valid_at_signing_time ? 'It has expired since the claimed signing time (old mail). Ask the sender for a new signed mail if you need to check them today.' : 'Ask the sender for a new signed mail.' };
     case 'not-yet-valid':

@@ -84,6 +84,7 @@ fn walk_entity(e: &Entity<'_>, input_len: usize, depth: usize) {
     let _ = e.transfer_encoding();
     let _ = e.filename();
     let _ = e.from_address();
+    let _ = e.originator();
     let _ = e.smime_kind();
     if let Some(signed) = e.signed_content() {
         assert!(signed.len() <= e.raw().len(), "signed_content() larger than its entity");
@@ -116,7 +117,7 @@ pub fn cms_signed(data: &[u8]) {
     }
     let content: &[u8] = sd.econtent.as_deref().unwrap_or(b"Content-Type: text/plain\r\n\r\nfuzz\r\n");
     let _ = verify::content_matches(&sd, content);
-    let ctx = verify::VerifyContext { from: Some("fuzz@example.org"), anchors: anchors(), known: &[], at: FUZZ_TIME, policy: policy() };
+    let ctx = verify::VerifyContext { from: Some("fuzz@example.org"), from_problem: None, sender: None, roots: anchors(), pins: anchors(), known: &[], at: FUZZ_TIME, policy: policy() };
     let _ = verify::verify_all(&sd, content, &ctx);
 }
 
@@ -136,7 +137,7 @@ fn walk_tlv(t: &ber::Tlv<'_>, depth: usize) {
 
 fn open_with(data: &[u8], identities: &[&Identity]) {
     let limits = Limits::default();
-    let input = OpenInput { anchors: anchors(), known: &[], identities, at: FUZZ_TIME, policy: policy(), limits: &limits };
+    let input = OpenInput { roots: anchors(), pins: anchors(), known: &[], identities, at: FUZZ_TIME, policy: policy(), limits: &limits };
     let opened = smime::open(data, &input);
     let _ = serde_json::to_string(&opened.report);
     if let Some(content) = opened.content {

@@ -11,8 +11,10 @@ const USAGE: &str = "usage: cachet <command> [options]
   sign    --identity ID.p12 --password-file F [--opaque] [--at TIME]     < message > signed
   encrypt --recipient CERT [--recipient CERT]... [--identity ID.p12 --password-file F]
           [--sign] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep] [--at TIME] < message > encrypted
-  open    [--identity ID.p12 --password-file F]... [--trust CERT]... [--at TIME] [--content FILE]
-                                                                          < message > report.json
+  open    [--identity ID.p12 --password-file F]... [--trust CERT]... [--pin CERT]... [--at TIME]
+          [--content FILE]                                                < message > report.json
+          --trust adds a root (it issues); --pin adds a pinned certificate (trusted only as
+          itself, for the addresses it names, never an issuer)
   cert    FILE [--password-file F]                                        > info.json
   backup  --identity ID.p12 --password-file F --new-password-file G       > backup.p12
   request --identity ID.p12 --password-file F --to ADDRESS [--renewal] [--at TIME]
@@ -25,7 +27,7 @@ struct Args {
     flags: Vec<(String, Option<String>)>,
 }
 
-const VALUE_FLAGS: [&str; 9] = ["--identity", "--password-file", "--at", "--trust", "--content", "--recipient", "--cipher", "--new-password-file", "--to"];
+const VALUE_FLAGS: [&str; 10] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to"];
 const BOOL_FLAGS: [&str; 4] = ["--opaque", "--sign", "--oaep", "--renewal"];
 
 impl Args {
@@ -199,12 +201,13 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
         }
         "open" => {
             let ids = identities(&a)?;
-            let anchors = certificates(&a.all("--trust"))?;
+            let roots = certificates(&a.all("--trust"))?;
+            let pins = certificates(&a.all("--pin"))?;
             let message = read_stdin()?;
             let policy = cachet::policy::Policy::standard();
             let limits = cachet::mime::Limits::default();
             let id_refs: Vec<&cachet::pkcs12::Identity> = ids.iter().collect();
-            let input = cachet::smime::OpenInput { anchors: &anchors, known: &[], identities: &id_refs, at: at(&a)?, policy: &policy, limits: &limits };
+            let input = cachet::smime::OpenInput { roots: &roots, pins: &pins, known: &[], identities: &id_refs, at: at(&a)?, policy: &policy, limits: &limits };
             let opened = cachet::smime::open(&message, &input);
             if let (Some(path), Some(content)) = (a.one("--content"), opened.content.as_ref()) {
                 std::fs::write(path, content).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;

@@ -4,16 +4,34 @@
 //! critical extensions), RFC 8550 section 4.4 (S/MIME key usage and EKU), RFC 4518 (name
 //! comparison, simplified: case-insensitive, whitespace-collapsed strings).
 //!
-//! A pure function: certificates, anchors, time and policy in; a report out.
+//! A pure function: certificates, roots, pins, address, time and policy in; a report out.
+//!
+//! Two kinds of trust (SPEC section 5), never mixed:
+//! * Roots (`roots`): the user's explicitly trusted roots and the organisation's. Only
+//!   roots issue. A self-signed root inside `intermediates` (e.g. shipped in the message)
+//!   is never trusted.
+//! * Pins (`pins`): certificates the user trusted one by one ("trust this certificate").
+//!   A pin matches only a leaf that is byte-identical to it (same DER) and only when the
+//!   address the leaf is used for (`address`: the From or recipient address) is among
+//!   the pinned certificate's own e-mail addresses; it is then trusted directly, and its
+//!   dates, key usage and EKU are still checked. A pin is never an issuer of anything,
+//!   whatever its basicConstraints say: pins are not even in the pool paths are built from.
+//!   A pin that does not apply (other address, or no address) leaves the leaf to the
+//!   roots, and the details say why the pin did not count.
+//! * A leaf byte-identical to a root: a root with cA=TRUE is a CA certificate, never a
+//!   mail signer or recipient (`WrongUsage`, see below). A "root" without cA=TRUE cannot
+//!   issue anything (every issuer needs cA=TRUE), so it is treated exactly like a pin of
+//!   itself: trusted as its own leaf, for its own addresses only, reported as a pin.
+//! * The report says where the trust came from: [`PathReport::trusted_by`] and the last
+//!   [`CertRef::trusted_as`] are `root` or `pin`.
 //!
 //! Rules:
-//! * Anchors come only from `anchors`. A self-signed root inside `intermediates` (e.g.
-//!   shipped in the message) is never trusted. A leaf that is byte-identical to an anchor is
-//!   pinned: trusted directly, but its dates and usage are still checked.
 //! * Every certificate of the path, the anchor included, must be valid at `at`.
-//! * Every issuer (anchors included) must have basicConstraints cA=TRUE (a version 1 anchor
+//! * The leaf must not be a CA certificate (basicConstraints cA=TRUE): a CA certificate is
+//!   not a mail signer nor an encryption recipient (SPEC section 1), `WrongUsage`.
+//! * Every issuer (roots included) must have basicConstraints cA=TRUE (a version 1 root
 //!   without extensions is accepted), keyCertSign when keyUsage is present, and its
-//!   pathLenConstraint must hold. The anchor's own self-signature is not checked.
+//!   pathLenConstraint must hold. The root's own self-signature is not checked.
 //! * Weak algorithms below the anchor (a signature on a certificate, or an RSA key, judged
 //!   by the `Policy`) are reported: flagged ones give `WeakAlgorithm` only when nothing
 //!   else is wrong; refused ones (MD5, RSA < 1024) rank above usage and date problems.
@@ -26,11 +44,11 @@
 //! `Expired`/`NotYetValid` > `UnknownCa` > `WeakAlgorithm` (flagged) > `Trusted`;
 //! within one level the certificate nearest the leaf wins. When several paths can be
 //! built, the one with the best status is reported (then fewer problems, then shorter).
-//! `details` lists every problem of the reported path.
+//! `details` lists every problem of the reported path (and why a pin did not count).
 
 use crate::cert::facts::{
-    any_to_string, basic_constraints, eku_allows_email, key_info, key_usage, ku_allows_encryption, ku_allows_signing,
-    sha256_fingerprint, hex,
+    any_to_string, basic_constraints, eku_allows_email, email_addresses, key_info, key_usage, ku_allows_encryption,
+    ku_allows_signing, matches_address, sha256_fingerprint, hex,
 };
 use crate::crypto::{verify_certificate_signature, SigFailure};
 use crate::policy::{Policy, Verdict};
@@ -55,12 +73,27 @@ pub enum Purpose {
     Encrypt,
 }
 
+/// Where the trust of a path comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnchorKind {
+    /// A root the user (or the organisation) trusts: it issued the path.
+    Root,
+    /// The leaf itself, pinned by the user for its own addresses.
+    Pin,
+}
+
 pub struct ValidationInput<'a> {
     pub leaf: &'a Certificate,
     /// Certificates from the message and stores: untrusted, only used to build the path.
     pub intermediates: &'a [Certificate],
-    /// Trusted roots and pinned certificates.
-    pub anchors: &'a [Certificate],
+    /// Trusted roots: the only certificates that issue.
+    pub roots: &'a [Certificate],
+    /// Pinned certificates: each trusts only a byte-identical leaf, for its own addresses.
+    pub pins: &'a [Certificate],
+    /// The address the leaf is used for (From or recipient); a pin counts only when the
+    /// pinned certificate names it, so without an address no pin counts.
+    pub address: Option<&'a str>,
     /// The validation time (never the message's signingTime).
     pub at: UnixTime,
     pub purpose: Purpose,
@@ -80,8 +113,11 @@ pub struct CertRef {
     pub sha256: String,
     pub not_before: UnixTime,
     pub not_after: UnixTime,
-    /// This certificate is a trust anchor from `anchors`.
+    /// This certificate is where the trust comes from (a root, or the pinned leaf).
     pub anchor: bool,
+    /// For the anchor: `root` (it issued the path) or `pin` (trusted as itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_as: Option<AnchorKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -107,6 +143,10 @@ pub struct PathReport {
     pub status: PathStatus,
     /// Leaf first; the last one is the anchor when `status` is not `UnknownCa`.
     pub path: Vec<CertRef>,
+    /// Where the path's trust comes from, when it ends at one: `root` ("issued by a root
+    /// you trust") or `pin` ("pinned by you"). Absent when no anchor was reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_by: Option<AnchorKind>,
     /// Every problem found on the reported path, in words, worst first.
     pub details: Vec<String>,
 }
@@ -143,6 +183,8 @@ const KNOWN_EXTENSIONS: [&str; 8] = [
 struct Candidate {
     certs: Vec<usize>,
     anchored: bool,
+    /// How the path is anchored (when `anchored`).
+    kind: AnchorKind,
     loop_seen: bool,
     too_long: bool,
 }
@@ -150,26 +192,51 @@ struct Candidate {
 /// Validate `input.leaf` for `input.purpose` at `input.at`. Never panics.
 ///
 /// # Security
-/// All certificates except `anchors` are untrusted. Path building is bounded by
-/// `max_depth` (certificates per path, at most 32) and by 64 candidate paths; each
-/// certificate appears at most once per path, so loops end.
+/// All certificates except `roots` and `pins` are untrusted; pins only ever trust a
+/// byte-identical leaf for the addresses it names, and are never issuers. Path building
+/// is bounded by `max_depth` (certificates per path, at most 32) and by 64 candidate
+/// paths; each certificate appears at most once per path, so loops end.
 pub fn validate(input: &ValidationInput) -> PathReport {
     let max_depth = input.max_depth.clamp(1, 32);
-    // Certificate pool: leaf, anchors, intermediates (anchors first so they are preferred).
+    // Certificate pool: leaf, roots, intermediates (roots first so they are preferred).
+    // Pins are not in it: they never issue.
     let mut all: Vec<(&Certificate, bool, Vec<u8>)> = Vec::new();
     let leaf_der = input.leaf.to_der().unwrap_or_default();
     all.push((input.leaf, false, leaf_der.clone()));
-    for a in input.anchors {
+    for a in input.roots {
         all.push((a, true, a.to_der().unwrap_or_default()));
     }
     for c in input.intermediates {
         all.push((c, false, c.to_der().unwrap_or_default()));
     }
-    let pinned = input.anchors.iter().any(|a| a.to_der().map(|d| d == leaf_der).unwrap_or(false));
+    let same = |c: &Certificate| c.to_der().map(|d| d == leaf_der).unwrap_or(false);
+    let pinned = input.pins.iter().any(same);
+    let leaf_is_root = input.roots.iter().any(same);
+    let leaf_is_ca = basic_constraints(input.leaf).map(|b| b.ca).unwrap_or(false);
+    let for_address = input.address.map(|a| matches_address(input.leaf, a)).unwrap_or(false);
+    // The leaf trusted as itself: a pin (or a non-CA "root", which is one) for one of its
+    // own addresses. A CA root as leaf is anchored as itself too, and refused as a leaf
+    // by `leaf_usage` (a CA certificate is not a mail signer).
+    let direct = if leaf_is_root && leaf_is_ca {
+        Some(AnchorKind::Root)
+    } else if (pinned || leaf_is_root) && for_address {
+        Some(AnchorKind::Pin)
+    } else {
+        None
+    };
+    let mut notes = Vec::new();
+    if (pinned || leaf_is_root) && direct.is_none() {
+        let names = email_addresses(input.leaf);
+        let names = if names.is_empty() { "no e-mail address".to_string() } else { names.join(", ") };
+        notes.push(match input.address {
+            Some(a) => format!("the certificate is pinned for {names} only, not for {a}, so the pin does not count here"),
+            None => format!("the certificate is pinned for {names} only, and there is no address to match, so the pin does not count here"),
+        });
+    }
 
     let mut candidates = Vec::new();
-    if pinned {
-        candidates.push(Candidate { certs: vec![0], anchored: true, loop_seen: false, too_long: false });
+    if let Some(kind) = direct {
+        candidates.push(Candidate { certs: vec![0], anchored: true, kind, loop_seen: false, too_long: false });
     } else {
         let mut stack = vec![0usize];
         build(&all, &mut stack, max_depth, false, &mut candidates);
@@ -188,17 +255,22 @@ pub fn validate(input: &ValidationInput) -> PathReport {
     }
     let Some((mut problems, cand)) = best else {
         // Not reachable (the leaf alone is always a candidate); report without panicking.
-        return PathReport { status: PathStatus::UnknownCa, path: Vec::new(), details: vec!["no path".into()] };
+        return PathReport { status: PathStatus::UnknownCa, path: Vec::new(), trusted_by: None, details: vec!["no path".into()] };
     };
     problems.sort_by_key(|p| (p.rank, p.at));
     let status = problems.first().map(|p| p.status.clone()).unwrap_or(PathStatus::Trusted);
+    let last = cand.certs.len().saturating_sub(1);
+    let trusted_by = cand.anchored.then_some(cand.kind);
     let path = cand
         .certs
         .iter()
-        .filter_map(|i| all.get(*i))
-        .map(|(c, is_anchor, _)| cert_ref(c, *is_anchor))
+        .enumerate()
+        .filter_map(|(pos, i)| all.get(*i).map(|e| (pos, e)))
+        .map(|(pos, (c, _, _))| cert_ref(c, if pos == last { trusted_by } else { None }))
         .collect();
-    PathReport { status, path, details: problems.into_iter().map(|p| p.text).collect() }
+    let mut details: Vec<String> = problems.into_iter().map(|p| p.text).collect();
+    details.extend(notes);
+    PathReport { status, path, trusted_by, details }
 }
 
 fn score(problems: &[Problem], cand: &Candidate) -> (u8, usize, usize) {
@@ -215,11 +287,11 @@ fn build(all: &[(&Certificate, bool, Vec<u8>)], stack: &mut Vec<usize>, max_dept
     let Some(&last) = stack.last() else { return };
     let Some((child, child_is_anchor, child_der)) = all.get(last) else { return };
     if *child_is_anchor && stack.len() > 1 {
-        out.push(Candidate { certs: stack.clone(), anchored: true, loop_seen, too_long: false });
+        out.push(Candidate { certs: stack.clone(), anchored: true, kind: AnchorKind::Root, loop_seen, too_long: false });
         return;
     }
     if stack.len() >= max_depth {
-        out.push(Candidate { certs: stack.clone(), anchored: false, loop_seen, too_long: true });
+        out.push(Candidate { certs: stack.clone(), anchored: false, kind: AnchorKind::Root, loop_seen, too_long: true });
         return;
     }
     let mut issuers: Vec<(u8, usize)> = Vec::new();
@@ -242,7 +314,7 @@ fn build(all: &[(&Certificate, bool, Vec<u8>)], stack: &mut Vec<usize>, max_dept
     }
     issuers.sort();
     if issuers.is_empty() {
-        out.push(Candidate { certs: stack.clone(), anchored: false, loop_seen: saw_loop, too_long: false });
+        out.push(Candidate { certs: stack.clone(), anchored: false, kind: AnchorKind::Root, loop_seen: saw_loop, too_long: false });
         return;
     }
     for (_, i) in issuers {
@@ -395,6 +467,12 @@ fn leaf_usage(purpose: Purpose, leaf: &Certificate, push: &mut impl FnMut(u8, us
     if !eku_allows_email(leaf) {
         wrong(format!("the extended key usage of '{subject}' does not include e-mail protection"));
     }
+    if basic_constraints(leaf).map(|b| b.ca).unwrap_or(false) {
+        wrong(match purpose {
+            Purpose::Sign => format!("'{subject}' is a certificate authority's certificate (basicConstraints cA=TRUE), not a mail signer's"),
+            Purpose::Encrypt => format!("'{subject}' is a certificate authority's certificate (basicConstraints cA=TRUE), not a mail recipient's"),
+        });
+    }
 }
 
 /// basicConstraints, keyCertSign and pathLenConstraint of the issuer at `i` (>= 1).
@@ -433,7 +511,7 @@ fn issuer_checks(
     }
 }
 
-fn cert_ref(c: &Certificate, anchor: bool) -> CertRef {
+fn cert_ref(c: &Certificate, trusted_as: Option<AnchorKind>) -> CertRef {
     let tbs = c.tbs_certificate();
     CertRef {
         subject: crate::cert::names::name_string(tbs.subject()),
@@ -442,7 +520,8 @@ fn cert_ref(c: &Certificate, anchor: bool) -> CertRef {
         sha256: sha256_fingerprint(c),
         not_before: UnixTime::from_der_time(&tbs.validity().not_before),
         not_after: UnixTime::from_der_time(&tbs.validity().not_after),
-        anchor,
+        anchor: trusted_as.is_some(),
+        trusted_as,
     }
 }
 

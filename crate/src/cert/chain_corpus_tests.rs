@@ -75,7 +75,9 @@ fn check(leaf: &Certificate, inters: &[Certificate], anchors: &[Certificate], at
     validate(&ValidationInput {
         leaf,
         intermediates: inters,
-        anchors,
+        roots: anchors,
+        pins: &[],
+        address: None,
         at,
         purpose: Purpose::Sign,
         policy: &Policy::standard(),
@@ -109,7 +111,15 @@ fn nist_pkits() {
         let r = check(&s.leaf, &s.certs, &anchor, at);
         let expect_valid = !name.contains("Invalid");
         let covered = pkits_limitation(&name).is_none();
-        let ok = (r.status == PathStatus::Trusted) == expect_valid;
+        // A few "valid" PKITS end-entity certificates carry cA=TRUE. RFC 5280 path validation
+        // accepts them; for S/MIME a CA certificate is not a mail signer (SPEC section 1), so
+        // Cachet's verdict is wrong-usage for them, and exactly for that reason.
+        let leaf_is_ca = crate::cert::facts::basic_constraints(&s.leaf).map(|b| b.ca).unwrap_or(false);
+        let ok = if expect_valid && leaf_is_ca {
+            matches!(r.status, PathStatus::WrongUsage { ref reason } if reason.contains("certificate authority")) && r.details.len() == 1
+        } else {
+            (r.status == PathStatus::Trusted) == expect_valid
+        };
         eprintln!("{} {name}: {:?} {:?}", if ok { "ok  " } else if covered { "FAIL" } else { "skip" }, r.status, r.details.first());
         if !covered {
             skipped += 1;

@@ -84,8 +84,14 @@ impl Pki {
     }
 }
 
-fn run(leaf: &Certificate, inters: &[Certificate], anchors: &[Certificate], purpose: Purpose, policy: &Policy) -> PathReport {
-    validate(&ValidationInput { leaf, intermediates: inters, anchors, at: at(), purpose, policy, max_depth: DEFAULT_MAX_DEPTH })
+/// Validation with `roots` for alice@example.org (the address of the test leaves).
+fn run(leaf: &Certificate, inters: &[Certificate], roots: &[Certificate], purpose: Purpose, policy: &Policy) -> PathReport {
+    validate(&ValidationInput { leaf, intermediates: inters, roots, pins: &[], address: Some("alice@example.org"), at: at(), purpose, policy, max_depth: DEFAULT_MAX_DEPTH })
+}
+
+/// Validation for signing with `roots` and `pins`, for `address`.
+fn run_pinned(leaf: &Certificate, inters: &[Certificate], roots: &[Certificate], pins: &[Certificate], address: Option<&str>) -> PathReport {
+    validate(&ValidationInput { leaf, intermediates: inters, roots, pins, address, at: at(), purpose: Purpose::Sign, policy: &Policy::standard(), max_depth: DEFAULT_MAX_DEPTH })
 }
 
 fn std_run(leaf: &Certificate, inters: &[Certificate], anchors: &[Certificate]) -> PathReport {
@@ -119,14 +125,30 @@ fn standard_chain_trust_and_anchor_rules() {
     assert!(r.details[0].contains("not a trusted root"), "{:?}", r.details);
     // Missing intermediate.
     assert_eq!(std_run(&leaf, &[], &[root.clone()]).status, PathStatus::UnknownCa);
-    // Pinned leaf: trusted directly, alone.
+    assert_eq!(r.trusted_by, None);
+    // Trusted through the root: the report says so.
+    let r = std_run(&leaf, &[inter.clone()], &[root.clone()]);
+    assert_eq!((r.trusted_by, r.path[2].trusted_as, r.path[0].trusted_as), (Some(AnchorKind::Root), Some(AnchorKind::Root), None));
+    // Pinned leaf: trusted directly, alone, as a pin.
+    let r = run_pinned(&leaf, &[], &[], &[leaf.clone()], Some("alice@example.org"));
+    assert_eq!((r.status, r.path.len(), r.trusted_by), (PathStatus::Trusted, 1, Some(AnchorKind::Pin)));
+    assert!(r.path[0].anchor && r.path[0].trusted_as == Some(AnchorKind::Pin));
+    // The same leaf given as a "root": a non-CA certificate cannot issue, so it counts as
+    // a pin of itself (for its own address only).
     let r = std_run(&leaf, &[], &[leaf.clone()]);
-    assert_eq!((r.status, r.path.len()), (PathStatus::Trusted, 1));
+    assert_eq!((r.status, r.path.len(), r.trusted_by), (PathStatus::Trusted, 1, Some(AnchorKind::Pin)));
+    let r = run_pinned(&leaf, &[], &[leaf.clone()], &[], Some("mallory@example.org"));
+    assert_eq!(r.status, PathStatus::UnknownCa);
+    // A pin is never an issuer: the root or intermediate pinned does not validate the leaf.
+    assert_eq!(run_pinned(&leaf, &[inter.clone()], &[], &[root.clone()], Some("alice@example.org")).status, PathStatus::UnknownCa);
+    assert_eq!(run_pinned(&leaf, &[], &[], &[inter.clone()], Some("alice@example.org")).status, PathStatus::UnknownCa);
     // Depth limit.
     let r = validate(&ValidationInput {
         leaf: &leaf,
         intermediates: &[inter.clone()],
-        anchors: &[root.clone()],
+        roots: &[root.clone()],
+        pins: &[],
+        address: None,
         at: at(),
         purpose: Purpose::Sign,
         policy: &Policy::standard(),
@@ -135,7 +157,7 @@ fn standard_chain_trust_and_anchor_rules() {
     assert!(matches!(r.status, PathStatus::Invalid { ref reason } if reason.contains("longer")), "{r:?}");
     // The whole chain is dated: before the root's notBefore nothing is valid.
     let early = UnixTime::parse_rfc3339("2024-06-01T00:00:00Z").unwrap();
-    let r = validate(&ValidationInput { leaf: &leaf, intermediates: &[inter.clone()], anchors: &[root.clone()], at: early, purpose: Purpose::Sign, policy: &Policy::standard(), max_depth: 8 });
+    let r = validate(&ValidationInput { leaf: &leaf, intermediates: &[inter.clone()], roots: &[root.clone()], pins: &[], address: None, at: early, purpose: Purpose::Sign, policy: &Policy::standard(), max_depth: 8 });
     assert!(matches!(r.status, PathStatus::NotYetValid { ref subject, .. } if subject == "CN=Alice"));
     assert_eq!(r.details.len(), 3, "{:?}", r.details);
 }
@@ -153,7 +175,7 @@ fn dates_usage_and_constraints() {
     let r = std_run(&expired, &inters, &anchors);
     assert_eq!(r.status, PathStatus::Expired { subject: "CN=Expired".into(), not_after: UnixTime::parse_rfc3339("2026-01-01T00:00:00Z").unwrap() });
     // A pinned expired certificate is still expired.
-    assert!(matches!(std_run(&expired, &[], &[expired.clone()]).status, PathStatus::Expired { .. }));
+    assert!(matches!(run_pinned(&expired, &[], &[], &[expired.clone()], Some("alice@example.org")).status, PathStatus::Expired { .. }));
 
     let future = p.issue("future", "Future", "leaf", i, LEAF_EXT, ("20270101000000Z", TO), &[]);
     assert!(matches!(std_run(&future, &inters, &anchors).status, PathStatus::NotYetValid { ref subject, .. } if subject == "CN=Future"));
@@ -284,8 +306,75 @@ fn self_signed_leaf_also_among_intermediates_is_unknown_ca_not_a_loop() {
         assert_eq!(r.path.len(), 1);
         assert!(!r.details.iter().any(|d| d.contains("loop")), "{:?}", r.details);
     }
-    // Pinned, it is trusted.
-    assert_eq!(std_run(&me, &[me.clone()], &[me.clone()]).status, PathStatus::Trusted);
+    // Pinned, it is trusted (for its own address only).
+    assert_eq!(run_pinned(&me, &[me.clone()], &[], &[me.clone()], Some("alice@example.org")).status, PathStatus::Trusted);
+    let r = run_pinned(&me, &[me.clone()], &[], &[me.clone()], Some("bob@example.org"));
+    assert_eq!(r.status, PathStatus::UnknownCa);
+    assert!(r.details.iter().any(|d| d.contains("pinned for alice@example.org only, not for bob@example.org")), "{:?}", r.details);
+    // Without an address to match, no pin counts.
+    assert_eq!(run_pinned(&me, &[], &[], &[me.clone()], None).status, PathStatus::UnknownCa);
+}
+
+/// Issue 12 ("pinning makes a root"): a stranger's self-signed certificate with cA=TRUE,
+/// pinned by the user, must not make what it issues trusted.
+#[test]
+fn pinned_stranger_ca_is_never_an_issuer() {
+    require_openssl();
+    let p = Pki::new("chain-pin-stranger");
+    p.key("stranger", "rsa:2048");
+    p.key("victim", "rsa:2048");
+    p.key("plain", "rsa:2048");
+    let stranger_ext = "basicConstraints = critical,CA:TRUE\nkeyUsage = critical,digitalSignature,keyCertSign\n\
+extendedKeyUsage = emailProtection\nsubjectAltName = email:stranger@evil.example\nsubjectKeyIdentifier = hash\n";
+    let stranger = p.issue("stranger", "Stranger", "stranger", None, stranger_ext, (FROM, TO), &[]);
+    let victim_ext = LEAF_EXT.replace("alice@example.org", "victim@bank.example");
+    let forged = p.issue("forged", "Victim", "victim", Some(("stranger", "stranger")), &victim_ext, (FROM, TO), &[]);
+    // The message carries the stranger's certificate, the user pinned it.
+    let r = run_pinned(&forged, &[stranger.clone()], &[], &[stranger.clone()], Some("victim@bank.example"));
+    assert_eq!(r.status, PathStatus::UnknownCa, "{:?}", r.details);
+    assert_eq!(r.trusted_by, None);
+    assert!(r.path.iter().all(|c| !c.anchor));
+    // Also when it is only among the pins (not in the message) and whatever the address.
+    for address in [Some("victim@bank.example"), Some("stranger@evil.example"), None] {
+        assert_eq!(run_pinned(&forged, &[], &[], &[stranger.clone()], address).status, PathStatus::UnknownCa);
+    }
+    // As a root it does issue.
+    let r = run_pinned(&forged, &[], &[stranger.clone()], &[], Some("victim@bank.example"));
+    assert_eq!((r.status.clone(), r.trusted_by), (PathStatus::Trusted, Some(AnchorKind::Root)), "{:?}", r.details);
+    // Its own certificate, pinned: a CA certificate is not a mail signer (SPEC section 1),
+    // pinned or a root, for signing and for encryption.
+    let own = run_pinned(&stranger, &[], &[], &[stranger.clone()], Some("stranger@evil.example"));
+    assert!(matches!(own.status, PathStatus::WrongUsage { ref reason } if reason.contains("certificate authority")), "{own:?}");
+    let own = run_pinned(&stranger, &[], &[stranger.clone()], &[], Some("stranger@evil.example"));
+    assert!(matches!(own.status, PathStatus::WrongUsage { .. }), "{own:?}");
+    let enc = validate(&ValidationInput { leaf: &stranger, intermediates: &[], roots: &[], pins: &[stranger.clone()], address: Some("stranger@evil.example"), at: at(), purpose: Purpose::Encrypt, policy: &Policy::standard(), max_depth: 8 });
+    assert!(matches!(enc.status, PathStatus::WrongUsage { .. }), "{enc:?}");
+    assert!(enc.details.iter().any(|d| d.contains("not a mail recipient's")), "{enc:?}");
+    // The same stranger without cA=TRUE, pinned: its own certificate is trusted, for its address.
+    let plain = p.issue("plain", "Stranger", "plain", None, &stranger_ext.replace("critical,CA:TRUE", "CA:FALSE").replace(",keyCertSign", ""), (FROM, TO), &[]);
+    let r = run_pinned(&plain, &[], &[], &[plain.clone()], Some("stranger@evil.example"));
+    assert_eq!((r.status.clone(), r.trusted_by), (PathStatus::Trusted, Some(AnchorKind::Pin)), "{:?}", r.details);
+    // and what it "issues" is never trusted (it is pinned, and not a CA anyway).
+    let forged2 = p.issue("forged2", "Victim", "victim", Some(("plain", "plain")), &victim_ext, (FROM, TO), &[]);
+    let r = run_pinned(&forged2, &[plain.clone()], &[], &[plain.clone()], Some("victim@bank.example"));
+    assert!(r.status != PathStatus::Trusted && r.trusted_by.is_none(), "{r:?}");
+    assert_eq!(run_pinned(&forged2, &[], &[], &[plain.clone()], Some("victim@bank.example")).status, PathStatus::UnknownCa);
+}
+
+#[test]
+fn ca_certificate_is_not_a_mail_signer() {
+    require_openssl();
+    let p = Pki::new("chain-ca-leaf");
+    let (root, inter, _) = p.standard();
+    // The intermediate (cA=TRUE) used as a signer's certificate under a trusted root.
+    p.key("caleaf", "rsa:2048");
+    let ext = format!("{CA_EXT}extendedKeyUsage = emailProtection\nsubjectAltName = email:alice@example.org\n").replace("keyCertSign,cRLSign", "digitalSignature,keyEncipherment,keyCertSign");
+    let ca_leaf = p.issue("caleaf", "CA Signer", "caleaf", Some(("root", "root")), &ext, (FROM, TO), &[]);
+    for purpose in [Purpose::Sign, Purpose::Encrypt] {
+        let r = run(&ca_leaf, &[], &[root.clone()], purpose, &Policy::standard());
+        assert!(matches!(r.status, PathStatus::WrongUsage { ref reason } if reason.contains("cA=TRUE")), "{purpose:?}: {r:?}");
+    }
+    assert!(matches!(std_run(&inter, &[], &[root.clone()]).status, PathStatus::WrongUsage { .. }));
 }
 
 #[test]

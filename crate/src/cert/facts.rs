@@ -226,8 +226,11 @@ pub(crate) fn any_to_string(any: &der::Any) -> Option<String> {
     None
 }
 
-/// E-mail addresses bound to the certificate: SAN rfc822Name, then the legacy
-/// emailAddress attribute of the subject (RFC 8550 section 3).
+/// E-mail addresses bound to the certificate: the SAN rfc822Names; only when the
+/// certificate has none, the legacy emailAddress attribute of the subject (RFC 8550
+/// section 3). When the SAN lists addresses, a different subject emailAddress is not
+/// bound to the certificate (a CA checks the SAN; the subject's copy may be stale or
+/// unchecked), so it is neither listed nor matched.
 pub fn email_addresses(cert: &Certificate) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     if let Ok(Some((_, san))) = cert.tbs_certificate().get_extension::<SubjectAltName>() {
@@ -236,6 +239,9 @@ pub fn email_addresses(cert: &Certificate) -> Vec<String> {
                 out.push(s.to_string());
             }
         }
+    }
+    if !out.is_empty() {
+        return out;
     }
     for e in name_attribute(cert.tbs_certificate().subject(), OID_EMAIL_ADDRESS) {
         if !out.iter().any(|o| o.eq_ignore_ascii_case(&e)) {

@@ -106,7 +106,7 @@ fn encrypt_message_chooses_gcm_when_every_recipient_advertises_it_and_includes_t
         assert!(String::from_utf8_lossy(&out).contains(&format!("smime-type={want}")));
         for reader in [&bob, &alice] {
             let ids = [reader];
-            let input = OpenInput { anchors: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+            let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
             let opened = open(&out, &input);
             assert_eq!(opened.report.status, crate::report::Status::Unsigned, "{:?}", opened.report);
             assert!(opened.content.unwrap().ends_with(b"\r\n\r\nhi\r\n"));
@@ -146,7 +146,7 @@ fn deferred_bulk_open_gives_the_portable_report_and_wrong_answers_are_caught() {
     let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
     let anchors = [alice.certificate.clone()];
     let ids = [&alice];
-    let input = OpenInput { anchors: &anchors, known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
     let json = |o: &crate::smime::Opened| serde_json::to_string(&o.report).unwrap();
     for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm] {
         let options = EncryptOptions { cipher: Some(cipher), sign: true, ..EncryptOptions::default() };
@@ -203,7 +203,7 @@ fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
     let out = plan.finish(sealed).unwrap();
     let anchors = [alice.certificate.clone()];
     let ids = [&alice];
-    let input = OpenInput { anchors: &anchors, known: &[], identities: &ids, at, policy: &policy, limits: &limits };
+    let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &ids, at, policy: &policy, limits: &limits };
     let r = open(&out, &input).report;
     assert_eq!(r.layers.iter().map(|l| l.status).collect::<Vec<_>>(), vec![Status::Decrypted, Status::Valid], "{:?}", r);
 }

@@ -3,6 +3,12 @@
 //! Each signer gets three separate answers: is the signature good (digest and value),
 //! is the certificate path trusted, does the certificate's address match the sender.
 //! The signer's status is the worst of the three; the policy flags weak algorithms.
+//!
+//! Trust: roots issue, pins trust exactly one certificate for its own addresses (see
+//! `cert::chain`). The address: the one From address must be among the certificate's
+//! addresses (`cert::facts::email_addresses`), or else the one Sender address (RFC 8550
+//! section 3: "From or Sender"), which the details then name; when the From header
+//! cannot bind a single address (`from_problem`) the signer is never `valid`.
 
 use super::signed::{ParsedSignedData, ParsedSigner};
 use crate::cert::chain::{self, PathStatus, Purpose, ValidationInput};
@@ -25,10 +31,17 @@ pub const OID_ENCRYPTION_KEY_PREFERENCE: ObjectIdentifier = ObjectIdentifier::ne
 
 /// What the verifier is given besides the message.
 pub struct VerifyContext<'a> {
-    /// The From address shown to the user.
+    /// The From address shown to the user (the first one when there are several).
     pub from: Option<&'a str>,
-    /// Trusted roots and pinned certificates.
-    pub anchors: &'a [Certificate],
+    /// Why the From header cannot bind the signer (several From headers or addresses, an
+    /// address hidden in the display name): then the address check always fails.
+    pub from_problem: Option<&'a str>,
+    /// The single Sender address, when the message has one (RFC 8550 section 3).
+    pub sender: Option<&'a str>,
+    /// Trusted roots: the only issuers.
+    pub roots: &'a [Certificate],
+    /// Pinned certificates: each trusted only as itself, for its own addresses.
+    pub pins: &'a [Certificate],
     /// Other known certificates (stored contacts, intermediates): never trusted by themselves.
     pub known: &'a [Certificate],
     /// Validation time.
@@ -198,7 +211,7 @@ pub fn verify_signer_with(
         details: Vec::new(),
     };
 
-    let cert = find_certificate(&info.sid, &[&sd.certificates, ctx.known, ctx.anchors]);
+    let cert = find_certificate(&info.sid, &[&sd.certificates, ctx.known, ctx.pins, ctx.roots]);
     let Some(cert) = cert else {
         details.push("The signer's certificate is neither in the message nor among the known certificates, so the signature cannot be checked.".into());
         report.signature = SignatureCheck::NoCertificate;
@@ -295,13 +308,23 @@ pub fn verify_signer_with(
         }
     }
 
+    // 3 (decided first: the pin check needs it). The address the certificate is bound to:
+    // the From address, else the Sender's, and never when the From header is ambiguous.
+    let emails = facts::email_addresses(cert);
+    let from_matches = ctx.from.map(|f| facts::matches_address(cert, f)).unwrap_or(false);
+    let sender_matches = !from_matches && ctx.sender.map(|s| facts::matches_address(cert, s)).unwrap_or(false);
+    let bound_address = if from_matches { ctx.from } else if sender_matches { ctx.sender } else { None };
+    let bound_address = if ctx.from_problem.is_some() { None } else { bound_address };
+
     // 2. The certificate path. Intermediates come from the message and the known store.
     let mut intermediates: Vec<Certificate> = sd.certificates.clone();
     intermediates.extend(ctx.known.iter().cloned());
     let path = chain::validate(&ValidationInput {
         leaf: cert,
         intermediates: &intermediates,
-        anchors: ctx.anchors,
+        roots: ctx.roots,
+        pins: ctx.pins,
+        address: bound_address.or(ctx.from),
         at: ctx.at,
         purpose: Purpose::Sign,
         policy: ctx.policy,
@@ -328,16 +351,29 @@ pub fn verify_signer_with(
     report.chain = Some(path);
 
     // 3. The address.
-    let emails = facts::email_addresses(cert);
-    let matches = ctx.from.map(|f| facts::matches_address(cert, f)).unwrap_or(false);
-    if !matches {
+    let matches = bound_address.is_some();
+    if let Some(problem) = ctx.from_problem {
+        details.push(format!("The sender cannot be checked against the certificate: {problem}."));
+    } else if !matches {
         details.push(match ctx.from {
             Some(f) => format!("The message is from {f}, but the certificate is for {}.", if emails.is_empty() { "no e-mail address".to_string() } else { emails.join(", ") }),
             None => "The message has no From address to compare with the certificate.".into(),
         });
+    } else if sender_matches {
+        if let (Some(s), Some(f)) = (ctx.sender, ctx.from) {
+            details.push(format!("Signed by the Sender, {s}, on behalf of the From address {f} (RFC 8550 section 3)."));
+        }
+    }
+    if !matches {
         status = status.worst(Status::AddressMismatch);
     }
-    report.address = Some(AddressCheck { from: ctx.from.map(str::to_string), matches, certificate_emails: emails });
+    report.address = Some(AddressCheck {
+        from: ctx.from.map(str::to_string),
+        matches,
+        certificate_emails: emails,
+        problem: ctx.from_problem.map(str::to_string),
+        sender: if matches && sender_matches { ctx.sender.map(str::to_string) } else { None },
+    });
     report.status = status;
     report.details = details;
     report
@@ -385,7 +421,7 @@ mod tests {
     fn openssl_signed(d: &TempDir, bits: u32) -> (Certificate, ParsedSignedData) {
         d.write("content.txt", b"hello\r\n");
         d.openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", &format!("rsa_keygen_bits:{bits}"), "-out", "k.pem"]);
-        d.openssl(&["req", "-new", "-x509", "-key", "k.pem", "-subj", "/CN=Small", "-days", "3650", "-sha256", "-addext", "subjectAltName=email:small@example.org", "-out", "c.pem"]);
+        d.openssl(&["req", "-new", "-x509", "-key", "k.pem", "-subj", "/CN=Small", "-days", "3650", "-sha256", "-addext", "subjectAltName=email:small@example.org", "-addext", "basicConstraints=CA:FALSE", "-out", "c.pem"]);
         d.openssl(&["cms", "-sign", "-nodetach", "-binary", "-md", "sha256", "-outform", "DER", "-in", "content.txt", "-signer", "c.pem", "-inkey", "k.pem", "-out", "s.der"]);
         let cert = crate::cert::facts::parse_certificates(&d.read("c.pem")).unwrap().remove(0);
         (cert, super::super::signed::parse_signed_data(&d.read("s.der")).unwrap())
@@ -399,7 +435,7 @@ mod tests {
             let d = TempDir::new("verify-rsa-size");
             let (cert, sd) = openssl_signed(&d, bits);
             let anchors = [cert];
-            let ctx = VerifyContext { from: Some("small@example.org"), anchors: &anchors, known: &[], at: UnixTime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap(), policy: &policy };
+            let ctx = VerifyContext { from: Some("small@example.org"), from_problem: None, sender: None, roots: &[], pins: &anchors, known: &[], at: UnixTime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap(), policy: &policy };
             let content = sd.econtent.clone().unwrap();
             let (status, signers) = verify_all(&sd, &content, &ctx);
             assert_eq!((status, signers[0].signature), (want, check), "{bits} bits: {:?}", signers[0].details);

@@ -63,9 +63,12 @@ struct RecipientCall {
     recipients: Vec<String>,
     #[serde(default)]
     contacts: Vec<Contact>,
-    /// Trust anchors, base64 DER.
+    /// Trusted roots (they issue), base64 DER.
     #[serde(default)]
     trust: Vec<String>,
+    /// Pinned certificates (each trusted only as itself, never an issuer), base64 DER.
+    #[serde(default)]
+    pins: Vec<String>,
     /// Other known certificates (intermediates), base64 DER.
     #[serde(default)]
     known: Vec<String>,
@@ -84,12 +87,14 @@ fn certs(list: &[String]) -> Result<Vec<Certificate>> {
 }
 
 /// `{"recipients": [address], "contacts": [Contact], "trust": [base64 DER],
-/// "known": [base64 DER], "at": seconds}` → `[RecipientStatus]` (standard policy).
+/// "pins": [base64 DER], "known": [base64 DER], "at": seconds}` → `[RecipientStatus]`
+/// (standard policy). `trust` are roots, `pins` pinned certificates.
 pub fn recipient_statuses(options_json: &str) -> Result<String> {
     let call: RecipientCall = parse("recipient options", options_json)?;
-    let anchors = certs(&call.trust)?;
+    let roots = certs(&call.trust)?;
+    let pins = certs(&call.pins)?;
     let known = certs(&call.known)?;
     let policy = crate::policy::Policy::standard();
-    let trust = Trust { anchors: &anchors, intermediates: &known, policy: &policy, at: call.at };
+    let trust = Trust { roots: &roots, pins: &pins, intermediates: &known, policy: &policy, at: call.at };
     out(&super::recipient_statuses(&call.recipients, &call.contacts, &trust))
 }

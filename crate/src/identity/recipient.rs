@@ -1,6 +1,8 @@
 //! The per-recipient compose status of SPEC section 3 (`ready`, `missing`, `expired`,
-//! `address-mismatch`, `untrusted`), from the contact's stored certificates and the trust
-//! anchors, with RFC 5280 path validation for encryption (`cert::chain`).
+//! `address-mismatch`, `untrusted`), from the contact's stored certificates, the trusted
+//! roots and the pinned certificates, with RFC 5280 path validation for encryption
+//! (`cert::chain`: roots issue; a pin makes only itself `ready`, only for the addresses
+//! it names, and never anything it issued).
 
 use super::contact::{CertificateSummary, Contact};
 use super::{expiry, ExpiryState};
@@ -13,8 +15,10 @@ use x509_cert::Certificate;
 
 /// What the trust decision rests on.
 pub struct Trust<'a> {
-    /// The user's trusted roots and pinned certificates, plus the organisation's.
-    pub anchors: &'a [Certificate],
+    /// The user's trusted roots, plus the organisation's: the only issuers.
+    pub roots: &'a [Certificate],
+    /// The user's pinned certificates: each trusted only as itself, for its addresses.
+    pub pins: &'a [Certificate],
     /// Other known certificates (intermediates); untrusted, used to build paths.
     pub intermediates: &'a [Certificate],
     pub policy: &'a Policy,
@@ -96,7 +100,9 @@ pub fn recipient_status(address: &str, certificates: &[String], trust: &Trust<'_
         let report = validate(&ValidationInput {
             leaf: &s.parsed.certificate,
             intermediates: trust.intermediates,
-            anchors: trust.anchors,
+            roots: trust.roots,
+            pins: trust.pins,
+            address: Some(address),
             at: trust.at,
             purpose: Purpose::Encrypt,
             policy: trust.policy,

@@ -81,6 +81,8 @@ struct World {
     sign_only: String,
     bob: String,
     stranger: String,
+    /// The self-signed CA (cA=TRUE, no address) that issued `stranger`.
+    other_root: String,
 }
 
 fn world(tag: &str) -> World {
@@ -93,9 +95,8 @@ fn world(tag: &str) -> World {
     let sign_only = p.issue("signonly", "alice3", Some("root"), &leaf_ext("alice@example.org", "digitalSignature"), "20260301000000Z", "20290101000000Z");
     let bob = p.issue("bob", "bob", Some("root"), &leaf_ext("bob@example.org", "digitalSignature,keyEncipherment"), "20250101000000Z", "20290101000000Z");
     let other = p.issue("otherroot", "otherroot", None, CA_EXT, "20200101000000Z", "20400101000000Z");
-    let _ = other;
     let stranger = p.issue("stranger", "alice4", Some("otherroot"), &enc, "20260201000000Z", "20290101000000Z");
-    World { root, old, cur, newer, sign_only, bob, stranger }
+    World { root, old, cur, newer, sign_only, bob, stranger, other_root: other }
 }
 
 #[test]
@@ -176,7 +177,7 @@ fn recipient_statuses_per_spec() {
     let anchors = parse_certificates_der(&base64::engine::general_purpose::STANDARD.decode(&w.root).unwrap()).unwrap();
     let anchors: Vec<_> = anchors.into_iter().map(|p| p.certificate).collect();
     let policy = Policy::standard();
-    let trust = Trust { anchors: &anchors, intermediates: &[], policy: &policy, at: t("2026-06-01T00:00:00Z") };
+    let trust = Trust { roots: &anchors, pins: &[], intermediates: &[], policy: &policy, at: t("2026-06-01T00:00:00Z") };
     let alice = "alice@example.org";
     let st = |certs: &[&String]| {
         let v: Vec<String> = certs.iter().map(|s| s.to_string()).collect();
@@ -203,12 +204,35 @@ fn recipient_statuses_per_spec() {
     let r = st(&[&w.stranger, &w.cur]);
     assert_eq!((r.status, r.index), (RecipientState::Ready, Some(1)));
     // Without anchors nothing is ready.
-    let none = Trust { anchors: &[], intermediates: &[], policy: &policy, at: trust.at };
+    let none = Trust { roots: &[], pins: &[], intermediates: &[], policy: &policy, at: trust.at };
     assert_eq!(recipient_status(alice, std::slice::from_ref(&w.cur), &none).status, RecipientState::Untrusted);
     // Pinning the certificate itself makes it trusted.
     let pinned: Vec<_> = parse_certificates_der(&base64::engine::general_purpose::STANDARD.decode(&w.stranger).unwrap()).unwrap().into_iter().map(|p| p.certificate).collect();
-    let pin = Trust { anchors: &pinned, intermediates: &[], policy: &policy, at: trust.at };
+    let pin = Trust { roots: &[], pins: &pinned, intermediates: &[], policy: &policy, at: trust.at };
     assert_eq!(recipient_status(alice, std::slice::from_ref(&w.stranger), &pin).status, RecipientState::Ready);
+    // ... only that certificate: a pin never issues. Pinning the stranger's self-signed CA
+    // leaves what it issued untrusted (it is ready only with that CA as a root).
+    let other: Vec<_> = parse_certificates_der(&base64::engine::general_purpose::STANDARD.decode(&w.other_root).unwrap()).unwrap().into_iter().map(|p| p.certificate).collect();
+    let pinned_ca = Trust { roots: &[], pins: &other, intermediates: &[], policy: &policy, at: trust.at };
+    let r = recipient_status(alice, std::slice::from_ref(&w.stranger), &pinned_ca);
+    assert_eq!(r.status, RecipientState::Untrusted, "{}", r.reason);
+    let as_root = Trust { roots: &other, pins: &[], intermediates: &[], policy: &policy, at: trust.at };
+    assert_eq!(recipient_status(alice, std::slice::from_ref(&w.stranger), &as_root).status, RecipientState::Ready);
+    // A pin counts only for the addresses the pinned certificate names.
+    assert_eq!(recipient_status("mallory@example.org", std::slice::from_ref(&w.stranger), &pin).status, RecipientState::AddressMismatch);
+    let r = crate::cert::chain::validate(&crate::cert::chain::ValidationInput {
+        leaf: &pinned[0],
+        intermediates: &[],
+        roots: &[],
+        pins: &pinned,
+        address: Some("mallory@example.org"),
+        at: trust.at,
+        purpose: crate::cert::chain::Purpose::Encrypt,
+        policy: &policy,
+        max_depth: crate::cert::chain::DEFAULT_MAX_DEPTH,
+    });
+    assert_eq!(r.status, crate::cert::chain::PathStatus::UnknownCa);
+    assert!(r.details.iter().any(|d| d.contains("not for mallory@example.org")), "{:?}", r.details);
     // Several recipients through the JSON call, as the Wasm export does it.
     let contacts = vec![
         Contact { address: "Alice@Example.org".into(), certificates: vec![w.cur.clone()], capabilities: None },
@@ -221,6 +245,20 @@ fn recipient_statuses_per_spec() {
     let out: serde_json::Value = serde_json::from_str(&calls::recipient_statuses(&call.to_string()).unwrap()).unwrap();
     let statuses: Vec<&str> = out.as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["ready", "ready", "missing"]);
+    // Through JSON: the stranger's CA passed as a pin does not make its issue ready; as a
+    // root (`trust`) it does; the stranger's own certificate as a pin is ready.
+    let strangers = vec![Contact { address: "alice@example.org".into(), certificates: vec![w.stranger.clone()], capabilities: None }];
+    let status_of = |extra: serde_json::Value| {
+        let mut call = serde_json::json!({ "recipients": ["alice@example.org"], "contacts": strangers, "known": [], "at": trust.at.0 });
+        for (k, v) in extra.as_object().unwrap() {
+            call[k] = v.clone();
+        }
+        let out: serde_json::Value = serde_json::from_str(&calls::recipient_statuses(&call.to_string()).unwrap()).unwrap();
+        out[0]["status"].as_str().unwrap().to_string()
+    };
+    assert_eq!(status_of(serde_json::json!({ "pins": [w.other_root] })), "untrusted");
+    assert_eq!(status_of(serde_json::json!({ "trust": [w.other_root] })), "ready");
+    assert_eq!(status_of(serde_json::json!({ "pins": [w.stranger] })), "ready");
     // Mid 2027 (time as RFC 3339 text) Alice's only stored certificate has expired.
     let call = serde_json::json!({ "recipients": ["alice@example.org"], "contacts": contacts, "trust": [w.root], "at": "2027-06-01T00:00:00Z" });
     let out: serde_json::Value = serde_json::from_str(&calls::recipient_statuses(&call.to_string()).unwrap()).unwrap();

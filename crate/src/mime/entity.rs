@@ -103,6 +103,47 @@ fn with_newline(value: &[u8]) -> Vec<u8> {
     v
 }
 
+/// The originator fields of a message (see [`Entity::originator`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Originator {
+    /// The first From address (what the user is shown).
+    pub from: Option<String>,
+    /// Why the From header cannot bind a single address, in words.
+    pub problem: Option<String>,
+    /// The address of the single Sender header, when it has exactly one, plainly shown.
+    pub sender: Option<String>,
+}
+
+/// The mailboxes (display name, addr-spec) of an address header value.
+fn mailboxes(value: &[u8]) -> Vec<(Option<String>, String)> {
+    let buf = with_newline(value);
+    let list: Vec<mail_parser::Addr<'_>> = match MessageStream::new(&buf).parse_address() {
+        HeaderValue::Address(Address::List(list)) => list,
+        HeaderValue::Address(Address::Group(groups)) => groups.into_iter().flat_map(|g| g.addresses.into_iter()).collect(),
+        _ => Vec::new(),
+    };
+    list.into_iter()
+        .filter_map(|a| {
+            let addr = a.address.map(|s| s.trim().to_string()).filter(|s| s.contains('@'))?;
+            Some((a.name.map(|n| n.into_owned()), addr))
+        })
+        .collect()
+}
+
+/// An address-like word in a display name other than the real address (e.g.
+/// `"alice@bank.example" <mallory@evil.example>`), which the user would read as the sender.
+fn hidden_address(name: Option<&str>, address: &str) -> Option<String> {
+    let same = |a: &str, b: &str| match (a.rsplit_once('@'), b.rsplit_once('@')) {
+        (Some((la, da)), Some((lb, db))) => la.eq_ignore_ascii_case(lb) && da.eq_ignore_ascii_case(db),
+        _ => false,
+    };
+    name?
+        .split(|c: char| c.is_whitespace() || "\"'<>()[],;:".contains(c))
+        .map(|w| w.trim_matches(|c: char| c == '.' || c == '\''))
+        .find(|w| matches!(w.split_once('@'), Some((l, d)) if !l.is_empty() && !d.is_empty()) && !same(w, address))
+        .map(str::to_string)
+}
+
 /// Parses a Content-Type / Content-Disposition value. `None` if unparseable.
 pub(crate) fn parse_content_type(value: &[u8]) -> Option<ContentType> {
     let buf = with_newline(value);
@@ -253,6 +294,54 @@ impl<'a> Entity<'a> {
         }?;
         let addr = addr.trim().to_string();
         (addr.contains('@')).then_some(addr)
+    }
+    /// Who the message claims to come from, as the signer binding needs it (SPEC section
+    /// 1, RFC 8550 section 3): exactly one From header with exactly one address, whose
+    /// display name shows no other address; and the one Sender address, if any.
+    /// Top-level entity only (parts have no originator).
+    ///
+    /// # Security
+    /// Header values are untrusted: at most the entity's own header fields are read (the
+    /// parser's header limits bound them), and anything ambiguous is a `problem`, in words.
+    pub fn originator(&self) -> Originator {
+        let mut out = Originator::default();
+        if self.depth != 0 {
+            return out;
+        }
+        let froms: Vec<&[u8]> = self.header_values("from").collect();
+        let mut addresses: Vec<(Option<String>, String)> = Vec::new();
+        for v in &froms {
+            addresses.extend(mailboxes(v));
+        }
+        out.from = addresses.first().map(|(_, a)| a.clone());
+        out.problem = if froms.len() > 1 {
+            Some(format!("the message has {} From headers; a signed message must have exactly one", froms.len()))
+        } else if addresses.len() > 1 {
+            let list: Vec<&str> = addresses.iter().map(|(_, a)| a.as_str()).collect();
+            Some(format!("the From header names {} addresses ({}); only a single address can be checked against a signature", addresses.len(), list.join(", ")))
+        } else if let Some((_, odd)) = addresses.first().filter(|(_, a)| a.matches('@').count() != 1) {
+            Some(format!("the From address ({odd}) is not one well-formed address"))
+        } else {
+            addresses.first().and_then(|(name, addr)| hidden_address(name.as_deref(), addr)).map(|shown| {
+                format!("the From header's display name shows the address {shown}, but the actual sender address is {}", out.from.as_deref().unwrap_or_default())
+            })
+        };
+        let senders: Vec<&[u8]> = self.header_values("sender").collect();
+        if let [one] = senders.as_slice() {
+            if let [(name, addr)] = mailboxes(one).as_slice() {
+                if hidden_address(name.as_deref(), addr).is_none() && addr.matches('@').count() == 1 {
+                    out.sender = Some(addr.clone());
+                }
+            }
+        }
+        out
+    }
+    /// The raw values of every field called `name` (case-insensitive), in order.
+    fn header_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'a [u8]> + 's {
+        self.headers
+            .iter()
+            .filter(move |h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| self.src.get(h.value.0..h.value.1).unwrap_or_default())
     }
     /// The S/MIME kind of this entity, if any.
     pub fn smime_kind(&self) -> Option<SmimeKind> {

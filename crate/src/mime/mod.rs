@@ -21,7 +21,7 @@ mod tests;
 pub use build::{base64_lines, quoted_printable, build_body, build_multipart_signed, build_multipart_signed_owned, build_pkcs7_mime, Attachment};
 pub(crate) use build::push_base64_lines;
 pub use canon::{canonicalize_crlf, is_canonical};
-pub use entity::{ContentType, Entity, HeaderField, SmimeKind};
+pub use entity::{ContentType, Entity, HeaderField, Originator, SmimeKind};
 pub use headers::{encode_headers, received_value};
 pub use limits::Limits;
 pub use parse::parse;

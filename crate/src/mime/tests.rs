@@ -752,3 +752,35 @@ fn delimiters_are_found_only_at_line_starts() {
     assert!(!closed);
     assert_eq!(parts, vec![(4, 10)]);
 }
+
+/// Issue 12: the From binding needs one From header with one address shown plainly; the
+/// Sender is read only when it is one plain address.
+#[test]
+fn originator_is_strict() {
+    let o = |head: &str| p(format!("{head}\nSubject: x\n\nbody\n").as_bytes()).originator();
+    let ok = o("From: =?UTF-8?B?SsO8cmdlbg==?= <jurgen@example.org>");
+    assert_eq!((ok.from.as_deref(), ok.problem, ok.sender), (Some("jurgen@example.org"), None, None));
+    // The display name repeating the address (any case) is fine; a name with an at sign alone too.
+    assert_eq!(o("From: \"JURGEN@example.org\" <jurgen@example.org>").problem, None);
+    assert_eq!(o("From: \"Jurgen @ home\" <jurgen@example.org>").problem, None);
+    for (head, why) in [
+        ("From: <a@example.org>\nFrom: <b@example.org>", "2 From headers"),
+        ("From: a@example.org, b@example.org", "names 2 addresses"),
+        ("From: team: a@example.org, b@example.org;", "names 2 addresses"),
+        ("From: \"alice@bank.example\" <mallory@evil.example>", "shows the address alice@bank.example"),
+        ("From: =?UTF-8?Q?alice=40bank=2Eexample?= <mallory@evil.example>", "shows the address alice@bank.example"),
+        ("From: Alice <alice@bank.example>' <mallory@evil.example>", "is not one well-formed address"),
+    ] {
+        let got = o(head);
+        assert!(got.problem.as_deref().unwrap_or("").contains(why), "{head}: {got:?}");
+    }
+    // The first address is still what the user is shown.
+    assert_eq!(o("From: \"alice@bank.example\" <mallory@evil.example>").from.as_deref(), Some("mallory@evil.example"));
+    // Sender: one plain address, or nothing.
+    assert_eq!(o("From: <boss@example.org>\nSender: Alice <alice@example.org>").sender.as_deref(), Some("alice@example.org"));
+    assert_eq!(o("From: <boss@example.org>\nSender: <a@example.org>\nSender: <b@example.org>").sender, None);
+    assert_eq!(o("From: <boss@example.org>\nSender: \"boss@example.org\" <a@example.org>").sender, None);
+    // Parts have no originator.
+    let nested = p(b"From: <a@example.org>\nContent-Type: multipart/mixed; boundary=b\n\n--b\nFrom: <x@example.org>\n\nhi\n--b--\n");
+    assert_eq!(nested.children()[0].originator(), Default::default());
+}
