@@ -31,20 +31,29 @@ const VALUE_FLAGS: [&str; 10] = ["--identity", "--password-file", "--at", "--tru
 const BOOL_FLAGS: [&str; 4] = ["--opaque", "--sign", "--oaep", "--renewal"];
 
 impl Args {
+    /// Flags by lexopt: `--flag VALUE` and `--flag=VALUE`; `--` ends the flags.
     fn parse(args: &[String]) -> Result<Args, Error> {
+        use lexopt::Arg;
+        let usage = |what: String| Error::usage(format!("{what}\n{USAGE}"));
         let mut positional = Vec::new();
         let mut flags = Vec::new();
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            if VALUE_FLAGS.contains(&a.as_str()) {
-                let v = it.next().ok_or_else(|| Error::usage(format!("{a} needs a value.\n{USAGE}")))?;
-                flags.push((a.clone(), Some(v.clone())));
-            } else if BOOL_FLAGS.contains(&a.as_str()) {
-                flags.push((a.clone(), None));
-            } else if a.starts_with("--") {
-                return Err(Error::usage(format!("Unknown option {a}.\n{USAGE}")));
-            } else {
-                positional.push(a.clone());
+        let mut parser = lexopt::Parser::from_args(args.iter().map(String::as_str));
+        while let Some(arg) = parser.next().map_err(|e| usage(format!("{e}.")))? {
+            match arg {
+                Arg::Long(name) => {
+                    let flag = format!("--{name}");
+                    if VALUE_FLAGS.contains(&flag.as_str()) {
+                        let value = parser.value().map_err(|_| usage(format!("{flag} needs a value.")))?;
+                        let value = value.into_string().map_err(|_| usage(format!("The value of {flag} is not UTF-8 text.")))?;
+                        flags.push((flag, Some(value)));
+                    } else if BOOL_FLAGS.contains(&flag.as_str()) {
+                        flags.push((flag, None));
+                    } else {
+                        return Err(usage(format!("Unknown option {flag}.")));
+                    }
+                }
+                Arg::Short(c) => return Err(usage(format!("Unknown option -{c}."))),
+                Arg::Value(v) => positional.push(v.into_string().map_err(|_| usage("An argument is not UTF-8 text.".into()))?),
             }
         }
         Ok(Args { positional, flags })
