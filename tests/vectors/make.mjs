@@ -92,6 +92,12 @@ function vectorFile(rel, header, data) {
       lines.push(`${k}: ${s}`);
     }
   };
+  // A vector whose verdict differs from its producer's own check must say why.
+  if (header.peer && !header.why) {
+    const peerGood = /=> (Verification successful|decrypted)$/.test(header.peer);
+    const green = header.expect === 'valid' || header.expect === 'unsigned' || (header.expect === 'valid-unknown-ca' && header.peer.includes('-noverify'));
+    if (peerGood !== green) throw new Error(`${rel}: Cachet's expected ${header.expect} differs from the peer (${header.peer}); add a why`);
+  }
   add('kind', header.kind);
   add('comment', header.comment);
   add('expect', header.expect);
@@ -428,7 +434,7 @@ function signedVectors() {
     msg = withHeaders(mailHeaders(`<${email}>`, BOB, name), opensslSign({ signer, certfile: signer === 'ca-signer' ? null : 'intermediate.pem' }));
     write('msg.eml', msg, { record: false });
     const peer = opensslVerify('msg.eml');
-    msgVector(`signed/${name}.vec`, { comment, expect: 'wrong-usage', layers: 'signed:wrong-usage', ...std, peer, knownFailure: signer === 'ca-signer' ? KF_CA : undefined, why: peer.includes('=> ok') ? 'openssl accepts this signer; Cachet follows SPEC 1 (never valid).' : undefined }, msg);
+    msgVector(`signed/${name}.vec`, { comment, expect: 'wrong-usage', layers: 'signed:wrong-usage', ...std, peer, knownFailure: signer === 'ca-signer' ? KF_CA : undefined, why: peer.includes('Verification successful') ? 'openssl accepts this signer; Cachet follows SPEC 1 (never valid).' : undefined }, msg);
   }
 
   // --- weak algorithms ----------------------------------------------------------------
@@ -829,6 +835,17 @@ function pkcs7Mime(headers, der, smimeType) {
   return Buffer.from(`${headers}MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=${smimeType}; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=smime.p7m\r\n\r\n${b64}\r\n`, 'latin1');
 }
 
+/** TABLE.md: every vector with its expectation, in one page. */
+function writeTable() {
+  const cell = (x) => String(x ?? '').replace(/\|/g, '\\|');
+  const rows = written.sort((a, b) => a.rel.localeCompare(b.rel)).map(({ rel, header: h }) => {
+    const inputs = [...(h.trust ?? []).map((t) => `trust ${path.basename(t, '.vec')}`), ...(h.pin ?? []).map((t) => `pin ${path.basename(t, '.vec')}`), ...(h.identity ?? []).map((t) => `identity ${path.basename(t, '.vec')}`)].join(', ');
+    const note = [h.needs ? `needs ${h.needs}` : '', h.knownFailure ? `KNOWN FAILURE: ${h.knownFailure}` : '', h.why ? `why: ${h.why}` : ''].filter(Boolean).join('; ');
+    return `| \`${rel}\` | ${h.kind} | ${cell(h.expect ?? (h.error ? `error ${h.error}` : 'imports'))} | ${cell(h.layers)} | ${cell(h.at)} | ${cell(inputs)} | ${cell(note)} |`;
+  });
+  fs.writeFileSync(path.join(HERE, 'TABLE.md'), `# The vectors at a glance\n\nWritten by \`make.mjs\` (do not edit by hand); the headers of the files are authoritative.\n\n| file | kind | expect | layers | at | inputs | notes |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`);
+}
+
 /** The list of vectors for the native runner (crate/tests/vectors.rs): one test each. */
 function writeRustList() {
   const rows = written.map(({ rel }) => rel).sort().map((rel) => `    ${rel.replace(/\.vec$/, '').replace(/[^A-Za-z0-9]+/g, '_')} => "${rel}",`);
@@ -848,6 +865,7 @@ function main() {
     pinVectors();
     hostileVectors();
     writeRustList();
+    writeTable();
     console.log(`${written.length} vectors written under ${path.relative(REPO, HERE)}/`);
   } finally {
     fs.rmSync(WORK, { recursive: true, force: true });
