@@ -73,6 +73,11 @@ pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
 /// `bulk`. With a [`crate::crypto::bulk::Deferred`], a run whose `bulk.incomplete()` is
 /// true used placeholders: its result must be discarded (see `crypto::bulk`).
 pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Opened {
+    open_forwarded_at(message, input, bulk, 0)
+}
+
+/// [`open_with`] for a message found `depth` forwardings deep (a message/rfc822 part).
+fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, depth: usize) -> Opened {
     if message.len() > input.limits.max_message_size {
         return malformed_report(Error::new(
             Code::LimitExceeded,
@@ -94,6 +99,9 @@ pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Open
     let mut found: Vec<Certificate> = Vec::new();
 
     let Some(located) = locate(&top) else {
+        if let Some(forwarded) = open_forwarded(&top, input, bulk, depth) {
+            return forwarded;
+        }
         return Opened { report, content: Some(canonical.to_vec()) };
     };
     let partial = !located.path().is_empty();
@@ -171,6 +179,62 @@ pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Open
         }
     }
     Opened { report, content }
+}
+
+/// Most forwardings (message/rfc822 parts inside message/rfc822 parts) looked into for a
+/// signed or encrypted message. Each level is a part of the one above, so the work stays
+/// linear in the message size per level.
+pub const MAX_FORWARD_DEPTH: usize = 3;
+
+/// A message with no S/MIME entity of its own that forwards one as a message/rfc822 part
+/// (SPEC section 1: `partially-signed`): the first such part, depth first, is opened as a
+/// message of its own (its signer is bound to its own From), and the report says that only
+/// that part is covered. None when no forwarded part holds S/MIME.
+fn open_forwarded(top: &Entity<'_>, input: &OpenInput<'_>, bulk: &dyn Bulk, depth: usize) -> Option<Opened> {
+    if depth >= MAX_FORWARD_DEPTH {
+        return None;
+    }
+    let mut parts = Vec::new();
+    forwarded_parts(top, &mut parts);
+    for part in parts {
+        let Ok(inner) = part.body_decoded() else { continue };
+        let holds_smime = mime::parse(&inner, input.limits).map(|m| locate(&m).is_some()).unwrap_or(false);
+        if !holds_smime {
+            continue;
+        }
+        let mut opened = open_forwarded_at(&inner, input, bulk, depth + 1);
+        let at = path_string(part.path());
+        for layer in &mut opened.report.layers {
+            layer.covers = if layer.covers.is_empty() { at.clone() } else { format!("{at}.{}", layer.covers) };
+        }
+        let others = collect_other_texts(top, part.path());
+        opened.report.diagnosis.insert(0, Diagnosis {
+            id: "forwarded-message".into(),
+            message: format!(
+                "Only the forwarded message (part {at}) is signed or encrypted, by its own sender. The rest of this message is not covered by its signature."
+            ),
+            appended_text: if others.is_empty() { None } else { Some(others.join("\n")) },
+            original_verifies: None,
+        });
+        if opened.report.layers.iter().any(|l| l.kind == LayerKind::Signed) {
+            opened.report.status = opened.report.status.worst(Status::PartiallySigned);
+        }
+        return Some(opened);
+    }
+    None
+}
+
+/// The message/rfc822 parts of `e`, depth first.
+fn forwarded_parts<'e, 'a>(e: &'e Entity<'a>, out: &mut Vec<&'e Entity<'a>>) {
+    if e.children().is_empty() {
+        if e.content_type().essence() == "message/rfc822" && !e.path().is_empty() {
+            out.push(e);
+        }
+        return;
+    }
+    for c in e.children() {
+        forwarded_parts(c, out);
+    }
 }
 
 /// Is the message stored with LF (or CR) line breaks rather than in transport (CRLF)

@@ -288,12 +288,6 @@ function withHeaders(headers, smime) {
 }
 
 const root = 'pki/root.cert.vec';
-// Known failures of the core at the time of writing (each also reported to the lead). The
-// first three are fixed by the change that brings pins (issue 12): `fixedWith: 'pin'`
-// makes them ordinary vectors as soon as the CLI has --pin.
-const KF_FROM = 'the first of several From addresses is taken as the sender, so the signature shows as valid (SPEC 1: several From addresses are never valid)';
-const KF_STRUCTURE = 'a multipart/signed with more than two body parts is accepted as valid (SPEC 1 and RFC 1847: malformed)';
-const KF_CA = 'a CA certificate (cA=TRUE) is accepted as the mail signer (SPEC 1: a CA certificate is not a mail signer)';
 const std = { at: AT, trust: [root] };
 
 /** Sign `content` with openssl cms (clear-signed unless opaque); returns the S/MIME entity. */
@@ -371,7 +365,7 @@ function signedVectors() {
 
   begin();
   msg = withHeaders(mailHeaders('alice@example.org, mallory@example.net', BOB, 'from-two-addresses'), opensslSign({}));
-  msgVector('signed/address-mismatch-two-from-addresses.vec', { comment: 'A From header with two addresses, the first being the signer: the signer cannot be bound to one sender, never valid (SPEC 1).', expect: 'address-mismatch', layers: 'signed:address-mismatch', ...std, knownFailure: KF_FROM, fixedWith: 'pin' }, msg);
+  msgVector('signed/address-mismatch-two-from-addresses.vec', { comment: 'A From header with two addresses, the first being the signer: the signer cannot be bound to one sender, never valid (SPEC 1).', expect: 'address-mismatch', layers: 'signed:address-mismatch', ...std }, msg);
 
   begin();
   msg = withHeaders(mailHeaders('"alice@example.org" <mallory@example.net>', BOB, 'from-display-name'), opensslSign({}));
@@ -437,7 +431,7 @@ function signedVectors() {
     msg = withHeaders(mailHeaders(`<${email}>`, BOB, name), opensslSign({ signer, certfile: signer === 'ca-signer' ? null : 'intermediate.pem' }));
     write('msg.eml', msg, { record: false });
     const peer = opensslVerify('msg.eml');
-    msgVector(`signed/${name}.vec`, { comment, expect: 'wrong-usage', layers: 'signed:wrong-usage', ...std, peer, knownFailure: signer === 'ca-signer' ? KF_CA : undefined, fixedWith: signer === 'ca-signer' ? 'pin' : undefined, why: peer.includes('Verification successful') ? 'openssl accepts this signer; Cachet follows SPEC 1 (never valid).' : undefined }, msg);
+    msgVector(`signed/${name}.vec`, { comment, expect: 'wrong-usage', layers: 'signed:wrong-usage', ...std, peer, why: peer.includes('Verification successful') ? 'openssl accepts this signer; Cachet follows SPEC 1 (never valid).' : undefined }, msg);
   }
 
   // --- weak algorithms ----------------------------------------------------------------
@@ -468,7 +462,7 @@ function signedVectors() {
   const fwd = withHeaders(mailHeaders(ALICE, BOB, 'forwarded'), opensslSign({})).toString('latin1');
   log.push('edit: forward the signed message as a message/rfc822 part after an unsigned text part');
   msg = Buffer.from(`${mailHeaders('Bob <bob@example.net>', 'Carol <carol@example.org>', 'Fwd: forwarded')}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="fwd"\r\n\r\n--fwd\r\nContent-Type: text/plain\r\n\r\nSee Alice's message below.\r\n--fwd\r\nContent-Type: message/rfc822\r\n\r\n${fwd}\r\n--fwd--\r\n`, 'latin1');
-  msgVector('signed/partially-signed-forwarded.vec', { comment: "Bob forwards Alice's signed mail as a message/rfc822 attachment next to his own unsigned text: only the forwarded part is signed.", expect: 'partially-signed', ...std, knownFailure: 'a signed message inside a message/rfc822 part is not looked for: the forwarded signed mail shows as unsigned, with no signed part marked (SPEC 1 lists forwarded message/rfc822 under partially-signed)' }, msg);
+  msgVector('signed/partially-signed-forwarded.vec', { comment: "Bob forwards Alice's signed mail as a message/rfc822 attachment next to his own unsigned text: only the forwarded part is signed.", expect: 'partially-signed', layers: 'signed:valid', diagnosis: 'forwarded-message', check: ['/layers/0/covers = 2', "/diagnosis/0/appended_text ~ See Alice's message below."], ...std }, msg);
 
   // --- several signers, no signer, unsigned, malformed --------------------------------
   begin();
@@ -504,7 +498,7 @@ function signedVectors() {
   const three = withHeaders(mailHeaders(ALICE, BOB, 'three-parts'), opensslSign({})).toString('latin1');
   const boundary = three.match(/boundary="([^"]+)"/)[1];
   msg = edit(three, `\r\n--${boundary}--`, `\r\n--${boundary}\r\nContent-Type: text/plain\r\n\r\nA third part outside the signature.\r\n--${boundary}--`, 'add a third body part to the multipart/signed');
-  msgVector('signed/malformed-multipart-signed-three-parts.vec', { comment: 'A multipart/signed with three body parts: RFC 1847 allows exactly two; never valid (SPEC 1).', expect: 'malformed', ...std, knownFailure: KF_STRUCTURE, fixedWith: 'pin' }, msg);
+  msgVector('signed/malformed-multipart-signed-three-parts.vec', { comment: 'A multipart/signed with three body parts: RFC 1847 allows exactly two; never valid (SPEC 1).', expect: 'malformed', ...std }, msg);
 }
 
 // ---------------------------------------------------------------------------------------
