@@ -538,3 +538,48 @@ fn corpus_encrypted_objects_from_other_producers() {
     let r = opened(&pkcs7_message(&std::fs::read(py.join("pkcs7/enveloped-no-content.der")).unwrap(), "enveloped-data"), &ca, &pw, "malformed", None);
     assert_eq!(layers(&r), vec![("encrypted", "malformed")]);
 }
+
+/// Every envelope Cachet writes is strict DER (recipientInfos a sorted SET OF): 1, 2, 3 and
+/// 10 recipients with keys and names of different sizes, CBC and GCM, signed+encrypted with
+/// a chain. Python `cryptography` (strict DER, "InvalidSetOrdering" otherwise) decrypts the
+/// CBC ones for every recipient; the DER rules are also checked here for every output.
+#[test]
+fn every_envelope_is_strict_der_for_every_recipient_count() {
+    let pki = Pki::new("enc-der");
+    let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+    let keys = [Key::Rsa2048, Key::Rsa3072];
+    let people: Vec<Leaf> = (0..10).map(|i| pki.leaf(&format!("r{i}{}", "x".repeat(i * 3)), &format!("r{i}@example.net"), keys[i % 2], None, 365)).collect();
+    let dir = TempDir::new("enc-der-files");
+    let msg = message(&alice.email, "r0@example.net");
+    for count in [1usize, 2, 3, 10] {
+        for cipher in ["aes256-cbc", "aes256-gcm"] {
+            for sign in [false, true] {
+                let mut args = vec!["--cipher", cipher];
+                for r in &people[..count] {
+                    args.extend(["--recipient", p(&r.cert)]);
+                }
+                if sign {
+                    args.extend(ident(&alice));
+                    args.push("--sign");
+                }
+                let enc = encrypt(&msg, &args);
+                let der_path = cms_der(&dir, &enc);
+                let der = std::fs::read(&der_path).unwrap();
+                assert_strict_der(&der, &format!("{count} recipients, {cipher}, sign={sign}"));
+                if cipher != "aes256-cbc" {
+                    continue; // Python's pkcs7_decrypt_der reads AES-CBC only.
+                }
+                for r in people[..count].iter().chain(sign.then_some(&alice)) {
+                    let mut py = tool("python3");
+                    py.arg("-c").arg(PY_STRICT).arg("decrypt").arg(&der_path).arg(&r.cert).arg(&r.key);
+                    if sign {
+                        py.arg("inner-signed");
+                    }
+                    let out = run_with_input(&mut py, b"");
+                    assert!(out.status.success(), "Python, {count} recipients, sign={sign}: {}", String::from_utf8_lossy(&out.stderr));
+                    assert!(String::from_utf8_lossy(&out.stdout).contains("decrypted"));
+                }
+            }
+        }
+    }
+}
