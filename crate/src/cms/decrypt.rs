@@ -210,7 +210,7 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
             // Decided here, before any backend runs, so RustCrypto and WebCrypto agree.
             let e = Error::new(
                 Code::UnsupportedAlgorithm,
-                format!("This message uses a {}-byte GCM nonce; Cachet decrypts 12-byte (standard) and 16-byte nonces only.", iv.len()),
+                format!("This message uses a GCM nonce of {} bytes; Cachet decrypts nonces of 12 bytes (the standard) and 16 bytes only.", iv.len()),
                 "Ask the sender to use a standard S/MIME mail program.",
             );
             info.integrity_protected = false;
