@@ -261,13 +261,11 @@ fn try_content(c: ContentCipher, keys: &[Zeroizing<Vec<u8>>], iv: &[u8], aad: &[
     let attempts = right.iter().map(|k| Some(*k)).chain(std::iter::repeat_n(None, placeholders));
     let mut full = 0usize;
     for key in attempts {
-        let placeholder;
+        // Drawn for every attempt, used for the wrong-length ones: the same work either way.
+        let placeholder = random_key(c.key_len())?;
         let (k, real): (&[u8], bool) = match key {
             Some(k) => (k, true),
-            None => {
-                placeholder = random_key(c.key_len())?;
-                (placeholder.as_slice(), false)
-            }
+            None => (placeholder.as_slice(), false),
         };
         if !c.is_aead() && !cbc_padding_ok(c, k, iv, ciphertext) {
             continue;
