@@ -551,6 +551,16 @@ fn every_envelope_is_strict_der_for_every_recipient_count() {
     let people: Vec<Leaf> = (0..10).map(|i| pki.leaf(&format!("r{i}{}", "x".repeat(i * 3)), &format!("r{i}@example.net"), keys[i % 2], None, 365)).collect();
     let dir = TempDir::new("enc-der-files");
     let msg = message(&alice.email, "r0@example.net");
+    // The peer must be strict: the same envelope with its two RecipientInfos swapped (out of
+    // DER order) is refused. (Python cryptography 48 and later; the set-up installs it.)
+    {
+        let enc = encrypt(&msg, &["--cipher", "aes256-cbc", "--recipient", p(&people[0].cert), "--recipient", p(&people[1].cert)]);
+        let der = std::fs::read(cms_der(&dir, &enc)).unwrap();
+        let swapped = swap_first_two_recipients(&der);
+        let bad = dir.write("unsorted.der", &swapped);
+        let out = run_with_input(tool("python3").arg("-c").arg(PY_STRICT).arg("decrypt").arg(&bad).arg(&people[0].cert).arg(&people[0].key), b"");
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("InvalidSetOrdering"), "Python cryptography does not check DER SET OF order (48 or later needed): {}", String::from_utf8_lossy(&out.stderr));
+    }
     for count in [1usize, 2, 3, 10] {
         for cipher in ["aes256-cbc", "aes256-gcm"] {
             for sign in [false, true] {
@@ -582,4 +592,35 @@ fn every_envelope_is_strict_der_for_every_recipient_count() {
             }
         }
     }
+}
+
+/// `der` (an EnvelopedData ContentInfo with two RecipientInfos) with them swapped.
+fn swap_first_two_recipients(der: &[u8]) -> Vec<u8> {
+    // (header length, content length) of the element at `at`.
+    fn header(b: &[u8], at: usize) -> (usize, usize) {
+        let first = b[at + 1] as usize;
+        if first < 0x80 {
+            return (2, first);
+        }
+        let n = first & 0x7f;
+        (2 + n, b[at + 2..at + 2 + n].iter().fold(0usize, |a, x| (a << 8) | *x as usize))
+    }
+    fn kids(b: &[u8], at: usize) -> Vec<(usize, usize)> {
+        let (h, len) = header(b, at);
+        let mut out = Vec::new();
+        let mut k = at + h;
+        while k < at + h + len {
+            let (kh, kl) = header(b, k);
+            out.push((k, k + kh + kl));
+            k += kh + kl;
+        }
+        out
+    }
+    let explicit = kids(der, 0)[1].0;
+    let ed = kids(der, explicit)[0].0;
+    let set = kids(der, ed)[1].0;
+    let ris = kids(der, set);
+    assert_eq!(ris.len(), 2);
+    let (a, b) = (ris[0], ris[1]);
+    [&der[..a.0], &der[b.0..b.1], &der[a.0..a.1], &der[b.1..]].concat()
 }
