@@ -94,4 +94,33 @@ mod tests {
         assert!(is_der_sorted(&s.to_der().unwrap()));
         assert_eq!(s.len(), 4);
     }
+
+    /// KeyTransRecipientInfos of the same length (same key size, names and serials of the
+    /// same length) differ only in their bytes: `der`'s own `SetOfVec` ordering of
+    /// RecipientInfo put them out of DER order most of the time.
+    #[test]
+    fn envelopes_for_same_shaped_recipients_are_in_der_order() {
+        use crate::cms::envelope::encrypt;
+        use crate::cms::recipients::KeyTransport;
+        use crate::crypto::cipher::{ContentCipher, RustCrypto};
+        let dir = crate::crypto::test_openssl::TempDir::new("der-set-envelope");
+        let mut certs = Vec::new();
+        for i in 0..3 {
+            let subj = format!("/CN=same-shape-{i}");
+            dir.openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &format!("k{i}.pem"), "-subj", &subj, "-days", "30", "-set_serial", &format!("{}", 1000 + i), "-out", &format!("c{i}.pem")]);
+            certs.push(crate::cert::facts::parse_certificates(&dir.read(&format!("c{i}.pem"))).unwrap().remove(0));
+        }
+        let list: Vec<_> = certs.iter().map(|c| (c, KeyTransport::Pkcs1v15)).collect();
+        for round in 0..20 {
+            let der = encrypt(b"x", &list, ContentCipher::Aes256Cbc, &RustCrypto).unwrap();
+            // ContentInfo / [0] / EnvelopedData / recipientInfos
+            let ci = crate::cms::ber::read_all(&der).unwrap();
+            let explicit = ci.children().unwrap().remove(1);
+            let ed = explicit.children().unwrap().remove(0);
+            let set = ed.children().unwrap().remove(1);
+            assert_eq!(set.tag, 0x31);
+            assert_eq!(set.children().unwrap().len(), 3);
+            assert!(is_der_sorted(set.raw), "round {round}: recipientInfos out of DER order");
+        }
+    }
 }

@@ -337,7 +337,7 @@ pub fn assert_strict_der(der: &[u8], what: &str) {
 /// `argv`: mode (`signed` for a message, `decrypt` for an envelope DER with cert and key),
 /// then the files. Prints what it read.
 pub const PY_STRICT: &str = r#"
-import sys, warnings, email
+import sys, warnings, email, pathlib
 warnings.simplefilter('error')
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -353,14 +353,30 @@ def check_message(raw):
             found += 1
     return found
 if sys.argv[1] == 'signed':
-    n = check_message(open(sys.argv[2], 'rb').read())
+    n = check_message(pathlib.Path(sys.argv[2]).read_bytes())
     if n == 0:
         sys.exit('no signature found')
 else:
-    cert = x509.load_pem_x509_certificate(open(sys.argv[3], 'rb').read())
-    key = serialization.load_pem_private_key(open(sys.argv[4], 'rb').read(), None)
-    plain = pkcs7.pkcs7_decrypt_der(open(sys.argv[2], 'rb').read(), cert, key, [])
+    cert = x509.load_pem_x509_certificate(pathlib.Path(sys.argv[3]).read_bytes())
+    key = serialization.load_pem_private_key(pathlib.Path(sys.argv[4]).read_bytes(), None)
+    plain = pkcs7.pkcs7_decrypt_der(pathlib.Path(sys.argv[2]).read_bytes(), cert, key, [])
     print('decrypted', len(plain), 'bytes')
     if len(sys.argv) > 5 and sys.argv[5] == 'inner-signed' and check_message(plain) == 0:
         sys.exit('no inner signature found')
 "#;
+
+/// The CMS blob of a signed or enveloped message exactly as Cachet wrote it (the body of the
+/// first `application/pkcs7-mime` or `pkcs7-signature` part, transfer-decoded). Not through
+/// `openssl cms -cmsout`: OpenSSL re-encodes what it read, which sorts every SET OF and would
+/// hide an ordering bug.
+pub fn cms_blob(msg: &[u8]) -> Vec<u8> {
+    fn find(e: &cachet::mime::Entity<'_>) -> Option<Vec<u8>> {
+        let essence = e.content_type().essence();
+        if essence.ends_with("pkcs7-mime") || essence.ends_with("pkcs7-signature") {
+            return e.body_decoded().ok();
+        }
+        e.children().iter().find_map(find)
+    }
+    let top = cachet::mime::parse(msg, &cachet::mime::Limits::default()).unwrap();
+    find(&top).expect("no CMS part in the message")
+}
