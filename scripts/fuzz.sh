@@ -14,7 +14,7 @@ set -euo pipefail
 SECONDS_EACH="${1:-600}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(mime_parse cms_signed open pkcs12 decrypt)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(mime_parse cms_signed open pkcs12 decrypt deferred)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FUZZ="$ROOT/crate/fuzz"
@@ -29,7 +29,7 @@ rustup toolchain list | grep -q '^nightly' || { echo "error: the nightly toolcha
 
 # ---------------------------------------------------------------- seed corpora
 echo "== seeds into $CORPUS"
-for t in mime_parse cms_signed open pkcs12 decrypt; do mkdir -p "$CORPUS/$t"; done
+for t in mime_parse cms_signed open pkcs12 decrypt deferred; do mkdir -p "$CORPUS/$t"; done
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -145,6 +145,16 @@ seed mime_parse "$WORK"/cachet-*.eml
 seed open "$WORK"/cachet-*.eml
 openssl cms -encrypt -aes-256-cbc -in "$WORK/cachet-dsig.eml" -out "$WORK/env-cachet.eml" "$WORK/cert.pem" 2>/dev/null
 seed decrypt "$WORK/env-cachet.eml"
+
+# deferred: the decrypt seeds behind a first byte choosing how the host answers (0 computed,
+# 1 decryptions refused, 2 digests wrong).
+for f in "$CORPUS"/decrypt/*; do
+  [ -f "$f" ] || continue
+  for mode in 0 1 2; do
+    { printf "\\x0$mode"; cat "$f"; } > "$WORK/deferred-seed"
+    cp "$WORK/deferred-seed" "$CORPUS/deferred/$(sha1sum "$WORK/deferred-seed" | cut -c1-40)"
+  done
+done
 
 # PKCS#12: the fuzz identity re-exported without MAC (so mutations reach the bags),
 # unencrypted, legacy 3DES/RC2 and PBES2.

@@ -46,7 +46,9 @@ pub fn layer_kind(smime_type: Option<&str>) -> LayerKind {
 /// return the decrypted MIME entity to keep peeling, or None when it did not open.
 ///
 /// # Security
-/// `der` is untrusted; see [`decrypt::decrypt`] for its limits. Nothing of a layer that
+/// `der` is untrusted; see [`decrypt::decrypt`] for its limits (an exceeded one is a
+/// `malformed` layer with a `limit-exceeded` diagnosis naming it, and the listed
+/// recipients are capped at `cms::recipients::MAX_RECIPIENTS`). Nothing of a layer that
 /// failed is returned, and the report never says why beyond the SPEC section 2 status.
 pub fn open_enveloped(der: &[u8], identities: &[&Identity], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
     open_enveloped_with(der, identities, policy, covers, report, &crate::crypto::bulk::Portable)
@@ -116,6 +118,19 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate:
         Outcome::IntegrityFailure => {
             layer.status = Status::IntegrityFailure;
             layer.details.push("The message names your key, but its encrypted content could not be decrypted intact: it was damaged or altered. Nothing of it is shown.".into());
+            None
+        }
+        Outcome::LimitExceeded(e) => {
+            // Never `no-key` or `integrity-failure`: the limit, not the keys, ended the work.
+            layer.status = Status::Malformed;
+            layer.details.push(format!("{} ({})", e.message, e.detail.as_deref().unwrap_or("limit exceeded")));
+            report.diagnosis.push(Diagnosis {
+                id: "limit-exceeded".into(),
+                message: format!("Cachet stopped decrypting this message at a safety limit: {}.", e.detail.as_deref().unwrap_or("limit exceeded")),
+                appended_text: None,
+                original_verifies: None,
+            });
+            report.error.get_or_insert(e);
             None
         }
         Outcome::Refused(e) => {

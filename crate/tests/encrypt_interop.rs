@@ -23,14 +23,6 @@ fn ident(l: &Leaf) -> [&str; 4] {
     ["--identity", p(&l.p12), "--password-file", p(&l.password)]
 }
 
-/// The DER CMS inside a pkcs7-mime message, extracted by OpenSSL.
-fn cms_der(dir: &TempDir, msg: &[u8]) -> PathBuf {
-    let eml = dir.write("enc.eml", msg);
-    let der = dir.path("enc.der");
-    run(tool("openssl").args(["cms", "-cmsout", "-outform", "DER"]).arg("-in").arg(&eml).arg("-out").arg(&der));
-    der
-}
-
 /// A message whose body is a CMS blob, as a mail program would send it.
 fn pkcs7_message(der: &[u8], smime_type: &str) -> Vec<u8> {
     use base64::Engine;
@@ -111,7 +103,8 @@ fn cachet_encryption_decrypts_in_every_peer() {
             let out = run(tool("openssl").args(["cms", "-decrypt"]).arg("-in").arg(&eml).arg("-recip").arg(&who.cert).arg("-inkey").arg(&who.key));
             assert!(String::from_utf8_lossy(&out.stdout).contains(SECRET), "openssl {cipher} oaep={oaep}");
         }
-        let der = cms_der(&dir, &enc);
+        // The blob as Cachet wrote it (`openssl cms -cmsout` would re-encode and sort it).
+        let der = dir.write("enc.der", &cms_blob(&enc));
         let nss = run_with_input(tool("cmsutil").arg("-D").arg("-i").arg(&der).arg("-d").arg(&db), b"");
         let py = run_with_input(tool("python3").arg("-c").arg(PY_DECRYPT).arg(&bob.cert).arg(&bob.key).arg(&der), b"");
         let nss_ok = nss.status.success() && String::from_utf8_lossy(&nss.stdout).contains(SECRET);
@@ -124,7 +117,7 @@ fn cachet_encryption_decrypts_in_every_peer() {
         if oaep {
             bob_only.push("--oaep");
         }
-        let der = cms_der(&dir, &encrypt(&msg, &bob_only));
+        let der = dir.write("bob-only.der", &cms_blob(&encrypt(&msg, &bob_only)));
         let g = run_with_input(tool("gpgsm").arg("--homedir").arg(&home).args(["--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--decrypt"]).arg(&der), b"pw\n");
         let g_ok = g.status.success() && String::from_utf8_lossy(&g.stdout).contains(SECRET);
         assert_eq!(g_ok, gpg, "gpgsm {cipher} oaep={oaep}: {:?} {}\n{}", g.status, String::from_utf8_lossy(&g.stdout), String::from_utf8_lossy(&g.stderr));
@@ -537,4 +530,95 @@ fn corpus_encrypted_objects_from_other_producers() {
     opened(&pk("enveloped-triple-des.pem"), &ca, &pw, "weak-cipher", Some("Hello, World!"));
     let r = opened(&pkcs7_message(&std::fs::read(py.join("pkcs7/enveloped-no-content.der")).unwrap(), "enveloped-data"), &ca, &pw, "malformed", None);
     assert_eq!(layers(&r), vec![("encrypted", "malformed")]);
+}
+
+/// Every envelope Cachet writes is strict DER (recipientInfos a sorted SET OF): 1, 2, 3 and
+/// 10 recipients, most of one shape, some with keys and names of other sizes, CBC and GCM,
+/// signed+encrypted with
+/// a chain. Python `cryptography` (strict DER, "InvalidSetOrdering" otherwise) decrypts the
+/// CBC ones for every recipient; the DER rules are also checked here for every output.
+#[test]
+fn every_envelope_is_strict_der_for_every_recipient_count() {
+    let pki = Pki::new("enc-der");
+    let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+    // Same-shaped recipients (RSA-2048, names and serials of one length: their
+    // RecipientInfos differ only in their bytes, where `der`'s own SET OF ordering went
+    // wrong), and two of other sizes among the ten.
+    let key = |i: usize| if i == 4 { Key::Rsa3072 } else { Key::Rsa2048 };
+    let people: Vec<Leaf> = (0..10).map(|i| pki.leaf(&format!("r{i}{}", if i == 7 { "-longer-name" } else { "" }), &format!("r{i}@example.net"), key(i), None, 365)).collect();
+    let dir = TempDir::new("enc-der-files");
+    let msg = message(&alice.email, "r0@example.net");
+    // The peer must be strict: the same envelope with its two RecipientInfos swapped (out of
+    // DER order) is refused. (Python cryptography 48 and later; the set-up installs it.)
+    {
+        let enc = encrypt(&msg, &["--cipher", "aes256-cbc", "--recipient", p(&people[0].cert), "--recipient", p(&people[1].cert)]);
+        let der = cms_blob(&enc);
+        let swapped = swap_first_two_recipients(&der);
+        let bad = dir.write("unsorted.der", &swapped);
+        let out = run_with_input(tool("python3").arg("-c").arg(PY_STRICT).arg("decrypt").arg(&bad).arg(&people[0].cert).arg(&people[0].key), b"");
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("InvalidSetOrdering"), "Python cryptography does not check DER SET OF order (48 or later needed): {}", String::from_utf8_lossy(&out.stderr));
+    }
+    for count in [1usize, 2, 3, 10] {
+        for cipher in ["aes256-cbc", "aes256-gcm"] {
+            for sign in [false, true] {
+                let mut args = vec!["--cipher", cipher];
+                for r in &people[..count] {
+                    args.extend(["--recipient", p(&r.cert)]);
+                }
+                if sign {
+                    args.extend(ident(&alice));
+                    args.push("--sign");
+                }
+                let enc = encrypt(&msg, &args);
+                // The blob as written (never re-encoded by OpenSSL, which would sort it).
+                let der = cms_blob(&enc);
+                let der_path = dir.write("envelope.der", &der);
+                assert_strict_der(&der, &format!("{count} recipients, {cipher}, sign={sign}"));
+                if cipher != "aes256-cbc" {
+                    continue; // Python's pkcs7_decrypt_der reads AES-CBC only.
+                }
+                for r in people[..count].iter().chain(sign.then_some(&alice)) {
+                    let mut py = tool("python3");
+                    py.arg("-c").arg(PY_STRICT).arg("decrypt").arg(&der_path).arg(&r.cert).arg(&r.key);
+                    if sign {
+                        py.arg("inner-signed");
+                    }
+                    let out = run_with_input(&mut py, b"");
+                    assert!(out.status.success(), "Python, {count} recipients, sign={sign}: {}", String::from_utf8_lossy(&out.stderr));
+                    assert!(String::from_utf8_lossy(&out.stdout).contains("decrypted"));
+                }
+            }
+        }
+    }
+}
+
+/// `der` (an EnvelopedData ContentInfo with two RecipientInfos) with them swapped.
+fn swap_first_two_recipients(der: &[u8]) -> Vec<u8> {
+    // (header length, content length) of the element at `at`.
+    fn header(b: &[u8], at: usize) -> (usize, usize) {
+        let first = b[at + 1] as usize;
+        if first < 0x80 {
+            return (2, first);
+        }
+        let n = first & 0x7f;
+        (2 + n, b[at + 2..at + 2 + n].iter().fold(0usize, |a, x| (a << 8) | *x as usize))
+    }
+    fn kids(b: &[u8], at: usize) -> Vec<(usize, usize)> {
+        let (h, len) = header(b, at);
+        let mut out = Vec::new();
+        let mut k = at + h;
+        while k < at + h + len {
+            let (kh, kl) = header(b, k);
+            out.push((k, k + kh + kl));
+            k += kh + kl;
+        }
+        out
+    }
+    let explicit = kids(der, 0)[1].0;
+    let ed = kids(der, explicit)[0].0;
+    let set = kids(der, ed)[1].0;
+    let ris = kids(der, set);
+    assert_eq!(ris.len(), 2);
+    let (a, b) = (ris[0], ris[1]);
+    [&der[..a.0], &der[b.0..b.1], &der[a.0..a.1], &der[b.1..]].concat()
 }

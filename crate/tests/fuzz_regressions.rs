@@ -64,3 +64,8 @@ fn pkcs12_vectors() {
 fn decrypt_vectors() {
     replay("decrypt", targets::decrypt);
 }
+
+#[test]
+fn deferred_vectors() {
+    replay("deferred", targets::deferred);
+}

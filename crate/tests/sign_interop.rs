@@ -7,12 +7,11 @@ mod common;
 use common::*;
 use std::path::Path;
 
-/// Extract the CMS blob and the signed content of a multipart/signed or opaque message
-/// with OpenSSL (the peer parses the MIME itself).
+/// The CMS blob of a multipart/signed or opaque message as Cachet wrote it (not re-encoded
+/// by `openssl cms -cmsout`, which sorts sets), and the signed content extracted by OpenSSL.
 fn split(dir: &TempDir, signed: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let der = dir.path("sig.der");
+    let der = dir.write("sig.der", &cms_blob(&std::fs::read(signed).unwrap()));
     let content = dir.path("content.bin");
-    run(tool("openssl").args(["cms", "-cmsout", "-outform", "DER"]).arg("-in").arg(signed).arg("-out").arg(&der));
     run(tool("openssl").args(["cms", "-verify", "-noverify"]).arg("-in").arg(signed).arg("-out").arg(&content));
     (der, content)
 }
@@ -225,4 +224,36 @@ open(sys.argv[5],'wb').write(b.sign(serialization.Encoding.DER, [pkcs7.PKCS7Opti
     assert_eq!(status(&report), "valid", "python detached: {report:#}");
     let (report, _) = open(&opaque_message(&alice.email, &std::fs::read(&pder).unwrap()), &trust);
     assert_eq!(status(&report), "valid", "python opaque: {report:#}");
+}
+
+/// Every signature Cachet writes is strict DER: digestAlgorithms, certificates (the chain)
+/// and signerInfos sorted SET OFs, the signed attributes a sorted SET OF. Python
+/// `cryptography` loads each with its strict DER parser (a BER fallback is an error here),
+/// and the DER rules are checked on the CMS blob as well.
+#[test]
+fn every_signature_is_strict_der() {
+    let pki = Pki::new("sign-der");
+    let dir = TempDir::new("sign-der-files");
+    for (name, key) in [("rsa", Key::Rsa2048), ("pss", Key::RsaPss), ("p256", Key::P256), ("p384", Key::P384)] {
+        let leaf = pki.leaf(name, &format!("{name}@example.org"), key, None, 365);
+        let msg = message(&leaf.email, "bob@example.net");
+        for opaque in [false, true] {
+            let extra: &[&str] = if opaque { &["--opaque"] } else { &[] };
+            let signed = sign(&msg, &leaf.p12, &leaf.password, extra);
+            let path = dir.write("signed.eml", &signed);
+            // The blob as written (not through `openssl cms -cmsout`, which re-sorts sets).
+            assert_strict_der(&cms_blob(&signed), &format!("{name} opaque={opaque}"));
+            let out = run_with_input(tool("python3").arg("-c").arg(PY_STRICT).arg("signed").arg(&path), b"");
+            assert!(out.status.success(), "Python, {name} opaque={opaque}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(String::from_utf8_lossy(&out.stdout).contains("with 2 certificates"), "the chain is sent: {}", String::from_utf8_lossy(&out.stdout));
+        }
+    }
+}
+
+#[test]
+fn the_strict_der_check_refuses_unsorted_sets_and_long_lengths() {
+    assert_strict_der(&[0x31, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02], "sorted");
+    for bad in [&[0x31, 0x06, 0x02, 0x01, 0x02, 0x02, 0x01, 0x01][..], &[0x30, 0x81, 0x03, 0x02, 0x01, 0x01], &[0x30, 0x80, 0x00, 0x00]] {
+        assert!(std::panic::catch_unwind(|| assert_strict_der(bad, "bad")).is_err(), "{bad:?}");
+    }
 }

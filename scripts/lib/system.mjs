@@ -49,6 +49,9 @@ export async function ensureBenchTools(packages = BENCH_PACKAGES) {
   await aptInstall(missing);
 }
 
+/** The oldest Python `cryptography` the interop tests accept (strict DER SET OF order). */
+const MIN_PY_CRYPTOGRAPHY = 48;
+
 /** Install the missing test packages and Python `cryptography`. */
 export async function ensureTestPeers() {
   const missing = TEST_PACKAGES.filter((p) => !installed(p));
@@ -62,9 +65,12 @@ export async function ensureTestPeers() {
     await aptInstall(['python3', 'python3-cryptography']);
     return;
   }
-  if (output(python, ['-c', 'import cryptography']) !== null) return;
-  step('Installing Python cryptography');
-  const pip = ['-m', 'pip', 'install', '--quiet', 'cryptography'];
+  // 48 or later: its DER parser refuses an unsorted SET OF ("InvalidSetOrdering"), which the
+  // interop tests rely on to check that Cachet writes strict DER.
+  const recent = `import cryptography, sys; sys.exit(int(cryptography.__version__.split('.')[0]) < ${MIN_PY_CRYPTOGRAPHY})`;
+  if (output(python, ['-c', recent]) !== null) return;
+  step(`Installing Python cryptography ${MIN_PY_CRYPTOGRAPHY} or later`);
+  const pip = ['-m', 'pip', 'install', '--quiet', '--upgrade', `cryptography>=${MIN_PY_CRYPTOGRAPHY}`];
   if ((await run(python, pip)).code === 0) return;
   // Debian's system Python refuses pip installs (PEP 668); its own package is fine for tests.
   if ((await run(python, [...pip, '--break-system-packages'])).code === 0) return;

@@ -170,3 +170,48 @@ pub fn pkcs12(data: &[u8]) {
         }
     }
 }
+
+/// Most runs of the deferred open (as the Wasm async path allows: each encrypted layer
+/// costs a run, and so does each further candidate key tried on its content).
+const MAX_DEFERRED_RUNS: usize = 2 * smime::MAX_LAYERS + cachet::cms::decrypt::MAX_CONTENT_DECRYPTIONS + 2;
+
+/// `deferred`: `open` with the fuzz identity through the deferred bulk seam the Wasm
+/// asynchronous exports drive with WebCrypto (`crypto::bulk::Deferred`), run natively: the
+/// first byte chooses how the host answers (computed as RustCrypto would, every decryption
+/// refused, or every digest wrong), the rest is the message. Each run may ask for at most
+/// one decryption (one copy of the content); with correct answers, a converged run must
+/// report exactly what the portable `open` reports.
+pub fn deferred(data: &[u8]) {
+    use cachet::crypto::bulk::{compute_portable, Answer, Bulk, Deferred, Request, MAX_DECRYPT_REQUESTS_PER_RUN};
+    let Some((&mode, message)) = data.split_first() else { return };
+    let limits = Limits::default();
+    let ids = [identity()];
+    let input = OpenInput { anchors: anchors(), known: &[], identities: &ids, at: FUZZ_TIME, policy: policy(), limits: &limits };
+    let d = Deferred::new();
+    for _ in 0..MAX_DEFERRED_RUNS {
+        d.begin_run();
+        let opened = smime::open_with(message, &input, &d);
+        let requests = d.take_requests();
+        let decrypts = requests.iter().filter(|(_, r)| matches!(r, Request::Decrypt { .. })).count();
+        assert!(decrypts <= MAX_DECRYPT_REQUESTS_PER_RUN, "{decrypts} decryption requests in one run");
+        let mut again = d.incomplete();
+        for (seq, request) in requests {
+            let Ok(right) = compute_portable(&request) else { return };
+            let answer = match (mode % 3, &request) {
+                (1, Request::Decrypt { .. }) => Answer::Failed,
+                (2, Request::Digest { alg, .. }) => Answer::Digest(cachet::crypto::digest(*alg, b"another content").unwrap_or_default()),
+                _ => right,
+            };
+            again |= !d.answer(seq, &request, answer);
+        }
+        if !again {
+            let report = serde_json::to_string(&opened.report).unwrap_or_default();
+            if mode % 3 == 0 {
+                let portable = smime::open(message, &input);
+                assert_eq!(report, serde_json::to_string(&portable.report).unwrap_or_default(), "the deferred open disagrees with the portable one");
+                assert_eq!(opened.content, portable.content, "the deferred open's content differs");
+            }
+            return;
+        }
+    }
+}

@@ -2,25 +2,49 @@
 //! AES-CBC (RFC 3565), AES-GCM (RFC 5084) or 3DES, accepting DER and BER (indefinite
 //! lengths, chunked encryptedContent as OpenSSL `-stream`, NSS and gpgsm write it).
 //!
+//! # Choosing the key: one content decryption
+//! The RecipientInfos that name the user's certificates give candidate keys (and, when none
+//! names them, every RSA key tried on every RecipientInfo identified by a subject key
+//! identifier gives more). PKCS#1 v1.5 unwrapping uses implicit rejection: a wrong key or
+//! a bad padding yields a random-looking key of a random length, never an error, so a
+//! wrong candidate can only be told by the content failing to decrypt. Candidates are
+//! therefore tried on the content in order, stopping at the first one that decrypts:
+//! - The candidates of the right key length come first, then one attempt per candidate of
+//!   a wrong length, made with a fresh random placeholder key (its success is never used).
+//!   When nothing decrypts, the work done and the answer are the same whichever
+//!   candidates had the right length, so neither tells a padding failure from a content
+//!   failure (RFC 3218).
+//! - CBC: an attempt first decrypts only the last block and checks its padding (constant
+//!   work); that is the whole of CBC's check, so only a key that passes it (the right one,
+//!   or a wrong one about once in 256) is used on the whole content. A message is in
+//!   practice decrypted once, however many RecipientInfos it has.
+//! - GCM has no cheap check (the tag covers everything): each attempt is a full
+//!   decryption, at most [`MAX_CONTENT_DECRYPTIONS`] per envelope, right-length keys first.
+//! - When that bound, or [`super::recipients::MAX_KEY_UNWRAPS`], ended the search before
+//!   every candidate was tried and nothing decrypted, the answer is `malformed`
+//!   (`LimitExceeded`), never `no-key` or `integrity-failure`: untried candidates might
+//!   have opened it.
+//!
+//! The content is never copied per candidate: each attempt reads the one ciphertext (a
+//! deferred bulk seam records at most one decryption per run, see `crypto::bulk`).
+//!
 //! # Security
-//! `der` is untrusted: parsing is bounds-checked by `der`/[`super::ber`]; at most
-//! [`super::recipients::MAX_RECIPIENTS`] RecipientInfos are tried. Plaintext is returned
-//! only when the whole content decrypted (CBC padding or GCM tag verified); every failure
-//! after a RecipientInfo matched one of the user's certificates is the single outcome
-//! [`Outcome::IntegrityFailure`], whether the key transport padding, the key length, the
-//! CBC padding or the GCM tag was wrong, and the content cipher always runs (with a
-//! placeholder key when the unwrapped key has the wrong length), so neither the answer nor
-//! the work we control tells a padding failure from a content failure (RFC 3218).
-//! When no RecipientInfo names the user's certificates, every RSA key is tried on every
-//! key-transport RecipientInfo identified by a subject key identifier; with CBC a wrong key passes the padding check about once
-//! in 256 tries after PKCS#1 v1.5 implicit rejection, so such a result is flagged.
-//! CBC (EnvelopedData) is not integrity-protected: a decrypted CBC message may still have
-//! been altered; the report says so.
+//! `der` is untrusted: parsing is bounds-checked by `der`/[`super::ber`]; more than
+//! [`super::recipients::MAX_RECIPIENTS`] recipient keys (every RecipientEncryptedKey of a
+//! key-agreement entry counts) make the envelope `malformed` before any key is tried.
+//! Plaintext is returned only when the whole content decrypted (CBC padding or GCM tag
+//! verified); every failure after a RecipientInfo matched one of the user's certificates
+//! is the single outcome [`Outcome::IntegrityFailure`], whether the key transport padding,
+//! the key length, the CBC padding or the GCM tag was wrong (see above for the work).
+//! With CBC a wrong key passes the padding check about once in 256 tries after PKCS#1 v1.5
+//! implicit rejection, so a result opened by trial (no RecipientInfo named the user) is
+//! flagged. CBC (EnvelopedData) is not integrity-protected: a decrypted CBC message may
+//! still have been altered; the report says so.
 
-use super::recipients::recipient_ids;
+use super::recipients::{count_recipient_keys, recipient_ids, MAX_KEY_UNWRAPS, MAX_RECIPIENTS};
 use crate::crypto::bulk::Bulk;
 use super::signed::{content_info, OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA};
-use crate::crypto::cipher::{ContentCipher, Symmetric};
+use crate::crypto::cipher::{cbc_padding_ok, ContentCipher, Symmetric, GCM_NONCE_LENGTHS};
 use crate::policy::{Policy, Verdict};
 use crate::error::{Code, Error, Result};
 use crate::pkcs12::Identity;
@@ -53,7 +77,15 @@ pub enum Outcome {
     IntegrityFailure,
     /// A cipher Cachet refuses (DES, RC2) or does not implement.
     Refused(Error),
+    /// A named limit ended the work before an answer was certain (`Code::LimitExceeded`):
+    /// the layer is `malformed`.
+    LimitExceeded(Error),
 }
+
+/// Most full content decryptions tried for one envelope (each is a pass over the whole
+/// content). Only GCM candidates reach it in practice: a CBC candidate is first checked on
+/// the last block alone (see the module documentation).
+pub const MAX_CONTENT_DECRYPTIONS: usize = 4;
 
 pub struct Decryption {
     pub info: EnvelopeInfo,
@@ -87,6 +119,9 @@ fn cipher_params(c: ContentCipher, params: Option<&der::Any>) -> Result<(Vec<u8>
     }
     let kids = t.children().map_err(|e| malformed(format!("GCM parameters: {e}")))?;
     let nonce = kids.first().ok_or_else(|| malformed("GCM parameters without nonce"))?.octets().map_err(|e| malformed(format!("GCM nonce: {e}")))?;
+    if nonce.is_empty() {
+        return Err(malformed("empty GCM nonce"));
+    }
     let icv = match kids.get(1) {
         None => 12,
         Some(i) if i.tag == 0x02 && i.content.len() == 1 => usize::from(*i.content.first().unwrap_or(&0)),
@@ -100,11 +135,22 @@ fn cipher_params(c: ContentCipher, params: Option<&der::Any>) -> Result<(Vec<u8>
 ///
 /// # Security
 /// `der` is untrusted (DER or BER, nesting bounded by `der` and [`super::ber::MAX_DEPTH`]);
-/// at most [`super::recipients::MAX_RECIPIENTS`] RecipientInfos are tried with each identity;
-/// the size is bounded by the caller's message limit. Never panics; failures after a
-/// RecipientInfo matched are all [`Outcome::IntegrityFailure`], with no partial plaintext.
+/// at most [`MAX_RECIPIENTS`] recipient keys, [`MAX_KEY_UNWRAPS`] private-key operations and
+/// [`MAX_CONTENT_DECRYPTIONS`] full content decryptions; the size is bounded by the
+/// caller's message limit. Never panics; failures after a RecipientInfo matched are all
+/// [`Outcome::IntegrityFailure`], with no partial plaintext.
 pub fn decrypt(der: &[u8], identities: &[&Identity], policy: &Policy, backend: &dyn Symmetric) -> Result<Decryption> {
     decrypt_with(der, identities, policy, &crate::crypto::bulk::WithSymmetric(backend))
+}
+
+/// The error of an exceeded named limit (as the MIME limits word it).
+fn limit_exceeded(name: &str, limit: usize, found: impl std::fmt::Display) -> Error {
+    Error::new(
+        Code::LimitExceeded,
+        "The encrypted part of this message is too complex to be processed safely.",
+        "Ask the sender to send it again to fewer recipients, or open it in a desktop mail program.",
+    )
+    .with_detail(format!("limit {name} = {limit} exceeded ({found})"))
 }
 
 /// [`decrypt`] with the key unwrapping and the content decryption done by `bulk`.
@@ -124,7 +170,7 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
     } else {
         return Err(malformed(format!("not an encrypted CMS type: {oid}")));
     };
-    let recipients: Vec<SignerId> = infos.iter().flat_map(recipient_ids).collect();
+    let recipients: Vec<SignerId> = recipient_ids(&infos, MAX_RECIPIENTS);
     let cipher = ContentCipher::from_oid(&eci.content_enc_alg.oid);
     let mut info = EnvelopeInfo {
         cipher: cipher.map(|c| c.name().to_string()).unwrap_or_else(|| eci.content_enc_alg.oid.to_string()),
@@ -133,6 +179,11 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
         weak: cipher.map(|c| !matches!(policy.check_content_cipher(&c.oid()), Verdict::Accept)).unwrap_or(false),
         opened_by_trial: false,
     };
+    let keys = count_recipient_keys(&infos);
+    if keys > MAX_RECIPIENTS {
+        let e = limit_exceeded("MAX_RECIPIENTS", MAX_RECIPIENTS, format!("{keys} recipient keys"));
+        return Ok(Decryption { info, outcome: Outcome::LimitExceeded(e) });
+    }
     let Some(c) = cipher else {
         let e = Error::new(Code::UnsupportedAlgorithm, format!("This message is encrypted with an algorithm Cachet does not know ({}).", info.cipher), "Ask the sender to encrypt with AES.");
         return Ok(Decryption { info, outcome: Outcome::Refused(e) });
@@ -155,36 +206,88 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
             info.integrity_protected = false;
             return Ok(Decryption { info, outcome: Outcome::Refused(e) });
         }
+        if !GCM_NONCE_LENGTHS.contains(&iv.len()) {
+            // Decided here, before any backend runs, so RustCrypto and WebCrypto agree.
+            let e = Error::new(
+                Code::UnsupportedAlgorithm,
+                format!("This message uses a GCM nonce of {} bytes; Cachet decrypts nonces of 12 bytes (the standard) and 16 bytes only.", iv.len()),
+                "Ask the sender to use a standard S/MIME mail program.",
+            );
+            info.integrity_protected = false;
+            return Ok(Decryption { info, outcome: Outcome::Refused(e) });
+        }
     }
     let ciphertext = eci.encrypted_content.as_ref().ok_or_else(|| malformed("encryptedContent is missing (detached content is not supported)"))?;
     let refs: Vec<&RecipientInfo> = infos.iter().collect();
     let unwrapped = backend.unwrap_keys(&refs, identities);
-    if !unwrapped.matched && unwrapped.keys.is_empty() {
+    if !unwrapped.matched && unwrapped.keys.is_empty() && !unwrapped.cut_short {
         return Ok(Decryption { info, outcome: Outcome::NoKey });
     }
-    let placeholder = Zeroizing::new(vec![0u8; c.key_len()]);
-    let mut candidates: Vec<&Zeroizing<Vec<u8>>> = unwrapped.keys.iter().collect();
-    if candidates.is_empty() {
-        // Key transport failed outright (OAEP, key agreement): still run the content cipher.
-        candidates.push(&placeholder);
-    }
-    let mut found = None;
-    for k in candidates {
-        let key: &[u8] = if k.len() == c.key_len() { k } else { &placeholder };
-        if let Ok(pt) = backend.decrypt(c, key, &iv, &aad, ciphertext.as_bytes(), tag.as_deref()) {
-            if k.len() == c.key_len() && !std::ptr::eq(k, &placeholder) && found.is_none() {
-                found = Some(pt);
-            }
-        }
-    }
-    let outcome = match found {
-        Some(pt) => {
+    let tried = try_content(c, &unwrapped.keys, &iv, &aad, ciphertext.as_bytes(), tag.as_deref(), backend)?;
+    let outcome = match tried {
+        Tried::Opened(pt) => {
             info.opened_by_trial = !unwrapped.matched;
             Outcome::Decrypted(pt)
         }
+        Tried::Failed { every_candidate } if !every_candidate || unwrapped.cut_short => {
+            let e = if unwrapped.cut_short {
+                limit_exceeded("MAX_KEY_UNWRAPS", MAX_KEY_UNWRAPS, "more key unwrapping than allowed")
+            } else {
+                limit_exceeded("MAX_CONTENT_DECRYPTIONS", MAX_CONTENT_DECRYPTIONS, format!("{} candidate keys", unwrapped.keys.len()))
+            };
+            Outcome::LimitExceeded(e)
+        }
         // Keys tried on RecipientInfos that named someone else: the message was not for us.
-        None if !unwrapped.matched => Outcome::NoKey,
-        None => Outcome::IntegrityFailure,
+        Tried::Failed { .. } if !unwrapped.matched => Outcome::NoKey,
+        Tried::Failed { .. } => Outcome::IntegrityFailure,
     };
     Ok(Decryption { info, outcome })
+}
+
+/// What trying the candidate keys on the content gave.
+enum Tried {
+    Opened(Zeroizing<Vec<u8>>),
+    /// Nothing decrypted; `every_candidate` is false when [`MAX_CONTENT_DECRYPTIONS`]
+    /// stopped the search early.
+    Failed { every_candidate: bool },
+}
+
+/// Try the candidate keys on the content, stopping at the first that decrypts (see the
+/// module documentation for the order and the work).
+fn try_content(c: ContentCipher, keys: &[Zeroizing<Vec<u8>>], iv: &[u8], aad: &[u8], ciphertext: &[u8], tag: Option<&[u8]>, backend: &dyn Bulk) -> Result<Tried> {
+    let right: Vec<&[u8]> = keys.iter().filter(|k| k.len() == c.key_len()).map(|k| k.as_slice()).collect();
+    // Key transport failed outright (OAEP, key agreement): still one attempt.
+    let placeholders = keys.len().saturating_sub(right.len()).max(usize::from(keys.is_empty()));
+    let attempts = right.iter().map(|k| Some(*k)).chain(std::iter::repeat_n(None, placeholders));
+    let mut full = 0usize;
+    for key in attempts {
+        // Drawn for every attempt, used for the wrong-length ones: the same work either way.
+        let placeholder = random_key(c.key_len())?;
+        let (k, real): (&[u8], bool) = match key {
+            Some(k) => (k, true),
+            None => (placeholder.as_slice(), false),
+        };
+        if !c.is_aead() && !cbc_padding_ok(c, k, iv, ciphertext) {
+            continue;
+        }
+        if full >= MAX_CONTENT_DECRYPTIONS {
+            return Ok(Tried::Failed { every_candidate: false });
+        }
+        full += 1;
+        match backend.decrypt(c, k, iv, aad, ciphertext, tag) {
+            Ok(pt) if real => return Ok(Tried::Opened(pt)),
+            Ok(_) => {}
+            // A deferred seam without the answer yet: this run's result is discarded, and
+            // asking for more decryptions now would only copy the content again.
+            Err(_) if backend.incomplete() => return Ok(Tried::Failed { every_candidate: true }),
+            Err(_) => {}
+        }
+    }
+    Ok(Tried::Failed { every_candidate: true })
+}
+
+fn random_key(len: usize) -> Result<Zeroizing<Vec<u8>>> {
+    let mut k = Zeroizing::new(vec![0u8; len]);
+    getrandom::fill(&mut k).map_err(|e| Error::new(Code::Crypto, "No random numbers are available.", "Try again.").with_detail(e))?;
+    Ok(k)
 }

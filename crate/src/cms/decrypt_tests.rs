@@ -207,3 +207,388 @@ fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
     let r = open(&out, &input).report;
     assert_eq!(r.layers.iter().map(|l| l.status).collect::<Vec<_>>(), vec![Status::Decrypted, Status::Valid], "{:?}", r);
 }
+
+// ---- Limits: many RecipientInfos, key-agreement keys, candidate keys (SPEC section 8) ----
+
+/// A DER TLV with a definite length.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The envelope `der` with its recipientInfos replaced by `infos` (encoded RecipientInfos,
+/// written in this order, unsorted on purpose: readers must not depend on the order).
+fn with_recipient_infos(der: &[u8], infos: &[Vec<u8>]) -> Vec<u8> {
+    use cms::authenveloped_data::AuthEnvelopedData;
+    use cms::content_info::ContentInfo;
+    use cms::enveloped_data::EnvelopedData;
+    use der::{Decode, Encode};
+    let ci = ContentInfo::from_der(der).unwrap();
+    let set = tlv(0x31, &infos.concat());
+    let body = if ci.content_type == super::signed::OID_ENVELOPED_DATA {
+        let ed: EnvelopedData = ci.content.decode_as().unwrap();
+        [ed.version.to_der().unwrap(), set, ed.encrypted_content.to_der().unwrap()].concat()
+    } else {
+        let ad: AuthEnvelopedData = ci.content.decode_as().unwrap();
+        [ad.version.to_der().unwrap(), set, ad.auth_encrypted_content_info.to_der().unwrap(), ad.mac.to_der().unwrap()].concat()
+    };
+    tlv(0x30, &[ci.content_type.to_der().unwrap(), tlv(0xa0, &tlv(0x30, &body))].concat())
+}
+
+/// The encoded RecipientInfos of an envelope.
+fn recipient_infos(der: &[u8]) -> Vec<cms::enveloped_data::RecipientInfo> {
+    use cms::content_info::ContentInfo;
+    use der::Decode;
+    let ci = ContentInfo::from_der(der).unwrap();
+    if ci.content_type == super::signed::OID_ENVELOPED_DATA {
+        ci.content.decode_as::<cms::enveloped_data::EnvelopedData>().unwrap().recip_infos.0.into_vec()
+    } else {
+        ci.content.decode_as::<cms::authenveloped_data::AuthEnvelopedData>().unwrap().recip_infos.0.into_vec()
+    }
+}
+
+/// `ri` (a KTRI) re-addressed to a subject key identifier no certificate has.
+fn unknown_ski(ri: &cms::enveloped_data::RecipientInfo, n: u32) -> Vec<u8> {
+    use cms::enveloped_data::{RecipientIdentifier, RecipientInfo};
+    use der::Encode;
+    let RecipientInfo::Ktri(k) = ri else { panic!("not a KTRI") };
+    let mut k = k.clone();
+    let mut id = vec![0xee; 20];
+    id[..4].copy_from_slice(&n.to_be_bytes());
+    k.version = cms::content_info::CmsVersion::V2;
+    k.rid = RecipientIdentifier::SubjectKeyIdentifier(x509_cert::ext::pkix::SubjectKeyIdentifier(der::asn1::OctetString::new(id).unwrap()));
+    RecipientInfo::Ktri(k).to_der().unwrap()
+}
+
+/// Counts the content decryptions a run asks for (and the bytes handed to them).
+struct Counting {
+    decryptions: std::cell::Cell<usize>,
+}
+
+impl crate::crypto::bulk::Bulk for Counting {
+    fn digest(&self, alg: crate::crypto::DigestAlg, data: &[u8]) -> crate::error::Result<Vec<u8>> {
+        crate::crypto::digest(alg, data)
+    }
+    fn decrypt(&self, c: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::crypto::cipher::Failed> {
+        use crate::crypto::cipher::Symmetric;
+        self.decryptions.set(self.decryptions.get() + 1);
+        RustCrypto.decrypt(c, key, iv, aad, data, tag)
+    }
+}
+
+fn decrypt_counting(der: &[u8], ids: &[&Identity]) -> (super::decrypt::Decryption, usize) {
+    let counter = Counting { decryptions: std::cell::Cell::new(0) };
+    let d = super::decrypt::decrypt_with(der, ids, &crate::policy::Policy::standard(), &counter).unwrap();
+    (d, counter.decryptions.get())
+}
+
+fn limit_detail(o: &Outcome) -> String {
+    match o {
+        Outcome::LimitExceeded(e) => {
+            assert_eq!(e.code, crate::error::Code::LimitExceeded);
+            e.detail.clone().unwrap_or_default()
+        }
+        Outcome::Decrypted(_) => "decrypted".into(),
+        Outcome::NoKey => "no-key".into(),
+        Outcome::IntegrityFailure => "integrity-failure".into(),
+        Outcome::Refused(e) => format!("refused {e}"),
+    }
+}
+
+#[test]
+fn many_unknown_recipient_infos_cost_one_content_decryption() {
+    use super::decrypt::MAX_CONTENT_DECRYPTIONS;
+    use super::recipients::MAX_KEY_UNWRAPS;
+    let dir = TempDir::new("many-ris");
+    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
+    let carol = identity(&dir, "carol", &["-newkey", "rsa:2048"]);
+    // 256 KB of content: every extra pass over it would show in the count.
+    let mut content = b"Content-Type: text/plain\r\n\r\n".to_vec();
+    content.extend(std::iter::repeat_n(b'x', 256 * 1024));
+    for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm] {
+        let real = encrypt(&content, &[(&bob.certificate, KeyTransport::Pkcs1v15)], cipher, &RustCrypto).unwrap();
+        let real_ri = recipient_infos(&real).remove(0);
+        // Entries for other people (Carol's wrapped keys) under key ids nobody has: Bob's
+        // key is tried on each by trial, and each gives a synthetic key.
+        let others = encrypt(b"x", &[(&carol.certificate, KeyTransport::Pkcs1v15)], cipher, &RustCrypto).unwrap();
+        let other_ri = recipient_infos(&others).remove(0);
+        // (1) 20 unknown entries, then Bob's own under an unknown key id: opened by trial,
+        // with one content decryption for CBC and at most the bound for GCM.
+        let mut infos: Vec<Vec<u8>> = (0..20).map(|n| unknown_ski(&other_ri, n)).collect();
+        infos.push(unknown_ski(&real_ri, 999));
+        let der = with_recipient_infos(&real, &infos);
+        let (d, n) = decrypt_counting(&der, &[&bob]);
+        assert_eq!(plaintext(&d).as_deref(), Some(&content[..]), "{cipher:?}: {}", limit_detail(&d.outcome));
+        assert!(d.info.opened_by_trial);
+        if cipher.is_aead() {
+            assert!(n <= MAX_CONTENT_DECRYPTIONS, "{cipher:?}: {n} decryptions");
+        } else {
+            assert_eq!(n, 1, "CBC: only the key whose padding checks out decrypts the content");
+        }
+        // (2) 255 unknown entries before Bob's: the unwrap budget ends the trial; the answer
+        // names the limit (not no-key: Bob's entry was never reached).
+        let mut infos: Vec<Vec<u8>> = (0..255).map(|n| unknown_ski(&other_ri, n)).collect();
+        infos.push(unknown_ski(&real_ri, 999));
+        let der = with_recipient_infos(&real, &infos);
+        let started = std::time::Instant::now();
+        let (d, n) = decrypt_counting(&der, &[&bob, &carol]);
+        let detail = limit_detail(&d.outcome);
+        // (Decoding sorts the entries, so Bob's may or may not be within the budget.)
+        assert!(detail.contains("MAX_KEY_UNWRAPS") || detail == "decrypted", "{cipher:?}: {detail}");
+        assert!(n <= MAX_CONTENT_DECRYPTIONS, "{cipher:?}: {n} decryptions");
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
+        let _ = MAX_KEY_UNWRAPS;
+    }
+}
+
+#[test]
+fn hostile_candidate_keys_are_bounded_and_never_a_wrong_verdict() {
+    use super::decrypt::MAX_CONTENT_DECRYPTIONS;
+    use super::recipients::build_ktri;
+    use der::Encode;
+    let dir = TempDir::new("hostile-keys");
+    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
+    let mut content = b"Content-Type: text/plain\r\n\r\n".to_vec();
+    content.extend(std::iter::repeat_n(b'y', 64 * 1024));
+    for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm] {
+        let real = encrypt(&content, &[(&bob.certificate, KeyTransport::Pkcs1v15)], cipher, &RustCrypto).unwrap();
+        // 20 entries naming Bob, each a valid wrapping of another 32-byte key: every one
+        // unwraps to a key of the right length.
+        let mut infos: Vec<Vec<u8>> = (0..20u8).map(|n| build_ktri(&bob.certificate, &[n; 32], KeyTransport::Pkcs1v15).unwrap().to_der().unwrap()).collect();
+        infos.extend(recipient_infos(&real).iter().map(|ri| ri.to_der().unwrap()));
+        let der = with_recipient_infos(&real, &infos);
+        let (d, n) = decrypt_counting(&der, &[&bob]);
+        assert!(n <= MAX_CONTENT_DECRYPTIONS, "{cipher:?}: {n} decryptions");
+        if cipher.is_aead() {
+            // Either the right key was among the first tried, or the limit is named.
+            let detail = limit_detail(&d.outcome);
+            assert!(detail == "decrypted" || detail.contains("MAX_CONTENT_DECRYPTIONS"), "{detail}");
+            if detail == "decrypted" {
+                assert_eq!(plaintext(&d).as_deref(), Some(&content[..]));
+            }
+        } else {
+            // CBC: a wrong key passes the last block's padding check about once in 256.
+            assert_eq!(plaintext(&d).as_deref(), Some(&content[..]), "{}", limit_detail(&d.outcome));
+            assert!(n <= 2, "CBC: {n} decryptions");
+        }
+        // Only wrong keys: integrity failure (every candidate tried) or the named limit.
+        let wrong: Vec<Vec<u8>> = infos[..3].to_vec();
+        let (d, n) = decrypt_counting(&with_recipient_infos(&real, &wrong), &[&bob]);
+        assert!(n <= 3);
+        assert!(matches!(d.outcome, Outcome::IntegrityFailure), "{}", limit_detail(&d.outcome));
+    }
+}
+
+#[test]
+fn too_many_recipients_is_malformed_naming_the_limit_with_a_capped_list() {
+    use super::recipients::MAX_RECIPIENTS;
+    use crate::report::Status;
+    use crate::smime::{open, OpenInput};
+    let dir = TempDir::new("too-many-ris");
+    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
+    let real = encrypt(b"Content-Type: text/plain\r\n\r\nhi\r\n", &[(&bob.certificate, KeyTransport::Pkcs1v15)], ContentCipher::Aes256Cbc, &RustCrypto).unwrap();
+    let real_ri = recipient_infos(&real).remove(0);
+    use der::Encode;
+    let bob_ri = real_ri.to_der().unwrap();
+    // Small hostile entries (a KEK RecipientInfo is a few dozen bytes): 5,000 of them.
+    let kek = |n: u32| tlv(0xa2, &[tlv(0x02, &[4]), tlv(0x30, &tlv(0x04, &n.to_be_bytes())), tlv(0x30, &tlv(0x06, &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2d])), tlv(0x04, &[0; 40])].concat());
+    let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
+    let ids = [&bob];
+    let input = OpenInput { anchors: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    for (count, bob_first) in [(MAX_RECIPIENTS - 1, false), (MAX_RECIPIENTS, false), (MAX_RECIPIENTS, true), (5000, false)] {
+        let mut infos: Vec<Vec<u8>> = (0..count as u32).map(kek).collect();
+        if bob_first {
+            infos.insert(0, bob_ri.clone());
+        } else {
+            infos.push(bob_ri.clone());
+        }
+        let der = with_recipient_infos(&real, &infos);
+        let msg = crate::mime::build_pkcs7_mime(&[("From".into(), "<a@example.org>".into())], "enveloped-data", &der);
+        let opened = open(&msg, &input);
+        let total = count + 1;
+        let layer = &opened.report.layers[0];
+        if total <= MAX_RECIPIENTS {
+            assert_eq!(layer.status, Status::Decrypted, "{total}");
+            assert_eq!(layer.encryption.as_ref().unwrap().recipients.len(), total);
+        } else {
+            assert_eq!(opened.report.status, Status::Malformed, "{total}: {:?}", opened.report.status);
+            assert_eq!(layer.status, Status::Malformed);
+            let e = opened.report.error.as_ref().unwrap();
+            assert_eq!(e.code, crate::error::Code::LimitExceeded);
+            assert!(e.detail.as_deref().unwrap().contains("MAX_RECIPIENTS = 256"), "{e:?}");
+            assert!(opened.report.diagnosis.iter().any(|d| d.id == "limit-exceeded" && d.message.contains("MAX_RECIPIENTS")));
+            assert_eq!(layer.encryption.as_ref().unwrap().recipients.len(), MAX_RECIPIENTS, "the listed recipients are capped");
+            assert!(serde_json::to_string(&opened.report).unwrap().len() < 100_000, "the report stays small");
+        }
+    }
+}
+
+#[test]
+fn every_key_agreement_recipient_key_counts_against_the_limit() {
+    use super::recipients::MAX_RECIPIENTS;
+    use cms::enveloped_data::RecipientInfo;
+    use der::Encode;
+    let dir = TempDir::new("kari-many");
+    let fran = identity(&dir, "fran", &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]);
+    dir.write("msg.txt", b"Content-Type: text/plain\r\n\r\nfor Fran\r\n");
+    dir.openssl(&["cms", "-encrypt", "-binary", "-aes256", "-outform", "DER", "-in", "msg.txt", "-out", "kari.der", "-recip", "fran.pem"]);
+    let der = dir.read("kari.der");
+    let RecipientInfo::Kari(kari) = recipient_infos(&der).remove(0) else { panic!("no KARI") };
+    for (keys, opens) in [(MAX_RECIPIENTS, true), (MAX_RECIPIENTS + 1, false), (20_000, false)] {
+        let mut k = kari.clone();
+        let one = k.recipient_enc_keys[0].clone();
+        k.recipient_enc_keys = vec![one; keys];
+        let hostile = with_recipient_infos(&der, &[RecipientInfo::Kari(k).to_der().unwrap()]);
+        let started = std::time::Instant::now();
+        let d = decrypt(&hostile, &[&fran], &crate::policy::Policy::standard(), &RustCrypto).unwrap();
+        assert!(d.info.recipients.len() <= MAX_RECIPIENTS);
+        if opens {
+            assert!(plaintext(&d).is_some(), "{keys}: {}", limit_detail(&d.outcome));
+        } else {
+            assert!(limit_detail(&d.outcome).contains("MAX_RECIPIENTS"), "{keys}: {}", limit_detail(&d.outcome));
+            assert!(started.elapsed() < std::time::Duration::from_secs(5), "refused before any key agreement: {:?}", started.elapsed());
+        }
+    }
+}
+
+#[test]
+fn deferred_seam_asks_for_one_decryption_per_run_and_agrees_with_the_core() {
+    use crate::crypto::bulk::{compute_portable, Bulk, Deferred, Request};
+    use crate::smime::{open, OpenInput};
+    use der::Encode;
+    let dir = TempDir::new("deferred-many");
+    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
+    let mut content = b"Content-Type: text/plain\r\n\r\n".to_vec();
+    content.extend(std::iter::repeat_n(b'z', 128 * 1024));
+    let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
+    let ids = [&bob];
+    let input = OpenInput { anchors: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm] {
+        let real = encrypt(&content, &[(&bob.certificate, KeyTransport::Pkcs1v15)], cipher, &RustCrypto).unwrap();
+        let mut infos: Vec<Vec<u8>> = (0..6u8).map(|n| super::recipients::build_ktri(&bob.certificate, &[n; 32], KeyTransport::Pkcs1v15).unwrap().to_der().unwrap()).collect();
+        infos.extend(recipient_infos(&real).iter().map(|ri| ri.to_der().unwrap()));
+        let der = with_recipient_infos(&real, &infos);
+        let smime_type = if cipher.is_aead() { "authEnveloped-data" } else { "enveloped-data" };
+        let msg = crate::mime::build_pkcs7_mime(&[("From".into(), "<a@example.org>".into())], smime_type, &der);
+        let portable = open(&msg, &input);
+        let d = Deferred::new();
+        let mut result = None;
+        for _ in 0..20 {
+            d.begin_run();
+            let opened = crate::smime::open_with(&msg, &input, &d);
+            let requests = d.take_requests();
+            let decrypts = requests.iter().filter(|(_, r)| matches!(r, Request::Decrypt { .. })).count();
+            assert!(decrypts <= 1, "{cipher:?}: {decrypts} decryption requests (copies of the content) in one run");
+            let mut again = d.incomplete();
+            for (seq, r) in requests {
+                again |= !d.answer(seq, &r, compute_portable(&r).unwrap());
+            }
+            if !again {
+                result = Some(opened);
+                break;
+            }
+        }
+        let deferred = result.expect("the deferred open converges");
+        assert_eq!(serde_json::to_string(&deferred.report).unwrap(), serde_json::to_string(&portable.report).unwrap(), "{cipher:?}");
+        assert_eq!(deferred.content, portable.content);
+    }
+}
+
+thread_local! {
+    /// Key, nonce and ciphertext with tag of the last [`gcm_with_nonce`] envelope.
+    static LAST_SEALED: std::cell::RefCell<(Vec<u8>, Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+}
+
+fn gcm_last_sealed() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    LAST_SEALED.with(|l| l.borrow().clone())
+}
+
+/// An AuthEnvelopedData for Bob with AES-256-GCM under a nonce of `nonce_len` bytes.
+fn gcm_with_nonce(bob: &Identity, content: &[u8], nonce_len: usize) -> Vec<u8> {
+    use aes_gcm::aead::{AeadInOut, KeyInit};
+    use cms::authenveloped_data::AuthEnvelopedData;
+    use cms::content_info::ContentInfo;
+    use der::{Decode, Encode};
+    let plan = super::envelope::prepare(content.len(), &[(&bob.certificate, KeyTransport::Pkcs1v15)], ContentCipher::Aes256Gcm).unwrap();
+    let nonce: Vec<u8> = (0..nonce_len as u8).map(|i| i.wrapping_mul(37).wrapping_add(5)).collect();
+    let mut buf = content.to_vec();
+    let tag = match nonce_len {
+        12 => aes_gcm::AesGcm::<aes::Aes256, cipher::consts::U12>::new_from_slice(plan.key()).unwrap().encrypt_inout_detached(nonce.as_slice().try_into().unwrap(), b"", buf.as_mut_slice().into()).unwrap().to_vec(),
+        16 => aes_gcm::AesGcm::<aes::Aes256, cipher::consts::U16>::new_from_slice(plan.key()).unwrap().encrypt_inout_detached(nonce.as_slice().try_into().unwrap(), b"", buf.as_mut_slice().into()).unwrap().to_vec(),
+        8 => aes_gcm::AesGcm::<aes::Aes256, cipher::consts::U8>::new_from_slice(plan.key()).unwrap().encrypt_inout_detached(nonce.as_slice().try_into().unwrap(), b"", buf.as_mut_slice().into()).unwrap().to_vec(),
+        _ => unreachable!(),
+    };
+    LAST_SEALED.with(|l| *l.borrow_mut() = (plan.key().to_vec(), nonce.clone(), [buf.clone(), tag.clone()].concat()));
+    let der = plan.assemble(crate::crypto::cipher::Sealed { ciphertext: vec![0; content.len()], tag: Some(vec![0; 16]) }).unwrap();
+    let ci = ContentInfo::from_der(&der).unwrap();
+    let mut ad: AuthEnvelopedData = ci.content.decode_as().unwrap();
+    let params = tlv(0x30, &[tlv(0x04, &nonce), vec![0x02, 0x01, 16]].concat());
+    ad.auth_encrypted_content_info.content_enc_alg.parameters = Some(der::Any::from_der(&params).unwrap());
+    ad.auth_encrypted_content_info.encrypted_content = Some(der::asn1::OctetString::new(buf).unwrap());
+    ad.mac = der::asn1::OctetString::new(tag).unwrap();
+    ContentInfo { content_type: ci.content_type, content: der::Any::encode_from(&ad).unwrap() }.to_der().unwrap()
+}
+
+#[test]
+fn gcm_nonce_lengths_have_one_answer_on_every_path() {
+    use crate::crypto::bulk::{compute_portable, Bulk, Deferred};
+    let dir = TempDir::new("gcm-nonce");
+    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
+    let content = b"Content-Type: text/plain\r\n\r\nnonce lengths\r\n";
+    for (len, opens) in [(12usize, true), (16, true), (8, false)] {
+        let der = gcm_with_nonce(&bob, content, len);
+        let d = decrypt(&der, &[&bob], &crate::policy::Policy::standard(), &RustCrypto).unwrap();
+        match (&d.outcome, opens) {
+            (Outcome::Decrypted(p), true) => assert_eq!(&p[..], &content[..]),
+            (Outcome::Refused(e), false) => {
+                assert_eq!(e.code, crate::error::Code::UnsupportedAlgorithm);
+                assert!(e.message.contains(&format!("GCM nonce of {len} bytes")), "{e}");
+            }
+            _ => panic!("nonce of {len} bytes: {}", limit_detail(&d.outcome)),
+        }
+        // The deferred seam (what the Wasm async path drives with WebCrypto) gives the same
+        // answer, and is never asked to decrypt a nonce length the core refuses.
+        let deferred = Deferred::new();
+        let mut outcome = None;
+        for _ in 0..4 {
+            deferred.begin_run();
+            let d = super::decrypt::decrypt_with(&der, &[&bob], &crate::policy::Policy::standard(), &deferred).unwrap();
+            let requests = deferred.take_requests();
+            assert!(opens || requests.is_empty(), "a refused nonce reaches no backend");
+            let mut again = deferred.incomplete();
+            for (seq, r) in requests {
+                again |= !deferred.answer(seq, &r, compute_portable(&r).unwrap());
+            }
+            if !again {
+                outcome = Some(d.outcome);
+                break;
+            }
+        }
+        assert_eq!(matches!(outcome, Some(Outcome::Decrypted(_))), opens, "deferred, nonce of {len} bytes");
+        // Python `cryptography` (OpenSSL's GCM with the IV length set) computes the same
+        // ciphertext and tag for this nonce: RustCrypto's long-nonce GCM is the standard one
+        // (SP 800-38D: a nonce other than 12 bytes is hashed into the first counter block).
+        // (`openssl cms` 3.0 itself misreads nonces other than 12 bytes.)
+        let (key, nonce, sealed) = gcm_last_sealed();
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        let py = std::process::Command::new("python3")
+            .arg("-c")
+            .arg("import sys\nfrom cryptography.hazmat.primitives.ciphers.aead import AESGCM\nk,n,m=(bytes.fromhex(a) for a in sys.argv[1:4])\nprint(AESGCM(k).encrypt(n,m,None).hex())")
+            .args([hex(&key), hex(&nonce), hex(content)])
+            .output();
+        match py {
+            Ok(out) if out.status.success() => assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), hex(&sealed), "nonce of {len} bytes"),
+            other => eprintln!("SKIPPED: Python cryptography cross-check of the {len}-byte GCM nonce: {other:?}"),
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! Encrypting: EnvelopedData with AES-CBC (RFC 5652 section 6, RFC 3565) and
 //! AuthEnvelopedData with AES-GCM (RFC 5083, RFC 5084), one KeyTransRecipientInfo per RSA
 //! recipient (RFC 3370 4.2.1 PKCS#1 v1.5 or RFC 3560 RSAES-OAEP). The content-encryption
-//! key, IV and nonce are fresh random values from the operating system.
+//! key, IV and nonce are fresh random values from the operating system. The output is DER,
+//! recipientInfos in SET OF order ([`super::der_set`]).
 
 use super::recipients::{build_ktri, KeyTransport};
 use super::signed::{OID_AUTH_ENVELOPED_DATA, OID_DATA, OID_ENVELOPED_DATA};
@@ -53,7 +54,7 @@ pub fn prepare(content_len: usize, recipients: &[(&Certificate, KeyTransport)], 
     }
     let cek = random(cipher.key_len())?;
     let iv = random(cipher.iv_len())?;
-    let mut infos = SetOfVec::new();
+    let mut infos = Vec::new();
     let mut seen: Vec<&Certificate> = Vec::new();
     for (cert, transport) in recipients {
         let dup = seen.iter().any(|c| c.tbs_certificate().issuer() == cert.tbs_certificate().issuer() && c.tbs_certificate().serial_number() == cert.tbs_certificate().serial_number());
@@ -61,8 +62,10 @@ pub fn prepare(content_len: usize, recipients: &[(&Certificate, KeyTransport)], 
             continue;
         }
         seen.push(cert);
-        infos.insert(build_ktri(cert, &cek, *transport)?).map_err(err)?;
+        infos.push(build_ktri(cert, &cek, *transport)?);
     }
+    // recipientInfos is a SET OF: DER order, by encoding (X.690 11.6).
+    let infos = super::der_set::der_set_of(infos)?;
     Ok(EnvelopePlan { cipher, cek, iv, infos, content_len })
 }
 

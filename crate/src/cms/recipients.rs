@@ -35,8 +35,30 @@ const OID_AES128_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840
 const OID_AES192_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.25");
 const OID_AES256_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.45");
 
-/// Most RecipientInfos looked at in one message.
+/// Most recipient keys in one message (RFC 5652 6.1 recipientInfos): a key-transport,
+/// KEK, password or other RecipientInfo counts one, a KeyAgreeRecipientInfo counts each of
+/// its RecipientEncryptedKeys. A message over the limit is `malformed` (`LimitExceeded`)
+/// before any key of the user is tried, so the answer never depends on where the user's
+/// entry lies.
 pub const MAX_RECIPIENTS: usize = 256;
+
+/// Most private-key operations (RSA decryptions, ECDH agreements) spent on one envelope,
+/// over every identity and RecipientInfo together. A real message names the user once or
+/// twice; trying every RSA key on every unnamed RecipientInfo (see [`unwrap_keys`]) is the
+/// costly case. When the budget ends before every candidate was tried and nothing opened,
+/// the envelope is `malformed` (`LimitExceeded`), not `no-key`.
+pub const MAX_KEY_UNWRAPS: usize = 32;
+
+/// The number of recipient keys the RecipientInfos carry, as counted by [`MAX_RECIPIENTS`].
+pub fn count_recipient_keys(infos: &[RecipientInfo]) -> usize {
+    infos
+        .iter()
+        .map(|ri| match ri {
+            RecipientInfo::Kari(k) => k.recipient_enc_keys.len(),
+            _ => 1,
+        })
+        .fold(0usize, usize::saturating_add)
+}
 
 /// dhSinglePass-stdDH-*kdf-scheme OIDs (RFC 5753 7.1.4) and their KDF hash.
 fn std_dh_kdf(oid: &ObjectIdentifier) -> Option<DigestAlg> {
@@ -58,22 +80,28 @@ fn ias_matches(ias: &IssuerAndSerialNumber, cert: &Certificate) -> bool {
     crate::cert::chain::names_equal(&ias.issuer, cert.tbs_certificate().issuer()) && ias.serial_number == *cert.tbs_certificate().serial_number()
 }
 
-/// Every recipient named by one RecipientInfo (a KARI may name several).
-pub fn recipient_ids(ri: &RecipientInfo) -> Vec<SignerId> {
-    match ri {
-        RecipientInfo::Ktri(k) => vec![rid_id(&k.rid)],
-        RecipientInfo::Kari(k) => k
-            .recipient_enc_keys
-            .iter()
-            .map(|rek| match &rek.rid {
-                KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => ias_id(ias),
-                KeyAgreeRecipientIdentifier::RKeyId(r) => SignerId::SubjectKeyIdentifier { key_id: hex(r.subject_key_identifier.0.as_bytes()) },
-            })
-            .collect(),
-        RecipientInfo::Kekri(k) => vec![SignerId::SubjectKeyIdentifier { key_id: format!("KEK {}", hex(k.kek_id.kek_identifier.as_bytes())) }],
-        RecipientInfo::Pwri(_) => vec![SignerId::SubjectKeyIdentifier { key_id: "password".into() }],
-        RecipientInfo::Ori(o) => vec![SignerId::SubjectKeyIdentifier { key_id: format!("other {}", o.ori_type) }],
+/// The recipients named by the RecipientInfos (a KARI may name several), at most `max`.
+pub fn recipient_ids(infos: &[RecipientInfo], max: usize) -> Vec<SignerId> {
+    let mut out = Vec::new();
+    for ri in infos {
+        if out.len() >= max {
+            break;
+        }
+        match ri {
+            RecipientInfo::Ktri(k) => out.push(rid_id(&k.rid)),
+            RecipientInfo::Kari(k) => {
+                let room = max.saturating_sub(out.len());
+                out.extend(k.recipient_enc_keys.iter().take(room).map(|rek| match &rek.rid {
+                    KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => ias_id(ias),
+                    KeyAgreeRecipientIdentifier::RKeyId(r) => SignerId::SubjectKeyIdentifier { key_id: hex(r.subject_key_identifier.0.as_bytes()) },
+                }));
+            }
+            RecipientInfo::Kekri(k) => out.push(SignerId::SubjectKeyIdentifier { key_id: format!("KEK {}", hex(k.kek_id.kek_identifier.as_bytes())) }),
+            RecipientInfo::Pwri(_) => out.push(SignerId::SubjectKeyIdentifier { key_id: "password".into() }),
+            RecipientInfo::Ori(o) => out.push(SignerId::SubjectKeyIdentifier { key_id: format!("other {}", o.ori_type) }),
+        }
     }
+    out
 }
 
 fn rid_id(rid: &RecipientIdentifier) -> SignerId {
@@ -95,22 +123,51 @@ fn rid_matches(rid: &RecipientIdentifier, cert: &Certificate) -> bool {
 pub struct Unwrapped {
     /// A RecipientInfo names one of the identities' certificates.
     pub matched: bool,
-    /// Candidate content-encryption keys (PKCS#1 v1.5 may give a synthetic one).
+    /// Candidate content-encryption keys, in RecipientInfo order (PKCS#1 v1.5 may give a
+    /// synthetic one, of any length).
     pub keys: Vec<Zeroizing<Vec<u8>>>,
     /// No RecipientInfo named an identity: the keys come from trying every RSA key on
     /// every key-transport RecipientInfo that names a subject key identifier (senders
     /// that compute the key id another way, as RFC 4134 5.1 does).
     pub by_trial: bool,
+    /// [`MAX_KEY_UNWRAPS`] ended the work before every candidate was tried.
+    pub cut_short: bool,
 }
 
-/// Recover candidate content-encryption keys with every identity a RecipientInfo names.
+/// Counts private-key operations against [`MAX_KEY_UNWRAPS`].
+struct UnwrapBudget(usize);
+
+impl UnwrapBudget {
+    /// Take one operation; false (and the envelope marked cut short) when none is left.
+    fn take(&mut self, out: &mut Unwrapped) -> bool {
+        if self.0 == 0 {
+            out.cut_short = true;
+            return false;
+        }
+        self.0 -= 1;
+        true
+    }
+}
+
+/// Recover candidate content-encryption keys with every identity a RecipientInfo names,
+/// or, when none is named, by trial (see [`Unwrapped::by_trial`]).
+///
+/// # Security
+/// `infos` is untrusted: the caller refuses more than [`MAX_RECIPIENTS`] recipient keys;
+/// at most [`MAX_KEY_UNWRAPS`] private-key operations are made in all. A wrong PKCS#1 v1.5
+/// key yields a synthetic key (implicit rejection), never an error: which candidate is
+/// right is decided by the content decryption (`cms::decrypt`).
 pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrapped {
-    let mut out = Unwrapped { matched: false, keys: Vec::new(), by_trial: false };
-    for ri in infos.iter().take(MAX_RECIPIENTS) {
+    let mut out = Unwrapped { matched: false, keys: Vec::new(), by_trial: false, cut_short: false };
+    let mut budget = UnwrapBudget(MAX_KEY_UNWRAPS);
+    for ri in infos.iter() {
         for id in identities {
             match ri {
                 RecipientInfo::Ktri(k) if rid_matches(&k.rid, &id.certificate) => {
                     out.matched = true;
+                    if !budget.take(&mut out) {
+                        continue;
+                    }
                     if let Some(cek) = ktri_decrypt(k, &id.key) {
                         out.keys.push(cek);
                     }
@@ -123,6 +180,9 @@ pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrap
                         };
                         if hit {
                             out.matched = true;
+                            if !budget.take(&mut out) {
+                                continue;
+                            }
                             if let Some(cek) = kari_decrypt(k, rek.enc_key.as_bytes(), &id.key) {
                                 out.keys.push(cek);
                             }
@@ -134,11 +194,14 @@ pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrap
         }
     }
     if !out.matched {
-        for ri in infos.iter().take(MAX_RECIPIENTS) {
+        for ri in infos.iter() {
             // Only subjectKeyIdentifier RecipientInfos: a sender may compute the key id by
             // another method than the certificate's extension (RFC 5280 4.2.1.2).
             if let RecipientInfo::Ktri(k @ KeyTransRecipientInfo { rid: RecipientIdentifier::SubjectKeyIdentifier(_), .. }) = ri {
                 for id in identities.iter().filter(|i| matches!(i.key, PrivateKey::Rsa(_))) {
+                    if !budget.take(&mut out) {
+                        break;
+                    }
                     if let Some(cek) = ktri_decrypt(k, &id.key) {
                         out.by_trial = true;
                         out.keys.push(cek);

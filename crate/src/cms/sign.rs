@@ -71,9 +71,7 @@ fn alg(oid: ObjectIdentifier, parameters: Option<Any>) -> AlgorithmIdentifierOwn
 }
 
 fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute> {
-    let mut values = SetOfVec::new();
-    values.insert(value).map_err(der_err)?;
-    Ok(Attribute { oid, values })
+    Ok(Attribute { oid, values: super::der_set::der_set_of([value])? })
 }
 
 fn capabilities_value() -> Result<Any> {
@@ -187,7 +185,8 @@ pub fn signed_attributes(identity: &Identity, alg: DigestAlg, md: &[u8], at: Uni
         attribute(OID_SMIME_CAPABILITIES, capabilities_value()?)?,
     ];
     attrs.push(attribute(OID_ENCRYPTION_KEY_PREFERENCE, key_preference_value(cert)?)?);
-    let set: SetOfVec<Attribute> = SetOfVec::try_from(attrs).map_err(der_err)?;
+    // SET OF in DER order (X.690 11.6): what is signed is exactly what is sent.
+    let set: SetOfVec<Attribute> = super::der_set::der_set_of(attrs)?;
     let der = set.to_der().map_err(der_err)?;
     Ok(SignedAttributes { digest: alg, set, der })
 }
@@ -233,17 +232,17 @@ pub fn assemble(identity: &Identity, content: &[u8], opaque: bool, attrs: Signed
         signature: OctetString::new(signature).map_err(der_err)?,
         unsigned_attrs: None,
     };
-    let mut certs = SetOfVec::new();
+    // Every SET OF in DER order (X.690 11.6), see `der_set`.
+    let mut chain: Vec<CertificateChoices> = Vec::new();
     for c in std::iter::once(cert).chain(identity.chain.iter()) {
         let choice = CertificateChoices::Certificate(c.clone());
-        if !certs.iter().any(|x| x == &choice) {
-            certs.insert(choice).map_err(der_err)?;
+        if !chain.contains(&choice) {
+            chain.push(choice);
         }
     }
-    let mut digests = SetOfVec::new();
-    digests.insert(alg(digest.oid(), None)).map_err(der_err)?;
-    let mut signers = SetOfVec::new();
-    signers.insert(signer).map_err(der_err)?;
+    let certs = super::der_set::der_set_of(chain)?;
+    let digests = super::der_set::der_set_of([alg(digest.oid(), None)])?;
+    let signers = super::der_set::der_set_of([signer])?;
     let econtent = if opaque { Some(Any::new(Tag::OctetString, content.to_vec()).map_err(der_err)?) } else { None };
     let sd = SignedData {
         version: CmsVersion::V1,

@@ -19,6 +19,12 @@
 //! Unwrapped content-encryption keys (RSA private key operations) are kept for the next
 //! run, so they are computed once.
 //!
+//! At most one decryption is recorded per run ([`MAX_DECRYPT_REQUESTS_PER_RUN`]): a
+//! decryption request carries a copy of the whole content, and when several candidate keys
+//! are tried (`cms::decrypt`), the next one is only worth asking for once the previous one
+//! has failed. Later decryptions in the same run return a placeholder failure without a
+//! copy, and the caller stops trying keys as soon as the run is incomplete.
+//!
 //! # Security
 //! The answers come from the host's own crypto, not from the message. A wrong digest answer
 //! can only make a signature fail (the signature value itself is verified in the core over
@@ -116,9 +122,13 @@ pub struct Deferred {
     requests: RefCell<Vec<(usize, Request)>>,
     next: Cell<usize>,
     missing: Cell<bool>,
+    decrypts_recorded: Cell<usize>,
     unwrapped: RefCell<Vec<(Vec<u8>, Unwrapped)>>,
     bodies: RefCell<Vec<(Vec<u8>, Vec<u8>)>>,
 }
+
+/// Most decryption requests (each a copy of the content) one run of a [`Deferred`] records.
+pub const MAX_DECRYPT_REQUESTS_PER_RUN: usize = 1;
 
 /// Most decoded bodies a [`Deferred`] keeps (one per encrypted or opaque layer).
 const MAX_KEPT_BODIES: usize = 4;
@@ -132,6 +142,7 @@ impl Deferred {
     pub fn begin_run(&self) {
         self.next.set(0);
         self.missing.set(false);
+        self.decrypts_recorded.set(0);
         self.requests.borrow_mut().clear();
     }
 
@@ -223,6 +234,12 @@ impl Bulk for Deferred {
             Some(Some((s, Answer::Failed))) if *s == shape => return Err(Failed),
             _ => {}
         }
+        if self.decrypts_recorded.get() >= MAX_DECRYPT_REQUESTS_PER_RUN {
+            // Asked for in a later run, once the recorded one is answered.
+            self.missing.set(true);
+            return Err(Failed);
+        }
+        self.decrypts_recorded.set(self.decrypts_recorded.get().saturating_add(1));
         self.record(
             seq,
             Request::Decrypt { cipher, key: Zeroizing::new(key.to_vec()), iv: iv.to_vec(), aad: aad.to_vec(), data: data.to_vec(), tag: tag.map(<[u8]>::to_vec) },

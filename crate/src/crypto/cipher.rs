@@ -175,17 +175,64 @@ where
     Ok(Sealed { ciphertext: buf, tag: Some(tag.to_vec()) })
 }
 
+/// GCM nonce lengths (bytes) Cachet decrypts. RFC 5084 3.2 recommends 12 octets and its
+/// ASN.1 allows any length; 12 is what every S/MIME writer sends and 16 is the other one
+/// met in practice. Both decryption paths (RustCrypto and WebCrypto) accept exactly these:
+/// the envelope parser refuses any other length (`unsupported-algorithm`) before either runs.
+pub const GCM_NONCE_LENGTHS: [usize; 2] = [12, 16];
+
 fn gcm_dec<C>(key: &[u8], nonce: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>
 where
     C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = cipher::consts::U16> + cipher::KeyInit,
 {
+    match nonce.len() {
+        12 => gcm_dec_n::<C, cipher::consts::U12>(key, nonce, aad, ct, tag),
+        16 => gcm_dec_n::<C, cipher::consts::U16>(key, nonce, aad, ct, tag),
+        _ => Err(Failed),
+    }
+}
+
+fn gcm_dec_n<C, N>(key: &[u8], nonce: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>
+where
+    C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = cipher::consts::U16> + cipher::KeyInit,
+    N: cipher::array::ArraySize,
+{
     use aes_gcm::aead::{AeadInOut, KeyInit};
-    let g = aes_gcm::AesGcm::<C, cipher::consts::U12>::new_from_slice(key).map_err(|_| Failed)?;
-    let n = aes_gcm::Nonce::<cipher::consts::U12>::try_from(nonce).map_err(|_| Failed)?;
+    let g = aes_gcm::AesGcm::<C, N>::new_from_slice(key).map_err(|_| Failed)?;
+    let n = aes_gcm::Nonce::<N>::try_from(nonce).map_err(|_| Failed)?;
     let t = aes_gcm::Tag::<cipher::consts::U16>::try_from(tag).map_err(|_| Failed)?;
     let mut buf = Zeroizing::new(ct.to_vec());
     g.decrypt_inout_detached(&n, aad, buf.as_mut_slice().into(), &t).map_err(|_| Failed)?;
     Ok(buf)
+}
+
+fn cbc_last_block<C>(key: &[u8], iv: &[u8], ct: &[u8], block: usize) -> bool
+where
+    C: cipher::BlockCipherDecrypt + cipher::KeyInit,
+{
+    if ct.is_empty() || !ct.len().is_multiple_of(block) || iv.len() != block {
+        return false;
+    }
+    let last_at = ct.len() - block;
+    let chain = if last_at == 0 { Some(iv) } else { ct.get(last_at - block..last_at) };
+    match (chain, ct.get(last_at..)) {
+        (Some(chain), Some(last)) => cbc_dec::<C>(key, chain, last).is_ok(),
+        _ => false,
+    }
+}
+
+/// Would a CBC decryption of `ct` with `key` pass its PKCS#7 padding check? Decrypts the
+/// last block only (constant work), and answers exactly as [`Symmetric::decrypt`] of the
+/// whole content would: the padding is the only check CBC has. False for AEAD ciphers and
+/// bad lengths.
+pub fn cbc_padding_ok(c: ContentCipher, key: &[u8], iv: &[u8], ct: &[u8]) -> bool {
+    match c {
+        ContentCipher::Aes128Cbc => cbc_last_block::<aes::Aes128>(key, iv, ct, 16),
+        ContentCipher::Aes192Cbc => cbc_last_block::<aes::Aes192>(key, iv, ct, 16),
+        ContentCipher::Aes256Cbc => cbc_last_block::<aes::Aes256>(key, iv, ct, 16),
+        ContentCipher::DesEde3Cbc => cbc_last_block::<des::TdesEde3>(key, iv, ct, 8),
+        _ => false,
+    }
 }
 
 impl Symmetric for RustCrypto {

@@ -11,7 +11,7 @@ use super::asn1::{
 use super::kdf::{self, MacHash};
 use super::{pbe, Identity, MAX_ITERATIONS};
 use crate::error::{Code, Error, Result};
-use der::asn1::{Any, BmpString, OctetString, SetOfVec};
+use der::asn1::{Any, BmpString, OctetString};
 use der::Encode;
 use sha1::{Digest, Sha1};
 use spki::AlgorithmIdentifierOwned;
@@ -22,7 +22,7 @@ fn failed(e: impl std::fmt::Display) -> Error {
 }
 
 fn attribute(oid: der::asn1::ObjectIdentifier, value: Any) -> Result<Attribute> {
-    let values = SetOfVec::try_from(vec![value]).map_err(failed)?;
+    let values = crate::cms::der_set::der_set_of([value])?;
     Ok(Attribute { oid, values })
 }
 

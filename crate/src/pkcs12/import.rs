@@ -3,7 +3,9 @@
 //!
 //! # Security
 //! Input is untrusted: at most `MAX_PKCS12_SIZE` bytes, `MAX_BAGS` bags and `MAX_NESTING`
-//! levels of nested safe contents; iteration counts are capped (see `kdf`, `pbe`). The MAC is
+//! levels of nested safe contents; iteration counts are capped per derivation
+//! (`MAX_ITERATIONS`) and for the whole file (`MAX_TOTAL_ITERATIONS`, one
+//! [`kdf::IterationBudget`] shared by the MAC and every bag, over every password form tried). The MAC is
 //! compared in constant time. Decrypted key bytes live in `Zeroizing` buffers.
 
 use super::asn1::{self, BagValue, CertBag, Content, ContentInfo, Pfx, SafeBag};
@@ -51,6 +53,11 @@ fn candidates(password: &str) -> Vec<Password> {
 
 /// Read all keys and certificates of a PKCS#12 file.
 pub fn read(bytes: &[u8], password: &str) -> Result<Contents> {
+    read_with_budget(bytes, password, &kdf::IterationBudget::new())
+}
+
+/// [`read`] spending the password hashing from `budget`.
+pub fn read_with_budget(bytes: &[u8], password: &str, budget: &kdf::IterationBudget) -> Result<Contents> {
     if bytes.len() > MAX_PKCS12_SIZE {
         return Err(Error::new(
             Code::LimitExceeded,
@@ -82,6 +89,7 @@ pub fn read(bytes: &[u8], password: &str) -> Result<Contents> {
             let salt = mac.mac_salt.as_bytes();
             let mut found = None;
             for (i, pw) in tries.iter().enumerate() {
+                budget.spend(mac.iterations)?;
                 let computed = kdf::mac(hash, &pw.bmp, salt, mac.iterations, auth_safe)?;
                 if kdf::mac_equal(&computed, mac.mac.digest.as_bytes()) {
                     found = Some(i);
@@ -97,7 +105,7 @@ pub fn read(bytes: &[u8], password: &str) -> Result<Contents> {
     let infos: Vec<ContentInfo> = asn1::decode_der_or_ber(auth_safe).map_err(|e| damaged("AuthenticatedSafe", e))?;
     let mut last = pbe::wrong_password();
     for pw in &tries {
-        match collect(&infos, pw, verified) {
+        match collect(&infos, pw, verified, budget) {
             Ok(c) => return Ok(c),
             Err(e) if e.code == Code::WrongPassword => last = e,
             Err(e) => return Err(e),
@@ -106,7 +114,7 @@ pub fn read(bytes: &[u8], password: &str) -> Result<Contents> {
     Err(last)
 }
 
-fn collect(infos: &[ContentInfo], pw: &Password, verified: bool) -> Result<Contents> {
+fn collect(infos: &[ContentInfo], pw: &Password, verified: bool, budget: &kdf::IterationBudget) -> Result<Contents> {
     let mut out = Contents::default();
     let mut count = 0usize;
     for (n, info) in infos.iter().enumerate() {
@@ -114,7 +122,7 @@ fn collect(infos: &[ContentInfo], pw: &Password, verified: bool) -> Result<Conte
             Content::Data(d) => asn1::decode_der_or_ber(d.as_bytes()).map_err(|e| damaged(&format!("SafeContents {n}"), e))?,
             Content::Encrypted(e) => {
                 let ct = e.info.encrypted_content.as_ref().map(OctetString::as_bytes).unwrap_or_default();
-                let plain = pbe::decrypt(&e.info.algorithm, pw, ct)?;
+                let plain = pbe::decrypt(&e.info.algorithm, pw, ct, budget)?;
                 asn1::decode_der_or_ber(&plain).map_err(|err| {
                     if verified {
                         damaged(&format!("encrypted SafeContents {n}"), err)
@@ -128,12 +136,12 @@ fn collect(infos: &[ContentInfo], pw: &Password, verified: bool) -> Result<Conte
             }
             Content::Other(..) => continue,
         };
-        walk(&bags, pw, verified, 0, &mut count, &mut out)?;
+        walk(&bags, pw, verified, 0, &mut count, &mut out, budget)?;
     }
     Ok(out)
 }
 
-fn walk(bags: &[SafeBag], pw: &Password, verified: bool, depth: usize, count: &mut usize, out: &mut Contents) -> Result<()> {
+fn walk(bags: &[SafeBag], pw: &Password, verified: bool, depth: usize, count: &mut usize, out: &mut Contents, budget: &kdf::IterationBudget) -> Result<()> {
     if depth > MAX_NESTING {
         return Err(damaged("SafeContents", "nested too deeply"));
     }
@@ -149,7 +157,7 @@ fn walk(bags: &[SafeBag], pw: &Password, verified: bool, depth: usize, count: &m
                 out.keys.push(FoundKey { key: PrivateKey::from_pkcs8_der(&der)?, friendly_name: name });
             }
             BagValue::Shrouded(k) => {
-                let plain = pbe::decrypt(&k.algorithm, pw, k.data.as_bytes())?;
+                let plain = pbe::decrypt(&k.algorithm, pw, k.data.as_bytes(), budget)?;
                 let key = PrivateKey::from_pkcs8_der(&plain).map_err(|e| {
                     if verified || e.code != Code::BadPkcs12 {
                         e
@@ -165,7 +173,7 @@ fn walk(bags: &[SafeBag], pw: &Password, verified: bool, depth: usize, count: &m
                     .map_err(|e| damaged("certBag", e))?;
                 out.certs.push((cert, name));
             }
-            BagValue::Nested(inner) => walk(inner, pw, verified, depth + 1, count, out)?,
+            BagValue::Nested(inner) => walk(inner, pw, verified, depth + 1, count, out, budget)?,
             BagValue::Cert(CertBag::Other(_)) | BagValue::Other(..) => {}
         }
     }

@@ -3,9 +3,12 @@
 //!
 //! # Security
 //! Iteration counts come from the file: callers check them against `MAX_ITERATIONS`
-//! before deriving, so a hostile file cannot stall the caller for minutes.
+//! before deriving and spend them from the file's [`IterationBudget`]
+//! (`MAX_TOTAL_ITERATIONS`), so a hostile file cannot stall the caller for minutes, with
+//! one bag or with many.
 
-use super::MAX_ITERATIONS;
+use super::{MAX_ITERATIONS, MAX_TOTAL_ITERATIONS};
+use std::cell::Cell;
 use crate::error::{Code, Error, Result};
 use const_oid::ObjectIdentifier;
 use digest::Digest;
@@ -113,6 +116,45 @@ pub fn too_many_iterations(iterations: u32) -> Error {
         "Export the identity again with a normal iteration count.",
     )
     .with_detail(format!("{iterations} iterations, limit {MAX_ITERATIONS}"))
+}
+
+/// The password-hashing work left for one file (see `MAX_TOTAL_ITERATIONS`).
+pub struct IterationBudget {
+    left: Cell<u64>,
+}
+
+impl IterationBudget {
+    pub fn new() -> IterationBudget {
+        IterationBudget::with_limit(MAX_TOTAL_ITERATIONS)
+    }
+
+    /// A budget of `limit` iterations (tests use small ones).
+    pub fn with_limit(limit: u64) -> IterationBudget {
+        IterationBudget { left: Cell::new(limit) }
+    }
+
+    /// Spend `iterations` for one derivation, or refuse it (`LimitExceeded`) when the
+    /// file's budget does not cover it.
+    pub fn spend(&self, iterations: u32) -> Result<()> {
+        let cost = u64::from(iterations.max(1));
+        let left = self.left.get();
+        if cost > left {
+            return Err(Error::new(
+                Code::LimitExceeded,
+                "The PKCS#12 file asks for more password hashing in total than Cachet allows.",
+                "Export the identity again with fewer bags or a normal iteration count.",
+            )
+            .with_detail(format!("limit MAX_TOTAL_ITERATIONS = {MAX_TOTAL_ITERATIONS} exceeded")));
+        }
+        self.left.set(left - cost);
+        Ok(())
+    }
+}
+
+impl Default for IterationBudget {
+    fn default() -> Self {
+        IterationBudget::new()
+    }
 }
 
 /// Repeat `src` to the next multiple of `v` bytes (empty stays empty), appendix B.2 steps 2-3.

@@ -25,8 +25,15 @@ use x509_cert::Certificate;
 
 /// Largest PKCS#12 file accepted (identities with long chains are far below this).
 pub const MAX_PKCS12_SIZE: usize = 4 * 1024 * 1024;
-/// Most iterations accepted for any password hashing in a file (about 2-3 s in Wasm).
+/// Most iterations accepted for any one password hashing in a file (about 2-3 s in Wasm).
 pub const MAX_ITERATIONS: u32 = 10_000_000;
+/// Most iterations of password hashing for a whole file: the sum of the iteration counts of
+/// every derivation made while importing it (the MAC, once per password form tried, and
+/// each encrypted bag: PBKDF2 once, the legacy schemes twice, for the key and the IV).
+/// Three derivations at [`MAX_ITERATIONS`] fit (MAC, certificates, key); a file that asks
+/// for more (many bags, each with a high count) is refused with `LimitExceeded` before the
+/// derivation that would exceed it runs.
+pub const MAX_TOTAL_ITERATIONS: u64 = 30_000_000;
 /// Most bags in one file.
 pub const MAX_BAGS: usize = 1000;
 /// Most levels of nested safeContentsBag.
@@ -55,11 +62,12 @@ impl Identity {
 ///
 /// Errors: `WrongPassword` (MAC mismatch or decryption failed), `BadPkcs12` (not PKCS#12 or
 /// damaged; the detail says where), `UnsupportedAlgorithm` (named), `NoPrivateKey`,
-/// `LimitExceeded` (size, iteration count).
+/// `LimitExceeded` (size, iteration count of one derivation or of the whole file).
 ///
 /// # Security
 /// `bytes` is untrusted: at most [`MAX_PKCS12_SIZE`] bytes, [`MAX_BAGS`] bags, [`MAX_NESTING`]
-/// nesting levels and [`MAX_ITERATIONS`] hashing rounds; never panics on bad input.
+/// nesting levels, [`MAX_ITERATIONS`] hashing rounds per derivation and
+/// [`MAX_TOTAL_ITERATIONS`] for the whole file; never panics on bad input.
 pub fn import(bytes: &[u8], password: &str) -> Result<Identity> {
     import_all(bytes, password)?
         .into_iter()

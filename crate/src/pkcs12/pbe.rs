@@ -4,7 +4,8 @@
 //! ...128BitRC2-CBC, ...40BitRC2-CBC), keyed by the appendix B KDF.
 //!
 //! # Security
-//! Parameters come from the file. Iteration counts above `MAX_ITERATIONS` and scrypt (whose
+//! Parameters come from the file. Iteration counts above `MAX_ITERATIONS` (or beyond the
+//! file's `MAX_TOTAL_ITERATIONS` budget, spent before each derivation) and scrypt (whose
 //! memory cost a file could set to gigabytes) are refused; IV and salt sizes are checked
 //! before they reach the cipher code. A padding failure is reported as a wrong password.
 
@@ -79,14 +80,15 @@ pub fn name(oid: ObjectIdentifier) -> String {
 }
 
 /// Decrypt `data` that was encrypted with `alg` under `password`.
-pub fn decrypt(alg: &AlgorithmIdentifierOwned, password: &Password, data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+/// Every derivation's iterations are spent from `budget` before it runs.
+pub fn decrypt(alg: &AlgorithmIdentifierOwned, password: &Password, data: &[u8], budget: &kdf::IterationBudget) -> Result<Zeroizing<Vec<u8>>> {
     let params = alg.parameters.as_ref().map(AnyRef::from);
     match alg.oid {
-        PBES2 => decrypt_pbes2(params.ok_or_else(|| damaged("PBES2", "no parameters"))?, password, data),
-        PBE_SHA_3DES => legacy::<des::TdesEde3>(params, password, data, 24, None),
-        PBE_SHA_2DES => legacy::<des::TdesEde2>(params, password, data, 16, None),
-        PBE_SHA_RC2_128 => legacy::<rc2::Rc2>(params, password, data, 16, Some(128)),
-        PBE_SHA_RC2_40 => legacy::<rc2::Rc2>(params, password, data, 5, Some(40)),
+        PBES2 => decrypt_pbes2(params.ok_or_else(|| damaged("PBES2", "no parameters"))?, password, data, budget),
+        PBE_SHA_3DES => legacy::<des::TdesEde3>(params, password, data, 24, None, budget),
+        PBE_SHA_2DES => legacy::<des::TdesEde2>(params, password, data, 16, None, budget),
+        PBE_SHA_RC2_128 => legacy::<rc2::Rc2>(params, password, data, 16, Some(128), budget),
+        PBE_SHA_RC2_40 => legacy::<rc2::Rc2>(params, password, data, 5, Some(40), budget),
         other => Err(kdf::unsupported(&name(other))),
     }
 }
@@ -97,6 +99,7 @@ fn legacy<C: BlockCipherDecrypt + KeyInit + LegacyCipher>(
     data: &[u8],
     key_len: usize,
     rc2_bits: Option<usize>,
+    budget: &kdf::IterationBudget,
 ) -> Result<Zeroizing<Vec<u8>>> {
     let params: Pkcs12PbeParams = params
         .ok_or_else(|| damaged("PBE parameters", "missing"))?
@@ -105,6 +108,9 @@ fn legacy<C: BlockCipherDecrypt + KeyInit + LegacyCipher>(
     if params.iterations > MAX_ITERATIONS {
         return Err(kdf::too_many_iterations(params.iterations));
     }
+    // Two derivations: the key and the IV.
+    budget.spend(params.iterations)?;
+    budget.spend(params.iterations)?;
     let salt = params.salt.as_bytes();
     let key = kdf::derive(MacHash::Sha1, Purpose::Key, &password.bmp, salt, params.iterations, key_len)?;
     let iv = kdf::derive(MacHash::Sha1, Purpose::Iv, &password.bmp, salt, params.iterations, 8)?;
@@ -140,7 +146,7 @@ impl LegacyCipher for rc2::Rc2 {
     }
 }
 
-fn decrypt_pbes2(params: AnyRef<'_>, password: &Password, data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+fn decrypt_pbes2(params: AnyRef<'_>, password: &Password, data: &[u8], budget: &kdf::IterationBudget) -> Result<Zeroizing<Vec<u8>>> {
     let outline: Pbes2Outline<'_> = params.decode_as().map_err(|e| damaged("PBES2 parameters", e))?;
     if outline.kdf.oid != pkcs5::pbes2::PBKDF2_OID {
         return Err(kdf::unsupported(&format!("the key derivation {}", name(outline.kdf.oid))));
@@ -160,6 +166,7 @@ fn decrypt_pbes2(params: AnyRef<'_>, password: &Password, data: &[u8]) -> Result
         if p.iteration_count > MAX_ITERATIONS {
             return Err(kdf::too_many_iterations(p.iteration_count));
         }
+        budget.spend(p.iteration_count)?;
     }
     let mut buf = Zeroizing::new(data.to_vec());
     let len = match scheme.decrypt_in_place(password.utf8.as_slice(), &mut buf) {

@@ -21,8 +21,9 @@ use web_sys::{CryptoKey, SubtleCrypto};
 use zeroize::Zeroizing;
 
 /// Most runs of `open` against the deferred seam (each run answers at least one more
-/// bulk step; an encrypted layer costs a run). Past it, `open` runs portably.
-const MAX_RUNS: usize = 2 * crate::smime::MAX_LAYERS + 2;
+/// bulk step; an encrypted layer costs a run, and each further candidate key tried on its
+/// content one more). Past it, `open` runs portably.
+const MAX_RUNS: usize = 2 * crate::smime::MAX_LAYERS + crate::cms::decrypt::MAX_CONTENT_DECRYPTIONS + 2;
 
 /// `crypto.subtle` of the global object, when there is one.
 pub(crate) fn subtle() -> Option<SubtleCrypto> {

@@ -189,3 +189,106 @@ pub fn gpgsm_home(dir: &TempDir, ca: &Path) -> PathBuf {
 pub fn gpgsm_cleanup(home: &Path) {
     let _ = Command::new("gpgconf").arg("--homedir").arg(home).args(["--kill", "gpg-agent"]).output();
 }
+
+/// Check that `der` is DER as far as a strict reader looks at it: definite, minimal
+/// lengths everywhere, and the elements of every SET OF (tag 0x31, and the implicitly
+/// tagged SET OFs `in_sets` names by their path of child indexes) in ascending order of
+/// their encodings (X.690 10.1, 11.6). Panics with the path of the first violation.
+pub fn assert_strict_der(der: &[u8], what: &str) {
+    fn header(b: &[u8], at: usize) -> Result<(u8, usize, usize), String> {
+        let tag = *b.get(at).ok_or("truncated tag")?;
+        if tag & 0x1f == 0x1f {
+            return Err("high tag number".into());
+        }
+        let first = *b.get(at + 1).ok_or("truncated length")? as usize;
+        if first < 0x80 {
+            return Ok((tag, at + 2, first));
+        }
+        let n = first & 0x7f;
+        if n == 0 {
+            return Err("indefinite length".into());
+        }
+        let bytes = b.get(at + 2..at + 2 + n).ok_or("truncated length")?;
+        if bytes[0] == 0 || (n == 1 && bytes[0] < 0x80) {
+            return Err("length not minimal".into());
+        }
+        let len = bytes.iter().fold(0usize, |a, x| (a << 8) | *x as usize);
+        Ok((tag, at + 2 + n, len))
+    }
+    fn walk(b: &[u8], start: usize, end: usize, path: &mut Vec<usize>, what: &str) {
+        let mut at = start;
+        let mut index = 0;
+        while at < end {
+            let (tag, body, len) = header(b, at).unwrap_or_else(|e| panic!("{what}: not DER at {path:?}/{index}: {e}"));
+            let stop = body + len;
+            assert!(stop <= end, "{what}: element overruns its parent at {path:?}/{index}");
+            path.push(index);
+            if tag & 0x20 != 0 {
+                if tag == 0x31 {
+                    let mut kids: Vec<&[u8]> = Vec::new();
+                    let mut k = body;
+                    while k < stop {
+                        let (_, kb, kl) = header(b, k).unwrap_or_else(|e| panic!("{what}: not DER in the SET at {path:?}: {e}"));
+                        kids.push(&b[k..kb + kl]);
+                        k = kb + kl;
+                    }
+                    assert!(kids.windows(2).all(|w| w[0] <= w[1]), "{what}: SET OF not in DER order at {path:?}");
+                }
+                walk(b, body, stop, path, what);
+            }
+            path.pop();
+            at = stop;
+            index += 1;
+        }
+    }
+    walk(der, 0, der.len(), &mut Vec::new(), what);
+}
+
+/// Python `cryptography` reading Cachet's output with its strict DER parser (warnings are
+/// errors: without that, `load_der_pkcs7_certificates` falls back to BER with a warning).
+/// `argv`: mode (`signed` for a message, `decrypt` for an envelope DER with cert and key),
+/// then the files. Prints what it read.
+pub const PY_STRICT: &str = r#"
+import sys, warnings, email, pathlib
+warnings.simplefilter('error')
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
+def check_message(raw):
+    found = 0
+    for part in email.message_from_bytes(raw).walk():
+        ct = part.get_content_type()
+        smime = (part.get_param('smime-type') or '').lower()
+        if ct in ('application/pkcs7-signature', 'application/x-pkcs7-signature') or (ct in ('application/pkcs7-mime', 'application/x-pkcs7-mime') and smime == 'signed-data'):
+            certs = pkcs7.load_der_pkcs7_certificates(part.get_payload(decode=True))
+            print('signed-data with', len(certs), 'certificates')
+            found += 1
+    return found
+if sys.argv[1] == 'signed':
+    n = check_message(pathlib.Path(sys.argv[2]).read_bytes())
+    if n == 0:
+        sys.exit('no signature found')
+else:
+    cert = x509.load_pem_x509_certificate(pathlib.Path(sys.argv[3]).read_bytes())
+    key = serialization.load_pem_private_key(pathlib.Path(sys.argv[4]).read_bytes(), None)
+    plain = pkcs7.pkcs7_decrypt_der(pathlib.Path(sys.argv[2]).read_bytes(), cert, key, [])
+    print('decrypted', len(plain), 'bytes')
+    if len(sys.argv) > 5 and sys.argv[5] == 'inner-signed' and check_message(plain) == 0:
+        sys.exit('no inner signature found')
+"#;
+
+/// The CMS blob of a signed or enveloped message exactly as Cachet wrote it (the body of the
+/// first `application/pkcs7-mime` or `pkcs7-signature` part, transfer-decoded). Not through
+/// `openssl cms -cmsout`: OpenSSL re-encodes what it read, which sorts every SET OF and would
+/// hide an ordering bug.
+pub fn cms_blob(msg: &[u8]) -> Vec<u8> {
+    fn find(e: &cachet::mime::Entity<'_>) -> Option<Vec<u8>> {
+        let essence = e.content_type().essence();
+        if essence.ends_with("pkcs7-mime") || essence.ends_with("pkcs7-signature") {
+            return e.body_decoded().ok();
+        }
+        e.children().iter().find_map(find)
+    }
+    let top = cachet::mime::parse(msg, &cachet::mime::Limits::default()).unwrap();
+    find(&top).expect("no CMS part in the message")
+}

@@ -125,3 +125,63 @@ fn deeply_nested_bags_fail_cleanly() {
         }
     }
 }
+
+/// A PFX without MAC holding `n` pkcs8ShroudedKeyBags of Alice's key (PBES2 with
+/// `iterations`), then her certificate.
+fn many_shrouded_bags(f: &Fixture, n: usize, iterations: u32) -> Vec<u8> {
+    use crate::pkcs12::asn1::{BagValue, EncryptedPrivateKeyInfo, SafeBag};
+    let BagValue::Key(any) = key_bag(f, "alice").value else { unreachable!() };
+    let pkcs8 = any.to_der().unwrap();
+    let (algorithm, data) = crate::pkcs12::pbe::encrypt_pbes2("pw", &pkcs8, iterations, &[7; 16], [9; 16]).unwrap();
+    let bag = SafeBag { value: BagValue::Shrouded(EncryptedPrivateKeyInfo { algorithm, data: der::asn1::OctetString::new(data).unwrap() }), attributes: Vec::new() };
+    let mut bags = vec![bag; n];
+    bags.push(cert_bag(&f.cert("alice")));
+    plain_pfx(bags)
+}
+
+#[test]
+fn one_budget_of_password_hashing_for_the_whole_file() {
+    use crate::pkcs12::kdf::IterationBudget;
+    use crate::pkcs12::{MAX_ITERATIONS, MAX_TOTAL_ITERATIONS};
+    // The production budget: three derivations at the per-derivation maximum, not four.
+    let b = IterationBudget::new();
+    for _ in 0..3 {
+        b.spend(MAX_ITERATIONS).unwrap();
+    }
+    let e = b.spend(MAX_ITERATIONS).unwrap_err();
+    assert_eq!(e.code, Code::LimitExceeded);
+    assert!(e.detail.unwrap().contains(&format!("MAX_TOTAL_ITERATIONS = {MAX_TOTAL_ITERATIONS}")));
+    let Some(f) = fixture() else { return };
+    // 40 bags of 2,048 iterations each: within the file budget, the file imports.
+    let bytes = many_shrouded_bags(f, 40, 2048);
+    let all = crate::pkcs12::import_all(&bytes, "pw").unwrap();
+    assert_eq!(all.len(), 40);
+    // The same file against a budget of 20,000 iterations: refused at the tenth bag,
+    // before its derivation runs, with the limit named.
+    let started = std::time::Instant::now();
+    let e = crate::pkcs12::import::read_with_budget(&bytes, "pw", &IterationBudget::with_limit(20_000)).err().unwrap();
+    assert_eq!(e.code, Code::LimitExceeded, "{e}");
+    assert!(e.detail.as_deref().unwrap().contains("MAX_TOTAL_ITERATIONS"), "{e:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // The reviewers' shape (many bags at the per-bag maximum): refused after at most the
+    // budget's worth of work; here with the budget scaled down, as the full one takes seconds.
+    let heavy = many_shrouded_bags(f, 50, 100_000);
+    let e = crate::pkcs12::import::read_with_budget(&heavy, "pw", &IterationBudget::with_limit(300_000)).err().unwrap();
+    assert_eq!(e.code, Code::LimitExceeded, "{e}");
+}
+
+#[test]
+fn bag_attributes_are_written_as_a_der_sorted_set() {
+    use crate::pkcs12::asn1::{Attribute, BagValue, SafeBag, FRIENDLY_NAME, LOCAL_KEY_ID};
+    use der::asn1::{Any, BmpString, OctetString};
+    let name = Any::encode_from(&BmpString::from_utf8("A rather long friendly name for this identity").unwrap()).unwrap();
+    let id = Any::encode_from(&OctetString::new(vec![0xab; 20]).unwrap()).unwrap();
+    let attr = |oid, v: Any| Attribute { oid, values: crate::cms::der_set::der_set_of([v]).unwrap() };
+    // friendlyName's OID sorts first, but its longer encoding must come second in DER.
+    let bag = SafeBag { value: BagValue::Other(LOCAL_KEY_ID, Any::null()), attributes: vec![attr(FRIENDLY_NAME, name), attr(LOCAL_KEY_ID, id)] };
+    let der = bag.to_der().unwrap();
+    let t = crate::cms::ber::read_all(&der).unwrap();
+    let set = t.children().unwrap().into_iter().find(|k| k.tag == 0x31).unwrap();
+    assert!(crate::cms::der_set::is_der_sorted(set.raw));
+    assert_eq!(set.children().unwrap()[0].raw[2..13], LOCAL_KEY_ID.to_der().unwrap()[..]);
+}
