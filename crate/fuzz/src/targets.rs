@@ -186,7 +186,7 @@ pub fn deferred(data: &[u8]) {
     let Some((&mode, message)) = data.split_first() else { return };
     let limits = Limits::default();
     let ids = [identity()];
-    let input = OpenInput { anchors: anchors(), known: &[], identities: &ids, at: FUZZ_TIME, policy: policy(), limits: &limits };
+    let input = OpenInput { roots: anchors(), pins: anchors(), known: &[], identities: &ids, at: FUZZ_TIME, policy: policy(), limits: &limits };
     let d = Deferred::new();
     for _ in 0..MAX_DEFERRED_RUNS {
         d.begin_run();

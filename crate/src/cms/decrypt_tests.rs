@@ -404,7 +404,7 @@ fn too_many_recipients_is_malformed_naming_the_limit_with_a_capped_list() {
     let kek = |n: u32| tlv(0xa2, &[tlv(0x02, &[4]), tlv(0x30, &tlv(0x04, &n.to_be_bytes())), tlv(0x30, &tlv(0x06, &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2d])), tlv(0x04, &[0; 40])].concat());
     let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
     let ids = [&bob];
-    let input = OpenInput { anchors: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
     for (count, bob_first) in [(MAX_RECIPIENTS - 1, false), (MAX_RECIPIENTS, false), (MAX_RECIPIENTS, true), (5000, false)] {
         let mut infos: Vec<Vec<u8>> = (0..count as u32).map(kek).collect();
         if bob_first {
@@ -472,7 +472,7 @@ fn deferred_seam_asks_for_one_decryption_per_run_and_agrees_with_the_core() {
     content.extend(std::iter::repeat_n(b'z', 128 * 1024));
     let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
     let ids = [&bob];
-    let input = OpenInput { anchors: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
     for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm] {
         let real = encrypt(&content, &[(&bob.certificate, KeyTransport::Pkcs1v15)], cipher, &RustCrypto).unwrap();
         let mut infos: Vec<Vec<u8>> = (0..6u8).map(|n| super::recipients::build_ktri(&bob.certificate, &[n; 32], KeyTransport::Pkcs1v15).unwrap().to_der().unwrap()).collect();
