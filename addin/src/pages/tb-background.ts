@@ -1,0 +1,44 @@
+// Thunderbird: the extension's event page. It owns the core worker (the Wasm instance and
+// the unlocked keys) and the keyring session; the extension's pages use them through
+// `runtime.getBackgroundPage()` (`window.cachet`), the message pane's display script through
+// `runtime.sendMessage`. Listeners are registered synchronously, as event pages require.
+import { CoreClient } from '../core/client';
+import { type CachetBackground, MessageReader } from '../hosts/thunderbird';
+import { messengerGlobal } from '../hosts/thunderbird-api';
+import { Session } from '../keyring/session';
+
+const messenger = messengerGlobal();
+const core = new CoreClient();
+const session = new Session(core);
+const reader = new MessageReader(messenger, core, session);
+// Unlocking or locking changes what can be decrypted: banners are worked out again. (Other
+// changes, such as learning a contact while reading, do not: that would open the message
+// being read a second time. The pages invalidate after the user changes trust or contacts.)
+let unlockedBefore = 0;
+session.addEventListener('change', () => {
+  if (session.unlockedCount !== unlockedBefore) reader.invalidate();
+  unlockedBefore = session.unlockedCount;
+});
+session.addEventListener('locked', () => reader.invalidate());
+
+/** While an identity is unlocked, a frame of this page pings it so Thunderbird does not suspend it (see KEEPALIVE). */
+let keepAliveFrame: HTMLIFrameElement | null = null;
+function keepAliveWhileUnlocked(): void {
+  const unlocked = session.unlockedCount > 0;
+  if (unlocked && keepAliveFrame === null) {
+    keepAliveFrame = document.createElement('iframe');
+    keepAliveFrame.src = messenger.runtime.getURL('tb-keepalive.html');
+    document.body.append(keepAliveFrame);
+  } else if (!unlocked && keepAliveFrame !== null) {
+    keepAliveFrame.remove();
+    keepAliveFrame = null;
+  }
+}
+session.addEventListener('change', keepAliveWhileUnlocked);
+
+const cachet: CachetBackground = { core, session, reader, ready: session.loadSettings() };
+(window as Window & { cachet?: CachetBackground }).cachet = cachet;
+
+messenger.messageDisplay.onMessagesDisplayed.addListener((tab, displayed) => reader.displayed(tab, displayed));
+messenger.runtime.onMessage.addListener((message, sender) => reader.onMessage(message, sender));
+messenger.action.onClicked.addListener((tab) => void reader.openViewer(tab));
