@@ -1,0 +1,233 @@
+// Cachet in a real headless Thunderbird 153 (issue 13, test 3): Bob installs the extension
+// (dist/thunderbird/, loaded temporarily), imports his identity and trusts the demo CA on the
+// options page (the certificate panel), then opens openssl-made mail from Alice: the banner
+// at the top of the message pane (read from its DOM) has the read pane's words for signed,
+// tampered and disclaimer-appended mail, once per message however often it is displayed; the
+// header button's popup is the read pane; Alice's certificate lands in Bob's contacts; the
+// encrypted message, which Thunderbird itself cannot open, opens with one click on the Cachet
+// toolbar button in Cachet's viewer tab, its text in the sandboxed frame and in no file.
+// Thunderbird is killed by its PID and its profile deleted at the end.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { importTs } from '../ts.mjs';
+import { EXTENSION_DIR, EXTENSION_ID, PASSPHRASE, addAccountAndFolder, createWorld, thunderbirdMissing } from './world.mjs';
+
+const missing = thunderbirdMissing();
+const skip = missing === null ? false : `skipped: ${missing}`;
+let w = null;
+let words = null;
+
+before(async () => {
+  if (skip) return;
+  assert.ok(fs.existsSync(path.join(EXTENSION_DIR, 'manifest.json')), 'dist/thunderbird/ is built (npm test builds it first)');
+  words = await importTs('addin/src/ui/status-text.ts');
+  // A short idle timeout for the event page shows that an unlocked keyring keeps it running.
+  w = await createWorld('thunderbird', { prefs: { 'extensions.background.idle.timeout': 6000 } });
+  const installed = await w.m.send('Addon:Install', { path: EXTENSION_DIR, temporary: true });
+  assert.equal(installed.value, EXTENSION_ID);
+  const msgs = w.messages;
+  await addAccountAndFolder(w, [msgs.signed, msgs.tampered, msgs.disclaimerAppended, msgs.encrypted]);
+});
+
+after(async () => {
+  if (!w) return;
+  const { pid, profile } = w.tb;
+  await w.stop();
+  assert.throws(() => process.kill(pid, 0), /ESRCH/, 'Thunderbird is gone');
+  assert.equal(fs.existsSync(profile), false, 'the profile is deleted');
+});
+
+/** Select the message whose subject is `subject` and wait for Cachet's banner in its pane. */
+async function showMessage(subject) {
+  return w.run(`
+    const about3Pane = tabmail.currentAbout3Pane;
+    const view = about3Pane.gDBView;
+    let row = -1;
+    for (let i = 0; i < view.rowCount; i++) if (view.getMsgHdrAt(i).mime2DecodedSubject === args.subject) row = i;
+    if (row < 0) throw new Error("no message " + args.subject);
+    const before = about3Pane.threadTree.selectedIndex === row ? null : messagePane().contentDocument;
+    about3Pane.threadTree.selectedIndex = row;
+    const doc = await until("the banner of " + args.subject, () => {
+      const d = messagePane().contentDocument;
+      return d !== before && d.getElementById("cachet-banner")?.querySelector(".cachet-title") ? d : null;
+    });
+    // Thunderbird may report the display more than once: give it time to do so.
+    await sleep(1500);
+    const d = messagePane().contentDocument;
+    const banner = d.getElementById("cachet-banner");
+    return {
+      count: d.querySelectorAll("#cachet-banner, .cachet-banner").length,
+      first: d.body.firstElementChild === banner,
+      status: banner.dataset.status,
+      title: banner.querySelector(".cachet-title").textContent,
+      advice: banner.querySelector(".cachet-advice")?.textContent ?? null,
+      note: banner.querySelector(".cachet-note")?.textContent ?? null,
+      html: banner.innerHTML.includes("<script"),
+      sameDoc: d === doc,
+    };
+  `, { subject });
+}
+
+/** Ask the background page (`window.cachet`) something. */
+function inBackground(expression) {
+  return w.run(`return inPage(backgroundBrowser(), "await window.cachet.ready; return " + args.expression + ";");`, { expression });
+}
+
+/** How often the background's reader has opened a message. */
+const opens = () => inBackground('window.cachet.reader.opens');
+
+/** Run `body` in the options page (the certificate panel), opened in a tab on first use and kept. */
+function inOptions(body, pageArgs = {}) {
+  return w.run(`
+    const url = extension().getURL("tb-options.html");
+    let info = tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url);
+    if (!info) {
+      tabmail.openTab("contentTab", { url, background: true });
+      info = await until("the options tab", () => tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url && !t.browser.webProgress?.isLoadingDocument));
+    }
+    return inPage(info.browser, 'await until("the certificate panel", () => document.querySelector(".cert-panel"));' + args.body, args.pageArgs);
+  `, { body, pageArgs });
+}
+
+test('Bob imports his identity and trusts the demo CA on the options page (the certificate panel)', { skip }, async () => {
+  const r = await inOptions(`
+    await until("the engine", () => document.getElementById("core-version")?.textContent.includes("S/MIME engine version"));
+    setFile(byLabel("Certificate file with private key"), "bob.p12", args.p12);
+    byLabel("File password").value = args.password;
+    byLabel("Passphrase for this device (at least 8 characters)").value = args.passphrase;
+    byLabel("File password").form.requestSubmit();
+    await until("the import", () => document.querySelector('[data-field="imported"]'), 60000);
+    setFile(byLabel("Certificate file"), "demo-ca.pem", args.ca);
+    const trust = await until("the CA offered", () => [...document.querySelectorAll("button")].find((b) => b.textContent === "Trust as root"));
+    trust.click();
+    await until("the CA trusted", () => document.body.textContent.includes("Trusted as a root."));
+    return { lock: document.querySelector("[data-lock]")?.dataset.lock, text: document.body.textContent };
+  `, { p12: fs.readFileSync(w.bob.p12).toString('base64'), password: w.bob.password, passphrase: PASSPHRASE, ca: fs.readFileSync(w.demo.ca).toString('base64') });
+  assert.equal(r.lock, 'unlocked');
+  assert.match(r.text, /Bob DEMO/);
+  await w.run('tabmail.switchToTab(0);');
+});
+
+test('signed, tampered and disclaimer-appended mail: the banner at the top of the pane has the read pane’s words', { skip }, async () => {
+  const signed = await showMessage('Signed hello');
+  await w.screenshot('signed');
+  assert.equal(signed.status, 'valid');
+  assert.equal(signed.title, 'Signed by Alice DEMO <alice@example.org>');
+  assert.match(signed.advice, /^Certificate by .*Cachet DEMO CA.*, valid until \d{4}-\d\d-\d\d\.$/);
+  assert.equal(signed.count, 1, 'one banner');
+  assert.equal(signed.first, true, 'at the top of the pane');
+  assert.equal(signed.html, false);
+  assert.match(signed.note, /The certificate of alice@example.org is stored/);
+
+  const tampered = await showMessage('Tampered copy');
+  await w.screenshot('tampered');
+  assert.equal(tampered.status, 'tampered');
+  assert.equal(tampered.title, words.statusText({ status: 'tampered', layers: [] }).title);
+  assert.equal(tampered.title, 'Changed after signing');
+  assert.equal(tampered.advice, words.statusText({ status: 'tampered', layers: [] }).advice);
+  assert.equal(tampered.count, 1);
+
+  const disclaimer = await showMessage('Disclaimer copy');
+  await w.screenshot('disclaimer');
+  assert.equal(disclaimer.status, 'tampered');
+  assert.equal(disclaimer.title, 'Changed after signing');
+  assert.equal(disclaimer.count, 1);
+});
+
+test('displaying a message again neither opens it again nor stacks banners', { skip }, async () => {
+  const before = await opens();
+  for (const subject of ['Signed hello', 'Tampered copy', 'Signed hello']) {
+    const r = await showMessage(subject);
+    assert.equal(r.count, 1, `one banner on ${subject}`);
+    assert.equal(r.sameDoc, true);
+  }
+  assert.equal(await opens(), before, 'every message was opened once (the reader keeps its result)');
+});
+
+test('the message header’s Cachet popup shows the read pane for the displayed message', { skip }, async () => {
+  await showMessage('Signed hello');
+  const r = await w.run(`
+    const aboutMessage = tabmail.currentAbout3Pane.messageBrowser.contentWindow;
+    const btn = await until("the header button", () => aboutMessage.document.querySelector('[extension=${JSON.stringify(EXTENSION_ID)}]') ?? aboutMessage.document.querySelector('toolbarbutton[id*="cachet"]'));
+    btn.click();
+    const url = extension().getURL("tb-message.html");
+    const browser = await until("the popup", () => [...win.document.querySelectorAll("browser"), ...aboutMessage.document.querySelectorAll("browser")].find((b) => b.currentURI?.spec === url));
+    await until("the popup's page", () => browser.browsingContext?.currentWindowGlobal);
+    return inPage(browser, args.page);
+  `, { page: `
+    const banner = await until("the popup's banner", () => document.getElementById("status-banner"));
+    return { status: banner.dataset.status, title: banner.querySelector(".banner-title").textContent };
+  ` });
+  await w.screenshot('popup');
+  assert.equal(r.status, 'valid');
+  assert.equal(r.title, 'Signed by Alice DEMO <alice@example.org>');
+  await w.run('win.document.querySelectorAll("panel").forEach((p) => p.hidePopup?.()); await sleep(300);');
+});
+
+test('Alice’s certificate is in Bob’s contacts', { skip }, async () => {
+  const r = await inOptions(`
+    const list = await until("the contact", () => { const l = document.querySelector('[aria-label="Contacts’ certificates"]'); return l?.textContent.includes("alice@example.org") && l; });
+    return list.textContent;
+  `);
+  assert.match(r, /alice@example\.org/);
+  assert.match(r, /issued by CN=Cachet DEMO CA/);
+  await w.run('tabmail.switchToTab(0);');
+});
+
+test('encrypted mail only Cachet can open: one click on the toolbar button opens the viewer tab with the decrypted text in the sandboxed frame', { skip }, async () => {
+  const r = await w.run(`
+    const about3Pane = tabmail.currentAbout3Pane;
+    const view = about3Pane.gDBView;
+    let row = -1;
+    for (let i = 0; i < view.rowCount; i++) if (view.getMsgHdrAt(i).mime2DecodedSubject === "Encrypted hello") row = i;
+    about3Pane.threadTree.selectedIndex = row;
+    await sleep(2000);
+    // Thunderbird has no key for it: no Cachet banner in its pane.
+    const paneBanner = !!messagePane().contentDocument?.getElementById("cachet-banner");
+    const action = await until("the toolbar button", () => win.document.querySelector('button[extension=${JSON.stringify(EXTENSION_ID)}]'));
+    const tabsBefore = tabmail.tabInfo.length;
+    action.click();
+    const url = extension().getURL("tb-message.html");
+    const info = await until("the viewer tab", () => tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec.startsWith(url + "?message=")));
+    await until("the viewer's page", () => info.browser.browsingContext?.currentWindowGlobal && !info.browser.webProgress?.isLoadingDocument);
+    const page = await inPage(info.browser, args.page);
+    return { paneBanner, tabsAdded: tabmail.tabInfo.length - tabsBefore, selected: tabmail.currentTabInfo === info, ...page };
+  `, { page: `
+    const banner = await until("the viewer's banner", () => document.getElementById("status-banner"));
+    const frame = await until("the content frame", () => document.querySelector("iframe.content-frame"));
+    return { status: banner.dataset.status, title: banner.querySelector(".banner-title").textContent, sandbox: frame.getAttribute("sandbox"), srcdoc: frame.srcdoc };
+  ` });
+  await w.screenshot('viewer');
+  assert.equal(r.paneBanner, false, 'Thunderbird showed its own page (no display script ran)');
+  assert.equal(r.tabsAdded, 1);
+  assert.equal(r.selected, true);
+  assert.equal(r.status, 'unsigned');
+  assert.equal(r.title, 'Decrypted; not signed');
+  assert.equal(r.sandbox, '', 'sandbox="" : no scripts, no same origin');
+  assert.match(r.srcdoc, /this one is secret\./);
+  assert.match(r.srcdoc, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
+  // The plaintext is in memory only: no file of the profile holds it.
+  const needle = Buffer.from('this one is secret.');
+  const hits = [];
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && fs.statSync(p).size < 64 << 20 && fs.readFileSync(p).includes(needle)) hits.push(path.relative(w.tb.profile, p));
+    }
+  };
+  walk(w.tb.profile);
+  assert.deepEqual(hits, []);
+});
+
+test('the unlocked keyring keeps the event page running past Thunderbird’s idle timeout', { skip }, async () => {
+  // The profile suspends an idle event page after 6 s. With every Cachet page closed, only
+  // the background's own keep-alive frame (there while an identity is unlocked) can keep it.
+  await w.run('for (let i = tabmail.tabInfo.length - 1; i > 0; i--) tabmail.closeTab(tabmail.tabInfo[i]); await sleep(200);');
+  await new Promise((r) => setTimeout(r, 8000));
+  const state = await w.run('return extension().extension.backgroundState;');
+  assert.equal(state, 'running');
+  assert.equal(await inBackground('window.cachet.session.unlockedCount'), 1);
+});
