@@ -46,7 +46,7 @@ test('the manifest: MV3, an event page, the Wasm CSP, the version of package.jso
   for (const file of [m.options_ui.page, m.message_display_action.default_popup, ...m.message_display_scripts.flatMap((s) => [...s.js, ...s.css])]) {
     assert.ok(fs.existsSync(path.join(THUNDERBIRD_DIR, file)), `${file} is in the package`);
   }
-  assert.deepEqual(m.permissions.sort(), ['messagesRead', 'scripting', 'tabs']);
+  assert.deepEqual(m.permissions.sort(), ['messagesRead', 'scripting']);
   assert.ok(fs.readdirSync(path.join(THUNDERBIRD_DIR, 'assets')).some((f) => f.endsWith('.wasm')), 'the core is in the package');
 });
 
