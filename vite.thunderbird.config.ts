@@ -23,6 +23,7 @@ export default defineConfig({
         'tb-message': resolve(root, 'tb-message.html'),
         'tb-options': resolve(root, 'tb-options.html'),
         'tb-keepalive': resolve(root, 'tb-keepalive.html'),
+        'tb-compose': resolve(root, 'tb-compose.html'),
       },
     },
   },

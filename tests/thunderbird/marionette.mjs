@@ -186,6 +186,8 @@ export async function launchThunderbird({ prefs = {}, log = null } = {}) {
     await m.hello;
     await m.send('WebDriver:NewSession', { capabilities: { alwaysMatch: { 'moz:accessibilityChecks': false } } });
     await m.send('Marionette:SetContext', { value: 'chrome' });
+    // Scripts may wait for Thunderbird for a while (each says what it waits for when it gives up).
+    await m.send('WebDriver:SetTimeouts', { script: 120_000 });
     return { m, profile, pid: child.pid, output, stop: async () => { m.close(); await stop(); } };
   } catch (e) {
     await stop();

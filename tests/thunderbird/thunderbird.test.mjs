@@ -6,12 +6,18 @@
 // header button's popup is the read pane; Alice's certificate lands in Bob's contacts; the
 // encrypted message, which Thunderbird itself cannot open, opens with one click on the Cachet
 // toolbar button in Cachet's viewer tab, its text in the sandboxed frame and in no file.
+// Compose: Bob writes to Alice in Thunderbird's composer, chooses Encrypt in Cachet's popup
+// and presses Send: Cachet builds, signs and encrypts, and its Experiment sends exactly those
+// bytes to a loopback SMTP sink (openssl decrypts and verifies them as Alice); to a recipient
+// without a certificate nothing is sent and the popup says why.
 // Thunderbird is killed by its PID and its profile deleted at the end.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { openssl } from '../shared.mjs';
 import { importTs } from '../ts.mjs';
+import { smtpSink } from './smtp-sink.mjs';
 import { EXTENSION_DIR, EXTENSION_ID, PASSPHRASE, addAccountAndFolder, createWorld, thunderbirdMissing } from './world.mjs';
 
 const missing = thunderbirdMissing();
@@ -220,6 +226,124 @@ test('encrypted mail only Cachet can open: one click on the toolbar button opens
   };
   walk(w.tb.profile);
   assert.deepEqual(hits, []);
+});
+
+/** Open a plain-text composer from Bob to `to`; returns nothing (the composer is the most recent "msgcompose" window). */
+async function openComposer(to, subject, body) {
+  await w.run(`
+    const identity = MailServices.accounts.allIdentities.find((i) => i.email === "bob@example.net");
+    const fields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
+    fields.to = args.to;
+    fields.subject = args.subject;
+    fields.body = args.body;
+    const params = Cc["@mozilla.org/messengercompose/composeparams;1"].createInstance(Ci.nsIMsgComposeParams);
+    params.composeFields = fields;
+    params.identity = identity;
+    params.format = Ci.nsIMsgCompFormat.PlainText;
+    params.type = Ci.nsIMsgCompType.New;
+    const before = Services.wm.getMostRecentWindow("msgcompose");
+    MailServices.compose.OpenComposeWindowWithParams(null, params);
+    await until("the composer", () => { const c = Services.wm.getMostRecentWindow("msgcompose"); return c && c !== before && c.gMsgCompose && c.document.readyState === "complete" && c; });
+    await sleep(1500);
+  `, { to, subject, body });
+}
+
+/** Open the composer's Cachet popup and run `page` (a page script body) in it. */
+function inComposePopup(page, pageArgs = {}) {
+  return w.run(`
+    const cw = Services.wm.getMostRecentWindow("msgcompose");
+    // Thunderbird names the compose_action button after the extension's id.
+    const btn = await until("the compose button", () => cw.document.getElementById(${JSON.stringify(`${EXTENSION_ID.replace(/[^a-z0-9_-]/gi, '_')}-composeAction-toolbarbutton`)}));
+    const url = extension().getURL("tb-compose.html");
+    let browser = [...cw.document.querySelectorAll("browser")].find((b) => b.currentURI?.spec === url);
+    if (!browser) {
+      btn.click();
+      browser = await until("the compose popup", () => [...cw.document.querySelectorAll("browser")].find((b) => b.currentURI?.spec === url));
+    }
+    await until("the popup's page", () => browser.browsingContext?.currentWindowGlobal && !browser.webProgress?.isLoadingDocument);
+    return inPage(browser, args.page, args.pageArgs);
+  `, { page, pageArgs });
+}
+
+test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Cachet sends the bytes it built through the Experiment to the SMTP sink', { skip }, async () => {
+  const sink = await smtpSink();
+  try {
+    await w.run(`
+      const identity = MailServices.accounts.allIdentities.find((i) => i.email === "bob@example.net");
+      const server = MailServices.outgoingServer.createServer("smtp");
+      const smtp = server.QueryInterface(Ci.nsISmtpServer);
+      smtp.hostname = "127.0.0.1";
+      smtp.port = args.port;
+      server.authMethod = Ci.nsMsgAuthMethod.none;
+      server.socketType = Ci.nsMsgSocketType.plain;
+      identity.smtpServerKey = server.key;
+    `, { port: sink.port });
+    await openComposer('Alice DEMO <alice@example.org>', 'Secure hello', 'Hello Alice,\nthis comes from Thunderbird.');
+    const popup = await inComposePopup(`
+      await until("the recipients", () => document.querySelector('[data-recipient="alice@example.org"]'));
+      const sign = document.getElementById("tb-sign");
+      const encrypt = document.getElementById("tb-encrypt");
+      const signDefault = sign.checked;
+      encrypt.checked = true;
+      encrypt.dispatchEvent(new Event("change", { bubbles: true }));
+      return { signDefault, alice: document.querySelector('[data-recipient="alice@example.org"]').dataset.status, identity: document.querySelector('[data-field="identity"]').textContent };
+    `);
+    assert.equal(popup.signDefault, true, 'Sign is on once an identity exists');
+    assert.equal(popup.alice, 'ready', 'Alice’s certificate came from her signed mail');
+    assert.equal(popup.identity, 'Signing as bob@example.net.');
+    await w.screenshot('compose', 'msgcompose');
+    const closed = await w.run(`
+      const cw = Services.wm.getMostRecentWindow("msgcompose");
+      cw.document.querySelectorAll("panel").forEach((p) => p.hidePopup?.());
+      await sleep(300);
+      cw.goDoCommand("cmd_sendNow");
+      await until("the composer to close", () => cw.closed, 30000);
+      return true;
+    `);
+    assert.equal(closed, true, 'the composer closed without a prompt');
+    const [sent] = await sink.until(1);
+    assert.equal(sent.from, 'bob@example.net');
+    assert.deepEqual(sent.to, ['alice@example.org']);
+    const mime = sent.data.toString('latin1');
+    assert.match(mime, /^Content-Type: application\/pkcs7-mime; smime-type=enveloped-data;\s+name="smime\.p7m"/m);
+    assert.doesNotMatch(mime, /this comes from Thunderbird/, 'nothing readable on the wire');
+    // openssl, as Alice: decrypt, then verify Bob's signature against the demo CA.
+    const f = (n) => path.join(w.tmp, n);
+    fs.writeFileSync(f('sent.eml'), sent.data);
+    openssl(['cms', '-decrypt', '-in', f('sent.eml'), '-inkey', f('alice.key'), '-recip', f('alice.pem'), '-out', f('sent-inner.eml')]);
+    const verified = openssl(['smime', '-verify', '-in', f('sent-inner.eml'), '-CAfile', w.demo.ca]).replace(/=\r?\n/g, '');
+    assert.match(verified, /this comes from Thunderbird\./);
+    // Always also encrypted to the sender: Bob's own key opens it too.
+    openssl(['pkcs12', '-in', w.bob.p12, '-passin', `pass:${w.bob.password}`, '-nodes', '-nocerts', '-out', f('bob.key')]);
+    openssl(['cms', '-decrypt', '-in', f('sent.eml'), '-inkey', f('bob.key'), '-recip', f('bob.pem'), '-out', f('sent-bob.eml')]);
+    assert.ok(fs.readFileSync(f('sent-bob.eml')).equals(fs.readFileSync(f('sent-inner.eml'))));
+
+    // A recipient without a certificate: nothing is sent, the draft stays, the popup says why.
+    await openComposer('carol@example.org', 'For Carol', 'No certificate for Carol.');
+    await inComposePopup(`
+      const encrypt = document.getElementById("tb-encrypt");
+      encrypt.checked = true;
+      encrypt.dispatchEvent(new Event("change", { bubbles: true }));
+      return true;
+    `);
+    const refused = await w.run(`
+      const cw = Services.wm.getMostRecentWindow("msgcompose");
+      cw.document.querySelectorAll("panel").forEach((p) => p.hidePopup?.());
+      await sleep(300);
+      cw.goDoCommand("cmd_sendNow");
+      await sleep(3000);
+      return { open: !cw.closed };
+    `);
+    assert.equal(refused.open, true, 'the draft is kept');
+    const why = await inComposePopup(`
+      const b = await until("the refusal", () => document.querySelector('[data-field="blockers"]'));
+      return b.textContent;
+    `);
+    assert.match(why, /carol@example\.org: missing: no certificate yet\./);
+    assert.equal(sink.messages.length, 1, 'nothing more was sent');
+  } finally {
+    await sink.close();
+  }
 });
 
 test('the unlocked keyring keeps the event page running past Thunderbird’s idle timeout', { skip }, async () => {

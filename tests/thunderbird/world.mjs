@@ -139,9 +139,19 @@ export async function createWorld(prefix = 'thunderbird', { prefs = {} } = {}) {
       return tb.m.chromeAsync(`const args = arguments[0]; ${PRELUDE} ${script}`, [args], timeout);
     },
 
-    async screenshot(what) {
+    /** A screenshot of the main window, or of the newest window of `windowType` (e.g. "msgcompose"). */
+    async screenshot(what, windowType = null) {
       shot += 1;
+      let back = null;
+      if (windowType !== null) {
+        back = await tb.m.send('WebDriver:GetWindowHandle');
+        for (const h of await tb.m.send('WebDriver:GetWindowHandles')) {
+          await tb.m.send('WebDriver:SwitchToWindow', { handle: h });
+          if ((await tb.m.chrome('return window.document.documentElement.getAttribute("windowtype");')) === windowType) break;
+        }
+      }
       const r = await tb.m.send('WebDriver:TakeScreenshot', { full: true, hash: false });
+      if (back !== null) await tb.m.send('WebDriver:SwitchToWindow', { handle: back.value ?? back });
       fs.writeFileSync(path.join(RESULTS, `${prefix}-${String(shot).padStart(2, '0')}-${what}.png`), Buffer.from(r.value, 'base64'));
     },
 

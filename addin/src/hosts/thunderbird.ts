@@ -12,6 +12,7 @@ import type { OpenReport } from '../core/protocol';
 import type { LearnOutcome, Session } from '../keyring/session';
 import { statusText, type Tone } from '../ui/status-text';
 import type { Host, HostCapabilities } from './host';
+import type { ComposeTakeover } from './thunderbird-compose';
 import type { Messenger, TbMessageList, TbMessageSender, TbTab } from './thunderbird-api';
 
 /** What the message pane's banner shows: the read pane's headline and advice for the status. */
@@ -174,6 +175,7 @@ export interface CachetBackground {
   core: CoreClient;
   session: Session;
   reader: MessageReader;
+  composer: ComposeTakeover;
   /** Settled when the session has loaded its settings. */
   ready: Promise<void>;
 }

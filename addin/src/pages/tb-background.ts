@@ -4,7 +4,8 @@
 // `runtime.sendMessage`. Listeners are registered synchronously, as event pages require.
 import { CoreClient } from '../core/client';
 import { type CachetBackground, MessageReader } from '../hosts/thunderbird';
-import { messengerGlobal } from '../hosts/thunderbird-api';
+import { ComposeTakeover, composeMessenger, type TbComposeDetails } from '../hosts/thunderbird-compose';
+import { messengerGlobal, type TbEvent, type TbTab } from '../hosts/thunderbird-api';
 import { Session } from '../keyring/session';
 
 const messenger = messengerGlobal();
@@ -36,9 +37,15 @@ function keepAliveWhileUnlocked(): void {
 }
 session.addEventListener('change', keepAliveWhileUnlocked);
 
-const cachet: CachetBackground = { core, session, reader, ready: session.loadSettings() };
+const composer = new ComposeTakeover(composeMessenger(messenger), core, session);
+
+const cachet: CachetBackground = { core, session, reader, composer, ready: session.loadSettings() };
 (window as Window & { cachet?: CachetBackground }).cachet = cachet;
 
 messenger.messageDisplay.onMessagesDisplayed.addListener((tab, displayed) => reader.displayed(tab, displayed));
 messenger.runtime.onMessage.addListener((message, sender) => reader.onMessage(message, sender));
 messenger.action.onClicked.addListener((tab) => void reader.openViewer(tab));
+// Thunderbird's Send (the button, or compose.sendMessage): Cachet sends the protected message itself.
+const compose = (messenger as unknown as { compose: { onBeforeSend: TbEvent<(tab: TbTab, details: TbComposeDetails) => Promise<{ cancel: boolean } | undefined>> } }).compose;
+compose.onBeforeSend.addListener((tab, details) => composer.beforeSend(tab, details));
+(messenger as unknown as { tabs: { onRemoved: TbEvent<(tabId: number) => void> } }).tabs.onRemoved.addListener((tabId) => composer.forget(tabId));
