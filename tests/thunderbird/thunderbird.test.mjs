@@ -9,7 +9,7 @@
 // Compose: Bob writes to Alice in Thunderbird's composer, chooses Encrypt in Cachet's popup
 // and presses Send: Cachet builds, signs and encrypts, and its Experiment sends exactly those
 // bytes to a loopback SMTP sink (openssl decrypts and verifies them as Alice); to a recipient
-// without a certificate nothing is sent and the popup says why.
+// without a certificate nothing is sent and the popup says why; Sign alone is the default.
 // Thunderbird is killed by its PID and its profile deleted at the end.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -317,6 +317,14 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
     openssl(['pkcs12', '-in', w.bob.p12, '-passin', `pass:${w.bob.password}`, '-nodes', '-nocerts', '-out', f('bob.key')]);
     openssl(['cms', '-decrypt', '-in', f('sent.eml'), '-inkey', f('bob.key'), '-recip', f('bob.pem'), '-out', f('sent-bob.eml')]);
     assert.ok(fs.readFileSync(f('sent-bob.eml')).equals(fs.readFileSync(f('sent-inner.eml'))));
+    // Thunderbird filed a copy in Bob's Sent folder.
+    const sentCopies = await w.run(`
+      const { MailUtils } = ChromeUtils.importESModule("resource:///modules/MailUtils.sys.mjs");
+      const identity = MailServices.accounts.allIdentities.find((i) => i.email === "bob@example.net");
+      const folder = await until("the Sent folder", () => MailUtils.getExistingFolder(identity.fccFolderURI));
+      return until("the Sent copy", () => folder.getTotalMessages(false));
+    `);
+    assert.equal(sentCopies, 1);
 
     // A recipient without a certificate: nothing is sent, the draft stays, the popup says why.
     await openComposer('carol@example.org', 'For Carol', 'No certificate for Carol.');
@@ -341,6 +349,20 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
     `);
     assert.match(why, /carol@example\.org: missing: no certificate yet\./);
     assert.equal(sink.messages.length, 1, 'nothing more was sent');
+
+    // Sign only (the default once Bob has an identity), without opening the popup: Send goes
+    // through Cachet, and openssl verifies the clear-signed message.
+    await openComposer('carol@example.org', 'Signed for Carol', 'Signed, not secret.');
+    await w.run(`
+      const cw = Services.wm.getMostRecentWindow("msgcompose");
+      cw.goDoCommand("cmd_sendNow");
+      await until("the composer to close", () => cw.closed, 30000);
+    `);
+    const [, signedOut] = await sink.until(2);
+    assert.deepEqual(signedOut.to, ['carol@example.org']);
+    assert.match(signedOut.data.toString('latin1'), /^Content-Type: multipart\/signed;/m);
+    fs.writeFileSync(f('signed-out.eml'), signedOut.data);
+    assert.match(openssl(['smime', '-verify', '-in', f('signed-out.eml'), '-CAfile', w.demo.ca]).replace(/=\r?\n/g, ''), /Signed, not secret\./);
   } finally {
     await sink.close();
   }

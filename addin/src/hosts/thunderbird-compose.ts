@@ -8,7 +8,7 @@
 // cannot protect), nothing is sent, the draft stays open and the popup says why.
 import type { CoreClient } from '../core/client';
 import type { Session } from '../keyring/session';
-import { store } from '../keyring/store';
+import { type IdentityRecord, store } from '../keyring/store';
 import { draftOf, envelopeAddresses, messageId, recipientStatuses, rfc5322Date, STATUS_WORDS, unsupported } from '../ui/host-compose';
 import { type ComposeChoice, type ComposeFields, envelopes, type MailAddress } from './host';
 import type { Messenger, TbTab } from './thunderbird-api';
@@ -86,14 +86,19 @@ export class ComposeTakeover {
   /** How long the compose window stays after the message went out (Thunderbird finishes its cancelled send first). */
   static CLOSE_DELAY_MS = 300;
 
-  constructor(private readonly m: ComposeMessenger, private readonly core: CoreLike, private readonly session: SessionLike) {}
+  constructor(
+    private readonly m: ComposeMessenger,
+    private readonly core: CoreLike,
+    private readonly session: SessionLike,
+    private readonly identities: () => Promise<IdentityRecord[]> = () => store.identities(),
+  ) {}
 
   /** The tab's choice; by default Sign when the user has an identity for the From address (SPEC section 3). */
   async choice(tabId: number, from?: string): Promise<ComposeChoice> {
     const kept = this.choices.get(tabId);
     if (kept) return kept;
     const address = (from ?? parseMailbox((await this.m.compose.getComposeDetails(tabId)).from ?? '').address).toLowerCase();
-    const ids = (await store.identities()).filter((r) => !r.retired && (r.facts[0]?.emails ?? []).includes(address));
+    const ids = (await this.identities()).filter((r) => !r.retired && (r.facts[0]?.emails ?? []).includes(address));
     return { sign: ids.length > 0, encrypt: false };
   }
 
