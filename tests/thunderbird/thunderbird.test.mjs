@@ -13,6 +13,7 @@
 // Thunderbird is killed by its PID and its profile deleted at the end.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { openssl } from '../shared.mjs';
@@ -325,6 +326,8 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
       return until("the Sent copy", () => folder.getTotalMessages(false));
     `);
     assert.equal(sentCopies, 1);
+    // The Experiment's temporary file is gone once the message went out.
+    assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('cachet-outgoing')), []);
 
     // A recipient without a certificate: nothing is sent, the draft stays, the popup says why.
     await openComposer('carol@example.org', 'For Carol', 'No certificate for Carol.');

@@ -29,6 +29,7 @@ try {
   const recipients = el('ul', { class: 'recipients plain', 'aria-label': 'Recipients', 'aria-live': 'polite' });
   const problems = el('div', { 'aria-live': 'polite' });
   const identity = el('p', { class: 'muted', 'data-field': 'identity' });
+  const asText = el('p', { class: 'muted', 'data-field': 'as-text' });
 
   const refresh = async (): Promise<void> => {
     const details = await m.compose.getComposeDetails(tabId);
@@ -38,6 +39,7 @@ try {
     identity.textContent = signer ? `Signing as ${from}.` : `Your certificate for ${from || 'this address'} is locked or missing: unlock it or import it under Certificates.`;
     const { statuses } = await recipientStatuses(core, [...new Set(envelopeAddresses(fields))]);
     replace(recipients, ...statuses.map((r) => el('li', { 'data-recipient': r.address, 'data-status': r.status }, el('span', { class: `badge ${r.status === 'ready' ? 'good' : 'warn'}` }, r.status), ` ${r.address} — ${STATUS_WORDS[r.status]}`)));
+    replace(asText, fields.html !== null ? 'The message is written as formatted (HTML) text: Cachet sends its plain-text version.' : '');
     const blockers = [...composer.lastProblems(tabId), ...unsupported(fields)];
     replace(problems, blockers.length ? el('div', { class: 'error', role: 'alert', 'data-code': 'send-refused' }, el('p', { class: 'error-message' }, 'Cachet will not send this message yet:'), el('ul', { 'data-field': 'blockers' }, ...[...new Set(blockers)].map((b) => el('li', {}, b))), el('p', { class: 'error-hint' }, 'Your draft is kept.')) : null);
   };
@@ -58,6 +60,7 @@ try {
     el('h2', { id: 'tb-compose-heading' }, 'This message'),
     el('div', { class: 'toggles' }, el('label', { for: 'tb-sign' }, sign, ' Sign'), ' ', el('label', { for: 'tb-encrypt' }, encrypt, ' Encrypt')),
     identity,
+    asText,
     recipients,
     problems,
     el('p', { class: 'muted' }, 'Write the message in Thunderbird and press Send: with Sign or Encrypt on, Cachet builds, signs and encrypts it (always also to you) and sends it itself. Attachments and Bcc are not protected by this version: such a message is refused.'),
