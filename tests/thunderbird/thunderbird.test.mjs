@@ -5,7 +5,8 @@
 // tampered and disclaimer-appended mail, once per message however often it is displayed; the
 // header button's popup is the read pane; Alice's certificate lands in Bob's contacts; the
 // encrypted message, which Thunderbird itself cannot open, opens with one click on the Cachet
-// toolbar button in Cachet's viewer tab, its text in the sandboxed frame and in no file.
+// toolbar button in Cachet's viewer tab, its text in the sandboxed frame and in no file, its
+// attachment saveable.
 // Compose: Bob writes to Alice in Thunderbird's composer, chooses Encrypt in Cachet's popup
 // and presses Send: Cachet builds, signs and encrypts, and its Experiment sends exactly those
 // bytes to a loopback SMTP sink (openssl decrypts and verifies them as Alice); to a recipient
@@ -204,7 +205,10 @@ test('encrypted mail only Cachet can open: one click on the toolbar button opens
   `, { page: `
     const banner = await until("the viewer's banner", () => document.getElementById("status-banner"));
     const frame = await until("the content frame", () => document.querySelector("iframe.content-frame"));
-    return { status: banner.dataset.status, title: banner.querySelector(".banner-title").textContent, sandbox: frame.getAttribute("sandbox"), srcdoc: frame.srcdoc };
+    const save = await until("the attachment's Save button", () => document.querySelector('button[data-save]'));
+    const saveLabel = save.textContent;
+    save.click();
+    return { status: banner.dataset.status, title: banner.querySelector(".banner-title").textContent, sandbox: frame.getAttribute("sandbox"), srcdoc: frame.srcdoc, saveLabel };
   ` });
   await w.screenshot('viewer');
   assert.equal(r.paneBanner, false, 'Thunderbird showed its own page (no display script ran)');
@@ -215,6 +219,11 @@ test('encrypted mail only Cachet can open: one click on the toolbar button opens
   assert.equal(r.sandbox, '', 'sandbox="" : no scripts, no same origin');
   assert.match(r.srcdoc, /this one is secret\./);
   assert.match(r.srcdoc, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
+  // The attachment, decoded by the core from the decrypted content, saved where the user saves files.
+  assert.equal(r.saveLabel, 'Save notes.txt');
+  const saved = path.join(w.downloads, 'notes.txt');
+  for (let i = 0; i < 100 && !(fs.existsSync(saved) && fs.statSync(saved).size > 0); i++) await new Promise((res) => setTimeout(res, 100));
+  assert.equal(fs.readFileSync(saved, 'utf8'), w.messages.attachment);
   // The plaintext is in memory only: no file of the profile holds it.
   const needle = Buffer.from('this one is secret.');
   const hits = [];

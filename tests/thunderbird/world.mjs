@@ -49,11 +49,18 @@ export function makeMessages(demo, dir) {
   const signed = openssl(['smime', '-sign', '-in', f('signed-body.txt'), '-signer', f('alice.pem'), '-inkey', f('alice.key'), '-certfile', demo.ca,
     '-md', 'sha256', '-from', 'Alice DEMO <alice@example.org>', '-to', 'bob@example.net', '-subject', 'Signed hello', '-crlfeol']).replace(/\r?\n/g, '\r\n');
   const disclaimer = 'This e-mail is confidential. Example Corp.';
-  fs.writeFileSync(f('secret-body.txt'), 'Content-Type: text/plain; charset=utf-8\r\n\r\nthis one is secret.\r\n');
+  const attachment = 'Attachment bytes: 0123456789, only for Bob.\r\n';
+  fs.writeFileSync(f('secret-body.txt'), [
+    'Content-Type: multipart/mixed; boundary="cachet-b1"', '', '--cachet-b1',
+    'Content-Type: text/plain; charset=utf-8', '', 'this one is secret.', '--cachet-b1',
+    'Content-Type: text/plain; name="notes.txt"', 'Content-Disposition: attachment; filename="notes.txt"', 'Content-Transfer-Encoding: base64', '',
+    Buffer.from(attachment).toString('base64'), '--cachet-b1--', '',
+  ].join('\r\n'));
   const encrypted = openssl(['smime', '-encrypt', '-aes256', '-in', f('secret-body.txt'), '-from', 'Alice DEMO <alice@example.org>', '-to', 'bob@example.net',
     '-subject', 'Encrypted hello', f('bob.pem')]).replace(/\r?\n/g, '\r\n');
   return {
     disclaimer,
+    attachment,
     signed: headers('signed') + signed,
     tampered: headers('tampered') + signed.replace('Subject: Signed hello', 'Subject: Tampered copy').replace('this is signed.', 'this is signet.'),
     disclaimerAppended: headers('disclaimer') + signed.replace('Subject: Signed hello', 'Subject: Disclaimer copy').replace('this is signed.\r\n', `this is signed.\r\n\r\n-- \r\n${disclaimer}\r\n`),
@@ -127,10 +134,21 @@ export async function createWorld(prefix = 'thunderbird', { prefs = {} } = {}) {
   const demo = ensureDemo(tmp);
   const messages = makeMessages(demo, tmp);
   fs.mkdirSync(RESULTS, { recursive: true });
-  const tb = await launchThunderbird({ prefs, log: path.join(tmp, 'thunderbird.log') });
+  // Files the user saves (attachments) go to this folder without a dialog.
+  const downloads = path.join(tmp, 'downloads');
+  fs.mkdirSync(downloads);
+  const saving = {
+    'browser.download.folderList': 2,
+    'browser.download.dir': downloads,
+    'browser.download.useDownloadDir': true,
+    'browser.download.always_ask_before_handling_new_types': false,
+    'browser.download.start_downloads_in_tmp_dir': false,
+    'browser.helperApps.neverAsk.saveToDisk': 'text/plain,application/octet-stream',
+  };
+  const tb = await launchThunderbird({ prefs: { ...saving, ...prefs }, log: path.join(tmp, 'thunderbird.log') });
   let shot = 0;
   const w = {
-    tb, demo, messages, tmp,
+    tb, demo, messages, tmp, downloads,
     m: tb.m,
     bob: demo.identities.find((i) => i.address === 'bob@example.net'),
 
