@@ -58,7 +58,7 @@ export function thunderbirdManifest() {
 
 /**
  * The Thunderbird extension: its pages bundled by Vite (vite.thunderbird.config.ts), the
- * message display script as one classic script, its style sheet, the send Experiment, the
+ * message display script as one classic script, the send Experiment, the
  * manifest, then the .xpi.
  */
 export async function buildThunderbird() {
@@ -75,7 +75,6 @@ export async function buildThunderbird() {
     bundle: true, format: 'iife', target: 'es2022', minify: true, logLevel: 'warning',
     outfile: path.join(THUNDERBIRD_DIR, 'tb-display.js'),
   });
-  fs.copyFileSync(path.join(ROOT, 'thunderbird', 'display.css'), path.join(THUNDERBIRD_DIR, 'tb-display.css'));
   // The send-only Experiment (plain files: its schema and its privileged implementation).
   fs.cpSync(path.join(ROOT, 'thunderbird', 'experiment'), path.join(THUNDERBIRD_DIR, 'experiment'), { recursive: true });
   fs.writeFileSync(path.join(THUNDERBIRD_DIR, 'manifest.json'), `${JSON.stringify(thunderbirdManifest(), null, 2)}\n`);

@@ -51,7 +51,7 @@ test('the manifest: MV3, an event page, the Wasm CSP, the version of package.jso
   assert.equal(m.content_security_policy.extension_pages, "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'");
   assert.equal(m.background.service_worker, undefined);
   assert.ok(fs.existsSync(path.join(THUNDERBIRD_DIR, m.background.page)));
-  for (const file of [m.options_ui.page, m.message_display_action.default_popup, m.compose_action.default_popup, m.experiment_apis.cachetSend.parent.script, ...m.message_display_scripts.flatMap((s) => [...s.js, ...s.css])]) {
+  for (const file of [m.options_ui.page, m.message_display_action.default_popup, m.compose_action.default_popup, m.experiment_apis.cachetSend.parent.script, ...m.message_display_scripts.flatMap((s) => s.js)]) {
     assert.ok(fs.existsSync(path.join(THUNDERBIRD_DIR, file)), `${file} is in the package`);
   }
   assert.deepEqual(m.permissions.sort(), ['accountsRead', 'compose', 'messagesRead', 'scripting']);

@@ -36,7 +36,7 @@ before(async () => {
   const installed = await w.m.send('Addon:Install', { path: EXTENSION_DIR, temporary: true });
   assert.equal(installed.value, EXTENSION_ID);
   const msgs = w.messages;
-  await addAccountAndFolder(w, [msgs.signed, msgs.tampered, msgs.disclaimerAppended, msgs.encrypted]);
+  await addAccountAndFolder(w, [msgs.signed, msgs.tampered, msgs.disclaimerAppended, msgs.encrypted, msgs.hostile]);
 });
 
 after(async () => {
@@ -48,7 +48,7 @@ after(async () => {
 });
 
 /** Select the message whose subject is `subject` and wait for Cachet's banner in its pane. */
-async function showMessage(subject) {
+async function showMessage(subject, dump = false) {
   return w.run(`
     const about3Pane = tabmail.currentAbout3Pane;
     const view = about3Pane.gDBView;
@@ -57,25 +57,33 @@ async function showMessage(subject) {
     if (row < 0) throw new Error("no message " + args.subject);
     const before = about3Pane.threadTree.selectedIndex === row ? null : messagePane().contentDocument;
     about3Pane.threadTree.selectedIndex = row;
+    // The banner is the body's first child; its content is in a closed shadow root (chrome code sees it).
+    const content = (d) => { const b = d.body?.firstElementChild; return b?.id === "cachet-banner" ? b.openOrClosedShadowRoot : null; };
     const doc = await until("the banner of " + args.subject, () => {
       const d = messagePane().contentDocument;
-      return d !== before && d.getElementById("cachet-banner")?.querySelector(".cachet-title") ? d : null;
+      return d !== before && content(d)?.querySelector(".cachet-title") ? d : null;
     });
     // Thunderbird may report the display more than once: give it time to do so.
     await sleep(1500);
     const d = messagePane().contentDocument;
-    const banner = d.getElementById("cachet-banner");
+    const banner = d.body.firstElementChild;
+    const root = content(d);
+    // Thunderbird names the message_display_action button after the extension's id.
+    const button = tabmail.currentAbout3Pane.messageBrowser.contentWindow.document.getElementById(${JSON.stringify(`${EXTENSION_ID.replace(/[^a-z0-9_-]/gi, '_')}-messageDisplayAction-toolbarbutton`)});
+    if (args.dump) return [...button.attributes].map((a) => a.name + "=" + a.value);
     return {
-      count: d.querySelectorAll("#cachet-banner, .cachet-banner").length,
-      first: d.body.firstElementChild === banner,
+      count: [...d.querySelectorAll("*")].filter((e) => e.openOrClosedShadowRoot?.querySelector(".cachet-title")).length,
+      first: banner.id === "cachet-banner",
+      shown: d.defaultView.getComputedStyle(banner).display === "block" && d.defaultView.getComputedStyle(banner).visibility === "visible",
       status: banner.dataset.status,
-      title: banner.querySelector(".cachet-title").textContent,
-      advice: banner.querySelector(".cachet-advice")?.textContent ?? null,
-      note: banner.querySelector(".cachet-note")?.textContent ?? null,
-      html: banner.innerHTML.includes("<script"),
+      title: root.querySelector(".cachet-title").textContent,
+      advice: root.querySelector(".cachet-advice")?.textContent ?? null,
+      note: root.querySelector(".cachet-note")?.textContent ?? null,
+      html: root.innerHTML.includes("<script"),
+      tooltip: button?.getAttribute("tooltiptext") ?? button?.getAttribute("title") ?? button?.getAttribute("label") ?? null,
       sameDoc: d === doc,
     };
-  `, { subject });
+  `, { subject, dump });
 }
 
 /** Ask the background page (`window.cachet`) something. */
@@ -119,6 +127,8 @@ test('Bob imports his identity and trusts the demo CA on the options page (the c
 });
 
 test('signed, tampered and disclaimer-appended mail: the banner at the top of the pane has the read pane’s words', { skip }, async () => {
+  const attributes = await showMessage('Signed hello', true);
+  assert.ok(attributes.includes('label=Cachet'), 'the header button keeps its short label');
   const signed = await showMessage('Signed hello');
   await w.screenshot('signed');
   assert.equal(signed.status, 'valid');
@@ -128,6 +138,8 @@ test('signed, tampered and disclaimer-appended mail: the banner at the top of th
   assert.equal(signed.first, true, 'at the top of the pane');
   assert.equal(signed.html, false);
   assert.match(signed.note, /The certificate of alice@example.org is stored/);
+  assert.equal(signed.shown, true);
+  assert.equal(signed.tooltip, 'Cachet: Signed by Alice DEMO <alice@example.org>', 'the header button says it too');
 
   const tampered = await showMessage('Tampered copy');
   await w.screenshot('tampered');
@@ -142,6 +154,17 @@ test('signed, tampered and disclaimer-appended mail: the banner at the top of th
   assert.equal(disclaimer.status, 'tampered');
   assert.equal(disclaimer.title, 'Changed after signing');
   assert.equal(disclaimer.count, 1);
+});
+
+test('a message’s own HTML and CSS cannot hide, restyle or take over the banner', { skip }, async () => {
+  const r = await showMessage('Looks signed');
+  await w.screenshot('hostile');
+  assert.equal(r.first, true);
+  assert.equal(r.shown, true, 'the message’s style sheet did not hide it');
+  assert.equal(r.status, 'unsigned');
+  assert.equal(r.title, 'Not signed');
+  assert.equal(r.count, 1);
+  assert.equal(r.tooltip, 'Cachet: Not signed');
 });
 
 test('displaying a message again neither opens it again nor stacks banners', { skip }, async () => {

@@ -48,6 +48,9 @@ export interface Messenger {
     getDisplayedMessages(tabId?: number): Promise<TbMessageList>;
     onMessagesDisplayed: TbEvent<(tab: TbTab, displayed: TbMessageList) => void>;
   };
+  messageDisplayAction?: {
+    setTitle(details: { title: string | null; tabId?: number }): Promise<void>;
+  };
   mailTabs: {
     getSelectedMessages(tabId?: number): Promise<TbMessageList>;
   };

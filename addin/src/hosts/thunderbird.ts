@@ -150,7 +150,10 @@ export class MessageReader {
     const only = list.messages.length === 1 ? list.messages[0] : undefined;
     if (!only) return null;
     try {
-      return await this.analyse(only.id);
+      const info = await this.analyse(only.id);
+      // The header button's tooltip says the same, where the message's HTML cannot reach.
+      void this.messenger.messageDisplayAction?.setTitle({ tabId, title: `Cachet: ${info.title}` }).catch(() => undefined);
+      return info;
     } catch (e) {
       const m = e as { message?: unknown; hint?: unknown };
       return { error: `${typeof m.message === 'string' ? m.message : 'Cachet could not check this message.'}${typeof m.hint === 'string' && m.hint ? ` ${m.hint}` : ''}` };
