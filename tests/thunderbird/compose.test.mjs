@@ -95,6 +95,20 @@ test('locked identity, attachments, Bcc: nothing is sent, the draft stays, the p
   assert.deepEqual(attached.takeover.lastProblems(4), []);
 });
 
+test('a kept choice is reported, so the background stays awake until the compose tab goes', async () => {
+  const f = fakes();
+  let changes = 0;
+  f.takeover.onChoicesChanged = () => changes++;
+  assert.equal(f.takeover.holdsChoices, false);
+  f.takeover.setChoice(8, { sign: true, encrypt: true });
+  assert.equal(f.takeover.holdsChoices, true);
+  assert.deepEqual(await f.takeover.choice(8), { sign: true, encrypt: true });
+  f.takeover.forget(8);
+  f.takeover.forget(8);
+  assert.equal(f.takeover.holdsChoices, false);
+  assert.equal(changes, 2);
+});
+
 test('without the identity id (no accountsRead) the send is refused, not guessed', async () => {
   const f = fakes();
   await f.takeover.beforeSend({ id: 5 }, details({ identityId: undefined }));

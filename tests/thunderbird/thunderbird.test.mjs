@@ -384,6 +384,17 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
     `);
     assert.match(why, /carol@example\.org: missing: no certificate yet\./);
     assert.equal(sink.messages.length, 1, 'nothing more was sent');
+    // Bob gives up on that one: its window goes, and with it the choice the background kept.
+    assert.equal(await inBackground('window.cachet.composer.holdsChoices'), true);
+    await w.run(`
+      const cw = Services.wm.getMostRecentWindow("msgcompose");
+      cw.document.querySelectorAll("panel").forEach((p) => p.hidePopup?.());
+      cw.gContentChanged = false;
+      cw.gMsgCompose.bodyModified = false;
+      cw.close();
+      await until("the refused composer to close", () => cw.closed);
+    `);
+    assert.equal(await inBackground('window.cachet.composer.holdsChoices'), false);
 
     // Sign only (the default once Bob has an identity), without opening the popup: Send goes
     // through Cachet, and openssl verifies the clear-signed message.
@@ -411,4 +422,5 @@ test('the unlocked keyring keeps the event page running past Thunderbird’s idl
   const state = await w.run('return extension().extension.backgroundState;');
   assert.equal(state, 'running');
   assert.equal(await inBackground('window.cachet.session.unlockedCount'), 1);
+  assert.equal(await inBackground('window.cachet.composer.holdsChoices'), false, 'only the unlocked keyring kept it');
 });

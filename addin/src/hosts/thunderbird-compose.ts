@@ -102,9 +102,18 @@ export class ComposeTakeover {
     return { sign: ids.length > 0, encrypt: false };
   }
 
+  /** Called when choices are kept or forgotten (the background stays awake while any is kept). */
+  onChoicesChanged: (() => void) | null = null;
+
+  /** A choice the user made is kept until the compose tab goes. */
+  get holdsChoices(): boolean {
+    return this.choices.size > 0;
+  }
+
   setChoice(tabId: number, choice: ComposeChoice): void {
     this.choices.set(tabId, { sign: choice.sign, encrypt: choice.encrypt });
     this.problems.delete(tabId);
+    this.onChoicesChanged?.();
   }
 
   /** Why the last Send of this tab was refused (shown by the popup), if it was. */
@@ -113,8 +122,9 @@ export class ComposeTakeover {
   }
 
   forget(tabId: number): void {
-    this.choices.delete(tabId);
+    const had = this.choices.delete(tabId);
     this.problems.delete(tabId);
+    if (had) this.onChoicesChanged?.();
   }
 
   /** `compose.onBeforeSend`: take the send over when Sign or Encrypt is chosen. */

@@ -22,22 +22,27 @@ session.addEventListener('change', () => {
 });
 session.addEventListener('locked', () => reader.invalidate());
 
-/** While an identity is unlocked, a frame of this page pings it so Thunderbird does not suspend it (see KEEPALIVE). */
+const composer = new ComposeTakeover(composeMessenger(messenger), core, session);
+
+/**
+ * While an identity is unlocked, or the user's Sign/Encrypt choice for a message being
+ * written is kept here, a frame of this page pings it so Thunderbird does not suspend it
+ * (see KEEPALIVE): suspending would lock the keys early, or forget a chosen Encrypt.
+ */
 let keepAliveFrame: HTMLIFrameElement | null = null;
-function keepAliveWhileUnlocked(): void {
-  const unlocked = session.unlockedCount > 0;
-  if (unlocked && keepAliveFrame === null) {
+function keepAliveWhileNeeded(): void {
+  const needed = session.unlockedCount > 0 || composer.holdsChoices;
+  if (needed && keepAliveFrame === null) {
     keepAliveFrame = document.createElement('iframe');
     keepAliveFrame.src = messenger.runtime.getURL('tb-keepalive.html');
     document.body.append(keepAliveFrame);
-  } else if (!unlocked && keepAliveFrame !== null) {
+  } else if (!needed && keepAliveFrame !== null) {
     keepAliveFrame.remove();
     keepAliveFrame = null;
   }
 }
-session.addEventListener('change', keepAliveWhileUnlocked);
-
-const composer = new ComposeTakeover(composeMessenger(messenger), core, session);
+session.addEventListener('change', keepAliveWhileNeeded);
+composer.onChoicesChanged = keepAliveWhileNeeded;
 
 const cachet: CachetBackground = { core, session, reader, composer, ready: session.loadSettings() };
 (window as Window & { cachet?: CachetBackground }).cachet = cachet;
