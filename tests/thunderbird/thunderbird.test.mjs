@@ -2,8 +2,8 @@
 // (dist/thunderbird/, loaded temporarily), imports his identity and trusts the demo CA on the
 // options page (the certificate panel), then opens openssl-made mail from Alice: the banner
 // at the top of the message pane (read from its DOM) has the read pane's words for signed,
-// tampered and disclaimer-appended mail, once per message however often it is displayed; the
-// header button's popup is the read pane; Alice's certificate lands in Bob's contacts; the
+// tampered and disclaimer-appended mail, once per message however often it is displayed, and
+// a message's own HTML cannot hide it; the header button's popup is the read pane; Alice's certificate lands in Bob's contacts; the
 // encrypted message, which Thunderbird itself cannot open, opens with one click on the Cachet
 // toolbar button in Cachet's viewer tab, its text in the sandboxed frame and in no file, its
 // attachment saveable.
@@ -47,8 +47,11 @@ after(async () => {
   assert.equal(fs.existsSync(profile), false, 'the profile is deleted');
 });
 
-/** Select the message whose subject is `subject` and wait for Cachet's banner in its pane. */
-async function showMessage(subject, dump = false) {
+/**
+ * Select the message whose subject is `subject` and wait for Cachet's banner in its pane;
+ * returns what the banner says (or, with `buttonAttributes`, the header button's attributes).
+ */
+async function showMessage(subject, buttonAttributes = false) {
   return w.run(`
     const about3Pane = tabmail.currentAbout3Pane;
     const view = about3Pane.gDBView;
@@ -70,7 +73,7 @@ async function showMessage(subject, dump = false) {
     const root = content(d);
     // Thunderbird names the message_display_action button after the extension's id.
     const button = tabmail.currentAbout3Pane.messageBrowser.contentWindow.document.getElementById(${JSON.stringify(`${EXTENSION_ID.replace(/[^a-z0-9_-]/gi, '_')}-messageDisplayAction-toolbarbutton`)});
-    if (args.dump) return [...button.attributes].map((a) => a.name + "=" + a.value);
+    if (args.buttonAttributes) return [...button.attributes].map((a) => a.name + "=" + a.value);
     return {
       count: [...d.querySelectorAll("*")].filter((e) => e.openOrClosedShadowRoot?.querySelector(".cachet-title")).length,
       first: banner.id === "cachet-banner",
@@ -83,7 +86,7 @@ async function showMessage(subject, dump = false) {
       tooltip: button?.getAttribute("tooltiptext") ?? button?.getAttribute("title") ?? button?.getAttribute("label") ?? null,
       sameDoc: d === doc,
     };
-  `, { subject, dump });
+  `, { subject, buttonAttributes });
 }
 
 /** Ask the background page (`window.cachet`) something. */
