@@ -1,5 +1,7 @@
 // The build: core crate -> wasm32 (cargo) -> JS bindings (wasm-bindgen, addin/pkg) -> bundled
-// add-in pages (Vite, dist/). Each step is skipped when its outputs are newer than its inputs.
+// add-in pages (Vite, dist/) -> the Thunderbird extension from the same sources
+// (dist/thunderbird/ unpacked, dist/cachet-thunderbird.xpi packed). Each step is skipped when
+// its outputs are newer than its inputs.
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,6 +9,7 @@ import { writeIcons } from './icons.mjs';
 import { productionManifest } from './manifest.mjs';
 import { upToDate } from './lib/fresh.mjs';
 import { ROOT, must, output, step } from './lib/run.mjs';
+import { zipDirectory } from './lib/zip.mjs';
 import { setup } from './setup.mjs';
 
 const PKG = path.join(ROOT, 'addin', 'pkg');
@@ -23,6 +26,9 @@ const WASM_OPT_PASSES = [
   '--optimize-instructions', '--code-folding', '--vacuum',
 ];
 const DIST = path.join(ROOT, 'dist');
+/** The unpacked Thunderbird extension (loaded temporarily by the tests) and the packed one. */
+export const THUNDERBIRD_DIR = path.join(DIST, 'thunderbird');
+export const THUNDERBIRD_XPI = path.join(DIST, 'cachet-thunderbird.xpi');
 
 function targetDir() {
   const meta = output('cargo', ['metadata', '--format-version', '1', '--no-deps']);
@@ -41,6 +47,38 @@ export async function buildLaunchEvent(outDir = DIST) {
     bundle: true, format: 'iife', target: 'es2017', minify: true, logLevel: 'warning',
     outfile: path.join(outDir, 'launchevent.js'),
   });
+}
+
+/** thunderbird/manifest.json with the version of package.json (the one place the version is kept). */
+export function thunderbirdManifest() {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'thunderbird', 'manifest.json'), 'utf8'));
+  manifest.version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+  return manifest;
+}
+
+/**
+ * The Thunderbird extension: its pages bundled by Vite (vite.thunderbird.config.ts), the
+ * message display script as one classic script, the send Experiment, the
+ * manifest, then the .xpi.
+ */
+export async function buildThunderbird() {
+  const inputs = ['addin', 'thunderbird', 'vite.thunderbird.config.ts', 'package.json', 'package-lock.json'].map((p) => path.join(ROOT, p));
+  if (upToDate([path.join(THUNDERBIRD_DIR, 'manifest.json'), THUNDERBIRD_XPI], inputs)) {
+    console.log('thunderbird extension: up to date');
+    return;
+  }
+  step('Bundling the Thunderbird extension (Vite, esbuild)');
+  await must(path.join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--config', path.join(ROOT, 'vite.thunderbird.config.ts'), '--logLevel', 'warn']);
+  const { build: esbuild } = await import('esbuild');
+  await esbuild({
+    entryPoints: [path.join(ROOT, 'addin', 'src', 'pages', 'tb-display.ts')],
+    bundle: true, format: 'iife', target: 'es2022', minify: true, logLevel: 'warning',
+    outfile: path.join(THUNDERBIRD_DIR, 'tb-display.js'),
+  });
+  // The send-only Experiment (plain files: its schema and its privileged implementation).
+  fs.cpSync(path.join(ROOT, 'thunderbird', 'experiment'), path.join(THUNDERBIRD_DIR, 'experiment'), { recursive: true });
+  fs.writeFileSync(path.join(THUNDERBIRD_DIR, 'manifest.json'), `${JSON.stringify(thunderbirdManifest(), null, 2)}\n`);
+  zipDirectory(THUNDERBIRD_DIR, THUNDERBIRD_XPI);
 }
 
 /** Build everything; `toolchain` comes from setup(). */
@@ -82,6 +120,7 @@ export async function build(toolchain) {
     const xml = fs.readFileSync(path.join(ROOT, 'manifest.xml'), 'utf8');
     fs.writeFileSync(path.join(DIST, 'manifest.xml'), productionManifest(xml, process.env.CACHET_ORIGIN || undefined));
   }
+  await buildThunderbird();
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -3,6 +3,8 @@
 //   2. node --test tests/{wasm,manifest,server,scripts,office,keyring,shell,bench} (the core through Wasm under Node; the
 //      manifest; the dev server and dev mailbox; the set-up logic; the Outlook adapter)
 //   3. node --test tests/e2e (the standalone page in headless chromium)
+//   4. node --test tests/thunderbird (the Thunderbird extension: its package and web-ext lint,
+//      the background's reader, and Cachet in a real headless Thunderbird over Marionette)
 // The counts are also written to test-results/summary.json (read by .ci/run).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,6 +60,9 @@ if (setupError === null) {
 
   step('End-to-end in chromium (node --test + playwright-core)');
   suites.e2e = await nodeSuite('e2e', ['e2e']);
+
+  step('Thunderbird extension (node --test, headless Thunderbird over Marionette)');
+  suites.thunderbird = await nodeSuite('thunderbird', ['thunderbird']);
 }
 
 const total = { passed: 0, failed: 0, skipped: 0 };
@@ -76,6 +81,6 @@ if (setupError !== null) total.failed += 1;
 fs.mkdirSync(RESULTS, { recursive: true });
 fs.writeFileSync(path.join(RESULTS, 'summary.json'), `${JSON.stringify({ ...total, suites, setupError }, null, 2)}\n`);
 console.log('\nSuites:');
-for (const [name, s] of Object.entries(suites)) console.log(`  ${name.padEnd(6)} ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`);
+for (const [name, s] of Object.entries(suites)) console.log(`  ${name.padEnd(11)} ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`);
 console.log(`\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(total.failed === 0 ? 0 : 1);

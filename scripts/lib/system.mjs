@@ -76,3 +76,62 @@ export async function ensureTestPeers() {
   if ((await run(python, [...pip, '--break-system-packages'])).code === 0) return;
   await aptInstall(['python3-cryptography']);
 }
+
+/** The oldest Thunderbird the extension supports (manifest strict_min_version; MV3 display scripts need 151+). */
+export const THUNDERBIRD_MIN_MAJOR = 153;
+
+/** The major version of a Debian version string ("1:153.8.0esr-1~deb12u1" -> 153), or null. */
+export function debianMajor(version) {
+  const m = /^(?:\d+:)?(\d+)\./.exec(version ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/** The candidate version in `apt-cache policy` output, or null when there is none. */
+export function aptCandidate(policy) {
+  const m = /Candidate:\s*(\S+)/.exec(policy ?? '');
+  return m && m[1] !== '(none)' ? m[1] : null;
+}
+
+const realThunderbirdSystem = {
+  installedVersion: () => (installed('thunderbird') ? output('dpkg-query', ['-W', '-f=${Version}', 'thunderbird']) : null),
+  candidateVersion: () => aptCandidate(output('apt-cache', ['policy', 'thunderbird'])),
+  hasApt: () => have('apt-get'),
+  async update() {
+    const [c, a] = asRoot('apt-get', ['update']);
+    await must(c, a, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    aptUpdated = true;
+  },
+  alreadyUpdated: () => aptUpdated,
+  async install() {
+    const [c, a] = asRoot('apt-get', ['install', '-y', '--no-install-recommends', 'thunderbird']);
+    await must(c, a, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  },
+};
+
+/**
+ * Thunderbird 153 or newer for the Thunderbird tests, from apt: nothing when it is installed;
+ * `apt-get update` first when the offered candidate is older (Debian's cache may offer 140).
+ * Returns `{ ok: true, version }` or `{ ok: false, reason }`; never throws, so that outside CI
+ * the Thunderbird suite can report itself skipped with the reason.
+ */
+export async function ensureThunderbird(sys = realThunderbirdSystem) {
+  const have153 = (v) => (debianMajor(v) ?? 0) >= THUNDERBIRD_MIN_MAJOR;
+  const current = sys.installedVersion();
+  if (have153(current)) return { ok: true, version: current };
+  if (!sys.hasApt()) return { ok: false, reason: `Thunderbird ${THUNDERBIRD_MIN_MAJOR} or newer is needed and this system has no apt-get (installed: ${current ?? 'none'})` };
+  try {
+    let candidate = sys.candidateVersion();
+    if (!have153(candidate) && !sys.alreadyUpdated()) {
+      step(`apt offers Thunderbird ${candidate ?? 'none'}; updating the package lists`);
+      await sys.update();
+      candidate = sys.candidateVersion();
+    }
+    if (!have153(candidate)) return { ok: false, reason: `apt offers Thunderbird ${candidate ?? 'none'}, but ${THUNDERBIRD_MIN_MAJOR} or newer is needed` };
+    step(`Installing Thunderbird ${candidate} (apt)`);
+    await sys.install();
+    const now = sys.installedVersion();
+    return have153(now) ? { ok: true, version: now } : { ok: false, reason: `apt-get install thunderbird left version ${now ?? 'none'}` };
+  } catch (e) {
+    return { ok: false, reason: `installing Thunderbird failed: ${e.message}` };
+  }
+}

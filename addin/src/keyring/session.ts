@@ -272,6 +272,18 @@ export class Session extends EventTarget {
     return out;
   }
 
+  /**
+   * On a `valid` report, store each valid signer's certificate with the capabilities it
+   * advertised (automatic on `valid`, SPEC section 5). The one rule every host's reader uses.
+   */
+  async learnValid(report: OpenReport): Promise<{ cert: LearnedCert; caps: string[]; outcome: LearnOutcome }[]> {
+    if (report.status !== 'valid') return [];
+    const caps = report.layers.flatMap((l) => l.signers ?? []).find((s) => s.status === 'valid')?.smime_capabilities ?? [];
+    const out: { cert: LearnedCert; caps: string[]; outcome: LearnOutcome }[] = [];
+    for (const cert of Session.signerCerts(report, true)) out.push({ cert, caps, outcome: await this.learn(cert, caps) });
+    return out;
+  }
+
   /** Store a sender's certificate: new contacts directly; a different certificate for a known address is returned as `changed`. */
   async learn(cert: LearnedCert, capabilities: string[] = [], acceptChange = false): Promise<LearnOutcome> {
     const existing = await store.contact(cert.address);

@@ -13,24 +13,16 @@
 // off, or a recipient without a usable certificate, asks first in the pane (`reply-confirm`),
 // and nothing quoting decrypted text is sent unencrypted without that answer (SPEC section 3).
 import type { CoreClient } from '../core/client';
-import type { Draft, DraftAttachment, Features, RecipientStatus as CoreRecipientStatus } from '../core/protocol';
+import type { Draft, DraftAttachment, Features } from '../core/protocol';
 import type { ComposeFields, Host, SendOutcome } from '../hosts/host';
 import type { Session } from '../keyring/session';
 import { messageIds, store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
-import { draftOf, envelopeAddresses, unsupported } from './host-compose';
+import { draftOf, envelopeAddresses, messageId, type RecipientStatus, recipientStatuses, rfc5322Date, STATUS_WORDS, unsupported } from './host-compose';
+
+export type { RecipientStatus } from './host-compose';
 import type { ReplySeed } from './read-pane';
-
-export type RecipientStatus = 'ready' | 'missing' | 'expired' | 'address-mismatch' | 'untrusted';
-
-const STATUS_WORDS: Record<RecipientStatus, string> = {
-  ready: 'ready: certificate stored',
-  missing: 'missing: no certificate yet',
-  expired: 'expired: the stored certificate has expired',
-  'address-mismatch': 'address mismatch: the certificate is for another address',
-  untrusted: 'untrusted: the certificate’s issuer is not trusted',
-};
 
 /** Addresses in a comma- or semicolon-separated field (the part in <> when there is one). */
 export function addresses(field: string): string[] {
@@ -38,22 +30,6 @@ export function addresses(field: string): string[] {
     .split(/[,;]/)
     .map((a) => (/<([^>]+)>/.exec(a)?.[1] ?? a).trim().toLowerCase())
     .filter((a) => a.includes('@'));
-}
-
-/** Each recipient's status, decided by the core from the stored certificates, roots (they issue) and pins (only themselves). */
-async function recipientStatuses(core: CoreClient, recipients: string[]): Promise<{ statuses: CoreRecipientStatus[]; ders: Map<string, string[]> }> {
-  const contacts = await store.contacts();
-  const ders = new Map(contacts.map((c) => [c.address, [...c.certs].sort((a, b) => Number(b.current) - Number(a.current)).map((x) => x.der)]));
-  const anchors = await store.anchors();
-  const options = {
-    recipients,
-    contacts: [...ders].map(([address, certificates]) => ({ address, certificates })),
-    trust: anchors.filter((a) => a.kind === 'root').map((a) => a.der),
-    pins: anchors.filter((a) => a.kind === 'pin').map((a) => a.der),
-    known: [...ders.values()].flat(),
-    at: Math.floor(Date.now() / 1000),
-  };
-  return { statuses: recipients.length ? await core.call('recipientStatus', { options }) : [], ders };
 }
 
 /** A file as standard base64 (the browser encodes it natively). */
@@ -64,16 +40,6 @@ function base64Of(file: File): Promise<string> {
     r.onerror = () => reject(r.error ?? new Error(`cannot read ${file.name}`));
     r.readAsDataURL(file);
   });
-}
-
-function rfc5322Date(d: Date): string {
-  return d.toUTCString().replace('GMT', '+0000');
-}
-
-function messageId(from: string): string {
-  const domain = from.split('@')[1] ?? 'localhost';
-  const rand = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
-  return `<${rand}@${domain}>`;
 }
 
 let uid = 0;

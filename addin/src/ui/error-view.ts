@@ -5,6 +5,12 @@ import { el } from './dom';
 
 export function asCoreError(e: unknown): CoreError {
   if (e instanceof CoreFailure) return e;
+  // A CoreFailure made in another window of the same extension (Thunderbird's pages use the
+  // background page's core) fails instanceof: recognise it by its shape.
+  if (typeof e === 'object' && e !== null && (e as Error).name === 'CoreFailure' && typeof (e as CoreFailure).code === 'string') {
+    const f = e as CoreFailure;
+    return { code: f.code, message: f.message, hint: f.hint ?? '', ...(f.detail !== undefined ? { detail: f.detail } : {}) };
+  }
   // Host failures (e.g. the mail server refused the message) carry a readable message and a code.
   if (e instanceof Error && e.name === 'GraphError') {
     return { code: (e as Error & { code?: string }).code ?? 'host-error', message: e.message, hint: 'Check the connection and try again; your draft is kept.' };

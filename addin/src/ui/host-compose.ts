@@ -1,8 +1,11 @@
 // Composing in the host's own compose window (capabilities.composeMessage, e.g. Outlook):
 // the core's draft for one envelope of the host's fields, and what this version cannot
-// protect yet (so it is refused, never silently dropped). Pure functions, no DOM.
-import type { Draft } from '../core/protocol';
+// protect yet (so it is refused, never silently dropped), and the recipients' statuses from
+// the stored certificates. No DOM: the Thunderbird background uses it too.
+import type { CoreClient } from '../core/client';
+import type { Draft, RecipientStatus as CoreRecipientStatus } from '../core/protocol';
 import type { ComposeFields, MailAddress } from '../hosts/host';
+import { store } from '../keyring/store';
 
 /** `Name <address>` when the name is plain text, else the bare address (no quoting needed). */
 export function mailbox(a: MailAddress): string {
@@ -42,4 +45,40 @@ export function unsupported(fields: ComposeFields): string[] {
     out.push(`Bcc recipients cannot be sent to securely by this version of Cachet yet (${fields.bcc.map((a) => a.address).join(', ')}): move them to To or Cc, or remove them.`);
   }
   return out;
+}
+
+export type RecipientStatus = 'ready' | 'missing' | 'expired' | 'address-mismatch' | 'untrusted';
+
+export const STATUS_WORDS: Record<RecipientStatus, string> = {
+  ready: 'ready: certificate stored',
+  missing: 'missing: no certificate yet',
+  expired: 'expired: the stored certificate has expired',
+  'address-mismatch': 'address mismatch: the certificate is for another address',
+  untrusted: 'untrusted: the certificate’s issuer is not trusted',
+};
+
+/** Each recipient's status, decided by the core from the stored certificates and anchors. */
+export async function recipientStatuses(core: CoreClient, recipients: string[]): Promise<{ statuses: CoreRecipientStatus[]; ders: Map<string, string[]> }> {
+  const contacts = await store.contacts();
+  const ders = new Map(contacts.map((c) => [c.address, [...c.certs].sort((a, b) => Number(b.current) - Number(a.current)).map((x) => x.der)]));
+  const anchors = await store.anchors();
+  const options = {
+    recipients,
+    contacts: [...ders].map(([address, certificates]) => ({ address, certificates })),
+    trust: anchors.filter((a) => a.kind === 'root').map((a) => a.der),
+    pins: anchors.filter((a) => a.kind === 'pin').map((a) => a.der),
+    known: [...ders.values()].flat(),
+    at: Math.floor(Date.now() / 1000),
+  };
+  return { statuses: recipients.length ? await core.call('recipientStatus', { options }) : [], ders };
+}
+
+export function rfc5322Date(d: Date): string {
+  return d.toUTCString().replace('GMT', '+0000');
+}
+
+export function messageId(from: string): string {
+  const domain = from.split('@')[1] ?? 'localhost';
+  const rand = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `<${rand}@${domain}>`;
 }

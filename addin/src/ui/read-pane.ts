@@ -4,7 +4,7 @@
 // automatically on `valid`, one click otherwise, a changed certificate asks the user.
 import type { CoreClient } from '../core/client';
 import type { MessageView, OpenReport, SignerId, SignerReport } from '../core/protocol';
-import { type LearnedCert, Session } from '../keyring/session';
+import { type LearnOutcome, type LearnedCert, Session } from '../keyring/session';
 import { store } from '../keyring/store';
 import { contentFrame } from './content-frame';
 import { el, replace } from './dom';
@@ -281,8 +281,7 @@ export class ReadPane {
 
   private async senderCertificate(r: OpenReport, area: HTMLElement): Promise<void> {
     if (r.status === 'valid') {
-      const caps = r.layers.flatMap((l) => l.signers ?? []).find((s) => s.status === 'valid')?.smime_capabilities ?? [];
-      for (const cert of Session.signerCerts(r, true)) await this.learn(cert, caps, area);
+      for (const { cert, caps, outcome } of await this.session.learnValid(r)) this.showLearned(outcome, cert, caps, area);
       return;
     }
     const candidates = Session.signerCerts(r, false);
@@ -312,7 +311,10 @@ export class ReadPane {
   }
 
   private async learn(cert: LearnedCert, caps: string[], area: HTMLElement, accept = false): Promise<void> {
-    const out = await this.session.learn(cert, caps, accept);
+    this.showLearned(await this.session.learn(cert, caps, accept), cert, caps, area);
+  }
+
+  private showLearned(out: LearnOutcome, cert: LearnedCert, caps: string[], area: HTMLElement): void {
     if (out.kind === 'stored') {
       replace(area, el('p', { class: 'note good', 'data-field': 'cert-stored' }, `The certificate of ${out.address} is stored: you can now send encrypted mail to this address.`));
     } else if (out.kind === 'changed') {

@@ -1,0 +1,77 @@
+// Thunderbird: the compose window's Cachet popup (compose_action): the Sign and Encrypt choice
+// for this message (kept by the background, which takes over Thunderbird's Send when either is
+// on), each recipient's status, why the last Send was refused, and the certificate panel to
+// unlock. The message is written in Thunderbird's window and sent with its Send button.
+import '../ui/style.css';
+import { background, keepBackgroundAwake, ThunderbirdHost } from '../hosts/thunderbird';
+import { composeFields, composeMessenger } from '../hosts/thunderbird-compose';
+import { messengerGlobal } from '../hosts/thunderbird-api';
+import { CertPanel } from '../ui/cert-panel';
+import { el, replace } from '../ui/dom';
+import { errorView } from '../ui/error-view';
+import { envelopeAddresses, recipientStatuses, STATUS_WORDS, unsupported } from '../ui/host-compose';
+import { tabs } from '../ui/tabs';
+import { versionLine } from '../ui/version';
+
+const main = document.getElementById('app');
+try {
+  const messenger = messengerGlobal();
+  keepBackgroundAwake(messenger);
+  const { core, session, composer } = await background(messenger);
+  const [tab] = await messenger.tabs.query({ active: true, currentWindow: true });
+  const tabId = tab?.id;
+  if (tabId === undefined) throw new Error('Open Cachet from the Cachet button of a message you are writing.');
+  const m = composeMessenger(messenger);
+  for (const ev of ['keydown', 'pointerdown']) document.addEventListener(ev, () => session.touch(), { passive: true });
+
+  const sign = el('input', { type: 'checkbox', id: 'tb-sign' });
+  const encrypt = el('input', { type: 'checkbox', id: 'tb-encrypt' });
+  const recipients = el('ul', { class: 'recipients plain', 'aria-label': 'Recipients', 'aria-live': 'polite' });
+  const problems = el('div', { 'aria-live': 'polite' });
+  const identity = el('p', { class: 'muted', 'data-field': 'identity' });
+  const asText = el('p', { class: 'muted', 'data-field': 'as-text' });
+
+  const refresh = async (): Promise<void> => {
+    const details = await m.compose.getComposeDetails(tabId);
+    const fields = await composeFields(m, tabId, details);
+    const from = fields.from.address.toLowerCase();
+    const signer = await session.signer(from);
+    identity.textContent = signer ? `Signing as ${from}.` : `Your certificate for ${from || 'this address'} is locked or missing: unlock it or import it under Certificates.`;
+    const { statuses } = await recipientStatuses(core, [...new Set(envelopeAddresses(fields))]);
+    replace(recipients, ...statuses.map((r) => el('li', { 'data-recipient': r.address, 'data-status': r.status }, el('span', { class: `badge ${r.status === 'ready' ? 'good' : 'warn'}` }, r.status), ` ${r.address} — ${STATUS_WORDS[r.status]}`)));
+    replace(asText, fields.html !== null ? 'The message is written as formatted (HTML) text: Cachet sends its plain-text version.' : '');
+    const blockers = [...composer.lastProblems(tabId), ...unsupported(fields)];
+    replace(problems, blockers.length ? el('div', { class: 'error', role: 'alert', 'data-code': 'send-refused' }, el('p', { class: 'error-message' }, 'Cachet will not send this message yet:'), el('ul', { 'data-field': 'blockers' }, ...[...new Set(blockers)].map((b) => el('li', {}, b))), el('p', { class: 'error-hint' }, 'Your draft is kept.')) : null);
+  };
+  const choice = await composer.choice(tabId);
+  sign.checked = choice.sign;
+  encrypt.checked = choice.encrypt;
+  const save = (): void => {
+    composer.setChoice(tabId, { sign: sign.checked, encrypt: encrypt.checked });
+    void refresh().catch((e) => replace(problems, errorView(e)));
+  };
+  sign.addEventListener('change', save);
+  encrypt.addEventListener('change', save);
+  session.addEventListener('change', () => void refresh().catch(() => undefined));
+
+  const pane = el(
+    'section',
+    { class: 'compose-pane', 'aria-labelledby': 'tb-compose-heading' },
+    el('h2', { id: 'tb-compose-heading' }, 'This message'),
+    el('div', { class: 'toggles' }, el('label', { for: 'tb-sign' }, sign, ' Sign'), ' ', el('label', { for: 'tb-encrypt' }, encrypt, ' Encrypt')),
+    identity,
+    asText,
+    recipients,
+    problems,
+    el('p', { class: 'muted' }, 'Write the message in Thunderbird and press Send: with Sign or Encrypt on, Cachet builds, signs and encrypts it (always also to you) and sends it itself. Attachments and Bcc are not protected by this version: such a message is refused.'),
+  );
+  await refresh();
+  const certs = new CertPanel(core, session, new ThunderbirdHost(messenger, null));
+  const ui = tabs([
+    { id: 'compose', label: 'Sign and encrypt', content: pane },
+    { id: 'certs', label: 'Certificates', content: certs.element },
+  ]);
+  if (main) replace(main, ui.element, versionLine(core));
+} catch (e) {
+  if (main) replace(main, errorView(e));
+}

@@ -1,0 +1,196 @@
+// A minimal Marionette client (protocol 3) and a headless Thunderbird on a fresh, offline
+// profile, for the Thunderbird tests. No dependency: frames are `<length>:<json>`, commands
+// `[0, id, name, params]`, replies `[1, id, error, result]`.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const THUNDERBIRD = process.env.CACHET_THUNDERBIRD ?? '/usr/bin/thunderbird';
+
+/** Prefs that keep a test profile offline and quiet: no first-run UI, updates, telemetry, autoconfig or remote settings. */
+export const USER_PREFS = {
+  'marionette.port': 0,
+  'xpinstall.signatures.required': false,
+  'extensions.autoDisableScopes': 0,
+  'extensions.enabledScopes': 5,
+  'extensions.update.enabled': false,
+  'extensions.getAddons.cache.enabled': false,
+  'extensions.blocklist.enabled': false,
+  'app.update.auto': false,
+  'app.update.enabled': false,
+  'app.update.checkInstallTime': false,
+  'app.update.disabledForTesting': true,
+  'mail.shell.checkDefaultClient': false,
+  'mail.provider.enabled': false,
+  'mail.provider.suppress_dialog_on_startup': true,
+  'mail.accounthub.enabled': false,
+  'mail.startup.enabledMailCheckOnce': true,
+  'mail.rights.version': 1,
+  'mail.winsearch.firstRunDone': true,
+  'mail.spotlight.firstRunDone': true,
+  'mailnews.start_page.enabled': false,
+  'mailnews.auto_config_url': '',
+  'mailnews.auto_config.addons_url': '',
+  'mail.instrumentation.postUrl': '',
+  'mail.instrumentation.askUser': false,
+  'mail.instrumentation.userOptedIn': false,
+  'datareporting.policy.dataSubmissionEnabled': false,
+  'datareporting.healthreport.uploadEnabled': false,
+  'toolkit.telemetry.enabled': false,
+  'toolkit.telemetry.server': '',
+  'toolkit.telemetry.reportingpolicy.firstRun': false,
+  'browser.shell.checkDefaultBrowser': false,
+  'network.captive-portal-service.enabled': false,
+  'network.connectivity-service.enabled': false,
+  'network.dns.disablePrefetch': true,
+  'network.prefetch-next': false,
+  'services.settings.server': 'http://127.0.0.1:9/',
+  // Belt and braces: any web request would go to a closed port on this machine.
+  'network.proxy.type': 1,
+  'network.proxy.http': '127.0.0.1',
+  'network.proxy.http_port': 9,
+  'network.proxy.ssl': '127.0.0.1',
+  'network.proxy.ssl_port': 9,
+  'network.proxy.socks_remote_dns': true,
+  'network.proxy.no_proxies_on': '',
+  'messenger.startup.action': 0,
+  'calendar.timezone.local': 'UTC',
+  'mailnews.message_display.disable_remote_image': true,
+  'browser.safebrowsing.malware.enabled': false,
+  'browser.safebrowsing.phishing.enabled': false,
+  'mail.phishing.detection.enabled': false,
+  'privacy.donottrackheader.enabled': true,
+  'mail.cloud_files.enabled': false,
+  'toolkit.startup.max_resumed_crashes': -1,
+  'browser.dom.window.dump.enabled': true,
+  'devtools.console.stdout.chrome': true,
+  'extensions.logging.enabled': false,
+};
+
+function userJs(prefs) {
+  return Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`).join('\n') + '\n';
+}
+
+/** A Marionette connection: `send(name, params)` resolves with the result or rejects with the error. */
+export class Marionette {
+  constructor(socket) {
+    this.socket = socket;
+    this.nextId = 1;
+    this.pending = new Map();
+    this.buffer = Buffer.alloc(0);
+    this.hello = new Promise((resolve) => { this.onHello = resolve; });
+    socket.on('data', (d) => this.read(d));
+    socket.on('close', () => {
+      for (const p of this.pending.values()) p.reject(new Error('Marionette connection closed'));
+      this.pending.clear();
+    });
+  }
+
+  static connect(port) {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(new Marionette(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  read(data) {
+    this.buffer = Buffer.concat([this.buffer, data]);
+    for (;;) {
+      const colon = this.buffer.indexOf(0x3a);
+      if (colon < 0) return;
+      const len = Number(this.buffer.subarray(0, colon).toString());
+      if (this.buffer.length < colon + 1 + len) return;
+      const msg = JSON.parse(this.buffer.subarray(colon + 1, colon + 1 + len).toString());
+      this.buffer = this.buffer.subarray(colon + 1 + len);
+      if (!Array.isArray(msg)) {
+        this.onHello(msg);
+        continue;
+      }
+      const [, id, error, result] = msg;
+      const p = this.pending.get(id);
+      if (!p) continue;
+      this.pending.delete(id);
+      if (error) p.reject(new Error(`${error.error}: ${error.message}${error.stacktrace ? `\n${error.stacktrace}` : ''}`));
+      else p.resolve(result);
+    }
+  }
+
+  send(name, params = {}) {
+    const id = this.nextId++;
+    const body = Buffer.from(JSON.stringify([0, id, name, params]));
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.socket.write(Buffer.concat([Buffer.from(`${body.length}:`), body]));
+    });
+  }
+
+  /** Run `script` (a function body) in the chrome context; its return value comes back. */
+  async chrome(script, args = [], timeout = 30_000) {
+    const r = await this.send('WebDriver:ExecuteScript', { script, args, scriptTimeout: timeout, sandbox: 'system' });
+    return r?.value;
+  }
+
+  /** Run `script` asynchronously: it calls `resolve(value)` (the last argument). */
+  async chromeAsync(script, args = [], timeout = 30_000) {
+    const body = `const resolve = arguments[arguments.length - 1]; (async () => { ${script} })().then(resolve, (e) => resolve({ __error: String(e) + '\\n' + (e && e.stack || '') }));`;
+    const r = await this.send('WebDriver:ExecuteAsyncScript', { script: body, args, scriptTimeout: timeout, sandbox: 'system' });
+    const v = r?.value;
+    if (v && typeof v === 'object' && '__error' in v) throw new Error(v.__error);
+    return v;
+  }
+
+  close() {
+    this.socket.destroy();
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Start Thunderbird headless on a fresh profile in a temp dir and connect to Marionette in
+ * the chrome context. `stop()` kills it by its PID and deletes the profile.
+ */
+export async function launchThunderbird({ prefs = {}, log = null } = {}) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-tb-profile-'));
+  fs.writeFileSync(path.join(profile, 'user.js'), userJs({ ...USER_PREFS, ...prefs }));
+  const env = { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1', MOZ_DISABLE_AUTO_SAFE_MODE: '1', MOZ_HEADLESS: '1' };
+  const child = spawn(THUNDERBIRD, ['--headless', '--no-remote', '--profile', profile, '--marionette', '--remote-allow-system-access'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = [];
+  const keep = (d) => {
+    output.push(d.toString());
+    if (log) fs.appendFileSync(log, d);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = { code, signal }; });
+  const stop = async () => {
+    if (exited === null && child.pid) {
+      try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
+    }
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
+  try {
+    const portFile = path.join(profile, 'MarionetteActivePort');
+    const deadline = Date.now() + 60_000;
+    while (!fs.existsSync(portFile) || fs.readFileSync(portFile, 'utf8').trim() === '') {
+      if (exited !== null) throw new Error(`Thunderbird exited (${JSON.stringify(exited)}) before Marionette started:\n${output.join('').slice(-2000)}`);
+      if (Date.now() > deadline) throw new Error('Thunderbird did not start Marionette within 60 s');
+      await sleep(100);
+    }
+    const port = Number(fs.readFileSync(portFile, 'utf8').trim());
+    const m = await Marionette.connect(port);
+    await m.hello;
+    await m.send('WebDriver:NewSession', { capabilities: { alwaysMatch: { 'moz:accessibilityChecks': false } } });
+    await m.send('Marionette:SetContext', { value: 'chrome' });
+    // Scripts may wait for Thunderbird for a while (each says what it waits for when it gives up).
+    await m.send('WebDriver:SetTimeouts', { script: 120_000 });
+    return { m, profile, pid: child.pid, output, stop: async () => { m.close(); await stop(); } };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

@@ -1,0 +1,136 @@
+// The Thunderbird background's reader (addin/src/hosts/thunderbird.ts) with a fake `messenger`,
+// a fake core and a fake session: each displayed message is read (getRaw, never decrypt) and
+// opened once however often Thunderbird reports the display; unlocking opens it again; the
+// banner carries the read pane's words; a valid signer is learned; the toolbar button opens
+// the viewer tab for the selected message. The real extension runs in tests/thunderbird/thunderbird.test.mjs.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { importTs } from '../ts.mjs';
+
+let tb, words;
+before(async () => {
+  tb = await importTs('addin/src/hosts/thunderbird.ts');
+  words = await importTs('addin/src/ui/status-text.ts');
+});
+
+const validReport = {
+  status: 'valid',
+  layers: [{ kind: 'signed', status: 'valid', format: 'multipart/signed', covers: '', details: [], signers: [{
+    status: 'valid', signature: 'good', signer_id: { issuer_and_serial: { issuer: 'CN=CA', serial: '01' } }, chain: null,
+    address: { from: 'alice@example.org', matches: true, certificate_emails: ['alice@example.org'] },
+    certificate: { common_name: 'Alice', emails: ['alice@example.org'], issuer: 'CN=Test CA', not_after: '2030-01-01T00:00:00Z', sha256: 'AA' },
+    signing_time: null, digest_algorithm: 'sha256', signature_algorithm: 'rsa', smime_capabilities: ['aes256-cbc'], details: [] }] }],
+  certificates: [], diagnosis: [],
+};
+const noKeyReport = { status: 'no-key', layers: [{ kind: 'encrypted', status: 'no-key', format: 'enveloped-data', covers: '', details: [], encryption: { content_cipher: 'aes256-cbc', integrity_protected: false, recipients: [] } }], certificates: [], diagnosis: [] };
+
+function fakes({ report = validReport, learned = [] } = {}) {
+  const calls = [];
+  const listeners = {};
+  const event = (name) => ({ addListener: (f) => { listeners[name] = f; }, removeListener() {} });
+  const messenger = {
+    messages: {
+      async getRaw(id, options) {
+        calls.push(`getRaw ${id} decrypt=${options?.decrypt}`);
+        return new Blob([`Subject: message ${id}\r\n\r\nbody\r\n`]);
+      },
+    },
+    messageDisplay: {
+      async getDisplayedMessages(tabId) {
+        calls.push(`getDisplayedMessages ${tabId}`);
+        return { messages: [{ id: 7 }] };
+      },
+      onMessagesDisplayed: event('displayed'),
+    },
+    mailTabs: { async getSelectedMessages(tabId) { calls.push(`getSelectedMessages ${tabId}`); return { messages: [{ id: 9 }] }; } },
+    tabs: { async create(p) { calls.push(`create ${p.url}`); return { id: 99 }; }, async query() { return [{ id: 1 }]; } },
+    action: { onClicked: event('clicked') },
+    runtime: { getURL: (p) => `moz-extension://x/${p}`, async getBackgroundPage() { return null; }, async sendMessage() {}, onMessage: event('message') },
+  };
+  const core = {
+    async call(method, params) {
+      calls.push(`core ${method} ${new TextDecoder().decode(params.mime).split('\r\n')[0]}`);
+      await new Promise((r) => setTimeout(r, 5));
+      return { report, content: null };
+    },
+  };
+  const session = {
+    async openOptions() { return { at: 0, trust: [], known: [] }; },
+    async learnValid(r) { calls.push(`learnValid ${r.status}`); return learned; },
+  };
+  return { messenger, core, session, calls };
+}
+
+test('repeated display events and banner requests open a message once', async () => {
+  const f = fakes();
+  const reader = new tb.MessageReader(f.messenger, f.core, f.session);
+  // Thunderbird reports one display two or three times, and the display script asks as well.
+  reader.displayed({ id: 1 }, { messages: [{ id: 7 }] });
+  reader.displayed({ id: 1 }, { messages: [{ id: 7 }] });
+  const [a, b] = await Promise.all([reader.onMessage({ type: tb.BANNER_REQUEST }, { tab: { id: 1 } }), reader.onMessage({ type: tb.BANNER_REQUEST }, { tab: { id: 1 } })]);
+  reader.displayed({ id: 1 }, { messages: [{ id: 7 }] });
+  assert.deepEqual(a, b);
+  assert.equal(reader.opens, 1);
+  assert.deepEqual(f.calls.filter((c) => c.startsWith('getRaw') || c.startsWith('core')), ['getRaw 7 decrypt=false', 'core open Subject: message 7']);
+  // The banner has the read pane's words for the status.
+  const expected = words.statusText(validReport);
+  assert.equal(a.status, 'valid');
+  assert.equal(a.title, expected.title);
+  assert.equal(a.title, 'Signed by Alice <alice@example.org>');
+  assert.equal(a.advice, expected.advice);
+  assert.equal(a.tone, 'good');
+  assert.equal(a.encrypted, false);
+  assert.ok(f.calls.includes('learnValid valid'), 'a valid signer goes to the contacts');
+});
+
+test('after the keyring changes, the next display opens the message again', async () => {
+  const f = fakes({ report: noKeyReport });
+  const reader = new tb.MessageReader(f.messenger, f.core, f.session);
+  const first = await reader.analyse(7);
+  assert.equal(first.status, 'no-key');
+  assert.equal(first.encrypted, true);
+  assert.equal(first.title, words.statusText(noKeyReport).title);
+  await reader.analyse(7);
+  assert.equal(reader.opens, 1);
+  reader.invalidate();
+  await reader.analyse(7);
+  assert.equal(reader.opens, 2);
+});
+
+test('a stored or changed sender certificate is said in the banner', async () => {
+  const stored = fakes({ learned: [{ outcome: { kind: 'stored', address: 'alice@example.org' } }] });
+  const a = await new tb.MessageReader(stored.messenger, stored.core, stored.session).analyse(7);
+  assert.match(a.note, /The certificate of alice@example.org is stored/);
+  const changed = fakes({ learned: [{ outcome: { kind: 'changed', address: 'alice@example.org', old: {}, next: {} } }] });
+  const c = await new tb.MessageReader(changed.messenger, changed.core, changed.session).analyse(7);
+  assert.match(c.note, /alice@example.org now signs with a different certificate/);
+});
+
+test('messages that are not for the reader get no answer; a failure is a sentence', async () => {
+  const f = fakes();
+  const reader = new tb.MessageReader(f.messenger, f.core, f.session);
+  assert.equal(reader.onMessage({ type: 'something-else' }, { tab: { id: 1 } }), undefined);
+  assert.equal(await reader.onMessage({ type: tb.BANNER_REQUEST }, {}), null);
+  f.core.call = async () => { throw Object.assign(new Error('The S/MIME engine could not be loaded.'), { hint: 'Reload.' }); };
+  assert.deepEqual(await reader.onMessage({ type: tb.BANNER_REQUEST }, { tab: { id: 1 } }), { error: 'The S/MIME engine could not be loaded. Reload.' });
+  // A failure is not cached: the next display tries again.
+  f.core.call = fakes().core.call;
+  assert.equal((await reader.analyse(7)).status, 'valid');
+});
+
+test('the toolbar button opens the selected message in the viewer tab', async () => {
+  const f = fakes();
+  const reader = new tb.MessageReader(f.messenger, f.core, f.session);
+  await reader.openViewer({ id: 3 });
+  assert.deepEqual(f.calls, ['getSelectedMessages 3', 'create moz-extension://x/tb-message.html?message=9']);
+});
+
+test('the host of the extension pages: honest capabilities, the original bytes', async () => {
+  const f = fakes();
+  const host = new tb.ThunderbirdHost(f.messenger, 5);
+  assert.deepEqual(host.capabilities, { localFiles: true, readMessage: true, composeMessage: false, sendMessage: false });
+  assert.equal(new TextDecoder().decode(await host.currentMessage()).split('\r\n')[0], 'Subject: message 5');
+  assert.deepEqual(f.calls, ['getRaw 5 decrypt=false']);
+  assert.equal(new tb.ThunderbirdHost(f.messenger, null).capabilities.readMessage, false);
+  assert.match(host.notices()[0], /export a backup/);
+});

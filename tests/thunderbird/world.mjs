@@ -1,0 +1,212 @@
+// The world of a Thunderbird test: a headless Thunderbird 153 on a fresh offline profile
+// (marionette.mjs), Cachet installed temporarily from dist/thunderbird/, Bob's account and a
+// local folder of messages made by openssl from the demo PKI (scripts/demo.mjs), and the UI
+// steps Bob takes, run as chrome scripts over Marionette. No request leaves the machine (the
+// only account is a POP3 server on 127.0.0.1 that is never polled). Screenshots go to
+// test-results/thunderbird-NN-<what>.png.
+//
+// Extension pages run in their own process (Thunderbird's default). Marionette's content
+// context does not reach Thunderbird's tabs, so a chrome script runs page scripts through the
+// MarionetteCommands actor of the page's browsing context (`inPage`); the message pane is in
+// the main process and is read directly.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureDemo } from '../../scripts/demo.mjs';
+import { ROOT, openssl } from '../shared.mjs';
+import { THUNDERBIRD, launchThunderbird } from './marionette.mjs';
+
+export const RESULTS = path.join(ROOT, 'test-results');
+export const EXTENSION_DIR = path.join(ROOT, 'dist', 'thunderbird');
+export const EXTENSION_ID = JSON.parse(fs.readFileSync(path.join(ROOT, 'thunderbird', 'manifest.json'), 'utf8')).browser_specific_settings.gecko.id;
+export const PASSPHRASE = 'correct horse battery';
+
+/** Why the Thunderbird tests cannot run here, or null. Under CI they must run: no reason is accepted. */
+export function thunderbirdMissing() {
+  const r = spawnSync(THUNDERBIRD, ['--version'], { encoding: 'utf8', env: { ...process.env, MOZ_HEADLESS: '1' } });
+  let reason = null;
+  if (r.error) reason = `Thunderbird is not installed (${THUNDERBIRD}: ${r.error.code ?? r.error.message}); npm test installs it with apt where it can`;
+  else {
+    const major = Number(/Thunderbird (\d+)\./.exec(r.stdout)?.[1] ?? 0);
+    if (major < 153) reason = `Thunderbird 153 or newer is needed, found: ${r.stdout.trim() || 'unknown version'}`;
+  }
+  if (reason !== null && process.env.CI === 'true') throw new Error(`${reason} (under CI the Thunderbird tests must run)`);
+  return reason;
+}
+
+/** Signed, tampered, disclaimer-appended and encrypted mail from Alice to Bob, made by openssl. */
+export function makeMessages(demo, dir) {
+  const alice = demo.identities.find((i) => i.address === 'alice@example.org');
+  const bob = demo.identities.find((i) => i.address === 'bob@example.net');
+  const f = (name) => path.join(dir, name);
+  openssl(['pkcs12', '-in', alice.p12, '-passin', `pass:${alice.password}`, '-nodes', '-nocerts', '-out', f('alice.key')]);
+  openssl(['pkcs12', '-in', alice.p12, '-passin', `pass:${alice.password}`, '-nokeys', '-clcerts', '-out', f('alice.pem')]);
+  openssl(['pkcs12', '-in', bob.p12, '-passin', `pass:${bob.password}`, '-nokeys', '-clcerts', '-out', f('bob.pem')]);
+  const date = new Date().toUTCString().replace('GMT', '+0000');
+  const headers = (id) => `Date: ${date}\r\nMessage-ID: <${id}@example.org>\r\n`;
+  fs.writeFileSync(f('signed-body.txt'), 'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\nHello Bob,\r\nthis is signed.\r\n');
+  const signed = openssl(['smime', '-sign', '-in', f('signed-body.txt'), '-signer', f('alice.pem'), '-inkey', f('alice.key'), '-certfile', demo.ca,
+    '-md', 'sha256', '-from', 'Alice DEMO <alice@example.org>', '-to', 'bob@example.net', '-subject', 'Signed hello', '-crlfeol']).replace(/\r?\n/g, '\r\n');
+  const disclaimer = 'This e-mail is confidential. Example Corp.';
+  const attachment = 'Attachment bytes: 0123456789, only for Bob.\r\n';
+  fs.writeFileSync(f('secret-body.txt'), [
+    'Content-Type: multipart/mixed; boundary="cachet-b1"', '', '--cachet-b1',
+    'Content-Type: text/plain; charset=utf-8', '', 'this one is secret.', '--cachet-b1',
+    'Content-Type: text/plain; name="notes.txt"', 'Content-Disposition: attachment; filename="notes.txt"', 'Content-Transfer-Encoding: base64', '',
+    Buffer.from(attachment).toString('base64'), '--cachet-b1--', '',
+  ].join('\r\n'));
+  const encrypted = openssl(['smime', '-encrypt', '-aes256', '-in', f('secret-body.txt'), '-from', 'Alice DEMO <alice@example.org>', '-to', 'bob@example.net',
+    '-subject', 'Encrypted hello', f('bob.pem')]).replace(/\r?\n/g, '\r\n');
+  return {
+    disclaimer,
+    attachment,
+    signed: headers('signed') + signed,
+    tampered: headers('tampered') + signed.replace('Subject: Signed hello', 'Subject: Tampered copy').replace('this is signed.', 'this is signet.'),
+    disclaimerAppended: headers('disclaimer') + signed.replace('Subject: Signed hello', 'Subject: Disclaimer copy').replace('this is signed.\r\n', `this is signed.\r\n\r\n-- \r\n${disclaimer}\r\n`),
+    encrypted: headers('encrypted') + encrypted,
+    // Unsigned HTML that tries to hide Cachet's banner and show a green one of its own.
+    hostile: `${headers('hostile')}From: Alice DEMO <alice@example.org>\r\nTo: bob@example.net\r\nSubject: Looks signed\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n` +
+      '<html><head><style>#cachet-banner, .cachet-banner, body > div:first-child { display: none !important; visibility: hidden !important; }</style></head>' +
+      '<body><div id="cachet-banner" class="cachet-banner cachet-good"><strong class="cachet-title">Signed by the CEO</strong></div><p>Pay the invoice.</p></body></html>\r\n',
+  };
+}
+
+/** Helpers of the scripts run inside an extension page (`inPage`). */
+const PAGE_HELPERS = `
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  async function until(what, fn, ms = 20000) {
+    const end = Date.now() + ms;
+    for (;;) {
+      let v;
+      try { v = await fn(); } catch (e) { v = undefined; }
+      if (v) return v;
+      if (Date.now() > end) throw new Error("timed out waiting for " + what + "; the page shows: " + document.body.textContent.replace(/\\s+/g, " ").slice(0, 600));
+      await sleep(100);
+    }
+  }
+  const byLabel = (text) => {
+    const label = [...document.querySelectorAll("label")].find((l) => l.textContent.trim() === text);
+    if (!label) throw new Error("no field labelled " + text);
+    return document.getElementById(label.htmlFor);
+  };
+  const setFile = (input, name, base64) => {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], name));
+    input.files = dt.files;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  };
+`;
+
+/** A chrome-script prelude: the 3-pane window and helpers every step uses. */
+const PRELUDE = `
+  const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+  const win = Services.wm.getMostRecentWindow("mail:3pane");
+  const tabmail = win.document.getElementById("tabmail");
+  const sleep = (ms) => new Promise((r) => win.setTimeout(r, ms));
+  async function until(what, fn, ms = 20000, explain = null) {
+    const end = Date.now() + ms;
+    for (;;) {
+      let v;
+      try { v = await fn(); } catch (e) { v = undefined; }
+      if (v) return v;
+      if (Date.now() > end) throw new Error("timed out waiting for " + what + (explain ? ": " + explain() : ""));
+      await sleep(100);
+    }
+  }
+  const messagePane = () => tabmail.currentAbout3Pane.messageBrowser.contentWindow.document.getElementById("messagepane");
+  const extension = () => WebExtensionPolicy.getByID(${JSON.stringify(EXTENSION_ID)});
+  /** The browser element of the extension's background page. */
+  const backgroundBrowser = () => {
+    const { ExtensionParent } = ChromeUtils.importESModule("resource://gre/modules/ExtensionParent.sys.mjs");
+    return ExtensionParent.GlobalManager.getExtension(${JSON.stringify(EXTENSION_ID)}).backgroundContext.xulBrowser;
+  };
+  /**
+   * Run \`body\` (an async function body; \`args\` and the page helpers in scope) in the page
+   * shown by \`browser\`, in that page's process; its return value comes back.
+   */
+  function inPage(browser, body, pageArgs = {}) {
+    const actor = browser.browsingContext.currentWindowGlobal.getActor("MarionetteCommands");
+    const script = "const args = arguments[0];" + ${JSON.stringify(PAGE_HELPERS)} + "return (async () => {" + body + "})();";
+    return actor.executeScript(script, [pageArgs], { sandboxName: null, wrapReflow: false, line: 0, filename: "cachet-test" });
+  }
+`;
+
+export async function createWorld(prefix = 'thunderbird', { prefs = {} } = {}) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-tb-world-'));
+  const demo = ensureDemo(tmp);
+  const messages = makeMessages(demo, tmp);
+  fs.mkdirSync(RESULTS, { recursive: true });
+  // Files the user saves (attachments) go to this folder without a dialog.
+  const downloads = path.join(tmp, 'downloads');
+  fs.mkdirSync(downloads);
+  const saving = {
+    'browser.download.folderList': 2,
+    'browser.download.dir': downloads,
+    'browser.download.useDownloadDir': true,
+    'browser.download.always_ask_before_handling_new_types': false,
+    'browser.download.start_downloads_in_tmp_dir': false,
+    'browser.helperApps.neverAsk.saveToDisk': 'text/plain,application/octet-stream',
+  };
+  const tb = await launchThunderbird({ prefs: { ...saving, ...prefs }, log: path.join(tmp, 'thunderbird.log') });
+  let shot = 0;
+  const w = {
+    tb, demo, messages, tmp, downloads,
+    m: tb.m,
+    bob: demo.identities.find((i) => i.address === 'bob@example.net'),
+
+    /** Run an async chrome script with the prelude; `args` are its `args` array. */
+    run(script, args = [], timeout = 60_000) {
+      return tb.m.chromeAsync(`const args = arguments[0]; ${PRELUDE} ${script}`, [args], timeout);
+    },
+
+    /** A screenshot of the main window, or of the newest window of `windowType` (e.g. "msgcompose"). */
+    async screenshot(what, windowType = null) {
+      shot += 1;
+      let back = null;
+      if (windowType !== null) {
+        back = await tb.m.send('WebDriver:GetWindowHandle');
+        for (const h of await tb.m.send('WebDriver:GetWindowHandles')) {
+          await tb.m.send('WebDriver:SwitchToWindow', { handle: h });
+          if ((await tb.m.chrome('return window.document.documentElement.getAttribute("windowtype");')) === windowType) break;
+        }
+      }
+      const r = await tb.m.send('WebDriver:TakeScreenshot', { full: true, hash: false });
+      if (back !== null) await tb.m.send('WebDriver:SwitchToWindow', { handle: back.value ?? back });
+      fs.writeFileSync(path.join(RESULTS, `${prefix}-${String(shot).padStart(2, '0')}-${what}.png`), Buffer.from(r.value, 'base64'));
+    },
+
+    async stop() {
+      try {
+        await tb.stop();
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    },
+  };
+  return w;
+}
+
+/** Bob's account (a POP3 server on 127.0.0.1 that is never polled) and a local folder "Cachet" holding `rfc822s`. */
+export async function addAccountAndFolder(w, rfc822s) {
+  return w.run(`
+    const server = MailServices.accounts.createIncomingServer("bob", "127.0.0.1", "pop3");
+    server.port = 1;
+    server.doBiff = false;
+    server.loginAtStartUp = false;
+    const identity = MailServices.accounts.createIdentity();
+    identity.email = "bob@example.net";
+    identity.fullName = "Bob DEMO";
+    const account = MailServices.accounts.createAccount();
+    account.incomingServer = server;
+    account.addIdentity(identity);
+    try { MailServices.accounts.localFoldersServer; } catch { MailServices.accounts.createLocalMailAccount(); }
+    const root = MailServices.accounts.localFoldersServer.rootFolder.QueryInterface(Ci.nsIMsgLocalMailFolder);
+    const folder = root.createLocalSubfolder("Cachet").QueryInterface(Ci.nsIMsgLocalMailFolder);
+    for (const m of args.messages) folder.addMessage(m);
+    tabmail.currentAbout3Pane.displayFolder(folder.URI);
+    await until("the folder's messages listed", () => tabmail.currentAbout3Pane.threadTree.view.rowCount === args.messages.length);
+    return folder.URI;
+  `, { messages: rfc822s });
+}
