@@ -119,9 +119,12 @@ test('Bob imports his identity and trusts the demo CA on the options page (the c
     byLabel("File password").form.requestSubmit();
     await until("the import", () => document.querySelector('[data-field="imported"]'), 60000);
     setFile(byLabel("Certificate file"), "demo-ca.pem", args.ca);
-    const trust = await until("the CA offered", () => [...document.querySelectorAll("button")].find((b) => b.textContent === "Trust as root"));
+    const trust = await until("the CA offered", () => [...document.querySelectorAll("button")].find((b) => b.textContent === "Trust as root…"));
     trust.click();
-    await until("the CA trusted", () => document.body.textContent.includes("Trusted as a root."));
+    // A root makes everything it issues trusted: the panel asks first.
+    const yes = await until("the confirmation", () => [...document.querySelectorAll("button")].find((b) => b.textContent === "Yes, trust as root"));
+    yes.click();
+    await until("the CA trusted", () => document.body.textContent.includes("Trusted as a root: certificates it issues are trusted."));
     return { lock: document.querySelector("[data-lock]")?.dataset.lock, text: document.body.textContent };
   `, { p12: fs.readFileSync(w.bob.p12).toString('base64'), password: w.bob.password, passphrase: PASSPHRASE, ca: fs.readFileSync(w.demo.ca).toString('base64') });
   assert.equal(r.lock, 'unlocked');
