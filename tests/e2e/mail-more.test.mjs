@@ -100,6 +100,7 @@ test('the compose pane shows untrusted and address-mismatch recipients, and encr
   assert.match(await frank.textContent(), /certificate is for another address/);
   await a.page.getByLabel('Encrypt').check();
   await w.send(a, { subject: 'Not for them', text: 'Kept draft.\n' });
+  await a.page.locator('[data-code="send-refused"] [data-field="blockers"] li').first().waitFor();
   const blockers = await a.page.locator('[data-code="send-refused"] [data-field="blockers"] li').allTextContents();
   assert.equal(blockers.length, 2, `two blockers: ${blockers}`);
   assert.ok(blockers.some((b) => /dave@example\.com: untrusted/.test(b)));
@@ -275,10 +276,19 @@ test('a 25 MB signed+encrypted message opens without freezing the page', async (
     };
     requestAnimationFrame(frame);
   });
+  // Progress must be shown while the message opens: a MutationObserver records it, however
+  // briefly it is on screen (polling for it could miss a short one).
+  await b.page.evaluate(() => {
+    globalThis.__progressSeen = false;
+    const body = document.getElementById('read-body');
+    const seen = () => { if (body?.querySelector('.progress[role="status"]')) globalThis.__progressSeen = true; };
+    new MutationObserver(seen).observe(body, { childList: true, subtree: true });
+  });
   await item.click();
-  await b.page.locator('#read-body .progress[role="status"]').waitFor({ timeout: 60_000 });
+  await b.page.locator('#read-body .progress[role="status"]').or(b.page.locator('#status-banner')).first().waitFor({ timeout: 180_000 });
   await w.screenshot(b, 'big-progress');
   await b.page.locator('#status-banner').or(b.page.locator('#read-body > [role="alert"]')).waitFor({ timeout: 180_000 });
+  assert.ok(await b.page.evaluate(() => globalThis.__progressSeen), 'a progress line was shown while the 25 MB message opened');
   const m = await b.page.evaluate(() => {
     const s = globalThis.__stall;
     s.running = false;
