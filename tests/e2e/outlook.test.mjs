@@ -24,7 +24,7 @@ const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
 
-let server, baseUrl, context, mailRoot, fakeOfficeJs, demo;
+let server, baseUrl, context, bobContext, mailRoot, fakeOfficeJs, demo;
 const blocked = [];
 const profiles = [];
 
@@ -259,6 +259,7 @@ test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob o
 
   // Bob's Outlook (another profile: its own identities) gives the delivered MIME to the read task pane.
   const bobProfile = await profile();
+  bobContext = bobProfile;
   const b = await taskpane({ mode: 'read', user: { name: 'Bob DEMO', address: 'bob@example.net' }, itemId: 'ews:none', file: fs.readFileSync(delivered).toString('base64') }, bobProfile);
   await b.page.locator('#status-banner[data-status="no-key"]').waitFor();
   await shot(b.page, 'read-no-key');
@@ -278,20 +279,80 @@ test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob o
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
 
-test('task pane: an Outlook message with an attachment is refused with the reason, and nothing is sent', async () => {
-  const before = files('bob@example.net', 'inbox').length;
-  const { page, errors } = await taskpane({ mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'With a file', text: 'See attached.\n', attachments: [{ name: 'figures.pdf', content: Buffer.from('%PDF-1.4 demo').toString('base64') }] });
-  const limits = page.locator('[data-field="unsupported"]');
-  await limits.waitFor();
-  assert.match(await limits.textContent(), /figures\.pdf/);
-  await page.getByRole('button', { name: 'Send securely' }).click();
-  const refusal = page.locator('[data-code="send-refused"]');
-  await refusal.waitFor();
-  const blockers = await refusal.locator('[data-field="blockers"] li').allTextContents();
-  assert.ok(blockers.some((b) => /figures\.pdf/.test(b)), `the attachment is named: ${blockers}`);
-  await shot(page, 'compose-refused');
-  assert.equal(files('bob@example.net', 'inbox').length, before, 'nothing was sent');
-  assert.ok(!(await page.evaluate(() => window.__fake.calls)).includes('closeAsync'), 'the compose window stays open');
-  assert.deepEqual(errors, []);
-  await page.close();
+/** Unlock the identities of a profile on a new page (they were imported by an earlier test). */
+async function unlock(page) {
+  await tab(page, 'Certificates');
+  await page.getByLabel('Passphrase to unlock your certificates').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+  await page.locator('[data-lock="unlocked"]').waitFor();
+}
+
+test('an HTML message with an inline picture, two files and an attached message, written in Outlook, arrives signed and encrypted; Bob’s pane shows the HTML and saves the files', async () => {
+  assert.ok(bobContext, 'runs after the test that imports the identities');
+  const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360f8cf000001010100' + '18dd8db40000000049454e44ae426082', 'hex');
+  const pdf = Buffer.from('%PDF-1.4 demo figures\n');
+  const csv = Buffer.from('quarter;figure\r\nQ1;42\r\n');
+  const earlier = 'From: bob@example.net\r\nTo: alice@example.org\r\nSubject: The earlier figures\r\n\r\nLast year: 40.\r\n';
+  const beforeBob = files('bob@example.net', 'inbox').length;
+  const beforeSent = files('alice@example.org', 'sentitems').length;
+  const a = await taskpane({
+    mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'Figures with files',
+    text: 'The figures are attached.\n', html: '<p>The figures are <b id="bold">attached</b>.</p><p><img src="cid:chart@cachet" alt="chart"></p>',
+    attachments: [
+      { name: 'chart.png', content: png.toString('base64'), inline: true, contentId: 'chart@cachet' },
+      { name: 'figures.pdf', content: pdf.toString('base64') },
+      { name: 'figures.csv', content: csv.toString('base64') },
+      { name: 'The earlier figures', content: earlier, format: 'eml' },
+    ],
+  });
+  await unlock(a.page);
+  await tab(a.page, 'Send securely');
+  const summary = a.page.locator('[data-field="content"]');
+  await summary.waitFor();
+  assert.match(await summary.textContent(), /formatted \(HTML\) text[\s\S]*1 picture in the text[\s\S]*3 attachments: figures\.pdf, figures\.csv, The earlier figures\.eml/);
+  assert.equal(await a.page.locator('[data-field="unsupported"]').count(), 0, 'nothing is refused');
+  await a.page.locator('[data-recipient="bob@example.net"][data-status="ready"]').waitFor();
+  await a.page.getByLabel('Sign').check();
+  await a.page.getByLabel('Encrypt').check();
+  await shot(a.page, 'compose-rich');
+  await a.page.getByRole('button', { name: 'Send securely' }).click();
+  await a.page.locator('[data-field="sent"]').waitFor();
+  assert.deepEqual(a.errors, []);
+  await a.page.close();
+
+  const delivered = files('bob@example.net', 'inbox')[beforeBob];
+  assert.ok(delivered, 'delivered to Bob');
+  const bob = demo.identities.find((i) => i.address === 'bob@example.net');
+  const bobKey = path.join(mailRoot, 'bob-key.pem');
+  const inner = path.join(mailRoot, 'rich-inner.eml');
+  openssl(['cms', '-decrypt', '-in', delivered, '-inkey', bobKey, '-out', inner]);
+  const verified = openssl(['smime', '-verify', '-in', inner, '-CAfile', demo.ca]);
+  assert.match(verified, /multipart\/related;\r?\n type="text\/html"/);
+  assert.match(verified, /Content-ID: <chart@cachet>/);
+  assert.match(verified, /Content-Type: message\/rfc822; name="The earlier figures\.eml"/);
+  // The Sent Items copy opens with Alice's key.
+  const aliceKey = path.join(mailRoot, 'alice-key.pem');
+  const sentCopy = files('alice@example.org', 'sentitems')[beforeSent];
+  assert.ok(sentCopy, 'a copy in Sent Items');
+  assert.match(qp(openssl(['cms', '-decrypt', '-in', sentCopy, '-inkey', aliceKey])), /The figures are <b id=3D"bold">attached<\/b>/);
+
+  const b = await taskpane({ mode: 'read', user: { name: 'Bob DEMO', address: 'bob@example.net' }, itemId: 'ews:none', file: fs.readFileSync(delivered).toString('base64') }, bobContext);
+  await unlock(b.page);
+  await tab(b.page, 'Message');
+  await b.page.locator('#status-banner[data-status="valid"]').waitFor();
+  // The HTML is rendered in its sandboxed frame (the bold text is an element there).
+  const html = b.page.locator('iframe.content-frame').nth(1).contentFrame();
+  assert.equal(await html.locator('#bold').textContent(), 'attached');
+  for (const [name, bytes] of [['figures.pdf', pdf], ['figures.csv', csv], ['The earlier figures.eml', Buffer.from(earlier)], ['chart.png', png]]) {
+    const [download] = await Promise.all([b.page.waitForEvent('download'), b.page.getByRole('button', { name: `Save ${name}` }).click()]);
+    const saved = path.join(mailRoot, `saved-${name}`);
+    await download.saveAs(saved);
+    assert.deepEqual(fs.readFileSync(saved), bytes, `${name} is saved byte for byte`);
+  }
+  await shot(b.page, 'read-rich');
+  // Not done yet (README): the picture is not shown inside the HTML; its cid: reference is blocked
+  // by the frame's and the page's CSP like any other fetch (and the picture is saved above).
+  assert.deepEqual(b.errors.filter((e) => !/^Loading the image 'cid:chart@cachet' violates the following Content Security Policy directive/.test(e)), []);
+  await b.page.close();
+  assert.deepEqual(blocked, [], 'no request left the machine');
 });

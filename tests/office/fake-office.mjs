@@ -55,7 +55,11 @@ export function composeOffice({ user, from, to = [], cc = [], bcc = [], subject 
       getTypeAsync: (cb) => later(cb, ok(html === null ? 'text' : 'html')),
       getAsync: (coercion, cb) => { calls.push(`body:${coercion}`); later(cb, ok(coercion === 'html' ? html : text)); },
     },
-    getAttachmentsAsync: (cb) => later(cb, ok(attachments.map((a, i) => ({ id: `att${i}`, name: a.name, isInline: false, attachmentType: a.format === 'url' ? 'cloud' : 'file', size: a.content.length })))),
+    // Compose mode gives no content type; Outlook on the web gives an inline image's Content-ID.
+    getAttachmentsAsync: (cb) => later(cb, ok(attachments.map((a, i) => ({
+      id: `att${i}`, name: a.name, isInline: a.inline === true, ...(a.contentId ? { contentId: a.contentId } : {}),
+      attachmentType: a.format === 'url' ? 'cloud' : a.format === 'eml' ? 'item' : 'file', size: a.content.length,
+    })))),
     getAttachmentContentAsync: (id, cb) => {
       const a = attachments[Number(id.slice(3))];
       later(cb, a ? ok({ content: a.content, format: a.format ?? 'base64' }) : failed('AttachmentNotFound', id));

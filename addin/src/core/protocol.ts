@@ -108,9 +108,13 @@ export interface Draft {
   bcc?: string[];
   subject: string;
   text: string;
+  /** The HTML version of the text, sent as its alternative. */
+  html?: string;
   date: string;
   messageId?: string;
   inReplyTo?: string;
+  /** The References field of a reply or forward. */
+  references?: string;
   attachments?: DraftAttachment[];
 }
 
@@ -119,6 +123,8 @@ export interface DraftAttachment {
   filename: string;
   contentType: string;
   dataBase64: string;
+  /** Shown in the HTML, which refers to it as `cid:<contentId>` (multipart/related). */
+  contentId?: string;
 }
 
 /** What a reader sees of a message (crate/src/view.rs). */

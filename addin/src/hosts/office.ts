@@ -140,11 +140,14 @@ export class OfficeHost implements Host {
     for (const a of list) {
       const c = await call<AttachmentContent>('getAttachmentContentAsync', (cb) => item.getAttachmentContentAsync?.(a.id, cb));
       let bytes: Uint8Array;
+      let name = a.name;
       let contentType = a.contentType || typeByExtension(a.name);
       if (c.format === 'base64') bytes = fromBase64(c.content);
       else if (c.format === 'eml') {
+        // An attached Outlook item: sent as message/rfc822, named so that it saves as a message.
         bytes = new TextEncoder().encode(c.content);
         contentType = 'message/rfc822';
+        if (!/\.eml$/i.test(name)) name = `${name || 'message'}.eml`;
       } else if (c.format === 'iCalendar') {
         bytes = new TextEncoder().encode(c.content);
         contentType = 'text/calendar';
@@ -152,7 +155,9 @@ export class OfficeHost implements Host {
         // A cloud attachment (a link): it cannot be signed or encrypted with the message.
         throw new Error(`The attachment "${a.name}" is a link to a file in the cloud; attach a copy of the file instead.`);
       }
-      out.push({ name: a.name, contentType, bytes, inline: a.isInline, contentId: a.isInline ? (a.contentId || a.name) : null });
+      // An inline picture is referred to by the HTML as cid:<contentId>; Outlooks that do not
+      // give the Content-ID refer to it by its name.
+      out.push({ name, contentType, bytes, inline: a.isInline, contentId: a.isInline ? (a.contentId || a.name) : null });
     }
     return out;
   }

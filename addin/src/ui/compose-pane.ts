@@ -15,7 +15,7 @@ import type { Session } from '../keyring/session';
 import { store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
-import { draftOf, envelopeAddresses, unsupported } from './host-compose';
+import { contentSummary, draftOf, envelopeAddresses, unsupported } from './host-compose';
 import type { ReplySeed } from './read-pane';
 
 export type RecipientStatus = 'ready' | 'missing' | 'expired' | 'address-mismatch' | 'untrusted';
@@ -181,7 +181,7 @@ export class ComposePane {
         this.signTouched = true;
       }
       const limits = unsupported(f);
-      replace(this.hostArea, note, f.html !== null ? el('p', { class: 'muted', 'data-field': 'as-text' }, 'The message is written as formatted (HTML) text: this version sends its plain-text version.') : null, limits.length ? el('ul', { class: 'notice', 'data-field': 'unsupported' }, ...limits.map((l) => el('li', {}, l))) : null, el('div', { class: 'actions' }, again));
+      replace(this.hostArea, note, el('p', { class: 'muted', 'data-field': 'content' }, `Sent as ${contentSummary(f)}.`), limits.length ? el('ul', { class: 'notice', 'data-field': 'unsupported' }, ...limits.map((l) => el('li', {}, l))) : null, el('div', { class: 'actions' }, again));
       await this.refreshRecipients();
       return f;
     } catch (e) {
