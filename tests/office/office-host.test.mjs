@@ -262,6 +262,34 @@ test('a forward keeps its threading fields and the forwarded text', async () => 
   assert.match(qp(content), /-----Original Message-----\r\nFrom: Bob\r\nThe figures\./);
 });
 
+test('a message Graph would refuse (over 4 MB as a request) is refused before anything is sent; the compose window keeps it', async () => {
+  const draftId = await graphFor('alice').createDraft(new Uint8Array(Buffer.from('From: alice@example.org\r\nSubject: big\r\n\r\ndraft\r\n')));
+  const sentBefore = (await graphFor('alice').list('sentitems')).length;
+  const inboxBefore = (await inbox('bob')).length;
+  // What the user attached is already over the limit: refused before anything is built.
+  const big = composeOffice({ user: people.alice, to: [['', people.bob.address]], subject: 'Big', text: 'see attached', attachments: [{ name: 'scan.pdf', content: Buffer.alloc(3 * 1024 * 1024 + 1, 7).toString('base64') }], draftId: `ews:${draftId}` });
+  const host = new officeMod.OfficeHost({ office: big.office, graph: graphFor('alice') });
+  await host.ready();
+  let built = 0;
+  await assert.rejects(host.sendComposed(async () => { built++; return new Uint8Array(10); }), (e) => {
+    assert.match(e.message, /^This message is at least 3\.0 MB; Microsoft Graph, through which Outlook add-ins send, takes messages of at most 3\.0 MB \(4 MB per request, and the message travels base64-encoded\)\. Nothing was sent and the message is unchanged in the compose window: remove or shrink attachments/);
+    return true;
+  });
+  assert.equal(built, 0, 'nothing was built');
+  // Under the limit as written, over it once signed and encrypted: refused before the first send.
+  const near = composeOffice({ user: people.alice, to: [['', people.bob.address]], bcc: [['', people.carol.address]], subject: 'Near', text: 'near the limit', draftId: `ews:${draftId}` });
+  const host2 = new officeMod.OfficeHost({ office: near.office, graph: graphFor('alice') });
+  await host2.ready();
+  let n = 0;
+  const small = new Uint8Array(Buffer.from('From: alice@example.org\r\nTo: bob@example.org\r\nSubject: Near\r\n\r\nsmall\r\n'));
+  await assert.rejects(host2.sendComposed(async () => (++n === 1 ? small : new Uint8Array(3 * 1024 * 1024 + 1))), /^Error: This message is 3\.0 MB once signed and encrypted; .*at most 3\.0 MB/);
+  assert.equal(n, 2);
+  for (const calls of [big.calls, near.calls]) assert.ok(!calls.includes('closeAsync'), 'the compose window stays open');
+  assert.equal((await graphFor('alice').list('sentitems')).length, sentBefore, 'nothing was sent, not even the copy that fitted');
+  assert.equal((await inbox('bob')).length, inboxBefore);
+  assert.equal((await graphFor('alice').list('drafts')).filter((d) => d.id === draftId).length, 1, 'the draft is kept');
+});
+
 test('a cloud attachment (a link) is refused: it could not be signed or encrypted', async () => {
   const { office } = composeOffice({ user: people.alice, to: [['', people.bob.address]], attachments: [{ name: 'plan.docx', content: 'https://files.example.org/plan.docx', format: 'url' }] });
   const host = new officeMod.OfficeHost({ office, graph: null });

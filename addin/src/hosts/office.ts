@@ -4,7 +4,7 @@
 // Sign/Encrypt choice (sessionData), sending the finished MIME through Graph sendMail, then
 // deleting the autosaved plaintext draft and closing the compose window.
 import { envelopes, type ComposeAttachment, type ComposeFinish, type ComposeChoice, type ComposeFields, type Host, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
-import { GraphError, type GraphClient } from './graph';
+import { GRAPH_MAX_MIME, GraphError, tooLargeForGraph, type GraphClient } from './graph';
 import { call, field, fromBase64, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
 import { readChoice, writeChoice } from './office-choice';
 
@@ -185,9 +185,16 @@ export class OfficeHost implements Host {
     const fields = await this.composeFields();
     const plan = envelopes(fields);
     if (plan.length === 0) throw new Error('The message has no recipient.');
-    // Build every message first: nothing is sent unless all of them could be built.
+    // Graph refuses requests over 4 MB: what the user wrote alone may already be too much.
+    const raw = fields.text.length + (fields.html?.length ?? 0) + fields.attachments.reduce((n, a) => n + a.bytes.length, 0);
+    if (raw > GRAPH_MAX_MIME) throw tooLargeForGraph(raw, false);
+    // Build every message first: nothing is sent unless all of them could be built and fit.
     const messages: Uint8Array[] = [];
-    for (const env of plan) messages.push(await secure(env));
+    for (const env of plan) {
+      const m = await secure(env);
+      if (m.length > GRAPH_MAX_MIME) throw tooLargeForGraph(m.length, true);
+      messages.push(m);
+    }
     for (const m of messages) await graph.sendMime(m);
     return { sent: messages.length, ...(await this.finishCompose()) };
   }
