@@ -170,7 +170,8 @@ test('task pane: read mode shows the read pane for the item, compose mode the bo
     }
     await shot(page, `taskpane-${mode}`);
     await tab(page, 'Certificates');
-    assert.match(await page.locator('[data-field="host-notice"]').textContent(), /keeps its own copy of your identities[\s\S]*export a backup/);
+    assert.match(await page.locator('[data-field="host-notice"]').first().textContent(), /keeps its own copy of your identities[\s\S]*export a backup/);
+    assert.equal(await page.locator('[data-field="host-notice"]').last().textContent(), 'Microsoft Graph: the dev mailbox of the development server.');
     await shot(page, `taskpane-${mode}-certificates`);
     assert.deepEqual(errors, [], `${mode}: no page errors`);
     await page.close();
@@ -276,6 +277,39 @@ test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob o
   await b.page.locator('[data-field="cert-stored"]').waitFor();
   await shot(b.page, 'read-valid');
   assert.deepEqual(b.errors, []);
+  assert.deepEqual(blocked, [], 'no request left the machine');
+});
+
+test('one build, configured at run time: with cachet-config.json naming a client id the pane uses it; without it the pane says what is missing and what works', async () => {
+  const plain = Buffer.from('From: a@example.com\r\nSubject: Plain note\r\n\r\nhi there\r\n').toString('base64');
+  const id = '0a1b2c3d-0000-4000-8000-00000000abcd';
+  // No configuration beside the pages (the build has none): every mode says so at the top.
+  for (const mode of ['read', 'compose']) {
+    const { page, errors } = await pageWith({ mode, user: { name: 'Bob', address: 'bob@example.net' }, itemId: 'ews:none', file: plain, to: [['Alice', 'alice@example.org']], subject: 'S', text: 'T' });
+    const res = await page.request.get(`${baseUrl}/cachet-config.json`);
+    assert.equal(res.status(), 404, 'the build carries no configuration');
+    await page.goto(`${baseUrl}/taskpane.html`);
+    const missing = page.locator('[data-field="graph-missing"]');
+    await missing.waitFor();
+    assert.match(await missing.textContent(), /^Microsoft Graph is not configured: cachet-config\.json[\s\S]*Without it Cachet still checks signatures and decrypts[\s\S]*cannot send signed or encrypted mail from Outlook/);
+    await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
+    if (mode === 'read') await page.locator('#status-banner[data-status="unsigned"]').waitFor();
+    await shot(page, `unconfigured-${mode}`);
+    // The 404 of the missing configuration is an answer, not a failure.
+    assert.deepEqual(errors.filter((e) => !/404/.test(e)), []);
+    await page.close();
+  }
+  // The same build served with a configuration: the pane uses its client id (no Graph request is made to show a message Outlook gives).
+  const { page, errors } = await pageWith({ mode: 'read', user: { name: 'Bob', address: 'bob@example.net' }, itemId: 'ews:none', file: plain });
+  await page.route(`${baseUrl}/cachet-config.json`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ clientId: id, tenant: 'contoso.com' }) }));
+  await page.goto(`${baseUrl}/taskpane.html`);
+  await page.locator('#status-banner[data-status="unsigned"]').waitFor();
+  assert.equal(await page.locator('[data-field="graph-missing"]').count(), 0);
+  await tab(page, 'Certificates');
+  assert.equal(await page.locator('[data-field="host-notice"]').last().textContent(), `Microsoft Graph: signed in through Outlook for the app registration ${id} (tenant contoso.com).`);
+  await shot(page, 'configured-certificates');
+  assert.deepEqual(errors, []);
+  await page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
 

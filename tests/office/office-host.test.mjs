@@ -377,20 +377,56 @@ test('launchevent.js builds as one classic script with the handlers', async () =
   assert.deepEqual(associated.sort(), ['cachetToggleEncrypt', 'cachetToggleSign', 'onMessageSendHandler']);
 });
 
-test('Graph selection: dev mailbox on the page origin with dev:<user>, NAA with a client id, none otherwise', async () => {
+test('Graph selection from the run-time configuration: dev mailbox on a loopback origin, NAA with a client id, none otherwise', async () => {
   const { officeGraph, GRAPH_ORIGIN, GRAPH_SCOPES } = await importTs('addin/src/hosts/office-graph.ts');
   const { office } = readOffice({ user: people.bob, itemId: 'ews:x', file: '' });
-  assert.equal(officeGraph(office, {}, ''), null);
+  assert.equal(officeGraph(office, null, ''), null);
   assert.equal(officeGraph(office, {}, '?graph=dev', 'https://cachet.example.org'), null, '?graph=dev is ignored off loopback');
-  assert.equal(officeGraph(office, { graph: 'dev' }, '?graph=other', base), null, 'on loopback the URL switch wins over the build setting');
-  // ?graph=dev on the URL or VITE_CACHET_GRAPH=dev: the dev mailbox, as the Outlook user.
-  for (const [env, search] of [[{ graph: 'dev' }, ''], [{}, '?graph=dev']]) {
-    const g = officeGraph(office, env, search, base);
+  assert.equal(officeGraph(office, { graph: 'dev' }, '', 'https://cachet.example.org'), null, '"graph": "dev" is ignored off loopback');
+  assert.equal(officeGraph(office, { graph: 'dev' }, '?graph=other', base), null, 'on loopback the URL switch wins over the configuration');
+  // ?graph=dev on the URL or "graph": "dev" in the configuration: the dev mailbox, as the Outlook user.
+  for (const [config, search] of [[{ graph: 'dev' }, ''], [null, '?graph=dev']]) {
+    const g = officeGraph(office, config, search, base);
     await graphFor('alice').sendMime(new Uint8Array(Buffer.from('From: alice@example.org\r\nTo: bob@example.org\r\nSubject: sel\r\n\r\nx')));
     assert.ok((await g.list('inbox')).some((m) => m.subject === 'sel'));
   }
-  const naa = officeGraph(office, { clientId: '00000000-0000-0000-0000-000000000001' }, '', base);
+  const naa = officeGraph(office, { clientId: '00000000-0000-0000-0000-000000000001' }, '', 'https://cachet.example.org');
   assert.ok(naa !== null);
   assert.equal(naa.baseUrl, GRAPH_ORIGIN);
   assert.deepEqual(GRAPH_SCOPES, ['Mail.Send', 'Mail.ReadWrite']);
+});
+
+test('the configuration file: read beside the page at run time, checked, and what the pane says with and without it', async () => {
+  const { loadConfig, parseConfig, graphNotice, officeGraph, CONFIG_FILE } = await importTs('addin/src/hosts/office-graph.ts');
+  assert.equal(CONFIG_FILE, 'cachet-config.json');
+  const id = '0A1B2C3D-0000-4000-8000-00000000ABCD';
+  const asked = [];
+  const answer = (status, body) => async (url, init) => { asked.push([url, init.cache]); return new Response(body, { status }); };
+  const page = 'https://cachet.example.org/addin/taskpane.html?x=1';
+  const good = await loadConfig(page, answer(200, JSON.stringify({ clientId: id, tenant: 'Contoso.onmicrosoft.com', other: 1 })));
+  assert.deepEqual(asked[0], ['https://cachet.example.org/addin/cachet-config.json', 'no-store'], 'beside the page, never cached');
+  assert.deepEqual(good, { config: { clientId: id.toLowerCase(), tenant: 'contoso.onmicrosoft.com' }, problem: null });
+  assert.deepEqual(await loadConfig(page, answer(404, 'Not found')), { config: null, problem: null }, 'no file: no configuration, not an error');
+  assert.match((await loadConfig(page, answer(500, ''))).problem, /could not be read \(the server answered 500\)/);
+  assert.match((await loadConfig(page, async () => { throw new TypeError('Failed to fetch'); })).problem, /could not be read: Failed to fetch/);
+  assert.match((await loadConfig(page, answer(200, 'x'.repeat(20000)))).problem, /larger than/);
+  assert.match(parseConfig('{nope').problem, /not valid JSON/);
+  assert.match(parseConfig('[1]').problem, /one JSON object/);
+  assert.match(parseConfig('{"clientId": "my-app"}').problem, /"clientId" must be the Application \(client\) ID/);
+  assert.match(parseConfig(`{"clientId": "${id}", "tenant": "not a tenant"}`).problem, /"tenant" must be/);
+  assert.match(parseConfig('{"graph": "https://evil.example"}').problem, /"graph" may only be "dev"/);
+  assert.deepEqual(parseConfig('{"clientId": ""}'), { config: {}, problem: null });
+
+  const { office } = readOffice({ user: people.bob, itemId: 'ews:x', file: '' });
+  const withId = graphNotice(good, officeGraph(office, good.config, '', 'https://cachet.example.org'));
+  assert.deepEqual(withId, { configured: true, text: `Microsoft Graph: signed in through Outlook for the app registration ${id.toLowerCase()} (tenant contoso.onmicrosoft.com).` });
+  const none = graphNotice({ config: null, problem: null }, null);
+  assert.equal(none.configured, false);
+  assert.match(none.text, /^Microsoft Graph is not configured: cachet-config\.json beside the add-in's pages names no app registration \("clientId"\)\. Without it Cachet still checks signatures and decrypts[\s\S]*cannot send signed or encrypted mail from Outlook[\s\S]*docs\/deploy\.md/);
+  const broken = graphNotice(parseConfig('{"clientId": "x"}'), null);
+  assert.match(broken.text, /^cachet-config\.json: "clientId" must be[\s\S]*Without it/);
+
+  // The host shows which Graph is used with its notices.
+  const host = new officeMod.OfficeHost({ office, graph: null, graphNotice: none.text });
+  assert.equal(host.notices().at(-1), none.text);
 });

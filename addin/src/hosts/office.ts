@@ -26,6 +26,8 @@ export interface OfficeHostOptions {
   office?: OfficeLike;
   /** Microsoft Graph (or the dev mailbox) for the $value fallback, sendMail and draft deletion. */
   graph?: GraphClient | null;
+  /** Which Graph is used, or what is missing, in words (shown with the host's notices). */
+  graphNotice?: string;
 }
 
 const address = (d: EmailAddressDetails | undefined): MailAddress => ({ name: d?.displayName ?? '', address: d?.emailAddress ?? '' });
@@ -35,10 +37,12 @@ export class OfficeHost implements Host {
   readonly capabilities = { localFiles: true, readMessage: false, composeMessage: false, sendMessage: false };
   private office: OfficeLike | undefined;
   private readonly graph: GraphClient | null;
+  private readonly graphNotice: string | null;
 
   constructor(opts: OfficeHostOptions = {}) {
     this.office = opts.office;
     this.graph = opts.graph ?? null;
+    this.graphNotice = opts.graphNotice ?? null;
   }
 
   async ready(): Promise<void> {
@@ -208,6 +212,7 @@ export class OfficeHost implements Host {
     return [
       'Each Outlook (on the web in each browser, the new Outlook, Outlook on Mac) keeps its own copy of your identities. ' +
         'To use an identity in another Outlook, export a backup in the certificate panel here and import it there.',
+      ...(this.graphNotice ? [this.graphNotice] : []),
     ];
   }
 

@@ -3,11 +3,13 @@
 // Compose mode: the compose pane bound to the host's compose window. Both with the
 // certificate panel (which shows the host's notices: each Outlook keeps its own identities)
 // and the certificate inspector, as tabs. The page asks capabilities, never which host it is.
+// Microsoft Graph comes from the deployment's configuration (cachet-config.json beside the
+// page, read at run time); without it the pane says what is missing and what works anyway.
 import '../ui/style.css';
 import { CoreClient } from '../core/client';
 import { readLocalFile } from '../hosts/host';
 import { OfficeHost } from '../hosts/office';
-import { officeGraph } from '../hosts/office-graph';
+import { graphNotice, loadConfig, officeGraph } from '../hosts/office-graph';
 import { Session } from '../keyring/session';
 import { certInspector } from '../ui/cert-inspector';
 import { CertPanel } from '../ui/cert-panel';
@@ -18,8 +20,10 @@ import { ReadPane } from '../ui/read-pane';
 import { type Tab, tabs } from '../ui/tabs';
 import { versionLine } from '../ui/version';
 
-const env = import.meta.env as Record<string, string | undefined>;
-const host = new OfficeHost({ graph: officeGraph(globalThis.Office, { graph: env.VITE_CACHET_GRAPH, clientId: env.VITE_CACHET_CLIENT_ID }, location.search) });
+const config = await loadConfig(location.href);
+const graph = officeGraph(globalThis.Office, config.config, location.search);
+const graphState = graphNotice(config, graph);
+const host = new OfficeHost({ graph, graphNotice: graphState.text });
 await host.ready();
 const core = new CoreClient();
 const session = new Session(core);
@@ -85,4 +89,6 @@ session.addEventListener('change', () => {
 
 const ui = tabs([...first, { id: 'certs', label: 'Certificates', content: certs.element }, { id: 'inspect', label: 'Inspect', content: certInspector(core, caps) }]);
 const main = document.getElementById('app');
-if (main) replace(main, ui.element, versionLine(core));
+// Inside Outlook, a missing Graph configuration is said at the top of every screen.
+const missing = globalThis.Office && !graphState.configured ? el('p', { class: 'notice', role: 'note', 'data-field': 'graph-missing' }, graphState.text) : null;
+if (main) replace(main, missing, ui.element, versionLine(core));
