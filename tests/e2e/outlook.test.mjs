@@ -313,6 +313,52 @@ test('one build, configured at run time: with cachet-config.json naming a client
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
 
+test('a pinned read pane follows the selection: each message’s status appears without reopening; a slow one shows progress; a quick move never leaves an older message on screen', async () => {
+  assert.ok(bobContext, 'runs after the test that trusts the demo CA in Bob’s profile');
+  const alice = demo.identities.find((i) => i.address === 'alice@example.org');
+  const aliceCert = path.join(mailRoot, 'pin-alice-cert.pem');
+  const aliceKey = path.join(mailRoot, 'pin-alice-key.pem');
+  openssl(['pkcs12', '-in', alice.p12, '-passin', `pass:${alice.password}`, '-nokeys', '-clcerts', '-out', aliceCert]);
+  openssl(['pkcs12', '-in', alice.p12, '-passin', `pass:${alice.password}`, '-nocerts', '-nodes', '-out', aliceKey]);
+  const body = path.join(mailRoot, 'pin-body.txt');
+  fs.writeFileSync(body, 'Content-Type: text/plain; charset=utf-8\r\n\r\nSigned by Alice for the pinned pane.\r\n');
+  const signed = Buffer.from(openssl(['smime', '-sign', '-in', body, '-signer', aliceCert, '-inkey', aliceKey, '-from', 'alice@example.org', '-to', 'bob@example.net', '-subject', 'Signed one']), 'latin1');
+  const plain = Buffer.from('From: carol@example.com\r\nSubject: Plain one\r\n\r\nnot signed\r\n');
+  const b64 = (b) => Buffer.from(b).toString('base64');
+
+  const { page, errors } = await pageWith({ mode: 'read', user: { name: 'Bob DEMO', address: 'bob@example.net' }, itemId: 'ews:1', file: b64(plain) }, bobContext);
+  await page.goto(`${baseUrl}/taskpane.html?graph=dev`);
+  const status = (s) => page.locator(`#status-banner[data-status="${s}"]`).waitFor();
+  const select = (next) => page.evaluate((n) => window.__fake.select(n), next);
+  await status('unsigned');
+  assert.match(await page.locator('[data-field="subject"]').textContent(), /Plain one/);
+
+  await select({ itemId: 'ews:2', file: b64(signed) });
+  await status('valid');
+  assert.match(await page.locator('.banner-title').textContent(), /alice@example\.org/);
+  assert.match(await page.locator('iframe.content-frame').contentFrame().locator('body').textContent(), /Signed by Alice for the pinned pane\./);
+  await shot(page, 'pinned-valid');
+
+  // Outlook is slow to give this one: the pane says it is getting it, then shows it.
+  await select({ itemId: 'ews:3', file: b64(plain), delayMs: 1500 });
+  await page.locator('.fetching [role="status"]').filter({ hasText: 'Getting the message from Outlook' }).waitFor();
+  await shot(page, 'pinned-progress');
+  await status('unsigned');
+  assert.equal(await page.locator('.fetching [role="status"]').count(), 0);
+
+  // Nothing selected, then a quick move: a slow message is left for a quick one before it arrives.
+  await select(null);
+  await page.getByText('Open a message in Outlook to check its signature or decrypt it.').waitFor();
+  await select({ itemId: 'ews:4', file: b64(plain), delayMs: 800 });
+  await select({ itemId: 'ews:5', file: b64(signed) });
+  await status('valid');
+  await page.waitForTimeout(1200);
+  assert.equal(await page.locator('#status-banner').getAttribute('data-status'), 'valid', 'the slower, older selection did not replace the newer one');
+  assert.deepEqual(await page.evaluate(() => window.__fake.calls), Array(5).fill('getAsFileAsync'), 'one read per selection, no reopening');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 /** Unlock the identities of a profile on a new page (they were imported by an earlier test). */
 async function unlock(page) {
   await tab(page, 'Certificates');

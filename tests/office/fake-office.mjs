@@ -9,8 +9,11 @@ const details = (list) => list.map(([displayName, emailAddress]) => ({ displayNa
 
 function base({ user, item }) {
   const associated = {};
+  /** Handlers added with mailbox.addHandlerAsync, by event type (ItemChanged: 'olkItemSelectedChanged'). */
+  const handlers = {};
   return {
     associated,
+    handlers,
     onReady: async () => ({ host: 'Outlook', platform: 'OfficeOnline' }),
     context: {
       mailbox: {
@@ -21,6 +24,10 @@ function base({ user, item }) {
           if (version !== 'v2.0') throw new Error(`unexpected REST version ${version}`);
           return id.replace(/^ews:/, '');
         },
+        addHandlerAsync: (type, handler, cb) => {
+          (handlers[type] ??= []).push(handler);
+          if (cb) later(cb, ok(undefined));
+        },
       },
     },
     actions: { associate: (name, fn) => { associated[name] = fn; } },
@@ -28,15 +35,30 @@ function base({ user, item }) {
 }
 
 /** A message open in read mode; `file` is the base64 Outlook's getAsFileAsync gives (or an error). */
-export function readOffice({ user, itemId, file }) {
-  const calls = [];
-  const item = {
+function readItem({ itemId, file, delayMs = 0 }, calls) {
+  return {
     itemType: 'message',
     itemId,
     internetMessageId: '<x@example.org>',
-    getAsFileAsync: (cb) => { calls.push('getAsFileAsync'); later(cb, file instanceof Error ? failed('GenericResponseError', file.message) : ok(file)); },
+    getAsFileAsync: (cb) => {
+      calls.push('getAsFileAsync');
+      setTimeout(() => cb(file instanceof Error ? failed('GenericResponseError', file.message) : ok(file)), delayMs);
+    },
   };
-  return { office: base({ user, item }), calls };
+}
+
+/**
+ * A message open in read mode. `select({ itemId, file, delayMs })` moves to another message (or
+ * to none, with null) as a pinned task pane sees it: the item changes, then ItemChanged fires.
+ */
+export function readOffice({ user, itemId, file }) {
+  const calls = [];
+  const office = base({ user, item: readItem({ itemId, file }, calls) });
+  const select = (next) => {
+    office.context.mailbox.item = next ? readItem(next, calls) : null;
+    for (const h of office.handlers.olkItemSelectedChanged ?? []) h({ type: 'olkItemSelectedChanged' });
+  };
+  return { office, calls, select };
 }
 
 /** A message being composed. `draftId` is the EWS id saveAsync returns. */

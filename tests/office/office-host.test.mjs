@@ -312,6 +312,27 @@ test('nothing is sent when building one envelope fails', async () => {
   assert.ok(!calls.includes('closeAsync'));
 });
 
+test('pinned pane: the host follows the selection (ItemChanged) and updates its capabilities first', async () => {
+  const first = Buffer.from('From: a@example.org\r\nSubject: one\r\n\r\n1\r\n');
+  const second = Buffer.from('From: b@example.org\r\nSubject: two\r\n\r\n2\r\n');
+  const { office, select } = readOffice({ user: people.bob, itemId: 'ews:1', file: first.toString('base64') });
+  const host = new officeMod.OfficeHost({ office, graph: null });
+  await host.ready();
+  assert.deepEqual(Buffer.from(await host.currentMessage()), first);
+  const seen = [];
+  assert.equal(await host.onMessageChanged(() => seen.push(host.capabilities.readMessage)), true);
+  assert.deepEqual(office.handlers.olkItemSelectedChanged.length, 1, 'registered for Office.EventType.ItemChanged');
+  select({ itemId: 'ews:2', file: second.toString('base64') });
+  assert.deepEqual(Buffer.from(await host.currentMessage()), second, 'the message now selected');
+  select(null);
+  assert.deepEqual(seen, [true, false], 'no message selected: nothing to read');
+  await assert.rejects(host.currentMessage(), /No message is open/);
+  // An Outlook without the event (or a page outside Outlook) says it cannot follow.
+  const plain = new officeMod.OfficeHost({});
+  await plain.ready();
+  assert.equal(await plain.onMessageChanged(() => {}), false);
+});
+
 test('read: getAsFileAsync, else Graph $value with the REST id, else a ReadUnavailable asking for the .eml', async () => {
   const eml = Buffer.from('From: bob@example.org\r\nTo: alice@example.org\r\nSubject: hi\r\n\r\nhello\r\n');
   const id = await graphFor('alice').createDraft(new Uint8Array(eml));

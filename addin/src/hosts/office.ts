@@ -5,7 +5,7 @@
 // deleting the autosaved plaintext draft and closing the compose window.
 import { envelopes, type ComposeAttachment, type ComposeFinish, type ComposeChoice, type ComposeFields, type Host, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
 import { GRAPH_MAX_MIME, GraphError, tooLargeForGraph, type GraphClient } from './graph';
-import { call, field, fromBase64, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
+import { ITEM_CHANGED, call, field, fromBase64, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
 import { readChoice, writeChoice } from './office-choice';
 
 declare global {
@@ -51,13 +51,36 @@ export class OfficeHost implements Host {
     if (!office) return;
     await office.onReady();
     this.office = office;
-    const item = office.context.mailbox?.item;
-    if (!item) return;
+    this.updateCapabilities();
+  }
+
+  /** The capabilities for the item selected now (none when no item is selected). */
+  private updateCapabilities(): void {
+    const item = this.office?.context.mailbox?.item;
+    if (!item) {
+      Object.assign(this.capabilities, { readMessage: false, composeMessage: false, sendMessage: false });
+      return;
+    }
     const reading = typeof item.getAsFileAsync === 'function' || (item.itemId !== undefined && this.graph !== null);
     const composing = typeof item.saveAsync === 'function' && item.body !== undefined;
     this.capabilities.readMessage = !composing && reading;
     this.capabilities.composeMessage = composing;
     this.capabilities.sendMessage = composing && this.graph !== null && typeof item.closeAsync === 'function';
+  }
+
+  /** A pinned task pane stays open while the user selects other messages (ItemChanged, Mailbox 1.5). */
+  async onMessageChanged(listener: () => void): Promise<boolean> {
+    const mailbox = this.office?.context.mailbox;
+    if (!mailbox?.addHandlerAsync) return false;
+    try {
+      await call<void>('addHandlerAsync', (cb) => mailbox.addHandlerAsync?.(ITEM_CHANGED, () => {
+        this.updateCapabilities();
+        listener();
+      }, cb));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private item(): OfficeItem {

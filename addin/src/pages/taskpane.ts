@@ -16,6 +16,7 @@ import { CertPanel } from '../ui/cert-panel';
 import { ComposePane } from '../ui/compose-pane';
 import { el, replace } from '../ui/dom';
 import { errorView } from '../ui/error-view';
+import { progress } from '../ui/progress';
 import { ReadPane } from '../ui/read-pane';
 import { type Tab, tabs } from '../ui/tabs';
 import { versionLine } from '../ui/version';
@@ -39,46 +40,72 @@ if (caps.composeMessage) {
   first.push({ id: 'compose', label: 'Send securely', content: new ComposePane(core, session, host).element });
 } else {
   const reader = new ReadPane(core, session);
+  const fetching = el('div', { class: 'fetching' });
   const fallback = el('div', { class: 'eml-open' });
   let current: Uint8Array | null = null;
-  const show = (mime: Uint8Array): void => {
-    current = mime;
-    void reader.show(mime);
+  // Shows run one after the other, and only the newest selection's message is shown: moving
+  // quickly from message to message never leaves an older message on screen.
+  let generation = 0;
+  let showing: Promise<void> = Promise.resolve();
+  const show = (mime: Uint8Array, gen = generation): void => {
+    showing = showing.then(async () => {
+      if (gen !== generation) return;
+      current = mime;
+      await reader.show(mime);
+    });
   };
   // Unlocking (or importing) an identity may make an encrypted message readable: open it again.
   reopen = () => {
     if (current) show(current);
   };
-  const offerFile = (why: HTMLElement | null): void => {
-    if (!caps.localFiles) return replace(fallback, why);
-    const file = el('input', { type: 'file', id: 'eml-file', accept: '.eml,message/rfc822' });
-    const picker = el('div', { class: 'field' }, el('label', { for: 'eml-file' }, 'Open a saved message (.eml)'), file);
-    const open = (f: File | undefined): void => {
-      if (f) void readLocalFile(f).then((l) => {
-        why?.remove();
-        show(l.bytes);
-      }, (e) => replace(fallback, errorView(e), picker));
-    };
-    file.addEventListener('change', () => open(file.files?.[0]));
+  const file = el('input', { type: 'file', id: 'eml-file', accept: '.eml,message/rfc822' });
+  const picker = el('div', { class: 'field' }, el('label', { for: 'eml-file' }, 'Open a saved message (.eml)'), file);
+  const open = (f: File | undefined): void => {
+    if (!f) return;
+    const gen = ++generation;
+    void readLocalFile(f).then((l) => {
+      replace(fallback, picker);
+      show(l.bytes, gen);
+    }, (e) => replace(fallback, errorView(e), picker));
+  };
+  file.addEventListener('change', () => open(file.files?.[0]));
+  if (caps.localFiles) {
     // The file may also be dropped anywhere on the pane.
     document.addEventListener('dragover', (ev) => ev.preventDefault());
     document.addEventListener('drop', (ev) => {
       ev.preventDefault();
       open(ev.dataTransfer?.files[0]);
     });
-    replace(fallback, why, picker);
-  };
-  if (caps.readMessage && host.currentMessage) {
-    reader.clear('Opening the message…');
-    host.currentMessage().then(show, (e) => {
-      reader.clear('The message could not be read from Outlook.');
-      offerFile(errorView(e));
-    });
-  } else {
-    reader.clear('Open a message in Outlook to check its signature or decrypt it.');
-    offerFile(null);
   }
-  first.push({ id: 'read', label: 'Message', content: el('div', {}, reader.element, fallback) });
+  const offerFile = (why: HTMLElement | null): void => replace(fallback, why, caps.localFiles ? picker : null);
+  /** Show the message selected in Outlook now (on opening, and each time a pinned pane follows the selection). */
+  const load = (): void => {
+    const gen = ++generation;
+    current = null;
+    replace(fallback);
+    if (caps.readMessage && host.currentMessage) {
+      reader.clear('');
+      // Outlook may take a while to give a large message: say so while it does.
+      const done = progress(fetching, 'Getting the message from Outlook…');
+      host.currentMessage().then((mime) => {
+        if (gen !== generation) return;
+        done();
+        show(mime, gen);
+      }, (e) => {
+        if (gen !== generation) return;
+        done();
+        reader.clear('The message could not be read from Outlook.');
+        offerFile(errorView(e));
+      });
+    } else {
+      reader.clear('Open a message in Outlook to check its signature or decrypt it.');
+      offerFile(null);
+    }
+  };
+  load();
+  // Pinned (manifest SupportsPinning), the pane stays open as the user moves from message to message.
+  void host.onMessageChanged?.(load);
+  first.push({ id: 'read', label: 'Message', content: el('div', {}, fetching, reader.element, fallback) });
 }
 
 let unlocked = session.unlockedCount;
