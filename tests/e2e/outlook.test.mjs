@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { AxeBuilder } from '@axe-core/playwright';
 import { build } from 'esbuild';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
@@ -436,3 +437,68 @@ test('an HTML message with an inline picture, two files and an attached message,
   await b.page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
+
+/**
+ * axe-core's serious and critical violations on the page, as readable lines. The sandboxed
+ * frames holding the sender's content are left out (axe cannot run inside a frame that allows no
+ * script, and that content is the sender's, not Cachet's); each must have a title instead.
+ */
+async function axeProblems(page) {
+  const titles = await page.locator('iframe.content-frame').evaluateAll((frames) => frames.map((f) => f.title));
+  const untitled = titles.filter((t) => !t.trim()).map(() => 'serious frame-title: a message content frame has no title');
+  const r = await new AxeBuilder({ page }).exclude('iframe.content-frame').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
+  return [...untitled, ...r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`)];
+}
+
+test('Fluent look in Outlook’s light and dark theme; axe-core finds no serious or critical problem on the compose, read and certificate panes', async () => {
+  assert.ok(bobContext, 'runs after the test that trusts the demo CA in Bob’s profile');
+  const alice = demo.identities.find((i) => i.address === 'alice@example.org');
+  const aliceCert = path.join(mailRoot, 'axe-alice-cert.pem');
+  const aliceKey = path.join(mailRoot, 'axe-alice-key.pem');
+  openssl(['pkcs12', '-in', alice.p12, '-passin', `pass:${alice.password}`, '-nokeys', '-clcerts', '-out', aliceCert]);
+  openssl(['pkcs12', '-in', alice.p12, '-passin', `pass:${alice.password}`, '-nocerts', '-nodes', '-out', aliceKey]);
+  const body = path.join(mailRoot, 'axe-body.txt');
+  fs.writeFileSync(body, 'Content-Type: text/plain; charset=utf-8\r\n\r\nA signed note.\r\n');
+  const signed = Buffer.from(openssl(['smime', '-sign', '-in', body, '-signer', aliceCert, '-inkey', aliceKey, '-from', 'alice@example.org', '-to', 'bob@example.net', '-subject', 'Checked for accessibility']), 'latin1').toString('base64');
+  const themes = { light: { bodyBackgroundColor: '#ffffff', bodyForegroundColor: '#242424' }, dark: { bodyBackgroundColor: '#292929', bodyForegroundColor: '#ffffff' } };
+  const found = [];
+  for (const [scheme, officeTheme] of Object.entries(themes)) {
+    for (const mode of ['compose', 'read']) {
+      const config = mode === 'read'
+        ? { mode, officeTheme, user: { name: 'Bob DEMO', address: 'bob@example.net' }, itemId: 'ews:none', file: signed }
+        : { mode, officeTheme, user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'Accessible', text: 'Hello.\n', html: '<p>Hello.</p>' };
+      const { page, errors } = await pageWith(config, mode === 'read' ? bobContext : context);
+      await page.goto(`${baseUrl}/taskpane.html?graph=dev`);
+      await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), scheme, `the pane follows Outlook's ${scheme} theme`);
+      // Fluent's tokens are in use: the page background is the theme's neutral background 1.
+      assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--colorNeutralBackground1').trim()), scheme === 'dark' ? '#292929' : '#ffffff');
+      assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor), scheme === 'dark' ? 'rgb(41, 41, 41)' : 'rgb(255, 255, 255)');
+      if (mode === 'read') {
+        await page.locator('#status-banner[data-status="valid"]').waitFor();
+        await page.locator('iframe.content-frame').contentFrame().getByText('A signed note.').waitFor();
+        await shot(page, `a11y-${mode}-${scheme}`);
+        // The details too are checked (keyboard: the summary opens them).
+        await page.locator('.banner details summary').first().focus();
+        await page.keyboard.press('Enter');
+        await page.locator('.banner details[open]').first().waitFor();
+        await shot(page, `a11y-${mode}-details-${scheme}`);
+      } else {
+        await page.locator('[data-recipient="bob@example.net"]').waitFor();
+        await shot(page, `a11y-${mode}-${scheme}`);
+      }
+      found.push(...(await axeProblems(page)).map((p) => `${mode} ${scheme}: ${p}`));
+      // Keyboard: the Certificates tab is reached and opened without a mouse.
+      await page.getByRole('tab', { name: 'Certificates' }).focus();
+      await page.keyboard.press('Enter');
+      await page.locator('[data-field="host-notice"]').first().waitFor();
+      await shot(page, `a11y-${mode}-certificates-${scheme}`);
+      found.push(...(await axeProblems(page)).map((p) => `${mode} certificates ${scheme}: ${p}`));
+      assert.deepEqual(errors, []);
+      await page.close();
+    }
+  }
+  assert.deepEqual(found, [], 'no serious or critical accessibility violation');
+});
+

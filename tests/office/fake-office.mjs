@@ -7,7 +7,7 @@ const later = (cb, r) => setTimeout(() => cb(r), 0);
 const getter = (value, calls, name) => ({ getAsync: (cb) => { calls.push(name); later(cb, ok(value)); } });
 const details = (list) => list.map(([displayName, emailAddress]) => ({ displayName, emailAddress }));
 
-function base({ user, item }) {
+function base({ user, item, officeTheme }) {
   const associated = {};
   /** Handlers added with mailbox.addHandlerAsync, by event type (ItemChanged: 'olkItemSelectedChanged'). */
   const handlers = {};
@@ -29,6 +29,8 @@ function base({ user, item }) {
           if (cb) later(cb, ok(undefined));
         },
       },
+      // Outlook's theme colours; `officeTheme` option, e.g. { bodyBackgroundColor: '#292929' } for dark.
+      ...(officeTheme ? { officeTheme } : {}),
     },
     actions: { associate: (name, fn) => { associated[name] = fn; } },
   };
@@ -51,9 +53,9 @@ function readItem({ itemId, file, delayMs = 0 }, calls) {
  * A message open in read mode. `select({ itemId, file, delayMs })` moves to another message (or
  * to none, with null) as a pinned task pane sees it: the item changes, then ItemChanged fires.
  */
-export function readOffice({ user, itemId, file }) {
+export function readOffice({ user, itemId, file, officeTheme }) {
   const calls = [];
-  const office = base({ user, item: readItem({ itemId, file }, calls) });
+  const office = base({ user, item: readItem({ itemId, file }, calls), officeTheme });
   const select = (next) => {
     office.context.mailbox.item = next ? readItem(next, calls) : null;
     for (const h of office.handlers.olkItemSelectedChanged ?? []) h({ type: 'olkItemSelectedChanged' });
@@ -62,7 +64,7 @@ export function readOffice({ user, itemId, file }) {
 }
 
 /** A message being composed. `draftId` is the EWS id saveAsync returns. */
-export function composeOffice({ user, from, to = [], cc = [], bcc = [], subject = '', text = '', html = null, attachments = [], draftId = 'ews:none' }) {
+export function composeOffice({ user, from, to = [], cc = [], bcc = [], subject = '', text = '', html = null, attachments = [], draftId = 'ews:none', officeTheme }) {
   const calls = [];
   const session = new Map();
   const notices = new Map();
@@ -97,5 +99,5 @@ export function composeOffice({ user, from, to = [], cc = [], bcc = [], subject 
       removeAsync: (key, cb) => { notices.delete(key); later(cb ?? (() => {}), ok(undefined)); },
     },
   };
-  return { office: base({ user, item }), calls, session, notices };
+  return { office: base({ user, item, officeTheme }), calls, session, notices };
 }

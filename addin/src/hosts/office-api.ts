@@ -76,6 +76,8 @@ export interface OfficeLike {
       diagnostics?: { hostName?: string; hostVersion?: string };
     };
     requirements?: { isSetSupported(name: string, version?: string): boolean };
+    /** Outlook's theme colours (e.g. "#1f1f1f" when Outlook is dark). */
+    officeTheme?: { bodyBackgroundColor?: string; bodyForegroundColor?: string; controlBackgroundColor?: string; controlForegroundColor?: string };
   };
   actions?: { associate(name: string, fn: (event: OfficeEvent) => unknown): void };
 }

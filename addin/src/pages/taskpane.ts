@@ -19,6 +19,7 @@ import { errorView } from '../ui/error-view';
 import { progress } from '../ui/progress';
 import { ReadPane } from '../ui/read-pane';
 import { type Tab, tabs } from '../ui/tabs';
+import { followTheme } from '../ui/theme';
 import { versionLine } from '../ui/version';
 
 const config = await loadConfig(location.href);
@@ -26,6 +27,8 @@ const graph = officeGraph(globalThis.Office, config.config, location.search);
 const graphState = graphNotice(config, graph);
 const host = new OfficeHost({ graph, graphNotice: graphState.text });
 await host.ready();
+// Outlook's light or dark theme (Office.js is ready now), else the system's.
+followTheme(globalThis.Office);
 const core = new CoreClient();
 const session = new Session(core);
 await session.loadSettings();
