@@ -130,7 +130,7 @@ export interface DraftAttachment {
 /** What a reader sees of a message (crate/src/view.rs). */
 export interface MessageView {
   headers: { from: string | null; to: string | null; cc: string | null; subject: string | null; date: string | null; message_id: string | null };
-  parts: { path: string; content_type: string; text?: string; truncated: boolean; filename?: string; size: number }[];
+  parts: { path: string; content_type: string; text?: string; truncated: boolean; filename?: string; size: number; content_id?: string }[];
 }
 
 export interface RecipientOptions {

@@ -9,6 +9,7 @@ import { store } from '../keyring/store';
 import { contentFrame } from './content-frame';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
+import { inlineImages } from './inline-images';
 import { progress } from './progress';
 import { statusText } from './status-text';
 
@@ -116,7 +117,7 @@ function download(bytes: Uint8Array, filename: string, contentType: string): voi
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-function partsView(view: MessageView, isSigned: (path: string) => boolean, note: string, save: (path: string, filename: string, contentType: string) => void): HTMLElement {
+function partsView(view: MessageView, isSigned: (path: string) => boolean, note: string, save: (path: string, filename: string, contentType: string) => void, images: ReadonlyMap<string, string> = new Map()): HTMLElement {
   return el(
     'div',
     { class: 'parts' },
@@ -125,7 +126,7 @@ function partsView(view: MessageView, isSigned: (path: string) => boolean, note:
       const label = signed ? 'Signed part' : note;
       const body =
         p.text !== undefined
-          ? contentFrame(p.text, p.content_type === 'text/html', `Message content${p.path ? ` (part ${p.path})` : ''}`)
+          ? contentFrame(p.text, p.content_type === 'text/html', `Message content${p.path ? ` (part ${p.path})` : ''}`, images)
           : el('p', { class: 'attachment' }, `Attachment: ${p.filename ?? 'unnamed'} (${p.content_type}, ${p.size} bytes) `, saveButton(p, save));
       return el(
         'section',
@@ -186,6 +187,8 @@ export class ReadPane {
         view = encrypted ? { headers: outer.headers, parts: [] } : outer;
         isSigned = () => false;
       }
+      // Pictures the HTML shows, from the message itself.
+      const images = await inlineImages(this.core, source, view);
       done();
       const h = outer.headers;
       const head = el(
@@ -208,7 +211,7 @@ export class ReadPane {
           inReplyTo: h.message_id ?? '',
         });
       });
-      replace(this.body, banner(r), diagnosis(r), noKey(r), certArea, head, this.onReply ? el('div', { class: 'actions' }, reply) : null, partsView(view, isSigned, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename, type) => void this.save(source, path, filename, type, certArea)));
+      replace(this.body, banner(r), diagnosis(r), noKey(r), certArea, head, this.onReply ? el('div', { class: 'actions' }, reply) : null, partsView(view, isSigned, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename, type) => void this.save(source, path, filename, type, certArea), images));
       await this.senderCertificate(r, certArea);
     } catch (e) {
       done();
