@@ -17,7 +17,7 @@ import { build } from 'esbuild';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
-import { ensureDemo } from '../../scripts/demo.mjs';
+import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
 
 const RESULTS = path.join(ROOT, 'test-results');
@@ -368,16 +368,29 @@ async function unlock(page) {
   await page.locator('[data-lock="unlocked"]').waitFor();
 }
 
-test('an HTML message with an inline picture, two files and an attached message, written in Outlook, arrives signed and encrypted; Bob’s pane shows the HTML with its picture from the message and saves the files', async () => {
+test('an HTML message with an inline picture, two files and an attached message, Cc and two Bcc, written in Outlook, arrives signed and encrypted: openssl decrypts and verifies every copy, Bcc copies name no other Bcc; Bob’s pane shows the HTML with its picture from the message and saves the files; the Sent copies open', async () => {
   assert.ok(bobContext, 'runs after the test that imports the identities');
   const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360f8cf000001010100' + '18dd8db40000000049454e44ae426082', 'hex');
   const pdf = Buffer.from('%PDF-1.4 demo figures\n');
   const csv = Buffer.from('quarter;figure\r\nQ1;42\r\n');
   const earlier = 'From: bob@example.net\r\nTo: alice@example.org\r\nSubject: The earlier figures\r\n\r\nLast year: 40.\r\n';
-  const beforeBob = files('bob@example.net', 'inbox').length;
+  // Carol (Cc), Dave and Erin (Bcc): demo identities; Alice stores their certificates as contacts.
+  const others = {};
+  for (const [who, name] of [['carol', 'Carol DEMO'], ['dave', 'Dave DEMO'], ['erin', 'Erin DEMO']]) {
+    const address = `${who}@example.com`;
+    const p12 = issueIdentity(demo.dir, { address, name, password: 'pw', file: `rich-${who}.p12` });
+    const cert = path.join(mailRoot, `rich-${who}-cert.pem`);
+    const key = path.join(mailRoot, `rich-${who}-key.pem`);
+    openssl(['pkcs12', '-in', p12, '-passin', 'pass:pw', '-nokeys', '-clcerts', '-out', cert]);
+    openssl(['pkcs12', '-in', p12, '-passin', 'pass:pw', '-nocerts', '-nodes', '-out', key]);
+    others[who] = { address, name, cert, key };
+  }
+  const keys = { 'bob@example.net': path.join(mailRoot, 'bob-key.pem'), ...Object.fromEntries(Object.values(others).map((o) => [o.address, o.key])) };
+  const before = Object.fromEntries(Object.keys(keys).map((a) => [a, files(a, 'inbox').length]));
   const beforeSent = files('alice@example.org', 'sentitems').length;
   const a = await taskpane({
-    mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'Figures with files',
+    mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, subject: 'Figures with files',
+    to: [['Bob DEMO', 'bob@example.net']], cc: [[others.carol.name, others.carol.address]], bcc: [[others.dave.name, others.dave.address], [others.erin.name, others.erin.address]],
     text: 'The figures are attached.\n', html: '<p>The figures are <b id="bold">attached</b>.</p><p><img src="cid:chart@cachet" alt="chart"></p>',
     attachments: [
       { name: 'chart.png', content: png.toString('base64'), inline: true, contentId: 'chart@cachet' },
@@ -387,35 +400,59 @@ test('an HTML message with an inline picture, two files and an attached message,
     ],
   });
   await unlock(a.page);
+  for (const o of Object.values(others)) {
+    await importCert(a.page, o.cert, 'Store as contact');
+    await a.page.locator(`[data-contact="${o.address}"]`).waitFor();
+  }
   await tab(a.page, 'Send securely');
+  await a.page.getByRole('button', { name: 'Read the message again' }).click();
   const summary = a.page.locator('[data-field="content"]');
   await summary.waitFor();
-  assert.match(await summary.textContent(), /formatted \(HTML\) text[\s\S]*1 picture in the text[\s\S]*3 attachments: figures\.pdf, figures\.csv, The earlier figures\.eml/);
+  assert.match(await summary.textContent(), /formatted \(HTML\) text[\s\S]*1 picture in the text[\s\S]*3 attachments: figures\.pdf, figures\.csv, The earlier figures\.eml[\s\S]*a separate copy for each Bcc recipient \(2\)/);
   assert.equal(await a.page.locator('[data-field="unsupported"]').count(), 0, 'nothing is refused');
-  await a.page.locator('[data-recipient="bob@example.net"][data-status="ready"]').waitFor();
+  // Bcc and attachments are Outlook's: the pane's own inputs for them are not offered.
+  assert.equal(await a.page.getByLabel('Bcc', { exact: true }).isVisible(), false);
+  assert.equal(await a.page.getByLabel('Attachments', { exact: true }).isVisible(), false);
+  for (const address of Object.keys(keys)) await a.page.locator(`[data-recipient="${address}"][data-status="ready"]`).waitFor();
   await a.page.getByLabel('Sign').check();
   await a.page.getByLabel('Encrypt').check();
   await shot(a.page, 'compose-rich');
   await a.page.getByRole('button', { name: 'Send securely' }).click();
   await a.page.locator('[data-field="sent"]').waitFor();
+  await shot(a.page, 'compose-rich-sent');
   assert.deepEqual(a.errors, []);
   await a.page.close();
 
-  const delivered = files('bob@example.net', 'inbox')[beforeBob];
-  assert.ok(delivered, 'delivered to Bob');
-  const bob = demo.identities.find((i) => i.address === 'bob@example.net');
-  const bobKey = path.join(mailRoot, 'bob-key.pem');
-  const inner = path.join(mailRoot, 'rich-inner.eml');
-  openssl(['cms', '-decrypt', '-in', delivered, '-inkey', bobKey, '-out', inner]);
-  const verified = openssl(['smime', '-verify', '-in', inner, '-CAfile', demo.ca]);
-  assert.match(verified, /multipart\/related;\r?\n type="text\/html"/);
-  assert.match(verified, /Content-ID: <chart@cachet>/);
-  assert.match(verified, /Content-Type: message\/rfc822; name="The earlier figures\.eml"/);
-  // The Sent Items copy opens with Alice's key.
+  // Every delivered copy: openssl decrypts it with that recipient's key and verifies Alice's signature.
+  const copies = {};
+  for (const [address, key] of Object.entries(keys)) {
+    const got = files(address, 'inbox').slice(before[address]);
+    assert.equal(got.length, 1, `${address} got one copy`);
+    const raw = fs.readFileSync(got[0], 'latin1');
+    assert.doesNotMatch(raw, /^Bcc:/im, `${address}: no Bcc field is delivered`);
+    const inner = path.join(mailRoot, `rich-inner-${address}.eml`);
+    openssl(['cms', '-decrypt', '-in', got[0], '-inkey', key, '-out', inner]);
+    const verified = openssl(['smime', '-verify', '-in', inner, '-CAfile', demo.ca]);
+    assert.match(verified, /multipart\/related;\r?\n type="text\/html"/, address);
+    assert.match(verified, /Content-ID: <chart@cachet>/, address);
+    assert.match(verified, /Content-Type: message\/rfc822; name="The earlier figures\.eml"/, address);
+    copies[address] = { file: got[0], raw, inner: fs.readFileSync(inner, 'latin1') };
+  }
+  const hidden = [others.dave.address, others.erin.address];
+  for (const address of ['bob@example.net', others.carol.address]) {
+    for (const h of hidden) assert.ok(!copies[address].raw.includes(h) && !copies[address].inner.includes(h), `${address}'s copy does not name ${h}`);
+  }
+  for (const h of hidden) {
+    const other = hidden.find((x) => x !== h);
+    assert.ok(!copies[h].raw.includes(other) && !copies[h].inner.includes(other), `${h}'s copy does not name the other Bcc recipient`);
+    assert.throws(() => openssl(['cms', '-decrypt', '-in', copies[h].file, '-inkey', keys['bob@example.net']]), /failed/, 'Bob cannot open a Bcc copy');
+  }
+  // The Sent Items copies (one per envelope) open with Alice's key.
   const aliceKey = path.join(mailRoot, 'alice-key.pem');
-  const sentCopy = files('alice@example.org', 'sentitems')[beforeSent];
-  assert.ok(sentCopy, 'a copy in Sent Items');
-  assert.match(qp(openssl(['cms', '-decrypt', '-in', sentCopy, '-inkey', aliceKey])), /The figures are <b id=3D"bold">attached<\/b>/);
+  const sent = files('alice@example.org', 'sentitems').slice(beforeSent);
+  assert.equal(sent.length, 3, 'To/Cc copy and one per Bcc recipient');
+  for (const f of sent) assert.match(qp(openssl(['cms', '-decrypt', '-in', f, '-inkey', aliceKey])), /The figures are <b id=3D"bold">attached<\/b>/);
+  const delivered = copies['bob@example.net'].file;
 
   const b = await taskpane({ mode: 'read', user: { name: 'Bob DEMO', address: 'bob@example.net' }, itemId: 'ews:none', file: fs.readFileSync(delivered).toString('base64') }, bobContext);
   await unlock(b.page);

@@ -166,6 +166,11 @@ export class ComposePane {
       const first = !this.bound;
       this.bound = f;
       for (const c of [this.to, this.subject, this.text]) c.readOnly = true;
+      // Bcc and attachments come from the host's window too: the pane's own inputs would be ignored.
+      for (const c of [this.bcc, this.files]) {
+        const box = c.closest('.field');
+        if (box instanceof HTMLElement) box.hidden = true;
+      }
       this.from.disabled = true;
       if (![...this.from.options].some((o) => o.value === f.from.address)) this.from.append(el('option', { value: f.from.address }, f.from.address));
       this.from.value = f.from.address;
