@@ -360,6 +360,25 @@ test('a pinned read pane follows the selection: each message’s status appears 
   await page.close();
 });
 
+test('a message Graph would refuse (over 3 MB) is refused in the pane with the limit and what to do; nothing is sent and the compose window keeps it', async () => {
+  const before = files('bob@example.net', 'inbox').length;
+  const big = Buffer.alloc(3 * 1024 * 1024 + 1, 7).toString('base64');
+  const { page, errors } = await taskpane({ mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'Scans', text: 'The scans.\n', attachments: [{ name: 'scans.pdf', content: big }] });
+  await unlock(page);
+  await tab(page, 'Send securely');
+  await page.locator('[data-recipient="bob@example.net"][data-status="ready"]').waitFor();
+  await page.getByLabel('Sign').check();
+  await page.getByRole('button', { name: 'Send securely' }).click();
+  const alert = page.locator('.compose-result [role="alert"]');
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /This message is at least 3\.0 MB; Microsoft Graph, through which Outlook add-ins send, takes messages of at most 3\.0 MB[\s\S]*Nothing was sent and the message is unchanged in the compose window: remove or shrink attachments/);
+  await shot(page, 'compose-too-large');
+  assert.equal(files('bob@example.net', 'inbox').length, before, 'nothing was sent');
+  assert.ok(!(await page.evaluate(() => window.__fake.calls)).includes('closeAsync'), 'the compose window stays open');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 /** Unlock the identities of a profile on a new page (they were imported by an earlier test). */
 async function unlock(page) {
   await tab(page, 'Certificates');
