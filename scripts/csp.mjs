@@ -28,7 +28,8 @@ export function cspDirectives(urlPath) {
     `script-src 'self' 'wasm-unsafe-eval'${office ? ` ${OFFICE_JS}` : ''}`,
     "worker-src 'self'",
     `connect-src 'self'${office ? ` ${GRAPH} ${LOGIN}` : ''}`,
-    "img-src 'self'",
+    // data: for the pictures of an HTML message, taken from the message itself (ui/inline-images.ts).
+    "img-src 'self' data:",
     // Office.js injects style attributes into its own UI.
     `style-src 'self'${office ? " 'unsafe-inline'" : ''}`,
     "font-src 'self'",

@@ -10,15 +10,21 @@
 // each To/Cc/Bcc recipient (Bcc header removed from the delivered copies) and keeps the
 // message as sent in the sender's sentitems.
 //
-// Security: bodies are limited to MAX_BODY bytes, header blocks to MAX_HEADER bytes, ids and
-// addresses are checked against strict patterns before they name a file.
+// Size: like Microsoft Graph, a request body over GRAPH_MAX_REQUEST (4 MB) is answered 413;
+// sendMail with MIME carries the message in base64, so about 3 MB of message fit. The standalone
+// page, whose mail system is the dev mailbox itself, may be served with a larger maxRequest.
+//
+// Security: bodies are limited to maxRequest (at most MAX_BODY) bytes, header blocks to
+// MAX_HEADER bytes, ids and addresses are checked against strict patterns before they name a file.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './lib/run.mjs';
 
 export const FOLDERS = ['inbox', 'sentitems', 'drafts'];
-/** The largest request body accepted (Graph itself takes at most 4 MB per request). */
+/** The largest request body Microsoft Graph accepts (larger ones are answered 413). */
+export const GRAPH_MAX_REQUEST = 4 * 1024 * 1024;
+/** The largest request body the dev mailbox can be configured to accept (a 25 MB message in base64). */
 export const MAX_BODY = 36 * 1024 * 1024;
 const MAX_HEADER = 256 * 1024;
 const ADDRESS = /^[a-z0-9._%+'-]{1,64}@[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})*$/;
@@ -46,15 +52,15 @@ export function callerAddress(req) {
   return ADDRESS.test(address) ? address : null;
 }
 
-/** Read the request body up to MAX_BODY bytes; null when it is larger. */
-function readBody(req) {
+/** Read the request body up to `max` bytes; null when it is larger. */
+function readBody(req, max) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;
     let tooLarge = false;
     req.on('data', (c) => {
       size += c.length;
-      if (size > MAX_BODY) tooLarge = true;
+      if (size > max) tooLarge = true;
       else chunks.push(c);
     });
     req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks)));
@@ -208,18 +214,18 @@ function list(root, address, folders) {
 }
 
 /** The message bytes from a Graph MIME request body (base64 text, line breaks allowed), or an error string. */
-async function mimeBody(req) {
+async function mimeBody(req, max) {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'text/plain') return { error: ['ErrorMimeContentInvalid', 'The MIME content must be sent as base64 with Content-Type: text/plain.'] };
-  const body = await readBody(req);
-  if (body === null) return { error: ['ErrorMessageSizeExceeded', `The message is larger than ${MAX_BODY} bytes.`] };
+  if (type !== 'text/plain') return { error: [400, 'ErrorMimeContentInvalid', 'The MIME content must be sent as base64 with Content-Type: text/plain.'] };
+  const body = await readBody(req, max);
+  if (body === null) return { error: [413, 'RequestEntityTooLarge', `The request is larger than ${max} bytes.`] };
   const text = body.toString('latin1').replace(/\s+/g, '');
   if (text === '' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
-    return { error: ['ErrorMimeContentInvalidBase64String', 'Invalid base64 string for MIME content.'] };
+    return { error: [400, 'ErrorMimeContentInvalidBase64String', 'Invalid base64 string for MIME content.'] };
   }
   const mime = Buffer.from(text, 'base64');
   const fields = headerFields(mime);
-  if (fields === null) return { error: ['ErrorMimeContentInvalid', 'The MIME content has no valid header block.'] };
+  if (fields === null) return { error: [400, 'ErrorMimeContentInvalid', 'The MIME content has no valid header block.'] };
   return { mime, fields };
 }
 
@@ -236,8 +242,12 @@ export function withoutBcc(mime, fields) {
   return Buffer.concat(parts);
 }
 
-/** The dev mailbox routes for scripts/serve.mjs (`root` defaults to mailboxRoot()). */
-export function devMailRoutes({ root = mailboxRoot() } = {}) {
+/**
+ * The dev mailbox routes for scripts/serve.mjs (`root` defaults to mailboxRoot()); request
+ * bodies over `maxRequest` bytes (default: Graph's limit, at most MAX_BODY) are answered 413.
+ */
+export function devMailRoutes({ root = mailboxRoot(), maxRequest = GRAPH_MAX_REQUEST } = {}) {
+  const max = Math.min(maxRequest, MAX_BODY);
   const authed = (handle) => async (req, res, match) => {
     const address = callerAddress(req);
     if (address === null) {
@@ -250,8 +260,8 @@ export function devMailRoutes({ root = mailboxRoot() } = {}) {
     {
       method: 'POST', path: '/v1.0/me/sendMail',
       handle: authed(async (req, res, _m, address) => {
-        const r = await mimeBody(req);
-        if (r.error) return graphError(res, 400, ...r.error);
+        const r = await mimeBody(req, max);
+        if (r.error) return graphError(res, ...r.error);
         const get = (n) => r.fields.filter((f) => f.name === n).flatMap((f) => parseAddresses(f.value));
         const recipients = [...new Set([...get('to'), ...get('cc'), ...get('bcc')].map((a) => a.address))];
         if (get('from').length === 0) return graphError(res, 400, 'ErrorMimeContentInvalid', 'The message has no From field.');
@@ -267,8 +277,8 @@ export function devMailRoutes({ root = mailboxRoot() } = {}) {
     {
       method: 'POST', path: '/v1.0/me/messages',
       handle: authed(async (req, res, _m, address) => {
-        const r = await mimeBody(req);
-        if (r.error) return graphError(res, 400, ...r.error);
+        const r = await mimeBody(req, max);
+        if (r.error) return graphError(res, ...r.error);
         const id = store(root, address, 'drafts', r.mime);
         json(res, 201, { ...summary(id, r.mime), isDraft: true });
       }),

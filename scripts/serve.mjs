@@ -12,7 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { ROOT } from './lib/run.mjs';
-import { devMailRoutes, mailboxRoot } from './devmail.mjs';
+import { MAX_BODY, devMailRoutes, mailboxRoot } from './devmail.mjs';
 import { headerCsp } from './csp.mjs';
 
 export const DIST = path.join(ROOT, 'dist');
@@ -150,7 +150,9 @@ export async function serve(argv = []) {
     throw new Error('dist/ is empty: run "npm start" (or "npm run build") first');
   }
   const tls = opts.https ? devCertificate() : null;
-  const url = await listen(createDevServer({ tls, routes: devMailRoutes() }), opts);
+  // The standalone page's mail system is the dev mailbox itself: it takes the 25 MB messages the
+  // page can build. The Outlook adapter keeps to Graph's 4 MB itself; its tests use Graph's limit.
+  const url = await listen(createDevServer({ tls, routes: devMailRoutes({ maxRequest: MAX_BODY }) }), opts);
   console.log(`\nCachet is served at ${url}/`);
   console.log(`  standalone page:   ${url}/index.html`);
   console.log(`  Outlook task pane: ${url}/taskpane.html`);

@@ -1,20 +1,22 @@
 //! Composing a plain outgoing message (RFC 5322 section 3.6 header fields, RFC 2045
 //! MIME-Version) from the fields the user typed, ready to be signed or encrypted by
 //! [`crate::smime`]. The add-in shell never writes MIME itself: it hands these fields
-//! to the core. The body is built by [`crate::mime::build_body`] (RFC 8551 3.1 form):
-//! text alone, or multipart/mixed with attachments (RFC 2046 5.1.3, RFC 2183).
+//! to the core. The body is built by [`crate::mime::build_body_with_inline`] (RFC 8551
+//! 3.1 form): text alone or text and HTML as multipart/alternative (RFC 2046 5.1.4), the
+//! HTML with its inline images as multipart/related (RFC 2387), in multipart/mixed with
+//! attachments (RFC 2046 5.1.3, RFC 2183); attached messages as message/rfc822.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::error::{Code, Error, Result};
-use crate::mime::{build_body, encode_headers, Attachment};
+use crate::mime::{build_body_with_inline, encode_headers, Attachment, InlinePart};
 
 /// The longest body text accepted (the limit of one message the add-in handles).
 pub const MAX_TEXT: usize = 25 * 1024 * 1024;
 
-/// The most bytes of text and decoded attachments together in one draft.
+/// The most bytes of text, HTML and decoded attachments together in one draft.
 pub const MAX_TOTAL: usize = 25 * 1024 * 1024;
 
 /// The most attachments in one draft.
@@ -28,6 +30,9 @@ pub struct DraftAttachment {
     /// `type/subtype`; anything else becomes `application/octet-stream`.
     pub content_type: String,
     pub data_base64: String,
+    /// Not empty: the part is shown in the HTML body, which refers to it as
+    /// `cid:<contentId>` (inline, in the multipart/related); without HTML it is attached.
+    pub content_id: String,
 }
 
 /// The fields of a draft. Addresses are `addr@example.org` or `Name <addr@example.org>`.
@@ -43,23 +48,29 @@ pub struct Draft {
     pub bcc: Vec<String>,
     pub subject: String,
     pub text: String,
+    /// The HTML version of the text (empty: none); sent as the second alternative.
+    pub html: String,
     /// RFC 5322 date-time, as the caller's clock says (the core has none).
     pub date: String,
     /// `<unique@domain>`; optional.
     pub message_id: String,
     /// `<id@domain>` of the message this replies to; optional (RFC 5322 3.6.4).
     pub in_reply_to: String,
+    /// The References field of a reply (message ids separated by white space); optional.
+    pub references: String,
     pub attachments: Vec<DraftAttachment>,
 }
 
 /// Build the unsigned message: header fields (From, To, Cc, Bcc, Subject, Date,
-/// Message-ID, In-Reply-To when given), `MIME-Version: 1.0`, then a UTF-8 text body,
-/// in multipart/mixed with the attachments when there are any.
+/// Message-ID, In-Reply-To and References when given), `MIME-Version: 1.0`, then a
+/// UTF-8 text body (with its HTML alternative and inline parts when given), in
+/// multipart/mixed with the attachments when there are any.
 ///
 /// # Security
 /// Values are untrusted user text: CR and LF in them become spaces (no header
 /// injection, see [`encode_headers`]; file names are quoted by the builder). The text
-/// is limited to [`MAX_TEXT`] bytes, text and decoded attachments together to
+/// and the HTML are each limited to [`MAX_TEXT`] bytes, all of them and the decoded
+/// attachments together to
 /// [`MAX_TOTAL`] bytes, attachments to [`MAX_ATTACHMENTS`] (`Code::LimitExceeded`);
 /// invalid base64 and a draft without sender or recipient give `Code::Usage`.
 pub fn compose(d: &Draft) -> Result<Vec<u8>> {
@@ -69,10 +80,12 @@ pub fn compose(d: &Draft) -> Result<Vec<u8>> {
     if d.to.iter().chain(d.cc.iter()).chain(d.bcc.iter()).all(|a| a.trim().is_empty()) {
         return Err(Error::usage("The message has no recipient.").with_detail("to, cc and bcc are empty"));
     }
-    if d.text.len() > MAX_TEXT {
-        return Err(Error::usage("The message text is too long.").with_detail(format!("{} bytes, limit {MAX_TEXT}", d.text.len())));
+    for t in [&d.text, &d.html] {
+        if t.len() > MAX_TEXT {
+            return Err(Error::usage("The message text is too long.").with_detail(format!("{} bytes, limit {MAX_TEXT}", t.len())));
+        }
     }
-    let attachments = decode_attachments(d)?;
+    let (inline, attachments) = decode_attachments(d)?;
     let list = |v: &[String]| v.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).collect::<Vec<_>>().join(", ");
     let mut headers: Vec<(String, String)> = vec![("From".into(), d.from.clone())];
     let to = list(&d.to);
@@ -88,7 +101,7 @@ pub fn compose(d: &Draft) -> Result<Vec<u8>> {
         headers.push(("Bcc".into(), bcc));
     }
     headers.push(("Subject".into(), d.subject.clone()));
-    for (name, value) in [("Date", &d.date), ("Message-ID", &d.message_id), ("In-Reply-To", &d.in_reply_to)] {
+    for (name, value) in [("Date", &d.date), ("Message-ID", &d.message_id), ("In-Reply-To", &d.in_reply_to), ("References", &d.references)] {
         if !value.trim().is_empty() {
             headers.push((name.into(), value.clone()));
         }
@@ -96,12 +109,14 @@ pub fn compose(d: &Draft) -> Result<Vec<u8>> {
     headers.push(("MIME-Version".into(), "1.0".into()));
     let mut out = encode_headers(&headers);
     // The body entity starts with its Content-* fields: it continues the header block.
-    out.extend_from_slice(&build_body(&d.text, None, &attachments));
+    let html = Some(d.html.as_str()).filter(|h| !h.trim().is_empty());
+    out.extend_from_slice(&build_body_with_inline(&d.text, html, &inline, &attachments));
     Ok(out)
 }
 
-/// Decode the draft's attachments within the limits of [`compose`].
-fn decode_attachments(d: &Draft) -> Result<Vec<Attachment>> {
+/// Decode the draft's attachments within the limits of [`compose`]: the inline parts
+/// (those with a Content-ID) and the attached files.
+fn decode_attachments(d: &Draft) -> Result<(Vec<InlinePart>, Vec<Attachment>)> {
     let too_big = |total: usize| {
         Error::new(
             Code::LimitExceeded,
@@ -114,7 +129,11 @@ fn decode_attachments(d: &Draft) -> Result<Vec<Attachment>> {
         return Err(Error::new(Code::LimitExceeded, "The message has too many attachments.", "Attach fewer files, or put them in one archive.")
             .with_detail(format!("{} attachments, limit {MAX_ATTACHMENTS}", d.attachments.len())));
     }
-    let mut total = d.text.len();
+    let mut total = d.text.len().saturating_add(d.html.len());
+    if total > MAX_TOTAL {
+        return Err(too_big(total));
+    }
+    let mut inline = Vec::new();
     let mut out = Vec::with_capacity(d.attachments.len());
     for a in &d.attachments {
         // Three bytes per four characters: refuse before decoding what cannot fit.
@@ -129,9 +148,14 @@ fn decode_attachments(d: &Draft) -> Result<Vec<Attachment>> {
         if total > MAX_TOTAL {
             return Err(too_big(total));
         }
-        out.push(Attachment { filename: a.filename.clone(), content_type: a.content_type.clone(), data });
+        let file = Attachment { filename: a.filename.clone(), content_type: a.content_type.clone(), data };
+        if a.content_id.trim().is_empty() {
+            out.push(file);
+        } else {
+            inline.push(InlinePart { content_id: a.content_id.trim().to_string(), attachment: file });
+        }
     }
-    Ok(out)
+    Ok((inline, out))
 }
 
 #[cfg(test)]
@@ -184,6 +208,7 @@ mod tests {
             filename: "data \"1\".bin".into(),
             content_type: "application/octet-stream; x=1".into(),
             data_base64: STANDARD.encode(&bytes_in),
+            ..DraftAttachment::default()
         }];
         let bytes = compose(&d).unwrap();
         let top = parse(&bytes, &Limits::default()).unwrap();
@@ -205,13 +230,72 @@ mod tests {
     #[test]
     fn refuses_bad_base64_and_oversized_attachments() {
         let mut d = draft();
-        d.attachments = vec![DraftAttachment { filename: "x".into(), content_type: "text/plain".into(), data_base64: "not base64!".into() }];
+        d.attachments = vec![DraftAttachment { filename: "x".into(), content_type: "text/plain".into(), data_base64: "not base64!".into(), ..DraftAttachment::default() }];
         assert_eq!(compose(&d).unwrap_err().code, Code::Usage);
         let big = STANDARD.encode(vec![0u8; MAX_TOTAL / 2 + 1]);
-        let a = DraftAttachment { filename: "big".into(), content_type: "application/zip".into(), data_base64: big };
+        let a = DraftAttachment { filename: "big".into(), content_type: "application/zip".into(), data_base64: big, ..DraftAttachment::default() };
         d.attachments = vec![a.clone(), a];
         assert_eq!(compose(&d).unwrap_err().code, Code::LimitExceeded);
         d.attachments = vec![DraftAttachment::default(); MAX_ATTACHMENTS + 1];
+        assert_eq!(compose(&d).unwrap_err().code, Code::LimitExceeded);
+    }
+
+    #[test]
+    fn html_with_inline_images_files_and_an_attached_message_and_threading() {
+        let png: Vec<u8> = [&b"\x89PNG\r\n\x1a\n"[..], &[0u8, 1, 2, 255][..]].concat();
+        let eml = "From: carol@example.com\nSubject: Earlier\n\nThe earlier message.\n";
+        let mut d = draft();
+        d.html = "<p>Hello <b>Bob</b></p><img src=\"cid:logo@cachet\">".into();
+        d.in_reply_to = "<orig@example.net>".into();
+        d.references = "<root@example.net> <orig@example.net>".into();
+        d.attachments = vec![
+            DraftAttachment { filename: "logo.png".into(), content_type: "image/png".into(), data_base64: STANDARD.encode(&png), content_id: " logo@cachet ".into() },
+            DraftAttachment { filename: "a.pdf".into(), content_type: "application/pdf".into(), data_base64: STANDARD.encode(b"%PDF-1.4"), ..DraftAttachment::default() },
+            DraftAttachment { filename: "Earlier.eml".into(), content_type: "message/rfc822".into(), data_base64: STANDARD.encode(eml), ..DraftAttachment::default() },
+            DraftAttachment { filename: "8bit.eml".into(), content_type: "message/rfc822".into(), data_base64: STANDARD.encode("Subject: é\r\n\r\nGrüße\r\n"), ..DraftAttachment::default() },
+        ];
+        let bytes = compose(&d).unwrap();
+        assert!(bytes.iter().all(|b| *b < 0x80), "7-bit output");
+        let top = parse(&bytes, &Limits::default()).unwrap();
+        assert_eq!(top.header("In-Reply-To").as_deref().map(str::trim), Some("<orig@example.net>"));
+        assert_eq!(top.header("References").as_deref().map(str::trim), Some("<root@example.net> <orig@example.net>"));
+        assert!(top.content_type().is("multipart/mixed"));
+        let kids = top.children();
+        assert_eq!(kids.len(), 4, "the body and three files; the inline image is not a file");
+        let alt = &kids[0];
+        assert!(alt.content_type().is("multipart/alternative"));
+        assert_eq!(alt.children()[0].text().unwrap().replace("\r\n", "\n"), "Hello Bob,\nline two é\n");
+        let related = &alt.children()[1];
+        assert!(related.content_type().is("multipart/related"));
+        assert_eq!(related.content_type().param("type"), Some("text/html"));
+        assert_eq!(related.children()[0].text().as_deref(), Some(d.html.as_str()));
+        let img = &related.children()[1];
+        assert_eq!(img.header("Content-ID").as_deref().map(str::trim), Some("<logo@cachet>"));
+        assert!(img.raw_header("Content-Disposition").is_some_and(|v| String::from_utf8_lossy(v).trim_start().starts_with("inline")));
+        assert_eq!(img.body_decoded().unwrap(), png);
+        assert_eq!(kids[1].body_decoded().unwrap(), b"%PDF-1.4");
+        // A 7-bit message is carried as message/rfc822, byte for byte with CRLF; an 8-bit one as message/global.
+        assert!(kids[2].content_type().is("message/rfc822"));
+        assert_eq!(kids[2].header("Content-Transfer-Encoding").as_deref().map(str::trim), Some("7bit"));
+        assert_eq!(kids[2].body_decoded().unwrap(), eml.replace('\n', "\r\n").as_bytes());
+        assert!(kids[3].content_type().is("message/global"));
+        assert_eq!(kids[3].body_decoded().unwrap(), "Subject: é\r\n\r\nGrüße\r\n".as_bytes());
+        // Without HTML the inline image is attached, not lost.
+        d.html.clear();
+        let plain = compose(&d).unwrap();
+        let top = parse(&plain, &Limits::default()).unwrap();
+        assert!(top.children()[0].content_type().is("text/plain"));
+        assert_eq!(top.children()[1].filename().as_deref(), Some("logo.png"));
+        assert_eq!(top.children()[1].body_decoded().unwrap(), png);
+    }
+
+    #[test]
+    fn html_counts_towards_the_limits() {
+        let mut d = draft();
+        d.html = "x".repeat(MAX_TEXT + 1);
+        assert_eq!(compose(&d).unwrap_err().code, Code::Usage);
+        d.html = "x".repeat(MAX_TOTAL / 2 + 1);
+        d.text = "y".repeat(MAX_TOTAL / 2 + 1);
         assert_eq!(compose(&d).unwrap_err().code, Code::LimitExceeded);
     }
 }

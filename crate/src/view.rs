@@ -1,7 +1,8 @@
 //! What a reader sees of a MIME entity: its main header fields decoded (RFC 5322
 //! section 3.6, RFC 2047) and its leaves in order (RFC 2046 section 5.1), text
 //! decoded to UTF-8 (RFC 2045 section 6, charsets), other parts as attachments by
-//! name, type and size. The shell renders this data; it never parses MIME itself.
+//! name, type, size and Content-ID (RFC 2392, what an HTML part's `cid:` refers to).
+//! The shell renders this data; it never parses MIME itself.
 
 use serde::Serialize;
 
@@ -10,6 +11,9 @@ use crate::mime::{canonicalize_crlf, parse, Entity, Limits};
 
 /// Longest text shown per part; the rest is cut (and said to be cut).
 pub const MAX_TEXT_SHOWN: usize = 2 * 1024 * 1024;
+
+/// Longest Content-ID reported; a longer one is not reported (no HTML can refer to it).
+pub const MAX_CONTENT_ID: usize = 512;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Headers {
@@ -36,6 +40,17 @@ pub struct ViewPart {
     pub filename: Option<String>,
     /// Size of the body as received, in bytes.
     pub size: usize,
+    /// The part's Content-ID without angle brackets, when it has a usable one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+}
+
+/// The Content-ID of `e` without `<>` and white space: printable ASCII only, at most
+/// [`MAX_CONTENT_ID`] characters, else none.
+fn content_id(e: &Entity<'_>) -> Option<String> {
+    let raw = e.header("Content-ID")?;
+    let id = raw.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    (!id.is_empty() && id.len() <= MAX_CONTENT_ID && id.bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')).then(|| id.to_string())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,6 +80,8 @@ fn leaves<'a, 'b>(e: &'b Entity<'a>, out: &mut Vec<&'b Entity<'a>>) {
 /// Parsing follows `limits` (size, depth, part count); errors are `Code::Malformed`
 /// or `Code::LimitExceeded`. Each text is cut at [`MAX_TEXT_SHOWN`] bytes. HTML text is
 /// returned as data: the caller must render it only in an isolated, script-less frame.
+/// A Content-ID is the sender's text, reported only when it is printable ASCII without
+/// `<`, `>` or white space and at most [`MAX_CONTENT_ID`] characters.
 pub fn view(bytes: &[u8], limits: &Limits) -> Result<MessageView> {
     let canonical = canonicalize_crlf(bytes);
     let top = parse(&canonical, limits)?;
@@ -95,7 +112,7 @@ pub fn view(bytes: &[u8], limits: &Limits) -> Result<MessageView> {
             }
             None => (None, false),
         };
-        parts.push(ViewPart { path: path_text(e.path()), content_type: essence, text, truncated, filename: e.filename(), size: e.body_raw().len() });
+        parts.push(ViewPart { path: path_text(e.path()), content_type: essence, text, truncated, filename: e.filename(), size: e.body_raw().len(), content_id: content_id(e) });
     }
     Ok(MessageView { headers, parts })
 }
@@ -151,5 +168,18 @@ mod tests {
         assert_eq!(part_bytes(MSG, "1", &Limits::default()).unwrap(), b"Gr\xfc\xdfe");
         assert_eq!(part_bytes(MSG, "4", &Limits::default()).unwrap_err().code, crate::error::Code::Usage);
         assert_eq!(part_bytes(MSG, "", &Limits::default()).unwrap_err().code, crate::error::Code::Usage, "the top has children");
+    }
+
+    #[test]
+    fn reports_the_content_id_an_html_part_refers_to_and_only_a_clean_one() {
+        let msg = b"Content-Type: multipart/related; type=\"text/html\"; boundary=r\n\n--r\nContent-Type: text/html\n\n<img src=\"cid:pic@x\">\n--r\nContent-Type: image/png\nContent-ID:  <pic@x> \nContent-Transfer-Encoding: base64\n\niVBORw==\n--r\nContent-Type: image/png\nContent-ID: <a b\">\n\nx\n--r\nContent-Type: image/png\n\nx\n--r--\n";
+        let v = view(msg, &Limits::default()).unwrap();
+        assert_eq!(v.parts.len(), 4);
+        assert_eq!(v.parts[0].content_id, None);
+        assert_eq!(v.parts[1].content_id.as_deref(), Some("pic@x"));
+        assert_eq!(v.parts[2].content_id, None, "white space or quotes: not reported");
+        assert_eq!(v.parts[3].content_id, None);
+        let long = format!("Content-Type: image/png\nContent-ID: <{}>\n\nx\n", "a".repeat(MAX_CONTENT_ID + 1));
+        assert_eq!(view(long.as_bytes(), &Limits::default()).unwrap().parts[0].content_id, None);
     }
 }

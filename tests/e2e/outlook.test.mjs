@@ -12,11 +12,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { AxeBuilder } from '@axe-core/playwright';
 import { build } from 'esbuild';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
-import { ensureDemo } from '../../scripts/demo.mjs';
+import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
 
 const RESULTS = path.join(ROOT, 'test-results');
@@ -24,7 +25,7 @@ const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
 
-let server, baseUrl, context, mailRoot, fakeOfficeJs, demo;
+let server, baseUrl, context, bobContext, mailRoot, fakeOfficeJs, demo;
 /** Bob's Outlook profile and the encrypted message he decrypted there (set by the send/read test). */
 let bobProfile, bobDelivered;
 const blocked = [];
@@ -174,7 +175,8 @@ test('task pane: read mode shows the read pane for the item, compose mode the bo
     }
     await shot(page, `taskpane-${mode}`);
     await tab(page, 'Certificates');
-    assert.match(await page.locator('[data-field="host-notice"]').textContent(), /keeps its own copy of your identities[\s\S]*export a backup/);
+    assert.match(await page.locator('[data-field="host-notice"]').first().textContent(), /keeps its own copy of your identities[\s\S]*export a backup/);
+    assert.equal(await page.locator('[data-field="host-notice"]').last().textContent(), 'Microsoft Graph: the dev mailbox of the development server.');
     await shot(page, `taskpane-${mode}-certificates`);
     assert.deepEqual(errors, [], `${mode}: no page errors`);
     await page.close();
@@ -264,6 +266,7 @@ test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob o
   // Bob's Outlook (another profile: its own identities) gives the delivered MIME to the read task pane.
   bobProfile = await profile();
   bobDelivered = delivered;
+  bobContext = bobProfile;
   const b = await taskpane({ mode: 'read', user: { name: 'Bob DEMO', address: 'bob@example.net' }, itemId: 'ews:none', file: fs.readFileSync(delivered).toString('base64') }, bobProfile);
   await b.page.locator('#status-banner[data-status="no-key"]').waitFor();
   await shot(b.page, 'read-no-key');
@@ -316,20 +319,283 @@ test('Bob replies in Outlook to the message he decrypted: Encrypt is on and kept
   await n.page.close();
 });
 
-test('task pane: an Outlook message with an attachment is refused with the reason, and nothing is sent', async () => {
+test('one build, configured at run time: with cachet-config.json naming a client id the pane uses it; without it the pane says what is missing and what works', async () => {
+  const plain = Buffer.from('From: a@example.com\r\nSubject: Plain note\r\n\r\nhi there\r\n').toString('base64');
+  const id = '0a1b2c3d-0000-4000-8000-00000000abcd';
+  // No configuration beside the pages (the build has none): every mode says so at the top.
+  for (const mode of ['read', 'compose']) {
+    const { page, errors } = await pageWith({ mode, user: { name: 'Bob', address: 'bob@example.net' }, itemId: 'ews:none', file: plain, to: [['Alice', 'alice@example.org']], subject: 'S', text: 'T' });
+    const res = await page.request.get(`${baseUrl}/cachet-config.json`);
+    assert.equal(res.status(), 404, 'the build carries no configuration');
+    await page.goto(`${baseUrl}/taskpane.html`);
+    const missing = page.locator('[data-field="graph-missing"]');
+    await missing.waitFor();
+    assert.match(await missing.textContent(), /^Microsoft Graph is not configured: cachet-config\.json[\s\S]*Without it Cachet still checks signatures and decrypts[\s\S]*cannot send signed or encrypted mail from Outlook/);
+    await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
+    if (mode === 'read') await page.locator('#status-banner[data-status="unsigned"]').waitFor();
+    await shot(page, `unconfigured-${mode}`);
+    // The 404 of the missing configuration is an answer, not a failure.
+    assert.deepEqual(errors.filter((e) => !/404/.test(e)), []);
+    await page.close();
+  }
+  // The same build served with a configuration: the pane uses its client id (no Graph request is made to show a message Outlook gives).
+  const { page, errors } = await pageWith({ mode: 'read', user: { name: 'Bob', address: 'bob@example.net' }, itemId: 'ews:none', file: plain });
+  await page.route(`${baseUrl}/cachet-config.json`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ clientId: id, tenant: 'contoso.com' }) }));
+  await page.goto(`${baseUrl}/taskpane.html`);
+  await page.locator('#status-banner[data-status="unsigned"]').waitFor();
+  assert.equal(await page.locator('[data-field="graph-missing"]').count(), 0);
+  await tab(page, 'Certificates');
+  assert.equal(await page.locator('[data-field="host-notice"]').last().textContent(), `Microsoft Graph: signed in through Outlook for the app registration ${id} (tenant contoso.com).`);
+  await shot(page, 'configured-certificates');
+  assert.deepEqual(errors, []);
+  await page.close();
+  assert.deepEqual(blocked, [], 'no request left the machine');
+});
+
+test('a pinned read pane follows the selection: each message’s status appears without reopening; a slow one shows progress; a quick move never leaves an older message on screen', async () => {
+  assert.ok(bobContext, 'runs after the test that trusts the demo CA in Bob’s profile');
+  const alice = demo.identities.find((i) => i.address === 'alice@example.org');
+  const aliceCert = path.join(mailRoot, 'pin-alice-cert.pem');
+  const aliceKey = path.join(mailRoot, 'pin-alice-key.pem');
+  openssl(['pkcs12', '-in', alice.p12, '-passin', `pass:${alice.password}`, '-nokeys', '-clcerts', '-out', aliceCert]);
+  openssl(['pkcs12', '-in', alice.p12, '-passin', `pass:${alice.password}`, '-nocerts', '-nodes', '-out', aliceKey]);
+  const body = path.join(mailRoot, 'pin-body.txt');
+  fs.writeFileSync(body, 'Content-Type: text/plain; charset=utf-8\r\n\r\nSigned by Alice for the pinned pane.\r\n');
+  const signed = Buffer.from(openssl(['smime', '-sign', '-in', body, '-signer', aliceCert, '-inkey', aliceKey, '-from', 'alice@example.org', '-to', 'bob@example.net', '-subject', 'Signed one']), 'latin1');
+  const plain = Buffer.from('From: carol@example.com\r\nSubject: Plain one\r\n\r\nnot signed\r\n');
+  const b64 = (b) => Buffer.from(b).toString('base64');
+
+  const { page, errors } = await pageWith({ mode: 'read', user: { name: 'Bob DEMO', address: 'bob@example.net' }, itemId: 'ews:1', file: b64(plain) }, bobContext);
+  await page.goto(`${baseUrl}/taskpane.html?graph=dev`);
+  const status = (s) => page.locator(`#status-banner[data-status="${s}"]`).waitFor();
+  const select = (next) => page.evaluate((n) => window.__fake.select(n), next);
+  await status('unsigned');
+  assert.match(await page.locator('[data-field="subject"]').textContent(), /Plain one/);
+
+  await select({ itemId: 'ews:2', file: b64(signed) });
+  await status('valid');
+  assert.match(await page.locator('.banner-title').textContent(), /alice@example\.org/);
+  assert.match(await page.locator('iframe.content-frame').contentFrame().locator('body').textContent(), /Signed by Alice for the pinned pane\./);
+  await shot(page, 'pinned-valid');
+
+  // Outlook is slow to give this one: the pane says it is getting it, then shows it.
+  await select({ itemId: 'ews:3', file: b64(plain), delayMs: 1500 });
+  await page.locator('.fetching [role="status"]').filter({ hasText: 'Getting the message from Outlook' }).waitFor();
+  await shot(page, 'pinned-progress');
+  await status('unsigned');
+  assert.equal(await page.locator('.fetching [role="status"]').count(), 0);
+
+  // Nothing selected, then a quick move: a slow message is left for a quick one before it arrives.
+  await select(null);
+  await page.getByText('Open a message in Outlook to check its signature or decrypt it.').waitFor();
+  await select({ itemId: 'ews:4', file: b64(plain), delayMs: 800 });
+  await select({ itemId: 'ews:5', file: b64(signed) });
+  await status('valid');
+  await page.waitForTimeout(1200);
+  assert.equal(await page.locator('#status-banner').getAttribute('data-status'), 'valid', 'the slower, older selection did not replace the newer one');
+  assert.deepEqual(await page.evaluate(() => window.__fake.calls), Array(5).fill('getAsFileAsync'), 'one read per selection, no reopening');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a message Graph would refuse (over 3 MB) is refused in the pane with the limit and what to do; nothing is sent and the compose window keeps it', async () => {
   const before = files('bob@example.net', 'inbox').length;
-  const { page, errors } = await taskpane({ mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'With a file', text: 'See attached.\n', attachments: [{ name: 'figures.pdf', content: Buffer.from('%PDF-1.4 demo').toString('base64') }] });
-  const limits = page.locator('[data-field="unsupported"]');
-  await limits.waitFor();
-  assert.match(await limits.textContent(), /figures\.pdf/);
+  const big = Buffer.alloc(3 * 1024 * 1024 + 1, 7).toString('base64');
+  const { page, errors } = await taskpane({ mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'Scans', text: 'The scans.\n', attachments: [{ name: 'scans.pdf', content: big }] });
+  await unlock(page);
+  await tab(page, 'Send securely');
+  await page.locator('[data-recipient="bob@example.net"][data-status="ready"]').waitFor();
+  await page.getByLabel('Sign').check();
   await page.getByRole('button', { name: 'Send securely' }).click();
-  const refusal = page.locator('[data-code="send-refused"]');
-  await refusal.waitFor();
-  const blockers = await refusal.locator('[data-field="blockers"] li').allTextContents();
-  assert.ok(blockers.some((b) => /figures\.pdf/.test(b)), `the attachment is named: ${blockers}`);
-  await shot(page, 'compose-refused');
+  const alert = page.locator('.compose-result [role="alert"]');
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /This message is at least 3\.0 MB; Microsoft Graph, through which Outlook add-ins send, takes messages of at most 3\.0 MB[\s\S]*Nothing was sent and the message is unchanged in the compose window: remove or shrink attachments/);
+  await shot(page, 'compose-too-large');
   assert.equal(files('bob@example.net', 'inbox').length, before, 'nothing was sent');
   assert.ok(!(await page.evaluate(() => window.__fake.calls)).includes('closeAsync'), 'the compose window stays open');
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+/** Unlock the identities of a profile on a new page (they were imported by an earlier test). */
+async function unlock(page) {
+  await tab(page, 'Certificates');
+  await page.getByLabel('Passphrase to unlock your certificates').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+  await page.locator('[data-lock="unlocked"]').waitFor();
+}
+
+test('an HTML message with an inline picture, two files and an attached message, Cc and two Bcc, written in Outlook, arrives signed and encrypted: openssl decrypts and verifies every copy, Bcc copies name no other Bcc; Bob’s pane shows the HTML with its picture from the message and saves the files; the Sent copies open', async () => {
+  assert.ok(bobContext, 'runs after the test that imports the identities');
+  const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360f8cf000001010100' + '18dd8db40000000049454e44ae426082', 'hex');
+  const pdf = Buffer.from('%PDF-1.4 demo figures\n');
+  const csv = Buffer.from('quarter;figure\r\nQ1;42\r\n');
+  const earlier = 'From: bob@example.net\r\nTo: alice@example.org\r\nSubject: The earlier figures\r\n\r\nLast year: 40.\r\n';
+  // Carol (Cc), Dave and Erin (Bcc): demo identities; Alice stores their certificates as contacts.
+  const others = {};
+  for (const [who, name] of [['carol', 'Carol DEMO'], ['dave', 'Dave DEMO'], ['erin', 'Erin DEMO']]) {
+    const address = `${who}@example.com`;
+    const p12 = issueIdentity(demo.dir, { address, name, password: 'pw', file: `rich-${who}.p12` });
+    const cert = path.join(mailRoot, `rich-${who}-cert.pem`);
+    const key = path.join(mailRoot, `rich-${who}-key.pem`);
+    openssl(['pkcs12', '-in', p12, '-passin', 'pass:pw', '-nokeys', '-clcerts', '-out', cert]);
+    openssl(['pkcs12', '-in', p12, '-passin', 'pass:pw', '-nocerts', '-nodes', '-out', key]);
+    others[who] = { address, name, cert, key };
+  }
+  const keys = { 'bob@example.net': path.join(mailRoot, 'bob-key.pem'), ...Object.fromEntries(Object.values(others).map((o) => [o.address, o.key])) };
+  const before = Object.fromEntries(Object.keys(keys).map((a) => [a, files(a, 'inbox').length]));
+  const beforeSent = files('alice@example.org', 'sentitems').length;
+  const a = await taskpane({
+    mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, subject: 'Figures with files',
+    to: [['Bob DEMO', 'bob@example.net']], cc: [[others.carol.name, others.carol.address]], bcc: [[others.dave.name, others.dave.address], [others.erin.name, others.erin.address]],
+    text: 'The figures are attached.\n', html: '<p>The figures are <b id="bold">attached</b>.</p><p><img src="cid:chart@cachet" alt="chart"></p>',
+    attachments: [
+      { name: 'chart.png', content: png.toString('base64'), inline: true, contentId: 'chart@cachet' },
+      { name: 'figures.pdf', content: pdf.toString('base64') },
+      { name: 'figures.csv', content: csv.toString('base64') },
+      { name: 'The earlier figures', content: earlier, format: 'eml' },
+    ],
+  });
+  await unlock(a.page);
+  for (const o of Object.values(others)) {
+    await importCert(a.page, o.cert, 'Store as contact');
+    await a.page.locator(`[data-contact="${o.address}"]`).waitFor();
+  }
+  await tab(a.page, 'Send securely');
+  await a.page.getByRole('button', { name: 'Read the message again' }).click();
+  const summary = a.page.locator('[data-field="content"]');
+  await summary.waitFor();
+  assert.match(await summary.textContent(), /formatted \(HTML\) text[\s\S]*1 picture in the text[\s\S]*3 attachments: figures\.pdf, figures\.csv, The earlier figures\.eml[\s\S]*a separate copy for each Bcc recipient \(2\)/);
+  assert.equal(await a.page.locator('[data-field="unsupported"]').count(), 0, 'nothing is refused');
+  // Bcc and attachments are Outlook's: the pane's own inputs for them are not offered.
+  assert.equal(await a.page.getByLabel('Bcc', { exact: true }).isVisible(), false);
+  assert.equal(await a.page.getByLabel('Attachments', { exact: true }).isVisible(), false);
+  for (const address of Object.keys(keys)) await a.page.locator(`[data-recipient="${address}"][data-status="ready"]`).waitFor();
+  await a.page.getByLabel('Sign').check();
+  await a.page.getByLabel('Encrypt').check();
+  await shot(a.page, 'compose-rich');
+  await a.page.getByRole('button', { name: 'Send securely' }).click();
+  await a.page.locator('[data-field="sent"]').waitFor();
+  await shot(a.page, 'compose-rich-sent');
+  assert.deepEqual(a.errors, []);
+  await a.page.close();
+
+  // Every delivered copy: openssl decrypts it with that recipient's key and verifies Alice's signature.
+  const copies = {};
+  for (const [address, key] of Object.entries(keys)) {
+    const got = files(address, 'inbox').slice(before[address]);
+    assert.equal(got.length, 1, `${address} got one copy`);
+    const raw = fs.readFileSync(got[0], 'latin1');
+    assert.doesNotMatch(raw, /^Bcc:/im, `${address}: no Bcc field is delivered`);
+    const inner = path.join(mailRoot, `rich-inner-${address}.eml`);
+    openssl(['cms', '-decrypt', '-in', got[0], '-inkey', key, '-out', inner]);
+    const verified = openssl(['smime', '-verify', '-in', inner, '-CAfile', demo.ca]);
+    assert.match(verified, /multipart\/related;\r?\n type="text\/html"/, address);
+    assert.match(verified, /Content-ID: <chart@cachet>/, address);
+    assert.match(verified, /Content-Type: message\/rfc822; name="The earlier figures\.eml"/, address);
+    copies[address] = { file: got[0], raw, inner: fs.readFileSync(inner, 'latin1') };
+  }
+  const hidden = [others.dave.address, others.erin.address];
+  for (const address of ['bob@example.net', others.carol.address]) {
+    for (const h of hidden) assert.ok(!copies[address].raw.includes(h) && !copies[address].inner.includes(h), `${address}'s copy does not name ${h}`);
+  }
+  for (const h of hidden) {
+    const other = hidden.find((x) => x !== h);
+    assert.ok(!copies[h].raw.includes(other) && !copies[h].inner.includes(other), `${h}'s copy does not name the other Bcc recipient`);
+    assert.throws(() => openssl(['cms', '-decrypt', '-in', copies[h].file, '-inkey', keys['bob@example.net']]), /failed/, 'Bob cannot open a Bcc copy');
+  }
+  // The Sent Items copies (one per envelope) open with Alice's key.
+  const aliceKey = path.join(mailRoot, 'alice-key.pem');
+  const sent = files('alice@example.org', 'sentitems').slice(beforeSent);
+  assert.equal(sent.length, 3, 'To/Cc copy and one per Bcc recipient');
+  for (const f of sent) assert.match(qp(openssl(['cms', '-decrypt', '-in', f, '-inkey', aliceKey])), /The figures are <b id=3D"bold">attached<\/b>/);
+  const delivered = copies['bob@example.net'].file;
+
+  const b = await taskpane({ mode: 'read', user: { name: 'Bob DEMO', address: 'bob@example.net' }, itemId: 'ews:none', file: fs.readFileSync(delivered).toString('base64') }, bobContext);
+  await unlock(b.page);
+  await tab(b.page, 'Message');
+  await b.page.locator('#status-banner[data-status="valid"]').waitFor();
+  // The HTML is rendered in its sandboxed frame (the bold text is an element there).
+  const html = b.page.locator('iframe.content-frame').nth(1).contentFrame();
+  assert.equal(await html.locator('#bold').textContent(), 'attached');
+  for (const [name, bytes] of [['figures.pdf', pdf], ['figures.csv', csv], ['The earlier figures.eml', Buffer.from(earlier)], ['chart.png', png]]) {
+    const [download] = await Promise.all([b.page.waitForEvent('download'), b.page.getByRole('button', { name: `Save ${name}` }).click()]);
+    const saved = path.join(mailRoot, `saved-${name}`);
+    await download.saveAs(saved);
+    assert.deepEqual(fs.readFileSync(saved), bytes, `${name} is saved byte for byte`);
+  }
+  // The picture is shown inside the HTML, taken from the message (a data: URL of its bytes), not fetched.
+  const img = html.locator('img[alt="chart"]');
+  assert.equal(await img.getAttribute('src'), `data:image/png;base64,${png.toString('base64')}`);
+  const box = await img.boundingBox();
+  assert.deepEqual([box?.width, box?.height], [1, 1], 'the 1x1 picture is drawn (a broken one would show its alt text)');
+  await shot(b.page, 'read-rich');
+  assert.deepEqual(b.errors, []);
+  await b.page.close();
+  assert.deepEqual(blocked, [], 'no request left the machine');
+});
+
+/**
+ * axe-core's serious and critical violations on the page, as readable lines. The sandboxed
+ * frames holding the sender's content are left out (axe cannot run inside a frame that allows no
+ * script, and that content is the sender's, not Cachet's); each must have a title instead.
+ */
+async function axeProblems(page) {
+  const titles = await page.locator('iframe.content-frame').evaluateAll((frames) => frames.map((f) => f.title));
+  const untitled = titles.filter((t) => !t.trim()).map(() => 'serious frame-title: a message content frame has no title');
+  const r = await new AxeBuilder({ page }).exclude('iframe.content-frame').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
+  return [...untitled, ...r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`)];
+}
+
+test('Fluent look in Outlook’s light and dark theme; axe-core finds no serious or critical problem on the compose, read and certificate panes', async () => {
+  assert.ok(bobContext, 'runs after the test that trusts the demo CA in Bob’s profile');
+  const alice = demo.identities.find((i) => i.address === 'alice@example.org');
+  const aliceCert = path.join(mailRoot, 'axe-alice-cert.pem');
+  const aliceKey = path.join(mailRoot, 'axe-alice-key.pem');
+  openssl(['pkcs12', '-in', alice.p12, '-passin', `pass:${alice.password}`, '-nokeys', '-clcerts', '-out', aliceCert]);
+  openssl(['pkcs12', '-in', alice.p12, '-passin', `pass:${alice.password}`, '-nocerts', '-nodes', '-out', aliceKey]);
+  const body = path.join(mailRoot, 'axe-body.txt');
+  fs.writeFileSync(body, 'Content-Type: text/plain; charset=utf-8\r\n\r\nA signed note.\r\n');
+  const signed = Buffer.from(openssl(['smime', '-sign', '-in', body, '-signer', aliceCert, '-inkey', aliceKey, '-from', 'alice@example.org', '-to', 'bob@example.net', '-subject', 'Checked for accessibility']), 'latin1').toString('base64');
+  const themes = { light: { bodyBackgroundColor: '#ffffff', bodyForegroundColor: '#242424' }, dark: { bodyBackgroundColor: '#292929', bodyForegroundColor: '#ffffff' } };
+  const found = [];
+  for (const [scheme, officeTheme] of Object.entries(themes)) {
+    for (const mode of ['compose', 'read']) {
+      const config = mode === 'read'
+        ? { mode, officeTheme, user: { name: 'Bob DEMO', address: 'bob@example.net' }, itemId: 'ews:none', file: signed }
+        : { mode, officeTheme, user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'Accessible', text: 'Hello.\n', html: '<p>Hello.</p>' };
+      const { page, errors } = await pageWith(config, mode === 'read' ? bobContext : context);
+      await page.goto(`${baseUrl}/taskpane.html?graph=dev`);
+      await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), scheme, `the pane follows Outlook's ${scheme} theme`);
+      // Fluent's tokens are in use: the page background is the theme's neutral background 1.
+      assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--colorNeutralBackground1').trim()), scheme === 'dark' ? '#292929' : '#ffffff');
+      assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor), scheme === 'dark' ? 'rgb(41, 41, 41)' : 'rgb(255, 255, 255)');
+      if (mode === 'read') {
+        await page.locator('#status-banner[data-status="valid"]').waitFor();
+        await page.locator('iframe.content-frame').contentFrame().getByText('A signed note.').waitFor();
+        await shot(page, `a11y-${mode}-${scheme}`);
+        // The details too are checked (keyboard: the summary opens them).
+        await page.locator('.banner details summary').first().focus();
+        await page.keyboard.press('Enter');
+        await page.locator('.banner details[open]').first().waitFor();
+        await shot(page, `a11y-${mode}-details-${scheme}`);
+      } else {
+        await page.locator('[data-recipient="bob@example.net"]').waitFor();
+        await shot(page, `a11y-${mode}-${scheme}`);
+      }
+      found.push(...(await axeProblems(page)).map((p) => `${mode} ${scheme}: ${p}`));
+      // Keyboard: the Certificates tab is reached and opened without a mouse.
+      await page.getByRole('tab', { name: 'Certificates' }).focus();
+      await page.keyboard.press('Enter');
+      await page.locator('[data-field="host-notice"]').first().waitFor();
+      await shot(page, `a11y-${mode}-certificates-${scheme}`);
+      found.push(...(await axeProblems(page)).map((p) => `${mode} certificates ${scheme}: ${p}`));
+      assert.deepEqual(errors, []);
+      await page.close();
+    }
+  }
+  assert.deepEqual(found, [], 'no serious or critical accessibility violation');
+});
+

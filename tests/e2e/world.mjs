@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { devMailRoutes } from '../../scripts/devmail.mjs';
+import { MAX_BODY, devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo } from '../../scripts/demo.mjs';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
@@ -33,7 +33,8 @@ export async function createWorld(prefix) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cachet-${prefix}-e2e-`));
   const mailRoot = path.join(tmp, 'mailbox');
   const demo = ensureDemo(mailRoot);
-  const server = createDevServer({ routes: devMailRoutes({ root: mailRoot }) });
+  // The standalone page sends messages of up to 25 MB: its dev mailbox takes them (Graph would not).
+  const server = createDevServer({ routes: devMailRoutes({ root: mailRoot, maxRequest: MAX_BODY }) });
   const baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   fs.mkdirSync(RESULTS, { recursive: true });
   const people = {};

@@ -47,9 +47,11 @@ test('validates against OfficeAppManifestV1_1.xsd (office-schemas in the shared 
   }
 });
 
-/** The manifest without the elements the 2019 schemas do not know (Runtimes, LaunchEvent). */
+/** The manifest without the elements the 2019 schemas do not know (Runtimes, LaunchEvent, SupportsPinning). */
 function withoutNewerElements(text) {
   return text
+    .replace(/\s*<!--(?:(?!-->)[\s\S])*-->(?=\s*<SupportsPinning>)/g, '')
+    .replace(/\s*<SupportsPinning>true<\/SupportsPinning>/g, '')
     .replace(/\s*<!--(?:(?!-->)[\s\S])*-->(?=\s*<Runtimes>)/g, '')
     .replace(/\s*<Runtimes>[\s\S]*?<\/Runtimes>/g, '')
     .replace(/\s*<ExtensionPoint xsi:type="LaunchEvent">[\s\S]*?<\/ExtensionPoint>/g, '');
@@ -96,6 +98,15 @@ test('compose surface: Sign and Encrypt commands and the Cachet pane; read surfa
     for (const id of ids) assert.equal(xpath(`count(${root}${compose}[@id='${id}'])`), '1', `${block} ${id}`);
     for (const size of ['16', '32', '80']) assert.equal(xpath(`count(${root}//${el('Control')}/${el('Icon')}/${el('Image')}[@size='${size}'])`), '4', `${block} icon ${size}`);
   }
+});
+
+test('the read pane can be pinned (VersionOverrides 1.1 only, right after its SourceLocation); the compose pane cannot', () => {
+  const action = (surface) => `${V11}/${el('Hosts')}//${el('ExtensionPoint')}[@*[local-name()='type']='${surface}']//${el('Action')}[@*[local-name()='type']='ShowTaskpane']`;
+  assert.equal(xpath(`string(${action('MessageReadCommandSurface')}/${el('SupportsPinning')})`), 'true');
+  assert.equal(xpath(`local-name(${action('MessageReadCommandSurface')}/${el('SourceLocation')}/following-sibling::*[1])`), 'SupportsPinning');
+  assert.equal(xpath(`count(${action('MessageComposeCommandSurface')}/${el('SupportsPinning')})`), '0');
+  assert.equal(xpath(`count(//*[local-name()='VersionOverrides' and @*[local-name()='type']='VersionOverridesV1_0']/${el('Hosts')}//${el('SupportsPinning')})`), '0', 'VersionOverrides 1.0 does not allow it');
+  assert.equal(xpath(`count(//${el('SupportsPinning')})`), '1');
 });
 
 test('every resid names a resource of the same VersionOverrides', () => {

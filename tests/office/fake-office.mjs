@@ -7,10 +7,13 @@ const later = (cb, r) => setTimeout(() => cb(r), 0);
 const getter = (value, calls, name) => ({ getAsync: (cb) => { calls.push(name); later(cb, ok(value)); } });
 const details = (list) => list.map(([displayName, emailAddress]) => ({ displayName, emailAddress }));
 
-function base({ user, item }) {
+function base({ user, item, officeTheme }) {
   const associated = {};
+  /** Handlers added with mailbox.addHandlerAsync, by event type (ItemChanged: 'olkItemSelectedChanged'). */
+  const handlers = {};
   return {
     associated,
+    handlers,
     onReady: async () => ({ host: 'Outlook', platform: 'OfficeOnline' }),
     context: {
       mailbox: {
@@ -21,26 +24,47 @@ function base({ user, item }) {
           if (version !== 'v2.0') throw new Error(`unexpected REST version ${version}`);
           return id.replace(/^ews:/, '');
         },
+        addHandlerAsync: (type, handler, cb) => {
+          (handlers[type] ??= []).push(handler);
+          if (cb) later(cb, ok(undefined));
+        },
       },
+      // Outlook's theme colours; `officeTheme` option, e.g. { bodyBackgroundColor: '#292929' } for dark.
+      ...(officeTheme ? { officeTheme } : {}),
     },
     actions: { associate: (name, fn) => { associated[name] = fn; } },
   };
 }
 
 /** A message open in read mode; `file` is the base64 Outlook's getAsFileAsync gives (or an error). */
-export function readOffice({ user, itemId, file }) {
-  const calls = [];
-  const item = {
+function readItem({ itemId, file, delayMs = 0 }, calls) {
+  return {
     itemType: 'message',
     itemId,
     internetMessageId: '<x@example.org>',
-    getAsFileAsync: (cb) => { calls.push('getAsFileAsync'); later(cb, file instanceof Error ? failed('GenericResponseError', file.message) : ok(file)); },
+    getAsFileAsync: (cb) => {
+      calls.push('getAsFileAsync');
+      setTimeout(() => cb(file instanceof Error ? failed('GenericResponseError', file.message) : ok(file)), delayMs);
+    },
   };
-  return { office: base({ user, item }), calls };
+}
+
+/**
+ * A message open in read mode. `select({ itemId, file, delayMs })` moves to another message (or
+ * to none, with null) as a pinned task pane sees it: the item changes, then ItemChanged fires.
+ */
+export function readOffice({ user, itemId, file, officeTheme }) {
+  const calls = [];
+  const office = base({ user, item: readItem({ itemId, file }, calls), officeTheme });
+  const select = (next) => {
+    office.context.mailbox.item = next ? readItem(next, calls) : null;
+    for (const h of office.handlers.olkItemSelectedChanged ?? []) h({ type: 'olkItemSelectedChanged' });
+  };
+  return { office, calls, select };
 }
 
 /** A message being composed. `draftId` is the EWS id saveAsync returns. */
-export function composeOffice({ user, from, to = [], cc = [], bcc = [], subject = '', text = '', html = null, attachments = [], draftId = 'ews:none' }) {
+export function composeOffice({ user, from, to = [], cc = [], bcc = [], subject = '', text = '', html = null, attachments = [], draftId = 'ews:none', officeTheme }) {
   const calls = [];
   const session = new Map();
   const notices = new Map();
@@ -55,7 +79,11 @@ export function composeOffice({ user, from, to = [], cc = [], bcc = [], subject 
       getTypeAsync: (cb) => later(cb, ok(html === null ? 'text' : 'html')),
       getAsync: (coercion, cb) => { calls.push(`body:${coercion}`); later(cb, ok(coercion === 'html' ? html : text)); },
     },
-    getAttachmentsAsync: (cb) => later(cb, ok(attachments.map((a, i) => ({ id: `att${i}`, name: a.name, isInline: false, attachmentType: a.format === 'url' ? 'cloud' : 'file', size: a.content.length })))),
+    // Compose mode gives no content type; Outlook on the web gives an inline image's Content-ID.
+    getAttachmentsAsync: (cb) => later(cb, ok(attachments.map((a, i) => ({
+      id: `att${i}`, name: a.name, isInline: a.inline === true, ...(a.contentId ? { contentId: a.contentId } : {}),
+      attachmentType: a.format === 'url' ? 'cloud' : a.format === 'eml' ? 'item' : 'file', size: a.content.length,
+    })))),
     getAttachmentContentAsync: (id, cb) => {
       const a = attachments[Number(id.slice(3))];
       later(cb, a ? ok({ content: a.content, format: a.format ?? 'base64' }) : failed('AttachmentNotFound', id));
@@ -71,5 +99,5 @@ export function composeOffice({ user, from, to = [], cc = [], bcc = [], subject 
       removeAsync: (key, cb) => { notices.delete(key); later(cb ?? (() => {}), ok(undefined)); },
     },
   };
-  return { office: base({ user, item }), calls, session, notices };
+  return { office: base({ user, item, officeTheme }), calls, session, notices };
 }

@@ -53,10 +53,30 @@ test('the core builds the draft of an envelope: names, Cc, reply and ids, no Bcc
   assert.match(text, /line one\r\nline two\r\n/);
 });
 
-test('attachments and Bcc are refused with a reason naming them; a plain message is not', () => {
-  assert.deepEqual(hc.unsupported(fields()), []);
-  const r = hc.unsupported(fields({ attachments: [{ name: 'report.pdf', contentType: 'application/pdf', bytes: new Uint8Array(3), inline: false, contentId: null }], bcc: [{ name: '', address: 'carol@example.com' }] }));
-  assert.equal(r.length, 2);
-  assert.match(r[0], /report\.pdf/);
-  assert.match(r[1], /carol@example\.com/);
+test('HTML with an inline picture, a file, an attached message, References and the Bcc of its own copy all reach the core', () => {
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+  const env = fields({
+    to: [], cc: [], bcc: [{ name: 'Hidden', address: 'hidden@example.com' }],
+    html: '<p>Hi</p><img src="cid:pic@x">',
+    references: '<root@example.net> <orig@example.net>',
+    attachments: [
+      { name: 'pic.png', contentType: 'image/png', bytes: png, inline: true, contentId: 'pic@x' },
+      { name: 'report.pdf', contentType: 'application/pdf', bytes: new Uint8Array([37, 80, 68, 70]), inline: false, contentId: null },
+      { name: 'old.eml', contentType: 'message/rfc822', bytes: new TextEncoder().encode('Subject: old\r\n\r\nold text\r\n'), inline: false, contentId: null },
+    ],
+  });
+  assert.deepEqual(hc.unsupported(env), [], 'nothing is refused any more');
+  assert.equal(hc.contentSummary(env), 'formatted (HTML) text with its plain-text version; 1 picture in the text; 2 attachments: report.pdf, old.eml; a separate copy for each Bcc recipient (1), which names no other Bcc recipient');
+  const draft = hc.draftOf(env, 'Mon, 30 Nov 2026 10:00:00 +0000', '<id2@example.org>');
+  assert.equal(draft.attachments[0].contentId, 'pic@x');
+  assert.equal(draft.attachments[1].contentId, undefined);
+  const text = Buffer.from(core.composeMessage(JSON.stringify(draft))).toString('latin1');
+  assert.match(text, /^Bcc: Hidden <hidden@example\.com>\r$/m, 'the blind recipient’s own copy names them alone');
+  assert.doesNotMatch(text, /^(To|Cc):/m);
+  assert.match(text, /^References: <root@example\.net> <orig@example\.net>\r$/m);
+  assert.match(text, /^In-Reply-To: <orig@example\.net>\r$/m);
+  assert.match(text, /multipart\/alternative[\s\S]*text\/plain[\s\S]*multipart\/related;\r\n type="text\/html"[\s\S]*text\/html[\s\S]*Content-ID: <pic@x>[\s\S]*application\/pdf[\s\S]*message\/rfc822; name="old\.eml"\r\nContent-Transfer-Encoding: 7bit\r\nContent-Disposition: attachment; filename="old\.eml"\r\n\r\nSubject: old\r\n\r\nold text\r\n/);
+  assert.ok(text.includes(Buffer.from(png).toString('base64')), 'the picture’s bytes');
+  // A plain-text message carries no HTML part.
+  assert.doesNotMatch(Buffer.from(core.composeMessage(JSON.stringify(hc.draftOf(fields(), 'Mon, 30 Nov 2026 10:00:00 +0000', '<id3@example.org>')))).toString('latin1'), /text\/html/);
 });

@@ -174,3 +174,23 @@ test('address lists and encoded words are parsed as RFC 5322 / RFC 2047 say', ()
   ]);
   assert.equal(decodeWords('=?iso-8859-1?Q?Caf=E9_cr=E8me?= =?utf-8?B?IOKCrA==?='), 'Café crème €');
 });
+
+test('like Graph, a request body over 4 MB is answered 413 and nothing is delivered; 4 MB itself is taken', async () => {
+  const { GRAPH_MAX_REQUEST } = await import('../../scripts/devmail.mjs');
+  assert.equal(GRAPH_MAX_REQUEST, graph.GRAPH_MAX_REQUEST, 'the dev mailbox and the add-in agree on the limit');
+  assert.equal(graph.GRAPH_MAX_MIME, 3 * 1024 * 1024);
+  const head = message({ to: 'big@example.org', subject: 'Big' }).replace(/Body line\r\n$/, '');
+  // The largest message whose base64 is exactly 4 MB, and one byte more.
+  const fits = head + 'x'.repeat(graph.GRAPH_MAX_MIME - head.length);
+  assert.equal(b64(fits).length, GRAPH_MAX_REQUEST);
+  const ok = await send('alice@example.org', fits);
+  assert.equal(ok.status, 202);
+  assert.equal((await folder('big@example.org', 'inbox')).length, 1);
+  const r = await send('alice@example.org', `${fits}xyz`);
+  assert.equal(r.status, 413);
+  assert.equal((await r.json()).error.code, 'RequestEntityTooLarge');
+  assert.equal((await folder('big@example.org', 'inbox')).length, 1, 'the larger one was not delivered');
+  // Through the add-in's Graph client the status comes back as a GraphError.
+  const client = new graph.GraphClient({ baseUrl: base, token: async () => 'dev:alice@example.org' });
+  await assert.rejects(client.sendMime(new Uint8Array(Buffer.from(`${fits}xyz`))), (e) => e.name === 'GraphError' && e.status === 413);
+});

@@ -39,6 +39,8 @@ test('serves pages with a CSP that allows WebAssembly and nothing remote', async
   const policy = r.headers.get('content-security-policy');
   assert.match(policy, /script-src 'self' 'wasm-unsafe-eval'(;|$)/);
   assert.doesNotMatch(policy, /https:|'unsafe-inline'|'unsafe-eval'/);
+  // Images from the page itself and data: URLs only (an HTML message's own pictures), never from the network.
+  assert.match(policy, /(^|; )img-src 'self' data:(;|$)/);
   assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
   // The header adds what a meta tag cannot carry: the standalone page may not be framed at all.
   assert.match(policy, /(^|; )frame-ancestors 'none'(;|$)/);

@@ -125,9 +125,13 @@ export interface Draft {
   bcc?: string[];
   subject: string;
   text: string;
+  /** The HTML version of the text, sent as its alternative. */
+  html?: string;
   date: string;
   messageId?: string;
   inReplyTo?: string;
+  /** The References field of a reply or forward. */
+  references?: string;
   attachments?: DraftAttachment[];
 }
 
@@ -136,12 +140,14 @@ export interface DraftAttachment {
   filename: string;
   contentType: string;
   dataBase64: string;
+  /** Shown in the HTML, which refers to it as `cid:<contentId>` (multipart/related). */
+  contentId?: string;
 }
 
 /** What a reader sees of a message (crate/src/view.rs). */
 export interface MessageView {
   headers: { from: string | null; to: string | null; cc: string | null; subject: string | null; date: string | null; message_id: string | null };
-  parts: { path: string; content_type: string; text?: string; truncated: boolean; filename?: string; size: number }[];
+  parts: { path: string; content_type: string; text?: string; truncated: boolean; filename?: string; size: number; content_id?: string }[];
 }
 
 export interface RecipientOptions {

@@ -31,6 +31,27 @@ export class GraphError extends Error {
 
 export type MailFolder = 'inbox' | 'sentitems' | 'drafts';
 
+/** The largest request body Microsoft Graph accepts; a larger one is answered 413. */
+export const GRAPH_MAX_REQUEST = 4 * 1024 * 1024;
+/**
+ * The largest MIME message Graph's sendMail takes: the message travels base64-encoded in one
+ * request (4 characters per 3 bytes). Graph has no route for a larger pre-built MIME message:
+ * its upload sessions add attachments to a draft Graph builds itself, which cannot carry a
+ * signed or encrypted message as it was built.
+ */
+export const GRAPH_MAX_MIME = (GRAPH_MAX_REQUEST / 4) * 3;
+
+const mb = (n: number): string => `${(n / (1024 * 1024)).toFixed(1)} MB`;
+
+/** The sentence refusing a message of `bytes` bytes (or more) that Graph would refuse. */
+export function tooLargeForGraph(bytes: number, built: boolean): Error {
+  return new Error(
+    `This message is ${built ? '' : 'at least '}${mb(bytes)}${built ? ' once signed and encrypted' : ''}; Microsoft Graph, through which Outlook add-ins send, ` +
+      `takes messages of at most ${mb(GRAPH_MAX_MIME)} (4 MB per request, and the message travels base64-encoded). Nothing was sent and the message is unchanged ` +
+      'in the compose window: remove or shrink attachments (send large files separately), then send again.',
+  );
+}
+
 interface GraphAddress {
   emailAddress?: { name?: string; address?: string };
 }

@@ -81,6 +81,12 @@ export interface Host {
   ready(): Promise<void>;
   /** The raw MIME of the current message (capabilities.readMessage). */
   currentMessage?(): Promise<Uint8Array>;
+  /**
+   * Call `listener` whenever the user moves to another message while the pane stays open
+   * (e.g. a pinned Outlook task pane); capabilities are updated first. Resolves to false when
+   * the host cannot tell.
+   */
+  onMessageChanged?(listener: () => void): Promise<boolean>;
   /** Facts about this host that the UI shows the user (e.g. where identities are kept). */
   notices?(): string[];
   /** The address the user sends from, when the host knows it. */

@@ -71,12 +71,19 @@ export interface OfficeLike {
       item: OfficeItem | null;
       userProfile: { emailAddress: string; displayName: string };
       convertToRestId?(id: string, version: string): string;
+      /** Mailbox 1.5: e.g. ITEM_CHANGED when the user selects another message in a pinned pane. */
+      addHandlerAsync?(eventType: string, handler: (event: { type?: string }) => void, callback?: Callback<void>): void;
       diagnostics?: { hostName?: string; hostVersion?: string };
     };
     requirements?: { isSetSupported(name: string, version?: string): boolean };
+    /** Outlook's theme colours (e.g. "#1f1f1f" when Outlook is dark). */
+    officeTheme?: { bodyBackgroundColor?: string; bodyForegroundColor?: string; controlBackgroundColor?: string; controlForegroundColor?: string };
   };
   actions?: { associate(name: string, fn: (event: OfficeEvent) => unknown): void };
 }
+
+/** Office.EventType.ItemChanged: the selected item changed while the task pane is pinned. */
+export const ITEM_CHANGED = 'olkItemSelectedChanged';
 
 /** The event passed to a function command or a launch-event handler. */
 export interface OfficeEvent {

@@ -4,8 +4,8 @@
 // Sign/Encrypt choice (sessionData), sending the finished MIME through Graph sendMail, then
 // deleting the autosaved plaintext draft and closing the compose window.
 import { envelopes, type ComposeAttachment, type ComposeFinish, type ComposeChoice, type ComposeFields, type Host, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
-import { GraphError, type GraphClient } from './graph';
-import { call, field, fromBase64, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
+import { GRAPH_MAX_MIME, GraphError, tooLargeForGraph, type GraphClient } from './graph';
+import { ITEM_CHANGED, call, field, fromBase64, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
 import { readChoice, writeChoice } from './office-choice';
 
 declare global {
@@ -26,6 +26,8 @@ export interface OfficeHostOptions {
   office?: OfficeLike;
   /** Microsoft Graph (or the dev mailbox) for the $value fallback, sendMail and draft deletion. */
   graph?: GraphClient | null;
+  /** Which Graph is used, or what is missing, in words (shown with the host's notices). */
+  graphNotice?: string;
 }
 
 const address = (d: EmailAddressDetails | undefined): MailAddress => ({ name: d?.displayName ?? '', address: d?.emailAddress ?? '' });
@@ -35,10 +37,12 @@ export class OfficeHost implements Host {
   readonly capabilities = { localFiles: true, readMessage: false, composeMessage: false, sendMessage: false };
   private office: OfficeLike | undefined;
   private readonly graph: GraphClient | null;
+  private readonly graphNotice: string | null;
 
   constructor(opts: OfficeHostOptions = {}) {
     this.office = opts.office;
     this.graph = opts.graph ?? null;
+    this.graphNotice = opts.graphNotice ?? null;
   }
 
   async ready(): Promise<void> {
@@ -47,13 +51,36 @@ export class OfficeHost implements Host {
     if (!office) return;
     await office.onReady();
     this.office = office;
-    const item = office.context.mailbox?.item;
-    if (!item) return;
+    this.updateCapabilities();
+  }
+
+  /** The capabilities for the item selected now (none when no item is selected). */
+  private updateCapabilities(): void {
+    const item = this.office?.context.mailbox?.item;
+    if (!item) {
+      Object.assign(this.capabilities, { readMessage: false, composeMessage: false, sendMessage: false });
+      return;
+    }
     const reading = typeof item.getAsFileAsync === 'function' || (item.itemId !== undefined && this.graph !== null);
     const composing = typeof item.saveAsync === 'function' && item.body !== undefined;
     this.capabilities.readMessage = !composing && reading;
     this.capabilities.composeMessage = composing;
     this.capabilities.sendMessage = composing && this.graph !== null && typeof item.closeAsync === 'function';
+  }
+
+  /** A pinned task pane stays open while the user selects other messages (ItemChanged, Mailbox 1.5). */
+  async onMessageChanged(listener: () => void): Promise<boolean> {
+    const mailbox = this.office?.context.mailbox;
+    if (!mailbox?.addHandlerAsync) return false;
+    try {
+      await call<void>('addHandlerAsync', (cb) => mailbox.addHandlerAsync?.(ITEM_CHANGED, () => {
+        this.updateCapabilities();
+        listener();
+      }, cb));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private item(): OfficeItem {
@@ -140,11 +167,14 @@ export class OfficeHost implements Host {
     for (const a of list) {
       const c = await call<AttachmentContent>('getAttachmentContentAsync', (cb) => item.getAttachmentContentAsync?.(a.id, cb));
       let bytes: Uint8Array;
+      let name = a.name;
       let contentType = a.contentType || typeByExtension(a.name);
       if (c.format === 'base64') bytes = fromBase64(c.content);
       else if (c.format === 'eml') {
+        // An attached Outlook item: sent as message/rfc822, named so that it saves as a message.
         bytes = new TextEncoder().encode(c.content);
         contentType = 'message/rfc822';
+        if (!/\.eml$/i.test(name)) name = `${name || 'message'}.eml`;
       } else if (c.format === 'iCalendar') {
         bytes = new TextEncoder().encode(c.content);
         contentType = 'text/calendar';
@@ -152,7 +182,9 @@ export class OfficeHost implements Host {
         // A cloud attachment (a link): it cannot be signed or encrypted with the message.
         throw new Error(`The attachment "${a.name}" is a link to a file in the cloud; attach a copy of the file instead.`);
       }
-      out.push({ name: a.name, contentType, bytes, inline: a.isInline, contentId: a.isInline ? (a.contentId || a.name) : null });
+      // An inline picture is referred to by the HTML as cid:<contentId>; Outlooks that do not
+      // give the Content-ID refer to it by its name.
+      out.push({ name, contentType, bytes, inline: a.isInline, contentId: a.isInline ? (a.contentId || a.name) : null });
     }
     return out;
   }
@@ -180,9 +212,16 @@ export class OfficeHost implements Host {
     const fields = await this.composeFields();
     const plan = envelopes(fields);
     if (plan.length === 0) throw new Error('The message has no recipient.');
-    // Build every message first: nothing is sent unless all of them could be built.
+    // Graph refuses requests over 4 MB: what the user wrote alone may already be too much.
+    const raw = fields.text.length + (fields.html?.length ?? 0) + fields.attachments.reduce((n, a) => n + a.bytes.length, 0);
+    if (raw > GRAPH_MAX_MIME) throw tooLargeForGraph(raw, false);
+    // Build every message first: nothing is sent unless all of them could be built and fit.
     const messages: Uint8Array[] = [];
-    for (const env of plan) messages.push(await secure(env));
+    for (const env of plan) {
+      const m = await secure(env);
+      if (m.length > GRAPH_MAX_MIME) throw tooLargeForGraph(m.length, true);
+      messages.push(m);
+    }
     for (const m of messages) await graph.sendMime(m);
     return { sent: messages.length, ...(await this.finishCompose()) };
   }
@@ -196,6 +235,7 @@ export class OfficeHost implements Host {
     return [
       'Each Outlook (on the web in each browser, the new Outlook, Outlook on Mac) keeps its own copy of your identities. ' +
         'To use an identity in another Outlook, export a backup in the certificate panel here and import it there.',
+      ...(this.graphNotice ? [this.graphNotice] : []),
     ];
   }
 

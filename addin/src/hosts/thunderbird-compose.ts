@@ -151,6 +151,10 @@ export class ComposeTakeover {
     const fields = await composeFields(this.m, tabId, details);
     const from = fields.from.address.toLowerCase();
     const reasons = [...unsupported(fields)];
+    // The attachments' bytes are not read from Thunderbird yet: refuse rather than send them empty.
+    if (fields.attachments.length > 0) {
+      reasons.push(`Attachments cannot be signed or encrypted by Cachet in Thunderbird yet (${fields.attachments.map((a) => a.name).join(', ')}): remove them, or send them in a separate message.`);
+    }
     const all = [...new Set(envelopeAddresses(fields))];
     if (all.length === 0) reasons.push('There is no recipient.');
     if (!details.identityId) reasons.push('Thunderbird did not say which identity sends this message.');

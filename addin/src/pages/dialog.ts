@@ -3,7 +3,9 @@
 import '../ui/style.css';
 import { OfficeHost } from '../hosts/office';
 import { el, replace } from '../ui/dom';
+import { followTheme } from '../ui/theme';
 
 await new OfficeHost().ready();
+followTheme(globalThis.Office);
 const main = document.getElementById('app');
 if (main) replace(main, el('p', { class: 'muted' }, 'No dialog is open.'));

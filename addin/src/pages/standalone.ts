@@ -11,8 +11,10 @@ import { el, replace } from '../ui/dom';
 import { MailboxView } from '../ui/mailbox';
 import { ReadPane } from '../ui/read-pane';
 import { tabs } from '../ui/tabs';
+import { followTheme } from '../ui/theme';
 import { versionLine } from '../ui/version';
 
+followTheme(undefined);
 const host = new StandaloneHost();
 await host.ready();
 const core = new CoreClient();

@@ -19,7 +19,7 @@ import type { Session } from '../keyring/session';
 import { messageIds, store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
-import { draftOf, envelopeAddresses, messageId, type RecipientStatus, recipientStatuses, rfc5322Date, STATUS_WORDS, unsupported } from './host-compose';
+import { contentSummary, draftOf, envelopeAddresses, messageId, type RecipientStatus, recipientStatuses, rfc5322Date, STATUS_WORDS, unsupported } from './host-compose';
 
 export type { RecipientStatus } from './host-compose';
 import type { ReplySeed } from './read-pane';
@@ -152,6 +152,11 @@ export class ComposePane {
       const first = !this.bound;
       this.bound = f;
       for (const c of [this.to, this.subject, this.text]) c.readOnly = true;
+      // Bcc and attachments come from the host's window too: the pane's own inputs would be ignored.
+      for (const c of [this.bcc, this.files]) {
+        const box = c.closest('.field');
+        if (box instanceof HTMLElement) box.hidden = true;
+      }
       this.from.disabled = true;
       if (![...this.from.options].some((o) => o.value === f.from.address)) this.from.append(el('option', { value: f.from.address }, f.from.address));
       this.from.value = f.from.address;
@@ -179,7 +184,7 @@ export class ComposePane {
         }
       }
       const limits = unsupported(f);
-      replace(this.hostArea, note, f.html !== null ? el('p', { class: 'muted', 'data-field': 'as-text' }, 'The message is written as formatted (HTML) text: this version sends its plain-text version.') : null, limits.length ? el('ul', { class: 'notice', 'data-field': 'unsupported' }, ...limits.map((l) => el('li', {}, l))) : null, el('div', { class: 'actions' }, again));
+      replace(this.hostArea, note, el('p', { class: 'muted', 'data-field': 'content' }, `Sent as ${contentSummary(f)}.`), limits.length ? el('ul', { class: 'notice', 'data-field': 'unsupported' }, ...limits.map((l) => el('li', {}, l))) : null, el('div', { class: 'actions' }, again));
       await this.refreshRecipients();
       return f;
     } catch (e) {

@@ -2,9 +2,11 @@
 // frame (sandbox="" : no scripts, no forms, no navigation, a unique origin) whose document
 // starts with a CSP that forbids every fetch (no remote images, fonts, styles; the page's own
 // CSP applies too). Plain text is
-// put in as text; HTML as the sender wrote it, inert inside that frame.
+// put in as text; HTML as the sender wrote it, inert inside that frame, its `cid:` pictures
+// taken from the message itself as data: URLs (inline-images.ts), the only images allowed.
+import { withInlineImages } from './inline-images';
 
-const FRAME_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'";
+const FRAME_CSP = "default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'";
 
 function documentFor(text: string, html: boolean): string {
   const doc = document.implementation.createHTMLDocument('');
@@ -30,7 +32,7 @@ function documentFor(text: string, html: boolean): string {
   return `<!doctype html>${doc.documentElement.outerHTML}`;
 }
 
-export function contentFrame(text: string, html: boolean, label: string): HTMLIFrameElement {
+export function contentFrame(text: string, html: boolean, label: string, images: ReadonlyMap<string, string> = new Map()): HTMLIFrameElement {
   const frame = document.createElement('iframe');
   frame.setAttribute('sandbox', '');
   frame.setAttribute('referrerpolicy', 'no-referrer');
@@ -38,6 +40,6 @@ export function contentFrame(text: string, html: boolean, label: string): HTMLIF
   frame.className = 'content-frame';
   const lines = text.split('\n').length;
   frame.style.height = `${Math.min(480, Math.max(80, lines * 21 + 24))}px`;
-  frame.srcdoc = documentFor(text, html);
+  frame.srcdoc = documentFor(html ? withInlineImages(text, images) : text, html);
   return frame;
 }

@@ -1,9 +1,11 @@
 // Composing in the host's own compose window (capabilities.composeMessage, e.g. Outlook):
-// the core's draft for one envelope of the host's fields, and what this version cannot
-// protect yet (so it is refused, never silently dropped), and the recipients' statuses from
-// the stored certificates. No DOM: the Thunderbird background uses it too.
+// the core's draft for one envelope of the host's fields (text and HTML, inline images,
+// attachments and attached messages, threading fields), a summary of what goes out, what
+// cannot be protected (so it is refused, never silently dropped), and the recipients' statuses
+// from the stored certificates. No DOM: the Thunderbird background uses it too.
 import type { CoreClient } from '../core/client';
 import type { Draft, RecipientStatus as CoreRecipientStatus } from '../core/protocol';
+import { toBase64 } from '../hosts/graph';
 import type { ComposeFields, MailAddress } from '../hosts/host';
 import { store } from '../keyring/store';
 
@@ -19,32 +21,47 @@ export function envelopeAddresses(env: ComposeFields): string[] {
 }
 
 /**
- * The core's draft of one envelope. The text body is used: a host's HTML body is not carried
- * by this version of the core (the caller tells the user the message goes out as text).
+ * The core's draft of one envelope: the plain text, the HTML (sent as its alternative) with
+ * the inline images it refers to by `cid:`, the attachments (attached messages as
+ * message/rfc822) and the threading fields of a reply or forward. The envelope's Bcc (one
+ * recipient, on that recipient's own copy) is passed on; the other copies have none.
  */
 export function draftOf(env: ComposeFields, date: string, messageId: string): Draft {
   return {
     from: mailbox(env.from),
     to: env.to.map(mailbox),
     cc: env.cc.map(mailbox),
+    bcc: env.bcc.map(mailbox),
     subject: env.subject,
     text: env.text.replace(/\r\n?/g, '\n'),
+    ...(env.html !== null && env.html.trim() !== '' ? { html: env.html } : {}),
     date,
     messageId,
     ...(env.inReplyTo ? { inReplyTo: env.inReplyTo } : {}),
+    ...(env.references ? { references: env.references } : {}),
+    attachments: env.attachments.map((a) => ({
+      filename: a.name,
+      contentType: a.contentType,
+      dataBase64: toBase64(a.bytes),
+      ...(a.inline && a.contentId ? { contentId: a.contentId } : {}),
+    })),
   };
 }
 
-/** Reasons the host's message cannot be protected by this version (empty: it can). */
-export function unsupported(fields: ComposeFields): string[] {
-  const out: string[] = [];
-  if (fields.attachments.length > 0) {
-    out.push(`Attachments cannot be signed or encrypted by this version of Cachet yet (${fields.attachments.map((a) => a.name).join(', ')}): remove them, or send them in a separate message.`);
-  }
-  if (fields.bcc.length > 0) {
-    out.push(`Bcc recipients cannot be sent to securely by this version of Cachet yet (${fields.bcc.map((a) => a.address).join(', ')}): move them to To or Cc, or remove them.`);
-  }
-  return out;
+/** What goes out besides the text, in words (e.g. "formatted text, 1 picture in the text, 2 attachments: a.pdf, b.png"). */
+export function contentSummary(fields: ComposeFields): string {
+  const inline = fields.attachments.filter((a) => a.inline && a.contentId);
+  const files = fields.attachments.filter((a) => !(a.inline && a.contentId));
+  const parts = [fields.html !== null ? 'formatted (HTML) text with its plain-text version' : 'plain text'];
+  if (fields.html !== null && inline.length) parts.push(`${inline.length} picture${inline.length > 1 ? 's' : ''} in the text`);
+  if (files.length) parts.push(`${files.length} attachment${files.length > 1 ? 's' : ''}: ${files.map((a) => a.name).join(', ')}`);
+  if (fields.bcc.length) parts.push(`a separate copy for each Bcc recipient (${fields.bcc.length}), which names no other Bcc recipient`);
+  return parts.join('; ');
+}
+
+/** Reasons the host's message cannot be protected (empty: it can). */
+export function unsupported(_fields: ComposeFields): string[] {
+  return [];
 }
 
 export type RecipientStatus = 'ready' | 'missing' | 'expired' | 'address-mismatch' | 'untrusted';

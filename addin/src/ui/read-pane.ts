@@ -10,6 +10,7 @@ import { contentFrame } from './content-frame';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
 import { safeFileName } from './file-name';
+import { inlineImages } from './inline-images';
 import { progress } from './progress';
 import { statusText } from './status-text';
 
@@ -139,7 +140,7 @@ const COVERAGE_LABEL: Record<Exclude<Coverage, 'none'>, string> = {
   unverified: 'Signed, but the signature is not valid for this sender (see above)',
 };
 
-function partsView(view: MessageView, coverage: (path: string) => Coverage, note: string, save: (path: string, filename: string) => void): HTMLElement {
+function partsView(view: MessageView, coverage: (path: string) => Coverage, note: string, save: (path: string, filename: string) => void, images: ReadonlyMap<string, string> = new Map()): HTMLElement {
   return el(
     'div',
     { class: 'parts' },
@@ -148,7 +149,7 @@ function partsView(view: MessageView, coverage: (path: string) => Coverage, note
       const label = c === 'none' ? note : COVERAGE_LABEL[c];
       const body =
         p.text !== undefined
-          ? contentFrame(p.text, p.content_type === 'text/html', `Message content${p.path ? ` (part ${p.path})` : ''}`)
+          ? contentFrame(p.text, p.content_type === 'text/html', `Message content${p.path ? ` (part ${p.path})` : ''}`, images)
           : el('p', { class: 'attachment' }, `Attachment: ${p.filename === undefined ? 'unnamed' : safeFileName(p.filename)} (${p.content_type}, ${p.size} bytes) `, saveButton(p, save));
       return el(
         'section',
@@ -221,6 +222,8 @@ export class ReadPane {
         view = encrypted ? { headers: outer.headers, parts: [] } : outer;
         coverage = () => 'none';
       }
+      // Pictures the HTML shows, from the message itself.
+      const images = await inlineImages(this.core, source, view);
       done();
       const decrypted = encrypted && opened.content !== null;
       if (decrypted && this.locks !== locksBefore) {
@@ -260,7 +263,7 @@ export class ReadPane {
           encrypted,
         });
       });
-      replace(this.body, banner(r), diagnosis(r), noKey(r), certArea, head, this.onReply ? el('div', { class: 'actions' }, reply, forward) : null, partsView(view, coverage, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename) => void this.save(source, path, filename, certArea)));
+      replace(this.body, banner(r), diagnosis(r), noKey(r), certArea, head, this.onReply ? el('div', { class: 'actions' }, reply, forward) : null, partsView(view, coverage, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename) => void this.save(source, path, filename, certArea), images));
       this.showingDecrypted = decrypted;
       // A reply to it from the host's own compose window is then known to answer encrypted mail.
       if (decrypted && h.message_id) void store.markDecrypted(h.message_id).catch(() => undefined);

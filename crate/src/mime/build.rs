@@ -1,13 +1,14 @@
 //! Outgoing MIME in canonical, 7-bit-safe form (RFC 8551 section 3.1): CRLF line
 //! endings, text as quoted-printable (RFC 2045 6.7), binary as base64 (RFC 2045 6.8),
 //! lines of at most 76 characters, boundaries that cannot collide with content
-//! (RFC 2046 5.1.1). Shapes: body (text, alternative, mixed), multipart/signed
+//! (RFC 2046 5.1.1). Shapes: body (text, alternative, related, mixed), multipart/signed
 //! (RFC 8551 3.5, RFC 1847) and application/pkcs7-mime (RFC 8551 3.2).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+use super::canon::canonicalize_crlf;
 use super::headers::{encode_headers, push_param, Folder};
 
 /// A file to attach.
@@ -19,21 +20,57 @@ pub struct Attachment {
     pub data: Vec<u8>,
 }
 
+/// A part shown inside the HTML body (an image), which refers to it as `cid:<content_id>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlinePart {
+    /// The Content-ID without angle brackets (RFC 2392); characters outside printable
+    /// ASCII, white space and `<>` are dropped when it is written.
+    pub content_id: String,
+    pub attachment: Attachment,
+}
+
 /// A text body (and optional HTML alternative and attachments) as one MIME entity
 /// with only Content-* header fields, ready to be signed: CRLF, 7-bit, lines of at
 /// most 76 characters. Text and HTML are UTF-8 quoted-printable; attachments base64.
 /// Shapes: text/plain; multipart/alternative (text, html); multipart/mixed (body, attachments...).
 pub fn build_body(text: &str, html: Option<&str>, attachments: &[Attachment]) -> Vec<u8> {
+    build_body_with_inline(text, html, &[], attachments)
+}
+
+/// [`build_body`] with parts shown inside the HTML: the HTML and those parts become a
+/// multipart/related (RFC 2387, `type="text/html"`, each part with its Content-ID and
+/// `Content-Disposition: inline`) as the second alternative. Without HTML the inline
+/// parts are attached as ordinary files, so nothing is lost.
+/// An attachment of type message/rfc822 is carried as such (RFC 2046 5.2.1: 7bit, CRLF)
+/// when it is 7-bit with lines of at most 998 octets; otherwise as message/global in
+/// base64 (RFC 6532 3.5), the form that may carry 8-bit content in a signed body.
+pub fn build_body_with_inline(
+    text: &str,
+    html: Option<&str>,
+    inline: &[InlinePart],
+    attachments: &[Attachment],
+) -> Vec<u8> {
     let text_part = text_entity("plain", text);
+    let mut files: Vec<Vec<u8>> = Vec::new();
     let body = match html {
+        Some(h) if !inline.is_empty() => {
+            let mut related = vec![text_entity("html", h)];
+            related.extend(inline.iter().map(inline_entity));
+            let related = multipart_with("related", "type=\"text/html\"", &related);
+            multipart("alternative", &[text_part, related])
+        }
         Some(h) => multipart("alternative", &[text_part, text_entity("html", h)]),
-        None => text_part,
+        None => {
+            files.extend(inline.iter().map(|i| attachment_entity(&i.attachment)));
+            text_part
+        }
     };
-    if attachments.is_empty() {
+    files.extend(attachments.iter().map(attachment_entity));
+    if files.is_empty() {
         return body;
     }
     let mut parts = vec![body];
-    parts.extend(attachments.iter().map(attachment_entity));
+    parts.extend(files);
     multipart("mixed", &parts)
 }
 
@@ -165,6 +202,25 @@ fn text_entity(subtype: &str, text: &str) -> Vec<u8> {
 }
 
 fn attachment_entity(a: &Attachment) -> Vec<u8> {
+    file_entity(a, "attachment", None)
+}
+
+fn inline_entity(i: &InlinePart) -> Vec<u8> {
+    let cid: String = i
+        .content_id
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && *c != '<' && *c != '>')
+        .collect();
+    file_entity(&i.attachment, "inline", Some(&cid))
+}
+
+/// True when `data` can be carried with `Content-Transfer-Encoding: 7bit`: US-ASCII
+/// without NUL, lines (already CRLF) of at most 998 octets.
+fn is_7bit_lines(data: &[u8]) -> bool {
+    data.iter().all(|&b| b != 0 && b < 0x80) && data.split(|&b| b == b'\n').all(|l| l.len() <= 999)
+}
+
+fn file_entity(a: &Attachment, disposition: &str, content_id: Option<&str>) -> Vec<u8> {
     let essence = a
         .content_type
         .split(';')
@@ -177,8 +233,14 @@ fn attachment_entity(a: &Attachment) -> Vec<u8> {
             && s.bytes()
                 .all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&c))
     };
-    let essence = match essence.split_once('/') {
-        Some((t, s)) if token_ok(t) && token_ok(s) && t != "multipart" && t != "message" => {
+    // An attached message: as message/rfc822 in 7bit when it allows it (the body is the
+    // message itself, CRLF), else message/global in base64.
+    let message = (essence == "message/rfc822").then(|| canonicalize_crlf(&a.data));
+    let seven_bit = message.as_deref().filter(|m| is_7bit_lines(m));
+    let essence = match (&message, essence.split_once('/')) {
+        (Some(_), _) if seven_bit.is_some() => "message/rfc822".to_string(),
+        (Some(_), _) => "message/global".to_string(),
+        (None, Some((t, s))) if token_ok(t) && token_ok(s) && t != "multipart" && t != "message" => {
             essence.clone()
         }
         _ => "application/octet-stream".to_string(),
@@ -186,23 +248,43 @@ fn attachment_entity(a: &Attachment) -> Vec<u8> {
     let mut ct = Folder::new("Content-Type");
     ct.push(" ", &essence);
     let mut cd = Folder::new("Content-Disposition");
-    cd.push(" ", "attachment");
+    cd.push(" ", disposition);
     if !a.filename.is_empty() {
         push_param(&mut ct, "name", &a.filename, false);
         push_param(&mut cd, "filename", &a.filename, true);
     }
     let mut out = ct.finish().into_bytes();
-    out.extend_from_slice(b"Content-Transfer-Encoding: base64\r\n");
-    out.extend_from_slice(cd.finish().as_bytes());
-    out.extend_from_slice(b"\r\n");
-    push_base64_lines(&mut out, &a.data);
+    if let Some(cid) = content_id.filter(|c| !c.is_empty()) {
+        out.extend_from_slice(format!("Content-ID: <{cid}>\r\n").as_bytes());
+    }
+    match seven_bit {
+        Some(m) => {
+            out.extend_from_slice(b"Content-Transfer-Encoding: 7bit\r\n");
+            out.extend_from_slice(cd.finish().as_bytes());
+            out.extend_from_slice(b"\r\n");
+            // Kept byte for byte: the CRLF the multipart adds before the boundary belongs to it.
+            out.extend_from_slice(m);
+        }
+        None => {
+            out.extend_from_slice(b"Content-Transfer-Encoding: base64\r\n");
+            out.extend_from_slice(cd.finish().as_bytes());
+            out.extend_from_slice(b"\r\n");
+            push_base64_lines(&mut out, &a.data);
+        }
+    }
     out
 }
 
 fn multipart(subtype: &str, parts: &[Vec<u8>]) -> Vec<u8> {
+    multipart_with(subtype, "", parts)
+}
+
+/// A multipart entity; `param` (e.g. `type="text/html"`) is added to its Content-Type.
+fn multipart_with(subtype: &str, param: &str, parts: &[Vec<u8>]) -> Vec<u8> {
     let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
     let boundary = make_boundary(&refs);
-    let mut out = format!("Content-Type: multipart/{subtype};\r\n boundary=\"{boundary}\"\r\n\r\n")
+    let param = if param.is_empty() { String::new() } else { format!("\r\n {param};") };
+    let mut out = format!("Content-Type: multipart/{subtype};{param}\r\n boundary=\"{boundary}\"\r\n\r\n")
         .into_bytes();
     out.reserve(parts.iter().map(|p| p.len() + boundary.len() + 6).sum::<usize>() + boundary.len() + 6);
     for p in parts {

@@ -18,7 +18,7 @@ mod parse;
 #[cfg(test)]
 mod tests;
 
-pub use build::{base64_lines, quoted_printable, build_body, build_multipart_signed, build_multipart_signed_owned, build_pkcs7_mime, Attachment};
+pub use build::{base64_lines, quoted_printable, build_body, build_body_with_inline, build_multipart_signed, build_multipart_signed_owned, build_pkcs7_mime, Attachment, InlinePart};
 pub(crate) use build::push_base64_lines;
 pub use canon::{canonicalize_crlf, is_canonical};
 pub use entity::{ContentType, Entity, HeaderField, Originator, SmimeKind};
