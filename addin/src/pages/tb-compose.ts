@@ -9,7 +9,7 @@ import { messengerGlobal } from '../hosts/thunderbird-api';
 import { CertPanel } from '../ui/cert-panel';
 import { el, replace } from '../ui/dom';
 import { errorView } from '../ui/error-view';
-import { envelopeAddresses, recipientStatuses, STATUS_WORDS, unsupported } from '../ui/host-compose';
+import { contentSummary, envelopeAddresses, recipientStatuses, STATUS_WORDS, unsupported } from '../ui/host-compose';
 import { tabs } from '../ui/tabs';
 import { versionLine } from '../ui/version';
 
@@ -39,7 +39,7 @@ try {
     identity.textContent = signer ? `Signing as ${from}.` : `Your certificate for ${from || 'this address'} is locked or missing: unlock it or import it under Certificates.`;
     const { statuses } = await recipientStatuses(core, [...new Set(envelopeAddresses(fields))]);
     replace(recipients, ...statuses.map((r) => el('li', { 'data-recipient': r.address, 'data-status': r.status }, el('span', { class: `badge ${r.status === 'ready' ? 'good' : 'warn'}` }, r.status), ` ${r.address} — ${STATUS_WORDS[r.status]}`)));
-    replace(asText, fields.html !== null ? 'The message is written as formatted (HTML) text: Cachet sends its plain-text version.' : '');
+    replace(asText, fields.attachments.length ? '' : `Sent as ${contentSummary(fields)}.`);
     const blockers = [...composer.lastProblems(tabId), ...unsupported(fields)];
     replace(problems, blockers.length ? el('div', { class: 'error', role: 'alert', 'data-code': 'send-refused' }, el('p', { class: 'error-message' }, 'Cachet will not send this message yet:'), el('ul', { 'data-field': 'blockers' }, ...[...new Set(blockers)].map((b) => el('li', {}, b))), el('p', { class: 'error-hint' }, 'Your draft is kept.')) : null);
   };
