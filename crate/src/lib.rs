@@ -16,6 +16,7 @@ pub mod cms;
 pub mod compose;
 pub mod crypto;
 pub mod error;
+pub mod oid;
 pub mod identity;
 pub mod mime;
 pub mod pkcs12;

@@ -168,15 +168,15 @@ const RANK_UNKNOWN_CA: u8 = 5;
 const RANK_WEAK_FLAGGED: u8 = 6;
 const RANK_TRUSTED: u8 = 7;
 
-const KNOWN_EXTENSIONS: [&str; 8] = [
-    "2.5.29.15", // keyUsage
-    "2.5.29.19", // basicConstraints
-    "2.5.29.37", // extKeyUsage
-    "2.5.29.17", // subjectAltName
-    "2.5.29.14", // subjectKeyIdentifier
-    "2.5.29.35", // authorityKeyIdentifier
-    "2.5.29.32", // certificatePolicies (any policy accepted)
-    "2.5.29.54", // inhibitAnyPolicy (no policy processing, so nothing to inhibit)
+const KNOWN_EXTENSIONS: [ObjectIdentifier; 8] = [
+    crate::oid::OID_EXT_KEY_USAGE,
+    crate::oid::OID_EXT_BASIC_CONSTRAINTS,
+    crate::oid::OID_EXT_EXTENDED_KEY_USAGE,
+    crate::oid::OID_EXT_SUBJECT_ALT_NAME,
+    crate::oid::OID_EXT_SUBJECT_KEY_ID,
+    crate::oid::OID_EXT_AUTHORITY_KEY_ID,
+    crate::oid::OID_EXT_CERTIFICATE_POLICIES, // any policy accepted
+    crate::oid::OID_EXT_INHIBIT_ANY_POLICY,   // no policy processing, so nothing to inhibit
 ];
 
 /// A candidate path: indexes into `all`, leaf first, and how it ends.
@@ -381,7 +381,7 @@ fn evaluate(input: &ValidationInput, all: &[(&Certificate, bool, Vec<u8>)], cand
         // Unknown critical extensions, below the anchor.
         if !is_anchor {
             for ext in tbs.extensions().map(|e| e.as_slice()).unwrap_or(&[]) {
-                if ext.critical && !KNOWN_EXTENSIONS.iter().any(|k| ObjectIdentifier::new(k).map(|o| o == ext.extn_id).unwrap_or(false)) {
+                if ext.critical && !KNOWN_EXTENSIONS.contains(&ext.extn_id) {
                     let reason = format!("'{}' has a critical extension Cachet does not process ({})", subj(cert), ext.extn_id);
                     push(RANK_INVALID, i, PathStatus::Invalid { reason: reason.clone() }, reason);
                 }

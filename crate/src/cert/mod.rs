@@ -1,4 +1,5 @@
 //! Certificates: facts (names, e-mails, usages, fingerprints) and path validation (RFC 5280).
+pub mod capabilities;
 pub mod chain;
 pub mod facts;
 pub mod names;

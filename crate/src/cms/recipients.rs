@@ -26,14 +26,8 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
-pub const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-pub const OID_RSAES_OAEP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.7");
-const OID_MGF1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.8");
-const OID_PSPECIFIED: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.9");
-const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const OID_AES128_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.5");
-const OID_AES192_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.25");
-const OID_AES256_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.45");
+pub use crate::oid::{OID_RSA_ENCRYPTION, OID_RSAES_OAEP};
+use crate::oid::{OID_MGF1, OID_PSPECIFIED, OID_EC_PUBLIC_KEY, OID_AES128_WRAP, OID_AES192_WRAP, OID_AES256_WRAP};
 
 /// Most recipient keys in one message (RFC 5652 6.1 recipientInfos): a key-transport,
 /// KEK, password or other RecipientInfo counts one, a KeyAgreeRecipientInfo counts each of
@@ -62,14 +56,16 @@ pub fn count_recipient_keys(infos: &[RecipientInfo]) -> usize {
 
 /// dhSinglePass-stdDH-*kdf-scheme OIDs (RFC 5753 7.1.4) and their KDF hash.
 fn std_dh_kdf(oid: &ObjectIdentifier) -> Option<DigestAlg> {
-    match oid.to_string().as_str() {
-        "1.3.133.16.840.63.0.2" => Some(DigestAlg::Sha1),
-        "1.3.132.1.11.0" => Some(DigestAlg::Sha224),
-        "1.3.132.1.11.1" => Some(DigestAlg::Sha256),
-        "1.3.132.1.11.2" => Some(DigestAlg::Sha384),
-        "1.3.132.1.11.3" => Some(DigestAlg::Sha512),
-        _ => None,
-    }
+    use crate::oid::{OID_STD_DH_SHA1KDF, OID_STD_DH_SHA224KDF, OID_STD_DH_SHA256KDF, OID_STD_DH_SHA384KDF, OID_STD_DH_SHA512KDF};
+    [
+        (OID_STD_DH_SHA1KDF, DigestAlg::Sha1),
+        (OID_STD_DH_SHA224KDF, DigestAlg::Sha224),
+        (OID_STD_DH_SHA256KDF, DigestAlg::Sha256),
+        (OID_STD_DH_SHA384KDF, DigestAlg::Sha384),
+        (OID_STD_DH_SHA512KDF, DigestAlg::Sha512),
+    ]
+    .into_iter()
+    .find_map(|(o, d)| (o == *oid).then_some(d))
 }
 
 fn ias_id(ias: &IssuerAndSerialNumber) -> SignerId {

@@ -23,20 +23,17 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
 use x509_cert::time::Time;
 
-pub const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-pub const OID_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-pub const OID_ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
-pub const OID_ECDSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
-const OID_MGF1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.8");
+pub use crate::oid::{OID_RSA_ENCRYPTION, OID_ECDSA_SHA256, OID_ECDSA_SHA384, OID_ECDSA_SHA512};
+use crate::oid::OID_MGF1;
 
 /// Content encryption algorithms Cachet decrypts, strongest first (SPEC section 4),
 /// advertised in SMIMECapabilities.
-pub const CAPABILITIES: [&str; 5] = [
-    "2.16.840.1.101.3.4.1.46", // aes256-GCM
-    "2.16.840.1.101.3.4.1.6",  // aes128-GCM
-    "2.16.840.1.101.3.4.1.42", // aes256-CBC
-    "2.16.840.1.101.3.4.1.22", // aes192-CBC
-    "2.16.840.1.101.3.4.1.2",  // aes128-CBC
+pub const CAPABILITIES: [ObjectIdentifier; 5] = [
+    crate::oid::OID_AES256_GCM,
+    crate::oid::OID_AES128_GCM,
+    crate::oid::OID_AES256_CBC,
+    crate::oid::OID_AES192_CBC,
+    crate::oid::OID_AES128_CBC,
 ];
 
 fn crypto_err(what: impl std::fmt::Display) -> Error {
@@ -75,32 +72,8 @@ fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute> {
 }
 
 fn capabilities_value() -> Result<Any> {
-    // SMIMECapabilities ::= SEQUENCE OF SEQUENCE { capabilityID OID, parameters ANY OPTIONAL }
-    let mut inner = Vec::new();
-    for oid in CAPABILITIES {
-        let oid = ObjectIdentifier::new(oid).map_err(|e| crypto_err(format!("capability OID: {e}")))?;
-        let cap = oid.to_der().map_err(der_err)?;
-        let mut seq = vec![0x30];
-        push_len(&mut seq, cap.len());
-        seq.extend_from_slice(&cap);
-        inner.extend_from_slice(&seq);
-    }
-    let mut out = vec![0x30];
-    push_len(&mut out, inner.len());
-    out.extend_from_slice(&inner);
-    Any::from_der(&out).map_err(der_err)
-}
-
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        let rest = bytes.get(skip..).unwrap_or(&[]);
-        out.push(0x80 | rest.len() as u8);
-        out.extend_from_slice(rest);
-    }
+    let der = crate::cert::capabilities::encode(&CAPABILITIES).map_err(der_err)?;
+    Any::from_der(&der).map_err(der_err)
 }
 
 fn issuer_and_serial(cert: &x509_cert::Certificate) -> IssuerAndSerialNumber {

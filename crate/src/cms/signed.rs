@@ -16,11 +16,7 @@ use const_oid::ObjectIdentifier;
 use der::Decode;
 use x509_cert::Certificate;
 
-pub const OID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-pub const OID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-pub const OID_ENVELOPED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.3");
-pub const OID_AUTH_ENVELOPED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.23");
-pub const OID_COMPRESSED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.9");
+pub use crate::oid::{OID_DATA, OID_SIGNED_DATA, OID_ENVELOPED_DATA, OID_AUTH_ENVELOPED_DATA, OID_COMPRESSED_DATA};
 
 /// Largest number of certificates or signers we look at in one SignedData.
 pub const MAX_CERTIFICATES: usize = 64;

@@ -23,11 +23,7 @@ use der::{Decode, Encode};
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::Certificate;
 
-pub const OID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-pub const OID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-pub const OID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
-pub const OID_SMIME_CAPABILITIES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.15");
-pub const OID_ENCRYPTION_KEY_PREFERENCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.11");
+pub use crate::oid::{OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, OID_SMIME_CAPABILITIES, OID_ENCRYPTION_KEY_PREFERENCE};
 
 /// What the verifier is given besides the message.
 pub struct VerifyContext<'a> {
@@ -104,43 +100,11 @@ pub fn content_matches(sd: &ParsedSignedData, content: &[u8]) -> bool {
         && claims.iter().all(|(alg, want)| crypto::digest(*alg, content).map(|d| &d == want).unwrap_or(false))
 }
 
-/// Short name of an SMIMECapabilities algorithm (the OID when unknown).
-pub(crate) fn capability_name(oid: &ObjectIdentifier) -> String {
-    match oid.to_string().as_str() {
-        "2.16.840.1.101.3.4.1.46" => "aes256-gcm".into(),
-        "2.16.840.1.101.3.4.1.26" => "aes192-gcm".into(),
-        "2.16.840.1.101.3.4.1.6" => "aes128-gcm".into(),
-        "2.16.840.1.101.3.4.1.42" => "aes256-cbc".into(),
-        "2.16.840.1.101.3.4.1.22" => "aes192-cbc".into(),
-        "2.16.840.1.101.3.4.1.2" => "aes128-cbc".into(),
-        "1.2.840.113549.3.7" => "des-ede3-cbc".into(),
-        "1.2.840.113549.3.2" => "rc2-cbc".into(),
-        "1.3.14.3.2.7" => "des-cbc".into(),
-        "1.2.840.113549.1.1.7" => "rsaes-oaep".into(),
-        "1.2.840.113549.1.1.1" => "rsa-encryption".into(),
-        "1.2.840.113549.1.9.16.3.18" => "chacha20-poly1305".into(),
-        "2.16.840.1.101.3.4.2.1" => "sha-256".into(),
-        "2.16.840.1.101.3.4.2.2" => "sha-384".into(),
-        "2.16.840.1.101.3.4.2.3" => "sha-512".into(),
-        "1.3.14.3.2.26" => "sha-1".into(),
-        "1.2.840.113549.1.9.15.1" => "prefer-signed-data".into(),
-        "1.2.840.113549.1.9.15.2" => "cannot-decrypt-any".into(),
-        "1.2.840.113549.1.9.15.3" => "sig-type".into(),
-        other => other.to_string(),
-    }
-}
-
 /// SMIMECapabilities (RFC 8551 2.5.2): the OIDs in the order the sender listed them.
 fn capabilities(signer: &ParsedSigner) -> Vec<String> {
     let Ok(Some(v)) = single_attr(signer, OID_SMIME_CAPABILITIES) else { return Vec::new() };
     let Ok(bytes) = v.to_der() else { return Vec::new() };
-    let Ok(seq) = super::ber::read_all(&bytes) else { return Vec::new() };
-    let Ok(caps) = seq.children() else { return Vec::new() };
-    caps.iter()
-        .filter_map(|c| c.children().ok())
-        .filter_map(|k| k.first().and_then(|o| ObjectIdentifier::from_der(o.raw).ok()))
-        .map(|o| capability_name(&o))
-        .collect()
+    crate::cert::capabilities::names(&bytes)
 }
 
 /// SMIMEEncryptionKeyPreference (RFC 8551 2.5.3).

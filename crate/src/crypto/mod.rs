@@ -3,6 +3,7 @@
 //! RFC 3565, RFC 5084). Policy decisions live in `policy`.
 pub mod bulk;
 pub mod cipher;
+pub mod key;
 pub mod digest;
 pub mod sig;
 

@@ -1,5 +1,5 @@
 //! Writing an encrypted backup PKCS#12 (RFC 7292 sections 4 and 5): the key in a
-//! pkcs8ShroudedKeyBag and the certificates in an encryptedData, both PBES2
+//! pkcs8ShroudedKeyBag and the certificates in an encryptedData, both OID_PBES2
 //! (PBKDF2-HMAC-SHA256 + AES-256-CBC, RFC 8018), with a SHA-256 MAC (appendix B key).
 //! The layout matches what `openssl pkcs12 -export` writes, so OpenSSL, NSS (Thunderbird),
 //! Windows and Python `cryptography` read it.
@@ -67,7 +67,7 @@ pub fn build(
     let leaf_der = identity.certificate.to_der().map_err(failed)?;
     let local_key_id = Any::encode_from(&octets(Sha1::digest(&leaf_der).to_vec())?).map_err(failed)?;
     let name = Any::encode_from(&BmpString::from_utf8(&display_name(identity)).map_err(failed)?).map_err(failed)?;
-    let attrs = vec![attribute(asn1::FRIENDLY_NAME, name)?, attribute(asn1::LOCAL_KEY_ID, local_key_id)?];
+    let attrs = vec![attribute(asn1::OID_FRIENDLY_NAME, name)?, attribute(asn1::OID_LOCAL_KEY_ID, local_key_id)?];
 
     let mut random = |n: usize| -> Result<Vec<u8>> {
         let mut b = vec![0u8; n];
@@ -93,7 +93,7 @@ pub fn build(
     let certs_info = ContentInfo {
         content: Content::Encrypted(EncryptedData {
             version: 0,
-            info: EncryptedContentInfo { content_type: asn1::ID_DATA, algorithm: alg, encrypted_content: Some(octets(ct)?) },
+            info: EncryptedContentInfo { content_type: asn1::OID_DATA, algorithm: alg, encrypted_content: Some(octets(ct)?) },
         }),
     };
 
