@@ -12,9 +12,28 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = path.join(ROOT, 'crate', 'src');
 
-/** Lowest first. The fronts (wasm, the CLI in bin/) may use everything. */
+/**
+ * Lowest first; a module may use only modules of lower layers (none of its own layer).
+ * The fronts (wasm, the CLI in bin/) may use everything.
+ *   error      typed errors {code, message, hint}: the one thing everything may use.
+ *   time       Unix time and DER times; oid: every object identifier, written once;
+ *   status     the status vocabulary of verdicts; asn1: BER reading, DER SET OF, DER lengths.
+ *   crypto     digests, ciphers, signature verification, what a public key is.
+ *   policy     which algorithms are accepted, refused or flagged.
+ *   mime       RFC 5322/2045 entities: parse, build, canonicalise.
+ *   cert       certificate facts, names, lookup, SMIMECapabilities, path validation.
+ *   pkcs12     identities (certificate + key) from PKCS#12 files and back.
+ *   cms        SignedData / EnvelopedData: sign, verify, encrypt, decrypt, verdicts per
+ *              signer, the key-unwrap and bulk seams to a host.
+ *   report     the `open` report (layers, signers, diagnoses) as data.
+ *   smime      S/MIME messages: open, sign, encrypt (encrypt uses sign, never the reverse);
+ *   identity   contacts and recipient certificates.
+ *   compose, request, view: what the add-in's screens ask of the core.
+ *   wasm       the WebAssembly front.
+ */
 export const LAYERS = [
-  ['error', 'time', 'oid'],
+  ['error'],
+  ['time', 'oid', 'status', 'asn1'],
   ['crypto'],
   ['policy'],
   ['mime'],

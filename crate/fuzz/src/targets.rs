@@ -8,7 +8,8 @@
 
 use std::sync::OnceLock;
 
-use cachet::cms::{ber, signed, verify};
+use cachet::asn1::ber;
+use cachet::cms::{signed, verify};
 use cachet::mime::{self, Entity, Limits};
 use cachet::pkcs12::{self, Identity};
 use cachet::policy::Policy;

@@ -2,7 +2,7 @@
 //! AuthEnvelopedData with AES-GCM (RFC 5083, RFC 5084), one KeyTransRecipientInfo per RSA
 //! recipient (RFC 3370 4.2.1 PKCS#1 v1.5 or RFC 3560 RSAES-OAEP). The content-encryption
 //! key, IV and nonce are fresh random values from the operating system. The output is DER,
-//! recipientInfos in SET OF order ([`super::der_set`]).
+//! recipientInfos in SET OF order ([`crate::asn1::der_set`]).
 
 use super::recipients::{build_ktri, KeyTransport};
 use super::signed::{OID_AUTH_ENVELOPED_DATA, OID_DATA, OID_ENVELOPED_DATA};
@@ -65,7 +65,7 @@ pub fn prepare(content_len: usize, recipients: &[(&Certificate, KeyTransport)], 
         infos.push(build_ktri(cert, &cek, *transport)?);
     }
     // recipientInfos is a SET OF: DER order, by encoding (X.690 11.6).
-    let infos = super::der_set::der_set_of(infos)?;
+    let infos = crate::asn1::der_set::der_set_of(infos)?;
     Ok(EnvelopePlan { cipher, cek, iv, infos, content_len })
 }
 
@@ -170,7 +170,7 @@ fn push_header(out: &mut Vec<u8>, tag: u8, len: usize) {
 
 /// The content octets of one DER element.
 fn der_content(element: &[u8]) -> Result<&[u8]> {
-    super::ber::read_all(element).map(|t| t.content).map_err(|e| err(format!("encoding: {e}")))
+    crate::asn1::ber::read_all(element).map(|t| t.content).map_err(|e| err(format!("encoding: {e}")))
 }
 
 trait FromDerBytes: Sized {

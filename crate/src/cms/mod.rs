@@ -1,11 +1,10 @@
 //! CMS (RFC 5652): sign, verify, encrypt, decrypt.
-pub mod ber;
 pub mod decrypt;
-pub mod der_set;
 pub mod envelope;
 pub mod recipients;
 pub mod sign;
 pub mod signed;
+pub mod verdict;
 pub mod verify;
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::cert::facts::hex;
 use crate::crypto::{DigestAlg, Hasher};
 use crate::error::{Code, Error, Result};
 use crate::pkcs12::{Identity, PrivateKey};
-use crate::report::SignerId;
+use super::verdict::SignerId;
 use cms::cert::IssuerAndSerialNumber;
 use cms::enveloped_data::{
     KeyAgreeRecipientIdentifier, KeyAgreeRecipientInfo, KeyTransRecipientInfo, OriginatorIdentifierOrKey, RecipientIdentifier, RecipientInfo,

@@ -68,7 +68,7 @@ fn alg(oid: ObjectIdentifier, parameters: Option<Any>) -> AlgorithmIdentifierOwn
 }
 
 fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute> {
-    Ok(Attribute { oid, values: super::der_set::der_set_of([value])? })
+    Ok(Attribute { oid, values: crate::asn1::der_set::der_set_of([value])? })
 }
 
 fn capabilities_value() -> Result<Any> {
@@ -159,7 +159,7 @@ pub fn signed_attributes(identity: &Identity, alg: DigestAlg, md: &[u8], at: Uni
     ];
     attrs.push(attribute(OID_ENCRYPTION_KEY_PREFERENCE, key_preference_value(cert)?)?);
     // SET OF in DER order (X.690 11.6): what is signed is exactly what is sent.
-    let set: SetOfVec<Attribute> = super::der_set::der_set_of(attrs)?;
+    let set: SetOfVec<Attribute> = crate::asn1::der_set::der_set_of(attrs)?;
     let der = set.to_der().map_err(der_err)?;
     Ok(SignedAttributes { digest: alg, set, der })
 }
@@ -213,9 +213,9 @@ pub fn assemble(identity: &Identity, content: &[u8], opaque: bool, attrs: Signed
             chain.push(choice);
         }
     }
-    let certs = super::der_set::der_set_of(chain)?;
-    let digests = super::der_set::der_set_of([alg(digest.oid(), None)])?;
-    let signers = super::der_set::der_set_of([signer])?;
+    let certs = crate::asn1::der_set::der_set_of(chain)?;
+    let digests = crate::asn1::der_set::der_set_of([alg(digest.oid(), None)])?;
+    let signers = crate::asn1::der_set::der_set_of([signer])?;
     let econtent = if opaque { Some(Any::new(Tag::OctetString, content.to_vec()).map_err(der_err)?) } else { None };
     let sd = SignedData {
         version: CmsVersion::V1,

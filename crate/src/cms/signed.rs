@@ -6,10 +6,10 @@
 //! NSS and gpgsm write it) is reassembled. Typed values come from `cms`/`x509-cert`.
 //!
 //! # Security
-//! Input is untrusted: every element is bounds-checked by [`super::ber`]; a certificate
+//! Input is untrusted: every element is bounds-checked by [`crate::asn1::ber`]; a certificate
 //! that fails to parse is skipped and reported, never trusted.
 
-use super::ber::{self, Tlv};
+use crate::asn1::ber::{self, Tlv};
 use crate::error::{Code, Error, Result};
 use cms::signed_data::SignerInfo;
 use const_oid::ObjectIdentifier;

@@ -15,7 +15,8 @@ use crate::cert::chain::{self, PathStatus, Purpose, ValidationInput};
 use crate::cert::facts::{self, hex};
 use crate::crypto::{self, DigestAlg, SigFailure, SigInfo};
 use crate::policy::{Policy, Verdict};
-use crate::report::{AddressCheck, SignatureCheck, SignerId, SignerReport, Status};
+use super::verdict::{AddressCheck, SignatureCheck, SignerId, SignerReport};
+use crate::status::Status;
 use crate::time::UnixTime;
 use cms::signed_data::SignerIdentifier;
 use const_oid::ObjectIdentifier;
@@ -111,7 +112,7 @@ fn capabilities(signer: &ParsedSigner) -> Vec<String> {
 fn key_preference(signer: &ParsedSigner) -> Option<SignerId> {
     let v = single_attr(signer, OID_ENCRYPTION_KEY_PREFERENCE).ok()??;
     let bytes = v.to_der().ok()?;
-    let t = super::ber::read_all(&bytes).ok()?;
+    let t = crate::asn1::ber::read_all(&bytes).ok()?;
     match t.tag {
         0xa0 => {
             let mut seq = t.raw.to_vec();

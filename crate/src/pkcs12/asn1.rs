@@ -233,7 +233,7 @@ impl SafeBag {
             return Ok(None);
         }
         // DER order of the whole encodings (X.690 11.6), not `der`'s field-wise order.
-        crate::cms::der_set::der_set_of(self.attributes.clone()).map(Some).map_err(|_| der::Error::from(der::ErrorKind::SetOrdering))
+        crate::asn1::der_set::der_set_of(self.attributes.clone()).map(Some).map_err(|_| der::Error::from(der::ErrorKind::SetOrdering))
     }
 
     /// The first value of an attribute, if present.

@@ -22,7 +22,7 @@ fn failed(e: impl std::fmt::Display) -> Error {
 }
 
 fn attribute(oid: der::asn1::ObjectIdentifier, value: Any) -> Result<Attribute> {
-    let values = crate::cms::der_set::der_set_of([value])?;
+    let values = crate::asn1::der_set::der_set_of([value])?;
     Ok(Attribute { oid, values })
 }
 

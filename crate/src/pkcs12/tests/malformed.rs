@@ -176,12 +176,12 @@ fn bag_attributes_are_written_as_a_der_sorted_set() {
     use der::asn1::{Any, BmpString, OctetString};
     let name = Any::encode_from(&BmpString::from_utf8("A rather long friendly name for this identity").unwrap()).unwrap();
     let id = Any::encode_from(&OctetString::new(vec![0xab; 20]).unwrap()).unwrap();
-    let attr = |oid, v: Any| Attribute { oid, values: crate::cms::der_set::der_set_of([v]).unwrap() };
+    let attr = |oid, v: Any| Attribute { oid, values: crate::asn1::der_set::der_set_of([v]).unwrap() };
     // friendlyName's OID sorts first, but its longer encoding must come second in DER.
     let bag = SafeBag { value: BagValue::Other(OID_LOCAL_KEY_ID, Any::null()), attributes: vec![attr(OID_FRIENDLY_NAME, name), attr(OID_LOCAL_KEY_ID, id)] };
     let der = bag.to_der().unwrap();
-    let t = crate::cms::ber::read_all(&der).unwrap();
+    let t = crate::asn1::ber::read_all(&der).unwrap();
     let set = t.children().unwrap().into_iter().find(|k| k.tag == 0x31).unwrap();
-    assert!(crate::cms::der_set::is_der_sorted(set.raw));
+    assert!(crate::asn1::der_set::is_der_sorted(set.raw));
     assert_eq!(set.children().unwrap()[0].raw[2..13], OID_LOCAL_KEY_ID.to_der().unwrap()[..]);
 }

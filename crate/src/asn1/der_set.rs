@@ -114,7 +114,7 @@ mod tests {
         for round in 0..20 {
             let der = encrypt(b"x", &list, ContentCipher::Aes256Cbc, &RustCrypto).unwrap();
             // ContentInfo / [0] / EnvelopedData / recipientInfos
-            let ci = crate::cms::ber::read_all(&der).unwrap();
+            let ci = crate::asn1::ber::read_all(&der).unwrap();
             let explicit = ci.children().unwrap().remove(1);
             let ed = explicit.children().unwrap().remove(0);
             let set = ed.children().unwrap().remove(1);
