@@ -4,7 +4,7 @@
 use crate::cert::facts::{self, matches_address};
 use crate::cms::signed::{self, ParsedSignedData, OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA, OID_SIGNED_DATA};
 use crate::cms::verify::{self, VerifyContext};
-use crate::crypto::bulk::Bulk;
+use crate::cms::bulk::Bulk;
 use crate::error::{Code, Error, Result};
 use crate::mime::{self, Entity, Limits, SmimeKind};
 use crate::pkcs12::Identity;
@@ -66,12 +66,12 @@ fn path_string(p: &[usize]) -> String {
 /// Open a message: peel every layer, verify every signature, explain what went wrong.
 /// Never fails: unreadable input is a `malformed` report with an `error`.
 pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
-    open_with(message, input, &crate::crypto::bulk::Portable)
+    open_with(message, input, &crate::cms::bulk::Portable)
 }
 
 /// [`open`] with the content digests, key unwrapping and content decryption done by
-/// `bulk`. With a [`crate::crypto::bulk::Deferred`], a run whose `bulk.incomplete()` is
-/// true used placeholders: its result must be discarded (see `crypto::bulk`).
+/// `bulk`. With a [`crate::cms::bulk::Deferred`], a run whose `bulk.incomplete()` is
+/// true used placeholders: its result must be discarded (see `cms::bulk`).
 pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Opened {
     open_forwarded_at(message, input, bulk, 0)
 }

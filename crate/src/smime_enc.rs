@@ -51,11 +51,11 @@ pub fn layer_kind(smime_type: Option<&str>) -> LayerKind {
 /// recipients are capped at `cms::recipients::MAX_RECIPIENTS`). Nothing of a layer that
 /// failed is returned, and the report never says why beyond the SPEC section 2 status.
 pub fn open_enveloped(der: &[u8], identities: &[&Identity], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
-    open_enveloped_with(der, identities, policy, covers, report, &crate::crypto::bulk::Portable)
+    open_enveloped_with(der, identities, policy, covers, report, &crate::cms::bulk::Portable)
 }
 
 /// [`open_enveloped`] with key unwrapping and content decryption done by `bulk`.
-pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport, bulk: &dyn crate::crypto::bulk::Bulk) -> Option<Vec<u8>> {
+pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport, bulk: &dyn crate::cms::bulk::Bulk) -> Option<Vec<u8>> {
     let format = match crate::cms::signed::content_info(der) {
         Ok((oid, _)) if oid == OID_AUTH_ENVELOPED_DATA => "authEnveloped-data",
         _ => "enveloped-data",

@@ -47,9 +47,10 @@
 //! `details` lists every problem of the reported path (and why a pin did not count).
 
 use crate::cert::facts::{
-    any_to_string, basic_constraints, eku_allows_email, email_addresses, key_info, key_usage, ku_allows_encryption,
+    basic_constraints, eku_allows_email, email_addresses, key_info, key_usage, ku_allows_encryption,
     ku_allows_signing, matches_address, sha256_fingerprint, hex,
 };
+pub use crate::cert::lookup::names_equal;
 use crate::crypto::{verify_certificate_signature, SigFailure};
 use crate::policy::{Policy, Verdict};
 use crate::time::UnixTime;
@@ -57,7 +58,6 @@ use const_oid::ObjectIdentifier;
 use der::Encode;
 use serde::Serialize;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, KeyUsages, SubjectKeyIdentifier};
-use x509_cert::name::Name;
 use x509_cert::Certificate;
 
 /// Default limit on certificates in a path (leaf and anchor included).
@@ -523,35 +523,6 @@ fn cert_ref(c: &Certificate, trusted_as: Option<AnchorKind>) -> CertRef {
         anchor: trusted_as.is_some(),
         trusted_as,
     }
-}
-
-/// Name equality after a simplified RFC 4518 preparation: string values compared
-/// case-insensitively with whitespace collapsed; other values byte for byte.
-pub fn names_equal(a: &Name, b: &Name) -> bool {
-    if a == b {
-        return true;
-    }
-    let ra: Vec<_> = a.iter_rdn().collect();
-    let rb: Vec<_> = b.iter_rdn().collect();
-    if ra.len() != rb.len() {
-        return false;
-    }
-    ra.iter().zip(rb.iter()).all(|(x, y)| {
-        x.len() == y.len()
-            && x.iter().all(|ax| {
-                y.iter().any(|by| {
-                    ax.oid == by.oid
-                        && match (any_to_string(&ax.value), any_to_string(&by.value)) {
-                            (Some(s), Some(t)) => prep(&s) == prep(&t),
-                            _ => ax.value == by.value,
-                        }
-                })
-            })
-    })
-}
-
-fn prep(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 #[cfg(test)]

@@ -2,4 +2,5 @@
 pub mod capabilities;
 pub mod chain;
 pub mod facts;
+pub mod lookup;
 pub mod names;

@@ -26,7 +26,7 @@
 //!   have opened it.
 //!
 //! The content is never copied per candidate: each attempt reads the one ciphertext (a
-//! deferred bulk seam records at most one decryption per run, see `crypto::bulk`).
+//! deferred bulk seam records at most one decryption per run, see `cms::bulk`).
 //!
 //! # Security
 //! `der` is untrusted: parsing is bounds-checked by `der`/[`crate::asn1::ber`]; more than
@@ -42,7 +42,7 @@
 //! still have been altered; the report says so.
 
 use super::recipients::{count_recipient_keys, recipient_ids, MAX_KEY_UNWRAPS, MAX_RECIPIENTS};
-use crate::crypto::bulk::Bulk;
+use crate::cms::bulk::Bulk;
 use super::signed::{content_info, OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA};
 use crate::crypto::cipher::{cbc_padding_ok, ContentCipher, Symmetric, GCM_NONCE_LENGTHS};
 use crate::policy::{Policy, Verdict};
@@ -140,7 +140,7 @@ fn cipher_params(c: ContentCipher, params: Option<&der::Any>) -> Result<(Vec<u8>
 /// caller's message limit. Never panics; failures after a RecipientInfo matched are all
 /// [`Outcome::IntegrityFailure`], with no partial plaintext.
 pub fn decrypt(der: &[u8], identities: &[&Identity], policy: &Policy, backend: &dyn Symmetric) -> Result<Decryption> {
-    decrypt_with(der, identities, policy, &crate::crypto::bulk::WithSymmetric(backend))
+    decrypt_with(der, identities, policy, &crate::cms::bulk::WithSymmetric(backend))
 }
 
 /// The error of an exceeded named limit (as the MIME limits word it).

@@ -116,8 +116,8 @@ fn encrypt_message_chooses_gcm_when_every_recipient_advertises_it_and_includes_t
 
 /// Open with the deferred bulk seam, answering every request with `answer`; returns the
 /// result of the first complete run and the number of runs.
-fn open_deferred(msg: &[u8], input: &crate::smime::OpenInput<'_>, answer: impl Fn(&crate::crypto::bulk::Request) -> crate::crypto::bulk::Answer) -> (crate::smime::Opened, usize) {
-    use crate::crypto::bulk::{Bulk, Deferred};
+fn open_deferred(msg: &[u8], input: &crate::smime::OpenInput<'_>, answer: impl Fn(&crate::cms::bulk::Request) -> crate::cms::bulk::Answer) -> (crate::smime::Opened, usize) {
+    use crate::cms::bulk::{Bulk, Deferred};
     let d = Deferred::new();
     for run in 1..20 {
         d.begin_run();
@@ -136,7 +136,7 @@ fn open_deferred(msg: &[u8], input: &crate::smime::OpenInput<'_>, answer: impl F
 
 #[test]
 fn deferred_bulk_open_gives_the_portable_report_and_wrong_answers_are_caught() {
-    use crate::crypto::bulk::{compute_portable, Answer, Request};
+    use crate::cms::bulk::{compute_portable, Answer, Request};
     use crate::report::Status;
     use crate::smime::{encrypt_message, open, EncryptOptions, OpenInput};
     let dir = TempDir::new("deferred-open");
@@ -275,7 +275,7 @@ struct Counting {
     decryptions: std::cell::Cell<usize>,
 }
 
-impl crate::crypto::bulk::Bulk for Counting {
+impl crate::cms::bulk::Bulk for Counting {
     fn digest(&self, alg: crate::crypto::DigestAlg, data: &[u8]) -> crate::error::Result<Vec<u8>> {
         crate::crypto::digest(alg, data)
     }
@@ -463,7 +463,7 @@ fn every_key_agreement_recipient_key_counts_against_the_limit() {
 
 #[test]
 fn deferred_seam_asks_for_one_decryption_per_run_and_agrees_with_the_core() {
-    use crate::crypto::bulk::{compute_portable, Bulk, Deferred, Request};
+    use crate::cms::bulk::{compute_portable, Bulk, Deferred, Request};
     use crate::smime::{open, OpenInput};
     use der::Encode;
     let dir = TempDir::new("deferred-many");
@@ -541,7 +541,7 @@ fn gcm_with_nonce(bob: &Identity, content: &[u8], nonce_len: usize) -> Vec<u8> {
 
 #[test]
 fn gcm_nonce_lengths_have_one_answer_on_every_path() {
-    use crate::crypto::bulk::{compute_portable, Bulk, Deferred};
+    use crate::cms::bulk::{compute_portable, Bulk, Deferred};
     let dir = TempDir::new("gcm-nonce");
     let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
     let content = b"Content-Type: text/plain\r\n\r\nnonce lengths\r\n";

@@ -1,4 +1,5 @@
 //! CMS (RFC 5652): sign, verify, encrypt, decrypt.
+pub mod bulk;
 pub mod decrypt;
 pub mod envelope;
 pub mod recipients;

@@ -10,7 +10,7 @@
 //! way (`integrity-failure`), so no answer distinguishes padding from content failures
 //! (RFC 3218). Timing of the RSA operation itself is the `rsa` crate's (RUSTSEC-2023-0071).
 
-use crate::cms::verify::has_ski;
+use crate::cert::lookup::{has_ski, issuer_serial_matches, recipient_matches};
 use crate::cert::facts::hex;
 use crate::crypto::{DigestAlg, Hasher};
 use crate::error::{Code, Error, Result};
@@ -72,10 +72,6 @@ fn ias_id(ias: &IssuerAndSerialNumber) -> SignerId {
     SignerId::IssuerAndSerial { issuer: crate::cert::names::name_string(&ias.issuer), serial: hex(ias.serial_number.as_bytes()) }
 }
 
-fn ias_matches(ias: &IssuerAndSerialNumber, cert: &Certificate) -> bool {
-    crate::cert::chain::names_equal(&ias.issuer, cert.tbs_certificate().issuer()) && ias.serial_number == *cert.tbs_certificate().serial_number()
-}
-
 /// The recipients named by the RecipientInfos (a KARI may name several), at most `max`.
 pub fn recipient_ids(infos: &[RecipientInfo], max: usize) -> Vec<SignerId> {
     let mut out = Vec::new();
@@ -104,13 +100,6 @@ fn rid_id(rid: &RecipientIdentifier) -> SignerId {
     match rid {
         RecipientIdentifier::IssuerAndSerialNumber(ias) => ias_id(ias),
         RecipientIdentifier::SubjectKeyIdentifier(ski) => SignerId::SubjectKeyIdentifier { key_id: hex(ski.0.as_bytes()) },
-    }
-}
-
-fn rid_matches(rid: &RecipientIdentifier, cert: &Certificate) -> bool {
-    match rid {
-        RecipientIdentifier::IssuerAndSerialNumber(ias) => ias_matches(ias, cert),
-        RecipientIdentifier::SubjectKeyIdentifier(ski) => has_ski(cert, ski.0.as_bytes()),
     }
 }
 
@@ -159,7 +148,7 @@ pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrap
     for ri in infos.iter() {
         for id in identities {
             match ri {
-                RecipientInfo::Ktri(k) if rid_matches(&k.rid, &id.certificate) => {
+                RecipientInfo::Ktri(k) if recipient_matches(&k.rid, &id.certificate) => {
                     out.matched = true;
                     if !budget.take(&mut out) {
                         continue;
@@ -171,7 +160,7 @@ pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrap
                 RecipientInfo::Kari(k) => {
                     for rek in k.recipient_enc_keys.iter() {
                         let hit = match &rek.rid {
-                            KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => ias_matches(ias, &id.certificate),
+                            KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => issuer_serial_matches(ias, &id.certificate),
                             KeyAgreeRecipientIdentifier::RKeyId(r) => has_ski(&id.certificate, r.subject_key_identifier.0.as_bytes()),
                         };
                         if hit {

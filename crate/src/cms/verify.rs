@@ -12,6 +12,7 @@
 
 use super::signed::{ParsedSignedData, ParsedSigner};
 use crate::cert::chain::{self, PathStatus, Purpose, ValidationInput};
+use crate::cert::lookup::find_certificate;
 use crate::cert::facts::{self, hex};
 use crate::crypto::{self, DigestAlg, SigFailure, SigInfo};
 use crate::policy::{Policy, Verdict};
@@ -21,7 +22,6 @@ use crate::time::UnixTime;
 use cms::signed_data::SignerIdentifier;
 use const_oid::ObjectIdentifier;
 use der::{Decode, Encode};
-use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::Certificate;
 
 pub use crate::oid::{OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, OID_SMIME_CAPABILITIES, OID_ENCRYPTION_KEY_PREFERENCE};
@@ -68,21 +68,6 @@ pub fn signer_id(sid: &SignerIdentifier) -> SignerId {
         },
         SignerIdentifier::SubjectKeyIdentifier(ski) => SignerId::SubjectKeyIdentifier { key_id: hex(ski.0.as_bytes()) },
     }
-}
-
-/// Does `cert` carry this subject key identifier?
-pub fn has_ski(cert: &Certificate, key_id: &[u8]) -> bool {
-    matches!(cert.tbs_certificate().get_extension::<SubjectKeyIdentifier>(), Ok(Some((_, ski))) if ski.0.as_bytes() == key_id)
-}
-
-/// Find the certificate named by a SignerIdentifier.
-pub fn find_certificate<'c>(sid: &SignerIdentifier, pools: &[&'c [Certificate]]) -> Option<&'c Certificate> {
-    pools.iter().flat_map(|p| p.iter()).find(|c| match sid {
-        SignerIdentifier::IssuerAndSerialNumber(ias) => {
-            c.tbs_certificate().issuer() == &ias.issuer && c.tbs_certificate().serial_number() == &ias.serial_number
-        }
-        SignerIdentifier::SubjectKeyIdentifier(ski) => has_ski(c, ski.0.as_bytes()),
-    })
 }
 
 /// The messageDigest a signer claims, and its digest algorithm, when it has signed attributes.
@@ -143,7 +128,7 @@ fn verdict_status(v: &Verdict, details: &mut Vec<String>) -> Option<Status> {
 
 /// Verify one signer over `content` (the canonical detached part, or eContent).
 pub fn verify_signer(sd: &ParsedSignedData, signer: &ParsedSigner, content: &[u8], ctx: &VerifyContext<'_>) -> SignerReport {
-    verify_signer_with(sd, signer, content, ctx, &crypto::bulk::Portable)
+    verify_signer_with(sd, signer, content, ctx, &super::bulk::Portable)
 }
 
 /// [`verify_signer`] with the content digest computed by `bulk`.
@@ -152,7 +137,7 @@ pub fn verify_signer_with(
     signer: &ParsedSigner,
     content: &[u8],
     ctx: &VerifyContext<'_>,
-    bulk: &dyn crypto::bulk::Bulk,
+    bulk: &dyn super::bulk::Bulk,
 ) -> SignerReport {
     let info = &signer.info;
     let mut details = Vec::new();
@@ -364,11 +349,11 @@ fn note_policy(policy: &Policy, sig: &SigInfo, details: &mut Vec<String>, status
 
 /// Verify every signer; the layer status is the worst, `no-signer` without any.
 pub fn verify_all(sd: &ParsedSignedData, content: &[u8], ctx: &VerifyContext<'_>) -> (Status, Vec<SignerReport>) {
-    verify_all_with(sd, content, ctx, &crypto::bulk::Portable)
+    verify_all_with(sd, content, ctx, &super::bulk::Portable)
 }
 
 /// [`verify_all`] with the content digests computed by `bulk`.
-pub fn verify_all_with(sd: &ParsedSignedData, content: &[u8], ctx: &VerifyContext<'_>, bulk: &dyn crypto::bulk::Bulk) -> (Status, Vec<SignerReport>) {
+pub fn verify_all_with(sd: &ParsedSignedData, content: &[u8], ctx: &VerifyContext<'_>, bulk: &dyn super::bulk::Bulk) -> (Status, Vec<SignerReport>) {
     if sd.signers.is_empty() {
         return (Status::NoSigner, Vec::new());
     }

@@ -1,7 +1,6 @@
 //! Cryptographic primitives behind small interfaces: message digests, signature
 //! verification and bulk content encryption (RFC 5754, RFC 8017, RFC 4055, RFC 5480,
 //! RFC 3565, RFC 5084). Policy decisions live in `policy`.
-pub mod bulk;
 pub mod cipher;
 pub mod key;
 pub mod digest;

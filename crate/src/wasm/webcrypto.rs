@@ -2,11 +2,11 @@
 //! so a window, a worker and Node 20 alike): SHA digests, AES-CBC and AES-GCM, and RSA
 //! signing with a non-extractable key imported at unlock. The core stays synchronous: it
 //! runs in phases (`SignPlan`, `EncryptPlan`) or, for `open`, against a
-//! [`Deferred`](crate::crypto::bulk::Deferred) bulk seam that is re-run with the answers.
+//! [`Deferred`](crate::cms::bulk::Deferred) bulk seam that is re-run with the answers.
 //! Whatever WebCrypto lacks or refuses (SHA-224, AES-192, 3DES, a missing `subtle`, an
 //! import error) is computed by the core's RustCrypto instead, with the same result.
 
-use crate::crypto::bulk::{compute_portable, Answer, Bulk, Deferred, Request};
+use crate::cms::bulk::{compute_portable, Answer, Bulk, Deferred, Request};
 use crate::crypto::cipher::{ContentCipher, RustCrypto, Sealed, Symmetric};
 use crate::crypto::DigestAlg;
 use crate::error::Result;
