@@ -25,7 +25,6 @@ pub mod policy;
 pub mod report;
 pub mod request;
 pub mod smime;
-pub mod smime_enc;
 pub mod status;
 pub mod time;
 pub mod view;

@@ -33,6 +33,14 @@ pub struct Layer {
     pub details: Vec<String>,
 }
 
+impl Layer {
+    /// A layer that could not be read (or not yet judged): `malformed`, no signers, no
+    /// encryption facts, these details. Every failed layer of `open` is made here.
+    pub fn malformed(kind: LayerKind, format: &str, covers: &str, details: Vec<String>) -> Layer {
+        Layer { kind, status: Status::Malformed, format: format.into(), covers: covers.into(), signers: Vec::new(), encryption: None, details }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EncryptionInfo {
     pub content_cipher: String,

@@ -195,10 +195,10 @@ fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
     let refused_attrs = refused.signed_attributes(&md).unwrap();
     assert!(refused.finish(refused_attrs, Some((algorithm.clone(), bad))).is_err(), "a signature that does not verify is refused");
     let signed = plan.finish(attrs, Some((algorithm, value))).unwrap();
-    let plan = crate::smime_enc::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions { cipher: Some(ContentCipher::Aes256Gcm), ..EncryptOptions::default() }, &limits).unwrap();
+    let plan = crate::smime::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions { cipher: Some(ContentCipher::Aes256Gcm), ..EncryptOptions::default() }, &limits).unwrap();
     let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content()).unwrap();
     let short = crate::crypto::cipher::Sealed { ciphertext: sealed.ciphertext[1..].to_vec(), tag: sealed.tag.clone() };
-    let plan2 = crate::smime_enc::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions::default(), &limits).unwrap();
+    let plan2 = crate::smime::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions::default(), &limits).unwrap();
     assert!(plan2.finish(short).is_err(), "a ciphertext of the wrong length is refused");
     let out = plan.finish(sealed).unwrap();
     let anchors = [alice.certificate.clone()];
