@@ -3,4 +3,5 @@
 //! the original bytes of each element), SET OF in DER order, and the one writer of DER
 //! length octets. CMS and PKCS#12 both build on these.
 pub mod ber;
+pub mod der;
 pub mod der_set;

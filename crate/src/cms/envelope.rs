@@ -7,6 +7,7 @@
 use super::recipients::{build_ktri, KeyTransport};
 use super::signed::{OID_AUTH_ENVELOPED_DATA, OID_DATA, OID_ENVELOPED_DATA};
 use crate::crypto::cipher::{ContentCipher, Sealed, Symmetric};
+use crate::asn1::der::{push_header, tlv_len};
 use crate::error::{Code, Error, Result};
 use cms::content_info::CmsVersion;
 use cms::enveloped_data::{EncryptedContentInfo, RecipientInfo, RecipientInfos};
@@ -145,26 +146,6 @@ impl EnvelopePlan {
             out.extend_from_slice(mac);
         }
         Ok(out)
-    }
-}
-
-/// Size of a DER element with `len` content bytes (one identifier octet).
-fn tlv_len(len: usize) -> usize {
-    let len_octets = if len < 0x80 { 1 } else { 1 + (usize::BITS - len.leading_zeros()).div_ceil(8) as usize };
-    1 + len_octets + len
-}
-
-/// DER identifier and definite length (X.690 8.1.3).
-fn push_header(out: &mut Vec<u8>, tag: u8, len: usize) {
-    out.push(tag);
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        let rest = bytes.get(skip..).unwrap_or(&[]);
-        out.push(0x80 | rest.len() as u8);
-        out.extend_from_slice(rest);
     }
 }
 

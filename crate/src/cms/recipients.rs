@@ -13,6 +13,7 @@
 use crate::cert::lookup::{has_ski, issuer_serial_matches, recipient_matches};
 use crate::cert::facts::hex;
 use crate::crypto::{DigestAlg, Hasher};
+use crate::asn1::der::tlv;
 use crate::error::{Code, Error, Result};
 use crate::pkcs12::{Identity, PrivateKey};
 use super::verdict::SignerId;
@@ -274,28 +275,14 @@ fn x963_kdf(hash: DigestAlg, z: &[u8], shared_info: &[u8], len: usize) -> Option
     Some(out)
 }
 
-fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len < 0x100 {
-        out.extend_from_slice(&[0x81, len as u8]);
-    } else {
-        out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
 /// ECC-CMS-SharedInfo (RFC 5753 7.2) for the key wrap algorithm and the optional ukm.
 fn shared_info(wrap: &AlgorithmIdentifierOwned, ukm: Option<&[u8]>, kek_bits: u32) -> Option<Vec<u8>> {
     let mut body = wrap.to_der().ok()?;
     if let Some(u) = ukm {
-        body.extend_from_slice(&der_tlv(0xa0, &der_tlv(0x04, u)));
+        body.extend_from_slice(&tlv(0xa0, &tlv(0x04, u)));
     }
-    body.extend_from_slice(&der_tlv(0xa2, &der_tlv(0x04, &kek_bits.to_be_bytes())));
-    Some(der_tlv(0x30, &body))
+    body.extend_from_slice(&tlv(0xa2, &tlv(0x04, &kek_bits.to_be_bytes())));
+    Some(tlv(0x30, &body))
 }
 
 fn ecdh_p256(sk: &p256::SecretKey, public: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
