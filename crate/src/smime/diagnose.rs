@@ -2,7 +2,7 @@
 //! verifies over (a part or text a server appended), tried within named budgets.
 
 use crate::cms::signed::ParsedSignedData;
-use crate::cms::verify::{self};
+use crate::cms::verify;
 use crate::mime::Entity;
 use crate::report::{Diagnosis, SignatureCheck};
 

@@ -5,7 +5,7 @@
 use crate::cms::recipients::KeyTransport;
 use crate::crypto::cipher::{ContentCipher, RustCrypto, Symmetric};
 use crate::error::{Code, Error, Result};
-use crate::mime::{self, Limits};
+use crate::mime::{self, HeaderPlace, Limits};
 use crate::pkcs12::Identity;
 use crate::time::UnixTime;
 use x509_cert::Certificate;
@@ -33,16 +33,17 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
     let mut outer = Vec::new();
     let mut inner = Vec::with_capacity(top.raw().len().saturating_add(64));
     for (name, value) in top.headers() {
-        let lower = name.to_ascii_lowercase();
-        if lower.starts_with("content-") {
-            inner.extend_from_slice(name.as_bytes());
-            inner.push(b':');
-            inner.extend_from_slice(value);
-            if !value.ends_with(b"\r\n") {
-                inner.extend_from_slice(b"\r\n");
+        match mime::header_place(name) {
+            HeaderPlace::Inner => {
+                inner.extend_from_slice(name.as_bytes());
+                inner.push(b':');
+                inner.extend_from_slice(value);
+                if !value.ends_with(b"\r\n") {
+                    inner.extend_from_slice(b"\r\n");
+                }
             }
-        } else if lower != "mime-version" {
-            outer.push((name.to_string(), mime::received_value(name, value)));
+            HeaderPlace::Outer => outer.push((name.to_string(), mime::received_value(name, value))),
+            HeaderPlace::Dropped => {}
         }
     }
     if inner.is_empty() {

@@ -3,7 +3,7 @@
 
 use crate::cms::decrypt::{self, Outcome};
 use crate::cms::signed::OID_AUTH_ENVELOPED_DATA;
-use crate::mime::{self};
+use crate::mime;
 use crate::pkcs12::Identity;
 use crate::report::{Diagnosis, EncryptionInfo, Layer, LayerKind, OpenReport, SignerId, Status};
 

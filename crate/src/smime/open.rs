@@ -2,7 +2,7 @@
 //! layer (`signed`, `enveloped`), open forwarded messages, and report what lies outside
 //! the protected part.
 
-use crate::cert::facts::{self};
+use crate::cert::facts;
 use crate::cms::bulk::Bulk;
 use crate::cms::verify::VerifyContext;
 use crate::error::{Code, Error};

@@ -4,15 +4,9 @@
 
 use crate::cert::facts::{self, matches_address};
 use crate::error::{Code, Error, Result};
-use crate::mime::{self, Entity, Limits};
+use crate::mime::{self, Entity, HeaderPlace, Limits};
 use crate::pkcs12::Identity;
 use crate::time::UnixTime;
-
-/// Header fields that stay outside the signed entity (RFC 5322 transport headers).
-fn is_content_header(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n.starts_with("content-")
-}
 
 /// Sign a message (RFC 5322 headers + MIME body). The body and its Content-* fields
 /// become the signed entity in canonical 7-bit form; the other header fields stay on
@@ -57,7 +51,7 @@ pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool,
     let inner = seven_bit_entity(&top, true)?;
     let outer: Vec<(String, String)> = top
         .headers()
-        .filter(|(name, _)| !is_content_header(name) && !name.eq_ignore_ascii_case("mime-version"))
+        .filter(|(name, _)| mime::header_place(name) == HeaderPlace::Outer)
         .map(|(name, value)| (name.to_string(), mime::received_value(name, value)))
         .collect();
     Ok(SignPlan { identity, outer, inner, opaque, digest, at })
@@ -145,7 +139,7 @@ fn seven_bit_entity_into(e: &Entity<'_>, top: bool, out: &mut Vec<u8>) -> Result
     let ct = e.content_type();
     let mut header_lines: Vec<(String, Vec<u8>)> = e
         .headers()
-        .filter(|(n, _)| !top || is_content_header(n))
+        .filter(|(n, _)| !top || mime::header_place(n) == HeaderPlace::Inner)
         .map(|(n, v)| (n.to_string(), v.to_vec()))
         .collect();
     if top && !header_lines.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
