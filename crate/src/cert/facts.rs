@@ -16,7 +16,7 @@ use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsag
 use x509_cert::Certificate;
 
 pub use crate::crypto::key::{key_info, KeyInfo};
-pub use crate::oid::{OID_EMAIL_ADDRESS, OID_SMIME_CAPABILITIES, OID_COMMON_NAME, OID_EKU_EMAIL_PROTECTION, OID_EKU_ANY, OID_RSA_ENCRYPTION, OID_RSASSA_PSS, OID_EC_PUBLIC_KEY, OID_P256, OID_P384, OID_P521, OID_ED25519};
+use crate::oid::{OID_EMAIL_ADDRESS, OID_SMIME_CAPABILITIES, OID_COMMON_NAME, OID_EKU_EMAIL_PROTECTION, OID_EKU_ANY, OID_EC_PUBLIC_KEY};
 
 /// Largest certificate file we look at (a PEM bundle of a long chain is far below this).
 pub const MAX_CERT_FILE: usize = 1024 * 1024;

@@ -43,7 +43,8 @@
 
 use super::recipients::{count_recipient_keys, recipient_ids, MAX_KEY_UNWRAPS, MAX_RECIPIENTS};
 use crate::cms::bulk::Bulk;
-use super::signed::{content_info, OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA};
+use super::signed::content_info;
+use crate::oid::{OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA};
 use crate::crypto::cipher::{cbc_padding_ok, ContentCipher, Symmetric, GCM_NONCE_LENGTHS};
 use crate::policy::{Policy, Verdict};
 use crate::error::{Code, Error, Result};

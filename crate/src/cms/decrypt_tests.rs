@@ -235,7 +235,7 @@ fn with_recipient_infos(der: &[u8], infos: &[Vec<u8>]) -> Vec<u8> {
     use der::{Decode, Encode};
     let ci = ContentInfo::from_der(der).unwrap();
     let set = tlv(0x31, &infos.concat());
-    let body = if ci.content_type == super::signed::OID_ENVELOPED_DATA {
+    let body = if ci.content_type == crate::oid::OID_ENVELOPED_DATA {
         let ed: EnvelopedData = ci.content.decode_as().unwrap();
         [ed.version.to_der().unwrap(), set, ed.encrypted_content.to_der().unwrap()].concat()
     } else {
@@ -250,7 +250,7 @@ fn recipient_infos(der: &[u8]) -> Vec<cms::enveloped_data::RecipientInfo> {
     use cms::content_info::ContentInfo;
     use der::Decode;
     let ci = ContentInfo::from_der(der).unwrap();
-    if ci.content_type == super::signed::OID_ENVELOPED_DATA {
+    if ci.content_type == crate::oid::OID_ENVELOPED_DATA {
         ci.content.decode_as::<cms::enveloped_data::EnvelopedData>().unwrap().recip_infos.0.into_vec()
     } else {
         ci.content.decode_as::<cms::authenveloped_data::AuthEnvelopedData>().unwrap().recip_infos.0.into_vec()

@@ -5,7 +5,7 @@
 //! recipientInfos in SET OF order ([`crate::asn1::der_set`]).
 
 use super::recipients::{build_ktri, KeyTransport};
-use super::signed::{OID_AUTH_ENVELOPED_DATA, OID_DATA, OID_ENVELOPED_DATA};
+use crate::oid::{OID_AUTH_ENVELOPED_DATA, OID_DATA, OID_ENVELOPED_DATA};
 use crate::crypto::cipher::{ContentCipher, Sealed, Symmetric};
 use crate::asn1::der::{push_header, tlv_len};
 use crate::error::{Code, Error, Result};

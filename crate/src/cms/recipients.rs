@@ -27,7 +27,7 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
-pub use crate::oid::{OID_RSA_ENCRYPTION, OID_RSAES_OAEP};
+use crate::oid::{OID_RSA_ENCRYPTION, OID_RSAES_OAEP};
 use crate::oid::{OID_MGF1, OID_PSPECIFIED, OID_EC_PUBLIC_KEY, OID_AES128_WRAP, OID_AES192_WRAP, OID_AES256_WRAP};
 
 /// Most recipient keys in one message (RFC 5652 6.1 recipientInfos): a key-transport,

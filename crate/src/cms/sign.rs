@@ -6,9 +6,9 @@
 //! Signed attributes: contentType, signingTime, messageDigest, SMIMECapabilities
 //! (what Cachet decrypts, strongest first) and SMIMEEncryptionKeyPreference.
 
-use super::signed::{OID_DATA, OID_SIGNED_DATA};
-use super::verify::{OID_CONTENT_TYPE, OID_ENCRYPTION_KEY_PREFERENCE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, OID_SMIME_CAPABILITIES};
-use crate::cert::facts::OID_RSASSA_PSS;
+use crate::oid::{OID_DATA, OID_SIGNED_DATA};
+use crate::oid::{OID_CONTENT_TYPE, OID_ENCRYPTION_KEY_PREFERENCE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, OID_SMIME_CAPABILITIES};
+use crate::oid::OID_RSASSA_PSS;
 use crate::crypto::{self, DigestAlg};
 use crate::error::{Code, Error, Result};
 use crate::pkcs12::{Identity, PrivateKey};
@@ -23,7 +23,7 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
 use x509_cert::time::Time;
 
-pub use crate::oid::{OID_RSA_ENCRYPTION, OID_ECDSA_SHA256, OID_ECDSA_SHA384, OID_ECDSA_SHA512};
+use crate::oid::{OID_RSA_ENCRYPTION, OID_ECDSA_SHA256, OID_ECDSA_SHA384};
 use crate::oid::OID_MGF1;
 
 /// Content encryption algorithms Cachet decrypts, strongest first (SPEC section 4),

@@ -16,7 +16,7 @@ use const_oid::ObjectIdentifier;
 use der::Decode;
 use x509_cert::Certificate;
 
-pub use crate::oid::{OID_DATA, OID_SIGNED_DATA, OID_ENVELOPED_DATA, OID_AUTH_ENVELOPED_DATA, OID_COMPRESSED_DATA};
+use crate::oid::OID_SIGNED_DATA;
 
 /// Largest number of certificates or signers we look at in one SignedData.
 pub const MAX_CERTIFICATES: usize = 64;

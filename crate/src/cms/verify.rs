@@ -24,7 +24,7 @@ use const_oid::ObjectIdentifier;
 use der::{Decode, Encode};
 use x509_cert::Certificate;
 
-pub use crate::oid::{OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, OID_SMIME_CAPABILITIES, OID_ENCRYPTION_KEY_PREFERENCE};
+use crate::oid::{OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, OID_SMIME_CAPABILITIES, OID_ENCRYPTION_KEY_PREFERENCE};
 
 /// What the verifier is given besides the message.
 pub struct VerifyContext<'a> {

@@ -14,7 +14,7 @@ use cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use const_oid::ObjectIdentifier;
 use zeroize::Zeroizing;
 
-pub use crate::oid::{OID_AES128_CBC, OID_AES192_CBC, OID_AES256_CBC, OID_AES128_GCM, OID_AES192_GCM, OID_AES256_GCM, OID_DES_EDE3_CBC, OID_DES_CBC, OID_RC2_CBC};
+use crate::oid::{OID_AES128_CBC, OID_AES192_CBC, OID_AES256_CBC, OID_AES128_GCM, OID_AES192_GCM, OID_AES256_GCM, OID_DES_EDE3_CBC, OID_DES_CBC, OID_RC2_CBC};
 
 /// A content-encryption algorithm Cachet knows by name. Whether one is accepted, flagged
 /// or refused is the policy's decision (`crate::policy`), not this type's.

@@ -8,7 +8,7 @@ use const_oid::ObjectIdentifier;
 use digest::{Digest, DynDigest};
 use serde::{Deserialize, Serialize};
 
-pub use crate::oid::{OID_MD5, OID_SHA1, OID_SHA224, OID_SHA256, OID_SHA384, OID_SHA512};
+use crate::oid::{OID_MD5, OID_SHA1, OID_SHA224, OID_SHA256, OID_SHA384, OID_SHA512};
 
 /// A digest algorithm as named in CMS `digestAlgorithm` or a `micalg` parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -12,11 +12,11 @@ use der::{
 };
 use spki::AlgorithmIdentifierOwned;
 
-pub use crate::oid::{OID_DATA, OID_ENVELOPED_DATA, OID_ENCRYPTED_DATA};
+use crate::oid::{OID_DATA, OID_ENCRYPTED_DATA};
 
-pub use crate::oid::{OID_KEY_BAG, OID_SHROUDED_KEY_BAG, OID_CERT_BAG, OID_SAFE_CONTENTS_BAG};
+use crate::oid::{OID_KEY_BAG, OID_SHROUDED_KEY_BAG, OID_CERT_BAG, OID_SAFE_CONTENTS_BAG};
 
-pub use crate::oid::{OID_X509_CERTIFICATE, OID_FRIENDLY_NAME, OID_LOCAL_KEY_ID};
+use crate::oid::OID_X509_CERTIFICATE;
 
 const TAG0: TagNumber = TagNumber(0);
 

@@ -20,7 +20,7 @@ use der::{Decode, Encode, Sequence};
 use spki::{AlgorithmIdentifierOwned, AlgorithmIdentifierRef};
 use zeroize::Zeroizing;
 
-pub use crate::oid::OID_PBES2;
+use crate::oid::OID_PBES2;
 use crate::oid::{OID_PBE_SHA_RC4_128, OID_PBE_SHA_RC4_40, OID_PBE_SHA_3DES, OID_PBE_SHA_2DES, OID_PBE_SHA_RC2_128, OID_PBE_SHA_RC2_40, OID_DES_EDE3_CBC};
 
 /// The password in the two forms PKCS#12 uses.

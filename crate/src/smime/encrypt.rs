@@ -94,11 +94,11 @@ pub struct EncryptPlan {
 pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, limits: &Limits) -> Result<EncryptPlan> {
     let (outer, inner) = entity_of(to_wrap, limits)?;
     let transport = |c: &Certificate| {
-        let oaep_key = c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::cms::recipients::OID_RSAES_OAEP;
+        let oaep_key = c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::oid::OID_RSAES_OAEP;
         if options.oaep || oaep_key { KeyTransport::OaepSha256 } else { KeyTransport::Pkcs1v15 }
     };
     let encryptable = |c: &Certificate| {
-        c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::cms::recipients::OID_RSAES_OAEP || crate::cert::facts::usability(c).encrypt
+        c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::oid::OID_RSAES_OAEP || crate::cert::facts::usability(c).encrypt
     };
     for c in recipients {
         if !encryptable(c) {

@@ -2,7 +2,7 @@
 //! identities and report the layer, never more than its SPEC status on failure.
 
 use crate::cms::decrypt::{self, Outcome};
-use crate::cms::signed::OID_AUTH_ENVELOPED_DATA;
+use crate::oid::OID_AUTH_ENVELOPED_DATA;
 use crate::mime;
 use crate::pkcs12::Identity;
 use crate::report::{Diagnosis, EncryptionInfo, Layer, LayerKind, OpenReport, SignerId, Status};

@@ -3,7 +3,8 @@
 //! the way is handed to `enveloped`.
 
 use crate::cms::bulk::Bulk;
-use crate::cms::signed::{self, OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA, OID_SIGNED_DATA};
+use crate::cms::signed;
+use crate::oid::{OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA, OID_SIGNED_DATA};
 use crate::cms::verify::{self, VerifyContext};
 use crate::error::{Code, Error};
 use crate::mime::{self, Entity};

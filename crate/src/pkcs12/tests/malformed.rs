@@ -172,7 +172,8 @@ fn one_budget_of_password_hashing_for_the_whole_file() {
 
 #[test]
 fn bag_attributes_are_written_as_a_der_sorted_set() {
-    use crate::pkcs12::asn1::{Attribute, BagValue, SafeBag, OID_FRIENDLY_NAME, OID_LOCAL_KEY_ID};
+    use crate::pkcs12::asn1::{Attribute, BagValue, SafeBag};
+    use crate::oid::{OID_FRIENDLY_NAME, OID_LOCAL_KEY_ID};
     use der::asn1::{Any, BmpString, OctetString};
     let name = Any::encode_from(&BmpString::from_utf8("A rather long friendly name for this identity").unwrap()).unwrap();
     let id = Any::encode_from(&OctetString::new(vec![0xab; 20]).unwrap()).unwrap();
