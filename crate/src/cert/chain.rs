@@ -50,7 +50,7 @@ use crate::cert::facts::{
     basic_constraints, eku_allows_email, email_addresses, key_info, key_usage, ku_allows_encryption,
     ku_allows_signing, matches_address, sha256_fingerprint, hex,
 };
-pub use crate::cert::lookup::names_equal;
+use crate::cert::lookup::names_equal;
 use crate::crypto::{verify_certificate_signature, SigFailure};
 use crate::policy::{Policy, Verdict};
 use crate::time::UnixTime;

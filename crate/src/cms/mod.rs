@@ -1,4 +1,6 @@
-//! CMS (RFC 5652): sign, verify, encrypt, decrypt.
+//! CMS (RFC 5652): sign, verify, encrypt, decrypt. `verdict` holds the per-signer
+//! verdicts as data (the `open` report shows them unchanged); `bulk` is the seam through
+//! which a host may compute digests, decryptions and key unwrapping for `open`.
 pub mod bulk;
 pub mod decrypt;
 pub mod envelope;
