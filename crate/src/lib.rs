@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
+pub mod asn1;
 pub mod cert;
 pub mod cms;
 pub mod compose;
@@ -18,12 +19,13 @@ pub mod crypto;
 pub mod error;
 pub mod identity;
 pub mod mime;
+pub mod oid;
 pub mod pkcs12;
 pub mod policy;
 pub mod report;
 pub mod request;
 pub mod smime;
-pub mod smime_enc;
+pub mod status;
 pub mod time;
 pub mod view;
 #[cfg(target_arch = "wasm32")]

@@ -81,8 +81,8 @@ pub enum KeyTransport {
 impl KeyTransport {
     pub fn oid(self) -> ObjectIdentifier {
         match self {
-            KeyTransport::RsaPkcs1v15 => ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1"),
-            KeyTransport::RsaOaep => ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.7"),
+            KeyTransport::RsaPkcs1v15 => crate::oid::OID_RSA_ENCRYPTION,
+            KeyTransport::RsaOaep => crate::oid::OID_RSAES_OAEP,
         }
     }
 

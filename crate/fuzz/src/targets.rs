@@ -8,7 +8,8 @@
 
 use std::sync::OnceLock;
 
-use cachet::cms::{ber, signed, verify};
+use cachet::asn1::ber;
+use cachet::cms::{signed, verify};
 use cachet::mime::{self, Entity, Limits};
 use cachet::pkcs12::{self, Identity};
 use cachet::policy::Policy;
@@ -176,13 +177,13 @@ pub fn pkcs12(data: &[u8]) {
 const MAX_DEFERRED_RUNS: usize = 2 * smime::MAX_LAYERS + cachet::cms::decrypt::MAX_CONTENT_DECRYPTIONS + 2;
 
 /// `deferred`: `open` with the fuzz identity through the deferred bulk seam the Wasm
-/// asynchronous exports drive with WebCrypto (`crypto::bulk::Deferred`), run natively: the
+/// asynchronous exports drive with WebCrypto (`cms::bulk::Deferred`), run natively: the
 /// first byte chooses how the host answers (computed as RustCrypto would, every decryption
 /// refused, or every digest wrong), the rest is the message. Each run may ask for at most
 /// one decryption (one copy of the content); with correct answers, a converged run must
 /// report exactly what the portable `open` reports.
 pub fn deferred(data: &[u8]) {
-    use cachet::crypto::bulk::{compute_portable, Answer, Bulk, Deferred, Request, MAX_DECRYPT_REQUESTS_PER_RUN};
+    use cachet::cms::bulk::{compute_portable, Answer, Bulk, Deferred, Request, MAX_DECRYPT_REQUESTS_PER_RUN};
     let Some((&mode, message)) = data.split_first() else { return };
     let limits = Limits::default();
     let ids = [identity()];

@@ -47,9 +47,10 @@
 //! `details` lists every problem of the reported path (and why a pin did not count).
 
 use crate::cert::facts::{
-    any_to_string, basic_constraints, eku_allows_email, email_addresses, key_info, key_usage, ku_allows_encryption,
+    basic_constraints, eku_allows_email, email_addresses, key_info, key_usage, ku_allows_encryption,
     ku_allows_signing, matches_address, sha256_fingerprint, hex,
 };
+use crate::cert::lookup::names_equal;
 use crate::crypto::{verify_certificate_signature, SigFailure};
 use crate::policy::{Policy, Verdict};
 use crate::time::UnixTime;
@@ -57,7 +58,6 @@ use const_oid::ObjectIdentifier;
 use der::Encode;
 use serde::Serialize;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, KeyUsages, SubjectKeyIdentifier};
-use x509_cert::name::Name;
 use x509_cert::Certificate;
 
 /// Default limit on certificates in a path (leaf and anchor included).
@@ -168,15 +168,15 @@ const RANK_UNKNOWN_CA: u8 = 5;
 const RANK_WEAK_FLAGGED: u8 = 6;
 const RANK_TRUSTED: u8 = 7;
 
-const KNOWN_EXTENSIONS: [&str; 8] = [
-    "2.5.29.15", // keyUsage
-    "2.5.29.19", // basicConstraints
-    "2.5.29.37", // extKeyUsage
-    "2.5.29.17", // subjectAltName
-    "2.5.29.14", // subjectKeyIdentifier
-    "2.5.29.35", // authorityKeyIdentifier
-    "2.5.29.32", // certificatePolicies (any policy accepted)
-    "2.5.29.54", // inhibitAnyPolicy (no policy processing, so nothing to inhibit)
+const KNOWN_EXTENSIONS: [ObjectIdentifier; 8] = [
+    crate::oid::OID_EXT_KEY_USAGE,
+    crate::oid::OID_EXT_BASIC_CONSTRAINTS,
+    crate::oid::OID_EXT_EXTENDED_KEY_USAGE,
+    crate::oid::OID_EXT_SUBJECT_ALT_NAME,
+    crate::oid::OID_EXT_SUBJECT_KEY_ID,
+    crate::oid::OID_EXT_AUTHORITY_KEY_ID,
+    crate::oid::OID_EXT_CERTIFICATE_POLICIES, // any policy accepted
+    crate::oid::OID_EXT_INHIBIT_ANY_POLICY,   // no policy processing, so nothing to inhibit
 ];
 
 /// A candidate path: indexes into `all`, leaf first, and how it ends.
@@ -381,7 +381,7 @@ fn evaluate(input: &ValidationInput, all: &[(&Certificate, bool, Vec<u8>)], cand
         // Unknown critical extensions, below the anchor.
         if !is_anchor {
             for ext in tbs.extensions().map(|e| e.as_slice()).unwrap_or(&[]) {
-                if ext.critical && !KNOWN_EXTENSIONS.iter().any(|k| ObjectIdentifier::new(k).map(|o| o == ext.extn_id).unwrap_or(false)) {
+                if ext.critical && !KNOWN_EXTENSIONS.contains(&ext.extn_id) {
                     let reason = format!("'{}' has a critical extension Cachet does not process ({})", subj(cert), ext.extn_id);
                     push(RANK_INVALID, i, PathStatus::Invalid { reason: reason.clone() }, reason);
                 }
@@ -523,35 +523,6 @@ fn cert_ref(c: &Certificate, trusted_as: Option<AnchorKind>) -> CertRef {
         anchor: trusted_as.is_some(),
         trusted_as,
     }
-}
-
-/// Name equality after a simplified RFC 4518 preparation: string values compared
-/// case-insensitively with whitespace collapsed; other values byte for byte.
-pub fn names_equal(a: &Name, b: &Name) -> bool {
-    if a == b {
-        return true;
-    }
-    let ra: Vec<_> = a.iter_rdn().collect();
-    let rb: Vec<_> = b.iter_rdn().collect();
-    if ra.len() != rb.len() {
-        return false;
-    }
-    ra.iter().zip(rb.iter()).all(|(x, y)| {
-        x.len() == y.len()
-            && x.iter().all(|ax| {
-                y.iter().any(|by| {
-                    ax.oid == by.oid
-                        && match (any_to_string(&ax.value), any_to_string(&by.value)) {
-                            (Some(s), Some(t)) => prep(&s) == prep(&t),
-                            _ => ax.value == by.value,
-                        }
-                })
-            })
-    })
-}
-
-fn prep(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 #[cfg(test)]

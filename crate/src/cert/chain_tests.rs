@@ -380,6 +380,7 @@ fn ca_certificate_is_not_a_mail_signer() {
 #[test]
 fn name_comparison_is_case_and_space_insensitive() {
     use std::str::FromStr;
+    use x509_cert::name::Name;
     let a = Name::from_str("CN=Test  Root,O=Example").unwrap();
     let b = Name::from_str("CN=test root,O=EXAMPLE").unwrap();
     let c = Name::from_str("CN=Test Root,O=Other").unwrap();
@@ -387,4 +388,33 @@ fn name_comparison_is_case_and_space_insensitive() {
     assert!(names_equal(&a, &b));
     assert!(!names_equal(&a, &c));
     assert!(!names_equal(&a, &d));
+}
+
+/// Signer and recipient lookup (`cert::lookup`) compare the issuer with `names_equal`, as
+/// path building does: an IssuerAndSerialNumber whose issuer differs only in case and
+/// spacing still names the certificate; another serial or issuer does not.
+#[test]
+fn lookup_by_issuer_and_serial_uses_names_equal() {
+    use crate::cert::lookup::{find_certificate, issuer_serial_matches, recipient_matches};
+    use cms::cert::IssuerAndSerialNumber;
+    use cms::enveloped_data::RecipientIdentifier;
+    use cms::signed_data::SignerIdentifier;
+    use std::str::FromStr;
+    use x509_cert::name::Name;
+    require_openssl();
+    let p = Pki::new("chain-lookup");
+    let (root, inter, leaf) = p.standard();
+    assert_eq!(crate::cert::names::name_string(leaf.tbs_certificate().issuer()), "CN=Test Intermediate");
+    let spelled = |issuer: &str, serial: &Certificate| IssuerAndSerialNumber {
+        issuer: Name::from_str(issuer).unwrap(),
+        serial_number: serial.tbs_certificate().serial_number().clone(),
+    };
+    let ias = spelled("CN=test  INTERMEDIATE", &leaf);
+    assert!(issuer_serial_matches(&ias, &leaf));
+    assert!(recipient_matches(&RecipientIdentifier::IssuerAndSerialNumber(ias.clone()), &leaf));
+    let pools: [&[Certificate]; 2] = [std::slice::from_ref(&root), &[inter.clone(), leaf.clone()]];
+    let sid = SignerIdentifier::IssuerAndSerialNumber(ias);
+    assert_eq!(find_certificate(&sid, &pools), Some(&leaf));
+    assert!(!issuer_serial_matches(&spelled("CN=Test Intermediate", &inter), &leaf), "another serial");
+    assert!(!issuer_serial_matches(&spelled("CN=Other Intermediate", &leaf), &leaf), "another issuer");
 }

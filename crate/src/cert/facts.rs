@@ -15,18 +15,8 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
 use x509_cert::Certificate;
 
-/// PKCS#9 emailAddress attribute in a subject name (legacy S/MIME binding).
-pub const OID_EMAIL_ADDRESS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1");
-pub const OID_COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
-pub const OID_EKU_EMAIL_PROTECTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.4");
-pub const OID_EKU_ANY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
-pub const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-pub const OID_RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
-pub const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-pub const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-pub const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
-pub const OID_P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
-pub const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+pub use crate::crypto::key::{key_info, KeyInfo};
+use crate::oid::{OID_EMAIL_ADDRESS, OID_SMIME_CAPABILITIES, OID_COMMON_NAME, OID_EKU_EMAIL_PROTECTION, OID_EKU_ANY, OID_EC_PUBLIC_KEY};
 
 /// Largest certificate file we look at (a PEM bundle of a long chain is far below this).
 pub const MAX_CERT_FILE: usize = 1024 * 1024;
@@ -94,17 +84,6 @@ impl ParsedCertificate {
     pub fn facts(&self) -> CertFacts {
         facts_der(&self.certificate, &self.der)
     }
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct KeyInfo {
-    /// "RSA", "RSASSA-PSS", "EC", "Ed25519" or the OID.
-    pub algorithm: String,
-    /// Modulus bits for RSA, field bits for EC.
-    pub bits: Option<u32>,
-    /// Curve name for EC keys ("P-256", "P-384", "P-521").
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub curve: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -267,39 +246,6 @@ pub fn addresses_equal(a: &str, b: &str) -> bool {
     }
 }
 
-pub fn key_info(spki: &spki::SubjectPublicKeyInfoOwned) -> KeyInfo {
-    let oid = spki.algorithm.oid;
-    if oid == OID_RSA_ENCRYPTION || oid == OID_RSASSA_PSS {
-        let bits = spki
-            .subject_public_key
-            .as_bytes()
-            .and_then(|b| pkcs1::RsaPublicKey::<der::asn1::UintRef<'_>>::from_der(b).ok())
-            .map(|k| {
-                let m = k.modulus.as_bytes();
-                let lead = m.iter().take_while(|b| **b == 0).count();
-                let m = m.get(lead..).unwrap_or(&[]);
-                m.first().map(|f| (m.len() as u32 - 1) * 8 + (8 - f.leading_zeros())).unwrap_or(0)
-            });
-        let algorithm = if oid == OID_RSA_ENCRYPTION { "RSA" } else { "RSASSA-PSS" };
-        return KeyInfo { algorithm: algorithm.into(), bits, curve: None };
-    }
-    if oid == OID_EC_PUBLIC_KEY {
-        let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
-        let (name, bits) = match curve {
-            Some(c) if c == OID_P256 => ("P-256".to_string(), Some(256)),
-            Some(c) if c == OID_P384 => ("P-384".to_string(), Some(384)),
-            Some(c) if c == OID_P521 => ("P-521".to_string(), Some(521)),
-            Some(c) => (c.to_string(), None),
-            None => ("unknown".to_string(), None),
-        };
-        return KeyInfo { algorithm: "EC".into(), bits, curve: Some(name) };
-    }
-    if oid == OID_ED25519 {
-        return KeyInfo { algorithm: "Ed25519".into(), bits: Some(256), curve: None };
-    }
-    KeyInfo { algorithm: oid.to_string(), bits: None, curve: None }
-}
-
 /// Key usage bits present, or None when the extension is absent.
 pub fn key_usage(cert: &Certificate) -> Option<KeyUsage> {
     cert.tbs_certificate().get_extension::<KeyUsage>().ok().flatten().map(|(_, ku)| ku)
@@ -352,19 +298,6 @@ fn key_usage_names(ku: &KeyUsage) -> Vec<String> {
         (KeyUsages::DecipherOnly, "decipherOnly"),
     ];
     all.iter().filter(|(f, _)| ku.0.contains(*f)).map(|(_, n)| n.to_string()).collect()
-}
-
-fn eku_name(oid: &ObjectIdentifier) -> String {
-    match oid.to_string().as_str() {
-        "1.3.6.1.5.5.7.3.1" => "serverAuth".into(),
-        "1.3.6.1.5.5.7.3.2" => "clientAuth".into(),
-        "1.3.6.1.5.5.7.3.3" => "codeSigning".into(),
-        "1.3.6.1.5.5.7.3.4" => "emailProtection".into(),
-        "1.3.6.1.5.5.7.3.8" => "timeStamping".into(),
-        "1.3.6.1.5.5.7.3.9" => "OCSPSigning".into(),
-        "2.5.29.37.0" => "anyExtendedKeyUsage".into(),
-        other => other.to_string(),
-    }
 }
 
 fn algorithm_name(oid: &ObjectIdentifier) -> String {
@@ -441,7 +374,7 @@ pub fn facts_der(cert: &Certificate, der_bytes: &[u8]) -> CertFacts {
         not_after: UnixTime::from_der_time(&tbs.validity().not_after),
         key: key_info(tbs.subject_public_key_info()),
         key_usage: ku.as_ref().map(key_usage_names),
-        extended_key_usage: extended_key_usage(cert).map(|v| v.iter().map(eku_name).collect()),
+        extended_key_usage: extended_key_usage(cert).map(|v| v.iter().map(crate::oid::eku_name).collect()),
         is_ca: basic_constraints(cert).map(|b| b.ca).unwrap_or(false),
         self_signed: tbs.subject() == tbs.issuer(),
         signature_algorithm: algorithm_name(&cert.signature_algorithm().oid),
@@ -452,24 +385,11 @@ pub fn facts_der(cert: &Certificate, der_bytes: &[u8]) -> CertFacts {
     }
 }
 
-/// PKCS#9 smimeCapabilities, as a certificate extension (RFC 4262) or signed attribute.
-pub const OID_SMIME_CAPABILITIES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.15");
-
-/// The algorithms of the certificate's smimeCapabilities extension (RFC 4262:
-/// `SEQUENCE OF SEQUENCE { capabilityID OID, parameters ANY OPTIONAL }`), named as in
-/// the open report; None when the extension is absent, empty list when it is unreadable.
+/// The algorithms of the certificate's smimeCapabilities extension (RFC 4262), named as
+/// in the open report; None when the extension is absent, empty list when it is unreadable.
 pub fn smime_capabilities(cert: &Certificate) -> Option<Vec<String>> {
     let ext = cert.tbs_certificate().extensions()?.iter().find(|e| e.extn_id == OID_SMIME_CAPABILITIES)?;
-    let bytes = ext.extn_value.as_bytes();
-    let Ok(seq) = crate::cms::ber::read_all(bytes) else { return Some(Vec::new()) };
-    let Ok(caps) = seq.children() else { return Some(Vec::new()) };
-    Some(
-        caps.iter()
-            .filter_map(|c| c.children().ok())
-            .filter_map(|k| k.first().and_then(|o| ObjectIdentifier::from_der(o.raw).ok()))
-            .map(|o| crate::cms::verify::capability_name(&o))
-            .collect(),
-    )
+    Some(crate::cert::capabilities::names(ext.extn_value.as_bytes()))
 }
 
 /// Parse a certificate file and summarise every certificate in it (fingerprints over

@@ -1,4 +1,7 @@
-//! Certificates: facts (names, e-mails, usages, fingerprints) and path validation (RFC 5280).
+//! Certificates: facts (names, e-mails, usages, fingerprints), SMIMECapabilities, lookup by
+//! issuer and serial or key identifier, and path validation (RFC 5280).
+pub mod capabilities;
 pub mod chain;
 pub mod facts;
+pub mod lookup;
 pub mod names;

@@ -26,10 +26,10 @@
 //!   have opened it.
 //!
 //! The content is never copied per candidate: each attempt reads the one ciphertext (a
-//! deferred bulk seam records at most one decryption per run, see `crypto::bulk`).
+//! deferred bulk seam records at most one decryption per run, see `cms::bulk`).
 //!
 //! # Security
-//! `der` is untrusted: parsing is bounds-checked by `der`/[`super::ber`]; more than
+//! `der` is untrusted: parsing is bounds-checked by `der`/[`crate::asn1::ber`]; more than
 //! [`super::recipients::MAX_RECIPIENTS`] recipient keys (every RecipientEncryptedKey of a
 //! key-agreement entry counts) make the envelope `malformed` before any key is tried.
 //! Plaintext is returned only when the whole content decrypted (CBC padding or GCM tag
@@ -42,13 +42,14 @@
 //! still have been altered; the report says so.
 
 use super::recipients::{count_recipient_keys, recipient_ids, MAX_KEY_UNWRAPS, MAX_RECIPIENTS};
-use crate::crypto::bulk::Bulk;
-use super::signed::{content_info, OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA};
+use crate::cms::bulk::Bulk;
+use super::signed::content_info;
+use crate::oid::{OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA};
 use crate::crypto::cipher::{cbc_padding_ok, ContentCipher, Symmetric, GCM_NONCE_LENGTHS};
 use crate::policy::{Policy, Verdict};
 use crate::error::{Code, Error, Result};
 use crate::pkcs12::Identity;
-use crate::report::SignerId;
+use super::verdict::SignerId;
 use cms::authenveloped_data::AuthEnvelopedData;
 use cms::enveloped_data::{EncryptedContentInfo, EnvelopedData, RecipientInfo};
 use der::{Decode, Encode};
@@ -109,7 +110,7 @@ fn decode<'a, T: Decode<'a>>(bytes: &'a [u8]) -> Result<T> {
 fn cipher_params(c: ContentCipher, params: Option<&der::Any>) -> Result<(Vec<u8>, usize)> {
     let p = params.ok_or_else(|| malformed("content encryption parameters missing"))?;
     let bytes = p.to_der().map_err(|e| malformed(format!("parameters: {e}")))?;
-    let t = super::ber::read_all(&bytes).map_err(|e| malformed(format!("parameters: {e}")))?;
+    let t = crate::asn1::ber::read_all(&bytes).map_err(|e| malformed(format!("parameters: {e}")))?;
     if !c.is_aead() {
         let iv = t.octets().map_err(|e| malformed(format!("IV: {e}")))?;
         if iv.len() != c.iv_len() {
@@ -134,13 +135,13 @@ fn cipher_params(c: ContentCipher, params: Option<&der::Any>) -> Result<(Vec<u8>
 /// identities. `Err` only for input that cannot be read (the layer is `malformed`).
 ///
 /// # Security
-/// `der` is untrusted (DER or BER, nesting bounded by `der` and [`super::ber::MAX_DEPTH`]);
+/// `der` is untrusted (DER or BER, nesting bounded by `der` and [`crate::asn1::ber::MAX_DEPTH`]);
 /// at most [`MAX_RECIPIENTS`] recipient keys, [`MAX_KEY_UNWRAPS`] private-key operations and
 /// [`MAX_CONTENT_DECRYPTIONS`] full content decryptions; the size is bounded by the
 /// caller's message limit. Never panics; failures after a RecipientInfo matched are all
 /// [`Outcome::IntegrityFailure`], with no partial plaintext.
 pub fn decrypt(der: &[u8], identities: &[&Identity], policy: &Policy, backend: &dyn Symmetric) -> Result<Decryption> {
-    decrypt_with(der, identities, policy, &crate::crypto::bulk::WithSymmetric(backend))
+    decrypt_with(der, identities, policy, &crate::cms::bulk::WithSymmetric(backend))
 }
 
 /// The error of an exceeded named limit (as the MIME limits word it).

@@ -116,8 +116,8 @@ fn encrypt_message_chooses_gcm_when_every_recipient_advertises_it_and_includes_t
 
 /// Open with the deferred bulk seam, answering every request with `answer`; returns the
 /// result of the first complete run and the number of runs.
-fn open_deferred(msg: &[u8], input: &crate::smime::OpenInput<'_>, answer: impl Fn(&crate::crypto::bulk::Request) -> crate::crypto::bulk::Answer) -> (crate::smime::Opened, usize) {
-    use crate::crypto::bulk::{Bulk, Deferred};
+fn open_deferred(msg: &[u8], input: &crate::smime::OpenInput<'_>, answer: impl Fn(&crate::cms::bulk::Request) -> crate::cms::bulk::Answer) -> (crate::smime::Opened, usize) {
+    use crate::cms::bulk::{Bulk, Deferred};
     let d = Deferred::new();
     for run in 1..20 {
         d.begin_run();
@@ -136,7 +136,7 @@ fn open_deferred(msg: &[u8], input: &crate::smime::OpenInput<'_>, answer: impl F
 
 #[test]
 fn deferred_bulk_open_gives_the_portable_report_and_wrong_answers_are_caught() {
-    use crate::crypto::bulk::{compute_portable, Answer, Request};
+    use crate::cms::bulk::{compute_portable, Answer, Request};
     use crate::report::Status;
     use crate::smime::{encrypt_message, open, EncryptOptions, OpenInput};
     let dir = TempDir::new("deferred-open");
@@ -195,10 +195,10 @@ fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
     let refused_attrs = refused.signed_attributes(&md).unwrap();
     assert!(refused.finish(refused_attrs, Some((algorithm.clone(), bad))).is_err(), "a signature that does not verify is refused");
     let signed = plan.finish(attrs, Some((algorithm, value))).unwrap();
-    let plan = crate::smime_enc::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions { cipher: Some(ContentCipher::Aes256Gcm), ..EncryptOptions::default() }, &limits).unwrap();
+    let plan = crate::smime::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions { cipher: Some(ContentCipher::Aes256Gcm), ..EncryptOptions::default() }, &limits).unwrap();
     let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content()).unwrap();
     let short = crate::crypto::cipher::Sealed { ciphertext: sealed.ciphertext[1..].to_vec(), tag: sealed.tag.clone() };
-    let plan2 = crate::smime_enc::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions::default(), &limits).unwrap();
+    let plan2 = crate::smime::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions::default(), &limits).unwrap();
     assert!(plan2.finish(short).is_err(), "a ciphertext of the wrong length is refused");
     let out = plan.finish(sealed).unwrap();
     let anchors = [alice.certificate.clone()];
@@ -235,7 +235,7 @@ fn with_recipient_infos(der: &[u8], infos: &[Vec<u8>]) -> Vec<u8> {
     use der::{Decode, Encode};
     let ci = ContentInfo::from_der(der).unwrap();
     let set = tlv(0x31, &infos.concat());
-    let body = if ci.content_type == super::signed::OID_ENVELOPED_DATA {
+    let body = if ci.content_type == crate::oid::OID_ENVELOPED_DATA {
         let ed: EnvelopedData = ci.content.decode_as().unwrap();
         [ed.version.to_der().unwrap(), set, ed.encrypted_content.to_der().unwrap()].concat()
     } else {
@@ -250,7 +250,7 @@ fn recipient_infos(der: &[u8]) -> Vec<cms::enveloped_data::RecipientInfo> {
     use cms::content_info::ContentInfo;
     use der::Decode;
     let ci = ContentInfo::from_der(der).unwrap();
-    if ci.content_type == super::signed::OID_ENVELOPED_DATA {
+    if ci.content_type == crate::oid::OID_ENVELOPED_DATA {
         ci.content.decode_as::<cms::enveloped_data::EnvelopedData>().unwrap().recip_infos.0.into_vec()
     } else {
         ci.content.decode_as::<cms::authenveloped_data::AuthEnvelopedData>().unwrap().recip_infos.0.into_vec()
@@ -275,7 +275,7 @@ struct Counting {
     decryptions: std::cell::Cell<usize>,
 }
 
-impl crate::crypto::bulk::Bulk for Counting {
+impl crate::cms::bulk::Bulk for Counting {
     fn digest(&self, alg: crate::crypto::DigestAlg, data: &[u8]) -> crate::error::Result<Vec<u8>> {
         crate::crypto::digest(alg, data)
     }
@@ -463,7 +463,7 @@ fn every_key_agreement_recipient_key_counts_against_the_limit() {
 
 #[test]
 fn deferred_seam_asks_for_one_decryption_per_run_and_agrees_with_the_core() {
-    use crate::crypto::bulk::{compute_portable, Bulk, Deferred, Request};
+    use crate::cms::bulk::{compute_portable, Bulk, Deferred, Request};
     use crate::smime::{open, OpenInput};
     use der::Encode;
     let dir = TempDir::new("deferred-many");
@@ -541,7 +541,7 @@ fn gcm_with_nonce(bob: &Identity, content: &[u8], nonce_len: usize) -> Vec<u8> {
 
 #[test]
 fn gcm_nonce_lengths_have_one_answer_on_every_path() {
-    use crate::crypto::bulk::{compute_portable, Bulk, Deferred};
+    use crate::cms::bulk::{compute_portable, Bulk, Deferred};
     let dir = TempDir::new("gcm-nonce");
     let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
     let content = b"Content-Type: text/plain\r\n\r\nnonce lengths\r\n";

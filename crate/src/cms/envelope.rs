@@ -2,11 +2,12 @@
 //! AuthEnvelopedData with AES-GCM (RFC 5083, RFC 5084), one KeyTransRecipientInfo per RSA
 //! recipient (RFC 3370 4.2.1 PKCS#1 v1.5 or RFC 3560 RSAES-OAEP). The content-encryption
 //! key, IV and nonce are fresh random values from the operating system. The output is DER,
-//! recipientInfos in SET OF order ([`super::der_set`]).
+//! recipientInfos in SET OF order ([`crate::asn1::der_set`]).
 
 use super::recipients::{build_ktri, KeyTransport};
-use super::signed::{OID_AUTH_ENVELOPED_DATA, OID_DATA, OID_ENVELOPED_DATA};
+use crate::oid::{OID_AUTH_ENVELOPED_DATA, OID_DATA, OID_ENVELOPED_DATA};
 use crate::crypto::cipher::{ContentCipher, Sealed, Symmetric};
+use crate::asn1::der::{push_header, tlv_len};
 use crate::error::{Code, Error, Result};
 use cms::content_info::CmsVersion;
 use cms::enveloped_data::{EncryptedContentInfo, RecipientInfo, RecipientInfos};
@@ -65,7 +66,7 @@ pub fn prepare(content_len: usize, recipients: &[(&Certificate, KeyTransport)], 
         infos.push(build_ktri(cert, &cek, *transport)?);
     }
     // recipientInfos is a SET OF: DER order, by encoding (X.690 11.6).
-    let infos = super::der_set::der_set_of(infos)?;
+    let infos = crate::asn1::der_set::der_set_of(infos)?;
     Ok(EnvelopePlan { cipher, cek, iv, infos, content_len })
 }
 
@@ -148,29 +149,9 @@ impl EnvelopePlan {
     }
 }
 
-/// Size of a DER element with `len` content bytes (one identifier octet).
-fn tlv_len(len: usize) -> usize {
-    let len_octets = if len < 0x80 { 1 } else { 1 + (usize::BITS - len.leading_zeros()).div_ceil(8) as usize };
-    1 + len_octets + len
-}
-
-/// DER identifier and definite length (X.690 8.1.3).
-fn push_header(out: &mut Vec<u8>, tag: u8, len: usize) {
-    out.push(tag);
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        let rest = bytes.get(skip..).unwrap_or(&[]);
-        out.push(0x80 | rest.len() as u8);
-        out.extend_from_slice(rest);
-    }
-}
-
 /// The content octets of one DER element.
 fn der_content(element: &[u8]) -> Result<&[u8]> {
-    super::ber::read_all(element).map(|t| t.content).map_err(|e| err(format!("encoding: {e}")))
+    crate::asn1::ber::read_all(element).map(|t| t.content).map_err(|e| err(format!("encoding: {e}")))
 }
 
 trait FromDerBytes: Sized {

@@ -10,12 +10,13 @@
 //! way (`integrity-failure`), so no answer distinguishes padding from content failures
 //! (RFC 3218). Timing of the RSA operation itself is the `rsa` crate's (RUSTSEC-2023-0071).
 
-use crate::cms::verify::has_ski;
+use crate::cert::lookup::{has_ski, issuer_serial_matches, recipient_matches};
 use crate::cert::facts::hex;
 use crate::crypto::{DigestAlg, Hasher};
+use crate::asn1::der::tlv;
 use crate::error::{Code, Error, Result};
 use crate::pkcs12::{Identity, PrivateKey};
-use crate::report::SignerId;
+use super::verdict::SignerId;
 use cms::cert::IssuerAndSerialNumber;
 use cms::enveloped_data::{
     KeyAgreeRecipientIdentifier, KeyAgreeRecipientInfo, KeyTransRecipientInfo, OriginatorIdentifierOrKey, RecipientIdentifier, RecipientInfo,
@@ -26,14 +27,8 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
-pub const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-pub const OID_RSAES_OAEP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.7");
-const OID_MGF1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.8");
-const OID_PSPECIFIED: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.9");
-const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const OID_AES128_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.5");
-const OID_AES192_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.25");
-const OID_AES256_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.45");
+use crate::oid::{OID_RSA_ENCRYPTION, OID_RSAES_OAEP};
+use crate::oid::{OID_MGF1, OID_PSPECIFIED, OID_EC_PUBLIC_KEY, OID_AES128_WRAP, OID_AES192_WRAP, OID_AES256_WRAP};
 
 /// Most recipient keys in one message (RFC 5652 6.1 recipientInfos): a key-transport,
 /// KEK, password or other RecipientInfo counts one, a KeyAgreeRecipientInfo counts each of
@@ -62,22 +57,20 @@ pub fn count_recipient_keys(infos: &[RecipientInfo]) -> usize {
 
 /// dhSinglePass-stdDH-*kdf-scheme OIDs (RFC 5753 7.1.4) and their KDF hash.
 fn std_dh_kdf(oid: &ObjectIdentifier) -> Option<DigestAlg> {
-    match oid.to_string().as_str() {
-        "1.3.133.16.840.63.0.2" => Some(DigestAlg::Sha1),
-        "1.3.132.1.11.0" => Some(DigestAlg::Sha224),
-        "1.3.132.1.11.1" => Some(DigestAlg::Sha256),
-        "1.3.132.1.11.2" => Some(DigestAlg::Sha384),
-        "1.3.132.1.11.3" => Some(DigestAlg::Sha512),
-        _ => None,
-    }
+    use crate::oid::{OID_STD_DH_SHA1KDF, OID_STD_DH_SHA224KDF, OID_STD_DH_SHA256KDF, OID_STD_DH_SHA384KDF, OID_STD_DH_SHA512KDF};
+    [
+        (OID_STD_DH_SHA1KDF, DigestAlg::Sha1),
+        (OID_STD_DH_SHA224KDF, DigestAlg::Sha224),
+        (OID_STD_DH_SHA256KDF, DigestAlg::Sha256),
+        (OID_STD_DH_SHA384KDF, DigestAlg::Sha384),
+        (OID_STD_DH_SHA512KDF, DigestAlg::Sha512),
+    ]
+    .into_iter()
+    .find_map(|(o, d)| (o == *oid).then_some(d))
 }
 
 fn ias_id(ias: &IssuerAndSerialNumber) -> SignerId {
     SignerId::IssuerAndSerial { issuer: crate::cert::names::name_string(&ias.issuer), serial: hex(ias.serial_number.as_bytes()) }
-}
-
-fn ias_matches(ias: &IssuerAndSerialNumber, cert: &Certificate) -> bool {
-    crate::cert::chain::names_equal(&ias.issuer, cert.tbs_certificate().issuer()) && ias.serial_number == *cert.tbs_certificate().serial_number()
 }
 
 /// The recipients named by the RecipientInfos (a KARI may name several), at most `max`.
@@ -108,13 +101,6 @@ fn rid_id(rid: &RecipientIdentifier) -> SignerId {
     match rid {
         RecipientIdentifier::IssuerAndSerialNumber(ias) => ias_id(ias),
         RecipientIdentifier::SubjectKeyIdentifier(ski) => SignerId::SubjectKeyIdentifier { key_id: hex(ski.0.as_bytes()) },
-    }
-}
-
-fn rid_matches(rid: &RecipientIdentifier, cert: &Certificate) -> bool {
-    match rid {
-        RecipientIdentifier::IssuerAndSerialNumber(ias) => ias_matches(ias, cert),
-        RecipientIdentifier::SubjectKeyIdentifier(ski) => has_ski(cert, ski.0.as_bytes()),
     }
 }
 
@@ -163,7 +149,7 @@ pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrap
     for ri in infos.iter() {
         for id in identities {
             match ri {
-                RecipientInfo::Ktri(k) if rid_matches(&k.rid, &id.certificate) => {
+                RecipientInfo::Ktri(k) if recipient_matches(&k.rid, &id.certificate) => {
                     out.matched = true;
                     if !budget.take(&mut out) {
                         continue;
@@ -175,7 +161,7 @@ pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrap
                 RecipientInfo::Kari(k) => {
                     for rek in k.recipient_enc_keys.iter() {
                         let hit = match &rek.rid {
-                            KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => ias_matches(ias, &id.certificate),
+                            KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => issuer_serial_matches(ias, &id.certificate),
                             KeyAgreeRecipientIdentifier::RKeyId(r) => has_ski(&id.certificate, r.subject_key_identifier.0.as_bytes()),
                         };
                         if hit {
@@ -289,28 +275,14 @@ fn x963_kdf(hash: DigestAlg, z: &[u8], shared_info: &[u8], len: usize) -> Option
     Some(out)
 }
 
-fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len < 0x100 {
-        out.extend_from_slice(&[0x81, len as u8]);
-    } else {
-        out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
 /// ECC-CMS-SharedInfo (RFC 5753 7.2) for the key wrap algorithm and the optional ukm.
 fn shared_info(wrap: &AlgorithmIdentifierOwned, ukm: Option<&[u8]>, kek_bits: u32) -> Option<Vec<u8>> {
     let mut body = wrap.to_der().ok()?;
     if let Some(u) = ukm {
-        body.extend_from_slice(&der_tlv(0xa0, &der_tlv(0x04, u)));
+        body.extend_from_slice(&tlv(0xa0, &tlv(0x04, u)));
     }
-    body.extend_from_slice(&der_tlv(0xa2, &der_tlv(0x04, &kek_bits.to_be_bytes())));
-    Some(der_tlv(0x30, &body))
+    body.extend_from_slice(&tlv(0xa2, &tlv(0x04, &kek_bits.to_be_bytes())));
+    Some(tlv(0x30, &body))
 }
 
 fn ecdh_p256(sk: &p256::SecretKey, public: &[u8]) -> Option<Zeroizing<Vec<u8>>> {

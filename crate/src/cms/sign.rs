@@ -6,9 +6,9 @@
 //! Signed attributes: contentType, signingTime, messageDigest, SMIMECapabilities
 //! (what Cachet decrypts, strongest first) and SMIMEEncryptionKeyPreference.
 
-use super::signed::{OID_DATA, OID_SIGNED_DATA};
-use super::verify::{OID_CONTENT_TYPE, OID_ENCRYPTION_KEY_PREFERENCE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, OID_SMIME_CAPABILITIES};
-use crate::cert::facts::OID_RSASSA_PSS;
+use crate::oid::{OID_DATA, OID_SIGNED_DATA};
+use crate::oid::{OID_CONTENT_TYPE, OID_ENCRYPTION_KEY_PREFERENCE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, OID_SMIME_CAPABILITIES};
+use crate::oid::OID_RSASSA_PSS;
 use crate::crypto::{self, DigestAlg};
 use crate::error::{Code, Error, Result};
 use crate::pkcs12::{Identity, PrivateKey};
@@ -23,20 +23,17 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
 use x509_cert::time::Time;
 
-pub const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-pub const OID_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-pub const OID_ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
-pub const OID_ECDSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
-const OID_MGF1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.8");
+use crate::oid::{OID_RSA_ENCRYPTION, OID_ECDSA_SHA256, OID_ECDSA_SHA384};
+use crate::oid::OID_MGF1;
 
 /// Content encryption algorithms Cachet decrypts, strongest first (SPEC section 4),
 /// advertised in SMIMECapabilities.
-pub const CAPABILITIES: [&str; 5] = [
-    "2.16.840.1.101.3.4.1.46", // aes256-GCM
-    "2.16.840.1.101.3.4.1.6",  // aes128-GCM
-    "2.16.840.1.101.3.4.1.42", // aes256-CBC
-    "2.16.840.1.101.3.4.1.22", // aes192-CBC
-    "2.16.840.1.101.3.4.1.2",  // aes128-CBC
+pub const CAPABILITIES: [ObjectIdentifier; 5] = [
+    crate::oid::OID_AES256_GCM,
+    crate::oid::OID_AES128_GCM,
+    crate::oid::OID_AES256_CBC,
+    crate::oid::OID_AES192_CBC,
+    crate::oid::OID_AES128_CBC,
 ];
 
 fn crypto_err(what: impl std::fmt::Display) -> Error {
@@ -71,36 +68,12 @@ fn alg(oid: ObjectIdentifier, parameters: Option<Any>) -> AlgorithmIdentifierOwn
 }
 
 fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute> {
-    Ok(Attribute { oid, values: super::der_set::der_set_of([value])? })
+    Ok(Attribute { oid, values: crate::asn1::der_set::der_set_of([value])? })
 }
 
 fn capabilities_value() -> Result<Any> {
-    // SMIMECapabilities ::= SEQUENCE OF SEQUENCE { capabilityID OID, parameters ANY OPTIONAL }
-    let mut inner = Vec::new();
-    for oid in CAPABILITIES {
-        let oid = ObjectIdentifier::new(oid).map_err(|e| crypto_err(format!("capability OID: {e}")))?;
-        let cap = oid.to_der().map_err(der_err)?;
-        let mut seq = vec![0x30];
-        push_len(&mut seq, cap.len());
-        seq.extend_from_slice(&cap);
-        inner.extend_from_slice(&seq);
-    }
-    let mut out = vec![0x30];
-    push_len(&mut out, inner.len());
-    out.extend_from_slice(&inner);
-    Any::from_der(&out).map_err(der_err)
-}
-
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        let rest = bytes.get(skip..).unwrap_or(&[]);
-        out.push(0x80 | rest.len() as u8);
-        out.extend_from_slice(rest);
-    }
+    let der = crate::cert::capabilities::encode(&CAPABILITIES).map_err(der_err)?;
+    Any::from_der(&der).map_err(der_err)
 }
 
 fn issuer_and_serial(cert: &x509_cert::Certificate) -> IssuerAndSerialNumber {
@@ -186,7 +159,7 @@ pub fn signed_attributes(identity: &Identity, alg: DigestAlg, md: &[u8], at: Uni
     ];
     attrs.push(attribute(OID_ENCRYPTION_KEY_PREFERENCE, key_preference_value(cert)?)?);
     // SET OF in DER order (X.690 11.6): what is signed is exactly what is sent.
-    let set: SetOfVec<Attribute> = super::der_set::der_set_of(attrs)?;
+    let set: SetOfVec<Attribute> = crate::asn1::der_set::der_set_of(attrs)?;
     let der = set.to_der().map_err(der_err)?;
     Ok(SignedAttributes { digest: alg, set, der })
 }
@@ -240,9 +213,9 @@ pub fn assemble(identity: &Identity, content: &[u8], opaque: bool, attrs: Signed
             chain.push(choice);
         }
     }
-    let certs = super::der_set::der_set_of(chain)?;
-    let digests = super::der_set::der_set_of([alg(digest.oid(), None)])?;
-    let signers = super::der_set::der_set_of([signer])?;
+    let certs = crate::asn1::der_set::der_set_of(chain)?;
+    let digests = crate::asn1::der_set::der_set_of([alg(digest.oid(), None)])?;
+    let signers = crate::asn1::der_set::der_set_of([signer])?;
     let econtent = if opaque { Some(Any::new(Tag::OctetString, content.to_vec()).map_err(der_err)?) } else { None };
     let sd = SignedData {
         version: CmsVersion::V1,

@@ -6,21 +6,17 @@
 //! NSS and gpgsm write it) is reassembled. Typed values come from `cms`/`x509-cert`.
 //!
 //! # Security
-//! Input is untrusted: every element is bounds-checked by [`super::ber`]; a certificate
+//! Input is untrusted: every element is bounds-checked by [`crate::asn1::ber`]; a certificate
 //! that fails to parse is skipped and reported, never trusted.
 
-use super::ber::{self, Tlv};
+use crate::asn1::ber::{self, Tlv};
 use crate::error::{Code, Error, Result};
 use cms::signed_data::SignerInfo;
 use const_oid::ObjectIdentifier;
 use der::Decode;
 use x509_cert::Certificate;
 
-pub const OID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-pub const OID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-pub const OID_ENVELOPED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.3");
-pub const OID_AUTH_ENVELOPED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.23");
-pub const OID_COMPRESSED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.9");
+use crate::oid::OID_SIGNED_DATA;
 
 /// Largest number of certificates or signers we look at in one SignedData.
 pub const MAX_CERTIFICATES: usize = 64;

@@ -12,22 +12,19 @@
 
 use super::signed::{ParsedSignedData, ParsedSigner};
 use crate::cert::chain::{self, PathStatus, Purpose, ValidationInput};
+use crate::cert::lookup::find_certificate;
 use crate::cert::facts::{self, hex};
 use crate::crypto::{self, DigestAlg, SigFailure, SigInfo};
 use crate::policy::{Policy, Verdict};
-use crate::report::{AddressCheck, SignatureCheck, SignerId, SignerReport, Status};
+use super::verdict::{AddressCheck, SignatureCheck, SignerId, SignerReport};
+use crate::status::Status;
 use crate::time::UnixTime;
 use cms::signed_data::SignerIdentifier;
 use const_oid::ObjectIdentifier;
 use der::{Decode, Encode};
-use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::Certificate;
 
-pub const OID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-pub const OID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-pub const OID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
-pub const OID_SMIME_CAPABILITIES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.15");
-pub const OID_ENCRYPTION_KEY_PREFERENCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.11");
+use crate::oid::{OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, OID_SMIME_CAPABILITIES, OID_ENCRYPTION_KEY_PREFERENCE};
 
 /// What the verifier is given besides the message.
 pub struct VerifyContext<'a> {
@@ -73,21 +70,6 @@ pub fn signer_id(sid: &SignerIdentifier) -> SignerId {
     }
 }
 
-/// Does `cert` carry this subject key identifier?
-pub fn has_ski(cert: &Certificate, key_id: &[u8]) -> bool {
-    matches!(cert.tbs_certificate().get_extension::<SubjectKeyIdentifier>(), Ok(Some((_, ski))) if ski.0.as_bytes() == key_id)
-}
-
-/// Find the certificate named by a SignerIdentifier.
-pub fn find_certificate<'c>(sid: &SignerIdentifier, pools: &[&'c [Certificate]]) -> Option<&'c Certificate> {
-    pools.iter().flat_map(|p| p.iter()).find(|c| match sid {
-        SignerIdentifier::IssuerAndSerialNumber(ias) => {
-            c.tbs_certificate().issuer() == &ias.issuer && c.tbs_certificate().serial_number() == &ias.serial_number
-        }
-        SignerIdentifier::SubjectKeyIdentifier(ski) => has_ski(c, ski.0.as_bytes()),
-    })
-}
-
 /// The messageDigest a signer claims, and its digest algorithm, when it has signed attributes.
 pub fn claimed_digest(signer: &ParsedSigner) -> Option<(DigestAlg, Vec<u8>)> {
     let alg = DigestAlg::from_oid(&signer.info.digest_alg.oid)?;
@@ -104,50 +86,18 @@ pub fn content_matches(sd: &ParsedSignedData, content: &[u8]) -> bool {
         && claims.iter().all(|(alg, want)| crypto::digest(*alg, content).map(|d| &d == want).unwrap_or(false))
 }
 
-/// Short name of an SMIMECapabilities algorithm (the OID when unknown).
-pub(crate) fn capability_name(oid: &ObjectIdentifier) -> String {
-    match oid.to_string().as_str() {
-        "2.16.840.1.101.3.4.1.46" => "aes256-gcm".into(),
-        "2.16.840.1.101.3.4.1.26" => "aes192-gcm".into(),
-        "2.16.840.1.101.3.4.1.6" => "aes128-gcm".into(),
-        "2.16.840.1.101.3.4.1.42" => "aes256-cbc".into(),
-        "2.16.840.1.101.3.4.1.22" => "aes192-cbc".into(),
-        "2.16.840.1.101.3.4.1.2" => "aes128-cbc".into(),
-        "1.2.840.113549.3.7" => "des-ede3-cbc".into(),
-        "1.2.840.113549.3.2" => "rc2-cbc".into(),
-        "1.3.14.3.2.7" => "des-cbc".into(),
-        "1.2.840.113549.1.1.7" => "rsaes-oaep".into(),
-        "1.2.840.113549.1.1.1" => "rsa-encryption".into(),
-        "1.2.840.113549.1.9.16.3.18" => "chacha20-poly1305".into(),
-        "2.16.840.1.101.3.4.2.1" => "sha-256".into(),
-        "2.16.840.1.101.3.4.2.2" => "sha-384".into(),
-        "2.16.840.1.101.3.4.2.3" => "sha-512".into(),
-        "1.3.14.3.2.26" => "sha-1".into(),
-        "1.2.840.113549.1.9.15.1" => "prefer-signed-data".into(),
-        "1.2.840.113549.1.9.15.2" => "cannot-decrypt-any".into(),
-        "1.2.840.113549.1.9.15.3" => "sig-type".into(),
-        other => other.to_string(),
-    }
-}
-
 /// SMIMECapabilities (RFC 8551 2.5.2): the OIDs in the order the sender listed them.
 fn capabilities(signer: &ParsedSigner) -> Vec<String> {
     let Ok(Some(v)) = single_attr(signer, OID_SMIME_CAPABILITIES) else { return Vec::new() };
     let Ok(bytes) = v.to_der() else { return Vec::new() };
-    let Ok(seq) = super::ber::read_all(&bytes) else { return Vec::new() };
-    let Ok(caps) = seq.children() else { return Vec::new() };
-    caps.iter()
-        .filter_map(|c| c.children().ok())
-        .filter_map(|k| k.first().and_then(|o| ObjectIdentifier::from_der(o.raw).ok()))
-        .map(|o| capability_name(&o))
-        .collect()
+    crate::cert::capabilities::names(&bytes)
 }
 
 /// SMIMEEncryptionKeyPreference (RFC 8551 2.5.3).
 fn key_preference(signer: &ParsedSigner) -> Option<SignerId> {
     let v = single_attr(signer, OID_ENCRYPTION_KEY_PREFERENCE).ok()??;
     let bytes = v.to_der().ok()?;
-    let t = super::ber::read_all(&bytes).ok()?;
+    let t = crate::asn1::ber::read_all(&bytes).ok()?;
     match t.tag {
         0xa0 => {
             let mut seq = t.raw.to_vec();
@@ -178,7 +128,7 @@ fn verdict_status(v: &Verdict, details: &mut Vec<String>) -> Option<Status> {
 
 /// Verify one signer over `content` (the canonical detached part, or eContent).
 pub fn verify_signer(sd: &ParsedSignedData, signer: &ParsedSigner, content: &[u8], ctx: &VerifyContext<'_>) -> SignerReport {
-    verify_signer_with(sd, signer, content, ctx, &crypto::bulk::Portable)
+    verify_signer_with(sd, signer, content, ctx, &super::bulk::Portable)
 }
 
 /// [`verify_signer`] with the content digest computed by `bulk`.
@@ -187,7 +137,7 @@ pub fn verify_signer_with(
     signer: &ParsedSigner,
     content: &[u8],
     ctx: &VerifyContext<'_>,
-    bulk: &dyn crypto::bulk::Bulk,
+    bulk: &dyn super::bulk::Bulk,
 ) -> SignerReport {
     let info = &signer.info;
     let mut details = Vec::new();
@@ -399,11 +349,11 @@ fn note_policy(policy: &Policy, sig: &SigInfo, details: &mut Vec<String>, status
 
 /// Verify every signer; the layer status is the worst, `no-signer` without any.
 pub fn verify_all(sd: &ParsedSignedData, content: &[u8], ctx: &VerifyContext<'_>) -> (Status, Vec<SignerReport>) {
-    verify_all_with(sd, content, ctx, &crypto::bulk::Portable)
+    verify_all_with(sd, content, ctx, &super::bulk::Portable)
 }
 
 /// [`verify_all`] with the content digests computed by `bulk`.
-pub fn verify_all_with(sd: &ParsedSignedData, content: &[u8], ctx: &VerifyContext<'_>, bulk: &dyn crypto::bulk::Bulk) -> (Status, Vec<SignerReport>) {
+pub fn verify_all_with(sd: &ParsedSignedData, content: &[u8], ctx: &VerifyContext<'_>, bulk: &dyn super::bulk::Bulk) -> (Status, Vec<SignerReport>) {
     if sd.signers.is_empty() {
         return (Status::NoSigner, Vec::new());
     }

@@ -8,12 +8,7 @@ use const_oid::ObjectIdentifier;
 use digest::{Digest, DynDigest};
 use serde::{Deserialize, Serialize};
 
-pub const OID_MD5: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.2.5");
-pub const OID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
-pub const OID_SHA224: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.4");
-pub const OID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-pub const OID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
-pub const OID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
+use crate::oid::{OID_MD5, OID_SHA1, OID_SHA224, OID_SHA256, OID_SHA384, OID_SHA512};
 
 /// A digest algorithm as named in CMS `digestAlgorithm` or a `micalg` parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,8 +1,10 @@
 //! Cryptographic primitives behind small interfaces: message digests, signature
-//! verification and bulk content encryption (RFC 5754, RFC 8017, RFC 4055, RFC 5480,
-//! RFC 3565, RFC 5084). Policy decisions live in `policy`.
-pub mod bulk;
+//! verification, what a public key is, and content encryption (RFC 5754, RFC 8017,
+//! RFC 4055, RFC 5480, RFC 3565, RFC 5084). Policy decisions live in `policy`; the seam
+//! through which a host computes the bulk steps of `open` is `cms::bulk`. Nothing here
+//! uses certificates, CMS or PKCS#12.
 pub mod cipher;
+pub mod key;
 pub mod digest;
 pub mod sig;
 

@@ -169,10 +169,7 @@ pub fn build_pkcs7_mime(headers: &[(String, String)], smime_type: &str, der: &[u
 fn top_headers(headers: &[(String, String)]) -> Vec<u8> {
     let kept: Vec<(String, String)> = headers
         .iter()
-        .filter(|(n, _)| {
-            let n = n.to_ascii_lowercase();
-            !n.starts_with("content-") && n != "mime-version"
-        })
+        .filter(|(n, _)| super::headers::header_place(n) == super::headers::HeaderPlace::Outer)
         .cloned()
         .collect();
     let mut out = encode_headers(&kept);

@@ -257,3 +257,29 @@ pub(crate) fn push_param(line: &mut Folder, name: &str, value: &str, rfc2231: bo
         line.push("; ", &format!("{name}=\"{words}\""));
     }
 }
+
+/// Where a header field of a message goes when the message is wrapped in an S/MIME entity
+/// (RFC 8551 3.1, 3.4): Content-* fields describe the entity and go inside it,
+/// MIME-Version is written anew, every other field (From, To, Subject, ...) stays outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderPlace {
+    /// An RFC 5322 header field of the outer message.
+    Outer,
+    /// A Content-* field of the wrapped entity.
+    Inner,
+    /// MIME-Version: written again by whoever builds the outer message.
+    Dropped,
+}
+
+/// The place of a header field named `name` (case-insensitive); the one split of outer
+/// and Content-* header fields for building, signing and encrypting.
+pub fn header_place(name: &str) -> HeaderPlace {
+    let n = name.to_ascii_lowercase();
+    if n.starts_with("content-") {
+        HeaderPlace::Inner
+    } else if n == "mime-version" {
+        HeaderPlace::Dropped
+    } else {
+        HeaderPlace::Outer
+    }
+}

@@ -784,3 +784,16 @@ fn originator_is_strict() {
     let nested = p(b"From: <a@example.org>\nContent-Type: multipart/mixed; boundary=b\n\n--b\nFrom: <x@example.org>\n\nhi\n--b--\n");
     assert_eq!(nested.children()[0].originator(), Default::default());
 }
+
+#[test]
+fn header_place_splits_outer_and_content_fields() {
+    use crate::mime::{header_place, HeaderPlace};
+    assert_eq!(header_place("Content-Type"), HeaderPlace::Inner);
+    assert_eq!(header_place("content-transfer-encoding"), HeaderPlace::Inner);
+    assert_eq!(header_place("CONTENT-ID"), HeaderPlace::Inner);
+    assert_eq!(header_place("MIME-Version"), HeaderPlace::Dropped);
+    assert_eq!(header_place("mime-version"), HeaderPlace::Dropped);
+    assert_eq!(header_place("Subject"), HeaderPlace::Outer);
+    assert_eq!(header_place("Contents"), HeaderPlace::Outer);
+    assert_eq!(header_place("X-Content-Type-Options"), HeaderPlace::Outer);
+}

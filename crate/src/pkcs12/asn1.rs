@@ -12,18 +12,11 @@ use der::{
 };
 use spki::AlgorithmIdentifierOwned;
 
-pub const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-pub const ID_ENVELOPED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.3");
-pub const ID_ENCRYPTED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.6");
+use crate::oid::{OID_DATA, OID_ENCRYPTED_DATA};
 
-pub const KEY_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.1");
-pub const SHROUDED_KEY_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.2");
-pub const CERT_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.3");
-pub const SAFE_CONTENTS_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.6");
+use crate::oid::{OID_KEY_BAG, OID_SHROUDED_KEY_BAG, OID_CERT_BAG, OID_SAFE_CONTENTS_BAG};
 
-pub const X509_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.22.1");
-pub const FRIENDLY_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.20");
-pub const LOCAL_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.21");
+use crate::oid::OID_X509_CERTIFICATE;
 
 const TAG0: TagNumber = TagNumber(0);
 
@@ -80,8 +73,8 @@ pub struct ContentInfo {
 impl ContentInfo {
     pub fn content_type(&self) -> ObjectIdentifier {
         match &self.content {
-            Content::Data(_) => ID_DATA,
-            Content::Encrypted(_) => ID_ENCRYPTED_DATA,
+            Content::Data(_) => OID_DATA,
+            Content::Encrypted(_) => OID_ENCRYPTED_DATA,
             Content::Other(oid, _) => *oid,
         }
     }
@@ -93,10 +86,10 @@ impl<'a> DecodeValue<'a> for ContentInfo {
     fn decode_value<R: Reader<'a>>(reader: &mut R, _header: Header) -> der::Result<Self> {
         let oid: ObjectIdentifier = reader.decode()?;
         let tag0 = Tag::ContextSpecific { constructed: true, number: TAG0 };
-        let content = if oid == ID_DATA {
+        let content = if oid == OID_DATA {
             let v = ContextSpecific::<OctetString>::decode_explicit(reader, TAG0)?.ok_or_else(|| missing(tag0))?;
             Content::Data(v.value)
-        } else if oid == ID_ENCRYPTED_DATA {
+        } else if oid == OID_ENCRYPTED_DATA {
             let v = ContextSpecific::<EncryptedData>::decode_explicit(reader, TAG0)?.ok_or_else(|| missing(tag0))?;
             Content::Encrypted(v.value)
         } else {
@@ -174,7 +167,7 @@ impl<'a> DecodeValue<'a> for CertBag {
     fn decode_value<R: Reader<'a>>(reader: &mut R, _header: Header) -> der::Result<Self> {
         let oid: ObjectIdentifier = reader.decode()?;
         let tag0 = Tag::ContextSpecific { constructed: true, number: TAG0 };
-        if oid == X509_CERTIFICATE {
+        if oid == OID_X509_CERTIFICATE {
             let v = ContextSpecific::<OctetString>::decode_explicit(reader, TAG0)?.ok_or_else(|| missing(tag0))?;
             Ok(CertBag::X509(v.value))
         } else {
@@ -187,7 +180,7 @@ impl<'a> DecodeValue<'a> for CertBag {
 impl EncodeValue for CertBag {
     fn value_len(&self) -> der::Result<Length> {
         match self {
-            CertBag::X509(o) => X509_CERTIFICATE.encoded_len()? + explicit(o).encoded_len()?,
+            CertBag::X509(o) => OID_X509_CERTIFICATE.encoded_len()? + explicit(o).encoded_len()?,
             CertBag::Other(oid) => oid.encoded_len(),
         }
     }
@@ -195,7 +188,7 @@ impl EncodeValue for CertBag {
     fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
         match self {
             CertBag::X509(o) => {
-                X509_CERTIFICATE.encode(writer)?;
+                OID_X509_CERTIFICATE.encode(writer)?;
                 explicit(o).encode(writer)
             }
             CertBag::Other(oid) => oid.encode(writer),
@@ -227,10 +220,10 @@ pub struct SafeBag {
 impl SafeBag {
     fn bag_id(&self) -> ObjectIdentifier {
         match &self.value {
-            BagValue::Key(_) => KEY_BAG,
-            BagValue::Shrouded(_) => SHROUDED_KEY_BAG,
-            BagValue::Cert(_) => CERT_BAG,
-            BagValue::Nested(_) => SAFE_CONTENTS_BAG,
+            BagValue::Key(_) => OID_KEY_BAG,
+            BagValue::Shrouded(_) => OID_SHROUDED_KEY_BAG,
+            BagValue::Cert(_) => OID_CERT_BAG,
+            BagValue::Nested(_) => OID_SAFE_CONTENTS_BAG,
             BagValue::Other(oid, _) => *oid,
         }
     }
@@ -240,7 +233,7 @@ impl SafeBag {
             return Ok(None);
         }
         // DER order of the whole encodings (X.690 11.6), not `der`'s field-wise order.
-        crate::cms::der_set::der_set_of(self.attributes.clone()).map(Some).map_err(|_| der::Error::from(der::ErrorKind::SetOrdering))
+        crate::asn1::der_set::der_set_of(self.attributes.clone()).map(Some).map_err(|_| der::Error::from(der::ErrorKind::SetOrdering))
     }
 
     /// The first value of an attribute, if present.
@@ -255,14 +248,14 @@ impl<'a> DecodeValue<'a> for SafeBag {
     fn decode_value<R: Reader<'a>>(reader: &mut R, _header: Header) -> der::Result<Self> {
         let oid: ObjectIdentifier = reader.decode()?;
         let tag0 = Tag::ContextSpecific { constructed: true, number: TAG0 };
-        let value = if oid == KEY_BAG {
+        let value = if oid == OID_KEY_BAG {
             BagValue::Key(ContextSpecific::<Any>::decode_explicit(reader, TAG0)?.ok_or_else(|| missing(tag0))?.value)
-        } else if oid == SHROUDED_KEY_BAG {
+        } else if oid == OID_SHROUDED_KEY_BAG {
             let v = ContextSpecific::<EncryptedPrivateKeyInfo>::decode_explicit(reader, TAG0)?;
             BagValue::Shrouded(v.ok_or_else(|| missing(tag0))?.value)
-        } else if oid == CERT_BAG {
+        } else if oid == OID_CERT_BAG {
             BagValue::Cert(ContextSpecific::<CertBag>::decode_explicit(reader, TAG0)?.ok_or_else(|| missing(tag0))?.value)
-        } else if oid == SAFE_CONTENTS_BAG {
+        } else if oid == OID_SAFE_CONTENTS_BAG {
             let v = ContextSpecific::<Vec<SafeBag>>::decode_explicit(reader, TAG0)?;
             BagValue::Nested(v.ok_or_else(|| missing(tag0))?.value)
         } else {

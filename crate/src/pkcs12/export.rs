@@ -1,11 +1,11 @@
 //! Writing an encrypted backup PKCS#12 (RFC 7292 sections 4 and 5): the key in a
-//! pkcs8ShroudedKeyBag and the certificates in an encryptedData, both PBES2
+//! pkcs8ShroudedKeyBag and the certificates in an encryptedData, both OID_PBES2
 //! (PBKDF2-HMAC-SHA256 + AES-256-CBC, RFC 8018), with a SHA-256 MAC (appendix B key).
 //! The layout matches what `openssl pkcs12 -export` writes, so OpenSSL, NSS (Thunderbird),
 //! Windows and Python `cryptography` read it.
 
 use super::asn1::{
-    self, Attribute, BagValue, CertBag, Content, ContentInfo, DigestInfo, EncryptedContentInfo, EncryptedData,
+    Attribute, BagValue, CertBag, Content, ContentInfo, DigestInfo, EncryptedContentInfo, EncryptedData,
     EncryptedPrivateKeyInfo, MacData, Pfx, SafeBag,
 };
 use super::kdf::{self, MacHash};
@@ -22,7 +22,7 @@ fn failed(e: impl std::fmt::Display) -> Error {
 }
 
 fn attribute(oid: der::asn1::ObjectIdentifier, value: Any) -> Result<Attribute> {
-    let values = crate::cms::der_set::der_set_of([value])?;
+    let values = crate::asn1::der_set::der_set_of([value])?;
     Ok(Attribute { oid, values })
 }
 
@@ -35,7 +35,7 @@ fn display_name(identity: &Identity) -> String {
     if let Some(n) = identity.friendly_name.as_ref().filter(|n| !n.is_empty()) {
         return n.clone();
     }
-    let cn = crate::cert::facts::OID_COMMON_NAME;
+    let cn = crate::oid::OID_COMMON_NAME;
     for rdn in identity.certificate.tbs_certificate().subject().iter_rdn() {
         for atv in rdn.iter() {
             if atv.oid == cn {
@@ -67,7 +67,7 @@ pub fn build(
     let leaf_der = identity.certificate.to_der().map_err(failed)?;
     let local_key_id = Any::encode_from(&octets(Sha1::digest(&leaf_der).to_vec())?).map_err(failed)?;
     let name = Any::encode_from(&BmpString::from_utf8(&display_name(identity)).map_err(failed)?).map_err(failed)?;
-    let attrs = vec![attribute(asn1::FRIENDLY_NAME, name)?, attribute(asn1::LOCAL_KEY_ID, local_key_id)?];
+    let attrs = vec![attribute(crate::oid::OID_FRIENDLY_NAME, name)?, attribute(crate::oid::OID_LOCAL_KEY_ID, local_key_id)?];
 
     let mut random = |n: usize| -> Result<Vec<u8>> {
         let mut b = vec![0u8; n];
@@ -93,7 +93,7 @@ pub fn build(
     let certs_info = ContentInfo {
         content: Content::Encrypted(EncryptedData {
             version: 0,
-            info: EncryptedContentInfo { content_type: asn1::ID_DATA, algorithm: alg, encrypted_content: Some(octets(ct)?) },
+            info: EncryptedContentInfo { content_type: crate::oid::OID_DATA, algorithm: alg, encrypted_content: Some(octets(ct)?) },
         }),
     };
 

@@ -131,7 +131,7 @@ fn collect(infos: &[ContentInfo], pw: &Password, verified: bool, budget: &kdf::I
                     }
                 })?
             }
-            Content::Other(oid, _) if *oid == asn1::ID_ENVELOPED_DATA => {
+            Content::Other(oid, _) if *oid == crate::oid::OID_ENVELOPED_DATA => {
                 return Err(kdf::unsupported("public-key privacy protection (envelopedData)"))
             }
             Content::Other(..) => continue,
@@ -181,7 +181,7 @@ fn walk(bags: &[SafeBag], pw: &Password, verified: bool, depth: usize, count: &m
 }
 
 fn friendly_name(bag: &SafeBag) -> Option<String> {
-    let any = bag.attribute(asn1::FRIENDLY_NAME)?;
+    let any = bag.attribute(crate::oid::OID_FRIENDLY_NAME)?;
     let bmp: BmpString = any.decode_as().ok()?;
     let s = bmp.to_string();
     (!s.is_empty()).then_some(s)

@@ -33,12 +33,7 @@ pub enum MacHash {
     Sha512,
 }
 
-const OID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
-const OID_SHA224: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.4");
-const OID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-const OID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
-const OID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
-const OID_PBMAC1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.14");
+use crate::oid::{OID_SHA1, OID_SHA224, OID_SHA256, OID_SHA384, OID_SHA512, OID_PBMAC1};
 
 impl MacHash {
     pub fn from_oid(oid: ObjectIdentifier) -> Result<MacHash> {

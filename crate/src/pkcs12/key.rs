@@ -7,7 +7,7 @@
 //! the plain key bytes: PKCS#8 encoding is private to the crate, for the backup export and,
 //! in the Wasm build, the import of the key into WebCrypto as a non-extractable key.
 
-use crate::cert::facts::{OID_EC_PUBLIC_KEY, OID_P256, OID_P384, OID_RSASSA_PSS, OID_RSA_ENCRYPTION};
+use crate::oid::{OID_EC_PUBLIC_KEY, OID_P256, OID_P384, OID_RSASSA_PSS, OID_RSA_ENCRYPTION};
 use crate::error::{Code, Error, Result};
 use const_oid::ObjectIdentifier;
 use der::Encode;

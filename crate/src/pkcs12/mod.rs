@@ -4,7 +4,7 @@
 //! pkcs8ShroudedKeyBag, certBag/x509Certificate, safeContentsBag; attributes friendlyName
 //! and localKeyId), 5.1 (password integrity MAC, HMAC-SHA-1/SHA-224/SHA-256/SHA-384/SHA-512),
 //! appendix B (key derivation) and appendix C (legacy PBE: 3DES, 2-key 3DES, RC2-128, RC2-40),
-//! plus PBES2 (RFC 8018) for modern files. Input may be DER or BER (Windows and NSS write BER).
+//! plus OID_PBES2 (RFC 8018) for modern files. Input may be DER or BER (Windows and NSS write BER).
 //! Not supported: public-key privacy/integrity modes, PBMAC1 (RFC 9579), RC4, scrypt.
 //!
 //! No function returns an unencrypted private key: the key stays inside [`Identity`].
@@ -91,7 +91,7 @@ pub fn certificates_in(bytes: &[u8], password: &str) -> Result<Vec<Certificate>>
     Ok(import::read(bytes, password)?.certs.into_iter().map(|(c, _)| c).collect())
 }
 
-/// Write an encrypted backup of `identity`: PBES2 (PBKDF2-HMAC-SHA256 with `iterations`,
+/// Write an encrypted backup of `identity`: OID_PBES2 (PBKDF2-HMAC-SHA256 with `iterations`,
 /// AES-256-CBC) for the key bag and the certificate bags, SHA-256 MAC with the same
 /// iteration count (a weaker MAC would be a cheap password oracle), friendlyName and
 /// localKeyId (SHA-1 of the certificate) set. Salts and IVs come from the system's RNG.

@@ -1,4 +1,4 @@
-//! Password-based encryption of PKCS#12 bags: PBES2 (RFC 8018 section 6.2, via `pkcs5`,
+//! Password-based encryption of PKCS#12 bags: OID_PBES2 (RFC 8018 section 6.2, via `pkcs5`,
 //! PBKDF2 with HMAC-SHA-1/SHA-2, AES-CBC, DES-EDE3-CBC) and the legacy PKCS#12 schemes of
 //! RFC 7292 appendix C (pbeWithSHAAnd3-KeyTripleDES-CBC, ...2-KeyTripleDES-CBC,
 //! ...128BitRC2-CBC, ...40BitRC2-CBC), keyed by the appendix B KDF.
@@ -20,21 +20,15 @@ use der::{Decode, Encode, Sequence};
 use spki::{AlgorithmIdentifierOwned, AlgorithmIdentifierRef};
 use zeroize::Zeroizing;
 
-pub const PBES2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
-const PBE_SHA_RC4_128: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.1");
-const PBE_SHA_RC4_40: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.2");
-const PBE_SHA_3DES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.3");
-const PBE_SHA_2DES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.4");
-const PBE_SHA_RC2_128: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.5");
-const PBE_SHA_RC2_40: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.6");
-const DES_EDE3_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.3.7");
+use crate::oid::OID_PBES2;
+use crate::oid::{OID_PBE_SHA_RC4_128, OID_PBE_SHA_RC4_40, OID_PBE_SHA_3DES, OID_PBE_SHA_2DES, OID_PBE_SHA_RC2_128, OID_PBE_SHA_RC2_40, OID_DES_EDE3_CBC};
 
 /// The password in the two forms PKCS#12 uses.
 pub struct Password {
     /// Appendix B.1 BMPString form (or empty, the "absent password" convention), for the
     /// legacy schemes and the MAC.
     pub bmp: Zeroizing<Vec<u8>>,
-    /// UTF-8 bytes, for PBES2 (what OpenSSL, NSS and Windows feed PBKDF2).
+    /// UTF-8 bytes, for OID_PBES2 (what OpenSSL, NSS and Windows feed PBKDF2).
     pub utf8: Zeroizing<Vec<u8>>,
 }
 
@@ -45,7 +39,7 @@ struct Pkcs12PbeParams {
     iterations: u32,
 }
 
-/// `PBES2-params` read loosely, to check parameters before `pkcs5` sees them.
+/// `OID_PBES2-params` read loosely, to check parameters before `pkcs5` sees them.
 #[derive(Sequence)]
 struct Pbes2Outline<'a> {
     kdf: AlgorithmIdentifierRef<'a>,
@@ -68,13 +62,13 @@ pub fn wrong_password() -> Error {
 /// Name of a PBE algorithm for messages.
 pub fn name(oid: ObjectIdentifier) -> String {
     match oid {
-        PBE_SHA_RC4_128 => "pbeWithSHAAnd128BitRC4".into(),
-        PBE_SHA_RC4_40 => "pbeWithSHAAnd40BitRC4".into(),
-        PBE_SHA_3DES => "pbeWithSHAAnd3-KeyTripleDES-CBC".into(),
-        PBE_SHA_2DES => "pbeWithSHAAnd2-KeyTripleDES-CBC".into(),
-        PBE_SHA_RC2_128 => "pbeWithSHAAnd128BitRC2-CBC".into(),
-        PBE_SHA_RC2_40 => "pbeWithSHAAnd40BitRC2-CBC".into(),
-        PBES2 => "PBES2".into(),
+        OID_PBE_SHA_RC4_128 => "pbeWithSHAAnd128BitRC4".into(),
+        OID_PBE_SHA_RC4_40 => "pbeWithSHAAnd40BitRC4".into(),
+        OID_PBE_SHA_3DES => "pbeWithSHAAnd3-KeyTripleDES-CBC".into(),
+        OID_PBE_SHA_2DES => "pbeWithSHAAnd2-KeyTripleDES-CBC".into(),
+        OID_PBE_SHA_RC2_128 => "pbeWithSHAAnd128BitRC2-CBC".into(),
+        OID_PBE_SHA_RC2_40 => "pbeWithSHAAnd40BitRC2-CBC".into(),
+        OID_PBES2 => "PBES2".into(),
         other => crate::cert::names::algorithm_name(&other),
     }
 }
@@ -84,11 +78,11 @@ pub fn name(oid: ObjectIdentifier) -> String {
 pub fn decrypt(alg: &AlgorithmIdentifierOwned, password: &Password, data: &[u8], budget: &kdf::IterationBudget) -> Result<Zeroizing<Vec<u8>>> {
     let params = alg.parameters.as_ref().map(AnyRef::from);
     match alg.oid {
-        PBES2 => decrypt_pbes2(params.ok_or_else(|| damaged("PBES2", "no parameters"))?, password, data, budget),
-        PBE_SHA_3DES => legacy::<des::TdesEde3>(params, password, data, 24, None, budget),
-        PBE_SHA_2DES => legacy::<des::TdesEde2>(params, password, data, 16, None, budget),
-        PBE_SHA_RC2_128 => legacy::<rc2::Rc2>(params, password, data, 16, Some(128), budget),
-        PBE_SHA_RC2_40 => legacy::<rc2::Rc2>(params, password, data, 5, Some(40), budget),
+        OID_PBES2 => decrypt_pbes2(params.ok_or_else(|| damaged("PBES2", "no parameters"))?, password, data, budget),
+        OID_PBE_SHA_3DES => legacy::<des::TdesEde3>(params, password, data, 24, None, budget),
+        OID_PBE_SHA_2DES => legacy::<des::TdesEde2>(params, password, data, 16, None, budget),
+        OID_PBE_SHA_RC2_128 => legacy::<rc2::Rc2>(params, password, data, 16, Some(128), budget),
+        OID_PBE_SHA_RC2_40 => legacy::<rc2::Rc2>(params, password, data, 5, Some(40), budget),
         other => Err(kdf::unsupported(&name(other))),
     }
 }
@@ -152,7 +146,7 @@ fn decrypt_pbes2(params: AnyRef<'_>, password: &Password, data: &[u8], budget: &
         return Err(kdf::unsupported(&format!("the key derivation {}", name(outline.kdf.oid))));
     }
     // pkcs5 slices the DES-EDE3 IV without a length check: check it here.
-    if outline.enc.oid == DES_EDE3_CBC {
+    if outline.enc.oid == OID_DES_EDE3_CBC {
         let iv = outline.enc.parameters.and_then(|p| p.decode_as::<&OctetStringRef>().ok());
         if iv.map(|iv| iv.as_bytes().len()) != Some(8) {
             return Err(damaged("PBES2 parameters", "DES-EDE3-CBC IV is not 8 bytes"));
@@ -179,7 +173,7 @@ fn decrypt_pbes2(params: AnyRef<'_>, password: &Password, data: &[u8], budget: &
     Ok(buf)
 }
 
-/// Encrypt with PBES2: PBKDF2-HMAC-SHA256 (`iterations`, 16-byte `salt`) and AES-256-CBC (`iv`).
+/// Encrypt with OID_PBES2: PBKDF2-HMAC-SHA256 (`iterations`, 16-byte `salt`) and AES-256-CBC (`iv`).
 /// Returns the AlgorithmIdentifier and the ciphertext.
 pub fn encrypt_pbes2(password: &str, plaintext: &[u8], iterations: u32, salt: &[u8; 16], iv: [u8; 16]) -> Result<(AlgorithmIdentifierOwned, Vec<u8>)> {
     let crypto = |e: &dyn std::fmt::Display| {
@@ -188,5 +182,5 @@ pub fn encrypt_pbes2(password: &str, plaintext: &[u8], iterations: u32, salt: &[
     let scheme = pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, salt, iv).map_err(|e| crypto(&e))?;
     let ciphertext = scheme.encrypt(password.as_bytes(), plaintext).map_err(|e| crypto(&e))?;
     let params = der::asn1::Any::from_der(&scheme.to_der().map_err(|e| crypto(&e))?).map_err(|e| crypto(&e))?;
-    Ok((AlgorithmIdentifierOwned { oid: PBES2, parameters: Some(params) }, ciphertext))
+    Ok((AlgorithmIdentifierOwned { oid: OID_PBES2, parameters: Some(params) }, ciphertext))
 }

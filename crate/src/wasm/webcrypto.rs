@@ -2,11 +2,11 @@
 //! so a window, a worker and Node 20 alike): SHA digests, AES-CBC and AES-GCM, and RSA
 //! signing with a non-extractable key imported at unlock. The core stays synchronous: it
 //! runs in phases (`SignPlan`, `EncryptPlan`) or, for `open`, against a
-//! [`Deferred`](crate::crypto::bulk::Deferred) bulk seam that is re-run with the answers.
+//! [`Deferred`](crate::cms::bulk::Deferred) bulk seam that is re-run with the answers.
 //! Whatever WebCrypto lacks or refuses (SHA-224, AES-192, 3DES, a missing `subtle`, an
 //! import error) is computed by the core's RustCrypto instead, with the same result.
 
-use crate::crypto::bulk::{compute_portable, Answer, Bulk, Deferred, Request};
+use crate::cms::bulk::{compute_portable, Answer, Bulk, Deferred, Request};
 use crate::crypto::cipher::{ContentCipher, RustCrypto, Sealed, Symmetric};
 use crate::crypto::DigestAlg;
 use crate::error::Result;
@@ -103,7 +103,7 @@ async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &
 
 /// Encrypt a plan's content: WebCrypto, else the core. GCM output is split into
 /// ciphertext and tag.
-async fn seal(subtle: Option<&SubtleCrypto>, plan: &crate::smime_enc::EncryptPlan) -> Result<Sealed> {
+async fn seal(subtle: Option<&SubtleCrypto>, plan: &crate::smime::EncryptPlan) -> Result<Sealed> {
     let cipher = plan.cipher();
     if let Some(s) = subtle {
         if let Some(mut out) = aes(s, true, cipher, plan.key(), plan.iv(), b"", plan.content()).await {
@@ -230,12 +230,12 @@ pub(crate) async fn encrypt(
     let limits = Limits::default();
     // Signing canonicalises the message itself.
     let to_wrap = if options.sign {
-        let (id, key) = sender.as_ref().ok_or_else(crate::smime_enc::signing_needs_identity)?;
+        let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
         std::borrow::Cow::Owned(sign(id, key.clone(), message, false, at).await?)
     } else {
         crate::mime::canonicalize_crlf(message)
     };
-    let plan = crate::smime_enc::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits)?;
+    let plan = crate::smime::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits)?;
     drop(to_wrap);
     let sealed = seal(subtle().as_ref(), &plan).await?;
     plan.finish(sealed)

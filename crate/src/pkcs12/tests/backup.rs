@@ -1,5 +1,5 @@
 //! `export_backup` output re-imports in Cachet and is read by OpenSSL, NSS and Python
-//! `cryptography`; OpenSSL reports the algorithms we promise (PBES2/PBKDF2/SHA-256/AES-256).
+//! `cryptography`; OpenSSL reports the algorithms we promise (OID_PBES2/PBKDF2/SHA-256/AES-256).
 
 use super::nss_python::{have_python_cryptography, nss_db};
 use super::openssl_in::openssl_p12;

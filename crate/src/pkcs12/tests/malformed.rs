@@ -126,7 +126,7 @@ fn deeply_nested_bags_fail_cleanly() {
     }
 }
 
-/// A PFX without MAC holding `n` pkcs8ShroudedKeyBags of Alice's key (PBES2 with
+/// A PFX without MAC holding `n` pkcs8ShroudedKeyBags of Alice's key (OID_PBES2 with
 /// `iterations`), then her certificate.
 fn many_shrouded_bags(f: &Fixture, n: usize, iterations: u32) -> Vec<u8> {
     use crate::pkcs12::asn1::{BagValue, EncryptedPrivateKeyInfo, SafeBag};
@@ -172,16 +172,17 @@ fn one_budget_of_password_hashing_for_the_whole_file() {
 
 #[test]
 fn bag_attributes_are_written_as_a_der_sorted_set() {
-    use crate::pkcs12::asn1::{Attribute, BagValue, SafeBag, FRIENDLY_NAME, LOCAL_KEY_ID};
+    use crate::pkcs12::asn1::{Attribute, BagValue, SafeBag};
+    use crate::oid::{OID_FRIENDLY_NAME, OID_LOCAL_KEY_ID};
     use der::asn1::{Any, BmpString, OctetString};
     let name = Any::encode_from(&BmpString::from_utf8("A rather long friendly name for this identity").unwrap()).unwrap();
     let id = Any::encode_from(&OctetString::new(vec![0xab; 20]).unwrap()).unwrap();
-    let attr = |oid, v: Any| Attribute { oid, values: crate::cms::der_set::der_set_of([v]).unwrap() };
+    let attr = |oid, v: Any| Attribute { oid, values: crate::asn1::der_set::der_set_of([v]).unwrap() };
     // friendlyName's OID sorts first, but its longer encoding must come second in DER.
-    let bag = SafeBag { value: BagValue::Other(LOCAL_KEY_ID, Any::null()), attributes: vec![attr(FRIENDLY_NAME, name), attr(LOCAL_KEY_ID, id)] };
+    let bag = SafeBag { value: BagValue::Other(OID_LOCAL_KEY_ID, Any::null()), attributes: vec![attr(OID_FRIENDLY_NAME, name), attr(OID_LOCAL_KEY_ID, id)] };
     let der = bag.to_der().unwrap();
-    let t = crate::cms::ber::read_all(&der).unwrap();
+    let t = crate::asn1::ber::read_all(&der).unwrap();
     let set = t.children().unwrap().into_iter().find(|k| k.tag == 0x31).unwrap();
-    assert!(crate::cms::der_set::is_der_sorted(set.raw));
-    assert_eq!(set.children().unwrap()[0].raw[2..13], LOCAL_KEY_ID.to_der().unwrap()[..]);
+    assert!(crate::asn1::der_set::is_der_sorted(set.raw));
+    assert_eq!(set.children().unwrap()[0].raw[2..13], OID_LOCAL_KEY_ID.to_der().unwrap()[..]);
 }

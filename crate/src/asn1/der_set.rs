@@ -23,8 +23,7 @@ pub fn set_of_encodings(mut elements: Vec<Vec<u8>>) -> Vec<u8> {
     elements.sort();
     let content: Vec<u8> = elements.concat();
     let mut out = Vec::with_capacity(content.len() + 6);
-    out.push(0x31);
-    push_len(&mut out, content.len());
+    super::der::push_header(&mut out, 0x31, content.len());
     out.extend_from_slice(&content);
     out
 }
@@ -45,18 +44,6 @@ where
         return Err(encoding_err("SET OF order not kept"));
     }
     Ok(set)
-}
-
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        let rest = bytes.get(skip..).unwrap_or(&[]);
-        out.push(0x80 | rest.len() as u8);
-        out.extend_from_slice(rest);
-    }
 }
 
 /// Are the elements of this SET OF encoding (any tag) in DER order? For tests and checks.
@@ -114,7 +101,7 @@ mod tests {
         for round in 0..20 {
             let der = encrypt(b"x", &list, ContentCipher::Aes256Cbc, &RustCrypto).unwrap();
             // ContentInfo / [0] / EnvelopedData / recipientInfos
-            let ci = crate::cms::ber::read_all(&der).unwrap();
+            let ci = crate::asn1::ber::read_all(&der).unwrap();
             let explicit = ci.children().unwrap().remove(1);
             let ed = explicit.children().unwrap().remove(0);
             let set = ed.children().unwrap().remove(1);

@@ -31,9 +31,9 @@
 //! the signed attributes); a wrong decryption answer is refused by the layer parser like any
 //! damaged content. Decryption failures stay a single [`Failed`] value.
 
-use super::cipher::{ContentCipher, Failed, RustCrypto, Symmetric};
-use super::digest::{digest, DigestAlg};
-use crate::cms::recipients::{unwrap_keys, Unwrapped};
+use super::recipients::{unwrap_keys, Unwrapped};
+use crate::crypto::cipher::{ContentCipher, Failed, RustCrypto, Symmetric};
+use crate::crypto::digest::{digest, DigestAlg};
 use crate::error::Result;
 use crate::pkcs12::Identity;
 use cms::enveloped_data::RecipientInfo;

@@ -1,0 +1,91 @@
+//! The S/MIME operations over MIME and CMS (SPEC sections 1, 2, 3 and 8; RFC 8551):
+//! `open` a message (peel every layer, verify each signature, decrypt, diagnose), `sign`
+//! one and `encrypt` one (signing it first when asked).
+//!
+//! One-way inside too: `open` uses `signed` and `enveloped`, `signed` uses `enveloped` and
+//! `diagnose`; `encrypt` uses `sign`. This module only re-exports their public API.
+pub mod diagnose;
+pub mod encrypt;
+pub mod enveloped;
+pub mod open;
+pub mod sign;
+pub mod signed;
+
+pub use diagnose::{MAX_APPENDED, MAX_DIAGNOSIS_CANDIDATES};
+pub use encrypt::{encrypt_message, prepare_encryption, signing_needs_identity, EncryptOptions, EncryptPlan};
+pub use enveloped::{layer_kind, open_enveloped, open_enveloped_with};
+pub use open::{open, open_with, OpenInput, Opened, MAX_FORWARD_DEPTH, MAX_LAYERS};
+pub use sign::{prepare_signing, sign_message, SignPlan};
+
+#[cfg(test)]
+mod tests {
+    use super::open::stored_with_bare_line_breaks;
+    use super::sign::is_seven_bit;
+    use super::*;
+    use crate::mime::Limits;
+    use base64::Engine;
+    use crate::policy::Policy;
+    use crate::report::Status;
+    use crate::time::UnixTime;
+    use x509_cert::Certificate;
+    use crate::crypto::test_openssl::{require_openssl, TempDir};
+
+    fn has_bare_lf(b: &[u8]) -> bool {
+        b.iter().enumerate().any(|(i, c)| *c == b'\n' && (i == 0 || b.get(i - 1) != Some(&b'\r')))
+    }
+
+    /// A detached OpenSSL signature (DER) whose bytes include a bare 0x0A, its certificate.
+    fn der_signature_with_lf(d: &TempDir, content: &[u8]) -> (Vec<u8>, Certificate) {
+        d.write("content.txt", content);
+        for _ in 0..20 {
+            d.openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-subj", "/CN=Binary", "-days", "3650", "-sha256", "-addext", "subjectAltName=email:binary@example.org", "-addext", "keyUsage=digitalSignature", "-addext", "basicConstraints=CA:FALSE", "-out", "c.pem"]);
+            d.openssl(&["cms", "-sign", "-binary", "-md", "sha256", "-outform", "DER", "-in", "content.txt", "-signer", "c.pem", "-inkey", "k.pem", "-out", "s.der"]);
+            let der = d.read("s.der");
+            if has_bare_lf(&der) {
+                return (der, crate::cert::facts::parse_certificates(&d.read("c.pem")).unwrap().remove(0));
+            }
+        }
+        panic!("no signature with a 0x0A byte in 20 tries");
+    }
+
+    #[test]
+    fn seven_bit_check_counts_lines_and_bytes() {
+        let line = |n: usize| vec![b'a'; n];
+        let join = |lines: &[Vec<u8>]| lines.join(&b"\r\n"[..]);
+        // A line's length counts its CR (RFC 5322 2.1.1 allows 998 before CRLF; the check is on LF).
+        assert!(is_seven_bit(&join(&[line(10), line(997), line(3)])));
+        assert!(is_seven_bit(&join(&[line(997), line(997), line(997), line(998)])));
+        assert!(!is_seven_bit(&join(&[line(10), line(998), line(3)])));
+        assert!(!is_seven_bit(&join(&[line(997), line(999)])));
+        assert!(is_seven_bit(&line(998)) && !is_seven_bit(&line(999)) && is_seven_bit(b""));
+        let mut long = join(&vec![line(76); 5000]);
+        assert!(is_seven_bit(&long));
+        long.extend_from_slice(&line(1200));
+        assert!(!is_seven_bit(&long));
+        assert!(!is_seven_bit(b"abc\x00") && !is_seven_bit(b"caf\xc3\xa9") && is_seven_bit(b"\x7f\x01"));
+    }
+
+    #[test]
+    fn binary_signature_part_in_a_crlf_message_is_not_rewritten() {
+        require_openssl();
+        let d = TempDir::new("smime-binary");
+        let content = b"Content-Type: text/plain\r\n\r\nBinary transfer.\r\n";
+        let (der, cert) = der_signature_with_lf(&d, content);
+        let mut msg = b"From: <binary@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\"b\"\r\n\r\n--b\r\n".to_vec();
+        msg.extend_from_slice(content);
+        msg.extend_from_slice(b"\r\n--b\r\nContent-Type: application/pkcs7-signature\r\nContent-Transfer-Encoding: binary\r\n\r\n");
+        msg.extend_from_slice(&der);
+        msg.extend_from_slice(b"\r\n--b--\r\n");
+        let anchors = [cert];
+        let (policy, limits) = (Policy::standard(), Limits::default());
+        let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &[], at: UnixTime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap(), policy: &policy, limits: &limits };
+        let r = open(&msg, &input).report;
+        assert_eq!(r.status, Status::Valid, "{:?} {:?}", r.error, r.layers.first().map(|l| (&l.details, l.signers.first().map(|s| &s.details))));
+        // The same message stored with LF line breaks (a text-only copy, signature in base64) still verifies.
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+        let lf = String::from_utf8(msg[..msg.len() - der.len() - b"\r\n--b--\r\n".len()].to_vec()).unwrap().replace("Encoding: binary", "Encoding: base64").replace("\r\n", "\n") + &b64 + "\n--b--\n";
+        assert_eq!(open(lf.as_bytes(), &input).report.status, Status::Valid);
+        assert!(stored_with_bare_line_breaks(b"From: a\nTo: b\r\n") && stored_with_bare_line_breaks(b"From: a\rTo: b") && !stored_with_bare_line_breaks(b"From: a\r\nX: \n"));
+    }
+}
+

@@ -1,0 +1,264 @@
+//! Opening a message (SPEC sections 1, 2 and 8): find the S/MIME entity, peel every
+//! layer (`signed`, `enveloped`), open forwarded messages, and report what lies outside
+//! the protected part.
+
+use crate::cert::facts;
+use crate::cms::bulk::Bulk;
+use crate::cms::verify::VerifyContext;
+use crate::error::{Code, Error};
+use crate::mime::{self, Entity, Limits, SmimeKind};
+use crate::pkcs12::Identity;
+use crate::policy::Policy;
+use crate::report::{Diagnosis, FoundCertificate, Layer, LayerKind, OpenReport, Status};
+use crate::time::UnixTime;
+use base64::Engine;
+use der::Encode;
+use x509_cert::Certificate;
+use super::signed::{open_multipart_signed, open_pkcs7_mime};
+
+/// Most S/MIME layers peeled from one message (triple wrapping needs three).
+pub const MAX_LAYERS: usize = 8;
+
+/// Everything `open` needs besides the message.
+pub struct OpenInput<'a> {
+    /// Trusted roots: the only certificates that issue (SPEC section 5).
+    pub roots: &'a [Certificate],
+    /// Pinned certificates: each trusted only as itself, for the addresses it names,
+    /// never as an issuer.
+    pub pins: &'a [Certificate],
+    /// Other known certificates (contacts, intermediates): untrusted.
+    pub known: &'a [Certificate],
+    /// The user's identities, current and old, for decryption.
+    pub identities: &'a [&'a Identity],
+    pub at: UnixTime,
+    pub policy: &'a Policy,
+    pub limits: &'a Limits,
+}
+
+/// The report and the innermost content (the MIME entity to display).
+pub struct Opened {
+    pub report: OpenReport,
+    pub content: Option<Vec<u8>>,
+}
+
+fn malformed_report(e: Error) -> Opened {
+    Opened {
+        report: OpenReport { status: Status::Malformed, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), error: Some(e) },
+        content: None,
+    }
+}
+
+/// Depth-first search for the first S/MIME entity; returns it and whether it is the root.
+fn locate<'e, 'a>(e: &'e Entity<'a>) -> Option<&'e Entity<'a>> {
+    if matches!(e.smime_kind(), Some(SmimeKind::MultipartSigned { .. } | SmimeKind::Pkcs7Mime { .. })) {
+        return Some(e);
+    }
+    e.children().iter().find_map(locate)
+}
+
+fn path_string(p: &[usize]) -> String {
+    p.iter().map(|i| (i + 1).to_string()).collect::<Vec<_>>().join(".")
+}
+
+/// Open a message: peel every layer, verify every signature, explain what went wrong.
+/// Never fails: unreadable input is a `malformed` report with an `error`.
+pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
+    open_with(message, input, &crate::cms::bulk::Portable)
+}
+
+/// [`open`] with the content digests, key unwrapping and content decryption done by
+/// `bulk`. With a [`crate::cms::bulk::Deferred`], a run whose `bulk.incomplete()` is
+/// true used placeholders: its result must be discarded (see `cms::bulk`).
+pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Opened {
+    open_forwarded_at(message, input, bulk, 0)
+}
+
+/// [`open_with`] for a message found `depth` forwardings deep (a message/rfc822 part).
+fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, depth: usize) -> Opened {
+    if message.len() > input.limits.max_message_size {
+        return malformed_report(Error::new(
+            Code::LimitExceeded,
+            format!("The message is larger than {} MB, the most Cachet opens.", input.limits.max_message_size / (1024 * 1024)),
+            "Save the message and open it with a desktop mail program.",
+        ).with_detail("limit: message size"));
+    }
+    // A transport delivers CRLF; stores and git checkouts may hold LF. Canonicalise once
+    // so every byte range below is in the form that was signed (RFC 8551 3.1.1). A
+    // message already in CRLF form is kept byte for byte: binary parts (a DER signature
+    // sent with binary transfer, as AS2 does) contain bytes 0x0A that are not line breaks.
+    let canonical: std::borrow::Cow<'_, [u8]> = if stored_with_bare_line_breaks(message) { mime::canonicalize_crlf(message) } else { std::borrow::Cow::Borrowed(message) };
+    let top = match mime::parse(&canonical, input.limits) {
+        Ok(t) => t,
+        Err(e) => return malformed_report(e),
+    };
+    let originator = top.originator();
+    let mut report = OpenReport { status: Status::Unsigned, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), error: None };
+    let mut found: Vec<Certificate> = Vec::new();
+
+    let Some(located) = locate(&top) else {
+        if let Some(forwarded) = open_forwarded(&top, input, bulk, depth) {
+            return forwarded;
+        }
+        return Opened { report, content: Some(canonical.to_vec()) };
+    };
+    let partial = !located.path().is_empty();
+    if partial {
+        let covered = path_string(located.path());
+        let others: Vec<String> = collect_other_texts(&top, located.path());
+        report.diagnosis.push(Diagnosis {
+            id: "appended-part".into(),
+            message: format!(
+                "Only part {covered} of this message is signed. The other parts were added outside the signature (often a disclaimer added by a mail server) and are not covered by it."
+            ),
+            appended_text: if others.is_empty() { None } else { Some(others.join("\n")) },
+            original_verifies: None,
+        });
+    }
+
+    let ctx = VerifyContext {
+        from: originator.from.as_deref(),
+        from_problem: originator.problem.as_deref(),
+        sender: originator.sender.as_deref(),
+        roots: input.roots,
+        pins: input.pins,
+        known: input.known,
+        at: input.at,
+        policy: input.policy,
+    };
+    // Borrowed until a layer is peeled; the innermost content is handed out once at the end.
+    let mut current: std::borrow::Cow<'_, [u8]> = std::borrow::Cow::Borrowed(located.raw());
+    let mut covers = path_string(located.path());
+    let mut peeled = false;
+    for _ in 0..MAX_LAYERS {
+        let entity = match mime::parse(&current, input.limits) {
+            Ok(e) => e,
+            Err(e) => {
+                report.error = Some(e);
+                report.layers.push(Layer::malformed(LayerKind::Signed, "mime", &covers, Vec::new()));
+                break;
+            }
+        };
+        let next = match entity.smime_kind() {
+            Some(SmimeKind::MultipartSigned { protocol, micalg }) => open_multipart_signed(&entity, protocol, micalg, &ctx, &covers, &mut report, &mut found, bulk),
+            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &covers, &mut report, &mut found, bulk),
+            _ => None,
+        };
+        match next {
+            Some(inner) => {
+                current = std::borrow::Cow::Owned(inner);
+                covers = if covers.is_empty() { "1".into() } else { format!("{covers}.1") };
+                peeled = true;
+            }
+            None => {
+                if !peeled && report.layers.is_empty() {
+                    peeled = true;
+                }
+                break;
+            }
+        }
+    }
+    let content = peeled.then(|| current.into_owned());
+
+    let mut status = report.layers.iter().fold(Status::Valid, |acc, l| acc.worst(l.status));
+    let any_signed = report.layers.iter().any(|l| l.kind == LayerKind::Signed);
+    if !any_signed && status.severity() <= Status::Unsigned.severity() {
+        status = Status::Unsigned;
+    }
+    if partial && any_signed {
+        status = status.worst(Status::PartiallySigned);
+    }
+    report.status = status;
+    for c in found {
+        if let Ok(der) = c.to_der() {
+            if !report.certificates.iter().any(|f| f.facts.sha256 == facts::sha256_fingerprint(&c)) {
+                report.certificates.push(FoundCertificate { facts: facts::facts(&c), der_base64: base64::engine::general_purpose::STANDARD.encode(der) });
+            }
+        }
+    }
+    Opened { report, content }
+}
+
+/// Most forwardings (message/rfc822 parts inside message/rfc822 parts) looked into for a
+/// signed or encrypted message. Each level is a part of the one above, so the work stays
+/// linear in the message size per level.
+pub const MAX_FORWARD_DEPTH: usize = 3;
+
+/// A message with no S/MIME entity of its own that forwards one as a message/rfc822 part
+/// (SPEC section 1: `partially-signed`): the first such part, depth first, is opened as a
+/// message of its own (its signer is bound to its own From), and the report says that only
+/// that part is covered. None when no forwarded part holds S/MIME.
+fn open_forwarded(top: &Entity<'_>, input: &OpenInput<'_>, bulk: &dyn Bulk, depth: usize) -> Option<Opened> {
+    if depth >= MAX_FORWARD_DEPTH {
+        return None;
+    }
+    let mut parts = Vec::new();
+    forwarded_parts(top, &mut parts);
+    for part in parts {
+        let Ok(inner) = part.body_decoded() else { continue };
+        let holds_smime = mime::parse(&inner, input.limits).map(|m| locate(&m).is_some()).unwrap_or(false);
+        if !holds_smime {
+            continue;
+        }
+        let mut opened = open_forwarded_at(&inner, input, bulk, depth + 1);
+        let at = path_string(part.path());
+        for layer in &mut opened.report.layers {
+            layer.covers = if layer.covers.is_empty() { at.clone() } else { format!("{at}.{}", layer.covers) };
+        }
+        let others = collect_other_texts(top, part.path());
+        opened.report.diagnosis.insert(0, Diagnosis {
+            id: "forwarded-message".into(),
+            message: format!(
+                "Only the forwarded message (part {at}) is signed or encrypted, by its own sender. The rest of this message is not covered by its signature."
+            ),
+            appended_text: if others.is_empty() { None } else { Some(others.join("\n")) },
+            original_verifies: None,
+        });
+        if opened.report.layers.iter().any(|l| l.kind == LayerKind::Signed) {
+            opened.report.status = opened.report.status.worst(Status::PartiallySigned);
+        }
+        return Some(opened);
+    }
+    None
+}
+
+/// The message/rfc822 parts of `e`, depth first.
+fn forwarded_parts<'e, 'a>(e: &'e Entity<'a>, out: &mut Vec<&'e Entity<'a>>) {
+    if e.children().is_empty() {
+        if e.content_type().essence() == "message/rfc822" && !e.path().is_empty() {
+            out.push(e);
+        }
+        return;
+    }
+    for c in e.children() {
+        forwarded_parts(c, out);
+    }
+}
+
+/// Is the message stored with LF (or CR) line breaks rather than in transport (CRLF)
+/// form? Decided by its first line break, which ends a header line.
+pub(super) fn stored_with_bare_line_breaks(message: &[u8]) -> bool {
+    match message.iter().position(|b| *b == b'\r' || *b == b'\n') {
+        Some(i) => !(message.get(i) == Some(&b'\r') && message.get(i + 1) == Some(&b'\n')),
+        None => false,
+    }
+}
+
+/// Texts of the leaves outside the covered subtree, for the appended-part diagnosis.
+fn collect_other_texts(e: &Entity<'_>, covered: &[usize]) -> Vec<String> {
+    let mut out = Vec::new();
+    if e.path() == covered {
+        return out;
+    }
+    if e.children().is_empty() {
+        if let Some(t) = e.text() {
+            out.push(t.trim().to_string());
+        } else if let Some(name) = e.filename() {
+            out.push(format!("[attachment {name}]"));
+        }
+        return out;
+    }
+    for c in e.children() {
+        out.extend(collect_other_texts(c, covered));
+    }
+    out
+}

@@ -1,0 +1,205 @@
+//! Signing a message (SPEC section 3; RFC 8551 3.5, 3.4): the outer (RFC 5322) headers
+//! stay outside, the entity is made seven-bit safe, then signed clear (`multipart/signed`)
+//! or opaque. Sits below `encrypt`, never the reverse.
+
+use crate::cert::facts::{self, matches_address};
+use crate::error::{Code, Error, Result};
+use crate::mime::{self, Entity, HeaderPlace, Limits};
+use crate::pkcs12::Identity;
+use crate::time::UnixTime;
+
+/// Sign a message (RFC 5322 headers + MIME body). The body and its Content-* fields
+/// become the signed entity in canonical 7-bit form; the other header fields stay on
+/// the outside. Clear-signed multipart/signed by default, opaque with `opaque`.
+/// The composition of the phases [`prepare_signing`], [`SignPlan::signed_attributes`]
+/// and [`SignPlan::finish`], every step computed in the core.
+pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
+    let plan = prepare_signing(message, identity, opaque, at, limits)?;
+    let md = crate::crypto::digest(plan.digest_algorithm(), plan.content())?;
+    let attrs = plan.signed_attributes(&md)?;
+    plan.finish(attrs, None)
+}
+
+/// A message ready to be signed: the entity to hash and the headers to put outside.
+/// A host with faster primitives (WebCrypto) computes the digest of [`SignPlan::content`]
+/// and, when it holds the RSA key, the signature of the signed attributes.
+pub struct SignPlan<'a> {
+    identity: &'a Identity,
+    outer: Vec<(String, String)>,
+    inner: Vec<u8>,
+    opaque: bool,
+    digest: crate::crypto::DigestAlg,
+    at: UnixTime,
+}
+
+/// Phase 1 of signing: parse and canonicalise the message, check the identity and the
+/// From address, build the entity to sign.
+pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<SignPlan<'a>> {
+    let canonical = mime::canonicalize_crlf(message);
+    let top = mime::parse(&canonical, limits)?;
+    if let Some(from) = top.from_address() {
+        if !matches_address(&identity.certificate, &from) {
+            let emails = facts::email_addresses(&identity.certificate);
+            return Err(Error::new(
+                Code::UnusableIdentity,
+                format!("The message is from {from}, but your certificate is for {}.", if emails.is_empty() { "no e-mail address".into() } else { emails.join(", ") }),
+                "Send from the address of your certificate, or import the certificate for this address.",
+            ));
+        }
+    }
+    let digest = crate::cms::sign::check_signer(identity)?;
+    let inner = seven_bit_entity(&top, true)?;
+    let outer: Vec<(String, String)> = top
+        .headers()
+        .filter(|(name, _)| mime::header_place(name) == HeaderPlace::Outer)
+        .map(|(name, value)| (name.to_string(), mime::received_value(name, value)))
+        .collect();
+    Ok(SignPlan { identity, outer, inner, opaque, digest, at })
+}
+
+impl SignPlan<'_> {
+    /// The digest algorithm to hash [`SignPlan::content`] with.
+    pub fn digest_algorithm(&self) -> crate::crypto::DigestAlg {
+        self.digest
+    }
+
+    /// The bytes to hash: the signed entity.
+    pub fn content(&self) -> &[u8] {
+        &self.inner
+    }
+
+    /// Phase 2: the signed attributes over the content's digest (the small DER to sign).
+    pub fn signed_attributes(&self, digest: &[u8]) -> Result<crate::cms::sign::SignedAttributes> {
+        crate::cms::sign::signed_attributes(self.identity, self.digest, digest, self.at)
+    }
+
+    /// The signatureAlgorithm for an RSA signature made outside the core over
+    /// `SignedAttributes::der` (PKCS#1 v1.5, or PSS with salt = hash length when the
+    /// certificate is RSASSA-PSS); None when the key is not RSA.
+    pub fn external_signature_algorithm(&self) -> Result<Option<spki::AlgorithmIdentifierOwned>> {
+        crate::cms::sign::rsa_signature_algorithm(self.identity, self.digest)
+    }
+
+    /// Whether the signature must use RSASSA-PSS.
+    pub fn uses_pss(&self) -> bool {
+        crate::cms::sign::uses_pss(self.identity)
+    }
+
+    /// Phase 3: the message. `signature`: a signature made outside the core with its
+    /// algorithm (checked here against the certificate), or None to sign in the core.
+    pub fn finish(self, attrs: crate::cms::sign::SignedAttributes, signature: Option<(spki::AlgorithmIdentifierOwned, Vec<u8>)>) -> Result<Vec<u8>> {
+        let (algorithm, value) = match signature {
+            Some((algorithm, value)) => {
+                crate::cms::sign::check_signature(self.identity, &attrs, &algorithm, &value)?;
+                (algorithm, value)
+            }
+            None => crate::cms::sign::sign_attributes(self.identity, &attrs)?,
+        };
+        let der = crate::cms::sign::assemble(self.identity, &self.inner, self.opaque, attrs, algorithm, value)?;
+        Ok(if self.opaque {
+            mime::build_pkcs7_mime(&self.outer, "signed-data", &der)
+        } else {
+            mime::build_multipart_signed_owned(&self.outer, self.inner, self.digest.micalg(), &der)
+        })
+    }
+}
+
+/// The entity (Content-* fields and body) in 7-bit form: kept byte for byte when it
+/// already is, otherwise leaves re-encoded (text quoted-printable, the rest base64).
+fn seven_bit_entity(e: &Entity<'_>, top: bool) -> Result<Vec<u8>> {
+    // Re-encoding grows a body by at most a third plus line breaks; most entities are kept.
+    // Room for the signature part too: the signed message is built in this buffer.
+    let mut out = Vec::with_capacity(e.raw().len().saturating_add(e.raw().len() / 32).saturating_add(16 * 1024));
+    seven_bit_entity_into(e, top, &mut out)?;
+    Ok(out)
+}
+
+/// Already 7-bit and fit for transport: no byte 0 or above 0x7F, no line above 998 bytes
+/// (RFC 5322 2.1.1).
+pub(super) fn is_seven_bit(body: &[u8]) -> bool {
+    // In blocks without early exit, so the byte test is vectorised.
+    let bytes_ok = body.chunks(512).all(|chunk| chunk.iter().fold(true, |ok, &b| ok & (b.wrapping_sub(1) < 0x7f)));
+    if !bytes_ok {
+        return false;
+    }
+    // Every line is at most 998 bytes when each window of 999 bytes from a line start holds
+    // a LF: jump to the last LF of the window rather than visiting every line.
+    let mut line_start = 0usize;
+    while body.len() - line_start > 998 {
+        let window = body.get(line_start..line_start + 999).unwrap_or_default();
+        match memchr::memrchr(b'\n', window) {
+            Some(i) => line_start += i + 1,
+            None => return false,
+        }
+    }
+    true
+}
+
+fn seven_bit_entity_into(e: &Entity<'_>, top: bool, out: &mut Vec<u8>) -> Result<()> {
+    let ct = e.content_type();
+    let mut header_lines: Vec<(String, Vec<u8>)> = e
+        .headers()
+        .filter(|(n, _)| !top || mime::header_place(n) == HeaderPlace::Inner)
+        .map(|(n, v)| (n.to_string(), v.to_vec()))
+        .collect();
+    if top && !header_lines.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+        header_lines.insert(0, ("Content-Type".into(), b" text/plain; charset=us-ascii".to_vec()));
+    }
+    if !e.children().is_empty() {
+        let boundary = ct.param("boundary").unwrap_or("");
+        write_headers(out, &header_lines);
+        out.extend_from_slice(b"\r\n");
+        for c in e.children() {
+            out.extend_from_slice(b"--");
+            out.extend_from_slice(boundary.as_bytes());
+            out.extend_from_slice(b"\r\n");
+            seven_bit_entity_into(c, false, out)?;
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(boundary.as_bytes());
+        out.extend_from_slice(b"--\r\n");
+        return Ok(());
+    }
+    let body = e.body_raw();
+    if is_seven_bit(body) {
+        write_headers(out, &header_lines);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(body);
+        return Ok(());
+    }
+    let decoded = e.body_decoded()?;
+    header_lines.retain(|(n, _)| !n.eq_ignore_ascii_case("content-transfer-encoding"));
+    if ct.mime_type == "text" {
+        header_lines.push(("Content-Transfer-Encoding".into(), b" quoted-printable".to_vec()));
+        let text = e.text().unwrap_or_else(|| String::from_utf8_lossy(&decoded).into_owned());
+        if ct.param("charset").map(|c| !c.eq_ignore_ascii_case("utf-8")).unwrap_or(true) {
+            // The text is re-encoded as UTF-8: say so in the Content-Type.
+            for (n, v) in header_lines.iter_mut() {
+                if n.eq_ignore_ascii_case("content-type") {
+                    *v = format!(" {}; charset=utf-8", ct.essence()).into_bytes();
+                }
+            }
+        }
+        write_headers(out, &header_lines);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(mime::quoted_printable(&text).as_bytes());
+    } else {
+        header_lines.push(("Content-Transfer-Encoding".into(), b" base64".to_vec()));
+        write_headers(out, &header_lines);
+        out.extend_from_slice(b"\r\n");
+        mime::push_base64_lines(out, &decoded);
+    }
+    Ok(())
+}
+
+fn write_headers(out: &mut Vec<u8>, lines: &[(String, Vec<u8>)]) {
+    for (n, v) in lines {
+        out.extend_from_slice(n.as_bytes());
+        out.push(b':');
+        out.extend_from_slice(v);
+        if !v.ends_with(b"\r\n") {
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
