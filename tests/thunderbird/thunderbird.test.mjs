@@ -365,6 +365,8 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
     `);
     assert.equal(sentCopies, 1);
     // The Experiment's temporary file is gone once the message went out.
+    // (Thunderbird removes it right after sending: allow it a moment on a busy machine.)
+    for (let i = 0; i < 50 && fs.readdirSync(os.tmpdir()).some((n) => n.startsWith('cachet-outgoing')); i++) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('cachet-outgoing')), []);
 
     // A recipient without a certificate: nothing is sent, the draft stays, the popup says why.
