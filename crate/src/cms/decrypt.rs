@@ -17,7 +17,10 @@
 //! - CBC: an attempt first decrypts only the last block and checks its padding (constant
 //!   work); that is the whole of CBC's check, so only a key that passes it (the right one,
 //!   or a wrong one about once in 256) is used on the whole content. A message is in
-//!   practice decrypted once, however many RecipientInfos it has.
+//!   practice decrypted once, however many RecipientInfos it has. With several candidates,
+//!   a result that does not start like a MIME entity (a wrong key that passed the padding
+//!   check decrypts to noise) is kept only as a fallback while the other candidates are
+//!   tried.
 //! - GCM has no cheap check (the tag covers everything): each attempt is a full
 //!   decryption, at most [`MAX_CONTENT_DECRYPTIONS`] per envelope, right-length keys first.
 //! - When that bound, or [`super::recipients::MAX_KEY_UNWRAPS`], ended the search before
@@ -261,6 +264,11 @@ fn try_content(c: ContentCipher, keys: &[Zeroizing<Vec<u8>>], iv: &[u8], aad: &[
     let placeholders = keys.len().saturating_sub(right.len()).max(usize::from(keys.is_empty()));
     let attempts = right.iter().map(|k| Some(*k)).chain(std::iter::repeat_n(None, placeholders));
     let mut full = 0usize;
+    // CBC with several candidates: a wrong key passes the padding check about once in 256
+    // and "decrypts" to noise. Such a result is kept only as a fallback while another
+    // candidate may still give a MIME entity (one candidate: its result, as ever).
+    let check_plausible = !c.is_aead() && right.len() > 1;
+    let mut fallback: Option<Zeroizing<Vec<u8>>> = None;
     for key in attempts {
         // Drawn for every attempt, used for the wrong-length ones: the same work either way.
         let placeholder = random_key(c.key_len())?;
@@ -272,11 +280,17 @@ fn try_content(c: ContentCipher, keys: &[Zeroizing<Vec<u8>>], iv: &[u8], aad: &[
             continue;
         }
         if full >= MAX_CONTENT_DECRYPTIONS {
-            return Ok(Tried::Failed { every_candidate: false });
+            return Ok(match fallback {
+                Some(pt) => Tried::Opened(pt),
+                None => Tried::Failed { every_candidate: false },
+            });
         }
         full += 1;
         match backend.decrypt(c, k, iv, aad, ciphertext, tag) {
-            Ok(pt) if real => return Ok(Tried::Opened(pt)),
+            Ok(pt) if real && (!check_plausible || looks_like_mime(&pt)) => return Ok(Tried::Opened(pt)),
+            Ok(pt) if real => {
+                fallback.get_or_insert(pt);
+            }
             Ok(_) => {}
             // A deferred seam without the answer yet: this run's result is discarded, and
             // asking for more decryptions now would only copy the content again.
@@ -284,7 +298,30 @@ fn try_content(c: ContentCipher, keys: &[Zeroizing<Vec<u8>>], iv: &[u8], aad: &[
             Err(_) => {}
         }
     }
-    Ok(Tried::Failed { every_candidate: true })
+    Ok(match fallback {
+        Some(pt) => Tried::Opened(pt),
+        None => Tried::Failed { every_candidate: true },
+    })
+}
+
+/// Does decrypted content start like a MIME entity: an empty header block, or a first
+/// header line (a field name of printable ASCII, a colon, printable text) ending in a line
+/// break within 998 bytes (RFC 5322 2.1.1, 2.2)? Noise from a wrong CBC key almost never does.
+fn looks_like_mime(pt: &[u8]) -> bool {
+    if pt.starts_with(b"\r\n") || pt.starts_with(b"\n") {
+        return true;
+    }
+    let Some(end) = pt.iter().take(1000).position(|b| *b == b'\n') else { return false };
+    let line = pt.get(..end).unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let Some(colon) = line.iter().position(|b| *b == b':') else { return false };
+    let (name, value) = (line.get(..colon).unwrap_or_default(), line.get(colon + 1..).unwrap_or_default());
+    !name.is_empty() && name.iter().all(|b| (33..=126).contains(b)) && value.iter().all(|b| *b == b'\t' || (32..=126).contains(b) || *b >= 0x80)
+}
+
+#[cfg(test)]
+pub(super) fn looks_like_mime_for_tests(pt: &[u8]) -> bool {
+    looks_like_mime(pt)
 }
 
 fn random_key(len: usize) -> Result<Zeroizing<Vec<u8>>> {
