@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod pki;
+pub use pki::{Key, Leaf, Pki};
+
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh temporary folder, removed when dropped.

@@ -15,7 +15,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use x509_cert::Certificate;
 
-pub use cachet_testkit::TempDir;
+pub use cachet_testkit::{Key, TempDir};
 
 /// Require a peer program: a peer test never skips its work, it fails and names the package.
 pub fn have(program: &str) -> bool {
@@ -71,26 +71,13 @@ pub fn fixture() -> Option<&'static Fixture> {
         if !have("openssl") {
             return None;
         }
-        let dir = TempDir::new("fixture");
-        let d = dir.0.clone();
-        run(&d, "openssl", &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-            "-subj", "/CN=Cachet Test CA", "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE"]);
-        for (who, alg) in [("alice", "rsa:2048"), ("carol", "ec"), ("dan", "ec")] {
-            let mut args = vec!["req", "-newkey", alg, "-nodes", "-keyout", "k.tmp", "-out", "csr.tmp"];
-            let subj = format!("/CN={who} test/emailAddress={who}@example.com");
-            args.extend(["-subj", subj.as_str()]);
-            match who {
-                "carol" => args.extend(["-pkeyopt", "ec_paramgen_curve:P-256"]),
-                "dan" => args.extend(["-pkeyopt", "ec_paramgen_curve:P-384"]),
-                _ => {}
-            }
-            run(&d, "openssl", &args);
-            // PKCS#8 key file, as every peer reads it.
-            run(&d, "openssl", &["pkcs8", "-topk8", "-nocrypt", "-in", "k.tmp", "-out", &format!("{who}.key")]);
-            run(&d, "openssl", &["x509", "-req", "-in", "csr.tmp", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                "-days", "30", "-out", &format!("{who}.pem")]);
+        // The project's test PKI (crate/testkit): a CA and RSA, P-256 and P-384 leaves with
+        // PKCS#8 key files, as every peer reads them.
+        let pki = cachet_testkit::Pki::new("fixture");
+        for (who, key) in [("alice", Key::Rsa2048), ("carol", Key::P256), ("dan", Key::P384)] {
+            pki.leaf(who, &format!("{who}@example.com"), key, None, 30);
         }
-        Some(Fixture { dir })
+        Some(Fixture { dir: pki.dir })
     })
     .as_ref()
 }

@@ -1,0 +1,113 @@
+//! The test PKI of the Rust tests: a root CA and S/MIME leaves issued by it (certificate,
+//! key, PKCS#12 with the password in `pw`), all made by the openssl command line.
+
+use crate::{run, tool, TempDir};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Key types for test identities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    Rsa2048,
+    Rsa1024,
+    Rsa3072,
+    RsaPss,
+    P256,
+    P384,
+}
+
+impl Key {
+    fn newkey_args(self) -> Vec<&'static str> {
+        match self {
+            Key::Rsa2048 => vec!["-newkey", "rsa:2048"],
+            Key::Rsa1024 => vec!["-newkey", "rsa:1024"],
+            Key::Rsa3072 => vec!["-newkey", "rsa:3072"],
+            Key::RsaPss => vec!["-newkey", "rsa-pss", "-pkeyopt", "rsa_keygen_bits:2048"],
+            Key::P256 => vec!["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+            Key::P384 => vec!["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+        }
+    }
+}
+
+/// A test PKI: a root CA and leaves issued by it, all made by openssl.
+pub struct Pki {
+    pub dir: TempDir,
+    serial: AtomicUsize,
+}
+
+/// Files of one leaf identity.
+pub struct Leaf {
+    pub key: PathBuf,
+    pub cert: PathBuf,
+    pub p12: PathBuf,
+    pub password: PathBuf,
+    pub email: String,
+}
+
+impl Pki {
+    pub fn new(name: &str) -> Pki {
+        let dir = TempDir::new(name);
+        run(tool("openssl").args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "3650"]).arg("-keyout").arg(dir.path("ca.key")).arg("-out").arg(dir.path("ca.pem")).args([
+            "-subj",
+            "/CN=Cachet Test Root/O=Cachet Tests",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]));
+        dir.write("pw", b"test-password\n");
+        Pki { dir, serial: AtomicUsize::new(100) }
+    }
+
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path("ca.pem")
+    }
+
+    /// A leaf for `email`. `ext` replaces the default extensions when given.
+    pub fn leaf(&self, name: &str, email: &str, key: Key, ext: Option<&str>, days: u32) -> Leaf {
+        self.leaf_with_key_args(name, email, &key.newkey_args(), ext, days)
+    }
+
+    /// [`Pki::leaf`] with the key given as `openssl req` arguments (`-newkey ...`, `-pkeyopt ...`).
+    pub fn leaf_with_key_args(&self, name: &str, email: &str, newkey: &[&str], ext: Option<&str>, days: u32) -> Leaf {
+        let d = &self.dir;
+        let ec = newkey.iter().any(|a| *a == "ec" || a.starts_with("ec:"));
+        let default_ext = format!(
+            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation,{}\nextendedKeyUsage=emailProtection\nsubjectAltName=email:{email}\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
+            if ec { "keyAgreement" } else { "keyEncipherment" }
+        );
+        d.write(&format!("{name}.ext"), ext.unwrap_or(&default_ext).as_bytes());
+        run(tool("openssl").args(["req", "-new", "-nodes"]).args(newkey).arg("-keyout").arg(d.path(&format!("{name}.key"))).arg("-out").arg(d.path(&format!("{name}.csr"))).args(["-subj", &format!("/CN={name}/O=Cachet Tests")]));
+        let serial = self.serial.fetch_add(1, Ordering::SeqCst).to_string();
+        run(tool("openssl")
+            .args(["x509", "-req", "-sha256", "-days", &days.to_string(), "-set_serial", &serial])
+            .arg("-in")
+            .arg(d.path(&format!("{name}.csr")))
+            .arg("-CA")
+            .arg(self.ca())
+            .arg("-CAkey")
+            .arg(d.path("ca.key"))
+            .arg("-extfile")
+            .arg(d.path(&format!("{name}.ext")))
+            .arg("-out")
+            .arg(d.path(&format!("{name}.pem"))));
+        run(tool("openssl")
+            .args(["pkcs12", "-export", "-name", name, "-passout", "pass:test-password"])
+            .arg("-inkey")
+            .arg(d.path(&format!("{name}.key")))
+            .arg("-in")
+            .arg(d.path(&format!("{name}.pem")))
+            .arg("-certfile")
+            .arg(self.ca())
+            .arg("-out")
+            .arg(d.path(&format!("{name}.p12"))));
+        Leaf {
+            key: d.path(&format!("{name}.key")),
+            cert: d.path(&format!("{name}.pem")),
+            p12: d.path(&format!("{name}.p12")),
+            password: d.path("pw"),
+            email: email.to_string(),
+        }
+    }
+}
+
