@@ -43,23 +43,29 @@ pub struct Draft {
     pub bcc: Vec<String>,
     pub subject: String,
     pub text: String,
+    /// An HTML version of `text`; optional. When given, the body is multipart/alternative
+    /// (RFC 2046 5.1.4) with `text` first and the HTML last (the preferred form).
+    pub html: String,
     /// RFC 5322 date-time, as the caller's clock says (the core has none).
     pub date: String,
     /// `<unique@domain>`; optional.
     pub message_id: String,
     /// `<id@domain>` of the message this replies to; optional (RFC 5322 3.6.4).
     pub in_reply_to: String,
+    /// The `References` field of a reply (`<id> <id> ...`); optional (RFC 5322 3.6.4).
+    pub references: String,
     pub attachments: Vec<DraftAttachment>,
 }
 
 /// Build the unsigned message: header fields (From, To, Cc, Bcc, Subject, Date,
-/// Message-ID, In-Reply-To when given), `MIME-Version: 1.0`, then a UTF-8 text body,
-/// in multipart/mixed with the attachments when there are any.
+/// Message-ID, In-Reply-To and References when given), `MIME-Version: 1.0`, then a UTF-8
+/// text body (multipart/alternative with the HTML version when there is one), in
+/// multipart/mixed with the attachments when there are any.
 ///
 /// # Security
 /// Values are untrusted user text: CR and LF in them become spaces (no header
 /// injection, see [`encode_headers`]; file names are quoted by the builder). The text
-/// is limited to [`MAX_TEXT`] bytes, text and decoded attachments together to
+/// and the HTML are each limited to [`MAX_TEXT`] bytes, text, HTML and decoded attachments together to
 /// [`MAX_TOTAL`] bytes, attachments to [`MAX_ATTACHMENTS`] (`Code::LimitExceeded`);
 /// invalid base64 and a draft without sender or recipient give `Code::Usage`.
 pub fn compose(d: &Draft) -> Result<Vec<u8>> {
@@ -71,6 +77,9 @@ pub fn compose(d: &Draft) -> Result<Vec<u8>> {
     }
     if d.text.len() > MAX_TEXT {
         return Err(Error::usage("The message text is too long.").with_detail(format!("{} bytes, limit {MAX_TEXT}", d.text.len())));
+    }
+    if d.html.len() > MAX_TEXT {
+        return Err(Error::usage("The message's formatted (HTML) text is too long.").with_detail(format!("{} bytes, limit {MAX_TEXT}", d.html.len())));
     }
     let attachments = decode_attachments(d)?;
     let list = |v: &[String]| v.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).collect::<Vec<_>>().join(", ");
@@ -88,7 +97,7 @@ pub fn compose(d: &Draft) -> Result<Vec<u8>> {
         headers.push(("Bcc".into(), bcc));
     }
     headers.push(("Subject".into(), d.subject.clone()));
-    for (name, value) in [("Date", &d.date), ("Message-ID", &d.message_id), ("In-Reply-To", &d.in_reply_to)] {
+    for (name, value) in [("Date", &d.date), ("Message-ID", &d.message_id), ("In-Reply-To", &d.in_reply_to), ("References", &d.references)] {
         if !value.trim().is_empty() {
             headers.push((name.into(), value.clone()));
         }
@@ -96,7 +105,8 @@ pub fn compose(d: &Draft) -> Result<Vec<u8>> {
     headers.push(("MIME-Version".into(), "1.0".into()));
     let mut out = encode_headers(&headers);
     // The body entity starts with its Content-* fields: it continues the header block.
-    out.extend_from_slice(&build_body(&d.text, None, &attachments));
+    let html = Some(d.html.as_str()).filter(|h| !h.trim().is_empty());
+    out.extend_from_slice(&build_body(&d.text, html, &attachments));
     Ok(out)
 }
 
@@ -114,7 +124,7 @@ fn decode_attachments(d: &Draft) -> Result<Vec<Attachment>> {
         return Err(Error::new(Code::LimitExceeded, "The message has too many attachments.", "Attach fewer files, or put them in one archive.")
             .with_detail(format!("{} attachments, limit {MAX_ATTACHMENTS}", d.attachments.len())));
     }
-    let mut total = d.text.len();
+    let mut total = d.text.len().saturating_add(d.html.len());
     let mut out = Vec::with_capacity(d.attachments.len());
     for a in &d.attachments {
         // Three bytes per four characters: refuse before decoding what cannot fit.
@@ -200,6 +210,37 @@ mod tests {
         d.to.clear();
         d.bcc = vec!["carol@example.com".into()];
         assert!(compose(&d).is_ok());
+    }
+
+    #[test]
+    fn html_alternative_with_attachment_and_references() {
+        let mut d = draft();
+        d.html = "<p>Hello <b>Bob</b></p>".into();
+        d.in_reply_to = "<a@example.net>".into();
+        d.references = "<z@example.net> <a@example.net>".into();
+        d.attachments = vec![DraftAttachment { filename: "n.txt".into(), content_type: "text/plain".into(), data_base64: STANDARD.encode(b"notes") }];
+        let bytes = compose(&d).unwrap();
+        let top = parse(&bytes, &Limits::default()).unwrap();
+        assert_eq!(top.header("In-Reply-To").as_deref().map(str::trim), Some("<a@example.net>"));
+        assert_eq!(top.header("References").as_deref().map(str::trim), Some("<z@example.net> <a@example.net>"));
+        assert!(top.content_type().is("multipart/mixed"));
+        let kids = top.children();
+        assert_eq!(kids.len(), 2);
+        assert!(kids[0].content_type().is("multipart/alternative"));
+        let alt = kids[0].children();
+        assert!(alt[0].content_type().is("text/plain"));
+        assert!(alt[1].content_type().is("text/html"));
+        assert_eq!(alt[1].text().unwrap().replace("\r\n", "\n"), "<p>Hello <b>Bob</b></p>");
+        assert_eq!(kids[1].body_decoded().unwrap(), b"notes");
+        // Whitespace-only HTML is no HTML; text and HTML count together against the limit.
+        d.html = " ".into();
+        d.attachments.clear();
+        assert!(parse(&compose(&d).unwrap(), &Limits::default()).unwrap().content_type().is("text/plain"));
+        d.html = "x".repeat(MAX_TEXT + 1);
+        assert_eq!(compose(&d).unwrap_err().code, Code::Usage);
+        d.html = "x".repeat(MAX_TOTAL - d.text.len());
+        d.attachments = vec![DraftAttachment { filename: "n".into(), content_type: "text/plain".into(), data_base64: STANDARD.encode(b"1234") }];
+        assert_eq!(compose(&d).unwrap_err().code, Code::LimitExceeded);
     }
 
     #[test]

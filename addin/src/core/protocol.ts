@@ -125,9 +125,13 @@ export interface Draft {
   bcc?: string[];
   subject: string;
   text: string;
+  /** An HTML version of `text`: the body becomes multipart/alternative (text first). */
+  html?: string;
   date: string;
   messageId?: string;
   inReplyTo?: string;
+  /** The References field of a reply (`<id> <id> ...`). */
+  references?: string;
   attachments?: DraftAttachment[];
 }
 
