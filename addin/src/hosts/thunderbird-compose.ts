@@ -164,6 +164,8 @@ export class ComposeTakeover {
   private readonly plainConfirmed = new Set<number>();
   /** How long the compose window stays after the message went out (Thunderbird finishes its cancelled send first). */
   static CLOSE_DELAY_MS = 300;
+  /** Diagnostics (and tests): the Message-ID, size and SHA-256 of the last copies handed to the Experiment, never their content. */
+  readonly sentLog: { messageId: string; size: number; sha256: string }[] = [];
 
   constructor(
     private readonly m: ComposeMessenger,
@@ -280,8 +282,17 @@ export class ComposeTakeover {
         : await this.core.call('sign', { handle: signer.handle, mime: plain, opaque: false, at });
       built.push({ envelope: { from: fields.from.address, ...copy.envelope, messageId: id, sentCopy: built.length === 0 }, mime });
     }
-    for (const { envelope, mime } of built) await this.m.cachetSend.sendRaw(details.identityId, envelope, mime);
+    for (const { envelope, mime } of built) {
+      await this.m.cachetSend.sendRaw(details.identityId, envelope, mime);
+      await this.logSent(envelope.messageId ?? '', mime);
+    }
     return built.length;
+  }
+
+  private async logSent(messageId: string, mime: Uint8Array): Promise<void> {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', mime as Uint8Array<ArrayBuffer>));
+    this.sentLog.push({ messageId, size: mime.length, sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') });
+    this.sentLog.splice(0, Math.max(0, this.sentLog.length - 20));
   }
 
   /** The key-exchange request (SPEC section 6): a signed mail asking `address` for a signed reply, sent as is. */
@@ -294,6 +305,7 @@ export class ComposeTakeover {
     const id = messageId(from);
     const mime = await this.core.call('requestMail', { handle: signer.handle, options: { to: address, from, at: Math.floor(Date.now() / 1000), date: rfc5322Date(new Date()), messageId: id } });
     await this.m.cachetSend.sendRaw(details.identityId, { from, to: [address], cc: [], bcc: [], messageId: id, sentCopy: true }, mime);
+    await this.logSent(id, mime);
   }
 }
 
