@@ -19,8 +19,9 @@ export function envelopeAddresses(env: ComposeFields): string[] {
 }
 
 /**
- * The core's draft of one envelope. The text body is used: a host's HTML body is not carried
- * by this version of the core (the caller tells the user the message goes out as text).
+ * The core's draft of one envelope. The text body is used: a host's HTML body, attachments and
+ * References are not carried here (the Outlook caller tells the user the message goes out as
+ * text; Thunderbird adds them in `tbDraft`).
  */
 export function draftOf(env: ComposeFields, date: string, messageId: string): Draft {
   return {
