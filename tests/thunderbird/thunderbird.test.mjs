@@ -286,7 +286,6 @@ async function openComposer(to, subject, body, { cc = '', bcc = '', html = false
       for (let i = 0; i < view.rowCount; i++) if (view.getMsgHdrAt(i).mime2DecodedSubject === args.replyTo) hdr = view.getMsgHdrAt(i);
       const fields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
       const params = Cc["@mozilla.org/messengercompose/composeparams;1"].createInstance(Ci.nsIMsgComposeParams);
-      fields.body = args.body;
       params.composeFields = fields;
       params.identity = identity;
       params.format = Ci.nsIMsgCompFormat.PlainText;
@@ -682,7 +681,15 @@ test('a reply to the encrypted message Bob read in Cachet defaults to Encrypt; t
   const sink = await smtpSink();
   try {
     await useSink(sink);
-    await openComposer('', '', 'Thanks, noted.', { replyTo: 'Encrypted hello' });
+    await openComposer('', '', '', { replyTo: 'Encrypted hello' });
+    // Bob types his answer above Thunderbird's quote header.
+    await w.run(`
+      const cw = Services.wm.getMostRecentWindow("msgcompose");
+      const editor = cw.GetCurrentEditor();
+      editor.beginningOfDocument();
+      editor.insertText("Thanks, noted.");
+      editor.insertLineBreak();
+    `);
     const popup = await inComposePopup(`
       const encrypt = await until("the Encrypt box", () => document.getElementById("tb-encrypt"));
       const byDefault = encrypt.checked;
