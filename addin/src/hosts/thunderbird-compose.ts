@@ -128,6 +128,15 @@ export function tbDraft(fields: ComposeFields, date: string, id: string): Draft 
   };
 }
 
+/** What the user can do about a recipient who blocks encryption. */
+const WHAT_TO_DO: Record<string, string> = {
+  missing: 'Press “Ask for their certificate” beside their address to send them a signed request, or remove them.',
+  expired: 'Ask them for their renewed certificate, or remove them.',
+  untrusted: 'Trust the issuer of their certificate, or pin their certificate, under Certificates, or remove them.',
+  'address-mismatch': 'Ask them for a certificate for this address, or remove them.',
+  ready: '',
+};
+
 /** Nothing was sent; the reasons are for the user. */
 export class SendRefused extends Error {
   constructor(readonly reasons: string[]) {
@@ -268,7 +277,7 @@ export class ComposeTakeover {
       for (const r of statuses) {
         const der = r.index !== undefined ? ders.get(r.address)?.[r.index] : undefined;
         if (r.status === 'ready' && der) certOf.set(r.address, der);
-        else reasons.push(`${r.address}: ${STATUS_WORDS[r.status]}.${r.status === 'missing' ? ' Press “Ask for their certificate” beside their address to send them a signed request, or remove them.' : r.status === 'expired' ? ' Ask them for their renewed certificate, or remove them.' : ''}`);
+        else reasons.push(`${r.address}: ${STATUS_WORDS[r.status]}. ${WHAT_TO_DO[r.status]}`);
       }
     }
     if (reasons.length > 0 || !signer || !details.identityId) throw new SendRefused(reasons);
