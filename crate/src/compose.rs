@@ -228,6 +228,37 @@ mod tests {
     }
 
     #[test]
+    fn html_alternative_with_attachment_and_references() {
+        let mut d = draft();
+        d.html = "<p>Hello <b>Bob</b></p>".into();
+        d.in_reply_to = "<a@example.net>".into();
+        d.references = "<z@example.net> <a@example.net>".into();
+        d.attachments = vec![DraftAttachment { filename: "n.txt".into(), content_type: "text/plain".into(), data_base64: STANDARD.encode(b"notes"), content_id: String::new() }];
+        let bytes = compose(&d).unwrap();
+        let top = parse(&bytes, &Limits::default()).unwrap();
+        assert_eq!(top.header("In-Reply-To").as_deref().map(str::trim), Some("<a@example.net>"));
+        assert_eq!(top.header("References").as_deref().map(str::trim), Some("<z@example.net> <a@example.net>"));
+        assert!(top.content_type().is("multipart/mixed"));
+        let kids = top.children();
+        assert_eq!(kids.len(), 2);
+        assert!(kids[0].content_type().is("multipart/alternative"));
+        let alt = kids[0].children();
+        assert!(alt[0].content_type().is("text/plain"));
+        assert!(alt[1].content_type().is("text/html"));
+        assert_eq!(alt[1].text().unwrap().replace("\r\n", "\n"), "<p>Hello <b>Bob</b></p>");
+        assert_eq!(kids[1].body_decoded().unwrap(), b"notes");
+        // Whitespace-only HTML is no HTML; text and HTML count together against the limit.
+        d.html = " ".into();
+        d.attachments.clear();
+        assert!(parse(&compose(&d).unwrap(), &Limits::default()).unwrap().content_type().is("text/plain"));
+        d.html = "x".repeat(MAX_TEXT + 1);
+        assert_eq!(compose(&d).unwrap_err().code, Code::Usage);
+        d.html = "x".repeat(MAX_TOTAL - d.text.len());
+        d.attachments = vec![DraftAttachment { filename: "n".into(), content_type: "text/plain".into(), data_base64: STANDARD.encode(b"1234"), content_id: String::new() }];
+        assert_eq!(compose(&d).unwrap_err().code, Code::LimitExceeded);
+    }
+
+    #[test]
     fn refuses_bad_base64_and_oversized_attachments() {
         let mut d = draft();
         d.attachments = vec![DraftAttachment { filename: "x".into(), content_type: "text/plain".into(), data_base64: "not base64!".into(), ..DraftAttachment::default() }];

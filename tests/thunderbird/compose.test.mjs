@@ -1,8 +1,10 @@
 // The Thunderbird background's compose takeover (addin/src/hosts/thunderbird-compose.ts) with
 // a fake messenger, core and session: Thunderbird sends by itself when neither Sign nor Encrypt
-// is chosen; a locked identity, attachments or Bcc refuse (nothing sent, the draft kept, the
-// popup opened with the reasons); a signed message is built by the core and handed to the
-// Experiment with its envelope, then the compose window is closed. The real thing runs in
+// is chosen; a locked identity refuses (nothing sent, the draft kept, the popup opened with the
+// reasons); a signed message is built by the core and handed to the Experiment with its
+// envelope, then the compose window is closed; HTML, attachments and References reach the
+// core's draft; Bcc recipients get copies of their own (no Bcc header, not filed in Sent);
+// replies to decrypted mail default to Encrypt and turning it off needs a confirmation. The real thing runs in
 // tests/thunderbird/thunderbird.test.mjs against an SMTP sink.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -16,29 +18,36 @@ before(async () => {
 
 const bobIdentity = { id: 'B', retired: false, facts: [{ emails: ['bob@example.net'] }] };
 
-function fakes({ signer = { handle: 1 }, attachments = [], identities = [bobIdentity] } = {}) {
+function fakes({ signer = { handle: 1 }, attachments = [], identities = [bobIdentity], decrypted = [], detailsOf = details } = {}) {
   const calls = [];
+  const drafts = [];
+  const envelopes = [];
   const m = {
     compose: {
-      async getComposeDetails() { return details(); },
+      async getComposeDetails() { return detailsOf(); },
       async listAttachments() { return attachments; },
+      async getAttachmentFile(id) { const a = attachments.find((x) => x.id === id); return new Blob([a.bytes], { type: a.type }); },
     },
-    messages: { async get(id) { return { headerMessageId: `orig-${id}@example.org` }; } },
+    messages: {
+      async get(id) { return { headerMessageId: `orig-${id}@example.org` }; },
+      async getFull(id) { return { headers: { references: [`<first@example.org> <orig-${id}@example.org>`] } }; },
+    },
     tabs: { async remove(id) { calls.push(`remove ${id}`); } },
     composeAction: { async openPopup(o) { calls.push(`openPopup ${JSON.stringify(o)}`); return true; } },
-    cachetSend: { async sendRaw(identityId, envelope, message) { calls.push(`sendRaw ${identityId} ${JSON.stringify(envelope.to)} ${new TextDecoder().decode(message)}`); } },
+    cachetSend: { async sendRaw(identityId, envelope, message) { envelopes.push(envelope); calls.push(`sendRaw ${identityId} ${JSON.stringify(envelope.to)} ${new TextDecoder().decode(message)}`); } },
   };
   const core = {
     async call(method, params) {
       calls.push(`core ${method}`);
+      if (method === 'composeMessage') drafts.push(params.draft);
       if (method === 'composeMessage') return new TextEncoder().encode(`plain:${params.draft.subject}:${params.draft.inReplyTo ?? ''}`);
       if (method === 'sign') return new TextEncoder().encode(`signed(${new TextDecoder().decode(params.mime)})`);
       throw new Error(`unexpected ${method}`);
     },
   };
   const session = { async signer(address) { calls.push(`signer ${address}`); return signer; } };
-  const takeover = new tc.ComposeTakeover(m, core, session, async () => identities);
-  return { takeover, calls };
+  const takeover = new tc.ComposeTakeover(m, core, session, async () => identities, async (ids) => ids.some((i) => decrypted.includes(i)));
+  return { takeover, calls, drafts, envelopes };
 }
 
 function details(extra = {}) {
@@ -74,26 +83,66 @@ test('a signed message: built and signed by the core, sent through the Experimen
   assert.deepEqual(f.takeover.lastProblems(3), []);
 });
 
-test('locked identity, attachments: nothing is sent, the draft stays, the popup says why', async () => {
+test('a locked identity: nothing is sent, the draft stays, the popup says why', async () => {
   const locked = fakes({ signer: null });
-  locked.takeover.setChoice(3, { sign: true, encrypt: false });
+  await locked.takeover.setChoice(3, { sign: true, encrypt: false });
   assert.deepEqual(await locked.takeover.beforeSend({ id: 3, windowId: 7 }, details()), { cancel: true });
   await settle();
   assert.deepEqual(locked.calls, ['signer bob@example.net', 'openPopup {"windowId":7}']);
   assert.match(locked.takeover.lastProblems(3).join(' '), /Your certificate for bob@example.net is locked or missing/);
-
-  const attached = fakes({ attachments: [{ id: 1, name: 'report.pdf' }] });
-  await attached.takeover.beforeSend({ id: 4, windowId: 7 }, details({ bcc: ['dave@example.org'] }));
-  await settle();
-  const reasons = attached.takeover.lastProblems(4).join(' ');
-  assert.match(reasons, /Attachments cannot be signed or encrypted by Cachet in Thunderbird yet \(report\.pdf\)/);
-  // A Bcc recipient is no reason to refuse: each gets a copy of their own (host-compose envelopes).
-  assert.doesNotMatch(reasons, /Bcc/);
-  assert.ok(!attached.calls.some((c) => c.startsWith('sendRaw') || c.startsWith('remove')));
-
   // Changing the choice clears the old reasons.
-  attached.takeover.setChoice(4, { sign: false, encrypt: false });
-  assert.deepEqual(attached.takeover.lastProblems(4), []);
+  await locked.takeover.setChoice(3, { sign: false, encrypt: false });
+  assert.deepEqual(locked.takeover.lastProblems(3), []);
+});
+
+test('HTML with its text version, attachments, Cc and References reach the draft; each Bcc recipient gets a copy of their own, not filed in Sent', async () => {
+  const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+  const f = fakes({ attachments: [{ id: 9, name: 'data.bin', type: 'application/x-test', bytes }] });
+  const d = details({ type: 'reply', relatedMessageId: 12, isPlainText: false, body: '<p>hello <b>Alice</b></p>', cc: ['carol@example.org'], bcc: ['Dave <dave@example.org>', 'erin@example.org'] });
+  assert.deepEqual(await f.takeover.beforeSend({ id: 3, windowId: 1 }, d), { cancel: true });
+  await settle();
+  assert.deepEqual(f.takeover.lastProblems(3), []);
+  assert.equal(f.drafts.length, 3, 'one copy for To and Cc, one per Bcc recipient');
+  for (const draft of f.drafts) {
+    assert.deepEqual(draft.to, ['Alice <alice@example.org>']);
+    assert.deepEqual(draft.cc, ['carol@example.org']);
+    assert.equal(draft.bcc, undefined, 'no copy names a Bcc recipient');
+    assert.equal(draft.text, 'hello');
+    assert.equal(draft.html, '<p>hello <b>Alice</b></p>');
+    assert.equal(draft.inReplyTo, '<orig-12@example.org>');
+    assert.equal(draft.references, '<first@example.org> <orig-12@example.org>');
+    assert.deepEqual(draft.attachments, [{ filename: 'data.bin', contentType: 'application/x-test', dataBase64: Buffer.from(bytes).toString('base64') }]);
+  }
+  assert.deepEqual(f.envelopes.map((e) => [e.to, e.cc, e.bcc, e.sentCopy]), [
+    [['alice@example.org'], ['carol@example.org'], [], true],
+    [[], [], ['dave@example.org'], false],
+    [[], [], ['erin@example.org'], false],
+  ]);
+  assert.equal(new Set(f.envelopes.map((e) => e.messageId)).size, 3);
+  // Plain-text delivery chosen in Thunderbird: no HTML part.
+  const g = fakes();
+  await g.takeover.beforeSend({ id: 4 }, details({ isPlainText: false, body: '<p>x</p>', deliveryFormat: 'plaintext' }));
+  assert.equal(g.drafts[0].html, undefined);
+  // Only Bcc recipients: the copy says so in To, as Thunderbird does.
+  const h = fakes();
+  await h.takeover.beforeSend({ id: 5 }, details({ to: [], bcc: ['dave@example.org'] }));
+  assert.deepEqual(h.drafts[0].to, ['undisclosed-recipients:;']);
+  assert.deepEqual(h.envelopes.map((e) => [e.bcc, e.sentCopy]), [[['dave@example.org'], true]]);
+});
+
+test('a reply to a message decrypted here defaults to Encrypt; turning it off needs the confirmation', async () => {
+  const reply = () => details({ type: 'reply', relatedMessageId: 12 });
+  const f = fakes({ decrypted: ['<orig-12@example.org>'], detailsOf: reply });
+  assert.deepEqual(await f.takeover.choice(3), { sign: true, encrypt: true });
+  assert.equal(await f.takeover.setChoice(3, { sign: true, encrypt: false }), false, 'refused without confirmation');
+  assert.deepEqual(await f.takeover.choice(3), { sign: true, encrypt: true });
+  assert.equal(await f.takeover.setChoice(3, { sign: true, encrypt: false }, true), true);
+  assert.deepEqual(await f.takeover.choice(3), { sign: true, encrypt: false });
+  // A reply to mail not decrypted here, and a new message, keep the ordinary default.
+  assert.deepEqual(await fakes({ decrypted: ['<other@example.org>'], detailsOf: reply }).takeover.choice(3), { sign: true, encrypt: false });
+  assert.deepEqual(await fakes({ decrypted: ['<orig-12@example.org>'] }).takeover.choice(3), { sign: true, encrypt: false });
+  // Encrypt is on even without an identity for this From address (Send then says what is missing).
+  assert.deepEqual(await fakes({ identities: [], decrypted: ['<orig-12@example.org>'], detailsOf: reply }).takeover.choice(3), { sign: false, encrypt: true });
 });
 
 test('a kept choice is reported, so the background stays awake until the compose tab goes', async () => {
@@ -101,7 +150,7 @@ test('a kept choice is reported, so the background stays awake until the compose
   let changes = 0;
   f.takeover.onChoicesChanged = () => changes++;
   assert.equal(f.takeover.holdsChoices, false);
-  f.takeover.setChoice(8, { sign: true, encrypt: true });
+  await f.takeover.setChoice(8, { sign: true, encrypt: true });
   assert.equal(f.takeover.holdsChoices, true);
   assert.deepEqual(await f.takeover.choice(8), { sign: true, encrypt: true });
   f.takeover.forget(8);

@@ -1,5 +1,5 @@
 // A loopback SMTP sink for the Thunderbird tests: accepts every message on 127.0.0.1 and
-// records the envelope and the DATA bytes (dot-unstuffed). Nothing is relayed anywhere.
+// records the envelope, the DATA bytes (dot-unstuffed) and when they arrived. Nothing is relayed anywhere.
 import net from 'node:net';
 
 export async function smtpSink() {
@@ -11,17 +11,37 @@ export async function smtpSink() {
     let current = { from: null, to: [], data: null };
     const reply = (line) => socket.write(`${line}\r\n`);
     reply('220 127.0.0.1 Cachet test sink');
+    // DATA bytes without the end mark yet, kept as chunks (a 50 MB message is joined once).
+    let pending = [];
+    let tail = Buffer.alloc(0);
     socket.on('data', (chunk) => {
-      buffer = Buffer.concat([buffer, chunk]);
+      if (inData && pending.length > 0) {
+        pending.push(chunk);
+        const look = Buffer.concat([tail, chunk]);
+        if (look.indexOf('\r\n.\r\n') < 0) {
+          tail = look.subarray(Math.max(0, look.length - 4));
+          return;
+        }
+        buffer = Buffer.concat(pending);
+        pending = [];
+      } else buffer = Buffer.concat([buffer, chunk]);
       for (;;) {
         if (inData) {
           const end = buffer.indexOf('\r\n.\r\n');
           const start = buffer.subarray(0, 3).toString() === '.\r\n' ? 0 : -1;
-          if (end < 0 && start < 0) return;
+          if (end < 0 && start < 0) {
+            if (buffer.length > 0) {
+              pending = [buffer];
+              tail = buffer.subarray(Math.max(0, buffer.length - 4));
+              buffer = Buffer.alloc(0);
+            }
+            return;
+          }
           const body = start === 0 ? Buffer.alloc(0) : buffer.subarray(0, end + 2);
           buffer = buffer.subarray(start === 0 ? 3 : end + 5);
           inData = false;
           current.data = Buffer.from(body.toString('latin1').replace(/^\.\./gm, '.'), 'latin1');
+          current.at = Date.now();
           messages.push(current);
           waiting.splice(0).forEach((w) => w());
           current = { from: null, to: [], data: null };

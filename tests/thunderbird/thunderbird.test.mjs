@@ -13,11 +13,13 @@
 // without a certificate nothing is sent and the popup says why; Sign alone is the default.
 // Thunderbird is killed by its PID and its profile deleted at the end.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { openssl } from '../shared.mjs';
+import { issueIdentity } from '../../scripts/demo.mjs';
+import { openssl, pemBase64 } from '../shared.mjs';
 import { importTs } from '../ts.mjs';
 import { smtpSink } from './smtp-sink.mjs';
 import { EXTENSION_DIR, EXTENSION_ID, PASSPHRASE, addAccountAndFolder, createWorld, thunderbirdMissing } from './world.mjs';
@@ -267,24 +269,53 @@ test('encrypted mail only Cachet can open: one click on the toolbar button opens
   assert.deepEqual(hits, []);
 });
 
-/** Open a plain-text composer from Bob to `to`; returns nothing (the composer is the most recent "msgcompose" window). */
-async function openComposer(to, subject, body) {
+/**
+ * Open a composer from Bob to `to` (plain text, or HTML with `html`; `cc`, `bcc`, a file to
+ * attach, or `replyTo`: the subject of a message to reply to); the composer is the most recent
+ * "msgcompose" window.
+ */
+async function openComposer(to, subject, body, { cc = '', bcc = '', html = false, attach = null, replyTo = null } = {}) {
   await w.run(`
     const identity = MailServices.accounts.allIdentities.find((i) => i.email === "bob@example.net");
-    const fields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
-    fields.to = args.to;
-    fields.subject = args.subject;
-    fields.body = args.body;
-    const params = Cc["@mozilla.org/messengercompose/composeparams;1"].createInstance(Ci.nsIMsgComposeParams);
-    params.composeFields = fields;
-    params.identity = identity;
-    params.format = Ci.nsIMsgCompFormat.PlainText;
-    params.type = Ci.nsIMsgCompType.New;
     const before = Services.wm.getMostRecentWindow("msgcompose");
-    MailServices.compose.OpenComposeWindowWithParams(null, params);
+    if (args.replyTo) {
+      tabmail.switchToTab(tabmail.tabInfo[0]);
+      await until("the 3-pane tab", () => tabmail.currentAbout3Pane?.gDBView);
+      const view = tabmail.currentAbout3Pane.gDBView;
+      let hdr = null;
+      for (let i = 0; i < view.rowCount; i++) if (view.getMsgHdrAt(i).mime2DecodedSubject === args.replyTo) hdr = view.getMsgHdrAt(i);
+      const fields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
+      const params = Cc["@mozilla.org/messengercompose/composeparams;1"].createInstance(Ci.nsIMsgComposeParams);
+      params.composeFields = fields;
+      params.identity = identity;
+      params.format = Ci.nsIMsgCompFormat.PlainText;
+      params.type = Ci.nsIMsgCompType.Reply;
+      params.originalMsgURI = hdr.folder.getUriForMsg(hdr);
+      MailServices.compose.OpenComposeWindowWithParams(null, params);
+    } else {
+      const fields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
+      fields.to = args.to;
+      fields.cc = args.cc;
+      fields.bcc = args.bcc;
+      fields.subject = args.subject;
+      fields.body = args.body;
+      if (args.attach) {
+        const { FileUtils } = ChromeUtils.importESModule("resource://gre/modules/FileUtils.sys.mjs");
+        const a = Cc["@mozilla.org/messengercompose/attachment;1"].createInstance(Ci.nsIMsgAttachment);
+        a.url = Services.io.newFileURI(new FileUtils.File(args.attach)).spec;
+        a.name = PathUtils.filename(args.attach);
+        fields.addAttachment(a);
+      }
+      const params = Cc["@mozilla.org/messengercompose/composeparams;1"].createInstance(Ci.nsIMsgComposeParams);
+      params.composeFields = fields;
+      params.identity = identity;
+      params.format = args.html ? Ci.nsIMsgCompFormat.HTML : Ci.nsIMsgCompFormat.PlainText;
+      params.type = Ci.nsIMsgCompType.New;
+      MailServices.compose.OpenComposeWindowWithParams(null, params);
+    }
     await until("the composer", () => { const c = Services.wm.getMostRecentWindow("msgcompose"); return c && c !== before && c.gMsgCompose && c.document.readyState === "complete" && c; });
     await sleep(1500);
-  `, { to, subject, body });
+  `, { to, subject, body, cc, bcc, html, attach, replyTo });
 }
 
 /** Open the composer's Cachet popup and run `page` (a page script body) in it. */
@@ -420,6 +451,275 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
     assert.match(signedOut.data.toString('latin1'), /^Content-Type: multipart\/signed;/m);
     fs.writeFileSync(f('signed-out.eml'), signedOut.data);
     assert.match(openssl(['smime', '-verify', '-in', f('signed-out.eml'), '-CAfile', w.demo.ca]).replace(/=\r?\n/g, ''), /Signed, not secret\./);
+  } finally {
+    await sink.close();
+  }
+});
+
+/** Issue `address` from the demo CA (`days` may be -1: already expired); its key, certificate and base64 DER. */
+function person(address, name, days = 365) {
+  const p12 = issueIdentity(w.demo.dir, { address, name, password: 'pw', days, file: `${address}-${days}.p12` });
+  const f = (n) => path.join(w.tmp, `${address}.${n}`);
+  openssl(['pkcs12', '-in', p12, '-passin', 'pass:pw', '-nodes', '-nocerts', '-out', f('key')]);
+  openssl(['pkcs12', '-in', p12, '-passin', 'pass:pw', '-nokeys', '-clcerts', '-out', f('bag')]);
+  openssl(['x509', '-in', f('bag'), '-out', f('pem')]);
+  return { address, key: f('key'), pem: f('pem'), der: pemBase64(f('pem')) };
+}
+
+/** Certificates Bob learned earlier (e.g. from signed mail), put straight into Cachet's contacts. */
+function learnContacts(people) {
+  const contacts = people.map((p) => ({
+    address: p.address,
+    certs: [{ sha256: `test-${p.address}`, der: p.der, subject: p.address, issuer: 'Cachet DEMO CA', notAfter: '', firstSeen: new Date().toISOString(), current: true }],
+    capabilities: [],
+    updated: new Date().toISOString(),
+  }));
+  return inOptions(`
+    const db = await new Promise((res, rej) => { const r = indexedDB.open("cachet"); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+    const tx = db.transaction("contacts", "readwrite");
+    for (const c of args.contacts) tx.objectStore("contacts").put(c);
+    await new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = () => rej(tx.error); });
+    db.close();
+    return true;
+  `, { contacts });
+}
+
+/** Point Bob's identity at a (new) SMTP sink. */
+function useSink(sink) {
+  return w.run(`
+    const identity = MailServices.accounts.allIdentities.find((i) => i.email === "bob@example.net");
+    const server = MailServices.outgoingServer.createServer("smtp");
+    server.QueryInterface(Ci.nsISmtpServer).hostname = "127.0.0.1";
+    server.QueryInterface(Ci.nsISmtpServer).port = args.port;
+    server.authMethod = Ci.nsMsgAuthMethod.none;
+    server.socketType = Ci.nsMsgSocketType.plain;
+    identity.smtpServerKey = server.key;
+  `, { port: sink.port });
+}
+
+/** Press Send in the newest composer; returns whether it closed (false: Cachet refused and kept the draft). */
+function pressSend(expectClose) {
+  return w.run(`
+    const cw = Services.wm.getMostRecentWindow("msgcompose");
+    cw.document.querySelectorAll("panel").forEach((p) => p.hidePopup?.());
+    await sleep(300);
+    cw.goDoCommand("cmd_sendNow");
+    if (args.expectClose) { await until("the composer to close", () => cw.closed, 30000); return true; }
+    await sleep(3000);
+    return cw.closed;
+  `, { expectClose });
+}
+
+/** The newest composer's body text (what Bob wrote is still there after a refusal). */
+function composerText() {
+  return w.run('const cw = Services.wm.getMostRecentWindow("msgcompose"); return cw.document.getElementById("messageEditor").contentDocument.body.textContent;');
+}
+
+/** Close the newest composer without saving (a refused draft Bob gives up). */
+function discardComposer() {
+  return w.run(`
+    const cw = Services.wm.getMostRecentWindow("msgcompose");
+    cw.document.querySelectorAll("panel").forEach((p) => p.hidePopup?.());
+    cw.gContentChanged = false;
+    cw.gMsgCompose.bodyModified = false;
+    cw.close();
+    await until("the composer to close", () => cw.closed);
+  `);
+}
+
+/** Turn Encrypt on in the newest composer's popup. */
+function chooseEncrypt() {
+  return inComposePopup(`
+    const encrypt = await until("the Encrypt box", () => document.getElementById("tb-encrypt"));
+    if (!encrypt.checked) { encrypt.checked = true; encrypt.dispatchEvent(new Event("change", { bubbles: true })); }
+    await sleep(300);
+    return encrypt.checked;
+  `);
+}
+
+/** The raw bytes Thunderbird keeps for the message with this Message-ID (messages.getRaw), and Cachet's banner status for it. */
+function storedCopy(messageId) {
+  return inBackground(`(async () => {
+    const id = ${JSON.stringify(messageId.replace(/^<|>$/g, ''))};
+    const found = await messenger.messages.query({ headerMessageId: id });
+    const m = found.messages[0];
+    const bytes = new Uint8Array(await (await messenger.messages.getRaw(m.id)).arrayBuffer());
+    let bin = ""; for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    const banner = await window.cachet.reader.analyse(m.id);
+    return { base64: btoa(bin), folder: m.folder?.type ?? m.folder?.specialUse?.join(",") ?? null, status: banner.status };
+  })()`);
+}
+
+const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
+const header = (mime, name) => new RegExp(`^${name}:`, 'mi').test(mime.split(/\r?\n\r?\n/)[0]);
+
+test('issue test 1: an HTML message with an attachment, a Cc and a Bcc, signed and encrypted: the sink gets exactly Cachet’s bytes, openssl opens each copy, the Bcc copy names no Bcc, the Sent copy is the main copy', { skip }, async () => {
+  const carol = person('carol@example.org', 'Carol DEMO');
+  const dave = person('dave@example.org', 'Dave DEMO');
+  await learnContacts([carol, dave]);
+  const sink = await smtpSink();
+  try {
+    await useSink(sink);
+    const attached = path.join(w.tmp, 'report.bin');
+    const fileBytes = crypto.randomBytes(70_000);
+    fs.writeFileSync(attached, fileBytes);
+    await openComposer('Alice DEMO <alice@example.org>', 'Quarterly report', '<p>Hello <b>Alice</b>,</p><p>the report is attached.</p>', { cc: carol.address, bcc: dave.address, html: true, attach: attached });
+    assert.equal(await chooseEncrypt(), true);
+    const popup = await inComposePopup(`
+      await until("Dave's status", () => document.querySelector('[data-recipient="dave@example.org"]'));
+      return { sign: document.getElementById("tb-sign").checked, statuses: [...document.querySelectorAll("[data-recipient]")].map((li) => li.dataset.recipient + " " + li.dataset.status).sort(), blockers: document.querySelector('[data-field="blockers"]')?.textContent ?? null };
+    `);
+    assert.deepEqual(popup, { sign: true, statuses: ['alice@example.org ready', 'carol@example.org ready', 'dave@example.org ready'], blockers: null });
+    const sentBefore = await w.run(`
+      const { MailUtils } = ChromeUtils.importESModule("resource:///modules/MailUtils.sys.mjs");
+      const identity = MailServices.accounts.allIdentities.find((i) => i.email === "bob@example.net");
+      return MailUtils.getExistingFolder(identity.fccFolderURI).getTotalMessages(false);
+    `);
+    assert.equal(await pressSend(true), true, 'the composer closed');
+    const copies = await sink.until(2);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(sink.messages.length, 2, 'one copy for To and Cc, one for the Bcc recipient');
+    const main = copies.find((c) => c.to.includes('alice@example.org'));
+    const blind = copies.find((c) => c.to.includes('dave@example.org'));
+    assert.deepEqual([...main.to].sort(), ['alice@example.org', 'carol@example.org'], 'the Bcc recipient is not on the main copy’s envelope');
+    assert.deepEqual(blind.to, ['dave@example.org']);
+    // Exactly the bytes Cachet built: the background logs each copy's SHA-256 before handing it over.
+    const log = await inBackground('window.cachet.composer.sentLog.slice(-2)');
+    assert.deepEqual(log.map((l) => l.sha256), [sha256(main.data), sha256(blind.data)]);
+    const f = (n) => path.join(w.tmp, n);
+    const opened = {};
+    for (const [name, copy, reader] of [['main-alice', main, { key: f('alice.key'), pem: f('alice.pem') }], ['main-carol', main, carol], ['blind-dave', blind, dave]]) {
+      const raw = copy.data.toString('latin1');
+      assert.match(raw, /^Content-Type: application\/pkcs7-mime; smime-type=enveloped-data;/m);
+      assert.doesNotMatch(raw, /Hello|report\.bin/, 'nothing readable on the wire');
+      assert.equal(header(raw, 'Bcc'), false, `${name}: no Bcc header`);
+      fs.writeFileSync(f(`${name}.eml`), copy.data);
+      openssl(['cms', '-decrypt', '-in', f(`${name}.eml`), '-inkey', reader.key, '-recip', reader.pem, '-out', f(`${name}-inner.eml`)]);
+      const inner = fs.readFileSync(f(`${name}-inner.eml`), 'latin1');
+      assert.equal(header(inner, 'Bcc'), false, `${name}: no Bcc header inside`);
+      assert.doesNotMatch(inner.split(/\r?\n\r?\n/)[0], /dave@example\.org/, `${name}: Dave is named nowhere`);
+      const content = openssl(['smime', '-verify', '-in', f(`${name}-inner.eml`), '-CAfile', w.demo.ca]);
+      opened[name] = content;
+    }
+    for (const content of Object.values(opened)) {
+      assert.match(content, /multipart\/alternative/);
+      assert.match(content, /^Content-Type: text\/plain/m);
+      assert.match(content, /^Content-Type: text\/html/m);
+      assert.match(content.replace(/=\r?\n/g, ''), /Hello <b>Alice<\/b>/);
+      assert.match(content, /filename="report\.bin"/);
+      assert.ok(content.replace(/\s+/g, '').includes(fileBytes.toString('base64')), 'the attachment byte for byte');
+    }
+    // The main copy is not readable by Dave, the Bcc copy not by Alice.
+    assert.throws(() => openssl(['cms', '-decrypt', '-in', f('blind-dave.eml'), '-inkey', f('alice.key'), '-recip', f('alice.pem')]));
+    assert.throws(() => openssl(['cms', '-decrypt', '-in', f('main-alice.eml'), '-inkey', dave.key, '-recip', dave.pem]));
+    // One Sent copy: the main copy, byte for byte after Thunderbird's two X-Mozilla-Status lines, and Cachet opens it.
+    const sentAfter = await w.run(`
+      const { MailUtils } = ChromeUtils.importESModule("resource:///modules/MailUtils.sys.mjs");
+      const identity = MailServices.accounts.allIdentities.find((i) => i.email === "bob@example.net");
+      const folder = MailUtils.getExistingFolder(identity.fccFolderURI);
+      return until("the Sent copy", () => folder.getTotalMessages(false) > args.before && folder.getTotalMessages(false));
+    `, { before: sentBefore });
+    assert.equal(sentAfter, sentBefore + 1, 'only the main copy is filed in Sent');
+    const mainId = /^Message-ID:\s*(<[^>]+>)/mi.exec(main.data.toString('latin1'))[1];
+    const stored = await storedCopy(mainId);
+    const storedBytes = Buffer.from(stored.base64, 'base64');
+    const statusLines = 'X-Mozilla-Status: 0001\r\nX-Mozilla-Status2: 00800000\r\n';
+    assert.equal(storedBytes.subarray(0, statusLines.length).toString('latin1'), statusLines);
+    assert.ok(storedBytes.subarray(statusLines.length).equals(main.data), 'the Sent copy is the main copy');
+    assert.equal(stored.status, 'valid', 'Cachet opens the Sent copy: decrypted with Bob’s key, Bob’s signature valid');
+  } finally {
+    await sink.close();
+  }
+});
+
+test('issue test 4: a recipient whose certificate expired, one without a certificate (the key-exchange request is offered), a locked identity: nothing reaches the sink, the draft stays, the popup says why', { skip }, async () => {
+  const erin = person('erin@example.org', 'Erin DEMO', -1);
+  await learnContacts([erin]);
+  const sink = await smtpSink();
+  try {
+    await useSink(sink);
+    // Expired.
+    await openComposer('erin@example.org', 'For Erin', 'Erin’s certificate has expired.');
+    await chooseEncrypt();
+    assert.equal(await pressSend(false), false, 'the draft is kept');
+    assert.match(await composerText(), /Erin’s certificate has expired\./);
+    const expired = await inComposePopup('return (await until("the refusal", () => document.querySelector(\'[data-field="blockers"]\'))).textContent;');
+    assert.match(expired, /erin@example\.org: expired: the stored certificate has expired\. Ask them for their renewed certificate, or remove them\./);
+    await discardComposer();
+    // Missing: the popup offers the key-exchange request, which Cachet signs and sends.
+    await openComposer('frank@example.org', 'For Frank', 'No certificate for Frank.');
+    await chooseEncrypt();
+    assert.equal(await pressSend(false), false);
+    assert.match(await composerText(), /No certificate for Frank\./);
+    const missing = await inComposePopup(`
+      const text = (await until("the refusal", () => document.querySelector('[data-field="blockers"]'))).textContent;
+      const ask = document.querySelector('[data-request="frank@example.org"]');
+      ask.click();
+      const sent = (await until("the request sent", () => document.querySelector('[data-field="request-sent"]'))).textContent;
+      return { text, sent };
+    `);
+    assert.match(missing.text, /frank@example\.org: missing: no certificate yet\. Press “Ask for their certificate” beside their address/);
+    assert.match(missing.sent, /A signed request for a certificate was sent to frank@example\.org\./);
+    const [request] = await sink.until(1);
+    assert.deepEqual(request.to, ['frank@example.org']);
+    fs.writeFileSync(path.join(w.tmp, 'request.eml'), request.data);
+    assert.match(request.data.toString('latin1'), /^Content-Type: multipart\/signed;/m);
+    openssl(['smime', '-verify', '-in', path.join(w.tmp, 'request.eml'), '-CAfile', w.demo.ca, '-out', path.join(w.tmp, 'request.txt')]);
+    assert.equal(await composerText().then((t) => /No certificate for Frank\./.test(t)), true, 'the draft is still there');
+    await discardComposer();
+    // Locked: Sign is on by default, and Send is refused until Bob unlocks.
+    await inBackground('window.cachet.session.lock("user").then(() => true)');
+    await openComposer('Alice DEMO <alice@example.org>', 'While locked', 'Written while locked.');
+    assert.equal(await pressSend(false), false);
+    assert.match(await composerText(), /Written while locked\./);
+    const locked = await inComposePopup('return (await until("the refusal", () => document.querySelector(\'[data-field="blockers"]\'))).textContent;');
+    assert.match(locked, /Your certificate for bob@example\.net is locked or missing: unlock it or import it under Certificates\./);
+    await discardComposer();
+    assert.equal(sink.messages.length, 1, 'only the key-exchange request went out');
+  } finally {
+    await inBackground(`window.cachet.session.unlock(${JSON.stringify(PASSPHRASE)})`);
+    await sink.close();
+  }
+});
+
+test('a reply to the encrypted message Bob read in Cachet defaults to Encrypt; turning it off asks first; it goes out encrypted with In-Reply-To and References', { skip }, async () => {
+  const sink = await smtpSink();
+  try {
+    await useSink(sink);
+    await openComposer('', '', '', { replyTo: 'Encrypted hello' });
+    // Bob types his answer above Thunderbird's quote header.
+    await w.run(`
+      const cw = Services.wm.getMostRecentWindow("msgcompose");
+      const editor = cw.GetCurrentEditor();
+      editor.beginningOfDocument();
+      editor.insertText("Thanks, noted.");
+      editor.insertLineBreak();
+    `);
+    const popup = await inComposePopup(`
+      const encrypt = await until("the Encrypt box", () => document.getElementById("tb-encrypt"));
+      const byDefault = encrypt.checked;
+      encrypt.checked = false;
+      encrypt.dispatchEvent(new Event("change", { bubbles: true }));
+      const ask = (await until("the question", () => document.querySelector('[data-field="confirm-plain"]'))).textContent;
+      const stillOn = encrypt.checked;
+      document.querySelector('[data-action="keep-encrypted"]').click();
+      return { byDefault, ask, stillOn, sign: document.getElementById("tb-sign").checked };
+    `);
+    assert.equal(popup.byDefault, true, 'Encrypt is on by default');
+    assert.match(popup.ask, /replies to \(or forwards\) an encrypted message .* Send it without encryption\?/);
+    assert.equal(popup.stillOn, true, 'Encrypt stays on until Bob confirms');
+    assert.equal(popup.sign, true);
+    assert.equal(await pressSend(true), true);
+    const [reply] = await sink.until(1);
+    assert.deepEqual(reply.to, ['alice@example.org']);
+    assert.match(reply.data.toString('latin1'), /^Content-Type: application\/pkcs7-mime; smime-type=enveloped-data;/m);
+    const f = (n) => path.join(w.tmp, n);
+    fs.writeFileSync(f('reply.eml'), reply.data);
+    openssl(['cms', '-decrypt', '-in', f('reply.eml'), '-inkey', f('alice.key'), '-recip', f('alice.pem'), '-out', f('reply-inner.eml')]);
+    const outer = reply.data.toString('latin1').split('\r\n\r\n')[0];
+    assert.match(outer, /^In-Reply-To: <encrypted@example\.org>/m);
+    assert.match(outer, /^References: <encrypted@example\.org>/m);
+    assert.match(openssl(['smime', '-verify', '-in', f('reply-inner.eml'), '-CAfile', w.demo.ca]), /Thanks, noted\./);
   } finally {
     await sink.close();
   }

@@ -4,7 +4,7 @@
  * breaks a signature). It does one thing: write the bytes Cachet built to a private temporary
  * file and give it to nsIMsgSend.sendMessageFile, the call Thunderbird's calendar uses to send
  * invitations, which delivers it unchanged over the identity's SMTP server, files a copy in
- * the identity's Sent folder and deletes the file. */
+ * the identity's Sent folder (unless told not to: a Bcc recipient's copy) and deletes the file. */
 "use strict";
 
 /* global ExtensionCommon, ChromeUtils, Components, Cc, Ci, Services, IOUtils */
@@ -39,6 +39,9 @@ async function sendRaw(identityId, envelope, message) {
   fields.cc = envelope.cc.join(", ");
   fields.bcc = envelope.bcc.join(", ");
   if (envelope.messageId) fields.messageId = envelope.messageId;
+  // A Bcc recipient's own copy is not filed again: the Sent folder keeps the main copy.
+  const fcc = envelope.sentCopy !== false && identity.doFcc;
+  if (!fcc) fields.fcc = "nocopy://";
 
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -61,7 +64,7 @@ async function sendRaw(identityId, envelope, message) {
       },
       onStopSending(msgId, status, msg) {
         if (!Components.isSuccessCode(status)) done(`Sending failed: ${msg || `status 0x${(status >>> 0).toString(16)}`}.`);
-        else if (!identity.doFcc) done();
+        else if (!fcc) done();
       },
       onStartCopy() {},
       setMessageKey() {},

@@ -1,16 +1,21 @@
 // Thunderbird compose, in the background: the Sign/Encrypt choice of each compose tab (set in
-// the compose_action popup; Sign is on when the user has an identity for the From address),
-// and the takeover of Thunderbird's Send (`compose.onBeforeSend`): when Sign or Encrypt is
-// chosen, the core builds the message from the compose window's fields, signs and encrypts it
-// (always also to the sender), the Experiment `cachetSend.sendRaw` sends exactly those bytes,
-// Thunderbird's own send is cancelled and the compose window closed. When something blocks
-// (locked identity, a recipient without a usable certificate, attachments or Bcc this version
-// cannot protect), nothing is sent, the draft stays open and the popup says why.
+// the compose_action popup; Sign is on when the user has an identity for the From address,
+// Encrypt too when the message replies to or forwards one decrypted here), and the takeover of
+// Thunderbird's Send (`compose.onBeforeSend`): when Sign or Encrypt is chosen, the core builds
+// the message from the compose window's fields (the HTML with its plain-text version, the
+// attachments, In-Reply-To and References), signs and encrypts it (always also to the sender),
+// and the Experiment `cachetSend.sendRaw` sends exactly those bytes: one copy to To and Cc
+// (filed in Sent), then one copy per Bcc recipient, encrypted to that recipient alone and
+// naming no Bcc. Thunderbird's own send is cancelled and the compose window closed. When
+// something blocks (locked identity, a recipient without a usable certificate), nothing is
+// sent, the draft stays open and the popup says why.
 import type { CoreClient } from '../core/client';
+import type { Draft } from '../core/protocol';
 import type { Session } from '../keyring/session';
-import { type IdentityRecord, store } from '../keyring/store';
-import { draftOf, envelopeAddresses, messageId, recipientStatuses, rfc5322Date, STATUS_WORDS, unsupported } from '../ui/host-compose';
-import { type ComposeChoice, type ComposeFields, envelopes, type MailAddress } from './host';
+import { type IdentityRecord, messageIds, store } from '../keyring/store';
+import { draftOf, envelopeAddresses, messageId, recipientStatuses, rfc5322Date, STATUS_WORDS } from '../ui/host-compose';
+import type { ComposeChoice, ComposeFields, MailAddress } from './host';
+import { toBase64 } from './graph';
 import type { Messenger, TbTab } from './thunderbird-api';
 
 /** What `compose.getComposeDetails` and `onBeforeSend` give (the fields Cachet uses). */
@@ -24,19 +29,35 @@ export interface TbComposeDetails {
   isPlainText?: boolean;
   body?: string;
   plainTextBody?: string;
+  /** "auto", "plaintext", "html" or "both" (Thunderbird's Options › Send Format). */
+  deliveryFormat?: string;
   type?: string;
   relatedMessageId?: number;
+}
+
+/** The envelope of one copy: SMTP recipients, and whether Thunderbird files it in Sent. */
+export interface SendEnvelope {
+  from: string;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  messageId?: string;
+  sentCopy?: boolean;
 }
 
 export interface ComposeMessenger {
   compose: {
     getComposeDetails(tabId: number): Promise<TbComposeDetails>;
     listAttachments(tabId: number): Promise<{ id: number; name: string; size?: number }[]>;
+    getAttachmentFile(id: number): Promise<Blob & { name?: string; type: string }>;
   };
-  messages: { get(id: number): Promise<{ headerMessageId?: string }> };
+  messages: {
+    get(id: number): Promise<{ headerMessageId?: string }>;
+    getFull?(id: number): Promise<{ headers?: Record<string, string[]> }>;
+  };
   tabs: { remove(tabId: number): Promise<void> };
   composeAction: { openPopup(options?: { windowId?: number }): Promise<boolean> };
-  cachetSend: { sendRaw(identityId: string, envelope: { from: string; to: string[]; cc: string[]; bcc: string[]; messageId?: string }, message: Uint8Array): Promise<void> };
+  cachetSend: { sendRaw(identityId: string, envelope: SendEnvelope, message: Uint8Array): Promise<void> };
 }
 
 /** One address of a compose field ("Name <a@b>" or "a@b"). */
@@ -46,15 +67,37 @@ export function parseMailbox(text: string): MailAddress {
   return { name: '', address: text.trim() };
 }
 
-/** The Host's compose fields from Thunderbird's compose details. Attachments are listed by name only: this version refuses them. */
-export async function composeFields(m: ComposeMessenger, tabId: number, d: TbComposeDetails): Promise<ComposeFields> {
-  const list = (v: string[] | undefined) => (v ?? []).filter((x) => x.trim() !== '').map(parseMailbox);
-  let inReplyTo: string | null = null;
-  if (d.type === 'reply' && d.relatedMessageId !== undefined) {
-    const id = (await m.messages.get(d.relatedMessageId)).headerMessageId;
-    if (id) inReplyTo = `<${id.replace(/^<|>$/g, '')}>`;
+/** In-Reply-To and References of a reply (Thunderbird's details carry only the original's id). */
+async function replyIds(m: ComposeMessenger, d: TbComposeDetails): Promise<{ inReplyTo: string | null; references: string | null }> {
+  if (d.relatedMessageId === undefined || !['reply', 'forward', 'redirect'].includes(d.type ?? '')) return { inReplyTo: null, references: null };
+  const raw = (await m.messages.get(d.relatedMessageId)).headerMessageId;
+  if (!raw) return { inReplyTo: null, references: null };
+  const id = `<${raw.replace(/^<|>$/g, '')}>`;
+  if (d.type !== 'reply') return { inReplyTo: null, references: id };
+  let earlier: string[] = [];
+  try {
+    const headers = (await m.messages.getFull?.(d.relatedMessageId))?.headers ?? {};
+    earlier = messageIds((headers['references'] ?? []).join(' '));
+  } catch {
+    // Without the original's References the reply still names the message it answers.
   }
-  const attachments = (await m.compose.listAttachments(tabId)).map((a) => ({ name: a.name, contentType: '', bytes: new Uint8Array(0), inline: false, contentId: null }));
+  return { inReplyTo: id, references: [...earlier.filter((x) => x !== id), id].join(' ') };
+}
+
+/**
+ * The Host's compose fields from Thunderbird's compose details. With `withBytes`, each
+ * attachment's bytes are read (`compose.getAttachmentFile`); otherwise only names are listed.
+ */
+export async function composeFields(m: ComposeMessenger, tabId: number, d: TbComposeDetails, withBytes = false): Promise<ComposeFields> {
+  const list = (v: string[] | undefined) => (v ?? []).filter((x) => x.trim() !== '').map(parseMailbox);
+  const { inReplyTo, references } = await replyIds(m, d);
+  const attachments = await Promise.all(
+    (await m.compose.listAttachments(tabId)).map(async (a) => {
+      const file = withBytes ? await m.compose.getAttachmentFile(a.id) : null;
+      return { name: a.name, contentType: file?.type ?? '', bytes: file ? new Uint8Array(await file.arrayBuffer()) : new Uint8Array(0), inline: false, contentId: null };
+    }),
+  );
+  const html = d.isPlainText === false && d.deliveryFormat !== 'plaintext' && d.body ? d.body : null;
   return {
     from: parseMailbox(d.from ?? ''),
     to: list(d.to),
@@ -62,12 +105,37 @@ export async function composeFields(m: ComposeMessenger, tabId: number, d: TbCom
     bcc: list(d.bcc),
     subject: d.subject ?? '',
     text: d.plainTextBody ?? '',
-    html: d.isPlainText === false ? (d.body ?? null) : null,
+    html,
     attachments,
     inReplyTo,
-    references: null,
+    references,
   };
 }
+
+/**
+ * The core's draft of one copy: the shared draft (addresses, subject, text, date, id) with the
+ * HTML version, the attachments and References. A Bcc copy keeps the To and Cc of the message
+ * (as any Bcc recipient sees them) and names no Bcc.
+ */
+export function tbDraft(fields: ComposeFields, date: string, id: string): Draft {
+  const d = draftOf({ ...fields, bcc: [] }, date, id);
+  if (d.to.length === 0 && (d.cc ?? []).length === 0) d.to = ['undisclosed-recipients:;'];
+  return {
+    ...d,
+    ...(fields.html !== null ? { html: fields.html.replace(/\r\n?/g, '\n') } : {}),
+    ...(fields.references ? { references: fields.references } : {}),
+    attachments: fields.attachments.map((a) => ({ filename: a.name, contentType: a.contentType || 'application/octet-stream', dataBase64: toBase64(a.bytes) })),
+  };
+}
+
+/** What the user can do about a recipient who blocks encryption. */
+const WHAT_TO_DO: Record<string, string> = {
+  missing: 'Press “Ask for their certificate” beside their address to send them a signed request, or remove them.',
+  expired: 'Ask them for their renewed certificate, or remove them.',
+  untrusted: 'Trust the issuer of their certificate, or pin their certificate, under Certificates, or remove them.',
+  'address-mismatch': 'Ask them for a certificate for this address, or remove them.',
+  ready: '',
+};
 
 /** Nothing was sent; the reasons are for the user. */
 export class SendRefused extends Error {
@@ -80,26 +148,63 @@ export class SendRefused extends Error {
 type CoreLike = Pick<CoreClient, 'call'>;
 type SessionLike = Pick<Session, 'signer'>;
 
+/** One copy to send: its fields (To and Cc as the user wrote them), who may read it, its SMTP envelope. */
+interface Copy {
+  fields: ComposeFields;
+  /** The lower-case addresses it is encrypted to (besides the sender). */
+  readers: string[];
+  envelope: { to: string[]; cc: string[]; bcc: string[] };
+}
+
+/** The copies of a message: one for To and Cc, then one per Bcc recipient (only them as reader and envelope). */
+export function copiesOf(fields: ComposeFields): Copy[] {
+  const addr = (l: MailAddress[]) => l.map((a) => a.address);
+  const main = { ...fields, bcc: [] };
+  const out: Copy[] = [];
+  if (fields.to.length + fields.cc.length > 0) out.push({ fields: main, readers: envelopeAddresses(main), envelope: { to: addr(fields.to), cc: addr(fields.cc), bcc: [] } });
+  for (const b of fields.bcc) out.push({ fields: main, readers: envelopeAddresses({ ...main, to: [b], cc: [] }), envelope: { to: [], cc: [], bcc: [b.address] } });
+  return out;
+}
+
 export class ComposeTakeover {
   private readonly choices = new Map<number, ComposeChoice>();
   private readonly problems = new Map<number, string[]>();
+  /** Tabs whose user confirmed sending a reply to an encrypted message without encryption. */
+  private readonly plainConfirmed = new Set<number>();
   /** How long the compose window stays after the message went out (Thunderbird finishes its cancelled send first). */
   static CLOSE_DELAY_MS = 300;
+  /** Diagnostics (and tests): the Message-ID, size and SHA-256 of the last copies handed to the Experiment, never their content. */
+  readonly sentLog: { messageId: string; size: number; sha256: string }[] = [];
 
   constructor(
     private readonly m: ComposeMessenger,
     private readonly core: CoreLike,
     private readonly session: SessionLike,
     private readonly identities: () => Promise<IdentityRecord[]> = () => store.identities(),
+    private readonly decrypted: (ids: string[]) => Promise<boolean> = (ids) => store.anyDecrypted(ids),
   ) {}
 
-  /** The tab's choice; by default Sign when the user has an identity for the From address (SPEC section 3). */
-  async choice(tabId: number, from?: string): Promise<ComposeChoice> {
+  /** Whether the message being written replies to (or forwards) a message decrypted here. */
+  async protectedReply(tabId: number, details?: TbComposeDetails): Promise<boolean> {
+    const d = details ?? (await this.m.compose.getComposeDetails(tabId));
+    const { inReplyTo, references } = await replyIds(this.m, d);
+    return this.decrypted([...messageIds(inReplyTo), ...messageIds(references)]);
+  }
+
+  /**
+   * The tab's choice; by default Sign when the user has an identity for the From address (SPEC
+   * section 3), and Encrypt (with Sign when any identity exists) for a reply to, or forward of,
+   * a message decrypted here (SPEC sections 2 and 3: encrypted mail is answered encrypted).
+   */
+  async choice(tabId: number, details?: TbComposeDetails): Promise<ComposeChoice> {
     const kept = this.choices.get(tabId);
     if (kept) return kept;
-    const address = (from ?? parseMailbox((await this.m.compose.getComposeDetails(tabId)).from ?? '').address).toLowerCase();
-    const ids = (await this.identities()).filter((r) => !r.retired && (r.facts[0]?.emails ?? []).includes(address));
-    return { sign: ids.length > 0, encrypt: false };
+    const d = details ?? (await this.m.compose.getComposeDetails(tabId));
+    const address = parseMailbox(d.from ?? '').address.toLowerCase();
+    const live = (await this.identities()).filter((r) => !r.retired);
+    const own = live.some((r) => (r.facts[0]?.emails ?? []).includes(address));
+    if (await this.protectedReply(tabId, d)) return { sign: own || live.length > 0, encrypt: true };
+    return { sign: own, encrypt: false };
   }
 
   /** Called when choices are kept or forgotten (the background stays awake while any is kept). */
@@ -110,10 +215,17 @@ export class ComposeTakeover {
     return this.choices.size > 0;
   }
 
-  setChoice(tabId: number, choice: ComposeChoice): void {
-    this.choices.set(tabId, { sign: choice.sign, encrypt: choice.encrypt });
+  /**
+   * Keep the user's choice. Turning Encrypt off for a reply to an encrypted message needs
+   * `plainConfirmed` (the popup asks first); without it Encrypt stays on and false is returned.
+   */
+  async setChoice(tabId: number, choice: ComposeChoice, plainConfirmed = false): Promise<boolean> {
+    if (plainConfirmed) this.plainConfirmed.add(tabId);
+    const refused = !choice.encrypt && !this.plainConfirmed.has(tabId) && (await this.protectedReply(tabId));
+    this.choices.set(tabId, { sign: choice.sign, encrypt: choice.encrypt || refused });
     this.problems.delete(tabId);
     this.onChoicesChanged?.();
+    return !refused;
   }
 
   /** Why the last Send of this tab was refused (shown by the popup), if it was. */
@@ -124,6 +236,7 @@ export class ComposeTakeover {
   forget(tabId: number): void {
     const had = this.choices.delete(tabId);
     this.problems.delete(tabId);
+    this.plainConfirmed.delete(tabId);
     if (had) this.onChoicesChanged?.();
   }
 
@@ -131,8 +244,7 @@ export class ComposeTakeover {
   async beforeSend(tab: TbTab, details: TbComposeDetails): Promise<{ cancel: boolean } | undefined> {
     const tabId = tab.id;
     if (tabId === undefined) return undefined;
-    const from = parseMailbox(details.from ?? '').address;
-    const choice = await this.choice(tabId, from);
+    const choice = await this.choice(tabId, details);
     if (!choice.sign && !choice.encrypt) return undefined;
     try {
       await this.sendSecure(tabId, details, choice);
@@ -146,15 +258,14 @@ export class ComposeTakeover {
     return { cancel: true };
   }
 
-  /** Check, build every envelope, then send them all (nothing goes out unless all could be built). */
+  /**
+   * Check, build every copy (one for To and Cc, one per Bcc recipient), then send them all:
+   * nothing goes out unless every copy could be built. The first copy is the one filed in Sent.
+   */
   async sendSecure(tabId: number, details: TbComposeDetails, choice: ComposeChoice): Promise<number> {
-    const fields = await composeFields(this.m, tabId, details);
+    const fields = await composeFields(this.m, tabId, details, true);
     const from = fields.from.address.toLowerCase();
-    const reasons = [...unsupported(fields)];
-    // The attachments' bytes are not read from Thunderbird yet: refuse rather than send them empty.
-    if (fields.attachments.length > 0) {
-      reasons.push(`Attachments cannot be signed or encrypted by Cachet in Thunderbird yet (${fields.attachments.map((a) => a.name).join(', ')}): remove them, or send them in a separate message.`);
-    }
+    const reasons: string[] = [];
     const all = [...new Set(envelopeAddresses(fields))];
     if (all.length === 0) reasons.push('There is no recipient.');
     if (!details.identityId) reasons.push('Thunderbird did not say which identity sends this message.');
@@ -166,25 +277,44 @@ export class ComposeTakeover {
       for (const r of statuses) {
         const der = r.index !== undefined ? ders.get(r.address)?.[r.index] : undefined;
         if (r.status === 'ready' && der) certOf.set(r.address, der);
-        else reasons.push(`${r.address}: ${STATUS_WORDS[r.status]}.`);
+        else reasons.push(`${r.address}: ${STATUS_WORDS[r.status]}. ${WHAT_TO_DO[r.status]}`);
       }
     }
     if (reasons.length > 0 || !signer || !details.identityId) throw new SendRefused(reasons);
-    const built: { env: ComposeFields; id: string; mime: Uint8Array }[] = [];
-    for (const env of envelopes(fields)) {
+    const built: { envelope: SendEnvelope; mime: Uint8Array }[] = [];
+    for (const copy of copiesOf(fields)) {
       const id = messageId(from);
-      const plain = await this.core.call('composeMessage', { draft: draftOf(env, rfc5322Date(new Date()), id) });
+      const plain = await this.core.call('composeMessage', { draft: tbDraft(copy.fields, rfc5322Date(new Date()), id) });
       const at = Math.floor(Date.now() / 1000);
       const mime = choice.encrypt
-        ? await this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: envelopeAddresses(env).map((a) => certOf.get(a)).filter((c): c is string => c !== undefined), sign: choice.sign, at })
+        ? await this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: copy.readers.map((a) => certOf.get(a)).filter((c): c is string => c !== undefined), sign: choice.sign, at })
         : await this.core.call('sign', { handle: signer.handle, mime: plain, opaque: false, at });
-      built.push({ env, id, mime });
+      built.push({ envelope: { from: fields.from.address, ...copy.envelope, messageId: id, sentCopy: built.length === 0 }, mime });
     }
-    for (const { env, id, mime } of built) {
-      const addr = (l: MailAddress[]) => l.map((a) => a.address);
-      await this.m.cachetSend.sendRaw(details.identityId, { from: fields.from.address, to: addr(env.to), cc: addr(env.cc), bcc: addr(env.bcc), messageId: id }, mime);
+    for (const { envelope, mime } of built) {
+      await this.m.cachetSend.sendRaw(details.identityId, envelope, mime);
+      await this.logSent(envelope.messageId ?? '', mime);
     }
     return built.length;
+  }
+
+  private async logSent(messageId: string, mime: Uint8Array): Promise<void> {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', mime as Uint8Array<ArrayBuffer>));
+    this.sentLog.push({ messageId, size: mime.length, sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') });
+    this.sentLog.splice(0, Math.max(0, this.sentLog.length - 20));
+  }
+
+  /** The key-exchange request (SPEC section 6): a signed mail asking `address` for a signed reply, sent as is. */
+  async sendRequest(tabId: number, address: string): Promise<void> {
+    const details = await this.m.compose.getComposeDetails(tabId);
+    const from = parseMailbox(details.from ?? '').address.toLowerCase();
+    const signer = await this.session.signer(from);
+    if (!signer) throw new SendRefused([`Your certificate for ${from || 'this address'} is locked or missing: unlock it to send a signed request.`]);
+    if (!details.identityId) throw new SendRefused(['Thunderbird did not say which identity sends this message.']);
+    const id = messageId(from);
+    const mime = await this.core.call('requestMail', { handle: signer.handle, options: { to: address, from, at: Math.floor(Date.now() / 1000), date: rfc5322Date(new Date()), messageId: id } });
+    await this.m.cachetSend.sendRaw(details.identityId, { from, to: [address], cc: [], bcc: [], messageId: id, sentCopy: true }, mime);
+    await this.logSent(id, mime);
   }
 }
 

@@ -1,7 +1,9 @@
 // Thunderbird: the compose window's Cachet popup (compose_action): the Sign and Encrypt choice
 // for this message (kept by the background, which takes over Thunderbird's Send when either is
-// on), each recipient's status, why the last Send was refused, and the certificate panel to
-// unlock. The message is written in Thunderbird's window and sent with its Send button.
+// on; turning Encrypt off for a reply to an encrypted message asks first), each recipient's
+// status with the key-exchange request for one without a certificate, why the last Send was
+// refused, and the certificate panel to unlock. The message is written in Thunderbird's window
+// and sent with its Send button.
 import '../ui/style.css';
 import { background, keepBackgroundAwake, ThunderbirdHost } from '../hosts/thunderbird';
 import { composeFields, composeMessenger } from '../hosts/thunderbird-compose';
@@ -9,7 +11,7 @@ import { messengerGlobal } from '../hosts/thunderbird-api';
 import { CertPanel } from '../ui/cert-panel';
 import { el, replace } from '../ui/dom';
 import { errorView } from '../ui/error-view';
-import { contentSummary, envelopeAddresses, recipientStatuses, STATUS_WORDS, unsupported } from '../ui/host-compose';
+import { envelopeAddresses, recipientStatuses, STATUS_WORDS } from '../ui/host-compose';
 import { tabs } from '../ui/tabs';
 import { versionLine } from '../ui/version';
 
@@ -29,7 +31,20 @@ try {
   const recipients = el('ul', { class: 'recipients plain', 'aria-label': 'Recipients', 'aria-live': 'polite' });
   const problems = el('div', { 'aria-live': 'polite' });
   const identity = el('p', { class: 'muted', 'data-field': 'identity' });
-  const asText = el('p', { class: 'muted', 'data-field': 'as-text' });
+  const confirmArea = el('div', { class: 'reply-confirm', 'aria-live': 'polite' });
+  const requestResult = el('div', { 'aria-live': 'polite' });
+  const requestButton = (address: string): HTMLElement => {
+    const b = el('button', { type: 'button', 'data-request': address }, 'Ask for their certificate');
+    b.addEventListener('click', () => {
+      b.disabled = true;
+      composer
+        .sendRequest(tabId, address)
+        .then(() => replace(requestResult, el('p', { class: 'note good', role: 'status', 'data-field': 'request-sent' }, `A signed request for a certificate was sent to ${address}. When they answer with a signed mail, open it: their certificate is stored and this message can be encrypted. Your draft is kept.`)))
+        .catch((e) => replace(requestResult, errorView(e)))
+        .finally(() => (b.disabled = false));
+    });
+    return b;
+  };
 
   const refresh = async (): Promise<void> => {
     const details = await m.compose.getComposeDetails(tabId);
@@ -38,20 +53,31 @@ try {
     const signer = await session.signer(from);
     identity.textContent = signer ? `Signing as ${from}.` : `Your certificate for ${from || 'this address'} is locked or missing: unlock it or import it under Certificates.`;
     const { statuses } = await recipientStatuses(core, [...new Set(envelopeAddresses(fields))]);
-    replace(recipients, ...statuses.map((r) => el('li', { 'data-recipient': r.address, 'data-status': r.status }, el('span', { class: `badge ${r.status === 'ready' ? 'good' : 'warn'}` }, r.status), ` ${r.address} — ${STATUS_WORDS[r.status]}`)));
-    replace(asText, fields.attachments.length ? '' : `Sent as ${contentSummary(fields)}.`);
-    const blockers = [...composer.lastProblems(tabId), ...unsupported(fields)];
+    replace(recipients, ...statuses.map((r) => el('li', { 'data-recipient': r.address, 'data-status': r.status }, el('span', { class: `badge ${r.status === 'ready' ? 'good' : 'warn'}` }, r.status), ` ${r.address} — ${STATUS_WORDS[r.status]}`, r.status === 'missing' ? ' ' : null, r.status === 'missing' ? requestButton(r.address) : null)));
+    const blockers = composer.lastProblems(tabId);
     replace(problems, blockers.length ? el('div', { class: 'error', role: 'alert', 'data-code': 'send-refused' }, el('p', { class: 'error-message' }, 'Cachet will not send this message yet:'), el('ul', { 'data-field': 'blockers' }, ...[...new Set(blockers)].map((b) => el('li', {}, b))), el('p', { class: 'error-hint' }, 'Your draft is kept.')) : null);
   };
   const choice = await composer.choice(tabId);
   sign.checked = choice.sign;
   encrypt.checked = choice.encrypt;
-  const save = (): void => {
-    composer.setChoice(tabId, { sign: sign.checked, encrypt: encrypt.checked });
-    void refresh().catch((e) => replace(problems, errorView(e)));
+  const save = async (plainConfirmed = false): Promise<void> => {
+    const accepted = await composer.setChoice(tabId, { sign: sign.checked, encrypt: encrypt.checked }, plainConfirmed);
+    if (!accepted) {
+      // A reply to an encrypted message: Encrypt stays on until the user confirms.
+      encrypt.checked = true;
+      const send = el('button', { type: 'button', 'data-action': 'send-plain' }, 'Send without encryption');
+      const keep = el('button', { type: 'button', 'data-action': 'keep-encrypted' }, 'Keep encryption');
+      send.addEventListener('click', () => {
+        encrypt.checked = false;
+        void save(true).then(() => replace(confirmArea, el('p', { class: 'notice', role: 'status', 'data-field': 'plain-confirmed' }, 'This reply will be sent without encryption, as you chose.')));
+      });
+      keep.addEventListener('click', () => replace(confirmArea));
+      replace(confirmArea, el('div', { class: 'notice', role: 'alertdialog', 'data-field': 'confirm-plain' }, el('p', {}, 'This replies to (or forwards) an encrypted message and may quote its decrypted text. Send it without encryption?'), send, ' ', keep));
+    }
+    await refresh().catch((e) => replace(problems, errorView(e)));
   };
-  sign.addEventListener('change', save);
-  encrypt.addEventListener('change', save);
+  sign.addEventListener('change', () => void save());
+  encrypt.addEventListener('change', () => void save());
   session.addEventListener('change', () => void refresh().catch(() => undefined));
 
   const pane = el(
@@ -59,11 +85,12 @@ try {
     { class: 'compose-pane', 'aria-labelledby': 'tb-compose-heading' },
     el('h2', { id: 'tb-compose-heading' }, 'This message'),
     el('div', { class: 'toggles' }, el('label', { for: 'tb-sign' }, sign, ' Sign'), ' ', el('label', { for: 'tb-encrypt' }, encrypt, ' Encrypt')),
+    confirmArea,
     identity,
-    asText,
     recipients,
+    requestResult,
     problems,
-    el('p', { class: 'muted' }, 'Write the message in Thunderbird and press Send: with Sign or Encrypt on, Cachet builds, signs and encrypts it (always also to you) and sends it itself. Attachments and Bcc are not protected by this version: such a message is refused.'),
+    el('p', { class: 'muted' }, 'Write the message in Thunderbird and press Send: with Sign or Encrypt on, Cachet builds, signs and encrypts it (always also to you), with its formatting, attachments and Cc, and sends it itself; each Bcc recipient gets a copy of their own, encrypted to them alone, that names no Bcc.'),
   );
   await refresh();
   const certs = new CertPanel(core, session, new ThunderbirdHost(messenger, null));

@@ -1,0 +1,123 @@
+// Issue 13, test 2: Thunderbird's OWN S/MIME reads Cachet's mail. Mail from Alice to Bob is made
+// by the `cachet` CLI (clear-signed, opaque-signed, signed and encrypted) from the demo PKI; Bob's
+// .p12 is imported into Thunderbird's certificate store (nsIX509CertDB.importPKCS12File, from a
+// chrome script over Marionette) and the demo CA trusted for e-mail. Cachet is not installed:
+// the verdict is Thunderbird's own, read from its message header (the S/MIME status its front end
+// computed, `gSignatureStatus`/`gEncryptionStatus`, and the header's signed/encrypted icons).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { pemBase64 } from '../shared.mjs';
+import { addAccountAndFolder, createWorld, thunderbirdMissing } from './world.mjs';
+
+const missing = thunderbirdMissing();
+const skip = missing === null ? false : `skipped: ${missing}`;
+let w = null;
+let cachetBin = null;
+
+function cachet(args, input) {
+  const r = spawnSync(cachetBin, args, { input, maxBuffer: 64 << 20 });
+  assert.equal(r.status, 0, `cachet ${args[0]} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+before(async () => {
+  if (skip) return;
+  const cargo = spawnSync('cargo', ['build', '-q', '-p', 'cachet', '--bin', 'cachet'], { encoding: 'utf8' });
+  assert.equal(cargo.status, 0, `cargo build of the cachet CLI failed: ${cargo.stderr}`);
+  const meta = JSON.parse(spawnSync('cargo', ['metadata', '--format-version', '1', '--no-deps'], { encoding: 'utf8' }).stdout);
+  cachetBin = path.join(meta.target_directory, 'debug', 'cachet');
+  w = await createWorld('thunderbird-native');
+  const alice = w.demo.identities.find((i) => i.address === 'alice@example.org');
+  const pw = path.join(w.tmp, 'alice.pw');
+  fs.writeFileSync(pw, alice.password);
+  const date = new Date().toUTCString().replace('GMT', '+0000');
+  const plain = (subject, id, text) => Buffer.from(
+    `From: Alice DEMO <alice@example.org>\r\nTo: Bob DEMO <bob@example.net>\r\nSubject: ${subject}\r\nDate: ${date}\r\nMessage-ID: <${id}@example.org>\r\n` +
+    `MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${text}\r\n`,
+  );
+  const id = ['--identity', alice.p12, '--password-file', pw];
+  const messages = [
+    cachet(['sign', ...id], plain('Cachet clear-signed', 'clear', 'Clear-signed by Cachet.')),
+    cachet(['sign', ...id, '--opaque'], plain('Cachet opaque-signed', 'opaque', 'Opaque-signed by Cachet.')),
+    cachet(['encrypt', '--recipient', path.join(w.tmp, 'bob.pem'), ...id, '--sign'], plain('Cachet signed and encrypted', 'sealed', 'Signed and encrypted by Cachet.')),
+  ].map((b) => b.toString('latin1'));
+  // A control: Cachet's clear-signed mail with one word changed after signing.
+  messages.push(messages[0].replace('Subject: Cachet clear-signed', 'Subject: Cachet clear-signed, altered').replace('Clear-signed by Cachet.', 'Clear-signed by Cachet!'));
+  await addAccountAndFolder(w, messages);
+  // Bob's key and certificate into Thunderbird's own store; the demo CA trusted for e-mail.
+  const imported = await w.run(`
+    const { FileUtils } = ChromeUtils.importESModule("resource://gre/modules/FileUtils.sys.mjs");
+    const certdb = Cc["@mozilla.org/security/x509certdb;1"].getService(Ci.nsIX509CertDB);
+    const rv = certdb.importPKCS12File(new FileUtils.File(args.p12), args.password);
+    let ca;
+    try { ca = certdb.addCertFromBase64(args.ca, ",C,"); } catch { ca = certdb.constructX509FromBase64(args.ca); }
+    certdb.setCertTrustFromString(certdb.findCertByDBKey(ca.dbKey) ?? ca, ",C,");
+    const bob = certdb.getCerts().find((c) => c.emailAddress === "bob@example.net");
+    return { rv, bob: !!bob, caTrusted: certdb.isCertTrusted(ca, Ci.nsIX509Cert.CA_CERT, Ci.nsIX509CertDB.TRUSTED_EMAIL) };
+  `, { p12: w.bob.p12, password: w.bob.password, ca: pemBase64(w.demo.ca) });
+  assert.deepEqual(imported, { rv: 0, bob: true, caTrusted: true });
+});
+
+after(async () => {
+  if (w) await w.stop();
+});
+
+/** Display the message with this subject; Thunderbird's own S/MIME verdict from its header, and the body text. */
+function thunderbirdVerdict(subject, encrypted) {
+  return w.run(`
+    const about3Pane = tabmail.currentAbout3Pane;
+    const view = about3Pane.gDBView;
+    let row = -1;
+    for (let i = 0; i < view.rowCount; i++) if (view.getMsgHdrAt(i).mime2DecodedSubject === args.subject) row = i;
+    if (row < 0) throw new Error("no message " + args.subject);
+    about3Pane.threadTree.selectedIndex = row;
+    const mw = about3Pane.messageBrowser.contentWindow;
+    await until("Thunderbird's S/MIME status of " + args.subject, () =>
+      mw.gSignatureStatus !== -1 && (!args.encrypted || mw.gEncryptionStatus !== -1) && mw.gMessage?.mime2DecodedSubject === args.subject,
+      20000, () => JSON.stringify({ sig: mw.gSignatureStatus, enc: mw.gEncryptionStatus }));
+    await sleep(300);
+    const d = mw.document;
+    return {
+      signature: mw.gSignatureStatus,
+      encryption: mw.gEncryptionStatus,
+      tech: d.getElementById("cryptoBox").getAttribute("tech"),
+      signedIcon: d.getElementById("signedHdrIcon").hidden ? null : d.getElementById("signedHdrIcon").getAttribute("src"),
+      encryptedIcon: d.getElementById("encryptedHdrIcon").hidden ? null : d.getElementById("encryptedHdrIcon").getAttribute("src"),
+      body: messagePane().contentDocument.body.textContent,
+    };
+  `, { subject, encrypted });
+}
+
+const SUCCESS = 0; // nsICMSMessageErrors.SUCCESS
+
+for (const [subject, text] of [['Cachet clear-signed', 'Clear-signed by Cachet.'], ['Cachet opaque-signed', 'Opaque-signed by Cachet.']]) {
+  test(`Thunderbird’s own S/MIME shows ${subject.replace('Cachet ', '')} mail from Cachet as validly signed`, { skip }, async () => {
+    const v = await thunderbirdVerdict(subject, false);
+    assert.equal(v.signature, SUCCESS);
+    assert.equal(v.encryption, -1, 'not encrypted');
+    assert.equal(v.tech, 'S/MIME');
+    assert.match(v.signedIcon, /message-signed-ok\.svg$/);
+    assert.equal(v.encryptedIcon, null);
+    assert.match(v.body, new RegExp(text.replace('.', '\\.')));
+  });
+}
+
+test('Thunderbird’s own S/MIME decrypts Cachet’s signed and encrypted mail with Bob’s key and shows the signature valid', { skip }, async () => {
+  const v = await thunderbirdVerdict('Cachet signed and encrypted', true);
+  assert.equal(v.encryption, SUCCESS);
+  assert.equal(v.signature, SUCCESS);
+  assert.equal(v.tech, 'S/MIME');
+  assert.match(v.encryptedIcon, /message-encrypted-ok\.svg$/);
+  assert.match(v.signedIcon, /message-signed-ok\.svg$/);
+  assert.match(v.body, /Signed and encrypted by Cachet\./);
+});
+
+test('control: Thunderbird does not show Cachet’s signed mail altered after signing as validly signed', { skip }, async () => {
+  const v = await thunderbirdVerdict('Cachet clear-signed, altered', false);
+  assert.notEqual(v.signature, SUCCESS);
+  assert.notEqual(v.signature, -1, 'Thunderbird checked it');
+  assert.equal(v.signedIcon, null, 'no valid-signature icon (Thunderbird hides the icon of a bad signature on unencrypted mail)');
+});
