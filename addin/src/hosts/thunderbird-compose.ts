@@ -118,7 +118,8 @@ export async function composeFields(m: ComposeMessenger, tabId: number, d: TbCom
  * (as any Bcc recipient sees them) and names no Bcc.
  */
 export function tbDraft(fields: ComposeFields, date: string, id: string): Draft {
-  const d = draftOf({ ...fields, bcc: [] }, date, id);
+  // No Bcc field at all: not even a Bcc copy names its own recipient.
+  const { bcc: _noBcc, ...d } = draftOf({ ...fields, bcc: [] }, date, id);
   if (d.to.length === 0 && (d.cc ?? []).length === 0) d.to = ['undisclosed-recipients:;'];
   return {
     ...d,
