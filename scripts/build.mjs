@@ -78,7 +78,7 @@ export async function buildThunderbird() {
   // The send-only Experiment (plain files: its schema and its privileged implementation).
   fs.cpSync(path.join(ROOT, 'thunderbird', 'experiment'), path.join(THUNDERBIRD_DIR, 'experiment'), { recursive: true });
   fs.writeFileSync(path.join(THUNDERBIRD_DIR, 'manifest.json'), `${JSON.stringify(thunderbirdManifest(), null, 2)}\n`);
-  zipDirectory(THUNDERBIRD_DIR, THUNDERBIRD_XPI);
+  await zipDirectory(THUNDERBIRD_DIR, THUNDERBIRD_XPI);
 }
 
 /** Build everything; `toolchain` comes from setup(). */
@@ -107,7 +107,7 @@ export async function build(toolchain) {
     await must(path.join(ROOT, 'node_modules', '.bin', 'wasm-opt'), [...WASM_OPT_PASSES, out, '-o', out]);
   }
 
-  writeIcons(path.join(ROOT, 'addin', 'public', 'assets'));
+  await writeIcons(path.join(ROOT, 'addin', 'public', 'assets'));
   const webInputs = ['addin', 'manifest.xml', 'vite.config.ts', 'tsconfig.json', 'package-lock.json'].map((p) => path.join(ROOT, p));
   if (upToDate([path.join(DIST, 'index.html'), path.join(DIST, 'manifest.xml')], webInputs)) {
     console.log('add-in bundle: up to date');

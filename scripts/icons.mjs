@@ -2,7 +2,6 @@
 // entries) so no binary files live in git. A wax-seal style mark: a filled circle with a check.
 import fs from 'node:fs';
 import path from 'node:path';
-import { PNG } from 'pngjs';
 
 /** Distance from point p to the segment a-b. */
 function segDist(px, py, ax, ay, bx, by) {
@@ -38,8 +37,12 @@ function pixels(size) {
   return out;
 }
 
-/** The icon at `size` px as a PNG file (encoded by pngjs). */
-export function png(size) {
+/**
+ * The icon at `size` px as a PNG file (encoded by pngjs, loaded when first needed: the build
+ * scripts are imported before `npm ci` has installed the packages).
+ */
+export async function png(size) {
+  const { PNG } = await import('pngjs');
   const image = new PNG({ width: size, height: size });
   pixels(size).copy(image.data);
   return PNG.sync.write(image, { colorType: 6, deflateLevel: 9 });
@@ -48,10 +51,10 @@ export function png(size) {
 export const ICON_SIZES = [16, 32, 64, 80, 128];
 
 /** Write icon-<size>.png files into `dir` unless they are already there. */
-export function writeIcons(dir) {
+export async function writeIcons(dir) {
   fs.mkdirSync(dir, { recursive: true });
   for (const size of ICON_SIZES) {
     const file = path.join(dir, `icon-${size}.png`);
-    if (!fs.existsSync(file)) fs.writeFileSync(file, png(size));
+    if (!fs.existsSync(file)) fs.writeFileSync(file, await png(size));
   }
 }
