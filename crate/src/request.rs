@@ -158,11 +158,25 @@ pub fn rfc5322_date(at: UnixTime) -> String {
 /// `options_json`: [`RequestOptions`] (camelCase) plus `"at"` (signing time, seconds
 /// since 1970 or RFC 3339) → the signed message. The Wasm `Keyring.request` call.
 pub fn request_mail_json(identity: &Identity, options_json: &str) -> Result<Vec<u8>> {
-    if options_json.len() > 1024 * 1024 {
+    if options_json.len() > MAX_REQUEST_TEXT {
         return Err(Error::new(Code::LimitExceeded, "The request text is too long.", "Write a shorter text."));
     }
     let call: RequestCall = serde_json::from_str(options_json).map_err(|e| Error::usage("Bad options for the request mail.").with_detail(e))?;
-    request_mail(identity, &call.options, crate::boundary::at_time(call.at)?)
+    request_call(identity, &call)
+}
+
+/// Longest text of a request mail's options taken at the boundary (`MAX_REQUEST_TEXT`).
+pub const MAX_REQUEST_TEXT: usize = 1024 * 1024;
+
+/// [`request_mail`] for the options of `Keyring.request` (decoded by the Wasm export): the
+/// time is checked as at every boundary (`boundary::at_time`) and the texts are bounded.
+pub fn request_call(identity: &Identity, call: &RequestCall) -> Result<Vec<u8>> {
+    let o = &call.options;
+    let text_len: usize = [&o.sender_name, &o.subject, &o.text, &o.date, &o.message_id, &o.from].iter().filter_map(|t| t.as_ref()).map(String::len).sum::<usize>() + o.to.len();
+    if text_len > MAX_REQUEST_TEXT {
+        return Err(Error::new(Code::LimitExceeded, "The request text is too long.", "Write a shorter text."));
+    }
+    request_mail(identity, o, crate::boundary::at_time(call.at)?)
 }
 
 /// The options of `Keyring.request`: [`RequestOptions`] and the time (seconds since 1970 or

@@ -114,17 +114,15 @@ export type Reply =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: CoreError };
 
-/** Turn whatever the Wasm export threw into a CoreError (the core throws a JSON string). */
+/** Turn whatever the Wasm export threw into a CoreError (the core throws `{code, message, hint, detail?}`). */
 export function toCoreError(thrown: unknown): CoreError {
-  if (typeof thrown === 'string') {
-    try {
-      const e = JSON.parse(thrown) as Partial<CoreError>;
-      if (typeof e.code === 'string' && typeof e.message === 'string') {
-        return { code: e.code, message: e.message, hint: e.hint ?? '', ...(e.detail ? { detail: e.detail } : {}) };
-      }
-    } catch {
-      // Not JSON: fall through.
+  if (thrown !== null && typeof thrown === 'object' && !(thrown instanceof Error)) {
+    const e = thrown as Partial<Record<keyof CoreError, unknown>>;
+    if (typeof e.code === 'string' && typeof e.message === 'string') {
+      return { code: e.code, message: e.message, hint: typeof e.hint === 'string' ? e.hint : '', ...(typeof e.detail === 'string' && e.detail ? { detail: e.detail } : {}) };
     }
+  }
+  if (typeof thrown === 'string') {
     return { code: 'internal', message: 'The S/MIME engine reported an unexpected problem.', hint: 'Try again; if it persists, report it.', detail: thrown };
   }
   return {
