@@ -155,17 +155,7 @@ pub fn rfc5322_date(at: UnixTime) -> String {
     format!("{weekday}, {day} {month} {} {} +0000", part(0, 4), part(11, 19))
 }
 
-/// `options_json`: [`RequestOptions`] (camelCase) plus `"at"` (signing time, seconds
-/// since 1970 or RFC 3339) → the signed message. The Wasm `Keyring.request` call.
-pub fn request_mail_json(identity: &Identity, options_json: &str) -> Result<Vec<u8>> {
-    if options_json.len() > MAX_REQUEST_TEXT {
-        return Err(Error::new(Code::LimitExceeded, "The request text is too long.", "Write a shorter text."));
-    }
-    let call: RequestCall = serde_json::from_str(options_json).map_err(|e| Error::usage("Bad options for the request mail.").with_detail(e))?;
-    request_call(identity, &call)
-}
-
-/// Longest text of a request mail's options taken at the boundary (`MAX_REQUEST_TEXT`).
+/// Longest total text of a request mail's options taken from the add-in (1 MiB).
 pub const MAX_REQUEST_TEXT: usize = 1024 * 1024;
 
 /// [`request_mail`] for the options of `Keyring.request` (decoded by the Wasm export): the

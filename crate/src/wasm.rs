@@ -45,7 +45,39 @@ fn from_js<T: DeserializeOwned + Default>(what: &str, v: JsValue) -> std::result
 
 /// A JavaScript value as the core's type (a wrong shape is a usage error naming `what`).
 fn from_js_value<T: DeserializeOwned>(what: &str, v: JsValue) -> std::result::Result<T, JsValue> {
-    serde_wasm_bindgen::from_value(v).map_err(|e| js_err(Error::usage(format!("Bad {what}.")).with_detail(e)))
+    serde_wasm_bindgen::from_value(defined(&v, 0)).map_err(|e| js_err(Error::usage(format!("Bad {what}.")).with_detail(e)))
+}
+
+/// How deep [`defined`] copies; options are a few levels deep (a contact's certificates).
+const MAX_OPTION_DEPTH: usize = 8;
+
+/// `v` with the properties whose value is `undefined` left out, in plain objects and arrays
+/// (a copy; the caller's objects are not changed): a property set to `undefined` is absent,
+/// as `JSON.stringify` treated it, rather than a value of the wrong type. Typed arrays,
+/// strings and deeper levels are passed as they are.
+fn defined(v: &JsValue, depth: usize) -> JsValue {
+    if depth >= MAX_OPTION_DEPTH || !v.is_object() {
+        return v.clone();
+    }
+    if js_sys::Array::is_array(v) {
+        let a = js_sys::Array::from(v);
+        return a.map(&mut |x, _, _| defined(&x, depth + 1)).into();
+    }
+    let o = js_sys::Object::from(v.clone());
+    let plain = JsValue::from(js_sys::Object::get_prototype_of(&js_sys::Object::new()));
+    if JsValue::from(js_sys::Object::get_prototype_of(&o)) != plain {
+        return v.clone();
+    }
+    let out = js_sys::Object::new();
+    for entry in js_sys::Object::entries(&o).iter() {
+        let pair = js_sys::Array::from(&entry);
+        let value = pair.get(1);
+        if !value.is_undefined() {
+            // Setting a property on a fresh plain object does not fail.
+            let _ = js_sys::Reflect::set(&out, &pair.get(0), &defined(&value, depth + 1));
+        }
+    }
+    out.into()
 }
 
 /// A JavaScript time (seconds since 1970, `Date.now() / 1000`), checked (`boundary::at`).

@@ -108,6 +108,9 @@ test('signing, encryption, recipient status, identities and the request mail ref
     assert.equal(choice.index, 0);
     assert.equal(choice.facts.emails[0], 'alice@example.org');
     assert.ok(ring.request(handle, { to: 'bob@example.net', at: now() }) instanceof Uint8Array);
+    // The request's texts are bounded (request::MAX_REQUEST_TEXT, 1 MiB), now that no JSON text length is checked.
+    const long = await thrown(() => ring.request(handle, { to: 'bob@example.net', at: now(), text: 'x'.repeat(1024 * 1024 + 1) }));
+    assert.equal(long.code, 'limit-exceeded', JSON.stringify(long));
   } finally {
     ring.free();
   }
@@ -141,4 +144,11 @@ test('reports are plain objects with the generated types\' shapes; errors are {c
   })();
   assert.equal(bad.code, 'usage');
   assert.equal(bad.message, 'Bad draft fields.');
+  // A property set to undefined is absent (as JSON.stringify treated it), not a wrong type;
+  // the caller's object is not changed.
+  const draft = { from: 'a@example.org', to: ['c@example.org'], subject: 's', text: 't', date: 'Mon, 30 Nov 2026 10:00:00 +0000', messageId: undefined, html: undefined, attachments: [{ filename: 'a.txt', contentType: 'text/plain', dataBase64: 'eA==', contentId: undefined }] };
+  assert.match(new TextDecoder().decode(core.composeMessage(draft)), /a\.txt/);
+  assert.ok(Object.hasOwn(draft, 'html') && Object.hasOwn(draft.attachments[0], 'contentId'));
+  assert.equal(core.openMessage(MESSAGE, { at: now(), trust: undefined, pins: undefined }).report.status, 'unsigned');
+  assert.deepEqual(core.recipientStatus({ recipients: ['a@example.org'], contacts: undefined, at: now() }).map((r) => r.status), ['missing']);
 });

@@ -1,5 +1,6 @@
-//! JSON in, JSON out: the identity, contact and recipient functions as the Wasm exports
-//! call them (so the whole call is tested natively; `wasm.rs` only maps errors).
+//! The identity, contact and recipient calls, JSON in and JSON out (the form the native
+//! tests drive them in), and the recipient options the Wasm export decodes from a
+//! JavaScript object into [`RecipientOptions`] and runs through [`recipient_statuses_of`].
 //! Times are seconds since 1970 (number) or RFC 3339 text.
 
 use super::{Contact, IdentityRecord, LearnedCapabilities, Trust};
