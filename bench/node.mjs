@@ -52,18 +52,12 @@ export function makeOps(core, fixtures, used = new Set()) {
   const openR = method(rcptRing, 'open', used);
   const openM = method(core, 'openMessage', used);
   const enc = (handle, recipients, extra = {}) => async (msg) => ({
-    output: await encryptS(handle, msg, JSON.stringify({ recipients, sign: false, cipher: 'aes256-cbc', oaep: false, allRecipientsGcm: false, at, ...extra })),
+    output: await encryptS(handle, msg, { recipients, sign: false, cipher: 'aes256-cbc', oaep: false, allRecipientsGcm: false, at, ...extra }),
   });
   const open = (fn, options) => async (msg) => {
-    const res = await fn(msg, JSON.stringify({ at, ...options }));
-    try {
-      const report = JSON.parse(res.report);
-      const content = res.content;
-      if (!content) throw new Error(`no content came back (status ${report.status})`);
-      return { output: content, report };
-    } finally {
-      res.free?.();
-    }
+    const { report, content } = await fn(msg, { at, ...options });
+    if (!content) throw new Error(`no content came back (status ${report.status})`);
+    return { output: content, report };
   };
   const ops = {
     sign: async (msg) => ({ output: await sign(signer, msg, false, at) }),

@@ -21,6 +21,7 @@ const SRC = path.join(ROOT, 'crate', 'src');
  *   time       Unix time and DER times (time is an input); oid: every object identifier,
  *              written once; status: the status ids of verdicts; asn1: the BER reader,
  *              SET OF in DER order, the one writer of DER lengths.
+ *   boundary   the options the Wasm exports take and the checks on their time (`at`).
  *   crypto     digests, ciphers, signature verification, what a public key is.
  *   policy     which algorithms are accepted, refused or flagged (SPEC section 4).
  *   mime       RFC 5322/2045 entities: parse, canonicalise, build; the outer/Content-* split.
@@ -37,7 +38,7 @@ const SRC = path.join(ROOT, 'crate', 'src');
 export const LAYERS = [
   ['error'],
   ['time', 'oid', 'status', 'asn1'],
-  ['crypto'],
+  ['boundary', 'crypto'],
   ['policy'],
   ['mime'],
   ['cert'],

@@ -22,15 +22,7 @@ function call(name, ...args) {
 }
 
 async function open(bytes, options, want) {
-  const r = await call('open', bytes, JSON.stringify(options));
-  let report;
-  let content;
-  try {
-    report = JSON.parse(r.report);
-    content = r.content;
-  } finally {
-    r.free();
-  }
+  const { report, content } = await call('open', bytes, options);
   if (!want.includes(report.status)) throw new Error(`Cachet reports ${report.status}, not ${want.join(' or ')}: ${JSON.stringify(report).slice(0, 2000)}`);
   if (!(content instanceof Uint8Array)) throw new Error('Cachet gave no content back');
   return content;
@@ -39,7 +31,7 @@ async function open(bytes, options, want) {
 const VERIFIED = ['valid'];
 const DECRYPTED = ['unsigned', 'decrypted', 'valid'];
 
-const encrypt = (handle, bytes, options) => call('encrypt', handle, bytes, JSON.stringify({ at, ...options }));
+const encrypt = (handle, bytes, options) => call('encrypt', handle, bytes, { at, ...options });
 
 serve({
   name: 'cachet',

@@ -23,6 +23,7 @@ pub const MAX_TOTAL: usize = 25 * 1024 * 1024;
 pub const MAX_ATTACHMENTS: usize = 100;
 
 /// A file attached to a draft, its bytes in standard base64 (the form JSON can carry).
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct DraftAttachment {
@@ -32,32 +33,41 @@ pub struct DraftAttachment {
     pub data_base64: String,
     /// Not empty: the part is shown in the HTML body, which refers to it as
     /// `cid:<contentId>` (inline, in the multipart/related); without HTML it is attached.
+    #[cfg_attr(test, ts(optional = nullable))]
     pub content_id: String,
 }
 
 /// The fields of a draft. Addresses are `addr@example.org` or `Name <addr@example.org>`.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Draft {
     pub from: String,
     pub to: Vec<String>,
+    #[cfg_attr(test, ts(optional = nullable))]
     pub cc: Vec<String>,
     /// Blind copies. The add-in sends one message per Bcc recipient (each naming only
     /// that recipient), so this is empty or one address; it becomes a `Bcc` field
     /// (RFC 5322 3.6.3, the copy for the blind recipient names them).
+    #[cfg_attr(test, ts(optional = nullable))]
     pub bcc: Vec<String>,
     pub subject: String,
     pub text: String,
     /// The HTML version of the text (empty: none); sent as the second alternative.
+    #[cfg_attr(test, ts(optional = nullable))]
     pub html: String,
     /// RFC 5322 date-time, as the caller's clock says (the core has none).
     pub date: String,
     /// `<unique@domain>`; optional.
+    #[cfg_attr(test, ts(optional = nullable))]
     pub message_id: String,
     /// `<id@domain>` of the message this replies to; optional (RFC 5322 3.6.4).
+    #[cfg_attr(test, ts(optional = nullable))]
     pub in_reply_to: String,
     /// The References field of a reply (message ids separated by white space); optional.
+    #[cfg_attr(test, ts(optional = nullable))]
     pub references: String,
+    #[cfg_attr(test, ts(optional = nullable))]
     pub attachments: Vec<DraftAttachment>,
 }
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 use std::fmt;
 
 /// Stable error codes. The shell maps these to its own texts; never rename one.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Code {
@@ -51,6 +52,7 @@ impl Code {
 }
 
 /// An error with a user-facing message and a hint.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Error {
     pub code: Code,
@@ -60,6 +62,7 @@ pub struct Error {
     pub hint: String,
     /// Technical detail (parser position, library message), for support.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub detail: Option<String>,
 }
 

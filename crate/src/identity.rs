@@ -29,6 +29,7 @@ pub const EXPIRING_SOON_SECS: u64 = 30 * 86_400;
 pub const MAX_STORED_CERTIFICATES: usize = 256;
 
 /// Where a certificate stands in its validity period at a given time.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExpiryState {
@@ -57,6 +58,7 @@ impl ExpiryState {
 }
 
 /// Expiry state with the dates it was computed from.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Expiry {
     pub state: ExpiryState,
@@ -109,6 +111,7 @@ pub(crate) fn stored_list(list: &[String]) -> Vec<Stored> {
 
 /// One of the user's identities as the shell stores it. The private keys stay with the
 /// shell (encrypted); only certificates are needed here.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdentityRecord {
     /// The shell's name for the identity (e.g. the signing certificate's fingerprint).
@@ -117,6 +120,7 @@ pub struct IdentityRecord {
     pub signing_certificate: String,
     /// Base64 DER of a separate encryption certificate; None when one certificate does both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub encryption_certificate: Option<String>,
     /// Replaced by a newer identity: kept only to read old mail (key history).
     #[serde(default)]
@@ -124,6 +128,7 @@ pub struct IdentityRecord {
 }
 
 /// What an identity is used for now.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IdentityRole {
@@ -134,6 +139,7 @@ pub enum IdentityRole {
 }
 
 /// One certificate of an identity: its facts and expiry.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct CertificateState {
     #[serde(flatten)]
@@ -142,6 +148,7 @@ pub struct CertificateState {
 }
 
 /// An identity as the certificate panel shows it.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct IdentityView {
     pub id: String,

@@ -12,6 +12,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 pub mod asn1;
+pub mod boundary;
 pub mod cert;
 pub mod cms;
 pub mod compose;

@@ -10,6 +10,7 @@ use serde::Serialize;
 pub use crate::cms::verdict::{AddressCheck, ChainCheck, SignatureCheck, SignerId, SignerReport};
 pub use crate::status::Status;
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum LayerKind {
@@ -17,6 +18,7 @@ pub enum LayerKind {
     Encrypted,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Layer {
     pub kind: LayerKind,
@@ -27,8 +29,10 @@ pub struct Layer {
     /// second child of the first child, and so on.
     pub covers: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(optional = nullable))]
     pub signers: Vec<SignerReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub encryption: Option<EncryptionInfo>,
     pub details: Vec<String>,
 }
@@ -41,6 +45,7 @@ impl Layer {
     }
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct EncryptionInfo {
     pub content_cipher: String,
@@ -49,6 +54,7 @@ pub struct EncryptionInfo {
 }
 
 /// One finding explained in words, with data for the UI.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnosis {
     /// Stable id: "appended-text", "appended-part", "partially-signed", "date-differs", ...
@@ -56,13 +62,16 @@ pub struct Diagnosis {
     pub message: String,
     /// Text a server added after signing, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub appended_text: Option<String>,
     /// Whether the original content still verifies once the addition is removed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub original_verifies: Option<bool>,
 }
 
 /// A certificate found in the message, ready to import.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct FoundCertificate {
     pub facts: CertFacts,
@@ -70,6 +79,7 @@ pub struct FoundCertificate {
     pub der_base64: String,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct OpenReport {
     pub status: Status,
@@ -77,5 +87,6 @@ pub struct OpenReport {
     pub certificates: Vec<FoundCertificate>,
     pub diagnosis: Vec<Diagnosis>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub error: Option<Error>,
 }

@@ -11,6 +11,7 @@ use crate::time::UnixTime;
 use serde::{Deserialize, Serialize};
 
 /// Which request to write.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RequestKind {
@@ -22,11 +23,14 @@ pub enum RequestKind {
 }
 
 /// What the caller chooses; every text field has a default.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
+#[cfg_attr(test, ts(optional_fields))]
 pub struct RequestOptions {
     /// The contact's address (the To field); required.
     pub to: String,
+    #[cfg_attr(test, ts(optional = nullable))]
     pub kind: RequestKind,
     /// Sender address; must be one of the certificate's. Default: its first address.
     pub from: Option<String>,
@@ -151,20 +155,29 @@ pub fn rfc5322_date(at: UnixTime) -> String {
     format!("{weekday}, {day} {month} {} {} +0000", part(0, 4), part(11, 19))
 }
 
-/// `options_json`: [`RequestOptions`] (camelCase) plus `"at"` (signing time, seconds
-/// since 1970 or RFC 3339) → the signed message. The Wasm `Keyring.request` call.
-pub fn request_mail_json(identity: &Identity, options_json: &str) -> Result<Vec<u8>> {
-    #[derive(Deserialize)]
-    struct Call {
-        at: UnixTime,
-        #[serde(flatten)]
-        options: RequestOptions,
-    }
-    if options_json.len() > 1024 * 1024 {
+/// Longest total text of a request mail's options taken from the add-in (1 MiB).
+pub const MAX_REQUEST_TEXT: usize = 1024 * 1024;
+
+/// [`request_mail`] for the options of `Keyring.request` (decoded by the Wasm export): the
+/// time is checked as at every boundary (`boundary::at_time`) and the texts are bounded.
+pub fn request_call(identity: &Identity, call: &RequestCall) -> Result<Vec<u8>> {
+    let o = &call.options;
+    let text_len: usize = [&o.sender_name, &o.subject, &o.text, &o.date, &o.message_id, &o.from].iter().filter_map(|t| t.as_ref()).map(String::len).sum::<usize>() + o.to.len();
+    if text_len > MAX_REQUEST_TEXT {
         return Err(Error::new(Code::LimitExceeded, "The request text is too long.", "Write a shorter text."));
     }
-    let call: Call = serde_json::from_str(options_json).map_err(|e| Error::usage("Bad options for the request mail.").with_detail(e))?;
-    request_mail(identity, &call.options, call.at)
+    request_mail(identity, o, crate::boundary::at_time(call.at)?)
+}
+
+/// The options of `Keyring.request`: [`RequestOptions`] and the time (seconds since 1970 or
+/// RFC 3339 text; required, checked as at every boundary).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Deserialize)]
+pub struct RequestCall {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub at: UnixTime,
+    #[serde(flatten)]
+    pub options: RequestOptions,
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 /// Status ids of SPEC sections 1 and 2. Never rename one: the shell and scripts key on them.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {

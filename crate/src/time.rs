@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use serde::{Serialize, Serializer};
 use std::time::Duration;
 
+#[cfg_attr(test, derive(ts_rs::TS), ts(type = "string"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UnixTime(pub u64);
 

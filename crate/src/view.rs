@@ -15,6 +15,7 @@ pub const MAX_TEXT_SHOWN: usize = 2 * 1024 * 1024;
 /// Longest Content-ID reported; a longer one is not reported (no HTML can refer to it).
 pub const MAX_CONTENT_ID: usize = 512;
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Headers {
     pub from: Option<String>,
@@ -25,6 +26,7 @@ pub struct Headers {
     pub message_id: Option<String>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ViewPart {
     /// Position as in the open report's `covers`: "" for the top, "1.2" for the second child of the first child.
@@ -33,15 +35,18 @@ pub struct ViewPart {
     pub content_type: String,
     /// Decoded text for text/plain and text/html leaves.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub text: Option<String>,
     /// The text was longer than [`MAX_TEXT_SHOWN`] and is cut.
     pub truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub filename: Option<String>,
     /// Size of the body as received, in bytes.
     pub size: usize,
     /// The part's Content-ID without angle brackets, when it has a usable one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub content_id: Option<String>,
 }
 
@@ -53,6 +58,7 @@ fn content_id(e: &Entity<'_>) -> Option<String> {
     (!id.is_empty() && id.len() <= MAX_CONTENT_ID && id.bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')).then(|| id.to_string())
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageView {
     pub headers: Headers,

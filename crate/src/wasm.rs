@@ -1,26 +1,93 @@
 //! The only module that knows about `wasm_bindgen`: thin exports over the core.
-//! Every export returns the same JSON the CLI prints; errors are thrown as a JSON
-//! string `{code, message, hint, detail?}` that the worker turns into an object.
-//! Unlocked identities stay inside this Wasm instance (in the add-in's worker) as
-//! [`UnlockedIdentity`] handles; their key bytes never cross to JavaScript.
+//! Options come in and reports go out as plain JavaScript values, converted by
+//! `serde-wasm-bindgen` from and to the core's Rust types (the same fields the CLI prints
+//! as JSON; their TypeScript types are generated, see `boundary`). Errors are thrown as
+//! objects `{code, message, hint, detail?}`. Unlocked identities stay inside this Wasm
+//! instance (in the add-in's worker) as [`UnlockedIdentity`] handles; their key bytes
+//! never cross to JavaScript.
+//!
+//! # Security
+//! Every option object comes from the add-in's page and is decoded into the typed options
+//! of `boundary` (a wrong shape is a usage error); times are checked by `boundary::at`.
 
 mod webcrypto;
 
+use crate::boundary::{EncryptOptions, OpenOptions};
 use crate::error::{Error, Result};
 use crate::time::UnixTime;
 use base64::Engine;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use x509_cert::Certificate;
 
+/// A core error as the object JavaScript catches.
 fn js_err(e: Error) -> JsValue {
-    JsValue::from_str(&e.to_json())
+    to_js(&e).unwrap_or_else(|_| JsValue::from_str(&e.message))
 }
 
-fn json<T: serde::Serialize>(v: &T) -> std::result::Result<String, JsValue> {
-    serde_json::to_string(v).map_err(|e| js_err(Error::usage("Cannot encode the result.").with_detail(e)))
+/// A report as a plain JavaScript value: maps become objects and 64-bit integers numbers
+/// (`json_compatible`), as the generated TypeScript types say.
+fn to_js<T: Serialize + ?Sized>(v: &T) -> std::result::Result<JsValue, JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| js_err(Error::usage("Cannot encode the result.").with_detail(e)))
 }
+
+/// Options from JavaScript as the core's type; `undefined` and `null` are the defaults
+/// (so a missing object reports its missing required field, such as the time).
+fn from_js<T: DeserializeOwned + Default>(what: &str, v: JsValue) -> std::result::Result<T, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(T::default());
+    }
+    from_js_value(what, v)
+}
+
+/// A JavaScript value as the core's type (a wrong shape is a usage error naming `what`).
+fn from_js_value<T: DeserializeOwned>(what: &str, v: JsValue) -> std::result::Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(defined(&v, 0)).map_err(|e| js_err(Error::usage(format!("Bad {what}.")).with_detail(e)))
+}
+
+/// How deep [`defined`] copies; options are a few levels deep (a contact's certificates).
+const MAX_OPTION_DEPTH: usize = 8;
+
+/// `v` with the properties whose value is `undefined` left out, in plain objects and arrays
+/// (a copy; the caller's objects are not changed): a property set to `undefined` is absent,
+/// as `JSON.stringify` treated it, rather than a value of the wrong type. Typed arrays,
+/// strings and deeper levels are passed as they are.
+fn defined(v: &JsValue, depth: usize) -> JsValue {
+    if depth >= MAX_OPTION_DEPTH || !v.is_object() {
+        return v.clone();
+    }
+    if js_sys::Array::is_array(v) {
+        let a = js_sys::Array::from(v);
+        return a.map(&mut |x, _, _| defined(&x, depth + 1)).into();
+    }
+    let o = js_sys::Object::from(v.clone());
+    let plain = JsValue::from(js_sys::Object::get_prototype_of(&js_sys::Object::new()));
+    if JsValue::from(js_sys::Object::get_prototype_of(&o)) != plain {
+        return v.clone();
+    }
+    let out = js_sys::Object::new();
+    for entry in js_sys::Object::entries(&o).iter() {
+        let pair = js_sys::Array::from(&entry);
+        let value = pair.get(1);
+        if !value.is_undefined() {
+            // Setting a property on a fresh plain object does not fail.
+            let _ = js_sys::Reflect::set(&out, &pair.get(0), &defined(&value, depth + 1));
+        }
+    }
+    out.into()
+}
+
+/// A JavaScript time (seconds since 1970, `Date.now() / 1000`), checked (`boundary::at`).
+fn unix(at: f64) -> std::result::Result<UnixTime, JsValue> {
+    crate::boundary::at(Some(at)).map_err(js_err)
+}
+
+// The generated TypeScript types (`boundary`) that the signatures below name.
+#[wasm_bindgen(typescript_custom_section)]
+const GENERATED_TYPES: &str = r#"import type { CertFacts, CertificateChange, CertificateChoice, Contact, Draft, EncryptOptions, FoundCertificate, IdentityRecord, IdentityView, LearnedCapabilities, MessageView, OpenOptions, OpenReport, RecipientOptions, RecipientStatus, RequestCall } from "../src/core/generated";"#;
 
 /// The core's version.
 #[wasm_bindgen]
@@ -28,25 +95,10 @@ pub fn version() -> String {
     crate::VERSION.to_string()
 }
 
-/// Summarise a certificate file (PEM or DER): a JSON array of certificate facts.
-#[wasm_bindgen(js_name = certSummary)]
-pub fn cert_summary(bytes: &[u8]) -> std::result::Result<String, JsValue> {
-    json(&crate::cert::facts::summarize(bytes).map_err(js_err)?)
-}
-
-/// Options of `openMessage`, as JSON.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct OpenOptions {
-    /// Validation time, seconds since 1970 (JavaScript passes `Date.now() / 1000`).
-    at: u64,
-    /// Trusted roots (they issue), base64 DER.
-    trust: Vec<String>,
-    /// Pinned certificates (each trusted only as itself, for its own addresses; never an
-    /// issuer), base64 DER.
-    pins: Vec<String>,
-    /// Other known certificates (contacts, intermediates), base64 DER.
-    known: Vec<String>,
+/// Summarise a certificate file (PEM or DER): an array of certificate facts.
+#[wasm_bindgen(js_name = certSummary, unchecked_return_type = "CertFacts[]")]
+pub fn cert_summary(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
+    to_js(&crate::cert::facts::summarize(bytes).map_err(js_err)?)
 }
 
 fn certs_from_base64(list: &[String]) -> Result<Vec<Certificate>> {
@@ -60,24 +112,10 @@ fn certs_from_base64(list: &[String]) -> Result<Vec<Certificate>> {
     Ok(out)
 }
 
-/// Options of `Keyring.encrypt`, as JSON.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct EncryptOptionsJson {
-    /// Recipient certificates, base64 DER.
-    recipients: Vec<String>,
-    sign: bool,
-    cipher: Option<String>,
-    oaep: bool,
-    /// Every recipient advertised AES-GCM in SMIMECapabilities: AES-256-GCM by default.
-    all_recipients_gcm: bool,
-    /// Signing time, seconds since 1970.
-    at: f64,
-}
-
 /// Recipients, options and signing time of `Keyring.encrypt` options.
-fn encrypt_options(options_json: &str) -> std::result::Result<(Vec<Certificate>, crate::smime::EncryptOptions, UnixTime), JsValue> {
-    let opts: EncryptOptionsJson = serde_json::from_str(options_json).map_err(|e| js_err(Error::usage("Bad options for encrypt.").with_detail(e)))?;
+fn encrypt_options(options: JsValue) -> std::result::Result<(Vec<Certificate>, crate::smime::EncryptOptions, UnixTime), JsValue> {
+    let opts: EncryptOptions = from_js("options for encrypt", options)?;
+    let at = crate::boundary::at(opts.at).map_err(js_err)?;
     let recipients = certs_from_base64(&opts.recipients).map_err(js_err)?;
     let cipher = match opts.cipher.as_deref() {
         Some(name) => Some(
@@ -88,28 +126,17 @@ fn encrypt_options(options_json: &str) -> std::result::Result<(Vec<Certificate>,
         None => None,
     };
     let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, all_recipients_advertise_gcm: opts.all_recipients_gcm };
-    Ok((recipients, options, unix(opts.at)))
+    Ok((recipients, options, at))
 }
 
-/// The result of opening a message: the JSON report and the innermost content.
-#[wasm_bindgen]
-pub struct OpenResult {
-    report: String,
-    content: Option<Vec<u8>>,
-}
-
-#[wasm_bindgen]
-impl OpenResult {
-    /// The report (SPEC section 8) as JSON.
-    #[wasm_bindgen(getter)]
-    pub fn report(&self) -> String {
-        self.report.clone()
-    }
-    /// The innermost MIME entity (what was signed), when there is one.
-    #[wasm_bindgen(getter)]
-    pub fn content(&self) -> Option<Vec<u8>> {
-        self.content.clone()
-    }
+/// The result of opening a message as JavaScript sees it: `{report, content}`, the report
+/// (SPEC section 8) and the innermost MIME entity (what was signed) or `undefined`.
+fn opened_js(opened: &crate::smime::Opened) -> std::result::Result<JsValue, JsValue> {
+    let out = js_sys::Object::new();
+    js_sys::Reflect::set(&out, &JsValue::from_str("report"), &to_js(&opened.report)?)?;
+    let content = opened.content.as_deref().map_or(JsValue::UNDEFINED, |c| js_sys::Uint8Array::from(c).into());
+    js_sys::Reflect::set(&out, &JsValue::from_str("content"), &content)?;
+    Ok(out.into())
 }
 
 /// The certificates and time of `openMessage` options.
@@ -121,55 +148,52 @@ struct OpenCerts {
 }
 
 /// Roots, pins, known certificates and time of `openMessage` options.
-fn open_options(options_json: &str) -> std::result::Result<OpenCerts, JsValue> {
-    let opts: OpenOptions = if options_json.trim().is_empty() {
-        OpenOptions::default()
-    } else {
-        serde_json::from_str(options_json).map_err(|e| js_err(Error::usage("Bad options for openMessage.").with_detail(e)))?
-    };
+fn open_options(options: JsValue) -> std::result::Result<OpenCerts, JsValue> {
+    let opts: OpenOptions = from_js("options for opening a message", options)?;
+    let at = crate::boundary::at(opts.at).map_err(js_err)?;
     Ok(OpenCerts {
         roots: certs_from_base64(&opts.trust).map_err(js_err)?,
         pins: certs_from_base64(&opts.pins).map_err(js_err)?,
         known: certs_from_base64(&opts.known).map_err(js_err)?,
-        at: UnixTime(opts.at),
+        at,
     })
 }
 
-fn open_with(message: &[u8], options_json: &str, ids: &[&crate::pkcs12::Identity]) -> std::result::Result<OpenResult, JsValue> {
-    let c = open_options(options_json)?;
+fn open_with(message: &[u8], options: JsValue, ids: &[&crate::pkcs12::Identity]) -> std::result::Result<JsValue, JsValue> {
+    let c = open_options(options)?;
     let policy = crate::policy::Policy::standard();
     let limits = crate::mime::Limits::default();
     let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: ids, at: c.at, policy: &policy, limits: &limits };
-    let opened = crate::smime::open(message, &input);
-    Ok(OpenResult { report: json(&opened.report)?, content: opened.content })
+    opened_js(&crate::smime::open(message, &input))
 }
 
-/// `open_with` as a Promise of an `OpenResult`, with WebCrypto for digests and AES.
-fn open_async(message: Vec<u8>, options_json: String, ids: Vec<Rc<crate::pkcs12::Identity>>) -> js_sys::Promise {
-    wasm_bindgen_futures::future_to_promise(async move {
-        let c = open_options(&options_json)?;
+/// `open_with` as a Promise of `{report, content}`, with WebCrypto for digests and AES.
+/// The options are checked before the Promise (a usage error is thrown, not a rejection).
+fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Identity>>) -> std::result::Result<js_sys::Promise, JsValue> {
+    let c = open_options(options)?;
+    Ok(wasm_bindgen_futures::future_to_promise(async move {
         let refs: Vec<&crate::pkcs12::Identity> = ids.iter().map(|i| &**i).collect();
         let policy = crate::policy::Policy::standard();
         let limits = crate::mime::Limits::default();
         let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, at: c.at, policy: &policy, limits: &limits };
         let opened = webcrypto::open(&message, &input).await;
-        Ok(OpenResult { report: json(&opened.report)?, content: opened.content }.into())
-    })
+        opened_js(&opened)
+    }))
 }
 
 /// Open a message without any private key, as `openMessage`, with WebCrypto for the
-/// digests: a Promise of an `OpenResult`.
-#[wasm_bindgen(js_name = openMessageAsync, unchecked_return_type = "Promise<OpenResult>")]
-pub fn open_message_async(message: &[u8], options_json: &str) -> js_sys::Promise {
-    open_async(message.to_vec(), options_json.to_string(), Vec::new())
+/// digests: a Promise of `{report, content}`.
+#[wasm_bindgen(js_name = openMessageAsync, unchecked_return_type = "Promise<{ report: OpenReport; content?: Uint8Array }>")]
+pub fn open_message_async(message: &[u8], #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
+    open_async(message.to_vec(), options, Vec::new())
 }
 
 /// Open a message without any private key: verify signatures (SPEC sections 1, 8).
-/// `options_json`: `{"at": seconds, "trust": [base64 DER], "pins": [base64 DER],
-/// "known": [base64 DER]}`: `trust` are roots (they issue), `pins` pinned certificates.
-#[wasm_bindgen(js_name = openMessage)]
-pub fn open_message(message: &[u8], options_json: &str) -> std::result::Result<OpenResult, JsValue> {
-    open_with(message, options_json, &[])
+/// `options`: `{at: seconds, trust?: [base64 DER], pins?: [base64 DER], known?: [base64 DER]}`:
+/// `trust` are roots (they issue), `pins` pinned certificates; `at` is required.
+#[wasm_bindgen(js_name = openMessage, unchecked_return_type = "{ report: OpenReport; content?: Uint8Array }")]
+pub fn open_message(message: &[u8], #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<JsValue, JsValue> {
+    open_with(message, options, &[])
 }
 
 /// The unlocked identities of one session, held inside this Wasm instance (in the
@@ -227,50 +251,53 @@ impl Keyring {
         self.ids.clear();
     }
 
-    /// Facts of an identity's certificate and chain, as a JSON array (leaf first).
-    pub fn certificates(&self, handle: u32) -> std::result::Result<String, JsValue> {
+    /// Facts of an identity's certificate and chain, leaf first.
+    #[wasm_bindgen(unchecked_return_type = "CertFacts[]")]
+    pub fn certificates(&self, handle: u32) -> std::result::Result<JsValue, JsValue> {
         let id = self.get(handle)?;
         let facts: Vec<_> = std::iter::once(&id.certificate).chain(id.chain.iter()).map(crate::cert::facts::facts).collect();
-        json(&facts)
+        to_js(&facts)
     }
 
     /// Sign a message (RFC 5322 + MIME): multipart/signed, or opaque signed-data.
     /// `at` is the signing time in seconds since 1970.
     pub fn sign(&self, handle: u32, message: &[u8], opaque: bool, at: f64) -> std::result::Result<Vec<u8>, JsValue> {
         let id = self.get(handle)?;
-        let at = if at.is_finite() && at > 0.0 { UnixTime(at as u64) } else { UnixTime(0) };
+        let at = unix(at)?;
         crate::smime::sign_message(message, id, opaque, at, &crate::mime::Limits::default()).map_err(js_err)
     }
 
     /// Open a message with every unlocked identity available for decryption.
-    pub fn open(&self, message: &[u8], options_json: &str) -> std::result::Result<OpenResult, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "{ report: OpenReport; content?: Uint8Array }")]
+    pub fn open(&self, message: &[u8], #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<JsValue, JsValue> {
         let all: Vec<&crate::pkcs12::Identity> = self.ids.iter().map(|u| &*u.identity).collect();
-        open_with(message, options_json, &all)
+        open_with(message, options, &all)
     }
 
     /// `open` with WebCrypto for digests and AES (RSA key transport stays in the core):
-    /// a Promise of an `OpenResult`, the same report as `open`.
-    #[wasm_bindgen(js_name = openAsync, unchecked_return_type = "Promise<OpenResult>")]
-    pub fn open_async(&self, message: &[u8], options_json: &str) -> js_sys::Promise {
-        open_async(message.to_vec(), options_json.to_string(), self.ids.iter().map(|u| u.identity.clone()).collect())
+    /// a Promise of `{report, content}`, the same report as `open`.
+    #[wasm_bindgen(js_name = openAsync, unchecked_return_type = "Promise<{ report: OpenReport; content?: Uint8Array }>")]
+    pub fn open_async(&self, message: &[u8], #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
+        open_async(message.to_vec(), options, self.ids.iter().map(|u| u.identity.clone()).collect())
     }
 
     /// `sign` with WebCrypto for the digest and the RSA signature: a Promise of the message bytes.
     #[wasm_bindgen(js_name = signAsync, unchecked_return_type = "Promise<Uint8Array>")]
     pub fn sign_async(&self, handle: u32, message: &[u8], opaque: bool, at: f64) -> std::result::Result<js_sys::Promise, JsValue> {
         let u = self.unlocked(handle)?;
+        let at = unix(at)?;
         let (id, key, message) = (u.identity.clone(), u.signing_key.clone(), message.to_vec());
         Ok(wasm_bindgen_futures::future_to_promise(async move {
-            let signed = webcrypto::sign(&id, key, &message, opaque, unix(at)).await.map_err(js_err)?;
+            let signed = webcrypto::sign(&id, key, &message, opaque, at).await.map_err(js_err)?;
             Ok(js_sys::Uint8Array::from(signed.as_slice()).into())
         }))
     }
 
-    /// `encrypt` with WebCrypto for the AES content encryption (and, with `"sign": true`,
+    /// `encrypt` with WebCrypto for the AES content encryption (and, with `sign: true`,
     /// the signing digest and RSA signature): a Promise of the message bytes.
     #[wasm_bindgen(js_name = encryptAsync, unchecked_return_type = "Promise<Uint8Array>")]
-    pub fn encrypt_async(&self, handle: Option<u32>, message: &[u8], options_json: &str) -> std::result::Result<js_sys::Promise, JsValue> {
-        let (recipients, options, at) = encrypt_options(options_json)?;
+    pub fn encrypt_async(&self, handle: Option<u32>, message: &[u8], #[wasm_bindgen(unchecked_param_type = "EncryptOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
+        let (recipients, options, at) = encrypt_options(options)?;
         let sender = match handle {
             Some(h) => {
                 let u = self.unlocked(h)?;
@@ -288,11 +315,10 @@ impl Keyring {
 
     /// Encrypt a message (SPEC sections 3 and 8, like `cachet encrypt`). `handle`, when given,
     /// is the sender's identity: the message is also encrypted to its certificate, and signed
-    /// first with `"sign": true`. `options_json`: `{"recipients": [base64 DER], "sign": bool,
-    /// "cipher": "aes256-cbc" | "aes128-gcm" | "aes256-gcm", "oaep": bool, "allRecipientsGcm": bool,
-    /// "at": seconds}`.
-    pub fn encrypt(&self, handle: Option<u32>, message: &[u8], options_json: &str) -> std::result::Result<Vec<u8>, JsValue> {
-        let (recipients, options, at) = encrypt_options(options_json)?;
+    /// first with `sign: true`. `options`: `EncryptOptions` (`{recipients: [base64 DER], sign?,
+    /// cipher?: "aes256-cbc" | "aes128-gcm" | "aes256-gcm", oaep?, allRecipientsGcm?, at: seconds}`).
+    pub fn encrypt(&self, handle: Option<u32>, message: &[u8], #[wasm_bindgen(unchecked_param_type = "EncryptOptions")] options: JsValue) -> std::result::Result<Vec<u8>, JsValue> {
+        let (recipients, options, at) = encrypt_options(options)?;
         let sender = match handle {
             Some(h) => Some(self.get(h)?),
             None => None,
@@ -307,18 +333,17 @@ impl Keyring {
     }
 }
 
-/// Build an unsigned message from draft fields (JSON, see `compose::Draft`).
+/// Build an unsigned message from draft fields (see `compose::Draft`).
 #[wasm_bindgen(js_name = composeMessage)]
-pub fn compose_message(draft_json: &str) -> std::result::Result<Vec<u8>, JsValue> {
-    let draft: crate::compose::Draft =
-        serde_json::from_str(draft_json).map_err(|e| js_err(Error::usage("Bad draft fields.").with_detail(e)))?;
+pub fn compose_message(#[wasm_bindgen(unchecked_param_type = "Draft")] draft: JsValue) -> std::result::Result<Vec<u8>, JsValue> {
+    let draft: crate::compose::Draft = from_js_value("draft fields", draft)?;
     crate::compose::compose(&draft).map_err(js_err)
 }
 
-/// What a reader sees of a message or entity: decoded headers and parts (JSON, see `view`).
-#[wasm_bindgen(js_name = viewMessage)]
-pub fn view_message(bytes: &[u8]) -> std::result::Result<String, JsValue> {
-    json(&crate::view::view(bytes, &crate::mime::Limits::default()).map_err(js_err)?)
+/// What a reader sees of a message or entity: decoded headers and parts (see `view`).
+#[wasm_bindgen(js_name = viewMessage, unchecked_return_type = "MessageView")]
+pub fn view_message(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
+    to_js(&crate::view::view(bytes, &crate::mime::Limits::default()).map_err(js_err)?)
 }
 
 /// The decoded bytes of the leaf at `path` of a message (see `view::part_bytes`), to save an attachment.
@@ -327,70 +352,76 @@ pub fn part_bytes(bytes: &[u8], path: &str) -> std::result::Result<Vec<u8>, JsVa
     crate::view::part_bytes(bytes, path, &crate::mime::Limits::default()).map_err(js_err)
 }
 
-/// The certificates of a file (PEM or DER) as a JSON array of `{facts, der_base64}`, ready to store.
-#[wasm_bindgen(js_name = certImport)]
-pub fn cert_import(bytes: &[u8]) -> std::result::Result<String, JsValue> {
+/// The certificates of a file (PEM or DER) as an array of `{facts, der_base64}`, ready to store.
+#[wasm_bindgen(js_name = certImport, unchecked_return_type = "FoundCertificate[]")]
+pub fn cert_import(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
     use der::Encode;
     let mut out = Vec::new();
     for c in crate::cert::facts::parse_certificates(bytes).map_err(js_err)? {
         let der = c.to_der().map_err(|e| js_err(Error::usage("Cannot encode a certificate.").with_detail(e)))?;
         out.push(crate::report::FoundCertificate { facts: crate::cert::facts::facts(&c), der_base64: base64::engine::general_purpose::STANDARD.encode(der) });
     }
-    json(&out)
+    to_js(&out)
 }
 
 // ---- Identities, contacts, recipients (SPEC sections 3, 5, 6) ----
 
-/// A JavaScript time (seconds since 1970, `Date.now() / 1000`) as `UnixTime`.
-fn unix(at: f64) -> UnixTime {
-    if at.is_finite() && at > 0.0 { UnixTime(at as u64) } else { UnixTime(0) }
-}
-
 /// `[IdentityRecord]` → `[IdentityView]`: facts, expiry (`valid`, `expiring-soon`,
 /// `expired`, `not-yet-valid`) and role (`active`, `decrypt-only`) of each identity.
-#[wasm_bindgen(js_name = describeIdentities)]
-pub fn describe_identities(records_json: &str, at: f64) -> std::result::Result<String, JsValue> {
-    crate::identity::calls::describe_identities(records_json, unix(at)).map_err(js_err)
+#[wasm_bindgen(js_name = describeIdentities, unchecked_return_type = "IdentityView[]")]
+pub fn describe_identities(#[wasm_bindgen(unchecked_param_type = "IdentityRecord[]")] records: JsValue, at: f64) -> std::result::Result<JsValue, JsValue> {
+    let records: Vec<crate::identity::IdentityRecord> = from_js_value("identities", records)?;
+    to_js(&crate::identity::describe_identities(&records, unix(at)?).map_err(js_err)?)
 }
 
 /// `[IdentityRecord]` → the record to sign mail from `address` with, or `null`.
-#[wasm_bindgen(js_name = activeIdentity)]
-pub fn active_identity(records_json: &str, address: &str, at: f64) -> std::result::Result<String, JsValue> {
-    crate::identity::calls::active_identity(records_json, address, unix(at)).map_err(js_err)
+#[wasm_bindgen(js_name = activeIdentity, unchecked_return_type = "IdentityRecord | null")]
+pub fn active_identity(#[wasm_bindgen(unchecked_param_type = "IdentityRecord[]")] records: JsValue, address: &str, at: f64) -> std::result::Result<JsValue, JsValue> {
+    let records: Vec<crate::identity::IdentityRecord> = from_js_value("identities", records)?;
+    to_js(&crate::identity::active_identity(&records, address, unix(at)?))
 }
 
 /// `[base64 DER]` → the best certificate for `address` (`{index, facts, state}`) or `null`.
-#[wasm_bindgen(js_name = bestCertificate)]
-pub fn best_certificate(certificates_json: &str, address: &str, at: f64) -> std::result::Result<String, JsValue> {
-    crate::identity::calls::best_certificate(certificates_json, address, unix(at)).map_err(js_err)
+#[wasm_bindgen(js_name = bestCertificate, unchecked_return_type = "CertificateChoice | null")]
+pub fn best_certificate(#[wasm_bindgen(unchecked_param_type = "string[]")] certificates: JsValue, address: &str, at: f64) -> std::result::Result<JsValue, JsValue> {
+    let certificates: Vec<String> = from_js_value("certificates", certificates)?;
+    to_js(&crate::identity::best_certificate(&certificates, address, unix(at)?))
 }
 
 /// `Contact` + a new certificate (base64 DER) → `CertificateChange` or `null`.
-#[wasm_bindgen(js_name = certificateChange)]
-pub fn certificate_change(contact_json: &str, candidate_base64: &str, at: f64) -> std::result::Result<String, JsValue> {
-    crate::identity::calls::certificate_change(contact_json, candidate_base64, unix(at)).map_err(js_err)
+#[wasm_bindgen(js_name = certificateChange, unchecked_return_type = "CertificateChange | null")]
+pub fn certificate_change(#[wasm_bindgen(unchecked_param_type = "Contact")] contact: JsValue, candidate_base64: &str, at: f64) -> std::result::Result<JsValue, JsValue> {
+    let contact: crate::identity::Contact = from_js_value("contact", contact)?;
+    to_js(&crate::identity::certificate_change(&contact, candidate_base64, unix(at)?).map_err(js_err)?)
 }
 
 /// Stored `LearnedCapabilities` (or `null`) + newly learned ones → the ones to keep.
-#[wasm_bindgen(js_name = learnCapabilities)]
-pub fn learn_capabilities(current_json: &str, learned_json: &str) -> std::result::Result<String, JsValue> {
-    crate::identity::calls::learn_capabilities(current_json, learned_json).map_err(js_err)
+#[wasm_bindgen(js_name = learnCapabilities, unchecked_return_type = "LearnedCapabilities")]
+pub fn learn_capabilities(
+    #[wasm_bindgen(unchecked_param_type = "LearnedCapabilities | null")] current: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "LearnedCapabilities")] learned: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
+    let current: Option<crate::identity::LearnedCapabilities> = from_js_value("capabilities", current)?;
+    let learned: crate::identity::LearnedCapabilities = from_js_value("capabilities", learned)?;
+    to_js(&crate::identity::learn_capabilities(current.as_ref(), learned))
 }
 
-/// `{recipients, contacts, trust, pins, known, at}` → `[RecipientStatus]` (`ready`,
-/// `missing`, `expired`, `address-mismatch`, `untrusted`); `trust` are roots, `pins`
+/// `RecipientOptions` (`{recipients, contacts?, trust?, pins?, known?, at}`) → `[RecipientStatus]`
+/// (`ready`, `missing`, `expired`, `address-mismatch`, `untrusted`); `trust` are roots, `pins`
 /// pinned certificates (base64 DER).
-#[wasm_bindgen(js_name = recipientStatus)]
-pub fn recipient_status(options_json: &str) -> std::result::Result<String, JsValue> {
-    crate::identity::calls::recipient_statuses(options_json).map_err(js_err)
+#[wasm_bindgen(js_name = recipientStatus, unchecked_return_type = "RecipientStatus[]")]
+pub fn recipient_status(#[wasm_bindgen(unchecked_param_type = "RecipientOptions")] options: JsValue) -> std::result::Result<JsValue, JsValue> {
+    let options: crate::identity::calls::RecipientOptions = from_js_value("recipient options", options)?;
+    to_js(&crate::identity::calls::recipient_statuses_of(&options).map_err(js_err)?)
 }
 
 #[wasm_bindgen]
 impl Keyring {
-    /// The signed key-exchange request mail (or, with `"kind": "renewal"`, the renewal
-    /// announcement). `options_json`: `{"to", "at", "kind"?, "from"?, "senderName"?,
-    /// "subject"?, "text"?, "date"?, "messageId"?}`.
-    pub fn request(&self, handle: u32, options_json: &str) -> std::result::Result<Vec<u8>, JsValue> {
-        crate::request::request_mail_json(self.get(handle)?, options_json).map_err(js_err)
+    /// The signed key-exchange request mail (or, with `kind: "renewal"`, the renewal
+    /// announcement). `options`: `RequestCall` (`{to, at, kind?, from?, senderName?,
+    /// subject?, text?, date?, messageId?}`).
+    pub fn request(&self, handle: u32, #[wasm_bindgen(unchecked_param_type = "RequestCall")] options: JsValue) -> std::result::Result<Vec<u8>, JsValue> {
+        let call: crate::request::RequestCall = from_js_value("options for the request mail", options)?;
+        crate::request::request_call(self.get(handle)?, &call).map_err(js_err)
     }
 }

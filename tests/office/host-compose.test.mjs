@@ -42,7 +42,7 @@ test('the core builds the draft of an envelope: names, Cc, reply and ids, no Bcc
   const env = fields();
   assert.deepEqual(hc.envelopeAddresses({ ...env, bcc: [{ name: '', address: 'Hidden@Example.com ' }] }), ['bob@example.net', 'zoe@example.com', 'hidden@example.com']);
   const draft = hc.draftOf(env, 'Mon, 30 Nov 2026 10:00:00 +0000', '<id1@example.org>');
-  const mime = Buffer.from(core.composeMessage(JSON.stringify(draft)));
+  const mime = Buffer.from(core.composeMessage(draft));
   const text = mime.toString('latin1');
   assert.match(text, /^From: Alice Example <alice@example\.org>\r$/m);
   assert.match(text, /^To: bob@example\.net\r$/m);
@@ -70,7 +70,7 @@ test('HTML with an inline picture, a file, an attached message, References and t
   const draft = hc.draftOf(env, 'Mon, 30 Nov 2026 10:00:00 +0000', '<id2@example.org>');
   assert.equal(draft.attachments[0].contentId, 'pic@x');
   assert.equal(draft.attachments[1].contentId, undefined);
-  const text = Buffer.from(core.composeMessage(JSON.stringify(draft))).toString('latin1');
+  const text = Buffer.from(core.composeMessage(draft)).toString('latin1');
   assert.match(text, /^Bcc: Hidden <hidden@example\.com>\r$/m, 'the blind recipient’s own copy names them alone');
   assert.doesNotMatch(text, /^(To|Cc):/m);
   assert.match(text, /^References: <root@example\.net> <orig@example\.net>\r$/m);
@@ -78,5 +78,5 @@ test('HTML with an inline picture, a file, an attached message, References and t
   assert.match(text, /multipart\/alternative[\s\S]*text\/plain[\s\S]*multipart\/related;\r\n type="text\/html"[\s\S]*text\/html[\s\S]*Content-ID: <pic@x>[\s\S]*application\/pdf[\s\S]*message\/rfc822; name="old\.eml"\r\nContent-Transfer-Encoding: 7bit\r\nContent-Disposition: attachment; filename="old\.eml"\r\n\r\nSubject: old\r\n\r\nold text\r\n/);
   assert.ok(text.includes(Buffer.from(png).toString('base64')), 'the picture’s bytes');
   // A plain-text message carries no HTML part.
-  assert.doesNotMatch(Buffer.from(core.composeMessage(JSON.stringify(hc.draftOf(fields(), 'Mon, 30 Nov 2026 10:00:00 +0000', '<id3@example.org>')))).toString('latin1'), /text\/html/);
+  assert.doesNotMatch(Buffer.from(core.composeMessage(hc.draftOf(fields(), 'Mon, 30 Nov 2026 10:00:00 +0000', '<id3@example.org>'))).toString('latin1'), /text\/html/);
 });

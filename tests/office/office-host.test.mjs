@@ -80,7 +80,7 @@ function secureWithCachetAndOpenssl(log) {
   return async (env) => {
     log.push(env);
     const draft = hostCompose.draftOf(env, 'Sun, 29 Nov 2026 10:00:00 +0000', `<t${log.length}@example.org>`);
-    const plain = Buffer.from(core.composeMessage(JSON.stringify(draft)));
+    const plain = Buffer.from(core.composeMessage(draft));
     const signed = run(cachetBin, ['sign', '--identity', p('alice.p12'), '--password-file', p('pw'), '--at', new Date().toISOString().replace(/\.\d+Z$/, 'Z')], plain, 'cachet sign');
     assert.equal(signed.status, 0, `cachet sign: ${signed.stderr}`);
     const certs = [...env.to, ...env.cc, ...env.bcc, env.from].map((a) => p(`${Object.keys(people).find((k) => people[k].address === a.address)}.pem`));

@@ -28,156 +28,27 @@ export const WORKER_ERRORS = {
   unknownMethod: 'unknown-method',
 } as const;
 
-/** Facts about one certificate, as returned by the core's `certSummary` (cert/facts.rs). */
-export interface CertFacts {
-  subject: string;
-  common_name: string | null;
-  emails: string[];
-  issuer: string;
-  /** Upper-case hex. */
-  serial: string;
-  /** RFC 3339, UTC. */
-  not_before: string;
-  not_after: string;
-  key: { algorithm: string; bits: number | null; curve?: string };
-  key_usage: string[] | null;
-  extended_key_usage: string[] | null;
-  is_ca: boolean;
-  self_signed: boolean;
-  signature_algorithm: string;
-  /** Upper-case hex pairs separated by colons. */
-  sha256: string;
-  sha1: string;
-  usable_for: { sign: boolean; encrypt: boolean; summary: string; reasons: string[] };
-}
+import type {
+  CertFacts,
+  Draft,
+  FoundCertificate,
+  MessageView,
+  OpenOptions,
+  OpenReport,
+  RecipientOptions,
+  RecipientStatus,
+  RequestOptions,
+} from './generated';
 
-/** Options of opening a message: validation time and the certificates the user stores. */
-export interface OpenOptions {
-  /** Validation time, seconds since 1970. */
-  at: number;
-  /** Trusted roots (they issue certificates), base64 DER. */
-  trust: string[];
-  /** Pinned certificates (each trusted only as itself, for the addresses it names; never an issuer), base64 DER. */
-  pins: string[];
-  /** Other known certificates (contacts, intermediates), base64 DER. */
-  known: string[];
-}
+// The request and report types are generated from the core's Rust types (generated.ts,
+// kept current by the core's test `typescript_is_current`); only the shell's own types
+// are declared here.
+export type * from './generated';
 
-/** The result of opening a message: the core's report (crate/src/report.rs) and the innermost content. */
+/** The result of opening a message: the core's report and the innermost content. */
 export interface Opened {
   report: OpenReport;
   content: Uint8Array | null;
-}
-
-export type SignerId = { issuer_and_serial: { issuer: string; serial: string } } | { subject_key_identifier: { key_id: string } };
-
-export interface SignerReport {
-  status: string;
-  signer_id: SignerId;
-  signature: string;
-  /** The certificate path (cert/chain.rs). `trusted_by`: where the trust comes from when the path reaches one:
-   * "root" (issued by a root the user trusts) or "pin" (the certificate itself, pinned by the user). */
-  chain: {
-    status: string;
-    path: { subject: string; sha256?: string; anchor?: boolean; trusted_as?: 'root' | 'pin' }[];
-    trusted_by?: 'root' | 'pin';
-    details: string[];
-    [k: string]: unknown;
-  } | null;
-  /** `problem`: why the From header cannot bind the signer (several From headers or addresses, an address
-   * hidden in the display name); `sender`: the Sender address that matched, signing on behalf of `from`. */
-  address: { from: string | null; matches: boolean; certificate_emails: string[]; problem?: string; sender?: string } | null;
-  certificate: CertFacts | null;
-  /** RFC 3339. */
-  signing_time: string | null;
-  valid_at_signing_time?: boolean;
-  digest_algorithm: string;
-  signature_algorithm: string;
-  smime_capabilities: string[];
-  details: string[];
-}
-
-export interface Layer {
-  kind: 'signed' | 'encrypted';
-  status: string;
-  format: string;
-  /** "" for the whole message, "1.2" for the second child of the first child. */
-  covers: string;
-  signers?: SignerReport[];
-  encryption?: { content_cipher: string; integrity_protected: boolean; recipients: SignerId[] };
-  details: string[];
-}
-
-export interface OpenReport {
-  status: string;
-  layers: Layer[];
-  certificates: { facts: CertFacts; der_base64: string }[];
-  diagnosis: { id: string; message: string; appended_text?: string; original_verifies?: boolean }[];
-  error?: CoreError;
-}
-
-/** Fields of a message being composed (crate/src/compose.rs). */
-export interface Draft {
-  from: string;
-  to: string[];
-  cc?: string[];
-  /** Empty, or the one blind recipient this copy is for (one message per Bcc recipient). */
-  bcc?: string[];
-  subject: string;
-  text: string;
-  /** The HTML version of the text, sent as its alternative. */
-  html?: string;
-  date: string;
-  messageId?: string;
-  inReplyTo?: string;
-  /** The References field of a reply or forward. */
-  references?: string;
-  attachments?: DraftAttachment[];
-}
-
-/** A file attached to a draft (crate/src/compose.rs). */
-export interface DraftAttachment {
-  filename: string;
-  contentType: string;
-  dataBase64: string;
-  /** Shown in the HTML, which refers to it as `cid:<contentId>` (multipart/related). */
-  contentId?: string;
-}
-
-/** What a reader sees of a message (crate/src/view.rs). */
-export interface MessageView {
-  headers: { from: string | null; to: string | null; cc: string | null; subject: string | null; date: string | null; message_id: string | null };
-  parts: { path: string; content_type: string; text?: string; truncated: boolean; filename?: string; size: number; content_id?: string }[];
-}
-
-export interface RecipientOptions {
-  recipients: string[];
-  /** Stored certificates per address, base64 DER. */
-  contacts: { address: string; certificates: string[] }[];
-  /** Trusted roots, base64 DER. */
-  trust: string[];
-  /** Pinned certificates, base64 DER (a pin never issues). */
-  pins: string[];
-  known: string[];
-  at: number;
-}
-
-export interface RecipientStatus {
-  address: string;
-  status: 'ready' | 'missing' | 'expired' | 'address-mismatch' | 'untrusted';
-  certificate?: { sha256: string; subject: string; issuer: string; serial: string; not_before: string; not_after: string };
-  /** Position of that certificate in the stored list given for the address. */
-  index?: number;
-  reason: string;
-}
-
-export interface RequestOptions {
-  to: string;
-  at: number;
-  kind?: 'key-exchange' | 'renewal';
-  from?: string;
-  date?: string;
-  messageId?: string;
 }
 
 /** What this build of the core can do (operations that land later are detected, not assumed). */
@@ -191,7 +62,7 @@ export interface CoreApi {
   features: { params: Record<string, never>; result: Features };
   certSummary: { params: { bytes: Uint8Array }; result: CertFacts[] };
   /** The certificates of a file with their DER (base64), ready to store. */
-  certImport: { params: { bytes: Uint8Array }; result: { facts: CertFacts; der_base64: string }[] };
+  certImport: { params: { bytes: Uint8Array }; result: FoundCertificate[] };
   /** Unlock a PKCS#12 (the user's file, or a stored encrypted backup) into the worker's keyring. */
   unlock: { params: { p12: Uint8Array; password: string }; result: number };
   lock: { params: { handle: number }; result: void };
@@ -204,7 +75,7 @@ export interface CoreApi {
   /** The status of each recipient (SPEC section 3) from the stored contacts and anchors. */
   recipientStatus: { params: { options: RecipientOptions }; result: RecipientStatus[] };
   /** The signed key-exchange request mail, or the renewal announcement (SPEC section 6). */
-  requestMail: { params: { handle: number; options: RequestOptions }; result: Uint8Array };
+  requestMail: { params: { handle: number; options: RequestOptions & { at: number } }; result: Uint8Array };
   /** Open with every unlocked identity available for decryption. */
   open: { params: { mime: Uint8Array; options: OpenOptions }; result: Opened };
   exportBackup: { params: { handle: number; password: string }; result: Uint8Array };
@@ -243,17 +114,15 @@ export type Reply =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: CoreError };
 
-/** Turn whatever the Wasm export threw into a CoreError (the core throws a JSON string). */
+/** Turn whatever the Wasm export threw into a CoreError (the core throws `{code, message, hint, detail?}`). */
 export function toCoreError(thrown: unknown): CoreError {
-  if (typeof thrown === 'string') {
-    try {
-      const e = JSON.parse(thrown) as Partial<CoreError>;
-      if (typeof e.code === 'string' && typeof e.message === 'string') {
-        return { code: e.code, message: e.message, hint: e.hint ?? '', ...(e.detail ? { detail: e.detail } : {}) };
-      }
-    } catch {
-      // Not JSON: fall through.
+  if (thrown !== null && typeof thrown === 'object' && !(thrown instanceof Error)) {
+    const e = thrown as Partial<Record<keyof CoreError, unknown>>;
+    if (typeof e.code === 'string' && typeof e.message === 'string') {
+      return { code: e.code, message: e.message, hint: typeof e.hint === 'string' ? e.hint : '', ...(typeof e.detail === 'string' && e.detail ? { detail: e.detail } : {}) };
     }
+  }
+  if (typeof thrown === 'string') {
     return { code: 'internal', message: 'The S/MIME engine reported an unexpected problem.', hint: 'Try again; if it persists, report it.', detail: thrown };
   }
   return {

@@ -1,6 +1,6 @@
 // The Web Worker that owns the core's Wasm instance. Keys and message contents handed to the
 // core stay in this worker; the UI thread only sees results. One request at a time, in order.
-// A trap (or any error that is not the core's own JSON error) is reported as `core-crashed`
+// A trap (or any error that is not the core's own error object) is reported as `core-crashed`
 // and this worker answers nothing more: the client terminates it and starts a fresh one, so a
 // broken instance, and the keys in its memory, are never reused (client.ts).
 /// <reference lib="webworker" />
@@ -24,35 +24,30 @@ function ring(): wasm.Keyring {
   return keyring;
 }
 
-function opened(r: wasm.OpenResult): CoreApi['open']['result'] {
-  try {
-    const content = r.content;
-    return { report: JSON.parse(r.report) as CoreApi['open']['result']['report'], content: content ?? null };
-  } finally {
-    r.free();
-  }
+function opened(r: { report: CoreApi['open']['result']['report']; content?: Uint8Array }): CoreApi['open']['result'] {
+  return { report: r.report, content: r.content ?? null };
 }
 
 /** One line per core export. */
 const handlers: Handlers = {
   version: () => wasm.version(),
   features: () => ({ encrypt: typeof (ring() as { encrypt?: unknown }).encrypt === 'function' }),
-  certSummary: ({ bytes }) => JSON.parse(wasm.certSummary(bytes)) as CoreApi['certSummary']['result'],
-  certImport: ({ bytes }) => JSON.parse(wasm.certImport(bytes)) as CoreApi['certImport']['result'],
+  certSummary: ({ bytes }) => wasm.certSummary(bytes),
+  certImport: ({ bytes }) => wasm.certImport(bytes),
   unlock: ({ p12, password }) => ring().unlock(p12, password),
   lock: ({ handle }) => ring().lock(handle),
   lockAll: () => ring().lockAll(),
-  certificates: ({ handle }) => JSON.parse(ring().certificates(handle)) as CoreApi['certificates']['result'],
+  certificates: ({ handle }) => ring().certificates(handle),
   // Signing, encryption and opening use WebCrypto for digests, AES and RSA signatures
   // (the core falls back to its own code where WebCrypto is missing or lacks an algorithm).
   sign: async ({ handle, mime, opaque, at }) => await ring().signAsync(handle, mime, opaque, at),
-  encrypt: async ({ handle, mime, recipients, sign, at }) => await ring().encryptAsync(handle ?? undefined, mime, JSON.stringify({ recipients, sign, at })),
-  recipientStatus: ({ options }) => JSON.parse(wasm.recipientStatus(JSON.stringify(options))) as CoreApi['recipientStatus']['result'],
-  requestMail: ({ handle, options }) => ring().request(handle, JSON.stringify(options)),
-  open: async ({ mime, options }) => opened(await ring().openAsync(mime, JSON.stringify(options))),
+  encrypt: async ({ handle, mime, recipients, sign, at }) => await ring().encryptAsync(handle ?? undefined, mime, { recipients, sign, at }),
+  recipientStatus: ({ options }) => wasm.recipientStatus(options),
+  requestMail: ({ handle, options }) => ring().request(handle, options),
+  open: async ({ mime, options }) => opened(await ring().openAsync(mime, options)),
   exportBackup: ({ handle, password }) => ring().exportBackup(handle, password),
-  composeMessage: ({ draft }) => wasm.composeMessage(JSON.stringify(draft)),
-  viewMessage: ({ bytes }) => JSON.parse(wasm.viewMessage(bytes)) as CoreApi['viewMessage']['result'],
+  composeMessage: ({ draft }) => wasm.composeMessage(draft),
+  viewMessage: ({ bytes }) => wasm.viewMessage(bytes),
   partBytes: ({ bytes, path }) => wasm.partBytes(bytes, path),
   debugTrap: () => {
     // What a trap looks like to JavaScript (a panic in the core aborts to `unreachable`).

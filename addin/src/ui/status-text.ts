@@ -78,7 +78,13 @@ export function statusText(r: OpenReport): StatusText {
       return { tone: 'bad', title: 'The encrypted message was damaged or altered', advice: 'Nothing of it is shown. Ask the sender to send it again.' };
     case 'weak-cipher':
       return { tone: 'warn', title: 'Decrypted, but it was encrypted with a weak cipher', advice: 'Anyone with enough resources may have read it on the way.' };
-    default:
-      return { tone: 'neutral', title: r.status };
+    case 'decrypted':
+      // A layer status only (the headline is never this); shown as what it says.
+      return { tone: 'neutral', title: 'Decrypted' };
+    default: {
+      // Status is a union generated from the core's enum: a status without a case here is a type error.
+      const missing: never = r.status;
+      return { tone: 'neutral', title: String(missing) };
+    }
   }
 }

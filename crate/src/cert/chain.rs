@@ -74,6 +74,7 @@ pub enum Purpose {
 }
 
 /// Where the trust of a path comes from.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AnchorKind {
@@ -103,6 +104,7 @@ pub struct ValidationInput<'a> {
 }
 
 /// One certificate of the reported path.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CertRef {
     pub subject: String,
@@ -117,9 +119,11 @@ pub struct CertRef {
     pub anchor: bool,
     /// For the anchor: `root` (it issued the path) or `pin` (trusted as itself).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub trusted_as: Option<AnchorKind>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum PathStatus {
@@ -137,6 +141,7 @@ pub enum PathStatus {
     Invalid { reason: String },
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PathReport {
     #[serde(flatten)]
@@ -146,6 +151,7 @@ pub struct PathReport {
     /// Where the path's trust comes from, when it ends at one: `root` ("issued by a root
     /// you trust") or `pin` ("pinned by you"). Absent when no anchor was reached.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub trusted_by: Option<AnchorKind>,
     /// Every problem found on the reported path, in words, worst first.
     pub details: Vec<String>,

@@ -22,6 +22,7 @@ use crate::oid::{OID_EMAIL_ADDRESS, OID_SMIME_CAPABILITIES, OID_COMMON_NAME, OID
 pub const MAX_CERT_FILE: usize = 1024 * 1024;
 
 /// Everything shown about a certificate (SPEC section 5, `cachet cert`).
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct CertFacts {
     pub subject: String,
@@ -46,6 +47,7 @@ pub struct CertFacts {
     /// Algorithms from the certificate's smimeCapabilities extension (RFC 4262), in the
     /// issuer's order; None when the certificate has no such extension.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub smime_capabilities: Option<Vec<String>>,
 }
 
@@ -86,6 +88,7 @@ impl ParsedCertificate {
     }
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Usability {
     pub sign: bool,

@@ -9,6 +9,7 @@ use crate::time::UnixTime;
 use serde::Serialize;
 
 /// How a signer was identified in the SignerInfo.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum SignerId {
@@ -17,6 +18,7 @@ pub enum SignerId {
 }
 
 /// Answer 1: the signature value and the content digest.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum SignatureCheck {
@@ -38,6 +40,7 @@ pub enum SignatureCheck {
 pub use crate::cert::chain::PathReport as ChainCheck;
 
 /// Answer 3: the sender address.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct AddressCheck {
     /// The From address of the message, when there is one (the first, when there are several).
@@ -47,13 +50,16 @@ pub struct AddressCheck {
     /// Why the From header cannot bind the signer at all (several From headers or
     /// addresses, an address hidden in the display name), in words; then `matches` is false.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub problem: Option<String>,
     /// The Sender address that matched the certificate, when it was the Sender (signing on
     /// behalf of the From address, RFC 8550 section 3) rather than the From address.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub sender: Option<String>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct SignerReport {
     pub status: Status,
@@ -67,6 +73,7 @@ pub struct SignerReport {
     pub signing_time: Option<UnixTime>,
     /// Whether the signer's certificate was within its validity at the claimed signing time.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub valid_at_signing_time: Option<bool>,
     pub digest_algorithm: String,
     pub signature_algorithm: String,
@@ -74,6 +81,7 @@ pub struct SignerReport {
     pub smime_capabilities: Vec<String>,
     /// Certificate the signer prefers for encryption (SMIMEEncryptionKeyPreference), when sent.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub encryption_key_preference: Option<SignerId>,
     pub details: Vec<String>,
 }

@@ -11,6 +11,7 @@ use const_oid::ObjectIdentifier;
 use der::Decode;
 use serde::Serialize;
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct KeyInfo {
     /// "RSA", "RSASSA-PSS", "EC", "Ed25519" or the OID.
@@ -19,6 +20,7 @@ pub struct KeyInfo {
     pub bits: Option<u32>,
     /// Curve name for EC keys ("P-256", "P-384", "P-521").
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub curve: Option<String>,
 }
 

@@ -1,5 +1,6 @@
-//! JSON in, JSON out: the identity, contact and recipient functions as the Wasm exports
-//! call them (so the whole call is tested natively; `wasm.rs` only maps errors).
+//! The identity, contact and recipient calls, JSON in and JSON out (the form the native
+//! tests drive them in), and the recipient options the Wasm export decodes from a
+//! JavaScript object into [`RecipientOptions`] and runs through [`recipient_statuses_of`].
 //! Times are seconds since 1970 (number) or RFC 3339 text.
 
 use super::{Contact, IdentityRecord, LearnedCapabilities, Trust};
@@ -57,22 +58,30 @@ pub fn learn_capabilities(current_json: &str, learned_json: &str) -> Result<Stri
 }
 
 /// Options of [`recipient_statuses`].
-#[derive(Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RecipientCall {
-    recipients: Vec<String>,
+pub struct RecipientOptions {
+    pub recipients: Vec<String>,
+    /// Stored certificates per address.
     #[serde(default)]
-    contacts: Vec<Contact>,
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub contacts: Vec<Contact>,
     /// Trusted roots (they issue), base64 DER.
     #[serde(default)]
-    trust: Vec<String>,
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub trust: Vec<String>,
     /// Pinned certificates (each trusted only as itself, never an issuer), base64 DER.
     #[serde(default)]
-    pins: Vec<String>,
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub pins: Vec<String>,
     /// Other known certificates (intermediates), base64 DER.
     #[serde(default)]
-    known: Vec<String>,
-    at: UnixTime,
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub known: Vec<String>,
+    /// Validation time, seconds since 1970 (or RFC 3339 text); required.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub at: UnixTime,
 }
 
 fn certs(list: &[String]) -> Result<Vec<Certificate>> {
@@ -90,11 +99,18 @@ fn certs(list: &[String]) -> Result<Vec<Certificate>> {
 /// "pins": [base64 DER], "known": [base64 DER], "at": seconds}` → `[RecipientStatus]`
 /// (standard policy). `trust` are roots, `pins` pinned certificates.
 pub fn recipient_statuses(options_json: &str) -> Result<String> {
-    let call: RecipientCall = parse("recipient options", options_json)?;
+    let call: RecipientOptions = parse("recipient options", options_json)?;
+    out(&recipient_statuses_of(&call)?)
+}
+
+/// [`recipient_statuses`] on decoded options (the Wasm export's form); the time is checked
+/// as at every boundary (`boundary::at_time`).
+pub fn recipient_statuses_of(call: &RecipientOptions) -> Result<Vec<super::RecipientStatus>> {
+    let at = crate::boundary::at_time(call.at)?;
     let roots = certs(&call.trust)?;
     let pins = certs(&call.pins)?;
     let known = certs(&call.known)?;
     let policy = crate::policy::Policy::standard();
-    let trust = Trust { roots: &roots, pins: &pins, intermediates: &known, policy: &policy, at: call.at };
-    out(&super::recipient_statuses(&call.recipients, &call.contacts, &trust))
+    let trust = Trust { roots: &roots, pins: &pins, intermediates: &known, policy: &policy, at };
+    Ok(super::recipient_statuses(&call.recipients, &call.contacts, &trust))
 }

@@ -9,6 +9,7 @@ use crate::time::UnixTime;
 use serde::{Deserialize, Serialize};
 
 /// A contact as the shell stores it.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
     pub address: String,
@@ -17,16 +18,19 @@ pub struct Contact {
     pub certificates: Vec<String>,
     /// What the contact's latest signed mail said it can decrypt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub capabilities: Option<LearnedCapabilities>,
 }
 
 /// SMIMECapabilities from one of the contact's signed messages (names as in the open
 /// report's `smime_capabilities`, e.g. `aes256-gcm`, `aes256-cbc`, `rsaes-oaep`).
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LearnedCapabilities {
     pub algorithms: Vec<String>,
     /// signingTime of the message they came from, when it had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub signing_time: Option<UnixTime>,
     /// SHA-256 fingerprint of the certificate that signed that message.
     pub certificate_sha256: String,
@@ -47,6 +51,7 @@ pub fn learn_capabilities(current: Option<&LearnedCapabilities>, learned: Learne
 }
 
 /// The certificate chosen for an address.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct CertificateChoice {
     /// Position in the stored list.
@@ -86,6 +91,7 @@ pub fn best_certificate(certificates: &[String], address: &str, at: UnixTime) ->
 }
 
 /// A certificate in a change report.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CertificateSummary {
     pub sha256: String,
@@ -111,6 +117,7 @@ impl CertificateSummary {
 
 /// A contact's certificate is about to change: the shell shows this and asks before
 /// using the new certificate.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CertificateChange {
     pub address: String,

@@ -25,6 +25,7 @@ pub struct Trust<'a> {
     pub at: UnixTime,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RecipientState {
@@ -41,15 +42,18 @@ pub enum RecipientState {
 }
 
 /// The compose pane's line for one recipient.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecipientStatus {
     pub address: String,
     pub status: RecipientState,
     /// The certificate the status is about (the one to encrypt to when `ready`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub certificate: Option<CertificateSummary>,
     /// Position of that certificate in the stored list.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub index: Option<usize>,
     /// Why, in words (empty when `ready`).
     pub reason: String,

@@ -1,0 +1,179 @@
+//! The options the Wasm exports take from JavaScript, and the checks made on them before
+//! the core sees them. They live outside `wasm` so the native tests cover them and the
+//! TypeScript types of the add-in are generated from them (with every report type; see
+//! the test at the end of this file, which keeps `addin/src/core/generated.ts` current).
+//!
+//! # Security
+//! Everything here comes from the add-in's page; the Wasm exports decode it with
+//! `serde-wasm-bindgen` into these types (unknown fields are ignored, wrong types are a
+//! usage error) and then check what serde cannot: the validation time.
+
+use crate::error::{Error, Result};
+use crate::time::UnixTime;
+use serde::Deserialize;
+
+/// Latest validation time accepted at the boundary: 9999-12-31T23:59:59Z, the last second
+/// an X.509 GeneralizedTime can carry (RFC 5280 section 4.1.2.5).
+pub const MAX_AT: u64 = 253_402_300_799;
+
+/// The validation or signing time a caller passed (seconds since 1970, JavaScript's
+/// `Date.now() / 1000`): present, finite, after 1970 and within [`MAX_AT`]. A missing or
+/// invalid time is a usage error rather than 1970, which would make every certificate
+/// "not yet valid".
+pub fn at(seconds: Option<f64>) -> Result<UnixTime> {
+    let hint = "Pass the current time in seconds since 1970 (Date.now() / 1000).";
+    let Some(s) = seconds else {
+        return Err(Error::new(crate::error::Code::Usage, "The time of the check is missing.", hint));
+    };
+    if !s.is_finite() || s <= 0.0 || s > MAX_AT as f64 {
+        return Err(Error::new(crate::error::Code::Usage, "The time of the check is not a valid time.", hint).with_detail(format!("at = {s}")));
+    }
+    Ok(UnixTime(s as u64))
+}
+
+/// [`at`] for a time already decoded (seconds or RFC 3339 text).
+pub fn at_time(t: UnixTime) -> Result<UnixTime> {
+    at(Some(t.0 as f64))
+}
+
+/// Options of `openMessage`, `openMessageAsync`, `Keyring.open` and `Keyring.openAsync`.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OpenOptions {
+    /// Validation time, seconds since 1970 (JavaScript passes `Date.now() / 1000`); required.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub at: Option<f64>,
+    /// Trusted roots (they issue certificates), base64 DER.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub trust: Vec<String>,
+    /// Pinned certificates (each trusted only as itself, for the addresses it names; never an
+    /// issuer), base64 DER.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub pins: Vec<String>,
+    /// Other known certificates (contacts, intermediates), base64 DER.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub known: Vec<String>,
+}
+
+/// Options of `Keyring.encrypt` and `Keyring.encryptAsync`.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct EncryptOptions {
+    /// Recipient certificates, base64 DER.
+    pub recipients: Vec<String>,
+    /// Sign (with the sender's identity) before encrypting.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub sign: bool,
+    /// `aes256-cbc`, `aes128-gcm` or `aes256-gcm`; default: the policy's choice.
+    #[cfg_attr(test, ts(optional))]
+    pub cipher: Option<String>,
+    /// RSAES-OAEP key transport instead of PKCS #1 v1.5.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub oaep: bool,
+    /// Every recipient advertised AES-GCM in SMIMECapabilities: AES-256-GCM by default.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub all_recipients_gcm: bool,
+    /// Signing time, seconds since 1970; required.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub at: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ts_rs::TS;
+
+    #[test]
+    fn at_is_required_and_checked() {
+        assert_eq!(at(Some(1_700_000_000.5)).unwrap(), UnixTime(1_700_000_000));
+        assert_eq!(at(Some(MAX_AT as f64)).unwrap(), UnixTime(MAX_AT));
+        for bad in [None, Some(0.0), Some(-1.0), Some(f64::NAN), Some(f64::INFINITY), Some(MAX_AT as f64 + 1.0)] {
+            let e = at(bad).unwrap_err();
+            assert_eq!(e.code, crate::error::Code::Usage, "{bad:?}");
+            assert!(e.message.starts_with("The time of the check"), "{bad:?}: {}", e.message);
+            assert!(e.hint.contains("Date.now()"));
+        }
+    }
+
+    /// Where the generated TypeScript lives, relative to the crate.
+    const GENERATED: &str = "../addin/src/core/generated.ts";
+
+    /// Every type that crosses the Wasm boundary, as TypeScript.
+    fn generated() -> String {
+        let cfg = ts_rs::Config::new().with_large_int("number");
+        let mut out = String::from(
+            "// Generated from the core's Rust types (crate/src/boundary.rs, test `typescript_is_current`);\n\
+             // do not edit. Regenerate: CACHET_WRITE_TS=1 cargo test -p cachet --lib typescript_is_current\n\n",
+        );
+        macro_rules! decl {
+            ($($t:ty),* $(,)?) => {$(
+                out.push_str("export ");
+                out.push_str(&<$t as TS>::decl(&cfg));
+                out.push_str("\n\n");
+            )*};
+        }
+        decl!(
+            crate::time::UnixTime,
+            crate::status::Status,
+            crate::error::Code,
+            crate::error::Error,
+            crate::crypto::key::KeyInfo,
+            crate::cert::facts::Usability,
+            crate::cert::facts::CertFacts,
+            crate::cert::chain::AnchorKind,
+            crate::cert::chain::CertRef,
+            crate::cert::chain::PathStatus,
+            crate::cert::chain::PathReport,
+            crate::cms::verdict::SignerId,
+            crate::cms::verdict::SignatureCheck,
+            crate::cms::verdict::AddressCheck,
+            crate::cms::verdict::SignerReport,
+            crate::report::LayerKind,
+            crate::report::EncryptionInfo,
+            crate::report::Layer,
+            crate::report::Diagnosis,
+            crate::report::FoundCertificate,
+            crate::report::OpenReport,
+            crate::view::Headers,
+            crate::view::ViewPart,
+            crate::view::MessageView,
+            crate::compose::DraftAttachment,
+            crate::compose::Draft,
+            crate::request::RequestKind,
+            crate::request::RequestOptions,
+            crate::request::RequestCall,
+            crate::identity::ExpiryState,
+            crate::identity::Expiry,
+            crate::identity::IdentityRecord,
+            crate::identity::IdentityRole,
+            crate::identity::CertificateState,
+            crate::identity::IdentityView,
+            crate::identity::LearnedCapabilities,
+            crate::identity::Contact,
+            crate::identity::CertificateChoice,
+            crate::identity::CertificateSummary,
+            crate::identity::CertificateChange,
+            crate::identity::RecipientState,
+            crate::identity::RecipientStatus,
+            crate::identity::calls::RecipientOptions,
+            OpenOptions,
+            EncryptOptions,
+        );
+        format!("{}\n", out.trim_end())
+    }
+
+    /// The committed TypeScript matches the Rust types (so `npm test`, which runs this, and
+    /// `tsc` catch any drift between the core and the add-in).
+    #[test]
+    fn typescript_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GENERATED);
+        let want = generated();
+        if std::env::var_os("CACHET_WRITE_TS").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(have == want, "addin/src/core/generated.ts is stale: run CACHET_WRITE_TS=1 cargo test -p cachet --lib typescript_is_current");
+    }
+}
