@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from './build.mjs';
-import { cargoCounts, tapCounts, withSkips } from './lib/counts.mjs';
+import { cargoCounts, skipLines, tapCounts, withSkips } from './lib/counts.mjs';
 import { ROOT, run, step } from './lib/run.mjs';
 import { setup } from './setup.mjs';
 
@@ -53,6 +53,7 @@ if (setupError === null) {
   const skipLog = path.join(RESULTS, 'cargo-skips.txt');
   fs.rmSync(skipLog, { force: true });
   const cargo = await run('cargo', ['test', '--workspace', '--no-fail-fast'], { tee: true, env: { ...process.env, CACHET_SKIP_LOG: skipLog } });
+  for (const line of skipLines(skipLog)) console.log(`skipped: ${line}`);
   suites.cargo = { ...withSkips(cargoCounts(cargo.output), skipLog), code: cargo.code };
 
   step('Core through WebAssembly, the manifest, the dev server (node --test)');

@@ -137,7 +137,8 @@ pub fn skip(test: &str, reason: &str) {
     eprintln!("SKIPPED {test}: {reason}");
     if let Some(log) = std::env::var_os("CACHET_SKIP_LOG") {
         if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
-            let _ = writeln!(f, "{test}\t{reason}");
+            // One write per line: tests run in parallel threads and append to the same file.
+            let _ = f.write_all(format!("{test}\t{reason}\n").as_bytes());
         }
     }
 }
