@@ -47,7 +47,7 @@ pub struct VerifyContext<'a> {
 }
 
 /// The single value of a signed attribute, when exactly one attribute with one value exists.
-fn single_attr<'a>(signer: &'a ParsedSigner, oid: ObjectIdentifier) -> std::result::Result<Option<&'a der::Any>, String> {
+fn single_attr(signer: &ParsedSigner, oid: ObjectIdentifier) -> std::result::Result<Option<&der::Any>, String> {
     let Some(attrs) = signer.info.signed_attrs.as_ref() else { return Ok(None) };
     let mut found = attrs.iter().filter(|a| a.oid == oid);
     let Some(a) = found.next() else { return Ok(None) };
