@@ -18,7 +18,7 @@ import path from 'node:path';
 import { openssl } from '../tests/shared.mjs';
 import { THUNDERBIRD } from '../tests/thunderbird/marionette.mjs';
 import { smtpSink } from '../tests/thunderbird/smtp-sink.mjs';
-import { EXTENSION_DIR, PASSPHRASE, addAccountAndFolder, createWorld, thunderbirdMissing } from '../tests/thunderbird/world.mjs';
+import { EXTENSION_DIR, PASSPHRASE, addAccountAndFolder, createWorld, thunderbirdMissing, useSmtpSink } from '../tests/thunderbird/world.mjs';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 0) || 3;
 const SIZES = Object.fromEntries(Object.entries({ '2KB': 2048, '5MB': 5 * 1024 * 1024, '25MB': 25 * 1024 * 1024 }).filter(([l]) => (process.env.SIZES ?? '2KB,25MB').split(',').includes(l)));
@@ -113,15 +113,7 @@ try {
   const sink = await smtpSink();
   const send = {};
   try {
-    await w.run(`
-      const identity = MailServices.accounts.allIdentities.find((i) => i.email === "bob@example.net");
-      const server = MailServices.outgoingServer.createServer("smtp");
-      server.QueryInterface(Ci.nsISmtpServer).hostname = "127.0.0.1";
-      server.QueryInterface(Ci.nsISmtpServer).port = args.port;
-      server.authMethod = Ci.nsMsgAuthMethod.none;
-      server.socketType = Ci.nsMsgSocketType.plain;
-      identity.smtpServerKey = server.key;
-    `, { port: sink.port });
+    await useSmtpSink(w, sink.port);
     for (const [label, size] of Object.entries(SIZES)) {
       send[label] = [];
       const file = f(`attach-${label}.bin`);

@@ -22,7 +22,7 @@ import { issueIdentity } from '../../scripts/demo.mjs';
 import { openssl, pemBase64 } from '../shared.mjs';
 import { importTs } from '../ts.mjs';
 import { smtpSink } from './smtp-sink.mjs';
-import { EXTENSION_DIR, EXTENSION_ID, PASSPHRASE, addAccountAndFolder, createWorld, thunderbirdMissing } from './world.mjs';
+import { EXTENSION_DIR, EXTENSION_ID, PASSPHRASE, addAccountAndFolder, createWorld, thunderbirdMissing, useSmtpSink } from './world.mjs';
 
 const missing = thunderbirdMissing();
 const skip = missing === null ? false : `skipped: ${missing}`;
@@ -339,16 +339,7 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
   const outgoingBefore = new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('cachet-outgoing')));
   const sink = await smtpSink();
   try {
-    await w.run(`
-      const identity = MailServices.accounts.allIdentities.find((i) => i.email === "bob@example.net");
-      const server = MailServices.outgoingServer.createServer("smtp");
-      const smtp = server.QueryInterface(Ci.nsISmtpServer);
-      smtp.hostname = "127.0.0.1";
-      smtp.port = args.port;
-      server.authMethod = Ci.nsMsgAuthMethod.none;
-      server.socketType = Ci.nsMsgSocketType.plain;
-      identity.smtpServerKey = server.key;
-    `, { port: sink.port });
+    await useSmtpSink(w, sink.port);
     await openComposer('Alice DEMO <alice@example.org>', 'Secure hello', 'Hello Alice,\nthis comes from Thunderbird.');
     const popup = await inComposePopup(`
       await until("the recipients", () => document.querySelector('[data-recipient="alice@example.org"]'));
@@ -484,18 +475,6 @@ function learnContacts(people) {
   `, { contacts });
 }
 
-/** Point Bob's identity at a (new) SMTP sink. */
-function useSink(sink) {
-  return w.run(`
-    const identity = MailServices.accounts.allIdentities.find((i) => i.email === "bob@example.net");
-    const server = MailServices.outgoingServer.createServer("smtp");
-    server.QueryInterface(Ci.nsISmtpServer).hostname = "127.0.0.1";
-    server.QueryInterface(Ci.nsISmtpServer).port = args.port;
-    server.authMethod = Ci.nsMsgAuthMethod.none;
-    server.socketType = Ci.nsMsgSocketType.plain;
-    identity.smtpServerKey = server.key;
-  `, { port: sink.port });
-}
 
 /** Press Send in the newest composer; returns whether it closed (false: Cachet refused and kept the draft). */
 function pressSend(expectClose) {
@@ -559,7 +538,7 @@ test('issue test 1: an HTML message with an attachment, a Cc and a Bcc, signed a
   await learnContacts([carol, dave]);
   const sink = await smtpSink();
   try {
-    await useSink(sink);
+    await useSmtpSink(w, sink.port);
     const attached = path.join(w.tmp, 'report.bin');
     const fileBytes = crypto.randomBytes(70_000);
     fs.writeFileSync(attached, fileBytes);
@@ -637,7 +616,7 @@ test('issue test 4: a recipient whose certificate expired, one without a certifi
   await learnContacts([erin]);
   const sink = await smtpSink();
   try {
-    await useSink(sink);
+    await useSmtpSink(w, sink.port);
     // Expired.
     await openComposer('erin@example.org', 'For Erin', 'Erin’s certificate has expired.');
     await chooseEncrypt();
@@ -685,7 +664,7 @@ test('issue test 4: a recipient whose certificate expired, one without a certifi
 test('a reply to the encrypted message Bob read in Cachet defaults to Encrypt; turning it off asks first; it goes out encrypted with In-Reply-To and References', { skip }, async () => {
   const sink = await smtpSink();
   try {
-    await useSink(sink);
+    await useSmtpSink(w, sink.port);
     await openComposer('', '', '', { replyTo: 'Encrypted hello' });
     // Bob types his answer above Thunderbird's quote header.
     await w.run(`

@@ -188,6 +188,20 @@ export async function createWorld(prefix = 'thunderbird', { prefs = {} } = {}) {
   return w;
 }
 
+/** Point Bob's identity at a (new) outgoing server: the loopback SMTP sink at `port`. */
+export function useSmtpSink(w, port) {
+  return w.run(`
+    const identity = MailServices.accounts.allIdentities.find((i) => i.email === "bob@example.net");
+    const server = MailServices.outgoingServer.createServer("smtp");
+    const smtp = server.QueryInterface(Ci.nsISmtpServer);
+    smtp.hostname = "127.0.0.1";
+    smtp.port = args.port;
+    server.authMethod = Ci.nsMsgAuthMethod.none;
+    server.socketType = Ci.nsMsgSocketType.plain;
+    identity.smtpServerKey = server.key;
+  `, { port });
+}
+
 /** Bob's account (a POP3 server on 127.0.0.1 that is never polled) and a local folder "Cachet" holding `rfc822s`. */
 export async function addAccountAndFolder(w, rfc822s) {
   return w.run(`
