@@ -15,7 +15,6 @@ import type { Session } from '../keyring/session';
 import { type IdentityRecord, messageIds, store } from '../keyring/store';
 import { draftOf, envelopeAddresses, messageId, recipientStatuses, rfc5322Date, STATUS_WORDS } from '../ui/host-compose';
 import type { ComposeChoice, ComposeFields, MailAddress } from './host';
-import { toBase64 } from './graph';
 import type { Messenger, TbTab } from './thunderbird-api';
 
 /** What `compose.getComposeDetails` and `onBeforeSend` give (the fields Cachet uses). */
@@ -113,20 +112,14 @@ export async function composeFields(m: ComposeMessenger, tabId: number, d: TbCom
 }
 
 /**
- * The core's draft of one copy: the shared draft (addresses, subject, text, date, id) with the
- * HTML version, the attachments and References. A Bcc copy keeps the To and Cc of the message
- * (as any Bcc recipient sees them) and names no Bcc.
+ * The core's draft of one copy: the shared draft (`draftOf`: text, HTML version, attachments,
+ * threading fields), except that a copy names no Bcc at all, a Bcc copy included: it keeps
+ * the To and Cc of the message, as any Bcc recipient sees them.
  */
 export function tbDraft(fields: ComposeFields, date: string, id: string): Draft {
-  // No Bcc field at all: not even a Bcc copy names its own recipient.
   const { bcc: _noBcc, ...d } = draftOf({ ...fields, bcc: [] }, date, id);
   if (d.to.length === 0 && (d.cc ?? []).length === 0) d.to = ['undisclosed-recipients:;'];
-  return {
-    ...d,
-    ...(fields.html !== null ? { html: fields.html.replace(/\r\n?/g, '\n') } : {}),
-    ...(fields.references ? { references: fields.references } : {}),
-    attachments: fields.attachments.map((a) => ({ filename: a.name, contentType: a.contentType || 'application/octet-stream', dataBase64: toBase64(a.bytes) })),
-  };
+  return d;
 }
 
 /** What the user can do about a recipient who blocks encryption. */
