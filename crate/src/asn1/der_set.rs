@@ -90,7 +90,7 @@ mod tests {
         use crate::cms::envelope::encrypt;
         use crate::cms::recipients::KeyTransport;
         use crate::crypto::cipher::{ContentCipher, RustCrypto};
-        let dir = crate::crypto::test_openssl::TempDir::new("der-set-envelope");
+        let dir = cachet_testkit::TempDir::new("der-set-envelope");
         let mut certs = Vec::new();
         for i in 0..3 {
             let subj = format!("/CN=same-shape-{i}");

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::cert::facts::parse_certificates;
-use crate::crypto::test_openssl::corpus;
+use cachet_testkit::corpus;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
 use der::Decode;

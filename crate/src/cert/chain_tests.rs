@@ -2,7 +2,7 @@
 #![allow(clippy::cloned_ref_to_slice_refs)] // owned arrays read better in tests
 
 use super::*;
-use crate::crypto::test_openssl::{require_openssl, TempDir};
+use cachet_testkit::{require_openssl, TempDir};
 use der::Decode;
 
 const CA_CNF: &str = "[ca]\ndefault_ca = d\n[d]\ndir = .\ndatabase = index.txt\nnew_certs_dir = newcerts\nserial = serial\n\

@@ -181,7 +181,7 @@ fn push_attribute(out: &mut String, atv: &AttributeTypeAndValue) {
 mod tests {
     use super::*;
     use crate::cert::facts::parse_certificates;
-    use crate::crypto::test_openssl::corpus;
+    use cachet_testkit::corpus;
     use std::str::FromStr;
 
     /// The database's name for an OID, as the code here replaced it.

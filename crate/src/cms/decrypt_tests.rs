@@ -5,7 +5,7 @@ use super::decrypt::{decrypt, Outcome};
 use super::envelope::encrypt;
 use super::recipients::KeyTransport;
 use crate::crypto::cipher::{ContentCipher, RustCrypto};
-use crate::crypto::test_openssl::TempDir;
+use cachet_testkit::TempDir;
 use crate::pkcs12::Identity;
 
 /// A key and self-signed certificate made by openssl (`newkey` like "rsa:2048" or "ec").

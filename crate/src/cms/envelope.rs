@@ -176,7 +176,7 @@ mod tests {
     /// The hand-assembled ContentInfo is exactly what the `der` encoder writes for it.
     #[test]
     fn assembled_der_matches_the_encoder() {
-        let pem = crate::crypto::test_openssl::TempDir::new("envelope-der");
+        let pem = cachet_testkit::TempDir::new("envelope-der");
         pem.openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-subj", "/CN=Env", "-days", "30", "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=keyEncipherment", "-out", "c.pem"]);
         let cert = crate::cert::facts::parse_certificates(&pem.read("c.pem")).unwrap().remove(0);
         for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes128Gcm, ContentCipher::Aes256Gcm] {

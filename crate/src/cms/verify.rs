@@ -365,7 +365,7 @@ pub fn verify_all_with(sd: &ParsedSignedData, content: &[u8], ctx: &VerifyContex
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::test_openssl::{require_openssl, TempDir};
+    use cachet_testkit::{require_openssl, TempDir};
 
     /// A self-signed RSA certificate of `bits` and an opaque SignedData made with it by OpenSSL.
     fn openssl_signed(d: &TempDir, bits: u32) -> (Certificate, ParsedSignedData) {

@@ -12,5 +12,3 @@ pub use self::cipher::{ContentCipher, RustCrypto, Symmetric};
 pub use self::digest::{digest, DigestAlg, Hasher};
 pub use self::sig::{verify_certificate_signature, verify_certificate_signature_der, verify_signature, Curve, SigFailure, SigInfo, SigScheme};
 
-#[cfg(test)]
-pub(crate) mod test_openssl;

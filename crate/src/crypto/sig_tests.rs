@@ -1,7 +1,7 @@
 //! Signatures made by OpenSSL at test time, verified here.
 
 use super::*;
-use crate::crypto::test_openssl::{require_openssl, TempDir};
+use cachet_testkit::{require_openssl, TempDir};
 use der::Any;
 
 const MSG: &[u8] = b"Content-Type: text/plain\r\n\r\nHello, signed world.\r\n";

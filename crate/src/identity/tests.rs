@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::cert::facts::{parse_certificates_der, sha256_fingerprint, summarize};
-use crate::crypto::test_openssl::{corpus, TempDir};
+use cachet_testkit::{corpus, TempDir};
 use crate::policy::Policy;
 use sha2::{Digest, Sha256};
 use std::process::Command;

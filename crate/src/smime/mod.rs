@@ -28,7 +28,7 @@ mod tests {
     use crate::report::Status;
     use crate::time::UnixTime;
     use x509_cert::Certificate;
-    use crate::crypto::test_openssl::{require_openssl, TempDir};
+    use cachet_testkit::{require_openssl, TempDir};
 
     fn has_bare_lf(b: &[u8]) -> bool {
         b.iter().enumerate().any(|(i, c)| *c == b'\n' && (i == 0 || b.get(i - 1) != Some(&b'\r')))
