@@ -33,6 +33,7 @@ const SRC = path.join(ROOT, 'crate', 'src');
  *   smime      S/MIME messages: open (signed, enveloped, diagnose), sign, encrypt (encrypt
  *              uses sign, never the reverse); identity: contacts, recipient certificates.
  *   compose, request, view: what the add-in's screens ask of the core.
+ *   draft      encrypted drafts: the draft wrapped for encrypting to the sender, and read back.
  *   wasm       the WebAssembly front.
  */
 export const LAYERS = [
@@ -47,6 +48,7 @@ export const LAYERS = [
   ['report'],
   ['smime', 'identity'],
   ['compose', 'request', 'view'],
+  ['draft'],
   ['wasm'],
 ];
 

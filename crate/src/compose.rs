@@ -8,7 +8,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Code, Error, Result};
 use crate::mime::{build_body_with_inline, encode_headers, Attachment, InlinePart};
@@ -24,7 +24,7 @@ pub const MAX_ATTACHMENTS: usize = 100;
 
 /// A file attached to a draft, its bytes in standard base64 (the form JSON can carry).
 #[cfg_attr(test, derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct DraftAttachment {
     pub filename: String,
@@ -39,7 +39,7 @@ pub struct DraftAttachment {
 
 /// The fields of a draft. Addresses are `addr@example.org` or `Name <addr@example.org>`.
 #[cfg_attr(test, derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Draft {
     pub from: String,
@@ -90,6 +90,15 @@ pub fn compose(d: &Draft) -> Result<Vec<u8>> {
     if d.to.iter().chain(d.cc.iter()).chain(d.bcc.iter()).all(|a| a.trim().is_empty()) {
         return Err(Error::usage("The message has no recipient.").with_detail("to, cc and bcc are empty"));
     }
+    compose_draft(d, &[])
+}
+
+/// [`compose`] for a draft being written (`crate::draft`): a recipient is not needed
+/// yet, and `extra` header fields are written after the others. Same limits and escaping.
+pub fn compose_draft(d: &Draft, extra: &[(String, String)]) -> Result<Vec<u8>> {
+    if d.from.trim().is_empty() {
+        return Err(Error::usage("The message has no sender.").with_detail("from is empty"));
+    }
     for t in [&d.text, &d.html] {
         if t.len() > MAX_TEXT {
             return Err(Error::usage("The message text is too long.").with_detail(format!("{} bytes, limit {MAX_TEXT}", t.len())));
@@ -116,6 +125,7 @@ pub fn compose(d: &Draft) -> Result<Vec<u8>> {
             headers.push((name.into(), value.clone()));
         }
     }
+    headers.extend(extra.iter().cloned());
     headers.push(("MIME-Version".into(), "1.0".into()));
     let mut out = encode_headers(&headers);
     // The body entity starts with its Content-* fields: it continues the header block.

@@ -17,6 +17,7 @@ pub mod cert;
 pub mod cms;
 pub mod compose;
 pub mod crypto;
+pub mod draft;
 pub mod error;
 pub mod identity;
 pub mod mime;

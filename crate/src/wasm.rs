@@ -340,6 +340,25 @@ pub fn compose_message(#[wasm_bindgen(unchecked_param_type = "Draft")] draft: Js
     crate::compose::compose(&draft).map_err(js_err)
 }
 
+/// The wrapper of an encrypted draft, to sign and encrypt to the sender (see `draft::draft_message`).
+#[wasm_bindgen(js_name = draftMessage)]
+pub fn draft_message(#[wasm_bindgen(unchecked_param_type = "Draft")] draft: JsValue) -> std::result::Result<Vec<u8>, JsValue> {
+    let draft: crate::compose::Draft = from_js_value("draft fields", draft)?;
+    crate::draft::draft_message(&draft).map_err(js_err)
+}
+
+/// Whether a stored message is one of Cachet's encrypted drafts (see `draft::is_draft`).
+#[wasm_bindgen(js_name = isDraft)]
+pub fn is_draft(bytes: &[u8]) -> bool {
+    crate::draft::is_draft(bytes, &crate::mime::Limits::default())
+}
+
+/// The fields of a draft from its decrypted content (see `draft::read_draft`).
+#[wasm_bindgen(js_name = readDraft, unchecked_return_type = "Draft")]
+pub fn read_draft(content: &[u8]) -> std::result::Result<JsValue, JsValue> {
+    to_js(&crate::draft::read_draft(content, &crate::mime::Limits::default()).map_err(js_err)?)
+}
+
 /// What a reader sees of a message or entity: decoded headers and parts (see `view`).
 #[wasm_bindgen(js_name = viewMessage, unchecked_return_type = "MessageView")]
 pub fn view_message(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {

@@ -81,6 +81,12 @@ export interface CoreApi {
   exportBackup: { params: { handle: number; password: string }; result: Uint8Array };
   composeMessage: { params: { draft: Draft }; result: Uint8Array };
   viewMessage: { params: { bytes: Uint8Array }; result: MessageView };
+  /** The wrapper of an encrypted draft (the draft as message/rfc822, only From and a marker outside), to encrypt to the sender. */
+  draftMessage: { params: { draft: Draft }; result: Uint8Array };
+  /** Whether a stored message is one of Cachet's encrypted drafts (its marker field). */
+  isDraft: { params: { bytes: Uint8Array }; result: boolean };
+  /** The fields of a draft from the content `open` gave after decrypting it. */
+  readDraft: { params: { content: Uint8Array }; result: Draft };
   /** The decoded bytes of the leaf at `path` (a MessageView part path), to save an attachment. */
   partBytes: { params: { bytes: Uint8Array; path: string }; result: Uint8Array };
   /**

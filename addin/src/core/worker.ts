@@ -48,6 +48,9 @@ const handlers: Handlers = {
   exportBackup: ({ handle, password }) => ring().exportBackup(handle, password),
   composeMessage: ({ draft }) => wasm.composeMessage(draft),
   viewMessage: ({ bytes }) => wasm.viewMessage(bytes),
+  draftMessage: ({ draft }) => wasm.draftMessage(draft),
+  isDraft: ({ bytes }) => wasm.isDraft(bytes),
+  readDraft: ({ content }) => wasm.readDraft(content),
   partBytes: ({ bytes, path }) => wasm.partBytes(bytes, path),
   debugTrap: () => {
     // What a trap looks like to JavaScript (a panic in the core aborts to `unreachable`).
