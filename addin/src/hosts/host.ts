@@ -1,5 +1,6 @@
 // What the UI may ask of the environment it runs in. The UI checks capabilities, never the
 // host's identity: Outlook, Thunderbird and the standalone page each implement this interface.
+import type { DraftFolder } from './drafts';
 
 export interface HostCapabilities {
   /** The user can drop or pick local files (certificates, .p12, .eml). */
@@ -105,6 +106,8 @@ export interface Host {
    * message per envelope, then discard the plaintext draft and close the compose window.
    */
   sendComposed?(secure: SecureBuilder): Promise<SendOutcome>;
+  /** Where encrypted drafts are kept (confidential compose mode), or null when the host has none now. */
+  drafts?(): DraftFolder | null;
 }
 
 /**

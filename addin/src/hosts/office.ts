@@ -4,6 +4,7 @@
 // Sign/Encrypt choice (sessionData), sending the finished MIME through Graph sendMail, then
 // deleting the autosaved plaintext draft and closing the compose window.
 import { envelopes, type ComposeAttachment, type ComposeFinish, type ComposeChoice, type ComposeFields, type Host, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
+import { type DraftFolder, graphDrafts } from './drafts';
 import { GRAPH_MAX_MIME, GraphError, tooLargeForGraph, type GraphClient } from './graph';
 import { ITEM_CHANGED, call, field, fromBase64, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
 import { readChoice, writeChoice } from './office-choice';
@@ -246,6 +247,11 @@ export class OfficeHost implements Host {
   async sendMime(mime: Uint8Array): Promise<void> {
     if (!this.graph) throw new Error('Sending needs Microsoft Graph, which is not configured.');
     await this.graph.sendMime(mime);
+  }
+
+  /** The mailbox's Drafts folder through Graph (encrypted drafts of the confidential mode). */
+  drafts(): DraftFolder | null {
+    return this.graph ? graphDrafts(this.graph) : null;
   }
 
   async finishCompose(): Promise<ComposeFinish> {

@@ -2,6 +2,7 @@
 // mailbox of the dev server, reached through the same Microsoft Graph subset the Outlook host
 // uses (GraphClient against this page's own origin, `Bearer dev:<address>`).
 import type { Host } from './host';
+import { type DraftFolder, graphDrafts } from './drafts';
 import { GraphClient, type MailFolder, type MessageSummary } from './graph';
 
 export const DEMO_MAILBOXES = ['alice@example.org', 'bob@example.net'];
@@ -50,5 +51,10 @@ export class StandaloneHost implements Host {
 
   sendMime(mime: Uint8Array): Promise<void> {
     return this.graph.sendMime(mime);
+  }
+
+  /** The dev mailbox's Drafts folder (encrypted drafts of the confidential mode). */
+  drafts(): DraftFolder | null {
+    return this.mailbox ? graphDrafts(this.graph) : null;
   }
 }

@@ -8,6 +8,7 @@ import { certInspector } from '../ui/cert-inspector';
 import { CertPanel } from '../ui/cert-panel';
 import { ComposePane } from '../ui/compose-pane';
 import { el, replace } from '../ui/dom';
+import { ConfidentialMode } from '../ui/drafts';
 import { MailboxView } from '../ui/mailbox';
 import { ReadPane } from '../ui/read-pane';
 import { tabs } from '../ui/tabs';
@@ -24,6 +25,7 @@ for (const ev of ['keydown', 'pointerdown']) document.addEventListener(ev, () =>
 
 const reader = new ReadPane(core, session);
 const compose = new ComposePane(core, session, host);
+compose.mount(new ConfidentialMode(core, session, host, compose).element);
 const certs = new CertPanel(core, session, host);
 const who = el('p', { class: 'muted', id: 'who' }, 'No mailbox chosen.');
 const mailbox = new MailboxView(host, reader, (address) => {

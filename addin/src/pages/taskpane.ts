@@ -15,6 +15,7 @@ import { certInspector } from '../ui/cert-inspector';
 import { CertPanel } from '../ui/cert-panel';
 import { ComposePane } from '../ui/compose-pane';
 import { el, replace } from '../ui/dom';
+import { ConfidentialMode } from '../ui/drafts';
 import { errorView } from '../ui/error-view';
 import { progress } from '../ui/progress';
 import { ReadPane } from '../ui/read-pane';
@@ -40,7 +41,10 @@ const first: Tab[] = [];
 let reopen: (() => void) | null = null;
 
 if (caps.composeMessage) {
-  first.push({ id: 'compose', label: 'Send securely', content: new ComposePane(core, session, host).element });
+  const compose = new ComposePane(core, session, host);
+  // Confidential mode: the pane's own editor, drafts only encrypted in the Drafts folder (Graph).
+  if (host.drafts?.()) compose.mount(new ConfidentialMode(core, session, host, compose).element);
+  first.push({ id: 'compose', label: 'Send securely', content: compose.element });
 } else {
   const reader = new ReadPane(core, session);
   const fetching = el('div', { class: 'fetching' });

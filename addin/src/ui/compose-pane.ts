@@ -78,6 +78,10 @@ export class ComposePane {
   /** The recipients without a usable certificate the user was last asked about. */
   private askedFor = '';
   private readonly confirmArea = el('div', { class: 'reply-confirm', 'aria-live': 'polite' });
+  /** Confidential mode (ui/drafts.ts): Encrypt is fixed on, and the pane is the editor even in a host's window. */
+  private confidential = false;
+  /** Called after a message written in the pane was sent; what it returns is shown with the result. */
+  onSent: (() => Promise<HTMLElement[]>) | null = null;
 
   constructor(private readonly core: CoreClient, private readonly session: Session, private readonly host: Host) {
     const encryptNote = el('span', { class: 'muted', id: 'encrypt-note' });
@@ -143,12 +147,13 @@ export class ComposePane {
 
   /** Read the message being written in the host's compose window into the (read-only) fields. */
   async bindToHost(): Promise<ComposeFields | null> {
+    if (this.confidential) return null;
     const again = el('button', { type: 'button', class: 'secondary' }, 'Read the message again');
     again.addEventListener('click', () => void this.bindToHost());
     const note = el('p', { class: 'muted' }, 'Write the message in the mail program’s window; Cachet reads it from there when you send.');
     try {
       const f = await this.host.composeFields?.();
-      if (!f) return null;
+      if (!f || this.confidential) return null;
       const first = !this.bound;
       this.bound = f;
       for (const c of [this.to, this.subject, this.text]) c.readOnly = true;
@@ -190,6 +195,66 @@ export class ComposePane {
     } catch (e) {
       replace(this.hostArea, errorView(e), el('div', { class: 'actions' }, again));
       return null;
+    }
+  }
+
+  /** Put a section (the confidential mode) under the pane's heading. */
+  mount(section: HTMLElement): void {
+    this.element.querySelector('h2')?.after(section);
+  }
+
+  /** The pane's fields as a draft (confidential mode saves it encrypted). */
+  currentDraft(): Promise<Draft> {
+    return this.draft();
+  }
+
+  /** Fill the pane's own fields (a reopened draft, with its attachments as files). */
+  fill(d: Draft, files: File[]): void {
+    if (d.from && ![...this.from.options].some((o) => o.value === d.from)) this.from.append(el('option', { value: d.from }, d.from));
+    const own = addresses(d.from)[0];
+    if (own) this.from.value = own;
+    this.to.value = [...d.to, ...(d.cc ?? [])].join(', ');
+    this.bcc.value = (d.bcc ?? []).join(', ');
+    this.subject.value = d.subject;
+    this.text.value = d.text;
+    this.inReplyTo = d.inReplyTo ?? '';
+    const list = new DataTransfer();
+    for (const f of files) list.items.add(f);
+    this.files.files = list.files;
+    replace(this.result);
+    void this.refreshRecipients();
+  }
+
+  /** Copy what was typed in the host's window into the pane's own fields (confidential mode). */
+  fillFromHost(f: ComposeFields): void {
+    const files = f.attachments.map((a) => new File([a.bytes.slice()], a.name, { type: a.contentType }));
+    this.fill({ from: f.from.address, to: [...f.to, ...f.cc].map((a) => a.address), bcc: f.bcc.map((a) => a.address), subject: f.subject, text: f.text, date: '', inReplyTo: f.inReplyTo ?? '' }, files);
+  }
+
+  /**
+   * Confidential mode on: Encrypt fixed on, and in a host's compose window the pane's own
+   * editor instead of the window's fields. Off: as before (bound to the host's window again).
+   */
+  async setConfidential(on: boolean): Promise<void> {
+    this.confidential = on;
+    await this.featuresReady;
+    this.encrypt.disabled = on || !this.features.encrypt;
+    if (on) this.encrypt.checked = this.features.encrypt;
+    if (on && this.bound) {
+      this.bound = null;
+      for (const c of [this.to, this.subject, this.text]) c.readOnly = false;
+      for (const c of [this.bcc, this.files]) {
+        const box = c.closest('.field');
+        if (box instanceof HTMLElement) box.hidden = false;
+      }
+      this.from.disabled = false;
+      const label = this.to.labels?.[0];
+      if (label) label.textContent = 'To';
+      for (const c of [this.to, this.bcc, this.subject, this.text]) c.value = '';
+      replace(this.hostArea, el('p', { class: 'muted' }, 'Cachet’s own editor: what you write here is never saved unencrypted.'));
+      await this.refreshRecipients();
+    } else if (!on && this.host.capabilities.composeMessage && this.host.composeFields) {
+      await this.bindToHost();
     }
   }
 
@@ -353,6 +418,7 @@ export class ComposePane {
       const names = [...draft.to, ...bcc.map((b) => `${b} (Bcc, own copy)`)];
       const files = draft.attachments?.length ? ` with ${draft.attachments.length} attachment${draft.attachments.length === 1 ? '' : 's'}` : '';
       replace(this.result, el('p', { class: 'note good', role: 'status', 'data-field': 'sent' }, `Sent${sign ? ', signed' : ''}${encrypt ? ' and encrypted' : ''}${files}, to ${names.join(', ')}.`));
+      this.result.append(...((await this.onSent?.().catch(() => [])) ?? []));
       this.to.value = '';
       this.bcc.value = '';
       this.files.value = '';
