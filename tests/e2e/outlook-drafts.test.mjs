@@ -187,3 +187,31 @@ test('Outlook: the plaintext draft is named, the confidential draft is stored en
   assert.deepEqual(errors, []);
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
+
+test('Outlook: turning confidential mode off saves what was written as an encrypted draft first, then shows Outlook’s window again', async () => {
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.addInitScript((c) => { window.__fakeOffice = c; }, { mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, subject: 'Typed in Outlook', text: 'Outlook text\n', draftId: 'ews:none' });
+  await page.goto(`${baseUrl}/taskpane.html?graph=dev`);
+  await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
+  // The same Outlook profile: the identity is stored, locked in this new pane.
+  await page.getByRole('tab', { name: 'Certificates' }).click();
+  await page.getByLabel('Passphrase to unlock your certificates').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+  await page.locator('[data-lock="unlocked"]').waitFor();
+  await page.getByRole('tab', { name: 'Send securely' }).click();
+  await page.getByLabel('Confidential mode').check();
+  await page.locator('[data-mode="confidential"]').waitFor();
+  await page.getByLabel('Subject', { exact: true }).fill('Zanzibar second thoughts');
+  await page.getByLabel('Message text').fill('swordfish again\n');
+  const before = encryptedDrafts('before switching off').length;
+  await page.getByLabel('Confidential mode').uncheck();
+  await page.locator('[data-mode="normal"]', { hasText: 'saved as an encrypted draft' }).waitFor();
+  assert.equal(encryptedDrafts('after switching off').length, before + 1);
+  await page.waitForFunction(() => [...document.querySelectorAll('input')].some((i) => i.value === 'Typed in Outlook' && i.readOnly));
+  assert.equal(await page.getByLabel('Subject', { exact: true }).inputValue(), 'Typed in Outlook', 'bound to Outlook’s window again');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

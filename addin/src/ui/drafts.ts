@@ -49,7 +49,7 @@ export class ConfidentialMode {
   private currentId: string | null = null;
 
   constructor(private readonly core: CoreClient, private readonly session: Session, private readonly host: Host, private readonly pane: ComposePane) {
-    const refresh = el('button', { type: 'button', class: 'secondary' }, 'Refresh the list');
+    const refresh = el('button', { type: 'button', class: 'secondary' }, 'Reload the list');
     this.element = el(
       'fieldset',
       { class: 'confidential', 'data-field': 'confidential' },
@@ -86,12 +86,27 @@ export class ConfidentialMode {
   }
 
   async setMode(on: boolean): Promise<void> {
+    // Back to the host's window: the pane's fields are replaced by the window's, so what was
+    // written here is first saved as an encrypted draft (never lost, never in plaintext).
+    let kept: string | null = null;
+    if (!on && this.host.capabilities.composeMessage) {
+      const d = await this.pane.currentDraft().catch(() => null);
+      if (d && (d.subject.trim() || d.text.trim() || d.to.length || (d.bcc ?? []).length)) {
+        kept = await this.saveDraft();
+        if (kept === null) {
+          // Not saved (locked, no Drafts folder): stay in confidential mode, the text stays here.
+          this.toggle.checked = true;
+          return;
+        }
+      }
+    }
     this.toggle.checked = on;
     this.showState(on);
     await this.pane.setConfidential(on);
-    replace(this.result);
+    if (kept === null) replace(this.result);
     if (!on) {
       replace(this.plaintext);
+      if (kept !== null) this.state.textContent += ' What you wrote in confidential mode was saved as an encrypted draft: switch back to open it.';
       return;
     }
     await this.notePlaintextDraft();
