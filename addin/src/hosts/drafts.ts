@@ -16,8 +16,11 @@ export interface StoredDraft {
 }
 
 export interface DraftFolder {
-  /** Upload an encrypted draft (complete MIME); resolves to its id. */
-  save(mime: Uint8Array): Promise<string>;
+  /**
+   * Store an encrypted draft (complete MIME; `meta` names its sender and the wrapper's
+   * Message-ID); resolves to its id, or '' when the host filed it but cannot tell its id.
+   */
+  save(mime: Uint8Array, meta: { from: string; messageId: string }): Promise<string>;
   /** The drafts that look like Cachet's (the UI checks each one's marker before use), newest first. */
   list(): Promise<StoredDraft[]>;
   /** The stored bytes of a draft. */

@@ -48,6 +48,14 @@ export interface ComposeFields {
   references: string | null;
 }
 
+/** The sender and recipients (SMTP envelope) of a message Cachet built. */
+export interface MimeEnvelope {
+  from: string;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+}
+
 /** What the user chose for the message being composed. */
 export interface ComposeChoice {
   sign: boolean;
@@ -92,8 +100,11 @@ export interface Host {
   notices?(): string[];
   /** The address the user sends from, when the host knows it. */
   userAddress?(): string | null;
-  /** Send a complete MIME message; the host keeps a copy in Sent Items (capabilities.sendMessage). */
-  sendMime?(mime: Uint8Array): Promise<void>;
+  /**
+   * Send a complete MIME message; the host keeps a copy in Sent Items (capabilities.sendMessage).
+   * `envelope`: who it goes to, for a host whose transport does not read the message's own fields.
+   */
+  sendMime?(mime: Uint8Array, envelope?: MimeEnvelope): Promise<void>;
   /** After sending: discard the plaintext draft of the compose window and close it. */
   finishCompose?(): Promise<ComposeFinish>;
   /** The fields of the message being composed (capabilities.composeMessage). */

@@ -80,6 +80,10 @@ try {
   encrypt.addEventListener('change', () => void save());
   session.addEventListener('change', () => void refresh().catch(() => undefined));
 
+  // Thunderbird saves this window's drafts unencrypted: confidential mail is written in Cachet's own tab.
+  const openConfidential = el('button', { type: 'button', class: 'secondary', 'data-action': 'confidential' }, 'Write a confidential message in Cachet instead');
+  openConfidential.addEventListener('click', () => void messenger.tabs.create({ url: messenger.runtime.getURL('tb-confidential.html') }));
+  const confidential = el('p', { class: 'muted' }, 'Thunderbird saves the drafts of this window unencrypted. For a message whose drafts must stay encrypted: ', openConfidential);
   const pane = el(
     'section',
     { class: 'compose-pane', 'aria-labelledby': 'tb-compose-heading' },
@@ -91,6 +95,7 @@ try {
     requestResult,
     problems,
     el('p', { class: 'muted' }, 'Write the message in Thunderbird and press Send: with Sign or Encrypt on, Cachet builds, signs and encrypts it (always also to you), with its formatting, attachments and Cc, and sends it itself; each Bcc recipient gets a copy of their own, encrypted to them alone, that names no Bcc.'),
+    confidential,
   );
   await refresh();
   const certs = new CertPanel(core, session, new ThunderbirdHost(messenger, null));

@@ -412,9 +412,9 @@ export class ComposePane {
     if (this.refusedOrSending(reasons, statuses, encrypt)) return;
     try {
       // Build every envelope first: nothing goes out unless all of them could be built.
-      const messages: Uint8Array[] = [];
-      for (const envelope of ComposePane.envelopes(draft)) messages.push(await this.build(envelope, sign, encrypt));
-      for (const mime of messages) await this.host.sendMime?.(mime);
+      const messages: { mime: Uint8Array; to: Draft }[] = [];
+      for (const envelope of ComposePane.envelopes(draft)) messages.push({ mime: await this.build(envelope, sign, encrypt), to: envelope });
+      for (const { mime, to } of messages) await this.host.sendMime?.(mime, { from: to.from, to: to.to, cc: to.cc ?? [], bcc: to.bcc ?? [] });
       const names = [...draft.to, ...bcc.map((b) => `${b} (Bcc, own copy)`)];
       const files = draft.attachments?.length ? ` with ${draft.attachments.length} attachment${draft.attachments.length === 1 ? '' : 's'}` : '';
       replace(this.result, el('p', { class: 'note good', role: 'status', 'data-field': 'sent' }, `Sent${sign ? ', signed' : ''}${encrypt ? ' and encrypted' : ''}${files}, to ${names.join(', ')}.`));
@@ -504,7 +504,7 @@ export class ComposePane {
       const signer = await this.session.signer(from);
       if (!signer) throw new Error('Unlock your certificate first.');
       const signed = await this.core.call('requestMail', { handle: signer.handle, options: { to: address, from, at: Math.floor(Date.now() / 1000), date: rfc5322Date(new Date()), messageId: messageId(from) } });
-      await this.host.sendMime?.(signed);
+      await this.host.sendMime?.(signed, { from, to: [address], cc: [], bcc: [] });
       replace(this.result, el('p', { class: 'note good', role: 'status', 'data-field': 'request-sent' }, `A signed request for a certificate was sent to ${address}. Your draft is kept.`));
     } catch (e) {
       replace(this.result, errorView(e));

@@ -160,11 +160,11 @@ export class ConfidentialMode {
       const wrapper = await this.core.call('draftMessage', { draft });
       // Signed and encrypted to the sender's own certificate only (no recipient).
       const mime = await this.core.call('encrypt', { handle: signer.handle, mime: wrapper, recipients: [], sign: true, at: Math.floor(Date.now() / 1000) });
-      const id = await folder.save(mime);
+      const id = await folder.save(mime, { from: draft.from, messageId: draft.messageId ?? '' });
       const previous = this.currentId;
-      this.currentId = id;
+      this.currentId = id || null;
       let note = '';
-      if (previous) {
+      if (previous && id) {
         try {
           await folder.remove(previous);
         } catch {
