@@ -20,7 +20,7 @@ use mail_parser::{Address, HeaderValue};
 
 use crate::compose::{compose_draft, Draft, DraftAttachment};
 use crate::error::{Code, Error, Result};
-use crate::mime::{canonicalize_crlf, encode_headers, parse, Entity, Limits};
+use crate::mime::{canonicalize_crlf, encode_headers, header_place, parse, received_value, Entity, HeaderPlace, Limits, SmimeKind};
 
 /// The header field that marks a Cachet draft (outside, and again inside the encrypted part).
 pub const MARKER: &str = "X-Cachet-Draft";
@@ -52,6 +52,46 @@ pub fn draft_message(d: &Draft) -> Result<Vec<u8>> {
     let mut out = encode_headers(&outer);
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(&inner);
+    Ok(out)
+}
+
+/// The form in which an encrypted draft is stored: the encrypted wrapper (from
+/// [`draft_message`] through `smime::encrypt_message`) with its outer header fields reduced
+/// to From, Date and Message-ID as they are, the Subject [`OUTER_SUBJECT`] and [`MARKER`]:
+/// whatever the encryption step leaves outside (its header policy may change), nothing else
+/// of the draft reaches the server. The Content-* fields and the body are kept byte for byte.
+///
+/// # Security
+/// `encrypted` is parsed within `limits`; anything but an `application/(x-)pkcs7-mime`
+/// enveloped-data or authEnveloped-data message is refused (`Code::Usage`): a draft is never
+/// stored unencrypted.
+pub fn stored_form(encrypted: &[u8], limits: &Limits) -> Result<Vec<u8>> {
+    let canonical = canonicalize_crlf(encrypted);
+    let top = parse(&canonical, limits)?;
+    let enveloped = matches!(top.smime_kind(), Some(SmimeKind::Pkcs7Mime { smime_type: Some(t), .. }) if t == "enveloped-data" || t == "authenveloped-data");
+    if !enveloped || !top.content_type().essence().ends_with("pkcs7-mime") {
+        return Err(Error::usage("A draft is stored only encrypted.").with_detail("stored_form needs an enveloped-data or authEnveloped-data message"));
+    }
+    let mut outer: Vec<(String, String)> = Vec::new();
+    for name in ["From", "Date", "Message-ID"] {
+        if let Some(v) = top.raw_header(name) {
+            outer.push((name.to_string(), received_value(name, v)));
+        }
+    }
+    outer.push(("Subject".into(), OUTER_SUBJECT.into()));
+    outer.push((MARKER.into(), MARKER_VALUE.into()));
+    outer.push(("MIME-Version".into(), "1.0".into()));
+    let mut out = encode_headers(&outer);
+    for (name, value) in top.headers() {
+        if header_place(name) == HeaderPlace::Inner {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b':');
+            out.extend_from_slice(value);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(top.body_raw());
     Ok(out)
 }
 
@@ -216,6 +256,22 @@ mod tests {
         assert_eq!(d.attachments.len(), 1);
         assert_eq!(STANDARD.decode(&d.attachments[0].data_base64).unwrap(), vec![0u8, 1, 2, 255]);
         assert_eq!(d.attachments[0].filename, "plan.bin");
+    }
+
+    #[test]
+    fn the_stored_form_keeps_only_the_sender_date_and_marker_outside_and_refuses_plaintext() {
+        let encrypted = b"From: Alice <alice@example.org>\r\nTo: bob@example.net\r\nSubject: Secret plans\r\nDate: Sat, 05 Dec 2026 22:00:00 +0000\r\nMessage-ID: <m@example.org>\r\nX-Other: leak\r\nMIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQA=\r\n";
+        let stored = stored_form(encrypted, &Limits::default()).unwrap();
+        let top = parse(&stored, &Limits::default()).unwrap();
+        let names: Vec<String> = top.headers().map(|(n, _)| n.to_ascii_lowercase()).collect();
+        assert_eq!(names, ["from", "date", "message-id", "subject", "x-cachet-draft", "mime-version", "content-type", "content-transfer-encoding"]);
+        assert_eq!(top.header("Subject").as_deref(), Some(OUTER_SUBJECT));
+        assert!(stored.ends_with(b"\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQA=\r\n"), "the body is kept byte for byte");
+        assert!(is_draft(&stored, &Limits::default()));
+        let plain = compose_draft(&draft(), &[]).unwrap();
+        assert_eq!(stored_form(&plain, &Limits::default()).unwrap_err().code, Code::Usage);
+        let signed_only = b"From: a@example.org\r\nContent-Type: application/pkcs7-mime; smime-type=signed-data\r\n\r\nMIAG\r\n";
+        assert_eq!(stored_form(signed_only, &Limits::default()).unwrap_err().code, Code::Usage);
     }
 
     #[test]

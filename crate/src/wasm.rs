@@ -347,6 +347,12 @@ pub fn draft_message(#[wasm_bindgen(unchecked_param_type = "Draft")] draft: JsVa
     crate::draft::draft_message(&draft).map_err(js_err)
 }
 
+/// The encrypted draft with only From, Date, Message-ID, the fixed Subject and the marker outside (see `draft::stored_form`).
+#[wasm_bindgen(js_name = draftStored)]
+pub fn draft_stored(encrypted: &[u8]) -> std::result::Result<Vec<u8>, JsValue> {
+    crate::draft::stored_form(encrypted, &crate::mime::Limits::default()).map_err(js_err)
+}
+
 /// Whether a stored message is one of Cachet's encrypted drafts (see `draft::is_draft`).
 #[wasm_bindgen(js_name = isDraft)]
 pub fn is_draft(bytes: &[u8]) -> bool {

@@ -35,11 +35,17 @@ fn a_draft_is_stored_only_encrypted_to_the_sender_and_reads_back() {
     let bob = pki.leaf("Bob", "bob@example.net", Key::Rsa2048, None, 365);
     let wrapper = cachet::draft::draft_message(&draft()).unwrap();
     let out = run_with_input(
-        cachet().args(["encrypt", "--sign", "--at", "2026-12-05T22:00:00Z", "--identity"]).arg(&alice.p12).arg("--password-file").arg(&alice.password),
+        cachet().args(["encrypt", "--sign", "--identity"]).arg(&alice.p12).arg("--password-file").arg(&alice.password),
         &wrapper,
     );
     assert!(out.status.success(), "cachet encrypt failed: {}", String::from_utf8_lossy(&out.stderr));
-    let stored = out.stdout;
+    // What encrypt left outside is reduced to the draft's own fields.
+    let stored = cachet::draft::stored_form(&out.stdout, &Limits::default()).unwrap();
+    let head = String::from_utf8_lossy(&stored[..stored.windows(4).position(|w| w == b"\r\n\r\n").unwrap()]).to_string();
+    let names: Vec<&str> = head.lines().filter(|l| !l.starts_with([' ', '\t'])).filter_map(|l| l.split(':').next()).collect();
+    let (content, others): (Vec<&str>, Vec<&str>) = names.iter().partition(|n| n.starts_with("Content-"));
+    assert_eq!(others, ["From", "Date", "Message-ID", "Subject", "X-Cachet-Draft", "MIME-Version"], "{head}");
+    assert!(content.contains(&"Content-Type"), "{head}");
     for secret in ["Zanzibar", "swordfish", "bob@example.net", "carol@example.com", "secret-row", "numbers.csv"] {
         assert!(!contains(&stored, secret), "the stored draft shows {secret:?} in clear");
     }
@@ -62,7 +68,7 @@ fn a_draft_is_stored_only_encrypted_to_the_sender_and_reads_back() {
 
     // Cachet's own open gives the same content.
     let content_file = pki.dir.path("cachet-content.eml");
-    let (report, code) = open(&stored, &["--identity", alice.p12.to_str().unwrap(), "--password-file", alice.password.to_str().unwrap(), "--trust", pki.ca().to_str().unwrap(), "--at", "2026-12-05T22:00:00Z", "--content", content_file.to_str().unwrap()]);
+    let (report, code) = open(&stored, &["--identity", alice.p12.to_str().unwrap(), "--password-file", alice.password.to_str().unwrap(), "--trust", pki.ca().to_str().unwrap(), "--content", content_file.to_str().unwrap()]);
     assert_eq!((status(&report), code), ("valid", 0), "{report}");
     assert_eq!(cachet::draft::read_draft(&std::fs::read(&content_file).unwrap(), &Limits::default()).unwrap().subject, "Merger plans for Zanzibar");
 

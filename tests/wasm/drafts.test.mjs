@@ -1,6 +1,7 @@
 // Encrypted drafts through the WebAssembly build under Node (the calls the confidential mode
 // makes in the worker): draftMessage wraps the draft, the Keyring signs and encrypts it to the
-// sender alone (encryptAsync, WebCrypto for AES, as the worker does), isDraft recognises the
+// sender alone (encryptAsync, WebCrypto for AES, as the worker does), draftStored leaves only
+// From, Date, the fixed Subject and the marker outside, isDraft recognises the
 // stored bytes, openAsync decrypts with the sender's key, readDraft gives the fields back.
 // OpenSSL decrypts the same bytes with the sender's key; the stored bytes show no field in clear.
 import assert from 'node:assert/strict';
@@ -34,8 +35,11 @@ test('a draft saved encrypted to the sender shows nothing in clear and reads bac
     };
     const wrapper = core.draftMessage(draft);
     assert.equal(core.isDraft(wrapper), true);
-    const stored = await ring.encryptAsync(handle, wrapper, { recipients: [], sign: true, at });
+    const stored = core.draftStored(await ring.encryptAsync(handle, wrapper, { recipients: [], sign: true, at }));
     const text = Buffer.from(stored).toString('latin1');
+    const head = text.slice(0, text.indexOf('\r\n\r\n')).split('\r\n').filter((l) => !/^[ \t]/.test(l)).map((l) => l.split(':')[0]);
+    assert.deepEqual(head.filter((n) => !n.startsWith('Content-')), ['From', 'Date', 'Subject', 'X-Cachet-Draft', 'MIME-Version']);
+    assert.throws(() => core.draftStored(wrapper), (e) => e.code === 'usage', 'a draft is never stored unencrypted');
     for (const s of ['Zanzibar', 'swordfish', 'bob@example.net', 'carol@example.com', 'a.bin']) assert.ok(!text.includes(s), `${s} in clear`);
     assert.equal(core.isDraft(stored), true);
     assert.equal(core.isDraft(new TextEncoder().encode('From: a@example.org\r\nSubject: x\r\n\r\nhello\r\n')), false);

@@ -83,6 +83,8 @@ export interface CoreApi {
   viewMessage: { params: { bytes: Uint8Array }; result: MessageView };
   /** The wrapper of an encrypted draft (the draft as message/rfc822, only From and a marker outside), to encrypt to the sender. */
   draftMessage: { params: { draft: Draft }; result: Uint8Array };
+  /** The encrypted draft as it is stored: only From, Date, Message-ID, the fixed Subject and the marker outside. */
+  draftStored: { params: { bytes: Uint8Array }; result: Uint8Array };
   /** Whether a stored message is one of Cachet's encrypted drafts (its marker field). */
   isDraft: { params: { bytes: Uint8Array }; result: boolean };
   /** The fields of a draft from the content `open` gave after decrypting it. */

@@ -49,6 +49,7 @@ const handlers: Handlers = {
   composeMessage: ({ draft }) => wasm.composeMessage(draft),
   viewMessage: ({ bytes }) => wasm.viewMessage(bytes),
   draftMessage: ({ draft }) => wasm.draftMessage(draft),
+  draftStored: ({ bytes }) => wasm.draftStored(bytes),
   isDraft: ({ bytes }) => wasm.isDraft(bytes),
   readDraft: ({ content }) => wasm.readDraft(content),
   partBytes: ({ bytes, path }) => wasm.partBytes(bytes, path),

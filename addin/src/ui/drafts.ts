@@ -159,7 +159,9 @@ export class ConfidentialMode {
       if (!signer) throw new Error(`Your certificate for ${draft.from || 'this address'} is locked or missing: unlock it to save an encrypted draft (nothing was saved).`);
       const wrapper = await this.core.call('draftMessage', { draft });
       // Signed and encrypted to the sender's own certificate only (no recipient).
-      const mime = await this.core.call('encrypt', { handle: signer.handle, mime: wrapper, recipients: [], sign: true, at: Math.floor(Date.now() / 1000) });
+      const sealed = await this.core.call('encrypt', { handle: signer.handle, mime: wrapper, recipients: [], sign: true, at: Math.floor(Date.now() / 1000) });
+      // Only From, Date, Message-ID, the fixed Subject and the marker stay outside.
+      const mime = await this.core.call('draftStored', { bytes: sealed });
       const id = await folder.save(mime, { from: draft.from, messageId: draft.messageId ?? '' });
       const previous = this.currentId;
       this.currentId = id || null;
