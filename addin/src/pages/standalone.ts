@@ -25,12 +25,15 @@ for (const ev of ['keydown', 'pointerdown']) document.addEventListener(ev, () =>
 
 const reader = new ReadPane(core, session);
 const compose = new ComposePane(core, session, host);
-compose.mount(new ConfidentialMode(core, session, host, compose).element);
+const confidential = new ConfidentialMode(core, session, host, compose);
+compose.mount(confidential.element);
 const certs = new CertPanel(core, session, host);
 const who = el('p', { class: 'muted', id: 'who' }, 'No mailbox chosen.');
 const mailbox = new MailboxView(host, reader, (address) => {
   who.textContent = `Signed in to the dev mailbox as ${address}.`;
   void compose.refreshIdentities();
+  // Another mailbox: its own encrypted drafts.
+  if (confidential.active) void confidential.refresh();
 });
 const ui = tabs([
   { id: 'mail', label: 'Mail', content: el('div', { class: 'mail-layout' }, mailbox.element, reader.element) },

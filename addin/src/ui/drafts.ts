@@ -69,6 +69,11 @@ export class ConfidentialMode {
     this.showState(false);
   }
 
+  /** Confidential mode is on. */
+  get active(): boolean {
+    return this.toggle.checked;
+  }
+
   private folder(): DraftFolder | null {
     return this.host.drafts?.() ?? null;
   }
