@@ -11,6 +11,7 @@
 // sent, the draft stays open and the popup says why.
 import type { CoreClient } from '../core/client';
 import type { Draft } from '../core/protocol';
+import { keeping } from '../keyring/keeping';
 import type { Session } from '../keyring/session';
 import { type IdentityRecord, messageIds, store } from '../keyring/store';
 import { draftOf, envelopeAddresses, messageId, recipientStatuses, rfc5322Date, STATUS_WORDS } from '../ui/host-compose';
@@ -276,9 +277,11 @@ export class ComposeTakeover {
     }
     if (reasons.length > 0 || !signer || !details.identityId) throw new SendRefused(reasons);
     const built: { envelope: SendEnvelope; mime: Uint8Array }[] = [];
+    // The identity's footer goes inside the signed part (the core writes it into the body).
+    const footer = choice.sign ? await keeping.footer(from) : '';
     for (const copy of copiesOf(fields)) {
       const id = messageId(from);
-      const plain = await this.core.call('composeMessage', { draft: tbDraft(copy.fields, rfc5322Date(new Date()), id) });
+      const plain = await this.core.call('composeMessage', { draft: { ...tbDraft(copy.fields, rfc5322Date(new Date()), id), ...(footer ? { footer } : {}) } });
       const at = Math.floor(Date.now() / 1000);
       const mime = choice.encrypt
         ? await this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: copy.readers.map((a) => certOf.get(a)).filter((c): c is string => c !== undefined), sign: choice.sign, at })
@@ -289,6 +292,7 @@ export class ComposeTakeover {
       await this.m.cachetSend.sendRaw(details.identityId, envelope, mime);
       await this.logSent(envelope.messageId ?? '', mime);
     }
+    await keeping.recordSent(all, signer.record.id);
     return built.length;
   }
 
@@ -309,6 +313,8 @@ export class ComposeTakeover {
     const mime = await this.core.call('requestMail', { handle: signer.handle, options: { to: address, from, at: Math.floor(Date.now() / 1000), date: rfc5322Date(new Date()), messageId: id } });
     await this.m.cachetSend.sendRaw(details.identityId, { from, to: [address], cc: [], bcc: [], messageId: id, sentCopy: true }, mime);
     await this.logSent(id, mime);
+    await keeping.requestSent(address, from, Date.now());
+    await keeping.recordSent([address], signer.record.id);
   }
 }
 
