@@ -340,7 +340,7 @@ test('read: getAsFileAsync, else Graph $value with the REST id, else a ReadUnava
   const a = readOffice({ user: people.alice, itemId: `ews:${id}`, file: eml.toString('base64') });
   const hostA = new officeMod.OfficeHost({ office: a.office, graph: null });
   await hostA.ready();
-  assert.deepEqual(hostA.capabilities, { localFiles: true, readMessage: true, composeMessage: false, sendMessage: false, notifications: false });
+  assert.deepEqual(hostA.capabilities, { localFiles: true, readMessage: true, composeMessage: false, sendMessage: false, notifications: true });
   assert.deepEqual(Buffer.from(await hostA.currentMessage()), eml);
   assert.equal(hostA.userAddress(), 'alice@example.org');
   assert.match(hostA.notices().join(' '), /export a backup in the certificate panel/);
