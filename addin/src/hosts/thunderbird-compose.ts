@@ -177,6 +177,8 @@ export class ComposeTakeover {
     private readonly session: SessionLike,
     private readonly identities: () => Promise<IdentityRecord[]> = () => store.identities(),
     private readonly decrypted: (ids: string[]) => Promise<boolean> = (ids) => store.anyDecrypted(ids),
+    /** The footers and the sent/requested records (keyring/keeping.ts). */
+    private readonly keep: Pick<typeof keeping, 'footer' | 'recordSent' | 'requestSent'> = keeping,
   ) {}
 
   /** Whether the message being written replies to (or forwards) a message decrypted here. */
@@ -278,7 +280,7 @@ export class ComposeTakeover {
     if (reasons.length > 0 || !signer || !details.identityId) throw new SendRefused(reasons);
     const built: { envelope: SendEnvelope; mime: Uint8Array }[] = [];
     // The identity's footer goes inside the signed part (the core writes it into the body).
-    const footer = choice.sign ? await keeping.footer(from) : '';
+    const footer = choice.sign ? await this.keep.footer(from) : '';
     for (const copy of copiesOf(fields)) {
       const id = messageId(from);
       const plain = await this.core.call('composeMessage', { draft: { ...tbDraft(copy.fields, rfc5322Date(new Date()), id), ...(footer ? { footer } : {}) } });
@@ -292,7 +294,7 @@ export class ComposeTakeover {
       await this.m.cachetSend.sendRaw(details.identityId, envelope, mime);
       await this.logSent(envelope.messageId ?? '', mime);
     }
-    await keeping.recordSent(all, signer.record.id);
+    await this.keep.recordSent(all, signer.record.id);
     return built.length;
   }
 
@@ -313,8 +315,8 @@ export class ComposeTakeover {
     const mime = await this.core.call('requestMail', { handle: signer.handle, options: { to: address, from, at: Math.floor(Date.now() / 1000), date: rfc5322Date(new Date()), messageId: id } });
     await this.m.cachetSend.sendRaw(details.identityId, { from, to: [address], cc: [], bcc: [], messageId: id, sentCopy: true }, mime);
     await this.logSent(id, mime);
-    await keeping.requestSent(address, from, Date.now());
-    await keeping.recordSent([address], signer.record.id);
+    await this.keep.requestSent(address, from, Date.now());
+    await this.keep.recordSent([address], signer.record.id);
   }
 }
 
