@@ -56,7 +56,7 @@ test('the footer saved for an identity is inside the signed part (openssl verifi
   const a = w.people.alice;
   await w.tab(a, 'Upkeep');
   const form = a.page.locator('[data-footer="alice@example.org"]');
-  await form.getByLabel('Footer for mail signed as alice@example.org').fill(FOOTER);
+  await form.getByLabel('Footer for mail from alice@example.org').fill(FOOTER);
   await form.getByRole('button', { name: 'Save footer' }).click();
   await form.locator('[data-field="footer-saved"]').waitFor();
   await w.screenshot(a, 'footer-saved');
@@ -188,8 +188,8 @@ test('reminders 30 and 14 days before the end (clock set by the test), then the 
   // Import the new certificate (issued now, for two years) in the guide.
   const renewed = issueIdentity(w.demo.dir, { address: 'alice@example.org', name: 'Alice DEMO', password: 'renewed-pass', days: 730, file: 'alice-renewed.p12' });
   await guide.getByLabel('Your new certificate file (.p12, .pfx)').setInputFiles(renewed);
-  await guide.getByLabel('Its file password').fill('renewed-pass');
-  await guide.getByLabel('Passphrase for this device (at least 8 characters)').fill(PASSPHRASE);
+  await guide.getByLabel('Password of the new file').fill('renewed-pass');
+  await guide.getByLabel('Device passphrase to keep it under (at least 8 characters)').fill(PASSPHRASE);
   await guide.getByRole('button', { name: 'Import the new certificate' }).click();
   await guide.locator('[data-field="renewal-imported"]').waitFor();
   assert.equal(await guide.locator('[data-field="kept-old"] li').count(), 1, 'the old certificate is kept for old mail');

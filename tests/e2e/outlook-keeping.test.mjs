@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { AxeBuilder } from '@axe-core/playwright';
 import { build } from 'esbuild';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
@@ -88,6 +89,12 @@ function files(address, folder) {
   return fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.endsWith('.eml')).sort().map((f) => path.join(d, f)) : [];
 }
 
+/** Serious or critical accessibility problems axe-core finds on the page (the message frames excluded). */
+async function axeProblems(page) {
+  const r = await new AxeBuilder({ page }).exclude('iframe.content-frame').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
+  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
+}
+
 async function unlock(page) {
   await tab(page, 'Certificates');
   await page.getByLabel('Passphrase to unlock your certificates').fill(PASSPHRASE);
@@ -105,7 +112,7 @@ test('Outlook compose: the footer is inside the signature of an HTML message (op
   await page.locator('[data-field="imported"]').waitFor();
   await tab(page, 'Upkeep');
   const form = page.locator('[data-footer="alice@example.org"]');
-  await form.getByLabel('Footer for mail signed as alice@example.org').fill('Example GmbH <legal@example.org>\nBerlin');
+  await form.getByLabel('Footer for mail from alice@example.org').fill('Example GmbH <legal@example.org>\nBerlin');
   await form.getByRole('button', { name: 'Save footer' }).click();
   await form.locator('[data-field="footer-saved"]').waitFor();
   await tab(page, 'Send securely');
@@ -190,6 +197,13 @@ test('Outlook read: the expiry reminder goes to the item notification bar once; 
   await tab(page, 'Upkeep');
   assert.equal(await page.locator('[data-exchange="carol@example.com"]').getAttribute('data-state'), 'ready');
   await shot(page, 'exchange-ready');
+  // axe-core on the Upkeep tab and on the troubleshooter with every problem open.
+  const found = await axeProblems(page);
+  await tab(page, 'Troubleshoot');
+  for (const s of await page.locator('[data-problem] summary').all()) await s.click();
+  found.push(...(await axeProblems(page)));
+  await shot(page, 'troubleshooter');
+  assert.deepEqual(found, [], 'no serious or critical accessibility violation');
   assert.deepEqual(errors, []);
   await page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');

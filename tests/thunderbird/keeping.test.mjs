@@ -74,7 +74,7 @@ test('an identity ending in 10 days: a Thunderbird notification and a banner; th
     const banner = await until("the reminder banner", () => document.querySelector('[data-field="reminder-banner"] [data-reminder="bob@example.net"]'));
     await until("the notification", () => window.__notes.length > 0);
     document.getElementById("tab-upkeep").click();
-    const footer = byLabel("Footer for mail signed as bob@example.net");
+    const footer = byLabel("Footer for mail from bob@example.net");
     footer.value = "Bob DEMO, Example Ltd\\nLondon";
     footer.form.requestSubmit();
     await until("the footer saved", () => document.querySelector('[data-field="footer-saved"]'));
@@ -153,9 +153,9 @@ test('the renewal guide imports the new identity, keeps the old key and announce
   `);
   await inOptions(`
     setFile(byLabel("Your new certificate file (.p12, .pfx)"), "bob.p12", args.p12);
-    byLabel("Its file password").value = args.password;
-    byLabel("Its file password").form.querySelector('input[autocomplete="new-password"]').value = args.passphrase;
-    byLabel("Its file password").form.requestSubmit();
+    byLabel("Password of the new file").value = args.password;
+    byLabel("Password of the new file").form.querySelector('input[autocomplete="new-password"]').value = args.passphrase;
+    byLabel("Password of the new file").form.requestSubmit();
   `, { p12: p12Of(w.bob.p12), password: w.bob.password, passphrase: PASSPHRASE });
   for (let i = 0; ; i++) {
     const done = await inOptions('return Boolean(document.querySelector(\'[data-field="renewal-imported"]\') || document.querySelector(\'[data-field="renewal-import"] [role="alert"]\'));');

@@ -107,7 +107,7 @@ export class UpkeepPanel {
     const password = el('input', { type: 'password', autocomplete: 'off' });
     const passphrase = el('input', { type: 'password', autocomplete: 'new-password' });
     const status = el('div', { 'aria-live': 'polite' });
-    const importForm = el('form', { class: 'import', 'data-field': 'renewal-import' }, labelled('Your new certificate file (.p12, .pfx)', file), labelled('Its file password', password), labelled('Passphrase for this device (at least 8 characters)', passphrase), el('button', { type: 'submit' }, 'Import the new certificate'), status);
+    const importForm = el('form', { class: 'import', 'data-field': 'renewal-import' }, labelled('Your new certificate file (.p12, .pfx)', file), labelled('Password of the new file', password), labelled('Device passphrase to keep it under (at least 8 characters)', passphrase), el('button', { type: 'submit' }, 'Import the new certificate'), status);
     importForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
       const f = file.files?.[0];
@@ -179,7 +179,7 @@ export class UpkeepPanel {
     const text = el('textarea', { rows: '4', maxlength: String(MAX_FOOTER) });
     const status = el('span', { class: 'muted', 'aria-live': 'polite' });
     void keeping.footer(address).then((f) => (text.value = f));
-    const form = el('form', { class: 'footer-setting', 'data-footer': address }, labelled(`Footer for mail signed as ${address}`, text), el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'secondary' }, 'Save footer'), status));
+    const form = el('form', { class: 'footer-setting', 'data-footer': address }, labelled(`Footer for mail from ${address}`, text), el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'secondary' }, 'Save footer'), status));
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       void keeping.setFooter(address, text.value).then(
