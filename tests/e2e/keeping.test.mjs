@@ -85,6 +85,12 @@ test('the troubleshooter shows what a server appended to a signed message', asyn
   assert.equal(await d.locator('[data-status]').first().getAttribute('data-status'), 'tampered');
   await d.locator('[data-field="gateway-advice"]').waitFor();
   await w.screenshot(a, 'troubleshoot-appended');
+  // Pasted instead of opened as a file (line breaks as a text field gives them): the same diagnosis.
+  await d.locator('[data-field="result"]').evaluate((n) => n.replaceChildren());
+  await d.getByLabel('Or paste its source').fill(tampered.replace(/\r\n/g, '\n'));
+  await d.getByRole('button', { name: 'Check the pasted message' }).click();
+  await appended.waitFor();
+  assert.match(await appended.textContent(), /CONFIDENTIAL/);
 });
 
 test('key exchange: request from the troubleshooter, remind, ready when the signed reply is opened; cancel', async () => {

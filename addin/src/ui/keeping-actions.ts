@@ -68,7 +68,7 @@ export async function announcementCandidates(from: string): Promise<Candidate[]>
 }
 
 /** What Cachet knows about why `address` may not read the user's mail. */
-export async function readerProblem(address: string): Promise<{ theirs: 'none' | 'expired' | 'ok'; theirNotAfter?: string; mine: 'old' | 'current' | 'unknown' }> {
+export async function readerProblem(address: string): Promise<{ theirs: 'none' | 'expired' | 'ok'; theirNotAfter?: string; mine: 'old' | 'current' | 'unknown'; myAddress?: string }> {
   const a = address.trim().toLowerCase();
   const cur = currentCert(await store.contact(a));
   const theirs = !cur ? 'none' : new Date(cur.notAfter).getTime() < Date.now() ? 'expired' : 'ok';
@@ -76,7 +76,8 @@ export async function readerProblem(address: string): Promise<{ theirs: 'none' |
   const ids = await store.identities();
   const rec = ids.find((r) => r.id === sent);
   const mine = !rec ? 'unknown' : rec.retired ? 'old' : 'current';
-  return { theirs, ...(cur ? { theirNotAfter: cur.notAfter } : {}), mine };
+  const myAddress = rec?.facts[0]?.emails[0];
+  return { theirs, ...(cur ? { theirNotAfter: cur.notAfter } : {}), mine, ...(myAddress ? { myAddress } : {}) };
 }
 
 /**
@@ -87,8 +88,10 @@ export async function checkReminders(host: Host, now: number): Promise<Reminder[
   const due = dueReminders(await store.identities(), await keeping.remindersShown(), now);
   for (const r of due.filter((d) => d.fresh)) {
     const t = reminderText(r);
-    if (host.notify) await host.notify({ id: `cachet-expiry-${r.identityId.replace(/[^0-9A-Fa-f]/g, '').slice(0, 16)}`, ...t }).catch(() => false);
-    await keeping.markShown(r.identityId, r.stage);
+    // Without a notification surface the banner is the reminder. A host that could not show it
+    // now (Outlook with no item open) is asked again next time.
+    const shown = host.notify ? await host.notify({ id: `cachet-expiry-${r.identityId.replace(/[^0-9A-Fa-f]/g, '').slice(0, 16)}`, ...t }).catch(() => false) : true;
+    if (shown) await keeping.markShown(r.identityId, r.stage);
   }
   return due;
 }

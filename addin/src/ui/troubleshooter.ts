@@ -128,7 +128,8 @@ export class Troubleshooter {
         }
         if (p.mine === 'old') {
           findings.push(el('li', { 'data-finding': 'my-old' }, 'The last signed mail Cachet sent them carried your old certificate: they encrypt to a key you replaced, and may see your new signatures as a changed certificate. Send them the announcement of your new certificate.'));
-          const from = (await store.identities()).find((r) => !r.retired)?.facts[0]?.emails[0] ?? '';
+          // Sent from the address they know, with its current (new) certificate.
+          const from = p.myAddress ?? (await store.identities()).find((r) => !r.retired)?.facts[0]?.emails[0] ?? '';
           if (canSend(this.host)) actions.push(button(`Send ${a} the announcement of my new certificate`, () => void sendAnnouncement(this.core, this.session, this.host, from, [a], this.now()).then(() => replace(status, el('p', { class: 'note good', role: 'status', 'data-field': 'announcement-sent' }, `Announcement sent to ${a}.`)), (e) => replace(status, errorView(e)))));
         }
         if (findings.length === 0) findings.push(el('li', { 'data-finding': 'nothing-known' }, 'Cachet sees nothing wrong: their certificate is valid and they have your current one (as far as Cachet knows). Ask them what their mail program says.'));
