@@ -4,8 +4,9 @@
 // troubleshooter sends a key-exchange request to Carol through the send Experiment (the SMTP
 // sink gets it, openssl verifies it); Carol's signed reply (openssl) displayed in Thunderbird
 // makes the exchange ready; the renewal guide imports Bob's new identity, keeps the old one and
-// sends the signed announcement to Carol, who has the old certificate. Thunderbird is killed by
-// its PID and its profile deleted at the end.
+// sends the signed announcement to Carol, who has the old certificate; a message written in
+// Thunderbird's composer goes out (Cachet's send takeover) with the footer inside the signature.
+// Thunderbird is killed by its PID and its profile deleted at the end.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -186,4 +187,26 @@ test('the renewal guide imports the new identity, keeps the old key and announce
   const fp = (x) => openssl(['x509', '-in', x, '-noout', '-fingerprint', '-sha256']).trim();
   assert.equal(fp(signer), fp(bobPem), 'signed with the new certificate');
   await w.screenshot('renewal');
+});
+
+test('a message written in Thunderbird’s composer carries the footer inside Cachet’s signature (openssl verifies it)', { skip }, async () => {
+  await inOptions(`
+    await messenger.compose.beginNew({ to: ["alice@example.org"], subject: "Footer from Thunderbird", plainTextBody: "Hello Alice,\\nsigned in Thunderbird.", isPlainText: true });
+  `);
+  // Thunderbird's Send, pressed in the composer: Cachet takes it over (Sign is on: Bob has an identity).
+  const closed = await w.run(`
+    const cw = await until("the composer", () => { const c = Services.wm.getMostRecentWindow("msgcompose"); return c && c.document.readyState === "complete" && c.gMsgCompose ? c : null; });
+    await sleep(1500);
+    cw.goDoCommand("cmd_sendNow");
+    await until("the composer to close", () => cw.closed, 30000);
+    return true;
+  `);
+  assert.equal(closed, true);
+  const all = await sink.until(3, 30_000);
+  const msg = all[2];
+  assert.deepEqual(msg.to, ['alice@example.org']);
+  const file = path.join(w.tmp, 'footer.eml');
+  fs.writeFileSync(file, msg.data);
+  const signed = openssl(['smime', '-verify', '-in', file, '-CAfile', w.demo.ca]).replace(/=\r?\n/g, '');
+  assert.match(signed, /signed in Thunderbird\.\r?\n\r?\n--( |=20)\r?\nBob DEMO, Example Ltd\r?\nLondon/);
 });
