@@ -123,6 +123,14 @@ test('key exchange: request from the troubleshooter, remind, ready when the sign
   await a.page.locator('[data-exchange="carol@example.com"]').waitFor({ state: 'detached' });
   assert.equal((await settingsRecord(a, 'exchanges')).find((e) => e.address === 'carol@example.com').state, 'cancelled');
   await w.screenshot(a, 'exchanges-pending');
+  // The compose pane's "Ask for their certificate" is tracked the same way.
+  await w.tab(a, 'Compose');
+  await a.page.getByLabel('To', { exact: true }).fill('dave@example.com');
+  await a.page.locator('[data-recipient="dave@example.com"][data-status="missing"]').getByRole('button', { name: 'Ask for their certificate' }).click();
+  await a.page.locator('form.compose [data-field="request-sent"]').waitFor();
+  await a.page.getByLabel('To', { exact: true }).fill('');
+  await w.tab(a, 'Upkeep');
+  assert.equal(await a.page.locator('[data-exchange="dave@example.com"]').getAttribute('data-state'), 'pending');
 
   // Bob reads the request (valid: he stores Alice's certificate) and replies signed.
   assert.equal(await w.open(b, 'inbox', "Let's exchange certificates"), 'valid');
