@@ -294,7 +294,8 @@ export class ComposeTakeover {
       await this.m.cachetSend.sendRaw(details.identityId, envelope, mime);
       await this.logSent(envelope.messageId ?? '', mime);
     }
-    await this.keep.recordSent(all, signer.record.id);
+    // Only signed mail carries the user's certificate to the recipients.
+    if (choice.sign) await this.keep.recordSent(all, signer.record.id);
     return built.length;
   }
 

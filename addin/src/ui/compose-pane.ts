@@ -353,7 +353,7 @@ export class ComposePane {
       const messages: Uint8Array[] = [];
       for (const envelope of ComposePane.envelopes(draft)) messages.push(await this.build(envelope, sign, encrypt));
       for (const mime of messages) await this.host.sendMime?.(mime);
-      if (sign || encrypt) await keeping.recordSent([...draft.to, ...bcc], (await this.session.signer(draft.from))?.record.id ?? '');
+      if (sign) await keeping.recordSent([...draft.to, ...bcc], (await this.session.signer(draft.from))?.record.id ?? '');
       const names = [...draft.to, ...bcc.map((b) => `${b} (Bcc, own copy)`)];
       const files = draft.attachments?.length ? ` with ${draft.attachments.length} attachment${draft.attachments.length === 1 ? '' : 's'}` : '';
       replace(this.result, el('p', { class: 'note good', role: 'status', 'data-field': 'sent' }, `Sent${sign ? ', signed' : ''}${encrypt ? ' and encrypted' : ''}${files}, to ${names.join(', ')}.`));
@@ -421,7 +421,7 @@ export class ComposePane {
         const draft = draftOf(env, rfc5322Date(new Date()), messageId(from));
         return this.build(draft, sign, encrypt, certs.filter((c): c is string => c !== undefined), from);
       });
-      await keeping.recordSent([...statuses.keys()], (await this.session.signer(from))?.record.id ?? '');
+      if (sign) await keeping.recordSent([...statuses.keys()], (await this.session.signer(from))?.record.id ?? '');
       const rcpt = [...statuses.keys()].join(', ');
       replace(
         this.result,
