@@ -58,7 +58,7 @@ test('the manifest: MV3, an event page, the Wasm CSP, the version of package.jso
   for (const file of [m.options_ui.page, m.message_display_action.default_popup, m.compose_action.default_popup, m.experiment_apis.cachetSend.parent.script, ...m.message_display_scripts.flatMap((s) => s.js)]) {
     assert.ok(fs.existsSync(path.join(THUNDERBIRD_DIR, file)), `${file} is in the package`);
   }
-  assert.deepEqual(m.permissions.sort(), ['accountsRead', 'compose', 'messagesDelete', 'messagesRead', 'scripting']);
+  assert.deepEqual(m.permissions.sort(), ['accountsRead', 'compose', 'messagesDelete', 'messagesRead', 'notifications', 'scripting']);
   // The Experiment sends, and files an encrypted draft; nothing else.
   assert.deepEqual(Object.keys(m.experiment_apis), ['cachetSend']);
   const schema = JSON.parse(fs.readFileSync(path.join(THUNDERBIRD_DIR, m.experiment_apis.cachetSend.schema), 'utf8'));

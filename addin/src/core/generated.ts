@@ -247,7 +247,12 @@ inReplyTo?: string,
 /**
  * The References field of a reply (message ids separated by white space); optional.
  */
-references?: string, attachments?: Array<DraftAttachment>, };
+references?: string, attachments?: Array<DraftAttachment>, 
+/**
+ * The sender identity's footer (plain text, empty: none), added at the end of the
+ * text and of the HTML, inside what is signed. The add-in passes it when signing.
+ */
+footer?: string, };
 
 export type RequestKind = "key-exchange" | "renewal";
 

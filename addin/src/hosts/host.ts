@@ -11,6 +11,17 @@ export interface HostCapabilities {
   composeMessage: boolean;
   /** Complete MIME messages built by the core can be sent (e.g. Graph sendMail): `sendMime`, `sendComposed`. */
   sendMessage: boolean;
+  /** The host has a notification surface of its own (`notify`): Outlook's notification bar of
+   * the item, Thunderbird's notifications. Without it the pane shows reminders as a banner only. */
+  notifications?: boolean;
+}
+
+/** A reminder or news for the user (certificate expiry, a certificate that arrived). */
+export interface HostNotification {
+  /** Stable per subject: a newer notification with the same id replaces the older one. */
+  id: string;
+  title: string;
+  message: string;
 }
 
 /** A mailbox: display name (may be empty) and address. */
@@ -119,6 +130,11 @@ export interface Host {
   sendComposed?(secure: SecureBuilder): Promise<SendOutcome>;
   /** Where encrypted drafts are kept (confidential compose mode), or null when the host has none now. */
   drafts?(): DraftFolder | null;
+  /**
+   * Show `note` in the host's own notification surface (capabilities.notifications). Resolves
+   * to false when the host could not (e.g. Outlook with no item open); the pane shows it anyway.
+   */
+  notify?(note: HostNotification): Promise<boolean>;
 }
 
 /**

@@ -3,7 +3,7 @@
 // ($value), else the user drops the .eml. Compose: the fields the user typed (Office.js), the
 // Sign/Encrypt choice (sessionData), sending the finished MIME through Graph sendMail, then
 // deleting the autosaved plaintext draft and closing the compose window.
-import { envelopes, type ComposeAttachment, type ComposeFinish, type ComposeChoice, type ComposeFields, type Host, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
+import { envelopes, type ComposeAttachment, type ComposeFinish, type ComposeChoice, type ComposeFields, type Host, type HostNotification, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
 import { type DraftFolder, graphDrafts } from './drafts';
 import { GRAPH_MAX_MIME, GraphError, tooLargeForGraph, type GraphClient } from './graph';
 import { ITEM_CHANGED, call, field, fromBase64, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
@@ -35,7 +35,7 @@ const address = (d: EmailAddressDetails | undefined): MailAddress => ({ name: d?
 
 export class OfficeHost implements Host {
   readonly label = 'Outlook';
-  readonly capabilities = { localFiles: true, readMessage: false, composeMessage: false, sendMessage: false };
+  readonly capabilities = { localFiles: true, readMessage: false, composeMessage: false, sendMessage: false, notifications: false };
   private office: OfficeLike | undefined;
   private readonly graph: GraphClient | null;
   private readonly graphNotice: string | null;
@@ -59,9 +59,10 @@ export class OfficeHost implements Host {
   private updateCapabilities(): void {
     const item = this.office?.context.mailbox?.item;
     if (!item) {
-      Object.assign(this.capabilities, { readMessage: false, composeMessage: false, sendMessage: false });
+      Object.assign(this.capabilities, { readMessage: false, composeMessage: false, sendMessage: false, notifications: false });
       return;
     }
+    this.capabilities.notifications = item.notificationMessages !== undefined;
     const reading = typeof item.getAsFileAsync === 'function' || (item.itemId !== undefined && this.graph !== null);
     const composing = typeof item.saveAsync === 'function' && item.body !== undefined;
     this.capabilities.readMessage = !composing && reading;
@@ -242,6 +243,19 @@ export class OfficeHost implements Host {
 
   userAddress(): string | null {
     return this.office?.context.mailbox.userProfile?.emailAddress || null;
+  }
+
+  /**
+   * A reminder in the notification bar of the open item (Outlook keeps one message per key and
+   * shows at most 150 characters; it goes when the item is closed). False without an item.
+   */
+  async notify(note: HostNotification): Promise<boolean> {
+    const notes = this.office?.context.mailbox?.item?.notificationMessages;
+    if (!notes) return false;
+    const text = `Cachet: ${note.message}`;
+    await call<void>('notificationMessages.replaceAsync', (cb) =>
+      notes.replaceAsync(note.id.slice(0, 32), { type: 'informationalMessage', message: text.length > 150 ? `${text.slice(0, 149)}…` : text, icon: 'Icon.16x16', persistent: false }, cb));
+    return true;
   }
 
   async sendMime(mime: Uint8Array): Promise<void> {

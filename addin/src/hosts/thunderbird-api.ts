@@ -61,6 +61,14 @@ export interface Messenger {
   action: {
     onClicked: TbEvent<(tab: TbTab) => void>;
   };
+  /** Needs the "notifications" permission. */
+  notifications?: {
+    create(id: string, options: { type: 'basic'; title: string; message: string; iconUrl?: string }): Promise<string>;
+  };
+  /** Needs "accountsRead". */
+  identities?: {
+    list(accountId?: string): Promise<{ id: string; email: string }[]>;
+  };
   runtime: {
     getURL(path: string): string;
     getBackgroundPage(): Promise<Window | null>;

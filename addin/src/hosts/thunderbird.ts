@@ -11,7 +11,7 @@ import type { CoreClient } from '../core/client';
 import type { OpenReport } from '../core/protocol';
 import type { LearnOutcome, Session } from '../keyring/session';
 import { statusText, type Tone } from '../ui/status-text';
-import type { Host, HostCapabilities } from './host';
+import type { Host, HostCapabilities, HostNotification } from './host';
 import type { ComposeTakeover } from './thunderbird-compose';
 import type { Messenger, TbMessageList, TbMessageSender, TbTab } from './thunderbird-api';
 
@@ -198,8 +198,37 @@ export class ThunderbirdHost implements Host {
   readonly capabilities: HostCapabilities;
 
   constructor(private readonly messenger: Messenger, private readonly messageId: number | null) {
-    // Compose and send are not part of this version of the Thunderbird extension.
-    this.capabilities = { localFiles: true, readMessage: messageId !== null, composeMessage: false, sendMessage: false };
+    // The pane composes nothing itself (Thunderbird's own compose window is taken over in the
+    // background); it sends the mails Cachet writes (request, announcement) through the Experiment.
+    const send = (messenger as { cachetSend?: unknown }).cachetSend !== undefined && messenger.identities !== undefined;
+    this.capabilities = { localFiles: true, readMessage: messageId !== null, composeMessage: false, sendMessage: send, notifications: messenger.notifications !== undefined };
+    if (send) this.sendMime = (mime) => this.sendBuilt(mime);
+  }
+
+  sendMime?: (mime: Uint8Array) => Promise<void>;
+
+  /** A Thunderbird notification (the "notifications" permission); the same id replaces the older one. */
+  async notify(note: HostNotification): Promise<boolean> {
+    if (!this.messenger.notifications) return false;
+    await this.messenger.notifications.create(note.id, { type: 'basic', title: note.title, message: note.message, iconUrl: this.messenger.runtime.getURL('assets/icon-64.png') });
+    return true;
+  }
+
+  /**
+   * Send a message Cachet built (one From and one To: the request and announcement mails) as
+   * is, through the send Experiment, from the Thunderbird identity of its From address.
+   */
+  private async sendBuilt(mime: Uint8Array): Promise<void> {
+    const head = new TextDecoder().decode(mime.subarray(0, Math.min(mime.length, 16_384))).split(/\r?\n\r?\n/)[0] ?? '';
+    const field = (name: string) => new RegExp(`^${name}:[ \t]*(.*(?:\r?\n[ \t].*)*)`, 'im').exec(head)?.[1]?.replace(/\r?\n[ \t]+/g, ' ').trim() ?? '';
+    const addr = (v: string) => (/<([^<>\s]+@[^<>\s]+)>/.exec(v)?.[1] ?? v).trim().toLowerCase();
+    const from = addr(field('From'));
+    const to = field('To').split(',').map(addr).filter((a) => a.includes('@'));
+    const identity = (await this.messenger.identities?.list())?.find((i) => i.email.toLowerCase() === from);
+    if (!identity) throw new Error(`Thunderbird has no identity for ${from}: add it in Account Settings.`);
+    const send = (this.messenger as unknown as { cachetSend: { sendRaw(id: string, env: { from: string; to: string[]; cc: string[]; bcc: string[]; messageId?: string; sentCopy?: boolean }, m: Uint8Array): Promise<void> } }).cachetSend;
+    const id = field('Message-ID');
+    await send.sendRaw(identity.id, { from, to, cc: [], bcc: [], ...(id ? { messageId: id } : {}), sentCopy: true }, mime);
   }
 
   ready(): Promise<void> {

@@ -5,6 +5,7 @@
 import type { CoreClient } from '../core/client';
 import { CoreFailure } from '../core/client';
 import type { CertFacts, OpenOptions, OpenReport } from '../core/protocol';
+import { keeping } from './keeping';
 import { type ContactCert, type IdentityRecord, type Settings, currentCert, store } from './store';
 
 /** Wrong passphrases allowed before unlocking is slowed down. */
@@ -280,7 +281,12 @@ export class Session extends EventTarget {
     if (report.status !== 'valid') return [];
     const caps = report.layers.flatMap((l) => l.signers ?? []).find((s) => s.status === 'valid')?.smime_capabilities ?? [];
     const out: { cert: LearnedCert; caps: string[]; outcome: LearnOutcome }[] = [];
-    for (const cert of Session.signerCerts(report, true)) out.push({ cert, caps, outcome: await this.learn(cert, caps) });
+    for (const cert of Session.signerCerts(report, true)) {
+      out.push({ cert, caps, outcome: await this.learn(cert, caps) });
+      // A key-exchange request to this address is answered: tell the UI (it notifies the user).
+      const ready = await keeping.signedMailFrom(cert.address, Date.now());
+      if (ready) this.dispatchEvent(new CustomEvent('exchange-ready', { detail: ready }));
+    }
     return out;
   }
 

@@ -20,6 +20,8 @@ import { errorView } from '../ui/error-view';
 import { progress } from '../ui/progress';
 import { ReadPane } from '../ui/read-pane';
 import { type Tab, tabs } from '../ui/tabs';
+import { Troubleshooter } from '../ui/troubleshooter';
+import { UpkeepPanel } from '../ui/upkeep-panel';
 import { followTheme } from '../ui/theme';
 import { versionLine } from '../ui/version';
 
@@ -121,8 +123,16 @@ session.addEventListener('change', () => {
   unlocked = session.unlockedCount;
 });
 
-const ui = tabs([...first, { id: 'certs', label: 'Certificates', content: certs.element }, { id: 'inspect', label: 'Inspect', content: certInspector(core, caps) }]);
+const upkeep = new UpkeepPanel(core, session, host);
+const help = new Troubleshooter(core, session, host);
+const ui = tabs([...first, { id: 'certs', label: 'Certificates', content: certs.element }, { id: 'upkeep', label: 'Upkeep', content: upkeep.element }, { id: 'help', label: 'Troubleshoot', content: help.element }, { id: 'inspect', label: 'Inspect', content: certInspector(core, caps) }]);
+// Expiry reminders: in the item's notification bar (once each) and on top of the pane.
+upkeep.onShow = () => ui.select('upkeep');
+help.onRenew = (address) => {
+  void upkeep.openGuide(address);
+  ui.select('upkeep');
+};
 const main = document.getElementById('app');
 // Inside Outlook, a missing Graph configuration is said at the top of every screen.
 const missing = globalThis.Office && !graphState.configured ? el('p', { class: 'notice', role: 'note', 'data-field': 'graph-missing' }, graphState.text) : null;
-if (main) replace(main, missing, ui.element, versionLine(core));
+if (main) replace(main, missing, upkeep.banner, ui.element, versionLine(core));

@@ -16,6 +16,7 @@ import type { CoreClient } from '../core/client';
 import type { Draft, DraftAttachment, Features } from '../core/protocol';
 import type { ComposeFields, Host, SendOutcome } from '../hosts/host';
 import type { Session } from '../keyring/session';
+import { keeping } from '../keyring/keeping';
 import { messageIds, store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
@@ -378,7 +379,9 @@ export class ComposePane {
   }
 
   private async build(draft: Draft, sign: boolean, encrypt: boolean, recipients?: string[], sender: string = draft.from): Promise<Uint8Array> {
-    const plain = await this.core.call('composeMessage', { draft });
+    // The identity's footer goes inside the signed part (the core writes it into the body).
+    const footer = sign ? await keeping.footer(sender) : '';
+    const plain = await this.core.call('composeMessage', { draft: footer ? { ...draft, footer } : draft });
     const at = Math.floor(Date.now() / 1000);
     const signer = await this.session.signer(sender);
     if ((sign || encrypt) && !signer) throw new Error('unreachable: checked before');
@@ -415,6 +418,7 @@ export class ComposePane {
       const messages: { mime: Uint8Array; to: Draft }[] = [];
       for (const envelope of ComposePane.envelopes(draft)) messages.push({ mime: await this.build(envelope, sign, encrypt), to: envelope });
       for (const { mime, to } of messages) await this.host.sendMime?.(mime, { from: to.from, to: to.to, cc: to.cc ?? [], bcc: to.bcc ?? [] });
+      if (sign) await keeping.recordSent([...draft.to, ...bcc], (await this.session.signer(draft.from))?.record.id ?? '');
       const names = [...draft.to, ...bcc.map((b) => `${b} (Bcc, own copy)`)];
       const files = draft.attachments?.length ? ` with ${draft.attachments.length} attachment${draft.attachments.length === 1 ? '' : 's'}` : '';
       replace(this.result, el('p', { class: 'note good', role: 'status', 'data-field': 'sent' }, `Sent${sign ? ', signed' : ''}${encrypt ? ' and encrypted' : ''}${files}, to ${names.join(', ')}.`));
@@ -483,6 +487,7 @@ export class ComposePane {
         const draft = draftOf(env, rfc5322Date(new Date()), messageId(from));
         return this.build(draft, sign, encrypt, certs.filter((c): c is string => c !== undefined), from);
       });
+      if (sign) await keeping.recordSent([...statuses.keys()], (await this.session.signer(from))?.record.id ?? '');
       const rcpt = [...statuses.keys()].join(', ');
       replace(
         this.result,
@@ -505,6 +510,8 @@ export class ComposePane {
       if (!signer) throw new Error('Unlock your certificate first.');
       const signed = await this.core.call('requestMail', { handle: signer.handle, options: { to: address, from, at: Math.floor(Date.now() / 1000), date: rfc5322Date(new Date()), messageId: messageId(from) } });
       await this.host.sendMime?.(signed, { from, to: [address], cc: [], bcc: [] });
+      await keeping.requestSent(address, from, Date.now());
+      await keeping.recordSent([address], signer.record.id);
       replace(this.result, el('p', { class: 'note good', role: 'status', 'data-field': 'request-sent' }, `A signed request for a certificate was sent to ${address}. Your draft is kept.`));
     } catch (e) {
       replace(this.result, errorView(e));
