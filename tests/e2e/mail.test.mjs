@@ -202,7 +202,9 @@ test('a message tampered on disk shows tampered', async () => {
 
 test('a disclaimer appended by a server shows the diagnosis with its text', async () => {
   const b = w.people.bob;
-  const mime = fs.readFileSync(w.newestWith('bob@example.net', 'inbox', 'Signed hello'), 'latin1');
+  // Alice's signed mail (the tampered copy above also carries "Signed hello": as its signed,
+  // protected Subject inside, RFC 9788).
+  const mime = fs.readFileSync(w.newestWith('bob@example.net', 'inbox', 'this is signed.'), 'latin1');
   const disclaimer = 'This e-mail is confidential. Example Corp.';
   w.deliver('bob@example.net', 'inbox', Buffer.from(mime.replace('Signed hello', 'Disclaimer copy').replace('this is signed.\r\n', `this is signed.\r\n\r\n-- \r\n${disclaimer}\r\n`), 'latin1'));
   assert.equal(await w.open(b, 'inbox', 'Disclaimer copy'), 'tampered');
