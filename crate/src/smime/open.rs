@@ -203,6 +203,9 @@ fn open_forwarded(top: &Entity<'_>, input: &OpenInput<'_>, bulk: &dyn Bulk, dept
             continue;
         }
         let mut opened = open_forwarded_at(&inner, input, bulk, depth + 1);
+        // Its protected header fields are the forwarded message's, not this one's: a reader
+        // must not show them in place of this message's own.
+        opened.report.protected_headers = None;
         let at = path_string(part.path());
         for layer in &mut opened.report.layers {
             layer.covers = if layer.covers.is_empty() { at.clone() } else { format!("{at}.{}", layer.covers) };

@@ -171,6 +171,15 @@ fn protected_fields_count_only_in_the_cryptographic_payload() {
     // A plain message claiming protection: nothing was peeled, nothing is reported.
     let plain = "From: <mallory@evil.example>\r\nSubject: hi\r\nContent-Type: text/plain; hp=\"clear\"\r\nFrom: <alice@example.org>\r\n\r\nhello\r\n";
     assert!(opened(plain.as_bytes(), &[], &[]).report.protected_headers.is_none());
+    // A signed message forwarded inside an unsigned one: its protected fields are not the
+    // forwarding message's, and are not reported as if they were.
+    let signed = sign_message(MSG.replace("alice@example.org", "bob@example.net").as_bytes(), &bob, false, at(), &Limits::default()).unwrap();
+    let mut forward = b"From: <mallory@evil.example>\r\nSubject: Fwd\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"f\"\r\n\r\n--f\r\nContent-Type: text/plain\r\n\r\nSee below.\r\n--f\r\nContent-Type: message/rfc822\r\n\r\n".to_vec();
+    forward.extend_from_slice(&signed);
+    forward.extend_from_slice(b"\r\n--f--\r\n");
+    let r = opened(&forward, std::slice::from_ref(&bob.certificate), &[]).report;
+    assert_eq!(r.status, Status::PartiallySigned, "{r:?}");
+    assert!(r.protected_headers.is_none());
     // Encrypted without a signature: shown, never compared (anyone can encrypt to Bob).
     let enc = encrypt_message(MSG.as_bytes(), std::slice::from_ref(&bob.certificate), None, EncryptOptions::default(), at(), &Limits::default()).unwrap();
     let changed = replace_first(&enc, "From: Alice <alice@example.org>", "From: <someone@else.example>");
