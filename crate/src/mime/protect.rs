@@ -210,8 +210,15 @@ fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut Ve
             push_field(out, name, value);
         }
     }
-    out.extend_from_slice(b"Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-    out.extend_from_slice(quoted_printable(&shown).as_bytes());
+    // An 8-bit text (encrypted only, never signed: signing makes it 7-bit first) stays 8-bit;
+    // any other becomes quoted-printable, which carries the display's characters in 7 bits.
+    if matches!(e.transfer_encoding().as_str(), "8bit" | "binary") {
+        out.extend_from_slice(b"Content-Transfer-Encoding: 8bit\r\n\r\n");
+        out.extend_from_slice(shown.replace("\r\n", "\n").replace('\r', "\n").replace('\n', "\r\n").as_bytes());
+    } else {
+        out.extend_from_slice(b"Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+        out.extend_from_slice(quoted_printable(&shown).as_bytes());
+    }
 }
 
 /// One line per hidden field, `Name: value`, without line breaks inside a value.
@@ -412,6 +419,21 @@ mod tests {
         assert_eq!(s.mode, Protection::Cipher);
         assert_eq!(s.outer_record.len(), 1);
         assert_eq!(field_text(&s.outer_record[0].1), "[...]");
+    }
+
+    #[test]
+    fn an_eight_bit_text_stays_eight_bit_and_a_seven_bit_one_becomes_quoted_printable() {
+        let eight = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße\r\n";
+        let p = protect(&headers(), eight.as_bytes(), Protection::Cipher, &Limits::default()).unwrap();
+        let e = parse(&p.entity, &Limits::default()).unwrap();
+        assert_eq!(e.transfer_encoding(), "8bit");
+        assert!(String::from_utf8_lossy(e.body_raw()).starts_with("Subject: Grüße, the plan\r\n\r\nGrüße"));
+        let seven = b"Content-Type: text/plain\r\n\r\nHello\r\n";
+        let p = protect(&headers(), seven, Protection::Cipher, &Limits::default()).unwrap();
+        let e = parse(&p.entity, &Limits::default()).unwrap();
+        assert_eq!(e.transfer_encoding(), "quoted-printable");
+        assert!(p.entity.iter().all(|b| *b < 0x80));
+        assert_eq!(e.text().unwrap(), "Subject: Grüße, the plan\r\n\r\nHello\r\n");
     }
 
     #[test]

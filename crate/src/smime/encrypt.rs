@@ -97,7 +97,10 @@ pub struct EncryptPlan {
 }
 
 /// Phase 1 of encrypting: `to_wrap` is the canonical (CRLF) message, already signed when
-/// signing was asked (`options.sign` is not looked at here); checks the recipients,
+/// signing was asked (`options.sign` is not looked at here). A message not signed yet
+/// becomes the cryptographic payload itself (RFC 9788: its header fields inside with
+/// `hp="cipher"`, the Subject `[...]` outside); a signed one is wrapped as it is (its
+/// payload is inside the signature, protected when it was signed). Checks the recipients,
 /// generates the key and wraps it for each of them and for `sender`'s own copy.
 pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, limits: &Limits) -> Result<EncryptPlan> {
     let (outer, inner) = entity_of(to_wrap, limits)?;
