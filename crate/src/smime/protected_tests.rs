@@ -189,3 +189,41 @@ fn protected_fields_count_only_in_the_cryptographic_payload() {
     assert!(!p.signed && p.mismatches.is_empty() && r.diagnosis.is_empty());
     assert_eq!(p.from.as_deref(), Some("Alice <alice@example.org>"));
 }
+
+#[test]
+fn a_hostile_protected_section_is_read_in_linear_time_and_a_too_large_one_is_ignored() {
+    require_openssl();
+    use crate::cms::recipients::KeyTransport;
+    use crate::crypto::cipher::{ContentCipher, RustCrypto};
+    let dir = TempDir::new("hp-hostile-size");
+    let bob = identity(&dir, "bob", "bob@example.net");
+    let wrap = |content: &[u8]| {
+        let der = crate::cms::envelope::encrypt(content, &[(&bob.certificate, KeyTransport::Pkcs1v15)], ContentCipher::Aes256Gcm, &RustCrypto).unwrap();
+        let mut m = b"From: <alice@example.org>\r\nSubject: [...]\r\nMIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=authEnveloped-data\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
+        crate::mime::push_base64_lines(&mut m, &der);
+        m
+    };
+    // Thousands of fields and records, within the header limit: read, bounded, never compared (no signature).
+    let mut content = String::from("Content-Type: text/plain; hp=\"cipher\"\r\n");
+    for i in 0..3000 {
+        content.push_str(&format!("HP-Outer: To: x{i}@example.net\r\nTo: y{i}@example.net\r\nHP-Outer: :\r\n"));
+    }
+    content.push_str("Subject: the real one\r\n\r\nhi\r\n");
+    assert!(content.len() < Limits::default().max_header_size);
+    let started = std::time::Instant::now();
+    let r = opened(&wrap(content.as_bytes()), &[], &[&bob]).report;
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+    let p = r.protected_headers.unwrap();
+    assert_eq!(p.subject.as_deref(), Some("the real one"));
+    assert!(p.to.unwrap().contains("y2999@example.net"));
+    assert!(p.mismatches.is_empty());
+    // A header section beyond the limit: its fields are not read as protected, and the limit is reported.
+    let mut huge = String::from("Content-Type: text/plain; hp=\"cipher\"\r\n");
+    while huge.len() <= Limits::default().max_header_size {
+        huge.push_str("Subject: padding padding padding padding padding padding\r\n");
+    }
+    huge.push_str("\r\nhi\r\n");
+    let o = opened(&wrap(huge.as_bytes()), &[], &[&bob]);
+    assert!(o.report.protected_headers.is_none());
+    assert_eq!(o.report.error.map(|e| e.code), Some(crate::error::Code::LimitExceeded), "the limit is named, as for any oversized header");
+}
