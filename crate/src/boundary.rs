@@ -135,6 +135,8 @@ mod tests {
             crate::report::Layer,
             crate::report::Diagnosis,
             crate::report::FoundCertificate,
+            crate::report::HeaderMismatch,
+            crate::report::ProtectedHeaders,
             crate::report::OpenReport,
             crate::view::Headers,
             crate::view::ViewPart,

@@ -79,6 +79,65 @@ pub struct FoundCertificate {
     pub der_base64: String,
 }
 
+/// The header fields a message carries inside its signature or encryption (header
+/// protection, RFC 9788), which a reader shows in place of the outer ones. Values are
+/// decoded text (RFC 2047), white space made single spaces.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProtectedHeaders {
+    /// The payload's `hp` parameter: "clear" (signed only) or "cipher" (encrypted).
+    pub mode: String,
+    /// A signature covers them (see the signed layer's status for whether it is good).
+    pub signed: bool,
+    /// They came out of a decrypted layer: hidden from the servers on the way.
+    pub encrypted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub cc: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub reply_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub in_reply_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub references: Option<String>,
+    /// Fields the sender hid or obscured outside (encrypted mail: "Subject").
+    pub confidential: Vec<String>,
+    /// Signed fields whose outer version differs from what the signer wrote.
+    pub mismatches: Vec<HeaderMismatch>,
+}
+
+/// A signed header field that differs outside the signature.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeaderMismatch {
+    /// The field's name ("From", "Subject", ...).
+    pub name: String,
+    /// What the signer wrote (inside).
+    pub inner: String,
+    /// What the message shows outside; None when the field is missing there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub outer: Option<String>,
+}
+
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct OpenReport {
@@ -86,6 +145,10 @@ pub struct OpenReport {
     pub layers: Vec<Layer>,
     pub certificates: Vec<FoundCertificate>,
     pub diagnosis: Vec<Diagnosis>,
+    /// The protected header fields (RFC 9788), when the innermost content carries them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub protected_headers: Option<ProtectedHeaders>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub error: Option<Error>,

@@ -156,3 +156,14 @@ test('with the send Experiment and notifications: a mail Cachet wrote goes out f
   assert.equal(await host.notify({ id: 'cachet-expiry-1', title: 'T', message: 'M' }), true);
   assert.deepEqual(notes, [{ id: 'cachet-expiry-1', type: 'basic', title: 'T', message: 'M', iconUrl: 'moz-extension://x/assets/icon-64.png' }]);
 });
+
+test('the banner names protected header fields (RFC 9788) only when they say something the header above does not', () => {
+  assert.equal(tb.bannerInfo(validReport).headers, null, 'no protected fields');
+  const clear = { mode: 'clear', signed: true, encrypted: false, subject: 'Figures', confidential: [], mismatches: [] };
+  assert.equal(tb.bannerInfo({ ...validReport, protected_headers: clear }).headers, null, 'signed, the same outside');
+  const changed = { ...clear, mismatches: [{ name: 'From', inner: 'Mallory <m@evil.example>', outer: 'Alice <alice@example.org>' }, { name: 'Subject', inner: 'Figures' }] };
+  assert.equal(tb.bannerInfo({ ...validReport, protected_headers: changed }).headers,
+    'Changed outside the signature: the signed From “Mallory <m@evil.example>”, Subject “Figures” differ from what the header above shows.');
+  const sealed = { mode: 'cipher', signed: true, encrypted: true, subject: 'Figures', confidential: ['Subject'], mismatches: [] };
+  assert.equal(tb.bannerInfo({ ...validReport, protected_headers: sealed }).headers, 'Encrypted subject: “Figures”.');
+});

@@ -178,7 +178,47 @@ export type FoundCertificate = { facts: CertFacts,
  */
 der_base64: string, };
 
-export type OpenReport = { status: Status, layers: Array<Layer>, certificates: Array<FoundCertificate>, diagnosis: Array<Diagnosis>, error?: Error, };
+export type HeaderMismatch = { 
+/**
+ * The field's name ("From", "Subject", ...).
+ */
+name: string, 
+/**
+ * What the signer wrote (inside).
+ */
+inner: string, 
+/**
+ * What the message shows outside; None when the field is missing there.
+ */
+outer?: string, };
+
+export type ProtectedHeaders = { 
+/**
+ * The payload's `hp` parameter: "clear" (signed only) or "cipher" (encrypted).
+ */
+mode: string, 
+/**
+ * A signature covers them (see the signed layer's status for whether it is good).
+ */
+signed: boolean, 
+/**
+ * They came out of a decrypted layer: hidden from the servers on the way.
+ */
+encrypted: boolean, subject?: string, from?: string, to?: string, cc?: string, date?: string, reply_to?: string, message_id?: string, in_reply_to?: string, references?: string, 
+/**
+ * Fields the sender hid or obscured outside (encrypted mail: "Subject").
+ */
+confidential: Array<string>, 
+/**
+ * Signed fields whose outer version differs from what the signer wrote.
+ */
+mismatches: Array<HeaderMismatch>, };
+
+export type OpenReport = { status: Status, layers: Array<Layer>, certificates: Array<FoundCertificate>, diagnosis: Array<Diagnosis>, 
+/**
+ * The protected header fields (RFC 9788), when the innermost content carries them.
+ */
+protected_headers?: ProtectedHeaders, error?: Error, };
 
 export type Headers = { from: string | null, to: string | null, cc: string | null, subject: string | null, date: string | null, message_id: string | null, };
 

@@ -25,6 +25,12 @@ export interface BannerInfo {
   note: string | null;
   /** The message is encrypted (the viewer tab shows its content). */
   encrypted: boolean;
+  /**
+   * A sentence about its protected header fields (RFC 9788) when they say something the
+   * header above the message does not: a signed field changed outside the signature, or the
+   * real Subject of encrypted mail (whose header shows a placeholder).
+   */
+  headers: string | null;
 }
 
 /** The request a display script sends to the background. */
@@ -71,6 +77,18 @@ function noteFor(outcomes: LearnOutcome[]): string | null {
   return stored ? `The certificate of ${stored.address} is stored: you can now send encrypted mail to this address.` : null;
 }
 
+/** The banner's sentence about protected header fields, if any (see `BannerInfo.headers`). */
+export function headerNote(report: OpenReport): string | null {
+  const ph = report.protected_headers;
+  if (!ph) return null;
+  if (ph.mismatches.length) {
+    const each = ph.mismatches.slice(0, 3).map((m) => `${m.name} “${m.inner}”`);
+    return `Changed outside the signature: the signed ${each.join(', ')} ${ph.mismatches.length > 1 ? 'differ' : 'differs'} from what the header above shows.`;
+  }
+  if (ph.subject !== undefined && ph.confidential.includes('Subject')) return `Encrypted subject: “${ph.subject}”.`;
+  return null;
+}
+
 export function bannerInfo(report: OpenReport, outcomes: LearnOutcome[] = []): BannerInfo {
   const t = statusText(report);
   return {
@@ -80,6 +98,7 @@ export function bannerInfo(report: OpenReport, outcomes: LearnOutcome[] = []): B
     advice: t.advice ?? null,
     note: noteFor(outcomes),
     encrypted: report.layers.some((l) => l.kind === 'encrypted'),
+    headers: headerNote(report),
   };
 }
 

@@ -3,7 +3,7 @@
 // (appended text), what is needed for `no-key`, and the sender's certificate: stored
 // automatically on `valid`, one click otherwise, a changed certificate asks the user.
 import type { CoreClient } from '../core/client';
-import type { MessageView, OpenReport, SignerId, SignerReport } from '../core/protocol';
+import type { MessageView, OpenReport, ProtectedHeaders, SignerId, SignerReport } from '../core/protocol';
 import { type LearnOutcome, type LearnedCert, Session } from '../keyring/session';
 import { store } from '../keyring/store';
 import { contentFrame } from './content-frame';
@@ -103,6 +103,39 @@ function noKey(r: OpenReport): HTMLElement | null {
     el('ul', { 'data-field': 'recipients' }, ...recipients.map((id) => el('li', {}, idText(id)))),
     el('p', {}, 'To restore a key: Certificates, import your backup (.p12) with its password, then open this message again.'),
   );
+}
+
+/** The headers shown for a message with protected header fields: each protected one in place of the outer one. */
+function protectedView(ph: ProtectedHeaders, outer: MessageView['headers']): MessageView['headers'] {
+  return {
+    from: ph.from ?? outer.from,
+    to: ph.to ?? outer.to,
+    cc: ph.cc ?? outer.cc,
+    subject: ph.subject ?? outer.subject,
+    date: ph.date ?? outer.date,
+    message_id: ph.message_id ?? outer.message_id,
+  };
+}
+
+/** What protects a header field: "encrypted" (hidden from the servers) or "signed". */
+function protection(ph: ProtectedHeaders, label: string): string {
+  if (ph.confidential.includes(label)) return 'encrypted';
+  return ph.signed ? 'signed' : ph.encrypted ? 'inside the encryption' : 'protected';
+}
+
+/** A header row; with protected headers, the value carries a mark saying how it is protected. */
+function headerRow(label: string, value: string, field: string, ph: ProtectedHeaders | undefined): Node[] {
+  if (!ph) return row(label, value, field);
+  const mismatch = ph.mismatches.some((m) => m.name === label);
+  const mark = el('span', { class: 'hp-mark', 'data-field': `${field}-protection` }, mismatch ? ` (${protection(ph, label)}; differs outside, see above)` : ` (${protection(ph, label)})`);
+  return [el('dt', {}, label), el('dd', { 'data-field': field, 'data-protected': 'true' }, value, mark)];
+}
+
+/** One sentence on where the header fields shown come from. */
+function protectedNote(ph: ProtectedHeaders): HTMLElement {
+  const hidden = ph.confidential.length ? ` The ${ph.confidential.join(', ')} was encrypted: the mail servers saw only a placeholder.` : '';
+  const source = ph.encrypted && ph.signed ? 'from inside the encryption, covered by the signature' : ph.encrypted ? 'from inside the encryption (not signed)' : 'covered by the signature';
+  return el('p', { class: 'muted', 'data-field': 'protected-headers' }, `These header fields are protected: shown ${source}.${hidden}`);
 }
 
 /**
@@ -230,14 +263,17 @@ export class ReadPane {
         this.clear('Your certificates were locked while the message was opening: unlock them and open it again.', 'locked-cleared');
         return;
       }
-      const h = outer.headers;
+      // Protected header fields (RFC 9788) replace the outer ones, marked as such.
+      const ph = r.protected_headers;
+      const h = ph ? protectedView(ph, outer.headers) : outer.headers;
       const head = el(
         'dl',
-        { class: 'headers' },
-        ...row('From', h.from ?? '', 'from'),
-        ...row('To', h.to ?? '', 'to'),
-        ...row('Subject', h.subject ?? '', 'subject'),
-        ...row('Date', h.date ?? '', 'date'),
+        { class: 'headers', ...(ph ? { 'data-protected': ph.mode } : {}) },
+        ...headerRow('From', h.from ?? '', 'from', ph),
+        ...headerRow('To', h.to ?? '', 'to', ph),
+        ...(h.cc ? headerRow('Cc', h.cc, 'cc', ph) : []),
+        ...headerRow('Subject', h.subject ?? '', 'subject', ph),
+        ...headerRow('Date', h.date ?? '', 'date', ph),
       );
       const certArea = el('div', { class: 'sender-cert', 'aria-live': 'polite' });
       const text = (): string => view.parts.find((p) => p.text !== undefined && p.content_type === 'text/plain')?.text ?? '';
@@ -263,7 +299,7 @@ export class ReadPane {
           encrypted,
         });
       });
-      replace(this.body, banner(r), diagnosis(r), noKey(r), certArea, head, this.onReply ? el('div', { class: 'actions' }, reply, forward) : null, partsView(view, coverage, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename) => void this.save(source, path, filename, certArea), images));
+      replace(this.body, banner(r), diagnosis(r), noKey(r), certArea, ph ? protectedNote(ph) : null, head, this.onReply ? el('div', { class: 'actions' }, reply, forward) : null, partsView(view, coverage, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename) => void this.save(source, path, filename, certArea), images));
       this.showingDecrypted = decrypted;
       // A reply to it from the host's own compose window is then known to answer encrypted mail.
       if (decrypted && h.message_id) void store.markDecrypted(h.message_id).catch(() => undefined);

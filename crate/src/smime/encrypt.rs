@@ -1,5 +1,6 @@
-//! Encrypting a message (SPEC section 3; RFC 8551 3.3, 3.4): the outer headers stay
-//! outside, the entity is enveloped for every recipient, signed first when asked (through
+//! Encrypting a message (SPEC section 3; RFC 8551 3.3, 3.4): the header fields are
+//! protected inside (RFC 9788, `hp="cipher"`) and reduced outside (`mime::protect`: the
+//! Subject becomes `[...]`), the entity is enveloped for every recipient, signed first when asked (through
 //! `sign`; signing never uses this module).
 
 use crate::cms::recipients::KeyTransport;
@@ -9,7 +10,8 @@ use crate::mime::{self, HeaderPlace, Limits};
 use crate::pkcs12::Identity;
 use crate::time::UnixTime;
 use x509_cert::Certificate;
-use super::sign::sign_message;
+use crate::mime::protect::Protection;
+use super::sign::sign_message_with;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EncryptOptions {
@@ -51,7 +53,13 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
     }
     inner.extend_from_slice(b"\r\n");
     inner.extend_from_slice(top.body_raw());
-    Ok((outer, inner))
+    // A message signed first already has its cryptographic payload, protected for
+    // encryption, inside the signature; anything else is the payload itself (RFC 9788).
+    if matches!(top.smime_kind(), Some(mime::SmimeKind::MultipartSigned { .. } | mime::SmimeKind::Pkcs7Mime { .. })) {
+        return Ok((outer, inner));
+    }
+    let protected = mime::protect::protect(&outer, &inner, Protection::Cipher, limits)?;
+    Ok((protected.outer, protected.entity))
 }
 
 /// Encrypt a message (RFC 5322 headers + MIME body) for `recipients` and, when `sender`
@@ -64,7 +72,7 @@ pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Optio
     // Signing canonicalises the message itself.
     let to_wrap = if options.sign {
         let id = sender.ok_or_else(signing_needs_identity)?;
-        std::borrow::Cow::Owned(sign_message(message, id, false, at, limits)?)
+        std::borrow::Cow::Owned(sign_message_with(message, id, false, at, limits, Protection::Cipher)?)
     } else {
         mime::canonicalize_crlf(message)
     };
@@ -89,7 +97,10 @@ pub struct EncryptPlan {
 }
 
 /// Phase 1 of encrypting: `to_wrap` is the canonical (CRLF) message, already signed when
-/// signing was asked (`options.sign` is not looked at here); checks the recipients,
+/// signing was asked (`options.sign` is not looked at here). A message not signed yet
+/// becomes the cryptographic payload itself (RFC 9788: its header fields inside with
+/// `hp="cipher"`, the Subject `[...]` outside); a signed one is wrapped as it is (its
+/// payload is inside the signature, protected when it was signed). Checks the recipients,
 /// generates the key and wraps it for each of them and for `sender`'s own copy.
 pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, limits: &Limits) -> Result<EncryptPlan> {
     let (outer, inner) = entity_of(to_wrap, limits)?;

@@ -1,5 +1,6 @@
 //! The S/MIME operations over MIME and CMS (SPEC sections 1, 2, 3 and 8; RFC 8551):
-//! `open` a message (peel every layer, verify each signature, decrypt, diagnose), `sign`
+//! `open` a message (peel every layer, verify each signature, decrypt, diagnose, read the
+//! protected header fields of RFC 9788 in `protected`), `sign`
 //! one and `encrypt` one (signing it first when asked).
 //!
 //! One-way inside too: `open` uses `signed` and `enveloped`, `signed` uses `enveloped` and
@@ -8,6 +9,7 @@ pub mod diagnose;
 pub mod encrypt;
 pub mod enveloped;
 pub mod open;
+mod protected;
 pub mod sign;
 pub mod signed;
 
@@ -15,7 +17,7 @@ pub use diagnose::{MAX_APPENDED, MAX_DIAGNOSIS_CANDIDATES};
 pub use encrypt::{encrypt_message, prepare_encryption, signing_needs_identity, EncryptOptions, EncryptPlan};
 pub use enveloped::{layer_kind, open_enveloped, open_enveloped_with};
 pub use open::{open, open_with, OpenInput, Opened, MAX_FORWARD_DEPTH, MAX_LAYERS};
-pub use sign::{prepare_signing, sign_message, SignPlan};
+pub use sign::{prepare_signing, prepare_signing_with, sign_message, sign_message_with, SignPlan};
 
 #[cfg(test)]
 mod tests {

@@ -43,7 +43,7 @@ pub struct Opened {
 
 fn malformed_report(e: Error) -> Opened {
     Opened {
-        report: OpenReport { status: Status::Malformed, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), error: Some(e) },
+        report: OpenReport { status: Status::Malformed, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), protected_headers: None, error: Some(e) },
         content: None,
     }
 }
@@ -92,7 +92,7 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
         Err(e) => return malformed_report(e),
     };
     let originator = top.originator();
-    let mut report = OpenReport { status: Status::Unsigned, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), error: None };
+    let mut report = OpenReport { status: Status::Unsigned, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), protected_headers: None, error: None };
     let mut found: Vec<Certificate> = Vec::new();
 
     let Some(located) = locate(&top) else {
@@ -158,6 +158,9 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
         }
     }
     let content = peeled.then(|| current.into_owned());
+    if let Some(c) = &content {
+        super::protected::report_protected_headers(c, &top, &mut report, input.limits);
+    }
 
     let mut status = report.layers.iter().fold(Status::Valid, |acc, l| acc.worst(l.status));
     let any_signed = report.layers.iter().any(|l| l.kind == LayerKind::Signed);
@@ -200,6 +203,9 @@ fn open_forwarded(top: &Entity<'_>, input: &OpenInput<'_>, bulk: &dyn Bulk, dept
             continue;
         }
         let mut opened = open_forwarded_at(&inner, input, bulk, depth + 1);
+        // Its protected header fields are the forwarded message's, not this one's: a reader
+        // must not show them in place of this message's own.
+        opened.report.protected_headers = None;
         let at = path_string(part.path());
         for layer in &mut opened.report.layers {
             layer.covers = if layer.covers.is_empty() { at.clone() } else { format!("{at}.{}", layer.covers) };

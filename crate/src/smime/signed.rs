@@ -45,6 +45,27 @@ fn multipart_signed_problems(entity: &Entity<'_>, protocol: Option<&str>) -> Vec
     out
 }
 
+/// The originator the signers of `content` are bound to when it carries protected header
+/// fields (RFC 9788; see `protected`): the signed From, with the outer From's problem
+/// kept. None: the outer message's, as `ctx` has it. The header section is read within
+/// the default limits (it was part of a message already parsed within the caller's).
+fn bound_to(content: &[u8], ctx: &VerifyContext<'_>) -> Option<mime::Originator> {
+    let mut inner = super::protected::signed_originator(content, ctx.from, &mime::Limits::default())?;
+    if inner.problem.is_none() {
+        inner.problem = ctx.from_problem.map(str::to_string);
+    }
+    Some(inner)
+}
+
+/// `ctx` with the From binding of `inner` when there is one.
+fn with_originator<'a>(ctx: &VerifyContext<'a>, inner: Option<&'a mime::Originator>) -> VerifyContext<'a> {
+    let (from, from_problem, sender) = match inner {
+        Some(o) => (o.from.as_deref(), o.problem.as_deref(), o.sender.as_deref()),
+        None => (ctx.from, ctx.from_problem, ctx.sender),
+    };
+    VerifyContext { from, from_problem, sender, roots: ctx.roots, pins: ctx.pins, known: ctx.known, at: ctx.at, policy: ctx.policy }
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(super) fn open_multipart_signed(
     entity: &Entity<'_>,
@@ -83,7 +104,8 @@ pub(super) fn open_multipart_signed(
             layer.details.push("The signature also carries embedded content that differs from the signed part; only the displayed part was checked.".into());
         }
     }
-    let (status, signers) = verify::verify_all_with(&sd, &content, ctx, bulk);
+    let inner = bound_to(&content, ctx);
+    let (status, signers) = verify::verify_all_with(&sd, &content, &with_originator(ctx, inner.as_ref()), bulk);
     if micalg.is_none() {
         layer.details.push("The multipart/signed has no micalg parameter (RFC 1847 requires one).".into());
     }
@@ -152,7 +174,8 @@ pub(super) fn open_pkcs7_mime(
             report.layers.push(layer);
             return None;
         };
-        let (status, signers) = verify::verify_all_with(&sd, &content, ctx, bulk);
+        let inner = bound_to(&content, ctx);
+        let (status, signers) = verify::verify_all_with(&sd, &content, &with_originator(ctx, inner.as_ref()), bulk);
         layer.status = status;
         layer.signers = signers;
         report.layers.push(layer);

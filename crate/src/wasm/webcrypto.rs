@@ -11,6 +11,7 @@ use crate::crypto::cipher::{ContentCipher, RustCrypto, Sealed, Symmetric};
 use crate::crypto::DigestAlg;
 use crate::error::Result;
 use crate::mime::Limits;
+use crate::mime::protect::Protection;
 use crate::pkcs12::{Identity, PrivateKey};
 use crate::smime::{OpenInput, Opened};
 use crate::time::UnixTime;
@@ -191,8 +192,13 @@ pub(crate) fn import_signing_key(identity: &Identity) -> Option<Promise> {
 
 /// Sign a message: the digest and, with an imported key, the RSA signature by WebCrypto.
 pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime) -> Result<Vec<u8>> {
+    sign_protected(identity, key, message, opaque, at, Protection::Clear).await
+}
+
+/// [`sign`] with the header protection chosen (`Cipher` when the message is encrypted next).
+async fn sign_protected(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime, protection: Protection) -> Result<Vec<u8>> {
     let subtle = subtle();
-    let plan = crate::smime::prepare_signing(message, identity, opaque, at, &Limits::default())?;
+    let plan = crate::smime::prepare_signing_with(message, identity, opaque, at, &Limits::default(), protection)?;
     let md = digest(subtle.as_ref(), plan.digest_algorithm(), plan.content()).await?;
     let attrs = plan.signed_attributes(&md)?;
     let mut signature = None;
@@ -214,7 +220,7 @@ pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u
     match plan.finish(attrs, signature) {
         // `finish` checks WebCrypto's signature against the certificate; if it refused
         // it, the message is signed again entirely in the core.
-        Err(_) if external => crate::smime::sign_message(message, identity, opaque, at, &Limits::default()),
+        Err(_) if external => crate::smime::sign_message_with(message, identity, opaque, at, &Limits::default(), protection),
         done => done,
     }
 }
@@ -231,7 +237,7 @@ pub(crate) async fn encrypt(
     // Signing canonicalises the message itself.
     let to_wrap = if options.sign {
         let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
-        std::borrow::Cow::Owned(sign(id, key.clone(), message, false, at).await?)
+        std::borrow::Cow::Owned(sign_protected(id, key.clone(), message, false, at, Protection::Cipher).await?)
     } else {
         crate::mime::canonicalize_crlf(message)
     };
