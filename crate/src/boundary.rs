@@ -134,6 +134,7 @@ mod tests {
             crate::report::EncryptionInfo,
             crate::report::Layer,
             crate::report::Diagnosis,
+            crate::report::Repair,
             crate::report::FoundCertificate,
             crate::report::OpenReport,
             crate::view::Headers,

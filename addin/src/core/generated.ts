@@ -172,13 +172,33 @@ appended_text?: string,
  */
 original_verifies?: boolean, };
 
+export type Repair = { 
+/**
+ * Stable id: "signature-binary", "line-endings-mixed", "legacy-x-pkcs7-type",
+ * "content-type-attribute-missing", "gcm-tag-length", "compressed", ...
+ */
+code: string, 
+/**
+ * One sentence for the user.
+ */
+message: string, 
+/**
+ * The MIME part of the layer it concerns ("" the whole message), as `Layer::covers`.
+ */
+covers: string, };
+
 export type FoundCertificate = { facts: CertFacts, 
 /**
  * DER, base64.
  */
 der_base64: string, };
 
-export type OpenReport = { status: Status, layers: Array<Layer>, certificates: Array<FoundCertificate>, diagnosis: Array<Diagnosis>, error?: Error, };
+export type OpenReport = { status: Status, layers: Array<Layer>, certificates: Array<FoundCertificate>, diagnosis: Array<Diagnosis>, 
+/**
+ * What Cachet had to forgive to read the message, in the order met (empty when the
+ * message followed the standards).
+ */
+repairs?: Array<Repair>, error?: Error, };
 
 export type Headers = { from: string | null, to: string | null, cc: string | null, subject: string | null, date: string | null, message_id: string | null, };
 

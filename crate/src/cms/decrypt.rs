@@ -48,7 +48,7 @@ use super::recipients::{count_recipient_keys, recipient_ids, MAX_KEY_UNWRAPS, MA
 use crate::cms::bulk::Bulk;
 use super::signed::content_info;
 use crate::oid::{OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA};
-use crate::crypto::cipher::{cbc_padding_ok, ContentCipher, Symmetric, GCM_NONCE_LENGTHS};
+use crate::crypto::cipher::{cbc_padding_ok, ContentCipher, Symmetric, GCM_NONCE_LENGTHS, GCM_TAG_LENGTHS};
 use crate::policy::{Policy, Verdict};
 use crate::error::{Code, Error, Result};
 use crate::pkcs12::Identity;
@@ -70,6 +70,8 @@ pub struct EnvelopeInfo {
     pub weak: bool,
     /// No RecipientInfo named the user's certificate; a key of the user's opened it by trial.
     pub opened_by_trial: bool,
+    /// The GCM tag length in bytes when it is not 16 (RFC 5084 allows 12 to 16).
+    pub short_tag: Option<usize>,
 }
 
 /// How decryption ended.
@@ -182,6 +184,7 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
         recipients,
         weak: cipher.map(|c| !matches!(policy.check_content_cipher(&c.oid()), Verdict::Accept)).unwrap_or(false),
         opened_by_trial: false,
+        short_tag: tag.as_ref().map(Vec::len).filter(|n| *n != 16),
     };
     let keys = count_recipient_keys(&infos);
     if keys > MAX_RECIPIENTS {
@@ -205,8 +208,14 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
     }
     let (iv, icv) = cipher_params(c, eci.content_enc_alg.parameters.as_ref())?;
     if let Some(t) = &tag {
-        if icv != 16 || t.len() != 16 {
-            let e = Error::new(Code::UnsupportedAlgorithm, format!("This message uses a {}-byte GCM tag; Cachet accepts only 16-byte tags.", t.len()), "Ask the sender to use a standard S/MIME mail program.");
+        // RFC 5084 3.2: the ICV length the parameters announce (12 by default) is the
+        // length of the mac; any of 12 to 16 is read.
+        if icv != t.len() || !GCM_TAG_LENGTHS.contains(&t.len()) {
+            let e = Error::new(
+                Code::UnsupportedAlgorithm,
+                if icv == t.len() { format!("This message uses a {}-byte GCM tag; RFC 5084 allows 12 to 16 bytes.", t.len()) } else { format!("This message's GCM tag has {} bytes, but its parameters announce {icv}.", t.len()) },
+                "Ask the sender to use a standard S/MIME mail program.",
+            );
             info.integrity_protected = false;
             return Ok(Decryption { info, outcome: Outcome::Refused(e) });
         }

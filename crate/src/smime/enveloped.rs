@@ -5,7 +5,7 @@ use crate::cms::decrypt::{self, Outcome};
 use crate::oid::OID_AUTH_ENVELOPED_DATA;
 use crate::mime;
 use crate::pkcs12::Identity;
-use crate::report::{Diagnosis, EncryptionInfo, Layer, LayerKind, OpenReport, SignerId, Status};
+use crate::report::{note_repair, Diagnosis, EncryptionInfo, Layer, LayerKind, OpenReport, Repair, SignerId, Status};
 
 fn describe(id: &SignerId) -> String {
     match id {
@@ -63,6 +63,9 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate:
             layer.status = if d.info.weak { Status::WeakCipher } else { Status::Decrypted };
             if d.info.weak {
                 layer.details.push(format!("This message was encrypted with {}, an old cipher; treat its secrecy as weak.", d.info.cipher));
+            }
+            if let Some(n) = d.info.short_tag {
+                note_repair(&mut report.repairs, Repair::new("gcm-tag-length", covers, format!("Tag length {n}: the GCM authentication tag has {n} bytes instead of the usual 16 (RFC 5084 allows 12 to 16; shorter tags protect a little less).")));
             }
             if d.info.opened_by_trial {
                 layer.details.push("The message did not name your certificate; it opened with one of your keys by trial.".into());
