@@ -70,6 +70,8 @@ pub struct EnvelopeInfo {
     pub weak: bool,
     /// No RecipientInfo named the user's certificate; a key of the user's opened it by trial.
     pub opened_by_trial: bool,
+    /// The content is CompressedData (RFC 3274), to be decompressed after decryption.
+    pub compressed: bool,
     /// The GCM tag length in bytes when it is not 16 (RFC 5084 allows 12 to 16).
     pub short_tag: Option<usize>,
 }
@@ -185,6 +187,7 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
         weak: cipher.map(|c| !matches!(policy.check_content_cipher(&c.oid()), Verdict::Accept)).unwrap_or(false),
         opened_by_trial: false,
         short_tag: tag.as_ref().map(Vec::len).filter(|n| *n != 16),
+        compressed: eci.content_type == crate::oid::OID_COMPRESSED_DATA,
     };
     let keys = count_recipient_keys(&infos);
     if keys > MAX_RECIPIENTS {

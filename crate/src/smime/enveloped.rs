@@ -14,6 +14,33 @@ fn describe(id: &SignerId) -> String {
     }
 }
 
+/// Decompress CompressedData (RFC 3274) met while peeling: `der` is a ContentInfo
+/// (`bare` false) or a bare CompressedData (the eContent of a SignedData, or decrypted
+/// content). The content goes on to be peeled; a failure (damaged data, or more than
+/// [`crate::cms::compressed::MAX_DECOMPRESSED_SIZE`] once decompressed) adds a `malformed`
+/// layer naming it.
+pub(crate) fn decompressed(der: &[u8], bare: bool, covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
+    use crate::cms::compressed::{decompress, decompress_content_info, MAX_DECOMPRESSED_SIZE};
+    let out = if bare { decompress(der, MAX_DECOMPRESSED_SIZE) } else { decompress_content_info(der, MAX_DECOMPRESSED_SIZE) };
+    match out {
+        Ok((_, content)) => {
+            note_repair(&mut report.repairs, Repair::new("compressed", covers, "The content was compressed (CompressedData, RFC 3274, as AS2 products and some gateways send it); Cachet decompressed it."));
+            Some(mime::canonicalize_crlf(&content).into_owned())
+        }
+        Err(e) => {
+            let mut layer = Layer::malformed(LayerKind::Signed, "compressed-data", covers, vec![e.message.clone()]);
+            if e.code == crate::error::Code::LimitExceeded {
+                let limit = e.detail.clone().unwrap_or_default();
+                layer.details.push(limit.clone());
+                report.diagnosis.push(crate::report::Diagnosis { id: "limit-exceeded".into(), message: format!("Cachet stopped decompressing this message at a safety limit: {limit}."), appended_text: None, original_verifies: None });
+            }
+            report.error.get_or_insert(e);
+            report.layers.push(layer);
+            None
+        }
+    }
+}
+
 /// The layer kind an `smime-type` parameter announces (for reporting unreadable CMS).
 pub fn layer_kind(smime_type: Option<&str>) -> LayerKind {
     match smime_type {
@@ -75,6 +102,10 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate:
             }
             // The plaintext goes on to the caller either way: move it out rather than copy
             // it when it is already canonical.
+            if d.info.compressed {
+                report.layers.push(layer);
+                return decompressed(&pt, true, covers, report);
+            }
             if mime::is_canonical(&pt) {
                 Some(std::mem::take(&mut *pt))
             } else {

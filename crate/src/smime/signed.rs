@@ -4,14 +4,14 @@
 
 use crate::cms::bulk::Bulk;
 use crate::cms::signed;
-use crate::oid::{OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA, OID_SIGNED_DATA};
+use crate::oid::{OID_AUTH_ENVELOPED_DATA, OID_COMPRESSED_DATA, OID_ENVELOPED_DATA, OID_SIGNED_DATA};
 use crate::cms::verify::{self, VerifyContext};
 use crate::error::{Code, Error};
 use crate::mime::{self, Entity};
 use crate::pkcs12::Identity;
 use crate::report::{note_repair, Layer, LayerKind, OpenReport, Repair, Status};
 use x509_cert::Certificate;
-use super::enveloped::{layer_kind, open_enveloped_with};
+use super::enveloped::{decompressed, layer_kind, open_enveloped_with};
 use super::diagnose::diagnose_tampered;
 
 /// How a CMS body is carried (see [`cms_body`]).
@@ -248,7 +248,13 @@ pub(super) fn open_pkcs7_mime(
         layer.status = status;
         layer.signers = signers;
         report.layers.push(layer);
+        if sd.econtent_type == OID_COMPRESSED_DATA {
+            return decompressed(&content, true, covers, report);
+        }
         return Some(content);
+    }
+    if oid == OID_COMPRESSED_DATA {
+        return decompressed(&der, false, covers, report);
     }
     if oid == OID_ENVELOPED_DATA || oid == OID_AUTH_ENVELOPED_DATA {
         return open_enveloped_with(&der, identities, ctx.policy, covers, report, bulk);
