@@ -3,7 +3,7 @@
 
 export type UnixTime = string;
 
-export type Status = "valid" | "valid-unknown-ca" | "tampered" | "bad-signature" | "address-mismatch" | "expired" | "not-yet-valid" | "wrong-usage" | "weak-algorithm" | "partially-signed" | "no-signer" | "unsigned" | "malformed" | "no-key" | "integrity-failure" | "weak-cipher" | "decrypted";
+export type Status = "valid" | "valid-unknown-ca" | "tampered" | "bad-signature" | "address-mismatch" | "expired" | "not-yet-valid" | "wrong-usage" | "weak-algorithm" | "partially-signed" | "no-signer" | "unsigned" | "malformed" | "no-key" | "integrity-failure" | "weak-cipher" | "needs-password" | "decrypted";
 
 export type Code = "bad-certificate" | "malformed" | "limit-exceeded" | "wrong-password" | "bad-pkcs12" | "unsupported-algorithm" | "no-private-key" | "unusable-identity" | "no-recipient-certificate" | "usage" | "crypto";
 
@@ -485,7 +485,12 @@ pins?: Array<string>,
 /**
  * Other known certificates (contacts, intermediates), base64 DER.
  */
-known?: Array<string>, };
+known?: Array<string>, 
+/**
+ * The password of a password-encrypted message (RFC 3211), as the user typed it; the
+ * report says `needs-password` when it is missing or does not open the message.
+ */
+password?: string | null, };
 
 export type EncryptOptions = { 
 /**

@@ -88,6 +88,9 @@ pub enum Outcome {
     /// A named limit ended the work before an answer was certain (`Code::LimitExceeded`):
     /// the layer is `malformed`.
     LimitExceeded(Error),
+    /// Encrypted with a password (PasswordRecipientInfo, RFC 3211) and no password given
+    /// opened it (`tried`: some were given); none of the identities' keys opened it either.
+    NeedsPassword { tried: bool, unsupported: Option<String> },
 }
 
 /// Most full content decryptions tried for one envelope (each is a pass over the whole
@@ -163,6 +166,13 @@ fn limit_exceeded(name: &str, limit: usize, found: impl std::fmt::Display) -> Er
 
 /// [`decrypt`] with the key unwrapping and the content decryption done by `bulk`.
 pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backend: &dyn Bulk) -> Result<Decryption> {
+    decrypt_with_passwords(der, identities, &[], policy, backend)
+}
+
+/// [`decrypt_with`] that also tries `passwords` on PasswordRecipientInfos (RFC 3211, see
+/// `cms::password` for its limits). Without a password that opens it, a message encrypted
+/// only with a password is [`Outcome::NeedsPassword`], never `no-key` or `malformed`.
+pub fn decrypt_with_passwords(der: &[u8], identities: &[&Identity], passwords: &[&str], policy: &Policy, backend: &dyn Bulk) -> Result<Decryption> {
     let (oid, inner) = content_info(der)?;
     let (infos, eci, aad, tag): (Vec<RecipientInfo>, EncryptedContentInfo, Vec<u8>, Option<Vec<u8>>) = if oid == OID_ENVELOPED_DATA {
         let ed: EnvelopedData = decode(inner.raw)?;
@@ -235,9 +245,20 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
     }
     let ciphertext = eci.encrypted_content.as_ref().ok_or_else(|| malformed("encryptedContent is missing (detached content is not supported)"))?;
     let refs: Vec<&RecipientInfo> = infos.iter().collect();
-    let unwrapped = backend.unwrap_keys(&refs, identities);
+    let mut unwrapped = backend.unwrap_keys(&refs, identities);
+    let by_password = super::password::password_keys(&infos, passwords);
+    if let Some(e) = by_password.limit {
+        return Ok(Decryption { info, outcome: Outcome::LimitExceeded(e) });
+    }
+    let needs_password = Outcome::NeedsPassword { tried: !passwords.is_empty(), unsupported: by_password.unsupported.clone() };
+    if !by_password.keys.is_empty() {
+        // The check bytes passed: the password names this message as surely as a certificate.
+        unwrapped.matched = true;
+        unwrapped.keys.extend(by_password.keys);
+    }
     if !unwrapped.matched && unwrapped.keys.is_empty() && !unwrapped.cut_short {
-        return Ok(Decryption { info, outcome: Outcome::NoKey });
+        let outcome = if by_password.has_pwri { needs_password } else { Outcome::NoKey };
+        return Ok(Decryption { info, outcome });
     }
     let tried = try_content(c, &unwrapped.keys, &iv, &aad, ciphertext.as_bytes(), tag.as_deref(), backend)?;
     let outcome = match tried {
@@ -254,6 +275,7 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
             Outcome::LimitExceeded(e)
         }
         // Keys tried on RecipientInfos that named someone else: the message was not for us.
+        Tried::Failed { .. } if !unwrapped.matched && by_password.has_pwri => needs_password,
         Tried::Failed { .. } if !unwrapped.matched => Outcome::NoKey,
         Tried::Failed { .. } => Outcome::IntegrityFailure,
     };

@@ -3,6 +3,7 @@
 //! which a host may compute digests, decryptions and key unwrapping for `open`.
 pub mod bulk;
 pub mod compressed;
+pub mod password;
 pub mod decrypt;
 pub mod envelope;
 pub mod recipients;

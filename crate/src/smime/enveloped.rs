@@ -58,11 +58,12 @@ pub fn layer_kind(smime_type: Option<&str>) -> LayerKind {
 /// recipients are capped at `cms::recipients::MAX_RECIPIENTS`). Nothing of a layer that
 /// failed is returned, and the report never says why beyond the SPEC section 2 status.
 pub fn open_enveloped(der: &[u8], identities: &[&Identity], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
-    open_enveloped_with(der, identities, policy, covers, report, &crate::cms::bulk::Portable)
+    open_enveloped_with(der, identities, &[], policy, covers, report, &crate::cms::bulk::Portable)
 }
 
-/// [`open_enveloped`] with key unwrapping and content decryption done by `bulk`.
-pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport, bulk: &dyn crate::cms::bulk::Bulk) -> Option<Vec<u8>> {
+/// [`open_enveloped`] with key unwrapping and content decryption done by `bulk`, also
+/// trying `passwords` on a password-encrypted message (RFC 3211).
+pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], passwords: &[&str], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport, bulk: &dyn crate::cms::bulk::Bulk) -> Option<Vec<u8>> {
     let format = match crate::cms::signed::content_info(der) {
         Ok((oid, _)) if oid == OID_AUTH_ENVELOPED_DATA => "authEnveloped-data",
         _ => "enveloped-data",
@@ -75,7 +76,7 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate:
         }
     }
     let mut layer = Layer::malformed(LayerKind::Encrypted, format, covers, Vec::new());
-    let d = match decrypt::decrypt_with(der, identities, policy, bulk) {
+    let d = match decrypt::decrypt_with_passwords(der, identities, passwords, policy, bulk) {
         Ok(d) => d,
         Err(e) => {
             layer.details.push(e.message.clone());
@@ -127,6 +128,17 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate:
                 appended_text: None,
                 original_verifies: None,
             });
+            None
+        }
+        Outcome::NeedsPassword { tried, unsupported } => {
+            layer.status = Status::NeedsPassword;
+            let message = match (&unsupported, tried) {
+                (Some(why), _) => format!("This message was encrypted with a password, but Cachet cannot use its password protection: {why}."),
+                (None, true) => "This message was encrypted with a password, and the password given does not open it.".to_string(),
+                (None, false) => "This message was encrypted with a password (not to a certificate): enter the password the sender gave you to open it.".to_string(),
+            };
+            layer.details.push(message.clone());
+            report.diagnosis.push(Diagnosis { id: "needs-password".into(), message, appended_text: None, original_verifies: None });
             None
         }
         Outcome::IntegrityFailure => {

@@ -78,7 +78,7 @@ mod tests {
         msg.extend_from_slice(b"\r\n--b--\r\n");
         let anchors = [cert];
         let (policy, limits) = (Policy::standard(), Limits::default());
-        let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &[], at: UnixTime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap(), policy: &policy, limits: &limits };
+        let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &[], passwords: &[], at: UnixTime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap(), policy: &policy, limits: &limits };
         let r = open(&msg, &input).report;
         assert_eq!(r.status, Status::Valid, "{:?} {:?}", r.error, r.layers.first().map(|l| (&l.details, l.signers.first().map(|s| &s.details))));
         // The same message stored with LF line breaks (a text-only copy, signature in base64) still verifies.

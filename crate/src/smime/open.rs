@@ -30,6 +30,8 @@ pub struct OpenInput<'a> {
     pub known: &'a [Certificate],
     /// The user's identities, current and old, for decryption.
     pub identities: &'a [&'a Identity],
+    /// Passwords to try on a password-encrypted message (RFC 3211), as the user typed them.
+    pub passwords: &'a [String],
     pub at: UnixTime,
     pub policy: &'a Policy,
     pub limits: &'a Limits,
@@ -135,6 +137,7 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
         at: input.at,
         policy: input.policy,
     };
+    let passwords: Vec<&str> = input.passwords.iter().map(String::as_str).collect();
     // Borrowed until a layer is peeled; the innermost content is handed out once at the end.
     let mut current: std::borrow::Cow<'_, [u8]> = std::borrow::Cow::Borrowed(located.raw());
     let mut covers = path_string(located.path());
@@ -150,7 +153,7 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
         };
         let next = match entity.smime_kind() {
             Some(SmimeKind::MultipartSigned { protocol, micalg }) => open_multipart_signed(&entity, protocol, micalg, &ctx, &covers, &mut report, &mut found, bulk),
-            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &covers, &mut report, &mut found, bulk),
+            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &passwords, &covers, &mut report, &mut found, bulk),
             _ => None,
         };
         match next {

@@ -198,6 +198,7 @@ pub(super) fn open_pkcs7_mime(
     smime_type: Option<&str>,
     ctx: &VerifyContext<'_>,
     identities: &[&Identity],
+    passwords: &[&str],
     covers: &str,
     report: &mut OpenReport,
     found: &mut Vec<Certificate>,
@@ -257,7 +258,7 @@ pub(super) fn open_pkcs7_mime(
         return decompressed(&der, false, covers, report);
     }
     if oid == OID_ENVELOPED_DATA || oid == OID_AUTH_ENVELOPED_DATA {
-        return open_enveloped_with(&der, identities, ctx.policy, covers, report, bulk);
+        return open_enveloped_with(&der, identities, passwords, ctx.policy, covers, report, bulk);
     }
     let e = Error::new(Code::Malformed, format!("This S/MIME part holds an unsupported CMS content type ({oid})."), "Ask the sender to use a standard S/MIME mail program.");
     report.layers.push(Layer::malformed(LayerKind::Signed, "application/pkcs7-mime", covers, vec![e.message.clone()]));
