@@ -20,12 +20,10 @@ fn describe(id: &SignerId) -> String {
 /// [`crate::cms::compressed::MAX_DECOMPRESSED_SIZE`] once decompressed) adds a `malformed`
 /// layer naming it.
 pub(crate) fn decompressed(der: &[u8], bare: bool, covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
-    use crate::cms::compressed::{decompress, decompress_content_info, MAX_DECOMPRESSED_SIZE};
-    let out = if bare { decompress(der, MAX_DECOMPRESSED_SIZE) } else { decompress_content_info(der, MAX_DECOMPRESSED_SIZE) };
-    match out {
-        Ok((_, content)) => {
-            note_repair(&mut report.repairs, Repair::new("compressed", covers, "The content was compressed (CompressedData, RFC 3274, as AS2 products and some gateways send it); Cachet decompressed it."));
-            Some(mime::canonicalize_crlf(&content).into_owned())
+    match inflate_cms(der, bare) {
+        Ok(content) => {
+            note_compressed(covers, report);
+            Some(content)
         }
         Err(e) => {
             let mut layer = Layer::malformed(LayerKind::Signed, "compressed-data", covers, vec![e.message.clone()]);
@@ -39,6 +37,18 @@ pub(crate) fn decompressed(der: &[u8], bare: bool, covers: &str, report: &mut Op
             None
         }
     }
+}
+
+/// The decompressed content of CompressedData (see [`decompressed`]), in CRLF form.
+pub(crate) fn inflate_cms(der: &[u8], bare: bool) -> Result<Vec<u8>, crate::error::Error> {
+    use crate::cms::compressed::{decompress, decompress_content_info, MAX_DECOMPRESSED_SIZE};
+    let (_, content) = if bare { decompress(der, MAX_DECOMPRESSED_SIZE)? } else { decompress_content_info(der, MAX_DECOMPRESSED_SIZE)? };
+    Ok(mime::canonicalize_crlf(&content).into_owned())
+}
+
+/// Report that compressed content was decompressed.
+pub(crate) fn note_compressed(covers: &str, report: &mut OpenReport) {
+    note_repair(&mut report.repairs, Repair::new("compressed", covers, "The content was compressed (CompressedData, RFC 3274, as AS2 products and some gateways send it); Cachet decompressed it."));
 }
 
 /// The layer kind an `smime-type` parameter announces (for reporting unreadable CMS).

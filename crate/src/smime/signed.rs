@@ -11,7 +11,7 @@ use crate::mime::{self, Entity};
 use crate::pkcs12::Identity;
 use crate::report::{note_repair, Layer, LayerKind, OpenReport, Repair, Status};
 use x509_cert::Certificate;
-use super::enveloped::{decompressed, layer_kind, open_enveloped_with};
+use super::enveloped::{decompressed, inflate_cms, layer_kind, note_compressed, open_enveloped_with};
 use super::diagnose::diagnose_tampered;
 
 /// How a CMS body is carried (see [`cms_body`]).
@@ -248,6 +248,22 @@ pub(super) fn open_pkcs7_mime(
         note_signer_repairs(&sd, covers, &mut report.repairs);
         layer.status = status;
         layer.signers = signers;
+        if sd.econtent_type == OID_COMPRESSED_DATA && matches!(status, Status::Tampered | Status::BadSignature) {
+            // Changed after signing: content that does not decompress is part of the change,
+            // not a layer of its own.
+            let inner = match inflate_cms(&content, true) {
+                Ok(c) => {
+                    note_compressed(covers, report);
+                    Some(c)
+                }
+                Err(e) => {
+                    layer.details.push(format!("{} (It was changed after signing.)", e.message));
+                    None
+                }
+            };
+            report.layers.push(layer);
+            return inner;
+        }
         report.layers.push(layer);
         if sd.econtent_type == OID_COMPRESSED_DATA {
             return decompressed(&content, true, covers, report);
