@@ -49,9 +49,10 @@ function load(rel) {
 /** Base64 DER of the (first) certificate in a PEM vector. */
 function derBase64(rel) {
   const text = Buffer.from(load(rel).data).toString('latin1');
-  const m = text.match(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/);
+  // A certificate, or a certs-only PKCS#7 bundle (lenient/root-pem.p7c.cert.vec): the core reads both.
+  const m = text.match(/-----BEGIN (CERTIFICATE|PKCS7)-----([\s\S]*?)-----END \1-----/);
   assert.ok(m, `${rel}: no PEM certificate`);
-  return m[1].replace(/\s+/g, '');
+  return m[2].replace(/\s+/g, '');
 }
 
 function pointer(json, ptr) {
