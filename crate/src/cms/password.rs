@@ -174,6 +174,60 @@ where
 mod tests {
     use super::*;
 
+    use crate::asn1::der::tlv;
+    use cipher::BlockModeEncrypt;
+
+    /// A PasswordRecipientInfo for `cek` under `password`, written here with the RFC 3211
+    /// wrap (PBKDF2-HMAC-SHA256, AES-128-CBC): `check` false breaks the check bytes.
+    fn pwri(password: &[u8], iterations: u32, cek: &[u8], check: bool) -> RecipientInfo {
+        let (salt, iv) = ([7u8; 8], [9u8; 16]);
+        let mut kek = [0u8; 16];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, &salt, iterations.min(1000), &mut kek);
+        let mut block = vec![u8::try_from(cek.len()).unwrap()];
+        block.extend(cek.iter().take(3).map(|b| if check { !b } else { *b }));
+        block.extend_from_slice(cek);
+        block.resize(block.len().next_multiple_of(16).max(32), 0x55);
+        let once = cbc::Encryptor::<aes::Aes128>::new_from_slices(&kek, &iv).unwrap().encrypt_padded_vec::<cipher::block_padding::NoPadding>(&block);
+        let twice = cbc::Encryptor::<aes::Aes128>::new_from_slices(&kek, &once[once.len() - 16..]).unwrap().encrypt_padded_vec::<cipher::block_padding::NoPadding>(&once);
+        let oid = |o: const_oid::ObjectIdentifier| tlv(0x06, o.as_bytes());
+        // A DER INTEGER: minimal, with a 0 byte before a high bit.
+        let mut n: Vec<u8> = iterations.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+        if n.first().is_none_or(|b| *b >= 0x80) {
+            n.insert(0, 0);
+        }
+        let params = tlv(0x30, &[tlv(0x04, &salt), tlv(0x02, &n), tlv(0x30, &[tlv(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x09]), vec![5, 0]].concat())].concat());
+        let kdf = tlv(0xa0, &[tlv(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c]), params].concat());
+        let kea = tlv(0x30, &[oid(OID_PWRI_KEK), tlv(0x30, &[oid(crate::oid::OID_AES128_CBC), tlv(0x04, &iv)].concat())].concat());
+        let der = tlv(0x30, &[tlv(0x02, &[0]), kdf, kea, tlv(0x04, &twice)].concat());
+        RecipientInfo::Pwri(PasswordRecipientInfo::from_der(&der).unwrap())
+    }
+
+    #[test]
+    fn the_right_password_unwraps_a_wrong_one_fails_the_check_bytes() {
+        let cek = [0xa5u8; 32];
+        let ri = [pwri(b"pw", 1000, &cek, true)];
+        let got = password_keys(&ri, &["pw"]);
+        assert!(got.has_pwri && got.limit.is_none() && got.unsupported.is_none());
+        assert_eq!(got.keys.len(), 1);
+        assert_eq!(got.keys[0].as_slice(), &cek);
+        assert!(password_keys(&ri, &["Pw"]).keys.is_empty());
+        assert!(password_keys(&ri, &[]).keys.is_empty());
+        // Check bytes that do not complement the key: refused even with the right password.
+        assert!(password_keys(&[pwri(b"pw", 1000, &cek, false)], &["pw"]).keys.is_empty());
+    }
+
+    #[test]
+    fn the_iteration_count_is_bounded_by_a_named_limit_before_any_work() {
+        let ri = [pwri(b"pw", MAX_PWRI_ITERATIONS + 1, &[1u8; 16], true)];
+        let got = password_keys(&ri, &["pw"]);
+        let e = got.limit.expect("limit");
+        assert_eq!(e.code, Code::LimitExceeded);
+        assert!(e.detail.unwrap().contains("MAX_PWRI_ITERATIONS"));
+        // With no password nothing is derived: no limit, and the envelope still says it has a password recipient.
+        let none = password_keys(&ri, &[]);
+        assert!(none.has_pwri && none.limit.is_none());
+    }
+
     #[test]
     fn damaged_or_short_wraps_never_panic() {
         for w in [&[][..], &[0u8; 15], &[0u8; 16], &[1u8; 33], &[7u8; 32]] {
