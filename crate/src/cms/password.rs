@@ -155,7 +155,7 @@ where
 {
     let b = <C as cipher::BlockSizeUser>::block_size();
     let n = wrapped.len();
-    if n < 2 * b || n % b != 0 {
+    if n < 2 * b || !n.is_multiple_of(b) {
         return None;
     }
     let last = cbc_raw::<C>(kek, wrapped.get(n - 2 * b..n - b)?, wrapped.get(n - b..)?)?;
