@@ -946,9 +946,9 @@ function python(script, name, args = []) {
 }
 
 /** `openssl cms -verify` of a detached DER signature over content.txt (the producer's own check). */
-function opensslVerifyDetached(sig, at = AT) {
+function opensslVerifyDetached(sig, at = AT, content = 'content.txt') {
   const t = String(Math.floor(Date.parse(at) / 1000));
-  const args = ['cms', '-verify', '-inform', 'DER', '-in', sig, '-content', 'content.txt', '-binary', '-attime', t, '-purpose', 'smimesign', '-CAfile', 'root.pem', '-out', 'verified.out'];
+  const args = ['cms', '-verify', '-inform', 'DER', '-in', sig, '-content', content, '-binary', '-attime', t, '-purpose', 'smimesign', '-CAfile', 'root.pem', '-out', 'verified.out'];
   const r = attempt('openssl', args);
   return `openssl ${args.map(quote).join(' ')} => ${r.ok ? 'Verification successful' : `fails: ${opensslReason(r.text)}`}`;
 }
@@ -981,6 +981,16 @@ function lenientVectors() {
   msgVector('lenient/signature-binary-tampered.vec', { comment: 'The binary signature of signature-binary.vec, with the signed text changed: the repair does not hide it.', expect: 'tampered', layers: 'signed:tampered', repairs: ['signature-binary'], ...std }, tamper(msg, 'quarterly figures', 'quarterly fiGures'));
   msg = multipartSignedBinary(mailHeaders(ALICE, BOB, 'as2-binary-lf'), TEXT, read('sig.der'), '\n');
   msgVector('lenient/signature-binary-lf-headers.vec', { comment: 'The binary signature part in a message whose header lines end in LF alone (a CRLF empty line and body): the DER bytes 0x0A are not line breaks, the rest is read in CRLF form.', expect: 'valid', layers: 'signed:valid', repairs: ['signature-binary', 'line-endings-mixed'], ...std, peer: peerBinary }, msg);
+
+  // --- binary signed content (AS2 payloads signed byte for byte, lines ending in LF) -----
+  begin();
+  const EDI = 'Content-Type: application/edi-x12\n\nISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER\nGS*PO*SENDER*RECEIVER*20261205*1200*1*X*004010\n';
+  write('payload.txt', EDI);
+  run('openssl', ['cms', '-sign', '-binary', '-md', 'sha256', '-in', 'payload.txt', '-signer', 'alice-rsa.pem', '-inkey', 'alice-rsa.key', '-certfile', 'intermediate.pem', '-outform', 'DER', '-out', 'payload.der']);
+  const peerPayload = opensslVerifyDetached('payload.der', AT, 'payload.txt');
+  msg = multipartSigned(mailHeaders(ALICE, BOB, 'as2-binary-content'), EDI, read('payload.der'), 'sha-256');
+  msgVector('lenient/signed-content-binary.vec', { comment: 'AS2 style: the signed part (an EDI payload) was signed byte for byte with its LF line ends (openssl cms -sign -binary), not in CRLF form: its CRLF form does not match, the bytes as received do.', expect: 'valid', layers: 'signed:valid', repairs: ['signed-content-binary'], ...std, peer: peerPayload }, msg);
+  msgVector('lenient/signed-content-binary-tampered.vec', { comment: 'signed-content-binary.vec with the payload changed: neither form matches, tampered.', expect: 'tampered', layers: 'signed:tampered', ...std }, tamper(msg, 'GS*PO', 'GS*PX'));
 
   // --- mixed line endings --------------------------------------------------------------
   begin();

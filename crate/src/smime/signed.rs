@@ -171,7 +171,18 @@ pub(super) fn open_multipart_signed(
             layer.details.push("The signature also carries embedded content that differs from the signed part; only the displayed part was checked.".into());
         }
     }
-    let (status, signers) = verify::verify_all_with(&sd, &content, ctx, bulk);
+    let (mut status, mut signers) = verify::verify_all_with(&sd, &content, ctx, bulk);
+    // Binary signed content (AS2 products sign their payload byte for byte, its lines ending
+    // in LF alone): when the CRLF form does not match, the bytes exactly as received are
+    // checked. Nothing else is tried, so no other content can verify.
+    let raw = part1.raw();
+    if status == Status::Tampered && raw != content.as_slice() {
+        let (as_received, by_bytes) = verify::verify_all_with(&sd, raw, ctx, bulk);
+        if as_received != Status::Tampered && as_received.severity() < status.severity() {
+            (status, signers) = (as_received, by_bytes);
+            note_repair(&mut report.repairs, Repair::new("signed-content-binary", covers, "The signed part was signed as binary: byte for byte as received, its lines ending in LF alone rather than in CRLF as RFC 8551 asks; Cachet checked exactly those bytes."));
+        }
+    }
     note_signer_repairs(&sd, covers, &mut report.repairs);
     if micalg.is_none() {
         layer.details.push("The multipart/signed has no micalg parameter (RFC 1847 requires one).".into());

@@ -63,6 +63,8 @@ vectors! {
     lenient_signature_binary_lf_headers => "lenient/signature-binary-lf-headers.vec",
     lenient_signature_binary_tampered => "lenient/signature-binary-tampered.vec",
     lenient_signature_binary => "lenient/signature-binary.vec",
+    lenient_signed_content_binary_tampered => "lenient/signed-content-binary-tampered.vec",
+    lenient_signed_content_binary => "lenient/signed-content-binary.vec",
     lenient_trust_p7c => "lenient/trust-p7c.vec",
     lenient_trust_pem_76_columns => "lenient/trust-pem-76-columns.vec",
     peers_bob_nss_pk12util_p12 => "peers/bob-nss-pk12util.p12.vec",
