@@ -1092,6 +1092,12 @@ function lenientVectors() {
 
   begin();
   write('content.txt', TEXT);
+  run('openssl', ['cms', '-encrypt', '-binary', '-des3', '-pwri_password', MSG_PW, '-in', 'content.txt', '-out', 'pwri3.eml']);
+  msg = withHeaders(mailHeaders(ALICE, BOB, 'password-des3'), read('pwri3.eml'));
+  msgVector('lenient/password-des3.vec', { comment: 'A PasswordRecipientInfo whose key wrap and content use 3DES (openssl -des3 -pwri_password): opened with the password, and weak-cipher as any 3DES message.', expect: 'weak-cipher', layers: 'encrypted:weak-cipher', at: AT, messagePassword: MSG_PW, why: 'openssl decrypts 3DES silently; Cachet decrypts and warns (SPEC 2).' }, msg);
+
+  begin();
+  write('content.txt', TEXT);
   write('password.txt', `${MSG_PW}\n`);
   python(PY_PWRI_GCM, 'pwri-gcm.py');
   msg = pkcs7Mime(mailHeaders(ALICE, BOB, 'password-aes256-gcm'), read('pwri-gcm.der'), 'authEnveloped-data');

@@ -56,6 +56,7 @@ vectors! {
     lenient_line_endings_mixed => "lenient/line-endings-mixed.vec",
     lenient_password_aes256_cbc => "lenient/password-aes256-cbc.vec",
     lenient_password_aes256_gcm => "lenient/password-aes256-gcm.vec",
+    lenient_password_des3 => "lenient/password-des3.vec",
     lenient_password_needed => "lenient/password-needed.vec",
     lenient_password_wrong => "lenient/password-wrong.vec",
     lenient_root_pem_76_columns_cert => "lenient/root-pem-76-columns.cert.vec",
