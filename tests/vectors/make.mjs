@@ -982,6 +982,14 @@ function lenientVectors() {
   msg = multipartSignedBinary(mailHeaders(ALICE, BOB, 'as2-binary-lf'), TEXT, read('sig.der'), '\n');
   msgVector('lenient/signature-binary-lf-headers.vec', { comment: 'The binary signature part in a message whose header lines end in LF alone (a CRLF empty line and body): the DER bytes 0x0A are not line breaks, the rest is read in CRLF form.', expect: 'valid', layers: 'signed:valid', repairs: ['signature-binary', 'line-endings-mixed'], ...std, peer: peerBinary }, msg);
 
+  begin();
+  write('content.txt', TEXT);
+  run('openssl', ['cms', '-sign', '-binary', '-md', 'sha256', '-in', 'content.txt', '-signer', 'alice-rsa.pem', '-inkey', 'alice-rsa.key', '-certfile', 'intermediate.pem', '-outform', 'DER', '-out', 'sig.der']);
+  msg = Buffer.from(multipartSigned(mailHeaders(ALICE, BOB, 'base64-unlabelled'), TEXT, read('sig.der'), 'sha-256').toString('latin1').replace('Content-Transfer-Encoding: base64\r\n', ''), 'latin1');
+  log.push('edit: remove the Content-Transfer-Encoding: base64 line of the signature part');
+  msgVector('lenient/base64-unlabelled.vec', { comment: 'The signature part is base64 without a Content-Transfer-Encoding header (7bit by default): decoded as base64, reported.', expect: 'valid', layers: 'signed:valid', repairs: ['base64-unlabelled'], ...std, peer: opensslVerifyDetached('sig.der') }, msg);
+  msgVector('lenient/base64-unlabelled-tampered.vec', { comment: 'base64-unlabelled.vec with the signed text changed: still tampered.', expect: 'tampered', layers: 'signed:tampered', repairs: ['base64-unlabelled'], ...std }, tamper(msg, 'quarterly figures', 'quarterly fiGures'));
+
   // --- binary signed content (AS2 payloads signed byte for byte, lines ending in LF) -----
   begin();
   const EDI = 'Content-Type: application/edi-x12\n\nISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER\nGS*PO*SENDER*RECEIVER*20261205*1200*1*X*004010\n';

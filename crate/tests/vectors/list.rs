@@ -38,6 +38,8 @@ vectors! {
     hostile_fuzz_pkcs12_hand_pbes2_aes256_iv_5_bytes_p12 => "hostile/fuzz-pkcs12-hand-pbes2-aes256-iv-5-bytes.p12.vec",
     hostile_fuzz_pkcs12_hand_pbes2_des_ede3_iv_4_bytes_p12 => "hostile/fuzz-pkcs12-hand-pbes2-des-ede3-iv-4-bytes.p12.vec",
     hostile_fuzz_pkcs12_hand_pbes2_des_ede3_iv_empty_p12 => "hostile/fuzz-pkcs12-hand-pbes2-des-ede3-iv-empty.p12.vec",
+    lenient_base64_unlabelled_tampered => "lenient/base64-unlabelled-tampered.vec",
+    lenient_base64_unlabelled => "lenient/base64-unlabelled.vec",
     lenient_bob_pem_armoured_p12 => "lenient/bob-pem-armoured.p12.vec",
     lenient_bundle_der_p7b_cert => "lenient/bundle-der.p7b.cert.vec",
     lenient_compressed_in_signed_data_tampered => "lenient/compressed-in-signed-data-tampered.vec",
