@@ -22,11 +22,14 @@ use pkcs5::pbes2::{Pbkdf2Params, Pbkdf2Prf};
 use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
-/// Most PBKDF2 iterations of one key derivation (the sender chooses the count).
-pub const MAX_PWRI_ITERATIONS: u32 = 10_000_000;
-/// Most PBKDF2 iterations spent on one envelope, every password and every
-/// PasswordRecipientInfo together.
-pub const MAX_PWRI_TOTAL_ITERATIONS: u64 = 30_000_000;
+/// Most PBKDF2 iterations of one key derivation (the sender chooses the count). Writers use
+/// far fewer (OpenSSL 2 048); the bound is low enough that the add-in's WebCrypto path, which
+/// may run `open` a few times (`cms::bulk::Deferred`) and derives again each time, stays
+/// within its call budget.
+pub const MAX_PWRI_ITERATIONS: u32 = 2_000_000;
+/// Most PBKDF2 iterations spent on one envelope in one run of `open`, every password and
+/// every PasswordRecipientInfo together.
+pub const MAX_PWRI_TOTAL_ITERATIONS: u64 = 4_000_000;
 /// id-PBKDF2 (RFC 8018 A.2).
 const OID_PBKDF2: const_oid::ObjectIdentifier = const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.12");
 
