@@ -1082,6 +1082,13 @@ function lenientVectors() {
   write('msg.eml', msg, { record: false });
   msgVector('lenient/compressed-inside-enveloped.vec', { comment: 'A compressed-data entity encrypted to Bob by openssl (AES-256-CBC): decrypted, then decompressed.', expect: 'unsigned', layers: 'encrypted:decrypted', repairs: ['compressed'], at: AT, ...BOB_ID, peer: opensslDecrypt('msg.eml') }, msg);
 
+  begin();
+  write('payload.txt', EDI);
+  run('openssl', ['cms', '-sign', '-binary', '-md', 'sha256', '-in', 'payload.txt', '-signer', 'alice-rsa.pem', '-inkey', 'alice-rsa.key', '-certfile', 'intermediate.pem', '-out', 'signed-payload.eml']);
+  python(PY_COMPRESS, 'compress.py', ['signed-payload.eml']);
+  msg = pkcs7Mime(mailHeaders(ALICE, BOB, 'as2-signed-then-compressed'), read('compressed.der'), 'compressed-data');
+  msgVector('lenient/compressed-after-signing-binary.vec', { comment: 'AS2 style: an EDI payload signed as binary (LF line ends) by openssl, then the signed entity compressed (RFC 3274): decompressed byte for byte, and the signature checked over the bytes as received.', expect: 'valid', layers: 'signed:valid', repairs: ['compressed', 'signed-content-binary'], ...std }, msg);
+
   // --- password-encrypted mail (RFC 3211) ---------------------------------------------------
   const MSG_PW = 'correct horse battery staple';
   begin();

@@ -39,11 +39,14 @@ pub(crate) fn decompressed(der: &[u8], bare: bool, covers: &str, report: &mut Op
     }
 }
 
-/// The decompressed content of CompressedData (see [`decompressed`]), in CRLF form.
+/// The decompressed content of CompressedData (see [`decompressed`]), byte for byte: it
+/// may be a signed entity whose content was signed as binary (AS2 compresses after
+/// signing), so its line breaks are left as they are (the MIME parser reads LF and CRLF,
+/// and a signed layer checks the CRLF form first).
 pub(crate) fn inflate_cms(der: &[u8], bare: bool) -> Result<Vec<u8>, crate::error::Error> {
     use crate::cms::compressed::{decompress, decompress_content_info, MAX_DECOMPRESSED_SIZE};
     let (_, content) = if bare { decompress(der, MAX_DECOMPRESSED_SIZE)? } else { decompress_content_info(der, MAX_DECOMPRESSED_SIZE)? };
-    Ok(mime::canonicalize_crlf(&content).into_owned())
+    Ok(content)
 }
 
 /// Report that compressed content was decompressed.

@@ -42,6 +42,7 @@ vectors! {
     lenient_base64_unlabelled => "lenient/base64-unlabelled.vec",
     lenient_bob_pem_armoured_p12 => "lenient/bob-pem-armoured.p12.vec",
     lenient_bundle_der_p7b_cert => "lenient/bundle-der.p7b.cert.vec",
+    lenient_compressed_after_signing_binary => "lenient/compressed-after-signing-binary.vec",
     lenient_compressed_in_signed_data_tampered => "lenient/compressed-in-signed-data-tampered.vec",
     lenient_compressed_in_signed_data => "lenient/compressed-in-signed-data.vec",
     lenient_compressed_inside_clear_signed => "lenient/compressed-inside-clear-signed.vec",
