@@ -979,6 +979,10 @@ function lenientVectors() {
   const whyBinary = peerBinary.endsWith('Verification successful') ? undefined : 'openssl checks the detached DER itself; Cachet reads it from the binary part.';
   msgVector('lenient/signature-binary.vec', { why: whyBinary, comment: 'AS2 style: the signature part is raw DER with no Content-Transfer-Encoding, followed by an empty line before the boundary. Read as DER; the repair is reported.', expect: 'valid', layers: 'signed:valid', repairs: ['signature-binary'], ...std, peer: peerBinary }, msg);
   msgVector('lenient/signature-binary-tampered.vec', { comment: 'The binary signature of signature-binary.vec, with the signed text changed: the repair does not hide it.', expect: 'tampered', layers: 'signed:tampered', repairs: ['signature-binary'], ...std }, tamper(msg, 'quarterly figures', 'quarterly fiGures'));
+  const flipped = Buffer.from(read('sig.der'));
+  flipped[flipped.length - 1] ^= 0x01;
+  log.push('edit: flip the lowest bit of the last byte of sig.der (the end of the RSA signature value)');
+  msgVector('lenient/signature-binary-bad-signature.vec', { comment: 'The binary signature part with one bit of the signature value flipped: the repair reads it, and it is still bad-signature.', expect: 'bad-signature', layers: 'signed:bad-signature', repairs: ['signature-binary'], ...std }, multipartSignedBinary(mailHeaders(ALICE, BOB, 'as2-binary-bad'), TEXT, flipped));
   msg = multipartSignedBinary(mailHeaders(ALICE, BOB, 'as2-binary-lf'), TEXT, read('sig.der'), '\n');
   msgVector('lenient/signature-binary-lf-headers.vec', { comment: 'The binary signature part in a message whose header lines end in LF alone (a CRLF empty line and body): the DER bytes 0x0A are not line breaks, the rest is read in CRLF form.', expect: 'valid', layers: 'signed:valid', repairs: ['signature-binary', 'line-endings-mixed'], ...std, peer: peerBinary }, msg);
 

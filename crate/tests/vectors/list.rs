@@ -64,6 +64,7 @@ vectors! {
     lenient_password_wrong => "lenient/password-wrong.vec",
     lenient_root_pem_76_columns_cert => "lenient/root-pem-76-columns.cert.vec",
     lenient_root_pem_p7c_cert => "lenient/root-pem.p7c.cert.vec",
+    lenient_signature_binary_bad_signature => "lenient/signature-binary-bad-signature.vec",
     lenient_signature_binary_lf_headers => "lenient/signature-binary-lf-headers.vec",
     lenient_signature_binary_tampered => "lenient/signature-binary-tampered.vec",
     lenient_signature_binary => "lenient/signature-binary.vec",
