@@ -54,6 +54,10 @@ pub struct OpenOptions {
     /// Other known certificates (contacts, intermediates), base64 DER.
     #[cfg_attr(test, ts(optional = nullable))]
     pub known: Vec<String>,
+    /// The password of a password-encrypted message (RFC 3211), as the user typed it; the
+    /// report says `needs-password` when it is missing or does not open the message.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub password: Option<String>,
 }
 
 /// Options of `Keyring.encrypt` and `Keyring.encryptAsync`.
@@ -134,6 +138,7 @@ mod tests {
             crate::report::EncryptionInfo,
             crate::report::Layer,
             crate::report::Diagnosis,
+            crate::report::Repair,
             crate::report::FoundCertificate,
             crate::report::HeaderMismatch,
             crate::report::ProtectedHeaders,

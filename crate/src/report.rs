@@ -70,6 +70,35 @@ pub struct Diagnosis {
     pub original_verifies: Option<bool>,
 }
 
+/// Something Cachet had to forgive to read the message (issue 17): a deviation from the
+/// standards that other readers (OpenSSL, Python, mail clients) accept too. A repair never
+/// changes a verdict by itself: the signature is still checked over exactly the bytes that
+/// were signed, and a repair that would change them is never applied.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Repair {
+    /// Stable id: "signature-binary", "line-endings-mixed", "legacy-x-pkcs7-type",
+    /// "content-type-attribute-missing", "gcm-tag-length", "compressed", ...
+    pub code: String,
+    /// One sentence for the user.
+    pub message: String,
+    /// The MIME part of the layer it concerns ("" the whole message), as `Layer::covers`.
+    pub covers: String,
+}
+
+impl Repair {
+    pub fn new(code: &str, covers: &str, message: impl Into<String>) -> Repair {
+        Repair { code: code.into(), message: message.into(), covers: covers.into() }
+    }
+}
+
+/// Add `r` to `list` unless the same code is already there for the same part.
+pub fn note_repair(list: &mut Vec<Repair>, r: Repair) {
+    if !list.iter().any(|x| x.code == r.code && x.covers == r.covers) {
+        list.push(r);
+    }
+}
+
 /// A certificate found in the message, ready to import.
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
@@ -149,6 +178,11 @@ pub struct OpenReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub protected_headers: Option<ProtectedHeaders>,
+    /// What Cachet had to forgive to read the message, in the order met (empty when the
+    /// message followed the standards).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub repairs: Vec<Repair>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub error: Option<Error>,

@@ -144,6 +144,7 @@ struct OpenCerts {
     roots: Vec<Certificate>,
     pins: Vec<Certificate>,
     known: Vec<Certificate>,
+    passwords: Vec<String>,
     at: UnixTime,
 }
 
@@ -155,6 +156,7 @@ fn open_options(options: JsValue) -> std::result::Result<OpenCerts, JsValue> {
         roots: certs_from_base64(&opts.trust).map_err(js_err)?,
         pins: certs_from_base64(&opts.pins).map_err(js_err)?,
         known: certs_from_base64(&opts.known).map_err(js_err)?,
+        passwords: opts.password.into_iter().collect(),
         at,
     })
 }
@@ -163,7 +165,7 @@ fn open_with(message: &[u8], options: JsValue, ids: &[&crate::pkcs12::Identity])
     let c = open_options(options)?;
     let policy = crate::policy::Policy::standard();
     let limits = crate::mime::Limits::default();
-    let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: ids, at: c.at, policy: &policy, limits: &limits };
+    let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: ids, passwords: &c.passwords, at: c.at, policy: &policy, limits: &limits };
     opened_js(&crate::smime::open(message, &input))
 }
 
@@ -175,7 +177,7 @@ fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Ide
         let refs: Vec<&crate::pkcs12::Identity> = ids.iter().map(|i| &**i).collect();
         let policy = crate::policy::Policy::standard();
         let limits = crate::mime::Limits::default();
-        let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, at: c.at, policy: &policy, limits: &limits };
+        let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, passwords: &c.passwords, at: c.at, policy: &policy, limits: &limits };
         let opened = webcrypto::open(&message, &input).await;
         opened_js(&opened)
     }))

@@ -3,7 +3,7 @@
 
 export type UnixTime = string;
 
-export type Status = "valid" | "valid-unknown-ca" | "tampered" | "bad-signature" | "address-mismatch" | "expired" | "not-yet-valid" | "wrong-usage" | "weak-algorithm" | "partially-signed" | "no-signer" | "unsigned" | "malformed" | "no-key" | "integrity-failure" | "weak-cipher" | "decrypted";
+export type Status = "valid" | "valid-unknown-ca" | "tampered" | "bad-signature" | "address-mismatch" | "expired" | "not-yet-valid" | "wrong-usage" | "weak-algorithm" | "partially-signed" | "no-signer" | "unsigned" | "malformed" | "no-key" | "integrity-failure" | "weak-cipher" | "needs-password" | "decrypted";
 
 export type Code = "bad-certificate" | "malformed" | "limit-exceeded" | "wrong-password" | "bad-pkcs12" | "unsupported-algorithm" | "no-private-key" | "unusable-identity" | "no-recipient-certificate" | "usage" | "crypto";
 
@@ -172,6 +172,21 @@ appended_text?: string,
  */
 original_verifies?: boolean, };
 
+export type Repair = { 
+/**
+ * Stable id: "signature-binary", "line-endings-mixed", "legacy-x-pkcs7-type",
+ * "content-type-attribute-missing", "gcm-tag-length", "compressed", ...
+ */
+code: string, 
+/**
+ * One sentence for the user.
+ */
+message: string, 
+/**
+ * The MIME part of the layer it concerns ("" the whole message), as `Layer::covers`.
+ */
+covers: string, };
+
 export type FoundCertificate = { facts: CertFacts, 
 /**
  * DER, base64.
@@ -218,7 +233,12 @@ export type OpenReport = { status: Status, layers: Array<Layer>, certificates: A
 /**
  * The protected header fields (RFC 9788), when the innermost content carries them.
  */
-protected_headers?: ProtectedHeaders, error?: Error, };
+protected_headers?: ProtectedHeaders, 
+/**
+ * What Cachet had to forgive to read the message, in the order met (empty when the
+ * message followed the standards).
+ */
+repairs?: Array<Repair>, error?: Error, };
 
 export type Headers = { from: string | null, to: string | null, cc: string | null, subject: string | null, date: string | null, message_id: string | null, };
 
@@ -510,7 +530,12 @@ pins?: Array<string>,
 /**
  * Other known certificates (contacts, intermediates), base64 DER.
  */
-known?: Array<string>, };
+known?: Array<string>, 
+/**
+ * The password of a password-encrypted message (RFC 3211), as the user typed it; the
+ * report says `needs-password` when it is missing or does not open the message.
+ */
+password?: string | null, };
 
 export type EncryptOptions = { 
 /**

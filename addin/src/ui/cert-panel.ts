@@ -99,7 +99,7 @@ export class CertPanel {
   }
 
   private p12Form(): HTMLElement {
-    const file = el('input', { type: 'file', accept: '.p12,.pfx,application/x-pkcs12' });
+    const file = el('input', { type: 'file', accept: '.p12,.pfx,.pem,application/x-pkcs12' });
     const password = el('input', { type: 'password', autocomplete: 'off' });
     const passphrase = el('input', { type: 'password', autocomplete: 'new-password' });
     // Reusing the file's password is an explicit choice, off by default: that password has
@@ -160,7 +160,7 @@ export class CertPanel {
   }
 
   private certForm(): HTMLElement {
-    const file = el('input', { type: 'file', accept: '.cer,.crt,.pem,.der,application/pkix-cert,application/x-x509-ca-cert' });
+    const file = el('input', { type: 'file', accept: '.cer,.crt,.pem,.der,.p7b,.p7c,application/pkix-cert,application/x-x509-ca-cert,application/x-pkcs7-certificates' });
     const found = el('div', { 'aria-live': 'polite' });
     file.addEventListener('change', () => {
       const f = file.files?.[0];
@@ -175,7 +175,7 @@ export class CertPanel {
         }
       })();
     });
-    return el('div', { class: 'import' }, el('h3', {}, 'Import a certificate (.cer, .crt, .pem)'), labelled('Certificate file', file), found);
+    return el('div', { class: 'import' }, el('h3', {}, 'Import a certificate (.cer, .crt, .pem, .p7b)'), labelled('Certificate file', file), found);
   }
 
   private offer(c: CertFacts, der: string): HTMLElement {

@@ -1,10 +1,12 @@
 // The read pane (SPEC sections 1, 2, 7): the headline status with details on demand, the
 // content in sandboxed frames with only the covered parts marked as signed, the diagnosis
-// (appended text), what is needed for `no-key`, and the sender's certificate: stored
-// automatically on `valid`, one click otherwise, a changed certificate asks the user.
+// (appended text), what is needed for `no-key`, the password of a password-encrypted message
+// (rate-limited like the passphrase), what Cachet repaired to read the message (issue 17), and
+// the sender's certificate: stored automatically on `valid`, one click otherwise, a changed
+// certificate asks the user.
 import type { CoreClient } from '../core/client';
 import type { MessageView, OpenReport, ProtectedHeaders, SignerId, SignerReport } from '../core/protocol';
-import { type LearnOutcome, type LearnedCert, Session } from '../keyring/session';
+import { type LearnOutcome, type LearnedCert, Session, blockFor, waitText } from '../keyring/session';
 import { store } from '../keyring/store';
 import { contentFrame } from './content-frame';
 import { el, replace } from './dom';
@@ -66,12 +68,21 @@ function banner(r: OpenReport): HTMLElement {
       l.details.length ? el('ul', {}, ...l.details.map((d) => el('li', {}, d))) : null,
     ),
   );
+  // What Cachet had to forgive to read the message (issue 17): never a verdict by itself.
+  const repairs = r.repairs?.length
+    ? el(
+        'section',
+        { class: 'repairs', 'data-field': 'repairs' },
+        el('h4', {}, 'Read despite'),
+        el('ul', {}, ...r.repairs.map((x) => el('li', { 'data-repair': x.code }, x.message))),
+      )
+    : null;
   return el(
     'section',
     { class: `banner ${t.tone}`, id: 'status-banner', 'data-status': r.status, role: 'status', 'aria-live': 'polite' },
     el('h3', { class: 'banner-title' }, t.title),
     t.advice ? el('p', { class: 'banner-advice' }, t.advice) : null,
-    layers.length ? el('details', { class: 'banner-details' }, el('summary', {}, 'Details'), ...layers) : null,
+    layers.length || repairs ? el('details', { class: 'banner-details' }, el('summary', {}, 'Details'), ...layers, repairs) : null,
   );
 }
 
@@ -209,6 +220,9 @@ export class ReadPane {
   private showingDecrypted = false;
   /** Counts locks: a `show` that started before a lock does not put decrypted content up after it. */
   private locks = 0;
+  /** Wrong passwords of password-encrypted messages, and until when asking again is refused. */
+  private passwordFailures = 0;
+  private passwordBlockedUntil = 0;
 
   constructor(private readonly core: CoreClient, private readonly session: Session) {
     this.element.append(this.body);
@@ -225,15 +239,29 @@ export class ReadPane {
     replace(this.body, el('p', { class: 'muted', ...(field ? { 'data-field': field } : {}) }, text));
   }
 
-  async show(mime: Uint8Array): Promise<void> {
+  /**
+   * Show a message. `password`: the password of a password-encrypted message (RFC 3211), as
+   * typed in the prompt this pane shows for `needs-password`.
+   */
+  async show(mime: Uint8Array, password?: string): Promise<void> {
     this.showingDecrypted = false;
     const locksBefore = this.locks;
     const done = progress(this.body, 'Checking the message…');
     try {
-      const options = await this.session.openOptions();
+      const options = { ...(await this.session.openOptions()), ...(password !== undefined ? { password } : {}) };
       const outer = await this.core.call('viewMessage', { bytes: mime.slice() });
       const opened = await this.core.call('open', { mime: mime.slice(), options });
       const r = opened.report;
+      if (password !== undefined) {
+        // Rate-limited like the passphrase (keyring/session.ts blockFor): from the FREE_ATTEMPTS-th wrong one, a growing wait.
+        if (r.status === 'needs-password') {
+          this.passwordFailures++;
+          this.passwordBlockedUntil = Date.now() + blockFor(this.passwordFailures);
+        } else {
+          this.passwordFailures = 0;
+          this.passwordBlockedUntil = 0;
+        }
+      }
       const cov = coveredPaths(r);
       const encrypted = r.layers.some((l) => l.kind === 'encrypted');
       let view: MessageView;
@@ -299,7 +327,7 @@ export class ReadPane {
           encrypted,
         });
       });
-      replace(this.body, banner(r), diagnosis(r), noKey(r), certArea, ph ? protectedNote(ph) : null, head, this.onReply ? el('div', { class: 'actions' }, reply, forward) : null, partsView(view, coverage, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename) => void this.save(source, path, filename, certArea), images));
+      replace(this.body, banner(r), diagnosis(r), noKey(r), this.passwordPrompt(r, mime, password !== undefined), certArea, ph ? protectedNote(ph) : null, head, this.onReply ? el('div', { class: 'actions' }, reply, forward) : null, partsView(view, coverage, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename) => void this.save(source, path, filename, certArea), images));
       this.showingDecrypted = decrypted;
       // A reply to it from the host's own compose window is then known to answer encrypted mail.
       if (decrypted && h.message_id) void store.markDecrypted(h.message_id).catch(() => undefined);
@@ -308,6 +336,33 @@ export class ReadPane {
       done();
       replace(this.body, errorView(e));
     }
+  }
+
+  /** The password prompt of a password-encrypted message (`needs-password`). */
+  private passwordPrompt(r: OpenReport, mime: Uint8Array, tried: boolean): HTMLElement | null {
+    if (r.status !== 'needs-password') return null;
+    const input = el('input', { type: 'password', id: 'message-password', autocomplete: 'off', 'data-field': 'message-password' });
+    const button = el('button', { type: 'submit', 'data-action': 'open-with-password' }, 'Open');
+    const say = el('p', { class: 'muted', 'aria-live': 'polite', 'data-field': 'password-note' }, tried ? 'That password does not open this message.' : '');
+    const form = el(
+      'form',
+      { class: 'notice', 'aria-label': 'Password for this message', 'data-field': 'password-prompt' },
+      el('label', { for: 'message-password' }, 'The sender encrypted this message with a password. Password:'),
+      input,
+      el('div', { class: 'actions' }, button),
+      say,
+    );
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const wait = this.passwordBlockedUntil - Date.now();
+      if (wait > 0) {
+        say.setAttribute('role', 'alert');
+        say.textContent = `Too many wrong passwords. Try again in ${waitText(wait)}.`;
+        return;
+      }
+      void this.show(mime, input.value);
+    });
+    return form;
   }
 
   private async save(source: Uint8Array, path: string, filename: string, area: HTMLElement): Promise<void> {

@@ -138,7 +138,7 @@ fn walk_tlv(t: &ber::Tlv<'_>, depth: usize) {
 
 fn open_with(data: &[u8], identities: &[&Identity]) {
     let limits = Limits::default();
-    let input = OpenInput { roots: anchors(), pins: anchors(), known: &[], identities, at: FUZZ_TIME, policy: policy(), limits: &limits };
+    let input = OpenInput { roots: anchors(), pins: anchors(), known: &[], identities, passwords: &[], at: FUZZ_TIME, policy: policy(), limits: &limits };
     let opened = smime::open(data, &input);
     let _ = serde_json::to_string(&opened.report);
     if let Some(content) = opened.content {
@@ -187,7 +187,7 @@ pub fn deferred(data: &[u8]) {
     let Some((&mode, message)) = data.split_first() else { return };
     let limits = Limits::default();
     let ids = [identity()];
-    let input = OpenInput { roots: anchors(), pins: anchors(), known: &[], identities: &ids, at: FUZZ_TIME, policy: policy(), limits: &limits };
+    let input = OpenInput { roots: anchors(), pins: anchors(), known: &[], identities: &ids, passwords: &[], at: FUZZ_TIME, policy: policy(), limits: &limits };
     let d = Deferred::new();
     for _ in 0..MAX_DEFERRED_RUNS {
         d.begin_run();

@@ -11,10 +11,11 @@ const USAGE: &str = "usage: cachet <command> [options]
   sign    --identity ID.p12 --password-file F [--opaque] [--at TIME]     < message > signed
   encrypt --recipient CERT [--recipient CERT]... [--identity ID.p12 --password-file F]
           [--sign] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep] [--at TIME] < message > encrypted
-  open    [--identity ID.p12 --password-file F]... [--trust CERT]... [--pin CERT]... [--at TIME]
-          [--content FILE]                                                < message > report.json
+  open    [--identity ID.p12 --password-file F]... [--password-file F] [--trust CERT]...
+          [--pin CERT]... [--at TIME] [--content FILE]                    < message > report.json
           --trust adds a root (it issues); --pin adds a pinned certificate (trusted only as
-          itself, for the addresses it names, never an issuer)
+          itself, for the addresses it names, never an issuer); every --password-file is
+          also tried on a password-encrypted message (RFC 3211)
   cert    FILE [--password-file F]                                        > info.json
   backup  --identity ID.p12 --password-file F --new-password-file G       > backup.p12
   request --identity ID.p12 --password-file F --to ADDRESS [--renewal] [--at TIME]
@@ -216,7 +217,10 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let policy = cachet::policy::Policy::standard();
             let limits = cachet::mime::Limits::default();
             let id_refs: Vec<&cachet::pkcs12::Identity> = ids.iter().collect();
-            let input = cachet::smime::OpenInput { roots: &roots, pins: &pins, known: &[], identities: &id_refs, at: at(&a)?, policy: &policy, limits: &limits };
+            // Every --password-file is also a message password (RFC 3211 password-encrypted
+            // mail): without --identity it is only that.
+            let passwords = a.all("--password-file").into_iter().map(read_password).collect::<Result<Vec<_>, _>>()?;
+            let input = cachet::smime::OpenInput { roots: &roots, pins: &pins, known: &[], identities: &id_refs, passwords: &passwords, at: at(&a)?, policy: &policy, limits: &limits };
             let opened = cachet::smime::open(&message, &input);
             if let (Some(path), Some(content)) = (a.one("--content"), opened.content.as_ref()) {
                 std::fs::write(path, content).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;

@@ -106,7 +106,7 @@ fn encrypt_message_chooses_gcm_when_every_recipient_advertises_it_and_includes_t
         assert!(String::from_utf8_lossy(&out).contains(&format!("smime-type={want}")));
         for reader in [&bob, &alice] {
             let ids = [reader];
-            let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+            let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, passwords: &[], at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
             let opened = open(&out, &input);
             assert_eq!(opened.report.status, crate::report::Status::Unsigned, "{:?}", opened.report);
             assert!(opened.content.unwrap().ends_with(b"\r\n\r\nhi\r\n"));
@@ -146,7 +146,7 @@ fn deferred_bulk_open_gives_the_portable_report_and_wrong_answers_are_caught() {
     let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
     let anchors = [alice.certificate.clone()];
     let ids = [&alice];
-    let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &ids, passwords: &[], at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
     let json = |o: &crate::smime::Opened| serde_json::to_string(&o.report).unwrap();
     for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm] {
         let options = EncryptOptions { cipher: Some(cipher), sign: true, ..EncryptOptions::default() };
@@ -203,7 +203,7 @@ fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
     let out = plan.finish(sealed).unwrap();
     let anchors = [alice.certificate.clone()];
     let ids = [&alice];
-    let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &ids, at, policy: &policy, limits: &limits };
+    let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &ids, passwords: &[], at, policy: &policy, limits: &limits };
     let r = open(&out, &input).report;
     assert_eq!(r.layers.iter().map(|l| l.status).collect::<Vec<_>>(), vec![Status::Decrypted, Status::Valid], "{:?}", r);
 }
@@ -302,6 +302,7 @@ fn limit_detail(o: &Outcome) -> String {
         Outcome::NoKey => "no-key".into(),
         Outcome::IntegrityFailure => "integrity-failure".into(),
         Outcome::Refused(e) => format!("refused {e}"),
+        Outcome::NeedsPassword { .. } => "needs-password".into(),
     }
 }
 
@@ -405,7 +406,7 @@ fn too_many_recipients_is_malformed_naming_the_limit_with_a_capped_list() {
     let kek = |n: u32| tlv(0xa2, &[tlv(0x02, &[4]), tlv(0x30, &tlv(0x04, &n.to_be_bytes())), tlv(0x30, &tlv(0x06, &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2d])), tlv(0x04, &[0; 40])].concat());
     let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
     let ids = [&bob];
-    let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, passwords: &[], at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
     for (count, bob_first) in [(MAX_RECIPIENTS - 1, false), (MAX_RECIPIENTS, false), (MAX_RECIPIENTS, true), (5000, false)] {
         let mut infos: Vec<Vec<u8>> = (0..count as u32).map(kek).collect();
         if bob_first {
@@ -473,7 +474,7 @@ fn deferred_seam_asks_for_one_decryption_per_run_and_agrees_with_the_core() {
     content.extend(std::iter::repeat_n(b'z', 128 * 1024));
     let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
     let ids = [&bob];
-    let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, passwords: &[], at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
     for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm] {
         let real = encrypt(&content, &[(&bob.certificate, KeyTransport::Pkcs1v15)], cipher, &RustCrypto).unwrap();
         let mut infos: Vec<Vec<u8>> = (0..6u8).map(|n| super::recipients::build_ktri(&bob.certificate, &[n; 32], KeyTransport::Pkcs1v15).unwrap().to_der().unwrap()).collect();

@@ -29,7 +29,7 @@ fn at() -> UnixTime {
 
 fn opened(msg: &[u8], pins: &[Certificate], ids: &[&Identity]) -> Opened {
     let (policy, limits) = (Policy::standard(), Limits::default());
-    open(msg, &OpenInput { roots: &[], pins, known: &[], identities: ids, at: at(), policy: &policy, limits: &limits })
+    open(msg, &OpenInput { roots: &[], pins, known: &[], identities: ids, passwords: &[], at: at(), policy: &policy, limits: &limits })
 }
 
 /// `msg` with its first field called `name` (the outer one, folded lines included) replaced by `line`.

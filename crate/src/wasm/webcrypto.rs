@@ -69,9 +69,10 @@ pub(crate) async fn digest(subtle: Option<&SubtleCrypto>, alg: DigestAlg, data: 
     crate::crypto::digest(alg, data)
 }
 
-/// AES-CBC (PKCS#7 padding) or AES-GCM (16-byte tag appended) with WebCrypto; None when
+/// AES-CBC (PKCS#7 padding) or AES-GCM (a tag of `tag_bits` appended) with WebCrypto; None when
 /// it cannot (AES-192 is missing in Chromium, 3DES everywhere) or refuses.
-async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8]) -> Option<Vec<u8>> {
+#[allow(clippy::too_many_arguments)]
+async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag_bits: u32) -> Option<Vec<u8>> {
     let name = match cipher {
         ContentCipher::Aes128Cbc | ContentCipher::Aes256Cbc => "AES-CBC",
         ContentCipher::Aes128Gcm | ContentCipher::Aes256Gcm => "AES-GCM",
@@ -85,7 +86,7 @@ async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &
     let key: CryptoKey = JsFuture::from(imported.ok()?).await.ok()?.unchecked_into();
     let mut params = vec![("name", JsValue::from_str(name)), ("iv", Uint8Array::from(iv).into())];
     if cipher.is_aead() {
-        params.push(("tagLength", JsValue::from_f64(128.0)));
+        params.push(("tagLength", JsValue::from_f64(f64::from(tag_bits))));
         if !aad.is_empty() {
             params.push(("additionalData", Uint8Array::from(aad).into()));
         }
@@ -107,7 +108,7 @@ async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &
 async fn seal(subtle: Option<&SubtleCrypto>, plan: &crate::smime::EncryptPlan) -> Result<Sealed> {
     let cipher = plan.cipher();
     if let Some(s) = subtle {
-        if let Some(mut out) = aes(s, true, cipher, plan.key(), plan.iv(), b"", plan.content()).await {
+        if let Some(mut out) = aes(s, true, cipher, plan.key(), plan.iv(), b"", plan.content(), 128).await {
             if !cipher.is_aead() {
                 return Ok(Sealed { ciphertext: out, tag: None });
             }
@@ -133,7 +134,9 @@ async fn compute(subtle: Option<&SubtleCrypto>, request: &Request) -> Result<Ans
                 }
                 None => data,
             };
-            match aes(s, false, *cipher, key, iv, aad, input).await {
+            // RFC 5084 tags of 12 to 16 bytes: WebCrypto takes the length in bits.
+            let tag_bits = tag.as_ref().map_or(128, |t| u32::try_from(t.len() * 8).unwrap_or(128));
+            match aes(s, false, *cipher, key, iv, aad, input, tag_bits).await {
                 Some(pt) => Ok(Answer::Decrypted(Zeroizing::new(pt))),
                 // Refused (bad padding or tag) or not available: the core decides, so the
                 // answer is exactly the synchronous one.
