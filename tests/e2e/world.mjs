@@ -28,13 +28,13 @@ export function qp(text) {
   return text.replace(/=\r?\n/g, '');
 }
 
-export async function createWorld(prefix) {
+export async function createWorld(prefix, { routes = [] } = {}) {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'index.html')), 'dist/ is built (npm test builds it first)');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cachet-${prefix}-e2e-`));
   const mailRoot = path.join(tmp, 'mailbox');
   const demo = ensureDemo(mailRoot);
   // The standalone page sends messages of up to 25 MB: its dev mailbox takes them (Graph would not).
-  const server = createDevServer({ routes: devMailRoutes({ root: mailRoot, maxRequest: MAX_BODY }) });
+  const server = createDevServer({ routes: [...routes, ...devMailRoutes({ root: mailRoot, maxRequest: MAX_BODY })] });
   const baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   fs.mkdirSync(RESULTS, { recursive: true });
   const people = {};

@@ -49,6 +49,8 @@ const handlers: Handlers = {
   composeMessage: ({ draft }) => wasm.composeMessage(draft),
   viewMessage: ({ bytes }) => wasm.viewMessage(bytes),
   partBytes: ({ bytes, path }) => wasm.partBytes(bytes, path),
+  smimeaQuery: ({ address }) => wasm.smimeaQuery(address),
+  smimeaRead: ({ address, response, at }) => wasm.smimeaRead(address, response, at),
   debugTrap: () => {
     // What a trap looks like to JavaScript (a panic in the core aborts to `unreachable`).
     throw new WebAssembly.RuntimeError('unreachable (test hook)');

@@ -93,7 +93,11 @@ export class GraphClient {
     this.token = opts.token;
   }
 
-  private async request(method: string, path: string, body?: string): Promise<Response> {
+  private request(method: string, path: string, body?: string): Promise<Response> {
+    return this.requestUrl(method, `${this.baseUrl}/v1.0${path}`, body);
+  }
+
+  private async requestUrl(method: string, url: string, body?: string): Promise<Response> {
     const headers: Record<string, string> = { Authorization: `Bearer ${await this.token()}` };
     const init: RequestInit = { method, headers };
     if (body !== undefined) {
@@ -102,7 +106,7 @@ export class GraphClient {
     }
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}/v1.0${path}`, init);
+      res = await fetch(url, init);
     } catch (e) {
       throw new GraphError('NetworkError', 0, `Microsoft Graph could not be reached: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -139,6 +143,24 @@ export class GraphClient {
     const res = await this.request('GET', `/me/mailFolders/${folder}/messages`);
     const j = (await res.json()) as { value?: GraphMessage[] };
     return (j.value ?? []).map(summaryOf);
+  }
+
+  /**
+   * The S/MIME messages of a well-known folder, newest first, a page at a time: those Exchange
+   * classed as S/MIME (PidTagMessageClass, `String 0x001A`, is IPM.Note.SMIME.MultipartSigned
+   * for clear-signed mail and IPM.Note.SMIME for opaque-signed or encrypted mail). Pages
+   * follow `@odata.nextLink`, only on this client's own origin (the token goes nowhere else).
+   */
+  async *smimeMessages(folder: MailFolder, pageSize = 50): AsyncGenerator<MessageSummary[]> {
+    const filter = `singleValueExtendedProperties/any(ep: ep/id eq 'String 0x001A' and (ep/value eq 'IPM.Note.SMIME.MultipartSigned' or ep/value eq 'IPM.Note.SMIME'))`;
+    let url: string | undefined = `${this.baseUrl}/v1.0/me/mailFolders/${folder}/messages?$select=id,subject,from,toRecipients,receivedDateTime,hasAttachments&$top=${pageSize}&$filter=${encodeURIComponent(filter)}`;
+    while (url) {
+      const res = await this.requestUrl('GET', url);
+      const j = (await res.json()) as { value?: GraphMessage[]; '@odata.nextLink'?: string };
+      yield (j.value ?? []).map(summaryOf);
+      const next = j['@odata.nextLink'];
+      url = typeof next === 'string' && next.startsWith(`${this.baseUrl}/`) ? next : undefined;
+    }
   }
 
   /** The raw MIME of a message (GET /me/messages/{id}/$value). */

@@ -10,6 +10,19 @@ export interface HostCapabilities {
   composeMessage: boolean;
   /** Complete MIME messages built by the core can be sent (e.g. Graph sendMail): `sendMime`, `sendComposed`. */
   sendMessage: boolean;
+  /** DNS-over-HTTPS queries can be sent (SMIMEA discovery): `dnsQuery`. */
+  dnsLookup?: boolean;
+  /** The user's mailbox can be scanned for signed messages (Inbox and Sent): `signedCandidates`, `rawMessage`. */
+  searchMail?: boolean;
+}
+
+/** A message of the user's mailbox that may be signed, as the host lists it. */
+export interface MailRef {
+  id: string;
+  /** Where it was found, for the summary ("Inbox", "Sent Items"). */
+  folder: string;
+  subject: string;
+  from: string;
 }
 
 /** A mailbox: display name (may be empty) and address. */
@@ -105,6 +118,21 @@ export interface Host {
    * message per envelope, then discard the plaintext draft and close the compose window.
    */
   sendComposed?(secure: SecureBuilder): Promise<SendOutcome>;
+  /**
+   * Send one DNS query (wire format, base64url, from the core's `smimeaQuery`) to the
+   * configured DNS-over-HTTPS resolver; the answer's bytes (capabilities.dnsLookup).
+   */
+  dnsQuery?(queryBase64url: string): Promise<Uint8Array>;
+  /** The resolver `dnsQuery` uses, for the user to see (e.g. "cloudflare-dns.com"). */
+  dnsResolver?(): string;
+  /**
+   * The messages of Inbox and Sent that may be signed, newest first, a page at a time
+   * (capabilities.searchMail). The host narrows with its own search where it has one; the
+   * core decides what is signed.
+   */
+  signedCandidates?(signal: AbortSignal): AsyncGenerator<MailRef[]>;
+  /** The raw MIME of a listed message (capabilities.searchMail). */
+  rawMessage?(id: string): Promise<Uint8Array>;
 }
 
 /**

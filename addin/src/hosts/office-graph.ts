@@ -8,6 +8,7 @@
 //  - Development and tests, on a loopback origin only: ?graph=dev on the task pane URL, or
 //    "graph": "dev" in the configuration, uses the dev mailbox of the dev server on the page's
 //    own origin, as `Bearer dev:<user's address>`.
+import { checkResolver } from './doh';
 import { GraphClient, type TokenProvider } from './graph';
 import type { OfficeLike } from './office-api';
 
@@ -26,6 +27,8 @@ export interface CachetConfig {
   tenant?: string;
   /** "dev": the dev mailbox (loopback origins only). */
   graph?: string;
+  /** The DNS-over-HTTPS resolver for SMIMEA lookups (https URL); default hosts/doh.ts DEFAULT_DOH_RESOLVER. */
+  dohResolver?: string;
 }
 
 /** What `loadConfig` found: the configuration (null when there is none) and why it is unusable, if so. */
@@ -64,6 +67,11 @@ export function parseConfig(text: string): ConfigResult {
   if (o.graph !== undefined && o.graph !== '') {
     if (o.graph !== 'dev') return { config: null, problem: `${CONFIG_FILE}: "graph" may only be "dev" (the dev mailbox of the development server).` };
     config.graph = 'dev';
+  }
+  if (o.dohResolver !== undefined && o.dohResolver !== '') {
+    const problem = typeof o.dohResolver === 'string' ? checkResolver(o.dohResolver.trim()) : 'it must be a URL';
+    if (problem) return { config: null, problem: `${CONFIG_FILE}: "dohResolver": ${problem}` };
+    config.dohResolver = (o.dohResolver as string).trim();
   }
   return { config, problem: null };
 }

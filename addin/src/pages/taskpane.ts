@@ -25,7 +25,7 @@ import { versionLine } from '../ui/version';
 const config = await loadConfig(location.href);
 const graph = officeGraph(globalThis.Office, config.config, location.search);
 const graphState = graphNotice(config, graph);
-const host = new OfficeHost({ graph, graphNotice: graphState.text });
+const host = new OfficeHost({ graph, graphNotice: graphState.text, dohResolver: config.config?.dohResolver });
 await host.ready();
 // Outlook's light or dark theme (Office.js is ready now), else the system's.
 followTheme(globalThis.Office);
