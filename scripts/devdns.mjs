@@ -99,9 +99,10 @@ const CORS = { 'Access-Control-Allow-Origin': '*' };
 
 /**
  * The /dns-query routes for scripts/serve.mjs. `zone`: a Map (or object) from e-mail address
- * to its entry; read at each request, so tests may change it while the server runs.
+ * to its entry; read at each request, so tests may change it while the server runs. `queries`:
+ * when given, an array the name of every query is pushed to (tests count the lookups).
  */
-export function devDnsRoutes({ zone = new Map() } = {}) {
+export function devDnsRoutes({ zone = new Map(), queries = null } = {}) {
   const lookup = (name) => {
     const entries = zone instanceof Map ? [...zone.entries()] : Object.entries(zone);
     const hit = entries.find(([address]) => ownerName(address) === name);
@@ -114,6 +115,7 @@ export function devDnsRoutes({ zone = new Map() } = {}) {
       res.end('Not a DNS query.\n');
       return;
     }
+    queries?.push(parsed.name);
     const entry = lookup(parsed.name);
     if (entry?.mode === 'http-error') {
       res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8', ...CORS });

@@ -15,11 +15,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { devDnsRoutes } from '../../scripts/devdns.mjs';
 import { makePki, openssl } from '../../scripts/lib/pki.mjs';
 import { createWorld } from './world.mjs';
 
 const zone = new Map();
+/** The name of every query the fixture resolver was asked. */
+const queries = [];
 let w;
 let alice;
 let pki;
@@ -54,7 +55,7 @@ function signedMail(who, subject, { tamper = false } = {}) {
 }
 
 before(async () => {
-  w = await createWorld('discovery', { routes: devDnsRoutes({ zone }) });
+  w = await createWorld('discovery', { dnsZone: zone, dnsQueries: queries });
   pki = await makePki(path.join(w.tmp, 'peers'), {
     ca: { cn: 'Peers Test CA' },
     password: null,
@@ -98,6 +99,16 @@ test('compose looks missing recipients up in DNS and says how far each answer ca
   const to = ['carol', 'dave', 'erin', 'fred', 'gina', 'hank', 'iris', 'zed'].map((n) => `${n}@example.org`);
   await page.getByLabel('To', { exact: true }).fill(to.join(', '));
   const box = (a) => page.locator(`[data-dns-for="${a}"]`);
+  // With Encrypt off nothing is asked of the resolver until the user says so.
+  await box('carol@example.org').getByRole('button', { name: 'Look for their certificate in DNS' }).waitFor();
+  assert.equal(await page.locator('[data-dns-trust], [data-dns]').count(), 0);
+  assert.deepEqual(queries, []);
+  await box('zed@example.org').getByRole('button', { name: 'Look for their certificate in DNS' }).click();
+  await box('zed@example.org').locator('[data-dns="not-found"]').waitFor();
+  assert.equal(queries.length, 1);
+  assert.match(queries[0], /^[0-9a-f]{56}\._smimecert\.example\.org$/);
+  // With Encrypt on, every recipient without a certificate is looked up.
+  await page.getByLabel('Encrypt').check();
 
   // Valid DANE-EE with the AD bit: offered as validated; taking it pins it and the recipient is ready.
   await box('carol@example.org').locator('[data-dns-trust="dnssec-validated"]').waitFor();
@@ -118,7 +129,9 @@ test('compose looks missing recipients up in DNS and says how far each answer ca
   await box('iris@example.org').locator('[data-dns="failed"]').waitFor();
   assert.match(await box('iris@example.org').locator('.error-message').textContent(), /^The resolver's answer has a name that points in a loop\.$/);
   await box('zed@example.org').locator('[data-dns="not-found"]').waitFor();
-  for (const a of ['dave', 'erin', 'gina', 'hank', 'iris', 'zed']) assert.equal(await box(`${a}@example.org`).getByRole('button').count(), 0, `${a}: nothing to take`);
+  for (const a of ['dave', 'erin', 'gina', 'hank', 'iris', 'zed']) assert.equal(await box(`${a}@example.org`).getByRole('button', { name: /Use and trust|Store it/ }).count(), 0, `${a}: nothing to take`);
+  // One query per address, answered or not: turning Encrypt on refreshed the statuses without asking zed again.
+  assert.equal(queries.length, 8, JSON.stringify(queries));
   await w.screenshot(alice, 'compose-offers');
 
   await box('carol@example.org').getByRole('button', { name: 'Use and trust this certificate' }).click();
@@ -126,6 +139,11 @@ test('compose looks missing recipients up in DNS and says how far each answer ca
   await box('fred@example.org').getByRole('button', { name: 'Store it as their certificate' }).click();
   // Stored, but not trusted: its issuer is no root of Alice's, and an unvalidated answer is no pin.
   await page.locator('[data-recipient="fred@example.org"][data-status="untrusted"]').waitFor();
+  assert.equal(queries.length, 8, 'the refreshes after taking a certificate asked nothing again');
+  // A failed lookup can be tried again by hand.
+  await box('gina@example.org').getByRole('button', { name: 'Try again' }).click();
+  await box('gina@example.org').locator('[data-dns="failed"]').waitFor();
+  assert.equal(queries.length, 9);
   await w.screenshot(alice, 'compose-taken');
   await w.tab(alice, 'Certificates');
   await page.locator('[data-anchor*="carol@example.org (pinned, from DNS with DNSSEC)"]').waitFor();

@@ -283,7 +283,7 @@ export class ComposePane {
       ...[...out].map(([a, s]) => {
         const ask = s === 'missing' ? el('button', { type: 'button', class: 'link' }, 'Ask for their certificate') : null;
         ask?.addEventListener('click', () => void this.sendRequest(a));
-        const dns = s === 'missing' ? this.discovery.offer(a, () => void this.refreshRecipients()) : null;
+        const dns = s === 'missing' ? this.discovery.offer(a, () => void this.refreshRecipients(), this.encrypt.checked) : null;
         return el('li', { 'data-recipient': a, 'data-status': s }, el('span', { class: `badge ${s === 'ready' ? 'good' : 'warn'}` }, s), ` ${a} — ${STATUS_WORDS[s]} `, reasons.has(a) && s !== 'missing' ? el('span', { class: 'muted' }, `(${reasons.get(a)}) `) : null, ask, dns);
       }),
     );

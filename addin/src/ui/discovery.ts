@@ -8,6 +8,8 @@
 //  - "Found in DNS, not validated": anyone on the path to the domain's name servers could have
 //    put it there. The offer is only to store it as the contact's certificate; it becomes
 //    usable only if a root the user trusts issued it (path validation decides, as always).
+// Automatic only while Encrypt is on (that is when a certificate is needed): each lookup tells
+// the resolver whom the user writes to. Otherwise a button starts it.
 // One lookup per address per pane (answers are kept until the pane is reloaded).
 import type { CoreClient } from '../core/client';
 import type { SmimeaLookup } from '../core/protocol';
@@ -37,24 +39,41 @@ export class Discovery {
         if (!response) throw new Error('This mail program cannot look certificates up in DNS.');
         return this.core.call('smimeaRead', { address: key, response, at: Math.floor(Date.now() / 1000) });
       })();
+      // Failures are kept too (a refresh at each pause in typing must not ask again); "Try again" forgets one.
       this.found.set(key, p);
-      // A failure may be passing (network): the next refresh tries again.
-      p.catch(() => this.found.delete(key));
     }
     return p;
   }
 
   /**
    * The element shown under a `missing` recipient: "looking up…", then the offer or what DNS
-   * said. `onStored` runs after the user took the certificate (to refresh the statuses).
+   * said; with `auto` false (Encrypt is off) a button that starts the lookup, unless it was
+   * already made. `onStored` runs after the user took the certificate (to refresh the statuses).
    */
-  offer(address: string, onStored: () => void): HTMLElement | null {
+  offer(address: string, onStored: () => void, auto = true): HTMLElement | null {
     if (!this.available) return null;
-    const box = el('div', { class: 'dns-offer', 'data-dns-for': address, 'aria-live': 'polite' }, el('span', { class: 'muted' }, 'Looking for a certificate in DNS (SMIMEA)…'));
-    void this.lookup(address).then(
-      (l) => replace(box, ...this.describe(l, onStored)),
-      (e) => replace(box, el('span', { class: 'muted', 'data-dns': 'failed' }, 'The DNS lookup failed: '), errorView(e)),
-    );
+    const box = el('div', { class: 'dns-offer', 'data-dns-for': address, 'aria-live': 'polite' });
+    const start = () => {
+      replace(box, el('span', { class: 'muted' }, 'Looking for a certificate in DNS (SMIMEA)…'));
+      void this.lookup(address).then(
+        (l) => replace(box, ...this.describe(l, onStored)),
+        (e) => {
+          const again = el('button', { type: 'button', class: 'link' }, 'Try again');
+          again.addEventListener('click', () => {
+            this.found.delete(address.trim().toLowerCase());
+            start();
+          });
+          replace(box, el('span', { class: 'muted', 'data-dns': 'failed' }, 'The DNS lookup failed: '), errorView(e), again);
+        },
+      );
+    };
+    if (auto || this.found.has(address.trim().toLowerCase())) {
+      start();
+    } else {
+      const ask = el('button', { type: 'button', class: 'link' }, 'Look for their certificate in DNS');
+      ask.addEventListener('click', start);
+      replace(box, ask);
+    }
     return box;
   }
 
