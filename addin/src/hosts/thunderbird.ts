@@ -11,7 +11,8 @@ import type { CoreClient } from '../core/client';
 import type { OpenReport } from '../core/protocol';
 import type { LearnOutcome, Session } from '../keyring/session';
 import { statusText, type Tone } from '../ui/status-text';
-import type { Host, HostCapabilities } from './host';
+import { DEFAULT_DOH_RESOLVER, dohQuery } from './doh';
+import type { Host, HostCapabilities, MailRef } from './host';
 import type { ComposeTakeover } from './thunderbird-compose';
 import type { Messenger, TbMessageList, TbMessageSender, TbTab } from './thunderbird-api';
 
@@ -199,7 +200,42 @@ export class ThunderbirdHost implements Host {
 
   constructor(private readonly messenger: Messenger, private readonly messageId: number | null) {
     // Compose and send are not part of this version of the Thunderbird extension.
-    this.capabilities = { localFiles: true, readMessage: messageId !== null, composeMessage: false, sendMessage: false };
+    const search = typeof messenger.messages.query === 'function' && typeof messenger.folders?.query === 'function';
+    this.capabilities = { localFiles: true, readMessage: messageId !== null, composeMessage: false, sendMessage: false, dnsLookup: true, searchMail: search };
+  }
+
+  /** SMIMEA lookups go to the default DNS-over-HTTPS resolver (hosts/doh.ts). */
+  dnsQuery(queryBase64url: string): Promise<Uint8Array> {
+    return dohQuery(DEFAULT_DOH_RESOLVER, queryBase64url);
+  }
+
+  dnsResolver(): string {
+    return new URL(DEFAULT_DOH_RESOLVER).host;
+  }
+
+  /**
+   * Every account's Inbox and Sent folders (folders.query by special use), each listed with
+   * messages.query page by page (continueList). Thunderbird has no search for S/MIME: every
+   * message is a candidate and the harvest tells signed mail from its header.
+   */
+  async *signedCandidates(signal: AbortSignal): AsyncGenerator<MailRef[]> {
+    const { folders, messages } = this.messenger;
+    if (!folders || !messages.query) return;
+    for (const [use, label] of [['inbox', 'Inbox'], ['sent', 'Sent']] as const) {
+      for (const folder of await folders.query({ specialUse: [use] })) {
+        let page: TbMessageList | null = await messages.query({ folderId: folder.id, messagesPerPage: 100 });
+        while (page) {
+          if (signal.aborted) return;
+          yield page.messages.map((m) => ({ id: String(m.id), folder: `${label} (${folder.name ?? folder.id})`, subject: m.subject ?? '', from: m.author ?? '' }));
+          // The last page has no list id; an empty page ends the listing too (no endless loop).
+          page = page.id && page.messages.length > 0 && messages.continueList ? await messages.continueList(page.id) : null;
+        }
+      }
+    }
+  }
+
+  rawMessage(id: string): Promise<Uint8Array> {
+    return rawMessage(this.messenger, Number(id));
   }
 
   ready(): Promise<void> {
