@@ -67,6 +67,8 @@ before(async () => {
       { name: 'ivan', email: 'ivan@example.org' },
       { name: 'kim-old', email: 'kim@example.org' },
       { name: 'kim-new', email: 'kim@example.org' },
+      // Names an address of another domain too (leafExtensions writes subjectAltName=email:<this>).
+      { name: 'jack', email: 'jack@example.org,email:boss@other.example' },
     ],
   });
   other = await makePki(path.join(w.tmp, 'other'), { ca: { cn: 'Untrusted Other CA' }, password: null, people: [{ name: 'fred', email: 'fred@example.org' }, { name: 'lena', email: 'lena@example.org' }] });
@@ -78,6 +80,7 @@ before(async () => {
   zone.set('gina@example.org', { records: [smimea(p.carol.pem)], ad: true, mode: 'truncated' });
   zone.set('hank@example.org', { records: [smimea(p.carol.pem)], ad: true, mode: 'oversized' });
   zone.set('iris@example.org', { records: [smimea(p.carol.pem)], ad: true, mode: 'loop' });
+  zone.set('jack@example.org', { records: [smimea(p.jack.pem)], ad: true });
   alice = await w.person('alice', 'alice@example.org');
 });
 
@@ -96,7 +99,7 @@ async function trustRoot(person, pem, label) {
 test('compose looks missing recipients up in DNS and says how far each answer can be believed', async () => {
   const page = alice.page;
   await w.tab(alice, 'Compose');
-  const to = ['carol', 'dave', 'erin', 'fred', 'gina', 'hank', 'iris', 'zed'].map((n) => `${n}@example.org`);
+  const to = ['carol', 'dave', 'erin', 'fred', 'gina', 'hank', 'iris', 'jack', 'zed'].map((n) => `${n}@example.org`);
   await page.getByLabel('To', { exact: true }).fill(to.join(', '));
   const box = (a) => page.locator(`[data-dns-for="${a}"]`);
   // With Encrypt off nothing is asked of the resolver until the user says so.
@@ -116,6 +119,11 @@ test('compose looks missing recipients up in DNS and says how far each answer ca
   // Without the AD bit: only "found in DNS", with the warning.
   await box('fred@example.org').locator('[data-dns-trust="found-in-dns"]').waitFor();
   assert.match(await box('fred@example.org').textContent(), /did not validate it with DNSSEC.*It is not trusted/);
+  // Validated, but the certificate also names another domain's address: DNSSEC cannot vouch for it, no pin offered.
+  await box('jack@example.org').locator('[data-dns-trust="other-domains"]').waitFor();
+  assert.match(await box('jack@example.org').textContent(), /also names boss@other\.example, for which example\.org's DNS cannot vouch/);
+  assert.equal(await box('jack@example.org').getByRole('button', { name: 'Use and trust this certificate' }).count(), 0);
+  assert.equal(await box('jack@example.org').getByRole('button', { name: 'Store it as their certificate' }).count(), 1);
   // Another address, wrong usage: nothing offered, the reason shown.
   await box('dave@example.org').locator('[data-dns="no-usable-record"]').waitFor();
   assert.match(await box('dave@example.org').textContent(), /names dave@elsewhere\.example, not dave@example\.org/);
@@ -131,7 +139,7 @@ test('compose looks missing recipients up in DNS and says how far each answer ca
   await box('zed@example.org').locator('[data-dns="not-found"]').waitFor();
   for (const a of ['dave', 'erin', 'gina', 'hank', 'iris', 'zed']) assert.equal(await box(`${a}@example.org`).getByRole('button', { name: /Use and trust|Store it/ }).count(), 0, `${a}: nothing to take`);
   // One query per address, answered or not: turning Encrypt on refreshed the statuses without asking zed again.
-  assert.equal(queries.length, 8, JSON.stringify(queries));
+  assert.equal(queries.length, 9, JSON.stringify(queries));
   await w.screenshot(alice, 'compose-offers');
 
   await box('carol@example.org').getByRole('button', { name: 'Use and trust this certificate' }).click();
@@ -139,11 +147,11 @@ test('compose looks missing recipients up in DNS and says how far each answer ca
   await box('fred@example.org').getByRole('button', { name: 'Store it as their certificate' }).click();
   // Stored, but not trusted: its issuer is no root of Alice's, and an unvalidated answer is no pin.
   await page.locator('[data-recipient="fred@example.org"][data-status="untrusted"]').waitFor();
-  assert.equal(queries.length, 8, 'the refreshes after taking a certificate asked nothing again');
+  assert.equal(queries.length, 9, 'the refreshes after taking a certificate asked nothing again');
   // A failed lookup can be tried again by hand.
   await box('gina@example.org').getByRole('button', { name: 'Try again' }).click();
   await box('gina@example.org').locator('[data-dns="failed"]').waitFor();
-  assert.equal(queries.length, 9);
+  assert.equal(queries.length, 10);
   await w.screenshot(alice, 'compose-taken');
   await w.tab(alice, 'Certificates');
   await page.locator('[data-anchor*="carol@example.org (pinned, from DNS with DNSSEC)"]').waitFor();

@@ -147,6 +147,7 @@ function world(messages, { cancelAfter = Infinity } = {}) {
   const abort = new AbortController();
   const host = {
     capabilities: { searchMail: true },
+    userAddress: () => 'Me@example.org',
     async *signedCandidates() {
       const refs = [...byId.keys()].map((id) => ({ id, folder: 'Inbox', subject: byId.get(id).subject, from: 'x@example.org' }));
       yield refs.slice(0, 2);
@@ -185,17 +186,18 @@ test('harvest: valid signers only, the newest certificate per address, reasons f
     { subject: 'kim', report: report('valid', 'kim@example.org', 'k2', '2024-01-01T00:00:00Z') },
     { subject: 'same', report: report('valid', 'same@example.org', 's', '2024-01-01T00:00:00Z') },
     { subject: 'plain', type: 'text/plain', report: null },
+    { subject: 'mine, from Sent', report: report('valid', 'me@example.org', 'me', '2024-01-01T00:00:00Z') },
   ]);
   const seen = [];
   const s = await harvest.harvestMail(w, new AbortController().signal, (p) => seen.push(`${p.done}/${p.total}/${p.signed}`));
-  assert.deepEqual(seen, ['1/8/1', '2/8/2', '3/8/3', '4/8/4', '5/8/4', '6/8/5', '7/8/6', '8/8/6']);
-  assert.deepEqual(w.opened, ['m0', 'm1', 'm2', 'm3', 'm5', 'm6'], 'encrypted and plain mail is not handed to the core');
+  assert.deepEqual(seen, ['1/9/1', '2/9/2', '3/9/3', '4/9/4', '5/9/4', '6/9/5', '7/9/6', '8/9/6', '9/9/7']);
+  assert.deepEqual(w.opened, ['m0', 'm1', 'm2', 'm3', 'm5', 'm6', 'm8'], 'encrypted and plain mail is not handed to the core');
   assert.deepEqual(w.learned, [
     { address: 'henry@example.org', sha256: 'h-new', caps: ['aes256-gcm'] },
     { address: 'kim@example.org', sha256: 'k2', caps: ['aes256-cbc'] },
     { address: 'same@example.org', sha256: 's', caps: ['aes256-cbc'] },
   ]);
-  assert.equal(s.found, 6);
+  assert.equal(s.found, 7);
   assert.deepEqual(s.stored, [{ address: 'henry@example.org', sha256: 'h-new' }]);
   assert.deepEqual(s.same, ['same@example.org']);
   assert.deepEqual(s.changed.map((c) => c.outcome.address), ['kim@example.org']);
@@ -204,6 +206,7 @@ test('harvest: valid signers only, the newest certificate per address, reasons f
     ['the certificate’s issuer is not trusted here', 1],
     ['encrypted: open it to check the signature inside', 1],
     ['not signed', 1],
+    ['your own signature (your certificates are under My certificates)', 1],
   ]);
   assert.equal(s.cancelled, false);
 });

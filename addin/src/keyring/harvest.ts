@@ -111,6 +111,7 @@ export async function harvestMail({ core, session, host }: HarvestDeps, signal: 
   }
   refs.splice(HARVEST_MAX_MESSAGES);
   const options = await session.openOptions();
+  const own = host.userAddress?.()?.trim().toLowerCase() ?? null;
   const best = new Map<string, { cert: LearnedCert; caps: string[] }>();
   for (const ref of refs) {
     if (signal.aborted) {
@@ -141,6 +142,11 @@ export async function harvestMail({ core, session, host }: HarvestDeps, signal: 
       }
       const caps = report.layers.flatMap((l) => l.signers ?? []).find((s) => s.status === 'valid')?.smime_capabilities ?? [];
       for (const cert of Session.signerCerts(report, true)) {
+        // Your own signed mail (Sent Items): your certificate is yours, not a contact's.
+        if (own !== null && cert.address === own) {
+          skip('your own signature (your certificates are under My certificates)', ref);
+          continue;
+        }
         const have = best.get(cert.address);
         if (!have || better(cert, have.cert)) best.set(cert.address, { cert, caps });
       }

@@ -90,14 +90,22 @@ export class Discovery {
       return [el('span', { class: 'muted', 'data-dns': l.outcome }, words[l.outcome] ?? ''), ...(rejected ? [rejected] : [])];
     }
     const f = cert.facts;
-    const validated = l.trust === 'dnssec-validated';
+    // DNSSEC vouches only for the queried domain: a certificate that also names addresses
+    // elsewhere is not pinned (a pin would make it trusted for those addresses too).
+    const domain = l.address.slice(l.address.lastIndexOf('@') + 1).toLowerCase();
+    const elsewhere = f.emails.filter((e) => e.slice(e.lastIndexOf('@') + 1).toLowerCase() !== domain);
+    const validated = l.trust === 'dnssec-validated' && elsewhere.length === 0;
     const what = `${f.common_name ?? f.subject}, issued by ${f.issuer}, valid until ${f.not_after.slice(0, 10)}${cert.expiry.state === 'expired' ? ' (expired)' : ''}`;
     const trust = validated
       ? el('span', { class: 'badge good', 'data-dns-trust': 'dnssec-validated' }, 'DNSSEC validated')
-      : el('span', { class: 'badge warn', 'data-dns-trust': 'found-in-dns' }, 'found in DNS, not validated');
+      : l.trust === 'dnssec-validated'
+        ? el('span', { class: 'badge warn', 'data-dns-trust': 'other-domains' }, 'DNSSEC validated, names other domains')
+        : el('span', { class: 'badge warn', 'data-dns-trust': 'found-in-dns' }, 'found in DNS, not validated');
     const text = validated
       ? ` A certificate for ${l.address} is published in DNS and ${resolver} validated it with DNSSEC: ${what}.`
-      : ` A certificate for ${l.address} was found in DNS, but ${resolver} did not validate it with DNSSEC, so anyone on the way could have put it there: ${what}. It is not trusted; storing it makes it usable only if a root you trust issued it.`;
+      : l.trust === 'dnssec-validated'
+        ? ` A certificate for ${l.address} is published in DNS and ${resolver} validated it with DNSSEC, but it also names ${elsewhere.join(', ')}, for which ${domain}'s DNS cannot vouch: ${what}. It is not pinned; storing it makes it usable only if a root you trust issued it.`
+        : ` A certificate for ${l.address} was found in DNS, but ${resolver} did not validate it with DNSSEC, so anyone on the way could have put it there: ${what}. It is not trusted; storing it makes it usable only if a root you trust issued it.`;
     const take = el('button', { type: 'button', class: validated ? '' : 'secondary' }, validated ? 'Use and trust this certificate' : 'Store it as their certificate');
     const done = el('span', { 'aria-live': 'polite' });
     take.addEventListener('click', () => {
