@@ -32,6 +32,13 @@ function query(name) {
 before(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-discovery-shell-'));
   const slow = { method: 'GET', path: '/slow-dns', handle: () => undefined };
+  const stalls = {
+    method: 'GET', path: '/stalling-dns',
+    handle: (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/dns-message' });
+      res.write(Buffer.alloc(12));
+    },
+  };
   const html = { method: 'GET', path: '/html-dns', handle: (req, res) => { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end('<p>captive portal</p>'); } };
   const chunked = {
     method: 'GET', path: '/chunked-dns',
@@ -41,7 +48,7 @@ before(async () => {
       res.end();
     },
   };
-  server = createDevServer({ routes: [slow, html, chunked, ...devDnsRoutes({ zone }), ...devMailRoutes({ root })] });
+  server = createDevServer({ routes: [slow, stalls, html, chunked, ...devDnsRoutes({ zone }), ...devMailRoutes({ root })] });
   base = await listen(server, { host: '127.0.0.1', port: 0 });
 });
 
@@ -71,6 +78,7 @@ test('dohQuery carries the answer bytes, and refuses HTTP errors, other content,
   await assert.rejects(doh.dohQuery(`${base}/chunked-dns`, query(name)), (e) => e.name === 'DohError' && /at most 65535 bytes/.test(e.message));
   await assert.rejects(doh.dohQuery(`${base}/html-dns`, query(name)), (e) => e.name === 'DohError' && /did not answer with a DNS message \(text\/html\)/.test(e.message));
   await assert.rejects(doh.dohQuery(`${base}/slow-dns`, query(name), fetch, 300), (e) => e.name === 'DohError' && /did not answer within 0.3 seconds/.test(e.message));
+  await assert.rejects(doh.dohQuery(`${base}/stalling-dns`, query(name), fetch, 300), (e) => e.name === 'DohError' && /did not finish its answer within 0.3 seconds/.test(e.message));
   await assert.rejects(doh.dohQuery('http://resolver.example/dns-query', query(name)), (e) => e.name === 'DohError' && /must be an https URL/.test(e.message));
   // NXDOMAIN for a name not in the zone.
   const nx = await doh.dohQuery(`${base}/dns-query`, query(ownerName('nobody@example.org')));

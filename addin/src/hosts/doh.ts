@@ -87,7 +87,12 @@ export async function dohQuery(resolver: string, queryBase64url: string, fetchFn
     if (!res.ok) throw new DohError(`The DNS resolver ${url.host} answered ${res.status} ${res.statusText}`.trim() + '.');
     const type = (res.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/dns-message') throw new DohError(`The DNS resolver ${url.host} did not answer with a DNS message (${type || 'no content type'}).`);
-    return await readCapped(res, MAX_DNS_MESSAGE);
+    try {
+      return await readCapped(res, MAX_DNS_MESSAGE);
+    } catch (e) {
+      if (e instanceof DohError) throw e;
+      throw new DohError(abort.signal.aborted ? `The DNS resolver ${url.host} did not finish its answer within ${timeoutMs / 1000} seconds.` : `The DNS resolver's answer could not be read: ${e instanceof Error ? e.message : String(e)}`);
+    }
   } finally {
     clearTimeout(timer);
   }
