@@ -165,6 +165,12 @@ mod tests {
             crate::identity::RecipientState,
             crate::identity::RecipientStatus,
             crate::identity::calls::RecipientOptions,
+            crate::smimea::SmimeaQuery,
+            crate::smimea::SmimeaTrust,
+            crate::smimea::SmimeaOutcome,
+            crate::smimea::SmimeaCertificate,
+            crate::smimea::SmimeaRejected,
+            crate::smimea::SmimeaLookup,
             OpenOptions,
             EncryptOptions,
         );

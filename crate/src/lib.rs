@@ -27,6 +27,7 @@ pub mod policy;
 pub mod report;
 pub mod request;
 pub mod smime;
+pub mod smimea;
 pub mod status;
 pub mod time;
 pub mod view;

@@ -87,7 +87,7 @@ fn unix(at: f64) -> std::result::Result<UnixTime, JsValue> {
 
 // The generated TypeScript types (`boundary`) that the signatures below name.
 #[wasm_bindgen(typescript_custom_section)]
-const GENERATED_TYPES: &str = r#"import type { CertFacts, CertificateChange, CertificateChoice, Contact, Draft, EncryptOptions, FoundCertificate, IdentityRecord, IdentityView, LearnedCapabilities, MessageView, OpenOptions, OpenReport, RecipientOptions, RecipientStatus, RequestCall } from "../src/core/generated";"#;
+const GENERATED_TYPES: &str = r#"import type { CertFacts, CertificateChange, CertificateChoice, Contact, Draft, EncryptOptions, FoundCertificate, IdentityRecord, IdentityView, LearnedCapabilities, MessageView, OpenOptions, OpenReport, RecipientOptions, RecipientStatus, RequestCall, SmimeaLookup, SmimeaQuery } from "../src/core/generated";"#;
 
 /// The core's version.
 #[wasm_bindgen]
@@ -377,6 +377,21 @@ pub fn view_message(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = partBytes)]
 pub fn part_bytes(bytes: &[u8], path: &str) -> std::result::Result<Vec<u8>, JsValue> {
     crate::view::part_bytes(bytes, path, &crate::mime::Limits::default()).map_err(js_err)
+}
+
+/// The DNS-over-HTTPS query for the SMIMEA records of an address (RFC 8162, RFC 8484): the
+/// owner name and the wire-format query, base64url (see `smimea::query`).
+#[wasm_bindgen(js_name = smimeaQuery, unchecked_return_type = "SmimeaQuery")]
+pub fn smimea_query(address: &str) -> std::result::Result<JsValue, JsValue> {
+    to_js(&crate::smimea::query(address).map_err(js_err)?)
+}
+
+/// Read a resolver's answer (`application/dns-message` bytes) to `smimeaQuery(address)` at
+/// time `at` (seconds since 1970): the accepted certificates, the rejected records with
+/// reasons, and whether the resolver validated DNSSEC (see `smimea::read_answer`).
+#[wasm_bindgen(js_name = smimeaRead, unchecked_return_type = "SmimeaLookup")]
+pub fn smimea_read(address: &str, response: &[u8], at: f64) -> std::result::Result<JsValue, JsValue> {
+    to_js(&crate::smimea::read_answer(address, response, unix(at)?).map_err(js_err)?)
 }
 
 /// The certificates of a file (PEM or DER) as an array of `{facts, der_base64}`, ready to store.

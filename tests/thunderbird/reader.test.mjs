@@ -128,7 +128,7 @@ test('the toolbar button opens the selected message in the viewer tab', async ()
 test('the host of the extension pages: honest capabilities, the original bytes', async () => {
   const f = fakes();
   const host = new tb.ThunderbirdHost(f.messenger, 5);
-  assert.deepEqual(host.capabilities, { localFiles: true, readMessage: true, composeMessage: false, sendMessage: false, notifications: false });
+  assert.deepEqual(host.capabilities, { localFiles: true, readMessage: true, composeMessage: false, sendMessage: false, notifications: false, dnsLookup: true, searchMail: false });
   assert.equal(new TextDecoder().decode(await host.currentMessage()).split('\r\n')[0], 'Subject: message 5');
   assert.deepEqual(f.calls, ['getRaw 5 decrypt=false']);
   assert.equal(new tb.ThunderbirdHost(f.messenger, null).capabilities.readMessage, false);

@@ -513,6 +513,43 @@ known?: Array<string>,
  */
 at: number, };
 
+export type SmimeaQuery = { 
+/**
+ * The owner name looked up: `<hex of SHA2-256(local part), 28 octets>._smimecert.<domain>`.
+ */
+name: string, 
+/**
+ * The DNS query in wire format (RFC 1035), for a POST body or, base64url without
+ * padding, the `dns` parameter of a GET (RFC 8484 section 4.1).
+ */
+query_base64url: string, };
+
+export type SmimeaTrust = "dnssec-validated" | "found-in-dns";
+
+export type SmimeaOutcome = "found" | "no-usable-record" | "not-found" | "resolver-failed";
+
+export type SmimeaCertificate = { facts: CertFacts, 
+/**
+ * DER, base64 (standard alphabet), as stored for contacts.
+ */
+der_base64: string, expiry: Expiry, };
+
+export type SmimeaRejected = { usage: number, selector: number, matching_type: number, 
+/**
+ * One sentence for the user.
+ */
+reason: string, };
+
+export type SmimeaLookup = { address: string, name: string, outcome: SmimeaOutcome, 
+/**
+ * The resolver set the AD bit.
+ */
+dnssec_validated: boolean, trust: SmimeaTrust, certificates: Array<SmimeaCertificate>, rejected: Array<SmimeaRejected>, 
+/**
+ * The DNS response code (0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, 5 REFUSED, ...).
+ */
+rcode: number, };
+
 export type OpenOptions = { 
 /**
  * Validation time, seconds since 1970 (JavaScript passes `Date.now() / 1000`); required.

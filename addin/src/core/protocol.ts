@@ -38,6 +38,8 @@ import type {
   RecipientOptions,
   RecipientStatus,
   RequestOptions,
+  SmimeaLookup,
+  SmimeaQuery,
 } from './generated';
 
 // The request and report types are generated from the core's Rust types (generated.ts,
@@ -91,6 +93,10 @@ export interface CoreApi {
   readDraft: { params: { content: Uint8Array }; result: Draft };
   /** The decoded bytes of the leaf at `path` (a MessageView part path), to save an attachment. */
   partBytes: { params: { bytes: Uint8Array; path: string }; result: Uint8Array };
+  /** The DNS-over-HTTPS query for an address's SMIMEA records (RFC 8162). */
+  smimeaQuery: { params: { address: string }; result: SmimeaQuery };
+  /** Read the resolver's answer to `smimeaQuery` (the accepted certificates, rejected records, the AD bit). */
+  smimeaRead: { params: { address: string; response: Uint8Array; at: number }; result: SmimeaLookup };
   /**
    * Test hooks (tests/e2e): handled only by a worker whose page set `__cachetTestHooks`
    * before loading (a test's init script); never called by the UI, unreachable from mail.

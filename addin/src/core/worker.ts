@@ -53,6 +53,8 @@ const handlers: Handlers = {
   isDraft: ({ bytes }) => wasm.isDraft(bytes),
   readDraft: ({ content }) => wasm.readDraft(content),
   partBytes: ({ bytes, path }) => wasm.partBytes(bytes, path),
+  smimeaQuery: ({ address }) => wasm.smimeaQuery(address),
+  smimeaRead: ({ address, response, at }) => wasm.smimeaRead(address, response, at),
   debugTrap: () => {
     // What a trap looks like to JavaScript (a panic in the core aborts to `unreachable`).
     throw new WebAssembly.RuntimeError('unreachable (test hook)');

@@ -14,6 +14,10 @@ export interface HostCapabilities {
   /** The host has a notification surface of its own (`notify`): Outlook's notification bar of
    * the item, Thunderbird's notifications. Without it the pane shows reminders as a banner only. */
   notifications?: boolean;
+  /** DNS-over-HTTPS queries can be sent (SMIMEA discovery): `dnsQuery`. */
+  dnsLookup?: boolean;
+  /** The user's mailbox can be scanned for signed messages (Inbox and Sent): `signedCandidates`, `rawMessage`. */
+  searchMail?: boolean;
 }
 
 /** A reminder or news for the user (certificate expiry, a certificate that arrived). */
@@ -22,6 +26,15 @@ export interface HostNotification {
   id: string;
   title: string;
   message: string;
+}
+
+/** A message of the user's mailbox that may be signed, as the host lists it. */
+export interface MailRef {
+  id: string;
+  /** Where it was found, for the summary ("Inbox", "Sent Items"). */
+  folder: string;
+  subject: string;
+  from: string;
 }
 
 /** A mailbox: display name (may be empty) and address. */
@@ -135,6 +148,21 @@ export interface Host {
    * to false when the host could not (e.g. Outlook with no item open); the pane shows it anyway.
    */
   notify?(note: HostNotification): Promise<boolean>;
+  /**
+   * Send one DNS query (wire format, base64url, from the core's `smimeaQuery`) to the
+   * configured DNS-over-HTTPS resolver; the answer's bytes (capabilities.dnsLookup).
+   */
+  dnsQuery?(queryBase64url: string): Promise<Uint8Array>;
+  /** The resolver `dnsQuery` uses, for the user to see (e.g. "cloudflare-dns.com"). */
+  dnsResolver?(): string;
+  /**
+   * The messages of Inbox and Sent that may be signed, newest first, a page at a time
+   * (capabilities.searchMail). The host narrows with its own search where it has one; the
+   * core decides what is signed.
+   */
+  signedCandidates?(signal: AbortSignal): AsyncGenerator<MailRef[]>;
+  /** The raw MIME of a listed message (capabilities.searchMail). */
+  rawMessage?(id: string): Promise<Uint8Array>;
 }
 
 /**

@@ -39,10 +39,24 @@ export interface TbPort {
   onDisconnect: TbEvent<(port: TbPort) => void>;
 }
 
+/** A mail folder (MV3: identified by its `id`). */
+export interface TbMailFolder {
+  id: string;
+  name?: string;
+  specialUse?: string[];
+}
+
 export interface Messenger {
   messages: {
     /** MV3: a File with the original bytes by default. `decrypt` stays false: Cachet decrypts. */
     getRaw(messageId: number, options?: { data_format?: 'File' | 'BinaryString'; decrypt?: boolean }): Promise<File | string>;
+    /** The messages of folders, a page at a time (`continueList` with the list's id for the next page). */
+    query?(queryInfo: { folderId?: string | string[]; messagesPerPage?: number }): Promise<TbMessageList>;
+    continueList?(messageListId: string): Promise<TbMessageList>;
+  };
+  /** Needs the accountsRead permission. */
+  folders?: {
+    query(queryInfo: { specialUse?: string[] }): Promise<TbMailFolder[]>;
   };
   messageDisplay: {
     getDisplayedMessages(tabId?: number): Promise<TbMessageList>;

@@ -11,7 +11,8 @@ import type { CoreClient } from '../core/client';
 import type { OpenReport } from '../core/protocol';
 import type { LearnOutcome, Session } from '../keyring/session';
 import { statusText, type Tone } from '../ui/status-text';
-import type { Host, HostCapabilities, HostNotification } from './host';
+import { DEFAULT_DOH_RESOLVER, dohQuery } from './doh';
+import type { Host, HostCapabilities, HostNotification, MailRef } from './host';
 import type { ComposeTakeover } from './thunderbird-compose';
 import type { Messenger, TbMessageList, TbMessageSender, TbTab } from './thunderbird-api';
 
@@ -220,7 +221,8 @@ export class ThunderbirdHost implements Host {
     // The pane composes nothing itself (Thunderbird's own compose window is taken over in the
     // background); it sends the mails Cachet writes (request, announcement) through the Experiment.
     const send = (messenger as { cachetSend?: unknown }).cachetSend !== undefined && messenger.identities !== undefined;
-    this.capabilities = { localFiles: true, readMessage: messageId !== null, composeMessage: false, sendMessage: send, notifications: messenger.notifications !== undefined };
+    const search = typeof messenger.messages.query === 'function' && typeof messenger.folders?.query === 'function';
+    this.capabilities = { localFiles: true, readMessage: messageId !== null, composeMessage: false, sendMessage: send, notifications: messenger.notifications !== undefined, dnsLookup: true, searchMail: search };
     if (send) this.sendMime = (mime) => this.sendBuilt(mime);
   }
 
@@ -248,6 +250,40 @@ export class ThunderbirdHost implements Host {
     const send = (this.messenger as unknown as { cachetSend: { sendRaw(id: string, env: { from: string; to: string[]; cc: string[]; bcc: string[]; messageId?: string; sentCopy?: boolean }, m: Uint8Array): Promise<void> } }).cachetSend;
     const id = field('Message-ID');
     await send.sendRaw(identity.id, { from, to, cc: [], bcc: [], ...(id ? { messageId: id } : {}), sentCopy: true }, mime);
+  }
+
+  /** SMIMEA lookups go to the default DNS-over-HTTPS resolver (hosts/doh.ts). */
+  dnsQuery(queryBase64url: string): Promise<Uint8Array> {
+    return dohQuery(DEFAULT_DOH_RESOLVER, queryBase64url);
+  }
+
+  dnsResolver(): string {
+    return new URL(DEFAULT_DOH_RESOLVER).host;
+  }
+
+  /**
+   * Every account's Inbox and Sent folders (folders.query by special use), each listed with
+   * messages.query page by page (continueList). Thunderbird has no search for S/MIME: every
+   * message is a candidate and the harvest tells signed mail from its header.
+   */
+  async *signedCandidates(signal: AbortSignal): AsyncGenerator<MailRef[]> {
+    const { folders, messages } = this.messenger;
+    if (!folders || !messages.query) return;
+    for (const [use, label] of [['inbox', 'Inbox'], ['sent', 'Sent']] as const) {
+      for (const folder of await folders.query({ specialUse: [use] })) {
+        let page: TbMessageList | null = await messages.query({ folderId: folder.id, messagesPerPage: 100 });
+        while (page) {
+          if (signal.aborted) return;
+          yield page.messages.map((m) => ({ id: String(m.id), folder: `${label} (${folder.name ?? folder.id})`, subject: m.subject ?? '', from: m.author ?? '' }));
+          // The last page has no list id; an empty page ends the listing too (no endless loop).
+          page = page.id && page.messages.length > 0 && messages.continueList ? await messages.continueList(page.id) : null;
+        }
+      }
+    }
+  }
+
+  rawMessage(id: string): Promise<Uint8Array> {
+    return rawMessage(this.messenger, Number(id));
   }
 
   ready(): Promise<void> {

@@ -9,7 +9,7 @@ import '../ui/style.css';
 import { CoreClient } from '../core/client';
 import { readLocalFile } from '../hosts/host';
 import { OfficeHost } from '../hosts/office';
-import { graphNotice, loadConfig, officeGraph } from '../hosts/office-graph';
+import { dohResolverOf, graphNotice, loadConfig, officeGraph } from '../hosts/office-graph';
 import { Session } from '../keyring/session';
 import { certInspector } from '../ui/cert-inspector';
 import { CertPanel } from '../ui/cert-panel';
@@ -28,7 +28,7 @@ import { versionLine } from '../ui/version';
 const config = await loadConfig(location.href);
 const graph = officeGraph(globalThis.Office, config.config, location.search);
 const graphState = graphNotice(config, graph);
-const host = new OfficeHost({ graph, graphNotice: graphState.text });
+const host = new OfficeHost({ graph, graphNotice: graphState.text, dohResolver: dohResolverOf(config.config, location.search) });
 await host.ready();
 // Outlook's light or dark theme (Office.js is ready now), else the system's.
 followTheme(globalThis.Office);

@@ -10,6 +10,7 @@ import type { Host } from '../hosts/host';
 import { readLocalFile } from '../hosts/host';
 import { MAX_IDLE_MINUTES, MIN_IDLE_MINUTES, type Session } from '../keyring/session';
 import { type AnchorRecord, type ContactRecord, type IdentityRecord, currentCert, daysLeft, store } from '../keyring/store';
+import { HarvestView } from './harvest-view';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
 
@@ -62,6 +63,7 @@ export class CertPanel {
       this.idleForm(),
       this.p12Form(),
       this.certForm(),
+      host.capabilities.searchMail ? new HarvestView(core, session, host).element : null,
       el('h3', {}, 'My certificates'),
       this.mine,
       el('h3', {}, 'Contacts'),

@@ -20,6 +20,7 @@ import { keeping } from '../keyring/keeping';
 import { messageIds, store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
+import { Discovery } from './discovery';
 import { contentSummary, draftOf, envelopeAddresses, messageId, type RecipientStatus, recipientStatuses, rfc5322Date, STATUS_WORDS, unsupported } from './host-compose';
 
 export type { RecipientStatus } from './host-compose';
@@ -83,8 +84,11 @@ export class ComposePane {
   private confidential = false;
   /** Called after a message written in the pane was sent; what it returns is shown with the result. */
   onSent: (() => Promise<HTMLElement[]>) | null = null;
+  /** SMIMEA lookups for recipients without a certificate (ui/discovery.ts). */
+  private readonly discovery: Discovery;
 
   constructor(private readonly core: CoreClient, private readonly session: Session, private readonly host: Host) {
+    this.discovery = new Discovery(core, session, host);
     const encryptNote = el('span', { class: 'muted', id: 'encrypt-note' });
     const form = el(
       'form',
@@ -345,7 +349,8 @@ export class ComposePane {
       ...[...out].map(([a, s]) => {
         const ask = s === 'missing' ? el('button', { type: 'button', class: 'link' }, 'Ask for their certificate') : null;
         ask?.addEventListener('click', () => void this.sendRequest(a));
-        return el('li', { 'data-recipient': a, 'data-status': s }, el('span', { class: `badge ${s === 'ready' ? 'good' : 'warn'}` }, s), ` ${a} — ${STATUS_WORDS[s]} `, reasons.has(a) && s !== 'missing' ? el('span', { class: 'muted' }, `(${reasons.get(a)}) `) : null, ask);
+        const dns = s === 'missing' ? this.discovery.offer(a, () => void this.refreshRecipients(), this.encrypt.checked) : null;
+        return el('li', { 'data-recipient': a, 'data-status': s }, el('span', { class: `badge ${s === 'ready' ? 'good' : 'warn'}` }, s), ` ${a} — ${STATUS_WORDS[s]} `, reasons.has(a) && s !== 'missing' ? el('span', { class: 'muted' }, `(${reasons.get(a)}) `) : null, ask, dns);
       }),
     );
     return out;

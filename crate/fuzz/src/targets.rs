@@ -216,3 +216,25 @@ pub fn deferred(data: &[u8]) {
         }
     }
 }
+
+/// The address every `smimea` input is read for (its seeds answer for this owner name).
+pub const FUZZ_SMIMEA_ADDRESS: &str = "alice@example.org";
+
+/// `smimea`: the input as a DNS-over-HTTPS answer to the SMIMEA query for
+/// [`FUZZ_SMIMEA_ADDRESS`] (names, compression pointers, records, certificates), as a bare
+/// DNS response, and a name read at each of its first 64 offsets.
+pub fn smimea(data: &[u8]) {
+    if let Ok(l) = cachet::smimea::read_answer(FUZZ_SMIMEA_ADDRESS, data, FUZZ_TIME) {
+        assert!(l.certificates.len() + l.rejected.len() <= cachet::smimea::wire::MAX_RECORDS, "more results than records read");
+        for c in &l.certificates {
+            assert!(c.facts.emails.iter().any(|e| cachet::cert::facts::addresses_equal(e, FUZZ_SMIMEA_ADDRESS)), "accepted a certificate for another address");
+        }
+    }
+    let _ = cachet::smimea::wire::parse_response(data);
+    for start in 0..data.len().min(64) {
+        if let Ok((name, next)) = cachet::smimea::wire::read_name(data, start) {
+            assert!(next <= data.len(), "a name ends past the input");
+            assert!(name.iter().map(|l| l.len() + 1).sum::<usize>() < cachet::smimea::wire::MAX_NAME_OCTETS, "a name over 255 octets");
+        }
+    }
+}
