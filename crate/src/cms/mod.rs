@@ -4,6 +4,7 @@
 pub mod bulk;
 pub mod decrypt;
 pub mod envelope;
+pub mod kari;
 pub mod recipients;
 pub mod sign;
 pub mod signed;

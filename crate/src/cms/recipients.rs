@@ -260,7 +260,7 @@ fn oaep_params(params: Option<&Any>) -> Option<(DigestAlg, DigestAlg, Vec<u8>)> 
 }
 
 /// X9.63 KDF (SEC 1 3.6.1): Hash(Z || counter || SharedInfo) blocks.
-fn x963_kdf(hash: DigestAlg, z: &[u8], shared_info: &[u8], len: usize) -> Option<Zeroizing<Vec<u8>>> {
+pub(crate) fn x963_kdf(hash: DigestAlg, z: &[u8], shared_info: &[u8], len: usize) -> Option<Zeroizing<Vec<u8>>> {
     let mut out = Zeroizing::new(Vec::with_capacity(len + 64));
     let mut counter: u32 = 1;
     while out.len() < len {
@@ -276,7 +276,7 @@ fn x963_kdf(hash: DigestAlg, z: &[u8], shared_info: &[u8], len: usize) -> Option
 }
 
 /// ECC-CMS-SharedInfo (RFC 5753 7.2) for the key wrap algorithm and the optional ukm.
-fn shared_info(wrap: &AlgorithmIdentifierOwned, ukm: Option<&[u8]>, kek_bits: u32) -> Option<Vec<u8>> {
+pub(crate) fn shared_info(wrap: &AlgorithmIdentifierOwned, ukm: Option<&[u8]>, kek_bits: u32) -> Option<Vec<u8>> {
     let mut body = wrap.to_der().ok()?;
     if let Some(u) = ukm {
         body.extend_from_slice(&tlv(0xa0, &tlv(0x04, u)));
@@ -337,6 +337,11 @@ fn aes_unwrap(kek: &[u8], wrapped: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
         _ => false,
     };
     ok.then_some(buf)
+}
+
+#[cfg(test)]
+pub(crate) fn aes_unwrap_for_tests(kek: &[u8], wrapped: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    aes_unwrap(kek, wrapped)
 }
 
 fn encrypt_err(what: impl std::fmt::Display) -> Error {
