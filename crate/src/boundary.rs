@@ -31,6 +31,16 @@ pub fn at(seconds: Option<f64>) -> Result<UnixTime> {
     Ok(UnixTime(s as u64))
 }
 
+/// The policy a caller passed (see [`crate::policy::Policy::from_value`]); absent: the
+/// standard policy. Taken as a JSON value, not straight into `Policy`: the Wasm decoder
+/// reads only the fields a struct names, so a misspelt field would pass unseen.
+pub fn policy(value: Option<&serde_json::Value>) -> Result<crate::policy::Policy> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(crate::policy::Policy::standard()),
+        Some(v) => crate::policy::Policy::from_value(v.clone()),
+    }
+}
+
 /// [`at`] for a time already decoded (seconds or RFC 3339 text).
 pub fn at_time(t: UnixTime) -> Result<UnixTime> {
     at(Some(t.0 as f64))
@@ -54,6 +64,10 @@ pub struct OpenOptions {
     /// Other known certificates (contacts, intermediates), base64 DER.
     #[cfg_attr(test, ts(optional = nullable))]
     pub known: Vec<String>,
+    /// The algorithm policy (SPEC section 4); absent: the standard policy. Fields left out
+    /// keep their standard values.
+    #[cfg_attr(test, ts(optional, type = "Partial<Policy>"))]
+    pub policy: Option<serde_json::Value>,
 }
 
 /// Options of `Keyring.encrypt` and `Keyring.encryptAsync`.
@@ -78,6 +92,9 @@ pub struct EncryptOptions {
     /// Signing time, seconds since 1970; required.
     #[cfg_attr(test, ts(type = "number"))]
     pub at: Option<f64>,
+    /// The algorithm policy (SPEC section 4); absent: the standard policy.
+    #[cfg_attr(test, ts(optional, type = "Partial<Policy>"))]
+    pub policy: Option<serde_json::Value>,
 }
 
 #[cfg(test)]
@@ -158,6 +175,13 @@ mod tests {
             crate::identity::RecipientState,
             crate::identity::RecipientStatus,
             crate::identity::calls::RecipientOptions,
+            crate::crypto::DigestAlg,
+            crate::crypto::ContentCipher,
+            crate::policy::Verdict,
+            crate::policy::DigestRule,
+            crate::policy::CipherRule,
+            crate::policy::KeyTransport,
+            crate::policy::Policy,
             OpenOptions,
             EncryptOptions,
         );

@@ -89,3 +89,40 @@ test('wrong password and locked handles are typed errors, and the instance lives
     ring.free();
   }
 });
+
+test('one policy value reaches sign, signAsync, encryptAsync and openMessage; a bad one is a usage error', async () => {
+  const ring = new core.Keyring();
+  try {
+    const handle = ring.unlock(fs.readFileSync(path.join(dir, 'alice.p12')), 'pw');
+    const now = Math.floor(Date.now() / 1000);
+    const sha512 = { signing_digest: 'sha512', digests: [{ alg: 'sha512', consume: { verdict: 'accept' }, produce: true }] };
+    for (const signed of [ring.sign(handle, MESSAGE, false, now, sha512), await ring.signAsync(handle, MESSAGE, false, now, sha512)]) {
+      const text = new TextDecoder().decode(signed);
+      assert.match(text, /micalg=sha-512/);
+      const file = path.join(dir, 'signed-policy.eml');
+      fs.writeFileSync(file, signed);
+      openssl(['cms', '-verify', '-in', file, '-CAfile', path.join(dir, 'ca.pem'), '-out', path.join(dir, 'out.txt')]);
+      // The same message is valid under the standard policy and weak under one that wants 4096-bit RSA.
+      assert.equal(openReport(signed, { at: now, trust: [caBase64()] }).report.status, 'valid');
+      assert.equal(openReport(signed, { at: now, trust: [caBase64()], policy: { min_rsa_bits: 4096 } }).report.status, 'weak-algorithm');
+    }
+    assert.match(new TextDecoder().decode(ring.sign(handle, MESSAGE, false, now)), /micalg=sha-256/);
+    // encryptAsync: a policy asking OAEP for everyone; OpenSSL shows the key transport.
+    const cert = pemBase64(path.join(dir, 'alice.pem'));
+    const enc = await ring.encryptAsync(handle, MESSAGE, { recipients: [cert], at: now, policy: { default_key_transport: 'rsa-oaep' } });
+    const file = path.join(dir, 'enc-policy.eml');
+    fs.writeFileSync(file, enc);
+    assert.match(openssl(['cms', '-cmsout', '-print', '-noout', '-in', file]).toString(), /rsaesOaep/);
+    for (const call of [() => ring.sign(handle, MESSAGE, false, now, { min_rsa_bit: 1 }), () => openReport(MESSAGE, { at: now, policy: { legacy_allowed: 'yes' } })]) {
+      let e;
+      try {
+        call();
+      } catch (err) {
+        e = err;
+      }
+      assert.equal(e?.code, 'usage', JSON.stringify(e));
+    }
+  } finally {
+    ring.free();
+  }
+});

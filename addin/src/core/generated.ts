@@ -448,6 +448,65 @@ known?: Array<string>,
  */
 at: number, };
 
+export type DigestAlg = "md5" | "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
+
+export type ContentCipher = "aes128-cbc" | "aes192-cbc" | "aes256-cbc" | "aes128-gcm" | "aes192-gcm" | "aes256-gcm" | "des-ede3-cbc" | "des-cbc" | "rc2-cbc";
+
+export type Verdict = { "verdict": "accept" } | { "verdict": "flag", "algorithm": string } | { "verdict": "refuse", "algorithm": string };
+
+export type DigestRule = { alg: DigestAlg, 
+/**
+ * Verdict when verifying (consuming) a signature that uses it.
+ */
+consume: Verdict, 
+/**
+ * May we sign with it?
+ */
+produce: boolean, };
+
+export type CipherRule = { cipher: ContentCipher, verdict: Verdict, 
+/**
+ * Refused unless `Policy::legacy_allowed`, then flagged.
+ */
+legacy: boolean, };
+
+export type KeyTransport = "rsa-pkcs1v15" | "rsa-oaep";
+
+export type Policy = { 
+/**
+ * RSA keys below this many bits are flagged (2048).
+ */
+min_rsa_bits: number, 
+/**
+ * RSA keys below this many bits are refused (1024).
+ */
+refuse_rsa_below: number, 
+/**
+ * Digest table; a digest not listed is refused.
+ */
+digests: Array<DigestRule>, 
+/**
+ * The digest we sign with.
+ */
+signing_digest: DigestAlg, 
+/**
+ * Content ciphers accepted for decryption; a cipher not listed is refused.
+ */
+ciphers: Array<CipherRule>, 
+/**
+ * Key transports accepted for decryption; one not listed is refused.
+ */
+key_transports: Array<[KeyTransport, Verdict]>, 
+/**
+ * The user explicitly opens legacy mail: RC2 and DES are then decrypted with a warning.
+ */
+legacy_allowed: boolean, 
+/**
+ * Key transport for an RSA recipient who neither advertised RSAES-OAEP nor has an
+ * RSAES-OAEP key (PKCS#1 v1.5; an administrator may require OAEP for everyone).
+ */
+default_key_transport: KeyTransport, };
+
 export type OpenOptions = { 
 /**
  * Validation time, seconds since 1970 (JavaScript passes `Date.now() / 1000`); required.
@@ -465,7 +524,12 @@ pins?: Array<string>,
 /**
  * Other known certificates (contacts, intermediates), base64 DER.
  */
-known?: Array<string>, };
+known?: Array<string>, 
+/**
+ * The algorithm policy (SPEC section 4); absent: the standard policy. Fields left out
+ * keep their standard values.
+ */
+policy?: Partial<Policy>, };
 
 export type EncryptOptions = { 
 /**
@@ -491,4 +555,8 @@ allRecipientsGcm?: boolean,
 /**
  * Signing time, seconds since 1970; required.
  */
-at: number, };
+at: number, 
+/**
+ * The algorithm policy (SPEC section 4); absent: the standard policy.
+ */
+policy?: Partial<Policy>, };

@@ -19,7 +19,9 @@ const USAGE: &str = "usage: cachet <command> [options]
   backup  --identity ID.p12 --password-file F --new-password-file G       > backup.p12
   request --identity ID.p12 --password-file F --to ADDRESS [--renewal] [--at TIME]
                                                                           > key-exchange.eml
-  version";
+  version
+  sign, encrypt, open and request take --policy FILE: the algorithm policy as JSON (fields
+  left out keep the standard policy's values).";
 
 /// Parsed flags: repeated flags keep every value in order.
 struct Args {
@@ -27,7 +29,7 @@ struct Args {
     flags: Vec<(String, Option<String>)>,
 }
 
-const VALUE_FLAGS: [&str; 10] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to"];
+const VALUE_FLAGS: [&str; 11] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to", "--policy"];
 const BOOL_FLAGS: [&str; 4] = ["--opaque", "--sign", "--oaep", "--renewal"];
 
 impl Args {
@@ -134,6 +136,14 @@ fn at(args: &Args) -> Result<UnixTime, Error> {
     }
 }
 
+/// The algorithm policy: `--policy FILE` (JSON), else the standard policy (SPEC section 4).
+fn policy(args: &Args) -> Result<cachet::policy::Policy, Error> {
+    match args.one("--policy") {
+        Some(path) => cachet::policy::Policy::from_json(&read_file(path)?).map_err(|e| Error { message: format!("The policy file '{path}' cannot be read."), ..e }),
+        None => Ok(cachet::policy::Policy::standard()),
+    }
+}
+
 /// Identities from `--identity` / `--password-file` pairs (one password file may serve all).
 fn identities(args: &Args) -> Result<Vec<cachet::pkcs12::Identity>, Error> {
     let ids = args.all("--identity");
@@ -184,7 +194,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let ids = identities(&a)?;
             let id = ids.first().ok_or_else(|| Error::usage(format!("sign needs --identity.\n{USAGE}")))?;
             let message = read_stdin()?;
-            let out = cachet::smime::sign_message(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default())?;
+            let out = cachet::smime::sign_message(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -204,7 +214,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             };
             let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), all_recipients_advertise_gcm: false };
             let message = read_stdin()?;
-            let out = cachet::smime::encrypt_message(&message, &recipients, ids.first(), options, at(&a)?, &cachet::mime::Limits::default())?;
+            let out = cachet::smime::encrypt_message(&message, &recipients, ids.first(), options, at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -213,7 +223,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let roots = certificates(&a.all("--trust"))?;
             let pins = certificates(&a.all("--pin"))?;
             let message = read_stdin()?;
-            let policy = cachet::policy::Policy::standard();
+            let policy = policy(&a)?;
             let limits = cachet::mime::Limits::default();
             let id_refs: Vec<&cachet::pkcs12::Identity> = ids.iter().collect();
             let input = cachet::smime::OpenInput { roots: &roots, pins: &pins, known: &[], identities: &id_refs, at: at(&a)?, policy: &policy, limits: &limits };
@@ -248,7 +258,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
                 message_id: Some(message_id(&cachet::cert::facts::email_addresses(&id.certificate))?),
                 ..Default::default()
             };
-            write_stdout(&cachet::request::request_mail(id, &options, when)?)?;
+            write_stdout(&cachet::request::request_mail(id, &options, when, &policy(&a)?)?)?;
             Ok(ExitCode::SUCCESS)
         }
         _ => Err(Error::usage(USAGE)),

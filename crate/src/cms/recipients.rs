@@ -348,14 +348,8 @@ fn encrypt_err(what: impl std::fmt::Display) -> Error {
     Error::new(Code::Crypto, "The message could not be encrypted.", "Try again; if it keeps failing, check the recipient's certificate.").with_detail(what)
 }
 
-/// How the content-encryption key is sent to an RSA recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyTransport {
-    /// RSAES-PKCS1-v1_5 (widest compatibility; Outlook's default).
-    Pkcs1v15,
-    /// RSAES-OAEP with SHA-256 and MGF1-SHA-256.
-    OaepSha256,
-}
+/// How the content-encryption key is sent to an RSA recipient (the policy's type).
+pub use crate::policy::KeyTransport;
 
 /// A KeyTransRecipientInfo (version 0, issuerAndSerialNumber) for an RSA certificate.
 pub fn build_ktri(cert: &Certificate, cek: &[u8], transport: KeyTransport) -> Result<RecipientInfo> {

@@ -7,6 +7,7 @@ use crate::crypto::cipher::{ContentCipher, RustCrypto, Symmetric};
 use crate::error::{Code, Error, Result};
 use crate::mime::{self, HeaderPlace, Limits};
 use crate::pkcs12::Identity;
+use crate::policy::Policy;
 use crate::time::UnixTime;
 use x509_cert::Certificate;
 use super::sign::sign_message;
@@ -60,15 +61,15 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
 /// Returns `application/pkcs7-mime; smime-type=enveloped-data` (or `authEnveloped-data`).
 /// The composition of [`prepare_encryption`] and [`EncryptPlan::finish`] with the
 /// content encrypted in the core.
-pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
+pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<Vec<u8>> {
     // Signing canonicalises the message itself.
     let to_wrap = if options.sign {
         let id = sender.ok_or_else(signing_needs_identity)?;
-        std::borrow::Cow::Owned(sign_message(message, id, false, at, limits)?)
+        std::borrow::Cow::Owned(sign_message(message, id, false, at, limits, policy)?)
     } else {
         mime::canonicalize_crlf(message)
     };
-    let plan = prepare_encryption(&to_wrap, recipients, sender, options, limits)?;
+    let plan = prepare_encryption(&to_wrap, recipients, sender, options, limits, policy)?;
     let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content())?;
     plan.finish(sealed)
 }
@@ -91,11 +92,11 @@ pub struct EncryptPlan {
 /// Phase 1 of encrypting: `to_wrap` is the canonical (CRLF) message, already signed when
 /// signing was asked (`options.sign` is not looked at here); checks the recipients,
 /// generates the key and wraps it for each of them and for `sender`'s own copy.
-pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, limits: &Limits) -> Result<EncryptPlan> {
+pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, limits: &Limits, policy: &Policy) -> Result<EncryptPlan> {
     let (outer, inner) = entity_of(to_wrap, limits)?;
     let transport = |c: &Certificate| {
         let oaep_key = c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::oid::OID_RSAES_OAEP;
-        if options.oaep || oaep_key { KeyTransport::OaepSha256 } else { KeyTransport::Pkcs1v15 }
+        policy.choose_key_transport(options.oaep || oaep_key)
     };
     let encryptable = |c: &Certificate| {
         c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::oid::OID_RSAES_OAEP || crate::cert::facts::usability(c).encrypt
@@ -116,7 +117,7 @@ pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Op
     if let Some(id) = sender.filter(|id| encryptable(&id.certificate)) {
         list.push((&id.certificate, transport(&id.certificate)));
     }
-    let cipher = options.cipher.unwrap_or_else(|| crate::policy::Policy::standard().choose_content_cipher(options.all_recipients_advertise_gcm));
+    let cipher = options.cipher.unwrap_or_else(|| policy.choose_content_cipher(options.all_recipients_advertise_gcm));
     let envelope = crate::cms::envelope::prepare(inner.len(), &list, cipher)?;
     Ok(EncryptPlan { outer, inner, envelope })
 }

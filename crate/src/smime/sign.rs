@@ -6,15 +6,17 @@ use crate::cert::facts::{self, matches_address};
 use crate::error::{Code, Error, Result};
 use crate::mime::{self, Entity, HeaderPlace, Limits};
 use crate::pkcs12::Identity;
+use crate::policy::Policy;
 use crate::time::UnixTime;
 
 /// Sign a message (RFC 5322 headers + MIME body). The body and its Content-* fields
 /// become the signed entity in canonical 7-bit form; the other header fields stay on
 /// the outside. Clear-signed multipart/signed by default, opaque with `opaque`.
 /// The composition of the phases [`prepare_signing`], [`SignPlan::signed_attributes`]
-/// and [`SignPlan::finish`], every step computed in the core.
-pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
-    let plan = prepare_signing(message, identity, opaque, at, limits)?;
+/// and [`SignPlan::finish`], every step computed in the core. `policy` decides the digest
+/// and refuses keys it does not accept (SPEC section 4).
+pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<Vec<u8>> {
+    let plan = prepare_signing(message, identity, opaque, at, limits, policy)?;
     let md = crate::crypto::digest(plan.digest_algorithm(), plan.content())?;
     let attrs = plan.signed_attributes(&md)?;
     plan.finish(attrs, None)
@@ -34,7 +36,7 @@ pub struct SignPlan<'a> {
 
 /// Phase 1 of signing: parse and canonicalise the message, check the identity and the
 /// From address, build the entity to sign.
-pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<SignPlan<'a>> {
+pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<SignPlan<'a>> {
     let canonical = mime::canonicalize_crlf(message);
     let top = mime::parse(&canonical, limits)?;
     if let Some(from) = top.from_address() {
@@ -47,7 +49,8 @@ pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool,
             ));
         }
     }
-    let digest = crate::cms::sign::check_signer(identity)?;
+    let digest = policy.signing_digest_for(crate::cms::sign::check_signer(identity)?)?;
+    policy.check_signing_key(crate::cert::facts::facts(&identity.certificate).key.bits.filter(|_| matches!(identity.key, crate::pkcs12::PrivateKey::Rsa(_))))?;
     let inner = seven_bit_entity(&top, true)?;
     let outer: Vec<(String, String)> = top
         .headers()

@@ -190,9 +190,9 @@ pub(crate) fn import_signing_key(identity: &Identity) -> Option<Promise> {
 }
 
 /// Sign a message: the digest and, with an imported key, the RSA signature by WebCrypto.
-pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime) -> Result<Vec<u8>> {
+pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime, policy: &crate::policy::Policy) -> Result<Vec<u8>> {
     let subtle = subtle();
-    let plan = crate::smime::prepare_signing(message, identity, opaque, at, &Limits::default())?;
+    let plan = crate::smime::prepare_signing(message, identity, opaque, at, &Limits::default(), policy)?;
     let md = digest(subtle.as_ref(), plan.digest_algorithm(), plan.content()).await?;
     let attrs = plan.signed_attributes(&md)?;
     let mut signature = None;
@@ -214,7 +214,7 @@ pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u
     match plan.finish(attrs, signature) {
         // `finish` checks WebCrypto's signature against the certificate; if it refused
         // it, the message is signed again entirely in the core.
-        Err(_) if external => crate::smime::sign_message(message, identity, opaque, at, &Limits::default()),
+        Err(_) if external => crate::smime::sign_message(message, identity, opaque, at, &Limits::default(), policy),
         done => done,
     }
 }
@@ -226,16 +226,17 @@ pub(crate) async fn encrypt(
     sender: Option<(&Identity, Option<Promise>)>,
     options: crate::smime::EncryptOptions,
     at: UnixTime,
+    policy: &crate::policy::Policy,
 ) -> Result<Vec<u8>> {
     let limits = Limits::default();
     // Signing canonicalises the message itself.
     let to_wrap = if options.sign {
         let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
-        std::borrow::Cow::Owned(sign(id, key.clone(), message, false, at).await?)
+        std::borrow::Cow::Owned(sign(id, key.clone(), message, false, at, policy).await?)
     } else {
         crate::mime::canonicalize_crlf(message)
     };
-    let plan = crate::smime::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits)?;
+    let plan = crate::smime::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits, policy)?;
     drop(to_wrap);
     let sealed = seal(subtle().as_ref(), &plan).await?;
     plan.finish(sealed)
