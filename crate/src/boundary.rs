@@ -86,9 +86,11 @@ pub struct EncryptOptions {
     /// RSAES-OAEP key transport instead of PKCS #1 v1.5.
     #[cfg_attr(test, ts(optional = nullable))]
     pub oaep: bool,
-    /// Every recipient advertised AES-GCM in SMIMECapabilities: AES-256-GCM by default.
+    /// What each recipient's mail program advertised (the contact's stored
+    /// `LearnedCapabilities`, `null` when none are known), in the order of `recipients`: they
+    /// choose the content cipher and key transport (see `EncryptionChoice`).
     #[cfg_attr(test, ts(optional = nullable))]
-    pub all_recipients_gcm: bool,
+    pub capabilities: Vec<Option<crate::identity::LearnedCapabilities>>,
     /// Signing time, seconds since 1970; required.
     #[cfg_attr(test, ts(type = "number"))]
     pub at: Option<f64>,
@@ -175,6 +177,8 @@ mod tests {
             crate::identity::RecipientState,
             crate::identity::RecipientStatus,
             crate::identity::calls::RecipientOptions,
+            crate::smime::choice::RecipientChoice,
+            crate::smime::choice::EncryptionChoice,
             crate::crypto::DigestAlg,
             crate::crypto::ContentCipher,
             crate::policy::Verdict,

@@ -114,6 +114,35 @@ impl KeyTransport {
     }
 }
 
+/// What one party's mail program said it can decrypt (its SMIMECapabilities, RFC 8551
+/// 2.5.2), as far as the content cipher and key transport choices need it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Advertised {
+    pub aes256_gcm: bool,
+    pub aes128_gcm: bool,
+    pub aes256_cbc: bool,
+    pub aes128_cbc: bool,
+    pub rsa_oaep: bool,
+}
+
+impl Advertised {
+    /// From capability names as the open report gives them (`aes256-gcm`, `rsaes-oaep`, ...).
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Advertised {
+        let has = |n: &str| names.iter().any(|x| x.as_ref().eq_ignore_ascii_case(n));
+        Advertised { aes256_gcm: has("aes256-gcm"), aes128_gcm: has("aes128-gcm"), aes256_cbc: has("aes256-cbc"), aes128_cbc: has("aes128-cbc"), rsa_oaep: has("rsaes-oaep") }
+    }
+
+    /// AES-GCM of some key size.
+    pub fn gcm(&self) -> bool {
+        self.aes256_gcm || self.aes128_gcm
+    }
+
+    /// AES-128-CBC listed, AES-256 in neither mode.
+    pub fn only_aes128_cbc(&self) -> bool {
+        self.aes128_cbc && !self.aes256_cbc && !self.aes256_gcm
+    }
+}
+
 /// The algorithm policy. `Policy::standard()` is SPEC section 4.
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -299,11 +328,29 @@ impl Policy {
             .unwrap_or_else(|| Verdict::Refuse(format!("{kt:?}")))
     }
 
-    /// The content cipher for a new message: AES-256-GCM when every recipient
-    /// advertised GCM in SMIMECapabilities, otherwise AES-256-CBC.
-    pub fn choose_content_cipher(&self, every_recipient_advertises_gcm: bool) -> ContentCipher {
-        if every_recipient_advertises_gcm {
-            ContentCipher::Aes256Gcm
+    /// The content cipher for a new message from what each party (every recipient and the
+    /// sender's own copy) advertised, `None` for a party whose capabilities are not known:
+    /// AES-GCM AuthEnvelopedData when every party advertised it (AES-256-GCM, or AES-128-GCM
+    /// when one advertised only that), otherwise AES-256-CBC, or AES-128-CBC when a party
+    /// advertised AES-128-CBC but not AES-256. No party, or one with unknown capabilities,
+    /// gives the interoperable default (AES-256-CBC, what Outlook reads) unless another
+    /// needs AES-128. A choice this policy does not accept falls back to AES-256-CBC.
+    pub fn choose_content_cipher(&self, parties: &[Option<Advertised>]) -> ContentCipher {
+        let known: Vec<&Advertised> = parties.iter().flatten().collect();
+        let all_known = !parties.is_empty() && known.len() == parties.len();
+        let choice = if all_known && known.iter().all(|a| a.aes256_gcm || a.aes128_gcm) {
+            if known.iter().all(|a| a.aes256_gcm) {
+                ContentCipher::Aes256Gcm
+            } else {
+                ContentCipher::Aes128Gcm
+            }
+        } else if known.iter().any(|a| a.only_aes128_cbc()) {
+            ContentCipher::Aes128Cbc
+        } else {
+            ContentCipher::Aes256Cbc
+        };
+        if self.check_content_cipher(&choice.oid()).is_accept() {
+            choice
         } else {
             ContentCipher::Aes256Cbc
         }
@@ -399,10 +446,23 @@ mod tests {
     #[test]
     fn content_cipher_choice() {
         let p = Policy::standard();
-        assert_eq!(p.choose_content_cipher(true), ContentCipher::Aes256Gcm);
-        assert_eq!(p.choose_content_cipher(false), ContentCipher::Aes256Cbc);
-        assert!(p.choose_content_cipher(true).is_aead());
-        assert!(!p.choose_content_cipher(false).is_aead());
+        let adv = |names: &[&str]| Some(Advertised::from_names(names));
+        let cachet = adv(&["aes256-gcm", "aes128-gcm", "aes256-cbc", "aes192-cbc", "aes128-cbc"]);
+        let thunderbird = adv(&["aes256-cbc", "aes128-cbc", "des-ede3-cbc", "rc2-cbc"]);
+        let old_outlook = adv(&["des-ede3-cbc", "rc2-cbc", "des-cbc"]);
+        assert_eq!(p.choose_content_cipher(&[cachet, cachet]), ContentCipher::Aes256Gcm);
+        assert_eq!(p.choose_content_cipher(&[cachet, adv(&["aes128-gcm", "aes128-cbc"])]), ContentCipher::Aes128Gcm);
+        assert_eq!(p.choose_content_cipher(&[cachet, thunderbird]), ContentCipher::Aes256Cbc);
+        assert_eq!(p.choose_content_cipher(&[cachet, None]), ContentCipher::Aes256Cbc, "unknown: the interoperable default");
+        assert_eq!(p.choose_content_cipher(&[]), ContentCipher::Aes256Cbc);
+        assert_eq!(p.choose_content_cipher(&[cachet, adv(&["aes128-cbc", "des-ede3-cbc"])]), ContentCipher::Aes128Cbc);
+        assert_eq!(p.choose_content_cipher(&[None, adv(&["aes128-cbc"])]), ContentCipher::Aes128Cbc);
+        // Nothing weaker than AES is ever written, whatever a party lists.
+        assert_eq!(p.choose_content_cipher(&[old_outlook]), ContentCipher::Aes256Cbc);
+        // A policy without GCM never writes it.
+        let mut no_gcm = Policy::standard();
+        no_gcm.ciphers.retain(|c| !c.cipher.is_aead());
+        assert_eq!(no_gcm.choose_content_cipher(&[cachet]), ContentCipher::Aes256Cbc);
     }
 
     // "Decrypt AES-128/192/256 in CBC and GCM"

@@ -87,7 +87,7 @@ fn unix(at: f64) -> std::result::Result<UnixTime, JsValue> {
 
 // The generated TypeScript types (`boundary`) that the signatures below name.
 #[wasm_bindgen(typescript_custom_section)]
-const GENERATED_TYPES: &str = r#"import type { CertFacts, CertificateChange, CertificateChoice, Contact, Draft, EncryptOptions, FoundCertificate, IdentityRecord, IdentityView, LearnedCapabilities, MessageView, OpenOptions, OpenReport, Policy, RecipientOptions, RecipientStatus, RequestCall } from "../src/core/generated";"#;
+const GENERATED_TYPES: &str = r#"import type { CertFacts, CertificateChange, CertificateChoice, Contact, Draft, EncryptionChoice, EncryptOptions, FoundCertificate, IdentityRecord, IdentityView, LearnedCapabilities, MessageView, OpenOptions, OpenReport, Policy, RecipientOptions, RecipientStatus, RequestCall } from "../src/core/generated";"#;
 
 /// The core's version.
 #[wasm_bindgen]
@@ -125,7 +125,7 @@ fn encrypt_options(options: JsValue) -> std::result::Result<(Vec<Certificate>, c
         ),
         None => None,
     };
-    let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, all_recipients_advertise_gcm: opts.all_recipients_gcm };
+    let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, capabilities: opts.capabilities };
     let policy = crate::boundary::policy(opts.policy.as_ref()).map_err(js_err)?;
     Ok((recipients, options, at, policy))
 }
@@ -322,7 +322,7 @@ impl Keyring {
     /// Encrypt a message (SPEC sections 3 and 8, like `cachet encrypt`). `handle`, when given,
     /// is the sender's identity: the message is also encrypted to its certificate, and signed
     /// first with `sign: true`. `options`: `EncryptOptions` (`{recipients: [base64 DER], sign?,
-    /// cipher?: "aes256-cbc" | "aes128-gcm" | "aes256-gcm", oaep?, allRecipientsGcm?, at: seconds}`).
+    /// cipher?: "aes256-cbc" | "aes128-gcm" | "aes256-gcm", oaep?, capabilities?, policy?, at: seconds}`).
     pub fn encrypt(&self, handle: Option<u32>, message: &[u8], #[wasm_bindgen(unchecked_param_type = "EncryptOptions")] options: JsValue) -> std::result::Result<Vec<u8>, JsValue> {
         let (recipients, options, at, policy) = encrypt_options(options)?;
         let sender = match handle {
@@ -330,6 +330,19 @@ impl Keyring {
             None => None,
         };
         crate::smime::encrypt_message(message, &recipients, sender, options, at, &crate::mime::Limits::default(), &policy).map_err(js_err)
+    }
+
+    /// What `encrypt` with these options would choose (content cipher, and per recipient and
+    /// for the sender's own copy the key transport or key agreement), with the reasons in
+    /// words, for the compose pane. `handle`, when given, is the sender's identity.
+    #[wasm_bindgen(js_name = encryptionChoice, unchecked_return_type = "EncryptionChoice")]
+    pub fn encryption_choice(&self, handle: Option<u32>, #[wasm_bindgen(unchecked_param_type = "EncryptOptions")] options: JsValue) -> std::result::Result<JsValue, JsValue> {
+        let (recipients, options, _, policy) = encrypt_options(options)?;
+        let sender = match handle {
+            Some(h) => Some(&self.get(h)?.certificate),
+            None => None,
+        };
+        to_js(&crate::smime::encryption_choice(&recipients, sender, &options, &policy))
     }
 
     /// An encrypted PKCS#12 backup of an identity under a new password.

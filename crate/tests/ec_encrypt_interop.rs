@@ -81,6 +81,9 @@ fn cachet_ec_encryption_decrypts_in_openssl_and_only_with_the_right_key() {
                     let (report, _) = open(&enc, &["--identity", p(&who.p12), "--password-file", p(&who.password)]);
                     let layer = &report["layers"][0];
                     assert_eq!(layer["status"], "decrypted", "cachet {cipher} {what}: {report:#}");
+                    let kinds = layer["encryption"]["key_management"].as_array().unwrap();
+                    let wrap = if cipher == "aes128-gcm" { 128 } else { 256 };
+                    assert!(kinds.iter().any(|k| k == &format!("ECDH (X9.63 KDF with SHA-{}, AES-{wrap} key wrap)", if *what == "P-384" { 384 } else { 256 })), "{what}: {kinds:?}");
                 }
                 // A wrong key on the same curve, presented for a named recipient, fails.
                 for who in list.iter().filter(|w| w.email != bob.email) {

@@ -145,7 +145,12 @@ encryption_key_preference?: SignerId, details: Array<string>, };
 
 export type LayerKind = "signed" | "encrypted";
 
-export type EncryptionInfo = { content_cipher: string, integrity_protected: boolean, recipients: Array<SignerId>, };
+export type EncryptionInfo = { content_cipher: string, integrity_protected: boolean, recipients: Array<SignerId>, 
+/**
+ * How the content key was sent, each kind once in RecipientInfo order ("RSA PKCS #1
+ * v1.5", "RSA-OAEP (SHA-256)", "ECDH (X9.63 KDF with SHA-256, AES-256 key wrap)", ...).
+ */
+key_management: Array<string>, };
 
 export type Layer = { kind: LayerKind, status: Status, 
 /**
@@ -448,6 +453,50 @@ known?: Array<string>,
  */
 at: number, };
 
+export type RecipientChoice = { 
+/**
+ * The certificate's first e-mail address (its subject when it names none).
+ */
+address: string, certificate_sha256: string, 
+/**
+ * The sender's own copy.
+ */
+own_copy: boolean, 
+/**
+ * RSA key transport; absent for an EC certificate (ECDH key agreement).
+ */
+key_transport?: KeyTransport, 
+/**
+ * The key transport or key agreement in words ("RSA PKCS #1 v1.5", "ECDH P-256 (...)").
+ */
+key_management: string, 
+/**
+ * Their mail program advertised AES-GCM; absent when nothing is known.
+ */
+reads_gcm?: boolean, 
+/**
+ * Why, in words, starting with what is known of their mail program.
+ */
+reason: string, };
+
+export type EncryptionChoice = { 
+/**
+ * `aes256-gcm`, `aes128-gcm`, `aes256-cbc` or `aes128-cbc`.
+ */
+content_cipher: string, 
+/**
+ * AES-GCM AuthEnvelopedData (changes to the message are detected).
+ */
+integrity_protected: boolean, 
+/**
+ * Why this cipher, in words.
+ */
+reason: string, 
+/**
+ * One entry per recipient certificate, then the sender's own copy.
+ */
+recipients: Array<RecipientChoice>, };
+
 export type DigestAlg = "md5" | "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
 
 export type ContentCipher = "aes128-cbc" | "aes192-cbc" | "aes256-cbc" | "aes128-gcm" | "aes192-gcm" | "aes256-gcm" | "des-ede3-cbc" | "des-cbc" | "rc2-cbc";
@@ -549,9 +598,11 @@ cipher?: string,
  */
 oaep?: boolean, 
 /**
- * Every recipient advertised AES-GCM in SMIMECapabilities: AES-256-GCM by default.
+ * What each recipient's mail program advertised (the contact's stored
+ * `LearnedCapabilities`, `null` when none are known), in the order of `recipients`: they
+ * choose the content cipher and key transport (see `EncryptionChoice`).
  */
-allRecipientsGcm?: boolean, 
+capabilities?: Array<LearnedCapabilities | null>, 
 /**
  * Signing time, seconds since 1970; required.
  */

@@ -10,7 +10,11 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cachet <command> [options]
   sign    --identity ID.p12 --password-file F [--opaque] [--at TIME]     < message > signed
   encrypt --recipient CERT [--recipient CERT]... [--identity ID.p12 --password-file F]
-          [--sign] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep] [--at TIME] < message > encrypted
+          [--sign] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep] [--at TIME]
+          [--capabilities MAIL]... [--explain FILE]                       < message > encrypted
+          --capabilities: a signed mail from a recipient; the SMIMECapabilities its
+          signer advertised choose the algorithms for that recipient's certificate;
+          --explain writes the choice and its reasons as JSON
   open    [--identity ID.p12 --password-file F]... [--trust CERT]... [--pin CERT]... [--at TIME]
           [--content FILE]                                                < message > report.json
           --trust adds a root (it issues); --pin adds a pinned certificate (trusted only as
@@ -29,7 +33,7 @@ struct Args {
     flags: Vec<(String, Option<String>)>,
 }
 
-const VALUE_FLAGS: [&str; 11] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to", "--policy"];
+const VALUE_FLAGS: [&str; 13] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to", "--policy", "--capabilities", "--explain"];
 const BOOL_FLAGS: [&str; 4] = ["--opaque", "--sign", "--oaep", "--renewal"];
 
 impl Args {
@@ -212,9 +216,22 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
                 ),
                 None => None,
             };
-            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), all_recipients_advertise_gcm: false };
+            let when = at(&a)?;
+            let policy = policy(&a)?;
+            let limits = cachet::mime::Limits::default();
+            let mut learned = Vec::new();
+            for path in a.all("--capabilities") {
+                let input = cachet::smime::OpenInput { roots: &[], pins: &[], known: &[], identities: &[], at: when, policy: &policy, limits: &limits };
+                learned.extend(cachet::smime::choice::learned_from(&cachet::smime::open(&read_file(path)?, &input).report));
+            }
+            let capabilities = cachet::smime::choice::for_recipients(&recipients, &learned);
+            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), capabilities };
+            if let Some(path) = a.one("--explain") {
+                let choice = cachet::smime::encryption_choice(&recipients, ids.first().map(|i| &i.certificate), &options, &policy);
+                std::fs::write(path, to_json(&choice)?).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;
+            }
             let message = read_stdin()?;
-            let out = cachet::smime::encrypt_message(&message, &recipients, ids.first(), options, at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
+            let out = cachet::smime::encrypt_message(&message, &recipients, ids.first(), options, when, &limits, &policy)?;
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }

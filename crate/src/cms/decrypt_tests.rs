@@ -101,7 +101,9 @@ fn encrypt_message_chooses_gcm_when_every_recipient_advertises_it_and_includes_t
     let limits = crate::mime::Limits::default();
     let policy = crate::policy::Policy::standard();
     for (gcm, want) in [(true, "authEnveloped-data"), (false, "enveloped-data")] {
-        let options = EncryptOptions { all_recipients_advertise_gcm: gcm, ..EncryptOptions::default() };
+        let names: Vec<String> = if gcm { vec!["aes256-gcm".into(), "aes256-cbc".into()] } else { vec!["aes256-cbc".into()] };
+        let caps = crate::identity::LearnedCapabilities { algorithms: names, signing_time: None, certificate_sha256: String::new() };
+        let options = EncryptOptions { capabilities: vec![Some(caps)], ..EncryptOptions::default() };
         let out = encrypt_message(msg, std::slice::from_ref(&bob.certificate), Some(&alice), options, crate::time::UnixTime(0), &limits, &crate::policy::Policy::standard()).unwrap();
         assert!(String::from_utf8_lossy(&out).contains(&format!("smime-type={want}")));
         for reader in [&bob, &alice] {

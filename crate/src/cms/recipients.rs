@@ -97,6 +97,48 @@ pub fn recipient_ids(infos: &[RecipientInfo], max: usize) -> Vec<SignerId> {
     out
 }
 
+/// Most distinct key-management names [`key_management`] reports.
+const MAX_KEY_MANAGEMENT_NAMES: usize = 8;
+
+/// How the content key was sent to the recipients, each kind once, in RecipientInfo order
+/// (at most [`MAX_KEY_MANAGEMENT_NAMES`]): "RSA PKCS #1 v1.5", "RSA-OAEP (SHA-256)",
+/// "ECDH (X9.63 KDF with SHA-256, AES-256 key wrap)", "key-encryption key", "password".
+///
+/// # Security
+/// Reads only algorithm identifiers of untrusted RecipientInfos; unknown ones are named by OID.
+pub fn key_management(infos: &[RecipientInfo]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for ri in infos {
+        let name = match ri {
+            RecipientInfo::Ktri(k) if k.key_enc_alg.oid == OID_RSA_ENCRYPTION => "RSA PKCS #1 v1.5".to_string(),
+            RecipientInfo::Ktri(k) if k.key_enc_alg.oid == OID_RSAES_OAEP => match oaep_params(k.key_enc_alg.parameters.as_ref()) {
+                Some((hash, _, _)) => format!("RSA-OAEP ({})", hash.name()),
+                None => "RSA-OAEP".to_string(),
+            },
+            RecipientInfo::Ktri(k) => format!("key transport {}", k.key_enc_alg.oid),
+            RecipientInfo::Kari(k) => {
+                let wrap = k.key_enc_alg.parameters.as_ref().and_then(|p| p.decode_as::<AlgorithmIdentifierOwned>().ok()).map(|w| match w.oid {
+                    OID_AES128_WRAP => "AES-128 key wrap".to_string(),
+                    OID_AES192_WRAP => "AES-192 key wrap".to_string(),
+                    OID_AES256_WRAP => "AES-256 key wrap".to_string(),
+                    other => format!("key wrap {other}"),
+                });
+                match (std_dh_kdf(&k.key_enc_alg.oid), wrap) {
+                    (Some(h), Some(w)) => format!("ECDH (X9.63 KDF with {}, {w})", h.name()),
+                    _ => format!("key agreement {}", k.key_enc_alg.oid),
+                }
+            }
+            RecipientInfo::Kekri(_) => "key-encryption key".to_string(),
+            RecipientInfo::Pwri(_) => "password".to_string(),
+            RecipientInfo::Ori(o) => format!("other ({})", o.ori_type),
+        };
+        if !out.contains(&name) && out.len() < MAX_KEY_MANAGEMENT_NAMES {
+            out.push(name);
+        }
+    }
+    out
+}
+
 fn rid_id(rid: &RecipientIdentifier) -> SignerId {
     match rid {
         RecipientIdentifier::IssuerAndSerialNumber(ias) => ias_id(ias),
