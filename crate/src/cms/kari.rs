@@ -138,7 +138,7 @@ pub fn build_kari(cert: &Certificate, cek: &[u8]) -> Result<RecipientInfo> {
             "Ask the recipient for a certificate with an RSA, P-256 or P-384 key.",
         )
     })?;
-    if cek.is_empty() || cek.len() % 8 != 0 {
+    if cek.is_empty() || !cek.len().is_multiple_of(8) {
         return Err(err(format!("content key of {} bytes", cek.len())));
     }
     let point = cert.tbs_certificate().subject_public_key_info().subject_public_key.as_bytes().ok_or_else(|| err("recipient key bits"))?;
