@@ -62,6 +62,7 @@ export class ComposePane {
   private readonly recipients = el('ul', { class: 'recipients plain', 'aria-label': 'Recipients', 'aria-live': 'polite' });
   /** Which content cipher encrypting will use, and why (the per-recipient part is in each recipient's line). */
   private readonly cipherChoice = el('p', { class: 'muted', 'data-field': 'cipher-choice', 'aria-live': 'polite' });
+  private choiceRun = 0;
   private readonly result = el('div', { class: 'compose-result', 'aria-live': 'polite' });
   private readonly send = el('button', { type: 'submit' }, 'Send securely');
   private inReplyTo = '';
@@ -291,6 +292,8 @@ export class ComposePane {
 
   /** Per ready recipient (and the sender's own copy, when unlocked) what encrypting will use and why. */
   private async showChoice(): Promise<void> {
+    // Only the latest refresh writes (an older one finishing late would add its lines twice).
+    const run = ++this.choiceRun;
     const ready = [...this.encryptTo].map(([address, der]) => ({ address, der }));
     if (!this.encrypt.checked || ready.length === 0) {
       replace(this.cipherChoice);
@@ -299,6 +302,7 @@ export class ComposePane {
     try {
       const signer = await this.session.signer(this.from.value);
       const choice = await encryptionChoice(this.core, signer?.handle ?? null, ready);
+      if (run !== this.choiceRun) return;
       if (!choice) return replace(this.cipherChoice);
       choice.recipients.forEach((r, i) => {
         const li = i < ready.length ? this.recipients.querySelector(`li[data-recipient="${CSS.escape(ready[i]?.address ?? '')}"]`) : null;
