@@ -126,3 +126,33 @@ test('one policy value reaches sign, signAsync, encryptAsync and openMessage; a 
     ring.free();
   }
 });
+
+test('encryptionChoice and encryptAsync take the stored capabilities: GCM and OAEP when advertised, the default when unknown', async () => {
+  const ring = new core.Keyring();
+  try {
+    const handle = ring.unlock(fs.readFileSync(path.join(dir, 'alice.p12')), 'pw');
+    const now = Math.floor(Date.now() / 1000);
+    const cert = pemBase64(path.join(dir, 'alice.pem'));
+    const advertised = { algorithms: ['aes256-gcm', 'aes256-cbc', 'rsaes-oaep'], signing_time: '2026-03-03T10:00:00Z', certificate_sha256: '' };
+    const options = { recipients: [cert], capabilities: [advertised], at: now };
+    const choice = ring.encryptionChoice(handle, options);
+    assert.equal(choice.content_cipher, 'aes256-gcm');
+    assert.equal(choice.recipients.length, 1, 'the sender is the recipient: one entry');
+    assert.equal(choice.recipients[0].key_transport, 'rsa-oaep');
+    assert.equal(choice.recipients[0].reason, 'advertised AES-GCM and RSA-OAEP in their signed mail of 3 March 2026; they read RSA-OAEP');
+    const file = path.join(dir, 'enc-caps.eml');
+    fs.writeFileSync(file, await ring.encryptAsync(handle, MESSAGE, options));
+    const printed = openssl(['cms', '-cmsout', '-print', '-noout', '-in', file]).toString();
+    assert.match(printed, /authEnvelopedData[\s\S]*aes-256-gcm/i);
+    assert.match(printed, /rsaesOaep/);
+    // Nothing known (null, or a signing time in seconds with no AES-GCM): AES-256-CBC, PKCS #1 v1.5.
+    for (const caps of [[null], [{ algorithms: ['aes256-cbc'], signing_time: 1772532000, certificate_sha256: '' }]]) {
+      const c = core.Keyring.prototype.encryptionChoice.call(ring, undefined, { recipients: [cert], capabilities: caps, at: now });
+      assert.equal(c.content_cipher, 'aes256-cbc', JSON.stringify(caps));
+      assert.equal(c.recipients[0].key_transport, 'rsa-pkcs1v15');
+    }
+    assert.match(ring.encryptionChoice(undefined, { recipients: [cert], at: now }).recipients[0].reason, /^no capabilities known yet; /);
+  } finally {
+    ring.free();
+  }
+});
