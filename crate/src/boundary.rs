@@ -31,6 +31,16 @@ pub fn at(seconds: Option<f64>) -> Result<UnixTime> {
     Ok(UnixTime(s as u64))
 }
 
+/// The policy a caller passed (see [`crate::policy::Policy::from_value`]); absent: the
+/// standard policy. Taken as a JSON value, not straight into `Policy`: the Wasm decoder
+/// reads only the fields a struct names, so a misspelt field would pass unseen.
+pub fn policy(value: Option<&serde_json::Value>) -> Result<crate::policy::Policy> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(crate::policy::Policy::standard()),
+        Some(v) => crate::policy::Policy::from_value(v.clone()),
+    }
+}
+
 /// [`at`] for a time already decoded (seconds or RFC 3339 text).
 pub fn at_time(t: UnixTime) -> Result<UnixTime> {
     at(Some(t.0 as f64))
@@ -58,6 +68,10 @@ pub struct OpenOptions {
     /// report says `needs-password` when it is missing or does not open the message.
     #[cfg_attr(test, ts(optional = nullable))]
     pub password: Option<String>,
+    /// The algorithm policy (SPEC section 4); absent: the standard policy. Fields left out
+    /// keep their standard values.
+    #[cfg_attr(test, ts(optional, type = "Partial<Policy>"))]
+    pub policy: Option<serde_json::Value>,
 }
 
 /// Options of `Keyring.encrypt` and `Keyring.encryptAsync`.
@@ -76,12 +90,17 @@ pub struct EncryptOptions {
     /// RSAES-OAEP key transport instead of PKCS #1 v1.5.
     #[cfg_attr(test, ts(optional = nullable))]
     pub oaep: bool,
-    /// Every recipient advertised AES-GCM in SMIMECapabilities: AES-256-GCM by default.
+    /// What each recipient's mail program advertised (the contact's stored
+    /// `LearnedCapabilities`, `null` when none are known), in the order of `recipients`: they
+    /// choose the content cipher and key transport (see `EncryptionChoice`).
     #[cfg_attr(test, ts(optional = nullable))]
-    pub all_recipients_gcm: bool,
+    pub capabilities: Vec<Option<crate::identity::LearnedCapabilities>>,
     /// Signing time, seconds since 1970; required.
     #[cfg_attr(test, ts(type = "number"))]
     pub at: Option<f64>,
+    /// The algorithm policy (SPEC section 4); absent: the standard policy.
+    #[cfg_attr(test, ts(optional, type = "Partial<Policy>"))]
+    pub policy: Option<serde_json::Value>,
 }
 
 #[cfg(test)]
@@ -171,6 +190,15 @@ mod tests {
             crate::smimea::SmimeaCertificate,
             crate::smimea::SmimeaRejected,
             crate::smimea::SmimeaLookup,
+            crate::smime::choice::RecipientChoice,
+            crate::smime::choice::EncryptionChoice,
+            crate::crypto::DigestAlg,
+            crate::crypto::ContentCipher,
+            crate::policy::Verdict,
+            crate::policy::DigestRule,
+            crate::policy::CipherRule,
+            crate::policy::KeyTransport,
+            crate::policy::Policy,
             OpenOptions,
             EncryptOptions,
         );

@@ -51,6 +51,9 @@ pub struct EncryptionInfo {
     pub content_cipher: String,
     pub integrity_protected: bool,
     pub recipients: Vec<SignerId>,
+    /// How the content key was sent, each kind once in RecipientInfo order ("RSA PKCS #1
+    /// v1.5", "RSA-OAEP (SHA-256)", "ECDH (X9.63 KDF with SHA-256, AES-256 key wrap)", ...).
+    pub key_management: Vec<String>,
 }
 
 /// One finding explained in words, with data for the UI.

@@ -52,7 +52,7 @@ fn the_footer_is_inside_the_signed_content_of_plain_and_html_mail() {
             footer: footer.into(),
             ..Draft::default()
         };
-        let signed = cachet::smime::sign_message(&compose(&draft).unwrap(), &id, false, now(), &cachet::mime::Limits::default()).unwrap();
+        let signed = cachet::smime::sign_message(&compose(&draft).unwrap(), &id, false, now(), &cachet::mime::Limits::default(), &cachet::policy::Policy::standard()).unwrap();
         let (content, _) = openssl_verify(&dir, &signed, &pki.ca());
         let content = unqp(&content);
         assert!(content.contains("\r\n-- \r\nExample GmbH · Berlin, HRB 12345\r\nContact: +49 30 1234 <legal@example.org>"), "text footer inside the signed content: {content}");
@@ -74,7 +74,7 @@ fn the_renewal_announcement_is_signed_with_the_new_certificate_and_the_old_key_s
     let new_facts = cachet::cert::facts::facts(&new_id.certificate);
     let dir = TempDir::new("keeping-renewal-run");
     let options = RequestOptions { to: "bob@example.net".into(), kind: RequestKind::Renewal, date: Some("Sat, 5 Dec 2026 12:00:00 +0000".into()), ..RequestOptions::default() };
-    let mail = request_mail(&new_id, &options, now()).unwrap();
+    let mail = request_mail(&new_id, &options, now(), &cachet::policy::Policy::standard()).unwrap();
     let (content, signer) = openssl_verify(&dir, &mail, &pki.ca());
     assert!(content.contains("renewed"), "{content}");
     // The text names the new certificate's fingerprint (split over two lines).

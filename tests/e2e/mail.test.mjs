@@ -135,6 +135,12 @@ test('Alice sends signed+encrypted; Bob decrypts and sees valid; openssl cms dec
   await a.page.getByLabel('To', { exact: true }).fill('bob@example.net');
   await a.page.locator('[data-recipient="bob@example.net"][data-status="ready"]').waitFor();
   await a.page.getByLabel('Encrypt').check();
+  // Bob's signed reply advertised what Cachet reads: AES-GCM and RSA-OAEP, and the pane says so.
+  const choice = a.page.locator('[data-recipient="bob@example.net"] [data-field="choice"]');
+  await choice.waitFor();
+  assert.match(await choice.textContent(), /^AES-256-GCM, RSA-OAEP \(SHA-256\): advertised AES-GCM and RSA-OAEP in their signed mail of \d{1,2} [A-Z][a-z]+ \d{4}; they read RSA-OAEP$/);
+  assert.match(await a.page.locator('[data-field="cipher-choice"]').textContent(), /AES-256-GCM: every recipient's mail program advertised AES-GCM/);
+  assert.match(await a.page.locator('[data-own-copy="true"] [data-field="choice"]').textContent(), /your own copy, read by Cachet/);
   await w.screenshot(a, 'compose-encrypted');
   await w.send(a, { subject: 'Encrypted hello', text: 'Hello Bob,\nthis one is secret.\n' });
   await a.page.locator('[data-field="sent"]', { hasText: 'signed and encrypted' }).waitFor();
@@ -142,7 +148,7 @@ test('Alice sends signed+encrypted; Bob decrypts and sees valid; openssl cms dec
   // Header protection (RFC 9788): outside, the Subject is the placeholder "[...]".
   const onDisk = w.newestWith('bob@example.net', 'inbox', 'Subject: [...]');
   const raw = fs.readFileSync(onDisk, 'latin1');
-  assert.match(raw, /Content-Type: application\/pkcs7-mime;[^\r\n]*(enveloped-data|authEnveloped-data)/i);
+  assert.match(raw, /Content-Type: application\/pkcs7-mime;[^\r\n]*authEnveloped-data/i, 'AES-GCM, as Bob advertised');
   assert.ok(!raw.includes('this one is secret'), 'the text is not readable on disk');
   // OpenSSL decrypts it with Bob's key, and the content inside verifies with the demo CA.
   const key = path.join(w.tmp, 'bob-key.pem');
@@ -157,7 +163,8 @@ test('Alice sends signed+encrypted; Bob decrypts and sees valid; openssl cms dec
   assert.match(await b.page.locator('[data-field="protected-headers"]').textContent(), /Subject was encrypted/);
   assert.match(await b.page.locator('iframe.content-frame').contentFrame().locator('body').textContent(), /this one is secret\./);
   await b.page.locator('#status-banner summary').click();
-  assert.match(await b.page.locator('[data-field="cipher"]').textContent(), /aes/i);
+  assert.match(await b.page.locator('[data-field="cipher"]').textContent(), /AES-256-GCM, integrity-protected/);
+  assert.match(await b.page.locator('[data-field="key-management"]').textContent(), /RSA-OAEP \(SHA-256\)/);
   await w.screenshot(b, 'read-encrypted');
 
   assert.equal(await w.open(a, 'sentitems', '[...]'), 'valid');

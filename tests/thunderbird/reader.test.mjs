@@ -22,7 +22,7 @@ const validReport = {
     signing_time: null, digest_algorithm: 'sha256', signature_algorithm: 'rsa', smime_capabilities: ['aes256-cbc'], details: [] }] }],
   certificates: [], diagnosis: [],
 };
-const noKeyReport = { status: 'no-key', layers: [{ kind: 'encrypted', status: 'no-key', format: 'enveloped-data', covers: '', details: [], encryption: { content_cipher: 'aes256-cbc', integrity_protected: false, recipients: [] } }], certificates: [], diagnosis: [] };
+const noKeyReport = { status: 'no-key', layers: [{ kind: 'encrypted', status: 'no-key', format: 'enveloped-data', covers: '', details: [], encryption: { content_cipher: 'aes256-cbc', integrity_protected: false, recipients: [], key_management: ['RSA PKCS #1 v1.5'] } }], certificates: [], diagnosis: [] };
 
 function fakes({ report = validReport, learned = [] } = {}) {
   const calls = [];

@@ -145,7 +145,12 @@ encryption_key_preference?: SignerId, details: Array<string>, };
 
 export type LayerKind = "signed" | "encrypted";
 
-export type EncryptionInfo = { content_cipher: string, integrity_protected: boolean, recipients: Array<SignerId>, };
+export type EncryptionInfo = { content_cipher: string, integrity_protected: boolean, recipients: Array<SignerId>, 
+/**
+ * How the content key was sent, each kind once in RecipientInfo order ("RSA PKCS #1
+ * v1.5", "RSA-OAEP (SHA-256)", "ECDH (X9.63 KDF with SHA-256, AES-256 key wrap)", ...).
+ */
+key_management: Array<string>, };
 
 export type Layer = { kind: LayerKind, status: Status, 
 /**
@@ -550,6 +555,109 @@ dnssec_validated: boolean, trust: SmimeaTrust, certificates: Array<SmimeaCertifi
  */
 rcode: number, };
 
+export type RecipientChoice = { 
+/**
+ * The certificate's first e-mail address (its subject when it names none).
+ */
+address: string, certificate_sha256: string, 
+/**
+ * The sender's own copy.
+ */
+own_copy: boolean, 
+/**
+ * RSA key transport; absent for an EC certificate (ECDH key agreement).
+ */
+key_transport?: KeyTransport, 
+/**
+ * The key transport or key agreement in words ("RSA PKCS #1 v1.5", "ECDH P-256 (...)").
+ */
+key_management: string, 
+/**
+ * Their mail program advertised AES-GCM; absent when nothing is known.
+ */
+reads_gcm?: boolean, 
+/**
+ * Why, in words, starting with what is known of their mail program.
+ */
+reason: string, };
+
+export type EncryptionChoice = { 
+/**
+ * `aes256-gcm`, `aes128-gcm`, `aes256-cbc` or `aes128-cbc`.
+ */
+content_cipher: string, 
+/**
+ * AES-GCM AuthEnvelopedData (changes to the message are detected).
+ */
+integrity_protected: boolean, 
+/**
+ * Why this cipher, in words.
+ */
+reason: string, 
+/**
+ * One entry per recipient certificate, then the sender's own copy.
+ */
+recipients: Array<RecipientChoice>, };
+
+export type DigestAlg = "md5" | "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
+
+export type ContentCipher = "aes128-cbc" | "aes192-cbc" | "aes256-cbc" | "aes128-gcm" | "aes192-gcm" | "aes256-gcm" | "des-ede3-cbc" | "des-cbc" | "rc2-cbc";
+
+export type Verdict = { "verdict": "accept" } | { "verdict": "flag", "algorithm": string } | { "verdict": "refuse", "algorithm": string };
+
+export type DigestRule = { alg: DigestAlg, 
+/**
+ * Verdict when verifying (consuming) a signature that uses it.
+ */
+consume: Verdict, 
+/**
+ * May we sign with it?
+ */
+produce: boolean, };
+
+export type CipherRule = { cipher: ContentCipher, verdict: Verdict, 
+/**
+ * Refused unless `Policy::legacy_allowed`, then flagged.
+ */
+legacy: boolean, };
+
+export type KeyTransport = "rsa-pkcs1v15" | "rsa-oaep";
+
+export type Policy = { 
+/**
+ * RSA keys below this many bits are flagged (2048).
+ */
+min_rsa_bits: number, 
+/**
+ * RSA keys below this many bits are refused (1024).
+ */
+refuse_rsa_below: number, 
+/**
+ * Digest table; a digest not listed is refused.
+ */
+digests: Array<DigestRule>, 
+/**
+ * The digest we sign with.
+ */
+signing_digest: DigestAlg, 
+/**
+ * Content ciphers accepted for decryption; a cipher not listed is refused.
+ */
+ciphers: Array<CipherRule>, 
+/**
+ * Key transports accepted for decryption; one not listed is refused.
+ */
+key_transports: Array<[KeyTransport, Verdict]>, 
+/**
+ * The user explicitly opens legacy mail: RC2 and DES are then decrypted with a warning.
+ */
+legacy_allowed: boolean, 
+/**
+ * Key transport for an RSA recipient who neither advertised RSAES-OAEP nor has an
+ * RSAES-OAEP key (PKCS#1 v1.5; an administrator may require OAEP for everyone).
+ */
+default_key_transport: KeyTransport, };
+
 export type OpenOptions = { 
 /**
  * Validation time, seconds since 1970 (JavaScript passes `Date.now() / 1000`); required.
@@ -572,7 +680,12 @@ known?: Array<string>,
  * The password of a password-encrypted message (RFC 3211), as the user typed it; the
  * report says `needs-password` when it is missing or does not open the message.
  */
-password?: string | null, };
+password?: string | null, 
+/**
+ * The algorithm policy (SPEC section 4); absent: the standard policy. Fields left out
+ * keep their standard values.
+ */
+policy?: Partial<Policy>, };
 
 export type EncryptOptions = { 
 /**
@@ -592,10 +705,16 @@ cipher?: string,
  */
 oaep?: boolean, 
 /**
- * Every recipient advertised AES-GCM in SMIMECapabilities: AES-256-GCM by default.
+ * What each recipient's mail program advertised (the contact's stored
+ * `LearnedCapabilities`, `null` when none are known), in the order of `recipients`: they
+ * choose the content cipher and key transport (see `EncryptionChoice`).
  */
-allRecipientsGcm?: boolean, 
+capabilities?: Array<LearnedCapabilities | null>, 
 /**
  * Signing time, seconds since 1970; required.
  */
-at: number, };
+at: number, 
+/**
+ * The algorithm policy (SPEC section 4); absent: the standard policy.
+ */
+policy?: Partial<Policy>, };

@@ -40,6 +40,9 @@ import type {
   RequestOptions,
   SmimeaLookup,
   SmimeaQuery,
+  Policy,
+  EncryptionChoice,
+  LearnedCapabilities,
 } from './generated';
 
 // The request and report types are generated from the core's Rust types (generated.ts,
@@ -71,9 +74,18 @@ export interface CoreApi {
   lockAll: { params: Record<string, never>; result: void };
   /** Facts of an unlocked identity's certificate and chain, leaf first. */
   certificates: { params: { handle: number }; result: CertFacts[] };
-  sign: { params: { handle: number; mime: Uint8Array; opaque: boolean; at: number }; result: Uint8Array };
+  /** `policy`: the algorithm policy (absent: the standard one, SPEC section 4), as for encrypt and open. */
+  sign: { params: { handle: number; mime: Uint8Array; opaque: boolean; at: number; policy?: Partial<Policy> }; result: Uint8Array };
   /** Sign (optional, with the sender's identity) then encrypt to the recipients' certificates (base64 DER) and the sender's own. */
-  encrypt: { params: { handle: number | null; mime: Uint8Array; recipients: string[]; sign: boolean; at: number }; result: Uint8Array };
+  encrypt: {
+    params: { handle: number | null; mime: Uint8Array; recipients: string[]; capabilities?: (LearnedCapabilities | null)[]; sign: boolean; at: number; policy?: Partial<Policy> };
+    result: Uint8Array;
+  };
+  /** What `encrypt` with the same recipients and capabilities will use, and why (per recipient and the sender's own copy). */
+  encryptionChoice: {
+    params: { handle: number | null; recipients: string[]; capabilities: (LearnedCapabilities | null)[]; at: number; policy?: Partial<Policy> };
+    result: EncryptionChoice;
+  };
   /** The status of each recipient (SPEC section 3) from the stored contacts and anchors. */
   recipientStatus: { params: { options: RecipientOptions }; result: RecipientStatus[] };
   /** The signed key-exchange request mail, or the renewal announcement (SPEC section 6). */

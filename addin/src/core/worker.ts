@@ -40,8 +40,10 @@ const handlers: Handlers = {
   certificates: ({ handle }) => ring().certificates(handle),
   // Signing, encryption and opening use WebCrypto for digests, AES and RSA signatures
   // (the core falls back to its own code where WebCrypto is missing or lacks an algorithm).
-  sign: async ({ handle, mime, opaque, at }) => await ring().signAsync(handle, mime, opaque, at),
-  encrypt: async ({ handle, mime, recipients, sign, at }) => await ring().encryptAsync(handle ?? undefined, mime, { recipients, sign, at }),
+  sign: async ({ handle, mime, opaque, at, policy }) => await ring().signAsync(handle, mime, opaque, at, policy),
+  encrypt: async ({ handle, mime, recipients, capabilities, sign, at, policy }) =>
+    await ring().encryptAsync(handle ?? undefined, mime, { recipients, sign, at, ...(capabilities ? { capabilities } : {}), ...(policy ? { policy } : {}) }),
+  encryptionChoice: ({ handle, recipients, capabilities, at, policy }) => ring().encryptionChoice(handle ?? undefined, { recipients, capabilities, at, ...(policy ? { policy } : {}) }),
   recipientStatus: ({ options }) => wasm.recipientStatus(options),
   requestMail: ({ handle, options }) => ring().request(handle, options),
   open: async ({ mime, options }) => opened(await ring().openAsync(mime, options)),

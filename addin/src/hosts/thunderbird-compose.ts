@@ -14,7 +14,7 @@ import type { Draft } from '../core/protocol';
 import { keeping } from '../keyring/keeping';
 import type { Session } from '../keyring/session';
 import { type IdentityRecord, messageIds, store } from '../keyring/store';
-import { draftOf, envelopeAddresses, messageId, recipientStatuses, rfc5322Date, STATUS_WORDS } from '../ui/host-compose';
+import { capabilitiesOf, draftOf, envelopeAddresses, messageId, recipientStatuses, rfc5322Date, STATUS_WORDS } from '../ui/host-compose';
 import type { ComposeChoice, ComposeFields, MailAddress } from './host';
 import type { Messenger, TbTab } from './thunderbird-api';
 
@@ -285,8 +285,10 @@ export class ComposeTakeover {
       const id = messageId(from);
       const plain = await this.core.call('composeMessage', { draft: { ...tbDraft(copy.fields, rfc5322Date(new Date()), id), ...(footer ? { footer } : {}) } });
       const at = Math.floor(Date.now() / 1000);
+      // The readers' stored capabilities choose the algorithms (SPEC section 4).
+      const readers = copy.readers.filter((a) => certOf.has(a));
       const mime = choice.encrypt
-        ? await this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: copy.readers.map((a) => certOf.get(a)).filter((c): c is string => c !== undefined), sign: choice.sign, at })
+        ? await this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: readers.map((a) => certOf.get(a) ?? ''), capabilities: await capabilitiesOf(readers), sign: choice.sign, at })
         : await this.core.call('sign', { handle: signer.handle, mime: plain, opaque: false, at });
       built.push({ envelope: { from: fields.from.address, ...copy.envelope, messageId: id, sentCopy: built.length === 0 }, mime });
     }

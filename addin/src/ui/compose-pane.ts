@@ -21,7 +21,7 @@ import { messageIds, store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
 import { Discovery } from './discovery';
-import { contentSummary, draftOf, envelopeAddresses, messageId, type RecipientStatus, recipientStatuses, rfc5322Date, STATUS_WORDS, unsupported } from './host-compose';
+import { capabilitiesOf, choiceWords, contentSummary, draftOf, encryptionChoice, envelopeAddresses, messageId, type RecipientStatus, recipientStatuses, rfc5322Date, STATUS_WORDS, unsupported } from './host-compose';
 
 export type { RecipientStatus } from './host-compose';
 import type { ReplySeed } from './read-pane';
@@ -62,6 +62,9 @@ export class ComposePane {
   private readonly sign = el('input', { type: 'checkbox' });
   private readonly encrypt = el('input', { type: 'checkbox' });
   private readonly recipients = el('ul', { class: 'recipients plain', 'aria-label': 'Recipients', 'aria-live': 'polite' });
+  /** Which content cipher encrypting will use, and why (the per-recipient part is in each recipient's line). */
+  private readonly cipherChoice = el('p', { class: 'muted', 'data-field': 'cipher-choice', 'aria-live': 'polite' });
+  private choiceRun = 0;
   private readonly result = el('div', { class: 'compose-result', 'aria-live': 'polite' });
   private readonly send = el('button', { type: 'submit' }, 'Send securely');
   private inReplyTo = '';
@@ -99,6 +102,7 @@ export class ComposePane {
       field('To', this.to),
       field('Bcc', this.bcc),
       this.recipients,
+      this.cipherChoice,
       field('Subject', this.subject),
       field('Message text', this.text),
       field('Attachments', this.files),
@@ -353,7 +357,35 @@ export class ComposePane {
         return el('li', { 'data-recipient': a, 'data-status': s }, el('span', { class: `badge ${s === 'ready' ? 'good' : 'warn'}` }, s), ` ${a} — ${STATUS_WORDS[s]} `, reasons.has(a) && s !== 'missing' ? el('span', { class: 'muted' }, `(${reasons.get(a)}) `) : null, ask, dns);
       }),
     );
+    await this.showChoice();
     return out;
+  }
+
+  /** Per ready recipient (and the sender's own copy, when unlocked) what encrypting will use and why. */
+  private async showChoice(): Promise<void> {
+    // Only the latest refresh writes (an older one finishing late would add its lines twice).
+    const run = ++this.choiceRun;
+    const ready = [...this.encryptTo].map(([address, der]) => ({ address, der }));
+    if (!this.encrypt.checked || ready.length === 0) {
+      replace(this.cipherChoice);
+      return;
+    }
+    try {
+      const signer = await this.session.signer(this.from.value);
+      const choice = await encryptionChoice(this.core, signer?.handle ?? null, ready);
+      if (run !== this.choiceRun) return;
+      if (!choice) return replace(this.cipherChoice);
+      choice.recipients.forEach((r, i) => {
+        const li = i < ready.length ? this.recipients.querySelector(`li[data-recipient="${CSS.escape(ready[i]?.address ?? '')}"]`) : null;
+        const line = el('div', { class: 'muted', 'data-field': 'choice' }, choiceWords(choice, r));
+        if (li) li.append(line);
+        else if (r.own_copy) this.recipients.append(el('li', { 'data-recipient': r.address, 'data-own-copy': 'true' }, `Your own copy (${r.address}) — `, line));
+      });
+      replace(this.cipherChoice, `Encryption: ${choice.reason}`);
+    } catch {
+      // The choice is information only: sending decides again and reports its own errors.
+      replace(this.cipherChoice);
+    }
   }
 
   private async draft(): Promise<Draft> {
@@ -383,7 +415,7 @@ export class ComposePane {
     replace(this.result, el('div', { class: 'error', role: 'alert', 'data-code': 'send-refused' }, el('p', { class: 'error-message' }, 'The message was not sent:'), list, buttons.length ? el('div', { class: 'actions' }, ...buttons) : null, el('p', { class: 'error-hint' }, 'Your draft is kept.')));
   }
 
-  private async build(draft: Draft, sign: boolean, encrypt: boolean, recipients?: string[], sender: string = draft.from): Promise<Uint8Array> {
+  private async build(draft: Draft, sign: boolean, encrypt: boolean, recipients?: string[], sender: string = draft.from, certOf: Map<string, string> = this.encryptTo): Promise<Uint8Array> {
     // The identity's footer goes inside the signed part (the core writes it into the body).
     const footer = sign ? await keeping.footer(sender) : '';
     const plain = await this.core.call('composeMessage', { draft: footer ? { ...draft, footer } : draft });
@@ -391,9 +423,14 @@ export class ComposePane {
     const signer = await this.session.signer(sender);
     if ((sign || encrypt) && !signer) throw new Error('unreachable: checked before');
     if (encrypt && signer) {
-      // Sign then encrypt, always also to the sender's own certificate (the core adds it).
-      const to = recipients ?? [...draft.to, ...(draft.bcc ?? [])].map((a) => this.encryptTo.get(a)).filter((x): x is string => x !== undefined);
-      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: to, sign, at });
+      // Sign then encrypt, always also to the sender's own certificate (the core adds it);
+      // the recipients' stored capabilities choose the algorithms (as the pane showed).
+      const readers = (recipients ?? [...draft.to, ...(draft.bcc ?? [])]).flatMap((a) => {
+        const der = certOf.get(a);
+        return der === undefined ? [] : [{ address: a, der }];
+      });
+      const capabilities = await capabilitiesOf(readers.map((r) => r.address));
+      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: readers.map((r) => r.der), capabilities, sign, at });
     }
     if (sign && signer) return this.core.call('sign', { handle: signer.handle, mime: plain, opaque: false, at });
     return plain;
@@ -438,6 +475,7 @@ export class ComposePane {
       this.plainConfirmed = false;
       replace(this.confirmArea);
       replace(this.recipients);
+      replace(this.cipherChoice);
     } catch (e) {
       replace(this.result, errorView(e), el('p', { class: 'muted' }, 'Your draft is kept.'));
     } finally {
@@ -490,7 +528,7 @@ export class ComposePane {
         const certs = envelopeAddresses(env).map((a) => certOf.get(a));
         if (encrypt && certs.some((c) => c === undefined)) throw new Error('A recipient changed while sending; read the message again.');
         const draft = draftOf(env, rfc5322Date(new Date()), messageId(from));
-        return this.build(draft, sign, encrypt, certs.filter((c): c is string => c !== undefined), from);
+        return this.build(draft, sign, encrypt, envelopeAddresses(env), from, certOf);
       });
       if (sign) await keeping.recordSent([...statuses.keys()], (await this.session.signer(from))?.record.id ?? '');
       const rcpt = [...statuses.keys()].join(', ');

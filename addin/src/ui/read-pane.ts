@@ -12,6 +12,7 @@ import { contentFrame } from './content-frame';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
 import { safeFileName } from './file-name';
+import { cipherWords } from './host-compose';
 import { inlineImages } from './inline-images';
 import { progress } from './progress';
 import { statusText } from './status-text';
@@ -63,7 +64,8 @@ function banner(r: OpenReport): HTMLElement {
       'section',
       { class: 'layer' },
       el('h4', {}, l.kind === 'signed' ? `Signature (${l.format})` : `Encryption (${l.format})`),
-      l.encryption ? el('p', { 'data-field': 'cipher' }, `${l.encryption.content_cipher}${l.encryption.integrity_protected ? ', integrity-protected' : ', not integrity-protected'}`) : null,
+      l.encryption ? el('p', { 'data-field': 'cipher' }, `Encrypted with ${cipherWords(l.encryption.content_cipher)}${l.encryption.integrity_protected ? ', integrity-protected' : ', not integrity-protected'}`) : null,
+      l.encryption?.key_management.length ? el('p', { 'data-field': 'key-management' }, `The sender sent the key with ${l.encryption.key_management.join(', ')}.`) : null,
       ...(l.signers ?? []).map((s) => signerDetails(s, l.covers)),
       l.details.length ? el('ul', {}, ...l.details.map((d) => el('li', {}, d))) : null,
     ),

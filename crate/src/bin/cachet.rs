@@ -10,7 +10,11 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cachet <command> [options]
   sign    --identity ID.p12 --password-file F [--opaque] [--at TIME]     < message > signed
   encrypt --recipient CERT [--recipient CERT]... [--identity ID.p12 --password-file F]
-          [--sign] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep] [--at TIME] < message > encrypted
+          [--sign] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep] [--at TIME]
+          [--capabilities MAIL]... [--explain FILE]                       < message > encrypted
+          --capabilities: a signed mail from a recipient; the SMIMECapabilities its
+          signer advertised choose the algorithms for that recipient's certificate;
+          --explain writes the choice and its reasons as JSON
   open    [--identity ID.p12 --password-file F]... [--password-file F] [--trust CERT]...
           [--pin CERT]... [--at TIME] [--content FILE]                    < message > report.json
           --trust adds a root (it issues); --pin adds a pinned certificate (trusted only as
@@ -20,7 +24,9 @@ const USAGE: &str = "usage: cachet <command> [options]
   backup  --identity ID.p12 --password-file F --new-password-file G       > backup.p12
   request --identity ID.p12 --password-file F --to ADDRESS [--renewal] [--at TIME]
                                                                           > key-exchange.eml
-  version";
+  version
+  sign, encrypt, open and request take --policy FILE: the algorithm policy as JSON (fields
+  left out keep the standard policy's values).";
 
 /// Parsed flags: repeated flags keep every value in order.
 struct Args {
@@ -28,7 +34,7 @@ struct Args {
     flags: Vec<(String, Option<String>)>,
 }
 
-const VALUE_FLAGS: [&str; 10] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to"];
+const VALUE_FLAGS: [&str; 13] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to", "--policy", "--capabilities", "--explain"];
 const BOOL_FLAGS: [&str; 4] = ["--opaque", "--sign", "--oaep", "--renewal"];
 
 impl Args {
@@ -135,6 +141,14 @@ fn at(args: &Args) -> Result<UnixTime, Error> {
     }
 }
 
+/// The algorithm policy: `--policy FILE` (JSON), else the standard policy (SPEC section 4).
+fn policy(args: &Args) -> Result<cachet::policy::Policy, Error> {
+    match args.one("--policy") {
+        Some(path) => cachet::policy::Policy::from_json(&read_file(path)?).map_err(|e| Error { message: format!("The policy file '{path}' cannot be read."), ..e }),
+        None => Ok(cachet::policy::Policy::standard()),
+    }
+}
+
 /// Identities from `--identity` / `--password-file` pairs (one password file may serve all).
 fn identities(args: &Args) -> Result<Vec<cachet::pkcs12::Identity>, Error> {
     let ids = args.all("--identity");
@@ -185,7 +199,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let ids = identities(&a)?;
             let id = ids.first().ok_or_else(|| Error::usage(format!("sign needs --identity.\n{USAGE}")))?;
             let message = read_stdin()?;
-            let out = cachet::smime::sign_message(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default())?;
+            let out = cachet::smime::sign_message(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -203,9 +217,22 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
                 ),
                 None => None,
             };
-            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), all_recipients_advertise_gcm: false };
+            let when = at(&a)?;
+            let policy = policy(&a)?;
+            let limits = cachet::mime::Limits::default();
+            let mut learned = Vec::new();
+            for path in a.all("--capabilities") {
+                let input = cachet::smime::OpenInput { roots: &[], pins: &[], known: &[], identities: &[], passwords: &[], at: when, policy: &policy, limits: &limits };
+                learned.extend(cachet::smime::choice::learned_from(&cachet::smime::open(&read_file(path)?, &input).report));
+            }
+            let capabilities = cachet::smime::choice::for_recipients(&recipients, &learned);
+            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), capabilities };
+            if let Some(path) = a.one("--explain") {
+                let choice = cachet::smime::encryption_choice(&recipients, ids.first().map(|i| &i.certificate), &options, &policy);
+                std::fs::write(path, to_json(&choice)?).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;
+            }
             let message = read_stdin()?;
-            let out = cachet::smime::encrypt_message(&message, &recipients, ids.first(), options, at(&a)?, &cachet::mime::Limits::default())?;
+            let out = cachet::smime::encrypt_message(&message, &recipients, ids.first(), options, when, &limits, &policy)?;
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -214,7 +241,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let roots = certificates(&a.all("--trust"))?;
             let pins = certificates(&a.all("--pin"))?;
             let message = read_stdin()?;
-            let policy = cachet::policy::Policy::standard();
+            let policy = policy(&a)?;
             let limits = cachet::mime::Limits::default();
             let id_refs: Vec<&cachet::pkcs12::Identity> = ids.iter().collect();
             // Every --password-file is also a message password (RFC 3211 password-encrypted
@@ -252,7 +279,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
                 message_id: Some(message_id(&cachet::cert::facts::email_addresses(&id.certificate))?),
                 ..Default::default()
             };
-            write_stdout(&cachet::request::request_mail(id, &options, when)?)?;
+            write_stdout(&cachet::request::request_mail(id, &options, when, &policy(&a)?)?)?;
             Ok(ExitCode::SUCCESS)
         }
         _ => Err(Error::usage(USAGE)),

@@ -66,6 +66,8 @@ pub struct EnvelopeInfo {
     /// AuthEnvelopedData with AES-GCM.
     pub integrity_protected: bool,
     pub recipients: Vec<SignerId>,
+    /// How the content key was sent (see [`super::recipients::key_management`]).
+    pub key_management: Vec<String>,
     /// 3DES, DES or RC2.
     pub weak: bool,
     /// No RecipientInfo named the user's certificate; a key of the user's opened it by trial.
@@ -194,6 +196,7 @@ pub fn decrypt_with_passwords(der: &[u8], identities: &[&Identity], passwords: &
         cipher: cipher.map(|c| c.name().to_string()).unwrap_or_else(|| eci.content_enc_alg.oid.to_string()),
         integrity_protected: tag.is_some() && cipher.map(|c| c.is_aead()).unwrap_or(false),
         recipients,
+        key_management: super::recipients::key_management(&infos),
         weak: cipher.map(|c| !matches!(policy.check_content_cipher(&c.oid()), Verdict::Accept)).unwrap_or(false),
         opened_by_trial: false,
         short_tag: tag.as_ref().map(Vec::len).filter(|n| *n != 16),

@@ -101,8 +101,10 @@ fn encrypt_message_chooses_gcm_when_every_recipient_advertises_it_and_includes_t
     let limits = crate::mime::Limits::default();
     let policy = crate::policy::Policy::standard();
     for (gcm, want) in [(true, "authEnveloped-data"), (false, "enveloped-data")] {
-        let options = EncryptOptions { all_recipients_advertise_gcm: gcm, ..EncryptOptions::default() };
-        let out = encrypt_message(msg, std::slice::from_ref(&bob.certificate), Some(&alice), options, crate::time::UnixTime(0), &limits).unwrap();
+        let names: Vec<String> = if gcm { vec!["aes256-gcm".into(), "aes256-cbc".into()] } else { vec!["aes256-cbc".into()] };
+        let caps = crate::identity::LearnedCapabilities { algorithms: names, signing_time: None, certificate_sha256: String::new() };
+        let options = EncryptOptions { capabilities: vec![Some(caps)], ..EncryptOptions::default() };
+        let out = encrypt_message(msg, std::slice::from_ref(&bob.certificate), Some(&alice), options, crate::time::UnixTime(0), &limits, &crate::policy::Policy::standard()).unwrap();
         assert!(String::from_utf8_lossy(&out).contains(&format!("smime-type={want}")));
         for reader in [&bob, &alice] {
             let ids = [reader];
@@ -150,7 +152,7 @@ fn deferred_bulk_open_gives_the_portable_report_and_wrong_answers_are_caught() {
     let json = |o: &crate::smime::Opened| serde_json::to_string(&o.report).unwrap();
     for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm] {
         let options = EncryptOptions { cipher: Some(cipher), sign: true, ..EncryptOptions::default() };
-        let out = encrypt_message(msg, &[], Some(&alice), options, crate::time::UnixTime(0), &limits).unwrap();
+        let out = encrypt_message(msg, &[], Some(&alice), options, crate::time::UnixTime(0), &limits, &crate::policy::Policy::standard()).unwrap();
         let portable = open(&out, &input);
         assert_eq!(portable.report.layers.len(), 2, "{}", json(&portable));
         let (deferred, runs) = open_deferred(&out, &input, |r| compute_portable(r).unwrap());
@@ -183,7 +185,7 @@ fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
     let msg = b"From: <alice@example.org>\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\nphases\r\n";
     let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
     let at = crate::time::UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs());
-    let plan = prepare_signing(msg, &alice, false, at, &limits).unwrap();
+    let plan = prepare_signing(msg, &alice, false, at, &limits, &crate::policy::Policy::standard()).unwrap();
     let md = crate::crypto::digest(plan.digest_algorithm(), plan.content()).unwrap();
     assert!(plan.signed_attributes(&md[1..]).is_err(), "a digest of the wrong length is refused");
     let attrs = plan.signed_attributes(&md).unwrap();
@@ -191,14 +193,14 @@ fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
     assert_eq!(Some(&algorithm), plan.external_signature_algorithm().unwrap().as_ref());
     let mut bad = value.clone();
     bad[0] ^= 1;
-    let refused = prepare_signing(msg, &alice, false, at, &limits).unwrap();
+    let refused = prepare_signing(msg, &alice, false, at, &limits, &crate::policy::Policy::standard()).unwrap();
     let refused_attrs = refused.signed_attributes(&md).unwrap();
     assert!(refused.finish(refused_attrs, Some((algorithm.clone(), bad))).is_err(), "a signature that does not verify is refused");
     let signed = plan.finish(attrs, Some((algorithm, value))).unwrap();
-    let plan = crate::smime::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions { cipher: Some(ContentCipher::Aes256Gcm), ..EncryptOptions::default() }, &limits).unwrap();
+    let plan = crate::smime::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions { cipher: Some(ContentCipher::Aes256Gcm), ..EncryptOptions::default() }, &limits, &crate::policy::Policy::standard()).unwrap();
     let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content()).unwrap();
     let short = crate::crypto::cipher::Sealed { ciphertext: sealed.ciphertext[1..].to_vec(), tag: sealed.tag.clone() };
-    let plan2 = crate::smime::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions::default(), &limits).unwrap();
+    let plan2 = crate::smime::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions::default(), &limits, &crate::policy::Policy::standard()).unwrap();
     assert!(plan2.finish(short).is_err(), "a ciphertext of the wrong length is refused");
     let out = plan.finish(sealed).unwrap();
     let anchors = [alice.certificate.clone()];

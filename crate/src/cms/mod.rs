@@ -6,6 +6,7 @@ pub mod compressed;
 pub mod password;
 pub mod decrypt;
 pub mod envelope;
+pub mod kari;
 pub mod recipients;
 pub mod sign;
 pub mod signed;

@@ -18,6 +18,7 @@ use crate::oid::{OID_AES128_CBC, OID_AES192_CBC, OID_AES256_CBC, OID_AES128_GCM,
 
 /// A content-encryption algorithm Cachet knows by name. Whether one is accepted, flagged
 /// or refused is the policy's decision (`crate::policy`), not this type's.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ContentCipher {

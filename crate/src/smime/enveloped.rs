@@ -98,7 +98,12 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], passwords: &[&s
             return None;
         }
     };
-    layer.encryption = Some(EncryptionInfo { content_cipher: d.info.cipher.clone(), integrity_protected: d.info.integrity_protected, recipients: d.info.recipients.clone() });
+    layer.encryption = Some(EncryptionInfo {
+        content_cipher: d.info.cipher.clone(),
+        integrity_protected: d.info.integrity_protected,
+        recipients: d.info.recipients.clone(),
+        key_management: d.info.key_management.clone(),
+    });
     let result = match d.outcome {
         Outcome::Decrypted(mut pt) => {
             layer.status = if d.info.weak { Status::WeakCipher } else { Status::Decrypted };

@@ -5,6 +5,7 @@
 //!
 //! One-way inside too: `open` uses `signed` and `enveloped`, `signed` uses `enveloped` and
 //! `diagnose`; `encrypt` uses `sign`. This module only re-exports their public API.
+pub mod choice;
 pub mod diagnose;
 pub mod encrypt;
 pub mod enveloped;
@@ -14,7 +15,8 @@ pub mod sign;
 pub mod signed;
 
 pub use diagnose::{MAX_APPENDED, MAX_DIAGNOSIS_CANDIDATES};
-pub use encrypt::{encrypt_message, prepare_encryption, signing_needs_identity, EncryptOptions, EncryptPlan};
+pub use choice::{EncryptionChoice, RecipientChoice};
+pub use encrypt::{encrypt_message, encryption_choice, prepare_encryption, signing_needs_identity, EncryptOptions, EncryptPlan};
 pub use enveloped::{layer_kind, open_enveloped, open_enveloped_with};
 pub use open::{open, open_with, OpenInput, Opened, MAX_FORWARD_DEPTH, MAX_LAYERS};
 pub use sign::{prepare_signing, prepare_signing_with, sign_message, sign_message_with, SignPlan};

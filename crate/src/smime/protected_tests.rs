@@ -53,7 +53,7 @@ fn signed_mail_carries_its_headers_inside_and_reads_back_without_mismatch() {
     require_openssl();
     let dir = TempDir::new("hp-signed");
     let alice = identity(&dir, "alice", "alice@example.org");
-    let signed = sign_message(MSG.as_bytes(), &alice, false, at(), &Limits::default()).unwrap();
+    let signed = sign_message(MSG.as_bytes(), &alice, false, at(), &Limits::default(), &Policy::standard()).unwrap();
     let top = parse(&signed, &Limits::default()).unwrap();
     assert_eq!(top.header("Subject").as_deref(), Some("Grüße and the plan"), "signed-only mail keeps its Subject outside");
     let payload = &top.children()[0];
@@ -86,7 +86,7 @@ fn encrypted_mail_hides_its_subject_outside_and_shows_it_inside() {
     let bob = identity(&dir, "bob", "bob@example.net");
     for sign in [true, false] {
         let options = EncryptOptions { sign, ..EncryptOptions::default() };
-        let enc = encrypt_message(MSG.as_bytes(), std::slice::from_ref(&bob.certificate), Some(&alice), options, at(), &Limits::default()).unwrap();
+        let enc = encrypt_message(MSG.as_bytes(), std::slice::from_ref(&bob.certificate), Some(&alice), options, at(), &Limits::default(), &Policy::standard()).unwrap();
         let top = parse(&enc, &Limits::default()).unwrap();
         assert_eq!(top.header("Subject").as_deref(), Some("[...]"), "sign={sign}");
         assert!(!String::from_utf8_lossy(&enc).contains("plan"), "the Subject is nowhere in clear");
@@ -121,7 +121,7 @@ fn hostile_outer_from_never_gets_a_green_badge_and_the_signed_from_is_the_one_bo
     let dir = TempDir::new("hp-hostile");
     let mallory = identity(&dir, "mallory", "mallory@evil.example");
     let msg = MSG.replace("Alice <alice@example.org>", "Mallory <mallory@evil.example>");
-    let signed = sign_message(msg.as_bytes(), &mallory, false, at(), &Limits::default()).unwrap();
+    let signed = sign_message(msg.as_bytes(), &mallory, false, at(), &Limits::default(), &Policy::standard()).unwrap();
     let pins = [mallory.certificate.clone()];
     assert_eq!(opened(&signed, &pins, &[]).report.status, Status::Valid);
     // Mallory rewrites the outer From to Alice's: the mail program would list Alice.
@@ -141,7 +141,7 @@ fn hostile_outer_from_never_gets_a_green_badge_and_the_signed_from_is_the_one_bo
     // Alice's own signed message replayed by Mallory under his address: still Alice's
     // signature and Alice's From inside, never valid under Mallory's outer From.
     let alice = identity(&dir, "alice", "alice@example.org");
-    let signed = sign_message(MSG.as_bytes(), &alice, false, at(), &Limits::default()).unwrap();
+    let signed = sign_message(MSG.as_bytes(), &alice, false, at(), &Limits::default(), &Policy::standard()).unwrap();
     let replayed = replace_first(&signed, "From: Alice <alice@example.org>", "From: Mallory <mallory@evil.example>");
     let r = opened(&replayed, std::slice::from_ref(&alice.certificate), &[]).report;
     assert_eq!(r.status, Status::AddressMismatch);
@@ -173,7 +173,7 @@ fn protected_fields_count_only_in_the_cryptographic_payload() {
     assert!(opened(plain.as_bytes(), &[], &[]).report.protected_headers.is_none());
     // A signed message forwarded inside an unsigned one: its protected fields are not the
     // forwarding message's, and are not reported as if they were.
-    let signed = sign_message(MSG.replace("alice@example.org", "bob@example.net").as_bytes(), &bob, false, at(), &Limits::default()).unwrap();
+    let signed = sign_message(MSG.replace("alice@example.org", "bob@example.net").as_bytes(), &bob, false, at(), &Limits::default(), &Policy::standard()).unwrap();
     let mut forward = b"From: <mallory@evil.example>\r\nSubject: Fwd\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"f\"\r\n\r\n--f\r\nContent-Type: text/plain\r\n\r\nSee below.\r\n--f\r\nContent-Type: message/rfc822\r\n\r\n".to_vec();
     forward.extend_from_slice(&signed);
     forward.extend_from_slice(b"\r\n--f--\r\n");
@@ -181,7 +181,7 @@ fn protected_fields_count_only_in_the_cryptographic_payload() {
     assert_eq!(r.status, Status::PartiallySigned, "{r:?}");
     assert!(r.protected_headers.is_none());
     // Encrypted without a signature: shown, never compared (anyone can encrypt to Bob).
-    let enc = encrypt_message(MSG.as_bytes(), std::slice::from_ref(&bob.certificate), None, EncryptOptions::default(), at(), &Limits::default()).unwrap();
+    let enc = encrypt_message(MSG.as_bytes(), std::slice::from_ref(&bob.certificate), None, EncryptOptions::default(), at(), &Limits::default(), &Policy::standard()).unwrap();
     let changed = replace_first(&enc, "From: Alice <alice@example.org>", "From: <someone@else.example>");
     let r = opened(&changed, &[], &[&bob]).report;
     assert_eq!(r.status, Status::Unsigned);

@@ -8,22 +8,24 @@ use crate::error::{Code, Error, Result};
 use crate::mime::{self, Entity, HeaderPlace, Limits};
 use crate::mime::protect::Protection;
 use crate::pkcs12::Identity;
+use crate::policy::Policy;
 use crate::time::UnixTime;
 
 /// Sign a message (RFC 5322 headers + MIME body). The body and its Content-* fields
 /// become the signed entity in canonical 7-bit form; the other header fields stay on
 /// the outside. Clear-signed multipart/signed by default, opaque with `opaque`.
 /// The composition of the phases [`prepare_signing`], [`SignPlan::signed_attributes`]
-/// and [`SignPlan::finish`], every step computed in the core.
-pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
-    sign_message_with(message, identity, opaque, at, limits, Protection::Clear)
+/// and [`SignPlan::finish`], every step computed in the core. `policy` decides the digest
+/// and refuses keys it does not accept (SPEC section 4).
+pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<Vec<u8>> {
+    sign_message_with(message, identity, opaque, at, limits, policy, Protection::Clear)
 }
 
 /// [`sign_message`] with the header protection of its signed entity (RFC 9788) chosen:
 /// [`Protection::Clear`] for a message sent signed only, [`Protection::Cipher`] for one
 /// about to be encrypted (then the outer header fields are already the reduced ones).
-pub fn sign_message_with(message: &[u8], identity: &Identity, opaque: bool, at: UnixTime, limits: &Limits, protection: Protection) -> Result<Vec<u8>> {
-    let plan = prepare_signing_with(message, identity, opaque, at, limits, protection)?;
+pub fn sign_message_with(message: &[u8], identity: &Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy, protection: Protection) -> Result<Vec<u8>> {
+    let plan = prepare_signing_with(message, identity, opaque, at, limits, policy, protection)?;
     let md = crate::crypto::digest(plan.digest_algorithm(), plan.content())?;
     let attrs = plan.signed_attributes(&md)?;
     plan.finish(attrs, None)
@@ -44,12 +46,12 @@ pub struct SignPlan<'a> {
 /// Phase 1 of signing: parse and canonicalise the message, check the identity and the
 /// From address, build the entity to sign, its header fields protected (RFC 9788,
 /// `hp="clear"`: the signed entity carries a copy of them).
-pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<SignPlan<'a>> {
-    prepare_signing_with(message, identity, opaque, at, limits, Protection::Clear)
+pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<SignPlan<'a>> {
+    prepare_signing_with(message, identity, opaque, at, limits, policy, Protection::Clear)
 }
 
 /// [`prepare_signing`] with the header protection chosen (see [`sign_message_with`]).
-pub fn prepare_signing_with<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits, protection: Protection) -> Result<SignPlan<'a>> {
+pub fn prepare_signing_with<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy, protection: Protection) -> Result<SignPlan<'a>> {
     let canonical = mime::canonicalize_crlf(message);
     let top = mime::parse(&canonical, limits)?;
     if let Some(from) = top.from_address() {
@@ -62,7 +64,8 @@ pub fn prepare_signing_with<'a>(message: &[u8], identity: &'a Identity, opaque: 
             ));
         }
     }
-    let digest = crate::cms::sign::check_signer(identity)?;
+    let digest = policy.signing_digest_for(crate::cms::sign::check_signer(identity)?)?;
+    policy.check_signing_key(crate::cert::facts::facts(&identity.certificate).key.bits.filter(|_| matches!(identity.key, crate::pkcs12::PrivateKey::Rsa(_))))?;
     let inner = seven_bit_entity(&top, true)?;
     let outer: Vec<(String, String)> = top
         .headers()

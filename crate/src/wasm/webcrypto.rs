@@ -194,14 +194,14 @@ pub(crate) fn import_signing_key(identity: &Identity) -> Option<Promise> {
 }
 
 /// Sign a message: the digest and, with an imported key, the RSA signature by WebCrypto.
-pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime) -> Result<Vec<u8>> {
-    sign_protected(identity, key, message, opaque, at, Protection::Clear).await
+pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime, policy: &crate::policy::Policy) -> Result<Vec<u8>> {
+    sign_protected(identity, key, message, opaque, at, policy, Protection::Clear).await
 }
 
 /// [`sign`] with the header protection chosen (`Cipher` when the message is encrypted next).
-async fn sign_protected(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime, protection: Protection) -> Result<Vec<u8>> {
+async fn sign_protected(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime, policy: &crate::policy::Policy, protection: Protection) -> Result<Vec<u8>> {
     let subtle = subtle();
-    let plan = crate::smime::prepare_signing_with(message, identity, opaque, at, &Limits::default(), protection)?;
+    let plan = crate::smime::prepare_signing_with(message, identity, opaque, at, &Limits::default(), policy, protection)?;
     let md = digest(subtle.as_ref(), plan.digest_algorithm(), plan.content()).await?;
     let attrs = plan.signed_attributes(&md)?;
     let mut signature = None;
@@ -223,7 +223,7 @@ async fn sign_protected(identity: &Identity, key: Option<Promise>, message: &[u8
     match plan.finish(attrs, signature) {
         // `finish` checks WebCrypto's signature against the certificate; if it refused
         // it, the message is signed again entirely in the core.
-        Err(_) if external => crate::smime::sign_message_with(message, identity, opaque, at, &Limits::default(), protection),
+        Err(_) if external => crate::smime::sign_message_with(message, identity, opaque, at, &Limits::default(), policy, protection),
         done => done,
     }
 }
@@ -235,16 +235,17 @@ pub(crate) async fn encrypt(
     sender: Option<(&Identity, Option<Promise>)>,
     options: crate::smime::EncryptOptions,
     at: UnixTime,
+    policy: &crate::policy::Policy,
 ) -> Result<Vec<u8>> {
     let limits = Limits::default();
     // Signing canonicalises the message itself.
     let to_wrap = if options.sign {
         let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
-        std::borrow::Cow::Owned(sign_protected(id, key.clone(), message, false, at, Protection::Cipher).await?)
+        std::borrow::Cow::Owned(sign_protected(id, key.clone(), message, false, at, policy, Protection::Cipher).await?)
     } else {
         crate::mime::canonicalize_crlf(message)
     };
-    let plan = crate::smime::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits)?;
+    let plan = crate::smime::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits, policy)?;
     drop(to_wrap);
     let sealed = seal(subtle().as_ref(), &plan).await?;
     plan.finish(sealed)
