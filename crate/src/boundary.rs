@@ -8,28 +8,10 @@
 //! `serde-wasm-bindgen` into these types (unknown fields are ignored, wrong types are a
 //! usage error) and then check what serde cannot: the validation time.
 
-use crate::error::{Error, Result};
-use crate::time::UnixTime;
+use crate::error::Result;
 use serde::Deserialize;
 
-/// Latest validation time accepted at the boundary: 9999-12-31T23:59:59Z, the last second
-/// an X.509 GeneralizedTime can carry (RFC 5280 section 4.1.2.5).
-pub const MAX_AT: u64 = 253_402_300_799;
-
-/// The validation or signing time a caller passed (seconds since 1970, JavaScript's
-/// `Date.now() / 1000`): present, finite, after 1970 and within [`MAX_AT`]. A missing or
-/// invalid time is a usage error rather than 1970, which would make every certificate
-/// "not yet valid".
-pub fn at(seconds: Option<f64>) -> Result<UnixTime> {
-    let hint = "Pass the current time in seconds since 1970 (Date.now() / 1000).";
-    let Some(s) = seconds else {
-        return Err(Error::new(crate::error::Code::Usage, "The time of the check is missing.", hint));
-    };
-    if !s.is_finite() || s <= 0.0 || s > MAX_AT as f64 {
-        return Err(Error::new(crate::error::Code::Usage, "The time of the check is not a valid time.", hint).with_detail(format!("at = {s}")));
-    }
-    Ok(UnixTime(s as u64))
-}
+pub use crate::time::{at, at_time, MAX_AT};
 
 /// The policy a caller passed (see [`crate::policy::Policy::from_value`]); absent: the
 /// standard policy. Taken as a JSON value, not straight into `Policy`: the Wasm decoder
@@ -39,11 +21,6 @@ pub fn policy(value: Option<&serde_json::Value>) -> Result<crate::policy::Policy
         None | Some(serde_json::Value::Null) => Ok(crate::policy::Policy::standard()),
         Some(v) => crate::policy::Policy::from_value(v.clone()),
     }
-}
-
-/// [`at`] for a time already decoded (seconds or RFC 3339 text).
-pub fn at_time(t: UnixTime) -> Result<UnixTime> {
-    at(Some(t.0 as f64))
 }
 
 /// Options of `openMessage`, `openMessageAsync`, `Keyring.open` and `Keyring.openAsync`.
@@ -107,6 +84,7 @@ pub struct EncryptOptions {
 mod tests {
     use super::*;
     use ts_rs::TS;
+    use crate::time::UnixTime;
 
     #[test]
     fn at_is_required_and_checked() {
