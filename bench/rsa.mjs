@@ -5,7 +5,7 @@
 // same private key in the same Node process, and `openssl speed rsa2048` (private operations,
 // native, CRT and blinding). Medians of interleaved rounds after a warm-up round.
 //
-//   node bench/rsa.mjs [--rounds N] [--pkg DIR] [--json FILE]
+//   node bench/rsa.mjs [--rounds N] [--pkg DIR] [--json FILE] [--work DIR] [--speed-seconds S]
 //
 // Wall-clock numbers on a shared machine are noisy (other processes take the CPU in the middle
 // of a call), so each call is also timed in CPU time of this process (process.cpuUsage: user +
@@ -32,6 +32,8 @@ function arg(name, fallback) {
 const rounds = Number(arg('--rounds', '40'));
 const pkg = path.resolve(arg('--pkg', PKG));
 const jsonOut = arg('--json', null);
+const work = path.resolve(arg('--work', path.join(ROOT, '.cache', 'bench')));
+const speedSeconds = arg('--speed-seconds', '2');
 
 function pemBody(text) {
   return Buffer.from(text.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
@@ -44,7 +46,7 @@ function pkcs8Der(keyFile) {
 
 /** openssl speed rsa2048: ms per private-key operation (its "sign" column, CPU time), native. */
 function opensslPrivateMs() {
-  const out = String(openssl(['speed', '-seconds', '2', 'rsa2048'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+  const out = String(openssl(['speed', '-seconds', speedSeconds, 'rsa2048'], { stdio: ['ignore', 'pipe', 'ignore'] }));
   const line = out.split('\n').find((l) => /^rsa\s+2048\s+bits/.test(l));
   const m = line && /bits\s+([\d.]+)s/.exec(line);
   if (!m) throw new Error(`cannot read openssl speed's output:\n${out}`);
@@ -53,7 +55,7 @@ function opensslPrivateMs() {
 
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
-const fixtures = await makeFixtures(path.join(ROOT, '.cache', 'bench'), { sizes: ['2KB'], log: (m) => console.error(m) });
+const fixtures = await makeFixtures(work, { sizes: ['2KB'], log: (m) => console.error(m) });
 const rcpt = fixtures.recipients[0];
 const password = fs.readFileSync(rcpt.pass, 'utf8').replace(/\r?\n$/, '');
 const message = fs.readFileSync(fixtures.sizes['2KB'].enc);
