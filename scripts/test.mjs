@@ -92,16 +92,25 @@ async function nodeSuite(name, dirs, { concurrency = 1, ...opts }) {
   return { ...c, code: r.code, seconds: Math.round(r.ms / 1000) };
 }
 
-async function cargoSuite({ quick, ...opts }) {
+/** cargo's arguments and environment for the Rust tests (`test` or `test --no-run`). */
+function cargoArgs(quick, extra = []) {
+  return ['test', '--workspace', ...(quick ? ['--lib'] : []), ...extra];
+}
+function cargoEnv(extra = {}) {
+  // Under CI every build is a fresh one: incremental compilation only costs time there.
+  return { ...process.env, ...(process.env.CI === 'true' ? { CARGO_INCREMENTAL: '0' } : {}), ...extra };
+}
+
+async function cargoSuite({ quick, compiled, ...opts }) {
   // Rust has no runtime skip: a test that cannot run records itself here (crate/testkit) and is
   // counted as skipped, not passed.
   const skipLog = path.join(RESULTS, 'cargo-skips.txt');
   fs.rmSync(skipLog, { force: true });
-  const args = quick ? ['test', '--workspace', '--lib', '--no-fail-fast'] : ['test', '--workspace', '--no-fail-fast'];
-  const r = await runSuite('cargo', 'cargo', args, { ...opts, env: { ...process.env, CACHET_SKIP_LOG: skipLog } });
+  const r = await runSuite('cargo', 'cargo', cargoArgs(quick, ['--no-fail-fast']), { ...opts, env: cargoEnv({ CACHET_SKIP_LOG: skipLog }) });
   const skips = skipLines(skipLog);
   for (const line of skips) console.log(`skipped: ${line}`);
-  return { ...withSkips(cargoCounts(r.output), skipLog), code: r.code, seconds: Math.round(r.ms / 1000) };
+  const c = withSkips(cargoCounts(r.output), skipLog);
+  return { ...c, code: r.code, seconds: Math.round(r.ms / 1000), compileSeconds: compiled ? Math.round(compiled.ms / 1000) : undefined };
 }
 
 let options;
@@ -119,14 +128,30 @@ const suites = {};
 const begun = Date.now();
 let setupError = null;
 let buildSeconds = 0;
+fs.mkdirSync(RESULTS, { recursive: true });
+// The Rust tests need nothing from the set-up to compile (only to run: the interop peers), so
+// they compile while the set-up and the Wasm and add-in builds run. A compile error shows in
+// the cargo suite, whose test run meets it again.
+let compiling = null;
+const stopCompiling = new AbortController();
+if (chosen.includes('cargo') && !serial) {
+  const started = Date.now();
+  console.log('▶ compiling the Rust tests meanwhile (cargo test --no-run)');
+  compiling = run('cargo', cargoArgs(quick, ['--no-run']), { tee: true, quiet: true, nice: BACKGROUND_NICE, env: cargoEnv(), signal: stopCompiling.signal })
+    .then((r) => ({ ...r, ms: Date.now() - started }), (e) => ({ code: 1, output: String(e), ms: Date.now() - started }))
+    .then((r) => {
+      console.log(`▶ Rust tests compiled (${seconds(r.ms)})`);
+      return r;
+    });
+}
 try {
-  fs.mkdirSync(RESULTS, { recursive: true });
   await build(await setup({ forTests: true }));
 } catch (e) {
   setupError = e.message;
   console.error(`\nSet-up or build failed: ${e.message}`);
 }
 buildSeconds = Math.round((Date.now() - begun) / 1000);
+if (setupError !== null) stopCompiling.abort();
 
 if (setupError === null) {
   const bg = { serial, nice: BACKGROUND_NICE };
@@ -135,7 +160,7 @@ if (setupError === null) {
     // Started first: the longest suites with the most waiting.
     e2e: () => nodeSuite('e2e', ['e2e'], { ...fg, concurrency: serial ? 1 : E2E_FILES_AT_ONCE }),
     thunderbird: () => nodeSuite('thunderbird', ['thunderbird'], fg),
-    cargo: () => cargoSuite({ ...bg, quick }),
+    cargo: async () => cargoSuite({ ...bg, quick, compiled: await compiling }),
     node: () => nodeSuite('node', ['wasm', 'manifest', 'server', 'scripts', 'office', 'keyring', 'shell', 'bench'], bg),
   };
   const order = Object.keys(jobs).filter((s) => chosen.includes(s));
@@ -170,7 +195,10 @@ fs.mkdirSync(RESULTS, { recursive: true });
 fs.writeFileSync(path.join(RESULTS, 'summary.json'), `${JSON.stringify({ ...total, suites, notRun, quick, setupError, buildSeconds, totalSeconds }, null, 2)}\n`);
 console.log(`\nSet-up and build: ${buildSeconds} s`);
 console.log('Suites (wall-clock time; they run at the same time unless --serial):');
-for (const [name, s] of Object.entries(suites)) console.log(`  ${name.padEnd(11)} ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped  (${s.seconds} s)`);
+for (const [name, s] of Object.entries(suites)) {
+  const compile = s.compileSeconds === undefined ? '' : `; compiled in ${s.compileSeconds} s during the build`;
+  console.log(`  ${name.padEnd(11)} ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped  (${s.seconds} s${compile})`);
+}
 if (quick) console.log('  quick run: cargo ran its unit tests only (--lib), not the integration tests');
 for (const s of notRun) console.log(`  ${s.padEnd(11)} not run (${quick ? '--quick' : '--only'}): its tests are neither passed nor counted`);
 console.log(`Total: ${totalSeconds} s`);

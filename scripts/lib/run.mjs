@@ -27,13 +27,14 @@ export function output(cmd, args, opts = {}) {
  * Run a command with the terminal attached; resolves to the exit code.
  * With `tee: true` the combined output is also returned (for parsing test counts); with
  * `quiet: true` as well it is only returned, not shown. `nice`: a lower CPU priority (0-19)
- * for the command and what it starts.
+ * for the command and what it starts. `signal`: an AbortSignal that ends the command.
  */
 export function run(cmd, args, opts = {}) {
-  const { tee = false, quiet = false, nice = 0, env, cwd = ROOT } = opts;
+  const { tee = false, quiet = false, nice = 0, env, cwd = ROOT, signal } = opts;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd,
+      signal,
       env: env ?? process.env,
       stdio: tee ? ['ignore', 'pipe', 'pipe'] : 'inherit',
     });
