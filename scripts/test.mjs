@@ -97,8 +97,7 @@ function cargoArgs(quick, extra = []) {
   return ['test', '--workspace', ...(quick ? ['--lib'] : []), ...extra];
 }
 function cargoEnv(extra = {}) {
-  // Under CI every build is a fresh one: incremental compilation only costs time there.
-  return { ...process.env, ...(process.env.CI === 'true' ? { CARGO_INCREMENTAL: '0' } : {}), ...extra };
+  return { ...process.env, ...extra };
 }
 
 async function cargoSuite({ quick, compiled, ...opts }) {
@@ -123,6 +122,10 @@ try {
 const { quick, serial } = options;
 const chosen = options.only ?? (quick ? ['cargo', 'node'] : SUITES);
 const notRun = SUITES.filter((s) => !chosen.includes(s));
+
+// Under CI every build is a fresh one: incremental compilation only costs time there. Set for
+// every cargo this run starts (the tests that build the CLI too), so all agree on the build.
+if (process.env.CI === 'true' && process.env.CARGO_INCREMENTAL === undefined) process.env.CARGO_INCREMENTAL = '0';
 
 const suites = {};
 const begun = Date.now();
