@@ -397,7 +397,7 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
     // A recipient without a certificate: nothing is sent, the draft stays, the popup says why.
     await openComposer('carol@example.org', 'For Carol', 'No certificate for Carol.');
     await inComposePopup(`
-      const encrypt = document.getElementById("tb-encrypt");
+      const encrypt = await until("the Encrypt box", () => document.getElementById("tb-encrypt"));
       encrypt.checked = true;
       encrypt.dispatchEvent(new Event("change", { bubbles: true }));
       return true;
