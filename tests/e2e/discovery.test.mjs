@@ -69,6 +69,9 @@ before(async () => {
       { name: 'kim-new', email: 'kim@example.org' },
       // Names an address of another domain too (leafExtensions writes subjectAltName=email:<this>).
       { name: 'jack', email: 'jack@example.org,email:boss@other.example' },
+      // Found by the troubleshooter's finders: Nina in DNS, Oscar in the mailbox.
+      { name: 'nina', email: 'nina@example.org' },
+      { name: 'oscar', email: 'oscar@example.org' },
     ],
   });
   other = await makePki(path.join(w.tmp, 'other'), { ca: { cn: 'Untrusted Other CA' }, password: null, people: [{ name: 'fred', email: 'fred@example.org' }, { name: 'lena', email: 'lena@example.org' }] });
@@ -81,6 +84,7 @@ before(async () => {
   zone.set('hank@example.org', { records: [smimea(p.carol.pem)], ad: true, mode: 'oversized' });
   zone.set('iris@example.org', { records: [smimea(p.carol.pem)], ad: true, mode: 'loop' });
   zone.set('jack@example.org', { records: [smimea(p.jack.pem)], ad: true });
+  zone.set('nina@example.org', { records: [smimea(p.nina.pem)], ad: true });
   alice = await w.person('alice', 'alice@example.org');
 });
 
@@ -229,4 +233,49 @@ test('the scan shows its progress and stops on Cancel', async () => {
   await done.waitFor();
   assert.match(await done.textContent(), /^Cancelled after \d+ messages/);
   await page.unroute('**/$value');
+});
+
+test('the troubleshooter’s “cannot encrypt” finds the certificate in DNS and in the mailbox', async () => {
+  const page = alice.page;
+  w.deliver('alice@example.org', 'inbox', signedMail(pki.people.oscar, 'From Oscar'));
+  await w.tab(alice, 'Troubleshoot');
+  const d = page.locator('[data-problem="cannot-encrypt"]');
+  if ((await d.getAttribute('open')) === null) await d.locator('summary').click();
+  const check = async (address) => {
+    await d.getByLabel('Their address').fill(address);
+    await d.getByRole('button', { name: 'Check' }).click();
+    await d.locator('[data-field="encrypt-status"][data-status="missing"]', { hasText: address }).waitFor();
+  };
+
+  // DNS: the same offer as in the compose pane (validated with the AD bit); taking it makes Nina ready.
+  await check('nina@example.org');
+  assert.equal(await d.getByText(/not part of this version/).count(), 0);
+  const before = queries.length;
+  await d.getByRole('button', { name: 'Look nina@example.org up in DNS' }).click();
+  const offer = d.locator('[data-dns-for="nina@example.org"]');
+  await offer.locator('[data-dns-trust="dnssec-validated"]').waitFor();
+  assert.equal(queries.length, before + 1);
+  assert.match(await offer.textContent(), /validated it with DNSSEC: nina, issued by .*Peers Test CA/);
+  await offer.getByRole('button', { name: 'Use and trust this certificate' }).click();
+  await offer.locator('[data-field="dns-stored"]').waitFor();
+  await d.locator('[data-field="encrypt-status"][data-status="ready"]', { hasText: 'nina@example.org' }).waitFor();
+  await w.screenshot(alice, 'troubleshoot-dns');
+
+  // The mailbox: the scan stores Oscar's certificate (its issuer is trusted) and says so for him.
+  await check('oscar@example.org');
+  await d.getByRole('button', { name: 'Find certificates in my mail' }).click();
+  const said = d.locator('[data-field="harvest-for"]');
+  await said.waitFor({ timeout: 60_000 });
+  assert.equal(await said.getAttribute('data-found'), 'stored', await said.textContent());
+  assert.match(await said.textContent(), /A certificate for oscar@example\.org was found in a validly signed message and stored\./);
+  await d.locator('[data-field="encrypt-status"][data-status="ready"]', { hasText: 'oscar@example.org' }).waitFor();
+
+  // Someone in neither: both say so, and the status stays missing.
+  await check('zed@example.org');
+  await d.getByRole('button', { name: 'Find certificates in my mail' }).click();
+  await d.locator('[data-field="harvest-for"][data-found="none"]', { hasText: 'No validly signed message from zed@example.org was found.' }).waitFor({ timeout: 60_000 });
+  await d.getByRole('button', { name: 'Look zed@example.org up in DNS' }).click();
+  await d.locator('[data-dns-for="zed@example.org"] [data-dns="not-found"]').waitFor();
+  assert.equal(await d.locator('[data-field="encrypt-status"]').getAttribute('data-status'), 'missing');
+  assert.deepEqual(w.blocked, []);
 });

@@ -101,8 +101,13 @@ test('key exchange: request from the troubleshooter, remind, ready when the sign
   await d.getByLabel('Their address').fill('bob@example.net');
   await d.getByRole('button', { name: 'Check' }).click();
   await d.locator('[data-status="missing"]').waitFor();
-  // SMIMEA lookup and mailbox harvesting are not in this build: the slot says so.
-  await d.locator('[data-field="finders-slot"]').waitFor();
+  // The standalone host has DNS lookups and a mailbox: both finders are offered beside the request.
+  await d.locator('[data-finder="dns"]', { hasText: 'Look bob@example.net up in DNS' }).waitFor();
+  await d.locator('[data-finder="mail"]', { hasText: 'Find certificates in my mail' }).waitFor();
+  assert.equal(await d.getByText(/not part of this version/).count(), 0);
+  // This world's resolver knows no SMIMEA record: it says so, and Bob is still missing.
+  await d.locator('[data-finder="dns"]').click();
+  await d.locator('[data-dns-for="bob@example.net"] [data-dns="not-found"]').waitFor();
   await d.getByRole('button', { name: 'Send bob@example.net a request for their certificate' }).click();
   await d.locator('[data-field="request-sent"]').waitFor();
   await w.screenshot(a, 'troubleshoot-request');

@@ -161,13 +161,21 @@ test('Alice sends signed+encrypted; Bob decrypts and sees valid; openssl cms dec
   // The read pane shows the protected Subject, marked as encrypted.
   assert.match(await b.page.locator('[data-field="subject"]').textContent(), /^Encrypted hello \(encrypted\)$/);
   assert.match(await b.page.locator('[data-field="protected-headers"]').textContent(), /Subject was encrypted/);
+  // Bob's message list now shows the protected Subject of the message Cachet decrypted (also
+  // after a refresh of the list); Alice's Sent copy, not opened yet, still shows "[...]".
+  await b.page.locator('button.message[aria-current="true"] .subject[data-protected-subject]', { hasText: 'Encrypted hello' }).waitFor();
+  await b.page.getByRole('button', { name: 'Refresh' }).click();
+  await b.page.locator('button.message .subject[data-protected-subject]', { hasText: 'Encrypted hello' }).waitFor();
   assert.match(await b.page.locator('iframe.content-frame').contentFrame().locator('body').textContent(), /this one is secret\./);
   await b.page.locator('#status-banner summary').click();
   assert.match(await b.page.locator('[data-field="cipher"]').textContent(), /AES-256-GCM, integrity-protected/);
   assert.match(await b.page.locator('[data-field="key-management"]').textContent(), /RSA-OAEP \(SHA-256\)/);
   await w.screenshot(b, 'read-encrypted');
 
-  assert.equal(await w.open(a, 'sentitems', '[...]'), 'valid');
+  await w.click(a, 'sentitems', '[...]');
+  assert.equal(await a.page.locator('button.message[aria-current="true"] .subject').textContent(), '[...]');
+  assert.equal(await w.opened(a), 'valid');
+  await a.page.locator('button.message[aria-current="true"] .subject[data-protected-subject]', { hasText: 'Encrypted hello' }).waitFor();
   assert.match(await a.page.locator('iframe.content-frame').contentFrame().locator('body').textContent(), /this one is secret\./);
   await w.screenshot(a, 'read-sent-encrypted');
 });

@@ -33,8 +33,9 @@ before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'taskpane.html')), 'dist/ is built (npm test builds it first)');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-outlook-discovery-'));
   mailRoot = path.join(dir, 'mail');
-  pki = await makePki(path.join(dir, 'pki'), { ca: { cn: 'Outlook Peers CA' }, password: null, people: [{ name: 'carol', email: 'carol@example.org' }, { name: 'henry', email: 'henry@example.org' }] });
+  pki = await makePki(path.join(dir, 'pki'), { ca: { cn: 'Outlook Peers CA' }, password: null, people: [{ name: 'carol', email: 'carol@example.org' }, { name: 'henry', email: 'henry@example.org' }, { name: 'nina', email: 'nina@example.org' }] });
   zone.set('carol@example.org', { records: [{ usage: 3, selector: 0, matching: 0, data: der(pki.people.carol.pem) }], ad: true });
+  zone.set('nina@example.org', { records: [{ usage: 3, selector: 0, matching: 0, data: der(pki.people.nina.pem) }], ad: true });
   server = createDevServer({ routes: [...devDnsRoutes({ zone, queries }), ...devMailRoutes({ root: mailRoot })] });
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   const bundled = await build({ entryPoints: [path.join(ROOT, 'tests', 'office', 'fake-office.mjs')], bundle: true, format: 'iife', globalName: 'FakeOffice', write: false, logLevel: 'error' });
@@ -129,6 +130,28 @@ test('Outlook certificates: “Find certificates in my mail” goes through Grap
   assert.match(await page.locator('[data-field="harvest-skipped"]').textContent(), /1 message: changed after signing — e\.g\. “Henry tampered” from henry@example\.org \(Inbox\)/);
   assert.ok(graphCalls.some((u) => /mailFolders\/inbox\/messages\?.*\$filter=singleValueExtendedProperties\/any\(ep: ep\/id eq 'String 0x001A' and ep\/value eq 'IPM\.Note\.SMIME\.MultipartSigned'\)/.test(u)), graphCalls.join('\n'));
   assert.ok(graphCalls.some((u) => u.includes('mailFolders/sentitems/messages')), 'Sent Items is searched too');
+  assert.deepEqual(errors, []);
+  await page.close();
+  assert.deepEqual(blocked, [], 'no request left the machine');
+});
+
+test('Outlook troubleshooter: “cannot encrypt” offers the DNS lookup and the mailbox search, and the DNS certificate makes the recipient ready', async () => {
+  const { page, errors } = await taskpane({ mode: 'read', user: { name: 'Alice', address: 'alice@example.org' }, itemId: 'ews:none', file: Buffer.from('From: a@example.com\r\nSubject: Note\r\n\r\nhi\r\n').toString('base64') });
+  await page.getByRole('tab', { name: 'Troubleshoot' }).click();
+  const d = page.locator('[data-problem="cannot-encrypt"]');
+  await d.locator('summary').click();
+  await d.getByLabel('Their address').fill('nina@example.org');
+  await d.getByRole('button', { name: 'Check' }).click();
+  await d.locator('[data-field="encrypt-status"][data-status="missing"]').waitFor();
+  assert.deepEqual(await d.locator('[data-finder]').evaluateAll((bs) => bs.map((b) => `${b.dataset.finder}: ${b.textContent}`)), ['dns: Look nina@example.org up in DNS', 'mail: Find certificates in my mail']);
+  const before = queries.length;
+  await d.getByRole('button', { name: 'Look nina@example.org up in DNS' }).click();
+  const offer = d.locator('[data-dns-for="nina@example.org"]');
+  await offer.locator('[data-dns-trust="dnssec-validated"]').waitFor();
+  assert.equal(queries.length, before + 1);
+  await offer.getByRole('button', { name: 'Use and trust this certificate' }).click();
+  await d.locator('[data-field="encrypt-status"][data-status="ready"]').waitFor();
+  await page.screenshot({ path: path.join(RESULTS, 'outlook-discovery-troubleshooter.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');

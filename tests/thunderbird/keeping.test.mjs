@@ -98,12 +98,15 @@ test('a key-exchange request from the troubleshooter goes out through the Experi
     byLabel("Their address").value = "carol@example.com";
     byLabel("Their address").form.requestSubmit();
     const send = await until("the request offered", () => [...d.querySelectorAll("button")].find((b) => b.textContent === "Send carol@example.com a request for their certificate"));
+    // The options page registered the finders Thunderbird supports (not clicked: the DNS one asks a real resolver).
+    const finders = [...d.querySelectorAll("[data-finder]")].map((b) => b.dataset.finder + ": " + b.textContent);
     send.click();
     await until("the request sent", () => d.querySelector('[data-field="request-sent"]') || d.querySelector('[role="alert"]'));
     document.getElementById("tab-upkeep").click();
     const card = await until("the exchange listed", () => document.querySelector('[data-exchange="carol@example.com"]'));
-    return { sent: d.querySelector('[data-field="request-sent"]')?.textContent ?? d.textContent, state: card.dataset.state };
+    return { sent: d.querySelector('[data-field="request-sent"]')?.textContent ?? d.textContent, state: card.dataset.state, finders };
   `);
+  assert.deepEqual(r.finders, ['dns: Look carol@example.com up in DNS', 'mail: Find certificates in my mail']);
   assert.match(r.sent, /A signed request was sent to carol@example\.com/);
   assert.equal(r.state, 'pending');
   const [sent] = await sink.until(1);

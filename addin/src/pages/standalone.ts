@@ -12,6 +12,7 @@ import { ConfidentialMode } from '../ui/drafts';
 import { MailboxView } from '../ui/mailbox';
 import { ReadPane } from '../ui/read-pane';
 import { tabs } from '../ui/tabs';
+import { registerFinders } from '../ui/finders';
 import { Troubleshooter } from '../ui/troubleshooter';
 import { UpkeepPanel } from '../ui/upkeep-panel';
 import { followTheme } from '../ui/theme';
@@ -31,6 +32,7 @@ const confidential = new ConfidentialMode(core, session, host, compose);
 compose.mount(confidential.element);
 const certs = new CertPanel(core, session, host);
 const upkeep = new UpkeepPanel(core, session, host);
+registerFinders(core, session, host);
 const help = new Troubleshooter(core, session, host);
 const who = el('p', { class: 'muted', id: 'who' }, 'No mailbox chosen.');
 const mailbox = new MailboxView(host, reader, (address) => {

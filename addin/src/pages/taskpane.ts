@@ -20,6 +20,7 @@ import { errorView } from '../ui/error-view';
 import { progress } from '../ui/progress';
 import { ReadPane } from '../ui/read-pane';
 import { type Tab, tabs } from '../ui/tabs';
+import { registerFinders } from '../ui/finders';
 import { Troubleshooter } from '../ui/troubleshooter';
 import { UpkeepPanel } from '../ui/upkeep-panel';
 import { followTheme } from '../ui/theme';
@@ -124,6 +125,7 @@ session.addEventListener('change', () => {
 });
 
 const upkeep = new UpkeepPanel(core, session, host);
+registerFinders(core, session, host);
 const help = new Troubleshooter(core, session, host);
 const ui = tabs([...first, { id: 'certs', label: 'Certificates', content: certs.element }, { id: 'upkeep', label: 'Upkeep', content: upkeep.element }, { id: 'help', label: 'Troubleshoot', content: help.element }, { id: 'inspect', label: 'Inspect', content: certInspector(core, caps) }]);
 // Expiry reminders: in the item's notification bar (once each) and on top of the pane.

@@ -8,6 +8,7 @@ import { CertPanel } from '../ui/cert-panel';
 import { replace } from '../ui/dom';
 import { errorView } from '../ui/error-view';
 import { tabs } from '../ui/tabs';
+import { registerFinders } from '../ui/finders';
 import { Troubleshooter } from '../ui/troubleshooter';
 import { UpkeepPanel } from '../ui/upkeep-panel';
 import { versionLine } from '../ui/version';
@@ -24,6 +25,7 @@ try {
   for (const ev of ['click', 'change']) panel.element.addEventListener(ev, () => reader.invalidate());
   for (const ev of ['keydown', 'pointerdown']) document.addEventListener(ev, () => session.touch(), { passive: true });
   const upkeep = new UpkeepPanel(core, session, host);
+  registerFinders(core, session, host);
   const help = new Troubleshooter(core, session, host);
   const ui = tabs([
     { id: 'certs', label: 'Certificates', content: panel.element },

@@ -1,8 +1,8 @@
 // The actions shared by the upkeep panel and the troubleshooter (issue 19): send the
 // key-exchange request or the renewal announcement (the core writes and signs them, the host
 // sends the bytes), work out who still has the user's old certificate, check expiry reminders
-// (time is an argument), and the slot where certificate finders (SMIMEA over DNS, mailbox
-// harvesting) plug in when a build has them.
+// (time is an argument), and the list of certificate finders (SMIMEA over DNS, mailbox
+// harvesting) the page registered for its host.
 import type { CoreClient } from '../core/client';
 import type { Host } from '../hosts/host';
 import { dueReminders, type Exchange, keeping, type Reminder, reminderText } from '../keyring/keeping';
@@ -97,15 +97,17 @@ export async function checkReminders(host: Host, now: number): Promise<Reminder[
 }
 
 /**
- * A way to find a recipient's certificate without asking them (SMIMEA over DNS, a directory,
- * the user's mailbox). Built elsewhere; a build registers its finders here and the
+ * A way to find a recipient's certificate without asking them (SMIMEA over DNS, the user's
+ * mailbox; finders.ts registers those the host supports at page start-up); the
  * troubleshooter offers them beside the request mail.
  */
 export interface CertificateFinder {
-  /** Button text, e.g. "Look it up in DNS (SMIMEA)". */
-  label: string;
-  /** Find and store certificates for `address`; resolves to a sentence for the user. */
-  find(address: string): Promise<string>;
+  /** Which finder (the button's data-finder). */
+  id: string;
+  /** Button text for `address`, e.g. "Look a@example.org up in DNS". */
+  label(address: string): string;
+  /** Find certificates for `address`: a sentence or an element (an offer) for the user; `onStored` after one was stored. */
+  find(address: string, onStored: () => void): Promise<string | Node>;
 }
 
 const finders: CertificateFinder[] = [];

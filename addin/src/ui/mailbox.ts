@@ -11,6 +11,12 @@ export class MailboxView {
   private readonly who = el('input', { type: 'email', id: 'mailbox-address', list: 'mailbox-demo', autocomplete: 'off' });
   private readonly folder = el('select', { id: 'mailbox-folder' }, el('option', { value: 'inbox' }, 'Inbox'), el('option', { value: 'sentitems' }, 'Sent Items'));
   private readonly list = el('ul', { class: 'messages plain', 'aria-label': 'Messages', 'aria-live': 'polite' });
+  /**
+   * The protected Subject (RFC 9788) of each message Cachet decrypted on this page, by id: the
+   * list shows it instead of the outer "[...]". Kept in memory only (never stored: it is what
+   * the encryption hides); a message not decrypted yet shows its outer Subject.
+   */
+  private readonly subjects = new Map<string, string>();
 
   constructor(private readonly host: StandaloneHost, private readonly reader: ReadPane, private readonly onMailbox: (address: string) => void) {
     const form = el(
@@ -55,10 +61,17 @@ export class MailboxView {
   }
 
   private item(m: MessageSummary): HTMLElement {
+    const subject = el('span', { class: 'subject' });
+    const showSubject = () => {
+      const inner = this.subjects.get(`${this.host.userAddress() ?? ''} ${m.id}`);
+      subject.textContent = inner ?? (m.subject || '(no subject)');
+      if (inner !== undefined) subject.setAttribute('data-protected-subject', '');
+    };
+    showSubject();
     const b = el(
       'button',
       { type: 'button', class: 'message', 'data-id': m.id },
-      el('span', { class: 'subject' }, m.subject || '(no subject)'),
+      subject,
       el('span', { class: 'muted' }, `${this.folder.value === 'sentitems' ? `to ${m.to.join(', ')}` : m.from.address} · ${m.received.replace('T', ' ').slice(0, 16)}`),
     );
     b.addEventListener('click', () => {
@@ -67,7 +80,12 @@ export class MailboxView {
       this.host.select(m.id);
       this.reader.clear('Opening the message…');
       void this.host.currentMessage().then(
-        (mime) => this.reader.show(mime),
+        (mime) =>
+          this.reader.show(mime).then((inner) => {
+            if (inner === null) return;
+            this.subjects.set(`${this.host.userAddress() ?? ''} ${m.id}`, inner);
+            showSubject();
+          }),
         (e) => replace(this.reader.element, errorView(e)),
       );
     });

@@ -243,9 +243,11 @@ export class ReadPane {
 
   /**
    * Show a message. `password`: the password of a password-encrypted message (RFC 3211), as
-   * typed in the prompt this pane shows for `needs-password`.
+   * typed in the prompt this pane shows for `needs-password`. Resolves to the protected
+   * Subject (RFC 9788) when Cachet decrypted the message and it carried one (for a list that
+   * shows the outer Subject, "[...]"), otherwise null.
    */
-  async show(mime: Uint8Array, password?: string): Promise<void> {
+  async show(mime: Uint8Array, password?: string): Promise<string | null> {
     this.showingDecrypted = false;
     const locksBefore = this.locks;
     const done = progress(this.body, 'Checking the message…');
@@ -291,7 +293,7 @@ export class ReadPane {
       const decrypted = encrypted && opened.content !== null;
       if (decrypted && this.locks !== locksBefore) {
         this.clear('Your certificates were locked while the message was opening: unlock them and open it again.', 'locked-cleared');
-        return;
+        return null;
       }
       // Protected header fields (RFC 9788) replace the outer ones, marked as such.
       const ph = r.protected_headers;
@@ -334,9 +336,11 @@ export class ReadPane {
       // A reply to it from the host's own compose window is then known to answer encrypted mail.
       if (decrypted && h.message_id) void store.markDecrypted(h.message_id).catch(() => undefined);
       await this.senderCertificate(r, certArea);
+      return decrypted && ph?.subject !== undefined ? ph.subject : null;
     } catch (e) {
       done();
       replace(this.body, errorView(e));
+      return null;
     }
   }
 

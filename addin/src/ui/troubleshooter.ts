@@ -1,8 +1,7 @@
 // The troubleshooter (issue 19, SPEC section 7): the common failures, each checked against what
 // Cachet knows, with one-click remedies:
 // - cannot encrypt to X: X's status (from the core) and the request mail; certificate finders
-//   (SMIMEA over DNS, mailbox harvesting) when the build registered them (keeping-actions.ts),
-//   otherwise a labelled slot saying they are not in this version;
+//   (SMIMEA over DNS, mailbox harvesting) the page registered for its host (finders.ts);
 // - X cannot read my mail: their certificate expired (ask for the new one) or they have my old
 //   certificate (send the announcement);
 // - my signature shows as invalid at the recipient: open a copy of the received message, the
@@ -44,6 +43,15 @@ function idText(id: SignerId): string {
   return `subject key identifier ${id.subject_key_identifier.key_id}`;
 }
 
+type RecipientStatus = Awaited<ReturnType<typeof recipientStatuses>>['statuses'][number];
+
+/** The "cannot encrypt" status line of one recipient (shown again after a finder stored a certificate). */
+function showStatus(line: HTMLElement, s: RecipientStatus): void {
+  const what = s.status === 'ready' ? 'A usable certificate is stored: turn on Encrypt when you write.' : s.status === 'untrusted' ? 'Trust its issuer (import the root under Certificates) or pin the certificate, if you have checked it is theirs.' : 'Ask them for a signed message: Cachet stores their certificate when you open it.';
+  line.setAttribute('data-status', s.status);
+  replace(line, el('span', { class: `badge ${s.status === 'ready' ? 'good' : 'warn'}` }, s.status), ` ${s.address} — ${STATUS_WORDS[s.status]}${s.reason ? ` (${s.reason})` : ''}. ${what}`);
+}
+
 export class Troubleshooter {
   readonly element: HTMLElement;
   /** Set by the page: show the renewal guide of `address` (the upkeep panel). */
@@ -82,6 +90,8 @@ export class Troubleshooter {
           if (!s) return replace(out, el('p', { class: 'error' }, 'No answer for this address.'));
           const remedies: HTMLElement[] = [];
           const status = el('div', { 'aria-live': 'polite' });
+          const line = el('p', { 'data-field': 'encrypt-status' });
+          showStatus(line, s);
           if (s.status !== 'ready') {
             if (canSend(this.host)) {
               remedies.push(button(`Send ${a} a request for their certificate`, () => void sendRequest(this.core, this.session, this.host, a, '', this.now()).then(
@@ -90,14 +100,20 @@ export class Troubleshooter {
               )));
             }
             for (const f of certificateFinders()) {
-              remedies.push(button(f.label, () => void f.find(a).then((m) => replace(status, el('p', { role: 'status' }, m)), (e) => replace(status, errorView(e))), 'secondary'));
+              const b = button(f.label(a), () => {
+                b.disabled = true;
+                replace(status, el('p', { class: 'muted', role: 'status' }, 'Looking…'));
+                // After a finder stored a certificate, the status line says what it is now.
+                void f.find(a, () => void recipientStatuses(this.core, [a]).then((r) => r.statuses[0] && showStatus(line, r.statuses[0]), () => undefined)).then(
+                  (m) => replace(status, typeof m === 'string' ? el('p', { role: 'status' }, m) : m),
+                  (e) => replace(status, errorView(e)),
+                ).finally(() => { b.disabled = false; });
+              }, 'secondary');
+              b.setAttribute('data-finder', f.id);
+              remedies.push(b);
             }
           }
-          const slot = certificateFinders().length === 0 && s.status !== 'ready'
-            ? el('p', { class: 'muted', 'data-field': 'finders-slot' }, 'Finding the certificate without asking (in DNS by SMIMEA, or in your mailbox) is not part of this version yet.')
-            : null;
-          const what = s.status === 'ready' ? 'A usable certificate is stored: turn on Encrypt when you write.' : s.status === 'untrusted' ? 'Trust its issuer (import the root under Certificates) or pin the certificate, if you have checked it is theirs.' : 'Ask them for a signed message: Cachet stores their certificate when you open it.';
-          replace(out, el('p', { 'data-status': s.status }, el('span', { class: `badge ${s.status === 'ready' ? 'good' : 'warn'}` }, s.status), ` ${a} — ${STATUS_WORDS[s.status]}${s.reason ? ` (${s.reason})` : ''}. ${what}`), remedies.length ? el('div', { class: 'actions' }, ...remedies) : null, slot, status);
+          replace(out, line, remedies.length ? el('div', { class: 'actions' }, ...remedies) : null, status);
         } catch (e) {
           replace(out, errorView(e));
         }
