@@ -165,19 +165,7 @@ fn nss_reads_cachet_key_agreement_as_it_reads_openssl_key_agreement() {
     if !limitations.is_empty() {
         // The installed NSS cannot read key agreement at all (its failure is the same for
         // OpenSSL's messages): that part of the check did not run.
-        limitation("nss_reads_cachet_key_agreement", &format!("the installed NSS does not read ECDH KeyAgreeRecipientInfo, from OpenSSL either ({})", limitations.join("; ")));
-    }
-}
-
-/// A peer limitation: printed and logged as a skip (never counted as passed), without failing
-/// under CI (the peer, not the test data, is missing the feature).
-fn limitation(test: &str, reason: &str) {
-    eprintln!("SKIPPED {test}: {reason}");
-    if let Some(log) = std::env::var_os("CACHET_SKIP_LOG") {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
-            let _ = f.write_all(format!("{test}\t{reason}\n").as_bytes());
-        }
+        peer_limitation("nss_reads_cachet_key_agreement", &format!("the installed NSS does not read ECDH KeyAgreeRecipientInfo, from OpenSSL either ({})", limitations.join("; ")));
     }
 }
 

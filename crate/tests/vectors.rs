@@ -214,13 +214,7 @@ fn certificate_mismatches(v: &Vector, dir: &TempDir) -> Vec<String> {
 /// Unlike missing test data, a pending capability or a known failure is not an error under
 /// `CI=true`: it is the table's own statement, decided by the lead, and counted as skipped.
 fn record_skip(test: &str, reason: &str) {
-    use std::io::Write;
-    eprintln!("SKIPPED {test}: {reason}");
-    if let Some(log) = std::env::var_os("CACHET_SKIP_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
-            let _ = writeln!(f, "{test}\t{reason}");
-        }
-    }
+    cachet_testkit::peer_limitation(test, reason);
 }
 
 fn check_vector(rel: &str) {

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use cachet_testkit::{corpus, run, run_with_input, tool, Key, Leaf, Pki, TempDir};
+pub use cachet_testkit::{corpus, peer_limitation, run, run_with_input, tool, Key, Leaf, Pki, TempDir};
 
 pub fn cachet() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cachet"))
