@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { openssl } from '../shared.mjs';
-import { PASSPHRASE, createWorld } from './world.mjs';
+import { PASSPHRASE, RESULTS, createWorld } from './world.mjs';
 
 /** Longest main-thread stall accepted while the worker opens the 25 MB message. */
 const MAX_STALL_MS = 500;
@@ -302,6 +302,39 @@ test('a 25 MB signed+encrypted message opens without freezing the page', async (
   const saved = path.join(w.tmp, 'big-saved.bin');
   await download.saveAs(saved);
   assert.equal(sha256(fs.readFileSync(saved)), sha256(attachment), 'the 17.5 MB attachment arrives intact');
+});
+
+test('an expired certificate: signing is refused in the compose pane with its date and "renew"; the draft is kept', async () => {
+  // A second page of Alice's, two years ahead (her certificate is valid for 365 days): the time
+  // the compose pane signs at is the page's clock.
+  const a = w.people.alice;
+  const page = await a.context.newPage();
+  const later = new Date(Date.now() + 2 * 365 * 86_400_000);
+  await page.clock.setFixedTime(later);
+  await page.goto(`${w.baseUrl}/`);
+  await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
+  await page.getByLabel('Mailbox (dev mailbox on this server)').fill(a.address);
+  await page.getByRole('button', { name: 'Open mailbox' }).click();
+  await page.getByRole('tab', { name: 'Certificates' }).click();
+  await page.getByLabel('Passphrase to unlock your certificates').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+  await page.locator('[data-lock="unlocked"]').waitFor();
+  await page.getByRole('tab', { name: 'Compose' }).click();
+  await page.getByLabel('To', { exact: true }).fill('bob@example.net');
+  await page.getByLabel('Subject', { exact: true }).fill('Too late');
+  await page.getByLabel('Message text').fill('Signed after expiry?\n');
+  await page.getByLabel('Sign', { exact: true }).check();
+  await page.getByLabel('Encrypt').uncheck();
+  const sentBefore = w.files('bob@example.net', 'inbox').length;
+  await page.getByRole('button', { name: 'Send securely' }).click();
+  const refusal = page.locator('.compose-result [data-code="certificate-expired"]');
+  await refusal.waitFor();
+  assert.match(await refusal.locator('.error-message').textContent(), /^Your certificate for alice@example\.org expired on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+  assert.match(await refusal.locator('.error-hint').textContent(), /Renew your certificate/);
+  assert.equal(await page.getByLabel('Subject', { exact: true }).inputValue(), 'Too late', 'the draft is kept');
+  assert.equal(w.files('bob@example.net', 'inbox').length, sentBefore, 'nothing was sent');
+  await page.screenshot({ path: path.join(RESULTS, 'more-expired-refused.png'), fullPage: true });
+  await page.close();
 });
 
 test('no request left the machine and the pages logged no errors', () => {

@@ -102,7 +102,7 @@ fn encrypt_message_chooses_gcm_when_every_recipient_advertises_it_and_includes_t
     let policy = crate::policy::Policy::standard();
     for (gcm, want) in [(true, "authEnveloped-data"), (false, "enveloped-data")] {
         let options = EncryptOptions { all_recipients_advertise_gcm: gcm, ..EncryptOptions::default() };
-        let out = encrypt_message(msg, std::slice::from_ref(&bob.certificate), Some(&alice), options, crate::time::UnixTime(0), &limits).unwrap();
+        let out = encrypt_message(msg, std::slice::from_ref(&bob.certificate), Some(&alice), options, crate::cert::validity::dates(&alice.certificate).0, &limits).unwrap();
         assert!(String::from_utf8_lossy(&out).contains(&format!("smime-type={want}")));
         for reader in [&bob, &alice] {
             let ids = [reader];
@@ -150,7 +150,7 @@ fn deferred_bulk_open_gives_the_portable_report_and_wrong_answers_are_caught() {
     let json = |o: &crate::smime::Opened| serde_json::to_string(&o.report).unwrap();
     for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm] {
         let options = EncryptOptions { cipher: Some(cipher), sign: true, ..EncryptOptions::default() };
-        let out = encrypt_message(msg, &[], Some(&alice), options, crate::time::UnixTime(0), &limits).unwrap();
+        let out = encrypt_message(msg, &[], Some(&alice), options, crate::cert::validity::dates(&alice.certificate).0, &limits).unwrap();
         let portable = open(&out, &input);
         assert_eq!(portable.report.layers.len(), 2, "{}", json(&portable));
         let (deferred, runs) = open_deferred(&out, &input, |r| compute_portable(r).unwrap());

@@ -61,6 +61,8 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
 /// The composition of [`prepare_encryption`] and [`EncryptPlan::finish`] with the
 /// content encrypted in the core.
 pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
+    // No recipient certificate outside its validity period (SPEC section 3).
+    crate::cert::validity::check_recipients(recipients, at)?;
     // Signing canonicalises the message itself.
     let to_wrap = if options.sign {
         let id = sender.ok_or_else(signing_needs_identity)?;

@@ -32,8 +32,8 @@ pub struct SignPlan<'a> {
     at: UnixTime,
 }
 
-/// Phase 1 of signing: parse and canonicalise the message, check the identity and the
-/// From address, build the entity to sign.
+/// Phase 1 of signing: parse and canonicalise the message, check the identity (its
+/// validity period at `at`, its key usage) and the From address, build the entity to sign.
 pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<SignPlan<'a>> {
     let canonical = mime::canonicalize_crlf(message);
     let top = mime::parse(&canonical, limits)?;
@@ -47,6 +47,7 @@ pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool,
             ));
         }
     }
+    crate::cert::validity::check_signing(&identity.certificate, at)?;
     let digest = crate::cms::sign::check_signer(identity)?;
     let inner = seven_bit_entity(&top, true)?;
     let outer: Vec<(String, String)> = top

@@ -228,6 +228,8 @@ pub(crate) async fn encrypt(
     at: UnixTime,
 ) -> Result<Vec<u8>> {
     let limits = Limits::default();
+    // No recipient certificate outside its validity period (SPEC section 3).
+    crate::cert::validity::check_recipients(recipients, at)?;
     // Signing canonicalises the message itself.
     let to_wrap = if options.sign {
         let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
