@@ -259,6 +259,49 @@ impl Keyring {
         to_js(&facts)
     }
 
+    /// Facts of the certificate mail to this identity is encrypted to, when it is a separate
+    /// encryption certificate; `null` when the identity's certificate does both.
+    #[wasm_bindgen(js_name = encryptionCertificate, unchecked_return_type = "CertFacts | null")]
+    pub fn encryption_certificate(&self, handle: u32) -> std::result::Result<JsValue, JsValue> {
+        let id = self.get(handle)?;
+        to_js(&id.encryption.as_ref().map(|e| crate::cert::facts::facts(&e.certificate)))
+    }
+
+    /// Join two unlocked identities, one whose certificate only signs and one whose
+    /// certificate can be encrypted to, for the same address, into one identity with a
+    /// separate encryption certificate (either order). Returns its handle; the two handles
+    /// are gone. `unusable-identity` when they do not make such a pair (both stay unlocked).
+    #[wasm_bindgen(js_name = pairIdentities)]
+    pub fn pair_identities(&mut self, first: u32, second: u32) -> std::result::Result<u32, JsValue> {
+        let (a, b) = (self.get(first)?, self.get(second)?);
+        if first == second || a.encryption.is_some() || b.encryption.is_some() || !crate::pkcs12::complementary(&a.certificate, &b.certificate) {
+            return Err(js_err(Error::new(
+                crate::error::Code::UnusableIdentity,
+                "These two certificates are not a signing and an encryption certificate for the same address.",
+                "Import them as separate identities.",
+            )));
+        }
+        // Both identities must be free (no call running with them) to be moved into one.
+        let busy = self.ids.iter().filter(|u| u.handle == first || u.handle == second).any(|u| Rc::strong_count(&u.identity) > 1);
+        if busy {
+            return Err(js_err(Error::new(crate::error::Code::Usage, "The identity is in use.", "Try again when the current operation has finished.")));
+        }
+        let mut taken = Vec::new();
+        for h in [first, second] {
+            if let Some(pos) = self.ids.iter().position(|u| u.handle == h) {
+                let u = self.ids.remove(pos);
+                if let Ok(id) = Rc::try_unwrap(u.identity) {
+                    taken.push(id);
+                }
+            }
+        }
+        let id = crate::pkcs12::pair(taken).map_err(js_err)?;
+        self.next = self.next.wrapping_add(1);
+        let signing_key = webcrypto::import_signing_key(&id);
+        self.ids.push(Unlocked { handle: self.next, identity: Rc::new(id), signing_key });
+        Ok(self.next)
+    }
+
     /// Sign a message (RFC 5322 + MIME): multipart/signed, or opaque signed-data.
     /// `at` is the signing time in seconds since 1970.
     pub fn sign(&self, handle: u32, message: &[u8], opaque: bool, at: f64) -> std::result::Result<Vec<u8>, JsValue> {

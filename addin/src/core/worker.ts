@@ -38,6 +38,8 @@ const handlers: Handlers = {
   lock: ({ handle }) => ring().lock(handle),
   lockAll: () => ring().lockAll(),
   certificates: ({ handle }) => ring().certificates(handle),
+  encryptionCertificate: ({ handle }) => ring().encryptionCertificate(handle),
+  pairIdentities: ({ first, second }) => ring().pairIdentities(first, second),
   // Signing, encryption and opening use WebCrypto for digests, AES and RSA signatures
   // (the core falls back to its own code where WebCrypto is missing or lacks an algorithm).
   sign: async ({ handle, mime, opaque, at }) => await ring().signAsync(handle, mime, opaque, at),

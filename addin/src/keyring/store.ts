@@ -25,6 +25,21 @@ export interface IdentityRecord {
   added: string;
   /** Replaced by a newer identity; kept to decrypt old mail, not used to sign. */
   retired: boolean;
+  /**
+   * A separate encryption certificate (its key is in `backup` too, beside the signing key);
+   * absent when the certificate of `facts` does both.
+   */
+  encryption?: CertFacts;
+}
+
+/** The certificate mail to this identity is encrypted to (the sender's own copy). */
+export function encryptionFacts(r: IdentityRecord): CertFacts | undefined {
+  return r.encryption ?? r.facts[0];
+}
+
+/** Whether mail can be encrypted to this identity (else the sender's own copy is unreadable). */
+export function canReceiveEncrypted(r: IdentityRecord): boolean {
+  return encryptionFacts(r)?.usable_for?.encrypt !== false;
 }
 
 export interface ContactCert {

@@ -16,7 +16,7 @@ import type { CoreClient } from '../core/client';
 import type { Draft, DraftAttachment, Features } from '../core/protocol';
 import type { ComposeFields, Host, SendOutcome } from '../hosts/host';
 import type { Session } from '../keyring/session';
-import { messageIds, store } from '../keyring/store';
+import { canReceiveEncrypted, messageIds, store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
 import { contentSummary, draftOf, envelopeAddresses, messageId, type RecipientStatus, recipientStatuses, rfc5322Date, STATUS_WORDS, unsupported } from './host-compose';
@@ -78,6 +78,8 @@ export class ComposePane {
   /** The recipients without a usable certificate the user was last asked about. */
   private askedFor = '';
   private readonly confirmArea = el('div', { class: 'reply-confirm', 'aria-live': 'polite' });
+  /** Says, before sending, when the sender's own (Sent) copy of an encrypted message will not be readable. */
+  private readonly ownCopyArea = el('div', { 'aria-live': 'polite' });
 
   constructor(private readonly core: CoreClient, private readonly session: Session, private readonly host: Host) {
     const encryptNote = el('span', { class: 'muted', id: 'encrypt-note' });
@@ -101,6 +103,7 @@ export class ComposePane {
         el('label', {}, this.encrypt, ' Encrypt'),
         encryptNote,
       ),
+      this.ownCopyArea,
       this.confirmArea,
       el('div', { class: 'actions' }, this.send),
       this.result,
@@ -274,6 +277,7 @@ export class ComposePane {
       this.askedFor = '';
       if (asking) replace(this.confirmArea);
     }
+    await this.showOwnCopy();
     replace(
       this.recipients,
       ...[...out].map(([a, s]) => {
@@ -283,6 +287,18 @@ export class ComposePane {
       }),
     );
     return out;
+  }
+
+  /** With Encrypt on and a sender certificate that cannot be encrypted to (signing only): the Sent copy will not be readable. */
+  private async showOwnCopy(): Promise<void> {
+    const from = this.bound?.from.address ?? this.from.value;
+    const signer = this.encrypt.checked && this.features.encrypt ? await this.session.signer(from) : null;
+    replace(
+      this.ownCopyArea,
+      signer && !canReceiveEncrypted(signer.record)
+        ? el('p', { class: 'notice', role: 'status', 'data-field': 'own-copy-unreadable' }, `Your certificate for ${from} only signs: it cannot be encrypted to, so your own copy of this message (in Sent) will not be readable. Import your encryption certificate under Certificates to keep a readable copy.`)
+        : null,
+    );
   }
 
   private async draft(): Promise<Draft> {

@@ -13,6 +13,8 @@ const USAGE: &str = "usage: cachet <command> [options]
           [--sign] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep] [--at TIME] < message > encrypted
   open    [--identity ID.p12 --password-file F]... [--trust CERT]... [--pin CERT]... [--at TIME]
           [--content FILE]                                                < message > report.json
+          sign, encrypt, backup, request: a second --identity (separate signing and
+          encryption certificates of one person) is joined with the first
           --trust adds a root (it issues); --pin adds a pinned certificate (trusted only as
           itself, for the addresses it names, never an issuer)
   cert    FILE [--password-file F]                                        > info.json
@@ -149,6 +151,22 @@ fn identities(args: &Args) -> Result<Vec<cachet::pkcs12::Identity>, Error> {
     Ok(out)
 }
 
+/// The one identity of `sign`, `encrypt`, `backup` and `request`: the key pairs of every
+/// `--identity` file, a signing-only and an encryption-only certificate for the same address
+/// joined into one identity (one file with both, or two files; see `pkcs12::pair`).
+fn identity(args: &Args) -> Result<Option<cachet::pkcs12::Identity>, Error> {
+    let mut all = Vec::new();
+    for id in identities(args)? {
+        let cachet::pkcs12::Identity { certificate, chain, key, friendly_name, encryption } = id;
+        all.push(cachet::pkcs12::Identity { certificate, chain, key, friendly_name, encryption: None });
+        all.extend(encryption.map(|e| *e));
+    }
+    if all.is_empty() {
+        return Ok(None);
+    }
+    cachet::pkcs12::pair(all).map(Some)
+}
+
 fn certificates(paths: &[&str]) -> Result<Vec<x509_cert::Certificate>, Error> {
     let mut out = Vec::new();
     for p in paths {
@@ -173,7 +191,14 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let facts = match a.one("--password-file") {
                 Some(pw) => {
                     let id = cachet::pkcs12::import(&bytes, &read_password(pw)?)?;
-                    std::iter::once(&id.certificate).chain(id.chain.iter()).map(cachet::cert::facts::facts).collect()
+                    // The (signing) certificate and its chain, then a separate encryption certificate.
+                    let mut certs: Vec<&x509_cert::Certificate> = Vec::new();
+                    for c in id.key_pairs().flat_map(|p| std::iter::once(&p.certificate).chain(p.chain.iter())) {
+                        if !certs.contains(&c) {
+                            certs.push(c);
+                        }
+                    }
+                    certs.into_iter().map(cachet::cert::facts::facts).collect()
                 }
                 None => cachet::cert::facts::summarize(&bytes)?,
             };
@@ -181,17 +206,17 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         "sign" => {
-            let ids = identities(&a)?;
-            let id = ids.first().ok_or_else(|| Error::usage(format!("sign needs --identity.\n{USAGE}")))?;
+            let id = identity(&a)?;
+            let id = id.as_ref().ok_or_else(|| Error::usage(format!("sign needs --identity.\n{USAGE}")))?;
             let message = read_stdin()?;
             let out = cachet::smime::sign_message(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default())?;
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         "encrypt" => {
-            let ids = identities(&a)?;
+            let sender = identity(&a)?;
             let recipients = certificates(&a.all("--recipient"))?;
-            if recipients.is_empty() && ids.is_empty() {
+            if recipients.is_empty() && sender.is_none() {
                 return Err(Error::usage(format!("encrypt needs --recipient.\n{USAGE}")));
             }
             let cipher = match a.one("--cipher") {
@@ -204,7 +229,12 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             };
             let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), all_recipients_advertise_gcm: false };
             let message = read_stdin()?;
-            let out = cachet::smime::encrypt_message(&message, &recipients, ids.first(), options, at(&a)?, &cachet::mime::Limits::default())?;
+            let out = cachet::smime::encrypt_message(&message, &recipients, sender.as_ref(), options, at(&a)?, &cachet::mime::Limits::default())?;
+            if let Some(id) = sender.as_ref().filter(|id| !cachet::pkcs12::can_receive_encrypted(id)) {
+                let why = cachet::cert::facts::usability(id.encryption_certificate()).reasons.join("; ");
+                eprintln!("cachet: warning: your certificate cannot be encrypted to ({why}): your own copy of this message will not be readable.");
+                eprintln!("hint: Import your encryption certificate (from the same or another .p12) to keep a readable copy.");
+            }
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -229,16 +259,16 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             })
         }
         "backup" => {
-            let ids = identities(&a)?;
-            let id = ids.first().ok_or_else(|| Error::usage(format!("backup needs --identity.\n{USAGE}")))?;
+            let id = identity(&a)?;
+            let id = id.as_ref().ok_or_else(|| Error::usage(format!("backup needs --identity.\n{USAGE}")))?;
             let new_pw = a.one("--new-password-file").ok_or_else(|| Error::usage(format!("backup needs --new-password-file.\n{USAGE}")))?;
             let out = cachet::pkcs12::export_backup(id, &read_password(new_pw)?, cachet::pkcs12::DEFAULT_BACKUP_ITERATIONS)?;
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         "request" => {
-            let ids = identities(&a)?;
-            let id = ids.first().ok_or_else(|| Error::usage(format!("request needs --identity.\n{USAGE}")))?;
+            let id = identity(&a)?;
+            let id = id.as_ref().ok_or_else(|| Error::usage(format!("request needs --identity.\n{USAGE}")))?;
             let to = a.one("--to").ok_or_else(|| Error::usage(format!("request needs --to.\n{USAGE}")))?;
             let when = at(&a)?;
             let options = cachet::request::RequestOptions {

@@ -114,9 +114,10 @@ pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Op
         }
     }
     let mut list: Vec<(&Certificate, KeyTransport)> = recipients.iter().map(|c| (c, transport(c))).collect();
-    // The sender's own copy (Sent Items); a signing-only certificate cannot receive one.
-    if let Some(id) = sender.filter(|id| encryptable(&id.certificate)) {
-        list.push((&id.certificate, transport(&id.certificate)));
+    // The sender's own copy (Sent Items), to the encryption certificate (a separate one when
+    // the identity has one); a signing-only certificate cannot receive one.
+    if let Some(c) = sender.map(|id| id.encryption_certificate()).filter(|c| encryptable(c)) {
+        list.push((c, transport(c)));
     }
     let cipher = options.cipher.unwrap_or_else(|| crate::policy::Policy::standard().choose_content_cipher(options.all_recipients_advertise_gcm));
     let envelope = crate::cms::envelope::prepare(inner.len(), &list, cipher)?;
