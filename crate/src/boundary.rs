@@ -54,6 +54,44 @@ pub struct OpenOptions {
     /// Other known certificates (contacts, intermediates), base64 DER.
     #[cfg_attr(test, ts(optional = nullable))]
     pub known: Vec<String>,
+    /// Every certificate the user ever had a key for (current, retired, backed up, deleted):
+    /// a message that cannot be decrypted says which of them it needs.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub key_history: Vec<KnownKey>,
+}
+
+/// Where a key of the user's history is now (see `identity::which_key`).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyState {
+    /// An identity in use on this device.
+    Current,
+    /// Replaced by a newer one; kept on this device to read old mail.
+    Retired,
+    /// No longer on this device, but in a backup the user exported.
+    Backup,
+    /// Deleted from this device with no backup known here.
+    Deleted,
+}
+
+/// One certificate of the user's key history, as the shell keeps it: the fields of its
+/// certificate facts that identify it, and where its key is now.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct KnownKey {
+    pub subject: String,
+    pub issuer: String,
+    /// Upper-case hex, as in the certificate facts.
+    pub serial: String,
+    /// The subjectKeyIdentifier in upper-case hex, when the certificate has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub subject_key_id: Option<String>,
+    /// RFC 3339 (as the facts give it) or seconds since 1970.
+    #[cfg_attr(test, ts(type = "string"))]
+    pub not_after: UnixTime,
+    pub state: KeyState,
 }
 
 /// Options of `Keyring.encrypt` and `Keyring.encryptAsync`.
@@ -144,6 +182,8 @@ mod tests {
             crate::request::RequestKind,
             crate::request::RequestOptions,
             crate::request::RequestCall,
+            crate::boundary::KeyState,
+            crate::boundary::KnownKey,
             crate::identity::ExpiryState,
             crate::identity::Expiry,
             crate::identity::IdentityRecord,

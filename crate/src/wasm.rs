@@ -145,6 +145,8 @@ struct OpenCerts {
     pins: Vec<Certificate>,
     known: Vec<Certificate>,
     at: UnixTime,
+    /// The user's key history, for the "which key" diagnosis of a message that does not open.
+    key_history: Vec<crate::boundary::KnownKey>,
 }
 
 /// Roots, pins, known certificates and time of `openMessage` options.
@@ -156,6 +158,7 @@ fn open_options(options: JsValue) -> std::result::Result<OpenCerts, JsValue> {
         pins: certs_from_base64(&opts.pins).map_err(js_err)?,
         known: certs_from_base64(&opts.known).map_err(js_err)?,
         at,
+        key_history: opts.key_history,
     })
 }
 
@@ -164,7 +167,9 @@ fn open_with(message: &[u8], options: JsValue, ids: &[&crate::pkcs12::Identity])
     let policy = crate::policy::Policy::standard();
     let limits = crate::mime::Limits::default();
     let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: ids, at: c.at, policy: &policy, limits: &limits };
-    opened_js(&crate::smime::open(message, &input))
+    let mut opened = crate::smime::open(message, &input);
+    crate::identity::explain_no_key(&mut opened.report, &c.key_history, c.at);
+    opened_js(&opened)
 }
 
 /// `open_with` as a Promise of `{report, content}`, with WebCrypto for digests and AES.
@@ -176,7 +181,8 @@ fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Ide
         let policy = crate::policy::Policy::standard();
         let limits = crate::mime::Limits::default();
         let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, at: c.at, policy: &policy, limits: &limits };
-        let opened = webcrypto::open(&message, &input).await;
+        let mut opened = webcrypto::open(&message, &input).await;
+        crate::identity::explain_no_key(&mut opened.report, &c.key_history, c.at);
         opened_js(&opened)
     }))
 }

@@ -304,6 +304,36 @@ test('a 25 MB signed+encrypted message opens without freezing the page', async (
   assert.equal(sha256(fs.readFileSync(saved)), sha256(attachment), 'the 17.5 MB attachment arrives intact');
 });
 
+test('which key: mail encrypted to a certificate whose key Alice backed up and deleted names it and says restore', async () => {
+  const a = w.people.alice;
+  // An earlier certificate of Alice's: imported, backed up, then deleted from this device.
+  const oldP12 = issueIdentity(w.demo.dir, { address: 'alice@example.org', name: 'Alice OLD', password: 'old-password', days: 30, file: 'alice-old.p12' });
+  const old = pemsOf(oldP12, 'old-password', 'alice-old');
+  const serial = openssl(['x509', '-noout', '-serial', '-in', old.cert]).trim().replace(/^serial=/, '').toUpperCase();
+  await w.importP12(a, oldP12, 'old-password');
+  const card = a.page.locator('[data-identity="alice@example.org"]', { hasText: 'Alice OLD' });
+  await card.getByLabel('Your passphrase (asked again for every backup)').fill(PASSPHRASE);
+  await card.getByLabel('Password for the backup file (at least 8 characters)').fill('backup-password');
+  const [download] = await Promise.all([a.page.waitForEvent('download'), card.getByRole('button', { name: 'Export backup' }).click()]);
+  await download.saveAs(path.join(w.tmp, 'alice-old-backup.p12'));
+  await a.page.locator('[data-field="backup-saved"]').waitFor();
+  await card.getByRole('button', { name: 'Delete' }).click();
+  await card.getByRole('button', { name: 'Delete' }).click();
+  await card.waitFor({ state: 'detached' });
+  // Bob (openssl) encrypted to that certificate.
+  const body = path.join(w.tmp, 'old-body.txt');
+  fs.writeFileSync(body, 'Content-Type: text/plain\r\n\r\nFor your old key.\r\n');
+  w.deliver('alice@example.org', 'inbox', openssl(['cms', '-encrypt', '-aes-256-cbc', '-from', 'bob@example.net', '-to', 'alice@example.org', '-subject', 'For the old key', '-in', body, old.cert]));
+  assert.equal(await w.open(a, 'inbox', 'For the old key'), 'no-key');
+  const which = a.page.locator('[data-diagnosis="which-key"]');
+  const text = await which.textContent();
+  assert.match(text, /Alice OLD/);
+  assert.ok(text.includes(`serial ${serial}`), text);
+  assert.match(text, /valid until \d{4}-\d{2}-\d{2}/);
+  assert.match(text, /Restore it from the backup you exported/);
+  await w.screenshot(a, 'which-key');
+});
+
 test('an expired certificate: signing is refused in the compose pane with its date and "renew"; the draft is kept', async () => {
   // A second page of Alice's, two years ahead (her certificate is valid for 365 days): the time
   // the compose pane signs at is the page's clock.

@@ -62,7 +62,12 @@ usable_for: Usability,
  * Algorithms from the certificate's smimeCapabilities extension (RFC 4262), in the
  * issuer's order; None when the certificate has no such extension.
  */
-smime_capabilities?: Array<string>, };
+smime_capabilities?: Array<string>, 
+/**
+ * The subjectKeyIdentifier extension in upper-case hex (how recipients and signers
+ * may name the certificate); None when absent.
+ */
+subject_key_id?: string, };
 
 export type AnchorKind = "root" | "pin";
 
@@ -311,6 +316,22 @@ date?: string,
  */
 messageId?: string, };
 
+export type KeyState = "current" | "retired" | "backup" | "deleted";
+
+export type KnownKey = { subject: string, issuer: string, 
+/**
+ * Upper-case hex, as in the certificate facts.
+ */
+serial: string, 
+/**
+ * The subjectKeyIdentifier in upper-case hex, when the certificate has one.
+ */
+subject_key_id?: string, 
+/**
+ * RFC 3339 (as the facts give it) or seconds since 1970.
+ */
+not_after: string, state: KeyState, };
+
 export type ExpiryState = "not-yet-valid" | "valid" | "expiring-soon" | "expired";
 
 export type Expiry = { state: ExpiryState, not_before: UnixTime, not_after: UnixTime, 
@@ -356,7 +377,12 @@ usable_for: Usability,
  * Algorithms from the certificate's smimeCapabilities extension (RFC 4262), in the
  * issuer's order; None when the certificate has no such extension.
  */
-smime_capabilities?: Array<string>, };
+smime_capabilities?: Array<string>, 
+/**
+ * The subjectKeyIdentifier extension in upper-case hex (how recipients and signers
+ * may name the certificate); None when absent.
+ */
+subject_key_id?: string, };
 
 export type IdentityView = { id: string, 
 /**
@@ -465,7 +491,12 @@ pins?: Array<string>,
 /**
  * Other known certificates (contacts, intermediates), base64 DER.
  */
-known?: Array<string>, };
+known?: Array<string>, 
+/**
+ * Every certificate the user ever had a key for (current, retired, backed up, deleted):
+ * a message that cannot be decrypted says which of them it needs.
+ */
+keyHistory?: Array<KnownKey>, };
 
 export type EncryptOptions = { 
 /**

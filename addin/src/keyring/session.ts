@@ -4,8 +4,8 @@
 // a sender's certificate, and the options every `open` needs (time, roots, pins, known certs).
 import type { CoreClient } from '../core/client';
 import { CoreFailure } from '../core/client';
-import type { CertFacts, OpenOptions, OpenReport } from '../core/protocol';
-import { type ContactCert, type IdentityRecord, type Settings, currentCert, store } from './store';
+import type { CertFacts, KnownKey, OpenOptions, OpenReport } from '../core/protocol';
+import { type ContactCert, type IdentityRecord, type Settings, currentCert, knownKey, store } from './store';
 
 /** Wrong passphrases allowed before unlocking is slowed down. */
 export const FREE_ATTEMPTS = 3;
@@ -248,7 +248,10 @@ export class Session extends EventTarget {
     try {
       await store.putSettings({ ...settings, failedUnlocks: 0, unlockBlockedUntil: 0 });
       this.touch();
-      return await this.core.call('exportBackup', { handle, password });
+      const out = await this.core.call('exportBackup', { handle, password });
+      // Its key can now be restored after it is deleted here ("which key do I need").
+      await store.putIdentity({ ...record, backedUp: true });
+      return out;
     } finally {
       await this.core.call('lock', { handle }).catch(() => undefined);
     }
@@ -269,6 +272,11 @@ export class Session extends EventTarget {
     const handle = this.handles.get(id);
     if (handle !== undefined) await this.core.call('lock', { handle });
     this.handles.delete(id);
+    const record = (await store.identities()).find((r) => r.id === id);
+    if (record) {
+      const certs = [record.facts[0], record.encryption].filter((f): f is CertFacts => f !== undefined);
+      await store.rememberDeleted(certs.map((f) => knownKey(f, record.backedUp ? 'backup' : 'deleted')));
+    }
     await store.deleteIdentity(id);
     this.changed();
   }
@@ -293,7 +301,16 @@ export class Session extends EventTarget {
       trust: anchors.filter((a) => a.kind === 'root').map((a) => a.der),
       pins: anchors.filter((a) => a.kind === 'pin').map((a) => a.der),
       known: contacts.flatMap((c) => c.certs.map((x) => x.der)),
+      keyHistory: await Session.keyHistory(),
     };
+  }
+
+  /** Every certificate the user had a key for: current and retired identities, then deleted ones. */
+  static async keyHistory(): Promise<KnownKey[]> {
+    const held = (await store.identities()).flatMap((r) =>
+      [r.facts[0], r.encryption].filter((f): f is CertFacts => f !== undefined).map((f) => knownKey(f, r.retired ? 'retired' : 'current')),
+    );
+    return [...held, ...(await store.deletedKeys())];
   }
 
   /** The signer certificates of a report, each with the address to keep it for (the From address, when the certificate names it). */

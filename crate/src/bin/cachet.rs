@@ -16,7 +16,8 @@ const USAGE: &str = "usage: cachet <command> [options]
           sign, encrypt, backup, request: a second --identity (separate signing and
           encryption certificates of one person) is joined with the first
           --trust adds a root (it issues); --pin adds a pinned certificate (trusted only as
-          itself, for the addresses it names, never an issuer)
+          itself, for the addresses it names, never an issuer); --key-history CERT (repeatable):
+          certificates of keys you held before, to say which one a message you cannot open needs
   cert    FILE [--password-file F]                                        > info.json
   backup  --identity ID.p12 --password-file F --new-password-file G       > backup.p12
   request --identity ID.p12 --password-file F --to ADDRESS [--renewal] [--at TIME]
@@ -29,7 +30,7 @@ struct Args {
     flags: Vec<(String, Option<String>)>,
 }
 
-const VALUE_FLAGS: [&str; 10] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to"];
+const VALUE_FLAGS: [&str; 11] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to", "--key-history"];
 const BOOL_FLAGS: [&str; 4] = ["--opaque", "--sign", "--oaep", "--renewal"];
 
 impl Args {
@@ -247,7 +248,13 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let limits = cachet::mime::Limits::default();
             let id_refs: Vec<&cachet::pkcs12::Identity> = ids.iter().collect();
             let input = cachet::smime::OpenInput { roots: &roots, pins: &pins, known: &[], identities: &id_refs, at: at(&a)?, policy: &policy, limits: &limits };
-            let opened = cachet::smime::open(&message, &input);
+            let mut opened = cachet::smime::open(&message, &input);
+            // "Which key do I need": the identities given, then the older certificates.
+            let current = ids.iter().flat_map(|i| i.key_pairs()).map(|p| cachet::identity::known_key(&cachet::cert::facts::facts(&p.certificate), cachet::identity::KeyState::Current));
+            let older = certificates(&a.all("--key-history"))?;
+            let older = older.iter().map(|c| cachet::identity::known_key(&cachet::cert::facts::facts(c), cachet::identity::KeyState::Backup));
+            let history: Vec<_> = current.chain(older).collect();
+            cachet::identity::explain_no_key(&mut opened.report, &history, input.at);
             if let (Some(path), Some(content)) = (a.one("--content"), opened.content.as_ref()) {
                 std::fs::write(path, content).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;
             }
