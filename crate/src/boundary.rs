@@ -110,6 +110,12 @@ pub struct EncryptOptions {
     /// RSAES-OAEP key transport instead of PKCS #1 v1.5.
     #[cfg_attr(test, ts(optional = nullable))]
     pub oaep: bool,
+    /// Opaque signatures (signed-data) instead of clear-signed multipart/signed.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub opaque: bool,
+    /// Triple wrapping: sign, encrypt, sign again (implies `sign`).
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub triple_wrap: bool,
     /// Every recipient advertised AES-GCM in SMIMECapabilities: AES-256-GCM by default.
     #[cfg_attr(test, ts(optional = nullable))]
     pub all_recipients_gcm: bool,

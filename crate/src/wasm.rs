@@ -125,7 +125,7 @@ fn encrypt_options(options: JsValue) -> std::result::Result<(Vec<Certificate>, c
         ),
         None => None,
     };
-    let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, all_recipients_advertise_gcm: opts.all_recipients_gcm };
+    let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, all_recipients_advertise_gcm: opts.all_recipients_gcm, opaque: opts.opaque, triple_wrap: opts.triple_wrap };
     Ok((recipients, options, at))
 }
 

@@ -334,6 +334,43 @@ test('which key: mail encrypted to a certificate whose key Alice backed up and d
   await w.screenshot(a, 'which-key');
 });
 
+test('triple wrap and opaque format from the compose pane: openssl peels the layers, Bob opens it as valid', async () => {
+  const a = w.people.alice;
+  const b = w.people.bob;
+  await w.tab(a, 'Compose');
+  await a.page.getByLabel('To', { exact: true }).fill('bob@example.net');
+  const bobStatus = a.page.locator('[data-recipient="bob@example.net"]');
+  await bobStatus.waitFor();
+  if ((await bobStatus.getAttribute('data-status')) !== 'ready') {
+    // Alice needs Bob's certificate: he sends her a signed note first.
+    await w.send(b, { to: 'alice@example.org', subject: 'Bob for triple', text: 'My certificate.\n' });
+    await b.page.locator('[data-field="sent"]').waitFor();
+    assert.equal(await w.open(a, 'inbox', 'Bob for triple'), 'valid');
+    await w.tab(a, 'Compose');
+    await a.page.getByLabel('To', { exact: true }).fill('bob@example.net');
+    await a.page.locator('[data-recipient="bob@example.net"][data-status="ready"]').waitFor();
+  }
+  await a.page.getByLabel('Sign', { exact: true }).check();
+  await a.page.getByLabel('Encrypt', { exact: true }).check();
+  await a.page.getByText('More options').click();
+  await a.page.getByLabel('Triple wrap').check();
+  await a.page.getByLabel('Opaque format').check();
+  await w.send(a, { subject: 'Triple wrapped', text: 'Signed, sealed, signed.\n' });
+  await a.page.locator('[data-field="sent"]').waitFor();
+  const file = w.newestWith('bob@example.net', 'inbox', 'Triple wrapped');
+  const bob = pemsOf(w.id('bob@example.net').p12, w.id('bob@example.net').password, 'bob-triple');
+  const outer = path.join(w.tmp, 'triple-enveloped.eml');
+  openssl(['cms', '-verify', '-in', file, '-CAfile', w.demo.ca, '-out', outer]);
+  assert.match(fs.readFileSync(outer, 'latin1'), /smime-type=enveloped-data/i, 'the outer signature covers the encrypted message');
+  const inner = path.join(w.tmp, 'triple-signed.eml');
+  openssl(['cms', '-decrypt', '-in', outer, '-recip', bob.cert, '-inkey', bob.key, '-out', inner]);
+  assert.match(fs.readFileSync(inner, 'latin1'), /smime-type=signed-data/i, 'the inner signature is opaque');
+  assert.match(openssl(['cms', '-verify', '-in', inner, '-CAfile', w.demo.ca]), /Signed, sealed, signed\./);
+  assert.equal(await w.open(b, 'inbox', 'Triple wrapped'), 'valid');
+  for (const box of ['Triple wrap', 'Opaque format']) await a.page.getByLabel(box).uncheck();
+  await a.page.getByLabel('Encrypt', { exact: true }).uncheck();
+});
+
 test('an expired certificate: signing is refused in the compose pane with its date and "renew"; the draft is kept', async () => {
   // A second page of Alice's, two years ahead (her certificate is valid for 365 days): the time
   // the compose pane signs at is the page's clock.

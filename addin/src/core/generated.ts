@@ -516,6 +516,14 @@ cipher?: string,
  */
 oaep?: boolean, 
 /**
+ * Opaque signatures (signed-data) instead of clear-signed multipart/signed.
+ */
+opaque?: boolean, 
+/**
+ * Triple wrapping: sign, encrypt, sign again (implies `sign`).
+ */
+tripleWrap?: boolean, 
+/**
  * Every recipient advertised AES-GCM in SMIMECapabilities: AES-256-GCM by default.
  */
 allRecipientsGcm?: boolean, 

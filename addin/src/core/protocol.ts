@@ -75,7 +75,7 @@ export interface CoreApi {
   pairIdentities: { params: { first: number; second: number }; result: number };
   sign: { params: { handle: number; mime: Uint8Array; opaque: boolean; at: number }; result: Uint8Array };
   /** Sign (optional, with the sender's identity) then encrypt to the recipients' certificates (base64 DER) and the sender's own. */
-  encrypt: { params: { handle: number | null; mime: Uint8Array; recipients: string[]; sign: boolean; at: number }; result: Uint8Array };
+  encrypt: { params: { handle: number | null; mime: Uint8Array; recipients: string[]; sign: boolean; at: number; opaque?: boolean; tripleWrap?: boolean }; result: Uint8Array };
   /** The status of each recipient (SPEC section 3) from the stored contacts and anchors. */
   recipientStatus: { params: { options: RecipientOptions }; result: RecipientStatus[] };
   /** The signed key-exchange request mail, or the renewal announcement (SPEC section 6). */

@@ -43,7 +43,7 @@ const handlers: Handlers = {
   // Signing, encryption and opening use WebCrypto for digests, AES and RSA signatures
   // (the core falls back to its own code where WebCrypto is missing or lacks an algorithm).
   sign: async ({ handle, mime, opaque, at }) => await ring().signAsync(handle, mime, opaque, at),
-  encrypt: async ({ handle, mime, recipients, sign, at }) => await ring().encryptAsync(handle ?? undefined, mime, { recipients, sign, at }),
+  encrypt: async ({ handle, mime, recipients, sign, at, opaque, tripleWrap }) => await ring().encryptAsync(handle ?? undefined, mime, { recipients, sign, at, opaque: opaque ?? false, tripleWrap: tripleWrap ?? false }),
   recipientStatus: ({ options }) => wasm.recipientStatus(options),
   requestMail: ({ handle, options }) => ring().request(handle, options),
   open: async ({ mime, options }) => opened(await ring().openAsync(mime, options)),

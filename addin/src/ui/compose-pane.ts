@@ -59,6 +59,9 @@ export class ComposePane {
   private readonly text = el('textarea', { rows: '8' });
   private readonly sign = el('input', { type: 'checkbox' });
   private readonly encrypt = el('input', { type: 'checkbox' });
+  /** Options other clients offer: an opaque signature (signed-data), and triple wrapping (sign, encrypt, sign). */
+  private readonly opaque = el('input', { type: 'checkbox' });
+  private readonly tripleWrap = el('input', { type: 'checkbox' });
   private readonly recipients = el('ul', { class: 'recipients plain', 'aria-label': 'Recipients', 'aria-live': 'polite' });
   private readonly result = el('div', { class: 'compose-result', 'aria-live': 'polite' });
   private readonly send = el('button', { type: 'submit' }, 'Send securely');
@@ -102,6 +105,14 @@ export class ComposePane {
         el('label', {}, this.sign, ' Sign'),
         el('label', {}, this.encrypt, ' Encrypt'),
         encryptNote,
+        el(
+          'details',
+          { class: 'protection-options' },
+          el('summary', {}, 'More options'),
+          // The label texts avoid the words of the Sign and Encrypt toggles' labels.
+          el('p', {}, el('label', {}, this.opaque, ' Opaque format'), el('span', { class: 'muted' }, ' — the signed text travels inside the S/MIME part (readable only with S/MIME), for mail systems that change clear-signed text.')),
+          el('p', {}, el('label', {}, this.tripleWrap, ' Triple wrap'), el('span', { class: 'muted' }, ' — with Sign and Encrypt: signed, encrypted, then signed again outside (RFC 2634), for gateways that check the outer signature.')),
+        ),
       ),
       this.ownCopyArea,
       this.confirmArea,
@@ -336,9 +347,9 @@ export class ComposePane {
     if (encrypt && signer) {
       // Sign then encrypt, always also to the sender's own certificate (the core adds it).
       const to = recipients ?? [...draft.to, ...(draft.bcc ?? [])].map((a) => this.encryptTo.get(a)).filter((x): x is string => x !== undefined);
-      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: to, sign, at });
+      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: to, sign, at, opaque: this.opaque.checked, tripleWrap: sign && this.tripleWrap.checked });
     }
-    if (sign && signer) return this.core.call('sign', { handle: signer.handle, mime: plain, opaque: false, at });
+    if (sign && signer) return this.core.call('sign', { handle: signer.handle, mime: plain, opaque: this.opaque.checked, at });
     return plain;
   }
 

@@ -10,7 +10,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cachet <command> [options]
   sign    --identity ID.p12 --password-file F [--opaque] [--at TIME]     < message > signed
   encrypt --recipient CERT [--recipient CERT]... [--identity ID.p12 --password-file F]
-          [--sign] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep] [--at TIME] < message > encrypted
+          [--sign] [--opaque] [--triple-wrap] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep]
+          [--at TIME]                                                     < message > encrypted
   open    [--identity ID.p12 --password-file F]... [--trust CERT]... [--pin CERT]... [--at TIME]
           [--content FILE]                                                < message > report.json
           sign, encrypt, backup, request: a second --identity (separate signing and
@@ -31,7 +32,7 @@ struct Args {
 }
 
 const VALUE_FLAGS: [&str; 11] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to", "--key-history"];
-const BOOL_FLAGS: [&str; 4] = ["--opaque", "--sign", "--oaep", "--renewal"];
+const BOOL_FLAGS: [&str; 5] = ["--opaque", "--sign", "--oaep", "--renewal", "--triple-wrap"];
 
 impl Args {
     /// Flags by lexopt: `--flag VALUE` and `--flag=VALUE`; `--` ends the flags.
@@ -228,7 +229,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
                 ),
                 None => None,
             };
-            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), all_recipients_advertise_gcm: false };
+            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), all_recipients_advertise_gcm: false, opaque: a.has("--opaque"), triple_wrap: a.has("--triple-wrap") };
             let message = read_stdin()?;
             let out = cachet::smime::encrypt_message(&message, &recipients, sender.as_ref(), options, at(&a)?, &cachet::mime::Limits::default())?;
             if let Some(id) = sender.as_ref().filter(|id| !cachet::pkcs12::can_receive_encrypted(id)) {

@@ -22,6 +22,11 @@ pub struct EncryptOptions {
     pub oaep: bool,
     /// Sign (clear-signed multipart/signed) with the sender identity before encrypting.
     pub sign: bool,
+    /// Sign opaquely (application/pkcs7-mime signed-data) instead of clear-signing.
+    pub opaque: bool,
+    /// Triple wrapping (RFC 2634 1.1): sign, encrypt, then sign the encrypted message
+    /// again; implies `sign`.
+    pub triple_wrap: bool,
 }
 
 /// Header fields outside the encrypted entity (From, To, Subject, ...).
@@ -56,7 +61,9 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
 
 /// Encrypt a message (RFC 5322 headers + MIME body) for `recipients` and, when `sender`
 /// is given, for the sender's own certificate too (Sent Items stay readable). With
-/// `options.sign` the message is first signed by `sender` exactly as `sign_message` does.
+/// `options.sign` the message is first signed by `sender` exactly as `sign_message` does
+/// (opaque with `options.opaque`); with `options.triple_wrap` it is signed, encrypted and
+/// the result signed again.
 /// Returns `application/pkcs7-mime; smime-type=enveloped-data` (or `authEnveloped-data`).
 /// The composition of [`prepare_encryption`] and [`EncryptPlan::finish`] with the
 /// content encrypted in the core.
@@ -64,15 +71,20 @@ pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Optio
     // No recipient certificate outside its validity period (SPEC section 3).
     crate::cert::validity::check_recipients(recipients, at)?;
     // Signing canonicalises the message itself.
-    let to_wrap = if options.sign {
+    let to_wrap = if options.sign || options.triple_wrap {
         let id = sender.ok_or_else(signing_needs_identity)?;
-        std::borrow::Cow::Owned(sign_message(message, id, false, at, limits)?)
+        std::borrow::Cow::Owned(sign_message(message, id, options.opaque, at, limits)?)
     } else {
         mime::canonicalize_crlf(message)
     };
     let plan = prepare_encryption(&to_wrap, recipients, sender, options, limits)?;
     let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content())?;
-    plan.finish(sealed)
+    let encrypted = plan.finish(sealed)?;
+    match sender.filter(|_| options.triple_wrap) {
+        // The outer signature covers the encrypted entity; the headers stay outside.
+        Some(id) => sign_message(&encrypted, id, options.opaque, at, limits),
+        None => Ok(encrypted),
+    }
 }
 
 /// The error when `sign` is asked without an identity.
