@@ -58,6 +58,10 @@ pub struct OpenOptions {
     /// a message that cannot be decrypted says which of them it needs.
     #[cfg_attr(test, ts(optional = nullable))]
     pub key_history: Vec<KnownKey>,
+    /// The user explicitly asked to open RC2 or DES mail (SPEC section 4): decrypted with the
+    /// weak-cipher warning instead of refused.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub open_legacy: bool,
 }
 
 /// Where a key of the user's history is now (see `identity::which_key`).

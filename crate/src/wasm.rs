@@ -147,6 +147,15 @@ struct OpenCerts {
     at: UnixTime,
     /// The user's key history, for the "which key" diagnosis of a message that does not open.
     key_history: Vec<crate::boundary::KnownKey>,
+    /// Open RC2 and DES mail (the user asked, SPEC section 4).
+    open_legacy: bool,
+}
+
+/// The policy of one `open`: the standard one, with legacy ciphers only when the user asked.
+fn open_policy(c: &OpenCerts) -> crate::policy::Policy {
+    let mut policy = crate::policy::Policy::standard();
+    policy.legacy_allowed = c.open_legacy;
+    policy
 }
 
 /// Roots, pins, known certificates and time of `openMessage` options.
@@ -159,12 +168,13 @@ fn open_options(options: JsValue) -> std::result::Result<OpenCerts, JsValue> {
         known: certs_from_base64(&opts.known).map_err(js_err)?,
         at,
         key_history: opts.key_history,
+        open_legacy: opts.open_legacy,
     })
 }
 
 fn open_with(message: &[u8], options: JsValue, ids: &[&crate::pkcs12::Identity]) -> std::result::Result<JsValue, JsValue> {
     let c = open_options(options)?;
-    let policy = crate::policy::Policy::standard();
+    let policy = open_policy(&c);
     let limits = crate::mime::Limits::default();
     let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: ids, at: c.at, policy: &policy, limits: &limits };
     let mut opened = crate::smime::open(message, &input);
@@ -178,7 +188,7 @@ fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Ide
     let c = open_options(options)?;
     Ok(wasm_bindgen_futures::future_to_promise(async move {
         let refs: Vec<&crate::pkcs12::Identity> = ids.iter().map(|i| &**i).collect();
-        let policy = crate::policy::Policy::standard();
+        let policy = open_policy(&c);
         let limits = crate::mime::Limits::default();
         let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, at: c.at, policy: &policy, limits: &limits };
         let mut opened = webcrypto::open(&message, &input).await;

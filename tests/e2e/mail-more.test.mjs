@@ -371,6 +371,25 @@ test('triple wrap and opaque format from the compose pane: openssl peels the lay
   await a.page.getByLabel('Encrypt', { exact: true }).uncheck();
 });
 
+test('RC2 mail is refused with the warning; "Open it anyway" decrypts it as weak-cipher', async () => {
+  const b = w.people.bob;
+  const bob = pemsOf(w.id('bob@example.net').p12, w.id('bob@example.net').password, 'bob-legacy');
+  const body = path.join(w.tmp, 'legacy-body.txt');
+  fs.writeFileSync(body, 'Content-Type: text/plain\r\n\r\nFrom a very old mail program.\r\n');
+  w.deliver('bob@example.net', 'inbox', openssl(['cms', '-encrypt', '-provider', 'legacy', '-provider', 'default', '-rc2-40', '-from', 'alice@example.org', '-to', 'bob@example.net', '-subject', 'Legacy RC2', '-in', body, bob.cert]));
+  await w.click(b, 'inbox', 'Legacy RC2');
+  const offer = b.page.locator('[data-field="legacy-offer"]');
+  await offer.waitFor();
+  assert.equal(await b.page.locator('#status-banner').getAttribute('data-status'), 'weak-cipher');
+  assert.match(await offer.textContent(), /obsolete cipher \(RC2 or DES\)/);
+  assert.equal(await b.page.locator('iframe.content-frame').count(), 0, 'nothing of it is shown before the user asks');
+  await offer.getByRole('button', { name: 'Open it anyway' }).click();
+  await b.page.locator('iframe.content-frame').first().contentFrame().locator('body', { hasText: 'From a very old mail program.' }).waitFor();
+  assert.equal(await b.page.locator('#status-banner').getAttribute('data-status'), 'weak-cipher');
+  assert.equal(await b.page.locator('[data-field="legacy-offer"]').count(), 0);
+  await w.screenshot(b, 'legacy-opened');
+});
+
 test('an expired certificate: signing is refused in the compose pane with its date and "renew"; the draft is kept', async () => {
   // A second page of Alice's, two years ahead (her certificate is valid for 365 days): the time
   // the compose pane signs at is the page's clock.

@@ -496,7 +496,12 @@ known?: Array<string>,
  * Every certificate the user ever had a key for (current, retired, backed up, deleted):
  * a message that cannot be decrypted says which of them it needs.
  */
-keyHistory?: Array<KnownKey>, };
+keyHistory?: Array<KnownKey>, 
+/**
+ * The user explicitly asked to open RC2 or DES mail (SPEC section 4): decrypted with the
+ * weak-cipher warning instead of refused.
+ */
+openLegacy?: boolean, };
 
 export type EncryptOptions = { 
 /**

@@ -18,7 +18,8 @@ const USAGE: &str = "usage: cachet <command> [options]
           encryption certificates of one person) is joined with the first
           --trust adds a root (it issues); --pin adds a pinned certificate (trusted only as
           itself, for the addresses it names, never an issuer); --key-history CERT (repeatable):
-          certificates of keys you held before, to say which one a message you cannot open needs
+          certificates of keys you held before, to say which one a message you cannot open needs;
+          --open-legacy opens RC2 and DES mail (refused otherwise), with the weak-cipher warning
   cert    FILE [--password-file F]                                        > info.json
   backup  --identity ID.p12 --password-file F --new-password-file G       > backup.p12
   request --identity ID.p12 --password-file F --to ADDRESS [--renewal] [--at TIME]
@@ -32,7 +33,7 @@ struct Args {
 }
 
 const VALUE_FLAGS: [&str; 11] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to", "--key-history"];
-const BOOL_FLAGS: [&str; 5] = ["--opaque", "--sign", "--oaep", "--renewal", "--triple-wrap"];
+const BOOL_FLAGS: [&str; 6] = ["--opaque", "--sign", "--oaep", "--renewal", "--triple-wrap", "--open-legacy"];
 
 impl Args {
     /// Flags by lexopt: `--flag VALUE` and `--flag=VALUE`; `--` ends the flags.
@@ -245,7 +246,9 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let roots = certificates(&a.all("--trust"))?;
             let pins = certificates(&a.all("--pin"))?;
             let message = read_stdin()?;
-            let policy = cachet::policy::Policy::standard();
+            let mut policy = cachet::policy::Policy::standard();
+            // RC2 and DES only when asked for (SPEC section 4), then with the weak-cipher warning.
+            policy.legacy_allowed = a.has("--open-legacy");
             let limits = cachet::mime::Limits::default();
             let id_refs: Vec<&cachet::pkcs12::Identity> = ids.iter().collect();
             let input = cachet::smime::OpenInput { roots: &roots, pins: &pins, known: &[], identities: &id_refs, at: at(&a)?, policy: &policy, limits: &limits };
