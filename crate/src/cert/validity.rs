@@ -150,7 +150,7 @@ mod tests {
         assert!(e.message.contains(&day(nb)) && e.message.contains("valid only from"), "{}", e.message);
         assert!(e.hint.contains("date and time"), "{}", e.hint);
 
-        let e = check_recipients(&[cert.clone()], UnixTime(na.0 + 1)).unwrap_err();
+        let e = check_recipients(std::slice::from_ref(&cert), UnixTime(na.0 + 1)).unwrap_err();
         assert_eq!(e.code, Code::CertificateExpired);
         assert!(e.message.starts_with("The certificate of dora@example.org expired on"), "{}", e.message);
         assert!(e.hint.contains("Ask dora@example.org for their new certificate"), "{}", e.hint);
