@@ -151,6 +151,19 @@ struct OpenCerts {
     open_legacy: bool,
 }
 
+/// The key history of one `open`: the one passed, and the unlocked identities' certificates
+/// as current keys (as the CLI counts its `--identity` files), each certificate once.
+fn history_with(ids: &[&crate::pkcs12::Identity], passed: &[crate::boundary::KnownKey]) -> Vec<crate::boundary::KnownKey> {
+    let mut out = passed.to_vec();
+    for pair in ids.iter().flat_map(|i| i.key_pairs()) {
+        let k = crate::identity::known_key(&crate::cert::facts::facts(&pair.certificate), crate::identity::KeyState::Current);
+        if !out.iter().any(|o| o.serial == k.serial && o.issuer == k.issuer) {
+            out.push(k);
+        }
+    }
+    out
+}
+
 /// The policy of one `open`: the standard one, with legacy ciphers only when the user asked.
 fn open_policy(c: &OpenCerts) -> crate::policy::Policy {
     let mut policy = crate::policy::Policy::standard();
@@ -178,7 +191,7 @@ fn open_with(message: &[u8], options: JsValue, ids: &[&crate::pkcs12::Identity])
     let limits = crate::mime::Limits::default();
     let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: ids, at: c.at, policy: &policy, limits: &limits };
     let mut opened = crate::smime::open(message, &input);
-    crate::identity::explain_no_key(&mut opened.report, &c.key_history, c.at);
+    crate::identity::explain_no_key(&mut opened.report, &history_with(ids, &c.key_history), c.at);
     opened_js(&opened)
 }
 
@@ -192,7 +205,7 @@ fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Ide
         let limits = crate::mime::Limits::default();
         let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, at: c.at, policy: &policy, limits: &limits };
         let mut opened = webcrypto::open(&message, &input).await;
-        crate::identity::explain_no_key(&mut opened.report, &c.key_history, c.at);
+        crate::identity::explain_no_key(&mut opened.report, &history_with(&refs, &c.key_history), c.at);
         opened_js(&opened)
     }))
 }
