@@ -24,6 +24,7 @@ export default defineConfig({
         'tb-options': resolve(root, 'tb-options.html'),
         'tb-keepalive': resolve(root, 'tb-keepalive.html'),
         'tb-compose': resolve(root, 'tb-compose.html'),
+        'tb-confidential': resolve(root, 'tb-confidential.html'),
       },
     },
   },

@@ -52,7 +52,7 @@ export function makeOps(core, fixtures, used = new Set()) {
   const openR = method(rcptRing, 'open', used);
   const openM = method(core, 'openMessage', used);
   const enc = (handle, recipients, extra = {}) => async (msg) => ({
-    output: await encryptS(handle, msg, { recipients, sign: false, cipher: 'aes256-cbc', oaep: false, allRecipientsGcm: false, at, ...extra }),
+    output: await encryptS(handle, msg, { recipients, sign: false, cipher: 'aes256-cbc', oaep: false, at, ...extra }),
   });
   const open = (fn, options) => async (msg) => {
     const { report, content } = await fn(msg, { at, ...options });

@@ -8,6 +8,11 @@ export const OFFICE_JS = 'https://appsforoffice.microsoft.com';
 /** Microsoft Graph and the Entra sign-in endpoint (Office pages only: sending and reading mail). */
 export const GRAPH = 'https://graph.microsoft.com';
 export const LOGIN = 'https://login.microsoftonline.com';
+/**
+ * The default DNS-over-HTTPS resolver of SMIMEA discovery (addin/src/hosts/doh.ts), Office
+ * pages only. A deployment naming another resolver ("dohResolver") adds its origin here.
+ */
+export const DOH_RESOLVER = 'https://cloudflare-dns.com';
 /** Pages that run inside Outlook and load Office.js from Microsoft's CDN. */
 export const OFFICE_PAGES = new Set(['/taskpane.html', '/commands.html', '/dialog.html']);
 /**
@@ -27,7 +32,7 @@ export function cspDirectives(urlPath) {
     "default-src 'self'",
     `script-src 'self' 'wasm-unsafe-eval'${office ? ` ${OFFICE_JS}` : ''}`,
     "worker-src 'self'",
-    `connect-src 'self'${office ? ` ${GRAPH} ${LOGIN}` : ''}`,
+    `connect-src 'self'${office ? ` ${GRAPH} ${LOGIN} ${DOH_RESOLVER}` : ''}`,
     // data: for the pictures of an HTML message, taken from the message itself (ui/inline-images.ts).
     "img-src 'self' data:",
     // Office.js injects style attributes into its own UI.

@@ -174,6 +174,46 @@ function summary(id, mime) {
   };
 }
 
+/**
+ * The message class Exchange gives a message (PidTagMessageClass, MS-OXOSMIME): clear-signed
+ * mail is IPM.Note.SMIME.MultipartSigned, opaque-signed and encrypted mail IPM.Note.SMIME.
+ */
+export function messageClass(mime) {
+  const type = (headerFields(mime) ?? []).find((f) => f.name === 'content-type')?.value.toLowerCase() ?? '';
+  if (/multipart\/signed/.test(type)) return 'IPM.Note.SMIME.MultipartSigned';
+  if (/application\/(x-)?pkcs7-mime/.test(type)) return 'IPM.Note.SMIME';
+  return 'IPM.Note';
+}
+
+/**
+ * A folder listing with the query options the add-in uses: `$filter` on the message class
+ * (`singleValueExtendedProperties/any(ep: ep/id eq 'String 0x001A' and (ep/value eq '…' or …))`:
+ * only the classes named are kept; any other $filter is refused as Graph would not know it
+ * here), `$top` and `@odata.nextLink` paging (`$skiptoken`).
+ */
+function listPage(req, root, address, folders) {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const filter = url.searchParams.get('$filter');
+  let value = list(root, address, folders);
+  if (filter !== null) {
+    if (!/String 0x001A/i.test(filter)) return { error: [400, 'ErrorInvalidUrlQueryFilter', 'The dev mailbox filters only on the message class (String 0x001A).'] };
+    const classes = [...filter.matchAll(/ep\/value eq '([^']+)'/g)].map((m) => m[1]);
+    value = value.filter((m) => classes.includes(m.messageClass));
+  }
+  const top = Number(url.searchParams.get('$top') ?? '0');
+  const skip = Number(url.searchParams.get('$skiptoken') ?? '0');
+  const out = { value: value.map(({ messageClass: _c, ...m }) => m) };
+  if (Number.isInteger(top) && top > 0) {
+    out.value = out.value.slice(skip, skip + top);
+    if (skip + top < value.length) {
+      url.searchParams.set('$skiptoken', String(skip + top));
+      const scheme = req.socket?.encrypted ? 'https' : 'http';
+      out['@odata.nextLink'] = `${scheme}://${req.headers.host}${url.pathname}?${url.searchParams.toString()}`;
+    }
+  }
+  return { out };
+}
+
 let lastMs = 0;
 /** A new message id: zero-padded milliseconds (strictly increasing here) and random hex. */
 function newId() {
@@ -207,7 +247,8 @@ function list(root, address, folders) {
     for (const f of fs.readdirSync(dir)) {
       const id = f.replace(/\.eml$/, '');
       if (!ID.test(id) || !f.endsWith('.eml')) continue;
-      out.push(summary(id, fs.readFileSync(path.join(dir, f))));
+      const mime = fs.readFileSync(path.join(dir, f));
+      out.push({ ...summary(id, mime), messageClass: messageClass(mime) });
     }
   }
   return out.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
@@ -288,12 +329,18 @@ export function devMailRoutes({ root = mailboxRoot(), maxRequest = GRAPH_MAX_REQ
       handle: authed((req, res, m, address) => {
         const folder = m[1].toLowerCase();
         if (!FOLDERS.includes(folder)) return graphError(res, 404, 'ErrorItemNotFound', `No folder ${m[1]} (dev mailbox folders: ${FOLDERS.join(', ')}).`);
-        json(res, 200, { value: list(root, address, [folder]) });
+        const page = listPage(req, root, address, [folder]);
+        if (page.error) return graphError(res, ...page.error);
+        json(res, 200, page.out);
       }),
     },
     {
       method: 'GET', path: '/v1.0/me/messages',
-      handle: authed((req, res, _m, address) => json(res, 200, { value: list(root, address, ['inbox', 'sentitems']) })),
+      handle: authed((req, res, _m, address) => {
+        const page = listPage(req, root, address, ['inbox', 'sentitems']);
+        if (page.error) return graphError(res, ...page.error);
+        json(res, 200, page.out);
+      }),
     },
     {
       method: 'GET', path: /^\/v1\.0\/me\/messages\/([^/]+)\/\$value$/,

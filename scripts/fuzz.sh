@@ -14,7 +14,7 @@ set -euo pipefail
 SECONDS_EACH="${1:-600}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(mime_parse cms_signed open pkcs12 decrypt deferred)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(mime_parse cms_signed open pkcs12 decrypt deferred smimea)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FUZZ="$ROOT/crate/fuzz"
@@ -29,7 +29,7 @@ rustup toolchain list | grep -q '^nightly' || { echo "error: the nightly toolcha
 
 # ---------------------------------------------------------------- seed corpora
 echo "== seeds into $CORPUS"
-for t in mime_parse cms_signed open pkcs12 decrypt deferred; do mkdir -p "$CORPUS/$t"; done
+for t in mime_parse cms_signed open pkcs12 decrypt deferred smimea; do mkdir -p "$CORPUS/$t"; done
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -164,6 +164,27 @@ openssl pkcs12 -export -legacy -iter 1 -passout "pass:$PW" -inkey "$WORK/key.pem
 openssl pkcs12 -export -keypbe des-ede3-cbc -certpbe des-ede3-cbc -iter 1 -nomac -passout "pass:$PW" -inkey "$WORK/key.pem" -in "$WORK/cert.pem" -out "$WORK/pbes2-3des.p12" 2>/dev/null || true
 openssl pkcs12 -export -iter 1 -passout "pass:$PW" -inkey "$WORK/key.pem" -in "$WORK/cert.pem" -out "$WORK/mac.p12"
 seed pkcs12 "$WORK"/*.p12 "$P12"
+
+# SMIMEA: the saved hostile answers, and answers for alice@example.org written by dnspython
+# (with name compression): the fuzz identity's certificate as DANE-EE, another usage, an alias.
+seed smimea "$ROOT"/crate/tests/vectors/fuzz/smimea/*
+if python3 -c 'import dns.message' 2>/dev/null; then
+  CERT_HEX="$(openssl x509 -in "$WORK/cert.pem" -outform DER | od -An -v -tx1 | tr -d ' \n')"
+  python3 - "$WORK" "$CERT_HEX" <<'PY'
+import hashlib, sys, dns.message, dns.rrset, dns.flags
+work, cert = sys.argv[1], sys.argv[2]
+name = hashlib.sha256(b'alice').hexdigest()[:56] + '._smimecert.example.org.'
+for i, (usage, alias) in enumerate([(3, False), (2, False), (3, True)]):
+    r = dns.message.make_response(dns.message.make_query(name, 'SMIMEA'))
+    r.flags |= dns.flags.AD
+    owner = 'certs.example.net.' if alias else name
+    if alias:
+        r.answer.append(dns.rrset.from_text(name, 300, 'IN', 'CNAME', owner))
+    r.answer.append(dns.rrset.from_text(owner, 300, 'IN', 'SMIMEA', f'{usage} 0 0 {cert}'))
+    open(f'{work}/smimea-{i}.dns', 'wb').write(r.to_wire())
+PY
+  seed smimea "$WORK"/smimea-*.dns
+fi
 
 for t in "${TARGETS[@]}"; do echo "   $t: $(ls "$CORPUS/$t" | wc -l) seeds"; done
 

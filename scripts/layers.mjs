@@ -32,7 +32,9 @@ const SRC = path.join(ROOT, 'crate', 'src');
  *   report     the `open` report (layers, signers, diagnoses) as data.
  *   smime      S/MIME messages: open (signed, enveloped, diagnose), sign, encrypt (encrypt
  *              uses sign, never the reverse); identity: contacts, recipient certificates.
- *   compose, request, view: what the add-in's screens ask of the core.
+ *   compose, request, view: what the add-in's screens ask of the core; smimea: SMIMEA
+ *              discovery (RFC 8162) over DNS-over-HTTPS, the DNS wire format of its own.
+ *   draft      encrypted drafts: the draft wrapped for encrypting to the sender, and read back.
  *   wasm       the WebAssembly front.
  */
 export const LAYERS = [
@@ -46,7 +48,8 @@ export const LAYERS = [
   ['cms'],
   ['report'],
   ['smime', 'identity'],
-  ['compose', 'request', 'view'],
+  ['compose', 'request', 'view', 'smimea'],
+  ['draft'],
   ['wasm'],
 ];
 

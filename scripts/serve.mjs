@@ -1,7 +1,8 @@
 // Dev server: serves the built add-in (dist/) on loopback with the headers the add-in needs
 // (application/wasm, the CSP of scripts/csp.mjs with frame-ancestors). Plain node:http(s), no dependencies.
 // Routes are added as { method, path, handle } entries; `serve` mounts the dev mailbox
-// (scripts/devmail.mjs, a local subset of Microsoft Graph) under /v1.0/me/.
+// (scripts/devmail.mjs, a local subset of Microsoft Graph) under /v1.0/me/ and a fixture
+// DNS-over-HTTPS resolver (scripts/devdns.mjs) at /dns-query publishing the demo identities' SMIMEA records.
 //
 //   node scripts/serve.mjs [--port 3000] [--host 127.0.0.1] [--https]
 //   (CACHET_HTTPS=1 is the same as --https; PORT sets the port)
@@ -13,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { ROOT } from './lib/run.mjs';
 import { MAX_BODY, devMailRoutes, mailboxRoot } from './devmail.mjs';
+import { demoZone, devDnsRoutes } from './devdns.mjs';
 import { headerCsp } from './csp.mjs';
 
 export const DIST = path.join(ROOT, 'dist');
@@ -152,12 +154,13 @@ export async function serve(argv = []) {
   const tls = opts.https ? devCertificate() : null;
   // The standalone page's mail system is the dev mailbox itself: it takes the 25 MB messages the
   // page can build. The Outlook adapter keeps to Graph's 4 MB itself; its tests use Graph's limit.
-  const url = await listen(createDevServer({ tls, routes: devMailRoutes({ maxRequest: MAX_BODY }) }), opts);
+  const url = await listen(createDevServer({ tls, routes: [...devMailRoutes({ maxRequest: MAX_BODY }), ...devDnsRoutes({ zone: demoZone() })] }), opts);
   console.log(`\nCachet is served at ${url}/`);
   console.log(`  standalone page:   ${url}/index.html`);
   console.log(`  Outlook task pane: ${url}/taskpane.html`);
   console.log(`  manifest:          ${url}/manifest.xml`);
   console.log(`  dev mailbox:       ${url}/v1.0/me/... (Authorization: Bearer dev:<address>), stored in ${path.relative(ROOT, mailboxRoot()) || mailboxRoot()}`);
+  console.log(`  DNS-over-HTTPS:    ${url}/dns-query (a fixture: the demo identities' SMIMEA records, nothing else)`);
   if (tls) {
     console.log(`\nThe certificate is self-signed (${path.relative(ROOT, tls.certPath)}). Trust it in your OS or browser`);
     console.log('once, or Outlook will refuse to load the add-in.');

@@ -31,6 +31,16 @@ pub fn at(seconds: Option<f64>) -> Result<UnixTime> {
     Ok(UnixTime(s as u64))
 }
 
+/// The policy a caller passed (see [`crate::policy::Policy::from_value`]); absent: the
+/// standard policy. Taken as a JSON value, not straight into `Policy`: the Wasm decoder
+/// reads only the fields a struct names, so a misspelt field would pass unseen.
+pub fn policy(value: Option<&serde_json::Value>) -> Result<crate::policy::Policy> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(crate::policy::Policy::standard()),
+        Some(v) => crate::policy::Policy::from_value(v.clone()),
+    }
+}
+
 /// [`at`] for a time already decoded (seconds or RFC 3339 text).
 pub fn at_time(t: UnixTime) -> Result<UnixTime> {
     at(Some(t.0 as f64))
@@ -54,6 +64,14 @@ pub struct OpenOptions {
     /// Other known certificates (contacts, intermediates), base64 DER.
     #[cfg_attr(test, ts(optional = nullable))]
     pub known: Vec<String>,
+    /// The password of a password-encrypted message (RFC 3211), as the user typed it; the
+    /// report says `needs-password` when it is missing or does not open the message.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub password: Option<String>,
+    /// The algorithm policy (SPEC section 4); absent: the standard policy. Fields left out
+    /// keep their standard values.
+    #[cfg_attr(test, ts(optional, type = "Partial<Policy>"))]
+    pub policy: Option<serde_json::Value>,
     /// Every certificate the user ever had a key for (current, retired, backed up, deleted):
     /// a message that cannot be decrypted says which of them it needs.
     #[cfg_attr(test, ts(optional = nullable))]
@@ -120,12 +138,17 @@ pub struct EncryptOptions {
     /// Triple wrapping: sign, encrypt, sign again (implies `sign`).
     #[cfg_attr(test, ts(optional = nullable))]
     pub triple_wrap: bool,
-    /// Every recipient advertised AES-GCM in SMIMECapabilities: AES-256-GCM by default.
+    /// What each recipient's mail program advertised (the contact's stored
+    /// `LearnedCapabilities`, `null` when none are known), in the order of `recipients`: they
+    /// choose the content cipher and key transport (see `EncryptionChoice`).
     #[cfg_attr(test, ts(optional = nullable))]
-    pub all_recipients_gcm: bool,
+    pub capabilities: Vec<Option<crate::identity::LearnedCapabilities>>,
     /// Signing time, seconds since 1970; required.
     #[cfg_attr(test, ts(type = "number"))]
     pub at: Option<f64>,
+    /// The algorithm policy (SPEC section 4); absent: the standard policy.
+    #[cfg_attr(test, ts(optional, type = "Partial<Policy>"))]
+    pub policy: Option<serde_json::Value>,
 }
 
 #[cfg(test)]
@@ -182,7 +205,10 @@ mod tests {
             crate::report::EncryptionInfo,
             crate::report::Layer,
             crate::report::Diagnosis,
+            crate::report::Repair,
             crate::report::FoundCertificate,
+            crate::report::HeaderMismatch,
+            crate::report::ProtectedHeaders,
             crate::report::OpenReport,
             crate::view::Headers,
             crate::view::ViewPart,
@@ -208,6 +234,21 @@ mod tests {
             crate::identity::RecipientState,
             crate::identity::RecipientStatus,
             crate::identity::calls::RecipientOptions,
+            crate::smimea::SmimeaQuery,
+            crate::smimea::SmimeaTrust,
+            crate::smimea::SmimeaOutcome,
+            crate::smimea::SmimeaCertificate,
+            crate::smimea::SmimeaRejected,
+            crate::smimea::SmimeaLookup,
+            crate::smime::choice::RecipientChoice,
+            crate::smime::choice::EncryptionChoice,
+            crate::crypto::DigestAlg,
+            crate::crypto::ContentCipher,
+            crate::policy::Verdict,
+            crate::policy::DigestRule,
+            crate::policy::CipherRule,
+            crate::policy::KeyTransport,
+            crate::policy::Policy,
             OpenOptions,
             EncryptOptions,
         );

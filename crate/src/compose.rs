@@ -5,10 +5,15 @@
 //! 3.1 form): text alone or text and HTML as multipart/alternative (RFC 2046 5.1.4), the
 //! HTML with its inline images as multipart/related (RFC 2387), in multipart/mixed with
 //! attachments (RFC 2046 5.1.3, RFC 2183); attached messages as message/rfc822.
+//!
+//! The identity's signed footer (legal text, contact details) is written here, into the
+//! text and the HTML body, so it lies inside what [`crate::smime`] then signs: an
+//! organisation needs no gateway disclaimer appended after signing (which breaks the
+//! signature, see [`crate::smime::diagnose`]).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Code, Error, Result};
 use crate::mime::{build_body_with_inline, encode_headers, Attachment, InlinePart};
@@ -22,9 +27,16 @@ pub const MAX_TOTAL: usize = 25 * 1024 * 1024;
 /// The most attachments in one draft.
 pub const MAX_ATTACHMENTS: usize = 100;
 
+/// The longest signed footer of an identity (16 KiB: a legal notice and contact details).
+pub const MAX_FOOTER: usize = 16 * 1024;
+
+/// The line between the text and the footer: the usage separator of RFC 3676 4.3, so
+/// mail programs recognise the footer and leave it out when quoting a reply.
+pub const FOOTER_SEPARATOR: &str = "-- ";
+
 /// A file attached to a draft, its bytes in standard base64 (the form JSON can carry).
 #[cfg_attr(test, derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct DraftAttachment {
     pub filename: String,
@@ -39,7 +51,7 @@ pub struct DraftAttachment {
 
 /// The fields of a draft. Addresses are `addr@example.org` or `Name <addr@example.org>`.
 #[cfg_attr(test, derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Draft {
     pub from: String,
@@ -69,6 +81,10 @@ pub struct Draft {
     pub references: String,
     #[cfg_attr(test, ts(optional = nullable))]
     pub attachments: Vec<DraftAttachment>,
+    /// The sender identity's footer (plain text, empty: none), added at the end of the
+    /// text and of the HTML, inside what is signed. The add-in passes it when signing.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub footer: String,
 }
 
 /// Build the unsigned message: header fields (From, To, Cc, Bcc, Subject, Date,
@@ -81,8 +97,9 @@ pub struct Draft {
 /// injection, see [`encode_headers`]; file names are quoted by the builder). The text
 /// and the HTML are each limited to [`MAX_TEXT`] bytes, all of them and the decoded
 /// attachments together to
-/// [`MAX_TOTAL`] bytes, attachments to [`MAX_ATTACHMENTS`] (`Code::LimitExceeded`);
-/// invalid base64 and a draft without sender or recipient give `Code::Usage`.
+/// [`MAX_TOTAL`] bytes, attachments to [`MAX_ATTACHMENTS`], the footer to [`MAX_FOOTER`]
+/// (`Code::LimitExceeded`); invalid base64 and a draft without sender or recipient give
+/// `Code::Usage`. The footer is escaped for the HTML body (it is text, never markup).
 pub fn compose(d: &Draft) -> Result<Vec<u8>> {
     if d.from.trim().is_empty() {
         return Err(Error::usage("The message has no sender.").with_detail("from is empty"));
@@ -90,10 +107,23 @@ pub fn compose(d: &Draft) -> Result<Vec<u8>> {
     if d.to.iter().chain(d.cc.iter()).chain(d.bcc.iter()).all(|a| a.trim().is_empty()) {
         return Err(Error::usage("The message has no recipient.").with_detail("to, cc and bcc are empty"));
     }
+    compose_draft(d, &[])
+}
+
+/// [`compose`] for a draft being written (`crate::draft`): a recipient is not needed
+/// yet, and `extra` header fields are written after the others. Same limits and escaping.
+pub fn compose_draft(d: &Draft, extra: &[(String, String)]) -> Result<Vec<u8>> {
+    if d.from.trim().is_empty() {
+        return Err(Error::usage("The message has no sender.").with_detail("from is empty"));
+    }
     for t in [&d.text, &d.html] {
         if t.len() > MAX_TEXT {
             return Err(Error::usage("The message text is too long.").with_detail(format!("{} bytes, limit {MAX_TEXT}", t.len())));
         }
+    }
+    if d.footer.len() > MAX_FOOTER {
+        return Err(Error::new(Code::LimitExceeded, "The footer is too long.", "Shorten the footer of your identity (Certificates tab).")
+            .with_detail(format!("{} bytes, limit {MAX_FOOTER}", d.footer.len())));
     }
     let (inline, attachments) = decode_attachments(d)?;
     let list = |v: &[String]| v.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).collect::<Vec<_>>().join(", ");
@@ -116,12 +146,71 @@ pub fn compose(d: &Draft) -> Result<Vec<u8>> {
             headers.push((name.into(), value.clone()));
         }
     }
+    headers.extend(extra.iter().cloned());
     headers.push(("MIME-Version".into(), "1.0".into()));
     let mut out = encode_headers(&headers);
     // The body entity starts with its Content-* fields: it continues the header block.
     let html = Some(d.html.as_str()).filter(|h| !h.trim().is_empty());
-    out.extend_from_slice(&build_body_with_inline(&d.text, html, &inline, &attachments));
+    let (text, html) = match footer_lines(&d.footer) {
+        Some(footer) => (text_with_footer(&d.text, &footer), html.map(|h| html_with_footer(h, &footer))),
+        None => (d.text.clone(), html.map(str::to_string)),
+    };
+    out.extend_from_slice(&build_body_with_inline(&text, html.as_deref(), &inline, &attachments));
     Ok(out)
+}
+
+/// The footer's lines (line breaks normalised, trailing white space and blank edges
+/// removed), or None when there is nothing to add.
+fn footer_lines(footer: &str) -> Option<Vec<String>> {
+    let lines: Vec<String> = footer.replace("\r\n", "\n").replace('\r', "\n").split('\n').map(|l| l.trim_end().to_string()).collect();
+    let first = lines.iter().position(|l| !l.is_empty())?;
+    let last = lines.iter().rposition(|l| !l.is_empty())?;
+    lines.get(first..=last).map(<[String]>::to_vec)
+}
+
+/// The text, then the separator line and the footer.
+fn text_with_footer(text: &str, footer: &[String]) -> String {
+    let mut out = text.trim_end_matches(['\r', '\n']).to_string();
+    if !out.is_empty() {
+        out.push_str("\n\n");
+    }
+    out.push_str(FOOTER_SEPARATOR);
+    for line in footer {
+        out.push('\n');
+        out.push_str(line);
+    }
+    out.push('\n');
+    out
+}
+
+/// The HTML with the footer (escaped text, one `<br>` per line) as a last block of the
+/// body: before `</body>` when there is one, else at the end.
+fn html_with_footer(html: &str, footer: &[String]) -> String {
+    let escaped: Vec<String> = footer.iter().map(|l| escape_html(l)).collect();
+    let block = format!("<div class=\"cachet-footer\" style=\"margin-top:1em\">{FOOTER_SEPARATOR}<br>\r\n{}</div>\r\n", escaped.join("<br>\r\n"));
+    match html.to_ascii_lowercase().rfind("</body") {
+        Some(at) => match (html.get(..at), html.get(at..)) {
+            (Some(head), Some(tail)) => format!("{head}{block}{tail}"),
+            _ => format!("{html}{block}"),
+        },
+        None => format!("{html}{block}"),
+    }
+}
+
+/// Text as HTML character data.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Decode the draft's attachments within the limits of [`compose`]: the inline parts
@@ -338,5 +427,40 @@ mod tests {
         d.html = "x".repeat(MAX_TOTAL / 2 + 1);
         d.text = "y".repeat(MAX_TOTAL / 2 + 1);
         assert_eq!(compose(&d).unwrap_err().code, Code::LimitExceeded);
+    }
+
+    #[test]
+    fn the_footer_ends_the_text_and_the_html() {
+        let mut d = draft();
+        d.footer = "\r\nExample GmbH · Registered in Berlin HRB 1\r\n<b>Phone</b> +49 30 1234   \n\n".into();
+        let bytes1 = compose(&d).unwrap();
+        let top = parse(&bytes1, &Limits::default()).unwrap();
+        assert_eq!(top.text().unwrap().replace("\r\n", "\n"), "Hello Bob,\nline two é\n\n-- \nExample GmbH · Registered in Berlin HRB 1\n<b>Phone</b> +49 30 1234\n");
+        d.html = "<html><body><p>Hello</p></BODY></html>".into();
+        let bytes2 = compose(&d).unwrap();
+        let top = parse(&bytes2, &Limits::default()).unwrap();
+        let alt = top.children();
+        assert!(alt[0].text().unwrap().ends_with("+49 30 1234\r\n"));
+        let html = alt[1].text().unwrap();
+        let footer_at = html.find("cachet-footer").unwrap();
+        assert!(footer_at > html.find("<p>Hello</p>").unwrap() && footer_at < html.find("</BODY>").unwrap(), "{html}");
+        assert!(html.contains("&lt;b&gt;Phone&lt;/b&gt; +49 30 1234</div>"), "the footer is text, never markup: {html}");
+        // Without a body element the footer comes last.
+        d.html = "<p>Hi</p>".into();
+        let bytes3 = compose(&d).unwrap();
+        let top = parse(&bytes3, &Limits::default()).unwrap();
+        assert!(top.children()[1].text().unwrap().trim_end().ends_with("</div>"));
+    }
+
+    #[test]
+    fn an_empty_footer_adds_nothing_and_a_huge_one_is_refused() {
+        let mut d = draft();
+        let plain = compose(&d).unwrap();
+        d.footer = " \n \r\n".into();
+        assert_eq!(compose(&d).unwrap(), plain);
+        d.footer = "x".repeat(MAX_FOOTER + 1);
+        let e = compose(&d).unwrap_err();
+        assert_eq!(e.code, Code::LimitExceeded);
+        assert!(e.detail.unwrap_or_default().contains("limit 16384"));
     }
 }

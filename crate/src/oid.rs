@@ -79,6 +79,10 @@ pub const OID_ENVELOPED_DATA: Oid = oid("1.2.840.113549.1.7.3");
 pub const OID_ENCRYPTED_DATA: Oid = oid("1.2.840.113549.1.7.6");
 pub const OID_AUTH_ENVELOPED_DATA: Oid = oid("1.2.840.113549.1.9.16.1.23");
 pub const OID_COMPRESSED_DATA: Oid = oid("1.2.840.113549.1.9.16.1.9");
+/// id-alg-zlibCompress (RFC 3274 2): the only compression algorithm CMS defines.
+pub const OID_ZLIB_COMPRESS: Oid = oid("1.2.840.113549.1.9.16.3.8");
+/// id-alg-PWRI-KEK (RFC 3211 2.3): the key wrap of PasswordRecipientInfo.
+pub const OID_PWRI_KEK: Oid = oid("1.2.840.113549.1.9.16.3.9");
 
 // PKCS#9 attributes (RFC 2985, RFC 5652 11, RFC 8551 2.5).
 /// emailAddress in a subject name (the legacy S/MIME binding).

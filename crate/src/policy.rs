@@ -4,13 +4,20 @@
 //! RFC 8551 section 2 (S/MIME 4.0 algorithm requirements), RFC 8550 section 4.2 (key sizes).
 //!
 //! Admins tighten the standard policy by editing the public tables (e.g. refuse SHA-1:
-//! [`Policy::with_digest`]); the value serialises to and from JSON for configuration.
+//! [`Policy::with_digest`]); the value serialises to and from JSON for configuration
+//! ([`Policy::from_json`]: fields left out keep their SPEC section 4 value, an unknown field
+//! is an error). The same value is passed to signing (which digest, which keys), encrypting
+//! (which cipher and key transport, see [`Policy::choose_content_cipher`] and
+//! [`Policy::choose_key_transport`]) and opening (what is accepted, flagged or refused):
+//! natively, through the Wasm exports and through the CLI's `--policy FILE`.
 
 use crate::crypto::{DigestAlg, SigInfo, SigScheme};
+use crate::error::{Code, Error, Result};
 use const_oid::ObjectIdentifier;
 use serde::{Deserialize, Serialize};
 
 /// A policy decision. The strings name the algorithm (e.g. "SHA-1", "RSA 1024 bits").
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", content = "algorithm", rename_all = "kebab-case")]
 pub enum Verdict {
@@ -48,6 +55,7 @@ impl Verdict {
 }
 
 /// What to do with one digest algorithm.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DigestRule {
     pub alg: DigestAlg,
@@ -62,6 +70,7 @@ pub struct DigestRule {
 pub use crate::crypto::cipher::ContentCipher;
 
 /// One content cipher's treatment when decrypting.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CipherRule {
     pub cipher: ContentCipher,
@@ -70,29 +79,74 @@ pub struct CipherRule {
     pub legacy: bool,
 }
 
-/// RSA key transport schemes (RFC 8551 section 2.3).
+/// RSA key transport schemes (RFC 8551 section 2.3): the one type the policy, the
+/// per-message choice and the KeyTransRecipientInfo writer (`cms::recipients`) share.
+/// Decryption accepts OAEP with any hash; Cachet writes OAEP with SHA-256 and MGF1-SHA-256.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
 pub enum KeyTransport {
-    RsaPkcs1v15,
-    RsaOaep,
+    /// RSAES-PKCS1-v1_5 (widest compatibility; Outlook's default).
+    #[serde(rename = "rsa-pkcs1v15")]
+    Pkcs1v15,
+    /// RSAES-OAEP (written with SHA-256 and MGF1-SHA-256).
+    #[serde(rename = "rsa-oaep")]
+    OaepSha256,
 }
 
 impl KeyTransport {
     pub fn oid(self) -> ObjectIdentifier {
         match self {
-            KeyTransport::RsaPkcs1v15 => crate::oid::OID_RSA_ENCRYPTION,
-            KeyTransport::RsaOaep => crate::oid::OID_RSAES_OAEP,
+            KeyTransport::Pkcs1v15 => crate::oid::OID_RSA_ENCRYPTION,
+            KeyTransport::OaepSha256 => crate::oid::OID_RSAES_OAEP,
         }
     }
 
     pub fn from_oid(oid: &ObjectIdentifier) -> Option<KeyTransport> {
-        [KeyTransport::RsaPkcs1v15, KeyTransport::RsaOaep].into_iter().find(|k| k.oid() == *oid)
+        [KeyTransport::Pkcs1v15, KeyTransport::OaepSha256].into_iter().find(|k| k.oid() == *oid)
+    }
+
+    /// The name the compose and read panes show.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyTransport::Pkcs1v15 => "RSA PKCS #1 v1.5",
+            KeyTransport::OaepSha256 => "RSA-OAEP (SHA-256)",
+        }
+    }
+}
+
+/// What one party's mail program said it can decrypt (its SMIMECapabilities, RFC 8551
+/// 2.5.2), as far as the content cipher and key transport choices need it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Advertised {
+    pub aes256_gcm: bool,
+    pub aes128_gcm: bool,
+    pub aes256_cbc: bool,
+    pub aes128_cbc: bool,
+    pub rsa_oaep: bool,
+}
+
+impl Advertised {
+    /// From capability names as the open report gives them (`aes256-gcm`, `rsaes-oaep`, ...).
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Advertised {
+        let has = |n: &str| names.iter().any(|x| x.as_ref().eq_ignore_ascii_case(n));
+        Advertised { aes256_gcm: has("aes256-gcm"), aes128_gcm: has("aes128-gcm"), aes256_cbc: has("aes256-cbc"), aes128_cbc: has("aes128-cbc"), rsa_oaep: has("rsaes-oaep") }
+    }
+
+    /// AES-GCM of some key size.
+    pub fn gcm(&self) -> bool {
+        self.aes256_gcm || self.aes128_gcm
+    }
+
+    /// AES-128-CBC listed, AES-256 in neither mode.
+    pub fn only_aes128_cbc(&self) -> bool {
+        self.aes128_cbc && !self.aes256_cbc && !self.aes256_gcm
     }
 }
 
 /// The algorithm policy. `Policy::standard()` is SPEC section 4.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// RSA keys below this many bits are flagged (2048).
     pub min_rsa_bits: u32,
@@ -108,6 +162,13 @@ pub struct Policy {
     pub key_transports: Vec<(KeyTransport, Verdict)>,
     /// The user explicitly opens legacy mail: RC2 and DES are then decrypted with a warning.
     pub legacy_allowed: bool,
+    /// Key transport for an RSA recipient who neither advertised RSAES-OAEP nor has an
+    /// RSAES-OAEP key (PKCS#1 v1.5; an administrator may require OAEP for everyone).
+    pub default_key_transport: KeyTransport,
+}
+
+fn bad_policy(e: &dyn std::fmt::Display) -> Error {
+    Error::usage("The algorithm policy cannot be read.").with_detail(e.to_string())
 }
 
 impl Default for Policy {
@@ -144,8 +205,56 @@ impl Policy {
                 c(ContentCipher::Rc2Cbc, Verdict::Refuse("RC2-CBC".into()), true),
                 c(ContentCipher::DesCbc, Verdict::Refuse("DES-CBC".into()), true),
             ],
-            key_transports: vec![(KeyTransport::RsaPkcs1v15, Verdict::Accept), (KeyTransport::RsaOaep, Verdict::Accept)],
+            key_transports: vec![(KeyTransport::Pkcs1v15, Verdict::Accept), (KeyTransport::OaepSha256, Verdict::Accept)],
             legacy_allowed: false,
+            default_key_transport: KeyTransport::Pkcs1v15,
+        }
+    }
+
+    /// A policy from JSON (a configuration file, the CLI's `--policy`, the add-in's
+    /// options): fields left out keep their [`Policy::standard`] value; an unknown field or
+    /// a wrong value is a usage error naming it.
+    pub fn from_json(json: &[u8]) -> Result<Policy> {
+        let value: serde_json::Value = serde_json::from_slice(json).map_err(|e| bad_policy(&e))?;
+        Policy::from_value(value)
+    }
+
+    /// [`Policy::from_json`] for a value already parsed (the Wasm exports pass the
+    /// JavaScript object this way, so that an unknown field is refused there too).
+    pub fn from_value(value: serde_json::Value) -> Result<Policy> {
+        // serde would also fill the struct from an array, field by field: only an object is a policy.
+        if !value.is_object() {
+            return Err(bad_policy(&"the policy is not a JSON object"));
+        }
+        serde_json::from_value(value).map_err(|e| bad_policy(&e))
+    }
+
+    /// The digest to sign with, given the one the key suggests (`natural`: SHA-256, or a
+    /// stronger hash for a larger key): `natural` when the policy produces it, else the
+    /// policy's signing digest. Errors when the policy produces neither.
+    pub fn signing_digest_for(&self, natural: DigestAlg) -> Result<DigestAlg> {
+        if self.may_produce_digest(natural) {
+            return Ok(natural);
+        }
+        if self.may_produce_digest(self.signing_digest) {
+            return Ok(self.signing_digest);
+        }
+        Err(Error::new(
+            Code::UnsupportedAlgorithm,
+            format!("The algorithm policy does not allow signing with {}.", self.signing_digest.name()),
+            "Ask your administrator to allow SHA-256 for signing.",
+        ))
+    }
+
+    /// Refuse to sign with a key the policy refuses (RSA below `refuse_rsa_below`).
+    pub fn check_signing_key(&self, rsa_bits: Option<u32>) -> Result<()> {
+        match rsa_bits.map(|b| self.check_rsa_bits(b)) {
+            Some(Verdict::Refuse(what)) => Err(Error::new(
+                Code::UnusableIdentity,
+                format!("Your key ({what}) is too weak to sign with under the algorithm policy."),
+                "Get a new certificate with an RSA key of 2048 bits or more, or an EC key.",
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -219,22 +328,41 @@ impl Policy {
             .unwrap_or_else(|| Verdict::Refuse(format!("{kt:?}")))
     }
 
-    /// The content cipher for a new message: AES-256-GCM when every recipient
-    /// advertised GCM in SMIMECapabilities, otherwise AES-256-CBC.
-    pub fn choose_content_cipher(&self, every_recipient_advertises_gcm: bool) -> ContentCipher {
-        if every_recipient_advertises_gcm {
-            ContentCipher::Aes256Gcm
+    /// The content cipher for a new message from what each party (every recipient and the
+    /// sender's own copy) advertised, `None` for a party whose capabilities are not known:
+    /// AES-GCM AuthEnvelopedData when every party advertised it (AES-256-GCM, or AES-128-GCM
+    /// when one advertised only that), otherwise AES-256-CBC, or AES-128-CBC when a party
+    /// advertised AES-128-CBC but not AES-256. No party, or one with unknown capabilities,
+    /// gives the interoperable default (AES-256-CBC, what Outlook reads) unless another
+    /// needs AES-128. A choice this policy does not accept falls back to AES-256-CBC.
+    pub fn choose_content_cipher(&self, parties: &[Option<Advertised>]) -> ContentCipher {
+        let known: Vec<&Advertised> = parties.iter().flatten().collect();
+        let all_known = !parties.is_empty() && known.len() == parties.len();
+        let choice = if all_known && known.iter().all(|a| a.aes256_gcm || a.aes128_gcm) {
+            if known.iter().all(|a| a.aes256_gcm) {
+                ContentCipher::Aes256Gcm
+            } else {
+                ContentCipher::Aes128Gcm
+            }
+        } else if known.iter().any(|a| a.only_aes128_cbc()) {
+            ContentCipher::Aes128Cbc
+        } else {
+            ContentCipher::Aes256Cbc
+        };
+        if self.check_content_cipher(&choice.oid()).is_accept() {
+            choice
         } else {
             ContentCipher::Aes256Cbc
         }
     }
 
-    /// Key transport for one recipient: OAEP only when the certificate or capabilities ask for it.
+    /// Key transport for one RSA recipient: OAEP when the certificate or capabilities ask
+    /// for it, else the policy's default (PKCS#1 v1.5).
     pub fn choose_key_transport(&self, recipient_asks_oaep: bool) -> KeyTransport {
         if recipient_asks_oaep {
-            KeyTransport::RsaOaep
+            KeyTransport::OaepSha256
         } else {
-            KeyTransport::RsaPkcs1v15
+            self.default_key_transport
         }
     }
 }
@@ -318,10 +446,23 @@ mod tests {
     #[test]
     fn content_cipher_choice() {
         let p = Policy::standard();
-        assert_eq!(p.choose_content_cipher(true), ContentCipher::Aes256Gcm);
-        assert_eq!(p.choose_content_cipher(false), ContentCipher::Aes256Cbc);
-        assert!(p.choose_content_cipher(true).is_aead());
-        assert!(!p.choose_content_cipher(false).is_aead());
+        let adv = |names: &[&str]| Some(Advertised::from_names(names));
+        let cachet = adv(&["aes256-gcm", "aes128-gcm", "aes256-cbc", "aes192-cbc", "aes128-cbc"]);
+        let thunderbird = adv(&["aes256-cbc", "aes128-cbc", "des-ede3-cbc", "rc2-cbc"]);
+        let old_outlook = adv(&["des-ede3-cbc", "rc2-cbc", "des-cbc"]);
+        assert_eq!(p.choose_content_cipher(&[cachet, cachet]), ContentCipher::Aes256Gcm);
+        assert_eq!(p.choose_content_cipher(&[cachet, adv(&["aes128-gcm", "aes128-cbc"])]), ContentCipher::Aes128Gcm);
+        assert_eq!(p.choose_content_cipher(&[cachet, thunderbird]), ContentCipher::Aes256Cbc);
+        assert_eq!(p.choose_content_cipher(&[cachet, None]), ContentCipher::Aes256Cbc, "unknown: the interoperable default");
+        assert_eq!(p.choose_content_cipher(&[]), ContentCipher::Aes256Cbc);
+        assert_eq!(p.choose_content_cipher(&[cachet, adv(&["aes128-cbc", "des-ede3-cbc"])]), ContentCipher::Aes128Cbc);
+        assert_eq!(p.choose_content_cipher(&[None, adv(&["aes128-cbc"])]), ContentCipher::Aes128Cbc);
+        // Nothing weaker than AES is ever written, whatever a party lists.
+        assert_eq!(p.choose_content_cipher(&[old_outlook]), ContentCipher::Aes256Cbc);
+        // A policy without GCM never writes it.
+        let mut no_gcm = Policy::standard();
+        no_gcm.ciphers.retain(|c| !c.cipher.is_aead());
+        assert_eq!(no_gcm.choose_content_cipher(&[cachet]), ContentCipher::Aes256Cbc);
     }
 
     // "Decrypt AES-128/192/256 in CBC and GCM"
@@ -355,10 +496,10 @@ mod tests {
     #[test]
     fn key_transport() {
         let p = Policy::standard();
-        assert_eq!(p.choose_key_transport(false), KeyTransport::RsaPkcs1v15);
-        assert_eq!(p.choose_key_transport(true), KeyTransport::RsaOaep);
-        assert_eq!(p.check_key_transport(&KeyTransport::RsaPkcs1v15.oid()), Verdict::Accept);
-        assert_eq!(p.check_key_transport(&KeyTransport::RsaOaep.oid()), Verdict::Accept);
+        assert_eq!(p.choose_key_transport(false), KeyTransport::Pkcs1v15);
+        assert_eq!(p.choose_key_transport(true), KeyTransport::OaepSha256);
+        assert_eq!(p.check_key_transport(&KeyTransport::Pkcs1v15.oid()), Verdict::Accept);
+        assert_eq!(p.check_key_transport(&KeyTransport::OaepSha256.oid()), Verdict::Accept);
         assert!(p.check_key_transport(&ObjectIdentifier::new_unwrap("1.2.840.10045.2.1")).is_refused());
     }
 
@@ -385,6 +526,31 @@ mod tests {
         let back: Policy = serde_json::from_str(&json).unwrap();
         assert_eq!(back, p);
         assert!(json.contains("\"refuse\""));
+    }
+
+    // One value for every operation, from JSON: left-out fields keep SPEC 4, typos are refused.
+    #[test]
+    fn policy_from_partial_json_and_what_signing_takes_from_it() {
+        let p = Policy::from_json(br#"{"min_rsa_bits": 3072, "default_key_transport": "rsa-oaep"}"#).unwrap();
+        assert_eq!(p.min_rsa_bits, 3072);
+        assert_eq!(p.default_key_transport, KeyTransport::OaepSha256);
+        assert_eq!(p.choose_key_transport(false), KeyTransport::OaepSha256);
+        assert_eq!(Policy { min_rsa_bits: 2048, default_key_transport: KeyTransport::Pkcs1v15, ..p }, Policy::standard());
+        assert_eq!(Policy::from_json(b"{}").unwrap(), Policy::standard());
+        for bad in [&br#"{"min_rsa_bit": 3072}"#[..], br#"{"default_key_transport": "rsa-oaep-sha1"}"#, b"[1]", b"not json"] {
+            let e = Policy::from_json(bad).unwrap_err();
+            assert_eq!(e.code, Code::Usage, "{}", String::from_utf8_lossy(bad));
+            assert!(e.message.contains("policy"));
+        }
+        // Signing: the key's natural digest when produced, else the policy's digest.
+        let p = Policy::standard();
+        assert_eq!(p.signing_digest_for(DigestAlg::Sha384).unwrap(), DigestAlg::Sha384);
+        let only_512 = Policy::from_json(br#"{"signing_digest": "sha512", "digests": [{"alg": "sha512", "consume": {"verdict": "accept"}, "produce": true}]}"#).unwrap();
+        assert_eq!(only_512.signing_digest_for(DigestAlg::Sha256).unwrap(), DigestAlg::Sha512);
+        let none = Policy::from_json(br#"{"digests": []}"#).unwrap();
+        assert_eq!(none.signing_digest_for(DigestAlg::Sha256).unwrap_err().code, Code::UnsupportedAlgorithm);
+        assert!(p.check_signing_key(Some(2048)).is_ok() && p.check_signing_key(None).is_ok());
+        assert_eq!(p.check_signing_key(Some(768)).unwrap_err().code, Code::UnusableIdentity);
     }
 
     #[test]

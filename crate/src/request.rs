@@ -127,11 +127,11 @@ pub fn build_request(identity: &Identity, options: &RequestOptions) -> Result<Ve
     Ok(out)
 }
 
-/// The signed request message: [`build_request`], clear-signed at `at`.
+/// The signed request message: [`build_request`], clear-signed at `at` under `policy`.
 /// Errors: those of [`build_request`] and of [`crate::smime::sign_message`].
-pub fn request_mail(identity: &Identity, options: &RequestOptions, at: UnixTime) -> Result<Vec<u8>> {
+pub fn request_mail(identity: &Identity, options: &RequestOptions, at: UnixTime, policy: &crate::policy::Policy) -> Result<Vec<u8>> {
     let message = build_request(identity, options)?;
-    crate::smime::sign_message(&message, identity, false, at, &crate::mime::Limits::default())
+    crate::smime::sign_message(&message, identity, false, at, &crate::mime::Limits::default(), policy)
 }
 
 /// A display name as an RFC 5322 quoted string when it has specials.
@@ -166,7 +166,7 @@ pub fn request_call(identity: &Identity, call: &RequestCall) -> Result<Vec<u8>> 
     if text_len > MAX_REQUEST_TEXT {
         return Err(Error::new(Code::LimitExceeded, "The request text is too long.", "Write a shorter text."));
     }
-    request_mail(identity, o, crate::boundary::at_time(call.at)?)
+    request_mail(identity, o, crate::boundary::at_time(call.at)?, &crate::policy::Policy::standard())
 }
 
 /// The options of `Keyring.request`: [`RequestOptions`] and the time (seconds since 1970 or

@@ -25,6 +25,8 @@ pub enum Status {
     NoKey,
     IntegrityFailure,
     WeakCipher,
+    /// Encrypted with a password (RFC 3211) that was not given, or did not open it.
+    NeedsPassword,
     /// An encrypted layer that opened fine (layer status only; the headline is never this).
     Decrypted,
 }
@@ -46,7 +48,7 @@ impl Status {
             Status::NoSigner => 10,
             Status::BadSignature => 11,
             Status::Tampered => 12,
-            Status::NoKey => 13,
+            Status::NoKey | Status::NeedsPassword => 13,
             Status::IntegrityFailure => 14,
             Status::Malformed => 15,
         }
@@ -70,6 +72,7 @@ impl Status {
             Status::NoKey => "no-key",
             Status::IntegrityFailure => "integrity-failure",
             Status::WeakCipher => "weak-cipher",
+            Status::NeedsPassword => "needs-password",
             Status::Decrypted => "decrypted",
         }
     }

@@ -87,12 +87,18 @@ fn leaves<'a, 'b>(e: &'b Entity<'a>, out: &mut Vec<&'b Entity<'a>>) {
 /// or `Code::LimitExceeded`. Each text is cut at [`MAX_TEXT_SHOWN`] bytes. HTML text is
 /// returned as data: the caller must render it only in an isolated, script-less frame.
 /// A Content-ID is the sender's text, reported only when it is printable ASCII without
-/// `<`, `>` or white space and at most [`MAX_CONTENT_ID`] characters.
+/// `<`, `>` or white space and at most [`MAX_CONTENT_ID`] characters. In an encrypted
+/// payload with protected header fields (`hp="cipher"`, RFC 9788) the legacy display at
+/// the top of a text marked `hp-legacy-display="1"` is left out (see
+/// [`crate::mime::protect::hide_legacy_display`]), since the reader shows those fields.
 pub fn view(bytes: &[u8], limits: &Limits) -> Result<MessageView> {
     let canonical = canonicalize_crlf(bytes);
     let top = parse(&canonical, limits)?;
     let h = |name: &str| top.header(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let headers = Headers { from: h("From"), to: h("To"), cc: h("Cc"), subject: h("Subject"), date: h("Date"), message_id: h("Message-ID") };
+    // An encrypted payload with protected header fields (RFC 9788): the reader shows them
+    // itself, so the legacy display a sender put at the top of its texts is hidden.
+    let hide_legacy = top.content_type().param(crate::mime::protect::HP_PARAM).is_some_and(|v| v.trim().eq_ignore_ascii_case("cipher"));
     let mut all = Vec::new();
     leaves(&top, &mut all);
     let mut parts = Vec::new();
@@ -104,7 +110,13 @@ pub fn view(bytes: &[u8], limits: &Limits) -> Result<MessageView> {
         }
         let is_attachment = e.content_disposition().map(|d| d.mime_type.eq_ignore_ascii_case("attachment")).unwrap_or(false);
         let shown_text = (essence == "text/plain" || essence == "text/html") && !is_attachment;
-        let (text, truncated) = match if shown_text { e.text() } else { None } {
+        let legacy = hide_legacy && ct.param(crate::mime::protect::LEGACY_DISPLAY_PARAM).is_some_and(|v| v.trim() == "1");
+        let text = if shown_text { e.text() } else { None };
+        let text = match text {
+            Some(t) if legacy => Some(crate::mime::protect::hide_legacy_display(&t, essence == "text/html").unwrap_or(t)),
+            other => other,
+        };
+        let (text, truncated) = match text {
             Some(mut t) => {
                 let cut = t.len() > MAX_TEXT_SHOWN;
                 if cut {

@@ -87,7 +87,7 @@ fn unix(at: f64) -> std::result::Result<UnixTime, JsValue> {
 
 // The generated TypeScript types (`boundary`) that the signatures below name.
 #[wasm_bindgen(typescript_custom_section)]
-const GENERATED_TYPES: &str = r#"import type { CertFacts, CertificateChange, CertificateChoice, Contact, Draft, EncryptOptions, FoundCertificate, IdentityRecord, IdentityView, LearnedCapabilities, MessageView, OpenOptions, OpenReport, RecipientOptions, RecipientStatus, RequestCall } from "../src/core/generated";"#;
+const GENERATED_TYPES: &str = r#"import type { CertFacts, CertificateChange, CertificateChoice, Contact, Draft, EncryptionChoice, EncryptOptions, FoundCertificate, IdentityRecord, IdentityView, LearnedCapabilities, MessageView, OpenOptions, OpenReport, Policy, RecipientOptions, RecipientStatus, RequestCall, SmimeaLookup, SmimeaQuery } from "../src/core/generated";"#;
 
 /// The core's version.
 #[wasm_bindgen]
@@ -113,7 +113,7 @@ fn certs_from_base64(list: &[String]) -> Result<Vec<Certificate>> {
 }
 
 /// Recipients, options and signing time of `Keyring.encrypt` options.
-fn encrypt_options(options: JsValue) -> std::result::Result<(Vec<Certificate>, crate::smime::EncryptOptions, UnixTime), JsValue> {
+fn encrypt_options(options: JsValue) -> std::result::Result<(Vec<Certificate>, crate::smime::EncryptOptions, UnixTime, crate::policy::Policy), JsValue> {
     let opts: EncryptOptions = from_js("options for encrypt", options)?;
     let at = crate::boundary::at(opts.at).map_err(js_err)?;
     let recipients = certs_from_base64(&opts.recipients).map_err(js_err)?;
@@ -125,8 +125,9 @@ fn encrypt_options(options: JsValue) -> std::result::Result<(Vec<Certificate>, c
         ),
         None => None,
     };
-    let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, all_recipients_advertise_gcm: opts.all_recipients_gcm, opaque: opts.opaque, triple_wrap: opts.triple_wrap };
-    Ok((recipients, options, at))
+    let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, capabilities: opts.capabilities, opaque: opts.opaque, triple_wrap: opts.triple_wrap };
+    let policy = crate::boundary::policy(opts.policy.as_ref()).map_err(js_err)?;
+    Ok((recipients, options, at, policy))
 }
 
 /// The result of opening a message as JavaScript sees it: `{report, content}`, the report
@@ -144,11 +145,11 @@ struct OpenCerts {
     roots: Vec<Certificate>,
     pins: Vec<Certificate>,
     known: Vec<Certificate>,
+    passwords: Vec<String>,
     at: UnixTime,
+    policy: crate::policy::Policy,
     /// The user's key history, for the "which key" diagnosis of a message that does not open.
     key_history: Vec<crate::boundary::KnownKey>,
-    /// Open RC2 and DES mail (the user asked, SPEC section 4).
-    open_legacy: bool,
 }
 
 /// The key history of one `open`: the one passed, and the unlocked identities' certificates
@@ -164,13 +165,6 @@ fn history_with(ids: &[&crate::pkcs12::Identity], passed: &[crate::boundary::Kno
     out
 }
 
-/// The policy of one `open`: the standard one, with legacy ciphers only when the user asked.
-fn open_policy(c: &OpenCerts) -> crate::policy::Policy {
-    let mut policy = crate::policy::Policy::standard();
-    policy.legacy_allowed = c.open_legacy;
-    policy
-}
-
 /// Roots, pins, known certificates and time of `openMessage` options.
 fn open_options(options: JsValue) -> std::result::Result<OpenCerts, JsValue> {
     let opts: OpenOptions = from_js("options for opening a message", options)?;
@@ -179,17 +173,22 @@ fn open_options(options: JsValue) -> std::result::Result<OpenCerts, JsValue> {
         roots: certs_from_base64(&opts.trust).map_err(js_err)?,
         pins: certs_from_base64(&opts.pins).map_err(js_err)?,
         known: certs_from_base64(&opts.known).map_err(js_err)?,
+        passwords: opts.password.into_iter().collect(),
         at,
+        policy: {
+            let mut policy = crate::boundary::policy(opts.policy.as_ref()).map_err(js_err)?;
+            // RC2 and DES only when the user asked (SPEC section 4), then with the warning.
+            policy.legacy_allowed |= opts.open_legacy;
+            policy
+        },
         key_history: opts.key_history,
-        open_legacy: opts.open_legacy,
     })
 }
 
 fn open_with(message: &[u8], options: JsValue, ids: &[&crate::pkcs12::Identity]) -> std::result::Result<JsValue, JsValue> {
     let c = open_options(options)?;
-    let policy = open_policy(&c);
     let limits = crate::mime::Limits::default();
-    let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: ids, at: c.at, policy: &policy, limits: &limits };
+    let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: ids, passwords: &c.passwords, at: c.at, policy: &c.policy, limits: &limits };
     let mut opened = crate::smime::open(message, &input);
     crate::identity::explain_no_key(&mut opened.report, &history_with(ids, &c.key_history), c.at);
     opened_js(&opened)
@@ -201,9 +200,8 @@ fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Ide
     let c = open_options(options)?;
     Ok(wasm_bindgen_futures::future_to_promise(async move {
         let refs: Vec<&crate::pkcs12::Identity> = ids.iter().map(|i| &**i).collect();
-        let policy = open_policy(&c);
         let limits = crate::mime::Limits::default();
-        let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, at: c.at, policy: &policy, limits: &limits };
+        let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, passwords: &c.passwords, at: c.at, policy: &c.policy, limits: &limits };
         let mut opened = webcrypto::open(&message, &input).await;
         crate::identity::explain_no_key(&mut opened.report, &history_with(&refs, &c.key_history), c.at);
         opened_js(&opened)
@@ -332,11 +330,14 @@ impl Keyring {
     }
 
     /// Sign a message (RFC 5322 + MIME): multipart/signed, or opaque signed-data.
-    /// `at` is the signing time in seconds since 1970.
-    pub fn sign(&self, handle: u32, message: &[u8], opaque: bool, at: f64) -> std::result::Result<Vec<u8>, JsValue> {
+    /// `at` is the signing time in seconds since 1970; `policy` the algorithm policy
+    /// (absent: the standard one).
+    pub fn sign(&self, handle: u32, message: &[u8], opaque: bool, at: f64, #[wasm_bindgen(unchecked_param_type = "Partial<Policy> | undefined")] policy: JsValue) -> std::result::Result<Vec<u8>, JsValue> {
         let id = self.get(handle)?;
         let at = unix(at)?;
-        crate::smime::sign_message(message, id, opaque, at, &crate::mime::Limits::default()).map_err(js_err)
+        let policy: Option<serde_json::Value> = from_js("policy", policy)?;
+        let policy = crate::boundary::policy(policy.as_ref()).map_err(js_err)?;
+        crate::smime::sign_message(message, id, opaque, at, &crate::mime::Limits::default(), &policy).map_err(js_err)
     }
 
     /// Open a message with every unlocked identity available for decryption.
@@ -355,12 +356,14 @@ impl Keyring {
 
     /// `sign` with WebCrypto for the digest and the RSA signature: a Promise of the message bytes.
     #[wasm_bindgen(js_name = signAsync, unchecked_return_type = "Promise<Uint8Array>")]
-    pub fn sign_async(&self, handle: u32, message: &[u8], opaque: bool, at: f64) -> std::result::Result<js_sys::Promise, JsValue> {
+    pub fn sign_async(&self, handle: u32, message: &[u8], opaque: bool, at: f64, #[wasm_bindgen(unchecked_param_type = "Partial<Policy> | undefined")] policy: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
         let u = self.unlocked(handle)?;
         let at = unix(at)?;
+        let policy: Option<serde_json::Value> = from_js("policy", policy)?;
+        let policy = crate::boundary::policy(policy.as_ref()).map_err(js_err)?;
         let (id, key, message) = (u.identity.clone(), u.signing_key.clone(), message.to_vec());
         Ok(wasm_bindgen_futures::future_to_promise(async move {
-            let signed = webcrypto::sign(&id, key, &message, opaque, at).await.map_err(js_err)?;
+            let signed = webcrypto::sign(&id, key, &message, opaque, at, &policy).await.map_err(js_err)?;
             Ok(js_sys::Uint8Array::from(signed.as_slice()).into())
         }))
     }
@@ -369,7 +372,7 @@ impl Keyring {
     /// the signing digest and RSA signature): a Promise of the message bytes.
     #[wasm_bindgen(js_name = encryptAsync, unchecked_return_type = "Promise<Uint8Array>")]
     pub fn encrypt_async(&self, handle: Option<u32>, message: &[u8], #[wasm_bindgen(unchecked_param_type = "EncryptOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
-        let (recipients, options, at) = encrypt_options(options)?;
+        let (recipients, options, at, policy) = encrypt_options(options)?;
         let sender = match handle {
             Some(h) => {
                 let u = self.unlocked(h)?;
@@ -380,7 +383,7 @@ impl Keyring {
         let message = message.to_vec();
         Ok(wasm_bindgen_futures::future_to_promise(async move {
             let sender = sender.as_ref().map(|(id, key)| (&**id, key.clone()));
-            let out = webcrypto::encrypt(&message, &recipients, sender, options, at).await.map_err(js_err)?;
+            let out = webcrypto::encrypt(&message, &recipients, sender, options, at, &policy).await.map_err(js_err)?;
             Ok(js_sys::Uint8Array::from(out.as_slice()).into())
         }))
     }
@@ -388,14 +391,27 @@ impl Keyring {
     /// Encrypt a message (SPEC sections 3 and 8, like `cachet encrypt`). `handle`, when given,
     /// is the sender's identity: the message is also encrypted to its certificate, and signed
     /// first with `sign: true`. `options`: `EncryptOptions` (`{recipients: [base64 DER], sign?,
-    /// cipher?: "aes256-cbc" | "aes128-gcm" | "aes256-gcm", oaep?, allRecipientsGcm?, at: seconds}`).
+    /// cipher?: "aes256-cbc" | "aes128-gcm" | "aes256-gcm", oaep?, capabilities?, policy?, at: seconds}`).
     pub fn encrypt(&self, handle: Option<u32>, message: &[u8], #[wasm_bindgen(unchecked_param_type = "EncryptOptions")] options: JsValue) -> std::result::Result<Vec<u8>, JsValue> {
-        let (recipients, options, at) = encrypt_options(options)?;
+        let (recipients, options, at, policy) = encrypt_options(options)?;
         let sender = match handle {
             Some(h) => Some(self.get(h)?),
             None => None,
         };
-        crate::smime::encrypt_message(message, &recipients, sender, options, at, &crate::mime::Limits::default()).map_err(js_err)
+        crate::smime::encrypt_message(message, &recipients, sender, options, at, &crate::mime::Limits::default(), &policy).map_err(js_err)
+    }
+
+    /// What `encrypt` with these options would choose (content cipher, and per recipient and
+    /// for the sender's own copy the key transport or key agreement), with the reasons in
+    /// words, for the compose pane. `handle`, when given, is the sender's identity.
+    #[wasm_bindgen(js_name = encryptionChoice, unchecked_return_type = "EncryptionChoice")]
+    pub fn encryption_choice(&self, handle: Option<u32>, #[wasm_bindgen(unchecked_param_type = "EncryptOptions")] options: JsValue) -> std::result::Result<JsValue, JsValue> {
+        let (recipients, options, _, policy) = encrypt_options(options)?;
+        let sender = match handle {
+            Some(h) => Some(&self.get(h)?.certificate),
+            None => None,
+        };
+        to_js(&crate::smime::encryption_choice(&recipients, sender, &options, &policy))
     }
 
     /// An encrypted PKCS#12 backup of an identity under a new password.
@@ -412,6 +428,31 @@ pub fn compose_message(#[wasm_bindgen(unchecked_param_type = "Draft")] draft: Js
     crate::compose::compose(&draft).map_err(js_err)
 }
 
+/// The wrapper of an encrypted draft, to sign and encrypt to the sender (see `draft::draft_message`).
+#[wasm_bindgen(js_name = draftMessage)]
+pub fn draft_message(#[wasm_bindgen(unchecked_param_type = "Draft")] draft: JsValue) -> std::result::Result<Vec<u8>, JsValue> {
+    let draft: crate::compose::Draft = from_js_value("draft fields", draft)?;
+    crate::draft::draft_message(&draft).map_err(js_err)
+}
+
+/// The encrypted draft with only From, Date, Message-ID, the fixed Subject and the marker outside (see `draft::stored_form`).
+#[wasm_bindgen(js_name = draftStored)]
+pub fn draft_stored(encrypted: &[u8]) -> std::result::Result<Vec<u8>, JsValue> {
+    crate::draft::stored_form(encrypted, &crate::mime::Limits::default()).map_err(js_err)
+}
+
+/// Whether a stored message is one of Cachet's encrypted drafts (see `draft::is_draft`).
+#[wasm_bindgen(js_name = isDraft)]
+pub fn is_draft(bytes: &[u8]) -> bool {
+    crate::draft::is_draft(bytes, &crate::mime::Limits::default())
+}
+
+/// The fields of a draft from its decrypted content (see `draft::read_draft`).
+#[wasm_bindgen(js_name = readDraft, unchecked_return_type = "Draft")]
+pub fn read_draft(content: &[u8]) -> std::result::Result<JsValue, JsValue> {
+    to_js(&crate::draft::read_draft(content, &crate::mime::Limits::default()).map_err(js_err)?)
+}
+
 /// What a reader sees of a message or entity: decoded headers and parts (see `view`).
 #[wasm_bindgen(js_name = viewMessage, unchecked_return_type = "MessageView")]
 pub fn view_message(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
@@ -422,6 +463,21 @@ pub fn view_message(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = partBytes)]
 pub fn part_bytes(bytes: &[u8], path: &str) -> std::result::Result<Vec<u8>, JsValue> {
     crate::view::part_bytes(bytes, path, &crate::mime::Limits::default()).map_err(js_err)
+}
+
+/// The DNS-over-HTTPS query for the SMIMEA records of an address (RFC 8162, RFC 8484): the
+/// owner name and the wire-format query, base64url (see `smimea::query`).
+#[wasm_bindgen(js_name = smimeaQuery, unchecked_return_type = "SmimeaQuery")]
+pub fn smimea_query(address: &str) -> std::result::Result<JsValue, JsValue> {
+    to_js(&crate::smimea::query(address).map_err(js_err)?)
+}
+
+/// Read a resolver's answer (`application/dns-message` bytes) to `smimeaQuery(address)` at
+/// time `at` (seconds since 1970): the accepted certificates, the rejected records with
+/// reasons, and whether the resolver validated DNSSEC (see `smimea::read_answer`).
+#[wasm_bindgen(js_name = smimeaRead, unchecked_return_type = "SmimeaLookup")]
+pub fn smimea_read(address: &str, response: &[u8], at: f64) -> std::result::Result<JsValue, JsValue> {
+    to_js(&crate::smimea::read_answer(address, response, unix(at)?).map_err(js_err)?)
 }
 
 /// The certificates of a file (PEM or DER) as an array of `{facts, der_base64}`, ready to store.

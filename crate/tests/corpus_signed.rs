@@ -608,7 +608,7 @@ fn ireland_two_signers_without_certificates() {
     let (policy, limits) = (cachet::policy::Policy::standard(), cachet::mime::Limits::default());
     let at = cachet::time::UnixTime::parse_rfc3339(LAMPS_AT).unwrap();
     let open_with = |known: &[x509_cert::Certificate]| {
-        let input = cachet::smime::OpenInput { roots: &anchors, pins: &[], known, identities: &[], at, policy: &policy, limits: &limits };
+        let input = cachet::smime::OpenInput { roots: &anchors, pins: &[], known, identities: &[], passwords: &[], at, policy: &policy, limits: &limits };
         serde_json::to_value(cachet::smime::open(&msg, &input).report).unwrap()
     };
     // Without the certificates: neither signature can be checked.

@@ -69,3 +69,8 @@ fn decrypt_vectors() {
 fn deferred_vectors() {
     replay("deferred", targets::deferred);
 }
+
+#[test]
+fn smimea_vectors() {
+    replay("smimea", targets::smimea);
+}

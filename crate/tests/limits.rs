@@ -38,10 +38,10 @@ fn tampered_diagnosis_is_linear_in_the_message_size() {
     let policy = cachet::policy::Policy::standard();
     let at = cachet::time::UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs());
     let anchors = [cachet::cert::facts::parse_certificates(&std::fs::read(pki.ca()).unwrap()).unwrap().remove(0)];
-    let input = OpenInput { roots: &anchors, pins: &[], known: &[], identities: &[], at, policy: &policy, limits: &limits };
+    let input = OpenInput { roots: &anchors, pins: &[], known: &[], identities: &[], passwords: &[], at, policy: &policy, limits: &limits };
     // 2,000 parts, 10 MB: re-hashing the signed part once per part (the old search) is
     // 20 GB of hashing; the linear search hashes about twice the message.
-    let signed = sign_message(&many_parts(2000, 5000), &id, false, at, &limits).unwrap();
+    let signed = sign_message(&many_parts(2000, 5000), &id, false, at, &limits, &policy).unwrap();
     assert!(signed.len() > 10_000_000);
     // A footer part added at the end: found, and the original verifies.
     let footer = replace_once(&signed, "--b0--", "--b0\r\nContent-Type: text/plain\r\n\r\nDisclaimer: added by the server.\r\n--b0--");

@@ -110,6 +110,10 @@ fn message_mismatches(v: &Vector, dir: &TempDir) -> Vec<String> {
     for id in v.all("identity") {
         args.extend(["--identity".into(), extract(dir, id).to_string_lossy().into_owned(), "--password-file".into(), pw.to_string_lossy().into_owned()]);
     }
+    if let Some(mpw) = v.one("message-password") {
+        // The password of a password-encrypted message (RFC 3211): a --password-file of its own.
+        args.extend(["--password-file".into(), dir.write("message-password", mpw.as_bytes()).to_string_lossy().into_owned()]);
+    }
     if let Some(at) = v.one("at") {
         args.extend(["--at".into(), at.into()]);
     }
@@ -137,6 +141,12 @@ fn message_mismatches(v: &Vector, dir: &TempDir) -> Vec<String> {
             if !r["diagnosis"].as_array().is_some_and(|a| a.iter().any(|x| x["id"] == id)) {
                 out.push(format!("diagnosis {id} missing: {}", r["diagnosis"]));
             }
+        }
+    }
+    // Every repair the vector names is reported (issue 17).
+    for code in v.all("repair") {
+        if !r["repairs"].as_array().is_some_and(|a| a.iter().any(|x| x["code"] == code)) {
+            out.push(format!("repair {code} missing: {}", r["repairs"]));
         }
     }
     checks(v, &r, &mut out);

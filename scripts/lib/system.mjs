@@ -36,7 +36,7 @@ export async function aptInstall(packages) {
 }
 
 /** Debian packages the tests use: the browser and the interop peers of the Rust tests. */
-export const TEST_PACKAGES = ['chromium', 'openssl', 'libnss3-tools', 'gpgsm', 'libxml2-utils', 'time'];
+export const TEST_PACKAGES = ['chromium', 'openssl', 'libnss3-tools', 'gpgsm', 'libxml2-utils', 'time', 'python3-dnspython'];
 
 /** Debian packages `npm run bench` uses: the peers, the browser, and /usr/bin/time for peak memory. */
 export const BENCH_PACKAGES = ['openssl', 'time', 'chromium'];

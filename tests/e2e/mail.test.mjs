@@ -135,13 +135,20 @@ test('Alice sends signed+encrypted; Bob decrypts and sees valid; openssl cms dec
   await a.page.getByLabel('To', { exact: true }).fill('bob@example.net');
   await a.page.locator('[data-recipient="bob@example.net"][data-status="ready"]').waitFor();
   await a.page.getByLabel('Encrypt').check();
+  // Bob's signed reply advertised what Cachet reads: AES-GCM and RSA-OAEP, and the pane says so.
+  const choice = a.page.locator('[data-recipient="bob@example.net"] [data-field="choice"]');
+  await choice.waitFor();
+  assert.match(await choice.textContent(), /^AES-256-GCM, RSA-OAEP \(SHA-256\): advertised AES-GCM and RSA-OAEP in their signed mail of \d{1,2} [A-Z][a-z]+ \d{4}; they read RSA-OAEP$/);
+  assert.match(await a.page.locator('[data-field="cipher-choice"]').textContent(), /AES-256-GCM: every recipient's mail program advertised AES-GCM/);
+  assert.match(await a.page.locator('[data-own-copy="true"] [data-field="choice"]').textContent(), /your own copy, read by Cachet/);
   await w.screenshot(a, 'compose-encrypted');
   await w.send(a, { subject: 'Encrypted hello', text: 'Hello Bob,\nthis one is secret.\n' });
   await a.page.locator('[data-field="sent"]', { hasText: 'signed and encrypted' }).waitFor();
 
-  const onDisk = w.newestWith('bob@example.net', 'inbox', 'Encrypted hello');
+  // Header protection (RFC 9788): outside, the Subject is the placeholder "[...]".
+  const onDisk = w.newestWith('bob@example.net', 'inbox', 'Subject: [...]');
   const raw = fs.readFileSync(onDisk, 'latin1');
-  assert.match(raw, /Content-Type: application\/pkcs7-mime;[^\r\n]*(enveloped-data|authEnveloped-data)/i);
+  assert.match(raw, /Content-Type: application\/pkcs7-mime;[^\r\n]*authEnveloped-data/i, 'AES-GCM, as Bob advertised');
   assert.ok(!raw.includes('this one is secret'), 'the text is not readable on disk');
   // OpenSSL decrypts it with Bob's key, and the content inside verifies with the demo CA.
   const key = path.join(w.tmp, 'bob-key.pem');
@@ -150,13 +157,17 @@ test('Alice sends signed+encrypted; Bob decrypts and sees valid; openssl cms dec
   openssl(['cms', '-decrypt', '-in', onDisk, '-inkey', key, '-out', inner]);
   assert.match(qp(openssl(['smime', '-verify', '-in', inner, '-CAfile', w.demo.ca])), /this one is secret\./);
 
-  assert.equal(await w.open(b, 'inbox', 'Encrypted hello'), 'valid');
+  assert.equal(await w.open(b, 'inbox', '[...]'), 'valid');
+  // The read pane shows the protected Subject, marked as encrypted.
+  assert.match(await b.page.locator('[data-field="subject"]').textContent(), /^Encrypted hello \(encrypted\)$/);
+  assert.match(await b.page.locator('[data-field="protected-headers"]').textContent(), /Subject was encrypted/);
   assert.match(await b.page.locator('iframe.content-frame').contentFrame().locator('body').textContent(), /this one is secret\./);
   await b.page.locator('#status-banner summary').click();
-  assert.match(await b.page.locator('[data-field="cipher"]').textContent(), /aes/i);
+  assert.match(await b.page.locator('[data-field="cipher"]').textContent(), /AES-256-GCM, integrity-protected/);
+  assert.match(await b.page.locator('[data-field="key-management"]').textContent(), /RSA-OAEP \(SHA-256\)/);
   await w.screenshot(b, 'read-encrypted');
 
-  assert.equal(await w.open(a, 'sentitems', 'Encrypted hello'), 'valid');
+  assert.equal(await w.open(a, 'sentitems', '[...]'), 'valid');
   assert.match(await a.page.locator('iframe.content-frame').contentFrame().locator('body').textContent(), /this one is secret\./);
   await w.screenshot(a, 'read-sent-encrypted');
 });
@@ -198,7 +209,9 @@ test('a message tampered on disk shows tampered', async () => {
 
 test('a disclaimer appended by a server shows the diagnosis with its text', async () => {
   const b = w.people.bob;
-  const mime = fs.readFileSync(w.newestWith('bob@example.net', 'inbox', 'Signed hello'), 'latin1');
+  // Alice's signed mail (the tampered copy above also carries "Signed hello": as its signed,
+  // protected Subject inside, RFC 9788).
+  const mime = fs.readFileSync(w.newestWith('bob@example.net', 'inbox', 'this is signed.'), 'latin1');
   const disclaimer = 'This e-mail is confidential. Example Corp.';
   w.deliver('bob@example.net', 'inbox', Buffer.from(mime.replace('Signed hello', 'Disclaimer copy').replace('this is signed.\r\n', `this is signed.\r\n\r\n-- \r\n${disclaimer}\r\n`), 'latin1'));
   assert.equal(await w.open(b, 'inbox', 'Disclaimer copy'), 'tampered');
@@ -243,14 +256,14 @@ test('a backup exported by Alice re-imports in a fresh profile and opens her old
   assert.match(openssl(['pkcs12', '-in', file, '-passin', 'pass:backup-password', '-nokeys', '-clcerts']), /alice@example.org/);
 
   const f = await w.person('alice-fresh', 'alice@example.org');
-  assert.equal(await w.open(f, 'sentitems', 'Encrypted hello'), 'no-key');
+  assert.equal(await w.open(f, 'sentitems', '[...]'), 'no-key');
   assert.ok((await f.page.locator('[data-field="recipients"] li').count()) >= 2, 'the certificates it was encrypted for are listed');
   await w.screenshot(f, 'no-key');
   await w.importP12(f, file, 'backup-password');
   await w.trustDemoCa(f);
   await w.screenshot(f, 'restored');
   assert.equal(await w.open(f, 'sentitems', 'Signed hello'), 'valid');
-  assert.equal(await w.open(f, 'sentitems', 'Encrypted hello'), 'valid', 'her old encrypted mail decrypts with the restored key');
+  assert.equal(await w.open(f, 'sentitems', '[...]'), 'valid', 'her old encrypted mail decrypts with the restored key');
   assert.match(await f.page.locator('iframe.content-frame').contentFrame().locator('body').textContent(), /this one is secret\./);
   await w.send(f, { to: 'bob@example.net', subject: 'From the restored backup', text: 'Still me.\n' });
   await f.page.locator('[data-field="sent"]').waitFor();

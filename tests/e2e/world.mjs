@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MAX_BODY, devMailRoutes } from '../../scripts/devmail.mjs';
+import { devDnsRoutes } from '../../scripts/devdns.mjs';
 import { ensureDemo } from '../../scripts/demo.mjs';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
@@ -28,13 +29,14 @@ export function qp(text) {
   return text.replace(/=\r?\n/g, '');
 }
 
-export async function createWorld(prefix) {
+export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = null } = {}) {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'index.html')), 'dist/ is built (npm test builds it first)');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cachet-${prefix}-e2e-`));
   const mailRoot = path.join(tmp, 'mailbox');
   const demo = ensureDemo(mailRoot);
   // The standalone page sends messages of up to 25 MB: its dev mailbox takes them (Graph would not).
-  const server = createDevServer({ routes: devMailRoutes({ root: mailRoot, maxRequest: MAX_BODY }) });
+  // Its DNS-over-HTTPS resolver answers from `dnsZone` only (NXDOMAIN for everything else).
+  const server = createDevServer({ routes: [...devDnsRoutes({ zone: dnsZone, queries: dnsQueries }), ...devMailRoutes({ root: mailRoot, maxRequest: MAX_BODY })] });
   const baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   fs.mkdirSync(RESULTS, { recursive: true });
   const people = {};

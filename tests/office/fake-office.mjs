@@ -37,11 +37,15 @@ function base({ user, item, officeTheme }) {
 }
 
 /** A message open in read mode; `file` is the base64 Outlook's getAsFileAsync gives (or an error). */
-function readItem({ itemId, file, delayMs = 0 }, calls) {
+function readItem({ itemId, file, delayMs = 0 }, calls, notices = new Map()) {
   return {
     itemType: 'message',
     itemId,
     internetMessageId: '<x@example.org>',
+    notificationMessages: {
+      replaceAsync: (key, msg, cb) => { notices.set(key, msg); later(cb ?? (() => {}), ok(undefined)); },
+      removeAsync: (key, cb) => { notices.delete(key); later(cb ?? (() => {}), ok(undefined)); },
+    },
     getAsFileAsync: (cb) => {
       calls.push('getAsFileAsync');
       setTimeout(() => cb(file instanceof Error ? failed('GenericResponseError', file.message) : ok(file)), delayMs);
@@ -55,12 +59,13 @@ function readItem({ itemId, file, delayMs = 0 }, calls) {
  */
 export function readOffice({ user, itemId, file, officeTheme }) {
   const calls = [];
-  const office = base({ user, item: readItem({ itemId, file }, calls), officeTheme });
+  const notices = new Map();
+  const office = base({ user, item: readItem({ itemId, file }, calls, notices), officeTheme });
   const select = (next) => {
-    office.context.mailbox.item = next ? readItem(next, calls) : null;
+    office.context.mailbox.item = next ? readItem(next, calls, notices) : null;
     for (const h of office.handlers.olkItemSelectedChanged ?? []) h({ type: 'olkItemSelectedChanged' });
   };
-  return { office, calls, select };
+  return { office, calls, select, notices };
 }
 
 /** A message being composed. `draftId` is the EWS id saveAsync returns. */

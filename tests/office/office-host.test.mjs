@@ -142,7 +142,7 @@ test('compose → send through Graph: HTML with an inline picture, files and an 
   const { office, calls, session } = richCompose(draftId);
   const host = new officeMod.OfficeHost({ office, graph: graphFor('alice') });
   await host.ready();
-  assert.deepEqual(host.capabilities, { localFiles: true, readMessage: false, composeMessage: true, sendMessage: true });
+  assert.deepEqual(host.capabilities, { localFiles: true, readMessage: false, composeMessage: true, sendMessage: true, notifications: true, dnsLookup: true, searchMail: true });
 
   // The fields as the user typed them, with the threading fields read from the saved draft through Graph.
   const fields = await host.composeFields();
@@ -340,7 +340,7 @@ test('read: getAsFileAsync, else Graph $value with the REST id, else a ReadUnava
   const a = readOffice({ user: people.alice, itemId: `ews:${id}`, file: eml.toString('base64') });
   const hostA = new officeMod.OfficeHost({ office: a.office, graph: null });
   await hostA.ready();
-  assert.deepEqual(hostA.capabilities, { localFiles: true, readMessage: true, composeMessage: false, sendMessage: false });
+  assert.deepEqual(hostA.capabilities, { localFiles: true, readMessage: true, composeMessage: false, sendMessage: false, notifications: true, dnsLookup: true, searchMail: false });
   assert.deepEqual(Buffer.from(await hostA.currentMessage()), eml);
   assert.equal(hostA.userAddress(), 'alice@example.org');
   assert.match(hostA.notices().join(' '), /export a backup in the certificate panel/);

@@ -18,7 +18,7 @@ before(async () => {
 
 const bobIdentity = { id: 'B', retired: false, facts: [{ emails: ['bob@example.net'] }] };
 
-function fakes({ signer = { handle: 1 }, attachments = [], identities = [bobIdentity], decrypted = [], detailsOf = details, signError = null } = {}) {
+function fakes({ signer = { handle: 1, record: { id: 'BOB-SHA' } }, attachments = [], identities = [bobIdentity], decrypted = [], detailsOf = details, footer = '', signError = null } = {}) {
   const calls = [];
   const drafts = [];
   const envelopes = [];
@@ -47,8 +47,10 @@ function fakes({ signer = { handle: 1 }, attachments = [], identities = [bobIden
     },
   };
   const session = { async signer(address) { calls.push(`signer ${address}`); return signer; } };
-  const takeover = new tc.ComposeTakeover(m, core, session, async () => identities, async (ids) => ids.some((i) => decrypted.includes(i)));
-  return { takeover, calls, drafts, envelopes };
+  const sent = [];
+  const keep = { async footer() { return footer; }, async recordSent(addresses, sha) { sent.push([addresses, sha]); }, async requestSent() {} };
+  const takeover = new tc.ComposeTakeover(m, core, session, async () => identities, async (ids) => ids.some((i) => decrypted.includes(i)), keep);
+  return { takeover, calls, drafts, envelopes, sent };
 }
 
 function details(extra = {}) {
@@ -82,6 +84,16 @@ test('a signed message: built and signed by the core, sent through the Experimen
   await settle();
   assert.deepEqual(f.calls, ['signer bob@example.net', 'core composeMessage', 'core sign', 'sendRaw id1 ["alice@example.org"] signed(plain:Hi:<orig-12@example.org>)', 'remove 3']);
   assert.deepEqual(f.takeover.lastProblems(3), []);
+  assert.equal(f.drafts[0].footer, undefined, 'no footer saved: none in the draft');
+  assert.deepEqual(f.sent, [[['alice@example.org'], 'BOB-SHA']], 'the recipient is recorded as having the signing certificate');
+});
+
+test('the identity’s signed footer goes into the draft the core signs', async () => {
+  const f = fakes({ footer: 'Bob GmbH\nBerlin' });
+  await f.takeover.beforeSend({ id: 3, windowId: 1 }, details());
+  await settle();
+  assert.equal(f.drafts[0].footer, 'Bob GmbH\nBerlin');
+  assert.deepEqual(f.sent, [[['alice@example.org'], 'BOB-SHA']]);
 });
 
 test('a locked identity: nothing is sent, the draft stays, the popup says why', async () => {

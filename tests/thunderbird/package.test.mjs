@@ -22,6 +22,8 @@ const ALLOWED = [
   { code: 'MANIFEST_PERMISSIONS', message: /^\/permissions: Invalid permissions "compose" at \d+\.$/ },
   // accountsRead: which Thunderbird identity sends (compose details carry identityId only with it).
   { code: 'MANIFEST_PERMISSIONS', message: /^\/permissions: Invalid permissions "accountsRead" at \d+\.$/ },
+  // messagesDelete: an encrypted draft of the confidential tab is deleted for good after sending.
+  { code: 'MANIFEST_PERMISSIONS', message: /^\/permissions: Invalid permissions "messagesDelete" at \d+\.$/ },
   // The send-only Experiment (cachetSend.sendRaw): Thunderbird runs Experiments, Firefox only
   // in privileged extensions. This is an error for addons-linter, so web-ext exits with 1.
   { code: 'MANIFEST_FIELD_PRIVILEGED', message: /^\/experiment_apis: privileged manifest fields are only allowed in privileged extensions\.$/ },
@@ -56,11 +58,11 @@ test('the manifest: MV3, an event page, the Wasm CSP, the version of package.jso
   for (const file of [m.options_ui.page, m.message_display_action.default_popup, m.compose_action.default_popup, m.experiment_apis.cachetSend.parent.script, ...m.message_display_scripts.flatMap((s) => s.js)]) {
     assert.ok(fs.existsSync(path.join(THUNDERBIRD_DIR, file)), `${file} is in the package`);
   }
-  assert.deepEqual(m.permissions.sort(), ['accountsRead', 'compose', 'messagesRead', 'scripting']);
-  // The Experiment is the send function only.
+  assert.deepEqual(m.permissions.sort(), ['accountsRead', 'compose', 'messagesDelete', 'messagesRead', 'notifications', 'scripting']);
+  // The Experiment sends, and files an encrypted draft; nothing else.
   assert.deepEqual(Object.keys(m.experiment_apis), ['cachetSend']);
   const schema = JSON.parse(fs.readFileSync(path.join(THUNDERBIRD_DIR, m.experiment_apis.cachetSend.schema), 'utf8'));
-  assert.deepEqual(schema.flatMap((ns) => (ns.functions ?? []).map((f) => `${ns.namespace}.${f.name}`)), ['cachetSend.sendRaw']);
+  assert.deepEqual(schema.flatMap((ns) => (ns.functions ?? []).map((f) => `${ns.namespace}.${f.name}`)), ['cachetSend.sendRaw', 'cachetSend.saveDraft']);
   assert.deepEqual(schema.flatMap((ns) => ns.events ?? []), []);
   assert.ok(fs.readdirSync(path.join(THUNDERBIRD_DIR, 'assets')).some((f) => f.endsWith('.wasm')), 'the core is in the package');
 });

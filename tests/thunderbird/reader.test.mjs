@@ -22,7 +22,7 @@ const validReport = {
     signing_time: null, digest_algorithm: 'sha256', signature_algorithm: 'rsa', smime_capabilities: ['aes256-cbc'], details: [] }] }],
   certificates: [], diagnosis: [],
 };
-const noKeyReport = { status: 'no-key', layers: [{ kind: 'encrypted', status: 'no-key', format: 'enveloped-data', covers: '', details: [], encryption: { content_cipher: 'aes256-cbc', integrity_protected: false, recipients: [] } }], certificates: [], diagnosis: [] };
+const noKeyReport = { status: 'no-key', layers: [{ kind: 'encrypted', status: 'no-key', format: 'enveloped-data', covers: '', details: [], encryption: { content_cipher: 'aes256-cbc', integrity_protected: false, recipients: [], key_management: ['RSA PKCS #1 v1.5'] } }], certificates: [], diagnosis: [] };
 
 function fakes({ report = validReport, learned = [] } = {}) {
   const calls = [];
@@ -128,9 +128,42 @@ test('the toolbar button opens the selected message in the viewer tab', async ()
 test('the host of the extension pages: honest capabilities, the original bytes', async () => {
   const f = fakes();
   const host = new tb.ThunderbirdHost(f.messenger, 5);
-  assert.deepEqual(host.capabilities, { localFiles: true, readMessage: true, composeMessage: false, sendMessage: false });
+  assert.deepEqual(host.capabilities, { localFiles: true, readMessage: true, composeMessage: false, sendMessage: false, notifications: false, dnsLookup: true, searchMail: false });
   assert.equal(new TextDecoder().decode(await host.currentMessage()).split('\r\n')[0], 'Subject: message 5');
   assert.deepEqual(f.calls, ['getRaw 5 decrypt=false']);
   assert.equal(new tb.ThunderbirdHost(f.messenger, null).capabilities.readMessage, false);
   assert.match(host.notices()[0], /export a backup/);
+});
+
+test('with the send Experiment and notifications: a mail Cachet wrote goes out from the identity of its From address; notify creates a notification', async () => {
+  const f = fakes();
+  const sent = [];
+  const notes = [];
+  const messenger = {
+    ...f.messenger,
+    cachetSend: { async sendRaw(id, envelope, mime) { sent.push({ id, envelope, text: new TextDecoder().decode(mime) }); } },
+    identities: { async list() { return [{ id: 'id-other', email: 'other@example.net' }, { id: 'id-bob', email: 'Bob@Example.net' }]; } },
+    notifications: { async create(id, o) { notes.push({ id, ...o }); return id; } },
+    runtime: { ...f.messenger.runtime, getURL: (p) => `moz-extension://x/${p}` },
+  };
+  const host = new tb.ThunderbirdHost(messenger, null);
+  assert.deepEqual(host.capabilities, { localFiles: true, readMessage: false, composeMessage: false, sendMessage: true, notifications: true });
+  const mime = 'From: "Bob, DEMO" <bob@example.net>\r\nTo: carol@example.com\r\nSubject: x\r\nMessage-ID: <m1@example.net>\r\nMIME-Version: 1.0\r\n\r\nTo: not-a-header@example.org\r\n';
+  await host.sendMime(new TextEncoder().encode(mime));
+  assert.deepEqual(sent.map((x) => [x.id, x.envelope]), [['id-bob', { from: 'bob@example.net', to: ['carol@example.com'], cc: [], bcc: [], messageId: '<m1@example.net>', sentCopy: true }]]);
+  assert.equal(sent[0].text, mime, 'the bytes go out unchanged');
+  await assert.rejects(host.sendMime(new TextEncoder().encode('From: eve@example.org\r\nTo: a@example.org\r\n\r\nx')), /no identity for eve@example\.org/);
+  assert.equal(await host.notify({ id: 'cachet-expiry-1', title: 'T', message: 'M' }), true);
+  assert.deepEqual(notes, [{ id: 'cachet-expiry-1', type: 'basic', title: 'T', message: 'M', iconUrl: 'moz-extension://x/assets/icon-64.png' }]);
+});
+
+test('the banner names protected header fields (RFC 9788) only when they say something the header above does not', () => {
+  assert.equal(tb.bannerInfo(validReport).headers, null, 'no protected fields');
+  const clear = { mode: 'clear', signed: true, encrypted: false, subject: 'Figures', confidential: [], mismatches: [] };
+  assert.equal(tb.bannerInfo({ ...validReport, protected_headers: clear }).headers, null, 'signed, the same outside');
+  const changed = { ...clear, mismatches: [{ name: 'From', inner: 'Mallory <m@evil.example>', outer: 'Alice <alice@example.org>' }, { name: 'Subject', inner: 'Figures' }] };
+  assert.equal(tb.bannerInfo({ ...validReport, protected_headers: changed }).headers,
+    'Changed outside the signature: the signed From “Mallory <m@evil.example>”, Subject “Figures” differ from what the header above shows.');
+  const sealed = { mode: 'cipher', signed: true, encrypted: true, subject: 'Figures', confidential: ['Subject'], mismatches: [] };
+  assert.equal(tb.bannerInfo({ ...validReport, protected_headers: sealed }).headers, 'Encrypted subject: “Figures”.');
 });

@@ -397,7 +397,7 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
     // A recipient without a certificate: nothing is sent, the draft stays, the popup says why.
     await openComposer('carol@example.org', 'For Carol', 'No certificate for Carol.');
     await inComposePopup(`
-      const encrypt = document.getElementById("tb-encrypt");
+      const encrypt = await until("the Encrypt box", () => document.getElementById("tb-encrypt"));
       encrypt.checked = true;
       encrypt.dispatchEvent(new Event("change", { bubbles: true }));
       return true;
@@ -525,7 +525,8 @@ function storedCopy(messageId) {
     const bytes = new Uint8Array(await (await messenger.messages.getRaw(m.id)).arrayBuffer());
     let bin = ""; for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
     const banner = await window.cachet.reader.analyse(m.id);
-    return { base64: btoa(bin), folder: m.folder?.type ?? m.folder?.specialUse?.join(",") ?? null, status: banner.status };
+    const hdr = await messenger.messages.get(m.id);
+    return { base64: btoa(bin), folder: m.folder?.type ?? m.folder?.specialUse?.join(",") ?? null, status: banner.status, subject: hdr.subject, headers: banner.headers };
   })()`);
 }
 
@@ -606,6 +607,10 @@ test('issue test 1: an HTML message with an attachment, a Cc and a Bcc, signed a
     assert.equal(storedBytes.subarray(0, statusLines.length).toString('latin1'), statusLines);
     assert.ok(storedBytes.subarray(statusLines.length).equals(main.data), 'the Sent copy is the main copy');
     assert.equal(stored.status, 'valid', 'Cachet opens the Sent copy: decrypted with Bob’s key, Bob’s signature valid');
+    // Header protection (RFC 9788): Thunderbird's own record of the message (messages.get) has the
+    // placeholder Subject of the outside; Cachet reads the protected one from inside.
+    assert.equal(stored.subject, '[...]');
+    assert.equal(stored.headers, 'Encrypted subject: “Quarterly report”.');
   } finally {
     await sink.close();
   }

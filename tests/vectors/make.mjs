@@ -104,6 +104,7 @@ function vectorFile(rel, header, data) {
   add('expect', header.expect);
   add('layers', header.layers);
   add('diagnosis', header.diagnosis);
+  add('repair', header.repairs);
   add('check', header.check);
   add('error', header.error);
   add('at', header.at);
@@ -111,6 +112,7 @@ function vectorFile(rel, header, data) {
   add('pin', header.pin);
   add('identity', header.identity);
   add('password', header.password);
+  add('message-password', header.messagePassword);
   add('needs', header.needs);
   add('known-failure', header.knownFailure);
   add('fixed-with', header.fixedWith);
@@ -843,35 +845,6 @@ function unsupportedVectors() {
   }, msg);
 }
 
-/** The headers of the vector files already in this folder (for `--add`: TABLE.md and the Rust list keep them). */
-function existingVectors() {
-  const out = [];
-  const walk = (dir) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.vec')) {
-        const text = fs.readFileSync(p, 'latin1');
-        const head = text.slice(0, text.indexOf('\n\n'));
-        const h = {};
-        const many = { trust: 'trust', pin: 'pin', identity: 'identity' };
-        for (const line of head.split('\n')) {
-          const i = line.indexOf(': ');
-          if (i < 0) continue;
-          const k = line.slice(0, i);
-          const v = line.slice(i + 2);
-          const key = { 'known-failure': 'knownFailure', 'fixed-with': 'fixedWith' }[k] ?? k;
-          if (many[k]) (h[key] ??= []).push(v);
-          else h[key] ??= v;
-        }
-        out.push({ rel: path.relative(HERE, p), header: h });
-      }
-    }
-  };
-  for (const d of ['pki', 'signed', 'encrypted', 'peers', 'pins', 'hostile']) if (fs.existsSync(path.join(HERE, d))) walk(path.join(HERE, d));
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------
 // Hostile inputs: the hand-made fuzz regressions of crate/tests/vectors/fuzz, through
 // `open` (messages) and PKCS#12 import. Expectation: no panic, a malformed verdict or a
@@ -906,6 +879,335 @@ function hostileVectors() {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// Issue 17: what real clients, gateways and B2B products write, and the repairs Cachet
+// reports for it (`repairs` in the report). Each repair also comes tampered: leniency never
+// turns a changed message into a good one. Tools: openssl for signing and encrypting, and
+// Python scripts writing raw DER where no installed tool writes the form (OpenSSL here is
+// built without zlib, writes only 16-byte GCM tags, always adds contentType, and cannot put
+// a password recipient next to AES-GCM).
+
+/** Python: DER helpers shared by the scripts below (written as der.py). */
+const PY_DER = `def tlv(tag, body):
+    n = len(body)
+    if n < 0x80:
+        head = bytes([n])
+    else:
+        b = n.to_bytes((n.bit_length() + 7) // 8, 'big')
+        head = bytes([0x80 | len(b)]) + b
+    return bytes([tag]) + head + body
+def oid(dotted):
+    p = [int(x) for x in dotted.split('.')]
+    out = bytes([40 * p[0] + p[1]])
+    for v in p[2:]:
+        enc = [v & 0x7f]
+        v >>= 7
+        while v:
+            enc.append(0x80 | (v & 0x7f))
+            v >>= 7
+        out += bytes(reversed(enc))
+    return tlv(0x06, out)
+def integer(v):
+    return tlv(0x02, v.to_bytes(v.bit_length() // 8 + 1, 'big', signed=True))
+def seq(*xs):
+    return tlv(0x30, b''.join(xs))
+def octets(b):
+    return tlv(0x04, b)
+NULL = b'\\x05\\x00'
+def issuer_and_serial(cert):
+    from cryptography.hazmat.primitives.serialization import Encoding
+    return seq(cert.issuer.public_bytes(), integer(cert.serial_number))
+`;
+
+/** Python: CompressedData (RFC 3274, zlib) of content.txt, as a ContentInfo and bare. */
+const PY_COMPRESS = `import sys, zlib
+from der import *
+data = open(sys.argv[1], 'rb').read()
+cd = seq(integer(0), seq(oid('1.2.840.113549.1.9.16.3.8')), seq(oid('1.2.840.113549.1.7.1'), tlv(0xa0, octets(zlib.compress(data)))))
+open('compressed-bare.der', 'wb').write(cd)
+open('compressed.der', 'wb').write(seq(oid('1.2.840.113549.1.9.16.1.9'), tlv(0xa0, cd)))
+`;
+
+/** Python: AuthEnvelopedData (RFC 5083/5084) of content.txt to bob-rsa.pem, AES-256-GCM
+ *  with a tag of argv[1] bytes (a truncated GCM tag is GCM with that tag length). */
+const PY_GCM = `import os, sys
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from der import *
+taglen = int(sys.argv[1])
+cert = x509.load_pem_x509_certificate(open('bob-rsa.pem', 'rb').read())
+cek, nonce = os.urandom(32), os.urandom(12)
+sealed = AESGCM(cek).encrypt(nonce, open('content.txt', 'rb').read(), None)
+ct, tag = sealed[:-16], sealed[-16:][:taglen]
+ktri = seq(integer(0), issuer_and_serial(cert), seq(oid('1.2.840.113549.1.1.1'), NULL), octets(cert.public_key().encrypt(cek, padding.PKCS1v15())))
+params = seq(octets(nonce), *([] if taglen == 12 else [integer(taglen)]))
+eci = seq(oid('1.2.840.113549.1.7.1'), seq(oid('2.16.840.1.101.3.4.1.46'), params), tlv(0x80, ct))
+aed = seq(integer(0), tlv(0x31, ktri), eci, octets(tag))
+open('gcm.der', 'wb').write(seq(oid('1.2.840.113549.1.9.16.1.23'), tlv(0xa0, aed)))
+`;
+
+/** Python: AuthEnvelopedData (AES-256-GCM) of content.txt for a password (RFC 3211:
+ *  PBKDF2-HMAC-SHA256, 2048 iterations, the PWRI-KEK wrap with AES-256-CBC). */
+const PY_PWRI_GCM = `import os, sys
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+from der import *
+password = open('password.txt', 'rb').read().rstrip(b'\\n')
+salt, iters, iv = os.urandom(8), 2048, os.urandom(16)
+kek = PBKDF2HMAC(hashes.SHA256(), 32, salt, iters).derive(password)
+cek, nonce = os.urandom(32), os.urandom(12)
+# RFC 3211 2.3.1: length, check bytes, key, padding to whole blocks (two at least), then CBC twice.
+block = bytes([len(cek)]) + bytes(b ^ 0xff for b in cek[:3]) + cek
+block += os.urandom(-len(block) % 16 or 0)
+block += os.urandom(max(0, 32 - len(block)))
+once = Cipher(algorithms.AES(kek), modes.CBC(iv)).encryptor().update(block)
+twice = Cipher(algorithms.AES(kek), modes.CBC(once[-16:])).encryptor().update(once)
+kdf = oid('1.2.840.113549.1.5.12') + seq(octets(salt), integer(iters), seq(oid('1.2.840.113549.2.9'), NULL))
+pwri = tlv(0xa3, integer(0) + tlv(0xa0, kdf) + seq(oid('1.2.840.113549.1.9.16.3.9'), seq(oid('2.16.840.1.101.3.4.1.42'), octets(iv))) + octets(twice))
+sealed = AESGCM(cek).encrypt(nonce, open('content.txt', 'rb').read(), None)
+eci = seq(oid('1.2.840.113549.1.7.1'), seq(oid('2.16.840.1.101.3.4.1.46'), seq(octets(nonce), integer(16))), tlv(0x80, sealed[:-16]))
+aed = seq(integer(0), tlv(0x31, pwri), eci, octets(sealed[-16:]))
+open('pwri-gcm.der', 'wb').write(seq(oid('1.2.840.113549.1.9.16.1.23'), tlv(0xa0, aed)))
+`;
+
+/** Python: a detached SignedData over content.txt by Alice whose signed attributes are
+ *  messageDigest and signingTime only (no contentType), as old signers wrote them. */
+const PY_NO_CONTENT_TYPE = `import hashlib
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from der import *
+cert = x509.load_pem_x509_certificate(open('alice-rsa.pem', 'rb').read())
+inter = x509.load_pem_x509_certificate(open('intermediate.pem', 'rb').read())
+key = serialization.load_pem_private_key(open('alice-rsa.key', 'rb').read(), None)
+digest = hashlib.sha256(open('content.txt', 'rb').read()).digest()
+attrs = sorted([
+    seq(oid('1.2.840.113549.1.9.4'), tlv(0x31, octets(digest))),
+    seq(oid('1.2.840.113549.1.9.5'), tlv(0x31, tlv(0x17, b'261205120000Z'))),
+])
+signed = tlv(0x31, b''.join(attrs))
+sig = key.sign(signed, padding.PKCS1v15(), hashes.SHA256())
+sha256 = seq(oid('2.16.840.1.101.3.4.2.1'))
+si = seq(integer(1), issuer_and_serial(cert), sha256, tlv(0xa0, b''.join(attrs)), seq(oid('1.2.840.113549.1.1.1'), NULL), octets(sig))
+certs = cert.public_bytes(serialization.Encoding.DER) + inter.public_bytes(serialization.Encoding.DER)
+sd = seq(integer(1), tlv(0x31, sha256), seq(oid('1.2.840.113549.1.7.1')), tlv(0xa0, certs), tlv(0x31, si))
+open('no-content-type.der', 'wb').write(seq(oid('1.2.840.113549.1.7.2'), tlv(0xa0, sd)))
+`;
+
+/** Write and record the Python DER helpers and one script. */
+function python(script, name, args = []) {
+  write('der.py', PY_DER);
+  write(name, script);
+  run('python3', [name, ...args]);
+}
+
+/** `openssl cms -verify` of a detached DER signature over content.txt (the producer's own check). */
+function opensslVerifyDetached(sig, at = AT, content = 'content.txt') {
+  const t = String(Math.floor(Date.parse(at) / 1000));
+  const args = ['cms', '-verify', '-inform', 'DER', '-in', sig, '-content', content, '-binary', '-attime', t, '-purpose', 'smimesign', '-CAfile', 'root.pem', '-out', 'verified.out'];
+  const r = attempt('openssl', args);
+  return `openssl ${args.map(quote).join(' ')} => ${r.ok ? 'Verification successful' : `fails: ${opensslReason(r.text)}`}`;
+}
+
+/** A multipart/signed whose signature part is raw DER: no Content-Transfer-Encoding, and
+ *  (as AS2 products write it) an empty line before the closing boundary. `eol` ends the
+ *  header lines of the message (the body stays CRLF). */
+function multipartSignedBinary(headers, content, der, eol = '\r\n') {
+  log.push(`assemble: multipart/signed of the content and the raw DER signature (no Content-Transfer-Encoding, an empty line after the DER), mail headers in front${eol === '\n' ? ', the header lines ending in LF alone' : ''}`);
+  const top = `${headers}MIME-Version: 1.0\r\nContent-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="as2-boundary"\r\n`.replace(/\r\n/g, eol);
+  return Buffer.concat([Buffer.from(`${top}\r\n--as2-boundary\r\n${content}\r\n--as2-boundary\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\n\r\n`, 'latin1'), der, Buffer.from('\r\n\r\n--as2-boundary--\r\n', 'latin1')]);
+}
+
+function lenientVectors() {
+  const tamper = (buf, from, to) => {
+    const text = Buffer.from(buf).toString('latin1');
+    if (!text.includes(from)) throw new Error(`tamper: ${from} not found`);
+    log.push(`edit: replace ${JSON.stringify(from)} by ${JSON.stringify(to)} (first occurrence): changed after signing`);
+    return Buffer.from(text.replace(from, to), 'latin1');
+  };
+
+  // --- a binary signature part (AS2) ---------------------------------------------------
+  begin();
+  write('content.txt', TEXT);
+  run('openssl', ['cms', '-sign', '-binary', '-md', 'sha256', '-in', 'content.txt', '-signer', 'alice-rsa.pem', '-inkey', 'alice-rsa.key', '-certfile', 'intermediate.pem', '-outform', 'DER', '-out', 'sig.der']);
+  const peerBinary = opensslVerifyDetached('sig.der');
+  let msg = multipartSignedBinary(mailHeaders(ALICE, BOB, 'as2-binary'), TEXT, read('sig.der'));
+  const whyBinary = peerBinary.endsWith('Verification successful') ? undefined : 'openssl checks the detached DER itself; Cachet reads it from the binary part.';
+  msgVector('lenient/signature-binary.vec', { why: whyBinary, comment: 'AS2 style: the signature part is raw DER with no Content-Transfer-Encoding, followed by an empty line before the boundary. Read as DER; the repair is reported.', expect: 'valid', layers: 'signed:valid', repairs: ['signature-binary'], ...std, peer: peerBinary }, msg);
+  msgVector('lenient/signature-binary-tampered.vec', { comment: 'The binary signature of signature-binary.vec, with the signed text changed: the repair does not hide it.', expect: 'tampered', layers: 'signed:tampered', repairs: ['signature-binary'], ...std }, tamper(msg, 'quarterly figures', 'quarterly fiGures'));
+  const flipped = Buffer.from(read('sig.der'));
+  flipped[flipped.length - 1] ^= 0x01;
+  log.push('edit: flip the lowest bit of the last byte of sig.der (the end of the RSA signature value)');
+  msgVector('lenient/signature-binary-bad-signature.vec', { comment: 'The binary signature part with one bit of the signature value flipped: the repair reads it, and it is still bad-signature.', expect: 'bad-signature', layers: 'signed:bad-signature', repairs: ['signature-binary'], ...std }, multipartSignedBinary(mailHeaders(ALICE, BOB, 'as2-binary-bad'), TEXT, flipped));
+  msg = multipartSignedBinary(mailHeaders(ALICE, BOB, 'as2-binary-lf'), TEXT, read('sig.der'), '\n');
+  msgVector('lenient/signature-binary-lf-headers.vec', { comment: 'The binary signature part in a message whose header lines end in LF alone (a CRLF empty line and body): the DER bytes 0x0A are not line breaks, the rest is read in CRLF form.', expect: 'valid', layers: 'signed:valid', repairs: ['signature-binary', 'line-endings-mixed'], ...std, peer: peerBinary }, msg);
+
+  begin();
+  write('content.txt', TEXT);
+  run('openssl', ['cms', '-sign', '-binary', '-md', 'sha256', '-in', 'content.txt', '-signer', 'alice-rsa.pem', '-inkey', 'alice-rsa.key', '-certfile', 'intermediate.pem', '-outform', 'DER', '-out', 'sig.der']);
+  msg = Buffer.from(multipartSigned(mailHeaders(ALICE, BOB, 'base64-unlabelled'), TEXT, read('sig.der'), 'sha-256').toString('latin1').replace('Content-Transfer-Encoding: base64\r\n', ''), 'latin1');
+  log.push('edit: remove the Content-Transfer-Encoding: base64 line of the signature part');
+  msgVector('lenient/base64-unlabelled.vec', { comment: 'The signature part is base64 without a Content-Transfer-Encoding header (7bit by default): decoded as base64, reported.', expect: 'valid', layers: 'signed:valid', repairs: ['base64-unlabelled'], ...std, peer: opensslVerifyDetached('sig.der') }, msg);
+  msgVector('lenient/base64-unlabelled-tampered.vec', { comment: 'base64-unlabelled.vec with the signed text changed: still tampered.', expect: 'tampered', layers: 'signed:tampered', repairs: ['base64-unlabelled'], ...std }, tamper(msg, 'quarterly figures', 'quarterly fiGures'));
+
+  // --- binary signed content (AS2 payloads signed byte for byte, lines ending in LF) -----
+  begin();
+  const EDI = 'Content-Type: application/edi-x12\n\nISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER\nGS*PO*SENDER*RECEIVER*20261205*1200*1*X*004010\n';
+  write('payload.txt', EDI);
+  run('openssl', ['cms', '-sign', '-binary', '-md', 'sha256', '-in', 'payload.txt', '-signer', 'alice-rsa.pem', '-inkey', 'alice-rsa.key', '-certfile', 'intermediate.pem', '-outform', 'DER', '-out', 'payload.der']);
+  const peerPayload = opensslVerifyDetached('payload.der', AT, 'payload.txt');
+  msg = multipartSigned(mailHeaders(ALICE, BOB, 'as2-binary-content'), EDI, read('payload.der'), 'sha-256');
+  msgVector('lenient/signed-content-binary.vec', { comment: 'AS2 style: the signed part (an EDI payload) was signed byte for byte with its LF line ends (openssl cms -sign -binary), not in CRLF form: its CRLF form does not match, the bytes as received do.', expect: 'valid', layers: 'signed:valid', repairs: ['signed-content-binary'], ...std, peer: peerPayload }, msg);
+  msgVector('lenient/signed-content-binary-tampered.vec', { comment: 'signed-content-binary.vec with the payload changed: neither form matches, tampered.', expect: 'tampered', layers: 'signed:tampered', ...std }, tamper(msg, 'GS*PO', 'GS*PX'));
+
+  // --- mixed line endings --------------------------------------------------------------
+  begin();
+  const clear = opensslSign({}).toString('latin1').replace(/\r?\n/g, '\r\n');
+  const head = mailHeaders(ALICE, BOB, 'mixed-line-endings').replace(/\r\n/g, '\n');
+  const split = clear.indexOf('\r\n\r\n');
+  log.push('assemble: the mail headers and the header lines of the openssl output with LF line endings, then a CRLF empty line and the body in CRLF (a tool that writes headers and body separately)');
+  msg = Buffer.from(head + clear.slice(0, split).replace(/\r\n/g, '\n') + '\n\r\n' + clear.slice(split + 4), 'latin1');
+  write('msg.eml', msg, { record: false });
+  msgVector('lenient/line-endings-mixed.vec', { comment: 'Header lines end in LF, the empty line and the body in CRLF: read, and the signature checked over the CRLF form.', expect: 'valid', layers: 'signed:valid', repairs: ['line-endings-mixed'], ...std, peer: opensslVerify('msg.eml') }, msg);
+  msgVector('lenient/line-endings-mixed-tampered.vec', { comment: 'line-endings-mixed.vec with the signed text changed: still tampered.', expect: 'tampered', layers: 'signed:tampered', repairs: ['line-endings-mixed'], ...std }, tamper(msg, 'quarterly figures', 'quarterly fiGures'));
+
+  // --- the legacy x-pkcs7 types (openssl smime writes them) -------------------------------
+  begin();
+  write('content.txt', TEXT);
+  run('openssl', ['smime', '-sign', '-binary', '-md', 'sha256', '-in', 'content.txt', '-signer', 'alice-rsa.pem', '-inkey', 'alice-rsa.key', '-certfile', 'intermediate.pem', '-out', 'smime.eml']);
+  msg = withHeaders(mailHeaders(ALICE, BOB, 'legacy-x-pkcs7'), read('smime.eml'));
+  write('msg.eml', msg, { record: false });
+  msgVector('lenient/legacy-x-pkcs7.vec', { comment: 'openssl smime (the old command) writes application/x-pkcs7-signature: read (RFC 8551 3.1), reported as legacy.', expect: 'valid', layers: 'signed:valid', repairs: ['legacy-x-pkcs7-type'], ...std, peer: opensslVerify('msg.eml') }, msg);
+  msgVector('lenient/legacy-x-pkcs7-tampered.vec', { comment: 'legacy-x-pkcs7.vec with the signed text changed: still tampered.', expect: 'tampered', layers: 'signed:tampered', repairs: ['legacy-x-pkcs7-type'], ...std }, tamper(msg, 'quarterly figures', 'quarterly fiGures'));
+
+  // --- signed attributes without contentType ---------------------------------------------
+  begin();
+  write('content.txt', TEXT);
+  python(PY_NO_CONTENT_TYPE, 'no-content-type.py');
+  msg = multipartSigned(mailHeaders(ALICE, BOB, 'no-content-type'), TEXT, read('no-content-type.der'), 'sha-256');
+  write('msg.eml', msg, { record: false });
+  // OpenSSL's PKCS#7 verifier (openssl smime) accepts it; its CMS verifier (openssl cms) does not.
+  const peerNoCt = (() => {
+    const args = ['smime', '-verify', '-in', 'msg.eml', '-attime', String(Math.floor(Date.parse(AT) / 1000)), '-purpose', 'smimesign', '-CAfile', 'root.pem', '-out', 'verified.out'];
+    const r = attempt('openssl', args);
+    return `openssl ${args.map(quote).join(' ')} => ${r.ok ? 'Verification successful' : `fails: ${opensslReason(r.text)}`}`;
+  })();
+  msgVector('lenient/content-type-attribute-missing.vec', { why: peerNoCt.endsWith('Verification successful') ? undefined : 'openssl smime refuses it here; Cachet reads it as openssl smime (PKCS#7) does elsewhere.', comment: 'Signed attributes with messageDigest and signingTime but no contentType (RFC 5652 requires it; OpenSSL verifies such signatures): verified as OpenSSL does, and reported.', expect: 'valid', layers: 'signed:valid', repairs: ['content-type-attribute-missing'], check: '/layers/0/signers/0/details/0 ~ contentType attribute missing', ...std, peer: peerNoCt }, msg);
+  msgVector('lenient/content-type-attribute-missing-tampered.vec', { comment: 'content-type-attribute-missing.vec with the signed text changed: still tampered.', expect: 'tampered', layers: 'signed:tampered', repairs: ['content-type-attribute-missing'], ...std }, tamper(msg, 'quarterly figures', 'quarterly fiGures'));
+
+  // --- GCM tags of 12..16 bytes (RFC 5084) -----------------------------------------------
+  for (const n of [12, 14]) {
+    begin();
+    write('content.txt', TEXT);
+    python(PY_GCM, 'gcm.py', [String(n)]);
+    const der = read('gcm.der');
+    msg = pkcs7Mime(mailHeaders(ALICE, BOB, `gcm-tag-${n}`), der, 'authEnveloped-data');
+    write('msg.eml', msg, { record: false });
+    const peer = opensslDecrypt('msg.eml');
+    msgVector(`lenient/gcm-tag-${n}.vec`, { why: peer.endsWith('=> decrypted') ? undefined : 'OpenSSL 3.0 cannot read GCMParameters whose ICV length is left out, as DER requires for its default (12); it reads the same form with an explicit length (gcm-tag-14.vec).', comment: `AuthEnvelopedData with AES-256-GCM and a ${n}-byte tag (${n === 12 ? "RFC 5084's default ICV length" : 'an ICV length RFC 5084 allows'}): decrypted, the short tag reported.`, expect: 'unsigned', layers: 'encrypted:decrypted', repairs: ['gcm-tag-length'], check: ['/layers/0/encryption/content_cipher = aes256-gcm', '/layers/0/encryption/integrity_protected = true'], at: AT, ...BOB_ID, peer }, msg);
+    if (n === 12) {
+      const bad = Buffer.from(der);
+      bad[bad.length - 20] ^= 0x01;
+      log.push('edit: flip the lowest bit of the byte 20 from the end of gcm.der (the end of the ciphertext, before the 12-byte tag)');
+      msgVector('lenient/gcm-tag-12-tampered.vec', { comment: 'gcm-tag-12.vec with one ciphertext bit flipped: the 12-byte tag fails, integrity-failure.', expect: 'integrity-failure', layers: 'encrypted:integrity-failure', at: AT, ...BOB_ID }, pkcs7Mime(mailHeaders(ALICE, BOB, 'gcm-tag-12-tampered'), bad, 'authEnveloped-data'));
+    }
+  }
+
+  // --- CompressedData (RFC 3274) ----------------------------------------------------------
+  begin();
+  write('content.txt', TEXT);
+  python(PY_COMPRESS, 'compress.py', ['content.txt']);
+  run('openssl', ['cms', '-sign', '-nodetach', '-binary', '-md', 'sha256', '-econtent_type', '1.2.840.113549.1.9.16.1.9', '-inform', 'DER', '-in', 'compressed-bare.der', '-signer', 'alice-rsa.pem', '-inkey', 'alice-rsa.key', '-certfile', 'intermediate.pem', '-outform', 'DER', '-out', 'signed-compressed.der']);
+  const sc = read('signed-compressed.der');
+  msg = pkcs7Mime(mailHeaders(ALICE, BOB, 'compressed-in-signed'), sc, 'signed-data');
+  write('msg.eml', msg, { record: false });
+  msgVector('lenient/compressed-in-signed-data.vec', { comment: 'AS2 style: SignedData whose eContent is CompressedData (eContentType id-ct-compressedData): verified, then decompressed.', expect: 'valid', layers: 'signed:valid', repairs: ['compressed'], ...std, peer: opensslVerify('msg.eml') }, msg);
+  const scBad = Buffer.from(sc);
+  const zAt = scBad.indexOf(Buffer.from([0x78, 0x9c])) + 10;
+  scBad[zAt] ^= 0x01;
+  log.push('edit: flip the lowest bit of the 9th byte after the zlib header (78 9c) in signed-compressed.der');
+  msgVector('lenient/compressed-in-signed-data-tampered.vec', { comment: 'compressed-in-signed-data.vec with one bit of the compressed content changed: the signature covers the compressed bytes, so tampered (and nothing is decompressed into a good verdict).', expect: 'tampered', layers: 'signed:tampered', ...std }, pkcs7Mime(mailHeaders(ALICE, BOB, 'compressed-in-signed-tampered'), scBad, 'signed-data'));
+
+  begin();
+  write('content.txt', TEXT);
+  python(PY_COMPRESS, 'compress.py', ['content.txt']);
+  const compressedEntity = `Content-Type: application/pkcs7-mime; smime-type=compressed-data; name=smime.p7z\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=smime.p7z\r\n\r\n${read('compressed.der').toString('base64').replace(/(.{76})/g, '$1\r\n').replace(/\r\n$/, '')}\r\n`;
+  log.push('assemble: compressed.der as an application/pkcs7-mime; smime-type=compressed-data entity (base64) > entity.txt');
+  write('entity.txt', compressedEntity, { record: false });
+  const signedEntity = opensslSign({ content: compressedEntity });
+  msg = withHeaders(mailHeaders(ALICE, BOB, 'compressed-inside-clear-signed'), signedEntity);
+  write('msg.eml', msg, { record: false });
+  msgVector('lenient/compressed-inside-clear-signed.vec', { comment: 'A compressed-data entity (RFC 3274) clear-signed by openssl: verified, then decompressed.', expect: 'valid', layers: 'signed:valid', repairs: ['compressed'], ...std, peer: opensslVerify('msg.eml') }, msg);
+  msg = withHeaders(mailHeaders(ALICE, BOB, 'compressed-inside-enveloped'), opensslEncrypt({ input: 'entity.txt' }));
+  write('msg.eml', msg, { record: false });
+  msgVector('lenient/compressed-inside-enveloped.vec', { comment: 'A compressed-data entity encrypted to Bob by openssl (AES-256-CBC): decrypted, then decompressed.', expect: 'unsigned', layers: 'encrypted:decrypted', repairs: ['compressed'], at: AT, ...BOB_ID, peer: opensslDecrypt('msg.eml') }, msg);
+
+  begin();
+  write('payload.txt', EDI);
+  run('openssl', ['cms', '-sign', '-binary', '-md', 'sha256', '-in', 'payload.txt', '-signer', 'alice-rsa.pem', '-inkey', 'alice-rsa.key', '-certfile', 'intermediate.pem', '-out', 'signed-payload.eml']);
+  python(PY_COMPRESS, 'compress.py', ['signed-payload.eml']);
+  msg = pkcs7Mime(mailHeaders(ALICE, BOB, 'as2-signed-then-compressed'), read('compressed.der'), 'compressed-data');
+  msgVector('lenient/compressed-after-signing-binary.vec', { comment: 'AS2 style: an EDI payload signed as binary (LF line ends) by openssl, then the signed entity compressed (RFC 3274): decompressed byte for byte, and the signature checked over the bytes as received.', expect: 'valid', layers: 'signed:valid', repairs: ['compressed', 'signed-content-binary'], ...std }, msg);
+
+  // --- password-encrypted mail (RFC 3211) ---------------------------------------------------
+  const MSG_PW = 'correct horse battery staple';
+  begin();
+  write('content.txt', TEXT);
+  run('openssl', ['cms', '-encrypt', '-binary', '-aes256', '-pwri_password', MSG_PW, '-in', 'content.txt', '-out', 'pwri.eml']);
+  msg = withHeaders(mailHeaders(ALICE, BOB, 'password-aes256-cbc'), read('pwri.eml'));
+  write('msg.eml', msg, { record: false });
+  const pwPeer = (() => {
+    const args = ['cms', '-decrypt', '-in', 'msg.eml', '-pwri_password', MSG_PW, '-out', 'decrypted.out'];
+    const r = attempt('openssl', args);
+    return `openssl ${args.map(quote).join(' ')} => ${r.ok ? 'decrypted' : `fails: ${opensslReason(r.text)}`}`;
+  })();
+  msgVector('lenient/password-aes256-cbc.vec', { comment: 'EnvelopedData with a PasswordRecipientInfo (openssl -pwri_password: PBKDF2, the RFC 3211 key wrap, AES-256-CBC), opened with the password.', expect: 'unsigned', layers: 'encrypted:decrypted', check: '/layers/0/encryption/recipients/0/subject_key_identifier/key_id = password', at: AT, messagePassword: MSG_PW, peer: pwPeer }, msg);
+  msgVector('lenient/password-needed.vec', { comment: 'The same message with no password: needs-password (a state of its own, not malformed, not no-key).', expect: 'needs-password', layers: 'encrypted:needs-password', diagnosis: 'needs-password', at: AT, commands: commands() }, msg);
+  msgVector('lenient/password-wrong.vec', { comment: 'The same message with a wrong password: needs-password again, saying the password does not open it.', expect: 'needs-password', layers: 'encrypted:needs-password', check: '/diagnosis/0/message ~ does not open', at: AT, messagePassword: 'not the password', commands: commands() }, msg);
+
+  begin();
+  write('content.txt', TEXT);
+  run('openssl', ['cms', '-encrypt', '-binary', '-des3', '-pwri_password', MSG_PW, '-in', 'content.txt', '-out', 'pwri3.eml']);
+  msg = withHeaders(mailHeaders(ALICE, BOB, 'password-des3'), read('pwri3.eml'));
+  msgVector('lenient/password-des3.vec', { comment: 'A PasswordRecipientInfo whose key wrap and content use 3DES (openssl -des3 -pwri_password): opened with the password, and weak-cipher as any 3DES message.', expect: 'weak-cipher', layers: 'encrypted:weak-cipher', at: AT, messagePassword: MSG_PW, why: 'openssl decrypts 3DES silently; Cachet decrypts and warns (SPEC 2).' }, msg);
+
+  begin();
+  write('content.txt', TEXT);
+  write('password.txt', `${MSG_PW}\n`);
+  python(PY_PWRI_GCM, 'pwri-gcm.py');
+  msg = pkcs7Mime(mailHeaders(ALICE, BOB, 'password-aes256-gcm'), read('pwri-gcm.der'), 'authEnveloped-data');
+  msgVector('lenient/password-aes256-gcm.vec', { comment: 'AuthEnvelopedData (AES-256-GCM) with a PasswordRecipientInfo (PBKDF2-HMAC-SHA256, key wrap AES-256-CBC), written by a Python script (OpenSSL 3.0 cannot put a password recipient next to AES-GCM): opened with the password.', expect: 'unsigned', layers: 'encrypted:decrypted', check: '/layers/0/encryption/integrity_protected = true', at: AT, messagePassword: MSG_PW }, msg);
+
+  // --- import formats ---------------------------------------------------------------------
+  begin();
+  run('openssl', ['x509', '-in', 'root.pem', '-outform', 'DER', '-out', 'root.der']);
+  const b64 = (buf, width) => buf.toString('base64').replace(new RegExp(`(.{${width}})`, 'g'), '$1\n').replace(/\n$/, '');
+  write('root-76.pem', `-----BEGIN CERTIFICATE-----\n${b64(read('root.der'), 76)}\n-----END CERTIFICATE-----\n`, { record: false });
+  log.push('assemble: root.der as PEM with 76-character lines (as base64 tools and Windows write it) > root-76.pem');
+  vectorFile('lenient/root-pem-76-columns.cert.vec', { kind: 'certificate', comment: 'The root as PEM with 76-character lines (RFC 7468 strict form has 64): read on import and by --trust.', check: '/0/subject ~ Cachet Vectors Root CA', tools: [...tools], commands: commands() }, read('root-76.pem'));
+  begin();
+  run('openssl', ['crl2pkcs7', '-nocrl', '-certfile', 'alice-rsa.pem', '-certfile', 'intermediate.pem', '-outform', 'DER', '-out', 'bundle.p7b']);
+  vectorFile('lenient/bundle-der.p7b.cert.vec', { kind: 'certificate', comment: 'A certs-only PKCS#7 bundle (.p7b, DER) with Alice and the intermediate: both read.', check: ['/0/emails/0 = alice@example.org', '/1/subject ~ Cachet Vectors Intermediate CA'], tools: [...tools], commands: commands() }, read('bundle.p7b'));
+  begin();
+  run('openssl', ['crl2pkcs7', '-nocrl', '-certfile', 'root.pem', '-out', 'root.p7c']);
+  vectorFile('lenient/root-pem.p7c.cert.vec', { kind: 'certificate', comment: 'The root as a certs-only PKCS#7 in PEM (-----BEGIN PKCS7-----, .p7c): read on import and by --trust.', check: '/0/subject ~ Cachet Vectors Root CA', tools: [...tools], commands: commands() }, read('root.p7c'));
+  begin();
+  msg = withHeaders(mailHeaders(ALICE, BOB, 'trust-76-columns'), opensslSign({}));
+  msgVector('lenient/trust-pem-76-columns.vec', { comment: 'Verified with --trust given the 76-column PEM root (and, in trust-p7c.vec, the PKCS7 root).', expect: 'valid', layers: 'signed:valid', at: AT, trust: ['lenient/root-pem-76-columns.cert.vec'] }, msg);
+  msgVector('lenient/trust-p7c.vec', { comment: 'Verified with --trust given the root as a PEM certs-only PKCS#7 (.p7c).', expect: 'valid', layers: 'signed:valid', at: AT, trust: ['lenient/root-pem.p7c.cert.vec'], commands: commands() }, msg);
+  begin();
+  run('openssl', ['pkcs12', '-export', '-name', 'bob-rsa', '-inkey', 'bob-rsa.key', '-in', 'bob-rsa.pem', '-passout', `pass:${PASSWORD}`, '-out', 'bob.p12']);
+  write('bob.p12.pem', `-----BEGIN PKCS12-----\n${b64(read('bob.p12'), 64)}\n-----END PKCS12-----\n`, { record: false });
+  log.push('assemble: bob.p12 as PEM (-----BEGIN PKCS12-----, 64 columns) > bob.p12.pem');
+  vectorFile('lenient/bob-pem-armoured.p12.vec', { kind: 'identity', comment: "Bob's PKCS#12 armoured as PEM (a PKCS12 block): imported.", check: ['/0/emails/0 = bob@example.net'], password: PASSWORD, tools: [...tools], commands: commands() }, read('bob.p12.pem'));
+  begin();
+  msg = withHeaders(mailHeaders(ALICE, BOB, 'pem-p12'), opensslEncrypt({}));
+  msgVector('lenient/decrypted-with-pem-armoured-p12.vec', { comment: "Encrypted to Bob, decrypted with the key from the PEM-armoured PKCS#12.", expect: 'unsigned', layers: 'encrypted:decrypted', at: AT, identity: ['lenient/bob-pem-armoured.p12.vec'], password: PASSWORD }, msg);
+}
+
 /** A multipart/signed message from a detached DER signature and the signed entity. */
 function multipartSigned(headers, content, der, micalg) {
   const b64 = der.toString('base64').replace(/(.{76})/g, '$1\r\n').replace(/\r\n$/, '');
@@ -937,16 +1239,56 @@ function writeRustList() {
   fs.writeFileSync(path.join(REPO, 'crate', 'tests', 'vectors', 'list.rs'), `// Written by tests/vectors/make.mjs: one test per vector file (crate/tests/vectors.rs).\nvectors! {\n${rows.join('\n')}\n}\n`);
 }
 
+/**
+ * `--only lenient`: make the vectors of lenientVectors() alone, with the PKI already in
+ * pki/ (its certificates, and its keys out of the PKCS#12 vectors), leaving every other
+ * vector as it is; TABLE.md and the native list are written again from every file.
+ */
+function loadPki() {
+  log = [];
+  for (const name of ['root', 'intermediate', 'alice-rsa', 'bob-rsa']) {
+    const vec = (rel) => {
+      const bytes = fs.readFileSync(path.join(HERE, rel));
+      return bytes.subarray(bytes.indexOf('\n\n') + 2);
+    };
+    fs.writeFileSync(w(`${name}.pem`), vec(`pki/${name}.cert.vec`));
+    if (fs.existsSync(path.join(HERE, `pki/${name}.p12.vec`))) {
+      fs.writeFileSync(w(`${name}.p12`), vec(`pki/${name}.p12.vec`));
+      run('openssl', ['pkcs12', '-in', `${name}.p12`, '-nocerts', '-nodes', '-passin', `pass:${PASSWORD}`, '-out', `${name}.key`], { record: false });
+    }
+  }
+}
+
+/** The header of a vector file on disk, in the shape writeTable() reads. */
+function headerOf(rel) {
+  const bytes = fs.readFileSync(path.join(HERE, rel));
+  const h = {};
+  const many = new Set(['trust', 'pin', 'identity']);
+  const names = { 'known-failure': 'knownFailure', 'fixed-with': 'fixedWith' };
+  for (const line of bytes.subarray(0, bytes.indexOf('\n\n')).toString('utf8').split('\n')) {
+    const at = line.indexOf(': ');
+    const [k, v] = [line.slice(0, at), line.slice(at + 2)];
+    const key = names[k] ?? k;
+    if (many.has(k)) (h[key] ??= []).push(v);
+    else h[key] ??= v;
+  }
+  return h;
+}
+
+function allVectorFiles(dir = HERE) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allVectorFiles(path.join(dir, e.name)) : e.name.endsWith('.vec') ? [path.relative(HERE, path.join(dir, e.name))] : []));
+}
+
 main();
 
 function main() {
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
   try {
     // `--add unsupported`: only the vectors of unsupportedVectors (with their own PKI) are
     // made; every other vector file is kept byte for byte.
     const add = process.argv.indexOf('--add');
     if (add >= 0) {
       if (process.argv[add + 1] !== 'unsupported') throw new Error('usage: make.mjs [--add unsupported]');
-      const kept = existingVectors().filter(({ rel }) => !['signed/weak-algorithm-dsa-signer.vec', 'signed/weak-algorithm-ed25519-issuer.vec'].includes(rel) && !/^pki\/(dsa-root|victor-dsa|ed25519-root|wendy-under-ed25519)\./.test(rel));
       write('ca.cnf', CA_CNF, { record: false });
       fs.mkdirSync(w('issued'));
       write('index.txt', '', { record: false });
@@ -955,13 +1297,27 @@ function main() {
       writePki();
       unsupportedVectors();
       const added = written.length;
-      written.push(...kept);
+      written.length = 0;
+      for (const rel of allVectorFiles()) written.push({ rel, header: headerOf(rel) });
       writeRustList();
       writeTable();
-      console.log(`${added} vectors added under ${path.relative(REPO, HERE)}/ (${kept.length} kept)`);
+      console.log(`${added} vectors added under ${path.relative(REPO, HERE)}/ (the others kept)`);
       return;
     }
-    for (const d of ['pki', 'signed', 'encrypted', 'peers', 'pins', 'hostile']) fs.rmSync(path.join(HERE, d), { recursive: true, force: true });
+    if (only === 'lenient') {
+      fs.rmSync(path.join(HERE, 'lenient'), { recursive: true, force: true });
+      loadPki();
+      lenientVectors();
+      const made = written.length;
+      written.length = 0;
+      for (const rel of allVectorFiles()) written.push({ rel, header: headerOf(rel) });
+      writeRustList();
+      writeTable();
+      console.log(`${made} vectors written under ${path.relative(REPO, HERE)}/lenient/ (the others kept)`);
+      return;
+    }
+    if (only) throw new Error(`--only ${only}: only 'lenient' can be made alone`);
+    for (const d of ['pki', 'signed', 'encrypted', 'peers', 'pins', 'hostile', 'lenient']) fs.rmSync(path.join(HERE, d), { recursive: true, force: true });
     buildPki();
     buildUnsupportedPki();
     writePki();
@@ -971,6 +1327,7 @@ function main() {
     encryptedVectors();
     pinVectors();
     hostileVectors();
+    lenientVectors();
     writeRustList();
     writeTable();
     console.log(`${written.length} vectors written under ${path.relative(REPO, HERE)}/`);

@@ -89,3 +89,70 @@ test('wrong password and locked handles are typed errors, and the instance lives
     ring.free();
   }
 });
+
+test('one policy value reaches sign, signAsync, encryptAsync and openMessage; a bad one is a usage error', async () => {
+  const ring = new core.Keyring();
+  try {
+    const handle = ring.unlock(fs.readFileSync(path.join(dir, 'alice.p12')), 'pw');
+    const now = Math.floor(Date.now() / 1000);
+    const sha512 = { signing_digest: 'sha512', digests: [{ alg: 'sha512', consume: { verdict: 'accept' }, produce: true }] };
+    for (const signed of [ring.sign(handle, MESSAGE, false, now, sha512), await ring.signAsync(handle, MESSAGE, false, now, sha512)]) {
+      const text = new TextDecoder().decode(signed);
+      assert.match(text, /micalg=sha-512/);
+      const file = path.join(dir, 'signed-policy.eml');
+      fs.writeFileSync(file, signed);
+      openssl(['cms', '-verify', '-in', file, '-CAfile', path.join(dir, 'ca.pem'), '-out', path.join(dir, 'out.txt')]);
+      // The same message is valid under the standard policy and weak under one that wants 4096-bit RSA.
+      assert.equal(openReport(signed, { at: now, trust: [caBase64()] }).report.status, 'valid');
+      assert.equal(openReport(signed, { at: now, trust: [caBase64()], policy: { min_rsa_bits: 4096 } }).report.status, 'weak-algorithm');
+    }
+    assert.match(new TextDecoder().decode(ring.sign(handle, MESSAGE, false, now)), /micalg=sha-256/);
+    // encryptAsync: a policy asking OAEP for everyone; OpenSSL shows the key transport.
+    const cert = pemBase64(path.join(dir, 'alice.pem'));
+    const enc = await ring.encryptAsync(handle, MESSAGE, { recipients: [cert], at: now, policy: { default_key_transport: 'rsa-oaep' } });
+    const file = path.join(dir, 'enc-policy.eml');
+    fs.writeFileSync(file, enc);
+    assert.match(openssl(['cms', '-cmsout', '-print', '-noout', '-in', file]).toString(), /rsaesOaep/);
+    for (const call of [() => ring.sign(handle, MESSAGE, false, now, { min_rsa_bit: 1 }), () => openReport(MESSAGE, { at: now, policy: { legacy_allowed: 'yes' } })]) {
+      let e;
+      try {
+        call();
+      } catch (err) {
+        e = err;
+      }
+      assert.equal(e?.code, 'usage', JSON.stringify(e));
+    }
+  } finally {
+    ring.free();
+  }
+});
+
+test('encryptionChoice and encryptAsync take the stored capabilities: GCM and OAEP when advertised, the default when unknown', async () => {
+  const ring = new core.Keyring();
+  try {
+    const handle = ring.unlock(fs.readFileSync(path.join(dir, 'alice.p12')), 'pw');
+    const now = Math.floor(Date.now() / 1000);
+    const cert = pemBase64(path.join(dir, 'alice.pem'));
+    const advertised = { algorithms: ['aes256-gcm', 'aes256-cbc', 'rsaes-oaep'], signing_time: '2026-03-03T10:00:00Z', certificate_sha256: '' };
+    const options = { recipients: [cert], capabilities: [advertised], at: now };
+    const choice = ring.encryptionChoice(handle, options);
+    assert.equal(choice.content_cipher, 'aes256-gcm');
+    assert.equal(choice.recipients.length, 1, 'the sender is the recipient: one entry');
+    assert.equal(choice.recipients[0].key_transport, 'rsa-oaep');
+    assert.equal(choice.recipients[0].reason, 'advertised AES-GCM and RSA-OAEP in their signed mail of 3 March 2026; they read RSA-OAEP');
+    const file = path.join(dir, 'enc-caps.eml');
+    fs.writeFileSync(file, await ring.encryptAsync(handle, MESSAGE, options));
+    const printed = openssl(['cms', '-cmsout', '-print', '-noout', '-in', file]).toString();
+    assert.match(printed, /authEnvelopedData[\s\S]*aes-256-gcm/i);
+    assert.match(printed, /rsaesOaep/);
+    // Nothing known (null, or a signing time in seconds with no AES-GCM): AES-256-CBC, PKCS #1 v1.5.
+    for (const caps of [[null], [{ algorithms: ['aes256-cbc'], signing_time: 1772532000, certificate_sha256: '' }]]) {
+      const c = core.Keyring.prototype.encryptionChoice.call(ring, undefined, { recipients: [cert], capabilities: caps, at: now });
+      assert.equal(c.content_cipher, 'aes256-cbc', JSON.stringify(caps));
+      assert.equal(c.recipients[0].key_transport, 'rsa-pkcs1v15');
+    }
+    assert.match(ring.encryptionChoice(undefined, { recipients: [cert], at: now }).recipients[0].reason, /^no capabilities known yet; /);
+  } finally {
+    ring.free();
+  }
+});

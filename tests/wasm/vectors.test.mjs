@@ -49,9 +49,10 @@ function load(rel) {
 /** Base64 DER of the (first) certificate in a PEM vector. */
 function derBase64(rel) {
   const text = Buffer.from(load(rel).data).toString('latin1');
-  const m = text.match(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/);
+  // A certificate, or a certs-only PKCS#7 bundle (lenient/root-pem.p7c.cert.vec): the core reads both.
+  const m = text.match(/-----BEGIN (CERTIFICATE|PKCS7)-----([\s\S]*?)-----END \1-----/);
   assert.ok(m, `${rel}: no PEM certificate`);
-  return m[1].replace(/\s+/g, '');
+  return m[2].replace(/\s+/g, '');
 }
 
 function pointer(json, ptr) {
@@ -96,6 +97,8 @@ function messageMismatches(v, r) {
   for (const d of v.all('diagnosis')) {
     for (const id of d.split(' ')) if (!r.diagnosis.some((x) => x.id === id)) out.push(`diagnosis ${id} missing`);
   }
+  // Every repair the vector names is reported (issue 17).
+  for (const code of v.all('repair')) if (!(r.repairs ?? []).some((x) => x.code === code)) out.push(`repair ${code} missing: ${JSON.stringify(r.repairs ?? [])}`);
   out.push(...checks(v, r));
   return out;
 }
@@ -142,6 +145,7 @@ async function runMessage(v) {
     at: Math.floor(Date.parse(v.one('at')) / 1000),
     trust: v.all('trust').map(derBase64),
     pins: v.all('pin').map(derBase64),
+    ...(v.one('message-password') !== undefined ? { password: v.one('message-password') } : {}),
   };
   const ids = v.all('identity');
   const ring = ids.length ? new core.Keyring() : null;
@@ -159,6 +163,11 @@ async function runMessage(v) {
       const pw = path.join(tmp, 'password');
       fs.writeFileSync(pw, v.one('password') ?? '');
       for (const id of ids) args.push('--identity', extract(id), '--password-file', pw);
+      if (v.one('message-password') !== undefined) {
+        const mpw = path.join(tmp, 'message-password');
+        fs.writeFileSync(mpw, v.one('message-password'));
+        args.push('--password-file', mpw);
+      }
       const r = cli(args, v.data);
       assert.ok(r.code === 0 || r.code === 3, `cachet open exits 0 or 3, not ${r.code}: ${r.stderr}`);
       native = JSON.parse(String(r.stdout));

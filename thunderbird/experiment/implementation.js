@@ -4,7 +4,10 @@
  * breaks a signature). It does one thing: write the bytes Cachet built to a private temporary
  * file and give it to nsIMsgSend.sendMessageFile, the call Thunderbird's calendar uses to send
  * invitations, which delivers it unchanged over the identity's SMTP server, files a copy in
- * the identity's Sent folder (unless told not to: a Bcc recipient's copy) and deletes the file. */
+ * the identity's Sent folder (unless told not to: a Bcc recipient's copy) and deletes the file.
+ * Its second function files an encrypted draft Cachet built (ciphertext only) in the identity's
+ * Drafts folder through the same call in Thunderbird's save-as-draft mode: Thunderbird's own
+ * draft mechanism, with bytes that were encrypted before they reached it. */
 "use strict";
 
 /* global ExtensionCommon, ChromeUtils, Components, Cc, Ci, Services, IOUtils */
@@ -86,8 +89,64 @@ async function sendRaw(identityId, envelope, message) {
   });
 }
 
+async function saveDraft(identityId, message) {
+  const identity = MailServices.accounts.getIdentity(identityId);
+  if (!identity || !identity.email) throw new ExtensionUtils.ExtensionError(`saveDraft: there is no identity ${identityId}.`);
+  const bytes = bytesOf(message);
+  if (bytes.byteLength === 0 || bytes.byteLength > MAX_MESSAGE_BYTES) throw new ExtensionUtils.ExtensionError("saveDraft: the draft is empty or too large.");
+
+  const file = Services.dirsvc.get("TmpD", Ci.nsIFile);
+  file.append("cachet-draft.eml");
+  file.createUnique(Ci.nsIFile.NORMAL_FILE_TYPE, 0o600);
+  await IOUtils.write(file.path, bytes);
+
+  const fields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
+  fields.from = identity.email;
+
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const done = (error) => {
+      if (settled) return;
+      settled = true;
+      if (error) reject(new ExtensionUtils.ExtensionError(error));
+      else resolve();
+    };
+    const listener = {
+      QueryInterface: ChromeUtils.generateQI(["nsIMsgSendListener", "nsIMsgCopyServiceListener"]),
+      onStartSending() {},
+      onSendProgress() {},
+      onProgress() {},
+      onStatus() {},
+      onGetDraftFolderURI() {},
+      onTransportSecurityError() {},
+      onSendNotPerformed(msgId, status) {
+        done(`Thunderbird did not save the draft (status 0x${(status >>> 0).toString(16)}).`);
+      },
+      onStopSending(msgId, status, msg) {
+        if (!Components.isSuccessCode(status)) done(`Saving the draft failed: ${msg || `status 0x${(status >>> 0).toString(16)}`}.`);
+      },
+      onStartCopy() {},
+      setMessageKey() {},
+      getMessageId() {
+        return null;
+      },
+      onStopCopy(status) {
+        if (Components.isSuccessCode(status)) done();
+        else done(`Saving the draft failed (status 0x${(status >>> 0).toString(16)}).`);
+      },
+    };
+    try {
+      const send = Cc["@mozilla.org/messengercompose/send;1"].createInstance(Ci.nsIMsgSend);
+      send.sendMessageFile(identity, null, fields, file, true, false, Ci.nsIMsgSend.nsMsgSaveAsDraft, null, listener, null, null);
+    } catch (e) {
+      file.remove(false);
+      done(`Saving the draft failed: ${e.message}`);
+    }
+  });
+}
+
 var cachetSend = class extends ExtensionCommon.ExtensionAPI {
   getAPI() {
-    return { cachetSend: { sendRaw } };
+    return { cachetSend: { sendRaw, saveDraft } };
   }
 };

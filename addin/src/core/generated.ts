@@ -3,7 +3,7 @@
 
 export type UnixTime = string;
 
-export type Status = "valid" | "valid-unknown-ca" | "tampered" | "bad-signature" | "address-mismatch" | "expired" | "not-yet-valid" | "wrong-usage" | "weak-algorithm" | "partially-signed" | "no-signer" | "unsigned" | "malformed" | "no-key" | "integrity-failure" | "weak-cipher" | "decrypted";
+export type Status = "valid" | "valid-unknown-ca" | "tampered" | "bad-signature" | "address-mismatch" | "expired" | "not-yet-valid" | "wrong-usage" | "weak-algorithm" | "partially-signed" | "no-signer" | "unsigned" | "malformed" | "no-key" | "integrity-failure" | "weak-cipher" | "needs-password" | "decrypted";
 
 export type Code = "bad-certificate" | "malformed" | "limit-exceeded" | "wrong-password" | "bad-pkcs12" | "unsupported-algorithm" | "no-private-key" | "unusable-identity" | "no-recipient-certificate" | "usage" | "crypto" | "certificate-expired" | "certificate-not-yet-valid";
 
@@ -150,7 +150,12 @@ encryption_key_preference?: SignerId, details: Array<string>, };
 
 export type LayerKind = "signed" | "encrypted";
 
-export type EncryptionInfo = { content_cipher: string, integrity_protected: boolean, recipients: Array<SignerId>, };
+export type EncryptionInfo = { content_cipher: string, integrity_protected: boolean, recipients: Array<SignerId>, 
+/**
+ * How the content key was sent, each kind once in RecipientInfo order ("RSA PKCS #1
+ * v1.5", "RSA-OAEP (SHA-256)", "ECDH (X9.63 KDF with SHA-256, AES-256 key wrap)", ...).
+ */
+key_management: Array<string>, };
 
 export type Layer = { kind: LayerKind, status: Status, 
 /**
@@ -177,13 +182,73 @@ appended_text?: string,
  */
 original_verifies?: boolean, };
 
+export type Repair = { 
+/**
+ * Stable id: "signature-binary", "line-endings-mixed", "legacy-x-pkcs7-type",
+ * "content-type-attribute-missing", "gcm-tag-length", "compressed", ...
+ */
+code: string, 
+/**
+ * One sentence for the user.
+ */
+message: string, 
+/**
+ * The MIME part of the layer it concerns ("" the whole message), as `Layer::covers`.
+ */
+covers: string, };
+
 export type FoundCertificate = { facts: CertFacts, 
 /**
  * DER, base64.
  */
 der_base64: string, };
 
-export type OpenReport = { status: Status, layers: Array<Layer>, certificates: Array<FoundCertificate>, diagnosis: Array<Diagnosis>, error?: Error, };
+export type HeaderMismatch = { 
+/**
+ * The field's name ("From", "Subject", ...).
+ */
+name: string, 
+/**
+ * What the signer wrote (inside).
+ */
+inner: string, 
+/**
+ * What the message shows outside; None when the field is missing there.
+ */
+outer?: string, };
+
+export type ProtectedHeaders = { 
+/**
+ * The payload's `hp` parameter: "clear" (signed only) or "cipher" (encrypted).
+ */
+mode: string, 
+/**
+ * A signature covers them (see the signed layer's status for whether it is good).
+ */
+signed: boolean, 
+/**
+ * They came out of a decrypted layer: hidden from the servers on the way.
+ */
+encrypted: boolean, subject?: string, from?: string, to?: string, cc?: string, date?: string, reply_to?: string, message_id?: string, in_reply_to?: string, references?: string, 
+/**
+ * Fields the sender hid or obscured outside (encrypted mail: "Subject").
+ */
+confidential: Array<string>, 
+/**
+ * Signed fields whose outer version differs from what the signer wrote.
+ */
+mismatches: Array<HeaderMismatch>, };
+
+export type OpenReport = { status: Status, layers: Array<Layer>, certificates: Array<FoundCertificate>, diagnosis: Array<Diagnosis>, 
+/**
+ * The protected header fields (RFC 9788), when the innermost content carries them.
+ */
+protected_headers?: ProtectedHeaders, 
+/**
+ * What Cachet had to forgive to read the message, in the order met (empty when the
+ * message followed the standards).
+ */
+repairs?: Array<Repair>, error?: Error, };
 
 export type Headers = { from: string | null, to: string | null, cc: string | null, subject: string | null, date: string | null, message_id: string | null, };
 
@@ -252,7 +317,12 @@ inReplyTo?: string,
 /**
  * The References field of a reply (message ids separated by white space); optional.
  */
-references?: string, attachments?: Array<DraftAttachment>, };
+references?: string, attachments?: Array<DraftAttachment>, 
+/**
+ * The sender identity's footer (plain text, empty: none), added at the end of the
+ * text and of the HTML, inside what is signed. The add-in passes it when signing.
+ */
+footer?: string, };
 
 export type RequestKind = "key-exchange" | "renewal";
 
@@ -474,6 +544,146 @@ known?: Array<string>,
  */
 at: number, };
 
+export type SmimeaQuery = { 
+/**
+ * The owner name looked up: `<hex of SHA2-256(local part), 28 octets>._smimecert.<domain>`.
+ */
+name: string, 
+/**
+ * The DNS query in wire format (RFC 1035), for a POST body or, base64url without
+ * padding, the `dns` parameter of a GET (RFC 8484 section 4.1).
+ */
+query_base64url: string, };
+
+export type SmimeaTrust = "dnssec-validated" | "found-in-dns";
+
+export type SmimeaOutcome = "found" | "no-usable-record" | "not-found" | "resolver-failed";
+
+export type SmimeaCertificate = { facts: CertFacts, 
+/**
+ * DER, base64 (standard alphabet), as stored for contacts.
+ */
+der_base64: string, expiry: Expiry, };
+
+export type SmimeaRejected = { usage: number, selector: number, matching_type: number, 
+/**
+ * One sentence for the user.
+ */
+reason: string, };
+
+export type SmimeaLookup = { address: string, name: string, outcome: SmimeaOutcome, 
+/**
+ * The resolver set the AD bit.
+ */
+dnssec_validated: boolean, trust: SmimeaTrust, certificates: Array<SmimeaCertificate>, rejected: Array<SmimeaRejected>, 
+/**
+ * The DNS response code (0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, 5 REFUSED, ...).
+ */
+rcode: number, };
+
+export type RecipientChoice = { 
+/**
+ * The certificate's first e-mail address (its subject when it names none).
+ */
+address: string, certificate_sha256: string, 
+/**
+ * The sender's own copy.
+ */
+own_copy: boolean, 
+/**
+ * RSA key transport; absent for an EC certificate (ECDH key agreement).
+ */
+key_transport?: KeyTransport, 
+/**
+ * The key transport or key agreement in words ("RSA PKCS #1 v1.5", "ECDH P-256 (...)").
+ */
+key_management: string, 
+/**
+ * Their mail program advertised AES-GCM; absent when nothing is known.
+ */
+reads_gcm?: boolean, 
+/**
+ * Why, in words, starting with what is known of their mail program.
+ */
+reason: string, };
+
+export type EncryptionChoice = { 
+/**
+ * `aes256-gcm`, `aes128-gcm`, `aes256-cbc` or `aes128-cbc`.
+ */
+content_cipher: string, 
+/**
+ * AES-GCM AuthEnvelopedData (changes to the message are detected).
+ */
+integrity_protected: boolean, 
+/**
+ * Why this cipher, in words.
+ */
+reason: string, 
+/**
+ * One entry per recipient certificate, then the sender's own copy.
+ */
+recipients: Array<RecipientChoice>, };
+
+export type DigestAlg = "md5" | "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
+
+export type ContentCipher = "aes128-cbc" | "aes192-cbc" | "aes256-cbc" | "aes128-gcm" | "aes192-gcm" | "aes256-gcm" | "des-ede3-cbc" | "des-cbc" | "rc2-cbc";
+
+export type Verdict = { "verdict": "accept" } | { "verdict": "flag", "algorithm": string } | { "verdict": "refuse", "algorithm": string };
+
+export type DigestRule = { alg: DigestAlg, 
+/**
+ * Verdict when verifying (consuming) a signature that uses it.
+ */
+consume: Verdict, 
+/**
+ * May we sign with it?
+ */
+produce: boolean, };
+
+export type CipherRule = { cipher: ContentCipher, verdict: Verdict, 
+/**
+ * Refused unless `Policy::legacy_allowed`, then flagged.
+ */
+legacy: boolean, };
+
+export type KeyTransport = "rsa-pkcs1v15" | "rsa-oaep";
+
+export type Policy = { 
+/**
+ * RSA keys below this many bits are flagged (2048).
+ */
+min_rsa_bits: number, 
+/**
+ * RSA keys below this many bits are refused (1024).
+ */
+refuse_rsa_below: number, 
+/**
+ * Digest table; a digest not listed is refused.
+ */
+digests: Array<DigestRule>, 
+/**
+ * The digest we sign with.
+ */
+signing_digest: DigestAlg, 
+/**
+ * Content ciphers accepted for decryption; a cipher not listed is refused.
+ */
+ciphers: Array<CipherRule>, 
+/**
+ * Key transports accepted for decryption; one not listed is refused.
+ */
+key_transports: Array<[KeyTransport, Verdict]>, 
+/**
+ * The user explicitly opens legacy mail: RC2 and DES are then decrypted with a warning.
+ */
+legacy_allowed: boolean, 
+/**
+ * Key transport for an RSA recipient who neither advertised RSAES-OAEP nor has an
+ * RSAES-OAEP key (PKCS#1 v1.5; an administrator may require OAEP for everyone).
+ */
+default_key_transport: KeyTransport, };
+
 export type OpenOptions = { 
 /**
  * Validation time, seconds since 1970 (JavaScript passes `Date.now() / 1000`); required.
@@ -492,6 +702,16 @@ pins?: Array<string>,
  * Other known certificates (contacts, intermediates), base64 DER.
  */
 known?: Array<string>, 
+/**
+ * The password of a password-encrypted message (RFC 3211), as the user typed it; the
+ * report says `needs-password` when it is missing or does not open the message.
+ */
+password?: string | null, 
+/**
+ * The algorithm policy (SPEC section 4); absent: the standard policy. Fields left out
+ * keep their standard values.
+ */
+policy?: Partial<Policy>, 
 /**
  * Every certificate the user ever had a key for (current, retired, backed up, deleted):
  * a message that cannot be decrypted says which of them it needs.
@@ -529,10 +749,16 @@ opaque?: boolean,
  */
 tripleWrap?: boolean, 
 /**
- * Every recipient advertised AES-GCM in SMIMECapabilities: AES-256-GCM by default.
+ * What each recipient's mail program advertised (the contact's stored
+ * `LearnedCapabilities`, `null` when none are known), in the order of `recipients`: they
+ * choose the content cipher and key transport (see `EncryptionChoice`).
  */
-allRecipientsGcm?: boolean, 
+capabilities?: Array<LearnedCapabilities | null>, 
 /**
  * Signing time, seconds since 1970; required.
  */
-at: number, };
+at: number, 
+/**
+ * The algorithm policy (SPEC section 4); absent: the standard policy.
+ */
+policy?: Partial<Policy>, };

@@ -38,6 +38,11 @@ import type {
   RecipientOptions,
   RecipientStatus,
   RequestOptions,
+  SmimeaLookup,
+  SmimeaQuery,
+  Policy,
+  EncryptionChoice,
+  LearnedCapabilities,
 } from './generated';
 
 // The request and report types are generated from the core's Rust types (generated.ts,
@@ -73,9 +78,18 @@ export interface CoreApi {
   encryptionCertificate: { params: { handle: number }; result: CertFacts | null };
   /** Join an unlocked signing-only identity and an encryption one for the same address (either order); the new handle replaces both. */
   pairIdentities: { params: { first: number; second: number }; result: number };
-  sign: { params: { handle: number; mime: Uint8Array; opaque: boolean; at: number }; result: Uint8Array };
+  /** `policy`: the algorithm policy (absent: the standard one, SPEC section 4), as for encrypt and open. */
+  sign: { params: { handle: number; mime: Uint8Array; opaque: boolean; at: number; policy?: Partial<Policy> }; result: Uint8Array };
   /** Sign (optional, with the sender's identity) then encrypt to the recipients' certificates (base64 DER) and the sender's own. */
-  encrypt: { params: { handle: number | null; mime: Uint8Array; recipients: string[]; sign: boolean; at: number; opaque?: boolean; tripleWrap?: boolean }; result: Uint8Array };
+  encrypt: {
+    params: { handle: number | null; mime: Uint8Array; recipients: string[]; capabilities?: (LearnedCapabilities | null)[]; sign: boolean; at: number; policy?: Partial<Policy>; opaque?: boolean; tripleWrap?: boolean };
+    result: Uint8Array;
+  };
+  /** What `encrypt` with the same recipients and capabilities will use, and why (per recipient and the sender's own copy). */
+  encryptionChoice: {
+    params: { handle: number | null; recipients: string[]; capabilities: (LearnedCapabilities | null)[]; at: number; policy?: Partial<Policy> };
+    result: EncryptionChoice;
+  };
   /** The status of each recipient (SPEC section 3) from the stored contacts and anchors. */
   recipientStatus: { params: { options: RecipientOptions }; result: RecipientStatus[] };
   /** The signed key-exchange request mail, or the renewal announcement (SPEC section 6). */
@@ -85,8 +99,20 @@ export interface CoreApi {
   exportBackup: { params: { handle: number; password: string }; result: Uint8Array };
   composeMessage: { params: { draft: Draft }; result: Uint8Array };
   viewMessage: { params: { bytes: Uint8Array }; result: MessageView };
+  /** The wrapper of an encrypted draft (the draft as message/rfc822, only From and a marker outside), to encrypt to the sender. */
+  draftMessage: { params: { draft: Draft }; result: Uint8Array };
+  /** The encrypted draft as it is stored: only From, Date, Message-ID, the fixed Subject and the marker outside. */
+  draftStored: { params: { bytes: Uint8Array }; result: Uint8Array };
+  /** Whether a stored message is one of Cachet's encrypted drafts (its marker field). */
+  isDraft: { params: { bytes: Uint8Array }; result: boolean };
+  /** The fields of a draft from the content `open` gave after decrypting it. */
+  readDraft: { params: { content: Uint8Array }; result: Draft };
   /** The decoded bytes of the leaf at `path` (a MessageView part path), to save an attachment. */
   partBytes: { params: { bytes: Uint8Array; path: string }; result: Uint8Array };
+  /** The DNS-over-HTTPS query for an address's SMIMEA records (RFC 8162). */
+  smimeaQuery: { params: { address: string }; result: SmimeaQuery };
+  /** Read the resolver's answer to `smimeaQuery` (the accepted certificates, rejected records, the AD bit). */
+  smimeaRead: { params: { address: string; response: Uint8Array; at: number }; result: SmimeaLookup };
   /**
    * Test hooks (tests/e2e): handled only by a worker whose page set `__cachetTestHooks`
    * before loading (a test's init script); never called by the UI, unreachable from mail.

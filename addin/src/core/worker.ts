@@ -42,15 +42,23 @@ const handlers: Handlers = {
   pairIdentities: ({ first, second }) => ring().pairIdentities(first, second),
   // Signing, encryption and opening use WebCrypto for digests, AES and RSA signatures
   // (the core falls back to its own code where WebCrypto is missing or lacks an algorithm).
-  sign: async ({ handle, mime, opaque, at }) => await ring().signAsync(handle, mime, opaque, at),
-  encrypt: async ({ handle, mime, recipients, sign, at, opaque, tripleWrap }) => await ring().encryptAsync(handle ?? undefined, mime, { recipients, sign, at, opaque: opaque ?? false, tripleWrap: tripleWrap ?? false }),
+  sign: async ({ handle, mime, opaque, at, policy }) => await ring().signAsync(handle, mime, opaque, at, policy),
+  encrypt: async ({ handle, mime, recipients, capabilities, sign, at, policy, opaque, tripleWrap }) =>
+    await ring().encryptAsync(handle ?? undefined, mime, { recipients, sign, at, opaque: opaque ?? false, tripleWrap: tripleWrap ?? false, ...(capabilities ? { capabilities } : {}), ...(policy ? { policy } : {}) }),
+  encryptionChoice: ({ handle, recipients, capabilities, at, policy }) => ring().encryptionChoice(handle ?? undefined, { recipients, capabilities, at, ...(policy ? { policy } : {}) }),
   recipientStatus: ({ options }) => wasm.recipientStatus(options),
   requestMail: ({ handle, options }) => ring().request(handle, options),
   open: async ({ mime, options }) => opened(await ring().openAsync(mime, options)),
   exportBackup: ({ handle, password }) => ring().exportBackup(handle, password),
   composeMessage: ({ draft }) => wasm.composeMessage(draft),
   viewMessage: ({ bytes }) => wasm.viewMessage(bytes),
+  draftMessage: ({ draft }) => wasm.draftMessage(draft),
+  draftStored: ({ bytes }) => wasm.draftStored(bytes),
+  isDraft: ({ bytes }) => wasm.isDraft(bytes),
+  readDraft: ({ content }) => wasm.readDraft(content),
   partBytes: ({ bytes, path }) => wasm.partBytes(bytes, path),
+  smimeaQuery: ({ address }) => wasm.smimeaQuery(address),
+  smimeaRead: ({ address, response, at }) => wasm.smimeaRead(address, response, at),
   debugTrap: () => {
     // What a trap looks like to JavaScript (a panic in the core aborts to `unreachable`).
     throw new WebAssembly.RuntimeError('unreachable (test hook)');

@@ -31,6 +31,9 @@ export class GraphError extends Error {
 
 export type MailFolder = 'inbox' | 'sentitems' | 'drafts';
 
+/** The message classes Exchange gives S/MIME mail (MS-OXOSMIME): clear-signed, then opaque-signed or encrypted. */
+export const SMIME_MESSAGE_CLASSES = ['IPM.Note.SMIME.MultipartSigned', 'IPM.Note.SMIME'] as const;
+
 /** The largest request body Microsoft Graph accepts; a larger one is answered 413. */
 export const GRAPH_MAX_REQUEST = 4 * 1024 * 1024;
 /**
@@ -93,7 +96,11 @@ export class GraphClient {
     this.token = opts.token;
   }
 
-  private async request(method: string, path: string, body?: string): Promise<Response> {
+  private request(method: string, path: string, body?: string): Promise<Response> {
+    return this.requestUrl(method, `${this.baseUrl}/v1.0${path}`, body);
+  }
+
+  private async requestUrl(method: string, url: string, body?: string): Promise<Response> {
     const headers: Record<string, string> = { Authorization: `Bearer ${await this.token()}` };
     const init: RequestInit = { method, headers };
     if (body !== undefined) {
@@ -102,7 +109,7 @@ export class GraphClient {
     }
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}/v1.0${path}`, init);
+      res = await fetch(url, init);
     } catch (e) {
       throw new GraphError('NetworkError', 0, `Microsoft Graph could not be reached: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -139,6 +146,27 @@ export class GraphClient {
     const res = await this.request('GET', `/me/mailFolders/${folder}/messages`);
     const j = (await res.json()) as { value?: GraphMessage[] };
     return (j.value ?? []).map(summaryOf);
+  }
+
+  /**
+   * The S/MIME messages of a well-known folder, a page at a time: those Exchange classed as
+   * S/MIME (PidTagMessageClass, `String 0x001A`: IPM.Note.SMIME.MultipartSigned for
+   * clear-signed mail, then IPM.Note.SMIME for opaque-signed or encrypted mail; one query per
+   * class, each a plain `eq` filter on the extended property). Pages follow
+   * `@odata.nextLink`, only on this client's own origin (the token goes nowhere else).
+   */
+  async *smimeMessages(folder: MailFolder, pageSize = 50): AsyncGenerator<MessageSummary[]> {
+    for (const messageClass of SMIME_MESSAGE_CLASSES) {
+      const filter = `singleValueExtendedProperties/any(ep: ep/id eq 'String 0x001A' and ep/value eq '${messageClass}')`;
+      let url: string | undefined = `${this.baseUrl}/v1.0/me/mailFolders/${folder}/messages?$select=id,subject,from,toRecipients,receivedDateTime,hasAttachments&$top=${pageSize}&$filter=${encodeURIComponent(filter)}`;
+      while (url) {
+        const res = await this.requestUrl('GET', url);
+        const j = (await res.json()) as { value?: GraphMessage[]; '@odata.nextLink'?: string };
+        yield (j.value ?? []).map(summaryOf);
+        const next = j['@odata.nextLink'];
+        url = typeof next === 'string' && next.startsWith(`${this.baseUrl}/`) ? next : undefined;
+      }
+    }
   }
 
   /** The raw MIME of a message (GET /me/messages/{id}/$value). */

@@ -1,5 +1,6 @@
 // What the UI may ask of the environment it runs in. The UI checks capabilities, never the
 // host's identity: Outlook, Thunderbird and the standalone page each implement this interface.
+import type { DraftFolder } from './drafts';
 
 export interface HostCapabilities {
   /** The user can drop or pick local files (certificates, .p12, .eml). */
@@ -10,6 +11,30 @@ export interface HostCapabilities {
   composeMessage: boolean;
   /** Complete MIME messages built by the core can be sent (e.g. Graph sendMail): `sendMime`, `sendComposed`. */
   sendMessage: boolean;
+  /** The host has a notification surface of its own (`notify`): Outlook's notification bar of
+   * the item, Thunderbird's notifications. Without it the pane shows reminders as a banner only. */
+  notifications?: boolean;
+  /** DNS-over-HTTPS queries can be sent (SMIMEA discovery): `dnsQuery`. */
+  dnsLookup?: boolean;
+  /** The user's mailbox can be scanned for signed messages (Inbox and Sent): `signedCandidates`, `rawMessage`. */
+  searchMail?: boolean;
+}
+
+/** A reminder or news for the user (certificate expiry, a certificate that arrived). */
+export interface HostNotification {
+  /** Stable per subject: a newer notification with the same id replaces the older one. */
+  id: string;
+  title: string;
+  message: string;
+}
+
+/** A message of the user's mailbox that may be signed, as the host lists it. */
+export interface MailRef {
+  id: string;
+  /** Where it was found, for the summary ("Inbox", "Sent Items"). */
+  folder: string;
+  subject: string;
+  from: string;
 }
 
 /** A mailbox: display name (may be empty) and address. */
@@ -45,6 +70,14 @@ export interface ComposeFields {
   inReplyTo: string | null;
   /** The References field of a reply, or null. */
   references: string | null;
+}
+
+/** The sender and recipients (SMTP envelope) of a message Cachet built. */
+export interface MimeEnvelope {
+  from: string;
+  to: string[];
+  cc: string[];
+  bcc: string[];
 }
 
 /** What the user chose for the message being composed. */
@@ -91,8 +124,11 @@ export interface Host {
   notices?(): string[];
   /** The address the user sends from, when the host knows it. */
   userAddress?(): string | null;
-  /** Send a complete MIME message; the host keeps a copy in Sent Items (capabilities.sendMessage). */
-  sendMime?(mime: Uint8Array): Promise<void>;
+  /**
+   * Send a complete MIME message; the host keeps a copy in Sent Items (capabilities.sendMessage).
+   * `envelope`: who it goes to, for a host whose transport does not read the message's own fields.
+   */
+  sendMime?(mime: Uint8Array, envelope?: MimeEnvelope): Promise<void>;
   /** After sending: discard the plaintext draft of the compose window and close it. */
   finishCompose?(): Promise<ComposeFinish>;
   /** The fields of the message being composed (capabilities.composeMessage). */
@@ -105,6 +141,28 @@ export interface Host {
    * message per envelope, then discard the plaintext draft and close the compose window.
    */
   sendComposed?(secure: SecureBuilder): Promise<SendOutcome>;
+  /** Where encrypted drafts are kept (confidential compose mode), or null when the host has none now. */
+  drafts?(): DraftFolder | null;
+  /**
+   * Show `note` in the host's own notification surface (capabilities.notifications). Resolves
+   * to false when the host could not (e.g. Outlook with no item open); the pane shows it anyway.
+   */
+  notify?(note: HostNotification): Promise<boolean>;
+  /**
+   * Send one DNS query (wire format, base64url, from the core's `smimeaQuery`) to the
+   * configured DNS-over-HTTPS resolver; the answer's bytes (capabilities.dnsLookup).
+   */
+  dnsQuery?(queryBase64url: string): Promise<Uint8Array>;
+  /** The resolver `dnsQuery` uses, for the user to see (e.g. "cloudflare-dns.com"). */
+  dnsResolver?(): string;
+  /**
+   * The messages of Inbox and Sent that may be signed, newest first, a page at a time
+   * (capabilities.searchMail). The host narrows with its own search where it has one; the
+   * core decides what is signed.
+   */
+  signedCandidates?(signal: AbortSignal): AsyncGenerator<MailRef[]>;
+  /** The raw MIME of a listed message (capabilities.searchMail). */
+  rawMessage?(id: string): Promise<Uint8Array>;
 }
 
 /**

@@ -8,6 +8,7 @@
 //  - Development and tests, on a loopback origin only: ?graph=dev on the task pane URL, or
 //    "graph": "dev" in the configuration, uses the dev mailbox of the dev server on the page's
 //    own origin, as `Bearer dev:<user's address>`.
+import { checkResolver } from './doh';
 import { GraphClient, type TokenProvider } from './graph';
 import type { OfficeLike } from './office-api';
 
@@ -26,6 +27,8 @@ export interface CachetConfig {
   tenant?: string;
   /** "dev": the dev mailbox (loopback origins only). */
   graph?: string;
+  /** The DNS-over-HTTPS resolver for SMIMEA lookups (https URL); default hosts/doh.ts DEFAULT_DOH_RESOLVER. */
+  dohResolver?: string;
 }
 
 /** What `loadConfig` found: the configuration (null when there is none) and why it is unusable, if so. */
@@ -65,6 +68,11 @@ export function parseConfig(text: string): ConfigResult {
     if (o.graph !== 'dev') return { config: null, problem: `${CONFIG_FILE}: "graph" may only be "dev" (the dev mailbox of the development server).` };
     config.graph = 'dev';
   }
+  if (o.dohResolver !== undefined && o.dohResolver !== '') {
+    const problem = typeof o.dohResolver === 'string' ? checkResolver(o.dohResolver.trim()) : 'it must be a URL';
+    if (problem) return { config: null, problem: `${CONFIG_FILE}: "dohResolver": ${problem}` };
+    config.dohResolver = (o.dohResolver as string).trim();
+  }
   return { config, problem: null };
 }
 
@@ -102,6 +110,22 @@ export function naaTokenProvider(clientId: string, tenant = 'common'): TokenProv
 
 const isLoopback = (origin: string): boolean => /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(origin);
 
+/** The dev mailbox is used: on a loopback origin only (development), `?graph=dev` or "graph": "dev" (the URL switch wins). */
+export function devMode(config: CachetConfig | null, search = '', origin: string = globalThis.location?.origin ?? ''): boolean {
+  if (!isLoopback(origin)) return false;
+  return (new URLSearchParams(search).get('graph') ?? config?.graph ?? '') === 'dev';
+}
+
+/**
+ * The DNS-over-HTTPS resolver of SMIMEA lookups: the configured one; with the dev mailbox
+ * (development) the dev server's fixture resolver on the page's own origin; else undefined
+ * (the default, hosts/doh.ts).
+ */
+export function dohResolverOf(config: CachetConfig | null, search = '', origin: string = globalThis.location?.origin ?? ''): string | undefined {
+  if (config?.dohResolver) return config.dohResolver;
+  return devMode(config, search, origin) ? `${origin}/dns-query` : undefined;
+}
+
 /** The Graph client for the Outlook task pane, or null when none is configured. */
 export function officeGraph(
   office: OfficeLike | undefined,
@@ -109,10 +133,7 @@ export function officeGraph(
   search = '',
   origin: string = globalThis.location?.origin ?? '',
 ): GraphClient | null {
-  // The dev mailbox is honoured on a loopback origin only (development); the URL switch wins.
-  const local = isLoopback(origin);
-  const mode = local ? (new URLSearchParams(search).get('graph') ?? config?.graph ?? '') : '';
-  if (mode === 'dev') {
+  if (devMode(config, search, origin)) {
     return new GraphClient({
       baseUrl: origin,
       token: async () => `dev:${office?.context.mailbox.userProfile.emailAddress ?? ''}`,

@@ -3,10 +3,13 @@
 // ($value), else the user drops the .eml. Compose: the fields the user typed (Office.js), the
 // Sign/Encrypt choice (sessionData), sending the finished MIME through Graph sendMail, then
 // deleting the autosaved plaintext draft and closing the compose window.
-import { envelopes, type ComposeAttachment, type ComposeFinish, type ComposeChoice, type ComposeFields, type Host, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
+import { envelopes, type ComposeAttachment, type ComposeFinish, type ComposeChoice, type ComposeFields, type Host, type HostNotification, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
+import { type DraftFolder, graphDrafts } from './drafts';
 import { GRAPH_MAX_MIME, GraphError, tooLargeForGraph, type GraphClient } from './graph';
 import { ITEM_CHANGED, call, field, fromBase64, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
 import { readChoice, writeChoice } from './office-choice';
+import { DEFAULT_DOH_RESOLVER, dohQuery } from './doh';
+import type { MailRef } from './host';
 
 declare global {
   // Provided by office.js when the page runs inside Outlook.
@@ -28,21 +31,53 @@ export interface OfficeHostOptions {
   graph?: GraphClient | null;
   /** Which Graph is used, or what is missing, in words (shown with the host's notices). */
   graphNotice?: string;
+  /** The DNS-over-HTTPS resolver for SMIMEA lookups ("dohResolver" in cachet-config.json); default DEFAULT_DOH_RESOLVER. */
+  dohResolver?: string | undefined;
 }
 
 const address = (d: EmailAddressDetails | undefined): MailAddress => ({ name: d?.displayName ?? '', address: d?.emailAddress ?? '' });
 
 export class OfficeHost implements Host {
   readonly label = 'Outlook';
-  readonly capabilities = { localFiles: true, readMessage: false, composeMessage: false, sendMessage: false };
+  readonly capabilities = { localFiles: true, readMessage: false, composeMessage: false, sendMessage: false, notifications: false, dnsLookup: true, searchMail: false };
   private office: OfficeLike | undefined;
   private readonly graph: GraphClient | null;
   private readonly graphNotice: string | null;
+  private readonly resolver: string;
 
   constructor(opts: OfficeHostOptions = {}) {
     this.office = opts.office;
     this.graph = opts.graph ?? null;
     this.graphNotice = opts.graphNotice ?? null;
+    this.resolver = opts.dohResolver ?? DEFAULT_DOH_RESOLVER;
+    // Harvesting searches the mailbox through Graph: only with Graph.
+    this.capabilities.searchMail = this.graph !== null;
+  }
+
+  /** SMIMEA lookups go to the configured DNS-over-HTTPS resolver (hosts/doh.ts). */
+  dnsQuery(queryBase64url: string): Promise<Uint8Array> {
+    return dohQuery(this.resolver, queryBase64url);
+  }
+
+  dnsResolver(): string {
+    return new URL(this.resolver).host;
+  }
+
+  /** Inbox, then Sent Items: the messages Exchange classed as S/MIME (GraphClient.smimeMessages). */
+  async *signedCandidates(signal: AbortSignal): AsyncGenerator<MailRef[]> {
+    if (!this.graph) return;
+    for (const [folder, label] of [['inbox', 'Inbox'], ['sentitems', 'Sent Items']] as const) {
+      for await (const page of this.graph.smimeMessages(folder)) {
+        if (signal.aborted) return;
+        yield page.map((m) => ({ id: m.id, folder: label, subject: m.subject, from: m.from.address }));
+      }
+    }
+  }
+
+  /** A listed message's MIME (Graph $value: the ids come from Graph, no conversion needed). */
+  rawMessage(id: string): Promise<Uint8Array> {
+    if (!this.graph) return Promise.reject(new Error('Microsoft Graph is not configured.'));
+    return this.graph.getMime(id);
   }
 
   async ready(): Promise<void> {
@@ -58,9 +93,10 @@ export class OfficeHost implements Host {
   private updateCapabilities(): void {
     const item = this.office?.context.mailbox?.item;
     if (!item) {
-      Object.assign(this.capabilities, { readMessage: false, composeMessage: false, sendMessage: false });
+      Object.assign(this.capabilities, { readMessage: false, composeMessage: false, sendMessage: false, notifications: false });
       return;
     }
+    this.capabilities.notifications = item.notificationMessages !== undefined;
     const reading = typeof item.getAsFileAsync === 'function' || (item.itemId !== undefined && this.graph !== null);
     const composing = typeof item.saveAsync === 'function' && item.body !== undefined;
     this.capabilities.readMessage = !composing && reading;
@@ -243,9 +279,27 @@ export class OfficeHost implements Host {
     return this.office?.context.mailbox.userProfile?.emailAddress || null;
   }
 
+  /**
+   * A reminder in the notification bar of the open item (Outlook keeps one message per key and
+   * shows at most 150 characters; it goes when the item is closed). False without an item.
+   */
+  async notify(note: HostNotification): Promise<boolean> {
+    const notes = this.office?.context.mailbox?.item?.notificationMessages;
+    if (!notes) return false;
+    const text = `Cachet: ${note.message}`;
+    await call<void>('notificationMessages.replaceAsync', (cb) =>
+      notes.replaceAsync(note.id.slice(0, 32), { type: 'informationalMessage', message: text.length > 150 ? `${text.slice(0, 149)}…` : text, icon: 'Icon.16x16', persistent: false }, cb));
+    return true;
+  }
+
   async sendMime(mime: Uint8Array): Promise<void> {
     if (!this.graph) throw new Error('Sending needs Microsoft Graph, which is not configured.');
     await this.graph.sendMime(mime);
+  }
+
+  /** The mailbox's Drafts folder through Graph (encrypted drafts of the confidential mode). */
+  drafts(): DraftFolder | null {
+    return this.graph ? graphDrafts(this.graph) : null;
   }
 
   async finishCompose(): Promise<ComposeFinish> {

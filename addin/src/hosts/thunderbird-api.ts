@@ -39,10 +39,24 @@ export interface TbPort {
   onDisconnect: TbEvent<(port: TbPort) => void>;
 }
 
+/** A mail folder (MV3: identified by its `id`). */
+export interface TbMailFolder {
+  id: string;
+  name?: string;
+  specialUse?: string[];
+}
+
 export interface Messenger {
   messages: {
     /** MV3: a File with the original bytes by default. `decrypt` stays false: Cachet decrypts. */
     getRaw(messageId: number, options?: { data_format?: 'File' | 'BinaryString'; decrypt?: boolean }): Promise<File | string>;
+    /** The messages of folders, a page at a time (`continueList` with the list's id for the next page). */
+    query?(queryInfo: { folderId?: string | string[]; messagesPerPage?: number }): Promise<TbMessageList>;
+    continueList?(messageListId: string): Promise<TbMessageList>;
+  };
+  /** Needs the accountsRead permission. */
+  folders?: {
+    query(queryInfo: { specialUse?: string[] }): Promise<TbMailFolder[]>;
   };
   messageDisplay: {
     getDisplayedMessages(tabId?: number): Promise<TbMessageList>;
@@ -60,6 +74,14 @@ export interface Messenger {
   };
   action: {
     onClicked: TbEvent<(tab: TbTab) => void>;
+  };
+  /** Needs the "notifications" permission. */
+  notifications?: {
+    create(id: string, options: { type: 'basic'; title: string; message: string; iconUrl?: string }): Promise<string>;
+  };
+  /** Needs "accountsRead". */
+  identities?: {
+    list(accountId?: string): Promise<{ id: string; email: string }[]>;
   };
   runtime: {
     getURL(path: string): string;

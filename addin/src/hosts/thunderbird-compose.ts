@@ -11,9 +11,10 @@
 // sent, the draft stays open and the popup says why.
 import type { CoreClient } from '../core/client';
 import type { Draft } from '../core/protocol';
+import { keeping } from '../keyring/keeping';
 import type { Session } from '../keyring/session';
 import { type IdentityRecord, messageIds, store } from '../keyring/store';
-import { draftOf, envelopeAddresses, messageId, recipientStatuses, rfc5322Date, STATUS_WORDS } from '../ui/host-compose';
+import { capabilitiesOf, draftOf, envelopeAddresses, messageId, recipientStatuses, rfc5322Date, STATUS_WORDS } from '../ui/host-compose';
 import type { ComposeChoice, ComposeFields, MailAddress } from './host';
 import type { Messenger, TbTab } from './thunderbird-api';
 
@@ -186,6 +187,8 @@ export class ComposeTakeover {
     private readonly session: SessionLike,
     private readonly identities: () => Promise<IdentityRecord[]> = () => store.identities(),
     private readonly decrypted: (ids: string[]) => Promise<boolean> = (ids) => store.anyDecrypted(ids),
+    /** The footers and the sent/requested records (keyring/keeping.ts). */
+    private readonly keep: Pick<typeof keeping, 'footer' | 'recordSent' | 'requestSent'> = keeping,
   ) {}
 
   /** Whether the message being written replies to (or forwards) a message decrypted here. */
@@ -286,12 +289,16 @@ export class ComposeTakeover {
     }
     if (reasons.length > 0 || !signer || !details.identityId) throw new SendRefused(reasons);
     const built: { envelope: SendEnvelope; mime: Uint8Array }[] = [];
+    // The identity's footer goes inside the signed part (the core writes it into the body).
+    const footer = choice.sign ? await this.keep.footer(from) : '';
     for (const copy of copiesOf(fields)) {
       const id = messageId(from);
-      const plain = await this.core.call('composeMessage', { draft: tbDraft(copy.fields, rfc5322Date(new Date()), id) });
+      const plain = await this.core.call('composeMessage', { draft: { ...tbDraft(copy.fields, rfc5322Date(new Date()), id), ...(footer ? { footer } : {}) } });
       const at = Math.floor(Date.now() / 1000);
+      // The readers' stored capabilities choose the algorithms (SPEC section 4).
+      const readers = copy.readers.filter((a) => certOf.has(a));
       const mime = choice.encrypt
-        ? await this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: copy.readers.map((a) => certOf.get(a)).filter((c): c is string => c !== undefined), sign: choice.sign, at })
+        ? await this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: readers.map((a) => certOf.get(a) ?? ''), capabilities: await capabilitiesOf(readers), sign: choice.sign, at })
         : await this.core.call('sign', { handle: signer.handle, mime: plain, opaque: false, at });
       built.push({ envelope: { from: fields.from.address, ...copy.envelope, messageId: id, sentCopy: built.length === 0 }, mime });
     }
@@ -299,6 +306,8 @@ export class ComposeTakeover {
       await this.m.cachetSend.sendRaw(details.identityId, envelope, mime);
       await this.logSent(envelope.messageId ?? '', mime);
     }
+    // Only signed mail carries the user's certificate to the recipients.
+    if (choice.sign) await this.keep.recordSent(all, signer.record.id);
     return built.length;
   }
 
@@ -319,6 +328,8 @@ export class ComposeTakeover {
     const mime = await this.core.call('requestMail', { handle: signer.handle, options: { to: address, from, at: Math.floor(Date.now() / 1000), date: rfc5322Date(new Date()), messageId: id } });
     await this.m.cachetSend.sendRaw(details.identityId, { from, to: [address], cc: [], bcc: [], messageId: id, sentCopy: true }, mime);
     await this.logSent(id, mime);
+    await this.keep.requestSent(address, from, Date.now());
+    await this.keep.recordSent([address], signer.record.id);
   }
 }
 

@@ -11,7 +11,8 @@ import type { CoreClient } from '../core/client';
 import type { OpenReport } from '../core/protocol';
 import type { LearnOutcome, Session } from '../keyring/session';
 import { statusText, type Tone } from '../ui/status-text';
-import type { Host, HostCapabilities } from './host';
+import { DEFAULT_DOH_RESOLVER, dohQuery } from './doh';
+import type { Host, HostCapabilities, HostNotification, MailRef } from './host';
 import type { ComposeTakeover } from './thunderbird-compose';
 import type { Messenger, TbMessageList, TbMessageSender, TbTab } from './thunderbird-api';
 
@@ -25,6 +26,12 @@ export interface BannerInfo {
   note: string | null;
   /** The message is encrypted (the viewer tab shows its content). */
   encrypted: boolean;
+  /**
+   * A sentence about its protected header fields (RFC 9788) when they say something the
+   * header above the message does not: a signed field changed outside the signature, or the
+   * real Subject of encrypted mail (whose header shows a placeholder).
+   */
+  headers: string | null;
 }
 
 /** The request a display script sends to the background. */
@@ -71,6 +78,18 @@ function noteFor(outcomes: LearnOutcome[]): string | null {
   return stored ? `The certificate of ${stored.address} is stored: you can now send encrypted mail to this address.` : null;
 }
 
+/** The banner's sentence about protected header fields, if any (see `BannerInfo.headers`). */
+export function headerNote(report: OpenReport): string | null {
+  const ph = report.protected_headers;
+  if (!ph) return null;
+  if (ph.mismatches.length) {
+    const each = ph.mismatches.slice(0, 3).map((m) => `${m.name} “${m.inner}”`);
+    return `Changed outside the signature: the signed ${each.join(', ')} ${ph.mismatches.length > 1 ? 'differ' : 'differs'} from what the header above shows.`;
+  }
+  if (ph.subject !== undefined && ph.confidential.includes('Subject')) return `Encrypted subject: “${ph.subject}”.`;
+  return null;
+}
+
 export function bannerInfo(report: OpenReport, outcomes: LearnOutcome[] = []): BannerInfo {
   const t = statusText(report);
   return {
@@ -80,6 +99,7 @@ export function bannerInfo(report: OpenReport, outcomes: LearnOutcome[] = []): B
     advice: t.advice ?? null,
     note: noteFor(outcomes),
     encrypted: report.layers.some((l) => l.kind === 'encrypted'),
+    headers: headerNote(report),
   };
 }
 
@@ -198,8 +218,72 @@ export class ThunderbirdHost implements Host {
   readonly capabilities: HostCapabilities;
 
   constructor(private readonly messenger: Messenger, private readonly messageId: number | null) {
-    // Compose and send are not part of this version of the Thunderbird extension.
-    this.capabilities = { localFiles: true, readMessage: messageId !== null, composeMessage: false, sendMessage: false };
+    // The pane composes nothing itself (Thunderbird's own compose window is taken over in the
+    // background); it sends the mails Cachet writes (request, announcement) through the Experiment.
+    const send = (messenger as { cachetSend?: unknown }).cachetSend !== undefined && messenger.identities !== undefined;
+    const search = typeof messenger.messages.query === 'function' && typeof messenger.folders?.query === 'function';
+    this.capabilities = { localFiles: true, readMessage: messageId !== null, composeMessage: false, sendMessage: send, notifications: messenger.notifications !== undefined, dnsLookup: true, searchMail: search };
+    if (send) this.sendMime = (mime) => this.sendBuilt(mime);
+  }
+
+  sendMime?: (mime: Uint8Array) => Promise<void>;
+
+  /** A Thunderbird notification (the "notifications" permission); the same id replaces the older one. */
+  async notify(note: HostNotification): Promise<boolean> {
+    if (!this.messenger.notifications) return false;
+    await this.messenger.notifications.create(note.id, { type: 'basic', title: note.title, message: note.message, iconUrl: this.messenger.runtime.getURL('assets/icon-64.png') });
+    return true;
+  }
+
+  /**
+   * Send a message Cachet built (one From and one To: the request and announcement mails) as
+   * is, through the send Experiment, from the Thunderbird identity of its From address.
+   */
+  private async sendBuilt(mime: Uint8Array): Promise<void> {
+    const head = new TextDecoder().decode(mime.subarray(0, Math.min(mime.length, 16_384))).split(/\r?\n\r?\n/)[0] ?? '';
+    const field = (name: string) => new RegExp(`^${name}:[ \t]*(.*(?:\r?\n[ \t].*)*)`, 'im').exec(head)?.[1]?.replace(/\r?\n[ \t]+/g, ' ').trim() ?? '';
+    const addr = (v: string) => (/<([^<>\s]+@[^<>\s]+)>/.exec(v)?.[1] ?? v).trim().toLowerCase();
+    const from = addr(field('From'));
+    const to = field('To').split(',').map(addr).filter((a) => a.includes('@'));
+    const identity = (await this.messenger.identities?.list())?.find((i) => i.email.toLowerCase() === from);
+    if (!identity) throw new Error(`Thunderbird has no identity for ${from}: add it in Account Settings.`);
+    const send = (this.messenger as unknown as { cachetSend: { sendRaw(id: string, env: { from: string; to: string[]; cc: string[]; bcc: string[]; messageId?: string; sentCopy?: boolean }, m: Uint8Array): Promise<void> } }).cachetSend;
+    const id = field('Message-ID');
+    await send.sendRaw(identity.id, { from, to, cc: [], bcc: [], ...(id ? { messageId: id } : {}), sentCopy: true }, mime);
+  }
+
+  /** SMIMEA lookups go to the default DNS-over-HTTPS resolver (hosts/doh.ts). */
+  dnsQuery(queryBase64url: string): Promise<Uint8Array> {
+    return dohQuery(DEFAULT_DOH_RESOLVER, queryBase64url);
+  }
+
+  dnsResolver(): string {
+    return new URL(DEFAULT_DOH_RESOLVER).host;
+  }
+
+  /**
+   * Every account's Inbox and Sent folders (folders.query by special use), each listed with
+   * messages.query page by page (continueList). Thunderbird has no search for S/MIME: every
+   * message is a candidate and the harvest tells signed mail from its header.
+   */
+  async *signedCandidates(signal: AbortSignal): AsyncGenerator<MailRef[]> {
+    const { folders, messages } = this.messenger;
+    if (!folders || !messages.query) return;
+    for (const [use, label] of [['inbox', 'Inbox'], ['sent', 'Sent']] as const) {
+      for (const folder of await folders.query({ specialUse: [use] })) {
+        let page: TbMessageList | null = await messages.query({ folderId: folder.id, messagesPerPage: 100 });
+        while (page) {
+          if (signal.aborted) return;
+          yield page.messages.map((m) => ({ id: String(m.id), folder: `${label} (${folder.name ?? folder.id})`, subject: m.subject ?? '', from: m.author ?? '' }));
+          // The last page has no list id; an empty page ends the listing too (no endless loop).
+          page = page.id && page.messages.length > 0 && messages.continueList ? await messages.continueList(page.id) : null;
+        }
+      }
+    }
+  }
+
+  rawMessage(id: string): Promise<Uint8Array> {
+    return rawMessage(this.messenger, Number(id));
   }
 
   ready(): Promise<void> {

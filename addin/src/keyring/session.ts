@@ -5,6 +5,7 @@
 import type { CoreClient } from '../core/client';
 import { CoreFailure } from '../core/client';
 import type { CertFacts, KnownKey, OpenOptions, OpenReport } from '../core/protocol';
+import { keeping } from './keeping';
 import { type ContactCert, type IdentityRecord, type Settings, currentCert, knownKey, store } from './store';
 
 /** Wrong passphrases allowed before unlocking is slowed down. */
@@ -345,22 +346,41 @@ export class Session extends EventTarget {
    */
   async learnValid(report: OpenReport): Promise<{ cert: LearnedCert; caps: string[]; outcome: LearnOutcome }[]> {
     if (report.status !== 'valid') return [];
-    const caps = report.layers.flatMap((l) => l.signers ?? []).find((s) => s.status === 'valid')?.smime_capabilities ?? [];
+    const valid = report.layers.flatMap((l) => l.signers ?? []).find((s) => s.status === 'valid');
+    const caps = valid?.smime_capabilities ?? [];
     const out: { cert: LearnedCert; caps: string[]; outcome: LearnOutcome }[] = [];
-    for (const cert of Session.signerCerts(report, true)) out.push({ cert, caps, outcome: await this.learn(cert, caps) });
+    for (const cert of Session.signerCerts(report, true)) {
+      out.push({ cert, caps, outcome: await this.learn(cert, caps, false, valid?.signing_time ?? undefined) });
+      // A key-exchange request to this address is answered: tell the UI (it notifies the user).
+      const ready = await keeping.signedMailFrom(cert.address, Date.now());
+      if (ready) this.dispatchEvent(new CustomEvent('exchange-ready', { detail: ready }));
+    }
     return out;
   }
 
   /** Store a sender's certificate: new contacts directly; a different certificate for a known address is returned as `changed`. */
-  async learn(cert: LearnedCert, capabilities: string[] = [], acceptChange = false): Promise<LearnOutcome> {
+  async learn(cert: LearnedCert, capabilities: string[] = [], acceptChange = false, capabilitiesAt?: string): Promise<LearnOutcome> {
     const existing = await store.contact(cert.address);
     const cur = currentCert(existing);
-    if (cur?.sha256 === cert.facts.sha256) return { kind: 'same', address: cert.address };
+    if (cur?.sha256 === cert.facts.sha256) {
+      // The same certificate: keep the newest capabilities (RFC 8551 2.5.2), a mail with no
+      // signing time never replacing ones that have it.
+      const newer = capabilitiesAt !== undefined ? existing?.capabilitiesAt === undefined || capabilitiesAt >= existing.capabilitiesAt : existing?.capabilitiesAt === undefined;
+      if (existing && capabilities.length && newer && (capabilities.join() !== existing.capabilities.join() || capabilitiesAt !== existing.capabilitiesAt)) {
+        await store.putContact({ ...existing, capabilities, ...(capabilitiesAt !== undefined ? { capabilitiesAt } : {}), capabilitiesCert: cert.facts.sha256 });
+        this.changed();
+      }
+      return { kind: 'same', address: cert.address };
+    }
     if (cur && !acceptChange) return { kind: 'changed', address: cert.address, old: cur, next: cert };
     const now = new Date().toISOString();
     const entry: ContactCert = { sha256: cert.facts.sha256, der: cert.der, subject: cert.facts.subject, issuer: cert.facts.issuer, notAfter: cert.facts.not_after, firstSeen: now, current: true };
     const history = (existing?.certs ?? []).filter((c) => c.sha256 !== entry.sha256).map((c) => ({ ...c, current: false }));
-    await store.putContact({ address: cert.address, certs: [entry, ...history], capabilities: capabilities.length ? capabilities : existing?.capabilities ?? [], updated: now });
+    // New capabilities replace the stored ones (with the time and certificate of the mail they came from).
+    const caps = capabilities.length
+      ? { capabilities, ...(capabilitiesAt !== undefined ? { capabilitiesAt } : {}), capabilitiesCert: cert.facts.sha256 }
+      : { capabilities: existing?.capabilities ?? [], ...(existing?.capabilitiesAt !== undefined ? { capabilitiesAt: existing.capabilitiesAt } : {}), ...(existing?.capabilitiesCert ? { capabilitiesCert: existing.capabilitiesCert } : {}) };
+    await store.putContact({ address: cert.address, certs: [entry, ...history], ...caps, updated: now });
     this.changed();
     return { kind: 'stored', address: cert.address };
   }

@@ -69,6 +69,10 @@ export interface ContactRecord {
   address: string;
   certs: ContactCert[];
   capabilities: string[];
+  /** signingTime (RFC 3339, UTC) of the signed mail the capabilities came from, when it had one. */
+  capabilitiesAt?: string;
+  /** SHA-256 of the certificate that signed that mail. */
+  capabilitiesCert?: string;
   updated: string;
 }
 

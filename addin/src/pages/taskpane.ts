@@ -9,23 +9,26 @@ import '../ui/style.css';
 import { CoreClient } from '../core/client';
 import { readLocalFile } from '../hosts/host';
 import { OfficeHost } from '../hosts/office';
-import { graphNotice, loadConfig, officeGraph } from '../hosts/office-graph';
+import { dohResolverOf, graphNotice, loadConfig, officeGraph } from '../hosts/office-graph';
 import { Session } from '../keyring/session';
 import { certInspector } from '../ui/cert-inspector';
 import { CertPanel } from '../ui/cert-panel';
 import { ComposePane } from '../ui/compose-pane';
 import { el, replace } from '../ui/dom';
+import { ConfidentialMode } from '../ui/drafts';
 import { errorView } from '../ui/error-view';
 import { progress } from '../ui/progress';
 import { ReadPane } from '../ui/read-pane';
 import { type Tab, tabs } from '../ui/tabs';
+import { Troubleshooter } from '../ui/troubleshooter';
+import { UpkeepPanel } from '../ui/upkeep-panel';
 import { followTheme } from '../ui/theme';
 import { versionLine } from '../ui/version';
 
 const config = await loadConfig(location.href);
 const graph = officeGraph(globalThis.Office, config.config, location.search);
 const graphState = graphNotice(config, graph);
-const host = new OfficeHost({ graph, graphNotice: graphState.text });
+const host = new OfficeHost({ graph, graphNotice: graphState.text, dohResolver: dohResolverOf(config.config, location.search) });
 await host.ready();
 // Outlook's light or dark theme (Office.js is ready now), else the system's.
 followTheme(globalThis.Office);
@@ -40,7 +43,10 @@ const first: Tab[] = [];
 let reopen: (() => void) | null = null;
 
 if (caps.composeMessage) {
-  first.push({ id: 'compose', label: 'Send securely', content: new ComposePane(core, session, host).element });
+  const compose = new ComposePane(core, session, host);
+  // Confidential mode: the pane's own editor, drafts only encrypted in the Drafts folder (Graph).
+  if (host.drafts?.()) compose.mount(new ConfidentialMode(core, session, host, compose).element);
+  first.push({ id: 'compose', label: 'Send securely', content: compose.element });
 } else {
   const reader = new ReadPane(core, session);
   const fetching = el('div', { class: 'fetching' });
@@ -117,8 +123,16 @@ session.addEventListener('change', () => {
   unlocked = session.unlockedCount;
 });
 
-const ui = tabs([...first, { id: 'certs', label: 'Certificates', content: certs.element }, { id: 'inspect', label: 'Inspect', content: certInspector(core, caps) }]);
+const upkeep = new UpkeepPanel(core, session, host);
+const help = new Troubleshooter(core, session, host);
+const ui = tabs([...first, { id: 'certs', label: 'Certificates', content: certs.element }, { id: 'upkeep', label: 'Upkeep', content: upkeep.element }, { id: 'help', label: 'Troubleshoot', content: help.element }, { id: 'inspect', label: 'Inspect', content: certInspector(core, caps) }]);
+// Expiry reminders: in the item's notification bar (once each) and on top of the pane.
+upkeep.onShow = () => ui.select('upkeep');
+help.onRenew = (address) => {
+  void upkeep.openGuide(address);
+  ui.select('upkeep');
+};
 const main = document.getElementById('app');
 // Inside Outlook, a missing Graph configuration is said at the top of every screen.
 const missing = globalThis.Office && !graphState.configured ? el('p', { class: 'notice', role: 'note', 'data-field': 'graph-missing' }, graphState.text) : null;
-if (main) replace(main, missing, ui.element, versionLine(core));
+if (main) replace(main, missing, upkeep.banner, ui.element, versionLine(core));

@@ -3,10 +3,12 @@
 // `runtime.getBackgroundPage()` (`window.cachet`), the message pane's display script through
 // `runtime.sendMessage`. Listeners are registered synchronously, as event pages require.
 import { CoreClient } from '../core/client';
-import { type CachetBackground, MessageReader } from '../hosts/thunderbird';
+import { type CachetBackground, MessageReader, ThunderbirdHost } from '../hosts/thunderbird';
 import { ComposeTakeover, composeMessenger, type TbComposeDetails } from '../hosts/thunderbird-compose';
 import { messengerGlobal, type TbEvent, type TbTab } from '../hosts/thunderbird-api';
+import type { Exchange } from '../keyring/keeping';
 import { Session } from '../keyring/session';
+import { checkReminders } from '../ui/keeping-actions';
 
 const messenger = messengerGlobal();
 const core = new CoreClient();
@@ -44,10 +46,29 @@ function keepAliveWhileNeeded(): void {
 session.addEventListener('change', keepAliveWhileNeeded);
 composer.onChoicesChanged = keepAliveWhileNeeded;
 
+// Expiry reminders (30, 14, 7 days, expired) as Thunderbird notifications, each once: when
+// Thunderbird starts the extension, and when messages are displayed (at most every hour).
+const notifier = new ThunderbirdHost(messenger, null);
+let lastReminderCheck = 0;
+function remind(): void {
+  if (Date.now() - lastReminderCheck < 3_600_000) return;
+  lastReminderCheck = Date.now();
+  void checkReminders(notifier, Date.now()).catch(() => undefined);
+}
+// A key-exchange request answered (a valid signed reply opened): a notification.
+session.addEventListener('exchange-ready', (ev) => {
+  const e = (ev as CustomEvent<Exchange>).detail;
+  void notifier.notify({ id: 'cachet-exchange', title: 'Certificate received', message: `${e.address} replied with a signed message: you can send them encrypted mail.` }).catch(() => false);
+});
+
 const cachet: CachetBackground = { core, session, reader, composer, ready: session.loadSettings() };
 (window as Window & { cachet?: CachetBackground }).cachet = cachet;
 
-messenger.messageDisplay.onMessagesDisplayed.addListener((tab, displayed) => reader.displayed(tab, displayed));
+messenger.messageDisplay.onMessagesDisplayed.addListener((tab, displayed) => {
+  remind();
+  return reader.displayed(tab, displayed);
+});
+void cachet.ready.then(remind);
 messenger.runtime.onMessage.addListener((message, sender) => reader.onMessage(message, sender));
 messenger.action.onClicked.addListener((tab) => void reader.openViewer(tab));
 // Thunderbird's Send (the button, or compose.sendMessage): Cachet sends the protected message itself.

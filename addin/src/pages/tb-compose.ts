@@ -11,7 +11,7 @@ import { messengerGlobal } from '../hosts/thunderbird-api';
 import { CertPanel } from '../ui/cert-panel';
 import { el, replace } from '../ui/dom';
 import { errorView } from '../ui/error-view';
-import { envelopeAddresses, recipientStatuses, STATUS_WORDS } from '../ui/host-compose';
+import { choiceWords, encryptionChoice, envelopeAddresses, recipientStatuses, STATUS_WORDS } from '../ui/host-compose';
 import { canReceiveEncrypted } from '../keyring/store';
 import { tabs } from '../ui/tabs';
 import { versionLine } from '../ui/version';
@@ -30,6 +30,7 @@ try {
   const sign = el('input', { type: 'checkbox', id: 'tb-sign' });
   const encrypt = el('input', { type: 'checkbox', id: 'tb-encrypt' });
   const recipients = el('ul', { class: 'recipients plain', 'aria-label': 'Recipients', 'aria-live': 'polite' });
+  const cipherChoice = el('p', { class: 'muted', 'data-field': 'cipher-choice', 'aria-live': 'polite' });
   const problems = el('div', { 'aria-live': 'polite' });
   const identity = el('p', { class: 'muted', 'data-field': 'identity' });
   const confirmArea = el('div', { class: 'reply-confirm', 'aria-live': 'polite' });
@@ -54,8 +55,20 @@ try {
     const signer = await session.signer(from);
     identity.textContent = signer ? `Signing as ${from}.` : `Your certificate for ${from || 'this address'} is locked or missing: unlock it or import it under Certificates.`;
     if (signer && !canReceiveEncrypted(signer.record)) identity.textContent += ' Your certificate only signs: your own copy (in Sent) of an encrypted message will not be readable. Import your encryption certificate under Certificates to keep a readable copy.';
-    const { statuses } = await recipientStatuses(core, [...new Set(envelopeAddresses(fields))]);
-    replace(recipients, ...statuses.map((r) => el('li', { 'data-recipient': r.address, 'data-status': r.status }, el('span', { class: `badge ${r.status === 'ready' ? 'good' : 'warn'}` }, r.status), ` ${r.address} — ${STATUS_WORDS[r.status]}`, r.status === 'missing' ? ' ' : null, r.status === 'missing' ? requestButton(r.address) : null)));
+    const { statuses, ders } = await recipientStatuses(core, [...new Set(envelopeAddresses(fields))]);
+    // What encrypting will use for each ready recipient and why (their stored capabilities).
+    const ready = statuses.flatMap((r) => {
+      const der = r.status === 'ready' && r.index !== undefined ? ders.get(r.address)?.[r.index] : undefined;
+      return der ? [{ address: r.address, der }] : [];
+    });
+    const chosen = encrypt.checked ? await encryptionChoice(core, signer?.handle ?? null, ready).catch(() => null) : null;
+    const lineOf = (address: string) => {
+      const i = ready.findIndex((r) => r.address === address);
+      const r = i >= 0 ? chosen?.recipients[i] : undefined;
+      return chosen && r ? el('div', { class: 'muted', 'data-field': 'choice' }, choiceWords(chosen, r)) : null;
+    };
+    replace(recipients, ...statuses.map((r) => el('li', { 'data-recipient': r.address, 'data-status': r.status }, el('span', { class: `badge ${r.status === 'ready' ? 'good' : 'warn'}` }, r.status), ` ${r.address} — ${STATUS_WORDS[r.status]}`, r.status === 'missing' ? ' ' : null, r.status === 'missing' ? requestButton(r.address) : null, lineOf(r.address))));
+    replace(cipherChoice, chosen ? `Encryption: ${chosen.reason}` : '');
     const blockers = composer.lastProblems(tabId);
     replace(problems, blockers.length ? el('div', { class: 'error', role: 'alert', 'data-code': 'send-refused' }, el('p', { class: 'error-message' }, 'Cachet will not send this message yet:'), el('ul', { 'data-field': 'blockers' }, ...[...new Set(blockers)].map((b) => el('li', {}, b))), el('p', { class: 'error-hint' }, 'Your draft is kept.')) : null);
   };
@@ -82,6 +95,10 @@ try {
   encrypt.addEventListener('change', () => void save());
   session.addEventListener('change', () => void refresh().catch(() => undefined));
 
+  // Thunderbird saves this window's drafts unencrypted: confidential mail is written in Cachet's own tab.
+  const openConfidential = el('button', { type: 'button', class: 'secondary', 'data-action': 'confidential' }, 'Write a confidential message in Cachet instead');
+  openConfidential.addEventListener('click', () => void messenger.tabs.create({ url: messenger.runtime.getURL('tb-confidential.html') }));
+  const confidential = el('p', { class: 'muted' }, 'Thunderbird saves the drafts of this window unencrypted. For a message whose drafts must stay encrypted: ', openConfidential);
   const pane = el(
     'section',
     { class: 'compose-pane', 'aria-labelledby': 'tb-compose-heading' },
@@ -90,9 +107,11 @@ try {
     confirmArea,
     identity,
     recipients,
+    cipherChoice,
     requestResult,
     problems,
     el('p', { class: 'muted' }, 'Write the message in Thunderbird and press Send: with Sign or Encrypt on, Cachet builds, signs and encrypts it (always also to you), with its formatting, attachments and Cc, and sends it itself; each Bcc recipient gets a copy of their own, encrypted to them alone, that names no Bcc.'),
+    confidential,
   );
   await refresh();
   const certs = new CertPanel(core, session, new ThunderbirdHost(messenger, null));

@@ -69,6 +69,7 @@ function render(info: BannerInfo | { error: string } | null): void {
   } else {
     box.append(line('strong', 'cachet-title', info.title, { 'font-weight': 'bold', margin: '0' }));
     if (info.advice) box.append(line('p', 'cachet-advice', info.advice));
+    if (info.headers) box.append(line('p', 'cachet-headers', info.headers));
     if (info.note) box.append(line('p', 'cachet-note', info.note));
     box.append(line('p', 'cachet-more', 'Details: the Cachet button above the message.', { 'font-size': '12px', opacity: '0.8' }));
   }

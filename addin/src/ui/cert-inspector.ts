@@ -8,7 +8,7 @@ import { errorView } from './error-view';
 
 export function certInspector(core: CoreClient, caps: HostCapabilities): HTMLElement {
   const result = el('div', { id: 'cert-result', 'aria-live': 'polite' });
-  const input = el('input', { type: 'file', id: 'cert-file', accept: '.pem,.cer,.crt,.der,application/x-x509-ca-cert,application/pkix-cert' });
+  const input = el('input', { type: 'file', id: 'cert-file', accept: '.pem,.cer,.crt,.der,.p7b,.p7c,application/x-x509-ca-cert,application/pkix-cert' });
   const zone = el(
     'div',
     { class: 'drop-zone', id: 'drop-zone' },

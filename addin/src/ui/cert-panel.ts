@@ -10,6 +10,7 @@ import type { Host } from '../hosts/host';
 import { readLocalFile } from '../hosts/host';
 import { MAX_IDLE_MINUTES, MIN_IDLE_MINUTES, type Session } from '../keyring/session';
 import { type AnchorRecord, type ContactRecord, type IdentityRecord, canReceiveEncrypted, currentCert, daysLeft, store } from '../keyring/store';
+import { HarvestView } from './harvest-view';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
 
@@ -62,6 +63,7 @@ export class CertPanel {
       this.idleForm(),
       this.p12Form(),
       this.certForm(),
+      host.capabilities.searchMail ? new HarvestView(core, session, host).element : null,
       el('h3', {}, 'My certificates'),
       this.mine,
       el('h3', {}, 'Contacts'),
@@ -99,7 +101,7 @@ export class CertPanel {
   }
 
   private p12Form(): HTMLElement {
-    const file = el('input', { type: 'file', accept: '.p12,.pfx,application/x-pkcs12' });
+    const file = el('input', { type: 'file', accept: '.p12,.pfx,.pem,application/x-pkcs12' });
     const password = el('input', { type: 'password', autocomplete: 'off' });
     const passphrase = el('input', { type: 'password', autocomplete: 'new-password' });
     // Reusing the file's password is an explicit choice, off by default: that password has
@@ -161,7 +163,7 @@ export class CertPanel {
   }
 
   private certForm(): HTMLElement {
-    const file = el('input', { type: 'file', accept: '.cer,.crt,.pem,.der,application/pkix-cert,application/x-x509-ca-cert' });
+    const file = el('input', { type: 'file', accept: '.cer,.crt,.pem,.der,.p7b,.p7c,application/pkix-cert,application/x-x509-ca-cert,application/x-pkcs7-certificates' });
     const found = el('div', { 'aria-live': 'polite' });
     file.addEventListener('change', () => {
       const f = file.files?.[0];
@@ -176,7 +178,7 @@ export class CertPanel {
         }
       })();
     });
-    return el('div', { class: 'import' }, el('h3', {}, 'Import a certificate (.cer, .crt, .pem)'), labelled('Certificate file', file), found);
+    return el('div', { class: 'import' }, el('h3', {}, 'Import a certificate (.cer, .crt, .pem, .p7b)'), labelled('Certificate file', file), found);
   }
 
   private offer(c: CertFacts, der: string): HTMLElement {

@@ -16,10 +16,12 @@ import type { CoreClient } from '../core/client';
 import type { Draft, DraftAttachment, Features } from '../core/protocol';
 import type { ComposeFields, Host, SendOutcome } from '../hosts/host';
 import type { Session } from '../keyring/session';
+import { keeping } from '../keyring/keeping';
 import { canReceiveEncrypted, messageIds, store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
-import { contentSummary, draftOf, envelopeAddresses, messageId, type RecipientStatus, recipientStatuses, rfc5322Date, STATUS_WORDS, unsupported } from './host-compose';
+import { Discovery } from './discovery';
+import { capabilitiesOf, choiceWords, contentSummary, draftOf, encryptionChoice, envelopeAddresses, messageId, type RecipientStatus, recipientStatuses, rfc5322Date, STATUS_WORDS, unsupported } from './host-compose';
 
 export type { RecipientStatus } from './host-compose';
 import type { ReplySeed } from './read-pane';
@@ -63,6 +65,9 @@ export class ComposePane {
   private readonly opaque = el('input', { type: 'checkbox' });
   private readonly tripleWrap = el('input', { type: 'checkbox' });
   private readonly recipients = el('ul', { class: 'recipients plain', 'aria-label': 'Recipients', 'aria-live': 'polite' });
+  /** Which content cipher encrypting will use, and why (the per-recipient part is in each recipient's line). */
+  private readonly cipherChoice = el('p', { class: 'muted', 'data-field': 'cipher-choice', 'aria-live': 'polite' });
+  private choiceRun = 0;
   private readonly result = el('div', { class: 'compose-result', 'aria-live': 'polite' });
   private readonly send = el('button', { type: 'submit' }, 'Send securely');
   private inReplyTo = '';
@@ -83,8 +88,15 @@ export class ComposePane {
   private readonly confirmArea = el('div', { class: 'reply-confirm', 'aria-live': 'polite' });
   /** Says, before sending, when the sender's own (Sent) copy of an encrypted message will not be readable. */
   private readonly ownCopyArea = el('div', { 'aria-live': 'polite' });
+  /** Confidential mode (ui/drafts.ts): Encrypt is fixed on, and the pane is the editor even in a host's window. */
+  private confidential = false;
+  /** Called after a message written in the pane was sent; what it returns is shown with the result. */
+  onSent: (() => Promise<HTMLElement[]>) | null = null;
+  /** SMIMEA lookups for recipients without a certificate (ui/discovery.ts). */
+  private readonly discovery: Discovery;
 
   constructor(private readonly core: CoreClient, private readonly session: Session, private readonly host: Host) {
+    this.discovery = new Discovery(core, session, host);
     const encryptNote = el('span', { class: 'muted', id: 'encrypt-note' });
     const form = el(
       'form',
@@ -95,6 +107,7 @@ export class ComposePane {
       field('To', this.to),
       field('Bcc', this.bcc),
       this.recipients,
+      this.cipherChoice,
       field('Subject', this.subject),
       field('Message text', this.text),
       field('Attachments', this.files),
@@ -157,12 +170,13 @@ export class ComposePane {
 
   /** Read the message being written in the host's compose window into the (read-only) fields. */
   async bindToHost(): Promise<ComposeFields | null> {
+    if (this.confidential) return null;
     const again = el('button', { type: 'button', class: 'secondary' }, 'Read the message again');
     again.addEventListener('click', () => void this.bindToHost());
     const note = el('p', { class: 'muted' }, 'Write the message in the mail program’s window; Cachet reads it from there when you send.');
     try {
       const f = await this.host.composeFields?.();
-      if (!f) return null;
+      if (!f || this.confidential) return null;
       const first = !this.bound;
       this.bound = f;
       for (const c of [this.to, this.subject, this.text]) c.readOnly = true;
@@ -204,6 +218,66 @@ export class ComposePane {
     } catch (e) {
       replace(this.hostArea, errorView(e), el('div', { class: 'actions' }, again));
       return null;
+    }
+  }
+
+  /** Put a section (the confidential mode) under the pane's heading. */
+  mount(section: HTMLElement): void {
+    this.element.querySelector('h2')?.after(section);
+  }
+
+  /** The pane's fields as a draft (confidential mode saves it encrypted). */
+  currentDraft(): Promise<Draft> {
+    return this.draft();
+  }
+
+  /** Fill the pane's own fields (a reopened draft, with its attachments as files). */
+  fill(d: Draft, files: File[]): void {
+    if (d.from && ![...this.from.options].some((o) => o.value === d.from)) this.from.append(el('option', { value: d.from }, d.from));
+    const own = addresses(d.from)[0];
+    if (own) this.from.value = own;
+    this.to.value = [...d.to, ...(d.cc ?? [])].join(', ');
+    this.bcc.value = (d.bcc ?? []).join(', ');
+    this.subject.value = d.subject;
+    this.text.value = d.text;
+    this.inReplyTo = d.inReplyTo ?? '';
+    const list = new DataTransfer();
+    for (const f of files) list.items.add(f);
+    this.files.files = list.files;
+    replace(this.result);
+    void this.refreshRecipients();
+  }
+
+  /** Copy what was typed in the host's window into the pane's own fields (confidential mode). */
+  fillFromHost(f: ComposeFields): void {
+    const files = f.attachments.map((a) => new File([a.bytes.slice()], a.name, { type: a.contentType }));
+    this.fill({ from: f.from.address, to: [...f.to, ...f.cc].map((a) => a.address), bcc: f.bcc.map((a) => a.address), subject: f.subject, text: f.text, date: '', inReplyTo: f.inReplyTo ?? '' }, files);
+  }
+
+  /**
+   * Confidential mode on: Encrypt fixed on, and in a host's compose window the pane's own
+   * editor instead of the window's fields. Off: as before (bound to the host's window again).
+   */
+  async setConfidential(on: boolean): Promise<void> {
+    this.confidential = on;
+    await this.featuresReady;
+    this.encrypt.disabled = on || !this.features.encrypt;
+    if (on) this.encrypt.checked = this.features.encrypt;
+    if (on && this.bound) {
+      this.bound = null;
+      for (const c of [this.to, this.subject, this.text]) c.readOnly = false;
+      for (const c of [this.bcc, this.files]) {
+        const box = c.closest('.field');
+        if (box instanceof HTMLElement) box.hidden = false;
+      }
+      this.from.disabled = false;
+      const label = this.to.labels?.[0];
+      if (label) label.textContent = 'To';
+      for (const c of [this.to, this.bcc, this.subject, this.text]) c.value = '';
+      replace(this.hostArea, el('p', { class: 'muted' }, 'Cachet’s own editor: what you write here is never saved unencrypted.'));
+      await this.refreshRecipients();
+    } else if (!on && this.host.capabilities.composeMessage && this.host.composeFields) {
+      await this.bindToHost();
     }
   }
 
@@ -294,9 +368,11 @@ export class ComposePane {
       ...[...out].map(([a, s]) => {
         const ask = s === 'missing' ? el('button', { type: 'button', class: 'link' }, 'Ask for their certificate') : null;
         ask?.addEventListener('click', () => void this.sendRequest(a));
-        return el('li', { 'data-recipient': a, 'data-status': s }, el('span', { class: `badge ${s === 'ready' ? 'good' : 'warn'}` }, s), ` ${a} — ${STATUS_WORDS[s]} `, reasons.has(a) && s !== 'missing' ? el('span', { class: 'muted' }, `(${reasons.get(a)}) `) : null, ask);
+        const dns = s === 'missing' ? this.discovery.offer(a, () => void this.refreshRecipients(), this.encrypt.checked) : null;
+        return el('li', { 'data-recipient': a, 'data-status': s }, el('span', { class: `badge ${s === 'ready' ? 'good' : 'warn'}` }, s), ` ${a} — ${STATUS_WORDS[s]} `, reasons.has(a) && s !== 'missing' ? el('span', { class: 'muted' }, `(${reasons.get(a)}) `) : null, ask, dns);
       }),
     );
+    await this.showChoice();
     return out;
   }
 
@@ -310,6 +386,33 @@ export class ComposePane {
         ? el('p', { class: 'notice', role: 'status', 'data-field': 'own-copy-unreadable' }, `Your certificate for ${from} only signs: it cannot be encrypted to, so your own copy of this message (in Sent) will not be readable. Import your encryption certificate under Certificates to keep a readable copy.`)
         : null,
     );
+  }
+
+  /** Per ready recipient (and the sender's own copy, when unlocked) what encrypting will use and why. */
+  private async showChoice(): Promise<void> {
+    // Only the latest refresh writes (an older one finishing late would add its lines twice).
+    const run = ++this.choiceRun;
+    const ready = [...this.encryptTo].map(([address, der]) => ({ address, der }));
+    if (!this.encrypt.checked || ready.length === 0) {
+      replace(this.cipherChoice);
+      return;
+    }
+    try {
+      const signer = await this.session.signer(this.from.value);
+      const choice = await encryptionChoice(this.core, signer?.handle ?? null, ready);
+      if (run !== this.choiceRun) return;
+      if (!choice) return replace(this.cipherChoice);
+      choice.recipients.forEach((r, i) => {
+        const li = i < ready.length ? this.recipients.querySelector(`li[data-recipient="${CSS.escape(ready[i]?.address ?? '')}"]`) : null;
+        const line = el('div', { class: 'muted', 'data-field': 'choice' }, choiceWords(choice, r));
+        if (li) li.append(line);
+        else if (r.own_copy) this.recipients.append(el('li', { 'data-recipient': r.address, 'data-own-copy': 'true' }, `Your own copy (${r.address}) — `, line));
+      });
+      replace(this.cipherChoice, `Encryption: ${choice.reason}`);
+    } catch {
+      // The choice is information only: sending decides again and reports its own errors.
+      replace(this.cipherChoice);
+    }
   }
 
   private async draft(): Promise<Draft> {
@@ -339,15 +442,22 @@ export class ComposePane {
     replace(this.result, el('div', { class: 'error', role: 'alert', 'data-code': 'send-refused' }, el('p', { class: 'error-message' }, 'The message was not sent:'), list, buttons.length ? el('div', { class: 'actions' }, ...buttons) : null, el('p', { class: 'error-hint' }, 'Your draft is kept.')));
   }
 
-  private async build(draft: Draft, sign: boolean, encrypt: boolean, recipients?: string[], sender: string = draft.from): Promise<Uint8Array> {
-    const plain = await this.core.call('composeMessage', { draft });
+  private async build(draft: Draft, sign: boolean, encrypt: boolean, recipients?: string[], sender: string = draft.from, certOf: Map<string, string> = this.encryptTo): Promise<Uint8Array> {
+    // The identity's footer goes inside the signed part (the core writes it into the body).
+    const footer = sign ? await keeping.footer(sender) : '';
+    const plain = await this.core.call('composeMessage', { draft: footer ? { ...draft, footer } : draft });
     const at = Math.floor(Date.now() / 1000);
     const signer = await this.session.signer(sender);
     if ((sign || encrypt) && !signer) throw new Error('unreachable: checked before');
     if (encrypt && signer) {
-      // Sign then encrypt, always also to the sender's own certificate (the core adds it).
-      const to = recipients ?? [...draft.to, ...(draft.bcc ?? [])].map((a) => this.encryptTo.get(a)).filter((x): x is string => x !== undefined);
-      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: to, sign, at, opaque: this.opaque.checked, tripleWrap: sign && this.tripleWrap.checked });
+      // Sign then encrypt, always also to the sender's own certificate (the core adds it);
+      // the recipients' stored capabilities choose the algorithms (as the pane showed).
+      const readers = (recipients ?? [...draft.to, ...(draft.bcc ?? [])]).flatMap((a) => {
+        const der = certOf.get(a);
+        return der === undefined ? [] : [{ address: a, der }];
+      });
+      const capabilities = await capabilitiesOf(readers.map((r) => r.address));
+      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: readers.map((r) => r.der), capabilities, sign, at, opaque: this.opaque.checked, tripleWrap: sign && this.tripleWrap.checked });
     }
     if (sign && signer) return this.core.call('sign', { handle: signer.handle, mime: plain, opaque: this.opaque.checked, at });
     return plain;
@@ -374,12 +484,14 @@ export class ComposePane {
     if (this.refusedOrSending(reasons, statuses, encrypt)) return;
     try {
       // Build every envelope first: nothing goes out unless all of them could be built.
-      const messages: Uint8Array[] = [];
-      for (const envelope of ComposePane.envelopes(draft)) messages.push(await this.build(envelope, sign, encrypt));
-      for (const mime of messages) await this.host.sendMime?.(mime);
+      const messages: { mime: Uint8Array; to: Draft }[] = [];
+      for (const envelope of ComposePane.envelopes(draft)) messages.push({ mime: await this.build(envelope, sign, encrypt), to: envelope });
+      for (const { mime, to } of messages) await this.host.sendMime?.(mime, { from: to.from, to: to.to, cc: to.cc ?? [], bcc: to.bcc ?? [] });
+      if (sign) await keeping.recordSent([...draft.to, ...bcc], (await this.session.signer(draft.from))?.record.id ?? '');
       const names = [...draft.to, ...bcc.map((b) => `${b} (Bcc, own copy)`)];
       const files = draft.attachments?.length ? ` with ${draft.attachments.length} attachment${draft.attachments.length === 1 ? '' : 's'}` : '';
       replace(this.result, el('p', { class: 'note good', role: 'status', 'data-field': 'sent' }, `Sent${sign ? ', signed' : ''}${encrypt ? ' and encrypted' : ''}${files}, to ${names.join(', ')}.`));
+      this.result.append(...((await this.onSent?.().catch(() => [])) ?? []));
       this.to.value = '';
       this.bcc.value = '';
       this.files.value = '';
@@ -390,6 +502,7 @@ export class ComposePane {
       this.plainConfirmed = false;
       replace(this.confirmArea);
       replace(this.recipients);
+      replace(this.cipherChoice);
     } catch (e) {
       replace(this.result, errorView(e), el('p', { class: 'muted' }, 'Your draft is kept.'));
     } finally {
@@ -442,8 +555,9 @@ export class ComposePane {
         const certs = envelopeAddresses(env).map((a) => certOf.get(a));
         if (encrypt && certs.some((c) => c === undefined)) throw new Error('A recipient changed while sending; read the message again.');
         const draft = draftOf(env, rfc5322Date(new Date()), messageId(from));
-        return this.build(draft, sign, encrypt, certs.filter((c): c is string => c !== undefined), from);
+        return this.build(draft, sign, encrypt, envelopeAddresses(env), from, certOf);
       });
+      if (sign) await keeping.recordSent([...statuses.keys()], (await this.session.signer(from))?.record.id ?? '');
       const rcpt = [...statuses.keys()].join(', ');
       replace(
         this.result,
@@ -465,7 +579,9 @@ export class ComposePane {
       const signer = await this.session.signer(from);
       if (!signer) throw new Error('Unlock your certificate first.');
       const signed = await this.core.call('requestMail', { handle: signer.handle, options: { to: address, from, at: Math.floor(Date.now() / 1000), date: rfc5322Date(new Date()), messageId: messageId(from) } });
-      await this.host.sendMime?.(signed);
+      await this.host.sendMime?.(signed, { from, to: [address], cc: [], bcc: [] });
+      await keeping.requestSent(address, from, Date.now());
+      await keeping.recordSent([address], signer.record.id);
       replace(this.result, el('p', { class: 'note good', role: 'status', 'data-field': 'request-sent' }, `A signed request for a certificate was sent to ${address}. Your draft is kept.`));
     } catch (e) {
       replace(this.result, errorView(e));

@@ -16,7 +16,7 @@ export function asCoreError(e: unknown): CoreError {
     return { code: (e as Error & { code?: string }).code ?? 'host-error', message: e.message, hint: 'Check the connection and try again; your draft is kept.' };
   }
   // Hosts and panes throw plain errors with a sentence for the user (e.g. the host could not give the message).
-  if (e instanceof Error && ['Error', 'ReadUnavailable', 'OfficeCallError'].includes(e.name) && e.message) {
+  if (e instanceof Error && ['Error', 'ReadUnavailable', 'OfficeCallError', 'DohError'].includes(e.name) && e.message) {
     return { code: 'host-error', message: e.message, hint: '' };
   }
   return { code: 'internal', message: 'Something went wrong.', hint: 'Reload the page and try again.', detail: String(e) };

@@ -4,10 +4,10 @@
 // cannot be protected (so it is refused, never silently dropped), and the recipients' statuses
 // from the stored certificates. No DOM: the Thunderbird background uses it too.
 import type { CoreClient } from '../core/client';
-import type { Draft, RecipientStatus as CoreRecipientStatus } from '../core/protocol';
+import type { Draft, EncryptionChoice, LearnedCapabilities, RecipientChoice, RecipientStatus as CoreRecipientStatus } from '../core/protocol';
 import { toBase64 } from '../hosts/graph';
 import type { ComposeFields, MailAddress } from '../hosts/host';
-import { store } from '../keyring/store';
+import { type ContactRecord, store } from '../keyring/store';
 
 /** `Name <address>` when the name is plain text, else the bare address (no quoting needed). */
 export function mailbox(a: MailAddress): string {
@@ -73,6 +73,40 @@ export const STATUS_WORDS: Record<RecipientStatus, string> = {
   'address-mismatch': 'address mismatch: the certificate is for another address',
   untrusted: 'untrusted: the certificate’s issuer is not trusted',
 };
+
+/** What a contact's mail program advertised, as the core takes it (null: nothing known yet). */
+export function learnedOf(c: ContactRecord | undefined): LearnedCapabilities | null {
+  if (!c || c.capabilities.length === 0) return null;
+  return { algorithms: c.capabilities, certificate_sha256: c.capabilitiesCert ?? '', ...(c.capabilitiesAt !== undefined ? { signing_time: c.capabilitiesAt } : {}) };
+}
+
+/** The stored capabilities for each address (lower-case), null where none are known. */
+export async function capabilitiesOf(addresses: string[]): Promise<(LearnedCapabilities | null)[]> {
+  const contacts = new Map((await store.contacts()).map((c) => [c.address.toLowerCase(), c]));
+  return addresses.map((a) => learnedOf(contacts.get(a.toLowerCase())));
+}
+
+const CIPHER_WORDS: Record<string, string> = { 'aes256-gcm': 'AES-256-GCM', 'aes128-gcm': 'AES-128-GCM', 'aes256-cbc': 'AES-256-CBC', 'aes128-cbc': 'AES-128-CBC' };
+
+/** A cipher id in words ("AES-256-GCM"). */
+export function cipherWords(id: string): string {
+  return CIPHER_WORDS[id] ?? id;
+}
+
+/**
+ * What encrypting to these recipients (address and certificate, base64 DER) will use and why,
+ * from their stored capabilities; `handle` adds the sender's own copy. Null when there is no one.
+ */
+export async function encryptionChoice(core: CoreClient, handle: number | null, recipients: { address: string; der: string }[]): Promise<EncryptionChoice | null> {
+  if (recipients.length === 0) return null;
+  const capabilities = await capabilitiesOf(recipients.map((r) => r.address));
+  return core.call('encryptionChoice', { handle, recipients: recipients.map((r) => r.der), capabilities, at: Math.floor(Date.now() / 1000) });
+}
+
+/** One recipient's line of the choice: "AES-256-GCM, RSA-OAEP (SHA-256): advertised AES-GCM … ". */
+export function choiceWords(choice: EncryptionChoice, r: RecipientChoice): string {
+  return `${cipherWords(choice.content_cipher)}, ${r.key_management}: ${r.reason}`;
+}
 
 /** Each recipient's status, decided by the core from the stored certificates and anchors. */
 export async function recipientStatuses(core: CoreClient, recipients: string[]): Promise<{ statuses: CoreRecipientStatus[]; ders: Map<string, string[]> }> {

@@ -1,15 +1,18 @@
 // The read pane (SPEC sections 1, 2, 7): the headline status with details on demand, the
 // content in sandboxed frames with only the covered parts marked as signed, the diagnosis
-// (appended text), what is needed for `no-key`, and the sender's certificate: stored
-// automatically on `valid`, one click otherwise, a changed certificate asks the user.
+// (appended text), what is needed for `no-key`, the password of a password-encrypted message
+// (rate-limited like the passphrase), what Cachet repaired to read the message (issue 17), and
+// the sender's certificate: stored automatically on `valid`, one click otherwise, a changed
+// certificate asks the user.
 import type { CoreClient } from '../core/client';
-import type { MessageView, OpenReport, SignerId, SignerReport } from '../core/protocol';
-import { type LearnOutcome, type LearnedCert, Session } from '../keyring/session';
+import type { MessageView, OpenReport, ProtectedHeaders, SignerId, SignerReport } from '../core/protocol';
+import { type LearnOutcome, type LearnedCert, Session, blockFor, waitText } from '../keyring/session';
 import { store } from '../keyring/store';
 import { contentFrame } from './content-frame';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
 import { safeFileName } from './file-name';
+import { cipherWords } from './host-compose';
 import { inlineImages } from './inline-images';
 import { progress } from './progress';
 import { statusText } from './status-text';
@@ -61,17 +64,27 @@ function banner(r: OpenReport): HTMLElement {
       'section',
       { class: 'layer' },
       el('h4', {}, l.kind === 'signed' ? `Signature (${l.format})` : `Encryption (${l.format})`),
-      l.encryption ? el('p', { 'data-field': 'cipher' }, `${l.encryption.content_cipher}${l.encryption.integrity_protected ? ', integrity-protected' : ', not integrity-protected'}`) : null,
+      l.encryption ? el('p', { 'data-field': 'cipher' }, `Encrypted with ${cipherWords(l.encryption.content_cipher)}${l.encryption.integrity_protected ? ', integrity-protected' : ', not integrity-protected'}`) : null,
+      l.encryption?.key_management.length ? el('p', { 'data-field': 'key-management' }, `The sender sent the key with ${l.encryption.key_management.join(', ')}.`) : null,
       ...(l.signers ?? []).map((s) => signerDetails(s, l.covers)),
       l.details.length ? el('ul', {}, ...l.details.map((d) => el('li', {}, d))) : null,
     ),
   );
+  // What Cachet had to forgive to read the message (issue 17): never a verdict by itself.
+  const repairs = r.repairs?.length
+    ? el(
+        'section',
+        { class: 'repairs', 'data-field': 'repairs' },
+        el('h4', {}, 'Read despite'),
+        el('ul', {}, ...r.repairs.map((x) => el('li', { 'data-repair': x.code }, x.message))),
+      )
+    : null;
   return el(
     'section',
     { class: `banner ${t.tone}`, id: 'status-banner', 'data-status': r.status, role: 'status', 'aria-live': 'polite' },
     el('h3', { class: 'banner-title' }, t.title),
     t.advice ? el('p', { class: 'banner-advice' }, t.advice) : null,
-    layers.length ? el('details', { class: 'banner-details' }, el('summary', {}, 'Details'), ...layers) : null,
+    layers.length || repairs ? el('details', { class: 'banner-details' }, el('summary', {}, 'Details'), ...layers, repairs) : null,
   );
 }
 
@@ -103,6 +116,39 @@ function noKey(r: OpenReport): HTMLElement | null {
     el('ul', { 'data-field': 'recipients' }, ...recipients.map((id) => el('li', {}, idText(id)))),
     el('p', {}, 'To restore a key: Certificates, import your backup (.p12) with its password, then open this message again.'),
   );
+}
+
+/** The headers shown for a message with protected header fields: each protected one in place of the outer one. */
+function protectedView(ph: ProtectedHeaders, outer: MessageView['headers']): MessageView['headers'] {
+  return {
+    from: ph.from ?? outer.from,
+    to: ph.to ?? outer.to,
+    cc: ph.cc ?? outer.cc,
+    subject: ph.subject ?? outer.subject,
+    date: ph.date ?? outer.date,
+    message_id: ph.message_id ?? outer.message_id,
+  };
+}
+
+/** What protects a header field: "encrypted" (hidden from the servers) or "signed". */
+function protection(ph: ProtectedHeaders, label: string): string {
+  if (ph.confidential.includes(label)) return 'encrypted';
+  return ph.signed ? 'signed' : ph.encrypted ? 'inside the encryption' : 'protected';
+}
+
+/** A header row; with protected headers, the value carries a mark saying how it is protected. */
+function headerRow(label: string, value: string, field: string, ph: ProtectedHeaders | undefined): Node[] {
+  if (!ph) return row(label, value, field);
+  const mismatch = ph.mismatches.some((m) => m.name === label);
+  const mark = el('span', { class: 'hp-mark', 'data-field': `${field}-protection` }, mismatch ? ` (${protection(ph, label)}; differs outside, see above)` : ` (${protection(ph, label)})`);
+  return [el('dt', {}, label), el('dd', { 'data-field': field, 'data-protected': 'true' }, value, mark)];
+}
+
+/** One sentence on where the header fields shown come from. */
+function protectedNote(ph: ProtectedHeaders): HTMLElement {
+  const hidden = ph.confidential.length ? ` The ${ph.confidential.join(', ')} was encrypted: the mail servers saw only a placeholder.` : '';
+  const source = ph.encrypted && ph.signed ? 'from inside the encryption, covered by the signature' : ph.encrypted ? 'from inside the encryption (not signed)' : 'covered by the signature';
+  return el('p', { class: 'muted', 'data-field': 'protected-headers' }, `These header fields are protected: shown ${source}.${hidden}`);
 }
 
 /**
@@ -193,6 +239,9 @@ export class ReadPane {
   private showingDecrypted = false;
   /** Counts locks: a `show` that started before a lock does not put decrypted content up after it. */
   private locks = 0;
+  /** Wrong passwords of password-encrypted messages, and until when asking again is refused. */
+  private passwordFailures = 0;
+  private passwordBlockedUntil = 0;
 
   constructor(private readonly core: CoreClient, private readonly session: Session) {
     this.element.append(this.body);
@@ -209,16 +258,30 @@ export class ReadPane {
     replace(this.body, el('p', { class: 'muted', ...(field ? { 'data-field': field } : {}) }, text));
   }
 
-  /** Open and show a message; `openLegacy`: the user asked to open RC2 or DES mail. */
-  async show(mime: Uint8Array, { openLegacy = false }: { openLegacy?: boolean } = {}): Promise<void> {
+  /**
+   * Show a message. `password`: the password of a password-encrypted message (RFC 3211), as
+   * typed in the prompt this pane shows for `needs-password`; `openLegacy`: the user asked to
+   * open RC2 or DES mail.
+   */
+  async show(mime: Uint8Array, password?: string, { openLegacy = false }: { openLegacy?: boolean } = {}): Promise<void> {
     this.showingDecrypted = false;
     const locksBefore = this.locks;
     const done = progress(this.body, 'Checking the message…');
     try {
-      const options = { ...(await this.session.openOptions()), ...(openLegacy ? { openLegacy: true } : {}) };
+      const options = { ...(await this.session.openOptions()), ...(password !== undefined ? { password } : {}), ...(openLegacy ? { openLegacy: true } : {}) };
       const outer = await this.core.call('viewMessage', { bytes: mime.slice() });
       const opened = await this.core.call('open', { mime: mime.slice(), options });
       const r = opened.report;
+      if (password !== undefined) {
+        // Rate-limited like the passphrase (keyring/session.ts blockFor): from the FREE_ATTEMPTS-th wrong one, a growing wait.
+        if (r.status === 'needs-password') {
+          this.passwordFailures++;
+          this.passwordBlockedUntil = Date.now() + blockFor(this.passwordFailures);
+        } else {
+          this.passwordFailures = 0;
+          this.passwordBlockedUntil = 0;
+        }
+      }
       const cov = coveredPaths(r);
       const encrypted = r.layers.some((l) => l.kind === 'encrypted');
       let view: MessageView;
@@ -248,14 +311,17 @@ export class ReadPane {
         this.clear('Your certificates were locked while the message was opening: unlock them and open it again.', 'locked-cleared');
         return;
       }
-      const h = outer.headers;
+      // Protected header fields (RFC 9788) replace the outer ones, marked as such.
+      const ph = r.protected_headers;
+      const h = ph ? protectedView(ph, outer.headers) : outer.headers;
       const head = el(
         'dl',
-        { class: 'headers' },
-        ...row('From', h.from ?? '', 'from'),
-        ...row('To', h.to ?? '', 'to'),
-        ...row('Subject', h.subject ?? '', 'subject'),
-        ...row('Date', h.date ?? '', 'date'),
+        { class: 'headers', ...(ph ? { 'data-protected': ph.mode } : {}) },
+        ...headerRow('From', h.from ?? '', 'from', ph),
+        ...headerRow('To', h.to ?? '', 'to', ph),
+        ...(h.cc ? headerRow('Cc', h.cc, 'cc', ph) : []),
+        ...headerRow('Subject', h.subject ?? '', 'subject', ph),
+        ...headerRow('Date', h.date ?? '', 'date', ph),
       );
       const certArea = el('div', { class: 'sender-cert', 'aria-live': 'polite' });
       const text = (): string => view.parts.find((p) => p.text !== undefined && p.content_type === 'text/plain')?.text ?? '';
@@ -281,7 +347,7 @@ export class ReadPane {
           encrypted,
         });
       });
-      replace(this.body, banner(r), diagnosis(r), noKey(r), legacyOffer(r, () => void this.show(mime, { openLegacy: true })), certArea, head, this.onReply ? el('div', { class: 'actions' }, reply, forward) : null, partsView(view, coverage, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename) => void this.save(source, path, filename, certArea), images));
+      replace(this.body, banner(r), diagnosis(r), noKey(r), legacyOffer(r, () => void this.show(mime, password, { openLegacy: true })), this.passwordPrompt(r, mime, password !== undefined), certArea, ph ? protectedNote(ph) : null, head, this.onReply ? el('div', { class: 'actions' }, reply, forward) : null, partsView(view, coverage, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename) => void this.save(source, path, filename, certArea), images));
       this.showingDecrypted = decrypted;
       // A reply to it from the host's own compose window is then known to answer encrypted mail.
       if (decrypted && h.message_id) void store.markDecrypted(h.message_id).catch(() => undefined);
@@ -290,6 +356,33 @@ export class ReadPane {
       done();
       replace(this.body, errorView(e));
     }
+  }
+
+  /** The password prompt of a password-encrypted message (`needs-password`). */
+  private passwordPrompt(r: OpenReport, mime: Uint8Array, tried: boolean): HTMLElement | null {
+    if (r.status !== 'needs-password') return null;
+    const input = el('input', { type: 'password', id: 'message-password', autocomplete: 'off', 'data-field': 'message-password' });
+    const button = el('button', { type: 'submit', 'data-action': 'open-with-password' }, 'Open');
+    const say = el('p', { class: 'muted', 'aria-live': 'polite', 'data-field': 'password-note' }, tried ? 'That password does not open this message.' : '');
+    const form = el(
+      'form',
+      { class: 'notice', 'aria-label': 'Password for this message', 'data-field': 'password-prompt' },
+      el('label', { for: 'message-password' }, 'The sender encrypted this message with a password. Password:'),
+      input,
+      el('div', { class: 'actions' }, button),
+      say,
+    );
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const wait = this.passwordBlockedUntil - Date.now();
+      if (wait > 0) {
+        say.setAttribute('role', 'alert');
+        say.textContent = `Too many wrong passwords. Try again in ${waitText(wait)}.`;
+        return;
+      }
+      void this.show(mime, input.value);
+    });
+    return form;
   }
 
   private async save(source: Uint8Array, path: string, filename: string, area: HTMLElement): Promise<void> {

@@ -74,6 +74,10 @@ export function statusText(r: OpenReport): StatusText {
       return { tone: 'bad', title: 'This message cannot be read', advice: r.error?.message ?? 'It is damaged or not a MIME message.' };
     case 'no-key':
       return { tone: 'bad', title: 'You do not have the key to decrypt this message', advice: 'Unlock your certificates, or restore the certificate it was encrypted for from a backup (Certificates, Import).' };
+    case 'needs-password':
+      return r.diagnosis.some((d) => d.id === 'needs-password' && d.message.includes('does not open'))
+        ? { tone: 'warn', title: 'Encrypted with a password: that password does not open it', advice: 'Check the password the sender gave you and enter it again.' }
+        : { tone: 'neutral', title: 'Encrypted with a password', advice: 'Enter the password the sender gave you to open it (it was not encrypted to your certificate).' };
     case 'integrity-failure':
       return { tone: 'bad', title: 'The encrypted message was damaged or altered', advice: 'Nothing of it is shown. Ask the sender to send it again.' };
     case 'weak-cipher':

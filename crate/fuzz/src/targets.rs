@@ -138,7 +138,7 @@ fn walk_tlv(t: &ber::Tlv<'_>, depth: usize) {
 
 fn open_with(data: &[u8], identities: &[&Identity]) {
     let limits = Limits::default();
-    let input = OpenInput { roots: anchors(), pins: anchors(), known: &[], identities, at: FUZZ_TIME, policy: policy(), limits: &limits };
+    let input = OpenInput { roots: anchors(), pins: anchors(), known: &[], identities, passwords: &[], at: FUZZ_TIME, policy: policy(), limits: &limits };
     let opened = smime::open(data, &input);
     let _ = serde_json::to_string(&opened.report);
     if let Some(content) = opened.content {
@@ -187,7 +187,7 @@ pub fn deferred(data: &[u8]) {
     let Some((&mode, message)) = data.split_first() else { return };
     let limits = Limits::default();
     let ids = [identity()];
-    let input = OpenInput { roots: anchors(), pins: anchors(), known: &[], identities: &ids, at: FUZZ_TIME, policy: policy(), limits: &limits };
+    let input = OpenInput { roots: anchors(), pins: anchors(), known: &[], identities: &ids, passwords: &[], at: FUZZ_TIME, policy: policy(), limits: &limits };
     let d = Deferred::new();
     for _ in 0..MAX_DEFERRED_RUNS {
         d.begin_run();
@@ -213,6 +213,28 @@ pub fn deferred(data: &[u8]) {
                 assert_eq!(opened.content, portable.content, "the deferred open's content differs");
             }
             return;
+        }
+    }
+}
+
+/// The address every `smimea` input is read for (its seeds answer for this owner name).
+pub const FUZZ_SMIMEA_ADDRESS: &str = "alice@example.org";
+
+/// `smimea`: the input as a DNS-over-HTTPS answer to the SMIMEA query for
+/// [`FUZZ_SMIMEA_ADDRESS`] (names, compression pointers, records, certificates), as a bare
+/// DNS response, and a name read at each of its first 64 offsets.
+pub fn smimea(data: &[u8]) {
+    if let Ok(l) = cachet::smimea::read_answer(FUZZ_SMIMEA_ADDRESS, data, FUZZ_TIME) {
+        assert!(l.certificates.len() + l.rejected.len() <= cachet::smimea::wire::MAX_RECORDS, "more results than records read");
+        for c in &l.certificates {
+            assert!(c.facts.emails.iter().any(|e| cachet::cert::facts::addresses_equal(e, FUZZ_SMIMEA_ADDRESS)), "accepted a certificate for another address");
+        }
+    }
+    let _ = cachet::smimea::wire::parse_response(data);
+    for start in 0..data.len().min(64) {
+        if let Ok((name, next)) = cachet::smimea::wire::read_name(data, start) {
+            assert!(next <= data.len(), "a name ends past the input");
+            assert!(name.iter().map(|l| l.len() + 1).sum::<usize>() < cachet::smimea::wire::MAX_NAME_OCTETS, "a name over 255 octets");
         }
     }
 }

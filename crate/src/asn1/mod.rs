@@ -5,3 +5,4 @@
 pub mod ber;
 pub mod der;
 pub mod der_set;
+pub mod pem;

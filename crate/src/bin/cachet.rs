@@ -11,20 +11,28 @@ const USAGE: &str = "usage: cachet <command> [options]
   sign    --identity ID.p12 --password-file F [--opaque] [--at TIME]     < message > signed
   encrypt --recipient CERT [--recipient CERT]... [--identity ID.p12 --password-file F]
           [--sign] [--opaque] [--triple-wrap] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep]
-          [--at TIME]                                                     < message > encrypted
-  open    [--identity ID.p12 --password-file F]... [--trust CERT]... [--pin CERT]... [--at TIME]
+          [--at TIME] [--capabilities MAIL]... [--explain FILE]           < message > encrypted
+          --capabilities: a signed mail from a recipient; the SMIMECapabilities its
+          signer advertised choose the algorithms for that recipient's certificate;
+          --explain writes the choice and its reasons as JSON
+  open    [--identity ID.p12 --password-file F]... [--password-file F] [--trust CERT]...
+          [--pin CERT]... [--key-history CERT]... [--open-legacy] [--at TIME]
           [--content FILE]                                                < message > report.json
+          --trust adds a root (it issues); --pin adds a pinned certificate (trusted only as
+          itself, for the addresses it names, never an issuer); every --password-file is
+          also tried on a password-encrypted message (RFC 3211); --key-history CERT
+          (repeatable): certificates of keys you held before, to say which one a message you
+          cannot open needs; --open-legacy opens RC2 and DES mail (refused otherwise), with the
+          weak-cipher warning
           sign, encrypt, backup, request: a second --identity (separate signing and
           encryption certificates of one person) is joined with the first
-          --trust adds a root (it issues); --pin adds a pinned certificate (trusted only as
-          itself, for the addresses it names, never an issuer); --key-history CERT (repeatable):
-          certificates of keys you held before, to say which one a message you cannot open needs;
-          --open-legacy opens RC2 and DES mail (refused otherwise), with the weak-cipher warning
   cert    FILE [--password-file F]                                        > info.json
   backup  --identity ID.p12 --password-file F --new-password-file G       > backup.p12
   request --identity ID.p12 --password-file F --to ADDRESS [--renewal] [--at TIME]
                                                                           > key-exchange.eml
-  version";
+  version
+  sign, encrypt, open and request take --policy FILE: the algorithm policy as JSON (fields
+  left out keep the standard policy's values).";
 
 /// Parsed flags: repeated flags keep every value in order.
 struct Args {
@@ -32,7 +40,7 @@ struct Args {
     flags: Vec<(String, Option<String>)>,
 }
 
-const VALUE_FLAGS: [&str; 11] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to", "--key-history"];
+const VALUE_FLAGS: [&str; 14] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to", "--policy", "--capabilities", "--explain", "--key-history"];
 const BOOL_FLAGS: [&str; 6] = ["--opaque", "--sign", "--oaep", "--renewal", "--triple-wrap", "--open-legacy"];
 
 impl Args {
@@ -139,6 +147,14 @@ fn at(args: &Args) -> Result<UnixTime, Error> {
     }
 }
 
+/// The algorithm policy: `--policy FILE` (JSON), else the standard policy (SPEC section 4).
+fn policy(args: &Args) -> Result<cachet::policy::Policy, Error> {
+    match args.one("--policy") {
+        Some(path) => cachet::policy::Policy::from_json(&read_file(path)?).map_err(|e| Error { message: format!("The policy file '{path}' cannot be read."), ..e }),
+        None => Ok(cachet::policy::Policy::standard()),
+    }
+}
+
 /// Identities from `--identity` / `--password-file` pairs (one password file may serve all).
 fn identities(args: &Args) -> Result<Vec<cachet::pkcs12::Identity>, Error> {
     let ids = args.all("--identity");
@@ -212,7 +228,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let id = identity(&a)?;
             let id = id.as_ref().ok_or_else(|| Error::usage(format!("sign needs --identity.\n{USAGE}")))?;
             let message = read_stdin()?;
-            let out = cachet::smime::sign_message(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default())?;
+            let out = cachet::smime::sign_message(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -230,9 +246,22 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
                 ),
                 None => None,
             };
-            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), all_recipients_advertise_gcm: false, opaque: a.has("--opaque"), triple_wrap: a.has("--triple-wrap") };
+            let when = at(&a)?;
+            let policy = policy(&a)?;
+            let limits = cachet::mime::Limits::default();
+            let mut learned = Vec::new();
+            for path in a.all("--capabilities") {
+                let input = cachet::smime::OpenInput { roots: &[], pins: &[], known: &[], identities: &[], passwords: &[], at: when, policy: &policy, limits: &limits };
+                learned.extend(cachet::smime::choice::learned_from(&cachet::smime::open(&read_file(path)?, &input).report));
+            }
+            let capabilities = cachet::smime::choice::for_recipients(&recipients, &learned);
+            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), capabilities, opaque: a.has("--opaque"), triple_wrap: a.has("--triple-wrap") };
+            if let Some(path) = a.one("--explain") {
+                let choice = cachet::smime::encryption_choice(&recipients, sender.as_ref().map(|i| i.encryption_certificate()), &options, &policy);
+                std::fs::write(path, to_json(&choice)?).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;
+            }
             let message = read_stdin()?;
-            let out = cachet::smime::encrypt_message(&message, &recipients, sender.as_ref(), options, at(&a)?, &cachet::mime::Limits::default())?;
+            let out = cachet::smime::encrypt_message(&message, &recipients, sender.as_ref(), options, when, &limits, &policy)?;
             if let Some(id) = sender.as_ref().filter(|id| !cachet::pkcs12::can_receive_encrypted(id)) {
                 let why = cachet::cert::facts::usability(id.encryption_certificate()).reasons.join("; ");
                 eprintln!("cachet: warning: your certificate cannot be encrypted to ({why}): your own copy of this message will not be readable.");
@@ -246,12 +275,15 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let roots = certificates(&a.all("--trust"))?;
             let pins = certificates(&a.all("--pin"))?;
             let message = read_stdin()?;
-            let mut policy = cachet::policy::Policy::standard();
+            let mut policy = policy(&a)?;
             // RC2 and DES only when asked for (SPEC section 4), then with the weak-cipher warning.
-            policy.legacy_allowed = a.has("--open-legacy");
+            policy.legacy_allowed |= a.has("--open-legacy");
             let limits = cachet::mime::Limits::default();
             let id_refs: Vec<&cachet::pkcs12::Identity> = ids.iter().collect();
-            let input = cachet::smime::OpenInput { roots: &roots, pins: &pins, known: &[], identities: &id_refs, at: at(&a)?, policy: &policy, limits: &limits };
+            // Every --password-file is also a message password (RFC 3211 password-encrypted
+            // mail): without --identity it is only that.
+            let passwords = a.all("--password-file").into_iter().map(read_password).collect::<Result<Vec<_>, _>>()?;
+            let input = cachet::smime::OpenInput { roots: &roots, pins: &pins, known: &[], identities: &id_refs, passwords: &passwords, at: at(&a)?, policy: &policy, limits: &limits };
             let mut opened = cachet::smime::open(&message, &input);
             // "Which key do I need": the identities given, then the older certificates.
             let current = ids.iter().flat_map(|i| i.key_pairs()).map(|p| cachet::identity::known_key(&cachet::cert::facts::facts(&p.certificate), cachet::identity::KeyState::Current));
@@ -289,7 +321,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
                 message_id: Some(message_id(&cachet::cert::facts::email_addresses(&id.certificate))?),
                 ..Default::default()
             };
-            write_stdout(&cachet::request::request_mail(id, &options, when)?)?;
+            write_stdout(&cachet::request::request_mail(id, &options, when, &policy(&a)?)?)?;
             Ok(ExitCode::SUCCESS)
         }
         _ => Err(Error::usage(USAGE)),

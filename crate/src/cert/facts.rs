@@ -104,10 +104,12 @@ pub struct Usability {
     pub reasons: Vec<String>,
 }
 
-/// Read one or more certificates from PEM (any number of CERTIFICATE blocks) or DER.
+/// Read one or more certificates from PEM (any number of CERTIFICATE or PKCS7 blocks, any
+/// line length) or DER (a certificate, or a certs-only PKCS#7 bundle, .p7b/.p7c).
 ///
 /// # Security
-/// `bytes` is untrusted: at most [`MAX_CERT_FILE`] bytes, strict DER; never panics.
+/// `bytes` is untrusted: at most [`MAX_CERT_FILE`] bytes and [`MAX_BUNDLE_CERTIFICATES`]
+/// certificates, strict DER for each certificate; never panics.
 pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<Certificate>> {
     Ok(parse_certificates_der(bytes)?.into_iter().map(|p| p.certificate).collect())
 }
@@ -128,40 +130,79 @@ pub fn parse_certificates_der(bytes: &[u8]) -> Result<Vec<ParsedCertificate>> {
         Error::new(
             Code::BadCertificate,
             "This file is not a certificate Cachet can read.",
-            "Choose an X.509 certificate in PEM or DER form (.cer, .crt, .pem); for a key file use Import identity (.p12/.pfx).",
+            "Choose an X.509 certificate in PEM or DER form (.cer, .crt, .pem) or a certificate bundle (.p7b, .p7c); for a key file use Import identity (.p12/.pfx).",
         )
         .with_detail(detail)
     };
-    let text_start = b"-----BEGIN ";
-    if bytes.windows(text_start.len()).any(|w| w == text_start) {
+    // PEM of any line length (RFC 7468's strict form has 64): CERTIFICATE blocks, and
+    // PKCS7 blocks holding a certificate bundle (.p7b/.p7c).
+    if crate::asn1::pem::is_pem(bytes) {
         let text = std::str::from_utf8(bytes).map_err(|e| not_a_cert(e.to_string()))?;
         let mut out = Vec::new();
-        let mut rest = text;
-        while let Some(start) = rest.find("-----BEGIN ") {
-            let block = rest.get(start..).unwrap_or("");
-            let end_marker = "-----END ";
-            let Some(end) = block.find(end_marker) else {
-                return Err(not_a_cert("unterminated PEM block".into()));
-            };
-            let after = block.get(end + end_marker.len()..).unwrap_or("");
-            let close = after.find("-----").map(|i| i + 5).unwrap_or(after.len());
-            let whole = block.get(..end + end_marker.len() + close).unwrap_or(block);
-            rest = after.get(close..).unwrap_or("");
-            let label = block.get(11..).and_then(|l| l.split("-----").next()).unwrap_or("");
-            if label == "CERTIFICATE" || label == "X509 CERTIFICATE" {
-                let (_, der_bytes) = der::pem::decode_vec(whole.as_bytes()).map_err(|e| not_a_cert(format!("PEM: {e}")))?;
-                let certificate = Certificate::from_der(&der_bytes).map_err(|e| not_a_cert(format!("DER: {e}")))?;
-                out.push(ParsedCertificate { certificate, der: der_bytes });
+        for block in crate::asn1::pem::blocks(text).map_err(|e| not_a_cert(format!("PEM: {e}")))? {
+            match block.label.as_str() {
+                "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => match Certificate::from_der(&block.der) {
+                    Ok(certificate) => out.push(ParsedCertificate { certificate, der: block.der }),
+                    // Some exporters label a bundle CERTIFICATE.
+                    Err(e) => out.extend(certificate_bundle(&block.der).ok_or_else(|| not_a_cert(format!("DER: {e}")))?),
+                },
+                "PKCS7" | "PKCS #7 SIGNED DATA" | "CMS" => out.extend(certificate_bundle(&block.der).ok_or_else(|| not_a_cert("the PKCS7 block is not a certificate bundle".into()))?),
+                _ => {}
+            }
+            if out.len() > MAX_BUNDLE_CERTIFICATES {
+                return Err(bundle_too_large());
             }
         }
         if out.is_empty() {
-            return Err(not_a_cert("no CERTIFICATE block in the PEM file".into()));
+            return Err(not_a_cert("no CERTIFICATE or PKCS7 block in the PEM file".into()));
         }
         return Ok(out);
     }
-    Certificate::from_der(bytes)
-        .map(|certificate| vec![ParsedCertificate { certificate, der: bytes.to_vec() }])
-        .map_err(|e| not_a_cert(format!("DER: {e}")))
+    match Certificate::from_der(bytes) {
+        Ok(certificate) => Ok(vec![ParsedCertificate { certificate, der: bytes.to_vec() }]),
+        Err(e) => match certificate_bundle(bytes) {
+            Some(v) if v.len() > MAX_BUNDLE_CERTIFICATES => Err(bundle_too_large()),
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => Err(not_a_cert(format!("DER: {e}"))),
+        },
+    }
+}
+
+/// Most certificates read from one bundle file (a .p7b/.p7c or a PEM file with many).
+pub const MAX_BUNDLE_CERTIFICATES: usize = 256;
+
+fn bundle_too_large() -> Error {
+    Error::new(Code::LimitExceeded, format!("This file holds more than {MAX_BUNDLE_CERTIFICATES} certificates, the most Cachet reads from one file."), "Import the certificates you need one by one.")
+        .with_detail(format!("limit MAX_BUNDLE_CERTIFICATES = {MAX_BUNDLE_CERTIFICATES} exceeded"))
+}
+
+/// The certificates of a certs-only PKCS#7/CMS SignedData (a .p7b/.p7c bundle, RFC 8551
+/// 3.6), DER or BER; None when `der` is not a SignedData. Elements that are not X.509
+/// certificates are skipped. At most one more than [`MAX_BUNDLE_CERTIFICATES`] are read.
+fn certificate_bundle(der: &[u8]) -> Option<Vec<ParsedCertificate>> {
+    use crate::asn1::ber;
+    let top = ber::read_all(der).ok()?;
+    let kids = top.children().ok()?;
+    let oid = kids.first().filter(|t| t.tag == 0x06)?;
+    if const_oid::ObjectIdentifier::from_der(oid.raw).ok()? != crate::oid::OID_SIGNED_DATA {
+        return None;
+    }
+    let sd = kids.get(1).filter(|t| t.tag == 0xa0)?.children().ok()?.into_iter().next().filter(|t| t.tag == 0x30)?;
+    let mut out = Vec::new();
+    for field in sd.children().ok()? {
+        if field.tag != 0xa0 {
+            continue;
+        }
+        for c in field.children().ok()? {
+            if out.len() > MAX_BUNDLE_CERTIFICATES {
+                return Some(out);
+            }
+            if let Ok(certificate) = Certificate::from_der(c.raw) {
+                out.push(ParsedCertificate { certificate, der: c.raw.to_vec() });
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Upper-case hex pairs separated by colons.

@@ -48,7 +48,7 @@ use super::recipients::{count_recipient_keys, recipient_ids, MAX_KEY_UNWRAPS, MA
 use crate::cms::bulk::Bulk;
 use super::signed::content_info;
 use crate::oid::{OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA};
-use crate::crypto::cipher::{cbc_padding_ok, ContentCipher, Symmetric, GCM_NONCE_LENGTHS};
+use crate::crypto::cipher::{cbc_padding_ok, ContentCipher, Symmetric, GCM_NONCE_LENGTHS, GCM_TAG_LENGTHS};
 use crate::policy::{Policy, Verdict};
 use crate::error::{Code, Error, Result};
 use crate::pkcs12::Identity;
@@ -66,10 +66,16 @@ pub struct EnvelopeInfo {
     /// AuthEnvelopedData with AES-GCM.
     pub integrity_protected: bool,
     pub recipients: Vec<SignerId>,
+    /// How the content key was sent (see [`super::recipients::key_management`]).
+    pub key_management: Vec<String>,
     /// 3DES, DES or RC2.
     pub weak: bool,
     /// No RecipientInfo named the user's certificate; a key of the user's opened it by trial.
     pub opened_by_trial: bool,
+    /// The content is CompressedData (RFC 3274), to be decompressed after decryption.
+    pub compressed: bool,
+    /// The GCM tag length in bytes when it is not 16 (RFC 5084 allows 12 to 16).
+    pub short_tag: Option<usize>,
 }
 
 /// How decryption ended.
@@ -84,6 +90,9 @@ pub enum Outcome {
     /// A named limit ended the work before an answer was certain (`Code::LimitExceeded`):
     /// the layer is `malformed`.
     LimitExceeded(Error),
+    /// Encrypted with a password (PasswordRecipientInfo, RFC 3211) and no password given
+    /// opened it (`tried`: some were given); none of the identities' keys opened it either.
+    NeedsPassword { tried: bool, unsupported: Option<String> },
 }
 
 /// Most full content decryptions tried for one envelope (each is a pass over the whole
@@ -165,6 +174,13 @@ fn limit_exceeded(name: &str, limit: usize, found: impl std::fmt::Display) -> Er
 
 /// [`decrypt`] with the key unwrapping and the content decryption done by `bulk`.
 pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backend: &dyn Bulk) -> Result<Decryption> {
+    decrypt_with_passwords(der, identities, &[], policy, backend)
+}
+
+/// [`decrypt_with`] that also tries `passwords` on PasswordRecipientInfos (RFC 3211, see
+/// `cms::password` for its limits). Without a password that opens it, a message encrypted
+/// only with a password is [`Outcome::NeedsPassword`], never `no-key` or `malformed`.
+pub fn decrypt_with_passwords(der: &[u8], identities: &[&Identity], passwords: &[&str], policy: &Policy, backend: &dyn Bulk) -> Result<Decryption> {
     let (oid, inner) = content_info(der)?;
     let (infos, eci, aad, tag): (Vec<RecipientInfo>, EncryptedContentInfo, Vec<u8>, Option<Vec<u8>>) = if oid == OID_ENVELOPED_DATA {
         let ed: EnvelopedData = decode(inner.raw)?;
@@ -186,8 +202,11 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
         cipher: cipher.map(|c| c.name().to_string()).unwrap_or_else(|| eci.content_enc_alg.oid.to_string()),
         integrity_protected: tag.is_some() && cipher.map(|c| c.is_aead()).unwrap_or(false),
         recipients,
+        key_management: super::recipients::key_management(&infos),
         weak: cipher.map(|c| !matches!(policy.check_content_cipher(&c.oid()), Verdict::Accept)).unwrap_or(false),
         opened_by_trial: false,
+        short_tag: tag.as_ref().map(Vec::len).filter(|n| *n != 16),
+        compressed: eci.content_type == crate::oid::OID_COMPRESSED_DATA,
     };
     let keys = count_recipient_keys(&infos);
     if keys > MAX_RECIPIENTS {
@@ -211,8 +230,14 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
     }
     let (iv, icv) = cipher_params(c, eci.content_enc_alg.parameters.as_ref())?;
     if let Some(t) = &tag {
-        if icv != 16 || t.len() != 16 {
-            let e = Error::new(Code::UnsupportedAlgorithm, format!("This message uses a {}-byte GCM tag; Cachet accepts only 16-byte tags.", t.len()), "Ask the sender to use a standard S/MIME mail program.");
+        // RFC 5084 3.2: the ICV length the parameters announce (12 by default) is the
+        // length of the mac; any of 12 to 16 is read.
+        if icv != t.len() || !GCM_TAG_LENGTHS.contains(&t.len()) {
+            let e = Error::new(
+                Code::UnsupportedAlgorithm,
+                if icv == t.len() { format!("This message uses a {}-byte GCM tag; RFC 5084 allows 12 to 16 bytes.", t.len()) } else { format!("This message's GCM tag has {} bytes, but its parameters announce {icv}.", t.len()) },
+                "Ask the sender to use a standard S/MIME mail program.",
+            );
             info.integrity_protected = false;
             return Ok(Decryption { info, outcome: Outcome::Refused(e) });
         }
@@ -229,9 +254,20 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
     }
     let ciphertext = eci.encrypted_content.as_ref().ok_or_else(|| malformed("encryptedContent is missing (detached content is not supported)"))?;
     let refs: Vec<&RecipientInfo> = infos.iter().collect();
-    let unwrapped = backend.unwrap_keys(&refs, identities);
+    let mut unwrapped = backend.unwrap_keys(&refs, identities);
+    let by_password = super::password::password_keys(&infos, passwords);
+    if let Some(e) = by_password.limit {
+        return Ok(Decryption { info, outcome: Outcome::LimitExceeded(e) });
+    }
+    let needs_password = Outcome::NeedsPassword { tried: !passwords.is_empty(), unsupported: by_password.unsupported.clone() };
+    if !by_password.keys.is_empty() {
+        // The check bytes passed: the password names this message as surely as a certificate.
+        unwrapped.matched = true;
+        unwrapped.keys.extend(by_password.keys);
+    }
     if !unwrapped.matched && unwrapped.keys.is_empty() && !unwrapped.cut_short {
-        return Ok(Decryption { info, outcome: Outcome::NoKey });
+        let outcome = if by_password.has_pwri { needs_password } else { Outcome::NoKey };
+        return Ok(Decryption { info, outcome });
     }
     let tried = try_content(c, &unwrapped.keys, &iv, &aad, ciphertext.as_bytes(), tag.as_deref(), backend)?;
     let outcome = match tried {
@@ -248,6 +284,7 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
             Outcome::LimitExceeded(e)
         }
         // Keys tried on RecipientInfos that named someone else: the message was not for us.
+        Tried::Failed { .. } if !unwrapped.matched && by_password.has_pwri => needs_password,
         Tried::Failed { .. } if !unwrapped.matched => Outcome::NoKey,
         Tried::Failed { .. } => Outcome::IntegrityFailure,
     };

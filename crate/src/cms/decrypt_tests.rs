@@ -101,12 +101,14 @@ fn encrypt_message_chooses_gcm_when_every_recipient_advertises_it_and_includes_t
     let limits = crate::mime::Limits::default();
     let policy = crate::policy::Policy::standard();
     for (gcm, want) in [(true, "authEnveloped-data"), (false, "enveloped-data")] {
-        let options = EncryptOptions { all_recipients_advertise_gcm: gcm, ..EncryptOptions::default() };
-        let out = encrypt_message(msg, std::slice::from_ref(&bob.certificate), Some(&alice), options, crate::cert::validity::dates(&alice.certificate).0, &limits).unwrap();
+        let names: Vec<String> = if gcm { vec!["aes256-gcm".into(), "aes256-cbc".into()] } else { vec!["aes256-cbc".into()] };
+        let caps = crate::identity::LearnedCapabilities { algorithms: names, signing_time: None, certificate_sha256: String::new() };
+        let options = EncryptOptions { capabilities: vec![Some(caps)], ..EncryptOptions::default() };
+        let out = encrypt_message(msg, std::slice::from_ref(&bob.certificate), Some(&alice), options, crate::cert::validity::dates(&alice.certificate).0, &limits, &crate::policy::Policy::standard()).unwrap();
         assert!(String::from_utf8_lossy(&out).contains(&format!("smime-type={want}")));
         for reader in [&bob, &alice] {
             let ids = [reader];
-            let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+            let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, passwords: &[], at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
             let opened = open(&out, &input);
             assert_eq!(opened.report.status, crate::report::Status::Unsigned, "{:?}", opened.report);
             assert!(opened.content.unwrap().ends_with(b"\r\n\r\nhi\r\n"));
@@ -146,11 +148,11 @@ fn deferred_bulk_open_gives_the_portable_report_and_wrong_answers_are_caught() {
     let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
     let anchors = [alice.certificate.clone()];
     let ids = [&alice];
-    let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &ids, passwords: &[], at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
     let json = |o: &crate::smime::Opened| serde_json::to_string(&o.report).unwrap();
     for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm] {
         let options = EncryptOptions { cipher: Some(cipher), sign: true, ..EncryptOptions::default() };
-        let out = encrypt_message(msg, &[], Some(&alice), options, crate::cert::validity::dates(&alice.certificate).0, &limits).unwrap();
+        let out = encrypt_message(msg, &[], Some(&alice), options, crate::cert::validity::dates(&alice.certificate).0, &limits, &crate::policy::Policy::standard()).unwrap();
         let portable = open(&out, &input);
         assert_eq!(portable.report.layers.len(), 2, "{}", json(&portable));
         let (deferred, runs) = open_deferred(&out, &input, |r| compute_portable(r).unwrap());
@@ -183,7 +185,7 @@ fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
     let msg = b"From: <alice@example.org>\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\nphases\r\n";
     let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
     let at = crate::time::UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs());
-    let plan = prepare_signing(msg, &alice, false, at, &limits).unwrap();
+    let plan = prepare_signing(msg, &alice, false, at, &limits, &crate::policy::Policy::standard()).unwrap();
     let md = crate::crypto::digest(plan.digest_algorithm(), plan.content()).unwrap();
     assert!(plan.signed_attributes(&md[1..]).is_err(), "a digest of the wrong length is refused");
     let attrs = plan.signed_attributes(&md).unwrap();
@@ -191,19 +193,19 @@ fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
     assert_eq!(Some(&algorithm), plan.external_signature_algorithm().unwrap().as_ref());
     let mut bad = value.clone();
     bad[0] ^= 1;
-    let refused = prepare_signing(msg, &alice, false, at, &limits).unwrap();
+    let refused = prepare_signing(msg, &alice, false, at, &limits, &crate::policy::Policy::standard()).unwrap();
     let refused_attrs = refused.signed_attributes(&md).unwrap();
     assert!(refused.finish(refused_attrs, Some((algorithm.clone(), bad))).is_err(), "a signature that does not verify is refused");
     let signed = plan.finish(attrs, Some((algorithm, value))).unwrap();
-    let plan = crate::smime::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions { cipher: Some(ContentCipher::Aes256Gcm), ..EncryptOptions::default() }, &limits).unwrap();
+    let plan = crate::smime::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions { cipher: Some(ContentCipher::Aes256Gcm), ..EncryptOptions::default() }, &limits, &crate::policy::Policy::standard()).unwrap();
     let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content()).unwrap();
     let short = crate::crypto::cipher::Sealed { ciphertext: sealed.ciphertext[1..].to_vec(), tag: sealed.tag.clone() };
-    let plan2 = crate::smime::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions::default(), &limits).unwrap();
+    let plan2 = crate::smime::prepare_encryption(&signed, &[], Some(&alice), EncryptOptions::default(), &limits, &crate::policy::Policy::standard()).unwrap();
     assert!(plan2.finish(short).is_err(), "a ciphertext of the wrong length is refused");
     let out = plan.finish(sealed).unwrap();
     let anchors = [alice.certificate.clone()];
     let ids = [&alice];
-    let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &ids, at, policy: &policy, limits: &limits };
+    let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &ids, passwords: &[], at, policy: &policy, limits: &limits };
     let r = open(&out, &input).report;
     assert_eq!(r.layers.iter().map(|l| l.status).collect::<Vec<_>>(), vec![Status::Decrypted, Status::Valid], "{:?}", r);
 }
@@ -302,6 +304,7 @@ fn limit_detail(o: &Outcome) -> String {
         Outcome::NoKey => "no-key".into(),
         Outcome::IntegrityFailure => "integrity-failure".into(),
         Outcome::Refused(e) => format!("refused {e}"),
+        Outcome::NeedsPassword { .. } => "needs-password".into(),
     }
 }
 
@@ -405,7 +408,7 @@ fn too_many_recipients_is_malformed_naming_the_limit_with_a_capped_list() {
     let kek = |n: u32| tlv(0xa2, &[tlv(0x02, &[4]), tlv(0x30, &tlv(0x04, &n.to_be_bytes())), tlv(0x30, &tlv(0x06, &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2d])), tlv(0x04, &[0; 40])].concat());
     let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
     let ids = [&bob];
-    let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, passwords: &[], at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
     for (count, bob_first) in [(MAX_RECIPIENTS - 1, false), (MAX_RECIPIENTS, false), (MAX_RECIPIENTS, true), (5000, false)] {
         let mut infos: Vec<Vec<u8>> = (0..count as u32).map(kek).collect();
         if bob_first {
@@ -473,7 +476,7 @@ fn deferred_seam_asks_for_one_decryption_per_run_and_agrees_with_the_core() {
     content.extend(std::iter::repeat_n(b'z', 128 * 1024));
     let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
     let ids = [&bob];
-    let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &ids, passwords: &[], at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
     for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm] {
         let real = encrypt(&content, &[(&bob.certificate, KeyTransport::Pkcs1v15)], cipher, &RustCrypto).unwrap();
         let mut infos: Vec<Vec<u8>> = (0..6u8).map(|n| super::recipients::build_ktri(&bob.certificate, &[n; 32], KeyTransport::Pkcs1v15).unwrap().to_der().unwrap()).collect();

@@ -1,9 +1,11 @@
 //! Encrypting: EnvelopedData with AES-CBC (RFC 5652 section 6, RFC 3565) and
 //! AuthEnvelopedData with AES-GCM (RFC 5083, RFC 5084), one KeyTransRecipientInfo per RSA
-//! recipient (RFC 3370 4.2.1 PKCS#1 v1.5 or RFC 3560 RSAES-OAEP). The content-encryption
+//! recipient (RFC 3370 4.2.1 PKCS#1 v1.5 or RFC 3560 RSAES-OAEP) and one
+//! KeyAgreeRecipientInfo per EC recipient (RFC 5753 ECDH, see `kari`). The content-encryption
 //! key, IV and nonce are fresh random values from the operating system. The output is DER,
 //! recipientInfos in SET OF order ([`crate::asn1::der_set`]).
 
+use super::kari::{build_kari, is_ec};
 use super::recipients::{build_ktri, KeyTransport};
 use crate::oid::{OID_AUTH_ENVELOPED_DATA, OID_DATA, OID_ENVELOPED_DATA};
 use crate::crypto::cipher::{ContentCipher, Sealed, Symmetric};
@@ -63,7 +65,7 @@ pub fn prepare(content_len: usize, recipients: &[(&Certificate, KeyTransport)], 
             continue;
         }
         seen.push(cert);
-        infos.push(build_ktri(cert, &cek, *transport)?);
+        infos.push(if is_ec(cert) { build_kari(cert, &cek)? } else { build_ktri(cert, &cek, *transport)? });
     }
     // recipientInfos is a SET OF: DER order, by encoding (X.690 11.6).
     let infos = crate::asn1::der_set::der_set_of(infos)?;
@@ -112,7 +114,11 @@ impl EnvelopePlan {
             content_enc_alg: AlgorithmIdentifierOwned { oid: cipher.oid(), parameters: Some(params) },
             encrypted_content: None,
         };
-        let version = CmsVersion::V0.to_der().map_err(err)?;
+        // RFC 5652 6.1: EnvelopedData is version 2 once a RecipientInfo is not version 0
+        // (a KeyAgreeRecipientInfo is version 3); AuthEnvelopedData is always 0 (RFC 5083).
+        let all_v0 = infos.iter().all(|ri| matches!(ri, RecipientInfo::Ktri(k) if k.version == CmsVersion::V0));
+        let version = if cipher.is_aead() || all_v0 { CmsVersion::V0 } else { CmsVersion::V2 };
+        let version = version.to_der().map_err(err)?;
         let recipients = RecipientInfos(infos).to_der().map_err(err)?;
         let eci_head = eci.to_der().map_err(err)?;
         let eci_fields = der_content(&eci_head)?;
@@ -179,10 +185,14 @@ mod tests {
         let pem = cachet_testkit::TempDir::new("envelope-der");
         pem.openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-subj", "/CN=Env", "-days", "30", "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=keyEncipherment", "-out", "c.pem"]);
         let cert = crate::cert::facts::parse_certificates(&pem.read("c.pem")).unwrap().remove(0);
+        pem.openssl(&["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ek.pem", "-subj", "/CN=EnvEC", "-days", "30", "-addext", "keyUsage=keyAgreement", "-out", "ec.pem"]);
+        let ec = crate::cert::facts::parse_certificates(&pem.read("ec.pem")).unwrap().remove(0);
         for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes128Gcm, ContentCipher::Aes256Gcm] {
             for size in [0usize, 5, 100, 200, 70_000, 300_000] {
                 let content = vec![b'x'; size];
-                let der = encrypt(&content, &[(&cert, KeyTransport::Pkcs1v15)], cipher, &crate::crypto::cipher::RustCrypto).unwrap();
+                // RSA alone (version 0), and with an EC recipient (EnvelopedData version 2).
+                let list: &[(&Certificate, KeyTransport)] = if size % 2 == 0 { &[(&cert, KeyTransport::Pkcs1v15)] } else { &[(&cert, KeyTransport::Pkcs1v15), (&ec, KeyTransport::Pkcs1v15)] };
+                let der = encrypt(&content, list, cipher, &crate::crypto::cipher::RustCrypto).unwrap();
                 let ci = ContentInfo::from_der(&der).unwrap();
                 let again = if cipher.is_aead() {
                     let ad: AuthEnvelopedData = ci.content.decode_as().unwrap();
@@ -191,6 +201,7 @@ mod tests {
                 } else {
                     let ed: EnvelopedData = ci.content.decode_as().unwrap();
                     assert!(ed.encrypted_content.encrypted_content.is_some());
+                    assert_eq!(ed.version, if list.len() == 1 { CmsVersion::V0 } else { CmsVersion::V2 });
                     ContentInfo { content_type: OID_ENVELOPED_DATA, content: Any::encode_from(&ed).unwrap() }
                 };
                 assert_eq!(again.to_der().unwrap(), der, "{cipher:?} {size}");

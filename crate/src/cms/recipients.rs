@@ -97,6 +97,48 @@ pub fn recipient_ids(infos: &[RecipientInfo], max: usize) -> Vec<SignerId> {
     out
 }
 
+/// Most distinct key-management names [`key_management`] reports.
+const MAX_KEY_MANAGEMENT_NAMES: usize = 8;
+
+/// How the content key was sent to the recipients, each kind once, in RecipientInfo order
+/// (at most [`MAX_KEY_MANAGEMENT_NAMES`]): "RSA PKCS #1 v1.5", "RSA-OAEP (SHA-256)",
+/// "ECDH (X9.63 KDF with SHA-256, AES-256 key wrap)", "key-encryption key", "password".
+///
+/// # Security
+/// Reads only algorithm identifiers of untrusted RecipientInfos; unknown ones are named by OID.
+pub fn key_management(infos: &[RecipientInfo]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for ri in infos {
+        let name = match ri {
+            RecipientInfo::Ktri(k) if k.key_enc_alg.oid == OID_RSA_ENCRYPTION => "RSA PKCS #1 v1.5".to_string(),
+            RecipientInfo::Ktri(k) if k.key_enc_alg.oid == OID_RSAES_OAEP => match oaep_params(k.key_enc_alg.parameters.as_ref()) {
+                Some((hash, _, _)) => format!("RSA-OAEP ({})", hash.name()),
+                None => "RSA-OAEP".to_string(),
+            },
+            RecipientInfo::Ktri(k) => format!("key transport {}", k.key_enc_alg.oid),
+            RecipientInfo::Kari(k) => {
+                let wrap = k.key_enc_alg.parameters.as_ref().and_then(|p| p.decode_as::<AlgorithmIdentifierOwned>().ok()).map(|w| match w.oid {
+                    OID_AES128_WRAP => "AES-128 key wrap".to_string(),
+                    OID_AES192_WRAP => "AES-192 key wrap".to_string(),
+                    OID_AES256_WRAP => "AES-256 key wrap".to_string(),
+                    other => format!("key wrap {other}"),
+                });
+                match (std_dh_kdf(&k.key_enc_alg.oid), wrap) {
+                    (Some(h), Some(w)) => format!("ECDH (X9.63 KDF with {}, {w})", h.name()),
+                    _ => format!("key agreement {}", k.key_enc_alg.oid),
+                }
+            }
+            RecipientInfo::Kekri(_) => "key-encryption key".to_string(),
+            RecipientInfo::Pwri(_) => "password".to_string(),
+            RecipientInfo::Ori(o) => format!("other ({})", o.ori_type),
+        };
+        if !out.contains(&name) && out.len() < MAX_KEY_MANAGEMENT_NAMES {
+            out.push(name);
+        }
+    }
+    out
+}
+
 fn rid_id(rid: &RecipientIdentifier) -> SignerId {
     match rid {
         RecipientIdentifier::IssuerAndSerialNumber(ias) => ias_id(ias),
@@ -260,7 +302,7 @@ fn oaep_params(params: Option<&Any>) -> Option<(DigestAlg, DigestAlg, Vec<u8>)> 
 }
 
 /// X9.63 KDF (SEC 1 3.6.1): Hash(Z || counter || SharedInfo) blocks.
-fn x963_kdf(hash: DigestAlg, z: &[u8], shared_info: &[u8], len: usize) -> Option<Zeroizing<Vec<u8>>> {
+pub(crate) fn x963_kdf(hash: DigestAlg, z: &[u8], shared_info: &[u8], len: usize) -> Option<Zeroizing<Vec<u8>>> {
     let mut out = Zeroizing::new(Vec::with_capacity(len + 64));
     let mut counter: u32 = 1;
     while out.len() < len {
@@ -276,7 +318,7 @@ fn x963_kdf(hash: DigestAlg, z: &[u8], shared_info: &[u8], len: usize) -> Option
 }
 
 /// ECC-CMS-SharedInfo (RFC 5753 7.2) for the key wrap algorithm and the optional ukm.
-fn shared_info(wrap: &AlgorithmIdentifierOwned, ukm: Option<&[u8]>, kek_bits: u32) -> Option<Vec<u8>> {
+pub(crate) fn shared_info(wrap: &AlgorithmIdentifierOwned, ukm: Option<&[u8]>, kek_bits: u32) -> Option<Vec<u8>> {
     let mut body = wrap.to_der().ok()?;
     if let Some(u) = ukm {
         body.extend_from_slice(&tlv(0xa0, &tlv(0x04, u)));
@@ -339,18 +381,17 @@ fn aes_unwrap(kek: &[u8], wrapped: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     ok.then_some(buf)
 }
 
+#[cfg(test)]
+pub(crate) fn aes_unwrap_for_tests(kek: &[u8], wrapped: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    aes_unwrap(kek, wrapped)
+}
+
 fn encrypt_err(what: impl std::fmt::Display) -> Error {
     Error::new(Code::Crypto, "The message could not be encrypted.", "Try again; if it keeps failing, check the recipient's certificate.").with_detail(what)
 }
 
-/// How the content-encryption key is sent to an RSA recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyTransport {
-    /// RSAES-PKCS1-v1_5 (widest compatibility; Outlook's default).
-    Pkcs1v15,
-    /// RSAES-OAEP with SHA-256 and MGF1-SHA-256.
-    OaepSha256,
-}
+/// How the content-encryption key is sent to an RSA recipient (the policy's type).
+pub use crate::policy::KeyTransport;
 
 /// A KeyTransRecipientInfo (version 0, issuerAndSerialNumber) for an RSA certificate.
 pub fn build_ktri(cert: &Certificate, cek: &[u8], transport: KeyTransport) -> Result<RecipientInfo> {

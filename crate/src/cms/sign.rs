@@ -26,14 +26,17 @@ use x509_cert::time::Time;
 use crate::oid::{OID_RSA_ENCRYPTION, OID_ECDSA_SHA256, OID_ECDSA_SHA384};
 use crate::oid::OID_MGF1;
 
-/// Content encryption algorithms Cachet decrypts, strongest first (SPEC section 4),
-/// advertised in SMIMECapabilities.
-pub const CAPABILITIES: [ObjectIdentifier; 5] = [
+/// Content encryption algorithms Cachet decrypts, strongest first (SPEC section 4), then
+/// RSAES-OAEP key transport (RFC 8551 2.5.2 lists key encipherment algorithms too; Cachet
+/// decrypts OAEP with any hash), advertised in SMIMECapabilities: a sender that reads them
+/// encrypts to Cachet with AES-GCM and OAEP.
+pub const CAPABILITIES: [ObjectIdentifier; 6] = [
     crate::oid::OID_AES256_GCM,
     crate::oid::OID_AES128_GCM,
     crate::oid::OID_AES256_CBC,
     crate::oid::OID_AES192_CBC,
     crate::oid::OID_AES128_CBC,
+    crate::oid::OID_RSAES_OAEP,
 ];
 
 fn crypto_err(what: impl std::fmt::Display) -> Error {

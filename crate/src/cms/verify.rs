@@ -24,7 +24,15 @@ use const_oid::ObjectIdentifier;
 use der::{Decode, Encode};
 use x509_cert::Certificate;
 
-use crate::oid::{OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, OID_SMIME_CAPABILITIES, OID_ENCRYPTION_KEY_PREFERENCE};
+use crate::oid::{OID_DATA, OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, OID_SMIME_CAPABILITIES, OID_ENCRYPTION_KEY_PREFERENCE};
+
+/// The signer detail (and repair) of signed attributes without contentType.
+pub const CONTENT_TYPE_MISSING: &str = "contentType attribute missing (allowed by OpenSSL, required by RFC 5652): the signed attributes do not name the content type; Cachet read it as data, the only type S/MIME signs.";
+
+/// Do the signer's signed attributes lack contentType (read as data, see [`CONTENT_TYPE_MISSING`])?
+pub fn lacks_content_type(signer: &ParsedSigner) -> bool {
+    signer.info.signed_attrs.is_some() && matches!(single_attr(signer, OID_CONTENT_TYPE), Ok(None))
+}
 
 /// What the verifier is given besides the message.
 pub struct VerifyContext<'a> {
@@ -201,7 +209,13 @@ pub fn verify_signer_with(
             let ct = single_attr(signer, OID_CONTENT_TYPE);
             let md = single_attr(signer, OID_MESSAGE_DIGEST);
             let (ct, md) = match (ct, md) {
-                (Ok(Some(ct)), Ok(Some(md))) => (ct, md),
+                (Ok(Some(ct)), Ok(Some(md))) => (Some(ct), md),
+                // Old signers (and OpenSSL's verifier) leave contentType out; for id-data,
+                // the only type S/MIME signs, nothing else could be meant (issue 17).
+                (Ok(None), Ok(Some(md))) if sd.econtent_type == OID_DATA => {
+                    details.push(CONTENT_TYPE_MISSING.into());
+                    (None, md)
+                }
                 (Err(e), _) | (_, Err(e)) => {
                     details.push(format!("Signed attributes break RFC 5652: {e}."));
                     report.signature = SignatureCheck::Malformed;
@@ -217,7 +231,7 @@ pub fn verify_signer_with(
                     return report;
                 }
             };
-            if ct.decode_as::<ObjectIdentifier>().ok() != Some(sd.econtent_type) {
+            if ct.is_some_and(|ct| ct.decode_as::<ObjectIdentifier>().ok() != Some(sd.econtent_type)) {
                 details.push("The contentType attribute does not match the signed content's type.".into());
                 report.signature = SignatureCheck::Malformed;
                 status = status.worst(Status::BadSignature);

@@ -18,6 +18,7 @@ use crate::oid::{OID_AES128_CBC, OID_AES192_CBC, OID_AES256_CBC, OID_AES128_GCM,
 
 /// A content-encryption algorithm Cachet knows by name. Whether one is accepted, flagged
 /// or refused is the policy's decision (`crate::policy`), not this type's.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ContentCipher {
@@ -186,22 +187,36 @@ fn gcm_dec<C>(key: &[u8], nonce: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> st
 where
     C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = cipher::consts::U16> + cipher::KeyInit,
 {
-    match nonce.len() {
-        12 => gcm_dec_n::<C, cipher::consts::U12>(key, nonce, aad, ct, tag),
-        16 => gcm_dec_n::<C, cipher::consts::U16>(key, nonce, aad, ct, tag),
+    use cipher::consts::{U12, U13, U14, U15, U16};
+    match (nonce.len(), tag.len()) {
+        (12, 12) => gcm_dec_n::<C, U12, U12>(key, nonce, aad, ct, tag),
+        (12, 13) => gcm_dec_n::<C, U12, U13>(key, nonce, aad, ct, tag),
+        (12, 14) => gcm_dec_n::<C, U12, U14>(key, nonce, aad, ct, tag),
+        (12, 15) => gcm_dec_n::<C, U12, U15>(key, nonce, aad, ct, tag),
+        (12, 16) => gcm_dec_n::<C, U12, U16>(key, nonce, aad, ct, tag),
+        (16, 12) => gcm_dec_n::<C, U16, U12>(key, nonce, aad, ct, tag),
+        (16, 13) => gcm_dec_n::<C, U16, U13>(key, nonce, aad, ct, tag),
+        (16, 14) => gcm_dec_n::<C, U16, U14>(key, nonce, aad, ct, tag),
+        (16, 15) => gcm_dec_n::<C, U16, U15>(key, nonce, aad, ct, tag),
+        (16, 16) => gcm_dec_n::<C, U16, U16>(key, nonce, aad, ct, tag),
         _ => Err(Failed),
     }
 }
 
-fn gcm_dec_n<C, N>(key: &[u8], nonce: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>
+/// GCM tag (ICV) lengths in bytes Cachet reads: every length RFC 5084 section 3.2 allows
+/// (12 to 16; 12 is its default). What Cachet writes is always 16.
+pub const GCM_TAG_LENGTHS: std::ops::RangeInclusive<usize> = 12..=16;
+
+fn gcm_dec_n<C, N, T>(key: &[u8], nonce: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>
 where
     C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = cipher::consts::U16> + cipher::KeyInit,
     N: cipher::array::ArraySize,
+    T: aes_gcm::TagSize,
 {
     use aes_gcm::aead::{AeadInOut, KeyInit};
-    let g = aes_gcm::AesGcm::<C, N>::new_from_slice(key).map_err(|_| Failed)?;
+    let g = aes_gcm::AesGcm::<C, N, T>::new_from_slice(key).map_err(|_| Failed)?;
     let n = aes_gcm::Nonce::<N>::try_from(nonce).map_err(|_| Failed)?;
-    let t = aes_gcm::Tag::<cipher::consts::U16>::try_from(tag).map_err(|_| Failed)?;
+    let t = aes_gcm::Tag::<T>::try_from(tag).map_err(|_| Failed)?;
     let mut buf = Zeroizing::new(ct.to_vec());
     g.decrypt_inout_detached(&n, aad, buf.as_mut_slice().into(), &t).map_err(|_| Failed)?;
     Ok(buf)

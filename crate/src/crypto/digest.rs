@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::oid::{OID_MD5, OID_SHA1, OID_SHA224, OID_SHA256, OID_SHA384, OID_SHA512};
 
 /// A digest algorithm as named in CMS `digestAlgorithm` or a `micalg` parameter.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DigestAlg {

@@ -304,10 +304,15 @@ impl<'a> Entity<'a> {
     /// Header values are untrusted: at most the entity's own header fields are read (the
     /// parser's header limits bound them), and anything ambiguous is a `problem`, in words.
     pub fn originator(&self) -> Originator {
-        let mut out = Originator::default();
         if self.depth != 0 {
-            return out;
+            return Originator::default();
         }
+        self.section_originator()
+    }
+    /// [`Entity::originator`] of this entity's own header section whatever its depth: for a
+    /// part that carries protected header fields (RFC 9788), whose From is the signed one.
+    pub fn section_originator(&self) -> Originator {
+        let mut out = Originator::default();
         let froms: Vec<&[u8]> = self.header_values("from").collect();
         let mut addresses: Vec<(Option<String>, String)> = Vec::new();
         for v in &froms {

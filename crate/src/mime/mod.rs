@@ -6,6 +6,8 @@
 //! - `canon.rs`: CRLF canonicalisation (RFC 8551 3.1.1).
 //! - `build.rs` / `headers.rs`: canonical 7-bit output (RFC 8551 3.1, 3.4, 3.5;
 //!   RFC 2047 / RFC 2231 encoding; RFC 5322 folding).
+//! - `protect.rs`: header protection (RFC 9788): the protected header section of the
+//!   cryptographic payload, the outer fields of encrypted mail, the legacy display.
 //! - `limits.rs`: the named resource limits.
 
 mod build;
@@ -14,6 +16,7 @@ mod entity;
 mod headers;
 mod limits;
 mod parse;
+pub mod protect;
 
 #[cfg(test)]
 mod tests;
@@ -22,6 +25,7 @@ pub use build::{base64_lines, quoted_printable, build_body, build_body_with_inli
 pub(crate) use build::push_base64_lines;
 pub use canon::{canonicalize_crlf, is_canonical};
 pub use entity::{ContentType, Entity, HeaderField, Originator, SmimeKind};
+pub(crate) use entity::decode_base64;
 pub use headers::{encode_headers, header_place, received_value, HeaderPlace};
 pub use limits::Limits;
-pub use parse::parse;
+pub use parse::{parse, parse_head};

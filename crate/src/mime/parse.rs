@@ -35,6 +35,21 @@ pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Entity<'a>> {
     parse_entity(bytes, 0, bytes.len(), 0, Vec::new(), limits, &mut count)
 }
 
+/// The header fields of a message or entity only: its body is not split into parts (a
+/// leaf [`Entity`] whatever its type). For reading the header section of content that is
+/// parsed in full elsewhere (the protected header fields of a signed part).
+///
+/// # Security
+/// Input is untrusted; the header block is bounded by `limits` as in [`parse`].
+pub fn parse_head<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Entity<'a>> {
+    if bytes.len() > limits.max_message_size {
+        return Err(exceeded("max_message_size", limits.max_message_size, format!("{} bytes", bytes.len())));
+    }
+    let (headers, header_end, body_start) = split_headers(bytes, limits)?;
+    let headers = headers.into_iter().map(|h| HeaderField { name: h.name, value: h.value }).collect();
+    Ok(Entity { src: bytes, start: 0, header_end, body_start, end: bytes.len(), depth: 0, path: Vec::new(), headers, children: Vec::new(), complete: true })
+}
+
 fn parse_entity<'a>(
     src: &'a [u8],
     start: usize,

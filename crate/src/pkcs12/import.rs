@@ -66,6 +66,18 @@ pub fn read_with_budget(bytes: &[u8], password: &str, budget: &kdf::IterationBud
         )
         .with_detail(format!("{} bytes, limit {MAX_PKCS12_SIZE}", bytes.len())));
     }
+    // PEM-armoured PKCS#12 (a "PKCS12" block, as some tools and mail gateways write it):
+    // the DER inside.
+    let armoured;
+    let bytes = if crate::asn1::pem::is_pem(bytes) {
+        let text = std::str::from_utf8(bytes).map_err(|e| damaged("PEM", e))?;
+        let blocks = crate::asn1::pem::blocks(text).map_err(|e| damaged("PEM", e))?;
+        let block = blocks.into_iter().find(|b| b.label.contains("PKCS12") || b.label.contains("PKCS #12") || b.label.contains("PFX")).ok_or_else(|| damaged("PEM", "no PKCS12 block"))?;
+        armoured = block.der;
+        armoured.as_slice()
+    } else {
+        bytes
+    };
     let pfx: Pfx = asn1::decode_der_or_ber(bytes).map_err(|e| damaged("PFX", e))?;
     if pfx.version != 3 {
         return Err(damaged("PFX", format!("version {} (expected 3)", pfx.version)));

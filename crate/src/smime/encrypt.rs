@@ -1,24 +1,30 @@
-//! Encrypting a message (SPEC section 3; RFC 8551 3.3, 3.4): the outer headers stay
-//! outside, the entity is enveloped for every recipient, signed first when asked (through
+//! Encrypting a message (SPEC section 3; RFC 8551 3.3, 3.4): the header fields are
+//! protected inside (RFC 9788, `hp="cipher"`) and reduced outside (`mime::protect`: the
+//! Subject becomes `[...]`), the entity is enveloped for every recipient, signed first when asked (through
 //! `sign`; signing never uses this module).
 
 use crate::cms::recipients::KeyTransport;
+use crate::identity::LearnedCapabilities;
+use super::choice::{choose, EncryptionChoice, Party};
 use crate::crypto::cipher::{ContentCipher, RustCrypto, Symmetric};
 use crate::error::{Code, Error, Result};
 use crate::mime::{self, HeaderPlace, Limits};
 use crate::pkcs12::Identity;
+use crate::policy::Policy;
 use crate::time::UnixTime;
 use x509_cert::Certificate;
-use super::sign::sign_message;
+use crate::mime::protect::Protection;
+use super::sign::{sign_message, sign_message_with};
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct EncryptOptions {
-    /// Content cipher; default AES-256-GCM AuthEnvelopedData when
-    /// `all_recipients_advertise_gcm`, otherwise AES-256-CBC EnvelopedData (what Outlook reads).
+    /// Content cipher chosen by the user for this message; default: the policy's choice
+    /// from the capabilities (see [`super::choice`]).
     pub cipher: Option<ContentCipher>,
-    /// Every recipient advertised AES-GCM in SMIMECapabilities (SPEC section 4).
-    pub all_recipients_advertise_gcm: bool,
-    /// RSAES-OAEP (SHA-256) for every recipient instead of PKCS#1 v1.5.
+    /// What each recipient's mail program advertised (SMIMECapabilities of their signed
+    /// mail), in the order of the recipient certificates; missing or `None`: not known.
+    pub capabilities: Vec<Option<LearnedCapabilities>>,
+    /// RSAES-OAEP (SHA-256) for every RSA recipient instead of the choice.
     pub oaep: bool,
     /// Sign (clear-signed multipart/signed) with the sender identity before encrypting.
     pub sign: bool,
@@ -56,7 +62,13 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
     }
     inner.extend_from_slice(b"\r\n");
     inner.extend_from_slice(top.body_raw());
-    Ok((outer, inner))
+    // A message signed first already has its cryptographic payload, protected for
+    // encryption, inside the signature; anything else is the payload itself (RFC 9788).
+    if matches!(top.smime_kind(), Some(mime::SmimeKind::MultipartSigned { .. } | mime::SmimeKind::Pkcs7Mime { .. })) {
+        return Ok((outer, inner));
+    }
+    let protected = mime::protect::protect(&outer, &inner, Protection::Cipher, limits)?;
+    Ok((protected.outer, protected.entity))
 }
 
 /// Encrypt a message (RFC 5322 headers + MIME body) for `recipients` and, when `sender`
@@ -67,22 +79,23 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
 /// Returns `application/pkcs7-mime; smime-type=enveloped-data` (or `authEnveloped-data`).
 /// The composition of [`prepare_encryption`] and [`EncryptPlan::finish`] with the
 /// content encrypted in the core.
-pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
+pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<Vec<u8>> {
     // No recipient certificate outside its validity period (SPEC section 3).
     crate::cert::validity::check_recipients(recipients, at)?;
     // Signing canonicalises the message itself.
     let to_wrap = if options.sign || options.triple_wrap {
         let id = sender.ok_or_else(signing_needs_identity)?;
-        std::borrow::Cow::Owned(sign_message(message, id, options.opaque, at, limits)?)
+        std::borrow::Cow::Owned(sign_message_with(message, id, options.opaque, at, limits, policy, Protection::Cipher)?)
     } else {
         mime::canonicalize_crlf(message)
     };
-    let plan = prepare_encryption(&to_wrap, recipients, sender, options, limits)?;
+    let (opaque, triple_wrap) = (options.opaque, options.triple_wrap);
+    let plan = prepare_encryption(&to_wrap, recipients, sender, options, limits, policy)?;
     let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content())?;
     let encrypted = plan.finish(sealed)?;
-    match sender.filter(|_| options.triple_wrap) {
+    match sender.filter(|_| triple_wrap) {
         // The outer signature covers the encrypted entity; the headers stay outside.
-        Some(id) => sign_message(&encrypted, id, options.opaque, at, limits),
+        Some(id) => sign_message(&encrypted, id, opaque, at, limits, policy),
         None => Ok(encrypted),
     }
 }
@@ -100,20 +113,43 @@ pub struct EncryptPlan {
     outer: OuterHeaders,
     inner: Vec<u8>,
     envelope: crate::cms::envelope::EnvelopePlan,
+    choice: EncryptionChoice,
+}
+
+/// Can `c` receive encrypted mail (a key and key usage Cachet encrypts to)?
+fn encryptable(c: &Certificate) -> bool {
+    c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::oid::OID_RSAES_OAEP || crate::cert::facts::usability(c).encrypt
+}
+
+/// The parties of a message: each recipient with what they advertised, then the sender's
+/// own copy when the sender's certificate can receive one and is not a recipient already.
+fn parties<'a>(recipients: &'a [Certificate], sender: Option<&'a Certificate>, options: &'a EncryptOptions) -> Vec<Party<'a>> {
+    let mut out: Vec<Party<'a>> = recipients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Party { certificate: c, capabilities: options.capabilities.get(i).and_then(Option::as_ref), own_copy: false })
+        .collect();
+    if let Some(c) = sender.filter(|c| encryptable(c) && !recipients.contains(c)) {
+        out.push(Party { certificate: c, capabilities: None, own_copy: true });
+    }
+    out
+}
+
+/// What [`prepare_encryption`] will choose for these recipients, the sender's own copy and
+/// options, with the reasons (for the compose pane, before sending).
+pub fn encryption_choice(recipients: &[Certificate], sender: Option<&Certificate>, options: &EncryptOptions, policy: &Policy) -> EncryptionChoice {
+    choose(&parties(recipients, sender, options), policy, options.cipher, options.oaep)
 }
 
 /// Phase 1 of encrypting: `to_wrap` is the canonical (CRLF) message, already signed when
-/// signing was asked (`options.sign` is not looked at here); checks the recipients,
-/// generates the key and wraps it for each of them and for `sender`'s own copy.
-pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, limits: &Limits) -> Result<EncryptPlan> {
+/// signing was asked (`options.sign` is not looked at here). A message not signed yet
+/// becomes the cryptographic payload itself (RFC 9788: its header fields inside with
+/// `hp="cipher"`, the Subject `[...]` outside); a signed one is wrapped as it is (its
+/// payload is inside the signature, protected when it was signed). Checks the recipients,
+/// chooses the algorithms (see [`encryption_choice`]), generates the key and wraps it for
+/// each recipient and for `sender`'s own copy.
+pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, limits: &Limits, policy: &Policy) -> Result<EncryptPlan> {
     let (outer, inner) = entity_of(to_wrap, limits)?;
-    let transport = |c: &Certificate| {
-        let oaep_key = c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::oid::OID_RSAES_OAEP;
-        if options.oaep || oaep_key { KeyTransport::OaepSha256 } else { KeyTransport::Pkcs1v15 }
-    };
-    let encryptable = |c: &Certificate| {
-        c.tbs_certificate().subject_public_key_info().algorithm.oid == crate::oid::OID_RSAES_OAEP || crate::cert::facts::usability(c).encrypt
-    };
     for c in recipients {
         if !encryptable(c) {
             let f = crate::cert::facts::facts(c);
@@ -125,18 +161,22 @@ pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Op
             ));
         }
     }
-    let mut list: Vec<(&Certificate, KeyTransport)> = recipients.iter().map(|c| (c, transport(c))).collect();
     // The sender's own copy (Sent Items), to the encryption certificate (a separate one when
     // the identity has one); a signing-only certificate cannot receive one.
-    if let Some(c) = sender.map(|id| id.encryption_certificate()).filter(|c| encryptable(c)) {
-        list.push((c, transport(c)));
-    }
-    let cipher = options.cipher.unwrap_or_else(|| crate::policy::Policy::standard().choose_content_cipher(options.all_recipients_advertise_gcm));
+    let parties = parties(recipients, sender.map(|id| id.encryption_certificate()), &options);
+    let choice = choose(&parties, policy, options.cipher, options.oaep);
+    let cipher = ContentCipher::from_name(&choice.content_cipher).ok_or_else(|| Error::new(Code::Crypto, "The message could not be encrypted.", "Try again.").with_detail(format!("cipher {}", choice.content_cipher)))?;
+    let list: Vec<(&Certificate, KeyTransport)> =
+        parties.iter().zip(choice.recipients.iter()).map(|(p, r)| (p.certificate, r.key_transport.unwrap_or(KeyTransport::Pkcs1v15))).collect();
     let envelope = crate::cms::envelope::prepare(inner.len(), &list, cipher)?;
-    Ok(EncryptPlan { outer, inner, envelope })
+    Ok(EncryptPlan { outer, inner, envelope, choice })
 }
 
 impl EncryptPlan {
+    /// The algorithms chosen and why.
+    pub fn choice(&self) -> &EncryptionChoice {
+        &self.choice
+    }
     pub fn cipher(&self) -> ContentCipher {
         self.envelope.cipher()
     }

@@ -5,13 +5,53 @@ use crate::cms::decrypt::{self, Outcome};
 use crate::oid::OID_AUTH_ENVELOPED_DATA;
 use crate::mime;
 use crate::pkcs12::Identity;
-use crate::report::{Diagnosis, EncryptionInfo, Layer, LayerKind, OpenReport, SignerId, Status};
+use crate::report::{note_repair, Diagnosis, EncryptionInfo, Layer, LayerKind, OpenReport, Repair, SignerId, Status};
 
 fn describe(id: &SignerId) -> String {
     match id {
         SignerId::IssuerAndSerial { issuer, serial } => format!("certificate {serial} issued by {issuer}"),
         SignerId::SubjectKeyIdentifier { key_id } => format!("key id {key_id}"),
     }
+}
+
+/// Decompress CompressedData (RFC 3274) met while peeling: `der` is a ContentInfo
+/// (`bare` false) or a bare CompressedData (the eContent of a SignedData, or decrypted
+/// content). The content goes on to be peeled; a failure (damaged data, or more than
+/// [`crate::cms::compressed::MAX_DECOMPRESSED_SIZE`] once decompressed) adds a `malformed`
+/// layer naming it.
+pub(crate) fn decompressed(der: &[u8], bare: bool, covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
+    match inflate_cms(der, bare) {
+        Ok(content) => {
+            note_compressed(covers, report);
+            Some(content)
+        }
+        Err(e) => {
+            let mut layer = Layer::malformed(LayerKind::Signed, "compressed-data", covers, vec![e.message.clone()]);
+            if e.code == crate::error::Code::LimitExceeded {
+                let limit = e.detail.clone().unwrap_or_default();
+                layer.details.push(limit.clone());
+                report.diagnosis.push(crate::report::Diagnosis { id: "limit-exceeded".into(), message: format!("Cachet stopped decompressing this message at a safety limit: {limit}."), appended_text: None, original_verifies: None });
+            }
+            report.error.get_or_insert(e);
+            report.layers.push(layer);
+            None
+        }
+    }
+}
+
+/// The decompressed content of CompressedData (see [`decompressed`]), byte for byte: it
+/// may be a signed entity whose content was signed as binary (AS2 compresses after
+/// signing), so its line breaks are left as they are (the MIME parser reads LF and CRLF,
+/// and a signed layer checks the CRLF form first).
+pub(crate) fn inflate_cms(der: &[u8], bare: bool) -> Result<Vec<u8>, crate::error::Error> {
+    use crate::cms::compressed::{decompress, decompress_content_info, MAX_DECOMPRESSED_SIZE};
+    let (_, content) = if bare { decompress(der, MAX_DECOMPRESSED_SIZE)? } else { decompress_content_info(der, MAX_DECOMPRESSED_SIZE)? };
+    Ok(content)
+}
+
+/// Report that compressed content was decompressed.
+pub(crate) fn note_compressed(covers: &str, report: &mut OpenReport) {
+    note_repair(&mut report.repairs, Repair::new("compressed", covers, "The content was compressed (CompressedData, RFC 3274, as AS2 products and some gateways send it); Cachet decompressed it."));
 }
 
 /// The layer kind an `smime-type` parameter announces (for reporting unreadable CMS).
@@ -31,11 +71,12 @@ pub fn layer_kind(smime_type: Option<&str>) -> LayerKind {
 /// recipients are capped at `cms::recipients::MAX_RECIPIENTS`). Nothing of a layer that
 /// failed is returned, and the report never says why beyond the SPEC section 2 status.
 pub fn open_enveloped(der: &[u8], identities: &[&Identity], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
-    open_enveloped_with(der, identities, policy, covers, report, &crate::cms::bulk::Portable)
+    open_enveloped_with(der, identities, &[], policy, covers, report, &crate::cms::bulk::Portable)
 }
 
-/// [`open_enveloped`] with key unwrapping and content decryption done by `bulk`.
-pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport, bulk: &dyn crate::cms::bulk::Bulk) -> Option<Vec<u8>> {
+/// [`open_enveloped`] with key unwrapping and content decryption done by `bulk`, also
+/// trying `passwords` on a password-encrypted message (RFC 3211).
+pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], passwords: &[&str], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport, bulk: &dyn crate::cms::bulk::Bulk) -> Option<Vec<u8>> {
     let format = match crate::cms::signed::content_info(der) {
         Ok((oid, _)) if oid == OID_AUTH_ENVELOPED_DATA => "authEnveloped-data",
         _ => "enveloped-data",
@@ -48,7 +89,7 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate:
         }
     }
     let mut layer = Layer::malformed(LayerKind::Encrypted, format, covers, Vec::new());
-    let d = match decrypt::decrypt_with(der, identities, policy, bulk) {
+    let d = match decrypt::decrypt_with_passwords(der, identities, passwords, policy, bulk) {
         Ok(d) => d,
         Err(e) => {
             layer.details.push(e.message.clone());
@@ -57,12 +98,20 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate:
             return None;
         }
     };
-    layer.encryption = Some(EncryptionInfo { content_cipher: d.info.cipher.clone(), integrity_protected: d.info.integrity_protected, recipients: d.info.recipients.clone() });
+    layer.encryption = Some(EncryptionInfo {
+        content_cipher: d.info.cipher.clone(),
+        integrity_protected: d.info.integrity_protected,
+        recipients: d.info.recipients.clone(),
+        key_management: d.info.key_management.clone(),
+    });
     let result = match d.outcome {
         Outcome::Decrypted(mut pt) => {
             layer.status = if d.info.weak { Status::WeakCipher } else { Status::Decrypted };
             if d.info.weak {
                 layer.details.push(format!("This message was encrypted with {}, an old cipher; treat its secrecy as weak.", d.info.cipher));
+            }
+            if let Some(n) = d.info.short_tag {
+                note_repair(&mut report.repairs, Repair::new("gcm-tag-length", covers, format!("Tag length {n}: the GCM authentication tag has {n} bytes instead of the usual 16 (RFC 5084 allows 12 to 16; shorter tags protect a little less).")));
             }
             if d.info.opened_by_trial {
                 layer.details.push("The message did not name your certificate; it opened with one of your keys by trial.".into());
@@ -72,6 +121,10 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate:
             }
             // The plaintext goes on to the caller either way: move it out rather than copy
             // it when it is already canonical.
+            if d.info.compressed {
+                report.layers.push(layer);
+                return decompressed(&pt, true, covers, report);
+            }
             if mime::is_canonical(&pt) {
                 Some(std::mem::take(&mut *pt))
             } else {
@@ -93,6 +146,17 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], policy: &crate:
                 appended_text: None,
                 original_verifies: None,
             });
+            None
+        }
+        Outcome::NeedsPassword { tried, unsupported } => {
+            layer.status = Status::NeedsPassword;
+            let message = match (&unsupported, tried) {
+                (Some(why), _) => format!("This message was encrypted with a password, but Cachet cannot use its password protection: {why}."),
+                (None, true) => "This message was encrypted with a password, and the password given does not open it.".to_string(),
+                (None, false) => "This message was encrypted with a password (not to a certificate): enter the password the sender gave you to open it.".to_string(),
+            };
+            layer.details.push(message.clone());
+            report.diagnosis.push(Diagnosis { id: "needs-password".into(), message, appended_text: None, original_verifies: None });
             None
         }
         Outcome::IntegrityFailure => {

@@ -1,21 +1,25 @@
 //! The S/MIME operations over MIME and CMS (SPEC sections 1, 2, 3 and 8; RFC 8551):
-//! `open` a message (peel every layer, verify each signature, decrypt, diagnose), `sign`
+//! `open` a message (peel every layer, verify each signature, decrypt, diagnose, read the
+//! protected header fields of RFC 9788 in `protected`), `sign`
 //! one and `encrypt` one (signing it first when asked).
 //!
 //! One-way inside too: `open` uses `signed` and `enveloped`, `signed` uses `enveloped` and
 //! `diagnose`; `encrypt` uses `sign`. This module only re-exports their public API.
+pub mod choice;
 pub mod diagnose;
 pub mod encrypt;
 pub mod enveloped;
 pub mod open;
+mod protected;
 pub mod sign;
 pub mod signed;
 
 pub use diagnose::{MAX_APPENDED, MAX_DIAGNOSIS_CANDIDATES};
-pub use encrypt::{encrypt_message, prepare_encryption, signing_needs_identity, EncryptOptions, EncryptPlan};
+pub use choice::{EncryptionChoice, RecipientChoice};
+pub use encrypt::{encrypt_message, encryption_choice, prepare_encryption, signing_needs_identity, EncryptOptions, EncryptPlan};
 pub use enveloped::{layer_kind, open_enveloped, open_enveloped_with};
 pub use open::{open, open_with, OpenInput, Opened, MAX_FORWARD_DEPTH, MAX_LAYERS};
-pub use sign::{prepare_signing, sign_message, SignPlan};
+pub use sign::{prepare_signing, prepare_signing_with, sign_message, sign_message_with, SignPlan};
 
 #[cfg(test)]
 mod tests {
@@ -48,6 +52,31 @@ mod tests {
         panic!("no signature with a 0x0A byte in 20 tries");
     }
 
+    /// A compression bomb (RFC 3274 CompressedData, zlib of a few hundred KB that inflates
+    /// past `MAX_DECOMPRESSED_SIZE`), made here: `malformed` naming the limit, no content.
+    #[test]
+    fn a_compression_bomb_is_a_named_limit() {
+        use crate::asn1::der::tlv;
+        use crate::cms::compressed::MAX_DECOMPRESSED_SIZE;
+        let zeros = vec![0u8; MAX_DECOMPRESSED_SIZE + 1];
+        let z = miniz_oxide::deflate::compress_to_vec_zlib(&zeros, 1);
+        drop(zeros);
+        assert!(z.len() < MAX_DECOMPRESSED_SIZE / 64, "{} bytes", z.len());
+        let oid = |o: const_oid::ObjectIdentifier| tlv(0x06, o.as_bytes());
+        let cd = tlv(0x30, &[tlv(0x02, &[0]), tlv(0x30, &oid(crate::oid::OID_ZLIB_COMPRESS)), tlv(0x30, &[oid(crate::oid::OID_DATA), tlv(0xa0, &tlv(0x04, &z))].concat())].concat());
+        let der = tlv(0x30, &[oid(crate::oid::OID_COMPRESSED_DATA), tlv(0xa0, &cd)].concat());
+        let mut msg = b"From: <a@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=compressed-data\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
+        msg.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(&der).as_bytes());
+        let (policy, limits) = (Policy::standard(), Limits::default());
+        let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &[], passwords: &[], at: UnixTime(1_900_000_000), policy: &policy, limits: &limits };
+        let opened = open(&msg, &input);
+        let r = opened.report;
+        assert_eq!(r.status, Status::Malformed);
+        assert!(opened.content.is_none());
+        assert_eq!(r.error.as_ref().map(|e| e.code), Some(crate::error::Code::LimitExceeded));
+        assert!(r.diagnosis.iter().any(|d| d.id == "limit-exceeded" && d.message.contains("MAX_DECOMPRESSED_SIZE")), "{:?}", r.diagnosis);
+    }
+
     #[test]
     fn seven_bit_check_counts_lines_and_bytes() {
         let line = |n: usize| vec![b'a'; n];
@@ -78,7 +107,7 @@ mod tests {
         msg.extend_from_slice(b"\r\n--b--\r\n");
         let anchors = [cert];
         let (policy, limits) = (Policy::standard(), Limits::default());
-        let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &[], at: UnixTime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap(), policy: &policy, limits: &limits };
+        let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &[], passwords: &[], at: UnixTime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap(), policy: &policy, limits: &limits };
         let r = open(&msg, &input).report;
         assert_eq!(r.status, Status::Valid, "{:?} {:?}", r.error, r.layers.first().map(|l| (&l.details, l.signers.first().map(|s| &s.details))));
         // The same message stored with LF line breaks (a text-only copy, signature in base64) still verifies.

@@ -9,7 +9,7 @@ use crate::error::{Code, Error};
 use crate::mime::{self, Entity, Limits, SmimeKind};
 use crate::pkcs12::Identity;
 use crate::policy::Policy;
-use crate::report::{Diagnosis, FoundCertificate, Layer, LayerKind, OpenReport, Status};
+use crate::report::{Diagnosis, FoundCertificate, Layer, LayerKind, OpenReport, Repair, Status};
 use crate::time::UnixTime;
 use base64::Engine;
 use der::Encode;
@@ -30,6 +30,8 @@ pub struct OpenInput<'a> {
     pub known: &'a [Certificate],
     /// The user's identities, current and old, for decryption.
     pub identities: &'a [&'a Identity],
+    /// Passwords to try on a password-encrypted message (RFC 3211), as the user typed them.
+    pub passwords: &'a [String],
     pub at: UnixTime,
     pub policy: &'a Policy,
     pub limits: &'a Limits,
@@ -43,7 +45,7 @@ pub struct Opened {
 
 fn malformed_report(e: Error) -> Opened {
     Opened {
-        report: OpenReport { status: Status::Malformed, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), error: Some(e) },
+        report: OpenReport { status: Status::Malformed, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), protected_headers: None, repairs: Vec::new(), error: Some(e) },
         content: None,
     }
 }
@@ -89,13 +91,23 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
     // so every byte range below is in the form that was signed (RFC 8551 3.1.1). A
     // message already in CRLF form is kept byte for byte: binary parts (a DER signature
     // sent with binary transfer, as AS2 does) contain bytes 0x0A that are not line breaks.
-    let canonical: std::borrow::Cow<'_, [u8]> = if stored_with_bare_line_breaks(message) { mime::canonicalize_crlf(message) } else { std::borrow::Cow::Borrowed(message) };
+    // Raw DER parts (a binary signature, issue 17) are kept as received: their 0x0A bytes
+    // are not line breaks.
+    let binary = match mime::parse(message, input.limits) {
+        Ok(t) => binary_cms_bodies(&t),
+        Err(e) => return malformed_report(e),
+    };
+    let mixed = mixed_line_breaks(message, &binary);
+    let canonical: std::borrow::Cow<'_, [u8]> = if stored_with_bare_line_breaks(message) { canonicalize_except(message, &binary) } else { std::borrow::Cow::Borrowed(message) };
     let top = match mime::parse(&canonical, input.limits) {
         Ok(t) => t,
         Err(e) => return malformed_report(e),
     };
     let originator = top.originator();
-    let mut report = OpenReport { status: Status::Unsigned, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), error: None };
+    let mut report = OpenReport { status: Status::Unsigned, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), protected_headers: None, repairs: Vec::new(), error: None };
+    if mixed {
+        report.repairs.push(Repair::new("line-endings-mixed", "", "Line endings were mixed: some lines end in CRLF and others in LF alone (mail must use CRLF); Cachet read both, and checked signatures over the CRLF form, which is what was signed."));
+    }
     let mut found: Vec<Certificate> = Vec::new();
 
     let Some(located) = locate(&top) else {
@@ -128,6 +140,7 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
         at: input.at,
         policy: input.policy,
     };
+    let passwords: Vec<&str> = input.passwords.iter().map(String::as_str).collect();
     // Borrowed until a layer is peeled; the innermost content is handed out once at the end.
     let mut current: std::borrow::Cow<'_, [u8]> = std::borrow::Cow::Borrowed(located.raw());
     let mut covers = path_string(located.path());
@@ -143,7 +156,7 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
         };
         let next = match entity.smime_kind() {
             Some(SmimeKind::MultipartSigned { protocol, micalg }) => open_multipart_signed(&entity, protocol, micalg, &ctx, &covers, &mut report, &mut found, bulk),
-            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &covers, &mut report, &mut found, bulk),
+            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &passwords, &covers, &mut report, &mut found, bulk),
             _ => None,
         };
         match next {
@@ -161,6 +174,9 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
         }
     }
     let content = peeled.then(|| current.into_owned());
+    if let Some(c) = &content {
+        super::protected::report_protected_headers(c, &top, &mut report, input.limits);
+    }
 
     let mut status = report.layers.iter().fold(Status::Valid, |acc, l| acc.worst(l.status));
     let any_signed = report.layers.iter().any(|l| l.kind == LayerKind::Signed);
@@ -203,6 +219,9 @@ fn open_forwarded(top: &Entity<'_>, input: &OpenInput<'_>, bulk: &dyn Bulk, dept
             continue;
         }
         let mut opened = open_forwarded_at(&inner, input, bulk, depth + 1);
+        // Its protected header fields are the forwarded message's, not this one's: a reader
+        // must not show them in place of this message's own.
+        opened.report.protected_headers = None;
         let at = path_string(part.path());
         for layer in &mut opened.report.layers {
             layer.covers = if layer.covers.is_empty() { at.clone() } else { format!("{at}.{}", layer.covers) };
@@ -244,6 +263,69 @@ pub(super) fn stored_with_bare_line_breaks(message: &[u8]) -> bool {
         Some(i) => !(message.get(i) == Some(&b'\r') && message.get(i + 1) == Some(&b'\n')),
         None => false,
     }
+}
+
+/// The byte ranges of raw DER bodies of S/MIME parts (no base64 or quoted-printable, a
+/// first byte 0x30): binary data whose 0x0A bytes are not line breaks.
+fn binary_cms_bodies(e: &Entity<'_>) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    binary_cms_bodies_into(e, &mut out);
+    out
+}
+
+fn binary_cms_bodies_into(e: &Entity<'_>, out: &mut Vec<std::ops::Range<usize>>) {
+    if e.children().is_empty() {
+        let smime = matches!(e.smime_kind(), Some(SmimeKind::Pkcs7Signature | SmimeKind::Pkcs7Mime { .. }));
+        let body = e.body_raw();
+        if smime && body.first() == Some(&0x30) && !matches!(e.transfer_encoding().as_str(), "base64" | "quoted-printable") {
+            let end = e.range().end;
+            out.push(end - body.len()..end);
+        }
+        return;
+    }
+    for c in e.children() {
+        binary_cms_bodies_into(c, out);
+    }
+}
+
+/// `message` in CRLF form except inside `keep` (ascending, disjoint ranges), kept as is.
+fn canonicalize_except<'m>(message: &'m [u8], keep: &[std::ops::Range<usize>]) -> std::borrow::Cow<'m, [u8]> {
+    if keep.is_empty() {
+        return mime::canonicalize_crlf(message);
+    }
+    let mut out = Vec::with_capacity(message.len().saturating_add(message.len() / 16));
+    let mut done = 0usize;
+    for r in keep {
+        out.extend_from_slice(&mime::canonicalize_crlf(message.get(done..r.start).unwrap_or_default()));
+        out.extend_from_slice(message.get(r.clone()).unwrap_or_default());
+        done = r.end;
+    }
+    out.extend_from_slice(&mime::canonicalize_crlf(message.get(done..).unwrap_or_default()));
+    std::borrow::Cow::Owned(out)
+}
+
+/// Does the message end some lines in CRLF and others in a bare LF (outside `binary`)?
+fn mixed_line_breaks(message: &[u8], binary: &[std::ops::Range<usize>]) -> bool {
+    let (mut crlf, mut lf) = (false, false);
+    // Both ascending: one pass over the line breaks and the ranges together.
+    let mut ranges = binary.iter().peekable();
+    for i in memchr::memchr_iter(b'\n', message) {
+        while ranges.peek().is_some_and(|r| r.end <= i) {
+            ranges.next();
+        }
+        if ranges.peek().is_some_and(|r| r.contains(&i)) {
+            continue;
+        }
+        if i > 0 && message.get(i - 1) == Some(&b'\r') {
+            crlf = true;
+        } else {
+            lf = true;
+        }
+        if crlf && lf {
+            return true;
+        }
+    }
+    false
 }
 
 /// Texts of the leaves outside the covered subtree, for the appended-part diagnosis.

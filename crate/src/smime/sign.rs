@@ -1,20 +1,31 @@
 //! Signing a message (SPEC section 3; RFC 8551 3.5, 3.4): the outer (RFC 5322) headers
-//! stay outside, the entity is made seven-bit safe, then signed clear (`multipart/signed`)
+//! stay outside, the entity is made seven-bit safe and carries a copy of them (header
+//! protection, RFC 9788, `mime::protect`), then it is signed clear (`multipart/signed`)
 //! or opaque. Sits below `encrypt`, never the reverse.
 
 use crate::cert::facts::{self, matches_address};
 use crate::error::{Code, Error, Result};
 use crate::mime::{self, Entity, HeaderPlace, Limits};
+use crate::mime::protect::Protection;
 use crate::pkcs12::Identity;
+use crate::policy::Policy;
 use crate::time::UnixTime;
 
 /// Sign a message (RFC 5322 headers + MIME body). The body and its Content-* fields
 /// become the signed entity in canonical 7-bit form; the other header fields stay on
 /// the outside. Clear-signed multipart/signed by default, opaque with `opaque`.
 /// The composition of the phases [`prepare_signing`], [`SignPlan::signed_attributes`]
-/// and [`SignPlan::finish`], every step computed in the core.
-pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<Vec<u8>> {
-    let plan = prepare_signing(message, identity, opaque, at, limits)?;
+/// and [`SignPlan::finish`], every step computed in the core. `policy` decides the digest
+/// and refuses keys it does not accept (SPEC section 4).
+pub fn sign_message(message: &[u8], identity: &Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<Vec<u8>> {
+    sign_message_with(message, identity, opaque, at, limits, policy, Protection::Clear)
+}
+
+/// [`sign_message`] with the header protection of its signed entity (RFC 9788) chosen:
+/// [`Protection::Clear`] for a message sent signed only, [`Protection::Cipher`] for one
+/// about to be encrypted (then the outer header fields are already the reduced ones).
+pub fn sign_message_with(message: &[u8], identity: &Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy, protection: Protection) -> Result<Vec<u8>> {
+    let plan = prepare_signing_with(message, identity, opaque, at, limits, policy, protection)?;
     let md = crate::crypto::digest(plan.digest_algorithm(), plan.content())?;
     let attrs = plan.signed_attributes(&md)?;
     plan.finish(attrs, None)
@@ -33,8 +44,15 @@ pub struct SignPlan<'a> {
 }
 
 /// Phase 1 of signing: parse and canonicalise the message, check the identity (its
-/// validity period at `at`, its key usage) and the From address, build the entity to sign.
-pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits) -> Result<SignPlan<'a>> {
+/// validity period at `at`, its key usage) and the From address, build the entity to sign,
+/// its header fields protected (RFC 9788,
+/// `hp="clear"`: the signed entity carries a copy of them).
+pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<SignPlan<'a>> {
+    prepare_signing_with(message, identity, opaque, at, limits, policy, Protection::Clear)
+}
+
+/// [`prepare_signing`] with the header protection chosen (see [`sign_message_with`]).
+pub fn prepare_signing_with<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy, protection: Protection) -> Result<SignPlan<'a>> {
     let canonical = mime::canonicalize_crlf(message);
     let top = mime::parse(&canonical, limits)?;
     if let Some(from) = top.from_address() {
@@ -48,14 +66,16 @@ pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool,
         }
     }
     crate::cert::validity::check_signing(&identity.certificate, at)?;
-    let digest = crate::cms::sign::check_signer(identity)?;
+    let digest = policy.signing_digest_for(crate::cms::sign::check_signer(identity)?)?;
+    policy.check_signing_key(crate::cert::facts::facts(&identity.certificate).key.bits.filter(|_| matches!(identity.key, crate::pkcs12::PrivateKey::Rsa(_))))?;
     let inner = seven_bit_entity(&top, true)?;
     let outer: Vec<(String, String)> = top
         .headers()
         .filter(|(name, _)| mime::header_place(name) == HeaderPlace::Outer)
         .map(|(name, value)| (name.to_string(), mime::received_value(name, value)))
         .collect();
-    Ok(SignPlan { identity, outer, inner, opaque, digest, at })
+    let protected = mime::protect::protect(&outer, &inner, protection, limits)?;
+    Ok(SignPlan { identity, outer: protected.outer, inner: protected.entity, opaque, digest, at })
 }
 
 impl SignPlan<'_> {

@@ -11,6 +11,7 @@ use crate::crypto::cipher::{ContentCipher, RustCrypto, Sealed, Symmetric};
 use crate::crypto::DigestAlg;
 use crate::error::Result;
 use crate::mime::Limits;
+use crate::mime::protect::Protection;
 use crate::pkcs12::{Identity, PrivateKey};
 use crate::smime::{OpenInput, Opened};
 use crate::time::UnixTime;
@@ -68,9 +69,10 @@ pub(crate) async fn digest(subtle: Option<&SubtleCrypto>, alg: DigestAlg, data: 
     crate::crypto::digest(alg, data)
 }
 
-/// AES-CBC (PKCS#7 padding) or AES-GCM (16-byte tag appended) with WebCrypto; None when
+/// AES-CBC (PKCS#7 padding) or AES-GCM (a tag of `tag_bits` appended) with WebCrypto; None when
 /// it cannot (AES-192 is missing in Chromium, 3DES everywhere) or refuses.
-async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8]) -> Option<Vec<u8>> {
+#[allow(clippy::too_many_arguments)]
+async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag_bits: u32) -> Option<Vec<u8>> {
     let name = match cipher {
         ContentCipher::Aes128Cbc | ContentCipher::Aes256Cbc => "AES-CBC",
         ContentCipher::Aes128Gcm | ContentCipher::Aes256Gcm => "AES-GCM",
@@ -84,7 +86,7 @@ async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &
     let key: CryptoKey = JsFuture::from(imported.ok()?).await.ok()?.unchecked_into();
     let mut params = vec![("name", JsValue::from_str(name)), ("iv", Uint8Array::from(iv).into())];
     if cipher.is_aead() {
-        params.push(("tagLength", JsValue::from_f64(128.0)));
+        params.push(("tagLength", JsValue::from_f64(f64::from(tag_bits))));
         if !aad.is_empty() {
             params.push(("additionalData", Uint8Array::from(aad).into()));
         }
@@ -106,7 +108,7 @@ async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &
 async fn seal(subtle: Option<&SubtleCrypto>, plan: &crate::smime::EncryptPlan) -> Result<Sealed> {
     let cipher = plan.cipher();
     if let Some(s) = subtle {
-        if let Some(mut out) = aes(s, true, cipher, plan.key(), plan.iv(), b"", plan.content()).await {
+        if let Some(mut out) = aes(s, true, cipher, plan.key(), plan.iv(), b"", plan.content(), 128).await {
             if !cipher.is_aead() {
                 return Ok(Sealed { ciphertext: out, tag: None });
             }
@@ -132,7 +134,9 @@ async fn compute(subtle: Option<&SubtleCrypto>, request: &Request) -> Result<Ans
                 }
                 None => data,
             };
-            match aes(s, false, *cipher, key, iv, aad, input).await {
+            // RFC 5084 tags of 12 to 16 bytes: WebCrypto takes the length in bits.
+            let tag_bits = tag.as_ref().map_or(128, |t| u32::try_from(t.len() * 8).unwrap_or(128));
+            match aes(s, false, *cipher, key, iv, aad, input, tag_bits).await {
                 Some(pt) => Ok(Answer::Decrypted(Zeroizing::new(pt))),
                 // Refused (bad padding or tag) or not available: the core decides, so the
                 // answer is exactly the synchronous one.
@@ -190,9 +194,14 @@ pub(crate) fn import_signing_key(identity: &Identity) -> Option<Promise> {
 }
 
 /// Sign a message: the digest and, with an imported key, the RSA signature by WebCrypto.
-pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime) -> Result<Vec<u8>> {
+pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime, policy: &crate::policy::Policy) -> Result<Vec<u8>> {
+    sign_protected(identity, key, message, opaque, at, policy, Protection::Clear).await
+}
+
+/// [`sign`] with the header protection chosen (`Cipher` when the message is encrypted next).
+async fn sign_protected(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime, policy: &crate::policy::Policy, protection: Protection) -> Result<Vec<u8>> {
     let subtle = subtle();
-    let plan = crate::smime::prepare_signing(message, identity, opaque, at, &Limits::default())?;
+    let plan = crate::smime::prepare_signing_with(message, identity, opaque, at, &Limits::default(), policy, protection)?;
     let md = digest(subtle.as_ref(), plan.digest_algorithm(), plan.content()).await?;
     let attrs = plan.signed_attributes(&md)?;
     let mut signature = None;
@@ -214,7 +223,7 @@ pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u
     match plan.finish(attrs, signature) {
         // `finish` checks WebCrypto's signature against the certificate; if it refused
         // it, the message is signed again entirely in the core.
-        Err(_) if external => crate::smime::sign_message(message, identity, opaque, at, &Limits::default()),
+        Err(_) if external => crate::smime::sign_message_with(message, identity, opaque, at, &Limits::default(), policy, protection),
         done => done,
     }
 }
@@ -226,6 +235,7 @@ pub(crate) async fn encrypt(
     sender: Option<(&Identity, Option<Promise>)>,
     options: crate::smime::EncryptOptions,
     at: UnixTime,
+    policy: &crate::policy::Policy,
 ) -> Result<Vec<u8>> {
     let limits = Limits::default();
     // No recipient certificate outside its validity period (SPEC section 3).
@@ -233,17 +243,18 @@ pub(crate) async fn encrypt(
     // Signing canonicalises the message itself.
     let to_wrap = if options.sign || options.triple_wrap {
         let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
-        std::borrow::Cow::Owned(sign(id, key.clone(), message, options.opaque, at).await?)
+        std::borrow::Cow::Owned(sign_protected(id, key.clone(), message, options.opaque, at, policy, Protection::Cipher).await?)
     } else {
         crate::mime::canonicalize_crlf(message)
     };
-    let plan = crate::smime::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits)?;
+    let (opaque, triple_wrap) = (options.opaque, options.triple_wrap);
+    let plan = crate::smime::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits, policy)?;
     drop(to_wrap);
     let sealed = seal(subtle().as_ref(), &plan).await?;
     let encrypted = plan.finish(sealed)?;
     // Triple wrapping: the encrypted message signed again.
-    match sender.as_ref().filter(|_| options.triple_wrap) {
-        Some((id, key)) => sign(id, key.clone(), &encrypted, options.opaque, at).await,
+    match sender.as_ref().filter(|_| triple_wrap) {
+        Some((id, key)) => sign(id, key.clone(), &encrypted, opaque, at, policy).await,
         None => Ok(encrypted),
     }
 }

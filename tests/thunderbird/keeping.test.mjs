@@ -1,0 +1,212 @@
+// Keeping certificates working (issue 19) in a real headless Thunderbird 153: on the options page
+// Bob imports an identity that ends in 10 days: the expiry reminder is a Thunderbird
+// notification (notifications.create resolves) and a banner; he saves a footer; the
+// troubleshooter sends a key-exchange request to Carol through the send Experiment (the SMTP
+// sink gets it, openssl verifies it); Carol's signed reply (openssl) displayed in Thunderbird
+// makes the exchange ready; the renewal guide imports Bob's new identity, keeps the old one and
+// sends the signed announcement to Carol, who has the old certificate; a message written in
+// Thunderbird's composer goes out (Cachet's send takeover) with the footer inside the signature.
+// Thunderbird is killed by its PID and its profile deleted at the end.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { issueIdentity } from '../../scripts/demo.mjs';
+import { openssl } from '../shared.mjs';
+import { smtpSink } from './smtp-sink.mjs';
+import { EXTENSION_DIR, EXTENSION_ID, PASSPHRASE, addAccountAndFolder, createWorld, thunderbirdMissing, useSmtpSink } from './world.mjs';
+
+const missing = thunderbirdMissing();
+const skip = missing === null ? false : `skipped: ${missing}`;
+let w = null;
+let sink = null;
+let folderUri = null;
+
+before(async () => {
+  if (skip) return;
+  assert.ok(fs.existsSync(path.join(EXTENSION_DIR, 'manifest.json')), 'dist/thunderbird/ is built (npm test builds it first)');
+  w = await createWorld('thunderbird-keeping');
+  const installed = await w.m.send('Addon:Install', { path: EXTENSION_DIR, temporary: true });
+  assert.equal(installed.value, EXTENSION_ID);
+  folderUri = await addAccountAndFolder(w, [w.messages.signed]);
+  sink = await smtpSink();
+  await useSmtpSink(w, sink.port);
+});
+
+after(async () => {
+  await sink?.close();
+  if (!w) return;
+  const { pid } = w.tb;
+  await w.stop();
+  assert.throws(() => process.kill(pid, 0), /ESRCH/, 'Thunderbird is gone');
+});
+
+/** Run `body` in the options page, opened in a tab on first use and kept; notifications it creates are recorded in `window.__notes`. */
+function inOptions(body, pageArgs = {}) {
+  return w.run(`
+    const url = extension().getURL("tb-options.html");
+    let info = tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url);
+    if (!info) {
+      tabmail.openTab("contentTab", { url, background: true });
+      info = await until("the options tab", () => tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url && !t.browser.webProgress?.isLoadingDocument));
+    }
+    return inPage(info.browser, 'await until("the panels", () => document.querySelector(".upkeep"));' + args.body, args.pageArgs);
+  `, { body, pageArgs });
+}
+
+const p12Of = (file) => fs.readFileSync(file).toString('base64');
+
+test('an identity ending in 10 days: a Thunderbird notification and a banner; the footer is saved', { skip }, async () => {
+  const short = issueIdentity(w.demo.dir, { address: 'bob@example.net', name: 'Bob DEMO', password: 'short-pass', days: 10, file: 'bob-short.p12' });
+  const r = await inOptions(`
+    await until("the engine", () => document.getElementById("core-version")?.textContent.includes("S/MIME engine version"));
+    // Record what goes to Thunderbird's notifications (and that Thunderbird accepts it).
+    window.__notes = [];
+    const create = messenger.notifications.create.bind(messenger.notifications);
+    messenger.notifications.create = async (id, o) => { const shown = await create(id, o); window.__notes.push({ id, shown, title: o.title, message: o.message }); return shown; };
+    setFile(byLabel("Certificate file with private key"), "bob-short.p12", args.p12);
+    byLabel("File password").value = "short-pass";
+    byLabel("Passphrase for this device (at least 8 characters)").value = args.passphrase;
+    byLabel("File password").form.requestSubmit();
+    await until("the import", () => document.querySelector('[data-field="imported"]'), 60000);
+    setFile(byLabel("Certificate file"), "demo-ca.pem", args.ca);
+    (await until("the CA offered", () => [...document.querySelectorAll("button")].find((b) => b.textContent === "Trust as root…"))).click();
+    (await until("the confirmation", () => [...document.querySelectorAll("button")].find((b) => b.textContent === "Yes, trust as root"))).click();
+    const banner = await until("the reminder banner", () => document.querySelector('[data-field="reminder-banner"] [data-reminder="bob@example.net"]'));
+    await until("the notification", () => window.__notes.length > 0);
+    document.getElementById("tab-upkeep").click();
+    const footer = byLabel("Footer for mail from bob@example.net");
+    footer.value = "Bob DEMO, Example Ltd\\nLondon";
+    footer.form.requestSubmit();
+    await until("the footer saved", () => document.querySelector('[data-field="footer-saved"]'));
+    return { stage: banner.dataset.stage, text: banner.textContent, notes: window.__notes };
+  `, { p12: p12Of(short), passphrase: PASSPHRASE, ca: fs.readFileSync(w.demo.ca).toString('base64') });
+  assert.equal(r.stage, '14');
+  assert.match(r.text, /expires in (9|10) days/);
+  assert.equal(r.notes.length, 1);
+  assert.match(r.notes[0].id, /^cachet-expiry-/);
+  assert.equal(typeof r.notes[0].shown, 'string', 'Thunderbird created the notification');
+  assert.match(r.notes[0].message, /Your certificate for bob@example\.net expires in/);
+  await w.screenshot('reminder');
+});
+
+test('a key-exchange request from the troubleshooter goes out through the Experiment; Carol’s signed reply makes it ready', { skip }, async () => {
+  const r = await inOptions(`
+    document.getElementById("tab-help").click();
+    const d = document.querySelector('[data-problem="cannot-encrypt"]');
+    d.open = true;
+    byLabel("Their address").value = "carol@example.com";
+    byLabel("Their address").form.requestSubmit();
+    const send = await until("the request offered", () => [...d.querySelectorAll("button")].find((b) => b.textContent === "Send carol@example.com a request for their certificate"));
+    send.click();
+    await until("the request sent", () => d.querySelector('[data-field="request-sent"]') || d.querySelector('[role="alert"]'));
+    document.getElementById("tab-upkeep").click();
+    const card = await until("the exchange listed", () => document.querySelector('[data-exchange="carol@example.com"]'));
+    return { sent: d.querySelector('[data-field="request-sent"]')?.textContent ?? d.textContent, state: card.dataset.state };
+  `);
+  assert.match(r.sent, /A signed request was sent to carol@example\.com/);
+  assert.equal(r.state, 'pending');
+  const [sent] = await sink.until(1);
+  assert.deepEqual(sent.to, ['carol@example.com']);
+  const request = path.join(w.tmp, 'request.eml');
+  fs.writeFileSync(request, sent.data);
+  const verified = openssl(['smime', '-verify', '-in', request, '-CAfile', w.demo.ca]).replace(/=\r?\n/g, '');
+  assert.match(verified, /reply with a signed message/);
+
+  // Carol (a demo-CA certificate) replies signed; Bob displays it in Thunderbird.
+  const carolP12 = issueIdentity(w.demo.dir, { address: 'carol@example.com', name: 'Carol DEMO', password: 'carol-pass', file: 'carol.p12' });
+  const f = (n) => path.join(w.tmp, n);
+  openssl(['pkcs12', '-in', carolP12, '-passin', 'pass:carol-pass', '-nokeys', '-clcerts', '-out', f('carol.pem')]);
+  openssl(['pkcs12', '-in', carolP12, '-passin', 'pass:carol-pass', '-nocerts', '-nodes', '-out', f('carol.key')]);
+  fs.writeFileSync(f('carol-body.txt'), 'Content-Type: text/plain\r\n\r\nHere is my certificate.\r\n');
+  const reply = `Date: ${new Date().toUTCString().replace('GMT', '+0000')}\r\nMessage-ID: <carol-reply@example.com>\r\n` + openssl(['smime', '-sign', '-in', f('carol-body.txt'), '-signer', f('carol.pem'), '-inkey', f('carol.key'),
+    '-from', 'carol@example.com', '-to', 'bob@example.net', '-subject', 'Carol replies signed']).replace(/\r?\n/g, '\r\n');
+  await w.run(`
+    const folder = MailServices.folderLookup.getFolderForURL(args.uri).QueryInterface(Ci.nsIMsgLocalMailFolder);
+    folder.addMessage(args.reply);
+    tabmail.switchToTab(0);
+    const about3Pane = tabmail.currentAbout3Pane;
+    await until("the reply listed", () => about3Pane.threadTree.view.rowCount === 2);
+    const view = about3Pane.gDBView;
+    for (let i = 0; i < view.rowCount; i++) if (view.getMsgHdrAt(i).mime2DecodedSubject === "Carol replies signed") about3Pane.threadTree.selectedIndex = i;
+    const content = (d) => { const b = d.body?.firstElementChild; return b?.id === "cachet-banner" ? b.openOrClosedShadowRoot : null; };
+    await until("the banner", () => content(messagePane().contentDocument)?.querySelector(".cachet-title"));
+  `, { uri: folderUri, reply });
+  const ready = await inOptions(`
+    const card = await until("the exchange ready", () => document.querySelector('[data-exchange="carol@example.com"][data-state="ready"]'));
+    const news = await until("the news", () => document.querySelector('[data-field="exchange-ready"]'));
+    return { state: card.dataset.state, news: news.textContent };
+  `);
+  assert.equal(ready.state, 'ready');
+  assert.match(ready.news, /carol@example\.com replied with a signed message/);
+  await w.screenshot('exchange-ready');
+});
+
+test('the renewal guide imports the new identity, keeps the old key and announces the new certificate to Carol', { skip }, async () => {
+  // (A page script has 10 s: each step is a script of its own, the import with its key derivations is polled.)
+  await inOptions(`
+    document.getElementById("tab-upkeep").click();
+    const renew = await until("the reminder", () => [...document.querySelectorAll('[data-field="reminders"] button')].find((b) => b.textContent === "Start the renewal"), 8000);
+    renew.click();
+  `);
+  await inOptions(`
+    await until("the guide", () => document.querySelector('[data-field="renewal-guide"]'), 8000);
+  `);
+  await inOptions(`
+    setFile(byLabel("Your new certificate file (.p12, .pfx)"), "bob.p12", args.p12);
+    byLabel("Password of the new file").value = args.password;
+    byLabel("Password of the new file").form.querySelector('input[autocomplete="new-password"]').value = args.passphrase;
+    byLabel("Password of the new file").form.requestSubmit();
+  `, { p12: p12Of(w.bob.p12), password: w.bob.password, passphrase: PASSPHRASE });
+  for (let i = 0; ; i++) {
+    const done = await inOptions('return Boolean(document.querySelector(\'[data-field="renewal-imported"]\') || document.querySelector(\'[data-field="renewal-import"] [role="alert"]\'));');
+    if (done) break;
+    assert.ok(i < 30, 'the new identity is imported within a minute');
+    await new Promise((res) => setTimeout(res, 2000));
+  }
+  const r = await inOptions(`
+    const kept = document.querySelectorAll('[data-field="kept-old"] li').length;
+    const carol = await until("Carol offered", () => document.querySelector('[data-candidate="carol@example.com"]'));
+    const send = [...document.querySelectorAll("button")].find((b) => b.textContent === "Send the announcement (signed with the new certificate)");
+    send.click();
+    const done = await until("the announcement sent", () => document.querySelector('[data-field="announcement-sent"]') || document.querySelector('[data-field="renewal-guide"] [role="alert"]'), 8000);
+    return { kept, has: carol.dataset.has, done: done.textContent };
+  `);
+  assert.equal(r.kept, 1, 'the old identity is kept for old mail');
+  assert.equal(r.has, 'old');
+  assert.match(r.done, /Announcement sent to 1 contact: carol@example\.com/);
+  const all = await sink.until(2);
+  const announcement = all[1];
+  assert.deepEqual(announcement.to, ['carol@example.com']);
+  const file = path.join(w.tmp, 'announcement.eml');
+  fs.writeFileSync(file, announcement.data);
+  const signer = path.join(w.tmp, 'announcement-signer.pem');
+  assert.match(openssl(['smime', '-verify', '-in', file, '-CAfile', w.demo.ca, '-signer', signer]).replace(/=\r?\n/g, ''), /renewed/);
+  const bobPem = path.join(w.tmp, 'bob-new.pem');
+  openssl(['pkcs12', '-in', w.bob.p12, '-passin', `pass:${w.bob.password}`, '-nokeys', '-clcerts', '-out', bobPem]);
+  const fp = (x) => openssl(['x509', '-in', x, '-noout', '-fingerprint', '-sha256']).trim();
+  assert.equal(fp(signer), fp(bobPem), 'signed with the new certificate');
+  await w.screenshot('renewal');
+});
+
+test('a message written in Thunderbird’s composer carries the footer inside Cachet’s signature (openssl verifies it)', { skip }, async () => {
+  await inOptions(`
+    await messenger.compose.beginNew({ to: ["alice@example.org"], subject: "Footer from Thunderbird", plainTextBody: "Hello Alice,\\nsigned in Thunderbird.", isPlainText: true });
+  `);
+  // Thunderbird's Send, pressed in the composer: Cachet takes it over (Sign is on: Bob has an identity).
+  const closed = await w.run(`
+    const cw = await until("the composer", () => { const c = Services.wm.getMostRecentWindow("msgcompose"); return c && c.document.readyState === "complete" && c.gMsgCompose ? c : null; });
+    await sleep(1500);
+    cw.goDoCommand("cmd_sendNow");
+    await until("the composer to close", () => cw.closed, 30000);
+    return true;
+  `);
+  assert.equal(closed, true);
+  const all = await sink.until(3, 30_000);
+  const msg = all[2];
+  assert.deepEqual(msg.to, ['alice@example.org']);
+  const file = path.join(w.tmp, 'footer.eml');
+  fs.writeFileSync(file, msg.data);
+  const signed = openssl(['smime', '-verify', '-in', file, '-CAfile', w.demo.ca]).replace(/=\r?\n/g, '');
+  assert.match(signed, /signed in Thunderbird\.\r?\n\r?\n--( |=20)\r?\nBob DEMO, Example Ltd\r?\nLondon/);
+});
