@@ -20,8 +20,8 @@ const SRC = path.join(ROOT, 'crate', 'src');
  *   error      typed errors {code, message, hint}: the one thing every layer uses.
  *   time       Unix time and DER times (time is an input); oid: every object identifier,
  *              written once; status: the status ids of verdicts; asn1: the BER reader,
- *              SET OF in DER order, the one writer of DER lengths.
- *   boundary   the options the Wasm exports take and the checks on their time (`at`).
+ *              SET OF in DER order, the one writer of DER lengths; the check of a time
+ *              passed in from outside (`at`).
  *   crypto     digests, ciphers, signature verification, what a public key is.
  *   policy     which algorithms are accepted, refused or flagged (SPEC section 4).
  *   mime       RFC 5322/2045 entities: parse, canonicalise, build; the outer/Content-* split.
@@ -30,26 +30,30 @@ const SRC = path.join(ROOT, 'crate', 'src');
  *   cms        SignedData / EnvelopedData: sign, verify, encrypt, decrypt, recipient keys,
  *              the per-signer verdicts as data, and the bulk seam a host may answer.
  *   report     the `open` report (layers, signers, diagnoses) as data.
+ *   identity   contacts, recipient certificates, identities and their capabilities.
  *   smime      S/MIME messages: open (signed, enveloped, diagnose), sign, encrypt (encrypt
- *              uses sign, never the reverse); identity: contacts, recipient certificates.
+ *              uses sign, never the reverse), the algorithm choice per recipient.
  *   compose, request, view: what the add-in's screens ask of the core; smimea: SMIMEA
  *              discovery (RFC 8162) over DNS-over-HTTPS, the DNS wire format of its own.
  *   draft      encrypted drafts: the draft wrapped for encrypting to the sender, and read back.
+ *   boundary   the options the Wasm exports take (their TypeScript types are generated).
  *   wasm       the WebAssembly front.
  */
 export const LAYERS = [
   ['error'],
   ['time', 'oid', 'status', 'asn1'],
-  ['boundary', 'crypto'],
+  ['crypto'],
   ['policy'],
   ['mime'],
   ['cert'],
   ['pkcs12'],
   ['cms'],
   ['report'],
-  ['smime', 'identity'],
+  ['identity'],
+  ['smime'],
   ['compose', 'request', 'view', 'smimea'],
   ['draft'],
+  ['boundary'],
   ['wasm'],
 ];
 

@@ -8,28 +8,10 @@
 //! `serde-wasm-bindgen` into these types (unknown fields are ignored, wrong types are a
 //! usage error) and then check what serde cannot: the validation time.
 
-use crate::error::{Error, Result};
-use crate::time::UnixTime;
+use crate::error::Result;
 use serde::Deserialize;
 
-/// Latest validation time accepted at the boundary: 9999-12-31T23:59:59Z, the last second
-/// an X.509 GeneralizedTime can carry (RFC 5280 section 4.1.2.5).
-pub const MAX_AT: u64 = 253_402_300_799;
-
-/// The validation or signing time a caller passed (seconds since 1970, JavaScript's
-/// `Date.now() / 1000`): present, finite, after 1970 and within [`MAX_AT`]. A missing or
-/// invalid time is a usage error rather than 1970, which would make every certificate
-/// "not yet valid".
-pub fn at(seconds: Option<f64>) -> Result<UnixTime> {
-    let hint = "Pass the current time in seconds since 1970 (Date.now() / 1000).";
-    let Some(s) = seconds else {
-        return Err(Error::new(crate::error::Code::Usage, "The time of the check is missing.", hint));
-    };
-    if !s.is_finite() || s <= 0.0 || s > MAX_AT as f64 {
-        return Err(Error::new(crate::error::Code::Usage, "The time of the check is not a valid time.", hint).with_detail(format!("at = {s}")));
-    }
-    Ok(UnixTime(s as u64))
-}
+pub use crate::time::{at, at_time, MAX_AT};
 
 /// The policy a caller passed (see [`crate::policy::Policy::from_value`]); absent: the
 /// standard policy. Taken as a JSON value, not straight into `Policy`: the Wasm decoder
@@ -39,11 +21,6 @@ pub fn policy(value: Option<&serde_json::Value>) -> Result<crate::policy::Policy
         None | Some(serde_json::Value::Null) => Ok(crate::policy::Policy::standard()),
         Some(v) => crate::policy::Policy::from_value(v.clone()),
     }
-}
-
-/// [`at`] for a time already decoded (seconds or RFC 3339 text).
-pub fn at_time(t: UnixTime) -> Result<UnixTime> {
-    at(Some(t.0 as f64))
 }
 
 /// Options of `openMessage`, `openMessageAsync`, `Keyring.open` and `Keyring.openAsync`.
@@ -75,45 +52,11 @@ pub struct OpenOptions {
     /// Every certificate the user ever had a key for (current, retired, backed up, deleted):
     /// a message that cannot be decrypted says which of them it needs.
     #[cfg_attr(test, ts(optional = nullable))]
-    pub key_history: Vec<KnownKey>,
+    pub key_history: Vec<crate::identity::KnownKey>,
     /// The user explicitly asked to open RC2 or DES mail (SPEC section 4): decrypted with the
     /// weak-cipher warning instead of refused.
     #[cfg_attr(test, ts(optional = nullable))]
     pub open_legacy: bool,
-}
-
-/// Where a key of the user's history is now (see `identity::which_key`).
-#[cfg_attr(test, derive(ts_rs::TS))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum KeyState {
-    /// An identity in use on this device.
-    Current,
-    /// Replaced by a newer one; kept on this device to read old mail.
-    Retired,
-    /// No longer on this device, but in a backup the user exported.
-    Backup,
-    /// Deleted from this device with no backup known here.
-    Deleted,
-}
-
-/// One certificate of the user's key history, as the shell keeps it: the fields of its
-/// certificate facts that identify it, and where its key is now.
-#[cfg_attr(test, derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
-pub struct KnownKey {
-    pub subject: String,
-    pub issuer: String,
-    /// Upper-case hex, as in the certificate facts.
-    pub serial: String,
-    /// The subjectKeyIdentifier in upper-case hex, when the certificate has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(test, ts(optional))]
-    pub subject_key_id: Option<String>,
-    /// RFC 3339 (as the facts give it) or seconds since 1970.
-    #[cfg_attr(test, ts(type = "string"))]
-    pub not_after: UnixTime,
-    pub state: KeyState,
 }
 
 /// Options of `Keyring.encrypt` and `Keyring.encryptAsync`.
@@ -155,6 +98,7 @@ pub struct EncryptOptions {
 mod tests {
     use super::*;
     use ts_rs::TS;
+    use crate::time::UnixTime;
 
     #[test]
     fn at_is_required_and_checked() {
@@ -218,8 +162,8 @@ mod tests {
             crate::request::RequestKind,
             crate::request::RequestOptions,
             crate::request::RequestCall,
-            crate::boundary::KeyState,
-            crate::boundary::KnownKey,
+            crate::identity::KeyState,
+            crate::identity::KnownKey,
             crate::identity::ExpiryState,
             crate::identity::Expiry,
             crate::identity::IdentityRecord,

@@ -159,14 +159,14 @@ pub fn rfc5322_date(at: UnixTime) -> String {
 pub const MAX_REQUEST_TEXT: usize = 1024 * 1024;
 
 /// [`request_mail`] for the options of `Keyring.request` (decoded by the Wasm export): the
-/// time is checked as at every boundary (`boundary::at_time`) and the texts are bounded.
+/// time is checked as at every boundary (`time::at_time`) and the texts are bounded.
 pub fn request_call(identity: &Identity, call: &RequestCall) -> Result<Vec<u8>> {
     let o = &call.options;
     let text_len: usize = [&o.sender_name, &o.subject, &o.text, &o.date, &o.message_id, &o.from].iter().filter_map(|t| t.as_ref()).map(String::len).sum::<usize>() + o.to.len();
     if text_len > MAX_REQUEST_TEXT {
         return Err(Error::new(Code::LimitExceeded, "The request text is too long.", "Write a shorter text."));
     }
-    request_mail(identity, o, crate::boundary::at_time(call.at)?, &crate::policy::Policy::standard())
+    request_mail(identity, o, crate::time::at_time(call.at)?, &crate::policy::Policy::standard())
 }
 
 /// The options of `Keyring.request`: [`RequestOptions`] and the time (seconds since 1970 or

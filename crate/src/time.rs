@@ -105,6 +105,30 @@ impl<'de> serde::Deserialize<'de> for UnixTime {
     }
 }
 
+/// Latest validation time accepted at the boundary: 9999-12-31T23:59:59Z, the last second
+/// an X.509 GeneralizedTime can carry (RFC 5280 section 4.1.2.5).
+pub const MAX_AT: u64 = 253_402_300_799;
+
+/// The validation or signing time a caller passed (seconds since 1970, JavaScript's
+/// `Date.now() / 1000`): present, finite, after 1970 and within [`MAX_AT`]. A missing or
+/// invalid time is a usage error rather than 1970, which would make every certificate
+/// "not yet valid".
+pub fn at(seconds: Option<f64>) -> Result<UnixTime> {
+    let hint = "Pass the current time in seconds since 1970 (Date.now() / 1000).";
+    let Some(s) = seconds else {
+        return Err(Error::new(crate::error::Code::Usage, "The time of the check is missing.", hint));
+    };
+    if !s.is_finite() || s <= 0.0 || s > MAX_AT as f64 {
+        return Err(Error::new(crate::error::Code::Usage, "The time of the check is not a valid time.", hint).with_detail(format!("at = {s}")));
+    }
+    Ok(UnixTime(s as u64))
+}
+
+/// [`at`] for a time already decoded (seconds or RFC 3339 text).
+pub fn at_time(t: UnixTime) -> Result<UnixTime> {
+    at(Some(t.0 as f64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -149,12 +149,12 @@ struct OpenCerts {
     at: UnixTime,
     policy: crate::policy::Policy,
     /// The user's key history, for the "which key" diagnosis of a message that does not open.
-    key_history: Vec<crate::boundary::KnownKey>,
+    key_history: Vec<crate::identity::KnownKey>,
 }
 
 /// The key history of one `open`: the one passed, and the unlocked identities' certificates
 /// as current keys (as the CLI counts its `--identity` files), each certificate once.
-fn history_with(ids: &[&crate::pkcs12::Identity], passed: &[crate::boundary::KnownKey]) -> Vec<crate::boundary::KnownKey> {
+fn history_with(ids: &[&crate::pkcs12::Identity], passed: &[crate::identity::KnownKey]) -> Vec<crate::identity::KnownKey> {
     let mut out = passed.to_vec();
     for pair in ids.iter().flat_map(|i| i.key_pairs()) {
         let k = crate::identity::known_key(&crate::cert::facts::facts(&pair.certificate), crate::identity::KeyState::Current);

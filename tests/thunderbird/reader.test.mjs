@@ -147,7 +147,7 @@ test('with the send Experiment and notifications: a mail Cachet wrote goes out f
     runtime: { ...f.messenger.runtime, getURL: (p) => `moz-extension://x/${p}` },
   };
   const host = new tb.ThunderbirdHost(messenger, null);
-  assert.deepEqual(host.capabilities, { localFiles: true, readMessage: false, composeMessage: false, sendMessage: true, notifications: true });
+  assert.deepEqual(host.capabilities, { localFiles: true, readMessage: false, composeMessage: false, sendMessage: true, notifications: true, dnsLookup: true, searchMail: false });
   const mime = 'From: "Bob, DEMO" <bob@example.net>\r\nTo: carol@example.com\r\nSubject: x\r\nMessage-ID: <m1@example.net>\r\nMIME-Version: 1.0\r\n\r\nTo: not-a-header@example.org\r\n';
   await host.sendMime(new TextEncoder().encode(mime));
   assert.deepEqual(sent.map((x) => [x.id, x.envelope]), [['id-bob', { from: 'bob@example.net', to: ['carol@example.com'], cc: [], bcc: [], messageId: '<m1@example.net>', sentCopy: true }]]);

@@ -104,9 +104,9 @@ pub fn recipient_statuses(options_json: &str) -> Result<String> {
 }
 
 /// [`recipient_statuses`] on decoded options (the Wasm export's form); the time is checked
-/// as at every boundary (`boundary::at_time`).
+/// as at every boundary (`time::at_time`).
 pub fn recipient_statuses_of(call: &RecipientOptions) -> Result<Vec<super::RecipientStatus>> {
-    let at = crate::boundary::at_time(call.at)?;
+    let at = crate::time::at_time(call.at)?;
     let roots = certs(&call.trust)?;
     let pins = certs(&call.pins)?;
     let known = certs(&call.known)?;

@@ -16,7 +16,41 @@ use crate::time::UnixTime;
 /// Most keys of a history looked at (bounds the work on a damaged store).
 pub const MAX_KEY_HISTORY: usize = 256;
 
-pub use crate::boundary::{KeyState, KnownKey};
+use serde::{Deserialize, Serialize};
+
+/// Where a key of the user's history is now (see `identity::which_key`).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyState {
+    /// An identity in use on this device.
+    Current,
+    /// Replaced by a newer one; kept on this device to read old mail.
+    Retired,
+    /// No longer on this device, but in a backup the user exported.
+    Backup,
+    /// Deleted from this device with no backup known here.
+    Deleted,
+}
+
+/// One certificate of the user's key history, as the shell keeps it: the fields of its
+/// certificate facts that identify it, and where its key is now.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownKey {
+    pub subject: String,
+    pub issuer: String,
+    /// Upper-case hex, as in the certificate facts.
+    pub serial: String,
+    /// The subjectKeyIdentifier in upper-case hex, when the certificate has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub subject_key_id: Option<String>,
+    /// RFC 3339 (as the facts give it) or seconds since 1970.
+    #[cfg_attr(test, ts(type = "string"))]
+    pub not_after: UnixTime,
+    pub state: KeyState,
+}
 
 /// The history entry of a certificate with its facts.
 pub fn known_key(f: &CertFacts, state: KeyState) -> KnownKey {
