@@ -85,7 +85,9 @@ export async function buildThunderbird() {
 export async function build(toolchain) {
   const wasm = path.join(targetDir(), 'wasm32-unknown-unknown', 'wasm', 'cachet.wasm');
   const wrapper = path.join(ROOT, 'scripts', 'lib', 'rustc-wasm.sh');
-  const rustInputs = [...['crate', 'Cargo.toml', 'Cargo.lock'].map((p) => path.join(ROOT, p)), wrapper];
+  // What the Wasm build reads: the library's sources and manifests (not its tests, test kit or
+  // fuzz targets, which would make every test edit re-run the Wasm cargo build).
+  const rustInputs = [...['crate/src', 'crate/Cargo.toml', 'Cargo.toml', 'Cargo.lock'].map((p) => path.join(ROOT, p)), wrapper];
   if (upToDate([wasm], rustInputs)) {
     console.log('core wasm: up to date');
   } else {

@@ -75,7 +75,7 @@ const fn tb(file: &'static str, status: Option<&'static str>, layers: &'static [
 const SHA1_WHY: &str = "Thunderbird shows BAD for SHA-1 unless a pref allows it (then GOOD); Cachet verifies SHA-1 and flags it as weak-algorithm (SPEC 4): never green, but not called broken.";
 const DAVE_WHY: &str = "Alice's signed message wrapped in Dave's signature, From: Dave. Every layer verifies (OpenSSL agrees); Thunderbird says BAD for most combinations and GOOD for SHA-2 opaque-in-opaque. Cachet checks each signer against the From shown: Dave's layer is valid, Alice's inner layer is address-mismatch, so the headline is address-mismatch, never green.";
 const ENV_OUTER_WHY: &str = "A signature around an encryption layer: Thunderbird ignores it (shows enc, not signed); Cachet reports every layer, the outer signature included (a digest mismatch here, as OpenSSL finds). The inner layer needs decryption and its verdict is covered by the decryption tests.";
-const ENV_DAVE_WHY: &str = "Dave's valid signature around Alice's signature around an encryption layer (Thunderbird: BAD). Cachet reports Dave's layer valid and Alice's layer as it verifies over the encrypted part (OpenSSL agrees: the detached one is a digest mismatch); the rest is covered by the decryption tests.";
+const ENV_DAVE_WHY: &str = "Dave's valid signature around Alice's signature around an encryption layer (Thunderbird: BAD). Inside Dave's opaque signature Alice's signed part has LF line ends, and she signed exactly those bytes: the CRLF form does not match, the bytes as received do (repair signed-content-binary; `openssl cms -verify -binary` agrees, `openssl smime -verify` without -binary does not). Her layer is then address-mismatch, since the From is Dave's; the headline is never green. The encrypted part is covered by the decryption tests.";
 const FUTURE_WHY: &str = "The Date header is 6 hours after the signingTime; Thunderbird says BAD. Both dates are the sender's unauthenticated claims (RFC 8550) and Cachet validates at the given time, so the signature is valid; the signing time is reported for the user to compare.";
 
 const THUNDERBIRD: &[Case] = &[
@@ -91,13 +91,13 @@ const THUNDERBIRD: &[Case] = &[
     tb("thunderbird-comm-central/smime/alice.dsig.SHA512.multipart.bad.eml", Some("tampered"), &[l("tampered", "Alice@example.com", "SHA-512")], ""),
     tb("thunderbird-comm-central/smime/alice.dsig.SHA512.multipart.eml", Some("valid"), &[l("valid", "Alice@example.com", "SHA-512")], ""),
     tb("thunderbird-comm-central/smime/alice.dsig.SHA512.multipart.mismatch-econtent.eml", Some("tampered"), &[l("tampered", "Alice@example.com", "SHA-512")], ""),
-    tb("thunderbird-comm-central/smime/alice.env.dsig.SHA1.multipart.dave.sig.SHA1.opaque.eml", None, &[l("weak-algorithm", "Dave@example.com", "SHA-1"), l("tampered", "Alice@example.com", "SHA-1")], ENV_DAVE_WHY),
+    tb("thunderbird-comm-central/smime/alice.env.dsig.SHA1.multipart.dave.sig.SHA1.opaque.eml", None, &[l("weak-algorithm", "Dave@example.com", "SHA-1"), l("address-mismatch", "Alice@example.com", "SHA-1")], ENV_DAVE_WHY),
     tb("thunderbird-comm-central/smime/alice.env.dsig.SHA1.multipart.eml", None, &[l("tampered", "Alice@example.com", "SHA-1")], ENV_OUTER_WHY),
-    tb("thunderbird-comm-central/smime/alice.env.dsig.SHA256.multipart.dave.sig.SHA256.opaque.eml", None, &[l("valid", "Dave@example.com", "SHA-256"), l("tampered", "Alice@example.com", "SHA-256")], ENV_DAVE_WHY),
+    tb("thunderbird-comm-central/smime/alice.env.dsig.SHA256.multipart.dave.sig.SHA256.opaque.eml", None, &[l("valid", "Dave@example.com", "SHA-256"), l("address-mismatch", "Alice@example.com", "SHA-256")], ENV_DAVE_WHY),
     tb("thunderbird-comm-central/smime/alice.env.dsig.SHA256.multipart.eml", None, &[l("tampered", "Alice@example.com", "SHA-256")], ENV_OUTER_WHY),
-    tb("thunderbird-comm-central/smime/alice.env.dsig.SHA384.multipart.dave.sig.SHA384.opaque.eml", None, &[l("valid", "Dave@example.com", "SHA-384"), l("tampered", "Alice@example.com", "SHA-384")], ENV_DAVE_WHY),
+    tb("thunderbird-comm-central/smime/alice.env.dsig.SHA384.multipart.dave.sig.SHA384.opaque.eml", None, &[l("valid", "Dave@example.com", "SHA-384"), l("address-mismatch", "Alice@example.com", "SHA-384")], ENV_DAVE_WHY),
     tb("thunderbird-comm-central/smime/alice.env.dsig.SHA384.multipart.eml", None, &[l("tampered", "Alice@example.com", "SHA-384")], ENV_OUTER_WHY),
-    tb("thunderbird-comm-central/smime/alice.env.dsig.SHA512.multipart.dave.sig.SHA512.opaque.eml", None, &[l("valid", "Dave@example.com", "SHA-512"), l("tampered", "Alice@example.com", "SHA-512")], ENV_DAVE_WHY),
+    tb("thunderbird-comm-central/smime/alice.env.dsig.SHA512.multipart.dave.sig.SHA512.opaque.eml", None, &[l("valid", "Dave@example.com", "SHA-512"), l("address-mismatch", "Alice@example.com", "SHA-512")], ENV_DAVE_WHY),
     tb("thunderbird-comm-central/smime/alice.env.dsig.SHA512.multipart.eml", None, &[l("tampered", "Alice@example.com", "SHA-512")], ENV_OUTER_WHY),
     tb("thunderbird-comm-central/smime/alice.env.sig.SHA1.opaque.dave.sig.SHA1.opaque.eml", None, &[l("weak-algorithm", "Dave@example.com", "SHA-1"), l("address-mismatch", "Alice@example.com", "SHA-1")], ENV_DAVE_WHY),
     tb("thunderbird-comm-central/smime/alice.env.sig.SHA1.opaque.eml", None, &[l("weak-algorithm", "Alice@example.com", "SHA-1")], ENV_OUTER_WHY),

@@ -1,5 +1,6 @@
 // Running commands from the project scripts: one place for logging, exit codes and output capture.
 import { spawn, spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,20 +25,30 @@ export function output(cmd, args, opts = {}) {
 
 /**
  * Run a command with the terminal attached; resolves to the exit code.
- * With `tee: true` the combined output is also returned (for parsing test counts).
+ * With `tee: true` the combined output is also returned (for parsing test counts); with
+ * `quiet: true` as well it is only returned, not shown. `nice`: a lower CPU priority (0-19)
+ * for the command and what it starts. `signal`: an AbortSignal that ends the command.
  */
 export function run(cmd, args, opts = {}) {
-  const { tee = false, env, cwd = ROOT } = opts;
+  const { tee = false, quiet = false, nice = 0, env, cwd = ROOT, signal } = opts;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd,
+      signal,
       env: env ?? process.env,
       stdio: tee ? ['ignore', 'pipe', 'pipe'] : 'inherit',
     });
+    if (nice > 0 && child.pid !== undefined) {
+      try {
+        os.setPriority(child.pid, nice);
+      } catch {
+        // Not allowed here: the command runs at normal priority.
+      }
+    }
     let text = '';
     if (tee) {
-      child.stdout.on('data', (d) => { process.stdout.write(d); text += d; });
-      child.stderr.on('data', (d) => { process.stderr.write(d); text += d; });
+      child.stdout.on('data', (d) => { if (!quiet) process.stdout.write(d); text += d; });
+      child.stderr.on('data', (d) => { if (!quiet) process.stderr.write(d); text += d; });
     }
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output: text }));

@@ -158,6 +158,10 @@ test('reminders 30 and 14 days before the end (clock set by the test), then the 
   await b.page.getByLabel('Encrypt').check();
   await b.page.getByRole('button', { name: 'Send securely' }).click();
   await b.page.locator('[data-field="sent"]').waitFor();
+  // Header protection (RFC 9788): outside, the Subject of encrypted mail is "[...]".
+  // The pane may still show an earlier "sent" note: wait for the message itself.
+  for (let i = 0; i < 100 && !w.files('alice@example.org', 'inbox').some((f) => fs.readFileSync(f, 'latin1').includes('Subject: [...]')); i++) await new Promise((r) => setTimeout(r, 100));
+  const oldMail = w.newestWith('alice@example.org', 'inbox', 'Subject: [...]');
 
   const oldPem = path.join(w.tmp, 'alice-old.pem');
   openssl(['pkcs12', '-in', w.id('alice@example.org').p12, '-passin', `pass:${w.id('alice@example.org').password}`, '-nokeys', '-clcerts', '-out', oldPem]);
@@ -239,7 +243,6 @@ test('reminders 30 and 14 days before the end (clock set by the test), then the 
   // The old key still decrypts old mail, after locking and unlocking again.
   await w.tab(a, 'Certificates');
   await a.page.getByRole('button', { name: 'Lock now' }).click();
-  const oldMail = w.newestWith('alice@example.org', 'inbox', 'Old secret encrypted');
   const dk = await problem(a, 'cannot-decrypt');
   await dk.getByLabel('The message you cannot open (.eml, or paste it)').setInputFiles(oldMail);
   await dk.locator('[data-key="locked"]').waitFor();
@@ -249,7 +252,7 @@ test('reminders 30 and 14 days before the end (clock set by the test), then the 
   await a.page.getByLabel('Passphrase to unlock your certificates').fill(PASSPHRASE);
   await a.page.getByRole('button', { name: 'Unlock', exact: true }).click();
   await a.page.locator('[data-lock="unlocked"]').waitFor();
-  assert.equal(await w.open(a, 'inbox', 'Old secret encrypted'), 'valid');
+  assert.equal(await w.open(a, 'inbox', '[...]'), 'valid');
   const frame = a.page.locator('iframe.content-frame').first().contentFrame();
   await frame.getByText('encrypted to your first certificate').waitFor();
 });

@@ -46,7 +46,7 @@ impl Pki {
             Some(("ec", curve)) => ("EC", format!("ec_paramgen_curve:{curve}")),
             _ => panic!("bad key spec {spec}"),
         };
-        self.d.openssl(&["genpkey", "-algorithm", alg, "-pkeyopt", &opt, "-out", &file]);
+        cachet_testkit::pooled_key(&["-algorithm", alg, "-pkeyopt", &opt], &self.d.path(&file));
     }
 
     /// Issue certificate `name` (key `key`, subject CN=`cn`) by `issuer` (None: self-signed).

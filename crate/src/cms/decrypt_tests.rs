@@ -13,11 +13,17 @@ fn identity(dir: &TempDir, name: &str, newkey: &[&str]) -> Identity {
     let key = format!("{name}.key");
     let pem = format!("{name}.pem");
     let p12 = format!("{name}.p12");
-    let mut args = vec!["req", "-x509", "-nodes", "-days", "30", "-subj"];
+    // The key is a kept one (cachet_testkit::pooled_key): "-newkey rsa:BITS" or "-newkey ec
+    // -pkeyopt ec_paramgen_curve:CURVE" as genpkey arguments; what follows goes to `req`.
+    let (genpkey, rest): (Vec<String>, &[&str]) = match newkey {
+        ["-newkey", rsa, rest @ ..] if rsa.starts_with("rsa:") => (vec!["-algorithm".into(), "RSA".into(), "-pkeyopt".into(), format!("rsa_keygen_bits:{}", &rsa[4..])], rest),
+        ["-newkey", "ec", "-pkeyopt", curve, rest @ ..] => (vec!["-algorithm".into(), "EC".into(), "-pkeyopt".into(), (*curve).to_string()], rest),
+        _ => panic!("identity(): unexpected key arguments {newkey:?}"),
+    };
+    cachet_testkit::pooled_key(&genpkey.iter().map(String::as_str).collect::<Vec<_>>(), &dir.path(&key));
     let subj = format!("/CN={name}");
-    args.push(&subj);
-    args.extend_from_slice(newkey);
-    args.extend_from_slice(&["-keyout", &key, "-out", &pem]);
+    let mut args = vec!["req", "-x509", "-new", "-nodes", "-days", "30", "-subj", &subj, "-key", &key, "-out", &pem];
+    args.extend_from_slice(rest);
     dir.openssl(&args);
     dir.openssl(&["pkcs12", "-export", "-inkey", &key, "-in", &pem, "-passout", "pass:pw", "-out", &p12]);
     crate::pkcs12::import(&dir.read(&p12), "pw").unwrap()

@@ -387,7 +387,7 @@ mod tests {
     /// A self-signed RSA certificate of `bits` and an opaque SignedData made with it by OpenSSL.
     fn openssl_signed(d: &TempDir, bits: u32) -> (Certificate, ParsedSignedData) {
         d.write("content.txt", b"hello\r\n");
-        d.openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", &format!("rsa_keygen_bits:{bits}"), "-out", "k.pem"]);
+        cachet_testkit::pooled_key(&["-algorithm", "RSA", "-pkeyopt", &format!("rsa_keygen_bits:{bits}")], &d.path("k.pem"));
         d.openssl(&["req", "-new", "-x509", "-key", "k.pem", "-subj", "/CN=Small", "-days", "3650", "-sha256", "-addext", "subjectAltName=email:small@example.org", "-addext", "basicConstraints=CA:FALSE", "-out", "c.pem"]);
         d.openssl(&["cms", "-sign", "-nodetach", "-binary", "-md", "sha256", "-outform", "DER", "-in", "content.txt", "-signer", "c.pem", "-inkey", "k.pem", "-out", "s.der"]);
         let cert = crate::cert::facts::parse_certificates(&d.read("c.pem")).unwrap().remove(0);

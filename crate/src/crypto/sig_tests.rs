@@ -33,10 +33,7 @@ impl Keys {
     fn key(&self, name: &str, genpkey: &[&str]) -> SubjectPublicKeyInfoOwned {
         let key = format!("{name}.key");
         let pubf = format!("{name}.pub");
-        let mut args = vec!["genpkey"];
-        args.extend_from_slice(genpkey);
-        args.extend_from_slice(&["-out", &key]);
-        self.dir.openssl(&args);
+        cachet_testkit::pooled_key(genpkey, &self.dir.path(&key));
         self.dir.openssl(&["pkey", "-in", &key, "-pubout", "-outform", "DER", "-out", &pubf]);
         SubjectPublicKeyInfoOwned::from_der(&self.dir.read(&pubf)).unwrap()
     }

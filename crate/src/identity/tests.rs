@@ -41,7 +41,7 @@ impl Pki {
 
     fn key(&self, name: &str) {
         if !self.d.path(&format!("{name}.key")).exists() {
-            self.d.openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", &format!("{name}.key")]);
+            cachet_testkit::pooled_key(&["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"], &self.d.path(&format!("{name}.key")));
         }
     }
 

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod keys;
 mod pki;
+pub use keys::pooled_key;
 pub use pki::{Key, Leaf, Pki};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);

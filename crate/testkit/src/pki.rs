@@ -17,14 +17,15 @@ pub enum Key {
 }
 
 impl Key {
-    fn newkey_args(self) -> Vec<&'static str> {
+    /// The key as `openssl genpkey` arguments (for the kept keys, see [`crate::pooled_key`]).
+    fn genpkey_args(self) -> Vec<&'static str> {
         match self {
-            Key::Rsa2048 => vec!["-newkey", "rsa:2048"],
-            Key::Rsa1024 => vec!["-newkey", "rsa:1024"],
-            Key::Rsa3072 => vec!["-newkey", "rsa:3072"],
-            Key::RsaPss => vec!["-newkey", "rsa-pss", "-pkeyopt", "rsa_keygen_bits:2048"],
-            Key::P256 => vec!["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
-            Key::P384 => vec!["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+            Key::Rsa2048 => vec!["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+            Key::Rsa1024 => vec!["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"],
+            Key::Rsa3072 => vec!["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072"],
+            Key::RsaPss => vec!["-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048"],
+            Key::P256 => vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+            Key::P384 => vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
         }
     }
 }
@@ -47,7 +48,8 @@ pub struct Leaf {
 impl Pki {
     pub fn new(name: &str) -> Pki {
         let dir = TempDir::new(name);
-        run(tool("openssl").args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "3650"]).arg("-keyout").arg(dir.path("ca.key")).arg("-out").arg(dir.path("ca.pem")).args([
+        crate::pooled_key(&Key::Rsa2048.genpkey_args(), &dir.path("ca.key"));
+        run(tool("openssl").args(["req", "-x509", "-new", "-nodes", "-sha256", "-days", "3650"]).arg("-key").arg(dir.path("ca.key")).arg("-out").arg(dir.path("ca.pem")).args([
             "-subj",
             "/CN=Cachet Test Root/O=Cachet Tests",
             "-addext",
@@ -64,20 +66,31 @@ impl Pki {
     }
 
     /// A leaf for `email`. `ext` replaces the default extensions when given.
+    /// The key is a kept one (see [`crate::pooled_key`]), of its own within this test process.
     pub fn leaf(&self, name: &str, email: &str, key: Key, ext: Option<&str>, days: u32) -> Leaf {
-        self.leaf_with_key_args(name, email, &key.newkey_args(), ext, days)
+        let key_file = self.dir.path(&format!("{name}.key"));
+        crate::pooled_key(&key.genpkey_args(), &key_file);
+        let key_file = key_file.to_string_lossy().into_owned();
+        self.issue(name, email, &["-key", &key_file], matches!(key, Key::P256 | Key::P384), ext, days)
     }
 
-    /// [`Pki::leaf`] with the key given as `openssl req` arguments (`-newkey ...`, `-pkeyopt ...`).
+    /// [`Pki::leaf`] with the key given as `openssl req` arguments (`-newkey ...`, `-pkeyopt ...`
+    /// for a fresh key, or `-key FILE`).
     pub fn leaf_with_key_args(&self, name: &str, email: &str, newkey: &[&str], ext: Option<&str>, days: u32) -> Leaf {
-        let d = &self.dir;
         let ec = newkey.iter().any(|a| *a == "ec" || a.starts_with("ec:"));
+        self.issue(name, email, newkey, ec, ext, days)
+    }
+
+    fn issue(&self, name: &str, email: &str, newkey: &[&str], ec: bool, ext: Option<&str>, days: u32) -> Leaf {
+        let d = &self.dir;
         let default_ext = format!(
             "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation,{}\nextendedKeyUsage=emailProtection\nsubjectAltName=email:{email}\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
             if ec { "keyAgreement" } else { "keyEncipherment" }
         );
         d.write(&format!("{name}.ext"), ext.unwrap_or(&default_ext).as_bytes());
-        run(tool("openssl").args(["req", "-new", "-nodes"]).args(newkey).arg("-keyout").arg(d.path(&format!("{name}.key"))).arg("-out").arg(d.path(&format!("{name}.csr"))).args(["-subj", &format!("/CN={name}/O=Cachet Tests")]));
+        // With `-key FILE` (a kept key already at NAME.key) openssl writes no key.
+        let keyout = if newkey.first() == Some(&"-key") { vec![] } else { vec!["-keyout".to_string(), d.path(&format!("{name}.key")).to_string_lossy().into_owned()] };
+        run(tool("openssl").args(["req", "-new", "-nodes"]).args(newkey).args(&keyout).arg("-out").arg(d.path(&format!("{name}.csr"))).args(["-subj", &format!("/CN={name}/O=Cachet Tests")]));
         let serial = self.serial.fetch_add(1, Ordering::SeqCst).to_string();
         run(tool("openssl")
             .args(["x509", "-req", "-sha256", "-days", &days.to_string(), "-set_serial", &serial])

@@ -163,17 +163,30 @@ def check_message(raw):
             print('signed-data with', len(certs), 'certificates')
             found += 1
     return found
+def decrypt(envelope, cert_path, key_path, inner):
+    cert = x509.load_pem_x509_certificate(pathlib.Path(cert_path).read_bytes())
+    key = serialization.load_pem_private_key(pathlib.Path(key_path).read_bytes(), None)
+    plain = pkcs7.pkcs7_decrypt_der(pathlib.Path(envelope).read_bytes(), cert, key, [])
+    print('decrypted', len(plain), 'bytes')
+    if inner == 'inner-signed' and check_message(plain) == 0:
+        sys.exit('no inner signature found')
 if sys.argv[1] == 'signed':
     n = check_message(pathlib.Path(sys.argv[2]).read_bytes())
     if n == 0:
         sys.exit('no signature found')
+elif sys.argv[1] == 'decrypt-each':
+    # One process for many decryptions (each line: envelope, certificate, key, inner-signed or
+    # -, tab-separated); every failure is named.
+    failed = []
+    for line in sys.stdin.read().splitlines():
+        try:
+            decrypt(*line.split('\t'))
+        except BaseException as e:
+            failed.append(f'{line}: {e!r}')
+    if failed:
+        sys.exit('\n'.join(failed))
 else:
-    cert = x509.load_pem_x509_certificate(pathlib.Path(sys.argv[3]).read_bytes())
-    key = serialization.load_pem_private_key(pathlib.Path(sys.argv[4]).read_bytes(), None)
-    plain = pkcs7.pkcs7_decrypt_der(pathlib.Path(sys.argv[2]).read_bytes(), cert, key, [])
-    print('decrypted', len(plain), 'bytes')
-    if len(sys.argv) > 5 and sys.argv[5] == 'inner-signed' and check_message(plain) == 0:
-        sys.exit('no inner signature found')
+    decrypt(*sys.argv[2:5], sys.argv[5] if len(sys.argv) > 5 else '-')
 "#;
 
 /// The CMS blob of a signed or enveloped message exactly as Cachet wrote it (the body of the
