@@ -49,6 +49,14 @@ pub struct OpenOptions {
     /// keep their standard values.
     #[cfg_attr(test, ts(optional, type = "Partial<Policy>"))]
     pub policy: Option<serde_json::Value>,
+    /// Every certificate the user ever had a key for (current, retired, backed up, deleted):
+    /// a message that cannot be decrypted says which of them it needs.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub key_history: Vec<crate::identity::KnownKey>,
+    /// The user explicitly asked to open RC2 or DES mail (SPEC section 4): decrypted with the
+    /// weak-cipher warning instead of refused.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub open_legacy: bool,
 }
 
 /// Options of `Keyring.encrypt` and `Keyring.encryptAsync`.
@@ -67,6 +75,12 @@ pub struct EncryptOptions {
     /// RSAES-OAEP key transport instead of PKCS #1 v1.5.
     #[cfg_attr(test, ts(optional = nullable))]
     pub oaep: bool,
+    /// Opaque signatures (signed-data) instead of clear-signed multipart/signed.
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub opaque: bool,
+    /// Triple wrapping: sign, encrypt, sign again (implies `sign`).
+    #[cfg_attr(test, ts(optional = nullable))]
+    pub triple_wrap: bool,
     /// What each recipient's mail program advertised (the contact's stored
     /// `LearnedCapabilities`, `null` when none are known), in the order of `recipients`: they
     /// choose the content cipher and key transport (see `EncryptionChoice`).
@@ -148,6 +162,8 @@ mod tests {
             crate::request::RequestKind,
             crate::request::RequestOptions,
             crate::request::RequestCall,
+            crate::identity::KeyState,
+            crate::identity::KnownKey,
             crate::identity::ExpiryState,
             crate::identity::Expiry,
             crate::identity::IdentityRecord,

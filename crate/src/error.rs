@@ -31,6 +31,10 @@ pub enum Code {
     Usage,
     /// A cryptographic operation failed unexpectedly.
     Crypto,
+    /// A certificate to sign with or encrypt to is past its notAfter date.
+    CertificateExpired,
+    /// A certificate to sign with or encrypt to is before its notBefore date.
+    CertificateNotYetValid,
 }
 
 impl Code {
@@ -47,6 +51,8 @@ impl Code {
             Code::NoRecipientCertificate => "no-recipient-certificate",
             Code::Usage => "usage",
             Code::Crypto => "crypto",
+            Code::CertificateExpired => "certificate-expired",
+            Code::CertificateNotYetValid => "certificate-not-yet-valid",
         }
     }
 }

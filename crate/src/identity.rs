@@ -12,9 +12,11 @@ mod contact;
 mod recipient;
 #[cfg(test)]
 mod tests;
+pub mod which_key;
 
 pub use contact::{best_certificate, certificate_change, learn_capabilities, CertificateChange, CertificateChoice, CertificateSummary, Contact, LearnedCapabilities};
 pub use recipient::{recipient_status, recipient_statuses, RecipientState, RecipientStatus, Trust};
+pub use which_key::{explain as explain_no_key, known_key, which_key, KeyState, KnownKey, MAX_KEY_HISTORY};
 
 use crate::cert::facts::{addresses_equal, CertFacts, ParsedCertificate};
 use crate::error::{Code, Error, Result};

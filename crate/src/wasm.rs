@@ -125,7 +125,7 @@ fn encrypt_options(options: JsValue) -> std::result::Result<(Vec<Certificate>, c
         ),
         None => None,
     };
-    let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, capabilities: opts.capabilities };
+    let options = crate::smime::EncryptOptions { cipher, oaep: opts.oaep, sign: opts.sign, capabilities: opts.capabilities, opaque: opts.opaque, triple_wrap: opts.triple_wrap };
     let policy = crate::boundary::policy(opts.policy.as_ref()).map_err(js_err)?;
     Ok((recipients, options, at, policy))
 }
@@ -148,6 +148,21 @@ struct OpenCerts {
     passwords: Vec<String>,
     at: UnixTime,
     policy: crate::policy::Policy,
+    /// The user's key history, for the "which key" diagnosis of a message that does not open.
+    key_history: Vec<crate::identity::KnownKey>,
+}
+
+/// The key history of one `open`: the one passed, and the unlocked identities' certificates
+/// as current keys (as the CLI counts its `--identity` files), each certificate once.
+fn history_with(ids: &[&crate::pkcs12::Identity], passed: &[crate::identity::KnownKey]) -> Vec<crate::identity::KnownKey> {
+    let mut out = passed.to_vec();
+    for pair in ids.iter().flat_map(|i| i.key_pairs()) {
+        let k = crate::identity::known_key(&crate::cert::facts::facts(&pair.certificate), crate::identity::KeyState::Current);
+        if !out.iter().any(|o| o.serial == k.serial && o.issuer == k.issuer) {
+            out.push(k);
+        }
+    }
+    out
 }
 
 /// Roots, pins, known certificates and time of `openMessage` options.
@@ -160,7 +175,13 @@ fn open_options(options: JsValue) -> std::result::Result<OpenCerts, JsValue> {
         known: certs_from_base64(&opts.known).map_err(js_err)?,
         passwords: opts.password.into_iter().collect(),
         at,
-        policy: crate::boundary::policy(opts.policy.as_ref()).map_err(js_err)?,
+        policy: {
+            let mut policy = crate::boundary::policy(opts.policy.as_ref()).map_err(js_err)?;
+            // RC2 and DES only when the user asked (SPEC section 4), then with the warning.
+            policy.legacy_allowed |= opts.open_legacy;
+            policy
+        },
+        key_history: opts.key_history,
     })
 }
 
@@ -168,7 +189,9 @@ fn open_with(message: &[u8], options: JsValue, ids: &[&crate::pkcs12::Identity])
     let c = open_options(options)?;
     let limits = crate::mime::Limits::default();
     let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: ids, passwords: &c.passwords, at: c.at, policy: &c.policy, limits: &limits };
-    opened_js(&crate::smime::open(message, &input))
+    let mut opened = crate::smime::open(message, &input);
+    crate::identity::explain_no_key(&mut opened.report, &history_with(ids, &c.key_history), c.at);
+    opened_js(&opened)
 }
 
 /// `open_with` as a Promise of `{report, content}`, with WebCrypto for digests and AES.
@@ -179,7 +202,8 @@ fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Ide
         let refs: Vec<&crate::pkcs12::Identity> = ids.iter().map(|i| &**i).collect();
         let limits = crate::mime::Limits::default();
         let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, passwords: &c.passwords, at: c.at, policy: &c.policy, limits: &limits };
-        let opened = webcrypto::open(&message, &input).await;
+        let mut opened = webcrypto::open(&message, &input).await;
+        crate::identity::explain_no_key(&mut opened.report, &history_with(&refs, &c.key_history), c.at);
         opened_js(&opened)
     }))
 }
@@ -260,6 +284,49 @@ impl Keyring {
         let id = self.get(handle)?;
         let facts: Vec<_> = std::iter::once(&id.certificate).chain(id.chain.iter()).map(crate::cert::facts::facts).collect();
         to_js(&facts)
+    }
+
+    /// Facts of the certificate mail to this identity is encrypted to, when it is a separate
+    /// encryption certificate; `null` when the identity's certificate does both.
+    #[wasm_bindgen(js_name = encryptionCertificate, unchecked_return_type = "CertFacts | null")]
+    pub fn encryption_certificate(&self, handle: u32) -> std::result::Result<JsValue, JsValue> {
+        let id = self.get(handle)?;
+        to_js(&id.encryption.as_ref().map(|e| crate::cert::facts::facts(&e.certificate)))
+    }
+
+    /// Join two unlocked identities, one whose certificate only signs and one whose
+    /// certificate can be encrypted to, for the same address, into one identity with a
+    /// separate encryption certificate (either order). Returns its handle; the two handles
+    /// are gone. `unusable-identity` when they do not make such a pair (both stay unlocked).
+    #[wasm_bindgen(js_name = pairIdentities)]
+    pub fn pair_identities(&mut self, first: u32, second: u32) -> std::result::Result<u32, JsValue> {
+        let (a, b) = (self.get(first)?, self.get(second)?);
+        if first == second || a.encryption.is_some() || b.encryption.is_some() || !crate::pkcs12::complementary(&a.certificate, &b.certificate) {
+            return Err(js_err(Error::new(
+                crate::error::Code::UnusableIdentity,
+                "These two certificates are not a signing and an encryption certificate for the same address.",
+                "Import them as separate identities.",
+            )));
+        }
+        // Both identities must be free (no call running with them) to be moved into one.
+        let busy = self.ids.iter().filter(|u| u.handle == first || u.handle == second).any(|u| Rc::strong_count(&u.identity) > 1);
+        if busy {
+            return Err(js_err(Error::new(crate::error::Code::Usage, "The identity is in use.", "Try again when the current operation has finished.")));
+        }
+        let mut taken = Vec::new();
+        for h in [first, second] {
+            if let Some(pos) = self.ids.iter().position(|u| u.handle == h) {
+                let u = self.ids.remove(pos);
+                if let Ok(id) = Rc::try_unwrap(u.identity) {
+                    taken.push(id);
+                }
+            }
+        }
+        let id = crate::pkcs12::pair(taken).map_err(js_err)?;
+        self.next = self.next.wrapping_add(1);
+        let signing_key = webcrypto::import_signing_key(&id);
+        self.ids.push(Unlocked { handle: self.next, identity: Rc::new(id), signing_key });
+        Ok(self.next)
     }
 
     /// Sign a message (RFC 5322 + MIME): multipart/signed, or opaque signed-data.

@@ -187,7 +187,7 @@ const LAMPS_TRUST: &[&str] = &[
     "rfc9216-lamps-samples/certs/Sample_LAMPS_Ed25519_Certification_Authority.selfsigned.pem",
 ];
 const LAMPS_AT: &str = "2026-06-01T00:00:00Z";
-const ED25519_WHY: &str = "Ed25519 (RFC 8419) is valid upstream; Cachet does not implement Ed25519 (SPEC 4 lists RSA and ECDSA P-256/P-384): the signature check is 'unsupported' and the CA's Ed25519 signature on Carlos' certificate cannot be checked, an invalid path shown as wrong-usage (see the NOTE at DSA_WHY). Never green.";
+const ED25519_WHY: &str = "Ed25519 (RFC 8419) is valid upstream; Cachet does not implement Ed25519 (SPEC 4 lists RSA and ECDSA P-256/P-384): the signature check is 'unsupported' and the CA's Ed25519 signature on Carlos' certificate cannot be checked either: algorithm not supported, a weak-algorithm verdict naming Ed25519 (never wrong-usage: nothing is wrong with the certificate's usage). Never green.";
 
 const fn lamps(file: &'static str, input: Input, status: &'static str, layers: &'static [L], why: &'static str) -> Case {
     Case { file, input, trust: LAMPS_TRUST, at: LAMPS_AT, status: Some(status), layers, why }
@@ -196,8 +196,8 @@ const fn lamps(file: &'static str, input: Input, status: &'static str, layers: &
 const IRELAND: &[Case] = &[
     lamps("ireland-examples-cms/signedByAliceRSA.p7m", Input::Opaque("alice@smime.example"), "valid", &[ls("valid", "alice@smime.example", "SHA-256", "good")], ""),
     lamps("ireland-examples-cms/signedByAliceRSAPSS.p7m", Input::Opaque("alice@smime.example"), "valid", &[ls("valid", "alice@smime.example", "SHA-256", "good")], ""),
-    lamps("ireland-examples-cms/signedByCarlosEd25519.p7m", Input::Opaque("carlos@smime.example"), "wrong-usage", &[ls("wrong-usage", "carlos@smime.example", "SHA-512", "unsupported")], ED25519_WHY),
-    lamps("ireland-examples-cms/signedByCarlosDetached.p7m", Input::DetachedText("This is some sample content.", "carlos@smime.example"), "wrong-usage", &[ls("wrong-usage", "carlos@smime.example", "SHA-512", "unsupported")], ED25519_WHY),
+    lamps("ireland-examples-cms/signedByCarlosEd25519.p7m", Input::Opaque("carlos@smime.example"), "weak-algorithm", &[ls("weak-algorithm", "carlos@smime.example", "SHA-512", "unsupported")], ED25519_WHY),
+    lamps("ireland-examples-cms/signedByCarlosDetached.p7m", Input::DetachedText("This is some sample content.", "carlos@smime.example"), "weak-algorithm", &[ls("weak-algorithm", "carlos@smime.example", "SHA-512", "unsupported")], ED25519_WHY),
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -206,11 +206,7 @@ const IRELAND: &[Case] = &[
 
 const RFC4134_TRUST: &[&str] = &["rfc4134-examples/CarlRSASelf.cer", "rfc4134-examples/CarlDSSSelf.cer"];
 const RFC4134_AT: &str = "2026-06-01T00:00:00Z";
-const DSA_WHY: &str = "Valid upstream; Cachet does not implement DSA (SPEC 4 lists RSA and ECDSA): the signer's signature check is 'unsupported' (weak-algorithm) and Carl's DSA signature on Alice's certificate cannot be checked either, which path validation reports as an invalid path, shown as wrong-usage.";
-// NOTE: an invalid path (PathStatus::Invalid) is mapped to wrong-usage by cms::verify; for a
-// certificate signed with an algorithm Cachet does not implement (DSA, Ed25519) the user
-// reads "certificate not meant for e-mail signing", which is not the reason. Left as is
-// (never green either way); the lead should decide whether these become weak-algorithm.
+const DSA_WHY: &str = "Valid upstream; Cachet does not implement DSA (SPEC 4 lists RSA and ECDSA): the signer's signature check is 'unsupported' and Carl's DSA signature on Alice's certificate cannot be checked either: algorithm not supported, a weak-algorithm verdict naming DSA (never wrong-usage).";
 const RSA1024_WHY: &str = "Valid upstream; RSA-1024 keys and SHA-1 are weak-algorithm in Cachet (SPEC 4): verified but never green.";
 const ALICE_DSS: &str = "AliceDSS@example.com";
 const ALICE_RSA: &str = "AliceRSA@example.com";
@@ -220,16 +216,16 @@ const fn rfc4134(file: &'static str, input: Input, status: &'static str, layers:
 }
 
 const RFC4134: &[Case] = &[
-    rfc4134("rfc4134-examples/4.1.bin", Input::Opaque(ALICE_DSS), "wrong-usage", &[ls("wrong-usage", ALICE_DSS, "SHA-1", "unsupported")], DSA_WHY),
+    rfc4134("rfc4134-examples/4.1.bin", Input::Opaque(ALICE_DSS), "weak-algorithm", &[ls("weak-algorithm", ALICE_DSS, "SHA-1", "unsupported")], DSA_WHY),
     rfc4134("rfc4134-examples/4.2.bin", Input::Opaque(ALICE_RSA), "weak-algorithm", &[ls("weak-algorithm", ALICE_RSA, "SHA-1", "good")], RSA1024_WHY),
-    rfc4134("rfc4134-examples/4.3.bin", Input::DetachedFile("rfc4134-examples/ExContent.bin", ALICE_DSS), "wrong-usage", &[ls("wrong-usage", ALICE_DSS, "SHA-1", "unsupported")], DSA_WHY),
-    rfc4134("rfc4134-examples/4.4.bin", Input::Opaque(ALICE_DSS), "wrong-usage", &[ls("wrong-usage", ALICE_DSS, "SHA-1", "unsupported")], DSA_WHY),
+    rfc4134("rfc4134-examples/4.3.bin", Input::DetachedFile("rfc4134-examples/ExContent.bin", ALICE_DSS), "weak-algorithm", &[ls("weak-algorithm", ALICE_DSS, "SHA-1", "unsupported")], DSA_WHY),
+    rfc4134("rfc4134-examples/4.4.bin", Input::Opaque(ALICE_DSS), "weak-algorithm", &[ls("weak-algorithm", ALICE_DSS, "SHA-1", "unsupported")], DSA_WHY),
     rfc4134("rfc4134-examples/4.5.bin", Input::Opaque(ALICE_RSA), "weak-algorithm", &[ls("weak-algorithm", ALICE_RSA, "SHA-1", "good")], RSA1024_WHY),
     rfc4134("rfc4134-examples/4.6.bin", Input::Opaque(ALICE_DSS), "address-mismatch", &[ls("address-mismatch", ALICE_DSS, "SHA-1", "unsupported")], "Two DSA signers, Alice and Diane (whose certificate inherits its DSA parameters): each is reported; Diane's certificate does not match the From (Alice), so the headline, the worst signer, is address-mismatch. DSA itself is not implemented (see DSA_WHY)."),
-    rfc4134("rfc4134-examples/4.7.bin", Input::Opaque(ALICE_DSS), "wrong-usage", &[ls("wrong-usage", ALICE_DSS, "SHA-1", "unsupported")], "Signer found by subjectKeyIdentifier (Alice's DSA certificate); DSA is not implemented (see DSA_WHY)."),
+    rfc4134("rfc4134-examples/4.7.bin", Input::Opaque(ALICE_DSS), "weak-algorithm", &[ls("weak-algorithm", ALICE_DSS, "SHA-1", "unsupported")], "Signer found by subjectKeyIdentifier (Alice's DSA certificate); DSA is not implemented (see DSA_WHY)."),
     rfc4134("rfc4134-examples/4.8.eml", Input::Eml, "address-mismatch", &[ls("address-mismatch", ALICE_DSS, "SHA-1", "unsupported")], "From is aliceDss@examples.com (sic) while the certificate says AliceDSS@example.com; and DSA is not implemented."),
     rfc4134("rfc4134-examples/4.9.eml", Input::Eml, "address-mismatch", &[ls("address-mismatch", ALICE_DSS, "SHA-1", "unsupported")], "From is aliceDss@examples.com (sic) while the certificate says AliceDSS@example.com; and DSA is not implemented."),
-    rfc4134("rfc4134-examples/4.10.bin", Input::Opaque(ALICE_DSS), "wrong-usage", &[ls("wrong-usage", ALICE_DSS, "SHA-1", "unsupported")], DSA_WHY),
+    rfc4134("rfc4134-examples/4.10.bin", Input::Opaque(ALICE_DSS), "weak-algorithm", &[ls("weak-algorithm", ALICE_DSS, "SHA-1", "unsupported")], DSA_WHY),
     rfc4134("rfc4134-examples/4.11.bin", Input::CertsOnly, "unsigned", &[], ""),
 ];
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { openssl } from '../shared.mjs';
-import { PASSPHRASE, createWorld } from './world.mjs';
+import { PASSPHRASE, RESULTS, createWorld } from './world.mjs';
 
 /** Longest main-thread stall accepted while the worker opens the 25 MB message. */
 const MAX_STALL_MS = 500;
@@ -316,6 +316,131 @@ test('a 25 MB signed+encrypted message opens without freezing the page', async (
   const saved = path.join(w.tmp, 'big-saved.bin');
   await download.saveAs(saved);
   assert.equal(sha256(fs.readFileSync(saved)), sha256(attachment), 'the 17.5 MB attachment arrives intact');
+});
+
+test('which key: mail encrypted to a certificate whose key Alice backed up and deleted names it and says restore', async () => {
+  const a = w.people.alice;
+  // An earlier certificate of Alice's: imported, backed up, then deleted from this device.
+  const oldP12 = issueIdentity(w.demo.dir, { address: 'alice@example.org', name: 'Alice OLD', password: 'old-password', days: 30, file: 'alice-old.p12' });
+  const old = pemsOf(oldP12, 'old-password', 'alice-old');
+  const serial = openssl(['x509', '-noout', '-serial', '-in', old.cert]).trim().replace(/^serial=/, '').toUpperCase();
+  await w.importP12(a, oldP12, 'old-password');
+  const card = a.page.locator('[data-identity="alice@example.org"]', { hasText: 'Alice OLD' });
+  await card.getByLabel('Your passphrase (asked again for every backup)').fill(PASSPHRASE);
+  await card.getByLabel('Password for the backup file (at least 8 characters)').fill('backup-password');
+  const [download] = await Promise.all([a.page.waitForEvent('download'), card.getByRole('button', { name: 'Export backup' }).click()]);
+  await download.saveAs(path.join(w.tmp, 'alice-old-backup.p12'));
+  await a.page.locator('[data-field="backup-saved"]').waitFor();
+  await card.getByRole('button', { name: 'Delete' }).click();
+  await card.getByRole('button', { name: 'Delete' }).click();
+  await card.waitFor({ state: 'detached' });
+  // Bob (openssl) encrypted to that certificate.
+  const body = path.join(w.tmp, 'old-body.txt');
+  fs.writeFileSync(body, 'Content-Type: text/plain\r\n\r\nFor your old key.\r\n');
+  w.deliver('alice@example.org', 'inbox', openssl(['cms', '-encrypt', '-aes-256-cbc', '-from', 'bob@example.net', '-to', 'alice@example.org', '-subject', 'For the old key', '-in', body, old.cert]));
+  assert.equal(await w.open(a, 'inbox', 'For the old key'), 'no-key');
+  const which = a.page.locator('[data-diagnosis="which-key"]');
+  const text = await which.textContent();
+  assert.match(text, /Alice OLD/);
+  // The facts keep the DER serial's leading zero byte, which openssl drops.
+  assert.match(text, new RegExp(`serial (00)?${serial}\\b`), text);
+  assert.match(text, /valid until \d{4}-\d{2}-\d{2}/);
+  assert.match(text, /Restore it from the backup you exported/);
+  await w.screenshot(a, 'which-key');
+});
+
+test('triple wrap and opaque format from the compose pane: openssl peels the layers, Bob opens it as valid', async () => {
+  const a = w.people.alice;
+  const b = w.people.bob;
+  await w.tab(a, 'Compose');
+  await a.page.getByLabel('To', { exact: true }).fill('bob@example.net');
+  const bobStatus = a.page.locator('[data-recipient="bob@example.net"]');
+  await bobStatus.waitFor();
+  if ((await bobStatus.getAttribute('data-status')) !== 'ready') {
+    // Alice needs Bob's certificate: he sends her a signed note first.
+    await w.send(b, { to: 'alice@example.org', subject: 'Bob for triple', text: 'My certificate.\n' });
+    await b.page.locator('[data-field="sent"]').waitFor();
+    assert.equal(await w.open(a, 'inbox', 'Bob for triple'), 'valid');
+    await w.tab(a, 'Compose');
+    await a.page.getByLabel('To', { exact: true }).fill('bob@example.net');
+    await a.page.locator('[data-recipient="bob@example.net"][data-status="ready"]').waitFor();
+  }
+  await a.page.getByLabel('Sign', { exact: true }).check();
+  await a.page.getByLabel('Encrypt', { exact: true }).check();
+  await a.page.getByText('More options').click();
+  await a.page.getByLabel('Triple wrap').check();
+  await a.page.getByLabel('Opaque format').check();
+  const before = w.files('bob@example.net', 'inbox').length;
+  await w.send(a, { subject: 'Triple wrapped', text: 'Signed, sealed, signed.\n' });
+  await a.page.locator('[data-field="sent"]').waitFor();
+  // Header protection: outside, the Subject is the placeholder; the newest message is this one.
+  const files = w.files('bob@example.net', 'inbox');
+  assert.equal(files.length, before + 1);
+  const file = files.at(-1);
+  const bob = pemsOf(w.id('bob@example.net').p12, w.id('bob@example.net').password, 'bob-triple');
+  const outer = path.join(w.tmp, 'triple-enveloped.eml');
+  openssl(['cms', '-verify', '-in', file, '-CAfile', w.demo.ca, '-out', outer]);
+  assert.match(fs.readFileSync(outer, 'latin1'), /smime-type="?(auth)?enveloped-data/i, 'the outer signature covers the encrypted message');
+  const inner = path.join(w.tmp, 'triple-signed.eml');
+  openssl(['cms', '-decrypt', '-in', outer, '-recip', bob.cert, '-inkey', bob.key, '-out', inner]);
+  assert.match(fs.readFileSync(inner, 'latin1'), /smime-type="?signed-data/i, 'the inner signature is opaque');
+  assert.match(openssl(['cms', '-verify', '-in', inner, '-CAfile', w.demo.ca]), /Signed, sealed, signed\./);
+  assert.equal(await w.open(b, 'inbox', '[...]'), 'valid');
+  assert.match(await b.page.locator('[data-field="subject"]').textContent(), /^Triple wrapped/);
+  for (const box of ['Triple wrap', 'Opaque format']) await a.page.getByLabel(box).uncheck();
+  await a.page.getByLabel('Encrypt', { exact: true }).uncheck();
+});
+
+test('RC2 mail is refused with the warning; "Open it anyway" decrypts it as weak-cipher', async () => {
+  const b = w.people.bob;
+  const bob = pemsOf(w.id('bob@example.net').p12, w.id('bob@example.net').password, 'bob-legacy');
+  const body = path.join(w.tmp, 'legacy-body.txt');
+  fs.writeFileSync(body, 'Content-Type: text/plain\r\n\r\nFrom a very old mail program.\r\n');
+  w.deliver('bob@example.net', 'inbox', openssl(['cms', '-encrypt', '-provider', 'legacy', '-provider', 'default', '-rc2-40', '-from', 'alice@example.org', '-to', 'bob@example.net', '-subject', 'Legacy RC2', '-in', body, bob.cert]));
+  await w.click(b, 'inbox', 'Legacy RC2');
+  const offer = b.page.locator('[data-field="legacy-offer"]');
+  await offer.waitFor();
+  assert.equal(await b.page.locator('#status-banner').getAttribute('data-status'), 'weak-cipher');
+  assert.match(await offer.textContent(), /obsolete cipher \(RC2 or DES\)/);
+  assert.equal(await b.page.locator('iframe.content-frame').count(), 0, 'nothing of it is shown before the user asks');
+  await offer.getByRole('button', { name: 'Open it anyway' }).click();
+  await b.page.locator('iframe.content-frame').first().contentFrame().locator('body', { hasText: 'From a very old mail program.' }).waitFor();
+  assert.equal(await b.page.locator('#status-banner').getAttribute('data-status'), 'weak-cipher');
+  assert.equal(await b.page.locator('[data-field="legacy-offer"]').count(), 0);
+  await w.screenshot(b, 'legacy-opened');
+});
+
+test('an expired certificate: signing is refused in the compose pane with its date and "renew"; the draft is kept', async () => {
+  // A second page of Alice's, two years ahead (her certificate is valid for 365 days): the time
+  // the compose pane signs at is the page's clock.
+  const a = w.people.alice;
+  const page = await a.context.newPage();
+  const later = new Date(Date.now() + 2 * 365 * 86_400_000);
+  await page.clock.setFixedTime(later);
+  await page.goto(`${w.baseUrl}/`);
+  await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
+  await page.getByLabel('Mailbox (dev mailbox on this server)').fill(a.address);
+  await page.getByRole('button', { name: 'Open mailbox' }).click();
+  await page.getByRole('tab', { name: 'Certificates' }).click();
+  await page.getByLabel('Passphrase to unlock your certificates').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+  await page.locator('[data-lock="unlocked"]').waitFor();
+  await page.getByRole('tab', { name: 'Compose' }).click();
+  await page.getByLabel('To', { exact: true }).fill('bob@example.net');
+  await page.getByLabel('Subject', { exact: true }).fill('Too late');
+  await page.getByLabel('Message text').fill('Signed after expiry?\n');
+  await page.getByLabel('Sign', { exact: true }).check();
+  await page.getByLabel('Encrypt').uncheck();
+  const sentBefore = w.files('bob@example.net', 'inbox').length;
+  await page.getByRole('button', { name: 'Send securely' }).click();
+  const refusal = page.locator('.compose-result [data-code="certificate-expired"]');
+  await refusal.waitFor();
+  assert.match(await refusal.locator('.error-message').textContent(), /^Your certificate for alice@example\.org expired on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+  assert.match(await refusal.locator('.error-hint').textContent(), /Renew your certificate/);
+  assert.equal(await page.getByLabel('Subject', { exact: true }).inputValue(), 'Too late', 'the draft is kept');
+  assert.equal(w.files('bob@example.net', 'inbox').length, sentBefore, 'nothing was sent');
+  await page.screenshot({ path: path.join(RESULTS, 'more-expired-refused.png'), fullPage: true });
+  await page.close();
 });
 
 test('no request left the machine and the pages logged no errors', () => {

@@ -18,7 +18,7 @@ before(async () => {
 
 const bobIdentity = { id: 'B', retired: false, facts: [{ emails: ['bob@example.net'] }] };
 
-function fakes({ signer = { handle: 1, record: { id: 'BOB-SHA' } }, attachments = [], identities = [bobIdentity], decrypted = [], detailsOf = details, footer = '' } = {}) {
+function fakes({ signer = { handle: 1, record: { id: 'BOB-SHA' } }, attachments = [], identities = [bobIdentity], decrypted = [], detailsOf = details, footer = '', signError = null } = {}) {
   const calls = [];
   const drafts = [];
   const envelopes = [];
@@ -41,6 +41,7 @@ function fakes({ signer = { handle: 1, record: { id: 'BOB-SHA' } }, attachments 
       calls.push(`core ${method}`);
       if (method === 'composeMessage') drafts.push(params.draft);
       if (method === 'composeMessage') return new TextEncoder().encode(`plain:${params.draft.subject}:${params.draft.inReplyTo ?? ''}`);
+      if (method === 'sign' && signError) throw signError;
       if (method === 'sign') return new TextEncoder().encode(`signed(${new TextDecoder().decode(params.mime)})`);
       throw new Error(`unexpected ${method}`);
     },
@@ -105,6 +106,19 @@ test('a locked identity: nothing is sent, the draft stays, the popup says why', 
   // Changing the choice clears the old reasons.
   await locked.takeover.setChoice(3, { sign: false, encrypt: false });
   assert.deepEqual(locked.takeover.lastProblems(3), []);
+});
+
+test('an expired certificate: the core refuses to sign, nothing is sent, the popup gives the date and what to do', async () => {
+  // What the core worker's client throws for the core's typed error (a CoreFailure).
+  const refusal = Object.assign(new Error('Your certificate for bob@example.net expired on 2025-01-01 00:00 UTC: it can no longer sign mail.'), { name: 'CoreFailure', code: 'certificate-expired', hint: 'Renew your certificate with the authority that issued it, import the new one, then send signed mail to your contacts.' });
+  const f = fakes({ signError: refusal });
+  assert.deepEqual(await f.takeover.beforeSend({ id: 3, windowId: 7 }, details()), { cancel: true });
+  await settle();
+  assert.ok(!f.calls.some((c) => c.startsWith('sendRaw')), 'nothing was sent');
+  assert.ok(f.calls.includes('openPopup {"windowId":7}'));
+  const problems = f.takeover.lastProblems(3).join(' ');
+  assert.match(problems, /expired on 2025-01-01 00:00 UTC/);
+  assert.match(problems, /Renew your certificate/);
 });
 
 test('HTML with its text version, attachments, Cc and References reach the draft; each Bcc recipient gets a copy of their own, not filed in Sent', async () => {

@@ -4,6 +4,7 @@
 // with which roots, pins, identities and validation time. Run by hand only:
 //
 //   node tests/vectors/make.mjs            # from the repository root
+//   node tests/vectors/make.mjs --add unsupported   # only the DSA/Ed25519 vectors, the rest kept
 //
 // It needs openssl, the NSS tools (certutil, cmsutil, pk12util), gpgsm and Python 3 with
 // the cryptography package. Keys and signatures are random, so every run gives new bytes;
@@ -164,6 +165,9 @@ function keyArgs(kind) {
     pss: ['-newkey', 'rsa-pss', '-pkeyopt', 'rsa_keygen_bits:2048'],
     p256: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
     p384: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'],
+    // Algorithms Cachet does not implement (see unsupportedVectors).
+    dsa: ['-newkey', 'dsa:dsa-params.pem'],
+    ed25519: ['-newkey', 'ed25519'],
   }[kind];
 }
 
@@ -243,6 +247,10 @@ const PKI_NOTES = {
   'ca-signer': 'A CA certificate (cA=TRUE, keyCertSign+digitalSignature) with an e-mail address, issued by the root: never a mail signer.',
   'oscar-other-root': 'Oscar, issued by other-root (not trusted by the vectors).',
   'pat-self-signed': 'Pat, self-signed with cA=FALSE: usable only when pinned.',
+  'dsa-root': 'A DSA-2048 root CA (self-signed, dsa_with_SHA256): an algorithm Cachet does not implement.',
+  'victor-dsa': 'Victor, a DSA-2048 signing key (digitalSignature+nonRepudiation) issued by dsa-root.',
+  'ed25519-root': 'An Ed25519 root CA (self-signed): an algorithm Cachet does not implement.',
+  'wendy-under-ed25519': 'Wendy, an ordinary RSA-2048 key, whose certificate ed25519-root signed with Ed25519.',
 };
 
 function writePki() {
@@ -301,9 +309,9 @@ function opensslSign({ signer = 'alice-rsa', md = 'sha256', opaque = false, extr
 }
 
 /** What `openssl cms -verify` says about a message at the vector's time, trusting the root. */
-function opensslVerify(file, at = AT, { purpose = 'smimesign', trust = true } = {}) {
+function opensslVerify(file, at = AT, { purpose = 'smimesign', trust = true, ca = 'root.pem' } = {}) {
   const t = String(Math.floor(Date.parse(at) / 1000));
-  const args = ['cms', '-verify', '-in', file, '-attime', t, '-purpose', purpose, '-out', 'verified.out', ...(trust ? ['-CAfile', 'root.pem'] : ['-noverify'])];
+  const args = ['cms', '-verify', '-in', file, '-attime', t, '-purpose', purpose, '-out', 'verified.out', ...(trust ? ['-CAfile', ca] : ['-noverify'])];
   const r = attempt('openssl', args);
   return `openssl ${args.map(quote).join(' ')} => ${r.ok ? 'Verification successful' : `fails: ${opensslReason(r.text)}`}`;
 }
@@ -787,6 +795,57 @@ function pinVectors() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Algorithms Cachet does not implement (SPEC 4 lists RSA and ECDSA): a DSA signer and an
+// Ed25519 certificate authority. Each is a clear weak-algorithm verdict naming the algorithm
+// ("not supported"), never wrong-usage. Their own small PKI (DSA and Ed25519 roots), so they
+// can be added without remaking the others: `node tests/vectors/make.mjs --add unsupported`.
+// (OpenSSL 3.0 cannot write an Ed25519 CMS signature; Ed25519 signers are in the corpus.)
+
+const DSA_PARAMS = ['genpkey', '-genparam', '-algorithm', 'DSA', '-pkeyopt', 'dsa_paramgen_bits:2048', '-out', 'dsa-params.pem'];
+
+function buildUnsupportedPki() {
+  run('openssl', DSA_PARAMS, { record: false });
+  const params = `openssl ${DSA_PARAMS.join(' ')}`;
+  const caExt = 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n';
+  const signExt = (email) => `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=emailProtection\nsubjectAltName=email:${email}\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n`;
+  makeCert('dsa-root', { subj: '/CN=Cachet Vectors DSA Root CA/O=Cachet Test Vectors', kind: 'dsa', issuer: null, ext: caExt, p12: false });
+  makeCert('victor-dsa', { subj: '/CN=victor-dsa/O=Cachet Test Vectors', kind: 'dsa', issuer: 'dsa-root', ext: signExt('victor@example.org'), email: 'victor@example.org', p12: false });
+  for (const n of ['dsa-root', 'victor-dsa']) pki[n].log.splice(1, 0, `${params}  # (DSA domain parameters, once)`);
+  makeCert('ed25519-root', { subj: '/CN=Cachet Vectors Ed25519 Root CA/O=Cachet Test Vectors', kind: 'ed25519', issuer: null, ext: caExt, md: 'default', p12: false });
+  makeCert('wendy-under-ed25519', { subj: '/CN=wendy-under-ed25519/O=Cachet Test Vectors', issuer: 'ed25519-root', ext: leafExt('wendy@example.org', 'rsa2048'), md: 'default', email: 'wendy@example.org', p12: false });
+}
+
+function unsupportedVectors() {
+  begin();
+  let msg = withHeaders(mailHeaders('Victor <victor@example.org>', BOB, 'dsa-signer'), opensslSign({ signer: 'victor-dsa', certfile: null }));
+  write('msg.eml', msg, { record: false });
+  msgVector('signed/weak-algorithm-dsa-signer.vec', {
+    comment: 'A DSA signer (dsa_with_SHA256) under a DSA root, both trusted: Cachet does not implement DSA, so neither the signature nor the root\'s signature on the certificate can be checked. Algorithm not supported: weak-algorithm naming DSA, never wrong-usage.',
+    expect: 'weak-algorithm',
+    layers: 'signed:weak-algorithm',
+    check: ['/layers/0/signers/0/signature = unsupported', '/layers/0/signers/0/details/0 ~ Algorithm not supported: Cachet does not implement DSA', '/layers/0/signers/0/chain/status = weak-algorithm', '/layers/0/signers/0/chain/algorithm ~ DSA (not supported)'],
+    at: AT,
+    trust: ['pki/dsa-root.cert.vec'],
+    why: 'openssl implements DSA and verifies it; Cachet does not (SPEC 4), and says so rather than showing it as valid.',
+    peer: opensslVerify('msg.eml', AT, { ca: 'dsa-root.pem' }),
+  }, msg);
+
+  begin();
+  msg = withHeaders(mailHeaders('Wendy <wendy@example.org>', BOB, 'ed25519-issuer'), opensslSign({ signer: 'wendy-under-ed25519', certfile: null }));
+  write('msg.eml', msg, { record: false });
+  msgVector('signed/weak-algorithm-ed25519-issuer.vec', {
+    comment: "An RSA signer whose certificate an Ed25519 root signed: the message's signature verifies, but Cachet does not implement Ed25519, so the certificate's signature cannot be checked. Algorithm not supported: weak-algorithm naming Ed25519, never wrong-usage.",
+    expect: 'weak-algorithm',
+    layers: 'signed:weak-algorithm',
+    check: ['/layers/0/signers/0/signature = good', '/layers/0/signers/0/chain/status = weak-algorithm', '/layers/0/signers/0/chain/algorithm = Ed25519 (not supported)', '/layers/0/signers/0/chain/details/0 ~ an algorithm Cachet does not support'],
+    at: AT,
+    trust: ['pki/ed25519-root.cert.vec'],
+    why: 'openssl implements Ed25519 and accepts the path; Cachet does not (SPEC 4), and says so rather than showing it as valid.',
+    peer: opensslVerify('msg.eml', AT, { ca: 'ed25519-root.pem' }),
+  }, msg);
+}
+
+// ---------------------------------------------------------------------------------------
 // Hostile inputs: the hand-made fuzz regressions of crate/tests/vectors/fuzz, through
 // `open` (messages) and PKCS#12 import. Expectation: no panic, a malformed verdict or a
 // typed error.
@@ -1225,6 +1284,26 @@ main();
 function main() {
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
   try {
+    // `--add unsupported`: only the vectors of unsupportedVectors (with their own PKI) are
+    // made; every other vector file is kept byte for byte.
+    const add = process.argv.indexOf('--add');
+    if (add >= 0) {
+      if (process.argv[add + 1] !== 'unsupported') throw new Error('usage: make.mjs [--add unsupported]');
+      write('ca.cnf', CA_CNF, { record: false });
+      fs.mkdirSync(w('issued'));
+      write('index.txt', '', { record: false });
+      write('serial.txt', '2000\n', { record: false });
+      buildUnsupportedPki();
+      writePki();
+      unsupportedVectors();
+      const added = written.length;
+      written.length = 0;
+      for (const rel of allVectorFiles()) written.push({ rel, header: headerOf(rel) });
+      writeRustList();
+      writeTable();
+      console.log(`${added} vectors added under ${path.relative(REPO, HERE)}/ (the others kept)`);
+      return;
+    }
     if (only === 'lenient') {
       fs.rmSync(path.join(HERE, 'lenient'), { recursive: true, force: true });
       loadPki();
@@ -1240,8 +1319,10 @@ function main() {
     if (only) throw new Error(`--only ${only}: only 'lenient' can be made alone`);
     for (const d of ['pki', 'signed', 'encrypted', 'peers', 'pins', 'hostile', 'lenient']) fs.rmSync(path.join(HERE, d), { recursive: true, force: true });
     buildPki();
+    buildUnsupportedPki();
     writePki();
     signedVectors();
+    unsupportedVectors();
     peerVectors();
     encryptedVectors();
     pinVectors();

@@ -5,7 +5,7 @@ export type UnixTime = string;
 
 export type Status = "valid" | "valid-unknown-ca" | "tampered" | "bad-signature" | "address-mismatch" | "expired" | "not-yet-valid" | "wrong-usage" | "weak-algorithm" | "partially-signed" | "no-signer" | "unsigned" | "malformed" | "no-key" | "integrity-failure" | "weak-cipher" | "needs-password" | "decrypted";
 
-export type Code = "bad-certificate" | "malformed" | "limit-exceeded" | "wrong-password" | "bad-pkcs12" | "unsupported-algorithm" | "no-private-key" | "unusable-identity" | "no-recipient-certificate" | "usage" | "crypto";
+export type Code = "bad-certificate" | "malformed" | "limit-exceeded" | "wrong-password" | "bad-pkcs12" | "unsupported-algorithm" | "no-private-key" | "unusable-identity" | "no-recipient-certificate" | "usage" | "crypto" | "certificate-expired" | "certificate-not-yet-valid";
 
 export type Error = { code: Code, 
 /**
@@ -62,7 +62,12 @@ usable_for: Usability,
  * Algorithms from the certificate's smimeCapabilities extension (RFC 4262), in the
  * issuer's order; None when the certificate has no such extension.
  */
-smime_capabilities?: Array<string>, };
+smime_capabilities?: Array<string>, 
+/**
+ * The subjectKeyIdentifier extension in upper-case hex (how recipients and signers
+ * may name the certificate); None when absent.
+ */
+subject_key_id?: string, };
 
 export type AnchorKind = "root" | "pin";
 
@@ -381,6 +386,22 @@ date?: string,
  */
 messageId?: string, };
 
+export type KeyState = "current" | "retired" | "backup" | "deleted";
+
+export type KnownKey = { subject: string, issuer: string, 
+/**
+ * Upper-case hex, as in the certificate facts.
+ */
+serial: string, 
+/**
+ * The subjectKeyIdentifier in upper-case hex, when the certificate has one.
+ */
+subject_key_id?: string, 
+/**
+ * RFC 3339 (as the facts give it) or seconds since 1970.
+ */
+not_after: string, state: KeyState, };
+
 export type ExpiryState = "not-yet-valid" | "valid" | "expiring-soon" | "expired";
 
 export type Expiry = { state: ExpiryState, not_before: UnixTime, not_after: UnixTime, 
@@ -426,7 +447,12 @@ usable_for: Usability,
  * Algorithms from the certificate's smimeCapabilities extension (RFC 4262), in the
  * issuer's order; None when the certificate has no such extension.
  */
-smime_capabilities?: Array<string>, };
+smime_capabilities?: Array<string>, 
+/**
+ * The subjectKeyIdentifier extension in upper-case hex (how recipients and signers
+ * may name the certificate); None when absent.
+ */
+subject_key_id?: string, };
 
 export type IdentityView = { id: string, 
 /**
@@ -685,7 +711,17 @@ password?: string | null,
  * The algorithm policy (SPEC section 4); absent: the standard policy. Fields left out
  * keep their standard values.
  */
-policy?: Partial<Policy>, };
+policy?: Partial<Policy>, 
+/**
+ * Every certificate the user ever had a key for (current, retired, backed up, deleted):
+ * a message that cannot be decrypted says which of them it needs.
+ */
+keyHistory?: Array<KnownKey>, 
+/**
+ * The user explicitly asked to open RC2 or DES mail (SPEC section 4): decrypted with the
+ * weak-cipher warning instead of refused.
+ */
+openLegacy?: boolean, };
 
 export type EncryptOptions = { 
 /**
@@ -704,6 +740,14 @@ cipher?: string,
  * RSAES-OAEP key transport instead of PKCS #1 v1.5.
  */
 oaep?: boolean, 
+/**
+ * Opaque signatures (signed-data) instead of clear-signed multipart/signed.
+ */
+opaque?: boolean, 
+/**
+ * Triple wrapping: sign, encrypt, sign again (implies `sign`).
+ */
+tripleWrap?: boolean, 
 /**
  * What each recipient's mail program advertised (the contact's stored
  * `LearnedCapabilities`, `null` when none are known), in the order of `recipients`: they

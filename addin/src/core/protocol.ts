@@ -74,11 +74,15 @@ export interface CoreApi {
   lockAll: { params: Record<string, never>; result: void };
   /** Facts of an unlocked identity's certificate and chain, leaf first. */
   certificates: { params: { handle: number }; result: CertFacts[] };
+  /** Facts of an unlocked identity's separate encryption certificate, or null when its certificate does both. */
+  encryptionCertificate: { params: { handle: number }; result: CertFacts | null };
+  /** Join an unlocked signing-only identity and an encryption one for the same address (either order); the new handle replaces both. */
+  pairIdentities: { params: { first: number; second: number }; result: number };
   /** `policy`: the algorithm policy (absent: the standard one, SPEC section 4), as for encrypt and open. */
   sign: { params: { handle: number; mime: Uint8Array; opaque: boolean; at: number; policy?: Partial<Policy> }; result: Uint8Array };
   /** Sign (optional, with the sender's identity) then encrypt to the recipients' certificates (base64 DER) and the sender's own. */
   encrypt: {
-    params: { handle: number | null; mime: Uint8Array; recipients: string[]; capabilities?: (LearnedCapabilities | null)[]; sign: boolean; at: number; policy?: Partial<Policy> };
+    params: { handle: number | null; mime: Uint8Array; recipients: string[]; capabilities?: (LearnedCapabilities | null)[]; sign: boolean; at: number; policy?: Partial<Policy>; opaque?: boolean; tripleWrap?: boolean };
     result: Uint8Array;
   };
   /** What `encrypt` with the same recipients and capabilities will use, and why (per recipient and the sender's own copy). */

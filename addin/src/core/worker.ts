@@ -38,11 +38,13 @@ const handlers: Handlers = {
   lock: ({ handle }) => ring().lock(handle),
   lockAll: () => ring().lockAll(),
   certificates: ({ handle }) => ring().certificates(handle),
+  encryptionCertificate: ({ handle }) => ring().encryptionCertificate(handle),
+  pairIdentities: ({ first, second }) => ring().pairIdentities(first, second),
   // Signing, encryption and opening use WebCrypto for digests, AES and RSA signatures
   // (the core falls back to its own code where WebCrypto is missing or lacks an algorithm).
   sign: async ({ handle, mime, opaque, at, policy }) => await ring().signAsync(handle, mime, opaque, at, policy),
-  encrypt: async ({ handle, mime, recipients, capabilities, sign, at, policy }) =>
-    await ring().encryptAsync(handle ?? undefined, mime, { recipients, sign, at, ...(capabilities ? { capabilities } : {}), ...(policy ? { policy } : {}) }),
+  encrypt: async ({ handle, mime, recipients, capabilities, sign, at, policy, opaque, tripleWrap }) =>
+    await ring().encryptAsync(handle ?? undefined, mime, { recipients, sign, at, opaque: opaque ?? false, tripleWrap: tripleWrap ?? false, ...(capabilities ? { capabilities } : {}), ...(policy ? { policy } : {}) }),
   encryptionChoice: ({ handle, recipients, capabilities, at, policy }) => ring().encryptionChoice(handle ?? undefined, { recipients, capabilities, at, ...(policy ? { policy } : {}) }),
   recipientStatus: ({ options }) => wasm.recipientStatus(options),
   requestMail: ({ handle, options }) => ring().request(handle, options),

@@ -18,6 +18,16 @@ import { capabilitiesOf, draftOf, envelopeAddresses, messageId, recipientStatuse
 import type { ComposeChoice, ComposeFields, MailAddress } from './host';
 import type { Messenger, TbTab } from './thunderbird-api';
 
+/**
+ * A failure as one line of the popup's list: a core error's sentence and what to do (e.g. an
+ * expired certificate: the date, and renew or ask for the new one).
+ */
+export function problemText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const hint = (e as { hint?: unknown }).hint;
+  return typeof hint === 'string' && hint !== '' ? `${e.message} ${hint}` : e.message;
+}
+
 /** What `compose.getComposeDetails` and `onBeforeSend` give (the fields Cachet uses). */
 export interface TbComposeDetails {
   identityId?: string;
@@ -248,7 +258,7 @@ export class ComposeTakeover {
       this.forget(tabId);
       setTimeout(() => void this.m.tabs.remove(tabId).catch(() => undefined), ComposeTakeover.CLOSE_DELAY_MS);
     } catch (e) {
-      this.problems.set(tabId, e instanceof SendRefused ? e.reasons : [e instanceof Error ? e.message : String(e)]);
+      this.problems.set(tabId, e instanceof SendRefused ? e.reasons : [problemText(e)]);
       void this.m.composeAction.openPopup(tab.windowId !== undefined ? { windowId: tab.windowId } : {}).catch(() => undefined);
     }
     // Thunderbird's own send never runs for a message Cachet protects: it went out, or must not.

@@ -4,9 +4,9 @@
 // a sender's certificate, and the options every `open` needs (time, roots, pins, known certs).
 import type { CoreClient } from '../core/client';
 import { CoreFailure } from '../core/client';
-import type { CertFacts, OpenOptions, OpenReport } from '../core/protocol';
+import type { CertFacts, KnownKey, OpenOptions, OpenReport } from '../core/protocol';
 import { keeping } from './keeping';
-import { type ContactCert, type IdentityRecord, type Settings, currentCert, store } from './store';
+import { type ContactCert, type IdentityRecord, type Settings, currentCert, knownKey, store } from './store';
 
 /** Wrong passphrases allowed before unlocking is slowed down. */
 export const FREE_ATTEMPTS = 3;
@@ -162,16 +162,27 @@ export class Session extends EventTarget {
    * under `passphrase` (the core's encrypted backup), keep it unlocked. An older identity
    * for the same address is retired (kept for decrypting old mail).
    */
-  async importP12(p12: Uint8Array, password: string, passphrase: string): Promise<{ record: IdentityRecord; retired: IdentityRecord[] }> {
+  async importP12(p12: Uint8Array, password: string, passphrase: string): Promise<{ record: IdentityRecord; retired: IdentityRecord[]; joined?: IdentityRecord }> {
     if (passphrase.length < 8) throw failure('weak-passphrase', 'The passphrase must have at least 8 characters.', 'Choose a longer passphrase; it protects your private key on this device.');
-    const handle = await this.core.call('unlock', { p12: copy(p12), password });
-    const facts = await this.core.call('certificates', { handle });
+    let handle = await this.core.call('unlock', { p12: copy(p12), password });
+    let facts = await this.core.call('certificates', { handle });
+    const first = facts[0];
+    if (!first) throw failure('no-certificate', 'This file has no certificate.', 'Export the certificate together with its private key.');
+    // The second file of a separate signing and encryption certificate: one identity of both.
+    const joined = await this.joinSeparate(first, handle, passphrase);
+    if (joined) {
+      handle = joined.handle;
+      facts = await this.core.call('certificates', { handle });
+    }
+    const encryption = await this.core.call('encryptionCertificate', { handle });
     const backup = await this.core.call('exportBackup', { handle, password: passphrase });
     const leaf = facts[0];
     if (!leaf) throw failure('no-certificate', 'This file has no certificate.', 'Export the certificate together with its private key.');
-    const record: IdentityRecord = { id: leaf.sha256, facts, backup, added: new Date().toISOString(), retired: false };
+    const record: IdentityRecord = { id: leaf.sha256, facts, backup, added: new Date().toISOString(), retired: false, ...(encryption ? { encryption } : {}) };
+    if (joined && joined.record.id !== record.id) await store.deleteIdentity(joined.record.id);
     const retired: IdentityRecord[] = [];
     for (const other of await store.identities()) {
+      if (other.id === joined?.record.id) continue;
       const sameAddress = other.facts[0]?.emails.some((m) => leaf.emails.includes(m)) ?? false;
       if (other.id !== record.id && sameAddress && !other.retired && (other.facts[0]?.not_after ?? '') < leaf.not_after) {
         other.retired = true;
@@ -183,7 +194,37 @@ export class Session extends EventTarget {
     this.handles.set(record.id, handle);
     this.touch();
     this.changed();
-    return { record, retired };
+    return { record, retired, ...(joined ? { joined: joined.record } : {}) };
+  }
+
+  /**
+   * A stored identity that, with the certificate just unlocked (`handle`), makes a separate
+   * signing and encryption pair for the same address (one signs only, the other can be
+   * encrypted to): both are joined in the core into one identity, whose handle is returned
+   * with the stored record it replaces. A stored one that is locked is opened with the
+   * device passphrase; when nothing pairs, null (the new certificate stays an identity of its own).
+   */
+  private async joinSeparate(leaf: CertFacts, handle: number, passphrase: string): Promise<{ handle: number; record: IdentityRecord } | null> {
+    const signOnly = (f: CertFacts | undefined) => f?.usable_for?.sign === true && f.usable_for.encrypt === false;
+    for (const other of await store.identities()) {
+      const o = other.facts[0];
+      if (other.retired || other.encryption || !o || o.sha256 === leaf.sha256) continue;
+      const roles = (signOnly(o) && leaf.usable_for.encrypt) || (signOnly(leaf) && o.usable_for.encrypt);
+      const shared = o.emails.some((m) => leaf.emails.some((n) => n.toLowerCase() === m.toLowerCase()));
+      if (!roles || !shared) continue;
+      let otherHandle = this.handles.get(other.id);
+      const opened = otherHandle === undefined;
+      try {
+        otherHandle ??= await this.core.call('unlock', { p12: copy(other.backup), password: passphrase });
+        const joined = await this.core.call('pairIdentities', { first: otherHandle, second: handle });
+        this.handles.delete(other.id);
+        return { handle: joined, record: other };
+      } catch {
+        // Another passphrase, or the core does not see a pair: keep them apart.
+        if (opened && otherHandle !== undefined) await this.core.call('lock', { handle: otherHandle }).catch(() => undefined);
+      }
+    }
+    return null;
   }
 
   /**
@@ -208,7 +249,10 @@ export class Session extends EventTarget {
     try {
       await store.putSettings({ ...settings, failedUnlocks: 0, unlockBlockedUntil: 0 });
       this.touch();
-      return await this.core.call('exportBackup', { handle, password });
+      const out = await this.core.call('exportBackup', { handle, password });
+      // Its key can now be restored after it is deleted here ("which key do I need").
+      await store.putIdentity({ ...record, backedUp: true });
+      return out;
     } finally {
       await this.core.call('lock', { handle }).catch(() => undefined);
     }
@@ -229,13 +273,19 @@ export class Session extends EventTarget {
     const handle = this.handles.get(id);
     if (handle !== undefined) await this.core.call('lock', { handle });
     this.handles.delete(id);
+    const record = (await store.identities()).find((r) => r.id === id);
+    if (record) {
+      const certs = [record.facts[0], record.encryption].filter((f): f is CertFacts => f !== undefined);
+      await store.rememberDeleted(certs.map((f) => knownKey(f, record.backedUp ? 'backup' : 'deleted')));
+    }
     await store.deleteIdentity(id);
     this.changed();
   }
 
   /** The identity that signs for `address` (newest, not retired, unlocked), or the first unlocked one. */
   async signer(address?: string): Promise<{ record: IdentityRecord; handle: number } | null> {
-    const ids = (await store.identities()).filter((r) => !r.retired && this.handles.has(r.id));
+    // An identity whose certificate cannot sign (an encryption certificate kept on its own) never signs.
+    const ids = (await store.identities()).filter((r) => !r.retired && this.handles.has(r.id) && r.facts[0]?.usable_for?.sign !== false);
     ids.sort((a, b) => ((b.facts[0]?.not_after ?? '') > (a.facts[0]?.not_after ?? '') ? 1 : -1));
     const pick = ids.find((r) => address === undefined || (r.facts[0]?.emails ?? []).includes(address.toLowerCase())) ?? (address === undefined ? ids[0] : undefined);
     const handle = pick ? this.handles.get(pick.id) : undefined;
@@ -252,7 +302,16 @@ export class Session extends EventTarget {
       trust: anchors.filter((a) => a.kind === 'root').map((a) => a.der),
       pins: anchors.filter((a) => a.kind === 'pin').map((a) => a.der),
       known: contacts.flatMap((c) => c.certs.map((x) => x.der)),
+      keyHistory: await Session.keyHistory(),
     };
+  }
+
+  /** Every certificate the user had a key for: current and retired identities, then deleted ones. */
+  static async keyHistory(): Promise<KnownKey[]> {
+    const held = (await store.identities()).flatMap((r) =>
+      [r.facts[0], r.encryption].filter((f): f is CertFacts => f !== undefined).map((f) => knownKey(f, r.retired ? 'retired' : 'current')),
+    );
+    return [...held, ...(await store.deletedKeys())];
   }
 
   /** The signer certificates of a report, each with the address to keep it for (the From address, when the certificate names it). */
@@ -261,7 +320,15 @@ export class Session extends EventTarget {
     for (const layer of report.layers) {
       for (const s of layer.signers ?? []) {
         if (onlyValid && s.status !== 'valid') continue;
-        const found = report.certificates.find((c) => c.facts.sha256 === s.certificate?.sha256);
+        // The certificate the signer asked to be encrypted to (EncryptionKeyPreference, RFC 8551
+        // 2.5.3: a separate encryption certificate), when the message carries it; else the signer's.
+        const pref = s.encryption_key_preference;
+        const preferred = pref && 'issuer_and_serial' in pref
+          ? report.certificates.find((c) => c.facts.serial === pref.issuer_and_serial.serial && c.facts.issuer === pref.issuer_and_serial.issuer && c.facts.usable_for.encrypt)
+          : undefined;
+        const signerCert = report.certificates.find((c) => c.facts.sha256 === s.certificate?.sha256);
+        const sameAddress = preferred && signerCert && preferred.facts.emails.some((m) => signerCert.facts.emails.some((n) => n.toLowerCase() === m.toLowerCase()));
+        const found = sameAddress ? preferred : signerCert;
         // The certificate is kept for one of its own addresses: the From address when it names it,
         // else its first (a Sender signing on behalf of the From address, or a mismatch).
         const from = s.address?.from?.toLowerCase();

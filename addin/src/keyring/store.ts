@@ -8,11 +8,13 @@
 // - anchors: trusted roots (kind 'root': every certificate they issue is trusted) and pinned
 //   certificates (kind 'pin': only that certificate, for the addresses it names; never an issuer).
 //   The core gets them apart: roots as `trust`, pins as `pins`.
-// - settings: idle timeout, the wrong-passphrase counter; and (record "decrypted") the SHA-256
+// - settings: idle timeout, the wrong-passphrase counter; (record "keyHistory") the certificates
+//   of deleted identities, marked as in a backup or gone, so that mail encrypted to them can be
+//   explained ("which key do I need"); and (record "decrypted") the SHA-256
 //   of the Message-IDs of the last MAX_DECRYPTED_IDS messages decrypted here, so that a reply
 //   written in the host's own compose window is known to answer encrypted mail.
 // Nothing here goes to localStorage, logs or URLs.
-import type { CertFacts } from '../core/protocol';
+import type { CertFacts, KeyState, KnownKey } from '../core/protocol';
 import { db } from './db';
 
 export interface IdentityRecord {
@@ -25,6 +27,31 @@ export interface IdentityRecord {
   added: string;
   /** Replaced by a newer identity; kept to decrypt old mail, not used to sign. */
   retired: boolean;
+  /**
+   * A separate encryption certificate (its key is in `backup` too, beside the signing key);
+   * absent when the certificate of `facts` does both.
+   */
+  encryption?: CertFacts;
+  /** A backup of it was exported (so its key can be restored after deleting it here). */
+  backedUp?: boolean;
+}
+
+/** A certificate of the user's key history as the core matches it ("which key do I need"). */
+export function knownKey(f: CertFacts, state: KeyState): KnownKey {
+  return { subject: f.subject, issuer: f.issuer, serial: f.serial, ...(f.subject_key_id ? { subject_key_id: f.subject_key_id } : {}), not_after: f.not_after, state };
+}
+
+/** How many certificates of deleted identities the key history keeps (oldest dropped first). */
+export const MAX_DELETED_KEYS = 100;
+
+/** The certificate mail to this identity is encrypted to (the sender's own copy). */
+export function encryptionFacts(r: IdentityRecord): CertFacts | undefined {
+  return r.encryption ?? r.facts[0];
+}
+
+/** Whether mail can be encrypted to this identity (else the sender's own copy is unreadable). */
+export function canReceiveEncrypted(r: IdentityRecord): boolean {
+  return encryptionFacts(r)?.usable_for?.encrypt !== false;
 }
 
 export interface ContactCert {
@@ -103,6 +130,18 @@ export const store = {
   },
   async putSettings(s: Settings): Promise<void> {
     await db.put('settings', { key: 'settings', ...s });
+  },
+
+  /** The certificates of deleted identities (their key is in a backup, or gone). */
+  async deletedKeys(): Promise<KnownKey[]> {
+    const r = await db.get<{ key: string; keys: KnownKey[] }>('settings', 'keyHistory');
+    return r?.keys ?? [];
+  },
+  /** Remember the certificates of an identity being deleted, for "which key do I need". */
+  async rememberDeleted(keys: KnownKey[]): Promise<void> {
+    const r = await db.get<{ key: string; keys: KnownKey[] }>('settings', 'keyHistory');
+    const kept = (r?.keys ?? []).filter((k) => !keys.some((n) => n.serial === k.serial && n.issuer === k.issuer));
+    await db.put('settings', { key: 'keyHistory', keys: [...kept, ...keys].slice(-MAX_DELETED_KEYS) });
   },
 
   /** Remember that the message with this Message-ID was decrypted here. */

@@ -12,6 +12,7 @@ import { CertPanel } from '../ui/cert-panel';
 import { el, replace } from '../ui/dom';
 import { errorView } from '../ui/error-view';
 import { choiceWords, encryptionChoice, envelopeAddresses, recipientStatuses, STATUS_WORDS } from '../ui/host-compose';
+import { canReceiveEncrypted } from '../keyring/store';
 import { tabs } from '../ui/tabs';
 import { versionLine } from '../ui/version';
 
@@ -53,6 +54,7 @@ try {
     const from = fields.from.address.toLowerCase();
     const signer = await session.signer(from);
     identity.textContent = signer ? `Signing as ${from}.` : `Your certificate for ${from || 'this address'} is locked or missing: unlock it or import it under Certificates.`;
+    if (signer && !canReceiveEncrypted(signer.record)) identity.textContent += ' Your certificate only signs: your own copy (in Sent) of an encrypted message will not be readable. Import your encryption certificate under Certificates to keep a readable copy.';
     const { statuses, ders } = await recipientStatuses(core, [...new Set(envelopeAddresses(fields))]);
     // What encrypting will use for each ready recipient and why (their stored capabilities).
     const ready = statuses.flatMap((r) => {

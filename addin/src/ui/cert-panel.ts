@@ -9,7 +9,7 @@ import type { CertFacts } from '../core/protocol';
 import type { Host } from '../hosts/host';
 import { readLocalFile } from '../hosts/host';
 import { MAX_IDLE_MINUTES, MIN_IDLE_MINUTES, type Session } from '../keyring/session';
-import { type AnchorRecord, type ContactRecord, type IdentityRecord, currentCert, daysLeft, store } from '../keyring/store';
+import { type AnchorRecord, type ContactRecord, type IdentityRecord, canReceiveEncrypted, currentCert, daysLeft, store } from '../keyring/store';
 import { HarvestView } from './harvest-view';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
@@ -138,7 +138,7 @@ export class CertPanel {
       void (async () => {
         try {
           const { bytes } = await readLocalFile(f);
-          const { record, retired } = await this.session.importP12(bytes, password.value, device);
+          const { record, retired, joined } = await this.session.importP12(bytes, password.value, device);
           password.value = '';
           passphrase.value = '';
           same.checked = false;
@@ -146,7 +146,8 @@ export class CertPanel {
           passphraseField.hidden = false;
           file.value = '';
           const leaf = record.facts[0];
-          const done = el('p', { class: 'note good', role: 'status', 'data-field': 'imported' }, `Imported ${leaf?.common_name ?? leaf?.subject ?? 'the certificate'} (${leaf?.emails.join(', ') ?? ''}).`);
+          const both = joined && record.encryption ? ` Joined with the certificate you imported before: ${leaf?.common_name ?? leaf?.subject ?? 'one'} signs, ${record.encryption.common_name ?? record.encryption.subject} receives encrypted mail.` : '';
+          const done = el('p', { class: 'note good', role: 'status', 'data-field': 'imported' }, `Imported ${leaf?.common_name ?? leaf?.subject ?? 'the certificate'} (${leaf?.emails.join(', ') ?? ''}).${both}`);
           if (retired.length) {
             const announce = button('Send the announcement mail to my contacts', () => void this.announce(leaf?.emails[0] ?? ''));
             this.say(el('div', {}, done, el('p', {}, `Your previous certificate is kept to decrypt old mail. Tell your contacts about the new one:`), announce));
@@ -308,6 +309,11 @@ export class CertPanel {
       r.retired ? el('span', { class: 'badge' }, 'kept for decryption') : null,
       this.session.isUnlocked(r.id) ? null : el('span', { class: 'badge' }, 'locked'),
       el('p', { class: 'muted' }, `${leaf?.emails.join(', ') ?? ''} · issued by ${leaf?.issuer ?? 'unknown'}`),
+      r.encryption
+        ? el('p', { class: 'muted', 'data-field': 'encryption-certificate' }, `Separate encryption certificate: ${r.encryption.common_name ?? r.encryption.subject}, serial ${r.encryption.serial}, valid until ${r.encryption.not_after.slice(0, 10)}.`)
+        : !canReceiveEncrypted(r) && !r.retired
+          ? el('p', { class: 'notice', 'data-field': 'signing-only' }, 'This certificate only signs: no one can encrypt mail to it, and your own copies of encrypted mail you send will not be readable. Import your encryption certificate (.p12) as well; Cachet joins the two.')
+          : null,
       backupForm,
       actions,
     );

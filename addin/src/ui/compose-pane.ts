@@ -17,7 +17,7 @@ import type { Draft, DraftAttachment, Features } from '../core/protocol';
 import type { ComposeFields, Host, SendOutcome } from '../hosts/host';
 import type { Session } from '../keyring/session';
 import { keeping } from '../keyring/keeping';
-import { messageIds, store } from '../keyring/store';
+import { canReceiveEncrypted, messageIds, store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
 import { Discovery } from './discovery';
@@ -61,6 +61,9 @@ export class ComposePane {
   private readonly text = el('textarea', { rows: '8' });
   private readonly sign = el('input', { type: 'checkbox' });
   private readonly encrypt = el('input', { type: 'checkbox' });
+  /** Options other clients offer: an opaque signature (signed-data), and triple wrapping (sign, encrypt, sign). */
+  private readonly opaque = el('input', { type: 'checkbox' });
+  private readonly tripleWrap = el('input', { type: 'checkbox' });
   private readonly recipients = el('ul', { class: 'recipients plain', 'aria-label': 'Recipients', 'aria-live': 'polite' });
   /** Which content cipher encrypting will use, and why (the per-recipient part is in each recipient's line). */
   private readonly cipherChoice = el('p', { class: 'muted', 'data-field': 'cipher-choice', 'aria-live': 'polite' });
@@ -83,6 +86,8 @@ export class ComposePane {
   /** The recipients without a usable certificate the user was last asked about. */
   private askedFor = '';
   private readonly confirmArea = el('div', { class: 'reply-confirm', 'aria-live': 'polite' });
+  /** Says, before sending, when the sender's own (Sent) copy of an encrypted message will not be readable. */
+  private readonly ownCopyArea = el('div', { 'aria-live': 'polite' });
   /** Confidential mode (ui/drafts.ts): Encrypt is fixed on, and the pane is the editor even in a host's window. */
   private confidential = false;
   /** Called after a message written in the pane was sent; what it returns is shown with the result. */
@@ -113,7 +118,16 @@ export class ComposePane {
         el('label', {}, this.sign, ' Sign'),
         el('label', {}, this.encrypt, ' Encrypt'),
         encryptNote,
+        el(
+          'details',
+          { class: 'protection-options' },
+          el('summary', {}, 'More options'),
+          // The label texts avoid the words of the Sign and Encrypt toggles' labels.
+          el('p', {}, el('label', {}, this.opaque, ' Opaque format'), el('span', { class: 'muted' }, ' — the signed text travels inside the S/MIME part (readable only with S/MIME), for mail systems that change clear-signed text.')),
+          el('p', {}, el('label', {}, this.tripleWrap, ' Triple wrap'), el('span', { class: 'muted' }, ' — with Sign and Encrypt: signed, encrypted, then signed again outside (RFC 2634), for gateways that check the outer signature.')),
+        ),
       ),
+      this.ownCopyArea,
       this.confirmArea,
       el('div', { class: 'actions' }, this.send),
       this.result,
@@ -348,6 +362,7 @@ export class ComposePane {
       this.askedFor = '';
       if (asking) replace(this.confirmArea);
     }
+    await this.showOwnCopy();
     replace(
       this.recipients,
       ...[...out].map(([a, s]) => {
@@ -359,6 +374,18 @@ export class ComposePane {
     );
     await this.showChoice();
     return out;
+  }
+
+  /** With Encrypt on and a sender certificate that cannot be encrypted to (signing only): the Sent copy will not be readable. */
+  private async showOwnCopy(): Promise<void> {
+    const from = this.bound?.from.address ?? this.from.value;
+    const signer = this.encrypt.checked && this.features.encrypt ? await this.session.signer(from) : null;
+    replace(
+      this.ownCopyArea,
+      signer && !canReceiveEncrypted(signer.record)
+        ? el('p', { class: 'notice', role: 'status', 'data-field': 'own-copy-unreadable' }, `Your certificate for ${from} only signs: it cannot be encrypted to, so your own copy of this message (in Sent) will not be readable. Import your encryption certificate under Certificates to keep a readable copy.`)
+        : null,
+    );
   }
 
   /** Per ready recipient (and the sender's own copy, when unlocked) what encrypting will use and why. */
@@ -430,9 +457,9 @@ export class ComposePane {
         return der === undefined ? [] : [{ address: a, der }];
       });
       const capabilities = await capabilitiesOf(readers.map((r) => r.address));
-      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: readers.map((r) => r.der), capabilities, sign, at });
+      return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: readers.map((r) => r.der), capabilities, sign, at, opaque: this.opaque.checked, tripleWrap: sign && this.tripleWrap.checked });
     }
-    if (sign && signer) return this.core.call('sign', { handle: signer.handle, mime: plain, opaque: false, at });
+    if (sign && signer) return this.core.call('sign', { handle: signer.handle, mime: plain, opaque: this.opaque.checked, at });
     return plain;
   }
 

@@ -152,6 +152,23 @@ function protectedNote(ph: ProtectedHeaders): HTMLElement {
 }
 
 /**
+ * RC2 and DES mail is refused unless the user asks for it (SPEC section 4): say why, with the
+ * warning, and offer to open it anyway.
+ */
+function legacyOffer(r: OpenReport, open: () => void): HTMLElement | null {
+  const refused = r.error?.code === 'unsupported-algorithm' && r.layers.some((l) => l.kind === 'encrypted' && l.status === 'weak-cipher' && ['rc2-cbc', 'des-cbc'].includes(l.encryption?.content_cipher ?? ''));
+  if (!refused) return null;
+  const b = el('button', { type: 'button', class: 'danger' }, 'Open it anyway');
+  b.addEventListener('click', open);
+  return el(
+    'section',
+    { class: 'notice', 'data-field': 'legacy-offer', 'aria-label': 'Obsolete encryption' },
+    el('p', {}, 'This message is encrypted with an obsolete cipher (RC2 or DES) that can be broken with an ordinary computer: treat its content as if it had been sent unencrypted, and nothing shows whether it was changed on the way. Open it only if you need to read it, and ask the sender to use a current mail program (AES).'),
+    el('div', { class: 'actions' }, b),
+  );
+}
+
+/**
  * How the covered parts are labelled: `valid` only when the signed layer's status is `valid`
  * (every signer valid: green), `unverified` when a signature's math is good but the status is
  * not (address mismatch, untrusted or expired certificate, ...: never green), `none` otherwise.
@@ -243,16 +260,17 @@ export class ReadPane {
 
   /**
    * Show a message. `password`: the password of a password-encrypted message (RFC 3211), as
-   * typed in the prompt this pane shows for `needs-password`. Resolves to the protected
-   * Subject (RFC 9788) when Cachet decrypted the message and it carried one (for a list that
-   * shows the outer Subject, "[...]"), otherwise null.
+   * typed in the prompt this pane shows for `needs-password`; `openLegacy`: the user asked to
+   * open RC2 or DES mail. Resolves to the protected Subject (RFC 9788) when Cachet decrypted
+   * the message and it carried one (for a list that shows the outer Subject, "[...]"),
+   * otherwise null.
    */
-  async show(mime: Uint8Array, password?: string): Promise<string | null> {
+  async show(mime: Uint8Array, password?: string, { openLegacy = false }: { openLegacy?: boolean } = {}): Promise<string | null> {
     this.showingDecrypted = false;
     const locksBefore = this.locks;
     const done = progress(this.body, 'Checking the message…');
     try {
-      const options = { ...(await this.session.openOptions()), ...(password !== undefined ? { password } : {}) };
+      const options = { ...(await this.session.openOptions()), ...(password !== undefined ? { password } : {}), ...(openLegacy ? { openLegacy: true } : {}) };
       const outer = await this.core.call('viewMessage', { bytes: mime.slice() });
       const opened = await this.core.call('open', { mime: mime.slice(), options });
       const r = opened.report;
@@ -331,7 +349,7 @@ export class ReadPane {
           encrypted,
         });
       });
-      replace(this.body, banner(r), diagnosis(r), noKey(r), this.passwordPrompt(r, mime, password !== undefined), certArea, ph ? protectedNote(ph) : null, head, this.onReply ? el('div', { class: 'actions' }, reply, forward) : null, partsView(view, coverage, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename) => void this.save(source, path, filename, certArea), images));
+      replace(this.body, banner(r), diagnosis(r), noKey(r), legacyOffer(r, () => void this.show(mime, password, { openLegacy: true })), this.passwordPrompt(r, mime, password !== undefined), certArea, ph ? protectedNote(ph) : null, head, this.onReply ? el('div', { class: 'actions' }, reply, forward) : null, partsView(view, coverage, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename) => void this.save(source, path, filename, certArea), images));
       this.showingDecrypted = decrypted;
       // A reply to it from the host's own compose window is then known to answer encrypted mail.
       if (decrypted && h.message_id) void store.markDecrypted(h.message_id).catch(() => undefined);

@@ -10,16 +10,22 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cachet <command> [options]
   sign    --identity ID.p12 --password-file F [--opaque] [--at TIME]     < message > signed
   encrypt --recipient CERT [--recipient CERT]... [--identity ID.p12 --password-file F]
-          [--sign] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep] [--at TIME]
-          [--capabilities MAIL]... [--explain FILE]                       < message > encrypted
+          [--sign] [--opaque] [--triple-wrap] [--cipher aes256-cbc|aes128-gcm|aes256-gcm] [--oaep]
+          [--at TIME] [--capabilities MAIL]... [--explain FILE]           < message > encrypted
           --capabilities: a signed mail from a recipient; the SMIMECapabilities its
           signer advertised choose the algorithms for that recipient's certificate;
           --explain writes the choice and its reasons as JSON
   open    [--identity ID.p12 --password-file F]... [--password-file F] [--trust CERT]...
-          [--pin CERT]... [--at TIME] [--content FILE]                    < message > report.json
+          [--pin CERT]... [--key-history CERT]... [--open-legacy] [--at TIME]
+          [--content FILE]                                                < message > report.json
           --trust adds a root (it issues); --pin adds a pinned certificate (trusted only as
           itself, for the addresses it names, never an issuer); every --password-file is
-          also tried on a password-encrypted message (RFC 3211)
+          also tried on a password-encrypted message (RFC 3211); --key-history CERT
+          (repeatable): certificates of keys you held before, to say which one a message you
+          cannot open needs; --open-legacy opens RC2 and DES mail (refused otherwise), with the
+          weak-cipher warning
+          sign, encrypt, backup, request: a second --identity (separate signing and
+          encryption certificates of one person) is joined with the first
   cert    FILE [--password-file F]                                        > info.json
   backup  --identity ID.p12 --password-file F --new-password-file G       > backup.p12
   request --identity ID.p12 --password-file F --to ADDRESS [--renewal] [--at TIME]
@@ -34,8 +40,8 @@ struct Args {
     flags: Vec<(String, Option<String>)>,
 }
 
-const VALUE_FLAGS: [&str; 13] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to", "--policy", "--capabilities", "--explain"];
-const BOOL_FLAGS: [&str; 4] = ["--opaque", "--sign", "--oaep", "--renewal"];
+const VALUE_FLAGS: [&str; 14] = ["--identity", "--password-file", "--at", "--trust", "--pin", "--content", "--recipient", "--cipher", "--new-password-file", "--to", "--policy", "--capabilities", "--explain", "--key-history"];
+const BOOL_FLAGS: [&str; 6] = ["--opaque", "--sign", "--oaep", "--renewal", "--triple-wrap", "--open-legacy"];
 
 impl Args {
     /// Flags by lexopt: `--flag VALUE` and `--flag=VALUE`; `--` ends the flags.
@@ -164,6 +170,22 @@ fn identities(args: &Args) -> Result<Vec<cachet::pkcs12::Identity>, Error> {
     Ok(out)
 }
 
+/// The one identity of `sign`, `encrypt`, `backup` and `request`: the key pairs of every
+/// `--identity` file, a signing-only and an encryption-only certificate for the same address
+/// joined into one identity (one file with both, or two files; see `pkcs12::pair`).
+fn identity(args: &Args) -> Result<Option<cachet::pkcs12::Identity>, Error> {
+    let mut all = Vec::new();
+    for id in identities(args)? {
+        let cachet::pkcs12::Identity { certificate, chain, key, friendly_name, encryption } = id;
+        all.push(cachet::pkcs12::Identity { certificate, chain, key, friendly_name, encryption: None });
+        all.extend(encryption.map(|e| *e));
+    }
+    if all.is_empty() {
+        return Ok(None);
+    }
+    cachet::pkcs12::pair(all).map(Some)
+}
+
 fn certificates(paths: &[&str]) -> Result<Vec<x509_cert::Certificate>, Error> {
     let mut out = Vec::new();
     for p in paths {
@@ -188,7 +210,14 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let facts = match a.one("--password-file") {
                 Some(pw) => {
                     let id = cachet::pkcs12::import(&bytes, &read_password(pw)?)?;
-                    std::iter::once(&id.certificate).chain(id.chain.iter()).map(cachet::cert::facts::facts).collect()
+                    // The (signing) certificate and its chain, then a separate encryption certificate.
+                    let mut certs: Vec<&x509_cert::Certificate> = Vec::new();
+                    for c in id.key_pairs().flat_map(|p| std::iter::once(&p.certificate).chain(p.chain.iter())) {
+                        if !certs.contains(&c) {
+                            certs.push(c);
+                        }
+                    }
+                    certs.into_iter().map(cachet::cert::facts::facts).collect()
                 }
                 None => cachet::cert::facts::summarize(&bytes)?,
             };
@@ -196,17 +225,17 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         "sign" => {
-            let ids = identities(&a)?;
-            let id = ids.first().ok_or_else(|| Error::usage(format!("sign needs --identity.\n{USAGE}")))?;
+            let id = identity(&a)?;
+            let id = id.as_ref().ok_or_else(|| Error::usage(format!("sign needs --identity.\n{USAGE}")))?;
             let message = read_stdin()?;
             let out = cachet::smime::sign_message(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         "encrypt" => {
-            let ids = identities(&a)?;
+            let sender = identity(&a)?;
             let recipients = certificates(&a.all("--recipient"))?;
-            if recipients.is_empty() && ids.is_empty() {
+            if recipients.is_empty() && sender.is_none() {
                 return Err(Error::usage(format!("encrypt needs --recipient.\n{USAGE}")));
             }
             let cipher = match a.one("--cipher") {
@@ -226,13 +255,18 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
                 learned.extend(cachet::smime::choice::learned_from(&cachet::smime::open(&read_file(path)?, &input).report));
             }
             let capabilities = cachet::smime::choice::for_recipients(&recipients, &learned);
-            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), capabilities };
+            let options = cachet::smime::EncryptOptions { cipher, oaep: a.has("--oaep"), sign: a.has("--sign"), capabilities, opaque: a.has("--opaque"), triple_wrap: a.has("--triple-wrap") };
             if let Some(path) = a.one("--explain") {
-                let choice = cachet::smime::encryption_choice(&recipients, ids.first().map(|i| &i.certificate), &options, &policy);
+                let choice = cachet::smime::encryption_choice(&recipients, sender.as_ref().map(|i| i.encryption_certificate()), &options, &policy);
                 std::fs::write(path, to_json(&choice)?).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;
             }
             let message = read_stdin()?;
-            let out = cachet::smime::encrypt_message(&message, &recipients, ids.first(), options, when, &limits, &policy)?;
+            let out = cachet::smime::encrypt_message(&message, &recipients, sender.as_ref(), options, when, &limits, &policy)?;
+            if let Some(id) = sender.as_ref().filter(|id| !cachet::pkcs12::can_receive_encrypted(id)) {
+                let why = cachet::cert::facts::usability(id.encryption_certificate()).reasons.join("; ");
+                eprintln!("cachet: warning: your certificate cannot be encrypted to ({why}): your own copy of this message will not be readable.");
+                eprintln!("hint: Import your encryption certificate (from the same or another .p12) to keep a readable copy.");
+            }
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -241,14 +275,22 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let roots = certificates(&a.all("--trust"))?;
             let pins = certificates(&a.all("--pin"))?;
             let message = read_stdin()?;
-            let policy = policy(&a)?;
+            let mut policy = policy(&a)?;
+            // RC2 and DES only when asked for (SPEC section 4), then with the weak-cipher warning.
+            policy.legacy_allowed |= a.has("--open-legacy");
             let limits = cachet::mime::Limits::default();
             let id_refs: Vec<&cachet::pkcs12::Identity> = ids.iter().collect();
             // Every --password-file is also a message password (RFC 3211 password-encrypted
             // mail): without --identity it is only that.
             let passwords = a.all("--password-file").into_iter().map(read_password).collect::<Result<Vec<_>, _>>()?;
             let input = cachet::smime::OpenInput { roots: &roots, pins: &pins, known: &[], identities: &id_refs, passwords: &passwords, at: at(&a)?, policy: &policy, limits: &limits };
-            let opened = cachet::smime::open(&message, &input);
+            let mut opened = cachet::smime::open(&message, &input);
+            // "Which key do I need": the identities given, then the older certificates.
+            let current = ids.iter().flat_map(|i| i.key_pairs()).map(|p| cachet::identity::known_key(&cachet::cert::facts::facts(&p.certificate), cachet::identity::KeyState::Current));
+            let older = certificates(&a.all("--key-history"))?;
+            let older = older.iter().map(|c| cachet::identity::known_key(&cachet::cert::facts::facts(c), cachet::identity::KeyState::Backup));
+            let history: Vec<_> = current.chain(older).collect();
+            cachet::identity::explain_no_key(&mut opened.report, &history, input.at);
             if let (Some(path), Some(content)) = (a.one("--content"), opened.content.as_ref()) {
                 std::fs::write(path, content).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;
             }
@@ -260,16 +302,16 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             })
         }
         "backup" => {
-            let ids = identities(&a)?;
-            let id = ids.first().ok_or_else(|| Error::usage(format!("backup needs --identity.\n{USAGE}")))?;
+            let id = identity(&a)?;
+            let id = id.as_ref().ok_or_else(|| Error::usage(format!("backup needs --identity.\n{USAGE}")))?;
             let new_pw = a.one("--new-password-file").ok_or_else(|| Error::usage(format!("backup needs --new-password-file.\n{USAGE}")))?;
             let out = cachet::pkcs12::export_backup(id, &read_password(new_pw)?, cachet::pkcs12::DEFAULT_BACKUP_ITERATIONS)?;
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         "request" => {
-            let ids = identities(&a)?;
-            let id = ids.first().ok_or_else(|| Error::usage(format!("request needs --identity.\n{USAGE}")))?;
+            let id = identity(&a)?;
+            let id = id.as_ref().ok_or_else(|| Error::usage(format!("request needs --identity.\n{USAGE}")))?;
             let to = a.one("--to").ok_or_else(|| Error::usage(format!("request needs --to.\n{USAGE}")))?;
             let when = at(&a)?;
             let options = cachet::request::RequestOptions {

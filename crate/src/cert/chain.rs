@@ -424,6 +424,12 @@ fn evaluate(input: &ValidationInput, all: &[(&Certificate, bool, Vec<u8>)], cand
                     let text = format!("the signature on '{}' uses {alg}, which is refused", subj(cert));
                     push(RANK_WEAK_REFUSED, i, PathStatus::WeakAlgorithm { algorithm: alg }, text);
                 }
+                // DSA, Ed25519, Ed448, ...: an algorithm Cachet does not implement is named as
+                // such (a weak-algorithm verdict), never taken for a misused certificate.
+                Err(SigFailure::Unsupported(alg)) if !issuer_key_is_refused_rsa(issuer, input.policy) => {
+                    let text = format!("the signature on '{}' uses {alg}, an algorithm Cachet does not support, so it cannot be checked", subj(cert));
+                    push(RANK_WEAK_REFUSED, i, PathStatus::WeakAlgorithm { algorithm: format!("{alg} (not supported)") }, text);
+                }
                 Err(e @ (SigFailure::Unsupported(_) | SigFailure::BadKey(_))) => {
                     let issuer_key = key_info(issuer.tbs_certificate().subject_public_key_info());
                     match issuer_key.bits.map(|b| (b, input.policy.check_rsa_bits(b))) {
@@ -442,6 +448,12 @@ fn evaluate(input: &ValidationInput, all: &[(&Certificate, bool, Vec<u8>)], cand
         }
     }
     out
+}
+
+/// The issuer's key is RSA of a size the policy refuses (reported as such, not as unsupported).
+fn issuer_key_is_refused_rsa(issuer: &Certificate, policy: &crate::policy::Policy) -> bool {
+    let k = key_info(issuer.tbs_certificate().subject_public_key_info());
+    k.algorithm.starts_with("RSA") && k.bits.map(|b| matches!(policy.check_rsa_bits(b), Verdict::Refuse(_))).unwrap_or(false)
 }
 
 fn weak(push: &mut impl FnMut(u8, usize, PathStatus, String), at: usize, v: Verdict, what: &str) {

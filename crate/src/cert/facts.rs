@@ -49,6 +49,11 @@ pub struct CertFacts {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub smime_capabilities: Option<Vec<String>>,
+    /// The subjectKeyIdentifier extension in upper-case hex (how recipients and signers
+    /// may name the certificate); None when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub subject_key_id: Option<String>,
 }
 
 /// A certificate together with the exact DER bytes it was read from. Fingerprints
@@ -426,6 +431,10 @@ pub fn facts_der(cert: &Certificate, der_bytes: &[u8]) -> CertFacts {
         sha1: colon_hex(&Sha1::digest(der_bytes)),
         usable_for: usability(cert),
         smime_capabilities: smime_capabilities(cert),
+        subject_key_id: match tbs.get_extension::<x509_cert::ext::pkix::SubjectKeyIdentifier>() {
+            Ok(Some((_, ski))) => Some(hex(ski.0.as_bytes())),
+            _ => None,
+        },
     }
 }
 

@@ -5,3 +5,4 @@ pub mod chain;
 pub mod facts;
 pub mod lookup;
 pub mod names;
+pub mod validity;

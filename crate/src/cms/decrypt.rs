@@ -124,6 +124,12 @@ fn cipher_params(c: ContentCipher, params: Option<&der::Any>) -> Result<(Vec<u8>
     let bytes = p.to_der().map_err(|e| malformed(format!("parameters: {e}")))?;
     let t = crate::asn1::ber::read_all(&bytes).map_err(|e| malformed(format!("parameters: {e}")))?;
     if !c.is_aead() {
+        // RC2-CBC: RC2CBCParameter ::= SEQUENCE { rc2ParameterVersion INTEGER, iv OCTET STRING }
+        // (RFC 3370 4.3.2); the effective key length is taken from the key itself.
+        let t = match (c, t.children()) {
+            (ContentCipher::Rc2Cbc, Ok(kids)) if t.tag == 0x30 => kids.last().cloned().ok_or_else(|| malformed("RC2 parameters without IV"))?,
+            _ => t,
+        };
         let iv = t.octets().map_err(|e| malformed(format!("IV: {e}")))?;
         if iv.len() != c.iv_len() {
             return Err(malformed(format!("IV of {} bytes for {}", iv.len(), c.name())));
@@ -296,7 +302,7 @@ enum Tried {
 /// Try the candidate keys on the content, stopping at the first that decrypts (see the
 /// module documentation for the order and the work).
 fn try_content(c: ContentCipher, keys: &[Zeroizing<Vec<u8>>], iv: &[u8], aad: &[u8], ciphertext: &[u8], tag: Option<&[u8]>, backend: &dyn Bulk) -> Result<Tried> {
-    let right: Vec<&[u8]> = keys.iter().filter(|k| k.len() == c.key_len()).map(|k| k.as_slice()).collect();
+    let right: Vec<&[u8]> = keys.iter().filter(|k| c.accepts_key_len(k.len())).map(|k| k.as_slice()).collect();
     // Key transport failed outright (OAEP, key agreement): still one attempt.
     let placeholders = keys.len().saturating_sub(right.len()).max(usize::from(keys.is_empty()));
     let attempts = right.iter().map(|k| Some(*k)).chain(std::iter::repeat_n(None, placeholders));

@@ -110,7 +110,7 @@ fn encrypt_message_chooses_gcm_when_every_recipient_advertises_it_and_includes_t
         let names: Vec<String> = if gcm { vec!["aes256-gcm".into(), "aes256-cbc".into()] } else { vec!["aes256-cbc".into()] };
         let caps = crate::identity::LearnedCapabilities { algorithms: names, signing_time: None, certificate_sha256: String::new() };
         let options = EncryptOptions { capabilities: vec![Some(caps)], ..EncryptOptions::default() };
-        let out = encrypt_message(msg, std::slice::from_ref(&bob.certificate), Some(&alice), options, crate::time::UnixTime(0), &limits, &crate::policy::Policy::standard()).unwrap();
+        let out = encrypt_message(msg, std::slice::from_ref(&bob.certificate), Some(&alice), options, crate::cert::validity::dates(&alice.certificate).0, &limits, &crate::policy::Policy::standard()).unwrap();
         assert!(String::from_utf8_lossy(&out).contains(&format!("smime-type={want}")));
         for reader in [&bob, &alice] {
             let ids = [reader];
@@ -158,7 +158,7 @@ fn deferred_bulk_open_gives_the_portable_report_and_wrong_answers_are_caught() {
     let json = |o: &crate::smime::Opened| serde_json::to_string(&o.report).unwrap();
     for cipher in [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm] {
         let options = EncryptOptions { cipher: Some(cipher), sign: true, ..EncryptOptions::default() };
-        let out = encrypt_message(msg, &[], Some(&alice), options, crate::time::UnixTime(0), &limits, &crate::policy::Policy::standard()).unwrap();
+        let out = encrypt_message(msg, &[], Some(&alice), options, crate::cert::validity::dates(&alice.certificate).0, &limits, &crate::policy::Policy::standard()).unwrap();
         let portable = open(&out, &input);
         assert_eq!(portable.report.layers.len(), 2, "{}", json(&portable));
         let (deferred, runs) = open_deferred(&out, &input, |r| compute_portable(r).unwrap());

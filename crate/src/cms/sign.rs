@@ -153,14 +153,15 @@ pub fn signed_attributes(identity: &Identity, alg: DigestAlg, md: &[u8], at: Uni
     if md.len() != alg.output_len() {
         return Err(crypto_err(format!("a {}-byte digest for {}", md.len(), alg.name())));
     }
-    let cert = &identity.certificate;
     let mut attrs = vec![
         attribute(OID_CONTENT_TYPE, Any::encode_from(&OID_DATA).map_err(der_err)?)?,
         attribute(OID_SIGNING_TIME, signing_time_value(at)?)?,
         attribute(OID_MESSAGE_DIGEST, Any::new(Tag::OctetString, md.to_vec()).map_err(der_err)?)?,
         attribute(OID_SMIME_CAPABILITIES, capabilities_value()?)?,
     ];
-    attrs.push(attribute(OID_ENCRYPTION_KEY_PREFERENCE, key_preference_value(cert)?)?);
+    // The certificate to encrypt to: the separate encryption one when the identity has one
+    // (RFC 8551 2.5.3), which travels in the message's certificates (see `assemble`).
+    attrs.push(attribute(OID_ENCRYPTION_KEY_PREFERENCE, key_preference_value(identity.encryption_certificate())?)?);
     // SET OF in DER order (X.690 11.6): what is signed is exactly what is sent.
     let set: SetOfVec<Attribute> = crate::asn1::der_set::der_set_of(attrs)?;
     let der = set.to_der().map_err(der_err)?;
@@ -210,7 +211,10 @@ pub fn assemble(identity: &Identity, content: &[u8], opaque: bool, attrs: Signed
     };
     // Every SET OF in DER order (X.690 11.6), see `der_set`.
     let mut chain: Vec<CertificateChoices> = Vec::new();
-    for c in std::iter::once(cert).chain(identity.chain.iter()) {
+    // The signer's certificate and chain, then a separate encryption certificate (and its
+    // chain) so that recipients can encrypt to it.
+    let encryption = identity.encryption.as_deref().into_iter().flat_map(|e| std::iter::once(&e.certificate).chain(e.chain.iter()));
+    for c in std::iter::once(cert).chain(identity.chain.iter()).chain(encryption) {
         let choice = CertificateChoices::Certificate(c.clone());
         if !chain.contains(&choice) {
             chain.push(choice);

@@ -265,7 +265,10 @@ pub fn verify_signer_with(
             let refused_key = refused_rsa_key(ctx.policy, spki);
             match &refused_key {
                 Some(why) => details.push(format!("The signature could not be checked: {why} is refused.")),
-                None => details.push(format!("The signature could not be checked: {other}.")),
+                None => match &other {
+                    SigFailure::Unsupported(alg) => details.push(format!("Algorithm not supported: Cachet does not implement {alg}, so the signature could not be checked.")),
+                    _ => details.push(format!("The signature could not be checked: {other}.")),
+                },
             }
             let weak = matches!(other, SigFailure::Unsupported(_)) || (matches!(other, SigFailure::BadKey(_)) && refused_key.is_some());
             status = status.worst(if weak { Status::WeakAlgorithm } else { Status::BadSignature });

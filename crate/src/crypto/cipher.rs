@@ -96,6 +96,15 @@ impl ContentCipher {
         }
     }
 
+    /// Is `n` a content-encryption key length of this cipher? RC2 keys are 40 to 128 bits
+    /// (RC2-40 and RC2-128 are both in use); the others have one length.
+    pub fn accepts_key_len(self, n: usize) -> bool {
+        match self {
+            ContentCipher::Rc2Cbc => (5..=16).contains(&n),
+            _ => n == self.key_len(),
+        }
+    }
+
     /// IV (CBC) or nonce (GCM) length in bytes.
     pub fn iv_len(self) -> usize {
         match self {
@@ -238,6 +247,8 @@ pub fn cbc_padding_ok(c: ContentCipher, key: &[u8], iv: &[u8], ct: &[u8]) -> boo
         ContentCipher::Aes192Cbc => cbc_last_block::<aes::Aes192>(key, iv, ct, 16),
         ContentCipher::Aes256Cbc => cbc_last_block::<aes::Aes256>(key, iv, ct, 16),
         ContentCipher::DesEde3Cbc => cbc_last_block::<des::TdesEde3>(key, iv, ct, 8),
+        ContentCipher::DesCbc => cbc_last_block::<des::Des>(key, iv, ct, 8),
+        ContentCipher::Rc2Cbc => cbc_last_block::<rc2::Rc2>(key, iv, ct, 8),
         _ => false,
     }
 }
@@ -262,6 +273,10 @@ impl Symmetric for RustCrypto {
             (ContentCipher::Aes192Cbc, None) => cbc_dec::<aes::Aes192>(key, iv, ct),
             (ContentCipher::Aes256Cbc, None) => cbc_dec::<aes::Aes256>(key, iv, ct),
             (ContentCipher::DesEde3Cbc, None) => cbc_dec::<des::TdesEde3>(key, iv, ct),
+            // Legacy, only when the policy lets the user open it (RC2: effective key length =
+            // the key's length, as every S/MIME writer uses it).
+            (ContentCipher::DesCbc, None) => cbc_dec::<des::Des>(key, iv, ct),
+            (ContentCipher::Rc2Cbc, None) => cbc_dec::<rc2::Rc2>(key, iv, ct),
             (ContentCipher::Aes128Gcm, Some(t)) => gcm_dec::<aes::Aes128>(key, iv, aad, ct, t),
             (ContentCipher::Aes192Gcm, Some(t)) => gcm_dec::<aes::Aes192>(key, iv, aad, ct, t),
             (ContentCipher::Aes256Gcm, Some(t)) => gcm_dec::<aes::Aes256>(key, iv, aad, ct, t),
@@ -306,7 +321,8 @@ mod tests {
         assert_eq!(RustCrypto.decrypt(ContentCipher::Aes256Cbc, &[0; 32], &[0; 16], b"", &[0; 15], None), Err(Failed));
         assert_eq!(RustCrypto.decrypt(ContentCipher::Aes256Gcm, &[0; 32], &[0; 12], b"", &[0; 15], Some(&[0; 3])), Err(Failed));
         assert_eq!(RustCrypto.decrypt(ContentCipher::Aes256Gcm, &[0; 32], &[0; 7], b"", &[0; 15], Some(&[0; 16])), Err(Failed));
-        assert_eq!(RustCrypto.decrypt(ContentCipher::Rc2Cbc, &[0; 16], &[0; 8], b"", &[0; 16], None), Err(Failed));
+        assert_eq!(RustCrypto.decrypt(ContentCipher::Rc2Cbc, &[0; 16], &[0; 8], b"", &[0; 15], None), Err(Failed));
+        assert_eq!(RustCrypto.decrypt(ContentCipher::DesCbc, &[0; 7], &[0; 8], b"", &[0; 16], None), Err(Failed));
         assert_eq!(ContentCipher::from_name("AES256-GCM"), Some(ContentCipher::Aes256Gcm));
         assert_eq!(ContentCipher::from_oid(&OID_DES_EDE3_CBC), Some(ContentCipher::DesEde3Cbc));
     }

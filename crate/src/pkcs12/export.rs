@@ -1,5 +1,5 @@
-//! Writing an encrypted backup PKCS#12 (RFC 7292 sections 4 and 5): the key in a
-//! pkcs8ShroudedKeyBag and the certificates in an encryptedData, both OID_PBES2
+//! Writing an encrypted backup PKCS#12 (RFC 7292 sections 4 and 5): the key (and a separate
+//! encryption key, when the identity has one) in a pkcs8ShroudedKeyBag and the certificates in an encryptedData, both OID_PBES2
 //! (PBKDF2-HMAC-SHA256 + AES-256-CBC, RFC 8018), with a SHA-256 MAC (appendix B key).
 //! The layout matches what `openssl pkcs12 -export` writes, so OpenSSL, NSS (Thunderbird),
 //! Windows and Python `cryptography` read it.
@@ -64,10 +64,15 @@ pub fn build(
     if iterations == 0 || iterations > MAX_ITERATIONS {
         return Err(Error::usage(format!("The iteration count must be between 1 and {MAX_ITERATIONS}.")));
     }
-    let leaf_der = identity.certificate.to_der().map_err(failed)?;
-    let local_key_id = Any::encode_from(&octets(Sha1::digest(&leaf_der).to_vec())?).map_err(failed)?;
-    let name = Any::encode_from(&BmpString::from_utf8(&display_name(identity)).map_err(failed)?).map_err(failed)?;
-    let attrs = vec![attribute(crate::oid::OID_FRIENDLY_NAME, name)?, attribute(crate::oid::OID_LOCAL_KEY_ID, local_key_id)?];
+    // Every key pair (a separate encryption one too), each with its own localKeyId.
+    let mut pairs = Vec::new();
+    for id in identity.key_pairs() {
+        let leaf_der = id.certificate.to_der().map_err(failed)?;
+        let local_key_id = Any::encode_from(&octets(Sha1::digest(&leaf_der).to_vec())?).map_err(failed)?;
+        let name = Any::encode_from(&BmpString::from_utf8(&display_name(id)).map_err(failed)?).map_err(failed)?;
+        let attrs = vec![attribute(crate::oid::OID_FRIENDLY_NAME, name)?, attribute(crate::oid::OID_LOCAL_KEY_ID, local_key_id)?];
+        pairs.push((id, leaf_der, attrs));
+    }
 
     let mut random = |n: usize| -> Result<Vec<u8>> {
         let mut b = vec![0u8; n];
@@ -82,10 +87,20 @@ pub fn build(
         Ok((half(0..16)?, half(16..32)?))
     };
 
-    // Certificates: the leaf with the attributes, then the chain, in one encryptedData.
-    let mut cert_bags = vec![SafeBag { value: BagValue::Cert(CertBag::X509(octets(leaf_der)?)), attributes: attrs.clone() }];
-    for c in &identity.chain {
-        cert_bags.push(SafeBag { value: BagValue::Cert(CertBag::X509(octets(c.to_der().map_err(failed)?)?)), attributes: Vec::new() });
+    // Certificates: each leaf with its attributes, then its chain (each certificate once), in
+    // one encryptedData.
+    let mut cert_bags = Vec::new();
+    let mut written: Vec<Vec<u8>> = Vec::new();
+    for (id, leaf_der, attrs) in &pairs {
+        cert_bags.push(SafeBag { value: BagValue::Cert(CertBag::X509(octets(leaf_der.clone())?)), attributes: attrs.clone() });
+        written.push(leaf_der.clone());
+        for c in &id.chain {
+            let der = c.to_der().map_err(failed)?;
+            if !written.contains(&der) && !pairs.iter().any(|(_, l, _)| *l == der) {
+                written.push(der.clone());
+                cert_bags.push(SafeBag { value: BagValue::Cert(CertBag::X509(octets(der)?)), attributes: Vec::new() });
+            }
+        }
     }
     let certs_plain = cert_bags.to_der().map_err(failed)?;
     let (salt, iv) = salt_iv()?;
@@ -97,13 +112,16 @@ pub fn build(
         }),
     };
 
-    // The key: PKCS#8 encrypted into a pkcs8ShroudedKeyBag, in a plain data ContentInfo.
-    let key_plain = identity.key.to_pkcs8_der()?;
-    let (salt, iv) = salt_iv()?;
-    let (alg, ct) = pbe::encrypt_pbes2(password, &key_plain, iterations, &salt, iv)?;
-    drop(key_plain);
-    let key_bag = SafeBag { value: BagValue::Shrouded(EncryptedPrivateKeyInfo { algorithm: alg, data: octets(ct)? }), attributes: attrs };
-    let key_info = ContentInfo { content: Content::Data(octets(vec![key_bag].to_der().map_err(failed)?)?) };
+    // The keys: PKCS#8 encrypted into a pkcs8ShroudedKeyBag each, in a plain data ContentInfo.
+    let mut key_bags = Vec::new();
+    for (id, _, attrs) in pairs {
+        let key_plain = id.key.to_pkcs8_der()?;
+        let (salt, iv) = salt_iv()?;
+        let (alg, ct) = pbe::encrypt_pbes2(password, &key_plain, iterations, &salt, iv)?;
+        drop(key_plain);
+        key_bags.push(SafeBag { value: BagValue::Shrouded(EncryptedPrivateKeyInfo { algorithm: alg, data: octets(ct)? }), attributes: attrs });
+    }
+    let key_info = ContentInfo { content: Content::Data(octets(key_bags.to_der().map_err(failed)?)?) };
 
     let auth_safe = vec![certs_info, key_info].to_der().map_err(failed)?;
     let mac_salt = random(16)?;

@@ -224,6 +224,7 @@ pub fn identities(contents: Contents) -> Result<Vec<Identity>> {
             certificate: leaf,
             key: found.key,
             friendly_name: found.friendly_name.or(cert_name),
+            encryption: None,
         });
     }
     if out.is_empty() {

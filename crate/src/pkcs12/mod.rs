@@ -14,11 +14,13 @@ mod export;
 mod import;
 mod kdf;
 mod key;
+mod pair;
 mod pbe;
 #[cfg(test)]
 mod tests;
 
 pub use key::PrivateKey;
+pub use pair::{can_receive_encrypted, complementary, pair};
 
 use crate::error::{Code, Error, Result};
 use x509_cert::Certificate;
@@ -50,15 +52,34 @@ pub struct Identity {
     pub chain: Vec<Certificate>,
     pub key: PrivateKey,
     pub friendly_name: Option<String>,
+    /// A separate encryption key and certificate (corporate CAs often issue one certificate
+    /// for signing and another for encryption); None when `certificate` does both. See [`pair`].
+    pub encryption: Option<Box<Identity>>,
 }
 
 impl Identity {
     pub fn key(&self) -> &PrivateKey {
         &self.key
     }
+
+    /// The key and certificate mail to this identity is encrypted to (the sender's own copy,
+    /// EncryptionKeyPreference): the separate encryption one when there is one.
+    pub fn encryption_identity(&self) -> &Identity {
+        self.encryption.as_deref().unwrap_or(self)
+    }
+
+    /// The certificate of [`Identity::encryption_identity`].
+    pub fn encryption_certificate(&self) -> &Certificate {
+        &self.encryption_identity().certificate
+    }
+
+    /// Every key pair of the identity, the signing one first: what decryption tries.
+    pub fn key_pairs(&self) -> impl Iterator<Item = &Identity> {
+        std::iter::once(self).chain(self.encryption.as_deref())
+    }
 }
 
-/// Import the first identity (private key + matching certificate) of a PKCS#12 file.
+/// Import the identity (private key + matching certificate) of a PKCS#12 file.
 ///
 /// Errors: `WrongPassword` (MAC mismatch or decryption failed), `BadPkcs12` (not PKCS#12 or
 /// damaged; the detail says where), `UnsupportedAlgorithm` (named), `NoPrivateKey`,
@@ -68,11 +89,10 @@ impl Identity {
 /// `bytes` is untrusted: at most [`MAX_PKCS12_SIZE`] bytes, [`MAX_BAGS`] bags, [`MAX_NESTING`]
 /// nesting levels, [`MAX_ITERATIONS`] hashing rounds per derivation and
 /// [`MAX_TOTAL_ITERATIONS`] for the whole file; never panics on bad input.
+/// A file with a signing and a separate encryption key pair for the same address gives one
+/// identity with both (see [`pair`]).
 pub fn import(bytes: &[u8], password: &str) -> Result<Identity> {
-    import_all(bytes, password)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::new(Code::NoPrivateKey, "The PKCS#12 file has no private key.", "Export the certificate with its private key."))
+    pair(import_all(bytes, password)?)
 }
 
 /// Import every identity of a PKCS#12 file (one per private key with a matching certificate).

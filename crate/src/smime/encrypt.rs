@@ -14,7 +14,7 @@ use crate::policy::Policy;
 use crate::time::UnixTime;
 use x509_cert::Certificate;
 use crate::mime::protect::Protection;
-use super::sign::sign_message_with;
+use super::sign::{sign_message, sign_message_with};
 
 #[derive(Debug, Clone, Default)]
 pub struct EncryptOptions {
@@ -28,6 +28,11 @@ pub struct EncryptOptions {
     pub oaep: bool,
     /// Sign (clear-signed multipart/signed) with the sender identity before encrypting.
     pub sign: bool,
+    /// Sign opaquely (application/pkcs7-mime signed-data) instead of clear-signing.
+    pub opaque: bool,
+    /// Triple wrapping (RFC 2634 1.1): sign, encrypt, then sign the encrypted message
+    /// again; implies `sign`.
+    pub triple_wrap: bool,
 }
 
 /// Header fields outside the encrypted entity (From, To, Subject, ...).
@@ -68,21 +73,31 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
 
 /// Encrypt a message (RFC 5322 headers + MIME body) for `recipients` and, when `sender`
 /// is given, for the sender's own certificate too (Sent Items stay readable). With
-/// `options.sign` the message is first signed by `sender` exactly as `sign_message` does.
+/// `options.sign` the message is first signed by `sender` exactly as `sign_message` does
+/// (opaque with `options.opaque`); with `options.triple_wrap` it is signed, encrypted and
+/// the result signed again.
 /// Returns `application/pkcs7-mime; smime-type=enveloped-data` (or `authEnveloped-data`).
 /// The composition of [`prepare_encryption`] and [`EncryptPlan::finish`] with the
 /// content encrypted in the core.
 pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<Vec<u8>> {
+    // No recipient certificate outside its validity period (SPEC section 3).
+    crate::cert::validity::check_recipients(recipients, at)?;
     // Signing canonicalises the message itself.
-    let to_wrap = if options.sign {
+    let to_wrap = if options.sign || options.triple_wrap {
         let id = sender.ok_or_else(signing_needs_identity)?;
-        std::borrow::Cow::Owned(sign_message_with(message, id, false, at, limits, policy, Protection::Cipher)?)
+        std::borrow::Cow::Owned(sign_message_with(message, id, options.opaque, at, limits, policy, Protection::Cipher)?)
     } else {
         mime::canonicalize_crlf(message)
     };
+    let (opaque, triple_wrap) = (options.opaque, options.triple_wrap);
     let plan = prepare_encryption(&to_wrap, recipients, sender, options, limits, policy)?;
     let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content())?;
-    plan.finish(sealed)
+    let encrypted = plan.finish(sealed)?;
+    match sender.filter(|_| triple_wrap) {
+        // The outer signature covers the encrypted entity; the headers stay outside.
+        Some(id) => sign_message(&encrypted, id, opaque, at, limits, policy),
+        None => Ok(encrypted),
+    }
 }
 
 /// The error when `sign` is asked without an identity.
@@ -146,8 +161,9 @@ pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Op
             ));
         }
     }
-    // The sender's own copy (Sent Items); a signing-only certificate cannot receive one.
-    let parties = parties(recipients, sender.map(|id| &id.certificate), &options);
+    // The sender's own copy (Sent Items), to the encryption certificate (a separate one when
+    // the identity has one); a signing-only certificate cannot receive one.
+    let parties = parties(recipients, sender.map(|id| id.encryption_certificate()), &options);
     let choice = choose(&parties, policy, options.cipher, options.oaep);
     let cipher = ContentCipher::from_name(&choice.content_cipher).ok_or_else(|| Error::new(Code::Crypto, "The message could not be encrypted.", "Try again.").with_detail(format!("cipher {}", choice.content_cipher)))?;
     let list: Vec<(&Certificate, KeyTransport)> =

@@ -72,7 +72,10 @@ pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
 /// `bulk`. With a [`crate::cms::bulk::Deferred`], a run whose `bulk.incomplete()` is
 /// true used placeholders: its result must be discarded (see `cms::bulk`).
 pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Opened {
-    open_forwarded_at(message, input, bulk, 0)
+    // Every key pair of every identity decrypts (a separate encryption key too).
+    let keys: Vec<&Identity> = input.identities.iter().flat_map(|i| i.key_pairs()).collect();
+    let input = OpenInput { identities: &keys, ..*input };
+    open_forwarded_at(message, &input, bulk, 0)
 }
 
 /// [`open_with`] for a message found `depth` forwardings deep (a message/rfc822 part).

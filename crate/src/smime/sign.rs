@@ -43,8 +43,9 @@ pub struct SignPlan<'a> {
     at: UnixTime,
 }
 
-/// Phase 1 of signing: parse and canonicalise the message, check the identity and the
-/// From address, build the entity to sign, its header fields protected (RFC 9788,
+/// Phase 1 of signing: parse and canonicalise the message, check the identity (its
+/// validity period at `at`, its key usage) and the From address, build the entity to sign,
+/// its header fields protected (RFC 9788,
 /// `hp="clear"`: the signed entity carries a copy of them).
 pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<SignPlan<'a>> {
     prepare_signing_with(message, identity, opaque, at, limits, policy, Protection::Clear)
@@ -64,6 +65,7 @@ pub fn prepare_signing_with<'a>(message: &[u8], identity: &'a Identity, opaque: 
             ));
         }
     }
+    crate::cert::validity::check_signing(&identity.certificate, at)?;
     let digest = policy.signing_digest_for(crate::cms::sign::check_signer(identity)?)?;
     policy.check_signing_key(crate::cert::facts::facts(&identity.certificate).key.bits.filter(|_| matches!(identity.key, crate::pkcs12::PrivateKey::Rsa(_))))?;
     let inner = seven_bit_entity(&top, true)?;

@@ -238,15 +238,23 @@ pub(crate) async fn encrypt(
     policy: &crate::policy::Policy,
 ) -> Result<Vec<u8>> {
     let limits = Limits::default();
+    // No recipient certificate outside its validity period (SPEC section 3).
+    crate::cert::validity::check_recipients(recipients, at)?;
     // Signing canonicalises the message itself.
-    let to_wrap = if options.sign {
+    let to_wrap = if options.sign || options.triple_wrap {
         let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
-        std::borrow::Cow::Owned(sign_protected(id, key.clone(), message, false, at, policy, Protection::Cipher).await?)
+        std::borrow::Cow::Owned(sign_protected(id, key.clone(), message, options.opaque, at, policy, Protection::Cipher).await?)
     } else {
         crate::mime::canonicalize_crlf(message)
     };
+    let (opaque, triple_wrap) = (options.opaque, options.triple_wrap);
     let plan = crate::smime::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits, policy)?;
     drop(to_wrap);
     let sealed = seal(subtle().as_ref(), &plan).await?;
-    plan.finish(sealed)
+    let encrypted = plan.finish(sealed)?;
+    // Triple wrapping: the encrypted message signed again.
+    match sender.as_ref().filter(|_| triple_wrap) {
+        Some((id, key)) => sign(id, key.clone(), &encrypted, opaque, at, policy).await,
+        None => Ok(encrypted),
+    }
 }
