@@ -17,26 +17,94 @@ var { ExtensionUtils } = ChromeUtils.importESModule("resource://gre/modules/Exte
 /** The largest message handed over (Thunderbird's own default size limits are larger). */
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
-function bytesOf(message) {
+function bytesOf(what, message) {
   if (message instanceof ArrayBuffer) return new Uint8Array(message);
   if (ArrayBuffer.isView(message)) return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
-  throw new ExtensionUtils.ExtensionError("sendRaw: the message must be bytes (Uint8Array or ArrayBuffer).");
+  throw new ExtensionUtils.ExtensionError(`${what}: the message must be bytes (Uint8Array or ArrayBuffer).`);
+}
+
+/** The identity `identityId`, which must have an address; `what` names the caller in errors. */
+function identityOf(what, identityId) {
+  const identity = MailServices.accounts.getIdentity(identityId);
+  if (!identity || !identity.email) throw new ExtensionUtils.ExtensionError(`${what}: there is no identity ${identityId}.`);
+  return identity;
+}
+
+/** `bytes` in a new private (0600) temporary file named after `name`. */
+async function privateTempFile(name, bytes) {
+  const file = Services.dirsvc.get("TmpD", Ci.nsIFile);
+  file.append(name);
+  file.createUnique(Ci.nsIFile.NORMAL_FILE_TYPE, 0o600);
+  await IOUtils.write(file.path, bytes);
+  return file;
+}
+
+const hexStatus = (status) => `status 0x${(status >>> 0).toString(16)}`;
+
+/**
+ * Hand `file` to nsIMsgSend.sendMessageFile in `mode` (deliver now, or save as draft), which
+ * deletes the file when done. Resolves once Thunderbird is done with it: when it was sent and
+ * `doneWhenSent` (no copy is filed), otherwise when the copy is filed. `words` says what failed:
+ * `notDone` ("Thunderbird did not …"), `failed` ("… failed"); a failed copy is an error only
+ * when `copyMustSucceed` (a draft is nothing but its copy; a sent message went out all the same).
+ */
+function sendMessageFile(identity, fields, file, mode, { doneWhenSent, copyMustSucceed, notDone, failed }) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const done = (error) => {
+      if (settled) return;
+      settled = true;
+      if (error) reject(new ExtensionUtils.ExtensionError(error));
+      else resolve();
+    };
+    const listener = {
+      QueryInterface: ChromeUtils.generateQI(["nsIMsgSendListener", "nsIMsgCopyServiceListener"]),
+      onStartSending() {},
+      onSendProgress() {},
+      onProgress() {},
+      onStatus() {},
+      onGetDraftFolderURI() {},
+      onTransportSecurityError() {},
+      onSendNotPerformed(msgId, status) {
+        done(`Thunderbird did not ${notDone} (${hexStatus(status)}).`);
+      },
+      onStopSending(msgId, status, msg) {
+        if (!Components.isSuccessCode(status)) done(`${failed}: ${msg || hexStatus(status)}.`);
+        else if (doneWhenSent) done();
+      },
+      onStartCopy() {},
+      setMessageKey() {},
+      getMessageId() {
+        return null;
+      },
+      onStopCopy(status) {
+        if (!copyMustSucceed || Components.isSuccessCode(status)) done();
+        else done(`${failed} (${hexStatus(status)}).`);
+      },
+    };
+    try {
+      const send = Cc["@mozilla.org/messengercompose/send;1"].createInstance(Ci.nsIMsgSend);
+      send.sendMessageFile(identity, null, fields, file, true, false, mode, null, listener, null, null);
+    } catch (e) {
+      file.remove(false);
+      done(`${failed}: ${e.message}`);
+    }
+  });
+}
+
+function composeFields() {
+  return Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
 }
 
 async function sendRaw(identityId, envelope, message) {
-  const identity = MailServices.accounts.getIdentity(identityId);
-  if (!identity || !identity.email) throw new ExtensionUtils.ExtensionError(`sendRaw: there is no identity ${identityId}.`);
-  const bytes = bytesOf(message);
+  const identity = identityOf("sendRaw", identityId);
+  const bytes = bytesOf("sendRaw", message);
   if (bytes.byteLength === 0 || bytes.byteLength > MAX_MESSAGE_BYTES) throw new ExtensionUtils.ExtensionError("sendRaw: the message is empty or too large.");
   const recipients = [...envelope.to, ...envelope.cc, ...envelope.bcc];
   if (recipients.length === 0) throw new ExtensionUtils.ExtensionError("sendRaw: there is no recipient.");
 
-  const file = Services.dirsvc.get("TmpD", Ci.nsIFile);
-  file.append("cachet-outgoing.eml");
-  file.createUnique(Ci.nsIFile.NORMAL_FILE_TYPE, 0o600);
-  await IOUtils.write(file.path, bytes);
-
-  const fields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
+  const file = await privateTempFile("cachet-outgoing.eml", bytes);
+  const fields = composeFields();
   fields.from = envelope.from;
   fields.to = envelope.to.join(", ");
   fields.cc = envelope.cc.join(", ");
@@ -45,104 +113,19 @@ async function sendRaw(identityId, envelope, message) {
   // A Bcc recipient's own copy is not filed again: the Sent folder keeps the main copy.
   const fcc = envelope.sentCopy !== false && identity.doFcc;
   if (!fcc) fields.fcc = "nocopy://";
-
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const done = (error) => {
-      if (settled) return;
-      settled = true;
-      if (error) reject(new ExtensionUtils.ExtensionError(error));
-      else resolve();
-    };
-    const listener = {
-      QueryInterface: ChromeUtils.generateQI(["nsIMsgSendListener", "nsIMsgCopyServiceListener"]),
-      onStartSending() {},
-      onSendProgress() {},
-      onProgress() {},
-      onStatus() {},
-      onGetDraftFolderURI() {},
-      onTransportSecurityError() {},
-      onSendNotPerformed(msgId, status) {
-        done(`Thunderbird did not send the message (status 0x${(status >>> 0).toString(16)}).`);
-      },
-      onStopSending(msgId, status, msg) {
-        if (!Components.isSuccessCode(status)) done(`Sending failed: ${msg || `status 0x${(status >>> 0).toString(16)}`}.`);
-        else if (!fcc) done();
-      },
-      onStartCopy() {},
-      setMessageKey() {},
-      getMessageId() {
-        return null;
-      },
-      onStopCopy(status) {
-        // Delivered; the Sent copy is done (or failed: the message went out all the same).
-        done();
-      },
-    };
-    try {
-      const send = Cc["@mozilla.org/messengercompose/send;1"].createInstance(Ci.nsIMsgSend);
-      send.sendMessageFile(identity, null, fields, file, true, false, Ci.nsIMsgSend.nsMsgDeliverNow, null, listener, null, null);
-    } catch (e) {
-      file.remove(false);
-      done(`Sending failed: ${e.message}`);
-    }
-  });
+  // Delivered; the Sent copy is done (or failed: the message went out all the same).
+  return sendMessageFile(identity, fields, file, Ci.nsIMsgSend.nsMsgDeliverNow, { doneWhenSent: !fcc, copyMustSucceed: false, notDone: "send the message", failed: "Sending failed" });
 }
 
 async function saveDraft(identityId, message) {
-  const identity = MailServices.accounts.getIdentity(identityId);
-  if (!identity || !identity.email) throw new ExtensionUtils.ExtensionError(`saveDraft: there is no identity ${identityId}.`);
-  const bytes = bytesOf(message);
+  const identity = identityOf("saveDraft", identityId);
+  const bytes = bytesOf("saveDraft", message);
   if (bytes.byteLength === 0 || bytes.byteLength > MAX_MESSAGE_BYTES) throw new ExtensionUtils.ExtensionError("saveDraft: the draft is empty or too large.");
 
-  const file = Services.dirsvc.get("TmpD", Ci.nsIFile);
-  file.append("cachet-draft.eml");
-  file.createUnique(Ci.nsIFile.NORMAL_FILE_TYPE, 0o600);
-  await IOUtils.write(file.path, bytes);
-
-  const fields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
+  const file = await privateTempFile("cachet-draft.eml", bytes);
+  const fields = composeFields();
   fields.from = identity.email;
-
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const done = (error) => {
-      if (settled) return;
-      settled = true;
-      if (error) reject(new ExtensionUtils.ExtensionError(error));
-      else resolve();
-    };
-    const listener = {
-      QueryInterface: ChromeUtils.generateQI(["nsIMsgSendListener", "nsIMsgCopyServiceListener"]),
-      onStartSending() {},
-      onSendProgress() {},
-      onProgress() {},
-      onStatus() {},
-      onGetDraftFolderURI() {},
-      onTransportSecurityError() {},
-      onSendNotPerformed(msgId, status) {
-        done(`Thunderbird did not save the draft (status 0x${(status >>> 0).toString(16)}).`);
-      },
-      onStopSending(msgId, status, msg) {
-        if (!Components.isSuccessCode(status)) done(`Saving the draft failed: ${msg || `status 0x${(status >>> 0).toString(16)}`}.`);
-      },
-      onStartCopy() {},
-      setMessageKey() {},
-      getMessageId() {
-        return null;
-      },
-      onStopCopy(status) {
-        if (Components.isSuccessCode(status)) done();
-        else done(`Saving the draft failed (status 0x${(status >>> 0).toString(16)}).`);
-      },
-    };
-    try {
-      const send = Cc["@mozilla.org/messengercompose/send;1"].createInstance(Ci.nsIMsgSend);
-      send.sendMessageFile(identity, null, fields, file, true, false, Ci.nsIMsgSend.nsMsgSaveAsDraft, null, listener, null, null);
-    } catch (e) {
-      file.remove(false);
-      done(`Saving the draft failed: ${e.message}`);
-    }
-  });
+  return sendMessageFile(identity, fields, file, Ci.nsIMsgSend.nsMsgSaveAsDraft, { doneWhenSent: false, copyMustSucceed: true, notDone: "save the draft", failed: "Saving the draft failed" });
 }
 
 var cachetSend = class extends ExtensionCommon.ExtensionAPI {
