@@ -11,16 +11,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { makePki, openssl } from '../../scripts/lib/pki.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { devDnsRoutes } from '../../scripts/devdns.mjs';
 import { ROOT } from '../shared.mjs';
+import { fakeOfficeScript, localOnly } from './outlook-world.mjs';
 
 const RESULTS = path.join(ROOT, 'test-results');
-const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
 const TIMEOUT = 30_000;
 const zone = new Map();
 const queries = [];
@@ -38,23 +37,9 @@ before(async () => {
   zone.set('nina@example.org', { records: [{ usage: 3, selector: 0, matching: 0, data: der(pki.people.nina.pem) }], ad: true });
   server = createDevServer({ routes: [...devDnsRoutes({ zone, queries }), ...devMailRoutes({ root: mailRoot })] });
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
-  const bundled = await build({ entryPoints: [path.join(ROOT, 'tests', 'office', 'fake-office.mjs')], bundle: true, format: 'iife', globalName: 'FakeOffice', write: false, logLevel: 'error' });
-  fakeOfficeJs = `${bundled.outputFiles[0].text}
-    (function () {
-      var c = window.__fakeOffice;
-      var made = c.mode === 'read' ? FakeOffice.readOffice(c) : FakeOffice.composeOffice(c);
-      window.Office = made.office;
-      window.__fake = made;
-    })();`;
+  fakeOfficeJs = await fakeOfficeScript();
   ctx = await launchChromium(path.join(dir, 'profile'), { viewport: { width: 420, height: 900 }, timeout: 60_000 });
-  await ctx.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url === OFFICE_JS) return route.fulfill({ status: 200, contentType: 'text/javascript', body: fakeOfficeJs });
-    const u = new URL(url);
-    if (['127.0.0.1', 'localhost'].includes(u.hostname) || u.protocol === 'data:' || u.protocol === 'blob:') return route.continue();
-    blocked.push(url);
-    return route.abort('blockedbyclient');
-  });
+  await localOnly(ctx, fakeOfficeJs, blocked);
   fs.mkdirSync(RESULTS, { recursive: true });
 });
 

@@ -10,15 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
-import { build } from 'esbuild';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
+import { fakeOfficeScript, localOnly } from './outlook-world.mjs';
 
 const RESULTS = path.join(ROOT, 'test-results');
-const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
 const DAY = 86_400_000;
@@ -32,25 +31,11 @@ before(async () => {
   demo = ensureDemo(mailRoot);
   server = createDevServer({ routes: devMailRoutes({ root: mailRoot }) });
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
-  const bundled = await build({ entryPoints: [path.join(ROOT, 'tests', 'office', 'fake-office.mjs')], bundle: true, format: 'iife', globalName: 'FakeOffice', write: false, logLevel: 'error' });
-  fakeOfficeJs = `${bundled.outputFiles[0].text}
-    (function () {
-      var c = window.__fakeOffice;
-      var made = c.mode === 'read' ? FakeOffice.readOffice(c) : FakeOffice.composeOffice(c);
-      window.Office = made.office;
-      window.__fake = made;
-    })();`;
+  fakeOfficeJs = await fakeOfficeScript();
   // One Outlook profile for Alice (her IndexedDB).
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-chromium-'));
   ctx = await launchChromium(dir, { viewport: { width: 420, height: 900 }, timeout: 60_000 });
-  await ctx.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url === OFFICE_JS) return route.fulfill({ status: 200, contentType: 'text/javascript', body: fakeOfficeJs });
-    const u = new URL(url);
-    if (['127.0.0.1', 'localhost'].includes(u.hostname) || u.protocol === 'data:' || u.protocol === 'blob:') return route.continue();
-    blocked.push(url);
-    return route.abort('blockedbyclient');
-  });
+  await localOnly(ctx, fakeOfficeJs, blocked);
   fs.mkdirSync(RESULTS, { recursive: true });
 });
 
