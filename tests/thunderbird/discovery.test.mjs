@@ -55,15 +55,7 @@ after(async () => {
 
 /** Run `body` in the options page (the certificate panel), opened in a tab on first use and kept. */
 function inOptions(body, pageArgs = {}) {
-  return w.run(`
-    const url = extension().getURL("tb-options.html");
-    let info = tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url);
-    if (!info) {
-      tabmail.openTab("contentTab", { url, background: true });
-      info = await until("the options tab", () => tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url && !t.browser.webProgress?.isLoadingDocument));
-    }
-    return inPage(info.browser, 'await until("the certificate panel", () => document.querySelector(".cert-panel"));' + args.body, args.pageArgs);
-  `, { body, pageArgs }, 120_000);
+  return w.inOptions('await until("the certificate panel", () => document.querySelector(".cert-panel"));', body, pageArgs, 120_000);
 }
 
 test('Thunderbird: “Find certificates in my mail” reads the Inbox with messages.query and getRaw and stores only the valid signer', { skip }, async () => {

@@ -43,15 +43,7 @@ after(async () => {
 
 /** Run `body` in the options page, opened in a tab on first use and kept; notifications it creates are recorded in `window.__notes`. */
 function inOptions(body, pageArgs = {}) {
-  return w.run(`
-    const url = extension().getURL("tb-options.html");
-    let info = tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url);
-    if (!info) {
-      tabmail.openTab("contentTab", { url, background: true });
-      info = await until("the options tab", () => tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url && !t.browser.webProgress?.isLoadingDocument));
-    }
-    return inPage(info.browser, 'await until("the panels", () => document.querySelector(".upkeep"));' + args.body, args.pageArgs);
-  `, { body, pageArgs });
+  return w.inOptions('await until("the panels", () => document.querySelector(".upkeep"));', body, pageArgs);
 }
 
 const p12Of = (file) => fs.readFileSync(file).toString('base64');

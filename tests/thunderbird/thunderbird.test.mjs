@@ -101,15 +101,7 @@ const opens = () => inBackground('window.cachet.reader.opens');
 
 /** Run `body` in the options page (the certificate panel), opened in a tab on first use and kept. */
 function inOptions(body, pageArgs = {}) {
-  return w.run(`
-    const url = extension().getURL("tb-options.html");
-    let info = tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url);
-    if (!info) {
-      tabmail.openTab("contentTab", { url, background: true });
-      info = await until("the options tab", () => tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url && !t.browser.webProgress?.isLoadingDocument));
-    }
-    return inPage(info.browser, 'await until("the certificate panel", () => document.querySelector(".cert-panel"));' + args.body, args.pageArgs);
-  `, { body, pageArgs });
+  return w.inOptions('await until("the certificate panel", () => document.querySelector(".cert-panel"));', body, pageArgs);
 }
 
 test('Bob imports his identity and trusts the demo CA on the options page (the certificate panel)', { skip }, async () => {

@@ -161,6 +161,22 @@ export async function createWorld(prefix = 'thunderbird', { prefs = {} } = {}) {
       return tb.m.chromeAsync(`const args = arguments[0]; ${PRELUDE} ${script}`, [args], timeout);
     },
 
+    /**
+     * Run the page script `body` in the options page, opened in a background tab on first use
+     * and kept, after the page script `ready` (what the page must show first).
+     */
+    inOptions(ready, body, pageArgs = {}, timeout = 60_000) {
+      return this.run(`
+        const url = extension().getURL("tb-options.html");
+        let info = tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url);
+        if (!info) {
+          tabmail.openTab("contentTab", { url, background: true });
+          info = await until("the options tab", () => tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url && !t.browser.webProgress?.isLoadingDocument));
+        }
+        return inPage(info.browser, args.body, args.pageArgs);
+      `, { body: ready + body, pageArgs }, timeout);
+    },
+
     /** A screenshot of the main window, or of the newest window of `windowType` (e.g. "msgcompose"). */
     async screenshot(what, windowType = null) {
       shot += 1;
