@@ -76,53 +76,69 @@ export class Troubleshooter {
   }
 
   private cannotEncrypt(): HTMLElement {
-    const address = el('input', { type: 'email', autocomplete: 'off', placeholder: 'name@example.org' });
-    const out = el('div', { 'aria-live': 'polite', 'data-field': 'result' });
-    const form = el('form', {}, labelled('Their address', address), el('button', { type: 'submit' }, 'Check'), out);
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      void (async () => {
-        const a = address.value.trim().toLowerCase();
-        if (!a.includes('@')) return replace(out, el('p', { class: 'error', role: 'alert' }, 'Type an e-mail address.'));
-        try {
-          const { statuses } = await recipientStatuses(this.core, [a]);
-          const s = statuses[0];
-          if (!s) return replace(out, el('p', { class: 'error' }, 'No answer for this address.'));
-          const remedies: HTMLElement[] = [];
-          const status = el('div', { 'aria-live': 'polite' });
-          const line = el('p', { 'data-field': 'encrypt-status' });
-          showStatus(line, s);
-          if (s.status !== 'ready') {
-            if (canSend(this.host)) {
-              remedies.push(button(`Send ${a} a request for their certificate`, () => void sendRequest(this.core, this.session, this.host, a, '', this.now()).then(
-                () => replace(status, el('p', { class: 'note good', role: 'status', 'data-field': 'request-sent' }, `A signed request was sent to ${a}. It is listed under Key exchanges until they reply with a signed message.`)),
-                (e) => replace(status, errorView(e)),
-              )));
-            }
-            for (const f of certificateFinders()) {
-              const b = button(f.label(a), () => {
-                b.disabled = true;
-                replace(status, el('p', { class: 'muted', role: 'status' }, 'Looking…'));
-                // After a finder stored a certificate, the status line says what it is now.
-                void f.find(a, () => void recipientStatuses(this.core, [a]).then((r) => r.statuses[0] && showStatus(line, r.statuses[0]), () => undefined)).then(
-                  (m) => replace(status, typeof m === 'string' ? el('p', { role: 'status' }, m) : m),
-                  (e) => replace(status, errorView(e)),
-                ).finally(() => { b.disabled = false; });
-              }, 'secondary');
-              b.setAttribute('data-finder', f.id);
-              remedies.push(b);
-            }
+    return this.addressCheck(async (a, out) => {
+      try {
+        const { statuses } = await recipientStatuses(this.core, [a]);
+        const s = statuses[0];
+        if (!s) return replace(out, el('p', { class: 'error' }, 'No answer for this address.'));
+        const remedies: HTMLElement[] = [];
+        const status = el('div', { 'aria-live': 'polite' });
+        const line = el('p', { 'data-field': 'encrypt-status' });
+        showStatus(line, s);
+        if (s.status !== 'ready') {
+          if (canSend(this.host)) {
+            remedies.push(button(`Send ${a} a request for their certificate`, () => void sendRequest(this.core, this.session, this.host, a, '', this.now()).then(
+              () => replace(status, el('p', { class: 'note good', role: 'status', 'data-field': 'request-sent' }, `A signed request was sent to ${a}. It is listed under Key exchanges until they reply with a signed message.`)),
+              (e) => replace(status, errorView(e)),
+            )));
           }
-          replace(out, line, remedies.length ? el('div', { class: 'actions' }, ...remedies) : null, status);
-        } catch (e) {
-          replace(out, errorView(e));
+          for (const f of certificateFinders()) {
+            const b = button(f.label(a), () => {
+              b.disabled = true;
+              replace(status, el('p', { class: 'muted', role: 'status' }, 'Looking…'));
+              // After a finder stored a certificate, the status line says what it is now.
+              void f.find(a, () => void recipientStatuses(this.core, [a]).then((r) => r.statuses[0] && showStatus(line, r.statuses[0]), () => undefined)).then(
+                (m) => replace(status, typeof m === 'string' ? el('p', { role: 'status' }, m) : m),
+                (e) => replace(status, errorView(e)),
+              ).finally(() => { b.disabled = false; });
+            }, 'secondary');
+            b.setAttribute('data-finder', f.id);
+            remedies.push(b);
+          }
         }
-      })();
+        replace(out, line, remedies.length ? el('div', { class: 'actions' }, ...remedies) : null, status);
+      } catch (e) {
+        replace(out, errorView(e));
+      }
     });
-    return form;
   }
 
   private cannotRead(): HTMLElement {
+    return this.addressCheck(async (a, out) => {
+      const p = await readerProblem(a);
+      const findings: HTMLElement[] = [];
+      const actions: HTMLElement[] = [];
+      const status = el('div', { 'aria-live': 'polite' });
+      if (p.theirs === 'expired') {
+        findings.push(el('li', { 'data-finding': 'their-expired' }, `Their certificate expired on ${(p.theirNotAfter ?? '').slice(0, 10)}: mail encrypted to it is made for a key they may no longer use. Ask them for a signed message with their new certificate.`));
+      }
+      if (p.theirs === 'none') findings.push(el('li', { 'data-finding': 'their-none' }, 'You have no certificate of theirs: Cachet cannot encrypt to them, and they may not have yours either.'));
+      if (p.theirs !== 'ok' && canSend(this.host)) {
+        actions.push(button(`Ask ${a} for their certificate`, () => void sendRequest(this.core, this.session, this.host, a, '', this.now()).then(() => replace(status, el('p', { class: 'note good', role: 'status', 'data-field': 'request-sent' }, `Request sent to ${a}.`)), (e) => replace(status, errorView(e)))));
+      }
+      if (p.mine === 'old') {
+        findings.push(el('li', { 'data-finding': 'my-old' }, 'The last signed mail Cachet sent them carried your old certificate: they encrypt to a key you replaced, and may see your new signatures as a changed certificate. Send them the announcement of your new certificate.'));
+        // Sent from the address they know, with its current (new) certificate.
+        const from = p.myAddress ?? (await store.identities()).find((r) => !r.retired)?.facts[0]?.emails[0] ?? '';
+        if (canSend(this.host)) actions.push(button(`Send ${a} the announcement of my new certificate`, () => void sendAnnouncement(this.core, this.session, this.host, from, [a], this.now()).then(() => replace(status, el('p', { class: 'note good', role: 'status', 'data-field': 'announcement-sent' }, `Announcement sent to ${a}.`)), (e) => replace(status, errorView(e)))));
+      }
+      if (findings.length === 0) findings.push(el('li', { 'data-finding': 'nothing-known' }, 'Cachet sees nothing wrong: their certificate is valid and they have your current one (as far as Cachet knows). Ask them what their mail program says.'));
+      replace(out, el('ul', {}, ...findings), actions.length ? el('div', { class: 'actions' }, ...actions) : null, status);
+    });
+  }
+
+  /** An address typed by the user (checked to look like one), handed to `check` with the output area. */
+  private addressCheck(check: (address: string, out: HTMLElement) => Promise<void>): HTMLElement {
     const address = el('input', { type: 'email', autocomplete: 'off', placeholder: 'name@example.org' });
     const out = el('div', { 'aria-live': 'polite', 'data-field': 'result' });
     const form = el('form', {}, labelled('Their address', address), el('button', { type: 'submit' }, 'Check'), out);
@@ -131,25 +147,7 @@ export class Troubleshooter {
       void (async () => {
         const a = address.value.trim().toLowerCase();
         if (!a.includes('@')) return replace(out, el('p', { class: 'error', role: 'alert' }, 'Type an e-mail address.'));
-        const p = await readerProblem(a);
-        const findings: HTMLElement[] = [];
-        const actions: HTMLElement[] = [];
-        const status = el('div', { 'aria-live': 'polite' });
-        if (p.theirs === 'expired') {
-          findings.push(el('li', { 'data-finding': 'their-expired' }, `Their certificate expired on ${(p.theirNotAfter ?? '').slice(0, 10)}: mail encrypted to it is made for a key they may no longer use. Ask them for a signed message with their new certificate.`));
-        }
-        if (p.theirs === 'none') findings.push(el('li', { 'data-finding': 'their-none' }, 'You have no certificate of theirs: Cachet cannot encrypt to them, and they may not have yours either.'));
-        if (p.theirs !== 'ok' && canSend(this.host)) {
-          actions.push(button(`Ask ${a} for their certificate`, () => void sendRequest(this.core, this.session, this.host, a, '', this.now()).then(() => replace(status, el('p', { class: 'note good', role: 'status', 'data-field': 'request-sent' }, `Request sent to ${a}.`)), (e) => replace(status, errorView(e)))));
-        }
-        if (p.mine === 'old') {
-          findings.push(el('li', { 'data-finding': 'my-old' }, 'The last signed mail Cachet sent them carried your old certificate: they encrypt to a key you replaced, and may see your new signatures as a changed certificate. Send them the announcement of your new certificate.'));
-          // Sent from the address they know, with its current (new) certificate.
-          const from = p.myAddress ?? (await store.identities()).find((r) => !r.retired)?.facts[0]?.emails[0] ?? '';
-          if (canSend(this.host)) actions.push(button(`Send ${a} the announcement of my new certificate`, () => void sendAnnouncement(this.core, this.session, this.host, from, [a], this.now()).then(() => replace(status, el('p', { class: 'note good', role: 'status', 'data-field': 'announcement-sent' }, `Announcement sent to ${a}.`)), (e) => replace(status, errorView(e)))));
-        }
-        if (findings.length === 0) findings.push(el('li', { 'data-finding': 'nothing-known' }, 'Cachet sees nothing wrong: their certificate is valid and they have your current one (as far as Cachet knows). Ask them what their mail program says.'));
-        replace(out, el('ul', {}, ...findings), actions.length ? el('div', { class: 'actions' }, ...actions) : null, status);
+        await check(a, out);
       })();
     });
     return form;
