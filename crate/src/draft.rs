@@ -84,10 +84,7 @@ pub fn stored_form(encrypted: &[u8], limits: &Limits) -> Result<Vec<u8>> {
     let mut out = encode_headers(&outer);
     for (name, value) in top.headers() {
         if header_place(name) == HeaderPlace::Inner {
-            out.extend_from_slice(name.as_bytes());
-            out.push(b':');
-            out.extend_from_slice(value);
-            out.extend_from_slice(b"\r\n");
+            crate::mime::push_field(&mut out, name, value);
         }
     }
     out.extend_from_slice(b"\r\n");

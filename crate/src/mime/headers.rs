@@ -24,6 +24,17 @@ const ADDRESS_FIELDS: &[&str] = &[
     "resent-cc",
 ];
 
+/// Append one received header field as it came: `name`, a colon, the raw `value` (folding
+/// kept) and the line break, unless the value already ends with one.
+pub fn push_field(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.push(b':');
+    out.extend_from_slice(value);
+    if !value.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
 /// Encodes RFC 5322 header fields from (name, value) pairs: 7-bit, CRLF, folded
 /// near 78 characters. Non-ASCII text becomes RFC 2047 encoded words; in address
 /// fields (From, To, Cc, ...) only display names are encoded. CR and LF in values

@@ -26,6 +26,6 @@ pub(crate) use build::push_base64_lines;
 pub use canon::{canonicalize_crlf, is_canonical};
 pub use entity::{ContentType, Entity, HeaderField, Originator, SmimeKind};
 pub(crate) use entity::decode_base64;
-pub use headers::{encode_headers, header_place, received_value, HeaderPlace};
+pub use headers::{encode_headers, header_place, push_field, received_value, HeaderPlace};
 pub use limits::Limits;
 pub use parse::{parse, parse_head};

@@ -27,7 +27,7 @@ use std::borrow::Cow;
 
 use super::build::quoted_printable;
 use super::entity::{ContentType, Entity};
-use super::headers::{encode_headers, header_place, push_param, Folder, HeaderPlace};
+use super::headers::{encode_headers, header_place, push_field, push_param, Folder, HeaderPlace};
 use super::limits::Limits;
 use super::parse::{parse, parse_head};
 use crate::error::Result;
@@ -140,13 +140,6 @@ pub fn protect(headers: &[(String, String)], entity: &[u8], mode: Protection, li
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(head.body_raw());
     Ok(Protected { entity: out, outer })
-}
-
-fn push_field(out: &mut Vec<u8>, name: &str, value: &[u8]) {
-    out.extend_from_slice(name.as_bytes());
-    out.push(b':');
-    out.extend_from_slice(value);
-    out.extend_from_slice(b"\r\n");
 }
 
 /// A Content-Type field for `ct` with `set` parameters replacing any of the same name.

@@ -45,14 +45,7 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
     let mut inner = Vec::with_capacity(top.raw().len().saturating_add(64));
     for (name, value) in top.headers() {
         match mime::header_place(name) {
-            HeaderPlace::Inner => {
-                inner.extend_from_slice(name.as_bytes());
-                inner.push(b':');
-                inner.extend_from_slice(value);
-                if !value.ends_with(b"\r\n") {
-                    inner.extend_from_slice(b"\r\n");
-                }
-            }
+            HeaderPlace::Inner => mime::push_field(&mut inner, name, value),
             HeaderPlace::Outer => outer.push((name.to_string(), mime::received_value(name, value))),
             HeaderPlace::Dropped => {}
         }

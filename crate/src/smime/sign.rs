@@ -216,11 +216,6 @@ fn seven_bit_entity_into(e: &Entity<'_>, top: bool, out: &mut Vec<u8>) -> Result
 
 fn write_headers(out: &mut Vec<u8>, lines: &[(String, Vec<u8>)]) {
     for (n, v) in lines {
-        out.extend_from_slice(n.as_bytes());
-        out.push(b':');
-        out.extend_from_slice(v);
-        if !v.ends_with(b"\r\n") {
-            out.extend_from_slice(b"\r\n");
-        }
+        mime::push_field(out, n, v);
     }
 }
