@@ -138,7 +138,7 @@ test('a key-exchange request from the troubleshooter goes out through the Experi
 });
 
 test('the renewal guide imports the new identity, keeps the old key and announces the new certificate to Carol', { skip }, async () => {
-  // (A page script has 10 s: each step is a script of its own, the import with its key derivations is polled.)
+  // Each step is a script of its own; the import with its key derivations is polled.
   await inOptions(`
     document.getElementById("tab-upkeep").click();
     const renew = await until("the reminder", () => [...document.querySelectorAll('[data-field="reminders"] button')].find((b) => b.textContent === "Start the renewal"), 8000);

@@ -129,7 +129,8 @@ const PRELUDE = `
   function inPage(browser, body, pageArgs = {}) {
     const actor = browser.browsingContext.currentWindowGlobal.getActor("MarionetteCommands");
     const script = "const args = arguments[0];" + ${JSON.stringify(PAGE_HELPERS)} + "return (async () => {" + body + "})();";
-    return actor.executeScript(script, [pageArgs], { sandboxName: null, wrapReflow: false, line: 0, filename: "cachet-test" });
+    // The page script has the whole run's time (Marionette's own default for it is 10 s).
+    return actor.executeScript(script, [pageArgs], { sandboxName: null, wrapReflow: false, line: 0, filename: "cachet-test", timeout: runTimeout });
   }
 `;
 
@@ -158,7 +159,7 @@ export async function createWorld(prefix = 'thunderbird', { prefs = {} } = {}) {
 
     /** Run an async chrome script with the prelude; `args` are its `args` array. */
     run(script, args = [], timeout = 60_000) {
-      return tb.m.chromeAsync(`const args = arguments[0]; ${PRELUDE} ${script}`, [args], timeout);
+      return tb.m.chromeAsync(`const args = arguments[0]; const runTimeout = arguments[1]; ${PRELUDE} ${script}`, [args, timeout], timeout);
     },
 
     /**
