@@ -196,13 +196,13 @@ fn open_with(message: &[u8], options: JsValue, ids: &[&crate::pkcs12::Identity])
 
 /// `open_with` as a Promise of `{report, content}`, with WebCrypto for digests and AES.
 /// The options are checked before the Promise (a usage error is thrown, not a rejection).
-fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Identity>>) -> std::result::Result<js_sys::Promise, JsValue> {
+fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Identity>>, keys: Vec<webcrypto::OaepKey>) -> std::result::Result<js_sys::Promise, JsValue> {
     let c = open_options(options)?;
     Ok(wasm_bindgen_futures::future_to_promise(async move {
         let refs: Vec<&crate::pkcs12::Identity> = ids.iter().map(|i| &**i).collect();
         let limits = crate::mime::Limits::default();
         let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, passwords: &c.passwords, at: c.at, policy: &c.policy, limits: &limits };
-        let mut opened = webcrypto::open(&message, &input).await;
+        let mut opened = webcrypto::open(&message, &input, &keys).await;
         crate::identity::explain_no_key(&mut opened.report, &history_with(&refs, &c.key_history), c.at);
         opened_js(&opened)
     }))
@@ -212,7 +212,7 @@ fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Ide
 /// digests: a Promise of `{report, content}`.
 #[wasm_bindgen(js_name = openMessageAsync, unchecked_return_type = "Promise<{ report: OpenReport; content?: Uint8Array }>")]
 pub fn open_message_async(message: &[u8], #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
-    open_async(message.to_vec(), options, Vec::new())
+    open_async(message.to_vec(), options, Vec::new(), Vec::new())
 }
 
 /// Open a message without any private key: verify signatures (SPEC sections 1, 8).
@@ -234,11 +234,21 @@ pub struct Keyring {
 }
 
 /// One unlocked identity: its handle, the identity (shared with running async calls) and,
-/// for RSA, a Promise of its key imported into WebCrypto (non-extractable) or `null`.
+/// for RSA, a Promise of its key imported into WebCrypto (non-extractable) or `null`, and its
+/// RSA keys imported for RSA-OAEP decryption (`webcrypto::import_oaep_keys`).
 struct Unlocked {
     handle: u32,
     identity: Rc<crate::pkcs12::Identity>,
     signing_key: Option<js_sys::Promise>,
+    oaep_keys: Vec<webcrypto::OaepKey>,
+}
+
+impl Unlocked {
+    fn new(handle: u32, id: crate::pkcs12::Identity) -> Unlocked {
+        let signing_key = webcrypto::import_signing_key(&id);
+        let oaep_keys = webcrypto::import_oaep_keys(&id);
+        Unlocked { handle, identity: Rc::new(id), signing_key, oaep_keys }
+    }
 }
 
 #[wasm_bindgen]
@@ -262,8 +272,7 @@ impl Keyring {
     pub fn unlock(&mut self, p12: &[u8], password: &str) -> std::result::Result<u32, JsValue> {
         let id = crate::pkcs12::import(p12, password).map_err(js_err)?;
         self.next = self.next.wrapping_add(1);
-        let signing_key = webcrypto::import_signing_key(&id);
-        self.ids.push(Unlocked { handle: self.next, identity: Rc::new(id), signing_key });
+        self.ids.push(Unlocked::new(self.next, id));
         Ok(self.next)
     }
 
@@ -324,8 +333,7 @@ impl Keyring {
         }
         let id = crate::pkcs12::pair(taken).map_err(js_err)?;
         self.next = self.next.wrapping_add(1);
-        let signing_key = webcrypto::import_signing_key(&id);
-        self.ids.push(Unlocked { handle: self.next, identity: Rc::new(id), signing_key });
+        self.ids.push(Unlocked::new(self.next, id));
         Ok(self.next)
     }
 
@@ -347,11 +355,13 @@ impl Keyring {
         open_with(message, options, &all)
     }
 
-    /// `open` with WebCrypto for digests and AES (RSA key transport stays in the core):
-    /// a Promise of `{report, content}`, the same report as `open`.
+    /// `open` with WebCrypto for digests, AES and RSA-OAEP key unwrapping (RSA PKCS#1 v1.5
+    /// key transport stays in the core): a Promise of `{report, content}`, the same report
+    /// as `open`.
     #[wasm_bindgen(js_name = openAsync, unchecked_return_type = "Promise<{ report: OpenReport; content?: Uint8Array }>")]
     pub fn open_async(&self, message: &[u8], #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
-        open_async(message.to_vec(), options, self.ids.iter().map(|u| u.identity.clone()).collect())
+        let keys = self.ids.iter().flat_map(|u| u.oaep_keys.iter().cloned()).collect();
+        open_async(message.to_vec(), options, self.ids.iter().map(|u| u.identity.clone()).collect(), keys)
     }
 
     /// `sign` with WebCrypto for the digest and the RSA signature: a Promise of the message bytes.

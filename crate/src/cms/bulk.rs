@@ -19,6 +19,15 @@
 //! Unwrapped content-encryption keys (RSA private key operations) are kept for the next
 //! run, so they are computed once.
 //!
+//! RSAES-OAEP key transport can be deferred too ([`Deferred::with_key_transport`], for a host
+//! holding the user's RSA keys in WebCrypto): each unwrap WebCrypto computes exactly as the
+//! core does (`recipients::plain_oaep`: MGF1 with the OAEP hash, no label) is recorded as a
+//! [`Request::KeyTransport`] and failed for this run; the answers are kept by key, hash and
+//! ciphertext, so the next run unwraps with them at the same points. The envelope is not
+//! decrypted in a run that still lacks an unwrap (no copy of its content is asked for).
+//! PKCS#1 v1.5 (implicit rejection, which WebCrypto lacks) and other OAEP parameters stay in
+//! the core.
+//!
 //! At most one decryption is recorded per run ([`MAX_DECRYPT_REQUESTS_PER_RUN`]): a
 //! decryption request carries a copy of the whole content, and when several candidate keys
 //! are tried (`cms::decrypt`), the next one is only worth asking for once the previous one
@@ -29,14 +38,17 @@
 //! The answers come from the host's own crypto, not from the message. A wrong digest answer
 //! can only make a signature fail (the signature value itself is verified in the core over
 //! the signed attributes); a wrong decryption answer is refused by the layer parser like any
-//! damaged content. Decryption failures stay a single [`Failed`] value.
+//! damaged content. Decryption failures stay a single [`Failed`] value. A key-transport
+//! answer is the unwrapped key or nothing, as the core's unwrap is; the host answers a
+//! refusal of its own RSA-OAEP with the core's computation (see `wasm::webcrypto`), so a
+//! wrong key or bad padding gives the same candidates, and so the same report, as the core.
 
-use super::recipients::{unwrap_keys, Unwrapped};
+use super::recipients::{ktri_unwrap, plain_oaep, plain_oaep_unwrap, public_key_der, unwrap_keys, unwrap_keys_with, Unwrapped};
 use crate::crypto::cipher::{ContentCipher, Failed, RustCrypto, Symmetric};
 use crate::crypto::digest::{digest, DigestAlg};
 use crate::error::Result;
 use crate::pkcs12::Identity;
-use cms::enveloped_data::RecipientInfo;
+use cms::enveloped_data::{KeyTransRecipientInfo, RecipientInfo};
 use der::Encode;
 use std::cell::{Cell, RefCell};
 use zeroize::Zeroizing;
@@ -99,6 +111,10 @@ pub enum Request {
     /// messageDigest): [`Deferred::answer`] says whether it was.
     Digest { alg: DigestAlg, data: Vec<u8>, assumed: Option<Vec<u8>> },
     Decrypt { cipher: ContentCipher, key: Zeroizing<Vec<u8>>, iv: Vec<u8>, aad: Vec<u8>, data: Vec<u8>, tag: Option<Vec<u8>> },
+    /// RSAES-OAEP decryption of a wrapped content-encryption key with `hash` for OAEP and
+    /// MGF1 and an empty label, by the key pair whose certificate has the
+    /// subjectPublicKeyInfo `key` (`recipients::public_key_der`). Its number is not used.
+    KeyTransport { key: Vec<u8>, hash: DigestAlg, ciphertext: Vec<u8> },
 }
 
 /// The host's answer to a [`Request`].
@@ -106,7 +122,12 @@ pub enum Answer {
     Digest(Vec<u8>),
     Decrypted(Zeroizing<Vec<u8>>),
     Failed,
+    /// A key transport's unwrapped key, or `None` when the key does not unwrap it.
+    Unwrapped(Option<Zeroizing<Vec<u8>>>),
 }
+
+/// What a key-transport answer was computed for: key pair, hash, wrapped key.
+type TransportId = (Vec<u8>, DigestAlg, Vec<u8>);
 
 /// What an answer was computed for, to check it against the request of a later run.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -125,6 +146,9 @@ pub struct Deferred {
     decrypts_recorded: Cell<usize>,
     unwrapped: RefCell<Vec<(Vec<u8>, Unwrapped)>>,
     bodies: RefCell<Vec<(Vec<u8>, Vec<u8>)>>,
+    /// RSAES-OAEP unwraps are [`Request::KeyTransport`]s.
+    key_transport: bool,
+    transports: RefCell<Vec<(TransportId, Option<Zeroizing<Vec<u8>>>)>>,
 }
 
 /// Most decryption requests (each a copy of the content) one run of a [`Deferred`] records.
@@ -136,6 +160,11 @@ const MAX_KEPT_BODIES: usize = 4;
 impl Deferred {
     pub fn new() -> Deferred {
         Deferred::default()
+    }
+
+    /// A [`Deferred`] that also defers RSAES-OAEP key transport (see the module documentation).
+    pub fn with_key_transport() -> Deferred {
+        Deferred { key_transport: true, ..Deferred::default() }
     }
 
     /// Start a run: numbering from zero, no requests.
@@ -155,10 +184,18 @@ impl Deferred {
     /// request assumed exactly this answer (a digest that matched), so it needs no new run
     /// for it.
     pub fn answer(&self, seq: usize, request: &Request, answer: Answer) -> bool {
+        if let Request::KeyTransport { key, hash, ciphertext } = request {
+            // Another kind of answer is no answer: the next run asks again.
+            if let Answer::Unwrapped(unwrapped) = answer {
+                self.transports.borrow_mut().push(((key.clone(), *hash, ciphertext.clone()), unwrapped));
+            }
+            return false;
+        }
         let (shape, confirmed) = match (request, &answer) {
             (Request::Digest { alg, data, assumed }, Answer::Digest(d)) => (Shape::Digest(*alg, data.len()), assumed.as_deref() == Some(d.as_slice())),
             (Request::Digest { alg, data, .. }, _) => (Shape::Digest(*alg, data.len()), false),
             (Request::Decrypt { cipher, data, .. }, _) => (Shape::Decrypt(*cipher, data.len()), false),
+            (Request::KeyTransport { .. }, _) => return false,
         };
         let mut answers = self.answers.borrow_mut();
         if answers.len() <= seq {
@@ -258,8 +295,30 @@ impl Bulk for Deferred {
         if let Some((_, u)) = self.unwrapped.borrow().iter().find(|(k, _)| *k == id) {
             return u.clone();
         }
-        let u = unwrap_keys(infos, identities);
-        self.unwrapped.borrow_mut().push((id, u.clone()));
+        if !self.key_transport {
+            let u = unwrap_keys(infos, identities);
+            self.unwrapped.borrow_mut().push((id, u.clone()));
+            return u;
+        }
+        let asked = Cell::new(false);
+        let ktri = |k: &KeyTransRecipientInfo, pair: &Identity| -> Option<Zeroizing<Vec<u8>>> {
+            let (Some(hash), Some(key)) = (plain_oaep(k, &pair.key), public_key_der(&pair.certificate)) else {
+                return ktri_unwrap(k, pair);
+            };
+            let ciphertext = k.enc_key.as_bytes();
+            let known = self.transports.borrow().iter().find(|((kk, h, c), _)| *kk == key && *h == hash && c.as_slice() == ciphertext).map(|(_, a)| a.clone());
+            if let Some(answer) = known {
+                return answer;
+            }
+            asked.set(true);
+            self.record(0, Request::KeyTransport { key, hash, ciphertext: ciphertext.to_vec() });
+            None
+        };
+        let u = unwrap_keys_with(infos, identities, &ktri);
+        // Kept only once every unwrap was answered (placeholders are not results).
+        if !asked.get() {
+            self.unwrapped.borrow_mut().push((id, u.clone()));
+        }
         u
     }
 
@@ -280,9 +339,21 @@ impl Bulk for Deferred {
     }
 }
 
-/// Compute a request with RustCrypto (what a host does for algorithms it lacks).
+/// Compute a request with RustCrypto (what a host does for algorithms it lacks). A key
+/// transport needs the key: see [`compute_portable_with`].
 pub fn compute_portable(request: &Request) -> Result<Answer> {
+    compute_portable_with(request, &[])
+}
+
+/// [`compute_portable`] with the identities whose key pairs answer a [`Request::KeyTransport`]
+/// (an error when none of them has the key asked for).
+pub fn compute_portable_with(request: &Request, identities: &[&Identity]) -> Result<Answer> {
     Ok(match request {
+        Request::KeyTransport { key, hash, ciphertext } => {
+            let pair = identities.iter().flat_map(|i| i.key_pairs()).find(|p| public_key_der(&p.certificate).as_deref() == Some(key.as_slice()));
+            let pair = pair.ok_or_else(|| crate::error::Error::new(crate::error::Code::Crypto, "The key to decrypt this message is no longer unlocked.", "Unlock your identity and open the message again."))?;
+            Answer::Unwrapped(plain_oaep_unwrap(&pair.key, *hash, ciphertext))
+        }
         Request::Digest { alg, data, .. } => Answer::Digest(digest(*alg, data)?),
         Request::Decrypt { cipher, key, iv, aad, data, tag } => match RustCrypto.decrypt(*cipher, key, iv, aad, data, tag.as_deref()) {
             Ok(pt) => Answer::Decrypted(pt),

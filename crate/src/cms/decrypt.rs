@@ -254,7 +254,13 @@ pub fn decrypt_with_passwords(der: &[u8], identities: &[&Identity], passwords: &
     }
     let ciphertext = eci.encrypted_content.as_ref().ok_or_else(|| malformed("encryptedContent is missing (detached content is not supported)"))?;
     let refs: Vec<&RecipientInfo> = infos.iter().collect();
+    let incomplete_before = backend.incomplete();
     let mut unwrapped = backend.unwrap_keys(&refs, identities);
+    if backend.incomplete() && !incomplete_before {
+        // A deferred seam still lacks an answer (a key unwrap the host computes): this run's
+        // result is discarded, so no content decryption (a copy of the content) is asked for.
+        return Ok(Decryption { info, outcome: Outcome::IntegrityFailure });
+    }
     let by_password = super::password::password_keys(&infos, passwords);
     if let Some(e) = by_password.limit {
         return Ok(Decryption { info, outcome: Outcome::LimitExceeded(e) });

@@ -614,3 +614,73 @@ fn cbc_noise_from_a_wrong_key_is_not_taken_for_the_content() {
     assert!(!looks(b"Content-Type: text/plain"), "no line break");
     assert!(!looks(&[b'a'; 2000]));
 }
+
+/// Run `decrypt_with` against a deferred seam that also defers RSA-OAEP, answering with the
+/// core (what the Wasm host does when WebCrypto refuses): the outcome and the key transports
+/// asked for.
+fn decrypt_deferring_oaep(der: &[u8], ids: &[&Identity]) -> (Outcome, Vec<crate::crypto::DigestAlg>) {
+    use crate::cms::bulk::{compute_portable_with, Bulk, Deferred, Request};
+    let deferred = Deferred::with_key_transport();
+    let mut asked = Vec::new();
+    for _ in 0..6 {
+        deferred.begin_run();
+        let d = super::decrypt::decrypt_with(der, ids, &crate::policy::Policy::standard(), &deferred).unwrap();
+        let mut again = deferred.incomplete();
+        for (seq, r) in deferred.take_requests() {
+            if let Request::KeyTransport { hash, .. } = &r {
+                asked.push(*hash);
+            }
+            again |= !deferred.answer(seq, &r, compute_portable_with(&r, ids).unwrap());
+        }
+        if !again {
+            return (d.outcome, asked);
+        }
+    }
+    panic!("the deferred seam did not settle");
+}
+
+fn outcome_name(o: &Outcome) -> String {
+    match o {
+        Outcome::Decrypted(p) => format!("decrypted {} bytes", p.len()),
+        Outcome::IntegrityFailure => "integrity-failure".into(),
+        Outcome::NoKey => "no-key".into(),
+        other => format!("other: {}", limit_detail(other)),
+    }
+}
+
+#[test]
+fn deferred_oaep_key_transport_gives_the_core_answers() {
+    let dir = TempDir::new("deferred-oaep");
+    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
+    let eve = identity(&dir, "eve", &["-newkey", "rsa:2048"]);
+    let content = b"Content-Type: text/plain\r\n\r\ndeferred OAEP\r\n";
+    dir.write("msg.txt", content);
+    // openssl-made: default OAEP parameters (SHA-1), SHA-256, SHA-512, and two WebCrypto
+    // cannot compute (SHA-256 with MGF1-SHA-1; a label), plus PKCS#1 v1.5.
+    let cases: [(&str, &[&str], Option<crate::crypto::DigestAlg>); 6] = [
+        ("sha1", &["-keyopt", "rsa_padding_mode:oaep"], Some(crate::crypto::DigestAlg::Sha1)),
+        ("sha256", &["-keyopt", "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha256"], Some(crate::crypto::DigestAlg::Sha256)),
+        ("sha512", &["-keyopt", "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha512"], Some(crate::crypto::DigestAlg::Sha512)),
+        ("mgf1", &["-keyopt", "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha256", "-keyopt", "rsa_mgf1_md:sha1"], None),
+        ("label", &["-keyopt", "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_label:0011223344"], None),
+        ("v15", &[], None),
+    ];
+    for (name, keyopts, deferred_hash) in cases {
+        let out = format!("{name}.der");
+        let mut args = vec!["cms", "-encrypt", "-binary", "-aes-256-cbc", "-outform", "DER", "-in", "msg.txt", "-out", &out, "-recip", "bob.pem"];
+        args.extend_from_slice(keyopts);
+        dir.openssl(&args);
+        let der = dir.read(&out);
+        let core = decrypt(&der, &[&eve, &bob], &crate::policy::Policy::standard(), &RustCrypto).unwrap();
+        assert_eq!(plaintext(&core).as_deref(), Some(&content[..]), "{name}: the core opens it");
+        let (outcome, asked) = decrypt_deferring_oaep(&der, &[&eve, &bob]);
+        assert_eq!(outcome_name(&outcome), outcome_name(&core.outcome), "{name}");
+        assert_eq!(asked, deferred_hash.into_iter().collect::<Vec<_>>(), "{name}: key transports deferred");
+        // Eve alone with Bob's certificate: the unwrap fails on both paths alike.
+        let mut fake = crate::pkcs12::import(&dir.read("eve.p12"), "pw").unwrap();
+        fake.certificate = bob.certificate.clone();
+        let core = decrypt(&der, &[&fake], &crate::policy::Policy::standard(), &RustCrypto).unwrap();
+        assert_eq!(outcome_name(&decrypt_deferring_oaep(&der, &[&fake]).0), outcome_name(&core.outcome), "{name}: wrong key");
+        assert!(matches!(core.outcome, Outcome::IntegrityFailure), "{name}");
+    }
+}

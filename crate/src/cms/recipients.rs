@@ -186,6 +186,16 @@ impl UnwrapBudget {
 /// key yields a synthetic key (implicit rejection), never an error: which candidate is
 /// right is decided by the content decryption (`cms::decrypt`).
 pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrapped {
+    unwrap_keys_with(infos, identities, &ktri_unwrap)
+}
+
+/// A key-transport unwrap: the candidate key an identity's key gives a KeyTransRecipientInfo.
+pub type KtriUnwrap<'a> = dyn Fn(&KeyTransRecipientInfo, &Identity) -> Option<Zeroizing<Vec<u8>>> + 'a;
+
+/// [`unwrap_keys`] with the key-transport RSA decryptions done by `ktri` (called where
+/// [`unwrap_keys`] decrypts, in the same order and within the same [`MAX_KEY_UNWRAPS`]):
+/// a host computing RSA-OAEP elsewhere gives exactly [`ktri_unwrap`]'s answers.
+pub fn unwrap_keys_with(infos: &[&RecipientInfo], identities: &[&Identity], ktri: &KtriUnwrap<'_>) -> Unwrapped {
     let mut out = Unwrapped { matched: false, keys: Vec::new(), by_trial: false, cut_short: false };
     let mut budget = UnwrapBudget(MAX_KEY_UNWRAPS);
     for ri in infos.iter() {
@@ -196,7 +206,7 @@ pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrap
                     if !budget.take(&mut out) {
                         continue;
                     }
-                    if let Some(cek) = ktri_decrypt(k, &id.key) {
+                    if let Some(cek) = ktri(k, id) {
                         out.keys.push(cek);
                     }
                 }
@@ -230,7 +240,7 @@ pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrap
                     if !budget.take(&mut out) {
                         break;
                     }
-                    if let Some(cek) = ktri_decrypt(k, &id.key) {
+                    if let Some(cek) = ktri(k, id) {
                         out.by_trial = true;
                         out.keys.push(cek);
                     }
@@ -239,6 +249,43 @@ pub fn unwrap_keys(infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrap
         }
     }
     out
+}
+
+/// The candidate content-encryption key `id`'s key gives the KeyTransRecipientInfo `k`, in
+/// the core (RSA PKCS#1 v1.5 with implicit rejection, or RSAES-OAEP).
+pub fn ktri_unwrap(k: &KeyTransRecipientInfo, id: &Identity) -> Option<Zeroizing<Vec<u8>>> {
+    ktri_decrypt(k, &id.key)
+}
+
+/// The hash of an RSAES-OAEP KeyTransRecipientInfo that WebCrypto's RSA-OAEP computes as
+/// [`ktri_unwrap`] does: SHA-1 (the default parameters), SHA-256, SHA-384 or SHA-512 for both
+/// the OAEP hash and MGF1, an empty label, an RSA key and a ciphertext exactly as long as its
+/// modulus. None otherwise (PKCS#1 v1.5, another MGF1 hash, a label, SHA-224 and the like).
+///
+/// # Security
+/// Reads only the untrusted algorithm parameters and the ciphertext length.
+pub fn plain_oaep(k: &KeyTransRecipientInfo, key: &PrivateKey) -> Option<DigestAlg> {
+    use rsa::traits::PublicKeyParts;
+    let PrivateKey::Rsa(sk) = key else { return None };
+    if k.key_enc_alg.oid != OID_RSAES_OAEP || k.enc_key.as_bytes().len() != sk.size() {
+        return None;
+    }
+    let (hash, mgf, label) = oaep_params(k.key_enc_alg.parameters.as_ref())?;
+    let supported = matches!(hash, DigestAlg::Sha1 | DigestAlg::Sha256 | DigestAlg::Sha384 | DigestAlg::Sha512);
+    (supported && mgf == hash && label.is_empty()).then_some(hash)
+}
+
+/// RSAES-OAEP decryption in the core with `hash` for OAEP and MGF1 and an empty label: what
+/// [`ktri_unwrap`] computes for a KeyTransRecipientInfo [`plain_oaep`] accepts.
+pub fn plain_oaep_unwrap(key: &PrivateKey, hash: DigestAlg, ciphertext: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let PrivateKey::Rsa(sk) = key else { return None };
+    oaep_decrypt(sk, hash, hash, Vec::new(), ciphertext)
+}
+
+/// A certificate's subjectPublicKeyInfo (DER): names an identity's key pair across the runs of
+/// a deferred `open` and in the host's table of imported keys.
+pub fn public_key_der(certificate: &Certificate) -> Option<Vec<u8>> {
+    certificate.tbs_certificate().subject_public_key_info().to_der().ok()
 }
 
 fn ktri_decrypt(k: &KeyTransRecipientInfo, key: &PrivateKey) -> Option<Zeroizing<Vec<u8>>> {
@@ -252,6 +299,10 @@ fn ktri_decrypt(k: &KeyTransRecipientInfo, key: &PrivateKey) -> Option<Zeroizing
         return None;
     }
     let (hash, mgf, label) = oaep_params(alg.parameters.as_ref())?;
+    oaep_decrypt(sk, hash, mgf, label, ct)
+}
+
+fn oaep_decrypt(sk: &rsa::PrivateKey, hash: DigestAlg, mgf: DigestAlg, label: Vec<u8>, ct: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     let pt = match hash {
         DigestAlg::Sha1 => oaep_mgf::<sha1::Sha1>(sk, mgf, label, ct),
         DigestAlg::Sha224 => oaep_mgf::<sha2::Sha224>(sk, mgf, label, ct),

@@ -1,12 +1,22 @@
 //! The asynchronous exports' bulk crypto through WebCrypto (`crypto.subtle` of the global,
-//! so a window, a worker and Node 20 alike): SHA digests, AES-CBC and AES-GCM, and RSA
-//! signing with a non-extractable key imported at unlock. The core stays synchronous: it
-//! runs in phases (`SignPlan`, `EncryptPlan`) or, for `open`, against a
+//! so a window, a worker and Node 20 alike): SHA digests, AES-CBC and AES-GCM, RSA signing
+//! and RSAES-OAEP key unwrapping with non-extractable keys imported at unlock. The core stays
+//! synchronous: it runs in phases (`SignPlan`, `EncryptPlan`) or, for `open`, against a
 //! [`Deferred`](crate::cms::bulk::Deferred) bulk seam that is re-run with the answers.
-//! Whatever WebCrypto lacks or refuses (SHA-224, AES-192, 3DES, a missing `subtle`, an
-//! import error) is computed by the core's RustCrypto instead, with the same result.
+//! Whatever WebCrypto lacks or refuses (SHA-224, AES-192, 3DES, RSA PKCS#1 v1.5 decryption,
+//! OAEP with a label or another MGF1 hash, a missing `subtle`, an import error) is computed
+//! by the core's RustCrypto instead, with the same result.
+//!
+//! # Security
+//! Private keys are handed to `importKey` as PKCS#8 in a JavaScript buffer that is cleared as
+//! soon as the call has copied it; the CryptoKeys are non-extractable and stay in this
+//! worker's WebCrypto. An RSA-OAEP unwrap WebCrypto refuses (wrong key, bad padding, a
+//! ciphertext not below the modulus) is computed again by the core and its answer used: the
+//! candidates, and so the report, are exactly the synchronous path's. The refusal costs the
+//! core's time on top; that time tells at most whether the whole OAEP decoding succeeded
+//! (which OAEP's security allows an attacker to learn), not which of its checks failed.
 
-use crate::cms::bulk::{compute_portable, Answer, Bulk, Deferred, Request};
+use crate::cms::bulk::{compute_portable, compute_portable_with, Answer, Bulk, Deferred, Request};
 use crate::crypto::cipher::{ContentCipher, RustCrypto, Sealed, Symmetric};
 use crate::crypto::DigestAlg;
 use crate::error::Result;
@@ -24,7 +34,8 @@ use zeroize::Zeroizing;
 /// Most runs of `open` against the deferred seam (each run answers at least one more
 /// bulk step; an encrypted layer costs a run, and each further candidate key tried on its
 /// content one more). Past it, `open` runs portably.
-const MAX_RUNS: usize = 2 * crate::smime::MAX_LAYERS + crate::cms::decrypt::MAX_CONTENT_DECRYPTIONS + 2;
+/// Each layer may cost one more run for its RSA-OAEP unwraps.
+const MAX_RUNS: usize = 3 * crate::smime::MAX_LAYERS + crate::cms::decrypt::MAX_CONTENT_DECRYPTIONS + 2;
 
 /// `crypto.subtle` of the global object, when there is one.
 pub(crate) fn subtle() -> Option<SubtleCrypto> {
@@ -121,9 +132,17 @@ async fn seal(subtle: Option<&SubtleCrypto>, plan: &crate::smime::EncryptPlan) -
     RustCrypto.encrypt(cipher, plan.key(), plan.iv(), b"", plan.content())
 }
 
-/// Answer one request of the deferred seam.
-async fn compute(subtle: Option<&SubtleCrypto>, request: &Request) -> Result<Answer> {
+/// Answer one request of the deferred seam; `identities` and their imported `keys` answer
+/// key transports.
+async fn compute(subtle: Option<&SubtleCrypto>, request: &Request, identities: &[&Identity], keys: &[OaepKey]) -> Result<Answer> {
     match (subtle, request) {
+        (Some(s), Request::KeyTransport { key, hash, ciphertext }) => match oaep_unwrap(s, keys, key, *hash, ciphertext).await {
+            Some(cek) => Ok(Answer::Unwrapped(Some(cek))),
+            // No key imported, or WebCrypto refused (a wrong key, bad padding): the core
+            // decides, so the answer is exactly the synchronous one.
+            None => compute_portable_with(request, identities),
+        },
+        (None, Request::KeyTransport { .. }) => compute_portable_with(request, identities),
         (_, Request::Digest { alg, data, .. }) => Ok(Answer::Digest(digest(subtle, *alg, data).await?)),
         (Some(s), Request::Decrypt { cipher, key, iv, aad, data, tag }) => {
             let joined;
@@ -149,16 +168,19 @@ async fn compute(subtle: Option<&SubtleCrypto>, request: &Request) -> Result<Ans
 
 /// `open` with WebCrypto for the bulk steps: run, compute what the run asked for, and run
 /// again until a run used no placeholder and its assumed digest matches all hold.
-pub(crate) async fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
+///
+/// `keys`: the unlocked identities' RSA keys imported for RSA-OAEP ([`import_oaep_keys`]);
+/// with none, RSA key transport is all in the core.
+pub(crate) async fn open(message: &[u8], input: &OpenInput<'_>, keys: &[OaepKey]) -> Opened {
     let subtle = subtle();
-    let deferred = Deferred::new();
+    let deferred = if subtle.is_some() && !keys.is_empty() { Deferred::with_key_transport() } else { Deferred::new() };
     for _ in 0..MAX_RUNS {
         deferred.begin_run();
         let opened = crate::smime::open_with(message, input, &deferred);
         // Shown only when no placeholder was used and every assumed digest match holds.
         let mut again = deferred.incomplete();
         for (seq, request) in deferred.take_requests() {
-            match compute(subtle.as_ref(), &request).await {
+            match compute(subtle.as_ref(), &request, input.identities, keys).await {
                 Ok(answer) => again |= !deferred.answer(seq, &request, answer),
                 Err(_) => return crate::smime::open(message, input),
             }
@@ -179,18 +201,71 @@ pub(crate) fn import_signing_key(identity: &Identity) -> Option<Promise> {
     let name = if crate::cms::sign::uses_pss(identity) { "RSA-PSS" } else { "RSASSA-PKCS1-v1_5" };
     let pkcs8: Zeroizing<Vec<u8>> = identity.key.to_pkcs8_der().ok()?;
     let buf = Uint8Array::from(pkcs8.as_slice());
-    let imported = subtle.import_key_with_object(
-        "pkcs8",
-        &buf,
-        &object(&[("name", JsValue::from_str(name)), ("hash", JsValue::from_str(hash))]),
-        false,
-        &Array::of1(&JsValue::from_str("sign")),
-    );
+    let imported = import_pkcs8(&subtle, &buf, name, hash, "sign");
     // importKey copies the key data synchronously: clear the JavaScript copy now (the
     // Wasm copy is zeroized when `pkcs8` drops).
     buf.fill(0, 0, buf.length());
-    let imported = imported.ok()?;
+    imported
+}
+
+/// `importKey("pkcs8", buf, {name, hash}, false, [usage])` as a promise resolving to the
+/// non-extractable CryptoKey or to `null` (never rejecting). The caller clears `buf`.
+fn import_pkcs8(subtle: &SubtleCrypto, buf: &Uint8Array, name: &str, hash: &str, usage: &str) -> Option<Promise> {
+    let imported = subtle
+        .import_key_with_object("pkcs8", buf, &object(&[("name", JsValue::from_str(name)), ("hash", JsValue::from_str(hash))]), false, &Array::of1(&JsValue::from_str(usage)))
+        .ok()?;
     Some(wasm_bindgen_futures::future_to_promise(async move { Ok(JsFuture::from(imported).await.unwrap_or(JsValue::NULL)) }))
+}
+
+/// The OAEP hashes an incoming KeyTransRecipientInfo may use that WebCrypto has (SHA-1 is
+/// the default RSAES-OAEP-params; SHA-224 is not in WebCrypto).
+const OAEP_HASHES: [DigestAlg; 4] = [DigestAlg::Sha1, DigestAlg::Sha256, DigestAlg::Sha384, DigestAlg::Sha512];
+
+/// One RSA key pair imported into WebCrypto as a non-extractable RSA-OAEP decryption key for
+/// one hash: the pair's subjectPublicKeyInfo (`recipients::public_key_der`), the hash, and a
+/// promise of the CryptoKey or `null`.
+#[derive(Clone)]
+pub(crate) struct OaepKey {
+    pair: Vec<u8>,
+    hash: DigestAlg,
+    key: Promise,
+}
+
+/// Every RSA key pair of the identity (a separate encryption key too) imported for RSA-OAEP
+/// decryption with each of [`OAEP_HASHES`] (WebCrypto binds the hash to the key). Empty
+/// without WebCrypto.
+pub(crate) fn import_oaep_keys(identity: &Identity) -> Vec<OaepKey> {
+    let Some(subtle) = subtle() else { return Vec::new() };
+    let mut out = Vec::new();
+    for pair in identity.key_pairs() {
+        let PrivateKey::Rsa(_) = &pair.key else { continue };
+        let (Some(id), Ok(pkcs8)) = (crate::cms::recipients::public_key_der(&pair.certificate), pair.key.to_pkcs8_der()) else { continue };
+        let buf = Uint8Array::from(pkcs8.as_slice());
+        for hash in OAEP_HASHES {
+            if let Some(key) = hash_name(hash).and_then(|name| import_pkcs8(&subtle, &buf, "RSA-OAEP", name, "decrypt")) {
+                out.push(OaepKey { pair: id.clone(), hash, key });
+            }
+        }
+        // importKey has copied the key data: clear the JavaScript copy (the Wasm copy is
+        // zeroized when `pkcs8` drops).
+        buf.fill(0, 0, buf.length());
+    }
+    out
+}
+
+/// RSA-OAEP decryption of a wrapped content-encryption key with WebCrypto, by the imported
+/// key of the pair `pair` for `hash`; None when there is no such key or WebCrypto refuses.
+async fn oaep_unwrap(subtle: &SubtleCrypto, keys: &[OaepKey], pair: &[u8], hash: DigestAlg, ciphertext: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let imported = keys.iter().find(|k| k.hash == hash && k.pair == pair)?;
+    let key = JsFuture::from(imported.key.clone()).await.ok()?;
+    let key = key.dyn_ref::<CryptoKey>()?;
+    let params = object(&[("name", JsValue::from_str("RSA-OAEP"))]);
+    let out = JsFuture::from(subtle.decrypt_with_object_and_u8_array(&params, key, ciphertext).ok()?).await.ok()?;
+    let view = Uint8Array::new(&out);
+    let cek = Zeroizing::new(view.to_vec());
+    // Clear the JavaScript copy of the content-encryption key.
+    view.fill(0, 0, view.length());
+    Some(cek)
 }
 
 /// Sign a message: the digest and, with an imported key, the RSA signature by WebCrypto.
