@@ -16,7 +16,10 @@ import zlib from 'node:zlib';
 import { build } from 'esbuild';
 import { launchChromium } from '../scripts/lib/chromium.mjs';
 import { ROOT } from '../scripts/lib/run.mjs';
-import { OPS, median, openssl, roundsFor } from './common.mjs';
+import { OAEP_OPS, OPS, median, openssl, roundsFor } from './common.mjs';
+
+/** The timed ops: every runtime's, and the RSA-OAEP decryptions both implementations make. */
+const TIMED_OPS = [...OPS, ...OAEP_OPS];
 import { outerHeaders, toCrlf } from './fixtures.mjs';
 
 const IMPLS = ['cachet', 'pkijs'];
@@ -41,21 +44,23 @@ export const PKIJS_GCM_UNCHECKABLE = 'PKI.js has no AuthEnvelopedData: its AES-G
  * PKI.js cannot decrypt RSAES-PKCS1-v1_5 key transport (WebCrypto has no such decryption), so its
  * decrypt and decrypt+verify inputs are the fixtures' messages encrypted again by openssl with
  * RSA-OAEP (SHA-256) key transport, otherwise made the same way. Cached beside the fixtures.
+ * gcmOaep: the entity in AuthEnvelopedData (AES-256-GCM) with RSA-OAEP, for Cachet's
+ * "gcm-decrypt (RSA-OAEP)" cell.
  */
 function oaepInputs(fixtures, size) {
   const d = fixtures.sizes[size];
   const f = (n) => path.join(fixtures.dir, n);
-  const out = { encOaep: f(`in/enc-oaep-${size}.eml`), signencOaep: f(`in/signenc-oaep-${size}.eml`) };
+  const out = { encOaep: f(`in/enc-oaep-${size}.eml`), signencOaep: f(`in/signenc-oaep-${size}.eml`), gcmOaep: f(`in/gcm-oaep-${size}.eml`) };
   const fresh = (file, from) => fs.existsSync(file) && fs.statSync(file).mtimeMs >= fs.statSync(from).mtimeMs;
-  if (fresh(out.encOaep, d.enc) && fresh(out.signencOaep, d.signenc)) return out;
+  if (fresh(out.encOaep, d.enc) && fresh(out.signencOaep, d.signenc) && fresh(out.gcmOaep, d.gcm)) return out;
   const head = Buffer.from(outerHeaders(size).replace(/^MIME-Version:.*\r\n/m, ''), 'latin1');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-bench-oaep-'));
   try {
     const signed = fs.readFileSync(d.signed);
     if (Buffer.compare(signed.subarray(0, head.length), head) !== 0) throw new Error(`${d.signed} does not start with the outer headers`);
     fs.writeFileSync(path.join(tmp, 'signed-entity'), signed.subarray(head.length));
-    const make = (input, file) => {
-      openssl(['cms', '-encrypt', '-binary', '-crlfeol', '-aes256', '-in', input, '-out', path.join(tmp, 'out'),
+    const make = (input, file, cipher = '-aes256') => {
+      openssl(['cms', '-encrypt', '-binary', '-crlfeol', cipher, '-in', input, '-out', path.join(tmp, 'out'),
         '-recip', fixtures.recipients[0].cert, '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256']);
       fs.writeFileSync(file, Buffer.concat([head, toCrlf(fs.readFileSync(path.join(tmp, 'out')))]));
       const back = openssl(['cms', '-decrypt', '-binary', '-recip', fixtures.recipients[0].cert, '-inkey', fixtures.recipients[0].key, '-in', file]);
@@ -63,6 +68,7 @@ function oaepInputs(fixtures, size) {
     };
     make(d.entity, out.encOaep);
     make(path.join(tmp, 'signed-entity'), out.signencOaep);
+    make(d.entity, out.gcmOaep, '-aes-256-gcm');
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -150,7 +156,7 @@ function inputArgs(fixtures, size) {
   const o = oaepInputs(fixtures, size);
   const u = (file) => fx(fixtures, file);
   return {
-    cachet: { files: { msg: u(d.msg), signed: u(d.signed), enc: u(d.enc), signenc: u(d.signenc), gcm: u(d.gcm) } },
+    cachet: { files: { msg: u(d.msg), signed: u(d.signed), enc: u(d.enc), signenc: u(d.signenc), gcm: u(d.gcm), encOaep: u(o.encOaep), gcmOaep: u(o.gcmOaep) } },
     pkijs: { files: { msg: u(d.msg), signed: u(d.signed), encOaep: u(o.encOaep), signencOaep: u(o.signencOaep) } },
   };
 }
@@ -222,7 +228,8 @@ async function openBrowser(base, args = []) {
   }
 }
 
-const outName = (impl, op, size) => `chromium-${impl}-${op}-${size}.eml`;
+// Op names such as "decrypt (RSA-OAEP)" become "decrypt-RSA-OAEP-" (the upload takes [\w.+-] only).
+const outName = (impl, op, size) => `chromium-${impl}-${op.replace(/[^\w.+-]+/g, '-')}-${size}.eml`;
 
 /** Run the Chromium cells; see the file comment. */
 export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = Object.keys(fixtures.sizes), outDir, log = () => {}, memorySizes = ['25MB'] }) {
@@ -264,7 +271,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       const n = roundsFor(size, rounds, quick);
       for (let r = 0; r <= n; r++) {
         log(`chromium ${size}: ${r === 0 ? 'warm-up' : `round ${r}/${n}`}`);
-        for (const [k, op] of OPS.entries()) {
+        for (const [k, op] of TIMED_OPS.entries()) {
           const order = (r + k) % 2 ? [...IMPLS].reverse() : IMPLS;
           for (const impl of order) {
             const upload = r === n ? `/out/${encodeURIComponent(outName(impl, op, size))}` : null;
@@ -279,7 +286,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
     }
     const cells = [];
     for (const impl of IMPLS) {
-      for (const op of OPS) {
+      for (const op of TIMED_OPS) {
         for (const size of sizes) {
           const s = samples.get(`${impl}|${op}|${size}`);
           const cell = { runtime: 'chromium', impl, op, size, ms: median(s), samples: s, output: path.join(outDir, outName(impl, op, size)) };
@@ -351,6 +358,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       `Cachet's Wasm and PKI.js ${pkijsVersion} each in a dedicated module worker of one page (bundled by esbuild, minified), served over http on 127.0.0.1, cross-origin isolated; time = performance.now() in the worker around the call (inputs already in the worker, output bytes made), one warm-up round, then the median of ${sizes.map((z) => `${roundsFor(z, rounds, quick)} rounds at ${z}`).join(', ')}, Cachet and PKI.js alternating which goes first.`,
       'PKI.js signs with signed attributes (contentType, signingTime, messageDigest), RSASSA-PKCS1-v1_5 SHA-256 through WebCrypto, detached, in multipart/signed; it verifies with SignedData.verify against the trusted CA (chain checked). The MIME glue (split headers, multipart/signed, base64 in 76-character lines with the native Uint8Array.toBase64/fromBase64) is bench/page/mime.js.',
       'PKI.js encrypts with RSA-OAEP (SHA-256) key transport: WebCrypto has no RSAES-PKCS1-v1_5 encryption, so PKI.js cannot make or open PKCS#1 v1.5 key transport. Cachet encrypts and decrypts with RSAES-PKCS1-v1_5 (the S/MIME default). PKI.js decrypts (decrypt, decrypt+verify) copies of the openssl-made inputs encrypted by openssl with RSA-OAEP SHA-256 (in/enc-oaep-<size>.eml, in/signenc-oaep-<size>.eml); Cachet decrypts the standard ones.',
+      'decrypt (RSA-OAEP), gcm-decrypt (RSA-OAEP): Cachet opens the openssl-made RSA-OAEP (SHA-256) inputs, in/enc-oaep-<size>.eml (AES-256-CBC, the input of PKI.js\'s decrypt) and in/gcm-oaep-<size>.eml (AuthEnvelopedData, AES-256-GCM), unwrapping the key through WebCrypto\'s RSA-OAEP as PKI.js does; PKI.js runs its decrypt and gcm-decrypt again in these rows (interleaved with Cachet\'s, like every row). Peak memory is not measured for these rows.',
       'sign+encrypt: both sign and then encrypt to the recipient and to the sender\'s own certificate (2 key transports), as the add-in sends mail.',
       'AES-256-GCM: Cachet makes and opens AuthEnvelopedData (RFC 5083/5084). PKI.js has no AuthEnvelopedData: it makes EnvelopedData with AES-256-GCM content encryption (a 16-byte IV as a bare OCTET STRING parameter and the tag appended to the ciphertext, not RFC 5084 GCMParameters), which OpenSSL cannot decrypt; PKI.js gcm-decrypt opens its own such message (made untimed before the rounds), since it cannot read the openssl-made AuthEnvelopedData.',
       `Fetch + instantiate: median of ${INSTANTIATE_RUNS} fresh workers, one after another (250 ms apart) before any other worker starts, each fetching addin/pkg/cachet_bg.wasm with cache: 'no-store' and a cache-busting query (so no code cache) and instantiating it (streaming), from before fetch to instantiated.`,

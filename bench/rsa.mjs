@@ -1,9 +1,12 @@
 // The RSA-2048 private-key operation on its own, side by side in one run (issue 20's 4 ms
 // target): Cachet's Wasm build opening a 2 KB message encrypted by openssl to bob0 (one
 // RSAES-PKCS1-v1_5 key unwrap, blinded and CRT-checked, plus AES-256-CBC of 2 KB, which costs
-// well under 0.1 ms), WebCrypto RSA-OAEP (SHA-256) decryption of a wrapped 32-byte key with the
-// same private key in the same Node process, and `openssl speed rsa2048` (private operations,
-// native, CRT and blinding). Medians of interleaved rounds after a warm-up round.
+// well under 0.1 ms), the same entity encrypted by openssl with RSA-OAEP (SHA-256) opened by
+// Keyring.openAsync (the key unwrapped by WebCrypto's RSA-OAEP with the key imported at unlock)
+// and by the synchronous Keyring.open (the OAEP unwrap in Wasm), WebCrypto RSA-OAEP (SHA-256)
+// decryption of a wrapped 32-byte key with the same private key in the same Node process, and
+// `openssl speed rsa2048` (private operations, native, CRT and blinding). Medians of
+// interleaved rounds after a warm-up round.
 //
 //   node bench/rsa.mjs [--rounds N] [--pkg DIR] [--json FILE] [--work DIR] [--speed-seconds S]
 //
@@ -60,6 +63,14 @@ const rcpt = fixtures.recipients[0];
 const password = fs.readFileSync(rcpt.pass, 'utf8').replace(/\r?\n$/, '');
 const message = fs.readFileSync(fixtures.sizes['2KB'].enc);
 const entity = fs.readFileSync(fixtures.sizes['2KB'].entity);
+// The entity encrypted by openssl with RSA-OAEP (SHA-256), checked by openssl decrypting it back.
+const oaepFile = path.join(work, 'rsa-oaep-2KB.eml');
+openssl(['cms', '-encrypt', '-binary', '-aes256', '-in', fixtures.sizes['2KB'].entity, '-out', oaepFile, '-recip', rcpt.cert,
+  '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256']);
+if (Buffer.compare(openssl(['cms', '-decrypt', '-binary', '-recip', rcpt.cert, '-inkey', rcpt.key, '-in', oaepFile]), entity) !== 0) {
+  throw new Error('openssl does not decrypt its RSA-OAEP message back to the entity');
+}
+const oaepMessage = fs.readFileSync(oaepFile);
 
 // Cachet: the keyring is unlocked once (as a session does); each round opens the message.
 const { core } = await loadCore(pkg);
@@ -77,11 +88,18 @@ async function timed(fn) {
   return { out, ms, cpu: (d.user + d.system) / 1000 };
 }
 
-async function cachetOnce() {
-  const { out: { content }, ms, cpu } = await timed(() => openFn(message));
+async function cachetOnce(fn = openFn, bytes = message) {
+  const { out: { content }, ms, cpu } = await timed(() => fn(bytes));
   if (!content || Buffer.compare(Buffer.from(content), entity) !== 0) throw new Error('Cachet did not decrypt the 2 KB message to its entity');
   return { ms, cpu };
 }
+const syncOpen = async (m) => ring.open(m, { at });
+const runs = {
+  cachet: () => cachetOnce(),
+  cachetOaepAsync: () => cachetOnce(openFn, oaepMessage),
+  cachetOaepSync: () => cachetOnce(syncOpen, oaepMessage),
+  webcrypto: () => webcryptoOnce(),
+};
 
 // WebCrypto: RSA-OAEP SHA-256 with the same key, a 32-byte content-encryption key wrapped.
 const subtle = webcrypto.subtle;
@@ -100,12 +118,12 @@ async function webcryptoOnce() {
 }
 
 const loadBefore = load();
-await cachetOnce();
-await webcryptoOnce();
-const samples = { cachet: [], webcrypto: [] };
+for (const run of Object.values(runs)) await run();
+const samples = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
 for (let i = 0; i < rounds; i++) {
-  const order = i % 2 ? ['cachet', 'webcrypto'] : ['webcrypto', 'cachet'];
-  for (const who of order) samples[who].push(who === 'cachet' ? await cachetOnce() : await webcryptoOnce());
+  const names = Object.keys(runs);
+  const order = i % 2 ? names.reverse() : names;
+  for (const who of order) samples[who].push(await runs[who]());
 }
 ring.free();
 const nativeMs = opensslPrivateMs();
@@ -115,6 +133,8 @@ const result = {
   rounds,
   wasm: path.relative(ROOT, path.join(pkg, 'cachet_bg.wasm')),
   cachetDecrypt2Kb: stats(samples.cachet),
+  cachetDecrypt2KbOaepAsync: stats(samples.cachetOaepAsync),
+  cachetDecrypt2KbOaepSync: stats(samples.cachetOaepSync),
   webcryptoOaep: stats(samples.webcrypto),
   opensslPrivateMs: nativeMs,
   loadavgBefore: loadBefore,
@@ -124,6 +144,8 @@ const result = {
 const f = (x) => x.toFixed(2);
 const line = (what, s) => console.log(`${what}: CPU median ${f(s.cpuMedianMs)} ms; wall median ${f(s.wallMedianMs)} ms, min ${f(s.wallMinMs)} ms`);
 line(`Cachet Wasm (Node ${process.version}) decrypt 2 KB, PKCS#1 v1.5 key transport`, result.cachetDecrypt2Kb);
+line('Cachet openAsync decrypt 2 KB, RSA-OAEP SHA-256 key transport (unwrapped by WebCrypto)', result.cachetDecrypt2KbOaepAsync);
+line('Cachet open (sync) decrypt 2 KB, RSA-OAEP SHA-256 key transport (unwrapped in Wasm)', result.cachetDecrypt2KbOaepSync);
 line('WebCrypto RSA-OAEP SHA-256 decrypt, same key', result.webcryptoOaep);
 console.log(`openssl speed rsa2048, private operation (native, CPU time): ${f(nativeMs)} ms`);
 console.log(`${rounds} interleaved rounds; load average before ${result.loadavgBefore}, after ${result.loadavgAfter} (${result.cpus} CPUs)`);

@@ -58,6 +58,9 @@ serve({
     'decrypt+verify': (i) => open(i.signenc, { at, trust }, VERIFIED),
     'gcm-encrypt': (i) => encrypt(undefined, i.msg, { recipients: recipients.slice(0, 1), cipher: 'aes256-gcm' }),
     'gcm-decrypt': (i) => open(i.gcm, { at }, DECRYPTED),
+    // The RSA-OAEP (SHA-256) inputs PKI.js opens; the key unwrap goes through WebCrypto.
+    'decrypt (RSA-OAEP)': (i) => open(i.encOaep, { at }, DECRYPTED),
+    'gcm-decrypt (RSA-OAEP)': (i) => open(i.gcmOaep, { at }, DECRYPTED),
   },
   memoryBytes: () => exports.memory.buffer.byteLength,
   /** Fetch (HTTP cache bypassed) and instantiate the module; only meaningful in a fresh worker. */

@@ -132,6 +132,9 @@ const ops = {
     return pkcs7Mime(outer, await envelope(entity, recipients.slice(0, 1), GCM));
   },
   'gcm-decrypt': (i) => decrypt(parsePkcs7Mime(i.gcmPkijs)),
+  // The rows Cachet opens RSA-OAEP inputs in: the same work as decrypt and gcm-decrypt.
+  'decrypt (RSA-OAEP)': (i) => decrypt(parsePkcs7Mime(i.encOaep)),
+  'gcm-decrypt (RSA-OAEP)': (i) => decrypt(parsePkcs7Mime(i.gcmPkijs)),
 };
 
 serve({
