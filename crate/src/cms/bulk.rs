@@ -148,11 +148,18 @@ pub struct Deferred {
     bodies: RefCell<Vec<(Vec<u8>, Vec<u8>)>>,
     /// RSAES-OAEP unwraps are [`Request::KeyTransport`]s.
     key_transport: bool,
+    /// Content up to this length is decrypted here ([`Deferred::inline_small_decryptions`]).
+    inline_decrypt: usize,
     transports: RefCell<Vec<(TransportId, Option<Zeroizing<Vec<u8>>>)>>,
 }
 
 /// Most decryption requests (each a copy of the content) one run of a [`Deferred`] records.
 pub const MAX_DECRYPT_REQUESTS_PER_RUN: usize = 1;
+
+/// Content of at most this many bytes a [`Deferred`] decrypts itself with RustCrypto instead of
+/// asking the host: for a short message a further run of `open` and the round trips into
+/// WebCrypto (key import, decryption) cost more than RustCrypto's AES over a few kilobytes.
+pub const INLINE_DECRYPT_BYTES: usize = 8 * 1024;
 
 /// Most decoded bodies a [`Deferred`] keeps (one per encrypted or opaque layer).
 const MAX_KEPT_BODIES: usize = 4;
@@ -165,6 +172,12 @@ impl Deferred {
     /// A [`Deferred`] that also defers RSAES-OAEP key transport (see the module documentation).
     pub fn with_key_transport() -> Deferred {
         Deferred { key_transport: true, ..Deferred::default() }
+    }
+
+    /// Decrypt content of at most [`INLINE_DECRYPT_BYTES`] with RustCrypto in the run itself
+    /// (the answer is the one [`compute_portable`] gives), instead of asking the host.
+    pub fn inline_small_decryptions(self) -> Deferred {
+        Deferred { inline_decrypt: INLINE_DECRYPT_BYTES, ..self }
     }
 
     /// Start a run: numbering from zero, no requests.
@@ -270,6 +283,9 @@ impl Bulk for Deferred {
             Some(Some((s, Answer::Decrypted(pt)))) if *s == shape => return Ok(pt.clone()),
             Some(Some((s, Answer::Failed))) if *s == shape => return Err(Failed),
             _ => {}
+        }
+        if data.len() <= self.inline_decrypt {
+            return RustCrypto.decrypt(cipher, key, iv, aad, data, tag);
         }
         if self.decrypts_recorded.get() >= MAX_DECRYPT_REQUESTS_PER_RUN {
             // Asked for in a later run, once the recorded one is answered.
@@ -409,5 +425,24 @@ mod tests {
         assert!(d.digest_matches(DigestAlg::Sha256, b"abc", &good).unwrap());
         assert!(!d.digest_matches(DigestAlg::Sha256, b"abd", &good).unwrap(), "the rerun sees the mismatch");
         assert!(d.take_requests().is_empty() && !d.incomplete());
+    }
+
+    #[test]
+    fn small_content_is_decrypted_in_the_run_and_large_content_asked_for() {
+        let key = [7u8; 32];
+        let iv = [9u8; 16];
+        let small = RustCrypto.encrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &[0x41; INLINE_DECRYPT_BYTES - 16]).unwrap().ciphertext;
+        let large = RustCrypto.encrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &[0x42; INLINE_DECRYPT_BYTES]).unwrap().ciphertext;
+        assert_eq!(small.len(), INLINE_DECRYPT_BYTES);
+        let d = Deferred::new().inline_small_decryptions();
+        d.begin_run();
+        let pt = d.decrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &small, None).unwrap();
+        assert_eq!(&pt[..], &[0x41; INLINE_DECRYPT_BYTES - 16][..]);
+        // A wrong key fails as RustCrypto fails it, with nothing asked of the host.
+        assert!(d.decrypt(ContentCipher::Aes256Cbc, &[8; 32], &iv, b"", &small, None).is_err());
+        assert!(!d.incomplete() && d.take_requests().is_empty());
+        assert!(d.decrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &large, None).is_err());
+        assert!(d.incomplete());
+        assert!(matches!(d.take_requests().as_slice(), [(2, Request::Decrypt { .. })]), "the large one is asked for, numbered after the two small ones");
     }
 }

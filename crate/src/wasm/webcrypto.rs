@@ -174,6 +174,7 @@ async fn compute(subtle: Option<&SubtleCrypto>, request: &Request, identities: &
 pub(crate) async fn open(message: &[u8], input: &OpenInput<'_>, keys: &[OaepKey]) -> Opened {
     let subtle = subtle();
     let deferred = if subtle.is_some() && !keys.is_empty() { Deferred::with_key_transport() } else { Deferred::new() };
+    let deferred = deferred.inline_small_decryptions();
     for _ in 0..MAX_RUNS {
         deferred.begin_run();
         let opened = crate::smime::open_with(message, input, &deferred);
