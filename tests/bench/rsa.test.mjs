@@ -1,5 +1,6 @@
 // bench/rsa.mjs (the RSA-2048 private-key operation side by side) for one round: Cachet's Wasm
-// build decrypts the openssl-made 2 KB message to its entity, WebCrypto unwraps its key, openssl
+// build decrypts the openssl-made 2 KB messages (PKCS#1 v1.5, and RSA-OAEP by openAsync and by
+// open) to their entity, WebCrypto unwraps its key, openssl
 // speed answers, and the JSON has every figure. Structure only: no timing assertion.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,7 +22,7 @@ test('one round: every column measured, CPU and wall time, the load average reco
   const r = run('--json', json);
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(fs.readFileSync(json, 'utf8'));
-  for (const who of ['cachetDecrypt2Kb', 'webcryptoOaep']) {
+  for (const who of ['cachetDecrypt2Kb', 'cachetDecrypt2KbOaepAsync', 'cachetDecrypt2KbOaepSync', 'webcryptoOaep']) {
     for (const k of ['cpuMedianMs', 'wallMedianMs', 'wallMinMs']) {
       assert.ok(Number.isFinite(out[who][k]) && out[who][k] >= 0, `${who}.${k} = ${out[who][k]}`);
     }
@@ -31,6 +32,7 @@ test('one round: every column measured, CPU and wall time, the load average reco
   assert.match(out.loadavgBefore, /^\d+\.\d\d \d+\.\d\d \d+\.\d\d$/);
   assert.match(r.stdout, /Cachet Wasm .* decrypt 2 KB/);
   assert.match(r.stdout, /WebCrypto RSA-OAEP/);
+  assert.match(r.stdout, /Cachet openAsync decrypt 2 KB, RSA-OAEP SHA-256 key transport \(unwrapped by WebCrypto\)/);
 });
 
 test('a missing Wasm build is an error, never a number', () => {
