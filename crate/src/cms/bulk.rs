@@ -129,6 +129,9 @@ pub enum Answer {
 /// What a key-transport answer was computed for: key pair, hash, wrapped key.
 type TransportId = (Vec<u8>, DigestAlg, Vec<u8>);
 
+/// A key-transport answer a [`Deferred`] keeps for the next runs.
+type KnownTransport = (TransportId, Option<Zeroizing<Vec<u8>>>);
+
 /// What an answer was computed for, to check it against the request of a later run.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Shape {
@@ -150,7 +153,7 @@ pub struct Deferred {
     key_transport: bool,
     /// Content up to this length is decrypted here ([`Deferred::inline_small_decryptions`]).
     inline_decrypt: usize,
-    transports: RefCell<Vec<(TransportId, Option<Zeroizing<Vec<u8>>>)>>,
+    transports: RefCell<Vec<KnownTransport>>,
 }
 
 /// Most decryption requests (each a copy of the content) one run of a [`Deferred`] records.
