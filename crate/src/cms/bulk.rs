@@ -26,7 +26,9 @@
 //! ciphertext, so the next run unwraps with them at the same points. The envelope is not
 //! decrypted in a run that still lacks an unwrap (no copy of its content is asked for).
 //! PKCS#1 v1.5 (implicit rejection, which WebCrypto lacks) and other OAEP parameters stay in
-//! the core.
+//! the core. With [`Deferred::inline_small_decryptions`], content of at most
+//! [`INLINE_DECRYPT_BYTES`] is decrypted by RustCrypto in the run itself (still numbered), as
+//! [`compute_portable`] would answer it.
 //!
 //! At most one decryption is recorded per run ([`MAX_DECRYPT_REQUESTS_PER_RUN`]): a
 //! decryption request carries a copy of the whole content, and when several candidate keys
