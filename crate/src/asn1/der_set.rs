@@ -20,7 +20,7 @@ fn encoding_err(what: impl std::fmt::Display) -> Error {
 
 /// The DER encoding (tag 0x31) of a SET OF with these already encoded elements, sorted.
 pub fn set_of_encodings(mut elements: Vec<Vec<u8>>) -> Vec<u8> {
-    elements.sort();
+    elements.sort_unstable();
     let content: Vec<u8> = elements.concat();
     let mut out = Vec::with_capacity(content.len() + 6);
     super::der::push_header(&mut out, 0x31, content.len());

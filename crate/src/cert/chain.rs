@@ -318,7 +318,7 @@ fn build(all: &[(&Certificate, bool, Vec<u8>)], stack: &mut Vec<usize>, max_dept
         }
         issuers.push((key_id_order(child, cand), i));
     }
-    issuers.sort();
+    issuers.sort_unstable();
     if issuers.is_empty() {
         out.push(Candidate { certs: stack.clone(), anchored: false, kind: AnchorKind::Root, loop_seen: saw_loop, too_long: false });
         return;
