@@ -370,38 +370,60 @@ pub(crate) fn push_base64_lines(out: &mut Vec<u8>, data: &[u8]) {
 /// output is 7-bit with lines of at most 76 characters; trailing white space, `=`,
 /// a leading `From ` and a lone `.` are encoded, so the text survives transport.
 pub fn quoted_printable(text: &str) -> String {
-    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
-    let mut out = String::with_capacity(normalized.len() + normalized.len() / 8);
-    for (li, line) in normalized.split('\n').enumerate() {
-        if li > 0 {
-            out.push_str("\r\n");
+    let mut out = Vec::with_capacity(text.len() + text.len() / 8);
+    push_quoted_printable(&mut out, text.as_bytes());
+    // Quoted-printable output is ASCII.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends [`quoted_printable`] of `text` to `out`, one pass, no allocation per byte.
+/// CRLF, a lone CR and a lone LF are each one line break.
+pub(crate) fn push_quoted_printable(out: &mut Vec<u8>, text: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(text.len().saturating_add(text.len() / 8));
+    let mut rest = text;
+    let mut first = true;
+    loop {
+        let (line, next) = match memchr::memchr2(b'\r', b'\n', rest) {
+            Some(i) => {
+                let skip = if rest.get(i) == Some(&b'\r') && rest.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                (rest.get(..i).unwrap_or_default(), rest.get(i + skip..))
+            }
+            None => (rest, None),
+        };
+        if !first {
+            out.extend_from_slice(b"\r\n");
         }
-        let bytes = line.as_bytes();
+        first = false;
         let mut col = 0usize;
-        for (i, &b) in bytes.iter().enumerate() {
-            let last = i + 1 == bytes.len();
+        for (i, &b) in line.iter().enumerate() {
+            let last = i + 1 == line.len();
             let encode = match b {
                 b'=' => true,
                 b' ' | b'\t' => last,
-                b'F' => i == 0 && line.starts_with("From "),
-                b'.' => i == 0 && bytes.len() == 1,
+                b'F' => i == 0 && line.starts_with(b"From "),
+                b'.' => i == 0 && line.len() == 1,
                 33..=126 => false,
                 _ => true,
             };
-            let token = if encode {
-                format!("={b:02X}")
-            } else {
-                char::from(b).to_string()
-            };
+            let width = if encode { 3 } else { 1 };
             // Keep room for the soft break '=' (76 max per line).
             let room = if last { 76 } else { 75 };
-            if col + token.len() > room {
-                out.push_str("=\r\n");
+            if col + width > room {
+                out.extend_from_slice(b"=\r\n");
                 col = 0;
             }
-            out.push_str(&token);
-            col += token.len();
+            if encode {
+                let hex = |n: u8| HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0');
+                out.extend_from_slice(&[b'=', hex(b >> 4), hex(b)]);
+            } else {
+                out.push(b);
+            }
+            col += width;
+        }
+        match next {
+            Some(n) => rest = n,
+            None => break,
         }
     }
-    out
 }

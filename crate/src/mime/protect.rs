@@ -25,7 +25,7 @@
 
 use std::borrow::Cow;
 
-use super::build::quoted_printable;
+use super::build::push_quoted_printable;
 use super::entity::{ContentType, Entity};
 use super::headers::{encode_headers, header_place, push_field, push_param, Folder, HeaderPlace};
 use super::limits::Limits;
@@ -210,7 +210,7 @@ fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut Ve
         out.extend_from_slice(shown.replace("\r\n", "\n").replace('\r', "\n").replace('\n', "\r\n").as_bytes());
     } else {
         out.extend_from_slice(b"Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-        out.extend_from_slice(quoted_printable(&shown).as_bytes());
+        push_quoted_printable(out, shown.as_bytes());
     }
 }
 
