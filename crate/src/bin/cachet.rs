@@ -128,6 +128,18 @@ fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     out.write_all(bytes).and_then(|_| out.flush()).map_err(|e| Error::usage("Cannot write to standard output.").with_detail(e))
 }
 
+/// Standard output through a large buffer: `write` may make many small writes.
+fn write_stdout_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    write(&mut out).and_then(|_| out.flush()).map_err(|e| Error::usage("Cannot write to standard output.").with_detail(e))
+}
+
+/// What `encrypt` writes: the message in one buffer, or an entity encoded as it is written.
+enum Output {
+    Bytes(Vec<u8>),
+    Pkcs7(cachet::mime::Pkcs7Mime),
+}
+
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, Error> {
     let mut s = serde_json::to_vec_pretty(v).map_err(|e| Error::usage("Cannot write JSON.").with_detail(e))?;
     s.push(b'\n');
@@ -228,8 +240,13 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let id = identity(&a)?;
             let id = id.as_ref().ok_or_else(|| Error::usage(format!("sign needs --identity.\n{USAGE}")))?;
             let message = read_stdin()?;
-            let out = cachet::smime::sign_message(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
-            write_stdout(&out)?;
+            // sign_message in its phases, the signed message written in pieces.
+            let plan = cachet::smime::prepare_signing(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
+            drop(message);
+            let digest = cachet::crypto::digest(plan.digest_algorithm(), plan.content())?;
+            let attrs = plan.signed_attributes(&digest)?;
+            let signed = plan.finish_message(attrs, None)?;
+            write_stdout_with(|w| signed.write_to(w))?;
             Ok(ExitCode::SUCCESS)
         }
         "encrypt" => {
@@ -261,13 +278,23 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
                 std::fs::write(path, to_json(&choice)?).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;
             }
             let message = read_stdin()?;
-            let out = cachet::smime::encrypt_message(&message, &recipients, sender.as_ref(), options, when, &limits, &policy)?;
+            // The encrypted entity is base64 encoded as it is written (never held twice);
+            // a triple wrap signs the whole encrypted message, so that one is built first.
+            let out = if options.triple_wrap {
+                Output::Bytes(cachet::smime::encrypt_message(&message, &recipients, sender.as_ref(), options, when, &limits, &policy)?)
+            } else {
+                Output::Pkcs7(cachet::smime::encrypt_message_mime(&message, &recipients, sender.as_ref(), options, when, &limits, &policy)?)
+            };
+            drop(message);
             if let Some(id) = sender.as_ref().filter(|id| !cachet::pkcs12::can_receive_encrypted(id)) {
                 let why = cachet::cert::facts::usability(id.encryption_certificate()).reasons.join("; ");
                 eprintln!("cachet: warning: your certificate cannot be encrypted to ({why}): your own copy of this message will not be readable.");
                 eprintln!("hint: Import your encryption certificate (from the same or another .p12) to keep a readable copy.");
             }
-            write_stdout(&out)?;
+            match out {
+                Output::Bytes(bytes) => write_stdout(&bytes)?,
+                Output::Pkcs7(entity) => write_stdout_with(|w| entity.write_to(w))?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         "open" => {
