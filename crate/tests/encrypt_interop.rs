@@ -388,6 +388,12 @@ fn sizes_round_trip() {
         let got = std::fs::read(&out).unwrap();
         let body = &msg[msg.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
         assert!(got.ends_with(body), "{size} bytes come back intact");
+        // The CLI writes the base64 block by block: openssl reads the same content.
+        let enc_file = dir.path("enc.eml");
+        std::fs::write(&enc_file, &enc).unwrap();
+        let peer_out = dir.path("openssl.out");
+        run(tool("openssl").args(["cms", "-decrypt", "-binary", "-recip"]).arg(&bob.cert).arg("-inkey").arg(&bob.key).arg("-in").arg(&enc_file).arg("-out").arg(&peer_out));
+        assert_eq!(std::fs::read(&peer_out).unwrap(), got, "{size}: openssl decrypts what Cachet opens");
     }
 }
 

@@ -257,3 +257,31 @@ fn the_strict_der_check_refuses_unsorted_sets_and_long_lengths() {
         assert!(std::panic::catch_unwind(|| assert_strict_der(bad, "bad")).is_err(), "{bad:?}");
     }
 }
+
+/// A 3 MB message signed clear and opaque: the CLI writes it in pieces (1 MiB writes; the
+/// opaque base64 in blocks of 4096 lines), and openssl verifies both and recovers the
+/// signed entity, whose body is the message's body byte for byte.
+#[test]
+fn large_signed_messages_written_in_pieces_verify_in_openssl() {
+    let pki = Pki::new("sign-large");
+    let leaf = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+    let mut msg = format!("From: <{}>\r\nTo: <bob@example.net>\r\nSubject: large\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n", leaf.email).into_bytes();
+    let head_len = msg.len();
+    let mut n = 0u32;
+    while msg.len() < 3 * 1024 * 1024 {
+        msg.extend_from_slice(format!("line {n:08} of a large message, plain 7-bit text\r\n").as_bytes());
+        n += 1;
+    }
+    let body = msg[head_len..].to_vec();
+    for extra in [&[][..], &["--opaque"][..]] {
+        let signed = sign(&msg, &leaf.p12, &leaf.password, extra);
+        let dir = TempDir::new("sign-large-one");
+        let path = dir.write("signed.eml", &signed);
+        let content = dir.path("content.eml");
+        run(tool("openssl").args(["cms", "-verify", "-purpose", "smimesign"]).arg("-in").arg(&path).arg("-CAfile").arg(pki.ca()).arg("-out").arg(&content));
+        let got = std::fs::read(&content).unwrap();
+        assert!(got.ends_with(&body), "{extra:?}: the signed entity ends with the message body");
+        let (report, _) = open(&signed, &["--trust", pki.ca().to_str().unwrap()]);
+        assert_eq!(status(&report), "valid", "{extra:?}: {report:#}");
+    }
+}

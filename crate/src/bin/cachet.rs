@@ -124,8 +124,42 @@ fn read_stdin() -> Result<Vec<u8>, Error> {
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes).and_then(|_| out.flush()).map_err(|e| Error::usage("Cannot write to standard output.").with_detail(e))
+    write_stdout_with(|w| w.write_all(bytes))
+}
+
+/// Largest single write: one write of a whole 25 MB message measured several times the
+/// system time of the same bytes written 1 MiB at a time.
+const WRITE_CHUNK: usize = 1 << 20;
+
+/// A writer that hands `W` at most [`WRITE_CHUNK`] bytes per write.
+struct Chunked<W: Write>(W);
+
+impl<W: Write> Write for Chunked<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf.get(..buf.len().min(WRITE_CHUNK)).unwrap_or(buf))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Write a file (`--content`) in chunks of [`WRITE_CHUNK`].
+fn write_file(path: &str, bytes: &[u8]) -> Result<(), Error> {
+    let fail = |e: std::io::Error| Error::usage(format!("Cannot write '{path}'.")).with_detail(e);
+    let file = std::fs::File::create(path).map_err(fail)?;
+    Chunked(file).write_all(bytes).map_err(fail)
+}
+
+/// Standard output through a large buffer: `write` may make many small writes.
+fn write_stdout_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
+    let mut out = std::io::BufWriter::with_capacity(WRITE_CHUNK, Chunked(std::io::stdout().lock()));
+    write(&mut out).and_then(|_| out.flush()).map_err(|e| Error::usage("Cannot write to standard output.").with_detail(e))
+}
+
+/// What `encrypt` writes: the message in one buffer, or an entity encoded as it is written.
+enum Output {
+    Bytes(Vec<u8>),
+    Pkcs7(cachet::mime::Pkcs7Mime),
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, Error> {
@@ -228,8 +262,13 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let id = identity(&a)?;
             let id = id.as_ref().ok_or_else(|| Error::usage(format!("sign needs --identity.\n{USAGE}")))?;
             let message = read_stdin()?;
-            let out = cachet::smime::sign_message(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
-            write_stdout(&out)?;
+            // sign_message in its phases, the signed message written in pieces.
+            let plan = cachet::smime::prepare_signing(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
+            drop(message);
+            let digest = cachet::crypto::digest(plan.digest_algorithm(), plan.content())?;
+            let attrs = plan.signed_attributes(&digest)?;
+            let signed = plan.finish_message(attrs, None)?;
+            write_stdout_with(|w| signed.write_to(w))?;
             Ok(ExitCode::SUCCESS)
         }
         "encrypt" => {
@@ -261,13 +300,23 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
                 std::fs::write(path, to_json(&choice)?).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;
             }
             let message = read_stdin()?;
-            let out = cachet::smime::encrypt_message(&message, &recipients, sender.as_ref(), options, when, &limits, &policy)?;
+            // The encrypted entity is base64 encoded as it is written (never held twice);
+            // a triple wrap signs the whole encrypted message, so that one is built first.
+            let out = if options.triple_wrap {
+                Output::Bytes(cachet::smime::encrypt_message(&message, &recipients, sender.as_ref(), options, when, &limits, &policy)?)
+            } else {
+                Output::Pkcs7(cachet::smime::encrypt_message_mime(&message, &recipients, sender.as_ref(), options, when, &limits, &policy)?)
+            };
+            drop(message);
             if let Some(id) = sender.as_ref().filter(|id| !cachet::pkcs12::can_receive_encrypted(id)) {
                 let why = cachet::cert::facts::usability(id.encryption_certificate()).reasons.join("; ");
                 eprintln!("cachet: warning: your certificate cannot be encrypted to ({why}): your own copy of this message will not be readable.");
                 eprintln!("hint: Import your encryption certificate (from the same or another .p12) to keep a readable copy.");
             }
-            write_stdout(&out)?;
+            match out {
+                Output::Bytes(bytes) => write_stdout(&bytes)?,
+                Output::Pkcs7(entity) => write_stdout_with(|w| entity.write_to(w))?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         "open" => {
@@ -292,7 +341,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let history: Vec<_> = current.chain(older).collect();
             cachet::identity::explain_no_key(&mut opened.report, &history, input.at);
             if let (Some(path), Some(content)) = (a.one("--content"), opened.content.as_ref()) {
-                std::fs::write(path, content).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;
+                write_file(path, content)?;
             }
             write_stdout(&to_json(&opened.report)?)?;
             Ok(if opened.report.status.is_good() || opened.report.status == cachet::report::Status::Unsigned && !opened.report.layers.is_empty() {

@@ -97,50 +97,82 @@ pub fn build_multipart_signed_owned(
     micalg: &str,
     p7s_der: &[u8],
 ) -> Vec<u8> {
-    let mut sig_b64 = Vec::new();
-    push_base64_lines(&mut sig_b64, p7s_der);
-    let sig = leaf(
-        &[
-            "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"",
-            "Content-Transfer-Encoding: base64",
-            "Content-Disposition: attachment; filename=\"smime.p7s\"",
-            "Content-Description: S/MIME Cryptographic Signature",
-        ],
-        &sig_b64,
-    );
-    let boundary = make_boundary(&[&signed_entity, &sig]);
-    let micalg: String = micalg
-        .trim()
-        .to_ascii_lowercase()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == ',')
-        .collect();
-    let micalg = if micalg.is_empty() {
-        "sha-256".to_string()
-    } else {
-        micalg
-    };
-    let mut head = top_headers(headers);
-    let mut ct = Folder::new("Content-Type");
-    ct.push(" ", "multipart/signed;");
-    ct.push(" ", "protocol=\"application/pkcs7-signature\";");
-    ct.push(" ", &format!("micalg={micalg};"));
-    ct.push(" ", &format!("boundary=\"{boundary}\""));
-    head.extend_from_slice(ct.finish().as_bytes());
-    head.extend_from_slice(b"\r\nThis is an S/MIME signed message\r\n\r\n--");
-    head.extend_from_slice(boundary.as_bytes());
-    head.extend_from_slice(b"\r\n");
-    let mut out = signed_entity;
-    out.reserve_exact(head.len() + sig.len() + 2 * boundary.len() + 16);
-    out.extend_from_slice(b"\r\n--");
-    out.extend_from_slice(boundary.as_bytes());
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&sig);
-    out.extend_from_slice(b"\r\n--");
-    out.extend_from_slice(boundary.as_bytes());
-    out.extend_from_slice(b"--\r\n");
-    out.splice(0..0, head);
-    out
+    MultipartSigned::new(headers, signed_entity, micalg, p7s_der).into_bytes()
+}
+
+/// A `multipart/signed` message in three pieces, the signed entity in its own buffer
+/// between the header section (up to its first boundary) and the rest (the signature
+/// part and the closing boundary): [`MultipartSigned::write_to`] writes it without
+/// putting the pieces together in memory first.
+pub struct MultipartSigned {
+    head: Vec<u8>,
+    entity: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+impl MultipartSigned {
+    /// As [`build_multipart_signed`].
+    pub fn new(headers: &[(String, String)], signed_entity: Vec<u8>, micalg: &str, p7s_der: &[u8]) -> MultipartSigned {
+        let mut sig_b64 = Vec::new();
+        push_base64_lines(&mut sig_b64, p7s_der);
+        let sig = leaf(
+            &[
+                "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"",
+                "Content-Transfer-Encoding: base64",
+                "Content-Disposition: attachment; filename=\"smime.p7s\"",
+                "Content-Description: S/MIME Cryptographic Signature",
+            ],
+            &sig_b64,
+        );
+        let boundary = make_boundary(&[&signed_entity, &sig]);
+        let micalg: String = micalg
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == ',')
+            .collect();
+        let micalg = if micalg.is_empty() {
+            "sha-256".to_string()
+        } else {
+            micalg
+        };
+        let mut head = top_headers(headers);
+        let mut ct = Folder::new("Content-Type");
+        ct.push(" ", "multipart/signed;");
+        ct.push(" ", "protocol=\"application/pkcs7-signature\";");
+        ct.push(" ", &format!("micalg={micalg};"));
+        ct.push(" ", &format!("boundary=\"{boundary}\""));
+        head.extend_from_slice(ct.finish().as_bytes());
+        head.extend_from_slice(b"\r\nThis is an S/MIME signed message\r\n\r\n--");
+        head.extend_from_slice(boundary.as_bytes());
+        head.extend_from_slice(b"\r\n");
+        let mut tail = Vec::with_capacity(sig.len() + 2 * boundary.len() + 16);
+        tail.extend_from_slice(b"\r\n--");
+        tail.extend_from_slice(boundary.as_bytes());
+        tail.extend_from_slice(b"\r\n");
+        tail.extend_from_slice(&sig);
+        tail.extend_from_slice(b"\r\n--");
+        tail.extend_from_slice(boundary.as_bytes());
+        tail.extend_from_slice(b"--\r\n");
+        MultipartSigned { head, entity: signed_entity, tail }
+    }
+
+    /// The whole message in one buffer: built in the signed entity's own buffer, the
+    /// header section put in front of it (one move within memory already in use).
+    pub fn into_bytes(self) -> Vec<u8> {
+        let mut out = self.entity;
+        out.reserve_exact(self.head.len() + self.tail.len());
+        out.extend_from_slice(&self.tail);
+        out.splice(0..0, self.head);
+        out
+    }
+
+    /// Write the message to `w`: the header section, the signed entity, the rest.
+    pub fn write_to<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(&self.head)?;
+        w.write_all(&self.entity)?;
+        w.write_all(&self.tail)
+    }
 }
 
 /// An `application/pkcs7-mime` entity (RFC 8551 3.2): `headers` as in
@@ -148,12 +180,21 @@ pub fn build_multipart_signed_owned(
 /// `authEnveloped-data`, `signed-data`), `name="smime.p7m"`, Content-Disposition
 /// attachment, and `der` in base64.
 pub fn build_pkcs7_mime(headers: &[(String, String)], smime_type: &str, der: &[u8]) -> Vec<u8> {
+    let mut out = pkcs7_mime_head(headers, smime_type);
+    out.reserve(base64_lines_len(der.len()) + 2);
+    push_base64_lines(&mut out, der);
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// The header section of [`build_pkcs7_mime`], up to and with the empty line.
+fn pkcs7_mime_head(headers: &[(String, String)], smime_type: &str) -> Vec<u8> {
     let smime_type: String = smime_type
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
     let mut out = top_headers(headers);
-    out.reserve(base64_lines_len(der.len()) + 256);
+    out.reserve(256);
     let mut ct = Folder::new("Content-Type");
     ct.push(" ", "application/pkcs7-mime;");
     ct.push(" ", &format!("smime-type={smime_type};"));
@@ -161,9 +202,51 @@ pub fn build_pkcs7_mime(headers: &[(String, String)], smime_type: &str, der: &[u
     out.extend_from_slice(ct.finish().as_bytes());
     out.extend_from_slice(b"Content-Transfer-Encoding: base64\r\n");
     out.extend_from_slice(b"Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\r\n");
-    push_base64_lines(&mut out, der);
-    out.extend_from_slice(b"\r\n");
     out
+}
+
+/// An `application/pkcs7-mime` entity not yet encoded: its header section and the DER.
+/// [`Pkcs7Mime::write_to`] writes the same bytes as [`build_pkcs7_mime`] while encoding
+/// the base64 in small blocks, so a large message is never held twice (DER and base64).
+pub struct Pkcs7Mime {
+    head: Vec<u8>,
+    der: Vec<u8>,
+}
+
+impl Pkcs7Mime {
+    /// `headers` and `smime_type` as in [`build_pkcs7_mime`].
+    pub fn new(headers: &[(String, String)], smime_type: &str, der: Vec<u8>) -> Pkcs7Mime {
+        Pkcs7Mime { head: pkcs7_mime_head(headers, smime_type), der }
+    }
+
+    /// The whole entity in one buffer (what [`build_pkcs7_mime`] returns).
+    pub fn into_bytes(self) -> Vec<u8> {
+        let mut out = self.head;
+        out.reserve(base64_lines_len(self.der.len()) + 2);
+        push_base64_lines(&mut out, &self.der);
+        out.extend_from_slice(b"\r\n");
+        out
+    }
+
+    /// Write the entity to `w`, base64 encoded block by block (about 300 KB at a time).
+    /// Wrap an unbuffered `w` in a `BufWriter` if fewer, larger writes matter.
+    pub fn write_to<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(&self.head)?;
+        // The same lines as push_base64_lines: 57 input bytes per 76-character line,
+        // CRLF between lines; blocks of whole lines, so no line is split across blocks.
+        const LINE_IN: usize = 57;
+        const LINES: usize = 4096;
+        let mut block = Vec::with_capacity(LINES * 78);
+        for (i, chunk) in self.der.chunks(LINE_IN * LINES).enumerate() {
+            block.clear();
+            if i > 0 {
+                block.extend_from_slice(b"\r\n");
+            }
+            push_base64_lines(&mut block, chunk);
+            w.write_all(&block)?;
+        }
+        w.write_all(b"\r\n")
+    }
 }
 
 fn top_headers(headers: &[(String, String)]) -> Vec<u8> {
@@ -370,38 +453,60 @@ pub(crate) fn push_base64_lines(out: &mut Vec<u8>, data: &[u8]) {
 /// output is 7-bit with lines of at most 76 characters; trailing white space, `=`,
 /// a leading `From ` and a lone `.` are encoded, so the text survives transport.
 pub fn quoted_printable(text: &str) -> String {
-    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
-    let mut out = String::with_capacity(normalized.len() + normalized.len() / 8);
-    for (li, line) in normalized.split('\n').enumerate() {
-        if li > 0 {
-            out.push_str("\r\n");
+    let mut out = Vec::with_capacity(text.len() + text.len() / 8);
+    push_quoted_printable(&mut out, text.as_bytes());
+    // Quoted-printable output is ASCII.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends [`quoted_printable`] of `text` to `out`, one pass, no allocation per byte.
+/// CRLF, a lone CR and a lone LF are each one line break.
+pub(crate) fn push_quoted_printable(out: &mut Vec<u8>, text: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(text.len().saturating_add(text.len() / 8));
+    let mut rest = text;
+    let mut first = true;
+    loop {
+        let (line, next) = match memchr::memchr2(b'\r', b'\n', rest) {
+            Some(i) => {
+                let skip = if rest.get(i) == Some(&b'\r') && rest.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                (rest.get(..i).unwrap_or_default(), rest.get(i + skip..))
+            }
+            None => (rest, None),
+        };
+        if !first {
+            out.extend_from_slice(b"\r\n");
         }
-        let bytes = line.as_bytes();
+        first = false;
         let mut col = 0usize;
-        for (i, &b) in bytes.iter().enumerate() {
-            let last = i + 1 == bytes.len();
+        for (i, &b) in line.iter().enumerate() {
+            let last = i + 1 == line.len();
             let encode = match b {
                 b'=' => true,
                 b' ' | b'\t' => last,
-                b'F' => i == 0 && line.starts_with("From "),
-                b'.' => i == 0 && bytes.len() == 1,
+                b'F' => i == 0 && line.starts_with(b"From "),
+                b'.' => i == 0 && line.len() == 1,
                 33..=126 => false,
                 _ => true,
             };
-            let token = if encode {
-                format!("={b:02X}")
-            } else {
-                char::from(b).to_string()
-            };
+            let width = if encode { 3 } else { 1 };
             // Keep room for the soft break '=' (76 max per line).
             let room = if last { 76 } else { 75 };
-            if col + token.len() > room {
-                out.push_str("=\r\n");
+            if col + width > room {
+                out.extend_from_slice(b"=\r\n");
                 col = 0;
             }
-            out.push_str(&token);
-            col += token.len();
+            if encode {
+                let hex = |n: u8| HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0');
+                out.extend_from_slice(&[b'=', hex(b >> 4), hex(b)]);
+            } else {
+                out.push(b);
+            }
+            col += width;
+        }
+        match next {
+            Some(n) => rest = n,
+            None => break,
         }
     }
-    out
 }

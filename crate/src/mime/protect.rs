@@ -25,7 +25,7 @@
 
 use std::borrow::Cow;
 
-use super::build::quoted_printable;
+use super::build::push_quoted_printable;
 use super::entity::{ContentType, Entity};
 use super::headers::{encode_headers, header_place, push_field, push_param, Folder, HeaderPlace};
 use super::limits::Limits;
@@ -103,10 +103,23 @@ pub struct Protected {
 /// value), an `HP-Outer` or `hp` already present is dropped rather than kept (only this
 /// function makes those claims), and parsing follows `limits`.
 pub fn protect(headers: &[(String, String)], entity: &[u8], mode: Protection, limits: &Limits) -> Result<Protected> {
+    protect_cow(headers, Cow::Borrowed(entity), mode, limits)
+}
+
+/// [`protect`] of an entity the caller gives up: the protected entity is made in its
+/// buffer (the new header section put in place of the old one) instead of a copy.
+///
+/// # Security
+/// As [`protect`].
+pub fn protect_owned(headers: &[(String, String)], entity: Vec<u8>, mode: Protection, limits: &Limits) -> Result<Protected> {
+    protect_cow(headers, Cow::Owned(entity), mode, limits)
+}
+
+fn protect_cow(headers: &[(String, String)], entity: Cow<'_, [u8]>, mode: Protection, limits: &Limits) -> Result<Protected> {
     let fields: Vec<(String, String)> =
         headers.iter().filter(|(n, _)| header_place(n) == HeaderPlace::Outer && !n.eq_ignore_ascii_case(HP_OUTER)).cloned().collect();
     let (outer, record, entity) = match mode {
-        Protection::Clear => (fields.clone(), Vec::new(), Cow::Borrowed(entity)),
+        Protection::Clear => (fields.clone(), Vec::new(), entity),
         Protection::Cipher => {
             let outer: Vec<(String, String)> = fields.iter().filter_map(|(n, v)| hcp_baseline(n, v).map(|o| (n.clone(), o))).collect();
             let hidden: Vec<(String, String)> = USER_FACING
@@ -115,12 +128,12 @@ pub fn protect(headers: &[(String, String)], entity: &[u8], mode: Protection, li
                 .filter(|(n, v)| hcp_baseline(n, v).as_deref() != Some(v.as_str()))
                 .cloned()
                 .collect();
-            let entity = if hidden.is_empty() { Cow::Borrowed(entity) } else { Cow::Owned(add_legacy_display(entity, &hidden, limits)?) };
+            let entity = if hidden.is_empty() { entity } else { Cow::Owned(add_legacy_display(&entity, &hidden, limits)?) };
             (outer.clone(), outer, entity)
         }
     };
     let head = parse_head(&entity, limits)?;
-    let mut out = Vec::with_capacity(entity.len().saturating_add(2048));
+    let mut out = Vec::with_capacity(2048);
     out.extend_from_slice(&encode_headers(&fields));
     out.extend_from_slice(content_type_line(&head.content_type(), &[(HP_PARAM, mode.as_str())]).as_bytes());
     for (name, value) in head.headers() {
@@ -138,8 +151,23 @@ pub fn protect(headers: &[(String, String)], entity: &[u8], mode: Protection, li
         }
     }
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(head.body_raw());
-    Ok(Protected { entity: out, outer })
+    // The body follows the new header section: in the entity's own buffer when it is
+    // owned (its old header section replaced, one move within memory already in use).
+    // The body runs to the end of the entity.
+    let body_len = head.body_raw().len();
+    let entity = match entity {
+        Cow::Owned(mut owned) => {
+            let start = owned.len().saturating_sub(body_len);
+            owned.splice(..start, out);
+            owned
+        }
+        Cow::Borrowed(b) => {
+            out.reserve(body_len);
+            out.extend_from_slice(b.get(b.len().saturating_sub(body_len)..).unwrap_or_default());
+            out
+        }
+    };
+    Ok(Protected { entity, outer })
 }
 
 /// A Content-Type field for `ct` with `set` parameters replacing any of the same name.
@@ -210,7 +238,7 @@ fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut Ve
         out.extend_from_slice(shown.replace("\r\n", "\n").replace('\r', "\n").replace('\n', "\r\n").as_bytes());
     } else {
         out.extend_from_slice(b"Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-        out.extend_from_slice(quoted_printable(&shown).as_bytes());
+        push_quoted_printable(out, shown.as_bytes());
     }
 }
 

@@ -60,7 +60,7 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
     if matches!(top.smime_kind(), Some(mime::SmimeKind::MultipartSigned { .. } | mime::SmimeKind::Pkcs7Mime { .. })) {
         return Ok((outer, inner));
     }
-    let protected = mime::protect::protect(&outer, &inner, Protection::Cipher, limits)?;
+    let protected = mime::protect::protect_owned(&outer, inner, Protection::Cipher, limits)?;
     Ok((protected.outer, protected.entity))
 }
 
@@ -73,6 +73,20 @@ fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)>
 /// The composition of [`prepare_encryption`] and [`EncryptPlan::finish`] with the
 /// content encrypted in the core.
 pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<Vec<u8>> {
+    let (opaque, triple_wrap) = (options.opaque, options.triple_wrap);
+    let encrypted = encrypt_message_mime(message, recipients, sender, options, at, limits, policy)?.into_bytes();
+    match sender.filter(|_| triple_wrap) {
+        // The outer signature covers the encrypted entity; the headers stay outside.
+        Some(id) => sign_message(&encrypted, id, opaque, at, limits, policy),
+        None => Ok(encrypted),
+    }
+}
+
+/// [`encrypt_message`] up to the encrypted entity, not yet base64 encoded, for a caller
+/// that writes it out in pieces ([`mime::Pkcs7Mime::write_to`]); with
+/// `options.triple_wrap` the message is signed first, and the outer signature
+/// [`encrypt_message`] adds is left out.
+pub fn encrypt_message_mime(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<mime::Pkcs7Mime> {
     // No recipient certificate outside its validity period (SPEC section 3).
     crate::cert::validity::check_recipients(recipients, at)?;
     // Signing canonicalises the message itself.
@@ -82,15 +96,11 @@ pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Optio
     } else {
         mime::canonicalize_crlf(message)
     };
-    let (opaque, triple_wrap) = (options.opaque, options.triple_wrap);
     let plan = prepare_encryption(&to_wrap, recipients, sender, options, limits, policy)?;
+    // The message itself is no longer needed once the entity to encrypt is built.
+    drop(to_wrap);
     let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content())?;
-    let encrypted = plan.finish(sealed)?;
-    match sender.filter(|_| triple_wrap) {
-        // The outer signature covers the encrypted entity; the headers stay outside.
-        Some(id) => sign_message(&encrypted, id, opaque, at, limits, policy),
-        None => Ok(encrypted),
-    }
+    plan.finish_mime(sealed)
 }
 
 /// The error when `sign` is asked without an identity.
@@ -188,9 +198,14 @@ impl EncryptPlan {
 
     /// Phase 2: the message around the encrypted content (ciphertext and, for GCM, the tag).
     pub fn finish(self, sealed: crate::crypto::cipher::Sealed) -> Result<Vec<u8>> {
+        self.finish_mime(sealed).map(mime::Pkcs7Mime::into_bytes)
+    }
+
+    /// [`EncryptPlan::finish`] before the base64 encoding (see [`mime::Pkcs7Mime`]).
+    pub fn finish_mime(self, sealed: crate::crypto::cipher::Sealed) -> Result<mime::Pkcs7Mime> {
         let aead = self.envelope.cipher().is_aead();
         let der = self.envelope.assemble(sealed)?;
         let smime_type = if aead { "authEnveloped-data" } else { "enveloped-data" };
-        Ok(mime::build_pkcs7_mime(&self.outer, smime_type, &der))
+        Ok(mime::Pkcs7Mime::new(&self.outer, smime_type, der))
     }
 }

@@ -74,7 +74,7 @@ pub fn prepare_signing_with<'a>(message: &[u8], identity: &'a Identity, opaque: 
         .filter(|(name, _)| mime::header_place(name) == HeaderPlace::Outer)
         .map(|(name, value)| (name.to_string(), mime::received_value(name, value)))
         .collect();
-    let protected = mime::protect::protect(&outer, &inner, protection, limits)?;
+    let protected = mime::protect::protect_owned(&outer, inner, protection, limits)?;
     Ok(SignPlan { identity, outer: protected.outer, inner: protected.entity, opaque, digest, at })
 }
 
@@ -109,6 +109,12 @@ impl SignPlan<'_> {
     /// Phase 3: the message. `signature`: a signature made outside the core with its
     /// algorithm (checked here against the certificate), or None to sign in the core.
     pub fn finish(self, attrs: crate::cms::sign::SignedAttributes, signature: Option<(spki::AlgorithmIdentifierOwned, Vec<u8>)>) -> Result<Vec<u8>> {
+        self.finish_message(attrs, signature).map(SignedMessage::into_bytes)
+    }
+
+    /// [`SignPlan::finish`] in pieces, for a caller that writes the message out
+    /// ([`SignedMessage::write_to`]) rather than holding it in one buffer.
+    pub fn finish_message(self, attrs: crate::cms::sign::SignedAttributes, signature: Option<(spki::AlgorithmIdentifierOwned, Vec<u8>)>) -> Result<SignedMessage> {
         let (algorithm, value) = match signature {
             Some((algorithm, value)) => {
                 crate::cms::sign::check_signature(self.identity, &attrs, &algorithm, &value)?;
@@ -118,10 +124,36 @@ impl SignPlan<'_> {
         };
         let der = crate::cms::sign::assemble(self.identity, &self.inner, self.opaque, attrs, algorithm, value)?;
         Ok(if self.opaque {
-            mime::build_pkcs7_mime(&self.outer, "signed-data", &der)
+            SignedMessage::Opaque(mime::Pkcs7Mime::new(&self.outer, "signed-data", der))
         } else {
-            mime::build_multipart_signed_owned(&self.outer, self.inner, self.digest.micalg(), &der)
+            SignedMessage::Clear(mime::MultipartSigned::new(&self.outer, self.inner, self.digest.micalg(), &der))
         })
+    }
+}
+
+/// A signed message not yet put together in one buffer (see [`SignPlan::finish_message`]).
+pub enum SignedMessage {
+    /// multipart/signed.
+    Clear(mime::MultipartSigned),
+    /// application/pkcs7-mime signed-data.
+    Opaque(mime::Pkcs7Mime),
+}
+
+impl SignedMessage {
+    /// The message in one buffer (what [`SignPlan::finish`] returns).
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            SignedMessage::Clear(m) => m.into_bytes(),
+            SignedMessage::Opaque(m) => m.into_bytes(),
+        }
+    }
+
+    /// Write the message to `w`, the same bytes as [`SignedMessage::into_bytes`].
+    pub fn write_to<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
+        match self {
+            SignedMessage::Clear(m) => m.write_to(w),
+            SignedMessage::Opaque(m) => m.write_to(w),
+        }
     }
 }
 
