@@ -37,6 +37,12 @@ const E2E_FILES_AT_ONCE = 2;
  */
 const THUNDERBIRD_FILES_AT_ONCE = 2;
 /**
+ * Node suite files run at the same time (own temp dirs, ports chosen by the system): its longest
+ * files mostly wait for openssl and cargo, and two at once keep both cores busy once the
+ * browser suites are done.
+ */
+const NODE_FILES_AT_ONCE = 2;
+/**
  * The longest files of a suite whose files run at the same time start first (in this order):
  * started last, the longest one would run on alone at the end. Measured on a warm run; a file
  * not listed runs after these, in name order.
@@ -44,6 +50,7 @@ const THUNDERBIRD_FILES_AT_ONCE = 2;
 const SLOWEST_FIRST = {
   e2e: ['outlook.test.mjs', 'mail-more.test.mjs', 'review.test.mjs', 'keeping.test.mjs', 'mail.test.mjs'],
   thunderbird: ['thunderbird.test.mjs', 'keeping.test.mjs'],
+  node: ['bench.test.mjs', 'rsa.test.mjs', 'separate-certs.test.mjs', 'office-host.test.mjs'],
 };
 /** CPU priority (nice) of the suites that only need throughput. */
 const BACKGROUND_NICE = 10;
@@ -182,7 +189,7 @@ if (setupError === null) {
     e2e: () => nodeSuite('e2e', ['e2e'], { ...fg, concurrency: serial ? 1 : E2E_FILES_AT_ONCE, first: SLOWEST_FIRST.e2e }),
     thunderbird: () => nodeSuite('thunderbird', ['thunderbird'], { ...fg, concurrency: serial ? 1 : THUNDERBIRD_FILES_AT_ONCE, first: SLOWEST_FIRST.thunderbird }),
     cargo: async () => cargoSuite({ ...bg, quick, compiled: await compiling }),
-    node: () => nodeSuite('node', ['wasm', 'manifest', 'server', 'scripts', 'office', 'keyring', 'shell', 'bench'], bg),
+    node: () => nodeSuite('node', ['wasm', 'manifest', 'server', 'scripts', 'office', 'keyring', 'shell', 'bench'], { ...bg, concurrency: serial ? 1 : NODE_FILES_AT_ONCE, first: SLOWEST_FIRST.node }),
   };
   const order = Object.keys(jobs).filter((s) => chosen.includes(s));
   if (serial) {
