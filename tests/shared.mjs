@@ -1,5 +1,6 @@
 // The JavaScript test kit: where the shared corpus lives (and honest skips), running openssl as the
 // reference peer, and the one test PKI builder.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +42,24 @@ export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
 export function skipOrFail(t, reason) {
   if (IN_CI) throw new Error(`cannot run under CI=true: ${reason}`);
   t.skip(`skipped: ${reason}`);
+}
+
+/**
+ * Build the native `cachet` CLI (debug) and return its path; throws with cargo's message when the
+ * build fails. Built with `--tests`: that turns on the dev-dependencies' features, as the cargo
+ * suite's `cargo test --workspace` does, so both builds resolve the same features and share one
+ * compiled `cachet` library. A plain `cargo build -p cachet` resolves fewer features (proc-macro
+ * crates differ), and each build would then recompile the library the other one left, on every
+ * `npm test`, warm or not. During `npm test` the runner's own test compile has usually built all
+ * of it already, and this returns at once.
+ */
+export function buildCli() {
+  const r = spawnSync('cargo', ['build', '-q', '-p', 'cachet', '--bin', 'cachet', '--tests'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.error) throw new Error(`cannot run cargo to build the cachet CLI (install Rust with rustup): ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`cargo build of the cachet CLI failed: ${r.stderr}`);
+  const meta = spawnSync('cargo', ['metadata', '--format-version', '1', '--no-deps'], { cwd: ROOT, encoding: 'utf8' });
+  if (meta.status !== 0) throw new Error(`cargo metadata failed: ${meta.stderr}`);
+  return path.join(JSON.parse(meta.stdout).target_directory, 'debug', 'cachet');
 }
 
 /** Run openssl with the given arguments; returns stdout (throws with stderr on failure). */

@@ -2,7 +2,6 @@
 // cachet CLI against openssl cms) and the Node cells (the Wasm build), every output cross-checked
 // by openssl, and RESULTS.md written with every cell filled. Structure only: no timing assertion.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,8 +9,8 @@ import { after, before, test } from 'node:test';
 import { OPS, crossCheck } from '../../bench/common.mjs';
 import { makeMessage } from '../../bench/fixtures.mjs';
 import { HAND_BEGIN, HAND_END, renderReport, writeReport } from '../../bench/report.mjs';
-import { bench, cargoTargetDir, parseArgs } from '../../scripts/bench.mjs';
-import { ROOT } from '../shared.mjs';
+import { bench, parseArgs } from '../../scripts/bench.mjs';
+import { ROOT, buildCli } from '../shared.mjs';
 
 let work;
 let run;
@@ -19,11 +18,10 @@ let run;
 before(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-bench-'));
   // The CLI as cargo test builds it (debug); the benchmark proper builds the release one.
-  const cargo = spawnSync('cargo', ['build', '-p', 'cachet', '--bin', 'cachet'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(cargo.status, 0, cargo.stderr);
+  const cachetBin = buildCli();
   const argv = ['--quick', '--sizes', '2KB', '--rounds', '1', '--only', 'native,node', '--no-build', '--speed-seconds', '1',
     '--work', work, '--out', path.join(work, 'RESULTS.md')];
-  const o = { ...parseArgs(argv), argv, cachetBin: path.join(cargoTargetDir(), 'debug', 'cachet'), memorySizes: ['2KB'] };
+  const o = { ...parseArgs(argv), argv, cachetBin, memorySizes: ['2KB'] };
   run = await bench(o, () => {});
 });
 

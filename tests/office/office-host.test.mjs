@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
-import { ROOT, makePki, openssl } from '../shared.mjs';
+import { ROOT, buildCli, makePki, openssl } from '../shared.mjs';
 import { importTs } from '../ts.mjs';
 import { composeOffice, readOffice } from './fake-office.mjs';
 
@@ -47,10 +47,7 @@ before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-office-'));
   mail = path.join(dir, 'mailbox');
   await makeOfficePki();
-  const cargo = run('cargo', ['build', '-q', '-p', 'cachet', '--bin', 'cachet'], undefined, 'the cachet CLI; install Rust (rustup)');
-  assert.equal(cargo.status, 0, `cargo build of the cachet CLI failed: ${cargo.stderr}`);
-  const meta = JSON.parse(run('cargo', ['metadata', '--format-version', '1', '--no-deps'], undefined, 'cargo metadata').stdout.toString());
-  cachetBin = path.join(meta.target_directory, 'debug', 'cachet');
+  cachetBin = buildCli();
   server = createDevServer({ root: dir, routes: devMailRoutes({ root: mail }) });
   base = await listen(server, { port: 0 });
   graphMod = await importTs('addin/src/hosts/graph.ts');

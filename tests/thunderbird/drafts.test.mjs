@@ -8,7 +8,6 @@
 // Thunderbird is killed by its PID and its profile deleted at the end.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { openssl } from '../shared.mjs';
@@ -56,9 +55,9 @@ function filesBelow(dir) {
 
 /** No file of the profile, and no Cachet file in the temporary folder, holds any of `secrets` (UTF-8 or UTF-16). */
 function assertNothingInClear(what, secrets) {
-  // The Experiment's temporary files (cachet-draft.eml, cachet-draft-1.eml, …); other suites,
-  // running at the same time, keep folders of their own with similar names there.
-  const tmp = fs.readdirSync(os.tmpdir()).filter((n) => /^cachet-draft(-\d+)?\.eml$/.test(n)).map((n) => path.join(os.tmpdir(), n)).filter((f) => fs.statSync(f, { throwIfNoEntry: false })?.isFile());
+  // The Experiment's temporary files (cachet-draft.eml, cachet-draft-1.eml, …) in this
+  // Thunderbird's own temporary folder (TMPDIR).
+  const tmp = fs.readdirSync(w.tb.tmpdir).filter((n) => /^cachet-draft(-\d+)?\.eml$/.test(n)).map((n) => path.join(w.tb.tmpdir, n)).filter((f) => fs.statSync(f, { throwIfNoEntry: false })?.isFile());
   for (const [file, bytes] of [...filesBelow(w.tb.profile), ...tmp.map((f) => [f, fs.readFileSync(f)])]) {
     for (const s of secrets) {
       for (const needle of [Buffer.from(s, 'utf8'), Buffer.from(s, 'utf16le')]) {

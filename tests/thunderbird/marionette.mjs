@@ -150,12 +150,16 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Start Thunderbird headless on a fresh profile in a temp dir and connect to Marionette in
- * the chrome context. `stop()` kills it by its PID and deletes the profile.
+ * the chrome context. Its temporary folder (TMPDIR, Thunderbird's TmpD) is one of its own,
+ * `tmpdir`: the Thunderbird test files run at the same time, and a test that looks for the
+ * files its Thunderbird left there sees only those. `stop()` kills it by its PID and deletes the
+ * profile and that folder.
  */
 export async function launchThunderbird({ prefs = {}, log = null } = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-tb-profile-'));
+  const tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-tb-tmp-'));
   fs.writeFileSync(path.join(profile, 'user.js'), userJs({ ...USER_PREFS, ...prefs }));
-  const env = { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1', MOZ_DISABLE_AUTO_SAFE_MODE: '1', MOZ_HEADLESS: '1' };
+  const env = { ...process.env, TMPDIR: tmpdir, MOZ_CRASHREPORTER_DISABLE: '1', MOZ_DISABLE_AUTO_SAFE_MODE: '1', MOZ_HEADLESS: '1' };
   const child = spawn(THUNDERBIRD, ['--headless', '--no-remote', '--profile', profile, '--marionette', '--remote-allow-system-access'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = [];
   const keep = (d) => {
@@ -172,6 +176,7 @@ export async function launchThunderbird({ prefs = {}, log = null } = {}) {
       for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
     }
     fs.rmSync(profile, { recursive: true, force: true });
+    fs.rmSync(tmpdir, { recursive: true, force: true });
   };
   try {
     const portFile = path.join(profile, 'MarionetteActivePort');
@@ -188,7 +193,9 @@ export async function launchThunderbird({ prefs = {}, log = null } = {}) {
     await m.send('Marionette:SetContext', { value: 'chrome' });
     // Scripts may wait for Thunderbird for a while (each says what it waits for when it gives up).
     await m.send('WebDriver:SetTimeouts', { script: 120_000 });
-    return { m, profile, pid: child.pid, output, stop: async () => { m.close(); await stop(); } };
+    const tmpD = await m.chrome('return Services.dirsvc.get("TmpD", Ci.nsIFile).path;');
+    if (fs.realpathSync(tmpD) !== fs.realpathSync(tmpdir)) throw new Error(`Thunderbird's temporary folder is ${tmpD}, not the TMPDIR it was given (${tmpdir})`);
+    return { m, profile, tmpdir, pid: child.pid, output, stop: async () => { m.close(); await stop(); } };
   } catch (e) {
     await stop();
     throw e;

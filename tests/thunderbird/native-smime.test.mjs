@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { pemBase64 } from '../shared.mjs';
+import { buildCli, pemBase64 } from '../shared.mjs';
 import { addAccountAndFolder, createWorld, thunderbirdMissing } from './world.mjs';
 
 const missing = thunderbirdMissing();
@@ -25,10 +25,7 @@ function cachet(args, input) {
 
 before(async () => {
   if (skip) return;
-  const cargo = spawnSync('cargo', ['build', '-q', '-p', 'cachet', '--bin', 'cachet'], { encoding: 'utf8' });
-  assert.equal(cargo.status, 0, `cargo build of the cachet CLI failed: ${cargo.stderr}`);
-  const meta = JSON.parse(spawnSync('cargo', ['metadata', '--format-version', '1', '--no-deps'], { encoding: 'utf8' }).stdout);
-  cachetBin = path.join(meta.target_directory, 'debug', 'cachet');
+  cachetBin = buildCli();
   w = await createWorld('thunderbird-native');
   const alice = w.demo.identities.find((i) => i.address === 'alice@example.org');
   const pw = path.join(w.tmp, 'alice.pw');

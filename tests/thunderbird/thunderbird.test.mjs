@@ -15,7 +15,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { issueIdentity } from '../../scripts/demo.mjs';
@@ -328,7 +327,7 @@ function inComposePopup(page, pageArgs = {}) {
 }
 
 test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Cachet sends the bytes it built through the Experiment to the SMTP sink', { skip }, async () => {
-  const outgoingBefore = new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('cachet-outgoing')));
+  const outgoingBefore = new Set(fs.readdirSync(w.tb.tmpdir).filter((n) => n.startsWith('cachet-outgoing')));
   const sink = await smtpSink();
   try {
     await useSmtpSink(w, sink.port);
@@ -380,9 +379,9 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
     `);
     assert.equal(sentCopies, 1);
     // The Experiment's temporary file is gone once the message went out.
-    // (Thunderbird removes it right after sending: allow it a moment on a busy machine. Files
-    // another Thunderbird left there before this test are not this send's.)
-    const ours = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('cachet-outgoing') && !outgoingBefore.has(n));
+    // (Thunderbird removes it right after sending: allow it a moment on a busy machine. The
+    // folder is this Thunderbird's own TMPDIR; files there before this test are not this send's.)
+    const ours = () => fs.readdirSync(w.tb.tmpdir).filter((n) => n.startsWith('cachet-outgoing') && !outgoingBefore.has(n));
     for (let i = 0; i < 50 && ours().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(ours(), []);
 
