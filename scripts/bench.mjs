@@ -171,6 +171,7 @@ export async function bench(o, log = console.log) {
     const { runBrowser } = await import(pathToFileURL(BROWSER).href);
     const r = await runBrowser({ fixtures, rounds: o.rounds, quick: o.quick, sizes: o.sizes, outDir: path.join(outDir, 'chromium'), log, memorySizes: results.memorySizes });
     results.cells.push(...r.cells);
+    results.floor = r.floor ?? [];
     results.memory.push(...(r.memory ?? []));
     results.responsiveness = r.responsiveness ?? [];
     results.notes.push(...(r.notes ?? []).map((n) => (n.startsWith('Chromium') ? n : `Chromium: ${n}`)));
