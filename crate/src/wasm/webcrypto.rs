@@ -151,7 +151,7 @@ async fn compute(subtle: Option<&SubtleCrypto>, request: &Request) -> Result<Ans
 /// again until a run used no placeholder and its assumed digest matches all hold.
 pub(crate) async fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
     let subtle = subtle();
-    let deferred = Deferred::new();
+    let deferred = Deferred::for_message(message);
     for _ in 0..MAX_RUNS {
         deferred.begin_run();
         let opened = crate::smime::open_with(message, input, &deferred);
