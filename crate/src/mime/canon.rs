@@ -42,9 +42,9 @@ pub fn is_canonical(bytes: &[u8]) -> bool {
     let mut carry = 0u64;
     let mut bad = 0u64;
     for w in words.by_ref() {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(w);
-        let x = u64::from_le_bytes(b);
+        // A cast of the slice to an array (one 64-bit load), not `copy_from_slice`, which
+        // the size-optimised build calls out of line for every word.
+        let x = <&[u8; 8]>::try_from(w).map_or(0, |b| u64::from_le_bytes(*b));
         let cr = byte_mask(x, b'\r');
         let lf = byte_mask(x, b'\n');
         bad |= lf ^ ((cr << 8) | carry);
