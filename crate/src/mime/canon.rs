@@ -38,12 +38,15 @@ pub fn is_canonical(bytes: &[u8]) -> bool {
     if bytes.first() == Some(&b'\n') || bytes.last() == Some(&b'\r') {
         return false;
     }
-    let mut words = bytes.chunks_exact(8);
+    let whole = bytes.len() - bytes.len() % 8;
+    let (words, rest) = bytes.split_at_checked(whole).unwrap_or((&[], bytes));
     let mut carry = 0u64;
     let mut bad = 0u64;
-    for w in words.by_ref() {
+    // `chunks_exact` consumed by the loop itself: the size-optimised build calls a
+    // `by_ref()` iterator's `next` out of line for every word.
+    for w in words.chunks_exact(8) {
         // A cast of the slice to an array (one 64-bit load), not `copy_from_slice`, which
-        // the size-optimised build calls out of line for every word.
+        // the size-optimised build also calls out of line.
         let x = <&[u8; 8]>::try_from(w).map_or(0, |b| u64::from_le_bytes(*b));
         let cr = byte_mask(x, b'\r');
         let lf = byte_mask(x, b'\n');
@@ -54,7 +57,7 @@ pub fn is_canonical(bytes: &[u8]) -> bool {
         return false;
     }
     let mut prev_cr = carry != 0;
-    for &c in words.remainder() {
+    for &c in rest {
         if (c == b'\n') != prev_cr {
             return false;
         }

@@ -143,14 +143,14 @@ pub(super) fn is_seven_bit(body: &[u8]) -> bool {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     const LOW7: u64 = !HIGH;
     let bytes_ok = body.chunks(4096).all(|block| {
-        let mut words = block.chunks_exact(8);
+        let (words, rest) = block.split_at_checked(block.len() - block.len() % 8).unwrap_or((&[], block));
         let mut bad = 0u64;
-        for w in words.by_ref() {
+        for w in words.chunks_exact(8) {
             let x = <&[u8; 8]>::try_from(w).map_or(0, |b| u64::from_le_bytes(*b));
             // High bit of each zero byte (exact: no borrow between bytes), and of each byte >= 0x80.
             bad |= (!(((x & LOW7) + LOW7) | x) & HIGH) | (x & HIGH);
         }
-        bad == 0 && words.remainder().iter().all(|&b| b.wrapping_sub(1) < 0x7f)
+        bad == 0 && rest.iter().all(|&b| b.wrapping_sub(1) < 0x7f)
     });
     if !bytes_ok {
         return false;
