@@ -235,6 +235,12 @@ export function renderReport(results, previousFile) {
     }
   }
 
+  if (results.hosts?.length > 0) {
+    L.push('## Time to status in the hosts', '');
+    L.push('From the user\'s action to Cachet\'s answer in the host (see the Hosts note under Method); medians in milliseconds.', '');
+    L.push(table(['host', 'what', 'size', 'message bytes', 'status shown', 'ms'], results.hosts.map((h) => [h.host, h.what, h.size, String(h.bytes), h.status, fmtMs(h.ms)])), '');
+  }
+
   L.push('## Crypto cost (openssl speed)', '');
   const s = results.speed;
   L.push(`Rates on this machine (\`openssl speed -elapsed -seconds ${s.seconds} -bytes ${s.block}\`): SHA-256 ${mib(s.sha256)}/s, AES-256-CBC ${mib(s.cbcEnc)}/s encrypt and ${mib(s.cbcDec)}/s decrypt, AES-256-GCM ${mib(s.gcm)}/s, RSA-2048 private operation ${fmtMs(s.rsaSignMs)} ms, public ${fmtMs(s.rsaVerifyMs)} ms. The pure crypto cost of a cell is bytes hashed ÷ SHA-256 rate + bytes ciphered ÷ AES rate + RSA operations × their time (verification counts the signature and the signer's certificate; key transport one public operation per recipient, one private to decrypt; sign+encrypt encrypts to the recipient and the sender). Target: Cachet in Chromium within ${CRYPTO_TARGET}x at 10 and 25 MB. Cells: \`ms (÷ crypto cost)\`.`, '');

@@ -126,3 +126,10 @@ test('the WebCrypto floor table: Cachet ÷ floor per cell, a miss above 2x only 
   assert.ok(misses.every((m) => m.includes('25MB')));
   assert.equal(floorTable({ ...results, floor: undefined }, []), null, 'an older run without a floor has no table');
 });
+
+test('the hosts section lists each time to status the run measured, and is absent without one', () => {
+  const hosts = [{ host: 'Outlook task pane (fake Office.js, Chromium)', what: 'selection to banner', size: '2KB', ms: 29.7, samples: [29.7], status: 'valid-unknown-ca', bytes: 4651 }];
+  const { text } = renderReport({ ...run.results, hosts }, path.join(work, 'none.md'));
+  assert.match(text, /## Time to status in the hosts[\s\S]*\| Outlook task pane \(fake Office\.js, Chromium\) \| selection to banner \| 2KB \| 4651 \| valid-unknown-ca \| 29\.7 \|/);
+  assert.doesNotMatch(renderReport(run.results, path.join(work, 'none.md')).text, /Time to status in the hosts/);
+});
