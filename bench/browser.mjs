@@ -21,6 +21,7 @@ import { OAEP_OPS, OPS, median, openssl, roundsFor } from './common.mjs';
 /** The timed ops: every runtime's, and the RSA-OAEP decryptions both implementations make. */
 const TIMED_OPS = [...OPS, ...OAEP_OPS];
 import { outerHeaders, toCrlf } from './fixtures.mjs';
+import { FLOOR_NOTE } from './page/floor.js';
 
 const IMPLS = ['cachet', 'pkijs'];
 const PKG = path.join(ROOT, 'addin', 'pkg');
@@ -146,17 +147,21 @@ function loadArgs(fixtures) {
   const u = (file) => fx(fixtures, file);
   const rcpts = Object.fromEntries(fixtures.recipients.map((r, i) => [`rcpt${i}`, u(r.cert)]));
   return {
-    cachet: { wasmUrl: '/pkg/cachet_bg.wasm', files: { pass: u(fixtures.signer.pass), signerP12: u(fixtures.signer.p12), rcpt0P12: u(fixtures.recipients[0].p12), ca: u(fixtures.ca.cert), ...rcpts } },
+    cachet: { wasmUrl: '/pkg/cachet_bg.wasm', files: { pass: u(fixtures.signer.pass), signerP12: u(fixtures.signer.p12), rcpt0P12: u(fixtures.recipients[0].p12), ca: u(fixtures.ca.cert), ...rcpts, ...floorKeys(fixtures) } },
     pkijs: { files: { signer: u(fixtures.signer.cert), signerKey: u(fixtures.signer.key), rcpt0Key: u(fixtures.recipients[0].key), ca: u(fixtures.ca.cert), ...rcpts } },
   };
 }
 
-function inputArgs(fixtures, size) {
+/** The keys of the WebCrypto floor (bench/page/floor.js), loaded into Cachet's worker. */
+const floorKeys = (fixtures) => ({ signerKey: fx(fixtures, fixtures.signer.key), rcpt0Key: fx(fixtures, fixtures.recipients[0].key) });
+
+/** The inputs of one size; with `floor`, Cachet's worker also makes the WebCrypto floor's (not for the memory runs). */
+function inputArgs(fixtures, size, { floor = false } = {}) {
   const d = fixtures.sizes[size];
   const o = oaepInputs(fixtures, size);
   const u = (file) => fx(fixtures, file);
   return {
-    cachet: { files: { msg: u(d.msg), signed: u(d.signed), enc: u(d.enc), signenc: u(d.signenc), gcm: u(d.gcm), encOaep: u(o.encOaep), gcmOaep: u(o.gcmOaep) } },
+    cachet: { files: { msg: u(d.msg), signed: u(d.signed), enc: u(d.enc), signenc: u(d.signenc), gcm: u(d.gcm), encOaep: u(o.encOaep), gcmOaep: u(o.gcmOaep), ...(floor ? { floorEntity: u(d.entity) } : {}) } },
     pkijs: { files: { msg: u(d.msg), signed: u(d.signed), encOaep: u(o.encOaep), signencOaep: u(o.signencOaep) } },
   };
 }
@@ -266,7 +271,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
 
     const samples = new Map();
     for (const size of sizes) {
-      const inputs = inputArgs(fixtures, size);
+      const inputs = inputArgs(fixtures, size, { floor: true });
       for (const impl of IMPLS) await call(impl, 'inputs', inputs[impl]);
       const n = roundsFor(size, rounds, quick);
       for (let r = 0; r <= n; r++) {
@@ -280,6 +285,13 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
             const key = `${impl}|${op}|${size}`;
             if (!samples.has(key)) samples.set(key, []);
             samples.get(key).push(res.ms);
+          }
+          // The WebCrypto floor of this cell, in Cachet's worker, in the same round.
+          const floor = await call('cachet', 'run', { op: `floor:${op}`, upload: null });
+          if (r > 0) {
+            const key = `floor|${op}|${size}`;
+            if (!samples.has(key)) samples.set(key, []);
+            samples.get(key).push(floor.ms);
           }
         }
       }
@@ -295,6 +307,9 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
         }
       }
     }
+    const floor = [];
+    for (const op of OPS) for (const size of sizes) floor.push({ op, size, ms: median(samples.get(`floor|${op}|${size}`)), samples: samples.get(`floor|${op}|${size}`) });
+    notes.push(FLOOR_NOTE);
     const { paths } = await call('cachet', 'info', {});
     const ran = Object.entries(paths).map(([name, fn]) => `${name}: Keyring.${fn}`).join(', ');
     notes.push(Object.values(paths).some((fn) => fn.endsWith('Async'))
@@ -365,7 +380,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       `Peak memory (${memSizes.join(', ')}): each operation once, in a fresh worker with its keys and inputs loaded, ${memoryMethod}. peakBytes = peak RSS (VmHWM) of the renderer process, which hosts the page and its workers, read from /proc after the operation, the same way for both; beforeOpBytes = its RSS just before the operation (page, worker, keys and inputs loaded), so peakBytes - beforeOpBytes is what the operation added; wasmMemoryBytes = Cachet's Wasm linear memory after the operation (it only grows).`,
       `Responsiveness (${memSizes.join(', ')}): while each operation runs in its worker, the page's main thread runs a setTimeout(0) ticker (maxGapMs) and a requestAnimationFrame ticker (maxFrameGapMs); the longest gap is reported, and idleMaxGapMs is the setTimeout ticker's longest gap over ${IDLE_MS} ms with no work just before, the machine's own noise. The main thread itself does no crypto work. The machine: ${load0} at the start of the Chromium part, ${machineLoad()} at the end (${os.cpus().length} CPUs).`,
     );
-    return { env: { chromium, pkijs: pkijsVersion }, cells, wasm, memory, responsiveness, notes };
+    return { env: { chromium, pkijs: pkijsVersion }, cells, floor, wasm, memory, responsiveness, notes };
   } finally {
     if (b) await b.close().catch(() => {});
     srv.closeAllConnections();

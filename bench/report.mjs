@@ -7,6 +7,9 @@ import { cryptoCostMs } from './speed.mjs';
 
 export const WASM_GZIP_TARGET = 300 * 1000;
 export const CRYPTO_TARGET = 3;
+/** Cachet in Chromium at most this many times its WebCrypto floor, at these sizes. */
+export const FLOOR_TARGET = 2;
+export const FLOOR_TARGET_SIZES = ['10MB', '25MB'];
 /** The UI thread counts as responsive when no gap between its ticks exceeds this. */
 export const RESPONSIVE_GAP_MS = 100;
 
@@ -127,6 +130,25 @@ function cryptoTable(results, misses, context) {
   return table(head, rows);
 }
 
+/**
+ * Cachet in Chromium against its WebCrypto floor (bench/page/floor.js): `Cachet ms / floor ms
+ * (Cachet ÷ floor)`, a miss marked above FLOOR_TARGET at FLOOR_TARGET_SIZES. Null when the run
+ * has no floor (an older run's results).
+ */
+export function floorTable(results, misses) {
+  const floor = (op, size) => results.floor?.find((f) => f.op === op && f.size === size);
+  if (!results.sizes.every((size) => OPS.every((op) => Number.isFinite(floor(op, size)?.ms)))) return null;
+  const rows = OPS.map((op) => [op, ...results.sizes.map((size) => {
+    const a = cell(results, 'chromium', 'cachet', op, size).ms;
+    const f = floor(op, size).ms;
+    const ratio = a / f;
+    const missed = FLOOR_TARGET_SIZES.includes(size) && ratio > FLOOR_TARGET;
+    if (missed) misses.push(`within ${FLOOR_TARGET}x of the WebCrypto floor (Chromium): ${op} ${size}: Cachet ${fmtMs(a)} ms is ${fmtRatio(ratio)}x the ${fmtMs(f)} ms floor`);
+    return `${fmtMs(a)} / ${fmtMs(f)} (${fmtRatio(ratio)})${missed ? MISS : ''}`;
+  })]);
+  return table(['op', ...results.sizes], rows);
+}
+
 function memoryTable(results) {
   if (results.memorySizes.length === 0) return '_No peak-memory sizes in this run._';
   const cols = [];
@@ -172,6 +194,12 @@ export function renderReport(results, previousFile) {
     L.push('## Chromium: Cachet (Wasm, in its worker) vs PKI.js', '');
     L.push('In-page timing after warm-up, same headless Chromium. Target: Cachet faster on every operation and size.', '');
     L.push(pairTable(results, 'chromium', 'pkijs', misses, 'Cachet faster than PKI.js in Chromium', [...OPS, ...OAEP_OPS]), '');
+    const floor = floorTable(results, misses);
+    if (floor) {
+      L.push('### WebCrypto floor', '');
+      L.push(`Cachet against what WebCrypto alone takes for the cell's digests, ciphers and RSA operations over the same bytes in Cachet's worker, timed in the same rounds (what the floor includes: see the Chromium notes under Method). Cells: \`Cachet ms / floor ms (Cachet ÷ floor)\`. Target: at most ${FLOOR_TARGET}x the floor at ${FLOOR_TARGET_SIZES.join(' and ')}.`, '');
+      L.push(floor, '');
+    }
   }
   if (results.parts.includes('node')) {
     L.push('## Node: Cachet (Wasm)', '');
@@ -214,6 +242,12 @@ export function renderReport(results, previousFile) {
     for (const r of results.responsiveness) {
       if (r.impl === 'cachet' && r.maxGapMs >= RESPONSIVE_GAP_MS) misses.push(`UI thread responsive while Cachet works: ${r.op} ${r.size}: a ${fmtMs(r.maxGapMs)} ms gap (limit ${RESPONSIVE_GAP_MS} ms)`);
     }
+  }
+
+  if (results.hosts?.length > 0) {
+    L.push('## Time to status in the hosts', '');
+    L.push('From the user\'s action to Cachet\'s answer in the host (see the Hosts note under Method); medians in milliseconds.', '');
+    L.push(table(['host', 'what', 'size', 'message bytes', 'status shown', 'ms'], results.hosts.map((h) => [h.host, h.what, h.size, String(h.bytes), h.status, fmtMs(h.ms)])), '');
   }
 
   L.push('## Crypto cost (openssl speed)', '');

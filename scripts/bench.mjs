@@ -8,6 +8,7 @@
 //   npm run bench -- --only native,node
 //   npm run bench -- --rounds 7 --sizes 2KB,10MB --out results.md
 //   npm run bench -- --from-json .cache/bench/results.json   the report again, from a run's raw results
+//   npm run bench -- --no-hosts          without the Outlook task pane timing (bench/outlook.mjs)
 //
 // A partial run (--quick, --only, --sizes) writes .cache/bench/RESULTS.partial.md unless --out
 // says otherwise: bench/RESULTS.md always holds a complete run.
@@ -30,9 +31,12 @@ import { setup } from './setup.mjs';
 
 const PARTS = ['chromium', 'node', 'native'];
 const BROWSER = path.join(ROOT, 'bench', 'browser.mjs');
+const OUTLOOK = path.join(ROOT, 'bench', 'outlook.mjs');
+/** The sizes the hosts' time to status is measured at (those of them in the run). */
+const HOST_SIZES = ['2KB', '25MB'];
 
 export function parseArgs(argv) {
-  const o = { quick: false, rounds: null, only: [...PARTS], sizes: null, out: null, speedSeconds: null, fixtures: null, work: null, build: true };
+  const o = { quick: false, rounds: null, only: [...PARTS], sizes: null, out: null, speedSeconds: null, fixtures: null, work: null, build: true, hosts: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -49,8 +53,9 @@ export function parseArgs(argv) {
     else if (a === '--fixtures') o.fixtures = path.resolve(value());
     else if (a === '--work') o.work = path.resolve(value());
     else if (a === '--no-build') o.build = false;
+    else if (a === '--no-hosts') o.hosts = false;
     else if (a === '--from-json') o.fromJson = path.resolve(value());
-    else throw new Error(`unknown option ${a}; options: --quick, --rounds N, --only ${PARTS.join(',')}, --sizes ${Object.keys(SIZES).join(',')}, --out FILE, --speed-seconds N, --fixtures DIR, --work DIR, --no-build, --from-json FILE`);
+    else throw new Error(`unknown option ${a}; options: --quick, --rounds N, --only ${PARTS.join(',')}, --sizes ${Object.keys(SIZES).join(',')}, --out FILE, --speed-seconds N, --fixtures DIR, --work DIR, --no-build, --no-hosts, --from-json FILE`);
   }
   for (const p of o.only) if (!PARTS.includes(p)) throw new Error(`--only takes ${PARTS.join(', ')}; not ${p}`);
   o.sizes ??= o.quick ? ['2KB', '1MB'] : Object.keys(SIZES);
@@ -171,6 +176,7 @@ export async function bench(o, log = console.log) {
     const { runBrowser } = await import(pathToFileURL(BROWSER).href);
     const r = await runBrowser({ fixtures, rounds: o.rounds, quick: o.quick, sizes: o.sizes, outDir: path.join(outDir, 'chromium'), log, memorySizes: results.memorySizes });
     results.cells.push(...r.cells);
+    results.floor = r.floor ?? [];
     results.memory.push(...(r.memory ?? []));
     results.responsiveness = r.responsiveness ?? [];
     results.notes.push(...(r.notes ?? []).map((n) => (n.startsWith('Chromium') ? n : `Chromium: ${n}`)));
@@ -195,6 +201,14 @@ export async function bench(o, log = console.log) {
       results.checks.push({ runtime: 'chromium', impl: c.impl, op: c.op, size: c.size, ok: true, how });
     }
     for (const [what, u] of unchecked) results.notes.push(`Chromium: ${what} (${u.sizes.join(', ')}) not checked by openssl: ${u.reason}`);
+    const hostSizes = o.sizes.filter((s) => HOST_SIZES.includes(s));
+    if (o.hosts && hostSizes.length > 0) {
+      step('Outlook task pane: time to status');
+      const { runOutlook } = await import(pathToFileURL(OUTLOOK).href);
+      const h = await runOutlook({ fixtures, sizes: hostSizes, rounds: o.quick ? 1 : 3, log });
+      results.hosts = h.rows;
+      results.notes.push(...h.notes.map((n) => `Hosts: ${n}`));
+    }
   }
   results.versions.node = process.version;
   results.versions.openssl = firstLine('openssl', ['version']);

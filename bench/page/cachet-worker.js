@@ -4,6 +4,7 @@
 // methods (signAsync, encryptAsync, openAsync: same arguments, Promises) they are used instead.
 import init from '../../addin/pkg/cachet.js';
 import * as wasm from '../../addin/pkg/cachet.js';
+import { floorLoad, floorOps, floorPrepare } from './floor.js';
 import { pemBase64, serve } from './harness.js';
 
 let exports = null;
@@ -45,6 +46,7 @@ serve({
     trust = [pemBase64(files.ca)];
     recipients = Object.keys(files).filter((k) => /^rcpt\d+$/.test(k)).sort((a, b) => Number(a.slice(4)) - Number(b.slice(4))).map((k) => pemBase64(files[k]));
     if (recipients.length !== 10) throw new Error(`expected 10 recipient certificates, got ${recipients.length}`);
+    if (files.signerKey && files.rcpt0Key) await floorLoad(files);
     return { version: wasm.version() };
   },
   ops: {
@@ -61,6 +63,11 @@ serve({
     // The RSA-OAEP (SHA-256) inputs PKI.js opens; the key unwrap goes through WebCrypto.
     'decrypt (RSA-OAEP)': (i) => open(i.encOaep, { at }, DECRYPTED),
     'gcm-decrypt (RSA-OAEP)': (i) => open(i.gcmOaep, { at }, DECRYPTED),
+    // The WebCrypto floor of each cell (bench/page/floor.js), in this same worker.
+    ...Object.fromEntries(Object.entries(floorOps).map(([op, fn]) => [`floor:${op}`, fn])),
+  },
+  async prepare(inputs) {
+    if (inputs.floorEntity) await floorPrepare({ entity: inputs.floorEntity, signedMsg: inputs.signed });
   },
   memoryBytes: () => exports.memory.buffer.byteLength,
   /** Fetch (HTTP cache bypassed) and instantiate the module; only meaningful in a fresh worker. */

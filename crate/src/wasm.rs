@@ -211,8 +211,8 @@ fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Ide
 /// Open a message without any private key, as `openMessage`, with WebCrypto for the
 /// digests: a Promise of `{report, content}`.
 #[wasm_bindgen(js_name = openMessageAsync, unchecked_return_type = "Promise<{ report: OpenReport; content?: Uint8Array }>")]
-pub fn open_message_async(message: &[u8], #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
-    open_async(message.to_vec(), options, Vec::new(), Vec::new())
+pub fn open_message_async(message: Vec<u8>, #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
+    open_async(message, options, Vec::new(), Vec::new())
 }
 
 /// Open a message without any private key: verify signatures (SPEC sections 1, 8).
@@ -359,19 +359,19 @@ impl Keyring {
     /// key transport stays in the core): a Promise of `{report, content}`, the same report
     /// as `open`.
     #[wasm_bindgen(js_name = openAsync, unchecked_return_type = "Promise<{ report: OpenReport; content?: Uint8Array }>")]
-    pub fn open_async(&self, message: &[u8], #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
+    pub fn open_async(&self, message: Vec<u8>, #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
         let keys = self.ids.iter().flat_map(|u| u.oaep_keys.iter().cloned()).collect();
-        open_async(message.to_vec(), options, self.ids.iter().map(|u| u.identity.clone()).collect(), keys)
+        open_async(message, options, self.ids.iter().map(|u| u.identity.clone()).collect(), keys)
     }
 
     /// `sign` with WebCrypto for the digest and the RSA signature: a Promise of the message bytes.
     #[wasm_bindgen(js_name = signAsync, unchecked_return_type = "Promise<Uint8Array>")]
-    pub fn sign_async(&self, handle: u32, message: &[u8], opaque: bool, at: f64, #[wasm_bindgen(unchecked_param_type = "Partial<Policy> | undefined")] policy: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
+    pub fn sign_async(&self, handle: u32, message: Vec<u8>, opaque: bool, at: f64, #[wasm_bindgen(unchecked_param_type = "Partial<Policy> | undefined")] policy: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
         let u = self.unlocked(handle)?;
         let at = unix(at)?;
         let policy: Option<serde_json::Value> = from_js("policy", policy)?;
         let policy = crate::boundary::policy(policy.as_ref()).map_err(js_err)?;
-        let (id, key, message) = (u.identity.clone(), u.signing_key.clone(), message.to_vec());
+        let (id, key) = (u.identity.clone(), u.signing_key.clone());
         Ok(wasm_bindgen_futures::future_to_promise(async move {
             let signed = webcrypto::sign(&id, key, &message, opaque, at, &policy).await.map_err(js_err)?;
             Ok(js_sys::Uint8Array::from(signed.as_slice()).into())
@@ -381,7 +381,7 @@ impl Keyring {
     /// `encrypt` with WebCrypto for the AES content encryption (and, with `sign: true`,
     /// the signing digest and RSA signature): a Promise of the message bytes.
     #[wasm_bindgen(js_name = encryptAsync, unchecked_return_type = "Promise<Uint8Array>")]
-    pub fn encrypt_async(&self, handle: Option<u32>, message: &[u8], #[wasm_bindgen(unchecked_param_type = "EncryptOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
+    pub fn encrypt_async(&self, handle: Option<u32>, message: Vec<u8>, #[wasm_bindgen(unchecked_param_type = "EncryptOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
         let (recipients, options, at, policy) = encrypt_options(options)?;
         let sender = match handle {
             Some(h) => {
@@ -390,7 +390,6 @@ impl Keyring {
             }
             None => None,
         };
-        let message = message.to_vec();
         Ok(wasm_bindgen_futures::future_to_promise(async move {
             let sender = sender.as_ref().map(|(id, key)| (&**id, key.clone()));
             let out = webcrypto::encrypt(&message, &recipients, sender, options, at, &policy).await.map_err(js_err)?;

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { OPS, crossCheck } from '../../bench/common.mjs';
 import { makeMessage } from '../../bench/fixtures.mjs';
-import { HAND_BEGIN, HAND_END, renderReport, writeReport } from '../../bench/report.mjs';
-import { bench, parseArgs } from '../../scripts/bench.mjs';
+import { HAND_BEGIN, HAND_END, floorTable, renderReport, writeReport } from '../../bench/report.mjs';
+import { bench, cargoTargetDir, parseArgs } from '../../scripts/bench.mjs';
 import { ROOT, buildCli } from '../shared.mjs';
 
 let work;
@@ -106,4 +106,28 @@ test('a wrong output fails its cross-check loudly', () => {
   const content = run.results.cells.find((x) => x.runtime === 'node' && x.op === 'decrypt').output;
   fs.writeFileSync(bad, Buffer.concat([fs.readFileSync(content), Buffer.from('x')]));
   assert.throws(() => crossCheck({ op: 'decrypt', size: '2KB', output: bad, fixtures: fx, label: 'test' }), /CROSS-CHECK FAILED/);
+});
+
+test('the WebCrypto floor table: Cachet ÷ floor per cell, a miss above 2x only at 10 and 25 MB', () => {
+  const sizes = ['2KB', '10MB', '25MB'];
+  const cachetMs = { '2KB': 5, '10MB': 30, '25MB': 50 };
+  const floorMs = { '2KB': 1, '10MB': 20, '25MB': 20 };
+  const results = {
+    sizes,
+    cells: OPS.flatMap((op) => sizes.map((size) => ({ runtime: 'chromium', impl: 'cachet', op, size, ms: cachetMs[size] }))),
+    floor: OPS.flatMap((op) => sizes.map((size) => ({ op, size, ms: floorMs[size] }))),
+  };
+  const misses = [];
+  const text = floorTable(results, misses);
+  assert.match(text, /\| sign \| 5\.00 \/ 1\.00 \(5\.00\) \| 30\.0 \/ 20\.0 \(1\.50\) \| 50\.0 \/ 20\.0 \(2\.50\) ✗ \|/);
+  assert.equal(misses.length, OPS.length, 'one miss per op, at 25 MB; 5x at 2 KB is no miss');
+  assert.ok(misses.every((m) => m.includes('25MB')));
+  assert.equal(floorTable({ ...results, floor: undefined }, []), null, 'an older run without a floor has no table');
+});
+
+test('the hosts section lists each time to status the run measured, and is absent without one', () => {
+  const hosts = [{ host: 'Outlook task pane (fake Office.js, Chromium)', what: 'selection to banner', size: '2KB', ms: 29.7, samples: [29.7], status: 'valid-unknown-ca', bytes: 4651 }];
+  const { text } = renderReport({ ...run.results, hosts }, path.join(work, 'none.md'));
+  assert.match(text, /## Time to status in the hosts[\s\S]*\| Outlook task pane \(fake Office\.js, Chromium\) \| selection to banner \| 2KB \| 4651 \| valid-unknown-ca \| 29\.7 \|/);
+  assert.doesNotMatch(renderReport(run.results, path.join(work, 'none.md')).text, /Time to status in the hosts/);
 });

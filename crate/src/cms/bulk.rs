@@ -17,7 +17,11 @@
 //! message thus costs one more run and is reported exactly as the portable run reports it).
 //! A clear-signed message opens in one run, an encrypted one in two (decrypt+verify too).
 //! Unwrapped content-encryption keys (RSA private key operations) are kept for the next
-//! run, so they are computed once.
+//! run, so they are computed once, and so are decoded `application/pkcs7-mime` bodies
+//! (shared, not copied, with each run; one in the message itself is found again by its
+//! place in the message, without keeping a copy of its base64). A decrypted content is
+//! handed to the run that uses it (moved, not copied: for 25 MB, one copy fewer alive and
+//! none to zeroize); a later run that needs it again asks for it again.
 //!
 //! RSAES-OAEP key transport can be deferred too ([`Deferred::with_key_transport`], for a host
 //! holding the user's RSA keys in WebCrypto): each unwrap WebCrypto computes exactly as the
@@ -53,6 +57,7 @@ use crate::pkcs12::Identity;
 use cms::enveloped_data::{KeyTransRecipientInfo, RecipientInfo};
 use der::Encode;
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use zeroize::Zeroizing;
 
 /// The bulk steps of `open`.
@@ -71,10 +76,10 @@ pub trait Bulk {
     }
     /// The decoded body of an `application/pkcs7-mime` entity (`raw`, headers and body),
     /// computed by `decode`. [`Deferred`] keeps it for the next run (a 25 MB message is
-    /// 34 MB of base64 to decode again otherwise).
-    fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+    /// 34 MB of base64 to decode again otherwise) and shares it rather than copying it.
+    fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Rc<Vec<u8>>> {
         let _ = raw;
-        decode()
+        decode().map(Rc::new)
     }
     /// A placeholder was returned in this run: its result must not be shown. (Assumed
     /// digest matches are not placeholders; the caller confirms them, see [`Deferred`].)
@@ -150,12 +155,23 @@ pub struct Deferred {
     missing: Cell<bool>,
     decrypts_recorded: Cell<usize>,
     unwrapped: RefCell<Vec<(Vec<u8>, Unwrapped)>>,
-    bodies: RefCell<Vec<(Vec<u8>, Vec<u8>)>>,
+    bodies: RefCell<Vec<(BodyKey, Rc<Vec<u8>>)>>,
+    /// Address and length of the message every run opens ([`Deferred::for_message`]).
+    message: Option<(usize, usize)>,
     /// RSAES-OAEP unwraps are [`Request::KeyTransport`]s.
     key_transport: bool,
     /// Content up to this length is decrypted here ([`Deferred::inline_small_decryptions`]).
     inline_decrypt: usize,
     transports: RefCell<Vec<KnownTransport>>,
+}
+
+/// Which raw entity a kept decoded body belongs to.
+enum BodyKey {
+    /// Bytes `start..start + len` of the message every run opens: the same immutable bytes
+    /// in every run, so their place names them exactly.
+    InMessage { start: usize, len: usize },
+    /// Anywhere else (inside decrypted content, a new buffer each run): a copy, compared.
+    Copy(Vec<u8>),
 }
 
 /// Most decryption requests (each a copy of the content) one run of a [`Deferred`] records.
@@ -175,14 +191,27 @@ impl Deferred {
     }
 
     /// A [`Deferred`] that also defers RSAES-OAEP key transport (see the module documentation).
-    pub fn with_key_transport() -> Deferred {
-        Deferred { key_transport: true, ..Deferred::default() }
+    pub fn with_key_transport(self) -> Deferred {
+        Deferred { key_transport: true, ..self }
     }
 
     /// Decrypt content of at most [`INLINE_DECRYPT_BYTES`] with RustCrypto in the run itself
     /// (the answer is the one [`compute_portable`] gives), instead of asking the host.
     pub fn inline_small_decryptions(self) -> Deferred {
         Deferred { inline_decrypt: INLINE_DECRYPT_BYTES, ..self }
+    }
+
+    /// A seam for runs of `open` on `message` (the same bytes, borrowed for every run):
+    /// decoded bodies of entities in it are kept without a copy of their base64.
+    pub fn for_message(message: &[u8]) -> Deferred {
+        Deferred { message: Some((message.as_ptr() as usize, message.len())), ..Deferred::default() }
+    }
+
+    /// The key of `raw`: its place in the message when it lies inside it.
+    fn body_key(&self, raw: &[u8]) -> Option<(usize, usize)> {
+        let (base, len) = self.message?;
+        let start = (raw.as_ptr() as usize).checked_sub(base)?;
+        (start.checked_add(raw.len())? <= len).then_some((start, raw.len()))
     }
 
     /// Start a run: numbering from zero, no requests.
@@ -284,10 +313,17 @@ impl Bulk for Deferred {
     fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed> {
         let seq = self.take_seq();
         let shape = Shape::Decrypt(cipher, data.len());
-        match self.answers.borrow().get(seq) {
-            Some(Some((s, Answer::Decrypted(pt)))) if *s == shape => return Ok(pt.clone()),
-            Some(Some((s, Answer::Failed))) if *s == shape => return Err(Failed),
-            _ => {}
+        if let Some(slot) = self.answers.borrow_mut().get_mut(seq) {
+            match slot {
+                Some((s, Answer::Failed)) if *s == shape => return Err(Failed),
+                // Handed over, not copied; a later run asking again records a new request.
+                Some((s, Answer::Decrypted(_))) if *s == shape => {
+                    if let Some((_, Answer::Decrypted(pt))) = slot.take() {
+                        return Ok(pt);
+                    }
+                }
+                _ => {}
+            }
         }
         if data.len() <= self.inline_decrypt {
             return RustCrypto.decrypt(cipher, key, iv, aad, data, tag);
@@ -347,14 +383,24 @@ impl Bulk for Deferred {
         self.missing.get()
     }
 
-    fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
-        if let Some((_, body)) = self.bodies.borrow().iter().find(|(r, _)| r.as_slice() == raw) {
-            return Ok(body.clone());
+    fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Rc<Vec<u8>>> {
+        let place = self.body_key(raw);
+        let same = |k: &BodyKey| match (k, place) {
+            (BodyKey::InMessage { start, len }, Some(p)) => (*start, *len) == p,
+            (BodyKey::Copy(r), None) => r.as_slice() == raw,
+            _ => false,
+        };
+        if let Some((_, body)) = self.bodies.borrow().iter().find(|(k, _)| same(k)) {
+            return Ok(Rc::clone(body));
         }
-        let body = decode()?;
+        let body = Rc::new(decode()?);
         let mut bodies = self.bodies.borrow_mut();
         if bodies.len() < MAX_KEPT_BODIES {
-            bodies.push((raw.to_vec(), body.clone()));
+            let key = match place {
+                Some((start, len)) => BodyKey::InMessage { start, len },
+                None => BodyKey::Copy(raw.to_vec()),
+            };
+            bodies.push((key, Rc::clone(&body)));
         }
         Ok(body)
     }
@@ -449,5 +495,47 @@ mod tests {
         assert!(d.decrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &large, None).is_err());
         assert!(d.incomplete());
         assert!(matches!(d.take_requests().as_slice(), [(2, Request::Decrypt { .. })]), "the large one is asked for, numbered after the two small ones");
+    }
+
+    #[test]
+    fn deferred_keeps_bodies_by_place_in_the_message_and_hands_plaintext_over_once() {
+        let message = b"head\r\n\r\nQUJD\r\nQUJD\r\n".to_vec();
+        let d = Deferred::for_message(&message);
+        let calls = Cell::new(0);
+        let decode = || {
+            calls.set(calls.get() + 1);
+            Ok(b"ABC".to_vec())
+        };
+        let first = &message[8..14];
+        let second = &message[14..20];
+        assert_eq!(first, second);
+        let a = d.decoded_body(first, &decode).unwrap();
+        let b = d.decoded_body(first, &decode).unwrap();
+        assert!(Rc::ptr_eq(&a, &b), "shared, not copied");
+        assert_eq!(calls.get(), 1);
+        // Same bytes at another place: another entity, decoded again.
+        d.decoded_body(second, &decode).unwrap();
+        assert_eq!(calls.get(), 2);
+        // Outside the message: kept as a compared copy.
+        let outside = first.to_vec();
+        d.decoded_body(&outside, &decode).unwrap();
+        d.decoded_body(&outside.clone(), &decode).unwrap();
+        assert_eq!(calls.get(), 3);
+
+        // A decrypted answer is moved to the run that asks for it; the next run asks again.
+        let key = [1u8; 32];
+        let iv = [2u8; 16];
+        let sealed = RustCrypto.encrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", b"plain text").unwrap();
+        d.begin_run();
+        assert!(d.decrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &sealed.ciphertext, None).is_err());
+        for (seq, r) in d.take_requests() {
+            d.answer(seq, &r, compute_portable(&r).unwrap());
+        }
+        d.begin_run();
+        assert_eq!(d.decrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &sealed.ciphertext, None).unwrap().as_slice(), b"plain text");
+        assert!(!d.incomplete());
+        d.begin_run();
+        assert!(d.decrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &sealed.ciphertext, None).is_err());
+        assert!(d.incomplete() && d.take_requests().len() == 1, "asked again");
     }
 }

@@ -663,6 +663,44 @@ mod reference {
         out
     }
 
+    /// Multipart splitting read line by line (RFC 2046 5.1.1), as `split_multipart` returns it.
+    pub fn split_multipart(body: &[u8], boundary: &[u8]) -> (Vec<(usize, usize)>, bool) {
+        let mut parts = Vec::new();
+        let mut part_start: Option<usize> = None;
+        let mut line_start = 0;
+        while line_start < body.len() {
+            let next = body[line_start..].iter().position(|&c| c == b'\n').map_or(body.len(), |i| line_start + i + 1);
+            let mut line = &body[line_start..next];
+            line = line.strip_suffix(b"\n").unwrap_or(line);
+            line = line.strip_suffix(b"\r").unwrap_or(line);
+            let kind = line.strip_prefix(b"--").and_then(|r| r.strip_prefix(boundary)).and_then(|r| {
+                let (close, r) = r.strip_prefix(b"--").map_or((false, r), |r| (true, r));
+                r.iter().all(|&c| c == b' ' || c == b'\t').then_some(close)
+            });
+            if let Some(close) = kind {
+                if let Some(s) = part_start {
+                    let mut e = line_start;
+                    if e > s && body[e - 1] == b'\n' {
+                        e -= 1;
+                        if e > s && body[e - 1] == b'\r' {
+                            e -= 1;
+                        }
+                    }
+                    parts.push((s, e.max(s)));
+                }
+                if close {
+                    return (parts, true);
+                }
+                part_start = Some(next);
+            }
+            line_start = next;
+        }
+        if let Some(s) = part_start {
+            parts.push((s.min(body.len()), body.len()));
+        }
+        (parts, false)
+    }
+
     pub fn base64(body: &[u8]) -> Option<Vec<u8>> {
         use base64::Engine;
         let clean: Vec<u8> = body.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
@@ -796,6 +834,45 @@ fn header_place_splits_outer_and_content_fields() {
     assert_eq!(header_place("Subject"), HeaderPlace::Outer);
     assert_eq!(header_place("Contents"), HeaderPlace::Outer);
     assert_eq!(header_place("X-Content-Type-Options"), HeaderPlace::Outer);
+}
+
+#[test]
+fn canonical_check_sees_one_bad_line_break_anywhere_in_a_word() {
+    // Canonical texts made of CRLF and bytes next to CR and LF in value (0x0c, 0x0e, 0x8a,
+    // 0x8d, 0x0b, 0x09, 0x8b); then each byte in turn made a lone CR or a bare LF, at every
+    // offset of the eight-byte words the check reads.
+    let tokens: [&[u8]; 8] = [b"\r\n", b"\x0c", b"\x0e", b"\x8a", b"\x8d", b"\x0b", b"\x09", b"\x8b"];
+    for seed in 0..60u64 {
+        let picks = noise(seed, 5 + seed as usize % 23, b"01234567");
+        let text: Vec<u8> = picks.iter().flat_map(|&p| tokens[usize::from(p - b'0')].to_vec()).collect();
+        assert!(is_canonical(&text), "{text:?}");
+        for i in 0..text.len() {
+            for bad in [b'\r', b'\n'] {
+                let mut t = text.clone();
+                t[i] = bad;
+                assert_eq!(is_canonical(&t), reference::canonicalize(&t) == t, "{t:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn multipart_split_matches_a_line_by_line_reading() {
+    for seed in 0..400u64 {
+        let body = noise(seed, (seed as usize * 13) % 300, b"--bb\r\n\n- \tx-");
+        let boundary: &[u8] = if seed % 3 == 0 { b"b" } else { b"-b" };
+        assert_eq!(super::parse::split_multipart(&body, boundary), reference::split_multipart(&body, boundary), "{body:?}");
+    }
+}
+
+#[test]
+fn boundary_search_agrees_with_memmem() {
+    for seed in 0..300u64 {
+        let hay = noise(seed, (seed as usize * 11) % 120, b"-=_c=-=--=");
+        for needle in [&b"--=_c"[..], b"=", b"-=", b"=_c=-", b"-==", b"abc"] {
+            assert_eq!(build::contains(&hay, needle), memchr::memmem::find(&hay, needle).is_some(), "{hay:?} {needle:?}");
+        }
+    }
 }
 
 /// The quoted-printable encoder as it was before it wrote bytes in one pass (one small

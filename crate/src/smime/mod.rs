@@ -92,6 +92,17 @@ mod tests {
         long.extend_from_slice(&line(1200));
         assert!(!is_seven_bit(&long));
         assert!(!is_seven_bit(b"abc\x00") && !is_seven_bit(b"caf\xc3\xa9") && is_seven_bit(b"\x7f\x01"));
+        // Every wrong byte value at every offset of the eight-byte words the check reads.
+        for len in [1usize, 7, 8, 9, 17, 40] {
+            for at in 0..len {
+                for bad in [0u8, 0x80, 0x81, 0xff] {
+                    let mut text: Vec<u8> = (0..len).map(|i| [b'a', 0x7f, 0x01, b'\r', b'\n'][i % 5]).collect();
+                    assert!(is_seven_bit(&text));
+                    text[at] = bad;
+                    assert!(!is_seven_bit(&text), "{text:?}");
+                }
+            }
+        }
     }
 
     #[test]

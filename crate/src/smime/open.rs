@@ -93,15 +93,21 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
     // sent with binary transfer, as AS2 does) contain bytes 0x0A that are not line breaks.
     // Raw DER parts (a binary signature, issue 17) are kept as received: their 0x0A bytes
     // are not line breaks.
-    let binary = match mime::parse(message, input.limits) {
-        Ok(t) => binary_cms_bodies(&t),
-        Err(e) => return malformed_report(e),
-    };
-    let mixed = mixed_line_breaks(message, &binary);
-    let canonical: std::borrow::Cow<'_, [u8]> = if stored_with_bare_line_breaks(message) { canonicalize_except(message, &binary) } else { std::borrow::Cow::Borrowed(message) };
-    let top = match mime::parse(&canonical, input.limits) {
+    let first = match mime::parse(message, input.limits) {
         Ok(t) => t,
         Err(e) => return malformed_report(e),
+    };
+    let binary = binary_cms_bodies(&first);
+    let mixed = mixed_line_breaks(message, &binary);
+    let canonical: std::borrow::Cow<'_, [u8]> = if stored_with_bare_line_breaks(message) { canonicalize_except(message, &binary) } else { std::borrow::Cow::Borrowed(message) };
+    // Kept as received: the parse of the received bytes is the parse of the canonical form
+    // (for 25 MB, one whole-message parse fewer).
+    let top = match &canonical {
+        std::borrow::Cow::Borrowed(_) => first,
+        std::borrow::Cow::Owned(c) => match mime::parse(c, input.limits) {
+            Ok(t) => t,
+            Err(e) => return malformed_report(e),
+        },
     };
     let originator = top.originator();
     let mut report = OpenReport { status: Status::Unsigned, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), protected_headers: None, repairs: Vec::new(), error: None };
@@ -306,6 +312,11 @@ fn canonicalize_except<'m>(message: &'m [u8], keep: &[std::ops::Range<usize>]) -
 
 /// Does the message end some lines in CRLF and others in a bare LF (outside `binary`)?
 fn mixed_line_breaks(message: &[u8], binary: &[std::ops::Range<usize>]) -> bool {
+    if mime::is_canonical(message) {
+        // No bare LF anywhere (the check reads eight bytes at a time, where the loop below
+        // visits every line).
+        return false;
+    }
     let (mut crlf, mut lf) = (false, false);
     // Both ascending: one pass over the line breaks and the ranges together.
     let mut ranges = binary.iter().peekable();

@@ -81,9 +81,11 @@ pub(crate) async fn digest(subtle: Option<&SubtleCrypto>, alg: DigestAlg, data: 
 }
 
 /// AES-CBC (PKCS#7 padding) or AES-GCM (a tag of `tag_bits` appended) with WebCrypto; None when
-/// it cannot (AES-192 is missing in Chromium, 3DES everywhere) or refuses.
+/// it cannot (AES-192 is missing in Chromium, 3DES everywhere) or refuses. To decrypt, `tail`
+/// (a GCM tag) follows `data`: the two are joined in JavaScript memory, not in Wasm memory
+/// (for 25 MB, one copy fewer in the Wasm heap, which never shrinks).
 #[allow(clippy::too_many_arguments)]
-async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag_bits: u32) -> Option<Vec<u8>> {
+async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tail: &[u8], tag_bits: u32) -> Option<Vec<u8>> {
     let name = match cipher {
         ContentCipher::Aes128Cbc | ContentCipher::Aes256Cbc => "AES-CBC",
         ContentCipher::Aes128Gcm | ContentCipher::Aes256Gcm => "AES-GCM",
@@ -106,7 +108,17 @@ async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &
     if encrypt {
         return bytes_of(subtle.encrypt_with_object_and_u8_array(&params, &key, data)).await.ok();
     }
-    let out = JsFuture::from(subtle.decrypt_with_object_and_u8_array(&params, &key, data).ok()?).await.ok()?;
+    let pending = if tail.is_empty() {
+        subtle.decrypt_with_object_and_u8_array(&params, &key, data)
+    } else {
+        let total = u32::try_from(data.len().checked_add(tail.len())?).ok()?;
+        let split = u32::try_from(data.len()).ok()?;
+        let joined = Uint8Array::new_with_length(total);
+        joined.subarray(0, split).copy_from(data);
+        joined.subarray(split, total).copy_from(tail);
+        subtle.decrypt_with_object_and_js_u8_array(&params, &key, &joined)
+    };
+    let out = JsFuture::from(pending.ok()?).await.ok()?;
     let view = Uint8Array::new(&out);
     let plaintext = view.to_vec();
     // Clear the JavaScript copy of the plaintext (the Wasm copy is zeroized by its owner).
@@ -119,7 +131,7 @@ async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &
 async fn seal(subtle: Option<&SubtleCrypto>, plan: &crate::smime::EncryptPlan) -> Result<Sealed> {
     let cipher = plan.cipher();
     if let Some(s) = subtle {
-        if let Some(mut out) = aes(s, true, cipher, plan.key(), plan.iv(), b"", plan.content(), 128).await {
+        if let Some(mut out) = aes(s, true, cipher, plan.key(), plan.iv(), b"", plan.content(), b"", 128).await {
             if !cipher.is_aead() {
                 return Ok(Sealed { ciphertext: out, tag: None });
             }
@@ -145,17 +157,9 @@ async fn compute(subtle: Option<&SubtleCrypto>, request: &Request, identities: &
         (None, Request::KeyTransport { .. }) => compute_portable_with(request, identities),
         (_, Request::Digest { alg, data, .. }) => Ok(Answer::Digest(digest(subtle, *alg, data).await?)),
         (Some(s), Request::Decrypt { cipher, key, iv, aad, data, tag }) => {
-            let joined;
-            let input: &[u8] = match tag {
-                Some(t) => {
-                    joined = [data.as_slice(), t.as_slice()].concat();
-                    &joined
-                }
-                None => data,
-            };
             // RFC 5084 tags of 12 to 16 bytes: WebCrypto takes the length in bits.
             let tag_bits = tag.as_ref().map_or(128, |t| u32::try_from(t.len() * 8).unwrap_or(128));
-            match aes(s, false, *cipher, key, iv, aad, input, tag_bits).await {
+            match aes(s, false, *cipher, key, iv, aad, data, tag.as_deref().unwrap_or_default(), tag_bits).await {
                 Some(pt) => Ok(Answer::Decrypted(Zeroizing::new(pt))),
                 // Refused (bad padding or tag) or not available: the core decides, so the
                 // answer is exactly the synchronous one.
@@ -173,7 +177,8 @@ async fn compute(subtle: Option<&SubtleCrypto>, request: &Request, identities: &
 /// with none, RSA key transport is all in the core.
 pub(crate) async fn open(message: &[u8], input: &OpenInput<'_>, keys: &[OaepKey]) -> Opened {
     let subtle = subtle();
-    let deferred = if subtle.is_some() && !keys.is_empty() { Deferred::with_key_transport() } else { Deferred::new() };
+    let deferred = Deferred::for_message(message);
+    let deferred = if subtle.is_some() && !keys.is_empty() { deferred.with_key_transport() } else { deferred };
     let deferred = deferred.inline_small_decryptions();
     for _ in 0..MAX_RUNS {
         deferred.begin_run();

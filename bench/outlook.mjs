@@ -1,0 +1,124 @@
+// Time to status in the Outlook task pane: the built task pane (dist/) in headless Chromium
+// with the fake Office.js of the end-to-end tests (tests/e2e/outlook-world.mjs), pinned, as a
+// reader moves from message to message. Timed: from the selection (the fake mailbox changes its
+// item and fires ItemChanged) to the banner with the new message's verdict, for a signed message
+// of 2 KB and of 25 MB (the fixture's MIME entity signed by openssl as the demo Alice). Each
+// round first selects a plain message and waits for its banner, so every timed selection starts
+// from a settled pane. A benchmark, not a test: nothing is asserted about the times.
+//
+//   const r = await runOutlook({ fixtures, sizes, rounds, log })
+//   -> { rows: [{ host, what, size, ms, samples, status, bytes }], notes }   (scripts/bench.mjs)
+//
+//   node bench/outlook.mjs [--rounds N] [--sizes 2KB,25MB]   prints the rows (dist/ built first)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { launchChromium } from '../scripts/lib/chromium.mjs';
+import { devMailRoutes } from '../scripts/devmail.mjs';
+import { ensureDemo } from '../scripts/demo.mjs';
+import { createDevServer, listen } from '../scripts/serve.mjs';
+import { ROOT } from '../scripts/lib/run.mjs';
+import { fakeOfficeScript, localOnly } from '../tests/e2e/outlook-world.mjs';
+import { median, openssl } from './common.mjs';
+
+/** The banner statuses a selection ends in (anything but the plain message's). */
+const PLAIN = 'unsigned';
+
+/** `entity` (a MIME entity file) signed by `id` (demo identity) as a whole message, CRLF. */
+function signedMessage(dir, entity, id, label) {
+  const cert = path.join(dir, `${label}-cert.pem`);
+  const key = path.join(dir, `${label}-key.pem`);
+  openssl(['pkcs12', '-in', id.p12, '-passin', `pass:${id.password}`, '-nokeys', '-clcerts', '-out', cert]);
+  openssl(['pkcs12', '-in', id.p12, '-passin', `pass:${id.password}`, '-nocerts', '-nodes', '-out', key]);
+  const out = path.join(dir, `${label}-signed.eml`);
+  openssl(['cms', '-sign', '-binary', '-crlfeol', '-in', entity, '-signer', cert, '-inkey', key, '-md', 'sha256', '-out', out]);
+  const head = `From: ${id.name ?? 'Alice'} <${id.address}>\r\nTo: Bob <bob@example.net>\r\nSubject: ${label}\r\nDate: Sun, 6 Dec 2026 00:00:00 +0000\r\nMIME-Version: 1.0\r\n`;
+  const body = fs.readFileSync(out).toString('latin1').replace(/\r?\n/g, '\r\n').replace(/^MIME-Version: 1\.0\r\n/m, '');
+  return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body, 'latin1')]);
+}
+
+/** Run the Outlook task-pane timings; see the file comment. */
+export async function runOutlook({ fixtures, sizes = ['2KB', '25MB'], rounds = 3, log = () => {} }) {
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'taskpane.html'))) throw new Error('dist/taskpane.html is missing: run "npm run build" first');
+  const want = sizes.filter((s) => fixtures.sizes[s]);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-bench-outlook-'));
+  const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-bench-outlook-chromium-'));
+  let server = null;
+  let ctx = null;
+  try {
+    const demo = ensureDemo(work);
+    const alice = demo.identities.find((i) => i.address === 'alice@example.org');
+    const messages = Object.fromEntries(want.map((size) => [size, signedMessage(work, fixtures.sizes[size].entity, alice, `signed-${size}`)]));
+    const plain = Buffer.from('From: Carol <carol@example.com>\r\nSubject: Plain\r\n\r\nnot signed\r\n').toString('base64');
+    server = createDevServer({ routes: devMailRoutes({ root: work }) });
+    const base = await listen(server, { host: '127.0.0.1', port: 0 });
+    ctx = await launchChromium(profileDir, { viewport: { width: 420, height: 800 }, timeout: 60_000 });
+    const blocked = [];
+    await localOnly(ctx, await fakeOfficeScript(), blocked);
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(120_000);
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.addInitScript((c) => { window.__fakeOffice = c; }, { mode: 'read', user: { name: 'Bob', address: 'bob@example.net' }, itemId: 'ews:0', file: plain });
+    await page.goto(`${base}/taskpane.html?graph=dev`);
+    await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
+    await page.locator(`#status-banner[data-status="${PLAIN}"]`).waitFor();
+    // The messages' base64 (what getAsFileAsync gives) kept in the page, untimed.
+    for (const [size, bytes] of Object.entries(messages)) {
+      await page.evaluate(([s, b64]) => { (window.__bench ??= {})[s] = b64; }, [size, bytes.toString('base64')]);
+    }
+    /** In the page: select, then resolve when the banner shows a status other than `from`. */
+    const timed = (size, itemId) => page.evaluate(([s, id, from]) => new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      const done = () => {
+        const b = document.querySelector('#status-banner');
+        const st = b?.getAttribute('data-status');
+        if (b && st && st !== from) {
+          observer.disconnect();
+          resolve({ ms: performance.now() - t0, status: st });
+          return true;
+        }
+        return false;
+      };
+      const observer = new MutationObserver(done);
+      observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
+      setTimeout(() => { observer.disconnect(); reject(new Error(`no banner after 300 s for ${s}`)); }, 300_000);
+      window.__fake.select({ itemId: id, file: window.__bench[s] });
+    }), [size, itemId, PLAIN]);
+    const samples = Object.fromEntries(want.map((s) => [s, []]));
+    const statuses = {};
+    let n = 1;
+    for (let r = 0; r <= rounds; r++) {
+      for (const size of want) {
+        log(`outlook task pane: ${size} ${r === 0 ? 'warm-up' : `round ${r}/${rounds}`}`);
+        await page.evaluate(([id, f]) => window.__fake.select({ itemId: id, file: f }), [`ews:p${n++}`, plain]);
+        await page.locator(`#status-banner[data-status="${PLAIN}"]`).waitFor();
+        const res = await timed(size, `ews:s${n++}`);
+        statuses[size] = res.status;
+        if (r > 0) samples[size].push(res.ms);
+      }
+    }
+    if (errors.length) throw new Error(`the task pane reported errors: ${errors.join('; ')}`);
+    if (blocked.length) throw new Error(`the task pane tried to reach ${blocked.join(', ')}`);
+    const rows = want.map((size) => ({
+      host: 'Outlook task pane (fake Office.js, Chromium)', what: 'selection to banner', size, ms: median(samples[size]), samples: samples[size], status: statuses[size], bytes: messages[size].length,
+    }));
+    const notes = [`Outlook task pane: the built task pane (dist/) in headless Chromium with the fake Office.js of the end-to-end tests, pinned, no identity unlocked; from the selection (item changed, ItemChanged fired; getAsFileAsync answers at once with the message's base64) to the banner with the signed message's verdict, in the page (performance.now() and a MutationObserver); each round selects a plain message first and waits for its banner; one warm-up round, then the median of ${rounds}. The signed messages are the fixtures' MIME entities signed by openssl as the demo Alice (whom the pane does not trust: the verdict is the status shown). Send to the message leaving is not measured for Outlook (the fake Office.js has no transport).`];
+    return { rows, notes };
+  } finally {
+    if (ctx) await ctx.close().catch(() => {});
+    if (server) await new Promise((r) => server.close(r));
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.rmSync(profileDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
+  const sizes = arg('--sizes', '2KB,25MB').split(',');
+  const { makeFixtures } = await import('./fixtures.mjs');
+  const fixtures = await makeFixtures(path.join(ROOT, '.cache', 'bench', 'fixtures'), { sizes, log: console.log });
+  const r = await runOutlook({ fixtures, sizes, rounds: Number(arg('--rounds', '3')), log: console.log });
+  for (const row of r.rows) console.log(`${row.host}: ${row.what} ${row.size} (${row.bytes} bytes, ${row.status}): ${row.ms.toFixed(1)} ms (${row.samples.map((x) => x.toFixed(0)).join(', ')})`);
+}
