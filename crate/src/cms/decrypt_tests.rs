@@ -461,14 +461,16 @@ fn every_key_agreement_recipient_key_counts_against_the_limit() {
         let one = k.recipient_enc_keys[0].clone();
         k.recipient_enc_keys = vec![one; keys];
         let hostile = with_recipient_infos(&der, &[RecipientInfo::Kari(k).to_der().unwrap()]);
-        let started = std::time::Instant::now();
         let d = decrypt(&hostile, &[&fran], &crate::policy::Policy::standard(), &RustCrypto).unwrap();
         assert!(d.info.recipients.len() <= MAX_RECIPIENTS);
         if opens {
             assert!(plaintext(&d).is_some(), "{keys}: {}", limit_detail(&d.outcome));
         } else {
+            // The refusal is an outcome of its own, not a failed key agreement: `decrypt`
+            // counts the keys before it tries any (no wall-clock check: speed is measured in
+            // benchmarks, and a loaded machine made a time limit here fail).
+            assert!(matches!(d.outcome, Outcome::LimitExceeded(_)), "{keys}");
             assert!(limit_detail(&d.outcome).contains("MAX_RECIPIENTS"), "{keys}: {}", limit_detail(&d.outcome));
-            assert!(started.elapsed() < std::time::Duration::from_secs(5), "refused before any key agreement: {:?}", started.elapsed());
         }
     }
 }
