@@ -101,6 +101,12 @@ pub(crate) fn kept_rsa_public_keys() -> usize {
     RSA_PUBLIC_KEYS.with(|keys| keys.borrow().len())
 }
 
+/// Forget the kept keys (a test starts from none, whichever thread runs it).
+#[cfg(test)]
+fn forget_rsa_public_keys() {
+    RSA_PUBLIC_KEYS.with(|keys| keys.borrow_mut().clear());
+}
+
 #[cfg(test)]
 mod rsa_public_key_tests {
     use super::*;
@@ -118,6 +124,7 @@ mod rsa_public_key_tests {
 
     #[test]
     fn kept_by_exact_bytes_and_bounded() {
+        forget_rsa_public_keys();
         assert_eq!(kept_rsa_public_keys(), 0);
         let first = key_bytes(65537);
         assert_eq!(rsa_public_key(&first).unwrap().e().to_be_bytes().last(), Some(&1));
