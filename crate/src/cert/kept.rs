@@ -10,7 +10,7 @@
 //! (the oldest dropped first), so the memory kept is bounded whatever the caller passes.
 //! Certificates are public: nothing secret is kept.
 
-use super::facts::parse_certificates;
+use super::facts::{facts, parse_certificates, CertFacts};
 use crate::error::Result;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -47,6 +47,31 @@ pub fn parse_certificates_kept(bytes: &[u8]) -> Result<Vec<Certificate>> {
     Ok(certs)
 }
 
+/// Most certificates whose facts [`facts_kept`] keeps.
+pub const MAX_KEPT_FACTS: usize = 32;
+
+thread_local! {
+    static FACTS: RefCell<VecDeque<(Certificate, CertFacts)>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// [`facts`] of `cert`, from the kept ones when an equal certificate was described recently
+/// (the encryption choice describes every recipient on every message; the facts hash and
+/// re-encode the certificate). Equal decoded certificates have the same DER, so the same facts.
+pub fn facts_kept(cert: &Certificate) -> CertFacts {
+    if let Some(f) = FACTS.with(|kept| kept.borrow().iter().find(|(c, _)| c == cert).map(|(_, f)| f.clone())) {
+        return f;
+    }
+    let f = facts(cert);
+    FACTS.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        if kept.len() >= MAX_KEPT_FACTS {
+            kept.pop_front();
+        }
+        kept.push_back((cert.clone(), f.clone()));
+    });
+    f
+}
+
 /// How many certificates are kept now.
 #[cfg(test)]
 fn kept_count() -> usize {
@@ -79,6 +104,10 @@ mod tests {
                 std::fs::read(out).unwrap()
             })
             .collect()
+    }
+
+    fn json(f: &CertFacts) -> serde_json::Value {
+        serde_json::to_value(f).unwrap()
     }
 
     fn serial(c: &Certificate) -> Vec<u8> {
@@ -138,5 +167,19 @@ mod tests {
         assert_eq!(parse_certificates_kept(&big).unwrap(), first);
         let after: Vec<Vec<u8>> = KEPT.with(|k| k.borrow().iter().map(|(b, _)| b.clone()).collect());
         assert_eq!(before, after);
+
+        // Facts: the same as computed afresh, for each of more certificates than the bound.
+        FACTS.with(|kept| kept.borrow_mut().clear());
+        for round in 0..2 {
+            for der in &ders {
+                let c = Certificate::from_der(der).unwrap();
+                assert_eq!(json(&facts_kept(&c)), json(&facts(&c)), "round {round}");
+                assert!(FACTS.with(|kept| kept.borrow().len()) <= MAX_KEPT_FACTS);
+            }
+        }
+        assert_eq!(FACTS.with(|kept| kept.borrow().len()), MAX_KEPT_FACTS);
+        let changed = Certificate::from_der(&changed).unwrap();
+        assert_eq!(json(&facts_kept(&changed)), json(&facts(&changed)));
+        assert_ne!(facts_kept(&changed).sha256, facts_kept(&Certificate::from_der(&ders[0]).unwrap()).sha256);
     }
 }

@@ -153,7 +153,7 @@ pub fn choose(parties: &[Party<'_>], policy: &Policy, cipher: Option<ContentCiph
     let content = cipher.unwrap_or_else(|| policy.choose_content_cipher(&advertised));
     let name = cipher_words(content);
     // Each certificate's facts once (they hash and re-encode it).
-    let facts: Vec<crate::cert::facts::CertFacts> = parties.iter().map(|p| crate::cert::facts::facts(p.certificate)).collect();
+    let facts: Vec<crate::cert::facts::CertFacts> = parties.iter().map(|p| crate::cert::kept::facts_kept(p.certificate)).collect();
     let others: Vec<(&crate::cert::facts::CertFacts, &Option<Advertised>)> =
         parties.iter().zip(facts.iter()).zip(advertised.iter()).filter(|((p, _), _)| !p.own_copy).map(|((_, f), a)| (f, a)).collect();
     let unknown: Vec<String> = others.iter().filter(|(_, a)| a.is_none()).map(|(f, _)| who(f)).collect();
