@@ -107,7 +107,7 @@ fn certs_from_base64(list: &[String]) -> Result<Vec<Certificate>> {
         let der = base64::engine::general_purpose::STANDARD
             .decode(b.trim())
             .map_err(|e| Error::usage("A stored certificate is not valid base64.").with_detail(e))?;
-        out.extend(crate::cert::facts::parse_certificates(&der)?);
+        out.extend(crate::cert::kept::parse_certificates_kept(&der)?);
     }
     Ok(out)
 }

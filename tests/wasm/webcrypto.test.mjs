@@ -260,3 +260,43 @@ test('openAsync: 256 RecipientInfos under unknown key ids around 4 MB of content
     ring.free();
   }
 });
+
+test('small content (at most 8 KiB) is digested and encrypted in Wasm, larger content by WebCrypto; OpenSSL checks both', async () => {
+  const subtle = globalThis.crypto.subtle;
+  const calls = [];
+  const spied = {};
+  for (const name of ['digest', 'encrypt']) {
+    spied[name] = subtle[name];
+    subtle[name] = function (algorithm, ...rest) {
+      calls.push(`${name} ${typeof algorithm === 'string' ? algorithm : algorithm.name}`);
+      return spied[name].call(subtle, algorithm, ...rest);
+    };
+  }
+  const { ring, handle } = unlocked();
+  const line = 'A line of text to make the message longer than the inline bound.\r\n';
+  const large = new TextEncoder().encode(new TextDecoder().decode(MESSAGE) + line.repeat(200));
+  assert.ok(large.length > 12 * 1024);
+  try {
+    for (const [bytes, small] of [[MESSAGE, true], [large, false]]) {
+      calls.length = 0;
+      const signed = await ring.signAsync(handle, bytes, false, now());
+      assert.deepEqual(calls.filter((c) => c.startsWith('digest')), small ? [] : ['digest SHA-256'], `sign, ${bytes.length} bytes`);
+      fs.writeFileSync(f('signed.eml'), signed);
+      openssl(['cms', '-verify', '-in', f('signed.eml'), '-CAfile', f('ca.pem'), '-out', f('out.txt')]);
+      assert.match(fs.readFileSync(f('out.txt'), 'utf8'), /WebCrypto/);
+      for (const [cipher, name] of [['aes256-cbc', 'AES-CBC'], ['aes256-gcm', 'AES-GCM']]) {
+        calls.length = 0;
+        const out = await ring.encryptAsync(undefined, bytes, { recipients: [b64(f('r0.pem'))], cipher, at: now() });
+        assert.deepEqual(calls, small ? [] : [`encrypt ${name}`], `${cipher}, ${bytes.length} bytes`);
+        fs.writeFileSync(f('enc.eml'), out);
+        openssl(['cms', '-decrypt', '-in', f('enc.eml'), '-recip', f('r0.pem'), '-inkey', f('r0.key'), '-out', f('dec.eml')]);
+        const dec = fs.readFileSync(f('dec.eml'), 'utf8');
+        assert.match(dec, /Grüße über WebCrypto/);
+        assert.equal(dec.split(line).length - 1, small ? 0 : 200);
+      }
+    }
+  } finally {
+    Object.assign(subtle, spied);
+    ring.free();
+  }
+});

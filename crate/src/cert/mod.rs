@@ -3,6 +3,7 @@
 pub mod capabilities;
 pub mod chain;
 pub mod facts;
+pub mod kept;
 pub mod lookup;
 pub mod names;
 pub mod validity;

@@ -446,7 +446,6 @@ pub use crate::policy::KeyTransport;
 
 /// A KeyTransRecipientInfo (version 0, issuerAndSerialNumber) for an RSA certificate.
 pub fn build_ktri(cert: &Certificate, cek: &[u8], transport: KeyTransport) -> Result<RecipientInfo> {
-    use pkcs1::DecodeRsaPublicKey;
     let spki = cert.tbs_certificate().subject_public_key_info();
     if spki.algorithm.oid != OID_RSA_ENCRYPTION && spki.algorithm.oid != OID_RSAES_OAEP {
         return Err(Error::new(
@@ -456,7 +455,7 @@ pub fn build_ktri(cert: &Certificate, cek: &[u8], transport: KeyTransport) -> Re
         ));
     }
     let bits = spki.subject_public_key.as_bytes().ok_or_else(|| encrypt_err("public key bits"))?;
-    let pk = rsa::PublicKey::from_pkcs1_der(bits).map_err(encrypt_err)?;
+    let pk = crate::crypto::key::rsa_public_key(bits).map_err(encrypt_err)?;
     let mut rng = getrandom::SysRng;
     let transport = if spki.algorithm.oid == OID_RSAES_OAEP { KeyTransport::OaepSha256 } else { transport };
     let (alg, ct) = match transport {

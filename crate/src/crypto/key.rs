@@ -56,3 +56,98 @@ pub fn key_info(spki: &spki::SubjectPublicKeyInfoOwned) -> KeyInfo {
     }
     KeyInfo { algorithm: oid.to_string(), bits: None, curve: None }
 }
+
+/// Most parsed RSA public keys [`rsa_public_key`] keeps (the oldest is dropped first).
+pub const MAX_KEPT_RSA_PUBLIC_KEYS: usize = 16;
+
+thread_local! {
+    /// PKCS#1 RSAPublicKey bytes -> the parsed key with its Montgomery parameters.
+    static RSA_PUBLIC_KEYS: std::cell::RefCell<std::collections::VecDeque<(Vec<u8>, rsa::PublicKey)>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+}
+
+/// The RSA public key in PKCS#1 RSAPublicKey bytes (a subjectPublicKey's bits), parsed once:
+/// parsing computes the modulus's Montgomery parameters (a division of a 4096-bit number),
+/// which costs about a fifth of a 2048-bit public-key operation, and the same few keys come
+/// back on every message (the recipients of a thread, the sender's own certificate whose
+/// signature is checked after signing). Keys are kept by their exact bytes, at most
+/// [`MAX_KEPT_RSA_PUBLIC_KEYS`]; a key that does not parse is not kept.
+///
+/// # Security
+/// `pkcs1` is untrusted (a certificate from a message): it is parsed by the `rsa` crate with
+/// its size limits exactly as without the cache, and only a key it accepted is kept, under the
+/// same bytes, so a lookup gives what parsing those bytes gives. Public keys only: nothing
+/// secret is kept.
+pub fn rsa_public_key(pkcs1: &[u8]) -> rsa::pkcs1::Result<rsa::PublicKey> {
+    use rsa::pkcs1::DecodeRsaPublicKey;
+    let kept = RSA_PUBLIC_KEYS.with(|keys| keys.borrow().iter().find(|(bytes, _)| bytes.as_slice() == pkcs1).map(|(_, key)| key.clone()));
+    if let Some(key) = kept {
+        return Ok(key);
+    }
+    let key = rsa::PublicKey::from_pkcs1_der(pkcs1)?;
+    RSA_PUBLIC_KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if keys.len() >= MAX_KEPT_RSA_PUBLIC_KEYS {
+            keys.pop_front();
+        }
+        keys.push_back((pkcs1.to_vec(), key.clone()));
+    });
+    Ok(key)
+}
+
+/// How many parsed RSA public keys [`rsa_public_key`] keeps now.
+#[cfg(test)]
+pub(crate) fn kept_rsa_public_keys() -> usize {
+    RSA_PUBLIC_KEYS.with(|keys| keys.borrow().len())
+}
+
+/// Forget the kept keys (a test starts from none, whichever thread runs it).
+#[cfg(test)]
+fn forget_rsa_public_keys() {
+    RSA_PUBLIC_KEYS.with(|keys| keys.borrow_mut().clear());
+}
+
+#[cfg(test)]
+mod rsa_public_key_tests {
+    use super::*;
+    use der::Encode;
+    use rsa::traits::PublicKeyParts;
+
+    /// PKCS#1 RSAPublicKey bytes of a 2048-bit odd modulus and the exponent `e` (parsing does
+    /// not test primality, so distinct keys are cheap to make).
+    fn key_bytes(e: u32) -> Vec<u8> {
+        let n = [0xd3u8; 256];
+        let e = e.to_be_bytes();
+        let key = pkcs1::RsaPublicKey { modulus: der::asn1::UintRef::new(&n).unwrap(), public_exponent: der::asn1::UintRef::new(&e).unwrap() };
+        key.to_der().unwrap()
+    }
+
+    #[test]
+    fn kept_by_exact_bytes_and_bounded() {
+        forget_rsa_public_keys();
+        assert_eq!(kept_rsa_public_keys(), 0);
+        let first = key_bytes(65537);
+        assert_eq!(rsa_public_key(&first).unwrap().e().to_be_bytes().last(), Some(&1));
+        assert_eq!(kept_rsa_public_keys(), 1);
+        // The same bytes: the kept key, nothing added.
+        let again = rsa_public_key(&first).unwrap();
+        assert_eq!(kept_rsa_public_keys(), 1);
+        assert_eq!(again, rsa::PublicKey::new(again.n().as_ref().clone(), rsa::BoxedUint::from(65537u32)).unwrap());
+        // Bytes that do not parse are refused as before and not kept; a too-small exponent too.
+        assert!(rsa_public_key(&first[..first.len() - 1]).is_err());
+        assert!(rsa_public_key(&key_bytes(1)).is_err());
+        assert_eq!(kept_rsa_public_keys(), 1);
+        // More distinct keys than the bound: at most MAX_KEPT_RSA_PUBLIC_KEYS are kept, and each
+        // lookup gives the key of exactly its bytes (another exponent is another key).
+        for i in 0..(2 * MAX_KEPT_RSA_PUBLIC_KEYS as u32) {
+            let e = 65539 + 2 * i;
+            let key = rsa_public_key(&key_bytes(e)).unwrap();
+            assert_eq!(key.e(), &rsa::BoxedUint::from(e));
+            assert!(kept_rsa_public_keys() <= MAX_KEPT_RSA_PUBLIC_KEYS);
+        }
+        assert_eq!(kept_rsa_public_keys(), MAX_KEPT_RSA_PUBLIC_KEYS);
+        // The first key was dropped (oldest first) and is parsed again, with the same result.
+        assert_eq!(rsa_public_key(&first).unwrap(), again);
+        assert_eq!(kept_rsa_public_keys(), MAX_KEPT_RSA_PUBLIC_KEYS);
+    }
+}

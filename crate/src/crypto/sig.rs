@@ -13,7 +13,6 @@ use const_oid::{AssociatedOid, ObjectIdentifier};
 use der::asn1::AnyRef;
 use der::{Decode, Encode, Reader, SliceReader, Tag};
 use digest::{Digest, FixedOutputReset};
-use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::{Pkcs1v15Sign, PublicKey as RsaPublicKey, Pss};
 use serde::Serialize;
 use signature::hazmat::PrehashVerifier;
@@ -230,7 +229,7 @@ fn rsa_pss<D: Digest + FixedOutputReset>(key: &RsaPublicKey, hash: &[u8], sig: &
 }
 
 fn verify_rsa(key_bytes: &[u8], plan: &Plan, alg: DigestAlg, hash: &[u8], sig: &[u8]) -> SigResult<()> {
-    let key = RsaPublicKey::from_pkcs1_der(key_bytes)
+    let key = super::key::rsa_public_key(key_bytes)
         .map_err(|e| SigFailure::BadKey(format!("RSA public key not usable (below 1024 or above 8192 bits, or malformed): {e}")))?;
     match (plan, alg) {
         (Plan::Pss { .. }, DigestAlg::Sha1) => rsa_pss::<sha1::Sha1>(&key, hash, sig),

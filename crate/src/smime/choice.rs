@@ -117,9 +117,8 @@ fn source(c: &LearnedCapabilities) -> String {
     }
 }
 
-fn who(cert: &Certificate) -> String {
-    let f = crate::cert::facts::facts(cert);
-    f.emails.first().cloned().unwrap_or(f.subject)
+fn who(f: &crate::cert::facts::CertFacts) -> String {
+    f.emails.first().cloned().unwrap_or_else(|| f.subject.clone())
 }
 
 fn cipher_words(c: ContentCipher) -> &'static str {
@@ -153,10 +152,13 @@ pub fn choose(parties: &[Party<'_>], policy: &Policy, cipher: Option<ContentCiph
     let advertised: Vec<Option<Advertised>> = knowns.iter().map(|(_, a)| *a).collect();
     let content = cipher.unwrap_or_else(|| policy.choose_content_cipher(&advertised));
     let name = cipher_words(content);
-    let others: Vec<(&Party<'_>, &Option<Advertised>)> = parties.iter().zip(advertised.iter()).filter(|(p, _)| !p.own_copy).collect();
-    let unknown: Vec<String> = others.iter().filter(|(_, a)| a.is_none()).map(|(p, _)| who(p.certificate)).collect();
-    let no_gcm: Vec<String> = others.iter().filter(|(_, a)| a.is_some_and(|a| !a.gcm())).map(|(p, _)| who(p.certificate)).collect();
-    let only_128: Vec<String> = others.iter().filter(|(_, a)| a.is_some_and(|a| a.only_aes128_cbc())).map(|(p, _)| who(p.certificate)).collect();
+    // Each certificate's facts once (they hash and re-encode it).
+    let facts: Vec<crate::cert::facts::CertFacts> = parties.iter().map(|p| crate::cert::kept::facts_kept(p.certificate)).collect();
+    let others: Vec<(&crate::cert::facts::CertFacts, &Option<Advertised>)> =
+        parties.iter().zip(facts.iter()).zip(advertised.iter()).filter(|((p, _), _)| !p.own_copy).map(|((_, f), a)| (f, a)).collect();
+    let unknown: Vec<String> = others.iter().filter(|(_, a)| a.is_none()).map(|(f, _)| who(f)).collect();
+    let no_gcm: Vec<String> = others.iter().filter(|(_, a)| a.is_some_and(|a| !a.gcm())).map(|(f, _)| who(f)).collect();
+    let only_128: Vec<String> = others.iter().filter(|(_, a)| a.is_some_and(|a| a.only_aes128_cbc())).map(|(f, _)| who(f)).collect();
     let reason = if cipher.is_some() {
         format!("{name} was chosen for this message.")
     } else if content.is_aead() {
@@ -173,13 +175,13 @@ pub fn choose(parties: &[Party<'_>], policy: &Policy, cipher: Option<ContentCiph
     let recipients = parties
         .iter()
         .zip(knowns.iter())
-        .map(|(p, (k, a))| recipient_choice(p, k, a.as_ref(), policy, content, force_oaep))
+        .zip(facts)
+        .map(|((p, (k, a)), facts)| recipient_choice(p, facts, k, a.as_ref(), policy, content, force_oaep))
         .collect();
     EncryptionChoice { content_cipher: content.name().to_string(), integrity_protected: content.is_aead(), reason, recipients }
 }
 
-fn recipient_choice(p: &Party<'_>, source_of: &Known<'_>, adv: Option<&Advertised>, policy: &Policy, content: ContentCipher, force_oaep: bool) -> RecipientChoice {
-    let facts = crate::cert::facts::facts(p.certificate);
+fn recipient_choice(p: &Party<'_>, facts: crate::cert::facts::CertFacts, source_of: &Known<'_>, adv: Option<&Advertised>, policy: &Policy, content: ContentCipher, force_oaep: bool) -> RecipientChoice {
     let address = facts.emails.first().cloned().unwrap_or_else(|| facts.subject.clone());
     // What is known of their mail program.
     let known = if p.own_copy {

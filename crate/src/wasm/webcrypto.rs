@@ -37,6 +37,13 @@ use zeroize::Zeroizing;
 /// Each layer may cost one more run for its RSA-OAEP unwraps.
 const MAX_RUNS: usize = 3 * crate::smime::MAX_LAYERS + crate::cms::decrypt::MAX_CONTENT_DECRYPTIONS + 2;
 
+/// Content of at most this many bytes is digested (to sign it) and encrypted (to send it) by
+/// RustCrypto in the call itself instead of by WebCrypto: for a short message the round trips
+/// into WebCrypto (a digest; an AES key import and an encryption), each a hop through the
+/// event loop, cost more than SHA-256 or AES over a few kilobytes in Wasm. The same bound as
+/// the inline decryptions of `open` ([`crate::cms::bulk::INLINE_DECRYPT_BYTES`]).
+pub(crate) const INLINE_BULK_BYTES: usize = crate::cms::bulk::INLINE_DECRYPT_BYTES;
+
 /// `crypto.subtle` of the global object, when there is one.
 pub(crate) fn subtle() -> Option<SubtleCrypto> {
     let global = js_sys::global();
@@ -126,11 +133,11 @@ async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &
     Some(plaintext)
 }
 
-/// Encrypt a plan's content: WebCrypto, else the core. GCM output is split into
-/// ciphertext and tag.
+/// Encrypt a plan's content: WebCrypto, else (and for content of at most
+/// [`INLINE_BULK_BYTES`]) the core. GCM output is split into ciphertext and tag.
 async fn seal(subtle: Option<&SubtleCrypto>, plan: &crate::smime::EncryptPlan) -> Result<Sealed> {
     let cipher = plan.cipher();
-    if let Some(s) = subtle {
+    if let Some(s) = subtle.filter(|_| plan.content().len() > INLINE_BULK_BYTES) {
         if let Some(mut out) = aes(s, true, cipher, plan.key(), plan.iv(), b"", plan.content(), b"", 128).await {
             if !cipher.is_aead() {
                 return Ok(Sealed { ciphertext: out, tag: None });
@@ -283,7 +290,11 @@ pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u
 async fn sign_protected(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime, policy: &crate::policy::Policy, protection: Protection) -> Result<Vec<u8>> {
     let subtle = subtle();
     let plan = crate::smime::prepare_signing_with(message, identity, opaque, at, &Limits::default(), policy, protection)?;
-    let md = digest(subtle.as_ref(), plan.digest_algorithm(), plan.content()).await?;
+    let md = if plan.content().len() <= INLINE_BULK_BYTES {
+        crate::crypto::digest(plan.digest_algorithm(), plan.content())?
+    } else {
+        digest(subtle.as_ref(), plan.digest_algorithm(), plan.content()).await?
+    };
     let attrs = plan.signed_attributes(&md)?;
     let mut signature = None;
     if let (Some(s), Some(key), Some(algorithm)) = (subtle.as_ref(), key, plan.external_signature_algorithm()?) {
