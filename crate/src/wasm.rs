@@ -10,6 +10,7 @@
 //! Every option object comes from the add-in's page and is decoded into the typed options
 //! of `boundary` (a wrong shape is a usage error); times are checked by `boundary::at`.
 
+mod kdf;
 mod webcrypto;
 
 use crate::boundary::{EncryptOptions, OpenOptions};
@@ -223,6 +224,26 @@ pub fn open_message(message: &[u8], #[wasm_bindgen(unchecked_param_type = "OpenO
     open_with(message, options, &[])
 }
 
+/// An identity unlocked by [`unlock_async`] and not yet kept in a keyring (`Keyring.add`).
+/// Its key stays in this Wasm instance; dropping it (`free()`) zeroizes the key.
+#[wasm_bindgen]
+pub struct PendingIdentity {
+    identity: crate::pkcs12::Identity,
+}
+
+/// `Keyring.unlock` with WebCrypto's PBKDF2 for the password hashing of the PBES2 bags (the
+/// MAC's, the legacy schemes' and HMAC-SHA-224's stay in the core; so does everything when
+/// WebCrypto is missing or refuses): a Promise of the identity, for `Keyring.add`. The
+/// errors are `unlock`'s.
+#[wasm_bindgen(js_name = unlockAsync, unchecked_return_type = "Promise<PendingIdentity>")]
+pub fn unlock_async(p12: &[u8], password: &str) -> js_sys::Promise {
+    let (p12, password) = (p12.to_vec(), zeroize::Zeroizing::new(password.to_owned()));
+    wasm_bindgen_futures::future_to_promise(async move {
+        let identity = kdf::import(&p12, &password).await.map_err(js_err)?;
+        Ok(PendingIdentity { identity }.into())
+    })
+}
+
 /// The unlocked identities of one session, held inside this Wasm instance (in the
 /// add-in's worker). JavaScript only ever sees numeric handles; `lock` and dropping
 /// the keyring (`free()`) zeroize the keys.
@@ -274,6 +295,14 @@ impl Keyring {
         self.next = self.next.wrapping_add(1);
         self.ids.push(Unlocked::new(self.next, id));
         Ok(self.next)
+    }
+
+    /// Keep an identity unlocked by [`unlock_async`] in this keyring; returns its handle
+    /// (the JavaScript object is used up).
+    pub fn add(&mut self, identity: PendingIdentity) -> u32 {
+        self.next = self.next.wrapping_add(1);
+        self.ids.push(Unlocked::new(self.next, identity.identity));
+        self.next
     }
 
     /// Forget (and zeroize) an unlocked identity.
@@ -421,6 +450,18 @@ impl Keyring {
             None => None,
         };
         to_js(&crate::smime::encryption_choice(&recipients, sender, &options, &policy))
+    }
+
+    /// `exportBackup` with WebCrypto's PBKDF2 for the password hashing of the bags (the MAC's
+    /// stays in the core): a Promise of the file's bytes.
+    #[wasm_bindgen(js_name = exportBackupAsync, unchecked_return_type = "Promise<Uint8Array>")]
+    pub fn export_backup_async(&self, handle: u32, new_password: &str) -> std::result::Result<js_sys::Promise, JsValue> {
+        let id = self.unlocked(handle)?.identity.clone();
+        let password = zeroize::Zeroizing::new(new_password.to_owned());
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let out = kdf::export_backup(&id, &password, crate::pkcs12::DEFAULT_BACKUP_ITERATIONS).await.map_err(js_err)?;
+            Ok(js_sys::Uint8Array::from(out.as_slice()).into())
+        }))
     }
 
     /// An encrypted PKCS#12 backup of an identity under a new password.

@@ -34,7 +34,10 @@ const handlers: Handlers = {
   features: () => ({ encrypt: typeof (ring() as { encrypt?: unknown }).encrypt === 'function' }),
   certSummary: ({ bytes }) => wasm.certSummary(bytes),
   certImport: ({ bytes }) => wasm.certImport(bytes),
-  unlock: ({ p12, password }) => ring().unlock(p12, password),
+  // The password hashing of PKCS#12 import and backup export: PBKDF2 by WebCrypto's
+  // deriveBits (the PKCS#12 MAC's and the legacy schemes' stay in the core; so does
+  // everything WebCrypto lacks or refuses).
+  unlock: async ({ p12, password }) => ring().add(await wasm.unlockAsync(p12, password)),
   lock: ({ handle }) => ring().lock(handle),
   lockAll: () => ring().lockAll(),
   certificates: ({ handle }) => ring().certificates(handle),
@@ -49,7 +52,7 @@ const handlers: Handlers = {
   recipientStatus: ({ options }) => wasm.recipientStatus(options),
   requestMail: ({ handle, options }) => ring().request(handle, options),
   open: async ({ mime, options }) => opened(await ring().openAsync(mime, options)),
-  exportBackup: ({ handle, password }) => ring().exportBackup(handle, password),
+  exportBackup: async ({ handle, password }) => await ring().exportBackupAsync(handle, password),
   composeMessage: ({ draft }) => wasm.composeMessage(draft),
   viewMessage: ({ bytes }) => wasm.viewMessage(bytes),
   draftMessage: ({ draft }) => wasm.draftMessage(draft),

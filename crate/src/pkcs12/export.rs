@@ -8,6 +8,7 @@ use super::asn1::{
     Attribute, BagValue, CertBag, Content, ContentInfo, DigestInfo, EncryptedContentInfo, EncryptedData,
     EncryptedPrivateKeyInfo, MacData, Pfx, SafeBag,
 };
+use super::derive::Derivations;
 use super::kdf::{self, MacHash};
 use super::{pbe, Identity, MAX_ITERATIONS};
 use crate::error::{Code, Error, Result};
@@ -51,13 +52,17 @@ fn display_name(identity: &Identity) -> String {
     "Cachet identity".to_owned()
 }
 
-/// Build the backup. `fill` supplies random bytes (salts and IVs).
+/// Build the backup. `fill` supplies random bytes (salts and IVs, always the same amount in
+/// the same order); `derive` the PBKDF2 keys. None: `derive` deferred a derivation (it lists
+/// them); run again with the same random bytes once they are answered. The MAC (appendix B
+/// KDF, always the core's) is only computed in a run that has every key.
 pub fn build(
     identity: &Identity,
     password: &str,
     iterations: u32,
     fill: &mut dyn FnMut(&mut [u8]) -> Result<()>,
-) -> Result<Vec<u8>> {
+    derive: &dyn Derivations,
+) -> Result<Option<Vec<u8>>> {
     if password.is_empty() {
         return Err(Error::usage("A backup needs a password."));
     }
@@ -104,7 +109,14 @@ pub fn build(
     }
     let certs_plain = cert_bags.to_der().map_err(failed)?;
     let (salt, iv) = salt_iv()?;
-    let (alg, ct) = pbe::encrypt_pbes2(password, &certs_plain, iterations, &salt, iv)?;
+    let mut complete = true;
+    let (alg, ct) = match pbe::encrypt_pbes2(password, &certs_plain, iterations, &salt, iv, derive)? {
+        Some(done) => done,
+        None => {
+            complete = false;
+            (AlgorithmIdentifierOwned { oid: crate::oid::OID_PBES2, parameters: None }, Vec::new())
+        }
+    };
     let certs_info = ContentInfo {
         content: Content::Encrypted(EncryptedData {
             version: 0,
@@ -117,14 +129,21 @@ pub fn build(
     for (id, _, attrs) in pairs {
         let key_plain = id.key.to_pkcs8_der()?;
         let (salt, iv) = salt_iv()?;
-        let (alg, ct) = pbe::encrypt_pbes2(password, &key_plain, iterations, &salt, iv)?;
+        let encrypted = pbe::encrypt_pbes2(password, &key_plain, iterations, &salt, iv, derive)?;
         drop(key_plain);
+        let Some((alg, ct)) = encrypted else {
+            complete = false;
+            continue;
+        };
         key_bags.push(SafeBag { value: BagValue::Shrouded(EncryptedPrivateKeyInfo { algorithm: alg, data: octets(ct)? }), attributes: attrs });
     }
     let key_info = ContentInfo { content: Content::Data(octets(key_bags.to_der().map_err(failed)?)?) };
 
     let auth_safe = vec![certs_info, key_info].to_der().map_err(failed)?;
     let mac_salt = random(16)?;
+    if !complete {
+        return Ok(None);
+    }
     let bmp = Zeroizing::new(kdf::bmp_password(password).to_vec());
     let mac = kdf::mac(MacHash::Sha256, &bmp, &mac_salt, iterations, &auth_safe)?;
     let pfx = Pfx {
@@ -139,5 +158,5 @@ pub fn build(
             iterations,
         }),
     };
-    pfx.to_der().map_err(failed)
+    pfx.to_der().map(Some).map_err(failed)
 }

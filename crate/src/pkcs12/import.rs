@@ -9,6 +9,7 @@
 //! compared in constant time. Decrypted key bytes live in `Zeroizing` buffers.
 
 use super::asn1::{self, BagValue, CertBag, Content, ContentInfo, Pfx, SafeBag};
+use super::derive::{self, Derivations};
 use super::kdf::{self, MacHash};
 use super::pbe::{self, Password};
 use super::{Identity, PrivateKey, MAX_BAGS, MAX_ITERATIONS, MAX_NESTING, MAX_PKCS12_SIZE};
@@ -58,6 +59,14 @@ pub fn read(bytes: &[u8], password: &str) -> Result<Contents> {
 
 /// [`read`] spending the password hashing from `budget`.
 pub fn read_with_budget(bytes: &[u8], password: &str, budget: &kdf::IterationBudget) -> Result<Contents> {
+    read_with(bytes, password, budget, &derive::Core)?.ok_or_else(derive::incomplete)
+}
+
+/// [`read_with_budget`] with the PBKDF2 derivations of OID_PBES2 asked of `derive`. None: some
+/// derivations were deferred (`derive` lists them); run again once they are answered.
+/// Every top-level ContentInfo and bag is still visited, so that one run asks for all the
+/// derivations it can see (the limits are checked and spent in the synchronous order).
+pub fn read_with(bytes: &[u8], password: &str, budget: &kdf::IterationBudget, derive: &dyn Derivations) -> Result<Option<Contents>> {
     if bytes.len() > MAX_PKCS12_SIZE {
         return Err(Error::new(
             Code::LimitExceeded,
@@ -100,8 +109,18 @@ pub fn read_with_budget(bytes: &[u8], password: &str, budget: &kdf::IterationBud
             }
             let salt = mac.mac_salt.as_bytes();
             let mut found = None;
+            // A MAC already checked in an earlier run of the same import is not computed
+            // again (its iterations are spent all the same).
+            let known = derive.mac_verified();
             for (i, pw) in tries.iter().enumerate() {
                 budget.spend(mac.iterations)?;
+                if known == Some(i) {
+                    found = Some(i);
+                    break;
+                }
+                if known.is_some() {
+                    continue;
+                }
                 let computed = kdf::mac(hash, &pw.bmp, salt, mac.iterations, auth_safe)?;
                 if kdf::mac_equal(&computed, mac.mac.digest.as_bytes()) {
                     found = Some(i);
@@ -109,6 +128,7 @@ pub fn read_with_budget(bytes: &[u8], password: &str, budget: &kdf::IterationBud
                 }
             }
             let i = found.ok_or_else(pbe::wrong_password)?;
+            derive.remember_mac(i);
             tries = tries.into_iter().skip(i).take(1).collect();
             true
         }
@@ -117,7 +137,7 @@ pub fn read_with_budget(bytes: &[u8], password: &str, budget: &kdf::IterationBud
     let infos: Vec<ContentInfo> = asn1::decode_der_or_ber(auth_safe).map_err(|e| damaged("AuthenticatedSafe", e))?;
     let mut last = pbe::wrong_password();
     for pw in &tries {
-        match collect(&infos, pw, verified, budget) {
+        match collect(&infos, pw, verified, budget, derive) {
             Ok(c) => return Ok(c),
             Err(e) if e.code == Code::WrongPassword => last = e,
             Err(e) => return Err(e),
@@ -126,15 +146,20 @@ pub fn read_with_budget(bytes: &[u8], password: &str, budget: &kdf::IterationBud
     Err(last)
 }
 
-fn collect(infos: &[ContentInfo], pw: &Password, verified: bool, budget: &kdf::IterationBudget) -> Result<Contents> {
+/// The contents, or None when a derivation was deferred (the rest is still visited).
+fn collect(infos: &[ContentInfo], pw: &Password, verified: bool, budget: &kdf::IterationBudget, derive: &dyn Derivations) -> Result<Option<Contents>> {
     let mut out = Contents::default();
     let mut count = 0usize;
+    let mut complete = true;
     for (n, info) in infos.iter().enumerate() {
         let bags: Vec<SafeBag> = match &info.content {
             Content::Data(d) => asn1::decode_der_or_ber(d.as_bytes()).map_err(|e| damaged(&format!("SafeContents {n}"), e))?,
             Content::Encrypted(e) => {
                 let ct = e.info.encrypted_content.as_ref().map(OctetString::as_bytes).unwrap_or_default();
-                let plain = pbe::decrypt(&e.info.algorithm, pw, ct, budget)?;
+                let Some(plain) = pbe::decrypt(&e.info.algorithm, pw, ct, budget, derive)? else {
+                    complete = false;
+                    continue;
+                };
                 asn1::decode_der_or_ber(&plain).map_err(|err| {
                     if verified {
                         damaged(&format!("encrypted SafeContents {n}"), err)
@@ -148,12 +173,15 @@ fn collect(infos: &[ContentInfo], pw: &Password, verified: bool, budget: &kdf::I
             }
             Content::Other(..) => continue,
         };
-        walk(&bags, pw, verified, 0, &mut count, &mut out, budget)?;
+        complete &= walk(&bags, pw, verified, 0, &mut count, &mut out, budget, derive)?;
     }
-    Ok(out)
+    Ok(complete.then_some(out))
 }
 
-fn walk(bags: &[SafeBag], pw: &Password, verified: bool, depth: usize, count: &mut usize, out: &mut Contents, budget: &kdf::IterationBudget) -> Result<()> {
+/// Collect the keys and certificates of `bags`; false when a derivation was deferred.
+#[allow(clippy::too_many_arguments)]
+fn walk(bags: &[SafeBag], pw: &Password, verified: bool, depth: usize, count: &mut usize, out: &mut Contents, budget: &kdf::IterationBudget, derive: &dyn Derivations) -> Result<bool> {
+    let mut complete = true;
     if depth > MAX_NESTING {
         return Err(damaged("SafeContents", "nested too deeply"));
     }
@@ -169,7 +197,10 @@ fn walk(bags: &[SafeBag], pw: &Password, verified: bool, depth: usize, count: &m
                 out.keys.push(FoundKey { key: PrivateKey::from_pkcs8_der(&der)?, friendly_name: name });
             }
             BagValue::Shrouded(k) => {
-                let plain = pbe::decrypt(&k.algorithm, pw, k.data.as_bytes(), budget)?;
+                let Some(plain) = pbe::decrypt(&k.algorithm, pw, k.data.as_bytes(), budget, derive)? else {
+                    complete = false;
+                    continue;
+                };
                 let key = PrivateKey::from_pkcs8_der(&plain).map_err(|e| {
                     if verified || e.code != Code::BadPkcs12 {
                         e
@@ -185,11 +216,11 @@ fn walk(bags: &[SafeBag], pw: &Password, verified: bool, depth: usize, count: &m
                     .map_err(|e| damaged("certBag", e))?;
                 out.certs.push((cert, name));
             }
-            BagValue::Nested(inner) => walk(inner, pw, verified, depth + 1, count, out, budget)?,
+            BagValue::Nested(inner) => complete &= walk(inner, pw, verified, depth + 1, count, out, budget, derive)?,
             BagValue::Cert(CertBag::Other(_)) | BagValue::Other(..) => {}
         }
     }
-    Ok(())
+    Ok(complete)
 }
 
 fn friendly_name(bag: &SafeBag) -> Option<String> {

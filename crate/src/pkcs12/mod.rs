@@ -10,6 +10,7 @@
 //! No function returns an unencrypted private key: the key stays inside [`Identity`].
 
 mod asn1;
+mod derive;
 mod export;
 mod import;
 mod kdf;
@@ -19,6 +20,7 @@ mod pbe;
 #[cfg(test)]
 mod tests;
 
+pub use derive::{Core, Deferred, Derivations, Pbkdf2Request, Prf};
 pub use key::PrivateKey;
 pub use pair::{can_receive_encrypted, complementary, pair};
 
@@ -95,6 +97,20 @@ pub fn import(bytes: &[u8], password: &str) -> Result<Identity> {
     pair(import_all(bytes, password)?)
 }
 
+/// [`import`] with the PBKDF2 derivations of OID_PBES2 asked of `derive` (see [`Deferred`]):
+/// None when some were deferred; run again with the same `derive` once they are answered
+/// (the MAC check is not repeated). The result is exactly [`import`]'s.
+///
+/// # Security
+/// As [`import`]: every limit is checked, and each derivation's iterations spent from the
+/// file's budget, before the derivation is asked for.
+pub fn import_with(bytes: &[u8], password: &str, derive: &dyn Derivations) -> Result<Option<Identity>> {
+    match import::read_with(bytes, password, &kdf::IterationBudget::new(), derive)? {
+        Some(contents) => pair(import::identities(contents)?).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Import every identity of a PKCS#12 file (one per private key with a matching certificate).
 ///
 /// # Security
@@ -119,9 +135,46 @@ pub fn certificates_in(bytes: &[u8], password: &str) -> Result<Vec<Certificate>>
 /// Use [`DEFAULT_BACKUP_ITERATIONS`] unless there is a reason not to. Errors: `Usage` for an
 /// empty password or an iteration count outside 1..=[`MAX_ITERATIONS`].
 pub fn export_backup(identity: &Identity, password: &str, iterations: u32) -> Result<Vec<u8>> {
+    export::build(identity, password, iterations, &mut system_random, &Core)?.ok_or_else(derive::incomplete)
+}
+
+fn system_random(buf: &mut [u8]) -> Result<()> {
+    getrandom::fill(buf).map_err(|e| Error::new(Code::Crypto, "No random numbers are available.", "Try again.").with_detail(e))
+}
+
+/// The random bytes of one backup export, drawn once and replayed in every run of it, so
+/// that a run with the deferred keys answered writes the file the first run asked keys for.
+#[derive(Default)]
+pub struct BackupRandom {
+    tape: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl BackupRandom {
+    pub fn new() -> BackupRandom {
+        BackupRandom::default()
+    }
+}
+
+/// [`export_backup`] with the PBKDF2 derivations asked of `derive` (see [`Deferred`]) and the
+/// salts and IVs from `random` (system random bytes drawn in the first run, the same ones in
+/// later runs): None when some derivations were deferred; run again with the same `random`
+/// and `derive` once they are answered. The result is what [`export_backup`] writes with
+/// those random bytes.
+pub fn export_backup_with(identity: &Identity, password: &str, iterations: u32, random: &mut BackupRandom, derive: &dyn Derivations) -> Result<Option<Vec<u8>>> {
+    let mut used = 0usize;
+    let tape = &mut random.tape;
     export::build(identity, password, iterations, &mut |buf| {
-        getrandom::fill(buf).map_err(|e| Error::new(Code::Crypto, "No random numbers are available.", "Try again.").with_detail(e))
-    })
+        let end = used.saturating_add(buf.len());
+        if tape.len() < end {
+            let mut more = zeroize::Zeroizing::new(vec![0u8; end - tape.len()]);
+            system_random(&mut more)?;
+            tape.extend_from_slice(&more);
+        }
+        let recorded = tape.get(used..end).ok_or_else(derive::incomplete)?;
+        buf.copy_from_slice(recorded);
+        used = end;
+        Ok(())
+    }, derive)
 }
 
 /// As [`export_backup`], with random bytes from `rng`.
@@ -129,5 +182,6 @@ pub fn export_backup_with_rng<R: rand_core::TryCryptoRng + ?Sized>(identity: &Id
     export::build(identity, password, iterations, &mut |buf| {
         rng.try_fill_bytes(buf)
             .map_err(|_| Error::new(Code::Crypto, "No random numbers are available.", "Try again."))
-    })
+    }, &Core)?
+    .ok_or_else(derive::incomplete)
 }

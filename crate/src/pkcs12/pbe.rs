@@ -9,6 +9,7 @@
 //! memory cost a file could set to gigabytes) are refused; IV and salt sizes are checked
 //! before they reach the cipher code. A padding failure is reported as a wrong password.
 
+use super::derive::{Derivations, Pbkdf2Request, Prf};
 use super::kdf::{self, MacHash, Purpose};
 use super::MAX_ITERATIONS;
 use crate::error::{Code, Error, Result};
@@ -74,15 +75,16 @@ pub fn name(oid: ObjectIdentifier) -> String {
 }
 
 /// Decrypt `data` that was encrypted with `alg` under `password`.
-/// Every derivation's iterations are spent from `budget` before it runs.
-pub fn decrypt(alg: &AlgorithmIdentifierOwned, password: &Password, data: &[u8], budget: &kdf::IterationBudget) -> Result<Zeroizing<Vec<u8>>> {
+/// Every derivation's iterations are spent from `budget` before it runs; PBES2's PBKDF2 keys
+/// come from `derive`. None: `derive` will supply a key in a later run.
+pub fn decrypt(alg: &AlgorithmIdentifierOwned, password: &Password, data: &[u8], budget: &kdf::IterationBudget, derive: &dyn Derivations) -> Result<Option<Zeroizing<Vec<u8>>>> {
     let params = alg.parameters.as_ref().map(AnyRef::from);
     match alg.oid {
-        OID_PBES2 => decrypt_pbes2(params.ok_or_else(|| damaged("PBES2", "no parameters"))?, password, data, budget),
-        OID_PBE_SHA_3DES => legacy::<des::TdesEde3>(params, password, data, 24, None, budget),
-        OID_PBE_SHA_2DES => legacy::<des::TdesEde2>(params, password, data, 16, None, budget),
-        OID_PBE_SHA_RC2_128 => legacy::<rc2::Rc2>(params, password, data, 16, Some(128), budget),
-        OID_PBE_SHA_RC2_40 => legacy::<rc2::Rc2>(params, password, data, 5, Some(40), budget),
+        OID_PBES2 => decrypt_pbes2(params.ok_or_else(|| damaged("PBES2", "no parameters"))?, password, data, budget, derive),
+        OID_PBE_SHA_3DES => legacy::<des::TdesEde3>(params, password, data, 24, None, budget).map(Some),
+        OID_PBE_SHA_2DES => legacy::<des::TdesEde2>(params, password, data, 16, None, budget).map(Some),
+        OID_PBE_SHA_RC2_128 => legacy::<rc2::Rc2>(params, password, data, 16, Some(128), budget).map(Some),
+        OID_PBE_SHA_RC2_40 => legacy::<rc2::Rc2>(params, password, data, 5, Some(40), budget).map(Some),
         other => Err(kdf::unsupported(&name(other))),
     }
 }
@@ -140,7 +142,7 @@ impl LegacyCipher for rc2::Rc2 {
     }
 }
 
-fn decrypt_pbes2(params: AnyRef<'_>, password: &Password, data: &[u8], budget: &kdf::IterationBudget) -> Result<Zeroizing<Vec<u8>>> {
+fn decrypt_pbes2(params: AnyRef<'_>, password: &Password, data: &[u8], budget: &kdf::IterationBudget, derive: &dyn Derivations) -> Result<Option<Zeroizing<Vec<u8>>>> {
     let outline: Pbes2Outline<'_> = params.decode_as().map_err(|e| damaged("PBES2 parameters", e))?;
     if outline.kdf.oid != pkcs5::pbes2::PBKDF2_OID {
         return Err(kdf::unsupported(&format!("the key derivation {}", name(outline.kdf.oid))));
@@ -161,6 +163,20 @@ fn decrypt_pbes2(params: AnyRef<'_>, password: &Password, data: &[u8], budget: &
             return Err(kdf::too_many_iterations(p.iteration_count));
         }
         budget.spend(p.iteration_count)?;
+        // AES-CBC with a PRF the seam handles: the key from `derive`, the decryption here
+        // (what pkcs5 does after its own derivation, with the same errors).
+        let aes = match scheme.encryption {
+            pkcs5::pbes2::EncryptionScheme::Aes128Cbc { iv } => Some((16, iv)),
+            pkcs5::pbes2::EncryptionScheme::Aes192Cbc { iv } => Some((24, iv)),
+            pkcs5::pbes2::EncryptionScheme::Aes256Cbc { iv } => Some((32, iv)),
+            _ => None,
+        };
+        let length_ok = |n: usize| p.key_length.is_none_or(|l| usize::from(l) == n);
+        if let (Some((key_len, iv)), Some(prf)) = (aes.filter(|(n, _)| length_ok(*n)), Prf::of(p.prf)) {
+            let request = Pbkdf2Request { password: password.utf8.clone(), salt: p.salt.as_ref().to_vec(), iterations: p.iteration_count, prf, key_len };
+            let Some(key) = derive.pbkdf2(&request) else { return Ok(None) };
+            return aes_cbc_decrypt(&key, &iv, data).map(Some);
+        }
     }
     let mut buf = Zeroizing::new(data.to_vec());
     let len = match scheme.decrypt_in_place(password.utf8.as_slice(), &mut buf) {
@@ -170,17 +186,36 @@ fn decrypt_pbes2(params: AnyRef<'_>, password: &Password, data: &[u8], budget: &
         Err(e) => return Err(damaged("PBES2", e)),
     };
     buf.truncate(len);
-    Ok(buf)
+    Ok(Some(buf))
 }
 
-/// Encrypt with OID_PBES2: PBKDF2-HMAC-SHA256 (`iterations`, 16-byte `salt`) and AES-256-CBC (`iv`).
-/// Returns the AlgorithmIdentifier and the ciphertext.
-pub fn encrypt_pbes2(password: &str, plaintext: &[u8], iterations: u32, salt: &[u8; 16], iv: [u8; 16]) -> Result<(AlgorithmIdentifierOwned, Vec<u8>)> {
+/// AES-CBC decryption with PKCS#7 padding by key length; a padding failure is a wrong password.
+fn aes_cbc_decrypt(key: &[u8], iv: &[u8], data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    use cipher::KeyIvInit;
+    fn run<C: BlockCipherDecrypt + KeyInit>(key: &[u8], iv: &[u8], data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        let dec = cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|e| damaged("PBES2", e))?;
+        dec.decrypt_padded_vec::<Pkcs7>(data).map(Zeroizing::new).map_err(|_| wrong_password())
+    }
+    match key.len() {
+        16 => run::<aes::Aes128Dec>(key, iv, data),
+        24 => run::<aes::Aes192Dec>(key, iv, data),
+        _ => run::<aes::Aes256Dec>(key, iv, data),
+    }
+}
+
+/// Encrypt with OID_PBES2: PBKDF2-HMAC-SHA256 (`iterations`, 16-byte `salt`, the key from
+/// `derive`) and AES-256-CBC (`iv`). Returns the AlgorithmIdentifier and the ciphertext, or
+/// None when `derive` will supply the key in a later run.
+pub fn encrypt_pbes2(password: &str, plaintext: &[u8], iterations: u32, salt: &[u8; 16], iv: [u8; 16], derive: &dyn Derivations) -> Result<Option<(AlgorithmIdentifierOwned, Vec<u8>)>> {
+    use cipher::{BlockModeEncrypt, KeyIvInit};
     let crypto = |e: &dyn std::fmt::Display| {
         Error::new(Code::Crypto, "The backup could not be encrypted.", "Try again.").with_detail(e.to_string())
     };
     let scheme = pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, salt, iv).map_err(|e| crypto(&e))?;
-    let ciphertext = scheme.encrypt(password.as_bytes(), plaintext).map_err(|e| crypto(&e))?;
+    let request = Pbkdf2Request { password: Zeroizing::new(password.as_bytes().to_vec()), salt: salt.to_vec(), iterations, prf: Prf::HmacSha256, key_len: 32 };
+    let Some(key) = derive.pbkdf2(&request) else { return Ok(None) };
+    let enc = cbc::Encryptor::<aes::Aes256Enc>::new_from_slices(&key, &iv).map_err(|e| crypto(&e))?;
+    let ciphertext = enc.encrypt_padded_vec::<Pkcs7>(plaintext);
     let params = der::asn1::Any::from_der(&scheme.to_der().map_err(|e| crypto(&e))?).map_err(|e| crypto(&e))?;
-    Ok((AlgorithmIdentifierOwned { oid: OID_PBES2, parameters: Some(params) }, ciphertext))
+    Ok(Some((AlgorithmIdentifierOwned { oid: OID_PBES2, parameters: Some(params) }, ciphertext)))
 }

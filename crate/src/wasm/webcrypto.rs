@@ -52,7 +52,7 @@ pub(crate) fn subtle() -> Option<SubtleCrypto> {
     Some(subtle.unchecked_into())
 }
 
-fn object(pairs: &[(&str, JsValue)]) -> Object {
+pub(super) fn object(pairs: &[(&str, JsValue)]) -> Object {
     let o = Object::new();
     for (k, v) in pairs {
         let _ = Reflect::set(&o, &JsValue::from_str(k), v);

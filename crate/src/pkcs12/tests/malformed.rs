@@ -57,7 +57,7 @@ fn flipped_bytes_never_panic() {
 }
 
 /// A PFX without MAC or encryption around `bags`, built with our own ASN.1 types.
-fn plain_pfx(bags: Vec<crate::pkcs12::asn1::SafeBag>) -> Vec<u8> {
+pub(super) fn plain_pfx(bags: Vec<crate::pkcs12::asn1::SafeBag>) -> Vec<u8> {
     use crate::pkcs12::asn1::{Content, ContentInfo, Pfx};
     use der::asn1::OctetString;
     let safe = ContentInfo { content: Content::Data(OctetString::new(bags.to_der().unwrap()).unwrap()) };
@@ -65,7 +65,7 @@ fn plain_pfx(bags: Vec<crate::pkcs12::asn1::SafeBag>) -> Vec<u8> {
     Pfx { version: 3, auth_safe: auth, mac_data: None }.to_der().unwrap()
 }
 
-fn key_bag(f: &Fixture, who: &str) -> crate::pkcs12::asn1::SafeBag {
+pub(super) fn key_bag(f: &Fixture, who: &str) -> crate::pkcs12::asn1::SafeBag {
     use der::Decode;
     use crate::pkcs12::asn1::{BagValue, SafeBag};
     let pem = String::from_utf8(read(&f.dir.path(&format!("{who}.key")))).unwrap();
@@ -73,7 +73,7 @@ fn key_bag(f: &Fixture, who: &str) -> crate::pkcs12::asn1::SafeBag {
     SafeBag { value: BagValue::Key(der::asn1::Any::from_der(doc.as_bytes()).unwrap()), attributes: Vec::new() }
 }
 
-fn cert_bag(c: &Certificate) -> crate::pkcs12::asn1::SafeBag {
+pub(super) fn cert_bag(c: &Certificate) -> crate::pkcs12::asn1::SafeBag {
     use crate::pkcs12::asn1::{BagValue, CertBag, SafeBag};
     SafeBag { value: BagValue::Cert(CertBag::X509(der::asn1::OctetString::new(der_of(c)).unwrap())), attributes: Vec::new() }
 }
@@ -132,7 +132,7 @@ fn many_shrouded_bags(f: &Fixture, n: usize, iterations: u32) -> Vec<u8> {
     use crate::pkcs12::asn1::{BagValue, EncryptedPrivateKeyInfo, SafeBag};
     let BagValue::Key(any) = key_bag(f, "alice").value else { unreachable!() };
     let pkcs8 = any.to_der().unwrap();
-    let (algorithm, data) = crate::pkcs12::pbe::encrypt_pbes2("pw", &pkcs8, iterations, &[7; 16], [9; 16]).unwrap();
+    let (algorithm, data) = crate::pkcs12::pbe::encrypt_pbes2("pw", &pkcs8, iterations, &[7; 16], [9; 16], &crate::pkcs12::Core).unwrap().unwrap();
     let bag = SafeBag { value: BagValue::Shrouded(EncryptedPrivateKeyInfo { algorithm, data: der::asn1::OctetString::new(data).unwrap() }), attributes: Vec::new() };
     let mut bags = vec![bag; n];
     bags.push(cert_bag(&f.cert("alice")));

@@ -7,6 +7,7 @@ mod corpus;
 mod malformed;
 mod nss_python;
 mod openssl_in;
+mod seam;
 
 use super::{Identity, PrivateKey};
 use der::Encode;
