@@ -262,12 +262,11 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let id = identity(&a)?;
             let id = id.as_ref().ok_or_else(|| Error::usage(format!("sign needs --identity.\n{USAGE}")))?;
             let message = read_stdin()?;
-            // sign_message in its phases, the signed message written in pieces.
-            let plan = cachet::smime::prepare_signing(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
-            drop(message);
-            let digest = cachet::crypto::digest(plan.digest_algorithm(), plan.content())?;
-            let attrs = plan.signed_attributes(&digest)?;
-            let signed = plan.finish_message(attrs, None)?;
+            // sign_message in its phases; the signed entity refers to the message's bytes
+            // where it keeps them as they are, and is written in pieces.
+            let plan = cachet::smime::prepare_signing_pieces(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
+            let attrs = plan.signed_attributes(&plan.digest()?)?;
+            let signed = plan.finish_message(attrs)?;
             write_stdout_with(|w| signed.write_to(w))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -157,6 +157,20 @@ where
     Ok(enc.encrypt_padded_vec::<Pkcs7>(pt))
 }
 
+/// [`cbc_enc`] in the plaintext's own buffer: padded (PKCS#7) and encrypted in place.
+fn cbc_enc_in_place<C>(key: &[u8], iv: &[u8], mut buf: Vec<u8>) -> Result<Vec<u8>>
+where
+    C: cipher::BlockCipherEncrypt + cipher::KeyInit,
+{
+    let enc = cbc::Encryptor::<C>::new_from_slices(key, iv).map_err(crypto_err)?;
+    let len = buf.len();
+    // PKCS#7 always adds 1 to 16 bytes.
+    buf.resize(len.saturating_add(16 - len % 16), 0);
+    let ct_len = enc.encrypt_padded::<Pkcs7>(&mut buf, len).map_err(crypto_err)?.len();
+    buf.truncate(ct_len);
+    Ok(buf)
+}
+
 fn cbc_dec<C>(key: &[u8], iv: &[u8], ct: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>
 where
     C: cipher::BlockCipherDecrypt + cipher::KeyInit,
@@ -165,14 +179,14 @@ where
     dec.decrypt_padded_vec::<Pkcs7>(ct).map(Zeroizing::new).map_err(|_| Failed)
 }
 
-fn gcm_enc<C>(key: &[u8], nonce: &[u8], aad: &[u8], pt: &[u8]) -> Result<Sealed>
+/// AES-GCM in the plaintext's own buffer `buf`.
+fn gcm_enc<C>(key: &[u8], nonce: &[u8], aad: &[u8], mut buf: Vec<u8>) -> Result<Sealed>
 where
     C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = cipher::consts::U16> + cipher::KeyInit,
 {
     use aes_gcm::aead::{AeadInOut, KeyInit};
     let g = aes_gcm::AesGcm::<C, cipher::consts::U12>::new_from_slice(key).map_err(crypto_err)?;
     let n = aes_gcm::Nonce::<cipher::consts::U12>::try_from(nonce).map_err(crypto_err)?;
-    let mut buf = pt.to_vec();
     let tag = g.encrypt_inout_detached(&n, aad, buf.as_mut_slice().into()).map_err(crypto_err)?;
     Ok(Sealed { ciphertext: buf, tag: Some(tag.to_vec()) })
 }
@@ -253,6 +267,23 @@ pub fn cbc_padding_ok(c: ContentCipher, key: &[u8], iv: &[u8], ct: &[u8]) -> boo
     }
 }
 
+impl RustCrypto {
+    /// [`Symmetric::encrypt`] of a plaintext the caller gives up: encrypted in its own
+    /// buffer (CBC padded there), which becomes the ciphertext; the same bytes as `encrypt`.
+    pub fn encrypt_owned(&self, c: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], pt: Vec<u8>) -> Result<Sealed> {
+        let cbc = |ct: Vec<u8>| Sealed { ciphertext: ct, tag: None };
+        match c {
+            ContentCipher::Aes128Cbc => cbc_enc_in_place::<aes::Aes128>(key, iv, pt).map(cbc),
+            ContentCipher::Aes192Cbc => cbc_enc_in_place::<aes::Aes192>(key, iv, pt).map(cbc),
+            ContentCipher::Aes256Cbc => cbc_enc_in_place::<aes::Aes256>(key, iv, pt).map(cbc),
+            ContentCipher::Aes128Gcm => gcm_enc::<aes::Aes128>(key, iv, aad, pt),
+            ContentCipher::Aes192Gcm => gcm_enc::<aes::Aes192>(key, iv, aad, pt),
+            ContentCipher::Aes256Gcm => gcm_enc::<aes::Aes256>(key, iv, aad, pt),
+            ContentCipher::DesEde3Cbc | ContentCipher::DesCbc | ContentCipher::Rc2Cbc => Err(unsupported(c)),
+        }
+    }
+}
+
 impl Symmetric for RustCrypto {
     fn encrypt(&self, c: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], pt: &[u8]) -> Result<Sealed> {
         let cbc = |ct: Vec<u8>| Sealed { ciphertext: ct, tag: None };
@@ -260,9 +291,7 @@ impl Symmetric for RustCrypto {
             ContentCipher::Aes128Cbc => cbc_enc::<aes::Aes128>(key, iv, pt).map(cbc),
             ContentCipher::Aes192Cbc => cbc_enc::<aes::Aes192>(key, iv, pt).map(cbc),
             ContentCipher::Aes256Cbc => cbc_enc::<aes::Aes256>(key, iv, pt).map(cbc),
-            ContentCipher::Aes128Gcm => gcm_enc::<aes::Aes128>(key, iv, aad, pt),
-            ContentCipher::Aes192Gcm => gcm_enc::<aes::Aes192>(key, iv, aad, pt),
-            ContentCipher::Aes256Gcm => gcm_enc::<aes::Aes256>(key, iv, aad, pt),
+            ContentCipher::Aes128Gcm | ContentCipher::Aes192Gcm | ContentCipher::Aes256Gcm => self.encrypt_owned(c, key, iv, aad, pt.to_vec()),
             ContentCipher::DesEde3Cbc | ContentCipher::DesCbc | ContentCipher::Rc2Cbc => Err(unsupported(c)),
         }
     }
@@ -288,6 +317,22 @@ impl Symmetric for RustCrypto {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encrypting_in_the_plaintexts_buffer_gives_the_same_bytes() {
+        for c in [ContentCipher::Aes128Cbc, ContentCipher::Aes192Cbc, ContentCipher::Aes256Cbc, ContentCipher::Aes128Gcm, ContentCipher::Aes192Gcm, ContentCipher::Aes256Gcm] {
+            let key = vec![7u8; c.key_len()];
+            let iv = vec![9u8; if c.is_aead() { 12 } else { 16 }];
+            for len in [0usize, 1, 15, 16, 17, 31, 32, 1000, 4096] {
+                let pt: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+                let a = RustCrypto.encrypt(c, &key, &iv, b"", &pt).unwrap();
+                let b = RustCrypto.encrypt_owned(c, &key, &iv, b"", pt.clone()).unwrap();
+                assert_eq!((a.ciphertext.clone(), a.tag.clone()), (b.ciphertext, b.tag), "{c:?} {len}");
+                let back = RustCrypto.decrypt(c, &key, &iv, b"", &a.ciphertext, a.tag.as_deref()).unwrap();
+                assert_eq!(back.as_slice(), pt.as_slice(), "{c:?} {len}");
+            }
+        }
+    }
 
     #[test]
     fn round_trips_and_tamper_fails() {

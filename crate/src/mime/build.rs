@@ -113,47 +113,7 @@ pub struct MultipartSigned {
 impl MultipartSigned {
     /// As [`build_multipart_signed`].
     pub fn new(headers: &[(String, String)], signed_entity: Vec<u8>, micalg: &str, p7s_der: &[u8]) -> MultipartSigned {
-        let mut sig_b64 = Vec::new();
-        push_base64_lines(&mut sig_b64, p7s_der);
-        let sig = leaf(
-            &[
-                "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"",
-                "Content-Transfer-Encoding: base64",
-                "Content-Disposition: attachment; filename=\"smime.p7s\"",
-                "Content-Description: S/MIME Cryptographic Signature",
-            ],
-            &sig_b64,
-        );
-        let boundary = make_boundary(&[&signed_entity, &sig]);
-        let micalg: String = micalg
-            .trim()
-            .to_ascii_lowercase()
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == ',')
-            .collect();
-        let micalg = if micalg.is_empty() {
-            "sha-256".to_string()
-        } else {
-            micalg
-        };
-        let mut head = top_headers(headers);
-        let mut ct = Folder::new("Content-Type");
-        ct.push(" ", "multipart/signed;");
-        ct.push(" ", "protocol=\"application/pkcs7-signature\";");
-        ct.push(" ", &format!("micalg={micalg};"));
-        ct.push(" ", &format!("boundary=\"{boundary}\""));
-        head.extend_from_slice(ct.finish().as_bytes());
-        head.extend_from_slice(b"\r\nThis is an S/MIME signed message\r\n\r\n--");
-        head.extend_from_slice(boundary.as_bytes());
-        head.extend_from_slice(b"\r\n");
-        let mut tail = Vec::with_capacity(sig.len() + 2 * boundary.len() + 16);
-        tail.extend_from_slice(b"\r\n--");
-        tail.extend_from_slice(boundary.as_bytes());
-        tail.extend_from_slice(b"\r\n");
-        tail.extend_from_slice(&sig);
-        tail.extend_from_slice(b"\r\n--");
-        tail.extend_from_slice(boundary.as_bytes());
-        tail.extend_from_slice(b"--\r\n");
+        let (head, tail) = signed_frame(headers, |h| h.update(&signed_entity), |needle| contains(&signed_entity, needle), micalg, p7s_der);
         MultipartSigned { head, entity: signed_entity, tail }
     }
 
@@ -173,6 +133,67 @@ impl MultipartSigned {
         w.write_all(&self.entity)?;
         w.write_all(&self.tail)
     }
+}
+
+/// The pieces of a multipart/signed message around its signed entity: the header section up
+/// to the first boundary, and the rest (the signature part, the closing boundary). The
+/// entity is given by `feed` (hashes it, for a boundary made without system randomness)
+/// and `occurs` (does a boundary candidate occur in it).
+pub(crate) fn signed_frame(
+    headers: &[(String, String)],
+    feed: impl Fn(&mut Sha256),
+    occurs: impl Fn(&[u8]) -> bool,
+    micalg: &str,
+    p7s_der: &[u8],
+) -> (Vec<u8>, Vec<u8>) {
+    let mut sig_b64 = Vec::new();
+    push_base64_lines(&mut sig_b64, p7s_der);
+    let sig = leaf(
+        &[
+            "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"",
+            "Content-Transfer-Encoding: base64",
+            "Content-Disposition: attachment; filename=\"smime.p7s\"",
+            "Content-Description: S/MIME Cryptographic Signature",
+        ],
+        &sig_b64,
+    );
+    let boundary = make_boundary_by(
+        |h| {
+            feed(h);
+            h.update(&sig);
+        },
+        |needle| occurs(needle) || contains(&sig, needle),
+    );
+    let micalg: String = micalg
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == ',')
+        .collect();
+    let micalg = if micalg.is_empty() {
+        "sha-256".to_string()
+    } else {
+        micalg
+    };
+    let mut head = top_headers(headers);
+    let mut ct = Folder::new("Content-Type");
+    ct.push(" ", "multipart/signed;");
+    ct.push(" ", "protocol=\"application/pkcs7-signature\";");
+    ct.push(" ", &format!("micalg={micalg};"));
+    ct.push(" ", &format!("boundary=\"{boundary}\""));
+    head.extend_from_slice(ct.finish().as_bytes());
+    head.extend_from_slice(b"\r\nThis is an S/MIME signed message\r\n\r\n--");
+    head.extend_from_slice(boundary.as_bytes());
+    head.extend_from_slice(b"\r\n");
+    let mut tail = Vec::with_capacity(sig.len() + 2 * boundary.len() + 16);
+    tail.extend_from_slice(b"\r\n--");
+    tail.extend_from_slice(boundary.as_bytes());
+    tail.extend_from_slice(b"\r\n");
+    tail.extend_from_slice(&sig);
+    tail.extend_from_slice(b"\r\n--");
+    tail.extend_from_slice(boundary.as_bytes());
+    tail.extend_from_slice(b"--\r\n");
+    (head, tail)
 }
 
 /// An `application/pkcs7-mime` entity (RFC 8551 3.2): `headers` as in
@@ -383,14 +404,25 @@ fn multipart_with(subtype: &str, param: &str, parts: &[Vec<u8>]) -> Vec<u8> {
 /// A boundary of random hex that does not occur in any of `contents`. The `=_`
 /// cannot occur in base64 or quoted-printable output; the check covers the rest.
 pub(crate) fn make_boundary(contents: &[&[u8]]) -> String {
+    make_boundary_by(
+        |h| {
+            for c in contents {
+                h.update(c);
+            }
+        },
+        |needle| contents.iter().any(|c| contains(c, needle)),
+    )
+}
+
+/// [`make_boundary`] of content given by two functions: `feed` hashes it (only without
+/// system randomness), `occurs` says whether a candidate occurs in it.
+pub(crate) fn make_boundary_by(feed: impl Fn(&mut Sha256), occurs: impl Fn(&[u8]) -> bool) -> String {
     for attempt in 0u32..16 {
         let mut rnd = [0u8; 16];
         if getrandom::fill(&mut rnd).is_err() {
             // No system randomness: derive from the content; the check below still holds.
             let mut h = Sha256::new();
-            for c in contents {
-                h.update(c);
-            }
+            feed(&mut h);
             h.update(attempt.to_be_bytes());
             let d = h.finalize();
             for (r, b) in rnd.iter_mut().zip(d.iter()) {
@@ -399,13 +431,13 @@ pub(crate) fn make_boundary(contents: &[&[u8]]) -> String {
         }
         let hex: String = rnd.iter().map(|b| format!("{b:02x}")).collect();
         let candidate = format!("----=_cachet_{hex}");
-        if !contents.iter().any(|c| contains(c, candidate.as_bytes())) {
+        if !occurs(candidate.as_bytes()) {
             return candidate;
         }
     }
     // Practically unreachable; make it unique against the content deterministically.
     let mut candidate = String::from("----=_cachet_");
-    while contents.iter().any(|c| contains(c, candidate.as_bytes())) {
+    while occurs(candidate.as_bytes()) {
         candidate.push('x');
     }
     candidate

@@ -8,6 +8,8 @@
 //!   RFC 2047 / RFC 2231 encoding; RFC 5322 folding).
 //! - `protect.rs`: header protection (RFC 9788): the protected header section of the
 //!   cryptographic payload, the outer fields of encrypted mail, the legacy display.
+//! - `pieces.rs`: an outgoing entity in pieces that refer to the message it was made
+//!   from instead of copying its kept bodies (the CLI signs 25 MB without a second copy).
 //! - `limits.rs`: the named resource limits.
 
 mod build;
@@ -16,6 +18,7 @@ mod entity;
 mod headers;
 mod limits;
 mod parse;
+mod pieces;
 pub mod protect;
 
 #[cfg(test)]
@@ -29,3 +32,5 @@ pub(crate) use entity::decode_base64;
 pub use headers::{encode_headers, header_place, push_field, received_value, HeaderPlace};
 pub use limits::Limits;
 pub use parse::{parse, parse_head};
+pub use pieces::{MultipartSignedPieces, Pieces};
+pub(crate) use pieces::{EntityOut, PieceList};

@@ -6,7 +6,7 @@
 use crate::cms::recipients::KeyTransport;
 use crate::identity::LearnedCapabilities;
 use super::choice::{choose, EncryptionChoice, Party};
-use crate::crypto::cipher::{ContentCipher, RustCrypto, Symmetric};
+use crate::crypto::cipher::{ContentCipher, RustCrypto};
 use crate::error::{Code, Error, Result};
 use crate::mime::{self, HeaderPlace, Limits};
 use crate::pkcs12::Identity;
@@ -99,8 +99,7 @@ pub fn encrypt_message_mime(message: &[u8], recipients: &[Certificate], sender: 
     let plan = prepare_encryption(&to_wrap, recipients, sender, options, limits, policy)?;
     // The message itself is no longer needed once the entity to encrypt is built.
     drop(to_wrap);
-    let sealed = RustCrypto.encrypt(plan.cipher(), plan.key(), plan.iv(), b"", plan.content())?;
-    plan.finish_mime(sealed)
+    plan.finish_in_core()
 }
 
 /// The error when `sign` is asked without an identity.
@@ -199,6 +198,14 @@ impl EncryptPlan {
     /// Phase 2: the message around the encrypted content (ciphertext and, for GCM, the tag).
     pub fn finish(self, sealed: crate::crypto::cipher::Sealed) -> Result<Vec<u8>> {
         self.finish_mime(sealed).map(mime::Pkcs7Mime::into_bytes)
+    }
+
+    /// Phases 2 and 3 with the content encrypted in the core (RustCrypto), in the entity's
+    /// own buffer, which becomes the ciphertext: the message before its base64 encoding.
+    pub fn finish_in_core(mut self) -> Result<mime::Pkcs7Mime> {
+        let content = std::mem::take(&mut self.inner);
+        let sealed = RustCrypto.encrypt_owned(self.cipher(), self.key(), self.iv(), b"", content)?;
+        self.finish_mime(sealed)
     }
 
     /// [`EncryptPlan::finish`] before the base64 encoding (see [`mime::Pkcs7Mime`]).

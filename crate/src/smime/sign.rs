@@ -55,6 +55,16 @@ pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool,
 pub fn prepare_signing_with<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy, protection: Protection) -> Result<SignPlan<'a>> {
     let canonical = mime::canonicalize_crlf(message);
     let top = mime::parse(&canonical, limits)?;
+    let (digest, outer) = check_signing(&top, identity, at, policy)?;
+    let inner = seven_bit_entity(&top, true)?;
+    let protected = mime::protect::protect_owned(&outer, inner, protection, limits)?;
+    Ok(SignPlan { identity, outer: protected.outer, inner: protected.entity, opaque, digest, at })
+}
+
+/// The checks of phase 1 (the From address against the certificate, the identity's
+/// validity at `at`, its key usage and key size under `policy`): the digest to sign with
+/// and the outer header fields.
+fn check_signing(top: &Entity<'_>, identity: &Identity, at: UnixTime, policy: &Policy) -> Result<(crate::crypto::DigestAlg, Vec<(String, String)>)> {
     if let Some(from) = top.from_address() {
         if !matches_address(&identity.certificate, &from) {
             let emails = facts::email_addresses(&identity.certificate);
@@ -68,14 +78,99 @@ pub fn prepare_signing_with<'a>(message: &[u8], identity: &'a Identity, opaque: 
     crate::cert::validity::check_signing(&identity.certificate, at)?;
     let digest = policy.signing_digest_for(crate::cms::sign::check_signer(identity)?)?;
     policy.check_signing_key(crate::cert::facts::facts(&identity.certificate).key.bits.filter(|_| matches!(identity.key, crate::pkcs12::PrivateKey::Rsa(_))))?;
-    let inner = seven_bit_entity(&top, true)?;
     let outer: Vec<(String, String)> = top
         .headers()
         .filter(|(name, _)| mime::header_place(name) == HeaderPlace::Outer)
         .map(|(name, value)| (name.to_string(), mime::received_value(name, value)))
         .collect();
-    let protected = mime::protect::protect_owned(&outer, inner, protection, limits)?;
-    Ok(SignPlan { identity, outer: protected.outer, inner: protected.entity, opaque, digest, at })
+    Ok((digest, outer))
+}
+
+/// [`prepare_signing`] for a caller that keeps `message` until the signed message is
+/// written (the CLI): the signed entity refers to the message's bytes wherever it keeps
+/// them as they are (bodies already canonical and 7-bit) instead of copying them, so a
+/// large message is held once. The same checks, the same entity byte for byte, header
+/// protection `hp="clear"`.
+pub fn prepare_signing_pieces<'a>(message: &'a [u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<PiecesSignPlan<'a>> {
+    let canonical = mime::canonicalize_crlf(message);
+    let (digest, outer, pieces) = {
+        let top = mime::parse(&canonical, limits)?;
+        let (digest, outer) = check_signing(&top, identity, at, policy)?;
+        let mut list = mime::PieceList::new(&canonical);
+        seven_bit_entity_into(&top, true, &mut list)?;
+        (digest, outer, list.finish())
+    };
+    let mut inner = mime::Pieces::new(canonical, pieces);
+    // The entity's header section is in its first piece (written before any body): header
+    // protection replaces it there, as protect_owned does in a whole entity.
+    let first = inner.first_own().ok_or_else(|| Error::new(Code::Crypto, "The message could not be signed.", "Try again; if it keeps failing, report it.").with_detail("signed entity without a header section"))?;
+    let protected = mime::protect::protect_owned(&outer, std::mem::take(first), Protection::Clear, limits)?;
+    *first = protected.entity;
+    Ok(PiecesSignPlan { identity, outer: protected.outer, inner, opaque, digest, at })
+}
+
+/// A message ready to be signed whose entity is in pieces over the message (see
+/// [`prepare_signing_pieces`]); the phases of [`SignPlan`], the digest computed here.
+pub struct PiecesSignPlan<'a> {
+    identity: &'a Identity,
+    outer: Vec<(String, String)>,
+    inner: mime::Pieces<'a>,
+    opaque: bool,
+    digest: crate::crypto::DigestAlg,
+    at: UnixTime,
+}
+
+impl<'a> PiecesSignPlan<'a> {
+    /// The digest of the signed entity, piece by piece.
+    pub fn digest(&self) -> Result<Vec<u8>> {
+        let mut h = crate::crypto::Hasher::new(self.digest)?;
+        self.inner.each(|p| h.update(p));
+        Ok(h.finalize())
+    }
+
+    /// Phase 2: the signed attributes over the entity's digest.
+    pub fn signed_attributes(&self, digest: &[u8]) -> Result<crate::cms::sign::SignedAttributes> {
+        crate::cms::sign::signed_attributes(self.identity, self.digest, digest, self.at)
+    }
+
+    /// Phase 3, the signature made in the core: the message, to be written out
+    /// ([`PiecesSignedMessage::write_to`]).
+    pub fn finish_message(self, attrs: crate::cms::sign::SignedAttributes) -> Result<PiecesSignedMessage<'a>> {
+        let (algorithm, value) = crate::cms::sign::sign_attributes(self.identity, &attrs)?;
+        if self.opaque {
+            // The entity goes inside the SignedData: one buffer.
+            let der = crate::cms::sign::assemble(self.identity, &self.inner.to_vec(), true, attrs, algorithm, value)?;
+            return Ok(PiecesSignedMessage::Opaque(mime::Pkcs7Mime::new(&self.outer, "signed-data", der)));
+        }
+        let der = crate::cms::sign::assemble(self.identity, &[], false, attrs, algorithm, value)?;
+        Ok(PiecesSignedMessage::Clear(mime::MultipartSignedPieces::new(&self.outer, self.inner, self.digest.micalg(), &der)))
+    }
+}
+
+/// A signed message made by [`PiecesSignPlan::finish_message`].
+pub enum PiecesSignedMessage<'a> {
+    /// multipart/signed, the signed entity in pieces.
+    Clear(mime::MultipartSignedPieces<'a>),
+    /// application/pkcs7-mime signed-data.
+    Opaque(mime::Pkcs7Mime),
+}
+
+impl PiecesSignedMessage<'_> {
+    /// Write the message to `w`.
+    pub fn write_to<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
+        match self {
+            PiecesSignedMessage::Clear(m) => m.write_to(w),
+            PiecesSignedMessage::Opaque(m) => m.write_to(w),
+        }
+    }
+
+    /// The message in one buffer.
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            PiecesSignedMessage::Clear(m) => m.into_bytes(),
+            PiecesSignedMessage::Opaque(m) => m.into_bytes(),
+        }
+    }
 }
 
 impl SignPlan<'_> {
@@ -200,7 +295,8 @@ pub(super) fn is_seven_bit(body: &[u8]) -> bool {
     true
 }
 
-fn seven_bit_entity_into(e: &Entity<'_>, top: bool, out: &mut Vec<u8>) -> Result<()> {
+/// Written to `out`: one buffer, or pieces that refer to the kept bodies (`EntityOut`).
+fn seven_bit_entity_into<O: mime::EntityOut>(e: &Entity<'_>, top: bool, out: &mut O) -> Result<()> {
     let ct = e.content_type();
     let mut header_lines: Vec<(String, Vec<u8>)> = e
         .headers()
@@ -212,25 +308,25 @@ fn seven_bit_entity_into(e: &Entity<'_>, top: bool, out: &mut Vec<u8>) -> Result
     }
     if !e.children().is_empty() {
         let boundary = ct.param("boundary").unwrap_or("");
-        write_headers(out, &header_lines);
-        out.extend_from_slice(b"\r\n");
+        write_headers(out.buf(), &header_lines);
+        out.buf().extend_from_slice(b"\r\n");
         for c in e.children() {
-            out.extend_from_slice(b"--");
-            out.extend_from_slice(boundary.as_bytes());
-            out.extend_from_slice(b"\r\n");
+            out.buf().extend_from_slice(b"--");
+            out.buf().extend_from_slice(boundary.as_bytes());
+            out.buf().extend_from_slice(b"\r\n");
             seven_bit_entity_into(c, false, out)?;
-            out.extend_from_slice(b"\r\n");
+            out.buf().extend_from_slice(b"\r\n");
         }
-        out.extend_from_slice(b"--");
-        out.extend_from_slice(boundary.as_bytes());
-        out.extend_from_slice(b"--\r\n");
+        out.buf().extend_from_slice(b"--");
+        out.buf().extend_from_slice(boundary.as_bytes());
+        out.buf().extend_from_slice(b"--\r\n");
         return Ok(());
     }
     let body = e.body_raw();
     if is_seven_bit(body) {
-        write_headers(out, &header_lines);
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(body);
+        write_headers(out.buf(), &header_lines);
+        out.buf().extend_from_slice(b"\r\n");
+        out.keep(body);
         return Ok(());
     }
     let decoded = e.body_decoded()?;
@@ -246,14 +342,14 @@ fn seven_bit_entity_into(e: &Entity<'_>, top: bool, out: &mut Vec<u8>) -> Result
                 }
             }
         }
-        write_headers(out, &header_lines);
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(mime::quoted_printable(&text).as_bytes());
+        write_headers(out.buf(), &header_lines);
+        out.buf().extend_from_slice(b"\r\n");
+        out.buf().extend_from_slice(mime::quoted_printable(&text).as_bytes());
     } else {
         header_lines.push(("Content-Transfer-Encoding".into(), b" base64".to_vec()));
-        write_headers(out, &header_lines);
-        out.extend_from_slice(b"\r\n");
-        mime::push_base64_lines(out, &decoded);
+        write_headers(out.buf(), &header_lines);
+        out.buf().extend_from_slice(b"\r\n");
+        mime::push_base64_lines(out.buf(), &decoded);
     }
     Ok(())
 }
