@@ -7,6 +7,10 @@ import { cryptoCostMs } from './speed.mjs';
 
 export const WASM_GZIP_TARGET = 300 * 1000;
 export const CRYPTO_TARGET = 3;
+/** Cachet's Wasm linear memory for a decryption at most this many times the message size. */
+export const MEMORY_WASM_TARGET = 2;
+/** The operations that decrypt (the Wasm memory target). */
+const DECRYPTS = new Set(['decrypt', 'decrypt+verify', 'gcm-decrypt']);
 /** Cachet in Chromium at most this many times its WebCrypto floor, at these sizes. */
 export const FLOOR_TARGET = 2;
 export const FLOOR_TARGET_SIZES = ['10MB', '25MB'];
@@ -122,8 +126,11 @@ function cryptoTable(results, misses, context) {
       const ms = cell(results, r, 'cachet', op, size).ms;
       const ratio = ms / costs[i];
       const missed = ratio > CRYPTO_TARGET;
-      if (missed && r !== 'chromium') context.push(`${label[r]} ${op} ${size}`);
-      if (missed && r === 'chromium') misses.push(`within ${CRYPTO_TARGET}x of the crypto cost (${label[r]}): ${op} ${size}: ${fmtMs(ms)} ms is ${fmtRatio(ratio)}x the ${fmtMs(costs[i])} ms crypto cost (${fmtRatio(ratio / CRYPTO_TARGET)}x over the target)`);
+      // Issue 20's target: the native CLI within CRYPTO_TARGET x at 25 MB (Chromium has its own,
+      // the WebCrypto floor); the other cells are context.
+      const targeted = r === 'native' && size === '25MB';
+      if (missed && !targeted) context.push(`${label[r]} ${op} ${size}`);
+      if (missed && targeted) misses.push(`within ${CRYPTO_TARGET}x of the crypto cost (${label[r]}): ${op} ${size}: ${fmtMs(ms)} ms is ${fmtRatio(ratio)}x the ${fmtMs(costs[i])} ms crypto cost (${fmtRatio(ratio / CRYPTO_TARGET)}x over the target)`);
       return `${fmtMs(ms)} (${fmtRatio(ratio)}x)${missed ? MISS : ''}`;
     }))];
   });
@@ -149,19 +156,38 @@ export function floorTable(results, misses) {
   return table(['op', ...results.sizes], rows);
 }
 
-function memoryTable(results) {
+/**
+ * The peak-memory tables, with issue 20's targets marked for Chromium at the largest size:
+ * Cachet's renderer peak no higher than PKI.js's for the same operation, and Cachet's Wasm
+ * linear memory for a decryption at most MEMORY_WASM_TARGET times the message size.
+ */
+function memoryTable(results, misses) {
   if (results.memorySizes.length === 0) return '_No peak-memory sizes in this run._';
   const cols = [];
   if (results.parts.includes('chromium')) cols.push(['chromium', 'cachet', 'Chromium Cachet (Wasm memory)'], ['chromium', 'pkijs', 'Chromium PKI.js']);
   if (results.parts.includes('node')) cols.push(['node', 'cachet', 'Node Cachet RSS (Wasm memory)']);
   if (results.parts.includes('native')) cols.push(['native', 'cachet', 'cachet CLI'], ['native', 'openssl', 'openssl cms']);
+  const largest = results.memorySizes.at(-1);
+  const find = (runtime, impl, op, size) => results.memory.find((x) => x.runtime === runtime && x.impl === impl && x.op === op && x.size === size);
   const out = [];
   for (const size of results.memorySizes) {
     out.push(`**${size}**\n`);
     out.push(table(['op', ...cols.map((c) => c[2])], OPS.map((op) => [op, ...cols.map(([runtime, impl]) => {
-      const m = results.memory.find((x) => x.runtime === runtime && x.impl === impl && x.op === op && x.size === size);
+      const m = find(runtime, impl, op, size);
       const wasm = m.wasmBytes ?? m.wasmMemoryBytes;
-      return wasm ? `${mib(m.peakBytes)} (${mib(wasm)})` : mib(m.peakBytes);
+      let missed = false;
+      if (runtime === 'chromium' && impl === 'cachet' && size === largest) {
+        const peer = find('chromium', 'pkijs', op, size);
+        if (peer && m.peakBytes > peer.peakBytes) {
+          missed = true;
+          misses.push(`Chromium peak renderer memory no higher than PKI.js: ${op} ${size}: Cachet ${mib(m.peakBytes)} vs PKI.js ${mib(peer.peakBytes)}`);
+        }
+        if (DECRYPTS.has(op) && wasm > MEMORY_WASM_TARGET * results.bytes[size]) {
+          missed = true;
+          misses.push(`Wasm memory of a decryption at most ${MEMORY_WASM_TARGET}x the message (Chromium): ${op} ${size}: ${mib(wasm)} for a ${mib(results.bytes[size])} message`);
+        }
+      }
+      return (wasm ? `${mib(m.peakBytes)} (${mib(wasm)})` : mib(m.peakBytes)) + (missed ? MISS : '');
     })])));
     out.push('');
   }
@@ -227,7 +253,8 @@ export function renderReport(results, previousFile) {
 
   L.push('## Peak memory', '');
   L.push('Chromium: as measured by the browser part (see its note above; Cachet\'s Wasm linear memory in brackets); Node: peak RSS (VmHWM) of a child process running that one operation (Wasm linear memory after it in brackets); native: maximum resident set size from /usr/bin/time (the larger of the two processes for openssl\'s two-step cells).', '');
-  L.push(memoryTable(results), '');
+  L.push(`Targets (25 MB, Chromium): Cachet's renderer peak no higher than PKI.js's, and its Wasm memory for a decryption at most ${MEMORY_WASM_TARGET}x the message; a miss is marked ✗.`, '');
+  L.push(memoryTable(results, misses), '');
 
   if (results.parts.includes('chromium')) {
     L.push('## UI thread responsiveness (Chromium)', '');
@@ -252,10 +279,10 @@ export function renderReport(results, previousFile) {
 
   L.push('## Crypto cost (openssl speed)', '');
   const s = results.speed;
-  L.push(`Rates on this machine (\`openssl speed -elapsed -seconds ${s.seconds} -bytes ${s.block}\`): SHA-256 ${mib(s.sha256)}/s, AES-256-CBC ${mib(s.cbcEnc)}/s encrypt and ${mib(s.cbcDec)}/s decrypt, AES-256-GCM ${mib(s.gcm)}/s, RSA-2048 private operation ${fmtMs(s.rsaSignMs)} ms, public ${fmtMs(s.rsaVerifyMs)} ms. The pure crypto cost of a cell is bytes hashed ÷ SHA-256 rate + bytes ciphered ÷ AES rate + RSA operations × their time (verification counts the signature and the signer's certificate; key transport one public operation per recipient, one private to decrypt; sign+encrypt encrypts to the recipient and the sender). Target: Cachet in Chromium within ${CRYPTO_TARGET}x at 10 and 25 MB. Cells: \`ms (÷ crypto cost)\`.`, '');
+  L.push(`Rates on this machine (\`openssl speed -elapsed -seconds ${s.seconds} -bytes ${s.block}\`): SHA-256 ${mib(s.sha256)}/s, AES-256-CBC ${mib(s.cbcEnc)}/s encrypt and ${mib(s.cbcDec)}/s decrypt, AES-256-GCM ${mib(s.gcm)}/s, RSA-2048 private operation ${fmtMs(s.rsaSignMs)} ms, public ${fmtMs(s.rsaVerifyMs)} ms. The pure crypto cost of a cell is bytes hashed ÷ SHA-256 rate + bytes ciphered ÷ AES rate + RSA operations × their time (verification counts the signature and the signer's certificate; key transport one public operation per recipient, one private to decrypt; sign+encrypt encrypts to the recipient and the sender). Target: the native CLI within ${CRYPTO_TARGET}x at 25 MB (Cachet in Chromium is held to its WebCrypto floor above). Cells: \`ms (÷ crypto cost)\`.`, '');
   const context = [];
   L.push(cryptoTable(results, misses, context), '');
-  if (context.length > 0) L.push(`The target is for Cachet in Chromium; the Node and native columns are for context (${context.length} of their cells are over ${CRYPTO_TARGET}x, marked ✗ but not listed under Targets).`, '');
+  if (context.length > 0) L.push(`The target is for the native CLI at 25 MB; the other columns are for context (${context.length} of their cells are over ${CRYPTO_TARGET}x, marked ✗ but not listed under Targets).`, '');
 
   L.push('## Cross-checks', '');
   const byRuntime = {};
