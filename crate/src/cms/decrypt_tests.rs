@@ -183,6 +183,38 @@ fn deferred_bulk_open_gives_the_portable_report_and_wrong_answers_are_caught() {
 }
 
 #[test]
+fn deferred_open_of_a_message_with_mixed_line_breaks_reports_them_in_every_run() {
+    use crate::cms::bulk::compute_portable;
+    use crate::smime::{encrypt_message, open, EncryptOptions, OpenInput};
+    let dir = TempDir::new("deferred-mixed");
+    let ee = ["-newkey", "rsa:2048", "-addext", "basicConstraints=CA:FALSE", "-addext", "keyUsage=digitalSignature,keyEncipherment", "-addext", "subjectAltName=email:alice@example.org"];
+    let alice = identity(&dir, "alice", &ee);
+    let msg = b"From: <alice@example.org>\r\nTo: <alice@example.org>\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\nmixed\r\n";
+    let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
+    let anchors = [alice.certificate.clone()];
+    let ids = [&alice];
+    let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &ids, passwords: &[], at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    let json = |o: &crate::smime::Opened| serde_json::to_string(&o.report).unwrap();
+    let options = EncryptOptions { cipher: Some(ContentCipher::Aes256Cbc), sign: true, ..EncryptOptions::default() };
+    let out = encrypt_message(msg, &[], Some(&alice), options, crate::cert::validity::dates(&alice.certificate).0, &limits, &crate::policy::Policy::standard()).unwrap();
+    // The second header line ends in a bare LF: the first run finds the mix, the later runs
+    // (which keep its verdict) report it too.
+    let first = out.windows(2).position(|w| w == b"\r\n").unwrap();
+    let second = first + 2 + out[first + 2..].windows(2).position(|w| w == b"\r\n").unwrap();
+    let mut mixed = out.clone();
+    mixed.remove(second);
+    let portable = open(&mixed, &input);
+    assert!(portable.report.repairs.iter().any(|r| r.code == "line-endings-mixed"), "{}", json(&portable));
+    let (deferred, runs) = open_deferred(&mixed, &input, |r| compute_portable(r).unwrap());
+    assert_eq!(runs, 2);
+    assert_eq!(json(&deferred), json(&portable));
+    assert_eq!(deferred.content, portable.content);
+    // And the message in CRLF form has no such repair through the same seam.
+    let (clean, _) = open_deferred(&out, &input, |r| compute_portable(r).unwrap());
+    assert!(clean.report.repairs.iter().all(|r| r.code != "line-endings-mixed"), "{}", json(&clean));
+}
+
+#[test]
 fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
     use crate::crypto::cipher::Symmetric;
     use crate::report::Status;
