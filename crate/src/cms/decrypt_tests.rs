@@ -720,3 +720,39 @@ fn deferred_oaep_key_transport_gives_the_core_answers() {
         assert!(matches!(core.outcome, Outcome::IntegrityFailure), "{name}");
     }
 }
+
+#[test]
+fn der_envelope_content_is_borrowed_and_ber_content_still_reads() {
+    use super::decrypt::enveloped_content_for_tests as enveloped;
+    use cms::content_info::ContentInfo;
+    use der::{Decode, Encode};
+    let dir = TempDir::new("envelope-borrow");
+    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
+    let content = b"Content-Type: text/plain\r\n\r\nborrowed, not copied: several AES blocks of text.\r\n".repeat(40);
+    let der = encrypt(&content, &[(&bob.certificate, KeyTransport::Pkcs1v15)], ContentCipher::Aes256Cbc, &RustCrypto).unwrap();
+    let ci = ContentInfo::from_der(&der).unwrap();
+    let raw = ci.content.to_der().unwrap();
+    let inner = crate::asn1::ber::read_all(&raw).unwrap();
+    let owned: cms::enveloped_data::EnvelopedData = ci.content.decode_as().unwrap();
+    let want = owned.encrypted_content.encrypted_content.as_ref().unwrap().as_bytes().to_vec();
+    let (infos, ciphertext, borrowed) = enveloped(inner.raw);
+    assert_eq!(infos, owned.recip_infos.0.clone().into_vec());
+    assert_eq!(ciphertext, want);
+    assert!(borrowed, "DER: the ciphertext is a slice of the input");
+    // The same envelope in BER: encryptedContent as a constructed [0] of two OCTET STRING
+    // segments with indefinite lengths (as streaming encoders write it). Read by the cms crate.
+    let eci = &owned.encrypted_content;
+    let (a, b) = want.split_at(want.len() / 2);
+    let segments = [vec![0xa0, 0x80], tlv(0x04, a), tlv(0x04, b), vec![0, 0]].concat();
+    let eci_ber = [vec![0x30, 0x80], eci.content_type.to_der().unwrap(), eci.content_enc_alg.to_der().unwrap(), segments, vec![0, 0]].concat();
+    let ed_ber = [vec![0x30, 0x80], owned.version.to_der().unwrap(), owned.recip_infos.to_der().unwrap(), eci_ber, vec![0, 0]].concat();
+    let (infos_ber, ciphertext_ber, borrowed_ber) = enveloped(&ed_ber);
+    assert_eq!(infos_ber, infos);
+    assert_eq!(ciphertext_ber, want);
+    assert!(!borrowed_ber);
+    let ber = [vec![0x30, 0x80], ci.content_type.to_der().unwrap(), vec![0xa0, 0x80], ed_ber, vec![0, 0, 0, 0]].concat();
+    for input in [&der, &ber] {
+        let d = decrypt(input, &[&bob], &crate::policy::Policy::standard(), &RustCrypto).unwrap();
+        assert_eq!(plaintext(&d).as_deref(), Some(&content[..]));
+    }
+}
