@@ -21,7 +21,8 @@
 //! (shared, not copied, with each run; one in the message itself is found again by its
 //! place in the message, without keeping a copy of its base64). A decrypted content is
 //! handed to the run that uses it (moved, not copied: for 25 MB, one copy fewer alive and
-//! none to zeroize); a later run that needs it again asks for it again.
+//! none to zeroize); a later run that needs it again asks for it again. Whether the message
+//! mixes line breaks (a scan of all of it) is also kept from the first run.
 //!
 //! RSAES-OAEP key transport can be deferred too ([`Deferred::with_key_transport`], for a host
 //! holding the user's RSA keys in WebCrypto): each unwrap WebCrypto computes exactly as the
@@ -80,6 +81,13 @@ pub trait Bulk {
     fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Rc<Vec<u8>>> {
         let _ = raw;
         decode().map(Rc::new)
+    }
+    /// Whether `message` mixes CRLF and bare-LF line breaks, computed by `compute` (a scan of
+    /// the whole message). [`Deferred`] keeps the answer for the message every run opens: it
+    /// depends on those bytes alone, and for 25 MB the scan is a tenth of a run.
+    fn mixed_line_breaks(&self, message: &[u8], compute: &dyn Fn() -> bool) -> bool {
+        let _ = message;
+        compute()
     }
     /// A placeholder was returned in this run: its result must not be shown. (Assumed
     /// digest matches are not placeholders; the caller confirms them, see [`Deferred`].)
@@ -156,6 +164,8 @@ pub struct Deferred {
     decrypts_recorded: Cell<usize>,
     unwrapped: RefCell<Vec<(Vec<u8>, Unwrapped)>>,
     bodies: RefCell<Vec<(BodyKey, Rc<Vec<u8>>)>>,
+    /// [`Bulk::mixed_line_breaks`] of the whole message, once a run has computed it.
+    mixed: Cell<Option<bool>>,
     /// Address and length of the message every run opens ([`Deferred::for_message`]).
     message: Option<(usize, usize)>,
     /// RSAES-OAEP unwraps are [`Request::KeyTransport`]s.
@@ -383,6 +393,20 @@ impl Bulk for Deferred {
         self.missing.get()
     }
 
+    fn mixed_line_breaks(&self, message: &[u8], compute: &dyn Fn() -> bool) -> bool {
+        // Only the very bytes every run opens (a forwarded message inside is another slice).
+        let whole = self.message.is_some_and(|(_, len)| self.body_key(message) == Some((0, len)));
+        if !whole {
+            return compute();
+        }
+        if let Some(known) = self.mixed.get() {
+            return known;
+        }
+        let mixed = compute();
+        self.mixed.set(Some(mixed));
+        mixed
+    }
+
     fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Rc<Vec<u8>>> {
         let place = self.body_key(raw);
         let same = |k: &BodyKey| match (k, place) {
@@ -495,6 +519,34 @@ mod tests {
         assert!(d.decrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &large, None).is_err());
         assert!(d.incomplete());
         assert!(matches!(d.take_requests().as_slice(), [(2, Request::Decrypt { .. })]), "the large one is asked for, numbered after the two small ones");
+    }
+
+    #[test]
+    fn deferred_keeps_the_line_break_verdict_of_the_whole_message_only() {
+        let message = b"From: a\r\nTo: b\n\r\nbody\r\n".to_vec();
+        let d = Deferred::for_message(&message);
+        let calls = Cell::new(0);
+        let scan = |answer: bool| {
+            let calls = &calls;
+            move || {
+                calls.set(calls.get() + 1);
+                answer
+            }
+        };
+        assert!(d.mixed_line_breaks(&message, &scan(true)));
+        d.begin_run();
+        // Kept across runs: the second scan's answer is not asked for.
+        assert!(d.mixed_line_breaks(&message, &scan(false)));
+        assert_eq!(calls.get(), 1);
+        // A part of the message (a forwarded message) or other bytes: scanned every time.
+        assert!(!d.mixed_line_breaks(&message[9..], &scan(false)));
+        assert!(d.mixed_line_breaks(&message[9..], &scan(true)));
+        assert!(!d.mixed_line_breaks(&message.clone(), &scan(false)));
+        assert_eq!(calls.get(), 4);
+        // Without a message (Deferred::new) nothing is kept.
+        let plain = Deferred::new();
+        assert!(plain.mixed_line_breaks(&message, &scan(true)) && !plain.mixed_line_breaks(&message, &scan(false)));
+        assert_eq!(calls.get(), 6);
     }
 
     #[test]

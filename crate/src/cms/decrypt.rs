@@ -54,8 +54,11 @@ use crate::error::{Code, Error, Result};
 use crate::pkcs12::Identity;
 use super::verdict::SignerId;
 use cms::authenveloped_data::AuthEnvelopedData;
-use cms::enveloped_data::{EncryptedContentInfo, EnvelopedData, RecipientInfo};
-use der::{Decode, Encode};
+use cms::content_info::CmsVersion;
+use cms::enveloped_data::{EncryptedContentInfo, EnvelopedData, OriginatorInfo, RecipientInfo, RecipientInfos};
+use der::asn1::{ObjectIdentifier, OctetStringRef};
+use der::{Decode, Encode, Sequence};
+use std::borrow::Cow;
 use zeroize::Zeroizing;
 
 /// What the envelope says about itself (known before decrypting).
@@ -116,6 +119,67 @@ fn malformed(what: impl std::fmt::Display) -> Error {
 
 fn decode<'a, T: Decode<'a>>(bytes: &'a [u8]) -> Result<T> {
     T::from_der(bytes).or_else(|_| T::from_ber(bytes)).map_err(|e| malformed(format!("CMS: {e}")))
+}
+
+/// EnvelopedData (RFC 5652 6.1) as the `cms` crate reads it, but with the encryptedContent
+/// borrowed from the input instead of copied: a deferred open parses the envelope in each of
+/// its runs, and for 25 MB each copy cost a tenth of a run (and 25 MB of Wasm memory).
+/// DER only: BER input (a constructed OCTET STRING cannot be borrowed) is read by the
+/// `cms` crate's type, as before.
+#[derive(Sequence)]
+struct EnvelopedDataRef<'a> {
+    #[allow(dead_code)]
+    version: CmsVersion,
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", constructed = "true", optional = "true")]
+    #[allow(dead_code)]
+    originator_info: Option<OriginatorInfo>,
+    recip_infos: RecipientInfos,
+    encrypted_content: EncryptedContentInfoRef<'a>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", constructed = "true", optional = "true")]
+    #[allow(dead_code)]
+    unprotected_attrs: Option<x509_cert::attr::Attributes>,
+}
+
+/// EncryptedContentInfo with the encryptedContent borrowed (see [`EnvelopedDataRef`]).
+#[derive(Sequence)]
+struct EncryptedContentInfoRef<'a> {
+    content_type: ObjectIdentifier,
+    content_enc_alg: spki::AlgorithmIdentifierOwned,
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    encrypted_content: Option<&'a OctetStringRef>,
+}
+
+/// The parts of an EncryptedContentInfo decryption uses, the content borrowed when it can be.
+struct Content<'a> {
+    content_type: ObjectIdentifier,
+    alg: spki::AlgorithmIdentifierOwned,
+    ciphertext: Option<Cow<'a, [u8]>>,
+}
+
+impl From<EncryptedContentInfo> for Content<'_> {
+    fn from(e: EncryptedContentInfo) -> Self {
+        Content { content_type: e.content_type, alg: e.content_enc_alg, ciphertext: e.encrypted_content.map(|c| Cow::Owned(c.into_bytes().into())) }
+    }
+}
+
+/// The RecipientInfos and content of EnvelopedData: borrowed from DER input, else as the
+/// `cms` crate reads it (DER or BER, see [`decode`]).
+fn enveloped(raw: &[u8]) -> Result<(Vec<RecipientInfo>, Content<'_>)> {
+    if let Ok(ed) = EnvelopedDataRef::from_der(raw) {
+        let eci = ed.encrypted_content;
+        let content = Content { content_type: eci.content_type, alg: eci.content_enc_alg, ciphertext: eci.encrypted_content.map(|c| Cow::Borrowed(c.as_bytes())) };
+        return Ok((ed.recip_infos.0.into_vec(), content));
+    }
+    let ed: EnvelopedData = decode(raw)?;
+    Ok((ed.recip_infos.0.into_vec(), ed.encrypted_content.into()))
+}
+
+/// [`enveloped`] for the tests: RecipientInfos, ciphertext, and whether it was borrowed.
+#[cfg(test)]
+pub(super) fn enveloped_content_for_tests(raw: &[u8]) -> (Vec<RecipientInfo>, Vec<u8>, bool) {
+    let Ok((infos, content)) = enveloped(raw) else { return (Vec::new(), Vec::new(), false) };
+    let borrowed = matches!(content.ciphertext, Some(Cow::Borrowed(_)));
+    (infos, content.ciphertext.map(|c| c.into_owned()).unwrap_or_default(), borrowed)
 }
 
 /// IV of CBC parameters, or (nonce, tag length) of GCMParameters (RFC 5084 3.2).
@@ -182,9 +246,9 @@ pub fn decrypt_with(der: &[u8], identities: &[&Identity], policy: &Policy, backe
 /// only with a password is [`Outcome::NeedsPassword`], never `no-key` or `malformed`.
 pub fn decrypt_with_passwords(der: &[u8], identities: &[&Identity], passwords: &[&str], policy: &Policy, backend: &dyn Bulk) -> Result<Decryption> {
     let (oid, inner) = content_info(der)?;
-    let (infos, eci, aad, tag): (Vec<RecipientInfo>, EncryptedContentInfo, Vec<u8>, Option<Vec<u8>>) = if oid == OID_ENVELOPED_DATA {
-        let ed: EnvelopedData = decode(inner.raw)?;
-        (ed.recip_infos.0.into_vec(), ed.encrypted_content, Vec::new(), None)
+    let (infos, eci, aad, tag): (Vec<RecipientInfo>, Content<'_>, Vec<u8>, Option<Vec<u8>>) = if oid == OID_ENVELOPED_DATA {
+        let (infos, content) = enveloped(inner.raw)?;
+        (infos, content, Vec::new(), None)
     } else if oid == OID_AUTH_ENVELOPED_DATA {
         let ad: AuthEnvelopedData = decode(inner.raw)?;
         // RFC 5083 2.1: the AAD is the DER of authAttrs with the SET OF tag.
@@ -192,14 +256,14 @@ pub fn decrypt_with_passwords(der: &[u8], identities: &[&Identity], passwords: &
             Some(a) => a.to_der().map_err(|e| malformed(format!("authAttrs: {e}")))?,
             None => Vec::new(),
         };
-        (ad.recip_infos.0.into_vec(), ad.auth_encrypted_content_info, aad, Some(ad.mac.as_bytes().to_vec()))
+        (ad.recip_infos.0.into_vec(), ad.auth_encrypted_content_info.into(), aad, Some(ad.mac.as_bytes().to_vec()))
     } else {
         return Err(malformed(format!("not an encrypted CMS type: {oid}")));
     };
     let recipients: Vec<SignerId> = recipient_ids(&infos, MAX_RECIPIENTS);
-    let cipher = ContentCipher::from_oid(&eci.content_enc_alg.oid);
+    let cipher = ContentCipher::from_oid(&eci.alg.oid);
     let mut info = EnvelopeInfo {
-        cipher: cipher.map(|c| c.name().to_string()).unwrap_or_else(|| eci.content_enc_alg.oid.to_string()),
+        cipher: cipher.map(|c| c.name().to_string()).unwrap_or_else(|| eci.alg.oid.to_string()),
         integrity_protected: tag.is_some() && cipher.map(|c| c.is_aead()).unwrap_or(false),
         recipients,
         key_management: super::recipients::key_management(&infos),
@@ -228,7 +292,7 @@ pub fn decrypt_with_passwords(der: &[u8], identities: &[&Identity], passwords: &
     if c.is_aead() != tag.is_some() {
         return Err(malformed(format!("{} in the wrong envelope type", c.name())));
     }
-    let (iv, icv) = cipher_params(c, eci.content_enc_alg.parameters.as_ref())?;
+    let (iv, icv) = cipher_params(c, eci.alg.parameters.as_ref())?;
     if let Some(t) = &tag {
         // RFC 5084 3.2: the ICV length the parameters announce (12 by default) is the
         // length of the mac; any of 12 to 16 is read.
@@ -252,7 +316,7 @@ pub fn decrypt_with_passwords(der: &[u8], identities: &[&Identity], passwords: &
             return Ok(Decryption { info, outcome: Outcome::Refused(e) });
         }
     }
-    let ciphertext = eci.encrypted_content.as_ref().ok_or_else(|| malformed("encryptedContent is missing (detached content is not supported)"))?;
+    let ciphertext = eci.ciphertext.as_deref().ok_or_else(|| malformed("encryptedContent is missing (detached content is not supported)"))?;
     let refs: Vec<&RecipientInfo> = infos.iter().collect();
     let incomplete_before = backend.incomplete();
     let mut unwrapped = backend.unwrap_keys(&refs, identities);
@@ -275,7 +339,7 @@ pub fn decrypt_with_passwords(der: &[u8], identities: &[&Identity], passwords: &
         let outcome = if by_password.has_pwri { needs_password } else { Outcome::NoKey };
         return Ok(Decryption { info, outcome });
     }
-    let tried = try_content(c, &unwrapped.keys, &iv, &aad, ciphertext.as_bytes(), tag.as_deref(), backend)?;
+    let tried = try_content(c, &unwrapped.keys, &iv, &aad, ciphertext, tag.as_deref(), backend)?;
     let outcome = match tried {
         Tried::Opened(pt) => {
             info.opened_by_trial = !unwrapped.matched;

@@ -183,6 +183,38 @@ fn deferred_bulk_open_gives_the_portable_report_and_wrong_answers_are_caught() {
 }
 
 #[test]
+fn deferred_open_of_a_message_with_mixed_line_breaks_reports_them_in_every_run() {
+    use crate::cms::bulk::compute_portable;
+    use crate::smime::{encrypt_message, open, EncryptOptions, OpenInput};
+    let dir = TempDir::new("deferred-mixed");
+    let ee = ["-newkey", "rsa:2048", "-addext", "basicConstraints=CA:FALSE", "-addext", "keyUsage=digitalSignature,keyEncipherment", "-addext", "subjectAltName=email:alice@example.org"];
+    let alice = identity(&dir, "alice", &ee);
+    let msg = b"From: <alice@example.org>\r\nTo: <alice@example.org>\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\nmixed\r\n";
+    let (limits, policy) = (crate::mime::Limits::default(), crate::policy::Policy::standard());
+    let anchors = [alice.certificate.clone()];
+    let ids = [&alice];
+    let input = OpenInput { roots: &[], pins: &anchors, known: &[], identities: &ids, passwords: &[], at: crate::time::UnixTime(0), policy: &policy, limits: &limits };
+    let json = |o: &crate::smime::Opened| serde_json::to_string(&o.report).unwrap();
+    let options = EncryptOptions { cipher: Some(ContentCipher::Aes256Cbc), sign: true, ..EncryptOptions::default() };
+    let out = encrypt_message(msg, &[], Some(&alice), options, crate::cert::validity::dates(&alice.certificate).0, &limits, &crate::policy::Policy::standard()).unwrap();
+    // The second header line ends in a bare LF: the first run finds the mix, the later runs
+    // (which keep its verdict) report it too.
+    let first = out.windows(2).position(|w| w == b"\r\n").unwrap();
+    let second = first + 2 + out[first + 2..].windows(2).position(|w| w == b"\r\n").unwrap();
+    let mut mixed = out.clone();
+    mixed.remove(second);
+    let portable = open(&mixed, &input);
+    assert!(portable.report.repairs.iter().any(|r| r.code == "line-endings-mixed"), "{}", json(&portable));
+    let (deferred, runs) = open_deferred(&mixed, &input, |r| compute_portable(r).unwrap());
+    assert_eq!(runs, 2);
+    assert_eq!(json(&deferred), json(&portable));
+    assert_eq!(deferred.content, portable.content);
+    // And the message in CRLF form has no such repair through the same seam.
+    let (clean, _) = open_deferred(&out, &input, |r| compute_portable(r).unwrap());
+    assert!(clean.report.repairs.iter().all(|r| r.code != "line-endings-mixed"), "{}", json(&clean));
+}
+
+#[test]
 fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
     use crate::crypto::cipher::Symmetric;
     use crate::report::Status;
@@ -686,5 +718,41 @@ fn deferred_oaep_key_transport_gives_the_core_answers() {
         let core = decrypt(&der, &[&fake], &crate::policy::Policy::standard(), &RustCrypto).unwrap();
         assert_eq!(outcome_name(&decrypt_deferring_oaep(&der, &[&fake]).0), outcome_name(&core.outcome), "{name}: wrong key");
         assert!(matches!(core.outcome, Outcome::IntegrityFailure), "{name}");
+    }
+}
+
+#[test]
+fn der_envelope_content_is_borrowed_and_ber_content_still_reads() {
+    use super::decrypt::enveloped_content_for_tests as enveloped;
+    use cms::content_info::ContentInfo;
+    use der::{Decode, Encode};
+    let dir = TempDir::new("envelope-borrow");
+    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
+    let content = b"Content-Type: text/plain\r\n\r\nborrowed, not copied: several AES blocks of text.\r\n".repeat(40);
+    let der = encrypt(&content, &[(&bob.certificate, KeyTransport::Pkcs1v15)], ContentCipher::Aes256Cbc, &RustCrypto).unwrap();
+    let ci = ContentInfo::from_der(&der).unwrap();
+    let raw = ci.content.to_der().unwrap();
+    let inner = crate::asn1::ber::read_all(&raw).unwrap();
+    let owned: cms::enveloped_data::EnvelopedData = ci.content.decode_as().unwrap();
+    let want = owned.encrypted_content.encrypted_content.as_ref().unwrap().as_bytes().to_vec();
+    let (infos, ciphertext, borrowed) = enveloped(inner.raw);
+    assert_eq!(infos, owned.recip_infos.0.clone().into_vec());
+    assert_eq!(ciphertext, want);
+    assert!(borrowed, "DER: the ciphertext is a slice of the input");
+    // The same envelope in BER: encryptedContent as a constructed [0] of two OCTET STRING
+    // segments with indefinite lengths (as streaming encoders write it). Read by the cms crate.
+    let eci = &owned.encrypted_content;
+    let (a, b) = want.split_at(want.len() / 2);
+    let segments = [vec![0xa0, 0x80], tlv(0x04, a), tlv(0x04, b), vec![0, 0]].concat();
+    let eci_ber = [vec![0x30, 0x80], eci.content_type.to_der().unwrap(), eci.content_enc_alg.to_der().unwrap(), segments, vec![0, 0]].concat();
+    let ed_ber = [vec![0x30, 0x80], owned.version.to_der().unwrap(), owned.recip_infos.to_der().unwrap(), eci_ber, vec![0, 0]].concat();
+    let (infos_ber, ciphertext_ber, borrowed_ber) = enveloped(&ed_ber);
+    assert_eq!(infos_ber, infos);
+    assert_eq!(ciphertext_ber, want);
+    assert!(!borrowed_ber);
+    let ber = [vec![0x30, 0x80], ci.content_type.to_der().unwrap(), vec![0xa0, 0x80], ed_ber, vec![0, 0, 0, 0]].concat();
+    for input in [&der, &ber] {
+        let d = decrypt(input, &[&bob], &crate::policy::Policy::standard(), &RustCrypto).unwrap();
+        assert_eq!(plaintext(&d).as_deref(), Some(&content[..]));
     }
 }

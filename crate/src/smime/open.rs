@@ -98,7 +98,7 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
         Err(e) => return malformed_report(e),
     };
     let binary = binary_cms_bodies(&first);
-    let mixed = mixed_line_breaks(message, &binary);
+    let mixed = bulk.mixed_line_breaks(message, &|| mixed_line_breaks(message, &binary));
     let canonical: std::borrow::Cow<'_, [u8]> = if stored_with_bare_line_breaks(message) { canonicalize_except(message, &binary) } else { std::borrow::Cow::Borrowed(message) };
     // Kept as received: the parse of the received bytes is the parse of the canonical form
     // (for 25 MB, one whole-message parse fewer).
