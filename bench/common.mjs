@@ -27,6 +27,16 @@ export function inputOf(op, f) {
   }
 }
 
+/** Wall and CPU milliseconds (this process, all its threads) of one awaited call, and its result. */
+export async function timed(fn) {
+  const c = process.cpuUsage();
+  const t = performance.now();
+  const out = await fn();
+  const ms = performance.now() - t;
+  const d = process.cpuUsage(c);
+  return { out, ms, cpu: (d.user + d.system) / 1000 };
+}
+
 export function median(xs) {
   if (xs.length === 0) throw new Error('median of no samples');
   const s = [...xs].sort((a, b) => a - b);

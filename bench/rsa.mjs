@@ -18,10 +18,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { webcrypto } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { median, openssl } from './common.mjs';
+import { median, openssl, timed } from './common.mjs';
 import { makeFixtures } from './fixtures.mjs';
 import { PKG, loadCore } from './node.mjs';
 
@@ -78,16 +77,6 @@ const ring = new core.Keyring();
 ring.unlock(fs.readFileSync(rcpt.p12), password);
 const at = Math.floor(Date.now() / 1000);
 const openFn = typeof ring.openAsync === 'function' ? (m) => ring.openAsync(m, { at }) : async (m) => ring.open(m, { at });
-/** Wall and CPU milliseconds of one awaited call. */
-async function timed(fn) {
-  const c = process.cpuUsage();
-  const t = performance.now();
-  const out = await fn();
-  const ms = performance.now() - t;
-  const d = process.cpuUsage(c);
-  return { out, ms, cpu: (d.user + d.system) / 1000 };
-}
-
 async function cachetOnce(fn = openFn, bytes = message) {
   const { out: { content }, ms, cpu } = await timed(() => fn(bytes));
   if (!content || Buffer.compare(Buffer.from(content), entity) !== 0) throw new Error('Cachet did not decrypt the 2 KB message to its entity');

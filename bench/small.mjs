@@ -10,9 +10,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { crossCheck, median } from './common.mjs';
+import { crossCheck, median, timed } from './common.mjs';
 import { makeFixtures } from './fixtures.mjs';
 import { PKG, loadCore, makeOps } from './node.mjs';
 
@@ -35,15 +34,6 @@ const builds = [];
 for (const pkg of pkgs) {
   const { core } = await loadCore(pkg);
   builds.push({ pkg, ops: makeOps(core, fixtures).ops });
-}
-
-async function timed(fn) {
-  const c = process.cpuUsage();
-  const t = performance.now();
-  const out = await fn();
-  const ms = performance.now() - t;
-  const d = process.cpuUsage(c);
-  return { out, ms, cpu: (d.user + d.system) / 1000 };
 }
 
 // Warm-up, and each build's output checked by openssl.
