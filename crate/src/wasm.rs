@@ -3,8 +3,9 @@
 //! `serde-wasm-bindgen` from and to the core's Rust types (the same fields the CLI prints
 //! as JSON; their TypeScript types are generated, see `boundary`). Errors are thrown as
 //! objects `{code, message, hint, detail?}`. Unlocked identities stay inside this Wasm
-//! instance (in the add-in's worker) as [`UnlockedIdentity`] handles; their key bytes
-//! never cross to JavaScript.
+//! instance (in the add-in's worker) as handles of a [`Keyring`]; their key bytes reach
+//! JavaScript only as the buffer handed to WebCrypto's `importKey` (non-extractable keys
+//! for signing and RSA-OAEP unwrapping, the buffer cleared at once; see `webcrypto`).
 //!
 //! # Security
 //! Every option object comes from the add-in's page and is decoded into the typed options
