@@ -21,7 +21,7 @@ const SRC = path.join(ROOT, 'crate', 'src');
  *   time       Unix time and DER times (time is an input); oid: every object identifier,
  *              written once; status: the status ids of verdicts; asn1: the BER reader,
  *              SET OF in DER order, the one writer of DER lengths; the check of a time
- *              passed in from outside (`at`).
+ *              passed in from outside (`at`); kept: a bounded memory of recent values by key.
  *   crypto     digests, ciphers, signature verification, what a public key is.
  *   policy     which algorithms are accepted, refused or flagged (SPEC section 4).
  *   mime       RFC 5322/2045 entities: parse, canonicalise, build; the outer/Content-* split.
@@ -41,7 +41,7 @@ const SRC = path.join(ROOT, 'crate', 'src');
  */
 export const LAYERS = [
   ['error'],
-  ['time', 'oid', 'status', 'asn1'],
+  ['time', 'oid', 'status', 'asn1', 'kept'],
   ['crypto'],
   ['policy'],
   ['mime'],

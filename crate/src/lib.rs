@@ -20,6 +20,7 @@ pub mod crypto;
 pub mod draft;
 pub mod error;
 pub mod identity;
+pub mod kept;
 pub mod mime;
 pub mod oid;
 pub mod pkcs12;

@@ -12,8 +12,8 @@
 
 use super::facts::{facts, parse_certificates, CertFacts};
 use crate::error::Result;
+use crate::kept::Kept;
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use x509_cert::Certificate;
 
 /// Most certificates kept (a thread's recipients and the sender's own copy).
@@ -23,25 +23,19 @@ pub const MAX_KEPT_CERTIFICATES: usize = 32;
 pub const MAX_KEPT_CERTIFICATE_BYTES: usize = 16 * 1024;
 
 thread_local! {
-    static KEPT: RefCell<VecDeque<(Vec<u8>, Certificate)>> = const { RefCell::new(VecDeque::new()) };
+    static KEPT: RefCell<Kept<Vec<u8>, Certificate>> = const { RefCell::new(Kept::new(MAX_KEPT_CERTIFICATES)) };
 }
 
 /// [`parse_certificates`] of `bytes`, from the kept ones when the same bytes were parsed
 /// recently.
 pub fn parse_certificates_kept(bytes: &[u8]) -> Result<Vec<Certificate>> {
-    if let Some(cert) = KEPT.with(|kept| kept.borrow().iter().find(|(b, _)| b.as_slice() == bytes).map(|(_, c)| c.clone())) {
+    if let Some(cert) = KEPT.with(|kept| kept.borrow().get(bytes)) {
         return Ok(vec![cert]);
     }
     let certs = parse_certificates(bytes)?;
     if let [cert] = certs.as_slice() {
         if bytes.len() <= MAX_KEPT_CERTIFICATE_BYTES {
-            KEPT.with(|kept| {
-                let mut kept = kept.borrow_mut();
-                if kept.len() >= MAX_KEPT_CERTIFICATES {
-                    kept.pop_front();
-                }
-                kept.push_back((bytes.to_vec(), cert.clone()));
-            });
+            KEPT.with(|kept| kept.borrow_mut().keep(bytes.to_vec(), cert.clone()));
         }
     }
     Ok(certs)
@@ -51,24 +45,18 @@ pub fn parse_certificates_kept(bytes: &[u8]) -> Result<Vec<Certificate>> {
 pub const MAX_KEPT_FACTS: usize = 32;
 
 thread_local! {
-    static FACTS: RefCell<VecDeque<(Certificate, CertFacts)>> = const { RefCell::new(VecDeque::new()) };
+    static FACTS: RefCell<Kept<Certificate, CertFacts>> = const { RefCell::new(Kept::new(MAX_KEPT_FACTS)) };
 }
 
 /// [`facts`] of `cert`, from the kept ones when an equal certificate was described recently
 /// (the encryption choice describes every recipient on every message; the facts hash and
 /// re-encode the certificate). Equal decoded certificates have the same DER, so the same facts.
 pub fn facts_kept(cert: &Certificate) -> CertFacts {
-    if let Some(f) = FACTS.with(|kept| kept.borrow().iter().find(|(c, _)| c == cert).map(|(_, f)| f.clone())) {
+    if let Some(f) = FACTS.with(|kept| kept.borrow().get(cert)) {
         return f;
     }
     let f = facts(cert);
-    FACTS.with(|kept| {
-        let mut kept = kept.borrow_mut();
-        if kept.len() >= MAX_KEPT_FACTS {
-            kept.pop_front();
-        }
-        kept.push_back((cert.clone(), f.clone()));
-    });
+    FACTS.with(|kept| kept.borrow_mut().keep(cert.clone(), f.clone()));
     f
 }
 
@@ -163,9 +151,9 @@ mod tests {
         // A file larger than MAX_KEPT_CERTIFICATE_BYTES (PEM with a long comment) is parsed, not kept.
         let mut big = format!("{}\n", "x".repeat(MAX_KEPT_CERTIFICATE_BYTES)).into_bytes();
         big.extend_from_slice(pem.as_bytes());
-        let before: Vec<Vec<u8>> = KEPT.with(|k| k.borrow().iter().map(|(b, _)| b.clone()).collect());
+        let before: Vec<Vec<u8>> = KEPT.with(|k| k.borrow().keys().cloned().collect());
         assert_eq!(parse_certificates_kept(&big).unwrap(), first);
-        let after: Vec<Vec<u8>> = KEPT.with(|k| k.borrow().iter().map(|(b, _)| b.clone()).collect());
+        let after: Vec<Vec<u8>> = KEPT.with(|k| k.borrow().keys().cloned().collect());
         assert_eq!(before, after);
 
         // Facts: the same as computed afresh, for each of more certificates than the bound.

@@ -62,8 +62,8 @@ pub const MAX_KEPT_RSA_PUBLIC_KEYS: usize = 16;
 
 thread_local! {
     /// PKCS#1 RSAPublicKey bytes -> the parsed key with its Montgomery parameters.
-    static RSA_PUBLIC_KEYS: std::cell::RefCell<std::collections::VecDeque<(Vec<u8>, rsa::PublicKey)>> =
-        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+    static RSA_PUBLIC_KEYS: std::cell::RefCell<crate::kept::Kept<Vec<u8>, rsa::PublicKey>> =
+        const { std::cell::RefCell::new(crate::kept::Kept::new(MAX_KEPT_RSA_PUBLIC_KEYS)) };
 }
 
 /// The RSA public key in PKCS#1 RSAPublicKey bytes (a subjectPublicKey's bits), parsed once:
@@ -80,18 +80,12 @@ thread_local! {
 /// secret is kept.
 pub fn rsa_public_key(pkcs1: &[u8]) -> rsa::pkcs1::Result<rsa::PublicKey> {
     use rsa::pkcs1::DecodeRsaPublicKey;
-    let kept = RSA_PUBLIC_KEYS.with(|keys| keys.borrow().iter().find(|(bytes, _)| bytes.as_slice() == pkcs1).map(|(_, key)| key.clone()));
+    let kept = RSA_PUBLIC_KEYS.with(|keys| keys.borrow().get(pkcs1));
     if let Some(key) = kept {
         return Ok(key);
     }
     let key = rsa::PublicKey::from_pkcs1_der(pkcs1)?;
-    RSA_PUBLIC_KEYS.with(|keys| {
-        let mut keys = keys.borrow_mut();
-        if keys.len() >= MAX_KEPT_RSA_PUBLIC_KEYS {
-            keys.pop_front();
-        }
-        keys.push_back((pkcs1.to_vec(), key.clone()));
-    });
+    RSA_PUBLIC_KEYS.with(|keys| keys.borrow_mut().keep(pkcs1.to_vec(), key.clone()));
     Ok(key)
 }
 
