@@ -36,7 +36,7 @@ export async function aptInstall(packages) {
 }
 
 /** Debian packages the tests use: the browser and the interop peers of the Rust tests. */
-export const TEST_PACKAGES = ['chromium', 'openssl', 'libnss3-tools', 'gpgsm', 'libxml2-utils', 'time', 'python3-dnspython'];
+export const TEST_PACKAGES = ['chromium', 'openssl', 'libnss3-tools', 'gpgsm', 'libxml2-utils', 'time'];
 
 /** Debian packages `npm run bench` uses: the peers, the browser, and /usr/bin/time for peak memory. */
 export const BENCH_PACKAGES = ['openssl', 'time', 'chromium'];
@@ -52,29 +52,45 @@ export async function ensureBenchTools(packages = BENCH_PACKAGES) {
 /** The oldest Python `cryptography` the interop tests accept (strict DER SET OF order). */
 const MIN_PY_CRYPTOGRAPHY = 48;
 
-/** Install the missing test packages and Python `cryptography`. */
+/**
+ * The Python packages the tests use, each as: a check run by the `python3` on PATH, the pip
+ * requirement, and the Debian package to fall back on. The check runs the very interpreter the
+ * tests start, so a Debian package that only the system Python sees (a pyenv or venv `python3`
+ * first on PATH) does not count as installed.
+ */
+export const PYTHON_PACKAGES = [
+  // 48 or later: its DER parser refuses an unsorted SET OF ("InvalidSetOrdering"), which the
+  // interop tests rely on to check that Cachet writes strict DER.
+  {
+    check: `import cryptography, sys; sys.exit(int(cryptography.__version__.split('.')[0]) < ${MIN_PY_CRYPTOGRAPHY})`,
+    pip: `cryptography>=${MIN_PY_CRYPTOGRAPHY}`,
+    apt: 'python3-cryptography',
+  },
+  // The SMIMEA tests: dnspython reads Cachet's DNS query and writes the answers.
+  { check: 'import dns.message', pip: 'dnspython>=2', apt: 'python3-dnspython' },
+];
+
+/** Install the missing test packages and Python packages. */
 export async function ensureTestPeers() {
   const missing = TEST_PACKAGES.filter((p) => !installed(p));
   if (missing.length > 0) {
     step(`Installing test tools: ${missing.join(' ')}`);
     await aptInstall(missing);
   }
-  const python = have('python3') ? 'python3' : null;
-  if (python === null) {
-    step('Installing python3 and cryptography');
-    await aptInstall(['python3', 'python3-cryptography']);
+  if (!have('python3')) {
+    step('Installing python3 and its test packages');
+    await aptInstall(['python3', ...PYTHON_PACKAGES.map((p) => p.apt)]);
     return;
   }
-  // 48 or later: its DER parser refuses an unsorted SET OF ("InvalidSetOrdering"), which the
-  // interop tests rely on to check that Cachet writes strict DER.
-  const recent = `import cryptography, sys; sys.exit(int(cryptography.__version__.split('.')[0]) < ${MIN_PY_CRYPTOGRAPHY})`;
-  if (output(python, ['-c', recent]) !== null) return;
-  step(`Installing Python cryptography ${MIN_PY_CRYPTOGRAPHY} or later`);
-  const pip = ['-m', 'pip', 'install', '--quiet', '--upgrade', `cryptography>=${MIN_PY_CRYPTOGRAPHY}`];
-  if ((await run(python, pip)).code === 0) return;
-  // Debian's system Python refuses pip installs (PEP 668); its own package is fine for tests.
-  if ((await run(python, [...pip, '--break-system-packages'])).code === 0) return;
-  await aptInstall(['python3-cryptography']);
+  for (const p of PYTHON_PACKAGES) {
+    if (output('python3', ['-c', p.check]) !== null) continue;
+    step(`Installing Python ${p.pip}`);
+    const pip = ['-m', 'pip', 'install', '--quiet', '--upgrade', p.pip];
+    if ((await run('python3', pip)).code === 0) continue;
+    // Debian's system Python refuses pip installs (PEP 668); its own package is fine for tests.
+    if ((await run('python3', [...pip, '--break-system-packages'])).code === 0) continue;
+    await aptInstall([p.apt]);
+  }
 }
 
 /** The oldest Thunderbird the extension supports (manifest strict_min_version; MV3 display scripts need 151+). */

@@ -14,7 +14,7 @@ const AT: UnixTime = UnixTime(1_800_000_000);
 
 fn need_dnspython() {
     let ok = Command::new("python3").args(["-c", "import dns.message"]).output().map(|o| o.status.success()).unwrap_or(false);
-    assert!(ok, "these tests need Python's dnspython: install the Debian package python3-dnspython (the set-up does)");
+    assert!(ok, "these tests need Python's dnspython for the python3 on PATH: `npm test` installs it (pip install dnspython)");
 }
 
 /// dnspython's answer to a query for `name` type SMIMEA: `records` as (usage, selector,
