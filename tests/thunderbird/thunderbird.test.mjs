@@ -440,7 +440,7 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
 
 /** Issue `address` from the demo CA (`days` may be -1: already expired); its key, certificate and base64 DER. */
 function person(address, name, days = 365) {
-  const p12 = issueIdentity(w.demo.dir, { address, name, password: 'pw', days, file: `${address}-${days}.p12` });
+  const p12 = issueIdentity(w.demo.dir, { address, name, password: 'pw', days, file: `${address}-${days}.p12`, keptKeys: true });
   const f = (n) => path.join(w.tmp, `${address}.${n}`);
   openssl(['pkcs12', '-in', p12, '-passin', 'pass:pw', '-nodes', '-nocerts', '-out', f('key')]);
   openssl(['pkcs12', '-in', p12, '-passin', 'pass:pw', '-nokeys', '-clcerts', '-out', f('bag')]);
