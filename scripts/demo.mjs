@@ -9,20 +9,30 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { mailboxRoot } from './devmail.mjs';
-import { leafExtensions, openssl } from './lib/pki.mjs';
+import { RSA_2048, keptKeySync, leafExtensions, openssl } from './lib/pki.mjs';
 
 export const DEMO_PEOPLE = [
   { address: 'alice@example.org', name: 'Alice DEMO' },
   { address: 'bob@example.net', name: 'Bob DEMO' },
 ];
 
-/** Issue a demo identity signed by the demo CA in `dir`; returns its .p12 path. */
-export function issueIdentity(dir, { address, name, password, days = 365, file = `${address}.p12` }) {
+/**
+ * A new RSA-2048 key in `file`; with `keptKeys` (tests: many worlds, each with its demo PKI) one
+ * kept between runs, as the test PKIs' keys are (lib/pki.mjs).
+ */
+function newKey(file, keptKeys) {
+  if (keptKeys) keptKeySync(RSA_2048, file);
+  else openssl(['genpkey', ...RSA_2048, '-out', file]);
+}
+
+/** Issue a demo identity signed by the demo CA in `dir`; returns its .p12 path. `keptKeys`: see newKey. */
+export function issueIdentity(dir, { address, name, password, days = 365, file = `${address}.p12`, keptKeys = false }) {
   const base = path.join(dir, `tmp-${crypto.randomBytes(4).toString('hex')}`);
   const ext = `${base}.ext`;
   fs.writeFileSync(ext, leafExtensions(address));
   try {
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/O=Cachet DEMO/CN=${name}/emailAddress=${address}`]);
+    newKey(`${base}.key`, keptKeys);
+    openssl(['req', '-new', '-key', `${base}.key`, '-out', `${base}.csr`, '-subj', `/O=Cachet DEMO/CN=${name}/emailAddress=${address}`]);
     openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', path.join(dir, 'demo-ca.pem'), '-CAkey', path.join(dir, 'demo-ca.key'),
       '-set_serial', `0x${crypto.randomBytes(8).toString('hex')}`, '-days', String(days), '-sha256', '-extfile', ext, '-out', `${base}.pem`]);
     const p12 = path.join(dir, file);
@@ -34,18 +44,19 @@ export function issueIdentity(dir, { address, name, password, days = 365, file =
   }
 }
 
-/** The demo CA and identities (made once). */
-export function ensureDemo(root = mailboxRoot()) {
+/** The demo CA and identities (made once). `keptKeys`: see newKey. */
+export function ensureDemo(root = mailboxRoot(), { keptKeys = false } = {}) {
   const dir = path.join(root, 'demo');
   const index = path.join(dir, 'demo.json');
   if (fs.existsSync(index)) return JSON.parse(fs.readFileSync(index, 'utf8'));
   fs.mkdirSync(dir, { recursive: true });
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'demo-ca.key'), '-out', path.join(dir, 'demo-ca.pem'),
+  newKey(path.join(dir, 'demo-ca.key'), keptKeys);
+  openssl(['req', '-x509', '-new', '-key', path.join(dir, 'demo-ca.key'), '-out', path.join(dir, 'demo-ca.pem'),
     '-days', '825', '-sha256', '-subj', '/O=Cachet DEMO/CN=Cachet DEMO CA (not for real mail)',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
   const identities = DEMO_PEOPLE.map((p) => {
     const password = `demo-${crypto.randomBytes(6).toString('hex')}`;
-    return { ...p, password, p12: issueIdentity(dir, { ...p, password }) };
+    return { ...p, password, p12: issueIdentity(dir, { ...p, password, keptKeys }) };
   });
   const demo = { dir, ca: path.join(dir, 'demo-ca.pem'), identities };
   fs.writeFileSync(index, `${JSON.stringify(demo, null, 2)}\n`);

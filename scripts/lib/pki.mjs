@@ -1,8 +1,11 @@
 // One test PKI builder for the tests, the benchmark and the demo identities: a CA and S/MIME
-// identities (certificate, key, PKCS#12) made with the openssl command line. Keys are
-// generated side by side (RSA key generation dominates the time).
+// identities (certificate, key, PKCS#12) made with the openssl command line. RSA key generation
+// dominates the time, so the keys are kept between runs (`keptKey`, the Rust test kit's pool)
+// and the ones still to make are generated side by side.
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** Run openssl; returns stdout as text (throws with stderr and an install hint on failure). */
@@ -37,13 +40,84 @@ export function leafExtensions(email, { keyUsage = 'critical,digitalSignature,ke
   ].join('\n');
 }
 
-/** openssl genpkey arguments for a key spec: 'rsa:2048', 'rsa:3072', 'ec:P-256', 'ec:P-384'. */
-function genpkeyArgs(spec, out) {
+/** openssl genpkey arguments (after `genpkey`, before `-out`) for a key spec: 'rsa:2048', 'rsa:3072', 'ec:P-256', 'ec:P-384'. */
+function genpkeyArgs(spec) {
   const [kind, param] = spec.split(':');
-  if (kind === 'rsa') return ['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${param ?? 2048}`, '-out', out];
-  if (kind === 'ec') return ['genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${param ?? 'P-256'}`, '-out', out];
+  if (kind === 'rsa') return ['-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${param ?? 2048}`];
+  if (kind === 'ec') return ['-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${param ?? 'P-256'}`];
   throw new Error(`unknown key spec ${spec}`);
 }
+
+/**
+ * The folder of kept keys, the one the Rust test kit uses (crate/testkit/src/keys.rs): the
+ * system's temp folder, `cachet-test-keys/`, with the same file names, so both take the same keys.
+ */
+export const KEPT_KEYS = path.join(os.tmpdir(), 'cachet-test-keys');
+
+/** How many keys of each kind this process has taken. */
+const taken = new Map();
+
+/** The kept file of the next key of this kind for this process, and a fresh name to make it under. */
+function nextKept(genpkey) {
+  const kind = genpkey.join('_').replace(/[^A-Za-z0-9-]/g, '_');
+  const index = taken.get(kind) ?? 0;
+  taken.set(kind, index + 1);
+  fs.mkdirSync(KEPT_KEYS, { recursive: true });
+  return {
+    kept: path.join(KEPT_KEYS, `${kind}-${index}.pem`),
+    fresh: path.join(KEPT_KEYS, `${kind}-${index}.${process.pid}-${crypto.randomUUID()}.new`),
+  };
+}
+
+/** Put the key made as `fresh` in place as `kept` (another process's key may be there first: it is as good). */
+function keep(fresh, kept) {
+  try {
+    fs.linkSync(fresh, kept);
+  } catch (e) {
+    if (e.code !== 'EEXIST') throw e;
+  } finally {
+    fs.rmSync(fresh, { force: true });
+  }
+}
+
+/**
+ * A private key made by `openssl genpkey ARGS`, copied to `to` (PEM, unencrypted PKCS#8), kept
+ * between runs as the Rust test kit keeps its keys: each call in a process gives another key (a
+ * counter per kind), the same calls in a later run (or another test process) give the same keys
+ * again. A new key is written under a name of its own and linked into place, so a process making
+ * the same key at the same time never sees half a file. Certificates and PKCS#12 files stay fresh.
+ */
+export async function keptKey(genpkey, to) {
+  const { kept, fresh } = nextKept(genpkey);
+  if (!fs.existsSync(kept)) {
+    try {
+      await opensslAsync(['genpkey', ...genpkey, '-out', fresh]);
+    } catch (e) {
+      fs.rmSync(fresh, { force: true });
+      throw e;
+    }
+    keep(fresh, kept);
+  }
+  fs.copyFileSync(kept, to);
+}
+
+/** `keptKey`, synchronously. */
+export function keptKeySync(genpkey, to) {
+  const { kept, fresh } = nextKept(genpkey);
+  if (!fs.existsSync(kept)) {
+    try {
+      openssl(['genpkey', ...genpkey, '-out', fresh]);
+    } catch (e) {
+      fs.rmSync(fresh, { force: true });
+      throw e;
+    }
+    keep(fresh, kept);
+  }
+  fs.copyFileSync(kept, to);
+}
+
+/** The `openssl genpkey` arguments of an RSA-2048 key (what the demo identities and most test identities have). */
+export const RSA_2048 = ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'];
 
 /** The base64 body of a PEM file (one certificate): what the core's JSON options take. */
 export function pemBase64(file) {
@@ -62,7 +136,7 @@ export async function makePki(dir, { ca = {}, people = [], password = 'test-pass
   const f = (n) => path.join(dir, n);
   const names = ['ca', ...people.map((p) => p.name)];
   const specs = [ca.key ?? 'rsa:2048', ...people.map((p) => p.key ?? 'rsa:2048')];
-  await Promise.all(names.map((n, i) => opensslAsync(genpkeyArgs(specs[i], f(`${n}.key`)))));
+  await Promise.all(names.map((n, i) => keptKey(genpkeyArgs(specs[i]), f(`${n}.key`))));
   openssl(['req', '-x509', '-new', '-key', f('ca.key'), '-sha256', '-days', String(ca.days ?? 3650), '-out', f('ca.pem'),
     '-subj', `${ca.o ? `/O=${ca.o}` : ''}/CN=${ca.cn ?? 'Cachet Test CA'}`,
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',

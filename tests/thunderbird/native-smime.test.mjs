@@ -4,13 +4,18 @@
 // chrome script over Marionette) and the demo CA trusted for e-mail. Cachet is not installed:
 // the verdict is Thunderbird's own, read from its message header (the S/MIME status its front end
 // computed, `gSignatureStatus`/`gEncryptionStatus`, and the header's signed/encrypted icons).
+// Then, last, in this same Thunderbird (one start less for the suite): the packed extension
+// (dist/cachet-thunderbird.xpi) installs for good, as through Add-ons Manager › Install Add-on
+// From File (Thunderbird does not require add-ons to be signed), and its event page starts with
+// the S/MIME engine. Thunderbird is killed by its PID and its profile deleted afterwards.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { THUNDERBIRD_XPI } from '../../scripts/build.mjs';
 import { buildCli, pemBase64 } from '../shared.mjs';
-import { addAccountAndFolder, createWorld, thunderbirdMissing } from './world.mjs';
+import { EXTENSION_ID, addAccountAndFolder, createWorld, thunderbirdMissing } from './world.mjs';
 
 const missing = thunderbirdMissing();
 const skip = missing === null ? false : `skipped: ${missing}`;
@@ -148,4 +153,32 @@ test('control: Thunderbird does not show Cachet’s signed mail altered after si
   assert.notEqual(v.signature, SUCCESS);
   assert.notEqual(v.signature, -1, 'Thunderbird checked it');
   assert.equal(v.signedIcon, null, 'no valid-signature icon (Thunderbird hides the icon of a bad signature on unencrypted mail)');
+});
+
+// Last: it installs Cachet, which the tests above must not have.
+test('the .xpi installs permanently and its background loads the core', { skip }, async () => {
+  assert.ok(fs.existsSync(THUNDERBIRD_XPI), 'the .xpi is built (npm test builds it first)');
+  const installed = await w.m.send('Addon:Install', { path: THUNDERBIRD_XPI, temporary: false });
+  assert.equal(installed.value, EXTENSION_ID);
+  const r = await w.m.chromeAsync(`
+    const { AddonManager } = ChromeUtils.importESModule("resource://gre/modules/AddonManager.sys.mjs");
+    const addon = await AddonManager.getAddonByID(${JSON.stringify(EXTENSION_ID)});
+    const { ExtensionParent } = ChromeUtils.importESModule("resource://gre/modules/ExtensionParent.sys.mjs");
+    const ext = ExtensionParent.GlobalManager.getExtension(${JSON.stringify(EXTENSION_ID)});
+    const end = Date.now() + 20000;
+    let version = null;
+    while (!version && Date.now() < end) {
+      try {
+        const actor = ext.backgroundContext.xulBrowser.browsingContext.currentWindowGlobal.getActor("MarionetteCommands");
+        version = await actor.executeScript("return window.cachet.core.version();", [], { sandboxName: null, wrapReflow: false, line: 0, filename: "xpi-test" });
+      } catch (e) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    return { active: addon.isActive, temporary: addon.temporarilyInstalled, version: addon.version, core: version };
+  `);
+  assert.equal(r.active, true);
+  assert.equal(r.temporary, false);
+  assert.equal(r.version, JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+  assert.match(r.core ?? '', /^\d+\.\d+\.\d+/, 'the event page runs the Wasm core');
 });

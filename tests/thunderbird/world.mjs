@@ -136,7 +136,8 @@ const PRELUDE = `
 
 export async function createWorld(prefix = 'thunderbird', { prefs = {} } = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-tb-world-'));
-  const demo = ensureDemo(tmp);
+  // Each test file has a world of its own: the demo PKI's keys are kept between runs (scripts/lib/pki.mjs).
+  const demo = ensureDemo(tmp, { keptKeys: true });
   const messages = makeMessages(demo, tmp);
   fs.mkdirSync(RESULTS, { recursive: true });
   // Files the user saves (attachments) go to this folder without a dialog.
