@@ -14,7 +14,7 @@ use crate::time::UnixTime;
 use base64::Engine;
 use der::Encode;
 use x509_cert::Certificate;
-use super::signed::{open_multipart_signed, open_pkcs7_mime};
+use super::signed::{open_multipart_signed, open_pkcs7_mime, Peeled};
 
 /// Most S/MIME layers peeled from one message (triple wrapping needs three).
 pub const MAX_LAYERS: usize = 8;
@@ -162,12 +162,15 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
         };
         let next = match entity.smime_kind() {
             Some(SmimeKind::MultipartSigned { protocol, micalg }) => open_multipart_signed(&entity, protocol, micalg, &ctx, &covers, &mut report, &mut found, bulk),
-            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &passwords, &covers, &mut report, &mut found, bulk),
+            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &passwords, &covers, &mut report, &mut found, bulk).map(Peeled::Owned),
             _ => None,
         };
         match next {
             Some(inner) => {
-                current = std::borrow::Cow::Owned(inner);
+                current = match inner {
+                    Peeled::Owned(inner) => std::borrow::Cow::Owned(inner),
+                    Peeled::Within(range) => narrowed(std::mem::take(&mut current), range),
+                };
                 covers = if covers.is_empty() { "1".into() } else { format!("{covers}.1") };
                 peeled = true;
             }
@@ -201,6 +204,23 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
         }
     }
     Opened { report, content }
+}
+
+/// `bytes` narrowed to `range` without a copy: a borrowed slice is sliced, an owned buffer
+/// cut in place (its bytes moved to the front, no new allocation). A range outside `bytes`
+/// (which the parser never gives) is empty content.
+fn narrowed(bytes: std::borrow::Cow<'_, [u8]>, range: std::ops::Range<usize>) -> std::borrow::Cow<'_, [u8]> {
+    match bytes {
+        std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.get(range).unwrap_or_default()),
+        std::borrow::Cow::Owned(mut v) => {
+            if v.get(range.clone()).is_none() {
+                return std::borrow::Cow::Owned(Vec::new());
+            }
+            v.truncate(range.end);
+            v.drain(..range.start);
+            std::borrow::Cow::Owned(v)
+        }
+    }
 }
 
 /// Most forwardings (message/rfc822 parts inside message/rfc822 parts) looked into for a
