@@ -23,7 +23,7 @@ use crate::error::Result;
 use crate::mime::Limits;
 use crate::mime::protect::Protection;
 use crate::pkcs12::{Identity, PrivateKey};
-use crate::smime::{OpenInput, Opened};
+use crate::smime::{OpenInput, OpenedRef};
 use crate::time::UnixTime;
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -202,7 +202,8 @@ fn start_digest(subtle: &SubtleCrypto, alg: DigestAlg, data: &[u8]) -> Option<Bo
 ///
 /// `keys`: the unlocked identities' RSA keys imported for RSA-OAEP ([`import_oaep_keys`]);
 /// with none, RSA key transport is all in the core.
-pub(crate) async fn open(message: &[u8], input: &OpenInput<'_>, keys: &[OaepKey]) -> Opened {
+/// The content is borrowed from `message` when it is a part of it as received.
+pub(crate) async fn open<'m>(message: &'m [u8], input: &OpenInput<'_>, keys: &[OaepKey]) -> OpenedRef<'m> {
     let subtle = subtle();
     let deferred = Deferred::for_message(message);
     let deferred = if subtle.is_some() && !keys.is_empty() { deferred.with_key_transport() } else { deferred };
@@ -213,20 +214,20 @@ pub(crate) async fn open(message: &[u8], input: &OpenInput<'_>, keys: &[OaepKey]
     };
     for _ in 0..MAX_RUNS {
         deferred.begin_run();
-        let opened = crate::smime::open_with(message, input, &deferred);
+        let opened = crate::smime::open_with_borrowed(message, input, &deferred);
         // Shown only when no placeholder was used and every assumed digest match holds.
         let mut again = deferred.incomplete();
         for (seq, request) in deferred.take_requests() {
             match compute(subtle.as_ref(), &request, input.identities, keys).await {
                 Ok(answer) => again |= !deferred.answer(seq, &request, answer),
-                Err(_) => return crate::smime::open(message, input),
+                Err(_) => return crate::smime::open(message, input).into(),
             }
         }
         if !again {
             return opened;
         }
     }
-    crate::smime::open(message, input)
+    crate::smime::open(message, input).into()
 }
 
 /// A promise of the identity's RSA key imported into WebCrypto for signing
