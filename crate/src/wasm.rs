@@ -134,10 +134,10 @@ fn encrypt_options(options: JsValue) -> std::result::Result<(Vec<Certificate>, c
 
 /// The result of opening a message as JavaScript sees it: `{report, content}`, the report
 /// (SPEC section 8) and the innermost MIME entity (what was signed) or `undefined`.
-fn opened_js(opened: &crate::smime::Opened) -> std::result::Result<JsValue, JsValue> {
+fn opened_js(report: &crate::report::OpenReport, content: Option<&[u8]>) -> std::result::Result<JsValue, JsValue> {
     let out = js_sys::Object::new();
-    js_sys::Reflect::set(&out, &JsValue::from_str("report"), &to_js(&opened.report)?)?;
-    let content = opened.content.as_deref().map_or(JsValue::UNDEFINED, |c| js_sys::Uint8Array::from(c).into());
+    js_sys::Reflect::set(&out, &JsValue::from_str("report"), &to_js(report)?)?;
+    let content = content.map_or(JsValue::UNDEFINED, |c| js_sys::Uint8Array::from(c).into());
     js_sys::Reflect::set(&out, &JsValue::from_str("content"), &content)?;
     Ok(out.into())
 }
@@ -193,7 +193,7 @@ fn open_with(message: &[u8], options: JsValue, ids: &[&crate::pkcs12::Identity])
     let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: ids, passwords: &c.passwords, at: c.at, policy: &c.policy, limits: &limits };
     let mut opened = crate::smime::open(message, &input);
     crate::identity::explain_no_key(&mut opened.report, &history_with(ids, &c.key_history), c.at);
-    opened_js(&opened)
+    opened_js(&opened.report, opened.content.as_deref())
 }
 
 /// `open_with` as a Promise of `{report, content}`, with WebCrypto for digests and AES.
@@ -206,7 +206,7 @@ fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Ide
         let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, passwords: &c.passwords, at: c.at, policy: &c.policy, limits: &limits };
         let mut opened = webcrypto::open(&message, &input, &keys).await;
         crate::identity::explain_no_key(&mut opened.report, &history_with(&refs, &c.key_history), c.at);
-        opened_js(&opened)
+        opened_js(&opened.report, opened.content.as_deref())
     }))
 }
 

@@ -35,8 +35,14 @@
 //! [`INLINE_DECRYPT_BYTES`] is decrypted by RustCrypto in the run itself (still numbered), as
 //! [`compute_portable`] would answer it.
 //!
+//! A request keeps as little of its input as it can ([`Data`]): a decryption of ciphertext
+//! inside a kept decoded body (the envelope's encryptedContent, which the DER readers borrow)
+//! holds that body and a range, and with [`Deferred::with_digest_starter`] a digest is started
+//! in the host when the run asks for it, so the request holds the host's pending result and
+//! no bytes. Otherwise the request holds a copy.
+//!
 //! At most one decryption is recorded per run ([`MAX_DECRYPT_REQUESTS_PER_RUN`]): a
-//! decryption request carries a copy of the whole content, and when several candidate keys
+//! decryption request may carry a copy of the whole content, and when several candidate keys
 //! are tried (`cms::decrypt`), the next one is only worth asking for once the previous one
 //! has failed. Later decryptions in the same run return a placeholder failure without a
 //! copy, and the caller stops trying keys as soon as the run is incomplete.
@@ -120,12 +126,48 @@ impl Bulk for WithSymmetric<'_> {
     }
 }
 
+/// The input of a [`Request`]: a copy, a range of a decoded body the seam keeps (shared, not
+/// copied: for 25 MB of ciphertext, 25 MB less Wasm memory), or, for a digest, the host's
+/// computation already started by [`Deferred::with_digest_starter`] (the host copied the
+/// bytes when it started; none are kept here).
+pub enum Data {
+    Copy(Vec<u8>),
+    InBody { body: Rc<Vec<u8>>, start: usize, len: usize },
+    Started { pending: Box<dyn std::any::Any>, len: usize },
+}
+
+impl Data {
+    /// The bytes, or None when the host holds them ([`Data::Started`]).
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Data::Copy(v) => Some(v),
+            Data::InBody { body, start, len } => body.get(*start..start.saturating_add(*len)),
+            Data::Started { .. } => None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Data::Copy(v) => v.len(),
+            Data::InBody { len, .. } | Data::Started { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Starts the host's digest of some bytes, copying them (WebCrypto's `digest` copies its input
+/// when called): the handle to await, or None to have them copied into the request instead.
+pub type DigestStarter = Box<dyn Fn(DigestAlg, &[u8]) -> Option<Box<dyn std::any::Any>>>;
+
 /// A bulk step `open` asked for and the host has to compute.
 pub enum Request {
     /// With `assumed`, the run went on as if the digest were this value (a signer's
     /// messageDigest): [`Deferred::answer`] says whether it was.
-    Digest { alg: DigestAlg, data: Vec<u8>, assumed: Option<Vec<u8>> },
-    Decrypt { cipher: ContentCipher, key: Zeroizing<Vec<u8>>, iv: Vec<u8>, aad: Vec<u8>, data: Vec<u8>, tag: Option<Vec<u8>> },
+    Digest { alg: DigestAlg, data: Data, assumed: Option<Vec<u8>> },
+    Decrypt { cipher: ContentCipher, key: Zeroizing<Vec<u8>>, iv: Vec<u8>, aad: Vec<u8>, data: Data, tag: Option<Vec<u8>> },
     /// RSAES-OAEP decryption of a wrapped content-encryption key with `hash` for OAEP and
     /// MGF1 and an empty label, by the key pair whose certificate has the
     /// subjectPublicKeyInfo `key` (`recipients::public_key_der`). Its number is not used.
@@ -173,6 +215,8 @@ pub struct Deferred {
     /// Content up to this length is decrypted here ([`Deferred::inline_small_decryptions`]).
     inline_decrypt: usize,
     transports: RefCell<Vec<KnownTransport>>,
+    /// Starts digests at once in the host ([`Deferred::with_digest_starter`]).
+    start_digest: Option<DigestStarter>,
 }
 
 /// Which raw entity a kept decoded body belongs to.
@@ -209,6 +253,35 @@ impl Deferred {
     /// (the answer is the one [`compute_portable`] gives), instead of asking the host.
     pub fn inline_small_decryptions(self) -> Deferred {
         Deferred { inline_decrypt: INLINE_DECRYPT_BYTES, ..self }
+    }
+
+    /// Digests are started in the host as soon as a run asks for them (`start` copies the bytes
+    /// into the host), so a request keeps no copy of the data: for a 25 MB signed entity,
+    /// 25 MB less Wasm memory. A request whose start fails is a copy, as without a starter.
+    pub fn with_digest_starter(self, start: DigestStarter) -> Deferred {
+        Deferred { start_digest: Some(start), ..self }
+    }
+
+    /// The input of a digest request: started in the host when it can be, else copied.
+    fn digest_data(&self, alg: DigestAlg, data: &[u8]) -> Data {
+        match self.start_digest.as_ref().and_then(|start| start(alg, data)) {
+            Some(pending) => Data::Started { pending, len: data.len() },
+            None => Data::Copy(data.to_vec()),
+        }
+    }
+
+    /// The input of a decryption request: a range of a kept decoded body when `data` lies in
+    /// one (the envelope's ciphertext, borrowed by the DER reader), else a copy.
+    fn decrypt_data(&self, data: &[u8]) -> Data {
+        let at = data.as_ptr() as usize;
+        for (_, body) in self.bodies.borrow().iter() {
+            let Some(start) = at.checked_sub(body.as_ptr() as usize) else { continue };
+            // The very bytes (same place, same length), not merely equal ones.
+            if body.get(start..start.saturating_add(data.len())).is_some_and(|s| std::ptr::eq(s, data)) {
+                return Data::InBody { body: Rc::clone(body), start, len: data.len() };
+            }
+        }
+        Data::Copy(data.to_vec())
     }
 
     /// A seam for runs of `open` on `message` (the same bytes, borrowed for every run):
@@ -298,7 +371,8 @@ impl Bulk for Deferred {
         }
         // MD5 and the like are refused by the portable digest; ask for nothing.
         digest(alg, &[])?;
-        self.record(seq, Request::Digest { alg, data: data.to_vec(), assumed: None });
+        let data = self.digest_data(alg, data);
+        self.record(seq, Request::Digest { alg, data, assumed: None });
         Ok(placeholder_digest(alg))
     }
 
@@ -316,7 +390,8 @@ impl Bulk for Deferred {
             // Cannot match; no need to compute anything.
             return Ok(false);
         }
-        self.record(seq, Request::Digest { alg, data: data.to_vec(), assumed: Some(want.to_vec()) });
+        let data = self.digest_data(alg, data);
+        self.record(seq, Request::Digest { alg, data, assumed: Some(want.to_vec()) });
         Ok(true)
     }
 
@@ -344,10 +419,8 @@ impl Bulk for Deferred {
             return Err(Failed);
         }
         self.decrypts_recorded.set(self.decrypts_recorded.get().saturating_add(1));
-        self.record(
-            seq,
-            Request::Decrypt { cipher, key: Zeroizing::new(key.to_vec()), iv: iv.to_vec(), aad: aad.to_vec(), data: data.to_vec(), tag: tag.map(<[u8]>::to_vec) },
-        );
+        let data = self.decrypt_data(data);
+        self.record(seq, Request::Decrypt { cipher, key: Zeroizing::new(key.to_vec()), iv: iv.to_vec(), aad: aad.to_vec(), data, tag: tag.map(<[u8]>::to_vec) });
         Err(Failed)
     }
 
@@ -430,8 +503,13 @@ impl Bulk for Deferred {
     }
 }
 
+fn started() -> crate::error::Error {
+    crate::error::Error::new(crate::error::Code::Crypto, "A digest started by the host has no bytes to compute it again.", "Open the message again.")
+}
+
 /// Compute a request with RustCrypto (what a host does for algorithms it lacks). A key
-/// transport needs the key: see [`compute_portable_with`].
+/// transport needs the key: see [`compute_portable_with`]; a digest the host started
+/// ([`Data::Started`]) has no bytes here and is an error.
 pub fn compute_portable(request: &Request) -> Result<Answer> {
     compute_portable_with(request, &[])
 }
@@ -445,8 +523,8 @@ pub fn compute_portable_with(request: &Request, identities: &[&Identity]) -> Res
             let pair = pair.ok_or_else(|| crate::error::Error::new(crate::error::Code::Crypto, "The key to decrypt this message is no longer unlocked.", "Unlock your identity and open the message again."))?;
             Answer::Unwrapped(plain_oaep_unwrap(&pair.key, *hash, ciphertext))
         }
-        Request::Digest { alg, data, .. } => Answer::Digest(digest(*alg, data)?),
-        Request::Decrypt { cipher, key, iv, aad, data, tag } => match RustCrypto.decrypt(*cipher, key, iv, aad, data, tag.as_deref()) {
+        Request::Digest { alg, data, .. } => Answer::Digest(digest(*alg, data.bytes().ok_or_else(started)?)?),
+        Request::Decrypt { cipher, key, iv, aad, data, tag } => match RustCrypto.decrypt(*cipher, key, iv, aad, data.bytes().ok_or_else(started)?, tag.as_deref()) {
             Ok(pt) => Answer::Decrypted(pt),
             Err(Failed) => Answer::Failed,
         },
@@ -589,5 +667,32 @@ mod tests {
         d.begin_run();
         assert!(d.decrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &sealed.ciphertext, None).is_err());
         assert!(d.incomplete() && d.take_requests().len() == 1, "asked again");
+    }
+
+    #[test]
+    fn requests_share_kept_bodies_and_started_digests_keep_no_bytes() {
+        let message = b"head\r\n\r\nQUJD\r\n".to_vec();
+        let key = [1u8; 32];
+        let iv = [2u8; 16];
+        let sealed = RustCrypto.encrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &[0x43; 3 * INLINE_DECRYPT_BYTES]).unwrap().ciphertext;
+        let framed = [b"prefix".as_slice(), &sealed, b"suffix"].concat();
+        let d = Deferred::for_message(&message).inline_small_decryptions().with_digest_starter(Box::new(|_, data| Some(Box::new(data.len()))));
+        d.begin_run();
+        let body = d.decoded_body(&message[8..14], &|| Ok(framed.clone())).unwrap();
+        let inside = &body[6..6 + sealed.len()];
+        assert!(d.decrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", inside, None).is_err());
+        assert!(d.digest_matches(DigestAlg::Sha256, b"signed", &[0; 32]).unwrap());
+        let reqs = d.take_requests();
+        match &reqs[..] {
+            [(_, Request::Decrypt { data: decrypted @ Data::InBody { start: 6, .. }, .. }), (_, Request::Digest { data: Data::Started { len: 6, .. }, .. })] => {
+                assert_eq!(decrypted.bytes(), Some(&sealed[..]), "a range of the kept body, not a copy");
+            }
+            _ => panic!("the decryption shares the body and the digest was started"),
+        }
+        assert!(compute_portable(&reqs[1].1).is_err(), "no bytes to digest again");
+        // The same bytes outside every kept body are copied.
+        d.begin_run();
+        assert!(d.decrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &sealed, None).is_err());
+        assert!(matches!(d.take_requests().as_slice(), [(_, Request::Decrypt { data: Data::Copy(_), .. })]));
     }
 }

@@ -140,6 +140,25 @@ struct EnvelopedDataRef<'a> {
     unprotected_attrs: Option<x509_cert::attr::Attributes>,
 }
 
+/// AuthEnvelopedData (RFC 5083 2.1) with the encrypted content borrowed, as
+/// [`EnvelopedDataRef`] (DER only; BER is read by the `cms` crate's type).
+#[derive(Sequence)]
+struct AuthEnvelopedDataRef<'a> {
+    #[allow(dead_code)]
+    version: CmsVersion,
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", constructed = "true", optional = "true")]
+    #[allow(dead_code)]
+    originator_info: Option<OriginatorInfo>,
+    recip_infos: RecipientInfos,
+    auth_encrypted_content_info: EncryptedContentInfoRef<'a>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", constructed = "true", optional = "true")]
+    auth_attrs: Option<cms::authenveloped_data::AuthAttributes>,
+    mac: &'a OctetStringRef,
+    #[asn1(context_specific = "2", tag_mode = "IMPLICIT", constructed = "true", optional = "true")]
+    #[allow(dead_code)]
+    unauth_attrs: Option<cms::authenveloped_data::UnauthAttributes>,
+}
+
 /// EncryptedContentInfo with the encryptedContent borrowed (see [`EnvelopedDataRef`]).
 #[derive(Sequence)]
 struct EncryptedContentInfoRef<'a> {
@@ -174,12 +193,35 @@ fn enveloped(raw: &[u8]) -> Result<(Vec<RecipientInfo>, Content<'_>)> {
     Ok((ed.recip_infos.0.into_vec(), ed.encrypted_content.into()))
 }
 
+/// RecipientInfos, content, authAttrs and mac of AuthEnvelopedData.
+type AuthParts<'a> = (Vec<RecipientInfo>, Content<'a>, Option<cms::authenveloped_data::AuthAttributes>, Vec<u8>);
+
+/// The RecipientInfos, content, authAttrs (None when absent) and mac of AuthEnvelopedData:
+/// the content borrowed from DER input, else as the `cms` crate reads it.
+fn auth_enveloped(raw: &[u8]) -> Result<AuthParts<'_>> {
+    if let Ok(ad) = AuthEnvelopedDataRef::from_der(raw) {
+        let eci = ad.auth_encrypted_content_info;
+        let content = Content { content_type: eci.content_type, alg: eci.content_enc_alg, ciphertext: eci.encrypted_content.map(|c| Cow::Borrowed(c.as_bytes())) };
+        return Ok((ad.recip_infos.0.into_vec(), content, ad.auth_attrs, ad.mac.as_bytes().to_vec()));
+    }
+    let ad: AuthEnvelopedData = decode(raw)?;
+    Ok((ad.recip_infos.0.into_vec(), ad.auth_encrypted_content_info.into(), ad.auth_attrs, ad.mac.as_bytes().to_vec()))
+}
+
 /// [`enveloped`] for the tests: RecipientInfos, ciphertext, and whether it was borrowed.
 #[cfg(test)]
 pub(super) fn enveloped_content_for_tests(raw: &[u8]) -> (Vec<RecipientInfo>, Vec<u8>, bool) {
     let Ok((infos, content)) = enveloped(raw) else { return (Vec::new(), Vec::new(), false) };
     let borrowed = matches!(content.ciphertext, Some(Cow::Borrowed(_)));
     (infos, content.ciphertext.map(|c| c.into_owned()).unwrap_or_default(), borrowed)
+}
+
+/// [`auth_enveloped`] for the tests: ciphertext, mac, whether the ciphertext was borrowed.
+#[cfg(test)]
+pub(super) fn auth_enveloped_content_for_tests(raw: &[u8]) -> (Vec<u8>, Vec<u8>, bool) {
+    let Ok((_, content, _, mac)) = auth_enveloped(raw) else { return (Vec::new(), Vec::new(), false) };
+    let borrowed = matches!(content.ciphertext, Some(Cow::Borrowed(_)));
+    (content.ciphertext.map(|c| c.into_owned()).unwrap_or_default(), mac, borrowed)
 }
 
 /// IV of CBC parameters, or (nonce, tag length) of GCMParameters (RFC 5084 3.2).
@@ -250,13 +292,13 @@ pub fn decrypt_with_passwords(der: &[u8], identities: &[&Identity], passwords: &
         let (infos, content) = enveloped(inner.raw)?;
         (infos, content, Vec::new(), None)
     } else if oid == OID_AUTH_ENVELOPED_DATA {
-        let ad: AuthEnvelopedData = decode(inner.raw)?;
+        let (infos, content, auth_attrs, mac) = auth_enveloped(inner.raw)?;
         // RFC 5083 2.1: the AAD is the DER of authAttrs with the SET OF tag.
-        let aad = match &ad.auth_attrs {
+        let aad = match &auth_attrs {
             Some(a) => a.to_der().map_err(|e| malformed(format!("authAttrs: {e}")))?,
             None => Vec::new(),
         };
-        (ad.recip_infos.0.into_vec(), ad.auth_encrypted_content_info.into(), aad, Some(ad.mac.as_bytes().to_vec()))
+        (infos, content, aad, Some(mac))
     } else {
         return Err(malformed(format!("not an encrypted CMS type: {oid}")));
     };

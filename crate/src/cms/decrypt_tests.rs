@@ -756,3 +756,24 @@ fn der_envelope_content_is_borrowed_and_ber_content_still_reads() {
         assert_eq!(plaintext(&d).as_deref(), Some(&content[..]));
     }
 }
+
+#[test]
+fn der_auth_envelope_content_is_borrowed() {
+    use super::decrypt::auth_enveloped_content_for_tests as auth_enveloped;
+    use cms::content_info::ContentInfo;
+    use der::{Decode, Encode};
+    let dir = TempDir::new("auth-envelope-borrow");
+    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
+    let content = b"Content-Type: text/plain\r\n\r\nborrowed, not copied: GCM this time.\r\n".repeat(40);
+    let der = encrypt(&content, &[(&bob.certificate, KeyTransport::Pkcs1v15)], ContentCipher::Aes256Gcm, &RustCrypto).unwrap();
+    let ci = ContentInfo::from_der(&der).unwrap();
+    let raw = ci.content.to_der().unwrap();
+    let inner = crate::asn1::ber::read_all(&raw).unwrap();
+    let owned: cms::authenveloped_data::AuthEnvelopedData = ci.content.decode_as().unwrap();
+    let (ciphertext, mac, borrowed) = auth_enveloped(inner.raw);
+    assert_eq!(ciphertext, owned.auth_encrypted_content_info.encrypted_content.as_ref().unwrap().as_bytes());
+    assert_eq!(mac, owned.mac.as_bytes());
+    assert!(borrowed, "DER: the ciphertext is a slice of the input");
+    let d = decrypt(&der, &[&bob], &crate::policy::Policy::standard(), &RustCrypto).unwrap();
+    assert_eq!(plaintext(&d).as_deref(), Some(&content[..]));
+}

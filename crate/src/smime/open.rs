@@ -14,7 +14,7 @@ use crate::time::UnixTime;
 use base64::Engine;
 use der::Encode;
 use x509_cert::Certificate;
-use super::signed::{open_multipart_signed, open_pkcs7_mime};
+use super::signed::{open_multipart_signed, open_pkcs7_mime, Peeled};
 
 /// Most S/MIME layers peeled from one message (triple wrapping needs three).
 pub const MAX_LAYERS: usize = 8;
@@ -43,8 +43,28 @@ pub struct Opened {
     pub content: Option<Vec<u8>>,
 }
 
-fn malformed_report(e: Error) -> Opened {
-    Opened {
+/// [`Opened`] with the content borrowed from the message when it is a part of it as received
+/// (a clear-signed message's signed part): the caller copies it once, where it needs it (for
+/// 25 MB, no second copy in Wasm memory before JavaScript's).
+pub struct OpenedRef<'m> {
+    pub report: OpenReport,
+    pub content: Option<std::borrow::Cow<'m, [u8]>>,
+}
+
+impl From<OpenedRef<'_>> for Opened {
+    fn from(o: OpenedRef<'_>) -> Opened {
+        Opened { report: o.report, content: o.content.map(std::borrow::Cow::into_owned) }
+    }
+}
+
+impl From<Opened> for OpenedRef<'_> {
+    fn from(o: Opened) -> Self {
+        OpenedRef { report: o.report, content: o.content.map(std::borrow::Cow::Owned) }
+    }
+}
+
+fn malformed_report<'m>(e: Error) -> OpenedRef<'m> {
+    OpenedRef {
         report: OpenReport { status: Status::Malformed, layers: Vec::new(), certificates: Vec::new(), diagnosis: Vec::new(), protected_headers: None, repairs: Vec::new(), error: Some(e) },
         content: None,
     }
@@ -72,6 +92,11 @@ pub fn open(message: &[u8], input: &OpenInput<'_>) -> Opened {
 /// `bulk`. With a [`crate::cms::bulk::Deferred`], a run whose `bulk.incomplete()` is
 /// true used placeholders: its result must be discarded (see `cms::bulk`).
 pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Opened {
+    open_with_borrowed(message, input, bulk).into()
+}
+
+/// [`open_with`] with the content borrowed from `message` where it can be ([`OpenedRef`]).
+pub fn open_with_borrowed<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> OpenedRef<'m> {
     // Every key pair of every identity decrypts (a separate encryption key too).
     let keys: Vec<&Identity> = input.identities.iter().flat_map(|i| i.key_pairs()).collect();
     let input = OpenInput { identities: &keys, ..*input };
@@ -79,7 +104,7 @@ pub fn open_with(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk) -> Open
 }
 
 /// [`open_with`] for a message found `depth` forwardings deep (a message/rfc822 part).
-fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, depth: usize) -> Opened {
+fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bulk, depth: usize) -> OpenedRef<'m> {
     if message.len() > input.limits.max_message_size {
         return malformed_report(Error::new(
             Code::LimitExceeded,
@@ -118,9 +143,13 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
 
     let Some(located) = locate(&top) else {
         if let Some(forwarded) = open_forwarded(&top, input, bulk, depth) {
-            return forwarded;
+            return forwarded.into();
         }
-        return Opened { report, content: Some(canonical.to_vec()) };
+        let content = match &canonical {
+            std::borrow::Cow::Borrowed(_) => std::borrow::Cow::Borrowed(message),
+            std::borrow::Cow::Owned(c) => std::borrow::Cow::Owned(c.clone()),
+        };
+        return OpenedRef { report, content: Some(content) };
     };
     let partial = !located.path().is_empty();
     if partial {
@@ -162,12 +191,15 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
         };
         let next = match entity.smime_kind() {
             Some(SmimeKind::MultipartSigned { protocol, micalg }) => open_multipart_signed(&entity, protocol, micalg, &ctx, &covers, &mut report, &mut found, bulk),
-            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &passwords, &covers, &mut report, &mut found, bulk),
+            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &passwords, &covers, &mut report, &mut found, bulk).map(Peeled::Owned),
             _ => None,
         };
         match next {
             Some(inner) => {
-                current = std::borrow::Cow::Owned(inner);
+                current = match inner {
+                    Peeled::Owned(inner) => std::borrow::Cow::Owned(inner),
+                    Peeled::Within(range) => narrowed(std::mem::take(&mut current), range),
+                };
                 covers = if covers.is_empty() { "1".into() } else { format!("{covers}.1") };
                 peeled = true;
             }
@@ -179,7 +211,11 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
             }
         }
     }
-    let content = peeled.then(|| current.into_owned());
+    // Still a part of the message as received: borrowed from it, not copied.
+    let content = peeled.then(|| match current {
+        std::borrow::Cow::Borrowed(c) => within(c, message).map_or_else(|| std::borrow::Cow::Owned(c.to_vec()), std::borrow::Cow::Borrowed),
+        std::borrow::Cow::Owned(c) => std::borrow::Cow::Owned(c),
+    });
     if let Some(c) = &content {
         super::protected::report_protected_headers(c, &top, &mut report, input.limits);
     }
@@ -200,7 +236,31 @@ fn open_forwarded_at(message: &[u8], input: &OpenInput<'_>, bulk: &dyn Bulk, dep
             }
         }
     }
-    Opened { report, content }
+    OpenedRef { report, content }
+}
+
+/// `part` as a slice of `whole` when it is one (the very bytes, found by their place).
+fn within<'w>(part: &[u8], whole: &'w [u8]) -> Option<&'w [u8]> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let found = whole.get(start..start.checked_add(part.len())?)?;
+    std::ptr::eq(found, part).then_some(found)
+}
+
+/// `bytes` narrowed to `range` without a copy: a borrowed slice is sliced, an owned buffer
+/// cut in place (its bytes moved to the front, no new allocation). A range outside `bytes`
+/// (which the parser never gives) is empty content.
+fn narrowed(bytes: std::borrow::Cow<'_, [u8]>, range: std::ops::Range<usize>) -> std::borrow::Cow<'_, [u8]> {
+    match bytes {
+        std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.get(range).unwrap_or_default()),
+        std::borrow::Cow::Owned(mut v) => {
+            if v.get(range.clone()).is_none() {
+                return std::borrow::Cow::Owned(Vec::new());
+            }
+            v.truncate(range.end);
+            v.drain(..range.start);
+            std::borrow::Cow::Owned(v)
+        }
+    }
 }
 
 /// Most forwardings (message/rfc822 parts inside message/rfc822 parts) looked into for a
@@ -224,7 +284,7 @@ fn open_forwarded(top: &Entity<'_>, input: &OpenInput<'_>, bulk: &dyn Bulk, dept
         if !holds_smime {
             continue;
         }
-        let mut opened = open_forwarded_at(&inner, input, bulk, depth + 1);
+        let mut opened: Opened = open_forwarded_at(&inner, input, bulk, depth + 1).into();
         // Its protected header fields are the forwarded message's, not this one's: a reader
         // must not show them in place of this message's own.
         opened.report.protected_headers = None;

@@ -149,6 +149,14 @@ fn with_originator<'a>(ctx: &VerifyContext<'a>, inner: Option<&'a mime::Originat
     VerifyContext { from, from_problem, sender, roots: ctx.roots, pins: ctx.pins, known: ctx.known, at: ctx.at, policy: ctx.policy }
 }
 
+/// What opening a multipart/signed layer hands on: the signed part, as a new buffer when it
+/// had to be put in canonical (CRLF) form, else as its range in the entity opened (the
+/// caller narrows its buffer to it: for 25 MB, no copy of the signed part).
+pub(super) enum Peeled {
+    Owned(Vec<u8>),
+    Within(std::ops::Range<usize>),
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(super) fn open_multipart_signed(
     entity: &Entity<'_>,
@@ -159,7 +167,7 @@ pub(super) fn open_multipart_signed(
     report: &mut OpenReport,
     found: &mut Vec<Certificate>,
     bulk: &dyn Bulk,
-) -> Option<Vec<u8>> {
+) -> Option<Peeled> {
     let mut layer = Layer::malformed(LayerKind::Signed, "multipart/signed", covers, Vec::new());
     let (Some(part1), Some(part2)) = (entity.children().first(), entity.children().get(1)) else {
         layer.details.push("multipart/signed needs exactly two parts: the content and the signature.".into());
@@ -169,7 +177,11 @@ pub(super) fn open_multipart_signed(
     // Structure problems make the layer malformed whatever the signature says; the
     // signature is still checked so that the details say what it covers.
     let structure = multipart_signed_problems(entity, protocol.as_deref());
-    let content = mime::canonicalize_crlf(part1.raw()).into_owned();
+    let content = mime::canonicalize_crlf(part1.raw());
+    let peeled = |content: std::borrow::Cow<'_, [u8]>| match content {
+        std::borrow::Cow::Borrowed(_) => Peeled::Within(part1.range()),
+        std::borrow::Cow::Owned(c) => Peeled::Owned(c),
+    };
     note_legacy_type(part2, covers, &mut report.repairs);
     if let Some(p) = protocol.as_deref().filter(|p| p.starts_with("application/x-pkcs7-")) {
         note_repair(&mut report.repairs, Repair::new("legacy-x-pkcs7-type", covers, format!("Legacy x-pkcs7 type: the multipart/signed names the old protocol {p} (RFC 8551 prefers application/pkcs7-signature).")));
@@ -182,13 +194,13 @@ pub(super) fn open_multipart_signed(
             layer.details.extend(structure);
             report.error.get_or_insert(e);
             report.layers.push(layer);
-            return Some(content);
+            return Some(peeled(content));
         }
     };
     found.extend(sd.certificates.iter().cloned());
     layer.details.extend(sd.notes.iter().cloned());
     if let Some(e) = &sd.econtent {
-        if e != &content {
+        if e.as_slice() != &*content {
             layer.details.push("The signature also carries embedded content that differs from the signed part; only the displayed part was checked.".into());
         }
     }
@@ -199,7 +211,7 @@ pub(super) fn open_multipart_signed(
     // in LF alone): when the CRLF form does not match, the bytes exactly as received are
     // checked. Nothing else is tried, so no other content can verify.
     let raw = part1.raw();
-    if status == Status::Tampered && raw != content.as_slice() {
+    if status == Status::Tampered && raw != &*content {
         let (as_received, by_bytes) = verify::verify_all_with(&sd, raw, &octx, bulk);
         if as_received != Status::Tampered && as_received.severity() < status.severity() {
             (status, signers) = (as_received, by_bytes);
@@ -223,7 +235,7 @@ pub(super) fn open_multipart_signed(
     layer.details.extend(structure);
     layer.signers = signers;
     report.layers.push(layer);
-    Some(content)
+    Some(peeled(content))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -16,14 +16,14 @@
 //! core's time on top; that time tells at most whether the whole OAEP decoding succeeded
 //! (which OAEP's security allows an attacker to learn), not which of its checks failed.
 
-use crate::cms::bulk::{compute_portable, compute_portable_with, Answer, Bulk, Deferred, Request};
+use crate::cms::bulk::{compute_portable, compute_portable_with, Answer, Bulk, Data, Deferred, Request};
 use crate::crypto::cipher::{ContentCipher, RustCrypto, Sealed, Symmetric};
 use crate::crypto::DigestAlg;
 use crate::error::Result;
 use crate::mime::Limits;
 use crate::mime::protect::Protection;
 use crate::pkcs12::{Identity, PrivateKey};
-use crate::smime::{OpenInput, Opened};
+use crate::smime::{OpenInput, OpenedRef};
 use crate::time::UnixTime;
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -162,8 +162,21 @@ async fn compute(subtle: Option<&SubtleCrypto>, request: &Request, identities: &
             None => compute_portable_with(request, identities),
         },
         (None, Request::KeyTransport { .. }) => compute_portable_with(request, identities),
-        (_, Request::Digest { alg, data, .. }) => Ok(Answer::Digest(digest(subtle, *alg, data).await?)),
+        (_, Request::Digest { alg, data: Data::Started { pending, .. }, .. }) => {
+            // Started when the run asked for it (see `start_digest`); a refusal, which the
+            // core cannot answer without the bytes, makes the caller open portably.
+            let pending = pending.downcast_ref::<Promise>().ok_or_else(|| crate::error::Error::new(crate::error::Code::Crypto, "A digest was started by another host.", "Open the message again."))?;
+            match bytes_of(Ok(pending.clone())).await {
+                Ok(d) if d.len() == alg.output_len() => Ok(Answer::Digest(d)),
+                _ => Err(crate::error::Error::new(crate::error::Code::Crypto, "WebCrypto refused a digest.", "Open the message again.")),
+            }
+        }
+        (_, Request::Digest { alg, data, .. }) => match data.bytes() {
+            Some(bytes) => Ok(Answer::Digest(digest(subtle, *alg, bytes).await?)),
+            None => compute_portable(request),
+        },
         (Some(s), Request::Decrypt { cipher, key, iv, aad, data, tag }) => {
+            let Some(data) = data.bytes() else { return compute_portable(request) };
             // RFC 5084 tags of 12 to 16 bytes: WebCrypto takes the length in bits.
             let tag_bits = tag.as_ref().map_or(128, |t| u32::try_from(t.len() * 8).unwrap_or(128));
             match aes(s, false, *cipher, key, iv, aad, data, tag.as_deref().unwrap_or_default(), tag_bits).await {
@@ -177,32 +190,44 @@ async fn compute(subtle: Option<&SubtleCrypto>, request: &Request, identities: &
     }
 }
 
+/// WebCrypto's digest of `data`, started now: `digest` copies its input before it returns, so
+/// the request keeps no copy in Wasm memory. None for a hash WebCrypto lacks.
+fn start_digest(subtle: &SubtleCrypto, alg: DigestAlg, data: &[u8]) -> Option<Box<dyn std::any::Any>> {
+    let promise = subtle.digest_with_str_and_u8_array(hash_name(alg)?, data).ok()?;
+    Some(Box::new(promise))
+}
+
 /// `open` with WebCrypto for the bulk steps: run, compute what the run asked for, and run
 /// again until a run used no placeholder and its assumed digest matches all hold.
 ///
 /// `keys`: the unlocked identities' RSA keys imported for RSA-OAEP ([`import_oaep_keys`]);
 /// with none, RSA key transport is all in the core.
-pub(crate) async fn open(message: &[u8], input: &OpenInput<'_>, keys: &[OaepKey]) -> Opened {
+/// The content is borrowed from `message` when it is a part of it as received.
+pub(crate) async fn open<'m>(message: &'m [u8], input: &OpenInput<'_>, keys: &[OaepKey]) -> OpenedRef<'m> {
     let subtle = subtle();
     let deferred = Deferred::for_message(message);
     let deferred = if subtle.is_some() && !keys.is_empty() { deferred.with_key_transport() } else { deferred };
     let deferred = deferred.inline_small_decryptions();
+    let deferred = match subtle.clone() {
+        Some(s) => deferred.with_digest_starter(Box::new(move |alg, data| start_digest(&s, alg, data))),
+        None => deferred,
+    };
     for _ in 0..MAX_RUNS {
         deferred.begin_run();
-        let opened = crate::smime::open_with(message, input, &deferred);
+        let opened = crate::smime::open_with_borrowed(message, input, &deferred);
         // Shown only when no placeholder was used and every assumed digest match holds.
         let mut again = deferred.incomplete();
         for (seq, request) in deferred.take_requests() {
             match compute(subtle.as_ref(), &request, input.identities, keys).await {
                 Ok(answer) => again |= !deferred.answer(seq, &request, answer),
-                Err(_) => return crate::smime::open(message, input),
+                Err(_) => return crate::smime::open(message, input).into(),
             }
         }
         if !again {
             return opened;
         }
     }
-    crate::smime::open(message, input)
+    crate::smime::open(message, input).into()
 }
 
 /// A promise of the identity's RSA key imported into WebCrypto for signing
