@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
-import { launchChromium } from '../../scripts/lib/chromium.mjs';
+import { launchBrowser } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
@@ -22,7 +22,7 @@ const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
 const DAY = 86_400_000;
 
-let server, baseUrl, mailRoot, fakeOfficeJs, demo, dir, ctx;
+let server, baseUrl, mailRoot, fakeOfficeJs, demo, browser, ctx;
 const blocked = [];
 
 before(async () => {
@@ -32,16 +32,15 @@ before(async () => {
   server = createDevServer({ routes: devMailRoutes({ root: mailRoot }) });
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   fakeOfficeJs = await fakeOfficeScript();
-  // One Outlook profile for Alice (her IndexedDB).
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-chromium-'));
-  ctx = await launchChromium(dir, { viewport: { width: 420, height: 900 }, timeout: 60_000 });
+  // One Outlook client for Alice (a chromium context: her IndexedDB).
+  browser = await launchBrowser({ timeout: 60_000 });
+  ctx = await browser.newContext({ viewport: { width: 420, height: 900 } });
   await localOnly(ctx, fakeOfficeJs, blocked);
   fs.mkdirSync(RESULTS, { recursive: true });
 });
 
 after(async () => {
-  await ctx?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await browser?.close();
   await new Promise((r) => (server ? server.close(r) : r()));
   if (mailRoot) fs.rmSync(mailRoot, { recursive: true, force: true });
 });
