@@ -3,7 +3,12 @@
 // one browser whose contexts (browser.newContext(), each with its own storage: cookies,
 // IndexedDB, cache) stand for separate people or Outlook clients, or with a profile
 // (user-data-dir) of the caller's choosing, normally a fresh temp dir.
-import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+
+// Loaded with require: the same package through its CommonJS entry, which Node loads in about
+// 0.35 instead of 0.55 s of CPU (as an ES module import, Node first scans its 3.6 MB bundle for
+// named exports); every end-to-end test file pays this once.
+const { chromium } = createRequire(import.meta.url)('playwright-core');
 
 export const CHROMIUM = process.env.CACHET_CHROMIUM ?? '/usr/bin/chromium';
 
