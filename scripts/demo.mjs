@@ -9,20 +9,39 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { mailboxRoot } from './devmail.mjs';
-import { leafExtensions, openssl } from './lib/pki.mjs';
+import { leafExtensions, openssl, pooledKey } from './lib/pki.mjs';
 
 export const DEMO_PEOPLE = [
   { address: 'alice@example.org', name: 'Alice DEMO' },
   { address: 'bob@example.net', name: 'Bob DEMO' },
 ];
 
-/** Issue a demo identity signed by the demo CA in `dir`; returns its .p12 path. */
-export function issueIdentity(dir, { address, name, password, days = 365, file = `${address}.p12` }) {
+/** Whether the demo in `dir` was made with pooledKeys (its demo.json says so). */
+function demoPooled(dir) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'demo.json'), 'utf8')).pooledKeys === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Issue a demo identity signed by the demo CA in `dir`; returns its .p12 path. Its key is made
+ * now, or, with `pooledKeys` (by default when the demo was made with them), taken from the test
+ * keys kept between runs (scripts/lib/pki.mjs, pooledKey).
+ */
+export function issueIdentity(dir, { address, name, password, days = 365, file = `${address}.p12`, pooledKeys = demoPooled(dir) }) {
   const base = path.join(dir, `tmp-${crypto.randomBytes(4).toString('hex')}`);
   const ext = `${base}.ext`;
   fs.writeFileSync(ext, leafExtensions(address));
   try {
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/O=Cachet DEMO/CN=${name}/emailAddress=${address}`]);
+    const subj = `/O=Cachet DEMO/CN=${name}/emailAddress=${address}`;
+    if (pooledKeys) {
+      pooledKey('rsa:2048', `${base}.key`);
+      openssl(['req', '-new', '-key', `${base}.key`, '-out', `${base}.csr`, '-subj', subj]);
+    } else {
+      openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', subj]);
+    }
     openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', path.join(dir, 'demo-ca.pem'), '-CAkey', path.join(dir, 'demo-ca.key'),
       '-set_serial', `0x${crypto.randomBytes(8).toString('hex')}`, '-days', String(days), '-sha256', '-extfile', ext, '-out', `${base}.pem`]);
     const p12 = path.join(dir, file);
@@ -34,20 +53,26 @@ export function issueIdentity(dir, { address, name, password, days = 365, file =
   }
 }
 
-/** The demo CA and identities (made once). */
-export function ensureDemo(root = mailboxRoot()) {
+/**
+ * The demo CA and identities (made once). `pooledKeys` (tests): their keys, and those of the
+ * identities issueIdentity adds to this demo later, are taken from the test keys kept between
+ * runs (scripts/lib/pki.mjs, pooledKey); certificates and .p12 files are made fresh all the same.
+ */
+export function ensureDemo(root = mailboxRoot(), { pooledKeys = false } = {}) {
   const dir = path.join(root, 'demo');
   const index = path.join(dir, 'demo.json');
   if (fs.existsSync(index)) return JSON.parse(fs.readFileSync(index, 'utf8'));
   fs.mkdirSync(dir, { recursive: true });
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'demo-ca.key'), '-out', path.join(dir, 'demo-ca.pem'),
+  const caKey = path.join(dir, 'demo-ca.key');
+  if (pooledKeys) pooledKey('rsa:2048', caKey);
+  openssl(['req', '-x509', ...(pooledKeys ? ['-new', '-key', caKey] : ['-newkey', 'rsa:2048', '-nodes', '-keyout', caKey]), '-out', path.join(dir, 'demo-ca.pem'),
     '-days', '825', '-sha256', '-subj', '/O=Cachet DEMO/CN=Cachet DEMO CA (not for real mail)',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
   const identities = DEMO_PEOPLE.map((p) => {
     const password = `demo-${crypto.randomBytes(6).toString('hex')}`;
-    return { ...p, password, p12: issueIdentity(dir, { ...p, password }) };
+    return { ...p, password, p12: issueIdentity(dir, { ...p, password, pooledKeys }) };
   });
-  const demo = { dir, ca: path.join(dir, 'demo-ca.pem'), identities };
+  const demo = { dir, ca: path.join(dir, 'demo-ca.pem'), identities, ...(pooledKeys ? { pooledKeys } : {}) };
   fs.writeFileSync(index, `${JSON.stringify(demo, null, 2)}\n`);
   return demo;
 }
