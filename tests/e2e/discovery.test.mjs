@@ -73,8 +73,9 @@ before(async () => {
       { name: 'nina', email: 'nina@example.org' },
       { name: 'oscar', email: 'oscar@example.org' },
     ],
+    pooledKeys: true,
   });
-  other = await makePki(path.join(w.tmp, 'other'), { ca: { cn: 'Untrusted Other CA' }, password: null, people: [{ name: 'fred', email: 'fred@example.org' }, { name: 'lena', email: 'lena@example.org' }] });
+  other = await makePki(path.join(w.tmp, 'other'), { ca: { cn: 'Untrusted Other CA' }, password: null, people: [{ name: 'fred', email: 'fred@example.org' }, { name: 'lena', email: 'lena@example.org' }], pooledKeys: true });
   const p = pki.people;
   zone.set('carol@example.org', { records: [smimea(p.carol.pem)], ad: true });
   zone.set('dave@example.org', { records: [smimea(p['dave-elsewhere'].pem)], ad: true });

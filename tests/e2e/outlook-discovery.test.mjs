@@ -32,7 +32,7 @@ before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'taskpane.html')), 'dist/ is built (npm test builds it first)');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-outlook-discovery-'));
   mailRoot = path.join(dir, 'mail');
-  pki = await makePki(path.join(dir, 'pki'), { ca: { cn: 'Outlook Peers CA' }, password: null, people: [{ name: 'carol', email: 'carol@example.org' }, { name: 'henry', email: 'henry@example.org' }, { name: 'nina', email: 'nina@example.org' }] });
+  pki = await makePki(path.join(dir, 'pki'), { ca: { cn: 'Outlook Peers CA' }, password: null, people: [{ name: 'carol', email: 'carol@example.org' }, { name: 'henry', email: 'henry@example.org' }, { name: 'nina', email: 'nina@example.org' }], pooledKeys: true });
   zone.set('carol@example.org', { records: [{ usage: 3, selector: 0, matching: 0, data: der(pki.people.carol.pem) }], ad: true });
   zone.set('nina@example.org', { records: [{ usage: 3, selector: 0, matching: 0, data: der(pki.people.nina.pem) }], ad: true });
   server = createDevServer({ routes: [...devDnsRoutes({ zone, queries }), ...devMailRoutes({ root: mailRoot })] });

@@ -31,7 +31,7 @@ const requests = [];
 before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'taskpane.html')), 'dist/ is built (npm test builds it first)');
   mailRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-e2e-odrafts-'));
-  demo = ensureDemo(mailRoot);
+  demo = ensureDemo(mailRoot, { pooledKeys: true });
   const routes = devMailRoutes({ root: mailRoot }).map((r) => ({
     ...r,
     handle: (req, res, m) => {

@@ -40,7 +40,7 @@ async function profile() {
 before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'commands.html')), 'dist/ is built (npm test builds it first)');
   mailRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-e2e-mail-'));
-  demo = ensureDemo(mailRoot);
+  demo = ensureDemo(mailRoot, { pooledKeys: true });
   server = createDevServer({ routes: devMailRoutes({ root: mailRoot }) });
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   fakeOfficeJs = await fakeOfficeScript();

@@ -34,7 +34,7 @@ export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = nu
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'index.html')), 'dist/ is built (npm test builds it first)');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cachet-${prefix}-e2e-`));
   const mailRoot = path.join(tmp, 'mailbox');
-  const demo = ensureDemo(mailRoot);
+  const demo = ensureDemo(mailRoot, { pooledKeys: true });
   // The standalone page sends messages of up to 25 MB: its dev mailbox takes them (Graph would not).
   // Its DNS-over-HTTPS resolver answers from `dnsZone` only (NXDOMAIN for everything else).
   const server = createDevServer({ routes: [...devDnsRoutes({ zone: dnsZone, queries: dnsQueries }), ...devMailRoutes({ root: mailRoot, maxRequest: MAX_BODY })] });
