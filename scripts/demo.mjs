@@ -25,8 +25,20 @@ function newKey(file, keptKeys) {
   else openssl(['genpkey', ...RSA_2048, '-out', file]);
 }
 
-/** Issue a demo identity signed by the demo CA in `dir`; returns its .p12 path. `keptKeys`: see newKey. */
-export function issueIdentity(dir, { address, name, password, days = 365, file = `${address}.p12`, keptKeys = false }) {
+/** Whether the demo in `dir` was made with kept keys (its demo.json says so). */
+function demoKept(dir) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'demo.json'), 'utf8')).keptKeys === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Issue a demo identity signed by the demo CA in `dir`; returns its .p12 path. `keptKeys`: see
+ * newKey; by default, as the demo in `dir` was made.
+ */
+export function issueIdentity(dir, { address, name, password, days = 365, file = `${address}.p12`, keptKeys = demoKept(dir) }) {
   const base = path.join(dir, `tmp-${crypto.randomBytes(4).toString('hex')}`);
   const ext = `${base}.ext`;
   fs.writeFileSync(ext, leafExtensions(address));
@@ -44,7 +56,10 @@ export function issueIdentity(dir, { address, name, password, days = 365, file =
   }
 }
 
-/** The demo CA and identities (made once). `keptKeys`: see newKey. */
+/**
+ * The demo CA and identities (made once). `keptKeys` (tests): their keys, and those of the
+ * identities issueIdentity adds to this demo later, are kept between runs (see newKey).
+ */
 export function ensureDemo(root = mailboxRoot(), { keptKeys = false } = {}) {
   const dir = path.join(root, 'demo');
   const index = path.join(dir, 'demo.json');
@@ -58,7 +73,7 @@ export function ensureDemo(root = mailboxRoot(), { keptKeys = false } = {}) {
     const password = `demo-${crypto.randomBytes(6).toString('hex')}`;
     return { ...p, password, p12: issueIdentity(dir, { ...p, password, keptKeys }) };
   });
-  const demo = { dir, ca: path.join(dir, 'demo-ca.pem'), identities };
+  const demo = { dir, ca: path.join(dir, 'demo-ca.pem'), identities, ...(keptKeys ? { keptKeys } : {}) };
   fs.writeFileSync(index, `${JSON.stringify(demo, null, 2)}\n`);
   return demo;
 }

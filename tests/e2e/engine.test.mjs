@@ -44,7 +44,6 @@ test('without test hooks the page exposes no client and no test method', async (
   const other = await w.person('plain', 'bob@example.net');
   assert.equal(await other.page.evaluate(() => typeof globalThis.__cachetCore), 'undefined');
   await other.context.close();
-  fs.rmSync(other.dir, { recursive: true, force: true });
   delete w.people.plain;
 });
 

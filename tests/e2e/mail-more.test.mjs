@@ -68,7 +68,7 @@ test('Alice and Bob import their .p12 and trust the demo CA', async () => {
 test('the compose pane shows untrusted and address-mismatch recipients, and encrypting to them is refused', async () => {
   const a = w.people.alice;
   // untrusted: Dave's certificate is from another CA (same name, other key) that Alice does not trust.
-  const other = ensureDemo(path.join(w.tmp, 'other-ca'));
+  const other = ensureDemo(path.join(w.tmp, 'other-ca'), { keptKeys: true });
   const daveP12 = issueIdentity(other.dir, { address: 'dave@example.com', name: 'Dave (untrusted CA)', password: 'dave-password', file: 'dave.p12' });
   await w.storeContact(a, pemsOf(daveP12, 'dave-password', 'dave').cert);
   // address-mismatch: a certificate of the demo CA for erin@example.com, stored under frank@example.com

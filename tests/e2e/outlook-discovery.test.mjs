@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchChromium } from '../../scripts/lib/chromium.mjs';
+import { launchBrowser } from '../../scripts/lib/chromium.mjs';
 import { makePki, openssl } from '../../scripts/lib/pki.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
@@ -24,7 +24,7 @@ const TIMEOUT = 30_000;
 const zone = new Map();
 const queries = [];
 const blocked = [];
-let server, baseUrl, ctx, dir, mailRoot, fakeOfficeJs, pki;
+let server, baseUrl, browser, ctx, dir, mailRoot, fakeOfficeJs, pki;
 
 const der = (pem) => Buffer.from(fs.readFileSync(pem, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 
@@ -38,13 +38,14 @@ before(async () => {
   server = createDevServer({ routes: [...devDnsRoutes({ zone, queries }), ...devMailRoutes({ root: mailRoot })] });
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   fakeOfficeJs = await fakeOfficeScript();
-  ctx = await launchChromium(path.join(dir, 'profile'), { viewport: { width: 420, height: 900 }, timeout: 60_000 });
+  browser = await launchBrowser({ timeout: 60_000 });
+  ctx = await browser.newContext({ viewport: { width: 420, height: 900 } });
   await localOnly(ctx, fakeOfficeJs, blocked);
   fs.mkdirSync(RESULTS, { recursive: true });
 });
 
 after(async () => {
-  await ctx?.close();
+  await browser?.close();
   await new Promise((r) => (server ? server.close(r) : r()));
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });

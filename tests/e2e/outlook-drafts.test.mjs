@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchChromium } from '../../scripts/lib/chromium.mjs';
+import { launchBrowser } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo } from '../../scripts/demo.mjs';
@@ -23,7 +23,7 @@ const PASSPHRASE = 'correct horse battery';
 const SUBJECT = 'Acquisition of Zanzibar Ltd';
 const BODY = 'Offer: 41 million, code name swordfish.';
 
-let server, baseUrl, ctx, dir, mailRoot, fakeOfficeJs, demo;
+let server, baseUrl, browser, ctx, mailRoot, fakeOfficeJs, demo;
 const blocked = [];
 /** Every request the fake Graph got: "METHOD path". */
 const requests = [];
@@ -31,7 +31,7 @@ const requests = [];
 before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'taskpane.html')), 'dist/ is built (npm test builds it first)');
   mailRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-e2e-odrafts-'));
-  demo = ensureDemo(mailRoot);
+  demo = ensureDemo(mailRoot, { keptKeys: true });
   const routes = devMailRoutes({ root: mailRoot }).map((r) => ({
     ...r,
     handle: (req, res, m) => {
@@ -42,15 +42,14 @@ before(async () => {
   server = createDevServer({ routes });
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   fakeOfficeJs = await fakeOfficeScript();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-chromium-'));
-  ctx = await launchChromium(dir, { viewport: { width: 420, height: 1000 }, timeout: 60_000 });
+  browser = await launchBrowser({ timeout: 60_000 });
+  ctx = await browser.newContext({ viewport: { width: 420, height: 1000 } });
   await localOnly(ctx, fakeOfficeJs, blocked);
   fs.mkdirSync(RESULTS, { recursive: true });
 });
 
 after(async () => {
-  await ctx?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await browser?.close();
   await new Promise((r) => (server ? server.close(r) : r()));
   if (mailRoot) fs.rmSync(mailRoot, { recursive: true, force: true });
 });

@@ -1,5 +1,5 @@
 // What the Outlook end-to-end files share: the fake Office.js (tests/office/fake-office.mjs,
-// bundled for the page) served in place of Microsoft's, and Chromium profiles that reach
+// bundled for the page) served in place of Microsoft's, and Chromium contexts that reach
 // nothing but the dev server.
 import { build } from 'esbuild';
 import path from 'node:path';

@@ -5,13 +5,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchChromium } from '../../scripts/lib/chromium.mjs';
+import { launchBrowser } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { ROOT, openssl, opensslFacts, sharedFile } from '../shared.mjs';
 
 const RESULTS = path.join(ROOT, 'test-results');
 
-let server, baseUrl, context, page, userDataDir;
+let server, baseUrl, browser, page;
 const blocked = [];
 const consoleErrors = [];
 
@@ -25,27 +25,23 @@ before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'index.html')), 'dist/ is built (npm test builds it first)');
   server = createDevServer();
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-chromium-'));
-  context = await launchChromium(userDataDir, {
-    viewport: { width: 900, height: 1000 },
-    timeout: 60_000,
-  });
+  browser = await launchBrowser({ timeout: 60_000 });
+  const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
   await context.route('**/*', (route) => {
     const url = route.request().url();
     if (isLoopback(url)) return route.continue();
     blocked.push(url);
     return route.abort('blockedbyclient');
   });
-  page = context.pages()[0] ?? (await context.newPage());
+  page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   fs.mkdirSync(RESULTS, { recursive: true });
 });
 
 after(async () => {
-  await context?.close();
+  await browser?.close();
   await new Promise((r) => (server ? server.close(r) : r()));
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
 });
 
 test('the standalone page loads the core in its worker and shows the version', async () => {

@@ -1,7 +1,8 @@
 // The world of an end-to-end test: the dev server over a fresh dev mailbox in a temp dir, the
-// demo CA and identities (openssl, at test time), and people, each in their own chromium
-// profile (own IndexedDB) on the standalone page, with the UI steps they take. No request
-// may leave the machine; screenshots go to test-results/<prefix>-NN-<person>-<what>.png.
+// demo CA and identities (openssl, at test time), and people, each in their own context of one
+// chromium (own storage and IndexedDB, as separate profiles) on the standalone page, with the UI
+// steps they take. No request may leave the machine; screenshots go to
+// test-results/<prefix>-NN-<person>-<what>.png.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -10,7 +11,7 @@ import path from 'node:path';
 import { MAX_BODY, devMailRoutes } from '../../scripts/devmail.mjs';
 import { devDnsRoutes } from '../../scripts/devdns.mjs';
 import { ensureDemo } from '../../scripts/demo.mjs';
-import { launchChromium } from '../../scripts/lib/chromium.mjs';
+import { launchBrowser } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { ROOT } from '../shared.mjs';
 
@@ -33,7 +34,7 @@ export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = nu
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'index.html')), 'dist/ is built (npm test builds it first)');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cachet-${prefix}-e2e-`));
   const mailRoot = path.join(tmp, 'mailbox');
-  const demo = ensureDemo(mailRoot);
+  const demo = ensureDemo(mailRoot, { keptKeys: true });
   // The standalone page sends messages of up to 25 MB: its dev mailbox takes them (Graph would not).
   // Its DNS-over-HTTPS resolver answers from `dnsZone` only (NXDOMAIN for everything else).
   const server = createDevServer({ routes: [...devDnsRoutes({ zone: dnsZone, queries: dnsQueries }), ...devMailRoutes({ root: mailRoot, maxRequest: MAX_BODY })] });
@@ -42,19 +43,22 @@ export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = nu
   const people = {};
   const blocked = [];
   let shot = 0;
+  /** One chromium for the world (a promise of it), started with its first person. */
+  let browser = null;
 
   const w = {
     tmp, mailRoot, demo, baseUrl, people, blocked,
     id: (address) => demo.identities.find((i) => i.address === address),
 
     /**
-     * A person on the standalone page. `testHooks`: the page gets `__cachetTestHooks` before it
+     * A person on the standalone page, in a browser context of their own (nothing stored is
+     * shared with another person). `testHooks`: the page gets `__cachetTestHooks` before it
      * loads (the core client's test-only methods, see protocol.ts). Every page records CSP
      * violations in `window.__cspViolations`.
      */
     async person(name, address, { testHooks = false } = {}) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cachet-${name}-`));
-      const context = await launchChromium(dir, { viewport: { width: 1000, height: 1000 }, timeout: TIMEOUT, acceptDownloads: true });
+      browser ??= launchBrowser({ timeout: TIMEOUT });
+      const context = await (await browser).newContext({ viewport: { width: 1000, height: 1000 }, acceptDownloads: true });
       await context.addInitScript((hooks) => {
         window.__cspViolations = [];
         document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
@@ -66,7 +70,7 @@ export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = nu
         blocked.push(url);
         return route.abort('blockedbyclient');
       });
-      const page = context.pages()[0] ?? (await context.newPage());
+      const page = await context.newPage();
       page.setDefaultTimeout(TIMEOUT);
       const errors = [];
       page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
@@ -76,7 +80,7 @@ export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = nu
       await page.getByLabel('Mailbox (dev mailbox on this server)').fill(address);
       await page.getByRole('button', { name: 'Open mailbox' }).click();
       await page.locator('#who', { hasText: address }).waitFor();
-      people[name] = { name, address, dir, context, page, errors };
+      people[name] = { name, address, context, page, errors };
       return people[name];
     },
 
@@ -167,10 +171,8 @@ export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = nu
     },
 
     async close() {
-      for (const p of Object.values(people)) {
-        await p.context?.close();
-        fs.rmSync(p.dir, { recursive: true, force: true });
-      }
+      for (const p of Object.values(people)) await p.context?.close();
+      if (browser) await (await browser).close();
       await new Promise((r) => server.close(r));
       fs.rmSync(tmp, { recursive: true, force: true });
     },
