@@ -17,6 +17,13 @@ export class MailboxView {
    * the encryption hides); a message not decrypted yet shows its outer Subject.
    */
   private readonly subjects = new Map<string, string>();
+  /** The message chosen last (mailbox and id): the list keeps it marked when it is drawn again. */
+  private selected: string | null = null;
+  /**
+   * Counts the list loads: only the latest one draws the list, so a load still on its way (a
+   * folder change, then Refresh) never replaces a newer list or undoes a selection made since.
+   */
+  private loads = 0;
 
   constructor(private readonly host: StandaloneHost, private readonly reader: ReadPane, private readonly onMailbox: (address: string) => void) {
     const form = el(
@@ -31,6 +38,7 @@ export class MailboxView {
       if (!this.who.value.includes('@')) return;
       this.host.useMailbox(this.who.value);
       this.onMailbox(this.who.value.trim().toLowerCase());
+      this.selected = null;
       this.reader.clear();
       void this.refresh();
     });
@@ -49,42 +57,62 @@ export class MailboxView {
 
   async refresh(): Promise<void> {
     if (!this.host.userAddress()) {
+      this.loads += 1;
       replace(this.list, el('li', { class: 'muted' }, 'Choose a mailbox first.'));
       return;
     }
+    const load = ++this.loads;
     try {
       const msgs = await this.host.list(this.folder.value as MailFolder);
+      if (load !== this.loads) return;
       replace(this.list, ...(msgs.length ? msgs.map((m) => this.item(m)) : [el('li', { class: 'muted' }, 'No messages.')]));
     } catch (e) {
+      if (load !== this.loads) return;
       replace(this.list, el('li', {}, errorView(e)));
+    }
+  }
+
+  private key(id: string): string {
+    return `${this.host.userAddress() ?? ''} ${id}`;
+  }
+
+  /** Show the protected Subject of message `id` wherever the list as drawn now shows that message. */
+  private showProtectedSubject(id: string): void {
+    const inner = this.subjects.get(this.key(id));
+    if (inner === undefined) return;
+    for (const b of this.list.querySelectorAll<HTMLElement>('button.message')) {
+      if (b.dataset.id !== id) continue;
+      const subject = b.querySelector('.subject');
+      if (subject === null) continue;
+      subject.textContent = inner;
+      subject.setAttribute('data-protected-subject', '');
     }
   }
 
   private item(m: MessageSummary): HTMLElement {
     const subject = el('span', { class: 'subject' });
-    const showSubject = () => {
-      const inner = this.subjects.get(`${this.host.userAddress() ?? ''} ${m.id}`);
-      subject.textContent = inner ?? (m.subject || '(no subject)');
-      if (inner !== undefined) subject.setAttribute('data-protected-subject', '');
-    };
-    showSubject();
+    const inner = this.subjects.get(this.key(m.id));
+    subject.textContent = inner ?? (m.subject || '(no subject)');
+    if (inner !== undefined) subject.setAttribute('data-protected-subject', '');
     const b = el(
       'button',
       { type: 'button', class: 'message', 'data-id': m.id },
       subject,
       el('span', { class: 'muted' }, `${this.folder.value === 'sentitems' ? `to ${m.to.join(', ')}` : m.from.address} · ${m.received.replace('T', ' ').slice(0, 16)}`),
     );
+    if (this.selected === this.key(m.id)) b.setAttribute('aria-current', 'true');
     b.addEventListener('click', () => {
       for (const other of this.list.querySelectorAll('button.message')) other.removeAttribute('aria-current');
       b.setAttribute('aria-current', 'true');
+      this.selected = this.key(m.id);
       this.host.select(m.id);
       this.reader.clear('Opening the message…');
       void this.host.currentMessage().then(
         (mime) =>
           this.reader.show(mime).then((inner) => {
             if (inner === null) return;
-            this.subjects.set(`${this.host.userAddress() ?? ''} ${m.id}`, inner);
-            showSubject();
+            this.subjects.set(this.key(m.id), inner);
+            this.showProtectedSubject(m.id);
           }),
         (e) => replace(this.reader.element, errorView(e)),
       );
