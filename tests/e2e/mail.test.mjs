@@ -185,6 +185,42 @@ test('Alice sends signed+encrypted; Bob decrypts and sees valid; openssl cms dec
   await w.screenshot(a, 'read-sent-encrypted');
 });
 
+test('a list load overtaken by a newer one never replaces it, and a list drawn again keeps the message chosen meanwhile', async () => {
+  const a = w.people.alice;
+  const folder = a.page.getByLabel('Folder');
+  const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+  // The Inbox's list is answered late (once): the Sent Items list, asked for after it, arrives first.
+  await a.page.route('**/mailFolders/inbox/messages*', async (route) => {
+    await pause(1500);
+    await route.continue();
+  }, { times: 1 });
+  const inboxAnswered = a.page.waitForResponse(/mailFolders\/inbox\/messages/);
+  await folder.selectOption('inbox');
+  await folder.selectOption('sentitems');
+  await a.page.locator('button.message', { hasText: 'to bob@example.net' }).first().waitFor();
+  await inboxAnswered;
+  await pause(500); // the late answer has reached the page: it must not draw the Inbox now
+  assert.equal(await folder.inputValue(), 'sentitems');
+  const shown = await a.page.locator('button.message').allTextContents();
+  assert.ok(shown.length > 0 && shown.every((t) => t.includes('to ')), `the Sent Items list stays: ${shown.join(' | ')}`);
+
+  // Refresh answered late: the message clicked meanwhile is still the marked one in the list drawn after it.
+  await a.page.route('**/mailFolders/sentitems/messages*', async (route) => {
+    await pause(1500);
+    await route.continue();
+  }, { times: 1 });
+  const refreshed = a.page.waitForResponse(/mailFolders\/sentitems\/messages/);
+  await a.page.getByRole('button', { name: 'Refresh' }).click();
+  const first = a.page.locator('button.message').first();
+  const id = await first.getAttribute('data-id');
+  await first.click();
+  await w.opened(a);
+  await refreshed;
+  await pause(500);
+  assert.equal(await a.page.locator('button.message[aria-current="true"]').count(), 1);
+  assert.equal(await a.page.locator('button.message[aria-current="true"]').getAttribute('data-id'), id);
+});
+
 test('encrypting to an address without a certificate is refused with the request-mail offer; the draft is kept', async () => {
   const a = w.people.alice;
   await w.tab(a, 'Compose');
