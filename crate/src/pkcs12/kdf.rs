@@ -174,19 +174,24 @@ fn derive_with<D: Digest>(hash: MacHash, v: usize, id: u8, password: &[u8], salt
         if out.len() >= n {
             break;
         }
-        // Step 6: I_j = (I_j + B + 1) mod 2^(8v) for each v-byte block, B = A repeated to v bytes.
-        let b: Vec<u8> = a.iter().cycle().take(v).copied().collect();
-        for block in i.chunks_mut(v) {
-            let mut carry: u16 = 1;
-            for (x, y) in block.iter_mut().rev().zip(b.iter().rev()) {
-                let sum = u16::from(*x) + u16::from(*y) + carry;
-                *x = (sum & 0xff) as u8;
-                carry = sum >> 8;
-            }
-        }
+        next_input(&mut i, &a, v);
     }
     out.truncate(n);
     out
+}
+
+/// Appendix B.2 step 6: I_j = (I_j + B + 1) mod 2^(8v) for each v-byte block I_j of `i`, B
+/// being `a` repeated to v bytes.
+fn next_input(i: &mut [u8], a: &[u8], v: usize) {
+    let b: Vec<u8> = a.iter().cycle().take(v).copied().collect();
+    for block in i.chunks_mut(v) {
+        let mut carry: u16 = 1;
+        for (x, y) in block.iter_mut().rev().zip(b.iter().rev()) {
+            let sum = u16::from(*x) + u16::from(*y) + carry;
+            *x = (sum & 0xff) as u8;
+            carry = sum >> 8;
+        }
+    }
 }
 
 // The initial hash values of FIPS 180-4 section 5.3.
@@ -352,8 +357,8 @@ mod tests {
         assert_ne!(short.as_slice(), other.as_slice());
     }
 
-    /// Appendix B.2 as written, with `Digest::digest` in every round: what `derive` must
-    /// give bit for bit.
+    /// Appendix B.2 with `Digest::digest` in every round (step 6 shared with `derive`): what
+    /// `derive`'s iteration by the compression function must give bit for bit.
     fn derive_plain<D: Digest>(v: usize, id: u8, password: &[u8], salt: &[u8], iterations: u32, n: usize) -> Vec<u8> {
         let d = vec![id; v];
         let mut i = stretch(salt, v);
@@ -368,15 +373,7 @@ mod tests {
                 a = D::digest(&a);
             }
             out.extend_from_slice(&a);
-            let b: Vec<u8> = a.iter().cycle().take(v).copied().collect();
-            for block in i.chunks_mut(v) {
-                let mut carry: u16 = 1;
-                for (x, y) in block.iter_mut().rev().zip(b.iter().rev()) {
-                    let sum = u16::from(*x) + u16::from(*y) + carry;
-                    *x = (sum & 0xff) as u8;
-                    carry = sum >> 8;
-                }
-            }
+            next_input(&mut i, &a, v);
         }
         out.truncate(n);
         out
