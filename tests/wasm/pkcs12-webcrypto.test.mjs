@@ -114,8 +114,8 @@ test('exportBackupAsync: OpenSSL and the sync unlock read the backup; 600,000 it
   const handle = ring.unlock(fs.readFileSync(pki.people.alice.p12), PW);
   observe();
   const backup = await ring.exportBackupAsync(handle, BACKUP_PW);
+  // One salt for the certificates' and the key's bag (a fresh IV each): one derivation.
   assert.deepEqual(derived, [
-    { name: 'PBKDF2', hash: 'SHA-256', iterations: 600000, length: 256 },
     { name: 'PBKDF2', hash: 'SHA-256', iterations: 600000, length: 256 },
   ]);
   aliceBackup = backup;
@@ -131,7 +131,7 @@ test('exportBackupAsync: OpenSSL and the sync unlock read the backup; 600,000 it
   const back = ring.unlock(backup, BACKUP_PW);
   observe();
   const again = ring.add(await core.unlockAsync(backup, BACKUP_PW));
-  assert.equal(derived.length, 2);
+  assert.equal(derived.length, 1, 'an unlock of a backup derives its one key once');
   assert.equal(await describe(ring, again), await describe(ring, back));
   assert.equal(await describe(ring, back), await describe(ring, handle));
   ring.free();

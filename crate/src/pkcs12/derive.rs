@@ -101,12 +101,28 @@ pub trait Derivations {
     fn remember_mac(&self, _i: usize) {}
 }
 
-/// Every derivation computed at once by the core.
-pub struct Core;
+/// Every derivation computed at once by the core, each distinct one once: the bags of a
+/// backup share their salt, so one run asks for the same key more than once. Use a fresh
+/// `Core` per import or export (the keys are zeroized when it drops).
+#[derive(Default)]
+pub struct Core {
+    done: RefCell<Vec<(Pbkdf2Request, Zeroizing<Vec<u8>>)>>,
+}
+
+impl Core {
+    pub fn new() -> Core {
+        Core::default()
+    }
+}
 
 impl Derivations for Core {
     fn pbkdf2(&self, request: &Pbkdf2Request) -> Option<Zeroizing<Vec<u8>>> {
-        Some(request.compute())
+        if let Some((_, key)) = self.done.borrow().iter().find(|(r, _)| r == request) {
+            return Some(key.clone());
+        }
+        let key = request.compute();
+        self.done.borrow_mut().push((request.clone(), key.clone()));
+        Some(key)
     }
 }
 

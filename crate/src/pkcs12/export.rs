@@ -84,14 +84,15 @@ pub fn build(
         fill(&mut b)?;
         Ok(b)
     };
-    let mut salt_iv = || -> Result<([u8; 16], [u8; 16])> {
-        let s = random(32)?;
-        let half = |r: std::ops::Range<usize>| -> Result<[u8; 16]> {
-            s.get(r).and_then(|x| <[u8; 16]>::try_from(x).ok()).ok_or_else(|| failed("random bytes"))
-        };
-        Ok((half(0..16)?, half(16..32)?))
-    };
-
+    let mut block = || -> Result<[u8; 16]> { <[u8; 16]>::try_from(random(16)?.as_slice()).map_err(|_| failed("random bytes")) };
+    // One PBKDF2 salt for every bag of the backup, a fresh IV for each. The salt is what makes
+    // a password's key differ between files (this one is random per backup); within one file the
+    // certificates and the keys are encrypted by the same password anyway, and a shared
+    // (salt, iterations) lets a reader derive the key once instead of once per bag: an unlock
+    // then costs one 600,000-iteration PBKDF2 instead of two. AES-CBC under one key with
+    // independent random IVs is what CBC is made for. Older backups, one salt per bag, read
+    // the same way (the reader derives once per distinct salt).
+    let salt = block()?;
     // Certificates: each leaf with its attributes, then its chain (each certificate once), in
     // one encryptedData.
     let mut cert_bags = Vec::new();
@@ -108,7 +109,7 @@ pub fn build(
         }
     }
     let certs_plain = cert_bags.to_der().map_err(failed)?;
-    let (salt, iv) = salt_iv()?;
+    let iv = block()?;
     let mut complete = true;
     let (alg, ct) = match pbe::encrypt_pbes2(password, &certs_plain, iterations, &salt, iv, derive)? {
         Some(done) => done,
@@ -128,7 +129,7 @@ pub fn build(
     let mut key_bags = Vec::new();
     for (id, _, attrs) in pairs {
         let key_plain = id.key.to_pkcs8_der()?;
-        let (salt, iv) = salt_iv()?;
+        let iv = block()?;
         let encrypted = pbe::encrypt_pbes2(password, &key_plain, iterations, &salt, iv, derive)?;
         drop(key_plain);
         let Some((alg, ct)) = encrypted else {

@@ -59,7 +59,7 @@ pub fn read(bytes: &[u8], password: &str) -> Result<Contents> {
 
 /// [`read`] spending the password hashing from `budget`.
 pub fn read_with_budget(bytes: &[u8], password: &str, budget: &kdf::IterationBudget) -> Result<Contents> {
-    read_with(bytes, password, budget, &derive::Core)?.ok_or_else(derive::incomplete)
+    read_with(bytes, password, budget, &derive::Core::new())?.ok_or_else(derive::incomplete)
 }
 
 /// [`read_with_budget`] with the PBKDF2 derivations of OID_PBES2 asked of `derive`. None: some

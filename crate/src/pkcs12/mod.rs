@@ -130,12 +130,13 @@ pub fn certificates_in(bytes: &[u8], password: &str) -> Result<Vec<Certificate>>
 /// Write an encrypted backup of `identity`: OID_PBES2 (PBKDF2-HMAC-SHA256 with `iterations`,
 /// AES-256-CBC) for the key bag and the certificate bags, SHA-256 MAC with the same
 /// iteration count (a weaker MAC would be a cheap password oracle), friendlyName and
-/// localKeyId (SHA-1 of the certificate) set. Salts and IVs come from the system's RNG.
+/// localKeyId (SHA-1 of the certificate) set. One salt for all bags and an IV per bag, from the
+/// system's RNG (see `export::build`).
 ///
 /// Use [`DEFAULT_BACKUP_ITERATIONS`] unless there is a reason not to. Errors: `Usage` for an
 /// empty password or an iteration count outside 1..=[`MAX_ITERATIONS`].
 pub fn export_backup(identity: &Identity, password: &str, iterations: u32) -> Result<Vec<u8>> {
-    export::build(identity, password, iterations, &mut system_random, &Core)?.ok_or_else(derive::incomplete)
+    export::build(identity, password, iterations, &mut system_random, &Core::new())?.ok_or_else(derive::incomplete)
 }
 
 fn system_random(buf: &mut [u8]) -> Result<()> {
@@ -182,6 +183,6 @@ pub fn export_backup_with_rng<R: rand_core::TryCryptoRng + ?Sized>(identity: &Id
     export::build(identity, password, iterations, &mut |buf| {
         rng.try_fill_bytes(buf)
             .map_err(|_| Error::new(Code::Crypto, "No random numbers are available.", "Try again."))
-    }, &Core)?
+    }, &Core::new())?
     .ok_or_else(derive::incomplete)
 }

@@ -132,7 +132,7 @@ fn many_shrouded_bags(f: &Fixture, n: usize, iterations: u32) -> Vec<u8> {
     use crate::pkcs12::asn1::{BagValue, EncryptedPrivateKeyInfo, SafeBag};
     let BagValue::Key(any) = key_bag(f, "alice").value else { unreachable!() };
     let pkcs8 = any.to_der().unwrap();
-    let (algorithm, data) = crate::pkcs12::pbe::encrypt_pbes2("pw", &pkcs8, iterations, &[7; 16], [9; 16], &crate::pkcs12::Core).unwrap().unwrap();
+    let (algorithm, data) = crate::pkcs12::pbe::encrypt_pbes2("pw", &pkcs8, iterations, &[7; 16], [9; 16], &crate::pkcs12::Core::new()).unwrap().unwrap();
     let bag = SafeBag { value: BagValue::Shrouded(EncryptedPrivateKeyInfo { algorithm, data: der::asn1::OctetString::new(data).unwrap() }), attributes: Vec::new() };
     let mut bags = vec![bag; n];
     bags.push(cert_bag(&f.cert("alice")));
