@@ -120,7 +120,7 @@ fn a_dane_ee_certificate_for_the_address_is_accepted_and_the_ad_bit_decides_the_
     let via = |ad, owner| Answer { name: &name, owner, records: &rec, ad, rcode: 0 };
     let answers = dnspython_answers(&[via(true, None), via(false, None), via(true, Some("alice.certs.example.net"))]);
     for (ad, answer) in [(true, &answers[0]), (false, &answers[1])] {
-        let l = read_answer("alice@example.org", &answer, AT).unwrap();
+        let l = read_answer("alice@example.org", answer, AT).unwrap();
         assert_eq!(l.outcome, SmimeaOutcome::Found);
         assert_eq!(l.dnssec_validated, ad);
         assert_eq!(l.trust, if ad { SmimeaTrust::DnssecValidated } else { SmimeaTrust::FoundInDns });
