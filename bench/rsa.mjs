@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { median, openssl, timed } from './common.mjs';
 import { makeFixtures } from './fixtures.mjs';
 import { PKG, loadCore } from './node.mjs';
+import { parseRsa } from './speed.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -48,11 +49,8 @@ function pkcs8Der(keyFile) {
 
 /** openssl speed rsa2048: ms per private-key operation (its "sign" column, CPU time), native. */
 function opensslPrivateMs() {
-  const out = String(openssl(['speed', '-seconds', speedSeconds, 'rsa2048'], { stdio: ['ignore', 'pipe', 'ignore'] }));
-  const line = out.split('\n').find((l) => /^rsa\s+2048\s+bits/.test(l));
-  const m = line && /bits\s+([\d.]+)s/.exec(line);
-  if (!m) throw new Error(`cannot read openssl speed's output:\n${out}`);
-  return Number(m[1]) * 1000;
+  // The same reading of the rsa2048 line as the benchmark harness (bench/speed.mjs).
+  return parseRsa(String(openssl(['speed', '-seconds', speedSeconds, 'rsa2048'], { stdio: ['ignore', 'pipe', 'ignore'] }))).signMs;
 }
 
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');

@@ -9,6 +9,8 @@
 //   npm run bench -- --rounds 7 --sizes 2KB,10MB --out results.md
 //   npm run bench -- --from-json .cache/bench/results.json   the report again, from a run's raw results
 //   npm run bench -- --no-hosts          without the Outlook task pane timing (bench/outlook.mjs)
+//   npm run bench -- --quick --speed-only sha256   measure only some openssl speed rates (1 s each,
+//                                        RSA 2 s), for runs without 10 or 25 MB cells
 //
 // A partial run (--quick, --only, --sizes) writes .cache/bench/RESULTS.partial.md unless --out
 // says otherwise: bench/RESULTS.md always holds a complete run.
@@ -23,7 +25,7 @@ import { SIZES, makeFixtures } from '../bench/fixtures.mjs';
 import { runNative } from '../bench/native.mjs';
 import { PKG, runNode } from '../bench/node.mjs';
 import { writeReport } from '../bench/report.mjs';
-import { measureSpeed } from '../bench/speed.mjs';
+import { SPEED_MEASURES, measureSpeed } from '../bench/speed.mjs';
 import { build } from './build.mjs';
 import { ensureBenchTools } from './lib/system.mjs';
 import { ROOT, must, output, step } from './lib/run.mjs';
@@ -36,7 +38,7 @@ const OUTLOOK = path.join(ROOT, 'bench', 'outlook.mjs');
 const HOST_SIZES = ['2KB', '25MB'];
 
 export function parseArgs(argv) {
-  const o = { quick: false, rounds: null, only: [...PARTS], sizes: null, out: null, speedSeconds: null, fixtures: null, work: null, build: true, hosts: true };
+  const o = { quick: false, rounds: null, only: [...PARTS], sizes: null, out: null, speedSeconds: null, speedOnly: null, fixtures: null, work: null, build: true, hosts: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -50,12 +52,13 @@ export function parseArgs(argv) {
     else if (a === '--sizes') o.sizes = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--out') o.out = path.resolve(value());
     else if (a === '--speed-seconds') o.speedSeconds = Number(value());
+    else if (a === '--speed-only') o.speedOnly = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--fixtures') o.fixtures = path.resolve(value());
     else if (a === '--work') o.work = path.resolve(value());
     else if (a === '--no-build') o.build = false;
     else if (a === '--no-hosts') o.hosts = false;
     else if (a === '--from-json') o.fromJson = path.resolve(value());
-    else throw new Error(`unknown option ${a}; options: --quick, --rounds N, --only ${PARTS.join(',')}, --sizes ${Object.keys(SIZES).join(',')}, --out FILE, --speed-seconds N, --fixtures DIR, --work DIR, --no-build, --no-hosts, --from-json FILE`);
+    else throw new Error(`unknown option ${a}; options: --quick, --rounds N, --only ${PARTS.join(',')}, --sizes ${Object.keys(SIZES).join(',')}, --out FILE, --speed-seconds N, --speed-only ${SPEED_MEASURES.join(',')}, --fixtures DIR, --work DIR, --no-build, --no-hosts, --from-json FILE`);
   }
   for (const p of o.only) if (!PARTS.includes(p)) throw new Error(`--only takes ${PARTS.join(', ')}; not ${p}`);
   o.sizes ??= o.quick ? ['2KB', '1MB'] : Object.keys(SIZES);
@@ -64,6 +67,11 @@ export function parseArgs(argv) {
   o.rounds ??= o.quick ? 2 : 5;
   if (!(Number.isInteger(o.rounds) && o.rounds >= 1)) throw new Error('--rounds needs a whole number >= 1');
   o.speedSeconds ??= o.quick ? 1 : 2;
+  if (o.speedOnly) {
+    for (const m of o.speedOnly) if (!SPEED_MEASURES.includes(m)) throw new Error(`--speed-only takes ${SPEED_MEASURES.join(', ')}; not ${m}`);
+    // The crypto cost of a 10 or 25 MB cell needs every rate.
+    if (o.sizes.some((s) => s === '10MB' || s === '25MB')) throw new Error('--speed-only is for runs without 10 MB or 25 MB cells (their crypto cost needs every openssl speed rate)');
+  }
   const complete = !o.quick && o.only.length === PARTS.length && o.sizes.length === Object.keys(SIZES).length;
   o.out ??= complete ? path.join(ROOT, 'bench', 'RESULTS.md') : path.join(ROOT, '.cache', 'bench', 'RESULTS.partial.md');
   return o;
@@ -127,7 +135,7 @@ export async function bench(o, log = console.log) {
   const fixtures = await makeFixtures(o.fixtures ?? path.join(work, 'fixtures'), { sizes: o.sizes, log });
 
   step('openssl speed (the pure crypto cost)');
-  const speed = measureSpeed({ seconds: o.speedSeconds, log });
+  const speed = measureSpeed({ seconds: o.speedSeconds, only: o.speedOnly ?? SPEED_MEASURES, log });
 
   const results = {
     argv: o.argv ?? [],

@@ -68,6 +68,8 @@ fn gpgsm_home_with_key(dir: &TempDir, leaf: &Leaf, ca: &Path) -> PathBuf {
 }
 
 
+/// Bob's decryption of each envelope named after his certificate and key: one line a file,
+/// `ok` and the content in hex, or `error` and what Python raised.
 const PY_DECRYPT: &str = r#"
 import sys
 from cryptography import x509
@@ -75,7 +77,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 cert = x509.load_pem_x509_certificate(open(sys.argv[1],'rb').read())
 key = serialization.load_pem_private_key(open(sys.argv[2],'rb').read(), None)
-sys.stdout.buffer.write(pkcs7.pkcs7_decrypt_der(open(sys.argv[3],'rb').read(), cert, key, []))
+for path in sys.argv[3:]:
+    try:
+        print('ok', pkcs7.pkcs7_decrypt_der(open(path,'rb').read(), cert, key, []).hex())
+    except Exception as e:
+        print('error', repr(e).replace('\n', ' '))
 "#;
 
 #[test]
@@ -95,6 +101,7 @@ fn cachet_encryption_decrypts_in_every_peer() {
         ("aes256-gcm", false, false, false),
         ("aes256-gcm", true, false, false),
     ];
+    let mut for_python = Vec::new();
     for (cipher, oaep, nss_py, gpg) in matrix {
         let mut args = vec!["--recipient", p(&bob.cert), "--cipher", cipher];
         args.extend(ident(&alice));
@@ -113,13 +120,12 @@ fn cachet_encryption_decrypts_in_every_peer() {
             assert!(String::from_utf8_lossy(&out.stdout).contains(SECRET), "openssl {cipher} oaep={oaep}");
         }
         // The blob as Cachet wrote it (`openssl cms -cmsout` would re-encode and sort it).
-        let der = dir.write("enc.der", &cms_blob(&enc));
+        let der = dir.write(&format!("enc-{cipher}-{oaep}.der"), &cms_blob(&enc));
         let nss = run_with_input(tool("cmsutil").arg("-D").arg("-i").arg(&der).arg("-d").arg(&db), b"");
-        let py = run_with_input(tool("python3").arg("-c").arg(PY_DECRYPT).arg(&bob.cert).arg(&bob.key).arg(&der), b"");
         let nss_ok = nss.status.success() && String::from_utf8_lossy(&nss.stdout).contains(SECRET);
-        let py_ok = py.status.success() && String::from_utf8_lossy(&py.stdout).contains(SECRET);
         assert_eq!(nss_ok, nss_py, "NSS {cipher} oaep={oaep}: {}", String::from_utf8_lossy(&nss.stderr));
-        assert_eq!(py_ok, nss_py, "Python {cipher} oaep={oaep}: {}", String::from_utf8_lossy(&py.stderr));
+        // Python: after the loop, one process for every envelope.
+        for_python.push((cipher, oaep, nss_py, der));
         // gpgsm 2.2 exits with an error when it holds no key for the first RecipientInfo,
         // even after decrypting with a later one: give it a message for Bob alone.
         let mut bob_only = vec!["--recipient", p(&bob.cert), "--cipher", cipher];
@@ -132,6 +138,15 @@ fn cachet_encryption_decrypts_in_every_peer() {
         assert_eq!(g_ok, gpg, "gpgsm {cipher} oaep={oaep}: {:?} {}\n{}", g.status, String::from_utf8_lossy(&g.stdout), String::from_utf8_lossy(&g.stderr));
     }
     gpgsm_cleanup(&home);
+    let py = run(tool("python3").arg("-c").arg(PY_DECRYPT).arg(&bob.cert).arg(&bob.key).args(for_python.iter().map(|(_, _, _, der)| der)));
+    let stdout = String::from_utf8_lossy(&py.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), for_python.len(), "one line an envelope: {stdout}");
+    let unhex = |h: &str| -> Vec<u8> { (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect() };
+    for ((cipher, oaep, nss_py, _), line) in for_python.iter().zip(lines) {
+        let py_ok = line.strip_prefix("ok ").is_some_and(|hex| String::from_utf8_lossy(&unhex(hex.trim())).contains(SECRET));
+        assert_eq!(py_ok, *nss_py, "Python {cipher} oaep={oaep}: {line}");
+    }
 }
 
 #[test]

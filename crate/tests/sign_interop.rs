@@ -234,19 +234,30 @@ open(sys.argv[5],'wb').write(b.sign(serialization.Encoding.DER, [pkcs7.PKCS7Opti
 fn every_signature_is_strict_der() {
     let pki = Pki::new("sign-der");
     let dir = TempDir::new("sign-der-files");
+    let mut files = Vec::new();
     for (name, key) in [("rsa", Key::Rsa2048), ("pss", Key::RsaPss), ("p256", Key::P256), ("p384", Key::P384)] {
         let leaf = pki.leaf(name, &format!("{name}@example.org"), key, None, 365);
         let msg = message(&leaf.email, "bob@example.net");
         for opaque in [false, true] {
             let extra: &[&str] = if opaque { &["--opaque"] } else { &[] };
             let signed = sign(&msg, &leaf.p12, &leaf.password, extra);
-            let path = dir.write("signed.eml", &signed);
+            let path = dir.write(&format!("signed-{name}-{opaque}.eml"), &signed);
             // The blob as written (not through `openssl cms -cmsout`, which re-sorts sets).
             assert_strict_der(&cms_blob(&signed), &format!("{name} opaque={opaque}"));
-            let out = run_with_input(tool("python3").arg("-c").arg(PY_STRICT).arg("signed").arg(&path), b"");
-            assert!(out.status.success(), "Python, {name} opaque={opaque}: {}", String::from_utf8_lossy(&out.stderr));
-            assert!(String::from_utf8_lossy(&out.stdout).contains("with 2 certificates"), "the chain is sent: {}", String::from_utf8_lossy(&out.stdout));
+            files.push((format!("{name} opaque={opaque}"), path));
         }
+    }
+    // Every message in one Python process (starting Python and loading `cryptography` costs
+    // more than a check); each result follows its path, a failure names its file.
+    let list: String = files.iter().map(|(_, path)| format!("{}\n", path.display())).collect();
+    let out = run_with_input(tool("python3").arg("-c").arg(PY_STRICT).arg("signed-each"), list.as_bytes());
+    assert!(out.status.success(), "Python: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let results: Vec<&str> = stdout.split("file ").skip(1).collect();
+    assert_eq!(results.len(), files.len(), "{stdout}");
+    for ((what, path), result) in files.iter().zip(results) {
+        assert!(result.starts_with(&format!("{}\n", path.display())), "{what}: {result}");
+        assert!(result.contains("with 2 certificates"), "the chain is sent, {what}: {result}");
     }
 }
 

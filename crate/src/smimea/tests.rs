@@ -13,37 +13,65 @@ use std::process::Command;
 const AT: UnixTime = UnixTime(1_800_000_000);
 
 fn need_dnspython() {
-    let ok = Command::new("python3").args(["-c", "import dns.message"]).output().map(|o| o.status.success()).unwrap_or(false);
+    // Checked once per test process (each check is a python3 start, about 0.2 s of CPU).
+    static OK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *OK.get_or_init(|| Command::new("python3").args(["-c", "import dns.message"]).output().map(|o| o.status.success()).unwrap_or(false));
     assert!(ok, "these tests need Python's dnspython for the python3 on PATH: `npm test` installs it (pip install dnspython)");
 }
 
-/// dnspython's answer to a query for `name` type SMIMEA: `records` as (usage, selector,
-/// matching, hex data) under `owner` (default: the name), flags and rcode as given,
-/// optionally a CNAME from the name to `owner`. Returns the wire bytes (compressed).
-fn dnspython_answer(name: &str, owner: Option<&str>, records: &[(u8, u8, u8, String)], ad: bool, rcode: u8) -> Vec<u8> {
+/// One answer for dnspython to write: a query for `name` type SMIMEA answered with `records`
+/// as (usage, selector, matching, hex data) under `owner` (default: the name), the AD flag
+/// and rcode as given, and a CNAME from the name to `owner` when they differ.
+struct Answer<'a> {
+    name: &'a str,
+    owner: Option<&'a str>,
+    records: &'a [(u8, u8, u8, String)],
+    ad: bool,
+    rcode: u8,
+}
+
+/// dnspython's answers (wire bytes, with its compression), all written by one python3 process.
+fn dnspython_answers(answers: &[Answer]) -> Vec<Vec<u8>> {
     need_dnspython();
-    let recs: Vec<String> = records.iter().map(|(u, s, m, h)| format!("'{u} {s} {m} {h}'")).collect();
+    let specs: Vec<String> = answers
+        .iter()
+        .map(|a| {
+            let recs: Vec<String> = a.records.iter().map(|(u, s, m, h)| format!("'{u} {s} {m} {h}'")).collect();
+            format!("('{}.', '{}.', {}, {}, [{}])", a.name, a.owner.unwrap_or(a.name), if a.ad { "True" } else { "False" }, a.rcode, recs.join(", "))
+        })
+        .collect();
     let script = format!(
         r#"
-import sys, dns.message, dns.rrset, dns.flags, dns.rcode, dns.rdatatype
-name = '{name}.'
-owner = '{owner}.'
-q = dns.message.make_query(name, 'SMIMEA')
-r = dns.message.make_response(q)
-if {ad}: r.flags |= dns.flags.AD
-r.set_rcode({rcode})
-if owner != name:
-    r.answer.append(dns.rrset.from_text(name, 300, 'IN', 'CNAME', owner))
-recs = [{recs}]
-if recs:
-    r.answer.append(dns.rrset.from_text_list(owner, 300, 'IN', 'SMIMEA', recs))
-sys.stdout.buffer.write(r.to_wire())
+import sys, struct, dns.message, dns.rrset, dns.flags, dns.rcode, dns.rdatatype
+for name, owner, ad, rcode, recs in [{specs}]:
+    q = dns.message.make_query(name, 'SMIMEA')
+    r = dns.message.make_response(q)
+    if ad: r.flags |= dns.flags.AD
+    r.set_rcode(rcode)
+    if owner != name:
+        r.answer.append(dns.rrset.from_text(name, 300, 'IN', 'CNAME', owner))
+    if recs:
+        r.answer.append(dns.rrset.from_text_list(owner, 300, 'IN', 'SMIMEA', recs))
+    wire = r.to_wire()
+    sys.stdout.buffer.write(struct.pack('>I', len(wire)) + wire)
 "#,
-        owner = owner.unwrap_or(name),
-        ad = if ad { "True" } else { "False" },
-        recs = recs.join(", "),
+        specs = specs.join(", "),
     );
-    run(Command::new("python3").args(["-c", &script])).stdout
+    let out = run(Command::new("python3").args(["-c", &script])).stdout;
+    let mut rest = &out[..];
+    let mut wires = Vec::new();
+    while !rest.is_empty() {
+        let n = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
+        wires.push(rest[4..4 + n].to_vec());
+        rest = &rest[4 + n..];
+    }
+    assert_eq!(wires.len(), answers.len(), "one answer per request");
+    wires
+}
+
+/// One dnspython answer (see `dnspython_answers`).
+fn dnspython_answer(name: &str, owner: Option<&str>, records: &[(u8, u8, u8, String)], ad: bool, rcode: u8) -> Vec<u8> {
+    dnspython_answers(&[Answer { name, owner, records, ad, rcode }]).remove(0)
 }
 
 fn cert_hex(pem: &std::path::Path) -> String {
@@ -88,9 +116,11 @@ fn a_dane_ee_certificate_for_the_address_is_accepted_and_the_ad_bit_decides_the_
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let name = query("alice@example.org").unwrap().name;
     let hex = cert_hex(&alice.cert);
-    for ad in [true, false] {
-        let answer = dnspython_answer(&name, None, &[(3, 0, 0, hex.clone())], ad, 0);
-        let l = read_answer("alice@example.org", &answer, AT).unwrap();
+    let rec = [(3, 0, 0, hex.clone())];
+    let via = |ad, owner| Answer { name: &name, owner, records: &rec, ad, rcode: 0 };
+    let answers = dnspython_answers(&[via(true, None), via(false, None), via(true, Some("alice.certs.example.net"))]);
+    for (ad, answer) in [(true, &answers[0]), (false, &answers[1])] {
+        let l = read_answer("alice@example.org", answer, AT).unwrap();
         assert_eq!(l.outcome, SmimeaOutcome::Found);
         assert_eq!(l.dnssec_validated, ad);
         assert_eq!(l.trust, if ad { SmimeaTrust::DnssecValidated } else { SmimeaTrust::FoundInDns });
@@ -100,8 +130,7 @@ fn a_dane_ee_certificate_for_the_address_is_accepted_and_the_ad_bit_decides_the_
         assert!(l.rejected.is_empty());
     }
     // Through an alias (CNAME) in the same answer.
-    let answer = dnspython_answer(&name, Some("alice.certs.example.net"), &[(3, 0, 0, hex.clone())], true, 0);
-    assert_eq!(read_answer("alice@example.org", &answer, AT).unwrap().outcome, SmimeaOutcome::Found);
+    assert_eq!(read_answer("alice@example.org", &answers[2], AT).unwrap().outcome, SmimeaOutcome::Found);
     // A record for another name (no alias leads there) is ignored.
     let other = wire::parse_ascii_name(&query("mallory@example.org").unwrap().name).unwrap();
     let mut m = simple_answer(&name, &[], 0x8020, 0);
@@ -110,7 +139,7 @@ fn a_dane_ee_certificate_for_the_address_is_accepted_and_the_ad_bit_decides_the_
         m.push(l.len() as u8);
         m.extend_from_slice(l);
     }
-    let data = base64::engine::general_purpose::STANDARD.decode(&read_answer("alice@example.org", &dnspython_answer(&name, None, &[(3, 0, 0, hex)], true, 0), AT).unwrap().certificates[0].der_base64).unwrap();
+    let data = base64::engine::general_purpose::STANDARD.decode(&read_answer("alice@example.org", &answers[0], AT).unwrap().certificates[0].der_base64).unwrap();
     m.extend_from_slice(&[0, 0, 53, 0, 1, 0, 0, 1, 0]);
     m.extend_from_slice(&((data.len() + 3) as u16).to_be_bytes());
     m.extend_from_slice(&[3, 0, 0]);
@@ -127,8 +156,12 @@ fn wrong_usage_selector_address_and_garbage_are_rejected_with_reasons() {
     let name = query("alice@example.org").unwrap().name;
     let (a, b) = (cert_hex(&alice.cert), cert_hex(&bob.cert));
     let records = vec![(2, 0, 0, a.clone()), (3, 1, 0, a.clone()), (3, 0, 1, "00".repeat(32)), (3, 0, 0, b), (3, 0, 0, "3003020100".to_string())];
-    let answer = dnspython_answer(&name, None, &records, true, 0);
-    let l = read_answer("alice@example.org", &answer, AT).unwrap();
+    let good_and_bad = [(2, 0, 0, a.clone()), (3, 0, 0, a)];
+    let answers = dnspython_answers(&[
+        Answer { name: &name, owner: None, records: &records, ad: true, rcode: 0 },
+        Answer { name: &name, owner: None, records: &good_and_bad, ad: false, rcode: 0 },
+    ]);
+    let l = read_answer("alice@example.org", &answers[0], AT).unwrap();
     assert_eq!(l.outcome, SmimeaOutcome::NoUsableRecord);
     assert!(l.certificates.is_empty());
     let reasons: Vec<&str> = l.rejected.iter().map(|r| r.reason.as_str()).collect();
@@ -138,20 +171,18 @@ fn wrong_usage_selector_address_and_garbage_are_rejected_with_reasons() {
     assert!(reasons.iter().any(|r| r.contains("names bob@example.org, not alice@example.org")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.contains("not hold a readable certificate")), "{reasons:?}");
     // The good one next to the bad ones is still found.
-    let answer = dnspython_answer(&name, None, &[(2, 0, 0, a.clone()), (3, 0, 0, a)], false, 0);
-    let l = read_answer("alice@example.org", &answer, AT).unwrap();
+    let l = read_answer("alice@example.org", &answers[1], AT).unwrap();
     assert_eq!((l.outcome, l.certificates.len(), l.rejected.len()), (SmimeaOutcome::Found, 1, 1));
 }
 
 #[test]
 fn nxdomain_servfail_and_other_questions() {
     let name = query("nobody@example.org").unwrap().name;
-    let nx = dnspython_answer(&name, None, &[], true, 3);
+    let none = |ad, rcode| Answer { name: &name, owner: None, records: &[], ad, rcode };
+    let [nx, fail, empty]: [Vec<u8>; 3] = dnspython_answers(&[none(true, 3), none(false, 2), none(true, 0)]).try_into().unwrap();
     assert_eq!(read_answer("nobody@example.org", &nx, AT).unwrap().outcome, SmimeaOutcome::NotFound);
-    let fail = dnspython_answer(&name, None, &[], false, 2);
     let l = read_answer("nobody@example.org", &fail, AT).unwrap();
     assert_eq!((l.outcome, l.rcode), (SmimeaOutcome::ResolverFailed, 2));
-    let empty = dnspython_answer(&name, None, &[], true, 0);
     assert_eq!(read_answer("nobody@example.org", &empty, AT).unwrap().outcome, SmimeaOutcome::NoUsableRecord);
     // An answer to another name is refused, not read.
     let e = read_answer("somebody@example.org", &empty, AT).unwrap_err();

@@ -170,10 +170,19 @@ def decrypt(envelope, cert_path, key_path, inner):
     print('decrypted', len(plain), 'bytes')
     if inner == 'inner-signed' and check_message(plain) == 0:
         sys.exit('no inner signature found')
-if sys.argv[1] == 'signed':
-    n = check_message(pathlib.Path(sys.argv[2]).read_bytes())
-    if n == 0:
-        sys.exit('no signature found')
+if sys.argv[1] == 'signed-each':
+    # One process for many signed messages (one path a line); each result is printed after
+    # its path, and every failure is named.
+    failed = []
+    for path in sys.stdin.read().splitlines():
+        print('file', path)
+        try:
+            if check_message(pathlib.Path(path).read_bytes()) == 0:
+                failed.append(f'{path}: no signature found')
+        except BaseException as e:
+            failed.append(f'{path}: {e!r}')
+    if failed:
+        sys.exit('\n'.join(failed))
 elif sys.argv[1] == 'decrypt-each':
     # One process for many decryptions (each line: envelope, certificate, key, inner-signed or
     # -, tab-separated); every failure is named.

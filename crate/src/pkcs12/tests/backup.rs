@@ -58,22 +58,53 @@ fn backup_default_iterations_read_by_openssl() {
     println!("export with {DEFAULT_BACKUP_ITERATIONS} iterations took {:?} (native test build)", start.elapsed());
     let path = p.to_str().unwrap();
     let pass = format!("pass:{PW}");
-    let info = run(&dir.0, "openssl", &["pkcs12", "-info", "-in", path, "-passin", &pass, "-noout"]);
+    // One full dump (-nodes) with -info (each openssl pkcs12 run of this file costs 600,000
+    // iterations of PBKDF2 per bag and MAC): what it found goes to stderr, the PEM to all.pem.
+    let info = run(&dir.0, "openssl", &["pkcs12", "-info", "-in", path, "-passin", &pass, "-nodes", "-out", "all.pem"]);
     assert!(info.contains("MAC: sha256"), "{info}");
     assert!(info.contains(&format!("Iteration {DEFAULT_BACKUP_ITERATIONS}")), "{info}");
     assert_eq!(info.matches("PBES2, PBKDF2, AES-256-CBC").count(), 2, "{info}");
     assert_eq!(info.matches("PRF hmacWithSHA256").count(), 2, "{info}");
-    // The full dump (-nodes) works, and OpenSSL extracts the same certificate and a key whose
-    // public half is the certificate's.
-    run(&dir.0, "openssl", &["pkcs12", "-in", path, "-passin", &pass, "-nodes", "-out", "all.pem"]);
-    run(&dir.0, "openssl", &["pkcs12", "-in", path, "-passin", &pass, "-nokeys", "-clcerts", "-out", "leaf.pem"]);
+    // OpenSSL extracted the same certificate (the one with the key's localKeyID, what
+    // `-clcerts` picks) and a key whose public half is the certificate's.
+    let all = String::from_utf8(read(&dir.path("all.pem"))).unwrap();
+    let blocks = pem_blocks(&all);
+    let keys: Vec<_> = blocks.iter().filter(|b| b.1 == "PRIVATE KEY").collect();
+    let certs: Vec<_> = blocks.iter().filter(|b| b.1 == "CERTIFICATE").collect();
+    assert_eq!((keys.len(), certs.len()), (1, 2), "the key, the certificate and the CA: {all}");
+    let key_id = local_key_id(keys[0].0).unwrap_or_else(|| panic!("no localKeyID on the key: {all}"));
+    let leaves: Vec<_> = certs.iter().filter(|b| local_key_id(b.0).is_some()).collect();
+    assert_eq!(leaves.len(), 1, "{all}");
+    assert_eq!(local_key_id(leaves[0].0), Some(key_id), "{all}");
+    std::fs::write(dir.path("leaf.pem"), leaves[0].2).unwrap();
+    std::fs::write(dir.path("key.pem"), keys[0].2).unwrap();
     assert_eq!(der_of(&pem_cert(&dir.path("leaf.pem"))), der_of(&id.certificate));
-    run(&dir.0, "openssl", &["pkcs12", "-in", path, "-passin", &pass, "-nocerts", "-nodes", "-out", "key.pem"]);
     let from_key = run(&dir.0, "openssl", &["pkey", "-in", "key.pem", "-pubout"]);
     let from_cert = run(&dir.0, "openssl", &["x509", "-in", "leaf.pem", "-pubkey", "-noout"]);
     assert_eq!(from_key, from_cert);
     let bad = try_run(&dir.0, "openssl", &["pkcs12", "-in", path, "-passin", "pass:wrong", "-nodes"]);
     assert!(bad.is_none(), "OpenSSL accepted a wrong password");
+}
+
+/// The PEM blocks of `openssl pkcs12 -nodes` output: (the attribute lines before the block,
+/// its label, the block itself).
+fn pem_blocks(text: &str) -> Vec<(&str, &str, &str)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(begin) = rest.find("-----BEGIN ") {
+        let label_end = begin + rest[begin..].find("-----\n").unwrap();
+        let label = &rest[begin + 11..label_end];
+        let end_marker = format!("-----END {label}-----");
+        let end = begin + rest[begin..].find(&end_marker).unwrap() + end_marker.len();
+        out.push((&rest[..begin], label, &rest[begin..end]));
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// The localKeyID bag attribute in the attribute lines of a block.
+fn local_key_id(attributes: &str) -> Option<&str> {
+    attributes.lines().find_map(|l| l.trim().strip_prefix("localKeyID:")).map(str::trim)
 }
 
 #[test]
@@ -98,28 +129,44 @@ fn backup_read_by_nss_pk12util() {
     }
 }
 
+/// One python3 process reads every file: argv is the password, then the files; one line each.
 const PY_LOAD: &str = r#"
 import sys
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
-key, cert, extra = pkcs12.load_key_and_certificates(open(sys.argv[1], "rb").read(), sys.argv[2].encode())
-pub = serialization.PublicFormat.SubjectPublicKeyInfo
-assert key.public_key().public_bytes(serialization.Encoding.DER, pub) == cert.public_key().public_bytes(serialization.Encoding.DER, pub)
-p = pkcs12.load_pkcs12(open(sys.argv[1], "rb").read(), sys.argv[2].encode())
-sys.stdout.write(cert.public_bytes(serialization.Encoding.DER).hex() + " " + str(len(extra)) + " " + p.cert.friendly_name.decode())
+pw = sys.argv[1].encode()
+for path in sys.argv[2:]:
+    data = open(path, "rb").read()
+    key, cert, extra = pkcs12.load_key_and_certificates(data, pw)
+    pub = serialization.PublicFormat.SubjectPublicKeyInfo
+    assert key.public_key().public_bytes(serialization.Encoding.DER, pub) == cert.public_key().public_bytes(serialization.Encoding.DER, pub)
+    p = pkcs12.load_pkcs12(data, pw)
+    sys.stdout.write(cert.public_bytes(serialization.Encoding.DER).hex() + " " + str(len(extra)) + " " + p.cert.friendly_name.decode() + "\n")
 "#;
 
 #[test]
 fn backup_read_by_python_cryptography() {
     let Some(f) = fixture() else { return };
     have_python_cryptography();
-    for who in ["alice", "carol", "dan"] {
+    let dir = TempDir::new("backup-py");
+    let people = ["alice", "carol", "dan"];
+    let mut ids = Vec::new();
+    let mut files = Vec::new();
+    for who in people {
         let id = identity(f, who);
-        let dir = TempDir::new("backup-py");
-        let (p, _) = write_backup(&dir, &id, ITER);
-        let out = run(&dir.0, "python3", &["-c", PY_LOAD, p.to_str().unwrap(), PW]);
-        let mut parts = out.trim().splitn(3, ' ');
+        let p = dir.path(&format!("{who}.p12"));
+        std::fs::write(&p, export_backup(&id, PW, ITER).unwrap()).unwrap();
+        ids.push(id);
+        files.push(p.to_str().unwrap().to_owned());
+    }
+    let mut args = vec!["-c", PY_LOAD, PW];
+    args.extend(files.iter().map(String::as_str));
+    let out = run(&dir.0, "python3", &args);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), people.len(), "{out}");
+    for (id, line) in ids.iter().zip(lines) {
+        let mut parts = line.trim().splitn(3, ' ');
         let hex: String = der_of(&id.certificate).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(parts.next(), Some(hex.as_str()));
         assert_eq!(parts.next(), Some("1"));
