@@ -10,12 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
-import { launchBrowser } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { fakeOfficeScript, localOnly } from './outlook-world.mjs';
+import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
 
 const RESULTS = path.join(ROOT, 'test-results');
 const TIMEOUT = 30_000;
@@ -33,9 +32,9 @@ before(async () => {
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   fakeOfficeJs = await fakeOfficeScript();
   // One Outlook client for Alice (a chromium context: her IndexedDB).
-  browser = await launchBrowser({ timeout: 60_000 });
+  browser = await outlookBrowser(fakeOfficeJs);
   ctx = await browser.newContext({ viewport: { width: 420, height: 900 } });
-  await localOnly(ctx, fakeOfficeJs, blocked);
+  localOnly(ctx, blocked);
   fs.mkdirSync(RESULTS, { recursive: true });
 });
 

@@ -14,12 +14,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
-import { launchBrowser } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { fakeOfficeScript, localOnly } from './outlook-world.mjs';
+import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
 
 const RESULTS = path.join(ROOT, 'test-results');
 const TIMEOUT = 30_000;
@@ -33,7 +32,7 @@ const blocked = [];
 /** A chromium context (its own storage and IndexedDB: one Outlook client) with Office.js faked and no outside requests. */
 async function profile() {
   const ctx = await browser.newContext({ viewport: { width: 420, height: 800 }, acceptDownloads: true });
-  await localOnly(ctx, fakeOfficeJs, blocked);
+  localOnly(ctx, blocked);
   return ctx;
 }
 
@@ -44,7 +43,7 @@ before(async () => {
   server = createDevServer({ routes: devMailRoutes({ root: mailRoot }) });
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   fakeOfficeJs = await fakeOfficeScript();
-  browser = await launchBrowser({ timeout: 60_000 });
+  browser = await outlookBrowser(fakeOfficeJs);
   context = await profile();
   fs.mkdirSync(RESULTS, { recursive: true });
 });
