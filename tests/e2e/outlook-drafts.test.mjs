@@ -4,7 +4,7 @@
 // pane's own editor, saves an encrypted draft (a MIME upload to Drafts), reopens it and sends it
 // encrypted; the pane then deletes the encrypted draft and Outlook's plaintext one permanently.
 // The test reads what the fake Graph stored at each step and which requests it got.
-// Screenshots go to test-results/outlook-drafts-*.png.
+// Screenshots go to test-results/outlook-drafts-*.jpg.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,8 +15,8 @@ import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
 import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { RESULTS, shoot } from './world.mjs';
 
-const RESULTS = path.join(ROOT, 'test-results');
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
 const SUBJECT = 'Acquisition of Zanzibar Ltd';
@@ -72,7 +72,7 @@ function encryptedDrafts(what) {
 }
 
 async function shot(page, name) {
-  await page.screenshot({ path: path.join(RESULTS, `outlook-drafts-${name}.png`), fullPage: true });
+  await shoot(page, `outlook-drafts-${name}`);
 }
 
 test('Outlook: the plaintext draft is named, the confidential draft is stored encrypted through Graph, reopened, sent; both drafts are deleted permanently', async () => {

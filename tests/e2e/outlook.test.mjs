@@ -7,7 +7,7 @@
 // signed and encrypted from a fake compose item, Bob opens the delivered message from a fake
 // read item, each in their own chromium context (own storage, as a separate profile); openssl
 // checks what was delivered.
-// Screenshots of each task-pane screen go to test-results/outlook-*.png.
+// Screenshots of each task-pane screen go to test-results/outlook-*.jpg.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,8 +19,8 @@ import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
 import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { RESULTS, shoot } from './world.mjs';
 
-const RESULTS = path.join(ROOT, 'test-results');
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
 
@@ -75,7 +75,7 @@ async function taskpane(config, ctx) {
 }
 
 async function shot(page, name) {
-  await page.screenshot({ path: path.join(RESULTS, `outlook-${name}.png`), fullPage: true });
+  await shoot(page, `outlook-${name}`);
 }
 
 async function tab(page, label) {

@@ -8,8 +8,8 @@ import { after, before, test } from 'node:test';
 import { LOOPBACK_ONLY, launchBrowser, noteLeaving } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { ROOT, openssl, opensslFacts, sharedFile } from '../shared.mjs';
+import { RESULTS, shoot } from './world.mjs';
 
-const RESULTS = path.join(ROOT, 'test-results');
 
 let server, baseUrl, browser, page;
 const blocked = [];
@@ -69,7 +69,7 @@ test('a certificate chosen with the file input is summarised by the core', async
   assert.ok(emails.includes('alice@example.com'), `e-mails shown: ${emails}`);
   assert.equal(await card.locator('[data-field="sha256"]').textContent(), ref.sha256);
   assert.match(await card.locator('[data-field="key"]').textContent(), new RegExp(`RSA, ${ref.bits} bits`));
-  await page.screenshot({ path: path.join(RESULTS, 'standalone-certificate.png'), fullPage: true });
+  await shoot(page, 'standalone-certificate');
 });
 
 test('a bad file shows the error message and hint, and the page keeps working', async (t) => {
@@ -85,7 +85,7 @@ test('a bad file shows the error message and hint, and the page keeps working', 
   assert.equal(await alert.locator('.error-message').textContent(), 'This file is not a certificate Cachet can read.');
   assert.match(await alert.locator('.error-hint').textContent(), /PEM or DER/);
   assert.equal(await page.locator('article.cert').count(), 0, 'the previous summary is gone');
-  await page.screenshot({ path: path.join(RESULTS, 'standalone-error.png'), fullPage: true });
+  await shoot(page, 'standalone-error');
 
   // The worker survived: a good certificate right after works.
   const { pem } = makeCertificate(dir, 'After The Error', 'after@example.org');
