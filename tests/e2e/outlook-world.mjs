@@ -24,12 +24,12 @@ export async function fakeOfficeScript() {
 }
 
 /**
- * A chromium that refuses every non-loopback request (LOOPBACK_ONLY) except Office.js, which it
- * answers with `officeJs` itself: the browser's own request interception (DevTools Fetch on the
- * browser target) for that one URL, so every other request goes its normal way, uncopied.
+ * A chromium that refuses every non-loopback request (LOOPBACK_ONLY) except Office.js, answered
+ * with `officeJs` through the browser's own request interception (DevTools Fetch on the browser
+ * target) for that one URL only: every other request goes its normal way, not through node.
  */
-export async function outlookBrowser(officeJs, options = {}) {
-  const browser = await launchBrowser({ timeout: 60_000, ...options, args: LOOPBACK_ONLY });
+export async function outlookBrowser(officeJs) {
+  const browser = await launchBrowser({ timeout: 60_000, args: LOOPBACK_ONLY });
   const cdp = await browser.newBrowserCDPSession();
   const body = Buffer.from(officeJs).toString('base64');
   cdp.on('Fetch.requestPaused', ({ requestId }) => {
