@@ -24,8 +24,9 @@ export const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-
  * machine: everything but loopback goes through a proxy on a loopback port nothing listens on
  * (Chromium never sends loopback through a proxy, and fails the rest with
  * ERR_PROXY_CONNECTION_FAILED), and every host name but localhost resolves to nothing, for what
- * does not use the proxy. Nothing is intercepted, so the browser's cache and its compiled-Wasm
- * cache work as they do for a user; `noteLeaving` records what was attempted.
+ * does not use the proxy. Unlike a Playwright route on every request, nothing is paused and
+ * handed to the test process (the 1.8 MB Wasm, 25 MB mailbox uploads) and the browser's cache
+ * stays on; `noteLeaving` records what was attempted.
  */
 export const LOOPBACK_ONLY = ['--proxy-server=http://127.0.0.1:9',
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'];

@@ -10,7 +10,6 @@ import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { ROOT, openssl, opensslFacts, sharedFile } from '../shared.mjs';
 import { RESULTS, shoot } from './world.mjs';
 
-
 let server, baseUrl, browser, page;
 const blocked = [];
 const consoleErrors = [];
