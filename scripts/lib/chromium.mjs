@@ -20,6 +20,37 @@ export const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /**
+ * Flags (for `args`) under which Chromium itself refuses every request that would leave the
+ * machine: everything but loopback goes through a proxy on a loopback port nothing listens on
+ * (Chromium never sends loopback through a proxy, and fails the rest with
+ * ERR_PROXY_CONNECTION_FAILED), and every host name but localhost resolves to nothing, for what
+ * does not use the proxy. Unlike a Playwright route on every request, nothing is paused and
+ * handed to the test process (the 1.8 MB Wasm, 25 MB mailbox uploads) and the browser's cache
+ * stays on; `noteLeaving` records what was attempted.
+ */
+export const LOOPBACK_ONLY = ['--proxy-server=http://127.0.0.1:9',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'];
+
+/** Whether a request URL stays on the machine (loopback, or data:, blob:, about:). */
+export function isLoopback(url) {
+  const u = new URL(url);
+  if (['data:', 'blob:', 'about:'].includes(u.protocol)) return true;
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+}
+
+/**
+ * Note in `list` the URL of every request of `context` (its pages, frames and workers) that is
+ * not for loopback, except the URLs in `served` (answered inside the browser, see the Outlook
+ * tests' Office.js). A passive listener: under LOOPBACK_ONLY Chromium fails these requests itself.
+ */
+export function noteLeaving(context, list, { served = [] } = {}) {
+  context.on('request', (r) => {
+    const url = r.url();
+    if (!isLoopback(url) && !served.includes(url)) list.push(url);
+  });
+}
+
+/**
  * A browser on a profile of Playwright's (a temp dir it removes on close), for separate contexts:
  * `browser.newContext({ viewport, acceptDownloads, ... })`, each isolated from the others as
  * separate profiles are, without a browser process of its own. `options` go to Playwright's

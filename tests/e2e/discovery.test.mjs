@@ -10,7 +10,7 @@
 //    encrypted one, and a plain one. Only the valid signer is stored; the changed one is
 //    reported and accepted by a click; the others are skipped with their reasons.
 // Certificates are made by openssl at test time (scripts/lib/pki.mjs). Screenshots:
-// test-results/discovery-*.png.
+// test-results/discovery-*.jpg.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -3,7 +3,7 @@
 // page, reopens the draft (decrypted in the page), and sends it encrypted to Bob. At every step
 // the test reads the bytes the dev mailbox stored: no draft ever holds the body, the subject, the
 // recipients or the attachment in clear; openssl decrypts the stored draft with Alice's key only.
-// Screenshots go to test-results/drafts-*.png.
+// Screenshots go to test-results/drafts-*.jpg.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

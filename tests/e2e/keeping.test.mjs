@@ -4,7 +4,7 @@
 // appended, who cannot read my mail, which key old mail needs); expiry reminders with the page's
 // clock set by the test (30 then 14 days before the end, each once); the guided renewal (new
 // .p12 imported, the old key kept and still decrypting old mail, the signed announcement).
-// Screenshots go to test-results/keeping-*.png.
+// Screenshots go to test-results/keeping-*.jpg.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 // End to end (issue 17): what Cachet repaired to read a message is listed in the read pane's
 // details, and a password-encrypted message (RFC 3211) asks for its password, rate-limited
 // like the passphrase. The messages are the project's own vectors (tests/vectors/lenient),
-// made by openssl. Screenshots go to test-results/lenient-*.png.
+// made by openssl. Screenshots go to test-results/lenient-*.jpg.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -2,7 +2,7 @@
 // the compose pane; Bcc (one message per blind recipient) with an attachment that arrives
 // intact; the idle timeout setting; escalating waits after wrong passphrases; and a 25 MB
 // signed+encrypted message (made by openssl) that Bob opens while the page stays responsive.
-// Screenshots go to test-results/more-*.png.
+// Screenshots go to test-results/more-*.jpg.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { openssl } from '../shared.mjs';
-import { PASSPHRASE, RESULTS, createWorld } from './world.mjs';
+import { PASSPHRASE, createWorld, shoot } from './world.mjs';
 
 /** Longest main-thread stall accepted while the worker opens the 25 MB message. */
 const MAX_STALL_MS = 500;
@@ -439,7 +439,7 @@ test('an expired certificate: signing is refused in the compose pane with its da
   assert.match(await refusal.locator('.error-hint').textContent(), /Renew your certificate/);
   assert.equal(await page.getByLabel('Subject', { exact: true }).inputValue(), 'Too late', 'the draft is kept');
   assert.equal(w.files('bob@example.net', 'inbox').length, sentBefore, 'nothing was sent');
-  await page.screenshot({ path: path.join(RESULTS, 'more-expired-refused.png'), fullPage: true });
+  await shoot(page, 'more-expired-refused');
   await page.close();
 });
 

@@ -1,7 +1,7 @@
 // End to end (issue 5): two people, Alice and Bob, each in their own chromium profile (own
 // IndexedDB), on the standalone page over the dev mailbox, with demo identities made by
 // openssl at test time. Messages are checked on disk and with openssl as the peer.
-// Screenshots of every screen go to test-results/mail-*.png.
+// Screenshots of every screen go to test-results/mail-*.jpg.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

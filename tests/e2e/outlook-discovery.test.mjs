@@ -5,21 +5,20 @@
 // DNSSEC-validated certificate is taken and the recipient is ready. Certificates: "Find
 // certificates in my mail" lists Alice's S/MIME mail through Graph's message-class filter
 // (paged), stores the valid signer (openssl-signed) and skips the tampered one. No request may
-// leave the machine. Screenshots: test-results/outlook-discovery-*.png.
+// leave the machine. Screenshots: test-results/outlook-discovery-*.jpg.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser } from '../../scripts/lib/chromium.mjs';
 import { makePki, openssl } from '../../scripts/lib/pki.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { devDnsRoutes } from '../../scripts/devdns.mjs';
 import { ROOT } from '../shared.mjs';
-import { fakeOfficeScript, localOnly } from './outlook-world.mjs';
+import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { RESULTS, shoot } from './world.mjs';
 
-const RESULTS = path.join(ROOT, 'test-results');
 const TIMEOUT = 30_000;
 const zone = new Map();
 const queries = [];
@@ -38,9 +37,9 @@ before(async () => {
   server = createDevServer({ routes: [...devDnsRoutes({ zone, queries }), ...devMailRoutes({ root: mailRoot })] });
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   fakeOfficeJs = await fakeOfficeScript();
-  browser = await launchBrowser({ timeout: 60_000 });
+  browser = await outlookBrowser(fakeOfficeJs);
   ctx = await browser.newContext({ viewport: { width: 420, height: 900 } });
-  await localOnly(ctx, fakeOfficeJs, blocked);
+  localOnly(ctx, blocked);
   fs.mkdirSync(RESULTS, { recursive: true });
 });
 
@@ -79,7 +78,7 @@ test('Outlook compose: a recipient without a certificate is looked up in DNS onc
   await page.getByLabel('Encrypt').check();
   await box.locator('[data-dns-trust="dnssec-validated"]').waitFor();
   assert.match(await box.textContent(), /127\.0\.0\.1:\d+ validated it with DNSSEC: carol, issued by CN=Outlook Peers CA/);
-  await page.screenshot({ path: path.join(RESULTS, 'outlook-discovery-compose.png'), fullPage: true });
+  await shoot(page, 'outlook-discovery-compose');
   await box.getByRole('button', { name: 'Use and trust this certificate' }).click();
   await page.locator('[data-recipient="carol@example.org"][data-status="ready"]').waitFor();
   assert.equal(queries.length, 1);
@@ -110,7 +109,7 @@ test('Outlook certificates: “Find certificates in my mail” goes through Grap
   await page.getByRole('button', { name: 'Find certificates in my mail' }).click();
   const done = page.locator('[data-field="harvest-done"]');
   await done.waitFor();
-  await page.screenshot({ path: path.join(RESULTS, 'outlook-discovery-harvest.png'), fullPage: true });
+  await shoot(page, 'outlook-discovery-harvest');
   assert.match(await done.textContent(), /^Checked 2 messages: 2 signed messages found, 1 certificate stored, 0 already known, 0 changed\./);
   assert.equal(await page.locator('[data-field="harvest-stored"] [data-address="henry@example.org"]').count(), 1);
   assert.match(await page.locator('[data-field="harvest-skipped"]').textContent(), /1 message: changed after signing — e\.g\. “Henry tampered” from henry@example\.org \(Inbox\)/);
@@ -137,7 +136,7 @@ test('Outlook troubleshooter: “cannot encrypt” offers the DNS lookup and the
   assert.equal(queries.length, before + 1);
   await offer.getByRole('button', { name: 'Use and trust this certificate' }).click();
   await d.locator('[data-field="encrypt-status"][data-status="ready"]').waitFor();
-  await page.screenshot({ path: path.join(RESULTS, 'outlook-discovery-troubleshooter.png'), fullPage: true });
+  await shoot(page, 'outlook-discovery-troubleshooter');
   assert.deepEqual(errors, []);
   await page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');

@@ -4,20 +4,19 @@
 // pane's own editor, saves an encrypted draft (a MIME upload to Drafts), reopens it and sends it
 // encrypted; the pane then deletes the encrypted draft and Outlook's plaintext one permanently.
 // The test reads what the fake Graph stored at each step and which requests it got.
-// Screenshots go to test-results/outlook-drafts-*.png.
+// Screenshots go to test-results/outlook-drafts-*.jpg.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { fakeOfficeScript, localOnly } from './outlook-world.mjs';
+import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { RESULTS, shoot } from './world.mjs';
 
-const RESULTS = path.join(ROOT, 'test-results');
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
 const SUBJECT = 'Acquisition of Zanzibar Ltd';
@@ -42,9 +41,9 @@ before(async () => {
   server = createDevServer({ routes });
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   fakeOfficeJs = await fakeOfficeScript();
-  browser = await launchBrowser({ timeout: 60_000 });
+  browser = await outlookBrowser(fakeOfficeJs);
   ctx = await browser.newContext({ viewport: { width: 420, height: 1000 } });
-  await localOnly(ctx, fakeOfficeJs, blocked);
+  localOnly(ctx, blocked);
   fs.mkdirSync(RESULTS, { recursive: true });
 });
 
@@ -73,7 +72,7 @@ function encryptedDrafts(what) {
 }
 
 async function shot(page, name) {
-  await page.screenshot({ path: path.join(RESULTS, `outlook-drafts-${name}.png`), fullPage: true });
+  await shoot(page, `outlook-drafts-${name}`);
 }
 
 test('Outlook: the plaintext draft is named, the confidential draft is stored encrypted through Graph, reopened, sent; both drafts are deleted permanently', async () => {

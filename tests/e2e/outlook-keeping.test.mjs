@@ -3,21 +3,20 @@
 // message sent from Outlook's compose window (openssl verifies it); the expiry reminder in the
 // item's notification bar with the page's clock set by the test; a key-exchange request from the
 // troubleshooter, ready (with a notification) once Carol's signed reply is opened in the pane.
-// Screenshots go to test-results/outlook-keeping-*.png.
+// Screenshots go to test-results/outlook-keeping-*.jpg.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
-import { launchBrowser } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { fakeOfficeScript, localOnly } from './outlook-world.mjs';
+import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { RESULTS, shoot } from './world.mjs';
 
-const RESULTS = path.join(ROOT, 'test-results');
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
 const DAY = 86_400_000;
@@ -33,9 +32,9 @@ before(async () => {
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   fakeOfficeJs = await fakeOfficeScript();
   // One Outlook client for Alice (a chromium context: her IndexedDB).
-  browser = await launchBrowser({ timeout: 60_000 });
+  browser = await outlookBrowser(fakeOfficeJs);
   ctx = await browser.newContext({ viewport: { width: 420, height: 900 } });
-  await localOnly(ctx, fakeOfficeJs, blocked);
+  localOnly(ctx, blocked);
   fs.mkdirSync(RESULTS, { recursive: true });
 });
 
@@ -63,7 +62,7 @@ async function taskpane(config, at) {
 }
 
 const tab = (page, label) => page.getByRole('tab', { name: label }).click();
-const shot = (page, name) => page.screenshot({ path: path.join(RESULTS, `outlook-keeping-${name}.png`), fullPage: true });
+const shot = (page, name) => shoot(page, `outlook-keeping-${name}`);
 const qp = (text) => text.replace(/=\r?\n/g, '');
 const alice = () => demo.identities.find((i) => i.address === 'alice@example.org');
 const user = { name: 'Alice', address: 'alice@example.org' };

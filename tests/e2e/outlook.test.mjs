@@ -7,21 +7,20 @@
 // signed and encrypted from a fake compose item, Bob opens the delivered message from a fake
 // read item, each in their own chromium context (own storage, as a separate profile); openssl
 // checks what was delivered.
-// Screenshots of each task-pane screen go to test-results/outlook-*.png.
+// Screenshots of each task-pane screen go to test-results/outlook-*.jpg.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
-import { launchBrowser } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { fakeOfficeScript, localOnly } from './outlook-world.mjs';
+import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { RESULTS, shoot } from './world.mjs';
 
-const RESULTS = path.join(ROOT, 'test-results');
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
 
@@ -33,7 +32,7 @@ const blocked = [];
 /** A chromium context (its own storage and IndexedDB: one Outlook client) with Office.js faked and no outside requests. */
 async function profile() {
   const ctx = await browser.newContext({ viewport: { width: 420, height: 800 }, acceptDownloads: true });
-  await localOnly(ctx, fakeOfficeJs, blocked);
+  localOnly(ctx, blocked);
   return ctx;
 }
 
@@ -44,7 +43,7 @@ before(async () => {
   server = createDevServer({ routes: devMailRoutes({ root: mailRoot }) });
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
   fakeOfficeJs = await fakeOfficeScript();
-  browser = await launchBrowser({ timeout: 60_000 });
+  browser = await outlookBrowser(fakeOfficeJs);
   context = await profile();
   fs.mkdirSync(RESULTS, { recursive: true });
 });
@@ -76,7 +75,7 @@ async function taskpane(config, ctx) {
 }
 
 async function shot(page, name) {
-  await page.screenshot({ path: path.join(RESULTS, `outlook-${name}.png`), fullPage: true });
+  await shoot(page, `outlook-${name}`);
 }
 
 async function tab(page, label) {

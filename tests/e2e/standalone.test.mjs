@@ -1,38 +1,26 @@
 // End to end: the built standalone page in the system chromium (headless), served by our dev
-// server on a free loopback port, with every non-loopback request blocked and recorded.
+// server on a free loopback port, with every non-loopback request refused by chromium and recorded.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser } from '../../scripts/lib/chromium.mjs';
+import { LOOPBACK_ONLY, launchBrowser, noteLeaving } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { ROOT, openssl, opensslFacts, sharedFile } from '../shared.mjs';
-
-const RESULTS = path.join(ROOT, 'test-results');
+import { RESULTS, shoot } from './world.mjs';
 
 let server, baseUrl, browser, page;
 const blocked = [];
 const consoleErrors = [];
 
-function isLoopback(url) {
-  const u = new URL(url);
-  if (u.protocol === 'data:' || u.protocol === 'blob:') return true;
-  return ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
-}
-
 before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'index.html')), 'dist/ is built (npm test builds it first)');
   server = createDevServer();
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
-  browser = await launchBrowser({ timeout: 60_000 });
+  browser = await launchBrowser({ timeout: 60_000, args: LOOPBACK_ONLY });
   const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (isLoopback(url)) return route.continue();
-    blocked.push(url);
-    return route.abort('blockedbyclient');
-  });
+  noteLeaving(context, blocked);
   page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
@@ -80,7 +68,7 @@ test('a certificate chosen with the file input is summarised by the core', async
   assert.ok(emails.includes('alice@example.com'), `e-mails shown: ${emails}`);
   assert.equal(await card.locator('[data-field="sha256"]').textContent(), ref.sha256);
   assert.match(await card.locator('[data-field="key"]').textContent(), new RegExp(`RSA, ${ref.bits} bits`));
-  await page.screenshot({ path: path.join(RESULTS, 'standalone-certificate.png'), fullPage: true });
+  await shoot(page, 'standalone-certificate');
 });
 
 test('a bad file shows the error message and hint, and the page keeps working', async (t) => {
@@ -96,7 +84,7 @@ test('a bad file shows the error message and hint, and the page keeps working', 
   assert.equal(await alert.locator('.error-message').textContent(), 'This file is not a certificate Cachet can read.');
   assert.match(await alert.locator('.error-hint').textContent(), /PEM or DER/);
   assert.equal(await page.locator('article.cert').count(), 0, 'the previous summary is gone');
-  await page.screenshot({ path: path.join(RESULTS, 'standalone-error.png'), fullPage: true });
+  await shoot(page, 'standalone-error');
 
   // The worker survived: a good certificate right after works.
   const { pem } = makeCertificate(dir, 'After The Error', 'after@example.org');
@@ -129,6 +117,25 @@ test('a DER certificate of the shared corpus (RFC 4134) dropped on the page is s
   const file = sharedFile(t, 'corpus/rfc4134-examples/AliceRSASignByCarl.cer');
   if (!file) return;
   await dropAndCheck(file);
+});
+
+test('under LOOPBACK_ONLY a request for a host name or an IP literal fails and is noted; loopback works', async () => {
+  // In a context of its own (its notes are its own): what the other end-to-end tests rely on
+  // when they find their list of noted requests empty.
+  const context = await browser.newContext();
+  const noted = [];
+  noteLeaving(context, noted);
+  // Refused by chromium itself (its proxy that leads nowhere), not by whatever network is there.
+  const failures = [];
+  context.on('requestfailed', (r) => failures.push(`${r.url()} ${r.failure()?.errorText}`));
+  const probe = await context.newPage();
+  await probe.goto(`${baseUrl}/cachet-no-such-page`);
+  const outside = ['https://example.com/', 'https://192.0.2.1/', 'http://[2001:db8::1]/'];
+  const results = await probe.evaluate((urls) => Promise.all(urls.map((u) => fetch(u, { mode: 'no-cors' }).then(() => 'loaded', () => 'failed'))), [...outside, `${baseUrl}/index.html`]);
+  assert.deepEqual(results, ['failed', 'failed', 'failed', 'loaded']);
+  assert.deepEqual(noted, outside);
+  assert.deepEqual(failures, outside.map((u) => `${u} net::ERR_PROXY_CONNECTION_FAILED`));
+  await context.close();
 });
 
 test('no request left the machine and the page logged no errors', () => {

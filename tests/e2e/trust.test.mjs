@@ -3,7 +3,7 @@
 // saying it trusts only that certificate, only for its address; once pinned the mail is valid
 // and the banner says "pinned by you". A CA-flagged self-signed certificate is not a mail
 // signer (wrong-usage, nothing to pin), and the certificate panel offers it only as a root,
-// after a warning that everything it issues becomes trusted. Screenshots: test-results/trust-*.png.
+// after a warning that everything it issues becomes trusted. Screenshots: test-results/trust-*.jpg.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
