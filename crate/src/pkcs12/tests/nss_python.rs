@@ -43,14 +43,19 @@ fn nss_pk12util_exports_import() {
     let legacy = Some(("PKCS #12 V2 PBE With SHA-1 And 3KEY Triple DES-CBC", "PKCS #12 V2 PBE With SHA-1 And 40 Bit RC2 CBC"));
     let aes = Some(("AES-256-CBC", "AES-128-CBC"));
     for (who, v) in [("alice", default), ("carol", aes), ("carol", legacy)] {
-        let bytes = nss_export(f, who, v);
-        let id = import(&bytes, "nss-pass").unwrap_or_else(|e| panic!("{who} {v:?}: {e}"));
-        assert_eq!(der_of(&id.certificate), der_of(&f.cert(who)), "{who} {v:?}");
-        assert_key_matches_cert(&id);
-        assert_eq!(id.friendly_name.as_deref(), Some("Test Name"), "{who} {v:?}");
-        assert_eq!(id.chain.len(), 1, "{who} {v:?}");
-        assert_eq!(import(&bytes, "wrong").unwrap_err().code, Code::WrongPassword);
+        imports_as_written(f, &nss_export(f, who, v), "nss-pass", "wrong", who, &format!("{v:?}"));
     }
+}
+
+/// A peer's file of `who` (named "Test Name", with the CA) imports with `password`: the
+/// certificate, a matching key, the name and the chain; `wrong` is refused as a wrong password.
+fn imports_as_written(f: &Fixture, bytes: &[u8], password: &str, wrong: &str, who: &str, what: &str) {
+    let id = import(bytes, password).unwrap_or_else(|e| panic!("{who} {what}: {e}"));
+    assert_eq!(der_of(&id.certificate), der_of(&f.cert(who)), "{who} {what}");
+    assert_key_matches_cert(&id);
+    assert_eq!(id.friendly_name.as_deref(), Some("Test Name"), "{who} {what}");
+    assert_eq!(id.chain.len(), 1, "{who} {what}");
+    assert_eq!(import(bytes, wrong).unwrap_err().code, Code::WrongPassword, "{who} {what}");
 }
 
 /// One python3 process writes every file: argv is the CA, then (key, cert, out, mode) per file.
@@ -97,12 +102,6 @@ fn python_cryptography_exports_import() {
     args.extend(files.iter().flatten().map(String::as_str));
     run(&dir.0, "python3", &args);
     for ((who, mode), file) in cases.iter().zip(&files) {
-        let bytes = read(Path::new(&file[2]));
-        let id = import(&bytes, "py-pass").unwrap_or_else(|e| panic!("{who} {mode}: {e}"));
-        assert_eq!(der_of(&id.certificate), der_of(&f.cert(who)), "{who} {mode}");
-        assert_key_matches_cert(&id);
-        assert_eq!(id.friendly_name.as_deref(), Some("Test Name"), "{who} {mode}");
-        assert_eq!(id.chain.len(), 1, "{who} {mode}");
-        assert_eq!(import(&bytes, "py-pas").unwrap_err().code, Code::WrongPassword);
+        imports_as_written(f, &read(Path::new(&file[2])), "py-pass", "py-pas", who, mode);
     }
 }
