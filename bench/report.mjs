@@ -3,7 +3,7 @@
 // missed is carried over from the previous file.
 import fs from 'node:fs';
 import { OAEP_OPS, OPS } from './common.mjs';
-import { SPEED_MEASURES, SPEED_RATES, cryptoCostMs } from './speed.mjs';
+import { SPEED_MEASURES, costSizes, cryptoCostMs, speedRates } from './speed.mjs';
 
 export const WASM_GZIP_TARGET = 300 * 1000;
 export const CRYPTO_TARGET = 3;
@@ -94,9 +94,8 @@ export function validate(results) {
   }
   // Every rate the run measured (all of them without a list, as in older results), and all of
   // them when there are 10 or 25 MB cells, whose crypto cost needs every rate.
-  const big = results.sizes.some((s) => s === '10MB' || s === '25MB');
-  const measured = big ? SPEED_MEASURES : (results.speed?.measured ?? SPEED_MEASURES);
-  for (const k of measured.flatMap((m) => SPEED_RATES[m])) if (!Number.isFinite(results.speed?.[k])) missing.push(`openssl speed: ${k}`);
+  const measured = costSizes(results.sizes).length > 0 ? SPEED_MEASURES : (results.speed?.measured ?? SPEED_MEASURES);
+  for (const k of speedRates(measured)) if (!Number.isFinite(results.speed?.[k])) missing.push(`openssl speed: ${k}`);
   for (const [k, v] of Object.entries(results.versions ?? {})) if (!v) missing.push(`version of ${k}`);
   if (missing.length > 0) throw new Error(`the benchmark results are incomplete; missing:\n  ${missing.join('\n  ')}`);
 }
@@ -119,7 +118,7 @@ function pairTable(results, runtime, peer, misses, targetName, ops = OPS) {
 }
 
 function cryptoTable(results, misses, context) {
-  const big = results.sizes.filter((s) => s === '10MB' || s === '25MB');
+  const big = costSizes(results.sizes);
   if (big.length === 0) return '_No 10 MB or 25 MB cells in this run._';
   const runtimes = ['chromium', 'node', 'native'].filter((r) => results.parts.includes(r));
   const label = { chromium: 'Chromium (Wasm)', node: 'Node (Wasm)', native: 'native CLI' };

@@ -28,15 +28,16 @@ export function parseRsa(text) {
 
 /**
  * The measurements, each one `openssl speed` run of `seconds` (RSA two: its private and its
- * public operation), and the rates each gives.
+ * public operation), the rates (results.speed keys) each gives, and how it gets them.
  */
 const MEASURES = {
-  sha256: { what: 'SHA-256', run: (evp) => ({ sha256: parseRate(evp('sha256'), 'sha256') }) },
-  'cbc-enc': { what: 'AES-256-CBC encrypt', run: (evp) => ({ cbcEnc: parseRate(evp('aes-256-cbc'), 'AES-256-CBC') }) },
-  'cbc-dec': { what: 'AES-256-CBC decrypt', run: (evp) => ({ cbcDec: parseRate(evp('aes-256-cbc', ['-decrypt']), 'AES-256-CBC') }) },
-  gcm: { what: 'AES-256-GCM', run: (evp) => ({ gcm: parseRate(evp('aes-256-gcm'), 'AES-256-GCM') }) },
+  sha256: { what: 'SHA-256', rates: ['sha256'], run: (evp) => ({ sha256: parseRate(evp('sha256'), 'sha256') }) },
+  'cbc-enc': { what: 'AES-256-CBC encrypt', rates: ['cbcEnc'], run: (evp) => ({ cbcEnc: parseRate(evp('aes-256-cbc'), 'AES-256-CBC') }) },
+  'cbc-dec': { what: 'AES-256-CBC decrypt', rates: ['cbcDec'], run: (evp) => ({ cbcDec: parseRate(evp('aes-256-cbc', ['-decrypt']), 'AES-256-CBC') }) },
+  gcm: { what: 'AES-256-GCM', rates: ['gcm'], run: (evp) => ({ gcm: parseRate(evp('aes-256-gcm'), 'AES-256-GCM') }) },
   rsa: {
     what: 'RSA-2048',
+    rates: ['rsaSignMs', 'rsaVerifyMs'],
     run: (_evp, seconds) => {
       const rsa = parseRsa(speed(['-elapsed', '-seconds', String(seconds), 'rsa2048']));
       return { rsaSignMs: rsa.signMs, rsaVerifyMs: rsa.verifyMs };
@@ -44,8 +45,11 @@ const MEASURES = {
   },
 };
 export const SPEED_MEASURES = Object.keys(MEASURES);
-/** The rates (results.speed keys) each measurement gives. */
-export const SPEED_RATES = { sha256: ['sha256'], 'cbc-enc': ['cbcEnc'], 'cbc-dec': ['cbcDec'], gcm: ['gcm'], rsa: ['rsaSignMs', 'rsaVerifyMs'] };
+/** The rates (results.speed keys) of the measurements `names`. */
+export const speedRates = (names) => names.flatMap((m) => MEASURES[m].rates);
+
+/** The sizes whose cells get a crypto cost (which needs every rate) among `sizes`. */
+export const costSizes = (sizes) => sizes.filter((s) => s === '10MB' || s === '25MB');
 
 /**
  * Measure the rates (about 6 x seconds of wall time for all of them). `only` names a subset of

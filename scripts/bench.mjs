@@ -25,7 +25,7 @@ import { SIZES, makeFixtures } from '../bench/fixtures.mjs';
 import { runNative } from '../bench/native.mjs';
 import { PKG, runNode } from '../bench/node.mjs';
 import { writeReport } from '../bench/report.mjs';
-import { SPEED_MEASURES, measureSpeed } from '../bench/speed.mjs';
+import { SPEED_MEASURES, costSizes, measureSpeed } from '../bench/speed.mjs';
 import { build } from './build.mjs';
 import { ensureBenchTools } from './lib/system.mjs';
 import { ROOT, must, output, step } from './lib/run.mjs';
@@ -70,7 +70,7 @@ export function parseArgs(argv) {
   if (o.speedOnly) {
     for (const m of o.speedOnly) if (!SPEED_MEASURES.includes(m)) throw new Error(`--speed-only takes ${SPEED_MEASURES.join(', ')}; not ${m}`);
     // The crypto cost of a 10 or 25 MB cell needs every rate.
-    if (o.sizes.some((s) => s === '10MB' || s === '25MB')) throw new Error('--speed-only is for runs without 10 MB or 25 MB cells (their crypto cost needs every openssl speed rate)');
+    if (costSizes(o.sizes).length > 0) throw new Error('--speed-only is for runs without 10 MB or 25 MB cells (their crypto cost needs every openssl speed rate)');
   }
   const complete = !o.quick && o.only.length === PARTS.length && o.sizes.length === Object.keys(SIZES).length;
   o.out ??= complete ? path.join(ROOT, 'bench', 'RESULTS.md') : path.join(ROOT, '.cache', 'bench', 'RESULTS.partial.md');
