@@ -731,16 +731,23 @@ fn deferred_oaep_key_transport_gives_the_core_answers() {
     }
 }
 
+/// Bob (a fresh RSA key in `dir`), `content` encrypted to him with `cipher` as a DER
+/// ContentInfo, and that ContentInfo decoded: what the borrowing tests below read.
+fn encrypted_to_bob(dir: &TempDir, content: &[u8], cipher: ContentCipher) -> (Identity, Vec<u8>, cms::content_info::ContentInfo) {
+    use der::Decode;
+    let bob = identity(dir, "bob", &["-newkey", "rsa:2048"]);
+    let der = encrypt(content, &[(&bob.certificate, KeyTransport::Pkcs1v15)], cipher, &RustCrypto).unwrap();
+    let ci = cms::content_info::ContentInfo::from_der(&der).unwrap();
+    (bob, der, ci)
+}
+
 #[test]
 fn der_envelope_content_is_borrowed_and_ber_content_still_reads() {
     use super::decrypt::enveloped_content_for_tests as enveloped;
-    use cms::content_info::ContentInfo;
-    use der::{Decode, Encode};
+    use der::Encode;
     let dir = TempDir::new("envelope-borrow");
-    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
     let content = b"Content-Type: text/plain\r\n\r\nborrowed, not copied: several AES blocks of text.\r\n".repeat(40);
-    let der = encrypt(&content, &[(&bob.certificate, KeyTransport::Pkcs1v15)], ContentCipher::Aes256Cbc, &RustCrypto).unwrap();
-    let ci = ContentInfo::from_der(&der).unwrap();
+    let (bob, der, ci) = encrypted_to_bob(&dir, &content, ContentCipher::Aes256Cbc);
     let raw = ci.content.to_der().unwrap();
     let inner = crate::asn1::ber::read_all(&raw).unwrap();
     let owned: cms::enveloped_data::EnvelopedData = ci.content.decode_as().unwrap();
@@ -770,13 +777,10 @@ fn der_envelope_content_is_borrowed_and_ber_content_still_reads() {
 #[test]
 fn der_auth_envelope_content_is_borrowed() {
     use super::decrypt::auth_enveloped_content_for_tests as auth_enveloped;
-    use cms::content_info::ContentInfo;
-    use der::{Decode, Encode};
+    use der::Encode;
     let dir = TempDir::new("auth-envelope-borrow");
-    let bob = identity(&dir, "bob", &["-newkey", "rsa:2048"]);
     let content = b"Content-Type: text/plain\r\n\r\nborrowed, not copied: GCM this time.\r\n".repeat(40);
-    let der = encrypt(&content, &[(&bob.certificate, KeyTransport::Pkcs1v15)], ContentCipher::Aes256Gcm, &RustCrypto).unwrap();
-    let ci = ContentInfo::from_der(&der).unwrap();
+    let (bob, der, ci) = encrypted_to_bob(&dir, &content, ContentCipher::Aes256Gcm);
     let raw = ci.content.to_der().unwrap();
     let inner = crate::asn1::ber::read_all(&raw).unwrap();
     let owned: cms::authenveloped_data::AuthEnvelopedData = ci.content.decode_as().unwrap();
