@@ -142,9 +142,8 @@ fn cachet_encryption_decrypts_in_every_peer() {
     let stdout = String::from_utf8_lossy(&py.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), for_python.len(), "one line an envelope: {stdout}");
-    let unhex = |h: &str| -> Vec<u8> { (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect() };
     for ((cipher, oaep, nss_py, _), line) in for_python.iter().zip(lines) {
-        let py_ok = line.strip_prefix("ok ").is_some_and(|hex| String::from_utf8_lossy(&unhex(hex.trim())).contains(SECRET));
+        let py_ok = line.strip_prefix("ok ").is_some_and(|hex| String::from_utf8_lossy(&base16ct::lower::decode_vec(hex.trim()).unwrap()).contains(SECRET));
         assert_eq!(py_ok, *nss_py, "Python {cipher} oaep={oaep}: {line}");
     }
 }
