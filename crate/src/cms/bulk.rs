@@ -529,7 +529,7 @@ impl Bulk for Deferred {
         let seq = self.take_seq();
         let shape = Shape::Decrypt(cipher, data.len());
         // Written over this very ciphertext by an earlier answer: those bytes, every run.
-        let in_place = self.in_place.borrow().iter().find(|(n, s, b)| *n == seq && *s == shape && b.body.as_ptr() as usize + b.start == data.as_ptr() as usize).map(|(_, _, b)| b.clone());
+        let in_place = self.in_place.borrow().iter().find(|(n, s, b)| *n == seq && *s == shape && (b.body.as_ptr() as usize).saturating_add(b.start) == data.as_ptr() as usize).map(|(_, _, b)| b.clone());
         if let Some(b) = in_place {
             return Ok(Plaintext::InBody(b));
         }
