@@ -4,7 +4,8 @@
 // decrypted by `openssl cms`; openAsync on OpenSSL-made signed, encrypted,
 // signed+encrypted, GCM and tampered messages reports exactly what the synchronous open does;
 // GCM nonces of other lengths than 12 bytes get one answer from both paths; 256 RecipientInfos
-// tried by trial around 4 MB of content stay bounded (one content decryption) on both.
+// tried by trial around 4 MB of content stay bounded (one content decryption) on both; content
+// above the inline bound, decrypted by WebCrypto into the decoded body, gives the same reports.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -297,6 +298,53 @@ test('small content (at most 8 KiB) is digested and encrypted in Wasm, larger co
     }
   } finally {
     Object.assign(subtle, spied);
+    ring.free();
+  }
+});
+
+test('content above the inline bound is decrypted by WebCrypto into the decoded body: open\'s report and content, tampered inside too', async () => {
+  const subtle = globalThis.crypto.subtle;
+  const calls = [];
+  const decrypt = subtle.decrypt;
+  subtle.decrypt = function (algorithm, ...rest) {
+    calls.push(`decrypt ${algorithm.name}`);
+    return decrypt.call(subtle, algorithm, ...rest);
+  };
+  const { ring } = unlocked();
+  try {
+    const options = { at: now(), trust: [b64(f('ca.pem'))] };
+    const line = 'A line of text to make the content longer than the inline bound.\r\n';
+    fs.writeFileSync(f('big.eml'), new TextDecoder().decode(MESSAGE) + line.repeat(1000));
+    openssl(['cms', '-sign', '-from', 'alice@example.org', '-in', f('big.eml'), '-signer', f('alice.pem'), '-inkey', f('alice.key'), '-md', 'sha256', '-out', f('big-signed.eml')]);
+    // Changed after signing, then encrypted: it decrypts, and the signature says tampered (a
+    // further run of the core's open, which finds the plaintext already in place).
+    fs.writeFileSync(f('big-changed.eml'), fs.readFileSync(f('big-signed.eml'), 'utf8').replace('WebCrypto.', 'WebKrypto.'));
+    const cases = [
+      ['big.eml', '-aes256', 'unsigned', 'AES-CBC'],
+      ['big.eml', '-aes-256-gcm', 'unsigned', 'AES-GCM'],
+      ['big-signed.eml', '-aes128', 'valid', 'AES-CBC'],
+      ['big-signed.eml', '-aes-128-gcm', 'valid', 'AES-GCM'],
+      ['big-changed.eml', '-aes256', 'tampered', 'AES-CBC'],
+      ['big-changed.eml', '-aes-256-gcm', 'tampered', 'AES-GCM'],
+    ];
+    for (const [input, cipher, status, name] of cases) {
+      openssl(['cms', '-encrypt', '-from', 'alice@example.org', cipher, '-in', f(input), '-out', f('big-enc.eml'), f('alice.pem')]);
+      calls.length = 0;
+      const opened = await sameAsSync(ring, fs.readFileSync(f('big-enc.eml')), options);
+      assert.equal(opened.report.status, status, `${input} ${cipher}: ${JSON.stringify(opened.report).slice(0, 2000)}`);
+      assert.match(new TextDecoder().decode(opened.content), status === 'tampered' ? /WebKrypto\./ : /Grüße über WebCrypto\./);
+      assert.ok(calls.length > 0 && calls.every((c) => c === `decrypt ${name}`), `${input} ${cipher}: ${calls.join(', ')}`);
+    }
+    // A changed GCM ciphertext: WebCrypto refuses it, the core says integrity-failure as open does.
+    openssl(['cms', '-encrypt', '-from', 'alice@example.org', '-aes-256-gcm', '-binary', '-outform', 'DER', '-in', f('big.eml'), '-out', f('big-enc.der'), f('alice.pem')]);
+    const der = fs.readFileSync(f('big-enc.der'));
+    der[der.length - 4000] ^= 1;
+    const mail = `From: <alice@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=authEnveloped-data; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\n${der.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`;
+    const refused = await sameAsSync(ring, new TextEncoder().encode(mail), options);
+    assert.equal(refused.report.status, 'integrity-failure');
+    assert.equal(refused.content, undefined);
+  } finally {
+    subtle.decrypt = decrypt;
     ring.free();
   }
 });

@@ -21,7 +21,12 @@
 //! (shared, not copied, with each run; one in the message itself is found again by its
 //! place in the message, without keeping a copy of its base64). A decrypted content is
 //! handed to the run that uses it (moved, not copied: for 25 MB, one copy fewer alive and
-//! none to zeroize); a later run that needs it again asks for it again. Whether the message
+//! none to zeroize); a later run that needs it again asks for it again. A host may instead
+//! write the plaintext of a ciphertext lying in a kept body over that ciphertext
+//! ([`Deferred::answer_decrypted`], when a success ends the search for the content): every
+//! later run gets those bytes, shared ([`Plaintext::InBody`]; for 25 MB, no buffer of its own
+//! beside the body), and the padding verdicts of candidate keys on that ciphertext are kept
+//! from the runs before, as the ciphertext is gone. Whether the message
 //! mixes line breaks (a scan of all of it) is also kept from the first run.
 //!
 //! RSAES-OAEP key transport can be deferred too ([`Deferred::with_key_transport`], for a host
@@ -57,7 +62,7 @@
 //! wrong key or bad padding gives the same candidates, and so the same report, as the core.
 
 use super::recipients::{ktri_unwrap, plain_oaep, plain_oaep_unwrap, public_key_der, unwrap_keys, unwrap_keys_with, Unwrapped};
-use crate::crypto::cipher::{ContentCipher, Failed, RustCrypto, Symmetric};
+use crate::crypto::cipher::{cbc_padding_ok, ContentCipher, Failed, RustCrypto, Symmetric};
 use crate::crypto::digest::{digest, DigestAlg};
 use crate::error::Result;
 use crate::pkcs12::Identity;
@@ -77,6 +82,21 @@ pub trait Bulk {
     }
     /// Decrypt content; `tag` for GCM. See [`Symmetric::decrypt`].
     fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>;
+    /// [`Bulk::decrypt`] as `open` asks for it: the plaintext in a buffer of its own, or (a
+    /// [`Deferred`] whose host wrote it there) in place of the ciphertext in a kept decoded body.
+    /// `settles`: a success ends the search for the content, so no later attempt (another
+    /// candidate key) needs the ciphertext again.
+    #[allow(clippy::too_many_arguments)]
+    fn decrypt_content(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>, settles: bool) -> std::result::Result<Plaintext, Failed> {
+        let _ = settles;
+        self.decrypt(cipher, key, iv, aad, data, tag).map(Plaintext::Owned)
+    }
+    /// [`cbc_padding_ok`] of a candidate key (not a random placeholder). A [`Deferred`] keeps
+    /// the verdicts on ciphertext in a kept body: a plaintext written in place over it (see
+    /// [`Deferred::answer_decrypted`]) leaves no ciphertext for a later run to check.
+    fn cbc_padding_ok(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], data: &[u8]) -> bool {
+        cbc_padding_ok(cipher, key, iv, data)
+    }
     /// The content-encryption keys the identities unwrap from these RecipientInfos.
     fn unwrap_keys(&self, infos: &[&RecipientInfo], identities: &[&Identity]) -> Unwrapped {
         unwrap_keys(infos, identities)
@@ -126,13 +146,55 @@ impl Bulk for WithSymmetric<'_> {
     }
 }
 
+/// Decrypted content: a buffer of its own, or bytes of a decoded body a [`Deferred`] keeps,
+/// where the host wrote the plaintext over the ciphertext ([`Deferred::answer_decrypted`]: for
+/// 25 MB, no second 25 MB buffer beside the body).
+pub enum Plaintext {
+    Owned(Zeroizing<Vec<u8>>),
+    InBody(InBody),
+}
+
+impl std::ops::Deref for Plaintext {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Plaintext::Owned(v) => v,
+            Plaintext::InBody(b) => b.bytes(),
+        }
+    }
+}
+
+/// Bytes `start..start + len` of a shared decoded body.
+#[derive(Clone)]
+pub struct InBody {
+    body: Rc<Vec<u8>>,
+    start: usize,
+    len: usize,
+}
+
+impl InBody {
+    pub fn bytes(&self) -> &[u8] {
+        self.body.get(self.start..self.start.saturating_add(self.len)).unwrap_or_default()
+    }
+
+    /// `range` of these bytes (empty when it lies outside them), without a copy.
+    pub fn narrowed(self, range: std::ops::Range<usize>) -> InBody {
+        if range.start > range.end || range.end > self.len {
+            return InBody { len: 0, ..self };
+        }
+        InBody { start: self.start.saturating_add(range.start), len: range.end - range.start, body: self.body }
+    }
+}
+
 /// The input of a [`Request`]: a copy, a range of a decoded body the seam keeps (shared, not
 /// copied: for 25 MB of ciphertext, 25 MB less Wasm memory), or, for a digest, the host's
 /// computation already started by [`Deferred::with_digest_starter`] (the host copied the
 /// bytes when it started; none are kept here).
 pub enum Data {
     Copy(Vec<u8>),
-    InBody { body: Rc<Vec<u8>>, start: usize, len: usize },
+    /// With `overwrite`, a successful decryption ends the search for the content (see
+    /// [`Bulk::decrypt_content`]): its plaintext may be written over these bytes.
+    InBody { body: Rc<Vec<u8>>, start: usize, len: usize, overwrite: bool },
     Started { pending: Box<dyn std::any::Any>, len: usize },
 }
 
@@ -141,7 +203,7 @@ impl Data {
     pub fn bytes(&self) -> Option<&[u8]> {
         match self {
             Data::Copy(v) => Some(v),
-            Data::InBody { body, start, len } => body.get(*start..start.saturating_add(*len)),
+            Data::InBody { body, start, len, .. } => body.get(*start..start.saturating_add(*len)),
             Data::Started { .. } => None,
         }
     }
@@ -217,7 +279,26 @@ pub struct Deferred {
     transports: RefCell<Vec<KnownTransport>>,
     /// Starts digests at once in the host ([`Deferred::with_digest_starter`]).
     start_digest: Option<DigestStarter>,
+    /// Decryptions answered in place ([`Deferred::answer_decrypted`]): number, shape, plaintext.
+    in_place: RefCell<Vec<(usize, Shape, InBody)>>,
+    /// Padding verdicts of candidate keys on ciphertext in kept bodies ([`Bulk::cbc_padding_ok`]).
+    padding: RefCell<Vec<PaddingVerdict>>,
+    /// `padding` was full once: from then on no plaintext is written in place.
+    padding_full: Cell<bool>,
 }
+
+/// A [`cbc_padding_ok`] verdict on ciphertext at a place in a kept body.
+struct PaddingVerdict {
+    cipher: ContentCipher,
+    key: Zeroizing<Vec<u8>>,
+    iv: Vec<u8>,
+    at: usize,
+    len: usize,
+    ok: bool,
+}
+
+/// Most padding verdicts a [`Deferred`] keeps (one per candidate key and envelope).
+const MAX_PADDING_VERDICTS: usize = 256;
 
 /// Which raw entity a kept decoded body belongs to.
 enum BodyKey {
@@ -272,16 +353,54 @@ impl Deferred {
 
     /// The input of a decryption request: a range of a kept decoded body when `data` lies in
     /// one (the envelope's ciphertext, borrowed by the DER reader), else a copy.
-    fn decrypt_data(&self, data: &[u8]) -> Data {
+    fn decrypt_data(&self, data: &[u8], overwrite: bool) -> Data {
+        match self.kept_range(data) {
+            Some((body, start)) => Data::InBody { body, start, len: data.len(), overwrite },
+            None => Data::Copy(data.to_vec()),
+        }
+    }
+
+    /// The kept decoded body `data` lies in, and where.
+    fn kept_range(&self, data: &[u8]) -> Option<(Rc<Vec<u8>>, usize)> {
         let at = data.as_ptr() as usize;
         for (_, body) in self.bodies.borrow().iter() {
             let Some(start) = at.checked_sub(body.as_ptr() as usize) else { continue };
             // The very bytes (same place, same length), not merely equal ones.
             if body.get(start..start.saturating_add(data.len())).is_some_and(|s| std::ptr::eq(s, data)) {
-                return Data::InBody { body: Rc::clone(body), start, len: data.len() };
+                return Some((Rc::clone(body), start));
             }
         }
-        Data::Copy(data.to_vec())
+        None
+    }
+
+    /// Answer decryption request `seq` with a plaintext of `len` bytes that `write` fills in:
+    /// over the request's ciphertext when it lies in a kept decoded body no one else holds
+    /// (later runs get those bytes, shared: for 25 MB, no buffer of its own), else in a buffer
+    /// of its own, as [`Deferred::answer`] with [`Answer::Decrypted`]. Only for a decryption
+    /// that succeeded: the ciphertext is gone afterwards. Returns false, as `answer` does for
+    /// a decryption. Any other request is not answered (the next run asks again).
+    pub fn answer_decrypted(&self, seq: usize, request: Request, len: usize, write: &dyn Fn(&mut [u8])) -> bool {
+        let Request::Decrypt { cipher, data, .. } = request else { return false };
+        let shape = Shape::Decrypt(cipher, data.len());
+        if let Data::InBody { body, start, len: ciphertext, overwrite } = data {
+            let place = Rc::as_ptr(&body);
+            // The request's share of the body, given up so that the kept one is the only one.
+            drop(body);
+            if overwrite && len <= ciphertext && !self.padding_full.get() {
+                let mut bodies = self.bodies.borrow_mut();
+                if let Some((_, kept)) = bodies.iter_mut().find(|(_, b)| Rc::as_ptr(b) == place) {
+                    if let Some(dst) = Rc::get_mut(kept).and_then(|b| b.get_mut(start..start.saturating_add(len))) {
+                        write(dst);
+                        self.in_place.borrow_mut().push((seq, shape, InBody { body: Rc::clone(kept), start, len }));
+                        return false;
+                    }
+                }
+            }
+        }
+        let mut pt = Zeroizing::new(vec![0u8; len]);
+        write(&mut pt);
+        self.store(seq, shape, Answer::Decrypted(pt));
+        false
     }
 
     /// A seam for runs of `open` on `message` (the same bytes, borrowed for every run):
@@ -327,6 +446,11 @@ impl Deferred {
             (Request::Decrypt { cipher, data, .. }, _) => (Shape::Decrypt(*cipher, data.len()), false),
             (Request::KeyTransport { .. }, _) => return false,
         };
+        self.store(seq, shape, answer);
+        confirmed
+    }
+
+    fn store(&self, seq: usize, shape: Shape, answer: Answer) {
         let mut answers = self.answers.borrow_mut();
         if answers.len() <= seq {
             answers.resize_with(seq + 1, || None);
@@ -334,7 +458,6 @@ impl Deferred {
         if let Some(slot) = answers.get_mut(seq) {
             *slot = Some((shape, answer));
         }
-        confirmed
     }
 
     fn take_seq(&self) -> usize {
@@ -396,22 +519,34 @@ impl Bulk for Deferred {
     }
 
     fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed> {
+        match self.decrypt_content(cipher, key, iv, aad, data, tag, false)? {
+            Plaintext::Owned(pt) => Ok(pt),
+            Plaintext::InBody(b) => Ok(Zeroizing::new(b.bytes().to_vec())),
+        }
+    }
+
+    fn decrypt_content(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>, settles: bool) -> std::result::Result<Plaintext, Failed> {
         let seq = self.take_seq();
         let shape = Shape::Decrypt(cipher, data.len());
+        // Written over this very ciphertext by an earlier answer: those bytes, every run.
+        let in_place = self.in_place.borrow().iter().find(|(n, s, b)| *n == seq && *s == shape && (b.body.as_ptr() as usize).saturating_add(b.start) == data.as_ptr() as usize).map(|(_, _, b)| b.clone());
+        if let Some(b) = in_place {
+            return Ok(Plaintext::InBody(b));
+        }
         if let Some(slot) = self.answers.borrow_mut().get_mut(seq) {
             match slot {
                 Some((s, Answer::Failed)) if *s == shape => return Err(Failed),
                 // Handed over, not copied; a later run asking again records a new request.
                 Some((s, Answer::Decrypted(_))) if *s == shape => {
                     if let Some((_, Answer::Decrypted(pt))) = slot.take() {
-                        return Ok(pt);
+                        return Ok(Plaintext::Owned(pt));
                     }
                 }
                 _ => {}
             }
         }
         if data.len() <= self.inline_decrypt {
-            return RustCrypto.decrypt(cipher, key, iv, aad, data, tag);
+            return RustCrypto.decrypt(cipher, key, iv, aad, data, tag).map(Plaintext::Owned);
         }
         if self.decrypts_recorded.get() >= MAX_DECRYPT_REQUESTS_PER_RUN {
             // Asked for in a later run, once the recorded one is answered.
@@ -419,7 +554,7 @@ impl Bulk for Deferred {
             return Err(Failed);
         }
         self.decrypts_recorded.set(self.decrypts_recorded.get().saturating_add(1));
-        let data = self.decrypt_data(data);
+        let data = self.decrypt_data(data, settles);
         self.record(seq, Request::Decrypt { cipher, key: Zeroizing::new(key.to_vec()), iv: iv.to_vec(), aad: aad.to_vec(), data, tag: tag.map(<[u8]>::to_vec) });
         Err(Failed)
     }
@@ -464,6 +599,24 @@ impl Bulk for Deferred {
 
     fn incomplete(&self) -> bool {
         self.missing.get()
+    }
+
+    fn cbc_padding_ok(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], data: &[u8]) -> bool {
+        let at = data.as_ptr() as usize;
+        let same = |v: &PaddingVerdict| v.at == at && v.len == data.len() && v.cipher == cipher && v.iv == iv && v.key.as_slice() == key;
+        if let Some(v) = self.padding.borrow().iter().find(|v| same(v)) {
+            return v.ok;
+        }
+        let ok = cbc_padding_ok(cipher, key, iv, data);
+        if self.kept_range(data).is_some() {
+            let mut kept = self.padding.borrow_mut();
+            if kept.len() < MAX_PADDING_VERDICTS {
+                kept.push(PaddingVerdict { cipher, key: Zeroizing::new(key.to_vec()), iv: iv.to_vec(), at, len: data.len(), ok });
+            } else {
+                self.padding_full.set(true);
+            }
+        }
+        ok
     }
 
     fn mixed_line_breaks(&self, message: &[u8], compute: &dyn Fn() -> bool) -> bool {
@@ -667,6 +820,74 @@ mod tests {
         d.begin_run();
         assert!(d.decrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &sealed.ciphertext, None).is_err());
         assert!(d.incomplete() && d.take_requests().len() == 1, "asked again");
+    }
+
+    #[test]
+    fn plaintext_written_in_place_is_shared_with_every_later_run() {
+        let message = b"head\r\n\r\nQUJD\r\n".to_vec();
+        let key = [3u8; 32];
+        let iv = [4u8; 16];
+        let content = [0x44u8; 3 * INLINE_DECRYPT_BYTES];
+        let sealed = RustCrypto.encrypt(ContentCipher::Aes256Cbc, &key, &iv, b"", &content).unwrap().ciphertext;
+        let framed = [b"prefix".as_slice(), &sealed, b"suffix"].concat();
+        let wrong_key_passes = cbc_padding_ok(ContentCipher::Aes256Cbc, &[5; 32], &iv, &sealed);
+        let d = Deferred::for_message(&message).inline_small_decryptions();
+        let run = |settles: bool| {
+            d.begin_run();
+            let body = d.decoded_body(&message[8..14], &|| Ok(framed.clone())).unwrap();
+            let inside = &body[6..6 + sealed.len()];
+            assert!(d.cbc_padding_ok(ContentCipher::Aes256Cbc, &key, &iv, inside), "the verdict of the first run, kept");
+            assert_eq!(d.cbc_padding_ok(ContentCipher::Aes256Cbc, &[5; 32], &iv, inside), wrong_key_passes);
+            d.decrypt_content(ContentCipher::Aes256Cbc, &key, &iv, b"", inside, None, settles).ok()
+        };
+        // Not settling (another candidate may follow): answered in a buffer of its own, the
+        // ciphertext left as it was.
+        assert!(run(false).is_none());
+        for (seq, r) in d.take_requests() {
+            assert!(matches!(r, Request::Decrypt { data: Data::InBody { overwrite: false, .. }, .. }));
+            d.answer_decrypted(seq, r, content.len(), &|dst| dst.copy_from_slice(&content));
+        }
+        assert!(matches!(run(false), Some(Plaintext::Owned(p)) if p.as_slice() == content));
+        assert_eq!(&d.decoded_body(&message[8..14], &|| unreachable!()).unwrap()[6..6 + sealed.len()], &sealed[..]);
+        // Settling: written over the ciphertext, then the same bytes in every later run.
+        assert!(run(true).is_none(), "handed over once before: asked again");
+        for (seq, r) in d.take_requests() {
+            assert!(matches!(r, Request::Decrypt { data: Data::InBody { overwrite: true, .. }, .. }));
+            d.answer_decrypted(seq, r, content.len(), &|dst| dst.copy_from_slice(&content));
+        }
+        for _ in 0..2 {
+            let Some(Plaintext::InBody(b)) = run(true) else { panic!("the plaintext in the body") };
+            assert_eq!(b.bytes(), &content[..]);
+            let body = d.decoded_body(&message[8..14], &|| unreachable!()).unwrap();
+            assert!(std::ptr::eq(b.bytes().as_ptr(), body[6..].as_ptr()), "in place, not a copy");
+            assert!(d.take_requests().is_empty() && !d.incomplete());
+        }
+        // Narrowed without a copy; a range outside is empty.
+        let Some(Plaintext::InBody(b)) = run(true) else { panic!() };
+        assert_eq!(b.clone().narrowed(2..5).bytes(), &content[2..5]);
+        assert!(b.narrowed(0..content.len() + 1).bytes().is_empty());
+    }
+
+    #[test]
+    fn a_body_someone_else_holds_is_not_written() {
+        let message = b"head\r\n\r\nQUJD\r\n".to_vec();
+        let key = [3u8; 32];
+        let iv = [4u8; 16];
+        let content = [0x45u8; 2 * INLINE_DECRYPT_BYTES];
+        let sealed = RustCrypto.encrypt(ContentCipher::Aes256Gcm, &key, &iv[..12], b"", &content).unwrap();
+        let d = Deferred::for_message(&message).inline_small_decryptions();
+        d.begin_run();
+        let body = d.decoded_body(&message[8..14], &|| Ok(sealed.ciphertext.clone())).unwrap();
+        let tag = sealed.tag.as_deref();
+        assert!(d.decrypt_content(ContentCipher::Aes256Gcm, &key, &iv[..12], b"", &body, tag, true).is_err());
+        for (seq, r) in d.take_requests() {
+            d.answer_decrypted(seq, r, content.len(), &|dst| dst.copy_from_slice(&content));
+        }
+        assert_eq!(&body[..], &sealed.ciphertext[..], "held by the run: left alone");
+        d.begin_run();
+        assert!(matches!(d.decrypt_content(ContentCipher::Aes256Gcm, &key, &iv[..12], b"", &body, tag, true), Ok(Plaintext::Owned(p)) if p.as_slice() == content));
+        // Any other request is not answered by it.
+        assert!(!d.answer_decrypted(0, Request::Digest { alg: DigestAlg::Sha256, data: Data::Copy(Vec::new()), assumed: None }, 0, &|_| {}));
     }
 
     #[test]

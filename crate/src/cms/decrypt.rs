@@ -45,7 +45,7 @@
 //! still have been altered; the report says so.
 
 use super::recipients::{count_recipient_keys, recipient_ids, MAX_KEY_UNWRAPS, MAX_RECIPIENTS};
-use crate::cms::bulk::Bulk;
+use crate::cms::bulk::{Bulk, Plaintext};
 use super::signed::content_info;
 use crate::oid::{OID_AUTH_ENVELOPED_DATA, OID_ENVELOPED_DATA};
 use crate::crypto::cipher::{cbc_padding_ok, ContentCipher, Symmetric, GCM_NONCE_LENGTHS, GCM_TAG_LENGTHS};
@@ -83,7 +83,7 @@ pub struct EnvelopeInfo {
 
 /// How decryption ended.
 pub enum Outcome {
-    Decrypted(Zeroizing<Vec<u8>>),
+    Decrypted(Plaintext),
     /// No RecipientInfo names any of the identities' certificates.
     NoKey,
     /// A RecipientInfo matched, but the content did not decrypt (tag, padding or key).
@@ -405,7 +405,7 @@ pub fn decrypt_with_passwords(der: &[u8], identities: &[&Identity], passwords: &
 
 /// What trying the candidate keys on the content gave.
 enum Tried {
-    Opened(Zeroizing<Vec<u8>>),
+    Opened(Plaintext),
     /// Nothing decrypted; `every_candidate` is false when [`MAX_CONTENT_DECRYPTIONS`]
     /// stopped the search early.
     Failed { every_candidate: bool },
@@ -423,7 +423,7 @@ fn try_content(c: ContentCipher, keys: &[Zeroizing<Vec<u8>>], iv: &[u8], aad: &[
     // and "decrypts" to noise. Such a result is kept only as a fallback while another
     // candidate may still give a MIME entity (one candidate: its result, as ever).
     let check_plausible = !c.is_aead() && right.len() > 1;
-    let mut fallback: Option<Zeroizing<Vec<u8>>> = None;
+    let mut fallback: Option<Plaintext> = None;
     for key in attempts {
         // Drawn for every attempt, used for the wrong-length ones: the same work either way.
         let placeholder = random_key(c.key_len())?;
@@ -431,7 +431,10 @@ fn try_content(c: ContentCipher, keys: &[Zeroizing<Vec<u8>>], iv: &[u8], aad: &[
             Some(k) => (k, true),
             None => (placeholder.as_slice(), false),
         };
-        if !c.is_aead() && !cbc_padding_ok(c, k, iv, ciphertext) {
+        // A candidate's verdict through the seam (which keeps it: see `Bulk::cbc_padding_ok`);
+        // a placeholder's is drawn afresh every time.
+        let padding_ok = || if real { backend.cbc_padding_ok(c, k, iv, ciphertext) } else { cbc_padding_ok(c, k, iv, ciphertext) };
+        if !c.is_aead() && !padding_ok() {
             continue;
         }
         if full >= MAX_CONTENT_DECRYPTIONS {
@@ -441,7 +444,9 @@ fn try_content(c: ContentCipher, keys: &[Zeroizing<Vec<u8>>], iv: &[u8], aad: &[
             });
         }
         full += 1;
-        match backend.decrypt(c, k, iv, aad, ciphertext, tag) {
+        // A real key's success ends the search unless it must look like MIME (then another
+        // candidate may still be tried on the ciphertext).
+        match backend.decrypt_content(c, k, iv, aad, ciphertext, tag, real && !check_plausible) {
             Ok(pt) if real && (!check_plausible || looks_like_mime(&pt)) => return Ok(Tried::Opened(pt)),
             Ok(pt) if real => {
                 fallback.get_or_insert(pt);

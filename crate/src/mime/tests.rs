@@ -752,6 +752,13 @@ fn base64_bodies_decode_as_the_whole_body_decoder_does() {
         b"QUJD\t\r\nQUJD", b"QUJD\rQUJD", b"Q", b"QUJD\r\n=", b"QUJD\x0cQUJD",
     ];
     samples.extend(odd.iter().map(|s| s.to_vec()));
+    // A short first line, then long ones (and blank lines): the first size is too small and
+    // grows once, across the one-pass decoder's blocks.
+    for (first, width, eol) in [(8usize, 1000usize, "\r\n"), (4, 76, "\n"), (12, 4000, "\r\n\r\n")] {
+        let (head, rest) = b64.split_at(first);
+        let lines: Vec<&str> = rest.as_bytes().chunks(width).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        samples.push(format!("{head}{eol}{}", lines.join(eol)).into_bytes());
+    }
     for seed in 0..200u64 {
         samples.push(noise(seed, (seed as usize * 13) % 120, b"QUJDabc+/=\r\n \t"));
     }
@@ -759,9 +766,14 @@ fn base64_bodies_decode_as_the_whole_body_decoder_does() {
         let fast = super::entity::decode_transfer("base64", &s).ok();
         assert_eq!(fast, reference::base64(&s), "{:?}", String::from_utf8_lossy(&s[..s.len().min(80)]));
     }
-    // 200 000 bytes in lines of 76: the blocks of the one-pass decoder are crossed.
-    let lines: Vec<&[u8]> = b64.as_bytes().chunks(76).collect();
-    assert_eq!(super::entity::decode_transfer("base64", &lines.join(&b"\r\n"[..])).unwrap(), data);
+    // 200 000 bytes in lines of 76 or 64: the blocks of the one-pass decoder are crossed, and
+    // the buffer is sized to within a line of the data (not by the length of the base64).
+    for width in [76, 64] {
+        let lines: Vec<&[u8]> = b64.as_bytes().chunks(width).collect();
+        let decoded = super::entity::decode_transfer("base64", &lines.join(&b"\r\n"[..])).unwrap();
+        assert_eq!(decoded, data);
+        assert!(decoded.capacity() - decoded.len() <= width, "{width}: {} bytes of room left", decoded.capacity() - decoded.len());
+    }
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! Enveloped layers (SPEC section 2; RFC 8551 3.3, RFC 5083): decrypt with the user's
 //! identities and report the layer, never more than its SPEC status on failure.
 
+use crate::cms::bulk::Plaintext;
 use crate::cms::decrypt::{self, Outcome};
+use super::content::Content;
 use crate::oid::OID_AUTH_ENVELOPED_DATA;
 use crate::mime;
 use crate::pkcs12::Identity;
@@ -71,12 +73,12 @@ pub fn layer_kind(smime_type: Option<&str>) -> LayerKind {
 /// recipients are capped at `cms::recipients::MAX_RECIPIENTS`). Nothing of a layer that
 /// failed is returned, and the report never says why beyond the SPEC section 2 status.
 pub fn open_enveloped(der: &[u8], identities: &[&Identity], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
-    open_enveloped_with(der, identities, &[], policy, covers, report, &crate::cms::bulk::Portable)
+    open_enveloped_with(der, identities, &[], policy, covers, report, &crate::cms::bulk::Portable).map(Content::into_owned)
 }
 
 /// [`open_enveloped`] with key unwrapping and content decryption done by `bulk`, also
 /// trying `passwords` on a password-encrypted message (RFC 3211).
-pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], passwords: &[&str], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport, bulk: &dyn crate::cms::bulk::Bulk) -> Option<Vec<u8>> {
+pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], passwords: &[&str], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport, bulk: &dyn crate::cms::bulk::Bulk) -> Option<Content<'static>> {
     let format = match crate::cms::signed::content_info(der) {
         Ok((oid, _)) if oid == OID_AUTH_ENVELOPED_DATA => "authEnveloped-data",
         _ => "enveloped-data",
@@ -105,7 +107,7 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], passwords: &[&s
         key_management: d.info.key_management.clone(),
     });
     let result = match d.outcome {
-        Outcome::Decrypted(mut pt) => {
+        Outcome::Decrypted(pt) => {
             layer.status = if d.info.weak { Status::WeakCipher } else { Status::Decrypted };
             if d.info.weak {
                 layer.details.push(format!("This message was encrypted with {}, an old cipher; treat its secrecy as weak.", d.info.cipher));
@@ -123,12 +125,16 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], passwords: &[&s
             // it when it is already canonical.
             if d.info.compressed {
                 report.layers.push(layer);
-                return decompressed(&pt, true, covers, report);
+                return decompressed(&pt, true, covers, report).map(Content::Owned);
             }
             if mime::is_canonical(&pt) {
-                Some(std::mem::take(&mut *pt))
+                Some(match pt {
+                    Plaintext::Owned(mut pt) => Content::Owned(std::mem::take(&mut *pt)),
+                    // Written in place in the decoded body: handed on shared, not copied.
+                    Plaintext::InBody(b) => Content::InBody(b),
+                })
             } else {
-                Some(mime::canonicalize_crlf(&pt).into_owned())
+                Some(Content::Owned(mime::canonicalize_crlf(&pt).into_owned()))
             }
         }
         Outcome::NoKey => {

@@ -4,8 +4,9 @@
 //! one and `encrypt` one (signing it first when asked).
 //!
 //! One-way inside too: `open` uses `signed` and `enveloped`, `signed` uses `enveloped` and
-//! `diagnose`; `encrypt` uses `sign`. This module only re-exports their public API.
+//! `diagnose`, all three the `content` they hand on; `encrypt` uses `sign`. This module only re-exports their public API.
 pub mod choice;
+pub mod content;
 pub mod diagnose;
 pub mod encrypt;
 pub mod enveloped;
@@ -18,6 +19,7 @@ pub use diagnose::{MAX_APPENDED, MAX_DIAGNOSIS_CANDIDATES};
 pub use choice::{EncryptionChoice, RecipientChoice};
 pub use encrypt::{encrypt_message, encrypt_message_mime, encryption_choice, prepare_encryption, signing_needs_identity, EncryptOptions, EncryptPlan};
 pub use enveloped::{layer_kind, open_enveloped, open_enveloped_with};
+pub use content::Content;
 pub use open::{open, open_with, open_with_borrowed, OpenInput, Opened, OpenedRef, MAX_FORWARD_DEPTH, MAX_LAYERS};
 pub use sign::{prepare_signing, prepare_signing_pieces, prepare_signing_with, sign_message, sign_message_with, PiecesSignPlan, PiecesSignedMessage, SignPlan, SignedMessage};
 

@@ -14,6 +14,7 @@ use crate::time::UnixTime;
 use base64::Engine;
 use der::Encode;
 use x509_cert::Certificate;
+use super::content::Content;
 use super::signed::{open_multipart_signed, open_pkcs7_mime, Peeled};
 
 /// Most S/MIME layers peeled from one message (triple wrapping needs three).
@@ -44,22 +45,23 @@ pub struct Opened {
 }
 
 /// [`Opened`] with the content borrowed from the message when it is a part of it as received
-/// (a clear-signed message's signed part): the caller copies it once, where it needs it (for
-/// 25 MB, no second copy in Wasm memory before JavaScript's).
+/// (a clear-signed message's signed part), or shared with the decoded body it was decrypted
+/// in: the caller copies it once, where it needs it (for 25 MB, no second copy in Wasm memory
+/// before JavaScript's).
 pub struct OpenedRef<'m> {
     pub report: OpenReport,
-    pub content: Option<std::borrow::Cow<'m, [u8]>>,
+    pub content: Option<Content<'m>>,
 }
 
 impl From<OpenedRef<'_>> for Opened {
     fn from(o: OpenedRef<'_>) -> Opened {
-        Opened { report: o.report, content: o.content.map(std::borrow::Cow::into_owned) }
+        Opened { report: o.report, content: o.content.map(Content::into_owned) }
     }
 }
 
 impl From<Opened> for OpenedRef<'_> {
     fn from(o: Opened) -> Self {
-        OpenedRef { report: o.report, content: o.content.map(std::borrow::Cow::Owned) }
+        OpenedRef { report: o.report, content: o.content.map(Content::Owned) }
     }
 }
 
@@ -146,8 +148,8 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
             return forwarded.into();
         }
         let content = match &canonical {
-            std::borrow::Cow::Borrowed(_) => std::borrow::Cow::Borrowed(message),
-            std::borrow::Cow::Owned(c) => std::borrow::Cow::Owned(c.clone()),
+            std::borrow::Cow::Borrowed(_) => Content::Borrowed(message),
+            std::borrow::Cow::Owned(c) => Content::Owned(c.clone()),
         };
         return OpenedRef { report, content: Some(content) };
     };
@@ -177,7 +179,7 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
     };
     let passwords: Vec<&str> = input.passwords.iter().map(String::as_str).collect();
     // Borrowed until a layer is peeled; the innermost content is handed out once at the end.
-    let mut current: std::borrow::Cow<'_, [u8]> = std::borrow::Cow::Borrowed(located.raw());
+    let mut current: Content<'_> = Content::Borrowed(located.raw());
     let mut covers = path_string(located.path());
     let mut peeled = false;
     for _ in 0..MAX_LAYERS {
@@ -191,14 +193,15 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
         };
         let next = match entity.smime_kind() {
             Some(SmimeKind::MultipartSigned { protocol, micalg }) => open_multipart_signed(&entity, protocol, micalg, &ctx, &covers, &mut report, &mut found, bulk),
-            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &passwords, &covers, &mut report, &mut found, bulk).map(Peeled::Owned),
+            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &passwords, &covers, &mut report, &mut found, bulk).map(Peeled::Content),
             _ => None,
         };
         match next {
             Some(inner) => {
                 current = match inner {
-                    Peeled::Owned(inner) => std::borrow::Cow::Owned(inner),
-                    Peeled::Within(range) => narrowed(std::mem::take(&mut current), range),
+                    Peeled::Owned(inner) => Content::Owned(inner),
+                    Peeled::Content(inner) => inner,
+                    Peeled::Within(range) => narrowed(std::mem::replace(&mut current, Content::Owned(Vec::new())), range),
                 };
                 covers = if covers.is_empty() { "1".into() } else { format!("{covers}.1") };
                 peeled = true;
@@ -213,8 +216,9 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
     }
     // Still a part of the message as received: borrowed from it, not copied.
     let content = peeled.then(|| match current {
-        std::borrow::Cow::Borrowed(c) => within(c, message).map_or_else(|| std::borrow::Cow::Owned(c.to_vec()), std::borrow::Cow::Borrowed),
-        std::borrow::Cow::Owned(c) => std::borrow::Cow::Owned(c),
+        Content::Borrowed(c) => within(c, message).map_or_else(|| Content::Owned(c.to_vec()), Content::Borrowed),
+        Content::Owned(c) => Content::Owned(c),
+        Content::InBody(b) => Content::InBody(b),
     });
     if let Some(c) = &content {
         super::protected::report_protected_headers(c, &top, &mut report, input.limits);
@@ -247,19 +251,20 @@ fn within<'w>(part: &[u8], whole: &'w [u8]) -> Option<&'w [u8]> {
 }
 
 /// `bytes` narrowed to `range` without a copy: a borrowed slice is sliced, an owned buffer
-/// cut in place (its bytes moved to the front, no new allocation). A range outside `bytes`
-/// (which the parser never gives) is empty content.
-fn narrowed(bytes: std::borrow::Cow<'_, [u8]>, range: std::ops::Range<usize>) -> std::borrow::Cow<'_, [u8]> {
+/// cut in place (its bytes moved to the front, no new allocation), a shared one's range
+/// narrowed. A range outside `bytes` (which the parser never gives) is empty content.
+fn narrowed(bytes: Content<'_>, range: std::ops::Range<usize>) -> Content<'_> {
     match bytes {
-        std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.get(range).unwrap_or_default()),
-        std::borrow::Cow::Owned(mut v) => {
+        Content::Borrowed(b) => Content::Borrowed(b.get(range).unwrap_or_default()),
+        Content::Owned(mut v) => {
             if v.get(range.clone()).is_none() {
-                return std::borrow::Cow::Owned(Vec::new());
+                return Content::Owned(Vec::new());
             }
             v.truncate(range.end);
             v.drain(..range.start);
-            std::borrow::Cow::Owned(v)
+            Content::Owned(v)
         }
+        Content::InBody(b) => Content::InBody(b.narrowed(range)),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::pkcs12::Identity;
 use crate::report::{note_repair, Layer, LayerKind, OpenReport, Repair, Status};
 use x509_cert::Certificate;
 use super::enveloped::{decompressed, inflate_cms, layer_kind, note_compressed, open_enveloped_with};
+use super::content::Content;
 use super::diagnose::diagnose_tampered;
 
 /// How a CMS body is carried (see [`cms_body`]).
@@ -154,6 +155,8 @@ fn with_originator<'a>(ctx: &VerifyContext<'a>, inner: Option<&'a mime::Originat
 /// caller narrows its buffer to it: for 25 MB, no copy of the signed part).
 pub(super) enum Peeled {
     Owned(Vec<u8>),
+    /// An enveloped or opaque layer's content.
+    Content(Content<'static>),
     Within(std::ops::Range<usize>),
 }
 
@@ -249,7 +252,7 @@ pub(super) fn open_pkcs7_mime(
     report: &mut OpenReport,
     found: &mut Vec<Certificate>,
     bulk: &dyn Bulk,
-) -> Option<Vec<u8>> {
+) -> Option<Content<'static>> {
     note_legacy_type(entity, covers, &mut report.repairs);
     note_body_repair(entity, covers, &mut report.repairs);
     let der = match bulk.decoded_body(entity.raw(), &|| cms_body(entity)) {
@@ -309,16 +312,16 @@ pub(super) fn open_pkcs7_mime(
                 }
             };
             report.layers.push(layer);
-            return inner;
+            return inner.map(Content::Owned);
         }
         report.layers.push(layer);
         if sd.econtent_type == OID_COMPRESSED_DATA {
-            return decompressed(&content, true, covers, report);
+            return decompressed(&content, true, covers, report).map(Content::Owned);
         }
-        return Some(content);
+        return Some(Content::Owned(content));
     }
     if oid == OID_COMPRESSED_DATA {
-        return decompressed(&der, false, covers, report);
+        return decompressed(&der, false, covers, report).map(Content::Owned);
     }
     if oid == OID_ENVELOPED_DATA || oid == OID_AUTH_ENVELOPED_DATA {
         return open_enveloped_with(&der, identities, passwords, ctx.policy, covers, report, bulk);

@@ -93,6 +93,18 @@ pub(crate) async fn digest(subtle: Option<&SubtleCrypto>, alg: DigestAlg, data: 
 /// (for 25 MB, one copy fewer in the Wasm heap, which never shrinks).
 #[allow(clippy::too_many_arguments)]
 async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tail: &[u8], tag_bits: u32) -> Option<Vec<u8>> {
+    let view = aes_js(subtle, encrypt, cipher, key, iv, aad, data, tail, tag_bits).await?;
+    let out = view.to_vec();
+    // Clear the JavaScript copy of a plaintext (the Wasm copy is zeroized by its owner).
+    if !encrypt {
+        view.fill(0, 0, view.length());
+    }
+    Some(out)
+}
+
+/// [`aes`] with its output left in JavaScript memory (the caller copies it where it wants it).
+#[allow(clippy::too_many_arguments)]
+async fn aes_js(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tail: &[u8], tag_bits: u32) -> Option<Uint8Array> {
     let name = match cipher {
         ContentCipher::Aes128Cbc | ContentCipher::Aes256Cbc => "AES-CBC",
         ContentCipher::Aes128Gcm | ContentCipher::Aes256Gcm => "AES-GCM",
@@ -113,7 +125,8 @@ async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &
     }
     let params = object(&params);
     if encrypt {
-        return bytes_of(subtle.encrypt_with_object_and_u8_array(&params, &key, data)).await.ok();
+        let out = JsFuture::from(subtle.encrypt_with_object_and_u8_array(&params, &key, data).ok()?).await.ok()?;
+        return Some(Uint8Array::new(&out));
     }
     let pending = if tail.is_empty() {
         subtle.decrypt_with_object_and_u8_array(&params, &key, data)
@@ -126,11 +139,33 @@ async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &
         subtle.decrypt_with_object_and_js_u8_array(&params, &key, &joined)
     };
     let out = JsFuture::from(pending.ok()?).await.ok()?;
-    let view = Uint8Array::new(&out);
-    let plaintext = view.to_vec();
-    // Clear the JavaScript copy of the plaintext (the Wasm copy is zeroized by its owner).
-    view.fill(0, 0, view.length());
-    Some(plaintext)
+    Some(Uint8Array::new(&out))
+}
+
+/// A decryption request whose ciphertext lies in a body the seam keeps, by WebCrypto, answered
+/// with the plaintext copied from JavaScript straight over that ciphertext when the seam can
+/// ([`Deferred::answer_decrypted`]: no plaintext buffer in Wasm memory); refused (bad padding
+/// or tag) or not available, answered by the core as [`compute`] does. Any other request is
+/// given back.
+async fn decrypt_in_place(subtle: &SubtleCrypto, deferred: &Deferred, seq: usize, request: Request) -> Result<Option<Request>> {
+    let Request::Decrypt { cipher, key, iv, aad, data: data @ Data::InBody { .. }, tag } = &request else { return Ok(Some(request)) };
+    let Some(bytes) = data.bytes() else { return Ok(Some(request)) };
+    let tag_bits = tag.as_ref().map_or(128, |t| u32::try_from(t.len() * 8).unwrap_or(128));
+    let Some(view) = aes_js(subtle, false, *cipher, key, iv, aad, bytes, tag.as_deref().unwrap_or_default(), tag_bits).await else {
+        let answer = compute_portable(&request)?;
+        deferred.answer(seq, &request, answer);
+        return Ok(None);
+    };
+    let len = view.length();
+    deferred.answer_decrypted(seq, request, len as usize, &|dst| {
+        let n = u32::try_from(dst.len()).unwrap_or(u32::MAX).min(len);
+        if let Some(dst) = dst.get_mut(..n as usize) {
+            view.subarray(0, n).copy_to(dst);
+        }
+    });
+    // Clear the JavaScript copy of the plaintext.
+    view.fill(0, 0, len);
+    Ok(None)
 }
 
 /// Encrypt a plan's content: WebCrypto, else (and for content of at most
@@ -218,6 +253,18 @@ pub(crate) async fn open<'m>(message: &'m [u8], input: &OpenInput<'_>, keys: &[O
         // Shown only when no placeholder was used and every assumed digest match holds.
         let mut again = deferred.incomplete();
         for (seq, request) in deferred.take_requests() {
+            let request = match subtle.as_ref() {
+                Some(s) => match decrypt_in_place(s, &deferred, seq, request).await {
+                    Ok(Some(request)) => request,
+                    Ok(None) => {
+                        // A decryption is never an assumption the run could confirm.
+                        again = true;
+                        continue;
+                    }
+                    Err(_) => return crate::smime::open(message, input).into(),
+                },
+                None => request,
+            };
             match compute(subtle.as_ref(), &request, input.identities, keys).await {
                 Ok(answer) => again |= !deferred.answer(seq, &request, answer),
                 Err(_) => return crate::smime::open(message, input).into(),
