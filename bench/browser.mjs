@@ -6,7 +6,7 @@
 // and PKI.js alternate. Also: Wasm size (raw, gzip -9), fetch + instantiate time of the module in
 // fresh workers, peak memory and main-thread responsiveness at 25 MB (or the largest size run).
 //
-//   const r = await runBrowser({ fixtures, rounds, quick, sizes, outDir, log, memorySizes, instantiateRuns })
+//   const r = await runBrowser({ fixtures, rounds, quick, sizes, outDir, log, memorySizes, instantiateRuns, idleMs })
 //   -> { env, cells, wasm, memory, responsiveness, notes }   (called by scripts/bench.mjs)
 import fs from 'node:fs';
 import http from 'node:http';
@@ -29,7 +29,7 @@ const WASM = path.join(PKG, 'cachet_bg.wasm');
 const PAGE = path.join(ROOT, 'bench', 'page');
 /** Fresh workers started to time fetch + instantiate of the Wasm module (unless runBrowser is given instantiateRuns). */
 const INSTANTIATE_RUNS = 7;
-/** How long the UI-thread tickers run with no work before each operation (the machine's own noise). */
+/** How long the UI-thread tickers run with no work before each operation (the machine's own noise), unless runBrowser is given idleMs. */
 const IDLE_MS = 250;
 
 /**
@@ -237,7 +237,7 @@ async function openBrowser(base, args = []) {
 const outName = (impl, op, size) => `chromium-${impl}-${op.replace(/[^\w.+-]+/g, '-')}-${size}.eml`;
 
 /** Run the Chromium cells; see the file comment. */
-export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = Object.keys(fixtures.sizes), outDir, log = () => {}, memorySizes = ['25MB'], instantiateRuns = INSTANTIATE_RUNS }) {
+export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = Object.keys(fixtures.sizes), outDir, log = () => {}, memorySizes = ['25MB'], instantiateRuns = INSTANTIATE_RUNS, idleMs = IDLE_MS }) {
   // Peak memory and responsiveness at these sizes; at the largest one run when none of them is.
   const memSizes = memorySizes.filter((s) => sizes.includes(s));
   if (memSizes.length === 0) memSizes.push(sizes[sizes.length - 1]);
@@ -340,7 +340,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
           await b.page.evaluate(([i, a]) => window.bench.call(i, 'inputs', a), [impl, inputs[impl]]);
           // The idle ticker also gives the previous worker time to go; then collect garbage
           // (setting up the inputs makes some) so that both start from their live data only.
-          const idle = await b.page.evaluate((ms) => window.bench.idle(ms), IDLE_MS);
+          const idle = await b.page.evaluate((ms) => window.bench.idle(ms), idleMs);
           const collected = (await b.page.evaluate((i) => window.bench.call(i, 'gc', {}), impl)).gc && (await b.page.evaluate(() => window.bench.gc()));
           if (!collected) throw new Error('gc() is not exposed in the memory browser (--js-flags=--expose-gc)');
           const renderer = renderers(b.dir).reduce((x, y) => (y.rss > x.rss ? y : x));
@@ -380,7 +380,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       'AES-256-GCM: Cachet makes and opens AuthEnvelopedData (RFC 5083/5084). PKI.js has no AuthEnvelopedData: it makes EnvelopedData with AES-256-GCM content encryption (a 16-byte IV as a bare OCTET STRING parameter and the tag appended to the ciphertext, not RFC 5084 GCMParameters), which OpenSSL cannot decrypt; PKI.js gcm-decrypt opens its own such message (made untimed before the rounds), since it cannot read the openssl-made AuthEnvelopedData.',
       `Fetch + instantiate: median of ${instantiateRuns} fresh workers, one after another (250 ms apart) before any other worker starts, each fetching addin/pkg/cachet_bg.wasm with cache: 'no-store' and a cache-busting query (so no code cache) and instantiating it (streaming), from before fetch to instantiated.`,
       `Peak memory (${memSizes.join(', ')}): each operation once, in a fresh worker with its keys and inputs loaded, ${memoryMethod}. peakBytes = peak RSS (VmHWM) of the renderer process, which hosts the page and its workers, read from /proc after the operation, the same way for both; beforeOpBytes = its RSS just before the operation (page, worker, keys and inputs loaded), so peakBytes - beforeOpBytes is what the operation added; wasmMemoryBytes = Cachet's Wasm linear memory after the operation (it only grows).`,
-      `Responsiveness (${memSizes.join(', ')}): while each operation runs in its worker, the page's main thread runs a setTimeout(0) ticker (maxGapMs) and a requestAnimationFrame ticker (maxFrameGapMs); the longest gap is reported, and idleMaxGapMs is the setTimeout ticker's longest gap over ${IDLE_MS} ms with no work just before, the machine's own noise. The main thread itself does no crypto work. The machine: ${load0} at the start of the Chromium part, ${machineLoad()} at the end (${os.cpus().length} CPUs).`,
+      `Responsiveness (${memSizes.join(', ')}): while each operation runs in its worker, the page's main thread runs a setTimeout(0) ticker (maxGapMs) and a requestAnimationFrame ticker (maxFrameGapMs); the longest gap is reported, and idleMaxGapMs is the setTimeout ticker's longest gap over ${idleMs} ms with no work just before, the machine's own noise. The main thread itself does no crypto work. The machine: ${load0} at the start of the Chromium part, ${machineLoad()} at the end (${os.cpus().length} CPUs).`,
     );
     return { env: { chromium, pkijs: pkijsVersion }, cells, floor, wasm, memory, responsiveness, notes };
   } finally {

@@ -525,7 +525,10 @@ async function axeProblems(page) {
   // axe.run in the page itself (legacy mode): the page has no frame to check but the excluded
   // ones, so the findings are the same as with runPartial in each frame and finishRun, which
   // opens a blank page and evaluates axe-core there again on every call (about twice the CPU).
-  const r = await new AxeBuilder({ page }).exclude('iframe.content-frame').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).setLegacyMode().analyze();
+  // Only violations are read: with resultTypes, axe still runs every rule on every node and lists
+  // every violating node, but keeps one node of each pass, incomplete and inapplicable result
+  // instead of making a selector for every node it checked (0.30 instead of 0.44 s of CPU a run).
+  const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).exclude('iframe.content-frame').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).setLegacyMode().analyze();
   return [...untitled, ...r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`)];
 }
