@@ -20,9 +20,10 @@ struct Signer {
 fn self_signed(dir: &TempDir, name: &str, email: &str, ca: bool) -> Signer {
     let (cert, key) = (dir.path(&format!("{name}.pem")), dir.path(&format!("{name}.key")));
     let bc = if ca { "basicConstraints=critical,CA:TRUE" } else { "basicConstraints=CA:FALSE" };
+    Key::Rsa2048.pooled(&key);
     run(tool("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "365", "-subj", &format!("/CN={name}")])
-        .arg("-keyout")
+        .args(["req", "-x509", "-new", "-sha256", "-days", "365", "-subj", &format!("/CN={name}")])
+        .arg("-key")
         .arg(&key)
         .arg("-out")
         .arg(&cert)
@@ -33,7 +34,8 @@ fn self_signed(dir: &TempDir, name: &str, email: &str, ca: bool) -> Signer {
 /// A leaf certificate issued by `issuer` with the extension text `ext` and subject `subj`.
 fn issued(dir: &TempDir, name: &str, subj: &str, issuer: &Signer, ext: &str) -> Signer {
     let (cert, key, csr, extf) = (dir.path(&format!("{name}.pem")), dir.path(&format!("{name}.key")), dir.path(&format!("{name}.csr")), dir.write(&format!("{name}.ext"), ext.as_bytes()));
-    run(tool("openssl").args(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", subj]).arg("-keyout").arg(&key).arg("-out").arg(&csr));
+    Key::Rsa2048.pooled(&key);
+    run(tool("openssl").args(["req", "-new", "-subj", subj]).arg("-key").arg(&key).arg("-out").arg(&csr));
     run(tool("openssl")
         .args(["x509", "-req", "-sha256", "-days", "365", "-set_serial", "4242"])
         .arg("-in")

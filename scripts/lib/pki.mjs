@@ -8,9 +8,25 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+/**
+ * openssl's environment: an empty default certificate bundle (SSL_CERT_FILE). `openssl x509`
+ * reads the system's whole bundle on every start, about 20 ms of CPU a call where signing or
+ * printing a certificate takes a few; what is made and checked here never chains to a public
+ * root, and every verification names its CA (-CAfile). The same empty file as the Rust test
+ * kit's (crate/testkit/src/lib.rs).
+ */
+let noRoots = null;
+function envForOpenssl() {
+  if (noRoots === null) {
+    noRoots = path.join(os.tmpdir(), 'cachet-test-no-roots.pem');
+    if (!fs.existsSync(noRoots) || fs.statSync(noRoots).size !== 0) fs.writeFileSync(noRoots, '');
+  }
+  return { ...process.env, SSL_CERT_FILE: noRoots };
+}
+
 /** Run openssl; returns stdout as text (throws with stderr and an install hint on failure). */
 export function openssl(args, { cwd, input } = {}) {
-  const r = spawnSync('openssl', args, { cwd, input, encoding: input === undefined ? 'utf8' : undefined, maxBuffer: 1 << 26 });
+  const r = spawnSync('openssl', args, { cwd, input, env: envForOpenssl(), encoding: input === undefined ? 'utf8' : undefined, maxBuffer: 1 << 26 });
   if (r.error) throw new Error(`cannot run openssl (install the Debian package "openssl"): ${r.error.message}`);
   if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
@@ -19,7 +35,7 @@ export function openssl(args, { cwd, input } = {}) {
 /** openssl as a child process, awaited. */
 export function opensslAsync(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'], env: envForOpenssl() });
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
     child.on('error', (e) => reject(new Error(`cannot run openssl (install the Debian package "openssl"): ${e.message}`)));

@@ -94,7 +94,8 @@ mod tests {
         let mut certs = Vec::new();
         for i in 0..3 {
             let subj = format!("/CN=same-shape-{i}");
-            dir.openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &format!("k{i}.pem"), "-subj", &subj, "-days", "30", "-set_serial", &format!("{}", 1000 + i), "-out", &format!("c{i}.pem")]);
+            cachet_testkit::Key::Rsa2048.pooled(&dir.path(&format!("k{i}.pem")));
+            dir.openssl(&["req", "-x509", "-new", "-key", &format!("k{i}.pem"), "-subj", &subj, "-days", "30", "-set_serial", &format!("{}", 1000 + i), "-out", &format!("c{i}.pem")]);
             certs.push(crate::cert::facts::parse_certificates(&dir.read(&format!("c{i}.pem"))).unwrap().remove(0));
         }
         let list: Vec<_> = certs.iter().map(|c| (c, KeyTransport::Pkcs1v15)).collect();

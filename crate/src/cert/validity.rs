@@ -119,7 +119,8 @@ mod tests {
 
     /// A certificate for `email` made by openssl, valid for `days` from now.
     fn openssl_cert(d: &TempDir, email: &str, days: &str) -> Certificate {
-        d.openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-subj", "/CN=Dates/O=Cachet Tests", "-days", days, "-sha256", "-addext", &format!("subjectAltName=email:{email}"), "-out", "c.pem"]);
+        cachet_testkit::Key::Rsa2048.pooled(&d.path("k.pem"));
+        d.openssl(&["req", "-x509", "-new", "-key", "k.pem", "-subj", "/CN=Dates/O=Cachet Tests", "-days", days, "-sha256", "-addext", &format!("subjectAltName=email:{email}"), "-out", "c.pem"]);
         crate::cert::facts::parse_certificates(&d.read("c.pem")).unwrap().remove(0)
     }
 

@@ -183,7 +183,8 @@ mod tests {
     #[test]
     fn assembled_der_matches_the_encoder() {
         let pem = cachet_testkit::TempDir::new("envelope-der");
-        pem.openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-subj", "/CN=Env", "-days", "30", "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=keyEncipherment", "-out", "c.pem"]);
+        cachet_testkit::Key::Rsa2048.pooled(&pem.path("k.pem"));
+        pem.openssl(&["req", "-x509", "-new", "-key", "k.pem", "-subj", "/CN=Env", "-days", "30", "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=keyEncipherment", "-out", "c.pem"]);
         let cert = crate::cert::facts::parse_certificates(&pem.read("c.pem")).unwrap().remove(0);
         pem.openssl(&["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ek.pem", "-subj", "/CN=EnvEC", "-days", "30", "-addext", "keyUsage=keyAgreement", "-out", "ec.pem"]);
         let ec = crate::cert::facts::parse_certificates(&pem.read("ec.pem")).unwrap().remove(0);

@@ -193,16 +193,17 @@ fn unsupported_keys_are_named() {
 fn certificate_signatures_rsa_pss_ec() {
     require_openssl();
     let d = TempDir::new("sig-cert");
-    let cases: [(&str, &[&str], &[&str]); 4] = [
-        ("rsa", &["-newkey", "rsa:2048"], &["-sha256"]),
-        ("pss", &["-newkey", "rsa:2048"], &["-sha384", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:max"]),
-        ("p256", &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"], &["-sha384"]),
-        ("p384", &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"], &["-sha256"]),
+    use cachet_testkit::Key;
+    let cases: [(&str, Key, &[&str]); 4] = [
+        ("rsa", Key::Rsa2048, &["-sha256"]),
+        ("pss", Key::Rsa2048, &["-sha384", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:max"]),
+        ("p256", Key::P256, &["-sha384"]),
+        ("p384", Key::P384, &["-sha256"]),
     ];
-    for (name, newkey, sigopts) in cases {
+    for (name, kind, sigopts) in cases {
         let (key, crt) = (format!("{name}.key"), format!("{name}.der"));
-        let mut args = vec!["req", "-x509", "-nodes", "-days", "30", "-subj", "/CN=Self Signed", "-outform", "DER", "-keyout", &key, "-out", &crt];
-        args.extend_from_slice(newkey);
+        kind.pooled(&d.path(&key));
+        let mut args = vec!["req", "-x509", "-new", "-days", "30", "-subj", "/CN=Self Signed", "-outform", "DER", "-key", &key, "-out", &crt];
         args.extend_from_slice(sigopts);
         d.openssl(&args);
         let bytes = d.read(&crt);

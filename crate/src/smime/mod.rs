@@ -44,7 +44,8 @@ mod tests {
     fn der_signature_with_lf(d: &TempDir, content: &[u8]) -> (Vec<u8>, Certificate) {
         d.write("content.txt", content);
         for _ in 0..20 {
-            d.openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-subj", "/CN=Binary", "-days", "3650", "-sha256", "-addext", "subjectAltName=email:binary@example.org", "-addext", "keyUsage=digitalSignature", "-addext", "basicConstraints=CA:FALSE", "-out", "c.pem"]);
+            cachet_testkit::Key::Rsa2048.pooled(&d.path("k.pem"));
+            d.openssl(&["req", "-x509", "-new", "-key", "k.pem", "-subj", "/CN=Binary", "-days", "3650", "-sha256", "-addext", "subjectAltName=email:binary@example.org", "-addext", "keyUsage=digitalSignature", "-addext", "basicConstraints=CA:FALSE", "-out", "c.pem"]);
             d.openssl(&["cms", "-sign", "-binary", "-md", "sha256", "-outform", "DER", "-in", "content.txt", "-signer", "c.pem", "-inkey", "k.pem", "-out", "s.der"]);
             let der = d.read("s.der");
             if has_bare_lf(&der) {

@@ -1,7 +1,7 @@
-//! Header protection both ways with keys made by `openssl` at test time: what Cachet
-//! writes (the payload's header section, the reduced outside, the legacy display) and
-//! what it reads back (protected fields, confidential ones, mismatches, the From binding),
-//! hostile messages included.
+//! Header protection both ways with certificates made by `openssl` at test time (on kept
+//! keys, see `cachet_testkit::pooled_key`): what Cachet writes (the payload's header
+//! section, the reduced outside, the legacy display) and what it reads back (protected
+//! fields, confidential ones, mismatches, the From binding), hostile messages included.
 use super::super::{encrypt_message, open, sign_message, EncryptOptions, OpenInput, Opened};
 use crate::mime::{parse, Limits};
 use crate::pkcs12::Identity;
@@ -16,7 +16,8 @@ fn identity(dir: &TempDir, name: &str, email: &str) -> Identity {
     let (key, pem, p12) = (format!("{name}.key"), format!("{name}.pem"), format!("{name}.p12"));
     let subj = format!("/CN={name}");
     let san = format!("subjectAltName=email:{email}");
-    dir.openssl(&["req", "-x509", "-nodes", "-days", "30", "-subj", &subj, "-newkey", "rsa:2048", "-addext", &san, "-addext", "basicConstraints=CA:FALSE", "-addext", "keyUsage=digitalSignature,keyEncipherment", "-keyout", &key, "-out", &pem]);
+    cachet_testkit::Key::Rsa2048.pooled(&dir.path(&key));
+    dir.openssl(&["req", "-x509", "-new", "-days", "30", "-subj", &subj, "-key", &key, "-addext", &san, "-addext", "basicConstraints=CA:FALSE", "-addext", "keyUsage=digitalSignature,keyEncipherment", "-out", &pem]);
     dir.openssl(&["pkcs12", "-export", "-inkey", &key, "-in", &pem, "-passout", "pass:pw", "-out", &p12]);
     crate::pkcs12::import(&dir.read(&p12), "pw").unwrap()
 }

@@ -78,9 +78,31 @@ pub fn installed(name: &str) -> bool {
 }
 
 /// A peer tool; panics (failing the test) when it is missing.
+///
+/// `openssl` runs with an empty default certificate bundle (`SSL_CERT_FILE`): `openssl x509`
+/// reads the system's whole bundle on every start, about 20 ms of CPU a call where signing or
+/// printing a certificate takes a few, and the tests call it more than a hundred times a run.
+/// No test certificate chains to a public root; the tests name their CAs (`-CAfile`, `-CA`).
 pub fn tool(name: &str) -> Command {
     assert!(installed(name), "{name} is not installed; install {} (the project's setup script does this)", package_of(name));
-    Command::new(name)
+    let mut cmd = Command::new(name);
+    if name == "openssl" {
+        cmd.env("SSL_CERT_FILE", no_roots());
+    }
+    cmd
+}
+
+/// An empty certificate bundle in the system's temp folder (beside the kept keys' folder),
+/// written when missing; every test process shares it.
+fn no_roots() -> &'static Path {
+    static FILE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let p = std::env::temp_dir().join("cachet-test-no-roots.pem");
+        if std::fs::metadata(&p).map(|m| m.len() != 0).unwrap_or(true) {
+            std::fs::write(&p, b"").unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
+        }
+        p
+    })
 }
 
 /// Require the `openssl` command: a peer test never skips its work, it fails and names the package.

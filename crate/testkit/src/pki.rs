@@ -2,7 +2,7 @@
 //! key, PKCS#12 with the password in `pw`), all made by the openssl command line.
 
 use crate::{run, tool, TempDir};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Key types for test identities.
@@ -27,6 +27,13 @@ impl Key {
             Key::P256 => vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
             Key::P384 => vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
         }
+    }
+
+    /// A kept key of this kind written to `to` (see [`crate::pooled_key`]), for a test that
+    /// makes its certificate itself with `openssl req -key` rather than generating a key
+    /// with `-newkey` (a fresh RSA key costs openssl a tenth of a second or more).
+    pub fn pooled(self, to: &Path) {
+        crate::pooled_key(&self.genpkey_args(), to);
     }
 }
 

@@ -76,7 +76,11 @@ pub fn gpgsm_home(dir: &TempDir, ca: &Path) -> PathBuf {
         std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
     std::fs::write(home.join("gpgsm.conf"), "disable-crl-checks\ndisable-dirmngr\n").unwrap();
-    std::fs::write(home.join("gpg-agent.conf"), "allow-loopback-pinentry\n").unwrap();
+    // `s2k-count`: the agent's own passphrase protection of the keys it stores in this
+    // throw-away home, fixed at its minimum. Left to itself the agent calibrates that count to
+    // 100 ms of hashing first (about a second of CPU per agent, most of what gpgsm cost these
+    // tests) and then spends it on every import and use of a key; no test reads that store.
+    std::fs::write(home.join("gpg-agent.conf"), "allow-loopback-pinentry\ns2k-count 65536\n").unwrap();
     run(tool("gpgsm").arg("--homedir").arg(&home).arg("--batch").arg("--import").arg(ca));
     let fp = run(tool("openssl").args(["x509", "-noout", "-fingerprint", "-sha1"]).arg("-in").arg(ca));
     let fp = String::from_utf8_lossy(&fp.stdout).trim().split('=').nth(1).unwrap().to_string();
@@ -163,9 +167,14 @@ def check_message(raw):
             print('signed-data with', len(certs), 'certificates')
             found += 1
     return found
+# Each recipient's key is loaded once a process, however many envelopes it decrypts (loading
+# an RSA key checks its primes: about as much CPU as a decryption, for a test key openssl made).
+keys = {}
 def decrypt(envelope, cert_path, key_path, inner):
     cert = x509.load_pem_x509_certificate(pathlib.Path(cert_path).read_bytes())
-    key = serialization.load_pem_private_key(pathlib.Path(key_path).read_bytes(), None)
+    if key_path not in keys:
+        keys[key_path] = serialization.load_pem_private_key(pathlib.Path(key_path).read_bytes(), None)
+    key = keys[key_path]
     plain = pkcs7.pkcs7_decrypt_der(pathlib.Path(envelope).read_bytes(), cert, key, [])
     print('decrypted', len(plain), 'bytes')
     if inner == 'inner-signed' and check_message(plain) == 0:
