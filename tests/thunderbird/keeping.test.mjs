@@ -193,8 +193,8 @@ test('a message written in Thunderbird’s composer carries the footer inside Ca
   `);
   // Thunderbird's Send, pressed in the composer: Cachet takes it over (Sign is on: Bob has an identity).
   const closed = await w.run(`
-    const cw = await until("the composer", () => { const c = Services.wm.getMostRecentWindow("msgcompose"); return c && c.document.readyState === "complete" && c.gMsgCompose ? c : null; });
-    await sleep(1500);
+    // Set up: Thunderbird sets composeEditorReady once the whole start of the composer is over.
+    const cw = await until("the composer set up", () => { const c = Services.wm.getMostRecentWindow("msgcompose"); return c?.composeEditorReady ? c : null; });
     cw.goDoCommand("cmd_sendNow");
     await until("the composer to close", () => cw.closed, 30000);
     return true;

@@ -79,12 +79,21 @@ function thunderbirdVerdict(messageId, encrypted) {
     let row = -1;
     for (let i = 0; i < view.rowCount; i++) if (view.getMsgHdrAt(i).messageId === args.messageId) row = i;
     if (row < 0) throw new Error("no message " + args.messageId);
-    about3Pane.threadTree.selectedIndex = row;
     const mw = about3Pane.messageBrowser.contentWindow;
-    await until("Thunderbird's S/MIME status of " + args.messageId, () =>
-      mw.gSignatureStatus !== -1 && (!args.encrypted || mw.gEncryptionStatus !== -1) && mw.gMessage?.messageId === args.messageId,
-      20000, () => JSON.stringify({ sig: mw.gSignatureStatus, enc: mw.gEncryptionStatus }));
-    await sleep(300);
+    // Thunderbird fires "smimeprocessed" once per S/MIME message, when it has loaded and every
+    // signature check it started has reported (its header shows the final verdict then).
+    const same = about3Pane.threadTree.selectedIndex === row;
+    let processed = same;
+    const onProcessed = () => { processed = true; };
+    mw.addEventListener("smimeprocessed", onProcessed);
+    about3Pane.threadTree.selectedIndex = row;
+    try {
+      await until("Thunderbird's S/MIME status of " + args.messageId, () =>
+        processed && mw.gSignatureStatus !== -1 && (!args.encrypted || mw.gEncryptionStatus !== -1) && mw.gMessage?.messageId === args.messageId,
+        20000, () => JSON.stringify({ processed, sig: mw.gSignatureStatus, enc: mw.gEncryptionStatus }));
+    } finally {
+      mw.removeEventListener("smimeprocessed", onProcessed);
+    }
     const d = mw.document;
     const hdr = view.getMsgHdrAt(row);
     let listed = null;

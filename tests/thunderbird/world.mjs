@@ -90,6 +90,15 @@ const PAGE_HELPERS = `
     if (!label) throw new Error("no field labelled " + text);
     return document.getElementById(label.htmlFor);
   };
+  /**
+   * The Sign/Encrypt choice Cachet's background keeps for the composer this compose popup
+   * belongs to (the popup finds its composer as it does itself: the active tab of its window).
+   */
+  async function keptChoice() {
+    const [tab] = await messenger.tabs.query({ active: true, currentWindow: true });
+    const bg = await messenger.runtime.getBackgroundPage();
+    return bg.cachet.composer.choice(tab.id);
+  }
   const setFile = (input, name, base64) => {
     const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
     const dt = new DataTransfer();
@@ -114,6 +123,12 @@ const PRELUDE = `
       if (Date.now() > end) throw new Error("timed out waiting for " + what + (explain ? ": " + explain() : ""));
       await sleep(100);
     }
+  }
+  /** Close the popups (panels) of the window of \`doc\`, and wait until they are closed. */
+  async function closePopups(doc) {
+    const panels = [...doc.querySelectorAll("panel")];
+    panels.forEach((p) => p.hidePopup?.());
+    await until("the popups closed", () => panels.every((p) => p.state === undefined || p.state === "closed"));
   }
   const messagePane = () => tabmail.currentAbout3Pane.messageBrowser.contentWindow.document.getElementById("messagepane");
   const extension = () => WebExtensionPolicy.getByID(${JSON.stringify(EXTENSION_ID)});
