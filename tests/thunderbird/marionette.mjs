@@ -67,6 +67,12 @@ export const USER_PREFS = {
   'browser.dom.window.dump.enabled': true,
   'devtools.console.stdout.chrome': true,
   'extensions.logging.enabled': false,
+  // The tests' page scripts run in tabs that stay in the background (the options page) and
+  // poll every 0.1 s for what they wait for; Gecko clamps a background tab's timers to 1 s,
+  // which made every step of theirs take a second. Not clamped here.
+  'dom.min_background_timeout_value': 4,
+  'dom.min_background_timeout_value_without_budget_throttling': 4,
+  'dom.timeout.enable_budget_timer_throttling': false,
 };
 
 function userJs(prefs) {
