@@ -211,8 +211,8 @@ test('a message written in Thunderbird’s composer carries the footer inside Ca
   const closed = await w.run(`
     // Set up: Thunderbird sets composeEditorReady once the whole start of the composer is over.
     const cw = await until("the composer set up", () => { const c = Services.wm.getMostRecentWindow("msgcompose"); return c?.composeEditorReady ? c : null; });
-    cw.goDoCommand("cmd_sendNow");
-    await until("the composer to close", () => cw.closed, 30000);
+    await pressSendIn(cw);
+    await composerClosed(cw);
     return true;
   `);
   assert.equal(closed, true);

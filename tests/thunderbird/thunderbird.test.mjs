@@ -374,9 +374,8 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
     await w.screenshot('compose', 'msgcompose');
     const closed = await w.run(`
       const cw = Services.wm.getMostRecentWindow("msgcompose");
-      await closePopups(cw.document);
-      cw.goDoCommand("cmd_sendNow");
-      await until("the composer to close", () => cw.closed, 30000);
+      await pressSendIn(cw);
+      await composerClosed(cw);
       return true;
     `);
     assert.equal(closed, true, 'the composer closed without a prompt');
@@ -444,8 +443,8 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
     await openComposer('carol@example.org', 'Signed for Carol', 'Signed, not secret.');
     await w.run(`
       const cw = Services.wm.getMostRecentWindow("msgcompose");
-      cw.goDoCommand("cmd_sendNow");
-      await until("the composer to close", () => cw.closed, 30000);
+      await pressSendIn(cw);
+      await composerClosed(cw);
     `);
     const [, signedOut] = await sink.until(2);
     assert.deepEqual(signedOut.to, ['carol@example.org']);
@@ -502,12 +501,11 @@ function pressSend(expectClose) {
     const cw = Services.wm.getMostRecentWindow("msgcompose");
     // The composer's tab id, as Cachet's background knows it.
     const tabId = extension().extension.tabManager.getWrapper(cw).id;
-    await closePopups(cw.document);
     const completed = new Promise((resolve) => cw.addEventListener("compose-prepare-message-completed", (e) => resolve(e.detail ?? {}), { once: true }));
-    cw.goDoCommand("cmd_sendNow");
-    if (args.expectClose) { await until("the composer to close", () => cw.closed, 30000); return true; }
+    await pressSendIn(cw);
+    if (args.expectClose) { await composerClosed(cw); return true; }
     const ended = await Promise.race([completed, sleep(30000).then(() => null)]);
-    if (ended === null) throw new Error("Thunderbird did not end the send within 30 s");
+    if (ended === null) throw new Error("Thunderbird did not end the send within 30 s: " + composerState(cw));
     if (!ended.exception) return true;
     // Cancelled: either Cachet sent it (the composer then closes) or Cachet refused it (it
     // recorded why, for the popup, before cancelling).
