@@ -223,11 +223,15 @@ test('Thunderbird: “Find certificates in my mail” reads the Inbox with messa
     const find = await until("the harvest button", () => [...document.querySelectorAll("button")].find((b) => b.textContent === "Find certificates in my mail"));
     find.click();
     const done = await until("the summary", () => document.querySelector('[data-field="harvest-done"]'), 60000);
+    // The panel's contact list is redrawn after the summary (the session's change event, then a
+    // read of the store): wait for it to name anyone, then report what it shows.
+    const contacts = document.querySelector('[aria-label="Contacts’ certificates"]');
+    await until("the contact list redrawn", () => [...contacts.children].some((c) => !c.classList.contains("muted"))).catch(() => null);
     return {
       done: done.textContent,
       stored: [...document.querySelectorAll('[data-field="harvest-stored"] [data-address]')].map((e) => e.dataset.address),
       skipped: [...document.querySelectorAll('[data-field="harvest-skipped"] li')].map((e) => e.textContent),
-      contacts: document.querySelector('[aria-label="Contacts’ certificates"]').textContent,
+      contacts: contacts.textContent,
     };
   `, { ca: fs.readFileSync(w.demo.ca).toString('base64'), passphrase: PASSPHRASE }, 120_000);
   await w.run('tabmail.switchToTab(tabmail.tabInfo.length - 1);');
