@@ -94,6 +94,11 @@ async function showMessage(subject, buttonAttributes = false) {
     // Thunderbird names the message_display_action button after the extension's id.
     const button = tabmail.currentAbout3Pane.messageBrowser.contentWindow.document.getElementById(${JSON.stringify(`${EXTENSION_ID.replace(/[^a-z0-9_-]/gi, '_')}-messageDisplayAction-toolbarbutton`)});
     if (args.buttonAttributes) return [...button.attributes].map((a) => a.name + "=" + a.value);
+    const tooltip = () => button?.getAttribute("tooltiptext") ?? button?.getAttribute("title") ?? button?.getAttribute("label") ?? null;
+    // Cachet sets the header button's tooltip from the answer the banner came from, in a call of
+    // its own that can land after the banner: wait until it is this message's (or give up after
+    // 20 s and report what it says).
+    await until("the header button's tooltip for " + args.subject, () => tooltip() === "Cachet: " + root.querySelector(".cachet-title").textContent).catch(() => null);
     return {
       count: [...d.querySelectorAll("*")].filter((e) => e.openOrClosedShadowRoot?.querySelector(".cachet-title")).length,
       first: banner.id === "cachet-banner",
@@ -103,7 +108,7 @@ async function showMessage(subject, buttonAttributes = false) {
       advice: root.querySelector(".cachet-advice")?.textContent ?? null,
       note: root.querySelector(".cachet-note")?.textContent ?? null,
       html: root.innerHTML.includes("<script"),
-      tooltip: button?.getAttribute("tooltiptext") ?? button?.getAttribute("title") ?? button?.getAttribute("label") ?? null,
+      tooltip: tooltip(),
       sameDoc: d === doc,
     };
   `, { subject, buttonAttributes });
