@@ -227,15 +227,38 @@ test('a message written in Thunderbird’s composer carries the footer inside Ca
 
 // Encrypted drafts (issue 18), in the same Thunderbird.
 
-/** Every file below `dir` (the profile), as [path, bytes]. */
+/**
+ * Every file below `dir` (the profile), as [path, bytes]. Thunderbird writes some files by
+ * writing a temporary one and renaming it (prefs-1.js to prefs.js): when a listed file is gone
+ * before it is read, the whole listing is read again (five times at most), so every file of
+ * one listing is read.
+ */
 function filesBelow(dir) {
-  const out = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...filesBelow(p));
-    else if (e.isFile()) out.push([p, fs.readFileSync(p)]);
+  for (let attempt = 1; ; attempt++) {
+    const out = [];
+    let gone = false;
+    const read = (f, fn) => {
+      try {
+        return fn(f);
+      } catch (e) {
+        if (e.code !== 'ENOENT' || attempt >= 5) throw e;
+        gone = true;
+        return null;
+      }
+    };
+    const walk = (d) => {
+      for (const e of read(d, (x) => fs.readdirSync(x, { withFileTypes: true })) ?? []) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.isFile()) {
+          const bytes = read(p, (x) => fs.readFileSync(x));
+          if (bytes !== null) out.push([p, bytes]);
+        }
+      }
+    };
+    walk(dir);
+    if (!gone) return out;
   }
-  return out;
 }
 
 /** No file of the profile, and no Cachet file in the temporary folder, holds any of `secrets` (UTF-8 or UTF-16). */
