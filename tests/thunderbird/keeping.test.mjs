@@ -6,6 +6,14 @@
 // makes the exchange ready; the renewal guide imports Bob's new identity, keeps the old one and
 // sends the signed announcement to Carol, who has the old certificate; a message written in
 // Thunderbird's composer goes out (Cachet's send takeover) with the footer inside the signature.
+// Then, in the same Thunderbird (one start less for the suite), encrypted drafts (issue 18): Bob,
+// whose identity is now the renewed one, stores Alice's certificate, writes a confidential
+// message in Cachet's own tab (tb-confidential.html), saves it (the Experiment's saveDraft files
+// the draft, encrypted to Bob alone, in his identity's Drafts folder through Thunderbird's own
+// draft saving), finds it listed, closes the tab, reopens the draft in a new tab and sends it
+// encrypted to Alice (a loopback SMTP sink of its own gets it; openssl decrypts it as Alice); the
+// draft is then deleted. At each step the test reads every file of Thunderbird's profile and the
+// temporary folder: the text, the subject and the attachment are never there in clear.
 // Thunderbird is killed by its PID and its profile deleted at the end.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -21,10 +29,16 @@ const skip = missing === null ? false : `skipped: ${missing}`;
 let w = null;
 let sink = null;
 let folderUri = null;
+/** The drafts tests' own SMTP sink. */
+let draftsSink = null;
+const SUBJECT = 'Zanzibar board minutes';
+const BODY = 'The vault code is swordfish-7781.';
+const ATTACHMENT = 'q4,secret-row-991\n';
 
 before(async () => {
   if (skip) return;
   assert.ok(fs.existsSync(path.join(EXTENSION_DIR, 'manifest.json')), 'dist/thunderbird/ is built (npm test builds it first)');
+  assert.ok(fs.existsSync(path.join(EXTENSION_DIR, 'tb-confidential.html')), 'dist/thunderbird/ is built (npm test builds it first)');
   w = await createWorld('thunderbird-keeping');
   const installed = await w.m.send('Addon:Install', { path: EXTENSION_DIR, temporary: true });
   assert.equal(installed.value, EXTENSION_ID);
@@ -35,10 +49,12 @@ before(async () => {
 
 after(async () => {
   await sink?.close();
+  await draftsSink?.close();
   if (!w) return;
-  const { pid } = w.tb;
+  const { pid, profile } = w.tb;
   await w.stop();
   assert.throws(() => process.kill(pid, 0), /ESRCH/, 'Thunderbird is gone');
+  assert.equal(fs.existsSync(profile), false, 'the profile is deleted');
 });
 
 /** Run `body` in the options page, opened in a tab on first use and kept; notifications it creates are recorded in `window.__notes`. */
@@ -193,10 +209,10 @@ test('a message written in Thunderbird’s composer carries the footer inside Ca
   `);
   // Thunderbird's Send, pressed in the composer: Cachet takes it over (Sign is on: Bob has an identity).
   const closed = await w.run(`
-    const cw = await until("the composer", () => { const c = Services.wm.getMostRecentWindow("msgcompose"); return c && c.document.readyState === "complete" && c.gMsgCompose ? c : null; });
-    await sleep(1500);
-    cw.goDoCommand("cmd_sendNow");
-    await until("the composer to close", () => cw.closed, 30000);
+    // Set up: Thunderbird sets composeEditorReady once the whole start of the composer is over.
+    const cw = await until("the composer set up", () => { const c = Services.wm.getMostRecentWindow("msgcompose"); return c?.composeEditorReady ? c : null; });
+    await pressSendIn(cw);
+    await composerClosed(cw);
     return true;
   `);
   assert.equal(closed, true);
@@ -207,4 +223,162 @@ test('a message written in Thunderbird’s composer carries the footer inside Ca
   fs.writeFileSync(file, msg.data);
   const signed = openssl(['smime', '-verify', '-in', file, '-CAfile', w.demo.ca]).replace(/=\r?\n/g, '');
   assert.match(signed, /signed in Thunderbird\.\r?\n\r?\n--( |=20)\r?\nBob DEMO, Example Ltd\r?\nLondon/);
+});
+
+// Encrypted drafts (issue 18), in the same Thunderbird.
+
+/**
+ * Every file below `dir` (the profile), as [path, bytes]. Thunderbird writes some files by
+ * writing a temporary one and renaming it (prefs-1.js to prefs.js): when a listed file is gone
+ * before it is read, the whole listing is read again (five times at most), so every file of
+ * one listing is read.
+ */
+function filesBelow(dir) {
+  for (let attempt = 1; ; attempt++) {
+    const out = [];
+    let gone = false;
+    const read = (f, fn) => {
+      try {
+        return fn(f);
+      } catch (e) {
+        if (e.code !== 'ENOENT' || attempt >= 5) throw e;
+        gone = true;
+        return null;
+      }
+    };
+    const walk = (d) => {
+      for (const e of read(d, (x) => fs.readdirSync(x, { withFileTypes: true })) ?? []) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.isFile()) {
+          const bytes = read(p, (x) => fs.readFileSync(x));
+          if (bytes !== null) out.push([p, bytes]);
+        }
+      }
+    };
+    walk(dir);
+    if (!gone) return out;
+  }
+}
+
+/** No file of the profile, and no Cachet file in the temporary folder, holds any of `secrets` (UTF-8 or UTF-16). */
+function assertNothingInClear(what, secrets) {
+  // The Experiment's temporary files (cachet-draft.eml, cachet-draft-1.eml, …) in this
+  // Thunderbird's own temporary folder (TMPDIR).
+  const tmp = fs.readdirSync(w.tb.tmpdir).filter((n) => /^cachet-draft(-\d+)?\.eml$/.test(n)).map((n) => path.join(w.tb.tmpdir, n)).filter((f) => fs.statSync(f, { throwIfNoEntry: false })?.isFile());
+  for (const [file, bytes] of [...filesBelow(w.tb.profile), ...tmp.map((f) => [f, fs.readFileSync(f)])]) {
+    for (const s of secrets) {
+      for (const needle of [Buffer.from(s, 'utf8'), Buffer.from(s, 'utf16le')]) {
+        assert.ok(!bytes.includes(needle), `${what}: ${path.relative(w.tb.profile, file)} holds "${s}" in clear`);
+      }
+    }
+  }
+}
+
+/** Cachet's drafts in Thunderbird's Drafts folders (read from the folders' databases), and the Drafts folder's file. */
+function cachetDrafts() {
+  return w.run(`
+    const drafts = MailServices.accounts.allFolders.filter((f) => f.getFlag(Ci.nsMsgFolderFlags.Drafts));
+    const hdrs = drafts.flatMap((f) => [...f.messages].filter((h) => h.subject === "Encrypted draft (Cachet)").map((h) => f));
+    const withFile = hdrs[0] ?? drafts.find((f) => f.filePath?.exists());
+    return { count: hdrs.length, folders: drafts.map((f) => f.URI), file: withFile?.filePath?.path ?? null };
+  `);
+}
+
+/** Run `body` in a tab of the extension's page `file` (opened when none is, or `fresh`). */
+function inTab(file, body, pageArgs = {}, fresh = false) {
+  return w.run(`
+    const url = extension().getURL(args.file);
+    let info = tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url);
+    if (info && args.fresh) {
+      tabmail.closeTab(info);
+      info = null;
+    }
+    if (!info) {
+      tabmail.openTab("contentTab", { url, background: false });
+      info = await until("the tab " + args.file, () => tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec === url && !t.browser.webProgress?.isLoadingDocument));
+    }
+    tabmail.switchToTab(info);
+    return inPage(info.browser, args.body, args.pageArgs);
+  `, { file, body, pageArgs, fresh });
+}
+
+test('drafts set-up: Bob (his renewed identity unlocked, the demo CA trusted above) stores Alice’s certificate; the drafts tests get an SMTP sink of their own', { skip }, async () => {
+  draftsSink = await smtpSink();
+  await useSmtpSink(w, draftsSink.port);
+  const r = await inTab('tb-options.html', `
+    await until("the certificate panel", () => document.querySelector(".cert-panel"));
+    await until("the engine", () => document.getElementById("core-version")?.textContent.includes("S/MIME engine version"));
+    setFile(byLabel("Certificate file"), "alice.pem", args.alice);
+    (await until("the contact offered", () => [...document.querySelectorAll("button")].find((b) => b.textContent === "Store as contact"))).click();
+    await until("Alice stored", () => document.body.textContent.includes("Stored for alice@example.org"));
+    return document.querySelector("[data-lock]")?.dataset.lock;
+  `, { alice: fs.readFileSync(path.join(w.tmp, 'alice.pem')).toString('base64') });
+  assert.equal(r, 'unlocked');
+});
+
+test('saving: the draft is filed encrypted in Bob’s Drafts folder; nothing of it is in clear in the profile or the temporary folder', { skip }, async () => {
+  const r = await inTab('tb-confidential.html', `
+    await until("confidential mode", () => document.querySelector('[data-mode="confidential"]'));
+    const input = (label, value) => { const e = byLabel(label); e.value = value; e.dispatchEvent(new Event("input", { bubbles: true })); };
+    input("To", "alice@example.org");
+    input("Subject", args.subject);
+    input("Message text", args.body);
+    setFile(byLabel("Attachments"), "numbers.csv", args.attachment);
+    await until("Alice ready", () => document.querySelector('[data-recipient="alice@example.org"][data-status="ready"]'));
+    [...document.querySelectorAll("button")].find((b) => b.textContent === "Save encrypted draft").click();
+    await until("the draft saved", () => document.querySelector('[data-field="draft-saved"]'), 30000);
+    const item = await until("the draft listed", () => [...document.querySelectorAll(".drafts li[data-draft]")].find((li) => li.textContent.includes(args.subject)));
+    const encrypt = [...document.querySelectorAll("label")].find((l) => l.textContent.trim() === "Encrypt").querySelector("input");
+    return { state: document.querySelector('[data-mode]').textContent, item: item.textContent, encrypt: encrypt.checked && encrypt.disabled };
+  `, { subject: SUBJECT, body: `${BODY}\n`, attachment: Buffer.from(ATTACHMENT).toString('base64') });
+  assert.match(r.state, /Confidential — drafts are encrypted/);
+  assert.match(r.item, /to alice@example\.org/);
+  assert.equal(r.encrypt, true);
+  await w.screenshot('confidential-saved');
+  const drafts = await cachetDrafts();
+  assert.equal(drafts.count, 1, `one encrypted draft in Bob’s Drafts folder: ${JSON.stringify(drafts)}`);
+  const mbox = fs.readFileSync(drafts.file, 'latin1');
+  assert.match(mbox, /X-Cachet-Draft: encrypted; v=1/);
+  assert.match(mbox, /application\/pkcs7-mime/);
+  assertNothingInClear('after saving', ['swordfish', 'Zanzibar', 'secret-row', 'numbers.csv']);
+  // Bob's key (openssl) opens what Thunderbird filed.
+  const one = mbox.slice(mbox.indexOf('From: ')).replace(/^From - .*\r?\n/m, '');
+  const eml = path.join(w.tmp, 'draft.eml');
+  fs.writeFileSync(eml, one, 'latin1');
+  const bobKey = path.join(w.tmp, 'bob-all.pem');
+  openssl(['pkcs12', '-in', w.bob.p12, '-passin', `pass:${w.bob.password}`, '-nodes', '-out', bobKey]);
+  assert.match(openssl(['cms', '-decrypt', '-in', eml, '-recip', bobKey, '-inkey', bobKey]), /Subject: Zanzibar board minutes/);
+});
+
+test('reopening in a new tab, then sending: encrypted to Alice through the Experiment, the draft deleted', { skip }, async () => {
+  const r = await inTab('tb-confidential.html', `
+    await until("confidential mode", () => document.querySelector('[data-mode="confidential"]'));
+    const empty = byLabel("Subject").value === "";
+    const item = await until("the draft listed", () => [...document.querySelectorAll(".drafts li[data-draft]")].find((li) => li.textContent.includes(args.subject)));
+    [...item.querySelectorAll("button")].find((b) => b.textContent === "Open").click();
+    await until("the draft opened", () => document.querySelector('[data-field="draft-opened"]'), 30000);
+    const fields = { subject: byLabel("Subject").value, to: byLabel("To").value, text: byLabel("Message text").value, files: [...byLabel("Attachments").files].map((f) => f.name) };
+    await until("Alice ready", () => document.querySelector('[data-recipient="alice@example.org"][data-status="ready"]'));
+    [...document.querySelectorAll("button")].find((b) => b.textContent === "Send securely").click();
+    await until("sent", () => document.querySelector('[data-field="sent"]'), 30000);
+    await until("the draft deleted", () => document.querySelector('[data-field="draft-removed"]'), 30000);
+    return { empty, fields, sent: document.querySelector('[data-field="sent"]').textContent };
+  `, { subject: SUBJECT }, true);
+  assert.equal(r.empty, true, 'a new tab starts empty: nothing was kept');
+  assert.deepEqual(r.fields, { subject: SUBJECT, to: 'alice@example.org', text: `${BODY}\n`, files: ['numbers.csv'] });
+  assert.match(r.sent, /encrypted with 1 attachment, to alice@example\.org/);
+  await w.screenshot('confidential-sent');
+  const [msg] = await draftsSink.until(1);
+  assert.deepEqual(msg.to, ['alice@example.org']);
+  const data = msg.data.toString('latin1');
+  assert.match(data, /application\/pkcs7-mime/);
+  assert.ok(!data.includes('swordfish'));
+  const eml = path.join(w.tmp, 'sent.eml');
+  fs.writeFileSync(eml, msg.data);
+  const aliceKey = path.join(w.tmp, 'alice.key');
+  const inner = openssl(['cms', '-decrypt', '-in', eml, '-recip', path.join(w.tmp, 'alice.pem'), '-inkey', aliceKey]);
+  assert.match(inner.replace(/=\r?\n/g, ''), /swordfish-7781/);
+  assert.equal((await cachetDrafts()).count, 0, 'the encrypted draft is gone from Drafts');
+  assertNothingInClear('after sending', ['swordfish', 'secret-row']);
 });

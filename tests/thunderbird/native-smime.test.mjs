@@ -7,7 +7,12 @@
 // Then, last, in this same Thunderbird (one start less for the suite): the packed extension
 // (dist/cachet-thunderbird.xpi) installs for good, as through Add-ons Manager › Install Add-on
 // From File (Thunderbird does not require add-ons to be signed), and its event page starts with
-// the S/MIME engine. Thunderbird is killed by its PID and its profile deleted afterwards.
+// the S/MIME engine; with it, "Find certificates in my mail" on the options page (issue 19,
+// discovery) lists Bob's Inbox through messages.query (folders.query by special use,
+// continueList), reads each message with getRaw, and stores only the valid signer of the
+// openssl-made mail (Alice, demo CA trusted); tampered copies, the encrypted message and the
+// unsigned HTML are skipped with their reasons (this Cachet is new: the options page is its
+// first, nothing is stored yet). Thunderbird is killed by its PID and its profile deleted afterwards.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,7 +20,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { THUNDERBIRD_XPI } from '../../scripts/build.mjs';
 import { buildCli, pemBase64 } from '../shared.mjs';
-import { EXTENSION_ID, addAccountAndFolder, createWorld, thunderbirdMissing } from './world.mjs';
+import { EXTENSION_ID, PASSPHRASE, addAccountAndFolder, createWorld, thunderbirdMissing } from './world.mjs';
 
 const missing = thunderbirdMissing();
 const skip = missing === null ? false : `skipped: ${missing}`;
@@ -79,12 +84,21 @@ function thunderbirdVerdict(messageId, encrypted) {
     let row = -1;
     for (let i = 0; i < view.rowCount; i++) if (view.getMsgHdrAt(i).messageId === args.messageId) row = i;
     if (row < 0) throw new Error("no message " + args.messageId);
-    about3Pane.threadTree.selectedIndex = row;
     const mw = about3Pane.messageBrowser.contentWindow;
-    await until("Thunderbird's S/MIME status of " + args.messageId, () =>
-      mw.gSignatureStatus !== -1 && (!args.encrypted || mw.gEncryptionStatus !== -1) && mw.gMessage?.messageId === args.messageId,
-      20000, () => JSON.stringify({ sig: mw.gSignatureStatus, enc: mw.gEncryptionStatus }));
-    await sleep(300);
+    // Thunderbird fires "smimeprocessed" once per S/MIME message, when it has loaded and every
+    // signature check it started has reported (its header shows the final verdict then).
+    const same = about3Pane.threadTree.selectedIndex === row;
+    let processed = same;
+    const onProcessed = () => { processed = true; };
+    mw.addEventListener("smimeprocessed", onProcessed);
+    about3Pane.threadTree.selectedIndex = row;
+    try {
+      await until("Thunderbird's S/MIME status of " + args.messageId, () =>
+        processed && mw.gSignatureStatus !== -1 && (!args.encrypted || mw.gEncryptionStatus !== -1) && mw.gMessage?.messageId === args.messageId,
+        20000, () => JSON.stringify({ processed, sig: mw.gSignatureStatus, enc: mw.gEncryptionStatus }));
+    } finally {
+      mw.removeEventListener("smimeprocessed", onProcessed);
+    }
     const d = mw.document;
     const hdr = view.getMsgHdrAt(row);
     let listed = null;
@@ -181,4 +195,52 @@ test('the .xpi installs permanently and its background loads the core', { skip }
   assert.equal(r.temporary, false);
   assert.equal(r.version, JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
   assert.match(r.core ?? '', /^\d+\.\d+\.\d+/, 'the event page runs the Wasm core');
+});
+
+// Last: the extension the test above installed reads Bob's Inbox.
+test('Thunderbird: “Find certificates in my mail” reads the Inbox with messages.query and getRaw and stores only the valid signer', { skip }, async () => {
+  const m = w.messages;
+  // The messages go into the Inbox of Bob's account (the folder flagged Inbox, as folders.query finds it).
+  await w.run(`
+    const server = MailServices.accounts.findServer("bob", "127.0.0.1", "pop3");
+    const root = server.rootFolder;
+    let inbox = root.getFolderWithFlags(Ci.nsMsgFolderFlags.Inbox);
+    if (!inbox) {
+      inbox = root.QueryInterface(Ci.nsIMsgLocalMailFolder).createLocalSubfolder("Inbox");
+      inbox.setFlag(Ci.nsMsgFolderFlags.Inbox);
+    }
+    inbox = inbox.QueryInterface(Ci.nsIMsgLocalMailFolder);
+    for (const msg of args.messages) inbox.addMessage(msg);
+    tabmail.currentAbout3Pane.displayFolder(inbox.URI);
+    await until("the Inbox listed", () => tabmail.currentAbout3Pane.threadTree.view.rowCount === args.messages.length);
+  `, { messages: [m.signed, m.tampered, m.disclaimerAppended, m.encrypted, m.hostile] });
+  const r = await w.inOptions('await until("the certificate panel", () => document.querySelector(".cert-panel"));', `
+    await until("the engine", () => document.getElementById("core-version")?.textContent.includes("S/MIME engine version"));
+    setFile(byLabel("Certificate file"), "demo-ca.pem", args.ca);
+    (await until("the CA offered", () => [...document.querySelectorAll("button")].find((b) => b.textContent === "Trust as root…"))).click();
+    (await until("the confirmation", () => [...document.querySelectorAll("button")].find((b) => b.textContent === "Yes, trust as root"))).click();
+    await until("the CA trusted", () => document.body.textContent.includes("Trusted as a root: certificates it issues are trusted."));
+    const find = await until("the harvest button", () => [...document.querySelectorAll("button")].find((b) => b.textContent === "Find certificates in my mail"));
+    find.click();
+    const done = await until("the summary", () => document.querySelector('[data-field="harvest-done"]'), 60000);
+    // The panel's contact list is redrawn after the summary (the session's change event, then a
+    // read of the store): wait for it to name anyone, then report what it shows.
+    const contacts = document.querySelector('[aria-label="Contacts’ certificates"]');
+    await until("the contact list redrawn", () => [...contacts.children].some((c) => !c.classList.contains("muted"))).catch(() => null);
+    return {
+      done: done.textContent,
+      stored: [...document.querySelectorAll('[data-field="harvest-stored"] [data-address]')].map((e) => e.dataset.address),
+      skipped: [...document.querySelectorAll('[data-field="harvest-skipped"] li')].map((e) => e.textContent),
+      contacts: contacts.textContent,
+    };
+  `, { ca: fs.readFileSync(w.demo.ca).toString('base64'), passphrase: PASSPHRASE }, 120_000);
+  await w.run('tabmail.switchToTab(tabmail.tabInfo.length - 1);');
+  await w.screenshot('harvest');
+  assert.match(r.done, /^Checked 5 messages: 3 signed messages found, 1 certificate stored, 0 already known, 0 changed\./, r.done);
+  assert.deepEqual(r.stored, ['alice@example.org']);
+  const has = (re) => assert.ok(r.skipped.some((s) => re.test(s)), `${re} in ${JSON.stringify(r.skipped)}`);
+  has(/^2 messages: changed after signing — e\.g\. .*“Tampered copy”.*“Disclaimer copy”|^2 messages: changed after signing — e\.g\. .*“Disclaimer copy”.*“Tampered copy”/);
+  has(/^1 message: encrypted: open it to check the signature inside/);
+  has(/^1 message: not signed — e\.g\. “Looks signed”/);
+  assert.match(r.contacts, /alice@example\.org/);
 });

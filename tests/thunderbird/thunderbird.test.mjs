@@ -59,22 +59,46 @@ async function showMessage(subject, buttonAttributes = false) {
     let row = -1;
     for (let i = 0; i < view.rowCount; i++) if (view.getMsgHdrAt(i).mime2DecodedSubject === args.subject) row = i;
     if (row < 0) throw new Error("no message " + args.subject);
-    const before = about3Pane.threadTree.selectedIndex === row ? null : messagePane().contentDocument;
+    // Thunderbird may report one display more than once: each report is a "MsgsLoaded" event of
+    // the message pane (what messageDisplay.onMessagesDisplayed fires on). They are counted
+    // here, and a listener of the test's own, added to the background after Cachet's, counts
+    // what reached the background (so Cachet's listener has seen each one too).
+    const mw = about3Pane.messageBrowser.contentWindow;
+    const reached = () => inPage(backgroundBrowser(), "const c = window.__testDisplays ??= { n: 0, added: false }; if (!c.added) { messenger.messageDisplay.onMessagesDisplayed.addListener(() => { c.n++; }); c.added = true; } return c.n;");
+    const reachedBefore = await reached();
+    let reports = 0;
+    const report = () => { reports++; };
+    mw.addEventListener("MsgsLoaded", report);
+    const same = about3Pane.threadTree.selectedIndex === row;
+    const before = same ? null : messagePane().contentDocument;
     about3Pane.threadTree.selectedIndex = row;
     // The banner is the body's first child; its content is in a closed shadow root (chrome code sees it).
     const content = (d) => { const b = d.body?.firstElementChild; return b?.id === "cachet-banner" ? b.openOrClosedShadowRoot : null; };
-    const doc = await until("the banner of " + args.subject, () => {
-      const d = messagePane().contentDocument;
-      return d !== before && content(d)?.querySelector(".cachet-title") ? d : null;
-    });
-    // Thunderbird may report the display more than once: give it time to do so.
-    await sleep(1500);
+    let doc;
+    try {
+      doc = await until("the banner of " + args.subject, () => {
+        const d = messagePane().contentDocument;
+        return d !== before && content(d)?.querySelector(".cachet-title") ? d : null;
+      });
+      // The display is over (no load running; a newly selected message was reported at least
+      // once) and every report Thunderbird made of it reached the background.
+      await until("Thunderbird's reports of " + args.subject + " in Cachet's background", async () =>
+        mw.msgLoaded && !mw.msgLoading && (same || reports > 0) && (await reached()) - reachedBefore >= reports,
+        20000, () => JSON.stringify({ reports, loading: mw.msgLoading, loaded: mw.msgLoaded }));
+    } finally {
+      mw.removeEventListener("MsgsLoaded", report);
+    }
     const d = messagePane().contentDocument;
     const banner = d.body.firstElementChild;
     const root = content(d);
     // Thunderbird names the message_display_action button after the extension's id.
     const button = tabmail.currentAbout3Pane.messageBrowser.contentWindow.document.getElementById(${JSON.stringify(`${EXTENSION_ID.replace(/[^a-z0-9_-]/gi, '_')}-messageDisplayAction-toolbarbutton`)});
     if (args.buttonAttributes) return [...button.attributes].map((a) => a.name + "=" + a.value);
+    const tooltip = () => button?.getAttribute("tooltiptext") ?? button?.getAttribute("title") ?? button?.getAttribute("label") ?? null;
+    // Cachet sets the header button's tooltip from the answer the banner came from, in a call of
+    // its own that can land after the banner: wait until it is this message's (or give up after
+    // 20 s and report what it says).
+    await until("the header button's tooltip for " + args.subject, () => tooltip() === "Cachet: " + root.querySelector(".cachet-title").textContent).catch(() => null);
     return {
       count: [...d.querySelectorAll("*")].filter((e) => e.openOrClosedShadowRoot?.querySelector(".cachet-title")).length,
       first: banner.id === "cachet-banner",
@@ -84,7 +108,7 @@ async function showMessage(subject, buttonAttributes = false) {
       advice: root.querySelector(".cachet-advice")?.textContent ?? null,
       note: root.querySelector(".cachet-note")?.textContent ?? null,
       html: root.innerHTML.includes("<script"),
-      tooltip: button?.getAttribute("tooltiptext") ?? button?.getAttribute("title") ?? button?.getAttribute("label") ?? null,
+      tooltip: tooltip(),
       sameDoc: d === doc,
     };
   `, { subject, buttonAttributes });
@@ -193,7 +217,7 @@ test('the message header’s Cachet popup shows the read pane for the displayed 
   await w.screenshot('popup');
   assert.equal(r.status, 'valid');
   assert.equal(r.title, 'Signed by Alice DEMO <alice@example.org>');
-  await w.run('win.document.querySelectorAll("panel").forEach((p) => p.hidePopup?.()); await sleep(300);');
+  await w.run('await closePopups(win.document);');
 });
 
 test('Alice’s certificate is in Bob’s contacts', { skip }, async () => {
@@ -212,10 +236,15 @@ test('encrypted mail only Cachet can open: one click on the toolbar button opens
     const view = about3Pane.gDBView;
     let row = -1;
     for (let i = 0; i < view.rowCount; i++) if (view.getMsgHdrAt(i).mime2DecodedSubject === "Encrypted hello") row = i;
+    const mw = about3Pane.messageBrowser.contentWindow;
     about3Pane.threadTree.selectedIndex = row;
-    await sleep(2000);
-    // Thunderbird has no key for it: no Cachet banner in its pane.
-    const paneBanner = !!messagePane().contentDocument?.getElementById("cachet-banner");
+    // Thunderbird has no key for it: its own S/MIME gives up (its encryption status is in) and
+    // shows its own page; no Cachet banner in its pane, neither now nor once Cachet's viewer
+    // (below) has read the message.
+    await until("Thunderbird's own verdict on the encrypted message", () =>
+      mw.gMessage?.messageId === "encrypted@example.org" && mw.gEncryptionStatus !== -1 && !messagePane().webProgress?.isLoadingDocument);
+    const pane = messagePane();
+    const paneBannerBefore = !!pane.contentDocument?.getElementById("cachet-banner");
     const action = await until("the toolbar button", () => win.document.querySelector('button[extension=${JSON.stringify(EXTENSION_ID)}]'));
     const tabsBefore = tabmail.tabInfo.length;
     action.click();
@@ -223,6 +252,7 @@ test('encrypted mail only Cachet can open: one click on the toolbar button opens
     const info = await until("the viewer tab", () => tabmail.tabInfo.find((t) => t.browser?.currentURI?.spec.startsWith(url + "?message=")));
     await until("the viewer's page", () => info.browser.browsingContext?.currentWindowGlobal && !info.browser.webProgress?.isLoadingDocument);
     const page = await inPage(info.browser, args.page);
+    const paneBanner = paneBannerBefore || !!pane.contentDocument?.getElementById("cachet-banner");
     return { paneBanner, tabsAdded: tabmail.tabInfo.length - tabsBefore, selected: tabmail.currentTabInfo === info, ...page };
   `, { page: `
     const banner = await until("the viewer's banner", () => document.getElementById("status-banner"));
@@ -304,8 +334,9 @@ async function openComposer(to, subject, body, { cc = '', bcc = '', html = false
       params.type = Ci.nsIMsgCompType.New;
       MailServices.compose.OpenComposeWindowWithParams(null, params);
     }
-    await until("the composer", () => { const c = Services.wm.getMostRecentWindow("msgcompose"); return c && c !== before && c.gMsgCompose && c.document.readyState === "complete" && c; });
-    await sleep(1500);
+    // Set up: Thunderbird sets composeEditorReady (and fires "compose-editor-ready") once the
+    // whole start of the composer is over, body and quote included.
+    await until("the composer set up", () => { const c = Services.wm.getMostRecentWindow("msgcompose"); return c && c !== before && c.composeEditorReady && c; });
   `, { to, subject, body, cc, bcc, html, attach, replyTo });
 }
 
@@ -339,6 +370,7 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
       const signDefault = sign.checked;
       encrypt.checked = true;
       encrypt.dispatchEvent(new Event("change", { bubbles: true }));
+      await until("Encrypt kept by the background", async () => (await keptChoice()).encrypt);
       return { signDefault, alice: document.querySelector('[data-recipient="alice@example.org"]').dataset.status, identity: document.querySelector('[data-field="identity"]').textContent };
     `);
     assert.equal(popup.signDefault, true, 'Sign is on once an identity exists');
@@ -347,10 +379,8 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
     await w.screenshot('compose', 'msgcompose');
     const closed = await w.run(`
       const cw = Services.wm.getMostRecentWindow("msgcompose");
-      cw.document.querySelectorAll("panel").forEach((p) => p.hidePopup?.());
-      await sleep(300);
-      cw.goDoCommand("cmd_sendNow");
-      await until("the composer to close", () => cw.closed, 30000);
+      await pressSendIn(cw);
+      await composerClosed(cw);
       return true;
     `);
     assert.equal(closed, true, 'the composer closed without a prompt');
@@ -391,6 +421,7 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
       const encrypt = await until("the Encrypt box", () => document.getElementById("tb-encrypt"));
       encrypt.checked = true;
       encrypt.dispatchEvent(new Event("change", { bubbles: true }));
+      await until("Encrypt kept by the background", async () => (await keptChoice()).encrypt);
       return true;
     `);
     assert.equal(await pressSend(false), false, 'the draft is kept');
@@ -417,8 +448,8 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
     await openComposer('carol@example.org', 'Signed for Carol', 'Signed, not secret.');
     await w.run(`
       const cw = Services.wm.getMostRecentWindow("msgcompose");
-      cw.goDoCommand("cmd_sendNow");
-      await until("the composer to close", () => cw.closed, 30000);
+      await pressSendIn(cw);
+      await composerClosed(cw);
     `);
     const [, signedOut] = await sink.until(2);
     assert.deepEqual(signedOut.to, ['carol@example.org']);
@@ -465,21 +496,27 @@ function learnContacts(people) {
  * with "compose-prepare-message-completed", with an exception when an onBeforeSend listener
  * cancelled it (Cachet cancels both the sends it refuses and the ones it made itself, and closes
  * the composer ComposeTakeover.CLOSE_DELAY_MS = 300 ms after one it made). So once that event
- * came, the composer is given a second more: still open then, and Thunderbird's own send
- * cancelled, it was kept. A send Thunderbird went on with itself counts as closed at once.
+ * came with a cancellation, the test waits for the one of two states that follows: the composer
+ * closed (Cachet sent it), or Cachet's background holding the reasons it refused this composer's
+ * message (`lastProblems`, recorded before it cancels): kept. A send Thunderbird went on with
+ * itself counts as closed at once.
  */
 function pressSend(expectClose) {
   return w.run(`
     const cw = Services.wm.getMostRecentWindow("msgcompose");
-    cw.document.querySelectorAll("panel").forEach((p) => p.hidePopup?.());
-    await sleep(300);
+    // The composer's tab id, as Cachet's background knows it.
+    const tabId = extension().extension.tabManager.getWrapper(cw).id;
     const completed = new Promise((resolve) => cw.addEventListener("compose-prepare-message-completed", (e) => resolve(e.detail ?? {}), { once: true }));
-    cw.goDoCommand("cmd_sendNow");
-    if (args.expectClose) { await until("the composer to close", () => cw.closed, 30000); return true; }
+    await pressSendIn(cw);
+    if (args.expectClose) { await composerClosed(cw); return true; }
     const ended = await Promise.race([completed, sleep(30000).then(() => null)]);
-    if (ended === null) throw new Error("Thunderbird did not end the send within 30 s");
-    await sleep(1000);
-    return cw.closed || !ended.exception;
+    if (ended === null) throw new Error("Thunderbird did not end the send within 30 s: " + composerState(cw));
+    if (!ended.exception) return true;
+    // Cancelled: either Cachet sent it (the composer then closes) or Cachet refused it (it
+    // recorded why, for the popup, before cancelling).
+    const outcome = await until("the composer to close or Cachet's refusal", async () =>
+      cw.closed ? "closed" : (await inPage(backgroundBrowser(), "return window.cachet.composer.lastProblems(args.tabId).length;", { tabId })) > 0 ? "kept" : null);
+    return outcome === "closed";
   `, { expectClose });
 }
 
@@ -505,7 +542,7 @@ function chooseEncrypt() {
   return inComposePopup(`
     const encrypt = await until("the Encrypt box", () => document.getElementById("tb-encrypt"));
     if (!encrypt.checked) { encrypt.checked = true; encrypt.dispatchEvent(new Event("change", { bubbles: true })); }
-    await sleep(300);
+    await until("Encrypt kept by the background", async () => (await keptChoice()).encrypt);
     return encrypt.checked;
   `);
 }
@@ -551,7 +588,8 @@ test('issue test 1: an HTML message with an attachment, a Cc and a Bcc, signed a
     `);
     assert.equal(await pressSend(true), true, 'the composer closed');
     const copies = await sink.until(2);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Nothing more can come: Cachet closes the composer only once every copy it made was handed
+    // to Thunderbird and Thunderbird reported it sent (the sink had answered its DATA).
     assert.equal(sink.messages.length, 2, 'one copy for To and Cc, one for the Bcc recipient');
     const main = copies.find((c) => c.to.includes('alice@example.org'));
     const blind = copies.find((c) => c.to.includes('dave@example.org'));

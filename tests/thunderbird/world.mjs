@@ -90,6 +90,15 @@ const PAGE_HELPERS = `
     if (!label) throw new Error("no field labelled " + text);
     return document.getElementById(label.htmlFor);
   };
+  /**
+   * The Sign/Encrypt choice Cachet's background keeps for the composer this compose popup
+   * belongs to (the popup finds its composer as it does itself: the active tab of its window).
+   */
+  async function keptChoice() {
+    const [tab] = await messenger.tabs.query({ active: true, currentWindow: true });
+    const bg = await messenger.runtime.getBackgroundPage();
+    return bg.cachet.composer.choice(tab.id);
+  }
   const setFile = (input, name, base64) => {
     const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
     const dt = new DataTransfer();
@@ -113,6 +122,65 @@ const PRELUDE = `
       if (v) return v;
       if (Date.now() > end) throw new Error("timed out waiting for " + what + (explain ? ": " + explain() : ""));
       await sleep(100);
+    }
+  }
+  /**
+   * Close the popups (panels) of the window of \`doc\`, and wait until they are closed and no
+   * page of Cachet's popups is left: Thunderbird removes a popup's browser after the panel has
+   * closed, and the page's context goes when the page has unloaded (Cachet's popup pages use
+   * the background while they live).
+   */
+  async function closePopups(doc) {
+    const panels = [...doc.querySelectorAll("panel")];
+    panels.forEach((p) => p.hidePopup?.());
+    const { ExtensionParent } = ChromeUtils.importESModule("resource://gre/modules/ExtensionParent.sys.mjs");
+    const views = () => [...(ExtensionParent.GlobalManager.getExtension(${JSON.stringify(EXTENSION_ID)})?.views ?? [])];
+    await until("the popups closed and their pages gone", () =>
+      panels.every((p) => p.state === undefined || p.state === "closed") && !views().some((v) => v.viewType === "popup"),
+      20000, () => JSON.stringify({ panels: panels.map((p) => p.state), popupPages: views().filter((v) => v.viewType === "popup").length }));
+  }
+  /**
+   * What Thunderbird says about composer \`cw\`'s Send, for timeout messages: whether Send is
+   * enabled and what disables it, a send under way, where the focus is, its panels, and the
+   * send events pressSendIn saw.
+   */
+  function composerState(cw) {
+    if (cw.closed) return JSON.stringify({ closed: true, events: cw.__testSendEvents });
+    return JSON.stringify({
+      sendEnabled: cw.defaultController?.isCommandEnabled("cmd_sendNow"),
+      windowLocked: cw.gWindowLocked, sendLocked: cw.gSendLocked, uploading: cw.gNumUploadingAttachments,
+      sending: cw.gSendOperationInProgress, editorReady: cw.composeEditorReady,
+      focus: (cw.document.activeElement?.localName ?? "") + "#" + (cw.document.activeElement?.id ?? ""),
+      panels: [...cw.document.querySelectorAll("panel")].map((p) => p.state).join(","),
+      events: cw.__testSendEvents,
+    });
+  }
+  /**
+   * Press Send in composer \`cw\` as the user does: its popups closed, once Send is enabled
+   * (goDoCommand silently does nothing otherwise); resolves once Thunderbird has started the
+   * send (its "compose-prepare-message-start"), and records the send's events on \`cw\`.
+   */
+  async function pressSendIn(cw) {
+    await closePopups(cw.document);
+    await until("Send enabled in the composer", () => cw.defaultController.isCommandEnabled("cmd_sendNow"), 30000, () => composerState(cw));
+    const events = cw.__testSendEvents = [];
+    for (const type of ["compose-prepare-message-start", "beforesend", "compose-prepare-message-completed"]) {
+      cw.addEventListener(type, (e) => events.push(type + (e.detail?.exception ? " (cancelled)" : "") + " " + Math.round(performance.now())));
+    }
+    events.push("press " + Math.round(performance.now()));
+    cw.goDoCommand("cmd_sendNow");
+    await until("Thunderbird to start the send", () => events.some((e) => e.startsWith("compose-prepare-message-start")), 30000, () => composerState(cw));
+  }
+  /** Wait until composer \`cw\` is closed (Cachet closes it after sending); the timeout says its state. */
+  async function composerClosed(cw, ms = 30000) {
+    try {
+      await until("the composer to close", () => cw.closed, ms);
+    } catch (e) {
+      let cachet = "";
+      try {
+        cachet = JSON.stringify(await inPage(backgroundBrowser(), "const c = window.cachet.composer, k = window.cachet.core; return { holdsChoices: c.holdsChoices, sent: c.sentLog.length, problems: c.lastProblems(args.tabId), core: { running: k.running?.call.method ?? null, queued: k.queue.length, workers: k.generation } };", { tabId: extension().extension.tabManager.getWrapper(cw).id }));
+      } catch (e2) { cachet = String(e2); }
+      throw new Error(e.message + ": " + composerState(cw) + "; Cachet: " + cachet);
     }
   }
   const messagePane = () => tabmail.currentAbout3Pane.messageBrowser.contentWindow.document.getElementById("messagepane");
