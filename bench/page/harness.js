@@ -1,7 +1,7 @@
 // The worker side of the Chromium benchmark, shared by both implementations: fetch the keys and
 // the inputs of one size into the worker (untimed), then time one operation at a time with
 // performance.now() around the call alone, and on request upload the output to the bench server.
-// An implementation is { load(files, args), prepare?(inputs), ops: { <op>(inputs) -> bytes },
+// An implementation is { load(files, args), prepare?(inputs, keep), ops: { <op>(inputs) -> bytes },
 // memoryBytes?(), info?(), instantiate?(args) }.
 
 /** Fetch `{name: url}` into `{name: Uint8Array}`. */
@@ -33,10 +33,12 @@ export function serve(impl) {
     async load({ files, ...args }) {
       return (await impl.load(await fetchAll(files), args)) ?? {};
     },
-    async inputs({ files }) {
+    /** Fetch `files` (and prepare from them); with `keep`, only those inputs stay held afterwards. */
+    async inputs({ files, keep }) {
       inputs = null;
       inputs = await fetchAll(files);
-      if (impl.prepare) await impl.prepare(inputs);
+      if (impl.prepare) await impl.prepare(inputs, keep);
+      if (keep) for (const name of Object.keys(inputs)) if (!keep.includes(name)) delete inputs[name];
       return {};
     },
     async run({ op, upload }) {

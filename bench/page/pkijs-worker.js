@@ -149,8 +149,9 @@ serve({
     rcpt0Key = await subtle.importKey('pkcs8', pemDer(files.rcpt0Key), { name: 'RSA-OAEP', hash: OAEP_HASH }, false, ['decrypt']);
     return {};
   },
-  /** PKI.js cannot read AuthEnvelopedData: its GCM input is its own EnvelopedData with AES-GCM (made here, untimed). */
-  async prepare(inputs) {
+  /** PKI.js cannot read AuthEnvelopedData: its GCM input is its own EnvelopedData with AES-GCM (made here, untimed, unless `keep` leaves it out). */
+  async prepare(inputs, keep) {
+    if (keep && !keep.includes('gcmPkijs')) return;
     inputs.gcmPkijs = await ops['gcm-encrypt'](inputs);
   },
   ops,

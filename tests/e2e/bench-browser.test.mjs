@@ -4,7 +4,8 @@
 // marked so and checked through PKI.js decrypting it back). Structure only: no timing asserted,
 // so the Wasm module's fetch + instantiate is timed in one fresh worker, not the benchmark's 7,
 // and the UI-thread tickers' idle reference runs 25 ms before each operation, not 250 (the
-// tickers still run, both of them, before and during every operation; about 0.3 s less CPU).
+// tickers still run, both of them, before and during every operation; about 0.3 s less CPU),
+// and the peak-memory cases share one browser rather than each starting its own.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +23,7 @@ let result;
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-bench-browser-'));
   fixtures = await makeFixtures(path.join(dir, 'fixtures'), { sizes: ['2KB'] });
-  result = await runBrowser({ fixtures, rounds: 1, quick: true, sizes: ['2KB'], outDir: path.join(dir, 'out'), instantiateRuns: 1, idleMs: 25 });
+  result = await runBrowser({ fixtures, rounds: 1, quick: true, sizes: ['2KB'], outDir: path.join(dir, 'out'), instantiateRuns: 1, idleMs: 25, browserPerCase: false });
 });
 
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
