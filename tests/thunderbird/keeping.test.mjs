@@ -22,7 +22,7 @@ import { after, before, test } from 'node:test';
 import { issueIdentity } from '../../scripts/demo.mjs';
 import { openssl } from '../shared.mjs';
 import { smtpSink } from './smtp-sink.mjs';
-import { EXTENSION_DIR, EXTENSION_ID, PASSPHRASE, addAccountAndFolder, createWorld, thunderbirdMissing, useSmtpSink } from './world.mjs';
+import { EXTENSION_DIR, EXTENSION_ID, PASSPHRASE, addAccountAndFolder, createWorld, filesBelow, thunderbirdMissing, useSmtpSink } from './world.mjs';
 
 const missing = thunderbirdMissing();
 const skip = missing === null ? false : `skipped: ${missing}`;
@@ -226,40 +226,6 @@ test('a message written in Thunderbird’s composer carries the footer inside Ca
 });
 
 // Encrypted drafts (issue 18), in the same Thunderbird.
-
-/**
- * Every file below `dir` (the profile), as [path, bytes]. Thunderbird writes some files by
- * writing a temporary one and renaming it (prefs-1.js to prefs.js): when a listed file is gone
- * before it is read, the whole listing is read again (five times at most), so every file of
- * one listing is read.
- */
-function filesBelow(dir) {
-  for (let attempt = 1; ; attempt++) {
-    const out = [];
-    let gone = false;
-    const read = (f, fn) => {
-      try {
-        return fn(f);
-      } catch (e) {
-        if (e.code !== 'ENOENT' || attempt >= 5) throw e;
-        gone = true;
-        return null;
-      }
-    };
-    const walk = (d) => {
-      for (const e of read(d, (x) => fs.readdirSync(x, { withFileTypes: true })) ?? []) {
-        const p = path.join(d, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (e.isFile()) {
-          const bytes = read(p, (x) => fs.readFileSync(x));
-          if (bytes !== null) out.push([p, bytes]);
-        }
-      }
-    };
-    walk(dir);
-    if (!gone) return out;
-  }
-}
 
 /** No file of the profile, and no Cachet file in the temporary folder, holds any of `secrets` (UTF-8 or UTF-16). */
 function assertNothingInClear(what, secrets) {

@@ -21,7 +21,7 @@ import { issueIdentity } from '../../scripts/demo.mjs';
 import { openssl, pemBase64 } from '../shared.mjs';
 import { importTs } from '../ts.mjs';
 import { smtpSink } from './smtp-sink.mjs';
-import { EXTENSION_DIR, EXTENSION_ID, PASSPHRASE, addAccountAndFolder, createWorld, thunderbirdMissing, useSmtpSink } from './world.mjs';
+import { EXTENSION_DIR, EXTENSION_ID, PASSPHRASE, addAccountAndFolder, createWorld, filesBelow, thunderbirdMissing, useSmtpSink } from './world.mjs';
 
 const missing = thunderbirdMissing();
 const skip = missing === null ? false : `skipped: ${missing}`;
@@ -278,15 +278,7 @@ test('encrypted mail only Cachet can open: one click on the toolbar button opens
   assert.equal(fs.readFileSync(saved, 'utf8'), w.messages.attachment);
   // The plaintext is in memory only: no file of the profile holds it.
   const needle = Buffer.from('this one is secret.');
-  const hits = [];
-  const walk = (dir) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && fs.statSync(p).size < 64 << 20 && fs.readFileSync(p).includes(needle)) hits.push(path.relative(w.tb.profile, p));
-    }
-  };
-  walk(w.tb.profile);
+  const hits = filesBelow(w.tb.profile).filter(([, bytes]) => bytes.includes(needle)).map(([p]) => path.relative(w.tb.profile, p));
   assert.deepEqual(hits, []);
 });
 

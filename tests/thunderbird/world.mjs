@@ -108,6 +108,41 @@ const PAGE_HELPERS = `
   };
 `;
 
+/**
+ * Every file below `dir` (the profile), as [path, bytes], for the checks that nothing is written
+ * in clear. Thunderbird writes some files by writing a temporary one and renaming it
+ * (prefs-1.js to prefs.js), and removes others it keeps for a moment (an SQLite journal): when
+ * a listed file is gone before it is read, the whole listing is read again (five times at
+ * most), so every file of one listing is read.
+ */
+export function filesBelow(dir) {
+  for (let attempt = 1; ; attempt++) {
+    const out = [];
+    let gone = false;
+    const read = (f, fn) => {
+      try {
+        return fn(f);
+      } catch (e) {
+        if (e.code !== 'ENOENT' || attempt >= 5) throw e;
+        gone = true;
+        return null;
+      }
+    };
+    const walk = (d) => {
+      for (const e of read(d, (x) => fs.readdirSync(x, { withFileTypes: true })) ?? []) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.isFile()) {
+          const bytes = read(p, (x) => fs.readFileSync(x));
+          if (bytes !== null) out.push([p, bytes]);
+        }
+      }
+    };
+    walk(dir);
+    if (!gone) return out;
+  }
+}
+
 /** A chrome-script prelude: the 3-pane window and helpers every step uses. */
 const PRELUDE = `
   const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
