@@ -87,24 +87,13 @@ pub(crate) async fn digest(subtle: Option<&SubtleCrypto>, alg: DigestAlg, data: 
     crate::crypto::digest(alg, data)
 }
 
-/// AES-CBC (PKCS#7 padding) or AES-GCM (a tag of `tag_bits` appended) with WebCrypto; None when
-/// it cannot (AES-192 is missing in Chromium, 3DES everywhere) or refuses. To decrypt, `tail`
-/// (a GCM tag) follows `data`: the two are joined in JavaScript memory, not in Wasm memory
-/// (for 25 MB, one copy fewer in the Wasm heap, which never shrinks).
+/// AES-CBC (PKCS#7 padding) or AES-GCM (a tag of `tag_bits` appended) with WebCrypto, the output
+/// left in JavaScript memory for the caller to copy where it wants it; None when it cannot
+/// (AES-192 is missing in Chromium, 3DES everywhere) or refuses. To decrypt, `tail` (a GCM tag)
+/// follows `data`: the two are joined in JavaScript memory, not in Wasm memory (for 25 MB, one
+/// copy fewer in the Wasm heap, which never shrinks).
 #[allow(clippy::too_many_arguments)]
-async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tail: &[u8], tag_bits: u32) -> Option<Vec<u8>> {
-    let view = aes_js(subtle, encrypt, cipher, key, iv, aad, data, tail, tag_bits).await?;
-    let out = view.to_vec();
-    // Clear the JavaScript copy of a plaintext (the Wasm copy is zeroized by its owner).
-    if !encrypt {
-        view.fill(0, 0, view.length());
-    }
-    Some(out)
-}
-
-/// [`aes`] with its output left in JavaScript memory (the caller copies it where it wants it).
-#[allow(clippy::too_many_arguments)]
-async fn aes_js(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tail: &[u8], tag_bits: u32) -> Option<Uint8Array> {
+async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tail: &[u8], tag_bits: u32) -> Option<Uint8Array> {
     let name = match cipher {
         ContentCipher::Aes128Cbc | ContentCipher::Aes256Cbc => "AES-CBC",
         ContentCipher::Aes128Gcm | ContentCipher::Aes256Gcm => "AES-GCM",
@@ -142,16 +131,17 @@ async fn aes_js(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key
     Some(Uint8Array::new(&out))
 }
 
-/// A decryption request whose ciphertext lies in a body the seam keeps, by WebCrypto, answered
-/// with the plaintext copied from JavaScript straight over that ciphertext when the seam can
-/// ([`Deferred::answer_decrypted`]: no plaintext buffer in Wasm memory); refused (bad padding
-/// or tag) or not available, answered by the core as [`compute`] does. Any other request is
-/// given back.
-async fn decrypt_in_place(subtle: &SubtleCrypto, deferred: &Deferred, seq: usize, request: Request) -> Result<Option<Request>> {
-    let Request::Decrypt { cipher, key, iv, aad, data: data @ Data::InBody { .. }, tag } = &request else { return Ok(Some(request)) };
+/// A decryption request by WebCrypto, answered through [`Deferred::answer_decrypted`]: the
+/// plaintext is copied from JavaScript straight over its ciphertext when that lies in a body the
+/// seam keeps and the seam can (no plaintext buffer in Wasm memory), else into a buffer of its
+/// own. Refused (bad padding or tag) or not available: answered by the core, so the answer is
+/// exactly the synchronous one. Any other request is given back.
+async fn decrypt(subtle: &SubtleCrypto, deferred: &Deferred, seq: usize, request: Request) -> Result<Option<Request>> {
+    let Request::Decrypt { cipher, key, iv, aad, data, tag } = &request else { return Ok(Some(request)) };
     let Some(bytes) = data.bytes() else { return Ok(Some(request)) };
+    // RFC 5084 tags of 12 to 16 bytes: WebCrypto takes the length in bits.
     let tag_bits = tag.as_ref().map_or(128, |t| u32::try_from(t.len() * 8).unwrap_or(128));
-    let Some(view) = aes_js(subtle, false, *cipher, key, iv, aad, bytes, tag.as_deref().unwrap_or_default(), tag_bits).await else {
+    let Some(view) = aes(subtle, false, *cipher, key, iv, aad, bytes, tag.as_deref().unwrap_or_default(), tag_bits).await else {
         let answer = compute_portable(&request)?;
         deferred.answer(seq, &request, answer);
         return Ok(None);
@@ -163,7 +153,7 @@ async fn decrypt_in_place(subtle: &SubtleCrypto, deferred: &Deferred, seq: usize
             view.subarray(0, n).copy_to(dst);
         }
     });
-    // Clear the JavaScript copy of the plaintext.
+    // Clear the JavaScript copy of the plaintext (the Wasm copy is zeroized by its owner).
     view.fill(0, 0, len);
     Ok(None)
 }
@@ -173,7 +163,7 @@ async fn decrypt_in_place(subtle: &SubtleCrypto, deferred: &Deferred, seq: usize
 async fn seal(subtle: Option<&SubtleCrypto>, plan: &crate::smime::EncryptPlan) -> Result<Sealed> {
     let cipher = plan.cipher();
     if let Some(s) = subtle.filter(|_| plan.content().len() > INLINE_BULK_BYTES) {
-        if let Some(mut out) = aes(s, true, cipher, plan.key(), plan.iv(), b"", plan.content(), b"", 128).await {
+        if let Some(mut out) = aes(s, true, cipher, plan.key(), plan.iv(), b"", plan.content(), b"", 128).await.map(|v| v.to_vec()) {
             if !cipher.is_aead() {
                 return Ok(Sealed { ciphertext: out, tag: None });
             }
@@ -210,18 +200,8 @@ async fn compute(subtle: Option<&SubtleCrypto>, request: &Request, identities: &
             Some(bytes) => Ok(Answer::Digest(digest(subtle, *alg, bytes).await?)),
             None => compute_portable(request),
         },
-        (Some(s), Request::Decrypt { cipher, key, iv, aad, data, tag }) => {
-            let Some(data) = data.bytes() else { return compute_portable(request) };
-            // RFC 5084 tags of 12 to 16 bytes: WebCrypto takes the length in bits.
-            let tag_bits = tag.as_ref().map_or(128, |t| u32::try_from(t.len() * 8).unwrap_or(128));
-            match aes(s, false, *cipher, key, iv, aad, data, tag.as_deref().unwrap_or_default(), tag_bits).await {
-                Some(pt) => Ok(Answer::Decrypted(Zeroizing::new(pt))),
-                // Refused (bad padding or tag) or not available: the core decides, so the
-                // answer is exactly the synchronous one.
-                None => compute_portable(request),
-            }
-        }
-        (None, Request::Decrypt { .. }) => compute_portable(request),
+        // With WebCrypto, decryptions are answered by `decrypt`.
+        (_, Request::Decrypt { .. }) => compute_portable(request),
     }
 }
 
@@ -254,7 +234,7 @@ pub(crate) async fn open<'m>(message: &'m [u8], input: &OpenInput<'_>, keys: &[O
         let mut again = deferred.incomplete();
         for (seq, request) in deferred.take_requests() {
             let request = match subtle.as_ref() {
-                Some(s) => match decrypt_in_place(s, &deferred, seq, request).await {
+                Some(s) => match decrypt(s, &deferred, seq, request).await {
                     Ok(Some(request)) => request,
                     Ok(None) => {
                         // A decryption is never an assumption the run could confirm.
