@@ -6,9 +6,8 @@
 // and PKI.js alternate. Also: Wasm size (raw, gzip -9), fetch + instantiate time of the module in
 // fresh workers, peak memory and main-thread responsiveness at 25 MB (or the largest size run).
 //
-//   const r = await runBrowser({ fixtures, rounds, quick, sizes, outDir, log, memorySizes, instantiateRuns, idleMs, timing, browserPerCase })
+//   const r = await runBrowser({ fixtures, rounds, quick, sizes, outDir, log, memorySizes, instantiateRuns, idleMs, browserPerCase })
 //   -> { env, cells, wasm, memory, responsiveness, notes }   (called by scripts/bench.mjs)
-// timing: false measures peak memory and responsiveness alone (no cells, wasm or env.chromium);
 // browserPerCase: false runs every memory case in one browser (cheaper; for a structural test,
 // since each case then starts from what the cases before it left in the renderer).
 import fs from 'node:fs';
@@ -262,7 +261,7 @@ async function openBrowser(base, args = []) {
 const outName = (impl, op, size) => `chromium-${impl}-${op.replace(/[^\w.+-]+/g, '-')}-${size}.eml`;
 
 /** Run the Chromium cells; see the file comment. */
-export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = Object.keys(fixtures.sizes), outDir, log = () => {}, memorySizes = ['25MB'], instantiateRuns = INSTANTIATE_RUNS, idleMs = IDLE_MS, timing = true, browserPerCase = true }) {
+export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = Object.keys(fixtures.sizes), outDir, log = () => {}, memorySizes = ['25MB'], instantiateRuns = INSTANTIATE_RUNS, idleMs = IDLE_MS, browserPerCase = true }) {
   // Peak memory and responsiveness at these sizes; at the largest one run when none of them is.
   const memSizes = memorySizes.filter((s) => sizes.includes(s));
   if (memSizes.length === 0) memSizes.push(sizes[sizes.length - 1]);
@@ -275,82 +274,77 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
   const keys = loadArgs(fixtures);
   const pkijsVersion = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'pkijs', 'package.json'), 'utf8')).version;
   let b = null;
-  const cells = [];
-  const floor = [];
-  let wasm = null;
-  let chromium = null;
   try {
-    // timing: false runs the peak-memory part alone (no timed rounds, no instantiate times).
-    if (timing) b = await openBrowser(base);
-    if (b) {
-      const { page } = b;
-      if (!b.isolated) notes.push('The bench page is not cross-origin isolated: worker timers are coarse (100 µs).');
-      const cdp = await b.context.newCDPSession(page);
-      const product = (await cdp.send('Browser.getVersion')).product;
-      await cdp.detach();
-      chromium = /\/([\d.]+)/.exec(product)?.[1] ?? product;
-      const call = (impl, cmd, args) => page.evaluate(([i, c, a]) => window.bench.call(i, c, a), [impl, cmd, args]);
+    b = await openBrowser(base);
+    const { page } = b;
+    if (!b.isolated) notes.push('The bench page is not cross-origin isolated: worker timers are coarse (100 µs).');
+    const cdp = await b.context.newCDPSession(page);
+    const product = (await cdp.send('Browser.getVersion')).product;
+    await cdp.detach();
+    const chromium = /\/([\d.]+)/.exec(product)?.[1] ?? product;
+    const call = (impl, cmd, args) => page.evaluate(([i, c, a]) => window.bench.call(i, c, a), [impl, cmd, args]);
 
-      // First, while no module compiled from these bytes is alive in the renderer (V8 shares
-      // compiled Wasm modules between the isolates of a process), so every start compiles anew.
-      log('chromium: Wasm fetch + instantiate in fresh workers');
-      const inst = await page.evaluate(([u, n]) => window.bench.instantiate(u, n), ['/pkg/cachet_bg.wasm', instantiateRuns]);
-      const raw = fs.readFileSync(WASM);
-      wasm = { rawBytes: raw.length, gzipBytes: zlib.gzipSync(raw, { level: 9 }).length, instantiateMs: median(inst), instantiateSamples: inst };
+    // First, while no module compiled from these bytes is alive in the renderer (V8 shares
+    // compiled Wasm modules between the isolates of a process), so every start compiles anew.
+    log('chromium: Wasm fetch + instantiate in fresh workers');
+    const inst = await page.evaluate(([u, n]) => window.bench.instantiate(u, n), ['/pkg/cachet_bg.wasm', instantiateRuns]);
+    const raw = fs.readFileSync(WASM);
+    const wasm = { rawBytes: raw.length, gzipBytes: zlib.gzipSync(raw, { level: 9 }).length, instantiateMs: median(inst), instantiateSamples: inst };
 
-      for (const impl of IMPLS) await page.evaluate(([i, a]) => window.bench.start(i, a), [impl, keys[impl]]);
+    for (const impl of IMPLS) await page.evaluate(([i, a]) => window.bench.start(i, a), [impl, keys[impl]]);
 
-      const samples = new Map();
-      for (const size of sizes) {
-        const inputs = inputArgs(fixtures, size, { floor: true });
-        for (const impl of IMPLS) await call(impl, 'inputs', inputs[impl]);
-        const n = roundsFor(size, rounds, quick);
-        for (let r = 0; r <= n; r++) {
-          log(`chromium ${size}: ${r === 0 ? 'warm-up' : `round ${r}/${n}`}`);
-          for (const [k, op] of TIMED_OPS.entries()) {
-            const order = (r + k) % 2 ? [...IMPLS].reverse() : IMPLS;
-            for (const impl of order) {
-              const upload = r === n ? `/out/${encodeURIComponent(outName(impl, op, size))}` : null;
-              const res = await call(impl, 'run', { op, upload });
-              if (r === 0) continue;
-              const key = `${impl}|${op}|${size}`;
-              if (!samples.has(key)) samples.set(key, []);
-              samples.get(key).push(res.ms);
-            }
-            // The WebCrypto floor of this cell, in Cachet's worker, in the same round (the RSA-OAEP
-            // rows have the floor of decrypt and gcm-decrypt, which already decrypt with RSA-OAEP).
-            if (!OPS.includes(op)) continue;
-            const floor = await call('cachet', 'run', { op: `floor:${op}`, upload: null });
-            if (r > 0) {
-              const key = `floor|${op}|${size}`;
-              if (!samples.has(key)) samples.set(key, []);
-              samples.get(key).push(floor.ms);
-            }
+    const samples = new Map();
+    for (const size of sizes) {
+      const inputs = inputArgs(fixtures, size, { floor: true });
+      for (const impl of IMPLS) await call(impl, 'inputs', inputs[impl]);
+      const n = roundsFor(size, rounds, quick);
+      for (let r = 0; r <= n; r++) {
+        log(`chromium ${size}: ${r === 0 ? 'warm-up' : `round ${r}/${n}`}`);
+        for (const [k, op] of TIMED_OPS.entries()) {
+          const order = (r + k) % 2 ? [...IMPLS].reverse() : IMPLS;
+          for (const impl of order) {
+            const upload = r === n ? `/out/${encodeURIComponent(outName(impl, op, size))}` : null;
+            const res = await call(impl, 'run', { op, upload });
+            if (r === 0) continue;
+            const key = `${impl}|${op}|${size}`;
+            if (!samples.has(key)) samples.set(key, []);
+            samples.get(key).push(res.ms);
+          }
+          // The WebCrypto floor of this cell, in Cachet's worker, in the same round (the RSA-OAEP
+          // rows have the floor of decrypt and gcm-decrypt, which already decrypt with RSA-OAEP).
+          if (!OPS.includes(op)) continue;
+          const floor = await call('cachet', 'run', { op: `floor:${op}`, upload: null });
+          if (r > 0) {
+            const key = `floor|${op}|${size}`;
+            if (!samples.has(key)) samples.set(key, []);
+            samples.get(key).push(floor.ms);
           }
         }
       }
-      for (const impl of IMPLS) {
-        for (const op of TIMED_OPS) {
-          for (const size of sizes) {
-            const s = samples.get(`${impl}|${op}|${size}`);
-            const cell = { runtime: 'chromium', impl, op, size, ms: median(s), samples: s, output: path.join(outDir, outName(impl, op, size)) };
-            if (impl === 'pkijs' && op === 'gcm-encrypt') cell.uncheckable = PKIJS_GCM_UNCHECKABLE;
-            cells.push(cell);
-          }
-        }
-      }
-      for (const op of OPS) for (const size of sizes) floor.push({ op, size, ms: median(samples.get(`floor|${op}|${size}`)), samples: samples.get(`floor|${op}|${size}`) });
-      notes.push(FLOOR_NOTE);
-      const { paths } = await call('cachet', 'info', {});
-      const ran = Object.entries(paths).map(([name, fn]) => `${name}: Keyring.${fn}`).join(', ');
-      notes.push(Object.values(paths).some((fn) => fn.endsWith('Async'))
-        ? `Cachet in Chromium used the async (WebCrypto-backed) Keyring methods where the build has them (${ran}).`
-        : `Cachet in Chromium ran the synchronous Keyring methods (${ran}): the build has no async (WebCrypto-backed) ones.`);
-
-      if (b.errors.length) throw new Error(`the bench page reported errors: ${b.errors.join('; ')}`);
-      await b.close();
-      b = null;
     }
+    const cells = [];
+    for (const impl of IMPLS) {
+      for (const op of TIMED_OPS) {
+        for (const size of sizes) {
+          const s = samples.get(`${impl}|${op}|${size}`);
+          const cell = { runtime: 'chromium', impl, op, size, ms: median(s), samples: s, output: path.join(outDir, outName(impl, op, size)) };
+          if (impl === 'pkijs' && op === 'gcm-encrypt') cell.uncheckable = PKIJS_GCM_UNCHECKABLE;
+          cells.push(cell);
+        }
+      }
+    }
+    const floor = [];
+    for (const op of OPS) for (const size of sizes) floor.push({ op, size, ms: median(samples.get(`floor|${op}|${size}`)), samples: samples.get(`floor|${op}|${size}`) });
+    notes.push(FLOOR_NOTE);
+    const { paths } = await call('cachet', 'info', {});
+    const ran = Object.entries(paths).map(([name, fn]) => `${name}: Keyring.${fn}`).join(', ');
+    notes.push(Object.values(paths).some((fn) => fn.endsWith('Async'))
+      ? `Cachet in Chromium used the async (WebCrypto-backed) Keyring methods where the build has them (${ran}).`
+      : `Cachet in Chromium ran the synchronous Keyring methods (${ran}): the build has no async (WebCrypto-backed) ones.`);
+
+    if (b.errors.length) throw new Error(`the bench page reported errors: ${b.errors.join('; ')}`);
+    await b.close();
+    b = null;
 
     // Peak memory and responsiveness: each operation once, in a fresh worker holding only that
     // operation's inputs, in a fresh browser of its own; the renderer's peak RSS (VmHWM) is reset
@@ -399,11 +393,15 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       }
     }
 
-    const memoryMethod = resets === cases && !browserPerCase
-      ? 'all cases in one fresh Chromium, each worker holding only the inputs of its operation; just before the operation a full garbage collection of the worker and the page (that browser runs with --js-flags=--expose-gc; the timing one does not) and the renderer\'s peak RSS reset to its current RSS (clear_refs)'
-      : resets === cases
-      ? 'each case in its own fresh Chromium, its worker holding only the inputs of that operation; just before the operation a full garbage collection of the worker and the page (that browser runs with --js-flags=--expose-gc; the timing one does not) and the renderer\'s peak RSS reset to its current RSS (clear_refs)'
-      : 'each case in its own fresh Chromium, its worker holding only the inputs of that operation (the kernel refused to reset the peak RSS), after a full garbage collection of the worker and the page (that browser runs with --js-flags=--expose-gc; the timing one does not)';
+    // One browser for all cases only when asked and every peak could be reset (else each case
+    // got its own, see above).
+    const gc = 'a full garbage collection of the worker and the page (that browser runs with --js-flags=--expose-gc; the timing one does not)';
+    const memoryMethod = (browserPerCase || resets < cases
+      ? 'each case in its own fresh Chromium, its worker holding only the inputs of that operation'
+      : 'all cases in one fresh Chromium, each worker holding only the inputs of its operation')
+      + (resets === cases
+        ? `; just before the operation ${gc} and the renderer's peak RSS reset to its current RSS (clear_refs)`
+        : ` (the kernel refused to reset the peak RSS), after ${gc}`);
 
     notes.push(
       `Cachet's Wasm and PKI.js ${pkijsVersion} each in a dedicated module worker of one page (bundled by esbuild, minified), served over http on 127.0.0.1, cross-origin isolated; time = performance.now() in the worker around the call (inputs already in the worker, output bytes made), one warm-up round, then the median of ${sizes.map((z) => `${roundsFor(z, rounds, quick)} rounds at ${z}`).join(', ')}, Cachet and PKI.js alternating which goes first.`,
