@@ -101,25 +101,29 @@ fn read_password(path: &str) -> Result<String, Error> {
     Ok(s.strip_suffix("\r\n").or_else(|| s.strip_suffix('\n')).unwrap_or(&s).to_string())
 }
 
-/// Standard input in one read when it is a file (its size known up front), else in chunks.
+/// Standard input, read up to one byte past the largest message the core takes
+/// (`mime::Limits::max_message_size`): the core then refuses an oversized message with its
+/// usual limit-exceeded report, and the CLI never holds more of it than that. In one read when
+/// it is a file (its size known up front), else in chunks.
 fn read_stdin() -> Result<Vec<u8>, Error> {
     let fail = |e: std::io::Error| Error::usage("Cannot read standard input.").with_detail(e);
+    let cap = cachet::mime::Limits::default().max_message_size as u64 + 1;
     let mut v = Vec::new();
     #[cfg(unix)]
     {
         use std::os::fd::AsFd;
         let stdin = std::io::stdin();
         if let Ok(fd) = stdin.as_fd().try_clone_to_owned() {
-            let mut file = std::fs::File::from(fd);
-            if file.metadata().map(|m| m.is_file()).unwrap_or(false) {
-                // A file's read_to_end sizes the buffer from the remaining length.
-                file.read_to_end(&mut v).map_err(fail)?;
+            let file = std::fs::File::from(fd);
+            if let Some(len) = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len()) {
+                v.reserve(len.min(cap) as usize);
+                file.take(cap).read_to_end(&mut v).map_err(fail)?;
                 return Ok(v);
             }
         }
     }
     v.reserve(1 << 16);
-    std::io::stdin().lock().read_to_end(&mut v).map_err(fail)?;
+    std::io::stdin().lock().take(cap).read_to_end(&mut v).map_err(fail)?;
     Ok(v)
 }
 
