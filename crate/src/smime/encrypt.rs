@@ -40,7 +40,7 @@ type OuterHeaders = Vec<(String, String)>;
 
 /// The Content-* header fields and body of a parsed message, as one MIME entity.
 fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)> {
-    let top = mime::parse(message, limits)?;
+    let top = super::sign::parse_outgoing(message, limits)?;
     let mut outer = Vec::new();
     let mut inner = Vec::with_capacity(top.raw().len().saturating_add(64));
     for (name, value) in top.headers() {

@@ -228,3 +228,22 @@ fn a_hostile_protected_section_is_read_in_linear_time_and_a_too_large_one_is_ign
     assert!(o.report.protected_headers.is_none());
     assert_eq!(o.report.error.map(|e| e.code), Some(crate::error::Code::LimitExceeded), "the limit is named, as for any oversized header");
 }
+
+/// The user's own message over a limit is refused in words for its writer (the parser's own
+/// wording asks the sender of received mail for a simpler message), signed or only encrypted.
+#[test]
+fn an_outgoing_message_over_a_limit_is_refused_as_the_users_own() {
+    require_openssl();
+    let dir = TempDir::new("hp-outgoing-limit");
+    let alice = identity(&dir, "alice", "alice@example.org");
+    let small = Limits { max_message_size: 200, ..Limits::default() };
+    let policy = Policy::standard();
+    let signing = sign_message(MSG.as_bytes(), &alice, false, at(), &small, &policy).unwrap_err();
+    let only_encrypting = encrypt_message(MSG.as_bytes(), &[alice.encryption_certificate().clone()], None, EncryptOptions::default(), at(), &small, &policy).unwrap_err();
+    for e in [signing, only_encrypting] {
+        assert_eq!(e.code, crate::error::Code::LimitExceeded);
+        assert!(e.message.starts_with("Your message is too large"), "{e:?}");
+        assert!(!e.hint.contains("sender"), "{e:?}");
+        assert!(e.detail.as_deref().is_some_and(|d| d.contains("max_message_size")), "{e:?}");
+    }
+}

@@ -43,6 +43,21 @@ pub struct SignPlan<'a> {
     at: UnixTime,
 }
 
+/// A message the user is sending, parsed. The parser's limit error is worded for received
+/// mail (it asks the sender for a simpler message); here the message is the user's own.
+pub(crate) fn parse_outgoing<'a>(message: &'a [u8], limits: &Limits) -> Result<mime::Entity<'a>> {
+    mime::parse(message, limits).map_err(|e| match e.code {
+        Code::LimitExceeded => {
+            let own = Error::new(Code::LimitExceeded, "Your message is too large or too complex to sign or encrypt.", "Send large files another way (for example as a shared link), or split the message into several.");
+            match e.detail {
+                Some(d) => own.with_detail(d),
+                None => own,
+            }
+        }
+        _ => e,
+    })
+}
+
 /// Phase 1 of signing: parse and canonicalise the message, check the identity (its
 /// validity period at `at`, its key usage) and the From address, build the entity to sign,
 /// its header fields protected (RFC 9788,
@@ -54,7 +69,7 @@ pub fn prepare_signing<'a>(message: &[u8], identity: &'a Identity, opaque: bool,
 /// [`prepare_signing`] with the header protection chosen (see [`sign_message_with`]).
 pub fn prepare_signing_with<'a>(message: &[u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy, protection: Protection) -> Result<SignPlan<'a>> {
     let canonical = mime::canonicalize_crlf(message);
-    let top = mime::parse(&canonical, limits)?;
+    let top = parse_outgoing(&canonical, limits)?;
     let (digest, outer) = check_signing(&top, identity, at, policy)?;
     let inner = seven_bit_entity(&top, true)?;
     let protected = mime::protect::protect_owned(&outer, inner, protection, limits)?;
@@ -94,7 +109,7 @@ fn check_signing(top: &Entity<'_>, identity: &Identity, at: UnixTime, policy: &P
 pub fn prepare_signing_pieces<'a>(message: &'a [u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<PiecesSignPlan<'a>> {
     let canonical = mime::canonicalize_crlf(message);
     let (digest, outer, pieces) = {
-        let top = mime::parse(&canonical, limits)?;
+        let top = parse_outgoing(&canonical, limits)?;
         let (digest, outer) = check_signing(&top, identity, at, policy)?;
         let mut list = mime::PieceList::new(&canonical);
         seven_bit_entity_into(&top, true, &mut list)?;
