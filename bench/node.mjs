@@ -1,8 +1,9 @@
 // Node cells: Cachet's Wasm build (addin/pkg, made by scripts/build.mjs) loaded in Node with
 // initSync, timed in-process (performance.now) after a warm-up round, medians. The identities are
-// unlocked once before timing (as in the add-in, where a session unlocks once). Outputs are
-// written to files and cross-checked with openssl like the native ones. Peak memory of the 25 MB
-// cases: each runs alone in a child process (Wasm memory size after the op, the process's peak RSS).
+// unlocked once before timing, in the warm-up (as in the add-in, where a session unlocks once).
+// Outputs are written to files and cross-checked with openssl like the native ones. Peak memory
+// of the 25 MB cases: each op runs alone in a child process, which unlocks only the identity the
+// op uses (Wasm memory size after the op, the process's peak RSS).
 // When the core offers async exports (e.g. Keyring.signAsync), they are used instead.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,13 +36,23 @@ function method(obj, name, used) {
   return (...args) => obj[name](...args);
 }
 
-/** One function per op: bytes in -> { output: bytes, report?: object }. */
+/**
+ * One function per op: bytes in -> { output: bytes, report?: object }. Each identity is unlocked
+ * once, by the first call of an op that uses it (the warm-up round, never a timed one): the
+ * child process measuring one op's peak memory unlocks only the identity that op uses (none to
+ * verify or encrypt).
+ */
 export function makeOps(core, fixtures, used = new Set()) {
   const password = fs.readFileSync(fixtures.signer.pass, 'utf8').replace(/\r?\n$/, '');
   const signerRing = new core.Keyring();
-  const signer = signerRing.unlock(fs.readFileSync(fixtures.signer.p12), password);
+  let signerHandle = null;
+  const signer = () => (signerHandle ??= signerRing.unlock(fs.readFileSync(fixtures.signer.p12), password));
   const rcptRing = new core.Keyring();
-  rcptRing.unlock(fs.readFileSync(fixtures.recipients[0].p12), password);
+  let rcptUnlocked = false;
+  const rcpt = () => {
+    if (!rcptUnlocked) rcptRing.unlock(fs.readFileSync(fixtures.recipients[0].p12), password);
+    rcptUnlocked = true;
+  };
   const at = Math.floor(Date.now() / 1000);
   const trust = [certBase64(fixtures.ca.cert)];
   const rcpt0 = [certBase64(fixtures.recipients[0].cert)];
@@ -52,23 +63,25 @@ export function makeOps(core, fixtures, used = new Set()) {
   const openR = method(rcptRing, 'open', used);
   const openM = method(core, 'openMessage', used);
   const enc = (handle, recipients, extra = {}) => async (msg) => ({
-    output: await encryptS(handle, msg, { recipients, sign: false, cipher: 'aes256-cbc', oaep: false, at, ...extra }),
+    output: await encryptS(handle(), msg, { recipients, sign: false, cipher: 'aes256-cbc', oaep: false, at, ...extra }),
   });
-  const open = (fn, options) => async (msg) => {
+  const noIdentity = () => undefined;
+  const open = (fn, options, unlock = () => {}) => async (msg) => {
+    unlock();
     const { report, content } = await fn(msg, { at, ...options });
     if (!content) throw new Error(`no content came back (status ${report.status})`);
     return { output: content, report };
   };
   const ops = {
-    sign: async (msg) => ({ output: await sign(signer, msg, false, at) }),
+    sign: async (msg) => ({ output: await sign(signer(), msg, false, at) }),
     verify: open(openM, { trust }),
-    'encrypt-1': enc(undefined, rcpt0),
-    'encrypt-10': enc(undefined, all),
-    decrypt: open(openR, {}),
+    'encrypt-1': enc(noIdentity, rcpt0),
+    'encrypt-10': enc(noIdentity, all),
+    decrypt: open(openR, {}, rcpt),
     'sign+encrypt': enc(signer, rcpt0, { sign: true }),
-    'decrypt+verify': open(openR, { trust }),
-    'gcm-encrypt': enc(undefined, rcpt0, { cipher: 'aes256-gcm' }),
-    'gcm-decrypt': open(openR, {}),
+    'decrypt+verify': open(openR, { trust }, rcpt),
+    'gcm-encrypt': enc(noIdentity, rcpt0, { cipher: 'aes256-gcm' }),
+    'gcm-decrypt': open(openR, {}, rcpt),
   };
   const free = () => {
     signerRing.free();
