@@ -9,12 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { axeViolations, fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
 import { RESULTS, shoot } from './world.mjs';
 
 const TIMEOUT = 30_000;
@@ -70,18 +69,6 @@ const user = { name: 'Alice', address: 'alice@example.org' };
 function files(address, folder) {
   const d = path.join(mailRoot, address, folder);
   return fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.endsWith('.eml')).sort().map((f) => path.join(d, f)) : [];
-}
-
-/** Serious or critical accessibility problems axe-core finds on the page (the message frames excluded). */
-async function axeProblems(page) {
-  // axe.run in the page itself (legacy mode): the page has no frame to check but the excluded
-  // ones, so the findings are the same as with runPartial in each frame and finishRun, which
-  // opens a blank page and evaluates axe-core there again on every call (about twice the CPU).
-  // Only violations are read: with resultTypes, axe still runs every rule on every node and lists
-  // every violating node, but keeps one node of each pass, incomplete and inapplicable result
-  // instead of making a selector for every node it checked (0.30 instead of 0.44 s of CPU a run).
-  const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).exclude('iframe.content-frame').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).setLegacyMode().analyze();
-  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
 }
 
 async function unlock(page) {
@@ -187,10 +174,10 @@ test('Outlook read: the expiry reminder goes to the item notification bar once; 
   assert.equal(await page.locator('[data-exchange="carol@example.com"]').getAttribute('data-state'), 'ready');
   await shot(page, 'exchange-ready');
   // axe-core on the Upkeep tab and on the troubleshooter with every problem open.
-  const found = await axeProblems(page);
+  const found = await axeViolations(page);
   await tab(page, 'Troubleshoot');
   for (const s of await page.locator('[data-problem] summary').all()) await s.click();
-  found.push(...(await axeProblems(page)));
+  found.push(...(await axeViolations(page)));
   await shot(page, 'troubleshooter');
   assert.deepEqual(found, [], 'no serious or critical accessibility violation');
   assert.deepEqual(errors, []);

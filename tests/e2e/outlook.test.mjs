@@ -13,12 +13,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { axeViolations, fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
 import { RESULTS, shoot } from './world.mjs';
 
 const TIMEOUT = 30_000;
@@ -522,15 +521,7 @@ test('an HTML message with an inline picture, two files and an attached message,
 async function axeProblems(page) {
   const titles = await page.locator('iframe.content-frame').evaluateAll((frames) => frames.map((f) => f.title));
   const untitled = titles.filter((t) => !t.trim()).map(() => 'serious frame-title: a message content frame has no title');
-  // axe.run in the page itself (legacy mode): the page has no frame to check but the excluded
-  // ones, so the findings are the same as with runPartial in each frame and finishRun, which
-  // opens a blank page and evaluates axe-core there again on every call (about twice the CPU).
-  // Only violations are read: with resultTypes, axe still runs every rule on every node and lists
-  // every violating node, but keeps one node of each pass, incomplete and inapplicable result
-  // instead of making a selector for every node it checked (0.30 instead of 0.44 s of CPU a run).
-  const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).exclude('iframe.content-frame').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).setLegacyMode().analyze();
-  return [...untitled, ...r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`)];
+  return [...untitled, ...(await axeViolations(page))];
 }
 
 test('Fluent look in Outlook’s light and dark theme; axe-core finds no serious or critical problem on the compose, read and certificate panes', async () => {
