@@ -13,7 +13,7 @@ import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { axeViolations, fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { axeViolations, fakeOfficeScript, localOnly, outlookBrowser, outlookTab } from './outlook-world.mjs';
 import { RESULTS, shoot } from './world.mjs';
 
 const TIMEOUT = 30_000;
@@ -45,15 +45,10 @@ after(async () => {
 
 /** The task pane with the fake Office configured by `config`; `at` fixes the clock (Playwright's clock is the whole context's). */
 async function taskpane(config, at) {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
   // Playwright's fake clock tries to run its script in the sandboxed content frame too, which
   // the sandbox (rightly) blocks: that console line is the clock's, not Cachet's.
   const clockNoise = (t) => at !== undefined && /^Blocked script execution in 'about:srcdoc'/.test(t);
-  page.on('console', (m) => { if (m.type() === 'error' && !/^Failed to load resource: .* 404 \(Not Found\)$/.test(m.text()) && !clockNoise(m.text())) errors.push(m.text()); });
-  await page.addInitScript((c) => { window.__fakeOffice = c; }, config);
+  const { page, errors } = await outlookTab(ctx, config, { timeout: TIMEOUT, ignore: clockNoise });
   if (at !== undefined) await page.clock.setFixedTime(new Date(at));
   await page.goto(`${baseUrl}/taskpane.html?graph=dev`);
   await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
@@ -102,7 +97,6 @@ test('Outlook compose: the footer is inside the signature of an HTML message (op
   assert.match(signed, /<p>Hello <b>Bob<\/b><\/p><div class=3D"cachet-footer"[^>]*>--( |=20)?<br>\r?\nExample GmbH &lt;legal@example\.org&gt;<br>\r?\nBerlin<\/div>\r?\n<\/body>/, 'HTML footer inside the signed content, before </body>');
   await shot(page, 'compose-sent');
   assert.deepEqual(errors, []);
-  await page.close();
 });
 
 test('Outlook read: the expiry reminder goes to the item notification bar once; a key-exchange request becomes ready with a notification', async () => {
@@ -127,12 +121,10 @@ test('Outlook read: the expiry reminder goes to the item notification bar once; 
   assert.ok(notices[0][1].message.length <= 150);
   await shot(page, 'reminder');
   assert.deepEqual(errors, []);
-  await page.close();
   // Opened again the same day: the banner stays, the notification is not repeated.
   ({ page, errors } = await taskpane(note(plain), notAfter - 10 * DAY + 3_600_000));
   await bannerOf(page).waitFor();
   assert.deepEqual(await page.evaluate(() => [...window.__fake.notices.keys()]), []);
-  await page.close();
 
   // Now (real clock): a request to Carol from the troubleshooter, sent through Graph.
   ({ page, errors } = await taskpane(note(plain), Date.now()));
@@ -154,7 +146,6 @@ test('Outlook read: the expiry reminder goes to the item notification bar once; 
   await tab(page, 'Upkeep');
   assert.equal(await page.locator('[data-exchange="carol@example.com"]').getAttribute('data-state'), 'pending');
   assert.deepEqual(errors, []);
-  await page.close();
 
   // Carol replies signed (openssl, with a certificate from the demo CA); Alice opens it in the pane.
   const carolP12 = issueIdentity(demo.dir, { address: 'carol@example.com', name: 'Carol DEMO', password: 'carol-pass', file: 'carol.p12' });
@@ -181,6 +172,5 @@ test('Outlook read: the expiry reminder goes to the item notification bar once; 
   await shot(page, 'troubleshooter');
   assert.deepEqual(found, [], 'no serious or critical accessibility violation');
   assert.deepEqual(errors, []);
-  await page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');
 });

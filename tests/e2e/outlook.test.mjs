@@ -17,7 +17,7 @@ import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { axeViolations, fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { axeViolations, fakeOfficeScript, localOnly, outlookBrowser, outlookTab } from './outlook-world.mjs';
 import { RESULTS, shoot } from './world.mjs';
 
 const TIMEOUT = 30_000;
@@ -53,16 +53,13 @@ after(async () => {
   if (mailRoot) fs.rmSync(mailRoot, { recursive: true, force: true });
 });
 
-async function pageWith(config, ctx = context) {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  // A 404 from the dev mailbox is an answer the adapter handles (no draft yet, no such item);
-  // chromium logs it anyway. Every other console error counts.
-  page.on('console', (m) => { if (m.type() === 'error' && !/^Failed to load resource: .* 404 \(Not Found\)$/.test(m.text())) errors.push(m.text()); });
-  await page.addInitScript((c) => { window.__fakeOffice = c; }, config);
-  return { page, errors };
+/**
+ * The client's tab with the fake Office configured by `config`, before it goes to a page.
+ * A 404 from the dev mailbox is an answer the adapter handles (no draft yet, no such item);
+ * chromium logs it anyway. Every other console error counts.
+ */
+function pageWith(config, ctx = context) {
+  return outlookTab(ctx, config, { timeout: TIMEOUT });
 }
 
 /** Open the task pane (dev mailbox as Graph) and wait for the engine. */
@@ -126,7 +123,6 @@ test('function file: Sign/Encrypt toggles and the OnMessageSend handler in the b
   await fire('cachetToggleSign');
   assert.deepEqual(await fire('onMessageSendHandler'), { allowEvent: true });
   assert.deepEqual(errors, []);
-  await page.close();
 });
 
 test('task pane: read mode shows the read pane for the item, compose mode the bound compose pane; both tell where identities live', async () => {
@@ -157,7 +153,6 @@ test('task pane: read mode shows the read pane for the item, compose mode the bo
     assert.equal(await page.locator('[data-field="host-notice"]').last().textContent(), 'Microsoft Graph: the dev mailbox of the development server.');
     await shot(page, `taskpane-${mode}-certificates`);
     assert.deepEqual(errors, [], `${mode}: no page errors`);
-    await page.close();
   }
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
@@ -176,7 +171,6 @@ test('task pane: a message Outlook cannot give is offered as a saved .eml instea
   assert.equal(await page.locator('#app [role="alert"]').count(), 0, 'the reading failure is gone once the file is open');
   await shot(page, 'taskpane-read-fallback');
   assert.deepEqual(errors, []);
-  await page.close();
 });
 
 test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob opens it as valid in his task pane; openssl decrypts it', async () => {
@@ -288,13 +282,11 @@ test('Bob replies in Outlook to the message he decrypted: Encrypt is on and kept
   await ask.getByRole('button', { name: 'Send without encryption' }).click();
   await r.page.waitForFunction(() => window.__fake.session.get('cachet.choice') === JSON.stringify({ sign: true, encrypt: false }));
   assert.deepEqual(r.errors, []);
-  await r.page.close();
 
   // A new message (no In-Reply-To) in the same Outlook keeps the plain default.
   const n = await taskpane({ mode: 'compose', user: { name: 'Bob DEMO', address: 'bob@example.net' }, to: [['Alice DEMO', 'alice@example.org']], subject: 'Lunch?', text: 'Lunch?\n' }, bobProfile);
   await n.page.locator('[data-recipient="alice@example.org"]').waitFor();
   assert.equal(await n.page.getByLabel('Encrypt').isChecked(), false);
-  await n.page.close();
 });
 
 test('one build, configured at run time: with cachet-config.json naming a client id the pane uses it; without it the pane says what is missing and what works', async () => {
@@ -314,7 +306,6 @@ test('one build, configured at run time: with cachet-config.json naming a client
     await shot(page, `unconfigured-${mode}`);
     // The 404 of the missing configuration is an answer, not a failure.
     assert.deepEqual(errors.filter((e) => !/404/.test(e)), []);
-    await page.close();
   }
   // The same build served with a configuration: the pane uses its client id (no Graph request is made to show a message Outlook gives).
   const { page, errors } = await pageWith({ mode: 'read', user: { name: 'Bob', address: 'bob@example.net' }, itemId: 'ews:none', file: plain });
@@ -325,8 +316,8 @@ test('one build, configured at run time: with cachet-config.json naming a client
   await tab(page, 'Certificates');
   assert.equal(await page.locator('[data-field="host-notice"]').last().textContent(), `Microsoft Graph: signed in through Outlook for the app registration ${id} (tenant contoso.com).`);
   await shot(page, 'configured-certificates');
+  await page.unroute(`${baseUrl}/cachet-config.json`);
   assert.deepEqual(errors, []);
-  await page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
 
@@ -373,7 +364,6 @@ test('a pinned read pane follows the selection: each message’s status appears 
   assert.equal(await page.locator('#status-banner').getAttribute('data-status'), 'valid', 'the slower, older selection did not replace the newer one');
   assert.deepEqual(await page.evaluate(() => window.__fake.calls), Array(5).fill('getAsFileAsync'), 'one read per selection, no reopening');
   assert.deepEqual(errors, []);
-  await page.close();
 });
 
 test('a message Graph would refuse (over 3 MB) is refused in the pane with the limit and what to do; nothing is sent and the compose window keeps it', async () => {
@@ -392,7 +382,6 @@ test('a message Graph would refuse (over 3 MB) is refused in the pane with the l
   assert.equal(files('bob@example.net', 'inbox').length, before, 'nothing was sent');
   assert.ok(!(await page.evaluate(() => window.__fake.calls)).includes('closeAsync'), 'the compose window stays open');
   assert.deepEqual(errors, []);
-  await page.close();
 });
 
 /** Unlock the identities of a profile on a new page (they were imported by an earlier test). */
@@ -456,7 +445,6 @@ test('an HTML message with an inline picture, two files and an attached message,
   await a.page.locator('[data-field="sent"]').waitFor();
   await shot(a.page, 'compose-rich-sent');
   assert.deepEqual(a.errors, []);
-  await a.page.close();
 
   // Every delivered copy: openssl decrypts it with that recipient's key and verifies Alice's signature.
   const copies = {};
@@ -509,7 +497,6 @@ test('an HTML message with an inline picture, two files and an attached message,
   assert.deepEqual([box?.width, box?.height], [1, 1], 'the 1x1 picture is drawn (a broken one would show its alt text)');
   await shot(b.page, 'read-rich');
   assert.deepEqual(b.errors, []);
-  await b.page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
 
@@ -569,7 +556,6 @@ test('Fluent look in Outlook’s light and dark theme; axe-core finds no serious
       await shot(page, `a11y-${mode}-certificates-${scheme}`);
       found.push(...(await axeProblems(page)).map((p) => `${mode} certificates ${scheme}: ${p}`));
       assert.deepEqual(errors, []);
-      await page.close();
     }
   }
   assert.deepEqual(found, [], 'no serious or critical accessibility violation');
