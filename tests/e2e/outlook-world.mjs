@@ -1,7 +1,7 @@
 // What the Outlook end-to-end files share: the fake Office.js (tests/office/fake-office.mjs,
 // bundled for the page) served in place of Microsoft's, and a Chromium whose contexts reach
 // nothing but the dev server.
-import { build } from 'esbuild';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -15,14 +15,39 @@ export const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/offic
  * (an init script) before it loads; without it, Alice is composing.
  */
 export async function fakeOfficeScript() {
-  const bundled = await build({ entryPoints: [path.join(ROOT, 'tests', 'office', 'fake-office.mjs')], bundle: true, format: 'iife', globalName: 'FakeOffice', write: false, logLevel: 'error' });
-  return `${bundled.outputFiles[0].text}
+  return `${await fakeOfficeBundle()}
     (function () {
       var c = window.__fakeOffice || { mode: 'compose', user: { name: 'Alice', address: 'alice@example.org' } };
       var made = c.mode === 'read' ? FakeOffice.readOffice(c) : FakeOffice.composeOffice(c);
       window.Office = made.office;
       window.__fake = made;
     })();`;
+}
+
+/**
+ * tests/office/fake-office.mjs bundled by esbuild as a classic script (global FakeOffice). The
+ * bundle is kept in .cache/fake-office/ under a hash of that file (which imports nothing: a
+ * bundle of more than that one file is not kept), esbuild's version and the options: the other
+ * Outlook files of a test run, and later runs, take it from there without loading esbuild.
+ */
+async function fakeOfficeBundle() {
+  const source = path.join(ROOT, 'tests', 'office', 'fake-office.mjs');
+  const options = { bundle: true, format: 'iife', globalName: 'FakeOffice' };
+  const { version } = JSON.parse(fs.readFileSync(createRequire(import.meta.url).resolve('esbuild/package.json'), 'utf8'));
+  const key = crypto.createHash('sha256').update(JSON.stringify([version, options])).update(fs.readFileSync(source)).digest('hex').slice(0, 32);
+  const kept = path.join(ROOT, '.cache', 'fake-office', `${key}.js`);
+  if (fs.existsSync(kept)) return fs.readFileSync(kept, 'utf8');
+  const { build } = await import('esbuild');
+  const bundled = await build({ entryPoints: [source], ...options, write: false, metafile: true, logLevel: 'error' });
+  const text = bundled.outputFiles[0].text;
+  if (Object.keys(bundled.metafile.inputs).length === 1) {
+    // Written whole under another name, then renamed: a file running at the same time reads either none or all of it.
+    fs.mkdirSync(path.dirname(kept), { recursive: true });
+    const partial = `${kept}.${process.pid}`;
+    fs.writeFileSync(partial, text);
+    fs.renameSync(partial, kept);
+  }
+  return text;
 }
 
 /**
