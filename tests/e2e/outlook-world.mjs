@@ -50,12 +50,28 @@ async function fakeOfficeBundle() {
   return text;
 }
 
+/** The chromium of this test process, see `outlookBrowser`, and the Office.js it answers with. */
+let shared = null;
+
 /**
  * A chromium that refuses every non-loopback request (LOOPBACK_ONLY) except Office.js, answered
  * with `officeJs` through the browser's own request interception (DevTools Fetch on the browser
  * target) for that one URL only: every other request goes its normal way, not through node.
+ * One for the whole test process: outlook.test.mjs runs the other Outlook files' tests in its
+ * process (outlook-keeping.mjs, outlook-drafts.mjs, outlook-discovery.mjs), each in contexts of
+ * its own, so one browser start (about 0.6 s of CPU with its close) serves them all. Closing it
+ * in an `after` hook is safe: those run once every test of the process is done.
  */
-export async function outlookBrowser(officeJs) {
+export function outlookBrowser(officeJs) {
+  if (shared) {
+    if (shared.officeJs !== officeJs) throw new Error('one Office.js per test process');
+    return shared.browser;
+  }
+  shared = { officeJs, browser: launchOutlookBrowser(officeJs) };
+  return shared.browser;
+}
+
+async function launchOutlookBrowser(officeJs) {
   const browser = await launchBrowser({ timeout: 60_000, args: LOOPBACK_ONLY });
   const cdp = await browser.newBrowserCDPSession();
   const body = Buffer.from(officeJs).toString('base64');

@@ -8,6 +8,9 @@
 // read item, each in their own chromium context (own storage, as a separate profile); openssl
 // checks what was delivered.
 // Screenshots of each task-pane screen go to test-results/outlook-*.jpg.
+// The other Outlook files' tests run in this process too, in the same chromium (one browser
+// start): outlook-keeping.mjs, outlook-drafts.mjs and outlook-discovery.mjs, each with its own
+// dev server, mailbox and contexts; their tests come first.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +22,9 @@ import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
 import { axeViolations, fakeOfficeScript, localOnly, outlookBrowser, outlookTab } from './outlook-world.mjs';
 import { RESULTS, shoot } from './world.mjs';
+import './outlook-keeping.mjs';
+import './outlook-drafts.mjs';
+import './outlook-discovery.mjs';
 
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';

@@ -4,6 +4,8 @@
 // item's notification bar with the page's clock set by the test; a key-exchange request from the
 // troubleshooter, ready (with a notification) once Carol's signed reply is opened in the pane.
 // Screenshots go to test-results/outlook-keeping-*.jpg.
+// Run by outlook.test.mjs in its process and chromium (one browser start for every Outlook
+// file); alone: node --test tests/e2e/outlook-keeping.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';

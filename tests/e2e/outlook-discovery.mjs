@@ -6,6 +6,8 @@
 // certificates in my mail" lists Alice's S/MIME mail through Graph's message-class filter
 // (paged), stores the valid signer (openssl-signed) and skips the tampered one. No request may
 // leave the machine. Screenshots: test-results/outlook-discovery-*.jpg.
+// Run by outlook.test.mjs in its process and chromium (one browser start for every Outlook
+// file); alone: node --test tests/e2e/outlook-discovery.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -5,6 +5,8 @@
 // encrypted; the pane then deletes the encrypted draft and Outlook's plaintext one permanently.
 // The test reads what the fake Graph stored at each step and which requests it got.
 // Screenshots go to test-results/outlook-drafts-*.jpg.
+// Run by outlook.test.mjs in its process and chromium (one browser start for every Outlook
+// file); alone: node --test tests/e2e/outlook-drafts.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
