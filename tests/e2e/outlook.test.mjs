@@ -8,18 +8,23 @@
 // read item, each in their own chromium context (own storage, as a separate profile); openssl
 // checks what was delivered.
 // Screenshots of each task-pane screen go to test-results/outlook-*.jpg.
+// The other Outlook files' tests run in this process too, in the same chromium (one browser
+// start): outlook-keeping.mjs, outlook-drafts.mjs and outlook-discovery.mjs, each with its own
+// dev server, mailbox and contexts; their tests come first.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { axeViolations, fakeOfficeScript, localOnly, outlookBrowser, outlookTab } from './outlook-world.mjs';
 import { RESULTS, shoot } from './world.mjs';
+import './outlook-keeping.mjs';
+import './outlook-drafts.mjs';
+import './outlook-discovery.mjs';
 
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
@@ -54,16 +59,13 @@ after(async () => {
   if (mailRoot) fs.rmSync(mailRoot, { recursive: true, force: true });
 });
 
-async function pageWith(config, ctx = context) {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  // A 404 from the dev mailbox is an answer the adapter handles (no draft yet, no such item);
-  // chromium logs it anyway. Every other console error counts.
-  page.on('console', (m) => { if (m.type() === 'error' && !/^Failed to load resource: .* 404 \(Not Found\)$/.test(m.text())) errors.push(m.text()); });
-  await page.addInitScript((c) => { window.__fakeOffice = c; }, config);
-  return { page, errors };
+/**
+ * The client's tab with the fake Office configured by `config`, before it goes to a page.
+ * A 404 from the dev mailbox is an answer the adapter handles (no draft yet, no such item);
+ * chromium logs it anyway. Every other console error counts.
+ */
+function pageWith(config, ctx = context) {
+  return outlookTab(ctx, config, { timeout: TIMEOUT });
 }
 
 /** Open the task pane (dev mailbox as Graph) and wait for the engine. */
@@ -127,7 +129,6 @@ test('function file: Sign/Encrypt toggles and the OnMessageSend handler in the b
   await fire('cachetToggleSign');
   assert.deepEqual(await fire('onMessageSendHandler'), { allowEvent: true });
   assert.deepEqual(errors, []);
-  await page.close();
 });
 
 test('task pane: read mode shows the read pane for the item, compose mode the bound compose pane; both tell where identities live', async () => {
@@ -158,7 +159,6 @@ test('task pane: read mode shows the read pane for the item, compose mode the bo
     assert.equal(await page.locator('[data-field="host-notice"]').last().textContent(), 'Microsoft Graph: the dev mailbox of the development server.');
     await shot(page, `taskpane-${mode}-certificates`);
     assert.deepEqual(errors, [], `${mode}: no page errors`);
-    await page.close();
   }
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
@@ -177,7 +177,6 @@ test('task pane: a message Outlook cannot give is offered as a saved .eml instea
   assert.equal(await page.locator('#app [role="alert"]').count(), 0, 'the reading failure is gone once the file is open');
   await shot(page, 'taskpane-read-fallback');
   assert.deepEqual(errors, []);
-  await page.close();
 });
 
 test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob opens it as valid in his task pane; openssl decrypts it', async () => {
@@ -289,13 +288,11 @@ test('Bob replies in Outlook to the message he decrypted: Encrypt is on and kept
   await ask.getByRole('button', { name: 'Send without encryption' }).click();
   await r.page.waitForFunction(() => window.__fake.session.get('cachet.choice') === JSON.stringify({ sign: true, encrypt: false }));
   assert.deepEqual(r.errors, []);
-  await r.page.close();
 
   // A new message (no In-Reply-To) in the same Outlook keeps the plain default.
   const n = await taskpane({ mode: 'compose', user: { name: 'Bob DEMO', address: 'bob@example.net' }, to: [['Alice DEMO', 'alice@example.org']], subject: 'Lunch?', text: 'Lunch?\n' }, bobProfile);
   await n.page.locator('[data-recipient="alice@example.org"]').waitFor();
   assert.equal(await n.page.getByLabel('Encrypt').isChecked(), false);
-  await n.page.close();
 });
 
 test('one build, configured at run time: with cachet-config.json naming a client id the pane uses it; without it the pane says what is missing and what works', async () => {
@@ -315,7 +312,6 @@ test('one build, configured at run time: with cachet-config.json naming a client
     await shot(page, `unconfigured-${mode}`);
     // The 404 of the missing configuration is an answer, not a failure.
     assert.deepEqual(errors.filter((e) => !/404/.test(e)), []);
-    await page.close();
   }
   // The same build served with a configuration: the pane uses its client id (no Graph request is made to show a message Outlook gives).
   const { page, errors } = await pageWith({ mode: 'read', user: { name: 'Bob', address: 'bob@example.net' }, itemId: 'ews:none', file: plain });
@@ -326,8 +322,8 @@ test('one build, configured at run time: with cachet-config.json naming a client
   await tab(page, 'Certificates');
   assert.equal(await page.locator('[data-field="host-notice"]').last().textContent(), `Microsoft Graph: signed in through Outlook for the app registration ${id} (tenant contoso.com).`);
   await shot(page, 'configured-certificates');
+  await page.unroute(`${baseUrl}/cachet-config.json`);
   assert.deepEqual(errors, []);
-  await page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
 
@@ -374,7 +370,6 @@ test('a pinned read pane follows the selection: each message’s status appears 
   assert.equal(await page.locator('#status-banner').getAttribute('data-status'), 'valid', 'the slower, older selection did not replace the newer one');
   assert.deepEqual(await page.evaluate(() => window.__fake.calls), Array(5).fill('getAsFileAsync'), 'one read per selection, no reopening');
   assert.deepEqual(errors, []);
-  await page.close();
 });
 
 test('a message Graph would refuse (over 3 MB) is refused in the pane with the limit and what to do; nothing is sent and the compose window keeps it', async () => {
@@ -393,7 +388,6 @@ test('a message Graph would refuse (over 3 MB) is refused in the pane with the l
   assert.equal(files('bob@example.net', 'inbox').length, before, 'nothing was sent');
   assert.ok(!(await page.evaluate(() => window.__fake.calls)).includes('closeAsync'), 'the compose window stays open');
   assert.deepEqual(errors, []);
-  await page.close();
 });
 
 /** Unlock the identities of a profile on a new page (they were imported by an earlier test). */
@@ -457,7 +451,6 @@ test('an HTML message with an inline picture, two files and an attached message,
   await a.page.locator('[data-field="sent"]').waitFor();
   await shot(a.page, 'compose-rich-sent');
   assert.deepEqual(a.errors, []);
-  await a.page.close();
 
   // Every delivered copy: openssl decrypts it with that recipient's key and verifies Alice's signature.
   const copies = {};
@@ -510,7 +503,6 @@ test('an HTML message with an inline picture, two files and an attached message,
   assert.deepEqual([box?.width, box?.height], [1, 1], 'the 1x1 picture is drawn (a broken one would show its alt text)');
   await shot(b.page, 'read-rich');
   assert.deepEqual(b.errors, []);
-  await b.page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
 
@@ -522,15 +514,7 @@ test('an HTML message with an inline picture, two files and an attached message,
 async function axeProblems(page) {
   const titles = await page.locator('iframe.content-frame').evaluateAll((frames) => frames.map((f) => f.title));
   const untitled = titles.filter((t) => !t.trim()).map(() => 'serious frame-title: a message content frame has no title');
-  // axe.run in the page itself (legacy mode): the page has no frame to check but the excluded
-  // ones, so the findings are the same as with runPartial in each frame and finishRun, which
-  // opens a blank page and evaluates axe-core there again on every call (about twice the CPU).
-  // Only violations are read: with resultTypes, axe still runs every rule on every node and lists
-  // every violating node, but keeps one node of each pass, incomplete and inapplicable result
-  // instead of making a selector for every node it checked (0.30 instead of 0.44 s of CPU a run).
-  const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).exclude('iframe.content-frame').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).setLegacyMode().analyze();
-  return [...untitled, ...r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`)];
+  return [...untitled, ...(await axeViolations(page))];
 }
 
 test('Fluent look in Outlook’s light and dark theme; axe-core finds no serious or critical problem on the compose, read and certificate panes', async () => {
@@ -578,7 +562,6 @@ test('Fluent look in Outlook’s light and dark theme; axe-core finds no serious
       await shot(page, `a11y-${mode}-certificates-${scheme}`);
       found.push(...(await axeProblems(page)).map((p) => `${mode} certificates ${scheme}: ${p}`));
       assert.deepEqual(errors, []);
-      await page.close();
     }
   }
   assert.deepEqual(found, [], 'no serious or critical accessibility violation');

@@ -4,17 +4,18 @@
 // item's notification bar with the page's clock set by the test; a key-exchange request from the
 // troubleshooter, ready (with a notification) once Carol's signed reply is opened in the pane.
 // Screenshots go to test-results/outlook-keeping-*.jpg.
+// Run by outlook.test.mjs in its process and chromium (one browser start for every Outlook
+// file); alone: node --test tests/e2e/outlook-keeping.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { axeViolations, fakeOfficeScript, localOnly, outlookBrowser, outlookTab } from './outlook-world.mjs';
 import { RESULTS, shoot } from './world.mjs';
 
 const TIMEOUT = 30_000;
@@ -46,15 +47,10 @@ after(async () => {
 
 /** The task pane with the fake Office configured by `config`; `at` fixes the clock (Playwright's clock is the whole context's). */
 async function taskpane(config, at) {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
   // Playwright's fake clock tries to run its script in the sandboxed content frame too, which
   // the sandbox (rightly) blocks: that console line is the clock's, not Cachet's.
   const clockNoise = (t) => at !== undefined && /^Blocked script execution in 'about:srcdoc'/.test(t);
-  page.on('console', (m) => { if (m.type() === 'error' && !/^Failed to load resource: .* 404 \(Not Found\)$/.test(m.text()) && !clockNoise(m.text())) errors.push(m.text()); });
-  await page.addInitScript((c) => { window.__fakeOffice = c; }, config);
+  const { page, errors } = await outlookTab(ctx, config, { timeout: TIMEOUT, ignore: clockNoise });
   if (at !== undefined) await page.clock.setFixedTime(new Date(at));
   await page.goto(`${baseUrl}/taskpane.html?graph=dev`);
   await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
@@ -70,18 +66,6 @@ const user = { name: 'Alice', address: 'alice@example.org' };
 function files(address, folder) {
   const d = path.join(mailRoot, address, folder);
   return fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.endsWith('.eml')).sort().map((f) => path.join(d, f)) : [];
-}
-
-/** Serious or critical accessibility problems axe-core finds on the page (the message frames excluded). */
-async function axeProblems(page) {
-  // axe.run in the page itself (legacy mode): the page has no frame to check but the excluded
-  // ones, so the findings are the same as with runPartial in each frame and finishRun, which
-  // opens a blank page and evaluates axe-core there again on every call (about twice the CPU).
-  // Only violations are read: with resultTypes, axe still runs every rule on every node and lists
-  // every violating node, but keeps one node of each pass, incomplete and inapplicable result
-  // instead of making a selector for every node it checked (0.30 instead of 0.44 s of CPU a run).
-  const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).exclude('iframe.content-frame').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).setLegacyMode().analyze();
-  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
 }
 
 async function unlock(page) {
@@ -115,7 +99,6 @@ test('Outlook compose: the footer is inside the signature of an HTML message (op
   assert.match(signed, /<p>Hello <b>Bob<\/b><\/p><div class=3D"cachet-footer"[^>]*>--( |=20)?<br>\r?\nExample GmbH &lt;legal@example\.org&gt;<br>\r?\nBerlin<\/div>\r?\n<\/body>/, 'HTML footer inside the signed content, before </body>');
   await shot(page, 'compose-sent');
   assert.deepEqual(errors, []);
-  await page.close();
 });
 
 test('Outlook read: the expiry reminder goes to the item notification bar once; a key-exchange request becomes ready with a notification', async () => {
@@ -140,12 +123,10 @@ test('Outlook read: the expiry reminder goes to the item notification bar once; 
   assert.ok(notices[0][1].message.length <= 150);
   await shot(page, 'reminder');
   assert.deepEqual(errors, []);
-  await page.close();
   // Opened again the same day: the banner stays, the notification is not repeated.
   ({ page, errors } = await taskpane(note(plain), notAfter - 10 * DAY + 3_600_000));
   await bannerOf(page).waitFor();
   assert.deepEqual(await page.evaluate(() => [...window.__fake.notices.keys()]), []);
-  await page.close();
 
   // Now (real clock): a request to Carol from the troubleshooter, sent through Graph.
   ({ page, errors } = await taskpane(note(plain), Date.now()));
@@ -167,7 +148,6 @@ test('Outlook read: the expiry reminder goes to the item notification bar once; 
   await tab(page, 'Upkeep');
   assert.equal(await page.locator('[data-exchange="carol@example.com"]').getAttribute('data-state'), 'pending');
   assert.deepEqual(errors, []);
-  await page.close();
 
   // Carol replies signed (openssl, with a certificate from the demo CA); Alice opens it in the pane.
   const carolP12 = issueIdentity(demo.dir, { address: 'carol@example.com', name: 'Carol DEMO', password: 'carol-pass', file: 'carol.p12' });
@@ -187,13 +167,12 @@ test('Outlook read: the expiry reminder goes to the item notification bar once; 
   assert.equal(await page.locator('[data-exchange="carol@example.com"]').getAttribute('data-state'), 'ready');
   await shot(page, 'exchange-ready');
   // axe-core on the Upkeep tab and on the troubleshooter with every problem open.
-  const found = await axeProblems(page);
+  const found = await axeViolations(page);
   await tab(page, 'Troubleshoot');
   for (const s of await page.locator('[data-problem] summary').all()) await s.click();
-  found.push(...(await axeProblems(page)));
+  found.push(...(await axeViolations(page)));
   await shot(page, 'troubleshooter');
   assert.deepEqual(found, [], 'no serious or critical accessibility violation');
   assert.deepEqual(errors, []);
-  await page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');
 });

@@ -6,6 +6,8 @@
 // certificates in my mail" lists Alice's S/MIME mail through Graph's message-class filter
 // (paged), stores the valid signer (openssl-signed) and skips the tampered one. No request may
 // leave the machine. Screenshots: test-results/outlook-discovery-*.jpg.
+// Run by outlook.test.mjs in its process and chromium (one browser start for every Outlook
+// file); alone: node --test tests/e2e/outlook-discovery.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,7 +18,7 @@ import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { devDnsRoutes } from '../../scripts/devdns.mjs';
 import { ROOT } from '../shared.mjs';
-import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { fakeOfficeScript, localOnly, outlookBrowser, outlookTab } from './outlook-world.mjs';
 import { RESULTS, shoot } from './world.mjs';
 
 const TIMEOUT = 30_000;
@@ -50,12 +52,7 @@ after(async () => {
 });
 
 async function taskpane(config) {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !/^Failed to load resource: .* 404 \(Not Found\)$/.test(m.text())) errors.push(m.text()); });
-  await page.addInitScript((c) => { window.__fakeOffice = c; }, config);
+  const { page, errors } = await outlookTab(ctx, config, { timeout: TIMEOUT });
   await page.goto(`${baseUrl}/taskpane.html?graph=dev`);
   await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
   return { page, errors };
@@ -83,7 +80,6 @@ test('Outlook compose: a recipient without a certificate is looked up in DNS onc
   await page.locator('[data-recipient="carol@example.org"][data-status="ready"]').waitFor();
   assert.equal(queries.length, 1);
   assert.deepEqual(errors, []);
-  await page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
 
@@ -105,10 +101,12 @@ test('Outlook certificates: “Find certificates in my mail” goes through Grap
   await page.getByRole('button', { name: 'Trust as root…' }).click();
   await page.getByRole('button', { name: 'Yes, trust as root' }).click();
   const graphCalls = [];
-  page.on('request', (r) => { if (r.url().includes('/v1.0/me/mailFolders/')) graphCalls.push(decodeURIComponent(r.url())); });
+  const onRequest = (r) => { if (r.url().includes('/v1.0/me/mailFolders/')) graphCalls.push(decodeURIComponent(r.url())); };
+  page.on('request', onRequest);
   await page.getByRole('button', { name: 'Find certificates in my mail' }).click();
   const done = page.locator('[data-field="harvest-done"]');
   await done.waitFor();
+  page.off('request', onRequest);
   await shoot(page, 'outlook-discovery-harvest');
   assert.match(await done.textContent(), /^Checked 2 messages: 2 signed messages found, 1 certificate stored, 0 already known, 0 changed\./);
   assert.equal(await page.locator('[data-field="harvest-stored"] [data-address="henry@example.org"]').count(), 1);
@@ -116,7 +114,6 @@ test('Outlook certificates: “Find certificates in my mail” goes through Grap
   assert.ok(graphCalls.some((u) => /mailFolders\/inbox\/messages\?.*\$filter=singleValueExtendedProperties\/any\(ep: ep\/id eq 'String 0x001A' and ep\/value eq 'IPM\.Note\.SMIME\.MultipartSigned'\)/.test(u)), graphCalls.join('\n'));
   assert.ok(graphCalls.some((u) => u.includes('mailFolders/sentitems/messages')), 'Sent Items is searched too');
   assert.deepEqual(errors, []);
-  await page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');
 });
 
@@ -138,6 +135,5 @@ test('Outlook troubleshooter: “cannot encrypt” offers the DNS lookup and the
   await d.locator('[data-field="encrypt-status"][data-status="ready"]').waitFor();
   await shoot(page, 'outlook-discovery-troubleshooter');
   assert.deepEqual(errors, []);
-  await page.close();
   assert.deepEqual(blocked, [], 'no request left the machine');
 });

@@ -5,6 +5,8 @@
 // encrypted; the pane then deletes the encrypted draft and Outlook's plaintext one permanently.
 // The test reads what the fake Graph stored at each step and which requests it got.
 // Screenshots go to test-results/outlook-drafts-*.jpg.
+// Run by outlook.test.mjs in its process and chromium (one browser start for every Outlook
+// file); alone: node --test tests/e2e/outlook-drafts.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,7 +16,7 @@ import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { fakeOfficeScript, localOnly, outlookBrowser } from './outlook-world.mjs';
+import { fakeOfficeScript, localOnly, outlookBrowser, outlookTab } from './outlook-world.mjs';
 import { RESULTS, shoot } from './world.mjs';
 
 const TIMEOUT = 30_000;
@@ -86,12 +88,7 @@ test('Outlook: the plaintext draft is named, the confidential draft is stored en
   const created = await fetch(`${baseUrl}/v1.0/me/messages`, { method: 'POST', headers: { Authorization: 'Bearer dev:alice@example.org', 'Content-Type': 'text/plain' }, body: Buffer.from(plain).toString('base64') });
   const outlookDraft = (await created.json()).id;
 
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !/^Failed to load resource: .* 404 \(Not Found\)$/.test(m.text())) errors.push(m.text()); });
-  await page.addInitScript((c) => { window.__fakeOffice = c; }, { mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'Lunch', text: 'See you at noon.\n', draftId: `ews:${outlookDraft}` });
+  const { page, errors } = await outlookTab(ctx, { mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, to: [['Bob DEMO', 'bob@example.net']], subject: 'Lunch', text: 'See you at noon.\n', draftId: `ews:${outlookDraft}` }, { timeout: TIMEOUT });
   await page.goto(`${baseUrl}/taskpane.html?graph=dev`);
   await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
 
@@ -173,11 +170,7 @@ test('Outlook: the plaintext draft is named, the confidential draft is stored en
 });
 
 test('Outlook: turning confidential mode off saves what was written as an encrypted draft first, then shows Outlook’s window again', async () => {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.addInitScript((c) => { window.__fakeOffice = c; }, { mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, subject: 'Typed in Outlook', text: 'Outlook text\n', draftId: 'ews:none' });
+  const { page, errors } = await outlookTab(ctx, { mode: 'compose', user: { name: 'Alice DEMO', address: 'alice@example.org' }, subject: 'Typed in Outlook', text: 'Outlook text\n', draftId: 'ews:none' }, { timeout: TIMEOUT });
   await page.goto(`${baseUrl}/taskpane.html?graph=dev`);
   await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
   // The same Outlook profile: the identity is stored, locked in this new pane.
@@ -197,5 +190,4 @@ test('Outlook: turning confidential mode off saves what was written as an encryp
   await page.waitForFunction(() => [...document.querySelectorAll('input')].some((i) => i.value === 'Typed in Outlook' && i.readOnly));
   assert.equal(await page.getByLabel('Subject', { exact: true }).inputValue(), 'Typed in Outlook', 'bound to Outlook’s window again');
   assert.deepEqual(errors, []);
-  await page.close();
 });
