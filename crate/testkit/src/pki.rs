@@ -1,5 +1,6 @@
 //! The test PKI of the Rust tests: a root CA and S/MIME leaves issued by it (certificate,
-//! key, PKCS#12 with the password in `pw`), all made by the openssl command line.
+//! key, PKCS#12 with the password in `pw`, written when first used), all made by the openssl
+//! command line.
 
 use crate::{run, tool, TempDir};
 use std::path::{Path, PathBuf};
@@ -43,13 +44,37 @@ pub struct Pki {
     serial: AtomicUsize,
 }
 
-/// Files of one leaf identity.
+/// Files of one leaf identity. Its PKCS#12 file is written on first use ([`Leaf::p12`]): many
+/// tests use a leaf only as a recipient's or a signer's certificate and key.
 pub struct Leaf {
     pub key: PathBuf,
     pub cert: PathBuf,
-    pub p12: PathBuf,
     pub password: PathBuf,
     pub email: String,
+    name: String,
+    ca: PathBuf,
+    p12: PathBuf,
+    p12_written: std::sync::OnceLock<()>,
+}
+
+impl Leaf {
+    /// The leaf's PKCS#12 file (key, certificate and the CA, password in `password`), made by
+    /// `openssl pkcs12 -export` the first time it is asked for.
+    pub fn p12(&self) -> &Path {
+        self.p12_written.get_or_init(|| {
+            run(tool("openssl")
+                .args(["pkcs12", "-export", "-name", &self.name, "-passout", "pass:test-password"])
+                .arg("-inkey")
+                .arg(&self.key)
+                .arg("-in")
+                .arg(&self.cert)
+                .arg("-certfile")
+                .arg(&self.ca)
+                .arg("-out")
+                .arg(&self.p12));
+        });
+        &self.p12
+    }
 }
 
 impl Pki {
@@ -115,22 +140,15 @@ impl Pki {
             .arg(d.path(&format!("{name}.cnf")))
             .arg("-out")
             .arg(d.path(&format!("{name}.pem"))));
-        run(tool("openssl")
-            .args(["pkcs12", "-export", "-name", name, "-passout", "pass:test-password"])
-            .arg("-inkey")
-            .arg(d.path(&format!("{name}.key")))
-            .arg("-in")
-            .arg(d.path(&format!("{name}.pem")))
-            .arg("-certfile")
-            .arg(self.ca())
-            .arg("-out")
-            .arg(d.path(&format!("{name}.p12"))));
         Leaf {
             key: d.path(&format!("{name}.key")),
             cert: d.path(&format!("{name}.pem")),
-            p12: d.path(&format!("{name}.p12")),
             password: d.path("pw"),
             email: email.to_string(),
+            name: name.to_string(),
+            ca: self.ca(),
+            p12: d.path(&format!("{name}.p12")),
+            p12_written: std::sync::OnceLock::new(),
         }
     }
 }
