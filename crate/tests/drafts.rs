@@ -35,7 +35,7 @@ fn a_draft_is_stored_only_encrypted_to_the_sender_and_reads_back() {
     let bob = pki.leaf("Bob", "bob@example.net", Key::Rsa2048, None, 365);
     let wrapper = cachet::draft::draft_message(&draft()).unwrap();
     let out = run_with_input(
-        cachet().args(["encrypt", "--sign", "--identity"]).arg(&alice.p12()).arg("--password-file").arg(&alice.password),
+        cachet().args(["encrypt", "--sign", "--identity"]).arg(alice.p12()).arg("--password-file").arg(&alice.password),
         &wrapper,
     );
     assert!(out.status.success(), "cachet encrypt failed: {}", String::from_utf8_lossy(&out.stderr));

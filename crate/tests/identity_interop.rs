@@ -19,7 +19,7 @@ fn public_key_of_key(key: &Path) -> String {
 }
 
 fn backup(leaf: &Leaf, new_pw: &Path) -> Vec<u8> {
-    let out = run(cachet().arg("backup").arg("--identity").arg(&leaf.p12()).arg("--password-file").arg(&leaf.password).arg("--new-password-file").arg(new_pw));
+    let out = run(cachet().arg("backup").arg("--identity").arg(leaf.p12()).arg("--password-file").arg(&leaf.password).arg("--new-password-file").arg(new_pw));
     out.stdout
 }
 
@@ -94,13 +94,13 @@ for i in range(0, len(a), 2):
     drop(dirs);
     // Usage errors: missing new password file.
     let leaf = pki.leaf("dave", "dave@example.org", Key::Rsa2048, None, 365);
-    let out = cachet().arg("backup").arg("--identity").arg(&leaf.p12()).arg("--password-file").arg(&leaf.password).output().unwrap();
+    let out = cachet().arg("backup").arg("--identity").arg(leaf.p12()).arg("--password-file").arg(&leaf.password).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
 }
 
 fn request(leaf: &Leaf, to: &str, extra: &[&str]) -> std::process::Output {
-    cachet().arg("request").arg("--identity").arg(&leaf.p12()).arg("--password-file").arg(&leaf.password).args(["--to", to]).args(extra).output().unwrap()
+    cachet().arg("request").arg("--identity").arg(leaf.p12()).arg("--password-file").arg(&leaf.password).args(["--to", to]).args(extra).output().unwrap()
 }
 
 fn header<'a>(msg: &'a str, name: &str) -> Option<&'a str> {

@@ -16,7 +16,7 @@ fn now() -> UnixTime {
 
 fn identity(leaf: &Leaf) -> cachet::pkcs12::Identity {
     let pw = std::fs::read_to_string(&leaf.password).unwrap();
-    cachet::pkcs12::import(&std::fs::read(&leaf.p12()).unwrap(), pw.trim_end()).unwrap()
+    cachet::pkcs12::import(&std::fs::read(leaf.p12()).unwrap(), pw.trim_end()).unwrap()
 }
 
 /// `openssl cms -verify` against the test root (fails the test when it does not verify);

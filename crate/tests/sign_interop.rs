@@ -43,7 +43,7 @@ fn cachet_rsa_signatures_verify_in_every_peer() {
     let mut ders = Vec::new();
     for opaque in [false, true] {
         let dir = TempDir::new("sign-rsa-form");
-        let signed = sign(&msg, &alice.p12(), &alice.password, if opaque { &["--opaque"] } else { &[] });
+        let signed = sign(&msg, alice.p12(), &alice.password, if opaque { &["--opaque"] } else { &[] });
         let text = String::from_utf8_lossy(&signed);
         if opaque {
             assert!(text.contains("application/pkcs7-mime; smime-type=signed-data"), "{text}");
@@ -103,7 +103,7 @@ fn cachet_ec_pss_and_large_rsa_signatures_verify_in_openssl() {
     for (name, key, micalg) in [("ec256", Key::P256, "sha-256"), ("ec384", Key::P384, "sha-384"), ("pss", Key::RsaPss, "sha-256"), ("rsa3072", Key::Rsa3072, "sha-384")] {
         let leaf = pki.leaf(name, &format!("{name}@example.org"), key, None, 365);
         let msg = message(&leaf.email, "bob@example.net");
-        let signed = sign(&msg, &leaf.p12(), &leaf.password, &[]);
+        let signed = sign(&msg, leaf.p12(), &leaf.password, &[]);
         assert!(String::from_utf8_lossy(&signed).contains(&format!("micalg={micalg}")), "{name}");
         let dir = TempDir::new("sign-algs-one");
         let path = dir.write("signed.eml", &signed);
@@ -186,7 +186,7 @@ fn nss_gpgsm_and_python_signatures_are_valid_in_cachet() {
 
     // NSS: import the identity, sign detached and opaque (BER, indefinite lengths).
     let db = nss_db(&dir, &ca);
-    run(tool("pk12util").arg("-i").arg(&alice.p12()).arg("-d").arg(&db).args(["-W", "test-password"]));
+    run(tool("pk12util").arg("-i").arg(alice.p12()).arg("-d").arg(&db).args(["-W", "test-password"]));
     let ns = dir.path("nss.der");
     run(tool("cmsutil").args(["-S", "-N", "alice", "-H", "SHA256", "-T"]).arg("-i").arg(&content).arg("-d").arg(&db).arg("-o").arg(&ns));
     let (report, _) = open(&multipart_signed(&alice.email, CONTENT, &std::fs::read(&ns).unwrap(), "sha-256"), &trust);
@@ -252,7 +252,7 @@ fn every_signature_is_strict_der() {
         let msg = message(&leaf.email, "bob@example.net");
         for opaque in [false, true] {
             let extra: &[&str] = if opaque { &["--opaque"] } else { &[] };
-            let signed = sign(&msg, &leaf.p12(), &leaf.password, extra);
+            let signed = sign(&msg, leaf.p12(), &leaf.password, extra);
             let path = dir.write(&format!("signed-{name}-{opaque}.eml"), &signed);
             // The blob as written (not through `openssl cms -cmsout`, which re-sorts sets).
             assert_strict_der(&cms_blob(&signed), &format!("{name} opaque={opaque}"));
@@ -297,7 +297,7 @@ fn large_signed_messages_written_in_pieces_verify_in_openssl() {
     }
     let body = msg[head_len..].to_vec();
     for extra in [&[][..], &["--opaque"][..]] {
-        let signed = sign(&msg, &leaf.p12(), &leaf.password, extra);
+        let signed = sign(&msg, leaf.p12(), &leaf.password, extra);
         let dir = TempDir::new("sign-large-one");
         let path = dir.write("signed.eml", &signed);
         let content = dir.path("content.eml");
@@ -320,7 +320,7 @@ fn large_messages_of_every_body_kind_signed_by_the_cli_verify_in_openssl() {
     let pki = Pki::new("sign-kinds");
     let leaf = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let password = std::fs::read_to_string(&leaf.password).unwrap();
-    let id = cachet::pkcs12::import(&std::fs::read(&leaf.p12()).unwrap(), password.trim_end()).unwrap();
+    let id = cachet::pkcs12::import(&std::fs::read(leaf.p12()).unwrap(), password.trim_end()).unwrap();
     let head = format!("From: <{}>\r\nTo: <bob@example.net>\r\nSubject: large\r\nMIME-Version: 1.0\r\n", leaf.email);
     let mut text = String::new();
     let mut n = 0u32;
@@ -363,7 +363,7 @@ fn large_messages_of_every_body_kind_signed_by_the_cli_verify_in_openssl() {
         assert!(entity.iter().all(|&b| b != 0 && b < 0x80), "{kind}: the signed entity is 7-bit");
         let input = dir.write("in.eml", msg);
         for extra in [&[][..], &["--opaque"][..]] {
-            let out = cachet().arg("sign").arg("--identity").arg(&leaf.p12()).arg("--password-file").arg(&leaf.password).args(["--at", at.as_str()]).args(extra).stdin(std::fs::File::open(&input).unwrap()).output().unwrap();
+            let out = cachet().arg("sign").arg("--identity").arg(leaf.p12()).arg("--password-file").arg(&leaf.password).args(["--at", at.as_str()]).args(extra).stdin(std::fs::File::open(&input).unwrap()).output().unwrap();
             assert!(out.status.success(), "{kind} {extra:?}: {}", String::from_utf8_lossy(&out.stderr));
             let signed = dir.write("signed.eml", &out.stdout);
             let content = dir.path("content.eml");

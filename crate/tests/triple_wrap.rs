@@ -13,7 +13,7 @@ fn triple_wrapped_and_opaque_messages_unwrap_in_openssl_and_open_in_cachet() {
     let msg = message("alice@example.org", "bob@example.net");
     let ca = pki.ca();
     let encrypt = |extra: &[&str]| -> Vec<u8> {
-        let out = run_with_input(cachet().arg("encrypt").arg("--recipient").arg(&bob.cert).arg("--identity").arg(&alice.p12()).arg("--password-file").arg(&alice.password).args(extra), &msg);
+        let out = run_with_input(cachet().arg("encrypt").arg("--recipient").arg(&bob.cert).arg("--identity").arg(alice.p12()).arg("--password-file").arg(&alice.password).args(extra), &msg);
         assert!(out.status.success(), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
         out.stdout
     };
