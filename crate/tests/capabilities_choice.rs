@@ -59,9 +59,9 @@ fn capabilities_of_real_signed_mail_choose_cipher_and_key_transport() {
     with_from.extend_from_slice(&std::fs::read(&bob_signed).unwrap());
     std::fs::write(&bob_signed, with_from).unwrap();
     // Carol's signed mail, written by Cachet (AES-GCM, AES-CBC and RSA-OAEP).
-    let carol_signed = dir.write("carol-signed.eml", &sign(&message(&carol.email, &alice.email), &carol.p12, &carol.password, &[]));
+    let carol_signed = dir.write("carol-signed.eml", &sign(&message(&carol.email, &alice.email), carol.p12(), &carol.password, &[]));
     let msg = message(&alice.email, &bob.email);
-    let sender = ["--identity", p(&alice.p12), "--password-file", p(&alice.password)];
+    let sender = ["--identity", p(alice.p12()), "--password-file", p(&alice.password)];
 
     // Carol alone (and Alice's own copy): AES-256-GCM with RSA-OAEP.
     let mut args = vec!["--recipient", p(&carol.cert), "--capabilities", p(&carol_signed)];
@@ -80,7 +80,7 @@ fn capabilities_of_real_signed_mail_choose_cipher_and_key_transport() {
         assert!(openssl_decrypts(&dir, &enc, who), "openssl GCM+OAEP for {}", who.email);
     }
     // The reader sees what the sender used.
-    let (report, _) = open(&enc, &["--identity", p(&carol.p12), "--password-file", p(&carol.password)]);
+    let (report, _) = open(&enc, &["--identity", p(carol.p12()), "--password-file", p(&carol.password)]);
     let e = &report["layers"][0]["encryption"];
     assert_eq!(e["content_cipher"], "aes256-gcm", "{report:#}");
     let mut kinds: Vec<&str> = e["key_management"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
@@ -105,7 +105,7 @@ fn capabilities_of_real_signed_mail_choose_cipher_and_key_transport() {
     let db = dir.path("nssdb");
     std::fs::create_dir_all(&db).unwrap();
     run(tool("certutil").arg("-N").arg("-d").arg(&db).arg("--empty-password"));
-    run(tool("pk12util").arg("-i").arg(&bob.p12).arg("-d").arg(&db).args(["-W", "test-password"]));
+    run(tool("pk12util").arg("-i").arg(bob.p12()).arg("-d").arg(&db).args(["-W", "test-password"]));
     let bob_only = encrypt_explained(&dir, &msg, &["--recipient", p(&bob.cert), "--capabilities", p(&bob_signed)]).0;
     let der = dir.write("bob.der", &cms_blob(&bob_only));
     let nss = run_with_input(tool("cmsutil").arg("-D").arg("-i").arg(&der).arg("-d").arg(&db), b"");

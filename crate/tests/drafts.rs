@@ -35,7 +35,7 @@ fn a_draft_is_stored_only_encrypted_to_the_sender_and_reads_back() {
     let bob = pki.leaf("Bob", "bob@example.net", Key::Rsa2048, None, 365);
     let wrapper = cachet::draft::draft_message(&draft()).unwrap();
     let out = run_with_input(
-        cachet().args(["encrypt", "--sign", "--identity"]).arg(&alice.p12).arg("--password-file").arg(&alice.password),
+        cachet().args(["encrypt", "--sign", "--identity"]).arg(alice.p12()).arg("--password-file").arg(&alice.password),
         &wrapper,
     );
     assert!(out.status.success(), "cachet encrypt failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -68,7 +68,7 @@ fn a_draft_is_stored_only_encrypted_to_the_sender_and_reads_back() {
 
     // Cachet's own open gives the same content.
     let content_file = pki.dir.path("cachet-content.eml");
-    let (report, code) = open(&stored, &["--identity", alice.p12.to_str().unwrap(), "--password-file", alice.password.to_str().unwrap(), "--trust", pki.ca().to_str().unwrap(), "--content", content_file.to_str().unwrap()]);
+    let (report, code) = open(&stored, &["--identity", alice.p12().to_str().unwrap(), "--password-file", alice.password.to_str().unwrap(), "--trust", pki.ca().to_str().unwrap(), "--content", content_file.to_str().unwrap()]);
     assert_eq!((status(&report), code), ("valid", 0), "{report}");
     assert_eq!(cachet::draft::read_draft(&std::fs::read(&content_file).unwrap(), &Limits::default()).unwrap().subject, "Merger plans for Zanzibar");
 

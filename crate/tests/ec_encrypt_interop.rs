@@ -56,7 +56,7 @@ fn cachet_ec_encryption_decrypts_in_openssl_and_only_with_the_right_key() {
     let mallory384 = pki.leaf("mallory384", "mallory@example.com", Key::P384, None, 365);
     let msg = message(&alice.email, &carol.email);
     let dir = TempDir::new("ec-enc-out-peers");
-    let sender = ["--identity", p(&alice.p12), "--password-file", p(&alice.password)];
+    let sender = ["--identity", p(alice.p12()), "--password-file", p(&alice.password)];
     let lists: [(&str, Vec<&Leaf>); 3] = [("P-256", vec![&carol]), ("P-384", vec![&dave]), ("mixed", vec![&bob, &carol, &dave])];
     for cipher in ["aes256-cbc", "aes128-gcm", "aes256-gcm"] {
         for (what, list) in &lists {
@@ -78,7 +78,7 @@ fn cachet_ec_encryption_decrypts_in_openssl_and_only_with_the_right_key() {
                 for who in &readers {
                     assert!(openssl_decrypts(&eml, who, &who.key), "openssl {cipher} {what} sender={with_sender}: {} cannot decrypt", who.email);
                     // Cachet reads what it wrote, with the recipient's identity.
-                    let (report, _) = open(&enc, &["--identity", p(&who.p12), "--password-file", p(&who.password)]);
+                    let (report, _) = open(&enc, &["--identity", p(who.p12()), "--password-file", p(&who.password)]);
                     let layer = &report["layers"][0];
                     assert_eq!(layer["status"], "decrypted", "cachet {cipher} {what}: {report:#}");
                     let kinds = layer["encryption"]["key_management"].as_array().unwrap();
@@ -91,7 +91,7 @@ fn cachet_ec_encryption_decrypts_in_openssl_and_only_with_the_right_key() {
                     assert!(!openssl_decrypts(&eml, who, wrong), "openssl {cipher} {what}: a wrong EC key decrypted it");
                 }
                 // Someone not on the list gets no-key, not a plaintext.
-                let (report, code) = open(&enc, &["--identity", p(&mallory.p12), "--password-file", p(&mallory.password)]);
+                let (report, code) = open(&enc, &["--identity", p(mallory.p12()), "--password-file", p(&mallory.password)]);
                 assert_eq!(status(&report), "no-key", "{report:#}");
                 assert_eq!(code, 3);
                 // The envelope is strict DER, and EnvelopedData says version 2 (a KARI is v3).
@@ -115,12 +115,12 @@ fn ec_sender_can_encrypt_to_rsa_recipients_and_read_the_sent_copy() {
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let msg = message(&alice.email, &bob.email);
     let dir = TempDir::new("ec-sender-peers");
-    let enc = encrypt(&msg, &["--recipient", p(&bob.cert), "--identity", p(&alice.p12), "--password-file", p(&alice.password), "--sign"]);
+    let enc = encrypt(&msg, &["--recipient", p(&bob.cert), "--identity", p(alice.p12()), "--password-file", p(&alice.password), "--sign"]);
     let eml = dir.write("out.eml", &enc);
     for who in [&alice, &bob] {
         assert!(openssl_decrypts(&eml, who, &who.key), "{}", who.email);
     }
-    let (report, code) = open(&enc, &["--identity", p(&alice.p12), "--password-file", p(&alice.password), "--trust", p(&pki.ca())]);
+    let (report, code) = open(&enc, &["--identity", p(alice.p12()), "--password-file", p(&alice.password), "--trust", p(&pki.ca())]);
     assert_eq!(status(&report), "valid", "{report:#}");
     assert_eq!(code, 0);
 }
@@ -136,7 +136,7 @@ fn nss_reads_cachet_key_agreement_as_it_reads_openssl_key_agreement() {
     let msg = message("alice@example.org", &carol.email);
     let mut limitations = Vec::new();
     for (what, list, reader) in [("P-256", vec![&carol], &carol), ("P-384", vec![&dave], &dave), ("mixed, read as RSA", vec![&bob, &carol], &bob), ("mixed, read as EC", vec![&bob, &carol], &carol)] {
-        let db = nss_db(&dir, &format!("db-{}", what.replace([' ', ','], "-")), &[&reader.p12]);
+        let db = nss_db(&dir, &format!("db-{}", what.replace([' ', ','], "-")), &[reader.p12()]);
         // OpenSSL's own key agreement, to tell NSS's limits from Cachet's.
         let ossl = dir.path("ossl.der");
         let mut cmd = tool("openssl");
@@ -189,7 +189,7 @@ fn openssl_key_agreement_opens_in_cachet() {
         msg.extend_from_slice(&std::fs::read(&out).unwrap());
         for who in [&bob, &carol, &dave] {
             let cpath = dir.path("content.out");
-            let (report, code) = open(&msg, &["--identity", p(&who.p12), "--password-file", p(&who.password), "--content", p(&cpath)]);
+            let (report, code) = open(&msg, &["--identity", p(who.p12()), "--password-file", p(&who.password), "--content", p(&cpath)]);
             assert_eq!((status(&report), code), ("unsigned", 0), "{cipher} {kdf} {}: {report:#}", who.email);
             assert!(String::from_utf8_lossy(&std::fs::read(&cpath).unwrap()).contains("voila le secret"));
         }

@@ -20,7 +20,7 @@ fn p(path: &Path) -> &str {
 }
 
 fn ident(l: &Leaf) -> [&str; 4] {
-    ["--identity", p(&l.p12), "--password-file", p(&l.password)]
+    ["--identity", p(l.p12()), "--password-file", p(&l.password)]
 }
 
 /// A message whose body is a CMS blob, as a mail program would send it.
@@ -91,7 +91,7 @@ fn cachet_encryption_decrypts_in_every_peer() {
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let msg = message(&alice.email, &bob.email);
     let dir = TempDir::new("enc-out-peers");
-    let db = nss_db(&dir, &bob.p12);
+    let db = nss_db(&dir, bob.p12());
     let home = gpgsm_home_with_key(&dir, &bob, &pki.ca());
     // (cipher, OAEP, NSS and Python read it, gpgsm 2.2 reads it)
     let matrix: [(&str, bool, bool, bool); 5] = [
@@ -193,7 +193,7 @@ fn every_peers_encryption_opens_in_cachet() {
         assert_eq!(enc["integrity_protected"].as_bool(), Some(what.contains("gcm")), "{what}: {report:#}");
     }
     // NSS cmsutil -E (BER, indefinite lengths).
-    let db = nss_db(&dir, &bob.p12);
+    let db = nss_db(&dir, bob.p12());
     let nss = dir.path("nss.der");
     run(tool("cmsutil").args(["-E", "-r", "bob@example.net"]).arg("-i").arg(&content).arg("-d").arg(&db).arg("-o").arg(&nss));
     open_der(&std::fs::read(&nss).unwrap(), "nss", "unsigned");
@@ -359,7 +359,7 @@ fn sign_then_encrypt_and_triple_wrapping() {
     assert_eq!((status(&r), code), ("valid", 0), "{r:#}");
     assert_eq!(layers(&r), vec![("encrypted", "decrypted"), ("signed", "valid")]);
     // Triple wrapping: signed, encrypted, signed.
-    let triple = sign(&enc, &alice.p12, &alice.password, &[]);
+    let triple = sign(&enc, alice.p12(), &alice.password, &[]);
     let (r, _) = open(&triple, &open_args);
     assert_eq!(layers(&r), vec![("signed", "valid"), ("encrypted", "decrypted"), ("signed", "valid")], "{r:#}");
     assert_eq!(status(&r), "valid");

@@ -46,9 +46,9 @@ fn signed_protected_headers_verify_in_openssl_and_nss() {
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let dir = TempDir::new("hp-sign-peers");
-    let db = nss_db(&dir, &pki.ca(), &bob.p12);
+    let db = nss_db(&dir, &pki.ca(), bob.p12());
     for opaque in [false, true] {
-        let signed = sign(&message(&alice.email, &bob.email), &alice.p12, &alice.password, if opaque { &["--opaque"] } else { &[] });
+        let signed = sign(&message(&alice.email, &bob.email), alice.p12(), &alice.password, if opaque { &["--opaque"] } else { &[] });
         let eml = dir.write("signed.eml", &signed);
         // OpenSSL's two front ends verify it and hand back the payload with its header section.
         let content = dir.path("content.eml");
@@ -93,9 +93,9 @@ fn encrypted_protected_headers_decrypt_in_openssl_and_nss() {
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let dir = TempDir::new("hp-enc-peers");
-    let db = nss_db(&dir, &pki.ca(), &bob.p12);
+    let db = nss_db(&dir, &pki.ca(), bob.p12());
     for signed in [false, true] {
-        let mut args = vec!["encrypt", "--recipient", p(&bob.cert), "--identity", p(&alice.p12), "--password-file", p(&alice.password)];
+        let mut args = vec!["encrypt", "--recipient", p(&bob.cert), "--identity", p(alice.p12()), "--password-file", p(&alice.password)];
         if signed {
             args.push("--sign");
         }
@@ -135,7 +135,7 @@ fn encrypted_protected_headers_decrypt_in_openssl_and_nss() {
             assert_protected("cmsutil decrypt", &head(&decrypted), "cipher");
         }
         // Cachet shows the protected Subject and says it was confidential.
-        let (r, _) = open(&enc, &["--identity", p(&bob.p12), "--password-file", p(&bob.password), "--trust", p(&pki.ca())]);
+        let (r, _) = open(&enc, &["--identity", p(bob.p12()), "--password-file", p(&bob.password), "--trust", p(&pki.ca())]);
         assert_eq!(status(&r), if signed { "valid" } else { "unsigned" }, "{r:#}");
         let ph = &r["protected_headers"];
         assert_eq!((ph["mode"].as_str(), ph["subject"].as_str(), ph["encrypted"].as_bool()), (Some("cipher"), Some(SUBJECT), Some(true)));

@@ -19,13 +19,16 @@ fn public_key_of_key(key: &Path) -> String {
 }
 
 fn backup(leaf: &Leaf, new_pw: &Path) -> Vec<u8> {
-    let out = run(cachet().arg("backup").arg("--identity").arg(&leaf.p12).arg("--password-file").arg(&leaf.password).arg("--new-password-file").arg(new_pw));
+    let out = run(cachet().arg("backup").arg("--identity").arg(leaf.p12()).arg("--password-file").arg(&leaf.password).arg("--new-password-file").arg(new_pw));
     out.stdout
 }
 
 #[test]
 fn cachet_backup_imports_in_every_peer_and_in_cachet() {
     let pki = Pki::new("ident-backup");
+    // (name, backup file, its password file, fingerprint) per identity, and their folders.
+    let mut for_python = Vec::new();
+    let mut dirs = Vec::new();
     for (name, key) in [("alice", Key::Rsa2048), ("carol", Key::P256)] {
         let leaf = pki.leaf(name, &format!("{name}@example.org"), key, None, 365);
         let dir = TempDir::new("ident-backup-peers");
@@ -53,17 +56,8 @@ fn cachet_backup_imports_in_every_peer_and_in_cachet() {
         let certs = String::from_utf8_lossy(&run(tool("certutil").arg("-L").arg("-d").arg(&db)).stdout).to_string();
         assert!(certs.contains(name) && certs.contains("u,u,u"), "{name}: {certs}");
 
-        // Python cryptography: key and certificate load and belong together.
-        let script = "import sys, hashlib\n\
-from cryptography.hazmat.primitives.serialization import pkcs12, Encoding, PublicFormat\n\
-data = open(sys.argv[1], 'rb').read(); pw = open(sys.argv[2], 'rb').read().rstrip(b'\\n')\n\
-key, cert, extra = pkcs12.load_key_and_certificates(data, pw)\n\
-a = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)\n\
-b = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)\n\
-assert a == b, 'key and certificate differ'\n\
-print(':'.join('%02X' % x for x in hashlib.sha256(cert.public_bytes(Encoding.DER)).digest()), len(extra))\n";
-        let py = run(tool("python3").arg("-c").arg(script).arg(&p12).arg(&new_pw));
-        assert_eq!(String::from_utf8_lossy(&py.stdout).trim(), format!("{want_fpr} 1"), "{name}: Python");
+        // Python cryptography: after the loop, one run for both files.
+        for_python.push((name, p12.clone(), new_pw.clone(), want_fpr.clone()));
 
         // Cachet: `cert --password-file` reads it back; the old password no longer opens it.
         let out = run(cachet().arg("cert").arg(&p12).arg("--password-file").arg(&new_pw));
@@ -74,16 +68,39 @@ print(':'.join('%02X' % x for x in hashlib.sha256(cert.public_bytes(Encoding.DER
         let wrong = cachet().arg("cert").arg(&p12).arg("--password-file").arg(&leaf.password).output().unwrap();
         assert_eq!(wrong.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&wrong.stderr).to_lowercase().contains("password"), "{}", String::from_utf8_lossy(&wrong.stderr));
+        dirs.push(dir);
     }
+    // Python cryptography: key and certificate load and belong together, for each file (one
+    // interpreter; argv is a file and its password file per identity; a line per identity).
+    let script = r#"
+import sys, hashlib
+from cryptography.hazmat.primitives.serialization import pkcs12, Encoding, PublicFormat
+a = sys.argv[1:]
+for i in range(0, len(a), 2):
+    data = open(a[i], 'rb').read(); pw = open(a[i + 1], 'rb').read().rstrip(b'\n')
+    key, cert, extra = pkcs12.load_key_and_certificates(data, pw)
+    pa = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    pb = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    assert pa == pb, 'key and certificate differ: ' + a[i]
+    print(':'.join('%02X' % x for x in hashlib.sha256(cert.public_bytes(Encoding.DER)).digest()), len(extra))
+"#;
+    let py = run(tool("python3").arg("-c").arg(script).args(for_python.iter().flat_map(|(_, p12, pw, _)| [p12, pw])));
+    let text = String::from_utf8_lossy(&py.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), for_python.len(), "Python: {text}");
+    for ((name, _, _, want_fpr), line) in for_python.iter().zip(lines) {
+        assert_eq!(line.trim(), format!("{want_fpr} 1"), "{name}: Python");
+    }
+    drop(dirs);
     // Usage errors: missing new password file.
     let leaf = pki.leaf("dave", "dave@example.org", Key::Rsa2048, None, 365);
-    let out = cachet().arg("backup").arg("--identity").arg(&leaf.p12).arg("--password-file").arg(&leaf.password).output().unwrap();
+    let out = cachet().arg("backup").arg("--identity").arg(leaf.p12()).arg("--password-file").arg(&leaf.password).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
 }
 
 fn request(leaf: &Leaf, to: &str, extra: &[&str]) -> std::process::Output {
-    cachet().arg("request").arg("--identity").arg(&leaf.p12).arg("--password-file").arg(&leaf.password).args(["--to", to]).args(extra).output().unwrap()
+    cachet().arg("request").arg("--identity").arg(leaf.p12()).arg("--password-file").arg(&leaf.password).args(["--to", to]).args(extra).output().unwrap()
 }
 
 fn header<'a>(msg: &'a str, name: &str) -> Option<&'a str> {

@@ -16,7 +16,7 @@ fn now() -> UnixTime {
 
 fn identity(leaf: &Leaf) -> cachet::pkcs12::Identity {
     let pw = std::fs::read_to_string(&leaf.password).unwrap();
-    cachet::pkcs12::import(&std::fs::read(&leaf.p12).unwrap(), pw.trim_end()).unwrap()
+    cachet::pkcs12::import(&std::fs::read(leaf.p12()).unwrap(), pw.trim_end()).unwrap()
 }
 
 /// `openssl cms -verify` against the test root (fails the test when it does not verify);
@@ -91,7 +91,7 @@ fn the_renewal_announcement_is_signed_with_the_new_certificate_and_the_old_key_s
     run(tool("openssl").args(["cms", "-encrypt", "-aes256"]).arg("-in").arg(&plain).arg("-out").arg(&enc).arg(&old.cert));
     let enc = std::fs::read(&enc).unwrap();
     let content_file = dir.path("opened.txt");
-    let args = ["--identity", new.p12.to_str().unwrap(), "--password-file", new.password.to_str().unwrap(), "--identity", old.p12.to_str().unwrap(), "--password-file", old.password.to_str().unwrap(), "--content", content_file.to_str().unwrap()];
+    let args = ["--identity", new.p12().to_str().unwrap(), "--password-file", new.password.to_str().unwrap(), "--identity", old.p12().to_str().unwrap(), "--password-file", old.password.to_str().unwrap(), "--content", content_file.to_str().unwrap()];
     let (report, code) = open(&enc, &args);
     assert_eq!((status(&report), code), ("unsigned", 0), "{report}");
     assert!(String::from_utf8_lossy(&std::fs::read(&content_file).unwrap()).contains("secret from last year"));

@@ -15,7 +15,7 @@ fn rc2_and_des_open_only_when_asked() {
         let out = d.path("legacy.eml");
         run(tool("openssl").args(["cms", "-encrypt", "-provider", "legacy", "-provider", "default", flag, "-from", "alice@example.org", "-to", "bob@example.net", "-subject", "old"]).arg("-in").arg(&body).arg("-out").arg(&out).arg(&bob.cert));
         let msg = d.read("legacy.eml");
-        let id = ["--identity", bob.p12.to_str().unwrap(), "--password-file", bob.password.to_str().unwrap()];
+        let id = ["--identity", bob.p12().to_str().unwrap(), "--password-file", bob.password.to_str().unwrap()];
         // Refused by default: weak-cipher, nothing decrypted, the reason in words.
         let content = d.path("content.txt");
         let _ = std::fs::remove_file(&content);

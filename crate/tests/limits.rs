@@ -33,7 +33,7 @@ fn replace_once(hay: &[u8], from: &str, to: &str) -> Vec<u8> {
 fn tampered_diagnosis_is_linear_in_the_message_size() {
     let pki = Pki::new("lim-diag");
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
-    let id = cachet::pkcs12::import(&std::fs::read(&alice.p12).unwrap(), "test-password").unwrap();
+    let id = cachet::pkcs12::import(&std::fs::read(alice.p12()).unwrap(), "test-password").unwrap();
     let limits = cachet::mime::Limits::default();
     let policy = cachet::policy::Policy::standard();
     let at = cachet::time::UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs());

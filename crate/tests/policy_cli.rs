@@ -18,11 +18,11 @@ fn policy_file_reaches_sign_encrypt_and_open() {
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let dir = TempDir::new("policy-cli-files");
     let msg = message(&alice.email, &bob.email);
-    let ident = |l: &Leaf| vec!["--identity".to_string(), p(&l.p12).to_string(), "--password-file".into(), p(&l.password).into()];
+    let ident = |l: &Leaf| vec!["--identity".to_string(), p(l.p12()).to_string(), "--password-file".into(), p(&l.password).into()];
 
     // sign: a policy that signs with SHA-512 only.
     let sha512 = dir.write("sha512.json", br#"{"signing_digest": "sha512", "digests": [{"alg": "sha512", "consume": {"verdict": "accept"}, "produce": true}]}"#);
-    let signed = sign(&msg, &alice.p12, &alice.password, &["--policy", p(&sha512)]);
+    let signed = sign(&msg, alice.p12(), &alice.password, &["--policy", p(&sha512)]);
     assert!(String::from_utf8_lossy(&signed).contains("micalg=sha-512"), "{}", String::from_utf8_lossy(&signed[..400]));
     let eml = dir.write("signed.eml", &signed);
     let out = run_with_input(tool("openssl").args(["cms", "-verify", "-CAfile"]).arg(pki.ca()).arg("-in").arg(&eml).args(["-cmsout", "-print", "-noout"]), b"");
@@ -31,7 +31,7 @@ fn policy_file_reaches_sign_encrypt_and_open() {
     // digestAlgorithms and the signer's digestAlgorithm (the certificates are SHA-256-signed).
     assert!(printed.matches("algorithm: sha512 (").count() >= 2 && !printed.contains("algorithm: sha256 ("), "{printed}");
     // Without the policy: SHA-256.
-    assert!(String::from_utf8_lossy(&sign(&msg, &alice.p12, &alice.password, &[])).contains("micalg=sha-256"));
+    assert!(String::from_utf8_lossy(&sign(&msg, alice.p12(), &alice.password, &[])).contains("micalg=sha-256"));
 
     // encrypt: a policy that requires OAEP for everyone (no --oaep flag).
     let oaep = dir.write("oaep.json", br#"{"default_key_transport": "rsa-oaep"}"#);

@@ -103,14 +103,14 @@ fn separate_signing_and_encryption_certificates_from_one_or_two_files() {
     let enc = pki.leaf("alice-enc", "alice@example.org", Key::Rsa2048, Some(ENC_EXT), 365);
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let d = TempDir::new("separate-certs-run");
-    let both = join_p12(&d, "alice-both.p12", "test-password", &[&sign.p12, &enc.p12]);
+    let both = join_p12(&d, "alice-both.p12", "test-password", &[sign.p12(), enc.p12()]);
     let info = run(tool("openssl").args(["pkcs12", "-info", "-noout", "-passin", "pass:test-password"]).arg("-in").arg(&both));
     assert_eq!(String::from_utf8_lossy(&info.stderr).matches("Shrouded Keybag").count(), 2, "openssl reads two keys in the joined file");
     let (sign_serial, enc_serial) = (serial(&sign.cert), serial(&enc.cert));
     let pw = &sign.password;
     let msg = message("alice@example.org", "bob@example.net");
 
-    let ways: [(&str, Vec<&Path>); 3] = [("two files", vec![&sign.p12, &enc.p12]), ("two files, encryption first", vec![&enc.p12, &sign.p12]), ("one file with both", vec![&both])];
+    let ways: [(&str, Vec<&Path>); 3] = [("two files", vec![sign.p12(), enc.p12()]), ("two files, encryption first", vec![enc.p12(), sign.p12()]), ("one file with both", vec![&both])];
     for (way, files) in ways {
         let ids: Vec<String> = files.iter().flat_map(|f| ["--identity".to_string(), f.to_str().unwrap().to_string(), "--password-file".to_string(), pw.to_str().unwrap().to_string()]).collect();
 
@@ -151,7 +151,7 @@ fn separate_signing_and_encryption_certificates_from_one_or_two_files() {
     // A backup of the joined identity keeps both key pairs: openssl and NSS read two keys,
     // and Cachet pairs them again.
     let new_pw = d.write("new-pw", b"backup passphrase\n");
-    let out = run(cachet().arg("backup").args(["--identity"]).arg(&sign.p12).arg("--identity").arg(&enc.p12).arg("--password-file").arg(pw).arg("--new-password-file").arg(&new_pw));
+    let out = run(cachet().arg("backup").args(["--identity"]).arg(sign.p12()).arg("--identity").arg(enc.p12()).arg("--password-file").arg(pw).arg("--new-password-file").arg(&new_pw));
     let backup = d.write("backup.p12", &out.stdout);
     let info = run(tool("openssl").args(["pkcs12", "-info", "-noout", "-passin"]).arg(format!("file:{}", new_pw.display())).arg("-in").arg(&backup));
     assert_eq!(String::from_utf8_lossy(&info.stderr).matches("Shrouded Keybag").count(), 2);
@@ -168,7 +168,7 @@ fn separate_signing_and_encryption_certificates_from_one_or_two_files() {
 
     // Only a signing certificate: encrypting works for Bob, with a warning that the
     // sender's own copy will not be readable.
-    let out = run_with_input(cachet().arg("encrypt").arg("--recipient").arg(&bob.cert).arg("--identity").arg(&sign.p12).arg("--password-file").arg(pw), &msg);
+    let out = run_with_input(cachet().arg("encrypt").arg("--recipient").arg(&bob.cert).arg("--identity").arg(sign.p12()).arg("--password-file").arg(pw), &msg);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("your own copy of this message will not be readable"), "{err}");

@@ -35,9 +35,15 @@ fn cachet_rsa_signatures_verify_in_every_peer() {
     let pki = Pki::new("sign-rsa");
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let msg = message(&alice.email, "bob@example.net");
+    // One NSS database and one gpgsm home (one gpg-agent) that trust the CA serve both
+    // forms: each peer gets the same CA and checks each message on its own.
+    let peers = TempDir::new("sign-rsa-peers");
+    let db = nss_db(&peers, &pki.ca());
+    let home = gpgsm_home(&peers, &pki.ca());
+    let mut ders = Vec::new();
     for opaque in [false, true] {
-        let dir = TempDir::new("sign-rsa-peers");
-        let signed = sign(&msg, &alice.p12, &alice.password, if opaque { &["--opaque"] } else { &[] });
+        let dir = TempDir::new("sign-rsa-form");
+        let signed = sign(&msg, alice.p12(), &alice.password, if opaque { &["--opaque"] } else { &[] });
         let text = String::from_utf8_lossy(&signed);
         if opaque {
             assert!(text.contains("application/pkcs7-mime; smime-type=signed-data"), "{text}");
@@ -52,7 +58,6 @@ fn cachet_rsa_signatures_verify_in_every_peer() {
         assert!(String::from_utf8_lossy(&std::fs::read(&content).unwrap()).contains("Bonjour, voil=C3=A0"), "text is quoted-printable inside the signature");
 
         // NSS (Thunderbird's engine).
-        let db = nss_db(&dir, &pki.ca());
         let mut nss = tool("cmsutil");
         nss.arg("-D").arg("-v").arg("-i").arg(&der).arg("-d").arg(&db);
         if !opaque {
@@ -62,26 +67,33 @@ fn cachet_rsa_signatures_verify_in_every_peer() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("GoodSignature") || String::from_utf8_lossy(&out.stdout).contains("GoodSignature") || out.status.success());
 
         // GnuPG.
-        let home = gpgsm_home(&dir, &pki.ca());
         let mut g = tool("gpgsm");
         g.arg("--homedir").arg(&home).args(["--batch", "--disable-crl-checks", "--disable-dirmngr", "--verify"]).arg(&der);
         if !opaque {
             g.arg(&content);
         }
         let out = run(&mut g);
-        assert!(String::from_utf8_lossy(&out.stderr).contains("Good signature"), "{}", String::from_utf8_lossy(&out.stderr));
-        gpgsm_cleanup(&home);
-
-        // Python cryptography reads the structure and finds Alice's certificate.
-        let py = run(tool("python3").arg("-c").arg(
-            "import sys\nfrom cryptography.hazmat.primitives.serialization import pkcs7\ncerts = pkcs7.load_der_pkcs7_certificates(open(sys.argv[1],'rb').read())\nprint('\\n'.join(c.subject.rfc4514_string() for c in certs))",
-        ).arg(&der));
-        assert!(String::from_utf8_lossy(&py.stdout).contains("CN=alice"));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("Good signature"), "opaque {opaque}: {}", String::from_utf8_lossy(&out.stderr));
 
         // And Cachet itself.
         let (report, code) = open(&signed, &["--trust", pki.ca().to_str().unwrap()]);
         assert_eq!(status(&report), "valid", "{report:#}");
         assert_eq!(code, 0);
+        // Kept for Python below (the folder goes at the end of this turn).
+        ders.push(peers.write(&format!("signed-{opaque}.der"), &std::fs::read(&der).unwrap()));
+    }
+    gpgsm_cleanup(&home);
+
+    // Python cryptography reads the structure of each form and finds Alice's certificate:
+    // one interpreter for both, a line of subjects per file, "--" after each.
+    let py = run(tool("python3").arg("-c").arg(
+        "import sys\nfrom cryptography.hazmat.primitives.serialization import pkcs7\nfor f in sys.argv[1:]:\n    certs = pkcs7.load_der_pkcs7_certificates(open(f,'rb').read())\n    print('\\n'.join(c.subject.rfc4514_string() for c in certs))\n    print('--')",
+    ).args(&ders));
+    let text = String::from_utf8_lossy(&py.stdout);
+    let per_file: Vec<&str> = text.split("--\n").filter(|s| !s.is_empty()).collect();
+    assert_eq!(per_file.len(), 2, "{text}");
+    for (opaque, subjects) in [false, true].iter().zip(&per_file) {
+        assert!(subjects.contains("CN=alice"), "opaque {opaque}: {text}");
     }
 }
 
@@ -91,7 +103,7 @@ fn cachet_ec_pss_and_large_rsa_signatures_verify_in_openssl() {
     for (name, key, micalg) in [("ec256", Key::P256, "sha-256"), ("ec384", Key::P384, "sha-384"), ("pss", Key::RsaPss, "sha-256"), ("rsa3072", Key::Rsa3072, "sha-384")] {
         let leaf = pki.leaf(name, &format!("{name}@example.org"), key, None, 365);
         let msg = message(&leaf.email, "bob@example.net");
-        let signed = sign(&msg, &leaf.p12, &leaf.password, &[]);
+        let signed = sign(&msg, leaf.p12(), &leaf.password, &[]);
         assert!(String::from_utf8_lossy(&signed).contains(&format!("micalg={micalg}")), "{name}");
         let dir = TempDir::new("sign-algs-one");
         let path = dir.write("signed.eml", &signed);
@@ -174,7 +186,7 @@ fn nss_gpgsm_and_python_signatures_are_valid_in_cachet() {
 
     // NSS: import the identity, sign detached and opaque (BER, indefinite lengths).
     let db = nss_db(&dir, &ca);
-    run(tool("pk12util").arg("-i").arg(&alice.p12).arg("-d").arg(&db).args(["-W", "test-password"]));
+    run(tool("pk12util").arg("-i").arg(alice.p12()).arg("-d").arg(&db).args(["-W", "test-password"]));
     let ns = dir.path("nss.der");
     run(tool("cmsutil").args(["-S", "-N", "alice", "-H", "SHA256", "-T"]).arg("-i").arg(&content).arg("-d").arg(&db).arg("-o").arg(&ns));
     let (report, _) = open(&multipart_signed(&alice.email, CONTENT, &std::fs::read(&ns).unwrap(), "sha-256"), &trust);
@@ -240,7 +252,7 @@ fn every_signature_is_strict_der() {
         let msg = message(&leaf.email, "bob@example.net");
         for opaque in [false, true] {
             let extra: &[&str] = if opaque { &["--opaque"] } else { &[] };
-            let signed = sign(&msg, &leaf.p12, &leaf.password, extra);
+            let signed = sign(&msg, leaf.p12(), &leaf.password, extra);
             let path = dir.write(&format!("signed-{name}-{opaque}.eml"), &signed);
             // The blob as written (not through `openssl cms -cmsout`, which re-sorts sets).
             assert_strict_der(&cms_blob(&signed), &format!("{name} opaque={opaque}"));
@@ -285,7 +297,7 @@ fn large_signed_messages_written_in_pieces_verify_in_openssl() {
     }
     let body = msg[head_len..].to_vec();
     for extra in [&[][..], &["--opaque"][..]] {
-        let signed = sign(&msg, &leaf.p12, &leaf.password, extra);
+        let signed = sign(&msg, leaf.p12(), &leaf.password, extra);
         let dir = TempDir::new("sign-large-one");
         let path = dir.write("signed.eml", &signed);
         let content = dir.path("content.eml");
@@ -308,7 +320,7 @@ fn large_messages_of_every_body_kind_signed_by_the_cli_verify_in_openssl() {
     let pki = Pki::new("sign-kinds");
     let leaf = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let password = std::fs::read_to_string(&leaf.password).unwrap();
-    let id = cachet::pkcs12::import(&std::fs::read(&leaf.p12).unwrap(), password.trim_end()).unwrap();
+    let id = cachet::pkcs12::import(&std::fs::read(leaf.p12()).unwrap(), password.trim_end()).unwrap();
     let head = format!("From: <{}>\r\nTo: <bob@example.net>\r\nSubject: large\r\nMIME-Version: 1.0\r\n", leaf.email);
     let mut text = String::new();
     let mut n = 0u32;
@@ -351,7 +363,7 @@ fn large_messages_of_every_body_kind_signed_by_the_cli_verify_in_openssl() {
         assert!(entity.iter().all(|&b| b != 0 && b < 0x80), "{kind}: the signed entity is 7-bit");
         let input = dir.write("in.eml", msg);
         for extra in [&[][..], &["--opaque"][..]] {
-            let out = cachet().arg("sign").arg("--identity").arg(&leaf.p12).arg("--password-file").arg(&leaf.password).args(["--at", at.as_str()]).args(extra).stdin(std::fs::File::open(&input).unwrap()).output().unwrap();
+            let out = cachet().arg("sign").arg("--identity").arg(leaf.p12()).arg("--password-file").arg(&leaf.password).args(["--at", at.as_str()]).args(extra).stdin(std::fs::File::open(&input).unwrap()).output().unwrap();
             assert!(out.status.success(), "{kind} {extra:?}: {}", String::from_utf8_lossy(&out.stderr));
             let signed = dir.write("signed.eml", &out.stdout);
             let content = dir.path("content.eml");

@@ -51,7 +51,7 @@ fn openssl_signed(s: &Setup, leaf: &Leaf, args: &[&str]) -> Vec<u8> {
 #[test]
 fn valid_and_valid_unknown_ca() {
     let s = setup("st-valid");
-    let signed = sign(&message(&s.alice.email, "bob@example.net"), &s.alice.p12, &s.alice.password, &[]);
+    let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
     let r = open_t(&signed, &s, &[]);
     assert_eq!(status(&r), "valid", "{r:#}");
     let signer = &r["layers"][0]["signers"][0];
@@ -75,7 +75,7 @@ fn valid_and_valid_unknown_ca() {
 #[test]
 fn tampered_and_disclaimer_diagnosis() {
     let s = setup("st-tampered");
-    let signed = sign(&message(&s.alice.email, "bob@example.net"), &s.alice.p12, &s.alice.password, &[]);
+    let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
     // A changed word.
     let r = open_t(&replace(&signed, "Line two.", "Line 2wo."), &s, &[]);
     assert_eq!(status(&r), "tampered", "{r:#}");
@@ -95,7 +95,7 @@ fn tampered_and_disclaimer_diagnosis() {
 fn appended_part_inside_signed_multipart() {
     let s = setup("st-part");
     let msg = b"From: <alice@example.org>\r\nTo: <bob@example.net>\r\nSubject: mixed\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"inner\"\r\n\r\n--inner\r\nContent-Type: text/plain\r\n\r\nThe body.\r\n--inner--\r\n";
-    let signed = sign(msg, &s.alice.p12, &s.alice.password, &[]);
+    let signed = sign(msg, s.alice.p12(), &s.alice.password, &[]);
     assert_eq!(status(&open_t(&signed, &s, &[])), "valid");
     let added = replace(&signed, "--inner--", "--inner\r\nContent-Type: text/plain\r\n\r\nDisclaimer: sent from our network.\r\n--inner--");
     let r = open_t(&added, &s, &[]);
@@ -108,7 +108,7 @@ fn appended_part_inside_signed_multipart() {
 #[test]
 fn bad_signature() {
     let s = setup("st-badsig");
-    let signed = String::from_utf8(sign(&message(&s.alice.email, "bob@example.net"), &s.alice.p12, &s.alice.password, &[])).unwrap();
+    let signed = String::from_utf8(sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[])).unwrap();
     // Decode the smime.p7s part, flip the last byte (inside the signature value), re-encode.
     let start = signed.find("S/MIME Cryptographic Signature\r\n\r\n").unwrap() + "S/MIME Cryptographic Signature\r\n\r\n".len();
     let end = start + signed[start..].find("\r\n--").unwrap();
@@ -125,7 +125,7 @@ fn bad_signature() {
 #[test]
 fn address_mismatch() {
     let s = setup("st-addr");
-    let signed = sign(&message(&s.alice.email, "bob@example.net"), &s.alice.p12, &s.alice.password, &[]);
+    let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
     // The From header is outside the signature: a spoofer can change it, Cachet must notice.
     let r = open_t(&replace(&signed, "From: Test Sender <alice@example.org>", "From: Alice <mallory@example.org>"), &s, &[]);
     assert_eq!(status(&r), "address-mismatch", "{r:#}");
@@ -138,7 +138,7 @@ fn address_mismatch() {
 #[test]
 fn expired_and_not_yet_valid() {
     let s = setup("st-dates");
-    let signed = sign(&message(&s.alice.email, "bob@example.net"), &s.alice.p12, &s.alice.password, &[]);
+    let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
     let later = open_t(&signed, &s, &["--at", "2099-01-01T00:00:00Z"]);
     assert_eq!(status(&later), "expired", "{later:#}");
     // The signer claims a signing time when the certificate was valid: a detail, never a rescue.
@@ -172,7 +172,7 @@ fn weak_algorithm() {
 #[test]
 fn partially_signed() {
     let s = setup("st-partial");
-    let signed = sign(&message(&s.alice.email, "bob@example.net"), &s.alice.p12, &s.alice.password, &[]);
+    let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
     let text = String::from_utf8(signed).unwrap();
     let split = text.find("MIME-Version:").unwrap();
     let (headers, body) = text.split_at(split);

@@ -13,7 +13,7 @@ fn triple_wrapped_and_opaque_messages_unwrap_in_openssl_and_open_in_cachet() {
     let msg = message("alice@example.org", "bob@example.net");
     let ca = pki.ca();
     let encrypt = |extra: &[&str]| -> Vec<u8> {
-        let out = run_with_input(cachet().arg("encrypt").arg("--recipient").arg(&bob.cert).arg("--identity").arg(&alice.p12).arg("--password-file").arg(&alice.password).args(extra), &msg);
+        let out = run_with_input(cachet().arg("encrypt").arg("--recipient").arg(&bob.cert).arg("--identity").arg(alice.p12()).arg("--password-file").arg(&alice.password).args(extra), &msg);
         assert!(out.status.success(), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
         out.stdout
     };
@@ -35,7 +35,7 @@ fn triple_wrapped_and_opaque_messages_unwrap_in_openssl_and_open_in_cachet() {
         let inner = run(tool("openssl").args(["cms", "-verify", "-CAfile"]).arg(&ca).arg("-in").arg(d.path("signed.eml")));
         assert!(String::from_utf8_lossy(&inner.stdout).contains("Bonjour"), "{extra:?}");
         // Cachet: three layers, every one good.
-        let (r, code) = open(&wrapped, &["--identity", bob.p12.to_str().unwrap(), "--password-file", bob.password.to_str().unwrap(), "--trust", ca.to_str().unwrap()]);
+        let (r, code) = open(&wrapped, &["--identity", bob.p12().to_str().unwrap(), "--password-file", bob.password.to_str().unwrap(), "--trust", ca.to_str().unwrap()]);
         assert_eq!((status(&r), code), ("valid", 0), "{extra:?}: {r}");
         let l = layers(&r);
         assert_eq!(l.len(), 3, "{extra:?}: {l:?}");
@@ -46,7 +46,7 @@ fn triple_wrapped_and_opaque_messages_unwrap_in_openssl_and_open_in_cachet() {
 
     // Signed opaquely, then encrypted (no outer signature): two layers.
     let wrapped = encrypt(&["--sign", "--opaque"]);
-    let (r, code) = open(&wrapped, &["--identity", bob.p12.to_str().unwrap(), "--password-file", bob.password.to_str().unwrap(), "--trust", ca.to_str().unwrap()]);
+    let (r, code) = open(&wrapped, &["--identity", bob.p12().to_str().unwrap(), "--password-file", bob.password.to_str().unwrap(), "--trust", ca.to_str().unwrap()]);
     assert_eq!((status(&r), code), ("valid", 0), "{r}");
     let l = layers(&r);
     assert_eq!(l.len(), 2, "{l:?}");

@@ -29,7 +29,7 @@ fn sign_and_encrypt_refuse_certificates_outside_their_validity_period() {
     };
 
     // Signing with an expired identity: the date, and renew.
-    let sign_at = |at: &str| run_with_input(cachet().arg("sign").arg("--identity").arg(&alice.p12).arg("--password-file").arg(&alice.password).args(["--at", at]), &msg);
+    let sign_at = |at: &str| run_with_input(cachet().arg("sign").arg("--identity").arg(alice.p12()).arg("--password-file").arg(&alice.password).args(["--at", at]), &msg);
     let err = fail(sign_at("2099-01-01T00:00:00Z"));
     assert!(err.contains(&format!("Your certificate for alice@example.org expired on {alice_until}")), "{err}");
     assert!(err.contains("hint: Renew your certificate"), "{err}");
@@ -39,7 +39,7 @@ fn sign_and_encrypt_refuse_certificates_outside_their_validity_period() {
     assert!(err.contains("date and time"), "{err}");
     // Encrypt with --sign goes through the same refusal.
     let err = fail(run_with_input(
-        cachet().arg("encrypt").arg("--recipient").arg(&bob.cert).arg("--identity").arg(&alice.p12).arg("--password-file").arg(&alice.password).args(["--sign", "--at", "2099-01-01T00:00:00Z"]),
+        cachet().arg("encrypt").arg("--recipient").arg(&bob.cert).arg("--identity").arg(alice.p12()).arg("--password-file").arg(&alice.password).args(["--sign", "--at", "2099-01-01T00:00:00Z"]),
         &msg,
     ));
     assert!(err.contains("expired on"), "{err}");
@@ -53,7 +53,7 @@ fn sign_and_encrypt_refuse_certificates_outside_their_validity_period() {
     assert!(err.contains(&format!("The certificate of bob@example.net is valid only from {bob_from}")), "{err}");
 
     // Within the period (now): signed and encrypted, and openssl decrypts and verifies it.
-    let out = run_with_input(cachet().arg("encrypt").arg("--recipient").arg(&bob.cert).arg("--identity").arg(&alice.p12).arg("--password-file").arg(&alice.password).arg("--sign"), &msg);
+    let out = run_with_input(cachet().arg("encrypt").arg("--recipient").arg(&bob.cert).arg("--identity").arg(alice.p12()).arg("--password-file").arg(&alice.password).arg("--sign"), &msg);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let d = TempDir::new("validity-cli-peer");
     let enc = d.write("enc.eml", &out.stdout);

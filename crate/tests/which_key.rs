@@ -40,7 +40,7 @@ fn a_message_for_an_older_key_names_the_certificate_it_needs() {
     };
     let older: Vec<String> = history[..3].iter().map(|l| l.cert.to_str().unwrap().to_string()).collect();
     let open_args = |with_history: bool| -> Vec<String> {
-        let mut a = vec!["--identity".into(), current.p12.to_str().unwrap().into(), "--password-file".into(), current.password.to_str().unwrap().into()];
+        let mut a = vec!["--identity".into(), current.p12().to_str().unwrap().into(), "--password-file".into(), current.password.to_str().unwrap().into()];
         if with_history {
             for c in &older {
                 a.extend(["--key-history".into(), c.clone()]);
@@ -72,7 +72,7 @@ fn a_message_for_an_older_key_names_the_certificate_it_needs() {
         let m = diagnosis(&r, "no-key-of-yours");
         assert!(m.contains("encrypted to none of your certificates"), "{m}");
         // The restored key opens it.
-        let (r, code) = open(&msg, &["--identity", leaf.p12.to_str().unwrap(), "--password-file", leaf.password.to_str().unwrap()]);
+        let (r, code) = open(&msg, &["--identity", leaf.p12().to_str().unwrap(), "--password-file", leaf.password.to_str().unwrap()]);
         assert_eq!((status(&r), code), ("unsigned", 0), "{r}");
     }
 

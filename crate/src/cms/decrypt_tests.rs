@@ -631,7 +631,7 @@ fn gcm_nonce_lengths_have_one_answer_on_every_path() {
         let (key, nonce, sealed) = gcm_last_sealed();
         sealed_by_len.push((len, [hex(&key), hex(&nonce), hex(content)], hex(&sealed)));
     }
-    let py = std::process::Command::new("python3")
+    let py = cachet_testkit::python3()
         .arg("-c")
         .arg("import sys\nfrom cryptography.hazmat.primitives.ciphers.aead import AESGCM\na=sys.argv[1:]\nfor i in range(0,len(a),3):\n    k,n,m=(bytes.fromhex(x) for x in a[i:i+3])\n    print(AESGCM(k).encrypt(n,m,None).hex())")
         .args(sealed_by_len.iter().flat_map(|(_, args, _)| args))

@@ -952,7 +952,7 @@ fn quoted_printable_matches_the_reference_encoder_byte_for_byte() {
 /// with CRLF line breaks, and every line is at most 76 characters.
 #[test]
 fn quoted_printable_decodes_with_python() {
-    if Command::new("python3").arg("--version").output().is_err() {
+    if cachet_testkit::python3().arg("--version").output().is_err() {
         cachet_testkit::skip("quoted_printable_decodes_with_python", "python3 is not installed");
         return;
     }
@@ -965,7 +965,7 @@ fn quoted_printable_decodes_with_python() {
         input.push('\n');
     }
     let script = "import sys, base64, quopri\nfor l in sys.stdin.read().split('\\n')[:-1]:\n    print(base64.b64encode(quopri.decodestring(base64.b64decode(l))).decode())";
-    let mut child = Command::new("python3").args(["-c", script]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().expect("python3");
+    let mut child = cachet_testkit::python3().args(["-c", script]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().expect("python3");
     std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), input.as_bytes()).expect("write");
     drop(child.stdin.take());
     let out = child.wait_with_output().expect("python3 output");

@@ -8,14 +8,13 @@ use super::wire::{self, parse_response, read_name, MAX_DNS_MESSAGE, MAX_RECORDS}
 use super::*;
 use cachet_testkit::{Key, Pki};
 use cachet_testkit::{run, run_with_input, tool};
-use std::process::Command;
 
 const AT: UnixTime = UnixTime(1_800_000_000);
 
 fn need_dnspython() {
     // Checked once per test process (each check is a python3 start, about 0.2 s of CPU).
     static OK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let ok = *OK.get_or_init(|| Command::new("python3").args(["-c", "import dns.message"]).output().map(|o| o.status.success()).unwrap_or(false));
+    let ok = *OK.get_or_init(|| cachet_testkit::python3().args(["-c", "import dns.message"]).output().map(|o| o.status.success()).unwrap_or(false));
     assert!(ok, "these tests need Python's dnspython for the python3 on PATH: `npm test` installs it (pip install dnspython)");
 }
 
@@ -57,7 +56,7 @@ for name, owner, ad, rcode, recs in [{specs}]:
 "#,
         specs = specs.join(", "),
     );
-    let out = run(Command::new("python3").args(["-c", &script])).stdout;
+    let out = run(cachet_testkit::python3().args(["-c", &script])).stdout;
     let mut rest = &out[..];
     let mut wires = Vec::new();
     while !rest.is_empty() {
@@ -105,7 +104,7 @@ import sys, dns.message, dns.flags
 m = dns.message.from_wire(sys.stdin.buffer.read())
 print(m.id, dns.flags.to_text(m.flags), m.question[0].name.to_text(), m.question[0].rdtype, m.question[0].rdclass, m.edns, m.ednsflags, [int(o.otype) for o in m.options])
 "#;
-    let out = run_with_input(Command::new("python3").args(["-c", script]), &bytes);
+    let out = run_with_input(cachet_testkit::python3().args(["-c", script]), &bytes);
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.trim(), format!("0 RD AD {}. 53 1 0 0 [12]", q.name));
 }

@@ -85,11 +85,39 @@ pub fn installed(name: &str) -> bool {
 /// No test certificate chains to a public root; the tests name their CAs (`-CAfile`, `-CA`).
 pub fn tool(name: &str) -> Command {
     assert!(installed(name), "{name} is not installed; install {} (the project's setup script does this)", package_of(name));
-    let mut cmd = Command::new(name);
+    let mut cmd = Command::new(if name == "python3" { python3_path() } else { Path::new(name) });
     if name == "openssl" {
         cmd.env("SSL_CERT_FILE", no_roots());
     }
     cmd
+}
+
+/// The interpreter the `python3` on the PATH runs (its `sys.executable`), asked once per test
+/// process; `python3` itself when that cannot be asked (the caller's run then fails or skips as
+/// it would have). The tests start Python a few dozen times a run: a version manager's
+/// `python3` (a shim script that picks the version) costs a chain of shell starts, about
+/// 70 ms of CPU, on every start, while the interpreter it picks starts directly. The same
+/// interpreter, with the same packages, runs every script either way.
+pub fn python3_path() -> &'static Path {
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let asked = Command::new("python3").args(["-c", "import sys; print(sys.executable)"]).stdin(Stdio::null()).output();
+        let exe = match asked {
+            Ok(out) if out.status.success() => PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()),
+            _ => PathBuf::new(),
+        };
+        if exe.is_absolute() && exe.is_file() {
+            exe
+        } else {
+            PathBuf::from("python3")
+        }
+    })
+}
+
+/// `python3` as [`python3_path`] resolves it, for the tests that probe for Python themselves
+/// (a missing one is theirs to report).
+pub fn python3() -> Command {
+    Command::new(python3_path())
 }
 
 /// An empty certificate bundle in the system's temp folder (beside the kept keys' folder),

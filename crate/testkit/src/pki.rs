@@ -1,5 +1,6 @@
 //! The test PKI of the Rust tests: a root CA and S/MIME leaves issued by it (certificate,
-//! key, PKCS#12 with the password in `pw`), all made by the openssl command line.
+//! key, PKCS#12 with the password in `pw`, written when first used), all made by the openssl
+//! command line.
 
 use crate::{run, tool, TempDir};
 use std::path::{Path, PathBuf};
@@ -43,13 +44,37 @@ pub struct Pki {
     serial: AtomicUsize,
 }
 
-/// Files of one leaf identity.
+/// Files of one leaf identity. Its PKCS#12 file is written on first use ([`Leaf::p12`]): many
+/// tests use a leaf only as a recipient's or a signer's certificate and key.
 pub struct Leaf {
     pub key: PathBuf,
     pub cert: PathBuf,
-    pub p12: PathBuf,
     pub password: PathBuf,
     pub email: String,
+    name: String,
+    ca: PathBuf,
+    p12: PathBuf,
+    p12_written: std::sync::OnceLock<()>,
+}
+
+impl Leaf {
+    /// The leaf's PKCS#12 file (key, certificate and the CA, password in `password`), made by
+    /// `openssl pkcs12 -export` the first time it is asked for.
+    pub fn p12(&self) -> &Path {
+        self.p12_written.get_or_init(|| {
+            run(tool("openssl")
+                .args(["pkcs12", "-export", "-name", &self.name, "-passout", "pass:test-password"])
+                .arg("-inkey")
+                .arg(&self.key)
+                .arg("-in")
+                .arg(&self.cert)
+                .arg("-certfile")
+                .arg(&self.ca)
+                .arg("-out")
+                .arg(&self.p12));
+        });
+        &self.p12
+    }
 }
 
 impl Pki {
@@ -94,39 +119,36 @@ impl Pki {
             "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation,{}\nextendedKeyUsage=emailProtection\nsubjectAltName=email:{email}\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
             if ec { "keyAgreement" } else { "keyEncipherment" }
         );
-        d.write(&format!("{name}.ext"), ext.unwrap_or(&default_ext).as_bytes());
+        // The extensions as the only section of a config file of their own: `openssl req -x509
+        // -CA` issues the leaf in one run, as `openssl req -new` then `openssl x509 -req -CA
+        // -extfile` did in two (the same certificate, byte for byte: same extensions in the same
+        // order, same serial, dates and issuer), one openssl start less per leaf.
+        d.write(&format!("{name}.cnf"), format!("[req]\ndistinguished_name = dn\nx509_extensions = leaf\n[dn]\n[leaf]\n{}\n", ext.unwrap_or(&default_ext)).as_bytes());
         // With `-key FILE` (a kept key already at NAME.key) openssl writes no key.
         let keyout = if newkey.first() == Some(&"-key") { vec![] } else { vec!["-keyout".to_string(), d.path(&format!("{name}.key")).to_string_lossy().into_owned()] };
-        run(tool("openssl").args(["req", "-new", "-nodes"]).args(newkey).args(&keyout).arg("-out").arg(d.path(&format!("{name}.csr"))).args(["-subj", &format!("/CN={name}/O=Cachet Tests")]));
         let serial = self.serial.fetch_add(1, Ordering::SeqCst).to_string();
         run(tool("openssl")
-            .args(["x509", "-req", "-sha256", "-days", &days.to_string(), "-set_serial", &serial])
-            .arg("-in")
-            .arg(d.path(&format!("{name}.csr")))
+            .args(["req", "-x509", "-new", "-nodes", "-sha256", "-days", &days.to_string(), "-set_serial", &serial])
+            .args(newkey)
+            .args(&keyout)
+            .args(["-subj", &format!("/CN={name}/O=Cachet Tests")])
             .arg("-CA")
             .arg(self.ca())
             .arg("-CAkey")
             .arg(d.path("ca.key"))
-            .arg("-extfile")
-            .arg(d.path(&format!("{name}.ext")))
+            .arg("-config")
+            .arg(d.path(&format!("{name}.cnf")))
             .arg("-out")
             .arg(d.path(&format!("{name}.pem"))));
-        run(tool("openssl")
-            .args(["pkcs12", "-export", "-name", name, "-passout", "pass:test-password"])
-            .arg("-inkey")
-            .arg(d.path(&format!("{name}.key")))
-            .arg("-in")
-            .arg(d.path(&format!("{name}.pem")))
-            .arg("-certfile")
-            .arg(self.ca())
-            .arg("-out")
-            .arg(d.path(&format!("{name}.p12"))));
         Leaf {
             key: d.path(&format!("{name}.key")),
             cert: d.path(&format!("{name}.pem")),
-            p12: d.path(&format!("{name}.p12")),
             password: d.path("pw"),
             email: email.to_string(),
+            name: name.to_string(),
+            ca: self.ca(),
+            p12: d.path(&format!("{name}.p12")),
+            p12_written: std::sync::OnceLock::new(),
         }
     }
 }

@@ -162,7 +162,7 @@ fn backup_read_by_python_cryptography() {
     }
     let mut args = vec!["-c", PY_LOAD, PW];
     args.extend(files.iter().map(String::as_str));
-    let out = run(&dir.0, "python3", &args);
+    let out = run(&dir.0, cachet_testkit::python3_path().to_str().unwrap(), &args);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), people.len(), "{out}");
     for (id, line) in ids.iter().zip(lines) {

@@ -79,7 +79,9 @@ for i in range(0, len(jobs), 4):
 "#;
 
 pub fn have_python_cryptography() -> bool {
-    let ok = Command::new("python3").args(["-c", "import cryptography"]).output().map(|o| o.status.success()).unwrap_or(false);
+    // Checked once per test process (each check is a python3 start).
+    static OK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *OK.get_or_init(|| cachet_testkit::python3().args(["-c", "import cryptography"]).output().map(|o| o.status.success()).unwrap_or(false));
     assert!(ok, "python3 with the `cryptography` package is missing: pip install cryptography (the project's setup script does)");
     ok
 }
@@ -98,9 +100,10 @@ fn python_cryptography_exports_import() {
         })
         .collect();
     let ca = f.file("ca.pem");
+    let python3 = cachet_testkit::python3_path().to_str().unwrap();
     let mut args = vec!["-c", PY_EXPORT, &ca];
     args.extend(files.iter().flatten().map(String::as_str));
-    run(&dir.0, "python3", &args);
+    run(&dir.0, python3, &args);
     for ((who, mode), file) in cases.iter().zip(&files) {
         imports_as_written(f, &read(Path::new(&file[2])), "py-pass", "py-pas", who, mode);
     }
