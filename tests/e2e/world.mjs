@@ -19,6 +19,16 @@ export const RESULTS = path.join(ROOT, 'test-results');
 export const TIMEOUT = 20_000;
 export const PASSPHRASE = 'correct horse battery';
 
+/**
+ * Chromium puts every sandboxed frame without allow-same-origin in a renderer process of its own
+ * (its IsolateSandboxedIframes feature): each message the read pane shows (a sandbox="" frame)
+ * then started a process, which Playwright attached to as well, about 0.1 s of CPU per message
+ * opened. Here the frames stay in their page's process. What a page and its frames can do is the
+ * same either way (the frame's opaque origin, no script, the CSP; the tests check those); which
+ * process a frame runs in is Chromium's defence in depth, not something these tests examine.
+ */
+const IN_PROCESS_SANDBOXED_FRAMES = '--disable-features=IsolateSandboxedIframes';
+
 /** The DevTools session of each page that `shoot` has taken a screenshot of. */
 const shooting = new WeakMap();
 
@@ -77,7 +87,7 @@ export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = nu
      */
     async person(name, address, { testHooks = false } = {}) {
       // Chromium refuses every non-loopback request itself; each one is noted in `blocked`.
-      browser ??= launchBrowser({ timeout: TIMEOUT, args: LOOPBACK_ONLY });
+      browser ??= launchBrowser({ timeout: TIMEOUT, args: [...LOOPBACK_ONLY, IN_PROCESS_SANDBOXED_FRAMES] });
       const context = await (await browser).newContext({ viewport: { width: 1000, height: 1000 }, acceptDownloads: true });
       await context.addInitScript((hooks) => {
         window.__cspViolations = [];
