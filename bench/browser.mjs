@@ -8,8 +8,10 @@
 //
 //   const r = await runBrowser({ fixtures, rounds, quick, sizes, outDir, log, memorySizes, instantiateRuns, idleMs, browserPerCase })
 //   -> { env, cells, wasm, memory, responsiveness, notes }   (called by scripts/bench.mjs)
-// browserPerCase: false runs every memory case in one browser (cheaper; for a structural test,
-// since each case then starts from what the cases before it left in the renderer).
+// browserPerCase: false runs every memory case in the browser of the timing rounds (started with
+// the memory cases' flag), with one worker per implementation that runs all of its cases (cheaper;
+// for a structural test, since each case then starts from what ran before it in the renderer and
+// in its worker).
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -31,6 +33,8 @@ const WASM = path.join(PKG, 'cachet_bg.wasm');
 const PAGE = path.join(ROOT, 'bench', 'page');
 /** Fresh workers started to time fetch + instantiate of the Wasm module (unless runBrowser is given instantiateRuns). */
 const INSTANTIATE_RUNS = 7;
+/** The flag of the browser of the memory cases: gc() in the page and its workers. */
+const EXPOSE_GC = '--js-flags=--expose-gc';
 /** How long the UI-thread tickers run with no work before each operation (the machine's own noise), unless runBrowser is given idleMs. */
 const IDLE_MS = 250;
 
@@ -249,7 +253,8 @@ async function openBrowser(base, args = []) {
       await context.close();
       fs.rmSync(dir, { recursive: true, force: true });
     };
-    return { dir, context, page, errors, isolated, close };
+    // The implementations whose worker has been started in this browser (the memory cases).
+    return { dir, context, page, errors, isolated, close, started: new Set() };
   } catch (e) {
     await context.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -275,7 +280,8 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
   const pkijsVersion = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'pkijs', 'package.json'), 'utf8')).version;
   let b = null;
   try {
-    b = await openBrowser(base);
+    // The memory cases' flag (garbage collection on request) when they run in this browser too.
+    b = await openBrowser(base, browserPerCase ? [] : [EXPOSE_GC]);
     const { page } = b;
     if (!b.isolated) notes.push('The bench page is not cross-origin isolated: worker timers are coarse (100 µs).');
     const cdp = await b.context.newCDPSession(page);
@@ -343,12 +349,16 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       : `Cachet in Chromium ran the synchronous Keyring methods (${ran}): the build has no async (WebCrypto-backed) ones.`);
 
     if (b.errors.length) throw new Error(`the bench page reported errors: ${b.errors.join('; ')}`);
-    await b.close();
-    b = null;
+    if (browserPerCase) {
+      await b.close();
+      b = null;
+    }
 
     // Peak memory and responsiveness: each operation once, in a fresh worker holding only that
-    // operation's inputs, in a fresh browser of its own; the renderer's peak RSS (VmHWM) is reset
-    // to its current RSS just before the operation (clear_refs 5), where the kernel allows it.
+    // operation's inputs, in a fresh browser of its own (or, browserPerCase false, all in the
+    // browser of the timing rounds, each implementation's worker started again at its first case
+    // and given only the inputs of the operation measured); the renderer's peak RSS (VmHWM) is
+    // reset to its current RSS just before the operation (clear_refs 5), where the kernel allows it.
     const memory = [];
     const responsiveness = [];
     let resets = 0;
@@ -358,12 +368,14 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       for (const op of OPS) {
         for (const impl of IMPLS) {
           log(`chromium memory and responsiveness ${memSize}: ${impl} ${op}`);
-          b ??= await openBrowser(base, ['--js-flags=--expose-gc']);
-          await b.page.evaluate(() => window.bench.stop());
-          await b.page.evaluate(([i, a]) => window.bench.start(i, a), [impl, keys[impl]]);
+          b ??= await openBrowser(base, [EXPOSE_GC]);
+          if (!b.started.has(impl)) {
+            await b.page.evaluate(([i, a]) => window.bench.start(i, a), [impl, keys[impl]]);
+            b.started.add(impl);
+          }
           await b.page.evaluate(([i, a]) => window.bench.call(i, 'inputs', a), [impl, memoryInputs(inputs[impl], impl, op)]);
-          // The idle ticker also gives the previous worker time to go; then collect garbage
-          // (setting up the inputs makes some) so that both start from their live data only.
+          // The idle ticker (the machine's own noise); then collect garbage (setting up the inputs,
+          // and a worker's earlier cases, make some) so that both start from their live data only.
           const idle = await b.page.evaluate((ms) => window.bench.idle(ms), idleMs);
           const collected = (await b.page.evaluate((i) => window.bench.call(i, 'gc', {}), impl)).gc && (await b.page.evaluate(() => window.bench.gc()));
           if (!collected) throw new Error('gc() is not exposed in the memory browser (--js-flags=--expose-gc)');
@@ -394,11 +406,12 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
     }
 
     // One browser for all cases only when asked and every peak could be reset (else each case
-    // got its own, see above).
-    const gc = 'a full garbage collection of the worker and the page (that browser runs with --js-flags=--expose-gc; the timing one does not)';
-    const memoryMethod = (browserPerCase || resets < cases
-      ? 'each case in its own fresh Chromium, its worker holding only the inputs of that operation'
-      : 'all cases in one fresh Chromium, each worker holding only the inputs of its operation')
+    // after the first got its own, see above).
+    const gc = `a full garbage collection of the worker and the page (${browserPerCase ? `that browser runs with ${EXPOSE_GC}; the timing one does not` : `every browser runs with ${EXPOSE_GC}`})`;
+    const fresh = 'in a fresh worker with its keys and inputs loaded, each case in its own fresh Chromium, its worker holding only the inputs of that operation';
+    const memoryMethod = (browserPerCase ? fresh
+      : resets === cases ? 'all cases in the Chromium of the timing rounds, in one worker per implementation (started again at its first case, keys loaded once) holding only the inputs of the operation measured'
+        : `the first case in the Chromium of the timing rounds, then ${fresh}`)
       + (resets === cases
         ? `; just before the operation ${gc} and the renderer's peak RSS reset to its current RSS (clear_refs)`
         : ` (the kernel refused to reset the peak RSS), after ${gc}`);
@@ -411,7 +424,7 @@ export async function runBrowser({ fixtures, rounds = 5, quick = false, sizes = 
       'sign+encrypt: both sign and then encrypt to the recipient and to the sender\'s own certificate (2 key transports), as the add-in sends mail.',
       'AES-256-GCM: Cachet makes and opens AuthEnvelopedData (RFC 5083/5084). PKI.js has no AuthEnvelopedData: it makes EnvelopedData with AES-256-GCM content encryption (a 16-byte IV as a bare OCTET STRING parameter and the tag appended to the ciphertext, not RFC 5084 GCMParameters), which OpenSSL cannot decrypt; PKI.js gcm-decrypt opens its own such message (made untimed before the rounds), since it cannot read the openssl-made AuthEnvelopedData.',
       `Fetch + instantiate: median of ${instantiateRuns} fresh workers, one after another (250 ms apart) before any other worker starts, each fetching addin/pkg/cachet_bg.wasm with cache: 'no-store' and a cache-busting query (so no code cache) and instantiating it (streaming), from before fetch to instantiated.`,
-      `Peak memory (${memSizes.join(', ')}): each operation once, in a fresh worker with its keys and inputs loaded, ${memoryMethod}. peakBytes = peak RSS (VmHWM) of the renderer process, which hosts the page and its workers, read from /proc after the operation, the same way for both; beforeOpBytes = its RSS just before the operation (page, worker, keys and inputs loaded), so peakBytes - beforeOpBytes is what the operation added; wasmMemoryBytes = Cachet's Wasm linear memory after the operation (it only grows).`,
+      `Peak memory (${memSizes.join(', ')}): each operation once, ${memoryMethod}. peakBytes = peak RSS (VmHWM) of the renderer process, which hosts the page and its workers, read from /proc after the operation, the same way for both; beforeOpBytes = its RSS just before the operation (page, worker, keys and inputs loaded), so peakBytes - beforeOpBytes is what the operation added; wasmMemoryBytes = Cachet's Wasm linear memory after the operation (it only grows).`,
       `Responsiveness (${memSizes.join(', ')}): while each operation runs in its worker, the page's main thread runs a setTimeout(0) ticker (maxGapMs) and a requestAnimationFrame ticker (maxFrameGapMs); the longest gap is reported, and idleMaxGapMs is the setTimeout ticker's longest gap over ${idleMs} ms with no work just before, the machine's own noise. The main thread itself does no crypto work. The machine: ${load0} at the start of the Chromium part, ${machineLoad()} at the end (${os.cpus().length} CPUs).`,
     );
     return { env: { chromium, pkijs: pkijsVersion }, cells, floor, wasm, memory, responsiveness, notes };

@@ -96,12 +96,5 @@ window.bench = {
     globalThis.gc();
     return true;
   },
-  /** Terminate every worker. */
-  stop() {
-    for (const [impl, w] of Object.entries(workers)) {
-      w.terminate();
-      delete workers[impl];
-    }
-  },
 };
 document.title = `cachet bench ready (isolated: ${self.crossOriginIsolated})`;

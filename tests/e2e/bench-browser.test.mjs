@@ -5,7 +5,9 @@
 // so the Wasm module's fetch + instantiate is timed in one fresh worker, not the benchmark's 7,
 // and the UI-thread tickers' idle reference runs 25 ms before each operation, not 250 (the
 // tickers still run, both of them, before and during every operation; about 0.3 s less CPU),
-// and the peak-memory cases share one browser rather than each starting its own.
+// and the peak-memory cases run in the browser of the timing rounds rather than each starting its
+// own, each implementation in one worker for all its cases rather than a fresh one per case (every
+// case still loads only its operation's inputs, collects garbage, resets the peak and measures).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makePki, openssl } from '../../scripts/lib/pki.mjs';
+import { RSA_2048, keptKeySync, makePki, openssl } from '../../scripts/lib/pki.mjs';
 import { createWorld } from './world.mjs';
 
 const zone = new Map();
@@ -29,7 +29,7 @@ let other;
 const der = (pem) => Buffer.from(fs.readFileSync(pem, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 const smimea = (pem, usage = 3) => ({ usage, selector: 0, matching: 0, data: der(pem) });
 
-/** A certificate for `email` issued by the peers' CA with explicit dates (openssl ca), for the expired case. */
+/** A certificate for `email` issued by the peers' CA with explicit dates (openssl ca), for the expired case (its RSA key kept between runs). */
 function issueDated(name, email, start, end) {
   const d = pki.dir;
   const f = (n) => path.join(d, n);
@@ -37,7 +37,8 @@ function issueDated(name, email, start, end) {
   if (!fs.existsSync(f('index.txt'))) fs.writeFileSync(f('index.txt'), '');
   if (!fs.existsSync(f('serial'))) fs.writeFileSync(f('serial'), '5000\n');
   fs.writeFileSync(f(`${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=emailProtection\nsubjectAltName=email:${email}\n`);
-  openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${name}`]);
+  keptKeySync(RSA_2048, f(`${name}.key`));
+  openssl(['req', '-new', '-key', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${name}`]);
   openssl(['ca', '-batch', '-config', f('dated.cnf'), '-cert', pki.ca.pem, '-keyfile', pki.ca.key, '-in', f(`${name}.csr`), '-out', f(`${name}.pem`),
     '-startdate', start, '-enddate', end, '-extfile', f(`${name}.ext`), '-notext']);
   return { pem: f(`${name}.pem`), key: f(`${name}.key`), email };

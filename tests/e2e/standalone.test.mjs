@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { LOOPBACK_ONLY, launchBrowser, noteLeaving } from '../../scripts/lib/chromium.mjs';
+import { RSA_2048, keptKeySync } from '../../scripts/lib/pki.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { ROOT, openssl, opensslFacts, sharedFile } from '../shared.mjs';
 import { RESULTS, shoot } from './world.mjs';
@@ -42,10 +43,15 @@ test('the standalone page loads the core in its worker and shows the version', a
   assert.equal(await version.textContent(), `S/MIME engine version ${cargo.match(/^version = "([^"]+)"/m)[1]}`);
 });
 
-/** A certificate made now with openssl (PEM, and DER beside it), the project's own test data. */
+/**
+ * A certificate made now with openssl (PEM, and DER beside it), the project's own test data; its
+ * RSA key is one kept between runs (as the test PKIs' are), the certificate is new.
+ */
 function makeCertificate(dir, cn, email) {
   const pem = path.join(dir, `${email}.pem`);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, `${email}.key`), '-subj', `/CN=${cn}`,
+  const key = path.join(dir, `${email}.key`);
+  keptKeySync(RSA_2048, key);
+  openssl(['req', '-x509', '-new', '-key', key, '-subj', `/CN=${cn}`,
     '-days', '365', '-sha256', '-addext', `subjectAltName=email:${email}`, '-addext', 'keyUsage=digitalSignature,keyEncipherment', '-out', pem]);
   const der = path.join(dir, `${email}.cer`);
   openssl(['x509', '-in', pem, '-outform', 'DER', '-out', der]);

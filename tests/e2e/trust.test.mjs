@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { RSA_2048, keptKeySync } from '../../scripts/lib/pki.mjs';
 import { openssl } from '../shared.mjs';
 import { createWorld } from './world.mjs';
 
@@ -23,11 +24,13 @@ after(async () => {
   await w?.close();
 });
 
-/** A self-signed certificate for `email` (cA as given) and a clear-signed mail from it to Bob;
- * `from` replaces the From header's value. Returns the certificate file and a re-deliverer. */
+/** A self-signed certificate for `email` (cA as given; new, on an RSA key kept between runs) and a
+ * clear-signed mail from it to Bob; `from` replaces the From header's value. Returns the
+ * certificate file and a re-deliverer. */
 function strangerMail(name, email, ca, subject, from = `${name} <${email}>`) {
   const f = (n) => path.join(w.tmp, `${name}-${n}`);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '365', '-keyout', f('key.pem'), '-out', f('cert.pem'),
+  keptKeySync(RSA_2048, f('key.pem'));
+  openssl(['req', '-x509', '-new', '-key', f('key.pem'), '-sha256', '-days', '365', '-out', f('cert.pem'),
     '-subj', `/CN=${name}`, '-addext', `subjectAltName=email:${email}`, '-addext', ca ? 'basicConstraints=critical,CA:TRUE' : 'basicConstraints=CA:FALSE']);
   fs.writeFileSync(f('content.txt'), `Content-Type: text/plain; charset=us-ascii\r\n\r\n${subject}: hello Bob.\r\n`);
   openssl(['cms', '-sign', '-md', 'sha256', '-in', f('content.txt'), '-signer', f('cert.pem'), '-inkey', f('key.pem'), '-out', f('signed.eml')]);
