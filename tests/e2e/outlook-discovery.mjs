@@ -14,18 +14,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { makePki, openssl } from '../../scripts/lib/pki.mjs';
-import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { devDnsRoutes } from '../../scripts/devdns.mjs';
 import { ROOT } from '../shared.mjs';
-import { fakeOfficeScript, localOnly, outlookBrowser, outlookTab } from './outlook-world.mjs';
-import { RESULTS, shoot } from './world.mjs';
+import { outlookStage, outlookTab } from './outlook-world.mjs';
+import { shoot } from './world.mjs';
 
 const TIMEOUT = 30_000;
 const zone = new Map();
 const queries = [];
 const blocked = [];
-let server, baseUrl, browser, ctx, dir, mailRoot, fakeOfficeJs, pki;
+let stage, baseUrl, ctx, dir, mailRoot, pki;
 
 const der = (pem) => Buffer.from(fs.readFileSync(pem, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 
@@ -36,18 +35,13 @@ before(async () => {
   pki = await makePki(path.join(dir, 'pki'), { ca: { cn: 'Outlook Peers CA' }, password: null, people: [{ name: 'carol', email: 'carol@example.org' }, { name: 'henry', email: 'henry@example.org' }, { name: 'nina', email: 'nina@example.org' }] });
   zone.set('carol@example.org', { records: [{ usage: 3, selector: 0, matching: 0, data: der(pki.people.carol.pem) }], ad: true });
   zone.set('nina@example.org', { records: [{ usage: 3, selector: 0, matching: 0, data: der(pki.people.nina.pem) }], ad: true });
-  server = createDevServer({ routes: [...devDnsRoutes({ zone, queries }), ...devMailRoutes({ root: mailRoot })] });
-  baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
-  fakeOfficeJs = await fakeOfficeScript();
-  browser = await outlookBrowser(fakeOfficeJs);
-  ctx = await browser.newContext({ viewport: { width: 420, height: 900 } });
-  localOnly(ctx, blocked);
-  fs.mkdirSync(RESULTS, { recursive: true });
+  stage = await outlookStage([...devDnsRoutes({ zone, queries }), ...devMailRoutes({ root: mailRoot })], blocked);
+  baseUrl = stage.baseUrl;
+  ctx = await stage.client();
 });
 
 after(async () => {
-  await browser?.close();
-  await new Promise((r) => (server ? server.close(r) : r()));
+  await stage?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 

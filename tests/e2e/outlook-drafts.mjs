@@ -12,19 +12,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { fakeOfficeScript, localOnly, outlookBrowser, outlookTab } from './outlook-world.mjs';
-import { RESULTS, shoot } from './world.mjs';
+import { outlookStage, outlookTab } from './outlook-world.mjs';
+import { shoot } from './world.mjs';
 
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
 const SUBJECT = 'Acquisition of Zanzibar Ltd';
 const BODY = 'Offer: 41 million, code name swordfish.';
 
-let server, baseUrl, browser, ctx, mailRoot, fakeOfficeJs, demo;
+let stage, baseUrl, ctx, mailRoot, demo;
 const blocked = [];
 /** Every request the fake Graph got: "METHOD path". */
 const requests = [];
@@ -40,18 +39,13 @@ before(async () => {
       return r.handle(req, res, m);
     },
   }));
-  server = createDevServer({ routes });
-  baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
-  fakeOfficeJs = await fakeOfficeScript();
-  browser = await outlookBrowser(fakeOfficeJs);
-  ctx = await browser.newContext({ viewport: { width: 420, height: 1000 } });
-  localOnly(ctx, blocked);
-  fs.mkdirSync(RESULTS, { recursive: true });
+  stage = await outlookStage(routes, blocked, { height: 1000 });
+  baseUrl = stage.baseUrl;
+  ctx = await stage.client();
 });
 
 after(async () => {
-  await browser?.close();
-  await new Promise((r) => (server ? server.close(r) : r()));
+  await stage?.close();
   if (mailRoot) fs.rmSync(mailRoot, { recursive: true, force: true });
 });
 

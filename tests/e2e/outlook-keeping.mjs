@@ -11,37 +11,31 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { axeViolations, fakeOfficeScript, localOnly, outlookBrowser, outlookTab } from './outlook-world.mjs';
-import { RESULTS, shoot } from './world.mjs';
+import { axeViolations, outlookStage, outlookTab } from './outlook-world.mjs';
+import { shoot } from './world.mjs';
 
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
 const DAY = 86_400_000;
 
-let server, baseUrl, mailRoot, fakeOfficeJs, demo, browser, ctx;
+let stage, baseUrl, mailRoot, demo, ctx;
 const blocked = [];
 
 before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'taskpane.html')), 'dist/ is built (npm test builds it first)');
   mailRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-e2e-keeping-'));
   demo = ensureDemo(mailRoot, { keptKeys: true });
-  server = createDevServer({ routes: devMailRoutes({ root: mailRoot }) });
-  baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
-  fakeOfficeJs = await fakeOfficeScript();
+  stage = await outlookStage(devMailRoutes({ root: mailRoot }), blocked);
+  baseUrl = stage.baseUrl;
   // One Outlook client for Alice (a chromium context: her IndexedDB).
-  browser = await outlookBrowser(fakeOfficeJs);
-  ctx = await browser.newContext({ viewport: { width: 420, height: 900 } });
-  localOnly(ctx, blocked);
-  fs.mkdirSync(RESULTS, { recursive: true });
+  ctx = await stage.client();
 });
 
 after(async () => {
-  await browser?.close();
-  await new Promise((r) => (server ? server.close(r) : r()));
+  await stage?.close();
   if (mailRoot) fs.rmSync(mailRoot, { recursive: true, force: true });
 });
 

@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { LOOPBACK_ONLY, launchBrowser, noteLeaving } from '../../scripts/lib/chromium.mjs';
+import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { ROOT } from '../shared.mjs';
+import { RESULTS } from './world.mjs';
 
 export const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
 
@@ -81,6 +83,32 @@ async function launchOutlookBrowser(officeJs) {
   });
   await cdp.send('Fetch.enable', { patterns: [{ urlPattern: OFFICE_JS, requestStage: 'Request' }] });
   return browser;
+}
+
+/**
+ * What each Outlook end-to-end file starts from: the dev server over `routes` and the process's
+ * Outlook chromium (`outlookBrowser`, with the fake Office.js). `client()` opens an Outlook client:
+ * a browser context of its own (its own storage and IndexedDB), 420 px wide and `height` tall,
+ * whose requests stay on the machine (the others are noted in `blocked`). `close()` stops the
+ * browser and the server.
+ */
+export async function outlookStage(routes, blocked, { height = 900, acceptDownloads = false } = {}) {
+  const server = createDevServer({ routes });
+  const baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
+  const browser = await outlookBrowser(await fakeOfficeScript());
+  fs.mkdirSync(RESULTS, { recursive: true });
+  return {
+    baseUrl,
+    async client() {
+      const ctx = await browser.newContext({ viewport: { width: 420, height }, acceptDownloads });
+      localOnly(ctx, blocked);
+      return ctx;
+    },
+    async close() {
+      await browser.close();
+      await new Promise((r) => server.close(r));
+    },
+  };
 }
 
 /** Note in `blocked` every request of `ctx` that would leave the machine (chromium refuses them; Office.js is answered inside it). */

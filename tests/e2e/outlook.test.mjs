@@ -16,12 +16,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { axeViolations, fakeOfficeScript, localOnly, outlookBrowser, outlookTab } from './outlook-world.mjs';
-import { RESULTS, shoot } from './world.mjs';
+import { axeViolations, outlookStage, outlookTab } from './outlook-world.mjs';
+import { shoot } from './world.mjs';
 import './outlook-keeping.mjs';
 import './outlook-drafts.mjs';
 import './outlook-discovery.mjs';
@@ -29,33 +28,27 @@ import './outlook-discovery.mjs';
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'correct horse battery';
 
-let server, baseUrl, browser, context, bobContext, mailRoot, fakeOfficeJs, demo;
+let stage, baseUrl, context, bobContext, mailRoot, demo;
 /** Bob's Outlook profile and the encrypted message he decrypted there (set by the send/read test). */
 let bobProfile, bobDelivered;
 const blocked = [];
 
 /** A chromium context (its own storage and IndexedDB: one Outlook client) with Office.js faked and no outside requests. */
-async function profile() {
-  const ctx = await browser.newContext({ viewport: { width: 420, height: 800 }, acceptDownloads: true });
-  localOnly(ctx, blocked);
-  return ctx;
+function profile() {
+  return stage.client();
 }
 
 before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'commands.html')), 'dist/ is built (npm test builds it first)');
   mailRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-e2e-mail-'));
   demo = ensureDemo(mailRoot, { keptKeys: true });
-  server = createDevServer({ routes: devMailRoutes({ root: mailRoot }) });
-  baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
-  fakeOfficeJs = await fakeOfficeScript();
-  browser = await outlookBrowser(fakeOfficeJs);
+  stage = await outlookStage(devMailRoutes({ root: mailRoot }), blocked, { height: 800, acceptDownloads: true });
+  baseUrl = stage.baseUrl;
   context = await profile();
-  fs.mkdirSync(RESULTS, { recursive: true });
 });
 
 after(async () => {
-  await browser?.close();
-  await new Promise((r) => (server ? server.close(r) : r()));
+  await stage?.close();
   if (mailRoot) fs.rmSync(mailRoot, { recursive: true, force: true });
 });
 
