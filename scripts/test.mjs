@@ -4,8 +4,8 @@
 //               through Wasm under Node; the manifest; the dev server and dev mailbox; the set-up
 //               logic; the Outlook adapter)
 //   e2e         node --test tests/e2e (the standalone page and the task pane in headless chromium)
-//   thunderbird node --test tests/thunderbird (the Thunderbird extension: its package and web-ext
-//               lint, the background's reader, and Cachet in a real headless Thunderbird)
+//   thunderbird node --test tests/thunderbird (the Thunderbird extension: its package and
+//               addons-linter, the background's reader, and Cachet in a real headless Thunderbird)
 // The suites are independent (own temp dirs, own ports, own browser profiles), so they run at the
 // same time: the browser suites spend much of their time waiting for a page or for Thunderbird,
 // and the cargo and node suites fill those gaps (they run at a lower CPU priority so the
