@@ -15,11 +15,10 @@ import { after, before, test } from 'node:test';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { outlookStage, outlookTab } from './outlook-world.mjs';
-import { shoot } from './world.mjs';
+import { outlookStage, outlookTab, unlock } from './outlook-world.mjs';
+import { PASSPHRASE, shoot } from './world.mjs';
 
 const TIMEOUT = 30_000;
-const PASSPHRASE = 'correct horse battery';
 const SUBJECT = 'Acquisition of Zanzibar Ltd';
 const BODY = 'Offer: 41 million, code name swordfish.';
 
@@ -168,10 +167,7 @@ test('Outlook: turning confidential mode off saves what was written as an encryp
   await page.goto(`${baseUrl}/taskpane.html?graph=dev`);
   await page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
   // The same Outlook profile: the identity is stored, locked in this new pane.
-  await page.getByRole('tab', { name: 'Certificates' }).click();
-  await page.getByLabel('Passphrase to unlock your certificates').fill(PASSPHRASE);
-  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
-  await page.locator('[data-lock="unlocked"]').waitFor();
+  await unlock(page);
   await page.getByRole('tab', { name: 'Send securely' }).click();
   await page.getByLabel('Confidential mode').check();
   await page.locator('[data-mode="confidential"]').waitFor();

@@ -14,11 +14,10 @@ import { after, before, test } from 'node:test';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { axeViolations, outlookStage, outlookTab } from './outlook-world.mjs';
-import { shoot } from './world.mjs';
+import { axeViolations, outlookStage, outlookTab, tab, unlock } from './outlook-world.mjs';
+import { PASSPHRASE, shoot } from './world.mjs';
 
 const TIMEOUT = 30_000;
-const PASSPHRASE = 'correct horse battery';
 const DAY = 86_400_000;
 
 let stage, baseUrl, mailRoot, demo, ctx;
@@ -51,7 +50,6 @@ async function taskpane(config, at) {
   return { page, errors };
 }
 
-const tab = (page, label) => page.getByRole('tab', { name: label }).click();
 const shot = (page, name) => shoot(page, `outlook-keeping-${name}`);
 const qp = (text) => text.replace(/=\r?\n/g, '');
 const alice = () => demo.identities.find((i) => i.address === 'alice@example.org');
@@ -60,13 +58,6 @@ const user = { name: 'Alice', address: 'alice@example.org' };
 function files(address, folder) {
   const d = path.join(mailRoot, address, folder);
   return fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.endsWith('.eml')).sort().map((f) => path.join(d, f)) : [];
-}
-
-async function unlock(page) {
-  await tab(page, 'Certificates');
-  await page.getByLabel('Passphrase to unlock your certificates').fill(PASSPHRASE);
-  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
-  await page.locator('[data-lock="unlocked"]').waitFor();
 }
 
 test('Outlook compose: the footer is inside the signature of an HTML message (openssl verifies it)', async () => {

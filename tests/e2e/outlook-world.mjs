@@ -8,7 +8,7 @@ import path from 'node:path';
 import { LOOPBACK_ONLY, launchBrowser, noteLeaving } from '../../scripts/lib/chromium.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { ROOT } from '../shared.mjs';
-import { RESULTS } from './world.mjs';
+import { PASSPHRASE, RESULTS } from './world.mjs';
 
 export const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
 
@@ -109,6 +109,19 @@ export async function outlookStage(routes, blocked, { height = 900, acceptDownlo
       await new Promise((r) => server.close(r));
     },
   };
+}
+
+/** Choose a tab of the task pane. */
+export async function tab(page, label) {
+  await page.getByRole('tab', { name: label }).click();
+}
+
+/** Unlock the identities of an Outlook client on a new page (they were imported earlier). */
+export async function unlock(page) {
+  await tab(page, 'Certificates');
+  await page.getByLabel('Passphrase to unlock your certificates').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+  await page.locator('[data-lock="unlocked"]').waitFor();
 }
 
 /** Note in `blocked` every request of `ctx` that would leave the machine (chromium refuses them; Office.js is answered inside it). */

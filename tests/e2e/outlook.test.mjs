@@ -19,14 +19,13 @@ import { after, before, test } from 'node:test';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { axeViolations, outlookStage, outlookTab } from './outlook-world.mjs';
-import { shoot } from './world.mjs';
+import { axeViolations, outlookStage, outlookTab, tab, unlock } from './outlook-world.mjs';
+import { PASSPHRASE, shoot } from './world.mjs';
 import './outlook-keeping.mjs';
 import './outlook-drafts.mjs';
 import './outlook-discovery.mjs';
 
 const TIMEOUT = 30_000;
-const PASSPHRASE = 'correct horse battery';
 
 let stage, baseUrl, context, bobContext, mailRoot, demo;
 /** Bob's Outlook profile and the encrypted message he decrypted there (set by the send/read test). */
@@ -71,10 +70,6 @@ async function taskpane(config, ctx) {
 
 async function shot(page, name) {
   await shoot(page, `outlook-${name}`);
-}
-
-async function tab(page, label) {
-  await page.getByRole('tab', { name: label }).click();
 }
 
 /** Import a .p12 in the task pane's certificate panel (it is then unlocked). */
@@ -382,14 +377,6 @@ test('a message Graph would refuse (over 3 MB) is refused in the pane with the l
   assert.ok(!(await page.evaluate(() => window.__fake.calls)).includes('closeAsync'), 'the compose window stays open');
   assert.deepEqual(errors, []);
 });
-
-/** Unlock the identities of a profile on a new page (they were imported by an earlier test). */
-async function unlock(page) {
-  await tab(page, 'Certificates');
-  await page.getByLabel('Passphrase to unlock your certificates').fill(PASSPHRASE);
-  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
-  await page.locator('[data-lock="unlocked"]').waitFor();
-}
 
 test('an HTML message with an inline picture, two files and an attached message, Cc and two Bcc, written in Outlook, arrives signed and encrypted: openssl decrypts and verifies every copy, Bcc copies name no other Bcc; Bob’s pane shows the HTML with its picture from the message and saves the files; the Sent copies open', async () => {
   assert.ok(bobContext, 'runs after the test that imports the identities');
