@@ -47,13 +47,10 @@ pub struct SignPlan<'a> {
 /// mail (it asks the sender for a simpler message); here the message is the user's own.
 pub(crate) fn parse_outgoing<'a>(message: &'a [u8], limits: &Limits) -> Result<mime::Entity<'a>> {
     mime::parse(message, limits).map_err(|e| match e.code {
-        Code::LimitExceeded => {
-            let own = Error::new(Code::LimitExceeded, "Your message is too large or too complex to sign or encrypt.", "Send large files another way (for example as a shared link), or split the message into several.");
-            match e.detail {
-                Some(d) => own.with_detail(d),
-                None => own,
-            }
-        }
+        Code::LimitExceeded => Error {
+            detail: e.detail,
+            ..Error::new(Code::LimitExceeded, "Your message is too large or too complex to sign or encrypt.", "Send large files another way (for example as a shared link), or split the message into several.")
+        },
         _ => e,
     })
 }
