@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, after, test } from 'node:test';
+import { RSA_2048, keptKeySync } from '../../scripts/lib/pki.mjs';
 import { ROOT, openssl } from '../shared.mjs';
 
 const PKG = path.join(ROOT, 'addin', 'pkg');
@@ -18,12 +19,15 @@ before(async () => {
   core = await import(path.join(PKG, 'cachet.js'));
   core.initSync({ module: fs.readFileSync(path.join(PKG, 'cachet_bg.wasm')) });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-wasm-trust-'));
-  // The stranger: `openssl req -x509`, cA=TRUE, its own address.
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '365', '-keyout', f('stranger.key'), '-out', f('stranger.pem'),
+  // The stranger: `openssl req -x509`, cA=TRUE, its own address. Its key and the victim's are
+  // RSA-2048 keys kept between runs (scripts/lib/pki.mjs): what is tested is the certificates.
+  keptKeySync(RSA_2048, f('stranger.key'));
+  keptKeySync(RSA_2048, f('victim.key'));
+  openssl(['req', '-x509', '-key', f('stranger.key'), '-sha256', '-days', '365', '-out', f('stranger.pem'),
     '-subj', '/CN=Stranger', '-addext', 'subjectAltName=email:stranger@evil.example', '-addext', 'basicConstraints=critical,CA:TRUE']);
   // What it issues for someone else.
   fs.writeFileSync(f('victim.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=emailProtection\nsubjectAltName=email:victim@bank.example\n');
-  openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('victim.key'), '-out', f('victim.csr'), '-subj', '/CN=Victim Bank']);
+  openssl(['req', '-new', '-key', f('victim.key'), '-out', f('victim.csr'), '-subj', '/CN=Victim Bank']);
   openssl(['x509', '-req', '-in', f('victim.csr'), '-CA', f('stranger.pem'), '-CAkey', f('stranger.key'), '-set_serial', '9', '-days', '365', '-extfile', f('victim.ext'), '-out', f('victim.pem')]);
   fs.writeFileSync(f('content.txt'), 'Content-Type: text/plain\r\n\r\nPlease pay the invoice to the new account.\r\n');
   openssl(['cms', '-sign', '-md', 'sha256', '-in', f('content.txt'), '-signer', f('victim.pem'), '-inkey', f('victim.key'), '-certfile', f('stranger.pem'), '-out', f('signed.eml')]);
