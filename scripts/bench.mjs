@@ -162,7 +162,8 @@ export async function bench(o, log = console.log) {
 
   if (o.only.includes('native')) {
     step('Native: cachet CLI vs openssl cms');
-    const r = await runNative({ ...common, outDir: path.join(outDir, 'native'), cachetBin });
+    // The process start rounds: runNative's default unless the caller (the harness test) says.
+    const r = await runNative({ ...common, outDir: path.join(outDir, 'native'), cachetBin, ...(o.startRounds ? { startRounds: o.startRounds } : {}) });
     results.cells.push(...r.cells);
     results.checks.push(...r.checks);
     results.memory.push(...r.memory);
