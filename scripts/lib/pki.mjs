@@ -161,12 +161,14 @@ export async function makePki(dir, { ca = {}, people = [], password = 'test-pass
   const out = { dir, file: f, ca: { key: f('ca.key'), pem: f('ca.pem') }, people: {} };
   let serial = 100;
   for (const p of people) {
-    fs.writeFileSync(f(`${p.name}.ext`), leafExtensions(p.email, p));
-    openssl(['req', '-new', '-key', f(`${p.name}.key`), '-out', f(`${p.name}.csr`), '-subj', p.subject ?? `/CN=${p.cn ?? p.name}`]);
-    openssl(['x509', '-req', '-in', f(`${p.name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-sha256',
-      '-set_serial', String(p.serial ?? serial++), '-days', String(p.days ?? days), '-extfile', f(`${p.name}.ext`), '-out', f(`${p.name}.pem`)]);
-    fs.rmSync(f(`${p.name}.csr`));
-    fs.rmSync(f(`${p.name}.ext`));
+    // One `openssl req` signs the leaf with the CA (-CA, OpenSSL 3): the certificate `req -new`
+    // then `x509 -req -extfile` made, byte for byte, in one process. The extensions are read from
+    // a configuration file's section, as -extfile reads them; the file has no other settings, so
+    // nothing from the system's openssl.cnf is added.
+    fs.writeFileSync(f(`${p.name}.cnf`), `[req]\ndistinguished_name = dn\n[dn]\n[leaf]\n${leafExtensions(p.email, p)}\n`);
+    openssl(['req', '-new', '-key', f(`${p.name}.key`), '-subj', p.subject ?? `/CN=${p.cn ?? p.name}`, '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-sha256',
+      '-set_serial', String(p.serial ?? serial++), '-days', String(p.days ?? days), '-config', f(`${p.name}.cnf`), '-extensions', 'leaf', '-out', f(`${p.name}.pem`)]);
+    fs.rmSync(f(`${p.name}.cnf`));
     const entry = { key: f(`${p.name}.key`), pem: f(`${p.name}.pem`), email: p.email, p12: null };
     if (password !== null) {
       openssl(['pkcs12', '-export', '-inkey', entry.key, '-in', entry.pem, '-certfile', f('ca.pem'), '-name', p.cn ?? p.name,
