@@ -67,15 +67,30 @@ export function openssl(args, input) {
   return runOpenssl(args, { input });
 }
 
-/** What openssl says about a certificate file (the reference the core is compared with). */
+/**
+ * What openssl says about a certificate file (the reference the core is compared with). One
+ * `openssl x509` prints every fact, in the order of its options: the fingerprint line, the
+ * serial line, one line per e-mail address, the subject line, the notAfter line, then the text.
+ */
 export function opensslFacts(file, inform = 'PEM') {
-  const base = ['x509', '-in', file, '-inform', inform, '-noout'];
-  const fp = openssl([...base, '-fingerprint', '-sha256']).trim();
-  const serial = openssl([...base, '-serial']).trim();
-  const emails = openssl([...base, '-email']).split('\n').map((s) => s.trim()).filter(Boolean);
-  const subject = openssl([...base, '-subject', '-nameopt', 'RFC2253']).trim();
-  const end = openssl([...base, '-enddate', '-dateopt', 'iso_8601']).trim();
-  const text = openssl([...base, '-text']);
+  const out = openssl(['x509', '-in', file, '-inform', inform, '-noout', '-fingerprint', '-sha256', '-serial', '-email',
+    '-subject', '-nameopt', 'RFC2253', '-enddate', '-dateopt', 'iso_8601', '-text']);
+  const lines = out.split('\n');
+  const at = (re, from = 0) => {
+    const i = lines.findIndex((l, n) => n >= from && re.test(l));
+    if (i < 0) throw new Error(`openssl x509 printed no line matching ${re}:\n${out}`);
+    return i;
+  };
+  const fpAt = at(/^sha256 Fingerprint=/i);
+  const serialAt = at(/^serial=/, fpAt + 1);
+  const subjectAt = at(/^subject=/, serialAt + 1);
+  const endAt = at(/^notAfter=/, subjectAt + 1);
+  const fp = lines[fpAt].trim();
+  const serial = lines[serialAt].trim();
+  const emails = lines.slice(serialAt + 1, subjectAt).map((s) => s.trim()).filter(Boolean);
+  const subject = lines[subjectAt].trim();
+  const end = lines[endAt].trim();
+  const text = lines.slice(endAt + 1).join('\n');
   const bits = text.match(/Public-Key: \((\d+) bit\)/);
   const cn = subject.match(/(?:^subject=|,)CN=((?:\\,|[^,])+)/);
   return {
