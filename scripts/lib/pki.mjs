@@ -142,8 +142,9 @@ export function pemBase64(file) {
 
 /**
  * Make a CA and one identity per person in `dir`.
- *   ca: { cn, o?, days?, key? }  people: [{ name, cn?, email, key?, days?, serial?, keyUsage?, extra?, subject? }]
- *   password: the PKCS#12 password (also written to `<dir>/password`), or null for no .p12 files.
+ *   ca: { cn, o?, days?, key? }  people: [{ name, cn?, email, key?, days?, serial?, keyUsage?, extra?, subject?, p12? }]
+ *   password: the PKCS#12 password (also written to `<dir>/password`), or null for no .p12 files;
+ *   a person with `p12: false` gets none either (a recipient only needs a certificate and a key).
  * Files: ca.key, ca.pem, and per person <name>.key, <name>.pem, <name>.p12 (with the CA).
  * Returns { dir, file(name), ca: {key, pem}, people: {name: {key, pem, p12, email}} }.
  */
@@ -170,7 +171,7 @@ export async function makePki(dir, { ca = {}, people = [], password = 'test-pass
       '-set_serial', String(p.serial ?? serial++), '-days', String(p.days ?? days), '-config', f(`${p.name}.cnf`), '-extensions', 'leaf', '-out', f(`${p.name}.pem`)]);
     fs.rmSync(f(`${p.name}.cnf`));
     const entry = { key: f(`${p.name}.key`), pem: f(`${p.name}.pem`), email: p.email, p12: null };
-    if (password !== null) {
+    if (password !== null && p.p12 !== false) {
       openssl(['pkcs12', '-export', '-inkey', entry.key, '-in', entry.pem, '-certfile', f('ca.pem'), '-name', p.cn ?? p.name,
         '-passout', `pass:${password}`, '-out', f(`${p.name}.p12`)]);
       entry.p12 = f(`${p.name}.p12`);

@@ -38,7 +38,8 @@ function run(cmd, args, input, what) {
 async function makeOfficePki() {
   await makePki(dir, {
     ca: { cn: 'Cachet Office Test CA' },
-    people: Object.entries(people).map(([who, { address }]) => ({ name: who, email: address, subject: `/CN=${who}/O=Cachet Tests` })),
+    // Only Alice signs (cachet sign takes her PKCS#12); the others are certificates and keys for openssl.
+    people: Object.entries(people).map(([who, { address }]) => ({ name: who, email: address, subject: `/CN=${who}/O=Cachet Tests`, p12: who === 'alice' })),
   });
   fs.writeFileSync(p('pw'), 'test-password');
 }
