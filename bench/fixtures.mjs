@@ -9,7 +9,7 @@ import { makePki } from '../scripts/lib/pki.mjs';
 import { openssl } from './common.mjs';
 
 /** Bump when anything below changes what is generated: old fixture directories are rebuilt. */
-export const FIXTURE_VERSION = 5;
+export const FIXTURE_VERSION = 6;
 
 /** The workload sizes of the benchmark and their exact byte lengths. */
 export const SIZES = { '2KB': 2048, '1MB': 1 << 20, '10MB': 10 << 20, '25MB': 25 << 20 };
@@ -140,7 +140,8 @@ export function toCrlf(buf) {
 
 async function makeBenchPki(dir) {
   const people = [{ name: 'signer', cn: 'Alice Example', email: 'alice@example.com' }];
-  for (let i = 0; i < RECIPIENTS; i++) people.push({ name: `rcpt${i}`, cn: `Bob ${i}`, email: `bob${i}@example.com` });
+  // Only bob0 decrypts (his PKCS#12 is unlocked); bob1..bob9 are certificates to encrypt to.
+  for (let i = 0; i < RECIPIENTS; i++) people.push({ name: `rcpt${i}`, cn: `Bob ${i}`, email: `bob${i}@example.com`, p12: i === 0 });
   for (const p of people) p.subject = `/O=Cachet Benchmark/CN=${p.cn}/emailAddress=${p.email}`;
   await makePki(dir, { ca: { o: 'Cachet Benchmark', cn: 'Cachet Benchmark CA' }, people, password: PASSWORD, days: 1825 });
   fs.writeFileSync(path.join(dir, 'signer.pass'), `${PASSWORD}\n`);
@@ -204,7 +205,7 @@ function describe(dir, sizes) {
     sizes: {},
   };
   for (let i = 0; i < RECIPIENTS; i++) {
-    out.recipients.push({ email: `bob${i}@example.com`, cert: f(`rcpt${i}.pem`), key: f(`rcpt${i}.key`), p12: f(`rcpt${i}.p12`), pass: f('signer.pass') });
+    out.recipients.push({ email: `bob${i}@example.com`, cert: f(`rcpt${i}.pem`), key: f(`rcpt${i}.key`), p12: i === 0 ? f(`rcpt${i}.p12`) : null, pass: f('signer.pass') });
   }
   for (const size of sizes) {
     out.sizes[size] = {
@@ -223,7 +224,7 @@ function describe(dir, sizes) {
 
 /**
  * Create (or reuse) the fixtures in `dir` for the given sizes (names of SIZES). Returns the paths:
- * `{ dir, version, password, ca, signer, recipients: [{cert, key, p12, pass}], sizes: {<size>: {bytes,
+ * `{ dir, version, password, ca, signer, recipients: [{cert, key, p12 (bob0's only, else null), pass}], sizes: {<size>: {bytes,
  * msg, entity, signed, enc, signenc, gcm}} }`.
  */
 export async function makeFixtures(dir, { sizes = Object.keys(SIZES), log = () => {} } = {}) {
@@ -237,7 +238,7 @@ export async function makeFixtures(dir, { sizes = Object.keys(SIZES), log = () =
     stamp = null;
   }
   const described = describe(dir, Object.keys(SIZES));
-  const pkiFiles = [described.ca.cert, described.ca.key, described.signer.p12, described.signer.key, ...described.recipients.flatMap((r) => [r.cert, r.key, r.p12])];
+  const pkiFiles = [described.ca.cert, described.ca.key, described.signer.p12, described.signer.key, ...described.recipients.flatMap((r) => [r.cert, r.key, r.p12].filter(Boolean))];
   const pkiOk = stamp?.version === FIXTURE_VERSION && pkiFiles.every((p) => fs.existsSync(p));
   if (!pkiOk) {
     log('fixtures: making the test PKI (openssl, RSA-2048)');
