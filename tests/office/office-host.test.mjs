@@ -399,8 +399,12 @@ test('launchevent.js builds as one classic script with the handlers', async () =
   assert.deepEqual(associated.sort(), ['cachetToggleEncrypt', 'cachetToggleSign', 'onMessageSendHandler']);
 });
 
+/** addin/src/hosts/office-graph.ts (no state of its own), bundled once for the two tests that use it. */
+let officeGraphImport = null;
+const officeGraphModule = () => (officeGraphImport ??= importTs('addin/src/hosts/office-graph.ts'));
+
 test('Graph selection from the run-time configuration: dev mailbox on a loopback origin, NAA with a client id, none otherwise', async () => {
-  const { officeGraph, GRAPH_ORIGIN, GRAPH_SCOPES } = await importTs('addin/src/hosts/office-graph.ts');
+  const { officeGraph, GRAPH_ORIGIN, GRAPH_SCOPES } = await officeGraphModule();
   const { office } = readOffice({ user: people.bob, itemId: 'ews:x', file: '' });
   assert.equal(officeGraph(office, null, ''), null);
   assert.equal(officeGraph(office, {}, '?graph=dev', 'https://cachet.example.org'), null, '?graph=dev is ignored off loopback');
@@ -419,7 +423,7 @@ test('Graph selection from the run-time configuration: dev mailbox on a loopback
 });
 
 test('the configuration file: read beside the page at run time, checked, and what the pane says with and without it', async () => {
-  const { loadConfig, parseConfig, graphNotice, officeGraph, CONFIG_FILE } = await importTs('addin/src/hosts/office-graph.ts');
+  const { loadConfig, parseConfig, graphNotice, officeGraph, CONFIG_FILE } = await officeGraphModule();
   assert.equal(CONFIG_FILE, 'cachet-config.json');
   const id = '0A1B2C3D-0000-4000-8000-00000000ABCD';
   const asked = [];
