@@ -5,7 +5,10 @@ import net from 'node:net';
 export async function smtpSink() {
   const messages = [];
   const waiting = [];
+  const open = new Set();
   const server = net.createServer((socket) => {
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
     let buffer = Buffer.alloc(0);
     let inData = false;
     let current = { from: null, to: [], data: null };
@@ -78,6 +81,14 @@ export async function smtpSink() {
       }
       return messages;
     },
-    close: () => new Promise((resolve) => server.close(resolve)),
+    /**
+     * Stop listening and end the connections still open: Thunderbird keeps an idle connection
+     * for its next message and would otherwise hold the close up for seconds (it ends it on
+     * the sink's end, as when a server times an idle connection out).
+     */
+    close: () => new Promise((resolve) => {
+      server.close(resolve);
+      for (const s of open) s.end();
+    }),
   };
 }
