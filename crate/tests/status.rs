@@ -13,10 +13,15 @@ struct Setup {
     alice: Leaf,
 }
 
-fn setup(name: &str) -> Setup {
-    let pki = Pki::new(name);
-    let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
-    Setup { pki, alice }
+/// The CA and Alice, made once per test process and shared by every test: the tests only
+/// read them (and issue their own further leaves from the CA, each under a name of its own).
+fn setup() -> &'static Setup {
+    static SETUP: std::sync::OnceLock<Setup> = std::sync::OnceLock::new();
+    SETUP.get_or_init(|| {
+        let pki = Pki::for_process("status");
+        let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+        Setup { pki, alice }
+    })
 }
 
 fn trust(s: &Setup) -> Vec<String> {
@@ -50,7 +55,7 @@ fn openssl_signed(s: &Setup, leaf: &Leaf, args: &[&str]) -> Vec<u8> {
 
 #[test]
 fn valid_and_valid_unknown_ca() {
-    let s = setup("st-valid");
+    let s = setup();
     let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
     let r = open_t(&signed, &s, &[]);
     assert_eq!(status(&r), "valid", "{r:#}");
@@ -74,7 +79,7 @@ fn valid_and_valid_unknown_ca() {
 
 #[test]
 fn tampered_and_disclaimer_diagnosis() {
-    let s = setup("st-tampered");
+    let s = setup();
     let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
     // A changed word.
     let r = open_t(&replace(&signed, "Line two.", "Line 2wo."), &s, &[]);
@@ -93,7 +98,7 @@ fn tampered_and_disclaimer_diagnosis() {
 
 #[test]
 fn appended_part_inside_signed_multipart() {
-    let s = setup("st-part");
+    let s = setup();
     let msg = b"From: <alice@example.org>\r\nTo: <bob@example.net>\r\nSubject: mixed\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"inner\"\r\n\r\n--inner\r\nContent-Type: text/plain\r\n\r\nThe body.\r\n--inner--\r\n";
     let signed = sign(msg, s.alice.p12(), &s.alice.password, &[]);
     assert_eq!(status(&open_t(&signed, &s, &[])), "valid");
@@ -107,7 +112,7 @@ fn appended_part_inside_signed_multipart() {
 
 #[test]
 fn bad_signature() {
-    let s = setup("st-badsig");
+    let s = setup();
     let signed = String::from_utf8(sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[])).unwrap();
     // Decode the smime.p7s part, flip the last byte (inside the signature value), re-encode.
     let start = signed.find("S/MIME Cryptographic Signature\r\n\r\n").unwrap() + "S/MIME Cryptographic Signature\r\n\r\n".len();
@@ -124,7 +129,7 @@ fn bad_signature() {
 
 #[test]
 fn address_mismatch() {
-    let s = setup("st-addr");
+    let s = setup();
     let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
     // The From header is outside the signature: a spoofer can change it, Cachet must notice.
     let r = open_t(&replace(&signed, "From: Test Sender <alice@example.org>", "From: Alice <mallory@example.org>"), &s, &[]);
@@ -137,7 +142,7 @@ fn address_mismatch() {
 
 #[test]
 fn expired_and_not_yet_valid() {
-    let s = setup("st-dates");
+    let s = setup();
     let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
     let later = open_t(&signed, &s, &["--at", "2099-01-01T00:00:00Z"]);
     assert_eq!(status(&later), "expired", "{later:#}");
@@ -149,7 +154,7 @@ fn expired_and_not_yet_valid() {
 
 #[test]
 fn wrong_usage() {
-    let s = setup("st-usage");
+    let s = setup();
     let ku = s.pki.leaf("kuonly", "ku@example.org", Key::Rsa2048, Some("basicConstraints=CA:FALSE\nkeyUsage=critical,keyEncipherment\nsubjectAltName=email:ku@example.org\n"), 365);
     let r = open_t(&openssl_signed(&s, &ku, &[]), &s, &[]);
     assert_eq!(status(&r), "wrong-usage", "{r:#}");
@@ -160,7 +165,7 @@ fn wrong_usage() {
 
 #[test]
 fn weak_algorithm() {
-    let s = setup("st-weak");
+    let s = setup();
     let r = open_t(&openssl_signed(&s, &s.alice, &["-md", "sha1"]), &s, &[]);
     assert_eq!(status(&r), "weak-algorithm", "{r:#}");
     assert_eq!(r["layers"][0]["signers"][0]["digest_algorithm"], "SHA-1");
@@ -171,7 +176,7 @@ fn weak_algorithm() {
 
 #[test]
 fn partially_signed() {
-    let s = setup("st-partial");
+    let s = setup();
     let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
     let text = String::from_utf8(signed).unwrap();
     let split = text.find("MIME-Version:").unwrap();
@@ -188,7 +193,7 @@ fn partially_signed() {
 
 #[test]
 fn no_signer_unsigned_and_malformed() {
-    let s = setup("st-nosigner");
+    let s = setup();
     let dir = TempDir::new("st-nosigner-files");
     // A degenerate SignedData (certificates only, no SignerInfo) posing as a signature.
     let p7 = dir.path("certs.p7");
@@ -217,7 +222,7 @@ fn no_signer_unsigned_and_malformed() {
 
 #[test]
 fn several_signers_headline_is_the_worst() {
-    let s = setup("st-multi");
+    let s = setup();
     let small = s.pki.leaf("small2", "alice@example.org", Key::Rsa1024, None, 365);
     let dir = TempDir::new("st-multi-files");
     let content = dir.write("c.txt", b"Content-Type: text/plain\r\n\r\nTwo signers.\r\n");

@@ -35,6 +35,15 @@ impl TempDir {
         TempDir(p)
     }
 
+    /// A folder for a fixture kept in a `static` and shared by the tests of one process: such a
+    /// value is never dropped, so its folder outlives the process. Each of these folders is
+    /// named with its process id, and the ones whose process has ended (and that are older than
+    /// a few minutes) are removed whenever another is made.
+    pub fn for_process(tag: &str) -> TempDir {
+        remove_ended_process_dirs();
+        TempDir::new(&format!("{PROCESS_TAG}{tag}"))
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.0.join(name)
     }
@@ -53,6 +62,31 @@ impl TempDir {
     /// Run `openssl ARGS` with this folder as working directory; panics with stderr on failure.
     pub fn openssl(&self, args: &[&str]) {
         run(tool("openssl").args(args).current_dir(&self.0));
+    }
+}
+
+/// The name part of [`TempDir::for_process`] folders.
+const PROCESS_TAG: &str = "process-";
+
+/// Remove the [`TempDir::for_process`] folders of test processes that have ended (Linux: a
+/// process is alive while `/proc/PID` exists; elsewhere nothing is removed).
+fn remove_ended_process_dirs() {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    let prefix = format!("cachet-test-{PROCESS_TAG}");
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(&prefix) {
+            continue;
+        }
+        // cachet-test-process-TAG-PID-N
+        let Some(pid) = name.rsplit('-').nth(1).filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) else { continue };
+        let old = e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age.as_secs() > 600);
+        if old && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 

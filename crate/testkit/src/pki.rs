@@ -79,7 +79,17 @@ impl Leaf {
 
 impl Pki {
     pub fn new(name: &str) -> Pki {
-        let dir = TempDir::new(name);
+        Pki::in_dir(TempDir::new(name))
+    }
+
+    /// A PKI kept in a `static` and shared by the tests of one process (see
+    /// [`TempDir::for_process`]). Its leaves can be issued from several tests at once, each
+    /// under a name of its own.
+    pub fn for_process(name: &str) -> Pki {
+        Pki::in_dir(TempDir::for_process(name))
+    }
+
+    fn in_dir(dir: TempDir) -> Pki {
         crate::pooled_key(&Key::Rsa2048.genpkey_args(), &dir.path("ca.key"));
         run(tool("openssl").args(["req", "-x509", "-new", "-nodes", "-sha256", "-days", "3650"]).arg("-key").arg(dir.path("ca.key")).arg("-out").arg(dir.path("ca.pem")).args([
             "-subj",
