@@ -41,7 +41,7 @@ fn entry<'a>(choice: &'a EncryptionChoiceJson, address: &str) -> &'a serde_json:
 
 #[test]
 fn capabilities_of_real_signed_mail_choose_cipher_and_key_transport() {
-    let pki = Pki::new("caps-choice");
+    let pki = shared_pki();
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let carol = pki.leaf("carol", "carol@example.com", Key::Rsa2048, None, 365);
@@ -136,7 +136,7 @@ fn capabilities_of_real_signed_mail_choose_cipher_and_key_transport() {
 #[test]
 fn capabilities_written_by_thunderbird_and_outlook() {
     let Some(corpus) = corpus("capabilities_written_by_thunderbird_and_outlook") else { return };
-    let pki = Pki::new("caps-corpus");
+    let pki = shared_pki();
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let cert = cachet::cert::facts::parse_certificates(&std::fs::read(&bob.cert).unwrap()).unwrap().remove(0);
     let (policy, limits) = (cachet::policy::Policy::standard(), cachet::mime::Limits::default());

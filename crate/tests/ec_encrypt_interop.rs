@@ -47,7 +47,7 @@ fn nss_decrypt(db: &Path, der: &Path) -> Result<String, String> {
 
 #[test]
 fn cachet_ec_encryption_decrypts_in_openssl_and_only_with_the_right_key() {
-    let pki = Pki::new("ec-enc-out");
+    let pki = shared_pki();
     let alice = pki.leaf("alice", "alice@example.org", Key::P256, None, 365);
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let carol = pki.leaf("carol", "carol@example.com", Key::P256, None, 365);
@@ -127,7 +127,7 @@ fn ec_sender_can_encrypt_to_rsa_recipients_and_read_the_sent_copy() {
 
 #[test]
 fn nss_reads_cachet_key_agreement_as_it_reads_openssl_key_agreement() {
-    let pki = Pki::new("ec-enc-nss");
+    let pki = shared_pki();
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let carol = pki.leaf("carol", "carol@example.com", Key::P256, None, 365);
     let dave = pki.leaf("dave", "dave@example.com", Key::P384, None, 365);
@@ -171,7 +171,7 @@ fn nss_reads_cachet_key_agreement_as_it_reads_openssl_key_agreement() {
 
 #[test]
 fn openssl_key_agreement_opens_in_cachet() {
-    let pki = Pki::new("ec-enc-in");
+    let pki = shared_pki();
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let carol = pki.leaf("carol", "carol@example.com", Key::P256, None, 365);
     let dave = pki.leaf("dave", "dave@example.com", Key::P384, None, 365);

@@ -86,7 +86,7 @@ for path in sys.argv[3:]:
 
 #[test]
 fn cachet_encryption_decrypts_in_every_peer() {
-    let pki = Pki::new("enc-out");
+    let pki = shared_pki();
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let msg = message(&alice.email, &bob.email);
@@ -150,7 +150,7 @@ fn cachet_encryption_decrypts_in_every_peer() {
 
 #[test]
 fn every_peers_encryption_opens_in_cachet() {
-    let pki = Pki::new("enc-in");
+    let pki = shared_pki();
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let dir = TempDir::new("enc-in-peers");
     let content = dir.write("content.txt", b"Content-Type: text/plain\r\n\r\nBonjour, voila le secret.\r\n");
@@ -236,7 +236,7 @@ fn find(hay: &[u8], needle: &[u8]) -> usize {
 /// SPEC section 2, one real message per outcome.
 #[test]
 fn every_decryption_outcome_from_a_real_message() {
-    let pki = Pki::new("enc-outcomes");
+    let pki = shared_pki();
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let bob_old = pki.leaf("bob-old", "bob@example.net", Key::Rsa2048, None, 365);
     let carol = pki.leaf("carol", "carol@example.com", Key::Rsa2048, None, 365);
@@ -337,7 +337,7 @@ fn every_decryption_outcome_from_a_real_message() {
 
 #[test]
 fn sign_then_encrypt_and_triple_wrapping() {
-    let pki = Pki::new("enc-nested");
+    let pki = shared_pki();
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let msg = message(&alice.email, &bob.email);
@@ -370,7 +370,7 @@ fn sign_then_encrypt_and_triple_wrapping() {
 
 #[test]
 fn refuses_certificates_that_cannot_receive_encrypted_mail() {
-    let pki = Pki::new("enc-refuse");
+    let pki = shared_pki();
     let ext = "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=emailProtection\nsubjectAltName=email:sign-only@example.net\n";
     let signer = pki.leaf("signonly", "sign-only@example.net", Key::Rsa2048, Some(ext), 365);
     let out = run_with_input(cachet().arg("encrypt").arg("--recipient").arg(&signer.cert), &message("a@example.org", "sign-only@example.net"));
@@ -384,7 +384,7 @@ fn refuses_certificates_that_cannot_receive_encrypted_mail() {
 
 #[test]
 fn sizes_round_trip() {
-    let pki = Pki::new("enc-sizes");
+    let pki = shared_pki();
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     for (size, cipher) in [(2 * 1024, "aes256-cbc"), (1024 * 1024, "aes256-gcm"), (25 * 1024 * 1024, "aes256-cbc")] {
         let mut msg = b"From: <alice@example.org>\r\nTo: <bob@example.net>\r\nSubject: big\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n".to_vec();
@@ -568,7 +568,7 @@ fn corpus_encrypted_objects_from_other_producers() {
 /// CBC ones for every recipient; the DER rules are also checked here for every output.
 #[test]
 fn every_envelope_is_strict_der_for_every_recipient_count() {
-    let pki = Pki::new("enc-der");
+    let pki = shared_pki();
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     // Same-shaped recipients (RSA-2048, names and serials of one length: their
     // RecipientInfos differ only in their bytes, where `der`'s own SET OF ordering went

@@ -42,7 +42,7 @@ fn assert_protected(what: &str, section: &str, mode: &str) {
 
 #[test]
 fn signed_protected_headers_verify_in_openssl_and_nss() {
-    let pki = Pki::new("hp-sign");
+    let pki = shared_pki();
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let dir = TempDir::new("hp-sign-peers");
@@ -89,7 +89,7 @@ fn signed_protected_headers_verify_in_openssl_and_nss() {
 
 #[test]
 fn encrypted_protected_headers_decrypt_in_openssl_and_nss() {
-    let pki = Pki::new("hp-enc");
+    let pki = shared_pki();
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
     let dir = TempDir::new("hp-enc-peers");

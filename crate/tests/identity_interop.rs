@@ -25,7 +25,7 @@ fn backup(leaf: &Leaf, new_pw: &Path) -> Vec<u8> {
 
 #[test]
 fn cachet_backup_imports_in_every_peer_and_in_cachet() {
-    let pki = Pki::new("ident-backup");
+    let pki = shared_pki();
     // (name, backup file, its password file, fingerprint) per identity, and their folders.
     let mut for_python = Vec::new();
     let mut dirs = Vec::new();
@@ -110,7 +110,7 @@ fn header<'a>(msg: &'a str, name: &str) -> Option<&'a str> {
 
 #[test]
 fn request_mails_verify_in_openssl_and_cachet() {
-    let pki = Pki::new("ident-request");
+    let pki = shared_pki();
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let fpr = fingerprint(&alice.cert);
     for renewal in [false, true] {

@@ -36,7 +36,7 @@ fn unqp(s: &str) -> String {
 
 #[test]
 fn the_footer_is_inside_the_signed_content_of_plain_and_html_mail() {
-    let pki = Pki::new("keeping-footer");
+    let pki = shared_pki();
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let id = identity(&alice);
     let footer = "Example GmbH · Berlin, HRB 12345\nContact: +49 30 1234 <legal@example.org>";
@@ -67,7 +67,7 @@ fn the_footer_is_inside_the_signed_content_of_plain_and_html_mail() {
 
 #[test]
 fn the_renewal_announcement_is_signed_with_the_new_certificate_and_the_old_key_still_decrypts() {
-    let pki = Pki::new("keeping-renewal");
+    let pki = shared_pki();
     let old = pki.leaf("alice-old", "alice@example.org", Key::Rsa2048, None, 20);
     let new = pki.leaf("alice-new", "alice@example.org", Key::Rsa2048, None, 730);
     let new_id = identity(&new);

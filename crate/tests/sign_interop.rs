@@ -32,7 +32,7 @@ fn nss_db(dir: &TempDir, ca: &Path) -> std::path::PathBuf {
 
 #[test]
 fn cachet_rsa_signatures_verify_in_every_peer() {
-    let pki = Pki::new("sign-rsa");
+    let pki = shared_pki();
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let msg = message(&alice.email, "bob@example.net");
     // One NSS database and one gpgsm home (one gpg-agent) that trust the CA serve both
@@ -99,7 +99,7 @@ fn cachet_rsa_signatures_verify_in_every_peer() {
 
 #[test]
 fn cachet_ec_pss_and_large_rsa_signatures_verify_in_openssl() {
-    let pki = Pki::new("sign-algs");
+    let pki = shared_pki();
     for (name, key, micalg) in [("ec256", Key::P256, "sha-256"), ("ec384", Key::P384, "sha-384"), ("pss", Key::RsaPss, "sha-256"), ("rsa3072", Key::Rsa3072, "sha-384")] {
         let leaf = pki.leaf(name, &format!("{name}@example.org"), key, None, 365);
         let msg = message(&leaf.email, "bob@example.net");
@@ -143,7 +143,7 @@ const CONTENT: &[u8] = b"Content-Type: text/plain; charset=us-ascii\r\n\r\nSigne
 
 #[test]
 fn openssl_signatures_are_valid_in_cachet() {
-    let pki = Pki::new("peer-openssl");
+    let pki = shared_pki();
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let carol = pki.leaf("carol", "carol@example.org", Key::P256, None, 365);
     let dir = TempDir::new("peer-openssl-files");
@@ -177,7 +177,7 @@ fn openssl_signatures_are_valid_in_cachet() {
 
 #[test]
 fn nss_gpgsm_and_python_signatures_are_valid_in_cachet() {
-    let pki = Pki::new("peer-others");
+    let pki = shared_pki();
     let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let dir = TempDir::new("peer-others-files");
     let content = dir.write("content.txt", CONTENT);
@@ -244,7 +244,7 @@ open(sys.argv[5],'wb').write(b.sign(serialization.Encoding.DER, [pkcs7.PKCS7Opti
 /// and the DER rules are checked on the CMS blob as well.
 #[test]
 fn every_signature_is_strict_der() {
-    let pki = Pki::new("sign-der");
+    let pki = shared_pki();
     let dir = TempDir::new("sign-der-files");
     let mut files = Vec::new();
     for (name, key) in [("rsa", Key::Rsa2048), ("pss", Key::RsaPss), ("p256", Key::P256), ("p384", Key::P384)] {
@@ -286,7 +286,7 @@ fn the_strict_der_check_refuses_unsorted_sets_and_long_lengths() {
 /// signed entity, whose body is the message's body byte for byte.
 #[test]
 fn large_signed_messages_written_in_pieces_verify_in_openssl() {
-    let pki = Pki::new("sign-large");
+    let pki = shared_pki();
     let leaf = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let mut msg = format!("From: <{}>\r\nTo: <bob@example.net>\r\nSubject: large\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n", leaf.email).into_bytes();
     let head_len = msg.len();
@@ -317,7 +317,7 @@ fn large_signed_messages_written_in_pieces_verify_in_openssl() {
 /// one-buffer signing path (`prepare_signing`, the Wasm's) signs.
 #[test]
 fn large_messages_of_every_body_kind_signed_by_the_cli_verify_in_openssl() {
-    let pki = Pki::new("sign-kinds");
+    let pki = shared_pki();
     let leaf = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
     let password = std::fs::read_to_string(&leaf.password).unwrap();
     let id = cachet::pkcs12::import(&std::fs::read(leaf.p12()).unwrap(), password.trim_end()).unwrap();

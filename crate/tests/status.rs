@@ -13,10 +13,15 @@ struct Setup {
     alice: Leaf,
 }
 
-fn setup(name: &str) -> Setup {
-    let pki = Pki::new(name);
-    let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
-    Setup { pki, alice }
+/// The CA and Alice, made once per test process and shared by every test: the tests only
+/// read them (and issue their own further leaves from the CA, each under a name of its own).
+fn setup() -> &'static Setup {
+    static SETUP: std::sync::OnceLock<Setup> = std::sync::OnceLock::new();
+    SETUP.get_or_init(|| {
+        let pki = Pki::for_process("status");
+        let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+        Setup { pki, alice }
+    })
 }
 
 fn trust(s: &Setup) -> Vec<String> {
@@ -50,9 +55,9 @@ fn openssl_signed(s: &Setup, leaf: &Leaf, args: &[&str]) -> Vec<u8> {
 
 #[test]
 fn valid_and_valid_unknown_ca() {
-    let s = setup("st-valid");
+    let s = setup();
     let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
-    let r = open_t(&signed, &s, &[]);
+    let r = open_t(&signed, s, &[]);
     assert_eq!(status(&r), "valid", "{r:#}");
     let signer = &r["layers"][0]["signers"][0];
     assert_eq!(signer["signature"], "good");
@@ -67,24 +72,24 @@ fn valid_and_valid_unknown_ca() {
     assert_eq!(status(&r), "valid-unknown-ca", "{r:#}");
     assert_eq!(code, 3);
     // A root that arrives inside the message is never an anchor.
-    let with_root = openssl_signed(&s, &s.alice, &["-certfile", s.pki.ca().to_str().unwrap()]);
+    let with_root = openssl_signed(s, &s.alice, &["-certfile", s.pki.ca().to_str().unwrap()]);
     let (r, _) = open(&with_root, &[]);
     assert_eq!(status(&r), "valid-unknown-ca", "{r:#}");
 }
 
 #[test]
 fn tampered_and_disclaimer_diagnosis() {
-    let s = setup("st-tampered");
+    let s = setup();
     let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
     // A changed word.
-    let r = open_t(&replace(&signed, "Line two.", "Line 2wo."), &s, &[]);
+    let r = open_t(&replace(&signed, "Line two.", "Line 2wo."), s, &[]);
     assert_eq!(status(&r), "tampered", "{r:#}");
     assert_eq!(r["layers"][0]["signers"][0]["signature"], "digest-mismatch");
     assert!(r["diagnosis"].as_array().unwrap().iter().any(|d| d["id"] == "changed"));
 
     // A server appends a disclaimer at the end of the signed part.
     let appended = replace(&signed, "Line two.\r\n", "Line two.\r\n\r\n-- \r\nThis e-mail is confidential.\r\n");
-    let r = open_t(&appended, &s, &[]);
+    let r = open_t(&appended, s, &[]);
     assert_eq!(status(&r), "tampered", "{r:#}");
     let d = r["diagnosis"].as_array().unwrap().iter().find(|d| d["id"] == "appended-text").unwrap_or_else(|| panic!("{r:#}"));
     assert!(d["appended_text"].as_str().unwrap().contains("This e-mail is confidential."));
@@ -93,12 +98,12 @@ fn tampered_and_disclaimer_diagnosis() {
 
 #[test]
 fn appended_part_inside_signed_multipart() {
-    let s = setup("st-part");
+    let s = setup();
     let msg = b"From: <alice@example.org>\r\nTo: <bob@example.net>\r\nSubject: mixed\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"inner\"\r\n\r\n--inner\r\nContent-Type: text/plain\r\n\r\nThe body.\r\n--inner--\r\n";
     let signed = sign(msg, s.alice.p12(), &s.alice.password, &[]);
-    assert_eq!(status(&open_t(&signed, &s, &[])), "valid");
+    assert_eq!(status(&open_t(&signed, s, &[])), "valid");
     let added = replace(&signed, "--inner--", "--inner\r\nContent-Type: text/plain\r\n\r\nDisclaimer: sent from our network.\r\n--inner--");
-    let r = open_t(&added, &s, &[]);
+    let r = open_t(&added, s, &[]);
     assert_eq!(status(&r), "tampered", "{r:#}");
     let d = r["diagnosis"].as_array().unwrap().iter().find(|d| d["id"] == "appended-part").unwrap_or_else(|| panic!("{r:#}"));
     assert!(d["appended_text"].as_str().unwrap().contains("Disclaimer: sent from our network."));
@@ -107,7 +112,7 @@ fn appended_part_inside_signed_multipart() {
 
 #[test]
 fn bad_signature() {
-    let s = setup("st-badsig");
+    let s = setup();
     let signed = String::from_utf8(sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[])).unwrap();
     // Decode the smime.p7s part, flip the last byte (inside the signature value), re-encode.
     let start = signed.find("S/MIME Cryptographic Signature\r\n\r\n").unwrap() + "S/MIME Cryptographic Signature\r\n\r\n".len();
@@ -117,68 +122,68 @@ fn bad_signature() {
     let last = der.len() - 1;
     der[last] ^= 0x01;
     let mutated = format!("{}{}{}", &signed[..start], B64.encode(&der), &signed[end..]);
-    let r = open_t(mutated.as_bytes(), &s, &[]);
+    let r = open_t(mutated.as_bytes(), s, &[]);
     assert_eq!(status(&r), "bad-signature", "{r:#}");
     assert_eq!(r["layers"][0]["signers"][0]["signature"], "bad");
 }
 
 #[test]
 fn address_mismatch() {
-    let s = setup("st-addr");
+    let s = setup();
     let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
     // The From header is outside the signature: a spoofer can change it, Cachet must notice.
-    let r = open_t(&replace(&signed, "From: Test Sender <alice@example.org>", "From: Alice <mallory@example.org>"), &s, &[]);
+    let r = open_t(&replace(&signed, "From: Test Sender <alice@example.org>", "From: Alice <mallory@example.org>"), s, &[]);
     assert_eq!(status(&r), "address-mismatch", "{r:#}");
     assert_eq!(r["layers"][0]["signers"][0]["address"]["matches"], false);
     // Case differences in the domain are not a mismatch.
-    let r = open_t(&replace(&signed, "<alice@example.org>", "<alice@EXAMPLE.org>"), &s, &[]);
+    let r = open_t(&replace(&signed, "<alice@example.org>", "<alice@EXAMPLE.org>"), s, &[]);
     assert_eq!(status(&r), "valid", "{r:#}");
 }
 
 #[test]
 fn expired_and_not_yet_valid() {
-    let s = setup("st-dates");
+    let s = setup();
     let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
-    let later = open_t(&signed, &s, &["--at", "2099-01-01T00:00:00Z"]);
+    let later = open_t(&signed, s, &["--at", "2099-01-01T00:00:00Z"]);
     assert_eq!(status(&later), "expired", "{later:#}");
     // The signer claims a signing time when the certificate was valid: a detail, never a rescue.
     assert_eq!(later["layers"][0]["signers"][0]["valid_at_signing_time"], true);
-    let earlier = open_t(&signed, &s, &["--at", "2001-01-01T00:00:00Z"]);
+    let earlier = open_t(&signed, s, &["--at", "2001-01-01T00:00:00Z"]);
     assert_eq!(status(&earlier), "not-yet-valid", "{earlier:#}");
 }
 
 #[test]
 fn wrong_usage() {
-    let s = setup("st-usage");
+    let s = setup();
     let ku = s.pki.leaf("kuonly", "ku@example.org", Key::Rsa2048, Some("basicConstraints=CA:FALSE\nkeyUsage=critical,keyEncipherment\nsubjectAltName=email:ku@example.org\n"), 365);
-    let r = open_t(&openssl_signed(&s, &ku, &[]), &s, &[]);
+    let r = open_t(&openssl_signed(s, &ku, &[]), s, &[]);
     assert_eq!(status(&r), "wrong-usage", "{r:#}");
     let eku = s.pki.leaf("tls", "tls@example.org", Key::Rsa2048, Some("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=email:tls@example.org\n"), 365);
-    let r = open_t(&openssl_signed(&s, &eku, &[]), &s, &[]);
+    let r = open_t(&openssl_signed(s, &eku, &[]), s, &[]);
     assert_eq!(status(&r), "wrong-usage", "{r:#}");
 }
 
 #[test]
 fn weak_algorithm() {
-    let s = setup("st-weak");
-    let r = open_t(&openssl_signed(&s, &s.alice, &["-md", "sha1"]), &s, &[]);
+    let s = setup();
+    let r = open_t(&openssl_signed(s, &s.alice, &["-md", "sha1"]), s, &[]);
     assert_eq!(status(&r), "weak-algorithm", "{r:#}");
     assert_eq!(r["layers"][0]["signers"][0]["digest_algorithm"], "SHA-1");
     let small = s.pki.leaf("small", "small@example.org", Key::Rsa1024, None, 365);
-    let r = open_t(&openssl_signed(&s, &small, &[]), &s, &[]);
+    let r = open_t(&openssl_signed(s, &small, &[]), s, &[]);
     assert_eq!(status(&r), "weak-algorithm", "{r:#}");
 }
 
 #[test]
 fn partially_signed() {
-    let s = setup("st-partial");
+    let s = setup();
     let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &[]);
     let text = String::from_utf8(signed).unwrap();
     let split = text.find("MIME-Version:").unwrap();
     let (headers, body) = text.split_at(split);
     let body = body.trim_start_matches("MIME-Version: 1.0\r\n");
     let wrapped = format!("{headers}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n--outer\r\n{body}\r\n--outer\r\nContent-Type: text/plain\r\n\r\nUnsigned footer added later.\r\n--outer--\r\n");
-    let r = open_t(wrapped.as_bytes(), &s, &[]);
+    let r = open_t(wrapped.as_bytes(), s, &[]);
     assert_eq!(status(&r), "partially-signed", "{r:#}");
     assert_eq!(r["layers"][0]["covers"], "1");
     assert_eq!(r["layers"][0]["status"], "valid");
@@ -188,7 +193,7 @@ fn partially_signed() {
 
 #[test]
 fn no_signer_unsigned_and_malformed() {
-    let s = setup("st-nosigner");
+    let s = setup();
     let dir = TempDir::new("st-nosigner-files");
     // A degenerate SignedData (certificates only, no SignerInfo) posing as a signature.
     let p7 = dir.path("certs.p7");
@@ -198,7 +203,7 @@ fn no_signer_unsigned_and_malformed() {
         "From: <alice@example.org>\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nNot really signed.\r\n--b\r\nContent-Type: application/pkcs7-signature\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
         B64.encode(&der)
     );
-    let r = open_t(msg.as_bytes(), &s, &[]);
+    let r = open_t(msg.as_bytes(), s, &[]);
     assert_eq!(status(&r), "no-signer", "{r:#}");
 
     let (r, code) = open(&message("alice@example.org", "bob@example.net"), &[]);
@@ -217,7 +222,7 @@ fn no_signer_unsigned_and_malformed() {
 
 #[test]
 fn several_signers_headline_is_the_worst() {
-    let s = setup("st-multi");
+    let s = setup();
     let small = s.pki.leaf("small2", "alice@example.org", Key::Rsa1024, None, 365);
     let dir = TempDir::new("st-multi-files");
     let content = dir.write("c.txt", b"Content-Type: text/plain\r\n\r\nTwo signers.\r\n");
@@ -225,7 +230,7 @@ fn several_signers_headline_is_the_worst() {
     run(tool("openssl").args(["cms", "-sign"]).arg("-in").arg(&content).arg("-signer").arg(&s.alice.cert).arg("-inkey").arg(&s.alice.key).arg("-signer").arg(&small.cert).arg("-inkey").arg(&small.key).arg("-out").arg(&out));
     let mut msg = b"From: <alice@example.org>\r\nSubject: two\r\n".to_vec();
     msg.extend_from_slice(&std::fs::read(&out).unwrap());
-    let r = open_t(&msg, &s, &[]);
+    let r = open_t(&msg, s, &[]);
     assert_eq!(r["layers"][0]["signers"].as_array().unwrap().len(), 2);
     assert_eq!(status(&r), "weak-algorithm", "{r:#}");
 }

@@ -50,13 +50,19 @@ impl Pki {
     }
 
     /// Issue certificate `name` (key `key`, subject CN=`cn`) by `issuer` (None: self-signed).
+    ///
+    /// One request per key, made for its first certificate: `openssl ca -subj` gives each
+    /// certificate its own subject, so a key's later certificates need no `openssl req` run
+    /// (the certificate is the same, byte for byte, as from a request with that subject).
     #[allow(clippy::too_many_arguments)]
     fn issue(&self, name: &str, cn: &str, key: &str, issuer: Option<(&str, &str)>, ext: &str, dates: (&str, &str), extra: &[&str]) -> Certificate {
-        let (kf, csr, pem, extf) = (format!("{key}.key"), format!("{name}.csr"), format!("{name}.pem"), format!("{name}.ext"));
+        let (kf, csr, pem, extf) = (format!("{key}.key"), format!("{key}.csr"), format!("{name}.pem"), format!("{name}.ext"));
         self.d.write(&extf, ext.as_bytes());
         let subj = format!("/CN={cn}");
-        self.d.openssl(&["req", "-new", "-key", &kf, "-subj", &subj, "-out", &csr]);
-        let mut args: Vec<String> = ["ca", "-batch", "-config", "ca.cnf", "-notext", "-preserveDN", "-in", &csr, "-out", &pem, "-extfile", &extf, "-startdate", dates.0, "-enddate", dates.1]
+        if !self.d.path(&csr).exists() {
+            self.d.openssl(&["req", "-new", "-key", &kf, "-subj", &subj, "-out", &csr]);
+        }
+        let mut args: Vec<String> = ["ca", "-batch", "-config", "ca.cnf", "-notext", "-preserveDN", "-in", &csr, "-subj", &subj, "-out", &pem, "-extfile", &extf, "-startdate", dates.0, "-enddate", dates.1]
             .iter()
             .map(|s| s.to_string())
             .collect();

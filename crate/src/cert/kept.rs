@@ -72,24 +72,39 @@ mod tests {
     use der::{Decode, Encode};
     use std::process::Command;
 
-    /// Self-signed P-256 certificates made by openssl, DER, one per serial.
+    /// Certificates that differ in their serial, DER, one per serial (each below 0x7000).
+    ///
+    /// openssl makes one self-signed P-256 certificate, with the two-byte serial 0x1000; the
+    /// others are its bytes with `0x1000 + serial` in the serial's place (same length, so the
+    /// DER stays well formed). Their signatures no longer match, which nothing here checks:
+    /// the kept certificates are looked up by their exact bytes, and the facts neither verify
+    /// nor depend on the signature's value. One openssl run instead of one per certificate.
     fn certs(dir: &std::path::Path, serials: std::ops::Range<u32>) -> Vec<Vec<u8>> {
         let key = dir.join("key.pem");
         let ok = Command::new("openssl").args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"]).arg(&key).status().unwrap().success();
         assert!(ok, "openssl genpkey");
+        let out = dir.join("cert.der");
+        let ok = Command::new("openssl")
+            .args(["req", "-x509", "-new", "-key"])
+            .arg(&key)
+            .args(["-subj", "/CN=kept", "-set_serial", "4096", "-days", "30", "-outform", "DER", "-out"])
+            .arg(&out)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "openssl req");
+        let der = std::fs::read(out).unwrap();
+        // version [0] { INTEGER 2 }, then serialNumber INTEGER 0x1000: once, in the TBSCertificate.
+        let head = [0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x02, 0x10, 0x00];
+        let at = der.windows(head.len()).position(|w| w == head).expect("version and serial") + head.len() - 2;
+        assert_eq!(der.windows(head.len()).filter(|w| *w == head).count(), 1);
         serials
             .map(|serial| {
-                let out = dir.join(format!("{serial}.der"));
-                let ok = Command::new("openssl")
-                    .args(["req", "-x509", "-new", "-key"])
-                    .arg(&key)
-                    .args(["-subj", &format!("/CN=kept {serial}"), "-set_serial", &serial.to_string(), "-days", "30", "-outform", "DER", "-out"])
-                    .arg(&out)
-                    .status()
-                    .unwrap()
-                    .success();
-                assert!(ok, "openssl req");
-                std::fs::read(out).unwrap()
+                assert!(serial < 0x7000);
+                let mut c = der.clone();
+                c[at..at + 2].copy_from_slice(&u16::try_from(0x1000 + serial).unwrap().to_be_bytes());
+                assert_eq!(Certificate::from_der(&c).unwrap().tbs_certificate().serial_number().as_bytes(), &c[at..at + 2]);
+                c
             })
             .collect()
     }

@@ -8,11 +8,11 @@ use crate::crypto::cipher::{ContentCipher, RustCrypto};
 use cachet_testkit::TempDir;
 use crate::pkcs12::Identity;
 
-/// A key and self-signed certificate made by openssl (`newkey` like "rsa:2048" or "ec").
+/// A key and self-signed certificate made by openssl (`newkey` like "rsa:2048" or "ec"), as
+/// an identity (see `Identity::from_pem_files`).
 fn identity(dir: &TempDir, name: &str, newkey: &[&str]) -> Identity {
     let key = format!("{name}.key");
     let pem = format!("{name}.pem");
-    let p12 = format!("{name}.p12");
     // The key is a kept one (cachet_testkit::pooled_key): "-newkey rsa:BITS" or "-newkey ec
     // -pkeyopt ec_paramgen_curve:CURVE" as genpkey arguments; what follows goes to `req`.
     let (genpkey, rest): (Vec<String>, &[&str]) = match newkey {
@@ -25,8 +25,7 @@ fn identity(dir: &TempDir, name: &str, newkey: &[&str]) -> Identity {
     let mut args = vec!["req", "-x509", "-new", "-nodes", "-days", "30", "-subj", &subj, "-key", &key, "-out", &pem];
     args.extend_from_slice(rest);
     dir.openssl(&args);
-    dir.openssl(&["pkcs12", "-export", "-inkey", &key, "-in", &pem, "-passout", "pass:pw", "-out", &p12]);
-    crate::pkcs12::import(&dir.read(&p12), "pw").unwrap()
+    Identity::from_pem_files(&dir.path(&key), &dir.path(&pem))
 }
 
 fn plaintext(d: &super::decrypt::Decryption) -> Option<Vec<u8>> {
@@ -53,7 +52,7 @@ fn round_trip_and_damage_never_panics() {
         assert_eq!(d.info.integrity_protected, cipher.is_aead());
         assert!(matches!(decrypt(&der, &[&eve], &crate::policy::Policy::standard(), &RustCrypto).unwrap().outcome, Outcome::NoKey));
         // Eve holding Bob's certificate but her own key: the envelope never opens.
-        let mut fake = crate::pkcs12::import(&dir.read("eve.p12"), "pw").unwrap();
+        let mut fake = Identity::from_pem_files(&dir.path("eve.key"), &dir.path("eve.pem"));
         fake.certificate = bob.certificate.clone();
         assert!(matches!(decrypt(&der, &[&fake], &crate::policy::Policy::standard(), &RustCrypto).unwrap().outcome, Outcome::IntegrityFailure), "{cipher:?}");
         // Every truncation and many single-byte changes: an error or a failure outcome, never a panic,
@@ -87,7 +86,7 @@ fn ecdh_key_agreement_opens_only_for_the_recipient_key() {
             let d = decrypt(&der, &[&fran], &crate::policy::Policy::standard(), &RustCrypto).unwrap();
             assert_eq!(plaintext(&d).as_deref(), Some(&b"Content-Type: text/plain\r\n\r\nfor Fran only\r\n"[..]), "{curve} {wrap}");
             // Mallory's key presented with Fran's certificate does not open it.
-            let mut fake = crate::pkcs12::import(&dir.read("mallory.p12"), "pw").unwrap();
+            let mut fake = Identity::from_pem_files(&dir.path("mallory.key"), &dir.path("mallory.pem"));
             fake.certificate = fran.certificate.clone();
             assert!(matches!(decrypt(&der, &[&fake], &crate::policy::Policy::standard(), &RustCrypto).unwrap().outcome, Outcome::IntegrityFailure), "{curve} {wrap}");
             assert!(matches!(decrypt(&der, &[&mallory], &crate::policy::Policy::standard(), &RustCrypto).unwrap().outcome, Outcome::NoKey));
@@ -723,7 +722,7 @@ fn deferred_oaep_key_transport_gives_the_core_answers() {
         assert_eq!(outcome_name(&outcome), outcome_name(&core.outcome), "{name}");
         assert_eq!(asked, deferred_hash.into_iter().collect::<Vec<_>>(), "{name}: key transports deferred");
         // Eve alone with Bob's certificate: the unwrap fails on both paths alike.
-        let mut fake = crate::pkcs12::import(&dir.read("eve.p12"), "pw").unwrap();
+        let mut fake = Identity::from_pem_files(&dir.path("eve.key"), &dir.path("eve.pem"));
         fake.certificate = bob.certificate.clone();
         let core = decrypt(&der, &[&fake], &crate::policy::Policy::standard(), &RustCrypto).unwrap();
         assert_eq!(outcome_name(&decrypt_deferring_oaep(&der, &[&fake]).0), outcome_name(&core.outcome), "{name}: wrong key");

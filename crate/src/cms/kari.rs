@@ -183,8 +183,7 @@ mod tests {
             "-addext", "keyUsage=keyAgreement,digitalSignature", "-addext", &format!("subjectAltName=email:{name}@example.org"),
             "-keyout", &format!("{name}.key"), "-out", &format!("{name}.pem"),
         ]);
-        dir.openssl(&["pkcs12", "-export", "-inkey", &format!("{name}.key"), "-in", &format!("{name}.pem"), "-passout", "pass:pw", "-out", &format!("{name}.p12")]);
-        crate::pkcs12::import(&dir.read(&format!("{name}.p12")), "pw").unwrap()
+        Identity::from_pem_files(&dir.path(&format!("{name}.key")), &dir.path(&format!("{name}.pem")))
     }
 
     /// The content key comes back only with the recipient's own key: not with another key on
@@ -212,7 +211,7 @@ mod tests {
                 assert_eq!(mine.keys[0].as_slice(), cek.as_slice(), "{curve} {cek_len}");
                 // Mallory's key is not named; forced onto the entry, it cannot unwrap it.
                 assert!(!open(&mallory).matched);
-                let forced = Identity { certificate: fran.certificate.clone(), ..crate::pkcs12::import(&dir.read("mallory.p12"), "pw").unwrap() };
+                let forced = Identity { certificate: fran.certificate.clone(), ..Identity::from_pem_files(&dir.path("mallory.key"), &dir.path("mallory.pem")) };
                 let theirs = open(&forced);
                 assert!(theirs.matched && theirs.keys.is_empty(), "{curve}: a wrong EC key unwrapped the content key");
                 // No all-zero KEK: unwrapping with zeros fails at the integrity check.

@@ -46,12 +46,19 @@ impl Pki {
     }
 
     /// Issue `name` with key `key` by `issuer` (None: self-signed), extensions `ext`, dates as YYYYMMDDHHMMSSZ.
+    ///
+    /// One request per key, made for its first certificate: `openssl ca -subj` gives each
+    /// certificate its own subject, so a key's later certificates need no `openssl req` run
+    /// (the certificate is the same, byte for byte, as from a request with that subject).
     fn issue(&self, name: &str, key: &str, issuer: Option<&str>, ext: &str, from: &str, to: &str) -> String {
         self.key(key);
         self.d.write(&format!("{name}.ext"), ext.as_bytes());
-        self.d.openssl(&["req", "-new", "-key", &format!("{key}.key"), "-subj", &format!("/CN={name}"), "-out", &format!("{name}.csr")]);
-        let (ext_f, csr, pem) = (format!("{name}.ext"), format!("{name}.csr"), format!("{name}.pem"));
-        let mut args = vec!["ca", "-batch", "-config", "ca.cnf", "-notext", "-in", &csr, "-out", &pem, "-extfile", &ext_f, "-startdate", from, "-enddate", to];
+        let (subj, csr) = (format!("/CN={name}"), format!("{key}.csr"));
+        if !self.d.path(&csr).exists() {
+            self.d.openssl(&["req", "-new", "-key", &format!("{key}.key"), "-subj", &subj, "-out", &csr]);
+        }
+        let (ext_f, pem) = (format!("{name}.ext"), format!("{name}.pem"));
+        let mut args = vec!["ca", "-batch", "-config", "ca.cnf", "-notext", "-in", &csr, "-subj", &subj, "-out", &pem, "-extfile", &ext_f, "-startdate", from, "-enddate", to];
         let (icert, ikey) = issuer.map(|i| (format!("{i}.pem"), format!("{i}.key"))).unwrap_or_default();
         let self_key = format!("{key}.key");
         match issuer {
@@ -85,7 +92,14 @@ struct World {
     other_root: String,
 }
 
-fn world(tag: &str) -> World {
+/// The world, made once per test process and shared: the tests only read it (the PKI's
+/// folder goes when it is made; the certificates are kept as base64).
+fn world() -> &'static World {
+    static WORLD: std::sync::OnceLock<World> = std::sync::OnceLock::new();
+    WORLD.get_or_init(|| make_world("ident-world"))
+}
+
+fn make_world(tag: &str) -> World {
     let p = Pki::new(tag);
     let root = p.issue("root", "root", None, CA_EXT, "20200101000000Z", "20400101000000Z");
     let enc = leaf_ext("alice@example.org", "digitalSignature,keyEncipherment");
@@ -122,7 +136,7 @@ fn expiry_boundaries() {
 
 #[test]
 fn best_certificate_choice() {
-    let w = world("ident-best");
+    let w = world();
     let all = vec![w.old.clone(), w.cur.clone(), w.newer.clone(), w.sign_only.clone(), w.bob.clone(), "not base64!".into()];
     // Mid 2026: newest valid encryption certificate; the sign-only one is newer but unusable.
     let c = best_certificate(&all, "alice@example.org", t("2026-06-01T00:00:00Z")).unwrap();
@@ -142,7 +156,7 @@ fn best_certificate_choice() {
 
 #[test]
 fn changed_certificate_is_reported() {
-    let w = world("ident-change");
+    let w = world();
     let at = t("2026-06-01T00:00:00Z");
     let contact = Contact { address: "alice@example.org".into(), certificates: vec![w.old.clone(), w.cur.clone()], capabilities: None };
     let ch = certificate_change(&contact, &w.newer, at).unwrap().expect("a change");
@@ -173,7 +187,7 @@ fn changed_certificate_is_reported() {
 
 #[test]
 fn recipient_statuses_per_spec() {
-    let w = world("ident-recipient");
+    let w = world();
     let anchors = parse_certificates_der(&base64::engine::general_purpose::STANDARD.decode(&w.root).unwrap()).unwrap();
     let anchors: Vec<_> = anchors.into_iter().map(|p| p.certificate).collect();
     let policy = Policy::standard();
@@ -268,7 +282,7 @@ fn recipient_statuses_per_spec() {
 
 #[test]
 fn own_identities_and_key_history() {
-    let w = world("ident-own");
+    let w = world();
     let records = vec![
         IdentityRecord { id: "2023".into(), signing_certificate: w.old.clone(), encryption_certificate: None, retired: true },
         IdentityRecord { id: "2025".into(), signing_certificate: w.sign_only.clone(), encryption_certificate: Some(w.cur.clone()), retired: false },
@@ -354,9 +368,8 @@ fn certificate_smime_capabilities_extension() {
 /// a notBefore written as GeneralizedTime before 2050 is re-encoded by x509-cert as UTCTime.
 #[test]
 fn fingerprint_over_original_der() {
-    let p = Pki::new("ident-fpr");
-    let b64 = p.issue("root", "root", None, CA_EXT, "20200101000000Z", "20400101000000Z");
-    let der = base64::engine::general_purpose::STANDARD.decode(&b64).unwrap();
+    // The shared world's root: self-signed, notBefore 2020-01-01 (UTCTime, as openssl writes it).
+    let der = base64::engine::general_purpose::STANDARD.decode(&world().root).unwrap();
     // Rewrite notBefore UTCTime "200101000000Z" as GeneralizedTime "20200101000000Z",
     // growing Validity, TBSCertificate and Certificate by two bytes (all long-form except Validity).
     let utc = b"\x17\x0d200101000000Z";

@@ -59,6 +59,23 @@ pub struct Identity {
     pub encryption: Option<Box<Identity>>,
 }
 
+/// Identities for tests about what an identity does (envelopes, signatures), not about
+/// PKCS#12 files.
+#[cfg(test)]
+impl Identity {
+    /// The identity of an unencrypted PKCS#8 key and its certificate, PEM files as openssl
+    /// writes them: what importing a PKCS#12 file of just the two gives (the same key reader,
+    /// no chain, no friendly name), without writing that file. PKCS#12 files made by openssl
+    /// have tests of their own (`pkcs12::tests`).
+    pub(crate) fn from_pem_files(key: &std::path::Path, cert: &std::path::Path) -> Identity {
+        let pem = std::fs::read(key).unwrap();
+        let (label, der) = der::pem::decode_vec(&pem).unwrap();
+        assert_eq!(label, "PRIVATE KEY", "{}: an unencrypted PKCS#8 key", key.display());
+        let certificate = crate::cert::facts::parse_certificates(&std::fs::read(cert).unwrap()).unwrap().remove(0);
+        Identity { certificate, chain: Vec::new(), key: PrivateKey::from_pkcs8_der(&der).unwrap(), friendly_name: None, encryption: None }
+    }
+}
+
 impl Identity {
     pub fn key(&self) -> &PrivateKey {
         &self.key

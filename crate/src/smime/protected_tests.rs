@@ -13,13 +13,12 @@ use x509_cert::Certificate;
 
 /// A self-signed end-entity certificate for `email` and its key, made by openssl.
 fn identity(dir: &TempDir, name: &str, email: &str) -> Identity {
-    let (key, pem, p12) = (format!("{name}.key"), format!("{name}.pem"), format!("{name}.p12"));
+    let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
     let subj = format!("/CN={name}");
     let san = format!("subjectAltName=email:{email}");
     cachet_testkit::Key::Rsa2048.pooled(&dir.path(&key));
     dir.openssl(&["req", "-x509", "-new", "-days", "30", "-subj", &subj, "-key", &key, "-addext", &san, "-addext", "basicConstraints=CA:FALSE", "-addext", "keyUsage=digitalSignature,keyEncipherment", "-out", &pem]);
-    dir.openssl(&["pkcs12", "-export", "-inkey", &key, "-in", &pem, "-passout", "pass:pw", "-out", &p12]);
-    crate::pkcs12::import(&dir.read(&p12), "pw").unwrap()
+    Identity::from_pem_files(&dir.path(&key), &dir.path(&pem))
 }
 
 const MSG: &str = "From: Alice <alice@example.org>\r\nTo: Bob <bob@example.net>\r\nCc: carol@example.com\r\nSubject: =?UTF-8?B?R3LDvMOfZQ==?= and the plan\r\nDate: Sat, 05 Dec 2026 12:00:00 +0000\r\nMessage-ID: <hp-1@example.org>\r\nIn-Reply-To: <earlier@example.net>\r\nReferences: <earlier@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nMeet at eight.\r\n--alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>Meet at eight.</p></body></html>\r\n--alt--\r\n";

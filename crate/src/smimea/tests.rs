@@ -12,10 +12,8 @@ use cachet_testkit::{run, run_with_input, tool};
 const AT: UnixTime = UnixTime(1_800_000_000);
 
 fn need_dnspython() {
-    // Checked once per test process (each check is a python3 start, about 0.2 s of CPU).
-    static OK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let ok = *OK.get_or_init(|| cachet_testkit::python3().args(["-c", "import dns.message"]).output().map(|o| o.status.success()).unwrap_or(false));
-    assert!(ok, "these tests need Python's dnspython for the python3 on PATH: `npm test` installs it (pip install dnspython)");
+    // Asked once per test process, with the interpreter's path (cachet_testkit::python_has).
+    assert!(cachet_testkit::python_has("dns"), "these tests need Python's dnspython for the python3 on PATH: `npm test` installs it (pip install dnspython)");
 }
 
 /// One answer for dnspython to write: a query for `name` type SMIMEA answered with `records`

@@ -35,6 +35,15 @@ impl TempDir {
         TempDir(p)
     }
 
+    /// A folder for a fixture kept in a `static` and shared by the tests of one process: such a
+    /// value is never dropped, so its folder outlives the process. Each of these folders is
+    /// named with its process id, and the ones whose process has ended (and that are older than
+    /// a few minutes) are removed whenever another is made.
+    pub fn for_process(tag: &str) -> TempDir {
+        remove_ended_process_dirs();
+        TempDir::new(&format!("{PROCESS_TAG}{tag}"))
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.0.join(name)
     }
@@ -53,6 +62,31 @@ impl TempDir {
     /// Run `openssl ARGS` with this folder as working directory; panics with stderr on failure.
     pub fn openssl(&self, args: &[&str]) {
         run(tool("openssl").args(args).current_dir(&self.0));
+    }
+}
+
+/// The name part of [`TempDir::for_process`] folders.
+const PROCESS_TAG: &str = "process-";
+
+/// Remove the [`TempDir::for_process`] folders of test processes that have ended (Linux: a
+/// process is alive while `/proc/PID` exists; elsewhere nothing is removed).
+fn remove_ended_process_dirs() {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    let prefix = format!("cachet-test-{PROCESS_TAG}");
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(&prefix) {
+            continue;
+        }
+        // cachet-test-process-TAG-PID-N
+        let Some(pid) = name.rsplit('-').nth(1).filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) else { continue };
+        let old = e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age.as_secs() > 600);
+        if old && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
@@ -99,18 +133,42 @@ pub fn tool(name: &str) -> Command {
 /// 70 ms of CPU, on every start, while the interpreter it picks starts directly. The same
 /// interpreter, with the same packages, runs every script either way.
 pub fn python3_path() -> &'static Path {
-    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PATH.get_or_init(|| {
-        let asked = Command::new("python3").args(["-c", "import sys; print(sys.executable)"]).stdin(Stdio::null()).output();
-        let exe = match asked {
-            Ok(out) if out.status.success() => PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()),
-            _ => PathBuf::new(),
+    &python_probe().exe
+}
+
+/// Is the Python package `module` (one of [`PYTHON_PACKAGES`]) installed for [`python3_path`]?
+/// Answered by the same single Python run that finds the interpreter (each Python start costs
+/// about 0.1 s of CPU): the package is found on Python's path (`importlib.util.find_spec`), not
+/// imported; a broken installation fails the test's own script instead.
+pub fn python_has(module: &str) -> bool {
+    assert!(PYTHON_PACKAGES.contains(&module), "{module} is not in PYTHON_PACKAGES");
+    python_probe().packages.iter().any(|m| m == module)
+}
+
+/// The Python packages the tests' scripts import: `cryptography` (pyca) and `dns` (dnspython).
+pub const PYTHON_PACKAGES: [&str; 2] = ["cryptography", "dns"];
+
+struct PythonProbe {
+    exe: PathBuf,
+    packages: Vec<String>,
+}
+
+fn python_probe() -> &'static PythonProbe {
+    static PROBE: std::sync::OnceLock<PythonProbe> = std::sync::OnceLock::new();
+    PROBE.get_or_init(|| {
+        let script = "import sys, importlib.util\nprint(sys.executable)\nfor m in sys.argv[1:]:\n    if importlib.util.find_spec(m): print(m)";
+        let asked = Command::new("python3").args(["-c", script]).args(PYTHON_PACKAGES).stdin(Stdio::null()).output();
+        let (exe, packages) = match asked {
+            Ok(out) if out.status.success() => {
+                let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                let mut lines = text.lines().map(str::trim);
+                let exe = PathBuf::from(lines.next().unwrap_or(""));
+                (exe, lines.map(str::to_owned).collect())
+            }
+            _ => (PathBuf::new(), Vec::new()),
         };
-        if exe.is_absolute() && exe.is_file() {
-            exe
-        } else {
-            PathBuf::from("python3")
-        }
+        let exe = if exe.is_absolute() && exe.is_file() { exe } else { PathBuf::from("python3") };
+        PythonProbe { exe, packages }
     })
 }
 

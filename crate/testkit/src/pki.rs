@@ -4,7 +4,9 @@
 
 use crate::{run, tool, TempDir};
 use std::path::{Path, PathBuf};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Key types for test identities.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,13 +41,20 @@ impl Key {
 }
 
 /// A test PKI: a root CA and leaves issued by it, all made by openssl.
+///
+/// A leaf is issued once per name: asking again for a name with the same parameters gives the
+/// same leaf (its files, and its PKCS#12 file once written), so the tests of one process can
+/// share a PKI ([`Pki::for_process`]) and the leaves they have in common; asking for a name
+/// with other parameters fails the test.
 pub struct Pki {
     pub dir: TempDir,
     serial: AtomicUsize,
+    issued: Mutex<HashMap<String, (String, Leaf)>>,
 }
 
 /// Files of one leaf identity. Its PKCS#12 file is written on first use ([`Leaf::p12`]): many
 /// tests use a leaf only as a recipient's or a signer's certificate and key.
+#[derive(Clone)]
 pub struct Leaf {
     pub key: PathBuf,
     pub cert: PathBuf,
@@ -54,7 +63,7 @@ pub struct Leaf {
     name: String,
     ca: PathBuf,
     p12: PathBuf,
-    p12_written: std::sync::OnceLock<()>,
+    p12_written: Arc<OnceLock<()>>,
 }
 
 impl Leaf {
@@ -79,7 +88,17 @@ impl Leaf {
 
 impl Pki {
     pub fn new(name: &str) -> Pki {
-        let dir = TempDir::new(name);
+        Pki::in_dir(TempDir::new(name))
+    }
+
+    /// A PKI kept in a `static` and shared by the tests of one process (see
+    /// [`TempDir::for_process`]). Its leaves can be issued from several tests at once, each
+    /// under a name of its own.
+    pub fn for_process(name: &str) -> Pki {
+        Pki::in_dir(TempDir::for_process(name))
+    }
+
+    fn in_dir(dir: TempDir) -> Pki {
         crate::pooled_key(&Key::Rsa2048.genpkey_args(), &dir.path("ca.key"));
         run(tool("openssl").args(["req", "-x509", "-new", "-nodes", "-sha256", "-days", "3650"]).arg("-key").arg(dir.path("ca.key")).arg("-out").arg(dir.path("ca.pem")).args([
             "-subj",
@@ -90,7 +109,7 @@ impl Pki {
             "keyUsage=critical,keyCertSign,cRLSign",
         ]));
         dir.write("pw", b"test-password\n");
-        Pki { dir, serial: AtomicUsize::new(100) }
+        Pki { dir, serial: AtomicUsize::new(100), issued: Mutex::new(HashMap::new()) }
     }
 
     pub fn ca(&self) -> PathBuf {
@@ -100,17 +119,34 @@ impl Pki {
     /// A leaf for `email`. `ext` replaces the default extensions when given.
     /// The key is a kept one (see [`crate::pooled_key`]), of its own within this test process.
     pub fn leaf(&self, name: &str, email: &str, key: Key, ext: Option<&str>, days: u32) -> Leaf {
-        let key_file = self.dir.path(&format!("{name}.key"));
-        crate::pooled_key(&key.genpkey_args(), &key_file);
-        let key_file = key_file.to_string_lossy().into_owned();
-        self.issue(name, email, &["-key", &key_file], matches!(key, Key::P256 | Key::P384), ext, days)
+        self.once(name, format!("{email}|{key:?}|{ext:?}|{days}"), || {
+            let key_file = self.dir.path(&format!("{name}.key"));
+            crate::pooled_key(&key.genpkey_args(), &key_file);
+            let key_file = key_file.to_string_lossy().into_owned();
+            self.issue(name, email, &["-key", &key_file], matches!(key, Key::P256 | Key::P384), ext, days)
+        })
+    }
+
+    /// The leaf issued as `name` with these parameters, issued by `make` the first time.
+    fn once(&self, name: &str, params: String, make: impl FnOnce() -> Leaf) -> Leaf {
+        // Held while openssl issues the leaf: a second test asking for it waits for the first.
+        let mut issued = self.issued.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((before, leaf)) = issued.get(name) {
+            assert_eq!(before, &params, "the test PKI's leaf {name} was asked for again with other parameters");
+            return leaf.clone();
+        }
+        let leaf = make();
+        issued.insert(name.to_string(), (params, leaf.clone()));
+        leaf
     }
 
     /// [`Pki::leaf`] with the key given as `openssl req` arguments (`-newkey ...`, `-pkeyopt ...`
     /// for a fresh key, or `-key FILE`).
     pub fn leaf_with_key_args(&self, name: &str, email: &str, newkey: &[&str], ext: Option<&str>, days: u32) -> Leaf {
-        let ec = newkey.iter().any(|a| *a == "ec" || a.starts_with("ec:"));
-        self.issue(name, email, newkey, ec, ext, days)
+        self.once(name, format!("{email}|{newkey:?}|{ext:?}|{days}"), || {
+            let ec = newkey.iter().any(|a| *a == "ec" || a.starts_with("ec:"));
+            self.issue(name, email, newkey, ec, ext, days)
+        })
     }
 
     fn issue(&self, name: &str, email: &str, newkey: &[&str], ec: bool, ext: Option<&str>, days: u32) -> Leaf {
@@ -148,7 +184,7 @@ impl Pki {
             name: name.to_string(),
             ca: self.ca(),
             p12: d.path(&format!("{name}.p12")),
-            p12_written: std::sync::OnceLock::new(),
+            p12_written: Arc::new(OnceLock::new()),
         }
     }
 }

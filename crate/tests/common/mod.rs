@@ -9,6 +9,14 @@ use std::process::Command;
 
 pub use cachet_testkit::{corpus, peer_limitation, run, run_with_input, tool, Key, Leaf, Pki, TempDir};
 
+/// The test PKI shared by the tests of this process (see `Pki::for_process`): its CA, and
+/// each leaf issued once for every test that asks for it by the same name and parameters.
+/// For tests that need no CA of their own; the PKI's files are only read.
+pub fn shared_pki() -> &'static Pki {
+    static PKI: std::sync::OnceLock<Pki> = std::sync::OnceLock::new();
+    PKI.get_or_init(|| Pki::for_process("shared"))
+}
+
 pub fn cachet() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cachet"))
 }

@@ -74,7 +74,7 @@ pub fn fixture() -> Option<&'static Fixture> {
         }
         // The project's test PKI (crate/testkit): a CA and RSA, P-256 and P-384 leaves with
         // PKCS#8 key files, as every peer reads them.
-        let pki = cachet_testkit::Pki::new("fixture");
+        let pki = cachet_testkit::Pki::for_process("fixture");
         for (who, key) in [("alice", Key::Rsa2048), ("carol", Key::P256), ("dan", Key::P384)] {
             pki.leaf(who, &format!("{who}@example.com"), key, None, 30);
         }

@@ -79,9 +79,8 @@ for i in range(0, len(jobs), 4):
 "#;
 
 pub fn have_python_cryptography() -> bool {
-    // Checked once per test process (each check is a python3 start).
-    static OK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let ok = *OK.get_or_init(|| cachet_testkit::python3().args(["-c", "import cryptography"]).output().map(|o| o.status.success()).unwrap_or(false));
+    // Asked once per test process, with the interpreter's path (cachet_testkit::python_has).
+    let ok = cachet_testkit::python_has("cryptography");
     assert!(ok, "python3 with the `cryptography` package is missing: pip install cryptography (the project's setup script does)");
     ok
 }
