@@ -41,7 +41,12 @@ const IN_PROCESS_SANDBOXED_FRAMES = '--disable-features=IsolateSandboxedIframes'
  */
 const browsers = new Map();
 
-function useBrowser(frameProcesses) {
+/**
+ * The process's chromium (a promise of it) for worlds with or without `frameProcesses`, counted
+ * as used until `leaveBrowser(frameProcesses)`. With `frameProcesses` it is Chromium's default
+ * process isolation under LOOPBACK_ONLY.
+ */
+export function useBrowser(frameProcesses) {
   let b = browsers.get(frameProcesses);
   if (!b) {
     // Chromium refuses every non-loopback request itself; each one is noted in `blocked`.
@@ -54,7 +59,8 @@ function useBrowser(frameProcesses) {
   return b.browser;
 }
 
-async function leaveBrowser(frameProcesses) {
+/** Done with the process's chromium of `useBrowser(frameProcesses)`: the last user closes it. */
+export async function leaveBrowser(frameProcesses) {
   const b = browsers.get(frameProcesses);
   b.users -= 1;
   if (b.users > 0) return;
