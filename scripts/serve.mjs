@@ -45,6 +45,13 @@ function send(res, status, type, body, extra = {}) {
   res.end(body);
 }
 
+/**
+ * A file the build names by its content (Vite's `name-HASH.ext` under assets/: the scripts, the
+ * style sheet, the Wasm): the same name always holds the same bytes, so a browser may keep it
+ * without asking again. Everything else (the pages, the icons) is revalidated on each use.
+ */
+const HASHED_ASSET = /^\/assets\/[^/]+-[A-Za-z0-9_-]{8}\.(?:js|css|wasm)$/;
+
 function serveStatic(root, req, res) {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n', { Allow: 'GET, HEAD' });
@@ -63,15 +70,30 @@ function serveStatic(root, req, res) {
     send(res, 403, 'text/plain; charset=utf-8', 'Forbidden\n');
     return;
   }
-  fs.readFile(file, (err, data) => {
-    if (err) {
+  fs.stat(file, (statErr, stat) => {
+    if (statErr || !stat.isFile()) {
       send(res, 404, 'text/plain; charset=utf-8', `Not found: ${urlPath}\n`);
       return;
     }
     const type = MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-    const headers = { 'Referrer-Policy': 'no-referrer' };
+    // A validator (size and modification time), so that a page loaded again is answered 304
+    // without its bytes when it did not change; a content-named asset is not even asked for.
+    const etag = `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+    const headers = { 'Referrer-Policy': 'no-referrer', ETag: etag };
+    if (HASHED_ASSET.test(urlPath)) headers['Cache-Control'] = 'public, max-age=31536000, immutable';
     if (type.startsWith('text/html')) headers['Content-Security-Policy'] = csp(urlPath);
-    send(res, 200, type, req.method === 'HEAD' ? undefined : data, headers);
+    if ((req.headers['if-none-match'] ?? '').split(/\s*,\s*/).includes(etag)) {
+      send(res, 304, type, undefined, headers);
+      return;
+    }
+    if (req.method === 'HEAD') {
+      send(res, 200, type, undefined, headers);
+      return;
+    }
+    fs.readFile(file, (err, data) => {
+      if (err) send(res, 404, 'text/plain; charset=utf-8', `Not found: ${urlPath}\n`);
+      else send(res, 200, type, data, headers);
+    });
   });
 }
 

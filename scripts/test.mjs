@@ -48,7 +48,7 @@ const NODE_FILES_AT_ONCE = 2;
  * not listed runs after these, in name order.
  */
 const SLOWEST_FIRST = {
-  e2e: ['outlook.test.mjs', 'mail-more.test.mjs', 'review.test.mjs', 'keeping.test.mjs', 'mail.test.mjs'],
+  e2e: ['mail.test.mjs', 'outlook.test.mjs', 'mail-more.test.mjs'],
   thunderbird: ['thunderbird.test.mjs', 'keeping.test.mjs'],
   node: ['bench.test.mjs', 'rsa.test.mjs', 'separate-certs.test.mjs', 'office-host.test.mjs'],
 };

@@ -3,6 +3,8 @@
 // intact; the idle timeout setting; escalating waits after wrong passphrases; and a 25 MB
 // signed+encrypted message (made by openssl) that Bob opens while the page stays responsive.
 // Screenshots go to test-results/more-*.jpg.
+// standalone.mjs's tests (the page alone, no mailbox) run first in this process, in the same
+// chromium: Chromium's default process isolation, which this file keeps for its measurement.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -11,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { openssl } from '../shared.mjs';
 import { PASSPHRASE, createWorld, shoot } from './world.mjs';
+import './standalone.mjs';
 
 /** Longest main-thread stall accepted while the worker opens the 25 MB message. */
 const MAX_STALL_MS = 500;

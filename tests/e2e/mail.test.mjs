@@ -2,6 +2,10 @@
 // IndexedDB), on the standalone page over the dev mailbox, with demo identities made by
 // openssl at test time. Messages are checked on disk and with openssl as the peer.
 // Screenshots of every screen go to test-results/mail-*.jpg.
+// The other standalone files whose worlds keep message frames in the page's process run in this
+// process too, in the same chromium (one node test process, Playwright load and browser start
+// for all of them): keeping, review, drafts, discovery, engine, lenient and trust (.mjs), each
+// with its own world (dev server, mailbox, demo identities, people); their tests come first.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +13,13 @@ import { after, before, test } from 'node:test';
 import { issueIdentity } from '../../scripts/demo.mjs';
 import { openssl } from '../shared.mjs';
 import { PASSPHRASE, createWorld, qp } from './world.mjs';
+import './keeping.mjs';
+import './review.mjs';
+import './drafts.mjs';
+import './discovery.mjs';
+import './engine.mjs';
+import './lenient.mjs';
+import './trust.mjs';
 
 let w;
 

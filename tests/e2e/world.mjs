@@ -32,6 +32,42 @@ export const PASSPHRASE = 'correct horse battery';
  */
 const IN_PROCESS_SANDBOXED_FRAMES = '--disable-features=IsolateSandboxedIframes';
 
+/**
+ * The chromium of this test process for each kind of world (`frameProcesses` true or false), with
+ * the number of open worlds using it: a test file that runs other files' tests in its process
+ * (as modules it imports) starts one chromium for all of their worlds, not one each (a browser
+ * start and close, about 0.45 s of CPU). Each world still has its own contexts (people), dev
+ * server and mailbox. The last world to close closes the browser.
+ */
+const browsers = new Map();
+
+/**
+ * The process's chromium (a promise of it) for worlds with or without `frameProcesses`, counted
+ * as used until `leaveBrowser(frameProcesses)`. With `frameProcesses` it is Chromium's default
+ * process isolation under LOOPBACK_ONLY.
+ */
+export function useBrowser(frameProcesses) {
+  let b = browsers.get(frameProcesses);
+  if (!b) {
+    // Chromium refuses every non-loopback request itself; each one is noted in `blocked`.
+    // Message frames in the page's process unless the world keeps Chromium's default (see above).
+    const args = frameProcesses ? LOOPBACK_ONLY : [...LOOPBACK_ONLY, IN_PROCESS_SANDBOXED_FRAMES];
+    b = { users: 0, browser: launchBrowser({ timeout: TIMEOUT, args }) };
+    browsers.set(frameProcesses, b);
+  }
+  b.users += 1;
+  return b.browser;
+}
+
+/** Done with the process's chromium of `useBrowser(frameProcesses)`: the last user closes it. */
+export async function leaveBrowser(frameProcesses) {
+  const b = browsers.get(frameProcesses);
+  b.users -= 1;
+  if (b.users > 0) return;
+  browsers.delete(frameProcesses);
+  await (await b.browser).close();
+}
+
 /** The DevTools session of each page that `shoot` has taken a screenshot of. */
 const shooting = new WeakMap();
 
@@ -77,7 +113,7 @@ export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = nu
   const people = {};
   const blocked = [];
   let shot = 0;
-  /** One chromium for the world (a promise of it), started with its first person. */
+  /** The process's chromium for this kind of world (a promise of it), taken with the first person. */
   let browser = null;
 
   const w = {
@@ -91,9 +127,7 @@ export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = nu
      * violations in `window.__cspViolations`.
      */
     async person(name, address, { testHooks = false } = {}) {
-      // Chromium refuses every non-loopback request itself; each one is noted in `blocked`.
-      // Message frames in the page's process unless the world keeps Chromium's default (see above).
-      browser ??= launchBrowser({ timeout: TIMEOUT, args: frameProcesses ? LOOPBACK_ONLY : [...LOOPBACK_ONLY, IN_PROCESS_SANDBOXED_FRAMES] });
+      browser ??= useBrowser(frameProcesses);
       const context = await (await browser).newContext({ viewport: { width: 1000, height: 1000 }, acceptDownloads: true });
       await context.addInitScript((hooks) => {
         window.__cspViolations = [];
@@ -210,7 +244,7 @@ export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = nu
 
     async close() {
       for (const p of Object.values(people)) await p.context?.close();
-      if (browser) await (await browser).close();
+      if (browser) await leaveBrowser(frameProcesses);
       await new Promise((r) => server.close(r));
       fs.rmSync(tmp, { recursive: true, force: true });
     },

@@ -1,5 +1,6 @@
-// The dev server: content types (application/wasm), the CSP that allows WebAssembly, no path
-// traversal, added routes, and HTTPS with the generated localhost certificate.
+// The dev server: content types (application/wasm), the CSP that allows WebAssembly, caching
+// (validators, content-named assets kept), no path traversal, added routes, and HTTPS with the
+// generated localhost certificate.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -19,6 +20,7 @@ before(async () => {
   fs.writeFileSync(path.join(root, 'taskpane.html'), '<!doctype html><title>t</title>');
   fs.writeFileSync(path.join(root, 'assets', 'core.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
   fs.writeFileSync(path.join(root, 'assets', 'app.js'), 'export {};\n');
+  fs.writeFileSync(path.join(root, 'assets', 'app-Bx6o7_u0.js'), 'export {};\n');
   fs.writeFileSync(path.join(path.dirname(root), 'cachet-serve-secret.txt'), 'TOP-SECRET-CONTENT');
   const routes = [{ method: 'GET', path: /^\/api\/echo\/(\w+)$/, handle: (req, res, m) => res.end(m[1]) }];
   server = createDevServer({ root, routes });
@@ -70,6 +72,30 @@ test('content types: application/wasm for .wasm, JavaScript for .js', async () =
   assert.deepEqual([...new Uint8Array(await w.arrayBuffer())].slice(0, 4), [0, 0x61, 0x73, 0x6d]);
   const j = await fetch(`${base}/assets/app.js`);
   assert.equal(j.headers.get('content-type'), 'text/javascript; charset=utf-8');
+});
+
+test('caching: every file has a validator and is answered 304 when unchanged; content-named assets are kept, the rest revalidated', async () => {
+  const page = await fetch(`${base}/index.html`);
+  const tag = page.headers.get('etag');
+  assert.match(tag ?? '', /^W\/"[0-9a-f]+-[0-9a-f]+"$/);
+  assert.equal(page.headers.get('cache-control'), 'no-cache');
+  const again = await fetch(`${base}/index.html`, { headers: { 'If-None-Match': tag } });
+  assert.equal(again.status, 304);
+  assert.equal(await again.text(), '');
+  assert.equal(again.headers.get('content-security-policy'), page.headers.get('content-security-policy'));
+  assert.equal((await fetch(`${base}/index.html`, { headers: { 'If-None-Match': 'W/"0-0"' } })).status, 200);
+  // A changed file has another validator: the old one gets the new bytes.
+  const file = path.join(root, 'taskpane.html');
+  const before = await fetch(`${base}/taskpane.html`);
+  fs.writeFileSync(file, '<!doctype html><title>changed</title>');
+  const changed = await fetch(`${base}/taskpane.html`, { headers: { 'If-None-Match': before.headers.get('etag') } });
+  assert.equal(changed.status, 200);
+  assert.match(await changed.text(), /changed/);
+  // Vite's content-named build outputs (name-HASH.ext) may be kept; a plain name is revalidated.
+  assert.equal((await fetch(`${base}/assets/app-Bx6o7_u0.js`)).headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  assert.equal((await fetch(`${base}/assets/app.js`)).headers.get('cache-control'), 'no-cache');
+  assert.equal((await fetch(`${base}/assets/core.wasm`)).headers.get('cache-control'), 'no-cache');
+  assert.equal((await fetch(`${base}/assets/`)).status, 404, 'a folder is not a file');
 });
 
 /** GET with the path sent exactly as given (fetch would normalise ".."). */

@@ -4,6 +4,8 @@
 // the test reads the bytes the dev mailbox stored: no draft ever holds the body, the subject, the
 // recipients or the attachment in clear; openssl decrypts the stored draft with Alice's key only.
 // Screenshots go to test-results/drafts-*.jpg.
+// Run by mail.test.mjs in its process and chromium (one browser start for the standalone
+// worlds); alone: node --test tests/e2e/drafts.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

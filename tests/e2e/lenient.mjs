@@ -2,6 +2,8 @@
 // details, and a password-encrypted message (RFC 3211) asks for its password, rate-limited
 // like the passphrase. The messages are the project's own vectors (tests/vectors/lenient),
 // made by openssl. Screenshots go to test-results/lenient-*.jpg.
+// Run by mail.test.mjs in its process and chromium (one browser start for the standalone
+// worlds); alone: node --test tests/e2e/lenient.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -4,6 +4,8 @@
 // either, the next call runs on a fresh worker instance, the unlocked identity is gone from it
 // (its handle is unknown there), the UI says the engine was restarted and shows the
 // identities locked, and decrypted content is taken off the screen.
+// Run by mail.test.mjs in its process and chromium (one browser start for the standalone
+// worlds); alone: node --test tests/e2e/engine.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -11,6 +11,8 @@
 //    reported and accepted by a click; the others are skipped with their reasons.
 // Certificates are made by openssl at test time (scripts/lib/pki.mjs). Screenshots:
 // test-results/discovery-*.jpg.
+// Run by mail.test.mjs in its process and chromium (one browser start for the standalone
+// worlds); alone: node --test tests/e2e/discovery.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -8,6 +8,8 @@
 //  - locking (by hand, after the idle timeout) takes decrypted content off the screen;
 //  - attachments are saved as application/octet-stream under a cleaned name;
 //  - replies and forwards of encrypted mail are encrypted by default, and going without asks first.
+// Run by mail.test.mjs in its process and chromium (one browser start for the standalone
+// worlds); alone: node --test tests/e2e/review.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -5,6 +5,8 @@
 // clock set by the test (30 then 14 days before the end, each once); the guided renewal (new
 // .p12 imported, the old key kept and still decrypting old mail, the signed announcement).
 // Screenshots go to test-results/keeping-*.jpg.
+// Run by mail.test.mjs in its process and chromium (one browser start for the standalone
+// worlds); alone: node --test tests/e2e/keeping.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -4,6 +4,8 @@
 // and the banner says "pinned by you". A CA-flagged self-signed certificate is not a mail
 // signer (wrong-usage, nothing to pin), and the certificate panel offers it only as a root,
 // after a warning that everything it issues becomes trusted. Screenshots: test-results/trust-*.jpg.
+// Run by mail.test.mjs in its process and chromium (one browser start for the standalone
+// worlds); alone: node --test tests/e2e/trust.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

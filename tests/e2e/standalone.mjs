@@ -1,17 +1,19 @@
 // End to end: the built standalone page in the system chromium (headless), served by our dev
 // server on a free loopback port, with every non-loopback request refused by chromium and recorded.
+// Run by mail-more.test.mjs in its process and chromium (Chromium's default process isolation
+// under LOOPBACK_ONLY, as here); alone: node --test tests/e2e/standalone.mjs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { LOOPBACK_ONLY, launchBrowser, noteLeaving } from '../../scripts/lib/chromium.mjs';
+import { noteLeaving } from '../../scripts/lib/chromium.mjs';
 import { RSA_2048, keptKeySync } from '../../scripts/lib/pki.mjs';
 import { createDevServer, listen } from '../../scripts/serve.mjs';
 import { ROOT, openssl, opensslFacts, sharedFile } from '../shared.mjs';
-import { RESULTS, shoot } from './world.mjs';
+import { RESULTS, leaveBrowser, shoot, useBrowser } from './world.mjs';
 
-let server, baseUrl, browser, page;
+let server, baseUrl, browser, context, page;
 const blocked = [];
 const consoleErrors = [];
 
@@ -19,8 +21,9 @@ before(async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'index.html')), 'dist/ is built (npm test builds it first)');
   server = createDevServer();
   baseUrl = await listen(server, { host: '127.0.0.1', port: 0 });
-  browser = await launchBrowser({ timeout: 60_000, args: LOOPBACK_ONLY });
-  const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
+  // The process's chromium for worlds that keep Chromium's default process isolation: LOOPBACK_ONLY.
+  browser = await useBrowser(true);
+  context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
   noteLeaving(context, blocked);
   page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
@@ -29,7 +32,8 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
+  await context?.close();
+  if (browser) await leaveBrowser(true);
   await new Promise((r) => (server ? server.close(r) : r()));
 });
 
