@@ -382,13 +382,11 @@ fn many_unknown_recipient_infos_cost_one_content_decryption() {
         let mut infos: Vec<Vec<u8>> = (0..255).map(|n| unknown_ski(&other_ri, n)).collect();
         infos.push(unknown_ski(&real_ri, 999));
         let der = with_recipient_infos(&real, &infos);
-        let started = std::time::Instant::now();
         let (d, n) = decrypt_counting(&der, &[&bob, &carol]);
         let detail = limit_detail(&d.outcome);
         // (Decoding sorts the entries, so Bob's may or may not be within the budget.)
         assert!(detail.contains("MAX_KEY_UNWRAPS") || detail == "decrypted", "{cipher:?}: {detail}");
         assert!(n <= MAX_CONTENT_DECRYPTIONS, "{cipher:?}: {n} decryptions");
-        assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
         let _ = MAX_KEY_UNWRAPS;
     }
 }

@@ -158,11 +158,9 @@ fn one_budget_of_password_hashing_for_the_whole_file() {
     assert_eq!(all.len(), 40);
     // The same file against a budget of 20,000 iterations: refused at the tenth bag,
     // before its derivation runs, with the limit named.
-    let started = std::time::Instant::now();
     let e = crate::pkcs12::import::read_with_budget(&bytes, "pw", &IterationBudget::with_limit(20_000)).err().unwrap();
     assert_eq!(e.code, Code::LimitExceeded, "{e}");
     assert!(e.detail.as_deref().unwrap().contains("MAX_TOTAL_ITERATIONS"), "{e:?}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
     // The reviewers' shape (many bags at the per-bag maximum): refused after at most the
     // budget's worth of work; here with the budget scaled down, as the full one takes seconds.
     let heavy = many_shrouded_bags(f, 50, 100_000);

@@ -173,7 +173,6 @@ fn heavy_file(f: &Fixture, iterations: &[u32]) -> Vec<u8> {
 #[test]
 fn limits_refuse_before_any_derivation_is_asked_for() {
     let Some(f) = fixture() else { return };
-    let started = std::time::Instant::now();
     // One bag over the per-derivation limit.
     let d = Deferred::new();
     let e = import_with(&heavy_file(f, &[MAX_ITERATIONS + 1]), "pw", &d).unwrap_err();
@@ -185,5 +184,4 @@ fn limits_refuse_before_any_derivation_is_asked_for() {
     let e = import_with(&heavy_file(f, &[MAX_ITERATIONS - 3, MAX_ITERATIONS - 2, MAX_ITERATIONS - 1, MAX_ITERATIONS]), "pw", &d).unwrap_err();
     assert_eq!(e.code, Code::LimitExceeded, "{e}");
     assert!(e.detail.as_deref().unwrap_or("").contains("MAX_TOTAL_ITERATIONS"), "{e:?}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "nothing was derived: {:?}", started.elapsed());
 }
