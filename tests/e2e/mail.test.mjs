@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { issueIdentity } from '../../scripts/demo.mjs';
 import { openssl } from '../shared.mjs';
-import { PASSPHRASE, createWorld, qp } from './world.mjs';
+import { PASSPHRASE, createWorld, qp, storedBackups } from './world.mjs';
 import './keeping.mjs';
 import './review.mjs';
 import './drafts.mjs';
@@ -49,15 +49,7 @@ test('Alice and Bob import their .p12 and trust the demo CA', async () => {
 test('nothing secret is kept in localStorage, and the stored key is encrypted', async () => {
   const p = w.people.alice;
   assert.equal(await p.page.evaluate(() => localStorage.length), 0);
-  const stored = await p.page.evaluate(() => new Promise((resolve, reject) => {
-    const r = indexedDB.open('cachet');
-    r.onsuccess = () => {
-      const q = r.result.transaction('identities').objectStore('identities').getAll();
-      q.onsuccess = () => resolve(q.result.map((x) => Array.from(x.backup)));
-      q.onerror = () => reject(q.error);
-    };
-    r.onerror = () => reject(r.error);
-  }));
+  const stored = await storedBackups(p.page);
   assert.equal(stored.length, 1);
   const file = path.join(w.tmp, 'stored.p12');
   fs.writeFileSync(file, Buffer.from(stored[0]));

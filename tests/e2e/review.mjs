@@ -17,7 +17,7 @@ import { after, before, test } from 'node:test';
 import { openssl } from '../shared.mjs';
 import { DIST } from '../../scripts/serve.mjs';
 import { metaCsp } from '../../scripts/csp.mjs';
-import { PASSPHRASE, createWorld, qp } from './world.mjs';
+import { PASSPHRASE, createWorld, qp, storedBackups } from './world.mjs';
 
 let w;
 const pem = {};
@@ -98,15 +98,7 @@ test('import: the device passphrase is asked separately; reusing the file passwo
   assert.equal(await e.page.getByLabel('Passphrase for this device (at least 8 characters)').isVisible(), false);
   await e.page.getByRole('button', { name: 'Import', exact: true }).click();
   await e.page.locator('[data-field="imported"]').waitFor();
-  const stored = await e.page.evaluate(() => new Promise((resolve, reject) => {
-    const r = indexedDB.open('cachet');
-    r.onsuccess = () => {
-      const q = r.result.transaction('identities').objectStore('identities').getAll();
-      q.onsuccess = () => resolve(q.result.map((x) => Array.from(x.backup)));
-      q.onerror = () => reject(q.error);
-    };
-    r.onerror = () => reject(r.error);
-  }));
+  const stored = await storedBackups(e.page);
   const file = path.join(w.tmp, 'erin-stored.p12');
   fs.writeFileSync(file, Buffer.from(stored[0]));
   assert.match(openssl(['pkcs12', '-in', file, '-passin', `pass:${id.password}`, '-nokeys', '-clcerts']), /bob@example.net/);

@@ -95,6 +95,19 @@ export async function shoot(page, name) {
   fs.writeFileSync(path.join(RESULTS, `${name}.jpg`), Buffer.from(data, 'base64'));
 }
 
+/** The stored backups (PKCS#12 bytes) of the identities in the page's IndexedDB, as arrays. */
+export function storedBackups(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('cachet');
+    r.onsuccess = () => {
+      const q = r.result.transaction('identities').objectStore('identities').getAll();
+      q.onsuccess = () => resolve(q.result.map((x) => Array.from(x.backup)));
+      q.onerror = () => reject(q.error);
+    };
+    r.onerror = () => reject(r.error);
+  }));
+}
+
 /** Undo quoted-printable soft line breaks (enough to search the text). */
 export function qp(text) {
   return text.replace(/=\r?\n/g, '');
