@@ -2,11 +2,9 @@
 #![allow(clippy::cloned_ref_to_slice_refs)] // owned arrays read better in tests
 
 use super::*;
-use cachet_testkit::{require_openssl, TempDir};
+use cachet_testkit::{require_openssl, CaDir};
 use der::Decode;
 
-const CA_CNF: &str = "[ca]\ndefault_ca = d\n[d]\ndir = .\ndatabase = index.txt\nnew_certs_dir = newcerts\nserial = serial\n\
-default_md = sha256\npolicy = any\nunique_subject = no\ncopy_extensions = none\n[any]\ncommonName = supplied\n";
 const CA_EXT: &str = "basicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n\
 subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n";
 const LEAF_EXT: &str = "basicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature,keyEncipherment\n\
@@ -20,61 +18,23 @@ fn at() -> UnixTime {
     UnixTime::parse_rfc3339("2026-06-01T00:00:00Z").unwrap()
 }
 
-struct Pki {
-    d: TempDir,
-}
+/// The CA directory of these tests ([`CaDir`]), its certificates parsed.
+struct Pki(CaDir);
 
 impl Pki {
     fn new(tag: &str) -> Pki {
-        let d = TempDir::new(tag);
-        d.write("ca.cnf", CA_CNF.as_bytes());
-        d.write("index.txt", b"");
-        d.write("index.txt.attr", b"unique_subject = no\n");
-        d.write("serial", b"1000\n");
-        std::fs::create_dir_all(d.path("newcerts")).unwrap();
-        Pki { d }
+        Pki(CaDir::new(tag))
     }
 
     /// A key: "rsa:BITS" or "ec:CURVE". Generated once per name.
     fn key(&self, name: &str, spec: &str) {
-        let file = format!("{name}.key");
-        if self.d.path(&file).exists() {
-            return;
-        }
-        let (alg, opt) = match spec.split_once(':') {
-            Some(("rsa", bits)) => ("RSA", format!("rsa_keygen_bits:{bits}")),
-            Some(("ec", curve)) => ("EC", format!("ec_paramgen_curve:{curve}")),
-            _ => panic!("bad key spec {spec}"),
-        };
-        cachet_testkit::pooled_key(&["-algorithm", alg, "-pkeyopt", &opt], &self.d.path(&file));
+        self.0.key(name, spec);
     }
 
     /// Issue certificate `name` (key `key`, subject CN=`cn`) by `issuer` (None: self-signed).
-    ///
-    /// One request per key, made for its first certificate: `openssl ca -subj` gives each
-    /// certificate its own subject, so a key's later certificates need no `openssl req` run
-    /// (the certificate is the same, byte for byte, as from a request with that subject).
     #[allow(clippy::too_many_arguments)]
     fn issue(&self, name: &str, cn: &str, key: &str, issuer: Option<(&str, &str)>, ext: &str, dates: (&str, &str), extra: &[&str]) -> Certificate {
-        let (kf, csr, pem, extf) = (format!("{key}.key"), format!("{key}.csr"), format!("{name}.pem"), format!("{name}.ext"));
-        self.d.write(&extf, ext.as_bytes());
-        let subj = format!("/CN={cn}");
-        if !self.d.path(&csr).exists() {
-            self.d.openssl(&["req", "-new", "-key", &kf, "-subj", &subj, "-out", &csr]);
-        }
-        let mut args: Vec<String> = ["ca", "-batch", "-config", "ca.cnf", "-notext", "-preserveDN", "-in", &csr, "-subj", &subj, "-out", &pem, "-extfile", &extf, "-startdate", dates.0, "-enddate", dates.1]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        match issuer {
-            None => args.extend(["-selfsign".into(), "-keyfile".into(), kf.clone()]),
-            Some((icert, ikey)) => args.extend(["-cert".into(), format!("{icert}.pem"), "-keyfile".into(), format!("{ikey}.key")]),
-        }
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
-        self.d.openssl(&refs);
-        let pem_bytes = self.d.read(&pem);
-        let (_, der_bytes) = der::pem::decode_vec(&pem_bytes).unwrap();
+        let (_, der_bytes) = der::pem::decode_vec(&self.0.issue(name, cn, key, issuer, ext, dates, extra)).unwrap();
         Certificate::from_der(&der_bytes).unwrap()
     }
 

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::cert::facts::{parse_certificates_der, sha256_fingerprint, summarize};
-use cachet_testkit::{corpus, TempDir};
+use cachet_testkit::{corpus, CaDir};
 use crate::policy::Policy;
 use sha2::{Digest, Sha256};
 use std::process::Command;
@@ -18,55 +18,22 @@ fn need_openssl() {
     assert!(ok, "these tests need the openssl command: install the Debian package `openssl`");
 }
 
-const CA_CNF: &str = "[ca]\ndefault_ca = d\n[d]\ndir = .\ndatabase = index.txt\nnew_certs_dir = newcerts\nserial = serial\n\
-default_md = sha256\npolicy = any\nunique_subject = no\ncopy_extensions = none\n[any]\ncommonName = supplied\n";
 const CA_EXT: &str = "basicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\n";
 
-/// A CA directory; certificates come back as base64 DER, exactly as `openssl` wrote them.
-struct Pki {
-    d: TempDir,
-}
+/// A CA directory ([`CaDir`]); certificates come back as base64 DER, exactly as `openssl` wrote them.
+struct Pki(CaDir);
 
 impl Pki {
     fn new(tag: &str) -> Pki {
         need_openssl();
-        let d = TempDir::new(tag);
-        d.write("ca.cnf", CA_CNF.as_bytes());
-        d.write("index.txt", b"");
-        d.write("index.txt.attr", b"unique_subject = no\n");
-        d.write("serial", b"1000\n");
-        std::fs::create_dir_all(d.path("newcerts")).unwrap();
-        Pki { d }
+        Pki(CaDir::new(tag))
     }
 
-    fn key(&self, name: &str) {
-        if !self.d.path(&format!("{name}.key")).exists() {
-            cachet_testkit::pooled_key(&["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"], &self.d.path(&format!("{name}.key")));
-        }
-    }
-
-    /// Issue `name` with key `key` by `issuer` (None: self-signed), extensions `ext`, dates as YYYYMMDDHHMMSSZ.
-    ///
-    /// One request per key, made for its first certificate: `openssl ca -subj` gives each
-    /// certificate its own subject, so a key's later certificates need no `openssl req` run
-    /// (the certificate is the same, byte for byte, as from a request with that subject).
+    /// Issue `name` (subject CN=`name`) with the RSA-2048 key `key` by `issuer` (None:
+    /// self-signed), extensions `ext`, dates as YYYYMMDDHHMMSSZ.
     fn issue(&self, name: &str, key: &str, issuer: Option<&str>, ext: &str, from: &str, to: &str) -> String {
-        self.key(key);
-        self.d.write(&format!("{name}.ext"), ext.as_bytes());
-        let (subj, csr) = (format!("/CN={name}"), format!("{key}.csr"));
-        if !self.d.path(&csr).exists() {
-            self.d.openssl(&["req", "-new", "-key", &format!("{key}.key"), "-subj", &subj, "-out", &csr]);
-        }
-        let (ext_f, pem) = (format!("{name}.ext"), format!("{name}.pem"));
-        let mut args = vec!["ca", "-batch", "-config", "ca.cnf", "-notext", "-in", &csr, "-subj", &subj, "-out", &pem, "-extfile", &ext_f, "-startdate", from, "-enddate", to];
-        let (icert, ikey) = issuer.map(|i| (format!("{i}.pem"), format!("{i}.key"))).unwrap_or_default();
-        let self_key = format!("{key}.key");
-        match issuer {
-            None => args.extend(["-selfsign", "-keyfile", &self_key]),
-            Some(_) => args.extend(["-cert", &icert, "-keyfile", &ikey]),
-        }
-        self.d.openssl(&args);
-        let (_, der) = der::pem::decode_vec(&self.d.read(&pem)).unwrap();
+        self.0.key(key, "rsa:2048");
+        let (_, der) = der::pem::decode_vec(&self.0.issue(name, name, key, issuer.map(|i| (i, i)), ext, (from, to), &[])).unwrap();
         base64::engine::general_purpose::STANDARD.encode(der)
     }
 }

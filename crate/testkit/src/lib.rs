@@ -16,8 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod ca;
 mod keys;
 mod pki;
+pub use ca::CaDir;
 pub use keys::pooled_key;
 pub use pki::{Key, Leaf, Pki};
 
