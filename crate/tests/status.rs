@@ -9,18 +9,17 @@ use common::*;
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 struct Setup {
-    pki: Pki,
+    pki: &'static Pki,
     alice: Leaf,
 }
 
-/// The CA and Alice, made once per test process and shared by every test: the tests only
+/// The process's shared test PKI (`shared_pki`) and its Alice, issued once: the tests only
 /// read them (and issue their own further leaves from the CA, each under a name of its own).
 fn setup() -> &'static Setup {
     static SETUP: std::sync::OnceLock<Setup> = std::sync::OnceLock::new();
     SETUP.get_or_init(|| {
-        let pki = Pki::for_process("status");
-        let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
-        Setup { pki, alice }
+        let pki = shared_pki();
+        Setup { pki, alice: pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365) }
     })
 }
 
