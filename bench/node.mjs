@@ -48,11 +48,8 @@ export function makeOps(core, fixtures, used = new Set()) {
   let signerHandle = null;
   const signer = () => (signerHandle ??= signerRing.unlock(fs.readFileSync(fixtures.signer.p12), password));
   const rcptRing = new core.Keyring();
-  let rcptUnlocked = false;
-  const rcpt = () => {
-    if (!rcptUnlocked) rcptRing.unlock(fs.readFileSync(fixtures.recipients[0].p12), password);
-    rcptUnlocked = true;
-  };
+  let rcptHandle = null;
+  const rcpt = () => (rcptHandle ??= rcptRing.unlock(fs.readFileSync(fixtures.recipients[0].p12), password));
   const at = Math.floor(Date.now() / 1000);
   const trust = [certBase64(fixtures.ca.cert)];
   const rcpt0 = [certBase64(fixtures.recipients[0].cert)];
