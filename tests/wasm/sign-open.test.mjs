@@ -64,6 +64,32 @@ test('Keyring signs in Wasm; OpenSSL verifies; openMessage says valid and then t
   }
 });
 
+test('a signed message whose line breaks were changed in transit: every bare LF or CR found, at every place in the 16-byte blocks the Wasm checks at once', () => {
+  // The Wasm build tests line breaks 16 bytes at a time with SIMD; a bare LF or CR it missed
+  // would leave the message as received, and its digest would not match what was signed.
+  const ring = new core.Keyring();
+  try {
+    const handle = ring.unlock(fs.readFileSync(path.join(dir, 'alice.p12')), 'pw');
+    const now = Math.floor(Date.now() / 1000);
+    const lines = Array.from({ length: 64 }, (_, i) => 'x'.repeat((i * 7) % 23) + `line ${i}`);
+    const body = new TextEncoder().encode(`From: Alice <alice@example.org>\r\nTo: bob@example.net\r\nSubject: Breaks\r\nContent-Type: text/plain\r\n\r\n${lines.join('\r\n')}\r\n`);
+    const signed = new TextDecoder().decode(ring.sign(handle, body, false, now));
+    assert.equal(openReport(new TextEncoder().encode(signed), { at: now, trust: [caBase64()] }).report.status, 'valid');
+    const inside = signed.indexOf('line 0');
+    let seen = new Set();
+    for (let at = signed.indexOf('\r\n', inside), n = 0; n < 64; at = signed.indexOf('\r\n', at + 2), n++) {
+      seen.add(at % 16);
+      for (const [name, changed] of [['LF', signed.slice(0, at) + signed.slice(at + 1)], ['CR', signed.slice(0, at + 1) + signed.slice(at + 2)]]) {
+        const { report } = openReport(new TextEncoder().encode(changed), { at: now, trust: [caBase64()] });
+        assert.equal(report.status, 'valid', `bare ${name} at ${at}: ${JSON.stringify(report.layers?.[0]?.details ?? report)}`);
+      }
+    }
+    assert.equal(seen.size, 16, 'a bare line break at each of the 16 places in a block');
+  } finally {
+    ring.free();
+  }
+});
+
 test('wrong password and locked handles are typed errors, and the instance lives on', () => {
   const ring = new core.Keyring();
   try {
