@@ -90,6 +90,29 @@ test('a signed message whose line breaks were changed in transit: every bare LF 
   }
 });
 
+test('a body with one 8-bit or NUL byte, at every place in the 16-byte blocks the Wasm checks at once, is re-encoded before signing', () => {
+  const ring = new core.Keyring();
+  try {
+    const handle = ring.unlock(fs.readFileSync(path.join(dir, 'alice.p12')), 'pw');
+    const now = Math.floor(Date.now() / 1000);
+    const head = 'From: Alice <alice@example.org>\r\nTo: bob@example.net\r\nSubject: Bytes\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n';
+    const text = Array.from({ length: 8 }, (_, i) => `plain ascii line ${i} of the body`).join('\r\n') + '\r\n';
+    const kept = new TextDecoder().decode(ring.sign(handle, new TextEncoder().encode(head + text), false, now));
+    assert.ok(kept.includes(text), 'a 7-bit body is kept byte for byte');
+    for (let at = 0; at < 40; at++) {
+      for (const bad of [0xe9, 0x80, 0xff, 0x00]) {
+        const body = new TextEncoder().encode(head + text);
+        body[head.length + at] = bad;
+        const signed = ring.sign(handle, body, false, now);
+        assert.ok(signed.every((b) => b !== 0 && b < 0x80), `byte ${bad} at ${at} of the body left as it was`);
+        assert.equal(openReport(signed, { at: now, trust: [caBase64()] }).report.status, 'valid');
+      }
+    }
+  } finally {
+    ring.free();
+  }
+});
+
 test('wrong password and locked handles are typed errors, and the instance lives on', () => {
   const ring = new core.Keyring();
   try {

@@ -180,3 +180,157 @@ fn room_for(out: &mut Vec<u8>, filled: usize, block: usize, rest: usize) {
         out.resize(filled.saturating_add(block.saturating_add(rest) / 4 * 3 + 3), 0);
     }
 }
+
+/// Already 7-bit and fit for transport: no byte 0 or above 0x7F, no line above 998 bytes
+/// (RFC 5322 2.1.1; a line's length counts its CR, the check is on LF).
+#[inline(never)]
+pub fn is_seven_bit(body: &[u8]) -> bool {
+    if !seven_bit_bytes(body) {
+        return false;
+    }
+    // Every line is at most 998 bytes when each window of 999 bytes from a line start holds
+    // a LF: jump to the last LF of the window rather than visiting every line.
+    let mut line_start = 0usize;
+    while body.len() - line_start > 998 {
+        let window = body.get(line_start..line_start + 999).unwrap_or_default();
+        match memchr::memrchr(b'\n', window) {
+            Some(i) => line_start += i + 1,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// No byte 0 or above 0x7F, 16 bytes at a time with Wasm SIMD (as signed bytes, exactly those
+/// are at most 0), in blocks without early exit.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn seven_bit_bytes(body: &[u8]) -> bool {
+    use core::arch::wasm32::{i8x16_le, u64x2, u8x16_splat, v128_any_true, v128_or};
+    let zero = u8x16_splat(0);
+    body.chunks(4096).all(|block| {
+        let blocks = block.chunks_exact(16);
+        let rest = blocks.remainder();
+        let mut bad = zero;
+        for b in blocks {
+            let (lo, hi) = b.split_at(8);
+            let word = |w: &[u8]| <&[u8; 8]>::try_from(w).map_or(0, |a| u64::from_le_bytes(*a));
+            bad = v128_or(bad, i8x16_le(u64x2(word(lo), word(hi)), zero));
+        }
+        !v128_any_true(bad) && rest.iter().all(|&b| b.wrapping_sub(1) < 0x7f)
+    })
+}
+
+/// No byte 0 or above 0x7F, eight bytes at a time as one u64, in blocks without early exit.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn seven_bit_bytes(body: &[u8]) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW7: u64 = !HIGH;
+    body.chunks(4096).all(|block| {
+        let (words, rest) = block.split_at_checked(block.len() - block.len() % 8).unwrap_or((&[], block));
+        let mut bad = 0u64;
+        for w in words.chunks_exact(8) {
+            let x = <&[u8; 8]>::try_from(w).map_or(0, |b| u64::from_le_bytes(*b));
+            // High bit of each zero byte (exact: no borrow between bytes), and of each byte >= 0x80.
+            bad |= (!(((x & LOW7) + LOW7) | x) & HIGH) | (x & HIGH);
+        }
+        bad == 0 && rest.iter().all(|&b| b.wrapping_sub(1) < 0x7f)
+    })
+}
+
+/// Base64 of `data` in lines of 76 characters joined by CRLF (no final line break), appended
+/// to `out`. 64 lines at a time are encoded with SIMD into a small buffer and copied out with
+/// their line breaks.
+#[inline(never)]
+pub fn push_base64_lines(out: &mut Vec<u8>, data: &[u8]) {
+    // 57 input bytes make one line of 76 characters.
+    const LINE_IN: usize = 57;
+    const LINES: usize = 64;
+    let chars = data.len().div_ceil(3).saturating_mul(4);
+    out.reserve(chars.saturating_add(chars.div_ceil(76).saturating_sub(1).saturating_mul(2)));
+    let mut buf = [0u8; LINES * 76];
+    let mut first = true;
+    for block in data.chunks(LINE_IN * LINES) {
+        // Never short (a block of at most 64 lines' input), so the encoder cannot panic.
+        if base64_simd::STANDARD.encoded_length(block.len()) > buf.len() {
+            return;
+        }
+        let encoded = base64_simd::STANDARD.encode(block, base64_simd::Out::from_slice(&mut buf));
+        for line in encoded.chunks(76) {
+            if !first {
+                out.extend_from_slice(b"\r\n");
+            }
+            first = false;
+            out.extend_from_slice(line);
+        }
+    }
+}
+
+/// Quoted-printable (RFC 2045 6.7) of `text` appended to `out`: every line break (CRLF, a lone
+/// CR, a lone LF) becomes CRLF; output is 7-bit with lines of at most 76 characters; trailing
+/// white space, `=`, a leading `From ` and a lone `.` are encoded, so the text survives
+/// transport. One pass; a line that needs no encoding and no soft break is copied whole.
+#[inline(never)]
+pub fn push_quoted_printable(out: &mut Vec<u8>, text: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(text.len().saturating_add(text.len() / 8));
+    let mut rest = text;
+    let mut first = true;
+    loop {
+        let (line, next) = match memchr::memchr2(b'\r', b'\n', rest) {
+            Some(i) => {
+                let skip = if rest.get(i) == Some(&b'\r') && rest.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                (rest.get(..i).unwrap_or_default(), rest.get(i + skip..))
+            }
+            None => (rest, None),
+        };
+        if !first {
+            out.extend_from_slice(b"\r\n");
+        }
+        first = false;
+        if plain_line(line) {
+            out.extend_from_slice(line);
+        } else {
+            let mut col = 0usize;
+            for (i, &b) in line.iter().enumerate() {
+                let last = i + 1 == line.len();
+                let encode = match b {
+                    b'=' => true,
+                    b' ' | b'\t' => last,
+                    b'F' => i == 0 && line.starts_with(b"From "),
+                    b'.' => i == 0 && line.len() == 1,
+                    33..=126 => false,
+                    _ => true,
+                };
+                let width = if encode { 3 } else { 1 };
+                // Keep room for the soft break '=' (76 max per line).
+                let room = if last { 76 } else { 75 };
+                if col + width > room {
+                    out.extend_from_slice(b"=\r\n");
+                    col = 0;
+                }
+                if encode {
+                    let hex = |n: u8| HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0');
+                    out.extend_from_slice(&[b'=', hex(b >> 4), hex(b)]);
+                } else {
+                    out.push(b);
+                }
+                col += width;
+            }
+        }
+        match next {
+            Some(n) => rest = n,
+            None => break,
+        }
+    }
+}
+
+/// A line quoted-printable leaves as it is: at most 76 bytes, each printable ASCII other than
+/// `=` or inner white space, not ending in white space, not `From ` at its start, not a lone `.`.
+fn plain_line(line: &[u8]) -> bool {
+    if line.len() > 76 || matches!(line.last(), Some(b' ' | b'\t')) || line.starts_with(b"From ") || line == b"." {
+        return false;
+    }
+    // Without early exit, so the loop vectorises.
+    let bad = line.iter().fold(false, |bad, &b| bad | !(matches!(b, 32..=126 | b'\t') && b != b'='));
+    !bad
+}

@@ -276,36 +276,7 @@ fn seven_bit_entity(e: &Entity<'_>, top: bool) -> Result<Vec<u8>> {
 
 /// Already 7-bit and fit for transport: no byte 0 or above 0x7F, no line above 998 bytes
 /// (RFC 5322 2.1.1).
-pub(super) fn is_seven_bit(body: &[u8]) -> bool {
-    // Eight bytes at a time as one u64 (the Wasm build has no SIMD), in blocks without early
-    // exit: a byte is wrong when its high bit is set or it is zero.
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const LOW7: u64 = !HIGH;
-    let bytes_ok = body.chunks(4096).all(|block| {
-        let (words, rest) = block.split_at_checked(block.len() - block.len() % 8).unwrap_or((&[], block));
-        let mut bad = 0u64;
-        for w in words.chunks_exact(8) {
-            let x = <&[u8; 8]>::try_from(w).map_or(0, |b| u64::from_le_bytes(*b));
-            // High bit of each zero byte (exact: no borrow between bytes), and of each byte >= 0x80.
-            bad |= (!(((x & LOW7) + LOW7) | x) & HIGH) | (x & HIGH);
-        }
-        bad == 0 && rest.iter().all(|&b| b.wrapping_sub(1) < 0x7f)
-    });
-    if !bytes_ok {
-        return false;
-    }
-    // Every line is at most 998 bytes when each window of 999 bytes from a line start holds
-    // a LF: jump to the last LF of the window rather than visiting every line.
-    let mut line_start = 0usize;
-    while body.len() - line_start > 998 {
-        let window = body.get(line_start..line_start + 999).unwrap_or_default();
-        match memchr::memrchr(b'\n', window) {
-            Some(i) => line_start += i + 1,
-            None => return false,
-        }
-    }
-    true
-}
+pub(super) use cachet_bytes::is_seven_bit;
 
 /// Written to `out`: one buffer, or pieces that refer to the kept bodies (`EntityOut`).
 fn seven_bit_entity_into<O: mime::EntityOut>(e: &Entity<'_>, top: bool, out: &mut O) -> Result<()> {
