@@ -431,7 +431,12 @@ impl<'a> Entity<'a> {
 /// Converts `bytes` in `charset` to UTF-8.
 pub(crate) fn decode_charset(charset: &str, bytes: &[u8]) -> String {
     match charset {
-        "utf-8" | "utf8" | "us-ascii" | "ascii" | "" => String::from_utf8_lossy(bytes).into_owned(),
+        // Valid text checked by `from_utf8` (a word at a time over ASCII) before the lossy
+        // conversion, whose chunk iterator reads byte by byte (4 % of encrypting 25 MB).
+        "utf-8" | "utf8" | "us-ascii" | "ascii" | "" => match std::str::from_utf8(bytes) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        },
         other => match mail_parser::decoders::charsets::map::charset_decoder(other.as_bytes()) {
             Some(decoder) => decoder(bytes),
             None => String::from_utf8_lossy(bytes).into_owned(),
