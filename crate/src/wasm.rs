@@ -396,15 +396,25 @@ impl Keyring {
 
     /// `sign` with WebCrypto for the digest and the RSA signature: a Promise of the message bytes.
     #[wasm_bindgen(js_name = signAsync, unchecked_return_type = "Promise<Uint8Array>")]
-    pub fn sign_async(&self, handle: u32, message: Vec<u8>, opaque: bool, at: f64, #[wasm_bindgen(unchecked_param_type = "Partial<Policy> | undefined")] policy: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
+    pub fn sign_async(&self, handle: u32, message: &js_sys::Uint8Array, opaque: bool, at: f64, #[wasm_bindgen(unchecked_param_type = "Partial<Policy> | undefined")] policy: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
         let u = self.unlocked(handle)?;
         let at = unix(at)?;
         let policy: Option<serde_json::Value> = from_js("policy", policy)?;
         let policy = crate::boundary::policy(policy.as_ref()).map_err(js_err)?;
         let (id, key) = (u.identity.clone(), u.signing_key.clone());
+        // The message copied in once, with room in front of it: a clear-signed 7-bit message is
+        // signed in this buffer (its new header sections written in front of its body), so the
+        // Wasm memory holds it once (`smime::prepare_signing_in_place`).
+        // Capacity for the signature part too, which is appended (no second 25 MB buffer).
+        let len = webcrypto::SIGN_GAP + message.length() as usize;
+        let mut buf = Vec::with_capacity(len + webcrypto::SIGN_TAIL);
+        buf.resize(len, 0);
+        if let Some(room) = buf.get_mut(webcrypto::SIGN_GAP..) {
+            message.copy_to(room);
+        }
         Ok(wasm_bindgen_futures::future_to_promise(async move {
-            let signed = webcrypto::sign(&id, key, &message, opaque, at, &policy).await.map_err(js_err)?;
-            Ok(js_sys::Uint8Array::from(signed.as_slice()).into())
+            let (signed, from) = webcrypto::sign_in_place(&id, key, buf, opaque, at, &policy).await.map_err(js_err)?;
+            Ok(js_sys::Uint8Array::from(signed.get(from..).unwrap_or_default()).into())
         }))
     }
 

@@ -361,6 +361,28 @@ fn large_messages_of_every_body_kind_signed_by_the_cli_verify_in_openssl() {
         let plan = cachet::smime::prepare_signing(msg, &id, false, when, &cachet::mime::Limits::default(), &cachet::policy::Policy::standard()).unwrap();
         let entity = plan.content().to_vec();
         assert!(entity.iter().all(|&b| b != 0 && b < 0x80), "{kind}: the signed entity is 7-bit");
+        // Signed in the message's own buffer (the Wasm's signAsync): the canonical 7-bit
+        // message only (its body kept to the end); the others come back untouched.
+        let gap = 4096;
+        let framed = [vec![0u8; gap], msg.to_vec()].concat();
+        match cachet::smime::prepare_signing_in_place(framed.clone(), gap, &id, false, when, &cachet::mime::Limits::default(), &cachet::policy::Policy::standard()).unwrap() {
+            Ok(plan) => {
+                assert_eq!(kind, "canonical 7-bit");
+                assert!(plan.content() == entity, "{kind}: in place, the same entity");
+                let md = cachet::crypto::digest(plan.digest_algorithm(), plan.content()).unwrap();
+                let attrs = plan.signed_attributes(&md).unwrap();
+                let (buf, from) = plan.finish(attrs, None).unwrap();
+                assert!(from > 0, "{kind}: the header section fits in front");
+                let signed = dir.write("in-place.eml", &buf[from..]);
+                let content = dir.path("content.eml");
+                run(tool("openssl").args(["cms", "-verify", "-purpose", "smimesign"]).arg("-in").arg(&signed).arg("-CAfile").arg(pki.ca()).arg("-out").arg(&content));
+                assert!(std::fs::read(&content).unwrap() == entity, "{kind}: openssl recovers the entity signed in place");
+            }
+            Err(back) => {
+                assert_ne!(kind, "canonical 7-bit", "the canonical 7-bit message is signed in place");
+                assert!(back == framed, "{kind}: the buffer comes back untouched");
+            }
+        }
         let input = dir.write("in.eml", msg);
         for extra in [&[][..], &["--opaque"][..]] {
             let out = cachet().arg("sign").arg("--identity").arg(leaf.p12()).arg("--password-file").arg(&leaf.password).args(["--at", at.as_str()]).args(extra).stdin(std::fs::File::open(&input).unwrap()).output().unwrap();

@@ -4,8 +4,6 @@
 //! (RFC 2046 5.1.1). Shapes: body (text, alternative, related, mixed), multipart/signed
 //! (RFC 8551 3.5, RFC 1847) and application/pkcs7-mime (RFC 8551 3.2).
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::canon::canonicalize_crlf;
@@ -468,25 +466,7 @@ pub fn base64_lines(data: &[u8]) -> String {
 }
 
 /// Appends [`base64_lines`] of `data` to `out`, encoding in one pass.
-pub(crate) fn push_base64_lines(out: &mut Vec<u8>, data: &[u8]) {
-    // 57 input bytes make one line of 76 characters; encode 64 lines at a time into a
-    // small buffer and copy them out with their line breaks.
-    const LINE_IN: usize = 57;
-    const LINES: usize = 64;
-    out.reserve(base64_lines_len(data.len()));
-    let mut buf = [0u8; LINES * 76];
-    let mut first = true;
-    for block in data.chunks(LINE_IN * LINES) {
-        let n = STANDARD.encode_slice(block, &mut buf).unwrap_or(0);
-        for line in buf.get(..n).unwrap_or_default().chunks(76) {
-            if !first {
-                out.extend_from_slice(b"\r\n");
-            }
-            first = false;
-            out.extend_from_slice(line);
-        }
-    }
-}
+pub(crate) use cachet_bytes::push_base64_lines;
 
 /// Quoted-printable (RFC 2045 6.7) of UTF-8 text: every line break becomes CRLF;
 /// output is 7-bit with lines of at most 76 characters; trailing white space, `=`,
@@ -498,54 +478,5 @@ pub fn quoted_printable(text: &str) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Appends [`quoted_printable`] of `text` to `out`, one pass, no allocation per byte.
-/// CRLF, a lone CR and a lone LF are each one line break.
-pub(crate) fn push_quoted_printable(out: &mut Vec<u8>, text: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    out.reserve(text.len().saturating_add(text.len() / 8));
-    let mut rest = text;
-    let mut first = true;
-    loop {
-        let (line, next) = match memchr::memchr2(b'\r', b'\n', rest) {
-            Some(i) => {
-                let skip = if rest.get(i) == Some(&b'\r') && rest.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
-                (rest.get(..i).unwrap_or_default(), rest.get(i + skip..))
-            }
-            None => (rest, None),
-        };
-        if !first {
-            out.extend_from_slice(b"\r\n");
-        }
-        first = false;
-        let mut col = 0usize;
-        for (i, &b) in line.iter().enumerate() {
-            let last = i + 1 == line.len();
-            let encode = match b {
-                b'=' => true,
-                b' ' | b'\t' => last,
-                b'F' => i == 0 && line.starts_with(b"From "),
-                b'.' => i == 0 && line.len() == 1,
-                33..=126 => false,
-                _ => true,
-            };
-            let width = if encode { 3 } else { 1 };
-            // Keep room for the soft break '=' (76 max per line).
-            let room = if last { 76 } else { 75 };
-            if col + width > room {
-                out.extend_from_slice(b"=\r\n");
-                col = 0;
-            }
-            if encode {
-                let hex = |n: u8| HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0');
-                out.extend_from_slice(&[b'=', hex(b >> 4), hex(b)]);
-            } else {
-                out.push(b);
-            }
-            col += width;
-        }
-        match next {
-            Some(n) => rest = n,
-            None => break,
-        }
-    }
-}
+/// Appends [`quoted_printable`] of `text` to `out` (see the bytes crate).
+pub(crate) use cachet_bytes::push_quoted_printable;

@@ -25,7 +25,7 @@ pub mod protect;
 mod tests;
 
 pub use build::{base64_lines, quoted_printable, build_body, build_body_with_inline, build_multipart_signed, build_multipart_signed_owned, build_pkcs7_mime, Attachment, MultipartSigned, Pkcs7Mime, InlinePart};
-pub(crate) use build::push_base64_lines;
+pub(crate) use build::{contains, push_base64_lines, signed_frame};
 pub use canon::{canonicalize_crlf, is_canonical};
 pub use entity::{ContentType, Entity, HeaderField, Originator, SmimeKind};
 pub(crate) use entity::decode_base64;
@@ -33,4 +33,4 @@ pub use headers::{encode_headers, header_place, push_field, received_value, Head
 pub use limits::Limits;
 pub use parse::{parse, parse_head};
 pub use pieces::{MultipartSignedPieces, Pieces};
-pub(crate) use pieces::{EntityOut, PieceList};
+pub(crate) use pieces::{EntityOut, Piece, PieceList};

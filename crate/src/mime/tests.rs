@@ -762,6 +762,22 @@ fn base64_bodies_decode_as_the_whole_body_decoder_does() {
     for seed in 0..200u64 {
         samples.push(noise(seed, (seed as usize * 13) % 120, b"QUJDabc+/=\r\n \t"));
     }
+    // Lines as long as the first with a line break inside (taken whole by the one-pass
+    // decoder's shortcut for lines of the first one's length), a blank line before a shorter
+    // one that ends where a full line would, and a CRLF body with one LF-only line.
+    let lines: Vec<&str> = b64.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    for (i, with) in [(3usize, "QUJD\r\nQUJD"), (2000, "QUJD\nQUJD"), (lines.len() - 2, "QUJD\nQUJD")] {
+        let mut l: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+        l[i] = format!("{with}{}", &l[i][with.len()..]);
+        samples.push(l.join("\r\n").into_bytes());
+    }
+    let mut l: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+    l[5] = format!("\r\n{}", &l[5][..72]);
+    l[9] = format!("{}\n{}", &l[9][..36], &l[9][36..72]);
+    samples.push(l.join("\r\n").into_bytes());
+    let mut l: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+    l[7].push('\n');
+    samples.push(l.join("\r\n").into_bytes());
     for s in samples {
         let fast = super::entity::decode_transfer("base64", &s).ok();
         assert_eq!(fast, reference::base64(&s), "{:?}", String::from_utf8_lossy(&s[..s.len().min(80)]));
@@ -773,6 +789,20 @@ fn base64_bodies_decode_as_the_whole_body_decoder_does() {
         let decoded = super::entity::decode_transfer("base64", &lines.join(&b"\r\n"[..])).unwrap();
         assert_eq!(decoded, data);
         assert!(decoded.capacity() - decoded.len() <= width, "{width}: {} bytes of room left", decoded.capacity() - decoded.len());
+    }
+    // A character outside the alphabet, or padding, inside the blocks decoded with SIMD (the
+    // first 64 KiB) and in the last one: refused as the whole-body decoder refuses it.
+    let lines: Vec<&[u8]> = b64.as_bytes().chunks(76).collect();
+    let body = lines.join(&b"\r\n"[..]);
+    for at in [0usize, 1001, 40_000, body.len() - 3] {
+        for bad in [b'*', b'-', b'=', 0x80, b'.'] {
+            let mut b = body.clone();
+            if b[at] == b'\r' || b[at] == b'\n' {
+                continue;
+            }
+            b[at] = bad;
+            assert_eq!(super::entity::decode_transfer("base64", &b).ok(), reference::base64(&b), "{at} {bad}");
+        }
     }
 }
 

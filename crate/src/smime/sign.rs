@@ -121,6 +121,142 @@ pub fn prepare_signing_pieces<'a>(message: &'a [u8], identity: &'a Identity, opa
     Ok(PiecesSignPlan { identity, outer: protected.outer, inner, opaque, digest, at })
 }
 
+/// [`prepare_signing`] for a caller that hands the message over in a buffer with `gap` free
+/// bytes in front of it (the Wasm front, which copies it in from JavaScript that way). When
+/// the signed entity keeps the message's body byte for byte up to its end (a canonical 7-bit
+/// message with a body of at least a few kilobytes, clear-signed: the usual case), the
+/// entity's new header section is written in front of that body in the same buffer, and later
+/// the multipart/signed header section in front of it ([`InPlaceSignPlan::finish`]): the
+/// message is neither copied nor moved. The same checks and the same entity, byte for byte,
+/// as [`prepare_signing`]. `Ok(Err(buf))`, the buffer untouched, when it cannot be done so;
+/// the caller then signs the message the usual way.
+pub fn prepare_signing_in_place<'a>(buf: Vec<u8>, gap: usize, identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<std::result::Result<InPlaceSignPlan<'a>, Vec<u8>>> {
+    let Some(message) = buf.get(gap..) else { return Ok(Err(buf)) };
+    if opaque || !mime::is_canonical(message) {
+        return Ok(Err(buf));
+    }
+    let (digest, outer, pieces) = {
+        let top = parse_outgoing(message, limits)?;
+        let (digest, outer) = check_signing(&top, identity, at, policy)?;
+        let mut list = mime::PieceList::new(message);
+        seven_bit_entity_into(&top, true, &mut list)?;
+        (digest, outer, list.finish())
+    };
+    // The entity must be its header section and then the rest of the message as it is: the
+    // pieces after the first are kept ranges in place and bytes of its own equal to the
+    // message's at their place (the boundary lines and part headers of a multipart kept as
+    // they were), up to the message's end.
+    let (header, body_start) = match pieces.split_first() {
+        Some((mime::Piece::Own(header), rest)) => {
+            let Some(mime::Piece::Source(first)) = rest.first() else { return Ok(Err(buf)) };
+            let mut at = first.start;
+            for piece in rest {
+                let same = match piece {
+                    mime::Piece::Source(r) => r.start == at,
+                    mime::Piece::Own(own) => message.get(at..at + own.len()) == Some(own.as_slice()),
+                };
+                if !same {
+                    return Ok(Err(buf));
+                }
+                at += match piece {
+                    mime::Piece::Source(r) => r.len(),
+                    mime::Piece::Own(own) => own.len(),
+                };
+            }
+            if at != message.len() {
+                return Ok(Err(buf));
+            }
+            (header.clone(), first.start)
+        }
+        _ => return Ok(Err(buf)),
+    };
+    let protected = mime::protect::protect_owned(&outer, header, Protection::Clear, limits)?;
+    let header = protected.entity;
+    let Some(start) = (gap + body_start).checked_sub(header.len()) else { return Ok(Err(buf)) };
+    let mut buf = buf;
+    match buf.get_mut(start..gap + body_start) {
+        Some(room) => room.copy_from_slice(&header),
+        None => return Ok(Err(buf)),
+    }
+    Ok(Ok(InPlaceSignPlan { identity, outer: protected.outer, buf, start, digest, at }))
+}
+
+/// A message being signed in its own buffer (see [`prepare_signing_in_place`]): the phases of
+/// [`SignPlan`], the signed entity `buf[start..]`.
+pub struct InPlaceSignPlan<'a> {
+    identity: &'a Identity,
+    outer: Vec<(String, String)>,
+    buf: Vec<u8>,
+    start: usize,
+    digest: crate::crypto::DigestAlg,
+    at: UnixTime,
+}
+
+impl InPlaceSignPlan<'_> {
+    /// The digest algorithm to hash [`InPlaceSignPlan::content`] with.
+    pub fn digest_algorithm(&self) -> crate::crypto::DigestAlg {
+        self.digest
+    }
+
+    /// The bytes to hash: the signed entity.
+    pub fn content(&self) -> &[u8] {
+        self.buf.get(self.start..).unwrap_or_default()
+    }
+
+    /// Phase 2: the signed attributes over the content's digest.
+    pub fn signed_attributes(&self, digest: &[u8]) -> Result<crate::cms::sign::SignedAttributes> {
+        crate::cms::sign::signed_attributes(self.identity, self.digest, digest, self.at)
+    }
+
+    /// As [`SignPlan::external_signature_algorithm`].
+    pub fn external_signature_algorithm(&self) -> Result<Option<spki::AlgorithmIdentifierOwned>> {
+        crate::cms::sign::rsa_signature_algorithm(self.identity, self.digest)
+    }
+
+    /// Whether the signature must use RSASSA-PSS.
+    pub fn uses_pss(&self) -> bool {
+        crate::cms::sign::uses_pss(self.identity)
+    }
+
+    /// Whether a signature made outside the core is right for these attributes (checked
+    /// against the certificate); [`InPlaceSignPlan::finish`] refuses one that is not.
+    pub fn signature_fits(&self, attrs: &crate::cms::sign::SignedAttributes, algorithm: &spki::AlgorithmIdentifierOwned, value: &[u8]) -> bool {
+        crate::cms::sign::check_signature(self.identity, attrs, algorithm, value).is_ok()
+    }
+
+    /// Phase 3: the multipart/signed message, `buf[from..]` of the buffer returned as
+    /// `(buf, from)`. `signature` as in [`SignPlan::finish`].
+    pub fn finish(self, attrs: crate::cms::sign::SignedAttributes, signature: Option<(spki::AlgorithmIdentifierOwned, Vec<u8>)>) -> Result<(Vec<u8>, usize)> {
+        let (algorithm, value) = match signature {
+            Some((algorithm, value)) => {
+                crate::cms::sign::check_signature(self.identity, &attrs, &algorithm, &value)?;
+                (algorithm, value)
+            }
+            None => crate::cms::sign::sign_attributes(self.identity, &attrs)?,
+        };
+        let der = crate::cms::sign::assemble(self.identity, &[], false, attrs, algorithm, value)?;
+        let mut buf = self.buf;
+        let entity = buf.get(self.start..).unwrap_or_default();
+        let (head, tail) = mime::signed_frame(&self.outer, |h| sha2::Digest::update(h, entity), |needle| mime::contains(entity, needle), self.digest.micalg(), &der);
+        let from = match self.start.checked_sub(head.len()) {
+            Some(from) => from,
+            // Not enough room in front (a very long header section): one copy instead.
+            None => {
+                let mut out = Vec::with_capacity(head.len() + buf.len() - self.start + tail.len());
+                out.extend_from_slice(&head);
+                out.extend_from_slice(buf.get(self.start..).unwrap_or_default());
+                out.extend_from_slice(&tail);
+                return Ok((out, 0));
+            }
+        };
+        if let Some(room) = buf.get_mut(from..self.start) {
+            room.copy_from_slice(&head);
+        }
+        buf.extend_from_slice(&tail);
+        Ok((buf, from))
+    }
+}
+
 /// A message ready to be signed whose entity is in pieces over the message (see
 /// [`prepare_signing_pieces`]); the phases of [`SignPlan`], the digest computed here.
 pub struct PiecesSignPlan<'a> {
@@ -276,36 +412,7 @@ fn seven_bit_entity(e: &Entity<'_>, top: bool) -> Result<Vec<u8>> {
 
 /// Already 7-bit and fit for transport: no byte 0 or above 0x7F, no line above 998 bytes
 /// (RFC 5322 2.1.1).
-pub(super) fn is_seven_bit(body: &[u8]) -> bool {
-    // Eight bytes at a time as one u64 (the Wasm build has no SIMD), in blocks without early
-    // exit: a byte is wrong when its high bit is set or it is zero.
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const LOW7: u64 = !HIGH;
-    let bytes_ok = body.chunks(4096).all(|block| {
-        let (words, rest) = block.split_at_checked(block.len() - block.len() % 8).unwrap_or((&[], block));
-        let mut bad = 0u64;
-        for w in words.chunks_exact(8) {
-            let x = <&[u8; 8]>::try_from(w).map_or(0, |b| u64::from_le_bytes(*b));
-            // High bit of each zero byte (exact: no borrow between bytes), and of each byte >= 0x80.
-            bad |= (!(((x & LOW7) + LOW7) | x) & HIGH) | (x & HIGH);
-        }
-        bad == 0 && rest.iter().all(|&b| b.wrapping_sub(1) < 0x7f)
-    });
-    if !bytes_ok {
-        return false;
-    }
-    // Every line is at most 998 bytes when each window of 999 bytes from a line start holds
-    // a LF: jump to the last LF of the window rather than visiting every line.
-    let mut line_start = 0usize;
-    while body.len() - line_start > 998 {
-        let window = body.get(line_start..line_start + 999).unwrap_or_default();
-        match memchr::memrchr(b'\n', window) {
-            Some(i) => line_start += i + 1,
-            None => return false,
-        }
-    }
-    true
-}
+pub(super) use cachet_bytes::is_seven_bit;
 
 /// Written to `out`: one buffer, or pieces that refer to the kept bodies (`EntityOut`).
 fn seven_bit_entity_into<O: mime::EntityOut>(e: &Entity<'_>, top: bool, out: &mut O) -> Result<()> {

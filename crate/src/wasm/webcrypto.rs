@@ -338,31 +338,71 @@ pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u
     sign_protected(identity, key, message, opaque, at, policy, Protection::Clear).await
 }
 
+/// The digest of an entity to sign: in the core when it is small (a WebCrypto round trip costs
+/// more), else by WebCrypto when it can.
+async fn entity_digest(subtle: Option<&SubtleCrypto>, alg: DigestAlg, content: &[u8]) -> Result<Vec<u8>> {
+    if content.len() <= INLINE_BULK_BYTES {
+        crate::crypto::digest(alg, content)
+    } else {
+        digest(subtle, alg, content).await
+    }
+}
+
+/// WebCrypto's RSA signature of `data` with the imported signing key (RSASSA-PKCS1-v1_5, or
+/// RSA-PSS with a salt of `pss` bytes); None when the key is missing or WebCrypto refuses.
+async fn rsa_signature(subtle: &SubtleCrypto, key: Promise, pss: Option<usize>, data: &[u8]) -> Option<Vec<u8>> {
+    let k = JsFuture::from(key).await.ok()?;
+    let k = k.dyn_ref::<CryptoKey>()?;
+    let params = match pss {
+        Some(salt) => object(&[("name", JsValue::from_str("RSA-PSS")), ("saltLength", JsValue::from_f64(salt as f64))]),
+        None => object(&[("name", JsValue::from_str("RSASSA-PKCS1-v1_5"))]),
+    };
+    bytes_of(subtle.sign_with_object_and_u8_array(&params, k, data)).await.ok()
+}
+
+/// The free bytes in front of a message copied in to be signed in place: room for the
+/// entity's protected header section and the multipart/signed header section, which together
+/// are about twice the message's outer header fields longer than its own header section.
+pub(crate) const SIGN_GAP: usize = 64 * 1024;
+
+/// Room kept after such a message for the signature part (base64 of the SignedData with the
+/// signer's certificate chain, a few kilobytes), so appending it does not move the message.
+pub(crate) const SIGN_TAIL: usize = 32 * 1024;
+
+/// [`sign`] of the message `buf[SIGN_GAP..]`, in that buffer when the core can
+/// (`smime::prepare_signing_in_place`): the signed message is `buf[from..]` of the returned
+/// `(buf, from)`.
+pub(crate) async fn sign_in_place(identity: &Identity, key: Option<Promise>, buf: Vec<u8>, opaque: bool, at: UnixTime, policy: &crate::policy::Policy) -> Result<(Vec<u8>, usize)> {
+    let plan = match crate::smime::prepare_signing_in_place(buf, SIGN_GAP, identity, opaque, at, &Limits::default(), policy)? {
+        Ok(plan) => plan,
+        Err(buf) => return Ok((sign(identity, key, buf.get(SIGN_GAP..).unwrap_or_default(), opaque, at, policy).await?, 0)),
+    };
+    let subtle = subtle();
+    let md = entity_digest(subtle.as_ref(), plan.digest_algorithm(), plan.content()).await?;
+    let attrs = plan.signed_attributes(&md)?;
+    let pss = plan.uses_pss().then(|| plan.digest_algorithm().output_len());
+    let signature = match (subtle.as_ref(), key, plan.external_signature_algorithm()?) {
+        (Some(s), Some(key), Some(algorithm)) => rsa_signature(s, key, pss, attrs.der()).await.map(|value| (algorithm, value)),
+        _ => None,
+    };
+    // A signature WebCrypto made that does not check out against the certificate is dropped:
+    // the core signs instead (the message in the buffer is already rewritten, so it cannot be
+    // signed again from scratch).
+    let signature = signature.filter(|(algorithm, value)| plan.signature_fits(&attrs, algorithm, value));
+    plan.finish(attrs, signature)
+}
+
 /// [`sign`] with the header protection chosen (`Cipher` when the message is encrypted next).
 async fn sign_protected(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime, policy: &crate::policy::Policy, protection: Protection) -> Result<Vec<u8>> {
     let subtle = subtle();
     let plan = crate::smime::prepare_signing_with(message, identity, opaque, at, &Limits::default(), policy, protection)?;
-    let md = if plan.content().len() <= INLINE_BULK_BYTES {
-        crate::crypto::digest(plan.digest_algorithm(), plan.content())?
-    } else {
-        digest(subtle.as_ref(), plan.digest_algorithm(), plan.content()).await?
-    };
+    let md = entity_digest(subtle.as_ref(), plan.digest_algorithm(), plan.content()).await?;
     let attrs = plan.signed_attributes(&md)?;
-    let mut signature = None;
-    if let (Some(s), Some(key), Some(algorithm)) = (subtle.as_ref(), key, plan.external_signature_algorithm()?) {
-        if let Ok(k) = JsFuture::from(key).await {
-            if let Some(k) = k.dyn_ref::<CryptoKey>() {
-                let params = if plan.uses_pss() {
-                    object(&[("name", JsValue::from_str("RSA-PSS")), ("saltLength", JsValue::from_f64(plan.digest_algorithm().output_len() as f64))])
-                } else {
-                    object(&[("name", JsValue::from_str("RSASSA-PKCS1-v1_5"))])
-                };
-                if let Ok(value) = bytes_of(s.sign_with_object_and_u8_array(&params, k, attrs.der())).await {
-                    signature = Some((algorithm, value));
-                }
-            }
-        }
-    }
+    let pss = plan.uses_pss().then(|| plan.digest_algorithm().output_len());
+    let signature = match (subtle.as_ref(), key, plan.external_signature_algorithm()?) {
+        (Some(s), Some(key), Some(algorithm)) => rsa_signature(s, key, pss, attrs.der()).await.map(|value| (algorithm, value)),
+        _ => None,
+    };
     let external = signature.is_some();
     match plan.finish(attrs, signature) {
         // `finish` checks WebCrypto's signature against the certificate; if it refused

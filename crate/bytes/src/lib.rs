@@ -1,0 +1,336 @@
+//! The byte loops every message passes through in Cachet's MIME layer, kept in a crate of their
+//! own: the Wasm build is optimised for size as a whole, which turns off loop vectorisation and
+//! leaves small helpers as calls, while this crate is built for speed
+//! (`profile.wasm.package.cachet-bytes` in the workspace manifest). Functions are
+//! `#[inline(never)]` so that they keep this crate's optimisation instead of being inlined
+//! into size-optimised callers.
+
+/// True if every CR is followed by LF and every LF preceded by CR.
+#[inline(never)]
+pub fn is_canonical(bytes: &[u8]) -> bool {
+    // Equivalently: a byte is LF exactly when the byte before it is CR (a CR at the very end
+    // has no LF after it). No early exit inside the loops, so they stay branch-free.
+    if bytes.first() == Some(&b'\n') || bytes.last() == Some(&b'\r') {
+        return false;
+    }
+    let (rest, mut prev_cr) = match line_breaks_paired(bytes) {
+        Some(r) => r,
+        None => return false,
+    };
+    for &c in rest {
+        if (c == b'\n') != prev_cr {
+            return false;
+        }
+        prev_cr = c == b'\r';
+    }
+    true
+}
+
+/// [`is_canonical`]'s test over whole 16-byte blocks with Wasm SIMD: the CR and LF lanes of a
+/// block as masks, the CR mask moved up one lane (the last lane of the block before moved in)
+/// must equal the LF mask. None when it fails; else the bytes after the blocks and whether the
+/// last block ended in CR.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn line_breaks_paired(bytes: &[u8]) -> Option<(&[u8], bool)> {
+    use core::arch::wasm32::{i8x16_shuffle, u64x2, u8x16_eq, u8x16_extract_lane, u8x16_splat, v128_any_true, v128_or, v128_xor};
+    let (cr_s, lf_s) = (u8x16_splat(b'\r'), u8x16_splat(b'\n'));
+    let mut prev = u8x16_splat(0);
+    let mut bad = u8x16_splat(0);
+    let blocks = bytes.chunks_exact(16);
+    let rest = blocks.remainder();
+    for b in blocks {
+        let (lo, hi) = b.split_at(8);
+        let word = |w: &[u8]| <&[u8; 8]>::try_from(w).map_or(0, |a| u64::from_le_bytes(*a));
+        let x = u64x2(word(lo), word(hi));
+        let cr = u8x16_eq(x, cr_s);
+        let lf = u8x16_eq(x, lf_s);
+        // Lane 15 of the block before, then lanes 0-14 of this one.
+        let before = i8x16_shuffle::<15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30>(prev, cr);
+        bad = v128_or(bad, v128_xor(lf, before));
+        prev = cr;
+    }
+    (!v128_any_true(bad)).then_some((rest, u8x16_extract_lane::<15>(prev) != 0))
+}
+
+/// [`is_canonical`]'s test over whole 8-byte words as u64: the CR and LF bytes of a word as
+/// masks (high bit of each byte), the CR mask moved up one byte (plus the last CR bit of the
+/// word before) must equal the LF mask. None when it fails; else the bytes after the words and
+/// whether the last word ended in CR.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn line_breaks_paired(bytes: &[u8]) -> Option<(&[u8], bool)> {
+    let whole = bytes.len() - bytes.len() % 8;
+    let (words, rest) = bytes.split_at_checked(whole).unwrap_or((&[], bytes));
+    let mut carry = 0u64;
+    let mut bad = 0u64;
+    for w in words.chunks_exact(8) {
+        let x = <&[u8; 8]>::try_from(w).map_or(0, |b| u64::from_le_bytes(*b));
+        let cr = byte_mask(x, b'\r');
+        let lf = byte_mask(x, b'\n');
+        bad |= lf ^ ((cr << 8) | carry);
+        carry = cr >> 56;
+    }
+    (bad == 0).then_some((rest, carry != 0))
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+/// The high bit of each byte of `x` that equals `byte`, all other bits clear (exact: no
+/// false positives from borrows, unlike the shorter "has a zero byte" test).
+fn byte_mask(x: u64, byte: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let t = x ^ (u64::from(byte) * 0x0101_0101_0101_0101);
+    // A byte of t is zero exactly when neither its low 7 bits (added to 0x7f, carrying into
+    // the high bit) nor its high bit is set.
+    !(((t & LOW7) + LOW7) | t) & !LOW7
+}
+
+/// Whole 4-character base64 groups without padding (standard alphabet) decoded with SIMD into
+/// the start of `out`; the number of bytes written. None when the text is not such groups (a
+/// character outside the alphabet, padding, a length not a multiple of 4) or `out` is shorter
+/// than the decoded length. For such groups every base64 decoder gives the same bytes, since
+/// neither padding nor trailing bits can occur in them.
+#[inline(never)]
+pub fn decode_base64_groups(groups: &[u8], out: &mut [u8]) -> Option<usize> {
+    if !groups.len().is_multiple_of(4) || out.len() < groups.len() / 4 * 3 || groups.last() == Some(&b'=') {
+        return None;
+    }
+    base64_simd::STANDARD.decode(groups, base64_simd::Out::from_slice(out)).ok().map(|d| d.len())
+}
+
+/// A base64 body of the common shape decoded in one pass: lines of whole 4-character groups
+/// ended by CRLF or LF, padding only at the very end. Lines are gathered into blocks; each
+/// block but the last is decoded with SIMD ([`decode_base64_groups`]), the last (which may be
+/// short, padded or end in trailing bits) by `last`, the caller's decoder, which writes into
+/// the given room and returns the bytes written. `None` for anything else (white space inside
+/// a line, a short line before the last, a character outside the alphabet): the caller then
+/// decodes the general way, which gives the same result or error its whole-body decoder gives.
+#[inline(never)]
+pub fn decode_base64_lines(body: &[u8], last: impl Fn(&[u8], &mut [u8]) -> Option<usize>) -> Option<Vec<u8>> {
+    const BLOCK: usize = 64 * 1024;
+    // Sized once for the whole body and decoded into in place (zero-filling each block's room
+    // first cost 4 % of opening 25 MB in Wasm, while a large zeroed allocation comes from fresh,
+    // already zero pages). The size is exact for the usual shape ([`lines_bound`]: a bound on
+    // the body's length alone counted its line breaks as text, 0.8 MiB more Wasm memory for
+    // 25 MB); other shapes grow it once when a block would not fit.
+    let mut out = vec![0u8; lines_bound(body)];
+    let mut filled = 0usize;
+    let mut block: Vec<u8> = Vec::with_capacity(BLOCK + 80);
+    // The first line's length with its line break: later lines of that length are taken
+    // without searching for their end (a line break inside one is not base64, so the decoder
+    // refuses it and the caller decodes the general way).
+    let first = memchr::memchr(b'\n', body).map_or(0, |i| i + 1);
+    // Only the last non-empty line may be shorter than whole groups or carry padding.
+    let mut ended = false;
+    let mut start = 0usize;
+    while start < body.len() {
+        let same = first > 0 && body.get(start + first - 1) == Some(&b'\n');
+        let (line, next) = if same {
+            (body.get(start..start + first - 1)?, start + first)
+        } else {
+            match memchr::memchr(b'\n', body.get(start..)?) {
+                Some(i) => (body.get(start..start + i)?, start + i + 1),
+                None => (body.get(start..)?, body.len()),
+            }
+        };
+        start = next;
+        // Not `strip_suffix`: its instance is shared with the size-optimised crates.
+        let line = match line.split_last() {
+            Some((b'\r', text)) => text,
+            _ => line,
+        };
+        if line.is_empty() {
+            continue;
+        }
+        if ended {
+            return None;
+        }
+        if line.len() % 4 != 0 || line.last() == Some(&b'=') {
+            ended = true;
+        }
+        block.extend_from_slice(line);
+        if block.len() >= BLOCK && !ended {
+            room_for(&mut out, filled, block.len(), body.len().saturating_sub(start));
+            filled += decode_base64_groups(&block, out.get_mut(filled..)?)?;
+            block.clear();
+        }
+    }
+    room_for(&mut out, filled, block.len(), 0);
+    filled += last(&block, out.get_mut(filled..)?)?;
+    out.truncate(filled);
+    Some(out)
+}
+
+/// The decoded length of `body` if all its lines were as long as its first one, each with the
+/// same line ending (the last maybe shorter): exact to a line for the usual base64 body (lines of
+/// 64 or 76 characters), an upper bound for that shape only.
+fn lines_bound(body: &[u8]) -> usize {
+    let whole = body.len() / 4 * 3 + 3;
+    let Some(lf) = memchr::memchr(b'\n', body) else { return whole };
+    let first = body.get(..lf).unwrap_or_default();
+    let text = first.strip_suffix(b"\r").unwrap_or(first).len();
+    if text == 0 {
+        return whole;
+    }
+    body.len().div_ceil(lf + 1).saturating_mul(text).min(body.len()) / 4 * 3 + 3
+}
+
+/// Makes room in `out` after `filled` for `block` base64 characters, and then for at most
+/// `rest` more bytes of body, when the first size was short (a body of unequal lines).
+fn room_for(out: &mut Vec<u8>, filled: usize, block: usize, rest: usize) {
+    if out.len().saturating_sub(filled) < block / 4 * 3 + 3 {
+        out.resize(filled.saturating_add(block.saturating_add(rest) / 4 * 3 + 3), 0);
+    }
+}
+
+/// Already 7-bit and fit for transport: no byte 0 or above 0x7F, no line above 998 bytes
+/// (RFC 5322 2.1.1; a line's length counts its CR, the check is on LF).
+#[inline(never)]
+pub fn is_seven_bit(body: &[u8]) -> bool {
+    if !seven_bit_bytes(body) {
+        return false;
+    }
+    // Every line is at most 998 bytes when each window of 999 bytes from a line start holds
+    // a LF: jump to the last LF of the window rather than visiting every line.
+    let mut line_start = 0usize;
+    while body.len() - line_start > 998 {
+        let window = body.get(line_start..line_start + 999).unwrap_or_default();
+        match memchr::memrchr(b'\n', window) {
+            Some(i) => line_start += i + 1,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// No byte 0 or above 0x7F, 16 bytes at a time with Wasm SIMD (as signed bytes, exactly those
+/// are at most 0), in blocks without early exit.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn seven_bit_bytes(body: &[u8]) -> bool {
+    use core::arch::wasm32::{i8x16_le, u64x2, u8x16_splat, v128_any_true, v128_or};
+    let zero = u8x16_splat(0);
+    body.chunks(4096).all(|block| {
+        let blocks = block.chunks_exact(16);
+        let rest = blocks.remainder();
+        let mut bad = zero;
+        for b in blocks {
+            let (lo, hi) = b.split_at(8);
+            let word = |w: &[u8]| <&[u8; 8]>::try_from(w).map_or(0, |a| u64::from_le_bytes(*a));
+            bad = v128_or(bad, i8x16_le(u64x2(word(lo), word(hi)), zero));
+        }
+        !v128_any_true(bad) && rest.iter().all(|&b| b.wrapping_sub(1) < 0x7f)
+    })
+}
+
+/// No byte 0 or above 0x7F, eight bytes at a time as one u64, in blocks without early exit.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn seven_bit_bytes(body: &[u8]) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW7: u64 = !HIGH;
+    body.chunks(4096).all(|block| {
+        let (words, rest) = block.split_at_checked(block.len() - block.len() % 8).unwrap_or((&[], block));
+        let mut bad = 0u64;
+        for w in words.chunks_exact(8) {
+            let x = <&[u8; 8]>::try_from(w).map_or(0, |b| u64::from_le_bytes(*b));
+            // High bit of each zero byte (exact: no borrow between bytes), and of each byte >= 0x80.
+            bad |= (!(((x & LOW7) + LOW7) | x) & HIGH) | (x & HIGH);
+        }
+        bad == 0 && rest.iter().all(|&b| b.wrapping_sub(1) < 0x7f)
+    })
+}
+
+/// Base64 of `data` in lines of 76 characters joined by CRLF (no final line break), appended
+/// to `out`. 64 lines at a time are encoded with SIMD into a small buffer and copied out with
+/// their line breaks.
+#[inline(never)]
+pub fn push_base64_lines(out: &mut Vec<u8>, data: &[u8]) {
+    // 57 input bytes make one line of 76 characters.
+    const LINE_IN: usize = 57;
+    const LINES: usize = 64;
+    let chars = data.len().div_ceil(3).saturating_mul(4);
+    out.reserve(chars.saturating_add(chars.div_ceil(76).saturating_sub(1).saturating_mul(2)));
+    let mut buf = [0u8; LINES * 76];
+    let mut first = true;
+    for block in data.chunks(LINE_IN * LINES) {
+        // Never short (a block of at most 64 lines' input), so the encoder cannot panic.
+        if base64_simd::STANDARD.encoded_length(block.len()) > buf.len() {
+            return;
+        }
+        let encoded = base64_simd::STANDARD.encode(block, base64_simd::Out::from_slice(&mut buf));
+        for line in encoded.chunks(76) {
+            if !first {
+                out.extend_from_slice(b"\r\n");
+            }
+            first = false;
+            out.extend_from_slice(line);
+        }
+    }
+}
+
+/// Quoted-printable (RFC 2045 6.7) of `text` appended to `out`: every line break (CRLF, a lone
+/// CR, a lone LF) becomes CRLF; output is 7-bit with lines of at most 76 characters; trailing
+/// white space, `=`, a leading `From ` and a lone `.` are encoded, so the text survives
+/// transport. One pass; a line that needs no encoding and no soft break is copied whole.
+#[inline(never)]
+pub fn push_quoted_printable(out: &mut Vec<u8>, text: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(text.len().saturating_add(text.len() / 8));
+    let mut rest = text;
+    let mut first = true;
+    loop {
+        let (line, next) = match memchr::memchr2(b'\r', b'\n', rest) {
+            Some(i) => {
+                let skip = if rest.get(i) == Some(&b'\r') && rest.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                (rest.get(..i).unwrap_or_default(), rest.get(i + skip..))
+            }
+            None => (rest, None),
+        };
+        if !first {
+            out.extend_from_slice(b"\r\n");
+        }
+        first = false;
+        if plain_line(line) {
+            out.extend_from_slice(line);
+        } else {
+            let mut col = 0usize;
+            for (i, &b) in line.iter().enumerate() {
+                let last = i + 1 == line.len();
+                let encode = match b {
+                    b'=' => true,
+                    b' ' | b'\t' => last,
+                    b'F' => i == 0 && line.starts_with(b"From "),
+                    b'.' => i == 0 && line.len() == 1,
+                    33..=126 => false,
+                    _ => true,
+                };
+                let width = if encode { 3 } else { 1 };
+                // Keep room for the soft break '=' (76 max per line).
+                let room = if last { 76 } else { 75 };
+                if col + width > room {
+                    out.extend_from_slice(b"=\r\n");
+                    col = 0;
+                }
+                if encode {
+                    let hex = |n: u8| HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0');
+                    out.extend_from_slice(&[b'=', hex(b >> 4), hex(b)]);
+                } else {
+                    out.push(b);
+                }
+                col += width;
+            }
+        }
+        match next {
+            Some(n) => rest = n,
+            None => break,
+        }
+    }
+}
+
+/// A line quoted-printable leaves as it is: at most 76 bytes, each printable ASCII other than
+/// `=` or inner white space, not ending in white space, not `From ` at its start, not a lone `.`.
+fn plain_line(line: &[u8]) -> bool {
+    if line.len() > 76 || matches!(line.last(), Some(b' ' | b'\t')) || line.starts_with(b"From ") || line == b"." {
+        return false;
+    }
+    // Without early exit, so the loop vectorises.
+    let bad = line.iter().fold(false, |bad, &b| bad | !(matches!(b, 32..=126 | b'\t') && b != b'='));
+    !bad
+}
