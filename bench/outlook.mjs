@@ -14,12 +14,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { launchChromium } from '../scripts/lib/chromium.mjs';
 import { devMailRoutes } from '../scripts/devmail.mjs';
 import { ensureDemo } from '../scripts/demo.mjs';
-import { createDevServer, listen } from '../scripts/serve.mjs';
 import { ROOT } from '../scripts/lib/run.mjs';
-import { fakeOfficeScript, localOnly } from '../tests/e2e/outlook-world.mjs';
+import { outlookStage } from '../tests/e2e/outlook-world.mjs';
 import { median, openssl } from './common.mjs';
 
 /** The banner statuses a selection ends in (anything but the plain message's). */
@@ -43,19 +41,18 @@ export async function runOutlook({ fixtures, sizes = ['2KB', '25MB'], rounds = 3
   if (!fs.existsSync(path.join(ROOT, 'dist', 'taskpane.html'))) throw new Error('dist/taskpane.html is missing: run "npm run build" first');
   const want = sizes.filter((s) => fixtures.sizes[s]);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-bench-outlook-'));
-  const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-bench-outlook-chromium-'));
-  let server = null;
-  let ctx = null;
+  let stage = null;
   try {
     const demo = ensureDemo(work);
     const alice = demo.identities.find((i) => i.address === 'alice@example.org');
     const messages = Object.fromEntries(want.map((size) => [size, signedMessage(work, fixtures.sizes[size].entity, alice, `signed-${size}`)]));
     const plain = Buffer.from('From: Carol <carol@example.com>\r\nSubject: Plain\r\n\r\nnot signed\r\n').toString('base64');
-    server = createDevServer({ routes: devMailRoutes({ root: work }) });
-    const base = await listen(server, { host: '127.0.0.1', port: 0 });
-    ctx = await launchChromium(profileDir, { viewport: { width: 420, height: 800 }, timeout: 60_000 });
+    // The end-to-end tests' Outlook stage: the dev server over the dev mailbox, and a Chromium
+    // that answers Office.js's URL with the fake Office.js; a client context 420 px wide.
     const blocked = [];
-    await localOnly(ctx, await fakeOfficeScript(), blocked);
+    stage = await outlookStage(devMailRoutes({ root: work }), blocked, { height: 800 });
+    const base = stage.baseUrl;
+    const ctx = await stage.client();
     const page = await ctx.newPage();
     page.setDefaultTimeout(120_000);
     const errors = [];
@@ -107,10 +104,8 @@ export async function runOutlook({ fixtures, sizes = ['2KB', '25MB'], rounds = 3
     const notes = [`Outlook task pane: the built task pane (dist/) in headless Chromium with the fake Office.js of the end-to-end tests, pinned, no identity unlocked; from the selection (item changed, ItemChanged fired; getAsFileAsync answers at once with the message's base64) to the banner with the signed message's verdict, in the page (performance.now() and a MutationObserver); each round selects a plain message first and waits for its banner; one warm-up round, then the median of ${rounds}. The signed messages are the fixtures' MIME entities signed by openssl as the demo Alice (whom the pane does not trust: the verdict is the status shown). Send to the message leaving is not measured for Outlook (the fake Office.js has no transport).`];
     return { rows, notes };
   } finally {
-    if (ctx) await ctx.close().catch(() => {});
-    if (server) await new Promise((r) => server.close(r));
+    if (stage) await stage.close().catch(() => {});
     fs.rmSync(work, { recursive: true, force: true });
-    fs.rmSync(profileDir, { recursive: true, force: true });
   }
 }
 
