@@ -406,9 +406,11 @@ impl Keyring {
         // signed in this buffer (its new header sections written in front of its body), so the
         // Wasm memory holds it once (`smime::prepare_signing_in_place`).
         // Capacity for the signature part too, which is appended (no second 25 MB buffer).
+        // Allocated zeroed and cut to length (`resize` zero-filled byte by byte in this
+        // size-optimised build: 12 % of signing 1 MB).
         let len = webcrypto::SIGN_GAP + message.length() as usize;
-        let mut buf = Vec::with_capacity(len + webcrypto::SIGN_TAIL);
-        buf.resize(len, 0);
+        let mut buf = vec![0u8; len + webcrypto::SIGN_TAIL];
+        buf.truncate(len);
         if let Some(room) = buf.get_mut(webcrypto::SIGN_GAP..) {
             message.copy_to(room);
         }

@@ -371,7 +371,8 @@ fn large_messages_of_every_body_kind_signed_by_the_cli_verify_in_openssl() {
                 assert!(plan.content() == entity, "{kind}: in place, the same entity");
                 let md = cachet::crypto::digest(plan.digest_algorithm(), plan.content()).unwrap();
                 let attrs = plan.signed_attributes(&md).unwrap();
-                let (buf, from) = plan.finish(attrs, None).unwrap();
+                let signature = plan.signature(&attrs, None).unwrap();
+                let (buf, from) = plan.finish(attrs, signature).unwrap();
                 assert!(from > 0, "{kind}: the header section fits in front");
                 let signed = dir.write("in-place.eml", &buf[from..]);
                 let content = dir.path("content.eml");

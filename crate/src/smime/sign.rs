@@ -181,6 +181,10 @@ pub fn prepare_signing_in_place<'a>(buf: Vec<u8>, gap: usize, identity: &'a Iden
     Ok(Ok(InPlaceSignPlan { identity, outer: protected.outer, buf, start, digest, at }))
 }
 
+/// A signature of the signed attributes checked against the signer's certificate (or made by
+/// the core): see [`InPlaceSignPlan::signature`].
+pub struct CheckedSignature(spki::AlgorithmIdentifierOwned, Vec<u8>);
+
 /// A message being signed in its own buffer (see [`prepare_signing_in_place`]): the phases of
 /// [`SignPlan`], the signed entity `buf[start..]`.
 pub struct InPlaceSignPlan<'a> {
@@ -218,22 +222,22 @@ impl InPlaceSignPlan<'_> {
         crate::cms::sign::uses_pss(self.identity)
     }
 
-    /// Whether a signature made outside the core is right for these attributes (checked
-    /// against the certificate); [`InPlaceSignPlan::finish`] refuses one that is not.
-    pub fn signature_fits(&self, attrs: &crate::cms::sign::SignedAttributes, algorithm: &spki::AlgorithmIdentifierOwned, value: &[u8]) -> bool {
-        crate::cms::sign::check_signature(self.identity, attrs, algorithm, value).is_ok()
+    /// The signature to finish with: `external` (made outside the core, by WebCrypto) when it
+    /// checks out against the certificate, else one made here. Checked once, here: what
+    /// [`InPlaceSignPlan::finish`] takes can only come from this.
+    pub fn signature(&self, attrs: &crate::cms::sign::SignedAttributes, external: Option<(spki::AlgorithmIdentifierOwned, Vec<u8>)>) -> Result<CheckedSignature> {
+        if let Some((algorithm, value)) = external {
+            if crate::cms::sign::check_signature(self.identity, attrs, &algorithm, &value).is_ok() {
+                return Ok(CheckedSignature(algorithm, value));
+            }
+        }
+        crate::cms::sign::sign_attributes(self.identity, attrs).map(|(algorithm, value)| CheckedSignature(algorithm, value))
     }
 
     /// Phase 3: the multipart/signed message, `buf[from..]` of the buffer returned as
-    /// `(buf, from)`. `signature` as in [`SignPlan::finish`].
-    pub fn finish(self, attrs: crate::cms::sign::SignedAttributes, signature: Option<(spki::AlgorithmIdentifierOwned, Vec<u8>)>) -> Result<(Vec<u8>, usize)> {
-        let (algorithm, value) = match signature {
-            Some((algorithm, value)) => {
-                crate::cms::sign::check_signature(self.identity, &attrs, &algorithm, &value)?;
-                (algorithm, value)
-            }
-            None => crate::cms::sign::sign_attributes(self.identity, &attrs)?,
-        };
+    /// `(buf, from)`, with the signature [`InPlaceSignPlan::signature`] chose.
+    pub fn finish(self, attrs: crate::cms::sign::SignedAttributes, signature: CheckedSignature) -> Result<(Vec<u8>, usize)> {
+        let CheckedSignature(algorithm, value) = signature;
         let der = crate::cms::sign::assemble(self.identity, &[], false, attrs, algorithm, value)?;
         let mut buf = self.buf;
         let entity = buf.get(self.start..).unwrap_or_default();

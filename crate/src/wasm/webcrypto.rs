@@ -388,7 +388,7 @@ pub(crate) async fn sign_in_place(identity: &Identity, key: Option<Promise>, buf
     // A signature WebCrypto made that does not check out against the certificate is dropped:
     // the core signs instead (the message in the buffer is already rewritten, so it cannot be
     // signed again from scratch).
-    let signature = signature.filter(|(algorithm, value)| plan.signature_fits(&attrs, algorithm, value));
+    let signature = plan.signature(&attrs, signature)?;
     plan.finish(attrs, signature)
 }
 
