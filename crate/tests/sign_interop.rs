@@ -369,6 +369,7 @@ fn large_messages_of_every_body_kind_signed_by_the_cli_verify_in_openssl() {
             Ok(plan) => {
                 assert_eq!(kind, "canonical 7-bit");
                 assert!(plan.content() == entity, "{kind}: in place, the same entity");
+                use cachet::smime::SigningPhases;
                 let md = cachet::crypto::digest(plan.digest_algorithm(), plan.content()).unwrap();
                 let attrs = plan.signed_attributes(&md).unwrap();
                 let signature = plan.signature(&attrs, None).unwrap();

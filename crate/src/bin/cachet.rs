@@ -269,6 +269,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             // sign_message in its phases; the signed entity refers to the message's bytes
             // where it keeps them as they are, and is written in pieces.
             let plan = cachet::smime::prepare_signing_pieces(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
+            use cachet::smime::SigningPhases;
             let attrs = plan.signed_attributes(&plan.digest()?)?;
             let signed = plan.finish_message(attrs)?;
             write_stdout_with(|w| signed.write_to(w))?;

@@ -217,7 +217,7 @@ fn deferred_open_of_a_message_with_mixed_line_breaks_reports_them_in_every_run()
 fn signing_and_encrypting_in_phases_with_supplied_results_round_trip() {
     use crate::crypto::cipher::Symmetric;
     use crate::report::Status;
-    use crate::smime::{open, prepare_signing, EncryptOptions, OpenInput};
+    use crate::smime::{open, prepare_signing, EncryptOptions, OpenInput, SigningPhases};
     let dir = TempDir::new("phases");
     let ee = ["-newkey", "rsa:2048", "-addext", "basicConstraints=CA:FALSE", "-addext", "keyUsage=digitalSignature,keyEncipherment", "-addext", "subjectAltName=email:alice@example.org"];
     let alice = identity(&dir, "alice", &ee);

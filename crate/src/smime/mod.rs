@@ -21,7 +21,7 @@ pub use encrypt::{encrypt_message, encrypt_message_mime, encryption_choice, prep
 pub use enveloped::{layer_kind, open_enveloped, open_enveloped_with};
 pub use content::Content;
 pub use open::{open, open_with, open_with_borrowed, OpenInput, Opened, OpenedRef, MAX_FORWARD_DEPTH, MAX_LAYERS};
-pub use sign::{prepare_signing, prepare_signing_in_place, prepare_signing_pieces, prepare_signing_with, sign_message, sign_message_with, CheckedSignature, InPlaceSignPlan, PiecesSignPlan, PiecesSignedMessage, SignPlan, SignedMessage};
+pub use sign::{prepare_signing, prepare_signing_in_place, prepare_signing_pieces, prepare_signing_with, sign_message, sign_message_with, CheckedSignature, InPlaceSignPlan, PiecesSignPlan, PiecesSignedMessage, SignPlan, SignedMessage, SigningPhases};
 
 #[cfg(test)]
 mod tests {

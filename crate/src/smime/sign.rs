@@ -31,6 +31,56 @@ pub fn sign_message_with(message: &[u8], identity: &Identity, opaque: bool, at: 
     plan.finish(attrs, None)
 }
 
+/// The phases the signing plans share ([`SignPlan`], [`InPlaceSignPlan`], [`PiecesSignPlan`]):
+/// which digest to hash the entity with, the signed attributes over that digest (phase 2, the
+/// small DER to sign), and what a signature made outside the core (by WebCrypto) must be.
+pub trait SigningPhases {
+    /// The signer, the digest algorithm and the signing time the plan was made with.
+    fn signer(&self) -> (&Identity, crate::crypto::DigestAlg, UnixTime);
+
+    /// The digest algorithm to hash the signed entity with.
+    fn digest_algorithm(&self) -> crate::crypto::DigestAlg {
+        self.signer().1
+    }
+
+    /// Phase 2: the signed attributes over the entity's digest.
+    fn signed_attributes(&self, digest: &[u8]) -> Result<crate::cms::sign::SignedAttributes> {
+        let (identity, alg, at) = self.signer();
+        crate::cms::sign::signed_attributes(identity, alg, digest, at)
+    }
+
+    /// The signatureAlgorithm for an RSA signature made outside the core over
+    /// `SignedAttributes::der` (PKCS#1 v1.5, or PSS with salt = hash length when the
+    /// certificate is RSASSA-PSS); None when the key is not RSA.
+    fn external_signature_algorithm(&self) -> Result<Option<spki::AlgorithmIdentifierOwned>> {
+        let (identity, alg, _) = self.signer();
+        crate::cms::sign::rsa_signature_algorithm(identity, alg)
+    }
+
+    /// Whether the signature must use RSASSA-PSS.
+    fn uses_pss(&self) -> bool {
+        crate::cms::sign::uses_pss(self.signer().0)
+    }
+}
+
+impl SigningPhases for SignPlan<'_> {
+    fn signer(&self) -> (&Identity, crate::crypto::DigestAlg, UnixTime) {
+        (self.identity, self.digest, self.at)
+    }
+}
+
+impl SigningPhases for InPlaceSignPlan<'_> {
+    fn signer(&self) -> (&Identity, crate::crypto::DigestAlg, UnixTime) {
+        (self.identity, self.digest, self.at)
+    }
+}
+
+impl SigningPhases for PiecesSignPlan<'_> {
+    fn signer(&self) -> (&Identity, crate::crypto::DigestAlg, UnixTime) {
+        (self.identity, self.digest, self.at)
+    }
+}
+
 /// A message ready to be signed: the entity to hash and the headers to put outside.
 /// A host with faster primitives (WebCrypto) computes the digest of [`SignPlan::content`]
 /// and, when it holds the RSA key, the signature of the signed attributes.
@@ -197,29 +247,9 @@ pub struct InPlaceSignPlan<'a> {
 }
 
 impl InPlaceSignPlan<'_> {
-    /// The digest algorithm to hash [`InPlaceSignPlan::content`] with.
-    pub fn digest_algorithm(&self) -> crate::crypto::DigestAlg {
-        self.digest
-    }
-
     /// The bytes to hash: the signed entity.
     pub fn content(&self) -> &[u8] {
         self.buf.get(self.start..).unwrap_or_default()
-    }
-
-    /// Phase 2: the signed attributes over the content's digest.
-    pub fn signed_attributes(&self, digest: &[u8]) -> Result<crate::cms::sign::SignedAttributes> {
-        crate::cms::sign::signed_attributes(self.identity, self.digest, digest, self.at)
-    }
-
-    /// As [`SignPlan::external_signature_algorithm`].
-    pub fn external_signature_algorithm(&self) -> Result<Option<spki::AlgorithmIdentifierOwned>> {
-        crate::cms::sign::rsa_signature_algorithm(self.identity, self.digest)
-    }
-
-    /// Whether the signature must use RSASSA-PSS.
-    pub fn uses_pss(&self) -> bool {
-        crate::cms::sign::uses_pss(self.identity)
     }
 
     /// The signature to finish with: `external` (made outside the core, by WebCrypto) when it
@@ -280,11 +310,6 @@ impl<'a> PiecesSignPlan<'a> {
         Ok(h.finalize())
     }
 
-    /// Phase 2: the signed attributes over the entity's digest.
-    pub fn signed_attributes(&self, digest: &[u8]) -> Result<crate::cms::sign::SignedAttributes> {
-        crate::cms::sign::signed_attributes(self.identity, self.digest, digest, self.at)
-    }
-
     /// Phase 3, the signature made in the core: the message, to be written out
     /// ([`PiecesSignedMessage::write_to`]).
     pub fn finish_message(self, attrs: crate::cms::sign::SignedAttributes) -> Result<PiecesSignedMessage<'a>> {
@@ -326,31 +351,9 @@ impl PiecesSignedMessage<'_> {
 }
 
 impl SignPlan<'_> {
-    /// The digest algorithm to hash [`SignPlan::content`] with.
-    pub fn digest_algorithm(&self) -> crate::crypto::DigestAlg {
-        self.digest
-    }
-
     /// The bytes to hash: the signed entity.
     pub fn content(&self) -> &[u8] {
         &self.inner
-    }
-
-    /// Phase 2: the signed attributes over the content's digest (the small DER to sign).
-    pub fn signed_attributes(&self, digest: &[u8]) -> Result<crate::cms::sign::SignedAttributes> {
-        crate::cms::sign::signed_attributes(self.identity, self.digest, digest, self.at)
-    }
-
-    /// The signatureAlgorithm for an RSA signature made outside the core over
-    /// `SignedAttributes::der` (PKCS#1 v1.5, or PSS with salt = hash length when the
-    /// certificate is RSASSA-PSS); None when the key is not RSA.
-    pub fn external_signature_algorithm(&self) -> Result<Option<spki::AlgorithmIdentifierOwned>> {
-        crate::cms::sign::rsa_signature_algorithm(self.identity, self.digest)
-    }
-
-    /// Whether the signature must use RSASSA-PSS.
-    pub fn uses_pss(&self) -> bool {
-        crate::cms::sign::uses_pss(self.identity)
     }
 
     /// Phase 3: the message. `signature`: a signature made outside the core with its

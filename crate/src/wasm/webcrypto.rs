@@ -23,7 +23,8 @@ use crate::error::Result;
 use crate::mime::Limits;
 use crate::mime::protect::Protection;
 use crate::pkcs12::{Identity, PrivateKey};
-use crate::smime::{OpenInput, OpenedRef};
+use crate::cms::sign::SignedAttributes;
+use crate::smime::{OpenInput, OpenedRef, SigningPhases};
 use crate::time::UnixTime;
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -338,6 +339,21 @@ pub(crate) async fn sign(identity: &Identity, key: Option<Promise>, message: &[u
     sign_protected(identity, key, message, opaque, at, policy, Protection::Clear).await
 }
 
+/// Phases 1 and 2 of signing `content` (the plan's entity) with WebCrypto: its digest, the
+/// signed attributes over it, and WebCrypto's RSA signature of those with the imported key
+/// (None when there is no key or WebCrypto refuses; not yet checked, which the plan does).
+async fn attributes_and_signature<P: SigningPhases>(plan: &P, content: &[u8], key: Option<Promise>) -> Result<(SignedAttributes, Option<(spki::AlgorithmIdentifierOwned, Vec<u8>)>)> {
+    let subtle = subtle();
+    let md = entity_digest(subtle.as_ref(), plan.digest_algorithm(), content).await?;
+    let attrs = plan.signed_attributes(&md)?;
+    let pss = plan.uses_pss().then(|| plan.digest_algorithm().output_len());
+    let signature = match (subtle.as_ref(), key, plan.external_signature_algorithm()?) {
+        (Some(s), Some(key), Some(algorithm)) => rsa_signature(s, key, pss, attrs.der()).await.map(|value| (algorithm, value)),
+        _ => None,
+    };
+    Ok((attrs, signature))
+}
+
 /// The digest of an entity to sign: in the core when it is small (a WebCrypto round trip costs
 /// more), else by WebCrypto when it can.
 async fn entity_digest(subtle: Option<&SubtleCrypto>, alg: DigestAlg, content: &[u8]) -> Result<Vec<u8>> {
@@ -377,14 +393,7 @@ pub(crate) async fn sign_in_place(identity: &Identity, key: Option<Promise>, buf
         Ok(plan) => plan,
         Err(buf) => return Ok((sign(identity, key, buf.get(SIGN_GAP..).unwrap_or_default(), opaque, at, policy).await?, 0)),
     };
-    let subtle = subtle();
-    let md = entity_digest(subtle.as_ref(), plan.digest_algorithm(), plan.content()).await?;
-    let attrs = plan.signed_attributes(&md)?;
-    let pss = plan.uses_pss().then(|| plan.digest_algorithm().output_len());
-    let signature = match (subtle.as_ref(), key, plan.external_signature_algorithm()?) {
-        (Some(s), Some(key), Some(algorithm)) => rsa_signature(s, key, pss, attrs.der()).await.map(|value| (algorithm, value)),
-        _ => None,
-    };
+    let (attrs, signature) = attributes_and_signature(&plan, plan.content(), key).await?;
     // A signature WebCrypto made that does not check out against the certificate is dropped:
     // the core signs instead (the message in the buffer is already rewritten, so it cannot be
     // signed again from scratch).
@@ -394,15 +403,8 @@ pub(crate) async fn sign_in_place(identity: &Identity, key: Option<Promise>, buf
 
 /// [`sign`] with the header protection chosen (`Cipher` when the message is encrypted next).
 async fn sign_protected(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime, policy: &crate::policy::Policy, protection: Protection) -> Result<Vec<u8>> {
-    let subtle = subtle();
     let plan = crate::smime::prepare_signing_with(message, identity, opaque, at, &Limits::default(), policy, protection)?;
-    let md = entity_digest(subtle.as_ref(), plan.digest_algorithm(), plan.content()).await?;
-    let attrs = plan.signed_attributes(&md)?;
-    let pss = plan.uses_pss().then(|| plan.digest_algorithm().output_len());
-    let signature = match (subtle.as_ref(), key, plan.external_signature_algorithm()?) {
-        (Some(s), Some(key), Some(algorithm)) => rsa_signature(s, key, pss, attrs.der()).await.map(|value| (algorithm, value)),
-        _ => None,
-    };
+    let (attrs, signature) = attributes_and_signature(&plan, plan.content(), key).await?;
     let external = signature.is_some();
     match plan.finish(attrs, signature) {
         // `finish` checks WebCrypto's signature against the certificate; if it refused
