@@ -404,10 +404,9 @@ impl Keyring {
         let (id, key) = (u.identity.clone(), u.signing_key.clone());
         // The message copied in once, with room in front of it: a clear-signed 7-bit message is
         // signed in this buffer (its new header sections written in front of its body), so the
-        // Wasm memory holds it once (`smime::prepare_signing_in_place`).
-        // Capacity for the signature part too, which is appended (no second 25 MB buffer).
-        // Allocated zeroed and cut to length (`resize` zero-filled byte by byte in this
-        // size-optimised build: 12 % of signing 1 MB).
+        // Wasm memory holds it once (`smime::prepare_signing_in_place`). The capacity includes
+        // room for the signature part, appended later. Allocated zeroed and cut to length
+        // (`resize` zero-filled byte by byte in this size-optimised build: 12 % of signing 1 MB).
         let len = webcrypto::SIGN_GAP + message.length() as usize;
         let mut buf = vec![0u8; len + webcrypto::SIGN_TAIL];
         buf.truncate(len);

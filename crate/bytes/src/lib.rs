@@ -26,6 +26,12 @@ pub fn is_canonical(bytes: &[u8]) -> bool {
     true
 }
 
+/// Eight bytes as one little-endian u64 (one 64-bit load; a slice of another length is 0, which
+/// the callers, passing exact 8-byte chunks, never give).
+fn le_u64(w: &[u8]) -> u64 {
+    <&[u8; 8]>::try_from(w).map_or(0, |b| u64::from_le_bytes(*b))
+}
+
 /// [`is_canonical`]'s test over whole 16-byte blocks with Wasm SIMD: the CR and LF lanes of a
 /// block as masks, the CR mask moved up one lane (the last lane of the block before moved in)
 /// must equal the LF mask. None when it fails; else the bytes after the blocks and whether the
@@ -40,8 +46,7 @@ fn line_breaks_paired(bytes: &[u8]) -> Option<(&[u8], bool)> {
     let rest = blocks.remainder();
     for b in blocks {
         let (lo, hi) = b.split_at(8);
-        let word = |w: &[u8]| <&[u8; 8]>::try_from(w).map_or(0, |a| u64::from_le_bytes(*a));
-        let x = u64x2(word(lo), word(hi));
+        let x = u64x2(le_u64(lo), le_u64(hi));
         let cr = u8x16_eq(x, cr_s);
         let lf = u8x16_eq(x, lf_s);
         // Lane 15 of the block before, then lanes 0-14 of this one.
@@ -63,7 +68,7 @@ fn line_breaks_paired(bytes: &[u8]) -> Option<(&[u8], bool)> {
     let mut carry = 0u64;
     let mut bad = 0u64;
     for w in words.chunks_exact(8) {
-        let x = <&[u8; 8]>::try_from(w).map_or(0, |b| u64::from_le_bytes(*b));
+        let x = le_u64(w);
         let cr = byte_mask(x, b'\r');
         let lf = byte_mask(x, b'\n');
         bad |= lf ^ ((cr << 8) | carry);
@@ -213,8 +218,7 @@ fn seven_bit_bytes(body: &[u8]) -> bool {
         let mut bad = zero;
         for b in blocks {
             let (lo, hi) = b.split_at(8);
-            let word = |w: &[u8]| <&[u8; 8]>::try_from(w).map_or(0, |a| u64::from_le_bytes(*a));
-            bad = v128_or(bad, i8x16_le(u64x2(word(lo), word(hi)), zero));
+            bad = v128_or(bad, i8x16_le(u64x2(le_u64(lo), le_u64(hi)), zero));
         }
         !v128_any_true(bad) && rest.iter().all(|&b| b.wrapping_sub(1) < 0x7f)
     })
@@ -229,12 +233,18 @@ fn seven_bit_bytes(body: &[u8]) -> bool {
         let (words, rest) = block.split_at_checked(block.len() - block.len() % 8).unwrap_or((&[], block));
         let mut bad = 0u64;
         for w in words.chunks_exact(8) {
-            let x = <&[u8; 8]>::try_from(w).map_or(0, |b| u64::from_le_bytes(*b));
+            let x = le_u64(w);
             // High bit of each zero byte (exact: no borrow between bytes), and of each byte >= 0x80.
             bad |= (!(((x & LOW7) + LOW7) | x) & HIGH) | (x & HIGH);
         }
         bad == 0 && rest.iter().all(|&b| b.wrapping_sub(1) < 0x7f)
     })
+}
+
+/// Length of [`push_base64_lines`] output for `n` input bytes.
+pub fn base64_lines_len(n: usize) -> usize {
+    let chars = n.div_ceil(3).saturating_mul(4);
+    chars.saturating_add(chars.div_ceil(76).saturating_sub(1).saturating_mul(2))
 }
 
 /// Base64 of `data` in lines of 76 characters joined by CRLF (no final line break), appended
@@ -245,8 +255,7 @@ pub fn push_base64_lines(out: &mut Vec<u8>, data: &[u8]) {
     // 57 input bytes make one line of 76 characters.
     const LINE_IN: usize = 57;
     const LINES: usize = 64;
-    let chars = data.len().div_ceil(3).saturating_mul(4);
-    out.reserve(chars.saturating_add(chars.div_ceil(76).saturating_sub(1).saturating_mul(2)));
+    out.reserve(base64_lines_len(data.len()));
     let mut buf = [0u8; LINES * 76];
     let mut first = true;
     for block in data.chunks(LINE_IN * LINES) {

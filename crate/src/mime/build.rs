@@ -453,10 +453,7 @@ pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Length of [`base64_lines`] output for `n` input bytes.
-pub(crate) fn base64_lines_len(n: usize) -> usize {
-    let chars = n.div_ceil(3).saturating_mul(4);
-    chars.saturating_add(chars.div_ceil(76).saturating_sub(1).saturating_mul(2))
-}
+pub(crate) use cachet_bytes::base64_lines_len;
 
 /// Base64 in lines of 76 characters joined by CRLF (no final line break).
 pub fn base64_lines(data: &[u8]) -> String {

@@ -148,6 +148,25 @@ fn check_signing(top: &Entity<'_>, identity: &Identity, at: UnixTime, policy: &P
     Ok((digest, outer))
 }
 
+/// Phase 1 over a canonical message, for the plans that refer to its bytes.
+struct EntityPieces {
+    /// The digest algorithm to sign with.
+    digest: crate::crypto::DigestAlg,
+    /// The header fields that stay outside.
+    outer: Vec<(String, String)>,
+    /// The entity's pieces over the message.
+    pieces: Vec<mime::Piece>,
+}
+
+/// The checks of phase 1 and the entity's pieces over `message` (canonical).
+fn entity_pieces(message: &[u8], identity: &Identity, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<EntityPieces> {
+    let top = parse_outgoing(message, limits)?;
+    let (digest, outer) = check_signing(&top, identity, at, policy)?;
+    let mut list = mime::PieceList::new(message);
+    seven_bit_entity_into(&top, true, &mut list)?;
+    Ok(EntityPieces { digest, outer, pieces: list.finish() })
+}
+
 /// [`prepare_signing`] for a caller that keeps `message` until the signed message is
 /// written (the CLI): the signed entity refers to the message's bytes wherever it keeps
 /// them as they are (bodies already canonical and 7-bit) instead of copying them, so a
@@ -155,13 +174,7 @@ fn check_signing(top: &Entity<'_>, identity: &Identity, at: UnixTime, policy: &P
 /// protection `hp="clear"`.
 pub fn prepare_signing_pieces<'a>(message: &'a [u8], identity: &'a Identity, opaque: bool, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<PiecesSignPlan<'a>> {
     let canonical = mime::canonicalize_crlf(message);
-    let (digest, outer, pieces) = {
-        let top = parse_outgoing(&canonical, limits)?;
-        let (digest, outer) = check_signing(&top, identity, at, policy)?;
-        let mut list = mime::PieceList::new(&canonical);
-        seven_bit_entity_into(&top, true, &mut list)?;
-        (digest, outer, list.finish())
-    };
+    let EntityPieces { digest, outer, pieces } = entity_pieces(&canonical, identity, at, limits, policy)?;
     let mut inner = mime::Pieces::new(canonical, pieces);
     // The entity's header section is in its first piece (written before any body): header
     // protection replaces it there, as protect_owned does in a whole entity.
@@ -185,13 +198,7 @@ pub fn prepare_signing_in_place<'a>(buf: Vec<u8>, gap: usize, identity: &'a Iden
     if opaque || !mime::is_canonical(message) {
         return Ok(Err(buf));
     }
-    let (digest, outer, pieces) = {
-        let top = parse_outgoing(message, limits)?;
-        let (digest, outer) = check_signing(&top, identity, at, policy)?;
-        let mut list = mime::PieceList::new(message);
-        seven_bit_entity_into(&top, true, &mut list)?;
-        (digest, outer, list.finish())
-    };
+    let EntityPieces { digest, outer, pieces } = entity_pieces(message, identity, at, limits, policy)?;
     // The entity must be its header section and then the rest of the message as it is: the
     // pieces after the first are kept ranges in place and bytes of its own equal to the
     // message's at their place (the boundary lines and part headers of a multipart kept as
@@ -201,16 +208,10 @@ pub fn prepare_signing_in_place<'a>(buf: Vec<u8>, gap: usize, identity: &'a Iden
             let Some(mime::Piece::Source(first)) = rest.first() else { return Ok(Err(buf)) };
             let mut at = first.start;
             for piece in rest {
-                let same = match piece {
-                    mime::Piece::Source(r) => r.start == at,
-                    mime::Piece::Own(own) => message.get(at..at + own.len()) == Some(own.as_slice()),
-                };
-                if !same {
-                    return Ok(Err(buf));
-                }
                 at += match piece {
-                    mime::Piece::Source(r) => r.len(),
-                    mime::Piece::Own(own) => own.len(),
+                    mime::Piece::Source(r) if r.start == at => r.len(),
+                    mime::Piece::Own(own) if message.get(at..at + own.len()) == Some(own.as_slice()) => own.len(),
+                    _ => return Ok(Err(buf)),
                 };
             }
             if at != message.len() {
