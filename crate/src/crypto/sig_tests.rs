@@ -226,3 +226,56 @@ fn certificate_signatures_rsa_pss_ec() {
         assert!(verify_certificate_signature_der(&cert, &cert, &[0x30, 0x80]).is_err());
     }
 }
+
+/// The square-and-multiply public-key operation agrees with the `rsa` crate's own PKCS#1 v1.5
+/// verification on OpenSSL's signatures and on every kind of wrong one: key sizes that fill whole
+/// limbs and one that does not (4097 bits: the integer is wider than the k-byte block), public
+/// exponents 3 and 65537, every byte of the signature flipped in turn, values at and beyond the
+/// modulus, wrong lengths and wrong hashes.
+#[test]
+fn rsa_pkcs1v15_public_op_agrees_with_the_crate() {
+    use rsa::traits::PublicKeyParts;
+    require_openssl();
+    let k = Keys::new("sig-rsa-op");
+    for (name, bits, exponent) in [("r1024", "1024", "65537"), ("r2048e3", "2048", "3"), ("r3072", "3072", "65537"), ("r4097", "4097", "65537")] {
+        let spki = k.key(name, &["-algorithm", "RSA", "-pkeyopt", &format!("rsa_keygen_bits:{bits}"), "-pkeyopt", &format!("rsa_keygen_pubexp:{exponent}")]);
+        let key = super::super::key::rsa_public_key(spki.subject_public_key.raw_bytes()).unwrap();
+        let sig = k.sign(name, "sha256", &[]);
+        let hash = digest(DigestAlg::Sha256, MSG).unwrap();
+        let crate_says = |s: &[u8], h: &[u8]| key.verify(Pkcs1v15Sign::new::<sha2::Sha256>(), h, s).is_ok();
+        let ours = |s: &[u8], h: &[u8]| rsa_pkcs1::<sha2::Sha256>(&key, h, s).is_ok();
+        assert!(ours(&sig, &hash) && crate_says(&sig, &hash), "{name}: OpenSSL's signature");
+        for at in 0..sig.len() {
+            let bad = flip(sig.clone(), at);
+            assert_eq!(ours(&bad, &hash), crate_says(&bad, &hash), "{name}: byte {at} flipped");
+            assert!(!ours(&bad, &hash), "{name}: byte {at} flipped");
+        }
+        let n = key.n().as_ref().to_be_bytes();
+        let n = n[n.len() - key.size()..].to_vec();
+        let mut n_minus_1 = n.clone();
+        *n_minus_1.last_mut().unwrap() -= 1;
+        let mut n_plus_1 = n.clone();
+        let last = n_plus_1.last_mut().unwrap();
+        *last = last.wrapping_add(1);
+        let size = key.size();
+        let mut one = vec![0u8; size];
+        one[size - 1] = 1;
+        for (what, bad) in [
+            ("the modulus", n),
+            ("the modulus + 1", n_plus_1),
+            ("the modulus - 1", n_minus_1),
+            ("zero", vec![0; size]),
+            ("one", one),
+            ("all ones", vec![0xff; size]),
+            ("one byte short", sig[1..].to_vec()),
+            ("one byte long", [&[0][..], &sig].concat()),
+            ("empty", vec![]),
+        ] {
+            assert_eq!(ours(&bad, &hash), crate_says(&bad, &hash), "{name}: {what}");
+            assert!(!ours(&bad, &hash), "{name}: {what}");
+        }
+        let other = digest(DigestAlg::Sha256, b"other").unwrap();
+        assert!(!ours(&sig, &other) && !crate_says(&sig, &other), "{name}: another hash");
+        assert!(!ours(&sig, &hash[1..]) && !crate_says(&sig, &hash[1..]), "{name}: a short hash");
+    }
+}
