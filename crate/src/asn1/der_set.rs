@@ -33,8 +33,18 @@ pub fn der_set_of<T>(items: impl IntoIterator<Item = T>) -> Result<SetOfVec<T>>
 where
     T: Encode + for<'a> Decode<'a> + DerOrd,
 {
+    let mut items = items.into_iter();
+    let first = items.next();
+    let Some(second) = items.next() else {
+        // Zero or one element: no order to keep, and no encoding to sort by.
+        let mut set = SetOfVec::new();
+        if let Some(item) = first {
+            set.insert(item).map_err(encoding_err)?;
+        }
+        return Ok(set);
+    };
     let mut encodings = Vec::new();
-    for item in items {
+    for item in first.into_iter().chain([second]).chain(items) {
         encodings.push(item.to_der().map_err(encoding_err)?);
     }
     let der = set_of_encodings(encodings);
@@ -80,6 +90,10 @@ mod tests {
         let s = der_set_of(many).unwrap();
         assert!(is_der_sorted(&s.to_der().unwrap()));
         assert_eq!(s.len(), 4);
+        // One element and none take the short way: the same encodings.
+        let one = OctetString::new(vec![7u8; 3]).unwrap();
+        assert_eq!(der_set_of([one.clone()]).unwrap().to_der().unwrap(), set_of_encodings(vec![one.to_der().unwrap()]));
+        assert_eq!(der_set_of(Vec::<OctetString>::new()).unwrap().to_der().unwrap(), set_of_encodings(Vec::new()));
     }
 
     /// KeyTransRecipientInfos of the same length (same key size, names and serials of the

@@ -13,9 +13,9 @@ use crate::crypto::{self, DigestAlg};
 use crate::error::{Code, Error, Result};
 use crate::pkcs12::{Identity, PrivateKey};
 use crate::time::UnixTime;
-use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
-use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos};
+use cms::cert::IssuerAndSerialNumber;
+use cms::content_info::CmsVersion;
+use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier, SignerInfo, SignerInfos};
 use const_oid::ObjectIdentifier;
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Tag};
@@ -209,31 +209,75 @@ pub fn assemble(identity: &Identity, content: &[u8], opaque: bool, attrs: Signed
         signature: OctetString::new(signature).map_err(der_err)?,
         unsigned_attrs: None,
     };
-    // Every SET OF in DER order (X.690 11.6), see `der_set`.
-    let mut chain: Vec<CertificateChoices> = Vec::new();
-    // The signer's certificate and chain, then a separate encryption certificate (and its
-    // chain) so that recipients can encrypt to it.
-    let encryption = identity.encryption.as_deref().into_iter().flat_map(|e| std::iter::once(&e.certificate).chain(e.chain.iter()));
-    for c in std::iter::once(cert).chain(identity.chain.iter()).chain(encryption) {
-        let choice = CertificateChoices::Certificate(c.clone());
-        if !chain.contains(&choice) {
-            chain.push(choice);
-        }
-    }
-    let certs = crate::asn1::der_set::der_set_of(chain)?;
-    let digests = crate::asn1::der_set::der_set_of([alg(digest.oid(), None)])?;
-    let signers = crate::asn1::der_set::der_set_of([signer])?;
+    let certificates = certificate_set_content(identity)?;
     let econtent = if opaque { Some(Any::new(Tag::OctetString, content.to_vec()).map_err(der_err)?) } else { None };
-    let sd = SignedData {
+    let sd = SignedDataOut {
         version: CmsVersion::V1,
-        digest_algorithms: digests,
+        digest_algorithms: crate::asn1::der_set::der_set_of([alg(digest.oid(), None)])?,
         encap_content_info: EncapsulatedContentInfo { econtent_type: OID_DATA, econtent },
-        certificates: Some(CertificateSet(certs)),
-        crls: None,
-        signer_infos: SignerInfos(signers),
+        certificates: EncodedSet(&certificates),
+        signer_infos: SignerInfos(crate::asn1::der_set::der_set_of([signer])?),
     };
-    let ci = ContentInfo { content_type: OID_SIGNED_DATA, content: Any::encode_from(&sd).map_err(der_err)? };
-    ci.to_der().map_err(der_err)
+    ContentInfoOut { content_type: OID_SIGNED_DATA, content: sd }.to_der().map_err(der_err)
+}
+
+/// The content of the certificates SET: the signer's certificate and chain, then a separate
+/// encryption certificate (and its chain) so that recipients can encrypt to it; each once, in
+/// DER order (X.690 11.6, see `der_set`). Each certificate is encoded once and written as it
+/// is (decoding the sorted encodings back into a `CertificateSet` and encoding that again took
+/// a fifth of signing a short message).
+fn certificate_set_content(identity: &Identity) -> Result<Vec<u8>> {
+    let encryption = identity.encryption.as_deref().into_iter().flat_map(|e| std::iter::once(&e.certificate).chain(e.chain.iter()));
+    let mut encodings = Vec::new();
+    for c in std::iter::once(&identity.certificate).chain(identity.chain.iter()).chain(encryption) {
+        encodings.push(c.to_der().map_err(der_err)?);
+    }
+    encodings.sort_unstable();
+    encodings.dedup();
+    Ok(encodings.concat())
+}
+
+/// SignedData (RFC 5652 5.1) as Cachet writes it: `cms`'s `SignedData` with the certificates
+/// as their sorted encodings and no CRLs.
+#[derive(der::Sequence)]
+struct SignedDataOut<'a> {
+    version: CmsVersion,
+    digest_algorithms: SetOfVec<AlgorithmIdentifierOwned>,
+    encap_content_info: EncapsulatedContentInfo,
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT")]
+    certificates: EncodedSet<'a>,
+    signer_infos: SignerInfos,
+}
+
+/// A SET OF whose content is already encoded (and in DER order).
+struct EncodedSet<'a>(&'a [u8]);
+
+impl der::FixedTag for EncodedSet<'_> {
+    const TAG: Tag = Tag::Set;
+}
+
+impl der::EncodeValue for EncodedSet<'_> {
+    fn value_len(&self) -> der::Result<der::Length> {
+        der::Length::try_from(self.0.len())
+    }
+    fn encode_value(&self, writer: &mut impl der::Writer) -> der::Result<()> {
+        writer.write(self.0)
+    }
+}
+
+impl<'a> der::DecodeValue<'a> for EncodedSet<'a> {
+    type Error = der::Error;
+    fn decode_value<R: der::Reader<'a>>(reader: &mut R, header: der::Header) -> der::Result<Self> {
+        reader.read_slice(header.length()).map(EncodedSet)
+    }
+}
+
+/// ContentInfo (RFC 5652 3) around [`SignedDataOut`], encoded in one pass.
+#[derive(der::Sequence)]
+struct ContentInfoOut<'a> {
+    content_type: ObjectIdentifier,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
+    content: SignedDataOut<'a>,
 }
 
 /// Sign `message` (the DER signed attributes); returns signatureAlgorithm and the value.
@@ -290,4 +334,84 @@ fn pss_params(digest: DigestAlg, salt_len: u8) -> Result<Any> {
 fn alg_of_alg(a: AlgorithmIdentifierOwned) -> Result<spki::AlgorithmIdentifier<AlgorithmIdentifierOwned>> {
     let inner = a.parameters.as_ref().ok_or_else(|| crypto_err("MGF1 without hash"))?.decode_as::<AlgorithmIdentifierOwned>().map_err(der_err)?;
     Ok(spki::AlgorithmIdentifier { oid: a.oid, parameters: Some(inner) })
+}
+
+#[cfg(test)]
+mod assemble_tests {
+    use super::*;
+    use cachet_testkit::{Key, Pki};
+    use cms::cert::CertificateChoices;
+    use cms::content_info::ContentInfo;
+    use cms::signed_data::{CertificateSet, SignedData};
+
+    /// What `assemble` wrote before it kept the certificates' encodings: `cms`'s own SignedData,
+    /// its certificate set built with `der_set_of`.
+    fn assemble_with_cms_types(identity: &Identity, content: &[u8], opaque: bool, attrs: SignedAttributes, signature_algorithm: AlgorithmIdentifierOwned, signature: Vec<u8>) -> Vec<u8> {
+        let cert = &identity.certificate;
+        let digest = attrs.digest;
+        let signer = SignerInfo {
+            version: CmsVersion::V1,
+            sid: SignerIdentifier::IssuerAndSerialNumber(issuer_and_serial(cert)),
+            digest_alg: alg(digest.oid(), None),
+            signed_attrs: Some(attrs.set),
+            signature_algorithm,
+            signature: OctetString::new(signature).unwrap(),
+            unsigned_attrs: None,
+        };
+        let mut chain: Vec<CertificateChoices> = Vec::new();
+        let encryption = identity.encryption.as_deref().into_iter().flat_map(|e| std::iter::once(&e.certificate).chain(e.chain.iter()));
+        for c in std::iter::once(cert).chain(identity.chain.iter()).chain(encryption) {
+            let choice = CertificateChoices::Certificate(c.clone());
+            if !chain.contains(&choice) {
+                chain.push(choice);
+            }
+        }
+        let certs = crate::asn1::der_set::der_set_of(chain).unwrap();
+        let econtent = opaque.then(|| Any::new(Tag::OctetString, content.to_vec()).unwrap());
+        let sd = SignedData {
+            version: CmsVersion::V1,
+            digest_algorithms: crate::asn1::der_set::der_set_of([alg(digest.oid(), None)]).unwrap(),
+            encap_content_info: EncapsulatedContentInfo { econtent_type: OID_DATA, econtent },
+            certificates: Some(CertificateSet(certs)),
+            crls: None,
+            signer_infos: SignerInfos(crate::asn1::der_set::der_set_of([signer]).unwrap()),
+        };
+        ContentInfo { content_type: OID_SIGNED_DATA, content: Any::encode_from(&sd).unwrap() }.to_der().unwrap()
+    }
+
+    /// The same bytes as `cms`'s types give, for a signer alone and for one with a chain, a
+    /// separate encryption certificate and certificates that appear twice; detached and opaque.
+    #[test]
+    fn same_encoding_as_the_cms_types() {
+        let pki = Pki::new("sign-assemble");
+        let signer = pki.leaf("signer", "alice@example.com", Key::Rsa2048, None, 365);
+        let enc = pki.leaf("enc", "alice@example.com", Key::Rsa2048, None, 365);
+        let other = pki.leaf("other", "bob@example.com", Key::P256, None, 365);
+        let ca = crate::cert::facts::parse_certificates(&std::fs::read(pki.ca()).unwrap()).unwrap().remove(0);
+        let other = crate::cert::facts::parse_certificates(&std::fs::read(&other.cert).unwrap()).unwrap().remove(0);
+        let alone = Identity::from_pem_files(&signer.key, &signer.cert);
+        let mut full = Identity::from_pem_files(&signer.key, &signer.cert);
+        full.chain = vec![ca.clone(), other, full.certificate.clone()];
+        let mut encryption = Identity::from_pem_files(&enc.key, &enc.cert);
+        encryption.chain = vec![ca];
+        full.encryption = Some(Box::new(encryption));
+        let content = b"Content-Type: text/plain\r\n\r\nHello.\r\n";
+        let at = UnixTime(1_800_000_000);
+        for identity in [&alone, &full] {
+            for opaque in [false, true] {
+                let digest = check_signer(identity).unwrap();
+                let md = crypto::digest(digest, content).unwrap();
+                let parts = || {
+                    let attrs = signed_attributes(identity, digest, &md, at).unwrap();
+                    let (algorithm, signature) = sign_bytes(&identity.key, digest, false, attrs.der()).unwrap();
+                    (attrs, algorithm, signature)
+                };
+                let (attrs, algorithm, signature) = parts();
+                let ours = assemble(identity, content, opaque, attrs, algorithm, signature).unwrap();
+                let (attrs, algorithm, signature) = parts();
+                assert_eq!(ours, assemble_with_cms_types(identity, content, opaque, attrs, algorithm, signature), "chain {}, opaque {opaque}", identity.chain.len());
+                assert!(ContentInfo::from_der(&ours).is_ok());
+            }
+        }
+    }
 }

@@ -139,7 +139,7 @@ fn check_signing(top: &Entity<'_>, identity: &Identity, at: UnixTime, policy: &P
     }
     crate::cert::validity::check_signing(&identity.certificate, at)?;
     let digest = policy.signing_digest_for(crate::cms::sign::check_signer(identity)?)?;
-    policy.check_signing_key(crate::cert::facts::facts(&identity.certificate).key.bits.filter(|_| matches!(identity.key, crate::pkcs12::PrivateKey::Rsa(_))))?;
+    policy.check_signing_key(crate::cert::facts::key_info(identity.certificate.tbs_certificate().subject_public_key_info()).bits.filter(|_| matches!(identity.key, crate::pkcs12::PrivateKey::Rsa(_))))?;
     let outer: Vec<(String, String)> = top
         .headers()
         .filter(|(name, _)| mime::header_place(name) == HeaderPlace::Outer)
