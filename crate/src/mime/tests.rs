@@ -778,6 +778,33 @@ fn base64_bodies_decode_as_the_whole_body_decoder_does() {
     let mut l: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
     l[7].push('\n');
     samples.push(l.join("\r\n").into_bytes());
+    // The loop for lines of 76 or 64 characters: a full line ending in padding before the last,
+    // a CRLF line in an LF body and an LF line in a CRLF body, CR CR LF, a line one character
+    // longer, the last line a full one with padding, and a last line longer than the others
+    // with no line break after it.
+    for (width, eol) in [(76usize, "\r\n"), (76, "\n"), (64, "\r\n"), (64, "\n")] {
+        let base: Vec<String> = b64.as_bytes().chunks(width).map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
+        let other = if eol == "\n" { "\r\n" } else { "\n" };
+        let edits: [fn(&mut Vec<String>, usize, &str); 6] = [
+            |l, width, _| l[100] = format!("{}=", &l[100][..width - 1]),
+            |l, _, other| l[1200].push_str(other),
+            |l, _, _| l[40].push('\r'),
+            |l, _, _| l[900].push('Q'),
+            |l, width, _| {
+                l.truncate(300);
+                l[299] = format!("{}==", &l[299][..width - 2]);
+            },
+            |l, _, _| {
+                l.truncate(300);
+                l[299].push_str("QUJD");
+            },
+        ];
+        for edit in edits {
+            let mut l = base.clone();
+            edit(&mut l, width, other);
+            samples.push(l.join(eol).into_bytes());
+        }
+    }
     for s in samples {
         let fast = super::entity::decode_transfer("base64", &s).ok();
         assert_eq!(fast, reference::base64(&s), "{:?}", String::from_utf8_lossy(&s[..s.len().min(80)]));
