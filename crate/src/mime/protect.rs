@@ -115,11 +115,23 @@ pub fn protect_owned(headers: &[(String, String)], entity: Vec<u8>, mode: Protec
     protect_cow(headers, Cow::Owned(entity), mode, limits)
 }
 
-fn protect_cow(headers: &[(String, String)], entity: Cow<'_, [u8]>, mode: Protection, limits: &Limits) -> Result<Protected> {
+/// What [`protect`] decides from the message's header fields alone.
+struct Plan {
+    /// The message's fields that are not structural (and no `HP-Outer`).
+    fields: Vec<(String, String)>,
+    /// The outer message's fields.
+    outer: Vec<(String, String)>,
+    /// The fields recorded inside as `HP-Outer`.
+    record: Vec<(String, String)>,
+    /// The user-facing fields the outside hides (for the legacy display).
+    hidden: Vec<(String, String)>,
+}
+
+fn plan(headers: &[(String, String)], mode: Protection) -> Plan {
     let fields: Vec<(String, String)> =
         headers.iter().filter(|(n, _)| header_place(n) == HeaderPlace::Outer && !n.eq_ignore_ascii_case(HP_OUTER)).cloned().collect();
-    let (outer, record, entity) = match mode {
-        Protection::Clear => (fields.clone(), Vec::new(), entity),
+    match mode {
+        Protection::Clear => Plan { outer: fields.clone(), fields, record: Vec::new(), hidden: Vec::new() },
         Protection::Cipher => {
             let outer: Vec<(String, String)> = fields.iter().filter_map(|(n, v)| hcp_baseline(n, v).map(|o| (n.clone(), o))).collect();
             let hidden: Vec<(String, String)> = USER_FACING
@@ -128,29 +140,16 @@ fn protect_cow(headers: &[(String, String)], entity: Cow<'_, [u8]>, mode: Protec
                 .filter(|(n, v)| hcp_baseline(n, v).as_deref() != Some(v.as_str()))
                 .cloned()
                 .collect();
-            let entity = if hidden.is_empty() { entity } else { Cow::Owned(add_legacy_display(&entity, &hidden, limits)?) };
-            (outer.clone(), outer, entity)
+            Plan { record: outer.clone(), outer, fields, hidden }
         }
-    };
+    }
+}
+
+fn protect_cow(headers: &[(String, String)], entity: Cow<'_, [u8]>, mode: Protection, limits: &Limits) -> Result<Protected> {
+    let Plan { fields, outer, record, hidden } = plan(headers, mode);
+    let entity = if hidden.is_empty() { entity } else { Cow::Owned(add_legacy_display(&entity, &hidden, limits)?) };
     let head = parse_head(&entity, limits)?;
-    let mut out = Vec::with_capacity(2048);
-    out.extend_from_slice(&encode_headers(&fields));
-    out.extend_from_slice(content_type_line(&head.content_type(), &[(HP_PARAM, mode.as_str())]).as_bytes());
-    for (name, value) in head.headers() {
-        if name.eq_ignore_ascii_case("content-type") || header_place(name) != HeaderPlace::Inner {
-            continue;
-        }
-        push_field(&mut out, name, value);
-    }
-    for field in &record {
-        let line = encode_headers(std::slice::from_ref(field));
-        if !line.is_empty() {
-            out.extend_from_slice(HP_OUTER.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(&line);
-        }
-    }
-    out.extend_from_slice(b"\r\n");
+    let out = protected_head(&fields, &record, &head, mode);
     // The body follows the new header section: in the entity's own buffer when it is
     // owned (its old header section replaced, one move within memory already in use).
     // The body runs to the end of the entity.
@@ -162,12 +161,72 @@ fn protect_cow(headers: &[(String, String)], entity: Cow<'_, [u8]>, mode: Protec
             owned
         }
         Cow::Borrowed(b) => {
+            let mut out = out;
             out.reserve(body_len);
             out.extend_from_slice(b.get(b.len().saturating_sub(body_len)..).unwrap_or_default());
             out
         }
     };
     Ok(Protected { entity, outer })
+}
+
+/// [`protect`] of the entity made of `head` (its Content-* fields and the blank line) and
+/// the body of `top`, a message's parse, in one pass over the body: the payload is written
+/// once, after its new header section, instead of the entity being put together first, then
+/// (with a legacy display) parsed and written again and its header section replaced. The
+/// same bytes as [`protect_owned`] of that entity (a test compares them).
+///
+/// # Security
+/// As [`protect`].
+pub fn protect_parts(headers: &[(String, String)], head: &[u8], top: &Entity<'_>, mode: Protection, limits: &Limits) -> Result<Protected> {
+    let Plan { fields, outer, record, hidden } = plan(headers, mode);
+    let boundary = top.content_type().param("boundary").map(str::to_string);
+    let multipart = !top.children().is_empty() && boundary.is_some();
+    if !hidden.is_empty() && !multipart {
+        // A single part's legacy display changes its own header section: the general way.
+        let mut entity = Vec::with_capacity(head.len().saturating_add(top.body_raw().len()));
+        entity.extend_from_slice(head);
+        entity.extend_from_slice(top.body_raw());
+        return protect_owned(headers, entity, mode, limits);
+    }
+    let parsed = parse_head(head, limits)?;
+    let mut out = protected_head(&fields, &record, &parsed, mode);
+    match boundary.filter(|_| !hidden.is_empty()) {
+        // What the legacy display's rewrite writes after the multipart's header section.
+        Some(boundary) => {
+            // Room for the display and some growth of the rewritten text (quoted-printable)
+            // without the buffer doubling.
+            let body = top.body_raw().len();
+            out.reserve(body.saturating_add(body / 16).saturating_add(4096));
+            rewrite_parts(top, &boundary, true, &hidden, &mut out);
+        }
+        None => out.extend_from_slice(top.body_raw()),
+    }
+    Ok(Protected { entity: out, outer })
+}
+
+/// The payload's header section: the protected fields, the Content-Type with `hp`, the
+/// entity's other Content-* fields, the `HP-Outer` record and the blank line.
+fn protected_head(fields: &[(String, String)], record: &[(String, String)], head: &Entity<'_>, mode: Protection) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2048);
+    out.extend_from_slice(&encode_headers(fields));
+    out.extend_from_slice(content_type_line(&head.content_type(), &[(HP_PARAM, mode.as_str())]).as_bytes());
+    for (name, value) in head.headers() {
+        if name.eq_ignore_ascii_case("content-type") || header_place(name) != HeaderPlace::Inner {
+            continue;
+        }
+        push_field(&mut out, name, value);
+    }
+    for field in record {
+        let line = encode_headers(std::slice::from_ref(field));
+        if !line.is_empty() {
+            out.extend_from_slice(HP_OUTER.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(&line);
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out
 }
 
 /// A Content-Type field for `ct` with `set` parameters replacing any of the same name.
@@ -203,17 +262,7 @@ fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut Ve
     if let (false, Some(boundary)) = (e.children().is_empty(), ct.param("boundary")) {
         out.extend_from_slice(e.header_block());
         out.extend_from_slice(b"\r\n");
-        let alternative = ct.subtype == "alternative";
-        for (i, c) in e.children().iter().enumerate() {
-            out.extend_from_slice(b"--");
-            out.extend_from_slice(boundary.as_bytes());
-            out.extend_from_slice(b"\r\n");
-            rewrite(c, main && (alternative || i == 0), hidden, out);
-            out.extend_from_slice(b"\r\n");
-        }
-        out.extend_from_slice(b"--");
-        out.extend_from_slice(boundary.as_bytes());
-        out.extend_from_slice(b"--\r\n");
+        rewrite_parts(e, boundary, main, hidden, out);
         return;
     }
     let attachment = e.content_disposition().is_some_and(|d| d.mime_type == "attachment");
@@ -240,6 +289,21 @@ fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut Ve
         out.extend_from_slice(b"Content-Transfer-Encoding: quoted-printable\r\n\r\n");
         push_quoted_printable(out, shown.as_bytes());
     }
+}
+
+/// The parts of the multipart `e` (its body after the header section), each rewritten.
+fn rewrite_parts(e: &Entity<'_>, boundary: &str, main: bool, hidden: &[(String, String)], out: &mut Vec<u8>) {
+    let alternative = e.content_type().subtype == "alternative";
+    for (i, c) in e.children().iter().enumerate() {
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(boundary.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        rewrite(c, main && (alternative || i == 0), hidden, out);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"--");
+    out.extend_from_slice(boundary.as_bytes());
+    out.extend_from_slice(b"--\r\n");
 }
 
 /// One line per hidden field, `Name: value`, without line breaks inside a value.

@@ -1077,6 +1077,49 @@ fn protect_owned_is_protect() {
     }
 }
 
+/// protect_parts (the payload written in one pass from the message's parse) gives what
+/// protect_owned of the entity put together first gives: multipart messages (mixed, nested,
+/// alternative, HTML first, with preamble and epilogue, an attachment first), single parts,
+/// with a Subject (a legacy display) and without (none), both modes.
+#[test]
+fn protect_parts_is_protect_owned() {
+    let mixed = "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\npreamble\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\nHello\r\nFrom here\r\n.\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"a.bin\"\r\n\r\nAAEC\r\n--b--\r\nepilogue\r\n";
+    let nested = "Content-Type: multipart/mixed;\r\n boundary=\"outer\"\r\nContent-Language: en\r\n\r\n--outer\r\nContent-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n--alt\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nPlain \u{e9}\r\n--alt\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n<html><body><p>Hi</p></body></html>\r\n--alt--\r\n--outer\r\nContent-Type: image/png; name=\"x.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--outer--\r\n";
+    let html_first = "Content-Type: multipart/related; boundary=r\r\n\r\n--r\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--r\r\nContent-Type: image/gif\r\nContent-Transfer-Encoding: base64\r\n\r\nR0lGOD==\r\n--r--";
+    let attachment_first = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment\r\n\r\nnotes\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n--b--\r\n";
+    let single = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nHello =C3=A9\r\n";
+    let no_type = "\r\nJust text\r\n";
+    let empty_multipart = "Content-Type: multipart/mixed; boundary=b\r\n\r\nno parts at all\r\n";
+    let with_subject = "From: Alice <alice@example.com>\r\nTo: bob@example.com\r\nSubject: The plan \u{2013} Q3\r\nDate: Sun, 01 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nComments: internal\r\n";
+    let without_subject = "From: alice@example.com\r\nTo: bob@example.com\r\nMIME-Version: 1.0\r\n";
+    for fields in [with_subject, without_subject] {
+        for entity in [mixed, nested, html_first, attachment_first, single, no_type, empty_multipart] {
+            let message = format!("{fields}{entity}");
+            let top = p(message.as_bytes());
+            let mut outer = Vec::new();
+            let mut head = Vec::new();
+            for (name, value) in top.headers() {
+                match header_place(name) {
+                    HeaderPlace::Inner => push_field(&mut head, name, value),
+                    HeaderPlace::Outer => outer.push((name.to_string(), received_value(name, value))),
+                    HeaderPlace::Dropped => {}
+                }
+            }
+            if head.is_empty() {
+                head.extend_from_slice(b"Content-Type: text/plain; charset=us-ascii\r\n");
+            }
+            head.extend_from_slice(b"\r\n");
+            let whole = [&head[..], top.body_raw()].concat();
+            for mode in [protect::Protection::Clear, protect::Protection::Cipher] {
+                let a = protect::protect_parts(&outer, &head, &top, mode, &Limits::default()).expect("protect_parts");
+                let b = protect::protect_owned(&outer, whole.clone(), mode, &Limits::default()).expect("protect_owned");
+                assert_eq!(String::from_utf8_lossy(&a.entity), String::from_utf8_lossy(&b.entity), "{mode:?}\n{message}");
+                assert_eq!(a.outer, b.outer);
+            }
+        }
+    }
+}
+
 /// multipart/signed written in its three pieces is the message built in one buffer, and
 /// its first part is the signed entity byte for byte.
 #[test]

@@ -42,25 +42,28 @@ type OuterHeaders = Vec<(String, String)>;
 fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)> {
     let top = super::sign::parse_outgoing(message, limits)?;
     let mut outer = Vec::new();
-    let mut inner = Vec::with_capacity(top.raw().len().saturating_add(64));
+    // The entity's header section: its Content-* fields and the blank line.
+    let mut head = Vec::new();
     for (name, value) in top.headers() {
         match mime::header_place(name) {
-            HeaderPlace::Inner => mime::push_field(&mut inner, name, value),
+            HeaderPlace::Inner => mime::push_field(&mut head, name, value),
             HeaderPlace::Outer => outer.push((name.to_string(), mime::received_value(name, value))),
             HeaderPlace::Dropped => {}
         }
     }
-    if inner.is_empty() {
-        inner.extend_from_slice(b"Content-Type: text/plain; charset=us-ascii\r\n");
+    if head.is_empty() {
+        head.extend_from_slice(b"Content-Type: text/plain; charset=us-ascii\r\n");
     }
-    inner.extend_from_slice(b"\r\n");
-    inner.extend_from_slice(top.body_raw());
+    head.extend_from_slice(b"\r\n");
     // A message signed first already has its cryptographic payload, protected for
     // encryption, inside the signature; anything else is the payload itself (RFC 9788).
     if matches!(top.smime_kind(), Some(mime::SmimeKind::MultipartSigned { .. } | mime::SmimeKind::Pkcs7Mime { .. })) {
-        return Ok((outer, inner));
+        head.reserve_exact(top.body_raw().len());
+        head.extend_from_slice(top.body_raw());
+        return Ok((outer, head));
     }
-    let protected = mime::protect::protect_owned(&outer, inner, Protection::Cipher, limits)?;
+    // Written once, after its new header section (see `protect_parts`).
+    let protected = mime::protect::protect_parts(&outer, &head, &top, Protection::Cipher, limits)?;
     Ok((protected.outer, protected.entity))
 }
 
