@@ -212,15 +212,25 @@ export async function launchThunderbird({ prefs = {}, log = null, template = und
   const env = { ...process.env, TMPDIR: tmpdir, MOZ_CRASHREPORTER_DISABLE: '1', MOZ_DISABLE_AUTO_SAFE_MODE: '1', MOZ_HEADLESS: '1' };
   const child = spawn(THUNDERBIRD, ['--headless', '--no-remote', '--profile', profile, '--marionette', '--remote-allow-system-access'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = [];
+  // Output can still arrive after the 'exit' event (the pipes drain later), when the log's
+  // folder may already be deleted with its world: nothing is written to the log once stop()
+  // began, and a log that cannot be written is not the test's failure.
+  let stopping = false;
   const keep = (d) => {
     output.push(d.toString());
-    if (log) fs.appendFileSync(log, d);
+    if (!log || stopping) return;
+    try {
+      fs.appendFileSync(log, d);
+    } catch {
+      /* the log's folder is gone */
+    }
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   let exited = null;
   const whenExited = new Promise((resolve) => child.on('exit', (code, signal) => { exited = { code, signal }; resolve(exited); }));
   const stop = async () => {
+    stopping = true;
     if (exited === null && child.pid) {
       try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
       for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
