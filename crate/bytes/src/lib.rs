@@ -141,8 +141,7 @@ pub fn decode_base64_lines(body: &[u8], last: impl Fn(&[u8], &mut [u8]) -> Optio
         if let (Some(gather), false) = (gather, ended) {
             start += gather(body.get(start..)?, &mut block, &mut used, BLOCK);
             if used >= BLOCK {
-                room_for(&mut out, filled, used, body.len().saturating_sub(start));
-                filled += decode_base64_groups(block.get(..used)?, out.get_mut(filled..)?)?;
+                filled += decode_block(&mut out, filled, block.get(..used)?, body.len().saturating_sub(start))?;
                 used = 0;
                 continue;
             }
@@ -180,8 +179,7 @@ pub fn decode_base64_lines(body: &[u8], last: impl Fn(&[u8], &mut [u8]) -> Optio
         block.get_mut(used..used + line.len())?.copy_from_slice(line);
         used += line.len();
         if used >= BLOCK && !ended {
-            room_for(&mut out, filled, used, body.len().saturating_sub(start));
-            filled += decode_base64_groups(block.get(..used)?, out.get_mut(filled..)?)?;
+            filled += decode_block(&mut out, filled, block.get(..used)?, body.len().saturating_sub(start))?;
             used = 0;
         }
     }
@@ -191,15 +189,22 @@ pub fn decode_base64_lines(body: &[u8], last: impl Fn(&[u8], &mut [u8]) -> Optio
     Some(out)
 }
 
+/// `block` (whole groups, not the last) decoded into `out` after `filled`, with room made for
+/// it and for `rest` more bytes of body first; the bytes written.
+fn decode_block(out: &mut Vec<u8>, filled: usize, block: &[u8], rest: usize) -> Option<usize> {
+    room_for(out, filled, block.len(), rest);
+    decode_base64_groups(block, out.get_mut(filled..)?)
+}
+
 /// [`gather_lines`] for one line shape.
 type GatherLines = fn(&[u8], &mut [u8], &mut usize, usize) -> usize;
 
 /// The text of whole lines of `L` bytes at the start of `body` (`W` characters, then CRLF when
 /// `L - W` is 2 or LF when it is 1) written to `block` from `*used` on, until `*used` is `room`
 /// or more, a line ends otherwise or its text ends in `=` (the last line, left to the caller);
-/// the number of bytes of `body` taken. `block` has room for `room + W` characters. Lines of a size known here are copied without a search for
-/// their end and without a call per line (a tenth of opening 25 MB in Wasm went to the per-line
-/// copies).
+/// the number of bytes of `body` taken. `block` has room for `room + W` characters. Lines of a
+/// size known here are copied without a search for their end and without a call per line (a
+/// tenth of opening 25 MB in Wasm went to the per-line copies).
 fn gather_lines<const W: usize, const L: usize>(body: &[u8], block: &mut [u8], used: &mut usize, room: usize) -> usize {
     let mut at = *used;
     let mut taken = 0;

@@ -198,17 +198,8 @@ pub fn check_signature(identity: &Identity, attrs: &SignedAttributes, signature_
 
 /// The SignedData ContentInfo (DER) from the signed attributes and their signature.
 pub fn assemble(identity: &Identity, content: &[u8], opaque: bool, attrs: SignedAttributes, signature_algorithm: AlgorithmIdentifierOwned, signature: Vec<u8>) -> Result<Vec<u8>> {
-    let cert = &identity.certificate;
     let digest = attrs.digest;
-    let signer = SignerInfo {
-        version: CmsVersion::V1,
-        sid: SignerIdentifier::IssuerAndSerialNumber(issuer_and_serial(cert)),
-        digest_alg: alg(digest.oid(), None),
-        signed_attrs: Some(attrs.set),
-        signature_algorithm,
-        signature: OctetString::new(signature).map_err(der_err)?,
-        unsigned_attrs: None,
-    };
+    let signer = signer_info(identity, attrs, signature_algorithm, signature)?;
     let certificates = certificate_set_content(identity)?;
     let econtent = if opaque { Some(Any::new(Tag::OctetString, content.to_vec()).map_err(der_err)?) } else { None };
     let sd = SignedDataOut {
@@ -219,6 +210,20 @@ pub fn assemble(identity: &Identity, content: &[u8], opaque: bool, attrs: Signed
         signer_infos: SignerInfos(crate::asn1::der_set::der_set_of([signer])?),
     };
     ContentInfoOut { content_type: OID_SIGNED_DATA, content: sd }.to_der().map_err(der_err)
+}
+
+/// The identity's SignerInfo (version 1, named by issuer and serial number) over the signed
+/// attributes and their signature.
+fn signer_info(identity: &Identity, attrs: SignedAttributes, signature_algorithm: AlgorithmIdentifierOwned, signature: Vec<u8>) -> Result<SignerInfo> {
+    Ok(SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(issuer_and_serial(&identity.certificate)),
+        digest_alg: alg(attrs.digest.oid(), None),
+        signed_attrs: Some(attrs.set),
+        signature_algorithm,
+        signature: OctetString::new(signature).map_err(der_err)?,
+        unsigned_attrs: None,
+    })
 }
 
 /// The content of the certificates SET: the signer's certificate and chain, then a separate
@@ -345,19 +350,11 @@ mod assemble_tests {
     use cms::signed_data::{CertificateSet, SignedData};
 
     /// What `assemble` wrote before it kept the certificates' encodings: `cms`'s own SignedData,
-    /// its certificate set built with `der_set_of`.
+    /// its certificate set built with `der_set_of` (the SignerInfo is the same either way).
     fn assemble_with_cms_types(identity: &Identity, content: &[u8], opaque: bool, attrs: SignedAttributes, signature_algorithm: AlgorithmIdentifierOwned, signature: Vec<u8>) -> Vec<u8> {
         let cert = &identity.certificate;
         let digest = attrs.digest;
-        let signer = SignerInfo {
-            version: CmsVersion::V1,
-            sid: SignerIdentifier::IssuerAndSerialNumber(issuer_and_serial(cert)),
-            digest_alg: alg(digest.oid(), None),
-            signed_attrs: Some(attrs.set),
-            signature_algorithm,
-            signature: OctetString::new(signature).unwrap(),
-            unsigned_attrs: None,
-        };
+        let signer = signer_info(identity, attrs, signature_algorithm, signature).unwrap();
         let mut chain: Vec<CertificateChoices> = Vec::new();
         let encryption = identity.encryption.as_deref().into_iter().flat_map(|e| std::iter::once(&e.certificate).chain(e.chain.iter()));
         for c in std::iter::once(cert).chain(identity.chain.iter()).chain(encryption) {

@@ -399,8 +399,9 @@ fn multipart_with(subtype: &str, param: &str, parts: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// A boundary of random hex that does not occur in any of `contents`. The `=_`
-/// cannot occur in base64 or quoted-printable output; the check covers the rest.
+/// A boundary of random hex that does not occur in any of `contents`: 128 bits of system
+/// randomness, or without it hex derived from `contents` and checked against them (see
+/// [`make_boundary_by`]). The `=_` cannot occur in base64 or quoted-printable output.
 pub(crate) fn make_boundary(contents: &[&[u8]]) -> String {
     make_boundary_by(
         |h| {
@@ -412,8 +413,8 @@ pub(crate) fn make_boundary(contents: &[&[u8]]) -> String {
     )
 }
 
-/// [`make_boundary`] of content given by two functions: `feed` hashes it (only without
-/// system randomness), `occurs` says whether a candidate occurs in it.
+/// [`make_boundary`] of content given by two functions, both used only without system
+/// randomness: `feed` hashes it, `occurs` says whether a candidate occurs in it.
 pub(crate) fn make_boundary_by(feed: impl Fn(&mut Sha256), occurs: impl Fn(&[u8]) -> bool) -> String {
     let hex = |rnd: &[u8]| -> String { rnd.iter().map(|b| format!("{b:02x}")).collect() };
     let mut rnd = [0u8; 16];
