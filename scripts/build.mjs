@@ -104,7 +104,7 @@ export async function build(toolchain) {
   // What the Wasm build reads: the library's sources and manifests, and this script (its rustc
   // flags); not its tests, test kit or fuzz targets, which would make every test edit re-run
   // the Wasm cargo build.
-  const rustInputs = [...['crate/src', 'crate/Cargo.toml', 'crate/bytes/src', 'crate/bytes/Cargo.toml', 'Cargo.toml', 'Cargo.lock', 'scripts/build.mjs'].map((p) => path.join(ROOT, p)), wrapper];
+  const rustInputs = [...['crate/src', 'crate/Cargo.toml', 'crate/bytes/src', 'crate/bytes/Cargo.toml', 'crate/montgomery/src', 'crate/montgomery/Cargo.toml', 'Cargo.toml', 'Cargo.lock', 'scripts/build.mjs'].map((p) => path.join(ROOT, p)), wrapper];
   if (upToDate([wasm], rustInputs)) {
     console.log('core wasm: up to date');
   } else {

@@ -293,7 +293,7 @@ fn ktri_decrypt(k: &KeyTransRecipientInfo, key: &PrivateKey) -> Option<Zeroizing
     let ct = k.enc_key.as_bytes();
     let alg = &k.key_enc_alg;
     if alg.oid == OID_RSA_ENCRYPTION {
-        return sk.decrypt(rsa::Pkcs1v15Encrypt, ct).ok().map(Zeroizing::new);
+        return sk.pkcs1v15_decrypt(ct);
     }
     if alg.oid != OID_RSAES_OAEP {
         return None;

@@ -291,6 +291,7 @@ fn sign_bytes(key: &PrivateKey, digest: DigestAlg, pss: bool, message: &[u8]) ->
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
     match key {
         PrivateKey::Rsa(k) if pss => {
+            let k: &rsa::PrivateKey = k;
             let (sig, params) = match digest {
                 DigestAlg::Sha384 => (
                     rsa::pss::SigningKey::<sha2::Sha384>::new_with_salt_len(k.clone(), 48).try_sign_with_rng(&mut rng, message).map(|s| s.to_vec()),
@@ -308,6 +309,7 @@ fn sign_bytes(key: &PrivateKey, digest: DigestAlg, pss: bool, message: &[u8]) ->
             Ok((alg(OID_RSASSA_PSS, Some(params)), sig.map_err(crypto_err)?))
         }
         PrivateKey::Rsa(k) => {
+            let k: &rsa::PrivateKey = k;
             let sig = match digest {
                 DigestAlg::Sha384 => rsa::pkcs1v15::SigningKey::<sha2::Sha384>::new(k.clone()).try_sign(message).map(|s| s.to_vec()),
                 DigestAlg::Sha512 => rsa::pkcs1v15::SigningKey::<sha2::Sha512>::new(k.clone()).try_sign(message).map(|s| s.to_vec()),

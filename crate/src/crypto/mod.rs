@@ -6,6 +6,7 @@
 pub mod cipher;
 pub mod key;
 pub mod digest;
+pub mod rsa_private;
 pub mod sig;
 
 pub use self::cipher::{ContentCipher, RustCrypto, Symmetric};

@@ -300,15 +300,7 @@ fn limit_header_size_and_line() {
 
 // ---------- robustness ----------
 
-struct XorShift(u64);
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use cachet_testkit::XorShift;
 
 fn exercise(e: &Entity<'_>) {
     let _ = (
@@ -350,18 +342,18 @@ fn garbage_never_panics() {
     let alphabet = b"-\r\n:;=?\"' \tabcB=Q%*boundary";
     for round in 0..3000 {
         let mut data: Vec<u8> = if round % 2 == 0 {
-            (0..(rng.next() % 400))
-                .map(|_| alphabet[(rng.next() % alphabet.len() as u64) as usize])
+            (0..(rng.next_u64() % 400))
+                .map(|_| alphabet[(rng.next_u64() % alphabet.len() as u64) as usize])
                 .collect()
         } else {
             base.as_bytes().to_vec()
         };
-        for _ in 0..(rng.next() % 8) {
+        for _ in 0..(rng.next_u64() % 8) {
             if data.is_empty() {
                 break;
             }
-            let i = (rng.next() % data.len() as u64) as usize;
-            data[i] = rng.next() as u8;
+            let i = (rng.next_u64() % data.len() as u64) as usize;
+            data[i] = rng.next_u64() as u8;
         }
         if let Ok(e) = parse(&data, &l) {
             exercise(&e);

@@ -8,6 +8,7 @@
 //! in the Wasm build, the import of the key into WebCrypto as a non-extractable key.
 
 use crate::oid::{OID_EC_PUBLIC_KEY, OID_P256, OID_P384, OID_RSASSA_PSS, OID_RSA_ENCRYPTION};
+use crate::crypto::rsa_private::RsaKey;
 use crate::error::{Code, Error, Result};
 use const_oid::ObjectIdentifier;
 use der::Encode;
@@ -20,7 +21,7 @@ use zeroize::Zeroizing;
 // Not boxed: the RSA variant is larger, but identities are few and long-lived.
 #[allow(clippy::large_enum_variant)]
 pub enum PrivateKey {
-    Rsa(rsa::PrivateKey),
+    Rsa(crate::crypto::rsa_private::RsaKey),
     P256(p256::SecretKey),
     P384(p384::SecretKey),
 }
@@ -60,13 +61,13 @@ impl PrivateKey {
         let info = pkcs8::PrivateKeyInfoRef::try_from(der).map_err(bad_key)?;
         let alg = info.algorithm.oid;
         if alg == OID_RSA_ENCRYPTION {
-            return rsa::PrivateKey::from_pkcs8_der(der).map(PrivateKey::Rsa).map_err(bad_key);
+            return rsa::PrivateKey::from_pkcs8_der(der).map(|k| PrivateKey::Rsa(RsaKey::new(k))).map_err(bad_key);
         }
         if alg == OID_RSASSA_PSS {
             // RSASSA-PSS keys (RFC 4055): the same RSAPrivateKey, perhaps with PSS parameters in
             // the AlgorithmIdentifier. The signer sees the restriction in the certificate's SPKI.
             use pkcs1::DecodeRsaPrivateKey;
-            return rsa::PrivateKey::from_pkcs1_der(info.private_key.as_bytes()).map(PrivateKey::Rsa).map_err(bad_key);
+            return rsa::PrivateKey::from_pkcs1_der(info.private_key.as_bytes()).map(|k| PrivateKey::Rsa(RsaKey::new(k))).map_err(bad_key);
         }
         if alg != OID_EC_PUBLIC_KEY {
             return Err(unsupported_key(oid_name(alg)));

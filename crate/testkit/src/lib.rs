@@ -300,3 +300,21 @@ pub fn pkits_limitation(name: &str) -> Option<&'static str> {
     }
     None
 }
+
+/// Deterministic test values (xorshift64): the same sequence on every run, never a source of
+/// secrets.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// `len` bytes, each the low byte of the next value.
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+}

@@ -91,7 +91,7 @@ pub fn assert_key_matches_cert(id: &Identity) {
     let spki = id.certificate.tbs_certificate().subject_public_key_info().to_der().unwrap();
     match &id.key {
         PrivateKey::Rsa(k) => {
-            let sig = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(k.clone()).sign(msg);
+            let sig = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(rsa::PrivateKey::clone(k)).sign(msg);
             use pkcs1::DecodeRsaPublicKey;
             let bits = id.certificate.tbs_certificate().subject_public_key_info().subject_public_key.as_bytes().unwrap();
             let public = rsa::PublicKey::from_pkcs1_der(bits).unwrap();
