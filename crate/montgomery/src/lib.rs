@@ -266,22 +266,39 @@ pub struct Modulus {
     powers: Vec<Vec<u32>>,
 }
 
+/// Zeroizes limbs: one out-of-line copy of `zeroize`'s volatile loop, which opt-level 3
+/// would otherwise unroll into every drop.
+#[inline(never)]
+fn wipe(limbs: &mut [u32]) {
+    limbs.zeroize();
+}
+
 impl Drop for Modulus {
     fn drop(&mut self) {
-        self.m.zeroize();
-        self.rev.zeroize();
-        self.twice.zeroize();
-        self.powers.zeroize();
+        wipe(&mut self.m);
+        wipe(&mut self.rev);
+        wipe(&mut self.twice);
+        for power in &mut self.powers {
+            wipe(power);
+        }
         self.m0.zeroize();
         self.inv.zeroize();
     }
 }
 
-/// Working space for the products of one modulus.
+/// Working space for the products of one modulus (zeroized when dropped).
 pub struct Scratch {
-    rev: Limbs,
-    q: Limbs,
-    t: Limbs,
+    rev: Vec<u32>,
+    q: Vec<u32>,
+    t: Vec<u32>,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        wipe(&mut self.rev);
+        wipe(&mut self.q);
+        wipe(&mut self.t);
+    }
 }
 
 impl Modulus {
@@ -349,7 +366,7 @@ impl Modulus {
 
     /// Working space for this modulus's products.
     pub fn scratch(&self) -> Scratch {
-        let zero = || Zeroizing::new(vec![0u32; self.n]);
+        let zero = || vec![0u32; self.n];
         Scratch { rev: zero(), q: zero(), t: zero() }
     }
 
