@@ -50,21 +50,8 @@ fn nss_db(dir: &TempDir, p12: &Path) -> PathBuf {
 
 fn gpgsm_home_with_key(dir: &TempDir, leaf: &Leaf, ca: &Path) -> PathBuf {
     let home = gpgsm_home(dir, ca);
-    // gpgsm 2.2 imports only legacy-format PKCS#12.
-    let legacy = dir.path("legacy.p12");
-    run(tool("openssl").args(["pkcs12", "-export", "-legacy", "-passout", "pass:pw"]).arg("-inkey").arg(&leaf.key).arg("-in").arg(&leaf.cert).arg("-out").arg(&legacy));
-    // gpgsm starts its gpg-agent on first use; on a busy machine the first import can fail
-    // before the agent answers, so it is tried again (three times at most).
-    let mut errors = Vec::new();
-    for _ in 0..3 {
-        let out = run_with_input(tool("gpgsm").arg("--homedir").arg(&home).args(["--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import"]).arg(&legacy), b"pw\n");
-        if out.status.success() {
-            return home;
-        }
-        errors.push(String::from_utf8_lossy(&out.stderr).into_owned());
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    }
-    panic!("gpgsm import failed three times: {}", errors.join("\n---\n"));
+    gpgsm_import_legacy(dir, &home, &leaf.key, &leaf.cert, &[]);
+    home
 }
 
 

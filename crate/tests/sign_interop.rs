@@ -200,10 +200,7 @@ fn nss_gpgsm_and_python_signatures_are_valid_in_cachet() {
 
     // gpgsm: import a legacy-format PKCS#12 (gpgsm 2.2 reads only those), sign detached.
     let home = gpgsm_home(&dir, &ca);
-    let legacy = dir.path("alice-legacy.p12");
-    run(tool("openssl").args(["pkcs12", "-export", "-legacy", "-name", "alice", "-passout", "pass:pw"]).arg("-inkey").arg(&alice.key).arg("-in").arg(&alice.cert).arg("-out").arg(&legacy));
-    let out = run_with_input(tool("gpgsm").arg("--homedir").arg(&home).args(["--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import"]).arg(&legacy), b"pw\n");
-    assert!(out.status.success(), "gpgsm import: {}", String::from_utf8_lossy(&out.stderr));
+    gpgsm_import_legacy(&dir, &home, &alice.key, &alice.cert, &["-name", "alice"]);
     let gs = dir.path("gpgsm.der");
     let out = run_with_input(
         tool("gpgsm").arg("--homedir").arg(&home).args(["--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--disable-crl-checks", "--disable-dirmngr", "-u", "alice@example.org", "--include-certs", "-1", "--detach-sign", "-o"]).arg(&gs).arg(&content),

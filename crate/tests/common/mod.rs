@@ -96,6 +96,28 @@ pub fn gpgsm_home(dir: &TempDir, ca: &Path) -> PathBuf {
     home
 }
 
+/// Import `key` and `cert` into the gpgsm home as a legacy-format PKCS#12 (gpgsm 2.2 reads only
+/// those) made by openssl with the password "pw" and `export_args` (e.g. `-name`). gpgsm
+/// starts its gpg-agent on first use, and on a busy machine the first import can fail before
+/// the agent answers; gpgsm also fails to decrypt about one in fifty of openssl's legacy files
+/// for the same key and password, depending on the export's random salt (seen here: two of 103
+/// pooled keys failed once and imported from a second export). So it tries three times, with
+/// a new export each time.
+pub fn gpgsm_import_legacy(dir: &TempDir, home: &Path, key: &Path, cert: &Path, export_args: &[&str]) {
+    let legacy = dir.path("legacy.p12");
+    let mut errors = Vec::new();
+    for _ in 0..3 {
+        run(tool("openssl").args(["pkcs12", "-export", "-legacy", "-passout", "pass:pw"]).args(export_args).arg("-inkey").arg(key).arg("-in").arg(cert).arg("-out").arg(&legacy));
+        let out = run_with_input(tool("gpgsm").arg("--homedir").arg(home).args(["--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import"]).arg(&legacy), b"pw\n");
+        if out.status.success() {
+            return;
+        }
+        errors.push(String::from_utf8_lossy(&out.stderr).into_owned());
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    panic!("gpgsm import failed three times: {}", errors.join("\n---\n"));
+}
+
 /// Stop the gpg-agent a gpgsm home started.
 pub fn gpgsm_cleanup(home: &Path) {
     let _ = Command::new("gpgconf").arg("--homedir").arg(home).args(["--kill", "gpg-agent"]).output();
