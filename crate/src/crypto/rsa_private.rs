@@ -115,6 +115,8 @@ struct Prepared {
     /// SHA-256 of d as k bytes: the HMAC key from which the alternative message is derived.
     d_hash: Zeroizing<[u8; 32]>,
     blinding: Option<Blinding>,
+    /// The bits of n's first byte (of k) and below: what a random r below n may have set there.
+    top_mask: u8,
 }
 
 fn random(len: usize) -> Option<Zeroizing<Vec<u8>>> {
@@ -156,7 +158,10 @@ impl Prepared {
             return None;
         }
         let n_big = key.n_params().modulus().clone();
-        Some(Prepared { k, e, n, n_big, p, q, dp, dq, qinv, d_hash, blinding: None })
+        let n_be = be(key.n().as_ref());
+        let top = *n_be.get(n_be.len().checked_sub(k)?)?;
+        let top_mask = u8::MAX.checked_shr(top.leading_zeros()).unwrap_or(0);
+        Some(Prepared { k, e, n, n_big, p, q, dp, dq, qinv, d_hash, blinding: None, top_mask })
     }
 
     /// A new blinding pair from system randomness: r below n, r^-1 by crypto-bigint's
@@ -165,18 +170,25 @@ impl Prepared {
         let n = &self.n;
         let mut s = n.scratch();
         for _ in 0..64 {
-            let bytes = random(self.k)?;
-            let mut r = BoxedUint::from_be_slice(&bytes, self.n_big.as_ref().bits_precision()).ok()?;
-            if r >= *self.n_big.as_ref() || bool::from(r.is_zero()) {
-                r.zeroize();
+            // As many bits as n has (so that at least half the draws are below n), then 0 < r < n,
+            // compared by masks (only a rejected r's comparison shows).
+            let mut bytes = random(self.k)?;
+            if let Some(first) = bytes.first_mut() {
+                *first &= self.top_mask;
+            }
+            let r_limbs = limbs_from_be(&bytes, n.limbs())?;
+            let below = sub_into(&mut zeros(n.limbs()), &r_limbs, n.value());
+            let zero = mask_if_zero(r_limbs.iter().fold(0, |acc, &l| acc | l));
+            if below & !zero == 0 {
                 continue;
             }
+            let mut r = BoxedUint::from_be_slice(&bytes, self.n_big.as_ref().bits_precision()).ok()?;
             let inverse = r.invert_odd_mod(&self.n_big).into_option();
             r.zeroize();
             let Some(mut inverse) = inverse else { continue };
             let inverse_bytes = Zeroizing::new(inverse.to_be_bytes());
             inverse.zeroize();
-            let r = n.to_montgomery(&limbs_from_be(&bytes, n.limbs())?, &mut s)?;
+            let r = n.to_montgomery(&r_limbs, &mut s)?;
             let forward = n.pow_public(&r, &self.e, &mut s);
             let inverse = n.to_montgomery(&limbs_from_be(&inverse_bytes, n.limbs())?, &mut s)?;
             return Some(Blinding { forward, inverse, uses: 0 });

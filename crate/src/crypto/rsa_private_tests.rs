@@ -62,6 +62,8 @@ fn same_bytes_as_the_rsa_crate_for_valid_and_invalid_ciphertexts() {
     check_key("2048", key(&dir, "k2048", &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]), 40);
     check_key("2048 e=3", key(&dir, "k2048e3", &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-pkeyopt", "rsa_keygen_pubexp:3"]), 6);
     check_key("1024", key(&dir, "k1024", &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"]), 6);
+    // n's first byte 0x01: blinding values are drawn with n's bits only (twice here).
+    check_key("1025", key(&dir, "k1025", &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1025"]), 40);
     check_key("2047", key(&dir, "k2047", &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2047"]), 6);
     check_key("3072", key(&dir, "k3072", &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072"]), 4);
     check_key("4097", key(&dir, "k4097", &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:4097"]), 3);
