@@ -8,8 +8,9 @@
 //! so the products of a column of a Montgomery product (at most n of them in each of its two
 //! sums, for a modulus of n limbs) add up in a `u64` without carries, and the carry is taken
 //! once per column; the columns are dot products of contiguous slices (one operand kept in
-//! reverse order), which LLVM vectorises (Wasm SIMD: two 32 x 32 -> 64-bit products per
-//! instruction). A squaring computes each cross product once.
+//! reverse order): in Wasm written with SIMD widening products (two 32 x 32 -> 64-bit products
+//! per instruction, see `dot`), natively left to LLVM's vectorisation. A squaring computes
+//! each cross product once.
 //!
 //! R = 2^(28 n) with n chosen so that R >= 16 m: a Montgomery product of two numbers below 4m
 //! is below 2m, so no product needs a final subtraction; values stay below 2m and are reduced
@@ -27,7 +28,7 @@
 use zeroize::{Zeroize, Zeroizing};
 
 /// Bits per limb.
-pub const W: u32 = 28;
+const W: u32 = 28;
 const MASK: u32 = (1 << W) - 1;
 const MASK64: u64 = MASK as u64;
 /// A column sum of n products below 2^56 and a carry below 2^38 stays below 2^64 for n up to

@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 // Not boxed: the RSA variant is larger, but identities are few and long-lived.
 #[allow(clippy::large_enum_variant)]
 pub enum PrivateKey {
-    Rsa(crate::crypto::rsa_private::RsaKey),
+    Rsa(RsaKey),
     P256(p256::SecretKey),
     P384(p384::SecretKey),
 }
