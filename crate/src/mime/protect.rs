@@ -268,6 +268,9 @@ fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut Ve
     let attachment = e.content_disposition().is_some_and(|d| d.mime_type == "attachment");
     let html = ct.is("text/html");
     let eligible = main && !attachment && (html || ct.is("text/plain")) && ct.param(LEGACY_DISPLAY_PARAM).is_none();
+    if eligible && !html && prepend_seven_bit(e, &ct, hidden, out) {
+        return;
+    }
     let Some(text) = eligible.then(|| e.text()).flatten() else {
         out.extend_from_slice(e.raw());
         return;
@@ -289,6 +292,35 @@ fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut Ve
         out.extend_from_slice(b"Content-Transfer-Encoding: quoted-printable\r\n\r\n");
         push_quoted_printable(out, shown.as_bytes());
     }
+}
+
+/// A 7-bit plain text in ASCII or UTF-8 with a display of only printable ASCII: the display
+/// lines put before its body as it is, which stays 7-bit (no decoding of the text and no
+/// quoted-printable of all of it, which was most of the cost of encrypting a large text). False,
+/// with nothing written, for any other text.
+fn prepend_seven_bit(e: &Entity<'_>, ct: &ContentType, hidden: &[(String, String)], out: &mut Vec<u8>) -> bool {
+    let ascii_charset = ct.param("charset").is_none_or(|c| ["utf-8", "utf8", "us-ascii", "ascii"].iter().any(|a| c.trim().eq_ignore_ascii_case(a)));
+    let lines = display_lines(hidden);
+    let display_fits = lines.iter().all(|l| l.len() <= 998 && l.bytes().all(|b| (32..=126).contains(&b)));
+    let body = e.body_raw();
+    if !(ascii_charset && display_fits && matches!(e.transfer_encoding().as_str(), "7bit") && cachet_bytes::is_seven_bit(body)) {
+        return false;
+    }
+    let utf8 = ContentType { params: ct.params.iter().filter(|(n, _)| n != "charset").cloned().collect(), ..ct.clone() };
+    out.extend_from_slice(content_type_line(&utf8, &[("charset", "utf-8"), (LEGACY_DISPLAY_PARAM, "1")]).as_bytes());
+    for (name, value) in e.headers() {
+        if !name.eq_ignore_ascii_case("content-type") && !name.eq_ignore_ascii_case("content-transfer-encoding") {
+            push_field(out, name, value);
+        }
+    }
+    out.extend_from_slice(b"Content-Transfer-Encoding: 7bit\r\n\r\n");
+    for line in &lines {
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    true
 }
 
 /// The parts of the multipart `e` (its body after the header section), each rewritten.
@@ -519,6 +551,35 @@ mod tests {
         assert_eq!(e.transfer_encoding(), "quoted-printable");
         assert!(p.entity.iter().all(|b| *b < 0x80));
         assert_eq!(e.text().unwrap(), "Subject: Grüße, the plan\r\n\r\nHello\r\n");
+    }
+
+    #[test]
+    fn a_seven_bit_ascii_text_keeps_its_body_after_an_ascii_display() {
+        let ascii: Vec<(String, String)> = headers().into_iter().map(|(n, v)| if n == "Subject" { (n, "The plan".into()) } else { (n, v) }).collect();
+        let body = "From the start: trailing space \r\n.\r\nline=2\r\n";
+        let seven = format!("Content-Type: text/plain; charset=us-ascii; format=flowed\r\n\r\n{body}");
+        let p = protect(&ascii, seven.as_bytes(), Protection::Cipher, &Limits::default()).unwrap();
+        let e = parse(&p.entity, &Limits::default()).unwrap();
+        assert_eq!(e.transfer_encoding(), "7bit");
+        assert_eq!(e.content_type().param("charset"), Some("utf-8"));
+        assert_eq!(e.content_type().param("format"), Some("flowed"));
+        assert_eq!(e.content_type().param(LEGACY_DISPLAY_PARAM), Some("1"));
+        assert_eq!(e.body_raw(), format!("Subject: The plan\r\n\r\n{body}").as_bytes(), "the body byte for byte after the display");
+        assert_eq!(hide_legacy_display(&e.text().unwrap(), false).as_deref(), Some(body));
+        // Otherwise quoted-printable, as before: an 8-bit byte in a text said to be 7-bit,
+        // another charset, a line too long for 7 bits, and a display that is not ASCII.
+        let long = format!("Content-Type: text/plain\r\n\r\n{}\r\n", "x".repeat(999));
+        for (fields, entity) in [
+            (&ascii, "Content-Type: text/plain\r\n\r\nGr\u{fc}\u{df}e\r\n".to_string()),
+            (&ascii, "Content-Type: text/plain; charset=iso-8859-1\r\n\r\nHello\r\n".to_string()),
+            (&ascii, long),
+            (&headers(), "Content-Type: text/plain\r\n\r\nHello\r\n".to_string()),
+        ] {
+            let p = protect(fields, entity.as_bytes(), Protection::Cipher, &Limits::default()).unwrap();
+            let e = parse(&p.entity, &Limits::default()).unwrap();
+            assert_eq!(e.transfer_encoding(), "quoted-printable", "{entity}");
+            assert!(p.entity.iter().all(|b| *b < 0x80));
+        }
     }
 
     #[test]
