@@ -135,9 +135,13 @@ fn encrypt_options(options: JsValue) -> std::result::Result<(Vec<Certificate>, c
 /// The result of opening a message as JavaScript sees it: `{report, content}`, the report
 /// (SPEC section 8) and the innermost MIME entity (what was signed) or `undefined`.
 fn opened_js(report: &crate::report::OpenReport, content: Option<&[u8]>) -> std::result::Result<JsValue, JsValue> {
+    opened_js_with(report, content.map_or(JsValue::UNDEFINED, |c| js_sys::Uint8Array::from(c).into()))
+}
+
+/// [`opened_js`] with the content already a JavaScript value.
+fn opened_js_with(report: &crate::report::OpenReport, content: JsValue) -> std::result::Result<JsValue, JsValue> {
     let out = js_sys::Object::new();
     js_sys::Reflect::set(&out, &JsValue::from_str("report"), &to_js(report)?)?;
-    let content = content.map_or(JsValue::UNDEFINED, |c| js_sys::Uint8Array::from(c).into());
     js_sys::Reflect::set(&out, &JsValue::from_str("content"), &content)?;
     Ok(out.into())
 }
@@ -204,9 +208,11 @@ fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Ide
         let refs: Vec<&crate::pkcs12::Identity> = ids.iter().map(|i| &**i).collect();
         let limits = crate::mime::Limits::default();
         let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, passwords: &c.passwords, at: c.at, policy: &c.policy, limits: &limits };
-        let mut opened = webcrypto::open(&message, &input, &keys).await;
+        let plaintexts = webcrypto::Plaintexts::default();
+        let mut opened = webcrypto::open(&message, &input, &keys, &plaintexts).await;
         crate::identity::explain_no_key(&mut opened.report, &history_with(&refs, &c.key_history), c.at);
-        opened_js(&opened.report, opened.content.as_deref())
+        let content = plaintexts.content_js(opened.content.as_deref());
+        opened_js_with(&opened.report, content)
     }))
 }
 

@@ -156,6 +156,32 @@ test('openAsync reports what open does on OpenSSL-made signed, encrypted, signed
   }
 });
 
+test('openAsync hands out the content in the array WebCrypto decrypted it into, the rest of that array cleared', async () => {
+  const { ring } = unlocked();
+  try {
+    const options = { at: now(), trust: [b64(f('ca.pem'))] };
+    // Large enough for WebCrypto (small contents are decrypted in Wasm).
+    const text = 'Lines of a text long enough for WebCrypto to decrypt it.\r\n'.repeat(2000);
+    fs.writeFileSync(f('big.eml'), `From: alice@example.org\r\nTo: alice@example.org\r\nSubject: Big\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n${text}`);
+    openssl(['cms', '-sign', '-from', 'alice@example.org', '-in', f('big.eml'), '-signer', f('alice.pem'), '-inkey', f('alice.key'), '-md', 'sha256', '-out', f('big-signed.eml')]);
+    openssl(['cms', '-encrypt', '-from', 'alice@example.org', '-aes256', '-in', f('big.eml'), '-out', f('big-cbc.eml'), f('alice.pem')]);
+    openssl(['cms', '-encrypt', '-from', 'alice@example.org', '-aes-256-gcm', '-in', f('big-signed.eml'), '-out', f('big-signed-gcm.eml'), f('alice.pem')]);
+    for (const [name, status] of [['big-cbc.eml', 'unsigned'], ['big-signed-gcm.eml', 'valid']]) {
+      const opened = await sameAsSync(ring, fs.readFileSync(f(name)), options);
+      assert.equal(opened.report.status, status, `${name}: ${JSON.stringify(opened.report)}`);
+      assert.match(new TextDecoder().decode(opened.content), /Lines of a text long enough/);
+      // The signed entity of the signed message is a part of the plaintext: whatever of
+      // the plaintext lies around it in the same array is cleared.
+      const all = new Uint8Array(opened.content.buffer);
+      const outside = [...all.subarray(0, opened.content.byteOffset), ...all.subarray(opened.content.byteOffset + opened.content.length)];
+      assert.ok(outside.every((b) => b === 0), `${name}: ${outside.length} bytes around the content, not all cleared`);
+      if (status === 'valid') assert.ok(outside.length > 0, 'a view of the whole plaintext, not a copy');
+    }
+  } finally {
+    ring.free();
+  }
+});
+
 // ---- GCM nonce lengths: WebCrypto (async) and RustCrypto (sync) give one answer ----
 
 /** A DER element: tag, definite length, content. */

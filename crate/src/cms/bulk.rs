@@ -377,10 +377,13 @@ impl Deferred {
     /// over the request's ciphertext when it lies in a kept decoded body no one else holds
     /// (later runs get those bytes, shared: for 25 MB, no buffer of its own), else in a buffer
     /// of its own, as [`Deferred::answer`] with [`Answer::Decrypted`]. Only for a decryption
-    /// that succeeded: the ciphertext is gone afterwards. Returns false, as `answer` does for
-    /// a decryption. Any other request is not answered (the next run asks again).
-    pub fn answer_decrypted(&self, seq: usize, request: Request, len: usize, write: &dyn Fn(&mut [u8])) -> bool {
-        let Request::Decrypt { cipher, data, .. } = request else { return false };
+    /// that succeeded: the ciphertext is gone afterwards. Returns the place written when that
+    /// was over the ciphertext: while it is held, those bytes stay exactly what `write` wrote
+    /// (a kept body is written only while no one else holds it). A decryption is never an
+    /// assumption a run could confirm: the next run uses the answer. Any other request is not
+    /// answered (the next run asks again).
+    pub fn answer_decrypted(&self, seq: usize, request: Request, len: usize, write: &dyn Fn(&mut [u8])) -> Option<InBody> {
+        let Request::Decrypt { cipher, data, .. } = request else { return None };
         let shape = Shape::Decrypt(cipher, data.len());
         if let Data::InBody { body, start, len: ciphertext, overwrite } = data {
             let place = Rc::as_ptr(&body);
@@ -391,8 +394,9 @@ impl Deferred {
                 if let Some((_, kept)) = bodies.iter_mut().find(|(_, b)| Rc::as_ptr(b) == place) {
                     if let Some(dst) = Rc::get_mut(kept).and_then(|b| b.get_mut(start..start.saturating_add(len))) {
                         write(dst);
-                        self.in_place.borrow_mut().push((seq, shape, InBody { body: Rc::clone(kept), start, len }));
-                        return false;
+                        let place = InBody { body: Rc::clone(kept), start, len };
+                        self.in_place.borrow_mut().push((seq, shape, place.clone()));
+                        return Some(place);
                     }
                 }
             }
@@ -400,7 +404,7 @@ impl Deferred {
         let mut pt = Zeroizing::new(vec![0u8; len]);
         write(&mut pt);
         self.store(seq, shape, Answer::Decrypted(pt));
-        false
+        None
     }
 
     /// A seam for runs of `open` on `message` (the same bytes, borrowed for every run):
@@ -845,21 +849,25 @@ mod tests {
         assert!(run(false).is_none());
         for (seq, r) in d.take_requests() {
             assert!(matches!(r, Request::Decrypt { data: Data::InBody { overwrite: false, .. }, .. }));
-            d.answer_decrypted(seq, r, content.len(), &|dst| dst.copy_from_slice(&content));
+            assert!(d.answer_decrypted(seq, r, content.len(), &|dst| dst.copy_from_slice(&content)).is_none(), "not in place");
         }
         assert!(matches!(run(false), Some(Plaintext::Owned(p)) if p.as_slice() == content));
         assert_eq!(&d.decoded_body(&message[8..14], &|| unreachable!()).unwrap()[6..6 + sealed.len()], &sealed[..]);
         // Settling: written over the ciphertext, then the same bytes in every later run.
         assert!(run(true).is_none(), "handed over once before: asked again");
+        let mut places = Vec::new();
         for (seq, r) in d.take_requests() {
             assert!(matches!(r, Request::Decrypt { data: Data::InBody { overwrite: true, .. }, .. }));
-            d.answer_decrypted(seq, r, content.len(), &|dst| dst.copy_from_slice(&content));
+            places.extend(d.answer_decrypted(seq, r, content.len(), &|dst| dst.copy_from_slice(&content)));
         }
+        let [place] = &places[..] else { panic!("written in place") };
+        assert_eq!(place.bytes(), &content[..]);
         for _ in 0..2 {
             let Some(Plaintext::InBody(b)) = run(true) else { panic!("the plaintext in the body") };
             assert_eq!(b.bytes(), &content[..]);
             let body = d.decoded_body(&message[8..14], &|| unreachable!()).unwrap();
             assert!(std::ptr::eq(b.bytes().as_ptr(), body[6..].as_ptr()), "in place, not a copy");
+            assert!(std::ptr::eq(b.bytes().as_ptr(), place.bytes().as_ptr()), "the place written");
             assert!(d.take_requests().is_empty() && !d.incomplete());
         }
         // Narrowed without a copy; a range outside is empty.
@@ -881,13 +889,13 @@ mod tests {
         let tag = sealed.tag.as_deref();
         assert!(d.decrypt_content(ContentCipher::Aes256Gcm, &key, &iv[..12], b"", &body, tag, true).is_err());
         for (seq, r) in d.take_requests() {
-            d.answer_decrypted(seq, r, content.len(), &|dst| dst.copy_from_slice(&content));
+            assert!(d.answer_decrypted(seq, r, content.len(), &|dst| dst.copy_from_slice(&content)).is_none());
         }
         assert_eq!(&body[..], &sealed.ciphertext[..], "held by the run: left alone");
         d.begin_run();
         assert!(matches!(d.decrypt_content(ContentCipher::Aes256Gcm, &key, &iv[..12], b"", &body, tag, true), Ok(Plaintext::Owned(p)) if p.as_slice() == content));
         // Any other request is not answered by it.
-        assert!(!d.answer_decrypted(0, Request::Digest { alg: DigestAlg::Sha256, data: Data::Copy(Vec::new()), assumed: None }, 0, &|_| {}));
+        assert!(d.answer_decrypted(0, Request::Digest { alg: DigestAlg::Sha256, data: Data::Copy(Vec::new()), assumed: None }, 0, &|_| {}).is_none());
     }
 
     #[test]

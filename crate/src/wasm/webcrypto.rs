@@ -16,7 +16,7 @@
 //! core's time on top; that time tells at most whether the whole OAEP decoding succeeded
 //! (which OAEP's security allows an attacker to learn), not which of its checks failed.
 
-use crate::cms::bulk::{compute_portable, compute_portable_with, Answer, Bulk, Data, Deferred, Request};
+use crate::cms::bulk::{compute_portable, compute_portable_with, Answer, Bulk, Data, Deferred, InBody, Request};
 use crate::crypto::cipher::{ContentCipher, RustCrypto, Sealed, Symmetric};
 use crate::crypto::DigestAlg;
 use crate::error::Result;
@@ -132,12 +132,54 @@ async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &
     Some(Uint8Array::new(&out))
 }
 
+/// Plaintexts WebCrypto returned that were written over their ciphertext in a kept body, each
+/// with its place (held, so those bytes stay as written) and the JavaScript array it came in,
+/// not yet cleared: the content `open` hands out is a view of one of these arrays when it lies
+/// within its place, instead of a second copy out of Wasm memory (for 25 MB, a fresh 25 MB
+/// array filled and another cleared). Every array not handed out is cleared, at the latest on
+/// drop.
+#[derive(Default)]
+pub(crate) struct Plaintexts(std::cell::RefCell<Vec<(InBody, Uint8Array)>>);
+
+impl Plaintexts {
+    /// `content` as a JavaScript array (`undefined` for none): a view of the array it was
+    /// written from, with the rest of that array cleared, else a copy.
+    pub(crate) fn content_js(self, content: Option<&[u8]>) -> JsValue {
+        let Some(content) = content else { return JsValue::UNDEFINED };
+        let (at, end) = (content.as_ptr() as usize, (content.as_ptr() as usize).saturating_add(content.len()));
+        let mut list = self.0.borrow_mut();
+        let found = list.iter().position(|(place, view)| {
+            let bytes = place.bytes();
+            let start = bytes.as_ptr() as usize;
+            view.length() as usize == bytes.len() && start <= at && end <= start.saturating_add(bytes.len())
+        });
+        let Some(i) = found else { return Uint8Array::from(content).into() };
+        let (place, view) = list.swap_remove(i);
+        let (Ok(from), Ok(to)) = (u32::try_from(at - place.bytes().as_ptr() as usize), u32::try_from(end - place.bytes().as_ptr() as usize)) else {
+            list.push((place, view));
+            return Uint8Array::from(content).into();
+        };
+        view.fill(0, 0, from);
+        view.fill(0, to, view.length());
+        view.subarray(from, to).into()
+    }
+}
+
+impl Drop for Plaintexts {
+    fn drop(&mut self) {
+        for (_, view) in self.0.get_mut().drain(..) {
+            view.fill(0, 0, view.length());
+        }
+    }
+}
+
 /// A decryption request by WebCrypto, answered through [`Deferred::answer_decrypted`]: the
 /// plaintext is copied from JavaScript straight over its ciphertext when that lies in a body the
-/// seam keeps and the seam can (no plaintext buffer in Wasm memory), else into a buffer of its
-/// own. Refused (bad padding or tag) or not available: answered by the core, so the answer is
-/// exactly the synchronous one. Any other request is given back.
-async fn decrypt(subtle: &SubtleCrypto, deferred: &Deferred, seq: usize, request: Request) -> Result<Option<Request>> {
+/// seam keeps and the seam can (no plaintext buffer in Wasm memory; the JavaScript array is then
+/// kept in `plaintexts`), else into a buffer of its own (the JavaScript array cleared). Refused
+/// (bad padding or tag) or not available: answered by the core, so the answer is exactly the
+/// synchronous one. Any other request is given back.
+async fn decrypt(subtle: &SubtleCrypto, deferred: &Deferred, seq: usize, request: Request, plaintexts: &Plaintexts) -> Result<Option<Request>> {
     let Request::Decrypt { cipher, key, iv, aad, data, tag } = &request else { return Ok(Some(request)) };
     let Some(bytes) = data.bytes() else { return Ok(Some(request)) };
     // RFC 5084 tags of 12 to 16 bytes: WebCrypto takes the length in bits.
@@ -148,14 +190,19 @@ async fn decrypt(subtle: &SubtleCrypto, deferred: &Deferred, seq: usize, request
         return Ok(None);
     };
     let len = view.length();
-    deferred.answer_decrypted(seq, request, len as usize, &|dst| {
+    let place = deferred.answer_decrypted(seq, request, len as usize, &|dst| {
         let n = u32::try_from(dst.len()).unwrap_or(u32::MAX).min(len);
         if let Some(dst) = dst.get_mut(..n as usize) {
             view.subarray(0, n).copy_to(dst);
         }
     });
-    // Clear the JavaScript copy of the plaintext (the Wasm copy is zeroized by its owner).
-    view.fill(0, 0, len);
+    match place {
+        Some(place) => plaintexts.0.borrow_mut().push((place, view)),
+        // Clear the JavaScript copy of the plaintext (the Wasm copy is zeroized by its owner).
+        None => {
+            view.fill(0, 0, len);
+        }
+    }
     Ok(None)
 }
 
@@ -219,7 +266,7 @@ fn start_digest(subtle: &SubtleCrypto, alg: DigestAlg, data: &[u8]) -> Option<Bo
 /// `keys`: the unlocked identities' RSA keys imported for RSA-OAEP ([`import_oaep_keys`]);
 /// with none, RSA key transport is all in the core.
 /// The content is borrowed from `message` when it is a part of it as received.
-pub(crate) async fn open<'m>(message: &'m [u8], input: &OpenInput<'_>, keys: &[OaepKey]) -> OpenedRef<'m> {
+pub(crate) async fn open<'m>(message: &'m [u8], input: &OpenInput<'_>, keys: &[OaepKey], plaintexts: &Plaintexts) -> OpenedRef<'m> {
     let subtle = subtle();
     let deferred = Deferred::for_message(message);
     let deferred = if subtle.is_some() && !keys.is_empty() { deferred.with_key_transport() } else { deferred };
@@ -235,7 +282,7 @@ pub(crate) async fn open<'m>(message: &'m [u8], input: &OpenInput<'_>, keys: &[O
         let mut again = deferred.incomplete();
         for (seq, request) in deferred.take_requests() {
             let request = match subtle.as_ref() {
-                Some(s) => match decrypt(s, &deferred, seq, request).await {
+                Some(s) => match decrypt(s, &deferred, seq, request, plaintexts).await {
                     Ok(Some(request)) => request,
                     Ok(None) => {
                         // A decryption is never an assumption the run could confirm.
