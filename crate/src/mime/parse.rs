@@ -31,8 +31,84 @@ pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Entity<'a>> {
             format!("{} bytes", bytes.len()),
         ));
     }
-    let mut count = 0usize;
-    parse_entity(bytes, 0, bytes.len(), 0, Vec::new(), limits, &mut count)
+    parse_entity(bytes, 0, bytes.len(), 0, Vec::new(), limits, &mut Walk::default())
+}
+
+/// [`parse`] with every multipart scanning its own body, as before [`Dashes`] (for tests).
+#[cfg(test)]
+pub(crate) fn parse_scanning_each_body<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Entity<'a>> {
+    let mut walk = Walk { count: 0, dashes: Dashes { at: None, from: 0, scanned: true } };
+    parse_entity(bytes, 0, bytes.len(), 0, Vec::new(), limits, &mut walk)
+}
+
+/// What one [`parse`] carries from entity to entity: the number of entities so far and the
+/// delimiter places.
+#[derive(Default)]
+struct Walk {
+    count: usize,
+    dashes: Dashes,
+}
+
+/// The places where lines of a message start with `--` (where a delimiter can be), found in
+/// one scan when its first multipart is split and shared by every multipart in it: a multipart
+/// inside another scanned all of its body again (verifying a signed 25 MB message scanned it
+/// twice). Past [`Dashes::MOST`] places (a hostile or odd message), each multipart scans its
+/// own body as before.
+#[derive(Default)]
+struct Dashes {
+    /// Ascending places from `from` to the end of the message; `None` before the scan or when
+    /// there were too many.
+    at: Option<Vec<usize>>,
+    from: usize,
+    scanned: bool,
+}
+
+impl Dashes {
+    const MOST: usize = 4096;
+
+    /// The places inside `src[start..end]`. The first call scans `src` from `start` (the first
+    /// multipart's body, which every later one lies in); a range starting before that (never,
+    /// for [`parse`]) gets `None`, as the caller then scans for itself.
+    fn within(&mut self, src: &[u8], start: usize, end: usize) -> Option<&[usize]> {
+        if !self.scanned {
+            self.scanned = true;
+            self.from = start;
+            self.at = line_start_dashes(src, start, Self::MOST);
+        }
+        if start < self.from {
+            return None;
+        }
+        let at = self.at.as_deref()?;
+        let first = at.partition_point(|p| *p < start);
+        let last = at.partition_point(|p| *p < end);
+        at.get(first..last)
+    }
+}
+
+/// Places from `start` on where a line of `src` begins with `--` (a line begins at `start` too,
+/// as it does at a multipart body's start), ascending; `None` past `most` of them.
+fn line_start_dashes(src: &[u8], start: usize, most: usize) -> Option<Vec<usize>> {
+    let mut out = Vec::new();
+    for pos in line_starts_with_dashes(src.get(start..).unwrap_or_default()) {
+        if out.len() == most {
+            return None;
+        }
+        out.push(start + pos);
+    }
+    Some(out)
+}
+
+/// The places of `body` where a line begins with `--` (the body's start is a line start), in
+/// ascending order: found from one dash to the next (base64 bodies have none).
+fn line_starts_with_dashes(body: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let mut from = 0usize;
+    std::iter::from_fn(move || loop {
+        let pos = from + body.get(from..).and_then(|rest| memchr::memchr(b'-', rest))?;
+        from = pos + 1;
+        if (pos == 0 || body.get(pos - 1) == Some(&b'\n')) && body.get(pos + 1) == Some(&b'-') {
+            return Some(pos);
+        }
+    })
 }
 
 /// The header fields of a message or entity only: its body is not split into parts (a
@@ -57,7 +133,7 @@ fn parse_entity<'a>(
     depth: usize,
     path: Vec<usize>,
     limits: &Limits,
-    count: &mut usize,
+    walk: &mut Walk,
 ) -> Result<Entity<'a>> {
     if depth > limits.max_depth {
         return Err(exceeded(
@@ -66,12 +142,12 @@ fn parse_entity<'a>(
             format!("depth {depth}"),
         ));
     }
-    *count = count.saturating_add(1);
-    if *count > limits.max_parts {
+    walk.count = walk.count.saturating_add(1);
+    if walk.count > limits.max_parts {
         return Err(exceeded(
             "max_parts",
             limits.max_parts,
-            format!("{} entities", count),
+            format!("{} entities", walk.count),
         ));
     }
     let region = src.get(start..end).unwrap_or_default();
@@ -101,7 +177,11 @@ fn parse_entity<'a>(
     if ct.mime_type == "multipart" {
         if let Some(boundary) = ct.param("boundary").filter(|b| valid_boundary(b)) {
             let body = src.get(body_start..end).unwrap_or_default();
-            let (ranges, closed) = split_multipart(body, boundary.as_bytes());
+            let (ranges, closed) = match walk.dashes.within(src, body_start, end) {
+                // A delimiter may also start the body itself.
+                Some(at) => split_multipart_at(body, boundary.as_bytes(), body.starts_with(b"--").then_some(0).into_iter().chain(at.iter().map(|p| p - body_start))),
+                None => split_multipart(body, boundary.as_bytes()),
+            };
             entity.complete = closed;
             for (i, (s, e)) in ranges.into_iter().enumerate() {
                 let mut child_path = entity.path.clone();
@@ -113,7 +193,7 @@ fn parse_entity<'a>(
                     depth + 1,
                     child_path,
                     limits,
-                    count,
+                    walk,
                 )?;
                 entity.children.push(child);
             }
@@ -229,16 +309,21 @@ pub(crate) fn split_headers<'a>(
 /// Returns the part ranges (relative to `body`) and whether a close delimiter was seen.
 /// Each part ends before the line break preceding the next delimiter.
 pub(crate) fn split_multipart(body: &[u8], boundary: &[u8]) -> (Vec<(usize, usize)>, bool) {
+    // Only lines that start with `--boundary` can be delimiters: jump from one line starting
+    // with `--` to the next (`memmem` for the boundary was a third of verifying 25 MB in Wasm,
+    // its prefilter finding candidates all over base64 text), and compare only there, so each
+    // byte is compared at most once more than it is scanned: linear time.
+    split_multipart_at(body, boundary, line_starts_with_dashes(body))
+}
+
+/// [`split_multipart`] given places of `body` in ascending order (repeats allowed), among them
+/// every line start that begins with `--`.
+fn split_multipart_at(body: &[u8], boundary: &[u8], mut dashes: impl Iterator<Item = usize>) -> (Vec<(usize, usize)>, bool) {
     let mut parts = Vec::new();
     let mut part_start: Option<usize> = None;
-    // Only lines that start with `--boundary` can be delimiters: jump from one '-' to the
-    // next (base64 bodies have none; `memmem` was a third of verifying 25 MB in Wasm, its
-    // prefilter finding candidates all over base64 text), and compare only at line starts,
-    // so each byte is compared at most once more than it is scanned: linear time.
     let mut from = 0usize;
     while from < body.len() {
-        let Some(found) = body.get(from..).and_then(|rest| memchr::memchr(b'-', rest)) else { break };
-        let pos = from + found;
+        let Some(pos) = dashes.find(|p| *p >= from) else { break };
         let at_line_start = pos == 0 || body.get(pos - 1) == Some(&b'\n');
         let starts = body.get(pos..).is_some_and(|r| r.starts_with(b"--") && r.get(2..).is_some_and(|r| r.starts_with(boundary)));
         if !at_line_start || !starts {

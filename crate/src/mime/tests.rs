@@ -927,6 +927,46 @@ fn multipart_split_matches_a_line_by_line_reading() {
 }
 
 #[test]
+fn nested_multiparts_split_alike_with_the_shared_delimiter_places() {
+    /// Every entity's range, body and completeness, in tree order.
+    fn shape(e: &super::Entity<'_>, src: &[u8], out: &mut Vec<(Vec<usize>, std::ops::Range<usize>, usize, bool)>) {
+        out.push((e.path().to_vec(), e.range(), e.body_raw().as_ptr() as usize - src.as_ptr() as usize, e.is_complete()));
+        for c in e.children() {
+            shape(c, src, out);
+        }
+    }
+    let limits = Limits::default();
+    for seed in 0..600u64 {
+        // Parts of noise around delimiters of two nested boundaries, some lines starting with
+        // dashes, line breaks CRLF or LF, parts with and without header sections.
+        let pick = |k: u64, n: usize| noise(seed * 7 + k, n, b"--ab\r\n\n- x");
+        let nl: &[u8] = if seed % 2 == 0 { b"\r\n" } else { b"\n" };
+        let inner = [b"--in".as_slice(), nl, b"Content-Type: text/plain", nl, nl, &pick(1, (seed % 40) as usize), nl, b"--in", nl, &pick(2, (seed % 17) as usize), nl, b"--in--", nl].concat();
+        let mut m = [b"Content-Type: multipart/mixed; boundary=\"out\"".as_slice(), nl, nl, &pick(3, (seed % 9) as usize), nl, b"--out", nl, b"Content-Type: multipart/alternative; boundary=in", nl, nl, &inner, b"--out", nl].concat();
+        m.extend_from_slice(&pick(4, (seed % 31) as usize));
+        if seed % 3 != 0 {
+            m.extend_from_slice(&[nl, b"--out--", nl, b"--in", nl].concat());
+        }
+        let (a, b) = (super::parse(&m, &limits), super::parse::parse_scanning_each_body(&m, &limits));
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                let (mut sa, mut sb) = (Vec::new(), Vec::new());
+                shape(&a, &m, &mut sa);
+                shape(&b, &m, &mut sb);
+                assert_eq!(sa, sb, "{:?}", String::from_utf8_lossy(&m));
+                assert!(sa.len() >= 2, "{:?}", String::from_utf8_lossy(&m));
+            }
+            (a, b) => assert_eq!(a.is_err(), b.is_err()),
+        }
+    }
+    // Past the most places kept, each multipart scans its own body: the same parts.
+    let many = format!("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\n\r\nx\r\n--c--\r\n--b\r\n\r\n{}--b--\r\n", "--\r\n".repeat(5000));
+    let e = super::parse(many.as_bytes(), &limits).unwrap();
+    assert_eq!(e.children().len(), 2);
+    assert_eq!(e.children()[0].children().len(), 1);
+}
+
+#[test]
 fn boundary_search_agrees_with_memmem() {
     for seed in 0..300u64 {
         let hay = noise(seed, (seed as usize * 11) % 120, b"-=_c=-=--=");
