@@ -202,8 +202,14 @@ fn open_with(message: &[u8], options: JsValue, ids: &[&crate::pkcs12::Identity])
 
 /// `open_with` as a Promise of `{report, content}`, with WebCrypto for digests and AES.
 /// The options are checked before the Promise (a usage error is thrown, not a rejection).
-fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Identity>>, keys: Vec<webcrypto::OaepKey>) -> std::result::Result<js_sys::Promise, JsValue> {
+/// Content that is a part of the message as received (what a clear-signed message signs, an
+/// unprotected message) is handed out as a view of `message` itself, the bytes the core read
+/// (a copy of them in Wasm memory), rather than copied out of Wasm again: for 25 MB, a fresh
+/// array of that size fewer.
+fn open_async(message: js_sys::Uint8Array, options: JsValue, ids: Vec<Rc<crate::pkcs12::Identity>>, keys: Vec<webcrypto::OaepKey>) -> std::result::Result<js_sys::Promise, JsValue> {
     let c = open_options(options)?;
+    let js_message = message;
+    let message = js_message.to_vec();
     Ok(wasm_bindgen_futures::future_to_promise(async move {
         let refs: Vec<&crate::pkcs12::Identity> = ids.iter().map(|i| &**i).collect();
         let limits = crate::mime::Limits::default();
@@ -211,15 +217,26 @@ fn open_async(message: Vec<u8>, options: JsValue, ids: Vec<Rc<crate::pkcs12::Ide
         let plaintexts = webcrypto::Plaintexts::default();
         let mut opened = webcrypto::open(&message, &input, &keys, &plaintexts).await;
         crate::identity::explain_no_key(&mut opened.report, &history_with(&refs, &c.key_history), c.at);
-        let content = plaintexts.content_js(opened.content.as_deref());
+        let content = match opened.content.as_deref().and_then(|c| place_in(&message, c)) {
+            Some((from, to)) => js_message.subarray(from, to).into(),
+            None => plaintexts.content_js(opened.content.as_deref()),
+        };
         opened_js_with(&opened.report, content)
     }))
 }
 
+/// Where `part` lies in `whole` (the same memory, not equal bytes elsewhere), as array indexes.
+fn place_in(whole: &[u8], part: &[u8]) -> Option<(u32, u32)> {
+    let from = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let to = from.checked_add(part.len())?;
+    (to <= whole.len()).then_some((u32::try_from(from).ok()?, u32::try_from(to).ok()?))
+}
+
 /// Open a message without any private key, as `openMessage`, with WebCrypto for the
-/// digests: a Promise of `{report, content}`.
+/// digests: a Promise of `{report, content}`. The content may be a view of `message` (the
+/// same buffer): the message must not be changed afterwards.
 #[wasm_bindgen(js_name = openMessageAsync, unchecked_return_type = "Promise<{ report: OpenReport; content?: Uint8Array }>")]
-pub fn open_message_async(message: Vec<u8>, #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
+pub fn open_message_async(message: js_sys::Uint8Array, #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
     open_async(message, options, Vec::new(), Vec::new())
 }
 
@@ -393,9 +410,10 @@ impl Keyring {
 
     /// `open` with WebCrypto for digests, AES and RSA-OAEP key unwrapping (RSA PKCS#1 v1.5
     /// key transport stays in the core): a Promise of `{report, content}`, the same report
-    /// as `open`.
+    /// as `open`. The content may be a view of `message` (the same buffer): the message must
+    /// not be changed afterwards.
     #[wasm_bindgen(js_name = openAsync, unchecked_return_type = "Promise<{ report: OpenReport; content?: Uint8Array }>")]
-    pub fn open_async(&self, message: Vec<u8>, #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
+    pub fn open_async(&self, message: js_sys::Uint8Array, #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
         let keys = self.ids.iter().flat_map(|u| u.oaep_keys.iter().cloned()).collect();
         open_async(message, options, self.ids.iter().map(|u| u.identity.clone()).collect(), keys)
     }
