@@ -458,7 +458,7 @@ impl Keyring {
         Ok(wasm_bindgen_futures::future_to_promise(async move {
             let sender = sender.as_ref().map(|(id, key)| (&**id, key.clone()));
             let out = webcrypto::encrypt(&message, &recipients, sender, options, at, &policy).await.map_err(js_err)?;
-            Ok(js_sys::Uint8Array::from(out.as_slice()).into())
+            Ok(out.to_js().map_err(js_err)?.into())
         }))
     }
 

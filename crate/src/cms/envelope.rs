@@ -88,6 +88,19 @@ impl EnvelopePlan {
     /// The ContentInfo (DER) around the encrypted content: CBC ciphertext with PKCS#7
     /// padding, or GCM ciphertext with its 16-byte tag (no AAD).
     pub fn assemble(self, sealed: Sealed) -> Result<Vec<u8>> {
+        let [head, mut out, tail] = self.assemble_pieces(sealed)?;
+        // The ciphertext's own buffer becomes the output: the head is put in front of it
+        // (one move within memory already in use) rather than everything copied anew.
+        out.reserve_exact(head.len() + tail.len());
+        out.splice(0..0, head);
+        out.extend_from_slice(&tail);
+        Ok(out)
+    }
+
+    /// [`EnvelopePlan::assemble`] as three pieces, one after another: the fields before the
+    /// ciphertext, the ciphertext itself (its own buffer, not moved), and the fields after it
+    /// (AuthEnvelopedData's tag; else empty).
+    pub fn assemble_pieces(self, sealed: Sealed) -> Result<[Vec<u8>; 3]> {
         let cipher = self.cipher;
         let want = if cipher.is_aead() { self.content_len } else { (self.content_len / 16).saturating_add(1).saturating_mul(16) };
         let tag_ok = if cipher.is_aead() { sealed.tag.as_ref().map(Vec::len) == Some(16) } else { sealed.tag.is_none() };
@@ -143,15 +156,7 @@ impl EnvelopePlan {
         push_header(&mut head, 0x30, eci_fields.len() + ct_len);
         head.extend_from_slice(eci_fields);
         push_header(&mut head, 0x80, ct_size);
-        // The ciphertext's own buffer becomes the output: the head is put in front of it
-        // (one move within memory already in use) rather than everything copied anew.
-        let mut out = sealed.ciphertext;
-        out.reserve_exact(head.len() + mac.as_ref().map_or(0, Vec::len));
-        out.splice(0..0, head);
-        if let Some(mac) = &mac {
-            out.extend_from_slice(mac);
-        }
-        Ok(out)
+        Ok([head, sealed.ciphertext, mac.unwrap_or_default()])
     }
 }
 

@@ -224,25 +224,80 @@ fn pkcs7_mime_head(headers: &[(String, String)], smime_type: &str) -> Vec<u8> {
     out
 }
 
-/// An `application/pkcs7-mime` entity not yet encoded: its header section and the DER.
+/// An `application/pkcs7-mime` entity not yet encoded: its header section and the DER, held
+/// as up to three pieces one after another (an envelope's fields before its ciphertext, the
+/// ciphertext, the fields after it), so the ciphertext is never moved to make room for them.
 /// [`Pkcs7Mime::write_to`] writes the same bytes as [`build_pkcs7_mime`] while encoding
 /// the base64 in small blocks, so a large message is never held twice (DER and base64).
 pub struct Pkcs7Mime {
     head: Vec<u8>,
-    der: Vec<u8>,
+    der: [Vec<u8>; 3],
 }
+
+/// Input bytes of one base64 block of [`Pkcs7Mime`]: whole lines (57 bytes make 76 characters),
+/// so no line is split across blocks.
+const BLOCK_IN: usize = 57 * 4096;
 
 impl Pkcs7Mime {
     /// `headers` and `smime_type` as in [`build_pkcs7_mime`].
     pub fn new(headers: &[(String, String)], smime_type: &str, der: Vec<u8>) -> Pkcs7Mime {
+        Pkcs7Mime::from_pieces(headers, smime_type, [Vec::new(), der, Vec::new()])
+    }
+
+    /// As [`Pkcs7Mime::new`] with the DER given in pieces, one after another.
+    pub fn from_pieces(headers: &[(String, String)], smime_type: &str, der: [Vec<u8>; 3]) -> Pkcs7Mime {
         Pkcs7Mime { head: pkcs7_mime_head(headers, smime_type), der }
+    }
+
+    fn der_len(&self) -> usize {
+        self.der.iter().map(Vec::len).fold(0, usize::saturating_add)
+    }
+
+    /// The entity's length in bytes, as [`Pkcs7Mime::write_to`] writes it.
+    pub fn encoded_len(&self) -> usize {
+        self.head.len().saturating_add(base64_lines_len(self.der_len())).saturating_add(2)
+    }
+
+    /// The DER in blocks of [`BLOCK_IN`] bytes (the last maybe shorter), each given to `f`; a
+    /// block that spans two pieces is put together in a buffer of its own.
+    fn der_blocks<E>(&self, mut f: impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
+        let mut joined: Vec<u8> = Vec::new();
+        for piece in &self.der {
+            let mut rest = piece.as_slice();
+            if !joined.is_empty() {
+                let (take, after) = rest.split_at(rest.len().min(BLOCK_IN - joined.len()));
+                joined.extend_from_slice(take);
+                rest = after;
+                if joined.len() < BLOCK_IN {
+                    continue;
+                }
+                f(&joined)?;
+                joined.clear();
+            }
+            let (whole, tail) = rest.split_at(rest.len() - rest.len() % BLOCK_IN);
+            for block in whole.chunks(BLOCK_IN) {
+                f(block)?;
+            }
+            joined.extend_from_slice(tail);
+        }
+        if !joined.is_empty() {
+            f(&joined)?;
+        }
+        Ok(())
     }
 
     /// The whole entity in one buffer (what [`build_pkcs7_mime`] returns).
     pub fn into_bytes(self) -> Vec<u8> {
-        let mut out = self.head;
-        out.reserve(base64_lines_len(self.der.len()) + 2);
-        push_base64_lines(&mut out, &self.der);
+        let mut out = Vec::with_capacity(self.encoded_len());
+        out.extend_from_slice(&self.head);
+        let mut first = true;
+        let _ = self.der_blocks(|block| -> Result<(), ()> {
+            if !std::mem::take(&mut first) {
+                out.extend_from_slice(b"\r\n");
+            }
+            push_base64_lines(&mut out, block);
+            Ok(())
+        });
         out.extend_from_slice(b"\r\n");
         out
     }
@@ -251,19 +306,17 @@ impl Pkcs7Mime {
     /// Wrap an unbuffered `w` in a `BufWriter` if fewer, larger writes matter.
     pub fn write_to<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
         w.write_all(&self.head)?;
-        // The same lines as push_base64_lines: 57 input bytes per 76-character line,
-        // CRLF between lines; blocks of whole lines, so no line is split across blocks.
-        const LINE_IN: usize = 57;
-        const LINES: usize = 4096;
-        let mut block = Vec::with_capacity(LINES * 78);
-        for (i, chunk) in self.der.chunks(LINE_IN * LINES).enumerate() {
+        // The same lines as push_base64_lines, CRLF between lines.
+        let mut block = Vec::with_capacity(BLOCK_IN / 57 * 78);
+        let mut first = true;
+        self.der_blocks(|chunk| {
             block.clear();
-            if i > 0 {
+            if !std::mem::take(&mut first) {
                 block.extend_from_slice(b"\r\n");
             }
             push_base64_lines(&mut block, chunk);
-            w.write_all(&block)?;
-        }
+            w.write_all(&block)
+        })?;
         w.write_all(b"\r\n")
     }
 }

@@ -1081,7 +1081,20 @@ fn pkcs7_mime_written_in_blocks_is_the_built_entity() {
         let mut written = Vec::new();
         entity.write_to(&mut written).expect("write to a Vec");
         assert_eq!(written, built, "length {len}");
+        assert_eq!(entity.encoded_len(), built.len(), "length {len}");
         assert_eq!(entity.into_bytes(), built, "length {len}");
+        // The DER in three pieces, split anywhere (inside a line, at a block's end, empty
+        // pieces): the same entity.
+        for (a, b) in [(0, 0), (1, 1), (len / 3, 2 * len / 3), (block.min(len), block.min(len)), (5.min(len), len.saturating_sub(3)), (len, len)] {
+            let (a, b) = (a.min(len), b.clamp(a.min(len), len));
+            let pieces = [der[..a].to_vec(), der[a..b].to_vec(), der[b..].to_vec()];
+            let entity = Pkcs7Mime::from_pieces(&headers, "enveloped-data", pieces);
+            let mut written = Vec::new();
+            entity.write_to(&mut written).expect("write to a Vec");
+            assert_eq!(written, built, "length {len}, pieces at {a} and {b}");
+            assert_eq!(entity.encoded_len(), built.len());
+            assert_eq!(entity.into_bytes(), built, "length {len}, pieces at {a} and {b}");
+        }
         if len > 0 {
             let body = p(&built).body_decoded().expect("base64");
             assert_eq!(body, der, "length {len}");

@@ -214,8 +214,8 @@ impl EncryptPlan {
     /// [`EncryptPlan::finish`] before the base64 encoding (see [`mime::Pkcs7Mime`]).
     pub fn finish_mime(self, sealed: crate::crypto::cipher::Sealed) -> Result<mime::Pkcs7Mime> {
         let aead = self.envelope.cipher().is_aead();
-        let der = self.envelope.assemble(sealed)?;
+        let der = self.envelope.assemble_pieces(sealed)?;
         let smime_type = if aead { "authEnveloped-data" } else { "enveloped-data" };
-        Ok(mime::Pkcs7Mime::new(&self.outer, smime_type, der))
+        Ok(mime::Pkcs7Mime::from_pieces(&self.outer, smime_type, der))
     }
 }

@@ -469,7 +469,7 @@ pub(crate) async fn encrypt(
     options: crate::smime::EncryptOptions,
     at: UnixTime,
     policy: &crate::policy::Policy,
-) -> Result<Vec<u8>> {
+) -> Result<Encrypted> {
     let limits = Limits::default();
     // No recipient certificate outside its validity period (SPEC section 3).
     crate::cert::validity::check_recipients(recipients, at)?;
@@ -484,10 +484,52 @@ pub(crate) async fn encrypt(
     let plan = crate::smime::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits, policy)?;
     drop(to_wrap);
     let sealed = seal(subtle().as_ref(), &plan).await?;
-    let encrypted = plan.finish(sealed)?;
+    let encrypted = plan.finish_mime(sealed)?;
     // Triple wrapping: the encrypted message signed again.
     match sender.as_ref().filter(|_| triple_wrap) {
-        Some((id, key)) => sign(id, key.clone(), &encrypted, opaque, at, policy).await,
-        None => Ok(encrypted),
+        Some((id, key)) => sign(id, key.clone(), &encrypted.into_bytes(), opaque, at, policy).await.map(Encrypted::Bytes),
+        None => Ok(Encrypted::Mime(encrypted)),
+    }
+}
+
+/// An encrypted message from [`encrypt`]: the `application/pkcs7-mime` entity before its
+/// base64 encoding (written straight into the caller's JavaScript array, [`Encrypted::to_js`]:
+/// for 25 MB, no 34 MB message in Wasm memory to copy out), or, triple-wrapped, the bytes.
+pub(crate) enum Encrypted {
+    Mime(crate::mime::Pkcs7Mime),
+    Bytes(Vec<u8>),
+}
+
+impl Encrypted {
+    /// The message as a new JavaScript array.
+    pub(crate) fn to_js(&self) -> Result<Uint8Array> {
+        let entity = match self {
+            Encrypted::Bytes(b) => return Ok(Uint8Array::from(b.as_slice())),
+            Encrypted::Mime(m) => m,
+        };
+        let too_large = || crate::error::Error::new(crate::error::Code::LimitExceeded, "The encrypted message is too large.", "Send a smaller message.");
+        let mut sink = JsSink { array: Uint8Array::new_with_length(u32::try_from(entity.encoded_len()).map_err(|_| too_large())?), at: 0 };
+        entity.write_to(&mut sink).map_err(|_| too_large())?;
+        Ok(sink.array)
+    }
+}
+
+/// Writes into a JavaScript array of a set length, block after block (copied from Wasm memory
+/// by the engine, one call per block).
+struct JsSink {
+    array: Uint8Array,
+    at: u32,
+}
+
+impl std::io::Write for JsSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let end = u32::try_from(buf.len()).ok().and_then(|n| self.at.checked_add(n)).filter(|end| *end <= self.array.length());
+        let end = end.ok_or(std::io::ErrorKind::WriteZero)?;
+        self.array.subarray(self.at, end).copy_from(buf);
+        self.at = end;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
