@@ -407,6 +407,36 @@ impl Deferred {
         None
     }
 
+    /// Calls `f` with the ciphertext of decryption request `request` followed directly by
+    /// `tail` (a GCM tag): the tail is written for the call over the bytes after the ciphertext
+    /// in the kept body it lies in, and those bytes are put back before this returns, so the
+    /// body reads as before. `f` must not keep the bytes (WebCrypto copies its input when
+    /// called). None, without calling `f`, when the ciphertext does not lie in a kept body that
+    /// no one else holds, or fewer than `tail.len()` bytes follow it there.
+    pub fn with_tail_joined<R>(&self, request: &mut Request, tail: &[u8], f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let Request::Decrypt { data, .. } = request else { return None };
+        let Data::InBody { body, start, len, overwrite } = data else { return None };
+        let (place, start, len, overwrite) = (Rc::as_ptr(body), *start, *len, *overwrite);
+        let mut bodies = self.bodies.borrow_mut();
+        let (_, kept) = bodies.iter_mut().find(|(_, b)| Rc::as_ptr(b) == place)?;
+        // The request's share of the body, given up for the call so that the kept one is the
+        // only one, and given back after it.
+        *data = Data::Copy(Vec::new());
+        let result = Rc::get_mut(kept).and_then(|b| {
+            let end = start.checked_add(len)?;
+            let joined_end = end.checked_add(tail.len())?;
+            let after = b.get(end..joined_end)?.to_vec();
+            b.get_mut(end..joined_end)?.copy_from_slice(tail);
+            let result = b.get(start..joined_end).map(f);
+            if let Some(back) = b.get_mut(end..joined_end) {
+                back.copy_from_slice(&after);
+            }
+            result
+        });
+        *data = Data::InBody { body: Rc::clone(kept), start, len, overwrite };
+        result
+    }
+
     /// A seam for runs of `open` on `message` (the same bytes, borrowed for every run):
     /// decoded bodies of entities in it are kept without a copy of their base64.
     pub fn for_message(message: &[u8]) -> Deferred {
@@ -874,6 +904,47 @@ mod tests {
         let Some(Plaintext::InBody(b)) = run(true) else { panic!() };
         assert_eq!(b.clone().narrowed(2..5).bytes(), &content[2..5]);
         assert!(b.narrowed(0..content.len() + 1).bytes().is_empty());
+    }
+
+    #[test]
+    fn a_tag_is_joined_to_its_ciphertext_only_for_the_call() {
+        let message = b"head\r\n\r\nQUJD\r\n".to_vec();
+        let key = [3u8; 32];
+        let iv = [4u8; 12];
+        let content = [0x46u8; 2 * INLINE_DECRYPT_BYTES];
+        let sealed = RustCrypto.encrypt(ContentCipher::Aes256Gcm, &key, &iv, b"", &content).unwrap();
+        let tag = sealed.tag.clone().unwrap();
+        // The ciphertext, then (as in AuthEnvelopedData) the tag's header and the tag.
+        let framed = [b"pre".as_slice(), &sealed.ciphertext, &[0x04, 0x10], &tag].concat();
+        let d = Deferred::for_message(&message).inline_small_decryptions();
+        d.begin_run();
+        {
+            let body = d.decoded_body(&message[8..14], &|| Ok(framed.clone())).unwrap();
+            let inside = &body[3..3 + sealed.ciphertext.len()];
+            assert!(d.decrypt_content(ContentCipher::Aes256Gcm, &key, &iv, b"", inside, Some(&tag), true).is_err());
+        }
+        let mut requests = d.take_requests();
+        let (_, request) = requests.first_mut().unwrap();
+        let joined = d.with_tail_joined(request, &tag, |bytes| bytes.to_vec()).expect("joined in the body");
+        assert_eq!(joined, [sealed.ciphertext.as_slice(), &tag].concat());
+        let body = d.decoded_body(&message[8..14], &|| unreachable!()).unwrap();
+        assert_eq!(&body[..], &framed[..], "put back");
+        assert!(matches!(request, Request::Decrypt { data: Data::InBody { .. }, .. }), "the request as it was");
+        assert_eq!(request_bytes(request), &sealed.ciphertext[..]);
+        // Held by someone else (the body above): not written, `f` not called.
+        assert!(d.with_tail_joined(request, &tag, |_| unreachable!()).is_none());
+        drop(body);
+        // Too few bytes after the ciphertext.
+        assert!(d.with_tail_joined(request, &[0u8; 40], |_| unreachable!()).is_none());
+        assert_eq!(request_bytes(request), &sealed.ciphertext[..]);
+        assert_eq!(&d.decoded_body(&message[8..14], &|| unreachable!()).unwrap()[..], &framed[..]);
+    }
+
+    fn request_bytes(r: &Request) -> &[u8] {
+        match r {
+            Request::Decrypt { data, .. } => data.bytes().unwrap(),
+            _ => panic!("a decryption"),
+        }
     }
 
     #[test]

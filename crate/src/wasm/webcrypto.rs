@@ -88,13 +88,18 @@ pub(crate) async fn digest(subtle: Option<&SubtleCrypto>, alg: DigestAlg, data: 
     crate::crypto::digest(alg, data)
 }
 
+/// The input of [`aes`]: bytes, or a call that asks WebCrypto itself with the parameters and
+/// key given (see [`decrypt`]).
+enum AesInput<'a> {
+    Bytes(&'a [u8]),
+    Call(&'a mut dyn FnMut(&SubtleCrypto, &Object, &CryptoKey) -> Option<Promise>),
+}
+
 /// AES-CBC (PKCS#7 padding) or AES-GCM (a tag of `tag_bits` appended) with WebCrypto, the output
 /// left in JavaScript memory for the caller to copy where it wants it; None when it cannot
-/// (AES-192 is missing in Chromium, 3DES everywhere) or refuses. To decrypt, `tail` (a GCM tag)
-/// follows `data`: the two are joined in JavaScript memory, not in Wasm memory (for 25 MB, one
-/// copy fewer in the Wasm heap, which never shrinks).
+/// (AES-192 is missing in Chromium, 3DES everywhere) or refuses.
 #[allow(clippy::too_many_arguments)]
-async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tail: &[u8], tag_bits: u32) -> Option<Uint8Array> {
+async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], input: AesInput<'_>, tag_bits: u32) -> Option<Uint8Array> {
     let name = match cipher {
         ContentCipher::Aes128Cbc | ContentCipher::Aes256Cbc => "AES-CBC",
         ContentCipher::Aes128Gcm | ContentCipher::Aes256Gcm => "AES-GCM",
@@ -114,21 +119,12 @@ async fn aes(subtle: &SubtleCrypto, encrypt: bool, cipher: ContentCipher, key: &
         }
     }
     let params = object(&params);
-    if encrypt {
-        let out = JsFuture::from(subtle.encrypt_with_object_and_u8_array(&params, &key, data).ok()?).await.ok()?;
-        return Some(Uint8Array::new(&out));
-    }
-    let pending = if tail.is_empty() {
-        subtle.decrypt_with_object_and_u8_array(&params, &key, data)
-    } else {
-        let total = u32::try_from(data.len().checked_add(tail.len())?).ok()?;
-        let split = u32::try_from(data.len()).ok()?;
-        let joined = Uint8Array::new_with_length(total);
-        joined.subarray(0, split).copy_from(data);
-        joined.subarray(split, total).copy_from(tail);
-        subtle.decrypt_with_object_and_js_u8_array(&params, &key, &joined)
+    let pending = match input {
+        AesInput::Call(call) => call(subtle, &params, &key)?,
+        AesInput::Bytes(data) if encrypt => subtle.encrypt_with_object_and_u8_array(&params, &key, data).ok()?,
+        AesInput::Bytes(data) => subtle.decrypt_with_object_and_u8_array(&params, &key, data).ok()?,
     };
-    let out = JsFuture::from(pending.ok()?).await.ok()?;
+    let out = JsFuture::from(pending).await.ok()?;
     Some(Uint8Array::new(&out))
 }
 
@@ -179,12 +175,38 @@ impl Drop for Plaintexts {
 /// kept in `plaintexts`), else into a buffer of its own (the JavaScript array cleared). Refused
 /// (bad padding or tag) or not available: answered by the core, so the answer is exactly the
 /// synchronous one. Any other request is given back.
-async fn decrypt(subtle: &SubtleCrypto, deferred: &Deferred, seq: usize, request: Request, plaintexts: &Plaintexts) -> Result<Option<Request>> {
+async fn decrypt(subtle: &SubtleCrypto, deferred: &Deferred, seq: usize, mut request: Request, plaintexts: &Plaintexts) -> Result<Option<Request>> {
     let Request::Decrypt { cipher, key, iv, aad, data, tag } = &request else { return Ok(Some(request)) };
-    let Some(bytes) = data.bytes() else { return Ok(Some(request)) };
+    if data.bytes().is_none() {
+        return Ok(Some(request));
+    }
+    let (cipher, key, iv, aad, tag) = (*cipher, key.clone(), iv.clone(), aad.clone(), tag.clone().unwrap_or_default());
     // RFC 5084 tags of 12 to 16 bytes: WebCrypto takes the length in bits.
-    let tag_bits = tag.as_ref().map_or(128, |t| u32::try_from(t.len() * 8).unwrap_or(128));
-    let Some(view) = aes(subtle, false, *cipher, key, iv, aad, bytes, tag.as_deref().unwrap_or_default(), tag_bits).await else {
+    let tag_bits = if tag.is_empty() { 128 } else { u32::try_from(tag.len() * 8).unwrap_or(128) };
+    // A GCM ciphertext is given to WebCrypto with its tag after it: written for the call over
+    // the bytes after the ciphertext in its decoded body when the seam can (WebCrypto copies
+    // its input at once; the body is then put back), else joined in a JavaScript array, not in
+    // Wasm memory (the Wasm heap never shrinks; for 25 MB, a 25 MB array and copy).
+    let mut call = |subtle: &SubtleCrypto, params: &Object, key: &CryptoKey| -> Option<Promise> {
+        if !tag.is_empty() {
+            if let Some(pending) = deferred.with_tail_joined(&mut request, &tag, |joined| subtle.decrypt_with_object_and_u8_array(params, key, joined).ok()) {
+                return pending;
+            }
+        }
+        let Request::Decrypt { data, .. } = &request else { return None };
+        let data = data.bytes()?;
+        if tag.is_empty() {
+            return subtle.decrypt_with_object_and_u8_array(params, key, data).ok();
+        }
+        let total = u32::try_from(data.len().checked_add(tag.len())?).ok()?;
+        let split = u32::try_from(data.len()).ok()?;
+        let joined = Uint8Array::new_with_length(total);
+        joined.subarray(0, split).copy_from(data);
+        joined.subarray(split, total).copy_from(&tag);
+        subtle.decrypt_with_object_and_js_u8_array(params, key, &joined).ok()
+    };
+    let decrypted = aes(subtle, false, cipher, &key, &iv, &aad, AesInput::Call(&mut call), tag_bits).await;
+    let Some(view) = decrypted else {
         let answer = compute_portable(&request)?;
         deferred.answer(seq, &request, answer);
         return Ok(None);
@@ -211,7 +233,7 @@ async fn decrypt(subtle: &SubtleCrypto, deferred: &Deferred, seq: usize, request
 async fn seal(subtle: Option<&SubtleCrypto>, plan: &crate::smime::EncryptPlan) -> Result<Sealed> {
     let cipher = plan.cipher();
     if let Some(s) = subtle.filter(|_| plan.content().len() > INLINE_BULK_BYTES) {
-        if let Some(mut out) = aes(s, true, cipher, plan.key(), plan.iv(), b"", plan.content(), b"", 128).await.map(|v| v.to_vec()) {
+        if let Some(mut out) = aes(s, true, cipher, plan.key(), plan.iv(), b"", AesInput::Bytes(plan.content()), 128).await.map(|v| v.to_vec()) {
             if !cipher.is_aead() {
                 return Ok(Sealed { ciphertext: out, tag: None });
             }
