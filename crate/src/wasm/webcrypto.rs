@@ -529,9 +529,11 @@ impl Encrypted {
             Encrypted::Bytes(b) => return Ok(Uint8Array::from(b.as_slice())),
             Encrypted::Mime(m) => m,
         };
-        let too_large = || crate::error::Error::new(crate::error::Code::LimitExceeded, "The encrypted message is too large.", "Send a smaller message.");
-        let mut sink = JsSink { array: Uint8Array::new_with_length(u32::try_from(entity.encoded_len()).map_err(|_| too_large())?), at: 0 };
-        entity.write_to(&mut sink).map_err(|_| too_large())?;
+        let too_large = crate::error::Error::new(crate::error::Code::LimitExceeded, "The encrypted message is too large.", "Send a smaller message.");
+        let mut sink = JsSink { array: Uint8Array::new_with_length(u32::try_from(entity.encoded_len()).map_err(|_| too_large)?), at: 0 };
+        // Only a length that does not match what is written (a bug) fails here.
+        let written = entity.write_to(&mut sink).map_err(|e| e.to_string()).and_then(|()| if sink.at == sink.array.length() { Ok(()) } else { Err(format!("{} of {} bytes written", sink.at, sink.array.length())) });
+        written.map_err(|detail| crate::error::Error::new(crate::error::Code::Crypto, "Cachet could not write the encrypted message.", "Try again; if it happens again, report it.").with_detail(detail))?;
         Ok(sink.array)
     }
 }
