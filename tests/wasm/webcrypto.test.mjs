@@ -327,6 +327,13 @@ test('small content (at most 8 KiB) is digested and encrypted in Wasm, larger co
         const dec = fs.readFileSync(f('dec.eml'), 'utf8');
         assert.match(dec, /Grüße über WebCrypto/);
         assert.equal(dec.split(line).length - 1, small ? 0 : 200);
+        // Triple-wrapped (signed, encrypted, signed again): openssl peels the three layers.
+        const triple = await ring.encryptAsync(handle, bytes, { recipients: [b64(f('r0.pem'))], cipher, sign: true, tripleWrap: true, at: now() });
+        fs.writeFileSync(f('triple.eml'), triple);
+        openssl(['cms', '-verify', '-in', f('triple.eml'), '-CAfile', f('ca.pem'), '-out', f('inner.eml')]);
+        openssl(['cms', '-decrypt', '-in', f('inner.eml'), '-recip', f('r0.pem'), '-inkey', f('r0.key'), '-out', f('signed-inner.eml')]);
+        openssl(['cms', '-verify', '-in', f('signed-inner.eml'), '-CAfile', f('ca.pem'), '-out', f('out.txt')]);
+        assert.equal(fs.readFileSync(f('out.txt'), 'utf8').split(line).length - 1, small ? 0 : 200, `triple-wrapped ${cipher}`);
       }
     }
   } finally {

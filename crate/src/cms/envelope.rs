@@ -101,11 +101,18 @@ impl EnvelopePlan {
     /// ciphertext, the ciphertext itself (its own buffer, not moved), and the fields after it
     /// (AuthEnvelopedData's tag; else empty).
     pub fn assemble_pieces(self, sealed: Sealed) -> Result<[Vec<u8>; 3]> {
+        let [head, tail] = self.assemble_around(sealed.ciphertext.len(), sealed.tag)?;
+        Ok([head, sealed.ciphertext, tail])
+    }
+
+    /// The fields before and after a ciphertext of `ct_size` bytes (held elsewhere) with GCM's
+    /// `tag`, as [`EnvelopePlan::assemble_pieces`] gives them.
+    pub fn assemble_around(self, ct_size: usize, tag: Option<Vec<u8>>) -> Result<[Vec<u8>; 2]> {
         let cipher = self.cipher;
         let want = if cipher.is_aead() { self.content_len } else { (self.content_len / 16).saturating_add(1).saturating_mul(16) };
-        let tag_ok = if cipher.is_aead() { sealed.tag.as_ref().map(Vec::len) == Some(16) } else { sealed.tag.is_none() };
-        if sealed.ciphertext.len() != want || !tag_ok {
-            return Err(err(format!("{} bytes of ciphertext for {} bytes of content", sealed.ciphertext.len(), self.content_len)));
+        let tag_ok = if cipher.is_aead() { tag.as_ref().map(Vec::len) == Some(16) } else { tag.is_none() };
+        if ct_size != want || !tag_ok {
+            return Err(err(format!("{} bytes of ciphertext for {} bytes of content", ct_size, self.content_len)));
         }
         let iv = &self.iv;
         let infos = self.infos;
@@ -135,11 +142,10 @@ impl EnvelopePlan {
         let recipients = RecipientInfos(infos).to_der().map_err(err)?;
         let eci_head = eci.to_der().map_err(err)?;
         let eci_fields = der_content(&eci_head)?;
-        let ct_size = sealed.ciphertext.len();
         // encryptedContent [0] IMPLICIT OCTET STRING (primitive).
         let ct_len = tlv_len(ct_size);
         let eci_len = tlv_len(eci_fields.len() + ct_len);
-        let (oid, mac) = match &sealed.tag {
+        let (oid, mac) = match &tag {
             Some(tag) => (OID_AUTH_ENVELOPED_DATA, Some(OctetString::new(tag.clone()).map_err(err)?.to_der().map_err(err)?)),
             None => (OID_ENVELOPED_DATA, None),
         };
@@ -156,7 +162,7 @@ impl EnvelopePlan {
         push_header(&mut head, 0x30, eci_fields.len() + ct_len);
         head.extend_from_slice(eci_fields);
         push_header(&mut head, 0x80, ct_size);
-        Ok([head, sealed.ciphertext, mac.unwrap_or_default()])
+        Ok([head, mac.unwrap_or_default()])
     }
 }
 

@@ -255,33 +255,65 @@ impl Pkcs7Mime {
 
     /// The entity's length in bytes, as [`Pkcs7Mime::write_to`] writes it.
     pub fn encoded_len(&self) -> usize {
-        self.head.len().saturating_add(base64_lines_len(self.der_len())).saturating_add(2)
+        self.encoded_len_with(None)
     }
 
-    /// The DER in blocks of [`BLOCK_IN`] bytes (the last maybe shorter), each given to `f`; a
-    /// block that spans two pieces is put together in a buffer of its own.
-    fn der_blocks<E>(&self, mut f: impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
-        let mut joined: Vec<u8> = Vec::new();
-        for piece in &self.der {
-            let mut rest = piece.as_slice();
-            if !joined.is_empty() {
-                let (take, after) = rest.split_at(rest.len().min(BLOCK_IN - joined.len()));
-                joined.extend_from_slice(take);
-                rest = after;
-                if joined.len() < BLOCK_IN {
+    /// The entity's length in bytes, as [`Pkcs7Mime::write_to_with`] writes it with `middle`.
+    pub fn encoded_len_with(&self, middle: Option<&dyn DerPiece>) -> usize {
+        let der = self.der_len().saturating_add(middle.map_or(0, DerPiece::piece_len));
+        self.head.len().saturating_add(base64_lines_len(der)).saturating_add(2)
+    }
+
+    /// The DER (with `middle` in place of the middle piece, when given) in blocks of
+    /// [`BLOCK_IN`] bytes (the last maybe shorter), each given to `f`. Blocks lying in one
+    /// piece held here are given as they are; others are put together in a buffer.
+    fn der_blocks<E>(&self, middle: Option<&dyn DerPiece>, mut f: impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
+        let mut buf: Vec<u8> = Vec::new();
+        let mut filled = 0usize;
+        let [first, held_middle, last] = &self.der;
+        let pieces: [(&[u8], Option<&dyn DerPiece>); 3] = [(first, None), (held_middle, middle), (last, None)];
+        for (held, external) in pieces {
+            if buf.is_empty() {
+                buf = vec![0; BLOCK_IN];
+            }
+            if let Some(external) = external {
+                let (len, mut at) = (external.piece_len(), 0usize);
+                while at < len {
+                    let take = (BLOCK_IN - filled).min(len - at);
+                    if let Some(room) = buf.get_mut(filled..filled + take) {
+                        external.copy_out(at, room);
+                    }
+                    (filled, at) = (filled + take, at + take);
+                    if filled == BLOCK_IN {
+                        f(&buf)?;
+                        filled = 0;
+                    }
+                }
+                continue;
+            }
+            let mut rest = held;
+            if filled > 0 {
+                let (take, after) = rest.split_at(rest.len().min(BLOCK_IN - filled));
+                if let Some(room) = buf.get_mut(filled..filled + take.len()) {
+                    room.copy_from_slice(take);
+                }
+                (filled, rest) = (filled + take.len(), after);
+                if filled < BLOCK_IN {
                     continue;
                 }
-                f(&joined)?;
-                joined.clear();
+                f(&buf)?;
             }
             let (whole, tail) = rest.split_at(rest.len() - rest.len() % BLOCK_IN);
             for block in whole.chunks(BLOCK_IN) {
                 f(block)?;
             }
-            joined.extend_from_slice(tail);
+            if let Some(room) = buf.get_mut(..tail.len()) {
+                room.copy_from_slice(tail);
+            }
+            filled = tail.len();
         }
-        if !joined.is_empty() {
-            f(&joined)?;
+        if filled > 0 {
+            f(buf.get(..filled).unwrap_or_default())?;
         }
         Ok(())
     }
@@ -291,7 +323,7 @@ impl Pkcs7Mime {
         let mut out = Vec::with_capacity(self.encoded_len());
         out.extend_from_slice(&self.head);
         let mut first = true;
-        let _ = self.der_blocks(|block| -> Result<(), ()> {
+        let _ = self.der_blocks(None, |block| -> Result<(), ()> {
             if !std::mem::take(&mut first) {
                 out.extend_from_slice(b"\r\n");
             }
@@ -305,11 +337,17 @@ impl Pkcs7Mime {
     /// Write the entity to `w`, base64 encoded block by block (about 300 KB at a time).
     /// Wrap an unbuffered `w` in a `BufWriter` if fewer, larger writes matter.
     pub fn write_to<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
+        self.write_to_with(None, w)
+    }
+
+    /// [`Pkcs7Mime::write_to`] with `middle`, bytes held elsewhere, in place of the middle
+    /// piece of the DER (which is then left empty here).
+    pub fn write_to_with<W: std::io::Write + ?Sized>(&self, middle: Option<&dyn DerPiece>, w: &mut W) -> std::io::Result<()> {
         w.write_all(&self.head)?;
         // The same lines as push_base64_lines, CRLF between lines.
         let mut block = Vec::with_capacity(BLOCK_IN / 57 * 78);
         let mut first = true;
-        self.der_blocks(|chunk| {
+        self.der_blocks(middle, |chunk| {
             block.clear();
             if !std::mem::take(&mut first) {
                 block.extend_from_slice(b"\r\n");
@@ -319,6 +357,14 @@ impl Pkcs7Mime {
         })?;
         w.write_all(b"\r\n")
     }
+}
+
+/// Bytes of a [`Pkcs7Mime`]'s DER held outside it (a ciphertext in the host's memory), read a
+/// block at a time.
+pub trait DerPiece {
+    fn piece_len(&self) -> usize;
+    /// Bytes `at..at + out.len()` of the piece copied into `out`.
+    fn copy_out(&self, at: usize, out: &mut [u8]);
 }
 
 fn top_headers(headers: &[(String, String)]) -> Vec<u8> {

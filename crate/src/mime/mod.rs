@@ -24,7 +24,7 @@ pub mod protect;
 #[cfg(test)]
 mod tests;
 
-pub use build::{base64_lines, quoted_printable, build_body, build_body_with_inline, build_multipart_signed, build_multipart_signed_owned, build_pkcs7_mime, Attachment, MultipartSigned, Pkcs7Mime, InlinePart};
+pub use build::{base64_lines, quoted_printable, build_body, build_body_with_inline, build_multipart_signed, build_multipart_signed_owned, build_pkcs7_mime, Attachment, DerPiece, MultipartSigned, Pkcs7Mime, InlinePart};
 pub(crate) use build::{contains, push_base64_lines, signed_frame};
 pub use canon::{canonicalize_crlf, is_canonical};
 pub use entity::{ContentType, Entity, HeaderField, Originator, SmimeKind};

@@ -1094,6 +1094,22 @@ fn pkcs7_mime_written_in_blocks_is_the_built_entity() {
             assert_eq!(written, built, "length {len}, pieces at {a} and {b}");
             assert_eq!(entity.encoded_len(), built.len());
             assert_eq!(entity.into_bytes(), built, "length {len}, pieces at {a} and {b}");
+            // The middle piece held elsewhere, read a block at a time.
+            struct Outside(Vec<u8>);
+            impl DerPiece for Outside {
+                fn piece_len(&self) -> usize {
+                    self.0.len()
+                }
+                fn copy_out(&self, at: usize, out: &mut [u8]) {
+                    out.copy_from_slice(&self.0[at..at + out.len()]);
+                }
+            }
+            let middle = Outside(der[a..b].to_vec());
+            let entity = Pkcs7Mime::from_pieces(&headers, "enveloped-data", [der[..a].to_vec(), Vec::new(), der[b..].to_vec()]);
+            let mut written = Vec::new();
+            entity.write_to_with(Some(&middle), &mut written).expect("write to a Vec");
+            assert_eq!(written, built, "length {len}, middle outside from {a} to {b}");
+            assert_eq!(entity.encoded_len_with(Some(&middle)), built.len());
         }
         if len > 0 {
             let body = p(&built).body_decoded().expect("base64");

@@ -211,6 +211,16 @@ impl EncryptPlan {
         self.finish_mime(sealed)
     }
 
+    /// [`EncryptPlan::finish_mime`] for a ciphertext of `ct_size` bytes held elsewhere (the
+    /// host's memory): the entity with an empty middle piece, to be written with the
+    /// ciphertext in its place ([`mime::Pkcs7Mime::write_to_with`]).
+    pub fn finish_mime_around(self, ct_size: usize, tag: Option<Vec<u8>>) -> Result<mime::Pkcs7Mime> {
+        let aead = self.envelope.cipher().is_aead();
+        let [head, tail] = self.envelope.assemble_around(ct_size, tag)?;
+        let smime_type = if aead { "authEnveloped-data" } else { "enveloped-data" };
+        Ok(mime::Pkcs7Mime::from_pieces(&self.outer, smime_type, [head, Vec::new(), tail]))
+    }
+
     /// [`EncryptPlan::finish`] before the base64 encoding (see [`mime::Pkcs7Mime`]).
     pub fn finish_mime(self, sealed: crate::crypto::cipher::Sealed) -> Result<mime::Pkcs7Mime> {
         let aead = self.envelope.cipher().is_aead();

@@ -17,7 +17,7 @@
 //! (which OAEP's security allows an attacker to learn), not which of its checks failed.
 
 use crate::cms::bulk::{compute_portable, compute_portable_with, Answer, Bulk, Data, Deferred, InBody, Request};
-use crate::crypto::cipher::{ContentCipher, RustCrypto, Sealed, Symmetric};
+use crate::crypto::cipher::ContentCipher;
 use crate::crypto::DigestAlg;
 use crate::error::Result;
 use crate::mime::Limits;
@@ -228,22 +228,18 @@ async fn decrypt(subtle: &SubtleCrypto, deferred: &Deferred, seq: usize, mut req
     Ok(None)
 }
 
-/// Encrypt a plan's content: WebCrypto, else (and for content of at most
-/// [`INLINE_BULK_BYTES`]) the core. GCM output is split into ciphertext and tag.
-async fn seal(subtle: Option<&SubtleCrypto>, plan: &crate::smime::EncryptPlan) -> Result<Sealed> {
+/// Encrypt a plan's content with WebCrypto, the ciphertext left in WebCrypto's array, and
+/// GCM's tag split off (copied into Wasm); None for content of at most [`INLINE_BULK_BYTES`]
+/// or when WebCrypto cannot (the core encrypts then).
+async fn seal_outside(subtle: Option<&SubtleCrypto>, plan: &crate::smime::EncryptPlan) -> Option<(Uint8Array, Option<Vec<u8>>)> {
     let cipher = plan.cipher();
-    if let Some(s) = subtle.filter(|_| plan.content().len() > INLINE_BULK_BYTES) {
-        if let Some(mut out) = aes(s, true, cipher, plan.key(), plan.iv(), b"", AesInput::Bytes(plan.content()), 128).await.map(|v| v.to_vec()) {
-            if !cipher.is_aead() {
-                return Ok(Sealed { ciphertext: out, tag: None });
-            }
-            if let Some(at) = out.len().checked_sub(16) {
-                let tag = out.split_off(at);
-                return Ok(Sealed { ciphertext: out, tag: Some(tag) });
-            }
-        }
+    let s = subtle.filter(|_| plan.content().len() > INLINE_BULK_BYTES)?;
+    let out = aes(s, true, cipher, plan.key(), plan.iv(), b"", AesInput::Bytes(plan.content()), 128).await?;
+    if !cipher.is_aead() {
+        return Some((out, None));
     }
-    RustCrypto.encrypt(cipher, plan.key(), plan.iv(), b"", plan.content())
+    let at = out.length().checked_sub(16)?;
+    Some((out.subarray(0, at), Some(out.subarray(at, out.length()).to_vec())))
 }
 
 /// Answer one request of the deferred seam; `identities` and their imported `keys` answer
@@ -505,37 +501,75 @@ pub(crate) async fn encrypt(
     let (opaque, triple_wrap) = (options.opaque, options.triple_wrap);
     let plan = crate::smime::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits, policy)?;
     drop(to_wrap);
-    let sealed = seal(subtle().as_ref(), &plan).await?;
-    let encrypted = plan.finish_mime(sealed)?;
+    let encrypted = match seal_outside(subtle().as_ref(), &plan).await {
+        // The ciphertext stays in WebCrypto's array, read from there block by block.
+        Some((ciphertext, tag)) => Encrypted::Outside(plan.finish_mime_around(ciphertext.length() as usize, tag)?, JsPiece(ciphertext)),
+        None => Encrypted::Mime(plan.finish_in_core()?),
+    };
     // Triple wrapping: the encrypted message signed again.
     match sender.as_ref().filter(|_| triple_wrap) {
-        Some((id, key)) => sign(id, key.clone(), &encrypted.into_bytes(), opaque, at, policy).await.map(Encrypted::Bytes),
-        None => Ok(Encrypted::Mime(encrypted)),
+        Some((id, key)) => sign(id, key.clone(), &encrypted.to_vec()?, opaque, at, policy).await.map(Encrypted::Bytes),
+        None => Ok(encrypted),
+    }
+}
+
+/// A ciphertext in a JavaScript array, as the middle piece of an encrypted message's DER.
+pub(crate) struct JsPiece(Uint8Array);
+
+impl crate::mime::DerPiece for JsPiece {
+    fn piece_len(&self) -> usize {
+        self.0.length() as usize
+    }
+    fn copy_out(&self, at: usize, out: &mut [u8]) {
+        let (Ok(from), Ok(n)) = (u32::try_from(at), u32::try_from(out.len())) else { return };
+        self.0.subarray(from, from.saturating_add(n)).copy_to(out);
     }
 }
 
 /// An encrypted message from [`encrypt`]: the `application/pkcs7-mime` entity before its
-/// base64 encoding (written straight into the caller's JavaScript array, [`Encrypted::to_js`]:
-/// for 25 MB, no 34 MB message in Wasm memory to copy out), or, triple-wrapped, the bytes.
+/// base64 encoding, with its ciphertext in Wasm memory or left in WebCrypto's array (written
+/// straight into the caller's JavaScript array, [`Encrypted::to_js`]: for 25 MB, neither the
+/// ciphertext nor the 34 MB message in Wasm memory), or, triple-wrapped, the bytes.
 pub(crate) enum Encrypted {
     Mime(crate::mime::Pkcs7Mime),
+    Outside(crate::mime::Pkcs7Mime, JsPiece),
     Bytes(Vec<u8>),
 }
 
 impl Encrypted {
+    fn entity(&self) -> Option<(&crate::mime::Pkcs7Mime, Option<&dyn crate::mime::DerPiece>)> {
+        match self {
+            Encrypted::Mime(m) => Some((m, None)),
+            Encrypted::Outside(m, piece) => Some((m, Some(piece as &dyn crate::mime::DerPiece))),
+            Encrypted::Bytes(_) => None,
+        }
+    }
+
+    /// The message in Wasm memory (to be signed again).
+    fn to_vec(&self) -> Result<Vec<u8>> {
+        let Some((entity, middle)) = self.entity() else { return Ok(match self { Encrypted::Bytes(b) => b.clone(), _ => Vec::new() }) };
+        let mut out = Vec::with_capacity(entity.encoded_len_with(middle));
+        entity.write_to_with(middle, &mut out).map_err(|e| write_failed(e.to_string()))?;
+        Ok(out)
+    }
+
     /// The message as a new JavaScript array.
     pub(crate) fn to_js(&self) -> Result<Uint8Array> {
-        let entity = match self {
-            Encrypted::Bytes(b) => return Ok(Uint8Array::from(b.as_slice())),
-            Encrypted::Mime(m) => m,
+        let (entity, middle) = match self.entity() {
+            Some(e) => e,
+            None => return Ok(match self { Encrypted::Bytes(b) => Uint8Array::from(b.as_slice()), _ => Uint8Array::new_with_length(0) }),
         };
         let too_large = crate::error::Error::new(crate::error::Code::LimitExceeded, "The encrypted message is too large.", "Send a smaller message.");
-        let mut sink = JsSink { array: Uint8Array::new_with_length(u32::try_from(entity.encoded_len()).map_err(|_| too_large)?), at: 0 };
+        let mut sink = JsSink { array: Uint8Array::new_with_length(u32::try_from(entity.encoded_len_with(middle)).map_err(|_| too_large)?), at: 0 };
         // Only a length that does not match what is written (a bug) fails here.
-        let written = entity.write_to(&mut sink).map_err(|e| e.to_string()).and_then(|()| if sink.at == sink.array.length() { Ok(()) } else { Err(format!("{} of {} bytes written", sink.at, sink.array.length())) });
-        written.map_err(|detail| crate::error::Error::new(crate::error::Code::Crypto, "Cachet could not write the encrypted message.", "Try again; if it happens again, report it.").with_detail(detail))?;
+        let written = entity.write_to_with(middle, &mut sink).map_err(|e| e.to_string()).and_then(|()| if sink.at == sink.array.length() { Ok(()) } else { Err(format!("{} of {} bytes written", sink.at, sink.array.length())) });
+        written.map_err(write_failed)?;
         Ok(sink.array)
     }
+}
+
+fn write_failed(detail: String) -> crate::error::Error {
+    crate::error::Error::new(crate::error::Code::Crypto, "Cachet could not write the encrypted message.", "Try again; if it happens again, report it.").with_detail(detail)
 }
 
 /// Writes into a JavaScript array of a set length, block after block (copied from Wasm memory
