@@ -276,13 +276,7 @@ fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut Ve
         return;
     };
     let shown = if html { html_with_display(&text, hidden) } else { plain_with_display(&text, hidden) };
-    let utf8 = ContentType { params: ct.params.iter().filter(|(n, _)| n != "charset").cloned().collect(), ..ct };
-    out.extend_from_slice(content_type_line(&utf8, &[("charset", "utf-8"), (LEGACY_DISPLAY_PARAM, "1")]).as_bytes());
-    for (name, value) in e.headers() {
-        if !name.eq_ignore_ascii_case("content-type") && !name.eq_ignore_ascii_case("content-transfer-encoding") {
-            push_field(out, name, value);
-        }
-    }
+    push_display_part_head(e, &ct, out);
     // An 8-bit text (encrypted only, never signed: signing makes it 7-bit first) stays 8-bit;
     // any other becomes quoted-printable, which carries the display's characters in 7 bits.
     if matches!(e.transfer_encoding().as_str(), "8bit" | "binary") {
@@ -306,13 +300,7 @@ fn prepend_seven_bit(e: &Entity<'_>, ct: &ContentType, hidden: &[(String, String
     if !(ascii_charset && display_fits && matches!(e.transfer_encoding().as_str(), "7bit") && cachet_bytes::is_seven_bit(body)) {
         return false;
     }
-    let utf8 = ContentType { params: ct.params.iter().filter(|(n, _)| n != "charset").cloned().collect(), ..ct.clone() };
-    out.extend_from_slice(content_type_line(&utf8, &[("charset", "utf-8"), (LEGACY_DISPLAY_PARAM, "1")]).as_bytes());
-    for (name, value) in e.headers() {
-        if !name.eq_ignore_ascii_case("content-type") && !name.eq_ignore_ascii_case("content-transfer-encoding") {
-            push_field(out, name, value);
-        }
-    }
+    push_display_part_head(e, ct, out);
     out.extend_from_slice(b"Content-Transfer-Encoding: 7bit\r\n\r\n");
     for line in &lines {
         out.extend_from_slice(line.as_bytes());
@@ -321,6 +309,19 @@ fn prepend_seven_bit(e: &Entity<'_>, ct: &ContentType, hidden: &[(String, String
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
     true
+}
+
+/// The header fields of text part `e` (of type `ct`) once it begins with a legacy display, but
+/// its Content-Transfer-Encoding, which the caller writes: its Content-Type in UTF-8 and marked
+/// [`LEGACY_DISPLAY_PARAM`], and its other fields as they were.
+fn push_display_part_head(e: &Entity<'_>, ct: &ContentType, out: &mut Vec<u8>) {
+    let utf8 = ContentType { params: ct.params.iter().filter(|(n, _)| n != "charset").cloned().collect(), ..ct.clone() };
+    out.extend_from_slice(content_type_line(&utf8, &[("charset", "utf-8"), (LEGACY_DISPLAY_PARAM, "1")]).as_bytes());
+    for (name, value) in e.headers() {
+        if !name.eq_ignore_ascii_case("content-type") && !name.eq_ignore_ascii_case("content-transfer-encoding") {
+            push_field(out, name, value);
+        }
+    }
 }
 
 /// The parts of the multipart `e` (its body after the header section), each rewritten.

@@ -142,19 +142,13 @@ impl Plaintexts {
     /// written from, with the rest of that array cleared, else a copy.
     pub(crate) fn content_js(self, content: Option<&[u8]>) -> JsValue {
         let Some(content) = content else { return JsValue::UNDEFINED };
-        let (at, end) = (content.as_ptr() as usize, (content.as_ptr() as usize).saturating_add(content.len()));
         let mut list = self.0.borrow_mut();
-        let found = list.iter().position(|(place, view)| {
-            let bytes = place.bytes();
-            let start = bytes.as_ptr() as usize;
-            view.length() as usize == bytes.len() && start <= at && end <= start.saturating_add(bytes.len())
+        let found = list.iter().enumerate().find_map(|(i, (place, view))| {
+            let range = super::place_in(place.bytes(), content)?;
+            (view.length() as usize == place.bytes().len()).then_some((i, range))
         });
-        let Some(i) = found else { return Uint8Array::from(content).into() };
-        let (place, view) = list.swap_remove(i);
-        let (Ok(from), Ok(to)) = (u32::try_from(at - place.bytes().as_ptr() as usize), u32::try_from(end - place.bytes().as_ptr() as usize)) else {
-            list.push((place, view));
-            return Uint8Array::from(content).into();
-        };
+        let Some((i, (from, to))) = found else { return Uint8Array::from(content).into() };
+        let (_, view) = list.swap_remove(i);
         view.fill(0, 0, from);
         view.fill(0, to, view.length());
         view.subarray(from, to).into()
@@ -503,8 +497,8 @@ pub(crate) async fn encrypt(
     drop(to_wrap);
     let encrypted = match seal_outside(subtle().as_ref(), &plan).await {
         // The ciphertext stays in WebCrypto's array, read from there block by block.
-        Some((ciphertext, tag)) => Encrypted::Outside(plan.finish_mime_around(ciphertext.length() as usize, tag)?, JsPiece(ciphertext)),
-        None => Encrypted::Mime(plan.finish_in_core()?),
+        Some((ciphertext, tag)) => Encrypted::Entity(plan.finish_mime_around(ciphertext.length() as usize, tag)?, Some(JsPiece(ciphertext))),
+        None => Encrypted::Entity(plan.finish_in_core()?, None),
     };
     // Triple wrapping: the encrypted message signed again.
     match sender.as_ref().filter(|_| triple_wrap) {
@@ -531,23 +525,19 @@ impl crate::mime::DerPiece for JsPiece {
 /// straight into the caller's JavaScript array, [`Encrypted::to_js`]: for 25 MB, neither the
 /// ciphertext nor the 34 MB message in Wasm memory), or, triple-wrapped, the bytes.
 pub(crate) enum Encrypted {
-    Mime(crate::mime::Pkcs7Mime),
-    Outside(crate::mime::Pkcs7Mime, JsPiece),
+    /// The entity, with the middle piece of its DER (the ciphertext) in WebCrypto's array when
+    /// given.
+    Entity(crate::mime::Pkcs7Mime, Option<JsPiece>),
     Bytes(Vec<u8>),
 }
 
 impl Encrypted {
-    fn entity(&self) -> Option<(&crate::mime::Pkcs7Mime, Option<&dyn crate::mime::DerPiece>)> {
-        match self {
-            Encrypted::Mime(m) => Some((m, None)),
-            Encrypted::Outside(m, piece) => Some((m, Some(piece as &dyn crate::mime::DerPiece))),
-            Encrypted::Bytes(_) => None,
-        }
-    }
-
     /// The message in Wasm memory (to be signed again).
     fn to_vec(&self) -> Result<Vec<u8>> {
-        let Some((entity, middle)) = self.entity() else { return Ok(match self { Encrypted::Bytes(b) => b.clone(), _ => Vec::new() }) };
+        let (entity, middle) = match self {
+            Encrypted::Entity(entity, middle) => (entity, middle.as_ref().map(|m| m as &dyn crate::mime::DerPiece)),
+            Encrypted::Bytes(b) => return Ok(b.clone()),
+        };
         let mut out = Vec::with_capacity(entity.encoded_len_with(middle));
         entity.write_to_with(middle, &mut out).map_err(|e| write_failed(e.to_string()))?;
         Ok(out)
@@ -555,9 +545,9 @@ impl Encrypted {
 
     /// The message as a new JavaScript array.
     pub(crate) fn to_js(&self) -> Result<Uint8Array> {
-        let (entity, middle) = match self.entity() {
-            Some(e) => e,
-            None => return Ok(match self { Encrypted::Bytes(b) => Uint8Array::from(b.as_slice()), _ => Uint8Array::new_with_length(0) }),
+        let (entity, middle) = match self {
+            Encrypted::Entity(entity, middle) => (entity, middle.as_ref().map(|m| m as &dyn crate::mime::DerPiece)),
+            Encrypted::Bytes(b) => return Ok(Uint8Array::from(b.as_slice())),
         };
         let too_large = crate::error::Error::new(crate::error::Code::LimitExceeded, "The encrypted message is too large.", "Send a smaller message.");
         let mut sink = JsSink { array: Uint8Array::new_with_length(u32::try_from(entity.encoded_len_with(middle)).map_err(|_| too_large)?), at: 0 };
