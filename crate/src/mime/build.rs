@@ -249,8 +249,11 @@ impl Pkcs7Mime {
         Pkcs7Mime { head: pkcs7_mime_head(headers, smime_type), der }
     }
 
-    fn der_len(&self) -> usize {
-        self.der.iter().map(Vec::len).fold(0, usize::saturating_add)
+    /// The DER's length, with `middle` in place of the middle piece when given.
+    fn der_len_with(&self, middle: Option<&dyn DerPiece>) -> usize {
+        let [first, held_middle, last] = &self.der;
+        let middle_len = middle.map_or(held_middle.len(), DerPiece::piece_len);
+        first.len().saturating_add(middle_len).saturating_add(last.len())
     }
 
     /// The entity's length in bytes, as [`Pkcs7Mime::write_to`] writes it.
@@ -260,22 +263,19 @@ impl Pkcs7Mime {
 
     /// The entity's length in bytes, as [`Pkcs7Mime::write_to_with`] writes it with `middle`.
     pub fn encoded_len_with(&self, middle: Option<&dyn DerPiece>) -> usize {
-        let der = self.der_len().saturating_add(middle.map_or(0, DerPiece::piece_len));
-        self.head.len().saturating_add(base64_lines_len(der)).saturating_add(2)
+        self.head.len().saturating_add(base64_lines_len(self.der_len_with(middle))).saturating_add(2)
     }
 
     /// The DER (with `middle` in place of the middle piece, when given) in blocks of
     /// [`BLOCK_IN`] bytes (the last maybe shorter), each given to `f`. Blocks lying in one
-    /// piece held here are given as they are; others are put together in a buffer.
+    /// piece held here are given as they are; others are put together in a buffer (never
+    /// longer than the DER: a small message does not get a block-sized one).
     fn der_blocks<E>(&self, middle: Option<&dyn DerPiece>, mut f: impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
-        let mut buf: Vec<u8> = Vec::new();
+        let mut buf: Vec<u8> = vec![0; BLOCK_IN.min(self.der_len_with(middle))];
         let mut filled = 0usize;
         let [first, held_middle, last] = &self.der;
         let pieces: [(&[u8], Option<&dyn DerPiece>); 3] = [(first, None), (held_middle, middle), (last, None)];
         for (held, external) in pieces {
-            if buf.is_empty() {
-                buf = vec![0; BLOCK_IN];
-            }
             if let Some(external) = external {
                 let (len, mut at) = (external.piece_len(), 0usize);
                 while at < len {

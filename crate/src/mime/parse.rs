@@ -37,7 +37,7 @@ pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Entity<'a>> {
 /// [`parse`] with every multipart scanning its own body, as before [`Dashes`] (for tests).
 #[cfg(test)]
 pub(crate) fn parse_scanning_each_body<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Entity<'a>> {
-    let mut walk = Walk { count: 0, dashes: Dashes { at: None, from: 0, scanned: true } };
+    let mut walk = Walk { count: 0, dashes: Dashes::Scanned { from: 0, at: None } };
     parse_entity(bytes, 0, bytes.len(), 0, Vec::new(), limits, &mut walk)
 }
 
@@ -55,12 +55,11 @@ struct Walk {
 /// twice). Past [`Dashes::MOST`] places (a hostile or odd message), each multipart scans its
 /// own body as before.
 #[derive(Default)]
-struct Dashes {
-    /// Ascending places from `from` to the end of the message; `None` before the scan or when
-    /// there were too many.
-    at: Option<Vec<usize>>,
-    from: usize,
-    scanned: bool,
+enum Dashes {
+    #[default]
+    Unscanned,
+    /// Ascending places from `from` to the end of the message; `None` when there were too many.
+    Scanned { from: usize, at: Option<Vec<usize>> },
 }
 
 impl Dashes {
@@ -70,15 +69,13 @@ impl Dashes {
     /// multipart's body, which every later one lies in); a range starting before that (never,
     /// for [`parse`]) gets `None`, as the caller then scans for itself.
     fn within(&mut self, src: &[u8], start: usize, end: usize) -> Option<&[usize]> {
-        if !self.scanned {
-            self.scanned = true;
-            self.from = start;
-            self.at = line_start_dashes(src, start, Self::MOST);
+        if let Dashes::Unscanned = self {
+            *self = Dashes::Scanned { from: start, at: line_start_dashes(src, start, Self::MOST) };
         }
-        if start < self.from {
+        let Dashes::Scanned { from, at: Some(at) } = self else { return None };
+        if start < *from {
             return None;
         }
-        let at = self.at.as_deref()?;
         let first = at.partition_point(|p| *p < start);
         let last = at.partition_point(|p| *p < end);
         at.get(first..last)
