@@ -104,9 +104,9 @@ pub trait Bulk {
     /// The decoded body of an `application/pkcs7-mime` entity (`raw`, headers and body),
     /// computed by `decode`. [`Deferred`] keeps it for the next run (a 25 MB message is
     /// 34 MB of base64 to decode again otherwise) and shares it rather than copying it.
-    fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Rc<Vec<u8>>> {
+    fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Body> {
         let _ = raw;
-        decode().map(Rc::new)
+        decode().map(|b| Rc::new(Zeroizing::new(b)))
     }
     /// Whether `message` mixes CRLF and bare-LF line breaks, computed by `compute` (a scan of
     /// the whole message). [`Deferred`] keeps the answer for the message every run opens: it
@@ -164,10 +164,15 @@ impl std::ops::Deref for Plaintext {
     }
 }
 
+/// A decoded body, shared. Cleared when the last holder drops it: a decryption may have
+/// written its plaintext over the ciphertext in it ([`Deferred::answer_decrypted`]), and a
+/// body decoded from inside decrypted content is decrypted content itself.
+pub type Body = Rc<Zeroizing<Vec<u8>>>;
+
 /// Bytes `start..start + len` of a shared decoded body.
 #[derive(Clone)]
 pub struct InBody {
-    body: Rc<Vec<u8>>,
+    body: Body,
     start: usize,
     len: usize,
 }
@@ -194,7 +199,7 @@ pub enum Data {
     Copy(Vec<u8>),
     /// With `overwrite`, a successful decryption ends the search for the content (see
     /// [`Bulk::decrypt_content`]): its plaintext may be written over these bytes.
-    InBody { body: Rc<Vec<u8>>, start: usize, len: usize, overwrite: bool },
+    InBody { body: Body, start: usize, len: usize, overwrite: bool },
     Started { pending: Box<dyn std::any::Any>, len: usize },
 }
 
@@ -267,7 +272,7 @@ pub struct Deferred {
     missing: Cell<bool>,
     decrypts_recorded: Cell<usize>,
     unwrapped: RefCell<Vec<(Vec<u8>, Unwrapped)>>,
-    bodies: RefCell<Vec<(BodyKey, Rc<Vec<u8>>)>>,
+    bodies: RefCell<Vec<(BodyKey, Body)>>,
     /// [`Bulk::mixed_line_breaks`] of the whole message, once a run has computed it.
     mixed: Cell<Option<bool>>,
     /// Address and length of the message every run opens ([`Deferred::for_message`]).
@@ -305,8 +310,9 @@ enum BodyKey {
     /// Bytes `start..start + len` of the message every run opens: the same immutable bytes
     /// in every run, so their place names them exactly.
     InMessage { start: usize, len: usize },
-    /// Anywhere else (inside decrypted content, a new buffer each run): a copy, compared.
-    Copy(Vec<u8>),
+    /// Anywhere else (inside decrypted content, a new buffer each run): a copy, compared
+    /// (cleared on drop, as it may be decrypted content).
+    Copy(Zeroizing<Vec<u8>>),
 }
 
 /// Most decryption requests (each a copy of the content) one run of a [`Deferred`] records.
@@ -361,7 +367,7 @@ impl Deferred {
     }
 
     /// The kept decoded body `data` lies in, and where.
-    fn kept_range(&self, data: &[u8]) -> Option<(Rc<Vec<u8>>, usize)> {
+    fn kept_range(&self, data: &[u8]) -> Option<(Body, usize)> {
         let at = data.as_ptr() as usize;
         for (_, body) in self.bodies.borrow().iter() {
             let Some(start) = at.checked_sub(body.as_ptr() as usize) else { continue };
@@ -667,7 +673,7 @@ impl Bulk for Deferred {
         mixed
     }
 
-    fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Rc<Vec<u8>>> {
+    fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Body> {
         let place = self.body_key(raw);
         let same = |k: &BodyKey| match (k, place) {
             (BodyKey::InMessage { start, len }, Some(p)) => (*start, *len) == p,
@@ -677,12 +683,12 @@ impl Bulk for Deferred {
         if let Some((_, body)) = self.bodies.borrow().iter().find(|(k, _)| same(k)) {
             return Ok(Rc::clone(body));
         }
-        let body = Rc::new(decode()?);
+        let body = Rc::new(Zeroizing::new(decode()?));
         let mut bodies = self.bodies.borrow_mut();
         if bodies.len() < MAX_KEPT_BODIES {
             let key = match place {
                 Some((start, len)) => BodyKey::InMessage { start, len },
-                None => BodyKey::Copy(raw.to_vec()),
+                None => BodyKey::Copy(Zeroizing::new(raw.to_vec())),
             };
             bodies.push((key, Rc::clone(&body)));
         }
