@@ -640,3 +640,46 @@ fn swap_first_two_recipients(der: &[u8]) -> Vec<u8> {
     let (a, b) = (ris[0], ris[1]);
     [&der[..a.0], &der[b.0..b.1], &der[a.0..a.1], &der[b.1..]].concat()
 }
+
+/// A message of a few megabytes (many pieces of the CLI's two-thread AES-CBC encryption, the
+/// last one short, a length not a multiple of the block) encrypted by `cachet encrypt`,
+/// plain and signed: openssl decrypts it to the entity Cachet itself opens, which holds the
+/// whole text.
+#[test]
+fn large_messages_encrypted_in_pieces_by_the_cli_decrypt_in_openssl() {
+    let pki = shared_pki();
+    let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+    let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
+    let mut msg = format!("From: <{}>\r\nTo: <{}>\r\nSubject: large\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n", alice.email, bob.email).into_bytes();
+    let mut text = Vec::new();
+    let mut n = 0u32;
+    while text.len() < (3 << 20) + 5 {
+        text.extend_from_slice(format!("line {n:08} of a large encrypted message\r\n").as_bytes());
+        n += 1;
+    }
+    text.extend_from_slice(b"the end\r\n");
+    msg.extend_from_slice(&text);
+    let dir = TempDir::new("enc-large-pieces");
+    for (name, extra) in [("plain", vec![]), ("signed", vec!["--sign"])] {
+        let mut args = vec!["--recipient", p(&bob.cert)];
+        args.extend(ident(&alice));
+        args.extend(extra);
+        let enc = encrypt(&msg, &args);
+        let eml = dir.write(&format!("large-{name}.eml"), &enc);
+        let out = run(tool("openssl").args(["cms", "-decrypt", "-binary"]).arg("-in").arg(&eml).arg("-recip").arg(&bob.cert).arg("-inkey").arg(&bob.key));
+        let content = dir.path(&format!("large-{name}.content"));
+        let (report, code) = open(&enc, &["--identity", p(bob.p12()), "--password-file", p(&bob.password), "--trust", p(&pki.ca()), "--content", p(&content)]);
+        assert_eq!(code, 0, "{name}: {report}");
+        let ours = std::fs::read(&content).unwrap();
+        let holds_text = |b: &[u8]| b.windows(text.len()).any(|w| w == text.as_slice());
+        assert!(holds_text(&ours) && holds_text(&out.stdout), "{name}: the whole text is inside");
+        if name == "plain" {
+            assert!(out.stdout == ours, "{name}: openssl and Cachet decrypt the same entity");
+        } else {
+            // Signed inside: openssl verifies what it decrypted, and gets Cachet's content.
+            let inner = dir.write("large-signed-inner.eml", &out.stdout);
+            let verified = run(tool("openssl").args(["cms", "-verify", "-purpose", "smimesign"]).arg("-CAfile").arg(pki.ca()).arg("-in").arg(&inner));
+            assert!(verified.stdout == ours, "{name}: openssl verifies the signed entity inside and gets Cachet's content");
+        }
+    }
+}

@@ -163,7 +163,82 @@ fn write_stdout_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) 
 /// What `encrypt` writes: the message in one buffer, or an entity encoded as it is written.
 enum Output {
     Bytes(Vec<u8>),
-    Pkcs7(cachet::mime::Pkcs7Mime),
+    Sealing(cachet::smime::Sealing),
+}
+
+/// Content encrypted in pieces of this size (a multiple of the AES block) by one thread while
+/// the other writes out the pieces done.
+const SEAL_PIECE: usize = 1 << 18;
+
+/// The ciphertext of an entity, received piece by piece from the thread encrypting it, as the
+/// middle piece of its DER ([`cachet::mime::Pkcs7Mime::write_to_with`] reads it in order).
+struct Received<'a> {
+    len: usize,
+    rx: std::sync::mpsc::Receiver<&'a [u8]>,
+    /// The piece being read and where it starts.
+    current: std::cell::Cell<(usize, &'a [u8])>,
+    /// Bytes were asked for that never came (the encrypting thread stopped, or out of order).
+    short: std::cell::Cell<bool>,
+}
+
+impl cachet::mime::DerPiece for Received<'_> {
+    fn piece_len(&self) -> usize {
+        self.len
+    }
+
+    fn copy_out(&self, at: usize, out: &mut [u8]) {
+        let mut filled = 0;
+        while filled < out.len() {
+            let (start, piece) = self.current.get();
+            let pos = at + filled;
+            let Some(from) = pos.checked_sub(start) else {
+                self.short.set(true);
+                return;
+            };
+            if from >= piece.len() {
+                match self.rx.recv() {
+                    Ok(next) => self.current.set((start + piece.len(), next)),
+                    Err(_) => {
+                        self.short.set(true);
+                        return;
+                    }
+                }
+                continue;
+            }
+            let n = (piece.len() - from).min(out.len() - filled);
+            if let (Some(dst), Some(src)) = (out.get_mut(filled..filled + n), piece.get(from..from + n)) {
+                dst.copy_from_slice(src);
+            }
+            filled += n;
+        }
+    }
+}
+
+/// Write an entity encrypted with AES-CBC in pieces ([`cachet::smime::Sealing::InPieces`]):
+/// one thread encrypts `content` piece after piece while this one base64-encodes and writes
+/// out the pieces already encrypted.
+fn write_sealed_in_pieces(entity: &cachet::mime::Pkcs7Mime, content: &mut [u8], sealer: Box<cachet::crypto::cipher::CbcSealer>) -> Result<(), Error> {
+    let len = content.len();
+    let (tx, rx) = std::sync::mpsc::channel::<&[u8]>();
+    std::thread::scope(|s| {
+        let sealing = s.spawn(move || {
+            let mut sealer = sealer;
+            for piece in content.chunks_mut(SEAL_PIECE) {
+                sealer.seal(piece);
+                let piece: &[u8] = piece;
+                if tx.send(piece).is_err() {
+                    break;
+                }
+            }
+        });
+        let middle = Received { len, rx, current: std::cell::Cell::new((0, &[][..])), short: std::cell::Cell::new(false) };
+        let written = write_stdout_with(|w| entity.write_to_with(Some(&middle), w));
+        let sealed = sealing.join();
+        if sealed.is_err() || middle.short.get() {
+            return Err(Error::new(cachet::error::Code::Crypto, "The message could not be encrypted.", "Try again; if it keeps failing, report it.").with_detail("the encrypting thread stopped"));
+        }
+        written
+    })
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, Error> {
@@ -270,9 +345,28 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             // where it keeps them as they are, and is written in pieces.
             let plan = cachet::smime::prepare_signing_pieces(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
             use cachet::smime::SigningPhases;
-            let attrs = plan.signed_attributes(&plan.digest()?)?;
-            let signed = plan.finish_message(attrs)?;
-            write_stdout_with(|w| signed.write_to(w))?;
+            let Some((head, boundary)) = plan.clear_head() else {
+                let attrs = plan.signed_attributes(&plan.digest()?)?;
+                let signed = plan.finish_message(attrs)?;
+                write_stdout_with(|w| signed.write_to(w))?;
+                return Ok(ExitCode::SUCCESS);
+            };
+            // Clear-signed: the entity is written out while a second thread hashes it (the
+            // header section and the entity do not depend on the signature); then the
+            // signature part. Either failure fails the command, and nothing is written after it.
+            let mut out = std::io::BufWriter::with_capacity(WRITE_CHUNK, Chunked(std::io::stdout().lock()));
+            let (written, digest) = std::thread::scope(|s| {
+                let digest = s.spawn(plan.digest_job());
+                let written = out.write_all(&head).and_then(|_| plan.write_entity(&mut out));
+                (written, digest.join())
+            });
+            let stdout_failed = |e: std::io::Error| Error::usage("Cannot write to standard output.").with_detail(e);
+            let stopped = || Error::new(cachet::error::Code::Crypto, "The message could not be signed.", "Try again; if it keeps failing, report it.").with_detail("the digest thread stopped");
+            let digest = digest.map_err(|_| stopped())??;
+            written.map_err(stdout_failed)?;
+            let attrs = plan.signed_attributes(&digest)?;
+            let tail = plan.finish_tail(attrs, &boundary)?;
+            out.write_all(&tail).and_then(|_| out.flush()).map_err(stdout_failed)?;
             Ok(ExitCode::SUCCESS)
         }
         "encrypt" => {
@@ -309,7 +403,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let out = if options.triple_wrap {
                 Output::Bytes(cachet::smime::encrypt_message(&message, &recipients, sender.as_ref(), options, when, &limits, &policy)?)
             } else {
-                Output::Pkcs7(cachet::smime::encrypt_message_mime(&message, &recipients, sender.as_ref(), options, when, &limits, &policy)?)
+                Output::Sealing(cachet::smime::prepare_message_encryption(&message, &recipients, sender.as_ref(), options, when, &limits, &policy)?.finish_for_writing()?)
             };
             drop(message);
             if let Some(id) = sender.as_ref().filter(|id| !cachet::pkcs12::can_receive_encrypted(id)) {
@@ -319,7 +413,8 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             }
             match out {
                 Output::Bytes(bytes) => write_stdout(&bytes)?,
-                Output::Pkcs7(entity) => write_stdout_with(|w| entity.write_to(w))?,
+                Output::Sealing(cachet::smime::Sealing::Whole(entity)) => write_stdout_with(|w| entity.write_to(w))?,
+                Output::Sealing(cachet::smime::Sealing::InPieces { entity, mut content, sealer }) => write_sealed_in_pieces(&entity, &mut content, sealer)?,
             }
             Ok(ExitCode::SUCCESS)
         }

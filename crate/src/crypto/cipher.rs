@@ -171,6 +171,49 @@ where
     Ok(buf)
 }
 
+/// AES-CBC encryption in pieces, for a caller that writes out each piece of ciphertext while
+/// the next is encrypted (the native CLI, on two threads). [`CbcSealer::pad`] gives the
+/// content its PKCS#7 padding; [`CbcSealer::seal`] then encrypts it in place piece after
+/// piece, each continuing the chain of the one before: the same ciphertext as
+/// [`RustCrypto::encrypt_owned`] gives.
+pub struct CbcSealer(CbcChain);
+
+enum CbcChain {
+    Aes128(cbc::Encryptor<aes::Aes128>),
+    Aes192(cbc::Encryptor<aes::Aes192>),
+    Aes256(cbc::Encryptor<aes::Aes256>),
+}
+
+impl CbcSealer {
+    /// The sealer for `c` (an AES-CBC cipher; None for any other) with `key` and `iv`.
+    pub fn new(c: ContentCipher, key: &[u8], iv: &[u8]) -> Result<Option<CbcSealer>> {
+        let chain = match c {
+            ContentCipher::Aes128Cbc => CbcChain::Aes128(cbc::Encryptor::new_from_slices(key, iv).map_err(crypto_err)?),
+            ContentCipher::Aes192Cbc => CbcChain::Aes192(cbc::Encryptor::new_from_slices(key, iv).map_err(crypto_err)?),
+            ContentCipher::Aes256Cbc => CbcChain::Aes256(cbc::Encryptor::new_from_slices(key, iv).map_err(crypto_err)?),
+            _ => return Ok(None),
+        };
+        Ok(Some(CbcSealer(chain)))
+    }
+
+    /// Pad `content` (PKCS#7: 1 to 16 bytes, each the count) to whole blocks.
+    pub fn pad(content: &mut Vec<u8>) {
+        let n = 16 - content.len() % 16;
+        content.resize(content.len().saturating_add(n), n as u8);
+    }
+
+    /// Encrypt `blocks` in place, continuing the chain; a trailing part shorter than a block
+    /// (none in a padded content cut at multiples of 16) is left as it is.
+    pub fn seal(&mut self, blocks: &mut [u8]) {
+        let (whole, _) = cipher::Array::slice_as_chunks_mut(blocks);
+        match &mut self.0 {
+            CbcChain::Aes128(e) => e.encrypt_blocks(whole),
+            CbcChain::Aes192(e) => e.encrypt_blocks(whole),
+            CbcChain::Aes256(e) => e.encrypt_blocks(whole),
+        }
+    }
+}
+
 fn cbc_dec<C>(key: &[u8], iv: &[u8], ct: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>
 where
     C: cipher::BlockCipherDecrypt + cipher::KeyInit,
@@ -370,5 +413,28 @@ mod tests {
         assert_eq!(RustCrypto.decrypt(ContentCipher::DesCbc, &[0; 7], &[0; 8], b"", &[0; 16], None), Err(Failed));
         assert_eq!(ContentCipher::from_name("AES256-GCM"), Some(ContentCipher::Aes256Gcm));
         assert_eq!(ContentCipher::from_oid(&OID_DES_EDE3_CBC), Some(ContentCipher::DesEde3Cbc));
+    }
+
+    #[test]
+    fn cbc_in_pieces_gives_the_ciphertext_of_the_whole() {
+        for c in [ContentCipher::Aes128Cbc, ContentCipher::Aes192Cbc, ContentCipher::Aes256Cbc] {
+            let key = vec![3u8; c.key_len()];
+            let iv = [5u8; 16];
+            for len in [0usize, 1, 15, 16, 17, 100, 4096, 4099] {
+                let content: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+                let whole = RustCrypto.encrypt_owned(c, &key, &iv, b"", content.clone()).unwrap().ciphertext;
+                for piece in [16usize, 48, 4096] {
+                    let mut padded = content.clone();
+                    CbcSealer::pad(&mut padded);
+                    let mut sealer = CbcSealer::new(c, &key, &iv).unwrap().unwrap();
+                    for p in padded.chunks_mut(piece) {
+                        sealer.seal(p);
+                    }
+                    assert_eq!(padded, whole, "{c:?} {len} in pieces of {piece}");
+                }
+            }
+        }
+        assert!(CbcSealer::new(ContentCipher::Aes256Gcm, &[0; 32], &[0; 12]).unwrap().is_none());
+        assert!(CbcSealer::new(ContentCipher::Aes256Cbc, &[0; 31], &[0; 16]).is_err());
     }
 }

@@ -144,17 +144,7 @@ pub(crate) fn signed_frame(
     micalg: &str,
     p7s_der: &[u8],
 ) -> (Vec<u8>, Vec<u8>) {
-    let mut sig_b64 = Vec::new();
-    push_base64_lines(&mut sig_b64, p7s_der);
-    let sig = leaf(
-        &[
-            "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"",
-            "Content-Transfer-Encoding: base64",
-            "Content-Disposition: attachment; filename=\"smime.p7s\"",
-            "Content-Description: S/MIME Cryptographic Signature",
-        ],
-        &sig_b64,
-    );
+    let sig = signature_part(p7s_der);
     let boundary = make_boundary_by(
         |h| {
             feed(h);
@@ -162,6 +152,28 @@ pub(crate) fn signed_frame(
         },
         |needle| occurs(needle) || contains(&sig, needle),
     );
+    (signed_head(headers, micalg, &boundary), signed_tail(&boundary, &sig))
+}
+
+/// The signature part of a multipart/signed message: its header fields and `p7s_der` in
+/// base64, without the boundaries around it.
+fn signature_part(p7s_der: &[u8]) -> Vec<u8> {
+    let mut sig_b64 = Vec::new();
+    push_base64_lines(&mut sig_b64, p7s_der);
+    leaf(
+        &[
+            "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"",
+            "Content-Transfer-Encoding: base64",
+            "Content-Disposition: attachment; filename=\"smime.p7s\"",
+            "Content-Description: S/MIME Cryptographic Signature",
+        ],
+        &sig_b64,
+    )
+}
+
+/// The header section of a multipart/signed message with `boundary`, up to and with its
+/// first boundary line (it does not depend on the signature).
+pub(crate) fn signed_head(headers: &[(String, String)], micalg: &str, boundary: &str) -> Vec<u8> {
     let micalg: String = micalg
         .trim()
         .to_ascii_lowercase()
@@ -183,15 +195,26 @@ pub(crate) fn signed_frame(
     head.extend_from_slice(b"\r\nThis is an S/MIME signed message\r\n\r\n--");
     head.extend_from_slice(boundary.as_bytes());
     head.extend_from_slice(b"\r\n");
+    head
+}
+
+/// What follows the signed entity of a multipart/signed message with `boundary`: the
+/// signature part `sig` ([`signature_part`]) and the closing boundary.
+fn signed_tail(boundary: &str, sig: &[u8]) -> Vec<u8> {
     let mut tail = Vec::with_capacity(sig.len() + 2 * boundary.len() + 16);
     tail.extend_from_slice(b"\r\n--");
     tail.extend_from_slice(boundary.as_bytes());
     tail.extend_from_slice(b"\r\n");
-    tail.extend_from_slice(&sig);
+    tail.extend_from_slice(sig);
     tail.extend_from_slice(b"\r\n--");
     tail.extend_from_slice(boundary.as_bytes());
     tail.extend_from_slice(b"--\r\n");
-    (head, tail)
+    tail
+}
+
+/// [`signed_tail`] of the signature `p7s_der`.
+pub(crate) fn signed_tail_of(boundary: &str, p7s_der: &[u8]) -> Vec<u8> {
+    signed_tail(boundary, &signature_part(p7s_der))
 }
 
 /// An `application/pkcs7-mime` entity (RFC 8551 3.2): `headers` as in
@@ -512,16 +535,21 @@ pub(crate) fn make_boundary(contents: &[&[u8]]) -> String {
     )
 }
 
+/// A boundary of 128 bits of system randomness, None without it. Drawn after the content was
+/// fixed, the content cannot hold it except by a chance of about its length in 2^-128, so it
+/// is not searched for (a search of the whole entity was 7 % of signing 25 MB in Wasm).
+pub(crate) fn random_boundary() -> Option<String> {
+    let mut rnd = [0u8; 16];
+    getrandom::fill(&mut rnd).ok()?;
+    Some(format!("----=_cachet_{}", rnd.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
 /// [`make_boundary`] of content given by two functions, both used only without system
 /// randomness: `feed` hashes it, `occurs` says whether a candidate occurs in it.
 pub(crate) fn make_boundary_by(feed: impl Fn(&mut Sha256), occurs: impl Fn(&[u8]) -> bool) -> String {
     let hex = |rnd: &[u8]| -> String { rnd.iter().map(|b| format!("{b:02x}")).collect() };
-    let mut rnd = [0u8; 16];
-    if getrandom::fill(&mut rnd).is_ok() {
-        // 128 bits drawn after the content was fixed: the content cannot hold them except by
-        // a chance of about its length in 2^-128, so it is not searched (a search of the
-        // whole entity was 7 % of signing 25 MB in Wasm).
-        return format!("----=_cachet_{}", hex(&rnd));
+    if let Some(boundary) = random_boundary() {
+        return boundary;
     }
     for attempt in 0u32..16 {
         // No system randomness: derived from the content, so the content is searched.

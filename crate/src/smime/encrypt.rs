@@ -6,7 +6,7 @@
 use crate::cms::recipients::KeyTransport;
 use crate::identity::LearnedCapabilities;
 use super::choice::{choose, EncryptionChoice, Party};
-use crate::crypto::cipher::{ContentCipher, RustCrypto};
+use crate::crypto::cipher::{CbcSealer, ContentCipher, RustCrypto};
 use crate::error::{Code, Error, Result};
 use crate::mime::{self, HeaderPlace, Limits};
 use crate::pkcs12::Identity;
@@ -90,6 +90,12 @@ pub fn encrypt_message(message: &[u8], recipients: &[Certificate], sender: Optio
 /// `options.triple_wrap` the message is signed first, and the outer signature
 /// [`encrypt_message`] adds is left out.
 pub fn encrypt_message_mime(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<mime::Pkcs7Mime> {
+    prepare_message_encryption(message, recipients, sender, options, at, limits, policy)?.finish_in_core()
+}
+
+/// [`encrypt_message_mime`] before the content is encrypted: the plan, for a caller that
+/// finishes it its own way ([`EncryptPlan::finish_for_writing`]).
+pub fn prepare_message_encryption(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<EncryptPlan> {
     // No recipient certificate outside its validity period (SPEC section 3).
     crate::cert::validity::check_recipients(recipients, at)?;
     // Signing canonicalises the message itself.
@@ -99,10 +105,20 @@ pub fn encrypt_message_mime(message: &[u8], recipients: &[Certificate], sender: 
     } else {
         mime::canonicalize_crlf(message)
     };
-    let plan = prepare_encryption(&to_wrap, recipients, sender, options, limits, policy)?;
-    // The message itself is no longer needed once the entity to encrypt is built.
-    drop(to_wrap);
-    plan.finish_in_core()
+    // The message itself is no longer needed once the entity to encrypt is built (the plan
+    // holds that entity; `to_wrap` is dropped on return).
+    prepare_encryption(&to_wrap, recipients, sender, options, limits, policy)
+}
+
+/// An encrypted entity ready to be written ([`EncryptPlan::finish_for_writing`]).
+pub enum Sealing {
+    /// Encrypted in the core, whole.
+    Whole(mime::Pkcs7Mime),
+    /// AES-CBC, to be encrypted piece by piece while it is written: `entity` around a
+    /// ciphertext held elsewhere ([`mime::Pkcs7Mime::write_to_with`]), which is `content`
+    /// (padded already) once `sealer` has encrypted it in place, piece after piece in order
+    /// ([`CbcSealer::seal`], pieces of multiples of 16 bytes).
+    InPieces { entity: mime::Pkcs7Mime, content: Vec<u8>, sealer: Box<CbcSealer> },
 }
 
 /// The error when `sign` is asked without an identity.
@@ -209,6 +225,20 @@ impl EncryptPlan {
         let content = std::mem::take(&mut self.inner);
         let sealed = RustCrypto.encrypt_owned(self.cipher(), self.key(), self.iv(), b"", content)?;
         self.finish_mime(sealed)
+    }
+
+    /// Phases 2 and 3 for a caller that writes the message while the content is encrypted (the
+    /// native CLI, on two threads): AES-CBC in pieces ([`Sealing::InPieces`]); any other
+    /// cipher as [`EncryptPlan::finish_in_core`] (AES-GCM's tag follows the ciphertext in the
+    /// DER, so nothing after the ciphertext could be written before all of it is encrypted).
+    pub fn finish_for_writing(mut self) -> Result<Sealing> {
+        let Some(sealer) = CbcSealer::new(self.cipher(), self.key(), self.iv())? else {
+            return self.finish_in_core().map(Sealing::Whole);
+        };
+        let mut content = std::mem::take(&mut self.inner);
+        CbcSealer::pad(&mut content);
+        let entity = self.finish_mime_around(content.len(), None)?;
+        Ok(Sealing::InPieces { entity, content, sealer: Box::new(sealer) })
     }
 
     /// [`EncryptPlan::finish_mime`] for a ciphertext of `ct_size` bytes held elsewhere (the

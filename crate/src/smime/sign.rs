@@ -306,9 +306,45 @@ pub struct PiecesSignPlan<'a> {
 impl<'a> PiecesSignPlan<'a> {
     /// The digest of the signed entity, piece by piece.
     pub fn digest(&self) -> Result<Vec<u8>> {
-        let mut h = crate::crypto::Hasher::new(self.digest)?;
-        self.inner.each(|p| h.update(p));
-        Ok(h.finalize())
+        self.digest_job()()
+    }
+
+    /// The digest of the signed entity as a job another thread can run while this one writes
+    /// the entity out ([`PiecesSignPlan::clear_head`]): it borrows only the entity.
+    pub fn digest_job(&self) -> impl FnOnce() -> Result<Vec<u8>> + Send + '_ {
+        let (inner, alg) = (&self.inner, self.digest);
+        move || {
+            let mut h = crate::crypto::Hasher::new(alg)?;
+            inner.each(|p| h.update(p));
+            Ok(h.finalize())
+        }
+    }
+
+    /// For a caller that writes the message while the digest is computed: the beginning of
+    /// the multipart/signed message, up to and with its first boundary line, with a boundary
+    /// of fresh random bits (it does not depend on the signature). After it come
+    /// [`PiecesSignPlan::write_entity`] and [`PiecesSignPlan::finish_tail`] with the same
+    /// boundary. None for an opaque signature, or without system randomness (the boundary is
+    /// then derived from the content and the signature): use [`PiecesSignPlan::finish_message`].
+    pub fn clear_head(&self) -> Option<(Vec<u8>, String)> {
+        if self.opaque {
+            return None;
+        }
+        let boundary = mime::random_boundary()?;
+        Some((mime::signed_head(&self.outer, self.digest.micalg(), &boundary), boundary))
+    }
+
+    /// Write the signed entity to `w`, piece by piece.
+    pub fn write_entity<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
+        self.inner.write_to(w)
+    }
+
+    /// Phase 3 after [`PiecesSignPlan::clear_head`]: the signature made in the core, and what
+    /// follows the entity (the signature part and the closing boundary of `boundary`).
+    pub fn finish_tail(self, attrs: crate::cms::sign::SignedAttributes, boundary: &str) -> Result<Vec<u8>> {
+        let (algorithm, value) = crate::cms::sign::sign_attributes(self.identity, &attrs)?;
+        let der = crate::cms::sign::assemble(self.identity, &[], false, attrs, algorithm, value)?;
+        Ok(mime::signed_tail_of(boundary, &der))
     }
 
     /// Phase 3, the signature made in the core: the message, to be written out
