@@ -101,3 +101,44 @@ fn a_faulty_crt_half_gives_nothing() {
     }
     assert_eq!(fast.pkcs1v15_decrypt(&ct), None);
 }
+
+/// A key the fast path does not take: primes of 512 and 1536 bits, so n is more than three
+/// times p's limbs (the `rsa` crate imports such a key only when asked for wide primes; a
+/// modulus beyond 7,140 bits is the other case). Decryption falls back to the crate: valid
+/// ciphertexts give their messages, invalid ones the crate's alternative message, none panics.
+#[test]
+fn a_key_the_fast_path_does_not_take_decrypts_with_the_rsa_crate() {
+    require_openssl();
+    let prime = |bits: &str| {
+        let out = cachet_testkit::run(cachet_testkit::tool("openssl").args(["prime", "-generate", "-hex", "-bits", bits]));
+        let hex = String::from_utf8(out.stdout).unwrap();
+        let hex = hex.trim();
+        let hex = if hex.len() % 2 == 1 { format!("0{hex}") } else { hex.to_string() };
+        let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        BoxedUint::from_be_slice(&bytes, 2048).unwrap()
+    };
+    let (p, q) = (prime("512"), prime("1536"));
+    let one = BoxedUint::one_with_precision(2048);
+    let n = p.wrapping_mul(&q);
+    let phi = p.wrapping_sub(&one).wrapping_mul(q.wrapping_sub(&one));
+    let e = BoxedUint::from_be_slice(&[1, 0, 1], 2048).unwrap();
+    let d = e.invert_mod(&crypto_bigint::NonZero::new(phi).unwrap()).unwrap();
+    let key = rsa::PrivateKey::from_components_with_wide_primes(n, e, d, vec![p, q]).unwrap();
+    assert!(Prepared::new(&key).is_none(), "the fast path refuses these primes");
+    let public = rsa::PublicKey::from(&key);
+    let k = key.size();
+    let fast = RsaKey::new(key.clone());
+    let mut rng = XorShift(11);
+    for len in [1, 32, k - 11] {
+        let message = rng.bytes(len);
+        let ct = public.encrypt(&mut getrandom::SysRng, rsa::Pkcs1v15Encrypt, &message).unwrap();
+        assert_eq!(fast.pkcs1v15_decrypt(&ct).as_deref().map(|m| m.to_vec()), Some(message));
+    }
+    for _ in 0..4 {
+        let mut c = rng.bytes(k);
+        c[0] &= 0x7f;
+        assert_eq!(fast.pkcs1v15_decrypt(&c).map(|m| m.to_vec()), reference(&key, &c));
+    }
+    assert_eq!(fast.pkcs1v15_decrypt(&vec![0x01; k - 1]), None);
+    assert!(matches!(*fast.state.lock().unwrap(), State::Crate), "the crate's path");
+}
