@@ -163,7 +163,7 @@ test('sending: encrypted to Bob, the encrypted draft is deleted, Bob reads it', 
   const b = w.people.bob;
   await a.page.locator('[data-recipient="bob@example.net"][data-status="ready"]').waitFor();
   await a.page.getByRole('button', { name: 'Send securely' }).click();
-  await a.page.locator('[data-field="sent"]').waitFor();
+  await w.sent(a);
   await a.page.locator('[data-field="draft-removed"]').waitFor();
   assert.match(await a.page.locator('[data-field="sent"]').textContent(), /encrypted/);
   assert.equal(w.files('alice@example.org', 'drafts').length, 0, 'no draft is left');

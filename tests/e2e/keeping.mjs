@@ -63,7 +63,7 @@ test('the footer saved for an identity is inside the signed part (openssl verifi
   await form.locator('[data-field="footer-saved"]').waitFor();
   await w.screenshot(a, 'footer-saved');
   await w.send(a, { to: 'bob@example.net', subject: 'Footer hello', text: 'Hello Bob,\nsee you.' });
-  await a.page.locator('[data-field="sent"]').waitFor();
+  await w.sent(a);
   const onDisk = w.newestWith('bob@example.net', 'inbox', 'Footer hello');
   // openssl checks the signature against the demo CA and gives the signed content: the footer is in it.
   const signed = qp(openssl(['smime', '-verify', '-in', onDisk, '-CAfile', w.demo.ca]));
@@ -144,7 +144,7 @@ test('key exchange: request from the troubleshooter, remind, ready when the sign
   await b.page.getByRole('button', { name: 'Reply', exact: true }).click();
   await b.page.getByLabel('Message text').fill('Here is my signed reply.');
   await b.page.getByRole('button', { name: 'Send securely' }).click();
-  await b.page.locator('[data-field="sent"]').waitFor();
+  await w.sent(b);
   // Alice opens the reply: the exchange is ready, with a notification.
   assert.equal(await w.open(a, 'inbox', "Re: Let's exchange certificates"), 'valid');
   await a.page.locator('[data-field="exchange-ready"]').waitFor({ state: 'attached' });
@@ -164,7 +164,7 @@ test('reminders 30 and 14 days before the end (clock set by the test), then the 
   await b.page.getByLabel('Message text').fill('encrypted to your first certificate');
   await b.page.getByLabel('Encrypt').check();
   await b.page.getByRole('button', { name: 'Send securely' }).click();
-  await b.page.locator('[data-field="sent"]').waitFor();
+  await w.sent(b);
   // Header protection (RFC 9788): outside, the Subject of encrypted mail is "[...]".
   // The pane may still show an earlier "sent" note: wait for the message itself.
   for (let i = 0; i < 100 && !w.files('alice@example.org', 'inbox').some((f) => fs.readFileSync(f, 'latin1').includes('Subject: [...]')); i++) await new Promise((r) => setTimeout(r, 100));

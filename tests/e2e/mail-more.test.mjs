@@ -124,7 +124,7 @@ test('signed+encrypted with an attachment and a Bcc: each gets their own copy; B
   await w.storeContact(a, carol.cert);
   // Alice needs Bob's certificate: he sends her a signed note first (a non-ASCII subject: encoded once).
   await w.send(b, { to: 'alice@example.org', subject: 'Bob’s certificate', text: 'Here is my certificate.\n' });
-  await b.page.locator('[data-field="sent"]').waitFor();
+  await w.sent(b);
   assert.equal(await w.open(a, 'inbox', 'Bob’s certificate'), 'valid');
   await a.page.locator('[data-field="cert-stored"]').waitFor();
 
@@ -364,7 +364,7 @@ test('triple wrap and opaque format from the compose pane: openssl peels the lay
   if ((await bobStatus.getAttribute('data-status')) !== 'ready') {
     // Alice needs Bob's certificate: he sends her a signed note first.
     await w.send(b, { to: 'alice@example.org', subject: 'Bob for triple', text: 'My certificate.\n' });
-    await b.page.locator('[data-field="sent"]').waitFor();
+    await w.sent(b);
     assert.equal(await w.open(a, 'inbox', 'Bob for triple'), 'valid');
     await w.tab(a, 'Compose');
     await a.page.getByLabel('To', { exact: true }).fill('bob@example.net');
@@ -377,7 +377,7 @@ test('triple wrap and opaque format from the compose pane: openssl peels the lay
   await a.page.getByLabel('Opaque format').check();
   const before = w.files('bob@example.net', 'inbox').length;
   await w.send(a, { subject: 'Triple wrapped', text: 'Signed, sealed, signed.\n' });
-  await a.page.locator('[data-field="sent"]').waitFor();
+  await w.sent(a);
   // Header protection: outside, the Subject is the placeholder; the newest message is this one.
   const files = w.files('bob@example.net', 'inbox');
   assert.equal(files.length, before + 1);

@@ -84,7 +84,7 @@ test('Alice sends a signed mail; openssl verifies it; Bob opens it as valid and 
   assert.equal(await a.page.locator('[data-recipient="bob@example.net"]').getAttribute('data-status'), 'missing');
   await w.screenshot(a, 'compose');
   await w.send(a, { subject: 'Signed hello', text: 'Hello Bob,\nthis is signed.\n' });
-  await a.page.locator('[data-field="sent"]').waitFor();
+  await w.sent(a);
   await w.screenshot(a, 'sent');
 
   const onDisk = w.newestWith('bob@example.net', 'inbox', 'Signed hello');
@@ -118,7 +118,7 @@ test('Bob replies signed; Alice opens it as valid and stores his certificate', a
   await b.page.locator('[data-recipient="alice@example.org"][data-status="ready"]').waitFor();
   await w.screenshot(b, 'reply');
   await w.send(b, { text: 'Hello Alice,\nreceived, thanks.\n' });
-  await b.page.locator('[data-field="sent"]').waitFor();
+  await w.sent(b);
 
   assert.equal(await w.open(a, 'inbox', 'Re: Signed hello'), 'valid');
   await a.page.locator('[data-field="cert-stored"]').waitFor();
@@ -318,7 +318,7 @@ test('a backup exported by Alice re-imports in a fresh profile and opens her old
   assert.equal(await w.open(f, 'sentitems', '[...]'), 'valid', 'her old encrypted mail decrypts with the restored key');
   assert.match(await f.page.locator('iframe.content-frame').contentFrame().locator('body').textContent(), /this one is secret\./);
   await w.send(f, { to: 'bob@example.net', subject: 'From the restored backup', text: 'Still me.\n' });
-  await f.page.locator('[data-field="sent"]').waitFor();
+  await w.sent(f);
   assert.match(openssl(['smime', '-verify', '-in', w.newestWith('bob@example.net', 'inbox', 'From the restored backup'), '-CAfile', w.demo.ca]), /Still me\./);
 });
 

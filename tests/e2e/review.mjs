@@ -260,7 +260,7 @@ test('forwarding encrypted mail to a recipient without a certificate asks first;
   await b.page.locator('[data-field="plain-confirmed"]').waitFor();
   assert.equal(await b.page.getByLabel('Encrypt').isChecked(), false);
   await b.page.getByRole('button', { name: 'Send securely' }).click();
-  await b.page.locator('[data-field="sent"]').waitFor();
+  await w.sent(b);
   const sent = fs.readFileSync(w.newestWith('carol@example.com', 'inbox', 'Fwd: Quarterly numbers'), 'latin1');
   assert.match(qp(sent), /quarterly numbers are secret/, 'sent as the user chose, signed only');
   assert.match(sent, /multipart\/signed/);

@@ -206,6 +206,20 @@ export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = nu
     },
 
     /**
+     * Wait for the compose pane's "Sent" line. On a timeout, fail with what the pane shows
+     * instead (a refusal and its reasons, an error, or still "Sending…"), so that a failure
+     * says where the send stopped.
+     */
+    async sent(p) {
+      try {
+        await p.page.locator('[data-field="sent"]').waitFor();
+      } catch (e) {
+        const shown = await p.page.locator('.compose-result').allInnerTexts().then((t) => t.join(' | ')).catch(() => '(the compose result could not be read)');
+        throw new Error(`No "Sent" line within ${TIMEOUT / 1000} s; the compose pane shows: ${JSON.stringify(shown)}`, { cause: e });
+      }
+    },
+
+    /**
      * Click the newest message of a folder whose subject is `subject` (the read pane starts
      * working), from a list loaded now: by choosing the folder when another one is shown (the
      * choice loads its list), else by Refresh. One list load, not two: Playwright's selectOption
