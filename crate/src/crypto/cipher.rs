@@ -157,25 +157,11 @@ where
     Ok(enc.encrypt_padded_vec::<Pkcs7>(pt))
 }
 
-/// [`cbc_enc`] in the plaintext's own buffer: padded (PKCS#7) and encrypted in place.
-fn cbc_enc_in_place<C>(key: &[u8], iv: &[u8], mut buf: Vec<u8>) -> Result<Vec<u8>>
-where
-    C: cipher::BlockCipherEncrypt + cipher::KeyInit,
-{
-    let enc = cbc::Encryptor::<C>::new_from_slices(key, iv).map_err(crypto_err)?;
-    let len = buf.len();
-    // PKCS#7 always adds 1 to 16 bytes.
-    buf.resize(len.saturating_add(16 - len % 16), 0);
-    let ct_len = enc.encrypt_padded::<Pkcs7>(&mut buf, len).map_err(crypto_err)?.len();
-    buf.truncate(ct_len);
-    Ok(buf)
-}
-
 /// AES-CBC encryption in pieces, for a caller that writes out each piece of ciphertext while
 /// the next is encrypted (the native CLI, on two threads). [`CbcSealer::pad`] gives the
 /// content its PKCS#7 padding; [`CbcSealer::seal`] then encrypts it in place piece after
 /// piece, each continuing the chain of the one before: the same ciphertext as
-/// [`RustCrypto::encrypt_owned`] gives.
+/// [`Symmetric::encrypt`] gives. [`RustCrypto::encrypt_owned`] seals a whole content as one piece.
 pub struct CbcSealer(CbcChain);
 
 enum CbcChain {
@@ -314,11 +300,15 @@ impl RustCrypto {
     /// [`Symmetric::encrypt`] of a plaintext the caller gives up: encrypted in its own
     /// buffer (CBC padded there), which becomes the ciphertext; the same bytes as `encrypt`.
     pub fn encrypt_owned(&self, c: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], pt: Vec<u8>) -> Result<Sealed> {
-        let cbc = |ct: Vec<u8>| Sealed { ciphertext: ct, tag: None };
         match c {
-            ContentCipher::Aes128Cbc => cbc_enc_in_place::<aes::Aes128>(key, iv, pt).map(cbc),
-            ContentCipher::Aes192Cbc => cbc_enc_in_place::<aes::Aes192>(key, iv, pt).map(cbc),
-            ContentCipher::Aes256Cbc => cbc_enc_in_place::<aes::Aes256>(key, iv, pt).map(cbc),
+            ContentCipher::Aes128Cbc | ContentCipher::Aes192Cbc | ContentCipher::Aes256Cbc => {
+                // The whole content as one piece of a CbcSealer.
+                let mut sealer = CbcSealer::new(c, key, iv)?.ok_or_else(|| unsupported(c))?;
+                let mut buf = pt;
+                CbcSealer::pad(&mut buf);
+                sealer.seal(&mut buf);
+                Ok(Sealed { ciphertext: buf, tag: None })
+            }
             ContentCipher::Aes128Gcm => gcm_enc::<aes::Aes128>(key, iv, aad, pt),
             ContentCipher::Aes192Gcm => gcm_enc::<aes::Aes192>(key, iv, aad, pt),
             ContentCipher::Aes256Gcm => gcm_enc::<aes::Aes256>(key, iv, aad, pt),
@@ -422,7 +412,7 @@ mod tests {
             let iv = [5u8; 16];
             for len in [0usize, 1, 15, 16, 17, 100, 4096, 4099] {
                 let content: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
-                let whole = RustCrypto.encrypt_owned(c, &key, &iv, b"", content.clone()).unwrap().ciphertext;
+                let whole = RustCrypto.encrypt(c, &key, &iv, b"", &content).unwrap().ciphertext;
                 for piece in [16usize, 48, 4096] {
                     let mut padded = content.clone();
                     CbcSealer::pad(&mut padded);
