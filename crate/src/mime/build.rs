@@ -541,13 +541,16 @@ pub(crate) fn make_boundary(contents: &[&[u8]]) -> String {
 pub(crate) fn random_boundary() -> Option<String> {
     let mut rnd = [0u8; 16];
     getrandom::fill(&mut rnd).ok()?;
-    Some(format!("----=_cachet_{}", rnd.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+    Some(format!("----=_cachet_{}", lower_hex(&rnd)))
+}
+
+fn lower_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// [`make_boundary`] of content given by two functions, both used only without system
 /// randomness: `feed` hashes it, `occurs` says whether a candidate occurs in it.
 pub(crate) fn make_boundary_by(feed: impl Fn(&mut Sha256), occurs: impl Fn(&[u8]) -> bool) -> String {
-    let hex = |rnd: &[u8]| -> String { rnd.iter().map(|b| format!("{b:02x}")).collect() };
     if let Some(boundary) = random_boundary() {
         return boundary;
     }
@@ -557,7 +560,7 @@ pub(crate) fn make_boundary_by(feed: impl Fn(&mut Sha256), occurs: impl Fn(&[u8]
         feed(&mut h);
         h.update(attempt.to_be_bytes());
         let d = h.finalize();
-        let candidate = format!("----=_cachet_{}", hex(d.get(..16).unwrap_or_default()));
+        let candidate = format!("----=_cachet_{}", lower_hex(d.get(..16).unwrap_or_default()));
         if !occurs(candidate.as_bytes()) {
             return candidate;
         }
