@@ -154,10 +154,19 @@ fn write_file(path: &str, bytes: &[u8]) -> Result<(), Error> {
     Chunked(file).write_all(bytes).map_err(fail)
 }
 
-/// Standard output through a large buffer: `write` may make many small writes.
+/// Standard output through a large buffer: writers may make many small writes.
+fn stdout_buffered() -> std::io::BufWriter<Chunked<std::io::StdoutLock<'static>>> {
+    std::io::BufWriter::with_capacity(WRITE_CHUNK, Chunked(std::io::stdout().lock()))
+}
+
+fn stdout_failed(e: std::io::Error) -> Error {
+    Error::usage("Cannot write to standard output.").with_detail(e)
+}
+
+/// Write to standard output ([`stdout_buffered`]) with `write`, then flush.
 fn write_stdout_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
-    let mut out = std::io::BufWriter::with_capacity(WRITE_CHUNK, Chunked(std::io::stdout().lock()));
-    write(&mut out).and_then(|_| out.flush()).map_err(|e| Error::usage("Cannot write to standard output.").with_detail(e))
+    let mut out = stdout_buffered();
+    write(&mut out).and_then(|_| out.flush()).map_err(stdout_failed)
 }
 
 /// What `encrypt` writes: the message in one buffer, or an entity encoded as it is written.
@@ -354,13 +363,12 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             // Clear-signed: the entity is written out while a second thread hashes it (the
             // header section and the entity do not depend on the signature); then the
             // signature part. Either failure fails the command, and nothing is written after it.
-            let mut out = std::io::BufWriter::with_capacity(WRITE_CHUNK, Chunked(std::io::stdout().lock()));
+            let mut out = stdout_buffered();
             let (written, digest) = std::thread::scope(|s| {
                 let digest = s.spawn(plan.digest_job());
                 let written = out.write_all(&head).and_then(|_| plan.write_entity(&mut out));
                 (written, digest.join())
             });
-            let stdout_failed = |e: std::io::Error| Error::usage("Cannot write to standard output.").with_detail(e);
             let stopped = || Error::new(cachet::error::Code::Crypto, "The message could not be signed.", "Try again; if it keeps failing, report it.").with_detail("the digest thread stopped");
             let digest = digest.map_err(|_| stopped())??;
             written.map_err(stdout_failed)?;
