@@ -398,3 +398,56 @@ fn large_messages_of_every_body_kind_signed_by_the_cli_verify_in_openssl() {
         }
     }
 }
+
+/// Standard input as a file: read from where it stands, mapped or not. The CLI maps a file
+/// read from its start (`sign`, `encrypt`); a file whose offset is past its start (shared
+/// with a process that read some of it) is read from that offset, as a pipe would be; an
+/// empty file (never mapped) is an empty message, as from a pipe.
+#[test]
+fn a_message_file_on_standard_input_is_read_from_where_it_stands() {
+    use std::io::{Seek, SeekFrom};
+    let pki = shared_pki();
+    let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+    let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
+    let msg = message(&alice.email, &bob.email);
+    let prefix = b"Not-Part-Of-It: read by someone else first\r\n";
+    let dir = TempDir::new("stdin-file");
+    let whole = dir.write("whole.eml", &msg);
+    let offset = dir.write("offset.eml", &[&prefix[..], &msg].concat());
+    let stdin_at = |path: &Path, at: u64| {
+        let mut f = std::fs::File::open(path).unwrap();
+        f.seek(SeekFrom::Start(at)).unwrap();
+        f
+    };
+    let commands: [(&str, Vec<&std::ffi::OsStr>); 2] = [
+        ("sign", vec!["--identity".as_ref(), alice.p12().as_os_str(), "--password-file".as_ref(), alice.password.as_os_str()]),
+        ("encrypt", vec!["--recipient".as_ref(), bob.cert.as_os_str()]),
+    ];
+    for (cmd, args) in &commands {
+        let mut contents = Vec::new();
+        for (input, at) in [(&whole, 0), (&offset, prefix.len() as u64)] {
+            let out = cachet().arg(cmd).args(args).stdin(stdin_at(input, at)).output().unwrap();
+            assert!(out.status.success(), "{cmd} at {at}: {}", String::from_utf8_lossy(&out.stderr));
+            let made = dir.write("made.eml", &out.stdout);
+            let content = dir.path("content.eml");
+            if *cmd == "sign" {
+                run(tool("openssl").args(["cms", "-verify", "-purpose", "smimesign"]).arg("-in").arg(&made).arg("-CAfile").arg(pki.ca()).arg("-out").arg(&content));
+            } else {
+                run(tool("openssl").args(["cms", "-decrypt"]).arg("-in").arg(&made).arg("-recip").arg(&bob.cert).arg("-inkey").arg(&bob.key).arg("-out").arg(&content));
+            }
+            let got = std::fs::read(&content).unwrap();
+            assert!(!String::from_utf8_lossy(&got).contains("Not-Part-Of-It"), "{cmd} at {at}: only the bytes from the offset on");
+            contents.push(got);
+        }
+        assert!(contents[0].ends_with(b"Line two.\r\n") && contents[1].ends_with(b"Line two.\r\n"), "{cmd}: the message's text is in");
+        if *cmd == "sign" {
+            assert_eq!(contents[0], contents[1], "{cmd}: the same entity from either file");
+        }
+        // An empty file (never mapped) is what an empty pipe is.
+        let empty = dir.write("empty.eml", b"");
+        let from_file = cachet().arg(cmd).args(args).stdin(std::fs::File::open(&empty).unwrap()).output().unwrap();
+        let from_pipe = run_with_input(cachet().arg(cmd).args(args), b"");
+        assert_eq!(from_file.status.code(), from_pipe.status.code(), "{cmd}: an empty file as an empty pipe");
+        assert!(from_file.status.success() && !from_file.stdout.is_empty(), "{cmd}: an empty message is protected: {}", String::from_utf8_lossy(&from_file.stderr));
+    }
+}

@@ -4,6 +4,7 @@
 //! (`profile.wasm.package.cachet-bytes` in the workspace manifest). Functions are
 //! `#[inline(never)]` so that they keep this crate's optimisation instead of being inlined
 //! into size-optimised callers.
+#![forbid(unsafe_code)]
 
 /// True if every CR is followed by LF and every LF preceded by CR.
 #[inline(never)]

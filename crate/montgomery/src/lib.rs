@@ -24,6 +24,7 @@
 //!
 //! Nothing here panics: slices are taken with `get` and zipped, so a wrongly sized argument
 //! gives a wrong number, never a panic; the callers pass limb vectors of the modulus's size.
+#![forbid(unsafe_code)]
 
 use zeroize::{Zeroize, Zeroizing};
 

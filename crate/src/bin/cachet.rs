@@ -101,30 +101,76 @@ fn read_password(path: &str) -> Result<String, Error> {
     Ok(s.strip_suffix("\r\n").or_else(|| s.strip_suffix('\n')).unwrap_or(&s).to_string())
 }
 
+/// Standard input as the bytes of one message: read into memory, or mapped.
+enum Input {
+    Read(Vec<u8>),
+    #[cfg(unix)]
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Input {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Input::Read(v) => v,
+            #[cfg(unix)]
+            Input::Mapped(m) => m,
+        }
+    }
+}
+
+/// How [`read_stdin`] may hold a file on standard input.
+#[derive(Clone, Copy, PartialEq)]
+enum Hold {
+    /// Always a copy in the process's own memory: what is checked is what is written, even if
+    /// the file changes meanwhile (received mail, `open`).
+    Copy,
+    /// Mapped when it is a regular file read from its start (the sender's own message, `sign`
+    /// and `encrypt`): no copy of it, and none of the fresh memory a copy needs, whose page
+    /// faults cost more than the read itself (25 MB: about 40 ms read, 4 ms mapped). If the
+    /// file is cut short while mapped, the process ends with SIGBUS.
+    MapFile,
+}
+
 /// Standard input, read up to one byte past the largest message the core takes
 /// (`mime::Limits::max_message_size`): the core then refuses an oversized message with its
-/// usual limit-exceeded report, and the CLI never holds more of it than that. In one read when
-/// it is a file (its size known up front), else in chunks.
-fn read_stdin() -> Result<Vec<u8>, Error> {
+/// usual limit-exceeded report, and the CLI never holds more of it than that. A file is
+/// mapped ([`Hold::MapFile`]) or read in one read (its size known up front); anything else
+/// is read in chunks.
+fn read_stdin(hold: Hold) -> Result<Input, Error> {
     let fail = |e: std::io::Error| Error::usage("Cannot read standard input.").with_detail(e);
     let cap = cachet::mime::Limits::default().max_message_size as u64 + 1;
     let mut v = Vec::new();
     #[cfg(unix)]
     {
+        use std::io::Seek;
         use std::os::fd::AsFd;
         let stdin = std::io::stdin();
         if let Ok(fd) = stdin.as_fd().try_clone_to_owned() {
-            let file = std::fs::File::from(fd);
+            let mut file = std::fs::File::from(fd);
             if let Some(len) = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len()) {
+                // Only a whole file: standard input may also be a file read from elsewhere
+                // than its start (its offset shared with another process).
+                if hold == Hold::MapFile && len > 0 && len < cap && file.stream_position().is_ok_and(|at| at == 0) {
+                    // SAFETY: the mapping is read only. A change to the file while it is mapped
+                    // changes what is read (the sender's own message: at worst a signature
+                    // that does not verify); cutting it short ends the process (SIGBUS).
+                    #[allow(unsafe_code)]
+                    let mapped = unsafe { memmap2::Mmap::map(&file) };
+                    if let Ok(map) = mapped {
+                        return Ok(Input::Mapped(map));
+                    }
+                }
                 v.reserve(len.min(cap) as usize);
                 file.take(cap).read_to_end(&mut v).map_err(fail)?;
-                return Ok(v);
+                return Ok(Input::Read(v));
             }
         }
     }
+    let _ = hold;
     v.reserve(1 << 16);
     std::io::stdin().lock().take(cap).read_to_end(&mut v).map_err(fail)?;
-    Ok(v)
+    Ok(Input::Read(v))
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
@@ -349,7 +395,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
         "sign" => {
             let id = identity(&a)?;
             let id = id.as_ref().ok_or_else(|| Error::usage(format!("sign needs --identity.\n{USAGE}")))?;
-            let message = read_stdin()?;
+            let message = read_stdin(Hold::MapFile)?;
             // sign_message in its phases; the signed entity refers to the message's bytes
             // where it keeps them as they are, and is written in pieces.
             let plan = cachet::smime::prepare_signing_pieces(&message, id, a.has("--opaque"), at(&a)?, &cachet::mime::Limits::default(), &policy(&a)?)?;
@@ -405,7 +451,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
                 let choice = cachet::smime::encryption_choice(&recipients, sender.as_ref().map(|i| i.encryption_certificate()), &options, &policy);
                 std::fs::write(path, to_json(&choice)?).map_err(|e| Error::usage(format!("Cannot write '{path}'.")).with_detail(e))?;
             }
-            let message = read_stdin()?;
+            let message = read_stdin(Hold::MapFile)?;
             // The encrypted entity is base64 encoded as it is written (never held twice);
             // a triple wrap signs the whole encrypted message, so that one is built first.
             let out = if options.triple_wrap {
@@ -430,7 +476,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let ids = identities(&a)?;
             let roots = certificates(&a.all("--trust"))?;
             let pins = certificates(&a.all("--pin"))?;
-            let message = read_stdin()?;
+            let message = read_stdin(Hold::Copy)?;
             let mut policy = policy(&a)?;
             // RC2 and DES only when asked for (SPEC section 4), then with the weak-cipher warning.
             policy.legacy_allowed |= a.has("--open-legacy");

@@ -9,6 +9,7 @@
 //!
 //! Peers are required, not optional: a missing tool fails the test and names the Debian
 //! package to install (the project's setup script installs them all).
+#![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::io::Write;
