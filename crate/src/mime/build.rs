@@ -125,6 +125,11 @@ impl MultipartSigned {
         out
     }
 
+    /// The header section (up to the first boundary), the signed entity, the rest.
+    pub fn into_parts(self) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        (self.head, self.entity, self.tail)
+    }
+
     /// Write the message to `w`: the header section, the signed entity, the rest.
     pub fn write_to<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
         w.write_all(&self.head)?;

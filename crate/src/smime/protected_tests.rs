@@ -246,3 +246,38 @@ fn an_outgoing_message_over_a_limit_is_refused_as_the_users_own() {
         assert!(e.detail.as_deref().is_some_and(|d| d.contains("max_message_size")), "{e:?}");
     }
 }
+
+/// Signing before encrypting builds the entity to encrypt around the signed entity's own
+/// buffer (`clear_signed_entity`); it must be, byte for byte, what the entity of the signed
+/// message is (`sign_message_with` then `entity_of`), boundaries aside (fresh random bits
+/// each time; RSA PKCS#1 v1.5 signatures are deterministic).
+#[test]
+fn the_entity_signed_before_encrypting_is_that_of_the_signed_message() {
+    use super::super::encrypt::{clear_signed_entity, entity_of};
+    use crate::mime::protect::Protection;
+    require_openssl();
+    let dir = TempDir::new("hp-signed-entity");
+    let alice = identity(&dir, "alice", "alice@example.org");
+    let (policy, limits) = (Policy::standard(), Limits::default());
+    let boundary = |entity: &[u8]| {
+        let text = String::from_utf8_lossy(entity).into_owned();
+        let start = text.find("boundary=\"").unwrap() + "boundary=\"".len();
+        text[start..start + text[start..].find('"').unwrap()].to_string()
+    };
+    let mut large = "From: <alice@example.org>\r\nTo: <bob@example.net>\r\nSubject: large\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n".to_string();
+    for n in 0..40_000 {
+        large.push_str(&format!("line {n:06} of plain text\r\n"));
+    }
+    let eight_bit = MSG.replace("Meet at eight.", "Treffen um acht, grüße").replace("\r\n", "\n");
+    for (kind, msg) in [("alternative", MSG.to_string()), ("large 7-bit", large), ("8-bit with LF line breaks", eight_bit)] {
+        let signed = super::super::sign::sign_message_with(msg.as_bytes(), &alice, false, at(), &limits, &policy, Protection::Cipher).unwrap();
+        let (outer_then, entity_then) = entity_of(&signed, &limits).unwrap();
+        let (outer, entity) = clear_signed_entity(msg.as_bytes(), &alice, at(), &limits, &policy).unwrap();
+        assert_eq!(outer, outer_then, "{kind}: the outside");
+        let (b, b_then) = (boundary(&entity), boundary(&entity_then));
+        assert_eq!(b.len(), b_then.len(), "{kind}");
+        let entity_then = String::from_utf8(entity_then).unwrap().replace(&b_then, &b);
+        assert!(String::from_utf8(entity).unwrap() == entity_then, "{kind}: the same entity");
+        assert!(entity_then.contains("hp=\"cipher\""), "{kind}: protected for encryption");
+    }
+}
