@@ -437,6 +437,13 @@ fn a_message_file_on_standard_input_is_read_from_where_it_stands() {
             }
             let got = std::fs::read(&content).unwrap();
             assert!(!String::from_utf8_lossy(&got).contains("Not-Part-Of-It"), "{cmd} at {at}: only the bytes from the offset on");
+            if *cmd == "sign" {
+                // `open --content` writes the signed entity (a part of the message) as openssl recovers it.
+                let ours = dir.path("ours.eml");
+                let (report, code) = open(&out.stdout, &["--trust", pki.ca().to_str().unwrap(), "--content", ours.to_str().unwrap()]);
+                assert_eq!((status(&report), code), ("valid", 0), "{report}");
+                assert!(std::fs::read(&ours).unwrap() == got, "{cmd} at {at}: cachet open writes the entity openssl recovers");
+            }
             contents.push(got);
         }
         assert!(contents[0].ends_with(b"Line two.\r\n") && contents[1].ends_with(b"Line two.\r\n"), "{cmd}: the message's text is in");
