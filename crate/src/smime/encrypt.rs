@@ -36,7 +36,7 @@ pub struct EncryptOptions {
 }
 
 /// Header fields outside the encrypted entity (From, To, Subject, ...).
-type OuterHeaders = Vec<(String, String)>;
+pub type OuterHeaders = Vec<(String, String)>;
 
 /// The Content-* header fields and body of a parsed message, as one MIME entity.
 pub(super) fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)> {
@@ -102,7 +102,7 @@ pub fn prepare_message_encryption(message: &[u8], recipients: &[Certificate], se
     if options.sign && !options.opaque && !options.triple_wrap {
         let id = sender.ok_or_else(signing_needs_identity)?;
         let (outer, inner) = clear_signed_entity(message, id, at, limits, policy)?;
-        return envelop(outer, inner, recipients, sender, options, policy);
+        return prepare_encryption_of(outer, inner, recipients, sender, options, policy);
     }
     // Signing canonicalises the message itself.
     let to_wrap = if options.sign || options.triple_wrap {
@@ -116,23 +116,28 @@ pub fn prepare_message_encryption(message: &[u8], recipients: &[Certificate], se
     prepare_encryption(&to_wrap, recipients, sender, options, limits, policy)
 }
 
-/// A bare entity that stands in for the signed entity in [`clear_signed_entity`].
+/// A bare entity that stands in for the signed entity in [`entity_of_clear_signed`].
 const STAND_IN: &[u8] = b"Content-Type: text/plain; charset=us-ascii\r\n\r\n";
 
 /// [`entity_of`] the message `message` clear-signed by `identity` (as [`sign_message_with`]
-/// with [`Protection::Cipher`]), without the signed message in one buffer of its own: the
-/// frame is put around the signed entity in the entity's own buffer (one move within memory
-/// already in use), where the signed message was put together and then copied out again
-/// (a second buffer of its size, and a parse of all of it). The frame is what `entity_of`
-/// makes of the same signed message with [`STAND_IN`] as its entity, so both ways give the
-/// same bytes.
-pub(super) fn clear_signed_entity(message: &[u8], identity: &Identity, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<(OuterHeaders, Vec<u8>)> {
+/// with [`Protection::Cipher`]), signed in the core: see [`entity_of_clear_signed`].
+pub fn clear_signed_entity(message: &[u8], identity: &Identity, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<(OuterHeaders, Vec<u8>)> {
     use super::sign::SigningPhases;
     let plan = super::sign::prepare_signing_with(message, identity, false, at, limits, policy, Protection::Cipher)?;
     let attrs = plan.signed_attributes(&crate::crypto::digest(plan.digest_algorithm(), plan.content())?)?;
-    let frame_error = || Error::new(Code::Crypto, "The message could not be encrypted.", "Try again; if it keeps failing, report it.").with_detail("signed entity frame");
-    let super::sign::SignedMessage::Clear(signed) = plan.finish_message(attrs, None)? else {
-        return Err(frame_error());
+    entity_of_clear_signed(plan.finish_message(attrs, None)?, limits)
+}
+
+/// [`entity_of`] a signed message made by [`super::SignPlan::finish_message`], without the
+/// message in one buffer of its own: for a clear signature, the frame is put around the
+/// signed entity in the entity's own buffer (one move within memory already in use), where
+/// the signed message was put together and then copied out again (a second buffer of its
+/// size, and a parse of all of it). The frame is what `entity_of` makes of the same signed
+/// message with [`STAND_IN`] as its entity, so both ways give the same bytes.
+pub fn entity_of_clear_signed(signed: super::sign::SignedMessage, limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)> {
+    let signed = match signed {
+        super::sign::SignedMessage::Clear(signed) => signed,
+        opaque => return entity_of(&opaque.into_bytes(), limits),
     };
     let (head, mut entity, tail) = signed.into_parts();
     let (outer, framed) = entity_of(&[&head[..], STAND_IN, &tail[..]].concat(), limits)?;
@@ -142,7 +147,7 @@ pub(super) fn clear_signed_entity(message: &[u8], identity: &Identity, at: UnixT
         .and_then(|cut| framed.split_at_checked(cut))
         .filter(|(_, rest)| rest.starts_with(STAND_IN) && rest.ends_with(&tail))
         .map(|(prefix, _)| prefix)
-        .ok_or_else(frame_error)?;
+        .ok_or_else(|| Error::new(Code::Crypto, "The message could not be encrypted.", "Try again; if it keeps failing, report it.").with_detail("signed entity frame"))?;
     // Room for the frame and the CBC padding (`CbcSealer::pad`).
     entity.reserve_exact(prefix.len() + tail.len() + 16);
     entity.extend_from_slice(&tail);
@@ -211,11 +216,12 @@ pub fn encryption_choice(recipients: &[Certificate], sender: Option<&Certificate
 /// each recipient and for `sender`'s own copy.
 pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, limits: &Limits, policy: &Policy) -> Result<EncryptPlan> {
     let (outer, inner) = entity_of(to_wrap, limits)?;
-    envelop(outer, inner, recipients, sender, options, policy)
+    prepare_encryption_of(outer, inner, recipients, sender, options, policy)
 }
 
-/// [`prepare_encryption`] of the entity `inner` with the header fields `outer` outside.
-fn envelop(outer: OuterHeaders, inner: Vec<u8>, recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, policy: &Policy) -> Result<EncryptPlan> {
+/// [`prepare_encryption`] of the entity `inner` with the header fields `outer` outside
+/// (from [`entity_of_clear_signed`]).
+pub fn prepare_encryption_of(outer: OuterHeaders, inner: Vec<u8>, recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, policy: &Policy) -> Result<EncryptPlan> {
     for c in recipients {
         if !encryptable(c) {
             let f = crate::cert::facts::facts(c);

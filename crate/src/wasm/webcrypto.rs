@@ -473,6 +473,22 @@ async fn sign_protected(identity: &Identity, key: Option<Promise>, message: &[u8
     }
 }
 
+/// The entity to encrypt of `message` clear-signed with header protection for encryption
+/// ([`crate::smime::entity_of_clear_signed`]): digest and signature by WebCrypto as in
+/// [`sign_protected`], and as there, signed again entirely in the core if the core refuses
+/// WebCrypto's signature.
+async fn signed_entity(identity: &Identity, key: Option<Promise>, message: &[u8], at: UnixTime, policy: &crate::policy::Policy) -> Result<(crate::smime::OuterHeaders, Vec<u8>)> {
+    let limits = Limits::default();
+    let plan = crate::smime::prepare_signing_with(message, identity, false, at, &limits, policy, Protection::Cipher)?;
+    let (attrs, signature) = attributes_and_signature(&plan, plan.content(), key).await?;
+    let external = signature.is_some();
+    match plan.finish_message(attrs, signature) {
+        Ok(signed) => crate::smime::entity_of_clear_signed(signed, &limits),
+        Err(_) if external => crate::smime::clear_signed_entity(message, identity, at, &limits, policy),
+        Err(e) => Err(e),
+    }
+}
+
 /// Encrypt a message (signing it first when asked) with WebCrypto for the bulk steps.
 pub(crate) async fn encrypt(
     message: &[u8],
@@ -485,16 +501,22 @@ pub(crate) async fn encrypt(
     let limits = Limits::default();
     // No recipient certificate outside its validity period (SPEC section 3).
     crate::cert::validity::check_recipients(recipients, at)?;
-    // Signing canonicalises the message itself.
-    let to_wrap = if options.sign || options.triple_wrap {
-        let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
-        std::borrow::Cow::Owned(sign_protected(id, key.clone(), message, options.opaque, at, policy, Protection::Cipher).await?)
-    } else {
-        crate::mime::canonicalize_crlf(message)
-    };
     let (opaque, triple_wrap) = (options.opaque, options.triple_wrap);
-    let plan = crate::smime::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits, policy)?;
-    drop(to_wrap);
+    let plan = if options.sign && !opaque && !triple_wrap {
+        // Clear-signed first: the entity to encrypt is built around the signed entity.
+        let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
+        let (outer, inner) = signed_entity(id, key.clone(), message, at, policy).await?;
+        crate::smime::prepare_encryption_of(outer, inner, recipients, Some(*id), options, policy)?
+    } else {
+        // Signing canonicalises the message itself.
+        let to_wrap = if options.sign || options.triple_wrap {
+            let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
+            std::borrow::Cow::Owned(sign_protected(id, key.clone(), message, opaque, at, policy, Protection::Cipher).await?)
+        } else {
+            crate::mime::canonicalize_crlf(message)
+        };
+        crate::smime::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits, policy)?
+    };
     let encrypted = match seal_outside(subtle().as_ref(), &plan).await {
         // The ciphertext stays in WebCrypto's array, read from there block by block.
         Some((ciphertext, tag)) => Encrypted::Entity(plan.finish_mime_around(ciphertext.length() as usize, tag)?, Some(JsPiece(ciphertext))),
