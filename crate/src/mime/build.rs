@@ -117,17 +117,29 @@ impl MultipartSigned {
 
     /// The whole message in one buffer: built in the signed entity's own buffer, the
     /// header section put in front of it (one move within memory already in use).
-    pub fn into_bytes(self) -> Vec<u8> {
-        let mut out = self.entity;
-        out.reserve_exact(self.head.len() + self.tail.len());
-        out.extend_from_slice(&self.tail);
-        out.splice(0..0, self.head);
-        out
+    pub fn into_bytes(mut self) -> Vec<u8> {
+        let head = std::mem::take(&mut self.head);
+        self.into_bytes_headed(&head, 0)
     }
 
-    /// The header section (up to the first boundary), the signed entity, the rest.
-    pub fn into_parts(self) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
-        (self.head, self.entity, self.tail)
+    /// The header section, up to and with the first boundary line.
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+
+    /// What follows the signed entity: the signature part and the closing boundary.
+    pub fn tail(&self) -> &[u8] {
+        &self.tail
+    }
+
+    /// [`MultipartSigned::into_bytes`] with `head` in front of the signed entity instead of
+    /// the header section, and room for `spare` more bytes after the end.
+    pub fn into_bytes_headed(self, head: &[u8], spare: usize) -> Vec<u8> {
+        let mut out = self.entity;
+        out.reserve_exact(head.len() + self.tail.len() + spare);
+        out.extend_from_slice(&self.tail);
+        out.splice(0..0, head.iter().copied());
+        out
     }
 
     /// Write the message to `w`: the header section, the signed entity, the rest.

@@ -139,20 +139,16 @@ pub fn entity_of_clear_signed(signed: super::sign::SignedMessage, limits: &Limit
         super::sign::SignedMessage::Clear(signed) => signed,
         opaque => return entity_of(&opaque.into_bytes(), limits),
     };
-    let (head, mut entity, tail) = signed.into_parts();
-    let (outer, framed) = entity_of(&[&head[..], STAND_IN, &tail[..]].concat(), limits)?;
+    let (outer, framed) = entity_of(&[signed.head(), STAND_IN, signed.tail()].concat(), limits)?;
     let prefix = framed
         .len()
-        .checked_sub(STAND_IN.len() + tail.len())
+        .checked_sub(STAND_IN.len() + signed.tail().len())
         .and_then(|cut| framed.split_at_checked(cut))
-        .filter(|(_, rest)| rest.starts_with(STAND_IN) && rest.ends_with(&tail))
+        .filter(|(_, rest)| rest.starts_with(STAND_IN) && rest.ends_with(signed.tail()))
         .map(|(prefix, _)| prefix)
         .ok_or_else(|| Error::new(Code::Crypto, "The message could not be encrypted.", "Try again; if it keeps failing, report it.").with_detail("signed entity frame"))?;
-    // Room for the frame and the CBC padding (`CbcSealer::pad`).
-    entity.reserve_exact(prefix.len() + tail.len() + 16);
-    entity.extend_from_slice(&tail);
-    entity.splice(0..0, prefix.iter().copied());
-    Ok((outer, entity))
+    // With room for the CBC padding (`CbcSealer::pad`).
+    Ok((outer, signed.into_bytes_headed(prefix, 16)))
 }
 
 /// An encrypted entity ready to be written ([`EncryptPlan::finish_for_writing`]).
