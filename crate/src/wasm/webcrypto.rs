@@ -460,32 +460,34 @@ pub(crate) async fn sign_in_place(identity: &Identity, key: Option<Promise>, buf
     plan.finish(attrs, signature)
 }
 
-/// [`sign`] with the header protection chosen (`Cipher` when the message is encrypted next).
-async fn sign_protected(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime, policy: &crate::policy::Policy, protection: Protection) -> Result<Vec<u8>> {
+/// The signed message with WebCrypto's digest and signature ([`attributes_and_signature`]), or
+/// None when the core refused WebCrypto's signature (`finish_message` checks it against the
+/// certificate): the caller then signs the message again entirely in the core.
+async fn signed_by_webcrypto(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime, policy: &crate::policy::Policy, protection: Protection) -> Result<Option<crate::smime::SignedMessage>> {
     let plan = crate::smime::prepare_signing_with(message, identity, opaque, at, &Limits::default(), policy, protection)?;
     let (attrs, signature) = attributes_and_signature(&plan, plan.content(), key).await?;
     let external = signature.is_some();
-    match plan.finish(attrs, signature) {
-        // `finish` checks WebCrypto's signature against the certificate; if it refused
-        // it, the message is signed again entirely in the core.
-        Err(_) if external => crate::smime::sign_message_with(message, identity, opaque, at, &Limits::default(), policy, protection),
-        done => done,
+    match plan.finish_message(attrs, signature) {
+        Err(_) if external => Ok(None),
+        done => done.map(Some),
+    }
+}
+
+/// [`sign`] with the header protection chosen (`Cipher` when the message is encrypted next).
+async fn sign_protected(identity: &Identity, key: Option<Promise>, message: &[u8], opaque: bool, at: UnixTime, policy: &crate::policy::Policy, protection: Protection) -> Result<Vec<u8>> {
+    match signed_by_webcrypto(identity, key, message, opaque, at, policy, protection).await? {
+        Some(signed) => Ok(signed.into_bytes()),
+        None => crate::smime::sign_message_with(message, identity, opaque, at, &Limits::default(), policy, protection),
     }
 }
 
 /// The entity to encrypt of `message` clear-signed with header protection for encryption
-/// ([`crate::smime::entity_of_clear_signed`]): digest and signature by WebCrypto as in
-/// [`sign_protected`], and as there, signed again entirely in the core if the core refuses
-/// WebCrypto's signature.
+/// ([`crate::smime::entity_of_clear_signed`]), signed as [`sign_protected`] signs.
 async fn signed_entity(identity: &Identity, key: Option<Promise>, message: &[u8], at: UnixTime, policy: &crate::policy::Policy) -> Result<(crate::smime::OuterHeaders, Vec<u8>)> {
     let limits = Limits::default();
-    let plan = crate::smime::prepare_signing_with(message, identity, false, at, &limits, policy, Protection::Cipher)?;
-    let (attrs, signature) = attributes_and_signature(&plan, plan.content(), key).await?;
-    let external = signature.is_some();
-    match plan.finish_message(attrs, signature) {
-        Ok(signed) => crate::smime::entity_of_clear_signed(signed, &limits),
-        Err(_) if external => crate::smime::clear_signed_entity(message, identity, at, &limits, policy),
-        Err(e) => Err(e),
+    match signed_by_webcrypto(identity, key, message, false, at, policy, Protection::Cipher).await? {
+        Some(signed) => crate::smime::entity_of_clear_signed(signed, &limits),
+        None => crate::smime::clear_signed_entity(message, identity, at, &limits, policy),
     }
 }
 
