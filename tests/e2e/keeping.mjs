@@ -162,6 +162,7 @@ test('reminders 30 and 14 days before the end (clock set by the test), then the 
   await b.page.getByLabel('To', { exact: true }).fill('alice@example.org');
   await b.page.getByLabel('Subject', { exact: true }).fill('Old secret encrypted');
   await b.page.getByLabel('Message text').fill('encrypted to your first certificate');
+  await w.recipientsShown(b, 'alice@example.org');
   await b.page.getByLabel('Encrypt').check();
   await b.page.getByRole('button', { name: 'Send securely' }).click();
   await w.sent(b);

@@ -202,7 +202,20 @@ export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = nu
       if (to !== undefined) await p.page.getByLabel('To', { exact: true }).fill(to);
       if (subject !== undefined) await p.page.getByLabel('Subject', { exact: true }).fill(subject);
       if (text !== undefined) await p.page.getByLabel('Message text').fill(text);
+      if (to !== undefined) await w.recipientsShown(p, to);
       await p.page.getByRole('button', { name: 'Send securely' }).click();
+    },
+
+    /**
+     * Wait until the compose pane lists each address of `to` (comma-separated) with its
+     * status. The list is above the Protection toggles and the Send button, and it is filled
+     * 200 ms after the last key in To: a click before that can land where a toggle or the
+     * button was before the list moved it.
+     */
+    async recipientsShown(p, to) {
+      for (const a of to.split(',').map((s) => s.trim()).filter(Boolean)) {
+        await p.page.locator(`[data-recipient="${a}"]`).first().waitFor();
+      }
     },
 
     /**
