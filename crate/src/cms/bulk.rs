@@ -70,6 +70,7 @@ use cms::enveloped_data::{KeyTransRecipientInfo, RecipientInfo};
 use der::Encode;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use cachet_bytes::Wiped;
 use zeroize::Zeroizing;
 
 /// The bulk steps of `open`.
@@ -81,7 +82,7 @@ pub trait Bulk {
         Ok(self.digest(alg, data)? == want)
     }
     /// Decrypt content; `tag` for GCM. See [`Symmetric::decrypt`].
-    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>;
+    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Wiped, Failed>;
     /// [`Bulk::decrypt`] as `open` asks for it: the plaintext in a buffer of its own, or (a
     /// [`Deferred`] whose host wrote it there) in place of the ciphertext in a kept decoded body.
     /// `settles`: a success ends the search for the content, so no later attempt (another
@@ -106,7 +107,7 @@ pub trait Bulk {
     /// 34 MB of base64 to decode again otherwise) and shares it rather than copying it.
     fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Body> {
         let _ = raw;
-        decode().map(|b| Rc::new(Zeroizing::new(b)))
+        decode().map(|b| Rc::new(Wiped::new(b)))
     }
     /// Whether `message` mixes CRLF and bare-LF line breaks, computed by `compute` (a scan of
     /// the whole message). [`Deferred`] keeps the answer for the message every run opens: it
@@ -129,7 +130,7 @@ impl Bulk for Portable {
     fn digest(&self, alg: DigestAlg, data: &[u8]) -> Result<Vec<u8>> {
         digest(alg, data)
     }
-    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed> {
+    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Wiped, Failed> {
         RustCrypto.decrypt(cipher, key, iv, aad, data, tag)
     }
 }
@@ -141,7 +142,7 @@ impl Bulk for WithSymmetric<'_> {
     fn digest(&self, alg: DigestAlg, data: &[u8]) -> Result<Vec<u8>> {
         digest(alg, data)
     }
-    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed> {
+    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Wiped, Failed> {
         self.0.decrypt(cipher, key, iv, aad, data, tag)
     }
 }
@@ -150,7 +151,7 @@ impl Bulk for WithSymmetric<'_> {
 /// where the host wrote the plaintext over the ciphertext ([`Deferred::answer_decrypted`]: for
 /// 25 MB, no second 25 MB buffer beside the body).
 pub enum Plaintext {
-    Owned(Zeroizing<Vec<u8>>),
+    Owned(Wiped),
     InBody(InBody),
 }
 
@@ -167,7 +168,7 @@ impl std::ops::Deref for Plaintext {
 /// A decoded body, shared. Cleared when the last holder drops it: a decryption may have
 /// written its plaintext over the ciphertext in it ([`Deferred::answer_decrypted`]), and a
 /// body decoded from inside decrypted content is decrypted content itself.
-pub type Body = Rc<Zeroizing<Vec<u8>>>;
+pub type Body = Rc<Wiped>;
 
 /// Bytes `start..start + len` of a shared decoded body.
 #[derive(Clone)]
@@ -244,7 +245,7 @@ pub enum Request {
 /// The host's answer to a [`Request`].
 pub enum Answer {
     Digest(Vec<u8>),
-    Decrypted(Zeroizing<Vec<u8>>),
+    Decrypted(Wiped),
     Failed,
     /// A key transport's unwrapped key, or `None` when the key does not unwrap it.
     Unwrapped(Option<Zeroizing<Vec<u8>>>),
@@ -312,7 +313,7 @@ enum BodyKey {
     InMessage { start: usize, len: usize },
     /// Anywhere else (inside decrypted content, a new buffer each run): a copy, compared
     /// (cleared on drop, as it may be decrypted content).
-    Copy(Zeroizing<Vec<u8>>),
+    Copy(Wiped),
 }
 
 /// Most decryption requests (each a copy of the content) one run of a [`Deferred`] records.
@@ -407,7 +408,7 @@ impl Deferred {
                 }
             }
         }
-        let mut pt = Zeroizing::new(vec![0u8; len]);
+        let mut pt = Wiped::new(vec![0u8; len]);
         write(&mut pt);
         self.store(seq, shape, Answer::Decrypted(pt));
         None
@@ -558,10 +559,10 @@ impl Bulk for Deferred {
         Ok(true)
     }
 
-    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed> {
+    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> std::result::Result<Wiped, Failed> {
         match self.decrypt_content(cipher, key, iv, aad, data, tag, false)? {
             Plaintext::Owned(pt) => Ok(pt),
-            Plaintext::InBody(b) => Ok(Zeroizing::new(b.bytes().to_vec())),
+            Plaintext::InBody(b) => Ok(Wiped::new(b.bytes().to_vec())),
         }
     }
 
@@ -683,12 +684,12 @@ impl Bulk for Deferred {
         if let Some((_, body)) = self.bodies.borrow().iter().find(|(k, _)| same(k)) {
             return Ok(Rc::clone(body));
         }
-        let body = Rc::new(Zeroizing::new(decode()?));
+        let body = Rc::new(Wiped::new(decode()?));
         let mut bodies = self.bodies.borrow_mut();
         if bodies.len() < MAX_KEPT_BODIES {
             let key = match place {
                 Some((start, len)) => BodyKey::InMessage { start, len },
-                None => BodyKey::Copy(Zeroizing::new(raw.to_vec())),
+                None => BodyKey::Copy(Wiped::new(raw.to_vec())),
             };
             bodies.push((key, Rc::clone(&body)));
         }

@@ -320,7 +320,7 @@ impl crate::cms::bulk::Bulk for Counting {
     fn digest(&self, alg: crate::crypto::DigestAlg, data: &[u8]) -> crate::error::Result<Vec<u8>> {
         crate::crypto::digest(alg, data)
     }
-    fn decrypt(&self, c: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::crypto::cipher::Failed> {
+    fn decrypt(&self, c: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], data: &[u8], tag: Option<&[u8]>) -> Result<cachet_bytes::Wiped, crate::crypto::cipher::Failed> {
         use crate::crypto::cipher::Symmetric;
         self.decryptions.set(self.decryptions.get() + 1);
         RustCrypto.decrypt(c, key, iv, aad, data, tag)

@@ -12,7 +12,7 @@ use crate::error::{Code, Error, Result};
 use cipher::block_padding::Pkcs7;
 use cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use const_oid::ObjectIdentifier;
-use zeroize::Zeroizing;
+use cachet_bytes::Wiped;
 
 use crate::oid::{OID_AES128_CBC, OID_AES192_CBC, OID_AES256_CBC, OID_AES128_GCM, OID_AES192_GCM, OID_AES256_GCM, OID_DES_EDE3_CBC, OID_DES_CBC, OID_RC2_CBC};
 
@@ -135,7 +135,7 @@ pub struct Sealed {
 /// Bulk symmetric encryption. `iv` is the CBC IV or the GCM nonce; `aad` is used by GCM only.
 pub trait Symmetric {
     fn encrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Sealed>;
-    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], ciphertext: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>;
+    fn decrypt(&self, cipher: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], ciphertext: &[u8], tag: Option<&[u8]>) -> std::result::Result<Wiped, Failed>;
 }
 
 /// The portable RustCrypto backend.
@@ -200,12 +200,12 @@ impl CbcSealer {
     }
 }
 
-fn cbc_dec<C>(key: &[u8], iv: &[u8], ct: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>
+fn cbc_dec<C>(key: &[u8], iv: &[u8], ct: &[u8]) -> std::result::Result<Wiped, Failed>
 where
     C: cipher::BlockCipherDecrypt + cipher::KeyInit,
 {
     let dec = cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| Failed)?;
-    dec.decrypt_padded_vec::<Pkcs7>(ct).map(Zeroizing::new).map_err(|_| Failed)
+    dec.decrypt_padded_vec::<Pkcs7>(ct).map(Wiped::new).map_err(|_| Failed)
 }
 
 /// AES-GCM in the plaintext's own buffer `buf`.
@@ -226,7 +226,7 @@ where
 /// the envelope parser refuses any other length (`unsupported-algorithm`) before either runs.
 pub const GCM_NONCE_LENGTHS: [usize; 2] = [12, 16];
 
-fn gcm_dec<C>(key: &[u8], nonce: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>
+fn gcm_dec<C>(key: &[u8], nonce: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> std::result::Result<Wiped, Failed>
 where
     C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = cipher::consts::U16> + cipher::KeyInit,
 {
@@ -250,7 +250,7 @@ where
 /// (12 to 16; 12 is its default). What Cachet writes is always 16.
 pub const GCM_TAG_LENGTHS: std::ops::RangeInclusive<usize> = 12..=16;
 
-fn gcm_dec_n<C, N, T>(key: &[u8], nonce: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, Failed>
+fn gcm_dec_n<C, N, T>(key: &[u8], nonce: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> std::result::Result<Wiped, Failed>
 where
     C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = cipher::consts::U16> + cipher::KeyInit,
     N: cipher::array::ArraySize,
@@ -260,7 +260,7 @@ where
     let g = aes_gcm::AesGcm::<C, N, T>::new_from_slice(key).map_err(|_| Failed)?;
     let n = aes_gcm::Nonce::<N>::try_from(nonce).map_err(|_| Failed)?;
     let t = aes_gcm::Tag::<T>::try_from(tag).map_err(|_| Failed)?;
-    let mut buf = Zeroizing::new(ct.to_vec());
+    let mut buf = Wiped::new(ct.to_vec());
     g.decrypt_inout_detached(&n, aad, buf.as_mut_slice().into(), &t).map_err(|_| Failed)?;
     Ok(buf)
 }
@@ -329,7 +329,7 @@ impl Symmetric for RustCrypto {
         }
     }
 
-    fn decrypt(&self, c: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], ct: &[u8], tag: Option<&[u8]>) -> std::result::Result<Zeroizing<Vec<u8>>, Failed> {
+    fn decrypt(&self, c: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], ct: &[u8], tag: Option<&[u8]>) -> std::result::Result<Wiped, Failed> {
         match (c, tag) {
             (ContentCipher::Aes128Cbc, None) => cbc_dec::<aes::Aes128>(key, iv, ct),
             (ContentCipher::Aes192Cbc, None) => cbc_dec::<aes::Aes192>(key, iv, ct),
