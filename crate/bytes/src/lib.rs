@@ -1,11 +1,11 @@
-//! The byte loops every message passes through in Cachet's MIME layer, kept in a crate of their
-//! own: the Wasm build is optimised for size as a whole, which turns off loop vectorisation and
+//! The byte loops every message passes through in Cachet's MIME layer, and the wiping of large
+//! secret buffers ([`Wiped`]), kept in a crate of their own: the Wasm build is optimised for size as a whole, which turns off loop vectorisation and
 //! leaves small helpers as calls, while this crate is built for speed
 //! (`profile.wasm.package.cachet-bytes` in the workspace manifest). Functions are
 //! `#[inline(never)]` so that they keep this crate's optimisation instead of being inlined
 //! into size-optimised callers.
 #![forbid(unsafe_code)]
-#![cfg_attr(test, allow(clippy::indexing_slicing))]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::indexing_slicing))]
 
 /// True if every CR is followed by LF and every LF preceded by CR.
 #[inline(never)]
@@ -512,6 +512,19 @@ mod tests {
         wipe_vec(&mut v);
         assert!(v.is_empty());
         assert_eq!(v.capacity(), capacity, "wiping never reallocates");
+    }
+
+    #[test]
+    fn base64_lines_are_the_whole_encoding_cut_into_lines_of_76() {
+        for n in [0, 1, 2, 3, 56, 57, 58, 114, 57 * 64 - 1, 57 * 64, 57 * 64 + 1, 57 * 64 * 3 + 5] {
+            let data: Vec<u8> = (0..n).map(|i| (i * 7 + i / 13) as u8).collect();
+            let whole = base64_simd::STANDARD.encode_to_string(&data);
+            let want = whole.as_bytes().chunks(76).map(|l| std::str::from_utf8(l).unwrap()).collect::<Vec<_>>().join("\r\n");
+            let mut out = b"head:".to_vec();
+            push_base64_lines(&mut out, &data);
+            assert_eq!(std::str::from_utf8(&out[5..]).unwrap(), want, "{n} bytes");
+            assert_eq!(out.len() - 5, base64_lines_len(n), "{n} bytes");
+        }
     }
 
     #[test]
