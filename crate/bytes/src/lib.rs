@@ -1,9 +1,9 @@
 //! The byte loops every message passes through in Cachet's MIME layer, and the wiping of large
-//! secret buffers ([`Wiped`]), kept in a crate of their own: the Wasm build is optimised for size as a whole, which turns off loop vectorisation and
-//! leaves small helpers as calls, while this crate is built for speed
-//! (`profile.wasm.package.cachet-bytes` in the workspace manifest). Functions are
-//! `#[inline(never)]` so that they keep this crate's optimisation instead of being inlined
-//! into size-optimised callers.
+//! secret buffers ([`Wiped`]), kept in a crate of their own: the Wasm build is optimised for
+//! size as a whole, which turns off loop vectorisation and leaves small helpers as calls, while
+//! this crate is built for speed (`profile.wasm.package.cachet-bytes` in the workspace
+//! manifest). Functions are `#[inline(never)]` so that they keep this crate's optimisation
+//! instead of being inlined into size-optimised callers.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::indexing_slicing))]
 
