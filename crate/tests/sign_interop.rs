@@ -403,6 +403,45 @@ fn large_messages_of_every_body_kind_signed_by_the_cli_verify_in_openssl() {
 /// read from its start (`sign`, `encrypt`); a file whose offset is past its start (shared
 /// with a process that read some of it) is read from that offset, as a pipe would be; an
 /// empty file (never mapped) is an empty message, as from a pipe.
+/// `open` reads received mail of a few megabytes (read into an anonymous mapping from 2 MB on)
+/// from a file on standard input, from its start or from where its offset stands, as it reads
+/// the same message from a pipe: the same verdict and the same content.
+#[test]
+fn a_large_received_message_file_is_read_as_from_a_pipe() {
+    use std::io::{Seek, SeekFrom};
+    let pki = shared_pki();
+    let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+    let small = message(&alice.email, "bob@example.net");
+    // About 3 MB of text lines after the small message's own text.
+    let mut msg = small.clone();
+    for i in 0..50_000 {
+        msg.extend_from_slice(format!("Line {i:06} of a long text, as long as a line of a long mail.\r\n").as_bytes());
+    }
+    assert!(msg.len() > 3 << 20);
+    let signed = sign(&msg, &alice.p12(), &alice.password, &[]);
+    let prefix = b"Not-Part-Of-It: read by someone else first\r\n";
+    let dir = TempDir::new("stdin-large");
+    let whole = dir.write("whole.eml", &signed);
+    let offset = dir.write("offset.eml", &[&prefix[..], &signed].concat());
+    let ca = pki.ca();
+    let trust = ["--trust", ca.to_str().unwrap()];
+    let from_pipe = dir.path("pipe.content");
+    let (report, code) = open(&signed, &[&trust[..], &["--content", from_pipe.to_str().unwrap()]].concat());
+    assert_eq!((status(&report), code), ("valid", 0), "{report}");
+    let want = std::fs::read(&from_pipe).unwrap();
+    assert!(want.len() > 3 << 20 && want.ends_with(b"as long as a line of a long mail.\r\n"));
+    for (input, at) in [(&whole, 0), (&offset, prefix.len() as u64)] {
+        let mut f = std::fs::File::open(input).unwrap();
+        f.seek(SeekFrom::Start(at)).unwrap();
+        let content = dir.path("file.content");
+        let out = cachet().arg("open").args(trust).arg("--content").arg(&content).stdin(f).output().unwrap();
+        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((status(&got), out.status.code()), ("valid", Some(0)), "at {at}: {got}");
+        assert_eq!(got, report, "at {at}: the report a pipe gives");
+        assert!(std::fs::read(&content).unwrap() == want, "at {at}: the content a pipe gives");
+    }
+}
+
 #[test]
 fn a_message_file_on_standard_input_is_read_from_where_it_stands() {
     use std::io::{Seek, SeekFrom};

@@ -106,6 +106,9 @@ enum Input {
     Read(Vec<u8>),
     #[cfg(unix)]
     Mapped(memmap2::Mmap),
+    /// Read into the first `.1` bytes of an anonymous mapping ([`read_file_copy`]).
+    #[cfg(unix)]
+    Copied(memmap2::MmapMut, usize),
 }
 
 impl std::ops::Deref for Input {
@@ -115,6 +118,8 @@ impl std::ops::Deref for Input {
             Input::Read(v) => v,
             #[cfg(unix)]
             Input::Mapped(m) => m,
+            #[cfg(unix)]
+            Input::Copied(m, n) => m.get(..*n).unwrap_or_default(),
         }
     }
 }
@@ -149,9 +154,10 @@ fn read_stdin(hold: Hold) -> Result<Input, Error> {
         if let Ok(fd) = stdin.as_fd().try_clone_to_owned() {
             let mut file = std::fs::File::from(fd);
             if let Some(len) = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len()) {
+                let at = file.stream_position().ok();
                 // Only a whole file: standard input may also be a file read from elsewhere
                 // than its start (its offset shared with another process).
-                if hold == Hold::MapFile && len > 0 && len < cap && file.stream_position().is_ok_and(|at| at == 0) {
+                if hold == Hold::MapFile && len > 0 && len < cap && at == Some(0) {
                     // SAFETY: the mapping is read only. A change to the file while it is mapped
                     // changes what is read (the sender's own message: at worst a signature
                     // that does not verify); cutting it short ends the process (SIGBUS).
@@ -161,15 +167,49 @@ fn read_stdin(hold: Hold) -> Result<Input, Error> {
                         return Ok(Input::Mapped(map));
                     }
                 }
-                v.reserve(len.min(cap) as usize);
-                file.take(cap).read_to_end(&mut v).map_err(fail)?;
-                return Ok(Input::Read(v));
+                return read_file_copy(&mut file, len.saturating_sub(at.unwrap_or(0)), cap).map_err(fail);
             }
         }
     }
     let _ = hold;
     v.reserve(1 << 16);
     std::io::stdin().lock().take(cap).read_to_end(&mut v).map_err(fail)?;
+    Ok(Input::Read(v))
+}
+
+/// Smallest file [`read_file_copy`] reads into an anonymous mapping: one huge page.
+#[cfg(unix)]
+const COPY_MAPPED_FROM: u64 = 2 << 20;
+
+/// The rest of `file` (`expected` bytes by its size, fewer than `cap`), read into memory of
+/// the process's own. From [`COPY_MAPPED_FROM`] bytes on, that memory is an anonymous mapping
+/// with transparent huge pages asked for (Linux): filling fresh memory 4 KB page by page
+/// faulted 6,400 times for 25 MB, most of the read's time (`open` of 25 MB about 15 ms
+/// faster). A file that grows meanwhile is read on into a vector, up to `cap` bytes.
+#[cfg(unix)]
+fn read_file_copy(file: &mut std::fs::File, expected: u64, cap: u64) -> std::io::Result<Input> {
+    let mut v = Vec::new();
+    if (COPY_MAPPED_FROM..cap).contains(&expected) {
+        let room = usize::try_from(expected).ok().and_then(|n| n.checked_add(1));
+        if let Some(mut map) = room.and_then(|room| memmap2::MmapOptions::new().len(room).map_anon().ok()) {
+            #[cfg(target_os = "linux")]
+            let _ = map.advise(memmap2::Advice::HugePage);
+            let mut n = 0usize;
+            while let Some(rest) = map.get_mut(n..).filter(|r| !r.is_empty()) {
+                match file.read(rest) {
+                    Ok(0) => return Ok(Input::Copied(map, n)),
+                    Ok(k) => n += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            // Full, one byte past the size it had: it grew.
+            v.extend_from_slice(&map);
+        }
+    }
+    v.reserve(expected.min(cap) as usize);
+    let left = cap.saturating_sub(v.len() as u64);
+    file.take(left).read_to_end(&mut v)?;
     Ok(Input::Read(v))
 }
 
