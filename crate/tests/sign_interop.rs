@@ -418,7 +418,7 @@ fn a_large_received_message_file_is_read_as_from_a_pipe() {
         msg.extend_from_slice(format!("Line {i:06} of a long text, as long as a line of a long mail.\r\n").as_bytes());
     }
     assert!(msg.len() > 3 << 20);
-    let signed = sign(&msg, &alice.p12(), &alice.password, &[]);
+    let signed = sign(&msg, alice.p12(), &alice.password, &[]);
     let prefix = b"Not-Part-Of-It: read by someone else first\r\n";
     let dir = TempDir::new("stdin-large");
     let whole = dir.write("whole.eml", &signed);
