@@ -403,7 +403,7 @@ fn large_messages_of_every_body_kind_signed_by_the_cli_verify_in_openssl() {
 /// read from its start (`sign`, `encrypt`); a file whose offset is past its start (shared
 /// with a process that read some of it) is read from that offset, as a pipe would be; an
 /// empty file (never mapped) is an empty message, as from a pipe.
-/// `open` reads received mail of a few megabytes (read into an anonymous mapping from 2 MB on)
+/// `open` reads received mail of a few megabytes (memory with huge pages asked for, on Linux)
 /// from a file on standard input, from its start or from where its offset stands, as it reads
 /// the same message from a pipe: the same verdict and the same content.
 #[test]

@@ -7,6 +7,67 @@ use cachet::time::UnixTime;
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+/// The system allocator, asking Linux for transparent huge pages (2 MiB) on blocks large
+/// enough to hold one: a 25 MB message, its decoded body, its plaintext. Filled page by page,
+/// fresh memory faulted once per 4 KiB, 6,400 times for 25 MB; with huge pages once per 2 MiB.
+/// `open` of a 25 MB message took about a quarter less time (see `bench/RESULTS.md`). The
+/// kernel's setting decides (`transparent_hugepage/enabled`: `madvise` or `always`; with
+/// `never` the advice does nothing).
+#[cfg(target_os = "linux")]
+struct HugePagesForLarge;
+
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: HugePagesForLarge = HugePagesForLarge;
+
+/// Size of a transparent huge page on x86-64 and of the usual arm64 one.
+#[cfg(target_os = "linux")]
+const HUGE_PAGE: usize = 2 << 20;
+
+// SAFETY: every allocation, reallocation and release is the system allocator's, with the
+// caller's own arguments and results. `advise_huge_pages` only gives the kernel advice about
+// whole 2 MiB ranges inside a block just returned (never its contents, never memory outside
+// it); a failed madvise leaves everything as it was.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+unsafe impl std::alloc::GlobalAlloc for HugePagesForLarge {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let p = unsafe { std::alloc::System.alloc(layout) };
+        advise_huge_pages(p, layout.size());
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let p = unsafe { std::alloc::System.alloc_zeroed(layout) };
+        advise_huge_pages(p, layout.size());
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { std::alloc::System.realloc(ptr, layout, new_size) };
+        advise_huge_pages(p, new_size);
+        p
+    }
+}
+
+/// `madvise(MADV_HUGEPAGE)` over the whole huge pages inside the block of `size` bytes at `p`.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn advise_huge_pages(p: *mut u8, size: usize) {
+    if p.is_null() || size < HUGE_PAGE {
+        return;
+    }
+    let skip = p.align_offset(HUGE_PAGE);
+    let whole = size.saturating_sub(skip) / HUGE_PAGE * HUGE_PAGE;
+    if whole == 0 {
+        return;
+    }
+    // SAFETY: `p + skip .. p + skip + whole` lies inside the block (skip + whole <= size), and
+    // MADV_HUGEPAGE is advice: it changes neither the mapping nor its contents.
+    let _ = unsafe { libc::madvise(p.wrapping_add(skip).cast(), whole, libc::MADV_HUGEPAGE) };
+}
+
 const USAGE: &str = "usage: cachet <command> [options]
   sign    --identity ID.p12 --password-file F [--opaque] [--at TIME]     < message > signed
   encrypt --recipient CERT [--recipient CERT]... [--identity ID.p12 --password-file F]
@@ -106,9 +167,6 @@ enum Input {
     Read(Vec<u8>),
     #[cfg(unix)]
     Mapped(memmap2::Mmap),
-    /// Read into the first `.1` bytes of an anonymous mapping ([`read_file_copy`]).
-    #[cfg(unix)]
-    Copied(memmap2::MmapMut, usize),
 }
 
 impl std::ops::Deref for Input {
@@ -118,8 +176,6 @@ impl std::ops::Deref for Input {
             Input::Read(v) => v,
             #[cfg(unix)]
             Input::Mapped(m) => m,
-            #[cfg(unix)]
-            Input::Copied(m, n) => m.get(..*n).unwrap_or_default(),
         }
     }
 }
@@ -132,7 +188,8 @@ enum Hold {
     Copy,
     /// Mapped when it is a regular file read from its start (the sender's own message, `sign`
     /// and `encrypt`): no copy of it, and none of the fresh memory a copy needs, whose page
-    /// faults cost more than the read itself (25 MB: about 40 ms read, 4 ms mapped). If the
+    /// faults cost more than the read itself (25 MB: about 40 ms read, 4 ms mapped, measured
+    /// before the allocator asked for huge pages, `HugePagesForLarge`). If the
     /// file is cut short while mapped, the process ends with SIGBUS.
     MapFile,
 }
@@ -154,10 +211,9 @@ fn read_stdin(hold: Hold) -> Result<Input, Error> {
         if let Ok(fd) = stdin.as_fd().try_clone_to_owned() {
             let mut file = std::fs::File::from(fd);
             if let Some(len) = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len()) {
-                let at = file.stream_position().ok();
                 // Only a whole file: standard input may also be a file read from elsewhere
                 // than its start (its offset shared with another process).
-                if hold == Hold::MapFile && len > 0 && len < cap && at == Some(0) {
+                if hold == Hold::MapFile && len > 0 && len < cap && file.stream_position().is_ok_and(|at| at == 0) {
                     // SAFETY: the mapping is read only. A change to the file while it is mapped
                     // changes what is read (the sender's own message: at worst a signature
                     // that does not verify); cutting it short ends the process (SIGBUS).
@@ -167,49 +223,15 @@ fn read_stdin(hold: Hold) -> Result<Input, Error> {
                         return Ok(Input::Mapped(map));
                     }
                 }
-                return read_file_copy(&mut file, len.saturating_sub(at.unwrap_or(0)), cap).map_err(fail);
+                v.reserve(len.min(cap) as usize);
+                file.take(cap).read_to_end(&mut v).map_err(fail)?;
+                return Ok(Input::Read(v));
             }
         }
     }
     let _ = hold;
     v.reserve(1 << 16);
     std::io::stdin().lock().take(cap).read_to_end(&mut v).map_err(fail)?;
-    Ok(Input::Read(v))
-}
-
-/// Smallest file [`read_file_copy`] reads into an anonymous mapping: one huge page.
-#[cfg(unix)]
-const COPY_MAPPED_FROM: u64 = 2 << 20;
-
-/// The rest of `file` (`expected` bytes by its size, fewer than `cap`), read into memory of
-/// the process's own. From [`COPY_MAPPED_FROM`] bytes on, that memory is an anonymous mapping
-/// with transparent huge pages asked for (Linux): filling fresh memory 4 KB page by page
-/// faulted 6,400 times for 25 MB, most of the read's time (`open` of 25 MB about 15 ms
-/// faster). A file that grows meanwhile is read on into a vector, up to `cap` bytes.
-#[cfg(unix)]
-fn read_file_copy(file: &mut std::fs::File, expected: u64, cap: u64) -> std::io::Result<Input> {
-    let mut v = Vec::new();
-    if (COPY_MAPPED_FROM..cap).contains(&expected) {
-        let room = usize::try_from(expected).ok().and_then(|n| n.checked_add(1));
-        if let Some(mut map) = room.and_then(|room| memmap2::MmapOptions::new().len(room).map_anon().ok()) {
-            #[cfg(target_os = "linux")]
-            let _ = map.advise(memmap2::Advice::HugePage);
-            let mut n = 0usize;
-            while let Some(rest) = map.get_mut(n..).filter(|r| !r.is_empty()) {
-                match file.read(rest) {
-                    Ok(0) => return Ok(Input::Copied(map, n)),
-                    Ok(k) => n += k,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            // Full, one byte past the size it had: it grew.
-            v.extend_from_slice(&map);
-        }
-    }
-    v.reserve(expected.min(cap) as usize);
-    let left = cap.saturating_sub(v.len() as u64);
-    file.take(left).read_to_end(&mut v)?;
     Ok(Input::Read(v))
 }
 
