@@ -5,7 +5,8 @@
 // signed+encrypted, GCM and tampered messages reports exactly what the synchronous open does;
 // GCM nonces of other lengths than 12 bytes get one answer from both paths; 256 RecipientInfos
 // tried by trial around 4 MB of content stay bounded (one content decryption) on both; content
-// above the inline bound, decrypted by WebCrypto into the decoded body, gives the same reports.
+// above the inline bound, decrypted by WebCrypto into the decoded body, gives the same reports;
+// a signature WebCrypto gets wrong is dropped and the core signs instead.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -385,6 +386,52 @@ test('content above the inline bound is decrypted by WebCrypto into the decoded 
     assert.equal(refused.content, undefined);
   } finally {
     subtle.decrypt = decrypt;
+    ring.free();
+  }
+});
+
+test('a signature WebCrypto gets wrong is dropped and the core signs instead: signAsync (in place, 8-bit, opaque) and encryptAsync signed first (clear, opaque, triple-wrapped); OpenSSL verifies each', async () => {
+  const subtle = globalThis.crypto.subtle;
+  const sign = subtle.sign;
+  let spoiled = 0;
+  // WebCrypto's signature with its last bit flipped: no longer a signature of the attributes.
+  subtle.sign = async function (...args) {
+    const signature = new Uint8Array(await sign.apply(subtle, args));
+    signature[signature.length - 1] ^= 1;
+    spoiled++;
+    return signature.buffer;
+  };
+  const { ring, handle } = unlocked();
+  const seven = new TextEncoder().encode('From: Alice <alice@example.org>\r\nTo: r0@example.net\r\nSubject: Seven bits\r\n\r\nPlain text, signed in its own buffer.\r\n');
+  const trust = () => ({ at: now(), trust: [b64(f('ca.pem'))] });
+  try {
+    for (const [name, message, opaque] of [['7-bit', seven, false], ['8-bit', MESSAGE, false], ['opaque', MESSAGE, true]]) {
+      const before = spoiled;
+      const signed = await ring.signAsync(handle, message, opaque, now());
+      assert.ok(spoiled > before, `${name}: WebCrypto was asked to sign`);
+      fs.writeFileSync(f('signed.eml'), signed);
+      openssl(['cms', '-verify', '-in', f('signed.eml'), '-CAfile', f('ca.pem'), '-out', f('out.txt')]);
+      assert.match(fs.readFileSync(f('out.txt'), 'utf8'), opaque || name === '8-bit' ? /WebCrypto/ : /signed in its own buffer/, name);
+      assert.equal((await sameAsSync(null, signed, trust())).report.status, 'valid', name);
+    }
+    for (const [name, extra] of [['clear-signed', {}], ['opaque', { opaque: true }], ['triple-wrapped', { tripleWrap: true }]]) {
+      const before = spoiled;
+      const out = await ring.encryptAsync(handle, MESSAGE, { recipients: [b64(f('r0.pem'))], cipher: 'aes256-cbc', sign: true, at: now(), ...extra });
+      assert.ok(spoiled > before, `${name}: WebCrypto was asked to sign`);
+      fs.writeFileSync(f('enc.eml'), out);
+      let encrypted = f('enc.eml');
+      if (extra.tripleWrap) {
+        openssl(['cms', '-verify', '-in', encrypted, '-CAfile', f('ca.pem'), '-out', f('inner.eml')]);
+        encrypted = f('inner.eml');
+      }
+      openssl(['cms', '-decrypt', '-in', encrypted, '-recip', f('r0.pem'), '-inkey', f('r0.key'), '-out', f('dec.eml')]);
+      openssl(['cms', '-verify', '-in', f('dec.eml'), '-CAfile', f('ca.pem'), '-out', f('out.txt')]);
+      assert.match(fs.readFileSync(f('out.txt'), 'utf8'), /WebCrypto/, name);
+      const opened = await sameAsSync(ring, out, trust());
+      assert.equal(opened.report.status, 'valid', `${name}: ${JSON.stringify(opened.report.layers.map((l) => l.status))}`);
+    }
+  } finally {
+    subtle.sign = sign;
     ring.free();
   }
 });
