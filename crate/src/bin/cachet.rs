@@ -8,9 +8,9 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 /// The system allocator, asking Linux for transparent huge pages (2 MiB) on blocks large
-/// enough to hold one: a 25 MB message, its decoded body, its plaintext. Filled page by page,
-/// fresh memory faulted once per 4 KiB, 6,400 times for 25 MB; with huge pages once per 2 MiB.
-/// `open` of a 25 MB message took about a quarter less time (see `bench/RESULTS.md`). The
+/// enough to hold a whole one: a 25 MB message, its decoded body, its plaintext. Filled page by
+/// page, fresh memory faulted once per 4 KiB, 6,400 times for 25 MB; with huge pages once per
+/// 2 MiB. `open` of a 25 MB message took 20-43 % less time (see `bench/RESULTS.md`). The
 /// kernel's setting decides (`transparent_hugepage/enabled`: `madvise` or `always`; with
 /// `never` the advice does nothing).
 #[cfg(target_os = "linux")]
