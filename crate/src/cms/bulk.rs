@@ -65,6 +65,7 @@ use super::recipients::{ktri_unwrap, plain_oaep, plain_oaep_unwrap, public_key_d
 use crate::crypto::cipher::{cbc_padding_ok, ContentCipher, Failed, RustCrypto, Symmetric};
 use crate::crypto::digest::{digest, DigestAlg};
 use crate::error::Result;
+use crate::mime::LineBreaks;
 use crate::pkcs12::Identity;
 use cms::enveloped_data::{KeyTransRecipientInfo, RecipientInfo};
 use der::Encode;
@@ -109,10 +110,11 @@ pub trait Bulk {
         let _ = raw;
         decode().map(|b| Rc::new(Wiped::new(b)))
     }
-    /// Whether `message` mixes CRLF and bare-LF line breaks, computed by `compute` (a scan of
-    /// the whole message). [`Deferred`] keeps the answer for the message every run opens: it
-    /// depends on those bytes alone, and for 25 MB the scan is a tenth of a run.
-    fn mixed_line_breaks(&self, message: &[u8], compute: &dyn Fn() -> bool) -> bool {
+    /// The line breaks of `message` (canonical, mixed CRLF and bare LF, or neither), computed
+    /// by `compute` (a scan of the whole message). [`Deferred`] keeps the answer for the
+    /// message every run opens: it depends on those bytes alone, and for 25 MB the scan is a
+    /// tenth of a run.
+    fn line_breaks(&self, message: &[u8], compute: &dyn Fn() -> LineBreaks) -> LineBreaks {
         let _ = message;
         compute()
     }
@@ -274,8 +276,8 @@ pub struct Deferred {
     decrypts_recorded: Cell<usize>,
     unwrapped: RefCell<Vec<(Vec<u8>, Unwrapped)>>,
     bodies: RefCell<Vec<(BodyKey, Body)>>,
-    /// [`Bulk::mixed_line_breaks`] of the whole message, once a run has computed it.
-    mixed: Cell<Option<bool>>,
+    /// [`Bulk::line_breaks`] of the whole message, once a run has computed it.
+    line_breaks: Cell<Option<LineBreaks>>,
     /// Address and length of the message every run opens ([`Deferred::for_message`]).
     message: Option<(usize, usize)>,
     /// RSAES-OAEP unwraps are [`Request::KeyTransport`]s.
@@ -660,18 +662,18 @@ impl Bulk for Deferred {
         ok
     }
 
-    fn mixed_line_breaks(&self, message: &[u8], compute: &dyn Fn() -> bool) -> bool {
+    fn line_breaks(&self, message: &[u8], compute: &dyn Fn() -> LineBreaks) -> LineBreaks {
         // Only the very bytes every run opens (a forwarded message inside is another slice).
         let whole = self.message.is_some_and(|(_, len)| self.body_key(message) == Some((0, len)));
         if !whole {
             return compute();
         }
-        if let Some(known) = self.mixed.get() {
+        if let Some(known) = self.line_breaks.get() {
             return known;
         }
-        let mixed = compute();
-        self.mixed.set(Some(mixed));
-        mixed
+        let breaks = compute();
+        self.line_breaks.set(Some(breaks));
+        breaks
     }
 
     fn decoded_body(&self, raw: &[u8], decode: &dyn Fn() -> Result<Vec<u8>>) -> Result<Body> {
@@ -795,29 +797,30 @@ mod tests {
 
     #[test]
     fn deferred_keeps_the_line_break_verdict_of_the_whole_message_only() {
+        use crate::mime::LineBreaks::{Canonical, Mixed, Other};
         let message = b"From: a\r\nTo: b\n\r\nbody\r\n".to_vec();
         let d = Deferred::for_message(&message);
         let calls = Cell::new(0);
-        let scan = |answer: bool| {
+        let scan = |answer: LineBreaks| {
             let calls = &calls;
             move || {
                 calls.set(calls.get() + 1);
                 answer
             }
         };
-        assert!(d.mixed_line_breaks(&message, &scan(true)));
+        assert_eq!(d.line_breaks(&message, &scan(Mixed)), Mixed);
         d.begin_run();
         // Kept across runs: the second scan's answer is not asked for.
-        assert!(d.mixed_line_breaks(&message, &scan(false)));
+        assert_eq!(d.line_breaks(&message, &scan(Canonical)), Mixed);
         assert_eq!(calls.get(), 1);
         // A part of the message (a forwarded message) or other bytes: scanned every time.
-        assert!(!d.mixed_line_breaks(&message[9..], &scan(false)));
-        assert!(d.mixed_line_breaks(&message[9..], &scan(true)));
-        assert!(!d.mixed_line_breaks(&message.clone(), &scan(false)));
+        assert_eq!(d.line_breaks(&message[9..], &scan(Other)), Other);
+        assert_eq!(d.line_breaks(&message[9..], &scan(Mixed)), Mixed);
+        assert_eq!(d.line_breaks(&message.clone(), &scan(Canonical)), Canonical);
         assert_eq!(calls.get(), 4);
         // Without a message (Deferred::new) nothing is kept.
         let plain = Deferred::new();
-        assert!(plain.mixed_line_breaks(&message, &scan(true)) && !plain.mixed_line_breaks(&message, &scan(false)));
+        assert_eq!((plain.line_breaks(&message, &scan(Mixed)), plain.line_breaks(&message, &scan(Other))), (Mixed, Other));
         assert_eq!(calls.get(), 6);
     }
 

@@ -29,3 +29,15 @@ pub fn canonicalize_crlf(bytes: &[u8]) -> Cow<'_, [u8]> {
 }
 
 pub use cachet_bytes::is_canonical;
+
+/// The line breaks of a whole message, as `open` reads them once per message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineBreaks {
+    /// Every one CRLF ([`is_canonical`]): every part of the message that starts and ends on a
+    /// line boundary is canonical too.
+    Canonical,
+    /// Some lines end in CRLF and others in a bare LF (outside raw DER bodies).
+    Mixed,
+    /// Neither (bare LF throughout, a lone CR, or line breaks only inside raw DER bodies).
+    Other,
+}

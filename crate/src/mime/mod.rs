@@ -26,7 +26,7 @@ mod tests;
 
 pub use build::{base64_lines, quoted_printable, build_body, build_body_with_inline, build_multipart_signed, build_multipart_signed_owned, build_pkcs7_mime, Attachment, DerPiece, MultipartSigned, Pkcs7Mime, InlinePart};
 pub(crate) use build::{contains, push_base64_lines, random_boundary, signed_frame, signed_head, signed_tail_of};
-pub use canon::{canonicalize_crlf, is_canonical};
+pub use canon::{canonicalize_crlf, is_canonical, LineBreaks};
 pub use entity::{ContentType, Entity, HeaderField, Originator, SmimeKind};
 pub(crate) use entity::decode_base64;
 pub use headers::{encode_headers, header_place, push_field, received_value, HeaderPlace};

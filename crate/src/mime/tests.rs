@@ -1203,3 +1203,18 @@ fn multipart_signed_written_in_pieces_is_the_built_message() {
     let top = p(&one);
     assert_eq!(top.children()[0].raw(), &entity[..]);
 }
+
+/// What `open` relies on to skip scanning a signed part again (`LineBreaks::Canonical`): in a
+/// canonical buffer, every slice that neither starts with LF nor ends with CR is canonical.
+#[test]
+fn slices_of_canonical_bytes_that_do_not_split_a_crlf_are_canonical() {
+    let whole = b"A: b\r\n\r\n--x\r\nline\r\n\r\nmore text\r\n--x--\r\n";
+    assert!(is_canonical(whole));
+    for start in 0..whole.len() {
+        for end in start..=whole.len() {
+            let part = &whole[start..end];
+            let unsplit = part.first() != Some(&b'\n') && part.last() != Some(&b'\r');
+            assert_eq!(is_canonical(part), unsplit, "{start}..{end}");
+        }
+    }
+}

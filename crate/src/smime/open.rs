@@ -6,7 +6,7 @@ use crate::cert::facts;
 use crate::cms::bulk::Bulk;
 use crate::cms::verify::VerifyContext;
 use crate::error::{Code, Error};
-use crate::mime::{self, Entity, Limits, SmimeKind};
+use crate::mime::{self, Entity, LineBreaks, Limits, SmimeKind};
 use crate::pkcs12::Identity;
 use crate::policy::Policy;
 use crate::report::{Diagnosis, FoundCertificate, Layer, LayerKind, OpenReport, Repair, Status};
@@ -125,7 +125,8 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
         Err(e) => return malformed_report(e),
     };
     let binary = binary_cms_bodies(&first);
-    let mixed = bulk.mixed_line_breaks(message, &|| mixed_line_breaks(message, &binary));
+    let breaks = bulk.line_breaks(message, &|| line_breaks(message, &binary));
+    let mixed = breaks == LineBreaks::Mixed;
     let canonical: std::borrow::Cow<'_, [u8]> = if stored_with_bare_line_breaks(message) { canonicalize_except(message, &binary) } else { std::borrow::Cow::Borrowed(message) };
     // Kept as received: the parse of the received bytes is the parse of the canonical form
     // (for 25 MB, one whole-message parse fewer).
@@ -182,6 +183,9 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
     let mut current: Content<'_> = Content::Borrowed(located.raw());
     let mut covers = path_string(located.path());
     let mut peeled = false;
+    // Whether `current` is known to be canonical: the message as received, when it is; after a
+    // layer is peeled, not assumed (each layer's content is checked where it is read).
+    let mut canonical_source = breaks == LineBreaks::Canonical && matches!(canonical, std::borrow::Cow::Borrowed(_));
     for _ in 0..MAX_LAYERS {
         let entity = match mime::parse(&current, input.limits) {
             Ok(e) => e,
@@ -192,7 +196,7 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
             }
         };
         let next = match entity.smime_kind() {
-            Some(SmimeKind::MultipartSigned { protocol, micalg }) => open_multipart_signed(&entity, protocol, micalg, &ctx, &covers, &mut report, &mut found, bulk),
+            Some(SmimeKind::MultipartSigned { protocol, micalg }) => open_multipart_signed(&entity, protocol, micalg, canonical_source, &ctx, &covers, &mut report, &mut found, bulk),
             Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &passwords, &covers, &mut report, &mut found, bulk).map(Peeled::Content),
             _ => None,
         };
@@ -205,6 +209,7 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
                 };
                 covers = if covers.is_empty() { "1".into() } else { format!("{covers}.1") };
                 peeled = true;
+                canonical_source = false;
             }
             None => {
                 if !peeled && report.layers.is_empty() {
@@ -375,12 +380,13 @@ fn canonicalize_except<'m>(message: &'m [u8], keep: &[std::ops::Range<usize>]) -
     std::borrow::Cow::Owned(out)
 }
 
-/// Does the message end some lines in CRLF and others in a bare LF (outside `binary`)?
-fn mixed_line_breaks(message: &[u8], binary: &[std::ops::Range<usize>]) -> bool {
+/// The message's line breaks: canonical, or some lines ending in CRLF and others in a bare LF
+/// (outside `binary`), or neither.
+fn line_breaks(message: &[u8], binary: &[std::ops::Range<usize>]) -> LineBreaks {
     if mime::is_canonical(message) {
         // No bare LF anywhere (the check reads eight bytes at a time, where the loop below
         // visits every line).
-        return false;
+        return LineBreaks::Canonical;
     }
     let (mut crlf, mut lf) = (false, false);
     // Both ascending: one pass over the line breaks and the ranges together.
@@ -398,10 +404,10 @@ fn mixed_line_breaks(message: &[u8], binary: &[std::ops::Range<usize>]) -> bool 
             lf = true;
         }
         if crlf && lf {
-            return true;
+            return LineBreaks::Mixed;
         }
     }
-    false
+    LineBreaks::Other
 }
 
 /// Texts of the leaves outside the covered subtree, for the appended-part diagnosis.

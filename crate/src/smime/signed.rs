@@ -165,6 +165,7 @@ pub(super) fn open_multipart_signed(
     entity: &Entity<'_>,
     protocol: Option<String>,
     micalg: Option<String>,
+    canonical_source: bool,
     ctx: &VerifyContext<'_>,
     covers: &str,
     report: &mut OpenReport,
@@ -180,7 +181,10 @@ pub(super) fn open_multipart_signed(
     // Structure problems make the layer malformed whatever the signature says; the
     // signature is still checked so that the details say what it covers.
     let structure = multipart_signed_problems(entity, protocol.as_deref());
-    let content = mime::canonicalize_crlf(part1.raw());
+    // The signed part in CRLF form. In bytes known to be canonical (`canonical_source`), a part
+    // that neither starts with LF nor ends with CR is canonical itself: no second scan of it.
+    let raw = part1.raw();
+    let content = if canonical_source && raw.first() != Some(&b'\n') && raw.last() != Some(&b'\r') { std::borrow::Cow::Borrowed(raw) } else { mime::canonicalize_crlf(raw) };
     let peeled = |content: std::borrow::Cow<'_, [u8]>| match content {
         std::borrow::Cow::Borrowed(_) => Peeled::Within(part1.range()),
         std::borrow::Cow::Owned(c) => Peeled::Owned(c),
