@@ -399,10 +399,6 @@ fn large_messages_of_every_body_kind_signed_by_the_cli_verify_in_openssl() {
     }
 }
 
-/// Standard input as a file: read from where it stands, mapped or not. The CLI maps a file
-/// read from its start (`sign`, `encrypt`); a file whose offset is past its start (shared
-/// with a process that read some of it) is read from that offset, as a pipe would be; an
-/// empty file (never mapped) is an empty message, as from a pipe.
 /// `open` reads received mail of a few megabytes (memory with huge pages asked for, on Linux)
 /// from a file on standard input, from its start or from where its offset stands, as it reads
 /// the same message from a pipe: the same verdict and the same content.
@@ -442,6 +438,10 @@ fn a_large_received_message_file_is_read_as_from_a_pipe() {
     }
 }
 
+/// Standard input as a file: read from where it stands, mapped or not. The CLI maps a file
+/// read from its start (`sign`, `encrypt`); a file whose offset is past its start (shared
+/// with a process that read some of it) is read from that offset, as a pipe would be; an
+/// empty file (never mapped) is an empty message, as from a pipe.
 #[test]
 fn a_message_file_on_standard_input_is_read_from_where_it_stands() {
     use std::io::{Seek, SeekFrom};
