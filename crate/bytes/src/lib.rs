@@ -429,25 +429,19 @@ fn plain_line(line: &[u8]) -> bool {
 #[inline(never)]
 pub fn wipe(buf: &mut [u8]) {
     buf.fill(0);
-    kept(buf);
+    core::hint::black_box(&*buf);
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
 }
 
 /// [`wipe`] over the whole allocation of `v`, its spare capacity too (bytes written before a
 /// `truncate`), and leave it empty.
 #[inline(never)]
 pub fn wipe_vec(v: &mut Vec<u8>) {
+    // The vector grown into its spare capacity (no reallocation), so the wipe covers it.
     let capacity = v.capacity();
-    v.fill(0);
-    // The spare capacity filled with zeros as the vector grows into it (no reallocation).
     v.resize(capacity, 0);
-    kept(v);
+    wipe(v);
     v.clear();
-}
-
-/// The stores to `bytes` so far can never be removed as dead (see [`wipe`]).
-fn kept(bytes: &[u8]) {
-    core::hint::black_box(bytes);
-    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
 }
 
 /// A byte buffer wiped ([`wipe_vec`]) when it is dropped, for the large secret ones (a decoded
