@@ -35,6 +35,29 @@ pub struct EncryptOptions {
     pub triple_wrap: bool,
 }
 
+/// How a message is signed before it is encrypted ([`EncryptOptions::signed_first`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignedFirst {
+    /// Not signed: the message itself is encrypted.
+    No,
+    /// Clear-signed and not triple-wrapped: the entity to encrypt is built around the signed
+    /// entity ([`clear_signed_entity`], [`entity_of_clear_signed`]).
+    Clear,
+    /// Signed into a message of its own (opaque, or triple-wrapped), whose entity is encrypted.
+    Whole,
+}
+
+impl EncryptOptions {
+    /// How these options sign the message before it is encrypted.
+    pub fn signed_first(&self) -> SignedFirst {
+        match (self.sign, self.opaque, self.triple_wrap) {
+            (true, false, false) => SignedFirst::Clear,
+            (false, _, false) => SignedFirst::No,
+            _ => SignedFirst::Whole,
+        }
+    }
+}
+
 /// Header fields outside the encrypted entity (From, To, Subject, ...).
 pub type OuterHeaders = Vec<(String, String)>;
 
@@ -98,18 +121,19 @@ pub fn encrypt_message_mime(message: &[u8], recipients: &[Certificate], sender: 
 pub fn prepare_message_encryption(message: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, at: UnixTime, limits: &Limits, policy: &Policy) -> Result<EncryptPlan> {
     // No recipient certificate outside its validity period (SPEC section 3).
     crate::cert::validity::check_recipients(recipients, at)?;
-    // Clear-signed first (not triple-wrapped): the entity to encrypt is built at once.
-    if options.sign && !options.opaque && !options.triple_wrap {
-        let id = sender.ok_or_else(signing_needs_identity)?;
-        let (outer, inner) = clear_signed_entity(message, id, at, limits, policy)?;
-        return prepare_encryption_of(outer, inner, recipients, sender, options, policy);
-    }
     // Signing canonicalises the message itself.
-    let to_wrap = if options.sign || options.triple_wrap {
-        let id = sender.ok_or_else(signing_needs_identity)?;
-        std::borrow::Cow::Owned(sign_message_with(message, id, options.opaque, at, limits, policy, Protection::Cipher)?)
-    } else {
-        mime::canonicalize_crlf(message)
+    let to_wrap = match options.signed_first() {
+        // The entity to encrypt is built at once.
+        SignedFirst::Clear => {
+            let id = sender.ok_or_else(signing_needs_identity)?;
+            let (outer, inner) = clear_signed_entity(message, id, at, limits, policy)?;
+            return prepare_encryption_of(outer, inner, recipients, sender, options, policy);
+        }
+        SignedFirst::Whole => {
+            let id = sender.ok_or_else(signing_needs_identity)?;
+            std::borrow::Cow::Owned(sign_message_with(message, id, options.opaque, at, limits, policy, Protection::Cipher)?)
+        }
+        SignedFirst::No => mime::canonicalize_crlf(message),
     };
     // The message itself is no longer needed once the entity to encrypt is built (the plan
     // holds that entity; `to_wrap` is dropped on return).

@@ -24,7 +24,7 @@ use crate::mime::Limits;
 use crate::mime::protect::Protection;
 use crate::pkcs12::{Identity, PrivateKey};
 use crate::cms::sign::SignedAttributes;
-use crate::smime::{OpenInput, OpenedRef, SigningPhases};
+use crate::smime::{OpenInput, OpenedRef, SignedFirst, SigningPhases};
 use crate::time::UnixTime;
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -504,20 +504,22 @@ pub(crate) async fn encrypt(
     // No recipient certificate outside its validity period (SPEC section 3).
     crate::cert::validity::check_recipients(recipients, at)?;
     let (opaque, triple_wrap) = (options.opaque, options.triple_wrap);
-    let plan = if options.sign && !opaque && !triple_wrap {
-        // Clear-signed first: the entity to encrypt is built around the signed entity.
-        let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
-        let (outer, inner) = signed_entity(id, key.clone(), message, at, policy).await?;
-        crate::smime::prepare_encryption_of(outer, inner, recipients, Some(*id), options, policy)?
-    } else {
-        // Signing canonicalises the message itself.
-        let to_wrap = if options.sign || options.triple_wrap {
+    // As `smime::prepare_message_encryption`, with WebCrypto signing.
+    let sender_id = sender.as_ref().map(|(id, _)| *id);
+    let plan = match options.signed_first() {
+        // The entity to encrypt is built around the signed entity.
+        SignedFirst::Clear => {
             let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
-            std::borrow::Cow::Owned(sign_protected(id, key.clone(), message, opaque, at, policy, Protection::Cipher).await?)
-        } else {
-            crate::mime::canonicalize_crlf(message)
-        };
-        crate::smime::prepare_encryption(&to_wrap, recipients, sender.as_ref().map(|(id, _)| *id), options, &limits, policy)?
+            let (outer, inner) = signed_entity(id, key.clone(), message, at, policy).await?;
+            crate::smime::prepare_encryption_of(outer, inner, recipients, sender_id, options, policy)?
+        }
+        // Signing canonicalises the message itself.
+        SignedFirst::Whole => {
+            let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
+            let signed = sign_protected(id, key.clone(), message, opaque, at, policy, Protection::Cipher).await?;
+            crate::smime::prepare_encryption(&signed, recipients, sender_id, options, &limits, policy)?
+        }
+        SignedFirst::No => crate::smime::prepare_encryption(&crate::mime::canonicalize_crlf(message), recipients, sender_id, options, &limits, policy)?,
     };
     let encrypted = match seal_outside(subtle().as_ref(), &plan).await {
         // The ciphertext stays in WebCrypto's array, read from there block by block.
