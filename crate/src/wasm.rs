@@ -446,7 +446,7 @@ impl Keyring {
     /// `encrypt` with WebCrypto for the AES content encryption (and, with `sign: true`,
     /// the signing digest and RSA signature): a Promise of the message bytes.
     #[wasm_bindgen(js_name = encryptAsync, unchecked_return_type = "Promise<Uint8Array>")]
-    pub fn encrypt_async(&self, handle: Option<u32>, message: Vec<u8>, #[wasm_bindgen(unchecked_param_type = "EncryptOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
+    pub fn encrypt_async(&self, handle: Option<u32>, message: &js_sys::Uint8Array, #[wasm_bindgen(unchecked_param_type = "EncryptOptions")] options: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
         let (recipients, options, at, policy) = encrypt_options(options)?;
         let sender = match handle {
             Some(h) => {
@@ -455,9 +455,18 @@ impl Keyring {
             }
             None => None,
         };
+        // The message copied in with room after it: the entity to encrypt is made in this
+        // buffer (`smime::prepare_encryption_owned`), and its new header section and legacy
+        // display make it a little longer than the message. Allocated zeroed and cut to length,
+        // as `sign_async` does.
+        let len = message.length() as usize;
+        let mut buf = vec![0u8; len + webcrypto::ENTITY_ROOM];
+        buf.truncate(len);
+        message.copy_to(&mut buf);
         Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let message = buf;
             let sender = sender.as_ref().map(|(id, key)| (&**id, key.clone()));
-            let out = webcrypto::encrypt(&message, &recipients, sender, options, at, &policy).await.map_err(js_err)?;
+            let out = webcrypto::encrypt(message, &recipients, sender, options, at, &policy).await.map_err(js_err)?;
             Ok(out.to_js().map_err(js_err)?.into())
         }))
     }

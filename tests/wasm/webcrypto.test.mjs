@@ -113,6 +113,36 @@ test('encryptAsync: CBC and GCM, 1 and 10 recipients, signed first: OpenSSL decr
   }
 });
 
+test('encryptAsync makes the entity in the message\'s own buffer: multipart messages with attachments decrypt (OpenSSL) to the entity the synchronous encrypt makes', async () => {
+  const { ring } = unlocked();
+  const head = 'From: Alice <alice@example.org>\r\nTo: r0@example.net\r\nSubject: the files\r\nMIME-Version: 1.0\r\n';
+  const attachment = 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx\r\n'.repeat(3000);
+  const shapes = {
+    'mixed, 7-bit text': `${head}Content-Type: multipart/mixed; boundary="m"\r\n\r\n--m\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nThe files are attached.\r\n--m\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${attachment}--m--\r\n`,
+    'mixed, 8-bit text': `${head}Content-Type: multipart/mixed; boundary="m"\r\n\r\n--m\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße, the files.\r\n--m\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${attachment}--m--\r\n`,
+    'alternative and attachment, LF line breaks': `${head}Content-Type: multipart/mixed; boundary="m"\r\n\r\n--m\r\nContent-Type: multipart/alternative; boundary="a"\r\n\r\n--a\r\nContent-Type: text/plain\r\n\r\nHi\r\n--a\r\nContent-Type: text/html\r\n\r\n<html><body>Hi</body></html>\r\n--a--\r\n--m\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n${attachment}--m--\r\n`.replaceAll('\r\n', '\n'),
+  };
+  try {
+    for (const [shape, text] of Object.entries(shapes)) {
+      for (const cipher of ['aes256-cbc', 'aes256-gcm']) {
+        const bytes = new TextEncoder().encode(text);
+        const options = { recipients: [b64(f('r0.pem'))], cipher, at: now() };
+        const entities = [];
+        for (const [path, out] of [['async', await ring.encryptAsync(undefined, bytes, options)], ['sync', ring.encrypt(undefined, bytes, options)]]) {
+          fs.writeFileSync(f(`${path}.eml`), out);
+          openssl(['cms', '-decrypt', '-binary', '-in', f(`${path}.eml`), '-recip', f('r0.pem'), '-inkey', f('r0.key'), '-out', f(`${path}.dec`)]);
+          entities.push(fs.readFileSync(f(`${path}.dec`)));
+        }
+        assert.ok(entities[0].equals(entities[1]), `${shape}, ${cipher}: the same entity`);
+        assert.match(entities[0].toString('latin1'), /hp="cipher"/, `${shape}: protected for encryption`);
+        assert.ok(entities[0].includes(attachment.slice(0, 80)), `${shape}: the attachment inside`);
+      }
+    }
+  } finally {
+    ring.free();
+  }
+});
+
 test('openAsync reports what open does on OpenSSL-made signed, encrypted, signed+encrypted, GCM and tampered messages', async () => {
   const { ring } = unlocked();
   try {

@@ -488,6 +488,137 @@ impl Drop for Wiped {
     }
 }
 
+/// A byte string put together from new bytes and ranges of one source buffer, recorded while
+/// the source is borrowed and then assembled in the source buffer itself ([`Pieces::assemble`]):
+/// an entity built around the parts of a message (a new header section, a rewritten text part,
+/// its attachments as they are) without a second buffer of the message's size.
+#[derive(Debug)]
+pub struct Pieces {
+    /// Address and length of the source.
+    source: (usize, usize),
+    /// The new bytes, one after the other.
+    new: Vec<u8>,
+    /// How much of `new` the list covers already.
+    listed: usize,
+    list: Vec<Piece>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Piece {
+    /// Bytes `at..at + len` of [`Pieces::new`].
+    New { at: usize, len: usize },
+    /// Bytes `at..at + len` of the source.
+    Source { at: usize, len: usize },
+}
+
+impl Pieces {
+    /// Pieces of a string whose ranges are taken from `source`.
+    pub fn over(source: &[u8]) -> Pieces {
+        Pieces { source: (source.as_ptr() as usize, source.len()), new: Vec::new(), listed: 0, list: Vec::new() }
+    }
+
+    /// The new bytes, to append to.
+    pub fn new_bytes(&mut self) -> &mut Vec<u8> {
+        &mut self.new
+    }
+
+    /// Append `bytes`: a range of the source when they lie in it, else copied as new bytes.
+    pub fn take(&mut self, bytes: &[u8]) {
+        let (base, len) = self.source;
+        let at = (bytes.as_ptr() as usize).wrapping_sub(base);
+        if bytes.is_empty() || at > len || bytes.len() > len - at {
+            self.new.extend_from_slice(bytes);
+            return;
+        }
+        self.close_new();
+        self.list.push(Piece::Source { at, len: bytes.len() });
+    }
+
+    fn close_new(&mut self) {
+        if self.new.len() > self.listed {
+            self.list.push(Piece::New { at: self.listed, len: self.new.len() - self.listed });
+            self.listed = self.new.len();
+        }
+    }
+
+    /// The length of the string.
+    pub fn len(&self) -> usize {
+        self.list.iter().map(|p| match p { Piece::New { len, .. } | Piece::Source { len, .. } => *len }).sum::<usize>() + (self.new.len() - self.listed)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The string, in `source` (the buffer the ranges were taken from, unchanged since),
+    /// with at least `spare` bytes of capacity after it. Every range moves within the buffer
+    /// (one `copy_within` each), then the new bytes are written. When the source ranges are not
+    /// in ascending order without overlap, or `source` is not of the recorded length, the
+    /// string is put together in a new buffer instead (the same bytes).
+    #[inline(never)]
+    pub fn assemble(mut self, mut source: Vec<u8>, spare: usize) -> Vec<u8> {
+        self.close_new();
+        let total = self.len();
+        let mut at = 0usize;
+        let mut end_of_last = 0usize;
+        let mut ascending = source.len() == self.source.1;
+        // Where each piece goes.
+        let mut placed = Vec::with_capacity(self.list.len());
+        for p in &self.list {
+            let len = match *p {
+                Piece::New { len, .. } => len,
+                Piece::Source { at: from, len } => {
+                    ascending &= from >= end_of_last;
+                    end_of_last = from + len;
+                    len
+                }
+            };
+            placed.push(at);
+            at += len;
+        }
+        if !ascending {
+            let mut out = Vec::with_capacity(total + spare);
+            for p in &self.list {
+                let (bytes, from, len) = match *p {
+                    Piece::New { at, len } => (&self.new, at, len),
+                    Piece::Source { at, len } => (&source, at, len),
+                };
+                out.extend_from_slice(bytes.get(from..from + len).unwrap_or_default());
+            }
+            return out;
+        }
+        source.reserve((total + spare).saturating_sub(source.len()));
+        if total > source.len() {
+            source.resize(total, 0);
+        }
+        // Ranges moving right, last first; then ranges moving left, first first. A range never
+        // lands on the source of one not moved yet: destinations and sources both ascend.
+        for (p, &to) in self.list.iter().zip(&placed).rev() {
+            if let Piece::Source { at: from, len } = *p {
+                if to > from {
+                    source.copy_within(from..from + len, to);
+                }
+            }
+        }
+        for (p, &to) in self.list.iter().zip(&placed) {
+            if let Piece::Source { at: from, len } = *p {
+                if to < from {
+                    source.copy_within(from..from + len, to);
+                }
+            }
+        }
+        for (p, &to) in self.list.iter().zip(&placed) {
+            if let Piece::New { at: from, len } = *p {
+                if let (Some(dst), Some(src)) = (source.get_mut(to..to + len), self.new.get(from..from + len)) {
+                    dst.copy_from_slice(src);
+                }
+            }
+        }
+        source.truncate(total);
+        source
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,5 +659,78 @@ mod tests {
         w.push(b'!');
         assert_eq!(w.as_slice(), b"sec!");
         assert_eq!(format!("{w:?}"), "Wiped(4 bytes)");
+    }
+
+    /// The same pieces put together in a new buffer, the obvious way.
+    fn plain(source: &[u8], script: &[(bool, usize, usize)], new: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &(from_source, at, len) in script {
+            out.extend_from_slice(if from_source { &source[at..at + len] } else { &new[at..at + len] });
+        }
+        out
+    }
+
+    #[test]
+    fn pieces_assembled_in_their_source_are_the_pieces_put_together() {
+        // Deterministic pseudo-random layouts: source ranges ascending, of every size, with new
+        // bytes of every size between them, so ranges move both ways and overlap their
+        // destinations.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % (n as u64 + 1)) as usize
+        };
+        let new: Vec<u8> = (0..4096u32).map(|i| (i * 7 + 3) as u8).collect();
+        for round in 0..400 {
+            let source: Vec<u8> = (0..(64 + next(3000))).map(|i| (i as u8).wrapping_mul(31).wrapping_add(round as u8)).collect();
+            let mut script = Vec::new();
+            let mut at = 0;
+            while at < source.len() && script.len() < 40 {
+                at += next(if round % 3 == 0 { 0 } else { 200 });
+                let len = next(400).min(source.len().saturating_sub(at));
+                if next(3) == 0 {
+                    let from = next(new.len() - 300);
+                    script.push((false, from, next(300)));
+                }
+                if len > 0 {
+                    script.push((true, at, len));
+                }
+                at += len;
+            }
+            if next(1) == 0 {
+                script.push((false, 5, next(500)));
+            }
+            let mut pieces = Pieces::over(&source);
+            for &(from_source, from, len) in &script {
+                if from_source {
+                    pieces.take(&source[from..from + len]);
+                } else {
+                    pieces.new_bytes().extend_from_slice(&new[from..from + len]);
+                }
+            }
+            let want = plain(&source, &script, &new);
+            assert_eq!(pieces.len(), want.len(), "round {round}");
+            let got = pieces.assemble(source.clone(), 16);
+            assert_eq!(got, want, "round {round}");
+            assert!(got.capacity() >= got.len() + 16, "round {round}: room for padding after the string");
+        }
+    }
+
+    #[test]
+    fn pieces_out_of_order_or_from_elsewhere_are_put_together_in_a_new_buffer() {
+        let source: Vec<u8> = (0..100u8).collect();
+        let elsewhere = vec![7u8; 10];
+        let mut pieces = Pieces::over(&source);
+        pieces.take(&source[50..60]);
+        pieces.take(&elsewhere);
+        pieces.take(&source[10..20]);
+        let want = [&source[50..60], &elsewhere[..], &source[10..20]].concat();
+        assert_eq!(pieces.assemble(source.clone(), 0), want);
+        // A buffer of another length than the one the ranges were taken from.
+        let mut pieces = Pieces::over(&source);
+        pieces.take(&source[90..100]);
+        assert!(pieces.assemble(source[..50].to_vec(), 0).is_empty(), "a range the buffer does not have is left out, never a panic");
     }
 }

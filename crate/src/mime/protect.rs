@@ -179,6 +179,25 @@ fn protect_cow(headers: &[(String, String)], entity: Cow<'_, [u8]>, mode: Protec
 /// # Security
 /// As [`protect`].
 pub fn protect_parts(headers: &[(String, String)], head: &[u8], top: &Entity<'_>, mode: Protection, limits: &Limits) -> Result<Protected> {
+    let mut out = Vec::new();
+    match protect_parts_into(headers, head, top, mode, limits, &mut out)? {
+        PartsProtected::Written(outer) => Ok(Protected { entity: out, outer }),
+        PartsProtected::Whole(protected) => Ok(protected),
+    }
+}
+
+/// Where [`protect_parts_into`] put the payload entity.
+pub enum PartsProtected {
+    /// Written to its `out`; the header fields of the outer message.
+    Written(Vec<(String, String)>),
+    /// Made in a buffer of its own (a single part whose own header section the legacy display
+    /// changes); nothing written to `out`.
+    Whole(Protected),
+}
+
+/// [`protect_parts`] writing the entity to `out`: with [`cachet_bytes::Pieces`], the parts
+/// kept as they are become ranges of the message, assembled in its own buffer afterwards.
+pub fn protect_parts_into(headers: &[(String, String)], head: &[u8], top: &Entity<'_>, mode: Protection, limits: &Limits, out: &mut dyn Out) -> Result<PartsProtected> {
     let Plan { fields, outer, record, hidden } = plan(headers, mode);
     let boundary = top.content_type().param("boundary").map(str::to_string);
     let multipart = !top.children().is_empty() && boundary.is_some();
@@ -187,22 +206,54 @@ pub fn protect_parts(headers: &[(String, String)], head: &[u8], top: &Entity<'_>
         let mut entity = Vec::with_capacity(head.len().saturating_add(top.body_raw().len()));
         entity.extend_from_slice(head);
         entity.extend_from_slice(top.body_raw());
-        return protect_owned(headers, entity, mode, limits);
+        return protect_owned(headers, entity, mode, limits).map(PartsProtected::Whole);
     }
     let parsed = parse_head(head, limits)?;
-    let mut out = protected_head(&fields, &record, &parsed, mode);
+    out.new_bytes().extend_from_slice(&protected_head(&fields, &record, &parsed, mode));
     match boundary.filter(|_| !hidden.is_empty()) {
         // What the legacy display's rewrite writes after the multipart's header section.
         Some(boundary) => {
             // Room for the display and some growth of the rewritten text (quoted-printable)
-            // without the buffer doubling.
+            // without the buffer doubling (for a buffer of its own; pieces hold new bytes only).
             let body = top.body_raw().len();
             out.reserve(body.saturating_add(body / 16).saturating_add(4096));
-            rewrite_parts(top, &boundary, true, &hidden, &mut out);
+            rewrite_parts(top, &boundary, true, &hidden, out);
         }
-        None => out.extend_from_slice(top.body_raw()),
+        None => out.take(top.body_raw()),
     }
-    Ok(Protected { entity: out, outer })
+    Ok(PartsProtected::Written(outer))
+}
+
+/// Where the legacy display's rewrite writes: new bytes, and parts of the message kept as
+/// they are ([`Out::take`]).
+pub trait Out {
+    /// The buffer new bytes are appended to.
+    fn new_bytes(&mut self) -> &mut Vec<u8>;
+    /// Append bytes of the message as they are.
+    fn take(&mut self, bytes: &[u8]);
+    /// Room for `additional` bytes more (a buffer of its own; pieces hold new bytes only).
+    fn reserve(&mut self, _additional: usize) {}
+}
+
+impl Out for Vec<u8> {
+    fn new_bytes(&mut self) -> &mut Vec<u8> {
+        self
+    }
+    fn take(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    fn reserve(&mut self, additional: usize) {
+        Vec::reserve(self, additional);
+    }
+}
+
+impl Out for cachet_bytes::Pieces {
+    fn new_bytes(&mut self) -> &mut Vec<u8> {
+        cachet_bytes::Pieces::new_bytes(self)
+    }
+    fn take(&mut self, bytes: &[u8]) {
+        cachet_bytes::Pieces::take(self, bytes);
+    }
 }
 
 /// The payload's header section: the protected fields, the Content-Type with `hp`, the
@@ -257,11 +308,11 @@ fn add_legacy_display(entity: &[u8], hidden: &[(String, String)], limits: &Limit
     Ok(out)
 }
 
-fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut Vec<u8>) {
+fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut dyn Out) {
     let ct = e.content_type();
     if let (false, Some(boundary)) = (e.children().is_empty(), ct.param("boundary")) {
-        out.extend_from_slice(e.header_block());
-        out.extend_from_slice(b"\r\n");
+        out.take(e.header_block());
+        out.new_bytes().extend_from_slice(b"\r\n");
         rewrite_parts(e, boundary, main, hidden, out);
         return;
     }
@@ -272,10 +323,11 @@ fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut Ve
         return;
     }
     let Some(text) = eligible.then(|| e.text()).flatten() else {
-        out.extend_from_slice(e.raw());
+        out.take(e.raw());
         return;
     };
     let shown = if html { html_with_display(&text, hidden) } else { plain_with_display(&text, hidden) };
+    let out = out.new_bytes();
     push_display_part_head(e, &ct, out);
     // An 8-bit text (encrypted only, never signed: signing makes it 7-bit first) stays 8-bit;
     // any other becomes quoted-printable, which carries the display's characters in 7 bits.
@@ -292,7 +344,7 @@ fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut Ve
 /// lines put before its body as it is, which stays 7-bit (no decoding of the text and no
 /// quoted-printable of all of it, which was most of the cost of encrypting a large text). False,
 /// with nothing written, for any other text.
-fn prepend_seven_bit(e: &Entity<'_>, ct: &ContentType, hidden: &[(String, String)], out: &mut Vec<u8>) -> bool {
+fn prepend_seven_bit(e: &Entity<'_>, ct: &ContentType, hidden: &[(String, String)], out: &mut dyn Out) -> bool {
     let ascii_charset = ct.param("charset").is_none_or(|c| ["utf-8", "utf8", "us-ascii", "ascii"].iter().any(|a| c.trim().eq_ignore_ascii_case(a)));
     let lines = display_lines(hidden);
     let display_fits = lines.iter().all(|l| l.len() <= 998 && l.bytes().all(|b| (32..=126).contains(&b)));
@@ -300,14 +352,15 @@ fn prepend_seven_bit(e: &Entity<'_>, ct: &ContentType, hidden: &[(String, String
     if !(ascii_charset && display_fits && matches!(e.transfer_encoding().as_str(), "7bit") && cachet_bytes::is_seven_bit(body)) {
         return false;
     }
-    push_display_part_head(e, ct, out);
-    out.extend_from_slice(b"Content-Transfer-Encoding: 7bit\r\n\r\n");
+    let new = out.new_bytes();
+    push_display_part_head(e, ct, new);
+    new.extend_from_slice(b"Content-Transfer-Encoding: 7bit\r\n\r\n");
     for line in &lines {
-        out.extend_from_slice(line.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        new.extend_from_slice(line.as_bytes());
+        new.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
+    new.extend_from_slice(b"\r\n");
+    out.take(body);
     true
 }
 
@@ -325,18 +378,20 @@ fn push_display_part_head(e: &Entity<'_>, ct: &ContentType, out: &mut Vec<u8>) {
 }
 
 /// The parts of the multipart `e` (its body after the header section), each rewritten.
-fn rewrite_parts(e: &Entity<'_>, boundary: &str, main: bool, hidden: &[(String, String)], out: &mut Vec<u8>) {
+fn rewrite_parts(e: &Entity<'_>, boundary: &str, main: bool, hidden: &[(String, String)], out: &mut dyn Out) {
     let alternative = e.content_type().subtype == "alternative";
     for (i, c) in e.children().iter().enumerate() {
-        out.extend_from_slice(b"--");
-        out.extend_from_slice(boundary.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        let new = out.new_bytes();
+        new.extend_from_slice(b"--");
+        new.extend_from_slice(boundary.as_bytes());
+        new.extend_from_slice(b"\r\n");
         rewrite(c, main && (alternative || i == 0), hidden, out);
-        out.extend_from_slice(b"\r\n");
+        out.new_bytes().extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(b"--");
-    out.extend_from_slice(boundary.as_bytes());
-    out.extend_from_slice(b"--\r\n");
+    let new = out.new_bytes();
+    new.extend_from_slice(b"--");
+    new.extend_from_slice(boundary.as_bytes());
+    new.extend_from_slice(b"--\r\n");
 }
 
 /// One line per hidden field, `Name: value`, without line breaks inside a value.

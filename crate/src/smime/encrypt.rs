@@ -13,7 +13,7 @@ use crate::pkcs12::Identity;
 use crate::policy::Policy;
 use crate::time::UnixTime;
 use x509_cert::Certificate;
-use crate::mime::protect::Protection;
+use crate::mime::protect::{PartsProtected, Protection};
 use super::sign::{sign_message, sign_message_with};
 
 #[derive(Debug, Clone, Default)]
@@ -63,6 +63,28 @@ pub type OuterHeaders = Vec<(String, String)>;
 
 /// The Content-* header fields and body of a parsed message, as one MIME entity.
 pub(super) fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)> {
+    let mut out = Vec::new();
+    Ok(match entity_into(message, limits, &mut out)? {
+        PartsProtected::Written(outer) => (outer, out),
+        PartsProtected::Whole(protected) => (protected.outer, protected.entity),
+    })
+}
+
+/// [`entity_of`] in the message's own buffer: the parts kept as they are (for a large message,
+/// its attachments) move within it, so the entity never needs a second buffer of the message's
+/// size. The same bytes as [`entity_of`]; the buffer has room for the CBC padding after them.
+pub fn entity_of_owned(message: Vec<u8>, limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)> {
+    let mut pieces = cachet_bytes::Pieces::over(&message);
+    let outer = match entity_into(&message, limits, &mut pieces)? {
+        PartsProtected::Written(outer) => outer,
+        PartsProtected::Whole(protected) => return Ok((protected.outer, protected.entity)),
+    };
+    // With room for the CBC padding (`CbcSealer::pad`).
+    Ok((outer, pieces.assemble(message, 16)))
+}
+
+/// The entity of [`entity_of`] written to `out`.
+fn entity_into(message: &[u8], limits: &Limits, out: &mut dyn mime::protect::Out) -> Result<PartsProtected> {
     let top = super::sign::parse_outgoing(message, limits)?;
     let mut outer = Vec::new();
     // The entity's header section: its Content-* fields and the blank line.
@@ -81,13 +103,13 @@ pub(super) fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders
     // A message signed first already has its cryptographic payload, protected for
     // encryption, inside the signature; anything else is the payload itself (RFC 9788).
     if matches!(top.smime_kind(), Some(mime::SmimeKind::MultipartSigned { .. } | mime::SmimeKind::Pkcs7Mime { .. })) {
-        head.reserve_exact(top.body_raw().len());
-        head.extend_from_slice(top.body_raw());
-        return Ok((outer, head));
+        out.reserve(head.len().saturating_add(top.body_raw().len()));
+        out.new_bytes().extend_from_slice(&head);
+        out.take(top.body_raw());
+        return Ok(PartsProtected::Written(outer));
     }
     // Written once, after its new header section (see `protect_parts`).
-    let protected = mime::protect::protect_parts(&outer, &head, &top, Protection::Cipher, limits)?;
-    Ok((protected.outer, protected.entity))
+    mime::protect::protect_parts_into(&outer, &head, &top, Protection::Cipher, limits, out)
 }
 
 /// Encrypt a message (RFC 5322 headers + MIME body) for `recipients` and, when `sender`
@@ -236,6 +258,13 @@ pub fn encryption_choice(recipients: &[Certificate], sender: Option<&Certificate
 /// each recipient and for `sender`'s own copy.
 pub fn prepare_encryption(to_wrap: &[u8], recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, limits: &Limits, policy: &Policy) -> Result<EncryptPlan> {
     let (outer, inner) = entity_of(to_wrap, limits)?;
+    prepare_encryption_of(outer, inner, recipients, sender, options, policy)
+}
+
+/// [`prepare_encryption`] of a message given as its own buffer, the entity made in it
+/// ([`entity_of_owned`]).
+pub fn prepare_encryption_owned(to_wrap: Vec<u8>, recipients: &[Certificate], sender: Option<&Identity>, options: EncryptOptions, limits: &Limits, policy: &Policy) -> Result<EncryptPlan> {
+    let (outer, inner) = entity_of_owned(to_wrap, limits)?;
     prepare_encryption_of(outer, inner, recipients, sender, options, policy)
 }
 

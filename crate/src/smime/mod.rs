@@ -17,7 +17,7 @@ pub mod signed;
 
 pub use diagnose::{MAX_APPENDED, MAX_DIAGNOSIS_CANDIDATES};
 pub use choice::{EncryptionChoice, RecipientChoice};
-pub use encrypt::{clear_signed_entity, encrypt_message, encrypt_message_mime, encryption_choice, entity_of_clear_signed, prepare_encryption, prepare_encryption_of, prepare_message_encryption, signing_needs_identity, EncryptOptions, EncryptPlan, OuterHeaders, Sealing, SignedFirst};
+pub use encrypt::{clear_signed_entity, encrypt_message, encrypt_message_mime, encryption_choice, entity_of_clear_signed, prepare_encryption, prepare_encryption_of, prepare_encryption_owned, prepare_message_encryption, signing_needs_identity, EncryptOptions, EncryptPlan, OuterHeaders, Sealing, SignedFirst};
 pub use enveloped::{layer_kind, open_enveloped, open_enveloped_with};
 pub use content::Content;
 pub use open::{open, open_with, open_with_borrowed, OpenInput, Opened, OpenedRef, MAX_FORWARD_DEPTH, MAX_LAYERS};

@@ -281,3 +281,38 @@ fn the_entity_signed_before_encrypting_is_that_of_the_signed_message() {
         assert!(entity_then.contains("hp=\"cipher\""), "{kind}: protected for encryption");
     }
 }
+
+/// The Wasm build's encryption makes the entity to encrypt in the message's own buffer
+/// (`entity_of_owned`); it must be, byte for byte, the entity made in a buffer of its own
+/// (`entity_of`), for every shape of message, and for a large one it must stay in that buffer.
+#[test]
+fn the_entity_made_in_the_messages_own_buffer_is_the_entity_of_the_message() {
+    use super::super::encrypt::{entity_of, entity_of_owned};
+    let limits = Limits::default();
+    let head = "From: <alice@example.org>\r\nTo: <bob@example.net>\r\nSubject: the files\r\nMIME-Version: 1.0\r\n";
+    let mut attachment = String::new();
+    for n in 0..20_000 {
+        attachment.push_str(&format!("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx{:04}\r\n", n % 10_000));
+    }
+    let mixed = format!("{head}Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\npreamble\r\n--m\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nThe files are attached.\r\n--m\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"a.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{attachment}--m--\r\nepilogue\r\n");
+    let nested = format!("{head}Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\n{}\r\n--m\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"notes.txt\"\r\n\r\nnot the main text\r\n--m--\r\n", &MSG[MSG.find("Content-Type: multipart/alternative").unwrap()..MSG.len() - 2]);
+    let eight_bit = MSG.replace("Meet at eight.", "Treffen um acht, grüße");
+    let single = format!("{head}Content-Type: text/plain; charset=us-ascii\r\n\r\nOne part only.\r\n");
+    let unsubjected = mixed.replace("Subject: the files\r\n", "");
+    let signed = format!("{head}Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\"s\"\r\n\r\n--s\r\nContent-Type: text/plain\r\n\r\nsigned\r\n--s\r\nContent-Type: application/pkcs7-signature\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--s--\r\n");
+    let html = format!("{head}Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>Hi</p></body></html>\r\n--m\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--m--\r\n");
+    let cases = [("alternative", MSG.to_string(), false), ("mixed, large", mixed, true), ("nested", nested, false), ("8-bit text", eight_bit, false), ("single part", single, false), ("no subject", unsubjected, true), ("signed already", signed, false), ("html", html, false)];
+    for (kind, msg, stays) in cases {
+        let (outer_then, entity_then) = entity_of(msg.as_bytes(), &limits).unwrap();
+        let mut buf = Vec::with_capacity(msg.len() + 64 * 1024);
+        buf.extend_from_slice(msg.as_bytes());
+        let place = buf.as_ptr();
+        let (outer, entity) = entity_of_owned(buf, &limits).unwrap();
+        assert_eq!(outer, outer_then, "{kind}: the outside");
+        assert!(entity == entity_then, "{kind}: the same entity ({} against {} bytes)", entity.len(), entity_then.len());
+        assert!(entity.capacity() >= entity.len() + 16, "{kind}: room for the CBC padding");
+        if stays {
+            assert_eq!(entity.as_ptr(), place, "{kind}: made in the message's own buffer");
+        }
+    }
+}

@@ -444,6 +444,11 @@ pub(crate) const SIGN_GAP: usize = 64 * 1024;
 /// signer's certificate chain, a few kilobytes), so appending it does not move the message.
 pub(crate) const SIGN_TAIL: usize = 32 * 1024;
 
+/// Room kept after a message copied in to be encrypted, for the entity made in its buffer
+/// (`smime::prepare_encryption_owned`): its protected header section, the legacy display and
+/// the CBC padding, so making it does not move the message.
+pub(crate) const ENTITY_ROOM: usize = 64 * 1024;
+
 /// [`sign`] of the message `buf[SIGN_GAP..]`, in that buffer when the core can
 /// (`smime::prepare_signing_in_place`): the signed message is `buf[from..]` of the returned
 /// `(buf, from)`.
@@ -493,7 +498,7 @@ async fn signed_entity(identity: &Identity, key: Option<Promise>, message: &[u8]
 
 /// Encrypt a message (signing it first when asked) with WebCrypto for the bulk steps.
 pub(crate) async fn encrypt(
-    message: &[u8],
+    message: Vec<u8>,
     recipients: &[x509_cert::Certificate],
     sender: Option<(&Identity, Option<Promise>)>,
     options: crate::smime::EncryptOptions,
@@ -510,16 +515,23 @@ pub(crate) async fn encrypt(
         // The entity to encrypt is built around the signed entity.
         SignedFirst::Clear => {
             let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
-            let (outer, inner) = signed_entity(id, key.clone(), message, at, policy).await?;
+            let (outer, inner) = signed_entity(id, key.clone(), &message, at, policy).await?;
             crate::smime::prepare_encryption_of(outer, inner, recipients, sender_id, options, policy)?
         }
         // Signing canonicalises the message itself.
         SignedFirst::Whole => {
             let (id, key) = sender.as_ref().ok_or_else(crate::smime::signing_needs_identity)?;
-            let signed = sign_protected(id, key.clone(), message, opaque, at, policy, Protection::Cipher).await?;
+            let signed = sign_protected(id, key.clone(), &message, opaque, at, policy, Protection::Cipher).await?;
             crate::smime::prepare_encryption(&signed, recipients, sender_id, options, &limits, policy)?
         }
-        SignedFirst::No => crate::smime::prepare_encryption(&crate::mime::canonicalize_crlf(message), recipients, sender_id, options, &limits, policy)?,
+        // The entity is made in the message's own buffer (no second buffer of its size).
+        SignedFirst::No => {
+            let message = match crate::mime::canonicalize_crlf(&message) {
+                std::borrow::Cow::Owned(canonical) => canonical,
+                std::borrow::Cow::Borrowed(_) => message,
+            };
+            crate::smime::prepare_encryption_owned(message, recipients, sender_id, options, &limits, policy)?
+        }
     };
     let encrypted = match seal_outside(subtle().as_ref(), &plan).await {
         // The ciphertext stays in WebCrypto's array, read from there block by block.
