@@ -79,6 +79,13 @@ pub fn open_enveloped(der: &[u8], identities: &[&Identity], policy: &crate::poli
 /// [`open_enveloped`] with key unwrapping and content decryption done by `bulk`, also
 /// trying `passwords` on a password-encrypted message (RFC 3211).
 pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], passwords: &[&str], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport, bulk: &dyn crate::cms::bulk::Bulk) -> Option<Content<'static>> {
+    open_enveloped_canonical(der, identities, passwords, policy, covers, report, bulk).map(|(content, _)| content)
+}
+
+/// [`open_enveloped_with`], and whether the content is known to be in canonical (CRLF) form:
+/// decrypted content is checked, and put in that form when it is not, before it is handed on
+/// (decompressed content is not checked here).
+pub(super) fn open_enveloped_canonical(der: &[u8], identities: &[&Identity], passwords: &[&str], policy: &crate::policy::Policy, covers: &str, report: &mut OpenReport, bulk: &dyn crate::cms::bulk::Bulk) -> Option<(Content<'static>, bool)> {
     let format = match crate::cms::signed::content_info(der) {
         Ok((oid, _)) if oid == OID_AUTH_ENVELOPED_DATA => "authEnveloped-data",
         _ => "enveloped-data",
@@ -125,16 +132,19 @@ pub fn open_enveloped_with(der: &[u8], identities: &[&Identity], passwords: &[&s
             // it when it is already canonical.
             if d.info.compressed {
                 report.layers.push(layer);
-                return decompressed(&pt, true, covers, report).map(Content::Owned);
+                return decompressed(&pt, true, covers, report).map(|c| (Content::Owned(c), false));
             }
             if mime::is_canonical(&pt) {
-                Some(match pt {
-                    Plaintext::Owned(mut pt) => Content::Owned(std::mem::take(&mut *pt)),
-                    // Written in place in the decoded body: handed on shared, not copied.
-                    Plaintext::InBody(b) => Content::InBody(b),
-                })
+                Some((
+                    match pt {
+                        Plaintext::Owned(mut pt) => Content::Owned(std::mem::take(&mut *pt)),
+                        // Written in place in the decoded body: handed on shared, not copied.
+                        Plaintext::InBody(b) => Content::InBody(b),
+                    },
+                    true,
+                ))
             } else {
-                Some(Content::Owned(mime::canonicalize_crlf(&pt).into_owned()))
+                Some((Content::Owned(mime::canonicalize_crlf(&pt).into_owned()), true))
             }
         }
         Outcome::NoKey => {

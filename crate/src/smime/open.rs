@@ -184,7 +184,8 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
     let mut covers = path_string(located.path());
     let mut peeled = false;
     // Whether `current` is known to be canonical: the message as received, when it is; after a
-    // layer is peeled, not assumed (each layer's content is checked where it is read).
+    // layer is peeled, only decrypted content (checked where it is decrypted); anything else is
+    // checked where it is read.
     let mut canonical_source = breaks == LineBreaks::Canonical && matches!(canonical, std::borrow::Cow::Borrowed(_));
     for _ in 0..MAX_LAYERS {
         let entity = match mime::parse(&current, input.limits) {
@@ -197,19 +198,22 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
         };
         let next = match entity.smime_kind() {
             Some(SmimeKind::MultipartSigned { protocol, micalg }) => open_multipart_signed(&entity, protocol, micalg, canonical_source, &ctx, &covers, &mut report, &mut found, bulk),
-            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &passwords, &covers, &mut report, &mut found, bulk).map(Peeled::Content),
+            Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &passwords, &covers, &mut report, &mut found, bulk).map(|(content, canonical)| Peeled::Content(content, canonical)),
             _ => None,
         };
         match next {
             Some(inner) => {
+                // Decrypted content is known canonical (checked, or put in that form, where it
+                // was decrypted): the signed part of a multipart/signed inside it is not
+                // scanned again. Nothing else peeled is assumed canonical.
+                canonical_source = matches!(inner, Peeled::Content(_, true));
                 current = match inner {
                     Peeled::Owned(inner) => Content::Owned(inner),
-                    Peeled::Content(inner) => inner,
+                    Peeled::Content(inner, _) => inner,
                     Peeled::Within(range) => narrowed(std::mem::replace(&mut current, Content::Owned(Vec::new())), range),
                 };
                 covers = if covers.is_empty() { "1".into() } else { format!("{covers}.1") };
                 peeled = true;
-                canonical_source = false;
             }
             None => {
                 if !peeled && report.layers.is_empty() {

@@ -316,3 +316,32 @@ fn the_entity_made_in_the_messages_own_buffer_is_the_entity_of_the_message() {
         }
     }
 }
+
+/// Decrypted content is known to be in CRLF form (checked, or put in that form, where it is
+/// decrypted), so a multipart/signed inside it is verified without a second scan of its
+/// signed part; nothing else peeled is assumed canonical. Both ways a clear-signed message
+/// that travelled with bare LF line breaks inside another layer (openssl's `-binary` keeps
+/// them) still verifies: encrypted (its content put in CRLF form when decrypted) and inside
+/// an opaque signature (whose content is not, and must be read as received).
+#[test]
+fn a_signed_message_with_bare_line_feeds_inside_another_layer_verifies() {
+    require_openssl();
+    let dir = TempDir::new("hp-lf-inside");
+    let alice = identity(&dir, "alice", "alice@example.org");
+    let bob = identity(&dir, "bob", "bob@example.net");
+    let signed = sign_message(MSG.as_bytes(), &alice, false, at(), &Limits::default(), &Policy::standard()).unwrap();
+    let lf = String::from_utf8(signed).unwrap().replace("\r\n", "\n");
+    std::fs::write(dir.path("lf.eml"), &lf).unwrap();
+    dir.openssl(&["cms", "-encrypt", "-binary", "-aes256", "-in", "lf.eml", "-out", "enc.eml", "bob.pem"]);
+    dir.openssl(&["cms", "-sign", "-nodetach", "-binary", "-in", "lf.eml", "-signer", "bob.pem", "-inkey", "bob.key", "-out", "opaque.eml"]);
+    let pins = [alice.certificate.clone(), bob.certificate.clone()];
+    let enc = opened(&std::fs::read(dir.path("enc.eml")).unwrap(), &pins, &[&bob]);
+    assert_eq!(enc.report.status, Status::Valid, "encrypted: {:?}", enc.report);
+    let statuses: Vec<Status> = enc.report.layers.iter().map(|l| l.status).collect();
+    assert_eq!(statuses, [Status::Decrypted, Status::Valid]);
+    let opaque = opened(&std::fs::read(dir.path("opaque.eml")).unwrap(), &pins, &[]);
+    // openssl's opaque message has no From, so its own layer is an address mismatch; the
+    // signature inside is what this is about.
+    let statuses: Vec<Status> = opaque.report.layers.iter().map(|l| l.status).collect();
+    assert_eq!(statuses, [Status::AddressMismatch, Status::Valid], "opaque: {:?}", opaque.report.layers);
+}

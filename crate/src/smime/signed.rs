@@ -11,7 +11,7 @@ use crate::mime::{self, Entity};
 use crate::pkcs12::Identity;
 use crate::report::{note_repair, Layer, LayerKind, OpenReport, Repair, Status};
 use x509_cert::Certificate;
-use super::enveloped::{decompressed, inflate_cms, layer_kind, note_compressed, open_enveloped_with};
+use super::enveloped::{decompressed, inflate_cms, layer_kind, note_compressed, open_enveloped_canonical};
 use super::content::Content;
 use super::diagnose::diagnose_tampered;
 
@@ -155,8 +155,9 @@ fn with_originator<'a>(ctx: &VerifyContext<'a>, inner: Option<&'a mime::Originat
 /// caller narrows its buffer to it: for 25 MB, no copy of the signed part).
 pub(super) enum Peeled {
     Owned(Vec<u8>),
-    /// An enveloped or opaque layer's content.
-    Content(Content<'static>),
+    /// An enveloped or opaque layer's content, and whether it is known to be in canonical
+    /// (CRLF) form (decrypted content is checked where it is decrypted).
+    Content(Content<'static>, bool),
     Within(std::ops::Range<usize>),
 }
 
@@ -256,7 +257,7 @@ pub(super) fn open_pkcs7_mime(
     report: &mut OpenReport,
     found: &mut Vec<Certificate>,
     bulk: &dyn Bulk,
-) -> Option<Content<'static>> {
+) -> Option<(Content<'static>, bool)> {
     note_legacy_type(entity, covers, &mut report.repairs);
     note_body_repair(entity, covers, &mut report.repairs);
     let der = match bulk.decoded_body(entity.raw(), &|| cms_body(entity)) {
@@ -316,19 +317,19 @@ pub(super) fn open_pkcs7_mime(
                 }
             };
             report.layers.push(layer);
-            return inner.map(Content::Owned);
+            return inner.map(|c| (Content::Owned(c), false));
         }
         report.layers.push(layer);
         if sd.econtent_type == OID_COMPRESSED_DATA {
-            return decompressed(&content, true, covers, report).map(Content::Owned);
+            return decompressed(&content, true, covers, report).map(|c| (Content::Owned(c), false));
         }
-        return Some(Content::Owned(content));
+        return Some((Content::Owned(content), false));
     }
     if oid == OID_COMPRESSED_DATA {
-        return decompressed(&der, false, covers, report).map(Content::Owned);
+        return decompressed(&der, false, covers, report).map(|c| (Content::Owned(c), false));
     }
     if oid == OID_ENVELOPED_DATA || oid == OID_AUTH_ENVELOPED_DATA {
-        return open_enveloped_with(&der, identities, passwords, ctx.policy, covers, report, bulk);
+        return open_enveloped_canonical(&der, identities, passwords, ctx.policy, covers, report, bulk);
     }
     let e = Error::new(Code::Malformed, format!("This S/MIME part holds an unsupported CMS content type ({oid})."), "Ask the sender to use a standard S/MIME mail program.");
     report.layers.push(Layer::malformed(LayerKind::Signed, "application/pkcs7-mime", covers, vec![e.message.clone()]));
