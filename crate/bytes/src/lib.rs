@@ -1,5 +1,6 @@
-//! The byte loops every message passes through in Cachet's MIME layer, and the wiping of large
-//! secret buffers ([`Wiped`]), kept in a crate of their own: the Wasm build is optimised for
+//! The byte loops every message passes through in Cachet's MIME layer, strings assembled in the
+//! buffer their pieces come from ([`Pieces`]), and the wiping of large secret buffers
+//! ([`Wiped`]), kept in a crate of their own: the Wasm build is optimised for
 //! size as a whole, which turns off loop vectorisation and leaves small helpers as calls, while
 //! this crate is built for speed (`profile.wasm.package.cachet-bytes` in the workspace
 //! manifest). Functions are `#[inline(never)]` so that they keep this crate's optimisation
