@@ -33,4 +33,4 @@ pub use headers::{encode_headers, header_place, push_field, received_value, Head
 pub use limits::Limits;
 pub use parse::{parse, parse_head};
 pub use pieces::{MultipartSignedPieces, Pieces};
-pub(crate) use pieces::{EntityOut, Piece, PieceList};
+pub(crate) use pieces::{assemble_in_place, EntityOut, Piece, PieceList};

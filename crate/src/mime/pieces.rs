@@ -16,6 +16,8 @@ pub(crate) trait EntityOut {
     fn buf(&mut self) -> &mut Vec<u8>;
     /// Append `bytes` as they are: a slice of the source when the writer keeps pieces.
     fn keep(&mut self, bytes: &[u8]);
+    /// Room for `additional` bytes more (one buffer; a piece list holds its own bytes only).
+    fn reserve(&mut self, _additional: usize) {}
 }
 
 impl EntityOut for Vec<u8> {
@@ -25,9 +27,13 @@ impl EntityOut for Vec<u8> {
     fn keep(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
     }
+    fn reserve(&mut self, additional: usize) {
+        Vec::reserve(self, additional);
+    }
 }
 
 /// One piece: bytes of its own, or a range of the source.
+#[derive(Clone)]
 pub(crate) enum Piece {
     Own(Vec<u8>),
     Source(Range<usize>),
@@ -80,6 +86,65 @@ impl EntityOut for PieceList<'_> {
             self.open.extend_from_slice(bytes);
         }
     }
+}
+
+/// The entity `pieces` (from a [`PieceList`] over `src`, the buffer's bytes unchanged since)
+/// put together in `src`'s own buffer, with at least `spare` bytes of capacity after it: every
+/// kept range moves within the buffer (one `copy_within` each), then the bytes of its own are
+/// written. Ranges moving right go last first, then ranges moving left first first: the
+/// destinations ascend as the sources do, so no range lands on one not moved yet. Ranges out
+/// of order, or outside the buffer, are put together in a new buffer instead (the same bytes).
+pub(crate) fn assemble_in_place(mut src: Vec<u8>, pieces: Vec<Piece>, spare: usize) -> Vec<u8> {
+    let len = |p: &Piece| match p {
+        Piece::Own(v) => v.len(),
+        Piece::Source(r) => r.len(),
+    };
+    let total: usize = pieces.iter().map(len).sum();
+    let mut placed = Vec::with_capacity(pieces.len());
+    let (mut at, mut end_of_last, mut ascending) = (0usize, 0usize, true);
+    for p in &pieces {
+        if let Piece::Source(r) = p {
+            ascending &= r.start >= end_of_last && r.start <= r.end && r.end <= src.len();
+            end_of_last = r.end;
+        }
+        placed.push(at);
+        at += len(p);
+    }
+    if !ascending {
+        let mut out = Vec::with_capacity(total + spare);
+        for p in &pieces {
+            out.extend_from_slice(match p {
+                Piece::Own(v) => v.as_slice(),
+                Piece::Source(r) => src.get(r.clone()).unwrap_or_default(),
+            });
+        }
+        return out;
+    }
+    src.reserve((total + spare).saturating_sub(src.len()));
+    if total > src.len() {
+        src.resize(total, 0);
+    }
+    for (p, &to) in pieces.iter().zip(&placed).rev() {
+        if let Piece::Source(r) = p {
+            if to > r.start {
+                src.copy_within(r.clone(), to);
+            }
+        }
+    }
+    for (p, &to) in pieces.iter().zip(&placed) {
+        if let Piece::Source(r) = p {
+            if to < r.start {
+                src.copy_within(r.clone(), to);
+            }
+        }
+    }
+    for (p, &to) in pieces.iter().zip(&placed) {
+        if let (Piece::Own(v), Some(dst)) = (p, src.get_mut(to..to + len(p))) {
+            dst.copy_from_slice(v);
+        }
+    }
+    src.truncate(total);
+    src
 }
 
 /// An entity in pieces over the message it was made from (see the module documentation).
@@ -268,5 +333,52 @@ mod tests {
         expected.extend_from_slice(&elsewhere);
         expected.extend_from_slice(&src[MIN_KEPT..]);
         assert_eq!(p.to_vec(), expected);
+    }
+
+    #[test]
+    fn pieces_assembled_in_their_source_are_the_pieces_put_together() {
+        // Deterministic pseudo-random layouts: kept ranges ascending, of every size, with bytes
+        // of its own of every size between them, so ranges move both ways and overlap their
+        // destinations.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % (n as u64 + 1)) as usize
+        };
+        for round in 0..400 {
+            let src: Vec<u8> = (0..(64 + next(3000))).map(|i| (i as u8).wrapping_mul(31).wrapping_add(round as u8)).collect();
+            let mut pieces = Vec::new();
+            let mut at = 0;
+            while at < src.len() && pieces.len() < 40 {
+                at += next(if round % 3 == 0 { 0 } else { 200 });
+                let len = next(400).min(src.len().saturating_sub(at));
+                if next(3) == 0 {
+                    pieces.push(Piece::Own((0..next(300)).map(|i| (i * 7 + round) as u8).collect()));
+                }
+                if len > 0 {
+                    pieces.push(Piece::Source(at..at + len));
+                }
+                at += len;
+            }
+            if next(1) == 0 {
+                pieces.push(Piece::Own(vec![0xA5; next(500)]));
+            }
+            let want = Pieces::new(Cow::Borrowed(&src), pieces.clone()).to_vec();
+            let got = assemble_in_place(src.clone(), pieces, 16);
+            assert_eq!(got, want, "round {round}");
+            assert!(got.capacity() >= got.len() + 16, "round {round}: room for padding after the entity");
+        }
+    }
+
+    #[test]
+    fn pieces_out_of_order_or_outside_are_put_together_in_a_new_buffer() {
+        let src: Vec<u8> = (0..100u8).collect();
+        let pieces = vec![Piece::Source(50..60), Piece::Own(vec![7; 10]), Piece::Source(10..20)];
+        let want = [&src[50..60], &[7u8; 10][..], &src[10..20]].concat();
+        assert_eq!(assemble_in_place(src.clone(), pieces, 0), want);
+        // A range beyond the buffer (a caller's mistake) is left out, never a panic.
+        assert_eq!(assemble_in_place(src[..50].to_vec(), vec![Piece::Own(vec![1]), Piece::Source(90..100)], 0), vec![1]);
     }
 }

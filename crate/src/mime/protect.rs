@@ -29,6 +29,7 @@ use super::build::push_quoted_printable;
 use super::entity::{ContentType, Entity};
 use super::headers::{encode_headers, header_place, push_field, push_param, Folder, HeaderPlace};
 use super::limits::Limits;
+use super::pieces::EntityOut;
 use super::parse::{parse, parse_head};
 use crate::error::Result;
 
@@ -195,9 +196,10 @@ pub enum PartsProtected {
     Whole(Protected),
 }
 
-/// [`protect_parts`] writing the entity to `out`: with [`cachet_bytes::Pieces`], the parts
-/// kept as they are become ranges of the message, assembled in its own buffer afterwards.
-pub fn protect_parts_into(headers: &[(String, String)], head: &[u8], top: &Entity<'_>, mode: Protection, limits: &Limits, out: &mut dyn Out) -> Result<PartsProtected> {
+/// [`protect_parts`] writing the entity to `out`: with a [`super::PieceList`], the parts kept
+/// as they are become ranges of the message (to be put together in its own buffer,
+/// [`super::assemble_in_place`]).
+pub(crate) fn protect_parts_into(headers: &[(String, String)], head: &[u8], top: &Entity<'_>, mode: Protection, limits: &Limits, out: &mut dyn EntityOut) -> Result<PartsProtected> {
     let Plan { fields, outer, record, hidden } = plan(headers, mode);
     let boundary = top.content_type().param("boundary").map(str::to_string);
     let multipart = !top.children().is_empty() && boundary.is_some();
@@ -209,7 +211,7 @@ pub fn protect_parts_into(headers: &[(String, String)], head: &[u8], top: &Entit
         return protect_owned(headers, entity, mode, limits).map(PartsProtected::Whole);
     }
     let parsed = parse_head(head, limits)?;
-    out.new_bytes().extend_from_slice(&protected_head(&fields, &record, &parsed, mode));
+    out.buf().extend_from_slice(&protected_head(&fields, &record, &parsed, mode));
     match boundary.filter(|_| !hidden.is_empty()) {
         // What the legacy display's rewrite writes after the multipart's header section.
         Some(boundary) => {
@@ -219,41 +221,9 @@ pub fn protect_parts_into(headers: &[(String, String)], head: &[u8], top: &Entit
             out.reserve(body.saturating_add(body / 16).saturating_add(4096));
             rewrite_parts(top, &boundary, true, &hidden, out);
         }
-        None => out.take(top.body_raw()),
+        None => out.keep(top.body_raw()),
     }
     Ok(PartsProtected::Written(outer))
-}
-
-/// Where the legacy display's rewrite writes: new bytes, and parts of the message kept as
-/// they are ([`Out::take`]).
-pub trait Out {
-    /// The buffer new bytes are appended to.
-    fn new_bytes(&mut self) -> &mut Vec<u8>;
-    /// Append bytes of the message as they are.
-    fn take(&mut self, bytes: &[u8]);
-    /// Room for `additional` bytes more (a buffer of its own; pieces hold new bytes only).
-    fn reserve(&mut self, _additional: usize) {}
-}
-
-impl Out for Vec<u8> {
-    fn new_bytes(&mut self) -> &mut Vec<u8> {
-        self
-    }
-    fn take(&mut self, bytes: &[u8]) {
-        self.extend_from_slice(bytes);
-    }
-    fn reserve(&mut self, additional: usize) {
-        Vec::reserve(self, additional);
-    }
-}
-
-impl Out for cachet_bytes::Pieces {
-    fn new_bytes(&mut self) -> &mut Vec<u8> {
-        cachet_bytes::Pieces::new_bytes(self)
-    }
-    fn take(&mut self, bytes: &[u8]) {
-        cachet_bytes::Pieces::take(self, bytes);
-    }
 }
 
 /// The payload's header section: the protected fields, the Content-Type with `hp`, the
@@ -308,11 +278,11 @@ fn add_legacy_display(entity: &[u8], hidden: &[(String, String)], limits: &Limit
     Ok(out)
 }
 
-fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut dyn Out) {
+fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut dyn EntityOut) {
     let ct = e.content_type();
     if let (false, Some(boundary)) = (e.children().is_empty(), ct.param("boundary")) {
-        out.take(e.header_block());
-        out.new_bytes().extend_from_slice(b"\r\n");
+        out.keep(e.header_block());
+        out.buf().extend_from_slice(b"\r\n");
         rewrite_parts(e, boundary, main, hidden, out);
         return;
     }
@@ -323,11 +293,11 @@ fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut dy
         return;
     }
     let Some(text) = eligible.then(|| e.text()).flatten() else {
-        out.take(e.raw());
+        out.keep(e.raw());
         return;
     };
     let shown = if html { html_with_display(&text, hidden) } else { plain_with_display(&text, hidden) };
-    let out = out.new_bytes();
+    let out = out.buf();
     push_display_part_head(e, &ct, out);
     // An 8-bit text (encrypted only, never signed: signing makes it 7-bit first) stays 8-bit;
     // any other becomes quoted-printable, which carries the display's characters in 7 bits.
@@ -344,7 +314,7 @@ fn rewrite(e: &Entity<'_>, main: bool, hidden: &[(String, String)], out: &mut dy
 /// lines put before its body as it is, which stays 7-bit (no decoding of the text and no
 /// quoted-printable of all of it, which was most of the cost of encrypting a large text). False,
 /// with nothing written, for any other text.
-fn prepend_seven_bit(e: &Entity<'_>, ct: &ContentType, hidden: &[(String, String)], out: &mut dyn Out) -> bool {
+fn prepend_seven_bit(e: &Entity<'_>, ct: &ContentType, hidden: &[(String, String)], out: &mut dyn EntityOut) -> bool {
     let ascii_charset = ct.param("charset").is_none_or(|c| ["utf-8", "utf8", "us-ascii", "ascii"].iter().any(|a| c.trim().eq_ignore_ascii_case(a)));
     let lines = display_lines(hidden);
     let display_fits = lines.iter().all(|l| l.len() <= 998 && l.bytes().all(|b| (32..=126).contains(&b)));
@@ -352,7 +322,7 @@ fn prepend_seven_bit(e: &Entity<'_>, ct: &ContentType, hidden: &[(String, String
     if !(ascii_charset && display_fits && matches!(e.transfer_encoding().as_str(), "7bit") && cachet_bytes::is_seven_bit(body)) {
         return false;
     }
-    let new = out.new_bytes();
+    let new = out.buf();
     push_display_part_head(e, ct, new);
     new.extend_from_slice(b"Content-Transfer-Encoding: 7bit\r\n\r\n");
     for line in &lines {
@@ -360,7 +330,7 @@ fn prepend_seven_bit(e: &Entity<'_>, ct: &ContentType, hidden: &[(String, String
         new.extend_from_slice(b"\r\n");
     }
     new.extend_from_slice(b"\r\n");
-    out.take(body);
+    out.keep(body);
     true
 }
 
@@ -378,17 +348,17 @@ fn push_display_part_head(e: &Entity<'_>, ct: &ContentType, out: &mut Vec<u8>) {
 }
 
 /// The parts of the multipart `e` (its body after the header section), each rewritten.
-fn rewrite_parts(e: &Entity<'_>, boundary: &str, main: bool, hidden: &[(String, String)], out: &mut dyn Out) {
+fn rewrite_parts(e: &Entity<'_>, boundary: &str, main: bool, hidden: &[(String, String)], out: &mut dyn EntityOut) {
     let alternative = e.content_type().subtype == "alternative";
     for (i, c) in e.children().iter().enumerate() {
-        let new = out.new_bytes();
+        let new = out.buf();
         new.extend_from_slice(b"--");
         new.extend_from_slice(boundary.as_bytes());
         new.extend_from_slice(b"\r\n");
         rewrite(c, main && (alternative || i == 0), hidden, out);
-        out.new_bytes().extend_from_slice(b"\r\n");
+        out.buf().extend_from_slice(b"\r\n");
     }
-    let new = out.new_bytes();
+    let new = out.buf();
     new.extend_from_slice(b"--");
     new.extend_from_slice(boundary.as_bytes());
     new.extend_from_slice(b"--\r\n");

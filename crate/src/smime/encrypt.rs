@@ -71,20 +71,22 @@ pub(super) fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders
 }
 
 /// [`entity_of`] in the message's own buffer: the parts kept as they are (for a large message,
-/// its attachments) move within it, so the entity never needs a second buffer of the message's
+/// its attachments) are recorded as ranges of it ([`mime::PieceList`]) and move within it
+/// ([`mime::assemble_in_place`]), so the entity never needs a second buffer of the message's
 /// size. The same bytes as [`entity_of`]; the buffer has room for the CBC padding after them.
 pub fn entity_of_owned(message: Vec<u8>, limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)> {
-    let mut pieces = cachet_bytes::Pieces::over(&message);
-    let outer = match entity_into(&message, limits, &mut pieces)? {
+    let mut list = mime::PieceList::new(&message);
+    let outer = match entity_into(&message, limits, &mut list)? {
         PartsProtected::Written(outer) => outer,
         PartsProtected::Whole(protected) => return Ok((protected.outer, protected.entity)),
     };
+    let pieces = list.finish();
     // With room for the CBC padding (`CbcSealer::pad`).
-    Ok((outer, pieces.assemble(message, 16)))
+    Ok((outer, mime::assemble_in_place(message, pieces, 16)))
 }
 
 /// The entity of [`entity_of`] written to `out`.
-fn entity_into(message: &[u8], limits: &Limits, out: &mut dyn mime::protect::Out) -> Result<PartsProtected> {
+fn entity_into(message: &[u8], limits: &Limits, out: &mut dyn mime::EntityOut) -> Result<PartsProtected> {
     let top = super::sign::parse_outgoing(message, limits)?;
     let mut outer = Vec::new();
     // The entity's header section: its Content-* fields and the blank line.
@@ -104,8 +106,8 @@ fn entity_into(message: &[u8], limits: &Limits, out: &mut dyn mime::protect::Out
     // encryption, inside the signature; anything else is the payload itself (RFC 9788).
     if matches!(top.smime_kind(), Some(mime::SmimeKind::MultipartSigned { .. } | mime::SmimeKind::Pkcs7Mime { .. })) {
         out.reserve(head.len().saturating_add(top.body_raw().len()));
-        out.new_bytes().extend_from_slice(&head);
-        out.take(top.body_raw());
+        out.buf().extend_from_slice(&head);
+        out.keep(top.body_raw());
         return Ok(PartsProtected::Written(outer));
     }
     // Written once, after its new header section (see `protect_parts`).
