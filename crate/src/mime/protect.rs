@@ -171,24 +171,8 @@ fn protect_cow(headers: &[(String, String)], entity: Cow<'_, [u8]>, mode: Protec
     Ok(Protected { entity, outer })
 }
 
-/// [`protect`] of the entity made of `head` (its Content-* fields and the blank line) and
-/// the body of `top`, a message's parse, in one pass over the body: the payload is written
-/// once, after its new header section, instead of the entity being put together first, then
-/// (with a legacy display) parsed and written again and its header section replaced. The
-/// same bytes as [`protect_owned`] of that entity (a test compares them).
-///
-/// # Security
-/// As [`protect`].
-pub fn protect_parts(headers: &[(String, String)], head: &[u8], top: &Entity<'_>, mode: Protection, limits: &Limits) -> Result<Protected> {
-    let mut out = Vec::new();
-    match protect_parts_into(headers, head, top, mode, limits, &mut out)? {
-        PartsProtected::Written(outer) => Ok(Protected { entity: out, outer }),
-        PartsProtected::Whole(protected) => Ok(protected),
-    }
-}
-
 /// Where [`protect_parts_into`] put the payload entity.
-pub enum PartsProtected {
+pub(crate) enum PartsProtected {
     /// Written to its `out`; the header fields of the outer message.
     Written(Vec<(String, String)>),
     /// Made in a buffer of its own (a single part whose own header section the legacy display
@@ -196,9 +180,26 @@ pub enum PartsProtected {
     Whole(Protected),
 }
 
-/// [`protect_parts`] writing the entity to `out`: with a [`super::PieceList`], the parts kept
-/// as they are become ranges of the message (to be put together in its own buffer,
-/// [`super::assemble_in_place`]).
+impl PartsProtected {
+    /// The payload entity and outer fields, when the entity was written to `out`, one buffer.
+    pub(crate) fn in_buffer(self, out: Vec<u8>) -> Protected {
+        match self {
+            PartsProtected::Written(outer) => Protected { entity: out, outer },
+            PartsProtected::Whole(protected) => protected,
+        }
+    }
+}
+
+/// [`protect`] of the entity made of `head` (its Content-* fields and the blank line) and
+/// the body of `top`, a message's parse, in one pass over the body, written to `out`: the
+/// payload is written once, after its new header section, instead of the entity being put
+/// together first, then (with a legacy display) parsed and written again and its header section
+/// replaced. The same bytes as [`protect_owned`] of that entity (a test compares them). With a
+/// [`super::PieceList`] as `out`, the parts kept as they are become ranges of the message (to
+/// be put together in its own buffer, [`super::assemble_in_place`]).
+///
+/// # Security
+/// As [`protect`].
 pub(crate) fn protect_parts_into(headers: &[(String, String)], head: &[u8], top: &Entity<'_>, mode: Protection, limits: &Limits, out: &mut dyn EntityOut) -> Result<PartsProtected> {
     let Plan { fields, outer, record, hidden } = plan(headers, mode);
     let boundary = top.content_type().param("boundary").map(str::to_string);

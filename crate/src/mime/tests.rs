@@ -1138,7 +1138,7 @@ fn protect_owned_is_protect() {
     }
 }
 
-/// protect_parts (the payload written in one pass from the message's parse) gives what
+/// protect_parts_into (the payload written in one pass from the message's parse) gives what
 /// protect_owned of the entity put together first gives: multipart messages (mixed, nested,
 /// alternative, HTML first, with preamble and epilogue, an attachment first), single parts,
 /// with a Subject (a legacy display) and without (none), both modes.
@@ -1172,7 +1172,8 @@ fn protect_parts_is_protect_owned() {
             head.extend_from_slice(b"\r\n");
             let whole = [&head[..], top.body_raw()].concat();
             for mode in [protect::Protection::Clear, protect::Protection::Cipher] {
-                let a = protect::protect_parts(&outer, &head, &top, mode, &Limits::default()).expect("protect_parts");
+                let mut out = Vec::new();
+                let a = protect::protect_parts_into(&outer, &head, &top, mode, &Limits::default(), &mut out).expect("protect_parts_into").in_buffer(out);
                 let b = protect::protect_owned(&outer, whole.clone(), mode, &Limits::default()).expect("protect_owned");
                 assert_eq!(String::from_utf8_lossy(&a.entity), String::from_utf8_lossy(&b.entity), "{mode:?}\n{message}");
                 assert_eq!(a.outer, b.outer);

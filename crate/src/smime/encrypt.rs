@@ -64,10 +64,8 @@ pub type OuterHeaders = Vec<(String, String)>;
 /// The Content-* header fields and body of a parsed message, as one MIME entity.
 pub(super) fn entity_of(message: &[u8], limits: &Limits) -> Result<(OuterHeaders, Vec<u8>)> {
     let mut out = Vec::new();
-    Ok(match entity_into(message, limits, &mut out)? {
-        PartsProtected::Written(outer) => (outer, out),
-        PartsProtected::Whole(protected) => (protected.outer, protected.entity),
-    })
+    let protected = entity_into(message, limits, &mut out)?.in_buffer(out);
+    Ok((protected.outer, protected.entity))
 }
 
 /// [`entity_of`] in the message's own buffer: the parts kept as they are (for a large message,
@@ -110,7 +108,7 @@ fn entity_into(message: &[u8], limits: &Limits, out: &mut dyn mime::EntityOut) -
         out.keep(top.body_raw());
         return Ok(PartsProtected::Written(outer));
     }
-    // Written once, after its new header section (see `protect_parts`).
+    // Written once, after its new header section (see `protect_parts_into`).
     mime::protect::protect_parts_into(&outer, &head, &top, Protection::Cipher, limits, out)
 }
 
