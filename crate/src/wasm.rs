@@ -209,15 +209,30 @@ fn open_with(message: &[u8], options: JsValue, ids: &[&crate::pkcs12::Identity])
 fn open_async(message: js_sys::Uint8Array, options: JsValue, ids: Vec<Rc<crate::pkcs12::Identity>>, keys: Vec<webcrypto::OaepKey>) -> std::result::Result<js_sys::Promise, JsValue> {
     let c = open_options(options)?;
     let js_message = message;
-    let message = js_message.to_vec();
+    let limits = crate::mime::Limits::default();
+    // An encrypted or opaque-signed message has its body decoded over its own copy here, so
+    // that the base64 and the DER are never both in Wasm memory; the array passed in is the
+    // message as received, read again only if the core must open it itself.
+    let (message, top) = match crate::smime::decode_top_in_place(js_message.to_vec(), &limits) {
+        crate::smime::TopDecode::Decoded(d) => (d.head, Some((d.body, d.line_breaks))),
+        crate::smime::TopDecode::Unchanged(m) => (m, None),
+        crate::smime::TopDecode::Spoiled => (js_message.to_vec(), None),
+    };
     Ok(wasm_bindgen_futures::future_to_promise(async move {
         let refs: Vec<&crate::pkcs12::Identity> = ids.iter().map(|i| &**i).collect();
-        let limits = crate::mime::Limits::default();
         let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: &refs, passwords: &c.passwords, at: c.at, policy: &c.policy, limits: &limits };
         let plaintexts = webcrypto::Plaintexts::default();
-        let mut opened = webcrypto::open(&message, &input, &keys, &plaintexts).await;
+        let again = || js_message.to_vec();
+        // Content borrowed from the message is a part of `js_message` only when `message` is
+        // the message as received (a header section alone holds no content).
+        let as_received = top.is_none();
+        let received = match top {
+            Some((body, line_breaks)) => webcrypto::Received::DecodedTop { head: &message, body, line_breaks, again: &again },
+            None => webcrypto::Received::AsIs(&message),
+        };
+        let mut opened = webcrypto::open(received, &input, &keys, &plaintexts).await;
         crate::identity::explain_no_key(&mut opened.report, &history_with(&refs, &c.key_history), c.at);
-        let content = match opened.content.as_deref().and_then(|c| place_in(&message, c)) {
+        let content = match opened.content.as_deref().filter(|_| as_received).and_then(|c| place_in(&message, c)) {
             Some((from, to)) => js_message.subarray(from, to).into(),
             None => plaintexts.content_js(opened.content.as_deref()),
         };

@@ -452,6 +452,19 @@ impl Deferred {
         Deferred { message: Some((message.as_ptr() as usize, message.len())), ..Deferred::default() }
     }
 
+    /// A seam for runs of `open` on the header section `head` of a message whose body, one
+    /// base64 S/MIME entity, was decoded beforehand into `body`
+    /// ([`crate::smime::decode_top_in_place`]): the runs take that entity's body from here, as
+    /// if a run had decoded and kept it, and the message's `line_breaks` as the verdict of the
+    /// message they open. `body` is kept alone (a decryption can write its plaintext over its
+    /// ciphertext there, [`Deferred::answer_decrypted`]).
+    pub fn for_decoded_top(head: &[u8], body: Vec<u8>, line_breaks: LineBreaks) -> Deferred {
+        let deferred = Deferred::for_message(head);
+        deferred.bodies.borrow_mut().push((BodyKey::InMessage { start: 0, len: head.len() }, Rc::new(Wiped::new(body))));
+        deferred.line_breaks.set(Some(line_breaks));
+        deferred
+    }
+
     /// The key of `raw`: its place in the message when it lies inside it.
     fn body_key(&self, raw: &[u8]) -> Option<(usize, usize)> {
         let (base, len) = self.message?;

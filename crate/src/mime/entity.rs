@@ -515,6 +515,16 @@ pub(crate) fn decode_base64(body: &[u8]) -> Result<Vec<u8>> {
         .map_err(|e| malformed("invalid base64 body").with_detail(e))
 }
 
+/// [`decode_base64`] of `buf[from..]` written over the start of `buf`, which is cut to the
+/// decoded bytes; their number. Only the common shape is decoded this way
+/// ([`cachet_bytes::decode_base64_lines_in_place`]); for any other `None`, and `buf` then
+/// holds part of the body decoded over its start: the caller reads the message again from its
+/// source and decodes the general way ([`decode_base64`]), which gives the same bytes or error.
+pub(crate) fn decode_base64_in_place(buf: &mut Vec<u8>, from: usize) -> Option<usize> {
+    let engine = lenient_base64();
+    cachet_bytes::decode_base64_lines_in_place(buf, from, |block, out| engine.decode_slice(block, out).ok())
+}
+
 fn lenient_base64() -> GeneralPurpose {
     let config = GeneralPurposeConfig::new()
         .with_decode_padding_mode(DecodePaddingMode::Indifferent)

@@ -28,7 +28,7 @@ pub use build::{base64_lines, quoted_printable, build_body, build_body_with_inli
 pub(crate) use build::{contains, push_base64_lines, random_boundary, signed_frame, signed_head, signed_tail_of};
 pub use canon::{canonicalize_crlf, is_canonical, LineBreaks};
 pub use entity::{ContentType, Entity, HeaderField, Originator, SmimeKind};
-pub(crate) use entity::decode_base64;
+pub(crate) use entity::{decode_base64, decode_base64_in_place};
 pub use headers::{encode_headers, header_place, push_field, received_value, HeaderPlace};
 pub use limits::Limits;
 pub use parse::{parse, parse_head};

@@ -158,4 +158,4 @@ fn mismatch_diagnosis(m: &HeaderMismatch) -> Diagnosis {
 
 #[cfg(test)]
 #[path = "protected_tests.rs"]
-mod tests;
+pub(super) mod tests;

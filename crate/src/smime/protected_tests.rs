@@ -12,7 +12,7 @@ use cachet_testkit::{require_openssl, TempDir};
 use x509_cert::Certificate;
 
 /// A self-signed end-entity certificate for `email` and its key, made by openssl.
-fn identity(dir: &TempDir, name: &str, email: &str) -> Identity {
+pub(in crate::smime) fn identity(dir: &TempDir, name: &str, email: &str) -> Identity {
     let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
     let subj = format!("/CN={name}");
     let san = format!("subjectAltName=email:{email}");
@@ -21,9 +21,9 @@ fn identity(dir: &TempDir, name: &str, email: &str) -> Identity {
     Identity::from_pem_files(&dir.path(&key), &dir.path(&pem))
 }
 
-const MSG: &str = "From: Alice <alice@example.org>\r\nTo: Bob <bob@example.net>\r\nCc: carol@example.com\r\nSubject: =?UTF-8?B?R3LDvMOfZQ==?= and the plan\r\nDate: Sat, 05 Dec 2026 12:00:00 +0000\r\nMessage-ID: <hp-1@example.org>\r\nIn-Reply-To: <earlier@example.net>\r\nReferences: <earlier@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nMeet at eight.\r\n--alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>Meet at eight.</p></body></html>\r\n--alt--\r\n";
+pub(in crate::smime) const MSG: &str = "From: Alice <alice@example.org>\r\nTo: Bob <bob@example.net>\r\nCc: carol@example.com\r\nSubject: =?UTF-8?B?R3LDvMOfZQ==?= and the plan\r\nDate: Sat, 05 Dec 2026 12:00:00 +0000\r\nMessage-ID: <hp-1@example.org>\r\nIn-Reply-To: <earlier@example.net>\r\nReferences: <earlier@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nMeet at eight.\r\n--alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>Meet at eight.</p></body></html>\r\n--alt--\r\n";
 
-fn at() -> UnixTime {
+pub(in crate::smime) fn at() -> UnixTime {
     UnixTime::parse_rfc3339("2026-12-20T12:00:00Z").unwrap()
 }
 

@@ -278,9 +278,20 @@ fn start_digest(subtle: &SubtleCrypto, alg: DigestAlg, data: &[u8]) -> Option<Bo
 /// `keys`: the unlocked identities' RSA keys imported for RSA-OAEP ([`import_oaep_keys`]);
 /// with none, RSA key transport is all in the core.
 /// The content is borrowed from `message` when it is a part of it as received.
-pub(crate) async fn open<'m>(message: &'m [u8], input: &OpenInput<'_>, keys: &[OaepKey], plaintexts: &Plaintexts) -> OpenedRef<'m> {
+pub(crate) async fn open<'m>(message: Received<'m, '_>, input: &OpenInput<'_>, keys: &[OaepKey], plaintexts: &Plaintexts) -> OpenedRef<'m> {
     let subtle = subtle();
-    let deferred = Deferred::for_message(message);
+    let (deferred, again_from, message) = match message {
+        Received::AsIs(m) => (Deferred::for_message(m), None, m),
+        Received::DecodedTop { head, body, line_breaks, again } => (Deferred::for_decoded_top(head, body, line_breaks), Some(again), head),
+    };
+    // The core's own open, which the caller's answer must then be: of the message as
+    // received, read again when only its header section is here.
+    let portable = || -> OpenedRef<'m> {
+        match again_from {
+            Some(again) => crate::smime::open(&again(), input).into(),
+            None => crate::smime::open(message, input).into(),
+        }
+    };
     let deferred = if subtle.is_some() && !keys.is_empty() { deferred.with_key_transport() } else { deferred };
     let deferred = deferred.inline_small_decryptions();
     let deferred = match subtle.clone() {
@@ -301,20 +312,33 @@ pub(crate) async fn open<'m>(message: &'m [u8], input: &OpenInput<'_>, keys: &[O
                         again = true;
                         continue;
                     }
-                    Err(_) => return crate::smime::open(message, input).into(),
+                    Err(_) => return portable(),
                 },
                 None => request,
             };
             match compute(subtle.as_ref(), &request, input.identities, keys).await {
                 Ok(answer) => again |= !deferred.answer(seq, &request, answer),
-                Err(_) => return crate::smime::open(message, input).into(),
+                Err(_) => return portable(),
             }
         }
         if !again {
+            // Content borrowed from a header section alone is the message itself (nothing was
+            // peeled: a certificate bundle, say), which only the message as received holds.
+            if again_from.is_some() && matches!(opened.content, Some(crate::smime::Content::Borrowed(_))) {
+                return portable();
+            }
             return opened;
         }
     }
-    crate::smime::open(message, input).into()
+    portable()
+}
+
+/// The message [`open`] runs on: as received, or the header section of one whose body was
+/// decoded beforehand in its own buffer ([`crate::smime::decode_top_in_place`]), with `again`
+/// to read the message as received once more (for the core's own open, when WebCrypto fails).
+pub(crate) enum Received<'m, 'f> {
+    AsIs(&'m [u8]),
+    DecodedTop { head: &'m [u8], body: Vec<u8>, line_breaks: crate::mime::LineBreaks, again: &'f dyn Fn() -> Vec<u8> },
 }
 
 /// A promise of the identity's RSA key imported into WebCrypto for signing

@@ -1,0 +1,124 @@
+//! A message whose body was decoded over its own buffer ([`decode_top_in_place`], how the Wasm
+//! build's `openAsync` receives an encrypted or opaque-signed message) opens to exactly the
+//! report and content of the message as received: runs of `open` on its header section, the
+//! body and the line-break verdict given by the seam, every request answered by the core and
+//! decrypted plaintext written over its ciphertext, as the Wasm build does with WebCrypto's.
+use super::super::protected::tests::{at, identity, MSG};
+use super::super::{encrypt_message, open, open_with_borrowed, sign_message, EncryptOptions, OpenInput, Opened};
+use super::{decode_top_in_place, TopDecode};
+use crate::cms::bulk::{compute_portable_with, Answer, Bulk, Deferred};
+use crate::mime::{LineBreaks, Limits};
+use crate::pkcs12::Identity;
+use crate::policy::Policy;
+use crate::report::Status;
+use cachet_testkit::{require_openssl, TempDir};
+use x509_cert::Certificate;
+
+/// Runs of `open` on `head` until one is complete, as the Wasm build's driver makes them.
+fn opened_decoded(head: &[u8], body: Vec<u8>, breaks: LineBreaks, input: &OpenInput<'_>) -> Opened {
+    let deferred = Deferred::for_decoded_top(head, body, breaks);
+    for _ in 0..16 {
+        deferred.begin_run();
+        let opened: Opened = open_with_borrowed(head, input, &deferred).into();
+        let mut again = deferred.incomplete();
+        for (seq, request) in deferred.take_requests() {
+            match compute_portable_with(&request, input.identities).unwrap() {
+                Answer::Decrypted(pt) => {
+                    again = true;
+                    deferred.answer_decrypted(seq, request, pt.len(), &|dst| dst.copy_from_slice(&pt[..dst.len()]));
+                }
+                answer => again |= !deferred.answer(seq, &request, answer),
+            }
+        }
+        if !again {
+            return opened;
+        }
+    }
+    panic!("no complete run");
+}
+
+fn json(o: &Opened) -> String {
+    serde_json::to_string(&o.report).unwrap()
+}
+
+/// Opens `msg` both ways; the way it went in place.
+fn same_both_ways(name: &str, msg: &[u8], pins: &[Certificate], ids: &[&Identity]) -> &'static str {
+    let (policy, limits) = (Policy::standard(), Limits::default());
+    let input = OpenInput { roots: &[], pins, known: &[], identities: ids, passwords: &[], at: at(), policy: &policy, limits: &limits };
+    let want = open(msg, &input);
+    match decode_top_in_place(msg.to_vec(), &limits) {
+        TopDecode::Decoded(d) => {
+            let top = crate::mime::parse(msg, &limits).unwrap();
+            assert_eq!(d.body, crate::mime::decode_base64(top.body_raw()).unwrap(), "{name}: the DER of the body");
+            assert!(crate::mime::is_canonical(&d.head) && d.head.ends_with(b"\r\n\r\n"), "{name}: a header section in CRLF form");
+            let got = opened_decoded(&d.head, d.body, d.line_breaks, &input);
+            assert_eq!(json(&got), json(&want), "{name}: the report");
+            assert_eq!(got.content, want.content, "{name}: the content");
+            "decoded"
+        }
+        TopDecode::Unchanged(m) => {
+            assert_eq!(m, msg, "{name}: given back as it was");
+            "unchanged"
+        }
+        TopDecode::Spoiled => "spoiled",
+    }
+}
+
+#[test]
+fn a_message_decoded_over_its_own_buffer_opens_as_received() {
+    require_openssl();
+    let dir = TempDir::new("decoded-top");
+    let alice = identity(&dir, "alice", "alice@example.org");
+    let bob = identity(&dir, "bob", "bob@example.net");
+    let (limits, policy) = (Limits::default(), Policy::standard());
+    let pins = [alice.certificate.clone()];
+    // Large enough that lines and blocks repeat (64 KiB blocks of base64).
+    let big = MSG.replace("Meet at eight.", &"Meet at eight, by the river.\r\n".repeat(8000));
+    for (text, size) in [(MSG.to_string(), "small"), (big, "large")] {
+        let signed_and_encrypted = encrypt_message(text.as_bytes(), std::slice::from_ref(&bob.certificate), Some(&alice), EncryptOptions { sign: true, ..EncryptOptions::default() }, at(), &limits, &policy).unwrap();
+        let encrypted = encrypt_message(text.as_bytes(), std::slice::from_ref(&bob.certificate), None, EncryptOptions { sign: false, ..EncryptOptions::default() }, at(), &limits, &policy).unwrap();
+        let opaque = sign_message(text.as_bytes(), &alice, true, at(), &limits, &policy).unwrap();
+        std::fs::write(dir.path("plain.eml"), &text).unwrap();
+        dir.openssl(&["cms", "-encrypt", "-aes-256-gcm", "-in", "plain.eml", "-out", "gcm.eml", "bob.pem"]);
+        dir.openssl(&["cms", "-sign", "-nodetach", "-from", "alice@example.org", "-md", "sha256", "-in", "plain.eml", "-signer", "alice.pem", "-inkey", "alice.key", "-out", "opaque-lf.eml"]);
+        let lf = |m: &[u8]| String::from_utf8(m.to_vec()).unwrap().replace("\r\n", "\n").into_bytes();
+        // One header line ended by a bare LF: a repair is reported for the whole message.
+        let mixed = String::from_utf8(signed_and_encrypted.clone()).unwrap().replacen("\r\n", "\n", 1).into_bytes();
+        let cases: Vec<(&str, Vec<u8>, Status)> = vec![
+            ("signed and encrypted", signed_and_encrypted.clone(), Status::Valid),
+            ("signed and encrypted, LF", lf(&signed_and_encrypted), Status::Valid),
+            ("signed and encrypted, mixed line breaks", mixed, Status::Valid),
+            ("encrypted", encrypted.clone(), Status::Unsigned),
+            ("encrypted by openssl, GCM, LF", dir.read("gcm.eml"), Status::Unsigned),
+            ("opaque-signed", opaque, Status::Valid),
+            ("opaque-signed by openssl, LF", dir.read("opaque-lf.eml"), Status::Valid),
+        ];
+        for (name, msg, status) in cases {
+            let name = format!("{name} ({size})");
+            assert_eq!(same_both_ways(&name, &msg, &pins, &[&bob]), "decoded", "{name}");
+            let (policy, limits) = (Policy::standard(), Limits::default());
+            let input = OpenInput { roots: &[], pins: &pins, known: &[], identities: &[&bob], passwords: &[], at: at(), policy: &policy, limits: &limits };
+            assert_eq!(open(&msg, &input).report.status, status, "{name}");
+        }
+        // Without the key: no-key both ways, with the same diagnosis.
+        assert_eq!(same_both_ways(&format!("encrypted to someone else ({size})"), &encrypted, &pins, &[&alice]), "decoded");
+        // Tampered ciphertext (a byte of the base64 body changed): the same verdict both ways.
+        let mut tampered = encrypted.clone();
+        let at_byte = tampered.len() - 200;
+        tampered[at_byte] = if tampered[at_byte] == b'A' { b'B' } else { b'A' };
+        assert_eq!(same_both_ways(&format!("tampered ({size})"), &tampered, &pins, &[&bob]), "decoded");
+    }
+    // A clear-signed message (multipart) is not such a message, and is given back as it was.
+    let clear = sign_message(MSG.as_bytes(), &alice, false, at(), &limits, &policy).unwrap();
+    assert_eq!(same_both_ways("clear-signed", &clear, &pins, &[&bob]), "unchanged");
+    // Base64 lines not of the common shape (a line of six characters, not whole groups, at the
+    // start of the body): the buffer is given up, and the message, opened as received, still
+    // opens (lenient base64: the groups run on across the line break).
+    let encrypted = encrypt_message(MSG.as_bytes(), std::slice::from_ref(&bob.certificate), None, EncryptOptions { sign: false, ..EncryptOptions::default() }, at(), &limits, &policy).unwrap();
+    let text = String::from_utf8(encrypted).unwrap();
+    let body = text.find("\r\n\r\n").unwrap() + 4;
+    let short = format!("{}{}\r\n{}", &text[..body], &text[body..body + 6], &text[body + 6..]);
+    assert_eq!(same_both_ways("a short line", short.as_bytes(), &pins, &[&bob]), "spoiled");
+    let input = OpenInput { roots: &[], pins: &pins, known: &[], identities: &[&bob], passwords: &[], at: at(), policy: &policy, limits: &limits };
+    assert_eq!(open(short.as_bytes(), &input).report.status, Status::Unsigned, "decrypted as received");
+}
