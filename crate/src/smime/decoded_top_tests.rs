@@ -64,6 +64,11 @@ fn same_both_ways(name: &str, msg: &[u8], pins: &[Certificate], ids: &[&Identity
     }
 }
 
+fn status_as_received(msg: &[u8], pins: &[Certificate], id: &Identity) -> Status {
+    let (policy, limits) = (Policy::standard(), Limits::default());
+    open(msg, &OpenInput { roots: &[], pins, known: &[], identities: &[id], passwords: &[], at: at(), policy: &policy, limits: &limits }).report.status
+}
+
 #[test]
 fn a_message_decoded_over_its_own_buffer_opens_as_received() {
     require_openssl();
@@ -96,9 +101,7 @@ fn a_message_decoded_over_its_own_buffer_opens_as_received() {
         for (name, msg, status) in cases {
             let name = format!("{name} ({size})");
             assert_eq!(same_both_ways(&name, &msg, &pins, &[&bob]), "decoded", "{name}");
-            let (policy, limits) = (Policy::standard(), Limits::default());
-            let input = OpenInput { roots: &[], pins: &pins, known: &[], identities: &[&bob], passwords: &[], at: at(), policy: &policy, limits: &limits };
-            assert_eq!(open(&msg, &input).report.status, status, "{name}");
+            assert_eq!(status_as_received(&msg, &pins, &bob), status, "{name}");
         }
         // Without the key: no-key both ways, with the same diagnosis.
         assert_eq!(same_both_ways(&format!("encrypted to someone else ({size})"), &encrypted, &pins, &[&alice]), "decoded");
@@ -119,6 +122,5 @@ fn a_message_decoded_over_its_own_buffer_opens_as_received() {
     let body = text.find("\r\n\r\n").unwrap() + 4;
     let short = format!("{}{}\r\n{}", &text[..body], &text[body..body + 6], &text[body + 6..]);
     assert_eq!(same_both_ways("a short line", short.as_bytes(), &pins, &[&bob]), "spoiled");
-    let input = OpenInput { roots: &[], pins: &pins, known: &[], identities: &[&bob], passwords: &[], at: at(), policy: &policy, limits: &limits };
-    assert_eq!(open(short.as_bytes(), &input).report.status, Status::Unsigned, "decrypted as received");
+    assert_eq!(status_as_received(short.as_bytes(), &pins, &bob), Status::Unsigned, "decrypted as received");
 }
