@@ -150,10 +150,9 @@ pub fn decode_top_in_place(mut message: Vec<u8>, limits: &Limits) -> TopDecode {
     };
     let head = mime::canonicalize_crlf(message.get(..body_start).unwrap_or_default()).into_owned();
     match mime::decode_base64_in_place(&mut message, body_start) {
-        Some(_) => {
-            message.shrink_to_fit();
-            TopDecode::Decoded(DecodedTop { head, body: message, line_breaks: breaks })
-        }
+        // Not shrunk to the DER: its end, given back, would take the allocations made while
+        // the body lives, and the next message of that size would not fit where this one was.
+        Some(_) => TopDecode::Decoded(DecodedTop { head, body: message, line_breaks: breaks }),
         None => TopDecode::Spoiled,
     }
 }
