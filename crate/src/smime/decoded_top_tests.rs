@@ -3,6 +3,8 @@
 //! report and content of the message as received: runs of `open` on its header section, the
 //! body and the line-break verdict given by the seam, every request answered by the core and
 //! decrypted plaintext written over its ciphertext, as the Wasm build does with WebCrypto's.
+//! Where nothing is peeled (a certificate bundle) the content is the message itself, which the
+//! caller takes from the message as received.
 use super::super::protected::tests::{at, identity, MSG};
 use super::super::{encrypt_message, open, open_with_borrowed, sign_message, EncryptOptions, OpenInput, Opened};
 use super::{decode_top_in_place, TopDecode};
@@ -51,8 +53,15 @@ fn same_both_ways(name: &str, msg: &[u8], pins: &[Certificate], ids: &[&Identity
             let top = crate::mime::parse(msg, &limits).unwrap();
             assert_eq!(d.body, crate::mime::decode_base64(top.body_raw()).unwrap(), "{name}: the DER of the body");
             assert!(crate::mime::is_canonical(&d.head) && d.head.ends_with(b"\r\n\r\n"), "{name}: a header section in CRLF form");
+            let head = d.head.clone();
             let got = opened_decoded(&d.head, d.body, d.line_breaks, &input);
             assert_eq!(json(&got), json(&want), "{name}: the report");
+            if got.content.as_deref() == Some(&head[..]) {
+                // Nothing peeled: the content is the message itself, which the caller takes
+                // from the message as received (see `decode_top_in_place`).
+                assert_eq!(want.content.as_deref(), Some(msg), "{name}: the message itself");
+                return "decoded, the message itself";
+            }
             assert_eq!(got.content, want.content, "{name}: the content");
             "decoded"
         }
@@ -111,6 +120,14 @@ fn a_message_decoded_over_its_own_buffer_opens_as_received() {
         tampered[at_byte] = if tampered[at_byte] == b'A' { b'B' } else { b'A' };
         assert_eq!(same_both_ways(&format!("tampered ({size})"), &tampered, &pins, &[&bob]), "decoded");
     }
+    // A certificate bundle (certs-only): nothing is peeled, so the content is the message.
+    dir.openssl(&["crl2pkcs7", "-nocrl", "-certfile", "alice.pem", "-outform", "DER", "-out", "certs.p7c"]);
+    let bundle = [
+        &b"From: Alice <alice@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=certs-only; name=smime.p7c\r\nContent-Transfer-Encoding: base64\r\n\r\n"[..],
+        crate::mime::base64_lines(&dir.read("certs.p7c")).as_bytes(),
+    ]
+    .concat();
+    assert_eq!(same_both_ways("certificate bundle", &bundle, &pins, &[&bob]), "decoded, the message itself");
     // A clear-signed message (multipart) is not such a message, and is given back as it was.
     let clear = sign_message(MSG.as_bytes(), &alice, false, at(), &limits, &policy).unwrap();
     assert_eq!(same_both_ways("clear-signed", &clear, &pins, &[&bob]), "unchanged");

@@ -134,7 +134,9 @@ pub enum TopDecode {
 /// body from the seam ([`crate::cms::bulk::Deferred::for_decoded_top`]), which also hands
 /// them the message's line-break verdict: everything else `open` reads of such a message is
 /// in its header section, and base64 decoding skips line breaks, so the reports are those of
-/// opening the message as received (a test compares them).
+/// opening the message as received (a test compares them). One thing differs: when nothing is
+/// peeled (a certificate bundle), the content is the message itself, which those runs give as
+/// the header section they were given; the caller then opens the message as received.
 pub fn decode_top_in_place(mut message: Vec<u8>, limits: &Limits) -> TopDecode {
     if message.len() > limits.max_message_size {
         return TopDecode::Unchanged(message);
