@@ -159,10 +159,18 @@ test('reminders 30 and 14 days before the end (clock set by the test), then the 
   const b = w.people.bob;
   // Bob writes Alice an encrypted message now: to her current (soon old) certificate.
   await w.tab(b, 'Compose');
+  // The recipients' states fill a box of fixed height: the controls below it stay where they
+  // were (a click aimed at Encrypt or Send must not land elsewhere when the list fills).
+  const places = () => Promise.all([b.page.getByLabel('Subject', { exact: true }), b.page.getByLabel('Encrypt'), b.page.getByRole('button', { name: 'Send securely' })].map((l) => l.boundingBox()));
+  const placed = await places();
+  await b.page.getByLabel('To', { exact: true }).fill('alice@example.org, carol@example.net, dave@example.net');
+  await w.recipientsShown(b, 'alice@example.org, carol@example.net, dave@example.net');
+  assert.deepEqual(await places(), placed, 'Subject, Encrypt and Send stay where they were when the recipient list fills');
   await b.page.getByLabel('To', { exact: true }).fill('alice@example.org');
   await b.page.getByLabel('Subject', { exact: true }).fill('Old secret encrypted');
   await b.page.getByLabel('Message text').fill('encrypted to your first certificate');
   await w.recipientsShown(b, 'alice@example.org');
+  await b.page.locator('[data-recipient="carol@example.net"]').waitFor({ state: 'detached' });
   await b.page.getByLabel('Encrypt').check();
   await b.page.getByRole('button', { name: 'Send securely' }).click();
   await w.sent(b);

@@ -208,9 +208,8 @@ export async function createWorld(prefix, { dnsZone = new Map(), dnsQueries = nu
 
     /**
      * Wait until the compose pane lists each address of `to` (comma-separated) with its
-     * status. The list is above the Protection toggles and the Send button, and it is filled
-     * 200 ms after the last key in To: a click before that can land where a toggle or the
-     * button was before the list moved it.
+     * status. The list is filled 200 ms after the last key in To (in a box of fixed height, so
+     * nothing below it moves); what Send and Encrypt do depends on those states.
      */
     async recipientsShown(p, to) {
       for (const a of to.split(',').map((s) => s.trim()).filter(Boolean)) {

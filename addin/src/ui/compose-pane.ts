@@ -106,8 +106,10 @@ export class ComposePane {
       field('From', this.from),
       field('To', this.to),
       field('Bcc', this.bcc),
-      this.recipients,
-      this.cipherChoice,
+      // A box of its own height: the list is filled as recipients are typed (here or in the
+      // host's To line), and nothing below it (Subject, the toggles, Send) moves when it does.
+      // It scrolls when longer, so it takes the keyboard focus too.
+      el('div', { class: 'recipient-area', 'data-field': 'recipient-area', role: 'region', 'aria-label': 'Recipients and their certificates', tabindex: '0' }, this.recipients, this.cipherChoice),
       field('Subject', this.subject),
       field('Message text', this.text),
       field('Attachments', this.files),
