@@ -141,3 +141,33 @@ fn a_message_decoded_over_its_own_buffer_opens_as_received() {
     assert_eq!(same_both_ways("a short line", short.as_bytes(), &pins, &[&bob]), "spoiled");
     assert_eq!(status_as_received(short.as_bytes(), &pins, &bob), Status::Unsigned, "decrypted as received");
 }
+
+/// Messages changed at random (bytes of the header section and of the body replaced by line
+/// breaks, white space, padding, a boundary dash, a NUL or a letter; the body cut short):
+/// decoding in place never panics, and whatever it decodes opens as the message as received
+/// does.
+#[test]
+fn changed_messages_decode_in_place_or_are_left_as_received() {
+    require_openssl();
+    let dir = TempDir::new("decoded-top-changed");
+    let bob = identity(&dir, "bob", "bob@example.net");
+    let (limits, policy) = (Limits::default(), Policy::standard());
+    let text = MSG.replace("Meet at eight.", &"Meet at eight, by the river.\r\n".repeat(200));
+    let encrypted = encrypt_message(text.as_bytes(), std::slice::from_ref(&bob.certificate), None, EncryptOptions { sign: false, ..EncryptOptions::default() }, at(), &limits, &policy).unwrap();
+    let mut rng = cachet_testkit::XorShift(0x5eed_cafe_f00d);
+    let mut ways = std::collections::BTreeMap::<&str, usize>::new();
+    for round in 0..120 {
+        let mut msg = encrypted.clone();
+        for _ in 0..1 + rng.next_u64() % 3 {
+            let at = (rng.next_u64() % msg.len() as u64) as usize;
+            msg[at] = [b'\n', b'\r', b' ', b'=', b'-', 0, b'A'][(rng.next_u64() % 7) as usize];
+        }
+        if round % 10 == 9 {
+            let keep = msg.len() - (rng.next_u64() % 400) as usize;
+            msg.truncate(keep);
+        }
+        *ways.entry(same_both_ways(&format!("changed message {round}"), &msg, &[], &[&bob])).or_default() += 1;
+    }
+    // Each way is taken by some of them.
+    assert!(ways.get("decoded").copied().unwrap_or(0) >= 5 && ways.get("spoiled").copied().unwrap_or(0) >= 5, "{ways:?}");
+}
