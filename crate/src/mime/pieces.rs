@@ -39,6 +39,16 @@ pub(crate) enum Piece {
     Source(Range<usize>),
 }
 
+impl Piece {
+    /// Its length in bytes (a range's, whether or not it lies in the source).
+    fn len(&self) -> usize {
+        match self {
+            Piece::Own(v) => v.len(),
+            Piece::Source(r) => r.len(),
+        }
+    }
+}
+
 /// The pieces of an entity being made from `src` (see [`Pieces`]).
 pub(crate) struct PieceList<'s> {
     src: &'s [u8],
@@ -95,11 +105,7 @@ impl EntityOut for PieceList<'_> {
 /// destinations ascend as the sources do, so no range lands on one not moved yet. Ranges out
 /// of order, or outside the buffer, are put together in a new buffer instead (the same bytes).
 pub(crate) fn assemble_in_place(mut src: Vec<u8>, pieces: Vec<Piece>, spare: usize) -> Vec<u8> {
-    let len = |p: &Piece| match p {
-        Piece::Own(v) => v.len(),
-        Piece::Source(r) => r.len(),
-    };
-    let total: usize = pieces.iter().map(len).sum();
+    let total: usize = pieces.iter().map(Piece::len).sum();
     let mut placed = Vec::with_capacity(pieces.len());
     let (mut at, mut end_of_last, mut ascending) = (0usize, 0usize, true);
     for p in &pieces {
@@ -108,16 +114,12 @@ pub(crate) fn assemble_in_place(mut src: Vec<u8>, pieces: Vec<Piece>, spare: usi
             end_of_last = r.end;
         }
         placed.push(at);
-        at += len(p);
+        at += p.len();
     }
     if !ascending {
+        let whole = Pieces::new(Cow::Borrowed(&src), pieces);
         let mut out = Vec::with_capacity(total + spare);
-        for p in &pieces {
-            out.extend_from_slice(match p {
-                Piece::Own(v) => v.as_slice(),
-                Piece::Source(r) => src.get(r.clone()).unwrap_or_default(),
-            });
-        }
+        whole.each(|p| out.extend_from_slice(p));
         return out;
     }
     src.reserve((total + spare).saturating_sub(src.len()));
@@ -139,7 +141,7 @@ pub(crate) fn assemble_in_place(mut src: Vec<u8>, pieces: Vec<Piece>, spare: usi
         }
     }
     for (p, &to) in pieces.iter().zip(&placed) {
-        if let (Piece::Own(v), Some(dst)) = (p, src.get_mut(to..to + len(p))) {
+        if let (Piece::Own(v), Some(dst)) = (p, src.get_mut(to..to + p.len())) {
             dst.copy_from_slice(v);
         }
     }
