@@ -5,7 +5,7 @@
 //! decrypted plaintext written over its ciphertext, as the Wasm build does with WebCrypto's.
 //! Where nothing is peeled (a certificate bundle) the content is the message itself, which the
 //! caller takes from the message as received.
-use super::super::protected::tests::{at, identity, MSG};
+use super::super::protected::tests::{alice_and_bob, at, identity, MSG};
 use super::super::{encrypt_message, open, open_with_borrowed, sign_message, EncryptOptions, OpenInput, Opened};
 use super::{decode_top_in_place, TopDecode};
 use crate::cms::bulk::{compute_portable_with, Answer, Bulk, Deferred};
@@ -81,9 +81,7 @@ fn status_as_received(msg: &[u8], pins: &[Certificate], id: &Identity) -> Status
 #[test]
 fn a_message_decoded_over_its_own_buffer_opens_as_received() {
     require_openssl();
-    let dir = TempDir::new("decoded-top");
-    let alice = identity(&dir, "alice", "alice@example.org");
-    let bob = identity(&dir, "bob", "bob@example.net");
+    let (dir, alice, bob) = alice_and_bob("decoded-top");
     let (limits, policy) = (Limits::default(), Policy::standard());
     let pins = [alice.certificate.clone()];
     // Large enough that lines and blocks repeat (64 KiB blocks of base64).

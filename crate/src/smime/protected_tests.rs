@@ -21,6 +21,14 @@ pub(in crate::smime) fn identity(dir: &TempDir, name: &str, email: &str) -> Iden
     Identity::from_pem_files(&dir.path(&key), &dir.path(&pem))
 }
 
+/// Alice (alice@example.org) and Bob (bob@example.net), in a new folder named by `tag`.
+pub(in crate::smime) fn alice_and_bob(tag: &str) -> (TempDir, Identity, Identity) {
+    let dir = TempDir::new(tag);
+    let alice = identity(&dir, "alice", "alice@example.org");
+    let bob = identity(&dir, "bob", "bob@example.net");
+    (dir, alice, bob)
+}
+
 pub(in crate::smime) const MSG: &str = "From: Alice <alice@example.org>\r\nTo: Bob <bob@example.net>\r\nCc: carol@example.com\r\nSubject: =?UTF-8?B?R3LDvMOfZQ==?= and the plan\r\nDate: Sat, 05 Dec 2026 12:00:00 +0000\r\nMessage-ID: <hp-1@example.org>\r\nIn-Reply-To: <earlier@example.net>\r\nReferences: <earlier@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nMeet at eight.\r\n--alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>Meet at eight.</p></body></html>\r\n--alt--\r\n";
 
 pub(in crate::smime) fn at() -> UnixTime {
@@ -81,9 +89,7 @@ fn signed_mail_carries_its_headers_inside_and_reads_back_without_mismatch() {
 #[test]
 fn encrypted_mail_hides_its_subject_outside_and_shows_it_inside() {
     require_openssl();
-    let dir = TempDir::new("hp-encrypted");
-    let alice = identity(&dir, "alice", "alice@example.org");
-    let bob = identity(&dir, "bob", "bob@example.net");
+    let (_dir, alice, bob) = alice_and_bob("hp-encrypted");
     for sign in [true, false] {
         let options = EncryptOptions { sign, ..EncryptOptions::default() };
         let enc = encrypt_message(MSG.as_bytes(), std::slice::from_ref(&bob.certificate), Some(&alice), options, at(), &Limits::default(), &Policy::standard()).unwrap();
@@ -326,9 +332,7 @@ fn the_entity_made_in_the_messages_own_buffer_is_the_entity_of_the_message() {
 #[test]
 fn a_signed_message_with_bare_line_feeds_inside_another_layer_verifies() {
     require_openssl();
-    let dir = TempDir::new("hp-lf-inside");
-    let alice = identity(&dir, "alice", "alice@example.org");
-    let bob = identity(&dir, "bob", "bob@example.net");
+    let (dir, alice, bob) = alice_and_bob("hp-lf-inside");
     let signed = sign_message(MSG.as_bytes(), &alice, false, at(), &Limits::default(), &Policy::standard()).unwrap();
     let lf = String::from_utf8(signed).unwrap().replace("\r\n", "\n");
     std::fs::write(dir.path("lf.eml"), &lf).unwrap();
