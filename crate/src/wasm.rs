@@ -196,7 +196,7 @@ fn open_with(message: &[u8], options: JsValue, ids: &[&crate::pkcs12::Identity])
     let limits = crate::mime::Limits::default();
     let input = crate::smime::OpenInput { roots: &c.roots, pins: &c.pins, known: &c.known, identities: ids, passwords: &c.passwords, at: c.at, policy: &c.policy, limits: &limits };
     let mut opened = crate::smime::open(message, &input);
-    crate::identity::explain_no_key(&mut opened.report, &history_with(ids, &c.key_history), c.at);
+    crate::identity::explain_no_key(&mut opened.report, || history_with(ids, &c.key_history), c.at);
     opened_js(&opened.report, opened.content.as_deref())
 }
 
@@ -231,7 +231,7 @@ fn open_async(message: js_sys::Uint8Array, options: JsValue, ids: Vec<Rc<crate::
             None => webcrypto::Received::AsIs(&message),
         };
         let mut opened = webcrypto::open(received, &input, &keys, &plaintexts).await;
-        crate::identity::explain_no_key(&mut opened.report, &history_with(&refs, &c.key_history), c.at);
+        crate::identity::explain_no_key(&mut opened.report, || history_with(&refs, &c.key_history), c.at);
         let content = match opened.content.as_deref().filter(|_| as_received).and_then(|c| place_in(&message, c)) {
             Some((from, to)) => js_message.subarray(from, to).into(),
             None => plaintexts.content_js(opened.content.as_deref()),

@@ -551,11 +551,16 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             // The content borrowed from the message where it is a part of it (clear-signed).
             let mut opened = cachet::smime::open_with_borrowed(&message, &input, &cachet::cms::bulk::Portable);
             // "Which key do I need": the identities given, then the older certificates.
-            let current = ids.iter().flat_map(|i| i.key_pairs()).map(|p| cachet::identity::known_key(&cachet::cert::facts::facts(&p.certificate), cachet::identity::KeyState::Current));
             let older = certificates(&a.all("--key-history"))?;
-            let older = older.iter().map(|c| cachet::identity::known_key(&cachet::cert::facts::facts(c), cachet::identity::KeyState::Backup));
-            let history: Vec<_> = current.chain(older).collect();
-            cachet::identity::explain_no_key(&mut opened.report, &history, input.at);
+            cachet::identity::explain_no_key(
+                &mut opened.report,
+                || {
+                    let current = ids.iter().flat_map(|i| i.key_pairs()).map(|p| cachet::identity::known_key(&cachet::cert::facts::facts(&p.certificate), cachet::identity::KeyState::Current));
+                    let older = older.iter().map(|c| cachet::identity::known_key(&cachet::cert::facts::facts(c), cachet::identity::KeyState::Backup));
+                    current.chain(older).collect()
+                },
+                input.at,
+            );
             if let (Some(path), Some(content)) = (a.one("--content"), opened.content.as_deref()) {
                 write_file(path, content)?;
             }

@@ -121,15 +121,22 @@ pub fn which_key(recipients: &[SignerId], keys: &[KnownKey], at: UnixTime) -> Di
     Diagnosis { id: if found.is_some() { "which-key".into() } else { "no-key-of-yours".into() }, message, appended_text: None, original_verifies: None }
 }
 
-/// Add the "which key" diagnosis to a report for every encrypted layer that is `no-key`.
-pub fn explain(report: &mut OpenReport, keys: &[KnownKey], at: UnixTime) {
-    let found: Vec<Diagnosis> = report
+/// Add the "which key" diagnosis to a report for every encrypted layer that is `no-key`;
+/// `keys` gives the user's key history and is called only when there is such a layer.
+pub fn explain(report: &mut OpenReport, keys: impl FnOnce() -> Vec<KnownKey>, at: UnixTime) {
+    let lacking: Vec<_> = report
         .layers
         .iter()
         .filter(|l| l.kind == LayerKind::Encrypted && l.status == Status::NoKey)
         .filter_map(|l| l.encryption.as_ref())
-        .map(|e| which_key(&e.recipients, keys, at))
         .collect();
+    // The history is made only when a layer lacks its key: it reads every certificate the
+    // user holds, work that every other `open` would do for nothing.
+    if lacking.is_empty() {
+        return;
+    }
+    let keys = keys();
+    let found: Vec<Diagnosis> = lacking.into_iter().map(|e| which_key(&e.recipients, &keys, at)).collect();
     report.diagnosis.extend(found);
 }
 
