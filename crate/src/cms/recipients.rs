@@ -461,7 +461,7 @@ pub fn build_ktri(cert: &Certificate, cek: &[u8], transport: KeyTransport) -> Re
     let (alg, ct) = match transport {
         KeyTransport::Pkcs1v15 => (
             AlgorithmIdentifierOwned { oid: OID_RSA_ENCRYPTION, parameters: Some(Any::null()) },
-            pk.encrypt(&mut rng, rsa::Pkcs1v15Encrypt, cek).map_err(encrypt_err)?,
+            crate::crypto::rsa_public::pkcs1v15_encrypt(&pk, cek).ok_or_else(|| encrypt_err("RSA PKCS#1 v1.5 encryption"))?,
         ),
         KeyTransport::OaepSha256 => {
             let params = Any::encode_from(&pkcs1::RsaOaepParamsRef::new::<sha2::Sha256>()).map_err(encrypt_err)?;

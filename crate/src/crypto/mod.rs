@@ -7,6 +7,7 @@ pub mod cipher;
 pub mod key;
 pub mod digest;
 pub mod rsa_private;
+pub mod rsa_public;
 pub mod sig;
 
 pub use self::cipher::{ContentCipher, RustCrypto, Symmetric};

@@ -223,49 +223,10 @@ fn rsa_pkcs1<D: Digest + AssociatedOid>(key: &RsaPublicKey, hash: &[u8], sig: &[
     if scheme.hash_len != Some(hash.len()) {
         return Err(SigFailure::Invalid);
     }
-    let encoded = rsa_public_op(key, sig).ok_or(SigFailure::Invalid)?;
+    let encoded = super::rsa_public::public_op(key, sig).ok_or(SigFailure::Invalid)?;
     (encoded == emsa_pkcs1_v1_5(&scheme.prefix, hash, key.size()).ok_or(SigFailure::Invalid)?)
         .then_some(())
         .ok_or(SigFailure::Invalid)
-}
-
-/// RSAVP1 (RFC 8017 section 5.2.2) as the encoded message of `key.size()` bytes: s^e mod n, with
-/// the signature checked first (as long as the modulus, below it).
-///
-/// The `rsa` crate computes s^e with its constant-time fixed-window exponentiation, about 35
-/// Montgomery products for e = 65537 (16 of them building the window table). Nothing here is
-/// secret, so this is plain square-and-multiply over the bits of e (17 products for 65537),
-/// with crypto-bigint's Montgomery arithmetic and the key's precomputed parameters: every RSA
-/// signature Cachet checks (mail, certificates, its own signatures made by WebCrypto) takes half
-/// the time.
-fn rsa_public_op(key: &RsaPublicKey, sig: &[u8]) -> Option<Vec<u8>> {
-    use crypto_bigint::modular::BoxedMontyForm;
-    use rsa::traits::PublicKeyParts;
-    let k = key.size();
-    if sig.len() != k {
-        return None;
-    }
-    let s = rsa::BoxedUint::from_be_slice(sig, key.n_bits_precision()).ok()?;
-    if s >= *key.n().as_ref() {
-        return None;
-    }
-    let e = key.e();
-    let bits = e.bit_width_vartime();
-    if bits < 2 {
-        return None;
-    }
-    let base = BoxedMontyForm::new(s, key.n_params());
-    let mut acc = base.clone();
-    for i in (0..bits - 1).rev() {
-        acc = acc.square();
-        if e.bit_vartime(i) {
-            acc = acc.mul(&base);
-        }
-    }
-    let m = acc.retrieve().to_be_bytes();
-    // The value has the modulus's precision, which may be wider than k bytes (whole limbs).
-    let (high, low) = m.split_at(m.len().checked_sub(k)?);
-    high.iter().all(|&b| b == 0).then(|| low.to_vec())
 }
 
 /// EMSA-PKCS1-v1_5 (RFC 8017 section 9.2): 0x00 0x01, 0xff padding (at least 8 bytes), 0x00,
