@@ -4,12 +4,19 @@
 // item and fires ItemChanged) to the banner with the new message's verdict, for a signed message
 // of 2 KB and of 25 MB (the fixture's MIME entity signed by openssl as the demo Alice). Each
 // round first selects a plain message and waits for its banner, so every timed selection starts
-// from a settled pane. A benchmark, not a test: nothing is asserted about the times.
+// from a settled pane.
+// Also timed: from pressing "Send securely" in the compose task pane (Alice, Sign and Encrypt,
+// to Bob, a short text and an attachment of the size) to the end of the request that hands the
+// message to Microsoft Graph (POST /v1.0/me/sendMail, answered here by the dev mailbox), the
+// moment the message has left the add-in, for the sizes Graph takes (a message of at most 3 MB,
+// so 2 KB and 1 MB; larger ones are refused by the pane before anything is sent). Each round
+// loads the pane anew, as Outlook does for each message composed, and unlocks the identity
+// first (untimed). A benchmark, not a test: nothing is asserted about the times.
 //
-//   const r = await runOutlook({ fixtures, sizes, rounds, log })
+//   const r = await runOutlook({ fixtures, sizes, sendSizes, rounds, log })
 //   -> { rows: [{ host, what, size, ms, samples, status, bytes }], notes }   (scripts/bench.mjs)
 //
-//   node bench/outlook.mjs [--rounds N] [--sizes 2KB,25MB]   prints the rows (dist/ built first)
+//   node bench/outlook.mjs [--rounds N] [--sizes 2KB,25MB] [--send-sizes 2KB,1MB]   prints the rows (dist/ built first)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,8 +24,11 @@ import { pathToFileURL } from 'node:url';
 import { devMailRoutes } from '../scripts/devmail.mjs';
 import { ensureDemo } from '../scripts/demo.mjs';
 import { ROOT } from '../scripts/lib/run.mjs';
-import { outlookStage } from '../tests/e2e/outlook-world.mjs';
+import { importCert, importP12, outlookStage, outlookTab, tab, unlock } from '../tests/e2e/outlook-world.mjs';
 import { median, openssl } from './common.mjs';
+
+/** The sizes whose Send is timed when the caller names none: those Graph takes (see the file comment). */
+export const SEND_SIZES = ['2KB', '1MB'];
 
 /** The banner statuses a selection ends in (anything but the plain message's). */
 const PLAIN = 'unsigned';
@@ -37,9 +47,10 @@ function signedMessage(dir, entity, id, label) {
 }
 
 /** Run the Outlook task-pane timings; see the file comment. */
-export async function runOutlook({ fixtures, sizes = ['2KB', '25MB'], rounds = 3, log = () => {} }) {
+export async function runOutlook({ fixtures, sizes = ['2KB', '25MB'], sendSizes = SEND_SIZES, rounds = 3, log = () => {} }) {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'taskpane.html'))) throw new Error('dist/taskpane.html is missing: run "npm run build" first');
   const want = sizes.filter((s) => fixtures.sizes[s]);
+  const sends = sendSizes.filter((s) => fixtures.sizes[s]);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cachet-bench-outlook-'));
   let stage = null;
   try {
@@ -101,7 +112,8 @@ export async function runOutlook({ fixtures, sizes = ['2KB', '25MB'], rounds = 3
     const rows = want.map((size) => ({
       host: 'Outlook task pane (fake Office.js, Chromium)', what: 'selection to banner', size, ms: median(samples[size]), samples: samples[size], status: statuses[size], bytes: messages[size].length,
     }));
-    const notes = [`Outlook task pane: the built task pane (dist/) in headless Chromium with the fake Office.js of the end-to-end tests, pinned, no identity unlocked; from the selection (item changed, ItemChanged fired; getAsFileAsync answers at once with the message's base64) to the banner with the signed message's verdict, in the page (performance.now() and a MutationObserver); each round selects a plain message first and waits for its banner; one warm-up round, then the median of ${rounds}. The signed messages are the fixtures' MIME entities signed by openssl as the demo Alice (whom the pane does not trust: the verdict is the status shown). Send to the message leaving is not measured for Outlook (the fake Office.js has no transport).`];
+    if (sends.length > 0) rows.push(...(await timeSends({ stage, demo, work, fixtures, sizes: sends, rounds, log, blocked })));
+    const notes = [`Outlook task pane: the built task pane (dist/) in headless Chromium with the fake Office.js of the end-to-end tests, pinned, no identity unlocked; from the selection (item changed, ItemChanged fired; getAsFileAsync answers at once with the message's base64) to the banner with the signed message's verdict, in the page (performance.now() and a MutationObserver); each round selects a plain message first and waits for its banner; one warm-up round, then the median of ${rounds}. The signed messages are the fixtures' MIME entities signed by openssl as the demo Alice (whom the pane does not trust: the verdict is the status shown). Send to the message leaving (${sends.join(', ') || 'no size'}): from the click on "Send securely" in the compose task pane (the demo Alice, her identity unlocked, Sign and Encrypt, to the demo Bob, whose certificate she keeps as a contact; a short text and the fixture message of the size as an attachment) to the end of the POST /v1.0/me/sendMail that hands the built message to Microsoft Graph (answered by the dev mailbox on loopback, which stores it), in the page (performance.now() at the click, the request's responseEnd from Resource Timing); the pane is loaded anew and unlocked for each round (untimed), one warm-up round, then the median of ${rounds}; message bytes: the MIME message Graph received. Graph takes requests of at most 4 MB (a message of about 3 MB, base64-encoded), so larger messages cannot be sent from an Outlook add-in and are not timed.`];
     return { rows, notes };
   } finally {
     if (stage) await stage.close().catch(() => {});
@@ -109,11 +121,79 @@ export async function runOutlook({ fixtures, sizes = ['2KB', '25MB'], rounds = 3
   }
 }
 
+/**
+ * Send timings (see the file comment): Alice's client imports the demo CA as root, her
+ * identity and Bob's certificate once; then, per round and size, a fresh load of the compose
+ * pane, unlocked, Sign and Encrypt on, and the timed click.
+ */
+async function timeSends({ stage, demo, work, fixtures, sizes, rounds, log, blocked }) {
+  const alice = demo.identities.find((i) => i.address === 'alice@example.org');
+  const bob = demo.identities.find((i) => i.address === 'bob@example.net');
+  const bobCert = path.join(work, 'bob-cert.pem');
+  openssl(['pkcs12', '-in', bob.p12, '-passin', `pass:${bob.password}`, '-nokeys', '-clcerts', '-out', bobCert]);
+  const ctx = await stage.client();
+  const config = (size) => ({
+    mode: 'compose', user: { name: 'Alice DEMO', address: alice.address }, to: [['Bob DEMO', bob.address]], subject: `Send ${size}`, text: 'Hello Bob,\nthe file is attached.\n',
+    attachments: size ? [{ name: `data-${size}.eml`, content: fs.readFileSync(fixtures.sizes[size].msg).toString('base64') }] : [],
+  });
+  const load = async (size) => {
+    const t = await outlookTab(ctx, config(size), { timeout: 120_000 });
+    await t.page.goto(`${stage.baseUrl}/taskpane.html?graph=dev`);
+    await t.page.locator('#core-version').filter({ hasText: 'S/MIME engine version' }).waitFor();
+    return t;
+  };
+  const first = await load(null);
+  await importCert(first.page, demo.ca, 'Trust as root…');
+  await first.page.locator('[data-anchor^="Cachet DEMO CA"]').waitFor();
+  await importP12(first.page, alice.p12, alice.password);
+  await importCert(first.page, bobCert, 'Store as contact');
+  await first.page.locator(`[data-contact="${bob.address}"]`).waitFor();
+  const samples = Object.fromEntries(sizes.map((s) => [s, []]));
+  const bytes = {};
+  for (let r = 0; r <= rounds; r++) {
+    for (const size of sizes) {
+      log(`outlook task pane: send ${size} ${r === 0 ? 'warm-up' : `round ${r}/${rounds}`}`);
+      const { page, errors } = await load(size);
+      await unlock(page);
+      await tab(page, 'Send securely');
+      await page.locator(`[data-recipient="${bob.address}"][data-status="ready"]`).waitFor();
+      await page.getByLabel('Sign').check();
+      await page.getByLabel('Encrypt').check();
+      const send = page.getByRole('button', { name: 'Send securely' });
+      await send.waitFor();
+      const graphSend = page.waitForRequest((q) => q.url().endsWith('/v1.0/me/sendMail') && q.method() === 'POST', { timeout: 120_000 });
+      await page.evaluate(() => {
+        performance.clearResourceTimings();
+        // The next click in the page is the one on Send (the tab of the same name is already chosen).
+        document.addEventListener('click', () => { window.__sendClicked = performance.now(); }, { capture: true, once: true });
+      });
+      await send.click();
+      const request = await graphSend;
+      await page.locator('[data-field="sent"]').waitFor({ timeout: 120_000 });
+      const ms = await page.evaluate(() => {
+        const e = performance.getEntriesByType('resource').filter((x) => x.name.endsWith('/v1.0/me/sendMail')).pop();
+        return e ? e.responseEnd - window.__sendClicked : null;
+      });
+      if (ms === null) throw new Error(`no sendMail request in the page's resource timings (${size})`);
+      // The request body is the message in base64 (Graph's MIME form).
+      bytes[size] = Buffer.from(request.postData() ?? '', 'base64').length;
+      if (errors.length) throw new Error(`the compose pane reported errors: ${errors.join('; ')}`);
+      if (r > 0) samples[size].push(ms);
+    }
+  }
+  if (blocked.length) throw new Error(`the task pane tried to reach ${blocked.join(', ')}`);
+  await ctx.close();
+  return sizes.map((size) => ({
+    host: 'Outlook task pane (fake Office.js, Chromium)', what: 'Send to the message handed to Graph', size, ms: median(samples[size]), samples: samples[size], status: 'sent (signed and encrypted)', bytes: bytes[size],
+  }));
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
   const sizes = arg('--sizes', '2KB,25MB').split(',');
+  const sendSizes = arg('--send-sizes', SEND_SIZES.join(',')).split(',').filter(Boolean);
   const { makeFixtures } = await import('./fixtures.mjs');
-  const fixtures = await makeFixtures(path.join(ROOT, '.cache', 'bench', 'fixtures'), { sizes, log: console.log });
-  const r = await runOutlook({ fixtures, sizes, rounds: Number(arg('--rounds', '3')), log: console.log });
+  const fixtures = await makeFixtures(path.join(ROOT, '.cache', 'bench', 'fixtures'), { sizes: [...new Set([...sizes, ...sendSizes])], log: console.log });
+  const r = await runOutlook({ fixtures, sizes, sendSizes, rounds: Number(arg('--rounds', '3')), log: console.log });
   for (const row of r.rows) console.log(`${row.host}: ${row.what} ${row.size} (${row.bytes} bytes, ${row.status}): ${row.ms.toFixed(1)} ms (${row.samples.map((x) => x.toFixed(0)).join(', ')})`);
 }

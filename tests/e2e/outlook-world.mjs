@@ -124,6 +124,25 @@ export async function unlock(page) {
   await page.locator('[data-lock="unlocked"]').waitFor();
 }
 
+/** Import a .p12 in the task pane's certificate panel (it is then unlocked). */
+export async function importP12(page, file, password) {
+  await tab(page, 'Certificates');
+  await page.getByLabel('Certificate file with private key').setInputFiles(file);
+  await page.getByLabel('File password').fill(password);
+  await page.getByLabel('Passphrase for this device (at least 8 characters)').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.locator('[data-field="imported"]').waitFor();
+}
+
+/** Import a certificate file and press `action` on its card ("Trust as root…", "Store as contact"). */
+export async function importCert(page, file, action) {
+  await tab(page, 'Certificates');
+  await page.getByLabel('Certificate file', { exact: true }).setInputFiles(file);
+  await page.getByRole('button', { name: action }).click();
+  // A root makes everything it issues trusted: the panel asks first.
+  if (action === 'Trust as root…') await page.getByRole('button', { name: 'Yes, trust as root' }).click();
+}
+
 /** Note in `blocked` every request of `ctx` that would leave the machine (chromium refuses them; Office.js is answered inside it). */
 export function localOnly(ctx, blocked) {
   noteLeaving(ctx, blocked, { served: [OFFICE_JS] });

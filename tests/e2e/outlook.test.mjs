@@ -19,8 +19,8 @@ import { after, before, test } from 'node:test';
 import { devMailRoutes } from '../../scripts/devmail.mjs';
 import { ensureDemo, issueIdentity } from '../../scripts/demo.mjs';
 import { ROOT, openssl } from '../shared.mjs';
-import { axeViolations, outlookStage, outlookTab, tab, unlock } from './outlook-world.mjs';
-import { PASSPHRASE, shoot } from './world.mjs';
+import { axeViolations, importCert, importP12, outlookStage, outlookTab, tab, unlock } from './outlook-world.mjs';
+import { shoot } from './world.mjs';
 import './outlook-keeping.mjs';
 import './outlook-drafts.mjs';
 import './outlook-discovery.mjs';
@@ -70,25 +70,6 @@ async function taskpane(config, ctx) {
 
 async function shot(page, name) {
   await shoot(page, `outlook-${name}`);
-}
-
-/** Import a .p12 in the task pane's certificate panel (it is then unlocked). */
-async function importP12(page, file, password) {
-  await tab(page, 'Certificates');
-  await page.getByLabel('Certificate file with private key').setInputFiles(file);
-  await page.getByLabel('File password').fill(password);
-  await page.getByLabel('Passphrase for this device (at least 8 characters)').fill(PASSPHRASE);
-  await page.getByRole('button', { name: 'Import', exact: true }).click();
-  await page.locator('[data-field="imported"]').waitFor();
-}
-
-/** Import a certificate file and press `action` on its card ("Trust as root…", "Store as contact"). */
-async function importCert(page, file, action) {
-  await tab(page, 'Certificates');
-  await page.getByLabel('Certificate file', { exact: true }).setInputFiles(file);
-  await page.getByRole('button', { name: action }).click();
-  // A root makes everything it issues trusted: the panel asks first.
-  if (action === 'Trust as root…') await page.getByRole('button', { name: 'Yes, trust as root' }).click();
 }
 
 /** Files (.eml) of a dev mailbox folder, oldest first. */
