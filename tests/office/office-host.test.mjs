@@ -263,6 +263,24 @@ test('a forward keeps its threading fields and the forwarded text', async () => 
   assert.match(qp(content), /-----Original Message-----\r\nFrom: Bob\r\nThe figures\./);
 });
 
+test('fields the pane has read and checked are sent as they are: the compose window is not read again', async () => {
+  const draft = 'From: alice@example.org\r\nSubject: Checked\r\n\r\nplaintext draft\r\n';
+  const draftId = await graphFor('alice').createDraft(new Uint8Array(Buffer.from(draft)));
+  const { office, calls } = composeOffice({ user: people.alice, to: [['', people.bob.address]], subject: 'Checked', text: 'as checked', draftId: `ews:${draftId}` });
+  const host = new officeMod.OfficeHost({ office, graph: graphFor('alice') });
+  await host.ready();
+  const fields = await host.composeFields();
+  const reads = calls.length;
+  // The user changes the subject after the check; what was checked is sent.
+  office.context.mailbox.item.subject.getAsync = (cb) => setTimeout(() => cb({ status: 'succeeded', value: 'Changed later' }), 0);
+  const seen = [];
+  const before = (await inbox('bob')).length;
+  assert.equal((await host.sendComposed(async (env) => { seen.push(env.subject); return secureWithCachetAndOpenssl([])(env); }, fields)).sent, 1);
+  assert.deepEqual(seen, ['Checked']);
+  assert.deepEqual(calls.slice(reads).filter((c) => !['saveAsync', 'closeAsync'].includes(c)), [], 'no field of the compose window read again');
+  assert.equal((await inbox('bob')).length, before + 1);
+});
+
 test('a message Graph would refuse (over 4 MB as a request) is refused before anything is sent; the compose window keeps it', async () => {
   const draftId = await graphFor('alice').createDraft(new Uint8Array(Buffer.from('From: alice@example.org\r\nSubject: big\r\n\r\ndraft\r\n')));
   const sentBefore = (await graphFor('alice').list('sentitems')).length;

@@ -139,8 +139,10 @@ export interface Host {
   /**
    * Send the message being composed as built by `secure` (capabilities.sendMessage), one
    * message per envelope, then discard the plaintext draft and close the compose window.
+   * `fields`: the fields as the caller read and checked them (`composeFields`), so that what is
+   * sent is what was checked and the compose window is not read twice; read here when absent.
    */
-  sendComposed?(secure: SecureBuilder): Promise<SendOutcome>;
+  sendComposed?(secure: SecureBuilder, fields?: ComposeFields): Promise<SendOutcome>;
   /** Where encrypted drafts are kept (confidential compose mode), or null when the host has none now. */
   drafts?(): DraftFolder | null;
   /**

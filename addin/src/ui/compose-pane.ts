@@ -170,8 +170,11 @@ export class ComposePane {
     if (host.capabilities.composeMessage && host.composeFields) void this.bindToHost();
   }
 
-  /** Read the message being written in the host's compose window into the (read-only) fields. */
-  async bindToHost(): Promise<ComposeFields | null> {
+  /**
+   * Read the message being written in the host's compose window into the (read-only) fields,
+   * then the recipients' states (unless `refresh` is false: the caller refreshes them).
+   */
+  async bindToHost(refresh = true): Promise<ComposeFields | null> {
     if (this.confidential) return null;
     const again = el('button', { type: 'button', class: 'secondary' }, 'Read the message again');
     again.addEventListener('click', () => void this.bindToHost());
@@ -215,7 +218,7 @@ export class ComposePane {
       }
       const limits = unsupported(f);
       replace(this.hostArea, note, el('p', { class: 'muted', 'data-field': 'content' }, `Sent as ${contentSummary(f)}.`), limits.length ? el('ul', { class: 'notice', 'data-field': 'unsupported' }, ...limits.map((l) => el('li', {}, l))) : null, el('div', { class: 'actions' }, again));
-      await this.refreshRecipients();
+      if (refresh) await this.refreshRecipients();
       return f;
     } catch (e) {
       replace(this.hostArea, errorView(e), el('div', { class: 'actions' }, again));
@@ -538,7 +541,8 @@ export class ComposePane {
 
   /** Send the host's message: checked like the pane's own, built per envelope, sent by the host. */
   private async sendBound(): Promise<void> {
-    const fields = await this.bindToHost();
+    // The compose window is read once: these fields are checked here and sent as they are.
+    const fields = await this.bindToHost(false);
     if (!fields) return;
     const sign = this.sign.checked;
     const encrypt = this.encrypt.checked && this.features.encrypt;
@@ -558,7 +562,7 @@ export class ComposePane {
         if (encrypt && certs.some((c) => c === undefined)) throw new Error('A recipient changed while sending; read the message again.');
         const draft = draftOf(env, rfc5322Date(new Date()), messageId(from));
         return this.build(draft, sign, encrypt, envelopeAddresses(env), from, certOf);
-      });
+      }, fields);
       if (sign) await keeping.recordSent([...statuses.keys()], (await this.session.signer(from))?.record.id ?? '');
       const rcpt = [...statuses.keys()].join(', ');
       replace(
