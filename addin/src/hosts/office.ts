@@ -165,43 +165,52 @@ export class OfficeHost implements Host {
     const item = this.item();
     const profile = this.office?.context.mailbox.userProfile;
     const list = async (what: string, f: OfficeItem['to']) => (await field<EmailAddressDetails[]>(what, f, [])).map(address).filter((a) => a.address !== '');
-    const from = item.from ? address(await field<EmailAddressDetails>('from.getAsync', item.from, {})) : { name: profile?.displayName ?? '', address: profile?.emailAddress ?? '' };
     const body = item.body;
     if (!body) throw new Error('Outlook did not give the message body.');
-    const type = body.getTypeAsync ? await call<string>('body.getTypeAsync', (cb) => body.getTypeAsync?.(cb)) : 'text';
-    const text = await call<string>('body.getAsync(text)', (cb) => body.getAsync('text', cb));
-    const html = type === 'html' ? await call<string>('body.getAsync(html)', (cb) => body.getAsync('html', cb)) : null;
-    const fields: ComposeFields = {
-      from: from.address ? from : { name: profile?.displayName ?? '', address: profile?.emailAddress ?? '' },
-      to: await list('to.getAsync', item.to),
-      cc: await list('cc.getAsync', item.cc),
-      bcc: await list('bcc.getAsync', item.bcc),
-      subject: await field<string>('subject.getAsync', item.subject, ''),
-      text,
-      html,
-      attachments: await this.attachments(item),
-      inReplyTo: null,
-      references: null,
-    };
+    // Every read is asked for at once: each is a round trip to Outlook, and none needs another's
+    // answer (the HTML body only when the body is HTML, the saved draft only after saveAsync).
+    const bodies = (async () => {
+      const type = body.getTypeAsync ? await call<string>('body.getTypeAsync', (cb) => body.getTypeAsync?.(cb)) : 'text';
+      const [text, html] = await Promise.all([
+        call<string>('body.getAsync(text)', (cb) => body.getAsync('text', cb)),
+        type === 'html' ? call<string>('body.getAsync(html)', (cb) => body.getAsync('html', cb)) : null,
+      ]);
+      return { text, html };
+    })();
     // Office.js has no In-Reply-To in compose mode: read it from the saved draft through Graph.
-    if (this.graph) {
+    const threading = (async () => {
+      if (!this.graph) return { inReplyTo: null, references: null };
       try {
         const draft = await this.graph.getMime(this.restId(await this.draftId(item)));
-        fields.inReplyTo = headerValue(draft, 'in-reply-to');
-        fields.references = headerValue(draft, 'references');
+        return { inReplyTo: headerValue(draft, 'in-reply-to'), references: headerValue(draft, 'references') };
       } catch {
         // A new message or no Graph access: not a reply as far as we can tell.
+        return { inReplyTo: null, references: null };
       }
-    }
-    return fields;
+    })();
+    const [sender, { text, html }, to, cc, bcc, subject, attachments, { inReplyTo, references }] = await Promise.all([
+      item.from ? field<EmailAddressDetails>('from.getAsync', item.from, {}).then(address) : null,
+      bodies,
+      list('to.getAsync', item.to),
+      list('cc.getAsync', item.cc),
+      list('bcc.getAsync', item.bcc),
+      field<string>('subject.getAsync', item.subject, ''),
+      this.attachments(item),
+      threading,
+    ]);
+    const own = { name: profile?.displayName ?? '', address: profile?.emailAddress ?? '' };
+    return { from: sender?.address ? sender : own, to, cc, bcc, subject, text, html, attachments, inReplyTo, references };
   }
 
   private async attachments(item: OfficeItem): Promise<ComposeAttachment[]> {
     if (!item.getAttachmentsAsync) return [];
     const list = await call<AttachmentDetails[]>('getAttachmentsAsync', (cb) => item.getAttachmentsAsync?.(cb));
+    // The contents asked for at once (one round trip to Outlook each), taken in the list's order.
+    const contents = await Promise.all(list.map((a) => call<AttachmentContent>('getAttachmentContentAsync', (cb) => item.getAttachmentContentAsync?.(a.id, cb))));
     const out: ComposeAttachment[] = [];
-    for (const a of list) {
-      const c = await call<AttachmentContent>('getAttachmentContentAsync', (cb) => item.getAttachmentContentAsync?.(a.id, cb));
+    for (const [i, a] of list.entries()) {
+      const c = contents[i];
+      if (!c) continue;
       let bytes: Uint8Array;
       let name = a.name;
       let contentType = a.contentType || typeByExtension(a.name);
@@ -242,10 +251,10 @@ export class OfficeHost implements Host {
     await writeChoice(this.item(), choice);
   }
 
-  async sendComposed(secure: SecureBuilder): Promise<SendOutcome> {
+  async sendComposed(secure: SecureBuilder, read?: ComposeFields): Promise<SendOutcome> {
     const graph = this.graph;
     if (!graph) throw new Error('Sending needs Microsoft Graph, which is not configured.');
-    const fields = await this.composeFields();
+    const fields = read ?? (await this.composeFields());
     const plan = envelopes(fields);
     if (plan.length === 0) throw new Error('The message has no recipient.');
     // Graph refuses requests over 4 MB: what the user wrote alone may already be too much.
