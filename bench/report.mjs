@@ -276,7 +276,7 @@ export function renderReport(results, previousFile) {
 
   if (results.hosts?.length > 0) {
     L.push('## Time to status in the hosts', '');
-    L.push('From the user\'s action to Cachet\'s answer in the host (see the Hosts note under Method); medians in milliseconds.', '');
+    L.push('From the user\'s action (selecting a message, pressing Send) to Cachet\'s answer in the host (the banner with the verdict, the built message handed to the mail service); see the Hosts note under Method; medians in milliseconds.', '');
     L.push(table(['host', 'what', 'size', 'message bytes', 'status shown', 'ms'], results.hosts.map((h) => [h.host, h.what, h.size, String(h.bytes), h.status, fmtMs(h.ms)])), '');
   }
 
