@@ -3,6 +3,8 @@
 // configurable: https://graph.microsoft.com in Outlook, the dev server's own origin (the dev
 // mailbox of scripts/devmail.mjs) in development and tests.
 
+import { toBase64 } from './base64';
+
 /** Returns the bearer token for the next request (e.g. from MSAL nested app authentication). */
 export interface TokenProvider {
   (): Promise<string>;
@@ -68,13 +70,6 @@ interface GraphMessage {
   hasAttachments?: boolean;
 }
 
-/** Base64 of bytes (chunked so large messages do not overflow the argument list). */
-export function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  const chunk = 0x8000;
-  for (let i = 0; i < bytes.length; i += chunk) binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
-  return btoa(binary);
-}
 
 function summaryOf(m: GraphMessage): MessageSummary {
   return {

@@ -119,10 +119,3 @@ export async function field<T>(what: string, f: Getter<T> | T | undefined, fallb
   return f as T;
 }
 
-/** Bytes of a base64 string. */
-export function fromBase64(b64: string): Uint8Array {
-  const bin = atob(b64.replace(/\s+/g, ''));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}

@@ -3,10 +3,11 @@
 // ($value), else the user drops the .eml. Compose: the fields the user typed (Office.js), the
 // Sign/Encrypt choice (sessionData), sending the finished MIME through Graph sendMail, then
 // deleting the autosaved plaintext draft and closing the compose window.
+import { fromBase64 } from './base64';
 import { envelopes, type ComposeAttachment, type ComposeFinish, type ComposeChoice, type ComposeFields, type Host, type HostNotification, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
 import { type DraftFolder, graphDrafts } from './drafts';
 import { GRAPH_MAX_MIME, GraphError, tooLargeForGraph, type GraphClient } from './graph';
-import { ITEM_CHANGED, call, field, fromBase64, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
+import { ITEM_CHANGED, call, field, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
 import { readChoice, writeChoice } from './office-choice';
 import { DEFAULT_DOH_RESOLVER, dohQuery } from './doh';
 import type { MailRef } from './host';

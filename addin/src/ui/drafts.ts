@@ -14,6 +14,7 @@ import { store } from '../keyring/store';
 import type { ComposePane } from './compose-pane';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
+import { fromBase64 } from '../hosts/base64';
 
 /** Verdicts that never let a stored draft fill the pane: it was changed, or is not the user's. */
 const REFUSED = new Set(['tampered', 'bad-signature', 'no-signer', 'malformed', 'no-key', 'integrity-failure', 'unsigned']);
@@ -30,10 +31,7 @@ export function ownDraft(report: OpenReport, own: Set<string>): boolean {
 }
 
 function fileOf(a: { filename: string; contentType: string; dataBase64: string }): File {
-  const bin = atob(a.dataBase64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new File([bytes], a.filename, { type: a.contentType });
+  return new File([fromBase64(a.dataBase64) as Uint8Array<ArrayBuffer>], a.filename, { type: a.contentType });
 }
 
 export class ConfidentialMode {

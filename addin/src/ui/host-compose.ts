@@ -5,7 +5,7 @@
 // from the stored certificates. No DOM: the Thunderbird background uses it too.
 import type { CoreClient } from '../core/client';
 import type { Draft, EncryptionChoice, LearnedCapabilities, RecipientChoice, RecipientStatus as CoreRecipientStatus } from '../core/protocol';
-import { toBase64 } from '../hosts/graph';
+import { toBase64 } from '../hosts/base64';
 import type { ComposeFields, MailAddress } from '../hosts/host';
 import { type ContactRecord, store } from '../keyring/store';
 

@@ -4,6 +4,7 @@
 // itself; nothing is fetched from the network (the frame's CSP allows images from data: only).
 import type { CoreClient } from '../core/client';
 import type { MessageView } from '../core/protocol';
+import { toBase64 } from '../hosts/base64';
 
 /** Raster image types shown inline (SVG is not: it is a document of its own). */
 const SHOWN = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/bmp']);
@@ -11,12 +12,6 @@ const SHOWN = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'im
 export const MAX_INLINE_IMAGES = 10 * 1024 * 1024;
 
 const CID = /\bcid:([^"'\s<>()]+)/gi;
-
-function base64(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
 
 /** The Content-IDs the HTML parts of `view` refer to. */
 export function referencedIds(view: MessageView): Set<string> {
@@ -45,7 +40,7 @@ export async function inlineImages(core: CoreClient, bytes: Uint8Array, view: Me
     if (total > MAX_INLINE_IMAGES) break;
     try {
       const data = await core.call('partBytes', { bytes: bytes.slice(), path: p.path });
-      out.set(p.content_id, `data:${p.content_type};base64,${base64(data)}`);
+      out.set(p.content_id, `data:${p.content_type};base64,${toBase64(data)}`);
     } catch {
       // A damaged picture is left out; it is still listed as an attachment.
     }
