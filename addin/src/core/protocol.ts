@@ -99,6 +99,12 @@ export interface CoreApi {
   exportBackup: { params: { handle: number; password: string }; result: Uint8Array };
   composeMessage: { params: { draft: Draft }; result: Uint8Array };
   viewMessage: { params: { bytes: Uint8Array }; result: MessageView };
+  /**
+   * What the read pane shows, in one call, so that the message crosses to the worker once:
+   * `viewMessage` of the message (`outer`), `open` (`report`, `content`), and `viewMessage` of
+   * the content when there is one (`view`). The message comes back as `mime`.
+   */
+  read: { params: { mime: Uint8Array; options: OpenOptions }; result: { outer: MessageView; report: OpenReport; content: Uint8Array | null; view: MessageView | null; mime: Uint8Array } };
   /** The wrapper of an encrypted draft (the draft as message/rfc822, only From and a marker outside), to encrypt to the sender. */
   draftMessage: { params: { draft: Draft }; result: Uint8Array };
   /** The encrypted draft as it is stored: only From, Date, Message-ID, the fixed Subject and the marker outside. */

@@ -55,6 +55,11 @@ const handlers: Handlers = {
   exportBackup: async ({ handle, password }) => await ring().exportBackupAsync(handle, password),
   composeMessage: ({ draft }) => wasm.composeMessage(draft),
   viewMessage: ({ bytes }) => wasm.viewMessage(bytes),
+  read: async ({ mime, options }) => {
+    const outer = wasm.viewMessage(mime);
+    const { report, content } = opened(await ring().openAsync(mime, options));
+    return { outer, report, content, view: content ? wasm.viewMessage(content) : null, mime };
+  },
   draftMessage: ({ draft }) => wasm.draftMessage(draft),
   draftStored: ({ bytes }) => wasm.draftStored(bytes),
   isDraft: ({ bytes }) => wasm.isDraft(bytes),

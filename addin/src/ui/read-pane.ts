@@ -271,9 +271,9 @@ export class ReadPane {
     const done = progress(this.body, 'Checking the message…');
     try {
       const options = { ...(await this.session.openOptions()), ...(password !== undefined ? { password } : {}), ...(openLegacy ? { openLegacy: true } : {}) };
-      const outer = await this.core.call('viewMessage', { bytes: mime.slice() });
-      const opened = await this.core.call('open', { mime: mime.slice(), options });
-      const r = opened.report;
+      // One copy crosses to the worker and comes back (`mime` stays the caller's).
+      const read = await this.core.call('read', { mime: mime.slice(), options });
+      const { outer, report: r } = read;
       if (password !== undefined) {
         // Rate-limited like the passphrase (keyring/session.ts blockFor): from the FREE_ATTEMPTS-th wrong one, a growing wait.
         if (r.status === 'needs-password') {
@@ -288,17 +288,17 @@ export class ReadPane {
       const encrypted = r.layers.some((l) => l.kind === 'encrypted');
       let view: MessageView;
       /** The bytes `view` was made from (attachments are decoded from them on demand). */
-      let source: Uint8Array = mime;
+      let source: Uint8Array = read.mime;
       let coverage: (path: string) => Coverage;
       if (r.status === 'partially-signed' && !encrypted && cov.covers !== null) {
         // Only a part is signed: show the whole message, mark the covered subtree only.
         const c = cov.covers;
         view = outer;
         coverage = (p) => (p === c || p.startsWith(`${c}.`) ? cov.label : 'none');
-      } else if (opened.content) {
+      } else if (read.content && read.view) {
         // The innermost content (decrypted, and what the signature covers when signed).
-        source = opened.content;
-        view = await this.core.call('viewMessage', { bytes: opened.content.slice() });
+        source = read.content;
+        view = read.view;
         coverage = () => cov.label;
       } else {
         // Nothing decrypted (no key, damaged): show nothing of an encrypted message.
@@ -308,7 +308,7 @@ export class ReadPane {
       // Pictures the HTML shows, from the message itself.
       const images = await inlineImages(this.core, source, view);
       done();
-      const decrypted = encrypted && opened.content !== null;
+      const decrypted = encrypted && read.content !== null;
       if (decrypted && this.locks !== locksBefore) {
         this.clear('Your certificates were locked while the message was opening: unlock them and open it again.', 'locked-cleared');
         return null;
