@@ -106,7 +106,7 @@ export class MailboxView {
       b.setAttribute('aria-current', 'true');
       this.selected = this.key(m.id);
       this.host.select(m.id);
-      this.reader.clear('Opening the message…');
+      this.reader.opening();
       void this.host.currentMessage().then(
         (mime) =>
           this.reader.show(mime).then((inner) => {

@@ -2,11 +2,16 @@
 // shown only after 300 ms so quick operations do not flicker. Returns a function that ends it.
 import { el, replace } from './dom';
 
+/** The status line with a spinner, for work already under way. */
+export function progressLine(text: string): HTMLElement {
+  return el('p', { class: 'progress', role: 'status', 'aria-busy': 'true' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), text);
+}
+
 export function progress(target: Element, text: string, delayMs = 300): () => void {
   let shown = false;
   const timer = setTimeout(() => {
     shown = true;
-    replace(target, el('p', { class: 'progress', role: 'status', 'aria-busy': 'true' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), text));
+    replace(target, progressLine(text));
   }, delayMs);
   return () => {
     clearTimeout(timer);

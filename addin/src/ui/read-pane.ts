@@ -14,7 +14,7 @@ import { errorView } from './error-view';
 import { safeFileName } from './file-name';
 import { cipherWords } from './host-compose';
 import { inlineImages } from './inline-images';
-import { progress } from './progress';
+import { progress, progressLine } from './progress';
 import { statusText } from './status-text';
 
 export interface ReplySeed {
@@ -253,6 +253,15 @@ export class ReadPane {
   }
 
   /** Forget the message shown (at once, so nothing of it stays while the next one loads). */
+  /**
+   * The progress line at once, for the host's fetching of a message the user chose (an
+   * announced status, not the 300 ms delay of `show`'s own line: the fetch comes first).
+   */
+  opening(text = 'Opening the message…'): void {
+    this.showingDecrypted = false;
+    replace(this.body, progressLine(text));
+  }
+
   clear(text = 'Choose a message to read it.', field?: string): void {
     this.showingDecrypted = false;
     replace(this.body, el('p', { class: 'muted', ...(field ? { 'data-field': field } : {}) }, text));
