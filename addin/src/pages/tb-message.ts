@@ -29,7 +29,7 @@ try {
   let current: Uint8Array | null = null;
   const show = (): void => {
     if (!host.currentMessage) return;
-    reader.clear('Opening the message…');
+    reader.opening();
     host.currentMessage().then(
       (mime) => {
         current = mime;
