@@ -45,10 +45,34 @@ fn checked(key: &RsaPublicKey, x: &[u8]) -> Option<Vec<u8>> {
     (high.iter().all(|&b| b == 0) && x < n_be).then(|| n_be.to_vec())
 }
 
+/// Most moduli [`public_op_montgomery`] keeps set up (the oldest is dropped first), as many as
+/// the parsed keys `crypto::key` keeps.
+const MAX_KEPT_MODULI: usize = super::key::MAX_KEPT_RSA_PUBLIC_KEYS;
+
+thread_local! {
+    /// A public modulus's big-endian bytes -> its Montgomery set-up (R^2 mod n and the rest:
+    /// about 15 of the 34 products of a 2048-bit public operation). The same few keys come back
+    /// on every message: the signer's and its issuer's for verification, the recipients'
+    /// and the sender's own for encryption.
+    static MODULI: std::cell::RefCell<crate::kept::Kept<Vec<u8>, std::rc::Rc<Modulus>>> =
+        const { std::cell::RefCell::new(crate::kept::Kept::new(MAX_KEPT_MODULI)) };
+}
+
+/// The set-up of public modulus `n_be`, kept by its exact bytes (public values only, so a
+/// lookup gives what setting those bytes up gives); None for a modulus it cannot take.
+fn modulus_kept(n_be: &[u8]) -> Option<std::rc::Rc<Modulus>> {
+    if let Some(m) = MODULI.with(|kept| kept.borrow().get(n_be)) {
+        return Some(m);
+    }
+    let m = std::rc::Rc::new(Modulus::new(n_be)?);
+    MODULI.with(|kept| kept.borrow_mut().keep(n_be.to_vec(), m.clone()));
+    Some(m)
+}
+
 /// [`public_op`] in `cachet-montgomery`'s arithmetic (the Wasm build's).
 pub(super) fn public_op_montgomery(key: &RsaPublicKey, x: &[u8]) -> Option<Vec<u8>> {
     let n_be = checked(key, x)?;
-    let m = Modulus::new(&n_be)?;
+    let m = modulus_kept(&n_be)?;
     let mut scratch = m.scratch();
     let base = m.to_montgomery(&limbs_from_be(x, m.limbs())?, &mut scratch)?;
     let v = m.from_montgomery(&m.pow_public(&base, &key.e().to_be_bytes(), &mut scratch), &mut scratch);
