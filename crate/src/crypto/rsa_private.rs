@@ -334,4 +334,4 @@ fn irprf(kdk: &[u8; 32], label: &[u8], length: usize) -> Option<Zeroizing<Vec<u8
 
 #[cfg(test)]
 #[path = "rsa_private_tests.rs"]
-mod tests;
+pub(super) mod tests;

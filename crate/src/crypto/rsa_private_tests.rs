@@ -5,8 +5,9 @@ use super::*;
 use cachet_testkit::{require_openssl, TempDir, XorShift};
 use rsa::pkcs8::DecodePrivateKey;
 
-/// A key made by openssl with `genpkey` arguments (from the test key pool).
-fn key(dir: &TempDir, name: &str, genpkey: &[&str]) -> rsa::PrivateKey {
+/// A key made by openssl with `genpkey` arguments (from the test key pool), as `name.key` in
+/// `dir` (also the RSA public operation's tests).
+pub(in crate::crypto) fn key(dir: &TempDir, name: &str, genpkey: &[&str]) -> rsa::PrivateKey {
     let file = format!("{name}.key");
     cachet_testkit::pooled_key(genpkey, &dir.path(&file));
     let pem = String::from_utf8(dir.read(&file)).unwrap();

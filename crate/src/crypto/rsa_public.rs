@@ -82,7 +82,8 @@ pub(super) fn public_op_montgomery(key: &RsaPublicKey, x: &[u8]) -> Option<Vec<u
 /// [`public_op`] in crypto-bigint's arithmetic with the key's precomputed parameters (native).
 pub(super) fn public_op_bigint(key: &RsaPublicKey, x: &[u8]) -> Option<Vec<u8>> {
     use crypto_bigint::modular::BoxedMontyForm;
-    let k = checked(key, x)?.len();
+    checked(key, x)?;
+    let k = key.size();
     let e = key.e();
     let base = BoxedMontyForm::new(rsa::BoxedUint::from_be_slice(x, key.n_bits_precision()).ok()?, key.n_params());
     let mut acc = base.clone();

@@ -5,13 +5,7 @@
 use super::*;
 use cachet_testkit::{require_openssl, run_with_input, tool, TempDir, XorShift};
 use crypto_bigint::{BoxedUint, ConcatenatingMul, NonZero};
-use rsa::pkcs8::DecodePrivateKey;
-
-fn key(dir: &TempDir, name: &str, genpkey: &[&str]) -> rsa::PrivateKey {
-    let file = format!("{name}.key");
-    cachet_testkit::pooled_key(genpkey, &dir.path(&file));
-    rsa::PrivateKey::from_pkcs8_pem(&String::from_utf8(dir.read(&file)).unwrap()).unwrap()
-}
+use crate::crypto::rsa_private::tests::key;
 
 /// x^e mod n by square-and-multiply over e's bits with crypto-bigint's plain products.
 fn reference(key: &RsaPublicKey, x: &[u8]) -> Vec<u8> {
@@ -92,4 +86,3 @@ fn public_operation_and_pkcs1_v1_5_encryption_agree_with_the_references() {
     let kept = MODULI.with(|m| m.borrow().len());
     assert!((6..=MAX_KEPT_MODULI).contains(&kept), "{kept} moduli kept");
 }
-
