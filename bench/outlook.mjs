@@ -30,6 +30,9 @@ import { median, openssl } from './common.mjs';
 /** The sizes whose Send is timed when the caller names none: those Graph takes (see the file comment). */
 export const SEND_SIZES = ['2KB', '1MB'];
 
+/** The host column of every row. */
+const HOST = 'Outlook task pane (fake Office.js, Chromium)';
+
 /** The banner statuses a selection ends in (anything but the plain message's). */
 const PLAIN = 'unsigned';
 
@@ -110,7 +113,7 @@ export async function runOutlook({ fixtures, sizes = ['2KB', '25MB'], sendSizes 
     if (errors.length) throw new Error(`the task pane reported errors: ${errors.join('; ')}`);
     if (blocked.length) throw new Error(`the task pane tried to reach ${blocked.join(', ')}`);
     const rows = want.map((size) => ({
-      host: 'Outlook task pane (fake Office.js, Chromium)', what: 'selection to banner', size, ms: median(samples[size]), samples: samples[size], status: statuses[size], bytes: messages[size].length,
+      host: HOST, what: 'selection to banner', size, ms: median(samples[size]), samples: samples[size], status: statuses[size], bytes: messages[size].length,
     }));
     if (sends.length > 0) rows.push(...(await timeSends({ stage, demo, work, fixtures, sizes: sends, rounds, log, blocked })));
     const notes = [`Outlook task pane: the built task pane (dist/) in headless Chromium with the fake Office.js of the end-to-end tests, pinned, no identity unlocked; from the selection (item changed, ItemChanged fired; getAsFileAsync answers at once with the message's base64) to the banner with the signed message's verdict, in the page (performance.now() and a MutationObserver); each round selects a plain message first and waits for its banner; one warm-up round, then the median of ${rounds}. The signed messages are the fixtures' MIME entities signed by openssl as the demo Alice (whom the pane does not trust: the verdict is the status shown). Send to the message leaving (${sends.join(', ') || 'no size'}): from the click on "Send securely" in the compose task pane (the demo Alice, her identity unlocked, Sign and Encrypt, to the demo Bob, whose certificate she keeps as a contact; a short text and the fixture message of the size as an attachment) to the end of the POST /v1.0/me/sendMail that hands the built message to Microsoft Graph (answered by the dev mailbox on loopback, which stores it), in the page (performance.now() at the click, the request's responseEnd from Resource Timing); the pane is loaded anew and unlocked for each round (untimed), one warm-up round, then the median of ${rounds}; message bytes: the MIME message Graph received. Graph takes requests of at most 4 MB (a message of about 3 MB, base64-encoded), so larger messages cannot be sent from an Outlook add-in and are not timed.`];
@@ -184,7 +187,7 @@ async function timeSends({ stage, demo, work, fixtures, sizes, rounds, log, bloc
   if (blocked.length) throw new Error(`the task pane tried to reach ${blocked.join(', ')}`);
   await ctx.close();
   return sizes.map((size) => ({
-    host: 'Outlook task pane (fake Office.js, Chromium)', what: 'Send to the message handed to Graph', size, ms: median(samples[size]), samples: samples[size], status: 'sent (signed and encrypted)', bytes: bytes[size],
+    host: HOST, what: 'Send to the message handed to Graph', size, ms: median(samples[size]), samples: samples[size], status: 'sent (signed and encrypted)', bytes: bytes[size],
   }));
 }
 

@@ -70,7 +70,6 @@ interface GraphMessage {
   hasAttachments?: boolean;
 }
 
-
 function summaryOf(m: GraphMessage): MessageSummary {
   return {
     id: m.id ?? '',

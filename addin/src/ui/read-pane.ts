@@ -252,7 +252,6 @@ export class ReadPane {
     });
   }
 
-  /** Forget the message shown (at once, so nothing of it stays while the next one loads). */
   /**
    * The progress line at once, for the host's fetching of a message the user chose (an
    * announced status, not the 300 ms delay of `show`'s own line: the fetch comes first).
@@ -262,6 +261,7 @@ export class ReadPane {
     replace(this.body, progressLine(text));
   }
 
+  /** Forget the message shown (at once, so nothing of it stays while the next one loads). */
   clear(text = 'Choose a message to read it.', field?: string): void {
     this.showingDecrypted = false;
     replace(this.body, el('p', { class: 'muted', ...(field ? { 'data-field': field } : {}) }, text));
