@@ -401,7 +401,8 @@ fn large_messages_of_every_body_kind_signed_by_the_cli_verify_in_openssl() {
 
 /// `open` reads received mail of a few megabytes (memory with huge pages asked for, on Linux)
 /// from a file on standard input, from its start or from where its offset stands, as it reads
-/// the same message from a pipe: the same verdict and the same content.
+/// the same message from a pipe: the same verdict and the same content. The content file is
+/// written over an existing longer one (not emptied first), and cut to the content's length.
 #[test]
 fn a_large_received_message_file_is_read_as_from_a_pipe() {
     use std::io::{Seek, SeekFrom};
@@ -426,10 +427,11 @@ fn a_large_received_message_file_is_read_as_from_a_pipe() {
     assert_eq!((status(&report), code), ("valid", 0), "{report}");
     let want = std::fs::read(&from_pipe).unwrap();
     assert!(want.len() > 3 << 20 && want.ends_with(b"as long as a line of a long mail.\r\n"));
+    let content = dir.path("file.content");
+    std::fs::write(&content, [&want[..], b"Earlier content, longer than this one.\r\n"].concat()).unwrap();
     for (input, at) in [(&whole, 0), (&offset, prefix.len() as u64)] {
         let mut f = std::fs::File::open(input).unwrap();
         f.seek(SeekFrom::Start(at)).unwrap();
-        let content = dir.path("file.content");
         let out = cachet().arg("open").args(trust).arg("--content").arg(&content).stdin(f).output().unwrap();
         let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!((status(&got), out.status.code()), ("valid", Some(0)), "at {at}: {got}");

@@ -255,11 +255,19 @@ impl<W: Write> Write for Chunked<W> {
     }
 }
 
-/// Write a file (`--content`) in chunks of [`WRITE_CHUNK`].
+/// Write a file (`--content`) in chunks of [`WRITE_CHUNK`]: over what an existing file holds,
+/// then cut to the length written. Not emptied first: ext4 writes out a file that was cut to
+/// nothing when it is closed (`auto_da_alloc`), and rewriting a 25 MB content file waited about
+/// 10 ms for that (measured).
 fn write_file(path: &str, bytes: &[u8]) -> Result<(), Error> {
     let fail = |e: std::io::Error| Error::usage(format!("Cannot write '{path}'.")).with_detail(e);
-    let file = std::fs::File::create(path).map_err(fail)?;
-    Chunked(file).write_all(bytes).map_err(fail)
+    let file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path).map_err(fail)?;
+    let mut out = Chunked(file);
+    let written = out.write_all(bytes);
+    // On a failed write too: no bytes of the file's earlier content stay after what was written.
+    let end = if written.is_ok() { bytes.len() as u64 } else { std::io::Seek::stream_position(&mut out.0).unwrap_or(0) };
+    let cut = out.0.set_len(end);
+    written.and(cut).map_err(fail)
 }
 
 /// Standard output through a large buffer: writers may make many small writes.
