@@ -683,3 +683,63 @@ fn large_messages_encrypted_in_pieces_by_the_cli_decrypt_in_openssl() {
         }
     }
 }
+
+/// An encrypted or opaque-signed message in a file on standard input is decoded and decrypted
+/// in the buffer it is read into (`open_decoded`); it opens exactly as from a pipe, from the
+/// file's start or from where its offset stands: messages by Cachet (signed and encrypted, CBC)
+/// and openssl (GCM), one whose base64 lines are of an unusual shape (the file is read again),
+/// and a certificate bundle (nothing peeled: the content is the message, read again from the
+/// offset).
+#[test]
+fn an_encrypted_message_file_on_standard_input_opens_as_from_a_pipe() {
+    use std::io::{Seek, SeekFrom};
+    let pki = shared_pki();
+    let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+    let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
+    let dir = TempDir::new("enc-stdin-file");
+    let mut msg = message(&alice.email, &bob.email);
+    for i in 0..4000 {
+        msg.extend_from_slice(format!("Line {i:05} of a longer text, so that the content is decrypted in place.\r\n").as_bytes());
+    }
+    let mut args = vec!["--recipient", p(&bob.cert), "--sign"];
+    args.extend(ident(&alice));
+    let cachet_made = encrypt(&msg, &args);
+    let plain = dir.write("plain.eml", &msg);
+    let gcm = dir.path("gcm.eml");
+    run(tool("openssl").args(["cms", "-encrypt", "-aes-256-gcm", "-in"]).arg(&plain).arg("-out").arg(&gcm).arg(&bob.cert));
+    let text = String::from_utf8(cachet_made.clone()).unwrap();
+    let body = text.find("\r\n\r\n").unwrap() + 4;
+    let odd_lines = format!("{}{}\r\n{}", &text[..body], &text[body..body + 6], &text[body + 6..]).into_bytes();
+    let certs = dir.path("certs.p7c");
+    run(tool("openssl").args(["crl2pkcs7", "-nocrl", "-outform", "DER", "-certfile"]).arg(&alice.cert).arg("-out").arg(&certs));
+    let bundle = pkcs7_message(&std::fs::read(&certs).unwrap(), "certs-only");
+    let ca = pki.ca();
+    let mut open_args = ident(&bob).to_vec();
+    open_args.extend(["--trust", p(&ca)]);
+    let prefix = b"Not-Part-Of-It: read by someone else first\r\n";
+    let cases = [("signed and encrypted by Cachet", cachet_made, "valid"), ("GCM by openssl", std::fs::read(&gcm).unwrap(), "unsigned"), ("unusual base64 lines", odd_lines, "valid"), ("certificate bundle", bundle.clone(), "unsigned")];
+    for (name, made, want_status) in cases {
+        let from_pipe = dir.path("pipe.content");
+        let mut pipe_args = open_args.clone();
+        pipe_args.extend(["--content", p(&from_pipe)]);
+        let (report, code) = open(&made, &pipe_args);
+        assert_eq!(status(&report), want_status, "{name}: {report:#}");
+        let want = std::fs::read(&from_pipe).unwrap();
+        if name == "certificate bundle" {
+            assert_eq!(want, bundle, "{name}: the message itself");
+        } else {
+            assert!(want.ends_with(b"so that the content is decrypted in place.\r\n"), "{name}: the text");
+        }
+        let whole = dir.write("whole.eml", &made);
+        let offset = dir.write("offset.eml", &[&prefix[..], &made].concat());
+        for (input, at) in [(&whole, 0), (&offset, prefix.len() as u64)] {
+            let mut f = std::fs::File::open(input).unwrap();
+            f.seek(SeekFrom::Start(at)).unwrap();
+            let content = dir.path("file.content");
+            let out = cachet().arg("open").args(&open_args).arg("--content").arg(&content).stdin(f).output().unwrap();
+            let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!((&got, out.status.code()), (&report, Some(code)), "{name} at {at}: the report a pipe gives");
+            assert!(std::fs::read(&content).unwrap() == want, "{name} at {at}: the content a pipe gives");
+        }
+    }
+}

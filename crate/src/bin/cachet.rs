@@ -167,6 +167,10 @@ enum Input {
     Read(Vec<u8>),
     #[cfg(unix)]
     Mapped(memmap2::Mmap),
+    /// Read into memory from a regular file, which can be read again from `at` (its offset
+    /// when reading began).
+    #[cfg(unix)]
+    ReadFromFile { bytes: Vec<u8>, file: std::fs::File, at: u64 },
 }
 
 impl std::ops::Deref for Input {
@@ -176,7 +180,27 @@ impl std::ops::Deref for Input {
             Input::Read(v) => v,
             #[cfg(unix)]
             Input::Mapped(m) => m,
+            #[cfg(unix)]
+            Input::ReadFromFile { bytes, .. } => bytes,
         }
+    }
+}
+
+/// A regular file on standard input, to read the message again from where reading began.
+struct Again {
+    file: std::fs::File,
+    at: u64,
+}
+
+impl Again {
+    fn read(mut self) -> Result<Vec<u8>, Error> {
+        use std::io::Seek;
+        let fail = |e: std::io::Error| Error::usage("Cannot read standard input again.").with_detail(e);
+        let cap = cachet::mime::Limits::default().max_message_size as u64 + 1;
+        self.file.seek(std::io::SeekFrom::Start(self.at)).map_err(fail)?;
+        let mut v = Vec::new();
+        self.file.take(cap).read_to_end(&mut v).map_err(fail)?;
+        Ok(v)
     }
 }
 
@@ -223,9 +247,13 @@ fn read_stdin(hold: Hold) -> Result<Input, Error> {
                         return Ok(Input::Mapped(map));
                     }
                 }
+                let at = file.stream_position().ok();
                 v.reserve(len.min(cap) as usize);
-                file.take(cap).read_to_end(&mut v).map_err(fail)?;
-                return Ok(Input::Read(v));
+                (&mut file).take(cap).read_to_end(&mut v).map_err(fail)?;
+                return Ok(match at {
+                    Some(at) => Input::ReadFromFile { bytes: v, file, at },
+                    None => Input::Read(v),
+                });
             }
         }
     }
@@ -556,8 +584,33 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             // mail): without --identity it is only that.
             let passwords = a.all("--password-file").into_iter().map(read_password).collect::<Result<Vec<_>, _>>()?;
             let input = cachet::smime::OpenInput { roots: &roots, pins: &pins, known: &[], identities: &id_refs, passwords: &passwords, at: at(&a)?, policy: &policy, limits: &limits };
+            let portable = &cachet::cms::bulk::Portable;
             // The content borrowed from the message where it is a part of it (clear-signed).
-            let mut opened = cachet::smime::open_with_borrowed(&message, &input, &cachet::cms::bulk::Portable);
+            let held: Input;
+            let mut opened = match message {
+                // An encrypted or opaque-signed message in a file: decoded and decrypted in
+                // the buffer it was read into (for 25 MB, two buffers of its size fewer), read
+                // again from the file in the rare case the core must open it as received.
+                #[cfg(unix)]
+                Input::ReadFromFile { bytes, file, at } => {
+                    let again = Again { file, at };
+                    match cachet::smime::decode_top_in_place(bytes, &limits) {
+                        cachet::smime::TopDecode::Decoded(top) => cachet::smime::open_decoded(top, &input, || again.read())?,
+                        cachet::smime::TopDecode::Unchanged(bytes) => {
+                            held = Input::Read(bytes);
+                            cachet::smime::open_with_borrowed(&held, &input, portable)
+                        }
+                        cachet::smime::TopDecode::Spoiled => {
+                            held = Input::Read(again.read()?);
+                            cachet::smime::open_with_borrowed(&held, &input, portable)
+                        }
+                    }
+                }
+                message => {
+                    held = message;
+                    cachet::smime::open_with_borrowed(&held, &input, portable)
+                }
+            };
             // "Which key do I need": the identities given, then the older certificates.
             let older = certificates(&a.all("--key-history"))?;
             cachet::identity::explain_no_key(

@@ -318,6 +318,12 @@ enum BodyKey {
     Copy(Wiped),
 }
 
+/// Most runs of `open` against a [`Deferred`] (each run answers at least one more bulk step;
+/// an encrypted layer costs a run, and each further candidate key tried on its content one
+/// more; each layer may cost one more run for its RSA-OAEP unwraps). Past it, the message is
+/// opened portably.
+pub const MAX_RUNS: usize = 3 * crate::smime::MAX_LAYERS + crate::cms::decrypt::MAX_CONTENT_DECRYPTIONS + 2;
+
 /// Most decryption requests (each a copy of the content) one run of a [`Deferred`] records.
 pub const MAX_DECRYPT_REQUESTS_PER_RUN: usize = 1;
 
@@ -352,10 +358,15 @@ impl Deferred {
         Deferred { start_digest: Some(start), ..self }
     }
 
-    /// The input of a digest request: started in the host when it can be, else copied.
+    /// The input of a digest request: started in the host when it can be, else a range of a
+    /// kept decoded body when `data` lies in one (a signed entity in decrypted content: for
+    /// 25 MB, no copy), else copied.
     fn digest_data(&self, alg: DigestAlg, data: &[u8]) -> Data {
-        match self.start_digest.as_ref().and_then(|start| start(alg, data)) {
-            Some(pending) => Data::Started { pending, len: data.len() },
+        if let Some(pending) = self.start_digest.as_ref().and_then(|start| start(alg, data)) {
+            return Data::Started { pending, len: data.len() };
+        }
+        match self.kept_range(data) {
+            Some((body, start)) => Data::InBody { body, start, len: data.len(), overwrite: false },
             None => Data::Copy(data.to_vec()),
         }
     }
@@ -413,6 +424,35 @@ impl Deferred {
         let mut pt = Wiped::new(vec![0u8; len]);
         write(&mut pt);
         self.store(seq, shape, Answer::Decrypted(pt));
+        None
+    }
+
+    /// Answer decryption request `seq` in the core: its ciphertext decrypted by RustCrypto where
+    /// it lies in a kept decoded body, as [`Deferred::answer_decrypted`] writes a host's
+    /// plaintext there (for 25 MB, no buffer of the plaintext's size beside the body), or
+    /// answered [`Answer::Failed`] with the ciphertext left as it was (bad padding, wrong tag).
+    /// The request is given back when it cannot be done so (its ciphertext not in a kept body
+    /// only it and this seam hold, or not to be written over): compute it in a buffer of its
+    /// own ([`compute_portable`]).
+    pub fn answer_decrypting_in_place(&self, seq: usize, request: Request) -> Option<Request> {
+        let (place, start, len) = match &request {
+            Request::Decrypt { data: Data::InBody { body, start, len, overwrite: true }, .. } if !self.padding_full.get() => (Rc::as_ptr(body), *start, *len),
+            _ => return Some(request),
+        };
+        let mut bodies = self.bodies.borrow_mut();
+        let Some(kept) = bodies.iter_mut().map(|(_, b)| b).find(|b| Rc::as_ptr(b) == place && Rc::strong_count(b) == 2 && Rc::weak_count(b) == 0) else {
+            return Some(request);
+        };
+        let Request::Decrypt { cipher, key, iv, aad, data, tag } = request else { return None };
+        let shape = Shape::Decrypt(cipher, data.len());
+        // The request's share of the body, given up so that the kept one is the only one.
+        drop(data);
+        // Always there (the range was found in this body); else unanswered, asked again.
+        let ciphertext = Rc::get_mut(kept).and_then(|b| b.get_mut(start..start.saturating_add(len)))?;
+        match RustCrypto.decrypt_in_place(cipher, &key, &iv, &aad, ciphertext, tag.as_deref()) {
+            Ok(n) => self.in_place.borrow_mut().push((seq, shape, InBody { body: Rc::clone(kept), start, len: n })),
+            Err(Failed) => self.store(seq, shape, Answer::Failed),
+        }
         None
     }
 

@@ -208,6 +208,19 @@ where
     dec.decrypt_padded_vec::<Pkcs7>(ct).map(Wiped::new).map_err(|_| Failed)
 }
 
+/// CBC decryption of `buf` where it lies: the plaintext's length (its start). The padding is
+/// checked on the last block first, so a refused `buf` is left as it was.
+fn cbc_dec_in_place<C>(key: &[u8], iv: &[u8], buf: &mut [u8], block: usize) -> std::result::Result<usize, Failed>
+where
+    C: cipher::BlockCipherDecrypt + cipher::KeyInit,
+{
+    if !cbc_last_block::<C>(key, iv, buf, block) {
+        return Err(Failed);
+    }
+    let dec = cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| Failed)?;
+    dec.decrypt_padded::<Pkcs7>(buf).map(<[u8]>::len).map_err(|_| Failed)
+}
+
 /// AES-GCM in the plaintext's own buffer `buf`.
 fn gcm_enc<C>(key: &[u8], nonce: &[u8], aad: &[u8], mut buf: Vec<u8>) -> Result<Sealed>
 where
@@ -230,18 +243,29 @@ fn gcm_dec<C>(key: &[u8], nonce: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> st
 where
     C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = cipher::consts::U16> + cipher::KeyInit,
 {
+    let mut buf = Wiped::new(ct.to_vec());
+    gcm_dec_in_place::<C>(key, nonce, aad, &mut buf, tag)?;
+    Ok(buf)
+}
+
+/// GCM decryption of `buf` where it lies; a refused `buf` (wrong tag) is left as it was (the
+/// tag is checked before the keystream is applied).
+fn gcm_dec_in_place<C>(key: &[u8], nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> std::result::Result<(), Failed>
+where
+    C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = cipher::consts::U16> + cipher::KeyInit,
+{
     use cipher::consts::{U12, U13, U14, U15, U16};
     match (nonce.len(), tag.len()) {
-        (12, 12) => gcm_dec_n::<C, U12, U12>(key, nonce, aad, ct, tag),
-        (12, 13) => gcm_dec_n::<C, U12, U13>(key, nonce, aad, ct, tag),
-        (12, 14) => gcm_dec_n::<C, U12, U14>(key, nonce, aad, ct, tag),
-        (12, 15) => gcm_dec_n::<C, U12, U15>(key, nonce, aad, ct, tag),
-        (12, 16) => gcm_dec_n::<C, U12, U16>(key, nonce, aad, ct, tag),
-        (16, 12) => gcm_dec_n::<C, U16, U12>(key, nonce, aad, ct, tag),
-        (16, 13) => gcm_dec_n::<C, U16, U13>(key, nonce, aad, ct, tag),
-        (16, 14) => gcm_dec_n::<C, U16, U14>(key, nonce, aad, ct, tag),
-        (16, 15) => gcm_dec_n::<C, U16, U15>(key, nonce, aad, ct, tag),
-        (16, 16) => gcm_dec_n::<C, U16, U16>(key, nonce, aad, ct, tag),
+        (12, 12) => gcm_dec_n::<C, U12, U12>(key, nonce, aad, buf, tag),
+        (12, 13) => gcm_dec_n::<C, U12, U13>(key, nonce, aad, buf, tag),
+        (12, 14) => gcm_dec_n::<C, U12, U14>(key, nonce, aad, buf, tag),
+        (12, 15) => gcm_dec_n::<C, U12, U15>(key, nonce, aad, buf, tag),
+        (12, 16) => gcm_dec_n::<C, U12, U16>(key, nonce, aad, buf, tag),
+        (16, 12) => gcm_dec_n::<C, U16, U12>(key, nonce, aad, buf, tag),
+        (16, 13) => gcm_dec_n::<C, U16, U13>(key, nonce, aad, buf, tag),
+        (16, 14) => gcm_dec_n::<C, U16, U14>(key, nonce, aad, buf, tag),
+        (16, 15) => gcm_dec_n::<C, U16, U15>(key, nonce, aad, buf, tag),
+        (16, 16) => gcm_dec_n::<C, U16, U16>(key, nonce, aad, buf, tag),
         _ => Err(Failed),
     }
 }
@@ -250,7 +274,7 @@ where
 /// (12 to 16; 12 is its default). What Cachet writes is always 16.
 pub const GCM_TAG_LENGTHS: std::ops::RangeInclusive<usize> = 12..=16;
 
-fn gcm_dec_n<C, N, T>(key: &[u8], nonce: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> std::result::Result<Wiped, Failed>
+fn gcm_dec_n<C, N, T>(key: &[u8], nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> std::result::Result<(), Failed>
 where
     C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = cipher::consts::U16> + cipher::KeyInit,
     N: cipher::array::ArraySize,
@@ -260,9 +284,7 @@ where
     let g = aes_gcm::AesGcm::<C, N, T>::new_from_slice(key).map_err(|_| Failed)?;
     let n = aes_gcm::Nonce::<N>::try_from(nonce).map_err(|_| Failed)?;
     let t = aes_gcm::Tag::<T>::try_from(tag).map_err(|_| Failed)?;
-    let mut buf = Wiped::new(ct.to_vec());
-    g.decrypt_inout_detached(&n, aad, buf.as_mut_slice().into(), &t).map_err(|_| Failed)?;
-    Ok(buf)
+    g.decrypt_inout_detached(&n, aad, buf.into(), &t).map_err(|_| Failed)
 }
 
 fn cbc_last_block<C>(key: &[u8], iv: &[u8], ct: &[u8], block: usize) -> bool
@@ -297,6 +319,24 @@ pub fn cbc_padding_ok(c: ContentCipher, key: &[u8], iv: &[u8], ct: &[u8]) -> boo
 }
 
 impl RustCrypto {
+    /// [`Symmetric::decrypt`] of `buf` where it lies: the plaintext is its first bytes, their
+    /// number returned. A refused `buf` (bad padding, wrong tag, bad lengths) is left as it was.
+    pub fn decrypt_in_place(&self, c: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], buf: &mut [u8], tag: Option<&[u8]>) -> std::result::Result<usize, Failed> {
+        let len = buf.len();
+        match (c, tag) {
+            (ContentCipher::Aes128Cbc, None) => cbc_dec_in_place::<aes::Aes128>(key, iv, buf, 16),
+            (ContentCipher::Aes192Cbc, None) => cbc_dec_in_place::<aes::Aes192>(key, iv, buf, 16),
+            (ContentCipher::Aes256Cbc, None) => cbc_dec_in_place::<aes::Aes256>(key, iv, buf, 16),
+            (ContentCipher::DesEde3Cbc, None) => cbc_dec_in_place::<des::TdesEde3>(key, iv, buf, 8),
+            (ContentCipher::DesCbc, None) => cbc_dec_in_place::<des::Des>(key, iv, buf, 8),
+            (ContentCipher::Rc2Cbc, None) => cbc_dec_in_place::<rc2::Rc2>(key, iv, buf, 8),
+            (ContentCipher::Aes128Gcm, Some(t)) => gcm_dec_in_place::<aes::Aes128>(key, iv, aad, buf, t).map(|()| len),
+            (ContentCipher::Aes192Gcm, Some(t)) => gcm_dec_in_place::<aes::Aes192>(key, iv, aad, buf, t).map(|()| len),
+            (ContentCipher::Aes256Gcm, Some(t)) => gcm_dec_in_place::<aes::Aes256>(key, iv, aad, buf, t).map(|()| len),
+            _ => Err(Failed),
+        }
+    }
+
     /// [`Symmetric::encrypt`] of a plaintext the caller gives up: encrypted in its own
     /// buffer (CBC padded there), which becomes the ciphertext; the same bytes as `encrypt`.
     pub fn encrypt_owned(&self, c: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], pt: Vec<u8>) -> Result<Sealed> {
@@ -389,6 +429,65 @@ mod tests {
             }
             let wrong = vec![8u8; c.key_len()];
             assert!(RustCrypto.decrypt(c, &wrong, &iv, b"", &s.ciphertext, s.tag.as_deref()).map(|p| *p != pt).unwrap_or(true));
+        }
+    }
+
+    /// A legacy cipher's ciphertext (Cachet does not encrypt with them), by the cbc crate.
+    fn legacy_encrypt<C: cipher::BlockCipherEncrypt + cipher::KeyInit>(key: &[u8], iv: &[u8], pt: &[u8]) -> Vec<u8> {
+        use cipher::{BlockModeEncrypt, KeyIvInit};
+        cbc::Encryptor::<C>::new_from_slices(key, iv).unwrap().encrypt_padded_vec::<Pkcs7>(pt)
+    }
+
+    /// Decryption where the ciphertext lies gives `decrypt`'s plaintext at the buffer's start,
+    /// for every cipher and length; a buffer refused (bad padding, wrong tag or key, bad
+    /// lengths) is left exactly as it was.
+    #[test]
+    fn decrypting_in_place_gives_the_plaintext_or_leaves_the_bytes() {
+        let all = [ContentCipher::Aes128Cbc, ContentCipher::Aes192Cbc, ContentCipher::Aes256Cbc, ContentCipher::Aes128Gcm, ContentCipher::Aes192Gcm, ContentCipher::Aes256Gcm, ContentCipher::DesEde3Cbc, ContentCipher::DesCbc, ContentCipher::Rc2Cbc];
+        for c in all {
+            let key = vec![7u8; if c == ContentCipher::Rc2Cbc { 16 } else { c.key_len() }];
+            let iv = vec![9u8; c.iv_len()];
+            for len in [0usize, 1, 7, 8, 15, 16, 17, 31, 32, 33, 1000, 65_536] {
+                let pt: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+                let (ct, tag) = match c {
+                    ContentCipher::DesEde3Cbc => (legacy_encrypt::<des::TdesEde3>(&key, &iv, &pt), None),
+                    ContentCipher::DesCbc => (legacy_encrypt::<des::Des>(&key, &iv, &pt), None),
+                    ContentCipher::Rc2Cbc => (legacy_encrypt::<rc2::Rc2>(&key, &iv, &pt), None),
+                    _ => {
+                        let s = RustCrypto.encrypt(c, &key, &iv, b"aad", &pt).unwrap();
+                        (s.ciphertext, s.tag)
+                    }
+                };
+                let aad: &[u8] = if c.is_aead() { b"aad" } else { b"" };
+                assert_eq!(*RustCrypto.decrypt(c, &key, &iv, aad, &ct, tag.as_deref()).unwrap(), pt, "{c:?} {len}");
+                let mut buf = ct.clone();
+                let n = RustCrypto.decrypt_in_place(c, &key, &iv, aad, &mut buf, tag.as_deref()).unwrap();
+                assert_eq!(&buf[..n], &pt[..], "{c:?} {len}: the plaintext at the start");
+                // Refused: the bytes as they were.
+                let wrong_key = vec![8u8; key.len()];
+                let mut flipped = ct.clone();
+                if let Some(last) = flipped.last_mut() {
+                    *last ^= 0x80;
+                }
+                let mut wrong_tag = tag.clone();
+                if let Some(t) = wrong_tag.as_mut() {
+                    t[0] ^= 1;
+                }
+                // (key, ciphertext, tag): a wrong key, a changed last byte, a changed tag, one byte short.
+                type Case<'a> = (&'a [u8], &'a [u8], Option<&'a [u8]>);
+                let cases: [Case; 4] = [(&wrong_key, &ct, tag.as_deref()), (&key, &flipped, tag.as_deref()), (&key, &ct, wrong_tag.as_deref()), (&key, &ct[..ct.len().saturating_sub(1)], tag.as_deref())];
+                for (i, (k, bytes, t)) in cases.into_iter().enumerate() {
+                    let want = RustCrypto.decrypt(c, k, &iv, aad, bytes, t);
+                    let mut buf = bytes.to_vec();
+                    match RustCrypto.decrypt_in_place(c, k, &iv, aad, &mut buf, t) {
+                        Ok(n) => assert_eq!(Some(&buf[..n]), want.as_ref().ok().map(|p| &p[..]), "{c:?} {len} case {i}: as decrypt"),
+                        Err(Failed) => {
+                            assert!(want.is_err(), "{c:?} {len} case {i}: refused as decrypt refuses");
+                            assert_eq!(buf, bytes, "{c:?} {len} case {i}: left as it was");
+                        }
+                    }
+                }
+            }
         }
     }
 

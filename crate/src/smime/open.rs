@@ -3,7 +3,7 @@
 //! the protected part.
 
 use crate::cert::facts;
-use crate::cms::bulk::Bulk;
+use crate::cms::bulk::{compute_portable, Bulk, Deferred, MAX_RUNS};
 use crate::cms::verify::VerifyContext;
 use crate::error::{Code, Error};
 use crate::mime::{self, Entity, LineBreaks, Limits, SmimeKind};
@@ -157,6 +157,47 @@ pub fn decode_top_in_place(mut message: Vec<u8>, limits: &Limits) -> TopDecode {
         Some(_) => TopDecode::Decoded(DecodedTop { head, body: message, line_breaks: breaks }),
         None => TopDecode::Spoiled,
     }
+}
+
+/// Open a message decoded by [`decode_top_in_place`] all in the core, with no buffer of its
+/// content's size beside the decoded body: runs of `open` on its header section
+/// ([`Deferred::for_decoded_top`]) until one needs nothing more, each content decryption done
+/// over its ciphertext in that body ([`Deferred::answer_decrypting_in_place`]) and every other
+/// request computed by [`compute_portable`]. The report and content are those of [`open`] of
+/// the message as received (a test compares them). Where the runs cannot give them (nothing
+/// peeled, so the content is the message itself; more than [`MAX_RUNS`] runs; a request the
+/// core cannot compute), the message as received is read again with `again` and opened by
+/// [`open`]; an error of `again` is returned.
+pub fn open_decoded<E>(top: DecodedTop, input: &OpenInput<'_>, again: impl FnOnce() -> std::result::Result<Vec<u8>, E>) -> std::result::Result<OpenedRef<'static>, E> {
+    let DecodedTop { head, body, line_breaks } = top;
+    let deferred = Deferred::for_decoded_top(&head, body, line_breaks).inline_small_decryptions();
+    'runs: for _ in 0..MAX_RUNS {
+        deferred.begin_run();
+        let opened = open_with_borrowed(&head, input, &deferred);
+        let mut runs_again = deferred.incomplete();
+        for (seq, request) in deferred.take_requests() {
+            let Some(request) = deferred.answer_decrypting_in_place(seq, request) else {
+                // A decryption is never an assumption the run could confirm.
+                runs_again = true;
+                continue;
+            };
+            match compute_portable(&request) {
+                Ok(answer) => runs_again |= !deferred.answer(seq, &request, answer),
+                Err(_) => break 'runs,
+            }
+        }
+        if !runs_again {
+            let content = match opened.content {
+                None => None,
+                Some(Content::Owned(v)) => Some(Content::Owned(v)),
+                Some(Content::InBody(b)) => Some(Content::InBody(b)),
+                // Borrowed from the header section alone: the message itself.
+                Some(Content::Borrowed(_)) => break,
+            };
+            return Ok(OpenedRef { report: opened.report, content });
+        }
+    }
+    Ok(open(&again()?, input).into())
 }
 
 /// [`open_with`] for a message found `depth` forwardings deep (a message/rfc822 part).

@@ -16,7 +16,7 @@
 //! core's time on top; that time tells at most whether the whole OAEP decoding succeeded
 //! (which OAEP's security allows an attacker to learn), not which of its checks failed.
 
-use crate::cms::bulk::{compute_portable, compute_portable_with, Answer, Bulk, Data, Deferred, InBody, Request};
+use crate::cms::bulk::{compute_portable, compute_portable_with, Answer, Bulk, Data, Deferred, InBody, Request, MAX_RUNS};
 use crate::crypto::cipher::ContentCipher;
 use crate::crypto::DigestAlg;
 use crate::error::Result;
@@ -32,11 +32,6 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
 use zeroize::Zeroizing;
 
-/// Most runs of `open` against the deferred seam (each run answers at least one more
-/// bulk step; an encrypted layer costs a run, and each further candidate key tried on its
-/// content one more). Past it, `open` runs portably.
-/// Each layer may cost one more run for its RSA-OAEP unwraps.
-const MAX_RUNS: usize = 3 * crate::smime::MAX_LAYERS + crate::cms::decrypt::MAX_CONTENT_DECRYPTIONS + 2;
 
 /// Content of at most this many bytes is digested (to sign it) and encrypted (to send it) by
 /// RustCrypto in the call itself instead of by WebCrypto: for a short message the round trips
