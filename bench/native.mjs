@@ -1,13 +1,14 @@
 // Native cells: the `cachet` CLI against `openssl cms`, whole process (start, read the files,
-// work, write the output), same inputs from files, outputs to files. Interleaved rounds (Cachet
+// work, write the output), same inputs from files, outputs to files, each process started and
+// timed by a small process of its own (bench/timed-spawn.mjs). Interleaved rounds (Cachet
 // and openssl alternate who goes first), a discarded warm-up round, medians. Process start is
 // measured on its own (`cachet version`, `openssl version`), peak RSS of the 25 MB cases with
 // /usr/bin/time. Every Cachet output is cross-checked with openssl; every openssl-made input
 // Cachet opens must be reported valid / decrypted.
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { MAKES_MESSAGE, OPS, checkOpenReport, crossCheck, inputOf, median, roundsFor } from './common.mjs';
 
 /**
@@ -60,29 +61,52 @@ export function commands(impl, op, size, fixtures, outDir, cachetBin) {
   return { out, report: null, steps: steps[op] };
 }
 
-function runStep(step, { wrap = null } = {}) {
+const TIMED_SPAWN = fileURLToPath(new URL('./timed-spawn.mjs', import.meta.url));
+
+/**
+ * The process that starts the timed processes (bench/timed-spawn.mjs, see there why):
+ * `run(step)` resolves to the step's wall time in ms; `stop()` ends it.
+ */
+function startTimer() {
+  const child = fork(TIMED_SPAWN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiting = [];
+  child.on('message', (m) => waiting.shift()?.resolve(m));
+  child.on('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`the timing process exited (${code})`));
+  });
+  const run = (step) =>
+    new Promise((resolve, reject) => {
+      waiting.push({ resolve, reject });
+      child.send({ cmd: step.cmd, args: step.args, stdin: step.stdin ?? null, stdout: step.stdout ?? null });
+    }).then((t) => {
+      if (t.error) throw new Error(`cannot run ${step.cmd}: ${t.error}`);
+      if (t.status !== 0) throw new Error(`${step.cmd} ${step.args.join(' ')} exited with ${t.status}: ${t.stderr.trim()}`);
+      return t.ms;
+    });
+  return { run, stop: () => child.disconnect() };
+}
+
+/** Run one process from this process, untimed, as `wrap(step)` gives it (peak RSS). */
+function runWrapped(step, wrap) {
   const fds = [];
   try {
     const stdin = step.stdin ? fs.openSync(step.stdin, 'r') : 'ignore';
     if (typeof stdin === 'number') fds.push(stdin);
     const stdout = step.stdout ? fs.openSync(step.stdout, 'w') : 'ignore';
     if (typeof stdout === 'number') fds.push(stdout);
-    const [cmd, args] = wrap ? wrap(step) : [step.cmd, step.args];
-    const t0 = performance.now();
+    const [cmd, args] = wrap(step);
     const r = spawnSync(cmd, args, { stdio: [stdin, stdout, 'pipe'], maxBuffer: 1 << 26 });
-    const ms = performance.now() - t0;
     if (r.error) throw new Error(`cannot run ${step.cmd}: ${r.error.message}`);
     if (r.status !== 0) throw new Error(`${step.cmd} ${step.args.join(' ')} exited with ${r.status}: ${String(r.stderr).trim()}`);
-    return ms;
   } finally {
     for (const fd of fds) fs.closeSync(fd);
   }
 }
 
-/** Run a cell's processes once; returns the summed wall time in ms. */
-function runCell(cell) {
+/** Run a cell's processes once through `timer`; resolves to the summed wall time in ms. */
+async function runCell(timer, cell) {
   let ms = 0;
-  for (const step of cell.steps) ms += runStep(step);
+  for (const step of cell.steps) ms += await timer.run(step);
   return ms;
 }
 
@@ -90,7 +114,7 @@ function runCell(cell) {
 function peakRss(cell, tmp) {
   let peak = 0;
   for (const step of cell.steps) {
-    runStep(step, { wrap: (s) => ['/usr/bin/time', ['-f', '%M', '-o', tmp, s.cmd, ...s.args]] });
+    runWrapped(step, (s) => ['/usr/bin/time', ['-f', '%M', '-o', tmp, s.cmd, ...s.args]]);
     const kib = Number(fs.readFileSync(tmp, 'utf8').trim().split('\n').pop());
     if (!Number.isFinite(kib) || kib <= 0) throw new Error(`/usr/bin/time gave no peak RSS for ${step.cmd}`);
     peak = Math.max(peak, kib * 1024);
@@ -112,13 +136,22 @@ export async function runNative({ fixtures, rounds = 5, quick = false, sizes, ou
   };
   const env = { cachet: version(cachetBin, ['version']), openssl: version('openssl', ['version']) };
 
+  const timer = startTimer();
+  try {
+    return await timedRuns({ fixtures, rounds, quick, sizes, outDir, cachetBin, log, memorySizes, startRounds, timer, env });
+  } finally {
+    timer.stop();
+  }
+}
+
+async function timedRuns({ fixtures, rounds, quick, sizes, outDir, cachetBin, log, memorySizes, startRounds, timer, env }) {
   // Process start alone, interleaved, after one warm-up each.
   const startSamples = { cachet: [], openssl: [] };
   for (let i = 0; i <= startRounds; i++) {
     const pair = [['cachet', { cmd: cachetBin, args: ['version'] }], ['openssl', { cmd: 'openssl', args: ['version'] }]];
     if (i % 2) pair.reverse();
     for (const [impl, step] of pair) {
-      const ms = runStep(step);
+      const ms = await timer.run(step);
       if (i > 0) startSamples[impl].push(ms);
     }
   }
@@ -146,7 +179,7 @@ export async function runNative({ fixtures, rounds = 5, quick = false, sizes, ou
         const pair = ['cachet', 'openssl'].map((impl) => [impl, commands(impl, op, size, fixtures, outDir, cachetBin)]);
         if (r % 2) pair.reverse();
         for (const [impl, cell] of pair) {
-          const ms = runCell(cell);
+          const ms = await runCell(timer, cell);
           if (r === 0) {
             // Fail fast: check the warm-up outputs before timing anything else.
             if (impl === 'cachet') verifyCachet(op, size, cell);
@@ -185,6 +218,7 @@ export async function runNative({ fixtures, rounds = 5, quick = false, sizes, ou
 
   const notes = [
     'Whole process: start, read the input file, work, write the output file; medians of interleaved rounds (Cachet and openssl alternate going first), warm-up round discarded.',
+    'Each process is started and timed by a small Node process that holds no data (bench/timed-spawn.mjs), not by the benchmark\'s own: starting a process forks its parent, and the fork takes longer the more memory the parent holds (a parent holding 800 MB more made one 25 MB cell 24 ms slower; until 2026-12-07 every native cell, Cachet\'s and openssl\'s, included this cost of the benchmark\'s process, about 6 ms at 2 KB).',
     'Both sides read the private key from the same PKCS#12 file (Cachet unlocks it; openssl cms takes it as -inkey with -passin), so both pay its PBKDF2 unlock in every process.',
     'sign+encrypt for openssl is two processes summed (cms -sign, then cms -encrypt to bob0 and the sender, as Cachet encrypts to the sender too); decrypt+verify likewise (cms -decrypt, then cms -verify).',
     'Cachet verify/decrypt runs write the report (stdout) and the recovered content (--content); openssl writes the content.',
