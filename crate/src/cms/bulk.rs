@@ -318,12 +318,6 @@ enum BodyKey {
     Copy(Wiped),
 }
 
-/// Most runs of `open` against a [`Deferred`] (each run answers at least one more bulk step;
-/// an encrypted layer costs a run, and each further candidate key tried on its content one
-/// more; each layer may cost one more run for its RSA-OAEP unwraps). Past it, the message is
-/// opened portably.
-pub const MAX_RUNS: usize = 3 * crate::smime::MAX_LAYERS + crate::cms::decrypt::MAX_CONTENT_DECRYPTIONS + 2;
-
 /// Most decryption requests (each a copy of the content) one run of a [`Deferred`] records.
 pub const MAX_DECRYPT_REQUESTS_PER_RUN: usize = 1;
 

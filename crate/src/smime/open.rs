@@ -3,7 +3,7 @@
 //! the protected part.
 
 use crate::cert::facts;
-use crate::cms::bulk::{compute_portable, Bulk, Deferred, MAX_RUNS};
+use crate::cms::bulk::{compute_portable, Bulk, Deferred};
 use crate::cms::verify::VerifyContext;
 use crate::error::{Code, Error};
 use crate::mime::{self, Entity, LineBreaks, Limits, SmimeKind};
@@ -19,6 +19,12 @@ use super::signed::{open_multipart_signed, open_pkcs7_mime, Peeled};
 
 /// Most S/MIME layers peeled from one message (triple wrapping needs three).
 pub const MAX_LAYERS: usize = 8;
+
+/// Most runs of `open` against a [`Deferred`] (each run answers at least one more bulk step;
+/// an encrypted layer costs a run, and each further candidate key tried on its content one
+/// more; each layer may cost one more run for its RSA-OAEP unwraps). Past it, the message is
+/// opened portably.
+pub const MAX_RUNS: usize = 3 * MAX_LAYERS + crate::cms::decrypt::MAX_CONTENT_DECRYPTIONS + 2;
 
 /// Everything `open` needs besides the message.
 pub struct OpenInput<'a> {

@@ -16,7 +16,7 @@
 //! core's time on top; that time tells at most whether the whole OAEP decoding succeeded
 //! (which OAEP's security allows an attacker to learn), not which of its checks failed.
 
-use crate::cms::bulk::{compute_portable, compute_portable_with, Answer, Bulk, Data, Deferred, InBody, Request, MAX_RUNS};
+use crate::cms::bulk::{compute_portable, compute_portable_with, Answer, Bulk, Data, Deferred, InBody, Request};
 use crate::crypto::cipher::ContentCipher;
 use crate::crypto::DigestAlg;
 use crate::error::Result;
@@ -24,7 +24,7 @@ use crate::mime::Limits;
 use crate::mime::protect::Protection;
 use crate::pkcs12::{Identity, PrivateKey};
 use crate::cms::sign::SignedAttributes;
-use crate::smime::{OpenInput, OpenedRef, SignedFirst, SigningPhases};
+use crate::smime::{OpenInput, OpenedRef, SignedFirst, SigningPhases, MAX_RUNS};
 use crate::time::UnixTime;
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
