@@ -4,7 +4,8 @@
 // reasons); a signed message is built by the core and handed to the Experiment with its
 // envelope, then the compose window is closed; HTML, attachments and References reach the
 // core's draft; Bcc recipients get copies of their own (no Bcc header, not filed in Sent);
-// replies to decrypted mail default to Encrypt and turning it off needs a confirmation. The real thing runs in
+// replies to decrypted mail default to Encrypt and turning it off needs a confirmation; the
+// original of a reply is read once per compose tab. The real thing runs in
 // tests/thunderbird/thunderbird.test.mjs against an SMTP sink.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -22,6 +23,7 @@ function fakes({ signer = { handle: 1, record: { id: 'BOB-SHA' } }, attachments 
   const calls = [];
   const drafts = [];
   const envelopes = [];
+  const fullReads = [];
   const m = {
     compose: {
       async getComposeDetails() { return detailsOf(); },
@@ -30,7 +32,7 @@ function fakes({ signer = { handle: 1, record: { id: 'BOB-SHA' } }, attachments 
     },
     messages: {
       async get(id) { return { headerMessageId: `orig-${id}@example.org` }; },
-      async getFull(id) { return { headers: { references: [`<first@example.org> <orig-${id}@example.org>`] } }; },
+      async getFull(id) { fullReads.push(id); return { headers: { references: [`<first@example.org> <orig-${id}@example.org>`] } }; },
     },
     tabs: { async remove(id) { calls.push(`remove ${id}`); } },
     composeAction: { async openPopup(o) { calls.push(`openPopup ${JSON.stringify(o)}`); return true; } },
@@ -50,7 +52,7 @@ function fakes({ signer = { handle: 1, record: { id: 'BOB-SHA' } }, attachments 
   const sent = [];
   const keep = { async footer() { return footer; }, async recordSent(addresses, sha) { sent.push([addresses, sha]); }, async requestSent() {} };
   const takeover = new tc.ComposeTakeover(m, core, session, async () => identities, async (ids) => ids.some((i) => decrypted.includes(i)), keep);
-  return { takeover, calls, drafts, envelopes, sent };
+  return { takeover, calls, drafts, envelopes, sent, fullReads };
 }
 
 function details(extra = {}) {
@@ -139,6 +141,8 @@ test('HTML with its text version, attachments, Cc and References reach the draft
     assert.equal(draft.references, '<first@example.org> <orig-12@example.org>');
     assert.deepEqual(draft.attachments, [{ filename: 'data.bin', contentType: 'application/x-test', dataBase64: Buffer.from(bytes).toString('base64') }]);
   }
+  // The original's References were read once, for the choice and the copies alike.
+  assert.deepEqual(f.fullReads, [12]);
   assert.deepEqual(f.envelopes.map((e) => [e.to, e.cc, e.bcc, e.sentCopy]), [
     [['alice@example.org'], ['carol@example.org'], [], true],
     [[], [], ['dave@example.org'], false],
@@ -167,6 +171,10 @@ test('a reply to a message decrypted here defaults to Encrypt; turning it off ne
   // A reply to mail not decrypted here, and a new message, keep the ordinary default.
   assert.deepEqual(await fakes({ decrypted: ['<other@example.org>'], detailsOf: reply }).takeover.choice(3), { sign: true, encrypt: false });
   assert.deepEqual(await fakes({ decrypted: ['<orig-12@example.org>'] }).takeover.choice(3), { sign: true, encrypt: false });
+  // The choice asked again, and the Send, read the original once; another tab reads its own.
+  assert.deepEqual(f.fullReads, [12]);
+  await f.takeover.choice(4);
+  assert.deepEqual(f.fullReads, [12, 12]);
   // Encrypt is on even without an identity for this From address (Send then says what is missing).
   assert.deepEqual(await fakes({ identities: [], decrypted: ['<orig-12@example.org>'], detailsOf: reply }).takeover.choice(3), { sign: false, encrypt: true });
 });

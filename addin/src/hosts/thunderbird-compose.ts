@@ -77,8 +77,14 @@ export function parseMailbox(text: string): MailAddress {
   return { name: '', address: text.trim() };
 }
 
+/** A message's In-Reply-To and References (null when it has none). */
+export interface ReplyIds {
+  inReplyTo: string | null;
+  references: string | null;
+}
+
 /** In-Reply-To and References of a reply (Thunderbird's details carry only the original's id). */
-async function replyIds(m: ComposeMessenger, d: TbComposeDetails): Promise<{ inReplyTo: string | null; references: string | null }> {
+async function replyIds(m: ComposeMessenger, d: TbComposeDetails): Promise<ReplyIds> {
   if (d.relatedMessageId === undefined || !['reply', 'forward', 'redirect'].includes(d.type ?? '')) return { inReplyTo: null, references: null };
   const raw = (await m.messages.get(d.relatedMessageId)).headerMessageId;
   if (!raw) return { inReplyTo: null, references: null };
@@ -97,10 +103,11 @@ async function replyIds(m: ComposeMessenger, d: TbComposeDetails): Promise<{ inR
 /**
  * The Host's compose fields from Thunderbird's compose details. With `withBytes`, each
  * attachment's bytes are read (`compose.getAttachmentFile`); otherwise only names are listed.
+ * `ids`: the threading fields when the caller has them already (else read from the original).
  */
-export async function composeFields(m: ComposeMessenger, tabId: number, d: TbComposeDetails, withBytes = false): Promise<ComposeFields> {
+export async function composeFields(m: ComposeMessenger, tabId: number, d: TbComposeDetails, withBytes = false, ids?: ReplyIds): Promise<ComposeFields> {
   const list = (v: string[] | undefined) => (v ?? []).filter((x) => x.trim() !== '').map(parseMailbox);
-  const { inReplyTo, references } = await replyIds(m, d);
+  const { inReplyTo, references } = ids ?? (await replyIds(m, d));
   const attachments = await Promise.all(
     (await m.compose.listAttachments(tabId)).map(async (a) => {
       const file = withBytes ? await m.compose.getAttachmentFile(a.id) : null;
@@ -174,6 +181,8 @@ export function copiesOf(fields: ComposeFields): Copy[] {
 export class ComposeTakeover {
   private readonly choices = new Map<number, ComposeChoice>();
   private readonly problems = new Map<number, string[]>();
+  /** Each tab's threading fields, with the compose type and original they were read for. */
+  private readonly threads = new Map<number, { key: string; ids: Promise<ReplyIds> }>();
   /** Tabs whose user confirmed sending a reply to an encrypted message without encryption. */
   private readonly plainConfirmed = new Set<number>();
   /** How long the compose window stays after the message went out (Thunderbird finishes its cancelled send first). */
@@ -194,8 +203,26 @@ export class ComposeTakeover {
   /** Whether the message being written replies to (or forwards) a message decrypted here. */
   async protectedReply(tabId: number, details?: TbComposeDetails): Promise<boolean> {
     const d = details ?? (await this.m.compose.getComposeDetails(tabId));
-    const { inReplyTo, references } = await replyIds(this.m, d);
+    const { inReplyTo, references } = await this.replyIdsOf(tabId, d);
     return this.decrypted([...messageIds(inReplyTo), ...messageIds(references)]);
+  }
+
+  /**
+   * The threading fields of the tab's message, read from the original once per tab and
+   * original: the choice and the Send both need them, and reading the original's References
+   * (`messages.getFull`) parses the whole original message.
+   */
+  private replyIdsOf(tabId: number, d: TbComposeDetails): Promise<ReplyIds> {
+    const key = `${d.type ?? ''} ${d.relatedMessageId ?? ''}`;
+    const kept = this.threads.get(tabId);
+    if (kept && kept.key === key) return kept.ids;
+    const ids = replyIds(this.m, d);
+    this.threads.set(tabId, { key, ids });
+    // A failed read is not kept: the next use reads again.
+    ids.catch(() => {
+      if (this.threads.get(tabId)?.ids === ids) this.threads.delete(tabId);
+    });
+    return ids;
   }
 
   /**
@@ -243,6 +270,7 @@ export class ComposeTakeover {
   forget(tabId: number): void {
     const had = this.choices.delete(tabId);
     this.problems.delete(tabId);
+    this.threads.delete(tabId);
     this.plainConfirmed.delete(tabId);
     if (had) this.onChoicesChanged?.();
   }
@@ -270,7 +298,7 @@ export class ComposeTakeover {
    * nothing goes out unless every copy could be built. The first copy is the one filed in Sent.
    */
   async sendSecure(tabId: number, details: TbComposeDetails, choice: ComposeChoice): Promise<number> {
-    const fields = await composeFields(this.m, tabId, details, true);
+    const fields = await composeFields(this.m, tabId, details, true, await this.replyIdsOf(tabId, details));
     const from = fields.from.address.toLowerCase();
     const reasons: string[] = [];
     const all = [...new Set(envelopeAddresses(fields))];
