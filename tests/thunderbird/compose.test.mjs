@@ -19,11 +19,12 @@ before(async () => {
 
 const bobIdentity = { id: 'B', retired: false, facts: [{ emails: ['bob@example.net'] }] };
 
-function fakes({ signer = { handle: 1, record: { id: 'BOB-SHA' } }, attachments = [], identities = [bobIdentity], decrypted = [], detailsOf = details, footer = '', signError = null } = {}) {
+function fakes({ signer = { handle: 1, record: { id: 'BOB-SHA' } }, attachments = [], identities = [bobIdentity], decrypted = [], detailsOf = details, footer = '', signError = null, headersApi = null } = {}) {
   const calls = [];
   const drafts = [];
   const envelopes = [];
   const fullReads = [];
+  const headerReads = [];
   const m = {
     compose: {
       async getComposeDetails() { return detailsOf(); },
@@ -33,6 +34,7 @@ function fakes({ signer = { handle: 1, record: { id: 'BOB-SHA' } }, attachments 
     messages: {
       async get(id) { return { headerMessageId: `orig-${id}@example.org` }; },
       async getFull(id) { fullReads.push(id); return { headers: { references: [`<first@example.org> <orig-${id}@example.org>`] } }; },
+      ...(headersApi ? { async getHeaders(id) { headerReads.push(id); return headersApi(id); } } : {}),
     },
     tabs: { async remove(id) { calls.push(`remove ${id}`); } },
     composeAction: { async openPopup(o) { calls.push(`openPopup ${JSON.stringify(o)}`); return true; } },
@@ -52,7 +54,7 @@ function fakes({ signer = { handle: 1, record: { id: 'BOB-SHA' } }, attachments 
   const sent = [];
   const keep = { async footer() { return footer; }, async recordSent(addresses, sha) { sent.push([addresses, sha]); }, async requestSent() {} };
   const takeover = new tc.ComposeTakeover(m, core, session, async () => identities, async (ids) => ids.some((i) => decrypted.includes(i)), keep);
-  return { takeover, calls, drafts, envelopes, sent, fullReads };
+  return { takeover, calls, drafts, envelopes, sent, fullReads, headerReads };
 }
 
 function details(extra = {}) {
@@ -177,6 +179,19 @@ test('a reply to a message decrypted here defaults to Encrypt; turning it off ne
   assert.deepEqual(f.fullReads, [12, 12]);
   // Encrypt is on even without an identity for this From address (Send then says what is missing).
   assert.deepEqual(await fakes({ identities: [], decrypted: ['<orig-12@example.org>'], detailsOf: reply }).takeover.choice(3), { sign: false, encrypt: true });
+});
+
+test('a reply\'s References come from messages.getHeaders where Thunderbird has it (any header case), else from getFull', async () => {
+  const reply = () => details({ type: 'reply', relatedMessageId: 12 });
+  const f = fakes({ detailsOf: reply, headersApi: (id) => ({ References: [`<zero@example.org>`, `<orig-${id}@example.org>`] }) });
+  await f.takeover.beforeSend({ id: 3 }, reply());
+  assert.equal(f.drafts[0].references, '<zero@example.org> <orig-12@example.org>');
+  assert.deepEqual([f.headerReads, f.fullReads], [[12], []], 'the headers alone, read once');
+  // getHeaders refusing: the full message's headers.
+  const g = fakes({ detailsOf: reply, headersApi: () => { throw new Error('not here'); } });
+  await g.takeover.beforeSend({ id: 3 }, reply());
+  assert.equal(g.drafts[0].references, '<first@example.org> <orig-12@example.org>');
+  assert.deepEqual(g.fullReads, [12]);
 });
 
 test('a kept choice is reported, so the background stays awake until the compose tab goes', async () => {

@@ -64,7 +64,8 @@ export function makeMessages(demo, dir) {
     signed: headers('signed') + signed,
     tampered: headers('tampered') + signed.replace('Subject: Signed hello', 'Subject: Tampered copy').replace('this is signed.', 'this is signet.'),
     disclaimerAppended: headers('disclaimer') + signed.replace('Subject: Signed hello', 'Subject: Disclaimer copy').replace('this is signed.\r\n', `this is signed.\r\n\r\n-- \r\n${disclaimer}\r\n`),
-    encrypted: headers('encrypted') + encrypted,
+    // In a thread (References): a reply's References name the thread's start too.
+    encrypted: headers('encrypted') + 'References: <thread-start@example.org>\r\n' + encrypted,
     // Unsigned HTML that tries to hide Cachet's banner and show a green one of its own.
     hostile: `${headers('hostile')}From: Alice DEMO <alice@example.org>\r\nTo: bob@example.net\r\nSubject: Looks signed\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n` +
       '<html><head><style>#cachet-banner, .cachet-banner, body > div:first-child { display: none !important; visibility: hidden !important; }</style></head>' +

@@ -63,6 +63,8 @@ export interface ComposeMessenger {
   };
   messages: {
     get(id: number): Promise<{ headerMessageId?: string }>;
+    /** Thunderbird 147+: the headers alone, without parsing the message's MIME structure. */
+    getHeaders?(id: number): Promise<Record<string, string[]>>;
     getFull?(id: number): Promise<{ headers?: Record<string, string[]> }>;
   };
   tabs: { remove(tabId: number): Promise<void> };
@@ -83,6 +85,22 @@ export interface ReplyIds {
   references: string | null;
 }
 
+/**
+ * The headers of message `id`: `messages.getHeaders` where Thunderbird has it (147+; it does not
+ * parse the message's MIME structure, which `messages.getFull` does, for a large original a
+ * long wait), else `getFull`'s.
+ */
+async function originalHeaders(m: ComposeMessenger, id: number): Promise<Record<string, string[]>> {
+  if (m.messages.getHeaders) {
+    try {
+      return await m.messages.getHeaders(id);
+    } catch {
+      // Refused or missing after all: the full message's headers below.
+    }
+  }
+  return (await m.messages.getFull?.(id))?.headers ?? {};
+}
+
 /** In-Reply-To and References of a reply (Thunderbird's details carry only the original's id). */
 async function replyIds(m: ComposeMessenger, d: TbComposeDetails): Promise<ReplyIds> {
   if (d.relatedMessageId === undefined || !['reply', 'forward', 'redirect'].includes(d.type ?? '')) return { inReplyTo: null, references: null };
@@ -92,8 +110,9 @@ async function replyIds(m: ComposeMessenger, d: TbComposeDetails): Promise<Reply
   if (d.type !== 'reply') return { inReplyTo: null, references: id };
   let earlier: string[] = [];
   try {
-    const headers = (await m.messages.getFull?.(d.relatedMessageId))?.headers ?? {};
-    earlier = messageIds((headers['references'] ?? []).join(' '));
+    const headers = await originalHeaders(m, d.relatedMessageId);
+    // Header names in any case (getFull's are lower case).
+    earlier = messageIds(Object.entries(headers).flatMap(([name, values]) => (name.toLowerCase() === 'references' ? values : [])).join(' '));
   } catch {
     // Without the original's References the reply still names the message it answers.
   }
@@ -210,7 +229,7 @@ export class ComposeTakeover {
   /**
    * The threading fields of the tab's message, read from the original once per tab and
    * original: the choice and the Send both need them, and reading the original's References
-   * (`messages.getFull`) parses the whole original message.
+   * may parse the whole original (`originalHeaders`).
    */
   private replyIdsOf(tabId: number, d: TbComposeDetails): Promise<ReplyIds> {
     const key = `${d.type ?? ''} ${d.relatedMessageId ?? ''}`;
