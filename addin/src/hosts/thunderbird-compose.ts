@@ -86,9 +86,8 @@ export interface ReplyIds {
 }
 
 /**
- * The headers of message `id`: `messages.getHeaders` where Thunderbird has it (147+; it does not
- * parse the message's MIME structure, which `messages.getFull` does, for a large original a
- * long wait), else `getFull`'s.
+ * The headers of message `id`: `messages.getHeaders` where Thunderbird has it (147+; documented
+ * as not parsing the message's MIME structure, which `messages.getFull` does), else `getFull`'s.
  */
 async function originalHeaders(m: ComposeMessenger, id: number): Promise<Record<string, string[]>> {
   if (m.messages.getHeaders) {
