@@ -200,14 +200,6 @@ impl CbcSealer {
     }
 }
 
-fn cbc_dec<C>(key: &[u8], iv: &[u8], ct: &[u8]) -> std::result::Result<Wiped, Failed>
-where
-    C: cipher::BlockCipherDecrypt + cipher::KeyInit,
-{
-    let dec = cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| Failed)?;
-    dec.decrypt_padded_vec::<Pkcs7>(ct).map(Wiped::new).map_err(|_| Failed)
-}
-
 /// CBC decryption of `buf` where it lies: the plaintext's length (its start). The padding is
 /// checked on the last block first, so a refused `buf` is left as it was.
 fn cbc_dec_in_place<C>(key: &[u8], iv: &[u8], buf: &mut [u8], block: usize) -> std::result::Result<usize, Failed>
@@ -238,15 +230,6 @@ where
 /// met in practice. Both decryption paths (RustCrypto and WebCrypto) accept exactly these:
 /// the envelope parser refuses any other length (`unsupported-algorithm`) before either runs.
 pub const GCM_NONCE_LENGTHS: [usize; 2] = [12, 16];
-
-fn gcm_dec<C>(key: &[u8], nonce: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> std::result::Result<Wiped, Failed>
-where
-    C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = cipher::consts::U16> + cipher::KeyInit,
-{
-    let mut buf = Wiped::new(ct.to_vec());
-    gcm_dec_in_place::<C>(key, nonce, aad, &mut buf, tag)?;
-    Ok(buf)
-}
 
 /// GCM decryption of `buf` where it lies; a refused `buf` (wrong tag) is left as it was (the
 /// tag is checked before the keystream is applied).
@@ -296,10 +279,10 @@ where
     }
     let last_at = ct.len() - block;
     let chain = if last_at == 0 { Some(iv) } else { ct.get(last_at - block..last_at) };
-    match (chain, ct.get(last_at..)) {
-        (Some(chain), Some(last)) => cbc_dec::<C>(key, chain, last).is_ok(),
-        _ => false,
-    }
+    let (Some(chain), Some(last)) = (chain, ct.get(last_at..)) else { return false };
+    // The block's plaintext is content: cleared when dropped.
+    let mut last = zeroize::Zeroizing::new(last.to_vec());
+    cbc::Decryptor::<C>::new_from_slices(key, chain).is_ok_and(|dec| dec.decrypt_padded::<Pkcs7>(&mut last).is_ok())
 }
 
 /// Would a CBC decryption of `ct` with `key` pass its PKCS#7 padding check? Decrypts the
@@ -328,6 +311,8 @@ impl RustCrypto {
             (ContentCipher::Aes192Cbc, None) => cbc_dec_in_place::<aes::Aes192>(key, iv, buf, 16),
             (ContentCipher::Aes256Cbc, None) => cbc_dec_in_place::<aes::Aes256>(key, iv, buf, 16),
             (ContentCipher::DesEde3Cbc, None) => cbc_dec_in_place::<des::TdesEde3>(key, iv, buf, 8),
+            // Legacy, only when the policy lets the user open it (RC2: effective key length =
+            // the key's length, as every S/MIME writer uses it).
             (ContentCipher::DesCbc, None) => cbc_dec_in_place::<des::Des>(key, iv, buf, 8),
             (ContentCipher::Rc2Cbc, None) => cbc_dec_in_place::<rc2::Rc2>(key, iv, buf, 8),
             (ContentCipher::Aes128Gcm, Some(t)) => gcm_dec_in_place::<aes::Aes128>(key, iv, aad, buf, t).map(|()| len),
@@ -369,21 +354,12 @@ impl Symmetric for RustCrypto {
         }
     }
 
+    /// [`RustCrypto::decrypt_in_place`] of a copy of `ct`, cut to the plaintext.
     fn decrypt(&self, c: ContentCipher, key: &[u8], iv: &[u8], aad: &[u8], ct: &[u8], tag: Option<&[u8]>) -> std::result::Result<Wiped, Failed> {
-        match (c, tag) {
-            (ContentCipher::Aes128Cbc, None) => cbc_dec::<aes::Aes128>(key, iv, ct),
-            (ContentCipher::Aes192Cbc, None) => cbc_dec::<aes::Aes192>(key, iv, ct),
-            (ContentCipher::Aes256Cbc, None) => cbc_dec::<aes::Aes256>(key, iv, ct),
-            (ContentCipher::DesEde3Cbc, None) => cbc_dec::<des::TdesEde3>(key, iv, ct),
-            // Legacy, only when the policy lets the user open it (RC2: effective key length =
-            // the key's length, as every S/MIME writer uses it).
-            (ContentCipher::DesCbc, None) => cbc_dec::<des::Des>(key, iv, ct),
-            (ContentCipher::Rc2Cbc, None) => cbc_dec::<rc2::Rc2>(key, iv, ct),
-            (ContentCipher::Aes128Gcm, Some(t)) => gcm_dec::<aes::Aes128>(key, iv, aad, ct, t),
-            (ContentCipher::Aes192Gcm, Some(t)) => gcm_dec::<aes::Aes192>(key, iv, aad, ct, t),
-            (ContentCipher::Aes256Gcm, Some(t)) => gcm_dec::<aes::Aes256>(key, iv, aad, ct, t),
-            _ => Err(Failed),
-        }
+        let mut buf = Wiped::new(ct.to_vec());
+        let n = self.decrypt_in_place(c, key, iv, aad, &mut buf, tag)?;
+        buf.truncate(n);
+        Ok(buf)
     }
 }
 
