@@ -196,10 +196,9 @@ impl Again {
     fn read(mut self) -> Result<Vec<u8>, Error> {
         use std::io::Seek;
         let fail = |e: std::io::Error| Error::usage("Cannot read standard input again.").with_detail(e);
-        let cap = cachet::mime::Limits::default().max_message_size as u64 + 1;
         self.file.seek(std::io::SeekFrom::Start(self.at)).map_err(fail)?;
         let mut v = Vec::new();
-        self.file.take(cap).read_to_end(&mut v).map_err(fail)?;
+        self.file.take(stdin_cap()).read_to_end(&mut v).map_err(fail)?;
         Ok(v)
     }
 }
@@ -218,6 +217,11 @@ enum Hold {
     MapFile,
 }
 
+/// How much of standard input is read: one byte past the largest message the core takes.
+fn stdin_cap() -> u64 {
+    cachet::mime::Limits::default().max_message_size as u64 + 1
+}
+
 /// Standard input, read up to one byte past the largest message the core takes
 /// (`mime::Limits::max_message_size`): the core then refuses an oversized message with its
 /// usual limit-exceeded report, and the CLI never holds more of it than that. A file is
@@ -225,7 +229,7 @@ enum Hold {
 /// is read in chunks.
 fn read_stdin(hold: Hold) -> Result<Input, Error> {
     let fail = |e: std::io::Error| Error::usage("Cannot read standard input.").with_detail(e);
-    let cap = cachet::mime::Limits::default().max_message_size as u64 + 1;
+    let cap = stdin_cap();
     let mut v = Vec::new();
     #[cfg(unix)]
     {
