@@ -86,23 +86,6 @@ function startTimer() {
   return { run, stop: () => child.disconnect() };
 }
 
-/** Run one process from this process, untimed, as `wrap(step)` gives it (peak RSS). */
-function runWrapped(step, wrap) {
-  const fds = [];
-  try {
-    const stdin = step.stdin ? fs.openSync(step.stdin, 'r') : 'ignore';
-    if (typeof stdin === 'number') fds.push(stdin);
-    const stdout = step.stdout ? fs.openSync(step.stdout, 'w') : 'ignore';
-    if (typeof stdout === 'number') fds.push(stdout);
-    const [cmd, args] = wrap(step);
-    const r = spawnSync(cmd, args, { stdio: [stdin, stdout, 'pipe'], maxBuffer: 1 << 26 });
-    if (r.error) throw new Error(`cannot run ${step.cmd}: ${r.error.message}`);
-    if (r.status !== 0) throw new Error(`${step.cmd} ${step.args.join(' ')} exited with ${r.status}: ${String(r.stderr).trim()}`);
-  } finally {
-    for (const fd of fds) fs.closeSync(fd);
-  }
-}
-
 /** Run a cell's processes once through `timer`; resolves to the summed wall time in ms. */
 async function runCell(timer, cell) {
   let ms = 0;
@@ -110,11 +93,11 @@ async function runCell(timer, cell) {
   return ms;
 }
 
-/** Peak RSS (bytes) over a cell's processes, from /usr/bin/time -f %M (KiB). */
-function peakRss(cell, tmp) {
+/** Peak RSS (bytes) over a cell's processes, from /usr/bin/time -f %M (KiB), run by `timer` (its time unused). */
+async function peakRss(timer, cell, tmp) {
   let peak = 0;
   for (const step of cell.steps) {
-    runWrapped(step, (s) => ['/usr/bin/time', ['-f', '%M', '-o', tmp, s.cmd, ...s.args]]);
+    await timer.run({ ...step, cmd: '/usr/bin/time', args: ['-f', '%M', '-o', tmp, step.cmd, ...step.args] });
     const kib = Number(fs.readFileSync(tmp, 'utf8').trim().split('\n').pop());
     if (!Number.isFinite(kib) || kib <= 0) throw new Error(`/usr/bin/time gave no peak RSS for ${step.cmd}`);
     peak = Math.max(peak, kib * 1024);
@@ -211,7 +194,7 @@ async function timedRuns({ fixtures, rounds, quick, sizes, outDir, cachetBin, lo
     for (const op of OPS) {
       for (const impl of ['cachet', 'openssl']) {
         const cell = commands(impl, op, size, fixtures, outDir, cachetBin);
-        memory.push({ runtime: 'native', impl, op, size, peakBytes: peakRss(cell, path.join(outDir, 'time.txt')) });
+        memory.push({ runtime: 'native', impl, op, size, peakBytes: await peakRss(timer, cell, path.join(outDir, 'time.txt')) });
       }
     }
   }

@@ -1,6 +1,7 @@
-// The process that starts the timed processes of the native cells (bench/native.mjs), each
-// asked for over IPC: `{cmd, args, stdin, stdout}` (stdin and stdout file paths or null), answered
-// with `{ms, status, error, stderr}`, the wall time from before the start to the exit.
+// The process that starts the processes of the native cells (bench/native.mjs: the timed runs
+// and the /usr/bin/time runs of peak memory alike), each asked for over IPC: `{cmd, args,
+// stdin, stdout}` (stdin and stdout file paths or null), answered with `{ms, status, error,
+// stderr}`, the wall time from before the start to the exit.
 //
 // Why a process of its own: starting a process forks its parent first, and the fork takes
 // longer the more memory the parent holds (measured: a parent holding 800 MB more made a 25 MB
