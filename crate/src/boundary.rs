@@ -13,13 +13,51 @@ use serde::Deserialize;
 
 pub use crate::time::{at, at_time, MAX_AT};
 
-/// The policy a caller passed (see [`crate::policy::Policy::from_value`]); absent: the
-/// standard policy. Taken as a JSON value, not straight into `Policy`: the Wasm decoder
-/// reads only the fields a struct names, so a misspelt field would pass unseen.
-pub fn policy(value: Option<&serde_json::Value>) -> Result<crate::policy::Policy> {
-    match value {
-        None | Some(serde_json::Value::Null) => Ok(crate::policy::Policy::standard()),
-        Some(v) => crate::policy::Policy::from_value(v.clone()),
+/// The policy object a caller passed, as it came: in the Wasm build the JavaScript value
+/// itself (kept by `serde-wasm-bindgen`), natively a JSON value. Not decoded straight into
+/// `Policy` with the options: the Wasm decoder reads only the fields a struct names, so a
+/// misspelt field would pass unseen; [`policy`] refuses it.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyValue(
+    #[cfg(target_arch = "wasm32")] pub wasm_bindgen::JsValue,
+    #[cfg(not(target_arch = "wasm32"))] pub serde_json::Value,
+);
+
+impl<'de> Deserialize<'de> for PolicyValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<PolicyValue, D::Error> {
+        #[cfg(target_arch = "wasm32")]
+        return serde_wasm_bindgen::preserve::deserialize(d).map(PolicyValue);
+        #[cfg(not(target_arch = "wasm32"))]
+        return serde_json::Value::deserialize(d).map(PolicyValue);
+    }
+}
+
+/// The policy a caller passed (fields left out keep their SPEC section 4 value; an unknown
+/// field or a wrong value is a usage error naming it, as [`crate::policy::Policy::from_json`]
+/// says); absent or null: the standard policy. In the Wasm build the object is read without
+/// a JSON library (which the module would otherwise carry for this alone): its keys checked
+/// against [`crate::policy::Policy::FIELDS`], then decoded by `serde-wasm-bindgen`.
+pub fn policy(value: Option<&PolicyValue>) -> Result<crate::policy::Policy> {
+    let Some(PolicyValue(v)) = value else { return Ok(crate::policy::Policy::standard()) };
+    #[cfg(target_arch = "wasm32")]
+    {
+        if v.is_undefined() || v.is_null() {
+            return Ok(crate::policy::Policy::standard());
+        }
+        let object = wasm_bindgen::JsCast::dyn_ref::<js_sys::Object>(v).filter(|_| !js_sys::Array::is_array(v));
+        let Some(object) = object else { return Err(crate::policy::bad_policy(&"the policy is not a JSON object")) };
+        for key in js_sys::Object::keys(object).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !crate::policy::Policy::FIELDS.contains(&key.as_str()) {
+                return Err(crate::policy::bad_policy(&format!("unknown field `{key}`, expected one of {}", crate::policy::Policy::FIELDS.map(|f| format!("`{f}`")).join(", "))));
+            }
+        }
+        serde_wasm_bindgen::from_value(v.clone()).map_err(|e| crate::policy::bad_policy(&e))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    match v {
+        serde_json::Value::Null => Ok(crate::policy::Policy::standard()),
+        v => crate::policy::Policy::from_value(v.clone()),
     }
 }
 
@@ -48,7 +86,7 @@ pub struct OpenOptions {
     /// The algorithm policy (SPEC section 4); absent: the standard policy. Fields left out
     /// keep their standard values.
     #[cfg_attr(test, ts(optional, type = "Partial<Policy>"))]
-    pub policy: Option<serde_json::Value>,
+    pub policy: Option<PolicyValue>,
     /// Every certificate the user ever had a key for (current, retired, backed up, deleted):
     /// a message that cannot be decrypted says which of them it needs.
     #[cfg_attr(test, ts(optional = nullable))]
@@ -91,7 +129,7 @@ pub struct EncryptOptions {
     pub at: Option<f64>,
     /// The algorithm policy (SPEC section 4); absent: the standard policy.
     #[cfg_attr(test, ts(optional, type = "Partial<Policy>"))]
-    pub policy: Option<serde_json::Value>,
+    pub policy: Option<PolicyValue>,
 }
 
 #[cfg(test)]

@@ -167,7 +167,7 @@ pub struct Policy {
     pub default_key_transport: KeyTransport,
 }
 
-fn bad_policy(e: &dyn std::fmt::Display) -> Error {
+pub(crate) fn bad_policy(e: &dyn std::fmt::Display) -> Error {
     Error::usage("The algorithm policy cannot be read.").with_detail(e.to_string())
 }
 
@@ -178,6 +178,10 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// The names of the fields, as a policy object spells them (the Wasm build checks a
+    /// caller's keys against them: `boundary::policy`).
+    pub const FIELDS: [&'static str; 8] = ["min_rsa_bits", "refuse_rsa_below", "digests", "signing_digest", "ciphers", "key_transports", "legacy_allowed", "default_key_transport"];
+
     /// SPEC section 4.
     pub fn standard() -> Policy {
         let d = |alg: DigestAlg, consume: Verdict, produce: bool| DigestRule { alg, consume, produce };
@@ -517,6 +521,18 @@ mod tests {
         // A digest missing from the table is refused.
         p.digests.retain(|d| d.alg != DigestAlg::Sha224);
         assert_eq!(p.check_digest(DigestAlg::Sha224), Verdict::Refuse("SHA-224".into()));
+    }
+
+    /// The names the Wasm build checks a policy object's keys against are the fields serde
+    /// reads and writes.
+    #[test]
+    fn the_field_names_are_the_serialized_ones() {
+        let value = serde_json::to_value(Policy::standard()).unwrap();
+        let mut keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut fields = Policy::FIELDS.to_vec();
+        keys.sort_unstable();
+        fields.sort_unstable();
+        assert_eq!(keys, fields);
     }
 
     #[test]

@@ -411,8 +411,7 @@ impl Keyring {
     pub fn sign(&self, handle: u32, message: &[u8], opaque: bool, at: f64, #[wasm_bindgen(unchecked_param_type = "Partial<Policy> | undefined")] policy: JsValue) -> std::result::Result<Vec<u8>, JsValue> {
         let id = self.get(handle)?;
         let at = unix(at)?;
-        let policy: Option<serde_json::Value> = from_js("policy", policy)?;
-        let policy = crate::boundary::policy(policy.as_ref()).map_err(js_err)?;
+        let policy = crate::boundary::policy(Some(&crate::boundary::PolicyValue(defined(&policy, 0)))).map_err(js_err)?;
         crate::smime::sign_message(message, id, opaque, at, &crate::mime::Limits::default(), &policy).map_err(js_err)
     }
 
@@ -438,8 +437,7 @@ impl Keyring {
     pub fn sign_async(&self, handle: u32, message: &js_sys::Uint8Array, opaque: bool, at: f64, #[wasm_bindgen(unchecked_param_type = "Partial<Policy> | undefined")] policy: JsValue) -> std::result::Result<js_sys::Promise, JsValue> {
         let u = self.unlocked(handle)?;
         let at = unix(at)?;
-        let policy: Option<serde_json::Value> = from_js("policy", policy)?;
-        let policy = crate::boundary::policy(policy.as_ref()).map_err(js_err)?;
+        let policy = crate::boundary::policy(Some(&crate::boundary::PolicyValue(defined(&policy, 0)))).map_err(js_err)?;
         let (id, key) = (u.identity.clone(), u.signing_key.clone());
         // The message copied in once, with room in front of it: a clear-signed 7-bit message is
         // signed in this buffer (its new header sections written in front of its body), so the

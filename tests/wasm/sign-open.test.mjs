@@ -193,6 +193,33 @@ test('one policy value reaches sign, signAsync, encryptAsync and openMessage; a 
     }
     assert.equal(e?.code, 'usage', JSON.stringify(e));
   }
+  // A misspelt field, an array or a string is refused by every export that takes a policy,
+  // naming the field; null or undefined is the standard policy.
+  const refused = async (call, detail) => {
+    let e;
+    try {
+      await call();
+    } catch (err) {
+      e = err;
+    }
+    assert.equal(e?.code, 'usage', JSON.stringify(e));
+    assert.equal(e.message, 'The algorithm policy cannot be read.');
+    assert.match(e.detail ?? '', detail);
+  };
+  const misspelt = { signing_digest: 'sha256', min_rsa_bit: 1 };
+  await refused(() => ring.sign(handle, MESSAGE, false, now, misspelt), /unknown field `min_rsa_bit`, expected one of `min_rsa_bits`/);
+  await refused(() => ring.signAsync(handle, MESSAGE, false, now, misspelt), /min_rsa_bit\b/);
+  await refused(() => ring.encryptAsync(handle, MESSAGE, { recipients: [cert], at: now, policy: misspelt }), /min_rsa_bit\b/);
+  await refused(() => ring.encrypt(handle, MESSAGE, { recipients: [cert], at: now, policy: misspelt }), /min_rsa_bit\b/);
+  await refused(() => openReport(MESSAGE, { at: now, policy: misspelt }), /min_rsa_bit\b/);
+  await refused(() => ring.openAsync(MESSAGE, { at: now, policy: misspelt }), /min_rsa_bit\b/);
+  await refused(() => openReport(MESSAGE, { at: now, policy: [2048] }), /not a JSON object/);
+  await refused(() => ring.sign(handle, MESSAGE, false, now, 'sha512'), /not a JSON object/);
+  await refused(() => openReport(MESSAGE, { at: now, policy: { min_rsa_bits: -1 } }), /./);
+  for (const none of [null, undefined]) {
+    assert.match(new TextDecoder().decode(ring.sign(handle, MESSAGE, false, now, none)), /micalg=sha-256/);
+    assert.equal(openReport(MESSAGE, { at: now, policy: none }).report.status, 'unsigned');
+  }
 }));
 
 test('encryptionChoice and encryptAsync take the stored capabilities: GCM and OAEP when advertised, the default when unknown', () => withAlice(async (ring, handle, now) => {
