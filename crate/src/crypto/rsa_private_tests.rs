@@ -30,6 +30,12 @@ fn check_key(label: &str, key: rsa::PrivateKey, rounds: usize) {
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15 ^ k as u64);
     let public = rsa::PublicKey::from(&key);
     let fast = RsaKey::new(key.clone());
+    // The CRT halves by Cachet's own arithmetic, as in Wasm (natively they go through
+    // crypto-bigint's, as `fast` does).
+    let montgomery = RsaKey::new(key.clone());
+    if let Some(prepared) = Prepared::new(&key) {
+        *montgomery.state.lock().unwrap() = State::Fast(Box::new(Prepared { crt_bigint: None, ..prepared }));
+    }
     let mut cases: Vec<Vec<u8>> = Vec::new();
     for len in [0, 1, 16, 32, k - 11] {
         let message = rng.bytes(len);
@@ -49,10 +55,12 @@ fn check_key(label: &str, key: rsa::PrivateKey, rounds: usize) {
     one[k - 1] = 1;
     cases.extend([vec![0u8; k], one, n_minus_1, n.clone(), vec![0xff; k], vec![0x01; k - 1], vec![0x01; k + 1]]);
     for (i, ct) in cases.iter().enumerate() {
-        let got = fast.pkcs1v15_decrypt(ct).map(|m| m.to_vec());
-        assert_eq!(got, reference(&key, ct), "{label}: case {i}");
+        let want = reference(&key, ct);
+        assert_eq!(fast.pkcs1v15_decrypt(ct).map(|m| m.to_vec()), want, "{label}: case {i}");
+        assert_eq!(montgomery.pkcs1v15_decrypt(ct).map(|m| m.to_vec()), want, "{label}: case {i}, Cachet's arithmetic");
     }
-    assert!(matches!(*fast.state.lock().unwrap(), State::Fast(_)), "{label}: the fast path");
+    assert!(matches!(&*fast.state.lock().unwrap(), State::Fast(p) if p.crt_bigint.is_some() != cfg!(target_arch = "wasm32")), "{label}: the fast path");
+    assert!(matches!(&*montgomery.state.lock().unwrap(), State::Fast(p) if p.crt_bigint.is_none()), "{label}: Cachet's arithmetic");
 }
 
 #[test]
@@ -95,12 +103,18 @@ fn a_faulty_crt_half_gives_nothing() {
     let key = key(&dir, "k", &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]);
     let public = rsa::PublicKey::from(&key);
     let ct = public.encrypt(&mut getrandom::SysRng, rsa::Pkcs1v15Encrypt, b"a content-encryption key").unwrap();
-    let fast = RsaKey::new(key);
-    assert_eq!(fast.pkcs1v15_decrypt(&ct).as_deref().map(|m| m.to_vec()), Some(b"a content-encryption key".to_vec()));
-    if let State::Fast(prepared) = &mut *fast.state.lock().unwrap() {
-        prepared.dq[3] ^= 1;
+    // Both ways of computing the CRT halves (crypto-bigint's natively, Cachet's in Wasm).
+    for bigint in [true, false] {
+        let fast = RsaKey::new(key.clone());
+        assert_eq!(fast.pkcs1v15_decrypt(&ct).as_deref().map(|m| m.to_vec()), Some(b"a content-encryption key".to_vec()));
+        if let State::Fast(prepared) = &mut *fast.state.lock().unwrap() {
+            if !bigint {
+                prepared.crt_bigint = None;
+            }
+            prepared.dq[3] ^= 1;
+        }
+        assert_eq!(fast.pkcs1v15_decrypt(&ct), None, "bigint {bigint}");
     }
-    assert_eq!(fast.pkcs1v15_decrypt(&ct), None);
 }
 
 /// A key the fast path does not take: primes of 512 and 1536 bits, so n is more than three
