@@ -10,6 +10,9 @@
 //! an encrypted message is that one operation plus about 1 ms. The arithmetic here is
 //! `cachet-montgomery`'s (28-bit limbs, carries once per column, Wasm SIMD products, squaring
 //! with each cross product once; see its description), about 3.7 ms for the same operation.
+//! Natively those limbs are slower than crypto-bigint's 64-bit ones, so the native build raises
+//! the two CRT halves with crypto-bigint's constant-time exponentiation instead; the blinding,
+//! the recombination and the fault check below are the same in both builds.
 //! Every result is checked against the `rsa` crate in the tests; keys this code does not take
 //! (moduli beyond 7,136 bits, unbalanced primes) go to the `rsa` crate, which also refuses to
 //! read keys of more than two primes (openssl's three-prime keys fail as malformed).
