@@ -19,7 +19,8 @@ try {
   const { core, session, reader: bgReader } = await background(messenger);
   const param = new URLSearchParams(location.search).get('message');
   const id = param !== null && /^\d+$/.test(param) ? Number(param) : await displayedMessageId(messenger);
-  const host = new ThunderbirdHost(messenger, id);
+  // The bytes the background read when the message was selected, when it still holds them.
+  const host = new ThunderbirdHost(messenger, id, (m) => bgReader.takeSelected(m));
   for (const ev of ['keydown', 'pointerdown']) document.addEventListener(ev, () => session.touch(), { passive: true });
 
   const reader = new ReadPane(core, session);
