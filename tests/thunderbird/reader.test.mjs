@@ -1,7 +1,6 @@
 // The Thunderbird background's reader (addin/src/hosts/thunderbird.ts) with a fake `messenger`,
 // a fake core and a fake session: each displayed message is read (getRaw, never decrypt) and
-// opened once however often Thunderbird reports the display, from the bytes read when it was
-// selected if it was (those go to the viewer tab when it is not displayed); unlocking opens it again; the
+// opened once however often Thunderbird reports the display; unlocking opens it again; the
 // banner carries the read pane's words; a valid signer is learned; the toolbar button opens
 // the viewer tab for the selected message. The real extension runs in tests/thunderbird/thunderbird.test.mjs.
 import assert from 'node:assert/strict';
