@@ -42,7 +42,7 @@ function fakes({ report = validReport, learned = [] } = {}) {
       },
       onMessagesDisplayed: event('displayed'),
     },
-    mailTabs: { async getSelectedMessages(tabId) { calls.push(`getSelectedMessages ${tabId}`); return { messages: [{ id: 9 }] }; }, onSelectedMessagesChanged: event('selected') },
+    mailTabs: { async getSelectedMessages(tabId) { calls.push(`getSelectedMessages ${tabId}`); return { messages: [{ id: 9 }] }; } },
     tabs: { async create(p) { calls.push(`create ${p.url}`); return { id: 99 }; }, async query() { return [{ id: 1 }]; } },
     action: { onClicked: event('clicked') },
     runtime: { getURL: (p) => `moz-extension://x/${p}`, async getBackgroundPage() { return null; }, async sendMessage() {}, onMessage: event('message') },
@@ -81,62 +81,6 @@ test('repeated display events and banner requests open a message once', async ()
   assert.equal(a.tone, 'good');
   assert.equal(a.encrypted, false);
   assert.ok(f.calls.includes('learnValid valid'), 'a valid signer goes to the contacts');
-});
-
-test('a single selected message is read at once and opened when displayed, from those bytes', async () => {
-  const f = fakes();
-  let release;
-  const gate = new Promise((r) => { release = r; });
-  const getRaw = f.messenger.messages.getRaw;
-  f.messenger.messages.getRaw = async (id, options) => { const raw = await getRaw(id, options); await gate; return raw; };
-  const reader = new tb.MessageReader(f.messenger, f.core, f.session);
-  reader.selected({ id: 1 }, { messages: [{ id: 7 }] });
-  reader.selected({ id: 1 }, { messages: [{ id: 7 }] });
-  // Read, not opened, before Thunderbird displays it.
-  await new Promise((r) => setTimeout(r, 10));
-  assert.deepEqual(f.calls, ['getRaw 7 decrypt=false']);
-  reader.displayed({ id: 1 }, { messages: [{ id: 7 }] });
-  release();
-  const banner = await reader.onMessage({ type: tb.BANNER_REQUEST }, { tab: { id: 1 } });
-  assert.equal(banner.status, 'valid');
-  assert.deepEqual(f.calls.filter((c) => c.startsWith('getRaw') || c.startsWith('core')), ['getRaw 7 decrypt=false', 'core open Subject: message 7']);
-  // Selected again once opened: nothing is read again.
-  reader.selected({ id: 1 }, { messages: [{ id: 7 }] });
-  assert.equal(f.calls.filter((c) => c.startsWith('getRaw')).length, 1);
-});
-
-test('a selection not displayed is never opened; several selected or a new one drop the bytes; a failed early read is tried again', async () => {
-  const f = fakes();
-  const reader = new tb.MessageReader(f.messenger, f.core, f.session);
-  // Selected and never displayed (as encrypted mail Thunderbird cannot show): read, not opened.
-  reader.selected({ id: 1 }, { messages: [{ id: 7 }] });
-  reader.selected({ id: 1 }, { messages: [{ id: 7 }, { id: 8 }] });
-  reader.selected({ id: 1 }, { messages: [] });
-  await new Promise((r) => setTimeout(r, 10));
-  assert.deepEqual(f.calls, ['getRaw 7 decrypt=false']);
-  // Displayed after all (the bytes were dropped with the selection of several): read again.
-  await reader.analyse(7);
-  assert.deepEqual(f.calls.filter((c) => c.startsWith('getRaw') || c.startsWith('core')), ['getRaw 7 decrypt=false', 'getRaw 7 decrypt=false', 'core open Subject: message 7']);
-  // A new selection replaces the one held; the other message is opened from its own read.
-  const g = fakes();
-  const second = new tb.MessageReader(g.messenger, g.core, g.session);
-  second.selected({ id: 1 }, { messages: [{ id: 7 }] });
-  second.selected({ id: 1 }, { messages: [{ id: 8 }] });
-  await second.analyse(8);
-  assert.deepEqual(g.calls.filter((c) => c.startsWith('getRaw') || c.startsWith('core')), ['getRaw 7 decrypt=false', 'getRaw 8 decrypt=false', 'core open Subject: message 8']);
-  // The early read fails: the display reads again, and the banner is the message's.
-  const h = fakes();
-  const getRaw = h.messenger.messages.getRaw;
-  let failures = 1;
-  h.messenger.messages.getRaw = async (id, options) => {
-    const raw = await getRaw(id, options);
-    if (failures-- > 0) throw new Error('the message is being moved');
-    return raw;
-  };
-  const third = new tb.MessageReader(h.messenger, h.core, h.session);
-  third.selected({ id: 1 }, { messages: [{ id: 7 }] });
-  assert.equal((await third.analyse(7)).status, 'valid');
-  assert.deepEqual(h.calls.filter((c) => c.startsWith('getRaw') || c.startsWith('core')), ['getRaw 7 decrypt=false', 'getRaw 7 decrypt=false', 'core open Subject: message 7']);
 });
 
 test('after the keyring changes, the next display opens the message again', async () => {
@@ -189,25 +133,6 @@ test('the host of the extension pages: honest capabilities, the original bytes',
   assert.deepEqual(f.calls, ['getRaw 5 decrypt=false']);
   assert.equal(new tb.ThunderbirdHost(f.messenger, null).capabilities.readMessage, false);
   assert.match(host.notices()[0], /export a backup/);
-});
-
-test('the viewer takes the bytes the background read at the selection, once; without them, or when that read failed, it reads them itself', async () => {
-  const f = fakes();
-  const reader = new tb.MessageReader(f.messenger, f.core, f.session);
-  // An encrypted message Thunderbird does not display: selected, then opened in the viewer tab.
-  reader.selected({ id: 1 }, { messages: [{ id: 5 }] });
-  const host = new tb.ThunderbirdHost(f.messenger, 5, (id) => reader.takeSelected(id));
-  assert.equal(new TextDecoder().decode(await host.currentMessage()).split('\r\n')[0], 'Subject: message 5');
-  assert.deepEqual(f.calls, ['getRaw 5 decrypt=false']);
-  // Shown again (after an unlock): the bytes were handed over once, so they are read again.
-  assert.equal(new TextDecoder().decode(await host.currentMessage()).split('\r\n')[0], 'Subject: message 5');
-  assert.deepEqual(f.calls, ['getRaw 5 decrypt=false', 'getRaw 5 decrypt=false']);
-  assert.equal(reader.takeSelected(5), null);
-  // Another message's bytes are not this one's; a failed early read is read again.
-  reader.selected({ id: 1 }, { messages: [{ id: 6 }] });
-  assert.equal(reader.takeSelected(5), null);
-  const failing = new tb.ThunderbirdHost(f.messenger, 5, () => Promise.reject(new Error('moved')));
-  assert.equal(new TextDecoder().decode(await failing.currentMessage()).split('\r\n')[0], 'Subject: message 5');
 });
 
 test('with the send Experiment and notifications: a mail Cachet wrote goes out from the identity of its From address; notify creates a notification', async () => {

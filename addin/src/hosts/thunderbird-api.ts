@@ -67,7 +67,6 @@ export interface Messenger {
   };
   mailTabs: {
     getSelectedMessages(tabId?: number): Promise<TbMessageList>;
-    onSelectedMessagesChanged: TbEvent<(tab: TbTab, selected: TbMessageList) => void>;
   };
   tabs: {
     create(props: { url: string; active?: boolean }): Promise<TbTab>;

@@ -114,8 +114,6 @@ type SessionLike = Pick<Session, 'openOptions' | 'learnValid'>;
 export class MessageReader {
   private generation = 0;
   private readonly cache = new Map<number, { generation: number; result: Promise<BannerInfo> }>();
-  /** The bytes of the message selected last, asked for before Thunderbird displays it. */
-  private prefetched: { id: number; raw: Promise<Uint8Array> } | null = null;
   /** How many times a message was actually read and opened (diagnostics and tests). */
   opens = 0;
 
@@ -144,43 +142,11 @@ export class MessageReader {
 
   private async open(id: number): Promise<BannerInfo> {
     this.opens++;
-    // A failed early read is tried again now.
-    const mime = await (this.takeSelected(id)?.catch(() => rawMessage(this.messenger, id)) ?? rawMessage(this.messenger, id));
+    const mime = await rawMessage(this.messenger, id);
     const options = await this.session.openOptions();
     const { report } = await this.core.call('open', { mime, options });
     const learned = await this.session.learnValid(report);
     return bannerInfo(report, learned.map((l) => l.outcome));
-  }
-
-  /**
-   * `mailTabs.onSelectedMessagesChanged`: the bytes of a single selected message are asked for
-   * at once, before Thunderbird displays it (for a 25 MB message `messages.getRaw` took about
-   * 1.3 s and `onMessagesDisplayed` came about 0.36 s after the selection), and opened when it
-   * is displayed. Only the last selection's bytes are held; a message that is never displayed
-   * (encrypted mail Thunderbird cannot show) is not opened here: its bytes go to Cachet's viewer
-   * tab when the user opens it there (`takeSelected`), or with the next selection.
-   */
-  selected(_tab: TbTab, list: TbMessageList): void {
-    const only = list.messages.length === 1 ? list.messages[0] : undefined;
-    if (only?.id === this.prefetched?.id) return;
-    this.prefetched = null;
-    if (!only) return;
-    const hit = this.cache.get(only.id);
-    if (hit && hit.generation === this.generation) return;
-    const raw = rawMessage(this.messenger, only.id);
-    raw.catch(() => undefined);
-    this.prefetched = { id: only.id, raw };
-  }
-
-  /**
-   * The bytes of message `id` read when it was selected, handed over once (to the display's
-   * open, or to Cachet's viewer tab for encrypted mail Thunderbird does not display), or null.
-   */
-  takeSelected(id: number): Promise<Uint8Array> | null {
-    if (this.prefetched?.id !== id) return null;
-    const { raw } = this.prefetched;
-    this.prefetched = null;
-    return raw;
   }
 
   /** `messageDisplay.onMessagesDisplayed`: start the work for a single displayed message. */
@@ -251,11 +217,7 @@ export class ThunderbirdHost implements Host {
   readonly label = 'Thunderbird';
   readonly capabilities: HostCapabilities;
 
-  /**
-   * `early`: the bytes of a message the background read when it was selected, if it holds
-   * them (`MessageReader.takeSelected`), so the viewer does not read them again.
-   */
-  constructor(private readonly messenger: Messenger, private readonly messageId: number | null, private readonly early?: (id: number) => Promise<Uint8Array> | null) {
+  constructor(private readonly messenger: Messenger, private readonly messageId: number | null) {
     // The pane composes nothing itself (Thunderbird's own compose window is taken over in the
     // background); it sends the mails Cachet writes (request, announcement) through the Experiment.
     const send = (messenger as { cachetSend?: unknown }).cachetSend !== undefined && messenger.identities !== undefined;
@@ -329,9 +291,8 @@ export class ThunderbirdHost implements Host {
   }
 
   currentMessage(): Promise<Uint8Array> {
-    const id = this.messageId;
-    if (id === null) return Promise.reject(new Error('No message is selected in Thunderbird.'));
-    return this.early?.(id)?.catch(() => rawMessage(this.messenger, id)) ?? rawMessage(this.messenger, id);
+    if (this.messageId === null) return Promise.reject(new Error('No message is selected in Thunderbird.'));
+    return rawMessage(this.messenger, this.messageId);
   }
 
   notices(): string[] {

@@ -64,7 +64,6 @@ session.addEventListener('exchange-ready', (ev) => {
 const cachet: CachetBackground = { core, session, reader, composer, ready: session.loadSettings() };
 (window as Window & { cachet?: CachetBackground }).cachet = cachet;
 
-messenger.mailTabs.onSelectedMessagesChanged.addListener((tab, selected) => reader.selected(tab, selected));
 messenger.messageDisplay.onMessagesDisplayed.addListener((tab, displayed) => {
   remind();
   return reader.displayed(tab, displayed);

@@ -19,8 +19,7 @@ try {
   const { core, session, reader: bgReader } = await background(messenger);
   const param = new URLSearchParams(location.search).get('message');
   const id = param !== null && /^\d+$/.test(param) ? Number(param) : await displayedMessageId(messenger);
-  // The bytes the background read when the message was selected, when it still holds them.
-  const host = new ThunderbirdHost(messenger, id, (m) => bgReader.takeSelected(m));
+  const host = new ThunderbirdHost(messenger, id);
   for (const ev of ['keydown', 'pointerdown']) document.addEventListener(ev, () => session.touch(), { passive: true });
 
   const reader = new ReadPane(core, session);
