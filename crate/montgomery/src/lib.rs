@@ -29,7 +29,8 @@
 use zeroize::{Zeroize, Zeroizing};
 
 /// Bits per limb.
-const W: u32 = 28;
+pub const LIMB_BITS: u32 = 28;
+const W: u32 = LIMB_BITS;
 const MASK: u32 = (1 << W) - 1;
 const MASK64: u64 = MASK as u64;
 /// A column sum of n products below 2^56 and a carry below 2^38 stays below 2^64 for n up to

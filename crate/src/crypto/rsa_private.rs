@@ -34,7 +34,7 @@
 //!   HMAC-SHA-256), selected by masks; only the final length is public, as the draft permits.
 //! - Every secret value this module holds is zeroized when it is dropped.
 
-use cachet_montgomery::{add_into, limbs_from_be, limbs_to_be, mask_if_less, mask_if_zero, mul_plain, select_into, sub_into, Limbs, Modulus};
+use cachet_montgomery::{add_into, limbs_from_be, LIMB_BITS, limbs_to_be, mask_if_less, mask_if_zero, mul_plain, select_into, sub_into, Limbs, Modulus};
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::BoxedUint;
 use hmac::{Hmac, KeyInit, Mac};
@@ -325,10 +325,12 @@ impl Prepared {
 fn pow_bigint(m: &BoxedMontyParams, x: &[u32], exp: &[u32], k: usize, limbs: usize) -> Option<Limbs> {
     let precision = |bytes: usize| u32::try_from(bytes.checked_mul(8)?.next_multiple_of(64)).ok();
     let x = Zeroizing::new(BoxedUint::from_be_slice(&limbs_to_be(x, k), precision(k)?).ok()?);
-    let reduced = Zeroizing::new(x.rem(m.modulus().as_nz_ref()));
-    let exp_bytes = (exp.len() * 28).div_ceil(8);
+    let exp_bytes = (exp.len() * LIMB_BITS as usize).div_ceil(8);
     let exp = Zeroizing::new(BoxedUint::from_be_slice(&limbs_to_be(exp, exp_bytes), precision(exp_bytes)?).ok()?);
-    let mut power = BoxedMontyForm::new((*reduced).clone(), m).pow(&exp);
+    // x mod m, converted to Montgomery form where it lies (no copy of it left behind).
+    let mut base = BoxedMontyForm::new(x.rem(m.modulus().as_nz_ref()), m);
+    let mut power = base.pow(&exp);
+    base.zeroize();
     let mut plain = power.retrieve();
     power.zeroize();
     let bytes = Zeroizing::new(plain.to_be_bytes());
