@@ -32,7 +32,6 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
 use zeroize::Zeroizing;
 
-
 /// Content of at most this many bytes is digested (to sign it) and encrypted (to send it) by
 /// RustCrypto in the call itself instead of by WebCrypto: for a short message the round trips
 /// into WebCrypto (a digest; an AES key import and an encryption), each a hop through the
