@@ -118,7 +118,7 @@ pub fn decode_base64_lines(body: &[u8], last: impl Fn(&[u8], &mut [u8]) -> Optio
     // the body's length alone counted its line breaks as text, 0.8 MiB more Wasm memory for
     // 25 MB); other shapes grow it once when a block would not fit.
     let mut out = vec![0u8; lines_bound(body)];
-    let filled = decode_lines(&mut Apart { body, out: &mut out }, last)?;
+    let filled = decode_lines(&mut Apart { body, out: &mut out }, last, &mut BodyBreaks::default())?;
     out.truncate(filled);
     Some(out)
 }
@@ -130,14 +130,29 @@ pub fn decode_base64_lines(body: &[u8], last: impl Fn(&[u8], &mut [u8]) -> Optio
 /// body this needs no second buffer the size of the body (for 25 MB, 25 MB less Wasm memory).
 /// `None` as for [`decode_base64_lines`]: `buf` then holds part of the body decoded over its
 /// start and must be read again from its source.
+/// With the decoded length comes how the body's lines ended ([`BodyBreaks`]), seen while
+/// decoding, so that the caller need not scan the body for its line breaks before.
 #[inline(never)]
-pub fn decode_base64_lines_in_place(buf: &mut Vec<u8>, from: usize, last: impl Fn(&[u8], &mut [u8]) -> Option<usize>) -> Option<usize> {
+pub fn decode_base64_lines_in_place(buf: &mut Vec<u8>, from: usize, last: impl Fn(&[u8], &mut [u8]) -> Option<usize>) -> Option<(usize, BodyBreaks)> {
     if from > buf.len() {
         return None;
     }
-    let filled = decode_lines(&mut InPlace { buf, from }, last)?;
+    let mut breaks = BodyBreaks::default();
+    let filled = decode_lines(&mut InPlace { buf, from }, last, &mut breaks)?;
     buf.truncate(filled);
-    Some(filled)
+    Some((filled, breaks))
+}
+
+/// How the lines of a base64 body that [`decode_base64_lines_in_place`] decoded ended. A body
+/// it decodes has no CR but these: a line's text holding one is not base64, so it is refused.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BodyBreaks {
+    /// Some line ended in CRLF.
+    pub crlf: bool,
+    /// Some line ended in a bare LF.
+    pub lf: bool,
+    /// The body's last byte is a CR with no LF after it (its last line has no line break).
+    pub cr_at_end: bool,
 }
 
 /// Where [`decode_lines`] reads the body and writes the decoded bytes.
@@ -179,7 +194,7 @@ impl LinesIo for InPlace<'_> {
 }
 
 /// The loop of [`decode_base64_lines`]: the number of bytes written into `io.out()`.
-fn decode_lines(io: &mut impl LinesIo, last: impl Fn(&[u8], &mut [u8]) -> Option<usize>) -> Option<usize> {
+fn decode_lines(io: &mut impl LinesIo, last: impl Fn(&[u8], &mut [u8]) -> Option<usize>, breaks: &mut BodyBreaks) -> Option<usize> {
     const BLOCK: usize = 64 * 1024;
     let mut filled = 0usize;
     // The lines' text gathered for one decode: `block[..used]` (zeroed once, never resized for
@@ -192,19 +207,28 @@ fn decode_lines(io: &mut impl LinesIo, last: impl Fn(&[u8], &mut [u8]) -> Option
     // refuses it and the caller decodes the general way).
     let first = memchr::memchr(b'\n', io.body()).map_or(0, |i| i + 1);
     // The usual shapes (76 or 64 characters, CRLF or LF) have a loop of their own.
-    let gather: Option<GatherLines> = match (first, io.body().get(first.wrapping_sub(2))) {
-        (78, Some(b'\r')) => Some(gather_lines::<76, 78>),
-        (77, Some(c)) if *c != b'\r' => Some(gather_lines::<76, 77>),
-        (66, Some(b'\r')) => Some(gather_lines::<64, 66>),
-        (65, Some(c)) if *c != b'\r' => Some(gather_lines::<64, 65>),
+    // With each loop, whether the lines it takes end in CRLF.
+    let gather: Option<(GatherLines, bool)> = match (first, io.body().get(first.wrapping_sub(2))) {
+        (78, Some(b'\r')) => Some((gather_lines::<76, 78>, true)),
+        (77, Some(c)) if *c != b'\r' => Some((gather_lines::<76, 77>, false)),
+        (66, Some(b'\r')) => Some((gather_lines::<64, 66>, true)),
+        (65, Some(c)) if *c != b'\r' => Some((gather_lines::<64, 65>, false)),
         _ => None,
     };
     // Only the last non-empty line may be shorter than whole groups or carry padding.
     let mut ended = false;
     let mut start = 0usize;
     while start < len {
-        if let (Some(gather), false) = (gather, ended) {
-            start += gather(io.body().get(start..)?, &mut block, &mut used, BLOCK);
+        if let (Some((gather, crlf)), false) = (gather, ended) {
+            let taken = gather(io.body().get(start..)?, &mut block, &mut used, BLOCK);
+            if taken > 0 {
+                if crlf {
+                    breaks.crlf = true;
+                } else {
+                    breaks.lf = true;
+                }
+            }
+            start += taken;
             if used >= BLOCK {
                 filled += decode_block(io.out(), filled, block.get(..used)?, len.saturating_sub(start))?;
                 used = 0;
@@ -216,19 +240,29 @@ fn decode_lines(io: &mut impl LinesIo, last: impl Fn(&[u8], &mut [u8]) -> Option
         }
         let body = io.body();
         let same = first > 0 && body.get(start + first - 1) == Some(&b'\n');
-        let (line, next) = if same {
-            (body.get(start..start + first - 1)?, start + first)
+        let (line, next, lf) = if same {
+            (body.get(start..start + first - 1)?, start + first, true)
         } else {
             match memchr::memchr(b'\n', body.get(start..)?) {
-                Some(i) => (body.get(start..start + i)?, start + i + 1),
-                None => (body.get(start..)?, len),
+                Some(i) => (body.get(start..start + i)?, start + i + 1, true),
+                None => (body.get(start..)?, len, false),
             }
         };
         start = next;
         // Not `strip_suffix`: its instance is shared with the size-optimised crates.
         let line = match line.split_last() {
-            Some((b'\r', text)) => text,
-            _ => line,
+            Some((b'\r', text)) => {
+                if lf {
+                    breaks.crlf = true;
+                } else {
+                    breaks.cr_at_end = true;
+                }
+                text
+            }
+            _ => {
+                breaks.lf |= lf;
+                line
+            }
         };
         if line.is_empty() {
             continue;
@@ -604,7 +638,7 @@ mod tests {
                     let apart = decode_base64_lines(body.as_bytes(), last);
                     for head in ["", "Content-Type: application/pkcs7-mime\r\n\r\n"] {
                         let mut buf = [head, &body].concat().into_bytes();
-                        let got = decode_base64_lines_in_place(&mut buf, head.len(), last);
+                        let got = decode_base64_lines_in_place(&mut buf, head.len(), last).map(|(n, _)| n);
                         match &apart {
                             Some(want) => {
                                 assert_eq!(got, Some(want.len()), "{n} bytes, lines of {width}");
@@ -621,6 +655,67 @@ mod tests {
             }
         }
         assert!(shapes > 300);
+    }
+
+    /// How a body's lines end, by scanning it: the reference for [`BodyBreaks`].
+    fn scanned(body: &[u8]) -> BodyBreaks {
+        let mut b = BodyBreaks { cr_at_end: body.last() == Some(&b'\r'), ..BodyBreaks::default() };
+        for (i, _) in body.iter().enumerate().filter(|(_, c)| **c == b'\n') {
+            if i > 0 && body[i - 1] == b'\r' {
+                b.crlf = true;
+            } else {
+                b.lf = true;
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn a_decoded_body_tells_how_its_lines_ended() {
+        let last = |block: &[u8], out: &mut [u8]| base64_simd::STANDARD.decode(block, base64_simd::Out::from_slice(out)).ok().map(|d| d.len());
+        let mut decoded = 0;
+        for n in [0usize, 2, 57, 3000, 70_000, 200_000] {
+            let data: Vec<u8> = (0..n).map(|i| (i * 13 + i / 5) as u8).collect();
+            let text = base64_simd::STANDARD.encode_to_string(&data);
+            for width in [76, 64, 60, 8] {
+                let lines: Vec<&str> = text.as_bytes().chunks(width).map(|l| std::str::from_utf8(l).unwrap()).collect();
+                let k = lines.len();
+                // Every line's ending chosen by a pattern: all CRLF, all LF, one LF among CRLF
+                // (first, middle, last), one CRLF among LF, empty lines, a CR at the very end.
+                let patterns: [&dyn Fn(usize) -> &'static str; 6] = [
+                    &|_| "\r\n",
+                    &|_| "\n",
+                    &|i| if i == k / 2 { "\n" } else { "\r\n" },
+                    &|i| if i + 1 == k { "\r\n" } else { "\n" },
+                    &|i| if i == 0 { "\n" } else { "\r\n" },
+                    &|i| if i == k / 3 { "\r\n\r\n" } else { "\n" },
+                ];
+                for (p, end) in patterns.iter().enumerate() {
+                    for tail in ["", "\r", "\n", "\r\n", "\n\n"] {
+                        let mut body = String::new();
+                        for (i, l) in lines.iter().enumerate() {
+                            body.push_str(l);
+                            if i + 1 < k {
+                                body.push_str(end(i));
+                            }
+                        }
+                        body.push_str(tail);
+                        for head in ["", "Content-Type: application/pkcs7-mime\r\n\r\n"] {
+                            let mut buf = [head, &body].concat().into_bytes();
+                            if let Some((_, got)) = decode_base64_lines_in_place(&mut buf, head.len(), last) {
+                                assert_eq!(got, scanned(body.as_bytes()), "{n} bytes, lines of {width}, pattern {p}, tail {tail:?}");
+                                assert_eq!(buf, data, "{n} bytes, lines of {width}, pattern {p}, tail {tail:?}");
+                                decoded += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(decoded > 400, "{decoded}");
+        // A CR anywhere else is refused.
+        let mut buf = b"QUJD\rREVG\r\n".to_vec();
+        assert_eq!(decode_base64_lines_in_place(&mut buf, 0, last), None);
     }
 
     #[test]

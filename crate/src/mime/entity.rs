@@ -520,7 +520,8 @@ pub(crate) fn decode_base64(body: &[u8]) -> Result<Vec<u8>> {
 /// ([`cachet_bytes::decode_base64_lines_in_place`]); for any other `None`, and `buf` then
 /// holds part of the body decoded over its start: the caller reads the message again from its
 /// source and decodes the general way ([`decode_base64`]), which gives the same bytes or error.
-pub(crate) fn decode_base64_in_place(buf: &mut Vec<u8>, from: usize) -> Option<usize> {
+/// With the number comes how the body's lines ended.
+pub(crate) fn decode_base64_in_place(buf: &mut Vec<u8>, from: usize) -> Option<(usize, cachet_bytes::BodyBreaks)> {
     let engine = lenient_base64();
     cachet_bytes::decode_base64_lines_in_place(buf, from, |block, out| engine.decode_slice(block, out).ok())
 }

@@ -67,6 +67,8 @@ fn same_both_ways(name: &str, msg: &[u8], pins: &[Certificate], ids: &[&Identity
     let want = open(msg, &input);
     match decode_top_in_place(msg.to_vec(), &limits) {
         TopDecode::Decoded(d) => {
+            // Told by the decoder for the body and scanned for the header section only.
+            assert_eq!(d.line_breaks, super::line_breaks(msg, &[]), "{name}: the line breaks of the message as received");
             same_in_the_core(name, msg, &input, &want);
             let top = crate::mime::parse(msg, &limits).unwrap();
             assert_eq!(d.body, crate::mime::decode_base64(top.body_raw()).unwrap(), "{name}: the DER of the body");
@@ -164,6 +166,54 @@ fn a_message_decoded_over_its_own_buffer_opens_as_received() {
     let short = format!("{}{}\r\n{}", &text[..body], &text[body..body + 6], &text[body + 6..]);
     assert_eq!(same_both_ways("a short line", short.as_bytes(), &pins, &[&bob]), "spoiled");
     assert_eq!(status_as_received(short.as_bytes(), &pins, &bob), Status::Unsigned, "decrypted as received");
+}
+
+/// The line-break verdict of a decoded message (from the header section's scan and what the
+/// decoder saw of the body) is that of scanning the message as received, for header sections
+/// and bodies each in CRLF, LF or mixed form, empty lines after the body, a CR at its very end,
+/// and a header section that does not end in LF (scanned whole); and the reports agree.
+#[test]
+fn the_line_breaks_of_a_decoded_message_are_those_of_the_message_as_received() {
+    require_openssl();
+    let dir = TempDir::new("decoded-top-breaks");
+    let bob = identity(&dir, "bob", "bob@example.net");
+    let (limits, policy) = (Limits::default(), Policy::standard());
+    let text = MSG.replace("Meet at eight.", &"Meet at eight, by the river.\r\n".repeat(3000));
+    let encrypted = String::from_utf8(encrypt_message(text.as_bytes(), std::slice::from_ref(&bob.certificate), None, EncryptOptions { sign: false, ..EncryptOptions::default() }, at(), &limits, &policy).unwrap()).unwrap();
+    let split = encrypted.find("\r\n\r\n").unwrap() + 4;
+    let (head, body) = encrypted.split_at(split);
+    let lf = |t: &str| t.replace("\r\n", "\n");
+    // One line break in the middle made a bare LF.
+    let one_lf = |t: &str| {
+        let at = t[..t.len() / 2].rfind("\r\n").unwrap();
+        format!("{}{}", &t[..at], &t[at + 1..])
+    };
+    let heads = [head.to_string(), lf(head), one_lf(head)];
+    let bodies = [body.to_string(), lf(body), one_lf(body), format!("{body}\r\n\n"), format!("{}\r", body.trim_end()), format!("{}\n\r\n", lf(body).trim_end())];
+    let mut seen = std::collections::BTreeSet::new();
+    for (h, head) in heads.iter().enumerate() {
+        for (b, body) in bodies.iter().enumerate() {
+            let msg = format!("{head}{body}");
+            let name = format!("head {h}, body {b}");
+            assert_eq!(same_both_ways(&name, msg.as_bytes(), &[], &[&bob]), "decoded", "{name}");
+            seen.insert(format!("{:?}", super::line_breaks(msg.as_bytes(), &[])));
+        }
+    }
+    assert_eq!(seen.len(), 3, "every verdict is among them: {seen:?}");
+    // The last header field ended by a bare CR right before the body: the parser reads on into
+    // the base64 lines, so the header section it finds ends in the middle of the body, in LF,
+    // and the decoded message still has the line breaks and report of the message as received.
+    let cr_head = format!("{}\r{}", head.trim_end(), body);
+    let TopDecode::Decoded(d) = decode_top_in_place(cr_head.as_bytes().to_vec(), &limits) else { panic!("a header field ended by CR: decoded") };
+    assert_eq!(d.line_breaks, super::line_breaks(cr_head.as_bytes(), &[]), "a header field ended by CR");
+    let input = OpenInput { roots: &[], pins: &[], known: &[], identities: &[&bob], passwords: &[], at: at(), policy: &policy, limits: &limits };
+    same_in_the_core("a header field ended by CR", cr_head.as_bytes(), &input, &open(cr_head.as_bytes(), &input));
+    // No body and no line break after the last header field: the header section ends in a
+    // letter, so the whole message is scanned.
+    let bare = head.trim_end().to_string();
+    assert!(!bare.ends_with('\n'));
+    let TopDecode::Decoded(d) = decode_top_in_place(bare.as_bytes().to_vec(), &limits) else { panic!("no body: decoded") };
+    assert_eq!(d.line_breaks, super::line_breaks(bare.as_bytes(), &[]), "no body");
 }
 
 /// Messages changed at random (bytes of the header section and of the body replaced by line

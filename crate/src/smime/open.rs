@@ -147,21 +147,68 @@ pub fn decode_top_in_place(mut message: Vec<u8>, limits: &Limits) -> TopDecode {
     if message.len() > limits.max_message_size {
         return TopDecode::Unchanged(message);
     }
-    let (body_start, breaks) = {
+    let body_start = {
         let Ok(top) = mime::parse(&message, limits) else { return TopDecode::Unchanged(message) };
         let whole = top.range() == (0..message.len()) && top.children().is_empty();
         if !whole || !matches!(top.smime_kind(), Some(SmimeKind::Pkcs7Mime { .. })) || top.transfer_encoding() != "base64" {
             return TopDecode::Unchanged(message);
         }
-        // A base64 body is not a binary CMS body: no ranges are kept out of the scan.
-        (message.len() - top.body_raw().len(), line_breaks(&message, &[]))
+        message.len() - top.body_raw().len()
     };
-    let head = mime::canonicalize_crlf(message.get(..body_start).unwrap_or_default()).into_owned();
+    let received_head = message.get(..body_start).unwrap_or_default();
+    // The decoder tells how the body's lines ended, so only the header section is scanned
+    // here (the body was scanned whole before: for 25 MB, 34 MiB read once more). A header
+    // section that does not end in LF would pair its last byte with the body's first: then the
+    // whole message is scanned, before its body is decoded over. A base64 body is not a binary
+    // CMS body: no ranges are kept out of the scan.
+    let scanned = if received_head.last() == Some(&b'\n') { Ok(HeadBreaks::of(received_head)) } else { Err(line_breaks(&message, &[])) };
+    let head = mime::canonicalize_crlf(received_head).into_owned();
     match mime::decode_base64_in_place(&mut message, body_start) {
         // Not shrunk to the DER: its end, given back, would take the allocations made while
         // the body lives, and the next message of that size would not fit where this one was.
-        Some(_) => TopDecode::Decoded(DecodedTop { head, body: message, line_breaks: breaks }),
+        Some((_, body)) => {
+            let line_breaks = match scanned {
+                Ok(head) => head.with_body(body),
+                Err(whole) => whole,
+            };
+            TopDecode::Decoded(DecodedTop { head, body: message, line_breaks })
+        }
         None => TopDecode::Spoiled,
+    }
+}
+
+/// How the lines of a header section ending in LF ended: with [`cachet_bytes::BodyBreaks`] of
+/// the body after it, the [`line_breaks`] of the whole message (a test compares them).
+#[derive(Clone, Copy)]
+struct HeadBreaks {
+    canonical: bool,
+    crlf: bool,
+    lf: bool,
+}
+
+impl HeadBreaks {
+    fn of(head: &[u8]) -> Self {
+        let (mut crlf, mut lf) = (false, false);
+        for i in memchr::memchr_iter(b'\n', head) {
+            if i > 0 && head.get(i - 1) == Some(&b'\r') {
+                crlf = true;
+            } else {
+                lf = true;
+            }
+        }
+        Self { canonical: mime::is_canonical(head), crlf, lf }
+    }
+
+    /// The header section ends in LF, so its last byte pairs with nothing in the body, and a
+    /// decoded body has no CR but in its CRLF line ends and maybe as its last byte.
+    fn with_body(self, body: cachet_bytes::BodyBreaks) -> LineBreaks {
+        if self.canonical && !body.lf && !body.cr_at_end {
+            LineBreaks::Canonical
+        } else if (self.crlf || body.crlf) && (self.lf || body.lf) {
+            LineBreaks::Mixed
+        } else {
+            LineBreaks::Other
+        }
     }
 }
 
