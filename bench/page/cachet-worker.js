@@ -40,8 +40,11 @@ serve({
     exports = await init({ module_or_path: wasmUrl });
     ring = new wasm.Keyring();
     const pass = new TextDecoder().decode(files.pass).trim();
-    signer = ring.unlock(files.signerP12, pass);
-    ring.unlock(files.rcpt0P12, pass);
+    // As the add-in's worker unlocks: PBKDF2 through WebCrypto (unlockAsync), the identity
+    // then added to the Keyring; the synchronous unlock where the build has no async one.
+    const unlock = async (p12) => (typeof wasm.unlockAsync === 'function' ? ring.add(await wasm.unlockAsync(p12, pass)) : ring.unlock(p12, pass));
+    signer = await unlock(files.signerP12);
+    await unlock(files.rcpt0P12);
     at = Math.floor(Date.now() / 1000);
     trust = [pemBase64(files.ca)];
     recipients = Object.keys(files).filter((k) => /^rcpt\d+$/.test(k)).sort((a, b) => Number(a.slice(4)) - Number(b.slice(4))).map((k) => pemBase64(files[k]));
