@@ -79,6 +79,46 @@ fn leaves<'a, 'b>(e: &'b Entity<'a>, out: &mut Vec<&'b Entity<'a>>) {
     }
 }
 
+fn headers_of(top: &Entity<'_>) -> Headers {
+    let h = |name: &str| top.header(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    Headers { from: h("From"), to: h("To"), cc: h("Cc"), subject: h("Subject"), date: h("Date"), message_id: h("Message-ID") }
+}
+
+/// How many of a message's first bytes [`view_headers`] is first given: enough for any header
+/// section [`parse`] accepts (the last field line that may start within `max_header_size`, the
+/// blank line after it, and room for a line break cut in two).
+pub fn header_bytes(limits: &Limits) -> usize {
+    limits.max_header_size.saturating_add(limits.max_header_line).saturating_add(16)
+}
+
+/// The header fields [`view`] gives for a message of `len` bytes whose first bytes are `head`
+/// (at least `min(len, header_bytes(limits))` of them), read from its header section alone:
+/// the body is not parsed (for a 25 MB message, what the reader shows of an opened message's
+/// outside). The fields `view` gives when it reads the message, and the error it gives when
+/// the header section is refused; a body it would refuse is not read (a test compares them).
+/// None when `head` is not the whole message and does not settle it: the header section's
+/// last line runs to the end of `head` (whether it is a field can depend on what follows), or
+/// `head` is refused (the whole message may be refused in other words): call again with the
+/// whole message.
+///
+/// # Security
+/// As [`view`]: the header block is bounded by `limits`, and a message above
+/// `max_message_size` is refused.
+pub fn view_headers(head: &[u8], len: usize, limits: &Limits) -> Option<Result<Headers>> {
+    if len > limits.max_message_size {
+        return Some(Err(crate::mime::too_large(len, limits)));
+    }
+    let whole = head.len() >= len;
+    let canonical = canonicalize_crlf(head.get(..len).unwrap_or(head));
+    match crate::mime::parse_head(&canonical, limits) {
+        // The line that ended the header section (the blank line, or one that is not a field)
+        // ends within `head`, so it is that line in the whole message too.
+        Ok(e) if whole || canonical.get(e.header_end..).is_some_and(|rest| memchr::memchr(b'\n', rest).is_some()) => Some(Ok(headers_of(&e))),
+        Err(e) if whole => Some(Err(e)),
+        _ => None,
+    }
+}
+
 /// Read an entity (a whole message, or the content an `open` returned) for display.
 /// S/MIME signatures (`application/pkcs7-signature`) are not listed as parts.
 ///
@@ -94,8 +134,7 @@ fn leaves<'a, 'b>(e: &'b Entity<'a>, out: &mut Vec<&'b Entity<'a>>) {
 pub fn view(bytes: &[u8], limits: &Limits) -> Result<MessageView> {
     let canonical = canonicalize_crlf(bytes);
     let top = parse(&canonical, limits)?;
-    let h = |name: &str| top.header(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    let headers = Headers { from: h("From"), to: h("To"), cc: h("Cc"), subject: h("Subject"), date: h("Date"), message_id: h("Message-ID") };
+    let headers = headers_of(&top);
     // An encrypted payload with protected header fields (RFC 9788): the reader shows them
     // itself, so the legacy display a sender put at the top of its texts is hidden.
     let hide_legacy = top.content_type().param(crate::mime::protect::HP_PARAM).is_some_and(|v| v.trim().eq_ignore_ascii_case("cipher"));
@@ -171,6 +210,96 @@ mod tests {
         assert_eq!(v.parts[1].path, "2");
         assert_eq!(v.parts[1].filename.as_deref(), Some("a.pdf"));
         assert!(v.parts[1].text.is_none());
+    }
+
+    /// [`view_headers`] of a message against reading its whole header section: the same fields
+    /// or the same error, and `view`'s fields whenever `view` reads the message.
+    /// Whether the bytes read first, fewer than the whole message, settled it.
+    fn same_headers(m: &[u8], limits: &Limits, name: &str) -> Option<bool> {
+        // Given the bytes read first, then the whole message when they do not settle it.
+        let first = m.get(..header_bytes(limits).min(m.len())).unwrap();
+        let settled = view_headers(first, m.len(), limits);
+        let prefix = (first.len() < m.len()).then_some(settled.is_some());
+        let got = settled.unwrap_or_else(|| view_headers(m, m.len(), limits).unwrap());
+        let whole = crate::mime::parse_head(&canonicalize_crlf(m), limits).map(|e| headers_of(&e));
+        match (&got, &whole) {
+            (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{name}"),
+            (Err(a), Err(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{name}"),
+            _ => panic!("{name}: {got:?} against {whole:?}"),
+        }
+        if let Ok(v) = view(m, limits) {
+            assert_eq!(format!("{:?}", got.unwrap()), format!("{:?}", v.headers), "{name}: view");
+        }
+        prefix
+    }
+
+    #[test]
+    fn the_header_fields_alone_are_those_of_the_whole_message() {
+        let mut n = 0;
+        // The messages of the project's own test vectors (a vector file: its own header lines,
+        // an empty line, then the data).
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+        let mut dirs = vec![root];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()) {
+                let bytes = if e.is_dir() {
+                    dirs.push(e);
+                    continue;
+                } else if e.extension().is_some_and(|x| x == "vec") {
+                    std::fs::read(&e).unwrap()
+                } else {
+                    continue;
+                };
+                let split = bytes.windows(2).position(|w| w == b"\n\n").unwrap();
+                if bytes.starts_with(b"kind: message\n") {
+                    let _ = same_headers(&bytes[split + 2..], &Limits::default(), &e.display().to_string());
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 50, "{n} vectors");
+        // Header sections around the limits (small ones here), cut anywhere by the bytes read:
+        // fields, folded lines, long lines, LF, CRLF and lone CR, no blank line, no header
+        // section, a line that is not a field; and changed at random.
+        let limits = Limits { max_header_size: 300, max_header_line: 120, ..Limits::default() };
+        let mut rng = cachet_testkit::XorShift(0x0dd_ba11);
+        let mut ways = std::collections::BTreeMap::<Option<bool>, usize>::new();
+        for round in 0..3000 {
+            let eol: &[u8] = [&b"\r\n"[..], b"\n", b"\r"][(rng.next_u64() % 3) as usize];
+            let mut m = Vec::new();
+            for i in 0..rng.next_u64() % 12 {
+                let long = rng.next_u64().is_multiple_of(5);
+                let value = "v".repeat(if long { 60 + (rng.next_u64() % 100) as usize } else { 1 + (rng.next_u64() % 30) as usize });
+                let name = ["From", "To", "Subject", "Cc", "Date", "Message-ID", "X-Long"][(i % 7) as usize];
+                m.extend_from_slice(format!("{name}: {value}").as_bytes());
+                if rng.next_u64().is_multiple_of(4) {
+                    m.extend_from_slice(eol);
+                    m.extend_from_slice(b" folded");
+                }
+                m.extend_from_slice(eol);
+            }
+            match rng.next_u64() % 4 {
+                0 => {}
+                1 => m.extend_from_slice(b"not a field\r\n"),
+                _ => m.extend_from_slice(eol),
+            }
+            m.extend_from_slice(&vec![b'x'; (rng.next_u64() % 2000) as usize]);
+            if round % 3 == 0 {
+                for _ in 0..1 + rng.next_u64() % 4 {
+                    let at = (rng.next_u64() % m.len().max(1) as u64) as usize;
+                    if let Some(b) = m.get_mut(at) {
+                        *b = [b'\n', b'\r', b' ', b':', b'A', 0][(rng.next_u64() % 6) as usize];
+                    }
+                }
+            }
+            *ways.entry(same_headers(&m, &limits, &format!("round {round}"))).or_insert(0) += 1;
+        }
+        // Whole messages, first bytes that settle it, and first bytes that do not.
+        assert!(ways.values().all(|n| *n > 100) && ways.len() == 3, "{ways:?}");
+        // Above the largest message: the whole message's refusal.
+        let e = view_headers(b"From: a\r\n\r\n", 65 * 1024 * 1024, &Limits::default()).unwrap().unwrap_err();
+        let want = crate::mime::too_large(65 * 1024 * 1024, &Limits::default());
+        assert_eq!(format!("{e:?}"), format!("{want:?}"));
     }
 
     #[test]

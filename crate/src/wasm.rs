@@ -567,6 +567,21 @@ pub fn view_message(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
     to_js(&crate::view::view(bytes, &crate::mime::Limits::default()).map_err(js_err)?)
 }
 
+/// The header fields `viewMessage` gives for `message`, read from its header section alone
+/// (see `view::view_headers`): only the message's first bytes are copied into Wasm memory and
+/// its body is not parsed, unless they do not settle it.
+#[wasm_bindgen(js_name = viewHeaders, unchecked_return_type = "MessageView['headers']")]
+pub fn view_headers(message: &js_sys::Uint8Array) -> std::result::Result<JsValue, JsValue> {
+    let limits = crate::mime::Limits::default();
+    let len = message.length() as usize;
+    let first = message.subarray(0, crate::view::header_bytes(&limits).min(len) as u32).to_vec();
+    let headers = match crate::view::view_headers(&first, len, &limits) {
+        Some(h) => h,
+        None => crate::view::view_headers(&message.to_vec(), len, &limits).unwrap_or_else(|| Ok(crate::view::Headers::default())),
+    };
+    to_js(&headers.map_err(js_err)?)
+}
+
 /// The decoded bytes of the leaf at `path` of a message (see `view::part_bytes`), to save an attachment.
 #[wasm_bindgen(js_name = partBytes)]
 pub fn part_bytes(bytes: &[u8], path: &str) -> std::result::Result<Vec<u8>, JsValue> {

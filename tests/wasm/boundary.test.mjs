@@ -152,3 +152,34 @@ test('reports are plain objects with the generated types\' shapes; errors are {c
   assert.equal(core.openMessage(MESSAGE, { at: now(), trust: undefined, pins: undefined }).report.status, 'unsigned');
   assert.deepEqual(core.recipientStatus({ recipients: ['a@example.org'], contacts: undefined, at: now() }).map((r) => r.status), ['missing']);
 });
+
+test('viewHeaders gives viewMessage\'s header fields from the header section alone, or its error', () => {
+  const enc = (s) => new TextEncoder().encode(s);
+  const thrown = (fn) => {
+    try {
+      return { value: fn() };
+    } catch (err) {
+      return { error: err };
+    }
+  };
+  const big = 'x'.repeat(76) + '\r\n';
+  const messages = {
+    small: MESSAGE,
+    'LF line ends, folded and encoded fields': enc('From: =?utf-8?q?J=C3=BCrgen?= <j@example.org>\nTo: bob@example.net,\n carol@example.net\nSubject: Hi\nDate: Mon, 7 Dec 2026 10:00:00 +0000\nMessage-ID: <m@example.org>\n\nHello.\n'),
+    // A body far past the first bytes read: only those are copied and parsed.
+    '2 MB body': enc(`From: a@example.org\r\nSubject: large\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n${big.repeat(27000)}--b--\r\n`),
+    'no header section': enc(`not a field\r\n${big.repeat(10000)}`),
+    // A header section longer than any the core reads: the same refusal.
+    'header section too large': enc(`From: a@example.org\r\n${'X-Filler: yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\n'.repeat(6000)}\r\nbody\r\n`),
+    // Its last line reaches past the first bytes read and is a field only by what follows.
+    'a long last line': enc(`From: a@example.org\r\nSubject: s\r\n${'z'.repeat(400000)}: value\r\n\r\nbody\r\n`),
+  };
+  for (const [name, m] of Object.entries(messages)) {
+    const want = thrown(() => core.viewMessage(m));
+    const got = thrown(() => core.viewHeaders(m));
+    if (want.error) assert.deepEqual(got.error, want.error, name);
+    else assert.deepEqual(got.value, want.value.headers, name);
+  }
+  assert.equal(core.viewHeaders(messages['2 MB body']).subject, 'large');
+  assert.ok(thrown(() => core.viewMessage(messages['header section too large'])).error, 'refused');
+});

@@ -32,5 +32,6 @@ pub(crate) use entity::{decode_base64, decode_base64_in_place};
 pub use headers::{encode_headers, header_place, push_field, received_value, HeaderPlace};
 pub use limits::Limits;
 pub use parse::{parse, parse_head};
+pub(crate) use parse::too_large;
 pub use pieces::{MultipartSignedPieces, Pieces};
 pub(crate) use pieces::{assemble_in_place, EntityOut, Piece, PieceList};

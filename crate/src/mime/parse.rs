@@ -25,13 +25,14 @@ use crate::error::Result;
 /// bounded by `limits.max_depth`. Never panics.
 pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Entity<'a>> {
     if bytes.len() > limits.max_message_size {
-        return Err(exceeded(
-            "max_message_size",
-            limits.max_message_size,
-            format!("{} bytes", bytes.len()),
-        ));
+        return Err(too_large(bytes.len(), limits));
     }
     parse_entity(bytes, 0, bytes.len(), 0, Vec::new(), limits, &mut Walk::default())
+}
+
+/// [`parse`]'s refusal of a message of `len` bytes, above `max_message_size`.
+pub(crate) fn too_large(len: usize, limits: &Limits) -> crate::error::Error {
+    exceeded("max_message_size", limits.max_message_size, format!("{len} bytes"))
 }
 
 /// [`parse`] with every multipart scanning its own body, as before [`Dashes`] (for tests).
@@ -116,7 +117,7 @@ fn line_starts_with_dashes(body: &[u8]) -> impl Iterator<Item = usize> + '_ {
 /// Input is untrusted; the header block is bounded by `limits` as in [`parse`].
 pub fn parse_head<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Entity<'a>> {
     if bytes.len() > limits.max_message_size {
-        return Err(exceeded("max_message_size", limits.max_message_size, format!("{} bytes", bytes.len())));
+        return Err(too_large(bytes.len(), limits));
     }
     let (headers, header_end, body_start) = split_headers(bytes, limits)?;
     let headers = headers.into_iter().map(|h| HeaderField { name: h.name, value: h.value }).collect();
