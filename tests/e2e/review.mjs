@@ -147,6 +147,32 @@ test('a good signature for another address is not labelled as a green signed par
   assert.equal(await b.page.locator('.part.signed[data-coverage="valid"] .part-label').textContent(), 'Signed part');
 });
 
+test('a message signed only in part shows all of its parts, the signed one marked; a signed one its header fields', async () => {
+  const b = w.people.bob;
+  // Alice's signed part, wrapped by a server in multipart/mixed with a disclaimer after it.
+  const body = entity('Partly signed.txt', 'Content-Type: text/plain; charset=utf-8\r\n\r\nSigned words.\r\n');
+  const signed = openssl(['smime', '-sign', '-signer', pem['alice@example.org'].all, '-in', body]).toString('latin1');
+  const wrapped = [
+    'From: alice@example.org', 'To: bob@example.net', 'Subject: Partly signed', 'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="wrap-b"', '', '--wrap-b', signed.replace(/\r?\n$/, ''), '--wrap-b',
+    'Content-Type: text/plain; charset=utf-8', '', 'Sent from the Example Corp. mail server.', '--wrap-b--', '',
+  ].join('\r\n');
+  w.deliver('bob@example.net', 'inbox', Buffer.from(wrapped, 'latin1'));
+  assert.equal(await w.open(b, 'inbox', 'Partly signed'), 'partially-signed');
+  // Every part of the message itself: the signed one marked as signed, the appended one not.
+  const parts = await b.page.locator('.part').evaluateAll((ps) => ps.map((p) => [p.getAttribute('data-part'), p.getAttribute('data-coverage')]));
+  assert.equal(parts.length, 2, JSON.stringify(parts));
+  assert.deepEqual(parts[1], ['2', 'none']);
+  assert.equal(parts[0][0], '1.1');
+  assert.notEqual(parts[0][1], 'none');
+  assert.match(await b.page.locator('.part[data-part="2"] iframe.content-frame').contentFrame().locator('body').textContent(), /Example Corp\. mail server/);
+  // Clear-signed as a whole: its content shown, and the header fields of the message itself.
+  w.deliver('bob@example.net', 'inbox', signedByAlice({ from: 'alice@example.org', subject: 'Signed whole', text: 'All of it.' }));
+  assert.match(await w.open(b, 'inbox', 'Signed whole'), /^valid/);
+  assert.match(await b.page.locator('#read-body .headers').textContent(), /Signed whole/);
+  assert.match(await b.page.locator('#read-body .headers').textContent(), /alice@example\.org/);
+});
+
 test('locking takes decrypted content off the screen (by hand and after the idle timeout)', async () => {
   const b = w.people.bob;
   w.deliver('bob@example.net', 'inbox', encryptedToBob('Secret plan', 'the secret plan'));

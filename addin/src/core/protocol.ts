@@ -101,8 +101,10 @@ export interface CoreApi {
   viewMessage: { params: { bytes: Uint8Array }; result: MessageView };
   /**
    * What the read pane shows, in one call, so that the message crosses to the worker once:
-   * `viewMessage` of the message (`outer`), `open` (`report`, `content`), and `viewMessage` of
-   * the content when there is one (`view`). The message comes back as `mime`.
+   * `open` (`report`, `content`), `viewMessage` of the content when there is one (`view`), and
+   * of the message itself (`outer`): its parts only when there is no content or the status is
+   * `partially-signed` (where the read pane shows them), else only its header fields
+   * (`viewHeaders`) with no parts. The message comes back as `mime`.
    */
   read: { params: { mime: Uint8Array; options: OpenOptions }; result: { outer: MessageView; report: OpenReport; content: Uint8Array | null; view: MessageView | null; mime: Uint8Array } };
   /** The wrapper of an encrypted draft (the draft as message/rfc822, only From and a marker outside), to encrypt to the sender. */

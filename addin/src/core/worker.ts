@@ -56,8 +56,12 @@ const handlers: Handlers = {
   composeMessage: ({ draft }) => wasm.composeMessage(draft),
   viewMessage: ({ bytes }) => wasm.viewMessage(bytes),
   read: async ({ mime, options }) => {
-    const outer = wasm.viewMessage(mime);
     const { report, content } = opened(await ring().openAsync(mime, options));
+    // The parts of the message itself only where the read pane shows them (protocol.ts);
+    // else its header fields alone, from its header section (a 25 MB message is not parsed
+    // again, nor copied into the core again).
+    const whole = content === null || report.status === 'partially-signed';
+    const outer = whole ? wasm.viewMessage(mime) : { headers: wasm.viewHeaders(mime), parts: [] };
     return { outer, report, content, view: content ? wasm.viewMessage(content) : null, mime };
   },
   draftMessage: ({ draft }) => wasm.draftMessage(draft),
