@@ -168,18 +168,26 @@ fn a_message_decoded_over_its_own_buffer_opens_as_received() {
     assert_eq!(status_as_received(short.as_bytes(), &pins, &bob), Status::Unsigned, "decrypted as received");
 }
 
+/// Bob (in a folder of its own, kept while the test runs) and a message of `lines` more lines
+/// encrypted to him by Cachet.
+fn encrypted_to_bob(tag: &str, lines: usize) -> (TempDir, Identity, Vec<u8>) {
+    require_openssl();
+    let dir = TempDir::new(tag);
+    let bob = identity(&dir, "bob", "bob@example.net");
+    let text = MSG.replace("Meet at eight.", &"Meet at eight, by the river.\r\n".repeat(lines));
+    let encrypted = encrypt_message(text.as_bytes(), std::slice::from_ref(&bob.certificate), None, EncryptOptions { sign: false, ..EncryptOptions::default() }, at(), &Limits::default(), &Policy::standard()).unwrap();
+    (dir, bob, encrypted)
+}
+
 /// The line-break verdict of a decoded message (from the header section's scan and what the
 /// decoder saw of the body) is that of scanning the message as received, for header sections
 /// and bodies each in CRLF, LF or mixed form, empty lines after the body, a CR at its very end,
 /// and a header section that does not end in LF (scanned whole); and the reports agree.
 #[test]
 fn the_line_breaks_of_a_decoded_message_are_those_of_the_message_as_received() {
-    require_openssl();
-    let dir = TempDir::new("decoded-top-breaks");
-    let bob = identity(&dir, "bob", "bob@example.net");
+    let (_dir, bob, encrypted) = encrypted_to_bob("decoded-top-breaks", 3000);
     let (limits, policy) = (Limits::default(), Policy::standard());
-    let text = MSG.replace("Meet at eight.", &"Meet at eight, by the river.\r\n".repeat(3000));
-    let encrypted = String::from_utf8(encrypt_message(text.as_bytes(), std::slice::from_ref(&bob.certificate), None, EncryptOptions { sign: false, ..EncryptOptions::default() }, at(), &limits, &policy).unwrap()).unwrap();
+    let encrypted = String::from_utf8(encrypted).unwrap();
     let split = encrypted.find("\r\n\r\n").unwrap() + 4;
     let (head, body) = encrypted.split_at(split);
     let lf = |t: &str| t.replace("\r\n", "\n");
@@ -222,12 +230,7 @@ fn the_line_breaks_of_a_decoded_message_are_those_of_the_message_as_received() {
 /// does.
 #[test]
 fn changed_messages_decode_in_place_or_are_left_as_received() {
-    require_openssl();
-    let dir = TempDir::new("decoded-top-changed");
-    let bob = identity(&dir, "bob", "bob@example.net");
-    let (limits, policy) = (Limits::default(), Policy::standard());
-    let text = MSG.replace("Meet at eight.", &"Meet at eight, by the river.\r\n".repeat(200));
-    let encrypted = encrypt_message(text.as_bytes(), std::slice::from_ref(&bob.certificate), None, EncryptOptions { sign: false, ..EncryptOptions::default() }, at(), &limits, &policy).unwrap();
+    let (_dir, bob, encrypted) = encrypted_to_bob("decoded-top-changed", 200);
     let mut rng = cachet_testkit::XorShift(0x5eed_cafe_f00d);
     let mut ways = std::collections::BTreeMap::<&str, usize>::new();
     for round in 0..120 {
