@@ -155,7 +155,7 @@ test('a message signed only in part shows all of its parts, the signed one marke
   const wrapped = [
     'From: alice@example.org', 'To: bob@example.net', 'Subject: Partly signed', 'MIME-Version: 1.0',
     'Content-Type: multipart/mixed; boundary="wrap-b"', '', '--wrap-b', signed.replace(/\r?\n$/, ''), '--wrap-b',
-    'Content-Type: text/plain; charset=utf-8', '', 'Sent from the Example Corp. mail server.', '--wrap-b--', '',
+    'Content-Type: text/plain; charset=utf-8', '', 'Sent from the Example Corp. mail server.', '', '<b>Not bold</b> &amp; <script>x()</script>', '--wrap-b--', '',
   ].join('\r\n');
   w.deliver('bob@example.net', 'inbox', Buffer.from(wrapped, 'latin1'));
   assert.equal(await w.open(b, 'inbox', 'Partly signed'), 'partially-signed');
@@ -165,7 +165,10 @@ test('a message signed only in part shows all of its parts, the signed one marke
   assert.deepEqual(parts[1], ['2', 'none']);
   assert.equal(parts[0][0], '1.1');
   assert.notEqual(parts[0][1], 'none');
-  assert.match(await b.page.locator('.part[data-part="2"] iframe.content-frame').contentFrame().locator('body').textContent(), /Example Corp\. mail server/);
+  // Plain text is shown as text, markup and all, line by line.
+  const appended = b.page.locator('.part[data-part="2"] iframe.content-frame').contentFrame().locator('body');
+  assert.deepEqual(await appended.locator('div').allTextContents(), ['Sent from the Example Corp. mail server.', '', '<b>Not bold</b> &amp; <script>x()</script>']);
+  assert.equal(await appended.locator('b, script').count(), 0);
   // Clear-signed as a whole: its content shown, and the header fields of the message itself.
   w.deliver('bob@example.net', 'inbox', signedByAlice({ from: 'alice@example.org', subject: 'Signed whole', text: 'All of it.' }));
   assert.match(await w.open(b, 'inbox', 'Signed whole'), /^valid/);

@@ -52,3 +52,24 @@ test('the Message-IDs of In-Reply-To and References are found', () => {
   assert.deepEqual(store.messageIds(null), []);
   assert.deepEqual(store.messageIds('no id'), []);
 });
+
+test('plain text in its frame is one div per line, escaped as the HTML serializer escapes text, so it is never markup', async () => {
+  const { plainTextBody } = await importTs('addin/src/ui/content-frame.ts');
+  assert.equal(plainTextBody('a\r\n\r\nb'), '<div>a</div><div><br></div><div>b</div>');
+  assert.equal(plainTextBody('<script>alert(1)</script> & "q" \'s\'\u00a0x'), '<div>&lt;script&gt;alert(1)&lt;/script&gt; &amp; "q" \'s\'&nbsp;x</div>');
+  assert.equal(plainTextBody('&amp;lt;'), '<div>&amp;amp;lt;</div>', 'entities in the text stay text');
+  // Random texts over the characters that matter: no tag but the three it writes, and the
+  // lines come back exactly.
+  const alphabet = ['&', '<', '>', '\u00a0', '"', "'", '\r', '\n', '\r\n', '\u0000', 'a', ' ', '/', ';', '#', 'é', '😀', '<div>', '</div>', '<br>', '&lt;'];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+  for (let round = 0; round < 2000; round++) {
+    const text = Array.from({ length: next() % 40 }, () => alphabet[next() % alphabet.length]).join('');
+    const body = plainTextBody(text);
+    const lines = body === '' ? [] : body.slice('<div>'.length, -'</div>'.length).split('</div><div>');
+    // Between the divs: the br of an empty line, or text without < or >.
+    assert.ok(lines.every((l) => l === '<br>' || !/[<>]/.test(l)), JSON.stringify(text));
+    const unescape = (l) => (l === '<br>' ? '' : l.replace(/&(amp|lt|gt|nbsp);/g, (_, e) => ({ amp: '&', lt: '<', gt: '>', nbsp: '\u00a0' })[e]));
+    assert.deepEqual(lines.map(unescape), text.replace(/\r\n/g, '\n').split('\n'), JSON.stringify(text));
+  }
+});
