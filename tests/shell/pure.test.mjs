@@ -1,5 +1,6 @@
 // Pure parts of the shell (issue 12): the name a saved attachment gets, the time budget of a
-// core call, and the Message-IDs of a reply's In-Reply-To/References.
+// core call, the Message-IDs of a reply's In-Reply-To/References, and the markup of plain text
+// in its frame.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { importTs } from '../ts.mjs';
