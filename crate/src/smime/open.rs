@@ -188,14 +188,7 @@ struct HeadBreaks {
 
 impl HeadBreaks {
     fn of(head: &[u8]) -> Self {
-        let (mut crlf, mut lf) = (false, false);
-        for i in memchr::memchr_iter(b'\n', head) {
-            if i > 0 && head.get(i - 1) == Some(&b'\r') {
-                crlf = true;
-            } else {
-                lf = true;
-            }
-        }
+        let (crlf, lf) = line_ends(head, &[]);
         Self { canonical: mime::is_canonical(head), crlf, lf }
     }
 
@@ -540,6 +533,15 @@ fn line_breaks(message: &[u8], binary: &[std::ops::Range<usize>]) -> LineBreaks 
         // visits every line).
         return LineBreaks::Canonical;
     }
+    match line_ends(message, binary) {
+        (true, true) => LineBreaks::Mixed,
+        _ => LineBreaks::Other,
+    }
+}
+
+/// Whether some line of `message` (outside `binary`) ends in CRLF, and whether some ends in a
+/// bare LF; the scan stops once both are found.
+fn line_ends(message: &[u8], binary: &[std::ops::Range<usize>]) -> (bool, bool) {
     let (mut crlf, mut lf) = (false, false);
     // Both ascending: one pass over the line breaks and the ranges together.
     let mut ranges = binary.iter().peekable();
@@ -556,10 +558,10 @@ fn line_breaks(message: &[u8], binary: &[std::ops::Range<usize>]) -> LineBreaks 
             lf = true;
         }
         if crlf && lf {
-            return LineBreaks::Mixed;
+            break;
         }
     }
-    LineBreaks::Other
+    (crlf, lf)
 }
 
 /// Texts of the leaves outside the covered subtree, for the appended-part diagnosis.
