@@ -84,7 +84,7 @@ fn headers_of(top: &Entity<'_>) -> Headers {
     Headers { from: h("From"), to: h("To"), cc: h("Cc"), subject: h("Subject"), date: h("Date"), message_id: h("Message-ID") }
 }
 
-/// How many of a message's first bytes [`view_headers`] is first given: enough for any header
+/// How many of a message's first bytes [`view_headers`] is given: enough for any header
 /// section [`parse`] accepts (the last field line that may start within `max_header_size`, the
 /// blank line after it, and room for a line break cut in two).
 pub fn header_bytes(limits: &Limits) -> usize {
@@ -96,27 +96,31 @@ pub fn header_bytes(limits: &Limits) -> usize {
 /// the body is not parsed (for a 25 MB message, what the reader shows of an opened message's
 /// outside). The fields `view` gives when it reads the message, and the error it gives when
 /// the header section is refused; a body it would refuse is not read (a test compares them).
-/// None when `head` is not the whole message and does not settle it: the header section's
-/// last line runs to the end of `head` (whether it is a field can depend on what follows), or
-/// `head` is refused (the whole message may be refused in other words): call again with the
-/// whole message.
+/// `whole` gives the whole message, asked for only when `head` is shorter and does not settle
+/// it: the header section's last line runs to the end of `head` (whether it is a field can
+/// depend on what follows), or `head` is refused (the whole message may be refused in other
+/// words).
 ///
 /// # Security
 /// As [`view`]: the header block is bounded by `limits`, and a message above
 /// `max_message_size` is refused.
-pub fn view_headers(head: &[u8], len: usize, limits: &Limits) -> Option<Result<Headers>> {
+pub fn view_headers(head: &[u8], len: usize, limits: &Limits, whole: impl FnOnce() -> Vec<u8>) -> Result<Headers> {
     if len > limits.max_message_size {
-        return Some(Err(crate::mime::too_large(len, limits)));
+        return Err(crate::mime::too_large(len, limits));
     }
-    let whole = head.len() >= len;
-    let canonical = canonicalize_crlf(head.get(..len).unwrap_or(head));
-    match crate::mime::parse_head(&canonical, limits) {
+    if head.len() < len {
+        let canonical = canonicalize_crlf(head);
         // The line that ended the header section (the blank line, or one that is not a field)
         // ends within `head`, so it is that line in the whole message too.
-        Ok(e) if whole || canonical.get(e.header_end..).is_some_and(|rest| memchr::memchr(b'\n', rest).is_some()) => Some(Ok(headers_of(&e))),
-        Err(e) if whole => Some(Err(e)),
-        _ => None,
+        if let Ok(e) = crate::mime::parse_head(&canonical, limits) {
+            if canonical.get(e.header_end..).is_some_and(|rest| memchr::memchr(b'\n', rest).is_some()) {
+                return Ok(headers_of(&e));
+            }
+        }
+        let message = whole();
+        return Ok(headers_of(&crate::mime::parse_head(&canonicalize_crlf(message.get(..len).unwrap_or(&message)), limits)?));
     }
+    Ok(headers_of(&crate::mime::parse_head(&canonicalize_crlf(head.get(..len).unwrap_or(head)), limits)?))
 }
 
 /// Read an entity (a whole message, or the content an `open` returned) for display.
@@ -218,9 +222,13 @@ mod tests {
     fn same_headers(m: &[u8], limits: &Limits, name: &str) -> Option<bool> {
         // Given the bytes read first, then the whole message when they do not settle it.
         let first = m.get(..header_bytes(limits).min(m.len())).unwrap();
-        let settled = view_headers(first, m.len(), limits);
-        let prefix = (first.len() < m.len()).then_some(settled.is_some());
-        let got = settled.unwrap_or_else(|| view_headers(m, m.len(), limits).unwrap());
+        let asked = std::cell::Cell::new(false);
+        let got = view_headers(first, m.len(), limits, || {
+            asked.set(true);
+            m.to_vec()
+        });
+        assert!(!asked.get() || first.len() < m.len(), "{name}: the whole message asked for when it was given");
+        let prefix = (first.len() < m.len()).then_some(!asked.get());
         let whole = crate::mime::parse_head(&canonicalize_crlf(m), limits).map(|e| headers_of(&e));
         match (&got, &whole) {
             (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{name}"),
@@ -297,7 +305,7 @@ mod tests {
         // Whole messages, first bytes that settle it, and first bytes that do not.
         assert!(ways.values().all(|n| *n > 100) && ways.len() == 3, "{ways:?}");
         // Above the largest message: the whole message's refusal.
-        let e = view_headers(b"From: a\r\n\r\n", 65 * 1024 * 1024, &Limits::default()).unwrap().unwrap_err();
+        let e = view_headers(b"From: a\r\n\r\n", 65 * 1024 * 1024, &Limits::default(), || unreachable!("not read")).unwrap_err();
         let want = crate::mime::too_large(65 * 1024 * 1024, &Limits::default());
         assert_eq!(format!("{e:?}"), format!("{want:?}"));
     }

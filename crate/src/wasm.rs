@@ -575,11 +575,7 @@ pub fn view_headers(message: &js_sys::Uint8Array) -> std::result::Result<JsValue
     let limits = crate::mime::Limits::default();
     let len = message.length() as usize;
     let first = message.subarray(0, crate::view::header_bytes(&limits).min(len) as u32).to_vec();
-    let headers = match crate::view::view_headers(&first, len, &limits) {
-        Some(h) => h,
-        None => crate::view::view_headers(&message.to_vec(), len, &limits).unwrap_or_else(|| Ok(crate::view::Headers::default())),
-    };
-    to_js(&headers.map_err(js_err)?)
+    to_js(&crate::view::view_headers(&first, len, &limits, || message.to_vec()).map_err(js_err)?)
 }
 
 /// The decoded bytes of the leaf at `path` of a message (see `view::part_bytes`), to save an attachment.
