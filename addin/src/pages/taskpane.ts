@@ -52,7 +52,6 @@ if (caps.composeMessage) {
   const reader = new ReadPane(core, session);
   const fetching = el('div', { class: 'fetching' });
   const fallback = el('div', { class: 'eml-open' });
-  let current: Uint8Array | null = null;
   // Shows run one after the other, and only the newest selection's message is shown: moving
   // quickly from message to message never leaves an older message on screen.
   let generation = 0;
@@ -60,13 +59,13 @@ if (caps.composeMessage) {
   const show = (mime: Uint8Array, gen = generation): void => {
     showing = showing.then(async () => {
       if (gen !== generation) return;
-      current = mime;
       await reader.show(mime);
     });
   };
   // Unlocking (or importing) an identity may make an encrypted message readable: open it again.
   reopen = () => {
-    if (current) show(current);
+    const shown = reader.message;
+    if (shown) show(shown);
   };
   const file = el('input', { type: 'file', id: 'eml-file', accept: '.eml,message/rfc822' });
   const picker = el('div', { class: 'field' }, el('label', { for: 'eml-file' }, 'Open a saved message (.eml)'), file);
@@ -91,7 +90,7 @@ if (caps.composeMessage) {
   /** Show the message selected in Outlook now (on opening, and each time a pinned pane follows the selection). */
   const load = (): void => {
     const gen = ++generation;
-    current = null;
+    reader.forget();
     replace(fallback);
     if (caps.readMessage && host.currentMessage) {
       reader.clear('');

@@ -26,13 +26,13 @@ try {
   const certs = new CertPanel(core, session, host);
   // Trusting, pinning, accepting a changed certificate: the banners are worked out again.
   for (const ev of ['click', 'change']) document.addEventListener(ev, () => bgReader.invalidate());
-  let current: Uint8Array | null = null;
+  let fetched = false;
   const show = (): void => {
     if (!host.currentMessage) return;
     reader.opening();
     host.currentMessage().then(
       (mime) => {
-        current = mime;
+        fetched = true;
         void reader.show(mime);
       },
       (e) => replace(reader.element, errorView(e)),
@@ -44,7 +44,7 @@ try {
   // Unlocking (or importing) an identity may make an encrypted message readable: open it again.
   let unlocked = session.unlockedCount;
   const onChange = (): void => {
-    if (session.unlockedCount > unlocked && current) show();
+    if (session.unlockedCount > unlocked && fetched) show();
     unlocked = session.unlockedCount;
   };
   session.addEventListener('change', onChange);

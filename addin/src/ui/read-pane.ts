@@ -242,6 +242,10 @@ export class ReadPane {
   /** Wrong passwords of password-encrypted messages, and until when asking again is refused. */
   private passwordFailures = 0;
   private passwordBlockedUntil = 0;
+  /** The message shown last, as the engine gave it back: `show` hands its array over (no copy). */
+  private shown: Uint8Array | null = null;
+  /** Counts `show` calls: only the latest one's message becomes `shown`. */
+  private shows = 0;
 
   constructor(private readonly core: CoreClient, private readonly session: Session) {
     this.element.append(this.body);
@@ -261,6 +265,20 @@ export class ReadPane {
     replace(this.body, progressLine(text));
   }
 
+  /**
+   * The message shown last (its bytes as received), for showing it again, e.g. after an unlock
+   * made it readable; null while a message is being opened or after `forget`.
+   */
+  get message(): Uint8Array | null {
+    return this.shown;
+  }
+
+  /** Drop the message shown last (another one is being fetched): `message` is null until it is shown, also if a `show` still running ends. */
+  forget(): void {
+    this.shown = null;
+    this.shows++;
+  }
+
   /** Forget the message shown (at once, so nothing of it stays while the next one loads). */
   clear(text = 'Choose a message to read it.', field?: string): void {
     this.showingDecrypted = false;
@@ -272,17 +290,22 @@ export class ReadPane {
    * typed in the prompt this pane shows for `needs-password`; `openLegacy`: the user asked to
    * open RC2 or DES mail. Resolves to the protected Subject (RFC 9788) when Cachet decrypted
    * the message and it carried one (for a list that shows the outer Subject, "[...]"),
-   * otherwise null.
+   * otherwise null. `mime` is handed over to the engine, not copied (a 25 MB message would be
+   * copied on the page's thread): the caller must not use the array afterwards; the pane's
+   * `message` is the same bytes once they come back.
    */
   async show(mime: Uint8Array, password?: string, { openLegacy = false }: { openLegacy?: boolean } = {}): Promise<string | null> {
     this.showingDecrypted = false;
+    this.shown = null;
+    const turn = ++this.shows;
     const locksBefore = this.locks;
     const done = progress(this.body, 'Checking the message…');
     try {
       const options = { ...(await this.session.openOptions()), ...(password !== undefined ? { password } : {}), ...(openLegacy ? { openLegacy: true } : {}) };
-      // One copy crosses to the worker and comes back (`mime` stays the caller's).
-      const read = await this.core.call('read', { mime: mime.slice(), options });
+      // The array crosses to the worker and comes back (transferred both ways).
+      const read = await this.core.call('read', { mime, options });
       const { outer, report: r } = read;
+      if (turn === this.shows) this.shown = read.mime;
       if (password !== undefined) {
         // Rate-limited like the passphrase (keyring/session.ts blockFor): from the FREE_ATTEMPTS-th wrong one, a growing wait.
         if (r.status === 'needs-password') {
@@ -358,21 +381,28 @@ export class ReadPane {
           encrypted,
         });
       });
-      replace(this.body, banner(r), diagnosis(r), noKey(r), legacyOffer(r, () => void this.show(mime, password, { openLegacy: true })), this.passwordPrompt(r, mime, password !== undefined), certArea, ph ? protectedNote(ph) : null, head, this.onReply ? el('div', { class: 'actions' }, reply, forward) : null, partsView(view, coverage, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename) => void this.save(source, path, filename, certArea), images));
+      replace(this.body, banner(r), diagnosis(r), noKey(r), legacyOffer(r, () => this.again(password, { openLegacy: true })), this.passwordPrompt(r, password !== undefined), certArea, ph ? protectedNote(ph) : null, head, this.onReply ? el('div', { class: 'actions' }, reply, forward) : null, partsView(view, coverage, r.status === 'partially-signed' ? 'Not signed' : 'Not covered by a signature', (path, filename) => void this.save(source, path, filename, certArea), images));
       this.showingDecrypted = decrypted;
       // A reply to it from the host's own compose window is then known to answer encrypted mail.
       if (decrypted && h.message_id) void store.markDecrypted(h.message_id).catch(() => undefined);
       await this.senderCertificate(r, certArea);
       return decrypted && ph?.subject !== undefined ? ph.subject : null;
     } catch (e) {
+      // Not handed over (failed before the engine took it): still there to show again.
+      if (turn === this.shows && mime.byteLength > 0) this.shown = mime;
       done();
       replace(this.body, errorView(e));
       return null;
     }
   }
 
+  /** Show the message shown last again, with a password or the legacy ciphers allowed (once: a second click finds it opening). */
+  private again(password?: string, how: { openLegacy?: boolean } = {}): void {
+    if (this.shown) void this.show(this.shown, password, how);
+  }
+
   /** The password prompt of a password-encrypted message (`needs-password`). */
-  private passwordPrompt(r: OpenReport, mime: Uint8Array, tried: boolean): HTMLElement | null {
+  private passwordPrompt(r: OpenReport, tried: boolean): HTMLElement | null {
     if (r.status !== 'needs-password') return null;
     const input = el('input', { type: 'password', id: 'message-password', autocomplete: 'off', 'data-field': 'message-password' });
     const button = el('button', { type: 'submit', 'data-action': 'open-with-password' }, 'Open');
@@ -393,7 +423,7 @@ export class ReadPane {
         say.textContent = `Too many wrong passwords. Try again in ${waitText(wait)}.`;
         return;
       }
-      void this.show(mime, input.value);
+      this.again(input.value);
     });
     return form;
   }
