@@ -82,6 +82,12 @@ impl Error {
         self
     }
 
+    /// `limit-exceeded` for received data past a named limit: the detail names the limit, its
+    /// value and what was found (SPEC section 8).
+    pub fn exceeded(name: &str, limit: usize, found: impl fmt::Display, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::new(Code::LimitExceeded, message, hint).with_detail(format!("limit {name} = {limit} exceeded ({found})"))
+    }
+
     pub fn usage(message: impl Into<String>) -> Self {
         Error::new(Code::Usage, message, "Check the arguments.")
     }

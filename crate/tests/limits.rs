@@ -1,10 +1,15 @@
 //! Named limits of SPEC section 8 on hostile input generated here: the tampered-signature
-//! diagnosis stays linear in the message size, and a PKCS#12 file has one budget of
-//! password hashing. (Envelope limits are tested in `cms::decrypt_tests`.)
+//! diagnosis stays linear in the message size, a PKCS#12 file has one budget of password
+//! hashing, and S/MIME layers, a SignedData's certificates and its signers past their limits
+//! are `limit-exceeded`, never a verdict on what was read before the limit. (Envelope limits
+//! are tested in `cms::decrypt_tests`.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod common;
 use cachet::report::Status;
-use cachet::smime::{open, sign_message, OpenInput, MAX_DIAGNOSIS_CANDIDATES};
+use cachet::asn1::{ber, der::tlv};
+use cachet::cms::signed::{parse_signed_data, MAX_CERTIFICATES, MAX_SIGNERS};
+use cachet::error::Code;
+use cachet::smime::{open, sign_message, OpenInput, MAX_DIAGNOSIS_CANDIDATES, MAX_LAYERS};
 use common::*;
 use std::time::{Duration, Instant};
 
@@ -66,4 +71,84 @@ fn tampered_diagnosis_is_linear_in_the_message_size() {
     let r = open(&text, &input).report;
     assert!(r.diagnosis.iter().any(|d| d.id == "appended-text" && d.appended_text.as_deref().is_some_and(|t| t.contains("Sent from our network."))), "{:?}", r.diagnosis);
     let _ = MAX_DIAGNOSIS_CANDIDATES;
+}
+
+/// Alice's identity from the shared test PKI, its CA as the one root, and a fixed time.
+fn alice_and_root() -> (cachet::pkcs12::Identity, Vec<x509_cert::Certificate>, cachet::time::UnixTime) {
+    let pki = shared_pki();
+    let alice = pki.leaf("alice", "alice@example.org", Key::Rsa2048, None, 365);
+    let id = cachet::pkcs12::import(&std::fs::read(alice.p12()).unwrap(), "test-password").unwrap();
+    let root = cachet::cert::facts::parse_certificates(&std::fs::read(pki.ca()).unwrap()).unwrap();
+    let at = cachet::time::UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs());
+    (id, root, at)
+}
+
+#[test]
+fn s_mime_layers_past_the_limit_are_limit_exceeded() {
+    let (alice, roots, at) = alice_and_root();
+    let (limits, policy) = (cachet::mime::Limits::default(), cachet::policy::Policy::standard());
+    let input = OpenInput { roots: &roots, pins: &[], known: &[], identities: &[], passwords: &[], at, policy: &policy, limits: &limits };
+    let mut msg = message("alice@example.org", "bob@example.net");
+    // Signed again and again, clear and opaque in turn: MAX_LAYERS layers open, every one valid.
+    for i in 0..MAX_LAYERS {
+        msg = sign_message(&msg, &alice, i % 2 == 1, at, &limits, &policy).unwrap();
+    }
+    let r = open(&msg, &input).report;
+    assert_eq!(r.status, Status::Valid, "{:?}", r.error);
+    assert_eq!(r.layers.len(), MAX_LAYERS);
+    // One more: refused, naming the limit, not shown as content under a valid verdict.
+    for opaque in [false, true] {
+        let deeper = sign_message(&msg, &alice, opaque, at, &limits, &policy).unwrap();
+        let r = open(&deeper, &input).report;
+        assert_eq!(r.status, Status::Malformed, "opaque {opaque}");
+        let e = r.error.as_ref().unwrap();
+        assert_eq!(e.code, Code::LimitExceeded);
+        assert!(e.detail.as_deref().unwrap().contains("MAX_LAYERS"), "{e:?}");
+        assert_eq!(r.layers.len(), MAX_LAYERS + 1);
+    }
+}
+
+/// `der` (a ContentInfo of SignedData, DER) with its certificates and its SignerInfos each
+/// repeated to `certs` and `signers` elements.
+fn with_counts(der: &[u8], certs: usize, signers: usize) -> Vec<u8> {
+    let top = ber::read_all(der).unwrap();
+    let [oid, wrapped] = &top.children().unwrap()[..] else { panic!("ContentInfo") };
+    let sd = wrapped.children().unwrap()[0];
+    let mut body = Vec::new();
+    for t in sd.children().unwrap() {
+        let (tag, n) = match t.tag {
+            0xa0 => (0xa0, certs),
+            0x31 => (0x31, signers),
+            _ => {
+                body.extend_from_slice(t.raw);
+                continue;
+            }
+        };
+        let one = t.children().unwrap()[0].raw;
+        body.extend(tlv(tag, &one.repeat(n)));
+    }
+    tlv(0x30, &[oid.raw, &tlv(0xa0, &tlv(0x30, &body))].concat())
+}
+
+#[test]
+fn a_signed_data_past_its_certificate_or_signer_limit_is_limit_exceeded() {
+    let (alice, roots, at) = alice_and_root();
+    let (limits, policy) = (cachet::mime::Limits::default(), cachet::policy::Policy::standard());
+    let opaque = sign_message(&message("alice@example.org", "bob@example.net"), &alice, true, at, &limits, &policy).unwrap();
+    let der = cms_blob(&opaque);
+    // At the limits: read whole.
+    let sd = parse_signed_data(&with_counts(&der, MAX_CERTIFICATES, MAX_SIGNERS)).unwrap();
+    assert_eq!((sd.certificates.len(), sd.signers.len()), (MAX_CERTIFICATES, MAX_SIGNERS));
+    // One past either: refused, naming the limit and the count.
+    for (certs, signers, name) in [(MAX_CERTIFICATES + 1, 1, "MAX_CERTIFICATES"), (1, MAX_SIGNERS + 1, "MAX_SIGNERS")] {
+        let e = parse_signed_data(&with_counts(&der, certs, signers)).err().unwrap();
+        assert_eq!(e.code, Code::LimitExceeded, "{name}");
+        let detail = e.detail.unwrap();
+        assert!(detail.contains(name) && detail.contains(&format!("({} ", certs.max(signers))), "{detail}");
+        // In a message: malformed with that error, never the verdict of the signers read.
+        let input = OpenInput { roots: &roots, pins: &[], known: &[], identities: &[], passwords: &[], at, policy: &policy, limits: &limits };
+        let r = open(&wrap_opaque("alice@example.org", &with_counts(&der, certs, signers), "signed-data"), &input).report;
+        assert_eq!(r.status, Status::Malformed, "{name}");
+        assert_eq!(r.error.unwrap().code, Code::LimitExceeded, "{name}");
+    }
 }

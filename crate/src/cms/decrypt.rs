@@ -270,12 +270,7 @@ pub fn decrypt(der: &[u8], identities: &[&Identity], policy: &Policy, backend: &
 
 /// The error of an exceeded named limit (as the MIME limits word it).
 fn limit_exceeded(name: &str, limit: usize, found: impl std::fmt::Display) -> Error {
-    Error::new(
-        Code::LimitExceeded,
-        "The encrypted part of this message is too complex to be processed safely.",
-        "Ask the sender to send it again to fewer recipients, or open it in a desktop mail program.",
-    )
-    .with_detail(format!("limit {name} = {limit} exceeded ({found})"))
+    Error::exceeded(name, limit, found, "The encrypted part of this message is too complex to be processed safely.", "Ask the sender to send it again to fewer recipients, or open it in a desktop mail program.")
 }
 
 /// [`decrypt`] with the key unwrapping and the content decryption done by `bulk`.

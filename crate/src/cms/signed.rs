@@ -18,9 +18,17 @@ use x509_cert::Certificate;
 
 use crate::oid::OID_SIGNED_DATA;
 
-/// Largest number of certificates or signers we look at in one SignedData.
+/// Largest number of certificates one SignedData may carry; more is `limit-exceeded` (the
+/// signer's own certificate may be among those past the limit: ignoring them could change
+/// the verdict).
 pub const MAX_CERTIFICATES: usize = 64;
+/// Largest number of signers (SignerInfos) one SignedData may have; more is `limit-exceeded`.
 pub const MAX_SIGNERS: usize = 16;
+
+/// The error of SignedData past [`MAX_CERTIFICATES`] or [`MAX_SIGNERS`].
+fn too_many(name: &str, limit: usize, found: usize, what: &str) -> Error {
+    Error::exceeded(name, limit, format!("{found} {what}"), format!("The signature data in this message has too many {what} to be processed safely."), "Ask the sender to send the message again; if it keeps happening, report the sender's mail program.")
+}
 
 /// A SignerInfo with the bytes its signature covers.
 pub struct ParsedSigner {
@@ -108,11 +116,11 @@ pub fn parse_signed_data(bytes: &[u8]) -> Result<ParsedSignedData> {
     for t in kids {
         match t.tag {
             0xa0 => {
-                for (i, c) in t.children().map_err(ber_err)?.iter().enumerate() {
-                    if certificates.len() >= MAX_CERTIFICATES {
-                        notes.push(format!("more than {MAX_CERTIFICATES} certificates; the rest were ignored"));
-                        break;
-                    }
+                let certs = t.children().map_err(ber_err)?;
+                if certs.len() > MAX_CERTIFICATES {
+                    return Err(too_many("MAX_CERTIFICATES", MAX_CERTIFICATES, certs.len(), "certificates"));
+                }
+                for (i, c) in certs.iter().enumerate() {
                     if c.tag != 0x30 {
                         notes.push(format!("certificate {} is not an X.509 certificate and was ignored", i + 1));
                         continue;
@@ -129,14 +137,11 @@ pub fn parse_signed_data(bytes: &[u8]) -> Result<ParsedSignedData> {
         }
     }
     let signer_set = signer_set.ok_or_else(|| malformed("SignedData signerInfos missing"))?;
-    let mut signers = Vec::new();
-    for s in signer_set.children().map_err(ber_err)? {
-        if signers.len() >= MAX_SIGNERS {
-            notes.push(format!("more than {MAX_SIGNERS} signers; the rest were ignored"));
-            break;
-        }
-        signers.push(parse_signer(&s)?);
+    let infos = signer_set.children().map_err(ber_err)?;
+    if infos.len() > MAX_SIGNERS {
+        return Err(too_many("MAX_SIGNERS", MAX_SIGNERS, infos.len(), "signers"));
     }
+    let signers = infos.iter().map(parse_signer).collect::<Result<Vec<_>>>()?;
     Ok(ParsedSignedData { econtent_type, econtent, certificates, signers, notes })
 }
 

@@ -1,7 +1,7 @@
 //! Named resource limits for MIME parsing: the bounds that keep hostile input from
 //! exhausting memory or stack. Exceeding one gives `Code::LimitExceeded` naming it.
 
-use crate::error::{Code, Error};
+use crate::error::Error;
 
 /// Resource limits applied by [`crate::mime::parse`]. Every value is inclusive:
 /// input exactly at a limit is accepted, one more is refused.
@@ -36,10 +36,5 @@ impl Default for Limits {
 
 /// The error for an exceeded limit. `name` is the field name of [`Limits`].
 pub(crate) fn exceeded(name: &str, limit: usize, found: impl std::fmt::Display) -> Error {
-    Error::new(
-        Code::LimitExceeded,
-        "The message is too large or too complex to be processed safely.",
-        "Ask the sender for a simpler message, or open it in a desktop mail program.",
-    )
-    .with_detail(format!("limit {name} = {limit} exceeded ({found})"))
+    Error::exceeded(name, limit, found, "The message is too large or too complex to be processed safely.", "Ask the sender for a simpler message, or open it in a desktop mail program.")
 }

@@ -31,6 +31,7 @@ pub use entity::{ContentType, Entity, HeaderField, Originator, SmimeKind};
 pub(crate) use entity::{decode_base64, decode_base64_in_place};
 pub use headers::{encode_headers, header_place, push_field, received_value, HeaderPlace};
 pub use limits::Limits;
+pub(crate) use limits::exceeded;
 pub use parse::{parse, parse_head};
 pub(crate) use parse::too_large;
 pub use pieces::{MultipartSignedPieces, Pieces};

@@ -26,6 +26,20 @@ pub const MAX_LAYERS: usize = 8;
 /// opened portably.
 pub const MAX_RUNS: usize = 3 * MAX_LAYERS + crate::cms::decrypt::MAX_CONTENT_DECRYPTIONS + 2;
 
+/// The kind of S/MIME layer an entity is, if it is one `open` would peel (a certificate
+/// bundle is not a layer).
+fn layer_kind(entity: &Entity<'_>) -> Option<LayerKind> {
+    match entity.smime_kind()? {
+        SmimeKind::MultipartSigned { .. } => Some(LayerKind::Signed),
+        SmimeKind::Pkcs7Mime { smime_type, .. } => match smime_type.as_deref() {
+            Some("certs-only") => None,
+            Some(t) if t.starts_with("signed") => Some(LayerKind::Signed),
+            _ => Some(LayerKind::Encrypted),
+        },
+        SmimeKind::Pkcs7Signature => None,
+    }
+}
+
 /// Everything `open` needs besides the message.
 pub struct OpenInput<'a> {
     /// Trusted roots: the only certificates that issue (SPEC section 5).
@@ -328,7 +342,7 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
     // layer is peeled, only decrypted content (checked where it is decrypted); anything else is
     // checked where it is read.
     let mut canonical_source = breaks == LineBreaks::Canonical && matches!(canonical, std::borrow::Cow::Borrowed(_));
-    for _ in 0..MAX_LAYERS {
+    for round in 0..=MAX_LAYERS {
         let entity = match mime::parse(&current, input.limits) {
             Ok(e) => e,
             Err(e) => {
@@ -337,6 +351,14 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
                 break;
             }
         };
+        if round == MAX_LAYERS {
+            // One more layer than the limit: refused, not shown as the content (SPEC section 8).
+            if let Some(kind) = layer_kind(&entity) {
+                report.error = Some(mime::exceeded("MAX_LAYERS", MAX_LAYERS, format!("a layer inside {MAX_LAYERS} S/MIME layers")));
+                report.layers.push(Layer::malformed(kind, "mime", &covers, Vec::new()));
+            }
+            break;
+        }
         let next = match entity.smime_kind() {
             Some(SmimeKind::MultipartSigned { protocol, micalg }) => open_multipart_signed(&entity, protocol, micalg, canonical_source, &ctx, &covers, &mut report, &mut found, bulk),
             Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &passwords, &covers, &mut report, &mut found, bulk).map(|(content, canonical)| Peeled::Content(content, canonical)),
