@@ -287,7 +287,7 @@ export function withoutBcc(mime, fields) {
  * The dev mailbox routes for scripts/serve.mjs (`root` defaults to mailboxRoot()); request
  * bodies over `maxRequest` bytes (default: Graph's limit, at most MAX_BODY) are answered 413.
  */
-export function devMailRoutes({ root = mailboxRoot(), maxRequest = GRAPH_MAX_REQUEST } = {}) {
+export function devMailRoutes({ root = mailboxRoot(), maxRequest = GRAPH_MAX_REQUEST, permanentDelete = true } = {}) {
   const max = Math.min(maxRequest, MAX_BODY);
   const authed = (handle) => async (req, res, match) => {
     const address = callerAddress(req);
@@ -361,9 +361,11 @@ export function devMailRoutes({ root = mailboxRoot(), maxRequest = GRAPH_MAX_REQ
     },
     {
       // Graph's DELETE moves a message to Deleted Items; permanentDelete removes it. The dev
-      // mailbox has no Deleted Items: both remove the file.
+      // mailbox has no Deleted Items: both remove the file. `permanentDelete: false` answers it
+      // as a mailbox that refuses it (for tests of the fallback).
       method: 'POST', path: /^\/v1\.0\/me\/messages\/([^/]+)\/permanentDelete$/,
       handle: authed((req, res, m, address) => {
+        if (!permanentDelete) return graphError(res, 405, 'ErrorInvalidRequest', 'permanentDelete is not supported for this mailbox.');
         const file = find(root, address, m[1]);
         if (file === null) return graphError(res, 404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
         fs.rmSync(file);

@@ -167,7 +167,7 @@ test('compose → send through Graph: HTML with an inline picture, files and an 
 
   const built = [];
   const outcome = await host.sendComposed(secureWithCachetAndOpenssl(built));
-  assert.deepEqual(outcome, { sent: 3, draftDeleted: true, closed: true });
+  assert.deepEqual(outcome, { sent: 3, draftDeleted: true, draftInDeletedItems: false, closed: true });
   assert.deepEqual(built.map((e) => [e.to.map((a) => a.address), e.cc.map((a) => a.address), e.bcc.map((a) => a.address)]), [
     [['bob@example.org'], ['carol@example.org'], []],
     [[], [], ['dave@example.org']],
@@ -238,6 +238,25 @@ test('compose → send through Graph: HTML with an inline picture, files and an 
   assert.equal(sent.length, 3);
   for (const s of sent) checkContent('alice (Sent Items)', decryptAndVerify('alice', Buffer.from(await g.getMime(s.id))).content);
   assert.deepEqual(await g.list('drafts'), []);
+});
+
+test('a mailbox that refuses permanentDelete: the plaintext draft is deleted into Deleted Items, and the outcome says so', async () => {
+  const refusing = createDevServer({ root: dir, routes: devMailRoutes({ root: mail, permanentDelete: false }) });
+  const at = await listen(refusing, { port: 0 });
+  // One bundle: the GraphError the client throws is the one the host recognises.
+  const both = await importTs('tests/office/office-and-graph.ts');
+  try {
+    const graph = new both.GraphClient({ baseUrl: at, token: async () => `dev:${people.alice.address}` });
+    const draftId = await graph.createDraft(new Uint8Array(Buffer.from('From: alice@example.org\r\nTo: bob@example.org\r\nSubject: Plan\r\n\r\nplaintext draft\r\n')));
+    const { office, calls } = richCompose(draftId);
+    const host = new both.OfficeHost({ office, graph });
+    await host.ready();
+    assert.deepEqual(await host.finishCompose(), { draftDeleted: true, draftInDeletedItems: true, closed: true });
+    assert.ok(!(await graph.list('drafts')).some((m) => m.id === draftId), 'no longer in Drafts');
+    assert.ok(calls.includes('closeAsync'));
+  } finally {
+    refusing.close();
+  }
 });
 
 test('a forward keeps its threading fields and the forwarded text', async () => {

@@ -25,16 +25,23 @@ export interface DraftFolder {
   list(): Promise<StoredDraft[]>;
   /** The stored bytes of a draft. */
   get(id: string): Promise<Uint8Array>;
-  /** Delete a draft permanently (not into Deleted Items). */
+  /** Delete a draft permanently (not into Deleted Items, unless the mailbox refuses: it holds only ciphertext). */
   remove(id: string): Promise<void>;
 }
 
-/** Delete permanently; where Graph has no permanentDelete for the item, a plain delete. */
-export async function deletePermanently(graph: GraphClient, id: string): Promise<void> {
-  await graph.permanentDelete(id).catch(async (e: unknown) => {
-    if (e instanceof GraphError && (e.status === 400 || e.status === 405)) await graph.delete(id);
-    else throw e;
-  });
+/**
+ * Delete permanently; where the mailbox refuses permanentDelete for the item (400, 404, 405),
+ * a plain delete, which Graph makes a move into Deleted Items: resolves to where it went.
+ */
+export async function deletePermanently(graph: GraphClient, id: string): Promise<'gone' | 'deleted-items'> {
+  try {
+    await graph.permanentDelete(id);
+    return 'gone';
+  } catch (e) {
+    if (!(e instanceof GraphError && (e.status === 400 || e.status === 404 || e.status === 405))) throw e;
+    await graph.delete(id);
+    return 'deleted-items';
+  }
 }
 
 /** The Drafts folder of a Graph mailbox as a DraftFolder. */
@@ -46,6 +53,8 @@ export function graphDrafts(graph: GraphClient): DraftFolder {
       return all.filter((m) => m.subject === DRAFT_SUBJECT).map((m) => ({ id: m.id, saved: m.received }));
     },
     get: (id) => graph.getMime(id),
-    remove: (id) => deletePermanently(graph, id),
+    async remove(id) {
+      await deletePermanently(graph, id);
+    },
   };
 }

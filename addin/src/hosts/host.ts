@@ -97,6 +97,11 @@ export type SecureBuilder = (fields: ComposeFields) => Promise<Uint8Array>;
 export interface ComposeFinish {
   /** The autosaved plaintext draft was deleted. */
   draftDeleted: boolean;
+  /**
+   * It was deleted only into Deleted Items: the mailbox refused a permanent delete, so the
+   * plaintext is still there until the user empties that folder.
+   */
+  draftInDeletedItems: boolean;
   /** The compose window was closed (false when the host could not close it: the user should). */
   closed: boolean;
 }

@@ -5,8 +5,8 @@
 // deleting the autosaved plaintext draft and closing the compose window.
 import { fromBase64 } from './base64';
 import { envelopes, type ComposeAttachment, type ComposeFinish, type ComposeChoice, type ComposeFields, type Host, type HostNotification, type MailAddress, type SecureBuilder, type SendOutcome } from './host';
-import { type DraftFolder, graphDrafts } from './drafts';
-import { GRAPH_MAX_MIME, GraphError, tooLargeForGraph, type GraphClient } from './graph';
+import { type DraftFolder, deletePermanently, graphDrafts } from './drafts';
+import { GRAPH_MAX_MIME, tooLargeForGraph, type GraphClient } from './graph';
 import { ITEM_CHANGED, call, field, type AttachmentContent, type AttachmentDetails, type EmailAddressDetails, type OfficeItem, type OfficeLike } from './office-api';
 import { readChoice, writeChoice } from './office-choice';
 import { DEFAULT_DOH_RESOLVER, dohQuery } from './doh';
@@ -316,14 +316,13 @@ export class OfficeHost implements Host {
     const graph = this.graph;
     const item = this.item();
     let draftDeleted = false;
+    let draftInDeletedItems = false;
     try {
       if (!graph) throw new Error('Microsoft Graph is not configured');
       const id = this.restId(await this.draftId(item));
-      // Permanently: a plain DELETE would leave the plaintext in Deleted Items.
-      await graph.permanentDelete(id).catch(async (e: unknown) => {
-        if (e instanceof GraphError && (e.status === 400 || e.status === 404 || e.status === 405)) await graph.delete(id);
-        else throw e;
-      });
+      // Permanently: a plain DELETE would leave the plaintext in Deleted Items. Where the
+      // mailbox refuses that, the plain DELETE all the same, and the user is told where it went.
+      draftInDeletedItems = (await deletePermanently(graph, id)) === 'deleted-items';
       draftDeleted = true;
     } catch {
       // The draft stays in Drafts; the UI tells the user to delete it.
@@ -339,7 +338,7 @@ export class OfficeHost implements Host {
         closed = false;
       }
     }
-    return { draftDeleted, closed };
+    return { draftDeleted, draftInDeletedItems, closed };
   }
 }
 

@@ -21,7 +21,7 @@ import { canReceiveEncrypted, messageIds, store } from '../keyring/store';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
 import { Discovery } from './discovery';
-import { capabilitiesOf, choiceWords, contentSummary, draftOf, encryptionChoice, envelopeAddresses, messageId, type RecipientStatus, recipientStatuses, rfc5322Date, STATUS_WORDS, unsupported } from './host-compose';
+import { capabilitiesOf, choiceWords, contentSummary, draftOf, encryptionChoice, envelopeAddresses, IN_DELETED_ITEMS, messageId, type RecipientStatus, recipientStatuses, rfc5322Date, STATUS_WORDS, unsupported } from './host-compose';
 
 export type { RecipientStatus } from './host-compose';
 import type { ReplySeed } from './read-pane';
@@ -569,6 +569,7 @@ export class ComposePane {
         this.result,
         el('p', { class: 'note good', role: 'status', 'data-field': 'sent' }, `Sent${sign ? ', signed' : ''}${encrypt ? ' and encrypted' : ''}, to ${rcpt}.`),
         out && !out.draftDeleted ? el('p', { class: 'notice', 'data-field': 'draft-kept' }, 'The unprotected draft could not be deleted: delete it from your Drafts folder.') : null,
+        out?.draftDeleted && out.draftInDeletedItems ? el('p', { class: 'notice', 'data-field': 'draft-in-deleted-items' }, IN_DELETED_ITEMS) : null,
         out && !out.closed ? el('p', { class: 'muted', 'data-field': 'not-closed' }, 'Close the message window (it was sent; do not send it again).') : null,
       );
     } catch (e) {

@@ -15,6 +15,7 @@ import type { ComposePane } from './compose-pane';
 import { el, replace } from './dom';
 import { errorView } from './error-view';
 import { fromBase64 } from '../hosts/base64';
+import { IN_DELETED_ITEMS } from './host-compose';
 
 /** Verdicts that never let a stored draft fill the pane: it was changed, or is not the user's. */
 const REFUSED = new Set(['tampered', 'bad-signature', 'no-signer', 'malformed', 'no-key', 'integrity-failure', 'unsigned']);
@@ -277,9 +278,11 @@ export class ConfidentialMode {
     if (this.host.capabilities.composeMessage && this.host.finishCompose) {
       const f = await this.host.finishCompose();
       out.push(
-        f.draftDeleted
-          ? el('p', { class: 'muted', 'data-field': 'plaintext-deleted' }, 'The mail program’s unencrypted draft was deleted permanently.')
-          : el('p', { class: 'notice', 'data-field': 'plaintext-kept' }, 'The mail program’s unencrypted draft could not be deleted: delete it from your Drafts folder (and from Deleted Items).'),
+        !f.draftDeleted
+          ? el('p', { class: 'notice', 'data-field': 'plaintext-kept' }, 'The mail program’s unencrypted draft could not be deleted: delete it from your Drafts folder (and from Deleted Items).')
+          : f.draftInDeletedItems
+            ? el('p', { class: 'notice', 'data-field': 'draft-in-deleted-items' }, IN_DELETED_ITEMS)
+            : el('p', { class: 'muted', 'data-field': 'plaintext-deleted' }, 'The mail program’s unencrypted draft was deleted permanently.'),
       );
       if (!f.closed) out.push(el('p', { class: 'muted', 'data-field': 'not-closed' }, 'Close the message window (it was sent; do not send it again).'));
     }

@@ -66,6 +66,9 @@ export function unsupported(_fields: ComposeFields): string[] {
 
 export type RecipientStatus = 'ready' | 'missing' | 'expired' | 'address-mismatch' | 'untrusted';
 
+/** After sending: the mailbox refused to delete the plaintext draft permanently (`ComposeFinish.draftInDeletedItems`). */
+export const IN_DELETED_ITEMS = 'The unprotected draft was deleted into Deleted Items, because this mailbox refused to delete it permanently: empty Deleted Items to remove it.';
+
 export const STATUS_WORDS: Record<RecipientStatus, string> = {
   ready: 'ready: certificate stored',
   missing: 'missing: no certificate yet',
