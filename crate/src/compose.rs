@@ -118,11 +118,11 @@ pub fn compose_draft(d: &Draft, extra: &[(String, String)]) -> Result<Vec<u8>> {
     }
     for t in [&d.text, &d.html] {
         if t.len() > MAX_TEXT {
-            return Err(Error::usage("The message text is too long.").with_detail(format!("{} bytes, limit {MAX_TEXT}", t.len())));
+            return Err(Error::new(Code::LimitExceeded, "The message text is too long.", "Shorten the text, or send the long part as an attachment.").with_detail(format!("{} bytes, limit {MAX_TEXT}", t.len())));
         }
     }
     if d.footer.len() > MAX_FOOTER {
-        return Err(Error::new(Code::LimitExceeded, "The footer is too long.", "Shorten the footer of your identity (Certificates tab).")
+        return Err(Error::new(Code::LimitExceeded, "The footer is too long.", "Shorten the signed footer of your address (Upkeep tab).")
             .with_detail(format!("{} bytes, limit {MAX_FOOTER}", d.footer.len())));
     }
     let (inline, attachments) = decode_attachments(d)?;
@@ -351,7 +351,7 @@ mod tests {
         d.attachments.clear();
         assert!(parse(&compose(&d).unwrap(), &Limits::default()).unwrap().content_type().is("text/plain"));
         d.html = "x".repeat(MAX_TEXT + 1);
-        assert_eq!(compose(&d).unwrap_err().code, Code::Usage);
+        assert_eq!(compose(&d).unwrap_err().code, Code::LimitExceeded);
         d.html = "x".repeat(MAX_TOTAL - d.text.len());
         d.attachments = vec![DraftAttachment { filename: "n".into(), content_type: "text/plain".into(), data_base64: STANDARD.encode(b"1234"), content_id: String::new() }];
         assert_eq!(compose(&d).unwrap_err().code, Code::LimitExceeded);
@@ -423,7 +423,7 @@ mod tests {
     fn html_counts_towards_the_limits() {
         let mut d = draft();
         d.html = "x".repeat(MAX_TEXT + 1);
-        assert_eq!(compose(&d).unwrap_err().code, Code::Usage);
+        assert_eq!(compose(&d).unwrap_err().code, Code::LimitExceeded);
         d.html = "x".repeat(MAX_TOTAL / 2 + 1);
         d.text = "y".repeat(MAX_TOTAL / 2 + 1);
         assert_eq!(compose(&d).unwrap_err().code, Code::LimitExceeded);
