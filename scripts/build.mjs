@@ -136,9 +136,11 @@ export async function build(toolchain) {
     await must(bin('tsc'), ['--noEmit', '-p', ROOT]);
     await must(bin('vite'), ['build', '--logLevel', 'warn']);
     await buildLaunchEvent();
-    const xml = fs.readFileSync(path.join(ROOT, 'manifest.xml'), 'utf8');
-    fs.writeFileSync(path.join(DIST, 'manifest.xml'), productionManifest(xml, process.env.CACHET_ORIGIN || undefined));
   }
+  // The manifest for the origin asked for now (CACHET_ORIGIN), also when the bundle is up to date.
+  const manifest = productionManifest(fs.readFileSync(path.join(ROOT, 'manifest.xml'), 'utf8'), process.env.CACHET_ORIGIN || undefined);
+  const manifestOut = path.join(DIST, 'manifest.xml');
+  if (!fs.existsSync(manifestOut) || fs.readFileSync(manifestOut, 'utf8') !== manifest) fs.writeFileSync(manifestOut, manifest);
   await buildThunderbird();
 }
 
