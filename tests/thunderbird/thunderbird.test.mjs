@@ -363,8 +363,10 @@ test('compose: Bob signs and encrypts to Alice from Thunderbird’s composer; Ca
       encrypt.checked = true;
       encrypt.dispatchEvent(new Event("change", { bubbles: true }));
       await until("Encrypt kept by the background", async () => (await keptChoice()).encrypt);
-      return { signDefault, alice: document.querySelector('[data-recipient="alice@example.org"]').dataset.status, identity: document.querySelector('[data-field="identity"]').textContent };
+      const own = await until("the own copy's line", () => document.querySelector('[data-own-copy="true"]'));
+      return { signDefault, alice: document.querySelector('[data-recipient="alice@example.org"]').dataset.status, identity: document.querySelector('[data-field="identity"]').textContent, own: own.textContent };
     `);
+    assert.match(popup.own, /^Your own copy \(bob@example\.net\) — .*your own copy, read by Cachet/, 'the sender’s own copy and what encrypting it uses');
     assert.equal(popup.signDefault, true, 'Sign is on once an identity exists');
     assert.equal(popup.alice, 'ready', 'Alice’s certificate came from her signed mail');
     assert.equal(popup.identity, 'Signing as bob@example.net.');
@@ -570,7 +572,7 @@ test('issue test 1: an HTML message with an attachment, a Cc and a Bcc, signed a
     assert.equal(await chooseEncrypt(), true);
     const popup = await inComposePopup(`
       await until("Dave's status", () => document.querySelector('[data-recipient="dave@example.org"]'));
-      return { sign: document.getElementById("tb-sign").checked, statuses: [...document.querySelectorAll("[data-recipient]")].map((li) => li.dataset.recipient + " " + li.dataset.status).sort(), blockers: document.querySelector('[data-field="blockers"]')?.textContent ?? null };
+      return { sign: document.getElementById("tb-sign").checked, statuses: [...document.querySelectorAll("[data-recipient][data-status]")].map((li) => li.dataset.recipient + " " + li.dataset.status).sort(), blockers: document.querySelector('[data-field="blockers"]')?.textContent ?? null };
     `);
     assert.deepEqual(popup, { sign: true, statuses: ['alice@example.org ready', 'carol@example.org ready', 'dave@example.org ready'], blockers: null });
     const sentBefore = await w.run(`

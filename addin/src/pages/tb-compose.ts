@@ -67,7 +67,10 @@ try {
       const r = i >= 0 ? chosen?.recipients[i] : undefined;
       return chosen && r ? el('div', { class: 'muted', 'data-field': 'choice' }, choiceWords(chosen, r)) : null;
     };
-    replace(recipients, ...statuses.map((r) => el('li', { 'data-recipient': r.address, 'data-status': r.status }, el('span', { class: `badge ${r.status === 'ready' ? 'good' : 'warn'}` }, r.status), ` ${r.address} — ${STATUS_WORDS[r.status]}`, r.status === 'missing' ? ' ' : null, r.status === 'missing' ? requestButton(r.address) : null, lineOf(r.address))));
+    // The sender's own copy (encrypted to their own certificate too), as the other compose panes show it.
+    const own = chosen?.recipients.find((r) => r.own_copy);
+    const ownLine = chosen && own ? el('li', { 'data-recipient': own.address, 'data-own-copy': 'true' }, `Your own copy (${own.address}) — `, el('div', { class: 'muted', 'data-field': 'choice' }, choiceWords(chosen, own))) : null;
+    replace(recipients, ...statuses.map((r) => el('li', { 'data-recipient': r.address, 'data-status': r.status }, el('span', { class: `badge ${r.status === 'ready' ? 'good' : 'warn'}` }, r.status), ` ${r.address} — ${STATUS_WORDS[r.status]}`, r.status === 'missing' ? ' ' : null, r.status === 'missing' ? requestButton(r.address) : null, lineOf(r.address))), ownLine);
     replace(cipherChoice, chosen ? `Encryption: ${chosen.reason}` : '');
     const blockers = composer.lastProblems(tabId);
     replace(problems, blockers.length ? el('div', { class: 'error', role: 'alert', 'data-code': 'send-refused' }, el('p', { class: 'error-message' }, 'Cachet will not send this message yet:'), el('ul', { 'data-field': 'blockers' }, ...[...new Set(blockers)].map((b) => el('li', {}, b))), el('p', { class: 'error-hint' }, 'Your draft is kept.')) : null);
