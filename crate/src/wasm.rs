@@ -1,4 +1,5 @@
-//! The only module that knows about `wasm_bindgen`: thin exports over the core.
+//! The Wasm exports, thin over the core: with its submodules (`webcrypto`, `kdf`) the only
+//! code that uses `wasm_bindgen`, besides the policy value `boundary` keeps as it came.
 //! Options come in and reports go out as plain JavaScript values, converted by
 //! `serde-wasm-bindgen` from and to the core's Rust types (the same fields the CLI prints
 //! as JSON; their TypeScript types are generated, see `boundary`). Errors are thrown as

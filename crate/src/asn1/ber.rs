@@ -65,7 +65,7 @@ impl<'a> Tlv<'a> {
 
 fn collect_octets(t: &Tlv<'_>, out: &mut Vec<u8>, depth: usize) -> Result<(), BerError> {
     if depth > MAX_DEPTH {
-        return err("OCTET STRING nested too deeply", 0);
+        return err(&format!("OCTET STRING nested too deeply (limit MAX_DEPTH = {MAX_DEPTH} exceeded)"), 0);
     }
     match t.tag {
         0x04 => {
@@ -89,7 +89,7 @@ pub fn read(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), BerError> {
 
 fn read_depth(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8]), BerError> {
     if depth > MAX_DEPTH {
-        return err("elements nested too deeply", 0);
+        return err(&format!("elements nested too deeply (limit MAX_DEPTH = {MAX_DEPTH} exceeded)"), 0);
     }
     let tag = *input.first().ok_or_else(|| BerError("unexpected end of data".into()))?;
     let mut pos = 1usize;
@@ -198,6 +198,6 @@ mod tests {
         for _ in 0..10_000 {
             deep.extend_from_slice(&[0x30, 0x80]);
         }
-        assert!(read(&deep).is_err());
+        assert!(read(&deep).unwrap_err().0.contains("MAX_DEPTH"), "the limit is named");
     }
 }

@@ -2,7 +2,7 @@
 //! DNS-over-HTTPS needs: one query written, one response read. A small reader of our own:
 //! the maintained Rust DNS crate (`hickory-proto`) brings Unicode name handling (IDNA
 //! tables), async traits and its own random number source into the Wasm for the two
-//! functions used here (see README, "Limits").
+//! functions used here (see README, "Finding certificates").
 //!
 //! # Security
 //! The response comes from the network through a resolver the user configured: every
