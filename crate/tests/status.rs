@@ -233,3 +233,26 @@ fn several_signers_headline_is_the_worst() {
     assert_eq!(r["layers"][0]["signers"].as_array().unwrap().len(), 2);
     assert_eq!(status(&r), "weak-algorithm", "{r:#}");
 }
+
+#[test]
+fn an_opaque_signed_body_sent_as_raw_der_is_read_and_the_repair_reported() {
+    let s = setup();
+    let signed = sign(&message(&s.alice.email, "bob@example.net"), s.alice.p12(), &s.alice.password, &["--opaque"]);
+    // The body as raw DER, without its Content-Transfer-Encoding (a gateway's binary form).
+    let text = String::from_utf8(signed).unwrap();
+    let split = text.find("\r\n\r\n").unwrap();
+    let head = text[..split + 2].replace("Content-Transfer-Encoding: base64\r\n", "");
+    assert!(!head.to_ascii_lowercase().contains("content-transfer-encoding"), "{head}");
+    let der = B64.decode(text[split + 4..].replace("\r\n", "")).unwrap();
+    let binary = [head.as_bytes(), b"\r\n", &der].concat();
+    let r = open_t(&binary, s, &[]);
+    assert_eq!(status(&r), "valid", "{r:#}");
+    assert!(r["repairs"].as_array().unwrap().iter().any(|x| x["code"] == "body-binary"), "{r:#}");
+    // A changed signed text inside the DER is not hidden by the repair.
+    let at = der.windows(5).position(|w| w == b"Line ").unwrap();
+    let mut changed = der.clone();
+    changed[at] = b'l';
+    let r = open_t(&[head.as_bytes(), b"\r\n", &changed].concat(), s, &[]);
+    assert_eq!(status(&r), "tampered", "{r:#}");
+    assert!(r["repairs"].as_array().unwrap().iter().any(|x| x["code"] == "body-binary"), "{r:#}");
+}

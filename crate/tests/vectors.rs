@@ -8,11 +8,10 @@
 //! `cachet cert FILE --password-file` and `pkcs12::import` (for the error code);
 //! certificates through `cachet cert`.
 //!
-//! A vector with `needs: pin` runs only when the CLI accepts `--pin` (else it is skipped:
-//! "pins not yet supported"). A vector with `known-failure:` is run: while it still fails
-//! it is recorded as skipped with that reason (never passed); once it passes the test
-//! fails, so that the mark is removed. `fixed-with: pin` limits the mark to a core without
-//! `--pin` (the change that adds pins fixes those too).
+//! A vector with `known-failure:` is run: while it still fails it is recorded as skipped
+//! with that reason (never passed); once it passes the test fails, so that the mark is
+//! removed. `fixed-with: pin` marks a failure that pins fix: with the CLI's `--pin` it no
+//! longer applies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod common;
 use common::*;

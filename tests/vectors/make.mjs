@@ -771,7 +771,7 @@ open('bob-py.p12', 'wb').write(pkcs12.serialize_key_and_certificates(b'bob-rsa',
 
 // ---------------------------------------------------------------------------------------
 // Pins (SPEC 5): a pinned certificate is trusted as itself for its own addresses, never
-// as an issuer. The core's --pin is being added; until then these are skipped.
+// as an issuer (the core's pins, the CLI's --pin).
 
 function pinVectors() {
   const pin = { at: AT, needs: 'pin' };

@@ -5,8 +5,7 @@
 // the native CLI's JSON for the same inputs (`cachet`, built from this tree first): the
 // Wasm and native builds of the core must answer alike.
 //
-// Skips are counted, never passed: a vector with `needs: pin` while the CLI has no --pin
-// ("pins not yet supported"), a vector marked `known-failure:` while it still fails, and
+// Skips are counted, never passed: a vector marked `known-failure:` while it still fails, and
 // the CLI comparison when the CLI cannot be built (an error under CI=true).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -121,13 +120,6 @@ function extract(rel) {
   const file = path.join(tmp, rel.replace(/\//g, '_'));
   fs.writeFileSync(file, load(rel).data);
   return file;
-}
-
-let pinSupport = null;
-/** Does the CLI (built from this tree, like the Wasm) know --pin? */
-function pinsSupported() {
-  if (pinSupport === null) pinSupport = CLI !== null && cli(['open', '--pin', extract('pki/pat-self-signed.cert.vec')], new TextEncoder().encode('From: <a@example.org>\r\n\r\nx\r\n')).code !== 2;
-  return pinSupport;
 }
 
 before(async () => {
@@ -247,10 +239,6 @@ function runIdentity(rel, v) {
 for (const rel of vectorFiles()) {
   test(rel, async (t) => {
     const v = load(rel);
-    if (v.all('needs').includes('pin') && !pinsSupported()) {
-      t.skip('pins not yet supported (the cachet CLI has no --pin)');
-      return;
-    }
     let mismatches = [];
     let native;
     let wasm;
@@ -288,7 +276,8 @@ for (const rel of vectorFiles()) {
         assert.fail(`${rel}: unknown kind ${v.one('kind')}`);
     }
     // A known failure that the change bringing a capability fixes applies only without it.
-    const reason = v.one('fixed-with') === 'pin' && pinsSupported() ? undefined : v.one('known-failure');
+    // A known failure that pins fix (the core has them) no longer applies.
+    const reason = v.one('fixed-with') === 'pin' ? undefined : v.one('known-failure');
     if (reason && mismatches.length) {
       t.diagnostic(mismatches.join('\n'));
       t.skip(`known failure: ${reason}`);
