@@ -1,6 +1,7 @@
 //! `cachet`: the native command line over the core (SPEC section 8).
 //! Stateless: files and flags in, bytes or one JSON report out.
-//! Exit status: 0 good, 3 report printed but a verdict is not good, 2 usage or file error.
+//! Exit status: 0 good, 3 report printed but a verdict is not good (or no S/MIME layer), 2 any
+//! error (usage, files, a wrong password, a refused operation).
 
 use cachet::error::Error;
 use cachet::time::UnixTime;
