@@ -295,6 +295,47 @@ test('forwarding encrypted mail to a recipient without a certificate asks first;
   assert.match(sent, /multipart\/signed/);
 });
 
+test('a certificate imported while unlocked joins a stored identity only with that identity\'s passphrase (no key export under a passphrase chosen by whoever sits there)', async () => {
+  const f = await w.person('fay', 'bob@example.net');
+  const id = w.id('bob@example.net');
+  await w.tab(f, 'Certificates');
+  await f.page.getByLabel('Certificate file with private key').setInputFiles(id.p12);
+  await f.page.getByLabel('File password').fill(id.password);
+  await f.page.getByLabel('Passphrase for this device (at least 8 characters)').fill(PASSPHRASE);
+  await f.page.getByRole('button', { name: 'Import', exact: true }).click();
+  await f.page.locator('[data-field="imported"]').waitFor();
+  // Someone at the unlocked session imports a signing-only certificate of their own for Bob's
+  // address (it would pair with Bob's), under a device passphrase of their own.
+  const key = path.join(w.tmp, 'mallory-key.pem');
+  const cert = path.join(w.tmp, 'mallory-cert.pem');
+  const p12 = path.join(w.tmp, 'mallory.p12');
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=Mallory', '-days', '800', '-addext', 'subjectAltName=email:bob@example.net', '-addext', 'keyUsage=critical,digitalSignature,nonRepudiation', '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'extendedKeyUsage=emailProtection']);
+  openssl(['pkcs12', '-export', '-inkey', key, '-in', cert, '-out', p12, '-passout', 'pass:mallory-file']);
+  await f.page.locator('[data-field="imported"]').evaluate((e) => e.remove());
+  await f.page.getByLabel('Certificate file with private key').setInputFiles(p12);
+  await f.page.getByLabel('File password').fill('mallory-file');
+  await f.page.getByLabel('Passphrase for this device (at least 8 characters)').fill('mallory-passphrase');
+  await f.page.getByRole('button', { name: 'Import', exact: true }).click();
+  await f.page.locator('[data-field="imported"]').waitFor();
+  // Two identities: Bob's still under his passphrase with his key alone, Mallory's under hers with hers alone.
+  const stored = await storedBackups(f.page);
+  assert.equal(stored.length, 2, 'not joined');
+  const keys = (bytes, pass) => {
+    const file = path.join(w.tmp, `fay-stored-${pass}.p12`);
+    fs.writeFileSync(file, Buffer.from(bytes));
+    try {
+      const out = openssl(['pkcs12', '-in', file, '-passin', `pass:${pass}`, '-nodes']).toString();
+      return { keys: out.match(/BEGIN PRIVATE KEY/g)?.length ?? 0, mallory: /CN ?= ?Mallory/.test(out) };
+    } catch {
+      return null;
+    }
+  };
+  const underBob = stored.map((b) => keys(b, PASSPHRASE)).filter(Boolean);
+  const underMallory = stored.map((b) => keys(b, 'mallory-passphrase')).filter(Boolean);
+  assert.deepEqual(underBob, [{ keys: 1, mallory: false }], 'Bob\'s key only under Bob\'s passphrase');
+  assert.deepEqual(underMallory, [{ keys: 1, mallory: true }], 'the passphrase chosen at the import opens only the imported key');
+});
+
 test('no request left the machine, no CSP violation, no console errors', async () => {
   assert.deepEqual(w.blocked, []);
   for (const p of Object.values(w.people)) {

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ROOT, makePki, openssl, pemBase64 } from '../shared.mjs';
+import { importTs } from '../ts.mjs';
 
 const PKG = path.join(ROOT, 'addin', 'pkg');
 let core;
@@ -89,6 +90,32 @@ test('certificates that are not a signing and an encryption pair are refused and
     assert.throws(() => ring.pairIdentities(s, b), (x) => x.code === 'unusable-identity');
     assert.equal(ring.certificates(s)[0].serial, '15');
     assert.equal(ring.certificates(b)[0].serial, '17');
+  } finally {
+    ring.free();
+  }
+});
+
+test('the preferred encryption certificate a signed mail names is kept only when it is trusted for encryption by itself; else the signer\'s own', async () => {
+  const session = await importTs('addin/src/keyring/session.ts');
+  const ring = new core.Keyring();
+  try {
+    const joined = ring.pairIdentities(ring.unlock(fs.readFileSync(pki.people.sign.p12), 'pw'), ring.unlock(fs.readFileSync(pki.people.enc.p12), 'pw'));
+    const { report } = core.openMessage(ring.sign(joined, MESSAGE, false, now()), { at: now(), trust: [pemBase64(pki.ca.pem)] });
+    assert.equal(report.status, 'valid');
+    const [offered] = session.Session.signerCerts(report, true);
+    assert.equal(offered.facts.serial, '16', 'the encryption certificate is offered');
+    assert.equal(offered.signer.facts.serial, '15', 'with the signing certificate as the fallback');
+    const wasm = { call: async (method, params) => core[method](params.options) };
+    const root = [{ kind: 'root', der: pemBase64(pki.ca.pem) }];
+    const kept = async (c, anchors, r = report) => (await session.keptOf(wasm, c, r, anchors, Date.now())).facts.serial;
+    assert.equal(await kept(offered, root), '16', 'issued by a trusted root: kept');
+    assert.equal(await kept(offered, []), '15', 'no trusted root: the signer\'s own');
+    // The certificates travel unsigned: one swapped for a certificate of an untrusted issuer that
+    // names the same address (the facts the shell matched by issuer and serial unchanged).
+    const other = await makePki(path.join(dir, 'other'), { ca: { cn: 'Separate Certs Root' }, people: [{ name: 'enc', cn: 'Alice Encryption', email: 'alice@example.org', keyUsage: 'critical,keyEncipherment', serial: 22 }], password: 'pw' });
+    const swapped = { ...offered, der: pemBase64(other.people.enc.pem) };
+    const forged = { ...report, certificates: report.certificates.map((c) => (c.facts.sha256 === offered.facts.sha256 ? { ...c, der_base64: swapped.der } : c)) };
+    assert.equal(await kept(swapped, root, forged), '15', 'a swapped-in certificate is not kept');
   } finally {
     ring.free();
   }

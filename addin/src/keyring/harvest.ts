@@ -141,7 +141,7 @@ export async function harvestMail({ core, session, host }: HarvestDeps, signal: 
         continue;
       }
       const caps = report.layers.flatMap((l) => l.signers ?? []).find((s) => s.status === 'valid')?.smime_capabilities ?? [];
-      for (const cert of Session.signerCerts(report, true)) {
+      for (const cert of await session.learnable(report)) {
         // Your own signed mail (Sent Items): your certificate is yours, not a contact's.
         if (own !== null && cert.address === own) {
           skip('your own signature (your certificates are under My certificates)', ref);

@@ -6,7 +6,7 @@ import type { CoreClient } from '../core/client';
 import { CoreFailure } from '../core/client';
 import type { CertFacts, KnownKey, OpenOptions, OpenReport } from '../core/protocol';
 import { keeping } from './keeping';
-import { type ContactCert, type IdentityRecord, type Settings, currentCert, knownKey, store } from './store';
+import { type AnchorRecord, type ContactCert, type IdentityRecord, type Settings, currentCert, knownKey, store } from './store';
 
 /** Wrong passphrases allowed before unlocking is slowed down. */
 export const FREE_ATTEMPTS = 3;
@@ -43,6 +43,27 @@ function copy(b: Uint8Array): Uint8Array {
   return b.slice();
 }
 
+/**
+ * Which of a preferred encryption certificate and its signer's own (`c.signer`) to keep: the
+ * preferred one when the core finds it ready for `c.address` at `now` (a trusted path for
+ * encryption from the user's roots or pins, the message's certificates as intermediates),
+ * else the signer's own.
+ */
+export async function keptOf(core: Pick<CoreClient, 'call'>, c: LearnedCert, report: Pick<OpenReport, 'certificates'>, anchors: AnchorRecord[], now: number): Promise<LearnedCert> {
+  const { signer, ...preferred } = c;
+  if (!signer) return c;
+  const options = {
+    recipients: [c.address],
+    contacts: [{ address: c.address, certificates: [c.der] }],
+    trust: anchors.filter((a) => a.kind === 'root').map((a) => a.der),
+    pins: anchors.filter((a) => a.kind === 'pin').map((a) => a.der),
+    known: report.certificates.map((x) => x.der_base64),
+    at: Math.floor(now / 1000),
+  };
+  const [status] = await core.call('recipientStatus', { options });
+  return status?.status === 'ready' ? preferred : signer;
+}
+
 /** Why the identities were locked: the user, the idle timeout, or an engine restart (crash or time budget). */
 export type LockReason = 'user' | 'idle' | 'restart';
 
@@ -50,6 +71,12 @@ export interface LearnedCert {
   address: string;
   der: string;
   facts: CertFacts;
+  /**
+   * Set when this is the signer's preferred encryption certificate (EncryptionKeyPreference),
+   * which travels unsigned among the message's certificates: the signer's own certificate, kept
+   * instead unless the core finds the preferred one ready for the address (`learnable`).
+   */
+  signer?: LearnedCert;
 }
 
 export type LearnOutcome =
@@ -201,8 +228,12 @@ export class Session extends EventTarget {
    * A stored identity that, with the certificate just unlocked (`handle`), makes a separate
    * signing and encryption pair for the same address (one signs only, the other can be
    * encrypted to): both are joined in the core into one identity, whose handle is returned
-   * with the stored record it replaces. A stored one that is locked is opened with the
-   * device passphrase; when nothing pairs, null (the new certificate stays an identity of its own).
+   * with the stored record it replaces. The stored one is opened with the passphrase typed
+   * now, also when it is unlocked: joining stores its key under that passphrase, so only
+   * someone who knows its passphrase may (else anyone at an unlocked session could import a
+   * certificate of their own and export the user's key under a passphrase they chose). A
+   * passphrase that does not open it counts as a wrong one, as when unlocking; when nothing
+   * pairs, null (the new certificate stays an identity of its own).
    */
   private async joinSeparate(leaf: CertFacts, handle: number, passphrase: string): Promise<{ handle: number; record: IdentityRecord } | null> {
     const signOnly = (f: CertFacts | undefined) => f?.usable_for?.sign === true && f.usable_for.encrypt === false;
@@ -212,16 +243,26 @@ export class Session extends EventTarget {
       const roles = (signOnly(o) && leaf.usable_for.encrypt) || (signOnly(leaf) && o.usable_for.encrypt);
       const shared = o.emails.some((m) => leaf.emails.some((n) => n.toLowerCase() === m.toLowerCase()));
       if (!roles || !shared) continue;
-      let otherHandle = this.handles.get(other.id);
-      const opened = otherHandle === undefined;
+      const settings = await store.settings();
+      if (settings.unlockBlockedUntil > Date.now()) continue;
+      let otherHandle: number;
       try {
-        otherHandle ??= await this.core.call('unlock', { p12: copy(other.backup), password: passphrase });
+        otherHandle = await this.core.call('unlock', { p12: copy(other.backup), password: passphrase });
+      } catch (e) {
+        if (!(e instanceof CoreFailure) || e.code !== 'wrong-password') throw e;
+        // Another passphrase: kept apart, and counted (no guessing through imports).
+        await this.wrongPassphrase(settings).catch(() => undefined);
+        continue;
+      }
+      try {
         const joined = await this.core.call('pairIdentities', { first: otherHandle, second: handle });
+        const before = this.handles.get(other.id);
+        if (before !== undefined) await this.core.call('lock', { handle: before }).catch(() => undefined);
         this.handles.delete(other.id);
         return { handle: joined, record: other };
       } catch {
-        // Another passphrase, or the core does not see a pair: keep them apart.
-        if (opened && otherHandle !== undefined) await this.core.call('lock', { handle: otherHandle }).catch(() => undefined);
+        // The core does not see a pair: keep them apart.
+        await this.core.call('lock', { handle: otherHandle }).catch(() => undefined);
       }
     }
     return null;
@@ -314,29 +355,53 @@ export class Session extends EventTarget {
     return [...held, ...(await store.deletedKeys())];
   }
 
-  /** The signer certificates of a report, each with the address to keep it for (the From address, when the certificate names it). */
+  /**
+   * The signer certificates of a report, each with the address to keep it for. A valid signer's
+   * is kept for the address its signature was bound to (the From address, or the Sender's when
+   * it signed on behalf of the From address), and its preferred encryption certificate
+   * (EncryptionKeyPreference, RFC 8551 2.5.3) is offered in its place only when that certificate
+   * names the same address (with `signer` set: see `learnable`). Otherwise (`onlyValid` false,
+   * the sender's certificate offered for import or pinning) only the signer's own certificate,
+   * for the From address when it names it, else its first.
+   */
   static signerCerts(report: OpenReport, onlyValid: boolean): LearnedCert[] {
     const out: LearnedCert[] = [];
+    const named = (c: { facts: CertFacts } | undefined, address: string) => c?.facts.emails.some((e) => e.toLowerCase() === address) === true;
     for (const layer of report.layers) {
       for (const s of layer.signers ?? []) {
         if (onlyValid && s.status !== 'valid') continue;
-        // The certificate the signer asked to be encrypted to (EncryptionKeyPreference, RFC 8551
-        // 2.5.3: a separate encryption certificate), when the message carries it; else the signer's.
-        const pref = s.encryption_key_preference;
-        const preferred = pref && 'issuer_and_serial' in pref
-          ? report.certificates.find((c) => c.facts.serial === pref.issuer_and_serial.serial && c.facts.issuer === pref.issuer_and_serial.issuer && c.facts.usable_for.encrypt)
-          : undefined;
         const signerCert = report.certificates.find((c) => c.facts.sha256 === s.certificate?.sha256);
-        const sameAddress = preferred && signerCert && preferred.facts.emails.some((m) => signerCert.facts.emails.some((n) => n.toLowerCase() === m.toLowerCase()));
-        const found = sameAddress ? preferred : signerCert;
-        // The certificate is kept for one of its own addresses: the From address when it names it,
-        // else its first (a Sender signing on behalf of the From address, or a mismatch).
+        if (!signerCert) continue;
         const from = s.address?.from?.toLowerCase();
-        const emails = (found?.facts.emails ?? []).map((e) => e.toLowerCase());
-        const address = from !== undefined && emails.includes(from) ? from : emails[0];
-        if (found && address) out.push({ address, der: found.der_base64, facts: found.facts });
+        if (onlyValid) {
+          const bound = s.address?.sender?.toLowerCase() ?? (s.address?.matches ? from : undefined);
+          if (bound === undefined || !named(signerCert, bound)) continue;
+          const own: LearnedCert = { address: bound, der: signerCert.der_base64, facts: signerCert.facts };
+          const pref = s.encryption_key_preference;
+          const preferred = pref && 'issuer_and_serial' in pref
+            ? report.certificates.find((c) => c.facts.serial === pref.issuer_and_serial.serial && c.facts.issuer === pref.issuer_and_serial.issuer && c.facts.usable_for.encrypt)
+            : undefined;
+          out.push(preferred && preferred.facts.sha256 !== signerCert.facts.sha256 && named(preferred, bound) ? { address: bound, der: preferred.der_base64, facts: preferred.facts, signer: own } : own);
+        } else {
+          const emails = signerCert.facts.emails.map((e) => e.toLowerCase());
+          const address = from !== undefined && emails.includes(from) ? from : emails[0];
+          if (address) out.push({ address, der: signerCert.der_base64, facts: signerCert.facts });
+        }
       }
     }
+    return out;
+  }
+
+  /**
+   * The certificates to keep from a valid report (`signerCerts`): a preferred encryption
+   * certificate only when the core finds it ready for its address (a trusted path for
+   * encryption, the message's certificates as intermediates, as the compose pane will check
+   * it), else the signer's own certificate. The preferred one is not covered by the
+   * signature (only its issuer and serial are): one that is not trusted by itself is never kept.
+   */
+  async learnable(report: OpenReport): Promise<LearnedCert[]> {
+    const out: LearnedCert[] = [];
+    for (const c of Session.signerCerts(report, true)) out.push(c.signer ? await keptOf(this.core, c, report, await store.anchors(), Date.now()) : c);
     return out;
   }
 
@@ -349,7 +414,7 @@ export class Session extends EventTarget {
     const valid = report.layers.flatMap((l) => l.signers ?? []).find((s) => s.status === 'valid');
     const caps = valid?.smime_capabilities ?? [];
     const out: { cert: LearnedCert; caps: string[]; outcome: LearnOutcome }[] = [];
-    for (const cert of Session.signerCerts(report, true)) {
+    for (const cert of await this.learnable(report)) {
       out.push({ cert, caps, outcome: await this.learn(cert, caps, false, valid?.signing_time ?? undefined) });
       // A key-exchange request to this address is answered: tell the UI (it notifies the user).
       const ready = await keeping.signedMailFrom(cert.address, Date.now());

@@ -323,7 +323,7 @@ export class CertPanel {
     const cur = currentCert(c);
     const actions = el('div', { class: 'actions' });
     if (cur) {
-      actions.append(button(`Pin (only this certificate, only for ${c.address})`, () => void store.putAnchor({ sha256: cur.sha256, der: cur.der, label: `${c.address} (pinned)`, kind: 'pin', notAfter: cur.notAfter, added: new Date().toISOString() }).then(() => this.refresh()), 'secondary'));
+      actions.append(button('Pin (trust only this certificate, for every address it names)', () => void store.putAnchor({ sha256: cur.sha256, der: cur.der, label: `${c.address} (pinned)`, kind: 'pin', notAfter: cur.notAfter, added: new Date().toISOString() }).then(() => this.refresh()), 'secondary'));
     }
     actions.append(button('Delete', () => confirmInline(actions, `Delete the certificates of ${c.address}?`, async () => {
       await store.deleteContact(c.address);
