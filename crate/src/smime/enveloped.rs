@@ -22,7 +22,12 @@ fn describe(id: &SignerId) -> String {
 /// [`crate::cms::compressed::MAX_DECOMPRESSED_SIZE`] once decompressed) adds a `malformed`
 /// layer naming it.
 pub(crate) fn decompressed(der: &[u8], bare: bool, covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
-    match inflate_cms(der, bare) {
+    decompressed_from(inflate_cms(der, bare), covers, report)
+}
+
+/// [`decompressed`] of content already inflated (or not) by [`inflate_cms`].
+pub(crate) fn decompressed_from(inflated: Result<Vec<u8>, crate::error::Error>, covers: &str, report: &mut OpenReport) -> Option<Vec<u8>> {
+    match inflated {
         Ok(content) => {
             note_compressed(covers, report);
             Some(content)

@@ -338,6 +338,10 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
     let mut current: Content<'_> = Content::Borrowed(located.raw());
     let mut covers = path_string(located.path());
     let mut peeled = false;
+    // Whether `current` is the very content a signature's From binding was worked out on
+    // (the last layer peeled was a signed one): only then are its protected header fields
+    // signed ones. Decompressing or decrypting below a signature gives other content.
+    let mut bound = false;
     // Whether `current` is known to be canonical: the message as received, when it is; after a
     // layer is peeled, only decrypted content (checked where it is decrypted); anything else is
     // checked where it is read.
@@ -359,6 +363,7 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
             }
             break;
         }
+        let layers_before = report.layers.len();
         let next = match entity.smime_kind() {
             Some(SmimeKind::MultipartSigned { protocol, micalg }) => open_multipart_signed(&entity, protocol, micalg, canonical_source, &ctx, &covers, &mut report, &mut found, bulk),
             Some(SmimeKind::Pkcs7Mime { smime_type, .. }) => open_pkcs7_mime(&entity, smime_type.as_deref(), &ctx, input.identities, &passwords, &covers, &mut report, &mut found, bulk).map(|(content, canonical)| Peeled::Content(content, canonical)),
@@ -377,6 +382,7 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
                 };
                 covers = if covers.is_empty() { "1".into() } else { format!("{covers}.1") };
                 peeled = true;
+                bound = report.layers.len() > layers_before && report.layers.last().is_some_and(|l| l.kind == LayerKind::Signed);
             }
             None => {
                 if !peeled && report.layers.is_empty() {
@@ -393,7 +399,7 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
         Content::InBody(b) => Content::InBody(b),
     });
     if let Some(c) = &content {
-        super::protected::report_protected_headers(c, &top, &mut report, input.limits);
+        super::protected::report_protected_headers(c, &top, bound, &mut report, input.limits);
     }
 
     let mut status = report.layers.iter().fold(Status::Valid, |acc, l| acc.worst(l.status));

@@ -64,12 +64,19 @@ fn values<'a>(fields: impl Iterator<Item = (&'a str, &'a [u8])>, name: &str) -> 
 ///
 /// # Security
 /// `content` and `top` are untrusted; only their header sections are read (bounded by
-/// `limits`), with work linear in them.
-pub(super) fn report_protected_headers(content: &[u8], top: &Entity<'_>, report: &mut OpenReport, limits: &Limits) {
+/// `limits`), with work linear in them. The fields are signed only when `bound`: `content`
+/// is the content of the last layer peeled, a signed one, whose signer was bound to its
+/// protected From ([`signed_originator`]). Content decompressed or decrypted below a
+/// signature was not bound to anyone: its fields are shown as encrypted ones when it was
+/// decrypted, and ignored when it was only decompressed (nothing protects them).
+pub(super) fn report_protected_headers(content: &[u8], top: &Entity<'_>, bound: bool, report: &mut OpenReport, limits: &Limits) {
     let Ok(head) = mime::parse_head(content, limits) else { return };
     let Some(section) = protected_section(&head) else { return };
-    let signed = report.layers.iter().any(|l| l.kind == LayerKind::Signed);
+    let signed = bound && report.layers.iter().any(|l| l.kind == LayerKind::Signed);
     let encrypted = report.layers.iter().any(|l| l.kind == LayerKind::Encrypted);
+    if !signed && !encrypted {
+        return;
+    }
     let inner = |name: &str| values(section.fields.iter().copied(), name);
     let first = |name: &str| inner(name).into_iter().next();
     let outer = |name: &str| values(top.headers(), name);

@@ -197,6 +197,46 @@ fn protected_fields_count_only_in_the_cryptographic_payload() {
 }
 
 #[test]
+fn protected_fields_decrypted_or_decompressed_below_a_signature_are_not_signed_ones() {
+    require_openssl();
+    let dir = TempDir::new("hp-below");
+    let bob = identity(&dir, "bob", "bob@example.net");
+    let mallory = identity(&dir, "mallory", "mallory@evil.example");
+    let (policy, limits) = (Policy::standard(), Limits::default());
+    // Alice's protected fields (From Alice) in a message encrypted to Bob, which Mallory signs
+    // as a whole: Mallory's signature binds Mallory, and the fields under it were only encrypted.
+    let enc = encrypt_message(MSG.as_bytes(), std::slice::from_ref(&bob.certificate), None, EncryptOptions::default(), at(), &limits, &policy).unwrap();
+    let from_mallory = replace_first(&enc, "From: Alice <alice@example.org>", "From: Mallory <mallory@evil.example>");
+    let wrapped = sign_message(&from_mallory, &mallory, false, at(), &limits, &policy).unwrap();
+    let r = opened(&wrapped, std::slice::from_ref(&mallory.certificate), &[&bob]).report;
+    assert_eq!(r.status, Status::Valid, "{r:?}");
+    let p = r.protected_headers.clone().unwrap();
+    assert_eq!(p.from.as_deref(), Some("Alice <alice@example.org>"));
+    assert!(!p.signed && p.encrypted && p.mismatches.is_empty(), "not a signed From: {p:?}");
+    assert!(r.diagnosis.iter().all(|d| d.id != "header-mismatch"), "{:?}", r.diagnosis);
+    // Compressed under a signature (a CompressedData part, RFC 3274, in the signed part):
+    // nothing binds the fields inside to the signer, nothing protects them.
+    use crate::asn1::der::tlv;
+    use crate::oid::{OID_COMPRESSED_DATA, OID_DATA, OID_ZLIB_COMPRESS};
+    let zlib = miniz_oxide::deflate::compress_to_vec_zlib(MSG.as_bytes(), 6);
+    let eci = tlv(0x30, &[tlv(0x06, OID_DATA.as_bytes()), tlv(0xa0, &tlv(0x04, &zlib))].concat());
+    let data = tlv(0x30, &[tlv(0x02, &[0]), tlv(0x30, &tlv(0x06, OID_ZLIB_COMPRESS.as_bytes())), eci].concat());
+    let info = tlv(0x30, &[tlv(0x06, OID_COMPRESSED_DATA.as_bytes()), tlv(0xa0, &data)].concat());
+    let compressed = [
+        &b"From: Mallory <mallory@evil.example>\r\nTo: Bob <bob@example.net>\r\nSubject: plain\r\nMIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=compressed-data; name=smime.p7z\r\nContent-Transfer-Encoding: base64\r\n\r\n"[..],
+        crate::mime::base64_lines(&info).as_bytes(),
+        b"\r\n",
+    ]
+    .concat();
+    let signed = sign_message(&compressed, &mallory, false, at(), &limits, &policy).unwrap();
+    let o = opened(&signed, std::slice::from_ref(&mallory.certificate), &[]);
+    assert_eq!(o.report.status, Status::Valid, "{:?}", o.report);
+    assert!(o.content.as_deref().is_some_and(|c| c.starts_with(b"From: Alice")), "decompressed");
+    assert!(o.report.protected_headers.is_none(), "{:?}", o.report.protected_headers);
+    assert!(o.report.diagnosis.iter().all(|d| d.id != "header-mismatch"), "{:?}", o.report.diagnosis);
+}
+
+#[test]
 fn a_hostile_protected_section_is_read_in_linear_time_and_a_too_large_one_is_ignored() {
     require_openssl();
     use crate::cms::recipients::KeyTransport;

@@ -11,7 +11,7 @@ use crate::mime::{self, Entity};
 use crate::pkcs12::Identity;
 use crate::report::{note_repair, Layer, LayerKind, OpenReport, Repair, Status};
 use x509_cert::Certificate;
-use super::enveloped::{decompressed, inflate_cms, layer_kind, note_compressed, open_enveloped_canonical};
+use super::enveloped::{decompressed, decompressed_from, inflate_cms, layer_kind, note_compressed, open_enveloped_canonical};
 use super::content::Content;
 use super::diagnose::diagnose_tampered;
 
@@ -298,15 +298,26 @@ pub(super) fn open_pkcs7_mime(
             report.layers.push(layer);
             return None;
         };
-        let inner = bound_to(&content, ctx);
+        // The From binding is worked out on the content the reader is given: compressed
+        // content decompressed (its protected header fields, if any, are the signed ones).
+        let inflated = (sd.econtent_type == OID_COMPRESSED_DATA).then(|| inflate_cms(&content, true));
+        let shown = match &inflated {
+            Some(Ok(c)) => c.as_slice(),
+            _ => content.as_slice(),
+        };
+        let inner = bound_to(shown, ctx);
         let (status, signers) = verify::verify_all_with(&sd, &content, &with_originator(ctx, inner.as_ref()), bulk);
         note_signer_repairs(&sd, covers, &mut report.repairs);
         layer.status = status;
         layer.signers = signers;
-        if sd.econtent_type == OID_COMPRESSED_DATA && matches!(status, Status::Tampered | Status::BadSignature) {
+        let Some(inflated) = inflated else {
+            report.layers.push(layer);
+            return Some((Content::Owned(content), false));
+        };
+        if matches!(status, Status::Tampered | Status::BadSignature) {
             // Changed after signing: content that does not decompress is part of the change,
             // not a layer of its own.
-            let inner = match inflate_cms(&content, true) {
+            let inner = match inflated {
                 Ok(c) => {
                     note_compressed(covers, report);
                     Some(c)
@@ -320,10 +331,7 @@ pub(super) fn open_pkcs7_mime(
             return inner.map(|c| (Content::Owned(c), false));
         }
         report.layers.push(layer);
-        if sd.econtent_type == OID_COMPRESSED_DATA {
-            return decompressed(&content, true, covers, report).map(|c| (Content::Owned(c), false));
-        }
-        return Some((Content::Owned(content), false));
+        return decompressed_from(inflated, covers, report).map(|c| (Content::Owned(c), false));
     }
     if oid == OID_COMPRESSED_DATA {
         return decompressed(&der, false, covers, report).map(|c| (Content::Owned(c), false));
