@@ -19,6 +19,7 @@ const doh = await importTs('addin/src/hosts/doh.ts');
 const graphMod = await importTs('addin/src/hosts/graph.ts');
 const officeGraph = await importTs('addin/src/hosts/office-graph.ts');
 const harvest = await importTs('addin/src/keyring/harvest.ts');
+const sessionMod = await importTs('addin/src/keyring/session.ts');
 
 const zone = new Map();
 let server, base, root;
@@ -144,7 +145,7 @@ function report(status, address, sha256, notBefore, caps = ['aes256-cbc']) {
   const facts = { sha256, emails: [address], not_before: notBefore, not_after: '2030-01-01T00:00:00Z', subject: `CN=${address}`, issuer: 'CN=CA' };
   return {
     status,
-    layers: [{ kind: 'signed', status, signers: [{ status, certificate: { sha256 }, address: { from: address }, smime_capabilities: caps }] }],
+    layers: [{ kind: 'signed', status, signers: [{ status, certificate: { sha256 }, address: { from: address, matches: status === 'valid' }, smime_capabilities: caps }] }],
     certificates: [{ facts, der_base64: Buffer.from(sha256).toString('base64') }],
   };
 }
@@ -175,6 +176,8 @@ function world(messages, { cancelAfter = Infinity } = {}) {
   };
   const session = {
     openOptions: async () => ({ at: 1, trust: [], pins: [], known: [] }),
+    // The certificates to keep, as the session picks them (no preferred encryption certificate here).
+    learnable: async (r) => sessionMod.Session.signerCerts(r, true),
     learn: async (cert, caps) => {
       learned.push({ address: cert.address, sha256: cert.facts.sha256, caps });
       if (cert.address === 'kim@example.org') return { kind: 'changed', address: cert.address, old: { sha256: 'old' }, next: cert };
