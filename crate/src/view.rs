@@ -91,6 +91,16 @@ pub fn header_bytes(limits: &Limits) -> usize {
     limits.max_header_size.saturating_add(limits.max_header_line).saturating_add(16)
 }
 
+/// A header section as `open` parses it (`crate::smime::parsed_form`): the first line break,
+/// in the header section, decides whether its CRLF form is read.
+fn form(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if crate::smime::stored_with_bare_line_breaks(bytes) {
+        canonicalize_crlf(bytes)
+    } else {
+        std::borrow::Cow::Borrowed(bytes)
+    }
+}
+
 /// The header fields [`view`] gives for a message of `len` bytes whose first bytes are `head`
 /// (at least `min(len, header_bytes(limits))` of them), read from its header section alone:
 /// the body is not parsed (for a 25 MB message, what the reader shows of an opened message's
@@ -109,7 +119,7 @@ pub fn view_headers(head: &[u8], len: usize, limits: &Limits, whole: impl FnOnce
         return Err(crate::mime::too_large(len, limits));
     }
     if head.len() < len {
-        let canonical = canonicalize_crlf(head);
+        let canonical = form(head);
         // The line that ended the header section (the blank line, or one that is not a field)
         // ends within `head`, so it is that line in the whole message too.
         if let Ok(e) = crate::mime::parse_head(&canonical, limits) {
@@ -118,9 +128,9 @@ pub fn view_headers(head: &[u8], len: usize, limits: &Limits, whole: impl FnOnce
             }
         }
         let message = whole();
-        return Ok(headers_of(&crate::mime::parse_head(&canonicalize_crlf(message.get(..len).unwrap_or(&message)), limits)?));
+        return Ok(headers_of(&crate::mime::parse_head(&form(message.get(..len).unwrap_or(&message)), limits)?));
     }
-    Ok(headers_of(&crate::mime::parse_head(&canonicalize_crlf(head.get(..len).unwrap_or(head)), limits)?))
+    Ok(headers_of(&crate::mime::parse_head(&form(head.get(..len).unwrap_or(head)), limits)?))
 }
 
 /// Read an entity (a whole message, or the content an `open` returned) for display.
@@ -136,7 +146,8 @@ pub fn view_headers(head: &[u8], len: usize, limits: &Limits, whole: impl FnOnce
 /// the top of a text marked `hp-legacy-display="1"` is left out (see
 /// [`crate::mime::protect::hide_legacy_display`]), since the reader shows those fields.
 pub fn view(bytes: &[u8], limits: &Limits) -> Result<MessageView> {
-    let canonical = canonicalize_crlf(bytes);
+    // The bytes `open` parses: the parts listed are the parts its verdict covers by path.
+    let canonical = crate::smime::parsed_form(bytes, limits);
     let top = parse(&canonical, limits)?;
     let headers = headers_of(&top);
     // An encrypted payload with protected header fields (RFC 9788): the reader shows them
@@ -186,7 +197,7 @@ pub fn view(bytes: &[u8], limits: &Limits) -> Result<MessageView> {
 /// a body that cannot be decoded `Code::Malformed`. The result is at most the size of
 /// the input.
 pub fn part_bytes(bytes: &[u8], path: &str, limits: &Limits) -> Result<Vec<u8>> {
-    let canonical = canonicalize_crlf(bytes);
+    let canonical = crate::smime::parsed_form(bytes, limits);
     let top = parse(&canonical, limits)?;
     let mut all = Vec::new();
     leaves(&top, &mut all);
@@ -216,6 +227,42 @@ mod tests {
         assert!(v.parts[1].text.is_none());
     }
 
+    #[test]
+    fn a_lone_cr_is_no_line_break_in_a_message_open_reads_as_received() {
+        // CRLF-framed, with a delimiter and a header field hidden behind lone CRs: no line
+        // break for `open`, which reads such a message as received; the view reads it the same.
+        let m = b"From: <mallory@evil.example>\r\nX-N: a\rFrom: Alice <alice@bank.example>\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: application/octet-stream; name=x.bin\r\n\r\njunk\r--B\rContent-Type: text/html\r\r<h1>Wire</h1>\r\n--B\r\nContent-Type: text/plain\r\n\r\ngenuine\r\n--B--\r\n";
+        let limits = Limits::default();
+        let v = view(m, &limits).unwrap();
+        assert_eq!(v.parts.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(), ["1", "2"]);
+        assert_eq!(v.parts[1].text.as_deref().map(str::trim_end), Some("genuine"));
+        let from = v.headers.from.clone().unwrap();
+        assert!(from.contains("mallory") && !from.contains("alice"), "{from}");
+        let h = view_headers(m, m.len(), &limits, || unreachable!()).unwrap();
+        assert_eq!(h.from.as_deref(), Some(from.as_str()));
+        // As `open` reads it: one From, Mallory's.
+        let form = crate::smime::parsed_form(m, &limits);
+        let top = crate::mime::parse(&form, &limits).unwrap();
+        assert_eq!(top.originator().from.as_deref(), Some("mallory@evil.example"));
+        assert_eq!(top.children().len(), 2);
+        // Stored with bare line breaks (its first one a lone LF), both read its CRLF form alike.
+        let lf = String::from_utf8_lossy(m).replace("\r\n", "\n");
+        let v = view(lf.as_bytes(), &limits).unwrap();
+        let form = crate::smime::parsed_form(lf.as_bytes(), &limits);
+        let top = crate::mime::parse(&form, &limits).unwrap();
+        let mut paths = Vec::new();
+        fn leaves<'a>(e: &'a Entity<'a>, out: &mut Vec<String>) {
+            if e.children().is_empty() {
+                out.push(e.path().iter().map(|i| (i + 1).to_string()).collect::<Vec<_>>().join("."));
+            }
+            for c in e.children() {
+                leaves(c, out);
+            }
+        }
+        leaves(&top, &mut paths);
+        assert_eq!(v.parts.iter().map(|p| p.path.clone()).collect::<Vec<_>>(), paths);
+    }
+
     /// [`view_headers`] of a message against reading its whole header section: the same fields
     /// or the same error, and `view`'s fields whenever `view` reads the message. Returns
     /// whether the bytes read first settled it, None when they were the whole message.
@@ -229,7 +276,7 @@ mod tests {
         });
         assert!(!asked.get() || first.len() < m.len(), "{name}: the whole message asked for when it was given");
         let prefix = (first.len() < m.len()).then_some(!asked.get());
-        let whole = crate::mime::parse_head(&canonicalize_crlf(m), limits).map(|e| headers_of(&e));
+        let whole = crate::mime::parse_head(&form(m), limits).map(|e| headers_of(&e));
         match (&got, &whole) {
             (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{name}"),
             (Err(a), Err(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{name}"),

@@ -20,7 +20,7 @@ pub use choice::{EncryptionChoice, RecipientChoice};
 pub use encrypt::{clear_signed_entity, encrypt_message, encrypt_message_mime, encryption_choice, entity_of_clear_signed, prepare_encryption, prepare_encryption_of, prepare_encryption_owned, prepare_message_encryption, signing_needs_identity, EncryptOptions, EncryptPlan, OuterHeaders, Sealing, SignedFirst};
 pub use enveloped::{layer_kind, open_enveloped, open_enveloped_with};
 pub use content::Content;
-pub use open::{decode_top_in_place, open, open_decoded, open_with, open_with_borrowed, DecodedTop, OpenInput, Opened, OpenedRef, TopDecode, MAX_FORWARD_DEPTH, MAX_LAYERS, MAX_RUNS};
+pub use open::{decode_top_in_place, open, open_decoded, open_with, open_with_borrowed, parsed_form, stored_with_bare_line_breaks, DecodedTop, OpenInput, Opened, OpenedRef, TopDecode, MAX_FORWARD_DEPTH, MAX_LAYERS, MAX_RUNS};
 pub use sign::{prepare_signing, prepare_signing_in_place, prepare_signing_pieces, prepare_signing_with, sign_message, sign_message_with, CheckedSignature, InPlaceSignPlan, PiecesSignPlan, PiecesSignedMessage, SignPlan, SignedMessage, SigningPhases};
 
 #[cfg(test)]

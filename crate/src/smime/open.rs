@@ -505,9 +505,23 @@ fn forwarded_parts<'e, 'a>(e: &'e Entity<'a>, out: &mut Vec<&'e Entity<'a>>) {
     }
 }
 
+/// The bytes `open` parses a received message as: the message itself, or, when it is stored
+/// with bare line breaks ([`stored_with_bare_line_breaks`]), its CRLF form with raw DER
+/// bodies left as they are. A reader that shows a message's parts or header fields parses
+/// these same bytes, so that they are the parts and fields the verdict speaks of: a lone CR
+/// is a line break in the CRLF form and not in the message as received, so the two forms can
+/// split one message into different parts and header fields.
+pub fn parsed_form<'m>(message: &'m [u8], limits: &Limits) -> std::borrow::Cow<'m, [u8]> {
+    if !stored_with_bare_line_breaks(message) {
+        return std::borrow::Cow::Borrowed(message);
+    }
+    let binary = mime::parse(message, limits).map(|t| binary_cms_bodies(&t)).unwrap_or_default();
+    canonicalize_except(message, &binary)
+}
+
 /// Is the message stored with LF (or CR) line breaks rather than in transport (CRLF)
 /// form? Decided by its first line break, which ends a header line.
-pub(super) fn stored_with_bare_line_breaks(message: &[u8]) -> bool {
+pub fn stored_with_bare_line_breaks(message: &[u8]) -> bool {
     match message.iter().position(|b| *b == b'\r' || *b == b'\n') {
         Some(i) => !(message.get(i) == Some(&b'\r') && message.get(i + 1) == Some(&b'\n')),
         None => false,
