@@ -282,6 +282,8 @@ export class ReadPane {
   /** Forget the message shown (at once, so nothing of it stays while the next one loads). */
   clear(text = 'Choose a message to read it.', field?: string): void {
     this.showingDecrypted = false;
+    // A `show` still running is for a message no longer wanted: it puts nothing up.
+    this.shows++;
     replace(this.body, el('p', { class: 'muted', ...(field ? { 'data-field': field } : {}) }, text));
   }
 
@@ -305,7 +307,12 @@ export class ReadPane {
       // The array crosses to the worker and comes back (transferred both ways).
       const read = await this.core.call('read', { mime, options });
       const { outer, report: r } = read;
-      if (turn === this.shows) this.shown = read.mime;
+      // Another message was chosen (or the pane cleared) meanwhile: its verdict is not this one's.
+      if (turn !== this.shows) {
+        done();
+        return null;
+      }
+      this.shown = read.mime;
       if (password !== undefined) {
         // Rate-limited like the passphrase (keyring/session.ts blockFor): from the FREE_ATTEMPTS-th wrong one, a growing wait.
         if (r.status === 'needs-password') {
@@ -340,6 +347,7 @@ export class ReadPane {
       // Pictures the HTML shows, from the message itself.
       const images = await inlineImages(this.core, source, view);
       done();
+      if (turn !== this.shows) return null;
       const decrypted = encrypted && read.content !== null;
       if (decrypted && this.locks !== locksBefore) {
         this.clear('Your certificates were locked while the message was opening: unlock them and open it again.', 'locked-cleared');
@@ -391,7 +399,7 @@ export class ReadPane {
       // Not handed over (failed before the engine took it): still there to show again.
       if (turn === this.shows && mime.byteLength > 0) this.shown = mime;
       done();
-      replace(this.body, errorView(e));
+      if (turn === this.shows) replace(this.body, errorView(e));
       return null;
     }
   }
