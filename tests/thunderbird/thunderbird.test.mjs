@@ -103,7 +103,9 @@ async function showMessage(subject, buttonAttributes = false) {
       count: [...d.querySelectorAll("*")].filter((e) => e.openOrClosedShadowRoot?.querySelector(".cachet-title")).length,
       first: banner.id === "cachet-banner",
       shown: d.defaultView.getComputedStyle(banner).display === "block" && d.defaultView.getComputedStyle(banner).visibility === "visible",
-      status: banner.dataset.status,
+      status: root.firstElementChild?.dataset.status ?? null,
+      // What the message's own CSS could select on: the host's attributes.
+      hostAttributes: [...banner.attributes].map((a) => a.name).sort(),
       title: root.querySelector(".cachet-title").textContent,
       advice: root.querySelector(".cachet-advice")?.textContent ?? null,
       note: root.querySelector(".cachet-note")?.textContent ?? null,
@@ -163,6 +165,7 @@ test('signed, tampered and disclaimer-appended mail: the banner at the top of th
   assert.match(signed.note, /The certificate of alice@example.org is stored/);
   assert.equal(signed.shown, true);
   assert.equal(signed.tooltip, 'Cachet: Signed by Alice DEMO <alice@example.org>', 'the header button says it too');
+  assert.deepEqual(signed.hostAttributes, ['id', 'role', 'style'], 'nothing on the banner element in the message’s document tells the verdict');
 
   const tampered = await showMessage('Tampered copy');
   await w.screenshot('tampered');
@@ -171,6 +174,7 @@ test('signed, tampered and disclaimer-appended mail: the banner at the top of th
   assert.equal(tampered.title, 'Changed after signing');
   assert.equal(tampered.advice, words.statusText({ status: 'tampered', layers: [] }).advice);
   assert.equal(tampered.count, 1);
+  assert.deepEqual(tampered.hostAttributes, ['id', 'role', 'style']);
 
   const disclaimer = await showMessage('Disclaimer copy');
   await w.screenshot('disclaimer');

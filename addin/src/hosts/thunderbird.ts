@@ -169,12 +169,21 @@ export class MessageReader {
     const list = await this.messenger.messageDisplay.getDisplayedMessages(tabId);
     const only = list.messages.length === 1 ? list.messages[0] : undefined;
     if (!only) return null;
+    // The header button's tooltip says the same as the banner, where the message's HTML cannot
+    // reach: first that this message is being checked (never the last message's verdict), then
+    // its own verdict, only while the tab still shows it.
+    const title = (text: string): void => void this.messenger.messageDisplayAction?.setTitle({ tabId, title: `Cachet: ${text}` }).catch(() => undefined);
+    const stillShown = async (): Promise<boolean> => {
+      const now = await this.messenger.messageDisplay.getDisplayedMessages(tabId).catch(() => null);
+      return now?.messages.length === 1 && now.messages[0]?.id === only.id;
+    };
+    title('checking this message…');
     try {
       const info = await this.analyse(only.id);
-      // The header button's tooltip says the same, where the message's HTML cannot reach.
-      void this.messenger.messageDisplayAction?.setTitle({ tabId, title: `Cachet: ${info.title}` }).catch(() => undefined);
+      if (await stillShown()) title(info.title);
       return info;
     } catch (e) {
+      if (await stillShown()) title('this message could not be checked');
       const m = e as { message?: unknown; hint?: unknown };
       return { error: `${typeof m.message === 'string' ? m.message : 'Cachet could not check this message.'}${typeof m.hint === 'string' && m.hint ? ` ${m.hint}` : ''}` };
     }

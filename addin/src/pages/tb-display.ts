@@ -55,15 +55,20 @@ function render(info: BannerInfo | { error: string } | null): void {
   const error = 'error' in info;
   const tone = error ? 'bad' : info.tone;
   const [bg, fg, border] = TONES[tone] ?? TONES.neutral ?? ['#fff', '#000', '#000'];
-  host.className = `cachet-banner cachet-${tone}`;
-  host.dataset.status = error ? 'error' : info.status;
+  // Nothing on the host element (in the message's own document) depends on the verdict: the
+  // message's CSS could select on its attributes and fetch a URL for one verdict and not
+  // another (which tells a sender whether a changed ciphertext decrypted). Tone and text are
+  // inside the closed shadow root.
   host.setAttribute('role', 'status');
   styled(host, {
     display: 'block', visibility: 'visible', opacity: '1', position: 'static', transform: 'none', 'clip-path': 'none', filter: 'none',
-    margin: '0 0 12px', padding: '8px 12px', 'border-left': `6px solid ${border}`, 'border-radius': '6px', background: bg, color: fg,
-    font: '14px/1.4 system-ui, sans-serif', 'text-align': 'left', direction: 'ltr',
+    margin: '0 0 12px', padding: '0', 'text-align': 'left', direction: 'ltr',
   });
-  const box = styled(document.createElement('div'), { display: 'block' });
+  const box = styled(document.createElement('div'), {
+    display: 'block', padding: '8px 12px', 'border-left': `6px solid ${border}`, 'border-radius': '6px', background: bg, color: fg,
+    font: '14px/1.4 system-ui, sans-serif',
+  });
+  box.dataset.status = error ? 'error' : info.status;
   if (error) {
     box.append(line('strong', 'cachet-title', 'Cachet could not check this message', { 'font-weight': 'bold' }), line('p', 'cachet-advice', info.error));
   } else {
