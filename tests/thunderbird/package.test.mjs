@@ -56,7 +56,7 @@ test('the manifest: MV3, an event page, the Wasm CSP, the version of package.jso
   const m = JSON.parse(fs.readFileSync(path.join(THUNDERBIRD_DIR, 'manifest.json'), 'utf8'));
   assert.equal(m.manifest_version, 3);
   assert.equal(m.version, JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
-  assert.equal(m.content_security_policy.extension_pages, "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'");
+  assert.equal(m.content_security_policy.extension_pages, "script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; frame-src 'self'; base-uri 'none'; form-action 'none'");
   assert.equal(m.background.service_worker, undefined);
   assert.ok(fs.existsSync(path.join(THUNDERBIRD_DIR, m.background.page)));
   for (const file of [m.options_ui.page, m.message_display_action.default_popup, m.compose_action.default_popup, m.experiment_apis.cachetSend.parent.script, ...m.message_display_scripts.flatMap((s) => s.js)]) {
