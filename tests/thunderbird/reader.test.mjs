@@ -24,7 +24,7 @@ const validReport = {
 };
 const noKeyReport = { status: 'no-key', layers: [{ kind: 'encrypted', status: 'no-key', format: 'enveloped-data', covers: '', details: [], encryption: { content_cipher: 'aes256-cbc', integrity_protected: false, recipients: [], key_management: ['RSA PKCS #1 v1.5'] } }], certificates: [], diagnosis: [] };
 
-function fakes({ report = validReport, learned = [] } = {}) {
+function fakes({ report = validReport, learned = [], raw = (id) => `Subject: message ${id}\r\n\r\nbody\r\n` } = {}) {
   const calls = [];
   const listeners = {};
   const event = (name) => ({ addListener: (f) => { listeners[name] = f; }, removeListener() {} });
@@ -32,7 +32,10 @@ function fakes({ report = validReport, learned = [] } = {}) {
     messages: {
       async getRaw(id, options) {
         calls.push(`getRaw ${id} decrypt=${options?.decrypt}`);
-        return new Blob([`Subject: message ${id}\r\n\r\nbody\r\n`]);
+        return new Blob([raw(id)]);
+      },
+      async get(id) {
+        return { id, headerMessageId: `m${id}@example.org` };
       },
     },
     messageDisplay: {
@@ -95,6 +98,23 @@ test('after the keyring changes, the next display opens the message again', asyn
   reader.invalidate();
   await reader.analyse(7);
   assert.equal(reader.opens, 2);
+});
+
+test('a displayed encrypted message is noted, so that a reply to it is sent encrypted: S/MIME, PGP/MIME and inline OpenPGP (which Thunderbird may decrypt itself)', async () => {
+  const noted = [];
+  const mark = async (id) => { noted.push(id); };
+  const smime = fakes({ report: noKeyReport });
+  await new tb.MessageReader(smime.messenger, smime.core, smime.session, mark).analyse(7);
+  assert.deepEqual(noted, ['<m7@example.org>']);
+  const pgpMime = fakes({ report: { ...validReport, status: 'unsigned', layers: [] }, raw: (id) => `Subject: m ${id}\r\nContent-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary=b\r\n\r\n--b\r\n` });
+  await new tb.MessageReader(pgpMime.messenger, pgpMime.core, pgpMime.session, mark).analyse(8);
+  const inline = fakes({ report: { ...validReport, status: 'unsigned', layers: [] }, raw: (id) => `Subject: m ${id}\r\n\r\n-----BEGIN PGP MESSAGE-----\r\nhQEMA\r\n-----END PGP MESSAGE-----\r\n` });
+  await new tb.MessageReader(inline.messenger, inline.core, inline.session, mark).analyse(9);
+  assert.deepEqual(noted, ['<m7@example.org>', '<m8@example.org>', '<m9@example.org>']);
+  // Signed or plain mail is not.
+  const plain = fakes();
+  await new tb.MessageReader(plain.messenger, plain.core, plain.session, mark).analyse(10);
+  assert.equal(noted.length, 3);
 });
 
 test('a stored or changed sender certificate is said in the banner', async () => {

@@ -50,6 +50,8 @@ export interface Messenger {
   messages: {
     /** MV3: a File with the original bytes by default. `decrypt` stays false: Cachet decrypts. */
     getRaw(messageId: number, options?: { data_format?: 'File' | 'BinaryString'; decrypt?: boolean }): Promise<File | string>;
+    /** One message's header (its Message-ID among others). */
+    get?(messageId: number): Promise<TbMessageHeader>;
     /** The messages of folders, a page at a time (`continueList` with the list's id for the next page). */
     query?(queryInfo: { folderId?: string | string[]; messagesPerPage?: number }): Promise<TbMessageList>;
     continueList?(messageListId: string): Promise<TbMessageList>;

@@ -10,6 +10,7 @@
 import type { CoreClient } from '../core/client';
 import type { OpenReport } from '../core/protocol';
 import type { LearnOutcome, Session } from '../keyring/session';
+import { store } from '../keyring/store';
 import { statusText, type Tone } from '../ui/status-text';
 import { DEFAULT_DOH_RESOLVER, dohQuery } from './doh';
 import type { Host, HostCapabilities, HostNotification, MailRef } from './host';
@@ -103,6 +104,16 @@ export function bannerInfo(report: OpenReport, outcomes: LearnOutcome[] = []): B
   };
 }
 
+/**
+ * Whether a message is encrypted in a form Cachet does not open, which Thunderbird may decrypt
+ * itself: PGP/MIME (multipart/encrypted) or inline OpenPGP in its first MiB.
+ */
+export function encryptedOtherwise(mime: Uint8Array): boolean {
+  const text = new TextDecoder('latin1').decode(mime.subarray(0, 1 << 20));
+  const head = text.slice(0, Math.max(0, text.search(/\r?\n\r?\n/)));
+  return /^content-type:[ \t]*multipart\/encrypted/im.test(head) || text.includes('-----BEGIN PGP MESSAGE-----');
+}
+
 type CoreLike = Pick<CoreClient, 'call'>;
 type SessionLike = Pick<Session, 'openOptions' | 'learnValid'>;
 
@@ -117,7 +128,16 @@ export class MessageReader {
   /** How many times a message was actually read and opened (diagnostics and tests). */
   opens = 0;
 
-  constructor(private readonly messenger: Messenger, private readonly core: CoreLike, private readonly session: SessionLike) {}
+  /**
+   * `markEncrypted`: note a displayed message's Message-ID as one whose replies are sent
+   * encrypted (the store's list the compose takeover asks, `ComposeTakeover.protectedReply`).
+   */
+  constructor(
+    private readonly messenger: Messenger,
+    private readonly core: CoreLike,
+    private readonly session: SessionLike,
+    private readonly markEncrypted: (messageId: string) => Promise<void> = (id) => store.markDecrypted(id),
+  ) {}
 
   /** What `open` depends on changed: the next display opens messages again. */
   invalidate(): void {
@@ -143,10 +163,25 @@ export class MessageReader {
   private async open(id: number): Promise<BannerInfo> {
     this.opens++;
     const mime = await rawMessage(this.messenger, id);
+    // Read before the bytes go to the worker (handed over, not copied).
+    const otherwise = encryptedOtherwise(mime);
     const options = await this.session.openOptions();
     const { report } = await this.core.call('open', { mime, options });
+    // Encrypted mail is answered encrypted, also mail that Thunderbird decrypts itself with
+    // its own S/MIME or OpenPGP key (Cachet's Send takeover would otherwise send a reply that
+    // quotes it signed only): noted when it is displayed.
+    if (otherwise || report.layers.some((l) => l.kind === 'encrypted')) await this.noteEncrypted(id);
     const learned = await this.session.learnValid(report);
     return bannerInfo(report, learned.map((l) => l.outcome));
+  }
+
+  private async noteEncrypted(id: number): Promise<void> {
+    try {
+      const raw = (await this.messenger.messages.get?.(id))?.headerMessageId;
+      if (raw) await this.markEncrypted(`<${raw.replace(/^<|>$/g, '')}>`);
+    } catch {
+      // Not noted: the compose popup still lets the user choose Encrypt.
+    }
   }
 
   /** `messageDisplay.onMessagesDisplayed`: start the work for a single displayed message. */
