@@ -186,6 +186,18 @@ test('Alice sends signed+encrypted; Bob decrypts and sees valid; openssl cms dec
   await a.page.locator('button.message[aria-current="true"] .subject[data-protected-subject]', { hasText: 'Encrypted hello' }).waitFor();
   assert.match(await a.page.locator('iframe.content-frame').contentFrame().locator('body').textContent(), /this one is secret\./);
   await w.screenshot(a, 'read-sent-encrypted');
+
+  // Locking takes the protected Subjects off Bob's list as well (the outer "[...]" again).
+  await w.tab(b, 'Certificates');
+  await b.page.getByRole('button', { name: 'Lock now' }).click();
+  await w.tab(b, 'Mail');
+  await b.page.locator('button.message .subject', { hasText: '[...]' }).first().waitFor();
+  assert.equal(await b.page.locator('button.message .subject[data-protected-subject]').count(), 0);
+  await w.tab(b, 'Certificates');
+  await b.page.getByLabel('Passphrase to unlock your certificates').fill(PASSPHRASE);
+  await b.page.getByRole('button', { name: 'Unlock', exact: true }).click();
+  await b.page.locator('[data-lock="unlocked"]').waitFor();
+  await w.tab(b, 'Mail');
 });
 
 test('a list load overtaken by a newer one never replaces it, and a list drawn again keeps the message chosen meanwhile', async () => {

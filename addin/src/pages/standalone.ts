@@ -41,6 +41,8 @@ const mailbox = new MailboxView(host, reader, (address) => {
   // Another mailbox: its own encrypted drafts.
   if (confidential.active) void confidential.refresh();
 });
+// Locking takes decrypted text off the screen: the read pane clears itself, the list its protected Subjects.
+session.addEventListener('locked', () => mailbox.forgetProtectedSubjects());
 const ui = tabs([
   { id: 'mail', label: 'Mail', content: el('div', { class: 'mail-layout' }, mailbox.element, reader.element) },
   { id: 'compose', label: 'Compose', content: compose.element },

@@ -72,6 +72,13 @@ export class MailboxView {
     }
   }
 
+  /** Forget the protected Subjects learned by decrypting (on locking): the list shows the outer ones again. */
+  forgetProtectedSubjects(): void {
+    if (this.subjects.size === 0) return;
+    this.subjects.clear();
+    void this.refresh();
+  }
+
   private key(id: string): string {
     return `${this.host.userAddress() ?? ''} ${id}`;
   }
