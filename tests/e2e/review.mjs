@@ -336,6 +336,25 @@ test('a certificate imported while unlocked joins a stored identity only with th
   assert.deepEqual(underMallory, [{ keys: 1, mallory: true }], 'the passphrase chosen at the import opens only the imported key');
 });
 
+test('decrypted content inside someone else\'s message is not quoted in a reply to that sender', async () => {
+  const b = w.people.bob;
+  // Mallory wraps a message encrypted to Bob (captured on the way) in a message of her own.
+  const enc = encryptedToBob('Wrapped secret', 'the wrapped secret').toString('latin1');
+  const split = enc.search(/\r?\n\r?\n/);
+  const fields = enc.slice(0, split).split(/\r?\n(?![ \t])/).filter((f) => /^content-/i.test(f));
+  const part = `${fields.join('\r\n')}\r\n\r\n${enc.slice(split).replace(/^\r?\n\r?\n/, '').replace(/\r?\n$/, '')}`;
+  const wrapped = ['From: mallory@example.org', 'To: bob@example.net', 'Subject: Please check', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="wrap-e"', '',
+    '--wrap-e', 'Content-Type: text/plain', '', 'Can you confirm what is below?', '--wrap-e', part, '--wrap-e--', ''].join('\r\n');
+  w.deliver('bob@example.net', 'inbox', Buffer.from(wrapped, 'latin1'));
+  await w.open(b, 'inbox', 'Please check');
+  assert.match(await b.page.locator('iframe.content-frame').first().contentFrame().locator('body').textContent(), /the wrapped secret/, 'decrypted and shown');
+  await b.page.getByRole('button', { name: 'Reply', exact: true }).click();
+  const text = await b.page.getByLabel('Message text').inputValue();
+  assert.doesNotMatch(text, /wrapped secret/);
+  assert.match(text, /not quoted/);
+  await w.tab(b, 'Mail');
+});
+
 test('no request left the machine, no CSP violation, no console errors', async () => {
   assert.deepEqual(w.blocked, []);
   for (const p of Object.values(w.people)) {

@@ -369,11 +369,15 @@ export class ReadPane {
       const text = (): string => view.parts.find((p) => p.text !== undefined && p.content_type === 'text/plain')?.text ?? '';
       const subject = h.subject ?? '';
       const reply = el('button', { type: 'button', class: 'secondary' }, 'Reply');
+      // Decrypted content that came inside someone else's message (an encrypted part among
+      // unencrypted ones, or a forwarded message): a reply goes to that message's sender, who
+      // may have wrapped a captured ciphertext to have it decrypted and quoted back to them.
+      const wrapped = decrypted && r.diagnosis.some((d) => d.id === 'partially-encrypted' || d.id === 'forwarded-message');
       reply.addEventListener('click', () => {
         this.onReply?.({
           to: h.from ?? '',
           subject: /^re:/i.test(subject) ? subject : `Re: ${subject}`,
-          text: `\n\n${text().split(/\r?\n/).map((l) => `> ${l}`).join('\n')}`,
+          text: wrapped ? '\n\n(The decrypted part came inside a message from someone else; it is not quoted.)' : `\n\n${text().split(/\r?\n/).map((l) => `> ${l}`).join('\n')}`,
           inReplyTo: h.message_id ?? '',
           encrypted,
         });
