@@ -84,6 +84,8 @@ export type LearnOutcome =
   | { kind: 'changed'; address: string; old: ContactCert; next: LearnedCert };
 
 export class Session extends EventTarget {
+  /** Counts `lock` calls: an unlock still running when one comes keeps nothing. */
+  private lockCount = 0;
   private readonly handles = new Map<string, number>();
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private idleMs = 15 * 60_000;
@@ -96,6 +98,7 @@ export class Session extends EventTarget {
 
   /** Drop every handle without asking the core (its worker is gone), and tell the UI. */
   private forget(reason: LockReason): void {
+    this.lockCount++;
     this.handles.clear();
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
@@ -144,6 +147,7 @@ export class Session extends EventTarget {
 
   /** Lock every identity (zeroized in the core). */
   async lock(reason: 'user' | 'idle' = 'user'): Promise<void> {
+    this.lockCount++;
     this.handles.clear();
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
@@ -164,6 +168,8 @@ export class Session extends EventTarget {
       throw failure('rate-limited', `Too many wrong passphrases. Try again in ${waitText(wait)}.`, 'Wait, then type the passphrase you chose when importing your certificate.');
     }
     const ids = await store.identities();
+    // A lock while this runs wins: what it unlocks after that is locked again, not kept.
+    const locks = this.lockCount;
     let opened = 0;
     for (const r of ids) {
       if (this.handles.has(r.id)) {
@@ -171,7 +177,12 @@ export class Session extends EventTarget {
         continue;
       }
       try {
-        this.handles.set(r.id, await this.core.call('unlock', { p12: copy(r.backup), password: passphrase }));
+        const handle = await this.core.call('unlock', { p12: copy(r.backup), password: passphrase });
+        if (this.lockCount !== locks) {
+          await this.core.call('lock', { handle }).catch(() => undefined);
+          return 0;
+        }
+        this.handles.set(r.id, handle);
         opened++;
       } catch (e) {
         if (!(e instanceof CoreFailure) || e.code !== 'wrong-password') throw e;
