@@ -52,6 +52,10 @@ test('a signer that names a separate encryption certificate (EncryptionKeyPrefer
   assert.deepEqual(learned(report(bySerial('19'), [mallory, forged], onBehalf, mallory)), [['mallory@example.org', 'der-F', 'der-M']]);
   const forgedFor = facts('G', '20', ['ceo@example.org'], true);
   assert.deepEqual(learned(report(bySerial('20'), [mallory, forgedFor], onBehalf, mallory)), [['mallory@example.org', 'der-M', null]]);
+  // A certificate naming the address with white space around it: kept under the address itself.
+  const spaced = facts('W', '21', [' Alice@Example.org'], false);
+  assert.deepEqual(learned(report(undefined, [spaced], undefined, spaced)), [['alice@example.org', 'der-W', null]]);
+  assert.deepEqual(learned(report(undefined, [spaced], { from: 'alice@example.org', matches: false }, spaced), false), [['alice@example.org', 'der-W', null]]);
   // No address the signature was bound to: nothing is kept.
   assert.deepEqual(learned(report(undefined, [signing], { from: 'alice@example.org', matches: false })), []);
 });

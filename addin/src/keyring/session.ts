@@ -377,15 +377,20 @@ export class Session extends EventTarget {
    */
   static signerCerts(report: OpenReport, onlyValid: boolean): LearnedCert[] {
     const out: LearnedCert[] = [];
-    const named = (c: { facts: CertFacts } | undefined, address: string) => c?.facts.emails.some((e) => e.toLowerCase() === address) === true;
+    // Addresses as the core compares them (ASCII case and surrounding white space ignored):
+    // a certificate naming " ceo@corp" is kept for ceo@corp (a change to confirm), never
+    // under a look-alike key of its own.
+    const norm = (e: string) => e.trim().toLowerCase();
+    const named = (c: { facts: CertFacts } | undefined, address: string) => c?.facts.emails.some((e) => norm(e) === address) === true;
     for (const layer of report.layers) {
       for (const s of layer.signers ?? []) {
         if (onlyValid && s.status !== 'valid') continue;
         const signerCert = report.certificates.find((c) => c.facts.sha256 === s.certificate?.sha256);
         if (!signerCert) continue;
-        const from = s.address?.from?.toLowerCase();
+        const from = s.address?.from !== undefined && s.address.from !== null ? norm(s.address.from) : undefined;
         if (onlyValid) {
-          const bound = s.address?.sender?.toLowerCase() ?? (s.address?.matches ? from : undefined);
+          const sender = s.address?.sender;
+          const bound = sender !== undefined ? norm(sender) : s.address?.matches ? from : undefined;
           if (bound === undefined || !named(signerCert, bound)) continue;
           const own: LearnedCert = { address: bound, der: signerCert.der_base64, facts: signerCert.facts };
           const pref = s.encryption_key_preference;
@@ -394,7 +399,7 @@ export class Session extends EventTarget {
             : undefined;
           out.push(preferred && preferred.facts.sha256 !== signerCert.facts.sha256 && named(preferred, bound) ? { address: bound, der: preferred.der_base64, facts: preferred.facts, signer: own } : own);
         } else {
-          const emails = signerCert.facts.emails.map((e) => e.toLowerCase());
+          const emails = signerCert.facts.emails.map(norm);
           const address = from !== undefined && emails.includes(from) ? from : emails[0];
           if (address) out.push({ address, der: signerCert.der_base64, facts: signerCert.facts });
         }
