@@ -504,8 +504,9 @@ impl Keyring {
     #[wasm_bindgen(js_name = encryptionChoice, unchecked_return_type = "EncryptionChoice")]
     pub fn encryption_choice(&self, handle: Option<u32>, #[wasm_bindgen(unchecked_param_type = "EncryptOptions")] options: JsValue) -> std::result::Result<JsValue, JsValue> {
         let (recipients, options, _, policy) = encrypt_options(options)?;
+        // The sender's own copy goes to their encryption certificate, as `encrypt` sends it.
         let sender = match handle {
-            Some(h) => Some(&self.get(h)?.certificate),
+            Some(h) => Some(self.get(h)?.encryption_certificate()),
             None => None,
         };
         to_js(&crate::smime::encryption_choice(&recipients, sender, &options, &policy))

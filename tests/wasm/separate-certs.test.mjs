@@ -63,6 +63,10 @@ test('a signing-only and an encryption-only identity join into one: sign, own co
     assert.equal(report.status, 'valid');
     assert.equal(report.layers[0].signers[0].encryption_key_preference.issuer_and_serial.serial, '16');
 
+    // What the compose pane shows before sending: the own copy to the encryption certificate, as it is sent.
+    const choice = ring.encryptionChoice(joined, { recipients: [pemBase64(pki.people.bob.pem)], at: now() });
+    const ownCopy = choice.recipients.find((r) => r.own_copy);
+    assert.equal(ownCopy?.certificate_sha256, ring.encryptionCertificate(joined).sha256);
     const encrypted = write('enc.eml', ring.encrypt(joined, MESSAGE, { recipients: [pemBase64(pki.people.bob.pem)], sign: true, at: now() }));
     const own = openssl(['cms', '-decrypt', '-in', encrypted, '-recip', pki.people.enc.pem, '-inkey', pki.people.enc.key]);
     assert.match(own, /Signed with one key/);
