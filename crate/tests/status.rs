@@ -256,3 +256,16 @@ fn an_opaque_signed_body_sent_as_raw_der_is_read_and_the_repair_reported() {
     assert_eq!(status(&r), "tampered", "{r:#}");
     assert!(r["repairs"].as_array().unwrap().iter().any(|x| x["code"] == "body-binary"), "{r:#}");
 }
+
+#[test]
+fn a_signature_over_another_kind_of_content_is_not_a_signed_message() {
+    let s = setup();
+    // A good signature by Alice over a TSTInfo (a timestamp's content type), sent as S/MIME.
+    let other = openssl_signed(s, &s.alice, &["-nodetach", "-binary", "-econtent_type", "1.2.840.113549.1.9.16.1.4"]);
+    let r = open_t(&other, s, &[]);
+    assert_eq!(status(&r), "malformed", "{r:#}");
+    assert!(r["error"]["detail"].as_str().unwrap().contains("1.2.840.113549.1.9.16.1.4"), "{r:#}");
+    // The same signature over data is Alice's signed message.
+    let data = openssl_signed(s, &s.alice, &["-nodetach", "-binary"]);
+    assert_eq!(status(&open_t(&data, s, &[])), "valid");
+}

@@ -141,6 +141,17 @@ fn bound_to(content: &[u8], ctx: &VerifyContext<'_>) -> Option<mime::Originator>
     Some(inner)
 }
 
+/// `sd` when what it signs is mail: data (id-data), or compressed data (RFC 3274) that
+/// decompresses to it. A signature made over another kind of CMS content (a signed receipt,
+/// a timestamp, any other protocol's structure) is not a signed message, however good it is:
+/// `malformed`. A certificate bundle (no signers) is not looked at.
+fn mail_content(sd: signed::ParsedSignedData) -> Result<signed::ParsedSignedData, Error> {
+    if sd.signers.is_empty() || sd.econtent_type == crate::oid::OID_DATA || sd.econtent_type == OID_COMPRESSED_DATA {
+        return Ok(sd);
+    }
+    Err(Error::new(Code::Malformed, "This signature is not over a mail message.", "Ask the sender to send the message again from a standard S/MIME mail program.").with_detail(format!("signed content type {}", sd.econtent_type)))
+}
+
 /// `ctx` with the From binding of `inner` when there is one.
 fn with_originator<'a>(ctx: &VerifyContext<'a>, inner: Option<&'a mime::Originator>) -> VerifyContext<'a> {
     let (from, from_problem, sender) = match inner {
@@ -195,7 +206,7 @@ pub(super) fn open_multipart_signed(
         note_repair(&mut report.repairs, Repair::new("legacy-x-pkcs7-type", covers, format!("Legacy x-pkcs7 type: the multipart/signed names the old protocol {p} (RFC 8551 prefers application/pkcs7-signature).")));
     }
     note_body_repair(part2, covers, &mut report.repairs);
-    let sd = match cms_body(part2).and_then(|der| signed::parse_signed_data(&der)) {
+    let sd = match cms_body(part2).and_then(|der| signed::parse_signed_data(&der)).and_then(mail_content) {
         Ok(sd) => sd,
         Err(e) => {
             layer.details.push(e.message.clone());
@@ -278,7 +289,7 @@ pub(super) fn open_pkcs7_mime(
     };
     if oid == OID_SIGNED_DATA {
         let mut layer = Layer::malformed(LayerKind::Signed, "application/pkcs7-mime", covers, Vec::new());
-        let sd = match signed::parse_signed_data(&der) {
+        let sd = match signed::parse_signed_data(&der).and_then(mail_content) {
             Ok(sd) => sd,
             Err(e) => {
                 layer.details.push(e.message.clone());
