@@ -138,7 +138,8 @@ export async function build(toolchain) {
     await buildLaunchEvent();
   }
   // The manifest for the origin asked for now (CACHET_ORIGIN), also when the bundle is up to date.
-  const manifest = productionManifest(fs.readFileSync(path.join(ROOT, 'manifest.xml'), 'utf8'), process.env.CACHET_ORIGIN || undefined);
+  const xml = fs.readFileSync(path.join(ROOT, 'manifest.xml'), 'utf8');
+  const manifest = productionManifest(xml, process.env.CACHET_ORIGIN || undefined);
   const manifestOut = path.join(DIST, 'manifest.xml');
   if (!fs.existsSync(manifestOut) || fs.readFileSync(manifestOut, 'utf8') !== manifest) fs.writeFileSync(manifestOut, manifest);
   await buildThunderbird();
