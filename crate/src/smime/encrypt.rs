@@ -100,9 +100,12 @@ fn entity_into(message: &[u8], limits: &Limits, out: &mut dyn mime::EntityOut) -
         head.extend_from_slice(b"Content-Type: text/plain; charset=us-ascii\r\n");
     }
     head.extend_from_slice(b"\r\n");
-    // A message signed first already has its cryptographic payload, protected for
-    // encryption, inside the signature; anything else is the payload itself (RFC 9788).
+    // A message signed first already has its cryptographic payload inside the signature;
+    // anything else is the payload itself (RFC 9788). Its outer fields get the baseline
+    // obscuring all the same (the Subject `[...]`): a message signed for sending in clear
+    // (`hp="clear"`, e.g. `cachet sign` before `cachet encrypt`) shows its Subject outside.
     if matches!(top.smime_kind(), Some(mime::SmimeKind::MultipartSigned { .. } | mime::SmimeKind::Pkcs7Mime { .. })) {
+        outer = outer.into_iter().filter_map(|(n, v)| mime::protect::hcp_baseline(&n, &v).map(|v| (n, v))).collect();
         out.reserve(head.len().saturating_add(top.body_raw().len()));
         out.buf().extend_from_slice(&head);
         out.keep(top.body_raw());

@@ -370,6 +370,23 @@ fn the_entity_made_in_the_messages_own_buffer_is_the_entity_of_the_message() {
 /// them) still verifies: encrypted (its content put in CRLF form when decrypted) and inside
 /// an opaque signature (whose content is not, and must be read as received).
 #[test]
+fn a_message_signed_for_sending_in_clear_then_encrypted_shows_no_subject_outside() {
+    require_openssl();
+    let (_dir, alice, bob) = alice_and_bob("hp-sign-then-encrypt");
+    let (policy, limits) = (Policy::standard(), Limits::default());
+    // Signed as for sending signed only (`cachet sign`), then encrypted (`cachet encrypt`).
+    for opaque in [false, true] {
+        let signed = sign_message(MSG.as_bytes(), &alice, opaque, at(), &limits, &policy).unwrap();
+        let enc = encrypt_message(&signed, std::slice::from_ref(&bob.certificate), None, EncryptOptions { sign: false, ..EncryptOptions::default() }, at(), &limits, &policy).unwrap();
+        let top = parse(&enc, &limits).unwrap();
+        assert_eq!(top.header("Subject").as_deref(), Some("[...]"), "opaque {opaque}");
+        assert!(!String::from_utf8_lossy(&enc).contains("plan"), "the Subject is nowhere in clear (opaque {opaque})");
+        let o = opened(&enc, std::slice::from_ref(&alice.certificate), &[&bob]);
+        assert_eq!(o.report.status, Status::Valid, "{:?}", o.report);
+    }
+}
+
+#[test]
 fn a_signed_message_with_bare_line_feeds_inside_another_layer_verifies() {
     require_openssl();
     let (dir, alice, bob) = alice_and_bob("hp-lf-inside");
