@@ -176,6 +176,15 @@ test('Alice sends signed+encrypted from Outlook compose via the task pane; Bob o
   await a.page.getByRole('button', { name: 'Read the message again' }).click();
   await a.page.locator('[data-recipient="bob@example.net"][data-status="ready"]').waitFor();
   await a.page.getByLabel('Sign').check();
+  // The ribbon's Encrypt pressed while the pane is open (it writes the draft's sessionData):
+  // the pane's Send does not send with less than the draft is marked for.
+  await a.page.waitForFunction(() => JSON.parse(window.__fake.session.get('cachet.choice') ?? '{}').sign === true);
+  assert.equal(await a.page.getByLabel('Encrypt').isChecked(), false);
+  await a.page.evaluate(() => window.__fake.session.set('cachet.choice', JSON.stringify({ sign: true, encrypt: true })));
+  await a.page.getByRole('button', { name: 'Send securely' }).click();
+  await a.page.locator('[data-field="choice-changed"]').waitFor();
+  assert.equal(await a.page.getByLabel('Encrypt').isChecked(), true, 'the pane shows the draft\'s choice');
+  assert.equal(await a.page.locator('[data-field="sent"]').count(), 0, 'nothing sent');
   await a.page.getByLabel('Encrypt').check();
   // The choice is kept with the Outlook draft (sessionData), where the ribbon and OnMessageSend see it.
   await a.page.waitForFunction(() => window.__fake.session.get('cachet.choice') === JSON.stringify({ sign: true, encrypt: true }));

@@ -14,7 +14,7 @@
 // and nothing quoting decrypted text is sent unencrypted without that answer (SPEC section 3).
 import type { CoreClient } from '../core/client';
 import type { Draft, DraftAttachment, Features } from '../core/protocol';
-import type { ComposeFields, Host, SendOutcome } from '../hosts/host';
+import type { ComposeChoice, ComposeFields, Host, SendOutcome } from '../hosts/host';
 import type { Session } from '../keyring/session';
 import { keeping } from '../keyring/keeping';
 import { canReceiveEncrypted, messageIds, store } from '../keyring/store';
@@ -147,7 +147,7 @@ export class ComposePane {
     }
     this.sign.addEventListener('change', () => {
       this.signTouched = true;
-      void this.saveChoice();
+      void this.saveChoice('sign');
     });
     this.encrypt.addEventListener('change', () => {
       if (!this.encrypt.checked && this.protectedReply && !this.plainConfirmed) {
@@ -156,7 +156,7 @@ export class ComposePane {
         this.askPlain('This replies to (or forwards) an encrypted message and may quote its decrypted text. Send it without encryption?');
         return;
       }
-      void this.saveChoice();
+      void this.saveChoice('encrypt');
       void this.refreshRecipients();
     });
     this.element = form;
@@ -286,11 +286,17 @@ export class ComposePane {
     }
   }
 
-  /** Keep the Sign/Encrypt choice with the host's draft (shared with the host's own commands). */
-  private async saveChoice(): Promise<void> {
+  /**
+   * Keep the Sign/Encrypt choice with the host's draft (shared with the host's own commands).
+   * `changed`: the one toggle the user changed here; the other keeps what is stored (the host's
+   * commands may have changed it since the pane read it, which the pane must not undo).
+   */
+  private async saveChoice(changed?: keyof ComposeChoice): Promise<void> {
     if (!this.bound || !this.host.setComposeChoice) return;
     try {
-      await this.host.setComposeChoice({ sign: this.sign.checked, encrypt: this.encrypt.checked });
+      const mine = { sign: this.sign.checked, encrypt: this.encrypt.checked };
+      const stored = changed && this.host.composeChoice ? await this.host.composeChoice() : null;
+      await this.host.setComposeChoice(stored && changed ? { ...stored, [changed]: mine[changed] } : mine);
     } catch (e) {
       replace(this.result, errorView(e));
     }
@@ -323,7 +329,7 @@ export class ComposePane {
     plain.addEventListener('click', () => {
       this.plainConfirmed = true;
       this.encrypt.checked = false;
-      void this.saveChoice();
+      void this.saveChoice('encrypt');
       replace(this.confirmArea, el('p', { class: 'notice', role: 'status', 'data-field': 'plain-confirmed' }, 'This reply will be sent without encryption, as you chose.'));
       void this.refreshRecipients();
     });
@@ -457,9 +463,12 @@ export class ComposePane {
     if (encrypt && signer) {
       // Sign then encrypt, always also to the sender's own certificate (the core adds it);
       // the recipients' stored capabilities choose the algorithms (as the pane showed).
-      const readers = (recipients ?? [...draft.to, ...(draft.bcc ?? [])]).flatMap((a) => {
+      // Every reader needs a certificate: one without (the fields changed while sending) stops
+      // the send, never leaves someone who could not read it among the recipients.
+      const readers = (recipients ?? [...draft.to, ...(draft.bcc ?? [])]).map((a) => {
         const der = certOf.get(a);
-        return der === undefined ? [] : [{ address: a, der }];
+        if (der === undefined) throw new Error(`No certificate to encrypt to ${a}: the recipients changed while sending. Nothing was sent; send again.`);
+        return { address: a, der };
       });
       const capabilities = await capabilitiesOf(readers.map((r) => r.address));
       return this.core.call('encrypt', { handle: signer.handle, mime: plain, recipients: readers.map((r) => r.der), capabilities, sign, at, opaque: this.opaque.checked, tripleWrap: sign && this.tripleWrap.checked });
@@ -544,6 +553,18 @@ export class ComposePane {
     // The compose window is read once: these fields are checked here and sent as they are.
     const fields = await this.bindToHost(false);
     if (!fields) return;
+    // The choice kept with the draft may ask for more than the pane shows (the host's own Sign
+    // and Encrypt commands changed it while the pane was open): never send with less.
+    const stored = this.host.composeChoice ? await this.host.composeChoice().catch(() => null) : null;
+    if (stored && ((stored.sign && !this.sign.checked) || (stored.encrypt && !this.encrypt.checked))) {
+      this.sign.checked ||= stored.sign;
+      if (stored.encrypt && this.features.encrypt) this.encrypt.checked = true;
+      void this.refreshRecipients();
+      replace(this.result, el('p', { class: 'notice', role: 'alert', 'data-field': 'choice-changed' }, stored.encrypt && !this.features.encrypt
+        ? 'This message is marked Encrypt, but encrypting is not available here: nothing was sent. Turn Encrypt off in the mail program to send it signed only.'
+        : `This message was marked ${[stored.sign ? 'Sign' : '', stored.encrypt ? 'Encrypt' : ''].filter(Boolean).join(' and ')} in the mail program since the pane read it: the pane now shows that choice. Nothing was sent: check it, then press Send securely again.`));
+      return;
+    }
     const sign = this.sign.checked;
     const encrypt = this.encrypt.checked && this.features.encrypt;
     if (this.needsPlainConfirm(encrypt)) return;
