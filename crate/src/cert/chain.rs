@@ -384,6 +384,22 @@ fn evaluate(input: &ValidationInput, all: &[(&Certificate, bool, Vec<u8>)], cand
             let text = format!("'{}' is not valid before {}", subj(cert), nb.to_rfc3339());
             push(RANK_DATES, i, PathStatus::NotYetValid { subject: subj(cert), not_before: nb }, text);
         }
+        // Key usage, extended key usage and basic constraints that appear twice or cannot be
+        // read: never taken as absent (which would allow every use), for every certificate.
+        if let Some(ext) = unreadable_usage_extension(cert) {
+            let reason = format!("'{}' has a {ext} extension that appears more than once or cannot be read", subj(cert));
+            push(RANK_INVALID, i, PathStatus::Invalid { reason: reason.clone() }, reason);
+        }
+        // A root's name constraints (or policy constraints) would restrict what it issues:
+        // Cachet does not apply them, so such a root issues nothing here rather than anything.
+        if *is_anchor && i > 0 {
+            for ext in tbs.extensions().map(|e| e.as_slice()).unwrap_or(&[]) {
+                if ext.extn_id == ID_CE_NAME_CONSTRAINTS || ext.extn_id == ID_CE_POLICY_CONSTRAINTS {
+                    let reason = format!("the root '{}' restricts what it issues ({}), which Cachet does not check", subj(cert), ext.extn_id);
+                    push(RANK_INVALID, i, PathStatus::Invalid { reason: reason.clone() }, reason);
+                }
+            }
+        }
         // Unknown critical extensions, below the anchor.
         if !is_anchor {
             for ext in tbs.extensions().map(|e| e.as_slice()).unwrap_or(&[]) {
@@ -468,6 +484,27 @@ fn weak(push: &mut impl FnMut(u8, usize, PathStatus, String), at: usize, v: Verd
             push(RANK_WEAK_REFUSED, at, PathStatus::WeakAlgorithm { algorithm: alg }, text);
         }
     }
+}
+
+/// nameConstraints (RFC 5280 4.2.1.10) and policyConstraints (4.2.1.11).
+const ID_CE_NAME_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.30");
+const ID_CE_POLICY_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.36");
+
+/// The name of a key usage, extended key usage or basic constraints extension of `cert` that
+/// is there more than once or does not decode (x509-cert reports both as an error).
+fn unreadable_usage_extension(cert: &Certificate) -> Option<&'static str> {
+    use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
+    let tbs = cert.tbs_certificate();
+    if tbs.get_extension::<KeyUsage>().is_err() {
+        return Some("key usage");
+    }
+    if tbs.get_extension::<ExtendedKeyUsage>().is_err() {
+        return Some("extended key usage");
+    }
+    if tbs.get_extension::<BasicConstraints>().is_err() {
+        return Some("basic constraints");
+    }
+    None
 }
 
 fn leaf_usage(purpose: Purpose, leaf: &Certificate, push: &mut impl FnMut(u8, usize, PathStatus, String)) {

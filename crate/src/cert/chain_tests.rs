@@ -384,3 +384,50 @@ fn lookup_by_issuer_and_serial_uses_names_equal() {
     assert!(!issuer_serial_matches(&spelled("CN=Test Intermediate", &inter), &leaf), "another serial");
     assert!(!issuer_serial_matches(&spelled("CN=Other Intermediate", &leaf), &leaf), "another issuer");
 }
+
+#[test]
+fn a_root_that_constrains_names_issues_nothing_here() {
+    require_openssl();
+    let p = Pki::new("chain-nc");
+    p.key("ncroot", "rsa:2048");
+    p.key("leaf", "rsa:2048");
+    let constrained = format!("{CA_EXT}nameConstraints = critical,permitted;email:.example.net\n");
+    let root = p.issue("ncroot", "Constrained Root", "ncroot", None, &constrained, (FROM, TO), &[]);
+    let leaf = p.issue("leaf", "Alice", "leaf", Some(("ncroot", "ncroot")), LEAF_EXT, (FROM, TO), &[]);
+    // alice@example.org is outside what the root permits; Cachet does not apply the constraints,
+    // so the root's leaves are not trusted at all (rather than all of them).
+    let r = std_run(&leaf, &[], &[root]);
+    assert!(matches!(&r.status, PathStatus::Invalid { reason } if reason.contains("restricts what it issues")), "{r:?}");
+}
+
+#[test]
+fn usage_extensions_that_appear_twice_or_do_not_decode_allow_nothing() {
+    use crate::asn1::{ber, der::tlv};
+    require_openssl();
+    let p = Pki::new("chain-dup");
+    let (_, _, leaf) = p.standard();
+    assert!(crate::cert::facts::eku_allows_email(&leaf) && unreadable_usage_extension(&leaf).is_none());
+    // The leaf with one of its extensions written twice (the signature does not matter here).
+    let twice = |oid: &str| -> Certificate {
+        let der = leaf.to_der().unwrap();
+        let cert = ber::read_all(&der).unwrap();
+        let [tbs, alg, sig] = &cert.children().unwrap()[..] else { panic!("certificate") };
+        let mut fields: Vec<Vec<u8>> = tbs.children().unwrap().iter().map(|t| t.raw.to_vec()).collect();
+        let last = fields.last().unwrap().clone();
+        let wrapper = ber::read_all(&last).unwrap();
+        let exts = wrapper.children().unwrap()[0];
+        let mut list: Vec<Vec<u8>> = exts.children().unwrap().iter().map(|t| t.raw.to_vec()).collect();
+        let oid = const_oid::ObjectIdentifier::new_unwrap(oid);
+        let one = list.iter().find(|e| ber::read_all(e).unwrap().children().unwrap()[0].content == oid.as_bytes()).unwrap().clone();
+        list.push(one);
+        *fields.last_mut().unwrap() = tlv(0xa3, &tlv(0x30, &list.concat()));
+        Certificate::from_der(&tlv(0x30, &[tlv(0x30, &fields.concat()), alg.raw.to_vec(), sig.raw.to_vec()].concat())).unwrap()
+    };
+    let eku = twice("2.5.29.37");
+    assert!(!crate::cert::facts::eku_allows_email(&eku), "an extended key usage written twice allows nothing");
+    assert_eq!(unreadable_usage_extension(&eku), Some("extended key usage"));
+    let ku = twice("2.5.29.15");
+    assert!(crate::cert::facts::key_usage(&ku).is_some_and(|k| k.0.is_empty()), "a key usage written twice allows nothing");
+    assert_eq!(unreadable_usage_extension(&ku), Some("key usage"));
+    assert_eq!(unreadable_usage_extension(&twice("2.5.29.19")), Some("basic constraints"));
+}

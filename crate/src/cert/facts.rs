@@ -296,12 +296,21 @@ pub fn addresses_equal(a: &str, b: &str) -> bool {
 }
 
 /// Key usage bits present, or None when the extension is absent.
+/// The key usage; one that is there twice or cannot be read allows nothing (never taken as
+/// absent, which allows every use).
 pub fn key_usage(cert: &Certificate) -> Option<KeyUsage> {
-    cert.tbs_certificate().get_extension::<KeyUsage>().ok().flatten().map(|(_, ku)| ku)
+    match cert.tbs_certificate().get_extension::<KeyUsage>() {
+        Ok(found) => found.map(|(_, ku)| ku),
+        Err(_) => Some(KeyUsage(Default::default())),
+    }
 }
 
+/// The extended key usage; one that is there twice or cannot be read allows nothing.
 pub fn extended_key_usage(cert: &Certificate) -> Option<Vec<ObjectIdentifier>> {
-    cert.tbs_certificate().get_extension::<ExtendedKeyUsage>().ok().flatten().map(|(_, e)| e.0)
+    match cert.tbs_certificate().get_extension::<ExtendedKeyUsage>() {
+        Ok(found) => found.map(|(_, e)| e.0),
+        Err(_) => Some(Vec::new()),
+    }
 }
 
 pub fn basic_constraints(cert: &Certificate) -> Option<BasicConstraints> {
