@@ -86,6 +86,18 @@ test('a signing-only and an encryption-only identity join into one: sign, own co
   }
 });
 
+test('a signing-only certificate alone names no certificate to encrypt to (no EncryptionKeyPreference)', () => {
+  const ring = new core.Keyring();
+  try {
+    const s = ring.unlock(fs.readFileSync(pki.people.sign.p12), 'pw');
+    const { report } = core.openMessage(ring.sign(s, MESSAGE, false, now()), { at: now(), trust: [pemBase64(pki.ca.pem)] });
+    assert.equal(report.status, 'valid');
+    assert.equal(report.layers[0].signers[0].encryption_key_preference ?? null, null);
+  } finally {
+    ring.free();
+  }
+});
+
 test('certificates that are not a signing and an encryption pair are refused and stay unlocked', () => {
   const ring = new core.Keyring();
   try {

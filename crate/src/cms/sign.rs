@@ -160,8 +160,11 @@ pub fn signed_attributes(identity: &Identity, alg: DigestAlg, md: &[u8], at: Uni
         attribute(OID_SMIME_CAPABILITIES, capabilities_value()?)?,
     ];
     // The certificate to encrypt to: the separate encryption one when the identity has one
-    // (RFC 8551 2.5.3), which travels in the message's certificates (see `assemble`).
-    attrs.push(attribute(OID_ENCRYPTION_KEY_PREFERENCE, key_preference_value(identity.encryption_certificate())?)?);
+    // (RFC 8551 2.5.3), which travels in the message's certificates (see `assemble`). None
+    // named when it cannot be encrypted to (a signing-only certificate alone).
+    if crate::pkcs12::can_receive_encrypted(identity) {
+        attrs.push(attribute(OID_ENCRYPTION_KEY_PREFERENCE, key_preference_value(identity.encryption_certificate())?)?);
+    }
     // SET OF in DER order (X.690 11.6): what is signed is exactly what is sent.
     let set: SetOfVec<Attribute> = crate::asn1::der_set::der_set_of(attrs)?;
     let der = set.to_der().map_err(der_err)?;
