@@ -297,7 +297,16 @@ export class ComposeTakeover {
   async beforeSend(tab: TbTab, details: TbComposeDetails): Promise<{ cancel: boolean } | undefined> {
     const tabId = tab.id;
     if (tabId === undefined) return undefined;
-    const choice = await this.choice(tabId, details);
+    let choice: ComposeChoice;
+    try {
+      choice = await this.choice(tabId, details);
+    } catch (e) {
+      // Whether this message must be protected is not known (the original it answers could not
+      // be read): it does not go out unprotected; the popup says why.
+      this.problems.set(tabId, [problemText(e)]);
+      void this.m.composeAction.openPopup(tab.windowId !== undefined ? { windowId: tab.windowId } : {}).catch(() => undefined);
+      return { cancel: true };
+    }
     if (!choice.sign && !choice.encrypt) return undefined;
     try {
       await this.sendSecure(tabId, details, choice);
