@@ -172,3 +172,24 @@ fn capabilities_written_by_thunderbird_and_outlook() {
         assert_eq!(r.reads_gcm, Some(false), "{file}");
     }
 }
+
+#[test]
+fn capabilities_learned_with_another_certificate_do_not_decide_for_this_one() {
+    let pki = shared_pki();
+    let bob = pki.leaf("bob", "bob@example.net", Key::Rsa2048, None, 365);
+    let cert = cachet::cert::facts::parse_certificates(&std::fs::read(&bob.cert).unwrap()).unwrap().remove(0);
+    let policy = cachet::policy::Policy::standard();
+    let learned = |sha: String| cachet::identity::LearnedCapabilities { algorithms: vec!["aes256-gcm".into(), "rsaes-oaep".into()], signing_time: None, certificate_sha256: sha };
+    let choose = |caps: cachet::identity::LearnedCapabilities| {
+        let options = cachet::smime::EncryptOptions { capabilities: vec![Some(caps)], ..Default::default() };
+        cachet::smime::encryption_choice(std::slice::from_ref(&cert), None, &options, &policy)
+    };
+    // Learned from mail signed with this certificate (or stored without saying which): used.
+    let mine = cachet::cert::facts::facts(&cert).sha256;
+    assert_eq!(choose(learned(mine)).content_cipher, "aes256-gcm");
+    assert_eq!(choose(learned(String::new())).content_cipher, "aes256-gcm");
+    // From mail signed with another certificate of theirs: not this one's mail program.
+    let other = choose(learned("00:11".into()));
+    assert_eq!(other.recipients[0].reads_gcm, None, "{:?}", other.recipients[0]);
+    assert_eq!(other.content_cipher, "aes256-cbc");
+}

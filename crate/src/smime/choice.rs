@@ -90,7 +90,11 @@ fn known<'a>(p: &Party<'a>) -> (Known<'a>, Option<Advertised>) {
     if p.own_copy {
         return (Known::OwnCopy, Some(own_capabilities()));
     }
-    if let Some(c) = p.capabilities {
+    // Learned from mail signed with this very certificate (or of unknown provenance, as stored
+    // before the certificate was recorded): another certificate's mail program says nothing
+    // of what reads this one.
+    let this_certificate = |c: &LearnedCapabilities| c.certificate_sha256.is_empty() || c.certificate_sha256.eq_ignore_ascii_case(&crate::cert::facts::sha256_fingerprint(p.certificate));
+    if let Some(c) = p.capabilities.filter(|c| this_certificate(c)) {
         return (Known::Mail(c), Some(Advertised::from_names(&c.algorithms)));
     }
     match crate::cert::facts::smime_capabilities(p.certificate) {
