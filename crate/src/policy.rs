@@ -354,20 +354,26 @@ impl Policy {
             ContentCipher::Aes256Cbc
         };
         if self.check_content_cipher(&choice.oid()).is_accept() {
-            choice
-        } else {
-            ContentCipher::Aes256Cbc
+            return choice;
         }
+        // The policy refuses it: the first cipher it accepts, AES-256-CBC (read by every S/MIME
+        // program) first; none accepted, AES-256-CBC (the encryption then refuses it).
+        [ContentCipher::Aes256Cbc, ContentCipher::Aes256Gcm, ContentCipher::Aes128Gcm, ContentCipher::Aes128Cbc]
+            .into_iter()
+            .find(|c| self.check_content_cipher(&c.oid()).is_accept())
+            .unwrap_or(ContentCipher::Aes256Cbc)
     }
 
     /// Key transport for one RSA recipient: OAEP when the certificate or capabilities ask
-    /// for it, else the policy's default (PKCS#1 v1.5).
+    /// for it, else the policy's default (PKCS#1 v1.5); the other one when the policy refuses
+    /// the one chosen and accepts the other.
     pub fn choose_key_transport(&self, recipient_asks_oaep: bool) -> KeyTransport {
-        if recipient_asks_oaep {
-            KeyTransport::OaepSha256
-        } else {
-            self.default_key_transport
+        let choice = if recipient_asks_oaep { KeyTransport::OaepSha256 } else { self.default_key_transport };
+        if self.check_key_transport(&choice.oid()).is_accept() {
+            return choice;
         }
+        let other = if choice == KeyTransport::OaepSha256 { KeyTransport::Pkcs1v15 } else { KeyTransport::OaepSha256 };
+        if self.check_key_transport(&other.oid()).is_accept() { other } else { choice }
     }
 }
 
@@ -467,6 +473,16 @@ mod tests {
         let mut no_gcm = Policy::standard();
         no_gcm.ciphers.retain(|c| !c.cipher.is_aead());
         assert_eq!(no_gcm.choose_content_cipher(&[cachet]), ContentCipher::Aes256Cbc);
+        // A policy without CBC never writes it, not even as the fallback.
+        let mut gcm_only = Policy::standard();
+        gcm_only.ciphers.retain(|c| c.cipher.is_aead());
+        assert_eq!(gcm_only.choose_content_cipher(&[cachet, thunderbird]), ContentCipher::Aes256Gcm);
+        assert_eq!(gcm_only.choose_content_cipher(&[None]), ContentCipher::Aes256Gcm);
+        // A policy refusing PKCS #1 v1.5 writes RSA-OAEP for every RSA recipient.
+        let mut oaep_only = Policy::standard();
+        oaep_only.key_transports.retain(|(k, _)| *k == KeyTransport::OaepSha256);
+        assert_eq!(oaep_only.choose_key_transport(false), KeyTransport::OaepSha256);
+        assert_eq!(Policy::standard().choose_key_transport(false), KeyTransport::Pkcs1v15);
     }
 
     // "Decrypt AES-128/192/256 in CBC and GCM"
