@@ -65,6 +65,16 @@ pub const DEFAULT_MAX_DEPTH: usize = 8;
 /// Limit on candidate paths examined (bounds the work on hostile certificate sets).
 const MAX_PATHS: usize = 64;
 
+/// Most certificate signatures one path search checks: distinct (issuer, certificate) pairs,
+/// a pair met again in another candidate path being answered from the first check. Past it a
+/// signature counts as not verified (`Invalid`, naming the limit): the candidate paths of a
+/// hostile certificate set, each certificate with a large RSA key, cannot cost a signature
+/// check each (64 paths of 8 certificates would be 448 checks).
+pub const MAX_SIGNATURE_CHECKS: usize = 64;
+
+/// The signature checks of one path search, by the indices of certificate and issuer.
+type Checks = std::collections::HashMap<(usize, usize), Result<crate::crypto::SigInfo, SigFailure>>;
+
 /// What the leaf certificate is to be used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -249,8 +259,9 @@ pub fn validate(input: &ValidationInput) -> PathReport {
     }
 
     let mut best: Option<(Vec<Problem>, &Candidate)> = None;
+    let mut checks = Checks::new();
     for cand in &candidates {
-        let problems = evaluate(input, &all, cand);
+        let problems = evaluate(input, &all, cand, &mut checks);
         let better = match &best {
             None => true,
             Some((bp, bc)) => score(&problems, cand) < score(bp, bc),
@@ -346,7 +357,7 @@ fn key_id_order(child: &Certificate, issuer: &Certificate) -> u8 {
     }
 }
 
-fn evaluate(input: &ValidationInput, all: &[(&Certificate, bool, Vec<u8>)], cand: &Candidate) -> Vec<Problem> {
+fn evaluate(input: &ValidationInput, all: &[(&Certificate, bool, Vec<u8>)], cand: &Candidate, checks: &mut Checks) -> Vec<Problem> {
     let mut out = Vec::new();
     let certs: Vec<(&Certificate, bool)> = cand.certs.iter().filter_map(|i| all.get(*i)).map(|(c, a, _)| (*c, *a)).collect();
     let subj = |c: &Certificate| crate::cert::names::name_string(c.tbs_certificate().subject());
@@ -423,7 +434,22 @@ fn evaluate(input: &ValidationInput, all: &[(&Certificate, bool, Vec<u8>)], cand
         }
         // The signature on this certificate by the next one.
         if let Some((issuer, _)) = certs.get(i + 1) {
-            match verify_certificate_signature(issuer, cert) {
+            let key = (cand.certs.get(i).copied().unwrap_or(usize::MAX), cand.certs.get(i + 1).copied().unwrap_or(usize::MAX));
+            let checked = match checks.get(&key) {
+                Some(r) => Some(r.clone()),
+                None if checks.len() >= MAX_SIGNATURE_CHECKS => None,
+                None => {
+                    let r = verify_certificate_signature(issuer, cert);
+                    checks.insert(key, r.clone());
+                    Some(r)
+                }
+            };
+            let Some(checked) = checked else {
+                let reason = format!("the signature on '{}' was not checked: limit MAX_SIGNATURE_CHECKS = {MAX_SIGNATURE_CHECKS} exceeded (too many candidate certificates)", subj(cert));
+                push(RANK_INVALID, i, PathStatus::Invalid { reason: reason.clone() }, reason);
+                continue;
+            };
+            match checked {
                 Ok(info) => {
                     let v = input.policy.check_signature(&info);
                     weak(&mut push, i, v, &format!("the signature on '{}' ({})", subj(cert), info.describe()));

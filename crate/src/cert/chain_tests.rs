@@ -431,3 +431,30 @@ fn usage_extensions_that_appear_twice_or_do_not_decode_allow_nothing() {
     assert_eq!(unreadable_usage_extension(&ku), Some("key usage"));
     assert_eq!(unreadable_usage_extension(&twice("2.5.29.19")), Some("basic constraints"));
 }
+
+#[test]
+fn a_certificate_set_with_many_candidate_paths_checks_a_bounded_number_of_signatures() {
+    require_openssl();
+    let p = Pki::new("chain-many");
+    // A leaf issued by "X"; twelve certificates named X issued by "R"; six Rs issued by a "Z"
+    // nobody has: 72 candidate paths (64 examined) over 84 distinct signatures.
+    p.key("zk", "ec:prime256v1");
+    p.key("rk", "ec:prime256v1");
+    p.key("xk", "ec:prime256v1");
+    p.key("leaf", "ec:prime256v1");
+    p.issue("z", "Z", "zk", None, CA_EXT, (FROM, TO), &[]);
+    let rs: Vec<Certificate> = (0..6).map(|i| p.issue(&format!("r{i}"), "R", "rk", Some(("z", "zk")), CA_EXT, (FROM, TO), &[])).collect();
+    let xs: Vec<Certificate> = (0..12).map(|i| p.issue(&format!("x{i}"), "X", "xk", Some(("r0", "rk")), CA_EXT, (FROM, TO), &[])).collect();
+    let leaf = p.issue("leaf", "Carol", "leaf", Some(("x0", "xk")), EC_LEAF_EXT, (FROM, TO), &[]);
+    let inters: Vec<Certificate> = xs.into_iter().chain(rs).collect();
+    let r = validate(&ValidationInput { leaf: &leaf, intermediates: &inters, roots: &[], pins: &[], address: Some("carol@example.org"), at: at(), purpose: Purpose::Encrypt, policy: &Policy::standard(), max_depth: DEFAULT_MAX_DEPTH });
+    assert_ne!(r.status, PathStatus::Trusted, "no root: {r:?}");
+    // The search met the limit of signature checks (some candidates were left unchecked).
+    let mut checks = Checks::new();
+    let all: Vec<(&Certificate, bool, Vec<u8>)> = std::iter::once(&leaf).chain(inters.iter()).map(|c| (c, false, c.to_der().unwrap())).collect();
+    let input = ValidationInput { leaf: &leaf, intermediates: &inters, roots: &[], pins: &[], address: Some("carol@example.org"), at: at(), purpose: Purpose::Encrypt, policy: &Policy::standard(), max_depth: DEFAULT_MAX_DEPTH };
+    let mut candidates = Vec::new();
+    build(&all, &mut vec![0], DEFAULT_MAX_DEPTH, false, &mut candidates);
+    let limited = candidates.iter().filter(|c| evaluate(&input, &all, c, &mut checks).iter().any(|p| p.text.contains("MAX_SIGNATURE_CHECKS"))).count();
+    assert!(checks.len() <= MAX_SIGNATURE_CHECKS && limited > 0, "{} checks, {limited} candidates limited, of {}", checks.len(), candidates.len());
+}
