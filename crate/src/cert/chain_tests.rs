@@ -447,12 +447,13 @@ fn a_certificate_set_with_many_candidate_paths_checks_a_bounded_number_of_signat
     let xs: Vec<Certificate> = (0..12).map(|i| p.issue(&format!("x{i}"), "X", "xk", Some(("r0", "rk")), CA_EXT, (FROM, TO), &[])).collect();
     let leaf = p.issue("leaf", "Carol", "leaf", Some(("x0", "xk")), EC_LEAF_EXT, (FROM, TO), &[]);
     let inters: Vec<Certificate> = xs.into_iter().chain(rs).collect();
-    let r = validate(&ValidationInput { leaf: &leaf, intermediates: &inters, roots: &[], pins: &[], address: Some("carol@example.org"), at: at(), purpose: Purpose::Encrypt, policy: &Policy::standard(), max_depth: DEFAULT_MAX_DEPTH });
+    let policy = Policy::standard();
+    let input = ValidationInput { leaf: &leaf, intermediates: &inters, roots: &[], pins: &[], address: Some("carol@example.org"), at: at(), purpose: Purpose::Encrypt, policy: &policy, max_depth: DEFAULT_MAX_DEPTH };
+    let r = validate(&input);
     assert_ne!(r.status, PathStatus::Trusted, "no root: {r:?}");
     // The search met the limit of signature checks (some candidates were left unchecked).
     let mut checks = Checks::new();
     let all: Vec<(&Certificate, bool, Vec<u8>)> = std::iter::once(&leaf).chain(inters.iter()).map(|c| (c, false, c.to_der().unwrap())).collect();
-    let input = ValidationInput { leaf: &leaf, intermediates: &inters, roots: &[], pins: &[], address: Some("carol@example.org"), at: at(), purpose: Purpose::Encrypt, policy: &Policy::standard(), max_depth: DEFAULT_MAX_DEPTH };
     let mut candidates = Vec::new();
     build(&all, &mut vec![0], DEFAULT_MAX_DEPTH, false, &mut candidates);
     let limited = candidates.iter().filter(|c| evaluate(&input, &all, c, &mut checks).iter().any(|p| p.text.contains("MAX_SIGNATURE_CHECKS"))).count();
