@@ -236,6 +236,25 @@ test('a list load overtaken by a newer one never replaces it, and a list drawn a
   assert.equal(await a.page.locator('button.message[aria-current="true"]').getAttribute('data-id'), id);
 });
 
+test('after a message cannot be fetched, the pane says so in place and shows the next message', async () => {
+  const b = w.people.bob;
+  await w.tab(b, 'Mail');
+  await b.page.getByLabel('Folder').selectOption('inbox');
+  await b.page.getByRole('button', { name: 'Refresh' }).click();
+  const first = b.page.locator('button.message').first();
+  await first.waitFor();
+  const id = await first.getAttribute('data-id');
+  await b.page.route((url) => url.pathname.endsWith(`/messages/${encodeURIComponent(id)}/$value`), (route) => route.abort(), { times: 1 });
+  await first.click();
+  await b.page.locator('#read-body .error[role="alert"]').waitFor();
+  assert.equal(await b.page.locator('#read-heading').count(), 1, 'the pane itself stays');
+  // The aborted fetch is logged by Chromium; expected here, not counted as a page error.
+  b.errors.splice(0, b.errors.length, ...b.errors.filter((e) => !/Failed to load resource: net::ERR_FAILED/.test(e)));
+  await first.click();
+  await w.opened(b);
+  assert.equal(await b.page.locator('#status-banner').count(), 1);
+});
+
 test('encrypting to an address without a certificate is refused with the request-mail offer; the draft is kept', async () => {
   const a = w.people.alice;
   await w.tab(a, 'Compose');

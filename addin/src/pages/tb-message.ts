@@ -35,7 +35,7 @@ try {
         fetched = true;
         void reader.show(mime);
       },
-      (e) => replace(reader.element, errorView(e)),
+      (e) => reader.failed(e),
     );
   };
   if (host.capabilities.readMessage) show();

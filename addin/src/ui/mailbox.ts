@@ -17,6 +17,8 @@ export class MailboxView {
    * the encryption hides); a message not decrypted yet shows its outer Subject.
    */
   private readonly subjects = new Map<string, string>();
+  /** Counts clicks on messages: only the latest one's message is shown. */
+  private picks = 0;
   /** The message chosen last (mailbox and id): the list keeps it marked when it is drawn again. */
   private selected: string | null = null;
   /**
@@ -114,14 +116,20 @@ export class MailboxView {
       this.selected = this.key(m.id);
       this.host.select(m.id);
       this.reader.opening();
+      // Only the latest click's message is shown: an earlier one fetched late is dropped.
+      const pick = ++this.picks;
       void this.host.currentMessage().then(
-        (mime) =>
-          this.reader.show(mime).then((inner) => {
+        (mime) => {
+          if (pick !== this.picks) return;
+          void this.reader.show(mime).then((inner) => {
             if (inner === null) return;
             this.subjects.set(this.key(m.id), inner);
             this.showProtectedSubject(m.id);
-          }),
-        (e) => replace(this.reader.element, errorView(e)),
+          });
+        },
+        (e) => {
+          if (pick === this.picks) this.reader.failed(e);
+        },
       );
     });
     return el('li', {}, b);

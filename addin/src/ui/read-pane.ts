@@ -279,6 +279,13 @@ export class ReadPane {
     this.shows++;
   }
 
+  /** Show why the message could not be fetched, in place of any message (the pane stays usable). */
+  failed(e: unknown): void {
+    this.showingDecrypted = false;
+    this.shows++;
+    replace(this.body, errorView(e));
+  }
+
   /** Forget the message shown (at once, so nothing of it stays while the next one loads). */
   clear(text = 'Choose a message to read it.', field?: string): void {
     this.showingDecrypted = false;
