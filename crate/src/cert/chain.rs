@@ -21,7 +21,9 @@
 //! * A leaf byte-identical to a root: a root with cA=TRUE is a CA certificate, never a
 //!   mail signer or recipient (`WrongUsage`, see below). A "root" without cA=TRUE cannot
 //!   issue anything (every issuer needs cA=TRUE), so it is treated exactly like a pin of
-//!   itself: trusted as its own leaf, for its own addresses only, reported as a pin.
+//!   itself: trusted as its own leaf, for its own addresses only, reported as a pin. The one
+//!   exception is a version 1 root (no extensions at all, as old CA roots are): it may issue,
+//!   since it cannot say cA=TRUE.
 //! * The report says where the trust came from: [`PathReport::trusted_by`] and the last
 //!   [`CertRef::trusted_as`] are `root` or `pin`.
 //!
