@@ -295,9 +295,8 @@ pub fn addresses_equal(a: &str, b: &str) -> bool {
     }
 }
 
-/// Key usage bits present, or None when the extension is absent.
-/// The key usage; one that is there twice or cannot be read allows nothing (never taken as
-/// absent, which allows every use).
+/// Key usage bits present, or None when the extension is absent; one that is there twice or
+/// cannot be read allows nothing (never taken as absent, which allows every use).
 pub fn key_usage(cert: &Certificate) -> Option<KeyUsage> {
     match cert.tbs_certificate().get_extension::<KeyUsage>() {
         Ok(found) => found.map(|(_, ku)| ku),

@@ -82,6 +82,11 @@ pub fn hcp_baseline(name: &str, value: &str) -> Option<String> {
     }
 }
 
+/// The outer fields of encrypted mail: `fields` under [`hcp_baseline`], in their order.
+pub fn baseline_outer(fields: &[(String, String)]) -> Vec<(String, String)> {
+    fields.iter().filter_map(|(n, v)| hcp_baseline(n, v).map(|o| (n.clone(), o))).collect()
+}
+
 /// A cryptographic payload ready to be signed or encrypted, and what goes outside.
 #[derive(Debug, Clone)]
 pub struct Protected {
@@ -134,7 +139,7 @@ fn plan(headers: &[(String, String)], mode: Protection) -> Plan {
     match mode {
         Protection::Clear => Plan { outer: fields.clone(), fields, record: Vec::new(), hidden: Vec::new() },
         Protection::Cipher => {
-            let outer: Vec<(String, String)> = fields.iter().filter_map(|(n, v)| hcp_baseline(n, v).map(|o| (n.clone(), o))).collect();
+            let outer = baseline_outer(&fields);
             let hidden: Vec<(String, String)> = USER_FACING
                 .iter()
                 .flat_map(|name| fields.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)))

@@ -105,7 +105,7 @@ fn entity_into(message: &[u8], limits: &Limits, out: &mut dyn mime::EntityOut) -
     // obscuring all the same (the Subject `[...]`): a message signed for sending in clear
     // (`hp="clear"`, e.g. `cachet sign` before `cachet encrypt`) shows its Subject outside.
     if matches!(top.smime_kind(), Some(mime::SmimeKind::MultipartSigned { .. } | mime::SmimeKind::Pkcs7Mime { .. })) {
-        outer = outer.into_iter().filter_map(|(n, v)| mime::protect::hcp_baseline(&n, &v).map(|v| (n, v))).collect();
+        outer = mime::protect::baseline_outer(&outer);
         out.reserve(head.len().saturating_add(top.body_raw().len()));
         out.buf().extend_from_slice(&head);
         out.keep(top.body_raw());

@@ -27,15 +27,12 @@ pub const MAX_LAYERS: usize = 8;
 pub const MAX_RUNS: usize = 3 * MAX_LAYERS + crate::cms::decrypt::MAX_CONTENT_DECRYPTIONS + 2;
 
 /// The kind of S/MIME layer an entity is, if it is one `open` would peel (a certificate
-/// bundle is not a layer).
-fn layer_kind(entity: &Entity<'_>) -> Option<LayerKind> {
+/// bundle is not a layer): a pkcs7-mime part's as its smime-type announces it
+/// ([`super::enveloped::layer_kind`]).
+fn peeled_kind(entity: &Entity<'_>) -> Option<LayerKind> {
     match entity.smime_kind()? {
         SmimeKind::MultipartSigned { .. } => Some(LayerKind::Signed),
-        SmimeKind::Pkcs7Mime { smime_type, .. } => match smime_type.as_deref() {
-            Some("certs-only") => None,
-            Some(t) if t.starts_with("signed") => Some(LayerKind::Signed),
-            _ => Some(LayerKind::Encrypted),
-        },
+        SmimeKind::Pkcs7Mime { smime_type, .. } => (smime_type.as_deref() != Some("certs-only")).then(|| super::enveloped::layer_kind(smime_type.as_deref())),
         SmimeKind::Pkcs7Signature => None,
     }
 }
@@ -357,7 +354,7 @@ fn open_forwarded_at<'m>(message: &'m [u8], input: &OpenInput<'_>, bulk: &dyn Bu
         };
         if round == MAX_LAYERS {
             // One more layer than the limit: refused, not shown as the content (SPEC section 8).
-            if let Some(kind) = layer_kind(&entity) {
+            if let Some(kind) = peeled_kind(&entity) {
                 report.error = Some(mime::exceeded("MAX_LAYERS", MAX_LAYERS, format!("a layer inside {MAX_LAYERS} S/MIME layers")));
                 report.layers.push(Layer::malformed(kind, "mime", &covers, Vec::new()));
             }

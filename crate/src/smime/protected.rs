@@ -72,7 +72,7 @@ fn values<'a>(fields: impl Iterator<Item = (&'a str, &'a [u8])>, name: &str) -> 
 pub(super) fn report_protected_headers(content: &[u8], top: &Entity<'_>, bound: bool, report: &mut OpenReport, limits: &Limits) {
     let Ok(head) = mime::parse_head(content, limits) else { return };
     let Some(section) = protected_section(&head) else { return };
-    let signed = bound && report.layers.iter().any(|l| l.kind == LayerKind::Signed);
+    let signed = bound;
     let encrypted = report.layers.iter().any(|l| l.kind == LayerKind::Encrypted);
     if !signed && !encrypted {
         return;

@@ -363,12 +363,6 @@ fn the_entity_made_in_the_messages_own_buffer_is_the_entity_of_the_message() {
     }
 }
 
-/// Decrypted content is known to be in CRLF form (checked, or put in that form, where it is
-/// decrypted), so a multipart/signed inside it is verified without a second scan of its
-/// signed part; nothing else peeled is assumed canonical. Both ways a clear-signed message
-/// that travelled with bare LF line breaks inside another layer (openssl's `-binary` keeps
-/// them) still verifies: encrypted (its content put in CRLF form when decrypted) and inside
-/// an opaque signature (whose content is not, and must be read as received).
 #[test]
 fn a_message_signed_for_sending_in_clear_then_encrypted_shows_no_subject_outside() {
     require_openssl();
@@ -386,6 +380,12 @@ fn a_message_signed_for_sending_in_clear_then_encrypted_shows_no_subject_outside
     }
 }
 
+/// Decrypted content is known to be in CRLF form (checked, or put in that form, where it is
+/// decrypted), so a multipart/signed inside it is verified without a second scan of its
+/// signed part; nothing else peeled is assumed canonical. Both ways a clear-signed message
+/// that travelled with bare LF line breaks inside another layer (openssl's `-binary` keeps
+/// them) still verifies: encrypted (its content put in CRLF form when decrypted) and inside
+/// an opaque signature (whose content is not, and must be read as received).
 #[test]
 fn a_signed_message_with_bare_line_feeds_inside_another_layer_verifies() {
     require_openssl();
