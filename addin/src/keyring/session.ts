@@ -6,7 +6,7 @@ import type { CoreClient } from '../core/client';
 import { CoreFailure } from '../core/client';
 import type { CertFacts, KnownKey, OpenOptions, OpenReport } from '../core/protocol';
 import { keeping } from './keeping';
-import { type AnchorRecord, type ContactCert, type IdentityRecord, type Settings, currentCert, knownKey, store } from './store';
+import { type AnchorRecord, type ContactCert, type IdentityRecord, type Settings, anchorDers, currentCert, knownKey, store } from './store';
 
 /** Wrong passphrases allowed before unlocking is slowed down. */
 export const FREE_ATTEMPTS = 3;
@@ -55,8 +55,7 @@ export async function keptOf(core: Pick<CoreClient, 'call'>, c: LearnedCert, rep
   const options = {
     recipients: [c.address],
     contacts: [{ address: c.address, certificates: [c.der] }],
-    trust: anchors.filter((a) => a.kind === 'root').map((a) => a.der),
-    pins: anchors.filter((a) => a.kind === 'pin').map((a) => a.der),
+    ...anchorDers(anchors),
     known: report.certificates.map((x) => x.der_base64),
     at: Math.floor(now / 1000),
   };
@@ -351,8 +350,7 @@ export class Session extends EventTarget {
     const contacts = await store.contacts();
     return {
       at: Math.floor(Date.now() / 1000),
-      trust: anchors.filter((a) => a.kind === 'root').map((a) => a.der),
-      pins: anchors.filter((a) => a.kind === 'pin').map((a) => a.der),
+      ...anchorDers(anchors),
       known: contacts.flatMap((c) => c.certs.map((x) => x.der)),
       keyHistory: await Session.keyHistory(),
     };

@@ -162,6 +162,11 @@ export const store = {
   },
 };
 
+/** The trusted roots (which issue) and the pinned certificates (never issuers) among `anchors`, as the core takes them. */
+export function anchorDers(anchors: AnchorRecord[]): { trust: string[]; pins: string[] } {
+  return { trust: anchors.filter((a) => a.kind === 'root').map((a) => a.der), pins: anchors.filter((a) => a.kind === 'pin').map((a) => a.der) };
+}
+
 /** The current certificate of a contact, if any. */
 export function currentCert(c: ContactRecord | undefined): ContactCert | undefined {
   return c?.certs.find((x) => x.current);

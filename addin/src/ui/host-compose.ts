@@ -7,7 +7,7 @@ import type { CoreClient } from '../core/client';
 import type { Draft, EncryptionChoice, LearnedCapabilities, RecipientChoice, RecipientStatus as CoreRecipientStatus } from '../core/protocol';
 import { toBase64 } from '../hosts/base64';
 import type { ComposeFields, MailAddress } from '../hosts/host';
-import { type ContactRecord, store } from '../keyring/store';
+import { type ContactRecord, anchorDers, store } from '../keyring/store';
 
 /** `Name <address>` when the name is plain text, else the bare address (no quoting needed). */
 export function mailbox(a: MailAddress): string {
@@ -119,8 +119,7 @@ export async function recipientStatuses(core: CoreClient, recipients: string[]):
   const options = {
     recipients,
     contacts: [...ders].map(([address, certificates]) => ({ address, certificates })),
-    trust: anchors.filter((a) => a.kind === 'root').map((a) => a.der),
-    pins: anchors.filter((a) => a.kind === 'pin').map((a) => a.der),
+    ...anchorDers(anchors),
     known: [...ders.values()].flat(),
     at: Math.floor(Date.now() / 1000),
   };
